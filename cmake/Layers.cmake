@@ -1,0 +1,22 @@
+# certseal_layer(NAME DEPS ...) builds src/NAME/**.cpp (minus *_test.cpp) into certseal_NAME.
+# A layer without sources yet is an INTERFACE library, so higher layers can already name it.
+# Unit tests (*_test.cpp) beside the code are collected into one binary by tests/CMakeLists.txt.
+set(CERTSEAL_LAYERS "" CACHE INTERNAL "")
+function(certseal_layer name)
+  cmake_parse_arguments(L "" "" "DEPS" ${ARGN})
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  list(FILTER srcs EXCLUDE REGEX "_test\\.cpp$")
+  list(FILTER srcs EXCLUDE REGEX "/src/app/main\\.cpp$")
+  set(target certseal_${name})
+  if(srcs OR name STREQUAL "api")
+    add_library(${target} STATIC ${srcs})
+    target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} PUBLIC ${L_DEPS})
+    target_compile_options(${target} PRIVATE ${CERTSEAL_WARNINGS})
+  else()
+    add_library(${target} INTERFACE)
+    target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${target} INTERFACE ${L_DEPS})
+  endif()
+  set(CERTSEAL_LAYERS ${CERTSEAL_LAYERS} ${target} CACHE INTERNAL "")
+endfunction()

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Proves the layering check fails on an upward include and passes on a clean tree."""
+import os
+import subprocess
+import sys
+import tempfile
+
+checker = sys.argv[1]
+
+
+def run(tree):
+    return subprocess.run([sys.executable, checker, tree], capture_output=True, text=True)
+
+
+def write(root, rel, text):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+with tempfile.TemporaryDirectory() as root:
+    write(root, "src/base/a.h", "#pragma once\n")
+    write(root, "src/store/db.h", '#include "base/a.h"\n')
+    write(root, "src/api/x.cpp", '#include "store/db.h"\n#include "base/a.h"\n')
+    clean = run(root)
+    assert clean.returncode == 0, f"clean tree rejected: {clean.stderr}"
+
+    # Plant an upward include: the store layer reaching into the API layer.
+    write(root, "src/store/bad.cpp", '#include "api/x.h"\n')
+    bad = run(root)
+    assert bad.returncode == 1, f"planted upward include not caught: {bad.stdout}{bad.stderr}"
+    assert "src/store/bad.cpp:1" in bad.stderr, bad.stderr
+    os.remove(os.path.join(root, "src/store/bad.cpp"))
+
+    # Siblings of one rank stay independent: crypto may not include net.
+    write(root, "src/crypto/bad.cpp", '#include "net/http.h"\n')
+    assert run(root).returncode == 1, "sibling include crypto -> net not caught"
+    os.remove(os.path.join(root, "src/crypto/bad.cpp"))
+
+    # The client may not use the server's API layer.
+    write(root, "client/bad.cpp", '#include "api/routes.h"\n')
+    assert run(root).returncode == 1, "client -> api include not caught"
+
+print("planted upward includes are rejected")

@@ -1,0 +1,36 @@
+#include "support/test_env.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace certseal::testing {
+
+std::optional<std::string> postgres_url() {
+  if (const char* u = std::getenv("CERTSEAL_TEST_PG_URL"); u && *u) return std::string(u);
+  const char* f = std::getenv("CERTSEAL_TEST_PG_URL_FILE");
+  if (!f || !*f) return std::nullopt;
+  std::ifstream in(f);
+  std::string url;
+  if (!std::getline(in, url) || url.empty()) return std::nullopt;
+  return url;
+}
+
+bool postgres_required() {
+  const char* r = std::getenv("CERTSEAL_REQUIRE_PG");
+  return r && std::string(r) == "1";
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "certseal-test.XXXXXX").string();
+  char* p = mkdtemp(tmpl.data());
+  if (p == nullptr) std::abort();
+  path_ = p;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace certseal::testing

@@ -1,0 +1,28 @@
+// Test environment helpers shared by unit and integration tests.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace certseal::testing {
+
+// The URL of the throw-away PostgreSQL server started by ctest (tests/pg/pg_test_server.sh),
+// read from the file named by CERTSEAL_TEST_PG_URL_FILE, or CERTSEAL_TEST_PG_URL itself.
+std::optional<std::string> postgres_url();
+// True when CERTSEAL_REQUIRE_PG=1: a missing PostgreSQL server is then a failure, not a skip.
+bool postgres_required();
+
+// A fresh empty directory under $TMPDIR, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace certseal::testing
