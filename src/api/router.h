@@ -1,0 +1,118 @@
+// Route table and request dispatch.
+//
+// A Route is (method, path pattern, required role, handler). Patterns use OpenAPI syntax:
+// "/api/v1/orders/{id}". The table lives in routes.cpp and is the single list of endpoints;
+// docs/openapi.yaml must list exactly the same (method, path) pairs (tested).
+//
+// Dispatch order: request id -> match (404 unknown path, 405 known path with another method,
+// with Allow) -> media type (415 for a body that is not JSON on a JSON route) -> authenticate
+// (401) and authorise (403) against the route's role -> handler -> render. Handlers are thin:
+// decode, validate, authorise, call a service, render.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+#include "net/http.h"
+
+namespace certseal::api {
+
+enum class Role {
+  kPublic,        // anyone, no credentials
+  kUser,          // any logged-in account
+  kOperator,      // platform staff
+  kRelyingParty,  // a registered application signing its requests
+};
+std::string_view role_name(Role r);
+
+// Who is calling, as established by an Authenticator.
+struct Principal {
+  std::string account_id;
+  std::vector<Role> roles;
+  bool has(Role r) const;
+};
+
+// Resolves credentials (session token, relying-party signature) into a Principal.
+// Returns kUnauthenticated when there are none or they are invalid.
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  virtual Result<Principal> authenticate(const net::Request& req) = 0;
+};
+
+struct Services;  // defined in api/services.h: what handlers may call
+
+struct Reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  net::Headers headers;
+
+  static Reply json(const nlohmann::json& j, int status = 200);
+  static Reply text(std::string body, std::string content_type, int status = 200);
+};
+
+class RequestContext {
+ public:
+  RequestContext(const net::Request& req, std::string request_id, Services& services)
+      : req_(req), request_id_(std::move(request_id)), services_(services) {}
+
+  const net::Request& request() const { return req_; }
+  const std::string& request_id() const { return request_id_; }
+  Services& services() { return services_; }
+  const std::optional<Principal>& principal() const { return principal_; }
+  void set_principal(Principal p) { principal_ = std::move(p); }
+
+  // A path parameter from the pattern ("{id}"), percent-decoded.
+  const std::string& param(std::string_view name) const;
+  void set_params(std::map<std::string, std::string, std::less<>> p) { params_ = std::move(p); }
+  // A query parameter, percent-decoded; nullopt when absent.
+  std::optional<std::string> query(std::string_view name) const;
+  // The body parsed as JSON: 400 malformed_json when it is not.
+  Result<nlohmann::json> json_body() const;
+
+ private:
+  const net::Request& req_;
+  std::string request_id_;
+  Services& services_;
+  std::optional<Principal> principal_;
+  std::map<std::string, std::string, std::less<>> params_;
+};
+
+using RouteHandler = Result<Reply> (*)(RequestContext&);
+
+// What a route accepts as a request body. kJson refuses any other media type with 415.
+enum class BodyKind { kJson, kAny };
+
+struct Route {
+  std::string_view method;
+  std::string_view pattern;
+  Role role;
+  RouteHandler handler;
+  BodyKind body = BodyKind::kJson;
+};
+
+// The route table of certseald (routes.cpp).
+std::span<const Route> route_table();
+
+// Matches a path against a pattern; fills params on success.
+bool match_pattern(std::string_view pattern, std::string_view path,
+                   std::map<std::string, std::string, std::less<>>* params);
+
+// Cursor pagination (?after=<cursor>&limit=<n>): limit defaults to 20, at most 100.
+struct PageRequest {
+  std::string after;
+  int limit = 20;
+};
+Result<PageRequest> page_request(const RequestContext& ctx);
+// {"items": [...], "next": "<cursor>"|null}
+nlohmann::json page_json(nlohmann::json items, const std::optional<std::string>& next);
+
+}  // namespace certseal::api

@@ -1,0 +1,226 @@
+#include "app/config.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <toml++/toml.h>
+
+namespace certseal::app {
+namespace {
+
+constexpr ConfigKey kKeys[] = {
+    {"data_dir", KeyType::kString, "var",
+     "Folder for everything the server keeps: database, blobs, logs, keys."},
+    {"server.listen", KeyType::kString, "127.0.0.1:8080", "Address and port to listen on (port 0 picks a free one)."},
+    {"server.threads", KeyType::kInt, "4", "I/O and handler threads."},
+    {"server.max_connections", KeyType::kInt, "1024", "Simultaneous connections; one more gets 503."},
+    {"server.header_limit", KeyType::kInt, "16384", "Largest request header block in bytes (431 above)."},
+    {"server.body_limit", KeyType::kInt, "1048576", "Largest request body in bytes (413 above)."},
+    {"server.request_timeout_ms", KeyType::kInt, "30000",
+     "Time allowed to receive one request or send one response; idle keep-alive connections close after it."},
+    {"server.shutdown_grace_ms", KeyType::kInt, "10000",
+     "On SIGTERM, how long requests in flight may take before the process exits anyway."},
+    {"server.tls_cert", KeyType::kString, "", "PEM certificate chain; TLS is on when this and server.tls_key are set."},
+    {"server.tls_key", KeyType::kString, "", "PEM private key for TLS."},
+    {"server.port_file", KeyType::kString, "", "If set, the bound port is written to this file once listening."},
+    {"db.engine", KeyType::kString, "sqlite", "sqlite (embedded, one machine) or postgres (several nodes)."},
+    {"db.path", KeyType::kString, "", "SQLite database file; default <data_dir>/certseal.db."},
+    {"db.url", KeyType::kString, "", "PostgreSQL connection URI, e.g. postgresql://user@host:5432/certseal."},
+    {"db.pool_size", KeyType::kInt, "16", "PostgreSQL connections per process."},
+    {"db.sqlite_readers", KeyType::kInt, "4", "SQLite read-only connections (there is always exactly one writer)."},
+    {"db.busy_timeout_ms", KeyType::kInt, "10000", "SQLite: how long to wait for another process's write lock."},
+    {"log.level", KeyType::kString, "info", "debug, info, warn or error."},
+    {"log.file", KeyType::kString, "", "Append JSON-lines logs to this file instead of standard error."},
+    {"log.access", KeyType::kBool, "true", "Log one line per request (request id, route, status, duration)."},
+};
+
+const ConfigKey* find_key(std::string_view key) {
+  for (const auto& k : kKeys) {
+    if (k.key == key) return &k;
+  }
+  return nullptr;
+}
+
+Error config_error(std::string msg) {
+  return invalid_argument("bad_config", std::move(msg));
+}
+
+Status check_type(const ConfigKey& k, const std::string& value, std::string_view source) {
+  if (k.type == KeyType::kInt) {
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno != 0 || v < 0) {
+      return config_error(std::string(k.key) + " (" + std::string(source) +
+                          ") must be a non-negative integer, got '" + value + "'");
+    }
+  } else if (k.type == KeyType::kBool) {
+    if (value != "true" && value != "false") {
+      return config_error(std::string(k.key) + " (" + std::string(source) +
+                          ") must be true or false, got '" + value + "'");
+    }
+  }
+  return {};
+}
+
+Status flatten(const toml::table& t, const std::string& prefix,
+               std::map<std::string, std::string>& out) {
+  for (const auto& [k, node] : t) {
+    std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const auto* sub = node.as_table()) {
+      CS_TRY(flatten(*sub, key, out));
+      continue;
+    }
+    const ConfigKey* known = find_key(key);
+    if (!known) return config_error("unknown setting '" + key + "' in the configuration file");
+    if (auto s = node.value<std::string>(); s && node.is_string()) {
+      out[key] = *s;
+    } else if (auto i = node.value<std::int64_t>(); i && node.is_integer()) {
+      out[key] = std::to_string(*i);
+    } else if (auto b = node.value<bool>(); b && node.is_boolean()) {
+      out[key] = *b ? "true" : "false";
+    } else {
+      return config_error("setting '" + key + "' has an unsupported type");
+    }
+  }
+  return {};
+}
+
+long long as_int(const std::map<std::string, std::string>& v, const char* key) {
+  return std::strtoll(v.at(key).c_str(), nullptr, 10);
+}
+
+}  // namespace
+
+std::span<const ConfigKey> config_keys() { return kKeys; }
+
+std::string env_name(std::string_view key) {
+  std::string out = "CERTSEAL_";
+  for (char c : key) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<std::string> process_getenv(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+Result<std::map<std::string, std::string>> effective_values(
+    const std::string& config_file, const std::map<std::string, std::string>& flags,
+    const Getenv& getenv, std::string* file_used) {
+  std::map<std::string, std::string> v;
+  for (const auto& k : kKeys) v[std::string(k.key)] = std::string(k.default_value);
+
+  // The data folder decides where the default config file is, so resolve it first.
+  std::string data_dir = v["data_dir"];
+  if (auto e = getenv(env_name("data_dir"))) data_dir = *e;
+  if (auto it = flags.find("data_dir"); it != flags.end()) data_dir = it->second;
+
+  std::string file = config_file;
+  if (file.empty()) {
+    std::string candidate = data_dir + "/certseald.toml";
+    if (std::filesystem::exists(candidate)) file = candidate;
+  } else if (!std::filesystem::exists(file)) {
+    return config_error("configuration file '" + file + "' does not exist");
+  }
+  if (!file.empty()) {
+    // Debian's toml++ is built with exceptions: the parse error becomes a value here.
+    toml::table parsed;
+    try {
+      parsed = toml::parse_file(file);
+    } catch (const toml::parse_error& err) {
+      return config_error("configuration file '" + file + "' line " +
+                          std::to_string(err.source().begin.line) + ": " +
+                          std::string(err.description()));
+    }
+    std::map<std::string, std::string> from_file;
+    CS_TRY(flatten(parsed, "", from_file));
+    for (auto& [k, val] : from_file) v[k] = val;
+  }
+  if (file_used) *file_used = file;
+
+  for (const auto& k : kKeys) {
+    if (auto e = getenv(env_name(k.key))) v[std::string(k.key)] = *e;
+  }
+  for (const auto& [k, val] : flags) {
+    if (!find_key(k)) return config_error("unknown setting '" + k + "'");
+    v[k] = val;
+  }
+  for (const auto& k : kKeys) CS_TRY(check_type(k, v[std::string(k.key)], "value"));
+  return v;
+}
+
+Result<Config> load_config(const std::string& config_file,
+                           const std::map<std::string, std::string>& flags, const Getenv& getenv) {
+  Config c;
+  CS_ASSIGN(auto v, effective_values(config_file, flags, getenv, &c.config_file));
+  c.data_dir = v["data_dir"];
+  if (c.data_dir.empty()) return config_error("data_dir must not be empty");
+
+  const std::string& listen = v["server.listen"];
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return config_error("server.listen must be host:port, got '" + listen + "'");
+  }
+  c.server.host = listen.substr(0, colon);
+  if (c.server.host.size() > 2 && c.server.host.front() == '[') {
+    c.server.host = c.server.host.substr(1, c.server.host.size() - 2);
+  }
+  char* end = nullptr;
+  long port = std::strtol(listen.c_str() + colon + 1, &end, 10);
+  if (*end != '\0' || port < 0 || port > 65535 || colon + 1 == listen.size()) {
+    return config_error("server.listen has a bad port in '" + listen + "'");
+  }
+  c.server.port = static_cast<std::uint16_t>(port);
+  c.server.threads = static_cast<int>(as_int(v, "server.threads"));
+  if (c.server.threads < 1 || c.server.threads > 256) {
+    return config_error("server.threads must be from 1 to 256");
+  }
+  c.server.max_connections = static_cast<std::size_t>(as_int(v, "server.max_connections"));
+  c.server.header_limit = static_cast<std::size_t>(as_int(v, "server.header_limit"));
+  c.server.body_limit = static_cast<std::size_t>(as_int(v, "server.body_limit"));
+  if (c.server.max_connections < 1) return config_error("server.max_connections must be at least 1");
+  if (c.server.header_limit < 1024) return config_error("server.header_limit must be at least 1024");
+  c.server.request_timeout = std::chrono::milliseconds(as_int(v, "server.request_timeout_ms"));
+  c.shutdown_grace = std::chrono::milliseconds(as_int(v, "server.shutdown_grace_ms"));
+  c.server.tls_cert_file = v["server.tls_cert"];
+  c.server.tls_key_file = v["server.tls_key"];
+  if (c.server.tls_cert_file.empty() != c.server.tls_key_file.empty()) {
+    return config_error("server.tls_cert and server.tls_key must be set together");
+  }
+  c.port_file = v["server.port_file"];
+
+  c.db.engine = v["db.engine"];
+  if (c.db.engine != "sqlite" && c.db.engine != "postgres") {
+    return config_error("db.engine must be sqlite or postgres, got '" + c.db.engine + "'");
+  }
+  c.db.path = v["db.path"].empty() ? c.data_dir + "/certseal.db" : v["db.path"];
+  c.db.url = v["db.url"];
+  if (c.db.engine == "postgres" && c.db.url.empty()) {
+    return config_error("db.engine = postgres needs db.url");
+  }
+  c.db.pool_size = static_cast<int>(as_int(v, "db.pool_size"));
+  c.db.sqlite_readers = static_cast<int>(as_int(v, "db.sqlite_readers"));
+  c.db.busy_timeout_ms = static_cast<int>(as_int(v, "db.busy_timeout_ms"));
+  if (c.db.pool_size < 1) return config_error("db.pool_size must be at least 1");
+  if (c.db.sqlite_readers < 1) return config_error("db.sqlite_readers must be at least 1");
+
+  bool ok = true;
+  c.log.level = parse_log_level(v["log.level"], &ok);
+  if (!ok) return config_error("log.level must be debug, info, warn or error");
+  c.log.file = v["log.file"];
+  c.log.access = v["log.access"] == "true";
+  return c;
+}
+
+std::string describe(const std::map<std::string, std::string>& values) {
+  std::string out;
+  for (const auto& [k, v] : values) {
+    bool secret = k == "db.url";  // may carry a password
+    out += k + " = " + (secret && !v.empty() ? "(set)" : "\"" + v + "\"") + "\n";
+  }
+  return out;
+}
+
+}  // namespace certseal::app

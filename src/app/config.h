@@ -1,0 +1,71 @@
+// certseald configuration: built-in defaults < TOML file < CERTSEAL_* environment < flags.
+//
+// Every setting has a dotted key ("server.listen", "db.engine"); kConfigKeys lists them all with
+// their defaults and help, and docs/CONFIG.md documents exactly that list (tested). The
+// environment variable of a key is CERTSEAL_ + the key upper-cased with '.' -> '_'
+// (server.listen -> CERTSEAL_SERVER_LISTEN). Unknown keys in the file are errors, so typos are
+// not silently ignored.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/log.h"
+#include "base/result.h"
+#include "net/http_server.h"
+
+namespace certseal::app {
+
+enum class KeyType { kString, kInt, kBool };
+
+struct ConfigKey {
+  std::string_view key;
+  KeyType type;
+  std::string_view default_value;
+  std::string_view help;
+};
+
+std::span<const ConfigKey> config_keys();
+std::string env_name(std::string_view key);
+
+struct Config {
+  std::string data_dir;
+  std::string config_file;  // the file that was read, if any
+  net::ServerOptions server;
+  std::chrono::milliseconds shutdown_grace{10'000};
+  std::string port_file;
+  struct {
+    std::string engine;  // "sqlite" | "postgres"
+    std::string path;    // sqlite file
+    std::string url;     // postgres URL
+    int pool_size = 16;
+    int sqlite_readers = 4;
+    int busy_timeout_ms = 10'000;
+  } db;
+  struct {
+    LogLevel level = LogLevel::kInfo;
+    std::string file;  // empty: stderr
+    bool access = true;
+  } log;
+};
+
+using Getenv = std::function<std::optional<std::string>(const std::string&)>;
+std::optional<std::string> process_getenv(const std::string& name);
+
+// config_file: explicit path (must exist) or empty (then <data_dir>/certseald.toml if present).
+// flags: key -> value given on the command line.
+Result<Config> load_config(const std::string& config_file,
+                           const std::map<std::string, std::string>& flags, const Getenv& getenv);
+
+// The effective settings as "key = value" lines (for `certseald config`).
+std::string describe(const std::map<std::string, std::string>& values);
+Result<std::map<std::string, std::string>> effective_values(
+    const std::string& config_file, const std::map<std::string, std::string>& flags,
+    const Getenv& getenv, std::string* file_used);
+
+}  // namespace certseal::app

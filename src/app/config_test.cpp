@@ -1,0 +1,99 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "support/test_env.h"
+
+namespace certseal::app {
+namespace {
+
+Getenv env_of(std::map<std::string, std::string> m) {
+  return [m](const std::string& k) -> std::optional<std::string> {
+    auto it = m.find(k);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(Config, DefaultsAreUsable) {
+  auto c = load_config("", {{"data_dir", "/nonexistent-dir-for-test"}}, env_of({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->server.host, "127.0.0.1");
+  EXPECT_EQ(c->server.port, 8080);
+  EXPECT_EQ(c->db.engine, "sqlite");
+  EXPECT_EQ(c->db.path, "/nonexistent-dir-for-test/certseal.db");
+  EXPECT_EQ(c->shutdown_grace.count(), 10000);
+}
+
+TEST(Config, FileThenEnvironmentThenFlags) {
+  certseal::testing::TempDir dir;
+  std::string file = dir.path() + "/c.toml";
+  std::ofstream(file) << "data_dir = \"" << dir.path() << "\"\n[server]\nlisten = \"0.0.0.0:9000\"\n"
+                      << "threads = 3\nbody_limit = 2048\n[log]\naccess = false\n";
+  auto from_file = load_config(file, {}, env_of({}));
+  ASSERT_TRUE(from_file.ok()) << from_file.error().message;
+  EXPECT_EQ(from_file->server.port, 9000);
+  EXPECT_EQ(from_file->server.threads, 3);
+  EXPECT_EQ(from_file->server.body_limit, 2048u);
+  EXPECT_FALSE(from_file->log.access);
+
+  auto env = env_of({{"CERTSEAL_SERVER_THREADS", "5"}, {"CERTSEAL_SERVER_LISTEN", "127.0.0.1:9100"}});
+  auto with_env = load_config(file, {}, env);
+  EXPECT_EQ(with_env->server.threads, 5);
+  EXPECT_EQ(with_env->server.port, 9100);
+
+  auto with_flag = load_config(file, {{"server.listen", "127.0.0.1:9200"}}, env);
+  EXPECT_EQ(with_flag->server.port, 9200);
+  EXPECT_EQ(with_flag->server.threads, 5);
+}
+
+TEST(Config, DefaultFileInDataDirIsRead) {
+  certseal::testing::TempDir dir;
+  std::ofstream(dir.path() + "/certseald.toml") << "[db]\nsqlite_readers = 7\n";
+  auto c = load_config("", {{"data_dir", dir.path()}}, env_of({}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->db.sqlite_readers, 7);
+  EXPECT_EQ(c->config_file, dir.path() + "/certseald.toml");
+}
+
+TEST(Config, BadInputIsRefusedWithAClearMessage) {
+  certseal::testing::TempDir dir;
+  auto env = env_of({});
+  EXPECT_EQ(load_config(dir.path() + "/missing.toml", {}, env).error().code, "bad_config");
+  std::string file = dir.path() + "/c.toml";
+  std::ofstream(file) << "[server]\nlisen = \"x\"\n";
+  auto typo = load_config(file, {}, env);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().message.find("server.lisen"), std::string::npos);
+  std::ofstream(file, std::ios::trunc) << "[server\n";
+  EXPECT_NE(load_config(file, {}, env).error().message.find("line"), std::string::npos);
+  EXPECT_FALSE(load_config("", {{"server.threads", "many"}}, env).ok());
+  EXPECT_FALSE(load_config("", {{"server.listen", "nohost"}}, env).ok());
+  EXPECT_FALSE(load_config("", {{"server.listen", "127.0.0.1:70000"}}, env).ok());
+  EXPECT_FALSE(load_config("", {{"db.engine", "mysql"}}, env).ok());
+  EXPECT_FALSE(load_config("", {{"db.engine", "postgres"}}, env).ok());  // needs db.url
+  EXPECT_FALSE(load_config("", {{"server.tls_cert", "a.pem"}}, env).ok());  // needs the key too
+  EXPECT_FALSE(load_config("", {{"log.level", "loud"}}, env).ok());
+  EXPECT_FALSE(load_config("", {{"no.such", "1"}}, env).ok());
+}
+
+TEST(Config, EnvNames) { EXPECT_EQ(env_name("server.body_limit"), "CERTSEAL_SERVER_BODY_LIMIT"); }
+
+TEST(Config, DocsListEverySetting) {
+  std::ifstream in(std::string(CERTSEAL_SOURCE_DIR) + "/docs/CONFIG.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string doc = ss.str();
+  ASSERT_FALSE(doc.empty());
+  for (const auto& k : config_keys()) {
+    EXPECT_NE(doc.find("`" + std::string(k.key) + "`"), std::string::npos)
+        << k.key << " is missing from docs/CONFIG.md";
+    EXPECT_NE(doc.find(env_name(k.key)), std::string::npos) << env_name(k.key);
+  }
+}
+
+}  // namespace
+}  // namespace certseal::app
