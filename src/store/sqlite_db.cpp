@@ -1,7 +1,9 @@
 // SQLite engine: WAL, a busy timeout, exactly one writer connection and a pool of readers.
 #include <sqlite3.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <thread>
 #include <map>
 #include <mutex>
 
@@ -168,7 +170,18 @@ class SqliteDatabase final : public Database {
 
   Status open() {
     CS_ASSIGN(writer_, connect(false));
-    CS_TRY(writer_->simple("PRAGMA journal_mode=WAL"));
+    // Switching a new file to WAL needs an exclusive lock and does not always go through the
+    // busy handler, so a second process starting at the same moment retries here.
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(opts_.busy_timeout_ms);
+    for (;;) {
+      Status wal = writer_->simple("PRAGMA journal_mode=WAL");
+      if (wal.ok()) break;
+      if (wal.error().code != "database_busy" || std::chrono::steady_clock::now() > deadline) {
+        return wal;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     CS_TRY(writer_->simple("PRAGMA synchronous=NORMAL"));
     for (int i = 0; i < opts_.readers; ++i) {
       CS_ASSIGN(auto r, connect(true));

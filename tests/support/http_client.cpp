@@ -66,6 +66,7 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& p
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (!ca_file_.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file_.c_str());
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(list);
   if (rc != CURLE_OK) {

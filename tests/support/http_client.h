@@ -41,11 +41,14 @@ class HttpClient {
   }
   // Number of new TCP connections curl opened so far (to prove keep-alive).
   long connects() const;
+  // Trust this PEM file for TLS (for https:// base URLs).
+  void set_ca_file(std::string path) { ca_file_ = std::move(path); }
 
  private:
   std::string base_;
   void* curl_;
   long connects_ = 0;
+  std::string ca_file_;
 };
 
 // Sends raw bytes on a fresh TCP connection and returns everything read until the peer closes
