@@ -25,14 +25,13 @@ std::string fmt_double(double v) {
 }  // namespace
 
 Metrics::Series& Metrics::series(std::string_view route, std::string_view method, int status) {
-  Key key{std::string(route), std::string(method), status};
   {
     std::shared_lock lock(mu_);
-    auto it = requests_.find(key);
+    auto it = requests_.find(KeyView{route, method, status});
     if (it != requests_.end()) return *it->second;
   }
   std::unique_lock lock(mu_);
-  auto& slot = requests_[key];
+  auto& slot = requests_[Key{std::string(route), std::string(method), status}];
   if (!slot) slot = std::make_unique<Series>();
   return *slot;
 }

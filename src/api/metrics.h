@@ -37,11 +37,20 @@ class Metrics {
     std::atomic<std::uint64_t> sum_us{0};
   };
   using Key = std::tuple<std::string, std::string, int>;
+  using KeyView = std::tuple<std::string_view, std::string_view, int>;
+  // Lets the hot path look series up by string_view without allocating.
+  struct KeyLess {
+    using is_transparent = void;
+    static KeyView view(const Key& k) { return {std::get<0>(k), std::get<1>(k), std::get<2>(k)}; }
+    static KeyView view(const KeyView& k) { return k; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
+  };
   Series& series(std::string_view route, std::string_view method, int status);
   Histogram& histogram(std::string_view route);
 
   mutable std::shared_mutex mu_;
-  std::map<Key, std::unique_ptr<Series>, std::less<>> requests_;
+  std::map<Key, std::unique_ptr<Series>, KeyLess> requests_;
   std::map<std::string, std::unique_ptr<Histogram>, std::less<>> latency_;
   std::function<std::string()> sampler_;
 };

@@ -36,11 +36,28 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
         handler_(std::move(handler)),
         refusal_(std::move(refusal)),
         log_(log),
-        ioc_(opts_.threads > 0 ? opts_.threads : 1),
-        acceptor_(asio::make_strand(ioc_)),
+        iocs_(make_contexts(opts_.threads)),
+        ioc_(*iocs_[0]),
+        acceptor_(ioc_),
         ssl_ctx_(ssl::context::tls_server),
         signals_(ioc_),
-        deadline_(ioc_) {}
+        deadline_(ioc_) {
+    for (auto& c : iocs_) guards_.emplace_back(asio::make_work_guard(*c));
+  }
+
+  // One io_context per thread, each run by exactly one thread (concurrency hint 1: no internal
+  // locking, no cross-thread wake-ups). Connections are spread round-robin over them.
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> v;
+    for (int i = 0; i < (n > 0 ? n : 1); ++i) v.push_back(std::make_unique<asio::io_context>(1));
+    return v;
+  }
+  asio::io_context& next_context() {
+    return *iocs_[next_.fetch_add(1, std::memory_order_relaxed) % iocs_.size()];
+  }
+  void stop_all() {
+    for (auto& c : iocs_) c->stop();
+  }
 
   Status listen();
   void start_accept();
@@ -62,7 +79,10 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   Handler handler_;
   RefusalRenderer refusal_;
   Logger& log_;
-  asio::io_context ioc_;
+  std::vector<std::unique_ptr<asio::io_context>> iocs_;
+  asio::io_context& ioc_;  // the first context: acceptor, signals, shutdown timers
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::atomic<std::size_t> next_{0};
   tcp::acceptor acceptor_;
   ssl::context ssl_ctx_;
   asio::signal_set signals_;
@@ -73,7 +93,6 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
   std::atomic<std::int64_t> open_{0}, total_{0}, refused_{0};
   std::mutex mu_;
   std::set<SessionBase*> sessions_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
 };
 
 namespace {
@@ -273,7 +292,7 @@ Status HttpServer::Impl::listen() {
 
 void HttpServer::Impl::start_accept() {
   acceptor_.async_accept(
-      asio::make_strand(ioc_), [self = shared_from_this()](error_code ec, tcp::socket socket) {
+      next_context(), [self = shared_from_this()](error_code ec, tcp::socket socket) {
         if (ec) {
           if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
           self->log_.warn("accept failed", {{"error", ec.message()}});
@@ -315,8 +334,9 @@ void HttpServer::Impl::start_accept() {
 void HttpServer::Impl::run() {
   start_accept();
   std::vector<std::thread> threads;
-  int n = opts_.threads > 0 ? opts_.threads : 1;
-  for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
+  for (std::size_t i = 1; i < iocs_.size(); ++i) {
+    threads.emplace_back([c = iocs_[i].get()] { c->run(); });
+  }
   ioc_.run();
   for (auto& t : threads) t.join();
 }
@@ -338,7 +358,7 @@ void HttpServer::Impl::shutdown(std::chrono::milliseconds grace) {
       if (e) return;
       self->log_.warn("shutdown grace period over; stopping",
                       {{"open_connections", self->open_.load()}});
-      self->ioc_.stop();
+      self->stop_all();
     });
     // When the last connection is gone nothing else keeps run() going but the deadline timer;
     // poll for that and cancel the timer so run() returns at once.
@@ -347,6 +367,7 @@ void HttpServer::Impl::shutdown(std::chrono::milliseconds grace) {
     *check = [self, poll, check] {
       if (self->open_.load() == 0) {
         self->deadline_.cancel();
+        for (auto& g : self->guards_) g.reset();  // every context may now run out of work
         *check = nullptr;  // break the self-reference
         return;
       }
@@ -372,9 +393,7 @@ void HttpServer::Impl::watch_signals(std::chrono::milliseconds grace) {
 HttpServer::HttpServer(ServerOptions opts, Handler handler, RefusalRenderer refusal, Logger& log)
     : impl_(std::make_shared<Impl>(std::move(opts), std::move(handler), std::move(refusal), log)) {}
 
-HttpServer::~HttpServer() {
-  impl_->ioc_.stop();
-}
+HttpServer::~HttpServer() { impl_->stop_all(); }
 
 Status HttpServer::listen() { return impl_->listen(); }
 std::uint16_t HttpServer::port() const { return impl_->port_; }
