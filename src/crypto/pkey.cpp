@@ -278,6 +278,42 @@ Result<PublicKey> PublicKey::sm2_from_point(BytesView point) {
   return k;
 }
 
+Result<PublicKey> PublicKey::ec_from_point(KeyType type, BytesView point) {
+  if (type == KeyType::kSm2) return sm2_from_point(point);
+  CS_ASSIGN(EcCurveInfo info, ec_curve(type));
+  OsslParamBld bld(OSSL_PARAM_BLD_new());
+  if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, info.group, 0) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
+    return openssl_internal("OSSL_PARAM_BLD_push");
+  }
+  OsslParams params(OSSL_PARAM_BLD_to_param(bld.get()));
+  EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, info.keytype, nullptr));
+  EVP_PKEY* out = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &out, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    return openssl_error(ErrorKind::kInvalidArgument, "point_not_on_curve", "the public key is not a point on the curve");
+  }
+  return adopt(EvpPkey(out));
+}
+
+Result<PublicKey> PublicKey::rsa_from_components(BytesView n, BytesView e) {
+  Bignum bn_n = bn_from_bytes(n);
+  Bignum bn_e = bn_from_bytes(e);
+  OsslParamBld bld(OSSL_PARAM_BLD_new());
+  if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
+    return openssl_internal("OSSL_PARAM_BLD_push");
+  }
+  OsslParams params(OSSL_PARAM_BLD_to_param(bld.get()));
+  EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+  EVP_PKEY* out = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &out, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    return bad_key_encoding();
+  }
+  return adopt(EvpPkey(out));
+}
+
 Bytes PublicKey::spki_der() const {
   unsigned char* der = nullptr;
   int len = i2d_PUBKEY(pkey_.get(), &der);
@@ -390,6 +426,28 @@ Result<SecretBytes> PrivateKey::ec_scalar() const {
   }
   Bignum owned(d);
   return bn_to_secret32(owned.get());
+}
+
+Result<RsaComponents> PrivateKey::rsa_components() const {
+  if (!is_rsa(type_)) return unsupported_key("not an RSA key");
+  auto get = [&](const char* name, auto& out) -> Status {
+    BIGNUM* v = nullptr;
+    if (EVP_PKEY_get_bn_param(pkey_.get(), name, &v) != 1) return openssl_internal(name);
+    Bignum owned(v);
+    out.resize(static_cast<std::size_t>(BN_num_bytes(owned.get())));
+    BN_bn2bin(owned.get(), out.data());
+    return ok_status();
+  };
+  RsaComponents c;
+  CS_TRY(get(OSSL_PKEY_PARAM_RSA_N, c.n));
+  CS_TRY(get(OSSL_PKEY_PARAM_RSA_E, c.e));
+  CS_TRY(get(OSSL_PKEY_PARAM_RSA_D, c.d));
+  CS_TRY(get(OSSL_PKEY_PARAM_RSA_FACTOR1, c.p));
+  CS_TRY(get(OSSL_PKEY_PARAM_RSA_FACTOR2, c.q));
+  CS_TRY(get(OSSL_PKEY_PARAM_RSA_EXPONENT1, c.dp));
+  CS_TRY(get(OSSL_PKEY_PARAM_RSA_EXPONENT2, c.dq));
+  CS_TRY(get(OSSL_PKEY_PARAM_RSA_COEFFICIENT1, c.qinv));
+  return c;
 }
 
 // ---- operations ----

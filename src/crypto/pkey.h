@@ -38,6 +38,10 @@ class PublicKey {
   static Result<PublicKey> from_pem(std::string_view pem);
   // An SM2 public key from its 65-byte uncompressed point (checked).
   static Result<PublicKey> sm2_from_point(BytesView point);
+  // An SM2 or P-256 public key from its uncompressed point (checked on the curve by OpenSSL).
+  static Result<PublicKey> ec_from_point(KeyType type, BytesView point);
+  // An RSA public key from big-endian modulus and public exponent.
+  static Result<PublicKey> rsa_from_components(BytesView n, BytesView e);
   explicit PublicKey(EvpPkey pkey) : pkey_(std::move(pkey)) {}
 
   Bytes spki_der() const;
@@ -54,6 +58,12 @@ class PublicKey {
   KeyType type_ = KeyType::kSm2;
 };
 
+// RSA private key parts, big-endian (for loading a key into a PKCS#11 token).
+struct RsaComponents {
+  Bytes n, e;
+  SecretBytes d, p, q, dp, dq, qinv;
+};
+
 class PrivateKey {
  public:
   static Result<PrivateKey> generate(KeyType type, Rng& rng);
@@ -67,6 +77,7 @@ class PrivateKey {
   PublicKey public_key() const;
   KeyType type() const { return type_; }
   Result<SecretBytes> ec_scalar() const;  // SM2/P-256 only
+  Result<RsaComponents> rsa_components() const;  // RSA only
   EVP_PKEY* get() const { return pkey_.get(); }
 
  private:
