@@ -1,0 +1,155 @@
+// Crypto kernels: SM2 (OpenSSL EVP), two-party SM2 (our cosign, device and server halves timed
+// separately), ECDSA P-256. Run by bench/crypto.sh next to `openssl speed sm2 ecdsap256`.
+// items_per_second is operations per second.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "crypto/cosign.h"
+#include "crypto/pkey.h"
+#include "crypto/sm2.h"
+
+namespace {
+
+using namespace certseal;
+using namespace certseal::crypto;
+
+template <class T>
+T must(Result<T> r) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "bench setup failed: %s %s\n", r.error().code.c_str(), r.error().cause.c_str());
+    std::abort();
+  }
+  return std::move(r).value();
+}
+
+const Bytes kMsg(32, 0x5a);
+
+void BM_Sm2Sign(benchmark::State& state) {
+  SystemRng rng;
+  PrivateKey key = must(PrivateKey::generate(KeyType::kSm2, rng));
+  for (auto _ : state) benchmark::DoNotOptimize(sign(key, SignScheme::kSm2Sm3, kMsg));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sm2Sign);
+
+void BM_Sm2Verify(benchmark::State& state) {
+  SystemRng rng;
+  PrivateKey key = must(PrivateKey::generate(KeyType::kSm2, rng));
+  PublicKey pub = key.public_key();
+  Bytes sig = must(sign(key, SignScheme::kSm2Sm3, kMsg));
+  for (auto _ : state) {
+    if (!verify(pub, SignScheme::kSm2Sm3, kMsg, sig).ok()) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sm2Verify);
+
+void BM_Sm2Encrypt(benchmark::State& state) {
+  SystemRng rng;
+  PrivateKey key = must(PrivateKey::generate(KeyType::kSm2, rng));
+  PublicKey pub = key.public_key();
+  for (auto _ : state) benchmark::DoNotOptimize(sm2_encrypt(pub, kMsg));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sm2Encrypt);
+
+void BM_Sm2Decrypt(benchmark::State& state) {
+  SystemRng rng;
+  PrivateKey key = must(PrivateKey::generate(KeyType::kSm2, rng));
+  Bytes c = must(sm2_encrypt(key.public_key(), kMsg));
+  for (auto _ : state) benchmark::DoNotOptimize(sm2_decrypt(key, c));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sm2Decrypt);
+
+struct CosignPair {
+  cosign::DeviceShare device;
+  cosign::ServerShare server;
+};
+
+CosignPair make_pair(Rng& rng) {
+  cosign::DeviceKeygenStart start = cosign::device_keygen_start(rng);
+  cosign::ServerKeygenResult server = must(cosign::server_keygen(start.request, rng));
+  cosign::DeviceShare device = must(cosign::device_keygen_finish(std::move(start.state), server.response));
+  return CosignPair{std::move(device), std::move(server.share)};
+}
+
+// Device half of a two-party signature: start (e, k1·G) + finish (s, and the SM2 verification of
+// the result). The server's part runs in between but is not timed.
+void BM_CosignSignDevice(benchmark::State& state) {
+  SystemRng rng;
+  CosignPair p = make_pair(rng);
+  using Clock = std::chrono::steady_clock;
+  for (auto _ : state) {
+    auto t0 = Clock::now();
+    cosign::DeviceSignStart start = must(cosign::device_sign_start(p.device, kMsg, kSm2DefaultId, rng));
+    auto t1 = Clock::now();
+    cosign::SignResponse resp = must(cosign::server_sign(p.server, start.request, rng));
+    auto t2 = Clock::now();
+    Bytes sig = must(cosign::device_sign_finish(p.device, std::move(start.state), resp, kMsg, kSm2DefaultId));
+    auto t3 = Clock::now();
+    benchmark::DoNotOptimize(sig);
+    state.SetIterationTime(std::chrono::duration<double>((t1 - t0) + (t3 - t2)).count());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CosignSignDevice)->UseManualTime();
+
+void BM_CosignSignServer(benchmark::State& state) {
+  SystemRng rng;
+  CosignPair p = make_pair(rng);
+  cosign::DeviceSignStart start = must(cosign::device_sign_start(p.device, kMsg, kSm2DefaultId, rng));
+  for (auto _ : state) benchmark::DoNotOptimize(cosign::server_sign(p.server, start.request, rng));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CosignSignServer);
+
+// Whole two-party decryption (device start + server + device finish), in one process.
+void BM_CosignDecrypt(benchmark::State& state) {
+  SystemRng rng;
+  CosignPair p = make_pair(rng);
+  PublicKey pub = must(PublicKey::sm2_from_point(p.device.public_key()));
+  Bytes c = must(sm2_encrypt(pub, kMsg));
+  for (auto _ : state) {
+    cosign::DeviceDecryptStart start = must(cosign::device_decrypt_start(p.device, c, Sm2CipherOrder::kC1C3C2, rng));
+    cosign::DecryptResponse resp = must(cosign::server_decrypt(p.server, start.request));
+    benchmark::DoNotOptimize(must(cosign::device_decrypt_finish(p.device, std::move(start.state), resp)));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CosignDecrypt);
+
+void BM_CosignDecryptServer(benchmark::State& state) {
+  SystemRng rng;
+  CosignPair p = make_pair(rng);
+  PublicKey pub = must(PublicKey::sm2_from_point(p.device.public_key()));
+  Bytes c = must(sm2_encrypt(pub, kMsg));
+  cosign::DeviceDecryptStart start = must(cosign::device_decrypt_start(p.device, c, Sm2CipherOrder::kC1C3C2, rng));
+  for (auto _ : state) benchmark::DoNotOptimize(cosign::server_decrypt(p.server, start.request));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CosignDecryptServer);
+
+void BM_EcdsaP256Sign(benchmark::State& state) {
+  SystemRng rng;
+  PrivateKey key = must(PrivateKey::generate(KeyType::kEcP256, rng));
+  for (auto _ : state) benchmark::DoNotOptimize(sign(key, SignScheme::kEcdsaSha256, kMsg));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EcdsaP256Sign);
+
+void BM_EcdsaP256Verify(benchmark::State& state) {
+  SystemRng rng;
+  PrivateKey key = must(PrivateKey::generate(KeyType::kEcP256, rng));
+  PublicKey pub = key.public_key();
+  Bytes sig = must(sign(key, SignScheme::kEcdsaSha256, kMsg));
+  for (auto _ : state) {
+    if (!verify(pub, SignScheme::kEcdsaSha256, kMsg, sig).ok()) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EcdsaP256Verify);
+
+}  // namespace

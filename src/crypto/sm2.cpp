@@ -1,0 +1,319 @@
+#include "crypto/sm2.h"
+
+#include <openssl/core_names.h>
+
+#include <string>
+
+#include "crypto/hash.h"
+
+namespace certseal::crypto {
+namespace {
+
+Error bad_ciphertext(std::string detail = {}) {
+  return Error(ErrorKind::kInvalidArgument, "bad_ciphertext", "the SM2 ciphertext is malformed",
+               std::move(detail));
+}
+Error decryption_failed() {
+  return invalid_argument("decryption_failed", "the data could not be decrypted (wrong key or damaged data)");
+}
+
+// a || b || xG || yG of the recommended curve, the fixed part of Z_A.
+const Bytes& curve_za_part() {
+  static const Bytes part = [] {
+    const Sm2Curve& c = Sm2Curve::get();
+    BnCtx ctx = bn_ctx_new();
+    Bignum a = bn_new();
+    Bignum b = bn_new();
+    if (EC_GROUP_get_curve(c.group(), nullptr, a.get(), b.get(), ctx.get()) != 1) {
+      openssl_fatal("EC_GROUP_get_curve");
+    }
+    Bytes gx;
+    Bytes gy;
+    point_xy(EC_GROUP_get0_generator(c.group()), gx, gy, ctx.get());
+    Bytes out = bn_to_bytes32(a.get());
+    Bytes bb = bn_to_bytes32(b.get());
+    out.insert(out.end(), bb.begin(), bb.end());
+    out.insert(out.end(), gx.begin(), gx.end());
+    out.insert(out.end(), gy.begin(), gy.end());
+    return out;
+  }();
+  return part;
+}
+
+// ---- minimal DER for the ciphertext structure ----
+void der_len(Bytes& out, std::size_t n) {
+  if (n < 0x80) {
+    out.push_back(static_cast<std::uint8_t>(n));
+    return;
+  }
+  Bytes tmp;
+  while (n > 0) {
+    tmp.insert(tmp.begin(), static_cast<std::uint8_t>(n & 0xff));
+    n >>= 8;
+  }
+  out.push_back(static_cast<std::uint8_t>(0x80 | tmp.size()));
+  out.insert(out.end(), tmp.begin(), tmp.end());
+}
+
+void der_tlv(Bytes& out, std::uint8_t tag, BytesView content) {
+  out.push_back(tag);
+  der_len(out, content.size());
+  out.insert(out.end(), content.begin(), content.end());
+}
+
+void der_uint(Bytes& out, BytesView be) {
+  std::size_t i = 0;
+  while (i + 1 < be.size() && be[i] == 0) ++i;
+  Bytes v;
+  if (be.empty() || (be[i] & 0x80)) v.push_back(0);
+  v.insert(v.end(), be.begin() + static_cast<std::ptrdiff_t>(i), be.end());
+  der_tlv(out, 0x02, v);
+}
+
+// Reads one TLV with the given tag from in[pos..]; strict DER lengths.
+bool der_read(BytesView in, std::size_t& pos, std::uint8_t tag, BytesView& content) {
+  if (pos + 2 > in.size() || in[pos] != tag) return false;
+  ++pos;
+  std::size_t len = in[pos++];
+  if (len & 0x80) {
+    std::size_t nb = len & 0x7f;
+    if (nb == 0 || nb > 4 || pos + nb > in.size() || in[pos] == 0) return false;
+    len = 0;
+    for (std::size_t i = 0; i < nb; ++i) len = (len << 8) | in[pos++];
+    if (len < 0x80) return false;
+  }
+  if (len > in.size() - pos) return false;
+  content = in.subspan(pos, len);
+  pos += len;
+  return true;
+}
+
+bool der_uint32(BytesView v, Bytes& out) {
+  if (v.empty() || (v[0] & 0x80)) return false;
+  if (v.size() > 1 && v[0] == 0 && !(v[1] & 0x80)) return false;  // not minimal
+  if (v[0] == 0) v = v.subspan(1);
+  if (v.size() > 32) return false;
+  out.assign(32 - v.size(), 0);
+  out.insert(out.end(), v.begin(), v.end());
+  return true;
+}
+
+SecretBytes xor_with_kdf(BytesView x2, BytesView y2, BytesView data, bool& all_zero) {
+  Bytes z(x2.begin(), x2.end());
+  z.insert(z.end(), y2.begin(), y2.end());
+  SecretBytes t = sm2_kdf(z, data.size());
+  all_zero = true;
+  for (auto b : t) all_zero = all_zero && b == 0;
+  for (std::size_t i = 0; i < data.size(); ++i) t[i] ^= data[i];
+  return t;
+}
+
+Bytes c3_of(BytesView x2, BytesView m, BytesView y2) {
+  Hasher h(HashAlg::kSm3);
+  h.update(x2).update(m).update(y2);
+  return h.finish();
+}
+
+}  // namespace
+
+Result<Bytes> sm2_za(BytesView public_point, std::string_view id) {
+  if (id.size() > 8191) return invalid_argument("bad_sm2_id", "the SM2 ID is longer than 8191 bytes");
+  if (public_point.size() != kSm2PointSize || public_point[0] != 0x04) {
+    return invalid_argument("bad_point_encoding", "the public key is not an uncompressed SM2 point");
+  }
+  std::size_t entl = id.size() * 8;
+  std::uint8_t entl_be[2] = {static_cast<std::uint8_t>(entl >> 8), static_cast<std::uint8_t>(entl)};
+  Hasher h(HashAlg::kSm3);
+  h.update(entl_be).update(as_bytes(id)).update(curve_za_part()).update(public_point.subspan(1));
+  return h.finish();
+}
+
+Result<Bytes> sm2_message_digest(BytesView public_point, std::string_view id, BytesView message) {
+  CS_ASSIGN(Bytes za, sm2_za(public_point, id));
+  Hasher h(HashAlg::kSm3);
+  h.update(za).update(message);
+  return h.finish();
+}
+
+SecretBytes sm2_kdf(BytesView z, std::size_t len) {
+  SecretBytes out;
+  out.reserve(len + 32);
+  Hasher h(HashAlg::kSm3);
+  for (std::uint32_t ct = 1; out.size() < len; ++ct) {
+    std::uint8_t ctr[4] = {static_cast<std::uint8_t>(ct >> 24), static_cast<std::uint8_t>(ct >> 16),
+                           static_cast<std::uint8_t>(ct >> 8), static_cast<std::uint8_t>(ct)};
+    Bytes block = h.update(z).update(ctr).finish();
+    out.insert(out.end(), block.begin(), block.end());
+    secure_wipe(block.data(), block.size());
+  }
+  out.resize(len);
+  return out;
+}
+
+Result<Sm2Ciphertext> Sm2Ciphertext::parse_raw(BytesView raw, Sm2CipherOrder order) {
+  if (raw.size() < kSm2PointSize + 32 || raw[0] != 0x04) {
+    return bad_ciphertext("raw ciphertext shorter than 97 bytes or without the 04 prefix");
+  }
+  Sm2Ciphertext c;
+  c.c1.assign(raw.begin(), raw.begin() + kSm2PointSize);
+  CS_TRY(point_from_bytes(c.c1, "the ciphertext's C1"));
+  BytesView rest = raw.subspan(kSm2PointSize);
+  if (order == Sm2CipherOrder::kC1C3C2) {
+    c.c3.assign(rest.begin(), rest.begin() + 32);
+    c.c2.assign(rest.begin() + 32, rest.end());
+  } else {
+    c.c2.assign(rest.begin(), rest.end() - 32);
+    c.c3.assign(rest.end() - 32, rest.end());
+  }
+  return c;
+}
+
+Result<Sm2Ciphertext> Sm2Ciphertext::parse_der(BytesView der) {
+  std::size_t pos = 0;
+  BytesView seq;
+  if (!der_read(der, pos, 0x30, seq) || pos != der.size()) return bad_ciphertext("not a DER SEQUENCE");
+  std::size_t p = 0;
+  BytesView x, y, c3, c2;
+  if (!der_read(seq, p, 0x02, x) || !der_read(seq, p, 0x02, y) || !der_read(seq, p, 0x04, c3) ||
+      !der_read(seq, p, 0x04, c2) || p != seq.size() || c3.size() != 32) {
+    return bad_ciphertext("SEQUENCE is not {INTEGER, INTEGER, OCTET STRING(32), OCTET STRING}");
+  }
+  Bytes xb, yb;
+  if (!der_uint32(x, xb) || !der_uint32(y, yb)) return bad_ciphertext("bad coordinate");
+  Sm2Ciphertext c;
+  c.c1.push_back(0x04);
+  c.c1.insert(c.c1.end(), xb.begin(), xb.end());
+  c.c1.insert(c.c1.end(), yb.begin(), yb.end());
+  CS_TRY(point_from_bytes(c.c1, "the ciphertext's C1"));
+  c.c3.assign(c3.begin(), c3.end());
+  c.c2.assign(c2.begin(), c2.end());
+  return c;
+}
+
+Bytes Sm2Ciphertext::raw(Sm2CipherOrder order) const {
+  Bytes out = c1;
+  if (order == Sm2CipherOrder::kC1C3C2) {
+    out.insert(out.end(), c3.begin(), c3.end());
+    out.insert(out.end(), c2.begin(), c2.end());
+  } else {
+    out.insert(out.end(), c2.begin(), c2.end());
+    out.insert(out.end(), c3.begin(), c3.end());
+  }
+  return out;
+}
+
+Bytes Sm2Ciphertext::der() const {
+  Bytes body;
+  der_uint(body, BytesView(c1).subspan(1, 32));
+  der_uint(body, BytesView(c1).subspan(33, 32));
+  der_tlv(body, 0x04, c3);
+  der_tlv(body, 0x04, c2);
+  Bytes out;
+  der_tlv(out, 0x30, body);
+  return out;
+}
+
+Result<Bytes> sm2_encrypt(const PublicKey& key, BytesView plain, Sm2CipherOrder order) {
+  if (key.type() != KeyType::kSm2) return invalid_argument("scheme_key_mismatch", "the key is not an SM2 key");
+  if (plain.empty()) return invalid_argument("empty_plaintext", "SM2 cannot encrypt empty data");
+  EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1) return openssl_internal("EVP_PKEY_encrypt_init(SM2)");
+  std::size_t len = 0;
+  if (EVP_PKEY_encrypt(ctx.get(), nullptr, &len, plain.data(), plain.size()) != 1) {
+    return openssl_internal("EVP_PKEY_encrypt(size)");
+  }
+  Bytes der(len);
+  if (EVP_PKEY_encrypt(ctx.get(), der.data(), &len, plain.data(), plain.size()) != 1) {
+    return openssl_internal("EVP_PKEY_encrypt(SM2)");
+  }
+  der.resize(len);
+  CS_ASSIGN(Sm2Ciphertext c, Sm2Ciphertext::parse_der(der));
+  return c.raw(order);
+}
+
+Result<SecretBytes> sm2_decrypt(const PrivateKey& key, BytesView cipher, Sm2CipherOrder order) {
+  if (key.type() != KeyType::kSm2) return invalid_argument("scheme_key_mismatch", "the key is not an SM2 key");
+  CS_ASSIGN(Sm2Ciphertext c, Sm2Ciphertext::parse_raw(cipher, order));
+  Bytes der = c.der();
+  EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1) return openssl_internal("EVP_PKEY_decrypt_init(SM2)");
+  std::size_t len = 0;
+  if (EVP_PKEY_decrypt(ctx.get(), nullptr, &len, der.data(), der.size()) != 1) {
+    drain_openssl_errors();
+    return decryption_failed();
+  }
+  SecretBytes out(len);
+  if (EVP_PKEY_decrypt(ctx.get(), out.data(), &len, der.data(), der.size()) != 1) {
+    drain_openssl_errors();
+    return decryption_failed();
+  }
+  out.resize(len);
+  return out;
+}
+
+Result<Bytes> sm2_sign_digest_with_k(BytesView d_bytes, BytesView e_bytes, BytesView k_bytes) {
+  if (e_bytes.size() != 32) return invalid_argument("bad_digest_length", "e must be 32 bytes");
+  CS_ASSIGN(Bignum d, scalar_from_bytes(d_bytes, "the private key"));
+  CS_ASSIGN(Bignum k, scalar_from_bytes(k_bytes, "the nonce k"));
+  BnCtx ctx = bn_ctx_new();
+  const BIGNUM* n = Sm2Curve::get().order();
+  EcPoint kg = mul_generator(k.get(), ctx.get());
+  Bytes x1, y1;
+  point_xy(kg.get(), x1, y1, ctx.get());
+  Bignum e = bn_from_bytes(e_bytes);
+  Bignum x = bn_from_bytes(x1);
+  Bignum r = mod_n_add(mod_n(e.get(), ctx.get()).get(), mod_n(x.get(), ctx.get()).get(), ctx.get());
+  Bignum rk = bn_new();
+  if (BN_add(rk.get(), r.get(), k.get()) != 1) openssl_fatal("BN_add");
+  if (BN_is_zero(r.get()) || BN_cmp(rk.get(), n) == 0) {
+    return invalid_argument("bad_nonce", "the nonce k gives r = 0 or r + k = n");
+  }
+  // s = (1 + d)^-1 * (k - r*d) mod n
+  Bignum one = bn_new();
+  BN_one(one.get());
+  Bignum d1 = mod_n_add(d.get(), one.get(), ctx.get());
+  Bignum inv = mod_n_inverse(d1.get(), ctx.get());
+  Bignum rd = mod_n_mul(r.get(), d.get(), ctx.get());
+  Bignum s = mod_n_mul(inv.get(), mod_n_sub(k.get(), rd.get(), ctx.get()).get(), ctx.get());
+  if (BN_is_zero(s.get())) return invalid_argument("bad_nonce", "the nonce k gives s = 0");
+  Bytes out = bn_to_bytes32(r.get());
+  Bytes sb = bn_to_bytes32(s.get());
+  out.insert(out.end(), sb.begin(), sb.end());
+  return out;
+}
+
+Result<Bytes> sm2_encrypt_with_k(BytesView public_point, BytesView plain, BytesView k_bytes,
+                                 Sm2CipherOrder order) {
+  if (plain.empty()) return invalid_argument("empty_plaintext", "SM2 cannot encrypt empty data");
+  CS_ASSIGN(EcPoint pub, point_from_bytes(public_point, "the public key"));
+  CS_ASSIGN(Bignum k, scalar_from_bytes(k_bytes, "the nonce k"));
+  BnCtx ctx = bn_ctx_new();
+  EcPoint c1 = mul_generator(k.get(), ctx.get());
+  EcPoint kp = mul_point(pub.get(), k.get(), ctx.get());
+  if (point_is_infinity(kp.get())) return invalid_argument("bad_nonce", "k·P is the point at infinity");
+  Bytes x2, y2;
+  point_xy(kp.get(), x2, y2, ctx.get());
+  bool zero = false;
+  SecretBytes c2 = xor_with_kdf(x2, y2, plain, zero);
+  if (zero) return invalid_argument("bad_nonce", "the KDF output is all zero for this k");
+  Sm2Ciphertext c;
+  c.c1 = point_to_bytes(c1.get());
+  c.c3 = c3_of(x2, plain, y2);
+  c.c2.assign(c2.begin(), c2.end());
+  return c.raw(order);
+}
+
+Result<SecretBytes> sm2_decrypt_with_shared_point(const EC_POINT* shared, const Sm2Ciphertext& c) {
+  if (point_is_infinity(shared)) return decryption_failed();
+  BnCtx ctx = bn_ctx_new();
+  Bytes x2, y2;
+  point_xy(shared, x2, y2, ctx.get());
+  bool zero = false;
+  SecretBytes m = xor_with_kdf(x2, y2, c.c2, zero);
+  if (zero) return decryption_failed();
+  Bytes u = c3_of(x2, m, y2);
+  if (!constant_time_equal(u, c.c3)) return decryption_failed();
+  return m;
+}
+
+}  // namespace certseal::crypto

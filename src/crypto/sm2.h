@@ -1,0 +1,59 @@
+// SM2 specifics (GB/T 32918.2-2016 signatures, 32918.4-2016 encryption, recommended curve of
+// 32918.5-2017): Z_A and e, ciphertext formats, and fixed-k primitives.
+//
+// Ciphertext formats: raw C1C3C2 = 04 || x1 || y1 || C3(32) || C2 (the 2016 standard order and
+// sm-crypto's default), raw C1C2C3 (the 2010 draft order, for old peers), and DER
+// SEQUENCE { x INTEGER, y INTEGER, C3 OCTET STRING, C2 OCTET STRING } (GB/T 35276 §7.2, what
+// OpenSSL emits). Raw forms always carry the 04 prefix.
+//
+// The fixed-k functions exist for the published examples and as the reference the two-party
+// protocol is checked against; ordinary signing and encryption go through pkey.h (OpenSSL draws k).
+// Contract: every function is pure and thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "crypto/pkey.h"
+#include "crypto/sm2_curve.h"
+
+namespace certseal::crypto {
+
+enum class Sm2CipherOrder { kC1C3C2, kC1C2C3 };
+
+// Z_A = SM3(ENTL_A || ID_A || a || b || x_G || y_G || x_A || y_A), GB/T 32918.2 §5.5.
+// The ID may be at most 8191 bytes ("bad_sm2_id").
+Result<Bytes> sm2_za(BytesView public_point, std::string_view id);
+// e = SM3(Z_A || M), GB/T 32918.2 §6.1 steps A1-A2.
+Result<Bytes> sm2_message_digest(BytesView public_point, std::string_view id, BytesView message);
+
+// KDF of GB/T 32918.4 §5.4.3 with SM3.
+SecretBytes sm2_kdf(BytesView z, std::size_t len);
+
+struct Sm2Ciphertext {
+  Bytes c1;  // 65 bytes, 04 || x1 || y1 (checked on the curve when parsed)
+  Bytes c3;  // 32 bytes
+  Bytes c2;  // as long as the plaintext
+
+  static Result<Sm2Ciphertext> parse_raw(BytesView raw, Sm2CipherOrder order);
+  static Result<Sm2Ciphertext> parse_der(BytesView der);
+  Bytes raw(Sm2CipherOrder order) const;
+  Bytes der() const;
+};
+
+Result<Bytes> sm2_encrypt(const PublicKey& key, BytesView plain, Sm2CipherOrder order = Sm2CipherOrder::kC1C3C2);
+Result<SecretBytes> sm2_decrypt(const PrivateKey& key, BytesView cipher,
+                                Sm2CipherOrder order = Sm2CipherOrder::kC1C3C2);
+
+// (r, s) as raw r||s for digest e under private scalar d with nonce k, GB/T 32918.2 §6.1 A4-A6.
+// Fails with "bad_nonce" when k gives r = 0, r + k = n or s = 0.
+Result<Bytes> sm2_sign_digest_with_k(BytesView d, BytesView e, BytesView k);
+// Raw ciphertext of `plain` to the public point with nonce k, GB/T 32918.4 §6.1.
+Result<Bytes> sm2_encrypt_with_k(BytesView public_point, BytesView plain, BytesView k,
+                                 Sm2CipherOrder order = Sm2CipherOrder::kC1C3C2);
+// Steps B4-B7 of GB/T 32918.4 §7.1 given the shared point (x2, y2) = d·C1 (two-party decryption
+// computes it without d). "decryption_failed" when t is all zero or C3 does not match.
+Result<SecretBytes> sm2_decrypt_with_shared_point(const EC_POINT* shared, const Sm2Ciphertext& c);
+
+}  // namespace certseal::crypto

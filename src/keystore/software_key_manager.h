@@ -1,0 +1,63 @@
+// SoftwareKeyManager: keys as files in one directory, each private key (PKCS#8) sealed with the
+// authenticated SM4-CTR-HMAC-SM3 mode (crypto/cipher.h) under a master key, with the key id and
+// type as associated data so a sealed key cannot be moved to another id or type.
+//
+// File <id>.key (JSON, mode 0600): {"v":1,"id","type","label","public_key":base64 SPKI,
+// "master_key_id":hex, "sealed":base64}. master_key_id = first 8 bytes of
+// HMAC-SM3(master, "CertSeal master key id") tells which master key sealed the file.
+//
+// Master key rotation: rotate_master_key(new) re-seals every file under the new key (each file is
+// replaced atomically: write to a temp file, fsync, rename). The previous keys stay readable
+// through `previous_keys`, so a rotation interrupted half-way loses nothing: reopen with the new
+// key as current and the old one in previous_keys and rotate again.
+//
+// Thread-safety: all methods lock one mutex. The Rng must outlive the manager.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/rng.h"
+#include "keystore/key_manager.h"
+
+namespace certseal::keystore {
+
+class SoftwareKeyManager final : public KeyManager {
+ public:
+  // master_key: at least 16 bytes of secret (32 recommended). The directory is created if missing.
+  static Result<std::unique_ptr<SoftwareKeyManager>> open(std::string dir, SecretBytes master_key, Rng& rng,
+                                                          std::vector<SecretBytes> previous_keys = {});
+
+  std::string_view backend() const override { return "software"; }
+  Result<KeyInfo> generate(crypto::KeyType type, std::string_view label) override;
+  Result<KeyInfo> import_key(const crypto::PrivateKey& key, std::string_view label) override;
+  Result<Bytes> sign(std::string_view key_id, crypto::SignScheme scheme, BytesView message,
+                     std::string_view sm2_id) override;
+  Result<SecretBytes> decrypt(std::string_view key_id, crypto::EncryptScheme scheme, BytesView ciphertext) override;
+  Result<Bytes> public_key(std::string_view key_id) override;
+  Status destroy(std::string_view key_id) override;
+  Result<std::vector<KeyInfo>> list() override;
+
+  Status rotate_master_key(SecretBytes new_master_key);
+  std::string master_key_id() const;
+
+ private:
+  SoftwareKeyManager(std::string dir, SecretBytes master, Rng& rng, std::vector<SecretBytes> previous);
+  Result<KeyInfo> store(const crypto::PrivateKey& key, std::string_view label);
+  Result<crypto::PrivateKey> load_private(std::string_view key_id);
+  std::string path_for(std::string_view key_id) const;
+
+  std::string dir_;
+  SecretBytes master_;
+  Rng& rng_;
+  std::vector<SecretBytes> previous_;
+  mutable std::mutex mu_;
+};
+
+// Master key id as described above (hex, 16 characters).
+std::string master_key_fingerprint(BytesView master_key);
+
+}  // namespace certseal::keystore
