@@ -1,38 +1,29 @@
-// CertSeal's schema, one migration per change, never edited after release: add a new one.
+// CertSeal's schema: the migrations of every area, merged in version order.
+//
+// Each business area keeps its migrations in its own file (schema_<area>.cpp) within its own
+// range of version numbers, so areas evolve independently:
+//   1-99 platform   100-199 accounts/identity/organisations   200-299 PKI
+//   300-399 catalogue/orders/payments/invoices   400-499 mobile shield   500+ later areas
+// A released migration is never edited: add a new one.
+#include <algorithm>
+
 #include "store/migrate.h"
+#include "store/schema_areas.h"
 
 namespace certseal::store {
-namespace {
 
-const std::vector<Migration>& all() {
-  static const std::vector<Migration> kMigrations = {
-      {1, "node_registry",
-       // Which certseald processes have run against this database (shown in /readyz and logs).
-       R"sql(
-CREATE TABLE node_registry (
-  node_id TEXT PRIMARY KEY,
-  hostname TEXT NOT NULL,
-  version TEXT NOT NULL,
-  started_at TEXT NOT NULL,
-  last_seen_at TEXT NOT NULL
-);
-CREATE TABLE idempotency_keys (
-  scope TEXT NOT NULL,
-  key TEXT NOT NULL,
-  request_hash TEXT NOT NULL,
-  status INTEGER NOT NULL,
-  response BLOB,
-  created_at TEXT NOT NULL,
-  PRIMARY KEY (scope, key)
-);
-)sql",
-       {}},
-  };
-  return kMigrations;
+std::span<const Migration> schema_migrations() {
+  static const std::vector<Migration> kAll = [] {
+    std::vector<Migration> all;
+    for (auto area : {platform_migrations, account_migrations, pki_migrations}) {
+      auto part = area();
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    std::sort(all.begin(), all.end(),
+              [](const Migration& a, const Migration& b) { return a.version < b.version; });
+    return all;
+  }();
+  return kAll;
 }
-
-}  // namespace
-
-std::span<const Migration> schema_migrations() { return all(); }
 
 }  // namespace certseal::store

@@ -1,0 +1,14 @@
+// Per-area migration lists (see schema.cpp for the version ranges).
+#pragma once
+
+#include <vector>
+
+#include "store/migrate.h"
+
+namespace certseal::store {
+
+std::vector<Migration> platform_migrations();  // schema_platform.cpp, versions 1-99
+std::vector<Migration> account_migrations();   // schema_account.cpp, versions 100-199
+std::vector<Migration> pki_migrations();       // schema_pki.cpp, versions 200-299
+
+}  // namespace certseal::store
