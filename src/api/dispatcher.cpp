@@ -144,6 +144,10 @@ net::Response Dispatcher::dispatch(net::Request& req, const std::string& request
     auto who = auth_->authenticate(req);
     if (!who) return fail(who.error());
     if (!who->has(found->role)) {
+      if (who->password_pending && found->role == Role::kUser) {
+        return fail(Error(ErrorKind::kPermissionDenied, "password_required",
+                          "set a password for your account first"));
+      }
       return fail(Error(ErrorKind::kPermissionDenied, "forbidden",
                         "your account may not do this"));
     }

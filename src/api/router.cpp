@@ -8,6 +8,7 @@ namespace certseal::api {
 std::string_view role_name(Role r) {
   switch (r) {
     case Role::kPublic: return "public";
+    case Role::kAccount: return "account";
     case Role::kUser: return "user";
     case Role::kOperator: return "operator";
     case Role::kRelyingParty: return "relying_party";

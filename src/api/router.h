@@ -26,7 +26,8 @@ namespace certseal::api {
 
 enum class Role {
   kPublic,        // anyone, no credentials
-  kUser,          // any logged-in account
+  kAccount,       // any session, even one whose account has no password yet
+  kUser,          // a logged-in account with its password set
   kOperator,      // platform staff
   kRelyingParty,  // a registered application signing its requests
 };
@@ -36,6 +37,9 @@ std::string_view role_name(Role r);
 struct Principal {
   std::string account_id;
   std::vector<Role> roles;
+  std::string session_id{};   // opaque; identifies the session (for logout, identity switch)
+  std::string identity_id{};  // the identity the session acts as
+  bool password_pending = false;  // logged in by SMS only; must set a password first
   bool has(Role r) const;
 };
 

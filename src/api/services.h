@@ -9,6 +9,11 @@
 #include "base/rng.h"
 #include "store/db.h"
 
+namespace certseal::service {
+class AccountService;
+class SmsCodeService;
+}  // namespace certseal::service
+
 namespace certseal::api {
 
 class Metrics;
@@ -21,6 +26,8 @@ struct Services {
   Metrics& metrics;
   std::string version;  // release version shown by /api/v1/info
   std::string node_id;  // this process, as registered in node_registry
+  service::AccountService* accounts = nullptr;
+  service::SmsCodeService* sms_codes = nullptr;
 };
 
 }  // namespace certseal::api

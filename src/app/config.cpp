@@ -32,6 +32,30 @@ constexpr ConfigKey kKeys[] = {
     {"log.level", KeyType::kString, "info", "debug, info, warn or error."},
     {"log.file", KeyType::kString, "", "Append JSON-lines logs to this file instead of standard error."},
     {"log.access", KeyType::kBool, "true", "Log one line per request (request id, route, status, duration)."},
+    {"security.session_ttl_hours", KeyType::kInt, "168", "How long a login session lasts."},
+    {"security.argon2_ops", KeyType::kInt, "2", "Argon2id passes for password hashes (libsodium opslimit, at least 1)."},
+    {"security.argon2_mem_kib", KeyType::kInt, "65536", "Argon2id memory per password hash in KiB (at least 8)."},
+    {"security.login_max_failures_per_phone", KeyType::kInt, "10",
+     "Failed logins per phone number within the window before login answers 429."},
+    {"security.login_max_failures_per_address", KeyType::kInt, "50",
+     "Failed logins per client address within the window before login answers 429."},
+    {"security.login_failure_window_s", KeyType::kInt, "900", "The sliding window for counting failed logins."},
+    {"sms.sender", KeyType::kString, "outbox",
+     "outbox (messages kept in the database for operators to read) or http (a real SMS gateway)."},
+    {"sms.http_url", KeyType::kString, "", "SMS gateway URL for sms.sender = http."},
+    {"sms.http_username", KeyType::kString, "", "SMS gateway user (HTTP basic authentication)."},
+    {"sms.http_password", KeyType::kString, "", "SMS gateway password."},
+    {"sms.http_body_template", KeyType::kString, "",
+     "JSON body with {phone}, {template}, {text}, {param.code} placeholders; empty gives {\"phone\",\"template\",\"text\"}."},
+    {"sms.code_ttl_s", KeyType::kInt, "300", "How long an SMS code is valid."},
+    {"sms.resend_s", KeyType::kInt, "60", "At most one SMS code per phone number in this many seconds."},
+    {"sms.daily_limit", KeyType::kInt, "10", "At most this many SMS codes per phone number per day (China time)."},
+    {"sms.max_attempts", KeyType::kInt, "5", "Wrong tries after which an SMS code stops working."},
+    {"account.deregistration_cooling_days", KeyType::kInt, "15",
+     "Cooling-off period between a deregistration request and the account's closure."},
+    {"jobs.interval_s", KeyType::kInt, "60", "How often scheduled jobs run (closing deregistered accounts, ...)."},
+    {"demo.enabled", KeyType::kBool, "false",
+     "Create the demo operator and demo users at start (idempotent). For trying CertSeal out only."},
 };
 
 const ConfigKey* find_key(std::string_view key) {
@@ -206,6 +230,39 @@ Result<Config> load_config(const std::string& config_file,
   if (c.db.pool_size < 1) return config_error("db.pool_size must be at least 1");
   if (c.db.sqlite_readers < 1) return config_error("db.sqlite_readers must be at least 1");
 
+  c.security.session_ttl_s = static_cast<int>(as_int(v, "security.session_ttl_hours") * 3600);
+  c.security.argon2_ops = static_cast<int>(as_int(v, "security.argon2_ops"));
+  c.security.argon2_mem_kib = static_cast<int>(as_int(v, "security.argon2_mem_kib"));
+  if (c.security.argon2_ops < 1 || c.security.argon2_mem_kib < 8) {
+    return config_error("security.argon2_ops must be at least 1 and security.argon2_mem_kib at least 8");
+  }
+  if (c.security.session_ttl_s < 3600) return config_error("security.session_ttl_hours must be at least 1");
+  c.security.max_failures_per_phone = static_cast<int>(as_int(v, "security.login_max_failures_per_phone"));
+  c.security.max_failures_per_address = static_cast<int>(as_int(v, "security.login_max_failures_per_address"));
+  c.security.failure_window_s = static_cast<int>(as_int(v, "security.login_failure_window_s"));
+  c.sms.sender = v["sms.sender"];
+  if (c.sms.sender != "outbox" && c.sms.sender != "http") {
+    return config_error("sms.sender must be outbox or http, got '" + c.sms.sender + "'");
+  }
+  c.sms.http_url = v["sms.http_url"];
+  if (c.sms.sender == "http" && c.sms.http_url.rfind("http", 0) != 0) {
+    return config_error("sms.sender = http needs sms.http_url (http:// or https://)");
+  }
+  c.sms.http_username = v["sms.http_username"];
+  c.sms.http_password = v["sms.http_password"];
+  c.sms.http_body_template = v["sms.http_body_template"];
+  c.sms.code_ttl_s = static_cast<int>(as_int(v, "sms.code_ttl_s"));
+  c.sms.resend_s = static_cast<int>(as_int(v, "sms.resend_s"));
+  c.sms.daily_limit = static_cast<int>(as_int(v, "sms.daily_limit"));
+  c.sms.max_attempts = static_cast<int>(as_int(v, "sms.max_attempts"));
+  if (c.sms.code_ttl_s < 1 || c.sms.daily_limit < 1 || c.sms.max_attempts < 1) {
+    return config_error("sms.code_ttl_s, sms.daily_limit and sms.max_attempts must be at least 1");
+  }
+  c.deregistration_cooling_s = static_cast<int>(as_int(v, "account.deregistration_cooling_days") * 86400);
+  c.jobs_interval_s = static_cast<int>(as_int(v, "jobs.interval_s"));
+  if (c.jobs_interval_s < 1) return config_error("jobs.interval_s must be at least 1");
+  c.demo = v["demo.enabled"] == "true";
+
   bool ok = true;
   c.log.level = parse_log_level(v["log.level"], &ok);
   if (!ok) return config_error("log.level must be debug, info, warn or error");
@@ -217,7 +274,7 @@ Result<Config> load_config(const std::string& config_file,
 std::string describe(const std::map<std::string, std::string>& values) {
   std::string out;
   for (const auto& [k, v] : values) {
-    bool secret = k == "db.url";  // may carry a password
+    bool secret = k == "db.url" || k == "sms.http_password";  // may carry a password
     out += k + " = " + (secret && !v.empty() ? "(set)" : "\"" + v + "\"") + "\n";
   }
   return out;

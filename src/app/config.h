@@ -48,6 +48,22 @@ struct Config {
     int busy_timeout_ms = 10'000;
   } db;
   struct {
+    int session_ttl_s = 7 * 86400;
+    int argon2_ops = 2;
+    int argon2_mem_kib = 65536;
+    int max_failures_per_phone = 10;
+    int max_failures_per_address = 50;
+    int failure_window_s = 900;
+  } security;
+  struct {
+    std::string sender;  // outbox | http
+    std::string http_url, http_username, http_password, http_body_template;
+    int code_ttl_s = 300, resend_s = 60, daily_limit = 10, max_attempts = 5;
+  } sms;
+  int deregistration_cooling_s = 15 * 86400;
+  int jobs_interval_s = 60;
+  bool demo = false;
+  struct {
     LogLevel level = LogLevel::kInfo;
     std::string file;  // empty: stderr
     bool access = true;

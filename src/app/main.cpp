@@ -2,12 +2,15 @@
 //   certseald [serve]   run the server (default)
 //   certseald migrate   apply database migrations and exit
 //   certseald config    print the effective configuration and exit
+//   certseald admin ... operator tasks: create-operator, sms-outbox, run-jobs
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <iostream>
 #include <map>
 
 #include "app/config.h"
+#include "app/platform.h"
 #include "app/server.h"
 
 namespace {
@@ -61,7 +64,24 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "run the server (the default)");
   auto* migrate = app.add_subcommand("migrate", "apply database migrations and exit");
   auto* config = app.add_subcommand("config", "print the effective configuration and exit");
-  for (auto* sub : {serve, migrate, config}) common.add_to(*sub);
+  bool demo = false;
+  serve->add_flag("--demo", demo, "create the demo operator and users (demo.enabled)");
+  auto* admin = app.add_subcommand("admin", "operator tasks");
+  admin->require_subcommand(1);
+  std::string op_phone, op_password;
+  bool password_stdin = false;
+  auto* create_op = admin->add_subcommand("create-operator", "create an operator account");
+  create_op->add_option("--phone", op_phone, "the operator's mobile number")->required();
+  auto* pw_opt = create_op->add_option("--password", op_password, "the password (prefer --password-stdin)");
+  create_op->add_flag("--password-stdin", password_stdin, "read the password from standard input")
+      ->excludes(pw_opt);
+  std::string outbox_phone;
+  int outbox_limit = 10;
+  auto* outbox = admin->add_subcommand("sms-outbox", "print the newest messages of the SMS outbox");
+  outbox->add_option("--phone", outbox_phone, "only messages to this number");
+  outbox->add_option("--limit", outbox_limit, "how many (default 10)")->check(CLI::Range(1, 1000));
+  auto* run_jobs = admin->add_subcommand("run-jobs", "run the scheduled jobs once");
+  for (auto* sub : {serve, migrate, config, admin, create_op, outbox, run_jobs}) common.add_to(*sub);
   app.require_subcommand(0, 1);
 
   try {
@@ -92,5 +112,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (migrate->parsed()) return app::migrate_only(*cfg);
+  if (create_op->parsed()) {
+    if (password_stdin) {
+      if (!std::getline(std::cin, op_password)) op_password.clear();
+    }
+    if (op_password.empty()) {
+      std::fprintf(stderr, "certseald: give the password with --password or --password-stdin\n");
+      return 2;
+    }
+    return app::admin_create_operator(*cfg, op_phone, op_password);
+  }
+  if (outbox->parsed()) return app::admin_sms_outbox(*cfg, outbox_phone, outbox_limit);
+  if (run_jobs->parsed()) return app::admin_run_jobs(*cfg);
+  if (demo) cfg->demo = true;
   return app::serve(*cfg);
 }

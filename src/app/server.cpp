@@ -1,57 +1,30 @@
 #include "app/server.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "api/dispatcher.h"
 #include "api/metrics.h"
-#include "api/problem.h"
 #include "api/services.h"
+#include "api/session_auth.h"
+#include "app/platform.h"
 #include "base/id.h"
 #include "net/http_server.h"
 #include "store/migrate.h"
 
 namespace certseal::app {
-
-const char* const kVersion = "0.1.0";
-
-Result<std::unique_ptr<Logger>> open_logger(const Config& c, const Clock& clock) {
-  if (c.log.file.empty()) {
-    return std::unique_ptr<Logger>(std::make_unique<JsonLinesLogger>(clock, c.log.level, stderr));
-  }
-  auto l = JsonLinesLogger::open_file(clock, c.log.level, c.log.file);
-  if (!l) return invalid_argument("bad_config", "cannot open log file '" + c.log.file + "'");
-  return std::unique_ptr<Logger>(std::move(l));
-}
-
-Status prepare_data_dir(const Config& c) {
-  std::error_code ec;
-  std::filesystem::create_directories(c.data_dir, ec);
-  if (ec) {
-    return invalid_argument("bad_data_dir", "cannot create data folder '" + c.data_dir + "'")
-        .with_cause(ec.message());
-  }
-  ::chmod(c.data_dir.c_str(), 0700);
-  return {};
-}
-
-Result<std::unique_ptr<store::Database>> open_database(const Config& c) {
-  if (c.db.engine == "postgres") {
-    return store::open_postgres({c.db.url, c.db.pool_size, 10'000, 10});
-  }
-  return store::open_sqlite({c.db.path, c.db.sqlite_readers, c.db.busy_timeout_ms});
-}
-
 namespace {
 
-int fail(Logger& log, std::string_view what, const Error& e) {
-  log.error(what, {{"code", e.code}, {"detail", e.message}, {"cause", e.cause}});
+int fail(Logger* log, std::string_view what, const Error& e) {
+  if (log) log->error(what, {{"code", e.code}, {"detail", e.message}, {"cause", e.cause}});
   std::fprintf(stderr, "certseald: %s: %s\n", std::string(what).c_str(), e.message.c_str());
-  return 1;
+  return e.kind == ErrorKind::kInvalidArgument ? 2 : 1;
 }
 
 std::string hostname() {
@@ -88,67 +61,85 @@ std::string pool_gauges(const store::Database& db, const net::HttpServer& server
   return out;
 }
 
+// Runs the scheduled jobs every interval on its own thread until destroyed.
+class JobThread {
+ public:
+  JobThread(Platform& p, std::chrono::seconds interval) : p_(p), interval_(interval) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~JobThread() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      if (Status s = run_jobs_once(p_); !s) {
+        p_.log->warn("scheduled job failed", {{"code", s.error().code}, {"cause", s.error().cause}});
+      }
+      lock.lock();
+      cv_.wait_for(lock, interval_, [this] { return stop_; });
+    }
+  }
+  Platform& p_;
+  std::chrono::seconds interval_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 int migrate_only(const Config& c) {
-  SystemClock clock;
-  auto log = open_logger(c, clock);
-  if (!log) {
-    std::fprintf(stderr, "certseald: %s\n", log.error().message.c_str());
-    return 2;
-  }
-  if (auto s = prepare_data_dir(c); !s) return fail(**log, "data folder", s.error());
-  auto db = open_database(c);
-  if (!db) return fail(**log, "database", db.error());
-  auto r = store::migrate(**db, store::schema_migrations(), clock);
-  if (!r) return fail(**log, "migration failed", r.error());
-  nlohmann::json out = {{"applied", r->applied}, {"current", r->current}};
-  std::printf("%s\n", out.dump().c_str());
+  auto p = open_platform(c);  // applies what is pending
+  if (!p) return fail(nullptr, "migration failed", p.error());
+  const auto& r = (*p)->migration;
+  std::printf("%s\n", nlohmann::json({{"applied", r.applied}, {"current", r.current}}).dump().c_str());
   return 0;
 }
 
 int serve(const Config& c) {
-  SystemClock clock;
-  SystemRng rng;
-  auto log_r = open_logger(c, clock);
-  if (!log_r) {
-    std::fprintf(stderr, "certseald: %s\n", log_r.error().message.c_str());
-    return 2;
+  auto pr = open_platform(c);
+  if (!pr) return fail(nullptr, "start", pr.error());
+  Platform& p = **pr;
+  Logger& log = *p.log;
+  if (c.demo) {
+    if (Status s = seed_demo(p); !s) return fail(&log, "demo data", s.error());
   }
-  Logger& log = **log_r;
-  if (auto s = prepare_data_dir(c); !s) return fail(log, "data folder", s.error());
 
-  auto db_r = open_database(c);
-  if (!db_r) return fail(log, "database", db_r.error());
-  store::Database& db = **db_r;
-  auto mig = store::migrate(db, store::schema_migrations(), clock);
-  if (!mig) return fail(log, "migration failed", mig.error());
-  log.info("database ready", {{"engine", store::engine_name(db.engine())},
-                              {"schema_version", mig->current},
-                              {"applied", mig->applied}});
-
-  std::string node_id = new_uuid_v7(clock, rng);
-  std::string now = format_rfc3339(clock.now());
-  auto reg = db.write([&](store::Tx& tx) -> Status {
+  std::string node_id = new_uuid_v7(p.clock, p.rng);
+  std::string now = format_rfc3339(p.clock.now());
+  auto reg = p.db->write([&](store::Tx& tx) -> Status {
     CS_TRY(tx.exec("INSERT INTO node_registry (node_id, hostname, version, started_at, last_seen_at) "
                    "VALUES (?, ?, ?, ?, ?)",
                    {node_id, hostname(), kVersion, now, now}));
     return {};
   });
-  if (!reg) return fail(log, "node registration", reg.error());
+  if (!reg) return fail(&log, "node registration", reg.error());
 
   api::Metrics metrics;
-  api::Services services{clock, rng, log, db, metrics, kVersion, node_id};
-  api::Dispatcher dispatcher(services, nullptr, api::route_table(), c.log.access);
+  api::Services services{p.clock, p.rng, log, *p.db, metrics, kVersion, node_id};
+  services.accounts = p.accounts.get();
+  services.sms_codes = p.sms_codes.get();
+  api::SessionAuthenticator auth(*p.accounts);
+  api::Dispatcher dispatcher(services, &auth, api::route_table(), c.log.access);
   net::HttpServer server(
       c.server, [&](net::Request& req) { return dispatcher.handle(req); },
       [&](int status, std::string_view code, std::string_view detail) {
         return dispatcher.refusal(status, code, detail);
       },
       log);
-  metrics.set_sampler([&] { return pool_gauges(db, server); });
+  metrics.set_sampler([&] { return pool_gauges(*p.db, server); });
 
-  if (auto s = server.listen(); !s) return fail(log, "listen", s.error());
+  if (auto s = server.listen(); !s) return fail(&log, "listen", s.error());
   if (!c.port_file.empty()) {
     std::string tmp = c.port_file + ".tmp";
     {
@@ -162,9 +153,43 @@ int serve(const Config& c) {
                          {"tls", server.tls()},
                          {"data_dir", c.data_dir},
                          {"version", kVersion},
-                         {"node_id", node_id}});
-  server.run_until_signal(c.shutdown_grace);
+                         {"node_id", node_id},
+                         {"demo", c.demo}});
+  {
+    JobThread jobs(p, std::chrono::seconds(c.jobs_interval_s));
+    server.run_until_signal(c.shutdown_grace);
+  }
   log.info("stopped", {{"node_id", node_id}});
+  return 0;
+}
+
+int admin_create_operator(const Config& c, const std::string& phone, const std::string& password) {
+  auto p = open_platform(c);
+  if (!p) return fail(nullptr, "start", p.error());
+  auto a = (*p)->accounts->ensure_account(phone, password, true, true);
+  if (!a) return fail((*p)->log.get(), "create-operator", a.error());
+  std::printf("%s\n", nlohmann::json({{"id", a->id}, {"phone", a->phone}, {"operator", a->is_operator}})
+                          .dump().c_str());
+  return 0;
+}
+
+int admin_sms_outbox(const Config& c, const std::string& phone, int limit) {
+  auto p = open_platform(c);
+  if (!p) return fail(nullptr, "start", p.error());
+  auto entries = service::list_sms_outbox(*(*p)->db, phone, "", limit);
+  if (!entries) return fail((*p)->log.get(), "sms-outbox", entries.error());
+  for (const auto& e : *entries) {
+    std::printf("%s\n", nlohmann::json({{"created_at", e.created_at}, {"phone", e.phone},
+                                        {"template", e.template_id}, {"text", e.text}})
+                            .dump().c_str());
+  }
+  return 0;
+}
+
+int admin_run_jobs(const Config& c) {
+  auto p = open_platform(c);
+  if (!p) return fail(nullptr, "start", p.error());
+  if (Status s = run_jobs_once(**p); !s) return fail((*p)->log.get(), "jobs", s.error());
   return 0;
 }
 

@@ -1,26 +1,21 @@
-// Wiring of one certseald process: logger, database, migrations, services, HTTP server.
+// certseald's sub-commands: serve, migrate, admin ...
 #pragma once
 
-#include <memory>
+#include <string>
 
 #include "app/config.h"
-#include "base/log.h"
-#include "base/result.h"
-#include "store/db.h"
 
 namespace certseal::app {
 
-// The exact version string reported by /api/v1/info and --version.
-extern const char* const kVersion;
-
-Result<std::unique_ptr<Logger>> open_logger(const Config& c, const Clock& clock);
-// Creates the data folder (mode 0700) when missing.
-Status prepare_data_dir(const Config& c);
-Result<std::unique_ptr<store::Database>> open_database(const Config& c);
-
 // Runs the server until SIGTERM/SIGINT; returns the process exit code.
 int serve(const Config& c);
-// Applies pending migrations and prints {"applied":[...],"current":N}; returns the exit code.
+// Applies pending migrations and prints {"applied":[...],"current":N}.
 int migrate_only(const Config& c);
+// Creates an operator account (or promotes an existing account and sets its password).
+int admin_create_operator(const Config& c, const std::string& phone, const std::string& password);
+// Prints the newest SMS outbox messages as JSON lines (for operators without the console).
+int admin_sms_outbox(const Config& c, const std::string& phone, int limit);
+// Runs the scheduled jobs once.
+int admin_run_jobs(const Config& c);
 
 }  // namespace certseal::app

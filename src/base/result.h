@@ -146,10 +146,13 @@ inline Status ok_status() { return {}; }
 #define CS_CONCAT(a, b) CS_CONCAT_INNER(a, b)
 
 // CS_TRY(expr): evaluate a Result/Status; on error return the Error from the enclosing function.
-#define CS_TRY(expr)                                        \
-  do {                                                      \
-    auto&& cs_try_result_ = (expr);                         \
-    if (!cs_try_result_.ok()) return std::move(cs_try_result_).error(); \
+// The temporary's name is unique per line so that CS_TRY inside a lambda inside CS_TRY does not
+// shadow.
+#define CS_TRY(expr) CS_TRY_IMPL(CS_CONCAT(cs_try_, __LINE__), expr)
+#define CS_TRY_IMPL(tmp, expr)                        \
+  do {                                                \
+    auto&& tmp = (expr);                              \
+    if (!tmp.ok()) return std::move(tmp).error();     \
   } while (0)
 
 // CS_ASSIGN(lhs, expr): like CS_TRY but moves the value into lhs (which may be a declaration).

@@ -1,8 +1,134 @@
-// Accounts, identities, organisations. Versions 100-199.
+// Accounts, sessions, SMS codes and outbox, identities, agreements, person verification, blobs,
+// organisations. Versions 100-199.
 #include "store/schema_areas.h"
 
 namespace certseal::store {
 
-std::vector<Migration> account_migrations() { return {}; }
+std::vector<Migration> account_migrations() {
+  return {
+      {100, "accounts_sessions_sms",
+       R"sql(
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY,
+  phone TEXT NOT NULL UNIQUE,
+  password_hash TEXT,
+  is_operator BIGINT NOT NULL DEFAULT 0,
+  status TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  password_changed_at TEXT,
+  deregister_requested_at BIGINT,
+  deregister_due_at BIGINT,
+  closed_at TEXT
+);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  identity_id TEXT,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  remote_addr TEXT
+);
+CREATE INDEX sessions_by_account ON sessions (account_id);
+CREATE TABLE sms_codes (
+  id TEXT PRIMARY KEY,
+  phone TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  code_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  used_at BIGINT
+);
+CREATE INDEX sms_codes_by_phone ON sms_codes (phone, created_at);
+CREATE TABLE sms_throttle (
+  phone TEXT PRIMARY KEY,
+  last_sent_at BIGINT NOT NULL
+);
+CREATE TABLE sms_outbox (
+  id TEXT PRIMARY KEY,
+  phone TEXT NOT NULL,
+  template TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  delivery TEXT NOT NULL
+);
+CREATE INDEX sms_outbox_by_phone ON sms_outbox (phone, id);
+CREATE TABLE auth_failures (
+  scope_key TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX auth_failures_by_key ON auth_failures (scope_key, at);
+)sql",
+       {}},
+      {101, "identities_agreements",
+       R"sql(
+CREATE TABLE identities (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  kind TEXT NOT NULL,
+  org_id TEXT,
+  created_at TEXT NOT NULL,
+  ended_at TEXT
+);
+CREATE INDEX identities_by_account ON identities (account_id);
+CREATE TABLE agreements (
+  kind TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  published_at TEXT NOT NULL,
+  PRIMARY KEY (kind, version)
+);
+CREATE TABLE agreement_acceptances (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  kind TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  accepted_at TEXT NOT NULL,
+  remote_addr TEXT
+);
+CREATE INDEX agreement_acceptances_by_account ON agreement_acceptances (account_id, kind);
+INSERT INTO agreements (kind, version, title, body, published_at) VALUES
+ ('user', 1, '用户服务协议 (User agreement)', 'CertSeal user agreement, version 1. You register with your mobile phone number, keep your password and certificate password secret, and are responsible for operations confirmed with them. Certificates are issued by the certificate authority you choose, under its certificate policy.', '2026-11-21T00:00:00Z'),
+ ('privacy', 1, '隐私政策 (Privacy policy)', 'CertSeal privacy policy, version 1. We collect your phone number, name, ID number, ID-card photos and the records of your certificate use to verify your identity, issue certificates and trace their use as the law on electronic signatures requires. We share them only with the parties listed in the third-party sharing list.', '2026-11-21T00:00:00Z'),
+ ('person_verification', 1, '个人实名认证协议 (Real-name verification agreement)', 'You authorise CertSeal and its identity verification provider to check your name, ID number, ID-card photos and a live image of your face against official records, for the purpose of issuing certificates in your name.', '2026-11-21T00:00:00Z'),
+ ('organisation', 1, '机构认证协议 (Organisation verification agreement)', 'You declare that you are authorised to act for the organisation and authorise CertSeal to verify its business licence, legal representative and corporate bank account.', '2026-11-21T00:00:00Z');
+)sql",
+       {}},
+      {102, "blobs_person_verification",
+       R"sql(
+CREATE TABLE blobs (
+  id TEXT PRIMARY KEY,
+  sha256 TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  owner_account_id TEXT NOT NULL REFERENCES accounts(id),
+  purpose TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX blobs_by_owner ON blobs (owner_account_id);
+CREATE TABLE person_verifications (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  name TEXT NOT NULL,
+  id_number TEXT NOT NULL,
+  front_blob_id TEXT NOT NULL REFERENCES blobs(id),
+  back_blob_id TEXT NOT NULL REFERENCES blobs(id),
+  agreement_version BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  verified_by TEXT,
+  reviewer_id TEXT,
+  reason TEXT,
+  created_at TEXT NOT NULL,
+  decided_at TEXT
+);
+CREATE INDEX person_verifications_by_account ON person_verifications (account_id, created_at);
+CREATE INDEX person_verifications_by_status ON person_verifications (status, id);
+)sql",
+       {}},
+  };
+}
 
 }  // namespace certseal::store

@@ -1,0 +1,93 @@
+#include "app/platform.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "store/migrate.h"
+
+namespace certseal::app {
+
+const char* const kVersion = "0.1.0";
+
+namespace {
+
+constexpr DemoAccount kDemo[] = {
+    {"13800000000", "Operator@2026", true, "platform operator (平台运营)"},
+    {"13900000001", "Demo@User01", false, "demo user 1"},
+    {"13900000002", "Demo@User02", false, "demo user 2"},
+};
+
+Result<std::unique_ptr<Logger>> open_logger(const Config& c, const Clock& clock) {
+  if (c.log.file.empty()) {
+    return std::unique_ptr<Logger>(std::make_unique<JsonLinesLogger>(clock, c.log.level, stderr));
+  }
+  auto l = JsonLinesLogger::open_file(clock, c.log.level, c.log.file);
+  if (!l) return invalid_argument("bad_config", "cannot open log file '" + c.log.file + "'");
+  return std::unique_ptr<Logger>(std::move(l));
+}
+
+}  // namespace
+
+std::span<const DemoAccount> demo_accounts() { return kDemo; }
+
+Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
+  auto p = std::make_unique<Platform>();
+  p->config = c;
+  CS_ASSIGN(p->log, open_logger(c, p->clock));
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec) {
+    return invalid_argument("bad_data_dir", "cannot create data folder '" + c.data_dir + "'")
+        .with_cause(ec.message());
+  }
+  ::chmod(c.data_dir.c_str(), 0700);
+
+  if (c.db.engine == "postgres") {
+    CS_ASSIGN(p->db, store::open_postgres({c.db.url, c.db.pool_size, 10'000, 10}));
+  } else {
+    CS_ASSIGN(p->db, store::open_sqlite({c.db.path, c.db.sqlite_readers, c.db.busy_timeout_ms}));
+  }
+  CS_ASSIGN(p->migration, store::migrate(*p->db, store::schema_migrations(), p->clock));
+  p->log->info("database ready", {{"engine", store::engine_name(p->db->engine())},
+                                  {"schema_version", p->migration.current},
+                                  {"applied", p->migration.applied}});
+
+  if (c.sms.sender == "http") {
+    p->sms_sender = std::make_unique<service::HttpSmsSender>(
+        service::HttpSmsOptions{c.sms.http_url, c.sms.http_username, c.sms.http_password,
+                                c.sms.http_body_template, 5000},
+        *p->db, p->clock, p->rng);
+  } else {
+    p->sms_sender = std::make_unique<service::OutboxSmsSender>(*p->db, p->clock, p->rng);
+  }
+  p->sms_codes = std::make_unique<service::SmsCodeService>(
+      *p->db, p->clock, p->rng, *p->sms_sender,
+      service::SmsPolicy{c.sms.code_ttl_s, c.sms.resend_s, c.sms.daily_limit, c.sms.max_attempts});
+  service::AccountPolicy policy;
+  policy.session_ttl_s = c.security.session_ttl_s;
+  policy.argon2.ops = static_cast<unsigned long long>(c.security.argon2_ops);
+  policy.argon2.mem_bytes = static_cast<std::size_t>(c.security.argon2_mem_kib) * 1024;
+  policy.max_failures_per_phone = c.security.max_failures_per_phone;
+  policy.max_failures_per_address = c.security.max_failures_per_address;
+  policy.failure_window_s = c.security.failure_window_s;
+  policy.deregistration_cooling_s = c.deregistration_cooling_s;
+  p->accounts = std::make_unique<service::AccountService>(*p->db, p->clock, p->rng, *p->log,
+                                                          *p->sms_codes, policy);
+  return p;
+}
+
+Status seed_demo(Platform& p) {
+  for (const auto& d : kDemo) {
+    CS_TRY(p.accounts->ensure_account(d.phone, d.password, d.is_operator, false));
+  }
+  p.log->info("demo data ready", {{"accounts", std::size(kDemo)}});
+  return {};
+}
+
+Status run_jobs_once(Platform& p) {
+  CS_TRY(p.accounts->close_due_accounts());
+  return {};
+}
+
+}  // namespace certseal::app

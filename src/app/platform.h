@@ -1,0 +1,49 @@
+// Everything one certseald process (or one admin command) works with, built from the config:
+// clock, RNG, logger, database (migrated), SMS sender, services. Owned here, lent to the rest.
+#pragma once
+
+#include <memory>
+
+#include "app/config.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/rng.h"
+#include "service/account/account_service.h"
+#include "service/account/sms_codes.h"
+#include "service/notify/sms.h"
+#include "store/db.h"
+#include "store/migrate.h"
+
+namespace certseal::app {
+
+extern const char* const kVersion;
+
+struct Platform {
+  Config config;
+  SystemClock clock;
+  SystemRng rng;
+  std::unique_ptr<Logger> log;
+  std::unique_ptr<store::Database> db;
+  store::MigrateReport migration;  // what opening applied
+  std::unique_ptr<service::SmsSender> sms_sender;
+  std::unique_ptr<service::SmsCodeService> sms_codes;
+  std::unique_ptr<service::AccountService> accounts;
+};
+
+// Opens the logger, the data folder and the database, applies migrations, builds the services.
+Result<std::unique_ptr<Platform>> open_platform(const Config& c);
+
+// The demo operator and users (idempotent). Their phones and passwords are in the README.
+struct DemoAccount {
+  const char* phone;
+  const char* password;
+  bool is_operator;
+  const char* what;
+};
+std::span<const DemoAccount> demo_accounts();
+Status seed_demo(Platform& p);
+
+// Runs the scheduled jobs once (closing accounts whose deregistration period is over, ...).
+Status run_jobs_once(Platform& p);
+
+}  // namespace certseal::app

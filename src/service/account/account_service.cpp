@@ -1,0 +1,347 @@
+#include "service/account/account_service.h"
+
+#include "base/encoding.h"
+#include "base/id.h"
+#include "crypto/hash.h"
+#include "service/account/validation.h"
+
+namespace certseal::service {
+namespace {
+
+constexpr std::string_view kTokenPrefix = "cst_";
+
+std::string token_hash(std::string_view token) {
+  return hex_encode(crypto::sha256(as_bytes(token)));
+}
+
+Error unauthenticated(std::string code, std::string msg) {
+  return Error(ErrorKind::kUnauthenticated, std::move(code), std::move(msg));
+}
+
+Error wrong_credentials() {
+  return unauthenticated("wrong_credentials", "the phone number, SMS code or password is wrong");
+}
+
+}  // namespace
+
+Status AccountService::check_rate_limit(const std::string& phone, const std::string& remote_addr) {
+  const std::int64_t since = clock_.now_unix() - policy_.failure_window_s;
+  return db_.read([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto p, tx.query_one("SELECT COUNT(*) AS n FROM auth_failures WHERE scope_key = ? AND at > ?",
+                                   {"phone:" + phone, since}));
+    if (p->integer("n") >= policy_.max_failures_per_phone) {
+      return Error(ErrorKind::kResourceExhausted, "too_many_login_failures",
+                   "too many failed logins for this phone number; try again later");
+    }
+    if (!remote_addr.empty()) {
+      CS_ASSIGN(auto a, tx.query_one("SELECT COUNT(*) AS n FROM auth_failures WHERE scope_key = ? AND at > ?",
+                                     {"addr:" + remote_addr, since}));
+      if (a->integer("n") >= policy_.max_failures_per_address) {
+        return Error(ErrorKind::kResourceExhausted, "too_many_login_failures",
+                     "too many failed logins from this address; try again later");
+      }
+    }
+    return {};
+  });
+}
+
+void AccountService::record_failure(const std::string& phone, const std::string& remote_addr) {
+  const std::int64_t now = clock_.now_unix();
+  Status s = db_.write([&](store::Tx& tx) -> Status {
+    CS_TRY(tx.exec("INSERT INTO auth_failures (scope_key, at) VALUES (?, ?)", {"phone:" + phone, now}));
+    if (!remote_addr.empty()) {
+      CS_TRY(tx.exec("INSERT INTO auth_failures (scope_key, at) VALUES (?, ?)",
+                     {"addr:" + remote_addr, now}));
+    }
+    // Keep the table small: forget failures older than the window.
+    CS_TRY(tx.exec("DELETE FROM auth_failures WHERE at < ?", {now - policy_.failure_window_s}));
+    return {};
+  });
+  if (!s) log_.warn("could not record a login failure", {{"cause", s.error().cause}});
+}
+
+Result<std::string> AccountService::new_session(store::Tx& tx, const std::string& account_id,
+                                                const std::string& identity_id,
+                                                const std::string& remote_addr,
+                                                std::int64_t* expires_at) {
+  std::string token = std::string(kTokenPrefix) + base64url_encode(rng_.bytes(32));
+  const std::int64_t now = clock_.now_unix();
+  *expires_at = now + policy_.session_ttl_s;
+  CS_TRY(tx.exec("INSERT INTO sessions (token_hash, account_id, identity_id, created_at, expires_at, "
+                 "remote_addr) VALUES (?, ?, ?, ?, ?, ?)",
+                 {token_hash(token), account_id, identity_id, now, *expires_at, remote_addr}));
+  return token;
+}
+
+Result<AccountView> AccountService::load_account(store::Tx& tx, const std::string& account_id,
+                                                 const std::string& current_identity) {
+  CS_ASSIGN(auto row, tx.query_one("SELECT * FROM accounts WHERE id = ?", {account_id}));
+  if (!row) return not_found("account_not_found", "no such account");
+  AccountView v;
+  v.id = row->text("id");
+  v.phone = row->text("phone");
+  v.password_set = !row->is_null("password_hash");
+  v.is_operator = row->integer("is_operator") != 0;
+  v.status = row->text("status");
+  v.created_at = row->text("created_at");
+  if (!row->is_null("deregister_due_at")) v.deregister_due_at = row->integer("deregister_due_at");
+  v.current_identity_id = current_identity;
+  CS_ASSIGN(auto ids, tx.query("SELECT * FROM identities WHERE account_id = ? AND ended_at IS NULL "
+                               "ORDER BY created_at, id",
+                               {account_id}));
+  for (auto& r : ids) {
+    v.identities.push_back({r.text("id"), r.text("kind"), r.text("org_id"), r.text("created_at")});
+  }
+  return v;
+}
+
+Result<LoginResult> AccountService::login(const std::string& phone, const std::string& code,
+                                          const std::optional<std::string>& password,
+                                          const std::string& remote_addr) {
+  CS_TRY(validate_phone(phone));
+  CS_TRY(check_rate_limit(phone, remote_addr));
+
+  CS_ASSIGN(auto existing, db_.read_value<std::optional<store::Row>>([&](store::Tx& tx) {
+    return tx.query_one("SELECT * FROM accounts WHERE phone = ?", {phone});
+  }));
+  if (existing && existing->text("status") == "closed") {
+    return Error(ErrorKind::kPermissionDenied, "account_closed", "this account has been closed");
+  }
+  // An account with a password needs it: check it before spending the SMS code.
+  if (existing && !existing->is_null("password_hash")) {
+    if (!password || !crypto::password_verify(existing->text("password_hash"), *password)) {
+      record_failure(phone, remote_addr);
+      return wrong_credentials();
+    }
+  }
+  if (Status s = sms_.verify(phone, SmsPurpose::kLogin, code); !s) {
+    record_failure(phone, remote_addr);
+    return std::move(s).error();
+  }
+
+  return db_.write_value<LoginResult>([&](store::Tx& tx) -> Result<LoginResult> {
+    LoginResult out;
+    CS_ASSIGN(auto row, tx.query_one("SELECT * FROM accounts WHERE phone = ?", {phone}));
+    std::string account_id, identity_id;
+    if (!row) {
+      account_id = new_uuid_v7(clock_, rng_);
+      identity_id = new_uuid_v7(clock_, rng_);
+      std::string now = format_rfc3339(clock_.now());
+      CS_TRY(tx.exec("INSERT INTO accounts (id, phone, status, created_at) VALUES (?, ?, 'active', ?)",
+                     {account_id, phone, now}));
+      CS_TRY(tx.exec("INSERT INTO identities (id, account_id, kind, created_at) VALUES (?, ?, 'person', ?)",
+                     {identity_id, account_id, now}));
+      out.created = true;
+    } else {
+      account_id = row->text("id");
+      CS_ASSIGN(auto first, tx.query_one("SELECT id FROM identities WHERE account_id = ? AND "
+                                         "ended_at IS NULL ORDER BY created_at, id LIMIT 1",
+                                         {account_id}));
+      if (first) identity_id = first->text("id");
+    }
+    CS_ASSIGN(out.token, new_session(tx, account_id, identity_id, remote_addr, &out.expires_at));
+    CS_ASSIGN(out.account, load_account(tx, account_id, identity_id));
+    out.password_required = !out.account.password_set;
+    return out;
+  });
+}
+
+Result<SessionInfo> AccountService::authenticate(std::string_view token) {
+  if (token.substr(0, kTokenPrefix.size()) != kTokenPrefix || token.size() > 128) {
+    return unauthenticated("invalid_session", "the session token is not valid; log in again");
+  }
+  const std::string hash = token_hash(token);
+  const std::int64_t now = clock_.now_unix();
+  return db_.read_value<SessionInfo>([&](store::Tx& tx) -> Result<SessionInfo> {
+    CS_ASSIGN(auto row, tx.query_one(
+                            "SELECT s.account_id, s.identity_id, s.expires_at, s.revoked_at, "
+                            "a.password_hash, a.is_operator, a.status FROM sessions s "
+                            "JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?",
+                            {hash}));
+    if (!row || !row->is_null("revoked_at") || row->integer("expires_at") <= now ||
+        row->text("status") == "closed") {
+      return unauthenticated("invalid_session", "the session has ended; log in again");
+    }
+    SessionInfo s;
+    s.session_id = hash;
+    s.account_id = row->text("account_id");
+    s.identity_id = row->text("identity_id");
+    s.password_set = !row->is_null("password_hash");
+    s.is_operator = row->integer("is_operator") != 0;
+    s.status = row->text("status");
+    return s;
+  });
+}
+
+Status AccountService::logout(const SessionInfo& s) {
+  return db_.write([&](store::Tx& tx) -> Status {
+    CS_TRY(tx.exec("UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+                   {clock_.now_unix(), s.session_id}));
+    return {};
+  });
+}
+
+Status AccountService::set_password(const SessionInfo& s, const std::string& password,
+                                    const std::optional<std::string>& current_password) {
+  CS_TRY(validate_password(password));
+  CS_ASSIGN(auto stored, db_.read_value<std::optional<store::Row>>([&](store::Tx& tx) {
+    return tx.query_one("SELECT password_hash FROM accounts WHERE id = ?", {s.account_id});
+  }));
+  if (!stored) return not_found("account_not_found", "no such account");
+  const bool had = !stored->is_null("password_hash");
+  if (had) {
+    if (!current_password) {
+      return invalid_argument("current_password_required", "enter your current password")
+          .with_field("current_password", "required", "enter your current password");
+    }
+    if (!crypto::password_verify(stored->text("password_hash"), *current_password)) {
+      return Error(ErrorKind::kPermissionDenied, "wrong_password", "the current password is wrong")
+          .with_field("current_password", "wrong_password", "the current password is wrong");
+    }
+  }
+  CS_ASSIGN(std::string hash, crypto::password_hash(password, policy_.argon2));
+  const std::int64_t now = clock_.now_unix();
+  return db_.write([&](store::Tx& tx) -> Status {
+    // Compare-and-set on the old hash: a concurrent change wins once, never half.
+    CS_ASSIGN(auto n, tx.exec(had ? "UPDATE accounts SET password_hash = ?, password_changed_at = ? "
+                                    "WHERE id = ? AND password_hash = ?"
+                                  : "UPDATE accounts SET password_hash = ?, password_changed_at = ? "
+                                    "WHERE id = ? AND password_hash IS NULL",
+                              had ? store::Params{hash, format_rfc3339(clock_.now()), s.account_id,
+                                                  stored->text("password_hash")}
+                                  : store::Params{hash, format_rfc3339(clock_.now()), s.account_id}));
+    if (n != 1) return conflict("password_changed", "the password was changed meanwhile; try again");
+    CS_TRY(tx.exec("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND token_hash <> ? "
+                   "AND revoked_at IS NULL",
+                   {now, s.account_id, s.session_id}));
+    return {};
+  });
+}
+
+Status AccountService::reset_password(const std::string& phone, const std::string& code,
+                                      const std::string& password, const std::string& remote_addr) {
+  CS_TRY(validate_phone(phone));
+  CS_TRY(validate_password(password));
+  CS_TRY(check_rate_limit(phone, remote_addr));
+  if (Status s = sms_.verify(phone, SmsPurpose::kResetPassword, code); !s) {
+    record_failure(phone, remote_addr);
+    return s;
+  }
+  CS_ASSIGN(std::string hash, crypto::password_hash(password, policy_.argon2));
+  return db_.write([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto row, tx.query_one("SELECT id, status FROM accounts WHERE phone = ?", {phone}));
+    if (!row || row->text("status") == "closed") {
+      return not_found("account_not_found", "no account uses this phone number");
+    }
+    CS_TRY(tx.exec("UPDATE accounts SET password_hash = ?, password_changed_at = ? WHERE id = ?",
+                   {hash, format_rfc3339(clock_.now()), row->text("id")}));
+    CS_TRY(tx.exec("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+                   {clock_.now_unix(), row->text("id")}));
+    return {};
+  });
+}
+
+Result<AccountView> AccountService::account(const SessionInfo& s) {
+  return db_.read_value<AccountView>(
+      [&](store::Tx& tx) { return load_account(tx, s.account_id, s.identity_id); });
+}
+
+Status AccountService::switch_identity(const SessionInfo& s, const std::string& identity_id) {
+  return db_.write([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto row, tx.query_one("SELECT id FROM identities WHERE id = ? AND account_id = ? AND "
+                                     "ended_at IS NULL",
+                                     {identity_id, s.account_id}));
+    if (!row) return not_found("identity_not_found", "you have no such identity");
+    CS_TRY(tx.exec("UPDATE sessions SET identity_id = ? WHERE token_hash = ?",
+                   {identity_id, s.session_id}));
+    return {};
+  });
+}
+
+Status AccountService::request_deregistration(const SessionInfo& s, const std::string& code) {
+  CS_ASSIGN(auto acct, account(s));
+  if (acct.status != "active") {
+    return Error(ErrorKind::kFailedPrecondition, "deregistration_pending",
+                 "the account is already being deregistered");
+  }
+  CS_TRY(sms_.verify(acct.phone, SmsPurpose::kDeregister, code));
+  const std::int64_t now = clock_.now_unix();
+  return db_.write([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto n, tx.exec("UPDATE accounts SET status = 'deregistering', deregister_requested_at = ?, "
+                              "deregister_due_at = ? WHERE id = ? AND status = 'active'",
+                              {now, now + policy_.deregistration_cooling_s, s.account_id}));
+    if (n != 1) {
+      return Error(ErrorKind::kFailedPrecondition, "deregistration_pending",
+                   "the account is already being deregistered");
+    }
+    return {};
+  });
+}
+
+Status AccountService::withdraw_deregistration(const SessionInfo& s) {
+  return db_.write([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto n, tx.exec("UPDATE accounts SET status = 'active', deregister_requested_at = NULL, "
+                              "deregister_due_at = NULL WHERE id = ? AND status = 'deregistering'",
+                              {s.account_id}));
+    if (n != 1) {
+      return Error(ErrorKind::kFailedPrecondition, "no_deregistration",
+                   "the account is not being deregistered");
+    }
+    return {};
+  });
+}
+
+Result<int> AccountService::close_due_accounts() {
+  const std::int64_t now = clock_.now_unix();
+  return db_.write_value<int>([&](store::Tx& tx) -> Result<int> {
+    CS_ASSIGN(auto due, tx.query("SELECT id FROM accounts WHERE status = 'deregistering' AND "
+                                 "deregister_due_at <= ?",
+                                 {now}));
+    int closed = 0;
+    for (auto& r : due) {
+      std::string id = r.text("id");
+      CS_ASSIGN(auto n, tx.exec("UPDATE accounts SET status = 'closed', closed_at = ? WHERE id = ? "
+                                "AND status = 'deregistering'",
+                                {format_rfc3339(clock_.now()), id}));
+      if (n != 1) continue;
+      CS_TRY(tx.exec("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+                     {now, id}));
+      CS_TRY(tx.exec("UPDATE identities SET ended_at = ? WHERE account_id = ? AND ended_at IS NULL",
+                     {format_rfc3339(clock_.now()), id}));
+      ++closed;
+    }
+    if (closed > 0) log_.info("accounts closed after deregistration", {{"count", closed}});
+    return closed;
+  });
+}
+
+Result<AccountView> AccountService::ensure_account(const std::string& phone,
+                                                   const std::string& password, bool is_operator,
+                                                   bool overwrite_password) {
+  CS_TRY(validate_phone(phone));
+  CS_TRY(validate_password(password));
+  CS_ASSIGN(std::string hash, crypto::password_hash(password, policy_.argon2));
+  return db_.write_value<AccountView>([&](store::Tx& tx) -> Result<AccountView> {
+    CS_ASSIGN(auto row, tx.query_one("SELECT id FROM accounts WHERE phone = ?", {phone}));
+    std::string id;
+    std::string now = format_rfc3339(clock_.now());
+    if (row) {
+      id = row->text("id");
+      if (is_operator) CS_TRY(tx.exec("UPDATE accounts SET is_operator = 1 WHERE id = ?", {id}));
+      if (overwrite_password) {
+        CS_TRY(tx.exec("UPDATE accounts SET password_hash = ?, password_changed_at = ? WHERE id = ?",
+                       {hash, now, id}));
+      }
+    } else {
+      id = new_uuid_v7(clock_, rng_);
+      CS_TRY(tx.exec("INSERT INTO accounts (id, phone, password_hash, is_operator, status, created_at, "
+                     "password_changed_at) VALUES (?, ?, ?, ?, 'active', ?, ?)",
+                     {id, phone, hash, is_operator ? 1 : 0, now, now}));
+      CS_TRY(tx.exec("INSERT INTO identities (id, account_id, kind, created_at) VALUES (?, ?, 'person', ?)",
+                     {new_uuid_v7(clock_, rng_), id, now}));
+    }
+    return load_account(tx, id, "");
+  });
+}
+
+}  // namespace certseal::service

@@ -1,0 +1,128 @@
+// Accounts (账号): phone + SMS registration and login, passwords, sessions, identities and
+// deregistration with a cooling-off period.
+//
+// - The first login with a phone number and a valid SMS code creates the account (首次登录即注册)
+//   with a natural-person identity; the session it gets is "password pending" until a password
+//   is set. Later logins need the SMS code and the password.
+// - Passwords and session tokens: passwords are Argon2id hashes; session tokens are 256 random
+//   bits shown once to the client and stored as SHA-256 hashes, with an expiry.
+// - Setting or changing a password ends every other session of the account; a reset ends all.
+// - Failed logins are counted per phone and per client address in a sliding window; over the
+//   limit, login answers 429 until the window moves on.
+// - Deregistration (注销账号): SMS-confirmed request, cooling-off period, withdrawal during it;
+//   close_due_accounts() (a scheduled job, idempotent) closes accounts whose period is over:
+//   sessions end, identities end, the account can no longer log in; its records are kept.
+// Contract: thread-safe; all state is in the database, so several processes may share it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/rng.h"
+#include "crypto/password.h"
+#include "service/account/sms_codes.h"
+#include "store/db.h"
+
+namespace certseal::service {
+
+struct AccountPolicy {
+  int session_ttl_s = 7 * 86400;
+  crypto::Argon2Limits argon2;
+  int max_failures_per_phone = 10;
+  int max_failures_per_address = 50;
+  int failure_window_s = 900;
+  int deregistration_cooling_s = 15 * 86400;
+};
+
+struct IdentityView {
+  std::string id;
+  std::string kind;  // person | employee | admin | legal_representative
+  std::string org_id;
+  std::string created_at;
+};
+
+struct AccountView {
+  std::string id;
+  std::string phone;
+  bool password_set = false;
+  bool is_operator = false;
+  std::string status;  // active | deregistering | closed
+  std::string created_at;
+  std::optional<std::int64_t> deregister_due_at;
+  std::string current_identity_id;
+  std::vector<IdentityView> identities;
+};
+
+// What an authenticated request knows about its caller.
+struct SessionInfo {
+  std::string session_id;  // the token's hash
+  std::string account_id;
+  std::string identity_id;
+  bool password_set = false;
+  bool is_operator = false;
+  std::string status;
+};
+
+struct LoginResult {
+  std::string token;  // shown once
+  std::int64_t expires_at = 0;
+  bool created = false;            // this login registered the account
+  bool password_required = false;  // set a password before anything else
+  AccountView account;
+};
+
+class AccountService {
+ public:
+  AccountService(store::Database& db, const Clock& clock, Rng& rng, Logger& log,
+                 SmsCodeService& sms, AccountPolicy policy)
+      : db_(db), clock_(clock), rng_(rng), log_(log), sms_(sms), policy_(policy) {}
+
+  Result<LoginResult> login(const std::string& phone, const std::string& code,
+                            const std::optional<std::string>& password,
+                            const std::string& remote_addr);
+  Result<SessionInfo> authenticate(std::string_view token);
+  Status logout(const SessionInfo& s);
+
+  // First password (no current one needed) or change (current_password required).
+  Status set_password(const SessionInfo& s, const std::string& password,
+                      const std::optional<std::string>& current_password);
+  Status reset_password(const std::string& phone, const std::string& code,
+                        const std::string& password, const std::string& remote_addr);
+
+  Result<AccountView> account(const SessionInfo& s);
+  Status switch_identity(const SessionInfo& s, const std::string& identity_id);
+
+  Status request_deregistration(const SessionInfo& s, const std::string& code);
+  Status withdraw_deregistration(const SessionInfo& s);
+  // Closes every account whose cooling-off period is over; returns how many it closed.
+  Result<int> close_due_accounts();
+
+  // For `certseald admin create-operator` and demo data: creates the account with this password
+  // if the phone has none; an existing account is promoted to operator when asked, and gets
+  // the password only when overwrite_password. Idempotent.
+  Result<AccountView> ensure_account(const std::string& phone, const std::string& password,
+                                     bool is_operator, bool overwrite_password);
+
+  const AccountPolicy& policy() const { return policy_; }
+
+ private:
+  Status check_rate_limit(const std::string& phone, const std::string& remote_addr);
+  void record_failure(const std::string& phone, const std::string& remote_addr);
+  Result<std::string> new_session(store::Tx& tx, const std::string& account_id,
+                                  const std::string& identity_id, const std::string& remote_addr,
+                                  std::int64_t* expires_at);
+  Result<AccountView> load_account(store::Tx& tx, const std::string& account_id,
+                                   const std::string& current_identity);
+
+  store::Database& db_;
+  const Clock& clock_;
+  Rng& rng_;
+  Logger& log_;
+  SmsCodeService& sms_;
+  AccountPolicy policy_;
+};
+
+}  // namespace certseal::service
