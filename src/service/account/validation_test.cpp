@@ -28,7 +28,7 @@ TEST(Validation, IdNumberCheckDigitPerGb11643) {
   // The standard's own example, and numbers whose check character was computed by hand.
   EXPECT_TRUE(validate_id_number("11010519491231002X").ok());
   EXPECT_TRUE(validate_id_number("11010519491231002x").ok());
-  EXPECT_TRUE(validate_id_number("440524188001010014").ok());
+  EXPECT_TRUE(validate_id_number("440524198001010013").ok());
   EXPECT_EQ(validate_id_number("110105194912310021").error().code, "invalid_id_check_digit");
   EXPECT_EQ(validate_id_number("11010519491331002X").error().code, "invalid_id_number");  // month 13
   EXPECT_FALSE(validate_id_number("1101051949123100").ok());
