@@ -1,6 +1,7 @@
 // THE route table of certseald: every endpoint, its method, path, required role and handler.
 // docs/openapi.yaml documents exactly these (api/openapi_test.cpp keeps the two in step).
 #include "api/account_handlers.h"
+#include "api/identity_handlers.h"
 #include "api/router.h"
 #include "api/system_handlers.h"
 
@@ -27,9 +28,27 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/account/deregistration", Role::kUser, post_deregistration},
     {"DELETE", "/api/v1/account/deregistration", Role::kAccount, delete_deregistration},
     {"GET", "/api/v1/identities", Role::kUser, get_identities},
+    {"GET", "/api/v1/account/personal-information", Role::kUser, get_personal_information},
+    {"GET", "/api/v1/account/third-parties", Role::kUser, get_third_parties},
+
+    // Agreements, uploads, real-name verification
+    {"GET", "/api/v1/agreements/{kind}", Role::kPublic, get_agreement},
+    {"POST", "/api/v1/agreement-acceptances", Role::kUser, post_agreement_acceptance},
+    {"GET", "/api/v1/account/agreement-acceptances", Role::kUser, get_agreement_acceptances},
+    {"POST", "/api/v1/blobs", Role::kUser, post_blob, BodyKind::kAny},
+    {"GET", "/api/v1/blobs/{id}", Role::kUser, get_blob},
+    {"POST", "/api/v1/person-verifications", Role::kUser, post_person_verification},
+    {"GET", "/api/v1/person-verifications/current", Role::kUser, get_current_person_verification},
 
     // Operators
     {"GET", "/api/v1/operator/sms-outbox", Role::kOperator, get_sms_outbox},
+    {"GET", "/api/v1/operator/person-verifications", Role::kOperator, op_list_person_verifications},
+    {"GET", "/api/v1/operator/person-verifications/{id}", Role::kOperator, op_get_person_verification},
+    {"POST", "/api/v1/operator/person-verifications/{id}/approval", Role::kOperator,
+     op_approve_person_verification},
+    {"POST", "/api/v1/operator/person-verifications/{id}/rejection", Role::kOperator,
+     op_reject_person_verification},
+    {"GET", "/api/v1/operator/blobs/{id}", Role::kOperator, op_get_blob},
 };
 
 }  // namespace

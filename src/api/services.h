@@ -12,6 +12,10 @@
 namespace certseal::service {
 class AccountService;
 class SmsCodeService;
+class AgreementService;
+class BlobStore;
+class PersonVerificationService;
+class PrivacyService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -28,6 +32,10 @@ struct Services {
   std::string node_id;  // this process, as registered in node_registry
   service::AccountService* accounts = nullptr;
   service::SmsCodeService* sms_codes = nullptr;
+  service::AgreementService* agreements = nullptr;
+  service::BlobStore* blobs = nullptr;
+  service::PersonVerificationService* person_verifications = nullptr;
+  service::PrivacyService* privacy = nullptr;
 };
 
 }  // namespace certseal::api

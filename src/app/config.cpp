@@ -15,7 +15,7 @@ constexpr ConfigKey kKeys[] = {
     {"server.threads", KeyType::kInt, "4", "I/O and handler threads."},
     {"server.max_connections", KeyType::kInt, "1024", "Simultaneous connections; one more gets 503."},
     {"server.header_limit", KeyType::kInt, "16384", "Largest request header block in bytes (431 above)."},
-    {"server.body_limit", KeyType::kInt, "1048576", "Largest request body in bytes (413 above)."},
+    {"server.body_limit", KeyType::kInt, "8388608", "Largest request body in bytes (413 above)."},
     {"server.request_timeout_ms", KeyType::kInt, "30000",
      "Time allowed to receive one request or send one response; idle keep-alive connections close after it."},
     {"server.shutdown_grace_ms", KeyType::kInt, "10000",
@@ -53,6 +53,9 @@ constexpr ConfigKey kKeys[] = {
     {"sms.max_attempts", KeyType::kInt, "5", "Wrong tries after which an SMS code stops working."},
     {"account.deregistration_cooling_days", KeyType::kInt, "15",
      "Cooling-off period between a deregistration request and the account's closure."},
+    {"identity.verifier", KeyType::kString, "dev",
+     "Person identity check: dev (accepts well-formed input, records verified_by = dev; not a real check) or manual (every submission waits for an operator)."},
+    {"uploads.max_image_bytes", KeyType::kInt, "5242880", "Largest uploaded image (ID-card photos, licences) in bytes."},
     {"jobs.interval_s", KeyType::kInt, "60", "How often scheduled jobs run (closing deregistered accounts, ...)."},
     {"demo.enabled", KeyType::kBool, "false",
      "Create the demo operator and demo users at start (idempotent). For trying CertSeal out only."},
@@ -262,6 +265,12 @@ Result<Config> load_config(const std::string& config_file,
   c.jobs_interval_s = static_cast<int>(as_int(v, "jobs.interval_s"));
   if (c.jobs_interval_s < 1) return config_error("jobs.interval_s must be at least 1");
   c.demo = v["demo.enabled"] == "true";
+  c.identity_verifier = v["identity.verifier"];
+  if (c.identity_verifier != "dev" && c.identity_verifier != "manual") {
+    return config_error("identity.verifier must be dev or manual, got '" + c.identity_verifier + "'");
+  }
+  c.max_image_bytes = static_cast<std::size_t>(as_int(v, "uploads.max_image_bytes"));
+  if (c.max_image_bytes < 1024) return config_error("uploads.max_image_bytes must be at least 1024");
 
   bool ok = true;
   c.log.level = parse_log_level(v["log.level"], &ok);

@@ -63,6 +63,8 @@ struct Config {
   int deregistration_cooling_s = 15 * 86400;
   int jobs_interval_s = 60;
   bool demo = false;
+  std::string identity_verifier;  // dev | manual
+  std::size_t max_image_bytes = 5u << 20;
   struct {
     LogLevel level = LogLevel::kInfo;
     std::string file;  // empty: stderr

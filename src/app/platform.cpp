@@ -74,6 +74,30 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   policy.deregistration_cooling_s = c.deregistration_cooling_s;
   p->accounts = std::make_unique<service::AccountService>(*p->db, p->clock, p->rng, *p->log,
                                                           *p->sms_codes, policy);
+  p->agreements = std::make_unique<service::AgreementService>(*p->db, p->clock, p->rng);
+  p->blobs = std::make_unique<service::BlobStore>(c.data_dir + "/blobs", *p->db, p->clock, p->rng,
+                                                  c.max_image_bytes);
+  if (c.identity_verifier == "manual") {
+    p->identity_verifier = std::make_unique<service::ManualIdentityVerifier>();
+  } else {
+    p->identity_verifier = std::make_unique<service::DevIdentityVerifier>();
+  }
+  p->person_verifications = std::make_unique<service::PersonVerificationService>(
+      *p->db, p->clock, p->rng, *p->log, *p->sms_codes, *p->blobs, *p->identity_verifier);
+
+  std::vector<service::ThirdParty> parties;
+  if (c.sms.sender == "http") {
+    parties.push_back({"SMS gateway (" + c.sms.http_url + ")", "delivering SMS codes and notices",
+                       "mobile number, message text"});
+  }
+  if (c.identity_verifier == "manual") {
+    parties.push_back({"none: identity checks are made by platform operators", "real-name verification",
+                       "nothing leaves the platform"});
+  } else {
+    parties.push_back({"development identity verifier (built in; makes no real check)",
+                       "real-name verification", "nothing leaves the platform"});
+  }
+  p->privacy = std::make_unique<service::PrivacyService>(*p->db, std::move(parties));
   return p;
 }
 

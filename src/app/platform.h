@@ -9,6 +9,10 @@
 #include "base/log.h"
 #include "base/rng.h"
 #include "service/account/account_service.h"
+#include "service/account/agreements.h"
+#include "service/account/privacy.h"
+#include "service/blob/blob_store.h"
+#include "service/identity/person_verification.h"
 #include "service/account/sms_codes.h"
 #include "service/notify/sms.h"
 #include "store/db.h"
@@ -28,6 +32,11 @@ struct Platform {
   std::unique_ptr<service::SmsSender> sms_sender;
   std::unique_ptr<service::SmsCodeService> sms_codes;
   std::unique_ptr<service::AccountService> accounts;
+  std::unique_ptr<service::AgreementService> agreements;
+  std::unique_ptr<service::BlobStore> blobs;
+  std::unique_ptr<service::IdentityVerifier> identity_verifier;
+  std::unique_ptr<service::PersonVerificationService> person_verifications;
+  std::unique_ptr<service::PrivacyService> privacy;
 };
 
 // Opens the logger, the data folder and the database, applies migrations, builds the services.

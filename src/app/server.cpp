@@ -129,6 +129,10 @@ int serve(const Config& c) {
   api::Services services{p.clock, p.rng, log, *p.db, metrics, kVersion, node_id};
   services.accounts = p.accounts.get();
   services.sms_codes = p.sms_codes.get();
+  services.agreements = p.agreements.get();
+  services.blobs = p.blobs.get();
+  services.person_verifications = p.person_verifications.get();
+  services.privacy = p.privacy.get();
   api::SessionAuthenticator auth(*p.accounts);
   api::Dispatcher dispatcher(services, &auth, api::route_table(), c.log.access);
   net::HttpServer server(

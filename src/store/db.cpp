@@ -58,6 +58,10 @@ Result<std::optional<Row>> Tx::query_one(std::string_view sql, const Params& par
   return std::optional<Row>(std::move(rows.front()));
 }
 
+namespace {
+bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+}  // namespace
+
 std::string to_postgres_sql(std::string_view sql) {
   std::string out;
   out.reserve(sql.size() + 16);
@@ -77,8 +81,8 @@ std::string to_postgres_sql(std::string_view sql) {
       out += '$' + std::to_string(++n);
     } else if ((c == 'B' || c == 'b') && sql.substr(i, 4).size() == 4 &&
                (sql.substr(i, 4) == "BLOB" || sql.substr(i, 4) == "blob") &&
-               (i == 0 || !std::isalnum(static_cast<unsigned char>(sql[i - 1]))) &&
-               (i + 4 >= sql.size() || !std::isalnum(static_cast<unsigned char>(sql[i + 4])))) {
+               (i == 0 || !is_ident_char(sql[i - 1])) &&
+               (i + 4 >= sql.size() || !is_ident_char(sql[i + 4]))) {
       out += "BYTEA";
       i += 3;
     } else {

@@ -213,6 +213,9 @@ TEST(PostgresSql, RewritesPlaceholdersAndBlob) {
             "SELECT $1 , '?' , \"a?\" FROM t WHERE x = $2");
   EXPECT_EQ(to_postgres_sql("CREATE TABLE t (b BLOB, blobby TEXT)"),
             "CREATE TABLE t (b BYTEA, blobby TEXT)");
+  // Identifiers that merely contain the word stay as they are.
+  EXPECT_EQ(to_postgres_sql("SELECT front_blob_id, blob_x, x_blob FROM blobs"),
+            "SELECT front_blob_id, blob_x, x_blob FROM blobs");
 }
 
 TEST(PostgresOpen, UnreachableServerIsUnavailableNotACrash) {

@@ -1,131 +1,11 @@
 // SPEC §3 account flows over HTTP against a real certseald, on SQLite and PostgreSQL, including
 // the refusals: every protected endpoint is tried by callers that must be turned away.
-#include <gtest/gtest.h>
-
-#include <fstream>
-#include <regex>
-#include <sstream>
-
-#include "support/http_client.h"
-#include "support/pg_fixture.h"
-#include "support/server_process.h"
-#include "support/test_env.h"
+#include "support/api_fixture.h"
 
 namespace certseal::testing {
 namespace {
 
-constexpr const char* kOperatorPhone = "13800000000";
-constexpr const char* kOperatorPassword = "Op3rator!pw";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class AccountApiTest : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    data_ = dir_.path() + "/data";
-    db_args_ = {"--data-dir", data_, "--db-engine", GetParam()};
-    if (GetParam() == "postgres") {
-      pg_ = std::make_unique<FreshPgDatabase>();
-      if (pg_->url().empty()) {
-        if (postgres_required()) FAIL() << "PostgreSQL: " << pg_->error();
-        GTEST_SKIP() << "no PostgreSQL test server configured";
-      }
-      db_args_.push_back("--db-url");
-      db_args_.push_back(pg_->url());
-    }
-    // Fast password hashing and no resend wait, so the flows run quickly; the limits themselves
-    // are tested with their real values in unit_tests (AccountTest.*).
-    fast_ = {"--set", "security.argon2_ops=1", "--set", "security.argon2_mem_kib=8",
-             "--set", "sms.resend_s=0", "--set", "account.deregistration_cooling_days=0"};
-    auto args = db_args_;
-    args.insert(args.begin(), {"admin", "create-operator", "--phone", kOperatorPhone, "--password",
-                               kOperatorPassword});
-    args.insert(args.end(), fast_.begin(), fast_.end());
-    ASSERT_EQ(run_certseald(args, dir_.path() + "/admin.log"), 0) << slurp(dir_.path() + "/admin.log");
-
-    ServerOptions o;
-    o.engine = GetParam();
-    o.data_dir = data_;
-    if (pg_) o.pg_url = pg_->url();
-    o.extra_args = fast_;
-    server_ = std::make_unique<ServerProcess>(o);
-    ASSERT_TRUE(server_->started()) << server_->log_text();
-    http_ = std::make_unique<HttpClient>(server_->base_url());
-
-    // The operator logs in with a code read by the admin command on the server machine.
-    request_code(kOperatorPhone, "login");
-    auto out_args = db_args_;
-    out_args.insert(out_args.begin(), {"admin", "sms-outbox", "--phone", kOperatorPhone, "--limit", "1"});
-    std::string log = dir_.path() + "/outbox.log";
-    ASSERT_EQ(run_certseald(out_args, log), 0);
-    std::smatch m;
-    std::string text = slurp(log);
-    ASSERT_TRUE(std::regex_search(text, m, std::regex("验证码([0-9]{6})"))) << text;
-    auto r = login(kOperatorPhone, m[1], kOperatorPassword);
-    ASSERT_EQ(r.status, 201) << r.body;
-    operator_token_ = r.json()["token"];
-  }
-
-  std::vector<std::string> auth(const std::string& token) { return {"Authorization: Bearer " + token}; }
-
-  HttpResponse request_code(const std::string& phone, const std::string& purpose) {
-    return http_->post_json("/api/v1/sms-codes", {{"phone", phone}, {"purpose", purpose}});
-  }
-  // The newest code sent to `phone`, as an operator reads it from the outbox.
-  std::string code_for(const std::string& phone) {
-    auto r = http_->request("GET", "/api/v1/operator/sms-outbox?limit=1&phone=" + phone, {},
-                            auth(operator_token_));
-    EXPECT_EQ(r.status, 200) << r.body;
-    auto items = r.json()["items"];
-    if (items.empty()) return "";
-    std::smatch m;
-    std::string text = items[0]["text"];
-    return std::regex_search(text, m, std::regex("验证码([0-9]{6})")) ? std::string(m[1]) : "";
-  }
-  HttpResponse login(const std::string& phone, const std::string& code,
-                     const std::optional<std::string>& password = std::nullopt) {
-    nlohmann::json body = {{"phone", phone}, {"code", code}};
-    if (password) body["password"] = *password;
-    return http_->post_json("/api/v1/sessions", body);
-  }
-  // Registers a new person with a password; returns the session token.
-  std::string register_person(const std::string& phone, const std::string& password) {
-    EXPECT_EQ(request_code(phone, "login").status, 202);
-    auto r = login(phone, code_for(phone));
-    EXPECT_EQ(r.status, 201) << r.body;
-    std::string token = r.json()["token"];
-    auto pw = http_->request("PUT", "/api/v1/account/password", nlohmann::json{{"password", password}}.dump(),
-                             {"Content-Type: application/json", "Authorization: Bearer " + token});
-    EXPECT_EQ(pw.status, 204) << pw.body;
-    return token;
-  }
-  HttpResponse call(const std::string& method, const std::string& path, const std::string& token,
-                    const nlohmann::json& body = nullptr) {
-    std::vector<std::string> h;
-    if (!token.empty()) h.push_back("Authorization: Bearer " + token);
-    if (!body.is_null()) h.push_back("Content-Type: application/json");
-    return http_->request(method, path, body.is_null() ? std::string() : body.dump(), h);
-  }
-  void run_jobs() {
-    auto args = db_args_;
-    args.insert(args.begin(), {"admin", "run-jobs"});
-    args.insert(args.end(), fast_.begin(), fast_.end());
-    ASSERT_EQ(run_certseald(args, dir_.path() + "/jobs.log"), 0) << slurp(dir_.path() + "/jobs.log");
-  }
-
-  TempDir dir_;
-  std::string data_;
-  std::unique_ptr<FreshPgDatabase> pg_;
-  std::vector<std::string> db_args_, fast_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<HttpClient> http_;
-  std::string operator_token_;
-};
+class AccountApiTest : public ApiTest {};
 
 TEST_P(AccountApiTest, FirstLoginRegistersThenPasswordThenLoginsNeedBoth) {
   const std::string phone = "13900000101";
@@ -322,8 +202,7 @@ TEST_P(AccountApiTest, AuthorisationMatrix) {
   EXPECT_EQ(login("13900000109", code_for("13900000109"), "Str0ng!pw").status, 201);
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, AccountApiTest, ::testing::Values("sqlite", "postgres"),
-                         [](const auto& p) { return p.param; });
+CERTSEAL_INSTANTIATE_API_ENGINES(AccountApiTest);
 
 }  // namespace
 }  // namespace certseal::testing

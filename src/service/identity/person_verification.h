@@ -1,0 +1,103 @@
+// Real-name verification of a person (个人实名认证): agreement, name, ID number (GB 11643 check),
+// an SMS code to the account's phone, both sides of the ID card (JPEG/PNG, checked by content),
+// then an identity/liveness check by a pluggable IdentityVerifier, and operator review.
+//
+// Verifiers:
+// - DevIdentityVerifier: accepts well-formed input and records verified_by = "dev" (it is NOT a
+//   real check; for development and demos only).
+// - ManualIdentityVerifier: decides nothing; every submission waits for an operator.
+// A real provider (face comparison against the ID photo) is a new class behind the interface.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/rng.h"
+#include "service/account/agreements.h"
+#include "service/account/sms_codes.h"
+#include "service/blob/blob_store.h"
+#include "store/db.h"
+
+namespace certseal::service {
+
+struct PersonSubmission {
+  std::string name;
+  std::string id_number;
+  std::int64_t agreement_version = 0;
+  std::string sms_code;
+  std::string front_blob_id;
+  std::string back_blob_id;
+};
+
+struct VerifierVerdict {
+  enum class Outcome { kVerified, kRejected, kNeedsReview } outcome;
+  std::string verified_by;  // provider name when verified
+  std::string reason;       // when rejected
+};
+
+class IdentityVerifier {
+ public:
+  virtual ~IdentityVerifier() = default;
+  virtual std::string_view name() const = 0;
+  virtual Result<VerifierVerdict> verify(const PersonSubmission& s, const BlobInfo& front,
+                                         const BlobInfo& back) = 0;
+};
+
+class DevIdentityVerifier final : public IdentityVerifier {
+ public:
+  std::string_view name() const override { return "dev"; }
+  Result<VerifierVerdict> verify(const PersonSubmission&, const BlobInfo&, const BlobInfo&) override {
+    return VerifierVerdict{VerifierVerdict::Outcome::kVerified, "dev", ""};
+  }
+};
+
+class ManualIdentityVerifier final : public IdentityVerifier {
+ public:
+  std::string_view name() const override { return "manual"; }
+  Result<VerifierVerdict> verify(const PersonSubmission&, const BlobInfo&, const BlobInfo&) override {
+    return VerifierVerdict{VerifierVerdict::Outcome::kNeedsReview, "", ""};
+  }
+};
+
+struct PersonVerification {
+  std::string id, account_id, name, id_number, front_blob_id, back_blob_id, status, verified_by,
+      reviewer_id, reason, created_at, decided_at;
+  std::int64_t agreement_version = 0;
+};
+
+class PersonVerificationService {
+ public:
+  PersonVerificationService(store::Database& db, const Clock& clock, Rng& rng, Logger& log,
+                            SmsCodeService& sms, BlobStore& blobs, IdentityVerifier& verifier)
+      : db_(db), clock_(clock), rng_(rng), log_(log), sms_(sms), blobs_(blobs), verifier_(verifier) {}
+
+  // 409 already_verified when the account is verified; 409 verification_pending when one waits.
+  Result<PersonVerification> submit(const std::string& account_id, const std::string& phone,
+                                    const PersonSubmission& s, const std::string& remote_addr);
+  // The newest submission of the account; 404 when there is none.
+  Result<PersonVerification> current(const std::string& account_id);
+  Result<PersonVerification> get(const std::string& id);
+  Result<std::vector<PersonVerification>> list(const std::string& status, const std::string& after,
+                                               int limit);
+  // Operator decisions on a pending submission; 409 not_pending otherwise.
+  Result<PersonVerification> approve(const std::string& id, const std::string& operator_id);
+  Result<PersonVerification> reject(const std::string& id, const std::string& operator_id,
+                                    const std::string& reason);
+
+ private:
+  Result<PersonVerification> decide(const std::string& id, const std::string& operator_id,
+                                    bool approve, const std::string& reason);
+
+  store::Database& db_;
+  const Clock& clock_;
+  Rng& rng_;
+  Logger& log_;
+  SmsCodeService& sms_;
+  BlobStore& blobs_;
+  IdentityVerifier& verifier_;
+};
+
+}  // namespace certseal::service
