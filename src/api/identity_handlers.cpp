@@ -75,13 +75,19 @@ Result<Reply> get_agreement_acceptances(RequestContext& ctx) {
 
 Result<Reply> post_blob(RequestContext& ctx) {
   std::string purpose = ctx.query("purpose").value_or("");
-  if (purpose != "id_card_front" && purpose != "id_card_back") {
-    return invalid_argument("invalid_purpose", "purpose must be id_card_front or id_card_back")
-        .with_field("purpose", "invalid_purpose", "id_card_front or id_card_back");
+  const bool image_purpose = purpose == "id_card_front" || purpose == "id_card_back" || purpose == "licence";
+  if (!image_purpose && purpose != "authorisation_letter") {
+    return invalid_argument("invalid_purpose",
+                            "purpose must be id_card_front, id_card_back, licence or authorisation_letter")
+        .with_field("purpose", "invalid_purpose", "id_card_front, id_card_back, licence or authorisation_letter");
   }
   const auto& body = ctx.request().body;
-  CS_ASSIGN(auto b, ctx.services().blobs->put(account_of(ctx), purpose, ctx.request().header("Content-Type"),
-                                              as_bytes(body), {"image/jpeg", "image/png"}));
+  auto& blobs = *ctx.services().blobs;
+  auto ct = ctx.request().header("Content-Type");
+  CS_ASSIGN(auto b, image_purpose
+                        ? blobs.put(account_of(ctx), purpose, ct, as_bytes(body), {"image/jpeg", "image/png"})
+                        : blobs.put(account_of(ctx), purpose, ct, as_bytes(body),
+                                    {"image/jpeg", "image/png", "application/pdf"}));
   return Reply::json({{"id", b.id}, {"sha256", b.sha256}, {"media_type", b.media_type},
                       {"size", b.size}, {"purpose", b.purpose}, {"created_at", b.created_at}}, 201);
 }

@@ -2,6 +2,7 @@
 // docs/openapi.yaml documents exactly these (api/openapi_test.cpp keeps the two in step).
 #include "api/account_handlers.h"
 #include "api/identity_handlers.h"
+#include "api/org_handlers.h"
 #include "api/router.h"
 #include "api/system_handlers.h"
 
@@ -39,6 +40,30 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/blobs/{id}", Role::kUser, get_blob},
     {"POST", "/api/v1/person-verifications", Role::kUser, post_person_verification},
     {"GET", "/api/v1/person-verifications/current", Role::kUser, get_current_person_verification},
+    {"DELETE", "/api/v1/identities/{id}", Role::kUser, delete_identity},
+
+    // Organisations, membership, to-do tasks
+    {"GET", "/api/v1/organisations", Role::kUser, get_organisations},
+    {"POST", "/api/v1/organisations", Role::kUser, post_organisation},
+    {"GET", "/api/v1/organisations/{id}", Role::kUser, get_organisation},
+    {"PATCH", "/api/v1/organisations/{id}", Role::kUser, patch_organisation},
+    {"GET", "/api/v1/organisations/{id}/authorisation-letter", Role::kUser, get_authorisation_letter},
+    {"PUT", "/api/v1/organisations/{id}/licence", Role::kUser, put_organisation_licence},
+    {"POST", "/api/v1/organisations/{id}/bank-transfers", Role::kUser, post_bank_transfer},
+    {"POST", "/api/v1/organisations/{id}/bank-verification", Role::kUser, post_bank_verification},
+    {"POST", "/api/v1/organisations/{id}/submission", Role::kUser, post_organisation_submission},
+    {"POST", "/api/v1/organisations/{id}/join-requests", Role::kUser, post_join_request},
+    {"GET", "/api/v1/organisations/{id}/members", Role::kUser, get_members},
+    {"GET", "/api/v1/organisations/{id}/members/{member_id}", Role::kUser, get_member},
+    {"DELETE", "/api/v1/organisations/{id}/members/{member_id}", Role::kUser, delete_member},
+    {"POST", "/api/v1/organisations/{id}/invitations", Role::kUser, post_invitation},
+    {"POST", "/api/v1/organisations/{id}/admin-transfers", Role::kUser, post_admin_transfer},
+    {"GET", "/api/v1/tasks", Role::kUser, get_tasks},
+    {"POST", "/api/v1/tasks/{id}/approval", Role::kUser, post_task_approval},
+    {"POST", "/api/v1/tasks/{id}/refusal", Role::kUser, post_task_refusal},
+    {"GET", "/api/v1/invitations", Role::kUser, get_invitations},
+    {"POST", "/api/v1/invitations/{id}/acceptance", Role::kUser, post_invitation_acceptance},
+    {"POST", "/api/v1/invitations/{id}/refusal", Role::kUser, post_invitation_refusal},
 
     // Operators
     {"GET", "/api/v1/operator/sms-outbox", Role::kOperator, get_sms_outbox},
@@ -49,6 +74,11 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/operator/person-verifications/{id}/rejection", Role::kOperator,
      op_reject_person_verification},
     {"GET", "/api/v1/operator/blobs/{id}", Role::kOperator, op_get_blob},
+    {"GET", "/api/v1/operator/organisations", Role::kOperator, op_list_organisations},
+    {"GET", "/api/v1/operator/organisations/{id}", Role::kOperator, op_get_organisation},
+    {"POST", "/api/v1/operator/organisations/{id}/approval", Role::kOperator, op_approve_organisation},
+    {"POST", "/api/v1/operator/organisations/{id}/rejection", Role::kOperator, op_reject_organisation},
+    {"GET", "/api/v1/operator/organisations/{id}/bank-transfers", Role::kOperator, op_get_bank_transfers},
 };
 
 }  // namespace

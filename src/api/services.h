@@ -16,6 +16,7 @@ class AgreementService;
 class BlobStore;
 class PersonVerificationService;
 class PrivacyService;
+class OrgService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -36,6 +37,7 @@ struct Services {
   service::BlobStore* blobs = nullptr;
   service::PersonVerificationService* person_verifications = nullptr;
   service::PrivacyService* privacy = nullptr;
+  service::OrgService* orgs = nullptr;
 };
 
 }  // namespace certseal::api

@@ -97,7 +97,13 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
     parties.push_back({"development identity verifier (built in; makes no real check)",
                        "real-name verification", "nothing leaves the platform"});
   }
+  parties.push_back({"development bank (built in; moves no money)", "small-amount transfer check of organisations",
+                     "nothing leaves the platform"});
   p->privacy = std::make_unique<service::PrivacyService>(*p->db, std::move(parties));
+  p->licence_reader = std::make_unique<service::TesseractLicenceReader>();
+  p->bank = std::make_unique<service::DevBankBackend>(p->clock, p->rng);
+  p->orgs = std::make_unique<service::OrgService>(*p->db, p->clock, p->rng, *p->log, *p->blobs,
+                                                  *p->licence_reader, *p->bank, *p->sms_sender);
   return p;
 }
 

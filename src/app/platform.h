@@ -13,6 +13,8 @@
 #include "service/account/privacy.h"
 #include "service/blob/blob_store.h"
 #include "service/identity/person_verification.h"
+#include "service/org/licence_ocr.h"
+#include "service/org/org_service.h"
 #include "service/account/sms_codes.h"
 #include "service/notify/sms.h"
 #include "store/db.h"
@@ -37,6 +39,9 @@ struct Platform {
   std::unique_ptr<service::IdentityVerifier> identity_verifier;
   std::unique_ptr<service::PersonVerificationService> person_verifications;
   std::unique_ptr<service::PrivacyService> privacy;
+  std::unique_ptr<service::LicenceReader> licence_reader;
+  std::unique_ptr<service::BankBackend> bank;
+  std::unique_ptr<service::OrgService> orgs;
 };
 
 // Opens the logger, the data folder and the database, applies migrations, builds the services.

@@ -133,6 +133,7 @@ int serve(const Config& c) {
   services.blobs = p.blobs.get();
   services.person_verifications = p.person_verifications.get();
   services.privacy = p.privacy.get();
+  services.orgs = p.orgs.get();
   api::SessionAuthenticator auth(*p.accounts);
   api::Dispatcher dispatcher(services, &auth, api::route_table(), c.log.access);
   net::HttpServer server(

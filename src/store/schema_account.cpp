@@ -128,6 +128,88 @@ CREATE INDEX person_verifications_by_account ON person_verifications (account_id
 CREATE INDEX person_verifications_by_status ON person_verifications (status, id);
 )sql",
        {}},
+      {103, "organisations_memberships_tasks",
+       R"sql(
+CREATE TABLE organisations (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  credit_code TEXT NOT NULL,
+  status TEXT NOT NULL,
+  creator_account_id TEXT NOT NULL REFERENCES accounts(id),
+  creator_is_legal_rep BIGINT NOT NULL,
+  legal_rep_name TEXT,
+  legal_rep_id_number TEXT,
+  legal_rep_phone TEXT,
+  licence_blob_id TEXT REFERENCES blobs(id),
+  letter_blob_id TEXT REFERENCES blobs(id),
+  ocr_name TEXT,
+  ocr_credit_code TEXT,
+  ocr_legal_rep TEXT,
+  bank_name TEXT,
+  bank_account TEXT,
+  bank_account_name TEXT,
+  transfer_status TEXT NOT NULL DEFAULT 'none',
+  transfer_attempts BIGINT NOT NULL DEFAULT 0,
+  address TEXT,
+  contact_phone TEXT,
+  reason TEXT,
+  reviewer_id TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  submitted_at TEXT,
+  verified_at TEXT
+);
+CREATE INDEX organisations_by_code ON organisations (credit_code);
+CREATE INDEX organisations_by_status ON organisations (status, id);
+CREATE TABLE bank_transfers (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  bank_name TEXT NOT NULL,
+  bank_account TEXT NOT NULL,
+  account_name TEXT NOT NULL,
+  amount_fen BIGINT NOT NULL,
+  backend TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX bank_transfers_by_org ON bank_transfers (org_id, created_at);
+CREATE TABLE memberships (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  role TEXT NOT NULL,
+  identity_id TEXT NOT NULL REFERENCES identities(id),
+  status TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  ended_at TEXT
+);
+CREATE INDEX memberships_by_org ON memberships (org_id, status);
+CREATE INDEX memberships_by_account ON memberships (account_id, status);
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  requester_account_id TEXT NOT NULL REFERENCES accounts(id),
+  statement TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  decided_by TEXT,
+  reason TEXT,
+  created_at TEXT NOT NULL,
+  decided_at TEXT
+);
+CREATE INDEX tasks_by_org ON tasks (org_id, status, id);
+CREATE TABLE invitations (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  phone TEXT NOT NULL,
+  invited_by TEXT NOT NULL REFERENCES accounts(id),
+  status TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  decided_at TEXT
+);
+CREATE INDEX invitations_by_phone ON invitations (phone, status);
+)sql",
+       {}},
   };
 }
 

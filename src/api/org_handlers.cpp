@@ -1,0 +1,305 @@
+#include "api/org_handlers.h"
+
+#include "api/json_input.h"
+#include "api/services.h"
+#include "service/org/org_service.h"
+
+namespace certseal::api {
+namespace {
+
+service::OrgService& orgs(RequestContext& ctx) { return *ctx.services().orgs; }
+const std::string& me(const RequestContext& ctx) { return ctx.principal()->account_id; }
+nlohmann::json opt(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
+
+nlohmann::json org_json(const service::OrgView& v, bool full) {
+  nlohmann::json j = {{"id", v.id}, {"name", v.name}, {"credit_code", v.credit_code}, {"status", v.status}};
+  if (!full) return j;
+  j["creator_account_id"] = v.creator_account_id;
+  j["creator_is_legal_rep"] = v.creator_is_legal_rep;
+  j["legal_representative"] = v.legal_rep.name.empty()
+                                  ? nlohmann::json()
+                                  : nlohmann::json{{"name", v.legal_rep.name},
+                                                   {"id_number", v.legal_rep.id_number},
+                                                   {"phone", v.legal_rep.phone}};
+  j["licence_blob_id"] = opt(v.licence_blob_id);
+  j["letter_blob_id"] = opt(v.letter_blob_id);
+  j["licence_ocr"] = v.licence_blob_id.empty()
+                         ? nlohmann::json()
+                         : nlohmann::json{{"name", opt(v.ocr.name)},
+                                          {"credit_code", opt(v.ocr.credit_code)},
+                                          {"legal_representative", opt(v.ocr.legal_representative)}};
+  j["bank"] = v.bank.account.empty() ? nlohmann::json()
+                                     : nlohmann::json{{"bank_name", v.bank.bank_name},
+                                                      {"account", v.bank.account},
+                                                      {"account_name", v.bank.account_name}};
+  j["bank_check"] = {{"status", v.transfer_status}, {"wrong_tries", v.transfer_attempts}};
+  j["address"] = opt(v.address);
+  j["contact_phone"] = opt(v.contact_phone);
+  j["reason"] = opt(v.reason);
+  j["created_at"] = v.created_at;
+  j["submitted_at"] = opt(v.submitted_at);
+  j["verified_at"] = opt(v.verified_at);
+  return j;
+}
+
+nlohmann::json member_json(const service::MemberView& m) {
+  return {{"id", m.id}, {"account_id", m.account_id}, {"phone", m.phone}, {"name", opt(m.real_name)},
+          {"role", m.role}, {"status", m.status}, {"created_at", m.created_at}, {"ended_at", opt(m.ended_at)}};
+}
+
+nlohmann::json task_json(const service::TaskView& t) {
+  return {{"id", t.id}, {"org_id", t.org_id}, {"org_name", t.org_name}, {"kind", t.kind},
+          {"status", t.status}, {"statement", t.statement},
+          {"requester", {{"account_id", t.requester_account_id}, {"phone", t.requester_phone},
+                         {"name", opt(t.requester_name)}}},
+          {"reason", opt(t.reason)}, {"decided_by", opt(t.decided_by)}, {"created_at", t.created_at},
+          {"decided_at", opt(t.decided_at)}};
+}
+
+nlohmann::json invitation_json(const service::InvitationView& i) {
+  return {{"id", i.id}, {"org_id", i.org_id}, {"org_name", i.org_name}, {"phone", i.phone},
+          {"status", i.status}, {"created_at", i.created_at}};
+}
+
+Result<bool> required_bool(const nlohmann::json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || !it->is_boolean()) {
+    return invalid_argument("required", std::string(field) + " must be true or false")
+        .with_field(field, "required", "true or false");
+  }
+  return it->get<bool>();
+}
+
+Result<std::int64_t> required_int(const nlohmann::json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || !it->is_number_integer()) {
+    return invalid_argument("required", std::string(field) + " must be an integer")
+        .with_field(field, "required", "an integer");
+  }
+  return it->get<std::int64_t>();
+}
+
+}  // namespace
+
+Result<Reply> get_organisations(RequestContext& ctx) {
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, orgs(ctx).search(ctx.query("name").value_or(""), ctx.query("credit_code").value_or(""),
+                                        page.limit));
+  nlohmann::json items = nlohmann::json::array();
+  for (auto& v : list) items.push_back(org_json(v, false));
+  return Reply::json(page_json(items, std::nullopt));
+}
+
+Result<Reply> post_organisation(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto name, required_string(body, "name", 300));
+  CS_ASSIGN(auto code, required_string(body, "credit_code", 32));
+  CS_ASSIGN(auto is_rep, required_bool(body, "creator_is_legal_rep"));
+  CS_ASSIGN(auto version, required_int(body, "agreement_version"));
+  CS_ASSIGN(auto v, orgs(ctx).create(me(ctx), name, code, is_rep, version, ctx.request().remote_addr));
+  return Reply::json(org_json(v, true), 201);
+}
+
+Result<Reply> get_organisation(RequestContext& ctx) {
+  CS_ASSIGN(auto v, orgs(ctx).get(me(ctx), ctx.param("id")));
+  return Reply::json(org_json(v, true));
+}
+
+Result<Reply> patch_organisation(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  CS_ASSIGN(auto current, orgs(ctx).get(me(ctx), ctx.param("id")));
+  CS_ASSIGN(auto address, optional_string(body, "address", 600));
+  CS_ASSIGN(auto contact, optional_string(body, "contact_phone", 32));
+  if (current.status == "verified" || current.status == "submitted") {
+    for (auto& [k, _] : body.items()) {
+      if (k != "address" && k != "contact_phone") {
+        return invalid_argument("field_not_changeable",
+                                k + " cannot be changed after submission; only address and contact_phone")
+            .with_field(k, "not_changeable", "fixed after submission");
+      }
+    }
+    CS_ASSIGN(auto v, orgs(ctx).update_info(me(ctx), ctx.param("id"), address, contact));
+    return Reply::json(org_json(v, true));
+  }
+  service::OrgDraftChanges c;
+  CS_ASSIGN(c.name, optional_string(body, "name", 300));
+  CS_ASSIGN(c.credit_code, optional_string(body, "credit_code", 32));
+  CS_ASSIGN(c.letter_blob_id, optional_string(body, "letter_blob_id", 64));
+  c.address = address;
+  c.contact_phone = contact;
+  if (auto it = body.find("legal_representative"); it != body.end() && !it->is_null()) {
+    CS_TRY(require_object(*it));
+    service::LegalRep rep;
+    CS_ASSIGN(rep.name, required_string(*it, "name", 200));
+    CS_ASSIGN(rep.id_number, required_string(*it, "id_number", 32));
+    CS_ASSIGN(rep.phone, required_string(*it, "phone", 32));
+    c.legal_rep = rep;
+  }
+  if (auto it = body.find("bank"); it != body.end() && !it->is_null()) {
+    CS_TRY(require_object(*it));
+    service::BankAccount bank;
+    CS_ASSIGN(bank.bank_name, required_string(*it, "bank_name", 300));
+    CS_ASSIGN(bank.account, required_string(*it, "account", 64));
+    CS_ASSIGN(bank.account_name, required_string(*it, "account_name", 300));
+    c.bank = bank;
+  }
+  CS_ASSIGN(auto v, orgs(ctx).update_draft(me(ctx), ctx.param("id"), c));
+  return Reply::json(org_json(v, true));
+}
+
+Result<Reply> get_authorisation_letter(RequestContext& ctx) {
+  CS_ASSIGN(auto pdf, orgs(ctx).authorisation_letter(me(ctx), ctx.param("id")));
+  Reply r = Reply::text(to_string(pdf), "application/pdf");
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"authorisation-letter.pdf\"");
+  return r;
+}
+
+Result<Reply> put_organisation_licence(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto blob, required_string(body, "blob_id", 64));
+  CS_ASSIGN(auto v, orgs(ctx).attach_licence(me(ctx), ctx.param("id"), blob));
+  return Reply::json(org_json(v, true));
+}
+
+Result<Reply> post_bank_transfer(RequestContext& ctx) {
+  CS_ASSIGN(auto v, orgs(ctx).start_bank_transfer(me(ctx), ctx.param("id")));
+  return Reply::json(org_json(v, true), 202);
+}
+
+Result<Reply> post_bank_verification(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto amount, required_int(body, "amount_fen"));
+  CS_ASSIGN(auto v, orgs(ctx).confirm_bank_transfer(me(ctx), ctx.param("id"), amount));
+  return Reply::json(org_json(v, true));
+}
+
+Result<Reply> post_organisation_submission(RequestContext& ctx) {
+  CS_ASSIGN(auto v, orgs(ctx).submit(me(ctx), ctx.param("id")));
+  return Reply::json(org_json(v, true));
+}
+
+Result<Reply> post_join_request(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto statement, required_string(body, "statement", 2000));
+  CS_ASSIGN(auto admin_name, required_string(body, "admin_name", 200));
+  CS_ASSIGN(auto admin_phone, required_string(body, "admin_phone", 32));
+  CS_ASSIGN(auto t, orgs(ctx).request_join(me(ctx), ctx.param("id"), statement, admin_name, admin_phone));
+  return Reply::json(task_json(t), 201);
+}
+
+Result<Reply> get_members(RequestContext& ctx) {
+  CS_ASSIGN(auto list, orgs(ctx).members(me(ctx), ctx.param("id")));
+  nlohmann::json items = nlohmann::json::array();
+  for (auto& m : list) items.push_back(member_json(m));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> get_member(RequestContext& ctx) {
+  CS_ASSIGN(auto m, orgs(ctx).member(me(ctx), ctx.param("id"), ctx.param("member_id")));
+  return Reply::json(member_json(m));
+}
+
+Result<Reply> delete_member(RequestContext& ctx) {
+  CS_TRY(orgs(ctx).remove_member(me(ctx), ctx.param("id"), ctx.param("member_id")));
+  return Reply::text("", "", 204);
+}
+
+Result<Reply> post_invitation(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto phone, required_string(body, "phone", 32));
+  CS_ASSIGN(auto i, orgs(ctx).invite(me(ctx), ctx.param("id"), phone));
+  return Reply::json(invitation_json(i), 201);
+}
+
+Result<Reply> post_admin_transfer(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto member, required_string(body, "member_id", 64));
+  CS_ASSIGN(auto m, orgs(ctx).transfer_admin(me(ctx), ctx.param("id"), member));
+  return Reply::json(member_json(m));
+}
+
+Result<Reply> get_tasks(RequestContext& ctx) {
+  CS_ASSIGN(auto list, orgs(ctx).tasks(me(ctx), ctx.query("status").value_or("")));
+  nlohmann::json items = nlohmann::json::array();
+  for (auto& t : list) items.push_back(task_json(t));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_task_approval(RequestContext& ctx) {
+  CS_ASSIGN(auto t, orgs(ctx).decide_task(me(ctx), ctx.param("id"), true, ""));
+  return Reply::json(task_json(t));
+}
+
+Result<Reply> post_task_refusal(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto reason, optional_string(body, "reason", 1000));
+  CS_ASSIGN(auto t, orgs(ctx).decide_task(me(ctx), ctx.param("id"), false, reason.value_or("")));
+  return Reply::json(task_json(t));
+}
+
+Result<Reply> get_invitations(RequestContext& ctx) {
+  CS_ASSIGN(auto list, orgs(ctx).my_invitations(me(ctx)));
+  nlohmann::json items = nlohmann::json::array();
+  for (auto& i : list) items.push_back(invitation_json(i));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_invitation_acceptance(RequestContext& ctx) {
+  CS_ASSIGN(auto i, orgs(ctx).answer_invitation(me(ctx), ctx.param("id"), true));
+  return Reply::json(invitation_json(i));
+}
+
+Result<Reply> post_invitation_refusal(RequestContext& ctx) {
+  CS_ASSIGN(auto i, orgs(ctx).answer_invitation(me(ctx), ctx.param("id"), false));
+  return Reply::json(invitation_json(i));
+}
+
+Result<Reply> delete_identity(RequestContext& ctx) {
+  CS_TRY(orgs(ctx).leave(me(ctx), ctx.param("id")));
+  return Reply::text("", "", 204);
+}
+
+Result<Reply> op_list_organisations(RequestContext& ctx) {
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, orgs(ctx).list(ctx.query("status").value_or(""), page.after, page.limit + 1));
+  std::optional<std::string> next;
+  if (static_cast<int>(list.size()) > page.limit) {
+    list.resize(static_cast<std::size_t>(page.limit));
+    next = list.back().id;
+  }
+  nlohmann::json items = nlohmann::json::array();
+  for (auto& v : list) items.push_back(org_json(v, true));
+  return Reply::json(page_json(items, next));
+}
+
+Result<Reply> op_get_organisation(RequestContext& ctx) {
+  CS_ASSIGN(auto v, orgs(ctx).get_any(ctx.param("id")));
+  return Reply::json(org_json(v, true));
+}
+
+Result<Reply> op_approve_organisation(RequestContext& ctx) {
+  CS_ASSIGN(auto v, orgs(ctx).approve(me(ctx), ctx.param("id")));
+  return Reply::json(org_json(v, true));
+}
+
+Result<Reply> op_reject_organisation(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto reason, optional_string(body, "reason", 1000));
+  CS_ASSIGN(auto v, orgs(ctx).reject(me(ctx), ctx.param("id"), reason.value_or("")));
+  return Reply::json(org_json(v, true));
+}
+
+Result<Reply> op_get_bank_transfers(RequestContext& ctx) {
+  CS_TRY(orgs(ctx).get_any(ctx.param("id")));
+  CS_ASSIGN(auto list, orgs(ctx).transfers(ctx.param("id")));
+  nlohmann::json items = nlohmann::json::array();
+  for (auto& t : list) {
+    items.push_back({{"id", t.id}, {"bank_name", t.bank_name}, {"account", t.bank_account},
+                     {"account_name", t.account_name}, {"amount_fen", t.amount_fen}, {"backend", t.backend},
+                     {"created_at", t.created_at}});
+  }
+  return Reply::json({{"items", items}});
+}
+
+}  // namespace certseal::api

@@ -1,0 +1,174 @@
+// Organisations (单位/机构), SPEC §4: find; create and verify (agreement, authorisation letter
+// unless the creator is the legal representative, business licence with OCR pre-fill, legal
+// representative, corporate bank account with the small-amount transfer check, operator review);
+// join with the admin's name and phone confirmed; to-do tasks for admins; members, invitations,
+// removal; admin transfer; changing information; leaving.
+//
+// Who may do what is decided here, from memberships (never from what the client claims):
+// - a draft or rejected organisation belongs to its creator alone;
+// - an active membership with role admin or legal_representative makes an organisation admin;
+// - anyone else gets permission_denied (403) for an organisation that exists.
+// Every change that matters to someone else sends them an SMS through the configured sender.
+// Contract: thread-safe; state lives in the database.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/rng.h"
+#include "service/blob/blob_store.h"
+#include "service/notify/sms.h"
+#include "service/org/licence_ocr.h"
+#include "store/db.h"
+
+namespace certseal::service {
+
+// The bank side of the small-amount transfer check (打款验证).
+class BankBackend {
+ public:
+  virtual ~BankBackend() = default;
+  virtual std::string_view name() const = 0;
+  // Pays a small random amount (1-99 fen) into the account; returns the amount.
+  virtual Result<std::int64_t> send_test_transfer(store::Tx& tx, const std::string& org_id,
+                                                  const std::string& bank_name,
+                                                  const std::string& account,
+                                                  const std::string& account_name) = 0;
+};
+
+// Development bank: no money moves; the amount is recorded in bank_transfers, where operators
+// (and tests) read it, like the SMS outbox.
+class DevBankBackend final : public BankBackend {
+ public:
+  DevBankBackend(const Clock& clock, Rng& rng) : clock_(clock), rng_(rng) {}
+  std::string_view name() const override { return "dev"; }
+  Result<std::int64_t> send_test_transfer(store::Tx& tx, const std::string& org_id,
+                                          const std::string& bank_name, const std::string& account,
+                                          const std::string& account_name) override;
+
+ private:
+  const Clock& clock_;
+  Rng& rng_;
+};
+
+struct LegalRep {
+  std::string name, id_number, phone;
+};
+
+struct BankAccount {
+  std::string bank_name, account, account_name;
+};
+
+struct OrgView {
+  std::string id, name, credit_code, status, creator_account_id, address, contact_phone, reason,
+      created_at, submitted_at, verified_at, licence_blob_id, letter_blob_id, transfer_status;
+  bool creator_is_legal_rep = false;
+  LegalRep legal_rep;
+  BankAccount bank;
+  LicenceFields ocr;  // what OCR read from the licence (text omitted)
+  std::int64_t transfer_attempts = 0;
+};
+
+struct OrgDraftChanges {
+  std::optional<std::string> name, credit_code, letter_blob_id, address, contact_phone;
+  std::optional<LegalRep> legal_rep;
+  std::optional<BankAccount> bank;
+};
+
+struct MemberView {
+  std::string id, account_id, phone, real_name, role, status, created_at, ended_at;
+};
+
+struct TaskView {
+  std::string id, org_id, org_name, kind, status, requester_account_id, requester_phone,
+      requester_name, statement, reason, decided_by, created_at, decided_at;
+};
+
+struct InvitationView {
+  std::string id, org_id, org_name, phone, status, created_at;
+};
+
+class OrgService {
+ public:
+  OrgService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, BlobStore& blobs,
+             LicenceReader& ocr, BankBackend& bank, SmsSender& sms)
+      : db_(db), clock_(clock), rng_(rng), log_(log), blobs_(blobs), ocr_(ocr), bank_(bank), sms_(sms) {}
+
+  // Verified organisations whose name contains `name` or whose credit code is `credit_code`.
+  Result<std::vector<OrgView>> search(const std::string& name, const std::string& credit_code, int limit);
+
+  // --- create and verify (creator) ---
+  Result<OrgView> create(const std::string& account_id, const std::string& name,
+                         const std::string& credit_code, bool creator_is_legal_rep,
+                         std::int64_t agreement_version, const std::string& remote_addr);
+  Result<OrgView> get(const std::string& account_id, const std::string& org_id);
+  Result<Bytes> authorisation_letter(const std::string& account_id, const std::string& org_id);
+  Result<OrgView> attach_licence(const std::string& account_id, const std::string& org_id,
+                                 const std::string& blob_id);
+  Result<OrgView> update_draft(const std::string& account_id, const std::string& org_id,
+                               const OrgDraftChanges& changes);
+  Result<OrgView> start_bank_transfer(const std::string& account_id, const std::string& org_id);
+  Result<OrgView> confirm_bank_transfer(const std::string& account_id, const std::string& org_id,
+                                        std::int64_t amount_fen);
+  Result<OrgView> submit(const std::string& account_id, const std::string& org_id);
+
+  // --- operators ---
+  Result<std::vector<OrgView>> list(const std::string& status, const std::string& after, int limit);
+  Result<OrgView> get_any(const std::string& org_id);
+  Result<OrgView> approve(const std::string& operator_id, const std::string& org_id);
+  Result<OrgView> reject(const std::string& operator_id, const std::string& org_id, const std::string& reason);
+  struct Transfer {
+    std::string id, org_id, bank_name, bank_account, account_name, backend, created_at;
+    std::int64_t amount_fen = 0;
+  };
+  Result<std::vector<Transfer>> transfers(const std::string& org_id);
+
+  // --- membership (verified organisations) ---
+  Result<TaskView> request_join(const std::string& account_id, const std::string& org_id,
+                                const std::string& statement, const std::string& admin_name,
+                                const std::string& admin_phone);
+  Result<std::vector<TaskView>> tasks(const std::string& account_id, const std::string& status);
+  Result<TaskView> decide_task(const std::string& account_id, const std::string& task_id, bool approve,
+                               const std::string& reason);
+  Result<std::vector<MemberView>> members(const std::string& account_id, const std::string& org_id);
+  Result<MemberView> member(const std::string& account_id, const std::string& org_id,
+                            const std::string& member_id);
+  Result<InvitationView> invite(const std::string& account_id, const std::string& org_id,
+                                const std::string& phone);
+  Result<std::vector<InvitationView>> my_invitations(const std::string& account_id);
+  Result<InvitationView> answer_invitation(const std::string& account_id, const std::string& invitation_id,
+                                           bool accept);
+  Status remove_member(const std::string& account_id, const std::string& org_id, const std::string& member_id);
+  // Makes the member the admin; the former admin stays as an employee. When document signing
+  // exists, this step will also require the former admin's signature on the transfer letter
+  // (docs/ORGANISATIONS.md, "Admin transfer"); today it is authorised by the admin's session.
+  Result<MemberView> transfer_admin(const std::string& account_id, const std::string& org_id,
+                                    const std::string& member_id);
+  Result<OrgView> update_info(const std::string& account_id, const std::string& org_id,
+                              const std::optional<std::string>& address,
+                              const std::optional<std::string>& contact_phone);
+  // Ends the caller's membership behind `identity_id` (an employee leaving).
+  Status leave(const std::string& account_id, const std::string& identity_id);
+
+ private:
+  Result<OrgView> load(store::Tx& tx, const std::string& org_id);
+  Result<OrgView> load_for_creator(store::Tx& tx, const std::string& account_id, const std::string& org_id,
+                                   bool must_be_editable);
+  Status require_admin(store::Tx& tx, const std::string& account_id, const std::string& org_id);
+  Result<std::string> add_member(store::Tx& tx, const std::string& org_id, const std::string& account_id,
+                                 const std::string& role);
+  void notify(const std::string& phone, const std::string& template_id, const std::string& text);
+
+  store::Database& db_;
+  const Clock& clock_;
+  Rng& rng_;
+  Logger& log_;
+  BlobStore& blobs_;
+  LicenceReader& ocr_;
+  BankBackend& bank_;
+  SmsSender& sms_;
+};
+
+}  // namespace certseal::service
