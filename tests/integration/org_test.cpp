@@ -1,0 +1,409 @@
+// SPEC §4 organisations over HTTP against a real certseald on both engines: create and verify
+// (letter PDF checked by qpdf and pdftotext, licence OCR, bank check, review), join and to-do
+// tasks, members, invitations, removal, admin transfer, changing information, leaving; and the
+// authorisation matrix from the side of everyone who must be refused.
+#include <cstdio>
+
+#include "base/encoding.h"
+#include "docsign/text_render.h"
+#include "support/api_fixture.h"
+
+namespace certseal::testing {
+namespace {
+
+const std::string kPng = to_string(*hex_decode(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
+    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
+
+std::string sh(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  if (p) pclose(p);
+  return out;
+}
+
+std::string licence_png(const std::string& name, const std::string& code, const std::string& rep) {
+  using docsign::TextBlock;
+  auto png = docsign::render_png({{"营业执照", 40, true, TextBlock::Align::kCenter, 30},
+                                  {"统一社会信用代码  " + code, 26, false, TextBlock::Align::kLeft, 24},
+                                  {"名称  " + name, 26, false, TextBlock::Align::kLeft, 24},
+                                  {"类型  有限责任公司", 26, false, TextBlock::Align::kLeft, 24},
+                                  {"法定代表人  " + rep, 26, false, TextBlock::Align::kLeft, 24}},
+                                 1400, 600, 60);
+  return png.ok() ? to_string(*png) : std::string();
+}
+
+class OrgApiTest : public ApiTest {
+ protected:
+  HttpResponse upload(const std::string& token, const std::string& purpose, const std::string& bytes,
+                      const std::string& type) {
+    return http_->request("POST", "/api/v1/blobs?purpose=" + purpose, bytes,
+                          {"Authorization: Bearer " + token, "Content-Type: " + type});
+  }
+  // A registered, real-name verified person (dev verifier).
+  std::string verified_person(const std::string& phone, const std::string& name, const std::string& id_number) {
+    std::string t = register_person(phone, "Str0ng!pw");
+    std::string front = upload(t, "id_card_front", kPng, "image/png").json()["id"];
+    std::string back = upload(t, "id_card_back", kPng, "image/png").json()["id"];
+    call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
+    auto r = call("POST", "/api/v1/person-verifications", t,
+                  {{"agreement_version", 1}, {"name", name}, {"id_number", id_number}, {"code", code_for(phone)},
+                   {"id_card_front", front}, {"id_card_back", back}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return t;
+  }
+  // Confirms the bank account with the amount the operator sees.
+  void confirm_bank(const std::string& token, const std::string& org) {
+    ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-transfers", token).status, 202);
+    auto t = call("GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", operator_token_);
+    ASSERT_EQ(t.status, 200);
+    int amount = t.json()["items"][0]["amount_fen"];
+    ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", token, {{"amount_fen", amount}}).status, 200);
+  }
+  // A verified organisation (a PNG stands in for the licence: no OCR needed here). When the
+  // creator is not the legal representative, the generated letter is uploaded back as "signed".
+  std::string verified_org(const std::string& token, const std::string& name, const std::string& code,
+                           bool creator_is_legal_rep = true) {
+    auto c = call("POST", "/api/v1/organisations", token,
+                  {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", creator_is_legal_rep},
+                   {"agreement_version", 1}});
+    EXPECT_EQ(c.status, 201) << c.body;
+    std::string org = c.json()["id"];
+    if (!creator_is_legal_rep) {
+      auto letter = call("GET", "/api/v1/organisations/" + org + "/authorisation-letter", token);
+      std::string blob = upload(token, "authorisation_letter", letter.body, "application/pdf").json()["id"];
+      EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
+                     {{"letter_blob_id", blob},
+                      {"legal_representative", {{"name", "法人甲"}, {"id_number", "11010519491231002X"}, {"phone", "13900000398"}}}})
+                    .status, 200);
+    }
+    std::string licence = upload(token, "licence", kPng, "image/png").json()["id"];
+    EXPECT_EQ(call("PUT", "/api/v1/organisations/" + org + "/licence", token, {{"blob_id", licence}}).status, 200);
+    EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
+                   {{"bank", {{"bank_name", "中国工商银行北京分行"}, {"account", "0200001234567890123"}, {"account_name", name}}}})
+                  .status, 200);
+    confirm_bank(token, org);
+    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/submission", token).status, 200);
+    EXPECT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/approval", operator_token_).status, 200);
+    return org;
+  }
+  std::string member_id_of(const std::string& admin, const std::string& org, const std::string& phone) {
+    const auto list1 = call("GET", "/api/v1/organisations/" + org + "/members", admin).json()["items"];
+    for (const auto& m : list1) {
+      if (m["phone"] == phone && m["status"] == "active") return m["id"];
+    }
+    return "";
+  }
+  std::string join(const std::string& admin, const std::string& token, const std::string& org,
+                   const std::string& admin_name, const std::string& admin_phone) {
+    auto r = call("POST", "/api/v1/organisations/" + org + "/join-requests", token,
+                  {{"statement", "我是新员工 (new colleague)"}, {"admin_name", admin_name}, {"admin_phone", admin_phone}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    std::string task = r.json()["id"];
+    EXPECT_EQ(call("POST", "/api/v1/tasks/" + task + "/approval", admin).status, 200);
+    return task;
+  }
+};
+
+TEST_P(OrgApiTest, CreateAndVerifyWithLetterOcrBankCheckAndReview) {
+  const std::string phone = "13900000301";
+  std::string t = verified_person(phone, "李四", "440524198001010013");
+  const std::string name = "北京示例科技有限公司", code = "91110108MA01A0001D";
+
+  auto old = call("POST", "/api/v1/organisations", t,
+                  {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", false}, {"agreement_version", 0}});
+  EXPECT_EQ(old.json()["code"], "agreement_outdated");
+  auto bad = call("POST", "/api/v1/organisations", t,
+                  {{"name", name}, {"credit_code", "91110108MA01A0001E"}, {"creator_is_legal_rep", false},
+                   {"agreement_version", 1}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.json()["code"], "invalid_credit_code_check_digit");
+  auto c = call("POST", "/api/v1/organisations", t,
+                {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", false}, {"agreement_version", 1}});
+  ASSERT_EQ(c.status, 201) << c.body;
+  std::string org = c.json()["id"];
+  EXPECT_EQ(c.json()["status"], "draft");
+
+  // The authorisation letter: a real PDF with the organisation's and the creator's data.
+  auto letter = call("GET", "/api/v1/organisations/" + org + "/authorisation-letter", t);
+  ASSERT_EQ(letter.status, 200);
+  EXPECT_EQ(letter.header("content-type"), "application/pdf");
+  std::string pdf_path = dir_.path() + "/letter.pdf";
+  {
+    FILE* f = fopen(pdf_path.c_str(), "wb");
+    fwrite(letter.body.data(), 1, letter.body.size(), f);
+    fclose(f);
+  }
+  EXPECT_NE(sh("qpdf --check " + pdf_path + " 2>&1").find("No syntax or stream encoding errors"), std::string::npos);
+  std::string text = sh("pdftotext -enc UTF-8 " + pdf_path + " - 2>&1");
+  EXPECT_NE(text.find(name), std::string::npos) << text;
+  EXPECT_NE(text.find(code), std::string::npos);
+  EXPECT_NE(text.find("李四"), std::string::npos);
+  EXPECT_NE(text.find("440524198001010013"), std::string::npos);
+
+  // Licence with OCR pre-fill.
+  auto lic = upload(t, "licence", licence_png(name, code, "王五"), "image/png");
+  ASSERT_EQ(lic.status, 201) << lic.body;
+  auto withocr = call("PUT", "/api/v1/organisations/" + org + "/licence", t, {{"blob_id", lic.json()["id"]}});
+  ASSERT_EQ(withocr.status, 200) << withocr.body;
+  EXPECT_EQ(withocr.json()["licence_ocr"]["name"], name);
+  EXPECT_EQ(withocr.json()["licence_ocr"]["credit_code"], code);
+  EXPECT_EQ(withocr.json()["licence_ocr"]["legal_representative"], "王五");
+
+  // Legal representative, the signed letter, the bank account.
+  auto bad_rep = call("PATCH", "/api/v1/organisations/" + org, t,
+                      {{"legal_representative", {{"name", "王五"}, {"id_number", "110105194912310021"}, {"phone", "13900000399"}}}});
+  EXPECT_EQ(bad_rep.json()["errors"][0]["field"], "legal_representative.id_number");
+  std::string signed_letter = upload(t, "authorisation_letter", letter.body, "application/pdf").json()["id"];
+  auto p = call("PATCH", "/api/v1/organisations/" + org, t,
+                {{"legal_representative", {{"name", "王五"}, {"id_number", "11010519491231002X"}, {"phone", "13900000399"}}},
+                 {"letter_blob_id", signed_letter},
+                 {"bank", {{"bank_name", "中国工商银行北京分行"}, {"account", "0200001234567890123"}, {"account_name", name}}}});
+  ASSERT_EQ(p.status, 200) << p.body;
+
+  auto early = call("POST", "/api/v1/organisations/" + org + "/submission", t);
+  EXPECT_EQ(early.status, 409);
+  EXPECT_EQ(early.json()["code"], "application_incomplete");
+  EXPECT_EQ(early.json()["errors"][0]["field"], "bank");
+
+  // Bank check: wrong amounts count; three fail the check; a new transfer starts again.
+  ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-transfers", t).status, 202);
+  int amount = call("GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", operator_token_)
+                   .json()["items"][0]["amount_fen"];
+  EXPECT_GE(amount, 1);
+  EXPECT_LE(amount, 99);
+  int wrong = amount == 1 ? 2 : 1;
+  EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", t, {{"amount_fen", wrong}}).json()["code"], "wrong_amount");
+  EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", t, {{"amount_fen", wrong}}).json()["code"], "wrong_amount");
+  EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", t, {{"amount_fen", wrong}}).json()["code"], "bank_check_failed");
+  EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", t, {{"amount_fen", amount}}).json()["code"], "no_transfer_pending");
+  confirm_bank(t, org);
+
+  auto sub = call("POST", "/api/v1/organisations/" + org + "/submission", t);
+  ASSERT_EQ(sub.status, 200) << sub.body;
+  EXPECT_EQ(sub.json()["status"], "submitted");
+  EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, t, {{"name", "改名"}}).json()["code"], "field_not_changeable");
+
+  // Review: reject with a reason (the creator is told by SMS), correct, approve.
+  EXPECT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/rejection", operator_token_, {{"reason", ""}}).status, 400);
+  ASSERT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/rejection", operator_token_,
+                 {{"reason", "授权委托书未盖章"}}).status, 200);
+  auto outbox = call("GET", "/api/v1/operator/sms-outbox?limit=1&phone=" + phone, operator_token_).json()["items"][0];
+  EXPECT_EQ(outbox["template"], "org_rejected");
+  EXPECT_NE(outbox["text"].get<std::string>().find("授权委托书未盖章"), std::string::npos);
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org, t).json()["reason"], "授权委托书未盖章");
+  ASSERT_EQ(call("PATCH", "/api/v1/organisations/" + org, t, {{"letter_blob_id", signed_letter}}).status, 200);
+  ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/submission", t).status, 200);
+  auto ok = call("POST", "/api/v1/operator/organisations/" + org + "/approval", operator_token_);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.json()["status"], "verified");
+  bool admin = false;
+  const auto ids = call("GET", "/api/v1/identities", t).json()["items"];
+  for (const auto& i : ids) admin |= i["kind"] == "admin" && i["org_id"] == org;
+  EXPECT_TRUE(admin);
+
+  // Found by name and by code; a second application for the same code is refused.
+  EXPECT_EQ(http_->request("GET", "/api/v1/organisations?name=%E7%A4%BA%E4%BE%8B", {}, {"Authorization: Bearer " + t})
+                .json()["items"][0]["id"], org);
+  EXPECT_EQ(call("GET", "/api/v1/organisations?credit_code=" + code, t).json()["items"].size(), 1u);
+  EXPECT_EQ(call("GET", "/api/v1/organisations?credit_code=BAD", t).status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/organisations", t, {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", true},
+                                                      {"agreement_version", 1}}).json()["code"], "org_exists");
+}
+
+TEST_P(OrgApiTest, MembershipJoinTasksInvitationsRemovalTransferLeave) {
+  const std::string admin_phone = "13900000311";
+  std::string admin = verified_person(admin_phone, "赵六", "11010519491231002X");
+  std::string org = verified_org(admin, "上海示例贸易有限公司", "91310115MA1K3B0020");
+  // The creator is the legal representative: two identities, admin and legal representative.
+  int kinds = 0;
+  const auto list2 = call("GET", "/api/v1/identities", admin).json()["items"];
+  for (const auto& i : list2) {
+    kinds += i["kind"] == "admin" || i["kind"] == "legal_representative";
+  }
+  EXPECT_EQ(kinds, 2);
+
+  // Join: the admin's name and phone must match.
+  std::string emp = verified_person("13900000312", "钱七", "440524198001010013");
+  auto mismatch = call("POST", "/api/v1/organisations/" + org + "/join-requests", emp,
+                       {{"statement", "hi"}, {"admin_name", "别人"}, {"admin_phone", admin_phone}});
+  EXPECT_EQ(mismatch.status, 400);
+  EXPECT_EQ(mismatch.json()["code"], "admin_mismatch");
+  auto req = call("POST", "/api/v1/organisations/" + org + "/join-requests", emp,
+                  {{"statement", "我是财务部新员工"}, {"admin_name", "赵六"}, {"admin_phone", admin_phone}});
+  ASSERT_EQ(req.status, 201) << req.body;
+  EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/join-requests", emp,
+                 {{"statement", "again"}, {"admin_name", "赵六"}, {"admin_phone", admin_phone}}).json()["code"], "join_request_pending");
+  auto tasks = call("GET", "/api/v1/tasks?status=open", admin).json()["items"];
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0]["requester"]["name"], "钱七");
+  EXPECT_EQ(call("POST", "/api/v1/tasks/" + tasks[0]["id"].get<std::string>() + "/refusal", admin, {{"reason", ""}}).status, 400);
+  ASSERT_EQ(call("POST", "/api/v1/tasks/" + tasks[0]["id"].get<std::string>() + "/approval", admin).status, 200);
+  EXPECT_EQ(call("POST", "/api/v1/tasks/" + tasks[0]["id"].get<std::string>() + "/approval", admin).status, 409);
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org, emp).status, 200);  // the employee sees it now
+
+  // A refused join request, with its reason sent to the requester.
+  std::string other = verified_person("13900000313", "孙八", "440524198001010013");
+  auto r2 = call("POST", "/api/v1/organisations/" + org + "/join-requests", other,
+                 {{"statement", "x"}, {"admin_name", "赵六"}, {"admin_phone", admin_phone}});
+  ASSERT_EQ(r2.status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks/" + r2.json()["id"].get<std::string>() + "/refusal", admin,
+                 {{"reason", "不是本单位员工"}}).status, 200);
+  auto note = call("GET", "/api/v1/operator/sms-outbox?limit=1&phone=13900000313", operator_token_).json()["items"][0];
+  EXPECT_EQ(note["template"], "join_refused");
+
+  // Invite by phone; the invitee accepts after logging in.
+  std::string guest = register_person("13900000314", "Str0ng!pw");
+  ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/invitations", admin, {{"phone", "13900000314"}}).status, 201);
+  auto invs = call("GET", "/api/v1/invitations", guest).json()["items"];
+  ASSERT_EQ(invs.size(), 1u);
+  ASSERT_EQ(call("POST", "/api/v1/invitations/" + invs[0]["id"].get<std::string>() + "/acceptance", guest).status, 200);
+  auto members = call("GET", "/api/v1/organisations/" + org + "/members", admin).json()["items"];
+  EXPECT_EQ(members.size(), 4u) << members.dump();  // admin + legal rep memberships, employee, invitee
+
+  // Remove the invitee: they lose access at once.
+  std::string guest_member = member_id_of(admin, org, "13900000314");
+  ASSERT_EQ(call("DELETE", "/api/v1/organisations/" + org + "/members/" + guest_member, admin).status, 204);
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org, guest).status, 403);
+
+  // Change information (admin only).
+  EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, admin, {{"address", "上海市浦东新区世纪大道1号"}}).status, 200);
+  EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, emp, {{"address", "x"}}).status, 403);
+
+  // Transfer the admin role to the employee.
+  std::string emp_member = member_id_of(admin, org, "13900000312");
+  auto tr = call("POST", "/api/v1/organisations/" + org + "/admin-transfers", admin, {{"member_id", emp_member}});
+  ASSERT_EQ(tr.status, 200) << tr.body;
+  EXPECT_EQ(tr.json()["role"], "admin");
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org + "/members", emp).status, 200);
+  // The legal representative keeps admin powers (SPEC §1); the former admin membership is employee now.
+  bool former_is_employee = false;
+  const auto list3 = call("GET", "/api/v1/organisations/" + org + "/members", emp).json()["items"];
+  for (const auto& m : list3) {
+    if (m["phone"] == admin_phone && m["role"] == "employee") former_is_employee = true;
+  }
+  EXPECT_TRUE(former_is_employee);
+
+  // Leaving: an employee identity can be ended by its owner; an admin must transfer first.
+  std::string emp_identity;
+  const auto list4 = call("GET", "/api/v1/identities", emp).json()["items"];
+  for (const auto& i : list4) {
+    if (i["org_id"] == org) emp_identity = i["id"];
+  }
+  EXPECT_EQ(call("DELETE", "/api/v1/identities/" + emp_identity, emp).json()["code"], "admin_cannot_leave");
+}
+
+TEST_P(OrgApiTest, AuthorisationMatrix) {
+  const std::string admin_phone = "13900000321";
+  std::string admin = verified_person(admin_phone, "周九", "11010519491231002X");
+  std::string org = verified_org(admin, "广州示例制造有限公司", "91440300MA5F0C0037");
+  std::string outsider = verified_person("13900000322", "吴十", "440524198001010013");
+  std::string other_admin = verified_person("13900000323", "郑一", "440524198001010013");
+  verified_org(other_admin, "杭州示例网络有限公司", "91330106MA2H0D004M");
+  std::string other_employee = verified_person("13900000324", "王二", "440524198001010013");
+  std::string removed = verified_person("13900000325", "冯三", "440524198001010013");
+  std::string former_admin_phone = "13900000326";
+  std::string employee = verified_person("13900000327", "陈四", "440524198001010013");
+  join(admin, employee, org, "周九", admin_phone);
+  join(admin, removed, org, "周九", admin_phone);
+  ASSERT_EQ(call("DELETE", "/api/v1/organisations/" + org + "/members/" + member_id_of(admin, org, "13900000325"), admin).status, 204);
+  // A draft of the outsider's own, which nobody else may touch.
+  auto draft = call("POST", "/api/v1/organisations", outsider,
+                    {{"name", "深圳草稿有限公司"}, {"credit_code", "91110108MA01A0001D"}, {"creator_is_legal_rep", false},
+                     {"agreement_version", 1}});
+  ASSERT_EQ(draft.status, 201);
+  std::string draft_id = draft.json()["id"];
+  std::string m = member_id_of(admin, org, "13900000327");
+  std::string task_open = call("POST", "/api/v1/organisations/" + org + "/join-requests", other_employee,
+                               {{"statement", "x"}, {"admin_name", "周九"}, {"admin_phone", admin_phone}}).json()["id"];
+
+  struct Ep {
+    const char* method;
+    std::string path;
+    nlohmann::json body;
+  };
+  const std::vector<Ep> admin_only = {
+      {"GET", "/api/v1/organisations/" + org + "/members", nullptr},
+      {"GET", "/api/v1/organisations/" + org + "/members/" + m, nullptr},
+      {"DELETE", "/api/v1/organisations/" + org + "/members/" + m, nullptr},
+      {"POST", "/api/v1/organisations/" + org + "/invitations", {{"phone", "13900000399"}}},
+      {"POST", "/api/v1/organisations/" + org + "/admin-transfers", {{"member_id", m}}},
+      {"PATCH", "/api/v1/organisations/" + org, {{"address", "x"}}},
+      {"POST", "/api/v1/tasks/" + task_open + "/approval", nullptr},
+      {"POST", "/api/v1/tasks/" + task_open + "/refusal", {{"reason", "no"}}},
+  };
+  const std::vector<Ep> creator_only = {
+      {"GET", "/api/v1/organisations/" + draft_id, nullptr},
+      {"PATCH", "/api/v1/organisations/" + draft_id, {{"address", "x"}}},
+      {"GET", "/api/v1/organisations/" + draft_id + "/authorisation-letter", nullptr},
+      {"PUT", "/api/v1/organisations/" + draft_id + "/licence", {{"blob_id", "x"}}},
+      {"POST", "/api/v1/organisations/" + draft_id + "/bank-transfers", nullptr},
+      {"POST", "/api/v1/organisations/" + draft_id + "/bank-verification", {{"amount_fen", 1}}},
+      {"POST", "/api/v1/organisations/" + draft_id + "/submission", nullptr},
+  };
+  const std::vector<Ep> operator_only = {
+      {"GET", "/api/v1/operator/organisations", nullptr},
+      {"GET", "/api/v1/operator/organisations/" + org, nullptr},
+      {"POST", "/api/v1/operator/organisations/" + draft_id + "/approval", nullptr},
+      {"POST", "/api/v1/operator/organisations/" + draft_id + "/rejection", {{"reason", "r"}}},
+      {"GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", nullptr},
+  };
+  for (const auto* group : {&admin_only, &creator_only, &operator_only}) {
+    for (const auto& e : *group) {
+      SCOPED_TRACE(std::string(e.method) + " " + e.path);
+      EXPECT_EQ(call(e.method, e.path, "", e.body).status, 401);
+      EXPECT_EQ(call(e.method, e.path, other_admin, e.body).status, 403);   // admin of another organisation
+      EXPECT_EQ(call(e.method, e.path, other_employee, e.body).status, 403);  // a stranger with an open request
+      EXPECT_EQ(call(e.method, e.path, removed, e.body).status, 403);       // a removed member
+      if (group != &creator_only) {
+        EXPECT_EQ(call(e.method, e.path, outsider, e.body).status, 403);
+      }
+      if (group != &admin_only) {
+        EXPECT_EQ(call(e.method, e.path, employee, e.body).status, 403);
+      }
+    }
+  }
+  for (const auto& e : admin_only) {
+    SCOPED_TRACE(std::string("employee: ") + e.method + " " + e.path);
+    EXPECT_EQ(call(e.method, e.path, employee, e.body).status, 403);
+  }
+  // A former admin after transfer loses the admin endpoints (the new admin is the employee).
+  // (Here the creator is not the legal representative, so the admin role is all they hold.)
+  std::string former = verified_person(former_admin_phone, "褚五", "440524198001010013");
+  std::string org2 = verified_org(former, "成都示例服务有限公司", "91310115MA1K3B0020", false);
+  std::string heir = verified_person("13900000328", "卫六", "440524198001010013");
+  join(former, heir, org2, "褚五", former_admin_phone);
+  std::string heir_m = member_id_of(former, org2, "13900000328");
+  ASSERT_EQ(call("POST", "/api/v1/organisations/" + org2 + "/admin-transfers", former, {{"member_id", heir_m}}).status, 200);
+  std::string back = member_id_of(heir, org2, former_admin_phone);
+  ASSERT_FALSE(back.empty());
+  const std::vector<Ep> former_tries = {
+      {"GET", "/api/v1/organisations/" + org2 + "/members", nullptr},
+      {"POST", "/api/v1/organisations/" + org2 + "/admin-transfers", {{"member_id", back}}},
+      {"POST", "/api/v1/organisations/" + org2 + "/invitations", {{"phone", "13900000397"}}},
+      {"DELETE", "/api/v1/organisations/" + org2 + "/members/" + heir_m, nullptr},
+      {"PATCH", "/api/v1/organisations/" + org2, {{"address", "x"}}},
+  };
+  for (const auto& e : former_tries) {
+    SCOPED_TRACE(std::string("former admin: ") + e.method + " " + e.path);
+    EXPECT_EQ(call(e.method, e.path, former, e.body).status, 403);
+  }
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org2 + "/members/" + heir_m, heir).json()["role"], "admin");
+
+  // Nothing the refused calls tried happened.
+  auto members = call("GET", "/api/v1/organisations/" + org + "/members", admin).json()["items"];
+  int active = 0;
+  for (auto& x : members) active += x["status"] == "active";
+  EXPECT_EQ(active, 3);  // admin, legal representative, employee
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + draft_id, outsider).json()["status"], "draft");
+  EXPECT_EQ(call("GET", "/api/v1/tasks?status=open", admin).json()["items"].size(), 1u);
+  EXPECT_TRUE(call("GET", "/api/v1/organisations/" + org, admin).json()["address"].is_null());
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(OrgApiTest);
+
+}  // namespace
+}  // namespace certseal::testing
