@@ -143,7 +143,7 @@ class OrgService {
   Status remove_member(const std::string& account_id, const std::string& org_id, const std::string& member_id);
   // Makes the member the admin; the former admin stays as an employee. When document signing
   // exists, this step will also require the former admin's signature on the transfer letter
-  // (docs/ORGANISATIONS.md, "Admin transfer"); today it is authorised by the admin's session.
+  // (docs/ACCOUNTS.md, "Admin transfer"); today it is authorised by the admin's session.
   Result<MemberView> transfer_admin(const std::string& account_id, const std::string& org_id,
                                     const std::string& member_id);
   Result<OrgView> update_info(const std::string& account_id, const std::string& org_id,
