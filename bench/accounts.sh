@@ -65,7 +65,7 @@ done
 kernel_rows=$(python3 - "$work/kernel.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-by = {b["name"]: b for b in d["benchmarks"]}
+by = {b["name"].split("/")[0]: b for b in d["benchmarks"]}
 ref = by["BM_Argon2idVerify"]["items_per_second"]
 def row(name, label):
     b = by.get(name)

@@ -294,6 +294,10 @@ TEST_P(OrgApiTest, MembershipJoinTasksInvitationsRemovalTransferLeave) {
     if (i["org_id"] == org) emp_identity = i["id"];
   }
   EXPECT_EQ(call("DELETE", "/api/v1/identities/" + emp_identity, emp).json()["code"], "admin_cannot_leave");
+  // ... and an admin cannot deregister before handing the role on.
+  call("POST", "/api/v1/account/sms-codes", emp, {{"purpose", "deregister"}});
+  EXPECT_EQ(call("POST", "/api/v1/account/deregistration", emp, {{"code", code_for("13900000312")}}).json()["code"],
+            "admin_must_transfer");
 }
 
 TEST_P(OrgApiTest, AuthorisationMatrix) {
@@ -319,6 +323,13 @@ TEST_P(OrgApiTest, AuthorisationMatrix) {
   std::string m = member_id_of(admin, org, "13900000327");
   std::string task_open = call("POST", "/api/v1/organisations/" + org + "/join-requests", other_employee,
                                {{"statement", "x"}, {"admin_name", "周九"}, {"admin_phone", admin_phone}}).json()["id"];
+
+  // A member who then deregistered (cooling-off is 0 days in these tests).
+  std::string gone = verified_person("13900000329", "蒋七", "440524198001010013");
+  join(admin, gone, org, "周九", admin_phone);
+  call("POST", "/api/v1/account/sms-codes", gone, {{"purpose", "deregister"}});
+  ASSERT_EQ(call("POST", "/api/v1/account/deregistration", gone, {{"code", code_for("13900000329")}}).status, 202);
+  run_jobs();
 
   struct Ep {
     const char* method;
@@ -355,6 +366,7 @@ TEST_P(OrgApiTest, AuthorisationMatrix) {
     for (const auto& e : *group) {
       SCOPED_TRACE(std::string(e.method) + " " + e.path);
       EXPECT_EQ(call(e.method, e.path, "", e.body).status, 401);
+      EXPECT_EQ(call(e.method, e.path, gone, e.body).status, 401);          // deregistered
       EXPECT_EQ(call(e.method, e.path, other_admin, e.body).status, 403);   // admin of another organisation
       EXPECT_EQ(call(e.method, e.path, other_employee, e.body).status, 403);  // a stranger with an open request
       EXPECT_EQ(call(e.method, e.path, removed, e.body).status, 403);       // a removed member
@@ -397,7 +409,7 @@ TEST_P(OrgApiTest, AuthorisationMatrix) {
   auto members = call("GET", "/api/v1/organisations/" + org + "/members", admin).json()["items"];
   int active = 0;
   for (auto& x : members) active += x["status"] == "active";
-  EXPECT_EQ(active, 3);  // admin, legal representative, employee
+  EXPECT_EQ(active, 3);  // admin, legal representative, employee (the deregistered member's ended)
   EXPECT_EQ(call("GET", "/api/v1/organisations/" + draft_id, outsider).json()["status"], "draft");
   EXPECT_EQ(call("GET", "/api/v1/tasks?status=open", admin).json()["items"].size(), 1u);
   EXPECT_TRUE(call("GET", "/api/v1/organisations/" + org, admin).json()["address"].is_null());

@@ -264,6 +264,16 @@ Status AccountService::request_deregistration(const SessionInfo& s, const std::s
     return Error(ErrorKind::kFailedPrecondition, "deregistration_pending",
                  "the account is already being deregistered");
   }
+  CS_ASSIGN(bool is_admin, db_.read_value<bool>([&](store::Tx& tx) -> Result<bool> {
+    CS_ASSIGN(auto r, tx.query_one("SELECT id FROM memberships WHERE account_id = ? AND status = 'active' AND "
+                                   "role = 'admin' LIMIT 1",
+                                   {s.account_id}));
+    return r.has_value();
+  }));
+  if (is_admin) {
+    return Error(ErrorKind::kFailedPrecondition, "admin_must_transfer",
+                 "you administer an organisation: transfer the admin role before deregistering");
+  }
   CS_TRY(sms_.verify(acct.phone, SmsPurpose::kDeregister, code));
   const std::int64_t now = clock_.now_unix();
   return db_.write([&](store::Tx& tx) -> Status {
@@ -307,6 +317,9 @@ Result<int> AccountService::close_due_accounts() {
       CS_TRY(tx.exec("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
                      {now, id}));
       CS_TRY(tx.exec("UPDATE identities SET ended_at = ? WHERE account_id = ? AND ended_at IS NULL",
+                     {format_rfc3339(clock_.now()), id}));
+      CS_TRY(tx.exec("UPDATE memberships SET status = 'closed', ended_at = ? WHERE account_id = ? AND "
+                     "status = 'active'",
                      {format_rfc3339(clock_.now()), id}));
       ++closed;
     }

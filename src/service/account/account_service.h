@@ -11,7 +11,8 @@
 //   limit, login answers 429 until the window moves on.
 // - Deregistration (注销账号): SMS-confirmed request, cooling-off period, withdrawal during it;
 //   close_due_accounts() (a scheduled job, idempotent) closes accounts whose period is over:
-//   sessions end, identities end, the account can no longer log in; its records are kept.
+//   sessions, identities and memberships end, the account can no longer log in; its records are
+//   kept. An organisation admin must transfer the role before asking to deregister.
 // Contract: thread-safe; all state is in the database, so several processes may share it.
 #pragma once
 
