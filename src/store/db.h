@@ -11,7 +11,9 @@
 //   connection. fn returning an error rolls back; ok commits. Serialisation failures and
 //   deadlocks on PostgreSQL are retried up to 3 times, so fn must not have side effects outside
 //   the database.
-// - read() runs fn in a read-only snapshot (a pooled reader connection on SQLite).
+// - read() runs fn on a reader: on SQLite a pooled read-only connection inside one snapshot; on
+//   PostgreSQL statements in autocommit at READ COMMITTED (each statement sees committed data;
+//   use write() when several reads must agree with each other). fn must only read.
 // - Errors never carry SQL to the user: the SQL and driver text go into Error::cause only.
 #pragma once
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <unordered_map>
 
 #include "base/encoding.h"
 #include "store/db.h"
@@ -46,9 +47,16 @@ Error pg_error(PGconn* c, const PGresult* r, std::string_view sql) {
   return internal_error(cause);
 }
 
+// A pooled connection with the statements it has prepared (PostgreSQL plans each once).
+struct PgConn {
+  PgConnPtr conn;
+  std::unordered_map<std::string, std::string> prepared;  // SQL (PostgreSQL form) -> name
+};
+constexpr std::size_t kMaxPreparedPerConnection = 256;
+
 class PgTx final : public Tx {
  public:
-  explicit PgTx(PGconn* c) : c_(c) {}
+  explicit PgTx(PgConn& pc) : pc_(pc), c_(pc.conn.get()) {}
   Engine engine() const override { return Engine::kPostgres; }
 
   Result<Rows> query(std::string_view sql, const Params& params) override {
@@ -106,8 +114,30 @@ class PgTx final : public Tx {
       texts[i] = params[i].as_text();
       values[i] = texts[i].c_str();
     }
-    PgResultPtr r(PQexecParams(c_, q.c_str(), static_cast<int>(params.size()), nullptr,
-                               values.data(), lengths.data(), formats.data(), 0));
+    const int n = static_cast<int>(params.size());
+    auto exec_unnamed = [&] {
+      return PgResultPtr(PQexecParams(c_, q.c_str(), n, nullptr, values.data(), lengths.data(),
+                                      formats.data(), 0));
+    };
+    PgResultPtr r;
+    auto it = pc_.prepared.find(q);
+    if (it == pc_.prepared.end() && pc_.prepared.size() < kMaxPreparedPerConnection &&
+        PQtransactionStatus(c_) != PQTRANS_INERROR) {
+      std::string name = "cs" + std::to_string(pc_.prepared.size());
+      PgResultPtr prep(PQprepare(c_, name.c_str(), q.c_str(), n, nullptr));
+      if (PQresultStatus(prep.get()) == PGRES_COMMAND_OK) {
+        it = pc_.prepared.emplace(q, std::move(name)).first;
+      } else {
+        return pg_error(c_, prep.get(), sql);
+      }
+    }
+    if (it != pc_.prepared.end()) {
+      r.reset(PQexecPrepared(c_, it->second.c_str(), n, values.data(), lengths.data(), formats.data(), 0));
+      // A table changed under a cached plan (another node migrated): plan it afresh this time.
+      if (sqlstate(r.get()) == "0A000" && PQtransactionStatus(c_) == PQTRANS_IDLE) r = exec_unnamed();
+    } else {
+      r = exec_unnamed();
+    }
     auto st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return pg_error(c_, r.get(), sql);
     return r;
@@ -138,6 +168,7 @@ class PgTx final : public Tx {
     }
   }
 
+  PgConn& pc_;
   PGconn* c_;
 };
 
@@ -149,7 +180,7 @@ class PostgresDatabase final : public Database {
     // Prove the URL works now rather than on the first request.
     CS_ASSIGN(PgConnPtr c, connect());
     std::lock_guard lock(mu_);
-    idle_.push_back(std::move(c));
+    idle_.push_back(std::make_unique<PgConn>(PgConn{std::move(c), {}}));
     ++open_;
     return {};
   }
@@ -157,9 +188,9 @@ class PostgresDatabase final : public Database {
   Engine engine() const override { return Engine::kPostgres; }
 
   Status write(const std::function<Status(Tx&)>& fn) override { return run_tx(fn, "BEGIN"); }
-  Status read(const std::function<Status(Tx&)>& fn) override {
-    return run_tx(fn, "BEGIN READ ONLY");
-  }
+  // Reads run in autocommit: at READ COMMITTED (PostgreSQL's default) a BEGIN would give no
+  // snapshot across statements anyway, and it costs two round trips.
+  Status read(const std::function<Status(Tx&)>& fn) override { return run_tx(fn, nullptr); }
 
   Status ping() override {
     return read([](Tx& tx) -> Status {
@@ -195,11 +226,11 @@ class PostgresDatabase final : public Database {
     return c;
   }
 
-  Result<PgConnPtr> acquire() {
+  Result<std::unique_ptr<PgConn>> acquire() {
     std::unique_lock lock(mu_);
     for (;;) {
       if (!idle_.empty()) {
-        PgConnPtr c = std::move(idle_.back());
+        auto c = std::move(idle_.back());
         idle_.pop_back();
         return c;
       }
@@ -211,8 +242,9 @@ class PostgresDatabase final : public Database {
           std::lock_guard relock(mu_);
           --open_;
           cv_.notify_one();
+          return std::move(c).error();
         }
-        return c;
+        return std::make_unique<PgConn>(PgConn{std::move(c).value(), {}});
       }
       ++waits_;
       if (!cv_.wait_for(lock, std::chrono::milliseconds(opts_.acquire_timeout_ms),
@@ -224,10 +256,10 @@ class PostgresDatabase final : public Database {
     }
   }
 
-  void release(PgConnPtr c) {
+  void release(std::unique_ptr<PgConn> c) {
     std::lock_guard lock(mu_);
-    if (c && PQstatus(c.get()) == CONNECTION_OK &&
-        PQtransactionStatus(c.get()) == PQTRANS_IDLE) {
+    if (c && PQstatus(c->conn.get()) == CONNECTION_OK &&
+        PQtransactionStatus(c->conn.get()) == PQTRANS_IDLE) {
       idle_.push_back(std::move(c));
     } else {
       --open_;  // broken or mid-transaction: drop it, a new one is made on demand
@@ -235,21 +267,24 @@ class PostgresDatabase final : public Database {
     cv_.notify_one();
   }
 
+  // begin == nullptr: no transaction (autocommit statements).
   Status run_tx(const std::function<Status(Tx&)>& fn, const char* begin) {
     Status last;
     for (int attempt = 0; attempt < 4; ++attempt) {
-      CS_ASSIGN(PgConnPtr c, acquire());
-      PgTx tx(c.get());
-      last = tx.simple(begin);
+      CS_ASSIGN(auto c, acquire());
+      PgTx tx(*c);
+      last = begin ? tx.simple(begin) : Status();
       if (last.ok()) {
         last = fn(tx);
-        if (last.ok()) {
-          last = tx.simple("COMMIT");
-        } else {
-          (void)tx.simple("ROLLBACK");
+        if (begin) {
+          if (last.ok()) {
+            last = tx.simple("COMMIT");
+          } else {
+            (void)tx.simple("ROLLBACK");
+          }
         }
       }
-      if (!last.ok() && PQtransactionStatus(c.get()) != PQTRANS_IDLE) {
+      if (!last.ok() && PQtransactionStatus(c->conn.get()) != PQTRANS_IDLE) {
         (void)tx.simple("ROLLBACK");
       }
       release(std::move(c));
@@ -261,7 +296,7 @@ class PostgresDatabase final : public Database {
   PostgresOptions opts_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<PgConnPtr> idle_;
+  std::vector<std::unique_ptr<PgConn>> idle_;
   int open_ = 0;
   std::int64_t waits_ = 0;
   std::int64_t timeouts_ = 0;
