@@ -149,17 +149,10 @@ Result<Reply> get_sms_outbox(RequestContext& ctx) {
   CS_ASSIGN(auto page, page_request(ctx));
   std::string phone = ctx.query("phone").value_or("");
   CS_ASSIGN(auto entries, service::list_sms_outbox(ctx.services().db, phone, page.after, page.limit + 1));
-  std::optional<std::string> next;
-  if (static_cast<int>(entries.size()) > page.limit) {
-    entries.resize(static_cast<std::size_t>(page.limit));
-    next = entries.back().id;
-  }
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& e : entries) {
-    items.push_back({{"id", e.id}, {"phone", e.phone}, {"template", e.template_id}, {"text", e.text},
-                     {"created_at", e.created_at}, {"sender", e.sender}, {"delivery", e.delivery}});
-  }
-  return Reply::json(page_json(items, next));
+  return Reply::json(paged(std::move(entries), page.limit, [](const service::SmsOutboxEntry& e) {
+    return nlohmann::json{{"id", e.id}, {"phone", e.phone}, {"template", e.template_id}, {"text", e.text},
+                          {"created_at", e.created_at}, {"sender", e.sender}, {"delivery", e.delivery}};
+  }));
 }
 
 }  // namespace certseal::api

@@ -157,14 +157,8 @@ Result<Reply> op_list_person_verifications(RequestContext& ctx) {
   CS_ASSIGN(auto page, page_request(ctx));
   std::string status = ctx.query("status").value_or("");
   CS_ASSIGN(auto list, ctx.services().person_verifications->list(status, page.after, page.limit + 1));
-  std::optional<std::string> next;
-  if (static_cast<int>(list.size()) > page.limit) {
-    list.resize(static_cast<std::size_t>(page.limit));
-    next = list.back().id;
-  }
-  nlohmann::json items = nlohmann::json::array();
-  for (auto& v : list) items.push_back(verification_json(v, true));
-  return Reply::json(page_json(items, next));
+  return Reply::json(paged(std::move(list), page.limit,
+                           [](const service::PersonVerification& v) { return verification_json(v, true); }));
 }
 
 Result<Reply> op_get_person_verification(RequestContext& ctx) {

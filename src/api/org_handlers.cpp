@@ -263,14 +263,7 @@ Result<Reply> delete_identity(RequestContext& ctx) {
 Result<Reply> op_list_organisations(RequestContext& ctx) {
   CS_ASSIGN(auto page, page_request(ctx));
   CS_ASSIGN(auto list, orgs(ctx).list(ctx.query("status").value_or(""), page.after, page.limit + 1));
-  std::optional<std::string> next;
-  if (static_cast<int>(list.size()) > page.limit) {
-    list.resize(static_cast<std::size_t>(page.limit));
-    next = list.back().id;
-  }
-  nlohmann::json items = nlohmann::json::array();
-  for (auto& v : list) items.push_back(org_json(v, true));
-  return Reply::json(page_json(items, next));
+  return Reply::json(paged(std::move(list), page.limit, [](const service::OrgView& v) { return org_json(v, true); }));
 }
 
 Result<Reply> op_get_organisation(RequestContext& ctx) {

@@ -119,4 +119,18 @@ Result<PageRequest> page_request(const RequestContext& ctx);
 // {"items": [...], "next": "<cursor>"|null}
 nlohmann::json page_json(nlohmann::json items, const std::optional<std::string>& next);
 
+// Services are asked for limit + 1 rows; this renders the first `limit` and, when there was one
+// more, the cursor (the id of the last row shown) as `next`.
+template <class T, class ToJson>
+nlohmann::json paged(std::vector<T> rows, int limit, ToJson&& to_json) {
+  std::optional<std::string> next;
+  if (static_cast<int>(rows.size()) > limit) {
+    rows.resize(static_cast<std::size_t>(limit));
+    next = rows.back().id;
+  }
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& r : rows) items.push_back(to_json(r));
+  return page_json(std::move(items), next);
+}
+
 }  // namespace certseal::api

@@ -38,26 +38,22 @@ std::string pool_gauges(const store::Database& db, const net::HttpServer& server
   auto t = server.stats();
   std::string e(store::engine_name(db.engine()));
   std::string out;
-  out += "# HELP certseal_db_pool_connections Database connections by state.\n";
-  out += "# TYPE certseal_db_pool_connections gauge\n";
-  out += "certseal_db_pool_connections{engine=\"" + e + "\",state=\"open\"} " + std::to_string(p.size) + "\n";
-  out += "certseal_db_pool_connections{engine=\"" + e + "\",state=\"in_use\"} " + std::to_string(p.in_use) + "\n";
-  out += "certseal_db_pool_connections{engine=\"" + e + "\",state=\"max\"} " + std::to_string(p.max_size) + "\n";
-  out += "# HELP certseal_db_pool_waits_total Times a request waited for a database connection.\n";
-  out += "# TYPE certseal_db_pool_waits_total counter\n";
-  out += "certseal_db_pool_waits_total " + std::to_string(p.waits) + "\n";
-  out += "# HELP certseal_db_pool_timeouts_total Times a request gave up waiting for a connection.\n";
-  out += "# TYPE certseal_db_pool_timeouts_total counter\n";
-  out += "certseal_db_pool_timeouts_total " + std::to_string(p.timeouts) + "\n";
-  out += "# HELP certseal_http_connections_open Open client connections.\n";
-  out += "# TYPE certseal_http_connections_open gauge\n";
-  out += "certseal_http_connections_open " + std::to_string(t.connections_open) + "\n";
-  out += "# HELP certseal_http_connections_total Client connections accepted.\n";
-  out += "# TYPE certseal_http_connections_total counter\n";
-  out += "certseal_http_connections_total " + std::to_string(t.connections_total) + "\n";
-  out += "# HELP certseal_http_connections_refused_total Connections refused over the limit.\n";
-  out += "# TYPE certseal_http_connections_refused_total counter\n";
-  out += "certseal_http_connections_refused_total " + std::to_string(t.connections_refused) + "\n";
+  auto metric = [&out](const std::string& name, const char* type, const char* help,
+                       const std::vector<std::pair<std::string, std::int64_t>>& samples) {
+    out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    for (const auto& [labels, value] : samples) out += name + labels + " " + std::to_string(value) + "\n";
+  };
+  std::string l = "{engine=\"" + e + "\",state=\"";
+  metric("certseal_db_pool_connections", "gauge", "Database connections by state.",
+         {{l + "open\"}", p.size}, {l + "in_use\"}", p.in_use}, {l + "max\"}", p.max_size}});
+  metric("certseal_db_pool_waits_total", "counter", "Times a request waited for a database connection.",
+         {{"", p.waits}});
+  metric("certseal_db_pool_timeouts_total", "counter", "Times a request gave up waiting for a connection.",
+         {{"", p.timeouts}});
+  metric("certseal_http_connections_open", "gauge", "Open client connections.", {{"", t.connections_open}});
+  metric("certseal_http_connections_total", "counter", "Client connections accepted.", {{"", t.connections_total}});
+  metric("certseal_http_connections_refused_total", "counter", "Connections refused over the limit.",
+         {{"", t.connections_refused}});
   return out;
 }
 

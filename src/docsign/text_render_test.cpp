@@ -10,16 +10,6 @@
 namespace certseal::docsign {
 namespace {
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  if (p) pclose(p);
-  return out;
-}
-
 TEST(TextRender, PdfPassesQpdfAndHoldsTheChineseText) {
   std::vector<TextBlock> blocks = {{"授权委托书", 20, true, TextBlock::Align::kCenter},
                                    {"兹授权 张三（身份证号 11010519491231002X）代表 北京示例科技有限公司 办理数字证书业务。"}};
@@ -30,12 +20,12 @@ TEST(TextRender, PdfPassesQpdfAndHoldsTheChineseText) {
   std::string path = dir.path() + "/letter.pdf";
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(pdf->data()),
                                               static_cast<std::streamsize>(pdf->size()));
-  EXPECT_NE(run("qpdf --check " + path + " 2>&1").find("No syntax or stream encoding errors"), std::string::npos);
-  std::string text = run("pdftotext -enc UTF-8 " + path + " - 2>&1");
+  EXPECT_NE(certseal::testing::run_command("qpdf --check " + path + " 2>&1").find("No syntax or stream encoding errors"), std::string::npos);
+  std::string text = certseal::testing::run_command("pdftotext -enc UTF-8 " + path + " - 2>&1");
   EXPECT_NE(text.find("授权委托书"), std::string::npos) << text.substr(0, 300);
   EXPECT_NE(text.find("北京示例科技有限公司"), std::string::npos);
   EXPECT_NE(text.find("11010519491231002X"), std::string::npos);
-  std::string info = run("pdfinfo " + path);
+  std::string info = certseal::testing::run_command("pdfinfo " + path);
   EXPECT_NE(info.find("Pages:"), std::string::npos) << info;
   EXPECT_EQ(info.find("Pages:           1\n"), std::string::npos) << info;  // flowed onto more pages
 }

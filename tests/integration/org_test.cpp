@@ -15,16 +15,6 @@ const std::string kPng = to_string(*hex_decode(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
     "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
 
-std::string sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  if (p) pclose(p);
-  return out;
-}
-
 std::string licence_png(const std::string& name, const std::string& code, const std::string& rep) {
   using docsign::TextBlock;
   auto png = docsign::render_png({{"营业执照", 40, true, TextBlock::Align::kCenter, 30},
@@ -137,8 +127,8 @@ TEST_P(OrgApiTest, CreateAndVerifyWithLetterOcrBankCheckAndReview) {
     fwrite(letter.body.data(), 1, letter.body.size(), f);
     fclose(f);
   }
-  EXPECT_NE(sh("qpdf --check " + pdf_path + " 2>&1").find("No syntax or stream encoding errors"), std::string::npos);
-  std::string text = sh("pdftotext -enc UTF-8 " + pdf_path + " - 2>&1");
+  EXPECT_NE(run_command("qpdf --check " + pdf_path + " 2>&1").find("No syntax or stream encoding errors"), std::string::npos);
+  std::string text = run_command("pdftotext -enc UTF-8 " + pdf_path + " - 2>&1");
   EXPECT_NE(text.find(name), std::string::npos) << text;
   EXPECT_NE(text.find(code), std::string::npos);
   EXPECT_NE(text.find("李四"), std::string::npos);

@@ -1,5 +1,6 @@
 #include "support/test_env.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,17 @@ std::optional<std::string> postgres_url() {
 bool postgres_required() {
   const char* r = std::getenv("CERTSEAL_REQUIRE_PG");
   return r && std::string(r) == "1";
+}
+
+std::string run_command(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
 }
 
 TempDir::TempDir() {

@@ -12,6 +12,9 @@ std::optional<std::string> postgres_url();
 // True when CERTSEAL_REQUIRE_PG=1: a missing PostgreSQL server is then a failure, not a skip.
 bool postgres_required();
 
+// Runs a shell command and returns what it printed on standard output.
+std::string run_command(const std::string& cmd);
+
 // A fresh empty directory under $TMPDIR, removed by the destructor.
 class TempDir {
  public:

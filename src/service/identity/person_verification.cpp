@@ -1,6 +1,7 @@
 #include "service/identity/person_verification.h"
 
 #include "base/id.h"
+#include "store/page_query.h"
 #include "service/account/validation.h"
 
 namespace certseal::service {
@@ -125,19 +126,8 @@ Result<std::vector<PersonVerification>> PersonVerificationService::list(const st
                                                                         int limit) {
   return db_.read_value<std::vector<PersonVerification>>(
       [&](store::Tx& tx) -> Result<std::vector<PersonVerification>> {
-        std::string sql = "SELECT * FROM person_verifications WHERE 1 = 1";
-        store::Params p;
-        if (!status.empty()) {
-          sql += " AND status = ?";
-          p.emplace_back(status);
-        }
-        if (!after.empty()) {
-          sql += " AND id > ?";
-          p.emplace_back(after);
-        }
-        sql += " ORDER BY id LIMIT ?";
-        p.emplace_back(limit);
-        CS_ASSIGN(auto rows, tx.query(sql, p));
+        CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM person_verifications",
+                                                    {{"status", status}}, "id", after, false, limit}));
         std::vector<PersonVerification> out;
         for (auto& r : rows) out.push_back(from_row(r));
         return out;

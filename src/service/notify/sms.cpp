@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/id.h"
+#include "store/page_query.h"
 
 namespace certseal::service {
 namespace {
@@ -100,19 +101,8 @@ Result<std::vector<SmsOutboxEntry>> list_sms_outbox(store::Database& db, const s
                                                     const std::string& after, int limit) {
   return db.read_value<std::vector<SmsOutboxEntry>>(
       [&](store::Tx& tx) -> Result<std::vector<SmsOutboxEntry>> {
-        std::string sql = "SELECT * FROM sms_outbox WHERE 1 = 1";
-        store::Params params;
-        if (!phone.empty()) {
-          sql += " AND phone = ?";
-          params.emplace_back(phone);
-        }
-        if (!after.empty()) {
-          sql += " AND id < ?";
-          params.emplace_back(after);
-        }
-        sql += " ORDER BY id DESC LIMIT ?";
-        params.emplace_back(limit);
-        CS_ASSIGN(auto rows, tx.query(sql, params));
+        CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM sms_outbox", {{"phone", phone}}, "id",
+                                                    after, /*descending=*/true, limit}));
         std::vector<SmsOutboxEntry> out;
         for (auto& r : rows) {
           out.push_back({r.text("id"), r.text("phone"), r.text("template"), r.text("body"),

@@ -1,6 +1,7 @@
 #include "service/org/org_service.h"
 
 #include "base/id.h"
+#include "store/page_query.h"
 #include "docsign/text_render.h"
 #include "service/account/agreements.h"
 #include "service/account/validation.h"
@@ -420,19 +421,8 @@ Result<OrgView> OrgService::submit(const std::string& account_id, const std::str
 
 Result<std::vector<OrgView>> OrgService::list(const std::string& status, const std::string& after, int limit) {
   return db_.read_value<std::vector<OrgView>>([&](store::Tx& tx) -> Result<std::vector<OrgView>> {
-    std::string sql = "SELECT * FROM organisations WHERE 1 = 1";
-    store::Params p;
-    if (!status.empty()) {
-      sql += " AND status = ?";
-      p.emplace_back(status);
-    }
-    if (!after.empty()) {
-      sql += " AND id > ?";
-      p.emplace_back(after);
-    }
-    sql += " ORDER BY id LIMIT ?";
-    p.emplace_back(limit);
-    CS_ASSIGN(auto rows, tx.query(sql, p));
+    CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM organisations", {{"status", status}}, "id",
+                                                after, false, limit}));
     std::vector<OrgView> out;
     for (auto& r : rows) out.push_back(from_row(r));
     return out;
