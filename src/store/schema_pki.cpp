@@ -21,9 +21,9 @@ CREATE TABLE pki_ca (
   issuing_key_id TEXT NOT NULL,
   issuing_cert BLOB NOT NULL,
   ocsp_key_id TEXT NOT NULL,
-  ocsp_cert BLOB NOT NULL,
+  ocsp_cert BLOB,
   tsa_key_id TEXT NOT NULL,
-  tsa_cert BLOB NOT NULL,
+  tsa_cert BLOB,
   crl_number BIGINT NOT NULL,
   crl BLOB,
   crl_this_update BIGINT NOT NULL,
@@ -53,12 +53,13 @@ CREATE INDEX pki_certificate_revoked ON pki_certificate (ca_id, status, not_afte
 CREATE TABLE pki_certificate_event (
   id TEXT PRIMARY KEY,
   certificate_id TEXT NOT NULL REFERENCES pki_certificate(id),
+  seq BIGINT NOT NULL,
   action TEXT NOT NULL,
   request_id TEXT NOT NULL,
   detail TEXT NOT NULL,
   at TEXT NOT NULL
 );
-CREATE INDEX pki_certificate_event_cert ON pki_certificate_event (certificate_id, at);
+CREATE UNIQUE INDEX pki_certificate_event_cert ON pki_certificate_event (certificate_id, seq);
 CREATE TABLE pki_request (
   request_id TEXT PRIMARY KEY,
   action TEXT NOT NULL,

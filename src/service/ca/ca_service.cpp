@@ -87,8 +87,9 @@ Result<Bytes> key_from_input(const std::string& public_key, const std::string& c
     if (!d) return invalid_argument("bad_csr", "the certificate request is neither PEM nor base64");
     raw = std::move(d).value();
   }
-  CS_ASSIGN(auto parsed, pki::parse_csr(raw));
-  return parsed.spki;
+  auto parsed = pki::parse_csr(raw);
+  if (!parsed) return key_refused(parsed.error());
+  return parsed->spki;
 }
 
 Error key_refused(const Error& e) {
@@ -237,8 +238,8 @@ Status CaService::load_or_create(const CaSettings& s) {
             "INSERT INTO pki_ca (id, name, algorithm, backend, root_key_id, root_cert, issuing_key_id, issuing_cert, "
             "ocsp_key_id, ocsp_cert, tsa_key_id, tsa_cert, crl_number, crl, crl_this_update, crl_next_update, "
             "sm2_id, created_at) VALUES (?, ?, ?, 'local', ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, 0, 0, ?, ?)",
-            {s.id, s.name, s.algorithm, root_key.id, root_cert, ca_key.id, ca_cert, ocsp_key.id, Bytes{}, tsa_key.id,
-             Bytes{}, s.sm2_id, now_s}));
+            {s.id, s.name, s.algorithm, root_key.id, root_cert, ca_key.id, ca_cert, ocsp_key.id, nullptr, tsa_key.id,
+             nullptr, s.sm2_id, now_s}));
         pki::SubjectInfo os;
         os.common_name = s.name + " OCSP Responder";
         os.organization = "CertSeal";
@@ -263,7 +264,9 @@ Status CaService::load_or_create(const CaSettings& s) {
     if (!made) {
       for (const auto& k : fresh) (void)km_.destroy(k);
       if (made.error().kind != ErrorKind::kConflict) return made;
-      // Another node created this CA first: use theirs.
+      // Another node created this CA first: use theirs (or report why not).
+      CS_ASSIGN(row, load_row());
+      if (!row) return made;
     } else {
       log_.info("CA created", {{"ca", s.id}, {"algorithm", s.algorithm}, {"backend", km_.backend()}});
     }
@@ -411,13 +414,20 @@ Result<std::string> CaService::issue_in_tx(store::Tx& tx, const CaRuntime& ca, c
                  {id, ca.settings.id, serial_hex(t.serial), profile_id, pki::name_text(t.subject),
                   subject_json(subject).dump(), spki, der, unix_of(t.not_before), unix_of(t.not_after),
                   predecessor, now_s}));
-  CS_TRY(tx.exec("INSERT INTO pki_certificate_event (id, certificate_id, action, request_id, detail, at) "
-                 "VALUES (?, ?, ?, ?, ?, ?)",
-                 {new_uuid_v7(clock_, rng_), id, action, request_id,
-                  nlohmann::json({{"serial", serial_hex(t.serial)}, {"predecessor_id", predecessor ? *predecessor : ""}})
-                      .dump(),
-                  now_s}));
+  CS_TRY(add_event(tx, id, action, request_id,
+                   {{"serial", serial_hex(t.serial)}, {"predecessor_id", predecessor ? *predecessor : ""}}));
   return id;
+}
+
+Status CaService::add_event(store::Tx& tx, const std::string& cert_id, const std::string& action,
+                            const std::string& request_id, const nlohmann::json& detail) {
+  CS_ASSIGN(auto n, tx.query_one("SELECT COUNT(*) AS n FROM pki_certificate_event WHERE certificate_id = ?",
+                                 {cert_id}));
+  CS_TRY(tx.exec("INSERT INTO pki_certificate_event (id, certificate_id, seq, action, request_id, detail, at) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 {new_uuid_v7(clock_, rng_), cert_id, n->integer("n") + 1, action, request_id, detail.dump(),
+                  format_rfc3339(clock_.now())}));
+  return {};
 }
 
 Status CaService::revoke_in_tx(store::Tx& tx, const CaRuntime& ca, const std::string& cert_id,
@@ -427,10 +437,7 @@ Status CaService::revoke_in_tx(store::Tx& tx, const CaRuntime& ca, const std::st
                             "WHERE id = ? AND status = 'valid'",
                             {now, static_cast<int>(reason), cert_id}));
   if (n != 1) return Error(ErrorKind::kFailedPrecondition, "already_revoked", "the certificate is already revoked");
-  CS_TRY(tx.exec("INSERT INTO pki_certificate_event (id, certificate_id, action, request_id, detail, at) "
-                 "VALUES (?, ?, 'revoke', ?, ?, ?)",
-                 {new_uuid_v7(clock_, rng_), cert_id, request_id,
-                  nlohmann::json({{"reason", pki::reason_name(reason)}}).dump(), format_rfc3339(clock_.now())}));
+  CS_TRY(add_event(tx, cert_id, "revoke", request_id, {{"reason", pki::reason_name(reason)}}));
   return regenerate_crl(tx, ca);
 }
 
@@ -583,7 +590,7 @@ Result<CertificateRecord> CaService::get(const std::string& cert_id) {
 Result<nlohmann::json> CaService::history(const std::string& cert_id) {
   return db_.read_value<nlohmann::json>([&](store::Tx& tx) -> Result<nlohmann::json> {
     CS_ASSIGN(auto rows, tx.query("SELECT action, request_id, detail, at FROM pki_certificate_event "
-                                  "WHERE certificate_id = ? ORDER BY at, id",
+                                  "WHERE certificate_id = ? ORDER BY seq",
                                   {cert_id}));
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : rows) {

@@ -122,9 +122,6 @@ class CaService {
   const CaRuntime* find(std::string_view id) const;
   Result<const CaRuntime*> require_ca(std::string_view id) const;
 
-  struct Issued {
-    std::string id;
-  };
   Result<std::string> issue_in_tx(store::Tx& tx, const CaRuntime& ca, const std::string& profile,
                                   const pki::SubjectInfo& subject, const Bytes& spki, int validity_days,
                                   const std::optional<std::string>& predecessor, const std::string& request_id,
@@ -132,6 +129,8 @@ class CaService {
   Status revoke_in_tx(store::Tx& tx, const CaRuntime& ca, const std::string& cert_id, pki::RevocationReason reason,
                       const std::string& request_id);
   Status regenerate_crl(store::Tx& tx, const CaRuntime& ca);
+  Status add_event(store::Tx& tx, const std::string& cert_id, const std::string& action,
+                   const std::string& request_id, const nlohmann::json& detail);
   Result<CertificateRecord> idempotent(const std::string& request_id, const std::string& action,
                                        const std::string& input_hash,
                                        const std::function<Result<std::string>(store::Tx&)>& fn);
