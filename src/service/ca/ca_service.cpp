@@ -72,6 +72,15 @@ Status check_request_id(const std::string& id) {
   return {};
 }
 
+Error key_refused(const Error& e) {
+  if (e.code == "unsupported_key_type") {
+    return Error(ErrorKind::kInvalidArgument, "key_not_allowed",
+                 "key not allowed: SM2, P-256 or RSA 2048/3072 only", e.message)
+        .with_field("public_key", "key_not_allowed", e.message);
+  }
+  return e;
+}
+
 // Public key from the input: exactly one of an SPKI (PEM/base64 DER) or a CSR.
 Result<Bytes> key_from_input(const std::string& public_key, const std::string& csr) {
   if (public_key.empty() == csr.empty()) {
@@ -90,15 +99,6 @@ Result<Bytes> key_from_input(const std::string& public_key, const std::string& c
   auto parsed = pki::parse_csr(raw);
   if (!parsed) return key_refused(parsed.error());
   return parsed->spki;
-}
-
-Error key_refused(const Error& e) {
-  if (e.code == "unsupported_key_type") {
-    return Error(ErrorKind::kInvalidArgument, "key_not_allowed",
-                 "key not allowed: SM2, P-256 or RSA 2048/3072 only", e.message)
-        .with_field("public_key", "key_not_allowed", e.message);
-  }
-  return e;
 }
 
 std::string serial_hex(BytesView magnitude) {
