@@ -12,6 +12,11 @@
 namespace certseal::api {
 
 class Metrics;
+}  // namespace certseal::api
+namespace certseal::service::ca {
+class CaService;
+}  // namespace certseal::service::ca
+namespace certseal::api {
 
 struct Services {
   const Clock& clock;
@@ -21,6 +26,7 @@ struct Services {
   Metrics& metrics;
   std::string version;  // release version shown by /api/v1/info
   std::string node_id;  // this process, as registered in node_registry
+  service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
 };
 
 }  // namespace certseal::api
