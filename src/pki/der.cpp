@@ -65,8 +65,19 @@ Bytes seq_of(const std::vector<Bytes>& parts) {
   return tlv(kSequence, c);
 }
 
+// X.690 §11.6: compared as octet strings, the shorter padded with trailing zero octets. (A plain
+// loop also keeps GCC 12's -Wstringop-overread false positive on vector<=> away at -O3.)
+bool der_set_less(const Bytes& a, const Bytes& b) {
+  std::size_t n = std::max(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint8_t x = i < a.size() ? a[i] : 0, y = i < b.size() ? b[i] : 0;
+    if (x != y) return x < y;
+  }
+  return false;
+}
+
 Bytes set_of(std::vector<Bytes> parts) {
-  std::sort(parts.begin(), parts.end());
+  std::sort(parts.begin(), parts.end(), der_set_less);
   Bytes c;
   for (const auto& p : parts) c.insert(c.end(), p.begin(), p.end());
   return tlv(kSet, c);
