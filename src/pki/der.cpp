@@ -67,7 +67,7 @@ Bytes seq_of(const std::vector<Bytes>& parts) {
 
 // X.690 §11.6: compared as octet strings, the shorter padded with trailing zero octets. (A plain
 // loop also keeps GCC 12's -Wstringop-overread false positive on vector<=> away at -O3.)
-bool der_set_less(const Bytes& a, const Bytes& b) {
+static bool der_set_less(const Bytes& a, const Bytes& b) {
   std::size_t n = std::max(a.size(), b.size());
   for (std::size_t i = 0; i < n; ++i) {
     std::uint8_t x = i < a.size() ? a[i] : 0, y = i < b.size() ? b[i] : 0;
