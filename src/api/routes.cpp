@@ -3,6 +3,7 @@
 #include "api/account_handlers.h"
 #include "api/identity_handlers.h"
 #include "api/org_handlers.h"
+#include "api/ca_handlers.h"
 #include "api/router.h"
 #include "api/system_handlers.h"
 
@@ -79,6 +80,22 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/operator/organisations/{id}/approval", Role::kOperator, op_approve_organisation},
     {"POST", "/api/v1/operator/organisations/{id}/rejection", Role::kOperator, op_reject_organisation},
     {"GET", "/api/v1/operator/organisations/{id}/bank-transfers", Role::kOperator, op_get_bank_transfers},
+    // PKI publication: short root paths that go into certificates (docs/PKI.md)
+    {"GET", "/ca", Role::kPublic, list_cas},
+    {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},
+    {"GET", "/ca/{id}/crl", Role::kPublic, get_ca_crl},
+    {"POST", "/ocsp/{id}", Role::kPublic, post_ocsp, BodyKind::kAny},
+    {"GET", "/ocsp/{id}/{request}", Role::kPublic, get_ocsp},
+    {"POST", "/tsa", Role::kPublic, post_tsa, BodyKind::kAny},
+    {"POST", "/tsa/{id}", Role::kPublic, post_tsa, BodyKind::kAny},
+    // Certificate lifecycle (operators and platform services)
+    {"POST", "/api/v1/cas/{id}/certificates", Role::kOperator, issue_certificate},
+    {"POST", "/api/v1/cas/{id}/revocations", Role::kOperator, revoke_by_serial},
+    {"GET", "/api/v1/certificates/{id}", Role::kOperator, get_certificate},
+    {"POST", "/api/v1/certificates/{id}/renewals", Role::kOperator, renew_certificate},
+    {"POST", "/api/v1/certificates/{id}/changes", Role::kOperator, change_certificate},
+    {"POST", "/api/v1/certificates/{id}/revocations", Role::kOperator, revoke_certificate},
+    {"POST", "/api/v1/certificates/{id}/reissues", Role::kOperator, reissue_certificate},
 };
 
 }  // namespace

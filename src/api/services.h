@@ -22,6 +22,11 @@ class OrgService;
 namespace certseal::api {
 
 class Metrics;
+}  // namespace certseal::api
+namespace certseal::service::ca {
+class CaService;
+}  // namespace certseal::service::ca
+namespace certseal::api {
 
 struct Services {
   const Clock& clock;
@@ -38,6 +43,7 @@ struct Services {
   service::PersonVerificationService* person_verifications = nullptr;
   service::PrivacyService* privacy = nullptr;
   service::OrgService* orgs = nullptr;
+  service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
 };
 
 }  // namespace certseal::api

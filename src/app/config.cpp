@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
@@ -59,7 +60,38 @@ constexpr ConfigKey kKeys[] = {
     {"jobs.interval_s", KeyType::kInt, "60", "How often scheduled jobs run (closing deregistered accounts, ...)."},
     {"demo.enabled", KeyType::kBool, "false",
      "Create the demo operator and demo users at start (idempotent). For trying CertSeal out only."},
+    {"keys.dir", KeyType::kString, "", "Software key manager folder (CA keys); default <data_dir>/keys."},
+    {"keys.master_key_file", KeyType::kString, "",
+     "32-byte master key sealing the software keys; default <keys.dir>/master.key, created 0600 on first start."},
+    {"pki.public_url", KeyType::kString, "",
+     "Base URL put into certificates (CRL distribution point, OCSP, CA issuers); default http://<server.listen>."},
+    {"pki.crl_validity_s", KeyType::kInt, "86400", "CRL nextUpdate - thisUpdate; a CRL is regenerated after half of it."},
+    {"pki.ocsp_validity_s", KeyType::kInt, "3600",
+     "OCSP nextUpdate - thisUpdate; cached answers are re-signed after half of it."},
+    {"pki.default_tsa", KeyType::kString, "", "CA whose time-stamp authority answers /tsa; default the first CA."},
 };
+
+// Per-CA tables: [ca.<id>] with these fields (docs/CONFIG.md "CAs").
+constexpr std::string_view kCaFields[] = {"name", "algorithm", "root_validity_days", "issuing_validity_days",
+                                          "sm2_id"};
+
+bool is_ca_key(std::string_view key) {
+  if (key.substr(0, 3) != "ca.") return false;
+  auto dot = key.rfind('.');
+  if (dot <= 3) return false;
+  std::string_view id = key.substr(3, dot - 3), field = key.substr(dot + 1);
+  if (id.empty() || id.size() > 32) return false;
+  for (char c : id) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' ||
+          c == '_')) {
+      return false;
+    }
+  }
+  for (auto f : kCaFields) {
+    if (f == field) return true;
+  }
+  return false;
+}
 
 const ConfigKey* find_key(std::string_view key) {
   for (const auto& k : kKeys) {
@@ -99,7 +131,7 @@ Status flatten(const toml::table& t, const std::string& prefix,
       continue;
     }
     const ConfigKey* known = find_key(key);
-    if (!known) return config_error("unknown setting '" + key + "' in the configuration file");
+    if (!known && !is_ca_key(key)) return config_error("unknown setting '" + key + "' in the configuration file");
     if (auto s = node.value<std::string>(); s && node.is_string()) {
       out[key] = *s;
     } else if (auto i = node.value<std::int64_t>(); i && node.is_integer()) {
@@ -171,7 +203,7 @@ Result<std::map<std::string, std::string>> effective_values(
     if (auto e = getenv(env_name(k.key))) v[std::string(k.key)] = *e;
   }
   for (const auto& [k, val] : flags) {
-    if (!find_key(k)) return config_error("unknown setting '" + k + "'");
+    if (!find_key(k) && !is_ca_key(k)) return config_error("unknown setting '" + k + "'");
     v[k] = val;
   }
   for (const auto& k : kKeys) CS_TRY(check_type(k, v[std::string(k.key)], "value"));
@@ -277,6 +309,53 @@ Result<Config> load_config(const std::string& config_file,
   if (!ok) return config_error("log.level must be debug, info, warn or error");
   c.log.file = v["log.file"];
   c.log.access = v["log.access"] == "true";
+
+  c.keys.dir = v["keys.dir"].empty() ? c.data_dir + "/keys" : v["keys.dir"];
+  c.keys.master_key_file = v["keys.master_key_file"].empty() ? c.keys.dir + "/master.key" : v["keys.master_key_file"];
+  c.pki.public_url = v["pki.public_url"];
+  while (!c.pki.public_url.empty() && c.pki.public_url.back() == '/') c.pki.public_url.pop_back();
+  c.pki.crl_validity_s = as_int(v, "pki.crl_validity_s");
+  c.pki.ocsp_validity_s = as_int(v, "pki.ocsp_validity_s");
+  if (c.pki.crl_validity_s < 60) return config_error("pki.crl_validity_s must be at least 60");
+  if (c.pki.ocsp_validity_s < 60) return config_error("pki.ocsp_validity_s must be at least 60");
+  c.pki.default_tsa = v["pki.default_tsa"];
+  std::map<std::string, CaConfig> cas;
+  for (const auto& [k, val] : v) {
+    if (!is_ca_key(k)) continue;
+    auto dot = k.rfind('.');
+    std::string id = k.substr(3, dot - 3), field = k.substr(dot + 1);
+    CaConfig& ca = cas[id];
+    ca.id = id;
+    if (field == "name") ca.name = val;
+    if (field == "algorithm") ca.algorithm = val;
+    if (field == "sm2_id") ca.sm2_id = val;
+    if (field == "root_validity_days" || field == "issuing_validity_days") {
+      char* e = nullptr;
+      long days = std::strtol(val.c_str(), &e, 10);
+      if (val.empty() || *e != '\0' || days < 1 || days > 36500) {
+        return config_error(k + " must be a number of days from 1 to 36500");
+      }
+      (field == "root_validity_days" ? ca.root_validity_days : ca.issuing_validity_days) = static_cast<int>(days);
+    }
+  }
+  for (auto& [id, ca] : cas) {
+    if (ca.algorithm.empty()) return config_error("ca." + id + ".algorithm is required");
+    if (ca.algorithm != "sm2" && ca.algorithm != "ec-p256" && ca.algorithm != "rsa-2048" && ca.algorithm != "rsa-3072") {
+      return config_error("ca." + id + ".algorithm must be sm2, ec-p256, rsa-2048 or rsa-3072");
+    }
+    if (ca.name.empty()) ca.name = "CertSeal " + id + " CA";
+    c.pki.cas.push_back(ca);
+  }
+  if (c.pki.cas.empty()) {
+    // Out of the box: one SM2 CA (SM2-with-SM3) and one international CA (ECDSA P-256).
+    c.pki.cas.push_back({"sm2", "CertSeal SM2 CA", "sm2", 7300, 3650, "1234567812345678"});
+    c.pki.cas.push_back({"intl", "CertSeal International CA", "ec-p256", 7300, 3650, "1234567812345678"});
+  }
+  if (!c.pki.default_tsa.empty()) {
+    bool found = false;
+    for (const auto& ca : c.pki.cas) found = found || ca.id == c.pki.default_tsa;
+    if (!found) return config_error("pki.default_tsa names no configured CA");
+  }
   return c;
 }
 

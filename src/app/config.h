@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/log.h"
 #include "base/result.h"
@@ -32,6 +33,16 @@ struct ConfigKey {
 
 std::span<const ConfigKey> config_keys();
 std::string env_name(std::string_view key);
+
+// One [ca.<id>] table (docs/CONFIG.md "CAs").
+struct CaConfig {
+  std::string id;
+  std::string name;
+  std::string algorithm;  // sm2, ec-p256, rsa-2048, rsa-3072
+  int root_validity_days = 7300;
+  int issuing_validity_days = 3650;
+  std::string sm2_id = "1234567812345678";  // GM/T 0009 default; "" for OpenSSL 3.0's CLI default
+};
 
 struct Config {
   std::string data_dir;
@@ -65,6 +76,17 @@ struct Config {
   bool demo = false;
   std::string identity_verifier;  // dev | manual
   std::size_t max_image_bytes = 5u << 20;
+  struct {
+    std::string dir;              // software key manager folder
+    std::string master_key_file;  // created 0600 on first start
+  } keys;
+  struct {
+    std::string public_url;
+    std::int64_t crl_validity_s = 86'400;
+    std::int64_t ocsp_validity_s = 3'600;
+    std::string default_tsa;
+    std::vector<CaConfig> cas;  // never empty after load_config
+  } pki;
   struct {
     LogLevel level = LogLevel::kInfo;
     std::string file;  // empty: stderr

@@ -97,3 +97,42 @@ TEST(Config, DocsListEverySetting) {
 
 }  // namespace
 }  // namespace certseal::app
+
+namespace certseal::app {
+namespace {
+
+TEST(Config, CaTablesConfigureSeveralCas) {
+  auto env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  auto defaults = load_config("", {{"data_dir", "/nonexistent-dir-for-test"}}, env);
+  ASSERT_TRUE(defaults.ok());
+  ASSERT_EQ(defaults->pki.cas.size(), 2u);
+  EXPECT_EQ(defaults->pki.cas[0].id, "sm2");
+  EXPECT_EQ(defaults->pki.cas[0].algorithm, "sm2");
+  EXPECT_EQ(defaults->pki.cas[1].algorithm, "ec-p256");
+  EXPECT_EQ(defaults->keys.master_key_file, "/nonexistent-dir-for-test/keys/master.key");
+
+  certseal::testing::TempDir dir;
+  std::string file = dir.path() + "/c.toml";
+  std::ofstream(file) << "[ca.gm]\nname = \"GM CA\"\nalgorithm = \"sm2\"\nsm2_id = \"\"\n"
+                         "[ca.rsa]\nalgorithm = \"rsa-3072\"\nissuing_validity_days = 1825\n"
+                         "[pki]\ndefault_tsa = \"rsa\"\npublic_url = \"https://pki.example.cn/\"\n";
+  auto c = load_config(file, {}, env);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->pki.cas.size(), 2u);
+  EXPECT_EQ(c->pki.cas[0].id, "gm");
+  EXPECT_EQ(c->pki.cas[0].sm2_id, "");
+  EXPECT_EQ(c->pki.cas[1].issuing_validity_days, 1825);
+  EXPECT_EQ(c->pki.cas[1].name, "CertSeal rsa CA");
+  EXPECT_EQ(c->pki.public_url, "https://pki.example.cn");
+
+  std::ofstream(file) << "[ca.x]\nalgorithm = \"dsa\"\n";
+  EXPECT_FALSE(load_config(file, {}, env).ok());
+  std::ofstream(file) << "[ca.x]\nalgorithm = \"sm2\"\ncolour = \"red\"\n";
+  EXPECT_FALSE(load_config(file, {}, env).ok());
+  std::ofstream(file) << "[ca.x]\nname = \"no algorithm\"\n";
+  EXPECT_FALSE(load_config(file, {}, env).ok());
+  EXPECT_FALSE(load_config("", {{"pki.default_tsa", "nope"}}, env).ok());
+}
+
+}  // namespace
+}  // namespace certseal::app

@@ -1,5 +1,7 @@
 #include "app/server.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -15,11 +17,37 @@
 #include "api/session_auth.h"
 #include "app/platform.h"
 #include "base/id.h"
+#include "keystore/software_key_manager.h"
 #include "net/http_server.h"
+#include "service/ca/ca_service.h"
 #include "store/migrate.h"
 
 namespace certseal::app {
 namespace {
+
+// The software key manager's master key: 32 random bytes in a 0600 file, created on first start.
+Result<SecretBytes> load_or_create_master_key(const std::string& path, Rng& rng) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (std::filesystem::exists(path)) {
+    std::ifstream in(path, std::ios::binary);
+    SecretBytes key(32);
+    in.read(reinterpret_cast<char*>(key.data()), 32);
+    if (in.gcount() != 32) return invalid_argument("bad_master_key", "master key file '" + path + "' is not 32 bytes");
+    return key;
+  }
+  SecretBytes key(32);
+  rng.fill(key);
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return unavailable("keystore_io", "cannot create the master key file '" + path + "'");
+  bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return unavailable("keystore_io", "cannot write the master key file '" + path + "'");
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return unavailable("keystore_io", "cannot create the master key file '" + path + "'");
+  return key;
+}
 
 int fail(Logger* log, std::string_view what, const Error& e) {
   if (log) log->error(what, {{"code", e.code}, {"detail", e.message}, {"cause", e.cause}});
@@ -141,6 +169,26 @@ int serve(const Config& c) {
   metrics.set_sampler([&] { return pool_gauges(*p.db, server); });
 
   if (auto s = server.listen(); !s) return fail(&log, "listen", s.error());
+  
+  // CAs: keys in the software key manager; created on first start if missing. After listen(), so
+  // that the default public URL carries the bound port; before run, so no request sees them absent.
+  auto master = load_or_create_master_key(c.keys.master_key_file, p.rng);
+  if (!master) return fail(&log, "master key", master.error());
+  auto km = keystore::SoftwareKeyManager::open(c.keys.dir, std::move(master).value(), p.rng);
+  if (!km) return fail(&log, "key manager", km.error());
+  service::ca::CaServiceOptions ca_opts;
+  ca_opts.public_url = c.pki.public_url.empty()
+                           ? (server.tls() ? "https://" : "http://") + c.server.host + ":" + std::to_string(server.port())
+                           : c.pki.public_url;
+  ca_opts.crl_validity_s = c.pki.crl_validity_s;
+  ca_opts.ocsp_validity_s = c.pki.ocsp_validity_s;
+  ca_opts.default_tsa = c.pki.default_tsa;
+  for (const auto& ca : c.pki.cas) {
+    ca_opts.cas.push_back({ca.id, ca.name, ca.algorithm, ca.root_validity_days, ca.issuing_validity_days, ca.sm2_id});
+  }
+  auto cas = service::ca::CaService::open(*p.db, **km, p.clock, p.rng, log, ca_opts);
+  if (!cas) return fail(&log, "certificate authorities", cas.error());
+  services.ca = cas->get();
   if (!c.port_file.empty()) {
     std::string tmp = c.port_file + ".tmp";
     {

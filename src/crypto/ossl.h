@@ -12,6 +12,10 @@
 #include <openssl/decoder.h>
 #include <openssl/encoder.h>
 #include <openssl/param_build.h>
+#include <openssl/ocsp.h>
+#include <openssl/ts.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <memory>
 #include <string>
@@ -45,6 +49,16 @@ using OsslParamBld = std::unique_ptr<OSSL_PARAM_BLD, OsslDeleter<&OSSL_PARAM_BLD
 using OsslParams = std::unique_ptr<OSSL_PARAM, OsslDeleter<&OSSL_PARAM_free>>;
 using OsslEncoderCtx = std::unique_ptr<OSSL_ENCODER_CTX, OsslDeleter<&OSSL_ENCODER_CTX_free>>;
 using OsslDecoderCtx = std::unique_ptr<OSSL_DECODER_CTX, OsslDeleter<&OSSL_DECODER_CTX_free>>;
+// X.509 and PKI structures (used by pki/).
+using X509Ptr = std::unique_ptr<X509, OsslDeleter<&X509_free>>;
+using X509ReqPtr = std::unique_ptr<X509_REQ, OsslDeleter<&X509_REQ_free>>;
+using X509CrlPtr = std::unique_ptr<X509_CRL, OsslDeleter<&X509_CRL_free>>;
+using X509NamePtr = std::unique_ptr<X509_NAME, OsslDeleter<&X509_NAME_free>>;
+using X509PubkeyPtr = std::unique_ptr<X509_PUBKEY, OsslDeleter<&X509_PUBKEY_free>>;
+using OcspRequestPtr = std::unique_ptr<OCSP_REQUEST, OsslDeleter<&OCSP_REQUEST_free>>;
+using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, OsslDeleter<&OCSP_RESPONSE_free>>;
+using TsReqPtr = std::unique_ptr<TS_REQ, OsslDeleter<&TS_REQ_free>>;
+using BioPtr = std::unique_ptr<BIO, OsslDeleter<&BIO_free_all>>;
 
 // Drains this thread's OpenSSL error queue into one line of text (empty if the queue was empty).
 std::string drain_openssl_errors();

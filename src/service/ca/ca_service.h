@@ -1,0 +1,162 @@
+// CaService: the CAs of this platform (支持多CA) and the lifecycle of every certificate they
+// issue — issue, renew (延期, same key), change (变更, new subject; the old one revoked as
+// superseded), revoke (注销/作废, RFC 5280 §5.3.1 reasons), reissue (补发, new key; the old one
+// revoked as superseded) — plus publication: chains, CRLs (RFC 5280 §5), OCSP (RFC 6960) and
+// RFC 3161 time stamps.
+//
+// Each configured CA is a two-level hierarchy (root → issuing CA) plus two delegated service
+// certificates issued by the issuing CA: an OCSP signer (EKU OCSPSigning, id-pkix-ocsp-nocheck)
+// and a time-stamp signer (EKU timeStamping, critical). All four keys live in the KeyManager; a
+// missing CA is created on first start (concurrent starts on PostgreSQL: the loser of the insert
+// destroys its fresh keys and loads the winner's CA).
+//
+// Idempotency: every lifecycle call carries a request id. The first call records
+// (request id → action, hash of the input, certificate id) in the same transaction as its effect;
+// a retry with the same id and input returns that certificate and changes nothing; the same id
+// with another input is 409 "request_id_reused".
+//
+// Caching: the CRL is stored and regenerated on every revocation and when less than half of its
+// validity is left. Signed OCSP answers for requests without a nonce are cached per CertID in
+// process memory together with the status they state; each request still reads the status from
+// the database (several nodes may revoke), and a cached answer is used only while the status is
+// unchanged and less than half of its validity has passed, otherwise it is re-signed.
+//
+// Thread-safety: all methods may be called concurrently.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/rng.h"
+#include "keystore/key_manager.h"
+#include "pki/crl.h"
+#include "pki/ocsp.h"
+#include "pki/profile.h"
+#include "service/ca/ca_backend.h"
+#include "store/db.h"
+
+namespace certseal::service::ca {
+
+struct CaSettings {
+  std::string id;         // [a-z0-9_-]{1,32}; appears in URLs
+  std::string name;       // CN of the issuing CA
+  std::string algorithm;  // "sm2", "ec-p256", "rsa-2048", "rsa-3072"
+  int root_validity_days = 7300;
+  int issuing_validity_days = 3650;
+  // SM2 signer ID for everything this CA signs (see pki/signer.h): GM/T 0009's default, or ""
+  // for OpenSSL 3.0's CLI.
+  std::string sm2_id = std::string(crypto::kSm2DefaultId);
+};
+
+struct CaServiceOptions {
+  std::vector<CaSettings> cas;
+  std::string public_url;             // "http://host:port", put into certificates (CRL DP, AIA)
+  std::int64_t crl_validity_s = 86'400;
+  std::int64_t ocsp_validity_s = 3'600;
+  std::string default_tsa;            // CA id whose TSA answers /tsa; default: the first CA
+};
+
+struct CertificateRecord {
+  std::string id, ca_id, serial, profile, subject, status;
+  std::int64_t not_before = 0, not_after = 0;
+  std::optional<std::int64_t> revoked_at;
+  std::optional<int> reason;
+  std::optional<std::string> predecessor_id;
+  Bytes der;
+  nlohmann::json subject_info;
+  nlohmann::json to_json() const;  // with PEM and details
+};
+
+struct IssueInput {
+  std::string request_id;
+  std::string ca_id;
+  std::string profile;
+  pki::SubjectInfo subject;
+  std::string public_key;  // SPKI as PEM or base64 DER (a two-party key's public key) ...
+  std::string csr;         // ... or a PKCS#10 CSR (PEM or base64 DER); exactly one of them
+  int validity_days = 365;
+};
+
+struct CaRuntime;
+
+class CaService {
+ public:
+  static Result<std::unique_ptr<CaService>> open(store::Database& db, keystore::KeyManager& km, const Clock& clock,
+                                                 Rng& rng, Logger& log, CaServiceOptions opts);
+  ~CaService();
+
+  nlohmann::json list() const;
+  Result<std::string> chain_pem(std::string_view ca_id) const;
+  Result<Bytes> crl(std::string_view ca_id);
+  // Always an OCSPResponse (errors become malformedRequest / unauthorized / internalError).
+  Bytes ocsp(std::string_view ca_id, BytesView request);
+  // Always a TimeStampResp (refusals carry PKIFailureInfo). Empty ca_id: the default TSA.
+  Bytes timestamp(std::string_view ca_id, BytesView request);
+
+  Result<CertificateRecord> issue(const IssueInput& in);
+  Result<CertificateRecord> renew(const std::string& request_id, const std::string& cert_id, int validity_days);
+  Result<CertificateRecord> change(const std::string& request_id, const std::string& cert_id,
+                                   const pki::SubjectInfo& subject, int validity_days);
+  Result<CertificateRecord> revoke(const std::string& request_id, const std::string& cert_id,
+                                   pki::RevocationReason reason);
+  Result<CertificateRecord> revoke_serial(const std::string& request_id, const std::string& ca_id,
+                                          const std::string& serial_hex, pki::RevocationReason reason);
+  Result<CertificateRecord> reissue(const std::string& request_id, const std::string& cert_id,
+                                    const std::string& public_key, const std::string& csr, int validity_days);
+  Result<CertificateRecord> get(const std::string& cert_id);
+  Result<nlohmann::json> history(const std::string& cert_id);
+  Result<std::int64_t> count_certificates(const std::string& ca_id);
+
+ private:
+  CaService(store::Database& db, keystore::KeyManager& km, const Clock& clock, Rng& rng, Logger& log,
+            CaServiceOptions opts);
+  Status load_or_create(const CaSettings& s);
+  const CaRuntime* find(std::string_view id) const;
+  Result<const CaRuntime*> require_ca(std::string_view id) const;
+
+  Result<std::string> issue_in_tx(store::Tx& tx, const CaRuntime& ca, const std::string& profile,
+                                  const pki::SubjectInfo& subject, const Bytes& spki, int validity_days,
+                                  const std::optional<std::string>& predecessor, const std::string& request_id,
+                                  const std::string& action);
+  Status revoke_in_tx(store::Tx& tx, const CaRuntime& ca, const std::string& cert_id, pki::RevocationReason reason,
+                      const std::string& request_id);
+  Status regenerate_crl(store::Tx& tx, const CaRuntime& ca);
+  Status add_event(store::Tx& tx, const std::string& cert_id, const std::string& action,
+                   const std::string& request_id, const nlohmann::json& detail);
+  Result<CertificateRecord> idempotent(const std::string& request_id, const std::string& action,
+                                       const std::string& input_hash,
+                                       const std::function<Result<std::string>(store::Tx&)>& fn);
+  Result<CertificateRecord> load(store::Tx& tx, const std::string& cert_id);
+  Bytes new_serial();
+
+  store::Database& db_;
+  keystore::KeyManager& km_;
+  const Clock& clock_;
+  Rng& rng_;
+  std::mutex rng_mu_;
+  Logger& log_;
+  CaServiceOptions opts_;
+  std::vector<std::unique_ptr<CaRuntime>> cas_;
+
+  struct CachedOcsp {
+    std::string status;
+    std::int64_t revoked_at = 0;
+    std::int64_t this_update = 0;
+    Bytes response;
+  };
+  std::mutex ocsp_mu_;
+  std::map<std::string, CachedOcsp, std::less<>> ocsp_cache_;
+};
+
+// Parses a public key given as PEM ("PUBLIC KEY") or base64 DER SubjectPublicKeyInfo.
+Result<Bytes> parse_public_key_input(std::string_view text);
+
+}  // namespace certseal::service::ca
