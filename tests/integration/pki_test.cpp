@@ -2,9 +2,10 @@
 // chain and CRL (`openssl verify -crl_check`), OCSP (`openssl ocsp -url`: good, revoked with the
 // reason, unknown), RFC 3161 (`openssl ts -verify`), and `openssl x509 -text`.
 //
-// There is no operator login yet, so the certificates are issued and revoked by a CaService in
-// this test process on the same database and key folder (no HTTP backdoor); every answer checked
-// here comes from the server over HTTP.
+// Here the certificates are issued and revoked by a CaService in this test process on the same
+// database and key folder, so that every CA configuration can be set up quickly; every answer
+// checked comes from the server over HTTP. The same lifecycle driven over HTTP by a logged-in
+// operator is in pki_operator_test.cpp.
 #include <gtest/gtest.h>
 
 #include <filesystem>
