@@ -61,6 +61,35 @@ nlohmann::json invitation_json(const service::InvitationView& i) {
           {"status", i.status}, {"created_at", i.created_at}};
 }
 
+nlohmann::json change_json(const service::OrgChangeView& c) {
+  nlohmann::json j = {{"id", c.id}, {"org_id", c.org_id}, {"requested_by", c.requested_by}, {"status", c.status},
+                      {"reason", opt(c.reason)}, {"created_at", c.created_at}, {"decided_at", opt(c.decided_at)},
+                      {"licence_blob_id", opt(c.licence_blob_id)}};
+  j["name"] = c.name ? nlohmann::json(*c.name) : nlohmann::json();
+  j["credit_code"] = c.credit_code ? nlohmann::json(*c.credit_code) : nlohmann::json();
+  j["legal_representative"] = c.legal_rep ? nlohmann::json{{"name", c.legal_rep->name},
+                                                           {"id_number", c.legal_rep->id_number},
+                                                           {"phone", c.legal_rep->phone}}
+                                          : nlohmann::json();
+  return j;
+}
+
+// Reads {"name"?, "credit_code"?, "legal_representative"?: {name, id_number, phone}}.
+Result<service::OrgDraftChanges> registered_changes(const nlohmann::json& body) {
+  service::OrgDraftChanges c;
+  CS_ASSIGN(c.name, optional_string(body, "name", 300));
+  CS_ASSIGN(c.credit_code, optional_string(body, "credit_code", 32));
+  if (auto it = body.find("legal_representative"); it != body.end() && !it->is_null()) {
+    CS_TRY(require_object(*it));
+    service::LegalRep rep;
+    CS_ASSIGN(rep.name, required_string(*it, "name", 200));
+    CS_ASSIGN(rep.id_number, required_string(*it, "id_number", 32));
+    CS_ASSIGN(rep.phone, required_string(*it, "phone", 32));
+    c.legal_rep = rep;
+  }
+  return c;
+}
+
 Result<bool> required_bool(const nlohmann::json& body, const char* field) {
   auto it = body.find(field);
   if (it == body.end() || !it->is_boolean()) {
@@ -115,7 +144,9 @@ Result<Reply> patch_organisation(RequestContext& ctx) {
     for (auto& [k, _] : body.items()) {
       if (k != "address" && k != "contact_phone") {
         return invalid_argument("field_not_changeable",
-                                k + " cannot be changed after submission; only address and contact_phone")
+                                k + " cannot be edited after submission; a verified organisation's name, "
+                                    "credit code and legal representative change through "
+                                    "POST /api/v1/organisations/{id}/change-requests")
             .with_field(k, "not_changeable", "fixed after submission");
       }
     }
@@ -258,6 +289,40 @@ Result<Reply> post_invitation_refusal(RequestContext& ctx) {
 Result<Reply> delete_identity(RequestContext& ctx) {
   CS_TRY(orgs(ctx).leave(me(ctx), ctx.param("id")));
   return Reply::text("", "", 204);
+}
+
+Result<Reply> post_org_change_request(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  CS_ASSIGN(auto changes, registered_changes(body));
+  CS_ASSIGN(auto licence, optional_string(body, "licence_blob_id", 64));
+  CS_ASSIGN(auto c, orgs(ctx).request_change(me(ctx), ctx.param("id"), changes, licence.value_or("")));
+  return Reply::json(change_json(c), 201);
+}
+
+Result<Reply> get_org_change_requests(RequestContext& ctx) {
+  CS_ASSIGN(auto list, orgs(ctx).changes(me(ctx), ctx.param("id")));
+  nlohmann::json items = nlohmann::json::array();
+  for (auto& c : list) items.push_back(change_json(c));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> op_list_org_changes(RequestContext& ctx) {
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, orgs(ctx).list_changes(ctx.query("status").value_or(""), page.after, page.limit + 1));
+  return Reply::json(paged(std::move(list), page.limit, change_json));
+}
+
+Result<Reply> op_approve_org_change(RequestContext& ctx) {
+  CS_ASSIGN(auto c, orgs(ctx).decide_change(me(ctx), ctx.param("id"), true, ""));
+  return Reply::json(change_json(c));
+}
+
+Result<Reply> op_reject_org_change(RequestContext& ctx) {
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto reason, optional_string(body, "reason", 1000));
+  CS_ASSIGN(auto c, orgs(ctx).decide_change(me(ctx), ctx.param("id"), false, reason.value_or("")));
+  return Reply::json(change_json(c));
 }
 
 Result<Reply> op_list_organisations(RequestContext& ctx) {

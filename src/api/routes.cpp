@@ -59,6 +59,8 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/api/v1/organisations/{id}/members/{member_id}", Role::kUser, delete_member},
     {"POST", "/api/v1/organisations/{id}/invitations", Role::kUser, post_invitation},
     {"POST", "/api/v1/organisations/{id}/admin-transfers", Role::kUser, post_admin_transfer},
+    {"POST", "/api/v1/organisations/{id}/change-requests", Role::kUser, post_org_change_request},
+    {"GET", "/api/v1/organisations/{id}/change-requests", Role::kUser, get_org_change_requests},
     {"GET", "/api/v1/tasks", Role::kUser, get_tasks},
     {"POST", "/api/v1/tasks/{id}/approval", Role::kUser, post_task_approval},
     {"POST", "/api/v1/tasks/{id}/refusal", Role::kUser, post_task_refusal},
@@ -80,6 +82,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/operator/organisations/{id}/approval", Role::kOperator, op_approve_organisation},
     {"POST", "/api/v1/operator/organisations/{id}/rejection", Role::kOperator, op_reject_organisation},
     {"GET", "/api/v1/operator/organisations/{id}/bank-transfers", Role::kOperator, op_get_bank_transfers},
+    {"GET", "/api/v1/operator/organisation-changes", Role::kOperator, op_list_org_changes},
+    {"POST", "/api/v1/operator/organisation-changes/{id}/approval", Role::kOperator, op_approve_org_change},
+    {"POST", "/api/v1/operator/organisation-changes/{id}/rejection", Role::kOperator, op_reject_org_change},
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},

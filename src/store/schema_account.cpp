@@ -210,6 +210,28 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_by_phone ON invitations (phone, status);
 )sql",
        {}},
+      {104, "organisation_change_requests",
+       R"sql(
+CREATE TABLE org_changes (
+  id TEXT PRIMARY KEY,
+  org_id TEXT NOT NULL REFERENCES organisations(id),
+  requested_by TEXT NOT NULL REFERENCES accounts(id),
+  name TEXT,
+  credit_code TEXT,
+  legal_rep_name TEXT,
+  legal_rep_id_number TEXT,
+  legal_rep_phone TEXT,
+  licence_blob_id TEXT REFERENCES blobs(id),
+  status TEXT NOT NULL,
+  reason TEXT,
+  reviewer_id TEXT,
+  created_at TEXT NOT NULL,
+  decided_at TEXT
+);
+CREATE INDEX org_changes_by_status ON org_changes (status, id);
+CREATE INDEX org_changes_by_org ON org_changes (org_id, created_at);
+)sql",
+       {}},
   };
 }
 

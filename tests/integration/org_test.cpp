@@ -290,6 +290,53 @@ TEST_P(OrgApiTest, MembershipJoinTasksInvitationsRemovalTransferLeave) {
             "admin_must_transfer");
 }
 
+TEST_P(OrgApiTest, RegisteredDataChangesThroughReview) {
+  const std::string admin_phone = "13900000341";
+  std::string admin = verified_person(admin_phone, "孔一", "11010519491231002X");
+  std::string org = verified_org(admin, "南京示例物流有限公司", "91110108MA01A0001D");
+  std::string employee = verified_person("13900000342", "曹二", "440524198001010013");
+  join(admin, employee, org, "孔一", admin_phone);
+
+  // Editing registered data directly is refused once verified, and says where to go instead.
+  auto direct = call("PATCH", "/api/v1/organisations/" + org, admin, {{"name", "新名称有限公司"}});
+  EXPECT_EQ(direct.json()["code"], "field_not_changeable");
+  EXPECT_NE(direct.json()["detail"].get<std::string>().find("change-requests"), std::string::npos);
+
+  // A new name needs the new licence; only admins may ask; one request at a time.
+  auto no_licence = call("POST", "/api/v1/organisations/" + org + "/change-requests", admin, {{"name", "南京新名物流有限公司"}});
+  EXPECT_EQ(no_licence.json()["code"], "licence_required");
+  std::string licence = upload(admin, "licence", kPng, "image/png").json()["id"];
+  EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/change-requests", employee,
+                 {{"name", "x有限公司"}, {"licence_blob_id", licence}}).status, 403);
+  auto req = call("POST", "/api/v1/organisations/" + org + "/change-requests", admin,
+                  {{"name", "南京新名物流有限公司"}, {"licence_blob_id", licence}});
+  ASSERT_EQ(req.status, 201) << req.body;
+  EXPECT_EQ(req.json()["status"], "pending");
+  EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/change-requests", admin,
+                 {{"legal_representative", {{"name", "孔一"}, {"id_number", "11010519491231002X"}, {"phone", admin_phone}}}})
+                .json()["code"], "change_pending");
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org, admin).json()["name"], "南京示例物流有限公司");  // not yet
+
+  // Users cannot review; the operator rejects with a reason, then approves a second request.
+  std::string id = req.json()["id"];
+  EXPECT_EQ(call("POST", "/api/v1/operator/organisation-changes/" + id + "/approval", admin).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/operator/organisation-changes", admin).status, 403);
+  auto pending = call("GET", "/api/v1/operator/organisation-changes?status=pending", operator_token_).json()["items"];
+  ASSERT_EQ(pending.size(), 1u);
+  ASSERT_EQ(call("POST", "/api/v1/operator/organisation-changes/" + id + "/rejection", operator_token_,
+                 {{"reason", "营业执照与新名称不符"}}).status, 200);
+  auto sms = call("GET", "/api/v1/operator/sms-outbox?limit=1&phone=" + admin_phone, operator_token_).json()["items"][0];
+  EXPECT_EQ(sms["template"], "org_change_rejected");
+  auto req2 = call("POST", "/api/v1/organisations/" + org + "/change-requests", admin,
+                   {{"name", "南京新名物流有限公司"}, {"licence_blob_id", licence}});
+  ASSERT_EQ(req2.status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/operator/organisation-changes/" + req2.json()["id"].get<std::string>() + "/approval",
+                 operator_token_).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org, admin).json()["name"], "南京新名物流有限公司");
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org + "/change-requests", admin).json()["items"].size(), 2u);
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org + "/change-requests", employee).status, 403);
+}
+
 TEST_P(OrgApiTest, AuthorisationMatrix) {
   const std::string admin_phone = "13900000321";
   std::string admin = verified_person(admin_phone, "周九", "11010519491231002X");

@@ -77,6 +77,14 @@ struct OrgDraftChanges {
   std::optional<BankAccount> bank;
 };
 
+// A change of a verified organisation's registered data (name, credit code, legal
+// representative), which an operator must approve before it applies.
+struct OrgChangeView {
+  std::string id, org_id, requested_by, status, reason, created_at, decided_at, licence_blob_id;
+  std::optional<std::string> name, credit_code;
+  std::optional<LegalRep> legal_rep;
+};
+
 struct MemberView {
   std::string id, account_id, phone, real_name, role, status, created_at, ended_at;
 };
@@ -149,6 +157,16 @@ class OrgService {
   Result<OrgView> update_info(const std::string& account_id, const std::string& org_id,
                               const std::optional<std::string>& address,
                               const std::optional<std::string>& contact_phone);
+  // Registered data of a verified organisation changes only through review: an admin asks
+  // (one pending request at a time; the new licence upload is required when name or credit code
+  // change), an operator approves (the data is applied) or rejects with a reason.
+  Result<OrgChangeView> request_change(const std::string& account_id, const std::string& org_id,
+                                       const OrgDraftChanges& changes, const std::string& licence_blob_id);
+  Result<std::vector<OrgChangeView>> changes(const std::string& account_id, const std::string& org_id);
+  Result<std::vector<OrgChangeView>> list_changes(const std::string& status, const std::string& after, int limit);
+  Result<OrgChangeView> decide_change(const std::string& operator_id, const std::string& change_id, bool approve,
+                                      const std::string& reason);
+
   // Ends the caller's membership behind `identity_id` (an employee leaving).
   Status leave(const std::string& account_id, const std::string& identity_id);
 
