@@ -3,6 +3,7 @@
 #include "api/account_handlers.h"
 #include "api/identity_handlers.h"
 #include "api/org_handlers.h"
+#include "api/order_handlers.h"
 #include "api/ca_handlers.h"
 #include "api/router.h"
 #include "api/system_handlers.h"
@@ -80,6 +81,29 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/operator/organisations/{id}/approval", Role::kOperator, op_approve_organisation},
     {"POST", "/api/v1/operator/organisations/{id}/rejection", Role::kOperator, op_reject_organisation},
     {"GET", "/api/v1/operator/organisations/{id}/bank-transfers", Role::kOperator, op_get_bank_transfers},
+    // Catalogue, orders, payments, review queue (docs/ORDERS.md)
+    {"GET", "/api/v1/catalogue", Role::kPublic, get_catalogue},
+    {"GET", "/api/v1/operator/catalogue", Role::kOperator, op_get_catalogue},
+    {"POST", "/api/v1/operator/catalogue/platforms", Role::kOperator, op_post_platform},
+    {"POST", "/api/v1/operator/catalogue/seal-makers", Role::kOperator, op_post_seal_maker},
+    {"POST", "/api/v1/operator/catalogue/products", Role::kOperator, op_post_product},
+    {"PATCH", "/api/v1/operator/catalogue/products/{id}", Role::kOperator, op_patch_product},
+    {"POST", "/api/v1/orders", Role::kUser, post_order},
+    {"GET", "/api/v1/orders", Role::kUser, get_orders},
+    {"GET", "/api/v1/orders/{id}", Role::kUser, get_order},
+    {"POST", "/api/v1/orders/{id}/authorisation", Role::kUser, post_order_authorisation},
+    {"POST", "/api/v1/orders/{id}/cancellation", Role::kUser, post_order_cancellation},
+    {"POST", "/api/v1/orders/{id}/online-payments", Role::kUser, post_order_online_payment},
+    {"POST", "/api/v1/orders/{id}/bank-transfers", Role::kUser, post_order_bank_transfer},
+    {"GET", "/api/v1/notifications", Role::kUser, get_notifications},
+    {"POST", "/api/v1/payment-notifications/{gateway}", Role::kPublic, post_payment_notification, BodyKind::kAny},
+    {"GET", "/sandbox-pay/{id}", Role::kPublic, get_sandbox_pay},
+    {"POST", "/sandbox-pay/{id}", Role::kPublic, post_sandbox_pay, BodyKind::kAny},
+    {"GET", "/api/v1/operator/orders", Role::kOperator, op_list_orders},
+    {"GET", "/api/v1/operator/orders/{id}", Role::kOperator, op_get_order},
+    {"POST", "/api/v1/operator/orders/{id}/approval", Role::kOperator, op_approve_order},
+    {"POST", "/api/v1/operator/orders/{id}/rejection", Role::kOperator, op_reject_order},
+    {"POST", "/api/v1/operator/payments/{id}/confirmation", Role::kOperator, op_confirm_payment},
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},

@@ -134,6 +134,18 @@ Status OrgService::require_admin(store::Tx& tx, const std::string& account_id, c
   return {};
 }
 
+Result<std::string> OrgService::member_role(store::Tx& tx, const std::string& account_id,
+                                           const std::string& org_id) {
+  CS_ASSIGN(auto org, load(tx, org_id));
+  CS_ASSIGN(auto r, tx.query_one("SELECT role FROM memberships WHERE org_id = ? AND account_id = ? AND status = 'active'",
+                                 {org_id, account_id}));
+  if (!r) return forbidden("you are not a member of this organisation");
+  if (org.status != "verified") {
+    return Error(ErrorKind::kFailedPrecondition, "organisation_not_verified", "this organisation is not verified yet");
+  }
+  return r->text("role");
+}
+
 Result<std::string> OrgService::add_member(store::Tx& tx, const std::string& org_id,
                                            const std::string& account_id, const std::string& role) {
   std::string now = format_rfc3339(clock_.now());
