@@ -58,13 +58,14 @@ CREATE INDEX orders_by_status ON orders (status, expires_at);
 CREATE TABLE order_events (
   id TEXT PRIMARY KEY,
   order_id TEXT NOT NULL REFERENCES orders(id),
+  seq BIGINT NOT NULL,
   from_status TEXT NOT NULL,
   to_status TEXT NOT NULL,
   actor TEXT NOT NULL,
   reason TEXT NOT NULL,
   at TEXT NOT NULL
 );
-CREATE INDEX order_events_by_order ON order_events (order_id, id);
+CREATE UNIQUE INDEX order_events_by_order ON order_events (order_id, seq);
 CREATE TABLE payments (
   id TEXT PRIMARY KEY,
   order_id TEXT NOT NULL REFERENCES orders(id),

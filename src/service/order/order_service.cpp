@@ -193,9 +193,11 @@ Result<bool> OrderService::transition(store::Tx& tx, const std::string& order_id
                                       const std::string& to, const std::string& actor, const std::string& reason) {
   CS_ASSIGN(auto n, tx.exec("UPDATE orders SET status = ? WHERE id = ? AND status = ?", {to, order_id, from}));
   if (n == 0) return false;
-  CS_TRY(tx.exec("INSERT INTO order_events (id, order_id, from_status, to_status, actor, reason, at) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 {new_uuid_v7(clock_, rng_), order_id, from, to, actor, reason, format_rfc3339_ms(clock_.now())}));
+  // The UPDATE above holds the order's row, so numbering its events here cannot race.
+  CS_TRY(tx.exec("INSERT INTO order_events (id, order_id, seq, from_status, to_status, actor, reason, at) "
+                 "SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM order_events WHERE order_id = ?",
+                 {new_uuid_v7(clock_, rng_), order_id, from, to, actor, reason, format_rfc3339_ms(clock_.now()),
+                  order_id}));
   return true;
 }
 
@@ -204,7 +206,7 @@ Result<OrderView> OrderService::load(store::Tx& tx, const std::string& order_id,
   if (!r) return not_found("order_not_found", "no such order");
   OrderView o = order_from_row(*r);
   if (details) {
-    CS_ASSIGN(auto ev, tx.query("SELECT * FROM order_events WHERE order_id = ? ORDER BY id", {order_id}));
+    CS_ASSIGN(auto ev, tx.query("SELECT * FROM order_events WHERE order_id = ? ORDER BY seq", {order_id}));
     for (auto& e : ev) {
       o.events.push_back({e.text("id"), e.text("from_status"), e.text("to_status"), e.text("actor"),
                           e.text("reason"), e.text("at")});
@@ -261,8 +263,8 @@ Result<OrderView> OrderService::create(const std::string& account_id, const Crea
                     in.seal_maker_id.empty() ? store::Value() : store::Value(in.seal_maker_id), in.quantity, amount,
                     in.idempotency_key.empty() ? store::Value() : store::Value(in.idempotency_key),
                     format_rfc3339(clock_.now()), clock_.now_unix() + opts_.timeout_s}));
-    CS_TRY(tx.exec("INSERT INTO order_events (id, order_id, from_status, to_status, actor, reason, at) "
-                   "VALUES (?, ?, '', 'created', ?, 'order placed', ?)",
+    CS_TRY(tx.exec("INSERT INTO order_events (id, order_id, seq, from_status, to_status, actor, reason, at) "
+                   "VALUES (?, ?, 1, '', 'created', ?, 'order placed', ?)",
                    {new_uuid_v7(clock_, rng_), id, account_id, format_rfc3339_ms(clock_.now())}));
     return {};
   }));
