@@ -2,6 +2,7 @@
 
 #include "api/json_input.h"
 #include "api/services.h"
+#include "service/order/invoice_service.h"
 #include "service/order/order_service.h"
 #include "service/order/sandbox_gateway.h"
 
@@ -273,6 +274,74 @@ Result<Reply> op_confirm_payment(RequestContext& ctx) {
   CS_ASSIGN(auto received, required_int(body, "received_fen"));
   CS_ASSIGN(auto o, orders(ctx).confirm_bank_transfer(me(ctx), ctx.param("id"), received));
   return Reply::json(order_json(o, true));
+}
+
+// ---- Invoices --------------------------------------------------------------------------------
+
+namespace {
+service::InvoiceService& invoices(RequestContext& ctx) { return *ctx.services().invoices; }
+Status require_invoices(RequestContext& ctx) {
+  if (ctx.services().invoices == nullptr) return unavailable("invoices_unavailable", "invoices are not available");
+  return {};
+}
+nlohmann::json invoice_json(const service::InvoiceView& v) {
+  return {{"id", v.id}, {"order_id", v.order_id}, {"title_type", v.title_type}, {"title_name", v.title_name},
+          {"tax_number", opt(v.tax_number)}, {"amount_fen", v.amount_fen}, {"status", v.status},
+          {"invoice_number", opt(v.invoice_number)}, {"failure_reason", opt(v.failure_reason)},
+          {"attempts", v.attempts}, {"requested_at", v.requested_at}, {"issued_at", opt(v.issued_at)}};
+}
+}  // namespace
+
+Result<Reply> post_order_invoice(RequestContext& ctx) {
+  CS_TRY(require_invoices(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  service::InvoiceTitle t;
+  CS_ASSIGN(t.type, required_string(body, "title_type", 16));
+  CS_ASSIGN(t.name, required_string(body, "title_name", 400));
+  CS_ASSIGN(auto tax, optional_string(body, "tax_number", 32));
+  t.tax_number = tax.value_or("");
+  CS_ASSIGN(auto v, invoices(ctx).request(me(ctx), ctx.param("id"), t));
+  return Reply::json(invoice_json(v), 201);
+}
+
+Result<Reply> get_invoices(RequestContext& ctx) {
+  CS_TRY(require_invoices(ctx));
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, invoices(ctx).list(me(ctx), ctx.query("tab").value_or("all"), page.after, page.limit));
+  return Reply::json(paged(std::move(list), page.limit, invoice_json));
+}
+
+Result<Reply> get_invoice(RequestContext& ctx) {
+  CS_TRY(require_invoices(ctx));
+  CS_ASSIGN(auto v, invoices(ctx).get(me(ctx), ctx.param("id")));
+  return Reply::json(invoice_json(v));
+}
+
+Result<Reply> get_invoice_pdf(RequestContext& ctx) {
+  CS_TRY(require_invoices(ctx));
+  CS_ASSIGN(auto pdf, invoices(ctx).pdf(me(ctx), ctx.param("id")));
+  return Reply::text(to_string(pdf), "application/pdf");
+}
+
+Result<Reply> op_list_invoices(RequestContext& ctx) {
+  CS_TRY(require_invoices(ctx));
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, invoices(ctx).list_any(ctx.query("status").value_or(""), page.after, page.limit));
+  return Reply::json(paged(std::move(list), page.limit, invoice_json));
+}
+
+Result<Reply> op_issue_invoice(RequestContext& ctx) {
+  CS_TRY(require_invoices(ctx));
+  CS_ASSIGN(auto v, invoices(ctx).issue(me(ctx), ctx.param("id")));
+  return Reply::json(invoice_json(v));
+}
+
+Result<Reply> op_fail_invoice(RequestContext& ctx) {
+  CS_TRY(require_invoices(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto reason, required_string(body, "reason", 500));
+  CS_ASSIGN(auto v, invoices(ctx).fail(me(ctx), ctx.param("id"), reason));
+  return Reply::json(invoice_json(v));
 }
 
 }  // namespace certseal::api

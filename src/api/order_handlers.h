@@ -36,4 +36,13 @@ Result<Reply> op_approve_order(RequestContext& ctx);
 Result<Reply> op_reject_order(RequestContext& ctx);
 Result<Reply> op_confirm_payment(RequestContext& ctx);
 
+// Invoices
+Result<Reply> post_order_invoice(RequestContext& ctx);
+Result<Reply> get_invoices(RequestContext& ctx);
+Result<Reply> get_invoice(RequestContext& ctx);
+Result<Reply> get_invoice_pdf(RequestContext& ctx);
+Result<Reply> op_list_invoices(RequestContext& ctx);
+Result<Reply> op_issue_invoice(RequestContext& ctx);
+Result<Reply> op_fail_invoice(RequestContext& ctx);
+
 }  // namespace certseal::api

@@ -104,6 +104,13 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/operator/orders/{id}/approval", Role::kOperator, op_approve_order},
     {"POST", "/api/v1/operator/orders/{id}/rejection", Role::kOperator, op_reject_order},
     {"POST", "/api/v1/operator/payments/{id}/confirmation", Role::kOperator, op_confirm_payment},
+    {"POST", "/api/v1/orders/{id}/invoice", Role::kUser, post_order_invoice},
+    {"GET", "/api/v1/invoices", Role::kUser, get_invoices},
+    {"GET", "/api/v1/invoices/{id}", Role::kUser, get_invoice},
+    {"GET", "/api/v1/invoices/{id}/pdf", Role::kUser, get_invoice_pdf},
+    {"GET", "/api/v1/operator/invoices", Role::kOperator, op_list_invoices},
+    {"POST", "/api/v1/operator/invoices/{id}/issuance", Role::kOperator, op_issue_invoice},
+    {"POST", "/api/v1/operator/invoices/{id}/failure", Role::kOperator, op_fail_invoice},
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},

@@ -18,6 +18,7 @@ class PersonVerificationService;
 class PrivacyService;
 class OrgService;
 class OrderService;
+class InvoiceService;
 class SandboxGateway;
 }  // namespace certseal::service
 
@@ -46,6 +47,7 @@ struct Services {
   service::PrivacyService* privacy = nullptr;
   service::OrgService* orgs = nullptr;
   service::OrderService* orders = nullptr;
+  service::InvoiceService* invoices = nullptr;
   service::SandboxGateway* sandbox = nullptr;  // the built-in sandbox gateway (nullptr: disabled, 404)
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
 };

@@ -71,6 +71,8 @@ constexpr ConfigKey kKeys[] = {
     {"pki.default_tsa", KeyType::kString, "", "CA whose time-stamp authority answers /tsa; default the first CA."},
     {"order.timeout_s", KeyType::kInt, "86400",
      "Orders not paid this many seconds after they were placed are cancelled by the scheduled job."},
+    {"invoice.seller_name", KeyType::kString, "CertSeal 平台运营方", "The seller printed on electronic invoices."},
+    {"invoice.seller_tax_number", KeyType::kString, "", "The seller's tax number printed on electronic invoices."},
     {"payment.sandbox_enabled", KeyType::kBool, "true",
      "Offer the built-in sandbox payment gateway (moves no money; for development, demos and tests)."},
     {"payment.sandbox_key_file", KeyType::kString, "",
@@ -327,6 +329,8 @@ Result<Config> load_config(const std::string& config_file,
   c.pki.default_tsa = v["pki.default_tsa"];
   c.order.timeout_s = static_cast<int>(as_int(v, "order.timeout_s"));
   if (c.order.timeout_s < 1) return config_error("order.timeout_s must be at least 1");
+  c.invoice.seller_name = v["invoice.seller_name"];
+  c.invoice.seller_tax_number = v["invoice.seller_tax_number"];
   c.payment.sandbox_enabled = v["payment.sandbox_enabled"] == "true";
   c.payment.sandbox_key_file = v["payment.sandbox_key_file"];
   if (c.payment.sandbox_key_file.empty()) c.payment.sandbox_key_file = c.data_dir + "/sandbox-gateway.pem";

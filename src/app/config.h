@@ -91,6 +91,10 @@ struct Config {
     int timeout_s = 86'400;  // unpaid orders are cancelled after this long
   } order;
   struct {
+    std::string seller_name;
+    std::string seller_tax_number;
+  } invoice;
+  struct {
     bool sandbox_enabled = true;
     std::string sandbox_key_file;  // default <data_dir>/sandbox-gateway.pem
   } payment;

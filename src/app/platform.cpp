@@ -107,6 +107,8 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   p->orders = std::make_unique<service::OrderService>(*p->db, p->clock, p->rng, *p->log, *p->sms_sender,
                                                       *p->sms_codes, *p->orgs,
                                                       service::OrderOptions{c.order.timeout_s});
+  p->invoices = std::make_unique<service::InvoiceService>(
+      *p->db, p->clock, p->rng, service::InvoiceSeller{c.invoice.seller_name, c.invoice.seller_tax_number});
   return p;
 }
 

@@ -15,6 +15,7 @@
 #include "service/identity/person_verification.h"
 #include "service/org/licence_ocr.h"
 #include "service/org/org_service.h"
+#include "service/order/invoice_service.h"
 #include "service/order/order_service.h"
 #include "service/account/sms_codes.h"
 #include "service/notify/sms.h"
@@ -43,7 +44,8 @@ struct Platform {
   std::unique_ptr<service::LicenceReader> licence_reader;
   std::unique_ptr<service::BankBackend> bank;
   std::unique_ptr<service::OrgService> orgs;
-  std::unique_ptr<service::OrderService> orders;  // CAs and gateways are attached by server.cpp
+  std::unique_ptr<service::OrderService> orders;
+  std::unique_ptr<service::InvoiceService> invoices;  // CAs and gateways are attached by server.cpp
 };
 
 // Opens the logger, the data folder and the database, applies migrations, builds the services.

@@ -195,6 +195,7 @@ int serve(const Config& c) {
   // Orders: products refer to these CAs; online payment through the configured gateways.
   p.orders->set_ca(cas->get());
   services.orders = p.orders.get();
+  services.invoices = p.invoices.get();
   service::SandboxGateway* sandbox = nullptr;
   if (c.payment.sandbox_enabled) {
     auto gw = service::SandboxGateway::open(*p.db, p.clock, p.rng, log, c.payment.sandbox_key_file, ca_opts.public_url);

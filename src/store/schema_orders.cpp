@@ -102,6 +102,23 @@ CREATE TABLE notifications (
   created_at TEXT NOT NULL
 );
 CREATE INDEX notifications_by_account ON notifications (account_id, id);
+CREATE TABLE invoices (
+  id TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL UNIQUE REFERENCES orders(id),
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  title_type TEXT NOT NULL,
+  title_name TEXT NOT NULL,
+  tax_number TEXT,
+  amount_fen BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  invoice_number TEXT UNIQUE,
+  failure_reason TEXT,
+  pdf BLOB,
+  attempts BIGINT NOT NULL DEFAULT 1,
+  requested_at TEXT NOT NULL,
+  issued_at TEXT
+);
+CREATE INDEX invoices_by_account ON invoices (account_id, id);
 )sql",
        ""},
   };

@@ -437,6 +437,84 @@ TEST_P(OrderApiTest, AuthorisationMatrix) {
   EXPECT_EQ(call("GET", "/api/v1/catalogue", "").status, 200);
 }
 
+TEST_P(OrderApiTest, InvoiceAskedAgainAfterFailureThenDownloaded) {
+  auto c = catalogue();
+  const std::string phone = "13900000581";
+  std::string t = register_person(phone, "Str0ng!pw");
+  std::string order = authorised_order(t, phone, c.personal, c.platform);
+  nlohmann::json title = {{"title_type", "company"}, {"title_name", "广州示例制造有限公司"}, {"tax_number", "91440300MA5F0C0037"}};
+  // Not before payment.
+  EXPECT_EQ(call("POST", "/api/v1/orders/" + order + "/invoice", t, title).status, 409);
+  std::string pay_path;
+  start_sandbox(t, order, &pay_path);
+  ASSERT_EQ(http_->request("POST", pay_path).status, 202);
+  ASSERT_EQ(wait_status(t, order, "in_review"), "in_review");
+  // The tax number format is checked; a personal title carries none.
+  auto bad = title;
+  bad["tax_number"] = "91440300MA5F0C0038";
+  EXPECT_EQ(call("POST", "/api/v1/orders/" + order + "/invoice", t, bad).status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/orders/" + order + "/invoice", t,
+                 {{"title_type", "personal"}, {"title_name", "张三"}, {"tax_number", "91440300MA5F0C0037"}}).status, 400);
+  // First request, wrongly titled; issuing fails; the buyer is told and asks again.
+  auto r1 = call("POST", "/api/v1/orders/" + order + "/invoice", t, {{"title_type", "personal"}, {"title_name", "张三"}});
+  ASSERT_EQ(r1.status, 201) << r1.body;
+  std::string inv = r1.json()["id"];
+  EXPECT_EQ(call("POST", "/api/v1/orders/" + order + "/invoice", t, title).status, 409);  // already requested
+  {
+    auto tab = call("GET", "/api/v1/invoices?tab=not_invoiced", t).json();
+    ASSERT_EQ(tab["items"].size(), 1u);
+  }
+  auto f = call("POST", "/api/v1/operator/invoices/" + inv + "/failure", operator_token_, {{"reason", "抬头与付款单位不符"}});
+  ASSERT_EQ(f.status, 200) << f.body;
+  EXPECT_EQ(f.json()["status"], "failed");
+  EXPECT_EQ(call("GET", "/api/v1/invoices/" + inv + "/pdf", t).status, 409);
+  {
+    auto n = call("GET", "/api/v1/notifications", t).json();
+    EXPECT_EQ(n["items"][0]["kind"], "invoice_failed");
+  }
+  auto r2 = call("POST", "/api/v1/orders/" + order + "/invoice", t, title);
+  ASSERT_EQ(r2.status, 201) << r2.body;
+  EXPECT_EQ(r2.json()["id"], inv);
+  EXPECT_EQ(r2.json()["attempts"], 2);
+  EXPECT_EQ(r2.json()["status"], "requested");
+  auto is = call("POST", "/api/v1/operator/invoices/" + inv + "/issuance", operator_token_);
+  ASSERT_EQ(is.status, 200) << is.body;
+  EXPECT_EQ(is.json()["status"], "issued");
+  std::string number = is.json()["invoice_number"];
+  EXPECT_EQ(call("POST", "/api/v1/operator/invoices/" + inv + "/issuance", operator_token_).status, 409);
+  {
+    auto tab = call("GET", "/api/v1/invoices?tab=invoiced", t).json();
+    ASSERT_EQ(tab["items"].size(), 1u);
+    auto none = call("GET", "/api/v1/invoices?tab=not_invoiced", t).json();
+    EXPECT_EQ(none["items"].size(), 0u);
+  }
+  auto pdf = call("GET", "/api/v1/invoices/" + inv + "/pdf", t);
+  ASSERT_EQ(pdf.status, 200);
+  std::string pdf_path = dir_.path() + "/invoice.pdf";
+  {
+    std::ofstream out(pdf_path, std::ios::binary);
+    out << pdf.body;
+  }
+  EXPECT_NE(run_command("qpdf --check " + pdf_path + " 2>&1").find("No syntax or stream encoding errors"), std::string::npos);
+  std::string text = run_command("pdftotext -enc UTF-8 " + pdf_path + " - 2>&1");
+  EXPECT_NE(text.find("广州示例制造有限公司"), std::string::npos) << text;
+  EXPECT_NE(text.find("91440300MA5F0C0037"), std::string::npos) << text;
+  EXPECT_NE(text.find("120.00"), std::string::npos) << text;
+  EXPECT_NE(text.find(number), std::string::npos) << text;
+  // Nobody else sees or downloads it; users cannot issue.
+  std::string other = register_person("13900000582", "Str0ng!pw");
+  EXPECT_EQ(call("GET", "/api/v1/invoices/" + inv, other).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/invoices/" + inv + "/pdf", other).status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/orders/" + order + "/invoice", other, title).status, 404);
+  {
+    auto theirs = call("GET", "/api/v1/invoices", other).json();
+    EXPECT_EQ(theirs["items"].size(), 0u);
+  }
+  EXPECT_EQ(call("GET", "/api/v1/operator/invoices", t).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/operator/invoices/" + inv + "/issuance", t).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/operator/invoices/" + inv + "/failure", t, {{"reason", "x"}}).status, 403);
+}
+
 // Orders that stay unpaid are cancelled by the scheduled job after order.timeout_s.
 class OrderTimeoutTest : public OrderApiTest {
  public:
