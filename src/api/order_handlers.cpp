@@ -2,6 +2,7 @@
 
 #include "api/json_input.h"
 #include "api/services.h"
+#include "service/notify/email.h"
 #include "service/order/invoice_service.h"
 #include "service/order/order_service.h"
 #include "service/order/sandbox_gateway.h"
@@ -55,7 +56,10 @@ nlohmann::json order_json(const service::OrderView& o, bool full) {
                       {"seal_maker_id", opt(o.seal_maker_id)}, {"quantity", o.quantity},
                       {"amount_fen", o.amount_fen}, {"status", o.status}, {"reason", opt(o.reason)},
                       {"created_at", o.created_at}, {"authorised_at", opt(o.authorised_at)},
-                      {"paid_at", opt(o.paid_at)}, {"pay_before", o.expires_at}};
+                      {"paid_at", opt(o.paid_at)}, {"pay_before", o.expires_at},
+                      {"application_form", o.form_status.empty() ? nlohmann::json()
+                                                                 : nlohmann::json{{"method", o.form_method},
+                                                                                  {"status", o.form_status}}}};
   if (!full) return j;
   j["account_id"] = o.account_id;
   nlohmann::json events = nlohmann::json::array();
@@ -274,6 +278,54 @@ Result<Reply> op_confirm_payment(RequestContext& ctx) {
   CS_ASSIGN(auto received, required_int(body, "received_fen"));
   CS_ASSIGN(auto o, orders(ctx).confirm_bank_transfer(me(ctx), ctx.param("id"), received));
   return Reply::json(order_json(o, true));
+}
+
+// ---- Application form ------------------------------------------------------------------------
+
+Result<Reply> post_form_email(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto email, required_string(body, "email", 254));
+  CS_ASSIGN(auto o, orders(ctx).email_form(me(ctx), ctx.param("id"), email));
+  return Reply::json(order_json(o, true), 202);
+}
+
+Result<Reply> post_form_signed_upload(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto blob, required_string(body, "blob_id", 64));
+  CS_ASSIGN(auto o, orders(ctx).upload_signed_form(me(ctx), ctx.param("id"), blob));
+  return Reply::json(order_json(o, true));
+}
+
+Result<Reply> post_form_online_signature(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto blob, required_string(body, "blob_id", 64));
+  CS_ASSIGN(auto o, orders(ctx).sign_form_online(me(ctx), ctx.param("id"), blob));
+  return Reply::json(order_json(o, true));
+}
+
+Result<Reply> get_form_pdf(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto pdf, orders(ctx).form_pdf(me(ctx), ctx.param("id")));
+  return Reply::text(to_string(pdf), "application/pdf");
+}
+
+Result<Reply> op_get_email_outbox(RequestContext& ctx) {
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, service::list_email_outbox(ctx.services().db, ctx.query("to").value_or(""), page.after,
+                                                  page.limit));
+  return Reply::json(paged(std::move(list), page.limit, [](const service::EmailOutboxEntry& e) {
+    return nlohmann::json{{"id", e.id}, {"to", e.to}, {"subject", e.subject}, {"text", e.text},
+                          {"attachment_name", opt(e.attachment_name)}, {"attachment_type", opt(e.attachment_type)},
+                          {"attachment_size", e.attachment_size}, {"created_at", e.created_at}};
+  }));
+}
+
+Result<Reply> op_get_email_attachment(RequestContext& ctx) {
+  CS_ASSIGN(auto bytes, service::email_attachment(ctx.services().db, ctx.param("id")));
+  return Reply::text(to_string(bytes), "application/octet-stream");
 }
 
 // ---- Invoices --------------------------------------------------------------------------------

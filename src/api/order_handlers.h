@@ -36,6 +36,14 @@ Result<Reply> op_approve_order(RequestContext& ctx);
 Result<Reply> op_reject_order(RequestContext& ctx);
 Result<Reply> op_confirm_payment(RequestContext& ctx);
 
+// Application form
+Result<Reply> post_form_email(RequestContext& ctx);
+Result<Reply> post_form_signed_upload(RequestContext& ctx);
+Result<Reply> post_form_online_signature(RequestContext& ctx);
+Result<Reply> get_form_pdf(RequestContext& ctx);
+Result<Reply> op_get_email_outbox(RequestContext& ctx);
+Result<Reply> op_get_email_attachment(RequestContext& ctx);
+
 // Invoices
 Result<Reply> post_order_invoice(RequestContext& ctx);
 Result<Reply> get_invoices(RequestContext& ctx);

@@ -119,6 +119,28 @@ CREATE TABLE invoices (
   issued_at TEXT
 );
 CREATE INDEX invoices_by_account ON invoices (account_id, id);
+CREATE TABLE email_outbox (
+  id TEXT PRIMARY KEY,
+  to_addr TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  attachment_name TEXT NOT NULL,
+  attachment_type TEXT NOT NULL,
+  attachment BLOB,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX email_outbox_by_to ON email_outbox (to_addr, id);
+CREATE TABLE application_forms (
+  order_id TEXT PRIMARY KEY REFERENCES orders(id),
+  method TEXT NOT NULL,
+  email TEXT,
+  status TEXT NOT NULL,
+  signed_blob_id TEXT,
+  signature_blob_id TEXT,
+  pdf BLOB NOT NULL,
+  created_at TEXT NOT NULL,
+  signed_at TEXT
+);
 )sql",
        ""},
   };

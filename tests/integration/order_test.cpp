@@ -9,6 +9,7 @@
 
 #include "base/encoding.h"
 #include "crypto/pkey.h"
+#include "docsign/text_render.h"
 #include "base/rng.h"
 #include "support/api_fixture.h"
 
@@ -55,11 +56,23 @@ class OrderApiTest : public ApiTest {
     EXPECT_EQ(r.status, 201) << r.body;
     std::string id = r.json()["id"];
     EXPECT_EQ(r.json()["status"], "created");
+    if (!org.empty()) sign_online(token, id);  // organisation certificates need the signed form
     EXPECT_EQ(call("POST", "/api/v1/account/sms-codes", token, {{"purpose", "authorise"}}).status, 202);
     auto a = call("POST", "/api/v1/orders/" + id + "/authorisation", token, {{"code", code_for(phone)}});
     EXPECT_EQ(a.status, 200) << a.body;
     EXPECT_EQ(a.json()["status"], "awaiting_payment");
     return id;
+  }
+  // Signs the order's application form online with a handwritten-signature image.
+  void sign_online(const std::string& token, const std::string& order) {
+    using docsign::TextBlock;
+    auto png = docsign::render_png({{"张三", 40, true, TextBlock::Align::kCenter, 0}}, 300, 120, 20);
+    ASSERT_TRUE(png.ok());
+    std::string sig = upload(token, "handwritten_signature", to_string(*png), "image/png");
+    auto r = call("POST", "/api/v1/orders/" + order + "/application-form/online-signature", token, {{"blob_id", sig}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["application_form"]["status"], "signed");
+    EXPECT_EQ(r.json()["application_form"]["method"], "online");
   }
   std::string status_of(const std::string& token, const std::string& order) {
     auto r = call("GET", "/api/v1/orders/" + order, token);
@@ -225,7 +238,28 @@ TEST_P(OrderApiTest, OrganisationCertificateByBankTransferConfirmedByOperator) {
   EXPECT_EQ(call("POST", "/api/v1/orders", outsider,
                  {{"product_id", c.organisation}, {"platform_id", c.platform}, {"org_id", org}}).status, 403);
 
+  {
+    // Without a signed application form, an organisation order cannot be authorised.
+    auto r = call("POST", "/api/v1/orders", admin, {{"product_id", c.organisation}, {"platform_id", c.platform}, {"org_id", org}});
+    ASSERT_EQ(r.status, 201);
+    std::string unsigned_order = r.json()["id"];
+    call("POST", "/api/v1/account/sms-codes", admin, {{"purpose", "authorise"}});
+    auto a = call("POST", "/api/v1/orders/" + unsigned_order + "/authorisation", admin, {{"code", code_for(admin_phone)}});
+    EXPECT_EQ(a.status, 409) << a.body;
+    EXPECT_NE(a.body.find("application_form_unsigned"), std::string::npos);
+  }
   std::string order = authorised_order(admin, admin_phone, c.organisation, c.platform, org);
+  {
+    // The form signed online embeds the signature image.
+    auto form = call("GET", "/api/v1/orders/" + order + "/application-form", admin);
+    ASSERT_EQ(form.status, 200);
+    std::string path = dir_.path() + "/form-online.pdf";
+    std::ofstream(path, std::ios::binary) << form.body;
+    EXPECT_NE(run_command("qpdf --check " + path + " 2>&1").find("No syntax or stream encoding errors"), std::string::npos);
+    EXPECT_NE(run_command("pdfimages -list " + path + " 2>&1").find("   1     0 image"), std::string::npos) << run_command("pdfimages -list " + path + " 2>&1");
+    std::string text = run_command("pdftotext -enc UTF-8 " + path + " - 2>&1");
+    EXPECT_NE(text.find("广州示例制造有限公司"), std::string::npos) << text;
+  }
   EXPECT_EQ(call("GET", "/api/v1/orders/" + order, admin).json()["applicant_role"], "admin");  // the creator, legal representative, administers it
   // The declared amount must be the order's.
   nlohmann::json transfer = {{"payer_name", "广州示例制造有限公司"}, {"payer_account", "0200001234567890123"},
@@ -435,6 +469,50 @@ TEST_P(OrderApiTest, AuthorisationMatrix) {
   EXPECT_EQ(call("GET", "/api/v1/orders", "").status, 401);
   EXPECT_EQ(call("GET", "/api/v1/notifications", "").status, 401);
   EXPECT_EQ(call("GET", "/api/v1/catalogue", "").status, 200);
+}
+
+TEST_P(OrderApiTest, ApplicationFormByEmailUploadedBackSigned) {
+  auto c = catalogue();
+  const std::string phone = "13900000591";
+  std::string t = register_person(phone, "Str0ng!pw");
+  auto r = call("POST", "/api/v1/orders", t, {{"product_id", c.personal}, {"platform_id", c.platform}});
+  ASSERT_EQ(r.status, 201);
+  std::string order = r.json()["id"];
+  const std::string path = "/api/v1/orders/" + order + "/application-form";
+  EXPECT_EQ(call("GET", path, t).status, 404);
+  EXPECT_EQ(call("POST", path + "/email", t, {{"email", "not-an-address"}}).status, 400);
+  // Uploading back before it was sent is refused.
+  std::string early = upload(t, "application_form", "%PDF-1.4\n%%EOF\n", "application/pdf");
+  EXPECT_EQ(call("POST", path + "/signed-upload", t, {{"blob_id", early}}).status, 409);
+  auto sent = call("POST", path + "/email", t, {{"email", "buyer@example.com"}});
+  ASSERT_EQ(sent.status, 202) << sent.body;
+  EXPECT_EQ(sent.json()["application_form"]["status"], "sent");
+  // The e-mail is in the outbox, with the form attached.
+  auto box = call("GET", "/api/v1/operator/email-outbox?to=buyer@example.com", operator_token_);
+  ASSERT_EQ(box.status, 200);
+  auto items = box.json()["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_GT(items[0]["attachment_size"].get<int>(), 1000);
+  std::string mail_id = items[0]["id"];
+  auto att = call("GET", "/api/v1/operator/email-outbox/" + mail_id + "/attachment", operator_token_);
+  ASSERT_EQ(att.status, 200);
+  std::string pdf_path = dir_.path() + "/form.pdf";
+  std::ofstream(pdf_path, std::ios::binary) << att.body;
+  EXPECT_NE(run_command("qpdf --check " + pdf_path + " 2>&1").find("No syntax or stream encoding errors"), std::string::npos);
+  std::string text = run_command("pdftotext -enc UTF-8 " + pdf_path + " - 2>&1");
+  EXPECT_NE(text.find("数字证书申请表"), std::string::npos) << text;
+  EXPECT_NE(text.find(phone), std::string::npos) << text;
+  EXPECT_EQ(call("GET", "/api/v1/operator/email-outbox", t).status, 403);
+  // Someone else's upload, or an upload of another purpose, is refused; the signed scan is taken.
+  std::string other = register_person("13900000592", "Str0ng!pw");
+  std::string foreign = upload(other, "application_form", att.body, "application/pdf");
+  EXPECT_EQ(call("POST", path + "/signed-upload", t, {{"blob_id", foreign}}).status, 400);
+  EXPECT_EQ(call("POST", path + "/signed-upload", other, {{"blob_id", foreign}}).status, 404);
+  std::string signed_scan = upload(t, "application_form", att.body, "application/pdf");
+  auto up = call("POST", path + "/signed-upload", t, {{"blob_id", signed_scan}});
+  ASSERT_EQ(up.status, 200) << up.body;
+  EXPECT_EQ(up.json()["application_form"]["status"], "signed");
+  EXPECT_EQ(up.json()["application_form"]["method"], "email");
 }
 
 TEST_P(OrderApiTest, InvoiceAskedAgainAfterFailureThenDownloaded) {

@@ -35,6 +35,8 @@
 #include "base/log.h"
 #include "base/rng.h"
 #include "service/account/sms_codes.h"
+#include "service/blob/blob_store.h"
+#include "service/notify/email.h"
 #include "service/notify/sms.h"
 #include "service/order/payment_gateway.h"
 #include "service/org/org_service.h"
@@ -91,6 +93,7 @@ struct PaymentView {
 struct OrderView {
   std::string id, account_id, product_id, product_name, kind, cert_type, org_id, applicant_role, platform_id,
       seal_maker_id, status, reason, created_at, authorised_at, paid_at, expires_at;
+  std::string form_method, form_status;  // application form: email | online; sent | signed ("" none)
   std::int64_t quantity = 0, amount_fen = 0;
   std::vector<OrderEvent> events;      // filled by get()/get_any()
   std::vector<PaymentView> payments;   // filled by get()/get_any()
@@ -111,8 +114,9 @@ struct NotificationView {
 class OrderService {
  public:
   OrderService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, SmsSender& sms,
-               SmsCodeService& sms_codes, OrgService& orgs, OrderOptions opts)
-      : db_(db), clock_(clock), rng_(rng), log_(log), sms_(sms), sms_codes_(sms_codes), orgs_(orgs), opts_(opts) {}
+               SmsCodeService& sms_codes, OrgService& orgs, EmailSender& email, BlobStore& blobs, OrderOptions opts)
+      : db_(db), clock_(clock), rng_(rng), log_(log), sms_(sms), sms_codes_(sms_codes), orgs_(orgs), email_(email),
+        blobs_(blobs), opts_(opts) {}
 
   // Wiring (before serving requests): the CAs products refer to, and the online gateways.
   void set_ca(ca::CaService* ca) { ca_ = ca; }
@@ -136,6 +140,19 @@ class OrderService {
   Result<std::vector<OrderView>> list(const std::string& account_id, const std::string& tab,
                                       const std::string& after, int limit);
   Result<OrderView> get(const std::string& account_id, const std::string& order_id);
+
+  // The application form (申请表). Organisation certificates need a signed one before the
+  // applicant authorises the order; personal ones may have one. Either the form PDF is e-mailed
+  // (through the EmailSender) and uploaded back signed (a blob of purpose application_form), or
+  // it is signed online: a handwritten-signature PNG (blob purpose handwritten_signature) is
+  // embedded in the form PDF. Only while the order is `created`; blobs must be the caller's.
+  Result<OrderView> email_form(const std::string& account_id, const std::string& order_id, const std::string& email);
+  Result<OrderView> upload_signed_form(const std::string& account_id, const std::string& order_id,
+                                       const std::string& blob_id);
+  Result<OrderView> sign_form_online(const std::string& account_id, const std::string& order_id,
+                                     const std::string& signature_blob_id);
+  // The form as generated (sent by e-mail) or signed online (with the signature image).
+  Result<Bytes> form_pdf(const std::string& account_id, const std::string& order_id);
 
   // Payments.
   Result<OnlinePayment> start_online_payment(const std::string& account_id, const std::string& order_id,
@@ -166,6 +183,9 @@ class OrderService {
                           const std::string& to, const std::string& actor, const std::string& reason);
   Result<OrderView> load(store::Tx& tx, const std::string& order_id, bool details);
   Result<OrderView> load_own(store::Tx& tx, const std::string& account_id, const std::string& order_id);
+  Result<Bytes> render_form(store::Tx& tx, const OrderView& o, BytesView signature_png);
+  Result<BlobInfo> own_blob(const std::string& account_id, const std::string& blob_id, const std::string& purpose,
+                            const std::string& media_type);
   Status mark_paid(store::Tx& tx, const std::string& order_id, const std::string& actor, const std::string& why);
   Status notify(store::Tx& tx, const std::string& account_id, const std::string& kind, const std::string& text,
                 const std::string& ref_id);
@@ -178,6 +198,8 @@ class OrderService {
   SmsSender& sms_;
   SmsCodeService& sms_codes_;
   OrgService& orgs_;
+  EmailSender& email_;
+  BlobStore& blobs_;
   OrderOptions opts_;
   ca::CaService* ca_ = nullptr;
   std::map<std::string, std::unique_ptr<PaymentGateway>> gateways_;
