@@ -229,6 +229,13 @@ TEST_P(OrderApiTest, OrganisationCertificateByBankTransferConfirmedByOperator) {
   const std::string admin_phone = "13900000511";
   std::string admin = verified_person(admin_phone, "周九", "11010519491231002X");
   std::string org = verified_org(admin, "广州示例制造有限公司", "91440300MA5F0C0037");
+  {
+    // The organisation review decision is in the creator's notification list.
+    auto n = call("GET", "/api/v1/notifications", admin).json();
+    ASSERT_GE(n["items"].size(), 1u);
+    EXPECT_EQ(n["items"][0]["kind"], "org_verified");
+    EXPECT_EQ(n["items"][0]["ref_id"], org);
+  }
   // An organisation product needs the organisation, and a personal one refuses it.
   EXPECT_EQ(call("POST", "/api/v1/orders", admin, {{"product_id", c.organisation}, {"platform_id", c.platform}}).status, 400);
   EXPECT_EQ(call("POST", "/api/v1/orders", admin,

@@ -5,6 +5,7 @@
 #include "base/id.h"
 #include "docsign/text_render.h"
 #include "service/account/validation.h"
+#include "service/notify/inbox.h"
 
 namespace certseal::service {
 namespace {
@@ -182,9 +183,8 @@ Result<InvoiceView> InvoiceService::issue(const std::string& operator_id, const 
                               "WHERE id = ? AND status = 'requested'",
                               {number, pdf, format_rfc3339(clock_.now()), invoice_id}));
     if (n == 0) return precondition("invoice_not_requested", "this invoice is not waiting to be issued");
-    CS_TRY(tx.exec("INSERT INTO notifications (id, account_id, kind, text, ref_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                   {new_uuid_v7(clock_, rng_), v.account_id, "invoice_issued", "您的电子发票 " + number + " 已开具。",
-                    invoice_id, format_rfc3339(clock_.now())}));
+    CS_TRY(add_notification(tx, clock_, rng_, v.account_id, "invoice_issued", "您的电子发票 " + number + " 已开具。",
+                            invoice_id));
     CS_ASSIGN(auto out, tx.query_one(std::string(kColumns) + "WHERE id = ?", {invoice_id}));
     return from_row(*out);
   });
@@ -203,9 +203,8 @@ Result<InvoiceView> InvoiceService::fail(const std::string& operator_id, const s
     if (!r) return not_found("invoice_not_found", "no such invoice");
     if (n == 0) return precondition("invoice_not_requested", "this invoice is not waiting to be issued");
     InvoiceView v = from_row(*r);
-    CS_TRY(tx.exec("INSERT INTO notifications (id, account_id, kind, text, ref_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                   {new_uuid_v7(clock_, rng_), v.account_id, "invoice_failed", "您的电子发票未能开具：" + reason,
-                    invoice_id, format_rfc3339(clock_.now())}));
+    CS_TRY(add_notification(tx, clock_, rng_, v.account_id, "invoice_failed", "您的电子发票未能开具：" + reason,
+                            invoice_id));
     return v;
   });
 }

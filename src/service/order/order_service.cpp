@@ -4,6 +4,7 @@
 
 #include "base/id.h"
 #include "docsign/text_render.h"
+#include "service/notify/inbox.h"
 #include "service/ca/ca_service.h"
 
 namespace certseal::service {
@@ -635,9 +636,7 @@ Result<OrderView> OrderService::get_any(const std::string& order_id) {
 
 Status OrderService::notify(store::Tx& tx, const std::string& account_id, const std::string& kind,
                             const std::string& text, const std::string& ref_id) {
-  CS_TRY(tx.exec("INSERT INTO notifications (id, account_id, kind, text, ref_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                 {new_uuid_v7(clock_, rng_), account_id, kind, text, ref_id, format_rfc3339(clock_.now())}));
-  return {};
+  return add_notification(tx, clock_, rng_, account_id, kind, text, ref_id);
 }
 
 void OrderService::send_sms(const std::string& account_id, const std::string& text, const std::string& template_id) {

@@ -5,6 +5,7 @@
 #include "docsign/text_render.h"
 #include "service/account/agreements.h"
 #include "service/account/validation.h"
+#include "service/notify/inbox.h"
 
 namespace certseal::service {
 namespace {
@@ -462,6 +463,8 @@ Result<OrgView> OrgService::approve(const std::string& operator_id, const std::s
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {v.creator_account_id}));
     creator_phone = a->text("phone");
     name = v.name;
+    CS_TRY(add_notification(tx, clock_, rng_, v.creator_account_id, "org_verified",
+                            "您提交的机构认证「" + name + "」已通过审核。", org_id));
     return {};
   }));
   notify(creator_phone, "org_verified", "您提交的机构认证「" + name + "」已通过审核，您已成为该机构的管理员。");
@@ -484,6 +487,8 @@ Result<OrgView> OrgService::reject(const std::string& operator_id, const std::st
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {v.creator_account_id}));
     creator_phone = a->text("phone");
     name = v.name;
+    CS_TRY(add_notification(tx, clock_, rng_, v.creator_account_id, "org_rejected",
+                            "您提交的机构认证「" + name + "」未通过审核：" + reason, org_id));
     return {};
   }));
   notify(creator_phone, "org_rejected", "您提交的机构认证「" + name + "」未通过审核：" + reason);
