@@ -155,8 +155,19 @@ TEST_P(OrderApiTest, PersonalCertificateThroughSandboxGatewayToApproved) {
   // The public catalogue lists what was added, prices in fen, with real CA ids.
   auto cat = call("GET", "/api/v1/catalogue", "");
   ASSERT_EQ(cat.status, 200);
-  EXPECT_EQ(cat.json()["products"].size(), 2u);
-  EXPECT_EQ(cat.json()["products"][0]["price_fen"], 12000);
+  {
+    const auto products = cat.json()["products"];
+    ASSERT_EQ(products.size(), 2u);
+    int seen = 0;
+    for (const auto& p : products) {
+      if (p["id"] == c.personal) {
+        EXPECT_EQ(p["price_fen"], 12000);
+        EXPECT_EQ(p["ca_id"], "sm2");
+        ++seen;
+      }
+    }
+    EXPECT_EQ(seen, 1);
+  }
   // A product must name a CA that exists.
   EXPECT_EQ(call("POST", "/api/v1/operator/catalogue/products", operator_token_,
                  {{"kind", "certificate"}, {"name", "x"}, {"cert_type", "personal"}, {"algorithm", "sm2"},

@@ -184,8 +184,8 @@ Result<std::vector<SealMakerView>> OrderService::seal_makers() {
 
 Result<std::vector<ProductView>> OrderService::products(bool include_inactive) {
   return db_.read_value<std::vector<ProductView>>([&](store::Tx& tx) -> Result<std::vector<ProductView>> {
-    CS_ASSIGN(auto rows, tx.query(include_inactive ? "SELECT * FROM products ORDER BY id"
-                                                   : "SELECT * FROM products WHERE active = 1 ORDER BY id"));
+    CS_ASSIGN(auto rows, tx.query(include_inactive ? "SELECT * FROM products ORDER BY kind, name, id"
+                                                   : "SELECT * FROM products WHERE active = 1 ORDER BY kind, name, id"));
     std::vector<ProductView> out;
     for (auto& r : rows) out.push_back(product_from_row(r));
     return out;
