@@ -272,6 +272,14 @@ Result<Reply> op_reject_order(RequestContext& ctx) {
   return Reply::json(order_json(o, true));
 }
 
+Result<Reply> op_refund_order(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto reason, required_string(body, "reason", 500));
+  CS_ASSIGN(auto o, orders(ctx).refund(me(ctx), ctx.param("id"), reason));
+  return Reply::json(order_json(o, true));
+}
+
 Result<Reply> op_confirm_payment(RequestContext& ctx) {
   CS_TRY(require_orders(ctx));
   CS_ASSIGN(auto body, ctx.json_body());

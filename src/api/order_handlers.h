@@ -34,6 +34,7 @@ Result<Reply> op_list_orders(RequestContext& ctx);
 Result<Reply> op_get_order(RequestContext& ctx);
 Result<Reply> op_approve_order(RequestContext& ctx);
 Result<Reply> op_reject_order(RequestContext& ctx);
+Result<Reply> op_refund_order(RequestContext& ctx);
 Result<Reply> op_confirm_payment(RequestContext& ctx);
 
 // Application form

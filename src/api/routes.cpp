@@ -103,6 +103,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/operator/orders/{id}", Role::kOperator, op_get_order},
     {"POST", "/api/v1/operator/orders/{id}/approval", Role::kOperator, op_approve_order},
     {"POST", "/api/v1/operator/orders/{id}/rejection", Role::kOperator, op_reject_order},
+    {"POST", "/api/v1/operator/orders/{id}/refund", Role::kOperator, op_refund_order},
     {"POST", "/api/v1/operator/payments/{id}/confirmation", Role::kOperator, op_confirm_payment},
     {"POST", "/api/v1/orders/{id}/application-form/email", Role::kUser, post_form_email},
     {"POST", "/api/v1/orders/{id}/application-form/signed-upload", Role::kUser, post_form_signed_upload},

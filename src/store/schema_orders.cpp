@@ -78,7 +78,9 @@ CREATE TABLE payments (
   transfer_reference TEXT,
   confirmed_by TEXT,
   created_at TEXT NOT NULL,
-  paid_at TEXT
+  paid_at TEXT,
+  refund_no TEXT,
+  refunded_at TEXT
 );
 CREATE INDEX payments_by_order ON payments (order_id);
 CREATE UNIQUE INDEX payments_by_trade_no ON payments (method, trade_no);
@@ -92,6 +94,13 @@ CREATE TABLE sandbox_gateway_notifications (
   attempts BIGINT NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL,
   delivered_at TEXT
+);
+CREATE TABLE sandbox_gateway_refunds (
+  id TEXT PRIMARY KEY,
+  payment_id TEXT NOT NULL UNIQUE,
+  trade_no TEXT NOT NULL,
+  amount_fen BIGINT NOT NULL,
+  created_at TEXT NOT NULL
 );
 CREATE TABLE notifications (
   id TEXT PRIMARY KEY,

@@ -1,6 +1,8 @@
 // SPEC §5 and §9 orders over HTTP against a real certseald on both engines: the catalogue, buying
 // a personal certificate through the sandbox gateway up to "approved", an organisation certificate
 // paid by bank transfer confirmed by an operator, rejection with a reason and the notification,
+// refund through the gateway, the application form (e-mail outbox, upload back, online signature),
+// invoices,
 // cancelling, timing out, the payment-safety refusals (bad signature, wrong amount, unknown
 // order, replay, duplicate, concurrent notifications), and the authorisation matrix.
 #include <atomic>
@@ -324,6 +326,20 @@ TEST_P(OrderApiTest, RejectionWithReasonNotifiesTheBuyer) {
   EXPECT_NE(std::string(n["items"][0]["text"]).find("申请表签字不清晰"), std::string::npos);
   auto sms = call("GET", "/api/v1/operator/sms-outbox?limit=1&phone=" + phone, operator_token_).json();
   EXPECT_NE(std::string(sms["items"][0]["text"]).find("申请表签字不清晰"), std::string::npos);
+
+  // The rejected order's money goes back through the gateway, once.
+  EXPECT_EQ(call("POST", "/api/v1/operator/orders/" + order + "/refund", operator_token_, nlohmann::json::object()).status, 400);
+  auto rf = call("POST", "/api/v1/operator/orders/" + order + "/refund", operator_token_, {{"reason", "审核未通过，全额退款"}});
+  ASSERT_EQ(rf.status, 200) << rf.body;
+  EXPECT_EQ(rf.json()["status"], "refunded");
+  EXPECT_EQ(rf.json()["payments"][0]["status"], "refunded");
+  EXPECT_EQ(rf.json()["events"].back()["to"], "refunded");
+  EXPECT_EQ(call("POST", "/api/v1/operator/orders/" + order + "/refund", operator_token_, {{"reason", "again"}}).status, 409);
+  auto n2 = call("GET", "/api/v1/notifications", t).json();
+  EXPECT_EQ(n2["items"][0]["kind"], "order_refunded");
+  // An unpaid order has nothing to refund.
+  std::string unpaid = authorised_order(t, phone, c.personal, c.platform);
+  EXPECT_EQ(call("POST", "/api/v1/operator/orders/" + unpaid + "/refund", operator_token_, {{"reason", "x"}}).status, 409);
 }
 
 TEST_P(OrderApiTest, CancelAnUnpaidOrder) {
@@ -478,6 +494,7 @@ TEST_P(OrderApiTest, AuthorisationMatrix) {
       {"GET", "/api/v1/operator/orders/" + order},
       {"POST", "/api/v1/operator/orders/" + order + "/approval"},
       {"POST", "/api/v1/operator/orders/" + order + "/rejection"},
+      {"POST", "/api/v1/operator/orders/" + order + "/refund"},
       {"POST", "/api/v1/operator/payments/x/confirmation"}};
   for (const auto& [m, p] : op_routes) {
     nlohmann::json body = m == "GET" ? nlohmann::json() : nlohmann::json::object();

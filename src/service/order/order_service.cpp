@@ -689,6 +689,40 @@ Result<OrderView> OrderService::reject(const std::string& operator_id, const std
   return o;
 }
 
+Result<OrderView> OrderService::refund(const std::string& operator_id, const std::string& order_id,
+                                       const std::string& reason) {
+  if (reason.empty() || reason.size() > 500) return field_error("reason", "why, 1 to 500 bytes");
+  CS_ASSIGN(auto before, db_.read_value<OrderView>([&](store::Tx& tx) { return load(tx, order_id, true); }));
+  if (before.status != "paid" && before.status != "in_review" && before.status != "rejected") {
+    return precondition("order_not_refundable", "only a paid order that is not approved can be refunded");
+  }
+  const PaymentView* paid = nullptr;
+  for (const auto& p : before.payments) {
+    if (p.status == "paid") paid = &p;
+  }
+  if (paid == nullptr) return precondition("order_not_refundable", "this order has no paid payment");
+  std::string refund_no = "manual:" + operator_id;
+  if (paid->method != "bank_transfer") {
+    PaymentGateway* g = gateway(paid->method);
+    if (g == nullptr) return unavailable("gateway_unavailable", "the payment's gateway is not configured");
+    CS_ASSIGN(refund_no, g->refund(paid->id, paid->trade_no, paid->amount_fen));
+  }
+  std::string text;
+  CS_ASSIGN(auto o, db_.write_value<OrderView>([&](store::Tx& tx) -> Result<OrderView> {
+    CS_ASSIGN(auto moved, transition(tx, order_id, before.status, "refunded", operator_id, reason));
+    if (!moved) return precondition("order_changed", "the order changed meanwhile; look again");
+    CS_TRY(tx.exec("UPDATE payments SET status = 'refunded', refund_no = ?, refunded_at = ? WHERE id = ? AND status = 'paid'",
+                   {refund_no, format_rfc3339(clock_.now()), paid->id}));
+    CS_TRY(tx.exec("UPDATE orders SET reason = ? WHERE id = ?", {reason, order_id}));
+    CS_ASSIGN(auto v, load(tx, order_id, true));
+    text = "【CertSeal】您的订单" + v.product_name + "已退款：" + reason;
+    CS_TRY(notify(tx, v.account_id, "order_refunded", text, order_id));
+    return v;
+  }));
+  send_sms(o.account_id, text, "order_refunded");
+  return o;
+}
+
 Result<std::vector<NotificationView>> OrderService::notifications(const std::string& account_id,
                                                                   const std::string& after, int limit) {
   return db_.read_value<std::vector<NotificationView>>([&](store::Tx& tx) -> Result<std::vector<NotificationView>> {

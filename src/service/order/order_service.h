@@ -10,7 +10,8 @@
 //   created --authorise (SMS code)--> awaiting_payment --payment--> paid --> in_review
 //   in_review --operator approves--> approved        in_review --operator rejects--> rejected
 //   created | awaiting_payment --user cancels / timeout job--> cancelled
-// (done = installed on the device, and refunded, come with the mobile shield issue.)
+//   paid | in_review | rejected --operator refunds--> refunded
+// (done = installed on the device comes with the mobile shield issue.)
 //
 // Who may do what is checked here from stored data: an order belongs to the account that made
 // it (anyone else gets not_found); an organisation order needs an active membership of a
@@ -173,6 +174,10 @@ class OrderService {
   Result<OrderView> get_any(const std::string& order_id);
   Result<OrderView> approve(const std::string& operator_id, const std::string& order_id);
   Result<OrderView> reject(const std::string& operator_id, const std::string& order_id, const std::string& reason);
+  // Gives the money of a paid order back (paid, in_review or rejected -> refunded): through its
+  // gateway for online payments (idempotent there), or — for a bank transfer — the operator
+  // records that the transfer back was made. The buyer is notified.
+  Result<OrderView> refund(const std::string& operator_id, const std::string& order_id, const std::string& reason);
 
   // In-app notifications of a user, newest first; limit + 1 rows.
   Result<std::vector<NotificationView>> notifications(const std::string& account_id, const std::string& after,

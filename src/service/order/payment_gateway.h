@@ -49,6 +49,10 @@ class PaymentGateway {
   // Verifies the signature over the raw notification and decodes it. A bad or missing
   // signature, or a malformed body, is an error (the notification is then ignored).
   virtual Result<PaymentNotice> verify_notification(std::string_view body, const net::Headers& headers) = 0;
+  // Gives a paid payment's money back (the whole amount). Must be idempotent per payment: asking
+  // again returns the same refund number. Returns the gateway's refund number.
+  virtual Result<std::string> refund(const std::string& payment_id, const std::string& trade_no,
+                                     std::int64_t amount_fen) = 0;
   // What the gateway expects as the HTTP answer body to an accepted notification.
   virtual std::string ack_body() const { return "success"; }
 };

@@ -123,6 +123,25 @@ Result<PaymentNotice> SandboxGateway::verify_notification(std::string_view body,
                        j["status"] == "success"};
 }
 
+Result<std::string> SandboxGateway::refund(const std::string& payment_id, const std::string& trade_no,
+                                           std::int64_t amount_fen) {
+  return db_.write_value<std::string>([&](store::Tx& tx) -> Result<std::string> {
+    CS_ASSIGN(auto n, tx.query_one("SELECT body FROM sandbox_gateway_notifications WHERE payment_id = ?", {payment_id}));
+    auto paid = n ? nlohmann::json::parse(n->text("body"), nullptr, false) : nlohmann::json();
+    // Only what the gateway itself collected can go back; other trade numbers are not its own.
+    if (!paid.is_object() || paid.value("trade_no", "") != trade_no || paid.value("amount_fen", -1) != amount_fen) {
+      return not_found("trade_not_found", "the gateway has no such payment to refund");
+    }
+    CS_ASSIGN(auto prev, tx.query_one("SELECT id FROM sandbox_gateway_refunds WHERE payment_id = ?", {payment_id}));
+    if (prev) return prev->text("id");
+    std::string id = "SBXR" + new_uuid_v7(clock_, rng_);
+    CS_TRY(tx.exec("INSERT INTO sandbox_gateway_refunds (id, payment_id, trade_no, amount_fen, created_at) "
+                   "VALUES (?, ?, ?, ?, ?)",
+                   {id, payment_id, trade_no, amount_fen, format_rfc3339(clock_.now())}));
+    return id;
+  });
+}
+
 Result<std::string> SandboxGateway::payment_page(const std::string& payment_id) {
   return db_.read_value<std::string>([&](store::Tx& tx) -> Result<std::string> {
     CS_ASSIGN(auto r, tx.query_one("SELECT p.id, p.order_id, p.amount_fen, p.status FROM payments p "

@@ -34,6 +34,9 @@ class SandboxGateway final : public PaymentGateway {
   std::string name() const override { return "sandbox"; }
   Result<PaymentStart> start(const PaymentStartRequest& req) override;
   Result<PaymentNotice> verify_notification(std::string_view body, const net::Headers& headers) override;
+  // Records the refund at the gateway (sandbox_gateway_refunds, one per payment).
+  Result<std::string> refund(const std::string& payment_id, const std::string& trade_no,
+                             std::int64_t amount_fen) override;
 
   // The payment page: what is paid, with a button that confirms. Unknown payment: not_found.
   Result<std::string> payment_page(const std::string& payment_id);
