@@ -76,10 +76,18 @@ Result<Reply> get_agreement_acceptances(RequestContext& ctx) {
 Result<Reply> post_blob(RequestContext& ctx) {
   std::string purpose = ctx.query("purpose").value_or("");
   const bool image_purpose = purpose == "id_card_front" || purpose == "id_card_back" || purpose == "licence";
-  if (!image_purpose && purpose != "authorisation_letter") {
-    return invalid_argument("invalid_purpose",
-                            "purpose must be id_card_front, id_card_back, licence or authorisation_letter")
-        .with_field("purpose", "invalid_purpose", "id_card_front, id_card_back, licence or authorisation_letter");
+  if (purpose == "handwritten_signature") {
+    // A handwritten signature drawn on the device, embedded into documents: PNG only.
+    CS_ASSIGN(auto sig, ctx.services().blobs->put(account_of(ctx), purpose, ctx.request().header("Content-Type"),
+                                                  as_bytes(ctx.request().body), {"image/png"}));
+    return Reply::json({{"id", sig.id}, {"sha256", sig.sha256}, {"media_type", sig.media_type},
+                        {"size", sig.size}, {"purpose", sig.purpose}, {"created_at", sig.created_at}}, 201);
+  }
+  if (!image_purpose && purpose != "authorisation_letter" && purpose != "application_form") {
+    constexpr const char* kPurposes =
+        "id_card_front, id_card_back, licence, authorisation_letter, application_form or handwritten_signature";
+    return invalid_argument("invalid_purpose", std::string("purpose must be ") + kPurposes)
+        .with_field("purpose", "invalid_purpose", kPurposes);
   }
   const auto& body = ctx.request().body;
   auto& blobs = *ctx.services().blobs;

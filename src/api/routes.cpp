@@ -3,6 +3,7 @@
 #include "api/account_handlers.h"
 #include "api/identity_handlers.h"
 #include "api/org_handlers.h"
+#include "api/order_handlers.h"
 #include "api/ca_handlers.h"
 #include "api/router.h"
 #include "api/system_handlers.h"
@@ -85,6 +86,44 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/operator/organisation-changes", Role::kOperator, op_list_org_changes},
     {"POST", "/api/v1/operator/organisation-changes/{id}/approval", Role::kOperator, op_approve_org_change},
     {"POST", "/api/v1/operator/organisation-changes/{id}/rejection", Role::kOperator, op_reject_org_change},
+
+    // Catalogue, orders, payments, review queue (docs/ORDERS.md)
+    {"GET", "/api/v1/catalogue", Role::kPublic, get_catalogue},
+    {"GET", "/api/v1/operator/catalogue", Role::kOperator, op_get_catalogue},
+    {"POST", "/api/v1/operator/catalogue/platforms", Role::kOperator, op_post_platform},
+    {"POST", "/api/v1/operator/catalogue/seal-makers", Role::kOperator, op_post_seal_maker},
+    {"POST", "/api/v1/operator/catalogue/products", Role::kOperator, op_post_product},
+    {"PATCH", "/api/v1/operator/catalogue/products/{id}", Role::kOperator, op_patch_product},
+    {"POST", "/api/v1/orders", Role::kUser, post_order},
+    {"GET", "/api/v1/orders", Role::kUser, get_orders},
+    {"GET", "/api/v1/orders/{id}", Role::kUser, get_order},
+    {"POST", "/api/v1/orders/{id}/authorisation", Role::kUser, post_order_authorisation},
+    {"POST", "/api/v1/orders/{id}/cancellation", Role::kUser, post_order_cancellation},
+    {"POST", "/api/v1/orders/{id}/online-payments", Role::kUser, post_order_online_payment},
+    {"POST", "/api/v1/orders/{id}/bank-transfers", Role::kUser, post_order_bank_transfer},
+    {"GET", "/api/v1/notifications", Role::kUser, get_notifications},
+    {"POST", "/api/v1/payment-notifications/{gateway}", Role::kPublic, post_payment_notification, BodyKind::kAny},
+    {"GET", "/sandbox-pay/{id}", Role::kPublic, get_sandbox_pay},
+    {"POST", "/sandbox-pay/{id}", Role::kPublic, post_sandbox_pay, BodyKind::kAny},
+    {"GET", "/api/v1/operator/orders", Role::kOperator, op_list_orders},
+    {"GET", "/api/v1/operator/orders/{id}", Role::kOperator, op_get_order},
+    {"POST", "/api/v1/operator/orders/{id}/approval", Role::kOperator, op_approve_order},
+    {"POST", "/api/v1/operator/orders/{id}/rejection", Role::kOperator, op_reject_order},
+    {"POST", "/api/v1/operator/orders/{id}/refund", Role::kOperator, op_refund_order},
+    {"POST", "/api/v1/operator/payments/{id}/confirmation", Role::kOperator, op_confirm_payment},
+    {"POST", "/api/v1/orders/{id}/application-form/email", Role::kUser, post_form_email},
+    {"POST", "/api/v1/orders/{id}/application-form/signed-upload", Role::kUser, post_form_signed_upload},
+    {"POST", "/api/v1/orders/{id}/application-form/online-signature", Role::kUser, post_form_online_signature},
+    {"GET", "/api/v1/orders/{id}/application-form", Role::kUser, get_form_pdf},
+    {"GET", "/api/v1/operator/email-outbox", Role::kOperator, op_get_email_outbox},
+    {"GET", "/api/v1/operator/email-outbox/{id}/attachment", Role::kOperator, op_get_email_attachment},
+    {"POST", "/api/v1/orders/{id}/invoice", Role::kUser, post_order_invoice},
+    {"GET", "/api/v1/invoices", Role::kUser, get_invoices},
+    {"GET", "/api/v1/invoices/{id}", Role::kUser, get_invoice},
+    {"GET", "/api/v1/invoices/{id}/pdf", Role::kUser, get_invoice_pdf},
+    {"GET", "/api/v1/operator/invoices", Role::kOperator, op_list_invoices},
+    {"POST", "/api/v1/operator/invoices/{id}/issuance", Role::kOperator, op_issue_invoice},
+    {"POST", "/api/v1/operator/invoices/{id}/failure", Role::kOperator, op_fail_invoice},
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},

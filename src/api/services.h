@@ -17,6 +17,9 @@ class BlobStore;
 class PersonVerificationService;
 class PrivacyService;
 class OrgService;
+class OrderService;
+class InvoiceService;
+class SandboxGateway;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -43,6 +46,9 @@ struct Services {
   service::PersonVerificationService* person_verifications = nullptr;
   service::PrivacyService* privacy = nullptr;
   service::OrgService* orgs = nullptr;
+  service::OrderService* orders = nullptr;
+  service::InvoiceService* invoices = nullptr;
+  service::SandboxGateway* sandbox = nullptr;  // the built-in sandbox gateway (nullptr: disabled, 404)
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
 };
 

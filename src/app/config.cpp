@@ -69,6 +69,14 @@ constexpr ConfigKey kKeys[] = {
     {"pki.ocsp_validity_s", KeyType::kInt, "3600",
      "OCSP nextUpdate - thisUpdate; cached answers are re-signed after half of it."},
     {"pki.default_tsa", KeyType::kString, "", "CA whose time-stamp authority answers /tsa; default the first CA."},
+    {"order.timeout_s", KeyType::kInt, "86400",
+     "Orders not paid this many seconds after they were placed are cancelled by the scheduled job."},
+    {"invoice.seller_name", KeyType::kString, "CertSeal 平台运营方", "The seller printed on electronic invoices."},
+    {"invoice.seller_tax_number", KeyType::kString, "", "The seller's tax number printed on electronic invoices."},
+    {"payment.sandbox_enabled", KeyType::kBool, "true",
+     "Offer the built-in sandbox payment gateway (moves no money; for development, demos and tests)."},
+    {"payment.sandbox_key_file", KeyType::kString, "",
+     "PEM key the sandbox gateway signs its notifications with; default <data_dir>/sandbox-gateway.pem, created on first start."},
 };
 
 // Per-CA tables: [ca.<id>] with these fields (docs/CONFIG.md "CAs").
@@ -319,6 +327,13 @@ Result<Config> load_config(const std::string& config_file,
   if (c.pki.crl_validity_s < 60) return config_error("pki.crl_validity_s must be at least 60");
   if (c.pki.ocsp_validity_s < 60) return config_error("pki.ocsp_validity_s must be at least 60");
   c.pki.default_tsa = v["pki.default_tsa"];
+  c.order.timeout_s = static_cast<int>(as_int(v, "order.timeout_s"));
+  if (c.order.timeout_s < 1) return config_error("order.timeout_s must be at least 1");
+  c.invoice.seller_name = v["invoice.seller_name"];
+  c.invoice.seller_tax_number = v["invoice.seller_tax_number"];
+  c.payment.sandbox_enabled = v["payment.sandbox_enabled"] == "true";
+  c.payment.sandbox_key_file = v["payment.sandbox_key_file"];
+  if (c.payment.sandbox_key_file.empty()) c.payment.sandbox_key_file = c.data_dir + "/sandbox-gateway.pem";
   std::map<std::string, CaConfig> cas;
   for (const auto& [k, val] : v) {
     if (!is_ca_key(k)) continue;

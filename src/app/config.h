@@ -88,6 +88,17 @@ struct Config {
     std::vector<CaConfig> cas;  // never empty after load_config
   } pki;
   struct {
+    int timeout_s = 86'400;  // unpaid orders are cancelled after this long
+  } order;
+  struct {
+    std::string seller_name;
+    std::string seller_tax_number;
+  } invoice;
+  struct {
+    bool sandbox_enabled = true;
+    std::string sandbox_key_file;  // default <data_dir>/sandbox-gateway.pem
+  } payment;
+  struct {
     LogLevel level = LogLevel::kInfo;
     std::string file;  // empty: stderr
     bool access = true;

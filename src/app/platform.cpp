@@ -104,6 +104,12 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   p->bank = std::make_unique<service::DevBankBackend>(p->clock, p->rng);
   p->orgs = std::make_unique<service::OrgService>(*p->db, p->clock, p->rng, *p->log, *p->blobs,
                                                   *p->licence_reader, *p->bank, *p->sms_sender);
+  p->email_sender = std::make_unique<service::OutboxEmailSender>(*p->db, p->clock, p->rng);
+  p->orders = std::make_unique<service::OrderService>(*p->db, p->clock, p->rng, *p->log, *p->sms_sender,
+                                                      *p->sms_codes, *p->orgs, *p->email_sender, *p->blobs,
+                                                      service::OrderOptions{c.order.timeout_s});
+  p->invoices = std::make_unique<service::InvoiceService>(
+      *p->db, p->clock, p->rng, service::InvoiceSeller{c.invoice.seller_name, c.invoice.seller_tax_number});
   return p;
 }
 
@@ -117,6 +123,8 @@ Status seed_demo(Platform& p) {
 
 Status run_jobs_once(Platform& p) {
   CS_TRY(p.accounts->close_due_accounts());
+  CS_ASSIGN(auto expired, p.orders->expire_due());
+  if (expired > 0) p.log->info("unpaid orders cancelled", {{"count", expired}});
   return {};
 }
 

@@ -15,6 +15,8 @@
 #include "service/identity/person_verification.h"
 #include "service/org/licence_ocr.h"
 #include "service/org/org_service.h"
+#include "service/order/invoice_service.h"
+#include "service/order/order_service.h"
 #include "service/account/sms_codes.h"
 #include "service/notify/sms.h"
 #include "store/db.h"
@@ -42,6 +44,9 @@ struct Platform {
   std::unique_ptr<service::LicenceReader> licence_reader;
   std::unique_ptr<service::BankBackend> bank;
   std::unique_ptr<service::OrgService> orgs;
+  std::unique_ptr<service::EmailSender> email_sender;  // the outbox (no real sender yet)
+  std::unique_ptr<service::OrderService> orders;
+  std::unique_ptr<service::InvoiceService> invoices;  // CAs and gateways are attached by server.cpp
 };
 
 // Opens the logger, the data folder and the database, applies migrations, builds the services.

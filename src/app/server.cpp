@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <mutex>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "keystore/software_key_manager.h"
 #include "net/http_server.h"
 #include "service/ca/ca_service.h"
+#include "service/order/sandbox_gateway.h"
 #include "store/migrate.h"
 
 namespace certseal::app {
@@ -85,10 +88,12 @@ std::string pool_gauges(const store::Database& db, const net::HttpServer& server
   return out;
 }
 
-// Runs the scheduled jobs every interval on its own thread until destroyed.
+// Runs `work` every interval on its own thread until destroyed (scheduled jobs; the sandbox
+// gateway's notification delivery).
 class JobThread {
  public:
-  JobThread(Platform& p, std::chrono::seconds interval) : p_(p), interval_(interval) {
+  JobThread(std::function<void()> work, std::chrono::milliseconds interval)
+      : work_(std::move(work)), interval_(interval) {
     thread_ = std::thread([this] { loop(); });
   }
   ~JobThread() {
@@ -105,15 +110,13 @@ class JobThread {
     std::unique_lock lock(mu_);
     while (!stop_) {
       lock.unlock();
-      if (Status s = run_jobs_once(p_); !s) {
-        p_.log->warn("scheduled job failed", {{"code", s.error().code}, {"cause", s.error().cause}});
-      }
+      work_();
       lock.lock();
       cv_.wait_for(lock, interval_, [this] { return stop_; });
     }
   }
-  Platform& p_;
-  std::chrono::seconds interval_;
+  std::function<void()> work_;
+  std::chrono::milliseconds interval_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -189,6 +192,18 @@ int serve(const Config& c) {
   auto cas = service::ca::CaService::open(*p.db, **km, p.clock, p.rng, log, ca_opts);
   if (!cas) return fail(&log, "certificate authorities", cas.error());
   services.ca = cas->get();
+  // Orders: products refer to these CAs; online payment through the configured gateways.
+  p.orders->set_ca(cas->get());
+  services.orders = p.orders.get();
+  services.invoices = p.invoices.get();
+  service::SandboxGateway* sandbox = nullptr;
+  if (c.payment.sandbox_enabled) {
+    auto gw = service::SandboxGateway::open(*p.db, p.clock, p.rng, log, c.payment.sandbox_key_file, ca_opts.public_url);
+    if (!gw) return fail(&log, "sandbox payment gateway", gw.error());
+    sandbox = gw->get();
+    p.orders->add_gateway(std::move(gw).value());
+  }
+  services.sandbox = sandbox;
   if (!c.port_file.empty()) {
     std::string tmp = c.port_file + ".tmp";
     {
@@ -205,7 +220,23 @@ int serve(const Config& c) {
                          {"node_id", node_id},
                          {"demo", c.demo}});
   {
-    JobThread jobs(p, std::chrono::seconds(c.jobs_interval_s));
+    JobThread jobs(
+        [&p] {
+          if (Status s = run_jobs_once(p); !s) {
+            p.log->warn("scheduled job failed", {{"code", s.error().code}, {"cause", s.error().cause}});
+          }
+        },
+        std::chrono::seconds(c.jobs_interval_s));
+    std::optional<JobThread> sandbox_delivery;
+    if (sandbox) {
+      sandbox_delivery.emplace(
+          [&p, gw = sandbox] {
+            if (auto n = gw->deliver_pending(); !n) {
+              p.log->warn("sandbox notification delivery failed", {{"code", n.error().code}});
+            }
+          },
+          std::chrono::milliseconds(200));
+    }
     server.run_until_signal(c.shutdown_grace);
   }
   log.info("stopped", {{"node_id", node_id}});

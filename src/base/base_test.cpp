@@ -81,6 +81,18 @@ TEST(Id, UuidV7IsTimeOrderedAndWellFormed) {
   EXPECT_FALSE(looks_like_uuid("not-a-uuid"));
 }
 
+TEST(Id, UuidV7IncreasesWithinOneMillisecond) {
+  ManualClock clock(SysTime(std::chrono::milliseconds(1'800'000'000'000)));
+  SystemRng rng;
+  std::string prev = new_uuid_v7(clock, rng);
+  for (int i = 0; i < 1000; ++i) {
+    std::string next = new_uuid_v7(clock, rng);
+    ASSERT_LT(prev, next);
+    ASSERT_TRUE(looks_like_uuid(next));
+    prev = next;
+  }
+}
+
 TEST(Clock, Rfc3339) {
   ManualClock clock(SysTime(std::chrono::milliseconds(1'700'000'000'123)));
   EXPECT_EQ(format_rfc3339(clock.now()), "2023-11-14T22:13:20Z");

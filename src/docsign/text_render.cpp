@@ -1,5 +1,7 @@
 #include "docsign/text_render.h"
 
+#include <algorithm>
+
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
@@ -78,7 +80,34 @@ Result<double> flow(cairo_t* cr, const std::vector<TextBlock>& blocks, double le
 
 }  // namespace
 
+namespace {
+struct PngReader {
+  BytesView data;
+  std::size_t pos = 0;
+};
+cairo_status_t read_png(void* closure, unsigned char* out, unsigned int length) {
+  auto* r = static_cast<PngReader*>(closure);
+  if (r->data.size() - r->pos < length) return CAIRO_STATUS_READ_ERROR;
+  std::copy_n(r->data.begin() + static_cast<std::ptrdiff_t>(r->pos), length, out);
+  r->pos += length;
+  return CAIRO_STATUS_SUCCESS;
+}
+}  // namespace
+
 Result<Bytes> render_pdf(const std::vector<TextBlock>& blocks, const PdfInfo& info) {
+  return render_pdf_with_image(blocks, info, {}, 0);
+}
+
+Result<Bytes> render_pdf_with_image(const std::vector<TextBlock>& blocks, const PdfInfo& info, BytesView png,
+                                    double width_mm) {
+  Surface image;
+  if (!png.empty()) {
+    PngReader reader{png};
+    image.reset(cairo_image_surface_create_from_png_stream(read_png, &reader));
+    if (cairo_surface_status(image.get()) != CAIRO_STATUS_SUCCESS || cairo_image_surface_get_width(image.get()) <= 0) {
+      return invalid_argument("bad_image", "the image is not a PNG that can be read");
+    }
+  }
   const double page_w = 210 * kMmToPt, page_h = 297 * kMmToPt, margin = 20 * kMmToPt;
   Bytes out;
   Surface surface(cairo_pdf_surface_create_for_stream(append_to_bytes, &out, page_w, page_h));
@@ -90,8 +119,23 @@ Result<Bytes> render_pdf(const std::vector<TextBlock>& blocks, const PdfInfo& in
   cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "CertSeal");
   Cairo cr(cairo_create(surface.get()));
   cairo_set_source_rgb(cr.get(), 0, 0, 0);
-  CS_TRY(flow(cr.get(), blocks, margin, margin, page_w - 2 * margin, page_h - margin, 1.0,
-              [&] { cairo_show_page(cr.get()); }));
+  CS_ASSIGN(double end, flow(cr.get(), blocks, margin, margin, page_w - 2 * margin, page_h - margin, 1.0,
+                             [&] { cairo_show_page(cr.get()); }));
+  if (image) {
+    const double w = std::min(width_mm * kMmToPt, page_w - 2 * margin);
+    const double scale = w / cairo_image_surface_get_width(image.get());
+    const double h = cairo_image_surface_get_height(image.get()) * scale;
+    if (end + h > page_h - margin) {
+      cairo_show_page(cr.get());
+      end = margin;
+    }
+    cairo_save(cr.get());
+    cairo_translate(cr.get(), margin, end);
+    cairo_scale(cr.get(), scale, scale);
+    cairo_set_source_surface(cr.get(), image.get(), 0, 0);
+    cairo_paint(cr.get());
+    cairo_restore(cr.get());
+  }
   cr.reset();
   cairo_surface_finish(surface.get());
   if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {

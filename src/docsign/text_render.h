@@ -29,6 +29,12 @@ struct PdfInfo {
 // An A4 PDF with 20 mm margins.
 Result<Bytes> render_pdf(const std::vector<TextBlock>& blocks, const PdfInfo& info);
 
+// The same, with a PNG image (e.g. a handwritten signature) placed below the text, left-aligned,
+// scaled to width_mm (aspect kept); on a new page when it does not fit. A PNG that does not
+// decode: invalid_argument bad_image.
+Result<Bytes> render_pdf_with_image(const std::vector<TextBlock>& blocks, const PdfInfo& info, BytesView png,
+                                    double width_mm);
+
 // A PNG of width x height pixels, white background, black text, `margin_px` around.
 Result<Bytes> render_png(const std::vector<TextBlock>& blocks, int width_px, int height_px,
                          int margin_px = 40);

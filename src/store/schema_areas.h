@@ -10,5 +10,6 @@ namespace certseal::store {
 std::vector<Migration> platform_migrations();  // schema_platform.cpp, versions 1-99
 std::vector<Migration> account_migrations();   // schema_account.cpp, versions 100-199
 std::vector<Migration> pki_migrations();       // schema_pki.cpp, versions 200-299
+std::vector<Migration> order_migrations();     // schema_orders.cpp, versions 300-399
 
 }  // namespace certseal::store

@@ -196,6 +196,12 @@ TEST_P(ManualReviewTest, OperatorReviewsWithImagesAndReasons) {
   EXPECT_EQ(ok.json()["verified_by"], "operator");
   EXPECT_EQ(call("GET", "/api/v1/person-verifications/current", t).json()["status"], "verified");
   EXPECT_EQ(call("POST", "/api/v1/operator/person-verifications/nope/approval", operator_token_).status, 404);
+  // Both decisions reached the person's in-app notification list, newest first.
+  auto notes = call("GET", "/api/v1/notifications", t).json();
+  ASSERT_EQ(notes["items"].size(), 2u);
+  EXPECT_EQ(notes["items"][0]["kind"], "person_verified");
+  EXPECT_EQ(notes["items"][1]["kind"], "person_rejected");
+  EXPECT_NE(std::string(notes["items"][1]["text"]).find("照片模糊"), std::string::npos);
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(IdentityApiTest);

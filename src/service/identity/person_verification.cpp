@@ -3,6 +3,7 @@
 #include "base/id.h"
 #include "store/page_query.h"
 #include "service/account/validation.h"
+#include "service/notify/inbox.h"
 
 namespace certseal::service {
 namespace {
@@ -152,6 +153,10 @@ Result<PersonVerification> PersonVerificationService::decide(const std::string& 
       if (!exists) return not_found("verification_not_found", "no such verification");
       return Error(ErrorKind::kFailedPrecondition, "not_pending", "this verification has already been decided");
     }
+    CS_ASSIGN(auto who, tx.query_one("SELECT account_id FROM person_verifications WHERE id = ?", {id}));
+    CS_TRY(add_notification(tx, clock_, rng_, who->text("account_id"),
+                            approve ? "person_verified" : "person_rejected",
+                            approve ? std::string("您的实名认证已通过审核。") : "您的实名认证未通过审核：" + reason, id));
     return {};
   }));
   log_.info("person verification decided", {{"verification_id", id}, {"approved", approve},

@@ -5,6 +5,7 @@
 #include "docsign/text_render.h"
 #include "service/account/agreements.h"
 #include "service/account/validation.h"
+#include "service/notify/inbox.h"
 
 namespace certseal::service {
 namespace {
@@ -150,6 +151,18 @@ Status OrgService::require_admin(store::Tx& tx, const std::string& account_id, c
                                  {org_id, account_id}));
   if (!r) return forbidden("only an admin of this organisation may do this");
   return {};
+}
+
+Result<std::string> OrgService::member_role(store::Tx& tx, const std::string& account_id,
+                                           const std::string& org_id) {
+  CS_ASSIGN(auto org, load(tx, org_id));
+  CS_ASSIGN(auto r, tx.query_one("SELECT role FROM memberships WHERE org_id = ? AND account_id = ? AND status = 'active'",
+                                 {org_id, account_id}));
+  if (!r) return forbidden("you are not a member of this organisation");
+  if (org.status != "verified") {
+    return Error(ErrorKind::kFailedPrecondition, "organisation_not_verified", "this organisation is not verified yet");
+  }
+  return r->text("role");
 }
 
 Result<std::string> OrgService::add_member(store::Tx& tx, const std::string& org_id,
@@ -468,6 +481,8 @@ Result<OrgView> OrgService::approve(const std::string& operator_id, const std::s
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {v.creator_account_id}));
     creator_phone = a->text("phone");
     name = v.name;
+    CS_TRY(add_notification(tx, clock_, rng_, v.creator_account_id, "org_verified",
+                            "您提交的机构认证「" + name + "」已通过审核。", org_id));
     return {};
   }));
   notify(creator_phone, "org_verified", "您提交的机构认证「" + name + "」已通过审核，您已成为该机构的管理员。");
@@ -490,6 +505,8 @@ Result<OrgView> OrgService::reject(const std::string& operator_id, const std::st
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {v.creator_account_id}));
     creator_phone = a->text("phone");
     name = v.name;
+    CS_TRY(add_notification(tx, clock_, rng_, v.creator_account_id, "org_rejected",
+                            "您提交的机构认证「" + name + "」未通过审核：" + reason, org_id));
     return {};
   }));
   notify(creator_phone, "org_rejected", "您提交的机构认证「" + name + "」未通过审核：" + reason);

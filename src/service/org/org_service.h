@@ -141,6 +141,10 @@ class OrgService {
   Result<TaskView> decide_task(const std::string& account_id, const std::string& task_id, bool approve,
                                const std::string& reason);
   Result<std::vector<MemberView>> members(const std::string& account_id, const std::string& org_id);
+  // The role (admin, legal_representative, employee) of account_id's active membership in a
+  // verified organisation; permission_denied when it has none, not_found for no organisation.
+  // Other areas (orders) use this to decide what a member may buy for the organisation.
+  Result<std::string> member_role(store::Tx& tx, const std::string& account_id, const std::string& org_id);
   Result<MemberView> member(const std::string& account_id, const std::string& org_id,
                             const std::string& member_id);
   Result<InvitationView> invite(const std::string& account_id, const std::string& org_id,

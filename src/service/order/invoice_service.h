@@ -1,0 +1,66 @@
+// Electronic invoices (电子发票) for paid orders (SPEC §9; docs/ORDERS.md).
+//
+// A buyer asks for the invoice of one of their paid orders with a title: a company (name and
+// tax number — an 18-character unified social credit code, checked) or a person (name). An
+// operator issues it (the PDF is rendered then, with the invoice number, date, seller, buyer,
+// tax number, items and amount) or records that issuing failed, with the reason; the buyer is
+// told in-app and may ask again with a corrected title. One invoice per order.
+// States: requested -> issued | failed; failed -> requested (asked again).
+// Who may do what is checked here: an invoice, like its order, exists only for its buyer.
+// Contract: thread-safe; state and PDFs live in the database.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/clock.h"
+#include "base/rng.h"
+#include "store/db.h"
+
+namespace certseal::service {
+
+struct InvoiceSeller {
+  std::string name = "CertSeal 平台运营方";
+  std::string tax_number;
+};
+
+struct InvoiceTitle {
+  std::string type;  // company | personal
+  std::string name;
+  std::string tax_number;  // company only
+};
+
+struct InvoiceView {
+  std::string id, order_id, account_id, title_type, title_name, tax_number, status, invoice_number, failure_reason,
+      requested_at, issued_at;
+  std::int64_t amount_fen = 0, attempts = 0;
+};
+
+class InvoiceService {
+ public:
+  InvoiceService(store::Database& db, const Clock& clock, Rng& rng, InvoiceSeller seller)
+      : db_(db), clock_(clock), rng_(rng), seller_(std::move(seller)) {}
+
+  // Asks for the invoice of a paid order; asking again after a failure re-requests it with the
+  // (possibly corrected) title. Requested or issued already: conflict.
+  Result<InvoiceView> request(const std::string& account_id, const std::string& order_id, const InvoiceTitle& title);
+  // tab: not_invoiced (requested, failed) | invoiced (issued) | all. Newest first; limit + 1 rows.
+  Result<std::vector<InvoiceView>> list(const std::string& account_id, const std::string& tab,
+                                        const std::string& after, int limit);
+  Result<InvoiceView> get(const std::string& account_id, const std::string& invoice_id);
+  Result<Bytes> pdf(const std::string& account_id, const std::string& invoice_id);
+
+  // Operators.
+  Result<std::vector<InvoiceView>> list_any(const std::string& status, const std::string& after, int limit);
+  Result<InvoiceView> issue(const std::string& operator_id, const std::string& invoice_id);
+  Result<InvoiceView> fail(const std::string& operator_id, const std::string& invoice_id, const std::string& reason);
+
+ private:
+  store::Database& db_;
+  const Clock& clock_;
+  Rng& rng_;
+  InvoiceSeller seller_;
+};
+
+}  // namespace certseal::service
