@@ -153,20 +153,10 @@ Result<Reply> patch_organisation(RequestContext& ctx) {
     CS_ASSIGN(auto v, orgs(ctx).update_info(me(ctx), ctx.param("id"), address, contact));
     return Reply::json(org_json(v, true));
   }
-  service::OrgDraftChanges c;
-  CS_ASSIGN(c.name, optional_string(body, "name", 300));
-  CS_ASSIGN(c.credit_code, optional_string(body, "credit_code", 32));
+  CS_ASSIGN(service::OrgDraftChanges c, registered_changes(body));
   CS_ASSIGN(c.letter_blob_id, optional_string(body, "letter_blob_id", 64));
   c.address = address;
   c.contact_phone = contact;
-  if (auto it = body.find("legal_representative"); it != body.end() && !it->is_null()) {
-    CS_TRY(require_object(*it));
-    service::LegalRep rep;
-    CS_ASSIGN(rep.name, required_string(*it, "name", 200));
-    CS_ASSIGN(rep.id_number, required_string(*it, "id_number", 32));
-    CS_ASSIGN(rep.phone, required_string(*it, "phone", 32));
-    c.legal_rep = rep;
-  }
   if (auto it = body.find("bank"); it != body.end() && !it->is_null()) {
     CS_TRY(require_object(*it));
     service::BankAccount bank;

@@ -10,6 +10,7 @@ Result<Rows> query_page(Tx& tx, const PageQuery& q) {
     sql += " AND " + column + " = ?";
     params.push_back(value);
   }
+  if (!q.condition.empty()) sql += " AND (" + q.condition + ")";
   if (!q.after.empty()) {
     sql += " AND " + q.cursor_column + (q.descending ? " < ?" : " > ?");
     params.emplace_back(q.after);

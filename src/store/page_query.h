@@ -14,6 +14,7 @@ namespace certseal::store {
 struct PageQuery {
   std::string select;  // e.g. "SELECT * FROM organisations"
   std::vector<std::pair<std::string, Value>> equals;  // column -> value; empty text values skipped
+  std::string condition;    // an extra constant condition written by the caller (never user input)
   std::string cursor_column = "id";
   std::string after;        // cursor value of the last row of the previous page, or empty
   bool descending = false;  // newest first

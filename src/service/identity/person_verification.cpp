@@ -128,7 +128,7 @@ Result<std::vector<PersonVerification>> PersonVerificationService::list(const st
   return db_.read_value<std::vector<PersonVerification>>(
       [&](store::Tx& tx) -> Result<std::vector<PersonVerification>> {
         CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM person_verifications",
-                                                    {{"status", status}}, "id", after, false, limit}));
+                                                    {{"status", status}}, "", "id", after, false, limit}));
         std::vector<PersonVerification> out;
         for (auto& r : rows) out.push_back(from_row(r));
         return out;

@@ -1,5 +1,7 @@
 #include "service/notify/email.h"
 
+#include "store/page_query.h"
+
 #include <regex>
 
 #include "base/id.h"
@@ -27,21 +29,9 @@ Status validate_email(const std::string& address, const std::string& field) {
 Result<std::vector<EmailOutboxEntry>> list_email_outbox(store::Database& db, const std::string& to,
                                                         const std::string& after, int limit) {
   return db.read_value<std::vector<EmailOutboxEntry>>([&](store::Tx& tx) -> Result<std::vector<EmailOutboxEntry>> {
-    std::string sql =
-        "SELECT id, to_addr, subject, body, attachment_name, attachment_type, created_at, "
-        "LENGTH(attachment) AS attachment_size FROM email_outbox WHERE 1 = 1 ";
-    store::Params params;
-    if (!to.empty()) {
-      sql += "AND to_addr = ? ";
-      params.push_back(to);
-    }
-    if (!after.empty()) {
-      sql += "AND id < ? ";
-      params.push_back(after);
-    }
-    sql += "ORDER BY id DESC LIMIT ?";
-    params.push_back(limit + 1);
-    CS_ASSIGN(auto rows, tx.query(sql, params));
+    CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT id, to_addr, subject, body, attachment_name, attachment_type, "
+                                                "created_at, LENGTH(attachment) AS attachment_size FROM email_outbox",
+                                                {{"to_addr", to}}, "", "id", after, /*descending=*/true, limit + 1}));
     std::vector<EmailOutboxEntry> out;
     for (auto& r : rows) {
       out.push_back({r.text("id"), r.text("to_addr"), r.text("subject"), r.text("body"), r.text("attachment_name"),

@@ -101,7 +101,7 @@ Result<std::vector<SmsOutboxEntry>> list_sms_outbox(store::Database& db, const s
                                                     const std::string& after, int limit) {
   return db.read_value<std::vector<SmsOutboxEntry>>(
       [&](store::Tx& tx) -> Result<std::vector<SmsOutboxEntry>> {
-        CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM sms_outbox", {{"phone", phone}}, "id",
+        CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM sms_outbox", {{"phone", phone}}, "", "id",
                                                     after, /*descending=*/true, limit}));
         std::vector<SmsOutboxEntry> out;
         for (auto& r : rows) {

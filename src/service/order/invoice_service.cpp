@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/id.h"
+#include "store/page_query.h"
 #include "docsign/text_render.h"
 #include "service/account/validation.h"
 #include "service/notify/inbox.h"
@@ -83,22 +84,15 @@ Result<std::vector<InvoiceView>> InvoiceService::list(const std::string& account
                                                       const std::string& after, int limit) {
   std::string filter;
   if (tab == "not_invoiced") {
-    filter = "AND status IN ('requested', 'failed') ";
+    filter = "status IN ('requested', 'failed')";
   } else if (tab == "invoiced") {
-    filter = "AND status = 'issued' ";
+    filter = "status = 'issued'";
   } else if (!tab.empty() && tab != "all") {
     return invalid_argument("invalid_tab", "not_invoiced, invoiced or all").with_field("tab", "invalid", "not_invoiced, invoiced or all");
   }
   return db_.read_value<std::vector<InvoiceView>>([&](store::Tx& tx) -> Result<std::vector<InvoiceView>> {
-    std::string sql = std::string(kColumns) + "WHERE account_id = ? " + filter;
-    store::Params params{account_id};
-    if (!after.empty()) {
-      sql += "AND id < ? ";
-      params.push_back(after);
-    }
-    sql += "ORDER BY id DESC LIMIT ?";
-    params.push_back(limit + 1);
-    CS_ASSIGN(auto rows, tx.query(sql, params));
+    CS_ASSIGN(auto rows, store::query_page(tx, {kColumns, {{"account_id", account_id}}, filter, "id", after,
+                                                /*descending=*/true, limit + 1}));
     std::vector<InvoiceView> out;
     for (auto& r : rows) out.push_back(from_row(r));
     return out;
@@ -126,19 +120,7 @@ Result<Bytes> InvoiceService::pdf(const std::string& account_id, const std::stri
 Result<std::vector<InvoiceView>> InvoiceService::list_any(const std::string& status, const std::string& after,
                                                           int limit) {
   return db_.read_value<std::vector<InvoiceView>>([&](store::Tx& tx) -> Result<std::vector<InvoiceView>> {
-    std::string sql = std::string(kColumns) + "WHERE 1 = 1 ";
-    store::Params params;
-    if (!status.empty()) {
-      sql += "AND status = ? ";
-      params.push_back(status);
-    }
-    if (!after.empty()) {
-      sql += "AND id > ? ";
-      params.push_back(after);
-    }
-    sql += "ORDER BY id LIMIT ?";
-    params.push_back(limit + 1);
-    CS_ASSIGN(auto rows, tx.query(sql, params));
+    CS_ASSIGN(auto rows, store::query_page(tx, {kColumns, {{"status", status}}, "", "id", after, false, limit + 1}));
     std::vector<InvoiceView> out;
     for (auto& r : rows) out.push_back(from_row(r));
     return out;

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "base/id.h"
+#include "store/page_query.h"
 #include "docsign/text_render.h"
 #include "service/notify/inbox.h"
 #include "service/ca/ca_service.h"
@@ -329,16 +330,9 @@ Result<std::vector<OrderView>> OrderService::list(const std::string& account_id,
     return field_error("tab", "all, awaiting_payment, in_review or done");
   }
   return db_.read_value<std::vector<OrderView>>([&](store::Tx& tx) -> Result<std::vector<OrderView>> {
-    std::string sql = std::string(kOrderSelect) + "WHERE o.account_id = ? ";
-    if (!statuses.empty()) sql += "AND o.status IN (" + statuses + ") ";
-    store::Params params{account_id};
-    if (!after.empty()) {
-      sql += "AND o.id < ? ";
-      params.push_back(after);
-    }
-    sql += "ORDER BY o.id DESC LIMIT ?";
-    params.push_back(limit + 1);
-    CS_ASSIGN(auto rows, tx.query(sql, params));
+    CS_ASSIGN(auto rows, store::query_page(tx, {kOrderSelect, {{"o.account_id", account_id}},
+                                                statuses.empty() ? "" : "o.status IN (" + statuses + ")", "o.id",
+                                                after, /*descending=*/true, limit + 1}));
     std::vector<OrderView> out;
     for (auto& r : rows) out.push_back(order_from_row(r));
     return out;
@@ -611,19 +605,9 @@ Result<int> OrderService::expire_due() {
 
 Result<std::vector<OrderView>> OrderService::list_any(const std::string& status, const std::string& after, int limit) {
   return db_.read_value<std::vector<OrderView>>([&](store::Tx& tx) -> Result<std::vector<OrderView>> {
-    std::string sql = std::string(kOrderSelect) + "WHERE 1 = 1 ";
-    store::Params params;
-    if (!status.empty()) {
-      sql += "AND o.status = ? ";
-      params.push_back(status);
-    }
-    if (!after.empty()) {
-      sql += "AND o.id > ? ";
-      params.push_back(after);
-    }
-    sql += "ORDER BY o.id LIMIT ?";  // oldest first: the queue is worked in order
-    params.push_back(limit + 1);
-    CS_ASSIGN(auto rows, tx.query(sql, params));
+    // Oldest first: the queue is worked in order.
+    CS_ASSIGN(auto rows, store::query_page(tx, {kOrderSelect, {{"o.status", status}}, "", "o.id", after, false,
+                                                limit + 1}));
     std::vector<OrderView> out;
     for (auto& r : rows) out.push_back(order_from_row(r));
     return out;
@@ -726,15 +710,8 @@ Result<OrderView> OrderService::refund(const std::string& operator_id, const std
 Result<std::vector<NotificationView>> OrderService::notifications(const std::string& account_id,
                                                                   const std::string& after, int limit) {
   return db_.read_value<std::vector<NotificationView>>([&](store::Tx& tx) -> Result<std::vector<NotificationView>> {
-    std::string sql = "SELECT * FROM notifications WHERE account_id = ? ";
-    store::Params params{account_id};
-    if (!after.empty()) {
-      sql += "AND id < ? ";
-      params.push_back(after);
-    }
-    sql += "ORDER BY id DESC LIMIT ?";
-    params.push_back(limit + 1);
-    CS_ASSIGN(auto rows, tx.query(sql, params));
+    CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM notifications", {{"account_id", account_id}}, "",
+                                                "id", after, /*descending=*/true, limit + 1}));
     std::vector<NotificationView> out;
     for (auto& r : rows) {
       out.push_back({r.text("id"), r.text("kind"), r.text("text"), r.text("ref_id"), r.text("created_at")});

@@ -452,7 +452,7 @@ Result<OrgView> OrgService::submit(const std::string& account_id, const std::str
 
 Result<std::vector<OrgView>> OrgService::list(const std::string& status, const std::string& after, int limit) {
   return db_.read_value<std::vector<OrgView>>([&](store::Tx& tx) -> Result<std::vector<OrgView>> {
-    CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM organisations", {{"status", status}}, "id",
+    CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM organisations", {{"status", status}}, "", "id",
                                                 after, false, limit}));
     std::vector<OrgView> out;
     for (auto& r : rows) out.push_back(from_row(r));
@@ -830,7 +830,7 @@ Result<std::vector<OrgChangeView>> OrgService::changes(const std::string& accoun
 Result<std::vector<OrgChangeView>> OrgService::list_changes(const std::string& status, const std::string& after,
                                                             int limit) {
   return db_.read_value<std::vector<OrgChangeView>>([&](store::Tx& tx) -> Result<std::vector<OrgChangeView>> {
-    CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM org_changes", {{"status", status}}, "id", after,
+    CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM org_changes", {{"status", status}}, "", "id", after,
                                                 false, limit}));
     std::vector<OrgChangeView> out;
     for (auto& r : rows) out.push_back(change_from_row(r));
