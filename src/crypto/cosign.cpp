@@ -115,6 +115,15 @@ Result<DeviceShare> DeviceShare::import_bytes(BytesView b) {
   return Access::device(SecretBytes(body.begin(), body.begin() + 32), sub(body, 32, 65));
 }
 
+Result<DeviceShare> DeviceShare::from_parts(BytesView d1, BytesView public_key) {
+  if (d1.size() != 32 || public_key.size() != 65) {
+    return invalid_argument("bad_message", "a device share is a 32-byte scalar and a 65-byte point");
+  }
+  CS_TRY(scalar_from_bytes(d1, "the device share"));
+  CS_TRY(point_from_bytes(public_key, "the public key"));
+  return Access::device(SecretBytes(d1.begin(), d1.end()), Bytes(public_key.begin(), public_key.end()));
+}
+
 SecretBytes ServerShare::export_bytes() const { return frame<SecretBytes>(kServerShare, {d2_, public_key_}); }
 Result<ServerShare> ServerShare::import_bytes(BytesView b) {
   CS_ASSIGN(BytesView body, unframe(b, kServerShare, 32 + 65, "server share"));

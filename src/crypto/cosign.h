@@ -82,6 +82,8 @@ class DeviceShare {
   const Bytes& public_key() const { return public_key_; }  // P, 65 bytes
   SecretBytes export_bytes() const;
   static Result<DeviceShare> import_bytes(BytesView b);
+  // From the 32-byte scalar d1 and the 65-byte public key P (e.g. after unmasking d1, unlock.h).
+  static Result<DeviceShare> from_parts(BytesView d1, BytesView public_key);
   const SecretBytes& scalar() const { return d1_; }  // d1 (the share, not the key)
 
  private:

@@ -15,7 +15,7 @@ namespace certseal::store {
 std::span<const Migration> schema_migrations() {
   static const std::vector<Migration> kAll = [] {
     std::vector<Migration> all;
-    for (auto area : {platform_migrations, account_migrations, pki_migrations, order_migrations}) {
+    for (auto area : {platform_migrations, account_migrations, pki_migrations, order_migrations, shield_migrations}) {
       auto part = area();
       all.insert(all.end(), part.begin(), part.end());
     }

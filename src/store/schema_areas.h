@@ -11,5 +11,6 @@ std::vector<Migration> platform_migrations();  // schema_platform.cpp, versions 
 std::vector<Migration> account_migrations();   // schema_account.cpp, versions 100-199
 std::vector<Migration> pki_migrations();       // schema_pki.cpp, versions 200-299
 std::vector<Migration> order_migrations();     // schema_orders.cpp, versions 300-399
+std::vector<Migration> shield_migrations();    // schema_shield.cpp, versions 400-499
 
 }  // namespace certseal::store

@@ -1,0 +1,83 @@
+// Mobile shield (two-party SM2 keys, their devices) and the certificates users hold.
+// Versions 400-499.
+#include "store/schema_areas.h"
+
+namespace certseal::store {
+
+std::vector<Migration> shield_migrations() {
+  return {
+      {400, "shield_keys_devices_certificates",
+       R"sql(
+CREATE TABLE shield_keys (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  algorithm TEXT NOT NULL,
+  public_key BLOB NOT NULL,
+  status TEXT NOT NULL,
+  failures BIGINT NOT NULL DEFAULT 0,
+  recovery_key_enc BLOB NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX shield_keys_by_account ON shield_keys (account_id, id);
+CREATE TABLE shield_devices (
+  key_id TEXT NOT NULL REFERENCES shield_keys(id),
+  device_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  server_share_enc BLOB,
+  auth_key_enc BLOB,
+  salt BLOB,
+  request_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  removed_at TEXT,
+  PRIMARY KEY (key_id, device_id)
+);
+CREATE TABLE shield_challenges (
+  nonce TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE TABLE shield_pairings (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  device_id TEXT NOT NULL,
+  device_name TEXT NOT NULL,
+  public_key BLOB NOT NULL,
+  status TEXT NOT NULL,
+  key_id TEXT,
+  envelope BLOB,
+  created_at TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE TABLE shield_events (
+  id TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  result TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX shield_events_by_key ON shield_events (key_id, id);
+CREATE TABLE account_certificates (
+  certificate_id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  key_id TEXT NOT NULL REFERENCES shield_keys(id),
+  order_id TEXT NOT NULL,
+  org_id TEXT,
+  platform_id TEXT,
+  current BIGINT NOT NULL DEFAULT 1,
+  reissue_notice TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX account_certificates_by_account ON account_certificates (account_id, certificate_id);
+CREATE INDEX account_certificates_by_order ON account_certificates (order_id);
+)sql",
+       ""},
+  };
+}
+
+}  // namespace certseal::store
