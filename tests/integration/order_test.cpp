@@ -928,7 +928,30 @@ TEST_P(OrderTimeoutTest, UnpaidOrderTimesOut) {
   EXPECT_EQ(call("POST", "/api/v1/orders/" + order + "/online-payments", t, {{"gateway", "sandbox"}}).status, 409);
 }
 
+// email.sender = smtp puts the SMTP sender in place of the outbox (SmtpEmailSender.* in unit_tests
+// deliver to a real SMTP session); here its server is unreachable, so sending the form fails.
+class SmtpOrderTest : public OrderApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    return {"--set", "email.sender=smtp", "--set", "email.smtp_url=smtp://127.0.0.1:1", "--set",
+            "email.from=noreply@certseal.test"};
+  }
+};
+
+TEST_P(SmtpOrderTest, TheFormGoesThroughTheConfiguredSmtpServer) {
+  auto c = catalogue();
+  std::string t = buyer("13900000641");
+  auto r = call("POST", "/api/v1/orders", t, {{"product_id", c.personal}, {"platform_id", c.platform}});
+  ASSERT_EQ(r.status, 201);
+  auto sent = call("POST", "/api/v1/orders/" + std::string(r.json()["id"]) + "/application-form/email", t,
+                   {{"email", "buyer@example.com"}});
+  EXPECT_EQ(sent.status, 503) << sent.body;
+  EXPECT_EQ(sent.json()["code"], "email_send_failed");
+  EXPECT_EQ(call("GET", "/api/v1/operator/email-outbox", operator_token_).json()["items"].size(), 0u);
+}
+
 CERTSEAL_INSTANTIATE_API_ENGINES(OrderApiTest);
+CERTSEAL_INSTANTIATE_API_ENGINES(SmtpOrderTest);
 CERTSEAL_INSTANTIATE_API_ENGINES(OrderTimeoutTest);
 
 }  // namespace
