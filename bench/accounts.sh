@@ -7,6 +7,7 @@
 #   bench/accounts.sh [seconds=10] [connections=32]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 secs=${1:-10}
 conns=${2:-32}
 scripts/setup >/dev/null
@@ -47,12 +48,7 @@ for engine in sqlite postgres; do
   for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
   port=$(cat "$work/port"); rm -f "$work/port"
   base=http://127.0.0.1:$port
-  curl -fsS -XPOST "$base/api/v1/sms-codes" -H 'Content-Type: application/json' \
-    -d '{"phone":"13900000001","purpose":"login"}' >/dev/null
-  code=$(build/release/certseald admin sms-outbox "${dbargs[@]}" --phone 13900000001 --limit 1 2>/dev/null \
-         | grep -o '验证码[0-9]*' | grep -o '[0-9]*')
-  token=$(curl -fsS -XPOST "$base/api/v1/sessions" -H 'Content-Type: application/json' \
-          -d "{\"phone\":\"13900000001\",\"code\":\"$code\",\"password\":\"Demo@User01\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  token=$(login_token "$base" 13900000001 Demo@User01 "${dbargs[@]}")
   curl -fsS "$base/api/v1/account" -H "Authorization: Bearer $token" >/dev/null
   wrk -t2 -c"$conns" -d2s -H "Authorization: Bearer $token" "$base/api/v1/account" >/dev/null
   acc=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $token" "$base/api/v1/account")
@@ -99,14 +95,5 @@ server in the same run (no database work).
 $http_rows
 TABLE
 )
-python3 - "$table" <<'PY'
-import re, sys
-path = "docs/PERFORMANCE.md"
-doc = open(path).read()
-new = "<!-- accounts:begin -->\n" + sys.argv[1].rstrip() + "\n<!-- accounts:end -->"
-if "<!-- accounts:begin -->" not in doc:
-    doc += "\n## Accounts\n\n<!-- accounts:begin -->\n<!-- accounts:end -->\n"
-doc = re.sub(r"<!-- accounts:begin -->.*?<!-- accounts:end -->", lambda m: new, doc, flags=re.S)
-open(path, "w").write(doc)
-PY
+write_performance_section accounts "Accounts" "$table"
 echo "$table"

@@ -5,6 +5,7 @@
 #   bench/http.sh [seconds=10] [connections=64]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 secs=${1:-10}
 conns=${2:-64}
 scripts/setup >/dev/null
@@ -88,12 +89,5 @@ Small JSON endpoint (\`GET /healthz\`, body \`{"status":"ok"}\`), HTTP/1.1 keep-
 In-process cost of one dispatch of \`GET /healthz\` (no network; \`api_bench\`): $kernel µs.
 TABLE
 )
-python3 - "$table" <<'PY'
-import re, sys
-path = "docs/PERFORMANCE.md"
-doc = open(path).read()
-new = "<!-- http:begin -->\n" + sys.argv[1] + "\n<!-- http:end -->"
-doc = re.sub(r"<!-- http:begin -->.*?<!-- http:end -->", lambda m: new, doc, flags=re.S)
-open(path, "w").write(doc)
-PY
+write_performance_section http "HTTP" "$table"
 echo "$table"

@@ -7,6 +7,7 @@
 #   bench/pki.sh [seconds=10] [connections=16]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 secs=${1:-10}
 conns=${2:-16}
 scripts/setup >/dev/null
@@ -168,15 +169,5 @@ for each use, while openssl holds its key in memory. Answers without a nonce (wh
 send) come from the cache and the status read.
 TABLE
 )
-python3 - "$table" <<'PY'
-import re, sys
-path = "docs/PERFORMANCE.md"
-doc = open(path).read()
-new = "<!-- pki:begin -->\n" + sys.argv[1].rstrip() + "\n<!-- pki:end -->"
-if "<!-- pki:begin -->" in doc:
-    doc = re.sub(r"<!-- pki:begin -->.*?<!-- pki:end -->", lambda m: new, doc, flags=re.S)
-else:
-    doc = doc.rstrip() + "\n\n## PKI\n\nGoal: issuance is not the bottleneck of a CA (hundreds per second); OCSP at least as fast as\n`openssl ocsp` on the same machine.\n\n" + new + "\n"
-open(path, "w").write(doc)
-PY
+write_performance_section pki "PKI" "$table"
 echo "$table"

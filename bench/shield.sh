@@ -6,6 +6,7 @@
 #   bench/shield.sh [seconds=10] [clients=16]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 secs=${1:-10}
 clients=${2:-16}
 scripts/setup >/dev/null
@@ -41,13 +42,7 @@ for engine in sqlite postgres; do
   for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
   port=$(cat "$work/port"); rm -f "$work/port"
   base=http://127.0.0.1:$port
-  curl -fsS -XPOST "$base/api/v1/sms-codes" -H 'Content-Type: application/json' \
-    -d '{"phone":"13800000000","purpose":"login"}' >/dev/null
-  code=$(build/release/certseald admin sms-outbox "${dbargs[@]}" --phone 13800000000 --limit 1 2>/dev/null \
-         | grep -o '验证码[0-9]*' | grep -o '[0-9]*')
-  token=$(curl -fsS -XPOST "$base/api/v1/sessions" -H 'Content-Type: application/json' \
-          -d "{\"phone\":\"13800000000\",\"code\":\"$code\",\"password\":\"Operator@2026\"}" \
-          | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  token=$(login_token "$base" 13800000000 Operator@2026 "${dbargs[@]}")
   out=$(build/release/bench/shield_http_load --url "$base" --operator-token "$token" --ca sm2 \
         --clients "$clients" --seconds "$secs")
   rows+=$(python3 - "$engine" "$out" <<'PY'
@@ -91,14 +86,5 @@ The in-process figures of the same run (\`crypto_bench --benchmark_filter='Cosig
 $kernel
 TABLE
 )
-python3 - "$table" <<'PY'
-import re, sys
-path = "docs/PERFORMANCE.md"
-doc = open(path).read()
-new = "<!-- shield:begin -->\n" + sys.argv[1].rstrip() + "\n<!-- shield:end -->"
-if "<!-- shield:begin -->" not in doc:
-    doc += "\n## Mobile shield over HTTP\n\n<!-- shield:begin -->\n<!-- shield:end -->\n"
-doc = re.sub(r"<!-- shield:begin -->.*?<!-- shield:end -->", lambda m: new, doc, flags=re.S)
-open(path, "w").write(doc)
-PY
+write_performance_section shield "Mobile shield over HTTP" "$table"
 echo "$table"

@@ -67,6 +67,12 @@ inline Error not_found(std::string code, std::string msg) {
 inline Error conflict(std::string code, std::string msg) {
   return {ErrorKind::kConflict, std::move(code), std::move(msg)};
 }
+inline Error failed_precondition(std::string code, std::string msg) {
+  return {ErrorKind::kFailedPrecondition, std::move(code), std::move(msg)};
+}
+inline Error permission_denied(std::string code, std::string msg) {
+  return {ErrorKind::kPermissionDenied, std::move(code), std::move(msg)};
+}
 inline Error internal_error(std::string cause) {
   return {ErrorKind::kInternal, "internal", "internal error", std::move(cause)};
 }

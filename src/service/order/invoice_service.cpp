@@ -11,9 +11,6 @@
 namespace certseal::service {
 namespace {
 
-Error precondition(std::string code, std::string msg) {
-  return {ErrorKind::kFailedPrecondition, std::move(code), std::move(msg)};
-}
 
 std::string opt_text(const store::Row& r, std::string_view col) { return r.is_null(col) ? "" : r.text(col); }
 
@@ -56,7 +53,7 @@ Result<InvoiceView> InvoiceService::request(const std::string& account_id, const
   return db_.write_value<InvoiceView>([&](store::Tx& tx) -> Result<InvoiceView> {
     CS_ASSIGN(auto o, tx.query_one("SELECT account_id, amount_fen, paid_at FROM orders WHERE id = ?", {order_id}));
     if (!o || o->text("account_id") != account_id) return not_found("order_not_found", "no such order");
-    if (o->is_null("paid_at")) return precondition("order_not_paid", "an invoice is issued after payment");
+    if (o->is_null("paid_at")) return failed_precondition("order_not_paid", "an invoice is issued after payment");
     std::string now = format_rfc3339(clock_.now());
     store::Value tax = title.type == "company" ? store::Value(title.tax_number) : store::Value();
     CS_ASSIGN(auto prev, tx.query_one("SELECT id, status FROM invoices WHERE order_id = ?", {order_id}));
@@ -112,7 +109,7 @@ Result<Bytes> InvoiceService::pdf(const std::string& account_id, const std::stri
     CS_ASSIGN(auto r, tx.query_one("SELECT status, pdf FROM invoices WHERE id = ? AND account_id = ?",
                                    {invoice_id, account_id}));
     if (!r) return not_found("invoice_not_found", "no such invoice");
-    if (r->text("status") != "issued") return precondition("invoice_not_issued", "this invoice is not issued yet");
+    if (r->text("status") != "issued") return failed_precondition("invoice_not_issued", "this invoice is not issued yet");
     return r->blob("pdf");
   });
 }
@@ -133,7 +130,7 @@ Result<InvoiceView> InvoiceService::issue(const std::string& operator_id, const 
     CS_ASSIGN(auto r, tx.query_one(std::string(kColumns) + "WHERE id = ?", {invoice_id}));
     if (!r) return not_found("invoice_not_found", "no such invoice");
     InvoiceView v = from_row(*r);
-    if (v.status != "requested") return precondition("invoice_not_requested", "this invoice is not waiting to be issued");
+    if (v.status != "requested") return failed_precondition("invoice_not_requested", "this invoice is not waiting to be issued");
     CS_ASSIGN(auto o, tx.query_one("SELECT o.quantity, p.name FROM orders o JOIN products p ON p.id = o.product_id "
                                    "WHERE o.id = ?",
                                    {v.order_id}));
@@ -164,7 +161,7 @@ Result<InvoiceView> InvoiceService::issue(const std::string& operator_id, const 
     CS_ASSIGN(auto n, tx.exec("UPDATE invoices SET status = 'issued', invoice_number = ?, pdf = ?, issued_at = ? "
                               "WHERE id = ? AND status = 'requested'",
                               {number, pdf, format_rfc3339(clock_.now()), invoice_id}));
-    if (n == 0) return precondition("invoice_not_requested", "this invoice is not waiting to be issued");
+    if (n == 0) return failed_precondition("invoice_not_requested", "this invoice is not waiting to be issued");
     CS_TRY(add_notification(tx, clock_, rng_, v.account_id, "invoice_issued", "您的电子发票 " + number + " 已开具。",
                             invoice_id));
     CS_ASSIGN(auto out, tx.query_one(std::string(kColumns) + "WHERE id = ?", {invoice_id}));
@@ -183,7 +180,7 @@ Result<InvoiceView> InvoiceService::fail(const std::string& operator_id, const s
                               {reason, invoice_id}));
     CS_ASSIGN(auto r, tx.query_one(std::string(kColumns) + "WHERE id = ?", {invoice_id}));
     if (!r) return not_found("invoice_not_found", "no such invoice");
-    if (n == 0) return precondition("invoice_not_requested", "this invoice is not waiting to be issued");
+    if (n == 0) return failed_precondition("invoice_not_requested", "this invoice is not waiting to be issued");
     InvoiceView v = from_row(*r);
     CS_TRY(add_notification(tx, clock_, rng_, v.account_id, "invoice_failed", "您的电子发票未能开具：" + reason,
                             invoice_id));

@@ -13,9 +13,6 @@
 namespace certseal::service {
 namespace {
 
-Error precondition(std::string code, std::string msg) {
-  return {ErrorKind::kFailedPrecondition, std::move(code), std::move(msg)};
-}
 
 Error field_error(const std::string& field, const std::string& msg) {
   return invalid_argument("invalid_" + field, msg).with_field(field, "invalid", msg);
@@ -293,7 +290,7 @@ Result<OrderView> OrderService::create(const std::string& account_id, const Crea
                                           "AND status = 'verified' LIMIT 1",
                                           {account_id}));
     if (!verified) {
-      return precondition("person_not_verified", "complete your real-name verification before ordering");
+      return failed_precondition("person_not_verified", "complete your real-name verification before ordering");
     }
     CS_ASSIGN(auto pr, tx.query_one("SELECT * FROM products WHERE id = ? AND active = 1", {in.product_id}));
     if (!pr) return field_error("product_id", "the id of a product on sale");
@@ -365,9 +362,9 @@ Result<OrderView> OrderService::authorise(const std::string& account_id, const s
                                           const std::string& code) {
   CS_ASSIGN(auto phone, db_.read_value<std::string>([&](store::Tx& tx) -> Result<std::string> {
     CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
-    if (o.status != "created") return precondition("order_not_created", "this order is already authorised");
+    if (o.status != "created") return failed_precondition("order_not_created", "this order is already authorised");
     if (o.cert_type == "organisation" && o.form_status != "signed") {
-      return precondition("application_form_unsigned",
+      return failed_precondition("application_form_unsigned",
                           "sign the application form first (upload it signed, or sign it online)");
     }
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {account_id}));
@@ -378,7 +375,7 @@ Result<OrderView> OrderService::authorise(const std::string& account_id, const s
   return db_.write_value<OrderView>([&](store::Tx& tx) -> Result<OrderView> {
     CS_ASSIGN(auto moved, transition(tx, order_id, "created", "awaiting_payment", account_id,
                                      "applicant authorised by SMS code"));
-    if (!moved) return precondition("order_not_created", "this order is already authorised or closed");
+    if (!moved) return failed_precondition("order_not_created", "this order is already authorised or closed");
     CS_TRY(tx.exec("UPDATE orders SET authorised_at = ? WHERE id = ?", {format_rfc3339(clock_.now()), order_id}));
     return load_own(tx, account_id, order_id);
   });
@@ -389,10 +386,10 @@ Result<OrderView> OrderService::cancel(const std::string& account_id, const std:
     CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
     if (o.status == "cancelled") return o;  // idempotent
     if (o.status != "created" && o.status != "awaiting_payment") {
-      return precondition("order_not_cancellable", "only an unpaid order can be cancelled");
+      return failed_precondition("order_not_cancellable", "only an unpaid order can be cancelled");
     }
     CS_ASSIGN(auto moved, transition(tx, order_id, o.status, "cancelled", account_id, "cancelled by the buyer"));
-    if (!moved) return precondition("order_not_cancellable", "the order changed meanwhile; look again");
+    if (!moved) return failed_precondition("order_not_cancellable", "the order changed meanwhile; look again");
     CS_TRY(tx.exec("UPDATE payments SET status = 'closed' WHERE order_id = ? AND status IN ('pending', 'submitted')",
                    {order_id}));
     return load_own(tx, account_id, order_id);
@@ -480,8 +477,8 @@ Result<OrderView> OrderService::email_form(const std::string& account_id, const 
   OrderView out;
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
-    if (o.status != "created") return precondition("order_not_created", "the form is signed before authorisation");
-    if (o.form_status == "signed") return precondition("form_already_signed", "the application form is signed");
+    if (o.status != "created") return failed_precondition("order_not_created", "the form is signed before authorisation");
+    if (o.form_status == "signed") return failed_precondition("form_already_signed", "the application form is signed");
     CS_ASSIGN(pdf, render_form(tx, o, {}));
     std::string now = format_rfc3339(clock_.now());
     CS_TRY(tx.exec("DELETE FROM application_forms WHERE order_id = ? AND status = 'sent'", {order_id}));
@@ -502,11 +499,11 @@ Result<OrderView> OrderService::upload_signed_form(const std::string& account_id
   CS_ASSIGN(auto b, own_blob(account_id, blob_id, "application_form", "application/pdf"));
   return db_.write_value<OrderView>([&](store::Tx& tx) -> Result<OrderView> {
     CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
-    if (o.status != "created") return precondition("order_not_created", "the form is signed before authorisation");
+    if (o.status != "created") return failed_precondition("order_not_created", "the form is signed before authorisation");
     CS_ASSIGN(auto n, tx.exec("UPDATE application_forms SET status = 'signed', signed_blob_id = ?, signed_at = ? "
                               "WHERE order_id = ? AND method = 'email' AND status = 'sent'",
                               {b.id, format_rfc3339(clock_.now()), order_id}));
-    if (n == 0) return precondition("form_not_sent", "ask for the form by e-mail first");
+    if (n == 0) return failed_precondition("form_not_sent", "ask for the form by e-mail first");
     return load_own(tx, account_id, order_id);
   });
 }
@@ -517,8 +514,8 @@ Result<OrderView> OrderService::sign_form_online(const std::string& account_id, 
   CS_ASSIGN(auto png, blobs_.read(b));
   return db_.write_value<OrderView>([&](store::Tx& tx) -> Result<OrderView> {
     CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
-    if (o.status != "created") return precondition("order_not_created", "the form is signed before authorisation");
-    if (o.form_status == "signed") return precondition("form_already_signed", "the application form is signed");
+    if (o.status != "created") return failed_precondition("order_not_created", "the form is signed before authorisation");
+    if (o.form_status == "signed") return failed_precondition("form_already_signed", "the application form is signed");
     CS_ASSIGN(auto pdf, render_form(tx, o, png));
     std::string now = format_rfc3339(clock_.now());
     CS_TRY(tx.exec("DELETE FROM application_forms WHERE order_id = ? AND status = 'sent'", {order_id}));
@@ -543,7 +540,7 @@ Result<Bytes> OrderService::form_pdf(const std::string& account_id, const std::s
 Status OrderService::mark_paid(store::Tx& tx, const std::string& order_id, const std::string& actor,
                                const std::string& why) {
   CS_ASSIGN(auto paid, transition(tx, order_id, "awaiting_payment", "paid", actor, why));
-  if (!paid) return precondition("order_not_payable", "this order is not awaiting payment");
+  if (!paid) return failed_precondition("order_not_payable", "this order is not awaiting payment");
   CS_TRY(tx.exec("UPDATE orders SET paid_at = ? WHERE id = ?", {format_rfc3339(clock_.now()), order_id}));
   CS_ASSIGN(auto queued, transition(tx, order_id, "paid", "in_review", "system", "queued for operator review"));
   (void)queued;
@@ -559,7 +556,7 @@ Result<OnlinePayment> OrderService::start_online_payment(const std::string& acco
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
     if (o.status != "awaiting_payment") {
-      return precondition("order_not_payable", "this order is not awaiting payment (authorise it first)");
+      return failed_precondition("order_not_payable", "this order is not awaiting payment (authorise it first)");
     }
     out.amount_fen = o.amount_fen;
     // One pending online payment per order and gateway: asking again continues it.
@@ -641,7 +638,7 @@ Result<PaymentView> OrderService::submit_bank_transfer(const std::string& accoun
   return db_.write_value<PaymentView>([&](store::Tx& tx) -> Result<PaymentView> {
     CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
     if (o.status != "awaiting_payment") {
-      return precondition("order_not_payable", "this order is not awaiting payment (authorise it first)");
+      return failed_precondition("order_not_payable", "this order is not awaiting payment (authorise it first)");
     }
     if (amount_fen != o.amount_fen) {
       return field_error("amount_fen", "the transfer must be the order amount, " + std::to_string(o.amount_fen) + " fen");
@@ -677,7 +674,7 @@ Result<OrderView> OrderService::confirm_bank_transfer(const std::string& operato
       CS_ASSIGN(auto late, tx.exec("UPDATE payments SET status = 'refund_due', confirmed_by = ?, paid_at = ? "
                                    "WHERE id = ? AND status = 'closed'",
                                    {operator_id, format_rfc3339(clock_.now()), payment_id}));
-      if (late == 0) return precondition("transfer_not_submitted", "this transfer was already handled");
+      if (late == 0) return failed_precondition("transfer_not_submitted", "this transfer was already handled");
       return load(tx, p->text("order_id"), true);
     }
     CS_TRY(mark_paid(tx, p->text("order_id"), operator_id, "bank transfer received and confirmed"));
@@ -744,7 +741,7 @@ Result<OrderView> OrderService::approve(const std::string& operator_id, const st
     CS_ASSIGN(auto moved, transition(tx, order_id, "in_review", "approved", operator_id, "approved by review"));
     if (!moved) {
       CS_TRY(load(tx, order_id, false));
-      return precondition("order_not_in_review", "this order is not waiting for review");
+      return failed_precondition("order_not_in_review", "this order is not waiting for review");
     }
     CS_ASSIGN(auto v, load(tx, order_id, true));
     if (v.kind == "mutual_recognition") {
@@ -775,7 +772,7 @@ Result<OrderView> OrderService::reject(const std::string& operator_id, const std
     CS_ASSIGN(auto moved, transition(tx, order_id, "in_review", "rejected", operator_id, reason));
     if (!moved) {
       CS_TRY(load(tx, order_id, false));
-      return precondition("order_not_in_review", "this order is not waiting for review");
+      return failed_precondition("order_not_in_review", "this order is not waiting for review");
     }
     CS_TRY(tx.exec("UPDATE orders SET reason = ? WHERE id = ?", {reason, order_id}));
     CS_ASSIGN(auto v, load(tx, order_id, true));
@@ -792,13 +789,13 @@ Result<OrderView> OrderService::refund(const std::string& operator_id, const std
   if (reason.empty() || reason.size() > 500) return field_error("reason", "why, 1 to 500 bytes");
   CS_ASSIGN(auto before, db_.read_value<OrderView>([&](store::Tx& tx) { return load(tx, order_id, true); }));
   if (before.status != "paid" && before.status != "in_review" && before.status != "rejected") {
-    return precondition("order_not_refundable", "only a paid order that is not approved can be refunded");
+    return failed_precondition("order_not_refundable", "only a paid order that is not approved can be refunded");
   }
   const PaymentView* paid = nullptr;
   for (const auto& p : before.payments) {
     if (p.status == "paid") paid = &p;
   }
-  if (paid == nullptr) return precondition("order_not_refundable", "this order has no paid payment");
+  if (paid == nullptr) return failed_precondition("order_not_refundable", "this order has no paid payment");
   std::string refund_no = "manual:" + operator_id;
   if (paid->method != "bank_transfer") {
     PaymentGateway* g = gateway(paid->method);
@@ -808,7 +805,7 @@ Result<OrderView> OrderService::refund(const std::string& operator_id, const std
   std::string text;
   CS_ASSIGN(auto o, db_.write_value<OrderView>([&](store::Tx& tx) -> Result<OrderView> {
     CS_ASSIGN(auto moved, transition(tx, order_id, before.status, "refunded", operator_id, reason));
-    if (!moved) return precondition("order_changed", "the order changed meanwhile; look again");
+    if (!moved) return failed_precondition("order_changed", "the order changed meanwhile; look again");
     CS_TRY(tx.exec("UPDATE payments SET status = 'refunded', refund_no = ?, refunded_at = ?, refunded_by = ?, "
                    "refund_reason = ? WHERE id = ? AND status = 'paid'",
                    {refund_no, format_rfc3339(clock_.now()), operator_id, reason, paid->id}));
@@ -855,7 +852,7 @@ Result<PaymentView> OrderService::refund_payment(const std::string& operator_id,
   CS_ASSIGN(auto before, db_.read_value<PaymentView>(read_payment));
   if (before.status == "refunded") return before;  // already settled: answered as it is
   if (before.status != "refund_due") {
-    return precondition("payment_not_refund_due",
+    return failed_precondition("payment_not_refund_due",
                         "only money that arrived after its order closed is refunded here (a paid order is refunded "
                         "at /api/v1/operator/orders/{id}/refund)");
   }
@@ -881,7 +878,7 @@ Result<PaymentView> OrderService::refund_payment(const std::string& operator_id,
     }
     return read_payment(tx);
   }));
-  if (after.status != "refunded") return precondition("payment_changed", "the payment changed meanwhile; look again");
+  if (after.status != "refunded") return failed_precondition("payment_changed", "the payment changed meanwhile; look again");
   if (!text.empty()) send_sms(account_id, text, "payment_refunded");
   return after;
 }
@@ -902,15 +899,15 @@ Result<OrderView> OrderService::complete(store::Tx& tx, const std::string& accou
   }
   if (certificate_id.empty()) return field_error("certificate_id", "the certificate the order was used for");
   CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
-  if (o.kind != expected_kind) return precondition("order_kind_mismatch", "this is not a " + expected_kind + " order");
+  if (o.kind != expected_kind) return failed_precondition("order_kind_mismatch", "this is not a " + expected_kind + " order");
   if (expected_kind == "renewal" && o.certificate_id != certificate_id) {
-    return precondition("order_not_for_certificate", "this renewal order is for another certificate");
+    return failed_precondition("order_not_for_certificate", "this renewal order is for another certificate");
   }
-  if (o.status != "approved") return precondition("order_not_approved", "only an approved order can be used");
+  if (o.status != "approved") return failed_precondition("order_not_approved", "only an approved order can be used");
   CS_ASSIGN(auto moved, transition(tx, order_id, "approved", "done", account_id,
                                    (expected_kind == "renewal" ? "certificate renewed: " : "certificate installed: ") +
                                        certificate_id));
-  if (!moved) return precondition("order_not_approved", "the order changed meanwhile; look again");
+  if (!moved) return failed_precondition("order_not_approved", "the order changed meanwhile; look again");
   return load_own(tx, account_id, order_id);
 }
 
@@ -925,7 +922,7 @@ Result<std::pair<std::string, std::int64_t>> OrderService::enable_platform(store
                                     "AND account_id = ?",
                                     {o.certificate_id, o.account_id}));
   if (!cert || cert->integer("current") != 1) {
-    return precondition("certificate_not_current",
+    return failed_precondition("certificate_not_current",
                         "the package's certificate is no longer current; reject the order and refund it");
   }
   const std::string platform_id = pr->text("platform_id");
@@ -1000,7 +997,7 @@ Result<CertificatePlatformView> OrderService::cancel_certificate_platform(const 
       return not_found("certificate_not_found", "no such certificate of yours");
     }
     if (opt_text(*c, "platform_id") == platform_id) {
-      return precondition("platform_is_original",
+      return failed_precondition("platform_is_original",
                           "the certificate was bought for this platform; revoke the certificate instead");
     }
     CS_ASSIGN(auto row, tx.query_one("SELECT cancelled_at FROM certificate_platforms WHERE certificate_id = ? "

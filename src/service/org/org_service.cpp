@@ -15,9 +15,6 @@ constexpr int kMaxTransferAttempts = 3;
 Error forbidden(std::string msg) {
   return Error(ErrorKind::kPermissionDenied, "forbidden", std::move(msg));
 }
-Error precondition(std::string code, std::string msg) {
-  return Error(ErrorKind::kFailedPrecondition, std::move(code), std::move(msg));
-}
 store::Value opt(const std::string& s) { return s.empty() ? store::Value() : store::Value(s); }
 
 OrgView from_row(const store::Row& r) {
@@ -139,7 +136,7 @@ Result<OrgView> OrgService::load_for_creator(store::Tx& tx, const std::string& a
   CS_ASSIGN(auto v, load(tx, org_id));
   if (v.creator_account_id != account_id) return forbidden("only the creator may change this organisation");
   if (must_be_editable && v.status != "draft" && v.status != "rejected") {
-    return precondition("org_not_editable", "the organisation has been submitted; wait for the review");
+    return failed_precondition("org_not_editable", "the organisation has been submitted; wait for the review");
   }
   return v;
 }
@@ -225,7 +222,7 @@ Result<OrgView> OrgService::create(const std::string& account_id, const std::str
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto who, real_identity(tx, account_id));
     if (who.first.empty()) {
-      return precondition("person_not_verified", "complete your real-name verification first");
+      return failed_precondition("person_not_verified", "complete your real-name verification first");
     }
     CS_ASSIGN(auto taken, tx.query_one("SELECT id FROM organisations WHERE credit_code = ? AND status = 'verified'",
                                        {credit_code}));
@@ -274,7 +271,7 @@ Result<Bytes> OrgService::authorisation_letter(const std::string& account_id, co
     return {};
   }));
   if (v.creator_is_legal_rep) {
-    return precondition("letter_not_needed", "the legal representative needs no authorisation letter");
+    return failed_precondition("letter_not_needed", "the legal representative needs no authorisation letter");
   }
   using docsign::TextBlock;
   std::string date = format_rfc3339(clock_.now()).substr(0, 10);
@@ -362,7 +359,7 @@ Result<OrgView> OrgService::update_draft(const std::string& account_id, const st
     if (c.letter_blob_id) CS_TRY(tx.exec("UPDATE organisations SET letter_blob_id = ? WHERE id = ?", {*c.letter_blob_id, org_id}));
     if (c.legal_rep) {
       if (v.creator_is_legal_rep) {
-        return precondition("legal_rep_is_creator", "you declared yourself the legal representative");
+        return failed_precondition("legal_rep_is_creator", "you declared yourself the legal representative");
       }
       CS_TRY(tx.exec("UPDATE organisations SET legal_rep_name = ?, legal_rep_id_number = ?, legal_rep_phone = ? "
                      "WHERE id = ?",
@@ -383,8 +380,8 @@ Result<OrgView> OrgService::update_draft(const std::string& account_id, const st
 Result<OrgView> OrgService::start_bank_transfer(const std::string& account_id, const std::string& org_id) {
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto v, load_for_creator(tx, account_id, org_id, true));
-    if (v.bank.account.empty()) return precondition("bank_account_missing", "enter the corporate bank account first");
-    if (v.transfer_status == "confirmed") return precondition("bank_already_confirmed", "the account is already confirmed");
+    if (v.bank.account.empty()) return failed_precondition("bank_account_missing", "enter the corporate bank account first");
+    if (v.transfer_status == "confirmed") return failed_precondition("bank_already_confirmed", "the account is already confirmed");
     CS_TRY(bank_.send_test_transfer(tx, org_id, v.bank.bank_name, v.bank.account, v.bank.account_name));
     CS_TRY(tx.exec("UPDATE organisations SET transfer_status = 'sent', transfer_attempts = 0, updated_at = ? "
                    "WHERE id = ?",
@@ -400,7 +397,7 @@ Result<OrgView> OrgService::confirm_bank_transfer(const std::string& account_id,
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto v, load_for_creator(tx, account_id, org_id, true));
     if (v.transfer_status != "sent") {
-      verdict = precondition("no_transfer_pending", v.transfer_status == "failed"
+      verdict = failed_precondition("no_transfer_pending", v.transfer_status == "failed"
                                                         ? "the check failed; ask for a new transfer"
                                                         : "no transfer is waiting to be confirmed");
       return {};
@@ -430,7 +427,7 @@ Result<OrgView> OrgService::confirm_bank_transfer(const std::string& account_id,
 Result<OrgView> OrgService::submit(const std::string& account_id, const std::string& org_id) {
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto v, load_for_creator(tx, account_id, org_id, true));
-    Error missing = precondition("application_incomplete", "the application is not complete");
+    Error missing = failed_precondition("application_incomplete", "the application is not complete");
     if (v.licence_blob_id.empty()) missing.fields.push_back({"licence", "required", "upload the business licence"});
     if (v.legal_rep.name.empty()) {
       missing.fields.push_back({"legal_representative", "required", "enter the legal representative"});
@@ -468,7 +465,7 @@ Result<OrgView> OrgService::approve(const std::string& operator_id, const std::s
   std::string creator_phone, name;
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto v, load(tx, org_id));
-    if (v.status != "submitted") return precondition("not_submitted", "this organisation is not waiting for review");
+    if (v.status != "submitted") return failed_precondition("not_submitted", "this organisation is not waiting for review");
     CS_ASSIGN(auto taken, tx.query_one("SELECT id FROM organisations WHERE credit_code = ? AND status = 'verified'",
                                        {v.credit_code}));
     if (taken) return conflict("org_exists", "another application for this credit code was approved already");
@@ -499,7 +496,7 @@ Result<OrgView> OrgService::reject(const std::string& operator_id, const std::st
   std::string creator_phone, name;
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto v, load(tx, org_id));
-    if (v.status != "submitted") return precondition("not_submitted", "this organisation is not waiting for review");
+    if (v.status != "submitted") return failed_precondition("not_submitted", "this organisation is not waiting for review");
     CS_TRY(tx.exec("UPDATE organisations SET status = 'rejected', reason = ?, reviewer_id = ? WHERE id = ?",
                    {reason, operator_id, org_id}));
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {v.creator_account_id}));
@@ -604,7 +601,7 @@ Result<TaskView> OrgService::decide_task(const std::string& account_id, const st
                               "WHERE id = ? AND status = 'open'",
                               {approve ? "approved" : "refused", account_id, opt(reason),
                                format_rfc3339(clock_.now()), task_id}));
-    if (n != 1) return precondition("task_closed", "this task has already been decided");
+    if (n != 1) return failed_precondition("task_closed", "this task has already been decided");
     if (approve && t.kind == "join_request") {
       CS_ASSIGN(auto already, tx.query_one("SELECT id FROM memberships WHERE org_id = ? AND account_id = ? AND "
                                            "status = 'active'",
@@ -649,7 +646,7 @@ Result<InvitationView> OrgService::invite(const std::string& account_id, const s
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_TRY(require_admin(tx, account_id, org_id));
     CS_ASSIGN(auto v, load(tx, org_id));
-    if (v.status != "verified") return precondition("org_not_verified", "the organisation is not verified yet");
+    if (v.status != "verified") return failed_precondition("org_not_verified", "the organisation is not verified yet");
     CS_ASSIGN(auto member, tx.query_one("SELECT m.id FROM memberships m JOIN accounts a ON a.id = m.account_id "
                                         "WHERE m.org_id = ? AND a.phone = ? AND m.status = 'active'",
                                         {org_id, phone}));
@@ -686,7 +683,7 @@ Result<InvitationView> OrgService::answer_invitation(const std::string& account_
                                    "JOIN accounts a ON a.phone = i.phone WHERE i.id = ? AND a.id = ?",
                                    {invitation_id, account_id}));
     if (!r) return not_found("invitation_not_found", "no such invitation for you");
-    if (r->text("status") != "open") return precondition("invitation_closed", "this invitation has been answered");
+    if (r->text("status") != "open") return failed_precondition("invitation_closed", "this invitation has been answered");
     inv = {r->text("id"), r->text("org_id"), r->text("org_name"), r->text("phone"), accept ? "accepted" : "declined",
            r->text("created_at")};
     CS_TRY(tx.exec("UPDATE invitations SET status = ?, decided_at = ? WHERE id = ? AND status = 'open'",
@@ -710,7 +707,7 @@ Status OrgService::remove_member(const std::string& account_id, const std::strin
                                    {org_id, member_id}));
     if (!r) return not_found("member_not_found", "no such member");
     if (r->text("role") != "employee") {
-      return precondition("cannot_remove_admin", "admins and the legal representative cannot be removed");
+      return failed_precondition("cannot_remove_admin", "admins and the legal representative cannot be removed");
     }
     std::string now = format_rfc3339(clock_.now());
     CS_TRY(tx.exec("UPDATE memberships SET status = 'removed', ended_at = ? WHERE id = ?", {now, member_id}));
@@ -731,7 +728,7 @@ Result<MemberView> OrgService::transfer_admin(const std::string& account_id, con
     CS_ASSIGN(auto target, tx.query_one("SELECT * FROM memberships WHERE org_id = ? AND id = ? AND status = 'active'",
                                         {org_id, member_id}));
     if (!target) return not_found("member_not_found", "no such member");
-    if (target->text("role") != "employee") return precondition("not_an_employee", "choose an employee to become admin");
+    if (target->text("role") != "employee") return failed_precondition("not_an_employee", "choose an employee to become admin");
     CS_ASSIGN(auto mine, tx.query_one("SELECT * FROM memberships WHERE org_id = ? AND account_id = ? AND status = 'active' "
                                       "AND role = 'admin'",
                                       {org_id, account_id}));
@@ -797,7 +794,7 @@ Result<OrgChangeView> OrgService::request_change(const std::string& account_id, 
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_TRY(require_admin(tx, account_id, org_id));
     CS_ASSIGN(auto v, load(tx, org_id));
-    if (v.status != "verified") return precondition("org_not_verified", "edit the application instead");
+    if (v.status != "verified") return failed_precondition("org_not_verified", "edit the application instead");
     CS_ASSIGN(auto pending, tx.query_one("SELECT id FROM org_changes WHERE org_id = ? AND status = 'pending'", {org_id}));
     if (pending) return conflict("change_pending", "a change of this organisation is already waiting for review");
     CS_TRY(tx.exec("INSERT INTO org_changes (id, org_id, requested_by, name, credit_code, legal_rep_name, "
@@ -853,7 +850,7 @@ Result<OrgChangeView> OrgService::decide_change(const std::string& operator_id, 
                               "WHERE id = ? AND status = 'pending'",
                               {approve ? "approved" : "rejected", opt(reason), operator_id,
                                format_rfc3339(clock_.now()), change_id}));
-    if (n != 1) return precondition("change_decided", "this change request has already been decided");
+    if (n != 1) return failed_precondition("change_decided", "this change request has already been decided");
     if (approve) {
       if (c.credit_code) {
         CS_ASSIGN(auto taken, tx.query_one("SELECT id FROM organisations WHERE credit_code = ? AND "
@@ -893,7 +890,7 @@ Status OrgService::leave(const std::string& account_id, const std::string& ident
                                    {identity_id, account_id}));
     if (!m) return not_found("identity_not_found", "you have no such organisation identity");
     if (m->text("role") != "employee") {
-      return precondition("admin_cannot_leave", "transfer the admin role before leaving");
+      return failed_precondition("admin_cannot_leave", "transfer the admin role before leaving");
     }
     std::string now = format_rfc3339(clock_.now());
     CS_TRY(tx.exec("UPDATE memberships SET status = 'left', ended_at = ? WHERE id = ?", {now, m->text("id")}));

@@ -20,12 +20,6 @@ constexpr std::size_t kAuthKeySize = 32;
 constexpr std::size_t kSaltSize = 16;
 constexpr std::size_t kRecoveryKeySize = 32;
 
-Error precondition(std::string code, std::string msg) {
-  return Error(ErrorKind::kFailedPrecondition, std::move(code), std::move(msg));
-}
-Error refused(std::string code, std::string msg) {
-  return Error(ErrorKind::kPermissionDenied, std::move(code), std::move(msg));
-}
 Error field_error(const std::string& field, const std::string& msg) {
   return invalid_argument("invalid_field", field + ": " + msg).with_field(field, "invalid", msg);
 }
@@ -124,7 +118,7 @@ Result<pki::SubjectInfo> subject_for(store::Tx& tx, const std::string& account_i
   if (o.cert_type == "organisation") {
     CS_ASSIGN(auto org, tx.query_one("SELECT name, credit_code, status FROM organisations WHERE id = ?", {o.org_id}));
     if (!org || org->text("status") != "verified") {
-      return precondition("organisation_not_verified", "the organisation of this certificate is not verified");
+      return failed_precondition("organisation_not_verified", "the organisation of this certificate is not verified");
     }
     s.common_name = org->text("name");
     s.organization = org->text("name");
@@ -134,7 +128,7 @@ Result<pki::SubjectInfo> subject_for(store::Tx& tx, const std::string& account_i
   CS_ASSIGN(auto p, tx.query_one("SELECT name, id_number FROM person_verifications WHERE account_id = ? AND "
                                  "status = 'verified' ORDER BY created_at DESC LIMIT 1",
                                  {account_id}));
-  if (!p) return precondition("person_not_verified", "real-name verification is needed first");
+  if (!p) return failed_precondition("person_not_verified", "real-name verification is needed first");
   s.common_name = p->text("name");
   s.identity_code = p->text("id_number");
   return s;
@@ -221,26 +215,26 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
     std::string order_id = order_id_in;
     if (reissue_of) {
       CS_ASSIGN(auto h, held(tx, account_id, *reissue_of));
-      if (!h.current) return precondition("certificate_not_current", "this certificate was replaced already");
+      if (!h.current) return failed_precondition("certificate_not_current", "this certificate was replaced already");
       order_id = h.order_id;
       c.old = std::move(h);
     }
     CS_ASSIGN(auto op, orders_.order_with_product(tx, account_id, order_id));
     c.order = std::move(op.first);
     c.product = std::move(op.second);
-    if (c.product.kind != "certificate") return precondition("not_a_certificate_order", "this order is not for a certificate");
+    if (c.product.kind != "certificate") return failed_precondition("not_a_certificate_order", "this order is not for a certificate");
     if (!reissue_of && c.order.status != "approved") {
-      return precondition("order_not_approved", "only an approved order can be installed");
+      return failed_precondition("order_not_approved", "only an approved order can be installed");
     }
     if (c.product.algorithm != "sm2") {
-      return precondition("algorithm_not_installable",
+      return failed_precondition("algorithm_not_installable",
                           "only SM2 certificates are installed as a mobile shield (two-party keys)");
     }
     CS_ASSIGN(c.subject, subject_for(tx, account_id, c.order));
     return c;
   }));
   if (reissue_of) {
-    if (ctx.old->record.status != "valid") return precondition("certificate_not_valid", "this certificate is not valid");
+    if (ctx.old->record.status != "valid") return failed_precondition("certificate_not_valid", "this certificate is not valid");
     CS_TRY(check_code(account_id, code));
   }
 
@@ -405,16 +399,16 @@ Result<ca::CertificateRecord> ShieldService::renew(const std::string& account_id
     c.days = validity_days(base.second);
     if (!order_id.empty()) {
       CS_ASSIGN(auto pkg, orders_.order_with_product(tx, account_id, order_id));
-      if (pkg.second.kind != "renewal") return precondition("not_a_renewal_order", "this order is not a renewal package");
+      if (pkg.second.kind != "renewal") return failed_precondition("not_a_renewal_order", "this order is not a renewal package");
       if (pkg.first.certificate_id != cert_id) {
-        return precondition("order_not_for_certificate", "this renewal order is for another certificate");
+        return failed_precondition("order_not_for_certificate", "this renewal order is for another certificate");
       }
-      if (pkg.first.status != "approved") return precondition("order_not_approved", "only an approved order can be used");
+      if (pkg.first.status != "approved") return failed_precondition("order_not_approved", "only an approved order can be used");
       if (pkg.second.validity_years > 0) c.days = validity_days(pkg.second);
     }
     return c;
   }));
-  if (!c.h.current) return precondition("certificate_not_current", "this certificate was replaced already");
+  if (!c.h.current) return failed_precondition("certificate_not_current", "this certificate was replaced already");
   CS_ASSIGN(auto next, ca_.renew("renew:" + request_id, cert_id, c.days));
   CS_ASSIGN(const bool first_time, db_.read_value<bool>([&](store::Tx& tx) -> Result<bool> {
     CS_ASSIGN(auto r, tx.query_one("SELECT 1 AS one FROM account_certificates WHERE certificate_id = ?", {next.id}));
@@ -446,7 +440,7 @@ Result<ca::CertificateRecord> ShieldService::change(const std::string& account_i
     CS_ASSIGN(c.subject, subject_for(tx, account_id, base.first));
     return c;
   }));
-  if (!c.h.current) return precondition("certificate_not_current", "this certificate was replaced already");
+  if (!c.h.current) return failed_precondition("certificate_not_current", "this certificate was replaced already");
   // The new certificate keeps the old one's end of validity.
   const std::int64_t left = c.h.record.not_after - clock_.now_unix();
   const int days = static_cast<int>(std::max<std::int64_t>(1, left / 86400));
@@ -507,12 +501,12 @@ Result<ChallengeView> ShieldService::challenge(const std::string& account_id, co
     CS_ASSIGN(auto k, tx.query_one("SELECT account_id, status FROM shield_keys WHERE id = ?", {key_id}));
     if (!k || k->text("account_id") != account_id) return key_not_found();
     if (k->text("status") == "locked") {
-      return precondition("key_locked", "this key is locked after too many wrong passwords; recover it first");
+      return failed_precondition("key_locked", "this key is locked after too many wrong passwords; recover it first");
     }
-    if (k->text("status") != "active") return precondition("key_retired", "this key is no longer in use");
+    if (k->text("status") != "active") return failed_precondition("key_retired", "this key is no longer in use");
     CS_ASSIGN(auto d, tx.query_one("SELECT status FROM shield_devices WHERE key_id = ? AND device_id = ?",
                                    {key_id, device_id}));
-    if (!d || d->text("status") != "active") return refused("device_not_active", "this device holds no share of the key");
+    if (!d || d->text("status") != "active") return permission_denied("device_not_active", "this device holds no share of the key");
     CS_TRY(tx.exec("DELETE FROM shield_challenges WHERE expires_at < ?", {clock_.now_unix()}));
     CS_TRY(tx.exec("INSERT INTO shield_challenges (nonce, key_id, device_id, expires_at) VALUES (?, ?, ?, ?)",
                    {c.nonce, key_id, device_id, c.expires_at}));
@@ -540,13 +534,13 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
                                  {step.nonce, step.key_id, step.device_id, now}));
     if (used == 0) return refuse(invalid_argument("bad_nonce", "the challenge is unknown, used or expired"));
     if (k->text("status") == "locked") {
-      return refuse(precondition("key_locked", "this key is locked after too many wrong passwords; recover it first"));
+      return refuse(failed_precondition("key_locked", "this key is locked after too many wrong passwords; recover it first"));
     }
-    if (k->text("status") != "active") return refuse(precondition("key_retired", "this key is no longer in use"));
+    if (k->text("status") != "active") return refuse(failed_precondition("key_retired", "this key is no longer in use"));
     CS_ASSIGN(auto d, tx.query_one("SELECT * FROM shield_devices WHERE key_id = ? AND device_id = ? AND "
                                    "status = 'active'",
                                    {step.key_id, step.device_id}));
-    if (!d) return refuse(refused("device_not_active", "this device holds no share of the key"));
+    if (!d) return refuse(permission_denied("device_not_active", "this device holds no share of the key"));
     CS_ASSIGN(auto auth, unseal(d->blob("auth_key_enc"), aad(step.key_id, step.device_id, "auth")));
     if (!crypto::unlock::check_proof(auth, operation, step.key_id, step.device_id, step.nonce, step.payload,
                                      step.proof)) {
@@ -556,10 +550,10 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
       const std::int64_t failures = f ? f->integer("failures") : opts_.max_failures;
       if (failures >= opts_.max_failures) {
         CS_TRY(tx.exec("UPDATE shield_keys SET status = 'locked' WHERE id = ?", {step.key_id}));
-        return refuse(refused("bad_unlock_proof", "wrong certificate password; the key is now locked: recover it "
+        return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; the key is now locked: recover it "
                                                   "with an identity check"));
       }
-      return refuse(refused("bad_unlock_proof", "wrong certificate password; " +
+      return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; " +
                                                     std::to_string(opts_.max_failures - failures) +
                                                     " attempts left"));
     }
@@ -634,7 +628,7 @@ Status ShieldService::add_device(const std::string& account_id, const ShieldStep
                     CS_ASSIGN(auto p, tx.query_one("SELECT * FROM shield_pairings WHERE id = ?", {pairing_id}));
                     if (!p || p->text("account_id") != account_id) return not_found("pairing_not_found", "no such pairing");
                     if (p->text("status") != "waiting" || p->integer("expires_at") < clock_.now_unix()) {
-                      return precondition("pairing_not_waiting", "this pairing was used or has expired");
+                      return failed_precondition("pairing_not_waiting", "this pairing was used or has expired");
                     }
                     const std::string new_device = p->text("device_id");
                     CS_ASSIGN(auto existing, tx.query_one("SELECT status FROM shield_devices WHERE key_id = ? AND "
@@ -748,13 +742,13 @@ Result<std::pair<std::string, Bytes>> ShieldService::complete_pairing(const std:
   return db_.write_value<Out>([&](store::Tx& tx) -> Result<Out> {
     CS_ASSIGN(auto p, tx.query_one("SELECT * FROM shield_pairings WHERE id = ?", {pairing_id}));
     if (!p || p->text("account_id") != account_id) return not_found("pairing_not_found", "no such pairing");
-    if (p->text("status") != "delivered") return precondition("pairing_not_delivered", "no share was delivered yet");
+    if (p->text("status") != "delivered") return failed_precondition("pairing_not_delivered", "no share was delivered yet");
     const std::string key_id = p->text("key_id"), device_id = p->text("device_id");
     CS_ASSIGN(auto sealed, seal(auth_key, aad(key_id, device_id, "auth")));
     CS_ASSIGN(auto n, tx.exec("UPDATE shield_devices SET status = 'active', auth_key_enc = ?, salt = ? WHERE "
                               "key_id = ? AND device_id = ? AND status = 'pending'",
                               {sealed, Bytes(salt.begin(), salt.end()), key_id, device_id}));
-    if (n == 0) return precondition("pairing_not_delivered", "the device is not waiting for activation");
+    if (n == 0) return failed_precondition("pairing_not_delivered", "the device is not waiting for activation");
     CS_TRY(tx.exec("UPDATE shield_pairings SET status = 'completed', envelope = NULL WHERE id = ?", {pairing_id}));
     CS_ASSIGN(auto k, tx.query_one("SELECT recovery_key_enc FROM shield_keys WHERE id = ?", {key_id}));
     if (!k) return key_not_found();
@@ -775,15 +769,15 @@ Result<Bytes> ShieldService::recover(const std::string& account_id, const std::s
     CS_ASSIGN(auto k, tx.query_one("SELECT account_id, status FROM shield_keys WHERE id = ?", {key_id}));
     if (!k || k->text("account_id") != account_id) return key_not_found();
     if (k->text("status") != "active" && k->text("status") != "locked") {
-      return precondition("key_retired", "this key is no longer in use");
+      return failed_precondition("key_retired", "this key is no longer in use");
     }
     CS_ASSIGN(auto d, tx.query_one("SELECT status FROM shield_devices WHERE key_id = ? AND device_id = ?",
                                    {key_id, device_id}));
-    if (!d || d->text("status") != "active") return refused("device_not_active", "this device holds no share of the key");
+    if (!d || d->text("status") != "active") return permission_denied("device_not_active", "this device holds no share of the key");
     CS_ASSIGN(auto p, tx.query_one("SELECT id_number FROM person_verifications WHERE account_id = ? AND "
                                    "status = 'verified' ORDER BY created_at DESC LIMIT 1",
                                    {account_id}));
-    if (!p) return precondition("person_not_verified", "real-name verification is needed first");
+    if (!p) return failed_precondition("person_not_verified", "real-name verification is needed first");
     return p->text("id_number");
   }));
   CS_TRY(check_code(account_id, code));
@@ -805,7 +799,7 @@ Result<Bytes> ShieldService::recover(const std::string& account_id, const std::s
     CS_TRY(add_event(tx, key_id, account_id, device_id, "recover", "", "ok"));
     return Out{true, Bytes(rk.begin(), rk.end())};
   }));
-  if (!out.first) return refused("identity_mismatch", "the ID number does not match the verified person");
+  if (!out.first) return permission_denied("identity_mismatch", "the ID number does not match the verified person");
   return out.second;
 }
 
