@@ -6,6 +6,7 @@
 #include "api/order_handlers.h"
 #include "api/ca_handlers.h"
 #include "api/router.h"
+#include "api/shield_handlers.h"
 #include "api/system_handlers.h"
 
 namespace certseal::api {
@@ -124,6 +125,28 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/operator/invoices", Role::kOperator, op_list_invoices},
     {"POST", "/api/v1/operator/invoices/{id}/issuance", Role::kOperator, op_issue_invoice},
     {"POST", "/api/v1/operator/invoices/{id}/failure", Role::kOperator, op_fail_invoice},
+    // Mobile shield and the certificates users hold (docs/SHIELD.md)
+    {"POST", "/api/v1/orders/{id}/installation", Role::kUser, post_order_installation},
+    {"GET", "/api/v1/account/certificates", Role::kUser, get_account_certificates},
+    {"GET", "/api/v1/account/certificates/{id}", Role::kUser, get_account_certificate},
+    {"POST", "/api/v1/account/certificates/{id}/renewals", Role::kUser, post_certificate_renewal},
+    {"POST", "/api/v1/account/certificates/{id}/changes", Role::kUser, post_certificate_change},
+    {"POST", "/api/v1/account/certificates/{id}/revocations", Role::kUser, post_certificate_revocation},
+    {"POST", "/api/v1/account/certificates/{id}/reissues", Role::kUser, post_certificate_reissue},
+    {"POST", "/api/v1/operator/certificates/{id}/reissue-notices", Role::kOperator, op_post_reissue_notice},
+    {"POST", "/api/v1/shield/challenges", Role::kUser, post_shield_challenge},
+    {"POST", "/api/v1/shield/keys/{id}/signatures", Role::kUser, post_shield_signature},
+    {"POST", "/api/v1/shield/keys/{id}/decryptions", Role::kUser, post_shield_decryption},
+    {"POST", "/api/v1/shield/keys/{id}/refresh", Role::kUser, post_shield_refresh},
+    {"PUT", "/api/v1/shield/keys/{id}/devices/{device_id}/password", Role::kUser, put_shield_password},
+    {"GET", "/api/v1/shield/keys/{id}/devices", Role::kUser, get_shield_devices},
+    {"POST", "/api/v1/shield/keys/{id}/devices", Role::kUser, post_shield_device},
+    {"POST", "/api/v1/shield/keys/{id}/devices/{device_id}/removal", Role::kUser, post_shield_device_removal},
+    {"POST", "/api/v1/shield/keys/{id}/recovery", Role::kUser, post_shield_recovery},
+    {"GET", "/api/v1/shield/keys/{id}/events", Role::kUser, get_shield_events},
+    {"POST", "/api/v1/shield/pairings", Role::kUser, post_shield_pairing},
+    {"GET", "/api/v1/shield/pairings/{id}", Role::kUser, get_shield_pairing},
+    {"POST", "/api/v1/shield/pairings/{id}/completion", Role::kUser, post_shield_pairing_completion},
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},

@@ -20,6 +20,7 @@ class OrgService;
 class OrderService;
 class InvoiceService;
 class SandboxGateway;
+class ShieldService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -49,6 +50,7 @@ struct Services {
   service::OrderService* orders = nullptr;
   service::InvoiceService* invoices = nullptr;
   service::SandboxGateway* sandbox = nullptr;  // the built-in sandbox gateway (nullptr: disabled, 404)
+  service::ShieldService* shield = nullptr;  // mobile shield and held certificates (nullptr: 503)
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
 };
 

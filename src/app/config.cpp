@@ -69,6 +69,9 @@ constexpr ConfigKey kKeys[] = {
     {"pki.ocsp_validity_s", KeyType::kInt, "3600",
      "OCSP nextUpdate - thisUpdate; cached answers are re-signed after half of it."},
     {"pki.default_tsa", KeyType::kString, "", "CA whose time-stamp authority answers /tsa; default the first CA."},
+    {"shield.max_failures", KeyType::kInt, "5",
+     "Wrong certificate passwords (failed unlock proofs) after which a mobile-shield key locks until recovery."},
+    {"shield.challenge_ttl_s", KeyType::kInt, "60", "How long a two-party step's challenge stays valid."},
     {"order.timeout_s", KeyType::kInt, "86400",
      "Orders not paid this many seconds after they were placed are cancelled by the scheduled job."},
     {"invoice.seller_name", KeyType::kString, "CertSeal 平台运营方", "The seller printed on electronic invoices."},
@@ -327,6 +330,10 @@ Result<Config> load_config(const std::string& config_file,
   if (c.pki.crl_validity_s < 60) return config_error("pki.crl_validity_s must be at least 60");
   if (c.pki.ocsp_validity_s < 60) return config_error("pki.ocsp_validity_s must be at least 60");
   c.pki.default_tsa = v["pki.default_tsa"];
+  c.shield.max_failures = static_cast<int>(as_int(v, "shield.max_failures"));
+  if (c.shield.max_failures < 1 || c.shield.max_failures > 100) return config_error("shield.max_failures must be 1 to 100");
+  c.shield.challenge_ttl_s = static_cast<int>(as_int(v, "shield.challenge_ttl_s"));
+  if (c.shield.challenge_ttl_s < 5) return config_error("shield.challenge_ttl_s must be at least 5");
   c.order.timeout_s = static_cast<int>(as_int(v, "order.timeout_s"));
   if (c.order.timeout_s < 1) return config_error("order.timeout_s must be at least 1");
   c.invoice.seller_name = v["invoice.seller_name"];

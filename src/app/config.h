@@ -91,6 +91,10 @@ struct Config {
     int timeout_s = 86'400;  // unpaid orders are cancelled after this long
   } order;
   struct {
+    int max_failures = 5;
+    int challenge_ttl_s = 60;
+  } shield;
+  struct {
     std::string seller_name;
     std::string seller_tax_number;
   } invoice;

@@ -23,6 +23,7 @@
 #include "net/http_server.h"
 #include "service/ca/ca_service.h"
 #include "service/order/sandbox_gateway.h"
+#include "service/shield/shield_service.h"
 #include "store/migrate.h"
 
 namespace certseal::app {
@@ -177,6 +178,7 @@ int serve(const Config& c) {
   // that the default public URL carries the bound port; before run, so no request sees them absent.
   auto master = load_or_create_master_key(c.keys.master_key_file, p.rng);
   if (!master) return fail(&log, "master key", master.error());
+  SecretBytes shield_key = service::shield_seal_key(*master);
   auto km = keystore::SoftwareKeyManager::open(c.keys.dir, std::move(master).value(), p.rng);
   if (!km) return fail(&log, "key manager", km.error());
   service::ca::CaServiceOptions ca_opts;
@@ -196,6 +198,9 @@ int serve(const Config& c) {
   p.orders->set_ca(cas->get());
   services.orders = p.orders.get();
   services.invoices = p.invoices.get();
+  service::ShieldService shield(*p.db, p.clock, p.rng, log, std::move(shield_key), *p.sms_codes, *p.orders, **cas,
+                                service::ShieldOptions{c.shield.max_failures, c.shield.challenge_ttl_s, 600});
+  services.shield = &shield;
   service::SandboxGateway* sandbox = nullptr;
   if (c.payment.sandbox_enabled) {
     auto gw = service::SandboxGateway::open(*p.db, p.clock, p.rng, log, c.payment.sandbox_key_file, ca_opts.public_url);

@@ -67,6 +67,7 @@ CREATE TABLE account_certificates (
   account_id TEXT NOT NULL REFERENCES accounts(id),
   key_id TEXT NOT NULL REFERENCES shield_keys(id),
   order_id TEXT NOT NULL,
+  request_id TEXT NOT NULL UNIQUE,
   org_id TEXT,
   platform_id TEXT,
   current BIGINT NOT NULL DEFAULT 1,

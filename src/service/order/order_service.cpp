@@ -230,6 +230,23 @@ Result<OrderView> OrderService::load_own(store::Tx& tx, const std::string& accou
   return o;
 }
 
+Result<OrderView> OrderService::complete_in(store::Tx& tx, const std::string& account_id,
+                                          const std::string& order_id, const std::string& why) {
+  CS_TRY(load_own(tx, account_id, order_id));
+  CS_ASSIGN(auto moved, transition(tx, order_id, "approved", "done", account_id, why));
+  if (!moved) return precondition("order_not_approved", "this order is not approved (or was completed already)");
+  return load(tx, order_id, false);
+}
+
+Result<std::pair<OrderView, ProductView>> OrderService::order_with_product(store::Tx& tx,
+                                                                          const std::string& account_id,
+                                                                          const std::string& order_id) {
+  CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
+  CS_ASSIGN(auto r, tx.query_one("SELECT * FROM products WHERE id = ?", {o.product_id}));
+  if (!r) return internal_error("order " + order_id + " refers to a missing product");
+  return std::pair<OrderView, ProductView>{std::move(o), product_from_row(*r)};
+}
+
 Result<OrderView> OrderService::create(const std::string& account_id, const CreateOrderInput& in) {
   if (in.quantity < 1 || in.quantity > 100) return field_error("quantity", "1 to 100");
   if (in.idempotency_key.size() > 128) return field_error("idempotency_key", "at most 128 bytes");

@@ -179,6 +179,24 @@ class OrderService {
   // records that the transfer back was made. The buyer is notified.
   Result<OrderView> refund(const std::string& operator_id, const std::string& order_id, const std::string& reason);
 
+  // Inside the caller's transaction: an `approved` order of this account moves to `done`
+  // (installed, or the package was used), recorded with the account as actor and `why`.
+  // Refused (409 order_not_approved) in any other state; 404 for another account's order.
+  Result<OrderView> complete_in(store::Tx& tx, const std::string& account_id, const std::string& order_id,
+                                const std::string& why);
+  // The order (of this account) and its product, read in the caller's transaction.
+  Result<std::pair<OrderView, ProductView>> order_with_product(store::Tx& tx, const std::string& account_id,
+                                                               const std::string& order_id);
+
+  // Texts the account's phone (after the caller's transaction committed); a failure is logged.
+  void send_sms(const std::string& account_id, const std::string& text, const std::string& template_id);
+
+  // Adds an in-app notification inside the caller's transaction.
+  Status notify_in(store::Tx& tx, const std::string& account_id, const std::string& kind,
+                   const std::string& text, const std::string& ref_id) {
+    return notify(tx, account_id, kind, text, ref_id);
+  }
+
   // In-app notifications of a user, newest first; limit + 1 rows.
   Result<std::vector<NotificationView>> notifications(const std::string& account_id, const std::string& after,
                                                       int limit);
@@ -194,7 +212,6 @@ class OrderService {
   Status mark_paid(store::Tx& tx, const std::string& order_id, const std::string& actor, const std::string& why);
   Status notify(store::Tx& tx, const std::string& account_id, const std::string& kind, const std::string& text,
                 const std::string& ref_id);
-  void send_sms(const std::string& account_id, const std::string& text, const std::string& template_id);
 
   store::Database& db_;
   const Clock& clock_;

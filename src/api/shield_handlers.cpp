@@ -1,0 +1,291 @@
+#include "api/shield_handlers.h"
+
+#include "api/json_input.h"
+#include "api/services.h"
+#include "base/encoding.h"
+#include "service/shield/shield_service.h"
+
+namespace certseal::api {
+namespace {
+
+Result<service::ShieldService*> shield(RequestContext& ctx) {
+  if (ctx.services().shield == nullptr) return unavailable("shield_unavailable", "the mobile shield is not available");
+  return ctx.services().shield;
+}
+const std::string& me(const RequestContext& ctx) { return ctx.principal()->account_id; }
+nlohmann::json opt(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
+
+// A required base64 field; exact size when size > 0, else at most max bytes.
+Result<Bytes> b64(const nlohmann::json& body, std::string_view field, std::size_t size, std::size_t max = 8192) {
+  CS_ASSIGN(auto text, required_string(body, field, max * 2));
+  auto bytes = base64_decode(text);
+  const std::string f(field);
+  if (!bytes || (size > 0 && bytes->size() != size) || bytes->empty() || bytes->size() > max) {
+    const std::string what = size > 0 ? "base64 of " + std::to_string(size) + " bytes" : "base64";
+    return invalid_argument("invalid_field", f + " must be " + what).with_field(f, "invalid", what);
+  }
+  return std::move(bytes).value();
+}
+
+Result<service::DeviceEnrolment> enrolment(const nlohmann::json& body) {
+  service::DeviceEnrolment d;
+  CS_ASSIGN(d.device_id, required_string(body, "device_id", 64));
+  CS_ASSIGN(d.device_name, required_string(body, "device_name", 64));
+  CS_ASSIGN(d.p1, b64(body, "p1", 0, 256));
+  CS_ASSIGN(d.auth_key, b64(body, "auth_key", 32));
+  CS_ASSIGN(d.salt, b64(body, "salt", 16));
+  return d;
+}
+
+nlohmann::json install_json(const service::InstallResult& r) {
+  return {{"key_id", r.key_id},
+          {"keygen_response", base64_encode(r.keygen_response)},
+          {"recovery_key", base64_encode(r.recovery_key)},
+          {"certificate", r.certificate.to_json()}};
+}
+
+nlohmann::json held_json(const service::HeldCertificate& h) {
+  const auto& c = h.record;
+  return {{"id", h.certificate_id},    {"key_id", h.key_id},          {"ca_id", c.ca_id},
+          {"serial", c.serial},        {"subject", c.subject},        {"status", c.status},
+          {"not_before", c.to_json()["not_before"]}, {"not_after", c.to_json()["not_after"]},
+          {"order_id", h.order_id},    {"org_id", opt(h.org_id)},     {"platform_id", opt(h.platform_id)},
+          {"current", h.current},      {"reissue_notice", opt(h.reissue_notice)}};
+}
+
+Result<std::string> request_id(const nlohmann::json& body) { return required_string(body, "request_id", 100); }
+
+// The common part of a two-party step: device, nonce, proof.
+Result<service::ShieldStep> step(RequestContext& ctx, const nlohmann::json& body) {
+  service::ShieldStep s;
+  s.key_id = ctx.param("id");
+  CS_ASSIGN(s.device_id, required_string(body, "device_id", 64));
+  CS_ASSIGN(s.nonce, required_string(body, "nonce", 128));
+  CS_ASSIGN(s.proof, b64(body, "proof", 32));
+  CS_ASSIGN(auto purpose, optional_string(body, "purpose", 200));
+  s.purpose = purpose.value_or("");
+  return s;
+}
+
+}  // namespace
+
+// ---- Installation and certificates -----------------------------------------------------------
+
+Result<Reply> post_order_installation(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto d, enrolment(body));
+  CS_ASSIGN(auto r, s->install(me(ctx), ctx.param("id"), d));
+  return Reply::json(install_json(r), 201);
+}
+
+Result<Reply> get_account_certificates(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto list, s->certificates(me(ctx)));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& h : list) items.push_back(held_json(h));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> get_account_certificate(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto h, s->certificate(me(ctx), ctx.param("id")));
+  CS_ASSIGN(auto key, s->key(me(ctx), h.key_id));
+  CS_ASSIGN(auto history, ctx.services().ca->history(h.certificate_id));
+  nlohmann::json j = held_json(h);
+  j["certificate"] = h.record.to_json();
+  j["history"] = history;
+  j["key"] = {{"id", key.id}, {"status", key.status}, {"algorithm", key.algorithm}, {"failures", key.failures},
+              {"public_key", base64_encode(key.public_key)}};
+  return Reply::json(j);
+}
+
+Result<Reply> post_certificate_renewal(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto rid, request_id(body));
+  CS_ASSIGN(auto order_id, optional_string(body, "order_id", 64));
+  CS_ASSIGN(auto rec, s->renew(me(ctx), ctx.param("id"), rid, order_id.value_or("")));
+  return Reply::json({{"certificate", rec.to_json()}}, 201);
+}
+
+Result<Reply> post_certificate_change(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto rid, request_id(body));
+  CS_ASSIGN(auto rec, s->change(me(ctx), ctx.param("id"), rid));
+  return Reply::json({{"certificate", rec.to_json()}}, 201);
+}
+
+Result<Reply> post_certificate_revocation(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto rid, request_id(body));
+  CS_ASSIGN(auto code, required_string(body, "code", 16));
+  CS_ASSIGN(auto reason, optional_string(body, "reason", 64));
+  CS_ASSIGN(auto rec, s->revoke(me(ctx), ctx.param("id"), rid, code, reason.value_or("unspecified")));
+  return Reply::json({{"certificate", rec.to_json()}});
+}
+
+Result<Reply> post_certificate_reissue(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto rid, request_id(body));
+  CS_ASSIGN(auto code, required_string(body, "code", 16));
+  CS_ASSIGN(auto d, enrolment(body));
+  CS_ASSIGN(auto r, s->reissue(me(ctx), ctx.param("id"), rid, code, d));
+  return Reply::json(install_json(r), 201);
+}
+
+Result<Reply> op_post_reissue_notice(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto reason, required_string(body, "reason", 500));
+  CS_TRY(s->reissue_notice(me(ctx), ctx.param("id"), reason));
+  return Reply::json({{"status", "notified"}});
+}
+
+// ---- Two-party steps -------------------------------------------------------------------------
+
+Result<Reply> post_shield_challenge(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto key_id, required_string(body, "key_id", 64));
+  CS_ASSIGN(auto device_id, required_string(body, "device_id", 64));
+  CS_ASSIGN(auto c, s->challenge(me(ctx), key_id, device_id));
+  return Reply::json({{"nonce", c.nonce}, {"expires_at", c.expires_at}});
+}
+
+Result<Reply> post_shield_signature(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto st, step(ctx, body));
+  CS_ASSIGN(st.payload, b64(body, "request", 0, 256));
+  CS_ASSIGN(auto r, s->sign(me(ctx), st));
+  return Reply::json({{"response", base64_encode(r)}});
+}
+
+Result<Reply> post_shield_decryption(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto st, step(ctx, body));
+  CS_ASSIGN(st.payload, b64(body, "request", 0, 256));
+  CS_ASSIGN(auto r, s->decrypt(me(ctx), st));
+  return Reply::json({{"response", base64_encode(r)}});
+}
+
+Result<Reply> post_shield_refresh(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto st, step(ctx, body));
+  CS_ASSIGN(st.payload, b64(body, "u", 0, 256));
+  CS_TRY(s->refresh(me(ctx), st));
+  return Reply::json({{"status", "refreshed"}});
+}
+
+Result<Reply> put_shield_password(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto st, step(ctx, body));
+  if (st.device_id != ctx.param("device_id")) {
+    return invalid_argument("invalid_field", "device_id must be the device of the path")
+        .with_field("device_id", "invalid", "the device of the path");
+  }
+  CS_ASSIGN(auto auth, b64(body, "auth_key", 32));
+  CS_ASSIGN(auto salt, b64(body, "salt", 16));
+  st.payload = auth;
+  st.payload.insert(st.payload.end(), salt.begin(), salt.end());
+  CS_TRY(s->change_password(me(ctx), st));
+  return Reply::json({{"status", "changed"}});
+}
+
+// ---- Devices, pairing, recovery, records -----------------------------------------------------
+
+Result<Reply> get_shield_devices(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto list, s->devices(me(ctx), ctx.param("id")));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& d : list) {
+    items.push_back({{"device_id", d.device_id}, {"name", d.name}, {"status", d.status},
+                     {"created_at", d.created_at}, {"removed_at", opt(d.removed_at)}});
+  }
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_shield_device(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto st, step(ctx, body));
+  CS_ASSIGN(auto pairing_id, required_string(body, "pairing_id", 64));
+  CS_ASSIGN(auto u, b64(body, "u", 0, 256));
+  CS_ASSIGN(auto envelope, b64(body, "envelope", 0, 4096));
+  st.payload = to_bytes(pairing_id);
+  st.payload.insert(st.payload.end(), u.begin(), u.end());
+  st.payload.insert(st.payload.end(), envelope.begin(), envelope.end());
+  CS_TRY(s->add_device(me(ctx), st, pairing_id, u, envelope));
+  return Reply::json({{"status", "delivered"}});
+}
+
+Result<Reply> post_shield_device_removal(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto code, required_string(body, "code", 16));
+  CS_TRY(s->remove_device(me(ctx), ctx.param("id"), ctx.param("device_id"), code));
+  return Reply::json({{"status", "removed"}});
+}
+
+Result<Reply> post_shield_pairing(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto device_id, required_string(body, "device_id", 64));
+  CS_ASSIGN(auto name, required_string(body, "device_name", 64));
+  CS_ASSIGN(auto pub, b64(body, "public_key", 65));
+  CS_ASSIGN(auto p, s->create_pairing(me(ctx), device_id, name, pub));
+  return Reply::json({{"id", p.id}, {"expires_at", p.expires_at}}, 201);
+}
+
+Result<Reply> get_shield_pairing(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto p, s->pairing(me(ctx), ctx.param("id")));
+  return Reply::json({{"id", p.id},
+                      {"device_id", p.device_id},
+                      {"device_name", p.device_name},
+                      {"public_key", base64_encode(p.public_key)},
+                      {"status", p.status},
+                      {"key_id", opt(p.key_id)},
+                      {"envelope", p.envelope.empty() ? nlohmann::json() : nlohmann::json(base64_encode(p.envelope))},
+                      {"expires_at", p.expires_at}});
+}
+
+Result<Reply> post_shield_pairing_completion(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto auth, b64(body, "auth_key", 32));
+  CS_ASSIGN(auto salt, b64(body, "salt", 16));
+  CS_ASSIGN(auto r, s->complete_pairing(me(ctx), ctx.param("id"), auth, salt));
+  return Reply::json({{"key_id", r.first}, {"recovery_key", base64_encode(r.second)}});
+}
+
+Result<Reply> post_shield_recovery(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto device_id, required_string(body, "device_id", 64));
+  CS_ASSIGN(auto code, required_string(body, "code", 16));
+  CS_ASSIGN(auto id_number, required_string(body, "id_number", 32));
+  CS_ASSIGN(auto auth, b64(body, "auth_key", 32));
+  CS_ASSIGN(auto salt, b64(body, "salt", 16));
+  CS_ASSIGN(auto rk, s->recover(me(ctx), ctx.param("id"), device_id, code, id_number, auth, salt));
+  return Reply::json({{"recovery_key", base64_encode(rk)}});
+}
+
+Result<Reply> get_shield_events(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, s->events(me(ctx), ctx.param("id"), page.after, page.limit));
+  return Reply::json(paged(std::move(list), page.limit, [](const service::ShieldEventView& e) {
+    return nlohmann::json{{"id", e.id},           {"device_id", opt(e.device_id)}, {"operation", e.operation},
+                          {"purpose", e.purpose}, {"result", e.result},            {"at", e.at}};
+  }));
+}
+
+}  // namespace certseal::api

@@ -1,0 +1,200 @@
+// ShieldService: the server half of the mobile shield (手机盾) and the certificates users hold
+// (SPEC §5 "Issuance and installation", "Manage", "Reissue"; SPEC §7; docs/SHIELD.md).
+//
+// Keys: a two-party SM2 key per installed certificate. The server keeps, per device, its share
+// d2 (a different one per device: see crypto/cosign.h "refresh / add a device") and the device's
+// unlock auth key, both sealed with authenticated SM4 (crypto/cipher.h) under a key derived from
+// the platform's master key, with the key id, device id and purpose as associated data. Nothing
+// stored or returned lets the server sign or decrypt alone: d1 never reaches it.
+//
+// Every two-party step needs a single-use challenge (60 s) and a proof made with the device's
+// auth key (crypto/unlock.h). A wrong proof is a failed unlock: the count is kept per key and
+// the key locks after max_failures (5) for all its devices, until the owner passes recovery
+// (SMS code + resident ID number of the account's verified person). A right proof resets the
+// count. Failed and successful steps alike are recorded in shield_events (device, time,
+// operation, purpose, result); refusals are committed before they are returned.
+//
+// Certificates: installing an approved certificate order generates the key (two-party), has the
+// order's CA issue the certificate with the subject of the verified person or organisation, and
+// moves the order to done, all idempotent: a retry with the same device and first message gets
+// the same answer. Renew, change, revoke and reissue go through CaService with the caller's
+// request id; revoke and reissue need an SMS code (purpose authorise). account_certificates maps
+// every certificate to its account and key; `current` marks the one in use.
+//
+// Who: every call acts for account_id and answers 404 for keys, certificates and pairings of
+// other accounts. Thread-safe; state is in the database.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/rng.h"
+#include "service/account/sms_codes.h"
+#include "service/ca/ca_service.h"
+#include "service/order/order_service.h"
+#include "store/db.h"
+
+namespace certseal::service {
+
+struct ShieldOptions {
+  int max_failures = 5;
+  int challenge_ttl_s = 60;
+  int pairing_ttl_s = 600;
+};
+
+// The device's half of installation (and reissue): its first key-generation message and the
+// unlock material derived from the certificate password (crypto/unlock.h).
+struct DeviceEnrolment {
+  std::string device_id, device_name;
+  Bytes p1;        // KeygenRequest encoding
+  Bytes auth_key;  // 32 bytes
+  Bytes salt;      // 16 bytes
+};
+
+struct InstallResult {
+  std::string key_id;
+  Bytes keygen_response;  // KeygenResponse encoding
+  Bytes recovery_key;     // 32 bytes
+  ca::CertificateRecord certificate;
+};
+
+// One authenticated two-party step.
+struct ShieldStep {
+  std::string key_id, device_id, nonce, purpose;
+  Bytes proof;
+  Bytes payload;  // the step's request bytes (what the proof covers)
+};
+
+struct ChallengeView {
+  std::string nonce;
+  std::int64_t expires_at = 0;
+};
+
+struct DeviceView {
+  std::string device_id, name, status, created_at, removed_at;
+};
+
+struct ShieldEventView {
+  std::string id, device_id, operation, purpose, result, at;
+};
+
+struct PairingView {
+  std::string id, device_id, device_name, status, key_id;
+  Bytes public_key, envelope;
+  std::int64_t expires_at = 0;
+};
+
+struct HeldCertificate {
+  std::string certificate_id, key_id, order_id, org_id, platform_id, reissue_notice, created_at;
+  bool current = true;
+  ca::CertificateRecord record;
+};
+
+struct KeyView {
+  std::string id, status, algorithm;
+  std::int64_t failures = 0;
+  Bytes public_key;
+};
+
+class ShieldService {
+ public:
+  // seal_key: at least 16 secret bytes (derived from the master key by the caller).
+  ShieldService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, SecretBytes seal_key,
+                SmsCodeService& sms_codes, OrderService& orders, ca::CaService& ca, ShieldOptions opts = {});
+
+  // ---- certificates ----
+  Result<InstallResult> install(const std::string& account_id, const std::string& order_id,
+                                const DeviceEnrolment& device);
+  Result<InstallResult> reissue(const std::string& account_id, const std::string& cert_id,
+                                const std::string& request_id, const std::string& code,
+                                const DeviceEnrolment& device);
+  // order_id (optional): an approved renewal order of this account, which becomes done.
+  Result<ca::CertificateRecord> renew(const std::string& account_id, const std::string& cert_id,
+                                      const std::string& request_id, const std::string& order_id);
+  Result<ca::CertificateRecord> change(const std::string& account_id, const std::string& cert_id,
+                                       const std::string& request_id);
+  Result<ca::CertificateRecord> revoke(const std::string& account_id, const std::string& cert_id,
+                                       const std::string& request_id, const std::string& code,
+                                       const std::string& reason);
+  Result<std::vector<HeldCertificate>> certificates(const std::string& account_id);
+  Result<HeldCertificate> certificate(const std::string& account_id, const std::string& cert_id);
+  Result<KeyView> key(const std::string& account_id, const std::string& key_id);
+  // Operators: the holder must reissue (补发); notified in-app and by SMS.
+  Status reissue_notice(const std::string& operator_id, const std::string& cert_id, const std::string& reason);
+
+  // ---- two-party steps ----
+  Result<ChallengeView> challenge(const std::string& account_id, const std::string& key_id,
+                                  const std::string& device_id);
+  Result<Bytes> sign(const std::string& account_id, const ShieldStep& step);     // SignResponse encoding
+  Result<Bytes> decrypt(const std::string& account_id, const ShieldStep& step);  // DecryptResponse encoding
+  Status refresh(const std::string& account_id, const ShieldStep& step);          // payload: u
+  // payload: new auth_key (32) ‖ new salt (16)
+  Status change_password(const std::string& account_id, const ShieldStep& step);
+  // payload: pairing_id ‖ u (32) ‖ envelope
+  Status add_device(const std::string& account_id, const ShieldStep& step, const std::string& pairing_id,
+                    BytesView u, BytesView envelope);
+
+  // ---- devices ----
+  Result<std::vector<DeviceView>> devices(const std::string& account_id, const std::string& key_id);
+  Status remove_device(const std::string& account_id, const std::string& key_id, const std::string& device_id,
+                       const std::string& code);
+  Result<PairingView> create_pairing(const std::string& account_id, const std::string& device_id,
+                                     const std::string& device_name, BytesView public_key);
+  Result<PairingView> pairing(const std::string& account_id, const std::string& pairing_id);
+  // The new device sets its unlock material; returns the key id and the recovery key.
+  Result<std::pair<std::string, Bytes>> complete_pairing(const std::string& account_id,
+                                                         const std::string& pairing_id, BytesView auth_key,
+                                                         BytesView salt);
+
+  // ---- recovery, records ----
+  Result<Bytes> recover(const std::string& account_id, const std::string& key_id, const std::string& device_id,
+                        const std::string& code, const std::string& id_number, BytesView auth_key, BytesView salt);
+  Result<std::vector<ShieldEventView>> events(const std::string& account_id, const std::string& key_id,
+                                              const std::string& after, int limit);
+
+ private:
+  struct StepOutcome;
+  using StepFn = std::function<Result<Bytes>(store::Tx&, const std::string& device_id, const SecretBytes& share)>;
+  Result<Bytes> run_step(const std::string& account_id, const std::string& operation, const ShieldStep& step,
+                         const StepFn& fn);
+  Result<InstallResult> enrol(const std::string& account_id, const std::string& order_id, const std::string& request_id,
+                              const DeviceEnrolment& device, const std::optional<std::string>& reissue_of,
+                              const std::string& code);
+  Result<InstallResult> replay(store::Tx& tx, const std::string& account_id, const std::string& request_id,
+                               const DeviceEnrolment& device);
+  Result<HeldCertificate> held(store::Tx& tx, const std::string& account_id, const std::string& cert_id);
+  Status record_successor(const std::string& account_id, const HeldCertificate& old,
+                          const ca::CertificateRecord& next, const std::string& request_id);
+  // The certificate an earlier call with this (prefixed) request id produced, if any.
+  Result<std::optional<ca::CertificateRecord>> done_before(const std::string& account_id,
+                                                           const std::string& request_id);
+  Status check_code(const std::string& account_id, const std::string& code);
+  Result<Bytes> seal(BytesView plain, const std::string& aad);
+  Result<SecretBytes> unseal(BytesView sealed, const std::string& aad);
+  Status add_event(store::Tx& tx, const std::string& key_id, const std::string& account_id,
+                   const std::string& device_id, const std::string& operation, const std::string& purpose,
+                   const std::string& result);
+  Bytes random(std::size_t n);
+
+  store::Database& db_;
+  const Clock& clock_;
+  Rng& rng_;
+  std::mutex rng_mu_;
+  Logger& log_;
+  SecretBytes seal_key_;
+  SmsCodeService& sms_codes_;
+  OrderService& orders_;
+  ca::CaService& ca_;
+  ShieldOptions opts_;
+};
+
+// The sealing key of shield secrets, derived from the platform's master key.
+SecretBytes shield_seal_key(BytesView master_key);
+
+}  // namespace certseal::service

@@ -1,0 +1,537 @@
+// The server side of the mobile shield over HTTP, on both engines, with the device's half run by
+// the crypto library here (the `certseal` client does the same): install from an approved order,
+// two-party signing and decryption checked with OpenSSL, the unlock proof and the lock after 5
+// wrong passwords, recovery, devices added by pairing and removed, another user's key, renew /
+// change / revoke / reissue, and a search of everything the server keeps for the device share.
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "base/encoding.h"
+#include "crypto/cosign.h"
+#include "crypto/hash.h"
+#include "crypto/pkey.h"
+#include "crypto/sm2.h"
+#include "crypto/unlock.h"
+#include "pki/certificate.h"
+#include "support/api_fixture.h"
+
+namespace certseal::testing {
+namespace {
+
+namespace cosign = crypto::cosign;
+namespace unlock = crypto::unlock;
+
+const std::string kPng = to_string(*hex_decode(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
+    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
+
+// One device: its id, its share (once enrolled) and the unlock keys of its password.
+struct Device {
+  std::string id, name;
+  std::string key_id;
+  std::optional<cosign::DeviceShare> share;
+  unlock::UnlockKeys keys;
+  Bytes salt;
+};
+
+class ShieldApiTest : public ApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    // A CA whose SM2 signer ID is the one the OpenSSL 3.0 CLI uses, so `openssl verify` checks it.
+    return {"--set", "ca.sm2o.algorithm=sm2", "--set", "ca.sm2o.sm2_id="};
+  }
+
+ protected:
+  SystemRng rng_;
+
+  std::string upload(const std::string& token, const std::string& purpose) {
+    auto r = http_->request("POST", "/api/v1/blobs?purpose=" + purpose, kPng,
+                            {"Authorization: Bearer " + token, "Content-Type: image/png"});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json()["id"];
+  }
+  std::string verified_person(const std::string& phone, const std::string& name, const std::string& id_number) {
+    std::string t = register_person(phone, "Str0ng!pw");
+    std::string front = upload(t, "id_card_front"), back = upload(t, "id_card_back");
+    call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
+    auto r = call("POST", "/api/v1/person-verifications", t,
+                  {{"agreement_version", 1}, {"name", name}, {"id_number", id_number}, {"code", code_for(phone)},
+                   {"id_card_front", front}, {"id_card_back", back}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return t;
+  }
+  // An approved order for a one-year personal SM2 certificate, paid through the sandbox gateway.
+  std::string approved_order(const std::string& token, const std::string& phone) {
+    if (product_.empty()) {
+      auto p = call("POST", "/api/v1/operator/catalogue/platforms", operator_token_, {{"name", "示例交易平台"}});
+      EXPECT_EQ(p.status, 201) << p.body;
+      platform_ = p.json()["id"];
+      auto a = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
+                    {{"kind", "certificate"}, {"name", "个人证书 SM2 1年"}, {"cert_type", "personal"},
+                     {"algorithm", "sm2"}, {"validity_years", 1}, {"price_fen", 12000}, {"ca_id", "sm2o"},
+                     {"seal_type", "handwritten"}});
+      EXPECT_EQ(a.status, 201) << a.body;
+      product_ = a.json()["id"];
+    }
+    auto r = call("POST", "/api/v1/orders", token, {{"product_id", product_}, {"platform_id", platform_}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    std::string id = r.json()["id"];
+    EXPECT_EQ(call("POST", "/api/v1/account/sms-codes", token, {{"purpose", "authorise"}}).status, 202);
+    EXPECT_EQ(call("POST", "/api/v1/orders/" + id + "/authorisation", token, {{"code", code_for(phone)}}).status, 200);
+    auto pay = call("POST", "/api/v1/orders/" + id + "/online-payments", token, {{"gateway", "sandbox"}});
+    EXPECT_EQ(pay.status, 201) << pay.body;
+    std::string url = pay.json()["pay_url"];
+    EXPECT_EQ(http_->request("POST", url.substr(url.find("/sandbox-pay/"))).status, 202);
+    for (int i = 0; i < 100 && status_of(token, id) != "in_review"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    auto ap = call("POST", "/api/v1/operator/orders/" + id + "/approval", operator_token_);
+    EXPECT_EQ(ap.status, 200) << ap.body;
+    return id;
+  }
+  std::string status_of(const std::string& token, const std::string& order) {
+    auto r = call("GET", "/api/v1/orders/" + order, token);
+    return r.status == 200 ? std::string(r.json()["status"]) : "http " + std::to_string(r.status);
+  }
+  std::string sms_code(const std::string& token, const std::string& phone) {
+    EXPECT_EQ(call("POST", "/api/v1/account/sms-codes", token, {{"purpose", "authorise"}}).status, 202);
+    return code_for(phone);
+  }
+
+  Device new_device(const std::string& id, const std::string& password) {
+    Device d;
+    d.id = id;
+    d.name = "手机 " + id;
+    d.salt = rng_.bytes(16);
+    d.keys = *unlock::derive(password, d.salt, d.id, crypto::argon2_test_limits());
+    return d;
+  }
+  nlohmann::json enrolment(const Device& d, const cosign::KeygenRequest& req) {
+    return {{"device_id", d.id}, {"device_name", d.name}, {"p1", base64_encode(req.encode())},
+            {"auth_key", base64_encode(d.keys.auth_key)}, {"salt", base64_encode(d.salt)}};
+  }
+  // Installs (or reissues, with `path` and `extra`) and keeps the device share. Returns the answer.
+  nlohmann::json enrol(const std::string& token, Device& d, const std::string& path, nlohmann::json extra = {}) {
+    auto start = cosign::device_keygen_start(rng_);
+    nlohmann::json body = enrolment(d, start.request);
+    for (auto& [k, v] : extra.items()) body[k] = v;
+    auto r = call("POST", path, token, body);
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return nullptr;
+    auto j = r.json();
+    auto resp = cosign::KeygenResponse::decode(*base64_decode(std::string(j["keygen_response"])));
+    auto share = cosign::device_keygen_finish(std::move(start.state), *resp);
+    EXPECT_TRUE(share.ok());
+    d.share = std::move(share).value();
+    d.key_id = j["key_id"];
+    return j;
+  }
+  HttpResponse challenge(const std::string& token, const Device& d, const std::string& key_id) {
+    return call("POST", "/api/v1/shield/challenges", token, {{"key_id", key_id}, {"device_id", d.id}});
+  }
+  // One signing step with the given auth key; the HTTP answer of the step.
+  HttpResponse sign_step(const std::string& token, const Device& d, const cosign::SignRequest& req,
+                         BytesView auth_key, const std::string& key_id = "") {
+    const std::string key = key_id.empty() ? d.key_id : key_id;
+    auto c = challenge(token, d, key);
+    if (c.status != 200) return c;
+    std::string nonce = c.json()["nonce"];
+    const Bytes payload = req.encode();
+    return call("POST", "/api/v1/shield/keys/" + key + "/signatures", token,
+                {{"device_id", d.id}, {"nonce", nonce}, {"request", base64_encode(payload)},
+                 {"proof", base64_encode(unlock::proof(auth_key, "sign", key, d.id, nonce, payload))},
+                 {"purpose", "test signature"}});
+  }
+  // A whole two-party signature (raw r||s), or the refusal's HTTP status as an error code.
+  Result<Bytes> sign(const std::string& token, const Device& d, const std::string& message) {
+    int status = 0;
+    auto sig = cosign::device_sign(*d.share, as_bytes(message), crypto::kSm2DefaultId, rng_,
+                                   [&](const cosign::SignRequest& req) -> Result<cosign::SignResponse> {
+                                     auto r = sign_step(token, d, req, d.keys.auth_key);
+                                     status = r.status;
+                                     if (r.status != 200) {
+                                       return Error(ErrorKind::kPermissionDenied, r.json().value("code", "?"), r.body);
+                                     }
+                                     return cosign::SignResponse::decode(
+                                         *base64_decode(std::string(r.json()["response"])));
+                                   });
+    return sig;
+  }
+  crypto::PublicKey cert_key(const nlohmann::json& cert) {
+    auto blocks = pem_decode_all(std::string(cert["certificate_pem"]));
+    auto facts = pki::read_certificate((*blocks)[0].der);
+    EXPECT_TRUE(facts.ok());
+    auto k = crypto::PublicKey::from_spki_der(facts->spki);
+    EXPECT_TRUE(k.ok());
+    return std::move(k).value();
+  }
+  std::string sh(const std::string& cmd) { return run_command(cmd + " 2>&1"); }
+  void put(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+  std::string f(const std::string& name) { return dir_.path() + "/" + name; }
+
+  std::string platform_, product_;
+};
+
+TEST_P(ShieldApiTest, InstallSignAndDecryptCheckedByOpenssl) {
+  const std::string phone = "13912340001";
+  std::string t = verified_person(phone, "张三", "11010519491231002X");
+  std::string order = approved_order(t, phone);
+  Device d = new_device("device-aaaa-0001", "Pin#2026");
+
+  auto j = enrol(t, d, "/api/v1/orders/" + order + "/installation");
+  ASSERT_FALSE(j.is_null());
+  EXPECT_EQ(status_of(t, order), "done");
+  const auto& cert = j["certificate"];
+  EXPECT_EQ(cert["ca_id"], "sm2o");
+  EXPECT_NE(std::string(cert["subject"]).find("张三"), std::string::npos) << cert["subject"];
+  // The certificate holds the two-party public key P.
+  EXPECT_EQ(*cert_key(cert).ec_point(), d.share->public_key());
+  // ... and the OpenSSL CLI accepts it under the CA's chain.
+  put(f("leaf.pem"), cert["certificate_pem"]);
+  put(f("chain.pem"), http_->get("/ca/sm2o/chain.pem").body);
+  EXPECT_NE(sh("openssl verify -CAfile " + f("chain.pem") + " " + f("leaf.pem")).find(": OK"), std::string::npos);
+
+  // A two-party signature verifies under the certificate's key, with OpenSSL's SM2 verifier and CLI.
+  auto sig = sign(t, d, "投标文件摘要");
+  ASSERT_TRUE(sig.ok()) << sig.error().message;
+  auto der = crypto::ec_sig_raw_to_der(*sig);
+  EXPECT_TRUE(crypto::verify(cert_key(cert), crypto::SignScheme::kSm2Sm3, as_bytes("投标文件摘要"), *der));
+  put(f("msg.txt"), "投标文件摘要");
+  put(f("sig.der"), to_string(*der));
+  sh("openssl x509 -in " + f("leaf.pem") + " -pubkey -noout > " + f("pub.pem"));
+  EXPECT_NE(sh("openssl dgst -sm3 -verify " + f("pub.pem") + " -sigopt distid:1234567812345678 -signature " +
+               f("sig.der") + " " + f("msg.txt"))
+                .find("Verified OK"),
+            std::string::npos);
+
+  // Two-party decryption of a ciphertext made by the OpenSSL CLI for the certificate's key.
+  put(f("plain.txt"), "开标密钥 42");
+  sh("openssl pkeyutl -encrypt -pubin -inkey " + f("pub.pem") + " -in " + f("plain.txt") + " -out " + f("ct.der"));
+  std::ifstream in(f("ct.der"), std::ios::binary);
+  std::string ct_der((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_FALSE(ct_der.empty());
+  auto parsed = crypto::Sm2Ciphertext::parse_der(as_bytes(ct_der));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  auto start = cosign::device_decrypt_start(*d.share, parsed->raw(crypto::Sm2CipherOrder::kC1C3C2), crypto::Sm2CipherOrder::kC1C3C2, rng_);
+  ASSERT_TRUE(start.ok());
+  auto c = challenge(t, d, d.key_id);
+  std::string nonce = c.json()["nonce"];
+  Bytes payload = start->request.encode();
+  auto r = call("POST", "/api/v1/shield/keys/" + d.key_id + "/decryptions", t,
+                {{"device_id", d.id}, {"nonce", nonce}, {"request", base64_encode(payload)},
+                 {"proof", base64_encode(unlock::proof(d.keys.auth_key, "decrypt", d.key_id, d.id, nonce, payload))},
+                 {"purpose", "开标解密"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto plain = cosign::device_decrypt_finish(*d.share, std::move(start->state),
+                                             *cosign::DecryptResponse::decode(*base64_decode(std::string(r.json()["response"]))));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(std::string(plain->begin(), plain->end()), "开标密钥 42");
+  // A nonce works once.
+  r = call("POST", "/api/v1/shield/keys/" + d.key_id + "/decryptions", t,
+           {{"device_id", d.id}, {"nonce", nonce}, {"request", base64_encode(payload)},
+            {"proof", base64_encode(unlock::proof(d.keys.auth_key, "decrypt", d.key_id, d.id, nonce, payload))}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json()["code"], "bad_nonce");
+
+  // Installing again: the same request is answered the same; another device is refused.
+  auto again = call("POST", "/api/v1/orders/" + order + "/installation", t,
+                    enrolment(new_device("device-aaaa-0002", "x"), cosign::device_keygen_start(rng_).request));
+  EXPECT_EQ(again.status, 409) << again.body;
+
+  // Records: every step with device, purpose and result.
+  auto ev = call("GET", "/api/v1/shield/keys/" + d.key_id + "/events", t);
+  ASSERT_EQ(ev.status, 200);
+  auto items = ev.json()["items"];
+  ASSERT_GE(items.size(), 4u);
+  EXPECT_EQ(items[0]["result"], "bad_nonce");
+  EXPECT_EQ(items[1]["operation"], "decrypt");
+  EXPECT_EQ(items[1]["purpose"], "开标解密");
+  EXPECT_EQ(items[1]["device_id"], d.id);
+  EXPECT_EQ(items.back()["operation"], "install");
+
+  // The list of the account's certificates.
+  auto list = call("GET", "/api/v1/account/certificates", t);
+  ASSERT_EQ(list.status, 200);
+  ASSERT_EQ(list.json()["items"].size(), 1u);
+  EXPECT_EQ(list.json()["items"][0]["key_id"], d.key_id);
+  EXPECT_EQ(list.json()["items"][0]["current"], true);
+}
+
+TEST_P(ShieldApiTest, FiveWrongPasswordsLockTheKeyUntilRecovery) {
+  const std::string phone = "13912340002";
+  std::string t = verified_person(phone, "李四", "110105194912310038");
+  Device d = new_device("device-bbbb-0001", "Right#1");
+  enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(d.share);
+  auto wrong = unlock::derive("Wrong#1", d.salt, d.id, crypto::argon2_test_limits());
+  auto req = cosign::device_sign_start(*d.share, as_bytes("m"), crypto::kSm2DefaultId, rng_)->request;
+  for (int i = 1; i <= 5; ++i) {
+    auto r = sign_step(t, d, req, wrong->auth_key);
+    EXPECT_EQ(r.status, 403) << r.body;
+    EXPECT_EQ(r.json()["code"], "bad_unlock_proof");
+    if (i < 5) {
+      EXPECT_NE(std::string(r.json()["detail"]).find(std::to_string(5 - i) + " attempts left"), std::string::npos)
+          << r.body;
+    }
+  }
+  // The sixth try, with the right password, is refused: the key is locked.
+  auto r = sign_step(t, d, req, d.keys.auth_key);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json()["code"], "key_locked");
+  EXPECT_FALSE(sign(t, d, "m").ok());
+  auto k = call("GET", "/api/v1/account/certificates", t).json()["items"][0];
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + std::string(k["id"]), t).json()["key"]["status"], "locked");
+
+  // Recovery: a wrong ID number is refused and changes nothing; the right one unlocks with a new password.
+  Device renewed = new_device(d.id, "NewPin#2");
+  nlohmann::json body = {{"device_id", d.id}, {"code", sms_code(t, phone)}, {"id_number", "110105194912310046"},
+                         {"auth_key", base64_encode(renewed.keys.auth_key)}, {"salt", base64_encode(renewed.salt)}};
+  auto bad = call("POST", "/api/v1/shield/keys/" + d.key_id + "/recovery", t, body);
+  EXPECT_EQ(bad.status, 403) << bad.body;
+  EXPECT_EQ(sign_step(t, d, req, d.keys.auth_key).status, 409);
+  body["code"] = sms_code(t, phone);
+  body["id_number"] = "110105194912310038";
+  auto ok = call("POST", "/api/v1/shield/keys/" + d.key_id + "/recovery", t, body);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(base64_decode(std::string(ok.json()["recovery_key"]))->size(), 32u);
+  d.keys = std::move(renewed.keys);
+  d.salt = renewed.salt;
+  EXPECT_TRUE(sign(t, d, "after recovery").ok());
+  // The old password's proof no longer works (and counts again).
+  EXPECT_EQ(sign_step(t, d, req, wrong->auth_key).status, 403);
+}
+
+TEST_P(ShieldApiTest, AnotherUsersKeyAndACopiedShareAreRefused) {
+  const std::string pa = "13912340003", pb = "13912340004";
+  std::string ta = verified_person(pa, "王五", "110105194912310054");
+  std::string tb = verified_person(pb, "赵六", "110105194912310070");
+  Device a = new_device("device-cccc-0001", "A#pass1");
+  enrol(ta, a, "/api/v1/orders/" + approved_order(ta, pa) + "/installation");
+  ASSERT_TRUE(a.share);
+  // B cannot see, challenge or use A's key, even with A's device id and auth key.
+  EXPECT_EQ(challenge(tb, a, a.key_id).status, 404);
+  auto req = cosign::device_sign_start(*a.share, as_bytes("m"), crypto::kSm2DefaultId, rng_)->request;
+  EXPECT_EQ(sign_step(tb, a, req, a.keys.auth_key).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/shield/keys/" + a.key_id + "/devices", tb).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/shield/keys/" + a.key_id + "/events", tb).status, 404);
+  auto certs = call("GET", "/api/v1/account/certificates", ta).json()["items"];
+  std::string cert_id = certs[0]["id"];
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert_id, tb).status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/account/certificates/" + cert_id + "/renewals", tb, {{"request_id", "x"}}).status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/account/certificates/" + cert_id + "/revocations", tb,
+                 {{"request_id", "x"}, {"code", sms_code(tb, pb)}})
+                .status,
+            404);
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates", tb).json()["items"].size(), 0u);
+  // Without a session nothing answers.
+  EXPECT_EQ(call("POST", "/api/v1/shield/challenges", "", {{"key_id", a.key_id}, {"device_id", a.id}}).status, 401);
+
+  // A's share file copied to another device id: the server has no share for that device, and the
+  // unlock keys derived there differ.
+  Device copy = new_device("device-cccc-9999", "A#pass1");
+  copy.share = a.share;
+  copy.key_id = a.key_id;
+  EXPECT_NE(copy.keys.auth_key, a.keys.auth_key);
+  auto c = challenge(ta, copy, a.key_id);
+  EXPECT_EQ(c.status, 403);
+  EXPECT_EQ(c.json()["code"], "device_not_active");
+  EXPECT_FALSE(sign(ta, copy, "m").ok());
+  EXPECT_TRUE(sign(ta, a, "m").ok());
+}
+
+TEST_P(ShieldApiTest, PairedDeviceSignsAndARemovedDeviceNoLonger) {
+  const std::string phone = "13912340005";
+  std::string t = verified_person(phone, "钱七", "110105194912310097");
+  Device one = new_device("device-dddd-0001", "One#pass");
+  enrol(t, one, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(one.share);
+
+  // The new device asks to be paired with an ephemeral SM2 key.
+  Device two = new_device("device-dddd-0002", "Two#pass");
+  auto eph = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_);
+  ASSERT_TRUE(eph.ok());
+  auto p = call("POST", "/api/v1/shield/pairings", t,
+                {{"device_id", two.id}, {"device_name", two.name}, {"public_key", base64_encode(*eph->public_key().ec_point())}});
+  ASSERT_EQ(p.status, 201) << p.body;
+  std::string pairing = p.json()["id"];
+  // The unlocked first device splits its share for the new one and seals it to the pairing key.
+  auto got = call("GET", "/api/v1/shield/pairings/" + pairing, t);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.json()["status"], "waiting");
+  auto split = cosign::device_refresh_start(*one.share, rng_);
+  auto pairing_key = crypto::PublicKey::sm2_from_point(*base64_decode(std::string(got.json()["public_key"])));
+  nlohmann::json inner = {{"key_id", one.key_id}, {"share", base64_encode(split.new_share.export_bytes())}};
+  auto envelope = crypto::sm2_encrypt(*pairing_key, as_bytes(inner.dump()));
+  ASSERT_TRUE(envelope.ok());
+  auto u = split.request.encode();
+  auto c = challenge(t, one, one.key_id);
+  std::string nonce = c.json()["nonce"];
+  Bytes payload = to_bytes(pairing);
+  payload.insert(payload.end(), u.begin(), u.end());
+  payload.insert(payload.end(), envelope->begin(), envelope->end());
+  auto add = call("POST", "/api/v1/shield/keys/" + one.key_id + "/devices", t,
+                  {{"device_id", one.id}, {"nonce", nonce}, {"pairing_id", pairing}, {"u", base64_encode(u)},
+                   {"envelope", base64_encode(*envelope)},
+                   {"proof", base64_encode(unlock::proof(one.keys.auth_key, "add_device", one.key_id, one.id, nonce, payload))}});
+  ASSERT_EQ(add.status, 200) << add.body;
+  // The new device opens the envelope and sets its own password.
+  got = call("GET", "/api/v1/shield/pairings/" + pairing, t);
+  EXPECT_EQ(got.json()["status"], "delivered");
+  auto opened = crypto::decrypt(*eph, crypto::EncryptScheme::kSm2C1C3C2, *base64_decode(std::string(got.json()["envelope"])));
+  ASSERT_TRUE(opened.ok());
+  auto inner_back = nlohmann::json::parse(std::string(opened->begin(), opened->end()));
+  two.share = *cosign::DeviceShare::import_bytes(*base64_decode(std::string(inner_back["share"])));
+  two.key_id = inner_back["key_id"];
+  auto done = call("POST", "/api/v1/shield/pairings/" + pairing + "/completion", t,
+                   {{"auth_key", base64_encode(two.keys.auth_key)}, {"salt", base64_encode(two.salt)}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(done.json()["key_id"], one.key_id);
+  EXPECT_EQ(call("POST", "/api/v1/shield/pairings/" + pairing + "/completion", t,
+                 {{"auth_key", base64_encode(two.keys.auth_key)}, {"salt", base64_encode(two.salt)}})
+                .status,
+            409);
+
+  EXPECT_TRUE(sign(t, one, "from one").ok());
+  EXPECT_TRUE(sign(t, two, "from two").ok());
+  auto devices = call("GET", "/api/v1/shield/keys/" + one.key_id + "/devices", t).json()["items"];
+  ASSERT_EQ(devices.size(), 2u);
+
+  // Removing the first device (SMS code) stops it at once; the second still signs.
+  auto rm = call("POST", "/api/v1/shield/keys/" + one.key_id + "/devices/" + one.id + "/removal", t,
+                 {{"code", sms_code(t, phone)}});
+  ASSERT_EQ(rm.status, 200) << rm.body;
+  auto refused = sign(t, one, "from one again");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "device_not_active");
+  EXPECT_TRUE(sign(t, two, "from two again").ok());
+  // The last device cannot be removed.
+  auto last = call("POST", "/api/v1/shield/keys/" + one.key_id + "/devices/" + two.id + "/removal", t,
+                   {{"code", sms_code(t, phone)}});
+  EXPECT_EQ(last.status, 409) << last.body;
+
+  // Refresh: the second device's old share stops working, the new one works.
+  auto fresh = cosign::device_refresh_start(*two.share, rng_);
+  auto fu = fresh.request.encode();
+  c = challenge(t, two, two.key_id);
+  nonce = c.json()["nonce"];
+  auto rf = call("POST", "/api/v1/shield/keys/" + two.key_id + "/refresh", t,
+                 {{"device_id", two.id}, {"nonce", nonce}, {"u", base64_encode(fu)},
+                  {"proof", base64_encode(unlock::proof(two.keys.auth_key, "refresh", two.key_id, two.id, nonce, fu))}});
+  ASSERT_EQ(rf.status, 200) << rf.body;
+  EXPECT_FALSE(sign(t, two, "old share").ok());
+  two.share = fresh.new_share;
+  EXPECT_TRUE(sign(t, two, "new share").ok());
+}
+
+TEST_P(ShieldApiTest, RenewChangeRevokeAndReissue) {
+  const std::string phone = "13912340006";
+  std::string t = verified_person(phone, "孙八", "110105194912310118");
+  Device d = new_device("device-eeee-0001", "Pin#eeee");
+  auto j = enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_FALSE(j.is_null());
+  std::string first = j["certificate"]["id"];
+
+  auto renew = call("POST", "/api/v1/account/certificates/" + first + "/renewals", t, {{"request_id", "r1"}});
+  ASSERT_EQ(renew.status, 201) << renew.body;
+  std::string renewed = renew.json()["certificate"]["id"];
+  EXPECT_NE(renewed, first);
+  EXPECT_EQ(call("POST", "/api/v1/account/certificates/" + first + "/renewals", t, {{"request_id", "r1"}})
+                .json()["certificate"]["id"],
+            renewed);  // a retry
+  // Same key: a signature verifies under the renewed certificate.
+  auto sig = sign(t, d, "after renewal");
+  ASSERT_TRUE(sig.ok());
+  EXPECT_TRUE(crypto::verify(cert_key(renew.json()["certificate"]), crypto::SignScheme::kSm2Sm3,
+                             as_bytes("after renewal"), *crypto::ec_sig_raw_to_der(*sig)));
+
+  auto change = call("POST", "/api/v1/account/certificates/" + renewed + "/changes", t, {{"request_id", "c1"}});
+  ASSERT_EQ(change.status, 201) << change.body;
+  std::string changed = change.json()["certificate"]["id"];
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + renewed, t).json()["certificate"]["status"], "revoked");
+
+  // The operator says the certificate must be reissued; the holder sees it and follows it.
+  EXPECT_EQ(call("POST", "/api/v1/operator/certificates/" + changed + "/reissue-notices", t, {{"reason", "x"}}).status, 403);
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + changed + "/reissue-notices", operator_token_,
+                 {{"reason", "CA 密钥更新"}})
+                .status,
+            200);
+  auto held = call("GET", "/api/v1/account/certificates/" + changed, t);
+  EXPECT_EQ(held.json()["reissue_notice"], "CA 密钥更新");
+  auto note = call("GET", "/api/v1/notifications", t).json()["items"][0];
+  EXPECT_EQ(note["kind"], "certificate_reissue");
+  // Reissue needs an SMS code.
+  Device n = new_device("device-eeee-0002", "Pin#new");
+  auto start = cosign::device_keygen_start(rng_);
+  nlohmann::json body = enrolment(n, start.request);
+  body["request_id"] = "ri1";
+  body["code"] = "000000";
+  EXPECT_EQ(call("POST", "/api/v1/account/certificates/" + changed + "/reissues", t, body).status, 400);
+  auto re = enrol(t, n, "/api/v1/account/certificates/" + changed + "/reissues",
+                  {{"request_id", "ri2"}, {"code", sms_code(t, phone)}});
+  ASSERT_FALSE(re.is_null());
+  std::string reissued = re["certificate"]["id"];
+  EXPECT_NE(n.key_id, d.key_id);
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + changed, t).json()["certificate"]["status"], "revoked");
+  EXPECT_TRUE(call("GET", "/api/v1/account/certificates/" + reissued, t).json()["reissue_notice"].is_null());
+  // The old key signs no more; the new one does.
+  EXPECT_FALSE(sign(t, d, "old key").ok());
+  EXPECT_TRUE(sign(t, n, "new key").ok());
+
+  // Revocation needs a code; then the key is retired and the CRL lists the certificate.
+  EXPECT_EQ(call("POST", "/api/v1/account/certificates/" + reissued + "/revocations", t,
+                 {{"request_id", "v1"}, {"code", "000000"}})
+                .status,
+            400);
+  auto rv = call("POST", "/api/v1/account/certificates/" + reissued + "/revocations", t,
+                 {{"request_id", "v2"}, {"code", sms_code(t, phone)}, {"reason", "cessation_of_operation"}});
+  ASSERT_EQ(rv.status, 200) << rv.body;
+  EXPECT_EQ(rv.json()["certificate"]["status"], "revoked");
+  EXPECT_FALSE(sign(t, n, "after revocation").ok());
+  put(f("leaf.pem"), rv.json()["certificate"]["certificate_pem"]);
+  put(f("chain.pem"), http_->get("/ca/sm2o/chain.pem").body);
+  put(f("crl.der"), http_->get("/ca/sm2o/crl").body);
+  sh("openssl crl -inform DER -in " + f("crl.der") + " -out " + f("crl.pem"));
+  sh("cat " + f("chain.pem") + " " + f("crl.pem") + " > " + f("bundle.pem"));
+  auto out = sh("openssl verify -crl_check -CAfile " + f("bundle.pem") + " " + f("leaf.pem"));
+  EXPECT_NE(out.find("certificate revoked"), std::string::npos) << out;
+}
+
+// Nothing the server stores, logs or answers contains the device share d1 (raw, hex or base64),
+// so the server cannot sign alone.
+TEST_P(ShieldApiTest, NothingOnTheServerHoldsTheDeviceShare) {
+  const std::string phone = "13912340007";
+  std::string t = verified_person(phone, "周九", "110105194912310134");
+  Device d = new_device("device-ffff-0001", "Pin#ffff");
+  auto j = enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(d.share);
+  std::string seen = j.dump();
+  ASSERT_TRUE(sign(t, d, "one").ok());
+  seen += call("GET", "/api/v1/account/certificates", t).body;
+  seen += call("GET", "/api/v1/shield/keys/" + d.key_id + "/events", t).body;
+  const Bytes d1(d.share->scalar().begin(), d.share->scalar().end());
+  const std::vector<std::string> forms = {to_string(d1), hex_encode(d1), hex_encode(d1, true), base64_encode(d1),
+                                          base64url_encode(d1)};
+  std::string stored = server_->log_text();
+  if (GetParam() == "sqlite") {
+    for (const auto& e : std::filesystem::directory_iterator(data_)) {
+      if (e.is_regular_file()) {
+        std::ifstream in(e.path(), std::ios::binary);
+        stored += std::string((std::istreambuf_iterator<char>(in)), {});
+      }
+    }
+    EXPECT_NE(stored.find(d.key_id), std::string::npos);  // the search does see the database
+  } else {
+    stored += sh("pg_dump --data-only '" + pg_->url() + "'");
+    EXPECT_NE(stored.find(d.key_id), std::string::npos);
+  }
+  for (const auto& form : forms) {
+    EXPECT_EQ(stored.find(form), std::string::npos);
+    EXPECT_EQ(seen.find(form), std::string::npos);
+  }
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(ShieldApiTest);
+
+}  // namespace
+}  // namespace certseal::testing
