@@ -202,6 +202,13 @@ Error explain_unlock_error(Ctx& ctx, const KeyFile& key, Error e) {
   for (const char* f : {"remaining_attempts", "attempts_left", "tries_left", "remaining"}) {
     if (p.contains(f) && p[f].is_number_integer()) left = p[f].get<long>();
   }
+  if (!left) {
+    // The server words it as "...; N attempts left" in the detail.
+    std::smatch m;
+    const std::string detail = p.contains("detail") && p["detail"].is_string() ? p["detail"].get<std::string>() : e.message;
+    if (std::regex_search(detail, m, std::regex("([0-9]+) attempts? left"))) left = std::stol(m[1]);
+    if (detail.find("now locked") != std::string::npos) left = 0;
+  }
   if (!left && !key.certificate_id.empty()) {
     if (auto h = ctx.api(); h) {
       if (auto c = (*h)->call("GET", "/api/v1/account/certificates/" + key.certificate_id);
@@ -1291,7 +1298,13 @@ int run_cli(int argc, char** argv) {
     return kExitOk;
   }
   if (!action) return kExitUsage;
-  Result<json> r = action();
+  Result<json> r = json();
+  try {
+    r = action();
+  } catch (const std::exception& ex) {
+    // A server answer of an unexpected shape (nlohmann throws on type mismatches).
+    r = unavailable("bad_answer", tr("err.server", ex.what()));
+  }
   if (!r) {
     const Error& e = r.error();
     int code_out = exit_code_for(e);

@@ -26,6 +26,12 @@ Result<Bytes> b64_answer(const nlohmann::json& j, const char* name) {
 std::string b64(BytesView b) { return base64_encode(b); }
 std::string b64s(const SecretBytes& s) { return base64_encode(BytesView(s.data(), s.size())); }
 
+// A field as text, whatever JSON type the server chose ("" when absent or null).
+std::string text(const nlohmann::json& j, const char* k) {
+  if (!j.is_object() || !j.contains(k) || j[k].is_null()) return "";
+  return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
+}
+
 std::string key_path(const std::string& key_id) { return "/api/v1/shield/keys/" + key_id; }
 
 struct NewSecret {
@@ -46,7 +52,7 @@ Result<std::string> current_certificate_of(Http& http, const std::string& key_id
   CS_ASSIGN(auto list, http.call("GET", "/api/v1/account/certificates"));
   if (list.contains("items") && list["items"].is_array()) {
     for (const auto& c : list["items"]) {
-      if (c.value("key_id", "") == key_id && c.value("current", true)) return c.value("id", "");
+      if (text(c, "key_id") == key_id && c.value("current", true)) return text(c, "id");
     }
   }
   return std::string();
@@ -111,10 +117,10 @@ Result<KeyFile> ShieldClient::install(const std::string& path, const nlohmann::j
   CS_ASSIGN(auto kr, cosign::KeygenResponse::decode(kr_bytes));
   CS_ASSIGN(auto share, cosign::device_keygen_finish(std::move(kg.state), kr));
   KeyFile k;
-  k.key_id = a.value("key_id", "");
+  k.key_id = text(a, "key_id");
   if (!safe_file_id(k.key_id)) return unavailable("bad_answer", "the server sent an unusable key id");
   const nlohmann::json cert = a.contains("certificate") ? a["certificate"] : nlohmann::json::object();
-  k.certificate_id = cert.is_object() ? cert.value("id", "") : "";
+  k.certificate_id = cert.is_object() ? text(cert, "id") : "";
   std::string pem = certificate_pem(cert);
   if (!pem.empty()) {
     CS_ASSIGN(auto point, certificate_public_point(pem));
@@ -208,12 +214,15 @@ Status ShieldClient::add_device(const KeyFile& key, const Unlocked& u, const std
   auto envelope = crypto::sm2_encrypt(pub, as_bytes(plain), crypto::Sm2CipherOrder::kC1C3C2);
   secure_wipe(plain.data(), plain.size());
   CS_TRY(envelope);
+  // `u` travels as the encoded RefreshRequest (tag, version, the 32-byte factor), which is what
+  // the server decodes; SHIELD.md's "b64(32)" names the factor inside.
+  SecretBytes u_enc = r.request.encode();
   Bytes payload(pairing_id.begin(), pairing_id.end());
-  payload.insert(payload.end(), r.request.u.begin(), r.request.u.end());
+  payload.insert(payload.end(), u_enc.begin(), u_enc.end());
   payload.insert(payload.end(), envelope->begin(), envelope->end());
   auto a = step(key.key_id, u.auth_key, "add_device", "POST", key_path(key.key_id) + "/devices",
                 {{"pairing_id", pairing_id},
-                 {"u", base64_encode(BytesView(r.request.u.data(), r.request.u.size()))},
+                 {"u", base64_encode(BytesView(u_enc.data(), u_enc.size()))},
                  {"envelope", b64(*envelope)}},
                 payload);
   secure_wipe(payload.data(), payload.size());
@@ -228,11 +237,11 @@ Result<nlohmann::json> ShieldClient::start_pairing(DeviceStore& store) {
                                {{"device_id", device_.device_id},
                                 {"device_name", device_.device_name},
                                 {"public_key", b64(point)}}));
-  std::string id = a.value("id", "");
+  std::string id = text(a, "id");
   if (!safe_file_id(id)) return unavailable("bad_answer", "the server sent an unusable pairing id");
   SecretString pem = eph.pem();
   nlohmann::json file = {{"id", id}, {"private_key_pem", std::string(pem.begin(), pem.end())},
-                         {"expires_at", a.value("expires_at", "")}};
+                         {"expires_at", text(a, "expires_at")}};
   Status saved = store.save_pairing(id, file);
   wipe_json_strings(file, {"private_key_pem"});
   CS_TRY(saved);
@@ -248,7 +257,7 @@ Result<KeyFile> ShieldClient::complete_pairing(DeviceStore& store, const std::st
                                                std::string_view password) {
   CS_ASSIGN(auto file, store.load_pairing(pairing_id));
   if (!file) return not_found("unknown_pairing", "this device did not start pairing " + pairing_id);
-  std::string pem = file->value("private_key_pem", "");
+  std::string pem = text(*file, "private_key_pem");
   auto eph = crypto::PrivateKey::from_pem(pem);
   secure_wipe(pem.data(), pem.size());
   wipe_json_strings(*file, {"private_key_pem"});
@@ -264,7 +273,7 @@ Result<KeyFile> ShieldClient::complete_pairing(DeviceStore& store, const std::st
     return unavailable("bad_answer", "the pairing envelope is not a key share");
   }
   auto share_bytes = base64_decode(inner["share"].get<std::string>());
-  std::string key_id = inner.value("key_id", "");
+  std::string key_id = text(inner, "key_id");
   wipe_json_strings(inner, {"share"});
   if (!share_bytes) return unavailable("bad_answer", "the pairing envelope is damaged");
   auto share = cosign::DeviceShare::import_bytes(*share_bytes);
@@ -275,7 +284,7 @@ Result<KeyFile> ShieldClient::complete_pairing(DeviceStore& store, const std::st
                                {{"auth_key", b64s(m.auth_key)}, {"salt", b64(m.salt)}}));
   CS_ASSIGN(auto recovery_key, b64_answer(a, "recovery_key"));
   KeyFile k;
-  k.key_id = a.value("key_id", key_id);
+  k.key_id = (text(a, "key_id").empty() ? key_id : text(a, "key_id"));
   if (!safe_file_id(k.key_id)) return unavailable("bad_answer", "the server sent an unusable key id");
   CS_ASSIGN(k.certificate_id, current_certificate_of(http_, k.key_id));
   k.public_key = share->public_key();
