@@ -658,8 +658,10 @@ Result<json> cmd_cert_show(Ctx& ctx, const std::string& id, const std::string& c
 
 Result<json> cmd_cert_install(Ctx& ctx, const std::string& order, const std::string& device_name) {
   CS_ASSIGN(auto* s, ctx.store());
-  CS_ASSIGN(auto sh, ctx.shield());
-  (void)device_name;
+  CS_ASSIGN(auto* h, ctx.api());
+  CS_ASSIGN(auto dev, ctx.device());
+  if (!device_name.empty()) dev.device_name = device_name;
+  ShieldClient sh(*h, dev, ctx.rng);
   CS_ASSIGN(auto pw, new_cert_password(ctx));
   json answer;
   CS_ASSIGN(auto k, sh.install("/api/v1/orders/" + order + "/installation", json::object(),
@@ -1136,6 +1138,7 @@ int run_cli(int argc, char** argv) {
   cshow->callback([&] { action = [&] { return cmd_cert_show(ctx, cert_id, copy); }; });
   CLI::App* cinstall = sub(cert, "install", "generate the two-party key for an approved order and install its certificate");
   cinstall->add_option("order_id", order_id)->required();
+  cinstall->add_option("--device-name", device_name, "name the server shows for this device (default certseal@host)");
   cinstall->callback([&] { action = [&] { return cmd_cert_install(ctx, order_id, device_name); }; });
   for (auto [name, what, desc] : {std::tuple{"renew", "renewals", "renew (延期): same key, new validity"},
                                   std::tuple{"change", "changes", "change (变更): subject taken again from the verified data"}}) {

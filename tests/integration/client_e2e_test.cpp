@@ -7,9 +7,11 @@
 //     certificate through the sandbox gateway, operator approval (HTTP), install, sign (checked by
 //     `openssl pkeyutl`, `openssl dgst` and sm-crypto), decrypt, the PIN cache, `--copy`, renew,
 //     change, revoke (CRL), each certificate through `openssl verify`.
-//   * CopiedShareFileCannotSign, FiveWrongPasswordsLockUntilRecovery, RemovedDeviceStopsSigning:
-//     the security properties of docs/SHIELD.md through the binary.
-//   * TmuxPromptsAreChineseAndPasswordsAreNotEchoed: interactive prompts on a real terminal.
+//   * CopiedShareFileCannotSign (then a reissue after a platform notice),
+//     FiveWrongPasswordsLockUntilRecovery, RemovedDeviceStopsSigningWhileTheOtherStillCan: the
+//     security properties of docs/SHIELD.md through the binary.
+//   * ClientTmuxTest.TmuxPromptsAreChineseAndPasswordsAreNotEchoed: interactive prompts on a real
+//     terminal (tmux send-keys / capture-pane), SQLite only.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -387,6 +389,18 @@ TEST_P(ClientE2eTest, ClientEndToEnd) {
   auto after = cli(a, {"cert", "sign", "--message", "after revocation"}, {pin});
   EXPECT_EQ(after.exit_code, 3) << after;
 
+  // QR scenes come later: a clear refusal with exit 2. Help for any command.
+  auto scan = cli(a, {"scan"});
+  EXPECT_EQ(scan.exit_code, 2) << scan;
+  EXPECT_NE(scan.err.find("扫码功能暂未开放"), std::string::npos) << scan;
+  auto help = cli(a, {"help", "cert", "sign"});
+  EXPECT_EQ(help.exit_code, 0) << help;
+  EXPECT_NE(help.out.find("--sm2-id"), std::string::npos) << help;
+  EXPECT_EQ(cli(a, {"cert", "sign", "--bogus"}).exit_code, 2);
+  auto jerr = cli(a, {"--json", "cert", "show", "no-such-certificate"});
+  EXPECT_EQ(jerr.exit_code, 3) << jerr;
+  EXPECT_EQ(jerr.json()["exit"], 3) << jerr;
+
   // Logout forgets the session.
   EXPECT_EQ(cli(a, {"logout"}).exit_code, 0);
   EXPECT_FALSE(fs::exists(a + "/session.json"));
@@ -411,6 +425,24 @@ TEST_P(ClientE2eTest, CopiedShareFileCannotSign) {
   EXPECT_NE(d_a["device_id"], d_b["device_id"]);
   // The attempts did not lock the owner's key.
   EXPECT_EQ(cli(a, {"cert", "sign", "--message", "still mine"}, {"Pin#copy"}).exit_code, 0);
+
+  // The platform asks for a reissue (补发): the list shows it, the owner reissues with an SMS code;
+  // a new key replaces the old one on this device and its certificate verifies.
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + inst.cert_id + "/reissue-notices", operator_token_,
+                 {{"reason", "CA 密钥更新"}})
+                .status,
+            200);
+  auto listed = cli(a, {"cert", "list"});
+  EXPECT_NE(listed.out.find("[reissue]"), std::string::npos) << listed;
+  auto re = cli(a, {"--json", "cert", "reissue", inst.cert_id, "--code", code(a, phone, "authorise")},
+                {"Pin#new9", "Pin#new9"});
+  ASSERT_EQ(re.exit_code, 0) << re;
+  std::string new_key = re.json()["key_id"];
+  EXPECT_NE(new_key, inst.key_id);
+  EXPECT_FALSE(fs::exists(a + "/keys/" + inst.key_id + ".json"));
+  EXPECT_NE(openssl_verify(re.json()["certificate"]["certificate_pem"], true).find(": OK"), std::string::npos);
+  EXPECT_NE(openssl_verify(inst.pem, true).find("certificate revoked"), std::string::npos);
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "reissued"}, {"Pin#new9"}).exit_code, 0);
 }
 
 TEST_P(ClientE2eTest, FiveWrongPasswordsLockUntilRecovery) {
@@ -508,8 +540,10 @@ class Tmux {
   std::string socket_;
 };
 
-TEST_P(ClientE2eTest, TmuxPromptsAreChineseAndPasswordsAreNotEchoed) {
-  if (GetParam() != "sqlite") GTEST_SKIP() << "terminal behaviour does not depend on the database engine";
+// Terminal behaviour does not depend on the database engine: SQLite only.
+class ClientTmuxTest : public ClientE2eTest {};
+
+TEST_P(ClientTmuxTest, TmuxPromptsAreChineseAndPasswordsAreNotEchoed) {
   if (run_command("command -v tmux").empty()) FAIL() << "tmux is not installed: run scripts/setup";
   const std::string phone = "13912350005";
   const std::string a = dev("a");
@@ -557,6 +591,7 @@ TEST_P(ClientE2eTest, TmuxPromptsAreChineseAndPasswordsAreNotEchoed) {
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(ClientE2eTest);
+INSTANTIATE_TEST_SUITE_P(Engines, ClientTmuxTest, ::testing::Values("sqlite"), [](const auto& p) { return p.param; });
 
 }  // namespace
 }  // namespace certseal::testing
