@@ -1,0 +1,232 @@
+// Load generator for complete two-party SM2 signatures over HTTP (bench/shield.sh runs it).
+//
+// Setup, through the public API of a running certseald (started with fast SMS/Argon2 settings):
+// N people register, pass real-name verification, buy a personal SM2 certificate (sandbox
+// gateway), an operator approves, and each installs it as a mobile shield (one device each).
+// Load: N client threads, each with its own keep-alive connection, sign for S seconds; one
+// signature = challenge + signing step + the device's halves (start, finish with verification).
+// Prints one JSON object: signatures, per_second, p50_ms, p90_ms, p99_ms.
+//
+//   shield_http_load --url http://127.0.0.1:PORT --operator-token T --ca sm2 [--clients 16] [--seconds 10]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/encoding.h"
+#include "base/rng.h"
+#include "crypto/cosign.h"
+#include "crypto/unlock.h"
+#include "support/http_client.h"
+
+using namespace certseal;
+using certseal::testing::HttpClient;
+using certseal::testing::HttpResponse;
+namespace cosign = crypto::cosign;
+
+namespace {
+
+const std::string kPng = to_string(*hex_decode(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
+    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
+
+[[noreturn]] void die(const std::string& what, const HttpResponse& r) {
+  std::fprintf(stderr, "shield_http_load: %s: HTTP %ld %s %s\n", what.c_str(), r.status, r.body.c_str(),
+               r.transport_error.c_str());
+  std::exit(1);
+}
+
+struct Api {
+  HttpClient http;
+  std::string operator_token;
+  explicit Api(const std::string& url) : http(url) {}
+
+  HttpResponse call(const std::string& method, const std::string& path, const std::string& token,
+                    const nlohmann::json& body = nullptr) {
+    std::vector<std::string> h;
+    if (!token.empty()) h.push_back("Authorization: Bearer " + token);
+    if (!body.is_null()) h.push_back("Content-Type: application/json");
+    return http.request(method, path, body.is_null() ? std::string() : body.dump(), h);
+  }
+  HttpResponse must(int want, const std::string& method, const std::string& path, const std::string& token,
+                    const nlohmann::json& body = nullptr) {
+    auto r = call(method, path, token, body);
+    if (r.status != want) die(method + " " + path, r);
+    return r;
+  }
+  std::string code_for(const std::string& phone) {
+    auto r = must(200, "GET", "/api/v1/operator/sms-outbox?limit=1&phone=" + phone, operator_token);
+    std::smatch m;
+    std::string text = r.json()["items"][0]["text"];
+    if (!std::regex_search(text, m, std::regex("验证码([0-9]{6})"))) die("no code for " + phone, r);
+    return m[1];
+  }
+};
+
+// A valid GB 11643 resident ID number from 17 digits.
+std::string id_number(int n) {
+  char base[32];
+  std::snprintf(base, sizeof base, "11010519900101%03d", n % 1000);
+  const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (base[i] - '0') * w[i];
+  return std::string(base) + "10X98765432"[sum % 11];
+}
+
+struct Client {
+  std::string token, key_id, device_id;
+  std::optional<cosign::DeviceShare> share;
+  Bytes auth_key;
+};
+
+Client enrol(Api& api, int i, const std::string& product, const std::string& platform, Rng& rng) {
+  Client c;
+  char phone[32];
+  std::snprintf(phone, sizeof phone, "1770000%04d", i % 10000);
+  api.must(202, "POST", "/api/v1/sms-codes", "", {{"phone", phone}, {"purpose", "login"}});
+  c.token = api.must(201, "POST", "/api/v1/sessions", "", {{"phone", phone}, {"code", api.code_for(phone)}})
+                .json()["token"];
+  api.must(204, "PUT", "/api/v1/account/password", c.token, {{"password", "Bench#Pass1"}});
+  std::string blobs[2];
+  for (int b = 0; b < 2; ++b) {
+    auto r = api.http.request("POST", std::string("/api/v1/blobs?purpose=") + (b ? "id_card_back" : "id_card_front"),
+                              kPng, {"Authorization: Bearer " + c.token, "Content-Type: image/png"});
+    if (r.status != 201) die("upload", r);
+    blobs[b] = r.json()["id"];
+  }
+  api.must(202, "POST", "/api/v1/account/sms-codes", c.token, {{"purpose", "verify_person"}});
+  api.must(201, "POST", "/api/v1/person-verifications", c.token,
+           {{"agreement_version", 1}, {"name", "压测用户"}, {"id_number", id_number(i)}, {"code", api.code_for(phone)},
+            {"id_card_front", blobs[0]}, {"id_card_back", blobs[1]}});
+  std::string order =
+      api.must(201, "POST", "/api/v1/orders", c.token, {{"product_id", product}, {"platform_id", platform}})
+          .json()["id"];
+  api.must(202, "POST", "/api/v1/account/sms-codes", c.token, {{"purpose", "authorise"}});
+  api.must(200, "POST", "/api/v1/orders/" + order + "/authorisation", c.token, {{"code", api.code_for(phone)}});
+  std::string url = api.must(201, "POST", "/api/v1/orders/" + order + "/online-payments", c.token,
+                             {{"gateway", "sandbox"}})
+                        .json()["pay_url"];
+  api.must(202, "POST", url.substr(url.find("/sandbox-pay/")), "");
+  for (int k = 0; k < 200; ++k) {
+    if (api.must(200, "GET", "/api/v1/orders/" + order, c.token).json()["status"] == "in_review") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  api.must(200, "POST", "/api/v1/operator/orders/" + order + "/approval", api.operator_token);
+  c.device_id = "bench-device-" + std::to_string(i);
+  const Bytes salt = rng.bytes(16);
+  auto keys = crypto::unlock::derive("Pin#bench", salt, c.device_id, crypto::argon2_test_limits());
+  c.auth_key.assign(keys->auth_key.begin(), keys->auth_key.end());
+  auto start = cosign::device_keygen_start(rng);
+  auto r = api.must(201, "POST", "/api/v1/orders/" + order + "/installation", c.token,
+                    {{"device_id", c.device_id}, {"device_name", "bench"},
+                     {"p1", base64_encode(start.request.encode())}, {"auth_key", base64_encode(c.auth_key)},
+                     {"salt", base64_encode(salt)}});
+  c.key_id = r.json()["key_id"];
+  auto resp = cosign::KeygenResponse::decode(*base64_decode(std::string(r.json()["keygen_response"])));
+  c.share = *cosign::device_keygen_finish(std::move(start.state), *resp);
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string url, op_token, ca = "sm2";
+  int clients = 16, seconds = 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--url") url = v;
+    else if (k == "--operator-token") op_token = v;
+    else if (k == "--ca") ca = v;
+    else if (k == "--clients") clients = std::atoi(v.c_str());
+    else if (k == "--seconds") seconds = std::atoi(v.c_str());
+  }
+  if (url.empty() || op_token.empty() || clients < 1 || seconds < 1) {
+    std::fprintf(stderr, "usage: shield_http_load --url URL --operator-token T [--ca ID] [--clients N] [--seconds S]\n");
+    return 2;
+  }
+  SystemRng rng;
+  Api api(url);
+  api.operator_token = op_token;
+  std::string platform = api.must(201, "POST", "/api/v1/operator/catalogue/platforms", op_token,
+                                  {{"name", "压测平台 " + std::to_string(std::time(nullptr))}})
+                             .json()["id"];
+  std::string product = api.must(201, "POST", "/api/v1/operator/catalogue/products", op_token,
+                                 {{"kind", "certificate"}, {"name", "压测证书"}, {"cert_type", "personal"},
+                                  {"algorithm", "sm2"}, {"validity_years", 1}, {"price_fen", 100}, {"ca_id", ca},
+                                  {"seal_type", "handwritten"}})
+                            .json()["id"];
+  std::vector<Client> cs;
+  for (int i = 0; i < clients; ++i) cs.push_back(enrol(api, i, product, platform, rng));
+
+  std::atomic<bool> stop{false};
+  std::atomic<long> failures{0};
+  std::mutex mu;
+  std::vector<double> latencies;
+  std::vector<std::thread> threads;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto& c : cs) {
+    threads.emplace_back([&, c = &c] {
+      HttpClient http(url);
+      SystemRng trng;
+      std::vector<double> mine;
+      const std::vector<std::string> h = {"Authorization: Bearer " + c->token, "Content-Type: application/json"};
+      const std::string path = "/api/v1/shield/keys/" + c->key_id + "/signatures";
+      const std::string message = "bench message";
+      while (!stop.load()) {
+        const auto s = std::chrono::steady_clock::now();
+        auto sig = cosign::device_sign(
+            *c->share, as_bytes(message), crypto::kSm2DefaultId, trng,
+            [&](const cosign::SignRequest& req) -> Result<cosign::SignResponse> {
+              auto ch = http.request("POST", "/api/v1/shield/challenges",
+                                     nlohmann::json{{"key_id", c->key_id}, {"device_id", c->device_id}}.dump(), h);
+              if (ch.status != 200) return unavailable("challenge", ch.body);
+              const std::string nonce = ch.json()["nonce"];
+              const Bytes payload = req.encode();
+              auto r = http.request(
+                  "POST", path,
+                  nlohmann::json{{"device_id", c->device_id}, {"nonce", nonce}, {"request", base64_encode(payload)},
+                                 {"proof", base64_encode(crypto::unlock::proof(c->auth_key, "sign", c->key_id,
+                                                                               c->device_id, nonce, payload))},
+                                 {"purpose", "bench"}}
+                      .dump(),
+                  h);
+              if (r.status != 200) return unavailable("sign", r.body);
+              return cosign::SignResponse::decode(*base64_decode(std::string(r.json()["response"])));
+            });
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count();
+        if (sig) {
+          mine.push_back(ms);
+        } else {
+          failures.fetch_add(1);
+        }
+      }
+      std::lock_guard lock(mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) {
+    return latencies.empty() ? 0.0 : latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))];
+  };
+  std::printf("%s\n", nlohmann::json{{"clients", clients},
+                                     {"seconds", elapsed},
+                                     {"signatures", latencies.size()},
+                                     {"failures", failures.load()},
+                                     {"per_second", latencies.size() / elapsed},
+                                     {"p50_ms", pct(0.50)},
+                                     {"p90_ms", pct(0.90)},
+                                     {"p99_ms", pct(0.99)}}
+                          .dump()
+                          .c_str());
+  return failures.load() == 0 ? 0 : 1;
+}
