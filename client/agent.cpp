@@ -160,7 +160,9 @@ AgentServer::~AgentServer() {
   cache_.clear();
   if (listen_fd_ >= 0) {
     ::close(listen_fd_);
-    ::unlink(path_.c_str());
+    struct stat st {};
+    // Only our own socket file: never one a newer agent put in its place.
+    if (::stat(path_.c_str(), &st) == 0 && st.st_ino == socket_inode_) ::unlink(path_.c_str());
   }
 }
 
@@ -179,6 +181,8 @@ Status AgentServer::listen() {
     return e;
   }
   listen_fd_ = fd;
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0) socket_inode_ = st.st_ino;
   return ok_status();
 }
 
@@ -256,6 +260,10 @@ void AgentServer::serve(const std::atomic<bool>* cancel) {
     pollfd p{listen_fd_, POLLIN, 0};
     int n = ::poll(&p, 1, 200);
     cache_.purge_expired();
+    // The socket file removed or replaced (data folder deleted, another agent): nobody can reach
+    // this one any more, so it wipes everything and ends.
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0 || st.st_ino != socket_inode_) break;
     if (n <= 0) continue;
     int conn = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) continue;

@@ -82,8 +82,8 @@ class AgentServer {
   // Binds the socket (0600). "agent_running" when another agent answers on it; a stale socket
   // file is replaced.
   Status listen();
-  // Serves until a stop request or until *cancel becomes true (checked every 200 ms); wipes the
-  // cache before returning.
+  // Serves until a stop request, until *cancel becomes true, or until the socket file is removed
+  // or replaced (checked every 200 ms); wipes the cache before returning.
   void serve(const std::atomic<bool>* cancel = nullptr);
   // One request (for tests and for serve()).
   nlohmann::json handle(const nlohmann::json& request, bool* stop);
@@ -95,6 +95,7 @@ class AgentServer {
   AgentCache cache_;
   uid_t allowed_uid_;
   int listen_fd_ = -1;
+  ino_t socket_inode_ = 0;
 };
 
 // Client side. Every call connects, sends one request and reads one answer. "agent_unavailable"

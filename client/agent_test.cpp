@@ -110,6 +110,14 @@ TEST_F(AgentTest, StopWipesEverythingAndEndsTheServer) {
   EXPECT_EQ(r.error().code, "agent_unavailable");
 }
 
+TEST_F(AgentTest, EndsWhenItsSocketFileIsRemoved) {
+  start();
+  put("k1", rng_.bytes(32), rng_.bytes(32));
+  ASSERT_TRUE(std::filesystem::remove(sock_));
+  thread_.join();  // serve() noticed on its own
+  EXPECT_EQ(server_->cache().size(), 0u);
+}
+
 TEST_F(AgentTest, RefusesPeersOfAnotherUser) {
   start(::getuid() + 1);  // pretend the agent belongs to someone else
   auto r = agent_request(sock_, {{"op", "status"}});

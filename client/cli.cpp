@@ -246,7 +246,8 @@ Result<json> with_unlocked(Ctx& ctx, const KeyFile& key, const std::function<Res
         secure_wipe(ak->data(), ak->size());
         if (u) {
           auto r = fn(*u);
-          if (r || r.error().code != "bad_unlock_proof") return r;
+          if (r) return r;
+          if (r.error().code != "bad_unlock_proof") return explain_unlock_error(ctx, key, std::move(r).error());
           (void)agent_request(sock, {{"op", "forget"}, {"key_id", key.key_id}});
         }
       }
