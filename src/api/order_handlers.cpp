@@ -43,10 +43,12 @@ nlohmann::json product_json(const service::ProductView& p) {
 }
 
 nlohmann::json payment_json(const service::PaymentView& p) {
-  return {{"id", p.id}, {"method", p.method}, {"status", p.status}, {"amount_fen", p.amount_fen},
-          {"trade_no", opt(p.trade_no)}, {"payer_name", opt(p.payer_name)}, {"payer_account", opt(p.payer_account)},
-          {"reference", opt(p.reference)}, {"confirmed_by", opt(p.confirmed_by)}, {"created_at", p.created_at},
-          {"paid_at", opt(p.paid_at)}};
+  return {{"id", p.id}, {"order_id", p.order_id}, {"method", p.method}, {"status", p.status},
+          {"amount_fen", p.amount_fen}, {"trade_no", opt(p.trade_no)}, {"payer_name", opt(p.payer_name)},
+          {"payer_account", opt(p.payer_account)}, {"reference", opt(p.reference)},
+          {"confirmed_by", opt(p.confirmed_by)}, {"created_at", p.created_at}, {"paid_at", opt(p.paid_at)},
+          {"refund_no", opt(p.refund_no)}, {"refunded_at", opt(p.refunded_at)}, {"refunded_by", opt(p.refunded_by)},
+          {"refund_reason", opt(p.refund_reason)}};
 }
 
 nlohmann::json order_json(const service::OrderView& o, bool full) {
@@ -57,11 +59,19 @@ nlohmann::json order_json(const service::OrderView& o, bool full) {
                       {"amount_fen", o.amount_fen}, {"status", o.status}, {"reason", opt(o.reason)},
                       {"created_at", o.created_at}, {"authorised_at", opt(o.authorised_at)},
                       {"paid_at", opt(o.paid_at)}, {"pay_before", o.expires_at},
+                      {"certificate_id", opt(o.certificate_id)},
                       {"application_form", o.form_status.empty() ? nlohmann::json()
                                                                  : nlohmann::json{{"method", o.form_method},
                                                                                   {"status", o.form_status}}}};
   if (!full) return j;
   j["account_id"] = o.account_id;
+  if (!o.form_status.empty()) {
+    // What the reviewer checks: where it was sent, the signed upload, the signature image
+    // (both blobs readable by operators at /api/v1/operator/blobs/{id}).
+    j["application_form"]["email"] = opt(o.form_email);
+    j["application_form"]["signed_blob_id"] = opt(o.form_signed_blob_id);
+    j["application_form"]["signature_blob_id"] = opt(o.form_signature_blob_id);
+  }
   nlohmann::json events = nlohmann::json::array();
   for (const auto& e : o.events) {
     events.push_back({{"from", opt(e.from)}, {"to", e.to}, {"actor", e.actor}, {"reason", e.reason}, {"at", e.at}});
@@ -148,7 +158,10 @@ Result<Reply> post_order(RequestContext& ctx) {
   CS_ASSIGN(auto body, ctx.json_body());
   service::CreateOrderInput in;
   CS_ASSIGN(in.product_id, required_string(body, "product_id", 64));
-  CS_ASSIGN(in.platform_id, required_string(body, "platform_id", 64));
+  CS_ASSIGN(auto platform, optional_string(body, "platform_id", 64));
+  in.platform_id = platform.value_or("");  // packages take it from the product or the certificate
+  CS_ASSIGN(auto certificate, optional_string(body, "certificate_id", 64));
+  in.certificate_id = certificate.value_or("");
   CS_ASSIGN(auto maker, optional_string(body, "seal_maker_id", 64));
   in.seal_maker_id = maker.value_or("");
   CS_ASSIGN(auto org, optional_string(body, "org_id", 64));
@@ -286,6 +299,51 @@ Result<Reply> op_confirm_payment(RequestContext& ctx) {
   CS_ASSIGN(auto received, required_int(body, "received_fen"));
   CS_ASSIGN(auto o, orders(ctx).confirm_bank_transfer(me(ctx), ctx.param("id"), received));
   return Reply::json(order_json(o, true));
+}
+
+Result<Reply> op_list_payments(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, orders(ctx).list_payments(ctx.query("status").value_or(""), page.after, page.limit));
+  return Reply::json(paged(std::move(list), page.limit, payment_json));
+}
+
+Result<Reply> op_refund_payment(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto reason, required_string(body, "reason", 500));
+  CS_ASSIGN(auto p, orders(ctx).refund_payment(me(ctx), ctx.param("id"), reason));
+  return Reply::json(payment_json(p));
+}
+
+Result<Reply> op_get_form_pdf(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto pdf, orders(ctx).form_pdf_any(ctx.param("id")));
+  return Reply::text(to_string(pdf), "application/pdf");
+}
+
+// ---- Mutual recognition (platforms of a certificate) -----------------------------------------
+
+namespace {
+nlohmann::json certificate_platform_json(const service::CertificatePlatformView& v) {
+  return {{"platform_id", v.platform_id}, {"platform_name", v.platform_name}, {"source", v.source},
+          {"order_id", v.order_id}, {"enabled_until", v.enabled_until}, {"cancelled_at", opt(v.cancelled_at)},
+          {"enabled", v.enabled}};
+}
+}  // namespace
+
+Result<Reply> get_certificate_platforms(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto list, orders(ctx).certificate_platforms(me(ctx), ctx.param("id")));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& v : list) items.push_back(certificate_platform_json(v));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_certificate_platform_cancellation(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto v, orders(ctx).cancel_certificate_platform(me(ctx), ctx.param("id"), ctx.param("platform_id")));
+  return Reply::json(certificate_platform_json(v));
 }
 
 // ---- Application form ------------------------------------------------------------------------

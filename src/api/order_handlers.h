@@ -36,6 +36,14 @@ Result<Reply> op_approve_order(RequestContext& ctx);
 Result<Reply> op_reject_order(RequestContext& ctx);
 Result<Reply> op_refund_order(RequestContext& ctx);
 Result<Reply> op_confirm_payment(RequestContext& ctx);
+// Operators: money that arrived after cancellation (refund_due), the application form of an order
+Result<Reply> op_list_payments(RequestContext& ctx);
+Result<Reply> op_refund_payment(RequestContext& ctx);
+Result<Reply> op_get_form_pdf(RequestContext& ctx);
+
+// Mutual recognition: the platforms a certificate of the caller is enabled on
+Result<Reply> get_certificate_platforms(RequestContext& ctx);
+Result<Reply> post_certificate_platform_cancellation(RequestContext& ctx);
 
 // Application form
 Result<Reply> post_form_email(RequestContext& ctx);

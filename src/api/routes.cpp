@@ -147,6 +147,13 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/shield/pairings", Role::kUser, post_shield_pairing},
     {"GET", "/api/v1/shield/pairings/{id}", Role::kUser, get_shield_pairing},
     {"POST", "/api/v1/shield/pairings/{id}/completion", Role::kUser, post_shield_pairing_completion},
+    // Orders, issue #6: refunds of late money, the form for reviewers, mutual recognition
+    {"GET", "/api/v1/operator/payments", Role::kOperator, op_list_payments},
+    {"POST", "/api/v1/operator/payments/{id}/refund", Role::kOperator, op_refund_payment},
+    {"GET", "/api/v1/operator/orders/{id}/application-form", Role::kOperator, op_get_form_pdf},
+    {"GET", "/api/v1/account/certificates/{id}/platforms", Role::kUser, get_certificate_platforms},
+    {"POST", "/api/v1/account/certificates/{id}/platforms/{platform_id}/cancellation", Role::kUser,
+     post_certificate_platform_cancellation},
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},

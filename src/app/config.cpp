@@ -76,6 +76,15 @@ constexpr ConfigKey kKeys[] = {
      "Orders not paid this many seconds after they were placed are cancelled by the scheduled job."},
     {"invoice.seller_name", KeyType::kString, "CertSeal 平台运营方", "The seller printed on electronic invoices."},
     {"invoice.seller_tax_number", KeyType::kString, "", "The seller's tax number printed on electronic invoices."},
+    {"email.sender", KeyType::kString, "outbox",
+     "How e-mail leaves: outbox (kept in the database for operators; nothing is sent) or smtp."},
+    {"email.smtp_url", KeyType::kString, "",
+     "SMTP server for email.sender = smtp: smtps://host:465 (TLS) or smtp://host:587 (STARTTLS, see email.smtp_starttls)."},
+    {"email.from", KeyType::kString, "", "Sender address of outgoing e-mail (needed for email.sender = smtp)."},
+    {"email.smtp_username", KeyType::kString, "", "SMTP user (AUTH); empty: no authentication."},
+    {"email.smtp_password", KeyType::kString, "", "SMTP password."},
+    {"email.smtp_starttls", KeyType::kBool, "true",
+     "For smtp:// URLs, refuse to send unless the server upgrades the connection with STARTTLS (turn off only for a relay on localhost)."},
     {"payment.sandbox_enabled", KeyType::kBool, "true",
      "Offer the built-in sandbox payment gateway (moves no money; for development, demos and tests)."},
     {"payment.sandbox_key_file", KeyType::kString, "",
@@ -338,6 +347,23 @@ Result<Config> load_config(const std::string& config_file,
   if (c.order.timeout_s < 1) return config_error("order.timeout_s must be at least 1");
   c.invoice.seller_name = v["invoice.seller_name"];
   c.invoice.seller_tax_number = v["invoice.seller_tax_number"];
+  c.email.sender = v["email.sender"];
+  if (c.email.sender != "outbox" && c.email.sender != "smtp") {
+    return config_error("email.sender must be outbox or smtp, got '" + c.email.sender + "'");
+  }
+  c.email.smtp_url = v["email.smtp_url"];
+  c.email.from = v["email.from"];
+  c.email.smtp_username = v["email.smtp_username"];
+  c.email.smtp_password = v["email.smtp_password"];
+  c.email.smtp_starttls = v["email.smtp_starttls"] == "true";
+  if (c.email.sender == "smtp") {
+    if (c.email.smtp_url.rfind("smtp://", 0) != 0 && c.email.smtp_url.rfind("smtps://", 0) != 0) {
+      return config_error("email.sender = smtp needs email.smtp_url (smtp:// or smtps://)");
+    }
+    if (c.email.from.find('@') == std::string::npos) {
+      return config_error("email.sender = smtp needs email.from (an e-mail address)");
+    }
+  }
   c.payment.sandbox_enabled = v["payment.sandbox_enabled"] == "true";
   c.payment.sandbox_key_file = v["payment.sandbox_key_file"];
   if (c.payment.sandbox_key_file.empty()) c.payment.sandbox_key_file = c.data_dir + "/sandbox-gateway.pem";
@@ -384,7 +410,7 @@ Result<Config> load_config(const std::string& config_file,
 std::string describe(const std::map<std::string, std::string>& values) {
   std::string out;
   for (const auto& [k, v] : values) {
-    bool secret = k == "db.url" || k == "sms.http_password";  // may carry a password
+    bool secret = k == "db.url" || k == "sms.http_password" || k == "email.smtp_password";  // may carry a password
     out += k + " = " + (secret && !v.empty() ? "(set)" : "\"" + v + "\"") + "\n";
   }
   return out;

@@ -99,6 +99,11 @@ struct Config {
     std::string seller_tax_number;
   } invoice;
   struct {
+    std::string sender = "outbox";  // outbox | smtp
+    std::string smtp_url, from, smtp_username, smtp_password;
+    bool smtp_starttls = true;
+  } email;
+  struct {
     bool sandbox_enabled = true;
     std::string sandbox_key_file;  // default <data_dir>/sandbox-gateway.pem
   } payment;

@@ -78,6 +78,15 @@ TEST(Config, BadInputIsRefusedWithAClearMessage) {
   EXPECT_FALSE(load_config("", {{"server.tls_cert", "a.pem"}}, env).ok());  // needs the key too
   EXPECT_FALSE(load_config("", {{"log.level", "loud"}}, env).ok());
   EXPECT_FALSE(load_config("", {{"no.such", "1"}}, env).ok());
+  EXPECT_FALSE(load_config("", {{"email.sender", "carrier-pigeon"}}, env).ok());
+  EXPECT_FALSE(load_config("", {{"email.sender", "smtp"}, {"email.from", "a@b.cn"}}, env).ok());  // needs the URL
+  EXPECT_FALSE(load_config("", {{"email.sender", "smtp"}, {"email.smtp_url", "http://mail"}, {"email.from", "a@b.cn"}},
+                           env).ok());
+  EXPECT_FALSE(load_config("", {{"email.sender", "smtp"}, {"email.smtp_url", "smtps://mail:465"}}, env).ok());
+  auto smtp = load_config("", {{"email.sender", "smtp"}, {"email.smtp_url", "smtps://mail:465"},
+                               {"email.from", "noreply@certseal.test"}}, env);
+  ASSERT_TRUE(smtp.ok());
+  EXPECT_TRUE(smtp->email.smtp_starttls);
 }
 
 TEST(Config, EnvNames) { EXPECT_EQ(env_name("server.body_limit"), "CERTSEAL_SERVER_BODY_LIMIT"); }

@@ -90,6 +90,10 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
     parties.push_back({"SMS gateway (" + c.sms.http_url + ")", "delivering SMS codes and notices",
                        "mobile number, message text"});
   }
+  if (c.email.sender == "smtp") {
+    parties.push_back({"mail server (" + c.email.smtp_url + ")", "delivering e-mail (certificate application forms)",
+                       "e-mail address, the application form (order, organisation, mobile number)"});
+  }
   if (c.identity_verifier == "manual") {
     parties.push_back({"none: identity checks are made by platform operators", "real-name verification",
                        "nothing leaves the platform"});
@@ -104,7 +108,14 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   p->bank = std::make_unique<service::DevBankBackend>(p->clock, p->rng);
   p->orgs = std::make_unique<service::OrgService>(*p->db, p->clock, p->rng, *p->log, *p->blobs,
                                                   *p->licence_reader, *p->bank, *p->sms_sender);
-  p->email_sender = std::make_unique<service::OutboxEmailSender>(*p->db, p->clock, p->rng);
+  if (c.email.sender == "smtp") {
+    p->email_sender = std::make_unique<service::SmtpEmailSender>(
+        service::SmtpOptions{c.email.smtp_url, c.email.from, c.email.smtp_username, c.email.smtp_password,
+                             c.email.smtp_starttls},
+        p->clock, p->rng);
+  } else {
+    p->email_sender = std::make_unique<service::OutboxEmailSender>(*p->db, p->clock, p->rng);
+  }
   p->orders = std::make_unique<service::OrderService>(*p->db, p->clock, p->rng, *p->log, *p->sms_sender,
                                                       *p->sms_codes, *p->orgs, *p->email_sender, *p->blobs,
                                                       service::OrderOptions{c.order.timeout_s});

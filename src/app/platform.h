@@ -44,7 +44,7 @@ struct Platform {
   std::unique_ptr<service::LicenceReader> licence_reader;
   std::unique_ptr<service::BankBackend> bank;
   std::unique_ptr<service::OrgService> orgs;
-  std::unique_ptr<service::EmailSender> email_sender;  // the outbox (no real sender yet)
+  std::unique_ptr<service::EmailSender> email_sender;  // the outbox or SMTP (email.sender)
   std::unique_ptr<service::OrderService> orders;
   std::unique_ptr<service::InvoiceService> invoices;  // CAs and gateways are attached by server.cpp
 };

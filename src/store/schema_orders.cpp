@@ -152,6 +152,26 @@ CREATE TABLE application_forms (
 );
 )sql",
        ""},
+      // 301: packages linked to a certificate (mutual recognition, renewal) name it on the order;
+      // certificate_platforms holds the platforms a mutual-recognition package enabled
+      // (enabled_until in unix seconds; cancelled_at set when the holder cancels); payments
+      // record who refunded and why.
+      {301, "order_certificates_platforms_refund_records",
+       R"sql(
+ALTER TABLE orders ADD COLUMN certificate_id TEXT;
+ALTER TABLE payments ADD COLUMN refunded_by TEXT;
+ALTER TABLE payments ADD COLUMN refund_reason TEXT;
+CREATE INDEX payments_by_status ON payments (status, id);
+CREATE TABLE certificate_platforms (
+  certificate_id TEXT NOT NULL,
+  platform_id TEXT NOT NULL REFERENCES trading_platforms(id),
+  order_id TEXT NOT NULL REFERENCES orders(id),
+  enabled_until BIGINT NOT NULL,
+  cancelled_at TEXT,
+  PRIMARY KEY (certificate_id, platform_id)
+);
+)sql",
+       ""},
   };
 }
 

@@ -13,6 +13,7 @@
 #include "crypto/pkey.h"
 #include "docsign/text_render.h"
 #include "base/rng.h"
+#include "store/db.h"
 #include "support/api_fixture.h"
 
 namespace certseal::testing {
@@ -123,6 +124,11 @@ class OrderApiTest : public ApiTest {
   }
   std::string verified_person(const std::string& phone, const std::string& name, const std::string& id_number) {
     std::string t = register_person(phone, "Str0ng!pw");
+    verify_person(t, phone, name, id_number);
+    return t;
+  }
+  void verify_person(const std::string& t, const std::string& phone, const std::string& name,
+                     const std::string& id_number) {
     std::string front = upload(t, "id_card_front", kPng, "image/png");
     std::string back = upload(t, "id_card_back", kPng, "image/png");
     call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
@@ -130,7 +136,36 @@ class OrderApiTest : public ApiTest {
                   {{"agreement_version", 1}, {"name", name}, {"id_number", id_number}, {"code", code_for(phone)},
                    {"id_card_front", front}, {"id_card_back", back}});
     EXPECT_EQ(r.status, 201) << r.body;
-    return t;
+    EXPECT_EQ(r.json()["status"], "verified") << r.body;
+  }
+  // A buyer: registered, real-name verified (the development verifier approves at once).
+  std::string buyer(const std::string& phone) { return verified_person(phone, "张三", "11010519491231002X"); }
+  // Writes the rows an installed certificate leaves (key, CA certificate, account_certificates),
+  // valid for a year, bought for `platform`: installation is built in another change.
+  std::string installed_certificate(const std::string& account_id, const std::string& platform) {
+    auto db = GetParam() == "postgres" ? store::open_postgres({pg_->url(), 2})
+                                       : store::open_sqlite({data_ + "/certseal.db"});
+    EXPECT_TRUE(db.ok()) << db.error().cause;
+    if (!db.ok()) return "";
+    static int n = 0;
+    const std::string id = "0190a0a0-0000-7000-8000-0000000010" + std::to_string(10 + ++n);
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto w = (*db)->write([&](store::Tx& tx) -> Status {
+      CS_TRY(tx.exec("INSERT INTO shield_keys (id, account_id, algorithm, public_key, status, recovery_key_enc, "
+                     "created_at, updated_at) VALUES (?, ?, 'sm2', ?, 'active', ?, 'now', 'now')",
+                     {"key-" + id, account_id, Bytes{4}, Bytes{5}}));
+      CS_TRY(tx.exec("INSERT INTO pki_certificate (id, ca_id, serial, profile, subject, subject_json, spki, der, "
+                     "status, not_before, not_after, created_at) VALUES (?, 'sm2', ?, 'personal', 'CN=张三', '{}', ?, "
+                     "?, 'valid', ?, ?, 'now')",
+                     {id, id, Bytes{1}, Bytes{2}, now - 60, now + 365 * 86400}));
+      CS_TRY(tx.exec("INSERT INTO account_certificates (certificate_id, account_id, key_id, order_id, request_id, "
+                     "platform_id, current, created_at) VALUES (?, ?, ?, 'order-of-purchase', ?, ?, 1, 'now')",
+                     {id, account_id, "key-" + id, "test:" + id, platform}));
+      return {};
+    });
+    EXPECT_TRUE(w.ok()) << w.error().cause;
+    return id;
   }
   std::string verified_org(const std::string& token, const std::string& name, const std::string& code) {
     auto c = call("POST", "/api/v1/organisations", token,
@@ -177,7 +212,7 @@ TEST_P(OrderApiTest, PersonalCertificateThroughSandboxGatewayToApproved) {
                 .status, 400);
 
   const std::string phone = "13900000501";
-  std::string t = register_person(phone, "Str0ng!pw");
+  std::string t = buyer(phone);
   // Idempotency-Key: the retry returns the same order.
   std::vector<std::string> h = {"Authorization: Bearer " + t, "Content-Type: application/json", "Idempotency-Key: k-1"};
   std::string body = nlohmann::json{{"product_id", c.personal}, {"platform_id", c.platform}, {"quantity", 2}}.dump();
@@ -253,8 +288,8 @@ TEST_P(OrderApiTest, OrganisationCertificateByBankTransferConfirmedByOperator) {
   EXPECT_EQ(call("POST", "/api/v1/orders", admin, {{"product_id", c.organisation}, {"platform_id", c.platform}}).status, 400);
   EXPECT_EQ(call("POST", "/api/v1/orders", admin,
                  {{"product_id", c.personal}, {"platform_id", c.platform}, {"org_id", org}}).status, 400);
-  // Someone who is not a member cannot buy for it.
-  std::string outsider = register_person("13900000512", "Str0ng!pw");
+  // Someone who is not a member cannot buy for it (verified, so only the membership is missing).
+  std::string outsider = buyer("13900000512");
   EXPECT_EQ(call("POST", "/api/v1/orders", outsider,
                  {{"product_id", c.organisation}, {"platform_id", c.platform}, {"org_id", org}}).status, 403);
 
@@ -309,7 +344,7 @@ TEST_P(OrderApiTest, OrganisationCertificateByBankTransferConfirmedByOperator) {
 TEST_P(OrderApiTest, RejectionWithReasonNotifiesTheBuyer) {
   auto c = catalogue();
   const std::string phone = "13900000521";
-  std::string t = register_person(phone, "Str0ng!pw");
+  std::string t = buyer(phone);
   std::string order = authorised_order(t, phone, c.personal, c.platform);
   std::string pay_path;
   start_sandbox(t, order, &pay_path);
@@ -345,7 +380,7 @@ TEST_P(OrderApiTest, RejectionWithReasonNotifiesTheBuyer) {
 TEST_P(OrderApiTest, CancelAnUnpaidOrder) {
   auto c = catalogue();
   const std::string phone = "13900000531";
-  std::string t = register_person(phone, "Str0ng!pw");
+  std::string t = buyer(phone);
   std::string order = authorised_order(t, phone, c.personal, c.platform);
   std::string pay_path;
   std::string payment = start_sandbox(t, order, &pay_path);
@@ -359,6 +394,8 @@ TEST_P(OrderApiTest, CancelAnUnpaidOrder) {
   EXPECT_EQ(notify(*http_, {{"payment_id", payment}, {"order_id", order}, {"amount_fen", 12000}, {"trade_no", "T-late"},
                             {"status", "success"}}, key).status, 200);
   EXPECT_EQ(status_of(t, order), "cancelled");
+  // The money is kept for an operator to give back (MoneyAfterCancellationIsRefundedByAnOperator).
+  EXPECT_EQ(call("GET", "/api/v1/orders/" + order, t).json()["payments"][0]["status"], "refund_due");
   // A paid order cannot be cancelled.
   std::string paid = authorised_order(t, phone, c.personal, c.platform);
   start_sandbox(t, paid, &pay_path);
@@ -370,7 +407,7 @@ TEST_P(OrderApiTest, CancelAnUnpaidOrder) {
 TEST_P(OrderApiTest, NotificationSafety) {
   auto c = catalogue();
   const std::string phone = "13900000541";
-  std::string t = register_person(phone, "Str0ng!pw");
+  std::string t = buyer(phone);
   std::string order = authorised_order(t, phone, c.personal, c.platform);
   std::string payment = start_sandbox(t, order);
   auto key = gateway_key();
@@ -425,7 +462,7 @@ TEST_P(OrderApiTest, NotificationSafety) {
 TEST_P(OrderApiTest, ConcurrentNotificationsPayOnce) {
   auto c = catalogue();
   const std::string phone = "13900000551";
-  std::string t = register_person(phone, "Str0ng!pw");
+  std::string t = buyer(phone);
   auto key = gateway_key();
   for (int round = 0; round < 3; ++round) {
     std::string order = authorised_order(t, phone, c.personal, c.platform);
@@ -459,7 +496,7 @@ TEST_P(OrderApiTest, ConcurrentNotificationsPayOnce) {
 TEST_P(OrderApiTest, AuthorisationMatrix) {
   auto c = catalogue();
   const std::string phone = "13900000561";
-  std::string owner = register_person(phone, "Str0ng!pw");
+  std::string owner = buyer(phone);
   std::string other = register_person("13900000562", "Str0ng!pw");
   std::string order = authorised_order(owner, phone, c.personal, c.platform);
   // Another user never sees or touches the order (it does not exist for them).
@@ -509,7 +546,7 @@ TEST_P(OrderApiTest, AuthorisationMatrix) {
 TEST_P(OrderApiTest, ApplicationFormByEmailUploadedBackSigned) {
   auto c = catalogue();
   const std::string phone = "13900000591";
-  std::string t = register_person(phone, "Str0ng!pw");
+  std::string t = buyer(phone);
   auto r = call("POST", "/api/v1/orders", t, {{"product_id", c.personal}, {"platform_id", c.platform}});
   ASSERT_EQ(r.status, 201);
   std::string order = r.json()["id"];
@@ -553,7 +590,7 @@ TEST_P(OrderApiTest, ApplicationFormByEmailUploadedBackSigned) {
 TEST_P(OrderApiTest, InvoiceAskedAgainAfterFailureThenDownloaded) {
   auto c = catalogue();
   const std::string phone = "13900000581";
-  std::string t = register_person(phone, "Str0ng!pw");
+  std::string t = buyer(phone);
   std::string order = authorised_order(t, phone, c.personal, c.platform);
   nlohmann::json title = {{"title_type", "company"}, {"title_name", "广州示例制造有限公司"}, {"tax_number", "91440300MA5F0C0037"}};
   // Not before payment.
@@ -628,6 +665,249 @@ TEST_P(OrderApiTest, InvoiceAskedAgainAfterFailureThenDownloaded) {
   EXPECT_EQ(call("POST", "/api/v1/operator/invoices/" + inv + "/failure", t, {{"reason", "x"}}).status, 403);
 }
 
+TEST_P(OrderApiTest, OrderingNeedsAnApprovedRealNameVerification) {
+  auto c = catalogue();
+  const std::string phone = "13900000601";
+  std::string t = register_person(phone, "Str0ng!pw");
+  for (const std::string& product : {c.personal, c.organisation}) {
+    auto r = call("POST", "/api/v1/orders", t, {{"product_id", product}, {"platform_id", c.platform}});
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(r.json()["code"], "person_not_verified") << r.body;
+  }
+  EXPECT_EQ(call("GET", "/api/v1/orders", t).json()["items"].size(), 0u);
+  verify_person(t, phone, "李四", "11010519491231002X");
+  EXPECT_EQ(call("POST", "/api/v1/orders", t, {{"product_id", c.personal}, {"platform_id", c.platform}}).status, 201);
+}
+
+TEST_P(OrderApiTest, MoneyAfterCancellationIsRefundedByAnOperator) {
+  auto c = catalogue();
+  const std::string phone = "13900000611";
+  std::string t = buyer(phone);
+  auto key = gateway_key();
+  // Online: the buyer pays at the sandbox gateway after cancelling; its notification arrives late.
+  std::string online = authorised_order(t, phone, c.personal, c.platform);
+  std::string pay_path;
+  std::string payment = start_sandbox(t, online, &pay_path);
+  ASSERT_EQ(call("POST", "/api/v1/orders/" + online + "/cancellation", t).status, 200);
+  ASSERT_EQ(http_->request("POST", pay_path).status, 202);
+  std::string late_status;
+  for (int i = 0; i < 100 && late_status != "refund_due"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    late_status = call("GET", "/api/v1/orders/" + online, t).json()["payments"][0]["status"];
+  }
+  ASSERT_EQ(late_status, "refund_due");
+  // Bank transfer: declared, the order cancelled, then the operator sees the money arrive.
+  std::string by_bank = authorised_order(t, phone, c.personal, c.platform);
+  auto tr = call("POST", "/api/v1/orders/" + by_bank + "/bank-transfers", t,
+                 {{"payer_name", "张三"}, {"payer_account", "6222020200001234567"}, {"amount_fen", 12000}});
+  ASSERT_EQ(tr.status, 201) << tr.body;
+  std::string transfer = tr.json()["id"];
+  ASSERT_EQ(call("POST", "/api/v1/orders/" + by_bank + "/cancellation", t).status, 200);
+  auto conf = call("POST", "/api/v1/operator/payments/" + transfer + "/confirmation", operator_token_,
+                   {{"received_fen", 12000}});
+  ASSERT_EQ(conf.status, 200) << conf.body;
+  EXPECT_EQ(conf.json()["status"], "cancelled");
+  EXPECT_EQ(conf.json()["payments"][0]["status"], "refund_due");
+  // A third order is paid normally: its payment is not refunded through this route.
+  std::string paid = authorised_order(t, phone, c.personal, c.platform);
+  std::string paid_payment = start_sandbox(t, paid);
+  ASSERT_EQ(notify(*http_, {{"payment_id", paid_payment}, {"order_id", paid}, {"amount_fen", 12000},
+                            {"trade_no", "T-ok-1"}, {"status", "success"}}, key).status, 200);
+  ASSERT_EQ(status_of(t, paid), "in_review");
+
+  // Only operators list and refund.
+  EXPECT_EQ(call("GET", "/api/v1/operator/payments?status=refund_due", t).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/operator/payments?status=refund_due", "").status, 401);
+  EXPECT_EQ(call("POST", "/api/v1/operator/payments/" + payment + "/refund", t, {{"reason", "x"}}).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/operator/payments/" + payment + "/refund", "", {{"reason", "x"}}).status, 401);
+  // Paged, oldest first.
+  auto p1 = call("GET", "/api/v1/operator/payments?status=refund_due&limit=1", operator_token_);
+  ASSERT_EQ(p1.status, 200) << p1.body;
+  ASSERT_EQ(p1.json()["items"].size(), 1u);
+  EXPECT_EQ(p1.json()["items"][0]["id"], payment);
+  EXPECT_EQ(p1.json()["items"][0]["order_id"], online);
+  EXPECT_TRUE(p1.json()["items"][0]["trade_no"].is_string());  // the gateway's, needed to refund
+  ASSERT_TRUE(p1.json()["next"].is_string());
+  auto p2 = call("GET", "/api/v1/operator/payments?status=refund_due&limit=1&after=" +
+                            std::string(p1.json()["next"]), operator_token_);
+  ASSERT_EQ(p2.json()["items"].size(), 1u);
+  EXPECT_EQ(p2.json()["items"][0]["id"], transfer);
+  EXPECT_TRUE(p2.json()["next"].is_null());
+
+  // A reason is needed; a payment that is not refund_due is refused; unknown ones are not found.
+  EXPECT_EQ(call("POST", "/api/v1/operator/payments/" + payment + "/refund", operator_token_,
+                 nlohmann::json::object()).status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/operator/payments/" + paid_payment + "/refund", operator_token_,
+                 {{"reason", "x"}}).status, 409);
+  EXPECT_EQ(call("POST", "/api/v1/operator/payments/no-such-payment/refund", operator_token_,
+                 {{"reason", "x"}}).status, 404);
+  // Through the gateway, once: asked again, the same answer and no second notification.
+  auto r1 = call("POST", "/api/v1/operator/payments/" + payment + "/refund", operator_token_,
+                 {{"reason", "订单已取消，原路退回"}});
+  ASSERT_EQ(r1.status, 200) << r1.body;
+  EXPECT_EQ(r1.json()["status"], "refunded");
+  EXPECT_EQ(r1.json()["refund_reason"], "订单已取消，原路退回");
+  ASSERT_TRUE(r1.json()["refund_no"].is_string());
+  EXPECT_FALSE(std::string(r1.json()["refund_no"]).starts_with("manual:"));
+  EXPECT_TRUE(r1.json()["refunded_by"].is_string());
+  auto r2 = call("POST", "/api/v1/operator/payments/" + payment + "/refund", operator_token_, {{"reason", "again"}});
+  ASSERT_EQ(r2.status, 200) << r2.body;
+  EXPECT_EQ(r2.json()["refund_no"], r1.json()["refund_no"]);
+  EXPECT_EQ(r2.json()["refund_reason"], "订单已取消，原路退回");
+  // A bank transfer is recorded as sent back by the operator.
+  auto r3 = call("POST", "/api/v1/operator/payments/" + transfer + "/refund", operator_token_,
+                 {{"reason", "已原路转回付款账户"}});
+  ASSERT_EQ(r3.status, 200) << r3.body;
+  EXPECT_EQ(r3.json()["status"], "refunded");
+  EXPECT_TRUE(std::string(r3.json()["refund_no"]).starts_with("manual:"));
+
+  EXPECT_EQ(call("GET", "/api/v1/operator/payments?status=refund_due", operator_token_).json()["items"].size(), 0u);
+  EXPECT_EQ(call("GET", "/api/v1/operator/payments?status=refunded", operator_token_).json()["items"].size(), 2u);
+  EXPECT_EQ(status_of(t, online), "cancelled");
+  EXPECT_EQ(status_of(t, by_bank), "cancelled");
+  EXPECT_EQ(status_of(t, paid), "in_review");
+  int told = 0;
+  const auto notes = call("GET", "/api/v1/notifications", t).json();
+  for (const auto& n : notes["items"]) {
+    told += n["kind"] == "payment_refunded" ? 1 : 0;
+  }
+  EXPECT_EQ(told, 2);
+  auto sms = call("GET", "/api/v1/operator/sms-outbox?limit=1&phone=" + phone, operator_token_).json();
+  EXPECT_NE(std::string(sms["items"][0]["text"]).find("已原路转回付款账户"), std::string::npos);
+}
+
+TEST_P(OrderApiTest, OperatorSeesTheApplicationFormAndItsImages) {
+  auto c = catalogue();
+  const std::string phone = "13900000621";
+  std::string t = buyer(phone);
+  // Signed online with a handwritten signature.
+  auto o1 = call("POST", "/api/v1/orders", t, {{"product_id", c.personal}, {"platform_id", c.platform}});
+  ASSERT_EQ(o1.status, 201);
+  std::string online = o1.json()["id"];
+  EXPECT_EQ(call("GET", "/api/v1/operator/orders/" + online + "/application-form", operator_token_).status, 404);
+  using docsign::TextBlock;
+  auto png = docsign::render_png({{"李四", 40, true, TextBlock::Align::kCenter, 0}}, 300, 120, 20);
+  ASSERT_TRUE(png.ok());
+  std::string sig = upload(t, "handwritten_signature", to_string(*png), "image/png");
+  ASSERT_EQ(call("POST", "/api/v1/orders/" + online + "/application-form/online-signature", t, {{"blob_id", sig}}).status,
+            200);
+  auto d1 = call("GET", "/api/v1/operator/orders/" + online, operator_token_);
+  ASSERT_EQ(d1.status, 200);
+  EXPECT_EQ(d1.json()["application_form"]["method"], "online");
+  EXPECT_EQ(d1.json()["application_form"]["status"], "signed");
+  EXPECT_EQ(d1.json()["application_form"]["signature_blob_id"], sig);
+  auto img = call("GET", "/api/v1/operator/blobs/" + sig, operator_token_);
+  ASSERT_EQ(img.status, 200);
+  EXPECT_EQ(img.body, to_string(*png));
+  auto pdf = call("GET", "/api/v1/operator/orders/" + online + "/application-form", operator_token_);
+  ASSERT_EQ(pdf.status, 200);
+  std::string path = dir_.path() + "/op-form.pdf";
+  std::ofstream(path, std::ios::binary) << pdf.body;
+  EXPECT_NE(run_command("qpdf --check " + path + " 2>&1").find("No syntax or stream encoding errors"), std::string::npos);
+  EXPECT_NE(run_command("pdfimages -list " + path + " 2>&1").find("   1     0 image"), std::string::npos);
+
+  // By e-mail, uploaded back signed: the operator sees the address and reads the signed scan.
+  auto o2 = call("POST", "/api/v1/orders", t, {{"product_id", c.personal}, {"platform_id", c.platform}});
+  std::string emailed = o2.json()["id"];
+  ASSERT_EQ(call("POST", "/api/v1/orders/" + emailed + "/application-form/email", t, {{"email", "lisi@example.com"}})
+                .status, 202);
+  auto form = call("GET", "/api/v1/orders/" + emailed + "/application-form", t);
+  ASSERT_EQ(form.status, 200);
+  std::string scan = upload(t, "application_form", form.body, "application/pdf");
+  ASSERT_EQ(call("POST", "/api/v1/orders/" + emailed + "/application-form/signed-upload", t, {{"blob_id", scan}}).status,
+            200);
+  auto d2 = call("GET", "/api/v1/operator/orders/" + emailed, operator_token_).json();
+  EXPECT_EQ(d2["application_form"]["method"], "email");
+  EXPECT_EQ(d2["application_form"]["email"], "lisi@example.com");
+  EXPECT_EQ(d2["application_form"]["signed_blob_id"], scan);
+  EXPECT_TRUE(d2["application_form"]["signature_blob_id"].is_null());
+  auto scanned = call("GET", "/api/v1/operator/blobs/" + scan, operator_token_);
+  ASSERT_EQ(scanned.status, 200);
+  EXPECT_EQ(scanned.body, form.body);
+  EXPECT_EQ(call("GET", "/api/v1/operator/orders/" + emailed + "/application-form", operator_token_).body, form.body);
+
+  // The buyer is no operator: refused on every operator route, even for their own order.
+  EXPECT_EQ(call("GET", "/api/v1/operator/orders/" + online + "/application-form", t).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/operator/orders/" + online, t).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/operator/blobs/" + sig, t).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/operator/blobs/" + scan, t).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/operator/orders/" + online + "/application-form", "").status, 401);
+  // Another user reaches neither the form nor the images.
+  std::string other = register_person("13900000622", "Str0ng!pw");
+  EXPECT_EQ(call("GET", "/api/v1/orders/" + online + "/application-form", other).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/blobs/" + sig, other).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/operator/orders/" + online + "/application-form", other).status, 403);
+}
+
+TEST_P(OrderApiTest, MutualRecognitionPackageEnablesAnotherPlatform) {
+  auto c = catalogue();
+  auto pl = call("POST", "/api/v1/operator/catalogue/platforms", operator_token_, {{"name", "异地公共资源交易平台"}});
+  ASSERT_EQ(pl.status, 201);
+  std::string other_platform = pl.json()["id"];
+  auto pk = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
+                 {{"kind", "mutual_recognition"}, {"name", "互认共享 12个月"}, {"cert_type", "personal"},
+                  {"algorithm", "sm2"}, {"validity_years", 1}, {"price_fen", 3000}, {"ca_id", "sm2"},
+                  {"seal_type", "handwritten"}, {"platform_id", other_platform}, {"period_months", 12}});
+  ASSERT_EQ(pk.status, 201) << pk.body;
+  std::string package = pk.json()["id"];
+  const std::string phone = "13900000631";
+  std::string t = buyer(phone);
+  std::string account = call("GET", "/api/v1/account", t).json()["id"];
+  std::string cert = installed_certificate(account, c.platform);
+  const std::string platforms = "/api/v1/account/certificates/" + cert + "/platforms";
+
+  // Someone else's certificate does not exist for the caller.
+  std::string intruder = buyer("13900000632");
+  EXPECT_EQ(call("POST", "/api/v1/orders", intruder, {{"product_id", package}, {"certificate_id", cert}}).status, 404);
+  EXPECT_EQ(call("GET", platforms, intruder).status, 404);
+  EXPECT_EQ(call("GET", platforms, "").status, 401);
+  // A package names the certificate.
+  EXPECT_EQ(call("POST", "/api/v1/orders", t, {{"product_id", package}}).status, 400);
+  {
+    auto before = call("GET", platforms, t);
+    ASSERT_EQ(before.status, 200) << before.body;
+    ASSERT_EQ(before.json()["items"].size(), 1u);
+    EXPECT_EQ(before.json()["items"][0]["platform_id"], c.platform);
+    EXPECT_EQ(before.json()["items"][0]["source"], "purchase");
+    EXPECT_EQ(before.json()["items"][0]["enabled"], true);
+  }
+  auto o = call("POST", "/api/v1/orders", t, {{"product_id", package}, {"certificate_id", cert}});
+  ASSERT_EQ(o.status, 201) << o.body;
+  std::string order = o.json()["id"];
+  EXPECT_EQ(o.json()["platform_id"], other_platform);
+  EXPECT_EQ(o.json()["certificate_id"], cert);
+  call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "authorise"}});
+  ASSERT_EQ(call("POST", "/api/v1/orders/" + order + "/authorisation", t, {{"code", code_for(phone)}}).status, 200);
+  std::string payment = start_sandbox(t, order);
+  ASSERT_EQ(notify(*http_, {{"payment_id", payment}, {"order_id", order}, {"amount_fen", 3000},
+                            {"trade_no", "T-mr-1"}, {"status", "success"}}, gateway_key()).status, 200);
+  auto ap = call("POST", "/api/v1/operator/orders/" + order + "/approval", operator_token_);
+  ASSERT_EQ(ap.status, 200) << ap.body;
+  EXPECT_EQ(ap.json()["status"], "done");
+  EXPECT_EQ(ap.json()["events"].back()["from"], "approved");
+  EXPECT_EQ(ap.json()["events"].back()["to"], "done");
+
+  auto after = call("GET", platforms, t).json();
+  ASSERT_EQ(after["items"].size(), 2u);
+  EXPECT_EQ(after["items"][1]["platform_id"], other_platform);
+  EXPECT_EQ(after["items"][1]["source"], "package");
+  EXPECT_EQ(after["items"][1]["order_id"], order);
+  EXPECT_EQ(after["items"][1]["enabled"], true);
+  EXPECT_TRUE(after["items"][1]["cancelled_at"].is_null());
+
+  const std::string cancel = platforms + "/" + other_platform + "/cancellation";
+  EXPECT_EQ(call("POST", cancel, intruder).status, 404);
+  EXPECT_EQ(call("POST", platforms + "/" + c.platform + "/cancellation", t).status, 409);
+  auto cn = call("POST", cancel, t);
+  ASSERT_EQ(cn.status, 200) << cn.body;
+  EXPECT_EQ(cn.json()["enabled"], false);
+  EXPECT_TRUE(cn.json()["cancelled_at"].is_string());
+  EXPECT_EQ(call("POST", cancel, t).json()["cancelled_at"], cn.json()["cancelled_at"]);
+  auto last = call("GET", platforms, t).json();
+  EXPECT_EQ(last["items"][0]["enabled"], true);
+  EXPECT_EQ(last["items"][1]["enabled"], false);
+}
+
 // Orders that stay unpaid are cancelled by the scheduled job after order.timeout_s.
 class OrderTimeoutTest : public OrderApiTest {
  public:
@@ -637,7 +917,7 @@ class OrderTimeoutTest : public OrderApiTest {
 TEST_P(OrderTimeoutTest, UnpaidOrderTimesOut) {
   auto c = catalogue();
   const std::string phone = "13900000571";
-  std::string t = register_person(phone, "Str0ng!pw");
+  std::string t = buyer(phone);
   std::string order = authorised_order(t, phone, c.personal, c.platform);
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   run_jobs();
@@ -648,7 +928,30 @@ TEST_P(OrderTimeoutTest, UnpaidOrderTimesOut) {
   EXPECT_EQ(call("POST", "/api/v1/orders/" + order + "/online-payments", t, {{"gateway", "sandbox"}}).status, 409);
 }
 
+// email.sender = smtp puts the SMTP sender in place of the outbox (SmtpEmailSender.* in unit_tests
+// deliver to a real SMTP session); here its server is unreachable, so sending the form fails.
+class SmtpOrderTest : public OrderApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    return {"--set", "email.sender=smtp", "--set", "email.smtp_url=smtp://127.0.0.1:1", "--set",
+            "email.from=noreply@certseal.test"};
+  }
+};
+
+TEST_P(SmtpOrderTest, TheFormGoesThroughTheConfiguredSmtpServer) {
+  auto c = catalogue();
+  std::string t = buyer("13900000641");
+  auto r = call("POST", "/api/v1/orders", t, {{"product_id", c.personal}, {"platform_id", c.platform}});
+  ASSERT_EQ(r.status, 201);
+  auto sent = call("POST", "/api/v1/orders/" + std::string(r.json()["id"]) + "/application-form/email", t,
+                   {{"email", "buyer@example.com"}});
+  EXPECT_EQ(sent.status, 503) << sent.body;
+  EXPECT_EQ(sent.json()["code"], "email_send_failed");
+  EXPECT_EQ(call("GET", "/api/v1/operator/email-outbox", operator_token_).json()["items"].size(), 0u);
+}
+
 CERTSEAL_INSTANTIATE_API_ENGINES(OrderApiTest);
+CERTSEAL_INSTANTIATE_API_ENGINES(SmtpOrderTest);
 CERTSEAL_INSTANTIATE_API_ENGINES(OrderTimeoutTest);
 
 }  // namespace

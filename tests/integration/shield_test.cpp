@@ -62,7 +62,8 @@ class ShieldApiTest : public ApiTest {
     return t;
   }
   // An approved order for a one-year personal SM2 certificate, paid through the sandbox gateway.
-  std::string approved_order(const std::string& token, const std::string& phone) {
+  std::string approved_order(const std::string& token, const std::string& phone, const std::string& product = "",
+                             const std::string& certificate_id = "") {
     if (product_.empty()) {
       auto p = call("POST", "/api/v1/operator/catalogue/platforms", operator_token_, {{"name", "示例交易平台"}});
       EXPECT_EQ(p.status, 201) << p.body;
@@ -74,7 +75,10 @@ class ShieldApiTest : public ApiTest {
       EXPECT_EQ(a.status, 201) << a.body;
       product_ = a.json()["id"];
     }
-    auto r = call("POST", "/api/v1/orders", token, {{"product_id", product_}, {"platform_id", platform_}});
+    nlohmann::json order = {{"product_id", product.empty() ? product_ : product}};
+    if (certificate_id.empty()) order["platform_id"] = platform_;
+    if (!certificate_id.empty()) order["certificate_id"] = certificate_id;
+    auto r = call("POST", "/api/v1/orders", token, order);
     EXPECT_EQ(r.status, 201) << r.body;
     std::string id = r.json()["id"];
     EXPECT_EQ(call("POST", "/api/v1/account/sms-codes", token, {{"purpose", "authorise"}}).status, 202);
@@ -495,6 +499,35 @@ TEST_P(ShieldApiTest, RenewChangeRevokeAndReissue) {
   sh("cat " + f("chain.pem") + " " + f("crl.pem") + " > " + f("bundle.pem"));
   auto out = sh("openssl verify -crl_check -CAfile " + f("bundle.pem") + " " + f("leaf.pem"));
   EXPECT_NE(out.find("certificate revoked"), std::string::npos) << out;
+}
+
+// A renewal package (延期, paid) is used by one renewal of the certificate it was bought for.
+TEST_P(ShieldApiTest, RenewalPackageIsUsedOnce) {
+  const std::string phone = "13912340008";
+  std::string t = verified_person(phone, "吴十", "110105194912310150");
+  Device d = new_device("device-gggg-0001", "Pin#gggg");
+  auto j = enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_FALSE(j.is_null());
+  std::string cert = j["certificate"]["id"];
+  auto p = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
+                {{"kind", "renewal"}, {"name", "延期 2年"}, {"cert_type", "personal"}, {"algorithm", "sm2"},
+                 {"validity_years", 2}, {"price_fen", 8000}, {"ca_id", "sm2o"}, {"seal_type", "handwritten"}});
+  ASSERT_EQ(p.status, 201) << p.body;
+  std::string package = approved_order(t, phone, p.json()["id"], cert);
+  auto r = call("POST", "/api/v1/account/certificates/" + cert + "/renewals", t,
+                {{"request_id", "pkg-1"}, {"order_id", package}});
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(status_of(t, package), "done");
+  // Two years from the package, not the one year of the first purchase.
+  auto renewed = r.json()["certificate"];
+  auto again = call("POST", "/api/v1/account/certificates/" + std::string(renewed["id"]) + "/renewals", t,
+                    {{"request_id", "pkg-2"}, {"order_id", package}});
+  EXPECT_EQ(again.status, 409) << again.body;
+  auto facts = pki::read_certificate((*pem_decode_all(std::string(renewed["certificate_pem"])))[0].der);
+  ASSERT_TRUE(facts.ok());
+  const auto days = std::chrono::duration_cast<std::chrono::hours>(facts->not_after - facts->not_before).count() / 24;
+  EXPECT_GE(days, 729);
+  EXPECT_LE(days, 731);
 }
 
 // Nothing the server stores, logs or answers contains the device share d1 (raw, hex or base64),

@@ -1,5 +1,7 @@
 #include "service/order/order_service.h"
 
+#include <algorithm>
+#include <chrono>
 #include <regex>
 
 #include "base/id.h"
@@ -40,7 +42,8 @@ ProductView product_from_row(const store::Row& r) {
 }
 
 constexpr const char* kOrderSelect =
-    "SELECT o.*, p.name AS product_name, f.method AS form_method, f.status AS form_status FROM orders o "
+    "SELECT o.*, p.name AS product_name, f.method AS form_method, f.status AS form_status, f.email AS form_email, "
+    "f.signed_blob_id AS form_signed_blob_id, f.signature_blob_id AS form_signature_blob_id FROM orders o "
     "JOIN products p ON p.id = o.product_id LEFT JOIN application_forms f ON f.order_id = o.id ";
 
 OrderView order_from_row(const store::Row& r) {
@@ -65,14 +68,35 @@ OrderView order_from_row(const store::Row& r) {
   o.amount_fen = r.integer("amount_fen");
   o.form_method = opt_text(r, "form_method");
   o.form_status = opt_text(r, "form_status");
+  o.form_email = opt_text(r, "form_email");
+  o.form_signed_blob_id = opt_text(r, "form_signed_blob_id");
+  o.form_signature_blob_id = opt_text(r, "form_signature_blob_id");
+  o.certificate_id = opt_text(r, "certificate_id");
   return o;
 }
 
 PaymentView payment_from_row(const store::Row& r) {
-  return {r.text("id"), r.text("method"), r.text("status"), opt_text(r, "trade_no"), opt_text(r, "payer_name"),
-          opt_text(r, "payer_account"), opt_text(r, "transfer_reference"), opt_text(r, "confirmed_by"),
-          r.text("created_at"), opt_text(r, "paid_at"), r.integer("amount_fen")};
+  PaymentView p;
+  p.id = r.text("id");
+  p.order_id = r.text("order_id");
+  p.method = r.text("method");
+  p.status = r.text("status");
+  p.trade_no = opt_text(r, "trade_no");
+  p.payer_name = opt_text(r, "payer_name");
+  p.payer_account = opt_text(r, "payer_account");
+  p.reference = opt_text(r, "transfer_reference");
+  p.confirmed_by = opt_text(r, "confirmed_by");
+  p.created_at = r.text("created_at");
+  p.paid_at = opt_text(r, "paid_at");
+  p.refund_no = opt_text(r, "refund_no");
+  p.refunded_at = opt_text(r, "refunded_at");
+  p.refunded_by = opt_text(r, "refunded_by");
+  p.refund_reason = opt_text(r, "refund_reason");
+  p.amount_fen = r.integer("amount_fen");
+  return p;
 }
+
+std::string unix_text(std::int64_t s) { return format_rfc3339(SysTime(std::chrono::seconds(s))); }
 
 Status check_name(const std::string& name) {
   if (name.empty() || name.size() > 200) return field_error("name", "a name of 1 to 200 bytes");
@@ -80,6 +104,18 @@ Status check_name(const std::string& name) {
 }
 
 }  // namespace
+
+std::int64_t add_months(std::int64_t unix_s, std::int64_t months) {
+  using namespace std::chrono;
+  const sys_seconds t{seconds(unix_s)};
+  const sys_days day = floor<days>(t);
+  const seconds time_of_day = t - day;
+  year_month_day ymd{day};
+  year_month target = year_month{ymd.year(), ymd.month()} + std::chrono::months(months);
+  const auto last = year_month_day_last{target.year(), month_day_last{target.month()}}.day();
+  const year_month_day out{target.year(), target.month(), std::min(ymd.day(), last)};
+  return (sys_days{out} + time_of_day).time_since_epoch().count();
+}
 
 void OrderService::add_gateway(std::unique_ptr<PaymentGateway> g) {
   std::string n = g->name();
@@ -230,14 +266,6 @@ Result<OrderView> OrderService::load_own(store::Tx& tx, const std::string& accou
   return o;
 }
 
-Result<OrderView> OrderService::complete_in(store::Tx& tx, const std::string& account_id,
-                                          const std::string& order_id, const std::string& why) {
-  CS_TRY(load_own(tx, account_id, order_id));
-  CS_ASSIGN(auto moved, transition(tx, order_id, "approved", "done", account_id, why));
-  if (!moved) return precondition("order_not_approved", "this order is not approved (or was completed already)");
-  return load(tx, order_id, false);
-}
-
 Result<std::pair<OrderView, ProductView>> OrderService::order_with_product(store::Tx& tx,
                                                                           const std::string& account_id,
                                                                           const std::string& order_id) {
@@ -260,11 +288,16 @@ Result<OrderView> OrderService::create(const std::string& account_id, const Crea
         return {};
       }
     }
+    // Certificates are issued in a verified real name only (SPEC §3): no order before that.
+    CS_ASSIGN(auto verified, tx.query_one("SELECT id FROM person_verifications WHERE account_id = ? "
+                                          "AND status = 'verified' LIMIT 1",
+                                          {account_id}));
+    if (!verified) {
+      return precondition("person_not_verified", "complete your real-name verification before ordering");
+    }
     CS_ASSIGN(auto pr, tx.query_one("SELECT * FROM products WHERE id = ? AND active = 1", {in.product_id}));
     if (!pr) return field_error("product_id", "the id of a product on sale");
     ProductView p = product_from_row(*pr);
-    CS_ASSIGN(auto pl, tx.query_one("SELECT id FROM trading_platforms WHERE id = ?", {in.platform_id}));
-    if (!pl) return field_error("platform_id", "the id of a trading platform");
     if (!in.seal_maker_id.empty()) {
       CS_ASSIGN(auto sm, tx.query_one("SELECT id FROM seal_makers WHERE id = ?", {in.seal_maker_id}));
       if (!sm) return field_error("seal_maker_id", "the id of a seal maker");
@@ -276,16 +309,50 @@ Result<OrderView> OrderService::create(const std::string& account_id, const Crea
     } else if (!in.org_id.empty()) {
       return field_error("org_id", "a personal product is not bought for an organisation");
     }
+    std::string platform_id = in.platform_id;
+    if (p.kind == "certificate") {
+      if (!in.certificate_id.empty()) {
+        return field_error("certificate_id", "only packages (mutual_recognition, renewal) name a certificate");
+      }
+    } else {
+      if (in.certificate_id.empty()) return field_error("certificate_id", "a package names the certificate it is for");
+      if (in.quantity != 1) return field_error("quantity", "a package is bought once for one certificate");
+      CS_ASSIGN(auto cert, tx.query_one("SELECT * FROM account_certificates WHERE certificate_id = ? "
+                                        "AND account_id = ? AND current = 1",
+                                        {in.certificate_id, account_id}));
+      // Another account's certificate does not exist for this caller.
+      if (!cert) return not_found("certificate_not_found", "no such certificate of yours");
+      const std::string cert_org = opt_text(*cert, "org_id");
+      if (cert_org != in.org_id) {
+        return field_error("certificate_id", p.cert_type == "organisation"
+                                                 ? "a certificate of the organisation named by org_id"
+                                                 : "a personal certificate (this package is for personal ones)");
+      }
+      if (p.kind == "mutual_recognition") {
+        if (!platform_id.empty() && platform_id != p.platform_id) {
+          return field_error("platform_id", "a mutual-recognition package enables its own platform");
+        }
+        platform_id = p.platform_id;
+        if (opt_text(*cert, "platform_id") == platform_id) {
+          return conflict("platform_already_enabled", "the certificate was bought for this platform");
+        }
+      } else if (platform_id.empty()) {
+        platform_id = opt_text(*cert, "platform_id");
+      }
+    }
+    CS_ASSIGN(auto pl, tx.query_one("SELECT id FROM trading_platforms WHERE id = ?", {platform_id}));
+    if (!pl) return field_error("platform_id", "the id of a trading platform");
     id = new_uuid_v7(clock_, rng_);
     std::int64_t amount = p.price_fen * in.quantity;
     CS_TRY(tx.exec("INSERT INTO orders (id, account_id, product_id, kind, cert_type, org_id, applicant_role, "
-                   "platform_id, seal_maker_id, quantity, amount_fen, status, idempotency_key, created_at, expires_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?)",
+                   "platform_id, seal_maker_id, quantity, amount_fen, status, idempotency_key, created_at, expires_at, "
+                   "certificate_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?)",
                    {id, account_id, p.id, p.kind, p.cert_type,
-                    in.org_id.empty() ? store::Value() : store::Value(in.org_id), role, in.platform_id,
+                    in.org_id.empty() ? store::Value() : store::Value(in.org_id), role, platform_id,
                     in.seal_maker_id.empty() ? store::Value() : store::Value(in.seal_maker_id), in.quantity, amount,
                     in.idempotency_key.empty() ? store::Value() : store::Value(in.idempotency_key),
-                    format_rfc3339(clock_.now()), clock_.now_unix() + opts_.timeout_s}));
+                    format_rfc3339(clock_.now()), clock_.now_unix() + opts_.timeout_s,
+                    in.certificate_id.empty() ? store::Value() : store::Value(in.certificate_id)}));
     CS_TRY(tx.exec("INSERT INTO order_events (id, order_id, seq, from_status, to_status, actor, reason, at) "
                    "VALUES (?, ?, 1, '', 'created', ?, 'order placed', ?)",
                    {new_uuid_v7(clock_, rng_), id, account_id, format_rfc3339_ms(clock_.now())}));
@@ -531,6 +598,16 @@ Result<NoticeOutcome> OrderService::handle_notification(const std::string& gatew
     if (p->integer("amount_fen") != n.amount_fen) {
       return invalid_argument("amount_mismatch", "the notified amount differs from the payment's");
     }
+    if (p->text("status") == "closed" && n.success) {
+      // The payment was closed with its order (cancelled by the buyer or timed out), but the
+      // payer paid anyway: the money is ours to give back. Kept as refund_due (with the gateway's
+      // trade number, needed for the refund) for an operator; the order stays closed. Once.
+      CS_ASSIGN(auto kept, tx.exec("UPDATE payments SET status = 'refund_due', trade_no = ?, paid_at = ? "
+                                   "WHERE id = ? AND status = 'closed'",
+                                   {n.trade_no, format_rfc3339(clock_.now()), n.payment_id}));
+      (void)kept;  // 0: a concurrent notification recorded it
+      return NoticeOutcome::kLate;
+    }
     if (p->text("status") != "pending") {
       // Already handled (duplicate or replay), or closed: nothing changes.
       return p->text("trade_no") == n.trade_no ? NoticeOutcome::kDuplicate : NoticeOutcome::kLate;
@@ -594,7 +671,15 @@ Result<OrderView> OrderService::confirm_bank_transfer(const std::string& operato
     CS_ASSIGN(auto changed, tx.exec("UPDATE payments SET status = 'paid', confirmed_by = ?, paid_at = ? "
                                     "WHERE id = ? AND status = 'submitted'",
                                     {operator_id, format_rfc3339(clock_.now()), payment_id}));
-    if (changed == 0) return precondition("transfer_not_submitted", "this transfer was already handled");
+    if (changed == 0) {
+      // The transfer was closed with its order (cancelled by the buyer or timed out) but the money
+      // arrived anyway: it is kept as refund_due for an operator to send back; the order stays closed.
+      CS_ASSIGN(auto late, tx.exec("UPDATE payments SET status = 'refund_due', confirmed_by = ?, paid_at = ? "
+                                   "WHERE id = ? AND status = 'closed'",
+                                   {operator_id, format_rfc3339(clock_.now()), payment_id}));
+      if (late == 0) return precondition("transfer_not_submitted", "this transfer was already handled");
+      return load(tx, p->text("order_id"), true);
+    }
     CS_TRY(mark_paid(tx, p->text("order_id"), operator_id, "bank transfer received and confirmed"));
     return load(tx, p->text("order_id"), true);
   });
@@ -662,7 +747,19 @@ Result<OrderView> OrderService::approve(const std::string& operator_id, const st
       return precondition("order_not_in_review", "this order is not waiting for review");
     }
     CS_ASSIGN(auto v, load(tx, order_id, true));
-    text = "【CertSeal】您的订单" + v.product_name + "已审核通过，可以安装证书。";
+    if (v.kind == "mutual_recognition") {
+      CS_ASSIGN(auto en, enable_platform(tx, v));
+      const std::string until = unix_text(en.second);
+      CS_ASSIGN(auto done, transition(tx, order_id, "approved", "done", operator_id,
+                                      "certificate " + v.certificate_id + " enabled on " + en.first + " until " + until));
+      (void)done;  // the row is held by this transaction since the approval above
+      CS_ASSIGN(v, load(tx, order_id, true));
+      text = "【CertSeal】您的互认共享套餐" + v.product_name + "已开通：证书在" + en.first + "可用至" + until + "。";
+    } else if (v.kind == "renewal") {
+      text = "【CertSeal】您的订单" + v.product_name + "已审核通过，可以延期证书。";
+    } else {
+      text = "【CertSeal】您的订单" + v.product_name + "已审核通过，可以安装证书。";
+    }
     CS_TRY(notify(tx, v.account_id, "order_approved", text, order_id));
     return v;
   }));
@@ -712,8 +809,9 @@ Result<OrderView> OrderService::refund(const std::string& operator_id, const std
   CS_ASSIGN(auto o, db_.write_value<OrderView>([&](store::Tx& tx) -> Result<OrderView> {
     CS_ASSIGN(auto moved, transition(tx, order_id, before.status, "refunded", operator_id, reason));
     if (!moved) return precondition("order_changed", "the order changed meanwhile; look again");
-    CS_TRY(tx.exec("UPDATE payments SET status = 'refunded', refund_no = ?, refunded_at = ? WHERE id = ? AND status = 'paid'",
-                   {refund_no, format_rfc3339(clock_.now()), paid->id}));
+    CS_TRY(tx.exec("UPDATE payments SET status = 'refunded', refund_no = ?, refunded_at = ?, refunded_by = ?, "
+                   "refund_reason = ? WHERE id = ? AND status = 'paid'",
+                   {refund_no, format_rfc3339(clock_.now()), operator_id, reason, paid->id}));
     CS_TRY(tx.exec("UPDATE orders SET reason = ? WHERE id = ?", {reason, order_id}));
     CS_ASSIGN(auto v, load(tx, order_id, true));
     text = "【CertSeal】您的订单" + v.product_name + "已退款：" + reason;
@@ -722,6 +820,216 @@ Result<OrderView> OrderService::refund(const std::string& operator_id, const std
   }));
   send_sms(o.account_id, text, "order_refunded");
   return o;
+}
+
+Result<Bytes> OrderService::form_pdf_any(const std::string& order_id) {
+  return db_.read_value<Bytes>([&](store::Tx& tx) -> Result<Bytes> {
+    CS_TRY(load(tx, order_id, false));
+    CS_ASSIGN(auto r, tx.query_one("SELECT pdf FROM application_forms WHERE order_id = ?", {order_id}));
+    if (!r) return not_found("form_not_found", "this order has no application form");
+    return r->blob("pdf");
+  });
+}
+
+// ---- Money after cancellation ----------------------------------------------------------------
+
+Result<std::vector<PaymentView>> OrderService::list_payments(const std::string& status, const std::string& after,
+                                                             int limit) {
+  return db_.read_value<std::vector<PaymentView>>([&](store::Tx& tx) -> Result<std::vector<PaymentView>> {
+    CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM payments", {{"status", status}}, "", "id", after,
+                                                /*descending=*/false, limit + 1}));
+    std::vector<PaymentView> out;
+    for (auto& r : rows) out.push_back(payment_from_row(r));
+    return out;
+  });
+}
+
+Result<PaymentView> OrderService::refund_payment(const std::string& operator_id, const std::string& payment_id,
+                                                 const std::string& reason) {
+  if (reason.empty() || reason.size() > 500) return field_error("reason", "why, 1 to 500 bytes");
+  auto read_payment = [&](store::Tx& tx) -> Result<PaymentView> {
+    CS_ASSIGN(auto r, tx.query_one("SELECT * FROM payments WHERE id = ?", {payment_id}));
+    if (!r) return not_found("payment_not_found", "no such payment");
+    return payment_from_row(*r);
+  };
+  CS_ASSIGN(auto before, db_.read_value<PaymentView>(read_payment));
+  if (before.status == "refunded") return before;  // already settled: answered as it is
+  if (before.status != "refund_due") {
+    return precondition("payment_not_refund_due",
+                        "only money that arrived after its order closed is refunded here (a paid order is refunded "
+                        "at /api/v1/operator/orders/{id}/refund)");
+  }
+  std::string refund_no = "manual:" + operator_id;  // a bank transfer: the operator sent it back
+  if (before.method != "bank_transfer") {
+    PaymentGateway* g = gateway(before.method);
+    if (g == nullptr) return unavailable("gateway_unavailable", "the payment's gateway is not configured");
+    CS_ASSIGN(refund_no, g->refund(before.id, before.trade_no, before.amount_fen));
+  }
+  std::string text, account_id;
+  CS_ASSIGN(auto after, db_.write_value<PaymentView>([&](store::Tx& tx) -> Result<PaymentView> {
+    CS_ASSIGN(auto changed, tx.exec("UPDATE payments SET status = 'refunded', refund_no = ?, refunded_at = ?, "
+                                    "refunded_by = ?, refund_reason = ? WHERE id = ? AND status = 'refund_due'",
+                                    {refund_no, format_rfc3339(clock_.now()), operator_id, reason, payment_id}));
+    if (changed == 1) {
+      // Only the request that settled it tells the buyer.
+      CS_ASSIGN(auto o, load(tx, before.order_id, false));
+      account_id = o.account_id;
+      text = "【CertSeal】订单" + o.product_name + "取消后到账的款项" + std::to_string(before.amount_fen / 100) + "." +
+             (before.amount_fen % 100 < 10 ? "0" : "") + std::to_string(before.amount_fen % 100) +
+             "元已退回：" + reason;
+      CS_TRY(notify(tx, account_id, "payment_refunded", text, before.order_id));
+    }
+    return read_payment(tx);
+  }));
+  if (after.status != "refunded") return precondition("payment_changed", "the payment changed meanwhile; look again");
+  if (!text.empty()) send_sms(account_id, text, "payment_refunded");
+  return after;
+}
+
+// ---- Completing approved orders --------------------------------------------------------------
+
+Result<OrderView> OrderService::complete(const std::string& account_id, const std::string& order_id,
+                                         const std::string& certificate_id, const std::string& expected_kind) {
+  return db_.write_value<OrderView>([&](store::Tx& tx) {
+    return complete(tx, account_id, order_id, certificate_id, expected_kind);
+  });
+}
+
+Result<OrderView> OrderService::complete(store::Tx& tx, const std::string& account_id, const std::string& order_id,
+                                         const std::string& certificate_id, const std::string& expected_kind) {
+  if (expected_kind != "certificate" && expected_kind != "renewal") {
+    return invalid_argument("invalid_kind", "certificate or renewal orders are completed this way");
+  }
+  if (certificate_id.empty()) return field_error("certificate_id", "the certificate the order was used for");
+  CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
+  if (o.kind != expected_kind) return precondition("order_kind_mismatch", "this is not a " + expected_kind + " order");
+  if (expected_kind == "renewal" && o.certificate_id != certificate_id) {
+    return precondition("order_not_for_certificate", "this renewal order is for another certificate");
+  }
+  if (o.status != "approved") return precondition("order_not_approved", "only an approved order can be used");
+  CS_ASSIGN(auto moved, transition(tx, order_id, "approved", "done", account_id,
+                                   (expected_kind == "renewal" ? "certificate renewed: " : "certificate installed: ") +
+                                       certificate_id));
+  if (!moved) return precondition("order_not_approved", "the order changed meanwhile; look again");
+  return load_own(tx, account_id, order_id);
+}
+
+// ---- Mutual recognition ----------------------------------------------------------------------
+
+Result<std::pair<std::string, std::int64_t>> OrderService::enable_platform(store::Tx& tx, const OrderView& o) {
+  CS_ASSIGN(auto pr, tx.query_one("SELECT p.platform_id, p.period_months, t.name FROM products p "
+                                  "JOIN trading_platforms t ON t.id = p.platform_id WHERE p.id = ?",
+                                  {o.product_id}));
+  if (!pr) return internal_error("mutual-recognition product " + o.product_id + " has no platform");
+  CS_ASSIGN(auto cert, tx.query_one("SELECT current FROM account_certificates WHERE certificate_id = ? "
+                                    "AND account_id = ?",
+                                    {o.certificate_id, o.account_id}));
+  if (!cert || cert->integer("current") != 1) {
+    return precondition("certificate_not_current",
+                        "the package's certificate is no longer current; reject the order and refund it");
+  }
+  const std::string platform_id = pr->text("platform_id");
+  const std::int64_t now = clock_.now_unix();
+  CS_ASSIGN(auto row, tx.query_one("SELECT enabled_until, cancelled_at FROM certificate_platforms "
+                                   "WHERE certificate_id = ? AND platform_id = ?",
+                                   {o.certificate_id, platform_id}));
+  // A running enablement is extended from its end; a lapsed or cancelled one starts again now.
+  std::int64_t from = now;
+  if (row && row->is_null("cancelled_at")) from = std::max(now, row->integer("enabled_until"));
+  const std::int64_t until = add_months(from, pr->integer("period_months"));
+  if (row) {
+    CS_TRY(tx.exec("UPDATE certificate_platforms SET order_id = ?, enabled_until = ?, cancelled_at = NULL "
+                   "WHERE certificate_id = ? AND platform_id = ?",
+                   {o.id, until, o.certificate_id, platform_id}));
+  } else {
+    CS_TRY(tx.exec("INSERT INTO certificate_platforms (certificate_id, platform_id, order_id, enabled_until) "
+                   "VALUES (?, ?, ?, ?)",
+                   {o.certificate_id, platform_id, o.id, until}));
+  }
+  return std::pair(pr->text("name"), until);
+}
+
+namespace {
+// The certificate of an account_certificates row is alive: current, valid, not expired.
+constexpr const char* kHeldCertificate =
+    "SELECT ac.account_id, ac.platform_id, ac.order_id, ac.current, c.status, c.not_after, t.name AS platform_name "
+    "FROM account_certificates ac JOIN pki_certificate c ON c.id = ac.certificate_id "
+    "LEFT JOIN trading_platforms t ON t.id = ac.platform_id WHERE ac.certificate_id = ?";
+
+bool alive(const store::Row& r, std::int64_t now) {
+  return r.integer("current") == 1 && r.text("status") == "valid" && r.integer("not_after") > now;
+}
+}  // namespace
+
+Result<std::vector<CertificatePlatformView>> OrderService::certificate_platforms(const std::string& account_id,
+                                                                                 const std::string& certificate_id) {
+  return db_.read_value<std::vector<CertificatePlatformView>>(
+      [&](store::Tx& tx) -> Result<std::vector<CertificatePlatformView>> {
+        CS_ASSIGN(auto c, tx.query_one(kHeldCertificate, {certificate_id}));
+        if (!c || c->text("account_id") != account_id) {
+          return not_found("certificate_not_found", "no such certificate of yours");
+        }
+        const std::int64_t now = clock_.now_unix();
+        const bool live = alive(*c, now);
+        std::vector<CertificatePlatformView> out;
+        if (!c->is_null("platform_id")) {
+          out.push_back({c->text("platform_id"), opt_text(*c, "platform_name"), "purchase", c->text("order_id"),
+                         unix_text(c->integer("not_after")), "", live});
+        }
+        CS_ASSIGN(auto rows, tx.query("SELECT cp.*, t.name AS platform_name FROM certificate_platforms cp "
+                                      "JOIN trading_platforms t ON t.id = cp.platform_id "
+                                      "WHERE cp.certificate_id = ? ORDER BY t.name, cp.platform_id",
+                                      {certificate_id}));
+        for (auto& r : rows) {
+          const bool cancelled = !r.is_null("cancelled_at");
+          out.push_back({r.text("platform_id"), r.text("platform_name"), "package", r.text("order_id"),
+                         unix_text(r.integer("enabled_until")), opt_text(r, "cancelled_at"),
+                         live && !cancelled && r.integer("enabled_until") > now});
+        }
+        return out;
+      });
+}
+
+Result<CertificatePlatformView> OrderService::cancel_certificate_platform(const std::string& account_id,
+                                                                         const std::string& certificate_id,
+                                                                         const std::string& platform_id) {
+  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto c, tx.query_one("SELECT account_id, platform_id FROM account_certificates WHERE certificate_id = ?",
+                                   {certificate_id}));
+    if (!c || c->text("account_id") != account_id) {
+      return not_found("certificate_not_found", "no such certificate of yours");
+    }
+    if (opt_text(*c, "platform_id") == platform_id) {
+      return precondition("platform_is_original",
+                          "the certificate was bought for this platform; revoke the certificate instead");
+    }
+    CS_ASSIGN(auto row, tx.query_one("SELECT cancelled_at FROM certificate_platforms WHERE certificate_id = ? "
+                                     "AND platform_id = ?",
+                                     {certificate_id, platform_id}));
+    if (!row) return not_found("platform_not_enabled", "this certificate has no package for that platform");
+    CS_TRY(tx.exec("UPDATE certificate_platforms SET cancelled_at = ? WHERE certificate_id = ? AND platform_id = ? "
+                   "AND cancelled_at IS NULL",
+                   {format_rfc3339(clock_.now()), certificate_id, platform_id}));
+    return {};
+  }));
+  CS_ASSIGN(auto all, certificate_platforms(account_id, certificate_id));
+  for (auto& v : all) {
+    if (v.source == "package" && v.platform_id == platform_id) return v;
+  }
+  return not_found("platform_not_enabled", "this certificate has no package for that platform");
+}
+
+Result<bool> OrderService::enabled_for(const std::string& certificate_id, const std::string& platform_id) {
+  return db_.read_value<bool>([&](store::Tx& tx) -> Result<bool> {
+    CS_ASSIGN(auto c, tx.query_one(kHeldCertificate, {certificate_id}));
+    const std::int64_t now = clock_.now_unix();
+    if (!c || !alive(*c, now)) return false;
+    if (opt_text(*c, "platform_id") == platform_id) return true;
+    CS_ASSIGN(auto row, tx.query_one("SELECT enabled_until FROM certificate_platforms WHERE certificate_id = ? "
+                                     "AND platform_id = ? AND cancelled_at IS NULL",
+                                     {certificate_id, platform_id}));
+    return row && row->integer("enabled_until") > now;
+  });
 }
 
 Result<std::vector<NotificationView>> OrderService::notifications(const std::string& account_id,

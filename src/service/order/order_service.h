@@ -11,7 +11,22 @@
 //   in_review --operator approves--> approved        in_review --operator rejects--> rejected
 //   created | awaiting_payment --user cancels / timeout job--> cancelled
 //   paid | in_review | rejected --operator refunds--> refunded
-// (done = installed on the device comes with the mobile shield issue.)
+//   approved --(mutual_recognition: in the approval itself; certificate and renewal: complete(),
+//              called by the installation / renewal flow)--> done
+//
+// Real-name verification: only an account whose person verification is approved may order
+// (409 person_not_verified).
+//
+// Packages (mutual_recognition, renewal) name the certificate they are for: one the buyer holds
+// (account_certificates row of the buyer with current = 1; anyone else's answers 404). Approving
+// a mutual-recognition order enables the certificate on the product's platform until
+// max(now, the current end of that platform's enablement) + period_months, in
+// certificate_platforms, and moves the order to done. A certificate is enabled on the platform
+// of the order that bought it (account_certificates.platform_id) for its whole life (current,
+// status valid, before not_after), and on package platforms until enabled_until unless cancelled.
+//
+// Money that arrives for an order that is no longer payable (cancelled, timed out) is kept as a
+// payment in status refund_due; operators list those and refund each (refund_payment).
 //
 // Who may do what is checked here from stored data: an order belongs to the account that made
 // it (anyone else gets not_found); an organisation order needs an active membership of a
@@ -82,19 +97,25 @@ struct CreateOrderInput {
   std::int64_t quantity = 1;
   std::string org_id;  // organisation products only
   std::string idempotency_key;  // optional; the same key returns the same order
+  std::string certificate_id;   // mutual_recognition and renewal products: the buyer's certificate
 };
 
 struct OrderEvent {
   std::string id, from, to, actor, reason, at;
 };
 struct PaymentView {
-  std::string id, method, status, trade_no, payer_name, payer_account, reference, confirmed_by, created_at, paid_at;
+  std::string id, order_id, method, status, trade_no, payer_name, payer_account, reference, confirmed_by, created_at,
+      paid_at, refund_no, refunded_at, refunded_by, refund_reason;
   std::int64_t amount_fen = 0;
 };
 struct OrderView {
   std::string id, account_id, product_id, product_name, kind, cert_type, org_id, applicant_role, platform_id,
       seal_maker_id, status, reason, created_at, authorised_at, paid_at, expires_at;
   std::string form_method, form_status;  // application form: email | online; sent | signed ("" none)
+  std::string form_email;                // where the form was e-mailed (method email)
+  std::string form_signed_blob_id;       // the uploaded signed form (method email, once signed)
+  std::string form_signature_blob_id;    // the handwritten-signature image (method online)
+  std::string certificate_id;            // packages: the certificate the order is for
   std::int64_t quantity = 0, amount_fen = 0;
   std::vector<OrderEvent> events;      // filled by get()/get_any()
   std::vector<PaymentView> payments;   // filled by get()/get_any()
@@ -111,6 +132,20 @@ enum class NoticeOutcome { kPaid, kDuplicate, kLate, kFailedPayment };
 struct NotificationView {
   std::string id, kind, text, ref_id, created_at;
 };
+
+// One trading platform a certificate is usable on (互认共享).
+struct CertificatePlatformView {
+  std::string platform_id, platform_name;
+  std::string source;         // purchase (the order that bought the certificate) | package
+  std::string order_id;
+  std::string enabled_until;  // RFC 3339; for the purchase platform the certificate's not_after
+  std::string cancelled_at;   // packages cancelled by the holder
+  bool enabled = false;       // usable now
+};
+
+// unix_s plus `months` calendar months (UTC; the day is clamped to the end of a shorter month,
+// so 31 January + 1 month is the last day of February; the time of day is kept).
+std::int64_t add_months(std::int64_t unix_s, std::int64_t months);
 
 class OrderService {
  public:
@@ -178,12 +213,44 @@ class OrderService {
   // gateway for online payments (idempotent there), or — for a bank transfer — the operator
   // records that the transfer back was made. The buyer is notified.
   Result<OrderView> refund(const std::string& operator_id, const std::string& order_id, const std::string& reason);
+  // The form of any order, as generated (e-mail) or signed online; the signed upload and the
+  // signature image are blobs named in the order view (form_signed_blob_id, form_signature_blob_id).
+  Result<Bytes> form_pdf_any(const std::string& order_id);
 
-  // Inside the caller's transaction: an `approved` order of this account moves to `done`
-  // (installed, or the package was used), recorded with the account as actor and `why`.
-  // Refused (409 order_not_approved) in any other state; 404 for another account's order.
-  Result<OrderView> complete_in(store::Tx& tx, const std::string& account_id, const std::string& order_id,
-                                const std::string& why);
+  // Operators: payments by status (e.g. refund_due), oldest first; limit + 1 rows.
+  Result<std::vector<PaymentView>> list_payments(const std::string& status, const std::string& after, int limit);
+  // Settles a refund_due payment (money that arrived after its order was cancelled): through its
+  // gateway's refund for an online payment, or recorded as transferred back for a bank transfer.
+  // refund_due -> refunded with who, why and the refund number; the buyer is notified (in-app and
+  // SMS). Idempotent: a refunded payment is answered as it is (the gateway's refund is itself
+  // idempotent per payment, so two concurrent calls refund once). Other statuses: 409.
+  Result<PaymentView> refund_payment(const std::string& operator_id, const std::string& payment_id,
+                                     const std::string& reason);
+
+  // Completes an approved order of `account_id` whose kind is `expected_kind` (certificate |
+  // renewal) — approved -> done, recorded with the account as actor. For renewal the order must be
+  // for `certificate_id`. Anything else is refused: another account's order 404; wrong kind,
+  // another certificate, or not approved 409 (a done order included, so an order is used once).
+  // The Tx overload runs inside the caller's transaction (e.g. together with the installation).
+  Result<OrderView> complete(const std::string& account_id, const std::string& order_id,
+                             const std::string& certificate_id, const std::string& expected_kind);
+  Result<OrderView> complete(store::Tx& tx, const std::string& account_id, const std::string& order_id,
+                             const std::string& certificate_id, const std::string& expected_kind);
+
+  // Mutual recognition (互认共享). The platforms of a certificate of `account_id` (404 for
+  // anyone else's): the purchase platform first, then the packages by platform name.
+  Result<std::vector<CertificatePlatformView>> certificate_platforms(const std::string& account_id,
+                                                                     const std::string& certificate_id);
+  // The holder cancels a package platform (idempotent: a cancelled one is answered as it is);
+  // 404 when the certificate is not theirs or has no package for the platform; 409 for the
+  // platform the certificate was bought for (revoke the certificate instead).
+  Result<CertificatePlatformView> cancel_certificate_platform(const std::string& account_id,
+                                                              const std::string& certificate_id,
+                                                              const std::string& platform_id);
+  // For relying parties: may this certificate be used on this platform now? False for unknown,
+  // replaced, revoked or expired certificates and for cancelled or lapsed packages.
+  Result<bool> enabled_for(const std::string& certificate_id, const std::string& platform_id);
+
   // The order (of this account) and its product, read in the caller's transaction.
   Result<std::pair<OrderView, ProductView>> order_with_product(store::Tx& tx, const std::string& account_id,
                                                                const std::string& order_id);
@@ -209,6 +276,9 @@ class OrderService {
   Result<Bytes> render_form(store::Tx& tx, const OrderView& o, BytesView signature_png);
   Result<BlobInfo> own_blob(const std::string& account_id, const std::string& blob_id, const std::string& purpose,
                             const std::string& media_type);
+  // Enables a mutual-recognition order's certificate on its platform; the platform's name and the
+  // new end (unix seconds).
+  Result<std::pair<std::string, std::int64_t>> enable_platform(store::Tx& tx, const OrderView& o);
   Status mark_paid(store::Tx& tx, const std::string& order_id, const std::string& actor, const std::string& why);
   Status notify(store::Tx& tx, const std::string& account_id, const std::string& kind, const std::string& text,
                 const std::string& ref_id);

@@ -282,7 +282,7 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
 
   Status stored = db_.write([&](store::Tx& tx) -> Status {
     if (!reissue_of) {
-      CS_TRY(orders_.complete_in(tx, account_id, ctx.order.id, "installed as certificate " + cert->id));
+      CS_TRY(orders_.complete(tx, account_id, ctx.order.id, cert->id, "certificate"));
     }
     CS_TRY(tx.exec("INSERT INTO shield_keys (id, account_id, algorithm, public_key, status, failures, "
                    "recovery_key_enc, created_at, updated_at) VALUES (?, ?, 'sm2', ?, 'active', 0, ?, ?, ?)",
@@ -406,6 +406,10 @@ Result<ca::CertificateRecord> ShieldService::renew(const std::string& account_id
     if (!order_id.empty()) {
       CS_ASSIGN(auto pkg, orders_.order_with_product(tx, account_id, order_id));
       if (pkg.second.kind != "renewal") return precondition("not_a_renewal_order", "this order is not a renewal package");
+      if (pkg.first.certificate_id != cert_id) {
+        return precondition("order_not_for_certificate", "this renewal order is for another certificate");
+      }
+      if (pkg.first.status != "approved") return precondition("order_not_approved", "only an approved order can be used");
       if (pkg.second.validity_years > 0) c.days = validity_days(pkg.second);
     }
     return c;
@@ -419,7 +423,7 @@ Result<ca::CertificateRecord> ShieldService::renew(const std::string& account_id
   CS_TRY(record_successor(account_id, c.h, next, "renew:" + request_id));
   if (!order_id.empty() && first_time) {
     CS_TRY(db_.write([&](store::Tx& tx) -> Status {
-      CS_TRY(orders_.complete_in(tx, account_id, order_id, "renewed certificate " + cert_id + " as " + next.id));
+      CS_TRY(orders_.complete(tx, account_id, order_id, cert_id, "renewal"));
       return {};
     }));
   }

@@ -1,0 +1,325 @@
+// OrderService on both engines, for what needs certificates that users hold (installation is
+// built elsewhere, so the rows of shield_keys, pki_certificate and account_certificates are
+// written here directly): packages must name a current certificate of the buyer; approving a
+// mutual-recognition package enables the certificate on its platform (extended from the current
+// end, started again after a cancellation) and completes the order; enabled_for() answers for
+// relying parties; complete() turns an approved order of the right account, kind and certificate
+// into done once. Also: no order without an approved real-name verification, and add_months().
+#include "service/order/order_service.h"
+
+#include <gtest/gtest.h>
+
+#include "service/org/licence_ocr.h"
+#include "support/engine_fixture.h"
+
+namespace certseal::service {
+namespace {
+
+constexpr std::int64_t kStart = 1'800'000'000;  // 2027-01-15T08:00:00Z
+constexpr std::int64_t kDay = 86400;
+
+class NoOcr final : public LicenceReader {
+ public:
+  Result<LicenceFields> read(BytesView) override { return unavailable("no_ocr", "not in this test"); }
+};
+
+class OrderServiceTest : public testing::EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    sms_sender_ = std::make_unique<OutboxSmsSender>(*db_, clock_, rng_);
+    codes_ = std::make_unique<SmsCodeService>(*db_, clock_, rng_, *sms_sender_, SmsPolicy{});
+    blobs_ = std::make_unique<BlobStore>(dir_.path() + "/blobs", *db_, clock_, rng_, 1 << 20);
+    bank_ = std::make_unique<DevBankBackend>(clock_, rng_);
+    orgs_ = std::make_unique<OrgService>(*db_, clock_, rng_, log_, *blobs_, ocr_, *bank_, *sms_sender_);
+    email_ = std::make_unique<OutboxEmailSender>(*db_, clock_, rng_);
+    svc_ = std::make_unique<OrderService>(*db_, clock_, rng_, log_, *sms_sender_, *codes_, *orgs_, *email_, *blobs_,
+                                          OrderOptions{});
+    exec("INSERT INTO pki_ca (id, name, algorithm, backend, root_key_id, root_cert, issuing_key_id, issuing_cert, "
+         "ocsp_key_id, tsa_key_id, crl_number, crl_this_update, crl_next_update, sm2_id, created_at) "
+         "VALUES ('sm2', 'test', 'sm2', 'local', 'k', ?, 'k', ?, 'k', 'k', 1, 0, 0, '1234567812345678', 'now')",
+         {Bytes{1}, Bytes{1}});
+    auto home = svc_->add_platform("本地交易平台");
+    auto other = svc_->add_platform("异地交易平台");
+    ASSERT_TRUE(home.ok() && other.ok());
+    home_ = home->id;
+    other_ = other->id;
+    product("p-cert", "certificate", "");
+    product("p-mutual", "mutual_recognition", other_, 12);
+    product("p-renewal", "renewal", "");
+    alice_ = account("13900000001", true);
+    bob_ = account("13900000002", true);
+  }
+
+  void exec(const std::string& sql, std::vector<store::Value> params = {}) {
+    auto r = db_->write([&](store::Tx& tx) -> Status {
+      CS_TRY(tx.exec(sql, params));
+      return {};
+    });
+    ASSERT_TRUE(r.ok()) << r.error().cause << " " << sql;
+  }
+  void product(const std::string& id, const std::string& kind, const std::string& platform, int months = 0) {
+    exec("INSERT INTO products (id, kind, name, cert_type, algorithm, validity_years, price_fen, ca_id, seal_type, "
+         "platform_id, period_months, active, created_at) VALUES (?, ?, ?, 'personal', 'sm2', 1, 100, 'sm2', "
+         "'handwritten', ?, ?, 1, 'now')",
+         {id, kind, id, platform.empty() ? store::Value() : store::Value(platform), months});
+  }
+  std::string account(const std::string& phone, bool verified) {
+    std::string id = "acc-" + phone;
+    exec("INSERT INTO accounts (id, phone, status, created_at) VALUES (?, ?, 'active', 'now')", {id, phone});
+    if (verified) {
+      exec("INSERT INTO blobs (id, sha256, media_type, size, owner_account_id, purpose, created_at) "
+           "VALUES (?, 'x', 'image/png', 1, ?, 'id_card_front', 'now')",
+           {"blob-" + phone, id});
+      exec("INSERT INTO person_verifications (id, account_id, name, id_number, front_blob_id, back_blob_id, "
+           "agreement_version, status, created_at) VALUES (?, ?, '张三', '11010519491231002X', ?, ?, 1, 'verified', "
+           "'now')",
+           {"pv-" + phone, id, "blob-" + phone, "blob-" + phone});
+    }
+    return id;
+  }
+  // A certificate held by `account`, bought for `platform`, valid for a year from kStart.
+  std::string certificate(const std::string& account, const std::string& platform, const std::string& status = "valid",
+                          std::int64_t not_after = kStart + 365 * kDay, int current = 1) {
+    std::string id = "cert-" + std::to_string(++certs_);
+    exec("INSERT INTO shield_keys (id, account_id, algorithm, public_key, status, recovery_key_enc, created_at, "
+         "updated_at) VALUES (?, ?, 'sm2', ?, 'active', ?, 'now', 'now')",
+         {"key-" + id, account, Bytes{4}, Bytes{5}});
+    exec("INSERT INTO pki_certificate (id, ca_id, serial, profile, subject, subject_json, spki, der, status, "
+         "not_before, not_after, created_at) VALUES (?, 'sm2', ?, 'personal', 'CN=张三', '{}', ?, ?, ?, ?, ?, 'now')",
+         {id, id, Bytes{1}, Bytes{2}, status, kStart - kDay, not_after});
+    exec("INSERT INTO account_certificates (certificate_id, account_id, key_id, order_id, request_id, platform_id, "
+         "current, created_at) VALUES (?, ?, ?, 'order-of-purchase', ?, ?, ?, 'now')",
+         {id, account, "key-" + id, "test:" + id, platform, current});
+    return id;
+  }
+  Result<OrderView> order(const std::string& account, const std::string& product, const std::string& certificate,
+                          const std::string& platform = "") {
+    CreateOrderInput in;
+    in.product_id = product;
+    in.platform_id = platform;
+    in.certificate_id = certificate;
+    return svc_->create(account, in);
+  }
+  // Puts an order into the review queue (payment is covered by the API tests).
+  OrderView reviewed(const std::string& account, const std::string& product, const std::string& certificate) {
+    auto o = order(account, product, certificate);
+    EXPECT_TRUE(o.ok()) << o.error().code;
+    exec("UPDATE orders SET status = 'in_review' WHERE id = ?", {o->id});
+    auto a = svc_->approve("operator-1", o->id);
+    EXPECT_TRUE(a.ok()) << a.error().code << " " << a.error().cause;
+    return a.ok() ? *a : OrderView{};
+  }
+  std::int64_t enabled_until(const std::string& cert, const std::string& platform) {
+    auto v = db_->read_value<std::int64_t>([&](store::Tx& tx) -> Result<std::int64_t> {
+      CS_ASSIGN(auto r, tx.query_one("SELECT enabled_until FROM certificate_platforms WHERE certificate_id = ? "
+                                     "AND platform_id = ?",
+                                     {cert, platform}));
+      return r ? r->integer("enabled_until") : -1;
+    });
+    return v.ok() ? *v : -2;
+  }
+  bool enabled(const std::string& cert, const std::string& platform) {
+    auto e = svc_->enabled_for(cert, platform);
+    EXPECT_TRUE(e.ok());
+    return e.ok() && *e;
+  }
+
+  ManualClock clock_{SysTime(std::chrono::seconds(kStart))};
+  SeededRng rng_{7};
+  MemoryLogger log_;
+  NoOcr ocr_;
+  std::unique_ptr<OutboxSmsSender> sms_sender_;
+  std::unique_ptr<SmsCodeService> codes_;
+  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<DevBankBackend> bank_;
+  std::unique_ptr<OrgService> orgs_;
+  std::unique_ptr<OutboxEmailSender> email_;
+  std::unique_ptr<OrderService> svc_;
+  std::string home_, other_, alice_, bob_;
+  int certs_ = 0;
+};
+
+TEST(AddMonths, CalendarMonthsClampedToTheMonthsEnd) {
+  // 2027-01-15T08:00:00Z + 12 months = 2028-01-15T08:00:00Z.
+  EXPECT_EQ(add_months(kStart, 12), kStart + 365 * kDay);
+  // 2027-01-31T10:20:30Z + 1 month = 2027-02-28T10:20:30Z (clamped), + 13 = 2028-02-29 (leap year).
+  const std::int64_t jan31 = 1801390830;
+  EXPECT_EQ(add_months(jan31, 1), jan31 + 28 * kDay);
+  EXPECT_EQ(add_months(jan31, 13), jan31 + (365 + 29) * kDay);
+  EXPECT_EQ(add_months(kStart, 0), kStart);
+}
+
+TEST_P(OrderServiceTest, NoOrderWithoutAnApprovedRealNameVerification) {
+  std::string carol = account("13900000003", false);
+  auto o = order(carol, "p-cert", "", home_);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.error().code, "person_not_verified");
+  // A verification that is only waiting for review (or was rejected) is not enough either.
+  exec("INSERT INTO blobs (id, sha256, media_type, size, owner_account_id, purpose, created_at) "
+       "VALUES ('b3', 'x', 'image/png', 1, ?, 'id_card_front', 'now')",
+       {carol});
+  exec("INSERT INTO person_verifications (id, account_id, name, id_number, front_blob_id, back_blob_id, "
+       "agreement_version, status, created_at) VALUES ('pv3', ?, '丙', '11010519491231002X', 'b3', 'b3', 1, "
+       "'pending', 'now')",
+       {carol});
+  EXPECT_EQ(order(carol, "p-cert", "", home_).error().code, "person_not_verified");
+  auto list = svc_->list(carol, "all", "", 20);
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
+  EXPECT_TRUE(order(alice_, "p-cert", "", home_).ok());
+}
+
+TEST_P(OrderServiceTest, PackagesNameACurrentCertificateOfTheBuyer) {
+  std::string mine = certificate(alice_, home_);
+  std::string bobs = certificate(bob_, home_);
+  std::string replaced = certificate(alice_, home_, "valid", kStart + 365 * kDay, /*current=*/0);
+  EXPECT_EQ(order(alice_, "p-mutual", "").error().code, "invalid_certificate_id");
+  EXPECT_EQ(order(alice_, "p-mutual", bobs).error().code, "certificate_not_found");
+  EXPECT_EQ(order(alice_, "p-renewal", bobs).error().code, "certificate_not_found");
+  EXPECT_EQ(order(alice_, "p-mutual", replaced).error().code, "certificate_not_found");
+  EXPECT_EQ(order(alice_, "p-mutual", "no-such-certificate").error().code, "certificate_not_found");
+  // A certificate order names none; a package enables its own platform only.
+  EXPECT_EQ(order(alice_, "p-cert", mine, home_).error().code, "invalid_certificate_id");
+  EXPECT_EQ(order(alice_, "p-mutual", mine, home_).error().code, "invalid_platform_id");
+  // A certificate bought for the package's platform needs no package.
+  std::string there = certificate(alice_, other_);
+  EXPECT_EQ(order(alice_, "p-mutual", there).error().code, "platform_already_enabled");
+
+  auto m = order(alice_, "p-mutual", mine);
+  ASSERT_TRUE(m.ok()) << m.error().code;
+  EXPECT_EQ(m->certificate_id, mine);
+  EXPECT_EQ(m->platform_id, other_);
+  auto r = order(alice_, "p-renewal", mine);
+  ASSERT_TRUE(r.ok()) << r.error().code;
+  EXPECT_EQ(r->platform_id, home_);  // the certificate's platform
+  auto again = svc_->get(alice_, r->id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->certificate_id, mine);
+}
+
+TEST_P(OrderServiceTest, MutualRecognitionEnablesExtendsLapsesAndCancels) {
+  std::string cert = certificate(alice_, home_, "valid", kStart + 5 * 365 * kDay);
+  // Bought for home: enabled there for the certificate's life, nowhere else.
+  EXPECT_TRUE(enabled(cert, home_));
+  EXPECT_FALSE(enabled(cert, other_));
+
+  auto o = reviewed(alice_, "p-mutual", cert);
+  EXPECT_EQ(o.status, "done");
+  ASSERT_GE(o.events.size(), 2u);
+  EXPECT_EQ(o.events[o.events.size() - 2].to, "approved");
+  EXPECT_EQ(o.events.back().to, "done");
+  EXPECT_EQ(o.events.back().actor, "operator-1");
+  EXPECT_EQ(enabled_until(cert, other_), add_months(kStart, 12));
+  EXPECT_TRUE(enabled(cert, other_));
+
+  // A second package while the first runs extends from its end, not from now.
+  clock_.advance(std::chrono::days(30));
+  reviewed(alice_, "p-mutual", cert);
+  EXPECT_EQ(enabled_until(cert, other_), add_months(add_months(kStart, 12), 12));
+
+  auto list = svc_->certificate_platforms(alice_, cert);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].source, "purchase");
+  EXPECT_EQ((*list)[0].platform_id, home_);
+  EXPECT_TRUE((*list)[0].enabled);
+  EXPECT_EQ((*list)[1].source, "package");
+  EXPECT_EQ((*list)[1].platform_id, other_);
+  EXPECT_TRUE((*list)[1].enabled);
+  // Nobody else sees or cancels them.
+  EXPECT_EQ(svc_->certificate_platforms(bob_, cert).error().code, "certificate_not_found");
+  EXPECT_EQ(svc_->cancel_certificate_platform(bob_, cert, other_).error().code, "certificate_not_found");
+  EXPECT_TRUE(enabled(cert, other_));
+  // The purchase platform is not a package.
+  EXPECT_EQ(svc_->cancel_certificate_platform(alice_, cert, home_).error().code, "platform_is_original");
+
+  auto c = svc_->cancel_certificate_platform(alice_, cert, other_);
+  ASSERT_TRUE(c.ok()) << c.error().code;
+  EXPECT_FALSE(c->enabled);
+  EXPECT_FALSE(c->cancelled_at.empty());
+  EXPECT_FALSE(enabled(cert, other_));
+  EXPECT_TRUE(enabled(cert, home_));
+  auto c2 = svc_->cancel_certificate_platform(alice_, cert, other_);  // idempotent
+  ASSERT_TRUE(c2.ok());
+  EXPECT_EQ(c2->cancelled_at, c->cancelled_at);
+
+  // Bought again after cancelling: starts from now.
+  clock_.advance(std::chrono::days(1));
+  reviewed(alice_, "p-mutual", cert);
+  EXPECT_EQ(enabled_until(cert, other_), add_months(clock_.now_unix(), 12));
+  EXPECT_TRUE(enabled(cert, other_));
+  // After its end the package lapses; the purchase platform lasts as long as the certificate.
+  clock_.set(SysTime(std::chrono::seconds(kStart + 364 * kDay)));
+  EXPECT_TRUE(enabled(cert, other_));
+  clock_.set(SysTime(std::chrono::seconds(enabled_until(cert, other_))));
+  EXPECT_FALSE(enabled(cert, other_));
+  EXPECT_TRUE(enabled(cert, home_));
+}
+
+TEST_P(OrderServiceTest, EnabledForRefusesDeadCertificates) {
+  std::string revoked = certificate(alice_, home_, "revoked");
+  std::string expired = certificate(alice_, home_, "valid", kStart - 1);
+  std::string replaced = certificate(alice_, home_, "valid", kStart + kDay, 0);
+  EXPECT_FALSE(enabled(revoked, home_));
+  EXPECT_FALSE(enabled(expired, home_));
+  EXPECT_FALSE(enabled(replaced, home_));
+  EXPECT_FALSE(enabled("no-such-certificate", home_));
+  // A package does not outlive its certificate.
+  std::string cert = certificate(alice_, home_, "valid", kStart + 10 * kDay);
+  reviewed(alice_, "p-mutual", cert);
+  EXPECT_TRUE(enabled(cert, other_));
+  clock_.advance(std::chrono::days(10));
+  EXPECT_FALSE(enabled(cert, other_));
+  EXPECT_FALSE(enabled(cert, home_));
+  auto list = svc_->certificate_platforms(alice_, cert);
+  ASSERT_TRUE(list.ok());
+  for (const auto& v : *list) EXPECT_FALSE(v.enabled) << v.platform_id;
+  // Approving a package for a certificate that was replaced meanwhile is refused and changes nothing.
+  std::string soon_replaced = certificate(alice_, home_);
+  auto o = order(alice_, "p-mutual", soon_replaced);
+  ASSERT_TRUE(o.ok());
+  exec("UPDATE orders SET status = 'in_review' WHERE id = ?", {o->id});
+  exec("UPDATE account_certificates SET current = 0 WHERE certificate_id = ?", {soon_replaced});
+  EXPECT_EQ(svc_->approve("operator-1", o->id).error().code, "certificate_not_current");
+  EXPECT_EQ(svc_->get(alice_, o->id)->status, "in_review");
+  EXPECT_EQ(enabled_until(soon_replaced, other_), -1);
+}
+
+TEST_P(OrderServiceTest, CompleteTurnsTheRightApprovedOrderIntoDoneOnce) {
+  std::string cert = certificate(alice_, home_);
+  std::string second = certificate(alice_, home_);
+  auto r = reviewed(alice_, "p-renewal", cert);
+  EXPECT_EQ(r.status, "approved");  // renewal orders wait for the renewal itself
+  EXPECT_EQ(svc_->complete(bob_, r.id, cert, "renewal").error().code, "order_not_found");
+  EXPECT_EQ(svc_->complete(alice_, r.id, second, "renewal").error().code, "order_not_for_certificate");
+  EXPECT_EQ(svc_->complete(alice_, r.id, cert, "certificate").error().code, "order_kind_mismatch");
+  EXPECT_EQ(svc_->get(alice_, r.id)->status, "approved");
+  auto done = svc_->complete(alice_, r.id, cert, "renewal");
+  ASSERT_TRUE(done.ok()) << done.error().code;
+  EXPECT_EQ(done->status, "done");
+  EXPECT_EQ(done->events.back().from, "approved");
+  EXPECT_EQ(done->events.back().to, "done");
+  EXPECT_EQ(done->events.back().actor, alice_);
+  EXPECT_NE(done->events.back().reason.find(cert), std::string::npos);
+  // Used once.
+  EXPECT_EQ(svc_->complete(alice_, r.id, cert, "renewal").error().code, "order_not_approved");
+  // Not before approval.
+  auto pending = order(alice_, "p-renewal", cert);
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ(svc_->complete(alice_, pending->id, cert, "renewal").error().code, "order_not_approved");
+  // A certificate order is completed by its installation.
+  auto c = order(alice_, "p-cert", "", home_);
+  ASSERT_TRUE(c.ok());
+  exec("UPDATE orders SET status = 'approved' WHERE id = ?", {c->id});
+  EXPECT_EQ(svc_->complete(alice_, c->id, cert, "renewal").error().code, "order_kind_mismatch");
+  auto installed = svc_->complete(alice_, c->id, "new-cert", "certificate");
+  ASSERT_TRUE(installed.ok()) << installed.error().code;
+  EXPECT_EQ(installed->status, "done");
+}
+
+CERTSEAL_INSTANTIATE_ENGINES(OrderServiceTest);
+
+}  // namespace
+}  // namespace certseal::service
