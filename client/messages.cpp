@@ -1,0 +1,109 @@
+#include "client/messages.h"
+
+#include <cstdlib>
+#include <map>
+
+namespace certseal::client {
+namespace {
+
+struct Text {
+  const char* zh;
+  const char* en;
+};
+
+// The whole catalogue. Keys: prompt.* (questions), msg.* (results), err.* (one-line errors).
+const std::map<std::string_view, Text>& catalogue() {
+  static const std::map<std::string_view, Text> m = {
+      {"prompt.phone", {"手机号: ", "Phone number: "}},
+      {"prompt.sms_code", {"短信验证码: ", "SMS code: "}},
+      {"prompt.login_password", {"登录密码(首次登录直接回车): ", "Login password (press Enter on first login): "}},
+      {"prompt.new_login_password", {"设置登录密码(8-16位，含大写、小写、数字、符号中的三种): ",
+                                     "Set a login password (8-16 characters, three of upper, lower, digit, symbol): "}},
+      {"prompt.confirm", {"请再次输入以确认: ", "Repeat to confirm: "}},
+      {"prompt.cert_password", {"请输入证书密码: ", "Certificate password: "}},
+      {"prompt.current_cert_password", {"请输入当前证书密码: ", "Current certificate password: "}},
+      {"prompt.new_cert_password", {"请设置证书密码(至少6位): ", "Set the certificate password (at least 6 characters): "}},
+      {"prompt.id_number", {"身份证号: ", "ID card number: "}},
+      {"msg.code_sent", {"验证码已发送至 {}", "An SMS code was sent to {}"}},
+      {"msg.logged_in", {"登录成功: {}", "Logged in: {}"}},
+      {"msg.registered", {"账号已注册并设置登录密码: {}", "Account registered and login password set: {}"}},
+      {"msg.logged_out", {"已退出登录", "Logged out"}},
+      {"msg.identity_switched", {"已切换身份: {}", "Switched identity: {}"}},
+      {"msg.installed", {"证书已安装，密钥 {}，证书 {}", "Certificate installed: key {}, certificate {}"}},
+      {"msg.cert_done", {"操作成功，新证书 {}", "Done; new certificate {}"}},
+      {"msg.revoked", {"证书已注销: {}", "Certificate revoked: {}"}},
+      {"msg.pin_changed", {"证书密码已修改", "Certificate password changed"}},
+      {"msg.pin_recovered", {"证书密码已重置，密钥已解锁", "Certificate password reset; the key is unlocked"}},
+      {"msg.pairing_started", {"配对编号 {}。请在已安装证书的设备上运行: certseal device add {}",
+                               "Pairing {}. On the device holding the certificate run: certseal device add {}"}},
+      {"msg.pairing_waiting", {"等待旧设备授权...", "Waiting for the other device..."}},
+      {"msg.device_added", {"已向新设备发送密钥分量", "The key share was sent to the new device"}},
+      {"msg.device_paired", {"本设备已启用，密钥 {}", "This device is active for key {}"}},
+      {"msg.device_removed", {"设备已移除: {}", "Device removed: {}"}},
+      {"msg.pay_url", {"请在浏览器中打开支付页面: {}", "Open the payment page: {}"}},
+      {"msg.paid", {"支付完成，订单状态: {}", "Paid; order status: {}"}},
+      {"msg.agent_started", {"证书密码缓存已启动 (缓存时间 {})，套接字 {}", "PIN cache started (keeps {}), socket {}"}},
+      {"msg.agent_stopped", {"证书密码缓存已停止并清除", "PIN cache stopped and wiped"}},
+      {"msg.agent_ttl", {"缓存时间已设为 {}，下次输入证书密码时生效", "Cache time set to {}; it applies from the next password entry"}},
+      {"msg.agent_not_running", {"证书密码缓存未运行", "The PIN cache is not running"}},
+      {"msg.verified", {"实名认证已提交，状态: {}", "Real-name verification submitted; status: {}"}},
+      {"err.usage", {"用法错误: {}", "usage: {}"}},
+      {"err.not_logged_in", {"尚未登录，请先运行 certseal login", "not logged in; run certseal login first"}},
+      {"err.no_server", {"未指定服务器，请使用 --server URL 或设置 CERTSEAL_SERVER",
+                         "no server; use --server URL or set CERTSEAL_SERVER"}},
+      {"err.network", {"无法连接服务器: {}", "cannot reach the server: {}"}},
+      {"err.server", {"服务器错误: {}", "server error: {}"}},
+      {"err.refused", {"请求被拒绝: {}", "refused: {}"}},
+      {"err.no_tty", {"无法打开终端，请使用 --password-fd 提供输入", "no terminal; use --password-fd to give input"}},
+      {"err.input_ended", {"输入已结束", "input ended"}},
+      {"err.passwords_differ", {"两次输入的密码不一致", "the two entries differ"}},
+      {"err.password_short", {"证书密码至少需要6位", "the certificate password needs at least 6 characters"}},
+      {"err.wrong_password", {"证书密码错误", "wrong certificate password"}},
+      {"err.wrong_password_left", {"证书密码错误，还可尝试 {} 次", "wrong certificate password; {} tries left"}},
+      {"err.key_locked", {"证书密钥已锁定，请运行 certseal pin recover 找回证书密码",
+                          "the key is locked; run certseal pin recover"}},
+      {"err.no_key", {"本设备上没有可用的证书密钥", "no certificate key on this device"}},
+      {"err.unknown_key", {"本设备上没有该证书密钥: {}", "no such key on this device: {}"}},
+      {"err.several_keys", {"本设备上有多个证书密钥，请用 --key 或 --cert 指定", "several keys on this device; choose one with --key or --cert"}},
+      {"err.scan_unavailable", {"扫码功能暂未开放", "scanning QR codes is not available yet"}},
+      {"err.bad_copy_field", {"无法复制字段: {}", "cannot copy field: {}"}},
+      {"err.local", {"错误: {}", "error: {}"}},
+  };
+  return m;
+}
+
+Language g_lang = Language::kZh;
+
+}  // namespace
+
+void set_language(Language lang) { g_lang = lang; }
+Language language() { return g_lang; }
+
+Language language_from(std::string_view flag) {
+  auto is_en = [](std::string_view v) { return v.substr(0, 2) == "en"; };
+  if (!flag.empty()) return is_en(flag) ? Language::kEn : Language::kZh;
+  for (const char* var : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
+    const char* v = std::getenv(var);
+    if (v && *v) return is_en(v) ? Language::kEn : Language::kZh;
+  }
+  return Language::kZh;
+}
+
+std::string tr_list(std::string_view key, std::initializer_list<std::string_view> args) {
+  const auto& m = catalogue();
+  auto it = m.find(key);
+  std::string fmt = it == m.end() ? std::string(key) : (g_lang == Language::kEn ? it->second.en : it->second.zh);
+  std::string out;
+  auto arg = args.begin();
+  for (std::size_t i = 0; i < fmt.size(); ++i) {
+    if (fmt[i] == '{' && i + 1 < fmt.size() && fmt[i + 1] == '}' && arg != args.end()) {
+      out.append(*arg++);
+      ++i;
+    } else {
+      out.push_back(fmt[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace certseal::client

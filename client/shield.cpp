@@ -1,0 +1,302 @@
+#include "client/shield.h"
+
+#include "base/clock.h"
+#include "base/encoding.h"
+#include "client/agent.h"
+#include "client/cert_fields.h"
+#include "crypto/password.h"
+#include "crypto/pkey.h"
+#include "crypto/unlock.h"
+#include "pki/certificate.h"
+
+namespace certseal::client {
+namespace cosign = crypto::cosign;
+namespace unlock = crypto::unlock;
+namespace {
+
+Result<Bytes> b64_answer(const nlohmann::json& j, const char* name) {
+  if (!j.is_object() || !j.contains(name) || !j[name].is_string()) {
+    return unavailable("bad_answer", std::string("the server's answer lacks ") + name);
+  }
+  auto b = base64_decode(j[name].get<std::string>());
+  if (!b) return unavailable("bad_answer", std::string("the server's answer has a bad ") + name);
+  return std::move(b).value();
+}
+
+std::string b64(BytesView b) { return base64_encode(b); }
+std::string b64s(const SecretBytes& s) { return base64_encode(BytesView(s.data(), s.size())); }
+
+// A field as text, whatever JSON type the server chose ("" when absent or null).
+std::string text(const nlohmann::json& j, const char* k) {
+  if (!j.is_object() || !j.contains(k) || j[k].is_null()) return "";
+  return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
+}
+
+std::string key_path(const std::string& key_id) { return "/api/v1/shield/keys/" + key_id; }
+
+struct NewSecret {
+  Bytes salt;
+  crypto::Argon2Limits limits;
+  unlock::UnlockKeys keys;
+};
+
+Result<NewSecret> derive_new(std::string_view password, std::string_view device_id, Rng& rng) {
+  NewSecret n;
+  n.salt = rng.bytes(crypto::kArgon2SaltSize);
+  CS_ASSIGN(n.keys, unlock::derive(password, n.salt, device_id, n.limits));
+  return n;
+}
+
+// The certificate of the account that belongs to key_id and is current (its id), or "".
+Result<std::string> current_certificate_of(Http& http, const std::string& key_id) {
+  CS_ASSIGN(auto list, http.call("GET", "/api/v1/account/certificates"));
+  if (list.contains("items") && list["items"].is_array()) {
+    for (const auto& c : list["items"]) {
+      if (text(c, "key_id") == key_id && c.value("current", true)) return text(c, "id");
+    }
+  }
+  return std::string();
+}
+
+}  // namespace
+
+Result<Unlocked> unlock_with_password(const KeyFile& key, std::string_view device_id, std::string_view password) {
+  CS_ASSIGN(auto keys, unlock::derive(password, key.salt, device_id, key.limits));
+  SecretBytes d1 = unlock::mask_share(key.masked_d1, keys.share_key);
+  CS_ASSIGN(auto share, cosign::DeviceShare::from_parts(d1, key.public_key));
+  return Unlocked{std::move(share), std::move(keys.auth_key)};
+}
+
+Result<Unlocked> unlocked_from_parts(const KeyFile& key, BytesView d1, BytesView auth_key) {
+  CS_ASSIGN(auto share, cosign::DeviceShare::from_parts(d1, key.public_key));
+  return Unlocked{std::move(share), SecretBytes(auth_key.begin(), auth_key.end())};
+}
+
+Result<Masked> mask_for_password(BytesView d1, std::string_view device_id, std::string_view password, Rng& rng) {
+  CS_ASSIGN(auto n, derive_new(password, device_id, rng));
+  SecretBytes masked = unlock::mask_share(d1, n.keys.share_key);
+  return Masked{std::move(n.salt), n.limits, Bytes(masked.begin(), masked.end()), std::move(n.keys.auth_key)};
+}
+
+Result<Bytes> certificate_public_point(const std::string& pem) {
+  CS_ASSIGN(auto blocks, pem_decode_all(pem));
+  if (blocks.empty()) return unavailable("bad_answer", "the server sent no certificate PEM");
+  CS_ASSIGN(auto facts, pki::read_certificate(blocks.front().der));
+  CS_ASSIGN(auto pub, crypto::PublicKey::from_spki_der(facts.spki));
+  return pub.ec_point();
+}
+
+Result<nlohmann::json> ShieldClient::step(const std::string& key_id, BytesView auth_key, std::string_view operation,
+                                          const std::string& method, const std::string& path, nlohmann::json body,
+                                          BytesView payload) {
+  CS_ASSIGN(auto ch, http_.call("POST", "/api/v1/shield/challenges",
+                                {{"key_id", key_id}, {"device_id", device_.device_id}}));
+  if (!ch.contains("nonce") || !ch["nonce"].is_string()) return unavailable("bad_answer", "no nonce in the challenge");
+  std::string nonce = ch["nonce"];
+  Bytes proof = unlock::proof(auth_key, operation, key_id, device_.device_id, nonce, payload);
+  body["device_id"] = device_.device_id;
+  body["nonce"] = nonce;
+  body["proof"] = b64(proof);
+  return http_.call(method, path, body);
+}
+
+Result<KeyFile> ShieldClient::install(const std::string& path, const nlohmann::json& extra, std::string_view password,
+                                      nlohmann::json* answer) {
+  cosign::DeviceKeygenStart kg = cosign::device_keygen_start(rng_);
+  CS_ASSIGN(auto m, mask_for_password(kg.state.d1, device_.device_id, password, rng_));
+  nlohmann::json body = extra.is_object() ? extra : nlohmann::json::object();
+  body["device_id"] = device_.device_id;
+  body["device_name"] = device_.device_name;
+  body["p1"] = b64(kg.request.encode());
+  body["auth_key"] = b64s(m.auth_key);
+  body["salt"] = b64(m.salt);
+  CS_ASSIGN(auto a, http_.call("POST", path, body));
+  wipe_json_strings(body, {"auth_key"});
+  CS_ASSIGN(auto kr_bytes, b64_answer(a, "keygen_response"));
+  CS_ASSIGN(auto recovery_key, b64_answer(a, "recovery_key"));
+  CS_ASSIGN(auto kr, cosign::KeygenResponse::decode(kr_bytes));
+  CS_ASSIGN(auto share, cosign::device_keygen_finish(std::move(kg.state), kr));
+  KeyFile k;
+  k.key_id = text(a, "key_id");
+  if (!safe_file_id(k.key_id)) return unavailable("bad_answer", "the server sent an unusable key id");
+  const nlohmann::json cert = a.contains("certificate") ? a["certificate"] : nlohmann::json::object();
+  k.certificate_id = cert.is_object() ? text(cert, "id") : "";
+  std::string pem = certificate_pem(cert);
+  if (!pem.empty()) {
+    CS_ASSIGN(auto point, certificate_public_point(pem));
+    if (point != share.public_key()) {
+      return unavailable("key_mismatch", "the certificate does not certify the key generated with this device");
+    }
+  }
+  k.public_key = share.public_key();
+  k.salt = std::move(m.salt);
+  k.limits = m.limits;
+  k.masked_d1 = std::move(m.masked_d1);
+  SecretBytes rec = unlock::mask_share_for_recovery(share.scalar(), recovery_key, device_.device_id);
+  k.recovery_d1.assign(rec.begin(), rec.end());
+  secure_wipe(recovery_key.data(), recovery_key.size());
+  k.created_at = format_rfc3339_ms(SystemClock().now());
+  if (answer) *answer = std::move(a);
+  return k;
+}
+
+Result<Bytes> ShieldClient::sign(const KeyFile& key, const Unlocked& u, BytesView message, std::string_view sm2_id,
+                                 const std::string& purpose) {
+  auto transport = [&](const cosign::SignRequest& req) -> Result<cosign::SignResponse> {
+    Bytes bytes = req.encode();
+    CS_ASSIGN(auto a, step(key.key_id, u.auth_key, "sign", "POST", key_path(key.key_id) + "/signatures",
+                           {{"request", b64(bytes)}, {"purpose", purpose}}, bytes));
+    CS_ASSIGN(auto resp, b64_answer(a, "response"));
+    return cosign::SignResponse::decode(resp);
+  };
+  return cosign::device_sign(u.share, message, sm2_id, rng_, transport);
+}
+
+Result<SecretBytes> ShieldClient::decrypt(const KeyFile& key, const Unlocked& u, BytesView ciphertext,
+                                          crypto::Sm2CipherOrder order, const std::string& purpose) {
+  CS_ASSIGN(auto start, cosign::device_decrypt_start(u.share, ciphertext, order, rng_));
+  Bytes bytes = start.request.encode();
+  CS_ASSIGN(auto a, step(key.key_id, u.auth_key, "decrypt", "POST", key_path(key.key_id) + "/decryptions",
+                         {{"request", b64(bytes)}, {"purpose", purpose}}, bytes));
+  CS_ASSIGN(auto resp_bytes, b64_answer(a, "response"));
+  CS_ASSIGN(auto resp, cosign::DecryptResponse::decode(resp_bytes));
+  return cosign::device_decrypt_finish(u.share, std::move(start.state), resp);
+}
+
+Result<KeyFile> ShieldClient::change_password(const KeyFile& key, const Unlocked& u, std::string_view new_password) {
+  CS_ASSIGN(auto m, mask_for_password(u.share.scalar(), device_.device_id, new_password, rng_));
+  Bytes payload(m.auth_key.begin(), m.auth_key.end());
+  payload.insert(payload.end(), m.salt.begin(), m.salt.end());
+  CS_TRY(step(key.key_id, u.auth_key, "password", "PUT",
+              key_path(key.key_id) + "/devices/" + device_.device_id + "/password",
+              {{"auth_key", b64s(m.auth_key)}, {"salt", b64(m.salt)}}, payload));
+  secure_wipe(payload.data(), payload.size());
+  KeyFile k = key;
+  k.salt = std::move(m.salt);
+  k.limits = m.limits;
+  k.masked_d1 = std::move(m.masked_d1);
+  return k;
+}
+
+Result<KeyFile> ShieldClient::recover(const KeyFile& key, const std::string& code, const std::string& id_number,
+                                      std::string_view new_password) {
+  CS_ASSIGN(auto n, derive_new(new_password, device_.device_id, rng_));
+  CS_ASSIGN(auto a, http_.call("POST", key_path(key.key_id) + "/recovery",
+                               {{"device_id", device_.device_id},
+                                {"code", code},
+                                {"id_number", id_number},
+                                {"auth_key", b64s(n.keys.auth_key)},
+                                {"salt", b64(n.salt)}}));
+  CS_ASSIGN(auto recovery_key, b64_answer(a, "recovery_key"));
+  SecretBytes d1 = unlock::mask_share_for_recovery(key.recovery_d1, recovery_key, device_.device_id);
+  CS_TRY(cosign::DeviceShare::from_parts(d1, key.public_key));
+  KeyFile k = key;
+  SecretBytes masked = unlock::mask_share(d1, n.keys.share_key);
+  SecretBytes rec = unlock::mask_share_for_recovery(d1, recovery_key, device_.device_id);
+  secure_wipe(recovery_key.data(), recovery_key.size());
+  k.salt = std::move(n.salt);
+  k.limits = n.limits;
+  k.masked_d1.assign(masked.begin(), masked.end());
+  k.recovery_d1.assign(rec.begin(), rec.end());
+  return k;
+}
+
+Status ShieldClient::add_device(const KeyFile& key, const Unlocked& u, const std::string& pairing_id) {
+  if (!safe_file_id(pairing_id)) return invalid_argument("usage", "bad pairing id");
+  CS_ASSIGN(auto p, http_.call("GET", "/api/v1/shield/pairings/" + pairing_id));
+  CS_ASSIGN(auto point, b64_answer(p, "public_key"));
+  CS_ASSIGN(auto pub, crypto::PublicKey::sm2_from_point(point));
+  cosign::DeviceRefreshStart r = cosign::device_refresh_start(u.share, rng_);
+  SecretBytes exported = r.new_share.export_bytes();
+  nlohmann::json inner = {{"key_id", key.key_id}, {"share", base64_encode(BytesView(exported.data(), exported.size()))}};
+  std::string plain = inner.dump();
+  wipe_json_strings(inner, {"share"});
+  auto envelope = crypto::sm2_encrypt(pub, as_bytes(plain), crypto::Sm2CipherOrder::kC1C3C2);
+  secure_wipe(plain.data(), plain.size());
+  CS_TRY(envelope);
+  // `u` travels as the encoded RefreshRequest (tag, version, the 32-byte factor), which is what
+  // the server decodes; SHIELD.md's "b64(32)" names the factor inside.
+  SecretBytes u_enc = r.request.encode();
+  Bytes payload(pairing_id.begin(), pairing_id.end());
+  payload.insert(payload.end(), u_enc.begin(), u_enc.end());
+  payload.insert(payload.end(), envelope->begin(), envelope->end());
+  auto a = step(key.key_id, u.auth_key, "add_device", "POST", key_path(key.key_id) + "/devices",
+                {{"pairing_id", pairing_id},
+                 {"u", base64_encode(BytesView(u_enc.data(), u_enc.size()))},
+                 {"envelope", b64(*envelope)}},
+                payload);
+  secure_wipe(payload.data(), payload.size());
+  CS_TRY(a);
+  return ok_status();
+}
+
+Result<nlohmann::json> ShieldClient::start_pairing(DeviceStore& store) {
+  CS_ASSIGN(auto eph, crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_));
+  CS_ASSIGN(auto point, eph.public_key().ec_point());
+  CS_ASSIGN(auto a, http_.call("POST", "/api/v1/shield/pairings",
+                               {{"device_id", device_.device_id},
+                                {"device_name", device_.device_name},
+                                {"public_key", b64(point)}}));
+  std::string id = text(a, "id");
+  if (!safe_file_id(id)) return unavailable("bad_answer", "the server sent an unusable pairing id");
+  SecretString pem = eph.pem();
+  nlohmann::json file = {{"id", id}, {"private_key_pem", std::string(pem.begin(), pem.end())},
+                         {"expires_at", text(a, "expires_at")}};
+  Status saved = store.save_pairing(id, file);
+  wipe_json_strings(file, {"private_key_pem"});
+  CS_TRY(saved);
+  return a;
+}
+
+Result<bool> ShieldClient::pairing_ready(const std::string& pairing_id) {
+  CS_ASSIGN(auto p, http_.call("GET", "/api/v1/shield/pairings/" + pairing_id));
+  return p.contains("envelope") && p["envelope"].is_string() && !p["envelope"].get<std::string>().empty();
+}
+
+Result<KeyFile> ShieldClient::complete_pairing(DeviceStore& store, const std::string& pairing_id,
+                                               std::string_view password) {
+  CS_ASSIGN(auto file, store.load_pairing(pairing_id));
+  if (!file) return not_found("unknown_pairing", "this device did not start pairing " + pairing_id);
+  std::string pem = text(*file, "private_key_pem");
+  auto eph = crypto::PrivateKey::from_pem(pem);
+  secure_wipe(pem.data(), pem.size());
+  wipe_json_strings(*file, {"private_key_pem"});
+  CS_TRY(eph);
+  CS_ASSIGN(auto p, http_.call("GET", "/api/v1/shield/pairings/" + pairing_id));
+  if (!p.contains("envelope") || !p["envelope"].is_string() || p["envelope"].get<std::string>().empty()) {
+    return Error(ErrorKind::kFailedPrecondition, "pairing_pending", "the other device has not sent the key share yet");
+  }
+  CS_ASSIGN(auto envelope, b64_answer(p, "envelope"));
+  CS_ASSIGN(auto plain, crypto::sm2_decrypt(*eph, envelope, crypto::Sm2CipherOrder::kC1C3C2));
+  auto inner = nlohmann::json::parse(plain.begin(), plain.end(), nullptr, false);
+  if (!inner.is_object() || !inner.contains("share") || !inner["share"].is_string()) {
+    return unavailable("bad_answer", "the pairing envelope is not a key share");
+  }
+  auto share_bytes = base64_decode(inner["share"].get<std::string>());
+  std::string key_id = text(inner, "key_id");
+  wipe_json_strings(inner, {"share"});
+  if (!share_bytes) return unavailable("bad_answer", "the pairing envelope is damaged");
+  auto share = cosign::DeviceShare::import_bytes(*share_bytes);
+  secure_wipe(share_bytes->data(), share_bytes->size());
+  CS_TRY(share);
+  CS_ASSIGN(auto m, mask_for_password(share->scalar(), device_.device_id, password, rng_));
+  CS_ASSIGN(auto a, http_.call("POST", "/api/v1/shield/pairings/" + pairing_id + "/completion",
+                               {{"auth_key", b64s(m.auth_key)}, {"salt", b64(m.salt)}}));
+  CS_ASSIGN(auto recovery_key, b64_answer(a, "recovery_key"));
+  KeyFile k;
+  k.key_id = (text(a, "key_id").empty() ? key_id : text(a, "key_id"));
+  if (!safe_file_id(k.key_id)) return unavailable("bad_answer", "the server sent an unusable key id");
+  CS_ASSIGN(k.certificate_id, current_certificate_of(http_, k.key_id));
+  k.public_key = share->public_key();
+  k.salt = std::move(m.salt);
+  k.limits = m.limits;
+  k.masked_d1 = std::move(m.masked_d1);
+  SecretBytes rec = unlock::mask_share_for_recovery(share->scalar(), recovery_key, device_.device_id);
+  k.recovery_d1.assign(rec.begin(), rec.end());
+  secure_wipe(recovery_key.data(), recovery_key.size());
+  k.created_at = format_rfc3339_ms(SystemClock().now());
+  CS_TRY(store.remove_pairing(pairing_id));
+  return k;
+}
+
+}  // namespace certseal::client

@@ -1,0 +1,95 @@
+// The device side of the mobile shield over HTTP (docs/SHIELD.md): installation, unlocking a
+// device share with the certificate password, the proof-carrying two-party steps (sign, decrypt,
+// password change, adding a device), recovery and pairing.
+//
+// Contract: every function talks to the server through the given Http (session token set) and
+// returns errors as values; server refusals keep their problem code (bad_unlock_proof,
+// key_locked, device_not_active, bad_nonce, ...). Secrets (password, d1, auth key, recovery key)
+// stay in SecretBytes/SecretString and are never sent: only auth_key at installation, password
+// change and recovery, as SHIELD.md prescribes. Not thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "base/rng.h"
+#include "client/device_store.h"
+#include "client/http.h"
+#include "crypto/cosign.h"
+#include "crypto/sm2.h"
+
+namespace certseal::client {
+
+struct Unlocked {
+  crypto::cosign::DeviceShare share;
+  SecretBytes auth_key;
+};
+
+// Derives the unlock keys of `password` for this device and unmasks the stored share. Any
+// password gives *some* share: only the server can tell (bad_unlock_proof).
+Result<Unlocked> unlock_with_password(const KeyFile& key, std::string_view device_id, std::string_view password);
+// An unlocked share from the PIN cache's d1 and auth key.
+Result<Unlocked> unlocked_from_parts(const KeyFile& key, BytesView d1, BytesView auth_key);
+
+// A fresh share masked under a password for this device: the key file fields salt, limits,
+// masked_d1 and the auth key to give the server.
+struct Masked {
+  Bytes salt;
+  crypto::Argon2Limits limits;
+  Bytes masked_d1;
+  SecretBytes auth_key;
+};
+Result<Masked> mask_for_password(BytesView d1, std::string_view device_id, std::string_view password, Rng& rng);
+
+// SM2 public point of a certificate PEM (to check that an installed share matches it).
+Result<Bytes> certificate_public_point(const std::string& pem);
+
+class ShieldClient {
+ public:
+  ShieldClient(Http& http, DeviceInfo device, Rng& rng) : http_(http), device_(std::move(device)), rng_(rng) {}
+
+  // POST /shield/challenges, then `method path` with body + device_id, nonce and proof over payload.
+  Result<nlohmann::json> step(const std::string& key_id, BytesView auth_key, std::string_view operation,
+                              const std::string& method, const std::string& path, nlohmann::json body,
+                              BytesView payload);
+
+  // Installation (POST /orders/{id}/installation) or reissue (POST /account/certificates/{id}/reissues
+  // with request_id and code in `extra`): generates the device half, sends p1, auth key and salt,
+  // finishes the key, checks it against the certificate and returns the key file to store.
+  Result<KeyFile> install(const std::string& path, const nlohmann::json& extra, std::string_view password,
+                          nlohmann::json* answer);
+
+  // Two-party signature of `message` with signer ID `sm2_id`: raw r||s (64 bytes), verified
+  // under the public key before it is returned.
+  Result<Bytes> sign(const KeyFile& key, const Unlocked& u, BytesView message, std::string_view sm2_id,
+                     const std::string& purpose);
+  Result<SecretBytes> decrypt(const KeyFile& key, const Unlocked& u, BytesView ciphertext,
+                              crypto::Sm2CipherOrder order, const std::string& purpose);
+  // Re-masks the share under a new password after the server accepted the new auth key.
+  Result<KeyFile> change_password(const KeyFile& key, const Unlocked& u, std::string_view new_password);
+  // POST /shield/keys/{id}/recovery; unmasks the recovery copy and masks it under the new password.
+  Result<KeyFile> recover(const KeyFile& key, const std::string& code, const std::string& id_number,
+                          std::string_view new_password);
+  // Old device: sends a refreshed share for the pairing's new device (the "add device" step).
+  Status add_device(const KeyFile& key, const Unlocked& u, const std::string& pairing_id);
+  // New device: starts a pairing; the ephemeral private key is kept in the store until completion.
+  Result<nlohmann::json> start_pairing(DeviceStore& store);
+  // New device: fetches the envelope; "pairing_pending" (kFailedPrecondition) while there is none.
+  // Then asks for nothing itself: masks the share under `password` and completes the pairing.
+  Result<KeyFile> complete_pairing(DeviceStore& store, const std::string& pairing_id, std::string_view password);
+  // Whether the pairing's envelope has arrived.
+  Result<bool> pairing_ready(const std::string& pairing_id);
+
+  const DeviceInfo& device() const { return device_; }
+
+ private:
+  Http& http_;
+  DeviceInfo device_;
+  Rng& rng_;
+};
+
+}  // namespace certseal::client

@@ -1,0 +1,597 @@
+// The `certseal` client end to end (issue #7): the real binary, spawned with passwords fed through
+// --password-fd pipes, against a real certseald on both engines whose SM2 CA signs with the ID the
+// OpenSSL 3.0 CLI uses (`ca.sm2o.sm2_id = ""`, docs/PKI.md), so `openssl verify` checks every
+// certificate as is.
+//
+//   * ClientEndToEnd: register, real-name verification (dev verifier), buy a personal SM2
+//     certificate through the sandbox gateway, operator approval (HTTP), install, sign (checked by
+//     `openssl pkeyutl`, `openssl dgst` and sm-crypto), decrypt, the PIN cache, `--copy`, renew,
+//     change, revoke (CRL), each certificate through `openssl verify`.
+//   * CopiedShareFileCannotSign (then a reissue after a platform notice),
+//     FiveWrongPasswordsLockUntilRecovery, RemovedDeviceStopsSigningWhileTheOtherStillCan: the
+//     security properties of docs/SHIELD.md through the binary.
+//   * ClientTmuxTest.TmuxPromptsAreChineseAndPasswordsAreNotEchoed: interactive prompts on a real
+//     terminal (tmux send-keys / capture-pane), SQLite only.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "base/encoding.h"
+#include "support/api_fixture.h"
+
+extern char** environ;
+
+namespace certseal::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kPng = to_string(*hex_decode(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
+    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+  nlohmann::json json() const { return nlohmann::json::parse(out, nullptr, false); }
+};
+
+std::ostream& operator<<(std::ostream& os, const CliResult& r) {
+  return os << "exit " << r.exit_code << "\nstdout: " << r.out << "\nstderr: " << r.err;
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+void put(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+// Runs the certseal binary with `args`; `lines` are written to a pipe that the child reads as
+// fd 3 (pass --password-fd 3). The language is left to the default (LANG=C.UTF-8: Chinese).
+CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& lines, const std::string& tmp) {
+  static int counter = 0;
+  const std::string base = tmp + "/cli-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  int fds[2];
+  if (::pipe(fds) != 0) return {};
+  // Keep the child's end away from fd 3 so that dup2 really makes a fresh descriptor.
+  int rfd = ::fcntl(fds[0], F_DUPFD_CLOEXEC, 10);
+  int wfd = ::fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
+  ::close(fds[0]);
+  ::close(fds[1]);
+
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e) {
+    std::string s = *e;
+    if (s.rfind("LANG=", 0) == 0 || s.rfind("LC_ALL=", 0) == 0 || s.rfind("LC_MESSAGES=", 0) == 0 ||
+        s.rfind("CERTSEAL_", 0) == 0) {
+      continue;
+    }
+    env_strings.push_back(s);
+  }
+  env_strings.push_back("LANG=C.UTF-8");
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_strings = args;
+  argv_strings.insert(argv_strings.begin(), CERTSEAL_BIN);
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, (base + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, 2, (base + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&fa, rfd, 3);
+  // A new session: no controlling terminal, so a prompt that wrongly went to /dev/tty fails.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, CERTSEAL_BIN, &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  ::close(rfd);
+  CliResult r;
+  if (rc != 0) {
+    ::close(wfd);
+    r.err = "spawn failed";
+    return r;
+  }
+  std::string input;
+  for (const auto& l : lines) input += l + "\n";
+  ssize_t w = ::write(wfd, input.data(), input.size());
+  (void)w;
+  ::close(wfd);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+  int status = 0;
+  for (;;) {
+    pid_t p = ::waitpid(pid, &status, WNOHANG);
+    if (p == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_all(base + ".out");
+  r.err = read_all(base + ".err");
+  return r;
+}
+
+class ClientE2eTest : public ApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    return {"--set", "ca.sm2o.algorithm=sm2", "--set", "ca.sm2o.sm2_id="};
+  }
+
+ protected:
+  // certseal with --server, --data-dir and --password-fd 3 added.
+  CliResult cli(const std::string& data_dir, std::vector<std::string> args, const std::vector<std::string>& lines = {}) {
+    std::vector<std::string> full = {"--server", server_->base_url(), "--data-dir", data_dir, "--password-fd", "3"};
+    full.insert(full.end(), args.begin(), args.end());
+    return run_cli(full, lines, dir_.path());
+  }
+  std::string dev(const std::string& name) {
+    std::string d = dir_.path() + "/dev-" + name;
+    return d;
+  }
+  std::string f(const std::string& name) { return dir_.path() + "/" + name; }
+  std::string sh(const std::string& cmd) { return run_command(cmd + " 2>&1"); }
+
+  // The code the server sent last to `phone`, after asking it through the CLI.
+  std::string code(const std::string& data_dir, const std::string& phone, const std::string& purpose) {
+    std::vector<std::string> args = {"sms-code", "--purpose", purpose};
+    if (purpose == "login") args = {"sms-code", "--phone", phone, "--purpose", "login"};
+    auto r = cli(data_dir, args);
+    EXPECT_EQ(r.exit_code, 0) << r;
+    return code_for(phone);
+  }
+
+  void catalogue() {
+    if (!product_.empty()) return;
+    auto p = call("POST", "/api/v1/operator/catalogue/platforms", operator_token_, {{"name", "示例交易平台"}});
+    ASSERT_EQ(p.status, 201) << p.body;
+    platform_ = p.json()["id"];
+    auto a = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
+                  {{"kind", "certificate"}, {"name", "个人证书 SM2 1年"}, {"cert_type", "personal"},
+                   {"algorithm", "sm2"}, {"validity_years", 1}, {"price_fen", 12000}, {"ca_id", "sm2o"},
+                   {"seal_type", "handwritten"}});
+    ASSERT_EQ(a.status, 201) << a.body;
+    product_ = a.json()["id"];
+  }
+
+  // Registers through the CLI (first login sets the login password).
+  void register_cli(const std::string& d, const std::string& phone) {
+    std::string c = code(d, phone, "login");
+    auto r = cli(d, {"login", "--phone", phone, "--code", c}, {"", kLoginPw, kLoginPw});
+    ASSERT_EQ(r.exit_code, 0) << r;
+    EXPECT_NE(r.out.find("账号已注册"), std::string::npos) << r;
+  }
+  // A later login on another device of the same account.
+  void login_cli(const std::string& d, const std::string& phone) {
+    std::string c = code(d, phone, "login");
+    auto r = cli(d, {"login", "--phone", phone, "--code", c}, {kLoginPw});
+    ASSERT_EQ(r.exit_code, 0) << r;
+  }
+  void verify_cli(const std::string& d, const std::string& phone, const std::string& name, const std::string& id_number) {
+    put(f("front.png"), kPng);
+    put(f("back.png"), kPng);
+    std::string c = code(d, phone, "verify_person");
+    auto r = cli(d, {"--json", "verify", "--name", name, "--id-number", id_number, "--front", f("front.png"), "--back",
+                     f("back.png"), "--code", c});
+    ASSERT_EQ(r.exit_code, 0) << r;
+    EXPECT_EQ(r.json()["status"], "verified") << r;
+  }
+  // Order, authorise, pay through the sandbox page, operator approval: the approved order id.
+  std::string buy_cli(const std::string& d, const std::string& phone) {
+    catalogue();
+    auto cat = cli(d, {"--json", "order", "catalogue"});
+    EXPECT_EQ(cat.exit_code, 0) << cat;
+    bool listed = false;
+    const nlohmann::json products = cat.json()["products"];
+    for (const auto& p : products) listed = listed || p["id"] == product_;
+    EXPECT_TRUE(listed) << cat;
+    auto o = cli(d, {"--json", "order", "create", "--product", product_, "--platform", platform_});
+    EXPECT_EQ(o.exit_code, 0) << o;
+    std::string order = o.json().value("id", "");
+    EXPECT_EQ(o.json()["status"], "created");
+    // A wrong code is refused by the server: exit 3 with its problem on one line.
+    auto bad = cli(d, {"order", "authorise", order, "--code", "000000"});
+    EXPECT_EQ(bad.exit_code, 3) << bad;
+    EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad;
+    auto a = cli(d, {"--json", "order", "authorise", order, "--code", code(d, phone, "authorise")});
+    EXPECT_EQ(a.exit_code, 0) << a;
+    EXPECT_EQ(a.json()["status"], "awaiting_payment") << a;
+    auto pay = cli(d, {"--json", "pay", "online", order, "--sandbox-complete"});
+    EXPECT_EQ(pay.exit_code, 0) << pay;
+    EXPECT_NE(pay.json().value("pay_url", "").find("/sandbox-pay/"), std::string::npos) << pay;
+    EXPECT_EQ(pay.json()["order"]["status"], "in_review") << pay;
+    auto tab = cli(d, {"--json", "order", "list", "--tab", "in_review"});
+    EXPECT_EQ(tab.json()["items"].size(), 1u) << tab;
+    auto ap = call("POST", "/api/v1/operator/orders/" + order + "/approval", operator_token_);
+    EXPECT_EQ(ap.status, 200) << ap.body;
+    return order;
+  }
+  struct Installed {
+    std::string key_id, cert_id, pem;
+  };
+  Installed install_cli(const std::string& d, const std::string& order, const std::string& pin) {
+    auto r = cli(d, {"--json", "cert", "install", order}, {pin, pin});
+    EXPECT_EQ(r.exit_code, 0) << r;
+    auto j = r.json();
+    return {j.value("key_id", ""), j.value("certificate_id", ""), j["certificate"].value("certificate_pem", "")};
+  }
+  // A verified person with an installed certificate on device `d`.
+  Installed person_with_certificate(const std::string& d, const std::string& phone, const std::string& name,
+                                    const std::string& id_number, const std::string& pin) {
+    register_cli(d, phone);
+    verify_cli(d, phone, name, id_number);
+    return install_cli(d, buy_cli(d, phone), pin);
+  }
+
+  // `openssl verify` of a certificate PEM under the CA chain (with the CA's CRL when crl is set).
+  std::string openssl_verify(const std::string& pem, bool crl = false) {
+    put(f("leaf.pem"), pem);
+    put(f("chain.pem"), http_->get("/ca/sm2o/chain.pem").body);
+    if (!crl) return sh("openssl verify -CAfile " + f("chain.pem") + " " + f("leaf.pem"));
+    put(f("crl.der"), http_->get("/ca/sm2o/crl").body);
+    sh("openssl crl -inform DER -in " + f("crl.der") + " -out " + f("crl.pem"));
+    sh("cat " + f("chain.pem") + " " + f("crl.pem") + " > " + f("bundle.pem"));
+    return sh("openssl verify -crl_check -CAfile " + f("bundle.pem") + " " + f("leaf.pem"));
+  }
+  std::string cert_pem(const std::string& d, const std::string& cert_id) {
+    auto r = cli(d, {"cert", "show", cert_id, "--copy", "pem"});
+    EXPECT_EQ(r.exit_code, 0) << r;
+    return r.out;
+  }
+  std::string sm_crypto(const std::string& args) {
+    std::string dir = std::string(CERTSEAL_SOURCE_DIR) + "/tests/interop";
+    if (!fs::exists(dir + "/node_modules/sm-crypto")) {
+      ADD_FAILURE() << "sm-crypto is not installed: run scripts/setup (npm ci in tests/interop)";
+      return {};
+    }
+    std::string out = run_command("node " + dir + "/sm2.js " + args);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+  }
+
+  static constexpr const char* kLoginPw = "Str0ng!pw";
+  std::string platform_, product_;
+};
+
+TEST_P(ClientE2eTest, ClientEndToEnd) {
+  const std::string phone = "13912350001";
+  const std::string a = dev("a");
+  const std::string pin = "Pin#2026";
+  register_cli(a, phone);
+  // Device files: private folder, private files.
+  EXPECT_EQ(fs::status(a).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(a + "/session.json").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  // Not verified yet: the CLI shows what the server says, and the identity list works.
+  auto ids = cli(a, {"--json", "identity", "list"});
+  ASSERT_EQ(ids.exit_code, 0) << ids;
+  EXPECT_EQ(ids.json()["items"].size(), 1u);
+  verify_cli(a, phone, "张三", "11010519491231002X");
+  std::string order = buy_cli(a, phone);
+  Installed inst = install_cli(a, order, pin);
+  ASSERT_FALSE(inst.key_id.empty());
+  EXPECT_EQ(fs::status(a + "/keys/" + inst.key_id + ".json").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_NE(openssl_verify(inst.pem).find(": OK"), std::string::npos) << openssl_verify(inst.pem);
+
+  // --copy prints one value alone: the SHA-1 thumbprint as openssl computes it.
+  auto sha1 = cli(a, {"cert", "show", inst.cert_id, "--copy", "sha1"});
+  ASSERT_EQ(sha1.exit_code, 0) << sha1;
+  std::string want = sh("openssl x509 -in " + f("leaf.pem") + " -noout -fingerprint -sha1");
+  want = want.substr(want.find('=') + 1);
+  want.erase(std::remove(want.begin(), want.end(), ':'), want.end());
+  EXPECT_EQ(sha1.out, want);
+  auto list = cli(a, {"--json", "cert", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list;
+  EXPECT_TRUE(list.json()["items"][0]["on_this_device"].get<bool>()) << list;
+
+  // Sign with the GM/T default ID: openssl pkeyutl (distid) and sm-crypto verify it.
+  const std::string msg = "投标文件摘要 2026";
+  put(f("msg.txt"), msg);
+  sh("openssl x509 -in " + f("leaf.pem") + " -pubkey -noout > " + f("pub.pem"));
+  auto s1 = cli(a, {"--json", "cert", "sign", "--in", f("msg.txt"), "--out", f("sig.der")}, {pin});
+  ASSERT_EQ(s1.exit_code, 0) << s1;
+  EXPECT_EQ(base64_encode(as_bytes(read_all(f("sig.der")))), s1.json()["signature"]);
+  EXPECT_NE(sh("openssl pkeyutl -verify -pubin -inkey " + f("pub.pem") + " -rawin -digest sm3 -in " + f("msg.txt") +
+               " -sigfile " + f("sig.der") + " -pkeyopt distid:1234567812345678")
+                .find("Signature Verified Successfully"),
+            std::string::npos);
+  std::string pub_hex = s1.json()["public_key"];
+  EXPECT_EQ(sm_crypto("verify " + pub_hex + " " + hex_encode(as_bytes(msg)) + " " +
+                      std::string(s1.json()["signature_hex"]) + " der"),
+            "true");
+  EXPECT_EQ(sm_crypto("verify " + pub_hex + " " + hex_encode(as_bytes("another message")) + " " +
+                      std::string(s1.json()["signature_hex"]) + " der"),
+            "false");
+  // With the empty ID (what the OpenSSL 3.0 CLI uses by default) plain `openssl dgst` verifies it.
+  auto s2 = cli(a, {"cert", "sign", "--message", msg, "--sm2-id", "", "--out", f("sig0.der")}, {pin});
+  ASSERT_EQ(s2.exit_code, 0) << s2;
+  EXPECT_NE(sh("openssl dgst -sm3 -verify " + f("pub.pem") + " -signature " + f("sig0.der") + " " + f("msg.txt"))
+                .find("Verified OK"),
+            std::string::npos);
+  EXPECT_EQ(sh("openssl dgst -sm3 -verify " + f("pub.pem") + " -signature " + f("sig.der") + " " + f("msg.txt"))
+                .find("Verified OK"),
+            std::string::npos);  // the GM/T-ID signature does not pass as an empty-ID one
+
+  // Two-party decryption of what OpenSSL and sm-crypto encrypted to the certificate.
+  put(f("plain.txt"), "开标密钥 42");
+  sh("openssl pkeyutl -encrypt -pubin -inkey " + f("pub.pem") + " -in " + f("plain.txt") + " -out " + f("ct.der"));
+  auto dec = cli(a, {"cert", "decrypt", "--in", f("ct.der"), "--order", "der"}, {pin});
+  ASSERT_EQ(dec.exit_code, 0) << dec;
+  EXPECT_EQ(dec.out, "开标密钥 42");
+  std::string theirs = sm_crypto("encrypt " + pub_hex + " " + hex_encode(as_bytes("sm-crypto plaintext")) + " 1");
+  auto dec2 = cli(a, {"--json", "cert", "decrypt", "--hex", theirs}, {pin});
+  ASSERT_EQ(dec2.exit_code, 0) << dec2;
+  EXPECT_EQ(dec2.json()["plaintext_hex"], hex_encode(as_bytes("sm-crypto plaintext")));
+
+  // The PIN cache: after one password entry the next signature needs none; stop wipes it.
+  auto ag = cli(a, {"agent", "start", "--ttl", "5m"});
+  ASSERT_EQ(ag.exit_code, 0) << ag;
+  EXPECT_EQ(fs::status(a + "/agent.sock").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}).exit_code, 2);  // no password given: input ended
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}, {pin}).exit_code, 0);
+  auto cached = cli(a, {"cert", "sign", "--message", "cached"});
+  EXPECT_EQ(cached.exit_code, 0) << cached;
+  auto st = cli(a, {"--json", "agent", "status"});
+  EXPECT_EQ(st.json()["entries"].size(), 1u) << st;
+  EXPECT_EQ(cli(a, {"agent", "stop"}).exit_code, 0);
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}).exit_code, 2);
+
+  // Renew: same key, a new certificate that verifies; signatures verify under it.
+  auto rn = cli(a, {"--json", "cert", "renew", inst.cert_id}, {});
+  ASSERT_EQ(rn.exit_code, 0) << rn;
+  std::string renewed = rn.json()["certificate"]["id"];
+  ASSERT_NE(renewed, inst.cert_id);
+  std::string renewed_pem = cert_pem(a, renewed);
+  EXPECT_NE(openssl_verify(renewed_pem).find(": OK"), std::string::npos) << openssl_verify(renewed_pem);
+  sh("openssl x509 -in " + f("leaf.pem") + " -pubkey -noout > " + f("pub2.pem"));
+  auto s3 = cli(a, {"cert", "sign", "--cert", renewed, "--message", msg, "--sm2-id", "", "--out", f("sig3.der")}, {pin});
+  ASSERT_EQ(s3.exit_code, 0) << s3;
+  EXPECT_NE(sh("openssl dgst -sm3 -verify " + f("pub2.pem") + " -signature " + f("sig3.der") + " " + f("msg.txt"))
+                .find("Verified OK"),
+            std::string::npos);
+
+  // Change: a new certificate, the renewed one revoked (the CRL says so).
+  auto ch = cli(a, {"--json", "cert", "change", renewed});
+  ASSERT_EQ(ch.exit_code, 0) << ch;
+  std::string changed = ch.json()["certificate"]["id"];
+  std::string changed_pem = cert_pem(a, changed);
+  EXPECT_NE(openssl_verify(changed_pem, true).find(": OK"), std::string::npos) << openssl_verify(changed_pem, true);
+  EXPECT_NE(openssl_verify(renewed_pem, true).find("certificate revoked"), std::string::npos);
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "after change"}, {pin}).exit_code, 0);
+
+  // Revoke with an SMS code: the CRL lists it and the key signs no more.
+  auto rv = cli(a, {"cert", "revoke", changed, "--reason", "cessation_of_operation", "--code",
+                    code(a, phone, "authorise")});
+  ASSERT_EQ(rv.exit_code, 0) << rv;
+  EXPECT_NE(openssl_verify(changed_pem, true).find("certificate revoked"), std::string::npos);
+  EXPECT_NE(openssl_verify(changed_pem, false).find(": OK"), std::string::npos);  // the check above needed the CRL
+  auto after = cli(a, {"cert", "sign", "--message", "after revocation"}, {pin});
+  EXPECT_EQ(after.exit_code, 3) << after;
+
+  // QR scenes come later: a clear refusal with exit 2. Help for any command.
+  auto scan = cli(a, {"scan"});
+  EXPECT_EQ(scan.exit_code, 2) << scan;
+  EXPECT_NE(scan.err.find("扫码功能暂未开放"), std::string::npos) << scan;
+  auto help = cli(a, {"help", "cert", "sign"});
+  EXPECT_EQ(help.exit_code, 0) << help;
+  EXPECT_NE(help.out.find("--sm2-id"), std::string::npos) << help;
+  EXPECT_EQ(cli(a, {"cert", "sign", "--bogus"}).exit_code, 2);
+  auto jerr = cli(a, {"--json", "cert", "show", "no-such-certificate"});
+  EXPECT_EQ(jerr.exit_code, 3) << jerr;
+  EXPECT_EQ(jerr.json()["exit"], 3) << jerr;
+
+  // Logout forgets the session.
+  EXPECT_EQ(cli(a, {"logout"}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(a + "/session.json"));
+  EXPECT_EQ(cli(a, {"cert", "list"}).exit_code, 3);
+}
+
+TEST_P(ClientE2eTest, CopiedShareFileCannotSign) {
+  const std::string phone = "13912350002";
+  const std::string a = dev("a"), b = dev("b");
+  Installed inst = person_with_certificate(a, phone, "李四", "110105194912310134", "Pin#copy");
+  ASSERT_FALSE(inst.key_id.empty());
+  ASSERT_EQ(cli(a, {"cert", "sign", "--message", "mine"}, {"Pin#copy"}).exit_code, 0);
+  // Another device (its own random device id) with the same account and a copy of the share file.
+  login_cli(b, phone);
+  fs::create_directories(b + "/keys");
+  fs::copy_file(a + "/keys/" + inst.key_id + ".json", b + "/keys/" + inst.key_id + ".json");
+  auto stolen = cli(b, {"cert", "sign", "--message", "stolen"}, {"Pin#copy"});
+  EXPECT_NE(stolen.exit_code, 0) << stolen;
+  EXPECT_EQ(stolen.exit_code, 3) << stolen;
+  auto d_a = nlohmann::json::parse(read_all(a + "/device.json"));
+  auto d_b = nlohmann::json::parse(read_all(b + "/device.json"));
+  EXPECT_NE(d_a["device_id"], d_b["device_id"]);
+  // The attempts did not lock the owner's key.
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "still mine"}, {"Pin#copy"}).exit_code, 0);
+
+  // The platform asks for a reissue (补发): the list shows it, the owner reissues with an SMS code;
+  // a new key replaces the old one on this device and its certificate verifies.
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + inst.cert_id + "/reissue-notices", operator_token_,
+                 {{"reason", "CA 密钥更新"}})
+                .status,
+            200);
+  auto listed = cli(a, {"cert", "list"});
+  EXPECT_NE(listed.out.find("[reissue]"), std::string::npos) << listed;
+  auto re = cli(a, {"--json", "cert", "reissue", inst.cert_id, "--code", code(a, phone, "authorise")},
+                {"Pin#new9", "Pin#new9"});
+  ASSERT_EQ(re.exit_code, 0) << re;
+  std::string new_key = re.json()["key_id"];
+  EXPECT_NE(new_key, inst.key_id);
+  EXPECT_FALSE(fs::exists(a + "/keys/" + inst.key_id + ".json"));
+  EXPECT_NE(openssl_verify(re.json()["certificate"]["certificate_pem"], true).find(": OK"), std::string::npos);
+  EXPECT_NE(openssl_verify(inst.pem, true).find("certificate revoked"), std::string::npos);
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "reissued"}, {"Pin#new9"}).exit_code, 0);
+}
+
+TEST_P(ClientE2eTest, FiveWrongPasswordsLockUntilRecovery) {
+  const std::string phone = "13912350003";
+  const std::string a = dev("a");
+  const std::string id_number = "11010519491231002X";
+  Installed inst = person_with_certificate(a, phone, "王五", id_number, "Pin#good");
+  ASSERT_FALSE(inst.key_id.empty());
+  for (int i = 1; i <= 5; ++i) {
+    auto r = cli(a, {"cert", "sign", "--message", "guess"}, {"Wrong#" + std::to_string(i)});
+    EXPECT_EQ(r.exit_code, 4) << r;
+    if (i < 5) {
+      EXPECT_NE(r.err.find("证书密码错误，还可尝试 " + std::to_string(5 - i) + " 次"), std::string::npos) << r;
+    } else {
+      EXPECT_NE(r.err.find("certseal pin recover"), std::string::npos) << r;
+    }
+  }
+  // The right password no longer helps.
+  auto locked = cli(a, {"cert", "sign", "--message", "right"}, {"Pin#good"});
+  EXPECT_EQ(locked.exit_code, 4) << locked;
+  EXPECT_NE(locked.err.find("certseal pin recover"), std::string::npos) << locked;
+  // Recovery needs the SMS code and the verified person's ID number.
+  auto wrong_id = cli(a, {"pin", "recover", "--code", code(a, phone, "authorise"), "--id-number", "110105194912310134"},
+                      {"Pin#new1", "Pin#new1"});
+  EXPECT_EQ(wrong_id.exit_code, 3) << wrong_id;
+  auto rec = cli(a, {"pin", "recover", "--code", code(a, phone, "authorise"), "--id-number", id_number},
+                 {"Pin#new1", "Pin#new1"});
+  ASSERT_EQ(rec.exit_code, 0) << rec;
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "old pin"}, {"Pin#good"}).exit_code, 4);
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "new pin"}, {"Pin#new1"}).exit_code, 0);
+  // Changing the password: the old one stops working, the new one works.
+  auto chg = cli(a, {"pin", "change"}, {"Pin#new1", "Pin#new2", "Pin#new2"});
+  ASSERT_EQ(chg.exit_code, 0) << chg;
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}, {"Pin#new1"}).exit_code, 4);
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}, {"Pin#new2"}).exit_code, 0);
+}
+
+TEST_P(ClientE2eTest, RemovedDeviceStopsSigningWhileTheOtherStillCan) {
+  const std::string phone = "13912350004";
+  const std::string a = dev("a"), c = dev("c");
+  Installed inst = person_with_certificate(a, phone, "赵六", "110105194912310134", "Pin#aaaa");
+  ASSERT_FALSE(inst.key_id.empty());
+  login_cli(c, phone);
+  auto start = cli(c, {"--json", "device", "pair", "--no-wait"});
+  ASSERT_EQ(start.exit_code, 0) << start;
+  std::string pairing = start.json()["id"];
+  // Finishing before the other device sent the share is refused, and changes nothing.
+  EXPECT_EQ(cli(c, {"device", "pair", "--finish", pairing}, {"Pin#cccc", "Pin#cccc"}).exit_code, 3);
+  auto add = cli(a, {"device", "add", pairing}, {"Pin#aaaa"});
+  ASSERT_EQ(add.exit_code, 0) << add;
+  auto fin = cli(c, {"--json", "device", "pair", "--finish", pairing}, {"Pin#cccc", "Pin#cccc"});
+  ASSERT_EQ(fin.exit_code, 0) << fin;
+  EXPECT_EQ(fin.json()["key_id"], inst.key_id);
+  EXPECT_EQ(cli(c, {"cert", "sign", "--message", "from c"}, {"Pin#cccc"}).exit_code, 0);
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "from a"}, {"Pin#aaaa"}).exit_code, 0);
+  auto devs = cli(a, {"--json", "device", "list"});
+  ASSERT_EQ(devs.exit_code, 0) << devs;
+  std::string c_id = nlohmann::json::parse(read_all(c + "/device.json"))["device_id"];
+  int active = 0;
+  const nlohmann::json items = devs.json()["items"];
+  for (const auto& d : items) active += d["status"] == "active" ? 1 : 0;
+  EXPECT_EQ(active, 2) << devs;
+
+  auto rm = cli(a, {"device", "remove", c_id, "--code", code(a, phone, "authorise")});
+  ASSERT_EQ(rm.exit_code, 0) << rm;
+  auto c_sign = cli(c, {"cert", "sign", "--message", "removed"}, {"Pin#cccc"});
+  EXPECT_EQ(c_sign.exit_code, 3) << c_sign;
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "still here"}, {"Pin#aaaa"}).exit_code, 0);
+  // The last active device cannot be removed.
+  std::string a_id = nlohmann::json::parse(read_all(a + "/device.json"))["device_id"];
+  EXPECT_EQ(cli(a, {"device", "remove", a_id, "--code", code(a, phone, "authorise")}).exit_code, 3);
+}
+
+// ---- tmux: real terminal prompts ----
+
+class Tmux {
+ public:
+  explicit Tmux(std::string socket) : socket_(std::move(socket)) {}
+  ~Tmux() { run("kill-server"); }
+  std::string run(const std::string& args) { return run_command("tmux -u -L " + socket_ + " " + args + " 2>&1"); }
+  std::string pane() { return run("capture-pane -p -J -t s"); }
+  // Waits until the pane shows `text` (up to 60 s); returns the pane.
+  std::string wait_for(const std::string& text) {
+    std::string p;
+    for (int i = 0; i < 600; ++i) {
+      p = pane();
+      if (p.find(text) != std::string::npos) return p;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return p;
+  }
+  void type(const std::string& text) { run("send-keys -t s -l '" + text + "'"); run("send-keys -t s Enter"); }
+
+ private:
+  std::string socket_;
+};
+
+// Terminal behaviour does not depend on the database engine: SQLite only.
+class ClientTmuxTest : public ClientE2eTest {};
+
+TEST_P(ClientTmuxTest, TmuxPromptsAreChineseAndPasswordsAreNotEchoed) {
+  if (run_command("command -v tmux").empty()) FAIL() << "tmux is not installed: run scripts/setup";
+  const std::string phone = "13912350005";
+  const std::string a = dev("a");
+  Installed inst = person_with_certificate(a, phone, "孙七", "110105194912310134", "Pin#tmux");
+  ASSERT_FALSE(inst.key_id.empty());
+  const std::string t = dev("t");  // a fresh device, logging in interactively
+  Tmux tmux("certseal-test-" + std::to_string(::getpid()));
+  const std::string base = "env -u LC_ALL -u LC_MESSAGES LANG=C.UTF-8 " + std::string(CERTSEAL_BIN) + " --server " +
+                           server_->base_url() + " --data-dir " + t;
+  ASSERT_EQ(tmux.run("new-session -d -s s -x 160 -y 40 'sh'"), "");
+  tmux.run("set-option -t s remain-on-exit on");
+  tmux.type(base + " login --phone " + phone);
+  std::string p = tmux.wait_for("短信验证码");
+  ASSERT_NE(p.find("验证码已发送至 " + phone), std::string::npos) << p;
+  tmux.type(code_for(phone));
+  p = tmux.wait_for("登录密码");
+  tmux.type(kLoginPw);
+  p = tmux.wait_for("登录成功");
+  EXPECT_NE(p.find("登录成功"), std::string::npos) << p;
+  EXPECT_EQ(p.find(kLoginPw), std::string::npos) << p;  // the password was not echoed
+
+  // Signing on the first device, interactively: the certificate password prompt in Chinese, no echo.
+  const std::string base_a = "env -u LC_ALL -u LC_MESSAGES LANG=C.UTF-8 " + std::string(CERTSEAL_BIN) + " --server " +
+                             server_->base_url() + " --data-dir " + a;
+  tmux.run("send-keys -t s clear Enter");
+  tmux.type(base_a + " cert sign --message tmux-message --format hex; echo \"ex\"\"it=$?\"");
+  p = tmux.wait_for("请输入证书密码");
+  ASSERT_NE(p.find("请输入证书密码"), std::string::npos) << p;
+  tmux.type("Pin#tmux");
+  p = tmux.wait_for("exit=");
+  EXPECT_NE(p.find("exit=0"), std::string::npos) << p;
+  EXPECT_EQ(p.find("Pin#tmux"), std::string::npos) << p;
+  EXPECT_NE(p.find("30"), std::string::npos) << p;  // a DER signature in hex starts with 30
+
+  // English on request.
+  tmux.run("send-keys -t s clear Enter");
+  tmux.type(base_a + " --lang en cert sign --message x; echo \"ex\"\"it=$?\"");
+  p = tmux.wait_for("Certificate password");
+  EXPECT_NE(p.find("Certificate password: "), std::string::npos) << p;
+  tmux.type("Wrong#pw");
+  p = tmux.wait_for("exit=");
+  EXPECT_NE(p.find("wrong certificate password; 4 tries left"), std::string::npos) << p;
+  EXPECT_NE(p.find("exit=4"), std::string::npos) << p;
+  EXPECT_EQ(p.find("Wrong#pw"), std::string::npos) << p;
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(ClientE2eTest);
+INSTANTIATE_TEST_SUITE_P(Engines, ClientTmuxTest, ::testing::Values("sqlite"), [](const auto& p) { return p.param; });
+
+}  // namespace
+}  // namespace certseal::testing
