@@ -84,6 +84,12 @@ The in-process figures of the same run (\`crypto_bench --benchmark_filter='Cosig
 | operation | per second |
 |---|---:|
 $kernel
+
+Reading it: both halves are CPU-bound elliptic-curve work, and here the clients' device halves run
+on the same two cores as the server. Two cores could do at most about twice the one-thread
+"whole signature" figure if nothing else cost anything; the HTTP round trips, the challenge row,
+the proof check and the usage record take roughly the other half. On PostgreSQL each signature is
+two write transactions (challenge, step) over the network socket.
 TABLE
 )
 write_performance_section shield "Mobile shield over HTTP" "$table"
