@@ -86,7 +86,11 @@ Status ensure_private_dir(const fs::path& dir) {
 
 Status write_file_atomic(const fs::path& path, std::string_view data) {
   fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  // Appended piecewise: GCC 12 at -O3 warns falsely (-Wrestrict) about "." + std::string.
+  std::string name = ".";
+  name += path.filename().string();
+  name += ".tmp-XXXXXX";
+  std::string tmpl = (dir / name).string();
   // mkstemp creates the file 0600 with O_EXCL.
   Fd fd(::mkstemp(tmpl.data()));
   if (fd.get() < 0) return io_error("cannot create a temporary file in", dir);

@@ -473,8 +473,11 @@ TEST_P(OrderApiTest, ConcurrentNotificationsPayOnce) {
       threads.emplace_back([&, i] {
         HttpClient client(server_->base_url());
         // Half repeat one notification, half carry their own trade numbers.
+        std::string trade_no = "T-";  // appended piecewise: GCC 12 -O3 warns falsely (-Wrestrict) on "-" + string
+        trade_no += std::to_string(round);
+        trade_no += i % 2 ? std::string("-same") : std::string("-") += std::to_string(i);
         nlohmann::json body = {{"payment_id", payment}, {"order_id", order}, {"amount_fen", 12000},
-                               {"trade_no", "T-" + std::to_string(round) + (i % 2 ? "-same" : "-" + std::to_string(i))}, {"status", "success"}};
+                               {"trade_no", trade_no}, {"status", "success"}};
         auto r = notify(client, body, key);
         if (r.status == 200) {
           ++ok;
