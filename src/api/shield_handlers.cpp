@@ -1,7 +1,10 @@
 #include "api/shield_handlers.h"
 
+#include <chrono>
+
 #include "api/json_input.h"
 #include "api/services.h"
+#include "base/clock.h"
 #include "base/encoding.h"
 #include "service/shield/shield_service.h"
 
@@ -44,13 +47,18 @@ nlohmann::json install_json(const service::InstallResult& r) {
           {"certificate", r.certificate.to_json()}};
 }
 
+std::string unix_time(std::int64_t s) { return format_rfc3339(SysTime(std::chrono::seconds(s))); }
+
+// The list view: no PEM, no details (CertificateRecord::to_json would parse the certificate).
 nlohmann::json held_json(const service::HeldCertificate& h) {
   const auto& c = h.record;
-  return {{"id", h.certificate_id},    {"key_id", h.key_id},          {"ca_id", c.ca_id},
-          {"serial", c.serial},        {"subject", c.subject},        {"status", c.status},
-          {"not_before", c.to_json()["not_before"]}, {"not_after", c.to_json()["not_after"]},
-          {"order_id", h.order_id},    {"org_id", opt(h.org_id)},     {"platform_id", opt(h.platform_id)},
-          {"current", h.current},      {"reissue_notice", opt(h.reissue_notice)}};
+  return {{"id", h.certificate_id},     {"key_id", h.key_id},
+          {"ca_id", c.ca_id},           {"serial", c.serial},
+          {"subject", c.subject},       {"status", c.status},
+          {"not_before", unix_time(c.not_before)}, {"not_after", unix_time(c.not_after)},
+          {"order_id", h.order_id},     {"org_id", opt(h.org_id)},
+          {"platform_id", opt(h.platform_id)}, {"current", h.current},
+          {"reissue_notice", opt(h.reissue_notice)}};
 }
 
 Result<std::string> request_id(const nlohmann::json& body) { return required_string(body, "request_id", 100); }
@@ -156,22 +164,27 @@ Result<Reply> post_shield_challenge(RequestContext& ctx) {
   return Reply::json({{"nonce", c.nonce}, {"expires_at", c.expires_at}});
 }
 
-Result<Reply> post_shield_signature(RequestContext& ctx) {
+namespace {
+
+// Signing and decryption steps differ only in the service call.
+using StepCall = Result<Bytes> (service::ShieldService::*)(const std::string&, const service::ShieldStep&);
+Result<Reply> two_party_step(RequestContext& ctx, StepCall call) {
   CS_ASSIGN(auto s, shield(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto st, step(ctx, body));
   CS_ASSIGN(st.payload, b64(body, "request", 0, 256));
-  CS_ASSIGN(auto r, s->sign(me(ctx), st));
+  CS_ASSIGN(auto r, (s->*call)(me(ctx), st));
   return Reply::json({{"response", base64_encode(r)}});
 }
 
+}  // namespace
+
+Result<Reply> post_shield_signature(RequestContext& ctx) {
+  return two_party_step(ctx, &service::ShieldService::sign);
+}
+
 Result<Reply> post_shield_decryption(RequestContext& ctx) {
-  CS_ASSIGN(auto s, shield(ctx));
-  CS_ASSIGN(auto body, ctx.json_body());
-  CS_ASSIGN(auto st, step(ctx, body));
-  CS_ASSIGN(st.payload, b64(body, "request", 0, 256));
-  CS_ASSIGN(auto r, s->decrypt(me(ctx), st));
-  return Reply::json({{"response", base64_encode(r)}});
+  return two_party_step(ctx, &service::ShieldService::decrypt);
 }
 
 Result<Reply> post_shield_refresh(RequestContext& ctx) {

@@ -501,6 +501,84 @@ TEST_P(ShieldApiTest, RenewChangeRevokeAndReissue) {
   EXPECT_NE(out.find("certificate revoked"), std::string::npos) << out;
 }
 
+// Bad input is refused with a clear problem and changes nothing.
+TEST_P(ShieldApiTest, BadInputIsRefusedClearlyAndChangesNothing) {
+  const std::string phone = "13912340009";
+  std::string t = verified_person(phone, "郑十一", "110105194912310177");
+  std::string order = approved_order(t, phone);
+  Device d = new_device("device-hhhh-0001", "Pin#hhhh");
+  const std::string install = "/api/v1/orders/" + order + "/installation";
+  auto good = enrolment(d, cosign::device_keygen_start(rng_).request);
+  auto refused = [&](const std::string& method, const std::string& path, const nlohmann::json& body, int status,
+                     const std::string& code) {
+    auto r = call(method, path, t, body);
+    EXPECT_EQ(r.status, status) << path << " " << body.dump() << " -> " << r.body;
+    EXPECT_EQ(r.header("content-type"), "application/problem+json") << r.body;
+    if (!code.empty()) {
+      EXPECT_EQ(r.json()["code"], code) << r.body;
+    }
+  };
+  auto without = [&](const std::string& field) {
+    auto b = good;
+    b.erase(field);
+    return b;
+  };
+  auto with = [&](const std::string& field, const nlohmann::json& v) {
+    auto b = good;
+    b[field] = v;
+    return b;
+  };
+  refused("POST", install, without("p1"), 400, "");
+  refused("POST", install, with("p1", "not base64 !!"), 400, "invalid_field");
+  refused("POST", install, with("p1", base64_encode(Bytes(66, 4))), 400, "");  // not a point on the curve
+  refused("POST", install, with("salt", base64_encode(Bytes(8, 1))), 400, "invalid_field");
+  refused("POST", install, with("auth_key", base64_encode(Bytes(31, 1))), 400, "invalid_field");
+  refused("POST", install, with("device_id", "short"), 400, "invalid_field");
+  refused("POST", install, with("device_id", "has spaces in it"), 400, "invalid_field");
+  auto raw = http_->request("POST", install, "{not json", {"Authorization: Bearer " + t, "Content-Type: application/json"});
+  EXPECT_EQ(raw.status, 400) << raw.body;
+  // None of that touched the order; an order that is not approved cannot be installed.
+  EXPECT_EQ(status_of(t, order), "approved");
+  auto fresh = call("POST", "/api/v1/orders", t, {{"product_id", product_}, {"platform_id", platform_}});
+  ASSERT_EQ(fresh.status, 201);
+  refused("POST", "/api/v1/orders/" + std::string(fresh.json()["id"]) + "/installation", good, 409, "order_not_approved");
+  refused("POST", "/api/v1/orders/nope/installation", good, 404, "");
+
+  auto j = enrol(t, d, install);
+  ASSERT_TRUE(d.share);
+  std::string cert = j["certificate"]["id"];
+  const std::string key = "/api/v1/shield/keys/" + d.key_id;
+  refused("POST", "/api/v1/shield/challenges", {{"key_id", "nope"}, {"device_id", d.id}}, 404, "key_not_found");
+  refused("POST", "/api/v1/shield/challenges", {{"key_id", d.key_id}}, 400, "");
+  // A malformed two-party message with a right proof: refused, not counted as a wrong password.
+  auto c = challenge(t, d, d.key_id);
+  std::string nonce = c.json()["nonce"];
+  const Bytes junk(10, 7);
+  refused("POST", key + "/signatures",
+          {{"device_id", d.id}, {"nonce", nonce}, {"request", base64_encode(junk)},
+           {"proof", base64_encode(unlock::proof(d.keys.auth_key, "sign", d.key_id, d.id, nonce, junk))}},
+          400, "bad_message");
+  refused("POST", key + "/signatures", {{"device_id", d.id}, {"nonce", "x"}, {"request", base64_encode(junk)}}, 400, "");
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert, t).json()["key"]["failures"], 0);
+  refused("POST", key + "/recovery",
+          {{"device_id", d.id}, {"code", "123456"}, {"id_number", "110105194912310177"},
+           {"auth_key", base64_encode(Bytes(32, 1))}, {"salt", base64_encode(Bytes(3, 1))}},
+          400, "invalid_field");
+  refused("POST", "/api/v1/shield/pairings",
+          {{"device_id", "device-hhhh-0002"}, {"device_name", "n"}, {"public_key", base64_encode(Bytes(65, 9))}}, 400,
+          "invalid_field");
+  refused("POST", "/api/v1/account/certificates/" + cert + "/renewals", nlohmann::json::object(), 400, "");
+  refused("POST", "/api/v1/account/certificates/" + cert + "/revocations",
+          {{"request_id", "v"}, {"code", sms_code(t, phone)}, {"reason", "because"}}, 400, "");
+  refused("POST", "/api/v1/account/certificates/" + cert + "/renewals", {{"request_id", "r"}, {"order_id", order}}, 409,
+          "");  // a certificate order is not a renewal package
+  // Still one valid certificate, and the key still signs.
+  auto list = call("GET", "/api/v1/account/certificates", t).json()["items"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["status"], "valid");
+  EXPECT_TRUE(sign(t, d, "still works").ok());
+}
+
 // A renewal package (延期, paid) is used by one renewal of the certificate it was bought for.
 TEST_P(ShieldApiTest, RenewalPackageIsUsedOnce) {
   const std::string phone = "13912340008";
