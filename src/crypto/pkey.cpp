@@ -174,13 +174,11 @@ const char* scheme_md(SignScheme s) {
   }
 }
 
-// Fills params for the signature operation; returns the count (the array ends with an END marker).
-void sign_params(OSSL_PARAM* params, SignScheme s, std::string_view sm2_id, bool verifying) {
+// Fills params for the signature operation (the array ends with an END marker). The SM2
+// distinguishing ID is not among them: see sig_contexts().
+void sign_params(OSSL_PARAM* params, SignScheme s, bool verifying) {
   int i = 0;
-  if (s == SignScheme::kSm2Sm3) {
-    params[i++] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_DIST_ID,
-                                                    const_cast<char*>(sm2_id.data()), sm2_id.size());
-  } else if (s == SignScheme::kRsaPssSha256) {
+  if (s == SignScheme::kRsaPssSha256) {
     params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE,
                                                    const_cast<char*>(OSSL_PKEY_RSA_PAD_MODE_PSS), 0);
     params[i++] = OSSL_PARAM_construct_utf8_string(
@@ -189,6 +187,35 @@ void sign_params(OSSL_PARAM* params, SignScheme s, std::string_view sm2_id, bool
     params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_MGF1_DIGEST, const_cast<char*>("SHA256"), 0);
   }
   params[i] = OSSL_PARAM_construct_end();
+}
+
+// The digest context of one sign or verify, and the key context it borrows. Member order
+// matters: md is freed before pkey (EVP_MD_CTX_set_pkey_ctx does not take ownership).
+struct SigContexts {
+  EvpPkeyCtx pkey;
+  EvpMdCtx md;
+};
+
+// Prepares the contexts for EVP_DigestSignInit_ex / EVP_DigestVerifyInit_ex. For SM2 the
+// distinguishing ID (GB/T 32918.2 §5.5, Z_A) is set on the key context BEFORE the digest init,
+// through EVP_PKEY_CTX_set1_id: every OpenSSL 3.0.x release accepts that and caches it until
+// the init. Passing it as OSSL_PKEY_PARAM_DIST_ID in the init's params is refused by 3.0.17
+// to 3.0.19 (Debian 12's stock libssl3), which crypto_old_libssl_test checks.
+Result<SigContexts> sig_contexts(EVP_PKEY* key, SignScheme scheme, std::string_view sm2_id) {
+  SigContexts c;
+  c.md.reset(EVP_MD_CTX_new());
+  if (!c.md) return openssl_internal("EVP_MD_CTX_new");
+  if (scheme == SignScheme::kSm2Sm3) {
+    c.pkey.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+    if (!c.pkey) return openssl_internal("EVP_PKEY_CTX_new_from_pkey");
+    // set1_id copies the ID; an empty ID is valid (OpenSSL's CLI default) and needs a non-null pointer.
+    static const char kEmpty = 0;
+    if (EVP_PKEY_CTX_set1_id(c.pkey.get(), sm2_id.empty() ? &kEmpty : sm2_id.data(), sm2_id.size()) != 1) {
+      return openssl_internal("EVP_PKEY_CTX_set1_id");
+    }
+    EVP_MD_CTX_set_pkey_ctx(c.md.get(), c.pkey.get());
+  }
+  return c;
 }
 
 bool is_rsa(KeyType t) { return t == KeyType::kRsa2048 || t == KeyType::kRsa3072; }
@@ -454,19 +481,19 @@ Result<RsaComponents> PrivateKey::rsa_components() const {
 
 Result<Bytes> sign(const PrivateKey& key, SignScheme scheme, BytesView message, std::string_view sm2_id) {
   if (!scheme_fits(scheme, key.type())) return scheme_mismatch();
-  EvpMdCtx mctx(EVP_MD_CTX_new());
-  if (!mctx) return openssl_internal("EVP_MD_CTX_new");
+  CS_ASSIGN(auto ctx, sig_contexts(key.get(), scheme, sm2_id));
+  EVP_MD_CTX* mctx = ctx.md.get();
   OSSL_PARAM params[5];
-  sign_params(params, scheme, sm2_id, false);
-  if (EVP_DigestSignInit_ex(mctx.get(), nullptr, scheme_md(scheme), nullptr, nullptr, key.get(), params) != 1) {
+  sign_params(params, scheme, false);
+  if (EVP_DigestSignInit_ex(mctx, nullptr, scheme_md(scheme), nullptr, nullptr, key.get(), params) != 1) {
     return openssl_internal("EVP_DigestSignInit_ex");
   }
   std::size_t len = 0;
-  if (EVP_DigestSign(mctx.get(), nullptr, &len, message.data(), message.size()) != 1) {
+  if (EVP_DigestSign(mctx, nullptr, &len, message.data(), message.size()) != 1) {
     return openssl_internal("EVP_DigestSign(size)");
   }
   Bytes sig(len);
-  if (EVP_DigestSign(mctx.get(), sig.data(), &len, message.data(), message.size()) != 1) {
+  if (EVP_DigestSign(mctx, sig.data(), &len, message.data(), message.size()) != 1) {
     return openssl_internal("EVP_DigestSign");
   }
   sig.resize(len);
@@ -476,14 +503,14 @@ Result<Bytes> sign(const PrivateKey& key, SignScheme scheme, BytesView message, 
 Status verify(const PublicKey& key, SignScheme scheme, BytesView message, BytesView signature,
               std::string_view sm2_id) {
   if (!scheme_fits(scheme, key.type())) return scheme_mismatch();
-  EvpMdCtx mctx(EVP_MD_CTX_new());
-  if (!mctx) return openssl_internal("EVP_MD_CTX_new");
+  CS_ASSIGN(auto ctx, sig_contexts(key.get(), scheme, sm2_id));
+  EVP_MD_CTX* mctx = ctx.md.get();
   OSSL_PARAM params[5];
-  sign_params(params, scheme, sm2_id, true);
-  if (EVP_DigestVerifyInit_ex(mctx.get(), nullptr, scheme_md(scheme), nullptr, nullptr, key.get(), params) != 1) {
+  sign_params(params, scheme, true);
+  if (EVP_DigestVerifyInit_ex(mctx, nullptr, scheme_md(scheme), nullptr, nullptr, key.get(), params) != 1) {
     return openssl_internal("EVP_DigestVerifyInit_ex");
   }
-  if (EVP_DigestVerify(mctx.get(), signature.data(), signature.size(), message.data(), message.size()) != 1) {
+  if (EVP_DigestVerify(mctx, signature.data(), signature.size(), message.data(), message.size()) != 1) {
     return signature_invalid();
   }
   return ok_status();
