@@ -39,7 +39,8 @@ void login_bench(benchmark::State& state, std::unique_ptr<store::Database> db) {
   service::AccountPolicy policy;
   policy.argon2 = kLimits;
   policy.max_failures_per_phone = 1'000'000;
-  service::AccountService accounts(*db, clock, rng, log, sms, policy);
+  service::SecurityNotices notices(clock, rng, log, sender);
+  service::AccountService accounts(*db, clock, rng, log, sms, notices, policy);
   const std::string phone = "13900009999";
   if (!accounts.ensure_account(phone, "Demo@User01", false, true)) {
     state.SkipWithError("account");

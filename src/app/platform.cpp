@@ -64,6 +64,7 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   p->sms_codes = std::make_unique<service::SmsCodeService>(
       *p->db, p->clock, p->rng, *p->sms_sender,
       service::SmsPolicy{c.sms.code_ttl_s, c.sms.resend_s, c.sms.daily_limit, c.sms.max_attempts});
+  p->security_notices = std::make_unique<service::SecurityNotices>(p->clock, p->rng, *p->log, *p->sms_sender);
   service::AccountPolicy policy;
   policy.session_ttl_s = c.security.session_ttl_s;
   policy.argon2.ops = static_cast<unsigned long long>(c.security.argon2_ops);
@@ -73,7 +74,7 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   policy.failure_window_s = c.security.failure_window_s;
   policy.deregistration_cooling_s = c.deregistration_cooling_s;
   p->accounts = std::make_unique<service::AccountService>(*p->db, p->clock, p->rng, *p->log,
-                                                          *p->sms_codes, policy);
+                                                          *p->sms_codes, *p->security_notices, policy);
   p->agreements = std::make_unique<service::AgreementService>(*p->db, p->clock, p->rng);
   p->blobs = std::make_unique<service::BlobStore>(c.data_dir + "/blobs", *p->db, p->clock, p->rng,
                                                   c.max_image_bytes);

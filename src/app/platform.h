@@ -35,6 +35,7 @@ struct Platform {
   store::MigrateReport migration;  // what opening applied
   std::unique_ptr<service::SmsSender> sms_sender;
   std::unique_ptr<service::SmsCodeService> sms_codes;
+  std::unique_ptr<service::SecurityNotices> security_notices;  // owner alerts (in-app + SMS)
   std::unique_ptr<service::AccountService> accounts;
   std::unique_ptr<service::AgreementService> agreements;
   std::unique_ptr<service::BlobStore> blobs;

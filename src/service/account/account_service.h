@@ -25,6 +25,7 @@
 #include "base/rng.h"
 #include "crypto/password.h"
 #include "service/account/sms_codes.h"
+#include "service/notify/security_notice.h"
 #include "store/db.h"
 
 namespace certseal::service {
@@ -78,8 +79,8 @@ struct LoginResult {
 class AccountService {
  public:
   AccountService(store::Database& db, const Clock& clock, Rng& rng, Logger& log,
-                 SmsCodeService& sms, AccountPolicy policy)
-      : db_(db), clock_(clock), rng_(rng), log_(log), sms_(sms), policy_(policy) {}
+                 SmsCodeService& sms, SecurityNotices& notices, AccountPolicy policy)
+      : db_(db), clock_(clock), rng_(rng), log_(log), sms_(sms), notices_(notices), policy_(policy) {}
 
   Result<LoginResult> login(const std::string& phone, const std::string& code,
                             const std::optional<std::string>& password,
@@ -123,6 +124,7 @@ class AccountService {
   Rng& rng_;
   Logger& log_;
   SmsCodeService& sms_;
+  SecurityNotices& notices_;
   AccountPolicy policy_;
 };
 

@@ -23,7 +23,8 @@ class AccountTest : public certseal::testing::EngineTest {
     policy.argon2 = crypto::argon2_test_limits();
     policy.max_failures_per_phone = 4;
     policy.max_failures_per_address = 6;
-    accounts_ = std::make_unique<AccountService>(*db_, clock_, rng_, log_, *sms_, policy);
+    notices_ = std::make_unique<SecurityNotices>(clock_, rng_, log_, *sender_);
+    accounts_ = std::make_unique<AccountService>(*db_, clock_, rng_, log_, *sms_, *notices_, policy);
   }
 
   // The code in the newest outbox message to `phone`, read like an operator would.
@@ -57,6 +58,7 @@ class AccountTest : public certseal::testing::EngineTest {
   MemoryLogger log_;
   std::unique_ptr<OutboxSmsSender> sender_;
   std::unique_ptr<SmsCodeService> sms_;
+  std::unique_ptr<SecurityNotices> notices_;
   std::unique_ptr<AccountService> accounts_;
 };
 

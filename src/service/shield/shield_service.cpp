@@ -66,8 +66,9 @@ struct ShieldService::StepOutcome {
 };
 
 ShieldService::ShieldService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, SecretBytes seal_key,
-                             SmsCodeService& sms_codes, OrderService& orders, ca::CaService& ca, ShieldOptions opts)
-    : db_(db), clock_(clock), rng_(rng), log_(log), seal_key_(std::move(seal_key)), sms_codes_(sms_codes),
+                             SmsCodeService& sms_codes, SecurityNotices& notices, OrderService& orders,
+                             ca::CaService& ca, ShieldOptions opts)
+    : db_(db), clock_(clock), rng_(rng), log_(log), seal_key_(std::move(seal_key)), sms_codes_(sms_codes), notices_(notices),
       orders_(orders), ca_(ca), opts_(opts) {}
 
 Bytes ShieldService::random(std::size_t n) {

@@ -37,6 +37,7 @@
 #include "base/rng.h"
 #include "service/account/sms_codes.h"
 #include "service/ca/ca_service.h"
+#include "service/notify/security_notice.h"
 #include "service/order/order_service.h"
 #include "store/db.h"
 
@@ -106,7 +107,8 @@ class ShieldService {
  public:
   // seal_key: at least 16 secret bytes (derived from the master key by the caller).
   ShieldService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, SecretBytes seal_key,
-                SmsCodeService& sms_codes, OrderService& orders, ca::CaService& ca, ShieldOptions opts = {});
+                SmsCodeService& sms_codes, SecurityNotices& notices, OrderService& orders, ca::CaService& ca,
+                ShieldOptions opts = {});
 
   // ---- certificates ----
   Result<InstallResult> install(const std::string& account_id, const std::string& order_id,
@@ -189,6 +191,7 @@ class ShieldService {
   Logger& log_;
   SecretBytes seal_key_;
   SmsCodeService& sms_codes_;
+  SecurityNotices& notices_;
   OrderService& orders_;
   ca::CaService& ca_;
   ShieldOptions opts_;
