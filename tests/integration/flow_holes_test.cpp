@@ -7,6 +7,7 @@
 //   installs it, and whoever is the admin now manages it (the former admin no longer);
 // - invoice details are given before payment and the invoice is issued only after it;
 // - the liveness step: the face image reaches the verifier, which says what it checked.
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -216,6 +217,47 @@ TEST_P(FlowHolesTest, OrderForSeveralCertificatesInstallsExactlyThatMany) {
   EXPECT_EQ(call("GET", "/api/v1/account/certificates", t).json()["items"].size(), 4u);
 }
 
+// Item 1, concurrently: eight installations fired at once at an order for two certificates keep
+// exactly two (the request ids of the slots are unique), and the order is done once.
+TEST_P(FlowHolesTest, ConcurrentInstallationsKeepNoMoreThanWerePaidFor) {
+  catalogue();
+  const std::string phone = "13912350011";
+  std::string t = verified_person(phone, "张三", "11010519491231002X");
+  auto o = call("POST", "/api/v1/orders", t, {{"product_id", personal_}, {"platform_id", platform_}, {"quantity", 2}});
+  ASSERT_EQ(o.status, 201) << o.body;
+  std::string order = o.json()["id"];
+  pay_and_approve(t, phone, order);
+  std::vector<nlohmann::json> bodies;
+  for (int i = 0; i < 8; ++i) bodies.push_back(enrolment("device-race-000" + std::to_string(i)));
+  std::atomic<int> created{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      HttpClient client(server_->base_url());
+      auto r = client.request("POST", "/api/v1/orders/" + order + "/installation", bodies[static_cast<size_t>(i)].dump(),
+                              {"Content-Type: application/json", "Authorization: Bearer " + t});
+      if (r.status == 201) ++created;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_LE(created.load(), 2);
+  // Whatever lost a race, the two paid-for certificates can be installed and no more.
+  for (int i = 0; i < 8 && call("GET", "/api/v1/account/certificates", t).json()["items"].size() < 2; ++i) {
+    install(t, order, enrolment("device-race-1" + std::to_string(i)));
+  }
+  const auto held = call("GET", "/api/v1/account/certificates", t).json()["items"];
+  EXPECT_EQ(held.size(), 2u);
+  int valid = 0;
+  for (const auto& h : held) valid += h["status"] == "valid";
+  EXPECT_EQ(valid, 2);
+  EXPECT_EQ(status_of(t, order), "done");
+  EXPECT_EQ(install(t, order, enrolment("device-race-2000")).json()["code"], "already_installed");
+  int done_events = 0;
+  const auto events = call("GET", "/api/v1/orders/" + order, t).json()["events"];
+  for (const auto& e : events) done_events += e["to"] == "done";
+  EXPECT_EQ(done_events, 1);
+}
+
 // Item 2: one account, admin of B and of C. After login it acts as the natural person (and is
 // told to choose); as the person it does nothing for B; as B's admin nothing for C.
 TEST_P(FlowHolesTest, SessionActsOnlyForTheOrganisationOfItsIdentity) {
@@ -397,6 +439,19 @@ TEST_P(FlowHolesTest, EmployeeAppliesAdminApprovesInstallsAndTheCurrentAdminMana
   const std::string cert = inst.json()["certificate"]["id"];
   const std::string subject = inst.json()["certificate"]["subject"];
   EXPECT_NE(subject.find("南京示例物流有限公司"), std::string::npos) << subject;
+  {
+    // The organisation certificate passes `openssl verify` under its CA's chain.
+    std::ofstream(dir_.path() + "/org-leaf.pem") << std::string(inst.json()["certificate"]["certificate_pem"]);
+    std::ofstream(dir_.path() + "/chain.pem") << http_->get("/ca/sm2o/chain.pem").body;
+    std::string out = run_command("openssl verify -CAfile " + dir_.path() + "/chain.pem " + dir_.path() + "/org-leaf.pem 2>&1");
+    EXPECT_NE(out.find(": OK"), std::string::npos) << out;
+  }
+  // The admin's own organisation order needs no approval.
+  auto own = call("POST", "/api/v1/orders", admin, {{"product_id", organisation_}, {"platform_id", platform_}, {"org_id", org}});
+  ASSERT_EQ(own.status, 201) << own.body;
+  EXPECT_EQ(own.json()["org_approval"], "not_needed");
+  EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/orders/" + own.json()["id"].get<std::string>() + "/approval", admin)
+                .json()["code"], "org_approval_not_needed");
 
   // The admin manages it: list, details, usage records.
   const std::string base = "/api/v1/organisations/" + org + "/certificates";
