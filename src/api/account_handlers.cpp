@@ -84,6 +84,7 @@ Result<Reply> post_sessions(RequestContext& ctx) {
                       {"expires_at", format_rfc3339(SysTime(std::chrono::seconds(r.expires_at)))},
                       {"created", r.created},
                       {"password_required", r.password_required},
+                      {"identity_choice_required", r.identity_choice_required},
                       {"account", account_json(r.account)}},
                      201);
 }

@@ -27,7 +27,9 @@ nlohmann::json verification_json(const service::PersonVerification& v, bool full
   j["verified_by"] = opt(v.verified_by);
   j["reason"] = opt(v.reason);
   j["decided_at"] = opt(v.decided_at);
+  j["liveness_note"] = opt(v.liveness_note);
   if (full) {
+    j["face_image"] = opt(v.face_blob_id);
     j["account_id"] = v.account_id;
     j["id_card_front"] = v.front_blob_id;
     j["id_card_back"] = v.back_blob_id;
@@ -75,7 +77,8 @@ Result<Reply> get_agreement_acceptances(RequestContext& ctx) {
 
 Result<Reply> post_blob(RequestContext& ctx) {
   std::string purpose = ctx.query("purpose").value_or("");
-  const bool image_purpose = purpose == "id_card_front" || purpose == "id_card_back" || purpose == "licence";
+  const bool image_purpose = purpose == "id_card_front" || purpose == "id_card_back" || purpose == "licence" ||
+                             purpose == "face_image";
   if (purpose == "handwritten_signature") {
     // A handwritten signature drawn on the device, embedded into documents: PNG only.
     CS_ASSIGN(auto sig, ctx.services().blobs->put(account_of(ctx), purpose, ctx.request().header("Content-Type"),
@@ -85,7 +88,8 @@ Result<Reply> post_blob(RequestContext& ctx) {
   }
   if (!image_purpose && purpose != "authorisation_letter" && purpose != "application_form") {
     constexpr const char* kPurposes =
-        "id_card_front, id_card_back, licence, authorisation_letter, application_form or handwritten_signature";
+        "id_card_front, id_card_back, face_image, licence, authorisation_letter, application_form or "
+        "handwritten_signature";
     return invalid_argument("invalid_purpose", std::string("purpose must be ") + kPurposes)
         .with_field("purpose", "invalid_purpose", kPurposes);
   }
@@ -130,6 +134,8 @@ Result<Reply> post_person_verification(RequestContext& ctx) {
   CS_ASSIGN(s.sms_code, required_string(body, "code", 16));
   CS_ASSIGN(s.front_blob_id, required_string(body, "id_card_front", 64));
   CS_ASSIGN(s.back_blob_id, required_string(body, "id_card_back", 64));
+  CS_ASSIGN(auto face, optional_string(body, "face_image", 64));
+  s.face_image = face.value_or("");
   service::SessionInfo si;
   si.account_id = account_of(ctx);
   si.session_id = ctx.principal()->session_id;

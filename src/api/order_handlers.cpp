@@ -1,5 +1,6 @@
 #include "api/order_handlers.h"
 
+#include "api/acting_for.h"
 #include "api/json_input.h"
 #include "api/services.h"
 #include "service/notify/email.h"
@@ -60,6 +61,7 @@ nlohmann::json order_json(const service::OrderView& o, bool full) {
                       {"created_at", o.created_at}, {"authorised_at", opt(o.authorised_at)},
                       {"paid_at", opt(o.paid_at)}, {"pay_before", o.expires_at},
                       {"certificate_id", opt(o.certificate_id)},
+                      {"org_approval", service::OrderService::org_approval_state(o)},
                       {"application_form", o.form_status.empty() ? nlohmann::json()
                                                                  : nlohmann::json{{"method", o.form_method},
                                                                                   {"status", o.form_status}}}};
@@ -166,6 +168,8 @@ Result<Reply> post_order(RequestContext& ctx) {
   in.seal_maker_id = maker.value_or("");
   CS_ASSIGN(auto org, optional_string(body, "org_id", 64));
   in.org_id = org.value_or("");
+  // Buying for an organisation is done as one's identity in it (docs/ACCOUNTS.md, "Identities").
+  if (!in.org_id.empty()) CS_TRY(acting_for(ctx, in.org_id, /*as_admin=*/false));
   in.quantity = optional_int(body, "quantity", 1);
   in.idempotency_key = std::string(ctx.request().header("Idempotency-Key"));
   CS_ASSIGN(auto o, orders(ctx).create(me(ctx), in));
@@ -460,6 +464,36 @@ Result<Reply> op_fail_invoice(RequestContext& ctx) {
   CS_ASSIGN(auto reason, required_string(body, "reason", 500));
   CS_ASSIGN(auto v, invoices(ctx).fail(me(ctx), ctx.param("id"), reason));
   return Reply::json(invoice_json(v));
+}
+
+// ---- An organisation's orders, for its admin identity (employees apply, admins approve) ----
+
+Result<Reply> get_org_orders(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, orders(ctx).org_orders(me(ctx), ctx.param("id"), page.after, page.limit));
+  return Reply::json(paged(std::move(list), page.limit, [](const service::OrderView& o) {
+    nlohmann::json j = order_json(o, false);
+    j["account_id"] = o.account_id;
+    return j;
+  }));
+}
+
+Result<Reply> post_org_order_approval(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
+  CS_ASSIGN(auto o, orders(ctx).approve_org_application(me(ctx), ctx.param("id"), ctx.param("order_id")));
+  return Reply::json(order_json(o, true));
+}
+
+Result<Reply> post_org_order_refusal(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto reason, required_string(body, "reason", 500));
+  CS_ASSIGN(auto o, orders(ctx).refuse_org_application(me(ctx), ctx.param("id"), ctx.param("order_id"), reason));
+  return Reply::json(order_json(o, true));
 }
 
 }  // namespace certseal::api

@@ -17,6 +17,10 @@ Result<Reply> op_get_catalogue(RequestContext& ctx);
 // Orders of the caller
 Result<Reply> post_order(RequestContext& ctx);
 Result<Reply> get_orders(RequestContext& ctx);
+// An organisation's orders for its admin identity; employees' applications approved or refused
+Result<Reply> get_org_orders(RequestContext& ctx);
+Result<Reply> post_org_order_approval(RequestContext& ctx);
+Result<Reply> post_org_order_refusal(RequestContext& ctx);
 Result<Reply> get_order(RequestContext& ctx);
 Result<Reply> post_order_authorisation(RequestContext& ctx);
 Result<Reply> post_order_cancellation(RequestContext& ctx);

@@ -1,5 +1,6 @@
 #include "api/org_handlers.h"
 
+#include "api/acting_for.h"
 #include "api/json_input.h"
 #include "api/services.h"
 #include "service/org/org_service.h"
@@ -10,6 +11,13 @@ namespace {
 service::OrgService& orgs(RequestContext& ctx) { return *ctx.services().orgs; }
 const std::string& me(const RequestContext& ctx) { return ctx.principal()->account_id; }
 nlohmann::json opt(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
+
+// A task is decided by the admin identity of the task's organisation.
+Status acting_for_task(RequestContext& ctx, const std::string& task_id) {
+  CS_ASSIGN(auto org_id, service::task_org_id(ctx.services().db, task_id));
+  if (org_id.empty()) return {};  // no such task: the service answers 404
+  return acting_for(ctx, org_id, /*as_admin=*/true);
+}
 
 nlohmann::json org_json(const service::OrgView& v, bool full) {
   nlohmann::json j = {{"id", v.id}, {"name", v.name}, {"credit_code", v.credit_code}, {"status", v.status}};
@@ -150,6 +158,7 @@ Result<Reply> patch_organisation(RequestContext& ctx) {
             .with_field(k, "not_changeable", "fixed after submission");
       }
     }
+    if (current.status == "verified") CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
     CS_ASSIGN(auto v, orgs(ctx).update_info(me(ctx), ctx.param("id"), address, contact));
     return Reply::json(org_json(v, true));
   }
@@ -210,6 +219,7 @@ Result<Reply> post_join_request(RequestContext& ctx) {
 }
 
 Result<Reply> get_members(RequestContext& ctx) {
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
   CS_ASSIGN(auto list, orgs(ctx).members(me(ctx), ctx.param("id")));
   nlohmann::json items = nlohmann::json::array();
   for (auto& m : list) items.push_back(member_json(m));
@@ -217,16 +227,19 @@ Result<Reply> get_members(RequestContext& ctx) {
 }
 
 Result<Reply> get_member(RequestContext& ctx) {
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
   CS_ASSIGN(auto m, orgs(ctx).member(me(ctx), ctx.param("id"), ctx.param("member_id")));
   return Reply::json(member_json(m));
 }
 
 Result<Reply> delete_member(RequestContext& ctx) {
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
   CS_TRY(orgs(ctx).remove_member(me(ctx), ctx.param("id"), ctx.param("member_id")));
   return Reply::text("", "", 204);
 }
 
 Result<Reply> post_invitation(RequestContext& ctx) {
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto phone, required_string(body, "phone", 32));
   CS_ASSIGN(auto i, orgs(ctx).invite(me(ctx), ctx.param("id"), phone));
@@ -234,6 +247,7 @@ Result<Reply> post_invitation(RequestContext& ctx) {
 }
 
 Result<Reply> post_admin_transfer(RequestContext& ctx) {
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto member, required_string(body, "member_id", 64));
   CS_ASSIGN(auto m, orgs(ctx).transfer_admin(me(ctx), ctx.param("id"), member));
@@ -242,17 +256,23 @@ Result<Reply> post_admin_transfer(RequestContext& ctx) {
 
 Result<Reply> get_tasks(RequestContext& ctx) {
   CS_ASSIGN(auto list, orgs(ctx).tasks(me(ctx), ctx.query("status").value_or("")));
+  // Only the tasks of the organisation the session acts for as admin (none as a person).
+  auto who = service::acting_identity(ctx.services().db, me(ctx), ctx.principal()->identity_id);
   nlohmann::json items = nlohmann::json::array();
-  for (auto& t : list) items.push_back(task_json(t));
+  for (auto& t : list) {
+    if (who && who->is_org_admin() && who->org_id == t.org_id) items.push_back(task_json(t));
+  }
   return Reply::json({{"items", items}});
 }
 
 Result<Reply> post_task_approval(RequestContext& ctx) {
+  CS_TRY(acting_for_task(ctx, ctx.param("id")));
   CS_ASSIGN(auto t, orgs(ctx).decide_task(me(ctx), ctx.param("id"), true, ""));
   return Reply::json(task_json(t));
 }
 
 Result<Reply> post_task_refusal(RequestContext& ctx) {
+  CS_TRY(acting_for_task(ctx, ctx.param("id")));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto reason, optional_string(body, "reason", 1000));
   CS_ASSIGN(auto t, orgs(ctx).decide_task(me(ctx), ctx.param("id"), false, reason.value_or("")));
@@ -282,6 +302,7 @@ Result<Reply> delete_identity(RequestContext& ctx) {
 }
 
 Result<Reply> post_org_change_request(RequestContext& ctx) {
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_TRY(require_object(body));
   CS_ASSIGN(auto changes, registered_changes(body));
@@ -291,6 +312,7 @@ Result<Reply> post_org_change_request(RequestContext& ctx) {
 }
 
 Result<Reply> get_org_change_requests(RequestContext& ctx) {
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
   CS_ASSIGN(auto list, orgs(ctx).changes(me(ctx), ctx.param("id")));
   nlohmann::json items = nlohmann::json::array();
   for (auto& c : list) items.push_back(change_json(c));

@@ -2,6 +2,7 @@
 // docs/openapi.yaml documents exactly these (api/openapi_test.cpp keeps the two in step).
 #include "api/account_handlers.h"
 #include "api/identity_handlers.h"
+#include "api/org_certificate_handlers.h"
 #include "api/org_handlers.h"
 #include "api/order_handlers.h"
 #include "api/ca_handlers.h"
@@ -63,6 +64,16 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/organisations/{id}/admin-transfers", Role::kUser, post_admin_transfer},
     {"POST", "/api/v1/organisations/{id}/change-requests", Role::kUser, post_org_change_request},
     {"GET", "/api/v1/organisations/{id}/change-requests", Role::kUser, get_org_change_requests},
+    // An organisation's orders and certificates, for its admin identity (单位证书管理)
+    {"GET", "/api/v1/organisations/{id}/orders", Role::kUser, get_org_orders},
+    {"POST", "/api/v1/organisations/{id}/orders/{order_id}/approval", Role::kUser, post_org_order_approval},
+    {"POST", "/api/v1/organisations/{id}/orders/{order_id}/refusal", Role::kUser, post_org_order_refusal},
+    {"GET", "/api/v1/organisations/{id}/certificates", Role::kUser, get_org_certificates},
+    {"GET", "/api/v1/organisations/{id}/certificates/{cert_id}", Role::kUser, get_org_certificate},
+    {"GET", "/api/v1/organisations/{id}/certificates/{cert_id}/events", Role::kUser, get_org_certificate_events},
+    {"POST", "/api/v1/organisations/{id}/certificates/{cert_id}/renewals", Role::kUser, post_org_certificate_renewal},
+    {"POST", "/api/v1/organisations/{id}/certificates/{cert_id}/revocations", Role::kUser,
+     post_org_certificate_revocation},
     {"GET", "/api/v1/tasks", Role::kUser, get_tasks},
     {"POST", "/api/v1/tasks/{id}/approval", Role::kUser, post_task_approval},
     {"POST", "/api/v1/tasks/{id}/refusal", Role::kUser, post_task_refusal},

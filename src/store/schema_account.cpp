@@ -232,6 +232,14 @@ CREATE INDEX org_changes_by_status ON org_changes (status, id);
 CREATE INDEX org_changes_by_org ON org_changes (org_id, created_at);
 )sql",
        {}},
+      // 110: the liveness / face step of real-name verification: the face image and what the
+      // verifier says it checked (the development verifier: nothing).
+      {110, "person_verification_liveness",
+       R"sql(
+ALTER TABLE person_verifications ADD COLUMN face_blob_id TEXT REFERENCES blobs(id);
+ALTER TABLE person_verifications ADD COLUMN liveness_note TEXT;
+)sql",
+       {}},
   };
 }
 

@@ -172,6 +172,15 @@ CREATE TABLE certificate_platforms (
 );
 )sql",
        ""},
+      // 310: an employee's application for an organisation certificate waits for an admin of the
+      // organisation (docs/ORDERS.md, "Employees apply, admins approve").
+      {310, "order_org_approval",
+       R"sql(
+ALTER TABLE orders ADD COLUMN org_approved_by TEXT;
+ALTER TABLE orders ADD COLUMN org_approved_at TEXT;
+CREATE INDEX orders_by_org ON orders (org_id, id);
+)sql",
+       ""},
   };
 }
 

@@ -78,6 +78,7 @@ class OrgApiTest : public ApiTest {
     confirm_bank(token, org);
     EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/submission", token).status, 200);
     EXPECT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/approval", operator_token_).status, 200);
+    act_as(token, org);  // the creator acts as the organisation's admin from now on
     return org;
   }
   std::string member_id_of(const std::string& admin, const std::string& org, const std::string& phone) {
@@ -268,6 +269,8 @@ TEST_P(OrgApiTest, MembershipJoinTasksInvitationsRemovalTransferLeave) {
   auto tr = call("POST", "/api/v1/organisations/" + org + "/admin-transfers", admin, {{"member_id", emp_member}});
   ASSERT_EQ(tr.status, 200) << tr.body;
   EXPECT_EQ(tr.json()["role"], "admin");
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org + "/members", emp).json()["code"], "wrong_identity");
+  act_as(emp, org);  // the new admin acts as such
   EXPECT_EQ(call("GET", "/api/v1/organisations/" + org + "/members", emp).status, 200);
   // The legal representative keeps admin powers (SPEC §1); the former admin membership is employee now.
   bool former_is_employee = false;
@@ -427,6 +430,7 @@ TEST_P(OrgApiTest, AuthorisationMatrix) {
   join(former, heir, org2, "褚五", former_admin_phone);
   std::string heir_m = member_id_of(former, org2, "13900000328");
   ASSERT_EQ(call("POST", "/api/v1/organisations/" + org2 + "/admin-transfers", former, {{"member_id", heir_m}}).status, 200);
+  act_as(heir, org2);
   std::string back = member_id_of(heir, org2, former_admin_phone);
   ASSERT_FALSE(back.empty());
   const std::vector<Ep> former_tries = {

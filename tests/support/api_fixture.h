@@ -122,6 +122,28 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     if (!body.is_null()) h.push_back("Content-Type: application/json");
     return http_->request(method, path, body.is_null() ? std::string() : body.dump(), h);
   }
+  // Switches the session to the account's identity in org_id (docs/ACCOUNTS.md, "Identities"):
+  // of that kind when given, else the admin one (then the legal representative's, then any).
+  // org_id "" switches back to the natural person. Returns the identity id ("" when none).
+  std::string act_as(const std::string& token, const std::string& org_id, const std::string& kind = "") {
+    auto ids = call("GET", "/api/v1/identities", token).json()["items"];
+    std::string chosen;
+    int best = 99;
+    for (const auto& i : ids) {
+      const std::string org = i["org_id"].is_null() ? "" : std::string(i["org_id"]);
+      if (org != org_id) continue;
+      const std::string k = i["kind"];
+      int rank = !kind.empty() ? (k == kind ? 0 : 99) : k == "admin" ? 0 : k == "legal_representative" ? 1 : 2;
+      if (rank < best) {
+        best = rank;
+        chosen = i["id"];
+      }
+    }
+    if (chosen.empty()) return "";
+    auto r = call("PUT", "/api/v1/sessions/current/identity", token, {{"identity_id", chosen}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return chosen;
+  }
   void run_jobs() {
     auto args = db_args_;
     args.insert(args.begin(), {"admin", "run-jobs"});

@@ -135,13 +135,17 @@ Result<LoginResult> AccountService::login(const std::string& phone, const std::s
     } else {
       account_id = row->text("id");
       CS_ASSIGN(auto first, tx.query_one("SELECT id FROM identities WHERE account_id = ? AND "
-                                         "ended_at IS NULL ORDER BY created_at, id LIMIT 1",
+                                         "ended_at IS NULL ORDER BY CASE WHEN kind = 'person' THEN 0 ELSE 1 END, "
+                                         "created_at, id LIMIT 1",
                                          {account_id}));
       if (first) identity_id = first->text("id");
     }
     CS_ASSIGN(out.token, new_session(tx, account_id, identity_id, remote_addr, &out.expires_at));
     CS_ASSIGN(out.account, load_account(tx, account_id, identity_id));
     out.password_required = !out.account.password_set;
+    // Several identities: the session starts as the natural person (the least it may do) and
+    // the user chooses one (PUT /api/v1/sessions/current/identity).
+    out.identity_choice_required = out.account.identities.size() > 1;
     return out;
   });
 }

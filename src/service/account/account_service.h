@@ -73,6 +73,7 @@ struct LoginResult {
   std::int64_t expires_at = 0;
   bool created = false;            // this login registered the account
   bool password_required = false;  // set a password before anything else
+  bool identity_choice_required = false;  // several identities: the session acts as the person until one is chosen
   AccountView account;
 };
 

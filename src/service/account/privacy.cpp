@@ -18,6 +18,8 @@ Result<std::vector<PersonalInfoItem>> PrivacyService::personal_information(const
        "SELECT COUNT(*) AS n FROM person_verifications WHERE account_id = ?"},
       {"id_card_photos", "身份证照片 (ID-card photos)", "real-name verification",
        "SELECT COUNT(*) AS n FROM blobs WHERE owner_account_id = ? AND purpose IN ('id_card_front', 'id_card_back')"},
+      {"face_images", "人脸照片 (face images of the liveness step)", "real-name verification",
+       "SELECT COUNT(*) AS n FROM blobs WHERE owner_account_id = ? AND purpose = 'face_image'"},
       {"uploads", "上传的文件 (all uploaded files)", "verification of people and organisations",
        "SELECT COUNT(*) AS n FROM blobs WHERE owner_account_id = ?"},
       {"sessions", "登录记录 (logins: time and address)", "security, tracing use",

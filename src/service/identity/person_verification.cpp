@@ -23,6 +23,8 @@ PersonVerification from_row(const store::Row& r) {
   v.created_at = r.text("created_at");
   v.decided_at = r.text("decided_at");
   v.agreement_version = r.integer("agreement_version");
+  v.face_blob_id = r.is_null("face_blob_id") ? "" : r.text("face_blob_id");
+  v.liveness_note = r.is_null("liveness_note") ? "" : r.text("liveness_note");
   return v;
 }
 
@@ -49,6 +51,12 @@ Result<PersonVerification> PersonVerificationService::submit(const std::string& 
   if (back.owner_account_id != account_id || back.purpose != "id_card_back") {
     return field("id_card_back", "bad_upload", "id_card_back must be your own id_card_back upload");
   }
+  if (!s.face_image.empty()) {
+    CS_ASSIGN(auto face, blobs_.info(s.face_image));
+    if (face.owner_account_id != account_id || face.purpose != "face_image") {
+      return field("face_image", "bad_upload", "face_image must be your own face_image upload");
+    }
+  }
   CS_ASSIGN(bool has_earlier, db_.read_value<bool>([&](store::Tx& tx) -> Result<bool> {
     CS_ASSIGN(auto r, tx.query_one("SELECT status FROM person_verifications WHERE account_id = ? AND "
                                    "status IN ('verified', 'pending') LIMIT 1",
@@ -73,12 +81,14 @@ Result<PersonVerification> PersonVerificationService::submit(const std::string& 
   if (v.id_number.back() == 'x') v.id_number.back() = 'X';
   v.front_blob_id = s.front_blob_id;
   v.back_blob_id = s.back_blob_id;
+  v.face_blob_id = s.face_image;
   v.agreement_version = s.agreement_version;
   v.created_at = format_rfc3339(clock_.now());
   switch (verdict.outcome) {
     case VerifierVerdict::Outcome::kVerified:
       v.status = "verified";
       v.verified_by = verdict.verified_by;
+      v.liveness_note = verdict.reason;
       v.decided_at = v.created_at;
       break;
     case VerifierVerdict::Outcome::kRejected:
@@ -97,6 +107,9 @@ Result<PersonVerification> PersonVerificationService::submit(const std::string& 
                     v.verified_by.empty() ? store::Value() : store::Value(v.verified_by),
                     v.reason.empty() ? store::Value() : store::Value(v.reason), v.created_at,
                     v.decided_at.empty() ? store::Value() : store::Value(v.decided_at)}));
+    CS_TRY(tx.exec("UPDATE person_verifications SET face_blob_id = ?, liveness_note = ? WHERE id = ?",
+                   {v.face_blob_id.empty() ? store::Value() : store::Value(v.face_blob_id),
+                    v.liveness_note.empty() ? store::Value() : store::Value(v.liveness_note), v.id}));
     return {};
   }));
   log_.info("person verification submitted", {{"verification_id", v.id}, {"status", v.status},

@@ -3,8 +3,9 @@
 // then an identity/liveness check by a pluggable IdentityVerifier, and operator review.
 //
 // Verifiers:
-// - DevIdentityVerifier: accepts well-formed input and records verified_by = "dev" (it is NOT a
-//   real check; for development and demos only).
+// - DevIdentityVerifier: accepts well-formed input and records verified_by = "dev" and, as its
+//   liveness note, that it compared no face and checked nothing (it is NOT a real check; for
+//   development and demos only).
 // - ManualIdentityVerifier: decides nothing; every submission waits for an operator.
 // A real provider (face comparison against the ID photo) is a new class behind the interface.
 #pragma once
@@ -30,12 +31,16 @@ struct PersonSubmission {
   std::string sms_code;
   std::string front_blob_id;
   std::string back_blob_id;
+  // Liveness / face step: the upload id (purpose face_image) of the live face photo the client
+  // took, which a real verifier compares with the ID card photo (and the authority's record).
+  // Optional for now (clients that do not send one yet): a verdict without it says so.
+  std::string face_image;
 };
 
 struct VerifierVerdict {
   enum class Outcome { kVerified, kRejected, kNeedsReview } outcome;
   std::string verified_by;  // provider name when verified
-  std::string reason;       // when rejected
+  std::string reason;       // when rejected; when verified, the provider's note on what it checked
 };
 
 class IdentityVerifier {
@@ -49,8 +54,12 @@ class IdentityVerifier {
 class DevIdentityVerifier final : public IdentityVerifier {
  public:
   std::string_view name() const override { return "dev"; }
-  Result<VerifierVerdict> verify(const PersonSubmission&, const BlobInfo&, const BlobInfo&) override {
-    return VerifierVerdict{VerifierVerdict::Outcome::kVerified, "dev", ""};
+  Result<VerifierVerdict> verify(const PersonSubmission& s, const BlobInfo&, const BlobInfo&) override {
+    // Recorded with the verification (liveness_note): nothing was really checked.
+    return VerifierVerdict{VerifierVerdict::Outcome::kVerified, "dev",
+                           s.face_image.empty()
+                               ? "development verifier: no face image given; nothing was checked"
+                               : "development verifier: face image received but not compared; nothing was checked"};
   }
 };
 
@@ -65,6 +74,8 @@ class ManualIdentityVerifier final : public IdentityVerifier {
 struct PersonVerification {
   std::string id, account_id, name, id_number, front_blob_id, back_blob_id, status, verified_by,
       reviewer_id, reason, created_at, decided_at;
+  std::string face_blob_id;   // the liveness step's face image ("" when none was given)
+  std::string liveness_note;  // what the verifier says it checked
   std::int64_t agreement_version = 0;
 };
 

@@ -51,20 +51,28 @@ Result<InvoiceView> InvoiceService::request(const std::string& account_id, const
                                             const InvoiceTitle& title) {
   CS_TRY(validate_title(title));
   return db_.write_value<InvoiceView>([&](store::Tx& tx) -> Result<InvoiceView> {
-    CS_ASSIGN(auto o, tx.query_one("SELECT account_id, amount_fen, paid_at FROM orders WHERE id = ?", {order_id}));
+    CS_ASSIGN(auto o, tx.query_one("SELECT account_id, amount_fen, paid_at, status FROM orders WHERE id = ?", {order_id}));
     if (!o || o->text("account_id") != account_id) return not_found("order_not_found", "no such order");
-    if (o->is_null("paid_at")) return failed_precondition("order_not_paid", "an invoice is issued after payment");
+    // The details are given before payment (or after it); an unpaid order must still be payable.
+    const bool unpaid = o->is_null("paid_at");
+    if (unpaid && o->text("status") != "created" && o->text("status") != "awaiting_payment") {
+      return failed_precondition("order_closed", "this order was closed without payment");
+    }
     std::string now = format_rfc3339(clock_.now());
     store::Value tax = title.type == "company" ? store::Value(title.tax_number) : store::Value();
     CS_ASSIGN(auto prev, tx.query_one("SELECT id, status FROM invoices WHERE order_id = ?", {order_id}));
     std::string id;
     if (prev) {
       id = prev->text("id");
-      // Asking again is possible after a failure only (conditional: one re-request wins).
-      CS_ASSIGN(auto n, tx.exec("UPDATE invoices SET status = 'requested', title_type = ?, title_name = ?, "
-                                "tax_number = ?, failure_reason = NULL, attempts = attempts + 1, requested_at = ? "
-                                "WHERE id = ? AND status = 'failed'",
-                                {title.type, title.name, tax, now, id}));
+      // Asking again is possible after a failure (conditional: one re-request wins); before
+      // payment the details may still be corrected.
+      CS_ASSIGN(auto n, unpaid ? tx.exec("UPDATE invoices SET title_type = ?, title_name = ?, tax_number = ?, "
+                                         "requested_at = ? WHERE id = ? AND status = 'requested'",
+                                         {title.type, title.name, tax, now, id})
+                               : tx.exec("UPDATE invoices SET status = 'requested', title_type = ?, title_name = ?, "
+                                         "tax_number = ?, failure_reason = NULL, attempts = attempts + 1, "
+                                         "requested_at = ? WHERE id = ? AND status = 'failed'",
+                                         {title.type, title.name, tax, now, id}));
       if (n == 0) return Error(ErrorKind::kConflict, "invoice_exists", "this order's invoice is already " + prev->text("status"));
     } else {
       id = new_uuid_v7(clock_, rng_);
@@ -117,7 +125,10 @@ Result<Bytes> InvoiceService::pdf(const std::string& account_id, const std::stri
 Result<std::vector<InvoiceView>> InvoiceService::list_any(const std::string& status, const std::string& after,
                                                           int limit) {
   return db_.read_value<std::vector<InvoiceView>>([&](store::Tx& tx) -> Result<std::vector<InvoiceView>> {
-    CS_ASSIGN(auto rows, store::query_page(tx, {kColumns, {{"status", status}}, "", "id", after, false, limit + 1}));
+    // Invoices of unpaid orders (details given before payment) wait until the money arrived.
+    CS_ASSIGN(auto rows, store::query_page(tx, {kColumns, {{"status", status}},
+                                                "order_id IN (SELECT id FROM orders WHERE paid_at IS NOT NULL)", "id",
+                                                after, false, limit + 1}));
     std::vector<InvoiceView> out;
     for (auto& r : rows) out.push_back(from_row(r));
     return out;
@@ -131,6 +142,8 @@ Result<InvoiceView> InvoiceService::issue(const std::string& operator_id, const 
     if (!r) return not_found("invoice_not_found", "no such invoice");
     InvoiceView v = from_row(*r);
     if (v.status != "requested") return failed_precondition("invoice_not_requested", "this invoice is not waiting to be issued");
+    CS_ASSIGN(auto paid, tx.query_one("SELECT paid_at FROM orders WHERE id = ?", {v.order_id}));
+    if (!paid || paid->is_null("paid_at")) return failed_precondition("order_not_paid", "an invoice is issued after payment");
     CS_ASSIGN(auto o, tx.query_one("SELECT o.quantity, p.name FROM orders o JOIN products p ON p.id = o.product_id "
                                    "WHERE o.id = ?",
                                    {v.order_id}));

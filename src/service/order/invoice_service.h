@@ -1,6 +1,6 @@
 // Electronic invoices (电子发票) for paid orders (SPEC §9; docs/ORDERS.md).
 //
-// A buyer asks for the invoice of one of their paid orders with a title: a company (name and
+// A buyer gives the invoice details of one of their orders, before or after paying, with a title: a company (name and
 // tax number — an 18-character unified social credit code, checked) or a person (name). An
 // operator issues it (the PDF is rendered then, with the invoice number, date, seller, buyer,
 // tax number, items and amount) or records that issuing failed, with the reason; the buyer is
@@ -42,8 +42,11 @@ class InvoiceService {
   InvoiceService(store::Database& db, const Clock& clock, Rng& rng, InvoiceSeller seller)
       : db_(db), clock_(clock), rng_(rng), seller_(std::move(seller)) {}
 
-  // Asks for the invoice of a paid order; asking again after a failure re-requests it with the
-  // (possibly corrected) title. Requested or issued already: conflict.
+  // Asks for the invoice of an order: before payment (from creation on, as both reference apps
+  // do; the details may be corrected until payment) or after it. Giving them is optional; once
+  // given they are recorded with the order and the invoice is issued only after payment.
+  // Asking again after a failure re-requests it with the (possibly corrected) title. Paid and
+  // requested, or issued already: conflict invoice_exists; an order closed unpaid: order_closed.
   Result<InvoiceView> request(const std::string& account_id, const std::string& order_id, const InvoiceTitle& title);
   // tab: not_invoiced (requested, failed) | invoiced (issued) | all. Newest first; limit + 1 rows.
   Result<std::vector<InvoiceView>> list(const std::string& account_id, const std::string& tab,

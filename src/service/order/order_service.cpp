@@ -69,6 +69,8 @@ OrderView order_from_row(const store::Row& r) {
   o.form_signed_blob_id = opt_text(r, "form_signed_blob_id");
   o.form_signature_blob_id = opt_text(r, "form_signature_blob_id");
   o.certificate_id = opt_text(r, "certificate_id");
+  o.org_approved_by = opt_text(r, "org_approved_by");
+  o.org_approved_at = opt_text(r, "org_approved_at");
   return o;
 }
 
@@ -366,6 +368,10 @@ Result<OrderView> OrderService::authorise(const std::string& account_id, const s
     if (o.cert_type == "organisation" && o.form_status != "signed") {
       return failed_precondition("application_form_unsigned",
                           "sign the application form first (upload it signed, or sign it online)");
+    }
+    if (org_approval_state(o) == "pending") {
+      return failed_precondition("org_approval_pending",
+                                 "an admin of the organisation must approve this application first");
     }
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {account_id}));
     if (!a) return not_found("account_not_found", "no such account");

@@ -116,6 +116,7 @@ struct OrderView {
   std::string form_signed_blob_id;       // the uploaded signed form (method email, once signed)
   std::string form_signature_blob_id;    // the handwritten-signature image (method online)
   std::string certificate_id;            // packages: the certificate the order is for
+  std::string org_approved_by, org_approved_at;  // an employee's application, approved by an admin
   std::int64_t quantity = 0, amount_fen = 0;
   std::vector<OrderEvent> events;      // filled by get()/get_any()
   std::vector<PaymentView> payments;   // filled by get()/get_any()
@@ -264,6 +265,23 @@ class OrderService {
     return notify(tx, account_id, kind, text, ref_id);
   }
 
+  // ---- Employees apply, admins approve (org_applications.cpp; docs/ORDERS.md) ----
+  // An organisation-certificate order placed by an employee (applicant_role employee) cannot be
+  // authorised (so cannot be paid) until an active admin or the legal representative of the
+  // organisation approves it; orders of admins and legal representatives need no approval.
+  // Each opens its own transaction. Errors: permission_denied (not an admin of org_id),
+  // not_found order_not_found (no such order of this organisation), failed_precondition
+  // org_approval_not_needed | order_not_created.
+  Result<std::vector<OrderView>> org_orders(const std::string& admin_account_id, const std::string& org_id,
+                                            const std::string& after, int limit);
+  Result<OrderView> approve_org_application(const std::string& admin_account_id, const std::string& org_id,
+                                            const std::string& order_id);
+  // Refusal cancels the order with the reason (told to the employee in-app and by SMS).
+  Result<OrderView> refuse_org_application(const std::string& admin_account_id, const std::string& org_id,
+                                           const std::string& order_id, const std::string& reason);
+  // "approved", "pending" or "not_needed", from the stored order.
+  static std::string org_approval_state(const OrderView& o);
+
   // In-app notifications of a user, newest first; limit + 1 rows.
   Result<std::vector<NotificationView>> notifications(const std::string& account_id, const std::string& after,
                                                       int limit);
@@ -279,6 +297,8 @@ class OrderService {
   // Enables a mutual-recognition order's certificate on its platform; the platform's name and the
   // new end (unix seconds).
   Result<std::pair<std::string, std::int64_t>> enable_platform(store::Tx& tx, const OrderView& o);
+  Status require_org_admin(store::Tx& tx, const std::string& account_id, const std::string& org_id);
+  Result<OrderView> org_application(store::Tx& tx, const std::string& org_id, const std::string& order_id);
   Status mark_paid(store::Tx& tx, const std::string& order_id, const std::string& actor, const std::string& why);
   Status notify(store::Tx& tx, const std::string& account_id, const std::string& kind, const std::string& text,
                 const std::string& ref_id);

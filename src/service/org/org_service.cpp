@@ -721,6 +721,26 @@ Status OrgService::remove_member(const std::string& account_id, const std::strin
   return {};
 }
 
+// The admin membership a transfer demotes: the caller's own when the caller is the admin; when
+// the caller acts as the legal representative (who has the admin's powers, docs/ACCOUNTS.md),
+// the organisation's current admin's. REQUIRES: require_admin passed.
+Result<std::optional<store::Row>> OrgService::admin_membership_to_hand_over(store::Tx& tx, const std::string& account_id,
+                                                             const std::string& org_id) {
+  CS_ASSIGN(auto mine, tx.query_one("SELECT * FROM memberships WHERE org_id = ? AND account_id = ? AND status = 'active' "
+                                    "AND role = 'admin'",
+                                    {org_id, account_id}));
+  if (mine) return mine;
+  CS_ASSIGN(auto rep, tx.query_one("SELECT id FROM memberships WHERE org_id = ? AND account_id = ? AND status = 'active' "
+                                   "AND role = 'legal_representative'",
+                                   {org_id, account_id}));
+  if (!rep) return forbidden("only the admin or the legal representative may transfer the admin role");
+  CS_ASSIGN(auto current, tx.query_one("SELECT * FROM memberships WHERE org_id = ? AND status = 'active' AND role = 'admin' "
+                                       "ORDER BY created_at, id LIMIT 1",
+                                       {org_id}));
+  if (!current) return internal_error("organisation " + org_id + " has no active admin");
+  return current;
+}
+
 Result<MemberView> OrgService::transfer_admin(const std::string& account_id, const std::string& org_id,
                                               const std::string& member_id) {
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
@@ -729,10 +749,7 @@ Result<MemberView> OrgService::transfer_admin(const std::string& account_id, con
                                         {org_id, member_id}));
     if (!target) return not_found("member_not_found", "no such member");
     if (target->text("role") != "employee") return failed_precondition("not_an_employee", "choose an employee to become admin");
-    CS_ASSIGN(auto mine, tx.query_one("SELECT * FROM memberships WHERE org_id = ? AND account_id = ? AND status = 'active' "
-                                      "AND role = 'admin'",
-                                      {org_id, account_id}));
-    if (!mine) return forbidden("only the admin (not the legal representative alone) may transfer the admin role");
+    CS_ASSIGN(auto mine, admin_membership_to_hand_over(tx, account_id, org_id));
     std::string now = format_rfc3339(clock_.now());
     // Roles change; identities follow their membership's role.
     CS_TRY(tx.exec("UPDATE memberships SET role = 'employee' WHERE id = ?", {mine->text("id")}));

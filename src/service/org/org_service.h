@@ -153,7 +153,8 @@ class OrgService {
   Result<InvitationView> answer_invitation(const std::string& account_id, const std::string& invitation_id,
                                            bool accept);
   Status remove_member(const std::string& account_id, const std::string& org_id, const std::string& member_id);
-  // Makes the member the admin; the former admin stays as an employee. When document signing
+  // Makes the member the admin; the former admin stays as an employee. The admin or the legal
+  // representative (who has the admin's powers) may transfer it. When document signing
   // exists, this step will also require the former admin's signature on the transfer letter
   // (docs/ACCOUNTS.md, "Admin transfer"); today it is authorised by the admin's session.
   Result<MemberView> transfer_admin(const std::string& account_id, const std::string& org_id,
@@ -179,6 +180,8 @@ class OrgService {
   Result<OrgView> load_for_creator(store::Tx& tx, const std::string& account_id, const std::string& org_id,
                                    bool must_be_editable);
   Status require_admin(store::Tx& tx, const std::string& account_id, const std::string& org_id);
+  Result<std::optional<store::Row>> admin_membership_to_hand_over(store::Tx& tx, const std::string& account_id,
+                                                   const std::string& org_id);
   Result<std::string> add_member(store::Tx& tx, const std::string& org_id, const std::string& account_id,
                                  const std::string& role);
   void notify(const std::string& phone, const std::string& template_id, const std::string& text);

@@ -180,7 +180,57 @@ Result<InstallResult> ShieldService::replay(store::Tx& tx, const std::string& ac
 
 Result<InstallResult> ShieldService::install(const std::string& account_id, const std::string& order_id,
                                              const DeviceEnrolment& device) {
-  return enrol(account_id, order_id, "install:" + order_id, device, std::nullopt, "");
+  CS_TRY(check_enrolment(device));
+  CS_ASSIGN(auto request_id, db_.read_value<std::string>([&](store::Tx& tx) {
+    return install_request_id(tx, account_id, order_id, device);
+  }));
+  return enrol(account_id, order_id, request_id, device, std::nullopt, "");
+}
+
+// An order for `quantity` certificates installs that many, each with its own key: the first
+// installation keeps the request id "install:<order>", the k-th (k >= 2) "install:<order>#k".
+// The request ids are unique in account_certificates, so two installations racing for the same
+// slot cannot both be stored (the loser's certificate is revoked as an orphan by enrol()).
+Result<std::string> ShieldService::install_request_id(store::Tx& tx, const std::string& account_id,
+                                                      const std::string& order_id, const DeviceEnrolment& device) {
+  const std::string base = "install:" + order_id;
+  CS_ASSIGN(auto order, tx.query_one("SELECT quantity FROM orders WHERE id = ? AND account_id = ?",
+                                     {order_id, account_id}));
+  if (!order) return base;  // enrol() answers order_not_found
+  CS_ASSIGN(auto done, tx.query("SELECT ac.request_id, d.request_hash FROM account_certificates ac "
+                                "LEFT JOIN shield_devices d ON d.key_id = ac.key_id AND d.device_id = ? "
+                                "WHERE ac.order_id = ? AND ac.account_id = ? AND "
+                                "(ac.request_id = ? OR ac.request_id LIKE ?)",
+                                {device.device_id, order_id, account_id, base, base + "#%"}));
+  for (const auto& r : done) {
+    if (!r.is_null("request_hash") && r.text("request_hash") == request_hash(device)) {
+      return r.text("request_id");  // a retry of an installation that succeeded
+    }
+  }
+  const auto installed = static_cast<std::int64_t>(done.size());
+  if (installed >= order->integer("quantity")) {
+    return Error(ErrorKind::kConflict, "already_installed",
+                 installed == 1 ? std::string("this certificate was installed already")
+                                : "all " + std::to_string(installed) + " certificates of this order are installed");
+  }
+  return installed == 0 ? base : base + "#" + std::to_string(installed + 1);
+}
+
+Status ShieldService::count_installation(store::Tx& tx, const std::string& account_id, const OrderView& order,
+                                         const std::string& certificate_id) {
+  CS_ASSIGN(auto n, tx.query_one("SELECT COUNT(*) AS n FROM account_certificates WHERE order_id = ? AND "
+                                 "(request_id = ? OR request_id LIKE ?)",
+                                 {order.id, "install:" + order.id, "install:" + order.id + "#%"}));
+  const std::int64_t before = n ? n->integer("n") : 0;
+  if (before + 1 >= order.quantity) {
+    CS_TRY(orders_.complete(tx, account_id, order.id, certificate_id, "certificate"));
+    return {};
+  }
+  CS_ASSIGN(auto still, tx.query_one("SELECT status FROM orders WHERE id = ?", {order.id}));
+  if (!still || still->text("status") != "approved") {
+    return failed_precondition("order_not_approved", "only an approved order can be installed");
+  }
+  return {};
 }
 
 Result<InstallResult> ShieldService::reissue(const std::string& account_id, const std::string& cert_id,
@@ -276,9 +326,7 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
   const std::string operation = reissue_of ? "reissue" : "install";
 
   Status stored = db_.write([&](store::Tx& tx) -> Status {
-    if (!reissue_of) {
-      CS_TRY(orders_.complete(tx, account_id, ctx.order.id, cert->id, "certificate"));
-    }
+    if (!reissue_of) CS_TRY(count_installation(tx, account_id, ctx.order, cert->id));
     CS_TRY(tx.exec("INSERT INTO shield_keys (id, account_id, algorithm, public_key, status, failures, "
                    "recovery_key_enc, created_at, updated_at) VALUES (?, ?, 'sm2', ?, 'active', 0, ?, ?, ?)",
                    {key_id, account_id, point, sealed_recovery, now, now}));

@@ -93,6 +93,7 @@ struct PairingView {
 
 struct HeldCertificate {
   std::string certificate_id, key_id, order_id, org_id, platform_id, reissue_notice, created_at;
+  std::string holder_account_id;  // filled for an organisation's admin (org_certificates)
   bool current = true;
   ca::CertificateRecord record;
 };
@@ -129,6 +130,25 @@ class ShieldService {
   Result<KeyView> key(const std::string& account_id, const std::string& key_id);
   // Operators: the holder must reissue (补发); notified in-app and by SMS.
   Status reissue_notice(const std::string& operator_id, const std::string& cert_id, const std::string& reason);
+
+  // ---- organisation certificates (单位证书管理; org_certificates.cpp) ----
+  // An organisation's certificates, whoever installed them, are managed by whoever is an active
+  // admin (or the legal representative) of the verified organisation now: list, details, usage
+  // records, renew, revoke (with the admin's own SMS code, purpose authorise). A former admin,
+  // an employee or a stranger gets permission_denied; a certificate of another organisation is
+  // certificate_not_found. Each opens its own transactions; renew and revoke are idempotent on
+  // the admin's request id. The holder is told in-app when an admin revoked their certificate.
+  Result<std::vector<HeldCertificate>> org_certificates(const std::string& admin_account_id, const std::string& org_id);
+  Result<HeldCertificate> org_certificate(const std::string& admin_account_id, const std::string& org_id,
+                                          const std::string& cert_id);
+  Result<std::vector<ShieldEventView>> org_certificate_events(const std::string& admin_account_id,
+                                                              const std::string& org_id, const std::string& cert_id,
+                                                              const std::string& after, int limit);
+  Result<ca::CertificateRecord> org_renew(const std::string& admin_account_id, const std::string& org_id,
+                                          const std::string& cert_id, const std::string& request_id);
+  Result<ca::CertificateRecord> org_revoke(const std::string& admin_account_id, const std::string& org_id,
+                                           const std::string& cert_id, const std::string& request_id,
+                                           const std::string& code, const std::string& reason);
 
   // ---- two-party steps ----
   Result<ChallengeView> challenge(const std::string& account_id, const std::string& key_id,
@@ -171,6 +191,19 @@ class ShieldService {
   Result<InstallResult> replay(store::Tx& tx, const std::string& account_id, const std::string& request_id,
                                const DeviceEnrolment& device);
   Result<HeldCertificate> held(store::Tx& tx, const std::string& account_id, const std::string& cert_id);
+  // The certificate of org_id, for an active admin of it (org_certificates.cpp).
+  Result<HeldCertificate> org_held(store::Tx& tx, const std::string& admin_account_id, const std::string& org_id,
+                                   const std::string& cert_id);
+  Status require_org_admin(store::Tx& tx, const std::string& account_id, const std::string& org_id);
+  // Orders for several certificates: the request id of this installation —
+  // the earlier one of this device request (a retry), or the next free one; already_installed
+  // once all `quantity` certificates are installed.
+  Result<std::string> install_request_id(store::Tx& tx, const std::string& account_id, const std::string& order_id,
+                                         const DeviceEnrolment& device);
+  // Counts one installation of the order: the last one (the order's quantity) completes it; an
+  // earlier one needs the order still approved.
+  Status count_installation(store::Tx& tx, const std::string& account_id, const OrderView& order,
+                            const std::string& certificate_id);
   Status record_successor(const std::string& account_id, const HeldCertificate& old,
                           const ca::CertificateRecord& next, const std::string& request_id);
   // The certificate an earlier call with this (prefixed) request id produced, if any.
