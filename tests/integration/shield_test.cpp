@@ -1014,5 +1014,48 @@ TEST_P(ShieldApiTest, NothingOnTheServerHoldsTheDeviceShare) {
 
 CERTSEAL_INSTANTIATE_API_ENGINES(ShieldApiTest);
 
+// The same server with the manual identity verifier, which confirms no face by itself.
+class ShieldManualIdentityTest : public ShieldApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    auto args = ShieldApiTest::extra_server_args();
+    args.insert(args.end(), {"--set", "identity.verifier=manual"});
+    return args;
+  }
+};
+
+// Security review H1 (recovery half): without a fresh identity check that confirms the person,
+// the SMS code and the login password are not enough; nothing changes.
+TEST_P(ShieldManualIdentityTest, RecoveryIsRefusedWhenTheVerifierCannotConfirmTheFace) {
+  const std::string phone = "13912340016";
+  std::string t = register_person(phone, "Str0ng!pw");
+  std::string front = upload(t, "id_card_front"), back = upload(t, "id_card_back");
+  call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
+  auto v = call("POST", "/api/v1/person-verifications", t,
+                {{"agreement_version", 1}, {"name", "蒋十六"}, {"id_number", "110105194912310193"},
+                 {"code", code_for(phone)}, {"id_card_front", front}, {"id_card_back", back}});
+  ASSERT_EQ(v.status, 201) << v.body;
+  ASSERT_EQ(v.json()["status"], "pending") << v.body;
+  ASSERT_EQ(call("POST", "/api/v1/operator/person-verifications/" + std::string(v.json()["id"]) + "/approval",
+                 operator_token_)
+                .status,
+            200);
+  Device d = new_device("device-oooo-0001", "Right#1");
+  enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(d.share);
+  Device renewed = new_device(d.id, "Attacker#1");
+  auto r = call("POST", "/api/v1/shield/keys/" + d.key_id + "/recovery", t,
+                {{"device_id", d.id}, {"code", sms_code(t, phone)}, {"password", "Str0ng!pw"},
+                 {"face_image", base64_encode(as_bytes(kPng))}, {"auth_key", base64_encode(renewed.keys.auth_key)},
+                 {"salt", base64_encode(renewed.salt)}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json()["code"], "identity_check_needs_review");
+  EXPECT_FALSE(r.json().contains("recovery_key"));
+  EXPECT_TRUE(sign(t, d, "the owner's password still works").ok());
+  EXPECT_FALSE(has_notice(t, "security_certificate_password_recovered"));
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(ShieldManualIdentityTest);
+
 }  // namespace
 }  // namespace certseal::testing
