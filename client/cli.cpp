@@ -30,6 +30,7 @@
 #include "client/messages.h"
 #include "client/prompt.h"
 #include "client/shield.h"
+#include "crypto/pairing.h"
 #include "crypto/pkey.h"
 #include "crypto/sm2.h"
 
@@ -818,16 +819,18 @@ Result<json> cmd_pin_change(Ctx& ctx, const std::string& key_id, const std::stri
 }
 
 Result<json> cmd_pin_recover(Ctx& ctx, const std::string& key_id, const std::string& cert, const std::string& given,
-                             std::string id_number) {
+                             const std::string& face) {
   CS_ASSIGN(auto* s, ctx.store());
   CS_ASSIGN(auto key, choose_key(ctx, key_id, cert));
   CS_ASSIGN(auto sh, ctx.shield());
-  CS_ASSIGN(auto code, sms_code(ctx, given, "authorise"));
-  if (id_number.empty()) {
-    CS_ASSIGN(id_number, ctx.prompter().line(tr("prompt.id_number")));
-  }
+  if (face.empty()) return usage("--face <photo.jpg|png> is required: recovery checks who you are again");
+  CS_ASSIGN(auto face_image, read_input_file(face));
+  ShieldClient::RecoveryFactors f;
+  f.face_image = to_bytes(face_image);
+  CS_ASSIGN(f.code, sms_code(ctx, given, "authorise"));
+  CS_ASSIGN(f.login_password, ctx.prompter().secret(tr("prompt.recovery_login_password")));
   CS_ASSIGN(auto new_pw, new_cert_password(ctx));
-  CS_ASSIGN(auto k, sh.recover(key, code, id_number, std::string_view(new_pw.data(), new_pw.size())));
+  CS_ASSIGN(auto k, sh.recover(key, f, std::string_view(new_pw.data(), new_pw.size())));
   CS_TRY(s->save_key(k));
   (void)agent_request(s->agent_socket().string(), {{"op", "forget"}, {"key_id", key.key_id}});
   if (!ctx.g.json) std::cout << tr("msg.pin_recovered") << "\n";
@@ -851,14 +854,30 @@ Result<json> cmd_device_list(Ctx& ctx, const std::string& key_id, const std::str
   return r;
 }
 
-Result<json> cmd_device_add(Ctx& ctx, const std::string& pairing, const std::string& key_id, const std::string& cert) {
+// The pairing channel's own refusals (crypto/pairing.h), said in the user's language.
+Error localise_pairing_error(Error e) {
+  if (e.code == "pairing_code_mismatch" || e.code == "bad_pairing_code" || e.code == "pairing_envelope_forged") {
+    e.message = tr("err." + e.code);
+  }
+  return e;
+}
+
+Result<json> cmd_device_add(Ctx& ctx, const std::string& pairing, std::string code, const std::string& key_id,
+                            const std::string& cert) {
   CS_ASSIGN(auto key, choose_key(ctx, key_id, cert));
   CS_ASSIGN(auto sh, ctx.shield());
+  if (code.empty()) {
+    CS_ASSIGN(code, ctx.prompter().line(tr("prompt.pairing_code")));
+  }
+  // A typo is told before the password is asked for.
+  if (auto parsed = crypto::pairing::parse_code(code); !parsed) return localise_pairing_error(std::move(parsed).error());
   CS_ASSIGN(auto r, with_unlocked(ctx, key, [&](const Unlocked& u) -> Result<json> {
-              CS_TRY(sh.add_device(key, u, pairing));
-              return json{{"key_id", key.key_id}, {"pairing_id", pairing}, {"status", "delivered"}};
+              auto to = sh.add_device(key, u, pairing, code);
+              if (!to) return localise_pairing_error(std::move(to).error());
+              return json{{"key_id", key.key_id}, {"pairing_id", pairing}, {"status", "delivered"},
+                          {"device_id", (*to)["device_id"]}, {"device_name", (*to)["device_name"]}};
             }));
-  if (!ctx.g.json) std::cout << tr("msg.device_added") << "\n";
+  if (!ctx.g.json) std::cout << tr("msg.device_added", str(r, "device_name"), str(r, "device_id")) << "\n";
   return r;
 }
 
@@ -886,7 +905,8 @@ Result<json> cmd_device_pair(Ctx& ctx, std::string finish, bool no_wait, int wai
     CS_ASSIGN(started, sh.start_pairing(*s));
     finish = str(started, "id");
     if (ctx.g.json && no_wait) return started;
-    std::cerr << tr("msg.pairing_started", finish, finish) << "\n";
+    const std::string code = str(started, "code");
+    std::cerr << tr("msg.pairing_started", finish, code, finish, code) << "\n";
     if (!ctx.g.json && no_wait) std::cout << finish << "\n";
     if (no_wait) return started;
     std::cerr << tr("msg.pairing_waiting") << "\n";
@@ -900,7 +920,9 @@ Result<json> cmd_device_pair(Ctx& ctx, std::string finish, bool no_wait, int wai
   CS_ASSIGN(auto ready, sh.pairing_ready(finish));
   if (!ready) return Error(ErrorKind::kFailedPrecondition, "pairing_pending", "the other device has not sent the key share yet");
   CS_ASSIGN(auto pw, new_cert_password(ctx));
-  CS_ASSIGN(auto k, sh.complete_pairing(*s, finish, std::string_view(pw.data(), pw.size())));
+  auto completed = sh.complete_pairing(*s, finish, std::string_view(pw.data(), pw.size()));
+  if (!completed) return localise_pairing_error(std::move(completed).error());
+  KeyFile k = std::move(completed).value();
   CS_TRY(s->save_key(k));
   if (!ctx.g.json) std::cout << tr("msg.device_paired", k.key_id) << "\n";
   return json{{"pairing_id", finish}, {"key_id", k.key_id}, {"certificate_id", k.certificate_id}};
@@ -1184,22 +1206,23 @@ int run_cli(int argc, char** argv) {
   cdecrypt->callback([&] { action = [&] { return cmd_cert_decrypt(ctx, da); }; });
 
   // pin
-  std::string key_id, id_number;
+  std::string key_id, face_file;
   CLI::App* pin = sub(&app, "pin", "the certificate password (证书密码)");
   pin->require_subcommand(1);
   CLI::App* pchange = sub(pin, "change", "change the certificate password");
   pchange->add_option("--key", key_id);
   pchange->add_option("--cert", cert_id);
   pchange->callback([&] { action = [&] { return cmd_pin_change(ctx, key_id, cert_id); }; });
-  CLI::App* precover = sub(pin, "recover", "reset a forgotten password or unlock a locked key (SMS code + ID number)");
+  CLI::App* precover = sub(pin, "recover",
+                           "reset a forgotten password or unlock a locked key (SMS code + login password + face check)");
   precover->add_option("--key", key_id);
   precover->add_option("--cert", cert_id);
   precover->add_option("--code", code, "SMS code of purpose authorise (otherwise sent and asked for)");
-  precover->add_option("--id-number", id_number, "resident ID number of the verified person (otherwise asked for)");
-  precover->callback([&] { action = [&] { return cmd_pin_recover(ctx, key_id, cert_id, code, id_number); }; });
+  precover->add_option("--face", face_file, "a photo of your face taken now (JPEG or PNG), for the identity check");
+  precover->callback([&] { action = [&] { return cmd_pin_recover(ctx, key_id, cert_id, code, face_file); }; });
 
   // device
-  std::string device_id, pairing_id;
+  std::string device_id, pairing_id, pairing_code;
   bool no_wait = false;
   int pair_wait = 600;
   CLI::App* device = sub(&app, "device", "devices holding a share of a key");
@@ -1210,9 +1233,10 @@ int run_cli(int argc, char** argv) {
   dlist->callback([&] { action = [&] { return cmd_device_list(ctx, key_id, cert_id); }; });
   CLI::App* dadd = sub(device, "add", "on this (unlocked) device: send a key share to a pairing new device");
   dadd->add_option("pairing_id", pairing_id)->required();
+  dadd->add_option("--code", pairing_code, "the pairing code the new device shows (otherwise asked for)");
   dadd->add_option("--key", key_id);
   dadd->add_option("--cert", cert_id);
-  dadd->callback([&] { action = [&] { return cmd_device_add(ctx, pairing_id, key_id, cert_id); }; });
+  dadd->callback([&] { action = [&] { return cmd_device_add(ctx, pairing_id, pairing_code, key_id, cert_id); }; });
   CLI::App* dremove = sub(device, "remove", "remove a device: its share stops working at once");
   dremove->add_option("device_id", device_id)->required();
   dremove->add_option("--key", key_id);

@@ -4,6 +4,7 @@
 #include "base/encoding.h"
 #include "client/agent.h"
 #include "client/cert_fields.h"
+#include "crypto/pairing.h"
 #include "crypto/password.h"
 #include "crypto/pkey.h"
 #include "crypto/unlock.h"
@@ -12,6 +13,7 @@
 namespace certseal::client {
 namespace cosign = crypto::cosign;
 namespace unlock = crypto::unlock;
+namespace pairing = crypto::pairing;
 namespace {
 
 Result<Bytes> b64_answer(const nlohmann::json& j, const char* name) {
@@ -178,22 +180,27 @@ Result<KeyFile> ShieldClient::change_password(const KeyFile& key, const Unlocked
   return k;
 }
 
-Result<KeyFile> ShieldClient::recover(const KeyFile& key, const std::string& code, const std::string& id_number,
-                                      std::string_view new_password) {
+Result<KeyFile> ShieldClient::recover(const KeyFile& key, const RecoveryFactors& f, std::string_view new_password) {
   CS_ASSIGN(auto n, derive_new(new_password, device_.device_id, rng_));
-  CS_ASSIGN(auto a, http_.call("POST", key_path(key.key_id) + "/recovery",
-                               {{"device_id", device_.device_id},
-                                {"code", code},
-                                {"id_number", id_number},
-                                {"auth_key", b64s(n.keys.auth_key)},
-                                {"salt", b64(n.salt)}}));
+  nlohmann::json body = {{"device_id", device_.device_id},
+                         {"code", f.code},
+                         {"password", std::string(f.login_password.begin(), f.login_password.end())},
+                         {"face_image", b64(f.face_image)},
+                         {"auth_key", b64s(n.keys.auth_key)},
+                         {"salt", b64(n.salt)}};
+  auto answer = http_.call("POST", key_path(key.key_id) + "/recovery", body);
+  wipe_json_strings(body, {"password", "auth_key"});
+  CS_ASSIGN(auto a, std::move(answer));
   CS_ASSIGN(auto recovery_key, b64_answer(a, "recovery_key"));
+  CS_ASSIGN(auto next_key, b64_answer(a, "next_recovery_key"));
   SecretBytes d1 = unlock::mask_share_for_recovery(key.recovery_d1, recovery_key, device_.device_id);
+  secure_wipe(recovery_key.data(), recovery_key.size());
   CS_TRY(cosign::DeviceShare::from_parts(d1, key.public_key));
   KeyFile k = key;
   SecretBytes masked = unlock::mask_share(d1, n.keys.share_key);
-  SecretBytes rec = unlock::mask_share_for_recovery(d1, recovery_key, device_.device_id);
-  secure_wipe(recovery_key.data(), recovery_key.size());
+  // The server retired the recovery key it just used: the new copy is masked under the next one.
+  SecretBytes rec = unlock::mask_share_for_recovery(d1, next_key, device_.device_id);
+  secure_wipe(next_key.data(), next_key.size());
   k.salt = std::move(n.salt);
   k.limits = n.limits;
   k.masked_d1.assign(masked.begin(), masked.end());
@@ -201,50 +208,48 @@ Result<KeyFile> ShieldClient::recover(const KeyFile& key, const std::string& cod
   return k;
 }
 
-Status ShieldClient::add_device(const KeyFile& key, const Unlocked& u, const std::string& pairing_id) {
+Result<nlohmann::json> ShieldClient::add_device(const KeyFile& key, const Unlocked& u, const std::string& pairing_id,
+                                                const std::string& code) {
   if (!safe_file_id(pairing_id)) return invalid_argument("usage", "bad pairing id");
+  CS_TRY(pairing::parse_code(code));
   CS_ASSIGN(auto p, http_.call("GET", "/api/v1/shield/pairings/" + pairing_id));
   CS_ASSIGN(auto point, b64_answer(p, "public_key"));
-  CS_ASSIGN(auto pub, crypto::PublicKey::sm2_from_point(point));
-  cosign::DeviceRefreshStart r = cosign::device_refresh_start(u.share, rng_);
-  SecretBytes exported = r.new_share.export_bytes();
-  nlohmann::json inner = {{"key_id", key.key_id}, {"share", base64_encode(BytesView(exported.data(), exported.size()))}};
-  std::string plain = inner.dump();
-  wipe_json_strings(inner, {"share"});
-  auto envelope = crypto::sm2_encrypt(pub, as_bytes(plain), crypto::Sm2CipherOrder::kC1C3C2);
-  secure_wipe(plain.data(), plain.size());
-  CS_TRY(envelope);
-  // `u` travels as the encoded RefreshRequest (tag, version, the 32-byte factor), which is what
-  // the server decodes; SHIELD.md's "b64(32)" names the factor inside.
-  SecretBytes u_enc = r.request.encode();
+  const pairing::PairingContext ctx{pairing_id, text(p, "device_id")};
+  // Refuses, before anything is computed or sent, unless the relayed key and device id are the
+  // ones the code (read off the new device by the user) was made for.
+  CS_ASSIGN(auto grant, pairing::old_device_grant(u.share, key.key_id, code, ctx, point, rng_));
+  SecretBytes u_enc = grant.request.encode();
   Bytes payload(pairing_id.begin(), pairing_id.end());
   payload.insert(payload.end(), u_enc.begin(), u_enc.end());
-  payload.insert(payload.end(), envelope->begin(), envelope->end());
+  payload.insert(payload.end(), grant.envelope.begin(), grant.envelope.end());
   auto a = step(key.key_id, u.auth_key, "add_device", "POST", key_path(key.key_id) + "/devices",
                 {{"pairing_id", pairing_id},
                  {"u", base64_encode(BytesView(u_enc.data(), u_enc.size()))},
-                 {"envelope", b64(*envelope)}},
+                 {"envelope", b64(grant.envelope)}},
                 payload);
   secure_wipe(payload.data(), payload.size());
   CS_TRY(a);
-  return ok_status();
+  return nlohmann::json{{"device_id", ctx.device_id}, {"device_name", text(p, "device_name")}};
 }
 
 Result<nlohmann::json> ShieldClient::start_pairing(DeviceStore& store) {
-  CS_ASSIGN(auto eph, crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_));
-  CS_ASSIGN(auto point, eph.public_key().ec_point());
+  pairing::NewDeviceSecrets b = pairing::new_device_start(rng_);
   CS_ASSIGN(auto a, http_.call("POST", "/api/v1/shield/pairings",
                                {{"device_id", device_.device_id},
                                 {"device_name", device_.device_name},
-                                {"public_key", b64(point)}}));
+                                {"public_key", b64(b.ephemeral_public)}}));
   std::string id = text(a, "id");
   if (!safe_file_id(id)) return unavailable("bad_answer", "the server sent an unusable pairing id");
-  SecretString pem = eph.pem();
-  nlohmann::json file = {{"id", id}, {"private_key_pem", std::string(pem.begin(), pem.end())},
+  const std::string code = pairing::pairing_code(b, {id, device_.device_id});
+  nlohmann::json file = {{"id", id},
+                         {"ephemeral", b64s(b.ephemeral)},
+                         {"ephemeral_public", b64(b.ephemeral_public)},
+                         {"code_secret", b64s(b.code_secret)},
                          {"expires_at", text(a, "expires_at")}};
   Status saved = store.save_pairing(id, file);
-  wipe_json_strings(file, {"private_key_pem"});
+  wipe_json_strings(file, {"ephemeral", "code_secret"});
   CS_TRY(saved);
+  a["code"] = code;
   return a;
 }
 
@@ -257,41 +262,52 @@ Result<KeyFile> ShieldClient::complete_pairing(DeviceStore& store, const std::st
                                                std::string_view password) {
   CS_ASSIGN(auto file, store.load_pairing(pairing_id));
   if (!file) return not_found("unknown_pairing", "this device did not start pairing " + pairing_id);
-  std::string pem = text(*file, "private_key_pem");
-  auto eph = crypto::PrivateKey::from_pem(pem);
-  secure_wipe(pem.data(), pem.size());
-  wipe_json_strings(*file, {"private_key_pem"});
-  CS_TRY(eph);
+  pairing::NewDeviceSecrets b;
+  {
+    auto e = base64_decode(text(*file, "ephemeral"));
+    auto pub = base64_decode(text(*file, "ephemeral_public"));
+    auto s = base64_decode(text(*file, "code_secret"));
+    wipe_json_strings(*file, {"ephemeral", "code_secret"});
+    if (!e || !pub || !s) return invalid_argument("bad_pairing_file", "the pairing file of " + pairing_id + " is damaged");
+    b.ephemeral.assign(e->begin(), e->end());
+    b.ephemeral_public = std::move(*pub);
+    b.code_secret.assign(s->begin(), s->end());
+    secure_wipe(e->data(), e->size());
+    secure_wipe(s->data(), s->size());
+  }
   CS_ASSIGN(auto p, http_.call("GET", "/api/v1/shield/pairings/" + pairing_id));
   if (!p.contains("envelope") || !p["envelope"].is_string() || p["envelope"].get<std::string>().empty()) {
     return Error(ErrorKind::kFailedPrecondition, "pairing_pending", "the other device has not sent the key share yet");
   }
   CS_ASSIGN(auto envelope, b64_answer(p, "envelope"));
-  CS_ASSIGN(auto plain, crypto::sm2_decrypt(*eph, envelope, crypto::Sm2CipherOrder::kC1C3C2));
-  auto inner = nlohmann::json::parse(plain.begin(), plain.end(), nullptr, false);
-  if (!inner.is_object() || !inner.contains("share") || !inner["share"].is_string()) {
-    return unavailable("bad_answer", "the pairing envelope is not a key share");
-  }
-  auto share_bytes = base64_decode(inner["share"].get<std::string>());
-  std::string key_id = text(inner, "key_id");
-  wipe_json_strings(inner, {"share"});
-  if (!share_bytes) return unavailable("bad_answer", "the pairing envelope is damaged");
-  auto share = cosign::DeviceShare::import_bytes(*share_bytes);
-  secure_wipe(share_bytes->data(), share_bytes->size());
-  CS_TRY(share);
-  CS_ASSIGN(auto m, mask_for_password(share->scalar(), device_.device_id, password, rng_));
-  CS_ASSIGN(auto a, http_.call("POST", "/api/v1/shield/pairings/" + pairing_id + "/completion",
-                               {{"auth_key", b64s(m.auth_key)}, {"salt", b64(m.salt)}}));
+  // pairing_envelope_forged unless the other device sealed it for this key and code.
+  CS_ASSIGN(auto joined, pairing::new_device_join(b, {pairing_id, device_.device_id}, envelope, rng_));
+  if (!safe_file_id(joined.key_id)) return unavailable("bad_answer", "the other device sent an unusable key id");
+  CS_ASSIGN(auto m, mask_for_password(joined.share.scalar(), device_.device_id, password, rng_));
+  const SecretBytes y = joined.request.encode();
+  const BytesView yv(y.data(), y.size());
+  const Bytes msg = pairing::completion_message(pairing_id, text(p, "challenge"), yv, m.auth_key, m.salt);
+  CS_ASSIGN(auto eph, crypto::PrivateKey::ec_from_scalar(crypto::KeyType::kSm2, b.ephemeral));
+  CS_ASSIGN(auto sig, crypto::sign(eph, crypto::SignScheme::kSm2Sm3, msg));
+  nlohmann::json body = {{"join_request", base64_encode(yv)},
+                         {"auth_key", b64s(m.auth_key)},
+                         {"salt", b64(m.salt)},
+                         {"signature", b64(sig)}};
+  auto answer = http_.call("POST", "/api/v1/shield/pairings/" + pairing_id + "/completion", body);
+  wipe_json_strings(body, {"join_request", "auth_key"});
+  CS_ASSIGN(auto a, std::move(answer));
   CS_ASSIGN(auto recovery_key, b64_answer(a, "recovery_key"));
   KeyFile k;
-  k.key_id = (text(a, "key_id").empty() ? key_id : text(a, "key_id"));
-  if (!safe_file_id(k.key_id)) return unavailable("bad_answer", "the server sent an unusable key id");
+  k.key_id = joined.key_id;
+  if (!text(a, "key_id").empty() && text(a, "key_id") != joined.key_id) {
+    return unavailable("bad_answer", "the server names another key than the other device did");
+  }
   CS_ASSIGN(k.certificate_id, current_certificate_of(http_, k.key_id));
-  k.public_key = share->public_key();
+  k.public_key = joined.share.public_key();
   k.salt = std::move(m.salt);
   k.limits = m.limits;
   k.masked_d1 = std::move(m.masked_d1);
-  SecretBytes rec = unlock::mask_share_for_recovery(share->scalar(), recovery_key, device_.device_id);
+  SecretBytes rec = unlock::mask_share_for_recovery(joined.share.scalar(), recovery_key, device_.device_id);
   k.recovery_d1.assign(rec.begin(), rec.end());
   secure_wipe(recovery_key.data(), recovery_key.size());
   k.created_at = format_rfc3339_ms(SystemClock().now());

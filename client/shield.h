@@ -6,7 +6,8 @@
 // returns errors as values; server refusals keep their problem code (bad_unlock_proof,
 // key_locked, device_not_active, bad_nonce, ...). Secrets (password, d1, auth key, recovery key)
 // stay in SecretBytes/SecretString and are never sent: only auth_key at installation, password
-// change and recovery, as SHIELD.md prescribes. Not thread-safe.
+// change, pairing and recovery (with the login password there), as SHIELD.md prescribes. Not
+// thread-safe.
 #pragma once
 
 #include <string>
@@ -71,15 +72,26 @@ class ShieldClient {
                               crypto::Sm2CipherOrder order, const std::string& purpose);
   // Re-masks the share under a new password after the server accepted the new auth key.
   Result<KeyFile> change_password(const KeyFile& key, const Unlocked& u, std::string_view new_password);
-  // POST /shield/keys/{id}/recovery; unmasks the recovery copy and masks it under the new password.
-  Result<KeyFile> recover(const KeyFile& key, const std::string& code, const std::string& id_number,
-                          std::string_view new_password);
-  // Old device: sends a refreshed share for the pairing's new device (the "add device" step).
-  Status add_device(const KeyFile& key, const Unlocked& u, const std::string& pairing_id);
-  // New device: starts a pairing; the ephemeral private key is kept in the store until completion.
+  // POST /shield/keys/{id}/recovery (SMS code, login password, face image); unmasks the recovery
+  // copy with the key the server retires and masks a new one under the next key and the share
+  // under the new password.
+  struct RecoveryFactors {
+    std::string code;
+    SecretString login_password;
+    Bytes face_image;  // JPEG or PNG
+  };
+  Result<KeyFile> recover(const KeyFile& key, const RecoveryFactors& f, std::string_view new_password);
+  // Old device (docs/SHIELD.md "Adding a device"): checks the pairing's relayed key against the
+  // code the user read off the new device (pairing_code_mismatch: nothing is sent), then seals
+  // x = d1·u for the new device and gives the server u. Returns the new device's id and name.
+  Result<nlohmann::json> add_device(const KeyFile& key, const Unlocked& u, const std::string& pairing_id,
+                                    const std::string& code);
+  // New device: starts a pairing; its ephemeral key and the code's secret stay in the store until
+  // completion. The answer carries "code", to show the user.
   Result<nlohmann::json> start_pairing(DeviceStore& store);
-  // New device: fetches the envelope; "pairing_pending" (kFailedPrecondition) while there is none.
-  // Then asks for nothing itself: masks the share under `password` and completes the pairing.
+  // New device: fetches the envelope ("pairing_pending" while there is none), opens it
+  // (pairing_envelope_forged unless the other device sealed it for this code), draws its own
+  // share, masks it under `password`, and completes with a signature of its pairing key.
   Result<KeyFile> complete_pairing(DeviceStore& store, const std::string& pairing_id, std::string_view password);
   // Whether the pairing's envelope has arrived.
   Result<bool> pairing_ready(const std::string& pairing_id);

@@ -61,6 +61,8 @@ nlohmann::json held_json(const service::HeldCertificate& h) {
           {"reissue_notice", opt(h.reissue_notice)}};
 }
 
+constexpr std::size_t kMaxFaceImage = 2u << 20;  // 2 MiB
+
 Result<std::string> request_id(const nlohmann::json& body) { return required_string(body, "request_id", 100); }
 
 // The common part of a two-party step: device, nonce, proof.
@@ -254,7 +256,7 @@ Result<Reply> post_shield_pairing(RequestContext& ctx) {
   CS_ASSIGN(auto name, required_string(body, "device_name", 64));
   CS_ASSIGN(auto pub, b64(body, "public_key", 65));
   CS_ASSIGN(auto p, s->create_pairing(me(ctx), device_id, name, pub));
-  return Reply::json({{"id", p.id}, {"expires_at", p.expires_at}}, 201);
+  return Reply::json({{"id", p.id}, {"expires_at", p.expires_at}, {"challenge", p.challenge}}, 201);
 }
 
 Result<Reply> get_shield_pairing(RequestContext& ctx) {
@@ -267,28 +269,37 @@ Result<Reply> get_shield_pairing(RequestContext& ctx) {
                       {"status", p.status},
                       {"key_id", opt(p.key_id)},
                       {"envelope", p.envelope.empty() ? nlohmann::json() : nlohmann::json(base64_encode(p.envelope))},
+                      {"challenge", p.challenge},
                       {"expires_at", p.expires_at}});
 }
 
 Result<Reply> post_shield_pairing_completion(RequestContext& ctx) {
   CS_ASSIGN(auto s, shield(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
-  CS_ASSIGN(auto auth, b64(body, "auth_key", 32));
-  CS_ASSIGN(auto salt, b64(body, "salt", 16));
-  CS_ASSIGN(auto r, s->complete_pairing(me(ctx), ctx.param("id"), auth, salt));
-  return Reply::json({{"key_id", r.first}, {"recovery_key", base64_encode(r.second)}});
+  service::PairingCompletion c;
+  CS_ASSIGN(c.join_request, b64(body, "join_request", 0, 64));
+  CS_ASSIGN(c.auth_key, b64(body, "auth_key", 32));
+  CS_ASSIGN(c.salt, b64(body, "salt", 16));
+  CS_ASSIGN(c.signature, b64(body, "signature", 0, 128));
+  CS_ASSIGN(auto r, s->complete_pairing(me(ctx), ctx.param("id"), c));
+  return Reply::json({{"key_id", r.key_id}, {"recovery_key", base64_encode(r.recovery_key)}});
 }
 
 Result<Reply> post_shield_recovery(RequestContext& ctx) {
   CS_ASSIGN(auto s, shield(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
-  CS_ASSIGN(auto device_id, required_string(body, "device_id", 64));
-  CS_ASSIGN(auto code, required_string(body, "code", 16));
-  CS_ASSIGN(auto id_number, required_string(body, "id_number", 32));
-  CS_ASSIGN(auto auth, b64(body, "auth_key", 32));
-  CS_ASSIGN(auto salt, b64(body, "salt", 16));
-  CS_ASSIGN(auto rk, s->recover(me(ctx), ctx.param("id"), device_id, code, id_number, auth, salt));
-  return Reply::json({{"recovery_key", base64_encode(rk)}});
+  service::RecoveryRequest r;
+  CS_ASSIGN(r.device_id, required_string(body, "device_id", 64));
+  CS_ASSIGN(r.code, required_string(body, "code", 16));
+  CS_ASSIGN(r.login_password, required_string(body, "password", 256));
+  CS_ASSIGN(r.face_image, b64(body, "face_image", 0, kMaxFaceImage));
+  CS_ASSIGN(r.auth_key, b64(body, "auth_key", 32));
+  CS_ASSIGN(r.salt, b64(body, "salt", 16));
+  CS_ASSIGN(auto out, s->recover(me(ctx), ctx.param("id"), r));
+  secure_wipe(r.login_password.data(), r.login_password.size());
+  return Reply::json({{"recovery_key", base64_encode(out.recovery_key)},
+                      {"next_recovery_key", base64_encode(out.next_recovery_key)},
+                      {"identity_checked_by", out.verified_by}});
 }
 
 Result<Reply> get_shield_events(RequestContext& ctx) {

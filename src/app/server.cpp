@@ -199,7 +199,7 @@ int serve(const Config& c) {
   services.orders = p.orders.get();
   services.invoices = p.invoices.get();
   service::ShieldService shield(*p.db, p.clock, p.rng, log, std::move(shield_key), *p.sms_codes, *p.security_notices, *p.orders, **cas,
-                                service::ShieldOptions{c.shield.max_failures, c.shield.challenge_ttl_s, 600});
+                                *p.identity_verifier, service::ShieldOptions{c.shield.max_failures, c.shield.challenge_ttl_s, 600});
   services.shield = &shield;
   service::SandboxGateway* sandbox = nullptr;
   if (c.payment.sandbox_enabled) {

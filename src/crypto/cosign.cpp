@@ -32,6 +32,7 @@ enum Tag : std::uint8_t {
   kDecryptRequest = 0x05,
   kDecryptResponse = 0x06,
   kRefreshRequest = 0x07,
+  kJoinRequest = 0x08,
   kDeviceShare = 0x10,
   kServerShare = 0x11,
 };
@@ -103,6 +104,13 @@ Result<RefreshRequest> RefreshRequest::decode(BytesView b) {
   CS_ASSIGN(BytesView body, unframe(b, kRefreshRequest, 32, "share refresh request"));
   CS_TRY(scalar_from_bytes(body, "the refresh factor u"));
   return RefreshRequest{SecretBytes(body.begin(), body.end())};
+}
+
+SecretBytes JoinRequest::encode() const { return frame<SecretBytes>(kJoinRequest, {y}); }
+Result<JoinRequest> JoinRequest::decode(BytesView b) {
+  CS_ASSIGN(BytesView body, unframe(b, kJoinRequest, 32, "join request"));
+  CS_TRY(scalar_from_bytes(body, "the join factor y"));
+  return JoinRequest{SecretBytes(body.begin(), body.end())};
 }
 
 // ---- shares ----
@@ -299,6 +307,26 @@ Result<ServerShare> server_refresh(const ServerShare& share, const RefreshReques
   BnCtx ctx = bn_ctx_new();
   Bignum nd2 = mod_n_mul(d2.get(), mod_n_inverse(u.get(), ctx.get()).get(), ctx.get());
   return Access::server(bn_to_secret32(nd2.get()), share.public_key());
+}
+
+// ---- join ----
+
+Result<DeviceJoin> device_join(BytesView x_bytes, BytesView public_key, Rng& rng) {
+  CS_ASSIGN(Bignum x, scalar_from_bytes(x_bytes, "the old device's factor x"));
+  CS_TRY(point_from_bytes(public_key, "the public key"));
+  BnCtx ctx = bn_ctx_new();
+  Bignum d1 = random_scalar(rng);
+  Bignum y = mod_n_mul(x.get(), mod_n_inverse(d1.get(), ctx.get()).get(), ctx.get());
+  return DeviceJoin{Access::device(bn_to_secret32(d1.get()), Bytes(public_key.begin(), public_key.end())),
+                    JoinRequest{bn_to_secret32(y.get())}};
+}
+
+Result<ServerShare> server_join(const ServerShare& pending, const JoinRequest& request) {
+  CS_ASSIGN(Bignum y, scalar_from_bytes(request.y, "the join factor y"));
+  CS_ASSIGN(Bignum z, scalar_from_bytes(pending.scalar(), "the pending server share"));
+  BnCtx ctx = bn_ctx_new();
+  Bignum d2 = mod_n_mul(z.get(), y.get(), ctx.get());
+  return Access::server(bn_to_secret32(d2.get()), pending.public_key());
 }
 
 }  // namespace certseal::crypto::cosign

@@ -12,9 +12,13 @@
 //            The blinding w is our addition to the architecture's protocol: without it a server that
 //            also sees the ciphertext could compute T2 − C1 itself and read the plaintext.
 //   refresh  device: u, new device share d1·u, sends u -> server: new server share d2·u^-1.
-//            Used both to refresh a device's share (the server replaces that device's server share,
-//            so the old device share stops working) and to add a device (the server stores the new
-//            server share for the new device; the new device share reaches it over a secure channel).
+//            Used to refresh a device's share (the server replaces that device's server share, so
+//            the old device share stops working), and as the first half of adding a device.
+//   join     (adding a device, docs/SHIELD.md "Adding a device"; the channel is crypto/pairing.h)
+//            old device: u, x = d1·u, x to the new device only (sealed), u to the server, which
+//            keeps z = d2·u^-1 pending. New device: its own random share d1', y = x·d1'^-1 to the
+//            server -> server: d2' = z·y. Then d1'·d2' = d1·d2 and the server has learnt only the
+//            ratio d2'/d2 = d1/d1' (through u and y): never d1, never d1'.
 //
 // Every received point is checked (encoding, on the curve, not infinity, in the group) and every
 // received scalar is checked in [1, n-1]; errors carry codes point_not_on_curve, point_at_infinity,
@@ -74,6 +78,12 @@ struct RefreshRequest {
   SecretBytes u;  // 32-byte scalar; send only over an authenticated, encrypted channel
   SecretBytes encode() const;
   static Result<RefreshRequest> decode(BytesView b);
+};
+// The new device's answer when it joins a key: y = x·d1'^-1 (see "join" above).
+struct JoinRequest {
+  SecretBytes y;  // 32-byte scalar
+  SecretBytes encode() const;
+  static Result<JoinRequest> decode(BytesView b);
 };
 
 // ---- shares ----
@@ -167,5 +177,15 @@ struct DeviceRefreshStart {
 };
 DeviceRefreshStart device_refresh_start(const DeviceShare& share, Rng& rng);
 Result<ServerShare> server_refresh(const ServerShare& share, const RefreshRequest& request);
+
+// ---- join: a new device with a share of its own ----
+struct DeviceJoin {
+  DeviceShare share;    // (d1', P): d1' drawn here, never sent anywhere
+  JoinRequest request;  // y = x·d1'^-1, for the server
+};
+// x: the old device's refreshed scalar d1·u (received over the pairing channel); public_key: P.
+Result<DeviceJoin> device_join(BytesView x, BytesView public_key, Rng& rng);
+// pending: z = d2·u^-1 (server_refresh of the old device's share with u); returns d2' = z·y.
+Result<ServerShare> server_join(const ServerShare& pending, const JoinRequest& request);
 
 }  // namespace certseal::crypto::cosign

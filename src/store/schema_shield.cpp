@@ -78,6 +78,16 @@ CREATE INDEX account_certificates_by_account ON account_certificates (account_id
 CREATE INDEX account_certificates_by_order ON account_certificates (order_id);
 )sql",
        ""},
+      // Adding a device (docs/SHIELD.md "Adding a device"): the server's challenge that the new
+      // device signs with its pairing key to complete. Recovery keys are per device (sealed with
+      // the key id, device id and "recovery"); shield_keys.recovery_key_enc stays for keys made
+      // before this version (a sealed empty value for newer keys).
+      {420, "shield_pairing_challenge_device_recovery_keys",
+       R"sql(
+ALTER TABLE shield_pairings ADD COLUMN challenge TEXT;
+ALTER TABLE shield_devices ADD COLUMN recovery_key_enc BLOB;
+)sql",
+       ""},
   };
 }
 

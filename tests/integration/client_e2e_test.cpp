@@ -464,12 +464,20 @@ TEST_P(ClientE2eTest, FiveWrongPasswordsLockUntilRecovery) {
   auto locked = cli(a, {"cert", "sign", "--message", "right"}, {"Pin#good"});
   EXPECT_EQ(locked.exit_code, 4) << locked;
   EXPECT_NE(locked.err.find("certseal pin recover"), std::string::npos) << locked;
-  // Recovery needs the SMS code and the verified person's ID number.
-  auto wrong_id = cli(a, {"pin", "recover", "--code", code(a, phone, "authorise"), "--id-number", "110105194912310134"},
-                      {"Pin#new1", "Pin#new1"});
-  EXPECT_EQ(wrong_id.exit_code, 3) << wrong_id;
-  auto rec = cli(a, {"pin", "recover", "--code", code(a, phone, "authorise"), "--id-number", id_number},
-                 {"Pin#new1", "Pin#new1"});
+  // Recovery needs the SMS code, the login password and a face image for a fresh identity check;
+  // the ID number is no factor any more.
+  put(f("face.png"), kPng);
+  auto old_recipe = cli(a, {"pin", "recover", "--code", code(a, phone, "authorise"), "--id-number", id_number},
+                        {"Pin#new1", "Pin#new1"});
+  EXPECT_NE(old_recipe.exit_code, 0) << old_recipe;
+  auto no_face = cli(a, {"pin", "recover", "--code", code(a, phone, "authorise")}, {kLoginPw, "Pin#new1", "Pin#new1"});
+  EXPECT_EQ(no_face.exit_code, 2) << no_face;
+  auto wrong_pw = cli(a, {"pin", "recover", "--code", code(a, phone, "authorise"), "--face", f("face.png")},
+                      {"Wrong!pw9", "Pin#new1", "Pin#new1"});
+  EXPECT_EQ(wrong_pw.exit_code, 3) << wrong_pw;
+  EXPECT_EQ(cli(a, {"cert", "sign", "--message", "still locked"}, {"Pin#new1"}).exit_code, 4);
+  auto rec = cli(a, {"pin", "recover", "--code", code(a, phone, "authorise"), "--face", f("face.png")},
+                 {kLoginPw, "Pin#new1", "Pin#new1"});
   ASSERT_EQ(rec.exit_code, 0) << rec;
   EXPECT_EQ(cli(a, {"cert", "sign", "--message", "old pin"}, {"Pin#good"}).exit_code, 4);
   EXPECT_EQ(cli(a, {"cert", "sign", "--message", "new pin"}, {"Pin#new1"}).exit_code, 0);
@@ -489,10 +497,20 @@ TEST_P(ClientE2eTest, RemovedDeviceStopsSigningWhileTheOtherStillCan) {
   auto start = cli(c, {"--json", "device", "pair", "--no-wait"});
   ASSERT_EQ(start.exit_code, 0) << start;
   std::string pairing = start.json()["id"];
+  std::string pairing_code = start.json()["code"];
+  EXPECT_EQ(pairing_code.size(), 29u) << pairing_code;
   // Finishing before the other device sent the share is refused, and changes nothing.
   EXPECT_EQ(cli(c, {"device", "pair", "--finish", pairing}, {"Pin#cccc", "Pin#cccc"}).exit_code, 3);
-  auto add = cli(a, {"device", "add", pairing}, {"Pin#aaaa"});
+  // A code that is not the new device's: the old device refuses and sends nothing.
+  std::string wrong_code = pairing_code;
+  wrong_code[0] = wrong_code[0] == 'A' ? 'B' : 'A';
+  auto mismatch = cli(a, {"device", "add", pairing, "--code", wrong_code}, {"Pin#aaaa"});
+  EXPECT_EQ(mismatch.exit_code, 3) << mismatch;
+  EXPECT_NE(mismatch.err.find("配对码"), std::string::npos) << mismatch;
+  EXPECT_EQ(cli(c, {"device", "pair", "--finish", pairing}, {"Pin#cccc", "Pin#cccc"}).exit_code, 3);
+  auto add = cli(a, {"--json", "device", "add", pairing, "--code", pairing_code}, {"Pin#aaaa"});
   ASSERT_EQ(add.exit_code, 0) << add;
+  EXPECT_EQ(add.json()["device_id"], nlohmann::json::parse(read_all(c + "/device.json"))["device_id"]);
   auto fin = cli(c, {"--json", "device", "pair", "--finish", pairing}, {"Pin#cccc", "Pin#cccc"});
   ASSERT_EQ(fin.exit_code, 0) << fin;
   EXPECT_EQ(fin.json()["key_id"], inst.key_id);

@@ -3,17 +3,21 @@
 // two-party signing and decryption checked with OpenSSL, the unlock proof and the lock after 5
 // wrong passwords, recovery, devices added by pairing and removed, another user's key, renew /
 // change / revoke / reissue, and a search of everything the server keeps for the device share.
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <thread>
 
 #include "base/encoding.h"
 #include "crypto/cosign.h"
 #include "crypto/hash.h"
+#include "crypto/pairing.h"
 #include "crypto/pkey.h"
 #include "crypto/sm2.h"
 #include "crypto/unlock.h"
 #include "pki/certificate.h"
+#include "store/db.h"
 #include "support/api_fixture.h"
 
 namespace certseal::testing {
@@ -21,6 +25,7 @@ namespace {
 
 namespace cosign = crypto::cosign;
 namespace unlock = crypto::unlock;
+namespace pairing = crypto::pairing;
 
 const std::string kPng = to_string(*hex_decode(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
@@ -33,6 +38,13 @@ struct Device {
   std::optional<cosign::DeviceShare> share;
   unlock::UnlockKeys keys;
   Bytes salt;
+  Bytes recovery_key;  // as the server last gave it to this device
+};
+
+// A pairing as the new device started it: what it keeps and the code it shows the user.
+struct NewDevicePairing {
+  std::string id, challenge, code;
+  pairing::NewDeviceSecrets b;
 };
 
 class ShieldApiTest : public ApiTest {
@@ -129,6 +141,7 @@ class ShieldApiTest : public ApiTest {
     EXPECT_TRUE(share.ok());
     d.share = std::move(share).value();
     d.key_id = j["key_id"];
+    d.recovery_key = *base64_decode(std::string(j["recovery_key"]));
     return j;
   }
   HttpResponse challenge(const std::string& token, const Device& d, const std::string& key_id) {
@@ -169,6 +182,93 @@ class ShieldApiTest : public ApiTest {
     auto k = crypto::PublicKey::from_spki_der(facts->spki);
     EXPECT_TRUE(k.ok());
     return std::move(k).value();
+  }
+  // The database under the running server: tests that play a malicious server rewrite its rows.
+  Status db_write(const std::function<Status(store::Tx&)>& fn) {
+    auto db = GetParam() == "postgres" ? store::open_postgres({pg_->url(), 2})
+                                       : store::open_sqlite({data_ + "/certseal.db"});
+    if (!db) return std::move(db).error();
+    return (*db)->write(fn);
+  }
+  // The new device starts pairing (crypto/pairing.h) and shows its code.
+  NewDevicePairing start_pairing(const std::string& token, const Device& d) {
+    NewDevicePairing p;
+    p.b = pairing::new_device_start(rng_);
+    auto r = call("POST", "/api/v1/shield/pairings", token,
+                  {{"device_id", d.id}, {"device_name", d.name}, {"public_key", base64_encode(p.b.ephemeral_public)}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return p;
+    p.id = r.json()["id"];
+    p.challenge = r.json()["challenge"];
+    p.code = pairing::pairing_code(p.b, {p.id, d.id});
+    return p;
+  }
+  // The old device: fetches the pairing, checks the relayed key against the code the user typed
+  // (an Error when it refuses: nothing is sent then), and posts its step. The step's HTTP answer.
+  Result<HttpResponse> grant(const std::string& token, const Device& old, const std::string& pairing_id,
+                             const std::string& code) {
+    auto got = call("GET", "/api/v1/shield/pairings/" + pairing_id, token);
+    if (got.status != 200) return got;
+    const pairing::PairingContext ctx{pairing_id, got.json()["device_id"]};
+    CS_ASSIGN(auto g, pairing::old_device_grant(*old.share, old.key_id, code, ctx,
+                                                *base64_decode(std::string(got.json()["public_key"])), rng_));
+    const SecretBytes u = g.request.encode();
+    auto c = challenge(token, old, old.key_id);
+    std::string nonce = c.json()["nonce"];
+    Bytes payload = to_bytes(pairing_id);
+    payload.insert(payload.end(), u.begin(), u.end());
+    payload.insert(payload.end(), g.envelope.begin(), g.envelope.end());
+    return call("POST", "/api/v1/shield/keys/" + old.key_id + "/devices", token,
+                {{"device_id", old.id}, {"nonce", nonce}, {"pairing_id", pairing_id},
+                 {"u", base64_encode(BytesView(u.data(), u.size()))}, {"envelope", base64_encode(g.envelope)},
+                 {"proof", base64_encode(unlock::proof(old.keys.auth_key, "add_device", old.key_id, old.id, nonce,
+                                                       payload))}});
+  }
+  // The new device: opens the relayed envelope (an Error when it refuses it), joins with a share
+  // of its own, signs the completion with `signer` (its pairing key unless given) and posts it.
+  Result<HttpResponse> complete(const std::string& token, Device& d, const NewDevicePairing& p,
+                                const crypto::PrivateKey* signer = nullptr) {
+    auto got = call("GET", "/api/v1/shield/pairings/" + p.id, token);
+    if (got.status != 200) return got;
+    // Nothing delivered (yet, or any more): the device can only try with a y of its own.
+    std::optional<pairing::Joined> joined;
+    if (got.json()["envelope"].is_string()) {
+      CS_ASSIGN(auto j, pairing::new_device_join(p.b, {p.id, d.id}, *base64_decode(std::string(got.json()["envelope"])),
+                                                 rng_));
+      joined = std::move(j);
+    } else {
+      CS_ASSIGN(auto j, cosign::device_join(cosign::device_keygen_start(rng_).state.d1, p.b.ephemeral_public, rng_));
+      joined = pairing::Joined{std::move(j.share), std::move(j.request), ""};
+    }
+    const SecretBytes y = joined->request.encode();
+    const BytesView yv(y.data(), y.size());
+    auto own = crypto::PrivateKey::ec_from_scalar(crypto::KeyType::kSm2, p.b.ephemeral);
+    CS_TRY(own);
+    const Bytes msg = pairing::completion_message(p.id, std::string(got.json()["challenge"]), yv, d.keys.auth_key, d.salt);
+    CS_ASSIGN(auto sig, crypto::sign(signer ? *signer : *own, crypto::SignScheme::kSm2Sm3, msg));
+    auto r = call("POST", "/api/v1/shield/pairings/" + p.id + "/completion", token,
+                  {{"join_request", base64_encode(yv)}, {"auth_key", base64_encode(d.keys.auth_key)},
+                   {"salt", base64_encode(d.salt)}, {"signature", base64_encode(sig)}});
+    if (r.status == 200) {
+      d.share = std::move(joined->share);
+      d.key_id = r.json()["key_id"];
+      d.recovery_key = *base64_decode(std::string(r.json()["recovery_key"]));
+    }
+    return r;
+  }
+  // The notification kinds of the account, newest first.
+  std::vector<std::string> notice_kinds(const std::string& token) {
+    std::vector<std::string> out;
+    const nlohmann::json items = call("GET", "/api/v1/notifications", token).json()["items"];
+    for (const auto& n : items) out.push_back(n["kind"]);
+    return out;
+  }
+  ::testing::AssertionResult has_notice(const std::string& token, const std::string& kind) {
+    auto k = notice_kinds(token);
+    if (std::find(k.begin(), k.end(), kind) != k.end()) return ::testing::AssertionSuccess() << kind << " is there";
+    std::string seen;
+    for (const auto& x : k) seen += x + " ";
+    return ::testing::AssertionFailure() << "no " << kind << " among: " << seen;
   }
   std::string sh(const std::string& cmd) { return run_command(cmd + " 2>&1"); }
   void put(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
@@ -287,15 +387,12 @@ TEST_P(ShieldApiTest, FiveWrongPasswordsLockTheKeyUntilRecovery) {
   auto k = call("GET", "/api/v1/account/certificates", t).json()["items"][0];
   EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + std::string(k["id"]), t).json()["key"]["status"], "locked");
 
-  // Recovery: a wrong ID number is refused and changes nothing; the right one unlocks with a new password.
+  // Recovery (SMS code, login password, a face image for a fresh identity check) unlocks with a
+  // new password; the refusals are in ShieldApiTest.RecoveryNeedsTheLoginPasswordAndAFreshIdentityCheck.
   Device renewed = new_device(d.id, "NewPin#2");
-  nlohmann::json body = {{"device_id", d.id}, {"code", sms_code(t, phone)}, {"id_number", "110105194912310046"},
+  nlohmann::json body = {{"device_id", d.id}, {"code", sms_code(t, phone)}, {"password", "Str0ng!pw"},
+                         {"face_image", base64_encode(as_bytes(kPng))},
                          {"auth_key", base64_encode(renewed.keys.auth_key)}, {"salt", base64_encode(renewed.salt)}};
-  auto bad = call("POST", "/api/v1/shield/keys/" + d.key_id + "/recovery", t, body);
-  EXPECT_EQ(bad.status, 403) << bad.body;
-  EXPECT_EQ(sign_step(t, d, req, d.keys.auth_key).status, 409);
-  body["code"] = sms_code(t, phone);
-  body["id_number"] = "110105194912310038";
   auto ok = call("POST", "/api/v1/shield/keys/" + d.key_id + "/recovery", t, body);
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(base64_decode(std::string(ok.json()["recovery_key"]))->size(), 32u);
@@ -351,50 +448,30 @@ TEST_P(ShieldApiTest, PairedDeviceSignsAndARemovedDeviceNoLonger) {
   enrol(t, one, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
   ASSERT_TRUE(one.share);
 
-  // The new device asks to be paired with an ephemeral SM2 key.
+  // The new device starts pairing with an ephemeral SM2 key and shows a code; the user types it
+  // on the old device, which checks the relayed key against it and sends its half.
   Device two = new_device("device-dddd-0002", "Two#pass");
-  auto eph = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_);
-  ASSERT_TRUE(eph.ok());
-  auto p = call("POST", "/api/v1/shield/pairings", t,
-                {{"device_id", two.id}, {"device_name", two.name}, {"public_key", base64_encode(*eph->public_key().ec_point())}});
-  ASSERT_EQ(p.status, 201) << p.body;
-  std::string pairing = p.json()["id"];
-  // The unlocked first device splits its share for the new one and seals it to the pairing key.
-  auto got = call("GET", "/api/v1/shield/pairings/" + pairing, t);
-  ASSERT_EQ(got.status, 200);
-  EXPECT_EQ(got.json()["status"], "waiting");
-  auto split = cosign::device_refresh_start(*one.share, rng_);
-  auto pairing_key = crypto::PublicKey::sm2_from_point(*base64_decode(std::string(got.json()["public_key"])));
-  nlohmann::json inner = {{"key_id", one.key_id}, {"share", base64_encode(split.new_share.export_bytes())}};
-  auto envelope = crypto::sm2_encrypt(*pairing_key, as_bytes(inner.dump()));
-  ASSERT_TRUE(envelope.ok());
-  auto u = split.request.encode();
-  auto c = challenge(t, one, one.key_id);
-  std::string nonce = c.json()["nonce"];
-  Bytes payload = to_bytes(pairing);
-  payload.insert(payload.end(), u.begin(), u.end());
-  payload.insert(payload.end(), envelope->begin(), envelope->end());
-  auto add = call("POST", "/api/v1/shield/keys/" + one.key_id + "/devices", t,
-                  {{"device_id", one.id}, {"nonce", nonce}, {"pairing_id", pairing}, {"u", base64_encode(u)},
-                   {"envelope", base64_encode(*envelope)},
-                   {"proof", base64_encode(unlock::proof(one.keys.auth_key, "add_device", one.key_id, one.id, nonce, payload))}});
-  ASSERT_EQ(add.status, 200) << add.body;
-  // The new device opens the envelope and sets its own password.
-  got = call("GET", "/api/v1/shield/pairings/" + pairing, t);
-  EXPECT_EQ(got.json()["status"], "delivered");
-  auto opened = crypto::decrypt(*eph, crypto::EncryptScheme::kSm2C1C3C2, *base64_decode(std::string(got.json()["envelope"])));
-  ASSERT_TRUE(opened.ok());
-  auto inner_back = nlohmann::json::parse(std::string(opened->begin(), opened->end()));
-  two.share = *cosign::DeviceShare::import_bytes(*base64_decode(std::string(inner_back["share"])));
-  two.key_id = inner_back["key_id"];
-  auto done = call("POST", "/api/v1/shield/pairings/" + pairing + "/completion", t,
-                   {{"auth_key", base64_encode(two.keys.auth_key)}, {"salt", base64_encode(two.salt)}});
-  ASSERT_EQ(done.status, 200) << done.body;
-  EXPECT_EQ(done.json()["key_id"], one.key_id);
-  EXPECT_EQ(call("POST", "/api/v1/shield/pairings/" + pairing + "/completion", t,
-                 {{"auth_key", base64_encode(two.keys.auth_key)}, {"salt", base64_encode(two.salt)}})
-                .status,
-            409);
+  NewDevicePairing p = start_pairing(t, two);
+  ASSERT_FALSE(p.id.empty());
+  EXPECT_EQ(call("GET", "/api/v1/shield/pairings/" + p.id, t).json()["status"], "waiting");
+  auto add = grant(t, one, p.id, p.code);
+  ASSERT_TRUE(add.ok()) << add.error().message;
+  ASSERT_EQ(add->status, 200) << add->body;
+  EXPECT_EQ(call("GET", "/api/v1/shield/pairings/" + p.id, t).json()["status"], "delivered");
+  // Delivered is not added: no notice, no active device yet.
+  EXPECT_FALSE(has_notice(t, "security_device_added"));
+  // The new device opens the envelope, draws its own share and completes with its pairing key.
+  auto done = complete(t, two, p);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  ASSERT_EQ(done->status, 200) << done->body;
+  EXPECT_EQ(done->json()["key_id"], one.key_id);
+  EXPECT_NE(two.share->scalar(), one.share->scalar());
+  EXPECT_EQ(two.share->public_key(), one.share->public_key());
+  EXPECT_TRUE(has_notice(t, "security_device_added"));
+  // A completion works once.
+  auto again = complete(t, two, p);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 409) << again->body;
 
   EXPECT_TRUE(sign(t, one, "from one").ok());
   EXPECT_TRUE(sign(t, two, "from two").ok());
@@ -405,6 +482,7 @@ TEST_P(ShieldApiTest, PairedDeviceSignsAndARemovedDeviceNoLonger) {
   auto rm = call("POST", "/api/v1/shield/keys/" + one.key_id + "/devices/" + one.id + "/removal", t,
                  {{"code", sms_code(t, phone)}});
   ASSERT_EQ(rm.status, 200) << rm.body;
+  EXPECT_TRUE(has_notice(t, "security_device_removed"));
   auto refused = sign(t, one, "from one again");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, "device_not_active");
@@ -417,8 +495,8 @@ TEST_P(ShieldApiTest, PairedDeviceSignsAndARemovedDeviceNoLonger) {
   // Refresh: the second device's old share stops working, the new one works.
   auto fresh = cosign::device_refresh_start(*two.share, rng_);
   auto fu = fresh.request.encode();
-  c = challenge(t, two, two.key_id);
-  nonce = c.json()["nonce"];
+  auto c = challenge(t, two, two.key_id);
+  std::string nonce = c.json()["nonce"];
   auto rf = call("POST", "/api/v1/shield/keys/" + two.key_id + "/refresh", t,
                  {{"device_id", two.id}, {"nonce", nonce}, {"u", base64_encode(fu)},
                   {"proof", base64_encode(unlock::proof(two.keys.auth_key, "refresh", two.key_id, two.id, nonce, fu))}});
@@ -426,6 +504,298 @@ TEST_P(ShieldApiTest, PairedDeviceSignsAndARemovedDeviceNoLonger) {
   EXPECT_FALSE(sign(t, two, "old share").ok());
   two.share = fresh.new_share;
   EXPECT_TRUE(sign(t, two, "new share").ok());
+}
+
+// Security review H3, attack 1: the server (or a MITM) answers "GET pairing" with a key of its
+// own. The old device refuses (the key is not the one the code the user carried was made for), so
+// nothing reaches the server; and an envelope the server makes up is refused by the new device.
+TEST_P(ShieldApiTest, AServerThatSwapsThePairingKeyOrEnvelopeLearnsNothingAndIsRefused) {
+  const std::string phone = "13912340011";
+  std::string t = verified_person(phone, "郑十一", "110105194912310193");
+  Device one = new_device("device-kkkk-0001", "One#pass");
+  enrol(t, one, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(one.share);
+  Device two = new_device("device-kkkk-0002", "Two#pass");
+  NewDevicePairing p = start_pairing(t, two);
+  ASSERT_FALSE(p.id.empty());
+
+  // The server swaps the relayed key for its own.
+  auto evil = pairing::new_device_start(rng_);
+  ASSERT_TRUE(db_write([&](store::Tx& tx) -> Status {
+                CS_TRY(tx.exec("UPDATE shield_pairings SET public_key = ? WHERE id = ?", {evil.ephemeral_public, p.id}));
+                return {};
+              }).ok());
+  auto refused = grant(t, one, p.id, p.code);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "pairing_code_mismatch");
+  // Nothing was sent: no u, no envelope, no pending device.
+  auto got = call("GET", "/api/v1/shield/pairings/" + p.id, t);
+  EXPECT_EQ(got.json()["status"], "waiting");
+  EXPECT_TRUE(got.json()["envelope"].is_null());
+  EXPECT_EQ(call("GET", "/api/v1/shield/keys/" + one.key_id + "/devices", t).json()["items"].size(), 1u);
+  // Nor does redirecting the share to another device id pass.
+  ASSERT_TRUE(db_write([&](store::Tx& tx) -> Status {
+                CS_TRY(tx.exec("UPDATE shield_pairings SET public_key = ?, device_id = 'device-evil-0001' WHERE id = ?",
+                               {p.b.ephemeral_public, p.id}));
+                return {};
+              }).ok());
+  refused = grant(t, one, p.id, p.code);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "pairing_code_mismatch");
+
+  // With the true key back, the old device sends its half; the server then replaces the envelope
+  // with one it made (an x of its choice, hoping the new device answers y = x·d1'^-1).
+  ASSERT_TRUE(db_write([&](store::Tx& tx) -> Status {
+                CS_TRY(tx.exec("UPDATE shield_pairings SET device_id = ? WHERE id = ?", {two.id, p.id}));
+                return {};
+              }).ok());
+  auto sent = grant(t, one, p.id, p.code);
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  ASSERT_EQ(sent->status, 200) << sent->body;
+  auto guess = pairing::new_device_start(rng_);
+  guess.ephemeral_public = p.b.ephemeral_public;  // the server knows E_B, not the code's secret
+  auto own_start = cosign::device_keygen_start(rng_);  // any share the server makes up
+  auto own_server = cosign::server_keygen(own_start.request, rng_);
+  auto own = cosign::device_keygen_finish(std::move(own_start.state), own_server->response);
+  ASSERT_TRUE(own.ok());
+  auto forged = pairing::old_device_grant(*own, one.key_id, pairing::pairing_code(guess, {p.id, two.id}),
+                                          {p.id, two.id}, p.b.ephemeral_public, rng_);
+  ASSERT_TRUE(forged.ok());
+  Bytes honest_envelope;
+  ASSERT_TRUE(db_write([&](store::Tx& tx) -> Status {
+                CS_ASSIGN(auto row, tx.query_one("SELECT envelope FROM shield_pairings WHERE id = ?", {p.id}));
+                honest_envelope = row->blob("envelope");
+                CS_TRY(tx.exec("UPDATE shield_pairings SET envelope = ? WHERE id = ?", {forged->envelope, p.id}));
+                return {};
+              }).ok());
+  auto joined = complete(t, two, p);
+  ASSERT_FALSE(joined.ok());
+  EXPECT_EQ(joined.error().code, "pairing_envelope_forged");
+  EXPECT_FALSE(two.share.has_value());
+  // Put back, the honest envelope completes and both devices sign.
+  ASSERT_TRUE(db_write([&](store::Tx& tx) -> Status {
+                CS_TRY(tx.exec("UPDATE shield_pairings SET envelope = ? WHERE id = ?", {honest_envelope, p.id}));
+                return {};
+              }).ok());
+  auto done = complete(t, two, p);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  ASSERT_EQ(done->status, 200) << done->body;
+  EXPECT_TRUE(sign(t, two, "from two").ok());
+  EXPECT_TRUE(sign(t, one, "from one").ok());
+  // What the server kept cannot give it d1 or d1': its only view of the new device is the ratio.
+  // (The stored shares are sealed; the search of ShieldApiTest.NothingOnTheServerHoldsTheDeviceShare
+  // covers the envelope's absence after completion.)
+  EXPECT_TRUE(call("GET", "/api/v1/shield/pairings/" + p.id, t).json()["envelope"].is_null());
+}
+
+// Security review H3, attack 2 and the completion rules: a stolen session alone cannot add a
+// device; completion needs the new device's pairing key, before expiry, by the same account.
+TEST_P(ShieldApiTest, AStolenSessionCannotAddADeviceAndCompletionNeedsProofInTimeAndTheAccount) {
+  const std::string phone = "13912340012", other_phone = "13912340013";
+  std::string t = verified_person(phone, "冯十二", "110105194912310214");
+  std::string other = verified_person(other_phone, "陈十三", "110105194912310230");
+  Device one = new_device("device-llll-0001", "One#pass");
+  enrol(t, one, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(one.share);
+
+  // The thief has the session only: its own pairing, and a guess at the old device's password.
+  Device thief = new_device("device-llll-0666", "Thief#1");
+  NewDevicePairing tp = start_pairing(t, thief);
+  Device guessing = one;
+  guessing.keys = *unlock::derive("Guess#1", one.salt, one.id, crypto::argon2_test_limits());
+  auto r = grant(t, guessing, tp.id, tp.code);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 403) << r->body;
+  EXPECT_EQ(r->json()["code"], "bad_unlock_proof");
+  auto c = complete(t, thief, tp);  // nothing was delivered
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->status, 409) << c->body;
+  EXPECT_EQ(call("GET", "/api/v1/shield/keys/" + one.key_id + "/devices", t).json()["items"].size(), 1u);
+
+  // The owner pairs a device; the thief, holding the session, tries to complete it with its own
+  // key (no proof of the new device's key): refused, and nothing changes.
+  Device two = new_device("device-llll-0002", "Two#pass");
+  NewDevicePairing p = start_pairing(t, two);
+  auto sent = grant(t, one, p.id, p.code);
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->status, 200) << sent->body;
+  auto thief_key = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_);
+  ASSERT_TRUE(thief_key.ok());
+  Device as_thief = two;
+  as_thief.keys = thief.keys;
+  as_thief.salt = thief.salt;
+  c = complete(t, as_thief, p, &*thief_key);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->status, 403) << c->body;
+  EXPECT_EQ(c->json()["code"], "pairing_proof_invalid");
+  // No signature at all, or one over other fields: refused as well.
+  auto bare = call("POST", "/api/v1/shield/pairings/" + p.id + "/completion", t,
+                   {{"join_request", base64_encode(Bytes(34, 1))}, {"auth_key", base64_encode(Bytes(32, 1))},
+                    {"salt", base64_encode(Bytes(16, 1))}});
+  EXPECT_EQ(bare.status, 400) << bare.body;
+  EXPECT_EQ(call("GET", "/api/v1/shield/pairings/" + p.id, t).json()["status"], "delivered");
+  // Another account cannot see or complete the pairing.
+  EXPECT_EQ(call("GET", "/api/v1/shield/pairings/" + p.id, other).status, 404);
+  c = complete(other, two, p);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->status, 404) << c->body;
+  EXPECT_FALSE(has_notice(t, "security_device_added"));
+
+  // Expired: refused, even with the right proof.
+  ASSERT_TRUE(db_write([&](store::Tx& tx) -> Status {
+                CS_TRY(tx.exec("UPDATE shield_pairings SET expires_at = ? WHERE id = ?", {std::int64_t{1000}, p.id}));
+                return {};
+              }).ok());
+  c = complete(t, two, p);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->status, 409) << c->body;
+  EXPECT_EQ(c->json()["code"], "pairing_expired");
+  EXPECT_FALSE(two.share.has_value());
+  auto list = call("GET", "/api/v1/shield/keys/" + one.key_id + "/devices", t).json()["items"];
+  ASSERT_EQ(list.size(), 2u);
+  for (const auto& d : list) {
+    if (d["device_id"] == two.id) {
+      EXPECT_EQ(d["status"], "pending") << d;
+    }
+  }
+  // An expired pairing takes no share either.
+  NewDevicePairing late = start_pairing(t, new_device("device-llll-0003", "Three#1"));
+  ASSERT_TRUE(db_write([&](store::Tx& tx) -> Status {
+                CS_TRY(tx.exec("UPDATE shield_pairings SET expires_at = ? WHERE id = ?", {std::int64_t{1000}, late.id}));
+                return {};
+              }).ok());
+  auto too_late = grant(t, one, late.id, late.code);
+  ASSERT_TRUE(too_late.ok());
+  EXPECT_EQ(too_late->status, 409) << too_late->body;
+  EXPECT_EQ(too_late->json()["code"], "pairing_not_waiting");
+}
+
+// Security review H1 (recovery half): SMS code + ID number, the old recipe, no longer recovers;
+// the login password and a fresh identity check are needed, and a refusal changes nothing.
+TEST_P(ShieldApiTest, RecoveryNeedsTheLoginPasswordAndAFreshIdentityCheck) {
+  const std::string phone = "13912340014";
+  const std::string id_number = "110105194912310257";
+  std::string t = verified_person(phone, "褚十四", id_number);
+  Device d = new_device("device-mmmm-0001", "Right#1");
+  enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(d.share);
+  const std::string path = "/api/v1/shield/keys/" + d.key_id + "/recovery";
+  Device renewed = new_device(d.id, "Attacker#1");
+  auto body = [&](const std::string& code) {
+    return nlohmann::json{{"device_id", d.id}, {"code", code}, {"password", "Str0ng!pw"},
+                          {"face_image", base64_encode(as_bytes(kPng))},
+                          {"auth_key", base64_encode(renewed.keys.auth_key)}, {"salt", base64_encode(renewed.salt)}};
+  };
+  auto unchanged = [&] {
+    EXPECT_TRUE(sign(t, d, "still the owner's password").ok());
+    auto wrong = d;
+    wrong.keys = renewed.keys;
+    wrong.salt = renewed.salt;
+    EXPECT_FALSE(sign(t, wrong, "the attacker's password").ok());
+    EXPECT_FALSE(has_notice(t, "security_certificate_password_recovered"));
+  };
+
+  // The old recipe: an SMS code and the ID number printed in the certificate.
+  auto old = call("POST", path, t,
+                  {{"device_id", d.id}, {"code", sms_code(t, phone)}, {"id_number", id_number},
+                   {"auth_key", base64_encode(renewed.keys.auth_key)}, {"salt", base64_encode(renewed.salt)}});
+  EXPECT_EQ(old.status, 400) << old.body;
+  EXPECT_FALSE(old.json().contains("recovery_key"));
+  // Everything but a face image.
+  auto b = body(sms_code(t, phone));
+  b["face_image"] = base64_encode(as_bytes("not an image at all"));
+  EXPECT_EQ(call("POST", path, t, b).status, 415);
+  // Everything but the login password.
+  b = body(sms_code(t, phone));
+  b["password"] = "Wrong!pw1";
+  auto wrong_pw = call("POST", path, t, b);
+  EXPECT_EQ(wrong_pw.status, 403) << wrong_pw.body;
+  EXPECT_EQ(wrong_pw.json()["code"], "wrong_password");
+  // Everything but a fresh SMS code: the one the wrong password used up does not serve again.
+  auto reused = call("POST", path, t, body(code_for(phone)));
+  EXPECT_GE(reused.status, 400) << reused.body;
+  EXPECT_FALSE(reused.json().contains("recovery_key"));
+  unchanged();
+
+  // All three: recovered, and the owner hears of it (in-app and by SMS).
+  auto ok = call("POST", path, t, body(sms_code(t, phone)));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.json()["identity_checked_by"], "dev");
+  EXPECT_TRUE(has_notice(t, "security_certificate_password_recovered"));
+  d.keys = renewed.keys;
+  d.salt = renewed.salt;
+  EXPECT_TRUE(sign(t, d, "after recovery").ok());
+  auto ev = call("GET", "/api/v1/shield/keys/" + d.key_id + "/events", t).json()["items"];
+  bool recorded = false;
+  for (const auto& e : ev) {
+    if (e["operation"] == "recover" && e["result"] == "ok") recorded = std::string(e["purpose"]).find("dev") != std::string::npos;
+  }
+  EXPECT_TRUE(recorded) << ev;
+}
+
+// Security review L4: recovery keys are per device (device A's does not unmask device B's copy),
+// rotated after each use, and an installation replay does not serve the same one again.
+TEST_P(ShieldApiTest, RecoveryKeysArePerDeviceRotatedAndNotReservedByAReplay) {
+  const std::string phone = "13912340015";
+  std::string t = verified_person(phone, "卫十五", "110105194912310273");
+  const std::string order = approved_order(t, phone);
+  Device a = new_device("device-nnnn-0001", "A#pass01");
+  auto start = cosign::device_keygen_start(rng_);
+  auto first = call("POST", "/api/v1/orders/" + order + "/installation", t, enrolment(a, start.request));
+  ASSERT_EQ(first.status, 201) << first.body;
+  a.share = *cosign::device_keygen_finish(std::move(start.state),
+                                          *cosign::KeygenResponse::decode(*base64_decode(std::string(first.json()["keygen_response"]))));
+  a.key_id = first.json()["key_id"];
+  a.recovery_key = *base64_decode(std::string(first.json()["recovery_key"]));
+  // The same request again (a retry after a lost answer, or a replay): a new recovery key, never
+  // the first one; the device's recovery copy is made with the newest.
+  auto replay = call("POST", "/api/v1/orders/" + order + "/installation", t, enrolment(a, start.request));
+  ASSERT_EQ(replay.status, 201) << replay.body;
+  const Bytes replayed = *base64_decode(std::string(replay.json()["recovery_key"]));
+  EXPECT_NE(replayed, a.recovery_key);
+  a.recovery_key = replayed;
+  const SecretBytes a_copy = unlock::mask_share_for_recovery(a.share->scalar(), a.recovery_key, a.id);
+
+  Device b = new_device("device-nnnn-0002", "B#pass01");
+  NewDevicePairing p = start_pairing(t, b);
+  ASSERT_EQ(grant(t, a, p.id, p.code)->status, 200);
+  auto done = complete(t, b, p);
+  ASSERT_TRUE(done.ok());
+  ASSERT_EQ(done->status, 200) << done->body;
+  EXPECT_NE(b.recovery_key, a.recovery_key);
+  const SecretBytes b_copy = unlock::mask_share_for_recovery(b.share->scalar(), b.recovery_key, b.id);
+  // Device A's recovery key does not unmask device B's copy (nor B's A's).
+  EXPECT_NE(unlock::mask_share_for_recovery(b_copy, a.recovery_key, b.id), b.share->scalar());
+  EXPECT_NE(unlock::mask_share_for_recovery(a_copy, b.recovery_key, a.id), a.share->scalar());
+  EXPECT_EQ(unlock::mask_share_for_recovery(b_copy, b.recovery_key, b.id), b.share->scalar());
+
+  // Recovery on A answers A's key (which unmasks A's copy) and a new one; the used key is gone:
+  // the next recovery answers the new one, never the used one again.
+  auto recover = [&](Device& d, const std::string& pin) {
+    Device n = new_device(d.id, pin);
+    auto r = call("POST", "/api/v1/shield/keys/" + d.key_id + "/recovery", t,
+                  {{"device_id", d.id}, {"code", sms_code(t, phone)}, {"password", "Str0ng!pw"},
+                   {"face_image", base64_encode(as_bytes(kPng))}, {"auth_key", base64_encode(n.keys.auth_key)},
+                   {"salt", base64_encode(n.salt)}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    d.keys = n.keys;
+    d.salt = n.salt;
+    return r.json();
+  };
+  auto r1 = recover(a, "A#pass02");
+  EXPECT_EQ(*base64_decode(std::string(r1["recovery_key"])), a.recovery_key);
+  EXPECT_EQ(unlock::mask_share_for_recovery(a_copy, *base64_decode(std::string(r1["recovery_key"])), a.id),
+            a.share->scalar());
+  const Bytes next = *base64_decode(std::string(r1["next_recovery_key"]));
+  EXPECT_NE(next, a.recovery_key);
+  auto r2 = recover(a, "A#pass03");
+  EXPECT_EQ(*base64_decode(std::string(r2["recovery_key"])), next);
+  EXPECT_NE(*base64_decode(std::string(r2["recovery_key"])), a.recovery_key);
+  // B's recovery key was not touched by A's recoveries.
+  auto rb = recover(b, "B#pass02");
+  EXPECT_EQ(*base64_decode(std::string(rb["recovery_key"])), b.recovery_key);
+  EXPECT_TRUE(sign(t, a, "a").ok());
+  EXPECT_TRUE(sign(t, b, "b").ok());
 }
 
 TEST_P(ShieldApiTest, RenewChangeRevokeAndReissue) {
@@ -561,7 +931,7 @@ TEST_P(ShieldApiTest, BadInputIsRefusedClearlyAndChangesNothing) {
   refused("POST", key + "/signatures", {{"device_id", d.id}, {"nonce", "x"}, {"request", base64_encode(junk)}}, 400, "");
   EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert, t).json()["key"]["failures"], 0);
   refused("POST", key + "/recovery",
-          {{"device_id", d.id}, {"code", "123456"}, {"id_number", "110105194912310177"},
+          {{"device_id", d.id}, {"code", "123456"}, {"password", "x"}, {"face_image", base64_encode(as_bytes(kPng))},
            {"auth_key", base64_encode(Bytes(32, 1))}, {"salt", base64_encode(Bytes(3, 1))}},
           400, "invalid_field");
   refused("POST", "/api/v1/shield/pairings",
@@ -643,6 +1013,49 @@ TEST_P(ShieldApiTest, NothingOnTheServerHoldsTheDeviceShare) {
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(ShieldApiTest);
+
+// The same server with the manual identity verifier, which confirms no face by itself.
+class ShieldManualIdentityTest : public ShieldApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    auto args = ShieldApiTest::extra_server_args();
+    args.insert(args.end(), {"--set", "identity.verifier=manual"});
+    return args;
+  }
+};
+
+// Security review H1 (recovery half): without a fresh identity check that confirms the person,
+// the SMS code and the login password are not enough; nothing changes.
+TEST_P(ShieldManualIdentityTest, RecoveryIsRefusedWhenTheVerifierCannotConfirmTheFace) {
+  const std::string phone = "13912340016";
+  std::string t = register_person(phone, "Str0ng!pw");
+  std::string front = upload(t, "id_card_front"), back = upload(t, "id_card_back");
+  call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
+  auto v = call("POST", "/api/v1/person-verifications", t,
+                {{"agreement_version", 1}, {"name", "蒋十六"}, {"id_number", "110105194912310193"},
+                 {"code", code_for(phone)}, {"id_card_front", front}, {"id_card_back", back}});
+  ASSERT_EQ(v.status, 201) << v.body;
+  ASSERT_EQ(v.json()["status"], "pending") << v.body;
+  ASSERT_EQ(call("POST", "/api/v1/operator/person-verifications/" + std::string(v.json()["id"]) + "/approval",
+                 operator_token_)
+                .status,
+            200);
+  Device d = new_device("device-oooo-0001", "Right#1");
+  enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(d.share);
+  Device renewed = new_device(d.id, "Attacker#1");
+  auto r = call("POST", "/api/v1/shield/keys/" + d.key_id + "/recovery", t,
+                {{"device_id", d.id}, {"code", sms_code(t, phone)}, {"password", "Str0ng!pw"},
+                 {"face_image", base64_encode(as_bytes(kPng))}, {"auth_key", base64_encode(renewed.keys.auth_key)},
+                 {"salt", base64_encode(renewed.salt)}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json()["code"], "identity_check_needs_review");
+  EXPECT_FALSE(r.json().contains("recovery_key"));
+  EXPECT_TRUE(sign(t, d, "the owner's password still works").ok());
+  EXPECT_FALSE(has_notice(t, "security_certificate_password_recovered"));
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(ShieldManualIdentityTest);
 
 }  // namespace
 }  // namespace certseal::testing

@@ -8,6 +8,11 @@
 //   development and demos only).
 // - ManualIdentityVerifier: decides nothing; every submission waits for an operator.
 // A real provider (face comparison against the ID photo) is a new class behind the interface.
+//
+// recheck() is the fresh identity check before a security-sensitive act of an already verified
+// person (recovering a certificate password, docs/SHIELD.md "Recovery"): a face image taken now,
+// compared with the verified name and ID number. The dev verifier accepts any well-formed image
+// and says so (verified_by "dev"); the manual one answers kNeedsReview.
 #pragma once
 
 #include <optional>
@@ -37,6 +42,11 @@ struct PersonSubmission {
   std::string face_image;
 };
 
+// The verified person a recheck is about.
+struct VerifiedPerson {
+  std::string account_id, name, id_number;
+};
+
 struct VerifierVerdict {
   enum class Outcome { kVerified, kRejected, kNeedsReview } outcome;
   std::string verified_by;  // provider name when verified
@@ -49,6 +59,8 @@ class IdentityVerifier {
   virtual std::string_view name() const = 0;
   virtual Result<VerifierVerdict> verify(const PersonSubmission& s, const BlobInfo& front,
                                          const BlobInfo& back) = 0;
+  // face_image: JPEG or PNG bytes (media type checked by the caller).
+  virtual Result<VerifierVerdict> recheck(const VerifiedPerson& who, BytesView face_image) = 0;
 };
 
 class DevIdentityVerifier final : public IdentityVerifier {
@@ -61,12 +73,20 @@ class DevIdentityVerifier final : public IdentityVerifier {
                                ? "development verifier: no face image given; nothing was checked"
                                : "development verifier: face image received but not compared; nothing was checked"};
   }
+  // NOT a face comparison: records verified_by "dev" so that every record shows it.
+  Result<VerifierVerdict> recheck(const VerifiedPerson&, BytesView face_image) override {
+    if (face_image.empty()) return VerifierVerdict{VerifierVerdict::Outcome::kRejected, "", "no face image"};
+    return VerifierVerdict{VerifierVerdict::Outcome::kVerified, "dev", ""};
+  }
 };
 
 class ManualIdentityVerifier final : public IdentityVerifier {
  public:
   std::string_view name() const override { return "manual"; }
   Result<VerifierVerdict> verify(const PersonSubmission&, const BlobInfo&, const BlobInfo&) override {
+    return VerifierVerdict{VerifierVerdict::Outcome::kNeedsReview, "", ""};
+  }
+  Result<VerifierVerdict> recheck(const VerifiedPerson&, BytesView) override {
     return VerifierVerdict{VerifierVerdict::Outcome::kNeedsReview, "", ""};
   }
 };

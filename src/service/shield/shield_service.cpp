@@ -7,6 +7,8 @@
 #include "crypto/cipher.h"
 #include "crypto/cosign.h"
 #include "crypto/hash.h"
+#include "crypto/pairing.h"
+#include "crypto/password.h"
 #include "crypto/pkey.h"
 #include "crypto/unlock.h"
 #include "pki/crl.h"
@@ -67,9 +69,9 @@ struct ShieldService::StepOutcome {
 
 ShieldService::ShieldService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, SecretBytes seal_key,
                              SmsCodeService& sms_codes, SecurityNotices& notices, OrderService& orders,
-                             ca::CaService& ca, ShieldOptions opts)
+                             ca::CaService& ca, IdentityVerifier& identity, ShieldOptions opts)
     : db_(db), clock_(clock), rng_(rng), log_(log), seal_key_(std::move(seal_key)), sms_codes_(sms_codes), notices_(notices),
-      orders_(orders), ca_(ca), opts_(opts) {}
+      orders_(orders), ca_(ca), identity_(identity), opts_(opts) {}
 
 Bytes ShieldService::random(std::size_t n) {
   std::lock_guard lock(rng_mu_);
@@ -158,7 +160,7 @@ HeldCertificate held_from_row(const store::Row& r) {
 
 Result<InstallResult> ShieldService::replay(store::Tx& tx, const std::string& account_id,
                                             const std::string& request_id, const DeviceEnrolment& device) {
-  CS_ASSIGN(auto row, tx.query_one("SELECT ac.certificate_id, ac.key_id, k.public_key, k.recovery_key_enc "
+  CS_ASSIGN(auto row, tx.query_one("SELECT ac.certificate_id, ac.key_id, k.public_key "
                                    "FROM account_certificates ac JOIN shield_keys k ON k.id = ac.key_id "
                                    "WHERE ac.request_id = ? AND ac.account_id = ?",
                                    {request_id, account_id}));
@@ -172,8 +174,9 @@ Result<InstallResult> ShieldService::replay(store::Tx& tx, const std::string& ac
   InstallResult r;
   r.key_id = key_id;
   r.keygen_response = cosign::KeygenResponse{row->blob("public_key")}.encode();
-  CS_ASSIGN(auto rk, unseal(row->blob("recovery_key_enc"), aad(key_id, "", "recovery")));
-  r.recovery_key.assign(rk.begin(), rk.end());
+  // Never the recovery key the first answer carried (L4): a fresh one for this device, so a
+  // replay cannot unmask the recovery copy the device already made.
+  CS_ASSIGN(r.recovery_key, rotate_recovery_key(tx, key_id, device.device_id));
   r.certificate.id = row->text("certificate_id");
   return r;
 }
@@ -247,7 +250,7 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
   CS_ASSIGN(auto request, cosign::KeygenRequest::decode(device.p1));
 
   // A retry of a request that succeeded gets the same answer.
-  auto prior = db_.read_value<InstallResult>(
+  auto prior = db_.write_value<InstallResult>(
       [&](store::Tx& tx) { return replay(tx, account_id, request_id, device); });
   if (prior) {
     CS_ASSIGN(prior->certificate, ca_.get(prior->certificate.id));
@@ -319,7 +322,10 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
     std::lock_guard lock(rng_mu_);
     key_id = new_uuid_v7(clock_, rng_);
   }
-  CS_ASSIGN(auto sealed_recovery, seal(recovery, aad(key_id, "", "recovery")));
+  CS_ASSIGN(auto sealed_recovery, seal(recovery, aad(key_id, device.device_id, "recovery")));
+  // shield_keys.recovery_key_enc (NOT NULL) held the one recovery key of keys made before
+  // per-device recovery keys; newer keys seal an empty value there: they have none.
+  CS_ASSIGN(auto sealed_no_key_recovery, seal(Bytes{}, aad(key_id, "", "recovery")));
   CS_ASSIGN(auto sealed_share, seal(kg->share.export_bytes(), aad(key_id, device.device_id, "share")));
   CS_ASSIGN(auto sealed_auth, seal(device.auth_key, aad(key_id, device.device_id, "auth")));
   const std::string now = format_rfc3339_ms(clock_.now());
@@ -329,11 +335,11 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
     if (!reissue_of) CS_TRY(count_installation(tx, account_id, ctx.order, cert->id));
     CS_TRY(tx.exec("INSERT INTO shield_keys (id, account_id, algorithm, public_key, status, failures, "
                    "recovery_key_enc, created_at, updated_at) VALUES (?, ?, 'sm2', ?, 'active', 0, ?, ?, ?)",
-                   {key_id, account_id, point, sealed_recovery, now, now}));
+                   {key_id, account_id, point, sealed_no_key_recovery, now, now}));
     CS_TRY(tx.exec("INSERT INTO shield_devices (key_id, device_id, name, status, server_share_enc, auth_key_enc, "
-                   "salt, request_hash, created_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?)",
+                   "salt, request_hash, recovery_key_enc, created_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
                    {key_id, device.device_id, device.device_name, sealed_share, sealed_auth, device.salt,
-                    request_hash(device), now}));
+                    request_hash(device), sealed_recovery, now}));
     CS_TRY(tx.exec("INSERT INTO account_certificates (certificate_id, account_id, key_id, order_id, request_id, "
                    "org_id, platform_id, current, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
                    {cert->id, account_id, key_id, ctx.order.id, request_id,
@@ -686,10 +692,12 @@ Status ShieldService::add_device(const std::string& account_id, const ShieldStep
                     if (existing && existing->text("status") != "removed") {
                       return Error(ErrorKind::kConflict, "device_exists", "that device has this key already");
                     }
+                    // z = d2·u^-1, kept apart from working shares (its own sealing purpose) until
+                    // the new device completes with y (complete_pairing).
                     CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
                     CS_ASSIGN(auto req, cosign::RefreshRequest::decode(u));
                     CS_ASSIGN(auto next, cosign::server_refresh(share, req));
-                    CS_ASSIGN(auto sealed, seal(next.export_bytes(), aad(step.key_id, new_device, "share")));
+                    CS_ASSIGN(auto sealed, seal(next.export_bytes(), aad(step.key_id, new_device, "pending")));
                     const std::string now = format_rfc3339_ms(clock_.now());
                     CS_TRY(tx.exec("DELETE FROM shield_devices WHERE key_id = ? AND device_id = ?",
                                    {step.key_id, new_device}));
@@ -732,12 +740,17 @@ Status ShieldService::remove_device(const std::string& account_id, const std::st
     return Error(ErrorKind::kConflict, "last_device", "the last device of a key cannot be removed; revoke instead");
   }
   CS_TRY(check_code(account_id, code));
-  return db_.write([&](store::Tx& tx) -> Status {
+  PendingSecuritySms sms;
+  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
-                   "removed_at = ? WHERE key_id = ? AND device_id = ?",
+                   "recovery_key_enc = NULL, removed_at = ? WHERE key_id = ? AND device_id = ?",
                    {format_rfc3339_ms(clock_.now()), key_id, device_id}));
-    return add_event(tx, key_id, account_id, device_id, "remove_device", "", "ok");
-  });
+    CS_TRY(add_event(tx, key_id, account_id, device_id, "remove_device", "", "ok"));
+    CS_ASSIGN(sms, notices_.record(tx, account_id, SecurityEvent::kDeviceRemoved, "设备：" + it->name, key_id));
+    return {};
+  }));
+  notices_.send(sms);
+  return {};
 }
 
 Result<PairingView> ShieldService::create_pairing(const std::string& account_id, const std::string& device_id,
@@ -755,11 +768,12 @@ Result<PairingView> ShieldService::create_pairing(const std::string& account_id,
   p.status = "waiting";
   p.public_key.assign(public_key.begin(), public_key.end());
   p.expires_at = clock_.now_unix() + opts_.pairing_ttl_s;
+  p.challenge = base64url_encode(random(32));
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_TRY(tx.exec("INSERT INTO shield_pairings (id, account_id, device_id, device_name, public_key, status, "
-                   "created_at, expires_at) VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?)",
-                   {p.id, account_id, device_id, device_name, p.public_key, format_rfc3339_ms(clock_.now()),
-                    p.expires_at}));
+                   "challenge, created_at, expires_at) VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?)",
+                   {p.id, account_id, device_id, device_name, p.public_key, p.challenge,
+                    format_rfc3339_ms(clock_.now()), p.expires_at}));
     return {};
   }));
   return p;
@@ -777,79 +791,164 @@ Result<PairingView> ShieldService::pairing(const std::string& account_id, const 
     p.key_id = r->text("key_id");
     p.public_key = r->blob("public_key");
     p.envelope = r->blob("envelope");
+    p.challenge = r->text("challenge");
     p.expires_at = r->integer("expires_at");
     return p;
   });
 }
 
-Result<std::pair<std::string, Bytes>> ShieldService::complete_pairing(const std::string& account_id,
-                                                                      const std::string& pairing_id,
-                                                                      BytesView auth_key, BytesView salt) {
-  if (auth_key.size() != kAuthKeySize) return field_error("auth_key", "32 bytes");
-  if (salt.size() != kSaltSize) return field_error("salt", "16 bytes");
-  using Out = std::pair<std::string, Bytes>;
-  return db_.write_value<Out>([&](store::Tx& tx) -> Result<Out> {
+Result<PairedDevice> ShieldService::complete_pairing(const std::string& account_id, const std::string& pairing_id,
+                                                     const PairingCompletion& c) {
+  if (c.auth_key.size() != kAuthKeySize) return field_error("auth_key", "32 bytes");
+  if (c.salt.size() != kSaltSize) return field_error("salt", "16 bytes");
+  CS_ASSIGN(auto join, cosign::JoinRequest::decode(c.join_request));
+  PendingSecuritySms sms;
+  CS_ASSIGN(auto out, db_.write_value<PairedDevice>([&](store::Tx& tx) -> Result<PairedDevice> {
     CS_ASSIGN(auto p, tx.query_one("SELECT * FROM shield_pairings WHERE id = ?", {pairing_id}));
     if (!p || p->text("account_id") != account_id) return not_found("pairing_not_found", "no such pairing");
     if (p->text("status") != "delivered") return failed_precondition("pairing_not_delivered", "no share was delivered yet");
+    if (p->integer("expires_at") < clock_.now_unix()) {
+      return failed_precondition("pairing_expired", "this pairing has expired; start again on the new device");
+    }
+    // Proof of possession: the new device signs the server's challenge with the pairing key the
+    // old device checked against the code the user carried.
+    CS_ASSIGN(auto pub, crypto::PublicKey::sm2_from_point(p->blob("public_key")));
+    const Bytes msg = crypto::pairing::completion_message(pairing_id, p->text("challenge"), c.join_request,
+                                                          c.auth_key, c.salt);
+    if (c.signature.empty() || !crypto::verify(pub, crypto::SignScheme::kSm2Sm3, msg, c.signature).ok()) {
+      return permission_denied("pairing_proof_invalid",
+                               "the completion is not signed with the key of the device that started this pairing");
+    }
     const std::string key_id = p->text("key_id"), device_id = p->text("device_id");
-    CS_ASSIGN(auto sealed, seal(auth_key, aad(key_id, device_id, "auth")));
-    CS_ASSIGN(auto n, tx.exec("UPDATE shield_devices SET status = 'active', auth_key_enc = ?, salt = ? WHERE "
-                              "key_id = ? AND device_id = ? AND status = 'pending'",
-                              {sealed, Bytes(salt.begin(), salt.end()), key_id, device_id}));
+    CS_ASSIGN(auto d, tx.query_one("SELECT server_share_enc FROM shield_devices WHERE key_id = ? AND device_id = ? AND "
+                                   "status = 'pending'",
+                                   {key_id, device_id}));
+    if (!d) return failed_precondition("pairing_not_delivered", "the device is not waiting for activation");
+    CS_ASSIGN(auto z_bytes, unseal(d->blob("server_share_enc"), aad(key_id, device_id, "pending")));
+    CS_ASSIGN(auto z, cosign::ServerShare::import_bytes(z_bytes));
+    CS_ASSIGN(auto share, cosign::server_join(z, join));  // d2' = z·y
+    CS_ASSIGN(auto sealed_share, seal(share.export_bytes(), aad(key_id, device_id, "share")));
+    CS_ASSIGN(auto sealed_auth, seal(c.auth_key, aad(key_id, device_id, "auth")));
+    CS_ASSIGN(auto n, tx.exec("UPDATE shield_devices SET status = 'active', server_share_enc = ?, auth_key_enc = ?, "
+                              "salt = ? WHERE key_id = ? AND device_id = ? AND status = 'pending'",
+                              {sealed_share, sealed_auth, c.salt, key_id, device_id}));
     if (n == 0) return failed_precondition("pairing_not_delivered", "the device is not waiting for activation");
     CS_TRY(tx.exec("UPDATE shield_pairings SET status = 'completed', envelope = NULL WHERE id = ?", {pairing_id}));
-    CS_ASSIGN(auto k, tx.query_one("SELECT recovery_key_enc FROM shield_keys WHERE id = ?", {key_id}));
-    if (!k) return key_not_found();
-    CS_ASSIGN(auto rk, unseal(k->blob("recovery_key_enc"), aad(key_id, "", "recovery")));
+    PairedDevice out;
+    out.key_id = key_id;
+    CS_ASSIGN(out.recovery_key, rotate_recovery_key(tx, key_id, device_id));
     CS_TRY(add_event(tx, key_id, account_id, device_id, "add_device", "paired", "ok"));
-    return Out{key_id, Bytes(rk.begin(), rk.end())};
-  });
+    CS_ASSIGN(sms, notices_.record(tx, account_id, SecurityEvent::kDeviceAdded, "设备：" + p->text("device_name"),
+                                   key_id));
+    return out;
+  }));
+  notices_.send(sms);
+  return out;
 }
 
 // ---- recovery, records ---------------------------------------------------------------------
 
-Result<Bytes> ShieldService::recover(const std::string& account_id, const std::string& key_id,
-                                     const std::string& device_id, const std::string& code,
-                                     const std::string& id_number, BytesView auth_key, BytesView salt) {
-  if (auth_key.size() != kAuthKeySize) return field_error("auth_key", "32 bytes");
-  if (salt.size() != kSaltSize) return field_error("salt", "16 bytes");
-  CS_ASSIGN(auto person, db_.read_value<std::string>([&](store::Tx& tx) -> Result<std::string> {
+Result<Bytes> ShieldService::recovery_key_of(store::Tx& tx, const std::string& key_id, const std::string& device_id) {
+  CS_ASSIGN(auto d, tx.query_one("SELECT recovery_key_enc FROM shield_devices WHERE key_id = ? AND device_id = ?",
+                                 {key_id, device_id}));
+  if (d && !d->is_null("recovery_key_enc")) {
+    CS_ASSIGN(auto rk, unseal(d->blob("recovery_key_enc"), aad(key_id, device_id, "recovery")));
+    return Bytes(rk.begin(), rk.end());
+  }
+  // A key made before recovery keys were per device: the key's one.
+  CS_ASSIGN(auto k, tx.query_one("SELECT recovery_key_enc FROM shield_keys WHERE id = ?", {key_id}));
+  if (!k) return key_not_found();
+  CS_ASSIGN(auto rk, unseal(k->blob("recovery_key_enc"), aad(key_id, "", "recovery")));
+  if (rk.size() != kRecoveryKeySize) {
+    return failed_precondition("no_recovery_key", "this device has no recovery copy of its share");
+  }
+  return Bytes(rk.begin(), rk.end());
+}
+
+Result<Bytes> ShieldService::rotate_recovery_key(store::Tx& tx, const std::string& key_id,
+                                                 const std::string& device_id) {
+  Bytes next = random(kRecoveryKeySize);
+  CS_ASSIGN(auto sealed, seal(next, aad(key_id, device_id, "recovery")));
+  CS_TRY(tx.exec("UPDATE shield_devices SET recovery_key_enc = ? WHERE key_id = ? AND device_id = ?",
+                 {sealed, key_id, device_id}));
+  return next;
+}
+
+Result<RecoveryResult> ShieldService::recover(const std::string& account_id, const std::string& key_id,
+                                              const RecoveryRequest& r) {
+  if (r.auth_key.size() != kAuthKeySize) return field_error("auth_key", "32 bytes");
+  if (r.salt.size() != kSaltSize) return field_error("salt", "16 bytes");
+  if (r.login_password.empty() || r.login_password.size() > 256) return field_error("password", "the login password");
+  const auto media = sniff_media_type(r.face_image);
+  if (!media || (*media != "image/jpeg" && *media != "image/png")) {
+    return Error(ErrorKind::kUnsupportedMediaType, "unsupported_file_type", "the face image must be a JPEG or PNG")
+        .with_field("face_image", "unsupported_file_type", "JPEG or PNG");
+  }
+  struct Who {
+    VerifiedPerson person;
+    std::string password_hash;
+  };
+  CS_ASSIGN(auto who, db_.read_value<Who>([&](store::Tx& tx) -> Result<Who> {
     CS_ASSIGN(auto k, tx.query_one("SELECT account_id, status FROM shield_keys WHERE id = ?", {key_id}));
     if (!k || k->text("account_id") != account_id) return key_not_found();
     if (k->text("status") != "active" && k->text("status") != "locked") {
       return failed_precondition("key_retired", "this key is no longer in use");
     }
     CS_ASSIGN(auto d, tx.query_one("SELECT status FROM shield_devices WHERE key_id = ? AND device_id = ?",
-                                   {key_id, device_id}));
+                                   {key_id, r.device_id}));
     if (!d || d->text("status") != "active") return permission_denied("device_not_active", "this device holds no share of the key");
-    CS_ASSIGN(auto p, tx.query_one("SELECT id_number FROM person_verifications WHERE account_id = ? AND "
+    CS_ASSIGN(auto p, tx.query_one("SELECT name, id_number FROM person_verifications WHERE account_id = ? AND "
                                    "status = 'verified' ORDER BY created_at DESC LIMIT 1",
                                    {account_id}));
     if (!p) return failed_precondition("person_not_verified", "real-name verification is needed first");
-    return p->text("id_number");
+    CS_ASSIGN(auto a, tx.query_one("SELECT password_hash FROM accounts WHERE id = ?", {account_id}));
+    if (!a) return not_found("account_not_found", "no such account");
+    return Who{VerifiedPerson{account_id, p->text("name"), p->text("id_number")},
+               a->is_null("password_hash") ? std::string() : a->text("password_hash")};
   }));
-  CS_TRY(check_code(account_id, code));
-  const bool match = constant_time_equal(as_bytes(person), as_bytes(id_number));
-  CS_ASSIGN(auto sealed, seal(auth_key, aad(key_id, device_id, "auth")));
-  using Out = std::pair<bool, Bytes>;
-  CS_ASSIGN(auto out, db_.write_value<Out>([&](store::Tx& tx) -> Result<Out> {
-    if (!match) {
-      CS_TRY(add_event(tx, key_id, account_id, device_id, "recover", "", "identity_mismatch"));
-      return Out{false, {}};
-    }
+  // Three factors, the cheapest to the attacker last: the SMS code (consumed, so each wrong
+  // password costs a fresh code), the login password, then a fresh identity check.
+  CS_TRY(check_code(account_id, r.code));
+  auto refused = [&](Error e) -> Error {
+    (void)db_.write([&](store::Tx& tx) -> Status {
+      return add_event(tx, key_id, account_id, r.device_id, "recover", "", e.code);
+    });
+    return e;
+  };
+  if (who.password_hash.empty() || !crypto::password_verify(who.password_hash, r.login_password)) {
+    return refused(permission_denied("wrong_password", "the login password is wrong")
+                       .with_field("password", "wrong_password", "the login password is wrong"));
+  }
+  CS_ASSIGN(auto verdict, identity_.recheck(who.person, r.face_image));
+  if (verdict.outcome == VerifierVerdict::Outcome::kRejected) {
+    return refused(permission_denied("identity_check_failed", "the identity check did not confirm you: " + verdict.reason));
+  }
+  if (verdict.outcome == VerifierVerdict::Outcome::kNeedsReview) {
+    return refused(failed_precondition("identity_check_needs_review",
+                                       "this platform checks identities by hand; ask the operator to unlock the key"));
+  }
+  CS_ASSIGN(auto sealed, seal(r.auth_key, aad(key_id, r.device_id, "auth")));
+  PendingSecuritySms sms;
+  CS_ASSIGN(auto out, db_.write_value<RecoveryResult>([&](store::Tx& tx) -> Result<RecoveryResult> {
+    CS_ASSIGN(auto d, tx.query_one("SELECT status FROM shield_devices WHERE key_id = ? AND device_id = ?",
+                                   {key_id, r.device_id}));
+    if (!d || d->text("status") != "active") return permission_denied("device_not_active", "this device holds no share of the key");
+    RecoveryResult out;
+    out.verified_by = verdict.verified_by;
+    CS_ASSIGN(out.recovery_key, recovery_key_of(tx, key_id, r.device_id));
+    CS_ASSIGN(out.next_recovery_key, rotate_recovery_key(tx, key_id, r.device_id));
     CS_TRY(tx.exec("UPDATE shield_devices SET auth_key_enc = ?, salt = ? WHERE key_id = ? AND device_id = ?",
-                   {sealed, Bytes(salt.begin(), salt.end()), key_id, device_id}));
+                   {sealed, r.salt, key_id, r.device_id}));
     CS_TRY(tx.exec("UPDATE shield_keys SET status = 'active', failures = 0, updated_at = ? WHERE id = ?",
                    {format_rfc3339_ms(clock_.now()), key_id}));
-    CS_ASSIGN(auto k, tx.query_one("SELECT recovery_key_enc FROM shield_keys WHERE id = ?", {key_id}));
-    if (!k) return key_not_found();
-    CS_ASSIGN(auto rk, unseal(k->blob("recovery_key_enc"), aad(key_id, "", "recovery")));
-    CS_TRY(add_event(tx, key_id, account_id, device_id, "recover", "", "ok"));
-    return Out{true, Bytes(rk.begin(), rk.end())};
+    CS_TRY(add_event(tx, key_id, account_id, r.device_id, "recover", "identity checked by " + verdict.verified_by, "ok"));
+    CS_ASSIGN(sms, notices_.record(tx, account_id, SecurityEvent::kCertificatePasswordRecovered, "", key_id));
+    return out;
   }));
-  if (!out.first) return permission_denied("identity_mismatch", "the ID number does not match the verified person");
-  return out.second;
+  notices_.send(sms);
+  log_.info("certificate password recovered",
+            {{"key_id", key_id}, {"device_id", r.device_id}, {"identity_checked_by", out.verified_by}});
+  return out;
 }
 
 Result<std::vector<ShieldEventView>> ShieldService::events(const std::string& account_id, const std::string& key_id,

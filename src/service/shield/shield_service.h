@@ -10,9 +10,19 @@
 // Every two-party step needs a single-use challenge (60 s) and a proof made with the device's
 // auth key (crypto/unlock.h). A wrong proof is a failed unlock: the count is kept per key and
 // the key locks after max_failures (5) for all its devices, until the owner passes recovery
-// (SMS code + resident ID number of the account's verified person). A right proof resets the
-// count. Failed and successful steps alike are recorded in shield_events (device, time,
-// operation, purpose, result); refusals are committed before they are returned.
+// (SMS code + the account's login password + a fresh identity check by the IdentityVerifier on
+// a face image; the ID number is no factor: every certificate prints it). A right proof resets
+// the count.
+//
+// Devices: a device is added by pairing (docs/SHIELD.md "Adding a device", crypto/pairing.h):
+// the server relays the pairing key and the sealed envelope and learns only the ratio of the new
+// server share to the old one; completion needs the new device's signature (its pairing key)
+// over the pairing's challenge, before expires_at, by the same account. Recovery keys are one per
+// device, rotated after each use (recovery, install replay), never shared between devices.
+// Adding or removing a device and recovering a password raise SecurityNotices.
+//
+// Failed and successful steps alike are recorded in shield_events (device, time, operation,
+// purpose, result); refusals are committed before they are returned.
 //
 // Certificates: installing an approved certificate order generates the key (two-party), has the
 // order's CA issue the certificate with the subject of the verified person or organisation, and
@@ -37,6 +47,7 @@
 #include "base/rng.h"
 #include "service/account/sms_codes.h"
 #include "service/ca/ca_service.h"
+#include "service/identity/person_verification.h"
 #include "service/notify/security_notice.h"
 #include "service/order/order_service.h"
 #include "store/db.h"
@@ -86,9 +97,35 @@ struct ShieldEventView {
 };
 
 struct PairingView {
-  std::string id, device_id, device_name, status, key_id;
+  std::string id, device_id, device_name, status, key_id, challenge;
   Bytes public_key, envelope;
   std::int64_t expires_at = 0;
+};
+
+// What the new device hands in to complete a pairing (crypto/pairing.h).
+struct PairingCompletion {
+  Bytes join_request;  // cosign::JoinRequest encoding (y)
+  Bytes auth_key;      // 32 bytes
+  Bytes salt;          // 16 bytes
+  Bytes signature;     // DER SM2 signature by the pairing key over pairing::completion_message
+};
+
+struct PairedDevice {
+  std::string key_id;
+  Bytes recovery_key;  // this device's own, 32 bytes
+};
+
+// Recovery of a locked key or a forgotten certificate password on one device.
+struct RecoveryRequest {
+  std::string device_id, code, login_password;
+  Bytes face_image;  // JPEG or PNG, for the IdentityVerifier
+  Bytes auth_key;    // 32 bytes, of the new certificate password
+  Bytes salt;        // 16 bytes
+};
+struct RecoveryResult {
+  Bytes recovery_key;       // the one that unmasks this device's recovery copy; now retired
+  Bytes next_recovery_key;  // the device's new one, for its new recovery copy
+  std::string verified_by;  // the IdentityVerifier that vouched ("dev" is no real check)
 };
 
 struct HeldCertificate {
@@ -109,7 +146,7 @@ class ShieldService {
   // seal_key: at least 16 secret bytes (derived from the master key by the caller).
   ShieldService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, SecretBytes seal_key,
                 SmsCodeService& sms_codes, SecurityNotices& notices, OrderService& orders, ca::CaService& ca,
-                ShieldOptions opts = {});
+                IdentityVerifier& identity, ShieldOptions opts = {});
 
   // ---- certificates ----
   Result<InstallResult> install(const std::string& account_id, const std::string& order_id,
@@ -158,7 +195,10 @@ class ShieldService {
   Status refresh(const std::string& account_id, const ShieldStep& step);          // payload: u
   // payload: new auth_key (32) ‖ new salt (16)
   Status change_password(const std::string& account_id, const ShieldStep& step);
-  // payload: pairing_id ‖ u (32) ‖ envelope
+  // The old device's half of adding a device: payload pairing_id ‖ u (RefreshRequest) ‖ envelope.
+  // Keeps the pending server share d2·u^-1 for the pairing's device and the envelope for it.
+  // Errors: pairing_not_found (404, also for other accounts), pairing_not_waiting (409, used or
+  // expired), device_exists (409), and those of every step. Own transaction.
   Status add_device(const std::string& account_id, const ShieldStep& step, const std::string& pairing_id,
                     BytesView u, BytesView envelope);
 
@@ -166,17 +206,26 @@ class ShieldService {
   Result<std::vector<DeviceView>> devices(const std::string& account_id, const std::string& key_id);
   Status remove_device(const std::string& account_id, const std::string& key_id, const std::string& device_id,
                        const std::string& code);
+  // The new device starts pairing with its ephemeral SM2 key (65-byte point); the answer carries
+  // the id, expiry and the challenge it signs to complete. Own transaction.
   Result<PairingView> create_pairing(const std::string& account_id, const std::string& device_id,
                                      const std::string& device_name, BytesView public_key);
   Result<PairingView> pairing(const std::string& account_id, const std::string& pairing_id);
-  // The new device sets its unlock material; returns the key id and the recovery key.
-  Result<std::pair<std::string, Bytes>> complete_pairing(const std::string& account_id,
-                                                         const std::string& pairing_id, BytesView auth_key,
-                                                         BytesView salt);
+  // The new device completes: checks its signature with the pairing key, sets d2' = z·y, its
+  // unlock material and a recovery key of its own (returned); raises kDeviceAdded. Errors:
+  // pairing_not_found (404, other accounts too), pairing_not_delivered (409), pairing_expired
+  // (409), pairing_proof_invalid (403), invalid_field. Nothing changes on a refusal. Own transaction.
+  Result<PairedDevice> complete_pairing(const std::string& account_id, const std::string& pairing_id,
+                                        const PairingCompletion& c);
 
   // ---- recovery, records ----
-  Result<Bytes> recover(const std::string& account_id, const std::string& key_id, const std::string& device_id,
-                        const std::string& code, const std::string& id_number, BytesView auth_key, BytesView salt);
+  // Unlocks a locked key / sets a new certificate password for one device after an SMS code
+  // (authorise), the login password and a fresh identity check (IdentityVerifier::recheck on the
+  // face image); rotates that device's recovery key and raises kCertificatePasswordRecovered.
+  // Errors: key_not_found, key_retired, device_not_active, person_not_verified, the SMS code's,
+  // wrong_password (403), identity_check_failed (403), identity_check_needs_review (409),
+  // unsupported_file_type (415), invalid_field. Nothing but a refusal event changes on a refusal.
+  Result<RecoveryResult> recover(const std::string& account_id, const std::string& key_id, const RecoveryRequest& r);
   Result<std::vector<ShieldEventView>> events(const std::string& account_id, const std::string& key_id,
                                               const std::string& after, int limit);
 
@@ -188,6 +237,10 @@ class ShieldService {
   Result<InstallResult> enrol(const std::string& account_id, const std::string& order_id, const std::string& request_id,
                               const DeviceEnrolment& device, const std::optional<std::string>& reissue_of,
                               const std::string& code);
+  // A device's current recovery key (the key's legacy one for devices made before per-device keys).
+  Result<Bytes> recovery_key_of(store::Tx& tx, const std::string& key_id, const std::string& device_id);
+  // A fresh recovery key for the device, stored sealed; returns it.
+  Result<Bytes> rotate_recovery_key(store::Tx& tx, const std::string& key_id, const std::string& device_id);
   Result<InstallResult> replay(store::Tx& tx, const std::string& account_id, const std::string& request_id,
                                const DeviceEnrolment& device);
   Result<HeldCertificate> held(store::Tx& tx, const std::string& account_id, const std::string& cert_id);
@@ -227,6 +280,7 @@ class ShieldService {
   SecurityNotices& notices_;
   OrderService& orders_;
   ca::CaService& ca_;
+  IdentityVerifier& identity_;
   ShieldOptions opts_;
 };
 
