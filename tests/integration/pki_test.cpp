@@ -239,7 +239,8 @@ TEST_P(PkiServerTest, CrlAndOcspWithTheOpensslCli) {
 // Strict SM2 verifiers refuse an end-entity certificate whose BasicConstraints is an empty
 // SEQUENCE; RFC 5280 §4.2.1.9 lets end-entity certificates omit the extension, so they do. The
 // root and issuing CAs keep it, critical, with cA TRUE (and pathLen 0 on the issuing CA). Read
-// with the openssl CLI (x509 -text and asn1parse), not with our own parser.
+// with the openssl CLI (x509 -text and asn1parse), not with our own parser. Also: the caIssuers
+// URIs name one DER certificate each (RFC 5280 §4.2.2.1), not the PEM chain.
 TEST_P(PkiServerTest, EndEntityCertificatesCarryNoBasicConstraints) {
   for (std::string ca : {"sm2", "sm2o", "intl"}) {
     SCOPED_TRACE(ca);
@@ -256,6 +257,20 @@ TEST_P(PkiServerTest, EndEntityCertificatesCarryNoBasicConstraints) {
     EXPECT_EQ(asn1.out.find("X509v3 Basic Constraints"), std::string::npos) << asn1.out;
 
     fetch_chain_and_crl(c, ca);
+    // caIssuers: one DER certificate (RFC 5280 §4.2.2.1), the issuing CA for end entities, the
+    // root for the issuing CA, each the same certificate as in the chain.
+    EXPECT_NE(text.out.find("CA Issuers - URI:" + url("/ca/" + ca + "/ca.cer")), std::string::npos) << text.out;
+    EXPECT_NE(sh("openssl x509 -noout -text -in " + f("issuer.pem")).out.find("CA Issuers - URI:" +
+                                                                              url("/ca/" + ca + "/root.cer")),
+              std::string::npos);
+    for (auto [path, pem] : {std::pair{"/ca.cer", "issuer.pem"}, std::pair{"/root.cer", "root.pem"}}) {
+      auto der = c.get("/ca/" + ca + path);
+      ASSERT_EQ(der.status, 200);
+      EXPECT_EQ(der.header("content-type"), "application/pkix-cert");
+      put(f("aia.der"), der.body);
+      EXPECT_EQ(sh("openssl x509 -inform DER -in " + f("aia.der") + " -noout -fingerprint -sha256").out,
+                sh("openssl x509 -in " + f(pem) + " -noout -fingerprint -sha256").out);
+    }
     for (std::string which : {"issuer.pem", "root.pem"}) {
       SCOPED_TRACE(which);
       auto t = sh("openssl x509 -noout -text -in " + f(which)).out;
