@@ -343,6 +343,11 @@ Result<json> cmd_sms_code(Ctx& ctx, const std::string& phone, const std::string&
   return h->call("POST", "/api/v1/account/sms-codes", {{"purpose", purpose}});
 }
 
+// Text mode: says so, on one line, when a list the server returned is empty.
+void say_if_empty(const Ctx& ctx, const json& items, std::string_view message_key) {
+  if (!ctx.g.json && (!items.is_array() || items.empty())) std::cout << tr(message_key) << "\n";
+}
+
 Result<json> cmd_identity_list(Ctx& ctx) {
   CS_ASSIGN(auto* h, ctx.api());
   CS_ASSIGN(auto r, h->call("GET", "/api/v1/identities"));
@@ -353,6 +358,7 @@ Result<json> cmd_identity_list(Ctx& ctx) {
                 << str(i, "org_name") << str(i, "org_id") << "\n";
     }
   }
+  say_if_empty(ctx, r.value("items", json::array()), "msg.empty_identities");
   return r;
 }
 
@@ -418,6 +424,7 @@ Result<json> cmd_org_list(Ctx& ctx) {
     if (!ctx.g.json) std::cout << org << "  " << str(row, "role") << "  " << str(row, "name") << "  " << str(row, "status") << "\n";
     out.push_back(row);
   }
+  say_if_empty(ctx, out, "msg.empty_orgs");
   return json{{"items", out}};
 }
 
@@ -445,6 +452,7 @@ Result<json> cmd_org_search(Ctx& ctx, const std::string& name, const std::string
       std::cout << str(o, "id") << "  " << str(o, "name") << "  " << str(o, "credit_code") << "\n";
     }
   }
+  say_if_empty(ctx, r.value("items", json::array()), "msg.empty_org_search");
   return r;
 }
 
@@ -496,6 +504,7 @@ Result<json> cmd_catalogue(Ctx& ctx) {
                 << fen(p, "price_fen") << "\n";
     }
   }
+  say_if_empty(ctx, r.value("products", json::array()), "msg.empty_catalogue");
   return r;
 }
 
@@ -529,6 +538,7 @@ Result<json> cmd_order_list(Ctx& ctx, const std::string& tab) {
   if (!ctx.g.json) {
     for (const auto& o : r.value("items", json::array())) print_order(o);
   }
+  say_if_empty(ctx, r.value("items", json::array()), "msg.empty_orders");
   return r;
 }
 
@@ -623,6 +633,7 @@ Result<json> cmd_cert_list(Ctx& ctx) {
       }
     }
   }
+  say_if_empty(ctx, r.value("items", json::array()), "msg.empty_certs");
   return r;
 }
 
@@ -850,6 +861,7 @@ Result<json> cmd_device_list(Ctx& ctx, const std::string& key_id, const std::str
                 << str(d, "status") << "  " << str(d, "name") << "  " << str(d, "created_at") << "\n";
     }
   }
+  say_if_empty(ctx, r.value("items", json::array()), "msg.empty_devices");
   r["this_device"] = dev.device_id;
   return r;
 }

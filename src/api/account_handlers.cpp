@@ -149,7 +149,8 @@ Result<Reply> delete_deregistration(RequestContext& ctx) {
 Result<Reply> get_sms_outbox(RequestContext& ctx) {
   CS_ASSIGN(auto page, page_request(ctx));
   std::string phone = ctx.query("phone").value_or("");
-  CS_ASSIGN(auto entries, service::list_sms_outbox(ctx.services().db, phone, page.after, page.limit + 1));
+  CS_ASSIGN(auto entries, service::list_sms_outbox(ctx.services().db, phone, page.after, page.limit + 1,
+                                                           /*reveal_codes=*/false));
   return Reply::json(paged(std::move(entries), page.limit, [](const service::SmsOutboxEntry& e) {
     return nlohmann::json{{"id", e.id}, {"phone", e.phone}, {"template", e.template_id}, {"text", e.text},
                           {"created_at", e.created_at}, {"sender", e.sender}, {"delivery", e.delivery}};

@@ -71,6 +71,18 @@ Result<Reply> get_ca_chain(RequestContext& ctx) {
   return Reply::text(std::move(pem), "application/pem-certificate-chain");
 }
 
+Result<Reply> get_ca_cert(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, ca_service(ctx));
+  CS_ASSIGN(Bytes der, s->certificate_der(ctx.param("id"), false));
+  return der_reply(std::move(der), "application/pkix-cert", "max-age=3600");
+}
+
+Result<Reply> get_ca_root(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, ca_service(ctx));
+  CS_ASSIGN(Bytes der, s->certificate_der(ctx.param("id"), true));
+  return der_reply(std::move(der), "application/pkix-cert", "max-age=3600");
+}
+
 Result<Reply> get_ca_crl(RequestContext& ctx) {
   CS_ASSIGN(auto* s, ca_service(ctx));
   CS_ASSIGN(Bytes crl, s->crl(ctx.param("id")));

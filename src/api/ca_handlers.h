@@ -10,6 +10,8 @@ namespace certseal::api {
 // Publication (public).
 Result<Reply> list_cas(RequestContext& ctx);        // GET /ca
 Result<Reply> get_ca_chain(RequestContext& ctx);    // GET /ca/{id}/chain.pem
+Result<Reply> get_ca_cert(RequestContext& ctx);     // GET /ca/{id}/ca.cer (issuing CA, DER)
+Result<Reply> get_ca_root(RequestContext& ctx);     // GET /ca/{id}/root.cer (root, DER)
 Result<Reply> get_ca_crl(RequestContext& ctx);      // GET /ca/{id}/crl
 Result<Reply> post_ocsp(RequestContext& ctx);       // POST /ocsp/{id}  (application/ocsp-request)
 Result<Reply> get_ocsp(RequestContext& ctx);        // GET /ocsp/{id}/{request} (RFC 6960 App. A.1)

@@ -60,8 +60,8 @@ nlohmann::json order_json(const service::OrderView& o, bool full) {
                       {"amount_fen", o.amount_fen}, {"status", o.status}, {"reason", opt(o.reason)},
                       {"created_at", o.created_at}, {"authorised_at", opt(o.authorised_at)},
                       {"paid_at", opt(o.paid_at)}, {"pay_before", o.expires_at},
-                      {"certificate_id", opt(o.certificate_id)},
                       {"org_approval", service::OrderService::org_approval_state(o)},
+                      {"certificate_id", opt(o.certificate_id)}, {"sandbox_paid", o.sandbox_paid},
                       {"application_form", o.form_status.empty() ? nlohmann::json()
                                                                  : nlohmann::json{{"method", o.form_method},
                                                                                   {"status", o.form_status}}}};

@@ -168,6 +168,8 @@ constexpr Route kRoutes[] = {
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},
+    {"GET", "/ca/{id}/ca.cer", Role::kPublic, get_ca_cert},
+    {"GET", "/ca/{id}/root.cer", Role::kPublic, get_ca_root},
     {"GET", "/ca/{id}/crl", Role::kPublic, get_ca_crl},
     {"POST", "/ocsp/{id}", Role::kPublic, post_ocsp, BodyKind::kAny},
     {"GET", "/ocsp/{id}/{request}", Role::kPublic, get_ocsp},

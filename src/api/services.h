@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -40,6 +41,9 @@ struct Services {
   Metrics& metrics;
   std::string version;  // release version shown by /api/v1/info
   std::string node_id;  // this process, as registered in node_registry
+  // Development components that are on ("payment.sandbox_enabled = true", ...), shown by
+  // /api/v1/info; empty in production.
+  std::vector<std::string> development_components = {};
   service::AccountService* accounts = nullptr;
   service::SmsCodeService* sms_codes = nullptr;
   service::AgreementService* agreements = nullptr;

@@ -37,7 +37,9 @@ Result<Reply> get_info(RequestContext& ctx) {
   return Reply::json({{"name", "certseald"},
                       {"version", s.version},
                       {"database", store::engine_name(s.db.engine())},
-                      {"time", format_rfc3339(s.clock.now())}});
+                      {"time", format_rfc3339(s.clock.now())},
+                      {"development_mode", !s.development_components.empty()},
+                      {"development_components", s.development_components}});
 }
 
 }  // namespace certseal::api

@@ -89,6 +89,20 @@ constexpr ConfigKey kKeys[] = {
      "Offer the built-in sandbox payment gateway (moves no money; for development, demos and tests)."},
     {"payment.sandbox_key_file", KeyType::kString, "",
      "PEM key the sandbox gateway signs its notifications with; default <data_dir>/sandbox-gateway.pem, created on first start."},
+    // ---- Development components, where the master key lives, SQLite durability (issue 11: M5, L4, item 6).
+    // Parsed together by load_safety_settings() below.
+    {"dev_mode", KeyType::kBool, "false",
+     "Allow the development components (payment.sandbox_enabled, identity.verifier = dev, sms.sender = outbox); "
+     "without it (or serve --demo) certseald refuses to start with any of them on."},
+    {"keys.master_key_source", KeyType::kString, "file",
+     "Where the master key comes from: file (keys.master_key_file), env (64 hex digits in the environment variable "
+     "CERTSEAL_MASTER_KEY) or pkcs11 (unwrapped by an RSA key in a PKCS#11 token, keys.pkcs11_*)."},
+    {"keys.pkcs11_module", KeyType::kString, "", "PKCS#11 module (.so) for keys.master_key_source = pkcs11."},
+    {"keys.pkcs11_token", KeyType::kString, "", "Label of the PKCS#11 token holding the master key's wrapping key."},
+    {"keys.pkcs11_pin", KeyType::kString, "", "User PIN of that token (prefer CERTSEAL_KEYS_PKCS11_PIN)."},
+    {"db.sqlite_synchronous", KeyType::kString, "full",
+     "SQLite durability in WAL mode: full (every commit reaches the disk before it is acknowledged) or normal "
+     "(faster commits; safe against a crash of the process, but the last commits can be lost on power failure)."},
 };
 
 // Per-CA tables: [ca.<id>] with these fields (docs/CONFIG.md "CAs").
@@ -169,7 +183,48 @@ long long as_int(const std::map<std::string, std::string>& v, const char* key) {
   return std::strtoll(v.at(key).c_str(), nullptr, 10);
 }
 
+// dev_mode, keys.master_key_source and keys.pkcs11_*, db.sqlite_synchronous (one block, see kKeys).
+Status load_safety_settings(std::map<std::string, std::string>& v, Config& c) {
+  c.dev_mode = v["dev_mode"] == "true";
+  c.keys.master_key_source = v["keys.master_key_source"];
+  if (c.keys.master_key_source != "file" && c.keys.master_key_source != "env" &&
+      c.keys.master_key_source != "pkcs11") {
+    return config_error("keys.master_key_source must be file, env or pkcs11, got '" + c.keys.master_key_source + "'");
+  }
+  c.keys.pkcs11_module = v["keys.pkcs11_module"];
+  c.keys.pkcs11_token = v["keys.pkcs11_token"];
+  c.keys.pkcs11_pin = v["keys.pkcs11_pin"];
+  if (c.keys.master_key_source == "pkcs11" && (c.keys.pkcs11_module.empty() || c.keys.pkcs11_token.empty())) {
+    return config_error("keys.master_key_source = pkcs11 needs keys.pkcs11_module and keys.pkcs11_token");
+  }
+  const std::string& sync = v["db.sqlite_synchronous"];
+  if (sync != "full" && sync != "normal") {
+    return config_error("db.sqlite_synchronous must be full or normal, got '" + sync + "'");
+  }
+  c.db.sqlite_synchronous_full = sync == "full";
+  return {};
+}
+
 }  // namespace
+
+std::vector<std::string> development_components(const Config& c) {
+  std::vector<std::string> out;
+  if (c.payment.sandbox_enabled) out.push_back("payment.sandbox_enabled = true");
+  if (c.identity_verifier == "dev") out.push_back("identity.verifier = dev");
+  if (c.sms.sender == "outbox") out.push_back("sms.sender = outbox");
+  return out;
+}
+
+Status check_development_components(const Config& c) {
+  if (c.dev_mode || c.demo) return {};
+  auto on = development_components(c);
+  if (on.empty()) return {};
+  std::string list;
+  for (const auto& s : on) list += (list.empty() ? "" : ", ") + s;
+  return config_error("development components are on (" + list +
+                      ") without dev_mode: set dev_mode = true (or serve --demo) to try CertSeal out, or configure "
+                      "the production ones (docs/CONFIG.md)");
+}
 
 std::span<const ConfigKey> config_keys() { return kKeys; }
 
@@ -367,6 +422,7 @@ Result<Config> load_config(const std::string& config_file,
   c.payment.sandbox_enabled = v["payment.sandbox_enabled"] == "true";
   c.payment.sandbox_key_file = v["payment.sandbox_key_file"];
   if (c.payment.sandbox_key_file.empty()) c.payment.sandbox_key_file = c.data_dir + "/sandbox-gateway.pem";
+  CS_TRY(load_safety_settings(v, c));
   std::map<std::string, CaConfig> cas;
   for (const auto& [k, val] : v) {
     if (!is_ca_key(k)) continue;
@@ -410,7 +466,8 @@ Result<Config> load_config(const std::string& config_file,
 std::string describe(const std::map<std::string, std::string>& values) {
   std::string out;
   for (const auto& [k, v] : values) {
-    bool secret = k == "db.url" || k == "sms.http_password" || k == "email.smtp_password";  // may carry a password
+    bool secret = k == "db.url" || k == "sms.http_password" || k == "email.smtp_password" ||
+                  k == "keys.pkcs11_pin";  // may carry a password
     out += k + " = " + (secret && !v.empty() ? "(set)" : "\"" + v + "\"") + "\n";
   }
   return out;

@@ -57,6 +57,7 @@ struct Config {
     int pool_size = 16;
     int sqlite_readers = 4;
     int busy_timeout_ms = 10'000;
+    bool sqlite_synchronous_full = true;  // db.sqlite_synchronous
   } db;
   struct {
     int session_ttl_s = 7 * 86400;
@@ -74,11 +75,14 @@ struct Config {
   int deregistration_cooling_s = 15 * 86400;
   int jobs_interval_s = 60;
   bool demo = false;
+  bool dev_mode = false;  // the development components may run (see check_development_components)
   std::string identity_verifier;  // dev | manual
   std::size_t max_image_bytes = 5u << 20;
   struct {
     std::string dir;              // software key manager folder
     std::string master_key_file;  // created 0600 on first start
+    std::string master_key_source = "file";  // file | env | pkcs11 (app/master_key.h)
+    std::string pkcs11_module, pkcs11_token, pkcs11_pin;
   } keys;
   struct {
     std::string public_url;
@@ -121,6 +125,13 @@ std::optional<std::string> process_getenv(const std::string& name);
 // flags: key -> value given on the command line.
 Result<Config> load_config(const std::string& config_file,
                            const std::map<std::string, std::string>& flags, const Getenv& getenv);
+
+// The development components that are on, as "key = value" texts (sandbox gateway, dev identity
+// verifier, SMS outbox); /api/v1/info and the startup log show them.
+std::vector<std::string> development_components(const Config& c);
+// M5: a production configuration refuses them: an error (one line naming the settings) unless
+// dev_mode or demo is set.
+Status check_development_components(const Config& c);
 
 // The effective settings as "key = value" lines (for `certseald config`).
 std::string describe(const std::map<std::string, std::string>& values);

@@ -146,5 +146,60 @@ TEST(Config, CaTablesConfigureSeveralCas) {
   EXPECT_FALSE(load_config("", {{"pki.default_tsa", "nope"}}, env).ok());
 }
 
+// ---- issue 11: development components (M5), master key source (L4), SQLite durability ----
+
+TEST(Config, DevelopmentComponentsNeedDevModeOrDemo) {
+  auto c = load_config("", {{"data_dir", "/nonexistent-dir-for-test"}}, env_of({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(development_components(*c),
+            (std::vector<std::string>{"payment.sandbox_enabled = true", "identity.verifier = dev", "sms.sender = outbox"}));
+  auto refused = check_development_components(*c);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("payment.sandbox_enabled = true, identity.verifier = dev, sms.sender = outbox"),
+            std::string::npos);
+  EXPECT_EQ(refused.error().message.find('\n'), std::string::npos);
+
+  auto dev = load_config("", {{"data_dir", "/x"}}, env_of({{"CERTSEAL_DEV_MODE", "true"}}));
+  ASSERT_TRUE(dev.ok());
+  EXPECT_TRUE(dev->dev_mode);
+  EXPECT_TRUE(check_development_components(*dev).ok());
+  auto demo = load_config("", {{"data_dir", "/x"}, {"demo.enabled", "true"}}, env_of({}));
+  EXPECT_TRUE(check_development_components(*demo).ok());
+
+  auto prod = load_config("", {{"data_dir", "/x"}, {"payment.sandbox_enabled", "false"}, {"identity.verifier", "manual"},
+                               {"sms.sender", "http"}, {"sms.http_url", "https://sms.example/send"}},
+                          env_of({}));
+  ASSERT_TRUE(prod.ok()) << prod.error().message;
+  EXPECT_TRUE(development_components(*prod).empty());
+  EXPECT_TRUE(check_development_components(*prod).ok());
+}
+
+TEST(Config, MasterKeySourceAndSqliteSynchronous) {
+  auto c = load_config("", {{"data_dir", "/d"}}, env_of({}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->keys.master_key_source, "file");
+  EXPECT_EQ(c->keys.master_key_file, "/d/keys/master.key");
+  EXPECT_TRUE(c->db.sqlite_synchronous_full);
+  auto normal = load_config("", {{"data_dir", "/d"}, {"db.sqlite_synchronous", "normal"}}, env_of({}));
+  ASSERT_TRUE(normal.ok());
+  EXPECT_FALSE(normal->db.sqlite_synchronous_full);
+  auto bad = load_config("", {{"data_dir", "/d"}, {"db.sqlite_synchronous", "off"}}, env_of({}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("db.sqlite_synchronous must be full or normal"), std::string::npos);
+  auto env = load_config("", {{"data_dir", "/d"}, {"keys.master_key_source", "env"}}, env_of({}));
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->keys.master_key_source, "env");
+  auto p11 = load_config("", {{"data_dir", "/d"}, {"keys.master_key_source", "pkcs11"}}, env_of({}));
+  ASSERT_FALSE(p11.ok());
+  EXPECT_NE(p11.error().message.find("needs keys.pkcs11_module and keys.pkcs11_token"), std::string::npos);
+  auto other = load_config("", {{"data_dir", "/d"}, {"keys.master_key_source", "kms"}}, env_of({}));
+  ASSERT_FALSE(other.ok());
+  // The PIN is never printed by `certseald config`.
+  auto v = effective_values("", {{"data_dir", "/d"}, {"keys.pkcs11_pin", "123456"}}, env_of({}), nullptr);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(describe(*v).find("123456"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace certseal::app

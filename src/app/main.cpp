@@ -80,6 +80,8 @@ int main(int argc, char** argv) {
   auto* outbox = admin->add_subcommand("sms-outbox", "print the newest messages of the SMS outbox");
   outbox->add_option("--phone", outbox_phone, "only messages to this number");
   outbox->add_option("--limit", outbox_limit, "how many (default 10)")->check(CLI::Range(1, 1000));
+  bool outbox_code = false;
+  outbox->add_flag("--code", outbox_code, "print only the newest SMS code (needs --phone), for scripts and the demo");
   auto* run_jobs = admin->add_subcommand("run-jobs", "run the scheduled jobs once");
   for (auto* sub : {serve, migrate, config, admin, create_op, outbox, run_jobs}) common.add_to(*sub);
   app.require_subcommand(0, 1);
@@ -122,7 +124,13 @@ int main(int argc, char** argv) {
     }
     return app::admin_create_operator(*cfg, op_phone, op_password);
   }
-  if (outbox->parsed()) return app::admin_sms_outbox(*cfg, outbox_phone, outbox_limit);
+  if (outbox->parsed()) {
+    if (outbox_code && outbox_phone.empty()) {
+      std::fprintf(stderr, "certseald: sms-outbox --code needs --phone\n");
+      return 2;
+    }
+    return app::admin_sms_outbox(*cfg, outbox_phone, outbox_limit, outbox_code);
+  }
   if (run_jobs->parsed()) return app::admin_run_jobs(*cfg);
   if (demo) cfg->demo = true;
   return app::serve(*cfg);

@@ -46,7 +46,8 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   if (c.db.engine == "postgres") {
     CS_ASSIGN(p->db, store::open_postgres({c.db.url, c.db.pool_size, 10'000, 10}));
   } else {
-    CS_ASSIGN(p->db, store::open_sqlite({c.db.path, c.db.sqlite_readers, c.db.busy_timeout_ms}));
+    CS_ASSIGN(p->db, store::open_sqlite({c.db.path, c.db.sqlite_readers, c.db.busy_timeout_ms,
+                                          c.db.sqlite_synchronous_full}));
   }
   CS_ASSIGN(p->migration, store::migrate(*p->db, store::schema_migrations(), p->clock));
   p->log->info("database ready", {{"engine", store::engine_name(p->db->engine())},

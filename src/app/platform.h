@@ -63,6 +63,14 @@ struct DemoAccount {
 std::span<const DemoAccount> demo_accounts();
 Status seed_demo(Platform& p);
 
+// The demo catalogue (app/demo_catalogue.cpp): trading platform demo-platform (and
+// demo-platform-partner for the mutual-recognition package), seal makers demo-seal-maker-1/2,
+// products demo-personal-sm2, demo-personal-p256, demo-org-sm2, demo-org-p256 (SM2 products on
+// the SM2 CA, P-256 ones on the international CA), demo-mutual-recognition and demo-renewal.
+// Entries missing by id are created; existing ones are never changed. REQUIRES: the orders
+// service has its CAs (OrderService::set_ca).
+Status seed_demo_catalogue(Platform& p);
+
 // Runs the scheduled jobs once (closing accounts whose deregistration period is over, ...).
 Status run_jobs_once(Platform& p);
 

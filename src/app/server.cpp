@@ -17,6 +17,7 @@
 #include "api/metrics.h"
 #include "api/services.h"
 #include "api/session_auth.h"
+#include "app/master_key.h"
 #include "app/platform.h"
 #include "base/id.h"
 #include "keystore/software_key_manager.h"
@@ -28,30 +29,6 @@
 
 namespace certseal::app {
 namespace {
-
-// The software key manager's master key: 32 random bytes in a 0600 file, created on first start.
-Result<SecretBytes> load_or_create_master_key(const std::string& path, Rng& rng) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (std::filesystem::exists(path)) {
-    std::ifstream in(path, std::ios::binary);
-    SecretBytes key(32);
-    in.read(reinterpret_cast<char*>(key.data()), 32);
-    if (in.gcount() != 32) return invalid_argument("bad_master_key", "master key file '" + path + "' is not 32 bytes");
-    return key;
-  }
-  SecretBytes key(32);
-  rng.fill(key);
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return unavailable("keystore_io", "cannot create the master key file '" + path + "'");
-  bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) return unavailable("keystore_io", "cannot write the master key file '" + path + "'");
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return unavailable("keystore_io", "cannot create the master key file '" + path + "'");
-  return key;
-}
 
 int fail(Logger* log, std::string_view what, const Error& e) {
   if (log) log->error(what, {{"code", e.code}, {"detail", e.message}, {"cause", e.cause}});
@@ -135,12 +112,19 @@ int migrate_only(const Config& c) {
 }
 
 int serve(const Config& c) {
+  // M5: the sandbox gateway, the dev identity verifier and the SMS outbox only with dev_mode/--demo.
+  if (Status s = check_development_components(c); !s) return fail(nullptr, "start", s.error());
   auto pr = open_platform(c);
   if (!pr) return fail(nullptr, "start", pr.error());
   Platform& p = **pr;
   Logger& log = *p.log;
   if (c.demo) {
     if (Status s = seed_demo(p); !s) return fail(&log, "demo data", s.error());
+  }
+  const std::vector<std::string> dev_components = development_components(c);
+  if (!dev_components.empty()) {
+    log.warn("development components are on: not for production",
+             {{"components", dev_components}, {"dev_mode", c.dev_mode}, {"demo", c.demo}});
   }
 
   std::string node_id = new_uuid_v7(p.clock, p.rng);
@@ -162,6 +146,7 @@ int serve(const Config& c) {
   services.person_verifications = p.person_verifications.get();
   services.privacy = p.privacy.get();
   services.orgs = p.orgs.get();
+  services.development_components = dev_components;
   api::SessionAuthenticator auth(*p.accounts);
   api::Dispatcher dispatcher(services, &auth, api::route_table(), c.log.access);
   net::HttpServer server(
@@ -176,11 +161,17 @@ int serve(const Config& c) {
   
   // CAs: keys in the software key manager; created on first start if missing. After listen(), so
   // that the default public URL carries the bound port; before run, so no request sees them absent.
-  auto master = load_or_create_master_key(c.keys.master_key_file, p.rng);
+  auto master = load_master_key(c, process_getenv, p.rng);
   if (!master) return fail(&log, "master key", master.error());
-  SecretBytes shield_key = service::shield_seal_key(*master);
-  auto km = keystore::SoftwareKeyManager::open(c.keys.dir, std::move(master).value(), p.rng);
+  log.info("master key", {{"source", c.keys.master_key_source}, {"where", master->where}});
+  if (master->inside_data_dir) {
+    log.warn("the master key lives inside the data folder: a copy of it opens every key; see keys.master_key_source",
+             {{"where", master->where}});
+  }
+  SecretBytes shield_key = service::shield_seal_key(master->key);
+  auto km = keystore::SoftwareKeyManager::open(c.keys.dir, std::move(master->key), p.rng);
   if (!km) return fail(&log, "key manager", km.error());
+  if (Status s = (*km)->check_master_key(); !s) return fail(&log, "master key", s.error());
   service::ca::CaServiceOptions ca_opts;
   ca_opts.public_url = c.pki.public_url.empty()
                            ? (server.tls() ? "https://" : "http://") + c.server.host + ":" + std::to_string(server.port())
@@ -196,6 +187,9 @@ int serve(const Config& c) {
   services.ca = cas->get();
   // Orders: products refer to these CAs; online payment through the configured gateways.
   p.orders->set_ca(cas->get());
+  if (c.demo) {
+    if (Status s = seed_demo_catalogue(p); !s) return fail(&log, "demo catalogue", s.error());
+  }
   services.orders = p.orders.get();
   services.invoices = p.invoices.get();
   service::ShieldService shield(*p.db, p.clock, p.rng, log, std::move(shield_key), *p.sms_codes, *p.security_notices, *p.orders, **cas,
@@ -258,11 +252,29 @@ int admin_create_operator(const Config& c, const std::string& phone, const std::
   return 0;
 }
 
-int admin_sms_outbox(const Config& c, const std::string& phone, int limit) {
+int admin_sms_outbox(const Config& c, const std::string& phone, int limit, bool code_only) {
   auto p = open_platform(c);
   if (!p) return fail(nullptr, "start", p.error());
-  auto entries = service::list_sms_outbox(*(*p)->db, phone, "", limit);
+  // On the server machine, whoever runs this can read the database (and so every code) anyway:
+  // codes are shown here, and masked for operators over HTTP (review M5).
+  auto entries = service::list_sms_outbox(*(*p)->db, phone, "", code_only ? 1000 : limit, /*reveal_codes=*/true);
   if (!entries) return fail((*p)->log.get(), "sms-outbox", entries.error());
+  if (code_only) {
+    for (const auto& e : *entries) {
+      if (e.template_id.rfind("sms_code_", 0) != 0) continue;
+      std::string masked = service::mask_sms_code(e.template_id, e.text);
+      std::string code;
+      for (std::size_t i = 0; i < e.text.size(); ++i) {
+        if (masked[i] == '*') code += e.text[i];
+        else if (!code.empty()) break;
+      }
+      if (code.empty()) continue;
+      std::printf("%s\n", code.c_str());
+      return 0;
+    }
+    std::fprintf(stderr, "certseald: no SMS code for %s in the outbox\n", phone.c_str());
+    return 1;
+  }
   for (const auto& e : *entries) {
     std::printf("%s\n", nlohmann::json({{"created_at", e.created_at}, {"phone", e.phone},
                                         {"template", e.template_id}, {"text", e.text}})

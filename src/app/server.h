@@ -13,8 +13,9 @@ int serve(const Config& c);
 int migrate_only(const Config& c);
 // Creates an operator account (or promotes an existing account and sets its password).
 int admin_create_operator(const Config& c, const std::string& phone, const std::string& password);
-// Prints the newest SMS outbox messages as JSON lines (for operators without the console).
-int admin_sms_outbox(const Config& c, const std::string& phone, int limit);
+// Prints the newest SMS outbox messages as JSON lines, codes in clear (whoever runs it on the
+// server machine can read the database anyway); code_only: just the newest SMS code of `phone`.
+int admin_sms_outbox(const Config& c, const std::string& phone, int limit, bool code_only = false);
 // Runs the scheduled jobs once.
 int admin_run_jobs(const Config& c);
 

@@ -208,6 +208,24 @@ TEST(SoftwareKeyManager, InterruptedRotationRecoversWithPreviousKeys) {
   EXPECT_EQ(SoftwareKeyManager::open(keys, SecretBytes(8, 3), rng).error().code, "bad_master_key");
 }
 
+// certseald checks at start that the master key it was given sealed the stored keys (L4: the key
+// may now come from a file anywhere, the environment or a token, so a wrong one must be caught).
+TEST(SoftwareKeyManager, CheckMasterKeyRefusesAnotherKey) {
+  certseal::testing::TempDir dir;
+  SystemRng rng;
+  const std::string keys = dir.path() + "/keys";
+  auto empty = SoftwareKeyManager::open(keys, SecretBytes(32, 5), rng);
+  EXPECT_TRUE((*empty)->check_master_key().ok());  // nothing stored yet: any key passes
+  ASSERT_TRUE((*empty)->generate(KeyType::kEcP256, "a").ok());
+  EXPECT_TRUE((*empty)->check_master_key().ok());
+  auto other = SoftwareKeyManager::open(keys, SecretBytes(32, 6), rng);
+  auto refused = (*other)->check_master_key();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "bad_master_key");
+  auto rotating = SoftwareKeyManager::open(keys, SecretBytes(32, 6), rng, {SecretBytes(32, 5)});
+  EXPECT_TRUE((*rotating)->check_master_key().ok());
+}
+
 TEST(Pkcs11KeyManager, SoftHsmP256AndRsaVerifiedByOpenssl) {
   ASSERT_TRUE(std::filesystem::exists(kSoftHsmModule)) << "softhsm2 is not installed: run scripts/setup";
   SoftHsmToken token;

@@ -261,6 +261,29 @@ Result<std::vector<KeyInfo>> SoftwareKeyManager::list() {
   return out;
 }
 
+Status SoftwareKeyManager::check_master_key() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> known = {master_key_fingerprint(master_)};
+  for (const auto& p : previous_) known.push_back(master_key_fingerprint(p));
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() <= 4 || name.substr(name.size() - 4) != kSuffix) continue;
+    std::string id = name.substr(0, name.size() - 4);
+    if (!valid_id(id)) continue;
+    CS_ASSIGN(std::string text, read_text(entry.path().string()));
+    CS_ASSIGN(StoredKey k, parse_stored(id, text));
+    if (std::find(known.begin(), known.end(), k.master_key_id) == known.end()) {
+      return invalid_argument("bad_master_key",
+                              "the master key (id " + known.front() + ") is not the one the stored keys were sealed "
+                              "with (id " + k.master_key_id + "): check keys.master_key_source")
+          .with_cause("key " + id);
+    }
+  }
+  if (ec) return unavailable("keystore_io", "the key store could not be listed", ec.message());
+  return {};
+}
+
 Status SoftwareKeyManager::rotate_master_key(SecretBytes new_master_key) {
   if (new_master_key.size() < crypto::kSm4KeySize) {
     return invalid_argument("bad_master_key", "the master key must be at least 16 bytes");

@@ -43,6 +43,9 @@ class SoftwareKeyManager final : public KeyManager {
 
   Status rotate_master_key(SecretBytes new_master_key);
   std::string master_key_id() const;
+  // At start: every stored key was sealed under the current master key or one of previous_keys.
+  // Errors: bad_master_key (names the fingerprints), keystore_io. An empty store passes.
+  Status check_master_key();
 
  private:
   SoftwareKeyManager(std::string dir, SecretBytes master, Rng& rng, std::vector<SecretBytes> previous);

@@ -78,13 +78,13 @@ Result<Bytes> key_identifier(BytesView spki) {
 Result<Bytes> tbs_certificate(const CertTemplate& t, SigAlg alg) {
   if (t.serial.empty() || t.serial.size() > 20) return invalid_argument("bad_serial", "bad serial number");
   std::vector<Bytes> exts;
-  if (t.is_ca || t.path_len >= 0) {
-    Bytes bc = t.is_ca ? (t.path_len >= 0 ? der::seq({der::boolean(true), der::integer(t.path_len)})
-                                          : der::seq({der::boolean(true)}))
-                       : der::seq({});
+  // BasicConstraints (RFC 5280 §4.2.1.9): CAs carry it, critical, with cA TRUE (and pathLen when
+  // set). End-entity certificates omit it: the section allows that, and strict SM2 verifiers refuse
+  // the empty SEQUENCE (cA FALSE by default) some stacks write. pathLen without cA is meaningless.
+  if (t.is_ca) {
+    Bytes bc = t.path_len >= 0 ? der::seq({der::boolean(true), der::integer(t.path_len)})
+                               : der::seq({der::boolean(true)});
     exts.push_back(extension("2.5.29.19", true, bc));
-  } else {
-    exts.push_back(extension("2.5.29.19", true, der::seq({})));
   }
   if (t.key_usage) exts.push_back(extension("2.5.29.15", true, der::named_bits(t.key_usage)));
   if (!t.ext_key_usage.empty()) {

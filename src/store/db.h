@@ -152,6 +152,10 @@ struct SqliteOptions {
   std::string path;            // database file; created if missing
   int readers = 4;             // read-only connections in the pool
   int busy_timeout_ms = 10000; // how long to wait for another process's write lock
+  // PRAGMA synchronous in WAL mode. FULL (the default) syncs the WAL on every commit, so an
+  // acknowledged transaction survives a power loss; NORMAL syncs only at checkpoints: still safe
+  // against a process kill, but the last commits can vanish when the machine loses power.
+  bool synchronous_full = true;
 };
 
 struct PostgresOptions {

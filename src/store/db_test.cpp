@@ -54,6 +54,27 @@ class DbTest : public ::testing::TestWithParam<Engine> {
   SystemClock clock_;
 };
 
+// SQLite commits are durable against power loss by default (synchronous=FULL in WAL mode); NORMAL
+// only when asked (db.sqlite_synchronous).
+TEST(SqliteDurability, SynchronousFullByDefaultNormalOnRequest) {
+  TempDir dir;
+  for (bool full : {true, false}) {
+    SqliteOptions o;
+    o.path = dir.path() + (full ? "/full.db" : "/normal.db");
+    o.synchronous_full = full;
+    auto db = open_sqlite(o);
+    ASSERT_TRUE(db.ok()) << db.error().cause;
+    std::int64_t level = -1;
+    ASSERT_TRUE((*db)->write([&](Tx& tx) -> Status {
+      CS_ASSIGN(auto r, tx.query_one("PRAGMA synchronous"));
+      level = r->integer("synchronous");
+      return {};
+    }).ok());
+    EXPECT_EQ(level, full ? 2 : 1);  // 2 = FULL, 1 = NORMAL
+  }
+  EXPECT_TRUE(SqliteOptions{}.synchronous_full);
+}
+
 TEST_P(DbTest, ValuesRoundTrip) {
   make_table();
   Bytes blob = {0, 1, 2, 0, 255, '\\', 'x'};

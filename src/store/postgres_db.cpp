@@ -47,6 +47,29 @@ Error pg_error(PGconn* c, const PGresult* r, std::string_view sql) {
   return internal_error(cause);
 }
 
+// Why a connection attempt failed, in words an administrator can act on. libpq gives no SQLSTATE
+// for a failed connect, only its message (server messages in English: the tests' and Debian's
+// default lc_messages); anything not recognised keeps the generic words, the cause has the rest.
+std::string connect_failure_reason(const std::string& m) {
+  auto has = [&m](const char* s) { return m.find(s) != std::string::npos; };
+  if (has("does not exist") && has("database")) return "no such database (check the database name in db.url)";
+  if (has("password authentication failed") || has("authentication failed") || has("no password supplied") ||
+      has("no pg_hba.conf entry")) {
+    return "authentication failed (check the user and password in db.url, and pg_hba.conf)";
+  }
+  if (has("role") && has("does not exist")) return "authentication failed: no such user (check db.url)";
+  if (has("Connection refused")) return "connection refused (is PostgreSQL running on the host and port of db.url?)";
+  if (has("could not translate host name") || has("Name or service not known")) {
+    return "unknown host (check the host in db.url)";
+  }
+  if (has("timeout expired")) return "no answer before the connect timeout (check the host and port in db.url)";
+  if (has("too many clients") || has("remaining connection slots")) return "the server has no free connection slot";
+  if (has("invalid") && (has("URI") || has("connection option") || has("integer value"))) {
+    return "db.url is not a valid PostgreSQL connection URI";
+  }
+  return "";
+}
+
 // A pooled connection with the statements it has prepared (PostgreSQL plans each once).
 struct PgConn {
   PgConnPtr conn;
@@ -218,9 +241,11 @@ class PostgresDatabase final : public Database {
     const char* vals[] = {timeout.c_str(), opts_.url.c_str(), nullptr};
     PgConnPtr c(PQconnectdbParams(keys, vals, 1));
     if (!c || PQstatus(c.get()) != CONNECTION_OK) {
-      return unavailable("database_unavailable", "the database is not reachable",
-                         std::string("postgres connect: ") +
-                             (c ? PQerrorMessage(c.get()) : "out of memory"));
+      std::string detail = c ? PQerrorMessage(c.get()) : "out of memory";
+      std::string reason = connect_failure_reason(detail);
+      return unavailable("database_unavailable",
+                         reason.empty() ? "the database is not reachable" : "the database is not reachable: " + reason,
+                         "postgres connect: " + detail);
     }
     PgResultPtr r(PQexec(c.get(), "SET client_min_messages = warning"));
     return c;

@@ -182,7 +182,7 @@ class SqliteDatabase final : public Database {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    CS_TRY(writer_->simple("PRAGMA synchronous=NORMAL"));
+    CS_TRY(writer_->simple(opts_.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
     for (int i = 0; i < opts_.readers; ++i) {
       CS_ASSIGN(auto r, connect(true));
       readers_.push_back(std::move(r));

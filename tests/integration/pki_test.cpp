@@ -236,6 +236,53 @@ TEST_P(PkiServerTest, CrlAndOcspWithTheOpensslCli) {
   }
 }
 
+// Strict SM2 verifiers refuse an end-entity certificate whose BasicConstraints is an empty
+// SEQUENCE; RFC 5280 §4.2.1.9 lets end-entity certificates omit the extension, so they do. The
+// root and issuing CAs keep it, critical, with cA TRUE (and pathLen 0 on the issuing CA). Read
+// with the openssl CLI (x509 -text and asn1parse), not with our own parser. Also: the caIssuers
+// URIs name one DER certificate each (RFC 5280 §4.2.2.1), not the PEM chain.
+TEST_P(PkiServerTest, EndEntityCertificatesCarryNoBasicConstraints) {
+  for (std::string ca : {"sm2", "sm2o", "intl"}) {
+    SCOPED_TRACE(ca);
+    HttpClient c(server_->base_url());
+    auto cert = issue(ca, "bc-" + ca);
+    put(f("leaf.pem"), pem_encode("CERTIFICATE", cert.der));
+    auto text = sh("openssl x509 -noout -text -in " + f("leaf.pem"));
+    ASSERT_EQ(text.exit_code, 0) << text.out;
+    EXPECT_NE(text.out.find("X509v3 Key Usage: critical"), std::string::npos) << text.out;
+    EXPECT_EQ(text.out.find("Basic Constraints"), std::string::npos) << text.out;
+    auto asn1 = sh("openssl asn1parse -in " + f("leaf.pem"));
+    ASSERT_EQ(asn1.exit_code, 0) << asn1.out;
+    EXPECT_NE(asn1.out.find("X509v3 Key Usage"), std::string::npos) << asn1.out;
+    EXPECT_EQ(asn1.out.find("X509v3 Basic Constraints"), std::string::npos) << asn1.out;
+
+    fetch_chain_and_crl(c, ca);
+    // caIssuers: one DER certificate (RFC 5280 §4.2.2.1), the issuing CA for end entities, the
+    // root for the issuing CA, each the same certificate as in the chain.
+    EXPECT_NE(text.out.find("CA Issuers - URI:" + url("/ca/" + ca + "/ca.cer")), std::string::npos) << text.out;
+    EXPECT_NE(sh("openssl x509 -noout -text -in " + f("issuer.pem")).out.find("CA Issuers - URI:" +
+                                                                              url("/ca/" + ca + "/root.cer")),
+              std::string::npos);
+    for (auto [path, pem] : {std::pair{"/ca.cer", "issuer.pem"}, std::pair{"/root.cer", "root.pem"}}) {
+      auto der = c.get("/ca/" + ca + path);
+      ASSERT_EQ(der.status, 200);
+      EXPECT_EQ(der.header("content-type"), "application/pkix-cert");
+      put(f("aia.der"), der.body);
+      EXPECT_EQ(sh("openssl x509 -inform DER -in " + f("aia.der") + " -noout -fingerprint -sha256").out,
+                sh("openssl x509 -in " + f(pem) + " -noout -fingerprint -sha256").out);
+    }
+    for (std::string which : {"issuer.pem", "root.pem"}) {
+      SCOPED_TRACE(which);
+      auto t = sh("openssl x509 -noout -text -in " + f(which)).out;
+      auto at = t.find("X509v3 Basic Constraints: critical");
+      ASSERT_NE(at, std::string::npos) << t;
+      std::string value = t.substr(at, 80);
+      EXPECT_NE(value.find("CA:TRUE"), std::string::npos) << value;
+      EXPECT_EQ(value.find("pathlen:0") != std::string::npos, which == "issuer.pem") << value;
+    }
+  }
+}
+
 // The default SM2 CA signs with the GM/T 0009 ID. The 3.0 CLI verifies a certificate with it when
 // told (-vfyopt distid:..., which reaches the target certificate only, not the rest of the chain),
 // but not CRLs (-crl_check ignores -vfyopt) nor OCSP responses, so the

@@ -271,9 +271,23 @@ TEST(ServerConfig, BadConfigurationExitsWithAOneLineMessage) {
 TEST(ServerConfig, UnreachablePostgresFailsCleanly) {
   TempDir dir;
   std::string log = dir.path() + "/out.log";
-  EXPECT_EQ(run_certseald({"--data-dir", dir.path(), "--db-engine", "postgres", "--db-url",
+  EXPECT_EQ(run_certseald({"migrate", "--data-dir", dir.path(), "--db-engine", "postgres", "--db-url",
                            "postgresql://x@127.0.0.1:1/none"}, log), 1);
-  EXPECT_NE(read_file(log).find("database is not reachable"), std::string::npos);
+  std::string text = read_file(log);
+  EXPECT_NE(text.find("database is not reachable: connection refused"), std::string::npos) << text;
+}
+
+// A PostgreSQL that answers but has no such database says so, not only "not reachable".
+TEST(ServerConfig, PostgresWithoutTheDatabaseSaysNoSuchDatabase) {
+  CERTSEAL_REQUIRE_PG_DB(pg);
+  std::string url = pg.url();
+  url = url.substr(0, url.rfind('/')) + "/certseal_no_such_db";
+  TempDir dir;
+  std::string log = dir.path() + "/out.log";
+  EXPECT_EQ(run_certseald({"migrate", "--data-dir", dir.path(), "--db-engine", "postgres", "--db-url", url}, log), 1);
+  std::string text = read_file(log);
+  EXPECT_NE(text.find("database is not reachable: no such database"), std::string::npos) << text;
+  EXPECT_EQ(text.find("connection refused"), std::string::npos) << text;
 }
 
 }  // namespace

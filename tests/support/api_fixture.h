@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -87,15 +88,16 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
   HttpResponse request_code(const std::string& phone, const std::string& purpose) {
     return http_->post_json("/api/v1/sms-codes", {{"phone", phone}, {"purpose", purpose}});
   }
-  // The newest code sent to `phone`, as an operator reads it from the outbox.
+  // The newest code sent to `phone`, read on the server machine with `certseald admin sms-outbox`
+  // (operators over HTTP see codes masked: security review M5).
   std::string code_for(const std::string& phone) {
-    auto r = http_->request("GET", "/api/v1/operator/sms-outbox?limit=1&phone=" + phone, {},
-                            auth(operator_token_));
-    EXPECT_EQ(r.status, 200) << r.body;
-    auto items = r.json()["items"];
-    if (items.empty()) return "";
+    auto args = db_args_;
+    args.insert(args.begin(), {"admin", "sms-outbox", "--phone", phone, "--limit", "1"});
+    std::string log = dir_.path() + "/code.log";
+    std::remove(log.c_str());
+    EXPECT_EQ(run_certseald(args, log), 0) << slurp(log);
     std::smatch m;
-    std::string text = items[0]["text"];
+    std::string text = slurp(log);
     return std::regex_search(text, m, std::regex("验证码([0-9]{6})")) ? std::string(m[1]) : "";
   }
   HttpResponse login(const std::string& phone, const std::string& code,

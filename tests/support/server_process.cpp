@@ -70,6 +70,7 @@ ServerProcess::ServerProcess(ServerOptions opts) : opts_(std::move(opts)) {
     args.push_back("--db-url");
     args.push_back(opts_.pg_url);
   }
+  if (opts_.dev_mode) args.insert(args.end(), {"--set", "dev_mode=true"});
   args.insert(args.end(), opts_.extra_args.begin(), opts_.extra_args.end());
   pid_ = spawn(args, log_path_, opts_.env);
   if (pid_ < 0) return;

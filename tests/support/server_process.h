@@ -17,6 +17,9 @@ struct ServerOptions {
   std::string data_dir;           // required
   std::vector<std::string> extra_args;
   std::map<std::string, std::string> env;
+  // Tests run with the development components (sandbox gateway, dev identity verifier, SMS
+  // outbox), which certseald refuses without dev_mode; false leaves dev_mode to extra_args.
+  bool dev_mode = true;
 };
 
 class ServerProcess {

@@ -337,11 +337,23 @@ Result<AccountView> AccountService::ensure_account(const std::string& phone,
                                                    bool overwrite_password) {
   CS_TRY(validate_phone(phone));
   CS_TRY(validate_password(password));
-  CS_ASSIGN(std::string hash, crypto::password_hash(password, policy_.argon2));
+  // Hashing costs tens of milliseconds (seconds under load): only when the hash will be stored.
+  bool exists = false;
+  if (!overwrite_password) {
+    CS_ASSIGN(exists, db_.read_value<bool>([&](store::Tx& tx) -> Result<bool> {
+      CS_ASSIGN(auto row, tx.query_one("SELECT id FROM accounts WHERE phone = ?", {phone}));
+      return row.has_value();
+    }));
+  }
+  std::string hash;
+  if (!exists) {
+    CS_ASSIGN(hash, crypto::password_hash(password, policy_.argon2));
+  }
   return db_.write_value<AccountView>([&](store::Tx& tx) -> Result<AccountView> {
     CS_ASSIGN(auto row, tx.query_one("SELECT id FROM accounts WHERE phone = ?", {phone}));
     std::string id;
     std::string now = format_rfc3339(clock_.now());
+    if (!row && hash.empty()) return unavailable("account_changed", "the account changed meanwhile; try again");
     if (row) {
       id = row->text("id");
       if (is_operator) CS_TRY(tx.exec("UPDATE accounts SET is_operator = 1 WHERE id = ?", {id}));

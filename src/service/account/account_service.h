@@ -105,7 +105,8 @@ class AccountService {
 
   // For `certseald admin create-operator` and demo data: creates the account with this password
   // if the phone has none; an existing account is promoted to operator when asked, and gets
-  // the password only when overwrite_password. Idempotent.
+  // the password only when overwrite_password (otherwise no hash is computed for it: demo start-up
+  // stays fast). Idempotent.
   Result<AccountView> ensure_account(const std::string& phone, const std::string& password,
                                      bool is_operator, bool overwrite_password);
 

@@ -27,9 +27,9 @@ class AccountTest : public certseal::testing::EngineTest {
     accounts_ = std::make_unique<AccountService>(*db_, clock_, rng_, log_, *sms_, *notices_, policy);
   }
 
-  // The code in the newest outbox message to `phone`, read like an operator would.
+  // The code in the newest outbox message to `phone`, read as `certseald admin sms-outbox` does.
   std::string last_code(const std::string& phone) {
-    auto entries = list_sms_outbox(*db_, phone, "", 1);
+    auto entries = list_sms_outbox(*db_, phone, "", 1, /*reveal_codes=*/true);
     EXPECT_TRUE(entries.ok());
     if (!entries.ok() || entries->empty()) return "";
     std::smatch m;
@@ -61,6 +61,25 @@ class AccountTest : public certseal::testing::EngineTest {
   std::unique_ptr<SecurityNotices> notices_;
   std::unique_ptr<AccountService> accounts_;
 };
+
+// `serve --demo` calls ensure_account on every start: an existing account costs no password hash
+// (it took 0.5 s per start, 6-7 s under load). Proved with limits libsodium refuses: hashing
+// would fail, so success means no hash was computed; a new account does need one.
+TEST_P(AccountTest, EnsureAccountDoesNotHashForAnExistingAccount) {
+  ASSERT_TRUE(accounts_->ensure_account("13900000555", "Demo@User55", false, false).ok());
+  AccountPolicy unhashable;
+  unhashable.argon2.ops = 1;
+  unhashable.argon2.mem_bytes = 1;  // below libsodium's minimum: password_hash fails
+  AccountService no_hash(*db_, clock_, rng_, log_, *sms_, *notices_, unhashable);
+  auto again = no_hash.ensure_account("13900000555", "Demo@User55", true, false);
+  ASSERT_TRUE(again.ok()) << again.error().cause;
+  EXPECT_TRUE(again->is_operator);
+  auto fresh = no_hash.ensure_account("13900000556", "Demo@User56", false, false);
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_EQ(fresh.error().code, "password_hash_failed");
+  auto overwrite = no_hash.ensure_account("13900000555", "Demo@User57", false, true);
+  EXPECT_FALSE(overwrite.ok());
+}
 
 TEST_P(AccountTest, SmsCodeIsSixDigitsAndWorksOnce) {
   std::string code = send_code("13800000001");

@@ -215,7 +215,7 @@ Status CaService::load_or_create(const CaSettings& s) {
       inter.spki = ca_key.public_key;
       inter.path_len = 0;
       CS_ASSIGN(inter.authority_key_id, pki::key_identifier(root.spki));
-      inter.ca_issuers_url = opts_.public_url + "/ca/" + s.id + "/chain.pem";
+      inter.ca_issuers_url = opts_.public_url + "/ca/" + s.id + "/root.cer";  // its issuer, DER
       CS_ASSIGN(Bytes ca_cert, pki::issue_certificate(inter, root_signer));
 
       CaRuntime rt;
@@ -326,6 +326,11 @@ nlohmann::json CaService::list() const {
   return {{"items", items}, {"default_tsa", opts_.default_tsa}};
 }
 
+Result<Bytes> CaService::certificate_der(std::string_view ca_id, bool root) const {
+  CS_ASSIGN(const CaRuntime* c, require_ca(ca_id));
+  return root ? c->root_cert : c->issuing_cert;
+}
+
 Result<std::string> CaService::chain_pem(std::string_view ca_id) const {
   CS_ASSIGN(const CaRuntime* c, require_ca(ca_id));
   return pem_encode("CERTIFICATE", c->issuing_cert) + pem_encode("CERTIFICATE", c->root_cert);
@@ -404,7 +409,7 @@ Result<std::string> CaService::issue_in_tx(store::Tx& tx, const CaRuntime& ca, c
   std::string base = opts_.public_url;
   t.crl_url = base + "/ca/" + ca.settings.id + "/crl";
   if (profile_id != "ocsp_signer") t.ocsp_url = base + "/ocsp/" + ca.settings.id;
-  t.ca_issuers_url = base + "/ca/" + ca.settings.id + "/chain.pem";
+  t.ca_issuers_url = base + "/ca/" + ca.settings.id + "/ca.cer";  // the issuing CA, DER (RFC 5280 §4.2.2.1)
   CS_ASSIGN(Bytes der, ca.backend->issue_certificate(t));
   std::string id = new_uuid_v7(clock_, rng_);
   std::string now_s = format_rfc3339(now);

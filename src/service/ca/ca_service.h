@@ -95,6 +95,9 @@ class CaService {
 
   nlohmann::json list() const;
   Result<std::string> chain_pem(std::string_view ca_id) const;
+  // One certificate in DER, for the AIA caIssuers URIs (RFC 5280 §4.2.2.1 wants a single DER
+  // certificate): the issuing CA's (root false, /ca/{id}/ca.cer) or the root's (/ca/{id}/root.cer).
+  Result<Bytes> certificate_der(std::string_view ca_id, bool root) const;
   Result<Bytes> crl(std::string_view ca_id);
   // Always an OCSPResponse (errors become malformedRequest / unauthorized / internalError).
   Bytes ocsp(std::string_view ca_id, BytesView request);

@@ -141,7 +141,7 @@ TEST_P(CaServiceTest, LifecycleWithCrlAndOcspCheckedByOpenssl) {
     EXPECT_EQ(verify_with_crl(ca, c->der), 0);
     EXPECT_NE(ocsp_status(ca, c->der).find(": good"), std::string::npos);
     std::string text = run_command("openssl x509 -noout -text -in " + f("leaf.pem")).out;
-    EXPECT_NE(text.find("CA Issuers - URI:http://127.0.0.1:9/ca/" + std::string(ca) + "/chain.pem"), std::string::npos);
+    EXPECT_NE(text.find("CA Issuers - URI:http://127.0.0.1:9/ca/" + std::string(ca) + "/ca.cer"), std::string::npos);
 
     // Renew (same key): a new certificate; the old one stays valid.
     auto renewed = svc_->renew(std::string("req-renew-") + ca, c->id, 730);

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "base/id.h"
@@ -97,15 +99,32 @@ Status HttpSmsSender::send(const SmsMessage& msg) {
   return {};
 }
 
+std::string mask_sms_code(std::string_view template_id, std::string text) {
+  if (template_id.substr(0, 9) != "sms_code_") return text;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] < '0' || text[i] > '9') {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    if (j - i >= 4) std::fill(text.begin() + static_cast<std::ptrdiff_t>(i), text.begin() + static_cast<std::ptrdiff_t>(j), '*');
+    i = j;
+  }
+  return text;
+}
+
 Result<std::vector<SmsOutboxEntry>> list_sms_outbox(store::Database& db, const std::string& phone,
-                                                    const std::string& after, int limit) {
+                                                    const std::string& after, int limit, bool reveal_codes) {
   return db.read_value<std::vector<SmsOutboxEntry>>(
       [&](store::Tx& tx) -> Result<std::vector<SmsOutboxEntry>> {
         CS_ASSIGN(auto rows, store::query_page(tx, {"SELECT * FROM sms_outbox", {{"phone", phone}}, "", "id",
                                                     after, /*descending=*/true, limit}));
         std::vector<SmsOutboxEntry> out;
         for (auto& r : rows) {
-          out.push_back({r.text("id"), r.text("phone"), r.text("template"), r.text("body"),
+          std::string text = reveal_codes ? r.text("body") : mask_sms_code(r.text("template"), r.text("body"));
+          out.push_back({r.text("id"), r.text("phone"), r.text("template"), std::move(text),
                          r.text("created_at"), r.text("sender"), r.text("delivery")});
         }
         return out;

@@ -69,8 +69,14 @@ class HttpSmsSender final : public SmsSender {
 struct SmsOutboxEntry {
   std::string id, phone, template_id, text, created_at, sender, delivery;
 };
-// Newest first; `after` is the id of the last entry of the previous page.
+// Newest first; `after` is the id of the last entry of the previous page. With reveal_codes false
+// (operators over HTTP: security review M5) the digits of SMS codes (templates sms_code_*) are
+// replaced by '*'; only `certseald admin sms-outbox`, run on the server machine by someone who can
+// read the database anyway, passes true.
 Result<std::vector<SmsOutboxEntry>> list_sms_outbox(store::Database& db, const std::string& phone,
-                                                    const std::string& after, int limit);
+                                                    const std::string& after, int limit, bool reveal_codes);
+// The text with every run of 4 or more ASCII digits replaced by as many '*' when the template is
+// an SMS code (sms_code_*); other texts unchanged.
+std::string mask_sms_code(std::string_view template_id, std::string text);
 
 }  // namespace certseal::service

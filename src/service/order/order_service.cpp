@@ -40,7 +40,9 @@ ProductView product_from_row(const store::Row& r) {
 
 constexpr const char* kOrderSelect =
     "SELECT o.*, p.name AS product_name, f.method AS form_method, f.status AS form_status, f.email AS form_email, "
-    "f.signed_blob_id AS form_signed_blob_id, f.signature_blob_id AS form_signature_blob_id FROM orders o "
+    "f.signed_blob_id AS form_signed_blob_id, f.signature_blob_id AS form_signature_blob_id, "
+    "(SELECT COUNT(*) FROM payments sp WHERE sp.order_id = o.id AND sp.method = 'sandbox' "
+    "AND sp.paid_at IS NOT NULL) AS sandbox_payments FROM orders o "
     "JOIN products p ON p.id = o.product_id LEFT JOIN application_forms f ON f.order_id = o.id ";
 
 OrderView order_from_row(const store::Row& r) {
@@ -71,6 +73,7 @@ OrderView order_from_row(const store::Row& r) {
   o.certificate_id = opt_text(r, "certificate_id");
   o.org_approved_by = opt_text(r, "org_approved_by");
   o.org_approved_at = opt_text(r, "org_approved_at");
+  o.sandbox_paid = r.integer("sandbox_payments") > 0;
   return o;
 }
 
@@ -128,9 +131,9 @@ PaymentGateway* OrderService::gateway(const std::string& name) const {
 
 // ---- Catalogue -------------------------------------------------------------------------------
 
-Result<PlatformView> OrderService::add_platform(const std::string& name) {
+Result<PlatformView> OrderService::add_platform(const std::string& name, const std::string& id) {
   CS_TRY(check_name(name));
-  PlatformView v{new_uuid_v7(clock_, rng_), name, format_rfc3339(clock_.now())};
+  PlatformView v{id.empty() ? new_uuid_v7(clock_, rng_) : id, name, format_rfc3339(clock_.now())};
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto dup, tx.query_one("SELECT id FROM trading_platforms WHERE name = ?", {name}));
     if (dup) return conflict("platform_exists", "a trading platform with this name exists");
@@ -140,9 +143,9 @@ Result<PlatformView> OrderService::add_platform(const std::string& name) {
   return v;
 }
 
-Result<SealMakerView> OrderService::add_seal_maker(const std::string& name) {
+Result<SealMakerView> OrderService::add_seal_maker(const std::string& name, const std::string& id) {
   CS_TRY(check_name(name));
-  SealMakerView v{new_uuid_v7(clock_, rng_), name, format_rfc3339(clock_.now())};
+  SealMakerView v{id.empty() ? new_uuid_v7(clock_, rng_) : id, name, format_rfc3339(clock_.now())};
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto dup, tx.query_one("SELECT id FROM seal_makers WHERE name = ?", {name}));
     if (dup) return conflict("seal_maker_exists", "a seal maker with this name exists");
@@ -152,7 +155,7 @@ Result<SealMakerView> OrderService::add_seal_maker(const std::string& name) {
   return v;
 }
 
-Result<ProductView> OrderService::add_product(const ProductInput& in) {
+Result<ProductView> OrderService::add_product(const ProductInput& in, const std::string& id) {
   CS_TRY(check_name(in.name));
   if (in.kind != "certificate" && in.kind != "mutual_recognition" && in.kind != "renewal") {
     return field_error("kind", "certificate, mutual_recognition or renewal");
@@ -173,7 +176,7 @@ Result<ProductView> OrderService::add_product(const ProductInput& in) {
   if (!ca_->chain_pem(in.ca_id)) return field_error("ca_id", "the id of a CA of this platform");
   ProductView v;
   static_cast<ProductInput&>(v) = in;
-  v.id = new_uuid_v7(clock_, rng_);
+  v.id = id.empty() ? new_uuid_v7(clock_, rng_) : id;
   v.created_at = format_rfc3339(clock_.now());
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     if (!in.platform_id.empty()) {

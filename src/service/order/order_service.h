@@ -118,6 +118,8 @@ struct OrderView {
   std::string certificate_id;            // packages: the certificate the order is for
   std::string org_approved_by, org_approved_at;  // an employee's application, approved by an admin
   std::int64_t quantity = 0, amount_fen = 0;
+  // Paid through the sandbox gateway (no money moved): marked in the review queue (review M5).
+  bool sandbox_paid = false;
   std::vector<OrderEvent> events;      // filled by get()/get_any()
   std::vector<PaymentView> payments;   // filled by get()/get_any()
 };
@@ -160,10 +162,12 @@ class OrderService {
   void add_gateway(std::unique_ptr<PaymentGateway> g);
   PaymentGateway* gateway(const std::string& name) const;
 
-  // Catalogue.
-  Result<PlatformView> add_platform(const std::string& name);
-  Result<SealMakerView> add_seal_maker(const std::string& name);
-  Result<ProductView> add_product(const ProductInput& in);
+  // Catalogue. `id` empty: a new UUIDv7; otherwise that id (the demo catalogue's readable ids,
+  // app/demo_catalogue.cpp). Errors: platform_exists / seal_maker_exists (same name), field errors;
+  // a product with an id already used is a constraint_violation.
+  Result<PlatformView> add_platform(const std::string& name, const std::string& id = "");
+  Result<SealMakerView> add_seal_maker(const std::string& name, const std::string& id = "");
+  Result<ProductView> add_product(const ProductInput& in, const std::string& id = "");
   Result<ProductView> set_product_active(const std::string& id, bool active);
   Result<std::vector<PlatformView>> platforms();
   Result<std::vector<SealMakerView>> seal_makers();
