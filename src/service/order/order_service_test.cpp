@@ -9,8 +9,12 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
+#include "docsign/text_render.h"
 #include "service/org/licence_ocr.h"
 #include "support/engine_fixture.h"
+#include "support/image_bombs.h"
 
 namespace certseal::service {
 namespace {
@@ -317,6 +321,56 @@ TEST_P(OrderServiceTest, CompleteTurnsTheRightApprovedOrderIntoDoneOnce) {
   auto installed = svc_->complete(alice_, c->id, "new-cert", "certificate");
   ASSERT_TRUE(installed.ok()) << installed.error().code;
   EXPECT_EQ(installed->status, "done");
+}
+
+// Security review M8: the form (with the signature image Cairo decodes) is drawn with no write
+// transaction open. The renderer below makes another write from another thread and waits for it:
+// were the form drawn inside db_.write, SQLite's only writer would be held and that write could
+// not finish. A change made meanwhile to what the form shows is noticed, and nothing is written.
+TEST_P(OrderServiceTest, FormIsDrawnOutsideAnyWriteTransactionThenWrittenIfNothingMoved) {
+  auto o = order(alice_, "p-cert", "", home_);
+  ASSERT_TRUE(o.ok()) << o.error().code;
+  auto sig = blobs_->put(alice_, "handwritten_signature", "image/png", certseal::testing::png_bomb(300, 100),
+                         {"image/png"});
+  ASSERT_TRUE(sig.ok()) << sig.error().code;
+
+  std::string concurrent_sql;
+  std::vector<bool> completed;
+  OrderOptions opts;
+  opts.form_renderer = [&](const std::vector<docsign::TextBlock>& blocks, const docsign::PdfInfo& info,
+                           BytesView png) -> Result<Bytes> {
+    auto other = std::async(std::launch::async, [&] {
+      return db_->write([&](store::Tx& tx) -> Status {
+        CS_TRY(tx.exec(concurrent_sql, {home_}));
+        return {};
+      });
+    });
+    const bool done = other.wait_for(std::chrono::seconds(3)) == std::future_status::ready;
+    completed.push_back(done && other.get().ok());
+    return docsign::render_pdf_with_image(blocks, info, png, 60);
+  };
+  OrderService svc(*db_, clock_, rng_, log_, *sms_sender_, *codes_, *orgs_, *email_, *blobs_, opts);
+
+  // The platform is renamed while the form is drawn: the drawn form is stale, nothing is written.
+  concurrent_sql = "UPDATE trading_platforms SET name = '改名后的平台' WHERE id = ?";
+  auto moved = svc.sign_form_online(alice_, o->id, sig->id);
+  ASSERT_FALSE(moved.ok());
+  EXPECT_EQ(moved.error().code, "order_changed");
+  ASSERT_EQ(completed.size(), 1u);
+  EXPECT_TRUE(completed[0]) << "a write waited for the form to be drawn";
+  EXPECT_EQ(svc.get(alice_, o->id)->form_status, "");
+  EXPECT_EQ(svc.form_pdf(alice_, o->id).error().code, "form_not_found");
+
+  // A write elsewhere meanwhile: the form is signed.
+  concurrent_sql = "UPDATE trading_platforms SET created_at = created_at WHERE id = ?";
+  auto signed_form = svc.sign_form_online(alice_, o->id, sig->id);
+  ASSERT_TRUE(signed_form.ok()) << signed_form.error().code;
+  ASSERT_EQ(completed.size(), 2u);
+  EXPECT_TRUE(completed[1]);
+  EXPECT_EQ(signed_form->form_status, "signed");
+  auto pdf = svc.form_pdf(alice_, o->id);
+  ASSERT_TRUE(pdf.ok());
+  EXPECT_EQ(std::string(pdf->begin(), pdf->begin() + 5), "%PDF-");
 }
 
 CERTSEAL_INSTANTIATE_ENGINES(OrderServiceTest);
