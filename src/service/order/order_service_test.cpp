@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <memory>
+#include <thread>
 
 #include "docsign/text_render.h"
 #include "service/org/licence_ocr.h"
@@ -326,7 +328,9 @@ TEST_P(OrderServiceTest, CompleteTurnsTheRightApprovedOrderIntoDoneOnce) {
 // Security review M8: the form (with the signature image Cairo decodes) is drawn with no write
 // transaction open. The renderer below makes another write from another thread and waits for it:
 // were the form drawn inside db_.write, SQLite's only writer would be held and that write could
-// not finish. A change made meanwhile to what the form shows is noticed, and nothing is written.
+// not finish (checked by moving the render into the transaction: the SQLite case then fails).
+// PostgreSQL writers to other rows do not wait for each other, so there the test shows the rest:
+// a change made meanwhile to what the form shows is noticed, and nothing is written.
 TEST_P(OrderServiceTest, FormIsDrawnOutsideAnyWriteTransactionThenWrittenIfNothingMoved) {
   auto o = order(alice_, "p-cert", "", home_);
   ASSERT_TRUE(o.ok()) << o.error().code;
@@ -336,24 +340,32 @@ TEST_P(OrderServiceTest, FormIsDrawnOutsideAnyWriteTransactionThenWrittenIfNothi
 
   std::string concurrent_sql;
   std::vector<bool> completed;
+  std::vector<std::thread> writers;  // joined after the call, so a blocked writer fails the test, not hangs it
   OrderOptions opts;
   opts.form_renderer = [&](const std::vector<docsign::TextBlock>& blocks, const docsign::PdfInfo& info,
                            BytesView png) -> Result<Bytes> {
-    auto other = std::async(std::launch::async, [&] {
-      return db_->write([&](store::Tx& tx) -> Status {
-        CS_TRY(tx.exec(concurrent_sql, {home_}));
+    auto done = std::make_shared<std::promise<bool>>();
+    auto finished = done->get_future();
+    writers.emplace_back([this, done, sql = concurrent_sql] {
+      auto r = db_->write([&](store::Tx& tx) -> Status {
+        CS_TRY(tx.exec(sql, {home_}));
         return {};
       });
+      done->set_value(r.ok());
     });
-    const bool done = other.wait_for(std::chrono::seconds(3)) == std::future_status::ready;
-    completed.push_back(done && other.get().ok());
+    completed.push_back(finished.wait_for(std::chrono::seconds(3)) == std::future_status::ready && finished.get());
     return docsign::render_pdf_with_image(blocks, info, png, 60);
+  };
+  auto join_writers = [&] {
+    for (auto& t : writers) t.join();
+    writers.clear();
   };
   OrderService svc(*db_, clock_, rng_, log_, *sms_sender_, *codes_, *orgs_, *email_, *blobs_, opts);
 
   // The platform is renamed while the form is drawn: the drawn form is stale, nothing is written.
   concurrent_sql = "UPDATE trading_platforms SET name = '改名后的平台' WHERE id = ?";
   auto moved = svc.sign_form_online(alice_, o->id, sig->id);
+  join_writers();
   ASSERT_FALSE(moved.ok());
   EXPECT_EQ(moved.error().code, "order_changed");
   ASSERT_EQ(completed.size(), 1u);
@@ -364,6 +376,7 @@ TEST_P(OrderServiceTest, FormIsDrawnOutsideAnyWriteTransactionThenWrittenIfNothi
   // A write elsewhere meanwhile: the form is signed.
   concurrent_sql = "UPDATE trading_platforms SET created_at = created_at WHERE id = ?";
   auto signed_form = svc.sign_form_online(alice_, o->id, sig->id);
+  join_writers();
   ASSERT_TRUE(signed_form.ok()) << signed_form.error().code;
   ASSERT_EQ(completed.size(), 2u);
   EXPECT_TRUE(completed[1]);
