@@ -386,6 +386,33 @@ TEST_P(OrderServiceTest, FormIsDrawnOutsideAnyWriteTransactionThenWrittenIfNothi
   EXPECT_EQ(std::string(pdf->begin(), pdf->begin() + 5), "%PDF-");
 }
 
+// OCR only saves typing (security review M8: it is bounded): a licence whose OCR timed out or
+// was turned away is attached all the same, without read fields; an image OCR refuses is not.
+class ScriptedOcr final : public LicenceReader {
+ public:
+  Result<LicenceFields> read(BytesView) override { return next; }
+  Result<LicenceFields> next = LicenceFields{};
+};
+
+TEST_P(OrderServiceTest, LicenceIsAttachedWithoutReadFieldsWhenOcrIsSlowOrBusy) {
+  ScriptedOcr ocr;
+  OrgService orgs(*db_, clock_, rng_, log_, *blobs_, ocr, *bank_, *sms_sender_);
+  auto org = orgs.create(alice_, "北京示例科技有限公司", "91350100M000100Y43", true, 1, "127.0.0.1");
+  ASSERT_TRUE(org.ok()) << org.error().code;
+  auto licence = blobs_->put(alice_, "licence", "image/png", certseal::testing::png_bomb(200, 100),
+                             {"image/jpeg", "image/png"});
+  ASSERT_TRUE(licence.ok());
+  for (const char* code : {"ocr_timeout", "ocr_busy"}) {
+    ocr.next = Error(ErrorKind::kTimeout, code, "slow");
+    auto v = orgs.attach_licence(alice_, org->id, licence->id);
+    ASSERT_TRUE(v.ok()) << code << " " << v.error().code;
+    EXPECT_EQ(v->licence_blob_id, licence->id);
+    EXPECT_TRUE(v->ocr.name.empty());
+  }
+  ocr.next = invalid_argument("image_too_large", "too large");
+  EXPECT_EQ(orgs.attach_licence(alice_, org->id, licence->id).error().code, "image_too_large");
+}
+
 CERTSEAL_INSTANTIATE_ENGINES(OrderServiceTest);
 
 }  // namespace
