@@ -254,11 +254,13 @@ Result<json> with_device_half(Ctx& ctx, const KeyFile& key, const std::function<
     auto r = fn(half);
     if (r) return r;
     // A share cached before the password was changed elsewhere, or one that expired meanwhile:
-    // forget it and ask for the password.
-    if (r.error().code != "bad_unlock_proof" && r.error().code != "agent_not_cached") {
+    // forget it and ask for the password. A ciphertext too large for the agent's 1 MiB frames is
+    // decrypted here, after the password, too.
+    const std::string& code = r.error().code;
+    if (code != "bad_unlock_proof" && code != "agent_not_cached" && code != "frame_too_large") {
       return explain_unlock_error(ctx, key, std::move(r).error());
     }
-    (void)agent_request(sock, {{"op", "forget"}, {"key_id", key.key_id}});
+    if (code != "frame_too_large") (void)agent_request(sock, {{"op", "forget"}, {"key_id", key.key_id}});
   }
   CS_ASSIGN(auto pw, ctx.prompter().secret(tr("prompt.cert_password")));
   CS_ASSIGN(auto u, unlock_with_password(key, dev.device_id, std::string_view(pw.data(), pw.size())));
