@@ -14,7 +14,7 @@
 namespace certseal::client {
 namespace {
 
-constexpr std::size_t kMaxFrame = 64 * 1024;
+constexpr std::size_t kMaxFrame = 1024 * 1024;
 
 class Fd {
  public:
@@ -77,16 +77,43 @@ Status read_all(int fd, void* data, std::size_t n) {
   return ok_status();
 }
 
-Result<SecretBytes> secret_field(const nlohmann::json& j, const char* name) {
+Result<SecretBytes> secret_field(const nlohmann::json& j, const char* name, std::size_t size = 32) {
   if (!j.contains(name) || !j[name].is_string()) return invalid_argument("bad_request", std::string("missing ") + name);
   auto b = base64_decode(j[name].get<std::string>());
-  if (!b || b->size() != 32) return invalid_argument("bad_request", std::string("bad ") + name);
+  if (!b || (size != 0 && b->size() != size)) {
+    if (b) secure_wipe(b->data(), b->size());
+    return invalid_argument("bad_request", std::string("bad ") + name);
+  }
   SecretBytes s(b->begin(), b->end());
   secure_wipe(b->data(), b->size());
   return s;
 }
 
-std::string b64_secret(const SecretBytes& s) { return base64_encode(BytesView(s.data(), s.size())); }
+Result<Bytes> bytes_field(const nlohmann::json& j, const char* name) {
+  if (!j.contains(name) || !j[name].is_string()) return invalid_argument("bad_request", std::string("missing ") + name);
+  auto b = base64_decode(j[name].get<std::string>());
+  if (!b) return invalid_argument("bad_request", std::string("bad ") + name);
+  return std::move(b).value();
+}
+
+Result<std::string> text_field(const nlohmann::json& j, const char* name, std::size_t max = 256) {
+  if (!j.contains(name) || !j[name].is_string() || j[name].get<std::string>().empty() ||
+      j[name].get<std::string>().size() > max) {
+    return invalid_argument("bad_request", std::string("missing or bad ") + name);
+  }
+  return j[name].get<std::string>();
+}
+
+std::string b64(BytesView b) { return base64_encode(b); }
+
+nlohmann::json refusal(const Error& e) { return {{"ok", false}, {"error", e.code}, {"detail", e.message}}; }
+nlohmann::json refusal(const std::string& code, const std::string& detail) {
+  return {{"ok", false}, {"error", code}, {"detail", detail}};
+}
+
+nlohmann::json started(const StepStart& s) {
+  return {{"ok", true}, {"session", s.session}, {"request", b64(s.request)}, {"proof", b64(s.proof)}};
+}
 
 }  // namespace
 
@@ -103,17 +130,26 @@ void wipe_json_strings(nlohmann::json& j, std::initializer_list<const char*> fie
 
 // ---- cache ----
 
-bool AgentCache::put(const std::string& key_id, SecretBytes d1, SecretBytes auth_key) {
+bool AgentCache::put(const std::string& key_id, const std::string& device_id, crypto::cosign::DeviceShare share,
+                     SecretBytes auth_key) {
   if (ttl_.count() <= 0) return false;
-  CachedShare c{std::move(d1), std::move(auth_key), clock_.now_unix() + ttl_.count()};
+  CachedShare c{std::make_unique<LocalDeviceHalf>(key_id, device_id, std::move(share), std::move(auth_key), rng_,
+                                                  clock_),
+                clock_.now_unix() + ttl_.count()};
   entries_.insert_or_assign(key_id, std::move(c));
   return true;
 }
 
-const CachedShare* AgentCache::get(const std::string& key_id) {
+LocalDeviceHalf* AgentCache::get(const std::string& key_id) {
   purge_expired();
   auto it = entries_.find(key_id);
-  return it == entries_.end() ? nullptr : &it->second;
+  return it == entries_.end() ? nullptr : it->second.half.get();
+}
+
+std::optional<std::int64_t> AgentCache::expires_at(const std::string& key_id) const {
+  auto it = entries_.find(key_id);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.expires_at;
 }
 
 void AgentCache::forget(const std::string& key_id) { entries_.erase(key_id); }
@@ -154,7 +190,7 @@ Result<std::string> read_frame(int fd) {
 // ---- server ----
 
 AgentServer::AgentServer(std::string socket_path, const Clock& clock, std::chrono::seconds ttl, uid_t allowed_uid)
-    : path_(std::move(socket_path)), cache_(clock, ttl), allowed_uid_(allowed_uid) {}
+    : path_(std::move(socket_path)), cache_(clock, rng_, ttl), allowed_uid_(allowed_uid) {}
 
 AgentServer::~AgentServer() {
   cache_.clear();
@@ -188,22 +224,53 @@ Status AgentServer::listen() {
 
 nlohmann::json AgentServer::handle(const nlohmann::json& req, bool* stop) {
   std::string op = req.is_object() ? req.value("op", "") : "";
-  std::string key_id = req.is_object() ? req.value("key_id", "") : "";
-  if (op == "get") {
-    const CachedShare* c = cache_.get(key_id);
-    if (!c) return {{"ok", true}, {"found", false}};
-    return {{"ok", true}, {"found", true}, {"d1", b64_secret(c->d1)}, {"auth_key", b64_secret(c->auth_key)},
-            {"expires_at", c->expires_at}};
-  }
+  std::string key_id = req.is_object() && req.contains("key_id") && req["key_id"].is_string() ? req["key_id"].get<std::string>() : "";
   if (op == "put") {
-    if (key_id.empty()) return {{"ok", false}, {"error", "missing key_id"}};
+    if (key_id.empty()) return refusal("bad_request", "missing key_id");
+    auto device_id = text_field(req, "device_id");
+    auto public_key = bytes_field(req, "public_key");
     auto d1 = secret_field(req, "d1");
     auto ak = secret_field(req, "auth_key");
-    if (!d1 || !ak) return {{"ok", false}, {"error", "bad share"}};
-    bool cached = cache_.put(key_id, std::move(*d1), std::move(*ak));
+    if (!device_id || !public_key || !d1 || !ak) return refusal("bad_request", "bad share");
+    auto share = crypto::cosign::DeviceShare::from_parts(*d1, *public_key);
+    if (!share) return refusal(share.error());
+    bool cached = cache_.put(key_id, *device_id, std::move(*share), std::move(*ak));
     nlohmann::json out = {{"ok", true}, {"cached", cached}};
-    if (cached) out["expires_at"] = cache_.entries().at(key_id).expires_at;
+    if (cached) out["expires_at"] = *cache_.expires_at(key_id);
     return out;
+  }
+  if (op == "sign_start" || op == "sign_finish" || op == "decrypt_start" || op == "decrypt_finish") {
+    LocalDeviceHalf* half = cache_.get(key_id);
+    if (half == nullptr) return refusal("not_cached", "this key is not in the PIN cache");
+    if (op == "sign_start") {
+      auto nonce = text_field(req, "nonce");
+      auto digest = bytes_field(req, "digest");
+      if (!nonce || !digest) return refusal("bad_request", "sign_start needs nonce and digest");
+      auto s = half->sign_start(*nonce, *digest);
+      return s ? started(*s) : refusal(s.error());
+    }
+    if (op == "decrypt_start") {
+      auto nonce = text_field(req, "nonce");
+      auto cipher = bytes_field(req, "ciphertext");
+      std::string order = req.value("order", "c1c3c2");
+      if (!nonce || !cipher || (order != "c1c3c2" && order != "c1c2c3")) {
+        return refusal("bad_request", "decrypt_start needs nonce, ciphertext and order c1c3c2 or c1c2c3");
+      }
+      auto s = half->decrypt_start(*nonce, *cipher,
+                                   order == "c1c2c3" ? crypto::Sm2CipherOrder::kC1C2C3 : crypto::Sm2CipherOrder::kC1C3C2);
+      return s ? started(*s) : refusal(s.error());
+    }
+    auto session = text_field(req, "session");
+    auto response = bytes_field(req, "response");
+    if (!session || !response) return refusal("bad_request", op + " needs session and response");
+    if (op == "sign_finish") {
+      auto sig = half->sign_finish(*session, *response);
+      if (!sig) return refusal(sig.error());
+      return {{"ok", true}, {"signature", b64(*sig)}};
+    }
+    auto plain = half->decrypt_finish(*session, *response);
+    if (!plain) return refusal(plain.error());
+    return {{"ok", true}, {"plaintext", b64(BytesView(plain->data(), plain->size()))}};
   }
   if (op == "forget") {
     cache_.forget(key_id);
@@ -211,7 +278,7 @@ nlohmann::json AgentServer::handle(const nlohmann::json& req, bool* stop) {
   }
   if (op == "ttl") {
     if (!req.contains("ttl_s") || !req["ttl_s"].is_number_integer() || req["ttl_s"].get<long>() < 0) {
-      return {{"ok", false}, {"error", "bad ttl_s"}};
+      return refusal("bad_request", "bad ttl_s");
     }
     cache_.set_ttl(std::chrono::seconds(req["ttl_s"].get<long>()));
     return {{"ok", true}, {"ttl_s", cache_.ttl().count()}};
@@ -231,7 +298,8 @@ nlohmann::json AgentServer::handle(const nlohmann::json& req, bool* stop) {
     if (stop) *stop = true;
     return {{"ok", true}};
   }
-  return {{"ok", false}, {"error", "unknown op"}};
+  // Nothing else is answered; in particular no request returns d1 or the auth key.
+  return refusal("unknown_op", "unknown request");
 }
 
 void AgentServer::serve_one(int conn, bool* stop) {
@@ -249,7 +317,7 @@ void AgentServer::serve_one(int conn, bool* stop) {
   nlohmann::json answer = handle(req, stop);
   wipe_json_strings(req, {"d1", "auth_key"});
   std::string text = answer.dump();
-  wipe_json_strings(answer, {"d1", "auth_key"});
+  wipe_json_strings(answer, {"plaintext"});
   (void)write_frame(conn, text);
   secure_wipe(text.data(), text.size());
 }
@@ -275,7 +343,7 @@ void AgentServer::serve(const std::atomic<bool>* cancel) {
 
 // ---- client ----
 
-Result<nlohmann::json> agent_request(const std::string& socket_path, const nlohmann::json& request) {
+Result<nlohmann::json> agent_exchange(const std::string& socket_path, const nlohmann::json& request) {
   CS_ASSIGN(auto addr, unix_address(socket_path));
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return agent_io("socket");
@@ -289,6 +357,11 @@ Result<nlohmann::json> agent_request(const std::string& socket_path, const nlohm
   auto j = nlohmann::json::parse(frame, nullptr, false);
   secure_wipe(frame.data(), frame.size());
   if (!j.is_object()) return unavailable("agent_unavailable", "PIN cache: bad answer");
+  return j;
+}
+
+Result<nlohmann::json> agent_request(const std::string& socket_path, const nlohmann::json& request) {
+  CS_ASSIGN(auto j, agent_exchange(socket_path, request));
   if (!j.value("ok", false)) {
     return Error(ErrorKind::kPermissionDenied, "agent_refused", "PIN cache refused: " + j.value("error", "?"));
   }
@@ -298,6 +371,82 @@ Result<nlohmann::json> agent_request(const std::string& socket_path, const nlohm
 bool agent_running(const std::string& socket_path) {
   auto r = agent_request(socket_path, {{"op", "status"}});
   return r.ok();
+}
+
+bool agent_has_key(const std::string& socket_path, const std::string& key_id) {
+  auto r = agent_request(socket_path, {{"op", "status"}});
+  if (!r || !r->contains("entries") || !(*r)["entries"].is_array()) return false;
+  for (const auto& e : (*r)["entries"]) {
+    if (e.is_object() && e.value("key_id", "") == key_id) return true;
+  }
+  return false;
+}
+
+Status agent_put(const std::string& socket_path, const std::string& key_id, const std::string& device_id,
+                 const crypto::cosign::DeviceShare& share, BytesView auth_key) {
+  const SecretBytes& d1 = share.scalar();
+  nlohmann::json put = {{"op", "put"},
+                        {"key_id", key_id},
+                        {"device_id", device_id},
+                        {"public_key", b64(share.public_key())},
+                        {"d1", b64(BytesView(d1.data(), d1.size()))},
+                        {"auth_key", b64(auth_key)}};
+  auto r = agent_request(socket_path, put);
+  wipe_json_strings(put, {"d1", "auth_key"});
+  CS_TRY(r);
+  return ok_status();
+}
+
+// ---- the device half inside the agent ----
+
+Result<nlohmann::json> AgentDeviceHalf::call(nlohmann::json request) {
+  request["key_id"] = key_id_;
+  CS_ASSIGN(auto j, agent_exchange(path_, request));
+  if (j.value("ok", false)) return j;
+  const std::string code = j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>() : "?";
+  const std::string detail = j.contains("detail") && j["detail"].is_string() ? j["detail"].get<std::string>() : code;
+  if (code == "not_cached") {
+    return Error(ErrorKind::kFailedPrecondition, "agent_not_cached", "the PIN cache no longer holds this key");
+  }
+  if (code == "cosign_retry") return Error(ErrorKind::kUnavailable, code, detail);
+  return Error(ErrorKind::kInvalidArgument, code, "PIN cache: " + detail);
+}
+
+namespace {
+Result<StepStart> step_start_from(const nlohmann::json& j) {
+  StepStart s;
+  if (!j.contains("session") || !j["session"].is_string()) return unavailable("agent_unavailable", "PIN cache: bad answer");
+  s.session = j["session"].get<std::string>();
+  CS_ASSIGN(s.request, bytes_field(j, "request"));
+  CS_ASSIGN(s.proof, bytes_field(j, "proof"));
+  return s;
+}
+}  // namespace
+
+Result<StepStart> AgentDeviceHalf::sign_start(const std::string& nonce, BytesView digest) {
+  CS_ASSIGN(auto j, call({{"op", "sign_start"}, {"nonce", nonce}, {"digest", b64(digest)}}));
+  return step_start_from(j);
+}
+
+Result<Bytes> AgentDeviceHalf::sign_finish(const std::string& session, BytesView response) {
+  CS_ASSIGN(auto j, call({{"op", "sign_finish"}, {"session", session}, {"response", b64(response)}}));
+  return bytes_field(j, "signature");
+}
+
+Result<StepStart> AgentDeviceHalf::decrypt_start(const std::string& nonce, BytesView ciphertext,
+                                                 crypto::Sm2CipherOrder order) {
+  CS_ASSIGN(auto j, call({{"op", "decrypt_start"},
+                          {"nonce", nonce},
+                          {"ciphertext", b64(ciphertext)},
+                          {"order", order == crypto::Sm2CipherOrder::kC1C2C3 ? "c1c2c3" : "c1c3c2"}}));
+  return step_start_from(j);
+}
+
+Result<SecretBytes> AgentDeviceHalf::decrypt_finish(const std::string& session, BytesView response) {
+  CS_ASSIGN(auto j, call({{"op", "decrypt_finish"}, {"session", session}, {"response", b64(response)}}));
+  auto plain = secret_field(j, "plaintext", 0);
+  wipe_json_strings(j, {"plaintext"});
+  return plain;
 }
 
 }  // namespace certseal::client

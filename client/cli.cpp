@@ -228,45 +228,48 @@ Error explain_unlock_error(Ctx& ctx, const KeyFile& key, Error e) {
   return e;
 }
 
-// Runs fn with the unlocked share: from the PIN cache if it has it, else after asking for the
-// certificate password (and then hands the unlocked share to the cache, if one runs).
+// Runs fn with the share unlocked by the certificate password (asked for here: the PIN cache
+// never hands a share out), then hands the unlocked share to the cache, if one runs.
 Result<json> with_unlocked(Ctx& ctx, const KeyFile& key, const std::function<Result<json>(const Unlocked&)>& fn) {
   CS_ASSIGN(auto* s, ctx.store());
   CS_ASSIGN(auto dev, ctx.device());
   const std::string sock = s->agent_socket().string();
-  bool agent = agent_running(sock);
-  if (agent) {
-    auto got = agent_request(sock, {{"op", "get"}, {"key_id", key.key_id}});
-    if (got && got->value("found", false)) {
-      auto d1 = base64_decode(str(*got, "d1"));
-      auto ak = base64_decode(str(*got, "auth_key"));
-      wipe_json_strings(*got, {"d1", "auth_key"});
-      if (d1 && ak) {
-        auto u = unlocked_from_parts(key, *d1, *ak);
-        secure_wipe(d1->data(), d1->size());
-        secure_wipe(ak->data(), ak->size());
-        if (u) {
-          auto r = fn(*u);
-          if (r) return r;
-          if (r.error().code != "bad_unlock_proof") return explain_unlock_error(ctx, key, std::move(r).error());
-          (void)agent_request(sock, {{"op", "forget"}, {"key_id", key.key_id}});
-        }
-      }
-    }
-  }
   CS_ASSIGN(auto pw, ctx.prompter().secret(tr("prompt.cert_password")));
   CS_ASSIGN(auto u, unlock_with_password(key, dev.device_id, std::string_view(pw.data(), pw.size())));
   auto r = fn(u);
   if (!r) return explain_unlock_error(ctx, key, std::move(r).error());
-  if (agent) {
-    const SecretBytes& d1 = u.share.scalar();
-    json put = {{"op", "put"},
-                {"key_id", key.key_id},
-                {"d1", base64_encode(BytesView(d1.data(), d1.size()))},
-                {"auth_key", base64_encode(BytesView(u.auth_key.data(), u.auth_key.size()))}};
-    (void)agent_request(sock, put);
-    wipe_json_strings(put, {"d1", "auth_key"});
+  if (agent_running(sock)) (void)agent_put(sock, key.key_id, dev.device_id, u.share, u.auth_key);
+  return r;
+}
+
+// Runs fn with the device half of a two-party step (client/device_half.h): the PIN cache's when
+// it holds the key (d1 and the auth key stay inside the agent), else this process's after asking
+// for the certificate password, whose unlocked share is then handed to the cache, if one runs.
+Result<json> with_device_half(Ctx& ctx, const KeyFile& key, const std::function<Result<json>(DeviceHalf&)>& fn) {
+  CS_ASSIGN(auto* s, ctx.store());
+  CS_ASSIGN(auto dev, ctx.device());
+  const std::string sock = s->agent_socket().string();
+  const bool agent = agent_running(sock);
+  if (agent && agent_has_key(sock, key.key_id)) {
+    AgentDeviceHalf half(sock, key.key_id);
+    auto r = fn(half);
+    if (r) return r;
+    // A share cached before the password was changed elsewhere, or one that expired meanwhile:
+    // forget it and ask for the password. A ciphertext too large for the agent's 1 MiB frames is
+    // decrypted here, after the password, too.
+    const std::string& code = r.error().code;
+    if (code != "bad_unlock_proof" && code != "agent_not_cached" && code != "frame_too_large") {
+      return explain_unlock_error(ctx, key, std::move(r).error());
+    }
+    if (code != "frame_too_large") (void)agent_request(sock, {{"op", "forget"}, {"key_id", key.key_id}});
   }
+  CS_ASSIGN(auto pw, ctx.prompter().secret(tr("prompt.cert_password")));
+  CS_ASSIGN(auto u, unlock_with_password(key, dev.device_id, std::string_view(pw.data(), pw.size())));
+  SystemClock clock;
+  LocalDeviceHalf half(key.key_id, dev.device_id, u.share, SecretBytes(u.auth_key), ctx.rng, clock);
+  auto r = fn(half);
+  if (!r) return explain_unlock_error(ctx, key, std::move(r).error());
+  if (agent) (void)agent_put(sock, key.key_id, dev.device_id, u.share, u.auth_key);
   return r;
 }
 
@@ -749,8 +752,8 @@ Result<json> cmd_cert_sign(Ctx& ctx, const SignArgs& a) {
   }
   CS_ASSIGN(auto key, choose_key(ctx, a.key, a.cert));
   CS_ASSIGN(auto sh, ctx.shield());
-  return with_unlocked(ctx, key, [&](const Unlocked& u) -> Result<json> {
-    CS_ASSIGN(auto raw, sh.sign(key, u, as_bytes(msg), a.sm2_id, a.purpose));
+  return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
+    CS_ASSIGN(auto raw, sh.sign(key, half, as_bytes(msg), a.sm2_id, a.purpose));
     CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(raw));
     if (!a.out.empty()) CS_TRY(write_output_file(a.out, as_chars(der)));
     json out = {{"key_id", key.key_id},          {"certificate_id", key.certificate_id},
@@ -799,8 +802,8 @@ Result<json> cmd_cert_decrypt(Ctx& ctx, const DecryptArgs& a) {
   if (!cipher.empty() && cipher[0] != 0x04 && cipher.size() > 96) cipher.insert(cipher.begin(), 0x04);
   CS_ASSIGN(auto key, choose_key(ctx, a.key, a.cert));
   CS_ASSIGN(auto sh, ctx.shield());
-  return with_unlocked(ctx, key, [&](const Unlocked& u) -> Result<json> {
-    CS_ASSIGN(auto plain, sh.decrypt(key, u, cipher, order, a.purpose));
+  return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
+    CS_ASSIGN(auto plain, sh.decrypt(key, half, cipher, order, a.purpose));
     BytesView pv(plain.data(), plain.size());
     if (!a.out.empty()) CS_TRY(write_output_file(a.out, as_chars(pv)));
     if (!ctx.g.json && a.out.empty()) std::cout << as_chars(pv) << std::flush;

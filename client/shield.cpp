@@ -69,11 +69,6 @@ Result<Unlocked> unlock_with_password(const KeyFile& key, std::string_view devic
   return Unlocked{std::move(share), std::move(keys.auth_key)};
 }
 
-Result<Unlocked> unlocked_from_parts(const KeyFile& key, BytesView d1, BytesView auth_key) {
-  CS_ASSIGN(auto share, cosign::DeviceShare::from_parts(d1, key.public_key));
-  return Unlocked{std::move(share), SecretBytes(auth_key.begin(), auth_key.end())};
-}
-
 Result<Masked> mask_for_password(BytesView d1, std::string_view device_id, std::string_view password, Rng& rng) {
   CS_ASSIGN(auto n, derive_new(password, device_id, rng));
   SecretBytes masked = unlock::mask_share(d1, n.keys.share_key);
@@ -142,27 +137,56 @@ Result<KeyFile> ShieldClient::install(const std::string& path, const nlohmann::j
   return k;
 }
 
-Result<Bytes> ShieldClient::sign(const KeyFile& key, const Unlocked& u, BytesView message, std::string_view sm2_id,
-                                 const std::string& purpose) {
-  auto transport = [&](const cosign::SignRequest& req) -> Result<cosign::SignResponse> {
-    Bytes bytes = req.encode();
-    CS_ASSIGN(auto a, step(key.key_id, u.auth_key, "sign", "POST", key_path(key.key_id) + "/signatures",
-                           {{"request", b64(bytes)}, {"purpose", purpose}}, bytes));
-    CS_ASSIGN(auto resp, b64_answer(a, "response"));
-    return cosign::SignResponse::decode(resp);
-  };
-  return cosign::device_sign(u.share, message, sm2_id, rng_, transport);
+Result<std::string> ShieldClient::challenge(const std::string& key_id) {
+  CS_ASSIGN(auto ch, http_.call("POST", "/api/v1/shield/challenges",
+                                {{"key_id", key_id}, {"device_id", device_.device_id}}));
+  if (!ch.contains("nonce") || !ch["nonce"].is_string()) return unavailable("bad_answer", "no nonce in the challenge");
+  return ch["nonce"].get<std::string>();
 }
 
-Result<SecretBytes> ShieldClient::decrypt(const KeyFile& key, const Unlocked& u, BytesView ciphertext,
+Result<nlohmann::json> ShieldClient::post_step(const std::string& method, const std::string& path, nlohmann::json body,
+                                               const std::string& nonce, BytesView proof) {
+  body["device_id"] = device_.device_id;
+  body["nonce"] = nonce;
+  body["proof"] = b64(proof);
+  return http_.call(method, path, body);
+}
+
+Result<Bytes> ShieldClient::sign(const KeyFile& key, DeviceHalf& half, BytesView message, std::string_view sm2_id,
+                                 const std::string& purpose) {
+  CS_ASSIGN(Bytes e, crypto::sm2_message_digest(key.public_key, sm2_id, message));
+  CS_ASSIGN(auto pub, crypto::PublicKey::sm2_from_point(key.public_key));
+  Error last(ErrorKind::kUnavailable, "cosign_retry", "the signature must be made again with a new nonce");
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    CS_ASSIGN(auto nonce, challenge(key.key_id));
+    CS_ASSIGN(auto start, half.sign_start(nonce, e));
+    CS_ASSIGN(auto a, post_step("POST", key_path(key.key_id) + "/signatures",
+                                {{"request", b64(start.request)}, {"purpose", purpose}}, nonce, start.proof));
+    CS_ASSIGN(auto resp, b64_answer(a, "response"));
+    auto raw = half.sign_finish(start.session, resp);
+    if (raw) {
+      // The half verified it for the digest; check once more over the message itself, here, since
+      // the half may be another process.
+      CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(*raw));
+      if (!crypto::verify(pub, crypto::SignScheme::kSm2Sm3, message, der, sm2_id).ok()) {
+        return unavailable("bad_signature", "the two-party signature does not verify under the certificate's key");
+      }
+      return raw;
+    }
+    if (raw.error().code != "cosign_retry") return std::move(raw).error();
+    last = std::move(raw).error();
+  }
+  return last;
+}
+
+Result<SecretBytes> ShieldClient::decrypt(const KeyFile& key, DeviceHalf& half, BytesView ciphertext,
                                           crypto::Sm2CipherOrder order, const std::string& purpose) {
-  CS_ASSIGN(auto start, cosign::device_decrypt_start(u.share, ciphertext, order, rng_));
-  Bytes bytes = start.request.encode();
-  CS_ASSIGN(auto a, step(key.key_id, u.auth_key, "decrypt", "POST", key_path(key.key_id) + "/decryptions",
-                         {{"request", b64(bytes)}, {"purpose", purpose}}, bytes));
-  CS_ASSIGN(auto resp_bytes, b64_answer(a, "response"));
-  CS_ASSIGN(auto resp, cosign::DecryptResponse::decode(resp_bytes));
-  return cosign::device_decrypt_finish(u.share, std::move(start.state), resp);
+  CS_ASSIGN(auto nonce, challenge(key.key_id));
+  CS_ASSIGN(auto start, half.decrypt_start(nonce, ciphertext, order));
+  CS_ASSIGN(auto a, post_step("POST", key_path(key.key_id) + "/decryptions",
+                              {{"request", b64(start.request)}, {"purpose", purpose}}, nonce, start.proof));
+  CS_ASSIGN(auto resp, b64_answer(a, "response"));
+  return half.decrypt_finish(start.session, resp);
 }
 
 Result<KeyFile> ShieldClient::change_password(const KeyFile& key, const Unlocked& u, std::string_view new_password) {

@@ -18,6 +18,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "base/rng.h"
+#include "client/device_half.h"
 #include "client/device_store.h"
 #include "client/http.h"
 #include "crypto/cosign.h"
@@ -33,8 +34,6 @@ struct Unlocked {
 // Derives the unlock keys of `password` for this device and unmasks the stored share. Any
 // password gives *some* share: only the server can tell (bad_unlock_proof).
 Result<Unlocked> unlock_with_password(const KeyFile& key, std::string_view device_id, std::string_view password);
-// An unlocked share from the PIN cache's d1 and auth key.
-Result<Unlocked> unlocked_from_parts(const KeyFile& key, BytesView d1, BytesView auth_key);
 
 // A fresh share masked under a password for this device: the key file fields salt, limits,
 // masked_d1 and the auth key to give the server.
@@ -65,10 +64,12 @@ class ShieldClient {
                           nlohmann::json* answer);
 
   // Two-party signature of `message` with signer ID `sm2_id`: raw r||s (64 bytes), verified
-  // under the public key before it is returned.
-  Result<Bytes> sign(const KeyFile& key, const Unlocked& u, BytesView message, std::string_view sm2_id,
+  // under the public key before it is returned. The device half (this process's, or the PIN
+  // cache's, which keeps d1 to itself) only ever sees the digest SM3(Z_A ‖ M); a fresh challenge
+  // and start on cosign_retry (at most 4 times).
+  Result<Bytes> sign(const KeyFile& key, DeviceHalf& half, BytesView message, std::string_view sm2_id,
                      const std::string& purpose);
-  Result<SecretBytes> decrypt(const KeyFile& key, const Unlocked& u, BytesView ciphertext,
+  Result<SecretBytes> decrypt(const KeyFile& key, DeviceHalf& half, BytesView ciphertext,
                               crypto::Sm2CipherOrder order, const std::string& purpose);
   // Re-masks the share under a new password after the server accepted the new auth key.
   Result<KeyFile> change_password(const KeyFile& key, const Unlocked& u, std::string_view new_password);
@@ -99,6 +100,12 @@ class ShieldClient {
   const DeviceInfo& device() const { return device_; }
 
  private:
+  // POST /shield/challenges: a single-use nonce for key_id and this device.
+  Result<std::string> challenge(const std::string& key_id);
+  // `method path` with body + device_id, nonce and a proof made by a device half.
+  Result<nlohmann::json> post_step(const std::string& method, const std::string& path, nlohmann::json body,
+                                   const std::string& nonce, BytesView proof);
+
   Http& http_;
   DeviceInfo device_;
   Rng& rng_;

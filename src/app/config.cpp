@@ -57,6 +57,15 @@ constexpr ConfigKey kKeys[] = {
     {"identity.verifier", KeyType::kString, "dev",
      "Person identity check: dev (accepts well-formed input, records verified_by = dev; not a real check) or manual (every submission waits for an operator)."},
     {"uploads.max_image_bytes", KeyType::kInt, "5242880", "Largest uploaded image (ID-card photos, licences) in bytes."},
+    {"uploads.max_image_side", KeyType::kInt, "8000",
+     "Widest or tallest uploaded image in pixels, read from the PNG/JPEG header before anything decodes it."},
+    {"uploads.max_image_pixels", KeyType::kInt, "24000000", "Largest uploaded image in pixels (width x height)."},
+    {"uploads.daily_count", KeyType::kInt, "100", "Uploads per account in any 24 hours."},
+    {"uploads.daily_bytes", KeyType::kInt, "209715200", "Bytes uploaded per account in any 24 hours."},
+    {"uploads.total_bytes", KeyType::kInt, "1073741824", "Bytes of uploads kept per account in all."},
+    {"uploads.ocr_timeout_ms", KeyType::kInt, "20000",
+     "Longest a business-licence OCR may take; after it the licence is attached without read fields."},
+    {"uploads.ocr_concurrency", KeyType::kInt, "2", "Business-licence OCRs running at once; more are answered 503 ocr_busy."},
     {"jobs.interval_s", KeyType::kInt, "60", "How often scheduled jobs run (closing deregistered accounts, ...)."},
     {"demo.enabled", KeyType::kBool, "false",
      "Create the demo operator and demo users at start (idempotent). For trying CertSeal out only."},
@@ -378,6 +387,22 @@ Result<Config> load_config(const std::string& config_file,
   }
   c.max_image_bytes = static_cast<std::size_t>(as_int(v, "uploads.max_image_bytes"));
   if (c.max_image_bytes < 1024) return config_error("uploads.max_image_bytes must be at least 1024");
+  c.uploads.max_image_side = as_int(v, "uploads.max_image_side");
+  c.uploads.max_image_pixels = as_int(v, "uploads.max_image_pixels");
+  c.uploads.daily_count = as_int(v, "uploads.daily_count");
+  c.uploads.daily_bytes = as_int(v, "uploads.daily_bytes");
+  c.uploads.total_bytes = as_int(v, "uploads.total_bytes");
+  c.uploads.ocr_timeout_ms = as_int(v, "uploads.ocr_timeout_ms");
+  c.uploads.ocr_concurrency = as_int(v, "uploads.ocr_concurrency");
+  if (c.uploads.max_image_side < 16 || c.uploads.max_image_side > 65535 || c.uploads.max_image_pixels < 256) {
+    return config_error("uploads.max_image_side must be 16..65535 and uploads.max_image_pixels at least 256");
+  }
+  if (c.uploads.daily_count < 1 || c.uploads.daily_bytes < 1 || c.uploads.total_bytes < 1) {
+    return config_error("uploads.daily_count, uploads.daily_bytes and uploads.total_bytes must be at least 1");
+  }
+  if (c.uploads.ocr_timeout_ms < 100 || c.uploads.ocr_concurrency < 1) {
+    return config_error("uploads.ocr_timeout_ms must be at least 100 and uploads.ocr_concurrency at least 1");
+  }
 
   bool ok = true;
   c.log.level = parse_log_level(v["log.level"], &ok);

@@ -79,6 +79,15 @@ struct Config {
   std::string identity_verifier;  // dev | manual
   std::size_t max_image_bytes = 5u << 20;
   struct {
+    long long max_image_side = 8000;
+    long long max_image_pixels = 24'000'000;
+    long long daily_count = 100;
+    long long daily_bytes = 200LL << 20;
+    long long total_bytes = 1LL << 30;
+    long long ocr_timeout_ms = 20'000;
+    long long ocr_concurrency = 2;
+  } uploads;
+  struct {
     std::string dir;              // software key manager folder
     std::string master_key_file;  // created 0600 on first start
     std::string master_key_source = "file";  // file | env | pkcs11 (app/master_key.h)

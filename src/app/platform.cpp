@@ -77,8 +77,12 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   p->accounts = std::make_unique<service::AccountService>(*p->db, p->clock, p->rng, *p->log,
                                                           *p->sms_codes, *p->security_notices, policy);
   p->agreements = std::make_unique<service::AgreementService>(*p->db, p->clock, p->rng);
-  p->blobs = std::make_unique<service::BlobStore>(c.data_dir + "/blobs", *p->db, p->clock, p->rng,
-                                                  c.max_image_bytes);
+  const docsign::ImageLimits image_limits{static_cast<std::uint32_t>(c.uploads.max_image_side),
+                                          static_cast<std::uint64_t>(c.uploads.max_image_pixels)};
+  p->blobs = std::make_unique<service::BlobStore>(
+      c.data_dir + "/blobs", *p->db, p->clock, p->rng,
+      service::BlobLimits{c.max_image_bytes, image_limits, c.uploads.daily_count, c.uploads.daily_bytes,
+                          c.uploads.total_bytes});
   if (c.identity_verifier == "manual") {
     p->identity_verifier = std::make_unique<service::ManualIdentityVerifier>();
   } else {
@@ -106,7 +110,10 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   parties.push_back({"development bank (built in; moves no money)", "small-amount transfer check of organisations",
                      "nothing leaves the platform"});
   p->privacy = std::make_unique<service::PrivacyService>(*p->db, std::move(parties));
-  p->licence_reader = std::make_unique<service::TesseractLicenceReader>();
+  p->licence_reader = std::make_unique<service::TesseractLicenceReader>(
+      std::string(), "chi_sim+eng",
+      service::OcrLimits{image_limits, std::chrono::milliseconds(c.uploads.ocr_timeout_ms),
+                         static_cast<int>(c.uploads.ocr_concurrency)});
   p->bank = std::make_unique<service::DevBankBackend>(p->clock, p->rng);
   p->orgs = std::make_unique<service::OrgService>(*p->db, p->clock, p->rng, *p->log, *p->blobs,
                                                   *p->licence_reader, *p->bank, *p->sms_sender);
@@ -120,7 +127,7 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   }
   p->orders = std::make_unique<service::OrderService>(*p->db, p->clock, p->rng, *p->log, *p->sms_sender,
                                                       *p->sms_codes, *p->orgs, *p->email_sender, *p->blobs,
-                                                      service::OrderOptions{c.order.timeout_s});
+                                                      service::OrderOptions{c.order.timeout_s, image_limits, {}});
   p->invoices = std::make_unique<service::InvoiceService>(
       *p->db, p->clock, p->rng, service::InvoiceSeller{c.invoice.seller_name, c.invoice.seller_tax_number});
   return p;

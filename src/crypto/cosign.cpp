@@ -176,6 +176,13 @@ Result<DeviceShare> device_keygen_finish(DeviceKeygenState state, const KeygenRe
 Result<DeviceSignStart> device_sign_start(const DeviceShare& share, BytesView message, std::string_view id,
                                           Rng& rng) {
   CS_ASSIGN(Bytes e, sm2_message_digest(share.public_key(), id, message));
+  return device_sign_start_digest(share, e, rng);
+}
+
+Result<DeviceSignStart> device_sign_start_digest(const DeviceShare& share, BytesView e_view, Rng& rng) {
+  (void)share;  // k1 and Q1 = k1·G need no share; e was bound to P by the caller
+  if (e_view.size() != 32) return invalid_argument("bad_message", "the digest e is not 32 bytes");
+  Bytes e(e_view.begin(), e_view.end());
   BnCtx ctx = bn_ctx_new();
   Bignum k1 = random_scalar(rng);
   EcPoint q1 = mul_generator(k1.get(), ctx.get());
@@ -206,17 +213,14 @@ Result<SignResponse> server_sign(const ServerShare& share, const SignRequest& re
   }
 }
 
-Result<Bytes> device_sign_finish(const DeviceShare& share, SignState state, const SignResponse& response,
-                                 BytesView message, std::string_view id) {
+namespace {
+// s = d1·k1·s2 + d1·s3 − r; raw r||s, not yet verified.
+Result<Bytes> combine_signature(const DeviceShare& share, const SignState& state, const SignResponse& response) {
   CS_ASSIGN(Bignum r, scalar_from_bytes(response.r, "the server's r"));
   CS_ASSIGN(Bignum s2, scalar_from_bytes(response.s2, "the server's s2"));
   CS_ASSIGN(Bignum s3, scalar_from_bytes(response.s3, "the server's s3"));
   CS_ASSIGN(Bignum d1, scalar_from_bytes(share.scalar(), "the device share"));
   CS_ASSIGN(Bignum k1, scalar_from_bytes(state.k1, "the sign state's k1"));
-  CS_ASSIGN(Bytes e, sm2_message_digest(share.public_key(), id, message));
-  if (!constant_time_equal(e, state.e)) {
-    return invalid_argument("cosign_state_mismatch", "the sign state belongs to another message, ID or key");
-  }
   BnCtx ctx = bn_ctx_new();
   // s = d1·k1·s2 + d1·s3 − r  (mod n)
   Bignum a = mod_n_mul(mod_n_mul(d1.get(), k1.get(), ctx.get()).get(), s2.get(), ctx.get());
@@ -229,6 +233,26 @@ Result<Bytes> device_sign_finish(const DeviceShare& share, SignState state, cons
   Bytes raw = bn_to_bytes32(r.get());
   Bytes sb = bn_to_bytes32(s.get());
   raw.insert(raw.end(), sb.begin(), sb.end());
+  return raw;
+}
+}  // namespace
+
+Result<Bytes> device_sign_finish_digest(const DeviceShare& share, SignState state, const SignResponse& response) {
+  CS_ASSIGN(Bytes raw, combine_signature(share, state, response));
+  // Never hand out a signature the public key does not accept (see device_sign_finish).
+  if (!sm2_verify_digest(share.public_key(), state.e, raw).ok()) {
+    return bad_server_answer("final signature failed SM2 verification under P");
+  }
+  return raw;
+}
+
+Result<Bytes> device_sign_finish(const DeviceShare& share, SignState state, const SignResponse& response,
+                                 BytesView message, std::string_view id) {
+  CS_ASSIGN(Bytes e, sm2_message_digest(share.public_key(), id, message));
+  if (!constant_time_equal(e, state.e)) {
+    return invalid_argument("cosign_state_mismatch", "the sign state belongs to another message, ID or key");
+  }
+  CS_ASSIGN(Bytes raw, combine_signature(share, state, response));
   // Never hand out a signature the public key does not accept (a tampered or wrong server answer,
   // or a server share that no longer belongs to this device share).
   CS_ASSIGN(PublicKey pub, PublicKey::sm2_from_point(share.public_key()));

@@ -149,6 +149,12 @@ Result<SignResponse> server_sign(const ServerShare& share, const SignRequest& re
 Result<Bytes> device_sign_finish(const DeviceShare& share, SignState state, const SignResponse& response,
                                  BytesView message, std::string_view id);
 
+// The same two device steps from the digest e = SM3(Z_A ‖ M) (sm2_message_digest), for a device
+// half that never sees the message (the PIN cache, client/agent.h, signs for a client that hashed
+// it). finish verifies (r, s) for e under P with sm2_verify_digest before returning raw r||s.
+Result<DeviceSignStart> device_sign_start_digest(const DeviceShare& share, BytesView e, Rng& rng);
+Result<Bytes> device_sign_finish_digest(const DeviceShare& share, SignState state, const SignResponse& response);
+
 // The whole device side with the server reached through `server` (e.g. an HTTP call); retries
 // with a fresh nonce up to max_attempts times on cosign_retry.
 using SignTransport = std::function<Result<SignResponse>(const SignRequest&)>;

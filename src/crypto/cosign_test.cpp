@@ -281,5 +281,53 @@ TEST(Cosign, MessagesAndSharesRoundTripAndRejectGarbage) {
   EXPECT_EQ(back->q1, start->request.q1);
 }
 
+// The PIN cache's halves (client/agent.h) sign a digest, never the message: what they make
+// verifies with OpenSSL over the message, and sm2_verify_digest agrees with OpenSSL both ways.
+TEST(Cosign, DigestHalvesSignWhatOpensslVerifies) {
+  SystemRng rng;
+  Pair p = make_pair(rng);
+  auto pub = PublicKey::sm2_from_point(p.device.public_key());
+  ASSERT_TRUE(pub.ok());
+  for (int i = 0; i < 50; ++i) {
+    Bytes msg = rng.bytes(1 + i * 37);
+    auto e = sm2_message_digest(p.device.public_key(), kSm2DefaultId, msg);
+    ASSERT_TRUE(e.ok());
+    auto start = device_sign_start_digest(p.device, *e, rng);
+    ASSERT_TRUE(start.ok());
+    auto resp = server_sign(p.server, start->request, rng);
+    ASSERT_TRUE(resp.ok());
+    auto raw = device_sign_finish_digest(p.device, std::move(start->state), *resp);
+    ASSERT_TRUE(raw.ok()) << raw.error().message;
+    auto der = ec_sig_raw_to_der(*raw);
+    ASSERT_TRUE(der.ok());
+    EXPECT_TRUE(verify(*pub, SignScheme::kSm2Sm3, msg, *der, kSm2DefaultId).ok());
+    EXPECT_TRUE(sm2_verify_digest(p.device.public_key(), *e, *raw).ok());
+    Bytes tampered = *raw;
+    tampered[40] ^= 1;
+    EXPECT_EQ(sm2_verify_digest(p.device.public_key(), *e, tampered).error().code, "bad_signature");
+    Bytes other_e = *e;
+    other_e[0] ^= 1;
+    EXPECT_EQ(sm2_verify_digest(p.device.public_key(), other_e, *raw).error().code, "bad_signature");
+  }
+  // A signature made by OpenSSL with an ordinary key verifies from the digest alone.
+  auto key = PrivateKey::generate(KeyType::kSm2, rng);
+  ASSERT_TRUE(key.ok());
+  auto point = key->public_key().ec_point();
+  ASSERT_TRUE(point.ok());
+  Bytes msg = to_bytes("digest-only verification");
+  auto der = sign(*key, SignScheme::kSm2Sm3, msg, kSm2DefaultId);
+  ASSERT_TRUE(der.ok());
+  auto raw = ec_sig_der_to_raw(*der);
+  ASSERT_TRUE(raw.ok());
+  auto e = sm2_message_digest(*point, kSm2DefaultId, msg);
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(sm2_verify_digest(*point, *e, *raw).ok());
+  // r and s out of range, a short signature and a short digest.
+  EXPECT_EQ(sm2_verify_digest(*point, *e, Bytes(64, 0)).error().code, "bad_signature");
+  EXPECT_EQ(sm2_verify_digest(*point, *e, Bytes(63, 1)).error().code, "bad_signature");
+  EXPECT_EQ(sm2_verify_digest(*point, Bytes(31, 1), *raw).error().code, "bad_digest_length");
+  EXPECT_EQ(device_sign_start_digest(p.device, Bytes(31, 1), rng).error().code, "bad_message");
+}
+
 }  // namespace
 }  // namespace certseal::crypto::cosign

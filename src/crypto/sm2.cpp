@@ -282,6 +282,31 @@ Result<Bytes> sm2_sign_digest_with_k(BytesView d_bytes, BytesView e_bytes, Bytes
   return out;
 }
 
+Status sm2_verify_digest(BytesView public_point, BytesView e_bytes, BytesView raw) {
+  if (e_bytes.size() != 32) return invalid_argument("bad_digest_length", "e must be 32 bytes");
+  CS_ASSIGN(EcPoint pub, point_from_bytes(public_point, "the public key"));
+  auto bad = [] { return invalid_argument("bad_signature", "the SM2 signature does not verify"); };
+  if (raw.size() != 64) return bad();
+  // B1, B2: r, s in [1, n-1].
+  auto r = scalar_from_bytes(raw.first(32), "r");
+  auto s = scalar_from_bytes(raw.subspan(32), "s");
+  if (!r || !s) return bad();
+  BnCtx ctx = bn_ctx_new();
+  // B5: t = (r + s) mod n, t != 0.
+  Bignum t = mod_n_add(r->get(), s->get(), ctx.get());
+  if (scalar_is_zero(t.get())) return bad();
+  // B6: (x1, y1) = s·G + t·P.
+  EcPoint pt = mul_add(s->get(), pub.get(), t.get(), ctx.get());
+  if (point_is_infinity(pt.get())) return bad();
+  Bytes x1, y1;
+  point_xy(pt.get(), x1, y1, ctx.get());
+  // B7: R = (e + x1) mod n must equal r.
+  Bignum big_r = mod_n_add(mod_n(bn_from_bytes(e_bytes).get(), ctx.get()).get(),
+                           mod_n(bn_from_bytes(x1).get(), ctx.get()).get(), ctx.get());
+  if (BN_cmp(big_r.get(), r->get()) != 0) return bad();
+  return {};
+}
+
 Result<Bytes> sm2_encrypt_with_k(BytesView public_point, BytesView plain, BytesView k_bytes,
                                  Sm2CipherOrder order) {
   if (plain.empty()) return invalid_argument("empty_plaintext", "SM2 cannot encrypt empty data");

@@ -49,6 +49,12 @@ Result<SecretBytes> sm2_decrypt(const PrivateKey& key, BytesView cipher,
 // (r, s) as raw r||s for digest e under private scalar d with nonce k, GB/T 32918.2 §6.1 A4-A6.
 // Fails with "bad_nonce" when k gives r = 0, r + k = n or s = 0.
 Result<Bytes> sm2_sign_digest_with_k(BytesView d, BytesView e, BytesView k);
+// Verifies raw r||s (64 bytes) for the 32-byte digest e = SM3(Z_A ‖ M) under the 65-byte public
+// point, GB/T 32918.2 §7.1 B1-B7 (B3-B4, the digest, are the caller's). For signers that only
+// ever see the digest (the PIN cache signs for a client that hashed the message). Errors:
+// bad_signature (any failed step, r or s out of range included), bad_digest_length, and the
+// point errors of sm2_curve.h for the public point.
+Status sm2_verify_digest(BytesView public_point, BytesView e, BytesView raw_signature);
 // Raw ciphertext of `plain` to the public point with nonce k, GB/T 32918.4 §6.1.
 Result<Bytes> sm2_encrypt_with_k(BytesView public_point, BytesView plain, BytesView k,
                                  Sm2CipherOrder order = Sm2CipherOrder::kC1C3C2);

@@ -99,9 +99,12 @@ Result<Bytes> render_pdf(const std::vector<TextBlock>& blocks, const PdfInfo& in
 }
 
 Result<Bytes> render_pdf_with_image(const std::vector<TextBlock>& blocks, const PdfInfo& info, BytesView png,
-                                    double width_mm) {
+                                    double width_mm, const ImageLimits& limits) {
   Surface image;
   if (!png.empty()) {
+    // Cairo allocates width × height × 4 bytes from IHDR before reading any pixel.
+    CS_ASSIGN(ImageSize size, check_image(png, limits));
+    if (size.media_type != "image/png") return invalid_argument("bad_image", "the image is not a PNG");
     PngReader reader{png};
     image.reset(cairo_image_surface_create_from_png_stream(read_png, &reader));
     if (cairo_surface_status(image.get()) != CAIRO_STATUS_SUCCESS || cairo_image_surface_get_width(image.get()) <= 0) {

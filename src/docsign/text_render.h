@@ -10,6 +10,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "docsign/image_probe.h"
 
 namespace certseal::docsign {
 
@@ -30,10 +31,11 @@ struct PdfInfo {
 Result<Bytes> render_pdf(const std::vector<TextBlock>& blocks, const PdfInfo& info);
 
 // The same, with a PNG image (e.g. a handwritten signature) placed below the text, left-aligned,
-// scaled to width_mm (aspect kept); on a new page when it does not fit. A PNG that does not
-// decode: invalid_argument bad_image.
+// scaled to width_mm (aspect kept); on a new page when it does not fit. The PNG's declared size
+// is checked against `limits` before Cairo decodes it (image_probe.h: image_too_large,
+// unreadable_image); a PNG that then does not decode: invalid_argument bad_image.
 Result<Bytes> render_pdf_with_image(const std::vector<TextBlock>& blocks, const PdfInfo& info, BytesView png,
-                                    double width_mm);
+                                    double width_mm, const ImageLimits& limits = {});
 
 // A PNG of width x height pixels, white background, black text, `margin_px` around.
 Result<Bytes> render_png(const std::vector<TextBlock>& blocks, int width_px, int height_px,

@@ -352,6 +352,31 @@ TEST_P(ClientE2eTest, ClientEndToEnd) {
   EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}, {pin}).exit_code, 0);
   auto cached = cli(a, {"cert", "sign", "--message", "cached"});
   EXPECT_EQ(cached.exit_code, 0) << cached;
+  // The agent signed and decrypted itself (security review L3): the signature verifies, and a
+  // decryption needs no password either.
+  auto cached_sig = cli(a, {"cert", "sign", "--in", f("msg.txt"), "--out", f("sig_cached.der")});
+  ASSERT_EQ(cached_sig.exit_code, 0) << cached_sig;
+  EXPECT_NE(sh("openssl pkeyutl -verify -pubin -inkey " + f("pub.pem") + " -rawin -digest sm3 -in " + f("msg.txt") +
+               " -sigfile " + f("sig_cached.der") + " -pkeyopt distid:1234567812345678")
+                .find("Signature Verified Successfully"),
+            std::string::npos);
+  auto cached_dec = cli(a, {"cert", "decrypt", "--in", f("ct.der"), "--order", "der"});
+  ASSERT_EQ(cached_dec.exit_code, 0) << cached_dec;
+  EXPECT_EQ(cached_dec.out, "开标密钥 42");
+  // Another process of the same user asks the agent for the share: there is no such request.
+  std::string asked = sh("python3 - " + a + "/agent.sock " + inst.key_id + " <<'PY'\n"
+                         "import json, socket, struct, sys\n"
+                         "for op in ('get', 'export', 'd1', 'auth_key'):\n"
+                         "    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+                         "    m = json.dumps({'op': op, 'key_id': sys.argv[2]}).encode()\n"
+                         "    s.sendall(struct.pack('>I', len(m)) + m)\n"
+                         "    n = struct.unpack('>I', s.recv(4, socket.MSG_WAITALL))[0]\n"
+                         "    print(s.recv(n, socket.MSG_WAITALL).decode())\n"
+                         "PY\n");
+  EXPECT_EQ(std::count(asked.begin(), asked.end(), '\n'), 4) << asked;
+  EXPECT_NE(asked.find("unknown_op"), std::string::npos) << asked;
+  EXPECT_EQ(asked.find("\"ok\":true"), std::string::npos) << asked;
+  EXPECT_EQ(asked.find("\"d1\":"), std::string::npos) << asked;
   auto st = cli(a, {"--json", "agent", "status"});
   EXPECT_EQ(st.json()["entries"].size(), 1u) << st;
   EXPECT_EQ(cli(a, {"agent", "stop"}).exit_code, 0);

@@ -2,6 +2,7 @@
 // HTTP against a real certseald on both engines, with the refusals.
 #include "base/encoding.h"
 #include "support/api_fixture.h"
+#include "support/image_bombs.h"
 
 namespace certseal::testing {
 namespace {
@@ -204,7 +205,40 @@ TEST_P(ManualReviewTest, OperatorReviewsWithImagesAndReasons) {
   EXPECT_NE(std::string(notes["items"][1]["text"]).find("照片模糊"), std::string::npos);
 }
 
+// Security review M8 over HTTP: an endless uploader meets a 429 problem+json while another account
+// still uploads; an image declaring 30000×30000 pixels is refused from its header.
+class UploadLimitsApiTest : public ApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override { return {"--set", "uploads.daily_count=3"}; }
+
+ protected:
+  HttpResponse upload(const std::string& token, const std::string& bytes) {
+    return http_->request("POST", "/api/v1/blobs?purpose=licence", bytes,
+                          {"Authorization: Bearer " + token, "Content-Type: image/png"});
+  }
+};
+
+TEST_P(UploadLimitsApiTest, EndlessUploaderGetsA429WhileAnotherAccountStillUploads) {
+  std::string mallory = register_person("13900000211", "Str0ng!pw");
+  std::string alice = register_person("13900000212", "Str0ng!pw");
+  auto bomb = upload(mallory, to_string(png_bomb(30000, 30000)));
+  EXPECT_EQ(bomb.status, 400) << bomb.body;
+  EXPECT_EQ(bomb.json()["code"], "image_too_large");
+  for (int i = 0; i < 3; ++i) {
+    auto r = upload(mallory, to_string(png_bomb(20 + static_cast<std::uint32_t>(i), 20)));
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  auto refused = upload(mallory, to_string(png_bomb(40, 20)));
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.header("content-type"), "application/problem+json");
+  EXPECT_EQ(refused.json()["code"], "upload_quota_exceeded");
+  EXPECT_NE(refused.json()["detail"].get<std::string>().find("24 小时内最多上传 3 个文件"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(upload(alice, to_string(png_bomb(40, 20))).status, 201);
+}
+
 CERTSEAL_INSTANTIATE_API_ENGINES(IdentityApiTest);
+CERTSEAL_INSTANTIATE_API_ENGINES(UploadLimitsApiTest);
 CERTSEAL_INSTANTIATE_API_ENGINES(ManualReviewTest);
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -23,12 +24,76 @@ std::optional<std::string> sniff_media_type(BytesView d) {
   return std::nullopt;
 }
 
+namespace {
+std::string mib(std::int64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+}  // namespace
+
+Status BlobStore::check_quota(store::Tx& tx, const std::string& owner, std::int64_t size) {
+  // Serialise one owner's uploads: on PostgreSQL two transactions would otherwise both count
+  // the same rows and both insert. SQLite's single writer already serialises them.
+  if (tx.engine() == store::Engine::kPostgres) {
+    CS_TRY(tx.query("SELECT id FROM accounts WHERE id = ? FOR UPDATE", {owner}));
+  }
+  const std::string since = format_rfc3339(clock_.now() - std::chrono::hours(24));
+  CS_ASSIGN(auto day, tx.query_one("SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM blobs "
+                                   "WHERE owner_account_id = ? AND created_at > ?",
+                                   {owner, since}));
+  CS_ASSIGN(auto all, tx.query_one("SELECT COALESCE(SUM(size), 0) AS bytes FROM blobs WHERE owner_account_id = ?",
+                                   {owner}));
+  const std::int64_t day_n = day ? day->integer("n") : 0, day_bytes = day ? day->integer("bytes") : 0;
+  const std::int64_t total = all ? all->integer("bytes") : 0;
+  auto exceeded = [](std::string msg) {
+    return Error(ErrorKind::kResourceExhausted, "upload_quota_exceeded", std::move(msg));
+  };
+  if (day_n + 1 > limits_.daily_count) {
+    return exceeded("24 小时内最多上传 " + std::to_string(limits_.daily_count) + " 个文件，请稍后再试 (at most " +
+                    std::to_string(limits_.daily_count) + " uploads in 24 hours)");
+  }
+  if (day_bytes + size > limits_.daily_bytes) {
+    return exceeded("24 小时内最多上传 " + mib(limits_.daily_bytes) + "，请稍后再试 (at most " +
+                    mib(limits_.daily_bytes) + " of uploads in 24 hours)");
+  }
+  if (total + size > limits_.total_bytes) {
+    return exceeded("上传文件总量已达上限 " + mib(limits_.total_bytes) + " (at most " + mib(limits_.total_bytes) +
+                    " of uploads per account)");
+  }
+  return {};
+}
+
+Status BlobStore::write_file(const BlobInfo& b, BytesView data) {
+  namespace fs = std::filesystem;
+  fs::path folder = fs::path(dir_) / b.sha256.substr(0, 2);
+  fs::path final_path = folder / b.sha256;
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) return internal_error("blob folder " + folder.string() + ": " + ec.message());
+  if (fs::exists(final_path)) return {};
+  fs::path tmp = folder / (b.sha256 + "." + b.id + ".tmp");
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return internal_error("blob write " + tmp.string());
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      fs::remove(tmp, ec);
+      return internal_error("blob write " + tmp.string());
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  fs::rename(tmp, final_path, ec);
+  if (ec) return internal_error("blob rename: " + ec.message());
+  return {};
+}
+
 Result<BlobInfo> BlobStore::put(const std::string& owner, const std::string& purpose,
                                 std::string_view declared, BytesView data,
                                 std::initializer_list<std::string_view> allowed) {
-  if (data.size() > max_bytes_) {
+  if (data.size() > limits_.max_bytes) {
     return Error(ErrorKind::kPayloadTooLarge, "blob_too_large",
-                 "the file is larger than " + std::to_string(max_bytes_ / 1024) + " KiB");
+                 "the file is larger than " + std::to_string(limits_.max_bytes / 1024) + " KiB");
   }
   if (data.empty()) return invalid_argument("empty_file", "the file is empty");
   auto actual = sniff_media_type(data);
@@ -41,6 +106,8 @@ Result<BlobInfo> BlobStore::put(const std::string& owner, const std::string& pur
     return Error(ErrorKind::kUnsupportedMediaType, "unsupported_file_type",
                  "the file must be one of: " + list + " (checked by its content)");
   }
+  // From the header only: whatever decodes this image later can rely on its size.
+  if (*actual != "application/pdf") CS_TRY(docsign::check_image(data, limits_.image));
   BlobInfo b;
   b.id = new_uuid_v7(clock_, rng_);
   b.sha256 = hex_encode(crypto::sha256(data));
@@ -50,37 +117,20 @@ Result<BlobInfo> BlobStore::put(const std::string& owner, const std::string& pur
   b.purpose = purpose;
   b.created_at = format_rfc3339(clock_.now());
 
-  namespace fs = std::filesystem;
-  fs::path folder = fs::path(dir_) / b.sha256.substr(0, 2);
-  fs::path final_path = folder / b.sha256;
-  std::error_code ec;
-  fs::create_directories(folder, ec);
-  if (ec) return internal_error("blob folder " + folder.string() + ": " + ec.message());
-  if (!fs::exists(final_path)) {
-    fs::path tmp = folder / (b.sha256 + "." + b.id + ".tmp");
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0) return internal_error("blob write " + tmp.string());
-    std::size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-      if (n <= 0) {
-        ::close(fd);
-        fs::remove(tmp, ec);
-        return internal_error("blob write " + tmp.string());
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    ::fsync(fd);
-    ::close(fd);
-    fs::rename(tmp, final_path, ec);
-    if (ec) return internal_error("blob rename: " + ec.message());
-  }
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+    CS_TRY(check_quota(tx, owner, b.size));
     CS_TRY(tx.exec("INSERT INTO blobs (id, sha256, media_type, size, owner_account_id, purpose, created_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
                    {b.id, b.sha256, b.media_type, b.size, b.owner_account_id, b.purpose, b.created_at}));
     return {};
   }));
+  if (Status written = write_file(b, data); !written.ok()) {
+    (void)db_.write([&](store::Tx& tx) -> Status {
+      CS_TRY(tx.exec("DELETE FROM blobs WHERE id = ?", {b.id}));
+      return {};
+    });
+    return std::move(written).error();
+  }
   return b;
 }
 

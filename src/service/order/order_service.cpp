@@ -435,7 +435,7 @@ Result<OrderView> OrderService::get(const std::string& account_id, const std::st
 
 // ---- Application form ------------------------------------------------------------------------
 
-Result<Bytes> OrderService::render_form(store::Tx& tx, const OrderView& o, BytesView signature_png) {
+Result<std::vector<docsign::TextBlock>> OrderService::form_blocks(store::Tx& tx, const OrderView& o) {
   CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {o.account_id}));
   CS_ASSIGN(auto pl, tx.query_one("SELECT name FROM trading_platforms WHERE id = ?", {o.platform_id}));
   CS_ASSIGN(auto pr, tx.query_one("SELECT algorithm, validity_years, ca_id, seal_type FROM products WHERE id = ?",
@@ -466,8 +466,30 @@ Result<Bytes> OrderService::render_form(store::Tx& tx, const OrderView& o, Bytes
       {"申请人签字 Applicant's signature:", 11, true, TextBlock::Align::kLeft, 8},
   };
   std::erase_if(blocks, [](const TextBlock& b) { return b.text.empty(); });
-  return docsign::render_pdf_with_image(blocks, {"Application form " + o.id, "CertSeal"}, signature_png, 60);
+  return blocks;
 }
+
+Result<Bytes> OrderService::render_form(const std::string& order_id, const std::vector<docsign::TextBlock>& blocks,
+                                        BytesView signature_png) {
+  const docsign::PdfInfo info{"Application form " + order_id, "CertSeal"};
+  if (opts_.form_renderer) return opts_.form_renderer(blocks, info, signature_png);
+  return docsign::render_pdf_with_image(blocks, info, signature_png, 60, opts_.image_limits);
+}
+
+namespace {
+bool same_text(const std::vector<docsign::TextBlock>& a, const std::vector<docsign::TextBlock>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const docsign::TextBlock& x, const docsign::TextBlock& y) { return x.text == y.text; });
+}
+Status form_open(const OrderView& o) {
+  if (o.status != "created") return failed_precondition("order_not_created", "the form is signed before authorisation");
+  if (o.form_status == "signed") return failed_precondition("form_already_signed", "the application form is signed");
+  return {};
+}
+Error form_moved() {
+  return conflict("order_changed", "the order changed while its form was being drawn; please try again");
+}
+}  // namespace
 
 Result<BlobInfo> OrderService::own_blob(const std::string& account_id, const std::string& blob_id,
                                         const std::string& purpose, const std::string& media_type) {
@@ -482,13 +504,20 @@ Result<BlobInfo> OrderService::own_blob(const std::string& account_id, const std
 Result<OrderView> OrderService::email_form(const std::string& account_id, const std::string& order_id,
                                            const std::string& email) {
   CS_TRY(validate_email(email));
-  Bytes pdf;
+  // Read, draw with no transaction open, then write what was drawn if nothing moved meanwhile.
+  CS_ASSIGN(auto blocks, db_.read_value<std::vector<docsign::TextBlock>>(
+                             [&](store::Tx& tx) -> Result<std::vector<docsign::TextBlock>> {
+                               CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
+                               CS_TRY(form_open(o));
+                               return form_blocks(tx, o);
+                             }));
+  CS_ASSIGN(Bytes pdf, render_form(order_id, blocks, {}));
   OrderView out;
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
-    if (o.status != "created") return failed_precondition("order_not_created", "the form is signed before authorisation");
-    if (o.form_status == "signed") return failed_precondition("form_already_signed", "the application form is signed");
-    CS_ASSIGN(pdf, render_form(tx, o, {}));
+    CS_TRY(form_open(o));
+    CS_ASSIGN(auto now_blocks, form_blocks(tx, o));
+    if (!same_text(now_blocks, blocks)) return form_moved();
     std::string now = format_rfc3339(clock_.now());
     CS_TRY(tx.exec("DELETE FROM application_forms WHERE order_id = ? AND status = 'sent'", {order_id}));
     CS_TRY(tx.exec("INSERT INTO application_forms (order_id, method, email, status, pdf, created_at) "
@@ -521,11 +550,20 @@ Result<OrderView> OrderService::sign_form_online(const std::string& account_id, 
                                                  const std::string& signature_blob_id) {
   CS_ASSIGN(auto b, own_blob(account_id, signature_blob_id, "handwritten_signature", "image/png"));
   CS_ASSIGN(auto png, blobs_.read(b));
+  // Read, draw with no transaction open (Cairo decodes the PNG), then write what was drawn if
+  // nothing moved meanwhile.
+  CS_ASSIGN(auto blocks, db_.read_value<std::vector<docsign::TextBlock>>(
+                             [&](store::Tx& tx) -> Result<std::vector<docsign::TextBlock>> {
+                               CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
+                               CS_TRY(form_open(o));
+                               return form_blocks(tx, o);
+                             }));
+  CS_ASSIGN(Bytes pdf, render_form(order_id, blocks, png));
   return db_.write_value<OrderView>([&](store::Tx& tx) -> Result<OrderView> {
     CS_ASSIGN(auto o, load_own(tx, account_id, order_id));
-    if (o.status != "created") return failed_precondition("order_not_created", "the form is signed before authorisation");
-    if (o.form_status == "signed") return failed_precondition("form_already_signed", "the application form is signed");
-    CS_ASSIGN(auto pdf, render_form(tx, o, png));
+    CS_TRY(form_open(o));
+    CS_ASSIGN(auto now_blocks, form_blocks(tx, o));
+    if (!same_text(now_blocks, blocks)) return form_moved();
     std::string now = format_rfc3339(clock_.now());
     CS_TRY(tx.exec("DELETE FROM application_forms WHERE order_id = ? AND status = 'sent'", {order_id}));
     CS_TRY(tx.exec("INSERT INTO application_forms (order_id, method, status, signature_blob_id, pdf, created_at, "

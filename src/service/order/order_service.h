@@ -41,6 +41,7 @@
 // (after the transaction committed) and in their in-app notification list.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +51,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/rng.h"
+#include "docsign/text_render.h"
 #include "service/account/sms_codes.h"
 #include "service/blob/blob_store.h"
 #include "service/notify/email.h"
@@ -63,8 +65,17 @@ namespace ca {
 class CaService;
 }
 
+// Draws the application form PDF from its text and the signature PNG (may be empty).
+using FormRenderer = std::function<Result<Bytes>(const std::vector<docsign::TextBlock>&, const docsign::PdfInfo&,
+                                                 BytesView png)>;
+
 struct OrderOptions {
   int timeout_s = 86400;  // unpaid orders are cancelled after this long
+  // Checked again (after the blob store's upload check) before a signature PNG is decoded.
+  docsign::ImageLimits image_limits;
+  // Empty: docsign::render_pdf_with_image with image_limits. A seam for tests, which pass a slow
+  // renderer to show that no write transaction is open while the form is drawn.
+  FormRenderer form_renderer;
 };
 
 struct PlatformView {
@@ -187,6 +198,11 @@ class OrderService {
   // (through the EmailSender) and uploaded back signed (a blob of purpose application_form), or
   // it is signed online: a handwritten-signature PNG (blob purpose handwritten_signature) is
   // embedded in the form PDF. Only while the order is `created`; blobs must be the caller's.
+  // The form is drawn with no transaction open (security review M8: Cairo decoding a signature
+  // image must not hold SQLite's only writer): what it shows is read first, then rendered, then
+  // written in a transaction that checks the order and the text again (409 order_changed when
+  // they moved in between; nothing is written). The signature PNG's size is checked before it is
+  // decoded (image_too_large).
   Result<OrderView> email_form(const std::string& account_id, const std::string& order_id, const std::string& email);
   Result<OrderView> upload_signed_form(const std::string& account_id, const std::string& order_id,
                                        const std::string& blob_id);
@@ -295,7 +311,11 @@ class OrderService {
                           const std::string& to, const std::string& actor, const std::string& reason);
   Result<OrderView> load(store::Tx& tx, const std::string& order_id, bool details);
   Result<OrderView> load_own(store::Tx& tx, const std::string& account_id, const std::string& order_id);
-  Result<Bytes> render_form(store::Tx& tx, const OrderView& o, BytesView signature_png);
+  // What the application form says, from the order and the rows it names (inside a transaction).
+  Result<std::vector<docsign::TextBlock>> form_blocks(store::Tx& tx, const OrderView& o);
+  // Draws the form; REQUIRES: no transaction open (it may take long).
+  Result<Bytes> render_form(const std::string& order_id, const std::vector<docsign::TextBlock>& blocks,
+                            BytesView signature_png);
   Result<BlobInfo> own_blob(const std::string& account_id, const std::string& blob_id, const std::string& purpose,
                             const std::string& media_type);
   // Enables a mutual-recognition order's certificate on its platform; the platform's name and the

@@ -9,8 +9,14 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <memory>
+#include <thread>
+
+#include "docsign/text_render.h"
 #include "service/org/licence_ocr.h"
 #include "support/engine_fixture.h"
+#include "support/image_bombs.h"
 
 namespace certseal::service {
 namespace {
@@ -317,6 +323,94 @@ TEST_P(OrderServiceTest, CompleteTurnsTheRightApprovedOrderIntoDoneOnce) {
   auto installed = svc_->complete(alice_, c->id, "new-cert", "certificate");
   ASSERT_TRUE(installed.ok()) << installed.error().code;
   EXPECT_EQ(installed->status, "done");
+}
+
+// Security review M8: the form (with the signature image Cairo decodes) is drawn with no write
+// transaction open. The renderer below makes another write from another thread and waits for it:
+// were the form drawn inside db_.write, SQLite's only writer would be held and that write could
+// not finish (checked by moving the render into the transaction: the SQLite case then fails).
+// PostgreSQL writers to other rows do not wait for each other, so there the test shows the rest:
+// a change made meanwhile to what the form shows is noticed, and nothing is written.
+TEST_P(OrderServiceTest, FormIsDrawnOutsideAnyWriteTransactionThenWrittenIfNothingMoved) {
+  auto o = order(alice_, "p-cert", "", home_);
+  ASSERT_TRUE(o.ok()) << o.error().code;
+  auto sig = blobs_->put(alice_, "handwritten_signature", "image/png", certseal::testing::png_bomb(300, 100),
+                         {"image/png"});
+  ASSERT_TRUE(sig.ok()) << sig.error().code;
+
+  std::string concurrent_sql;
+  std::vector<bool> completed;
+  std::vector<std::thread> writers;  // joined after the call, so a blocked writer fails the test, not hangs it
+  OrderOptions opts;
+  opts.form_renderer = [&](const std::vector<docsign::TextBlock>& blocks, const docsign::PdfInfo& info,
+                           BytesView png) -> Result<Bytes> {
+    auto done = std::make_shared<std::promise<bool>>();
+    auto finished = done->get_future();
+    writers.emplace_back([this, done, sql = concurrent_sql] {
+      auto r = db_->write([&](store::Tx& tx) -> Status {
+        CS_TRY(tx.exec(sql, {home_}));
+        return {};
+      });
+      done->set_value(r.ok());
+    });
+    completed.push_back(finished.wait_for(std::chrono::seconds(3)) == std::future_status::ready && finished.get());
+    return docsign::render_pdf_with_image(blocks, info, png, 60);
+  };
+  auto join_writers = [&] {
+    for (auto& t : writers) t.join();
+    writers.clear();
+  };
+  OrderService svc(*db_, clock_, rng_, log_, *sms_sender_, *codes_, *orgs_, *email_, *blobs_, opts);
+
+  // The platform is renamed while the form is drawn: the drawn form is stale, nothing is written.
+  concurrent_sql = "UPDATE trading_platforms SET name = '改名后的平台' WHERE id = ?";
+  auto moved = svc.sign_form_online(alice_, o->id, sig->id);
+  join_writers();
+  ASSERT_FALSE(moved.ok());
+  EXPECT_EQ(moved.error().code, "order_changed");
+  ASSERT_EQ(completed.size(), 1u);
+  EXPECT_TRUE(completed[0]) << "a write waited for the form to be drawn";
+  EXPECT_EQ(svc.get(alice_, o->id)->form_status, "");
+  EXPECT_EQ(svc.form_pdf(alice_, o->id).error().code, "form_not_found");
+
+  // A write elsewhere meanwhile: the form is signed.
+  concurrent_sql = "UPDATE trading_platforms SET created_at = created_at WHERE id = ?";
+  auto signed_form = svc.sign_form_online(alice_, o->id, sig->id);
+  join_writers();
+  ASSERT_TRUE(signed_form.ok()) << signed_form.error().code;
+  ASSERT_EQ(completed.size(), 2u);
+  EXPECT_TRUE(completed[1]);
+  EXPECT_EQ(signed_form->form_status, "signed");
+  auto pdf = svc.form_pdf(alice_, o->id);
+  ASSERT_TRUE(pdf.ok());
+  EXPECT_EQ(std::string(pdf->begin(), pdf->begin() + 5), "%PDF-");
+}
+
+// OCR only saves typing (security review M8: it is bounded): a licence whose OCR timed out or
+// was turned away is attached all the same, without read fields; an image OCR refuses is not.
+class ScriptedOcr final : public LicenceReader {
+ public:
+  Result<LicenceFields> read(BytesView) override { return next; }
+  Result<LicenceFields> next = LicenceFields{};
+};
+
+TEST_P(OrderServiceTest, LicenceIsAttachedWithoutReadFieldsWhenOcrIsSlowOrBusy) {
+  ScriptedOcr ocr;
+  OrgService orgs(*db_, clock_, rng_, log_, *blobs_, ocr, *bank_, *sms_sender_);
+  auto org = orgs.create(alice_, "北京示例科技有限公司", "91350100M000100Y43", true, 1, "127.0.0.1");
+  ASSERT_TRUE(org.ok()) << org.error().code;
+  auto licence = blobs_->put(alice_, "licence", "image/png", certseal::testing::png_bomb(200, 100),
+                             {"image/jpeg", "image/png"});
+  ASSERT_TRUE(licence.ok());
+  for (const char* code : {"ocr_timeout", "ocr_busy"}) {
+    ocr.next = Error(ErrorKind::kTimeout, code, "slow");
+    auto v = orgs.attach_licence(alice_, org->id, licence->id);
+    ASSERT_TRUE(v.ok()) << code << " " << v.error().code;
+    EXPECT_EQ(v->licence_blob_id, licence->id);
+    EXPECT_TRUE(v->ocr.name.empty());
+  }
+  ocr.next = invalid_argument("image_too_large", "too large");
+  EXPECT_EQ(orgs.attach_licence(alice_, org->id, licence->id).error().code, "image_too_large");
 }
 
 CERTSEAL_INSTANTIATE_ENGINES(OrderServiceTest);

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "docsign/text_render.h"
+#include "support/image_bombs.h"
 
 namespace certseal::service {
 namespace {
@@ -40,6 +44,85 @@ TEST(LicenceOcr, ReadsARenderedLicence) {
 TEST(LicenceOcr, RefusesWhatIsNotAnImage) {
   TesseractLicenceReader reader;
   EXPECT_EQ(reader.read(as_bytes("plain text")).error().code, "unreadable_image");
+}
+
+using Clock = std::chrono::steady_clock;
+
+// Security review M8: bombs are refused from their header before Leptonica decodes them, fast,
+// and no recognition starts.
+TEST(LicenceOcr, RefusesImagesDeclaring30000SquareBeforeLeptonica) {
+  TesseractLicenceReader reader;
+  for (const Bytes& bomb : {certseal::testing::png_bomb(30000, 30000), certseal::testing::jpeg_declaring(30000, 30000)}) {
+    const auto t0 = Clock::now();
+    auto r = reader.read(bomb);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "image_too_large");
+    EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(500));
+    EXPECT_EQ(reader.running(), 0);
+  }
+}
+
+// A large licence of many lines that takes Tesseract seconds (within the image limits).
+Bytes slow_licence() {
+  using docsign::TextBlock;
+  std::vector<TextBlock> blocks;
+  for (int i = 0; i < 60; ++i) {
+    blocks.push_back({"经营范围 第" + std::to_string(i) + "项 技术开发、技术咨询、技术服务、软件销售 91350100M000100Y43", 22,
+                      false, TextBlock::Align::kLeft, 4});
+  }
+  auto png = docsign::render_png(blocks, 3000, 4000, 60);
+  EXPECT_TRUE(png.ok());
+  return png.ok() ? *png : Bytes{};
+}
+
+void wait_until_idle(const TesseractLicenceReader& reader) {
+  for (int i = 0; i < 600 && reader.running() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
+// A huge licence does not pin the caller past the deadline, and at most max_concurrent
+// recognitions run: an abandoned one still holds its slot until it really ends.
+TEST(LicenceOcr, AHugeLicenceDoesNotPinTheCallerPastTheDeadline) {
+  OcrLimits limits;
+  limits.timeout = std::chrono::milliseconds(300);
+  limits.max_concurrent = 1;
+  TesseractLicenceReader reader({}, "chi_sim+eng", limits);
+  Bytes image = slow_licence();
+  ASSERT_FALSE(image.empty());
+  const auto t0 = Clock::now();
+  auto r = reader.read(image);
+  const auto took = Clock::now() - t0;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "ocr_timeout");
+  EXPECT_EQ(r.error().kind, ErrorKind::kTimeout);
+  EXPECT_LT(took, std::chrono::milliseconds(300 + 250 + 400));  // deadline + grace + scheduling slack
+  if (reader.running() == 1) {
+    // The first worker is still busy: a second caller is turned away at once, not queued.
+    const auto t1 = Clock::now();
+    auto busy = reader.read(image);
+    ASSERT_FALSE(busy.ok());
+    EXPECT_EQ(busy.error().code, "ocr_busy");
+    EXPECT_LT(Clock::now() - t1, std::chrono::milliseconds(100));
+  }
+  // The worker ends on its own (Tesseract's monitor stops recognition at the deadline).
+  wait_until_idle(reader);
+  EXPECT_EQ(reader.running(), 0);
+}
+
+TEST(LicenceOcr, AtMostMaxConcurrentRecognitionsRun) {
+  OcrLimits limits;
+  limits.timeout = std::chrono::milliseconds(2000);
+  limits.max_concurrent = 1;
+  TesseractLicenceReader reader({}, "chi_sim+eng", limits);
+  Bytes image = slow_licence();
+  std::thread first([&] { (void)reader.read(image); });
+  for (int i = 0; i < 200 && reader.running() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(reader.running(), 1);
+  auto second = reader.read(image);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, "ocr_busy");
+  EXPECT_EQ(second.error().kind, ErrorKind::kUnavailable);
+  first.join();
+  wait_until_idle(reader);
 }
 
 }  // namespace

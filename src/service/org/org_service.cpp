@@ -308,7 +308,16 @@ Result<OrgView> OrgService::attach_licence(const std::string& account_id, const 
         .with_field("blob_id", "bad_upload", "upload the licence with purpose=licence");
   }
   CS_ASSIGN(auto bytes, blobs_.read(blob));
-  CS_ASSIGN(auto fields, ocr_.read(bytes));
+  // OCR runs with no transaction open and is bounded (licence_ocr.h). It only saves typing: when
+  // it is busy or too slow the licence is attached without read fields, and the user types them.
+  LicenceFields fields;
+  if (auto read = ocr_.read(bytes); read.ok()) {
+    fields = std::move(read).value();
+  } else if (read.error().code == "ocr_timeout" || read.error().code == "ocr_busy") {
+    log_.warn("licence OCR skipped for organisation " + org_id + ": " + read.error().code);
+  } else {
+    return std::move(read).error();
+  }
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_TRY(load_for_creator(tx, account_id, org_id, true));
     CS_TRY(tx.exec("UPDATE organisations SET licence_blob_id = ?, ocr_name = ?, ocr_credit_code = ?, "
