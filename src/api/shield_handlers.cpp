@@ -103,7 +103,7 @@ Result<Reply> get_account_certificate(RequestContext& ctx) {
   nlohmann::json j = held_json(h);
   j["certificate"] = h.record.to_json();
   j["history"] = history;
-  j["key"] = {{"id", key.id}, {"status", key.status}, {"algorithm", key.algorithm}, {"failures", key.failures},
+  j["key"] = {{"id", key.id}, {"status", key.status}, {"algorithm", key.algorithm},
               {"public_key", base64_encode(key.public_key)}};
   return Reply::json(j);
 }
@@ -141,7 +141,11 @@ Result<Reply> post_certificate_reissue(RequestContext& ctx) {
   CS_ASSIGN(auto rid, request_id(body));
   CS_ASSIGN(auto code, required_string(body, "code", 16));
   CS_ASSIGN(auto d, enrolment(body));
-  CS_ASSIGN(auto r, s->reissue(me(ctx), ctx.param("id"), rid, code, d));
+  service::ReissueProof proof;
+  CS_ASSIGN(proof.password, required_string(body, "password", 200));
+  CS_ASSIGN(proof.id_card_front, required_string(body, "id_card_front", 64));
+  CS_ASSIGN(proof.id_card_back, required_string(body, "id_card_back", 64));
+  CS_ASSIGN(auto r, s->reissue(me(ctx), ctx.param("id"), rid, code, d, proof));
   return Reply::json(install_json(r), 201);
 }
 

@@ -78,6 +78,12 @@ CREATE INDEX account_certificates_by_account ON account_certificates (account_id
 CREATE INDEX account_certificates_by_order ON account_certificates (order_id);
 )sql",
        ""},
+      // The unlock budget decays from the last failure instead of resetting on success (review M2).
+      {420, "shield_unlock_budget",
+       R"sql(
+ALTER TABLE shield_keys ADD COLUMN failure_at BIGINT NOT NULL DEFAULT 0;
+)sql",
+       ""},
   };
 }
 

@@ -372,6 +372,10 @@ TEST_P(OrderApiTest, RejectionWithReasonNotifiesTheBuyer) {
   EXPECT_EQ(call("POST", "/api/v1/operator/orders/" + order + "/refund", operator_token_, {{"reason", "again"}}).status, 409);
   auto n2 = call("GET", "/api/v1/notifications", t).json();
   EXPECT_EQ(n2["items"][0]["kind"], "order_refunded");
+  // Review L7: the refunded order is no sale; its buyer gets no invoice for it.
+  auto inv = call("POST", "/api/v1/orders/" + order + "/invoice", t, {{"title_type", "personal"}, {"title_name", "张三"}});
+  EXPECT_EQ(inv.status, 409) << inv.body;
+  EXPECT_EQ(inv.json()["code"], "order_refunded");
   // An unpaid order has nothing to refund.
   std::string unpaid = authorised_order(t, phone, c.personal, c.platform);
   EXPECT_EQ(call("POST", "/api/v1/operator/orders/" + unpaid + "/refund", operator_token_, {{"reason", "x"}}).status, 409);

@@ -51,9 +51,11 @@ Result<InvoiceView> InvoiceService::request(const std::string& account_id, const
                                             const InvoiceTitle& title) {
   CS_TRY(validate_title(title));
   return db_.write_value<InvoiceView>([&](store::Tx& tx) -> Result<InvoiceView> {
-    CS_ASSIGN(auto o, tx.query_one("SELECT account_id, amount_fen, paid_at FROM orders WHERE id = ?", {order_id}));
+    CS_ASSIGN(auto o, tx.query_one("SELECT account_id, amount_fen, paid_at, status FROM orders WHERE id = ?", {order_id}));
     if (!o || o->text("account_id") != account_id) return not_found("order_not_found", "no such order");
     if (o->is_null("paid_at")) return failed_precondition("order_not_paid", "an invoice is issued after payment");
+    // Money given back is no sale (review L7).
+    if (o->text("status") == "refunded") return failed_precondition("order_refunded", "a refunded order has no invoice");
     std::string now = format_rfc3339(clock_.now());
     store::Value tax = title.type == "company" ? store::Value(title.tax_number) : store::Value();
     CS_ASSIGN(auto prev, tx.query_one("SELECT id, status FROM invoices WHERE order_id = ?", {order_id}));
