@@ -500,6 +500,9 @@ TEST_P(ClientE2eTest, FiveWrongPasswordsLockUntilRecovery) {
   // Changing the password: the old one stops working, the new one works.
   auto chg = cli(a, {"pin", "change"}, {"Pin#new1", "Pin#new2", "Pin#new2"});
   ASSERT_EQ(chg.exit_code, 0) << chg;
+  // The owner's phone is told (review L8): the newest SMS to it says so.
+  auto sms = call("GET", "/api/v1/operator/sms-outbox?limit=1&phone=" + phone, operator_token_).json();
+  EXPECT_NE(std::string(sms["items"][0]["text"]).find("证书密码已修改"), std::string::npos) << sms;
   EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}, {"Pin#new1"}).exit_code, 4);
   EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}, {"Pin#new2"}).exit_code, 0);
 }

@@ -264,7 +264,8 @@ class ShieldApiTest : public ApiTest {
   }
   int count_notices(const std::string& token, const std::string& kind) {
     int n = 0;
-    for (const auto& x : call("GET", "/api/v1/notifications?limit=100", token).json()["items"]) n += x["kind"] == kind;
+    const nlohmann::json items = call("GET", "/api/v1/notifications?limit=100", token).json()["items"];
+    for (const auto& x : items) n += x["kind"] == kind;
     return n;
   }
   std::string sh(const std::string& cmd) { return run_command(cmd + " 2>&1"); }
@@ -646,7 +647,8 @@ TEST_P(ShieldApiTest, RenewChangeRevokeAndReissue) {
   Device n = new_device("device-eeee-0002", "Pin#new");
   auto start = cosign::device_keygen_start(rng_);
   nlohmann::json body = enrolment(n, start.request);
-  for (auto& [k, v] : reissue_proof(t).items()) body[k] = v;
+  const nlohmann::json proof = reissue_proof(t);
+  for (auto& [k, v] : proof.items()) body[k] = v;
   body["request_id"] = "ri1";
   body["code"] = "000000";
   EXPECT_EQ(call("POST", "/api/v1/account/certificates/" + changed + "/reissues", t, body).status, 400);
@@ -721,7 +723,8 @@ TEST_P(ShieldApiTest, SmsAlonePasswordResetThenReissueIsRefused) {
   Device mine = new_device("device-thief-001", "Pin#thief");
   auto start = cosign::device_keygen_start(rng_);
   nlohmann::json body = enrolment(mine, start.request);
-  for (auto& [k, v] : reissue_proof(attacker, "Att4ck!pw").items()) body[k] = v;
+  const nlohmann::json proof = reissue_proof(attacker, "Att4ck!pw");
+  for (auto& [k, v] : proof.items()) body[k] = v;
   body["request_id"] = "steal-1";
   body["code"] = scoped_code(attacker, phone, "certificate_reissue", cert);
   auto r = call("POST", "/api/v1/account/certificates/" + cert + "/reissues", attacker, body);
@@ -768,7 +771,8 @@ TEST_P(ShieldApiTest, RemovedEmployeeKeepsNoOrganisationCertificate) {
 
   // The admin removes the employee.
   std::string member;
-  for (const auto& m : call("GET", "/api/v1/organisations/" + org + "/members", admin).json()["items"]) {
+  const nlohmann::json members = call("GET", "/api/v1/organisations/" + org + "/members", admin).json()["items"];
+  for (const auto& m : members) {
     if (m["phone"] == emp_phone && m["status"] == "active") member = m["id"];
   }
   ASSERT_FALSE(member.empty());
@@ -848,7 +852,8 @@ TEST_P(ShieldApiTest, BadInputIsRefusedClearlyAndChangesNothing) {
           400, "bad_message");
   refused("POST", key + "/signatures", {{"device_id", d.id}, {"nonce", "x"}, {"request", base64_encode(junk)}}, 400, "");
   // Not counted: the owner got no failed-unlock notice.
-  for (const auto& n : call("GET", "/api/v1/notifications?limit=100", t).json()["items"]) {
+  const nlohmann::json notes = call("GET", "/api/v1/notifications?limit=100", t).json()["items"];
+  for (const auto& n : notes) {
     EXPECT_NE(n["kind"], "security_unlock_failed") << n;
   }
   refused("POST", key + "/recovery",

@@ -655,6 +655,9 @@ Status ShieldService::refresh(const std::string& account_id, const ShieldStep& s
 
 Status ShieldService::change_password(const std::string& account_id, const ShieldStep& step) {
   if (step.payload.size() != kAuthKeySize + kSaltSize) return field_error("auth_key", "32 bytes, and salt 16 bytes");
+  // The owner hears of it (review L8): a password change needs only the old password, which a
+  // thief may have guessed.
+  std::optional<PendingSecuritySms> note;
   CS_TRY(run_step(account_id, "password", step,
                   [&](store::Tx& tx, const std::string& device_id, const SecretBytes&) -> Result<Bytes> {
                     const BytesView p(step.payload);
@@ -662,8 +665,12 @@ Status ShieldService::change_password(const std::string& account_id, const Shiel
                     CS_TRY(tx.exec("UPDATE shield_devices SET auth_key_enc = ?, salt = ? WHERE key_id = ? AND "
                                    "device_id = ?",
                                    {sealed, Bytes(p.begin() + kAuthKeySize, p.end()), step.key_id, device_id}));
+                    CS_ASSIGN(auto pending, notices_.record(tx, account_id, SecurityEvent::kCertificatePasswordChanged,
+                                                            "设备 " + device_id, step.key_id));
+                    note = std::move(pending);
                     return Bytes{};
                   }));
+  if (note) notices_.send(*note);
   return {};
 }
 
