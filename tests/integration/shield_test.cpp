@@ -794,6 +794,55 @@ TEST_P(ShieldApiTest, RemovedEmployeeKeepsNoOrganisationCertificate) {
   EXPECT_EQ(count_notices(emp, "security_certificate_revoked_membership"), 1);
 }
 
+// Review H2: an admin who hands the role on keeps no certificate ordered as admin, and an
+// employee who leaves keeps none; the new admin's own certificate stays valid.
+TEST_P(ShieldApiTest, AdminTransferAndLeavingRevokeWhatTheRoleNoLongerAllows) {
+  const std::string a_phone = "13912340017", b_phone = "13912340018", c_phone = "13912340019";
+  std::string a = verified_person(a_phone, "陈总", "110105194912310097");
+  std::string org = verified_org(a, "上海示例贸易有限公司", "91310115MA1K3B0020");
+  std::string b = verified_person(b_phone, "林员工", "11010519491231010X");
+  std::string c = verified_person(c_phone, "何员工", "110105194912310118");
+  join(a, b, org, "陈总", a_phone);
+  join(a, c, org, "陈总", a_phone);
+  Device da = new_device("device-orga-0001", "Pin#a"), db = new_device("device-orgb-0001", "Pin#b"),
+         dc = new_device("device-orgc-0001", "Pin#c");
+  const std::string ca = enrol(a, da, "/api/v1/orders/" + approved_org_order(a, a_phone, org) + "/installation")
+                             ["certificate"]["id"];
+  const std::string cb = enrol(b, db, "/api/v1/orders/" + approved_org_order(b, b_phone, org) + "/installation")
+                             ["certificate"]["id"];
+  const std::string cc = enrol(c, dc, "/api/v1/orders/" + approved_org_order(c, c_phone, org) + "/installation")
+                             ["certificate"]["id"];
+  auto status = [&](const std::string& token, const std::string& cert) {
+    return call("GET", "/api/v1/account/certificates/" + cert, token).json()["certificate"]["status"];
+  };
+  ASSERT_EQ(status(a, ca), "valid");
+
+  // A hands the admin role to B: A's certificate (ordered as admin) goes; B's stays.
+  std::string b_member;
+  const nlohmann::json members = call("GET", "/api/v1/organisations/" + org + "/members", a).json()["items"];
+  for (const auto& m : members) {
+    if (m["phone"] == b_phone && m["status"] == "active") b_member = m["id"];
+  }
+  ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/admin-transfers", a, {{"member_id", b_member}}).status, 200);
+  EXPECT_EQ(status(a, ca), "revoked");
+  EXPECT_FALSE(sign(a, da, "as the former admin").ok());
+  EXPECT_EQ(status(b, cb), "valid");
+  EXPECT_TRUE(sign(b, db, "as the new admin").ok());
+
+  // C leaves: C's certificate goes.
+  std::string c_identity;
+  const nlohmann::json ids = call("GET", "/api/v1/identities", c).json()["items"];
+  for (const auto& i : ids) {
+    if (i["org_id"] == org) c_identity = i["id"];
+  }
+  ASSERT_EQ(call("DELETE", "/api/v1/identities/" + c_identity, c).status / 100, 2);
+  auto held = call("GET", "/api/v1/account/certificates/" + cc, c).json();
+  EXPECT_EQ(held["certificate"]["status"], "revoked");
+  EXPECT_EQ(held["certificate"]["revocation_reason"], "affiliationChanged");
+  EXPECT_FALSE(sign(c, dc, "after leaving").ok());
+  EXPECT_EQ(status(b, cb), "valid");
+}
+
 TEST_P(ShieldApiTest, BadInputIsRefusedClearlyAndChangesNothing) {
   const std::string phone = "13912340009";
   std::string t = verified_person(phone, "郑十一", "110105194912310177");
@@ -963,6 +1012,40 @@ TEST_P(ShieldApiTest, NothingOnTheServerHoldsTheDeviceShare) {
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(ShieldApiTest);
+
+// The scheduled jobs every second, so that an account closed by them is seen quickly.
+class ShieldJobsTest : public ShieldApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    auto args = ShieldApiTest::extra_server_args();
+    args.insert(args.end(), {"--set", "jobs.interval_s=1"});
+    return args;
+  }
+};
+
+// Review L7: when an account closes after deregistration, every certificate it held is revoked
+// and its key retired; nothing it held stays valid in OCSP and CRL.
+TEST_P(ShieldJobsTest, ClosingAnAccountRevokesAllItsCertificates) {
+  const std::string phone = "13912340020";
+  std::string t = verified_person(phone, "曹十一", "110105194912310134");
+  Device d = new_device("device-close-001", "Pin#close");
+  const std::string cert = enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation")
+                               ["certificate"]["id"];
+  ASSERT_TRUE(sign(t, d, "before closing").ok());
+  ASSERT_EQ(call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "deregister"}}).status, 202);
+  ASSERT_EQ(call("POST", "/api/v1/account/deregistration", t, {{"code", code_for(phone)}}).status, 202);
+  // No cooling-off in tests: the next job run closes the account, then revokes.
+  nlohmann::json rec;
+  for (int i = 0; i < 100; ++i) {
+    rec = call("GET", "/api/v1/certificates/" + cert, operator_token_).json();
+    if (rec.value("status", "") == "revoked") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(rec["status"], "revoked") << rec;
+  EXPECT_EQ(rec["revocation_reason"], "cessationOfOperation") << rec;
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(ShieldJobsTest);
 
 }  // namespace
 }  // namespace certseal::testing
