@@ -143,8 +143,11 @@ Result<Reply> post_certificate_reissue(RequestContext& ctx) {
   CS_ASSIGN(auto d, enrolment(body));
   service::ReissueProof proof;
   CS_ASSIGN(proof.password, required_string(body, "password", 200));
-  CS_ASSIGN(proof.id_card_front, required_string(body, "id_card_front", 64));
-  CS_ASSIGN(proof.id_card_back, required_string(body, "id_card_back", 64));
+  // The photos are needed unless the operator's notice carries the identity review.
+  CS_ASSIGN(auto front, optional_string(body, "id_card_front", 64));
+  CS_ASSIGN(auto back, optional_string(body, "id_card_back", 64));
+  proof.id_card_front = front.value_or("");
+  proof.id_card_back = back.value_or("");
   CS_ASSIGN(auto r, s->reissue(me(ctx), ctx.param("id"), rid, code, d, proof));
   return Reply::json(install_json(r), 201);
 }
@@ -153,7 +156,15 @@ Result<Reply> op_post_reissue_notice(RequestContext& ctx) {
   CS_ASSIGN(auto s, shield(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto reason, required_string(body, "reason", 500));
-  CS_TRY(s->reissue_notice(me(ctx), ctx.param("id"), reason));
+  bool identity_checked = false;
+  if (auto it = body.find("identity_checked"); it != body.end()) {
+    if (!it->is_boolean()) {
+      return invalid_argument("invalid_field", "identity_checked must be true or false")
+          .with_field("identity_checked", "invalid", "true or false");
+    }
+    identity_checked = it->get<bool>();
+  }
+  CS_TRY(s->reissue_notice(me(ctx), ctx.param("id"), reason, identity_checked));
   return Reply::json({{"status", "notified"}});
 }
 

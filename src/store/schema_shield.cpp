@@ -84,6 +84,12 @@ CREATE INDEX account_certificates_by_order ON account_certificates (order_id);
 ALTER TABLE shield_keys ADD COLUMN failure_at BIGINT NOT NULL DEFAULT 0;
 )sql",
        ""},
+      // A reissue notice can carry the operator's identity review (review H1).
+      {421, "reissue_identity_checked",
+       R"sql(
+ALTER TABLE account_certificates ADD COLUMN reissue_identity_checked BIGINT NOT NULL DEFAULT 0;
+)sql",
+       ""},
   };
 }
 

@@ -843,6 +843,39 @@ TEST_P(ShieldApiTest, AdminTransferAndLeavingRevokeWhatTheRoleNoLongerAllows) {
   EXPECT_EQ(status(b, cb), "valid");
 }
 
+// Review H1, operator review instead of the identity verifier: without photos a reissue is
+// refused, unless the operator who sent the notice verified the holder; the other checks stay.
+TEST_P(ShieldApiTest, OperatorReviewedNoticeStandsInForTheIdentityCheck) {
+  const std::string phone = "13912340021";
+  std::string t = verified_person(phone, "许十二", "110105194912310150");
+  Device d = new_device("device-oprev-001", "Pin#oprev");
+  const std::string cert = enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation")
+                               ["certificate"]["id"];
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + cert + "/reissue-notices", operator_token_,
+                 {{"reason", "CA 密钥更新"}})
+                .status,
+            200);
+  Device n = new_device("device-oprev-002", "Pin#new");
+  auto start = cosign::device_keygen_start(rng_);
+  nlohmann::json body = enrolment(n, start.request);
+  body["request_id"] = "op-1";
+  body["password"] = "Str0ng!pw";
+  body["code"] = scoped_code(t, phone, "certificate_reissue", cert);
+  auto r = call("POST", "/api/v1/account/certificates/" + cert + "/reissues", t, body);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json()["code"], "bad_upload");
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + cert + "/reissue-notices", operator_token_,
+                 {{"reason", "柜台核验后补发"}, {"identity_checked", true}})
+                .status,
+            200);
+  nlohmann::json extra = {{"request_id", "op-2"}, {"password", "Str0ng!pw"},
+                          {"code", scoped_code(t, phone, "certificate_reissue", cert)}};
+  auto re = enrol(t, n, "/api/v1/account/certificates/" + cert + "/reissues", extra);
+  ASSERT_FALSE(re.is_null());
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert, t).json()["certificate"]["status"], "revoked");
+  EXPECT_TRUE(sign(t, n, "after an operator-reviewed reissue").ok());
+}
+
 TEST_P(ShieldApiTest, BadInputIsRefusedClearlyAndChangesNothing) {
   const std::string phone = "13912340009";
   std::string t = verified_person(phone, "郑十一", "110105194912310177");

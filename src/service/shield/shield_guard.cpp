@@ -15,7 +15,8 @@ namespace certseal::service {
 //      the SMS, which is what attack A has);
 //   3. the SMS code (spent here);
 //   4. the login password (re-authentication);
-//   5. a fresh identity check of new ID card photos by the IdentityVerifier.
+//   5. a fresh identity check of new ID card photos by the IdentityVerifier, unless the operator
+//      who sent the notice verified the holder (operator review: identity_checked).
 Status ShieldService::check_reissue(const std::string& account_id, const HeldCertificate& old,
                                     const std::string& code, const ReissueProof& proof) {
   if (old.reissue_notice.empty()) {
@@ -38,6 +39,12 @@ Status ShieldService::check_reissue(const std::string& account_id, const HeldCer
   if (account.is_null("password_hash") || !crypto::password_verify(account.text("password_hash"), proof.password)) {
     return permission_denied("wrong_password", "the login password is wrong")
         .with_field("password", "wrong_password", "the login password is wrong");
+  }
+  // Operator review instead of the verifier: the operator checked the holder for this notice.
+  if (old.reissue_identity_checked) {
+    log_.info("reissue identity checked by an operator", {{"account_id", account_id},
+                                                         {"certificate_id", old.certificate_id}});
+    return {};
   }
   return check_identity_again(account_id, proof);
 }

@@ -158,6 +158,7 @@ HeldCertificate held_from_row(const store::Row& r) {
   h.reissue_notice = r.text("reissue_notice");
   h.created_at = r.text("created_at");
   h.current = r.integer("current") != 0;
+  h.reissue_identity_checked = r.integer("reissue_identity_checked") != 0;
   return h;
 }
 
@@ -306,7 +307,8 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
                     ctx.order.platform_id, now}));
     if (reissue_of) {
       // The old key is retired: its devices' server shares are deleted, so no old share works.
-      CS_TRY(tx.exec("UPDATE account_certificates SET current = 0, reissue_notice = NULL WHERE key_id = ?",
+      CS_TRY(tx.exec("UPDATE account_certificates SET current = 0, reissue_notice = NULL, reissue_identity_checked = 0 "
+                     "WHERE key_id = ?",
                      {ctx.old->key_id}));
       CS_TRY(tx.exec("UPDATE shield_keys SET status = 'retired', updated_at = ? WHERE id = ?", {now, ctx.old->key_id}));
       CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
@@ -501,7 +503,7 @@ Result<ca::CertificateRecord> ShieldService::revoke(const std::string& account_i
 }
 
 Status ShieldService::reissue_notice(const std::string& operator_id, const std::string& cert_id,
-                                     const std::string& reason) {
+                                     const std::string& reason, bool identity_checked) {
   if (reason.empty() || reason.size() > 500) return field_error("reason", "1 to 500 bytes");
   std::string account_id;
   const std::string text = "【CertSeal】您的证书需要补发：" + reason + "。请在客户端完成补发。";
@@ -510,10 +512,13 @@ Status ShieldService::reissue_notice(const std::string& operator_id, const std::
                                    {cert_id}));
     if (!r) return certificate_not_found();
     account_id = r->text("account_id");
-    CS_TRY(tx.exec("UPDATE account_certificates SET reissue_notice = ? WHERE certificate_id = ?", {reason, cert_id}));
+    CS_TRY(tx.exec("UPDATE account_certificates SET reissue_notice = ?, reissue_identity_checked = ? WHERE "
+                   "certificate_id = ?",
+                   {reason, identity_checked ? 1 : 0, cert_id}));
     return orders_.notify_in(tx, account_id, "certificate_reissue", text, cert_id);
   }));
-  log_.info("reissue notice", {{"certificate_id", cert_id}, {"operator", operator_id}});
+  log_.info("reissue notice",
+            {{"certificate_id", cert_id}, {"operator", operator_id}, {"identity_checked", identity_checked}});
   orders_.send_sms(account_id, text, "certificate_reissue");
   return {};
 }

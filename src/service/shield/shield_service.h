@@ -126,6 +126,7 @@ struct PairingView {
 struct HeldCertificate {
   std::string certificate_id, key_id, order_id, org_id, platform_id, reissue_notice, created_at;
   bool current = true;
+  bool reissue_identity_checked = false;  // the operator verified the holder for this notice
   ca::CertificateRecord record;
 };
 
@@ -175,8 +176,11 @@ class ShieldService final : public CertificateHolders {
   Result<std::vector<HeldCertificate>> certificates(const std::string& account_id);
   Result<HeldCertificate> certificate(const std::string& account_id, const std::string& cert_id);
   Result<KeyView> key(const std::string& account_id, const std::string& key_id);
-  // Operators: the holder must reissue (补发); notified in-app and by SMS.
-  Status reissue_notice(const std::string& operator_id, const std::string& cert_id, const std::string& reason);
+  // Operators: the holder must reissue (补发); notified in-app and by SMS. identity_checked: the
+  // operator has verified the holder's identity (operator review, e.g. in person), so this
+  // notice's reissue skips the IdentityVerifier step (the other checks stay).
+  Status reissue_notice(const std::string& operator_id, const std::string& cert_id, const std::string& reason,
+                        bool identity_checked = false);
 
   // ---- two-party steps ----
   Result<ChallengeView> challenge(const std::string& account_id, const std::string& key_id,
