@@ -1046,6 +1046,62 @@ TEST_P(ShieldApiTest, NothingOnTheServerHoldsTheDeviceShare) {
 
 CERTSEAL_INSTANTIATE_API_ENGINES(ShieldApiTest);
 
+// identity.verifier = manual: the verifier decides nothing and wants an operator.
+class ShieldManualIdentityTest : public ShieldApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    auto args = ShieldApiTest::extra_server_args();
+    args.insert(args.end(), {"--set", "identity.verifier=manual"});
+    return args;
+  }
+};
+
+// Review H1: where the identity verifier cannot decide (manual), photos alone do not reissue:
+// the holder is sent to an operator (identity_review_needed), whose reviewed notice then does.
+TEST_P(ShieldManualIdentityTest, ReissueWaitsForAnOperatorWhenTheVerifierCannotDecide) {
+  const std::string phone = "13912340022";
+  std::string t = register_person(phone, "Str0ng!pw");
+  call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
+  auto v = call("POST", "/api/v1/person-verifications", t,
+                {{"agreement_version", 1}, {"name", "严十三"}, {"id_number", "110105194912310177"},
+                 {"code", code_for(phone)}, {"id_card_front", upload(t, "id_card_front")},
+                 {"id_card_back", upload(t, "id_card_back")}});
+  ASSERT_EQ(v.status, 201) << v.body;
+  ASSERT_EQ(call("POST", "/api/v1/operator/person-verifications/" + std::string(v.json()["id"]) + "/approval",
+                 operator_token_)
+                .status,
+            200);
+  Device d = new_device("device-manual-01", "Pin#manual");
+  const std::string cert = enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation")
+                               ["certificate"]["id"];
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + cert + "/reissue-notices", operator_token_,
+                 {{"reason", "CA 密钥更新"}})
+                .status,
+            200);
+  Device n = new_device("device-manual-02", "Pin#new");
+  auto start = cosign::device_keygen_start(rng_);
+  nlohmann::json body = enrolment(n, start.request);
+  const nlohmann::json proof = reissue_proof(t);
+  for (auto& [k, val] : proof.items()) body[k] = val;
+  body["request_id"] = "m-1";
+  body["code"] = scoped_code(t, phone, "certificate_reissue", cert);
+  auto r = call("POST", "/api/v1/account/certificates/" + cert + "/reissues", t, body);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json()["code"], "identity_review_needed");
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert, t).json()["certificate"]["status"], "valid");
+  // The operator checks the holder and says so on the notice: now the reissue goes through.
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + cert + "/reissue-notices", operator_token_,
+                 {{"reason", "柜台核验后补发"}, {"identity_checked", true}})
+                .status,
+            200);
+  nlohmann::json extra = {{"request_id", "m-2"}, {"password", "Str0ng!pw"},
+                          {"code", scoped_code(t, phone, "certificate_reissue", cert)}};
+  ASSERT_FALSE(enrol(t, n, "/api/v1/account/certificates/" + cert + "/reissues", extra).is_null());
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert, t).json()["certificate"]["status"], "revoked");
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(ShieldManualIdentityTest);
+
 // The scheduled jobs every second, so that an account closed by them is seen quickly.
 class ShieldJobsTest : public ShieldApiTest {
  public:
