@@ -155,6 +155,16 @@ TEST_P(AccountTest, ChangingThePasswordEndsTheOtherSessions) {
             "current_password_required");
   EXPECT_EQ(accounts_->set_password(s2, "N3w!password", "wrong").error().code, "wrong_password");
   ASSERT_TRUE(accounts_->set_password(s2, "N3w!password", "Str0ng!pass").ok());
+  // The owner is told, in the app and by SMS (the first password was no change worth a notice).
+  auto notices = db_->read_value<std::int64_t>([&](store::Tx& tx) -> Result<std::int64_t> {
+    CS_ASSIGN(auto r, tx.query_one("SELECT COUNT(*) AS n FROM notifications WHERE account_id = ? AND kind = ?",
+                                   {s2.account_id, "security_login_password_changed"}));
+    return r->integer("n");
+  });
+  EXPECT_EQ(*notices, 1);
+  auto sms = list_sms_outbox(*db_, "13900000012", "", 1);
+  ASSERT_TRUE(sms.ok() && !sms->empty());
+  EXPECT_EQ(sms->front().template_id, "security_login_password_changed");
   EXPECT_TRUE(accounts_->authenticate(second->token).ok());  // the session that changed it
   EXPECT_EQ(accounts_->authenticate(std::string("cst_") + "x").error().code, "invalid_session");
   // `first` was made from its own token: look it up again through a fresh login of the same
