@@ -147,10 +147,17 @@ Status write_output_file(const std::string& path, std::string_view data) {
 std::string new_request_id(Rng& rng) { return "cli-" + hex_encode(rng.bytes(12)); }
 
 // The SMS code: given on the command line, or sent now (to the session's phone) and asked for.
-Result<std::string> sms_code(Ctx& ctx, const std::string& given, const std::string& purpose) {
+// action/object_id: bind an authorise code to the operation it is for (the SMS names it).
+Result<std::string> sms_code(Ctx& ctx, const std::string& given, const std::string& purpose,
+                             const std::string& action = "", const std::string& object_id = "") {
   if (!given.empty()) return given;
   CS_ASSIGN(auto* h, ctx.api());
-  CS_TRY(h->call("POST", "/api/v1/account/sms-codes", {{"purpose", purpose}}));
+  json body = {{"purpose", purpose}};
+  if (!action.empty()) {
+    body["action"] = action;
+    body["object_id"] = object_id;
+  }
+  CS_TRY(h->call("POST", "/api/v1/account/sms-codes", body));
   std::cerr << tr("msg.code_sent", ctx.phone()) << "\n";
   return ctx.prompter().line(tr("prompt.sms_code"));
 }
@@ -335,7 +342,8 @@ Result<json> cmd_logout(Ctx& ctx) {
   return json{{"logged_out", true}};
 }
 
-Result<json> cmd_sms_code(Ctx& ctx, const std::string& phone, const std::string& purpose) {
+Result<json> cmd_sms_code(Ctx& ctx, const std::string& phone, const std::string& purpose, const std::string& for_action,
+                          const std::string& object_id) {
   if (purpose == "login" || purpose == "reset_password") {
     if (phone.empty()) return usage("--phone is required for purpose " + purpose);
     CS_ASSIGN(auto url, ctx.server_url());
@@ -343,7 +351,12 @@ Result<json> cmd_sms_code(Ctx& ctx, const std::string& phone, const std::string&
     return http.call("POST", "/api/v1/sms-codes", {{"phone", phone}, {"purpose", purpose}});
   }
   CS_ASSIGN(auto* h, ctx.api());
-  return h->call("POST", "/api/v1/account/sms-codes", {{"purpose", purpose}});
+  json body = {{"purpose", purpose}};
+  if (!for_action.empty()) {
+    body["action"] = for_action;
+    body["object_id"] = object_id;
+  }
+  return h->call("POST", "/api/v1/account/sms-codes", body);
 }
 
 // Text mode: says so, on one line, when a list the server returned is empty.
@@ -512,13 +525,16 @@ Result<json> cmd_catalogue(Ctx& ctx) {
 }
 
 struct OrderArgs {
-  std::string product, platform, seal_maker, org, idempotency_key;
+  std::string product, platform, seal_maker, org, certificate, idempotency_key;
   int quantity = 0;
 };
 
 Result<json> cmd_order_create(Ctx& ctx, const OrderArgs& a) {
   CS_ASSIGN(auto* h, ctx.api());
-  json body = {{"product_id", a.product}, {"platform_id", a.platform}};
+  if (a.platform.empty() && a.certificate.empty()) return usage("order create needs --platform (or --certificate)");
+  json body = {{"product_id", a.product}};
+  if (!a.platform.empty()) body["platform_id"] = a.platform;
+  if (!a.certificate.empty()) body["certificate_id"] = a.certificate;
   if (!a.seal_maker.empty()) body["seal_maker_id"] = a.seal_maker;
   if (!a.org.empty()) body["org_id"] = a.org;
   if (a.quantity > 0) body["quantity"] = a.quantity;
@@ -688,11 +704,15 @@ Result<json> cmd_cert_install(Ctx& ctx, const std::string& order, const std::str
 }
 
 // Renewal and change: a new certificate for the same key; the key file follows it.
-Result<json> cmd_cert_new_version(Ctx& ctx, const std::string& id, const std::string& what, std::string request_id) {
+Result<json> cmd_cert_new_version(Ctx& ctx, const std::string& id, const std::string& what, std::string request_id,
+                                  const std::string& order_id) {
   CS_ASSIGN(auto* h, ctx.api());
   CS_ASSIGN(auto* s, ctx.store());
+  if (what == "renewals" && order_id.empty()) return usage("renew needs --order (an approved renewal order)");
   if (request_id.empty()) request_id = new_request_id(ctx.rng);
-  CS_ASSIGN(auto r, h->call("POST", "/api/v1/account/certificates/" + id + "/" + what, {{"request_id", request_id}}));
+  json body = {{"request_id", request_id}};
+  if (!order_id.empty()) body["order_id"] = order_id;
+  CS_ASSIGN(auto r, h->call("POST", "/api/v1/account/certificates/" + id + "/" + what, body));
   json cert = r.contains("certificate") && r["certificate"].is_object() ? r["certificate"] : r;
   std::string new_id = str(cert, "id");
   CS_ASSIGN(auto keys, s->keys());
@@ -717,19 +737,31 @@ Result<json> cmd_cert_revoke(Ctx& ctx, const std::string& id, const std::string&
   return r;
 }
 
-Result<json> cmd_cert_reissue(Ctx& ctx, const std::string& id, const std::string& given, std::string request_id) {
+// Reissue needs, besides the SMS code, the login password and new ID card photos for a fresh
+// identity check (server side: ShieldService::reissue).
+Result<json> cmd_cert_reissue(Ctx& ctx, const std::string& id, const std::string& given, std::string request_id,
+                              const std::string& front_file, const std::string& back_file) {
+  if (front_file.empty() || back_file.empty()) return usage("reissue needs --front and --back (new ID card photos)");
   CS_ASSIGN(auto* s, ctx.store());
   CS_ASSIGN(auto* h, ctx.api());
   CS_ASSIGN(auto sh, ctx.shield());
   if (request_id.empty()) request_id = new_request_id(ctx.rng);
   CS_ASSIGN(auto before, h->call("GET", "/api/v1/account/certificates/" + id));
   std::string old_key = before.contains("key") ? str(before["key"], "id") : "";
-  CS_ASSIGN(auto code, sms_code(ctx, given, "authorise"));
+  CS_ASSIGN(auto front, read_input_file(front_file));
+  CS_ASSIGN(auto back, read_input_file(back_file));
+  CS_ASSIGN(auto fb, h->upload("/api/v1/blobs?purpose=id_card_front", front, content_type_of(front)));
+  CS_ASSIGN(auto bb, h->upload("/api/v1/blobs?purpose=id_card_back", back, content_type_of(back)));
+  CS_ASSIGN(auto code, sms_code(ctx, given, "authorise", "certificate_reissue", id));
+  CS_ASSIGN(auto login_pw, ctx.prompter().secret(tr("prompt.account_password")));
   CS_ASSIGN(auto pw, new_cert_password(ctx));
   json answer;
-  CS_ASSIGN(auto k, sh.install("/api/v1/account/certificates/" + id + "/reissues",
-                               {{"request_id", request_id}, {"code", code}}, std::string_view(pw.data(), pw.size()),
-                               &answer));
+  json extra = {{"request_id", request_id}, {"code", code}, {"password", std::string(login_pw.begin(), login_pw.end())},
+                {"id_card_front", str(fb, "id")}, {"id_card_back", str(bb, "id")}};
+  auto installed = sh.install("/api/v1/account/certificates/" + id + "/reissues", extra,
+                              std::string_view(pw.data(), pw.size()), &answer);
+  wipe_json_strings(extra, {"password"});
+  CS_ASSIGN(auto k, std::move(installed));
   CS_TRY(s->save_key(k));
   if (!old_key.empty() && old_key != k.key_id) {
     CS_TRY(s->remove_key(old_key));
@@ -1052,11 +1084,15 @@ int run_cli(int argc, char** argv) {
   login->add_option("--code", code, "SMS code already received (otherwise one is sent and asked for)");
   login->callback([&] { action = [&] { return cmd_login(ctx, phone, code); }; });
   sub(&app, "logout", "log out and forget the session")->callback([&] { action = [&] { return cmd_logout(ctx); }; });
-  std::string sms_purpose = "login";
+  std::string sms_purpose = "login", sms_action, sms_object;
   CLI::App* sms = sub(&app, "sms-code", "ask the server to send an SMS code (for scripts; use with --code)");
   sms->add_option("--phone", phone, "phone number (login, reset_password)");
   sms->add_option("--purpose", sms_purpose, "login, reset_password, verify_person, authorise, deregister");
-  sms->callback([&] { action = [&] { return cmd_sms_code(ctx, phone, sms_purpose); }; });
+  sms->add_option("--for", sms_action,
+                  "authorise codes: the operation (order_authorise, certificate_revoke, certificate_reissue, "
+                  "device_remove, key_recover)");
+  sms->add_option("--object", sms_object, "with --for: the order, certificate, device or key id");
+  sms->callback([&] { action = [&] { return cmd_sms_code(ctx, phone, sms_purpose, sms_action, sms_object); }; });
 
   // identity
   CLI::App* identity = sub(&app, "identity", "identities (natural person, employee, admin, ...)");
@@ -1118,7 +1154,8 @@ int run_cli(int argc, char** argv) {
   });
   CLI::App* ocreate2 = sub(order, "create", "place an order");
   ocreate2->add_option("--product", oa.product)->required();
-  ocreate2->add_option("--platform", oa.platform)->required();
+  ocreate2->add_option("--platform", oa.platform, "trading platform (certificate products)");
+  ocreate2->add_option("--certificate", oa.certificate, "your certificate (renewal and mutual-recognition packages)");
   ocreate2->add_option("--seal-maker", oa.seal_maker);
   ocreate2->add_option("--org", oa.org, "organisation (organisation products)");
   ocreate2->add_option("--quantity", oa.quantity);
@@ -1162,7 +1199,7 @@ int run_cli(int argc, char** argv) {
   });
 
   // cert
-  std::string cert_id, copy, device_name, reason = "unspecified", request_id;
+  std::string cert_id, copy, device_name, reason = "unspecified", request_id, reissue_front, reissue_back;
   SignArgs sa;
   DecryptArgs da;
   CLI::App* cert = sub(&app, "cert", "certificates and the mobile shield (证书)");
@@ -1184,7 +1221,8 @@ int run_cli(int argc, char** argv) {
     c->add_option("cert_id", cert_id)->required();
     c->add_option("--request-id", request_id, "idempotency id (to retry safely)");
     std::string w = what;
-    c->callback([&, w] { action = [&, w] { return cmd_cert_new_version(ctx, cert_id, w, request_id); }; });
+    if (w == "renewals") c->add_option("--order", order_id, "the approved renewal order (renewal package) to use");
+    c->callback([&, w] { action = [&, w] { return cmd_cert_new_version(ctx, cert_id, w, request_id, order_id); }; });
   }
   CLI::App* crevoke = sub(cert, "revoke", "revoke (注销) a certificate");
   crevoke->add_option("cert_id", cert_id)->required();
@@ -1196,8 +1234,12 @@ int run_cli(int argc, char** argv) {
   CLI::App* creissue = sub(cert, "reissue", "reissue (补发) with a new key on this device");
   creissue->add_option("cert_id", cert_id)->required();
   creissue->add_option("--code", code, "SMS code of purpose authorise (otherwise sent and asked for)");
+  creissue->add_option("--front", reissue_front, "a new photo of the ID card's front (fresh identity check)");
+  creissue->add_option("--back", reissue_back, "a new photo of the ID card's back");
   creissue->add_option("--request-id", request_id);
-  creissue->callback([&] { action = [&] { return cmd_cert_reissue(ctx, cert_id, code, request_id); }; });
+  creissue->callback([&] {
+    action = [&] { return cmd_cert_reissue(ctx, cert_id, code, request_id, reissue_front, reissue_back); };
+  });
   CLI::App* csign = sub(cert, "sign", "sign a message or file with the two-party protocol (协同签名)");
   csign->add_option("--key", sa.key, "key id on this device");
   csign->add_option("--cert", sa.cert, "certificate id");

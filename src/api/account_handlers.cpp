@@ -60,7 +60,7 @@ Result<Reply> post_sms_codes(RequestContext& ctx) {
                             "(POST /api/v1/account/sms-codes)")
         .with_field("purpose", "purpose_needs_login", "use login or reset_password here");
   }
-  CS_ASSIGN(auto issued, ctx.services().sms_codes->issue(phone, purpose));
+  CS_ASSIGN(auto issued, ctx.services().sms_codes->issue(phone, purpose, "", ctx.request().remote_addr));
   return Reply::json({{"expires_in", issued.expires_in}, {"resend_after", issued.resend_after}}, 202);
 }
 
@@ -68,8 +68,15 @@ Result<Reply> post_account_sms_codes(RequestContext& ctx) {
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto purpose_s, required_string(body, "purpose", 32));
   CS_ASSIGN(auto purpose, service::parse_purpose(purpose_s));
+  // An authorise code may name the operation and object it is for (review L2).
+  CS_ASSIGN(auto action, optional_string(body, "action", 32));
+  CS_ASSIGN(auto object_id, optional_string(body, "object_id", 100));
+  std::string scope;
+  if (action || object_id) {
+    CS_ASSIGN(scope, service::sms_scope(action.value_or(""), object_id.value_or("")));
+  }
   CS_ASSIGN(auto acct, ctx.services().accounts->account(session_of(ctx)));
-  CS_ASSIGN(auto issued, ctx.services().sms_codes->issue(acct.phone, purpose));
+  CS_ASSIGN(auto issued, ctx.services().sms_codes->issue(acct.phone, purpose, scope));
   return Reply::json({{"expires_in", issued.expires_in}, {"resend_after", issued.resend_after},
                       {"phone", service::mask_phone(acct.phone)}}, 202);
 }

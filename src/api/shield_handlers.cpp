@@ -105,7 +105,7 @@ Result<Reply> get_account_certificate(RequestContext& ctx) {
   nlohmann::json j = held_json(h);
   j["certificate"] = h.record.to_json();
   j["history"] = history;
-  j["key"] = {{"id", key.id}, {"status", key.status}, {"algorithm", key.algorithm}, {"failures", key.failures},
+  j["key"] = {{"id", key.id}, {"status", key.status}, {"algorithm", key.algorithm},
               {"public_key", base64_encode(key.public_key)}};
   return Reply::json(j);
 }
@@ -143,7 +143,14 @@ Result<Reply> post_certificate_reissue(RequestContext& ctx) {
   CS_ASSIGN(auto rid, request_id(body));
   CS_ASSIGN(auto code, required_string(body, "code", 16));
   CS_ASSIGN(auto d, enrolment(body));
-  CS_ASSIGN(auto r, s->reissue(me(ctx), ctx.param("id"), rid, code, d));
+  service::ReissueProof proof;
+  CS_ASSIGN(proof.password, required_string(body, "password", 200));
+  // The photos are needed unless the operator's notice carries the identity review.
+  CS_ASSIGN(auto front, optional_string(body, "id_card_front", 64));
+  CS_ASSIGN(auto back, optional_string(body, "id_card_back", 64));
+  proof.id_card_front = front.value_or("");
+  proof.id_card_back = back.value_or("");
+  CS_ASSIGN(auto r, s->reissue(me(ctx), ctx.param("id"), rid, code, d, proof));
   return Reply::json(install_json(r), 201);
 }
 
@@ -151,7 +158,15 @@ Result<Reply> op_post_reissue_notice(RequestContext& ctx) {
   CS_ASSIGN(auto s, shield(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto reason, required_string(body, "reason", 500));
-  CS_TRY(s->reissue_notice(me(ctx), ctx.param("id"), reason));
+  bool identity_checked = false;
+  if (auto it = body.find("identity_checked"); it != body.end()) {
+    if (!it->is_boolean()) {
+      return invalid_argument("invalid_field", "identity_checked must be true or false")
+          .with_field("identity_checked", "invalid", "true or false");
+    }
+    identity_checked = it->get<bool>();
+  }
+  CS_TRY(s->reissue_notice(me(ctx), ctx.param("id"), reason, identity_checked));
   return Reply::json({{"status", "notified"}});
 }
 

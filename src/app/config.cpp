@@ -52,6 +52,8 @@ constexpr ConfigKey kKeys[] = {
     {"sms.resend_s", KeyType::kInt, "60", "At most one SMS code per phone number in this many seconds."},
     {"sms.daily_limit", KeyType::kInt, "10", "At most this many SMS codes per phone number per day (China time)."},
     {"sms.max_attempts", KeyType::kInt, "5", "Wrong tries after which an SMS code stops working."},
+    {"sms.address_hourly_limit", KeyType::kInt, "20",
+     "At most this many login and password-reset codes requested from one client address per rolling hour."},
     {"account.deregistration_cooling_days", KeyType::kInt, "15",
      "Cooling-off period between a deregistration request and the account's closure."},
     {"identity.verifier", KeyType::kString, "dev",
@@ -81,6 +83,13 @@ constexpr ConfigKey kKeys[] = {
     {"shield.max_failures", KeyType::kInt, "5",
      "Wrong certificate passwords (failed unlock proofs) after which a mobile-shield key locks until recovery."},
     {"shield.challenge_ttl_s", KeyType::kInt, "60", "How long a two-party step's challenge stays valid."},
+    {"shield.failure_decay_s", KeyType::kInt, "86400",
+     "A successful unlock does not reset the failure count: one failure is forgiven per this many seconds after the "
+     "last one."},
+    {"org.bank_transfers_max", KeyType::kInt, "3",
+     "Small-amount bank checks (打款验证) that did not succeed, per organisation and per bank account, before only an "
+     "operator can check the account."},
+    {"org.bank_transfer_cooldown_s", KeyType::kInt, "86400", "Least time between two bank checks of an organisation."},
     {"order.timeout_s", KeyType::kInt, "86400",
      "Orders not paid this many seconds after they were placed are cancelled by the scheduled job."},
     {"invoice.seller_name", KeyType::kString, "CertSeal 平台运营方", "The seller printed on electronic invoices."},
@@ -374,6 +383,8 @@ Result<Config> load_config(const std::string& config_file,
   c.sms.resend_s = static_cast<int>(as_int(v, "sms.resend_s"));
   c.sms.daily_limit = static_cast<int>(as_int(v, "sms.daily_limit"));
   c.sms.max_attempts = static_cast<int>(as_int(v, "sms.max_attempts"));
+  c.sms.address_hourly_limit = static_cast<int>(as_int(v, "sms.address_hourly_limit"));
+  if (c.sms.address_hourly_limit < 1) return config_error("sms.address_hourly_limit must be at least 1");
   if (c.sms.code_ttl_s < 1 || c.sms.daily_limit < 1 || c.sms.max_attempts < 1) {
     return config_error("sms.code_ttl_s, sms.daily_limit and sms.max_attempts must be at least 1");
   }
@@ -423,6 +434,14 @@ Result<Config> load_config(const std::string& config_file,
   if (c.shield.max_failures < 1 || c.shield.max_failures > 100) return config_error("shield.max_failures must be 1 to 100");
   c.shield.challenge_ttl_s = static_cast<int>(as_int(v, "shield.challenge_ttl_s"));
   if (c.shield.challenge_ttl_s < 5) return config_error("shield.challenge_ttl_s must be at least 5");
+  c.shield.failure_decay_s = as_int(v, "shield.failure_decay_s");
+  if (c.shield.failure_decay_s < 1) return config_error("shield.failure_decay_s must be at least 1");
+  c.org.bank_transfers_max = static_cast<int>(as_int(v, "org.bank_transfers_max"));
+  if (c.org.bank_transfers_max < 1 || c.org.bank_transfers_max > 20) {
+    return config_error("org.bank_transfers_max must be 1 to 20");
+  }
+  c.org.bank_transfer_cooldown_s = as_int(v, "org.bank_transfer_cooldown_s");
+  if (c.org.bank_transfer_cooldown_s < 0) return config_error("org.bank_transfer_cooldown_s must not be negative");
   c.order.timeout_s = static_cast<int>(as_int(v, "order.timeout_s"));
   if (c.order.timeout_s < 1) return config_error("order.timeout_s must be at least 1");
   c.invoice.seller_name = v["invoice.seller_name"];

@@ -71,6 +71,7 @@ struct Config {
     std::string sender;  // outbox | http
     std::string http_url, http_username, http_password, http_body_template;
     int code_ttl_s = 300, resend_s = 60, daily_limit = 10, max_attempts = 5;
+    int address_hourly_limit = 20;  // unauthenticated codes per client address per hour
   } sms;
   int deregistration_cooling_s = 15 * 86400;
   int jobs_interval_s = 60;
@@ -101,11 +102,16 @@ struct Config {
     std::vector<CaConfig> cas;  // never empty after load_config
   } pki;
   struct {
+    int bank_transfers_max = 3;                    // unsuccessful bank checks before operator only
+    std::int64_t bank_transfer_cooldown_s = 86'400;  // least time between two bank checks
+  } org;
+  struct {
     int timeout_s = 86'400;  // unpaid orders are cancelled after this long
   } order;
   struct {
     int max_failures = 5;
     int challenge_ttl_s = 60;
+    std::int64_t failure_decay_s = 86'400;  // one failed unlock forgiven per this long (never on success)
   } shield;
   struct {
     std::string seller_name;

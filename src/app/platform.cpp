@@ -64,7 +64,8 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
   }
   p->sms_codes = std::make_unique<service::SmsCodeService>(
       *p->db, p->clock, p->rng, *p->sms_sender,
-      service::SmsPolicy{c.sms.code_ttl_s, c.sms.resend_s, c.sms.daily_limit, c.sms.max_attempts});
+      service::SmsPolicy{c.sms.code_ttl_s, c.sms.resend_s, c.sms.daily_limit, c.sms.max_attempts,
+                         c.sms.address_hourly_limit});
   p->security_notices = std::make_unique<service::SecurityNotices>(p->clock, p->rng, *p->log, *p->sms_sender);
   service::AccountPolicy policy;
   policy.session_ttl_s = c.security.session_ttl_s;
@@ -116,7 +117,9 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
                          static_cast<int>(c.uploads.ocr_concurrency)});
   p->bank = std::make_unique<service::DevBankBackend>(p->clock, p->rng);
   p->orgs = std::make_unique<service::OrgService>(*p->db, p->clock, p->rng, *p->log, *p->blobs,
-                                                  *p->licence_reader, *p->bank, *p->sms_sender);
+                                                  *p->licence_reader, *p->bank, *p->sms_sender,
+                                                  service::OrgPolicy{c.org.bank_transfers_max,
+                                                                     c.org.bank_transfer_cooldown_s});
   if (c.email.sender == "smtp") {
     p->email_sender = std::make_unique<service::SmtpEmailSender>(
         service::SmtpOptions{c.email.smtp_url, c.email.from, c.email.smtp_username, c.email.smtp_password,
@@ -143,6 +146,7 @@ Status seed_demo(Platform& p) {
 
 Status run_jobs_once(Platform& p) {
   CS_TRY(p.accounts->close_due_accounts());
+  if (p.certificate_holders) CS_TRY(p.certificate_holders->sweep());
   CS_ASSIGN(auto expired, p.orders->expire_due());
   if (expired > 0) p.log->info("unpaid orders cancelled", {{"count", expired}});
   return {};

@@ -45,6 +45,8 @@ struct Platform {
   std::unique_ptr<service::LicenceReader> licence_reader;
   std::unique_ptr<service::BankBackend> bank;
   std::unique_ptr<service::OrgService> orgs;
+  // Set by the server once the shield exists (it needs the CAs); the jobs sweep through it.
+  service::CertificateHolders* certificate_holders = nullptr;
   std::unique_ptr<service::EmailSender> email_sender;  // the outbox or SMTP (email.sender)
   std::unique_ptr<service::OrderService> orders;
   std::unique_ptr<service::InvoiceService> invoices;  // CAs and gateways are attached by server.cpp

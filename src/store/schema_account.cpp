@@ -240,6 +240,38 @@ ALTER TABLE person_verifications ADD COLUMN face_blob_id TEXT REFERENCES blobs(i
 ALTER TABLE person_verifications ADD COLUMN liveness_note TEXT;
 )sql",
        {}},
+      // The bank check's cool-down (review M4): when the last test transfer was sent (unix seconds).
+      {120, "organisation_transfer_sent_at",
+       R"sql(
+ALTER TABLE organisations ADD COLUMN transfer_sent_at BIGINT NOT NULL DEFAULT 0;
+)sql",
+       ""},
+      // Login limits checked and charged in one step (review L1): a lockable row per scope, and
+      // an id per attempt so that a success takes back exactly its own reservation.
+      {121, "auth_buckets",
+       R"sql(
+CREATE TABLE auth_buckets (
+  scope_key TEXT PRIMARY KEY
+);
+ALTER TABLE auth_failures ADD COLUMN id TEXT;
+CREATE INDEX auth_failures_by_id ON auth_failures (id);
+)sql",
+       ""},
+      // When the login password was last reset by SMS (unix seconds): a reissue waits after it
+      // (review H1).
+      {122, "account_password_reset_at",
+       R"sql(
+ALTER TABLE accounts ADD COLUMN password_reset_at BIGINT NOT NULL DEFAULT 0;
+)sql",
+       ""},
+      // SMS codes bound to an operation and object, and counted per client address (review L2).
+      {123, "sms_code_scope_and_address",
+       R"sql(
+ALTER TABLE sms_codes ADD COLUMN scope TEXT;
+ALTER TABLE sms_codes ADD COLUMN client_addr TEXT;
+CREATE INDEX sms_codes_by_addr ON sms_codes (client_addr, created_at);
+)sql",
+       ""},
   };
 }
 

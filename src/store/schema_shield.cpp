@@ -88,6 +88,18 @@ ALTER TABLE shield_pairings ADD COLUMN challenge TEXT;
 ALTER TABLE shield_devices ADD COLUMN recovery_key_enc BLOB;
 )sql",
        ""},
+      // The unlock budget decays from the last failure instead of resetting on success (review M2).
+      {421, "shield_unlock_budget",
+       R"sql(
+ALTER TABLE shield_keys ADD COLUMN failure_at BIGINT NOT NULL DEFAULT 0;
+)sql",
+       ""},
+      // A reissue notice can carry the operator's identity review (review H1).
+      {422, "reissue_identity_checked",
+       R"sql(
+ALTER TABLE account_certificates ADD COLUMN reissue_identity_checked BIGINT NOT NULL DEFAULT 0;
+)sql",
+       ""},
   };
 }
 

@@ -160,6 +160,14 @@ class ClientE2eTest : public ApiTest {
     return code_for(phone);
   }
 
+  // An authorise code bound to one operation on one object (review L2).
+  std::string scoped_code(const std::string& data_dir, const std::string& phone, const std::string& action,
+                          const std::string& object) {
+    auto r = cli(data_dir, {"sms-code", "--purpose", "authorise", "--for", action, "--object", object});
+    EXPECT_EQ(r.exit_code, 0) << r;
+    return code_for(phone);
+  }
+
   void catalogue() {
     if (!product_.empty()) return;
     auto p = call("POST", "/api/v1/operator/catalogue/platforms", operator_token_, {{"name", "示例交易平台"}});
@@ -382,8 +390,20 @@ TEST_P(ClientE2eTest, ClientEndToEnd) {
   EXPECT_EQ(cli(a, {"agent", "stop"}).exit_code, 0);
   EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}).exit_code, 2);
 
-  // Renew: same key, a new certificate that verifies; signatures verify under it.
-  auto rn = cli(a, {"--json", "cert", "renew", inst.cert_id}, {});
+  // Renew: bought as a renewal package for this certificate; same key, a new certificate that
+  // verifies; signatures verify under it. Without the order the client refuses to ask.
+  EXPECT_EQ(cli(a, {"cert", "renew", inst.cert_id}).exit_code, 2);
+  auto rp = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
+                 {{"kind", "renewal"}, {"name", "延期 1年"}, {"cert_type", "personal"}, {"algorithm", "sm2"},
+                  {"validity_years", 1}, {"price_fen", 5000}, {"ca_id", "sm2o"}, {"seal_type", "handwritten"}});
+  ASSERT_EQ(rp.status, 201) << rp.body;
+  auto ro = cli(a, {"--json", "order", "create", "--product", rp.json()["id"], "--certificate", inst.cert_id});
+  ASSERT_EQ(ro.exit_code, 0) << ro;
+  const std::string renewal_order = ro.json()["id"];
+  ASSERT_EQ(cli(a, {"order", "authorise", renewal_order, "--code", code(a, phone, "authorise")}).exit_code, 0);
+  ASSERT_EQ(cli(a, {"pay", "online", renewal_order, "--sandbox-complete"}).exit_code, 0);
+  ASSERT_EQ(call("POST", "/api/v1/operator/orders/" + renewal_order + "/approval", operator_token_).status, 200);
+  auto rn = cli(a, {"--json", "cert", "renew", inst.cert_id, "--order", renewal_order}, {});
   ASSERT_EQ(rn.exit_code, 0) << rn;
   std::string renewed = rn.json()["certificate"]["id"];
   ASSERT_NE(renewed, inst.cert_id);
@@ -459,8 +479,12 @@ TEST_P(ClientE2eTest, CopiedShareFileCannotSign) {
             200);
   auto listed = cli(a, {"cert", "list"});
   EXPECT_NE(listed.out.find("[reissue]"), std::string::npos) << listed;
-  auto re = cli(a, {"--json", "cert", "reissue", inst.cert_id, "--code", code(a, phone, "authorise")},
-                {"Pin#new9", "Pin#new9"});
+  // Reissue needs new ID card photos (a fresh identity check) and the login password too.
+  put(f("front.png"), kPng);
+  put(f("back.png"), kPng);
+  auto re = cli(a, {"--json", "cert", "reissue", inst.cert_id, "--front", f("front.png"), "--back", f("back.png"),
+                    "--code", scoped_code(a, phone, "certificate_reissue", inst.cert_id)},
+                {kLoginPw, "Pin#new9", "Pin#new9"});
   ASSERT_EQ(re.exit_code, 0) << re;
   std::string new_key = re.json()["key_id"];
   EXPECT_NE(new_key, inst.key_id);
@@ -509,6 +533,9 @@ TEST_P(ClientE2eTest, FiveWrongPasswordsLockUntilRecovery) {
   // Changing the password: the old one stops working, the new one works.
   auto chg = cli(a, {"pin", "change"}, {"Pin#new1", "Pin#new2", "Pin#new2"});
   ASSERT_EQ(chg.exit_code, 0) << chg;
+  // The owner's phone is told (review L8): the newest SMS to it says so.
+  auto sms = call("GET", "/api/v1/operator/sms-outbox?limit=1&phone=" + phone, operator_token_).json();
+  EXPECT_NE(std::string(sms["items"][0]["text"]).find("证书密码已修改"), std::string::npos) << sms;
   EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}, {"Pin#new1"}).exit_code, 4);
   EXPECT_EQ(cli(a, {"cert", "sign", "--message", "x"}, {"Pin#new2"}).exit_code, 0);
 }

@@ -373,6 +373,10 @@ TEST_P(OrderApiTest, RejectionWithReasonNotifiesTheBuyer) {
   EXPECT_EQ(call("POST", "/api/v1/operator/orders/" + order + "/refund", operator_token_, {{"reason", "again"}}).status, 409);
   auto n2 = call("GET", "/api/v1/notifications", t).json();
   EXPECT_EQ(n2["items"][0]["kind"], "order_refunded");
+  // Review L7: the refunded order is no sale; its buyer gets no invoice for it.
+  auto inv = call("POST", "/api/v1/orders/" + order + "/invoice", t, {{"title_type", "personal"}, {"title_name", "张三"}});
+  EXPECT_EQ(inv.status, 409) << inv.body;
+  EXPECT_EQ(inv.json()["code"], "order_refunded");
   // An unpaid order has nothing to refund.
   std::string unpaid = authorised_order(t, phone, c.personal, c.platform);
   EXPECT_EQ(call("POST", "/api/v1/operator/orders/" + unpaid + "/refund", operator_token_, {{"reason", "x"}}).status, 409);
@@ -458,6 +462,55 @@ TEST_P(OrderApiTest, NotificationSafety) {
   EXPECT_EQ(d["events"].size(), 4u);
   EXPECT_EQ(d["payments"].size(), 1u);
   EXPECT_EQ(d["payments"][0]["trade_no"], "T-0001");
+}
+
+// Review L7: an operator's refund racing another's approval. The refund moves the order before
+// any money moves, so an approved order has never been refunded at the gateway, and a refunded
+// one has been, exactly once.
+TEST_P(OrderApiTest, ApprovalRacingARefundNeverLeavesAnApprovedOrderRefunded) {
+  auto c = catalogue();
+  const std::string phone = "13900000552";
+  std::string t = buyer(phone);
+  auto db = GetParam() == "postgres" ? store::open_postgres({pg_->url(), 2}) : store::open_sqlite({data_ + "/certseal.db"});
+  ASSERT_TRUE(db.ok()) << db.error().cause;
+  for (int round = 0; round < 4; ++round) {
+    std::string order = authorised_order(t, phone, c.personal, c.platform);
+    std::string pay_path;
+    std::string payment = start_sandbox(t, order, &pay_path);
+    ASSERT_EQ(http_->request("POST", pay_path).status, 202);
+    ASSERT_EQ(wait_status(t, order, "in_review"), "in_review");
+    int approved = 0, refunded = 0;
+    std::thread approve([&] {
+      HttpClient client(server_->base_url());
+      auto r = client.request("POST", "/api/v1/operator/orders/" + order + "/approval", "",
+                              {"Authorization: Bearer " + operator_token_});
+      approved = r.status == 200;
+    });
+    std::thread refund([&] {
+      HttpClient client(server_->base_url());
+      auto r = client.request("POST", "/api/v1/operator/orders/" + order + "/refund",
+                              nlohmann::json{{"reason", "并发退款"}}.dump(),
+                              {"Authorization: Bearer " + operator_token_, "Content-Type: application/json"});
+      refunded = r.status == 200;
+    });
+    approve.join();
+    refund.join();
+    EXPECT_EQ(approved + refunded, 1) << "round " << round;
+    auto gateway_refunds = (*db)->read_value<std::int64_t>([&](store::Tx& tx) -> Result<std::int64_t> {
+      CS_ASSIGN(auto r, tx.query_one("SELECT COUNT(*) AS n FROM sandbox_gateway_refunds WHERE payment_id = ?", {payment}));
+      return r->integer("n");
+    });
+    ASSERT_TRUE(gateway_refunds.ok());
+    auto o = call("GET", "/api/v1/orders/" + order, t).json();
+    if (o["status"] == "approved") {
+      EXPECT_EQ(*gateway_refunds, 0) << "an approved order's money went back";
+      EXPECT_EQ(o["payments"][0]["status"], "paid");
+    } else {
+      EXPECT_EQ(o["status"], "refunded");
+      EXPECT_EQ(*gateway_refunds, 1);
+      EXPECT_EQ(o["payments"][0]["status"], "refunded");
+    }
+  }
 }
 
 TEST_P(OrderApiTest, ConcurrentNotificationsPayOnce) {

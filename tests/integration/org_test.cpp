@@ -3,6 +3,9 @@
 // tasks, members, invitations, removal, admin transfer, changing information, leaving; and the
 // authorisation matrix from the side of everyone who must be refused.
 #include <cstdio>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include "base/encoding.h"
 #include "docsign/text_render.h"
@@ -457,6 +460,88 @@ TEST_P(OrgApiTest, AuthorisationMatrix) {
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(OrgApiTest);
+
+// The bank check with a short cool-down, so its cap can be reached in a test.
+class OrgBankCheckTest : public OrgApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override { return {"--set", "org.bank_transfer_cooldown_s=3"}; }
+
+ protected:
+  std::string draft(const std::string& token, const std::string& name, const std::string& code) {
+    auto c = call("POST", "/api/v1/organisations", token,
+                  {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", true}, {"agreement_version", 1}});
+    EXPECT_EQ(c.status, 201) << c.body;
+    std::string org = c.json()["id"];
+    EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
+                   {{"bank", {{"bank_name", "中国工商银行北京分行"}, {"account", "0200009999999999999"}, {"account_name", name}}}})
+                  .status,
+              200);
+    return org;
+  }
+  // An amount that is surely wrong for the newest transfer to `org`.
+  int wrong_amount(const std::string& org) {
+    auto t = call("GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", operator_token_);
+    int right = t.json()["items"][0]["amount_fen"];
+    return right % 99 + 1;
+  }
+};
+
+// Review M4, the attacker's loop: claim someone's bank account for a draft organisation, then
+// start a transfer and guess the amount, again and again. Concurrent guesses get 3 tries per
+// transfer at most; a new transfer waits for the cool-down; after 3 transfers only an operator
+// can check the account, and a new draft naming the same account does not start afresh.
+TEST_P(OrgBankCheckTest, BruteForceOfTheBankCheckIsRefused) {
+  std::string t = verified_person("13900000501", "钱七", "440524198001010013");
+  std::string org = draft(t, "上海示例贸易有限公司", "91310115MA1K3B0020");
+  const std::string start = "/api/v1/organisations/" + org + "/bank-transfers";
+  const std::string guess = "/api/v1/organisations/" + org + "/bank-verification";
+
+  ASSERT_EQ(call("POST", start, t).status, 202);
+  const int wrong = wrong_amount(org);
+  std::mutex mu;
+  std::map<std::string, int> answers;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&] {
+      HttpClient client(server_->base_url());
+      auto r = client.request("POST", guess, nlohmann::json{{"amount_fen", wrong}}.dump(),
+                              {"Authorization: Bearer " + t, "Content-Type: application/json"});
+      std::lock_guard lock(mu);
+      ++answers[r.json().value("code", "ok")];
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(answers["wrong_amount"] + answers["bank_check_failed"], 3) << "amounts compared beyond the 3 tries";
+  EXPECT_EQ(answers["bank_check_failed"], 1);
+  EXPECT_EQ(answers["no_transfer_pending"], 17);
+  // At once again: the cool-down.
+  auto soon = call("POST", start, t);
+  EXPECT_EQ(soon.status, 429) << soon.body;
+  EXPECT_EQ(soon.json()["code"], "bank_transfer_too_soon");
+
+  for (int round = 2; round <= 3; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3100));
+    ASSERT_EQ(call("POST", start, t).status, 202) << "round " << round;
+    const int w = wrong_amount(org);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(call("POST", guess, t, {{"amount_fen", w}}).status, 400);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(3100));
+  auto capped = call("POST", start, t);
+  EXPECT_EQ(capped.status, 409) << capped.body;
+  EXPECT_EQ(capped.json()["code"], "bank_check_operator_only");
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org, t).json()["bank_check"]["status"], "operator_only");
+  // Three transfers were sent, no more.
+  EXPECT_EQ(call("GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", operator_token_).json()["items"].size(),
+            3u);
+
+  // A fresh draft naming the same account is capped as well.
+  std::string again = draft(t, "南京示例物流有限公司", "91110108MA01A0001D");
+  auto r = call("POST", "/api/v1/organisations/" + again + "/bank-transfers", t);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json()["code"], "bank_check_operator_only");
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(OrgBankCheckTest);
 
 }  // namespace
 }  // namespace certseal::testing

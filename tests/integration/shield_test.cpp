@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <atomic>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "base/encoding.h"
@@ -16,6 +19,7 @@
 #include "crypto/pkey.h"
 #include "crypto/sm2.h"
 #include "crypto/unlock.h"
+#include "docsign/text_render.h"
 #include "pki/certificate.h"
 #include "store/db.h"
 #include "support/api_fixture.h"
@@ -112,6 +116,15 @@ class ShieldApiTest : public ApiTest {
   }
   std::string sms_code(const std::string& token, const std::string& phone) {
     EXPECT_EQ(call("POST", "/api/v1/account/sms-codes", token, {{"purpose", "authorise"}}).status, 202);
+    return code_for(phone);
+  }
+  // An authorise code bound to one operation on one object.
+  std::string scoped_code(const std::string& token, const std::string& phone, const std::string& action,
+                          const std::string& object) {
+    EXPECT_EQ(call("POST", "/api/v1/account/sms-codes", token,
+                   {{"purpose", "authorise"}, {"action", action}, {"object_id", object}})
+                  .status,
+              202);
     return code_for(phone);
   }
 
@@ -270,11 +283,96 @@ class ShieldApiTest : public ApiTest {
     for (const auto& x : k) seen += x + " ";
     return ::testing::AssertionFailure() << "no " << kind << " among: " << seen;
   }
+  // A verified organisation created by `token` (the legal representative, so its admin).
+  std::string verified_org(const std::string& token, const std::string& name, const std::string& code) {
+    auto c = call("POST", "/api/v1/organisations", token,
+                  {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", true}, {"agreement_version", 1}});
+    EXPECT_EQ(c.status, 201) << c.body;
+    std::string org = c.json()["id"];
+    EXPECT_EQ(call("PUT", "/api/v1/organisations/" + org + "/licence", token, {{"blob_id", upload(token, "licence")}}).status,
+              200);
+    EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
+                   {{"bank", {{"bank_name", "中国工商银行北京分行"}, {"account", "0200001234567890123"}, {"account_name", name}}}})
+                  .status,
+              200);
+    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-transfers", token).status, 202);
+    auto t = call("GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", operator_token_);
+    int amount = t.json()["items"][0]["amount_fen"];
+    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", token, {{"amount_fen", amount}}).status, 200);
+    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/submission", token).status, 200);
+    EXPECT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/approval", operator_token_).status, 200);
+    return org;
+  }
+  // `token` joins `org`; its admin approves.
+  void join(const std::string& admin, const std::string& token, const std::string& org, const std::string& admin_name,
+            const std::string& admin_phone) {
+    auto r = call("POST", "/api/v1/organisations/" + org + "/join-requests", token,
+                  {{"statement", "新员工"}, {"admin_name", admin_name}, {"admin_phone", admin_phone}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    ASSERT_EQ(call("POST", "/api/v1/tasks/" + std::string(r.json()["id"]) + "/approval", admin).status, 200);
+  }
+  // An approved order for an organisation certificate of `org`, bought by `token` (a member).
+  std::string approved_org_order(const std::string& token, const std::string& phone, const std::string& org) {
+    (void)approved_order(token, phone);  // creates the catalogue once (and a personal order, unused)
+    if (org_product_.empty()) {
+      auto a = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
+                    {{"kind", "certificate"}, {"name", "机构证书 SM2 1年"}, {"cert_type", "organisation"},
+                     {"algorithm", "sm2"}, {"validity_years", 1}, {"price_fen", 50000}, {"ca_id", "sm2o"},
+                     {"seal_type", "official"}});
+      EXPECT_EQ(a.status, 201) << a.body;
+      org_product_ = a.json()["id"];
+    }
+    auto r = call("POST", "/api/v1/orders", token, {{"product_id", org_product_}, {"platform_id", platform_}, {"org_id", org}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    std::string id = r.json()["id"];
+    using docsign::TextBlock;
+    auto png = docsign::render_png({{"签名", 40, true, TextBlock::Align::kCenter, 0}}, 300, 120, 20);
+    EXPECT_TRUE(png.ok());
+    auto blob = http_->request("POST", "/api/v1/blobs?purpose=handwritten_signature", to_string(*png),
+                               {"Authorization: Bearer " + token, "Content-Type: image/png"});
+    EXPECT_EQ(blob.status, 201) << blob.body;
+    EXPECT_EQ(call("POST", "/api/v1/orders/" + id + "/application-form/online-signature", token,
+                   {{"blob_id", blob.json()["id"]}})
+                  .status,
+              200);
+    EXPECT_EQ(call("POST", "/api/v1/orders/" + id + "/authorisation", token, {{"code", sms_code(token, phone)}}).status, 200);
+    auto pay = call("POST", "/api/v1/orders/" + id + "/online-payments", token, {{"gateway", "sandbox"}});
+    EXPECT_EQ(pay.status, 201) << pay.body;
+    std::string url = pay.json()["pay_url"];
+    EXPECT_EQ(http_->request("POST", url.substr(url.find("/sandbox-pay/"))).status, 202);
+    for (int i = 0; i < 100 && status_of(token, id) != "in_review"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_EQ(call("POST", "/api/v1/operator/orders/" + id + "/approval", operator_token_).status, 200);
+    return id;
+  }
+  // An approved renewal package (延期) for `cert`.
+  std::string renewal_order(const std::string& token, const std::string& phone, const std::string& cert) {
+    if (renewal_product_.empty()) {
+      auto p = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
+                    {{"kind", "renewal"}, {"name", "延期 1年"}, {"cert_type", "personal"}, {"algorithm", "sm2"},
+                     {"validity_years", 1}, {"price_fen", 5000}, {"ca_id", "sm2o"}, {"seal_type", "handwritten"}});
+      EXPECT_EQ(p.status, 201) << p.body;
+      renewal_product_ = p.json()["id"];
+    }
+    return approved_order(token, phone, renewal_product_, cert);
+  }
+  // What a reissue needs besides the SMS code: the login password and new ID card photos.
+  nlohmann::json reissue_proof(const std::string& token, const std::string& password = "Str0ng!pw") {
+    return {{"password", password}, {"id_card_front", upload(token, "id_card_front")},
+            {"id_card_back", upload(token, "id_card_back")}};
+  }
+  int count_notices(const std::string& token, const std::string& kind) {
+    int n = 0;
+    const nlohmann::json items = call("GET", "/api/v1/notifications?limit=100", token).json()["items"];
+    for (const auto& x : items) n += x["kind"] == kind;
+    return n;
+  }
   std::string sh(const std::string& cmd) { return run_command(cmd + " 2>&1"); }
   void put(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
   std::string f(const std::string& name) { return dir_.path() + "/" + name; }
 
-  std::string platform_, product_;
+  std::string platform_, product_, renewal_product_, org_product_;
 };
 
 TEST_P(ShieldApiTest, InstallSignAndDecryptCheckedByOpenssl) {
@@ -401,6 +499,82 @@ TEST_P(ShieldApiTest, FiveWrongPasswordsLockTheKeyUntilRecovery) {
   EXPECT_TRUE(sign(t, d, "after recovery").ok());
   // The old password's proof no longer works (and counts again).
   EXPECT_EQ(sign_step(t, d, req, wrong->auth_key).status, 403);
+}
+
+// Review M1: a thief with the device folder and a session fires many wrong guesses at once,
+// each with its own challenge. The key's row is locked before the budget is read, so on both
+// engines exactly max_failures (5) proofs are ever evaluated; the rest meet a locked key.
+TEST_P(ShieldApiTest, ConcurrentWrongGuessesNeverPassTheUnlockBudget) {
+  const std::string phone = "13912340011";
+  std::string t = verified_person(phone, "周七", "110105194912310054");
+  Device d = new_device("device-race-0001", "Right#1");
+  enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(d.share);
+  auto wrong = unlock::derive("Guess#1", d.salt, d.id, crypto::argon2_test_limits());
+  const Bytes payload = cosign::device_sign_start(*d.share, as_bytes("m"), crypto::kSm2DefaultId, rng_)->request.encode();
+  constexpr int kGuesses = 20;
+  std::vector<std::string> nonces;
+  for (int i = 0; i < kGuesses; ++i) {
+    auto c = challenge(t, d, d.key_id);
+    ASSERT_EQ(c.status, 200) << c.body;
+    nonces.push_back(c.json()["nonce"]);
+  }
+  std::mutex mu;
+  std::map<std::string, int> answers;  // problem code (or "ok") -> count
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kGuesses; ++i) {
+    threads.emplace_back([&, i] {
+      HttpClient client(server_->base_url());
+      nlohmann::json body = {{"device_id", d.id}, {"nonce", nonces[i]}, {"request", base64_encode(payload)},
+                             {"proof", base64_encode(unlock::proof(wrong->auth_key, "sign", d.key_id, d.id, nonces[i], payload))},
+                             {"purpose", "guess"}};
+      auto r = client.request("POST", "/api/v1/shield/keys/" + d.key_id + "/signatures", body.dump(),
+                              {"Authorization: Bearer " + t, "Content-Type: application/json"});
+      std::lock_guard lock(mu);
+      ++answers[r.status == 200 ? std::string("ok") : r.json().value("code", "http " + std::to_string(r.status))];
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(answers["ok"], 0);
+  EXPECT_EQ(answers["bad_unlock_proof"], 5) << "proofs evaluated beyond the budget";
+  EXPECT_EQ(answers["key_locked"], kGuesses - 5);
+  EXPECT_EQ(answers["bad_unlock_proof"] + answers["key_locked"], kGuesses);
+  // Locked for the right password too; the owner was told of each failure and of the lock.
+  EXPECT_FALSE(sign(t, d, "m").ok());
+  auto notes = call("GET", "/api/v1/notifications?limit=100", t).json()["items"];
+  int failed = 0, locked = 0;
+  for (const auto& n : notes) {
+    failed += n["kind"] == "security_unlock_failed";
+    locked += n["kind"] == "security_key_locked";
+  }
+  EXPECT_EQ(failed, 5);
+  EXPECT_EQ(locked, 1);
+}
+
+// Review M2: a right password does not give the thief a fresh budget. After 4 wrong guesses and
+// the owner's successful signature, the next wrong guess locks the key. The key's view carries
+// no failure count to time guesses by.
+TEST_P(ShieldApiTest, SuccessDoesNotRefillTheUnlockBudget) {
+  const std::string phone = "13912340012";
+  std::string t = verified_person(phone, "吴八", "110105194912310062");
+  Device d = new_device("device-budget-01", "Right#1");
+  enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(d.share);
+  auto wrong = unlock::derive("Guess#1", d.salt, d.id, crypto::argon2_test_limits());
+  auto req = cosign::device_sign_start(*d.share, as_bytes("m"), crypto::kSm2DefaultId, rng_)->request;
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(sign_step(t, d, req, wrong->auth_key).status, 403);
+  ASSERT_TRUE(sign(t, d, "the owner signs").ok());
+  auto cert = call("GET", "/api/v1/account/certificates", t).json()["items"][0];
+  auto view = call("GET", "/api/v1/account/certificates/" + std::string(cert["id"]), t).json();
+  EXPECT_FALSE(view["key"].contains("failures")) << view["key"];
+  auto r = sign_step(t, d, req, wrong->auth_key);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("now locked"), std::string::npos) << r.body;
+  EXPECT_EQ(sign_step(t, d, req, d.keys.auth_key).json()["code"], "key_locked");
+  auto notes = call("GET", "/api/v1/notifications?limit=100", t).json()["items"];
+  int failed = 0;
+  for (const auto& n : notes) failed += n["kind"] == "security_unlock_failed";
+  EXPECT_EQ(failed, 5);
 }
 
 TEST_P(ShieldApiTest, AnotherUsersKeyAndACopiedShareAreRefused) {
@@ -806,13 +980,18 @@ TEST_P(ShieldApiTest, RenewChangeRevokeAndReissue) {
   ASSERT_FALSE(j.is_null());
   std::string first = j["certificate"]["id"];
 
-  auto renew = call("POST", "/api/v1/account/certificates/" + first + "/renewals", t, {{"request_id", "r1"}});
+  const std::string package = renewal_order(t, phone, first);
+  auto renew = call("POST", "/api/v1/account/certificates/" + first + "/renewals", t,
+                    {{"request_id", "r1"}, {"order_id", package}});
   ASSERT_EQ(renew.status, 201) << renew.body;
   std::string renewed = renew.json()["certificate"]["id"];
   EXPECT_NE(renewed, first);
-  EXPECT_EQ(call("POST", "/api/v1/account/certificates/" + first + "/renewals", t, {{"request_id", "r1"}})
+  EXPECT_EQ(call("POST", "/api/v1/account/certificates/" + first + "/renewals", t,
+                 {{"request_id", "r1"}, {"order_id", package}})
                 .json()["certificate"]["id"],
             renewed);  // a retry
+  // The renewed certificate replaced the first one (superseded), so they are not both valid.
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + first, t).json()["certificate"]["status"], "revoked");
   // Same key: a signature verifies under the renewed certificate.
   auto sig = sign(t, d, "after renewal");
   ASSERT_TRUE(sig.ok());
@@ -834,20 +1013,39 @@ TEST_P(ShieldApiTest, RenewChangeRevokeAndReissue) {
   EXPECT_EQ(held.json()["reissue_notice"], "CA 密钥更新");
   auto note = call("GET", "/api/v1/notifications", t).json()["items"][0];
   EXPECT_EQ(note["kind"], "certificate_reissue");
-  // Reissue needs an SMS code.
+  // Reissue needs an SMS code, the login password and new ID card photos.
   Device n = new_device("device-eeee-0002", "Pin#new");
   auto start = cosign::device_keygen_start(rng_);
   nlohmann::json body = enrolment(n, start.request);
+  const nlohmann::json proof = reissue_proof(t);
+  for (auto& [k, v] : proof.items()) body[k] = v;
   body["request_id"] = "ri1";
   body["code"] = "000000";
   EXPECT_EQ(call("POST", "/api/v1/account/certificates/" + changed + "/reissues", t, body).status, 400);
-  auto re = enrol(t, n, "/api/v1/account/certificates/" + changed + "/reissues",
-                  {{"request_id", "ri2"}, {"code", sms_code(t, phone)}});
+  // A code sent "for an order" does not reissue (review L2).
+  body["code"] = sms_code(t, phone);
+  auto unbound = call("POST", "/api/v1/account/certificates/" + changed + "/reissues", t, body);
+  EXPECT_EQ(unbound.status, 400) << unbound.body;
+  EXPECT_EQ(unbound.json()["code"], "sms_code_wrong_scope");
+  body["code"] = scoped_code(t, phone, "order_authorise", "some-order");
+  EXPECT_EQ(call("POST", "/api/v1/account/certificates/" + changed + "/reissues", t, body).json()["code"],
+            "sms_code_wrong_scope");
+  body["code"] = scoped_code(t, phone, "certificate_reissue", changed);
+  EXPECT_NE(code_for(phone), "");
+  body["password"] = "Wr0ng!pw";
+  auto wrong_pw = call("POST", "/api/v1/account/certificates/" + changed + "/reissues", t, body);
+  EXPECT_EQ(wrong_pw.status, 403) << wrong_pw.body;
+  EXPECT_EQ(wrong_pw.json()["code"], "wrong_password");
+  nlohmann::json extra = reissue_proof(t);
+  extra["request_id"] = "ri2";
+  extra["code"] = scoped_code(t, phone, "certificate_reissue", changed);
+  auto re = enrol(t, n, "/api/v1/account/certificates/" + changed + "/reissues", extra);
   ASSERT_FALSE(re.is_null());
   std::string reissued = re["certificate"]["id"];
   EXPECT_NE(n.key_id, d.key_id);
   EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + changed, t).json()["certificate"]["status"], "revoked");
   EXPECT_TRUE(call("GET", "/api/v1/account/certificates/" + reissued, t).json()["reissue_notice"].is_null());
+  EXPECT_EQ(count_notices(t, "security_certificate_reissued"), 1);
   // The old key signs no more; the new one does.
   EXPECT_FALSE(sign(t, d, "old key").ok());
   EXPECT_TRUE(sign(t, n, "new key").ok());
@@ -872,6 +1070,182 @@ TEST_P(ShieldApiTest, RenewChangeRevokeAndReissue) {
 }
 
 // Bad input is refused with a clear problem and changes nothing.
+// Review H1, attack A: someone who receives the victim's SMS (SIM swap) resets the login
+// password, logs in and tries to reissue the certificate to a key of their own. Refused without a
+// platform notice, and refused even with one because the password was just reset by SMS; the
+// victim is told of the reset, and the certificate and key stay theirs.
+TEST_P(ShieldApiTest, SmsAlonePasswordResetThenReissueIsRefused) {
+  const std::string phone = "13912340013";
+  std::string victim = verified_person(phone, "郑九", "110105194912310070");
+  Device d = new_device("device-victim-01", "Pin#mine");
+  auto j = enrol(victim, d, "/api/v1/orders/" + approved_order(victim, phone) + "/installation");
+  ASSERT_FALSE(j.is_null());
+  const std::string cert = j["certificate"]["id"];
+
+  // The attacker has the SMS: reset the password, log in with it.
+  ASSERT_EQ(request_code(phone, "reset_password").status, 202);
+  auto reset = http_->post_json("/api/v1/password-resets", {{"phone", phone}, {"code", code_for(phone)}, {"password", "Att4ck!pw"}});
+  ASSERT_EQ(reset.status, 204) << reset.body;
+  ASSERT_EQ(request_code(phone, "login").status, 202);
+  auto in = login(phone, code_for(phone), "Att4ck!pw");
+  ASSERT_EQ(in.status, 201) << in.body;
+  const std::string attacker = in.json()["token"];
+  Device mine = new_device("device-thief-001", "Pin#thief");
+  auto start = cosign::device_keygen_start(rng_);
+  nlohmann::json body = enrolment(mine, start.request);
+  const nlohmann::json proof = reissue_proof(attacker, "Att4ck!pw");
+  for (auto& [k, v] : proof.items()) body[k] = v;
+  body["request_id"] = "steal-1";
+  body["code"] = scoped_code(attacker, phone, "certificate_reissue", cert);
+  auto r = call("POST", "/api/v1/account/certificates/" + cert + "/reissues", attacker, body);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json()["code"], "reissue_not_requested");
+
+  // Even when the platform happens to ask for a reissue, the fresh SMS reset blocks it.
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + cert + "/reissue-notices", operator_token_,
+                 {{"reason", "CA 密钥更新"}})
+                .status,
+            200);
+  body["request_id"] = "steal-2";
+  body["code"] = scoped_code(attacker, phone, "certificate_reissue", cert);
+  r = call("POST", "/api/v1/account/certificates/" + cert + "/reissues", attacker, body);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json()["code"], "recent_password_reset");
+
+  // Nothing changed hands; the owner heard of the reset.
+  auto held = call("GET", "/api/v1/account/certificates/" + cert, attacker).json();
+  EXPECT_EQ(held["certificate"]["status"], "valid");
+  EXPECT_EQ(held["key"]["id"], d.key_id);
+  EXPECT_EQ(held["key"]["status"], "active");
+  EXPECT_EQ(count_notices(attacker, "security_login_password_reset"), 1);
+  EXPECT_EQ(count_notices(attacker, "security_certificate_reissued"), 0);
+}
+
+// Review H2, from the removed employee's side: an employee holds an organisation certificate and
+// has a second organisation order approved. Once the admin removes them, the certificate is
+// revoked (affiliationChanged) and its key signs no more, change is refused, and the approved
+// order cannot be installed. They are told.
+TEST_P(ShieldApiTest, RemovedEmployeeKeepsNoOrganisationCertificate) {
+  const std::string admin_phone = "13912340015", emp_phone = "13912340016";
+  std::string admin = verified_person(admin_phone, "陈总", "110105194912310097");
+  std::string org = verified_org(admin, "上海示例贸易有限公司", "91310115MA1K3B0020");
+  std::string emp = verified_person(emp_phone, "林员工", "11010519491231010X");
+  join(admin, emp, org, "陈总", admin_phone);
+  Device d = new_device("device-emp-0001", "Pin#emp1");
+  auto j = enrol(emp, d, "/api/v1/orders/" + approved_org_order(emp, emp_phone, org) + "/installation");
+  ASSERT_FALSE(j.is_null());
+  const std::string cert = j["certificate"]["id"];
+  EXPECT_NE(std::string(j["certificate"]["subject"]).find("上海示例贸易有限公司"), std::string::npos);
+  ASSERT_TRUE(sign(emp, d, "as the organisation").ok());
+  const std::string pending = approved_org_order(emp, emp_phone, org);
+
+  // The admin removes the employee.
+  std::string member;
+  const nlohmann::json members = call("GET", "/api/v1/organisations/" + org + "/members", admin).json()["items"];
+  for (const auto& m : members) {
+    if (m["phone"] == emp_phone && m["status"] == "active") member = m["id"];
+  }
+  ASSERT_FALSE(member.empty());
+  ASSERT_EQ(call("DELETE", "/api/v1/organisations/" + org + "/members/" + member, admin).status, 204);
+
+  // The former employee's side.
+  auto held = call("GET", "/api/v1/account/certificates/" + cert, emp).json();
+  EXPECT_EQ(held["certificate"]["status"], "revoked");
+  EXPECT_EQ(held["certificate"]["revocation_reason"], "affiliationChanged");
+  EXPECT_EQ(held["key"]["status"], "retired");
+  EXPECT_FALSE(sign(emp, d, "still the organisation?").ok());
+  auto ch = call("POST", "/api/v1/account/certificates/" + cert + "/changes", emp, {{"request_id", "ch-1"}});
+  EXPECT_EQ(ch.status, 403) << ch.body;
+  Device other = new_device("device-emp-0002", "Pin#emp2");
+  auto start = cosign::device_keygen_start(rng_);
+  auto inst = call("POST", "/api/v1/orders/" + pending + "/installation", emp, enrolment(other, start.request));
+  EXPECT_EQ(inst.status, 403) << inst.body;
+  EXPECT_EQ(inst.json()["code"], "not_an_active_member");
+  EXPECT_EQ(count_notices(emp, "security_certificate_revoked_membership"), 1);
+}
+
+// Review H2: an admin who hands the role on keeps no certificate ordered as admin, and an
+// employee who leaves keeps none; the new admin's own certificate stays valid.
+TEST_P(ShieldApiTest, AdminTransferAndLeavingRevokeWhatTheRoleNoLongerAllows) {
+  const std::string a_phone = "13912340017", b_phone = "13912340018", c_phone = "13912340019";
+  std::string a = verified_person(a_phone, "陈总", "110105194912310097");
+  std::string org = verified_org(a, "上海示例贸易有限公司", "91310115MA1K3B0020");
+  std::string b = verified_person(b_phone, "林员工", "11010519491231010X");
+  std::string c = verified_person(c_phone, "何员工", "110105194912310118");
+  join(a, b, org, "陈总", a_phone);
+  join(a, c, org, "陈总", a_phone);
+  Device da = new_device("device-orga-0001", "Pin#a"), db = new_device("device-orgb-0001", "Pin#b"),
+         dc = new_device("device-orgc-0001", "Pin#c");
+  const std::string ca = enrol(a, da, "/api/v1/orders/" + approved_org_order(a, a_phone, org) + "/installation")
+                             ["certificate"]["id"];
+  const std::string cb = enrol(b, db, "/api/v1/orders/" + approved_org_order(b, b_phone, org) + "/installation")
+                             ["certificate"]["id"];
+  const std::string cc = enrol(c, dc, "/api/v1/orders/" + approved_org_order(c, c_phone, org) + "/installation")
+                             ["certificate"]["id"];
+  auto status = [&](const std::string& token, const std::string& cert) {
+    return call("GET", "/api/v1/account/certificates/" + cert, token).json()["certificate"]["status"];
+  };
+  ASSERT_EQ(status(a, ca), "valid");
+
+  // A hands the admin role to B: A's certificate (ordered as admin) goes; B's stays.
+  std::string b_member;
+  const nlohmann::json members = call("GET", "/api/v1/organisations/" + org + "/members", a).json()["items"];
+  for (const auto& m : members) {
+    if (m["phone"] == b_phone && m["status"] == "active") b_member = m["id"];
+  }
+  ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/admin-transfers", a, {{"member_id", b_member}}).status, 200);
+  EXPECT_EQ(status(a, ca), "revoked");
+  EXPECT_FALSE(sign(a, da, "as the former admin").ok());
+  EXPECT_EQ(status(b, cb), "valid");
+  EXPECT_TRUE(sign(b, db, "as the new admin").ok());
+
+  // C leaves: C's certificate goes.
+  std::string c_identity;
+  const nlohmann::json ids = call("GET", "/api/v1/identities", c).json()["items"];
+  for (const auto& i : ids) {
+    if (i["org_id"] == org) c_identity = i["id"];
+  }
+  ASSERT_EQ(call("DELETE", "/api/v1/identities/" + c_identity, c).status / 100, 2);
+  auto held = call("GET", "/api/v1/account/certificates/" + cc, c).json();
+  EXPECT_EQ(held["certificate"]["status"], "revoked");
+  EXPECT_EQ(held["certificate"]["revocation_reason"], "affiliationChanged");
+  EXPECT_FALSE(sign(c, dc, "after leaving").ok());
+  EXPECT_EQ(status(b, cb), "valid");
+}
+
+// Review H1, operator review instead of the identity verifier: without photos a reissue is
+// refused, unless the operator who sent the notice verified the holder; the other checks stay.
+TEST_P(ShieldApiTest, OperatorReviewedNoticeStandsInForTheIdentityCheck) {
+  const std::string phone = "13912340021";
+  std::string t = verified_person(phone, "许十二", "110105194912310150");
+  Device d = new_device("device-oprev-001", "Pin#oprev");
+  const std::string cert = enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation")
+                               ["certificate"]["id"];
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + cert + "/reissue-notices", operator_token_,
+                 {{"reason", "CA 密钥更新"}})
+                .status,
+            200);
+  Device n = new_device("device-oprev-002", "Pin#new");
+  auto start = cosign::device_keygen_start(rng_);
+  nlohmann::json body = enrolment(n, start.request);
+  body["request_id"] = "op-1";
+  body["password"] = "Str0ng!pw";
+  body["code"] = scoped_code(t, phone, "certificate_reissue", cert);
+  auto r = call("POST", "/api/v1/account/certificates/" + cert + "/reissues", t, body);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json()["code"], "bad_upload");
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + cert + "/reissue-notices", operator_token_,
+                 {{"reason", "柜台核验后补发"}, {"identity_checked", true}})
+                .status,
+            200);
+  nlohmann::json extra = {{"request_id", "op-2"}, {"password", "Str0ng!pw"},
+                          {"code", scoped_code(t, phone, "certificate_reissue", cert)}};
+  auto re = enrol(t, n, "/api/v1/account/certificates/" + cert + "/reissues", extra);
+  ASSERT_FALSE(re.is_null());
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert, t).json()["certificate"]["status"], "revoked");
+  EXPECT_TRUE(sign(t, n, "after an operator-reviewed reissue").ok());
+}
+
 TEST_P(ShieldApiTest, BadInputIsRefusedClearlyAndChangesNothing) {
   const std::string phone = "13912340009";
   std::string t = verified_person(phone, "郑十一", "110105194912310177");
@@ -929,7 +1303,11 @@ TEST_P(ShieldApiTest, BadInputIsRefusedClearlyAndChangesNothing) {
            {"proof", base64_encode(unlock::proof(d.keys.auth_key, "sign", d.key_id, d.id, nonce, junk))}},
           400, "bad_message");
   refused("POST", key + "/signatures", {{"device_id", d.id}, {"nonce", "x"}, {"request", base64_encode(junk)}}, 400, "");
-  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert, t).json()["key"]["failures"], 0);
+  // Not counted: the owner got no failed-unlock notice.
+  const nlohmann::json notes = call("GET", "/api/v1/notifications?limit=100", t).json()["items"];
+  for (const auto& n : notes) {
+    EXPECT_NE(n["kind"], "security_unlock_failed") << n;
+  }
   refused("POST", key + "/recovery",
           {{"device_id", d.id}, {"code", "123456"}, {"password", "x"}, {"face_image", base64_encode(as_bytes(kPng))},
            {"auth_key", base64_encode(Bytes(32, 1))}, {"salt", base64_encode(Bytes(3, 1))}},
@@ -950,6 +1328,30 @@ TEST_P(ShieldApiTest, BadInputIsRefusedClearlyAndChangesNothing) {
 }
 
 // A renewal package (延期, paid) is used by one renewal of the certificate it was bought for.
+// Review M3: renewal is bought. Without an approved renewal order for this certificate the
+// holder gets nothing, however often they ask; with one, the old certificate is superseded.
+TEST_P(ShieldApiTest, RenewalWithoutAnOrderIsRefused) {
+  const std::string phone = "13912340014";
+  std::string t = verified_person(phone, "冯十", "110105194912310089");
+  Device d = new_device("device-renew-001", "Pin#renew");
+  auto j = enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_FALSE(j.is_null());
+  const std::string cert = j["certificate"]["id"];
+  for (const char* rid : {"free-1", "free-2"}) {
+    auto r = call("POST", "/api/v1/account/certificates/" + cert + "/renewals", t, {{"request_id", rid}});
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(r.json()["code"], "renewal_order_required");
+  }
+  // A certificate order is no renewal order.
+  auto other = approved_order(t, phone);
+  auto r = call("POST", "/api/v1/account/certificates/" + cert + "/renewals", t,
+                {{"request_id", "free-3"}, {"order_id", other}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  auto list = call("GET", "/api/v1/account/certificates", t).json()["items"];
+  EXPECT_EQ(list.size(), 1u) << list;
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert, t).json()["certificate"]["status"], "valid");
+}
+
 TEST_P(ShieldApiTest, RenewalPackageIsUsedOnce) {
   const std::string phone = "13912340008";
   std::string t = verified_person(phone, "吴十", "110105194912310150");
@@ -1055,7 +1457,85 @@ TEST_P(ShieldManualIdentityTest, RecoveryIsRefusedWhenTheVerifierCannotConfirmTh
   EXPECT_FALSE(has_notice(t, "security_certificate_password_recovered"));
 }
 
+// Review H1: where the identity verifier cannot decide (manual), photos alone do not reissue:
+// the holder is sent to an operator (identity_review_needed), whose reviewed notice then does.
+TEST_P(ShieldManualIdentityTest, ReissueWaitsForAnOperatorWhenTheVerifierCannotDecide) {
+  const std::string phone = "13912340022";
+  std::string t = register_person(phone, "Str0ng!pw");
+  call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
+  auto v = call("POST", "/api/v1/person-verifications", t,
+                {{"agreement_version", 1}, {"name", "严十三"}, {"id_number", "110105194912310177"},
+                 {"code", code_for(phone)}, {"id_card_front", upload(t, "id_card_front")},
+                 {"id_card_back", upload(t, "id_card_back")}});
+  ASSERT_EQ(v.status, 201) << v.body;
+  ASSERT_EQ(call("POST", "/api/v1/operator/person-verifications/" + std::string(v.json()["id"]) + "/approval",
+                 operator_token_)
+                .status,
+            200);
+  Device d = new_device("device-manual-01", "Pin#manual");
+  const std::string cert = enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation")
+                               ["certificate"]["id"];
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + cert + "/reissue-notices", operator_token_,
+                 {{"reason", "CA 密钥更新"}})
+                .status,
+            200);
+  Device n = new_device("device-manual-02", "Pin#new");
+  auto start = cosign::device_keygen_start(rng_);
+  nlohmann::json body = enrolment(n, start.request);
+  const nlohmann::json proof = reissue_proof(t);
+  for (auto& [k, val] : proof.items()) body[k] = val;
+  body["request_id"] = "m-1";
+  body["code"] = scoped_code(t, phone, "certificate_reissue", cert);
+  auto r = call("POST", "/api/v1/account/certificates/" + cert + "/reissues", t, body);
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(r.json()["code"], "identity_review_needed");
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert, t).json()["certificate"]["status"], "valid");
+  // The operator checks the holder and says so on the notice: now the reissue goes through.
+  ASSERT_EQ(call("POST", "/api/v1/operator/certificates/" + cert + "/reissue-notices", operator_token_,
+                 {{"reason", "柜台核验后补发"}, {"identity_checked", true}})
+                .status,
+            200);
+  nlohmann::json extra = {{"request_id", "m-2"}, {"password", "Str0ng!pw"},
+                          {"code", scoped_code(t, phone, "certificate_reissue", cert)}};
+  ASSERT_FALSE(enrol(t, n, "/api/v1/account/certificates/" + cert + "/reissues", extra).is_null());
+  EXPECT_EQ(call("GET", "/api/v1/account/certificates/" + cert, t).json()["certificate"]["status"], "revoked");
+}
+
 CERTSEAL_INSTANTIATE_API_ENGINES(ShieldManualIdentityTest);
+
+// The scheduled jobs every second, so that an account closed by them is seen quickly.
+class ShieldJobsTest : public ShieldApiTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    auto args = ShieldApiTest::extra_server_args();
+    args.insert(args.end(), {"--set", "jobs.interval_s=1"});
+    return args;
+  }
+};
+
+// Review L7: when an account closes after deregistration, every certificate it held is revoked
+// and its key retired; nothing it held stays valid in OCSP and CRL.
+TEST_P(ShieldJobsTest, ClosingAnAccountRevokesAllItsCertificates) {
+  const std::string phone = "13912340020";
+  std::string t = verified_person(phone, "曹十一", "110105194912310134");
+  Device d = new_device("device-close-001", "Pin#close");
+  const std::string cert = enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation")
+                               ["certificate"]["id"];
+  ASSERT_TRUE(sign(t, d, "before closing").ok());
+  ASSERT_EQ(call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "deregister"}}).status, 202);
+  ASSERT_EQ(call("POST", "/api/v1/account/deregistration", t, {{"code", code_for(phone)}}).status, 202);
+  // No cooling-off in tests: the next job run closes the account, then revokes.
+  nlohmann::json rec;
+  for (int i = 0; i < 100; ++i) {
+    rec = call("GET", "/api/v1/certificates/" + cert, operator_token_).json();
+    if (rec.value("status", "") == "revoked") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(rec["status"], "revoked") << rec;
+  EXPECT_EQ(rec["revocation_reason"], "cessationOfOperation") << rec;
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(ShieldJobsTest);
 
 }  // namespace
 }  // namespace certseal::testing

@@ -52,7 +52,9 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     // Fast password hashing and no resend wait, so the flows run quickly; the limits themselves
     // are tested with their real values in unit_tests (AccountTest.*).
     fast_ = {"--set", "security.argon2_ops=1", "--set", "security.argon2_mem_kib=8",
-             "--set", "sms.resend_s=0", "--set", "account.deregistration_cooling_days=0"};
+             "--set", "sms.resend_s=0", "--set", "sms.address_hourly_limit=10000",
+             "--set", "org.bank_transfer_cooldown_s=0",
+             "--set", "account.deregistration_cooling_days=0"};
     auto args = db_args_;
     args.insert(args.begin(), {"admin", "create-operator", "--phone", kOperatorPhone, "--password",
                                kOperatorPassword});

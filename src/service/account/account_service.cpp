@@ -24,40 +24,46 @@ Error wrong_credentials() {
 
 }  // namespace
 
-Status AccountService::check_rate_limit(const std::string& phone, const std::string& remote_addr) {
-  const std::int64_t since = clock_.now_unix() - policy_.failure_window_s;
-  return db_.read([&](store::Tx& tx) -> Status {
-    CS_ASSIGN(auto p, tx.query_one("SELECT COUNT(*) AS n FROM auth_failures WHERE scope_key = ? AND at > ?",
-                                   {"phone:" + phone, since}));
-    if (p->integer("n") >= policy_.max_failures_per_phone) {
-      return Error(ErrorKind::kResourceExhausted, "too_many_login_failures",
-                   "too many failed logins for this phone number; try again later");
-    }
-    if (!remote_addr.empty()) {
-      CS_ASSIGN(auto a, tx.query_one("SELECT COUNT(*) AS n FROM auth_failures WHERE scope_key = ? AND at > ?",
-                                     {"addr:" + remote_addr, since}));
-      if (a->integer("n") >= policy_.max_failures_per_address) {
+// One step that checks and charges the limits (review L1): each scope's bucket row is upserted
+// first, which locks it on PostgreSQL (SQLite has one writer), then the failures in the window
+// are counted and, under the limit, one more is written as a reservation. Concurrent attempts
+// therefore cannot overshoot the limit; a successful login takes its reservation back
+// (release_attempt). Scopes are locked in a fixed order (phone, then address): no deadlock.
+Result<std::string> AccountService::reserve_attempt(const std::string& phone, const std::string& remote_addr) {
+  const std::int64_t now = clock_.now_unix();
+  const std::int64_t since = now - policy_.failure_window_s;
+  const std::string id = new_uuid_v7(clock_, rng_);
+  std::vector<std::pair<std::string, int>> scopes = {{"phone:" + phone, policy_.max_failures_per_phone}};
+  if (!remote_addr.empty()) scopes.push_back({"addr:" + remote_addr, policy_.max_failures_per_address});
+  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+    for (const auto& [scope, limit] : scopes) {
+      CS_TRY(tx.exec("INSERT INTO auth_buckets (scope_key) VALUES (?) ON CONFLICT (scope_key) DO UPDATE SET "
+                     "scope_key = excluded.scope_key",
+                     {scope}));
+      CS_ASSIGN(auto n, tx.query_one("SELECT COUNT(*) AS n FROM auth_failures WHERE scope_key = ? AND at > ?",
+                                     {scope, since}));
+      if (n->integer("n") >= limit) {
         return Error(ErrorKind::kResourceExhausted, "too_many_login_failures",
-                     "too many failed logins from this address; try again later");
+                     scope.starts_with("phone:") ? "too many failed logins for this phone number; try again later"
+                                                 : "too many failed logins from this address; try again later");
       }
     }
-    return {};
-  });
-}
-
-void AccountService::record_failure(const std::string& phone, const std::string& remote_addr) {
-  const std::int64_t now = clock_.now_unix();
-  Status s = db_.write([&](store::Tx& tx) -> Status {
-    CS_TRY(tx.exec("INSERT INTO auth_failures (scope_key, at) VALUES (?, ?)", {"phone:" + phone, now}));
-    if (!remote_addr.empty()) {
-      CS_TRY(tx.exec("INSERT INTO auth_failures (scope_key, at) VALUES (?, ?)",
-                     {"addr:" + remote_addr, now}));
+    for (const auto& sc : scopes) {
+      CS_TRY(tx.exec("INSERT INTO auth_failures (scope_key, at, id) VALUES (?, ?, ?)", {sc.first, now, id}));
     }
     // Keep the table small: forget failures older than the window.
-    CS_TRY(tx.exec("DELETE FROM auth_failures WHERE at < ?", {now - policy_.failure_window_s}));
+    CS_TRY(tx.exec("DELETE FROM auth_failures WHERE at < ?", {since}));
+    return {};
+  }));
+  return id;
+}
+
+void AccountService::release_attempt(const std::string& reservation) {
+  Status s = db_.write([&](store::Tx& tx) -> Status {
+    CS_TRY(tx.exec("DELETE FROM auth_failures WHERE id = ?", {reservation}));
     return {};
   });
-  if (!s) log_.warn("could not record a login failure", {{"cause", s.error().cause}});
+  if (!s) log_.warn("could not release a login attempt", {{"cause", s.error().cause}});
 }
 
 Result<std::string> AccountService::new_session(store::Tx& tx, const std::string& account_id,
@@ -99,25 +105,23 @@ Result<LoginResult> AccountService::login(const std::string& phone, const std::s
                                           const std::optional<std::string>& password,
                                           const std::string& remote_addr) {
   CS_TRY(validate_phone(phone));
-  CS_TRY(check_rate_limit(phone, remote_addr));
+  CS_ASSIGN(const std::string reservation, reserve_attempt(phone, remote_addr));
 
+  // The SMS code first (review L1): without it nothing is said about the password, and a
+  // password guess costs a code sent to the owner's phone.
+  CS_TRY(sms_.verify(phone, SmsPurpose::kLogin, code));
   CS_ASSIGN(auto existing, db_.read_value<std::optional<store::Row>>([&](store::Tx& tx) {
     return tx.query_one("SELECT * FROM accounts WHERE phone = ?", {phone});
   }));
   if (existing && existing->text("status") == "closed") {
     return Error(ErrorKind::kPermissionDenied, "account_closed", "this account has been closed");
   }
-  // An account with a password needs it: check it before spending the SMS code.
   if (existing && !existing->is_null("password_hash")) {
     if (!password || !crypto::password_verify(existing->text("password_hash"), *password)) {
-      record_failure(phone, remote_addr);
       return wrong_credentials();
     }
   }
-  if (Status s = sms_.verify(phone, SmsPurpose::kLogin, code); !s) {
-    record_failure(phone, remote_addr);
-    return std::move(s).error();
-  }
+  release_attempt(reservation);
 
   return db_.write_value<LoginResult>([&](store::Tx& tx) -> Result<LoginResult> {
     LoginResult out;
@@ -205,7 +209,8 @@ Status AccountService::set_password(const SessionInfo& s, const std::string& pas
   }
   CS_ASSIGN(std::string hash, crypto::password_hash(password, policy_.argon2));
   const std::int64_t now = clock_.now_unix();
-  return db_.write([&](store::Tx& tx) -> Status {
+  std::optional<PendingSecuritySms> note;
+  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     // Compare-and-set on the old hash: a concurrent change wins once, never half.
     CS_ASSIGN(auto n, tx.exec(had ? "UPDATE accounts SET password_hash = ?, password_changed_at = ? "
                                     "WHERE id = ? AND password_hash = ?"
@@ -218,31 +223,38 @@ Status AccountService::set_password(const SessionInfo& s, const std::string& pas
     CS_TRY(tx.exec("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND token_hash <> ? "
                    "AND revoked_at IS NULL",
                    {now, s.account_id, s.session_id}));
+    if (had) {  // the first password is no change worth an alert
+      CS_ASSIGN(note, notices_.record(tx, s.account_id, SecurityEvent::kLoginPasswordChanged, "", s.account_id));
+    }
     return {};
-  });
+  }));
+  if (note) notices_.send(*note);
+  return {};
 }
 
 Status AccountService::reset_password(const std::string& phone, const std::string& code,
                                       const std::string& password, const std::string& remote_addr) {
   CS_TRY(validate_phone(phone));
   CS_TRY(validate_password(password));
-  CS_TRY(check_rate_limit(phone, remote_addr));
-  if (Status s = sms_.verify(phone, SmsPurpose::kResetPassword, code); !s) {
-    record_failure(phone, remote_addr);
-    return s;
-  }
+  CS_ASSIGN(const std::string reservation, reserve_attempt(phone, remote_addr));
+  CS_TRY(sms_.verify(phone, SmsPurpose::kResetPassword, code));
+  release_attempt(reservation);
   CS_ASSIGN(std::string hash, crypto::password_hash(password, policy_.argon2));
-  return db_.write([&](store::Tx& tx) -> Status {
+  PendingSecuritySms note;
+  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto row, tx.query_one("SELECT id, status FROM accounts WHERE phone = ?", {phone}));
     if (!row || row->text("status") == "closed") {
       return not_found("account_not_found", "no account uses this phone number");
     }
-    CS_TRY(tx.exec("UPDATE accounts SET password_hash = ?, password_changed_at = ? WHERE id = ?",
-                   {hash, format_rfc3339(clock_.now()), row->text("id")}));
+    CS_TRY(tx.exec("UPDATE accounts SET password_hash = ?, password_changed_at = ?, password_reset_at = ? WHERE id = ?",
+                   {hash, format_rfc3339(clock_.now()), clock_.now_unix(), row->text("id")}));
     CS_TRY(tx.exec("UPDATE sessions SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
                    {clock_.now_unix(), row->text("id")}));
+    CS_ASSIGN(note, notices_.record(tx, row->text("id"), SecurityEvent::kLoginPasswordReset, "", row->text("id")));
     return {};
-  });
+  }));
+  notices_.send(note);
+  return {};
 }
 
 Result<AccountView> AccountService::account(const SessionInfo& s) {
@@ -307,7 +319,9 @@ Status AccountService::withdraw_deregistration(const SessionInfo& s) {
 
 Result<int> AccountService::close_due_accounts() {
   const std::int64_t now = clock_.now_unix();
-  return db_.write_value<int>([&](store::Tx& tx) -> Result<int> {
+  std::vector<std::string> closed_ids;
+  CS_ASSIGN(int count, db_.write_value<int>([&](store::Tx& tx) -> Result<int> {
+    closed_ids.clear();
     CS_ASSIGN(auto due, tx.query("SELECT id FROM accounts WHERE status = 'deregistering' AND "
                                  "deregister_due_at <= ?",
                                  {now}));
@@ -325,11 +339,20 @@ Result<int> AccountService::close_due_accounts() {
       CS_TRY(tx.exec("UPDATE memberships SET status = 'closed', ended_at = ? WHERE account_id = ? AND "
                      "status = 'active'",
                      {format_rfc3339(clock_.now()), id}));
+      closed_ids.push_back(id);
       ++closed;
     }
     if (closed > 0) log_.info("accounts closed after deregistration", {{"count", closed}});
     return closed;
-  });
+  }));
+  // A closed account holds no certificate (review L7). Failures are made up for by the sweep.
+  for (const auto& id : closed_ids) {
+    if (!holders_) break;
+    if (Status s = holders_->sync(id); !s) {
+      log_.warn("certificates of a closed account not yet revoked", {{"account_id", id}, {"code", s.error().code}});
+    }
+  }
+  return count;
 }
 
 Result<AccountView> AccountService::ensure_account(const std::string& phone,

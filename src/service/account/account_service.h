@@ -3,12 +3,16 @@
 //
 // - The first login with a phone number and a valid SMS code creates the account (首次登录即注册)
 //   with a natural-person identity; the session it gets is "password pending" until a password
-//   is set. Later logins need the SMS code and the password.
+//   is set. Later logins need the SMS code and the password. The code is checked (and spent)
+//   first, so nobody without the code learns anything about the password.
 // - Passwords and session tokens: passwords are Argon2id hashes; session tokens are 256 random
 //   bits shown once to the client and stored as SHA-256 hashes, with an expiry.
 // - Setting or changing a password ends every other session of the account; a reset ends all.
+//   A change and a reset notify the owner (SecurityNotices).
 // - Failed logins are counted per phone and per client address in a sliding window; over the
-//   limit, login answers 429 until the window moves on.
+//   limit, login answers 429 until the window moves on. The limit is checked and charged in one
+//   transaction (each attempt reserves a failure that a success takes back), so concurrent
+//   attempts cannot overshoot it.
 // - Deregistration (注销账号): SMS-confirmed request, cooling-off period, withdrawal during it;
 //   close_due_accounts() (a scheduled job, idempotent) closes accounts whose period is over:
 //   sessions, identities and memberships end, the account can no longer log in; its records are
@@ -26,6 +30,7 @@
 #include "crypto/password.h"
 #include "service/account/sms_codes.h"
 #include "service/notify/security_notice.h"
+#include "service/org/certificate_holders.h"
 #include "store/db.h"
 
 namespace certseal::service {
@@ -103,6 +108,9 @@ class AccountService {
   // Closes every account whose cooling-off period is over; returns how many it closed.
   Result<int> close_due_accounts();
 
+  // Wiring (src/app): told after an account closes, so all its certificates are revoked (L7).
+  void set_certificate_holders(CertificateHolders* holders) { holders_ = holders; }
+
   // For `certseald admin create-operator` and demo data: creates the account with this password
   // if the phone has none; an existing account is promoted to operator when asked, and gets
   // the password only when overwrite_password (otherwise no hash is computed for it: demo start-up
@@ -113,8 +121,10 @@ class AccountService {
   const AccountPolicy& policy() const { return policy_; }
 
  private:
-  Status check_rate_limit(const std::string& phone, const std::string& remote_addr);
-  void record_failure(const std::string& phone, const std::string& remote_addr);
+  // Checks the failed-login limits and charges one attempt in the same transaction; returns the
+  // reservation's id (a failure until release_attempt takes it back).
+  Result<std::string> reserve_attempt(const std::string& phone, const std::string& remote_addr);
+  void release_attempt(const std::string& reservation);
   Result<std::string> new_session(store::Tx& tx, const std::string& account_id,
                                   const std::string& identity_id, const std::string& remote_addr,
                                   std::int64_t* expires_at);
@@ -127,6 +137,7 @@ class AccountService {
   Logger& log_;
   SmsCodeService& sms_;
   SecurityNotices& notices_;
+  CertificateHolders* holders_ = nullptr;
   AccountPolicy policy_;
 };
 

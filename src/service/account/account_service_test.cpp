@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <regex>
+#include <thread>
+#include <vector>
 
 #include "service/notify/sms.h"
 #include "support/engine_fixture.h"
@@ -171,6 +174,16 @@ TEST_P(AccountTest, ChangingThePasswordEndsTheOtherSessions) {
             "current_password_required");
   EXPECT_EQ(accounts_->set_password(s2, "N3w!password", "wrong").error().code, "wrong_password");
   ASSERT_TRUE(accounts_->set_password(s2, "N3w!password", "Str0ng!pass").ok());
+  // The owner is told, in the app and by SMS (the first password was no change worth a notice).
+  auto notices = db_->read_value<std::int64_t>([&](store::Tx& tx) -> Result<std::int64_t> {
+    CS_ASSIGN(auto r, tx.query_one("SELECT COUNT(*) AS n FROM notifications WHERE account_id = ? AND kind = ?",
+                                   {s2.account_id, "security_login_password_changed"}));
+    return r->integer("n");
+  });
+  EXPECT_EQ(*notices, 1);
+  auto sms = list_sms_outbox(*db_, "13900000012", "", 1, /*reveal_codes=*/false);
+  ASSERT_TRUE(sms.ok() && !sms->empty());
+  EXPECT_EQ(sms->front().template_id, "security_login_password_changed");
   EXPECT_TRUE(accounts_->authenticate(second->token).ok());  // the session that changed it
   EXPECT_EQ(accounts_->authenticate(std::string("cst_") + "x").error().code, "invalid_session");
   // `first` was made from its own token: look it up again through a fresh login of the same
@@ -197,8 +210,8 @@ TEST_P(AccountTest, ResetPasswordEndsAllSessions) {
 TEST_P(AccountTest, FailedLoginsAreRateLimitedPerPhoneAndPerAddress) {
   registered("13900000014", "Str0ng!pass");
   for (int i = 0; i < 4; ++i) {
-    EXPECT_EQ(accounts_->login("13900000014", "000000", "nope", "10.1.1.1").error().code,
-              "wrong_credentials");
+    // The code is checked first: a wrong code says nothing about the password.
+    EXPECT_EQ(accounts_->login("13900000014", "000000", "nope", "10.1.1.1").error().code, "sms_code_wrong");
   }
   // The phone is now over its limit, even with the right password and code, from anywhere.
   auto limited = accounts_->login("13900000014", send_code("13900000014"), "Str0ng!pass", "10.9.9.9");
@@ -213,6 +226,112 @@ TEST_P(AccountTest, FailedLoginsAreRateLimitedPerPhoneAndPerAddress) {
   // The window moves on.
   clock_.advance(901s);
   EXPECT_TRUE(accounts_->login("13900000014", send_code("13900000014"), "Str0ng!pass", "10.9.9.9").ok());
+}
+
+// Review L2 (M1's twin for SMS codes): 20 wrong codes at once; the attempt is charged in the same
+// conditional update that locks the row, so at most max_attempts (5) are ever compared and the
+// right code is refused afterwards, on both engines.
+TEST_P(AccountTest, ConcurrentWrongSmsCodesNeverPassTheAttemptBudget) {
+  const std::string phone = "13900000040";
+  const std::string code = send_code(phone);
+  const std::string wrong = code == "111111" ? "222222" : "111111";
+  std::atomic<int> compared{0}, locked{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&] {
+      auto r = sms_->verify(phone, SmsPurpose::kLogin, wrong);
+      const std::string c = r.ok() ? "ok" : r.error().code;
+      if (c == "sms_code_wrong") {
+        ++compared;
+      } else if (c == "sms_code_locked") {
+        ++locked;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(compared.load(), 5);
+  EXPECT_EQ(locked.load(), 15);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(sms_->verify(phone, SmsPurpose::kLogin, code).error().code, "sms_code_locked");
+}
+
+// Review L1: without the SMS code, a right and a wrong password get the same answer (no password
+// oracle), and only with the code is the password compared.
+TEST_P(AccountTest, NoPasswordOracleWithoutTheSmsCode) {
+  registered("13900000041", "Str0ng!pass");
+  (void)send_code("13900000041");
+  auto right_pw = accounts_->login("13900000041", "000001", "Str0ng!pass", "10.3.3.3");
+  auto wrong_pw = accounts_->login("13900000041", "000001", "Wr0ng!pass", "10.3.3.3");
+  ASSERT_FALSE(right_pw.ok());
+  ASSERT_FALSE(wrong_pw.ok());
+  EXPECT_EQ(right_pw.error().code, wrong_pw.error().code);
+  EXPECT_EQ(right_pw.error().message, wrong_pw.error().message);
+  EXPECT_EQ(accounts_->login("13900000041", send_code("13900000041"), "Wr0ng!pass", "10.3.3.3").error().code,
+            "wrong_credentials");
+}
+
+// Review L1: concurrent failed logins cannot overshoot the per-phone limit (4 here): the limit is
+// checked and charged in one transaction.
+TEST_P(AccountTest, ConcurrentFailedLoginsDoNotOvershootTheLimit) {
+  registered("13900000042", "Str0ng!pass");
+  std::atomic<int> tried{0}, limited{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = accounts_->login("13900000042", "000000", "nope", "10.4.4." + std::to_string(i));
+      if (!r.ok() && r.error().code == "too_many_login_failures") {
+        ++limited;
+      } else {
+        ++tried;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(tried.load(), 4);
+  EXPECT_EQ(limited.load(), 16);
+}
+
+// Review L2: an authorise code names what it is for and works for that only; a code phished "for
+// an order" does not reissue a certificate.
+TEST_P(AccountTest, ScopedCodeSaysWhatItIsForAndWorksForThatOnly) {
+  const std::string phone = "13900000043";
+  auto scope = sms_scope("order_authorise", "order-1234");
+  ASSERT_TRUE(scope.ok());
+  ASSERT_TRUE(sms_->issue(phone, SmsPurpose::kAuthorise, *scope).ok());
+  auto entries = list_sms_outbox(*db_, phone, "", 1, /*reveal_codes=*/true);
+  ASSERT_TRUE(entries.ok() && !entries->empty());
+  EXPECT_NE(entries->front().text.find("授权订单 order-1234"), std::string::npos) << entries->front().text;
+  const std::string code = last_code(phone);
+  EXPECT_EQ(sms_->verify(phone, SmsPurpose::kAuthorise, code, "certificate_reissue:cert-1", true).error().code,
+            "sms_code_wrong_scope");
+  EXPECT_EQ(sms_->verify(phone, SmsPurpose::kAuthorise, code).error().code, "sms_code_wrong_scope");
+  EXPECT_TRUE(sms_->verify(phone, SmsPurpose::kAuthorise, code, "order_authorise:order-1234").ok());
+  // An unbound code is refused where a bound one is required.
+  clock_.advance(61s);
+  ASSERT_TRUE(sms_->issue(phone, SmsPurpose::kAuthorise).ok());
+  EXPECT_EQ(sms_->verify(phone, SmsPurpose::kAuthorise, last_code(phone), "certificate_reissue:cert-1", true).error().code,
+            "sms_code_wrong_scope");
+  EXPECT_EQ(sms_scope("transfer_money", "x").error().code, "invalid_action");
+}
+
+// Review L2: codes sent without a session are limited per client address, not only per phone:
+// one client cannot text a thousand numbers.
+TEST_P(AccountTest, UnauthenticatedCodesAreLimitedPerClientAddress) {
+  SmsPolicy policy;
+  policy.address_hourly_limit = 3;
+  SmsCodeService limited(*db_, clock_, rng_, *sender_, policy);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(limited.issue("1390000005" + std::to_string(i), SmsPurpose::kLogin, "", "10.5.5.5").ok());
+  }
+  auto r = limited.issue("13900000059", SmsPurpose::kLogin, "", "10.5.5.5");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "sms_address_limit");
+  EXPECT_EQ(r.error().kind, ErrorKind::kResourceExhausted);
+  EXPECT_TRUE(limited.issue("13900000059", SmsPurpose::kLogin, "", "10.5.5.6").ok());  // another client
+  clock_.advance(3601s);
+  EXPECT_TRUE(limited.issue("13900000058", SmsPurpose::kLogin, "", "10.5.5.5").ok());
 }
 
 TEST_P(AccountTest, SessionsExpire) {

@@ -58,6 +58,8 @@ Result<InvoiceView> InvoiceService::request(const std::string& account_id, const
     if (unpaid && o->text("status") != "created" && o->text("status") != "awaiting_payment") {
       return failed_precondition("order_closed", "this order was closed without payment");
     }
+    // Money given back is no sale (review L7).
+    if (o->text("status") == "refunded") return failed_precondition("order_refunded", "a refunded order has no invoice");
     std::string now = format_rfc3339(clock_.now());
     store::Value tax = title.type == "company" ? store::Value(title.tax_number) : store::Value();
     CS_ASSIGN(auto prev, tx.query_one("SELECT id, status FROM invoices WHERE order_id = ?", {order_id}));

@@ -380,7 +380,7 @@ Result<OrderView> OrderService::authorise(const std::string& account_id, const s
     if (!a) return not_found("account_not_found", "no such account");
     return a->text("phone");
   }));
-  CS_TRY(sms_codes_.verify(phone, SmsPurpose::kAuthorise, code));
+  CS_TRY(sms_codes_.verify(phone, SmsPurpose::kAuthorise, code, "order_authorise:" + order_id));
   return db_.write_value<OrderView>([&](store::Tx& tx) -> Result<OrderView> {
     CS_ASSIGN(auto moved, transition(tx, order_id, "created", "awaiting_payment", account_id,
                                      "applicant authorised by SMS code"));
@@ -835,14 +835,32 @@ Result<OrderView> OrderService::refund(const std::string& operator_id, const std
                                        const std::string& reason) {
   if (reason.empty() || reason.size() > 500) return field_error("reason", "why, 1 to 500 bytes");
   CS_ASSIGN(auto before, db_.read_value<OrderView>([&](store::Tx& tx) { return load(tx, order_id, true); }));
-  if (before.status != "paid" && before.status != "in_review" && before.status != "rejected") {
+  // The money moves only after the order's transition committed (review L7): a concurrent
+  // approval either wins the transition (and nothing is refunded) or loses it. The payment waits
+  // as refund_pending in between; a refund that failed at the gateway is finished by asking again.
+  const PaymentView* paid = nullptr;
+  const bool resume = before.status == "refunded";
+  for (const auto& p : before.payments) {
+    if (p.status == (resume ? "refund_pending" : "paid")) paid = &p;
+  }
+  if (resume && paid == nullptr) {
+    return failed_precondition("order_not_refundable", "this order was refunded already");
+  }
+  if (!resume && before.status != "paid" && before.status != "in_review" && before.status != "rejected") {
     return failed_precondition("order_not_refundable", "only a paid order that is not approved can be refunded");
   }
-  const PaymentView* paid = nullptr;
-  for (const auto& p : before.payments) {
-    if (p.status == "paid") paid = &p;
-  }
   if (paid == nullptr) return failed_precondition("order_not_refundable", "this order has no paid payment");
+  if (!resume) {
+    CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+      CS_ASSIGN(auto moved, transition(tx, order_id, before.status, "refunded", operator_id, reason));
+      if (!moved) return failed_precondition("order_changed", "the order changed meanwhile; look again");
+      CS_TRY(tx.exec("UPDATE payments SET status = 'refund_pending', refunded_by = ?, refund_reason = ? WHERE id = ? "
+                     "AND status = 'paid'",
+                     {operator_id, reason, paid->id}));
+      CS_TRY(tx.exec("UPDATE orders SET reason = ? WHERE id = ?", {reason, order_id}));
+      return {};
+    }));
+  }
   std::string refund_no = "manual:" + operator_id;
   if (paid->method != "bank_transfer") {
     PaymentGateway* g = gateway(paid->method);
@@ -851,18 +869,16 @@ Result<OrderView> OrderService::refund(const std::string& operator_id, const std
   }
   std::string text;
   CS_ASSIGN(auto o, db_.write_value<OrderView>([&](store::Tx& tx) -> Result<OrderView> {
-    CS_ASSIGN(auto moved, transition(tx, order_id, before.status, "refunded", operator_id, reason));
-    if (!moved) return failed_precondition("order_changed", "the order changed meanwhile; look again");
-    CS_TRY(tx.exec("UPDATE payments SET status = 'refunded', refund_no = ?, refunded_at = ?, refunded_by = ?, "
-                   "refund_reason = ? WHERE id = ? AND status = 'paid'",
-                   {refund_no, format_rfc3339(clock_.now()), operator_id, reason, paid->id}));
-    CS_TRY(tx.exec("UPDATE orders SET reason = ? WHERE id = ?", {reason, order_id}));
+    CS_ASSIGN(auto n, tx.exec("UPDATE payments SET status = 'refunded', refund_no = ?, refunded_at = ? WHERE id = ? "
+                              "AND status = 'refund_pending'",
+                              {refund_no, format_rfc3339(clock_.now()), paid->id}));
     CS_ASSIGN(auto v, load(tx, order_id, true));
-    text = "【CertSeal】您的订单" + v.product_name + "已退款：" + reason;
+    if (n == 0) return v;  // a concurrent retry finished it
+    text = "【CertSeal】您的订单" + v.product_name + "已退款：" + v.reason;
     CS_TRY(notify(tx, v.account_id, "order_refunded", text, order_id));
     return v;
   }));
-  send_sms(o.account_id, text, "order_refunded");
+  if (!text.empty()) send_sms(o.account_id, text, "order_refunded");
   return o;
 }
 

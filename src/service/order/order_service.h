@@ -232,7 +232,11 @@ class OrderService {
   Result<OrderView> reject(const std::string& operator_id, const std::string& order_id, const std::string& reason);
   // Gives the money of a paid order back (paid, in_review or rejected -> refunded): through its
   // gateway for online payments (idempotent there), or — for a bank transfer — the operator
-  // records that the transfer back was made. The buyer is notified.
+  // records that the transfer back was made. The buyer is notified. The order moves to refunded
+  // (and the payment to refund_pending) in a transaction that commits before any money moves, so
+  // a concurrent approval wins or loses cleanly (review L7); a gateway failure leaves the payment
+  // refund_pending, and calling again finishes it. Errors: order_not_refundable, order_changed,
+  // gateway_unavailable. Own transactions.
   Result<OrderView> refund(const std::string& operator_id, const std::string& order_id, const std::string& reason);
   // The form of any order, as generated (e-mail) or signed online; the signed upload and the
   // signature image are blobs named in the order view (form_signed_blob_id, form_signature_blob_id).

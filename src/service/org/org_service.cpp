@@ -377,7 +377,8 @@ Result<OrgView> OrgService::update_draft(const std::string& account_id, const st
     if (c.bank) {
       // New bank details need a new transfer check.
       CS_TRY(tx.exec("UPDATE organisations SET bank_name = ?, bank_account = ?, bank_account_name = ?, "
-                     "transfer_status = 'none', transfer_attempts = 0 WHERE id = ?",
+                     "transfer_status = CASE WHEN transfer_status = 'operator_only' THEN 'operator_only' ELSE "
+                     "'none' END, transfer_attempts = 0 WHERE id = ?",
                      {c.bank->bank_name, c.bank->account, c.bank->account_name, org_id}));
     }
     CS_TRY(tx.exec("UPDATE organisations SET updated_at = ? WHERE id = ?", {now, org_id}));
@@ -387,16 +388,46 @@ Result<OrgView> OrgService::update_draft(const std::string& account_id, const st
 }
 
 Result<OrgView> OrgService::start_bank_transfer(const std::string& account_id, const std::string& org_id) {
+  Status verdict;
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+    // The organisation's row is locked before anything is counted, so two concurrent starts
+    // cannot both pass the cap on PostgreSQL.
+    CS_TRY(tx.exec("UPDATE organisations SET transfer_attempts = transfer_attempts WHERE id = ?", {org_id}));
     CS_ASSIGN(auto v, load_for_creator(tx, account_id, org_id, true));
     if (v.bank.account.empty()) return failed_precondition("bank_account_missing", "enter the corporate bank account first");
     if (v.transfer_status == "confirmed") return failed_precondition("bank_already_confirmed", "the account is already confirmed");
+    if (v.transfer_status == "operator_only") {
+      return failed_precondition("bank_check_operator_only",
+                                 "the transfer check failed too often; submit the application and an operator checks the "
+                                 "account");
+    }
+    // At most max_transfers checks that did not succeed, per organisation and per bank account
+    // (a new draft naming the same account does not start afresh): review M4.
+    CS_ASSIGN(auto n, tx.query_one("SELECT COUNT(*) AS n FROM bank_transfers t JOIN organisations o ON o.id = t.org_id "
+                                   "WHERE (t.org_id = ? OR t.bank_account = ?) AND o.transfer_status <> 'confirmed'",
+                                   {org_id, v.bank.account}));
+    if (n && n->integer("n") >= policy_.max_transfers) {
+      CS_TRY(tx.exec("UPDATE organisations SET transfer_status = 'operator_only', updated_at = ? WHERE id = ?",
+                     {format_rfc3339(clock_.now()), org_id}));
+      verdict = failed_precondition("bank_check_operator_only",
+                                    "the transfer check failed too often; submit the application and an operator "
+                                    "checks the account");
+      return {};
+    }
+    CS_ASSIGN(auto last, tx.query_one("SELECT transfer_sent_at FROM organisations WHERE id = ?", {org_id}));
+    const std::int64_t now = clock_.now_unix();
+    if (last && last->integer("transfer_sent_at") > 0 &&
+        now - last->integer("transfer_sent_at") < policy_.transfer_cooldown_s) {
+      return Error(ErrorKind::kResourceExhausted, "bank_transfer_too_soon",
+                   "a test transfer was sent recently; try again later");
+    }
     CS_TRY(bank_.send_test_transfer(tx, org_id, v.bank.bank_name, v.bank.account, v.bank.account_name));
-    CS_TRY(tx.exec("UPDATE organisations SET transfer_status = 'sent', transfer_attempts = 0, updated_at = ? "
-                   "WHERE id = ?",
-                   {format_rfc3339(clock_.now()), org_id}));
+    CS_TRY(tx.exec("UPDATE organisations SET transfer_status = 'sent', transfer_attempts = 0, transfer_sent_at = ?, "
+                   "updated_at = ? WHERE id = ?",
+                   {now, format_rfc3339(clock_.now()), org_id}));
     return {};
   }));
+  if (!verdict.ok()) return std::move(verdict).error();
   return get(account_id, org_id);
 }
 
@@ -405,12 +436,20 @@ Result<OrgView> OrgService::confirm_bank_transfer(const std::string& account_id,
   Status verdict;
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto v, load_for_creator(tx, account_id, org_id, true));
-    if (v.transfer_status != "sent") {
+    // One try is charged before the amount is compared, in one conditional update that also
+    // locks the row: concurrent guesses cannot pass the 3 tries on either engine (review M1/M4).
+    CS_ASSIGN(auto charged, tx.exec("UPDATE organisations SET transfer_attempts = transfer_attempts + 1 WHERE id = ? "
+                                    "AND transfer_status = 'sent' AND transfer_attempts < ?",
+                                    {org_id, kMaxTransferAttempts}));
+    if (charged == 0) {
+      CS_ASSIGN(v, load(tx, org_id));
       verdict = failed_precondition("no_transfer_pending", v.transfer_status == "failed"
                                                         ? "the check failed; ask for a new transfer"
                                                         : "no transfer is waiting to be confirmed");
       return {};
     }
+    CS_ASSIGN(v, load(tx, org_id));
+    const std::int64_t attempts = v.transfer_attempts;
     CS_ASSIGN(auto t, tx.query_one("SELECT amount_fen FROM bank_transfers WHERE org_id = ? "
                                    "ORDER BY created_at DESC, id DESC LIMIT 1",
                                    {org_id}));
@@ -418,10 +457,8 @@ Result<OrgView> OrgService::confirm_bank_transfer(const std::string& account_id,
       CS_TRY(tx.exec("UPDATE organisations SET transfer_status = 'confirmed' WHERE id = ?", {org_id}));
       return {};
     }
-    std::int64_t attempts = v.transfer_attempts + 1;
-    bool failed = attempts >= kMaxTransferAttempts;
-    CS_TRY(tx.exec("UPDATE organisations SET transfer_attempts = ?, transfer_status = ? WHERE id = ?",
-                   {attempts, failed ? "failed" : "sent", org_id}));
+    const bool failed = attempts >= kMaxTransferAttempts;
+    if (failed) CS_TRY(tx.exec("UPDATE organisations SET transfer_status = 'failed' WHERE id = ?", {org_id}));
     verdict = failed ? invalid_argument("bank_check_failed",
                                         "three wrong amounts: the check failed; ask for a new transfer")
                      : invalid_argument("wrong_amount", "the amount is wrong; " +
@@ -444,7 +481,7 @@ Result<OrgView> OrgService::submit(const std::string& account_id, const std::str
     if (!v.creator_is_legal_rep && v.letter_blob_id.empty()) {
       missing.fields.push_back({"letter_blob_id", "required", "upload the signed and stamped authorisation letter"});
     }
-    if (v.transfer_status != "confirmed") {
+    if (v.transfer_status != "confirmed" && v.transfer_status != "operator_only") {
       missing.fields.push_back({"bank", "not_confirmed", "confirm the corporate account with the transfer check"});
     }
     if (!missing.fields.empty()) return missing;
@@ -709,7 +746,7 @@ Result<InvitationView> OrgService::answer_invitation(const std::string& account_
 
 Status OrgService::remove_member(const std::string& account_id, const std::string& org_id,
                                  const std::string& member_id) {
-  std::string phone, org_name;
+  std::string phone, org_name, removed_account;
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_TRY(require_admin(tx, account_id, org_id));
     CS_ASSIGN(auto r, tx.query_one(std::string(kMemberSelect) + "WHERE m.org_id = ? AND m.id = ? AND m.status = 'active'",
@@ -722,10 +759,12 @@ Status OrgService::remove_member(const std::string& account_id, const std::strin
     CS_TRY(tx.exec("UPDATE memberships SET status = 'removed', ended_at = ? WHERE id = ?", {now, member_id}));
     CS_TRY(tx.exec("UPDATE identities SET ended_at = ? WHERE id = ?", {now, r->text("identity_id")}));
     phone = r->text("phone");
+    removed_account = r->text("account_id");
     CS_ASSIGN(auto v, load(tx, org_id));
     org_name = v.name;
     return {};
   }));
+  sync_holder(removed_account);
   notify(phone, "member_removed", "您已被移出「" + org_name + "」。");
   return {};
 }
@@ -750,8 +789,17 @@ Result<std::optional<store::Row>> OrgService::admin_membership_to_hand_over(stor
   return current;
 }
 
+void OrgService::sync_holder(const std::string& account_id) {
+  if (!holders_ || account_id.empty()) return;
+  // The membership change is committed; a failure here is made up for by the scheduled sweep.
+  if (Status s = holders_->sync(account_id); !s) {
+    log_.warn("organisation certificates not yet revoked", {{"account_id", account_id}, {"code", s.error().code}});
+  }
+}
+
 Result<MemberView> OrgService::transfer_admin(const std::string& account_id, const std::string& org_id,
                                               const std::string& member_id) {
+  std::string demoted;  // the former admin (the caller, or the admin a legal representative replaced)
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_TRY(require_admin(tx, account_id, org_id));
     CS_ASSIGN(auto target, tx.query_one("SELECT * FROM memberships WHERE org_id = ? AND id = ? AND status = 'active'",
@@ -759,6 +807,7 @@ Result<MemberView> OrgService::transfer_admin(const std::string& account_id, con
     if (!target) return not_found("member_not_found", "no such member");
     if (target->text("role") != "employee") return failed_precondition("not_an_employee", "choose an employee to become admin");
     CS_ASSIGN(auto mine, admin_membership_to_hand_over(tx, account_id, org_id));
+    demoted = mine->text("account_id");
     std::string now = format_rfc3339(clock_.now());
     // Roles change; identities follow their membership's role.
     CS_TRY(tx.exec("UPDATE memberships SET role = 'employee' WHERE id = ?", {mine->text("id")}));
@@ -769,6 +818,7 @@ Result<MemberView> OrgService::transfer_admin(const std::string& account_id, con
                                                   {"to", target->text("account_id")}, {"at", now}});
     return {};
   }));
+  sync_holder(demoted);  // the former admin, now an employee
   // The caller is no longer admin, so the new admin's record is read without the admin check.
   return db_.read_value<MemberView>([&](store::Tx& tx) -> Result<MemberView> {
     CS_ASSIGN(auto r, tx.query_one(std::string(kMemberSelect) + "WHERE m.id = ?", {member_id}));
@@ -911,7 +961,7 @@ Result<OrgChangeView> OrgService::decide_change(const std::string& operator_id, 
 }
 
 Status OrgService::leave(const std::string& account_id, const std::string& identity_id) {
-  return db_.write([&](store::Tx& tx) -> Status {
+  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto m, tx.query_one("SELECT * FROM memberships WHERE identity_id = ? AND account_id = ? AND status = 'active'",
                                    {identity_id, account_id}));
     if (!m) return not_found("identity_not_found", "you have no such organisation identity");
@@ -922,7 +972,9 @@ Status OrgService::leave(const std::string& account_id, const std::string& ident
     CS_TRY(tx.exec("UPDATE memberships SET status = 'left', ended_at = ? WHERE id = ?", {now, m->text("id")}));
     CS_TRY(tx.exec("UPDATE identities SET ended_at = ? WHERE id = ?", {now, identity_id}));
     return {};
-  });
+  }));
+  sync_holder(account_id);
+  return {};
 }
 
 }  // namespace certseal::service

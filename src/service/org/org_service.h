@@ -22,6 +22,7 @@
 #include "service/blob/blob_store.h"
 #include "service/notify/sms.h"
 #include "service/org/licence_ocr.h"
+#include "service/org/certificate_holders.h"
 #include "store/db.h"
 
 namespace certseal::service {
@@ -98,11 +99,25 @@ struct InvitationView {
   std::string id, org_id, org_name, phone, status, created_at;
 };
 
+// Limits of the small-amount transfer check (review M4). Each transfer allows 3 guesses of the
+// amount; at most max_transfers transfers that did not end confirmed, counted per organisation and
+// per bank account over all organisations, and one per transfer_cooldown_s. After that the
+// check is "operator_only": the application can be submitted and the operator checks the account.
+struct OrgPolicy {
+  int max_transfers = 3;
+  std::int64_t transfer_cooldown_s = 86400;
+};
+
 class OrgService {
  public:
   OrgService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, BlobStore& blobs,
-             LicenceReader& ocr, BankBackend& bank, SmsSender& sms)
-      : db_(db), clock_(clock), rng_(rng), log_(log), blobs_(blobs), ocr_(ocr), bank_(bank), sms_(sms) {}
+             LicenceReader& ocr, BankBackend& bank, SmsSender& sms, OrgPolicy policy = {})
+      : db_(db), clock_(clock), rng_(rng), log_(log), blobs_(blobs), ocr_(ocr), bank_(bank), sms_(sms),
+        policy_(policy) {}
+
+  // Wiring (src/app): told after removal, leaving and admin transfer, so the certificates the
+  // person may no longer hold are revoked (CertificateHolders). May stay unset in tools.
+  void set_certificate_holders(CertificateHolders* holders) { holders_ = holders; }
 
   // Verified organisations whose name contains `name` or whose credit code is `credit_code`.
   Result<std::vector<OrgView>> search(const std::string& name, const std::string& credit_code, int limit);
@@ -117,7 +132,11 @@ class OrgService {
                                  const std::string& blob_id);
   Result<OrgView> update_draft(const std::string& account_id, const std::string& org_id,
                                const OrgDraftChanges& changes);
+  // Errors: bank_account_missing, bank_already_confirmed, bank_check_operator_only (cap reached,
+  // see OrgPolicy), bank_transfer_too_soon (429, cool-down). Own transaction.
   Result<OrgView> start_bank_transfer(const std::string& account_id, const std::string& org_id);
+  // Errors: no_transfer_pending, wrong_amount, bank_check_failed (the third wrong amount).
+  // Each try is charged atomically before the comparison. Own transaction.
   Result<OrgView> confirm_bank_transfer(const std::string& account_id, const std::string& org_id,
                                         std::int64_t amount_fen);
   Result<OrgView> submit(const std::string& account_id, const std::string& org_id);
@@ -194,6 +213,9 @@ class OrgService {
   LicenceReader& ocr_;
   BankBackend& bank_;
   SmsSender& sms_;
+  OrgPolicy policy_;
+  CertificateHolders* holders_ = nullptr;
+  void sync_holder(const std::string& account_id);
 };
 
 }  // namespace certseal::service

@@ -65,7 +65,15 @@ SecretBytes shield_seal_key(BytesView master_key) {
 struct ShieldService::StepOutcome {
   std::optional<Error> refusal;
   Bytes answer;
+  std::vector<PendingSecuritySms> notices;  // sent after the commit
 };
+
+std::int64_t UnlockBudget::failures_now(std::int64_t failures, std::int64_t failure_at, std::int64_t now) const {
+  if (failures <= 0) return 0;
+  if (decay_s <= 0 || now <= failure_at) return failures;
+  const std::int64_t forgiven = (now - failure_at) / decay_s;
+  return forgiven >= failures ? 0 : failures - forgiven;
+}
 
 ShieldService::ShieldService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, SecretBytes seal_key,
                              SmsCodeService& sms_codes, SecurityNotices& notices, OrderService& orders,
@@ -103,13 +111,14 @@ Status ShieldService::add_event(store::Tx& tx, const std::string& key_id, const 
   return {};
 }
 
-Status ShieldService::check_code(const std::string& account_id, const std::string& code) {
+Status ShieldService::check_code(const std::string& account_id, const std::string& code, const std::string& scope,
+                                 bool scope_required) {
   CS_ASSIGN(auto phone, db_.read_value<std::string>([&](store::Tx& tx) -> Result<std::string> {
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {account_id}));
     if (!a) return not_found("account_not_found", "no such account");
     return a->text("phone");
   }));
-  return sms_codes_.verify(phone, SmsPurpose::kAuthorise, code);
+  return sms_codes_.verify(phone, SmsPurpose::kAuthorise, code, scope, scope_required);
 }
 
 // ---- subjects ------------------------------------------------------------------------------
@@ -151,6 +160,7 @@ HeldCertificate held_from_row(const store::Row& r) {
   h.reissue_notice = r.text("reissue_notice");
   h.created_at = r.text("created_at");
   h.current = r.integer("current") != 0;
+  h.reissue_identity_checked = r.integer("reissue_identity_checked") != 0;
   return h;
 }
 
@@ -238,14 +248,15 @@ Status ShieldService::count_installation(store::Tx& tx, const std::string& accou
 
 Result<InstallResult> ShieldService::reissue(const std::string& account_id, const std::string& cert_id,
                                              const std::string& request_id, const std::string& code,
-                                             const DeviceEnrolment& device) {
+                                             const DeviceEnrolment& device, const ReissueProof& proof) {
   if (request_id.empty() || request_id.size() > 100) return field_error("request_id", "1 to 100 bytes");
-  return enrol(account_id, "", "reissue:" + request_id, device, cert_id, code);
+  return enrol(account_id, "", "reissue:" + request_id, device, cert_id, code, &proof);
 }
 
 Result<InstallResult> ShieldService::enrol(const std::string& account_id, const std::string& order_id_in,
                                            const std::string& request_id, const DeviceEnrolment& device,
-                                           const std::optional<std::string>& reissue_of, const std::string& code) {
+                                           const std::optional<std::string>& reissue_of, const std::string& code,
+                                           const ReissueProof* proof) {
   CS_TRY(check_enrolment(device));
   CS_ASSIGN(auto request, cosign::KeygenRequest::decode(device.p1));
 
@@ -285,11 +296,13 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
                           "only SM2 certificates are installed as a mobile shield (two-party keys)");
     }
     CS_ASSIGN(c.subject, subject_for(tx, account_id, c.order));
+    CS_TRY(check_org_holder(tx, account_id, c.order));  // review H2
     return c;
   }));
   if (reissue_of) {
     if (ctx.old->record.status != "valid") return failed_precondition("certificate_not_valid", "this certificate is not valid");
-    CS_TRY(check_code(account_id, code));
+    if (!proof) return internal_error("reissue without its proof");
+    CS_TRY(check_reissue(account_id, *ctx.old, code, *proof));
   }
 
   // The server's half of key generation.
@@ -331,6 +344,7 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
   const std::string now = format_rfc3339_ms(clock_.now());
   const std::string operation = reissue_of ? "reissue" : "install";
 
+  std::optional<PendingSecuritySms> reissued_note;
   Status stored = db_.write([&](store::Tx& tx) -> Status {
     if (!reissue_of) CS_TRY(count_installation(tx, account_id, ctx.order, cert->id));
     CS_TRY(tx.exec("INSERT INTO shield_keys (id, account_id, algorithm, public_key, status, failures, "
@@ -347,13 +361,17 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
                     ctx.order.platform_id, now}));
     if (reissue_of) {
       // The old key is retired: its devices' server shares are deleted, so no old share works.
-      CS_TRY(tx.exec("UPDATE account_certificates SET current = 0, reissue_notice = NULL WHERE key_id = ?",
+      CS_TRY(tx.exec("UPDATE account_certificates SET current = 0, reissue_notice = NULL, reissue_identity_checked = 0 "
+                     "WHERE key_id = ?",
                      {ctx.old->key_id}));
       CS_TRY(tx.exec("UPDATE shield_keys SET status = 'retired', updated_at = ? WHERE id = ?", {now, ctx.old->key_id}));
       CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
                      "removed_at = ? WHERE key_id = ? AND status <> 'removed'",
                      {now, ctx.old->key_id}));
       CS_TRY(add_event(tx, ctx.old->key_id, account_id, device.device_id, "retire", "reissued as " + cert->id, "ok"));
+      CS_ASSIGN(auto note, notices_.record(tx, account_id, SecurityEvent::kCertificateReissued,
+                                           "新设备 " + device.device_name, cert->id));
+      reissued_note = std::move(note);
     }
     return add_event(tx, key_id, account_id, device.device_id, operation, "certificate " + cert->id, "ok");
   });
@@ -362,6 +380,7 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
     (void)ca_.revoke(ca_request + ":orphan", cert->id, pki::RevocationReason::kCessationOfOperation);
     return std::move(stored).error();
   }
+  if (reissued_note) notices_.send(*reissued_note);
   log_.info("mobile shield key enrolled", {{"key_id", key_id}, {"certificate_id", cert->id}, {"operation", operation}});
   InstallResult r;
   r.key_id = key_id;
@@ -404,8 +423,7 @@ Result<KeyView> ShieldService::key(const std::string& account_id, const std::str
   return db_.read_value<KeyView>([&](store::Tx& tx) -> Result<KeyView> {
     CS_ASSIGN(auto r, tx.query_one("SELECT * FROM shield_keys WHERE id = ?", {key_id}));
     if (!r || r->text("account_id") != account_id) return key_not_found();
-    return KeyView{r->text("id"), r->text("status"), r->text("algorithm"), r->integer("failures"),
-                   r->blob("public_key")};
+    return KeyView{r->text("id"), r->text("status"), r->text("algorithm"), r->blob("public_key")};
   });
 }
 
@@ -451,8 +469,14 @@ Result<ca::CertificateRecord> ShieldService::renew(const std::string& account_id
     Ctx c;
     CS_ASSIGN(c.h, held(tx, account_id, cert_id));
     CS_ASSIGN(auto base, orders_.order_with_product(tx, account_id, c.h.order_id));
+    CS_TRY(check_org_holder(tx, account_id, base.first));  // review H2
     c.days = validity_days(base.second);
-    if (!order_id.empty()) {
+    // A renewal is bought (review M3): an approved renewal order for this certificate, used once.
+    if (order_id.empty()) {
+      return failed_precondition("renewal_order_required", "renewal needs an approved renewal order for this certificate")
+          .with_field("order_id", "required", "buy a renewal package for this certificate first");
+    }
+    {
       CS_ASSIGN(auto pkg, orders_.order_with_product(tx, account_id, order_id));
       if (pkg.second.kind != "renewal") return failed_precondition("not_a_renewal_order", "this order is not a renewal package");
       if (pkg.first.certificate_id != cert_id) {
@@ -465,12 +489,16 @@ Result<ca::CertificateRecord> ShieldService::renew(const std::string& account_id
   }));
   if (!c.h.current) return failed_precondition("certificate_not_current", "this certificate was replaced already");
   CS_ASSIGN(auto next, ca_.renew("renew:" + request_id, cert_id, c.days));
+  // The renewed certificate replaces the old one: no parallel valid certificates pile up.
+  if (c.h.record.status == "valid") {
+    CS_TRY(ca_.revoke("renew:" + request_id + ":superseded", cert_id, pki::RevocationReason::kSuperseded));
+  }
   CS_ASSIGN(const bool first_time, db_.read_value<bool>([&](store::Tx& tx) -> Result<bool> {
     CS_ASSIGN(auto r, tx.query_one("SELECT 1 AS one FROM account_certificates WHERE certificate_id = ?", {next.id}));
     return !r.has_value();
   }));
   CS_TRY(record_successor(account_id, c.h, next, "renew:" + request_id));
-  if (!order_id.empty() && first_time) {
+  if (first_time) {
     CS_TRY(db_.write([&](store::Tx& tx) -> Status {
       CS_TRY(orders_.complete(tx, account_id, order_id, cert_id, "renewal"));
       return {};
@@ -492,6 +520,7 @@ Result<ca::CertificateRecord> ShieldService::change(const std::string& account_i
     Ctx c;
     CS_ASSIGN(c.h, held(tx, account_id, cert_id));
     CS_ASSIGN(auto base, orders_.order_with_product(tx, account_id, c.h.order_id));
+    CS_TRY(check_org_holder(tx, account_id, base.first));  // review H2
     CS_ASSIGN(c.subject, subject_for(tx, account_id, base.first));
     return c;
   }));
@@ -511,7 +540,7 @@ Result<ca::CertificateRecord> ShieldService::revoke(const std::string& account_i
   CS_ASSIGN(auto reason, pki::reason_from_name(reason_name.empty() ? "unspecified" : reason_name));
   CS_ASSIGN(auto h, certificate(account_id, cert_id));
   if (h.record.status == "revoked") return h.record;  // a retry: nothing more to do
-  CS_TRY(check_code(account_id, code));
+  CS_TRY(check_code(account_id, code, "certificate_revoke:" + cert_id));
   CS_ASSIGN(auto rec, ca_.revoke("revoke:" + request_id, cert_id, reason));
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     const std::string now = format_rfc3339_ms(clock_.now());
@@ -528,7 +557,7 @@ Result<ca::CertificateRecord> ShieldService::revoke(const std::string& account_i
 }
 
 Status ShieldService::reissue_notice(const std::string& operator_id, const std::string& cert_id,
-                                     const std::string& reason) {
+                                     const std::string& reason, bool identity_checked) {
   if (reason.empty() || reason.size() > 500) return field_error("reason", "1 to 500 bytes");
   std::string account_id;
   const std::string text = "【CertSeal】您的证书需要补发：" + reason + "。请在客户端完成补发。";
@@ -537,10 +566,13 @@ Status ShieldService::reissue_notice(const std::string& operator_id, const std::
                                    {cert_id}));
     if (!r) return certificate_not_found();
     account_id = r->text("account_id");
-    CS_TRY(tx.exec("UPDATE account_certificates SET reissue_notice = ? WHERE certificate_id = ?", {reason, cert_id}));
+    CS_TRY(tx.exec("UPDATE account_certificates SET reissue_notice = ?, reissue_identity_checked = ? WHERE "
+                   "certificate_id = ?",
+                   {reason, identity_checked ? 1 : 0, cert_id}));
     return orders_.notify_in(tx, account_id, "certificate_reissue", text, cert_id);
   }));
-  log_.info("reissue notice", {{"certificate_id", cert_id}, {"operator", operator_id}});
+  log_.info("reissue notice",
+            {{"certificate_id", cert_id}, {"operator", operator_id}, {"identity_checked", identity_checked}});
   orders_.send_sms(account_id, text, "certificate_reissue");
   return {};
 }
@@ -581,8 +613,15 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
       o.refusal = std::move(e);
       return o;
     };
-    CS_ASSIGN(auto k, tx.query_one("SELECT account_id, status FROM shield_keys WHERE id = ?", {step.key_id}));
-    if (!k || k->text("account_id") != account_id) return key_not_found();
+    // The key's row is locked first (a no-op update takes the row lock on PostgreSQL; SQLite has
+    // one writer anyway) and read again after the lock, so the status and the failure count seen
+    // below are those every other step of this key sees: concurrent guesses are evaluated one at
+    // a time and none can pass the budget (review M1).
+    CS_ASSIGN(auto locked_rows, tx.exec("UPDATE shield_keys SET failures = failures WHERE id = ? AND account_id = ?",
+                                        {step.key_id, account_id}));
+    if (locked_rows == 0) return key_not_found();
+    CS_ASSIGN(auto k, tx.query_one("SELECT status, failures, failure_at FROM shield_keys WHERE id = ?", {step.key_id}));
+    if (!k) return key_not_found();
     // Without a fresh challenge a step is not even an unlock attempt.
     CS_ASSIGN(auto used, tx.exec("DELETE FROM shield_challenges WHERE nonce = ? AND key_id = ? AND device_id = ? "
                                  "AND expires_at >= ?",
@@ -592,6 +631,13 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
       return refuse(failed_precondition("key_locked", "this key is locked after too many wrong passwords; recover it first"));
     }
     if (k->text("status") != "active") return refuse(failed_precondition("key_retired", "this key is no longer in use"));
+    const UnlockBudget budget{opts_.max_failures, opts_.failure_decay_s};
+    const std::int64_t failures = budget.failures_now(k->integer("failures"), k->integer("failure_at"), now);
+    if (failures >= opts_.max_failures) {
+      // Only reachable if max_failures was lowered since: treat as locked.
+      CS_TRY(tx.exec("UPDATE shield_keys SET status = 'locked' WHERE id = ?", {step.key_id}));
+      return refuse(failed_precondition("key_locked", "this key is locked after too many wrong passwords; recover it first"));
+    }
     CS_ASSIGN(auto d, tx.query_one("SELECT * FROM shield_devices WHERE key_id = ? AND device_id = ? AND "
                                    "status = 'active'",
                                    {step.key_id, step.device_id}));
@@ -599,20 +645,24 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
     CS_ASSIGN(auto auth, unseal(d->blob("auth_key_enc"), aad(step.key_id, step.device_id, "auth")));
     if (!crypto::unlock::check_proof(auth, operation, step.key_id, step.device_id, step.nonce, step.payload,
                                      step.proof)) {
-      CS_TRY(tx.exec("UPDATE shield_keys SET failures = failures + 1, updated_at = ? WHERE id = ?",
-                     {format_rfc3339_ms(clock_.now()), step.key_id}));
-      CS_ASSIGN(auto f, tx.query_one("SELECT failures FROM shield_keys WHERE id = ?", {step.key_id}));
-      const std::int64_t failures = f ? f->integer("failures") : opts_.max_failures;
-      if (failures >= opts_.max_failures) {
-        CS_TRY(tx.exec("UPDATE shield_keys SET status = 'locked' WHERE id = ?", {step.key_id}));
+      // A success never gives the budget back; only time does (UnlockBudget, docs/SHIELD.md).
+      const std::int64_t after = failures + 1;
+      const bool lock = after >= opts_.max_failures;
+      CS_TRY(tx.exec("UPDATE shield_keys SET failures = ?, failure_at = ?, status = ?, updated_at = ? WHERE id = ?",
+                     {after, now, lock ? "locked" : "active", format_rfc3339_ms(clock_.now()), step.key_id}));
+      const std::string detail = "设备 " + d->text("name");
+      CS_ASSIGN(auto note, notices_.record(tx, account_id, SecurityEvent::kUnlockFailed, detail, step.key_id));
+      o.notices.push_back(std::move(note));
+      if (lock) {
+        CS_ASSIGN(auto locked_note, notices_.record(tx, account_id, SecurityEvent::kKeyLocked, "", step.key_id));
+        o.notices.push_back(std::move(locked_note));
         return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; the key is now locked: recover it "
                                                   "with an identity check"));
       }
       return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; " +
-                                                    std::to_string(opts_.max_failures - failures) +
+                                                    std::to_string(opts_.max_failures - after) +
                                                     " attempts left"));
     }
-    CS_TRY(tx.exec("UPDATE shield_keys SET failures = 0 WHERE id = ? AND failures <> 0", {step.key_id}));
     CS_ASSIGN(auto share, unseal(d->blob("server_share_enc"), aad(step.key_id, step.device_id, "share")));
     auto r = fn(tx, step.device_id, share);
     if (!r) {
@@ -623,6 +673,7 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
     o.answer = std::move(r).value();
     return o;
   }));
+  for (const auto& n : out.notices) notices_.send(n);
   if (out.refusal) return *out.refusal;
   return out.answer;
 }
@@ -663,6 +714,9 @@ Status ShieldService::refresh(const std::string& account_id, const ShieldStep& s
 
 Status ShieldService::change_password(const std::string& account_id, const ShieldStep& step) {
   if (step.payload.size() != kAuthKeySize + kSaltSize) return field_error("auth_key", "32 bytes, and salt 16 bytes");
+  // The owner hears of it (review L8): a password change needs only the old password, which a
+  // thief may have guessed.
+  std::optional<PendingSecuritySms> note;
   CS_TRY(run_step(account_id, "password", step,
                   [&](store::Tx& tx, const std::string& device_id, const SecretBytes&) -> Result<Bytes> {
                     const BytesView p(step.payload);
@@ -670,8 +724,12 @@ Status ShieldService::change_password(const std::string& account_id, const Shiel
                     CS_TRY(tx.exec("UPDATE shield_devices SET auth_key_enc = ?, salt = ? WHERE key_id = ? AND "
                                    "device_id = ?",
                                    {sealed, Bytes(p.begin() + kAuthKeySize, p.end()), step.key_id, device_id}));
+                    CS_ASSIGN(auto pending, notices_.record(tx, account_id, SecurityEvent::kCertificatePasswordChanged,
+                                                            "设备 " + device_id, step.key_id));
+                    note = std::move(pending);
                     return Bytes{};
                   }));
+  if (note) notices_.send(*note);
   return {};
 }
 

@@ -11,8 +11,11 @@
 // auth key (crypto/unlock.h). A wrong proof is a failed unlock: the count is kept per key and
 // the key locks after max_failures (5) for all its devices, until the owner passes recovery
 // (SMS code + the account's login password + a fresh identity check by the IdentityVerifier on
-// a face image; the ID number is no factor: every certificate prints it). A right proof resets
-// the count.
+// a face image; the ID number is no factor: every certificate prints it).
+// The count is checked and changed with the key's row locked, so concurrent guesses cannot
+// exceed it on either engine. A right proof does not reset it: one failure is forgiven per
+// failure_decay_s (a day) after the last one (UnlockBudget). Every failed unlock, and the lock,
+// notify the owner (SecurityNotices). The raw count is not shown (KeyView has none).
 //
 // Devices: a device is added by pairing (docs/SHIELD.md "Adding a device", crypto/pairing.h):
 // the server relays the pairing key and the sealed envelope and learns only the ratio of the new
@@ -28,7 +31,11 @@
 // order's CA issue the certificate with the subject of the verified person or organisation, and
 // moves the order to done, all idempotent: a retry with the same device and first message gets
 // the same answer. Renew, change, revoke and reissue go through CaService with the caller's
-// request id; revoke and reissue need an SMS code (purpose authorise). account_certificates maps
+// request id; revoke and reissue need an SMS code (purpose authorise). Reissue (a new key for a
+// verified identity) needs more than the SMS (review H1): an outstanding platform notice, the
+// login password, no SMS password reset in the last reissue_reset_block_s, and a fresh identity
+// check of newly taken ID card photos by the IdentityVerifier (ReissueProof); the owner is
+// notified. account_certificates maps
 // every certificate to its account and key; `current` marks the one in use.
 //
 // Who: every call acts for account_id and answers 404 for keys, certificates and pairings of
@@ -46,10 +53,12 @@
 #include "base/log.h"
 #include "base/rng.h"
 #include "service/account/sms_codes.h"
-#include "service/ca/ca_service.h"
+#include "service/blob/blob_store.h"
 #include "service/identity/person_verification.h"
+#include "service/ca/ca_service.h"
 #include "service/notify/security_notice.h"
 #include "service/order/order_service.h"
+#include "service/org/certificate_holders.h"
 #include "store/db.h"
 
 namespace certseal::service {
@@ -58,6 +67,28 @@ struct ShieldOptions {
   int max_failures = 5;
   int challenge_ttl_s = 60;
   int pairing_ttl_s = 600;
+  std::int64_t failure_decay_s = 86400;  // one failed unlock is forgiven per this long without another
+  std::int64_t reissue_reset_block_s = 7 * 86400;  // no reissue this long after an SMS password reset
+  std::int64_t identity_photo_max_age_s = 3600;    // reissue ID card photos are this fresh at most
+};
+
+// What a reissue proves besides the SMS code (review H1): the account's login password and new
+// photos of both sides of the ID card (blob ids of this account's uploads, purposes id_card_front
+// and id_card_back, uploaded within identity_photo_max_age_s) for the IdentityVerifier.
+struct ReissueProof {
+  std::string password;
+  std::string id_card_front, id_card_back;
+};
+
+// The unlock budget of a key (review M2): `failures` wrong proofs, the last at `failure_at`
+// (unix seconds). A success gives nothing back; each full decay_s since the last failure forgives
+// one. So a thief with a copied device folder gets max_failures - 1 guesses and then about one a
+// day, each one texted to the owner, however often the owner uses the key meanwhile.
+struct UnlockBudget {
+  std::int64_t max_failures = 5;
+  std::int64_t decay_s = 86400;
+  // The failures that still count at `now` (0 ... failures).
+  std::int64_t failures_now(std::int64_t failures, std::int64_t failure_at, std::int64_t now) const;
 };
 
 // The device's half of installation (and reissue): its first key-generation message and the
@@ -132,29 +163,46 @@ struct HeldCertificate {
   std::string certificate_id, key_id, order_id, org_id, platform_id, reissue_notice, created_at;
   std::string holder_account_id;  // filled for an organisation's admin (org_certificates)
   bool current = true;
+  bool reissue_identity_checked = false;  // the operator verified the holder for this notice
   ca::CertificateRecord record;
 };
 
+// No failure count on purpose: the owner learns of failures by notice, a thief nothing to time.
 struct KeyView {
   std::string id, status, algorithm;
-  std::int64_t failures = 0;
   Bytes public_key;
 };
 
-class ShieldService {
+// Also the CertificateHolders of the platform (service/org/certificate_holders.h): organisation
+// certificates follow membership (review H2); install, renew, change and reissue of an
+// organisation certificate check the holder first (org_holder_allowed).
+class ShieldService final : public CertificateHolders {
  public:
   // seal_key: at least 16 secret bytes (derived from the master key by the caller).
   ShieldService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, SecretBytes seal_key,
                 SmsCodeService& sms_codes, SecurityNotices& notices, OrderService& orders, ca::CaService& ca,
                 IdentityVerifier& identity, ShieldOptions opts = {});
 
+  // Wiring (src/app): the identity verifier and blob store reissue checks photos with. Without
+  // it every reissue is refused (identity_checks_unavailable).
+  void set_identity_checks(IdentityVerifier& verifier, BlobStore& blobs) {
+    verifier_ = &verifier;
+    blobs_ = &blobs;
+  }
+
   // ---- certificates ----
   Result<InstallResult> install(const std::string& account_id, const std::string& order_id,
                                 const DeviceEnrolment& device);
+  // Errors besides install's: reissue_not_requested (no outstanding notice), recent_password_reset,
+  // wrong_password, bad_upload, identity_review_needed (the verifier wants an operator),
+  // identity_rejected, identity_checks_unavailable (not wired), sms_code_*. Own transactions.
   Result<InstallResult> reissue(const std::string& account_id, const std::string& cert_id,
                                 const std::string& request_id, const std::string& code,
-                                const DeviceEnrolment& device);
-  // order_id (optional): an approved renewal order of this account, which becomes done.
+                                const DeviceEnrolment& device, const ReissueProof& proof);
+  // order_id (required, review M3): an approved renewal order of this account for this
+  // certificate, which becomes done. The old certificate is revoked as superseded. Errors:
+  // renewal_order_required, not_a_renewal_order, order_not_for_certificate, order_not_approved,
+  // certificate_not_current, and the membership errors of organisation certificates.
   Result<ca::CertificateRecord> renew(const std::string& account_id, const std::string& cert_id,
                                       const std::string& request_id, const std::string& order_id);
   Result<ca::CertificateRecord> change(const std::string& account_id, const std::string& cert_id,
@@ -165,8 +213,11 @@ class ShieldService {
   Result<std::vector<HeldCertificate>> certificates(const std::string& account_id);
   Result<HeldCertificate> certificate(const std::string& account_id, const std::string& cert_id);
   Result<KeyView> key(const std::string& account_id, const std::string& key_id);
-  // Operators: the holder must reissue (补发); notified in-app and by SMS.
-  Status reissue_notice(const std::string& operator_id, const std::string& cert_id, const std::string& reason);
+  // Operators: the holder must reissue (补发); notified in-app and by SMS. identity_checked: the
+  // operator has verified the holder's identity (operator review, e.g. in person), so this
+  // notice's reissue skips the IdentityVerifier step (the other checks stay).
+  Status reissue_notice(const std::string& operator_id, const std::string& cert_id, const std::string& reason,
+                        bool identity_checked = false);
 
   // ---- organisation certificates (单位证书管理; org_certificates.cpp) ----
   // An organisation's certificates, whoever installed them, are managed by whoever is an active
@@ -218,6 +269,10 @@ class ShieldService {
   Result<PairedDevice> complete_pairing(const std::string& account_id, const std::string& pairing_id,
                                         const PairingCompletion& c);
 
+  // ---- certificates follow their holder (shield_guard.cpp) ----
+  Status sync(const std::string& account_id) override;
+  Status sweep() override;
+
   // ---- recovery, records ----
   // Unlocks a locked key / sets a new certificate password for one device after an SMS code
   // (authorise), the login password and a fresh identity check (IdentityVerifier::recheck on the
@@ -236,7 +291,15 @@ class ShieldService {
                          const StepFn& fn);
   Result<InstallResult> enrol(const std::string& account_id, const std::string& order_id, const std::string& request_id,
                               const DeviceEnrolment& device, const std::optional<std::string>& reissue_of,
-                              const std::string& code);
+                              const std::string& code, const ReissueProof* proof = nullptr);
+  // shield_guard.cpp: the gates of reissue and of organisation certificates (reviews H1, H2).
+  Status check_reissue(const std::string& account_id, const HeldCertificate& old, const std::string& code,
+                       const ReissueProof& proof);
+  Status check_identity_again(const std::string& account_id, const ReissueProof& proof);
+  // Whether account_id may hold a certificate of order `o` now: personal ones always; an
+  // organisation's only as an active member with role admin or legal_representative, or the role
+  // it was ordered under. Errors: not_an_active_member, role_may_not_hold (403).
+  Status check_org_holder(store::Tx& tx, const std::string& account_id, const OrderView& o);
   // A device's current recovery key (the key's legacy one for devices made before per-device keys).
   Result<Bytes> recovery_key_of(store::Tx& tx, const std::string& key_id, const std::string& device_id);
   // A fresh recovery key for the device, stored sealed; returns it.
@@ -262,7 +325,10 @@ class ShieldService {
   // The certificate an earlier call with this (prefixed) request id produced, if any.
   Result<std::optional<ca::CertificateRecord>> done_before(const std::string& account_id,
                                                            const std::string& request_id);
-  Status check_code(const std::string& account_id, const std::string& code);
+  // The SMS code of purpose authorise; a code bound to another operation is refused (scope: see
+  // sms_scope); scope_required refuses unbound codes too.
+  Status check_code(const std::string& account_id, const std::string& code, const std::string& scope = "",
+                    bool scope_required = false);
   Result<Bytes> seal(BytesView plain, const std::string& aad);
   Result<SecretBytes> unseal(BytesView sealed, const std::string& aad);
   Status add_event(store::Tx& tx, const std::string& key_id, const std::string& account_id,
@@ -282,6 +348,8 @@ class ShieldService {
   ca::CaService& ca_;
   IdentityVerifier& identity_;
   ShieldOptions opts_;
+  IdentityVerifier* verifier_ = nullptr;
+  BlobStore* blobs_ = nullptr;
 };
 
 // The sealing key of shield secrets, derived from the platform's master key.
