@@ -169,7 +169,12 @@ Result<Reply> post_order(RequestContext& ctx) {
   CS_ASSIGN(auto org, optional_string(body, "org_id", 64));
   in.org_id = org.value_or("");
   // Buying for an organisation is done as one's identity in it (docs/ACCOUNTS.md, "Identities").
-  if (!in.org_id.empty()) CS_TRY(acting_for(ctx, in.org_id, /*as_admin=*/false));
+  if (!in.org_id.empty()) {
+    CS_TRY(acting_for(ctx, in.org_id, /*as_admin=*/false));
+    const Principal& p = *ctx.principal();
+    CS_ASSIGN(auto who, service::acting_identity(ctx.services().db, p.account_id, p.identity_id));
+    in.acting_as_org_admin = who.is_org_admin();
+  }
   in.quantity = optional_int(body, "quantity", 1);
   in.idempotency_key = std::string(ctx.request().header("Idempotency-Key"));
   CS_ASSIGN(auto o, orders(ctx).create(me(ctx), in));

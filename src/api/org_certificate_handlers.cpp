@@ -70,7 +70,8 @@ Result<Reply> post_org_certificate_renewal(RequestContext& ctx) {
   CS_ASSIGN(auto s, org_shield(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto rid, required_string(body, "request_id", 80));
-  CS_ASSIGN(auto rec, s->org_renew(me(ctx), ctx.param("id"), ctx.param("cert_id"), rid));
+  CS_ASSIGN(auto order_id, optional_string(body, "order_id", 64));
+  CS_ASSIGN(auto rec, s->org_renew(me(ctx), ctx.param("id"), ctx.param("cert_id"), rid, order_id.value_or("")));
   return Reply::json({{"certificate", rec.to_json()}}, 201);
 }
 

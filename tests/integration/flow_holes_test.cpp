@@ -39,7 +39,7 @@ class FlowHolesTest : public ApiTest {
 
  protected:
   SystemRng rng_;
-  std::string platform_, personal_, organisation_;
+  std::string platform_, personal_, organisation_, org_renewal_;
 
   std::string upload(const std::string& token, const std::string& purpose, const std::string& bytes = kPng,
                      const std::string& type = "image/png") {
@@ -121,6 +121,12 @@ class FlowHolesTest : public ApiTest {
                    {"seal_type", "official"}});
     ASSERT_EQ(b.status, 201) << b.body;
     organisation_ = b.json()["id"];
+    auto r = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
+                  {{"kind", "renewal"}, {"name", "机构证书延期 1年"}, {"cert_type", "organisation"},
+                   {"algorithm", "sm2"}, {"validity_years", 1}, {"price_fen", 20000}, {"ca_id", "sm2o"},
+                   {"seal_type", "official"}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    org_renewal_ = r.json()["id"];
   }
   std::string sms(const std::string& token, const std::string& phone) {
     EXPECT_EQ(call("POST", "/api/v1/account/sms-codes", token, {{"purpose", "authorise"}}).status, 202);
@@ -388,7 +394,9 @@ TEST_P(FlowHolesTest, LegalRepresentativeTransfersTheAdminRole) {
 
 // Items 7 and 5: an employee applies for an organisation certificate; it cannot be authorised
 // before an admin approves; the employee installs it (the organisation's subject); the admin
-// manages it; after an admin transfer the new admin manages it and the former admin cannot.
+// manages it; after an admin transfer the new admin manages it and the former admin cannot. The
+// admin renews it only with a renewal package bought for the organisation (review M3), which
+// nobody else can buy for that certificate or spend.
 TEST_P(FlowHolesTest, EmployeeAppliesAdminApprovesInstallsAndTheCurrentAdminManages) {
   catalogue();
   const std::string admin_phone = "13912350301", emp_phone = "13912350302", heir_phone = "13912350303";
@@ -487,9 +495,34 @@ TEST_P(FlowHolesTest, EmployeeAppliesAdminApprovesInstallsAndTheCurrentAdminMana
   }
   EXPECT_EQ(call("GET", base + "/" + cert, heir).json()["status"], "valid");  // nothing happened
 
-  // The new admin renews it (the successor stays with the holder) and revokes it with an SMS code.
-  auto renewed = call("POST", base + "/" + cert + "/renewals", heir, {{"request_id", "heir-renew-1"}});
+  // Renewal is bought (review M3), by the admin too: without a renewal order it is refused.
+  auto unpaid = call("POST", base + "/" + cert + "/renewals", heir, {{"request_id", "heir-renew-0"}});
+  EXPECT_EQ(unpaid.status, 409) << unpaid.body;
+  EXPECT_EQ(unpaid.json()["code"], "renewal_order_required");
+  // Only the organisation's admin buys a renewal package for a certificate someone else holds: the
+  // former admin (now an employee) finds no such certificate.
+  act_as(admin, org);
+  auto stranger = call("POST", "/api/v1/orders", admin,
+                       {{"product_id", org_renewal_}, {"org_id", org}, {"certificate_id", cert}});
+  EXPECT_EQ(stranger.status, 404) << stranger.body;
+  EXPECT_EQ(stranger.json()["code"], "certificate_not_found");
+  // The new admin, acting for the organisation, buys one for the organisation's certificate.
+  auto pkg = call("POST", "/api/v1/orders", heir, {{"product_id", org_renewal_}, {"org_id", org}, {"certificate_id", cert}});
+  ASSERT_EQ(pkg.status, 201) << pkg.body;
+  const std::string renewal = pkg.json()["id"];
+  EXPECT_EQ(pkg.json()["org_approval"], "not_needed");
+  sign_form_online(heir, renewal);
+  pay_and_approve(heir, heir_phone, renewal);
+  // The holder cannot spend the admin's order on their own renewal endpoint.
+  auto holders = call("POST", "/api/v1/account/certificates/" + cert + "/renewals", emp,
+                      {{"request_id", "emp-renew-1"}, {"order_id", renewal}});
+  EXPECT_EQ(holders.status, 404) << holders.body;
+  EXPECT_EQ(status_of(heir, renewal), "approved");
+  // The new admin renews it with the order (the successor stays with the holder) and revokes it
+  // with an SMS code.
+  auto renewed = call("POST", base + "/" + cert + "/renewals", heir, {{"request_id", "heir-renew-1"}, {"order_id", renewal}});
   ASSERT_EQ(renewed.status, 201) << renewed.body;
+  EXPECT_EQ(status_of(heir, renewal), "done");
   const std::string next = renewed.json()["certificate"]["id"];
   EXPECT_NE(next, cert);
   EXPECT_EQ(call("POST", base + "/" + next + "/revocations", heir, {{"request_id", "r1"}, {"code", "000000"}}).status, 400);

@@ -283,7 +283,8 @@ class ShieldApiTest : public ApiTest {
     for (const auto& x : k) seen += x + " ";
     return ::testing::AssertionFailure() << "no " << kind << " among: " << seen;
   }
-  // A verified organisation created by `token` (the legal representative, so its admin).
+  // A verified organisation created by `token` (the legal representative, so its admin), whose
+  // session then acts as its admin; the token is remembered as the organisation's admin.
   std::string verified_org(const std::string& token, const std::string& name, const std::string& code) {
     auto c = call("POST", "/api/v1/organisations", token,
                   {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", true}, {"agreement_version", 1}});
@@ -301,17 +302,24 @@ class ShieldApiTest : public ApiTest {
     EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", token, {{"amount_fen", amount}}).status, 200);
     EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/submission", token).status, 200);
     EXPECT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/approval", operator_token_).status, 200);
+    EXPECT_FALSE(act_as(token, org).empty());
+    org_admin_[org] = token;
     return org;
   }
-  // `token` joins `org`; its admin approves.
+  // `token` joins `org`; its admin (acting as such) approves; the new member then acts as the
+  // organisation's employee.
   void join(const std::string& admin, const std::string& token, const std::string& org, const std::string& admin_name,
             const std::string& admin_phone) {
     auto r = call("POST", "/api/v1/organisations/" + org + "/join-requests", token,
                   {{"statement", "新员工"}, {"admin_name", admin_name}, {"admin_phone", admin_phone}});
     ASSERT_EQ(r.status, 201) << r.body;
+    ASSERT_FALSE(act_as(admin, org).empty());
     ASSERT_EQ(call("POST", "/api/v1/tasks/" + std::string(r.json()["id"]) + "/approval", admin).status, 200);
+    ASSERT_FALSE(act_as(token, org).empty());
   }
-  // An approved order for an organisation certificate of `org`, bought by `token` (a member).
+  // An approved order for an organisation certificate of `org`, bought by `token` (a member)
+  // acting as its identity in `org`; an employee's application is approved by the organisation's
+  // admin (verified_org) first.
   std::string approved_org_order(const std::string& token, const std::string& phone, const std::string& org) {
     (void)approved_order(token, phone);  // creates the catalogue once (and a personal order, unused)
     if (org_product_.empty()) {
@@ -322,9 +330,16 @@ class ShieldApiTest : public ApiTest {
       EXPECT_EQ(a.status, 201) << a.body;
       org_product_ = a.json()["id"];
     }
+    EXPECT_FALSE(act_as(token, org).empty());
     auto r = call("POST", "/api/v1/orders", token, {{"product_id", org_product_}, {"platform_id", platform_}, {"org_id", org}});
     EXPECT_EQ(r.status, 201) << r.body;
     std::string id = r.json()["id"];
+    if (r.json()["org_approval"] == "pending") {
+      const std::string admin = org_admin_[org];
+      EXPECT_FALSE(act_as(admin, org).empty());
+      auto ok = call("POST", "/api/v1/organisations/" + org + "/orders/" + id + "/approval", admin);
+      EXPECT_EQ(ok.status, 200) << ok.body;
+    }
     using docsign::TextBlock;
     auto png = docsign::render_png({{"签名", 40, true, TextBlock::Align::kCenter, 0}}, 300, 120, 20);
     EXPECT_TRUE(png.ok());
@@ -373,6 +388,7 @@ class ShieldApiTest : public ApiTest {
   std::string f(const std::string& name) { return dir_.path() + "/" + name; }
 
   std::string platform_, product_, renewal_product_, org_product_;
+  std::map<std::string, std::string> org_admin_;  // organisation id -> its admin's token (verified_org)
 };
 
 TEST_P(ShieldApiTest, InstallSignAndDecryptCheckedByOpenssl) {

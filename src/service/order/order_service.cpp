@@ -322,6 +322,13 @@ Result<OrderView> OrderService::create(const std::string& account_id, const Crea
       CS_ASSIGN(auto cert, tx.query_one("SELECT * FROM account_certificates WHERE certificate_id = ? "
                                         "AND account_id = ? AND current = 1",
                                         {in.certificate_id, account_id}));
+      // An organisation's admin (acting as such) renews the organisation's certificates, whoever holds them.
+      const bool org_admin = (role == "admin" || role == "legal_representative") && in.acting_as_org_admin;
+      if (!cert && p.kind == "renewal" && p.cert_type == "organisation" && org_admin) {
+        CS_ASSIGN(cert, tx.query_one("SELECT * FROM account_certificates WHERE certificate_id = ? "
+                                     "AND org_id = ? AND current = 1",
+                                     {in.certificate_id, in.org_id}));
+      }
       // Another account's certificate does not exist for this caller.
       if (!cert) return not_found("certificate_not_found", "no such certificate of yours");
       const std::string cert_org = opt_text(*cert, "org_id");

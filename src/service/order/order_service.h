@@ -18,7 +18,10 @@
 // (409 person_not_verified).
 //
 // Packages (mutual_recognition, renewal) name the certificate they are for: one the buyer holds
-// (account_certificates row of the buyer with current = 1; anyone else's answers 404). Approving
+// (account_certificates row of the buyer with current = 1; anyone else's answers 404) — or, for
+// an organisation renewal package, any current certificate of that organisation when the buyer
+// is its active admin or legal representative and acts as that identity (the admin renews the
+// organisation's certificates: ShieldService::org_renew). Approving
 // a mutual-recognition order enables the certificate on the product's platform until
 // max(now, the current end of that platform's enablement) + period_months, in
 // certificate_platforms, and moves the order to done. A certificate is enabled on the platform
@@ -109,6 +112,9 @@ struct CreateOrderInput {
   std::string org_id;  // organisation products only
   std::string idempotency_key;  // optional; the same key returns the same order
   std::string certificate_id;   // mutual_recognition and renewal products: the buyer's certificate
+  // The session acts as an admin or legal-representative identity of org_id (the handler reads
+  // the acting identity): then a renewal package may name any current certificate of org_id.
+  bool acting_as_org_admin = false;
 };
 
 struct OrderEvent {

@@ -205,6 +205,62 @@ TEST_P(OrderServiceTest, PackagesNameACurrentCertificateOfTheBuyer) {
   EXPECT_EQ(again->certificate_id, mine);
 }
 
+// Review M3 with admins who renew (ShieldService::org_renew): an organisation renewal package
+// may name a certificate the buyer does not hold only when the buyer is the organisation's admin
+// (or legal representative), acts as that identity, and the certificate is a current one of
+// that organisation. An employee, an admin acting as something else, a personal package, or a
+// certificate of another organisation or a personal one: 404 as before.
+TEST_P(OrderServiceTest, OrganisationRenewalPackageForAnotherHolderOnlyForTheActingAdmin) {
+  std::string carol = account("13900000003", true);
+  for (const char* org : {"org-1", "org-2"}) {
+    exec("INSERT INTO organisations (id, name, credit_code, status, creator_account_id, creator_is_legal_rep, "
+         "created_at, updated_at) VALUES (?, ?, '91310115MA1K3B0020', 'verified', ?, 1, 'now', 'now')",
+         {std::string(org), std::string(org), alice_});
+  }
+  for (const auto& [who, role] : {std::pair{alice_, "admin"}, std::pair{bob_, "employee"}, std::pair{carol, "employee"}}) {
+    exec("INSERT INTO identities (id, account_id, kind, org_id, created_at) VALUES (?, ?, ?, 'org-1', 'now')",
+         {"id-" + who, who, std::string(role)});
+    exec("INSERT INTO memberships (id, org_id, account_id, role, identity_id, status, created_at) "
+         "VALUES (?, 'org-1', ?, ?, ?, 'active', 'now')",
+         {"m-" + who, who, std::string(role), "id-" + who});
+  }
+  exec("INSERT INTO products (id, kind, name, cert_type, algorithm, validity_years, price_fen, ca_id, seal_type, "
+       "active, created_at) VALUES ('p-org-renewal', 'renewal', '机构证书延期', 'organisation', 'sm2', 1, 100, 'sm2', "
+       "'official', 1, 'now')");
+  const std::string bobs_org = certificate(bob_, home_);
+  const std::string bobs_personal = certificate(bob_, home_);
+  const std::string elsewhere = certificate(bob_, home_);
+  exec("UPDATE account_certificates SET org_id = 'org-1' WHERE certificate_id = ?", {bobs_org});
+  exec("UPDATE account_certificates SET org_id = 'org-2' WHERE certificate_id = ?", {elsewhere});
+  auto buy = [&](const std::string& buyer, const std::string& product, const std::string& cert,
+                 const std::string& org, bool acting_as_admin) {
+    CreateOrderInput in;
+    in.product_id = product;
+    in.certificate_id = cert;
+    in.org_id = org;
+    in.acting_as_org_admin = acting_as_admin;
+    return svc_->create(buyer, in);
+  };
+  // Another employee, even claiming to act as admin, finds no such certificate.
+  EXPECT_EQ(buy(carol, "p-org-renewal", bobs_org, "org-1", true).error().code, "certificate_not_found");
+  // The admin acting as anything but the admin identity neither.
+  EXPECT_EQ(buy(alice_, "p-org-renewal", bobs_org, "org-1", false).error().code, "certificate_not_found");
+  // Nor with a personal package, for a personal certificate, or for another organisation's.
+  EXPECT_EQ(buy(alice_, "p-renewal", bobs_org, "", true).error().code, "certificate_not_found");
+  EXPECT_EQ(buy(alice_, "p-org-renewal", bobs_personal, "org-1", true).error().code, "certificate_not_found");
+  EXPECT_EQ(buy(alice_, "p-org-renewal", elsewhere, "org-1", true).error().code, "certificate_not_found");
+  EXPECT_EQ(buy(alice_, "p-org-renewal", elsewhere, "org-2", true).error().code, "forbidden");
+  // The acting admin buys it: the order is theirs, for the holder's certificate.
+  auto o = buy(alice_, "p-org-renewal", bobs_org, "org-1", true);
+  ASSERT_TRUE(o.ok()) << o.error().code << " " << o.error().cause;
+  EXPECT_EQ(o->account_id, alice_);
+  EXPECT_EQ(o->certificate_id, bobs_org);
+  EXPECT_EQ(o->applicant_role, "admin");
+  EXPECT_EQ(o->platform_id, home_);
+  // The holder buys one for their own organisation certificate as before.
+  EXPECT_TRUE(buy(bob_, "p-org-renewal", bobs_org, "org-1", false).ok());
+}
+
 TEST_P(OrderServiceTest, MutualRecognitionEnablesExtendsLapsesAndCancels) {
   std::string cert = certificate(alice_, home_, "valid", kStart + 5 * 365 * kDay);
   // Bought for home: enabled there for the certificate's life, nowhere else.

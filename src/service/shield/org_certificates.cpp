@@ -66,13 +66,15 @@ Result<std::vector<ShieldEventView>> ShieldService::org_certificate_events(const
 }
 
 Result<ca::CertificateRecord> ShieldService::org_renew(const std::string& admin_account_id, const std::string& org_id,
-                                                       const std::string& cert_id, const std::string& request_id) {
+                                                       const std::string& cert_id, const std::string& request_id,
+                                                       const std::string& order_id) {
   if (request_id.empty() || request_id.size() > kMaxAdminRequestId) {
     return invalid_argument("invalid_field", "request_id: 1 to 80 bytes").with_field("request_id", "invalid", "1 to 80 bytes");
   }
   CS_ASSIGN(auto h, org_certificate(admin_account_id, org_id, cert_id));
   // The successor stays with the holder (their key); the admin's request ids have their own space.
-  return renew(h.holder_account_id, cert_id, "org-admin:" + request_id, "");
+  // The renewal is bought by the admin for the organisation (review M3): the order is theirs.
+  return renew_paid_by(h.holder_account_id, admin_account_id, cert_id, "org-admin:" + request_id, order_id);
 }
 
 Result<ca::CertificateRecord> ShieldService::org_revoke(const std::string& admin_account_id, const std::string& org_id,

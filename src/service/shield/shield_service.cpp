@@ -458,6 +458,13 @@ Result<std::optional<ca::CertificateRecord>> ShieldService::done_before(const st
 
 Result<ca::CertificateRecord> ShieldService::renew(const std::string& account_id, const std::string& cert_id,
                                                    const std::string& request_id, const std::string& order_id) {
+  return renew_paid_by(account_id, account_id, cert_id, request_id, order_id);
+}
+
+Result<ca::CertificateRecord> ShieldService::renew_paid_by(const std::string& account_id,
+                                                           const std::string& payer_account_id,
+                                                           const std::string& cert_id, const std::string& request_id,
+                                                           const std::string& order_id) {
   if (request_id.empty() || request_id.size() > 100) return field_error("request_id", "1 to 100 bytes");
   CS_ASSIGN(auto before, done_before(account_id, "renew:" + request_id));
   if (before) return *before;  // a retry
@@ -477,9 +484,11 @@ Result<ca::CertificateRecord> ShieldService::renew(const std::string& account_id
           .with_field("order_id", "required", "buy a renewal package for this certificate first");
     }
     {
-      CS_ASSIGN(auto pkg, orders_.order_with_product(tx, account_id, order_id));
+      CS_ASSIGN(auto pkg, orders_.order_with_product(tx, payer_account_id, order_id));
       if (pkg.second.kind != "renewal") return failed_precondition("not_a_renewal_order", "this order is not a renewal package");
-      if (pkg.first.certificate_id != cert_id) {
+      // Another's order (the organisation's admin's) renews only a certificate of its organisation.
+      const bool foreign = payer_account_id != account_id && (pkg.first.org_id.empty() || pkg.first.org_id != c.h.org_id);
+      if (pkg.first.certificate_id != cert_id || foreign) {
         return failed_precondition("order_not_for_certificate", "this renewal order is for another certificate");
       }
       if (pkg.first.status != "approved") return failed_precondition("order_not_approved", "only an approved order can be used");
@@ -500,7 +509,7 @@ Result<ca::CertificateRecord> ShieldService::renew(const std::string& account_id
   CS_TRY(record_successor(account_id, c.h, next, "renew:" + request_id));
   if (first_time) {
     CS_TRY(db_.write([&](store::Tx& tx) -> Status {
-      CS_TRY(orders_.complete(tx, account_id, order_id, cert_id, "renewal"));
+      CS_TRY(orders_.complete(tx, payer_account_id, order_id, cert_id, "renewal"));
       return {};
     }));
   }

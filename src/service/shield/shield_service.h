@@ -232,8 +232,11 @@ class ShieldService final : public CertificateHolders {
   Result<std::vector<ShieldEventView>> org_certificate_events(const std::string& admin_account_id,
                                                               const std::string& org_id, const std::string& cert_id,
                                                               const std::string& after, int limit);
+  // org_renew: order_id (required, review M3) is an approved renewal order of the admin (bought
+  // for the organisation, naming this certificate), which becomes done; errors as renew's.
   Result<ca::CertificateRecord> org_renew(const std::string& admin_account_id, const std::string& org_id,
-                                          const std::string& cert_id, const std::string& request_id);
+                                          const std::string& cert_id, const std::string& request_id,
+                                          const std::string& order_id);
   Result<ca::CertificateRecord> org_revoke(const std::string& admin_account_id, const std::string& org_id,
                                            const std::string& cert_id, const std::string& request_id,
                                            const std::string& code, const std::string& reason);
@@ -311,6 +314,11 @@ class ShieldService final : public CertificateHolders {
   Result<HeldCertificate> org_held(store::Tx& tx, const std::string& admin_account_id, const std::string& org_id,
                                    const std::string& cert_id);
   Status require_org_admin(store::Tx& tx, const std::string& account_id, const std::string& org_id);
+  // renew, with the renewal order looked up (and completed) as payer_account_id's: the holder's
+  // own, or the organisation's admin's (org_renew, which checked the admin first).
+  Result<ca::CertificateRecord> renew_paid_by(const std::string& account_id, const std::string& payer_account_id,
+                                              const std::string& cert_id, const std::string& request_id,
+                                              const std::string& order_id);
   // Orders for several certificates: the request id of this installation —
   // the earlier one of this device request (a retry), or the next free one; already_installed
   // once all `quantity` certificates are installed.
