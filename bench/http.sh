@@ -50,7 +50,7 @@ nginx -c "$work/nginx.conf" -p "$work"
 
 # certseald: release build, SQLite, default threads, access log off (like nginx above).
 build/release/certseald serve --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
-  --set log.access=false --log-level warn 2>"$work/certseald.log" &
+  "${unlimited[@]}" --set log.access=false --log-level warn 2>"$work/certseald.log" &
 csd_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
 cport=$(cat "$work/port")
