@@ -17,6 +17,8 @@ struct ServerOptions {
   std::string data_dir;           // required
   std::vector<std::string> extra_args;
   std::map<std::string, std::string> env;
+  // Runs certseald through this command, e.g. {"/usr/bin/prlimit", "--nofile=64:64", "--"}.
+  std::vector<std::string> wrapper;
 };
 
 class ServerProcess {
