@@ -16,7 +16,7 @@ constexpr ConfigKey kKeys[] = {
     {"data_dir", KeyType::kString, "var",
      "Folder for everything the server keeps: database, blobs, logs, keys."},
     {"server.listen", KeyType::kString, "127.0.0.1:8080", "Address and port to listen on (port 0 picks a free one)."},
-    {"server.threads", KeyType::kInt, "4", "I/O and handler threads."},
+    {"server.threads", KeyType::kInt, "4", "I/O threads (request handlers run on server.workers)."},
     {"server.max_connections", KeyType::kInt, "1024", "Simultaneous connections; one more gets 503."},
     {"server.header_limit", KeyType::kInt, "16384", "Largest request header block in bytes (431 above)."},
     {"server.body_limit", KeyType::kInt, "8388608",
