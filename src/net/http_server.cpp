@@ -715,10 +715,16 @@ Status HttpServer::listen() { return impl_->listen(); }
 std::uint16_t HttpServer::port() const { return impl_->port_; }
 bool HttpServer::tls() const { return impl_->tls_; }
 std::size_t HttpServer::max_connections() const { return impl_->opts_.max_connections; }
-void HttpServer::run() { impl_->run(); }
+// After the I/O threads stop, wait for handlers still running on the pool (after a grace period
+// ran out), so that nothing the handlers use is destroyed under them once run() returns.
+void HttpServer::run() {
+  impl_->run();
+  pool_->stop();
+}
 void HttpServer::run_until_signal(std::chrono::milliseconds grace) {
   impl_->watch_signals(grace);
   impl_->run();
+  pool_->stop();
 }
 void HttpServer::shutdown(std::chrono::milliseconds grace) { impl_->shutdown(grace); }
 

@@ -99,7 +99,8 @@ class HttpServer {
   std::uint16_t port() const;
   bool tls() const;
 
-  // Runs the I/O threads until shutdown() completes. Blocks.
+  // Runs the I/O threads until shutdown() completes, then waits for handlers still running on
+  // the worker pool and stops it (the server does not run again). Blocks.
   void run();
   // Like run(), but SIGTERM or SIGINT starts shutdown(grace).
   void run_until_signal(std::chrono::milliseconds grace);
