@@ -84,7 +84,7 @@ Small JSON endpoint (\`GET /healthz\`, body \`{"status":"ok"}\`), HTTP/1.1 keep-
 | server | requests/s | p99 latency | vs nginx |
 |---|---:|---:|---:|
 | nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') (\`return 200\`, workers = cores) | $n_rps | $n_p99 ms | 100% |
-| certseald (release, SQLite, 2 I/O threads, 8 workers) | $c_rps | $c_p99 ms | $ratio |
+| certseald (release, SQLite, 4 I/O threads, 8 workers) | $c_rps | $c_p99 ms | $ratio |
 
 In-process cost of one dispatch of \`GET /healthz\` (no network; \`api_bench\`): $kernel µs.
 TABLE

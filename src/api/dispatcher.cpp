@@ -113,6 +113,7 @@ std::size_t Dispatcher::limit_of(const Route& r) const {
 
 bool Dispatcher::runs_inline(const net::Request& head) const {
   const Route* r = find(head, nullptr, nullptr);
+  if (r) head.app_hint = static_cast<std::size_t>(r - routes_.data());
   return r && r->exec == Exec::kInline;
 }
 
@@ -175,7 +176,15 @@ net::Response Dispatcher::dispatch(net::Request& req, const std::string& request
                                    std::string_view* route_label) {
   std::string allow;
   std::map<std::string, std::string, std::less<>> params;
-  const Route* found = find(req, &allow, &params);
+  const Route* found = nullptr;
+  if (req.app_hint < routes_.size()) {  // matched already by runs_inline(); fill the parameters
+    const Route& r = routes_[req.app_hint];
+    if (r.method == req.method && match_pattern(r.pattern, req.path, &params)) found = &r;
+  }
+  if (!found) {
+    params.clear();
+    found = find(req, &allow, &params);
+  }
   if (!found) {
     if (!allow.empty()) {
       auto res = problem_response(405, "method_not_allowed",

@@ -11,12 +11,14 @@ WorkerPool::WorkerPool(int threads, std::size_t max_queue) : max_queue_(max_queu
 WorkerPool::~WorkerPool() { stop(); }
 
 bool WorkerPool::try_post(std::function<void()> task) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (stop_ || queue_.size() >= max_queue_) return false;
     queue_.push_back(std::move(task));
+    wake = idle_ > 0;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
 }
 
@@ -46,7 +48,11 @@ void WorkerPool::loop() {
     std::function<void()> task;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (!stop_ && queue_.empty()) {
+        ++idle_;
+        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        --idle_;
+      }
       if (stop_) return;
       task = std::move(queue_.front());
       queue_.pop_front();

@@ -42,6 +42,7 @@ class WorkerPool {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   bool stop_ = false;
+  std::size_t idle_ = 0;  // threads waiting for a task (a post wakes one only when there is one)
   std::vector<std::thread> threads_;
 };
 
