@@ -43,7 +43,7 @@ for engine in sqlite postgres; do
   dbargs=(--data-dir "$data" --db-engine "$engine")
   [ "$engine" = postgres ] && dbargs+=(--db-url "$http_url")
   build/release/certseald serve --demo "${dbargs[@]}" --listen 127.0.0.1:0 --port-file "$work/port" \
-    --set log.access=false --log-level warn 2>"$work/csd-$engine.log" &
+    "${unlimited[@]}" --set log.access=false --log-level warn 2>"$work/csd-$engine.log" &
   csd_pid=$!
   for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
   port=$(cat "$work/port"); rm -f "$work/port"

@@ -50,7 +50,7 @@ nginx -c "$work/nginx.conf" -p "$work"
 
 # certseald: release build, SQLite, default threads, access log off (like nginx above).
 build/release/certseald serve --set dev_mode=true --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
-  --set log.access=false --log-level warn 2>"$work/certseald.log" &
+  "${unlimited[@]}" --set log.access=false --log-level warn 2>"$work/certseald.log" &
 csd_pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
 cport=$(cat "$work/port")
@@ -84,7 +84,7 @@ Small JSON endpoint (\`GET /healthz\`, body \`{"status":"ok"}\`), HTTP/1.1 keep-
 | server | requests/s | p99 latency | vs nginx |
 |---|---:|---:|---:|
 | nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') (\`return 200\`, workers = cores) | $n_rps | $n_p99 ms | 100% |
-| certseald (release, SQLite, 4 threads) | $c_rps | $c_p99 ms | $ratio |
+| certseald (release, SQLite, 4 I/O threads, 8 workers) | $c_rps | $c_p99 ms | $ratio |
 
 In-process cost of one dispatch of \`GET /healthz\` (no network; \`api_bench\`): $kernel µs.
 TABLE

@@ -32,7 +32,7 @@ us() { awk -F, -v n="\"$1\"" '$1==n {printf "%.0f", $3}' <<<"$bench_csv"; }
 
 # ---- certseald with its two default CAs ----
 build/release/certseald serve --set dev_mode=true --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
-  --set log.access=false --log-level warn 2>"$work/certseald.log" &
+  "${unlimited[@]}" --set log.access=false --log-level warn 2>"$work/certseald.log" &
 pids+=($!)
 for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
 cport=$(cat "$work/port")

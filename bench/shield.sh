@@ -37,7 +37,7 @@ for engine in sqlite postgres; do
   fast=(--set sms.resend_s=0 --set sms.daily_limit=1000 --set security.argon2_ops=1
         --set security.argon2_mem_kib=8 --set log.access=false)
   build/release/certseald serve --demo "${dbargs[@]}" "${fast[@]}" --listen 127.0.0.1:0 \
-    --port-file "$work/port" --log-level warn 2>"$work/csd-$engine.log" &
+    --port-file "$work/port" "${unlimited[@]}" --log-level warn 2>"$work/csd-$engine.log" &
   csd_pid=$!
   for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
   port=$(cat "$work/port"); rm -f "$work/port"

@@ -27,6 +27,7 @@
 #include "client/duration.h"
 #include "client/exit_codes.h"
 #include "client/http.h"
+#include "client/origin.h"
 #include "client/messages.h"
 #include "client/prompt.h"
 #include "client/shield.h"
@@ -97,7 +98,13 @@ class Ctx {
     if (need_session && (!sess || sess->token.empty())) {
       return Error(ErrorKind::kUnauthenticated, "not_logged_in", tr("err.not_logged_in"));
     }
-    http_ = std::make_unique<Http>(url, sess ? sess->token : "");
+    // The saved token belongs to the origin that issued it; --server elsewhere gets none (L6).
+    bool ours = sess && !sess->token.empty() && same_origin(url, sess->server);
+    if (need_session && !ours) {
+      return Error(ErrorKind::kUnauthenticated, "not_logged_in", tr("err.session_other_server", sess->server));
+    }
+    CS_TRY(check_transport(url));
+    http_ = std::make_unique<Http>(url, ours ? sess->token : "", ours ? sess->server : "");
     phone_ = sess ? sess->phone : "";
     return http_.get();
   }

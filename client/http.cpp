@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "client/messages.h"
+#include "client/origin.h"
 
 namespace certseal::client {
 namespace {
@@ -73,13 +74,19 @@ Error error_from_response(const HttpResponse& r) {
   return Error(kind_for(r.status), code, msg, "server:" + j.dump());
 }
 
-Http::Http(std::string base_url, std::string token) : base_(std::move(base_url)), token_(std::move(token)) {
+Http::Http(std::string base_url, std::string token, std::string token_origin)
+    : base_(std::move(base_url)), token_(std::move(token)), token_origin_(std::move(token_origin)) {
   global_init();
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
+  if (token_origin_.empty()) token_origin_ = base_;
   curl_.reset(curl_easy_init());
 }
 
 Http::~Http() = default;
+
+bool Http::sends_token_to(const std::string& url) const {
+  return !token_.empty() && same_origin(url, token_origin_);
+}
 
 Result<HttpResponse> Http::raw(const std::string& method, const std::string& url_or_path, const std::string& body,
                                const std::string& content_type) {
@@ -87,6 +94,7 @@ Result<HttpResponse> Http::raw(const std::string& method, const std::string& url
   if (!c) return unavailable("network", tr("err.network", "curl_easy_init failed"));
   curl_easy_reset(c);
   std::string url = url_or_path.rfind("http", 0) == 0 ? url_or_path : base_ + url_or_path;
+  CS_TRY(check_transport(url));
   HttpResponse out;
   Slist headers;
   auto add = [&](const std::string& h) {
@@ -97,7 +105,7 @@ Result<HttpResponse> Http::raw(const std::string& method, const std::string& url
     }
   };
   add("Accept: application/json, application/problem+json, */*");
-  if (!token_.empty() && url.rfind(base_, 0) == 0) add("Authorization: Bearer " + token_);
+  if (sends_token_to(url)) add("Authorization: Bearer " + token_);
   if (!content_type.empty()) add("Content-Type: " + content_type);
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());

@@ -8,6 +8,8 @@
 //                                 403 kPermissionDenied, 404 kNotFound, 409 kConflict,
 //                                 429 kResourceExhausted), code from the problem, message
 //                                 "title: detail" on one line, cause "server:" + the problem JSON.
+// Transport policy (client/origin.h): every URL must pass check_transport() (https, or http to
+// loopback only), and the token goes only to URLs of exactly the token's origin.
 // Contract: not thread-safe (one Http per thread). The CURL and curl_slist handles are owned by
 // RAII wrappers; curl_global_init runs once per process.
 #pragma once
@@ -37,13 +39,20 @@ nlohmann::json problem_of(const Error& err);
 
 class Http {
  public:
-  explicit Http(std::string base_url, std::string token = {});
+  // token_origin: the server URL the token was issued by; empty means base_url.
+  explicit Http(std::string base_url, std::string token = {}, std::string token_origin = {});
   ~Http();
   Http(const Http&) = delete;
   Http& operator=(const Http&) = delete;
 
   const std::string& base_url() const { return base_; }
-  void set_token(std::string token) { token_ = std::move(token); }
+  // The token of a login just made against base_url.
+  void set_token(std::string token) {
+    token_ = std::move(token);
+    token_origin_ = base_;
+  }
+  // Whether a request to `url` would carry the token (exposed for tests).
+  bool sends_token_to(const std::string& url) const;
 
   // A raw exchange. `url_or_path` starting with "http" is used as is, else appended to the base.
   Result<HttpResponse> raw(const std::string& method, const std::string& url_or_path, const std::string& body = {},
@@ -60,7 +69,7 @@ class Http {
   struct CurlDeleter {
     void operator()(void* p) const;
   };
-  std::string base_, token_;
+  std::string base_, token_, token_origin_;
   std::unique_ptr<void, CurlDeleter> curl_;
 };
 

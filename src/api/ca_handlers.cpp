@@ -1,5 +1,7 @@
 #include "api/ca_handlers.h"
 
+#include "api/request_limits.h"
+
 #include "api/services.h"
 #include "base/encoding.h"
 #include "service/ca/ca_service.h"
@@ -89,21 +91,32 @@ Result<Reply> get_ca_crl(RequestContext& ctx) {
   return der_reply(std::move(crl), "application/pkix-crl", "max-age=300");
 }
 
+// OCSP and time stamps are public and cost a signature each: a budget per client address.
+static Status check_pki_rate(RequestContext& ctx, bool tsa) {
+  auto* l = ctx.services().limits;
+  if (!l) return {};
+  return tsa ? check_rate(l->tsa, ctx.request().remote_addr, "time-stamp")
+             : check_rate(l->ocsp, ctx.request().remote_addr, "OCSP");
+}
+
 Result<Reply> post_ocsp(RequestContext& ctx) {
   CS_ASSIGN(auto* s, ca_service(ctx));
+  CS_TRY(check_pki_rate(ctx, false));
   Bytes resp = s->ocsp(ctx.param("id"), as_bytes(ctx.request().body));
   return der_reply(std::move(resp), "application/ocsp-response");
 }
 
 Result<Reply> get_ocsp(RequestContext& ctx) {
   CS_ASSIGN(auto* s, ca_service(ctx));
+  CS_TRY(check_pki_rate(ctx, false));
   auto der = base64_decode(ctx.param("request"));
-  Bytes resp = der ? s->ocsp(ctx.param("id"), *der) : pki::ocsp_error_response(1);
+  Bytes resp = der && der->size() <= 4096 ? s->ocsp(ctx.param("id"), *der) : pki::ocsp_error_response(1);
   return der_reply(std::move(resp), "application/ocsp-response", "max-age=60");
 }
 
 Result<Reply> post_tsa(RequestContext& ctx) {
   CS_ASSIGN(auto* s, ca_service(ctx));
+  CS_TRY(check_pki_rate(ctx, true));
   static const std::string kEmpty;
   Bytes resp = s->timestamp(ctx.request().path == "/tsa" ? kEmpty : ctx.param("id"), as_bytes(ctx.request().body));
   return der_reply(std::move(resp), "application/timestamp-reply");

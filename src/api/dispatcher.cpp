@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <openssl/crypto.h>
+
 #include "api/metrics.h"
 #include "api/problem.h"
 #include "base/encoding.h"
@@ -84,21 +86,104 @@ net::Response Dispatcher::handle(net::Request& req) {
   return res;
 }
 
+const Route* Dispatcher::find(const net::Request& req, std::string* allow,
+                              std::map<std::string, std::string, std::less<>>* params) const {
+  for (const auto& r : routes_) {
+    if (r.method == req.method) {
+      if (match_pattern(r.pattern, req.path, params)) return &r;
+      if (params) params->clear();
+      continue;
+    }
+    if (allow && match_pattern(r.pattern, req.path, nullptr)) {
+      if (!allow->empty()) *allow += ", ";
+      *allow += r.method;
+    }
+  }
+  return nullptr;
+}
+
+std::size_t Dispatcher::limit_of(const Route& r) const {
+  switch (r.limit) {
+    case BodyLimit::kSmall: return limits_.small_body;
+    case BodyLimit::kUpload: return limits_.upload_body;
+    case BodyLimit::kDefault: break;
+  }
+  return limits_.json_body;
+}
+
+bool Dispatcher::runs_inline(const net::Request& head) const {
+  const Route* r = find(head, nullptr, nullptr);
+  if (r) head.app_hint = static_cast<std::size_t>(r - routes_.data());
+  return r && r->exec == Exec::kInline;
+}
+
+Result<std::optional<Principal>> Dispatcher::authorise(const Route& r, const net::Request& req) {
+  if (r.role == Role::kPublic) return std::optional<Principal>();
+  if (r.role == Role::kMetrics && !limits_.metrics_token.empty()) {
+    std::string_view h = req.header("Authorization");
+    std::string want = "Bearer " + limits_.metrics_token;
+    if (h.size() == want.size() && CRYPTO_memcmp(h.data(), want.data(), want.size()) == 0) {
+      return std::optional<Principal>();
+    }
+  }
+  if (!auth_) return Error(ErrorKind::kUnauthenticated, "unauthenticated", "please log in");
+  auto who = auth_->authenticate(req);
+  if (!who) return who.error();
+  if (!who->has(r.role)) {
+    if (who->password_pending && r.role == Role::kUser) {
+      return Error(ErrorKind::kPermissionDenied, "password_required", "set a password for your account first");
+    }
+    return Error(ErrorKind::kPermissionDenied, "forbidden", "your account may not do this");
+  }
+  return std::optional<Principal>(std::move(who).value());
+}
+
+std::optional<net::Response> Dispatcher::admit(const net::Request& head, std::size_t* limit) {
+  std::string request_id = request_id_for(head);
+  std::string allow;
+  const Route* r = find(head, &allow, nullptr);
+  std::optional<net::Response> refusal;
+  std::string_view label = "unmatched";
+  if (!r) {
+    refusal = allow.empty() ? problem_response(404, "not_found", "no such resource", request_id)
+                            : problem_response(405, "method_not_allowed",
+                                               "this resource does not support " + head.method, request_id);
+    if (!allow.empty()) refusal->headers.emplace_back("Allow", allow);
+  } else {
+    label = r->pattern;
+    *limit = limit_of(*r);
+    if (r->limit == BodyLimit::kUpload) {
+      // The body of an upload is read only for a caller who may send it.
+      auto who = authorise(*r, head);
+      if (!who) {
+        refusal = problem_response(who.error(), request_id);
+        if (who.error().kind == ErrorKind::kUnauthenticated) refusal->headers.emplace_back("WWW-Authenticate", "Bearer");
+      }
+    }
+  }
+  if (!refusal) return std::nullopt;
+  refusal->headers.emplace_back("X-Request-Id", request_id);
+  services_.metrics.observe(label, head.method, refusal->status, 0);
+  if (access_log_ && services_.log.enabled(LogLevel::kInfo)) {
+    services_.log.info("request", {{"request_id", request_id}, {"method", head.method}, {"route", label},
+                                   {"path", head.path}, {"status", refusal->status}, {"remote", head.remote_addr},
+                                   {"body_read", false}});
+  }
+  return refusal;
+}
+
 net::Response Dispatcher::dispatch(net::Request& req, const std::string& request_id,
                                    std::string_view* route_label) {
-  const Route* found = nullptr;
   std::string allow;
   std::map<std::string, std::string, std::less<>> params;
-  for (const auto& r : routes_) {
-    std::map<std::string, std::string, std::less<>> p;
-    if (!match_pattern(r.pattern, req.path, &p)) continue;
-    if (r.method == req.method) {
-      found = &r;
-      params = std::move(p);
-      break;
-    }
-    if (!allow.empty()) allow += ", ";
-    allow += r.method;
+  const Route* found = nullptr;
+  if (req.app_hint < routes_.size()) {  // matched already by runs_inline(); fill the parameters
+    const Route& r = routes_[req.app_hint];
+    if (r.method == req.method && match_pattern(r.pattern, req.path, &params)) found = &r;
+  }
+  if (!found) {
+    params.clear();
+    found = find(req, &allow, &params);
   }
   if (!found) {
     if (!allow.empty()) {
@@ -129,6 +214,10 @@ net::Response Dispatcher::dispatch(net::Request& req, const std::string& request
     return res;
   };
 
+  if (std::size_t limit = limit_of(*found); req.body.size() > limit) {
+    return fail(Error(ErrorKind::kPayloadTooLarge, "payload_too_large",
+                      "the request body exceeds " + std::to_string(limit) + " bytes"));
+  }
   bool has_body = !req.body.empty();
   if (has_body && found->body == BodyKind::kJson && !is_json_media_type(req.header("Content-Type"))) {
     return fail(Error(ErrorKind::kUnsupportedMediaType, "unsupported_media_type",
@@ -137,22 +226,9 @@ net::Response Dispatcher::dispatch(net::Request& req, const std::string& request
 
   RequestContext ctx(req, request_id, services_);
   ctx.set_params(std::move(params));
-  if (found->role != Role::kPublic) {
-    if (!auth_) {
-      return fail(Error(ErrorKind::kUnauthenticated, "unauthenticated", "please log in"));
-    }
-    auto who = auth_->authenticate(req);
-    if (!who) return fail(who.error());
-    if (!who->has(found->role)) {
-      if (who->password_pending && found->role == Role::kUser) {
-        return fail(Error(ErrorKind::kPermissionDenied, "password_required",
-                          "set a password for your account first"));
-      }
-      return fail(Error(ErrorKind::kPermissionDenied, "forbidden",
-                        "your account may not do this"));
-    }
-    ctx.set_principal(std::move(who).value());
-  }
+  auto who = authorise(*found, req);
+  if (!who) return fail(who.error());
+  if (*who) ctx.set_principal(std::move(**who));
 
   auto reply = found->handler(ctx);
   if (!reply) return fail(reply.error());

@@ -32,6 +32,10 @@ constexpr Route kTestRoutes[] = {
     {"GET", "/me", Role::kUser, whoami},
     {"GET", "/boom", Role::kPublic, boom},
     {"GET", "/paged", Role::kPublic, paged},
+    {"POST", "/upload", Role::kUser, echo_param, BodyKind::kAny, BodyLimit::kUpload},
+    {"POST", "/small", Role::kPublic, echo_param, BodyKind::kAny, BodyLimit::kSmall},
+    {"GET", "/fast", Role::kPublic, echo_param, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
+    {"GET", "/metrics", Role::kMetrics, echo_param},
 };
 
 // "Bearer user-<id>" is a user; "Bearer op-<id>" an operator; anything else is refused.
@@ -211,6 +215,73 @@ TEST(Router, PatternMatching) {
   EXPECT_FALSE(match_pattern("/a/{x}", "/a/1/b", nullptr));
   EXPECT_FALSE(match_pattern("/a", "/a/", nullptr));
   EXPECT_TRUE(match_pattern("/", "/", nullptr));
+}
+
+// Review M6: JSON nested deeper than kMaxJsonDepth is refused before nlohmann parses it.
+TEST_F(DispatcherTest, DeeplyNestedJsonIs400BeforeParsing) {
+  std::string deep = std::string(30000, '[') + std::string(30000, ']');
+  auto r = call("POST", "/t/json", deep, {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["code"], "json_too_deep");
+  std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  EXPECT_EQ(call("POST", "/t/json", ok, {{"Content-Type", "application/json"}}).status, 201);
+  // Brackets inside strings are text, not nesting.
+  std::string text = "{\"a\": \"" + std::string(1000, '[') + "\\\"\"}";
+  EXPECT_EQ(call("POST", "/t/json", text, {{"Content-Type", "application/json"}}).status, 201);
+}
+
+TEST_F(DispatcherTest, BodiesAboveTheRouteLimitAre413) {
+  dispatcher_.set_limits({.json_body = 1024, .upload_body = 8192, .small_body = 16});
+  auto r = call("POST", "/t/json", "[" + std::string(2000, ' ') + "]", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(body(r)["code"], "payload_too_large");
+  EXPECT_EQ(call("POST", "/small", std::string(17, 'x')).status, 413);
+  EXPECT_EQ(call("POST", "/upload", std::string(4000, 'x'), {{"Authorization", "Bearer user-1"}}).status, 200);
+}
+
+// Review M6: the head of a large upload is checked before its body is read: unknown routes,
+// missing or wrong credentials and non-upload routes are refused with no limit granted.
+TEST_F(DispatcherTest, AdmissionChecksTheSessionOnTheHeadOfAnUpload) {
+  dispatcher_.set_limits({.json_body = 1024, .upload_body = 8192});
+  auto head = [](std::string method, std::string path, net::Headers h = {}) {
+    net::Request r;
+    r.method = std::move(method);
+    r.path = r.target = std::move(path);
+    r.headers = std::move(h);
+    return r;
+  };
+  std::size_t limit = 0;
+  auto refused = dispatcher_.admit(head("POST", "/upload"), &limit);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  refused = dispatcher_.admit(head("POST", "/upload", {{"Authorization", "Bearer nobody"}}), &limit);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(dispatcher_.admit(head("POST", "/nowhere"), &limit)->status, 404);
+  EXPECT_FALSE(dispatcher_.admit(head("POST", "/upload", {{"Authorization", "Bearer user-7"}}), &limit));
+  EXPECT_EQ(limit, 8192u);
+  EXPECT_FALSE(dispatcher_.admit(head("POST", "/t/json"), &limit));
+  EXPECT_EQ(limit, 1024u);  // the transport then refuses the announced size with 413
+}
+
+TEST_F(DispatcherTest, OnlyRoutesMarkedInlineRunOnTheIoThread) {
+  net::Request r;
+  r.method = "GET";
+  r.path = "/fast";
+  EXPECT_TRUE(dispatcher_.runs_inline(r));
+  r.path = "/t/1";
+  EXPECT_FALSE(dispatcher_.runs_inline(r));
+}
+
+// Review L5: /metrics is not public.
+TEST_F(DispatcherTest, MetricsNeedAnOperatorOrTheConfiguredToken) {
+  EXPECT_EQ(call("GET", "/metrics").status, 401);
+  EXPECT_EQ(call("GET", "/metrics", {}, {{"Authorization", "Bearer user-1"}}).status, 403);
+  EXPECT_EQ(call("GET", "/metrics", {}, {{"Authorization", "Bearer op-1"}}).status, 200);
+  EXPECT_EQ(call("GET", "/metrics", {}, {{"Authorization", "Bearer scrape"}}).status, 401);
+  dispatcher_.set_limits({.metrics_token = "scrape"});
+  EXPECT_EQ(call("GET", "/metrics", {}, {{"Authorization", "Bearer scrape"}}).status, 200);
+  EXPECT_EQ(call("GET", "/metrics", {}, {{"Authorization", "Bearer scrapX"}}).status, 401);
 }
 
 }  // namespace

@@ -109,6 +109,10 @@ Result<Reply> blob_reply(RequestContext& ctx, const service::BlobInfo& b) {
   CS_ASSIGN(auto data, ctx.services().blobs->read(b));
   Reply r = Reply::text(to_string(data), b.media_type);
   r.headers.emplace_back("Cache-Control", "private, no-store");
+  // Uploaded files are the uploader's bytes: never sniffed, never rendered in our origin.
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + b.id + "\"");
+  r.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
   return r;
 }
 }  // namespace

@@ -1,6 +1,8 @@
 #include "api/order_handlers.h"
 
 #include "api/acting_for.h"
+#include "api/request_limits.h"
+
 #include "api/json_input.h"
 #include "api/services.h"
 #include "service/notify/email.h"
@@ -361,6 +363,8 @@ Result<Reply> post_form_email(RequestContext& ctx) {
   CS_TRY(require_orders(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto email, required_string(body, "email", 254));
+  // The platform's mail server sends to an address the caller chooses: a daily budget per account.
+  if (auto* l = ctx.services().limits) CS_TRY(check_rate(l->form_email, me(ctx), "application-form e-mail"));
   CS_ASSIGN(auto o, orders(ctx).email_form(me(ctx), ctx.param("id"), email));
   return Reply::json(order_json(o, true), 202);
 }

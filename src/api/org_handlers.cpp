@@ -27,8 +27,8 @@ nlohmann::json org_json(const service::OrgView& v, bool full) {
   j["legal_representative"] = v.legal_rep.name.empty()
                                   ? nlohmann::json()
                                   : nlohmann::json{{"name", v.legal_rep.name},
-                                                   {"id_number", v.legal_rep.id_number},
-                                                   {"phone", v.legal_rep.phone}};
+                                                   {"id_number", opt(v.legal_rep.id_number)},
+                                                   {"phone", opt(v.legal_rep.phone)}};
   j["licence_blob_id"] = opt(v.licence_blob_id);
   j["letter_blob_id"] = opt(v.letter_blob_id);
   j["licence_ocr"] = v.licence_blob_id.empty()

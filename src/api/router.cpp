@@ -12,12 +12,39 @@ std::string_view role_name(Role r) {
     case Role::kUser: return "user";
     case Role::kOperator: return "operator";
     case Role::kRelyingParty: return "relying_party";
+    case Role::kMetrics: return "metrics";
   }
   return "public";
 }
 
 bool Principal::has(Role r) const {
+  if (r == Role::kMetrics) r = Role::kOperator;  // the token path is checked by the Dispatcher
   return r == Role::kPublic || std::find(roles.begin(), roles.end(), r) != roles.end();
+}
+
+bool json_depth_within(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
 }
 
 Reply Reply::json(const nlohmann::json& j, int status) {
@@ -49,6 +76,10 @@ std::optional<std::string> RequestContext::query(std::string_view name) const {
 }
 
 Result<nlohmann::json> RequestContext::json_body() const {
+  if (!json_depth_within(req_.body, kMaxJsonDepth)) {
+    return invalid_argument("json_too_deep", "the request body nests JSON more than " +
+                                                 std::to_string(kMaxJsonDepth) + " levels deep");
+  }
   auto j = nlohmann::json::parse(req_.body, nullptr, false);
   if (j.is_discarded()) {
     return invalid_argument("malformed_json", "the request body is not valid JSON");

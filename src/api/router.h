@@ -30,6 +30,7 @@ enum class Role {
   kUser,          // a logged-in account with its password set
   kOperator,      // platform staff
   kRelyingParty,  // a registered application signing its requests
+  kMetrics,       // an operator session, or the bearer token of server.metrics_token (scrapers)
 };
 std::string_view role_name(Role r);
 
@@ -79,7 +80,8 @@ class RequestContext {
   void set_params(std::map<std::string, std::string, std::less<>> p) { params_ = std::move(p); }
   // A query parameter, percent-decoded; nullopt when absent.
   std::optional<std::string> query(std::string_view name) const;
-  // The body parsed as JSON: 400 malformed_json when it is not.
+  // The body parsed as JSON: 400 malformed_json when it is not, 400 json_too_deep when it nests
+  // deeper than kMaxJsonDepth.
   Result<nlohmann::json> json_body() const;
 
  private:
@@ -95,13 +97,32 @@ using RouteHandler = Result<Reply> (*)(RequestContext&);
 // What a route accepts as a request body. kJson refuses any other media type with 415.
 enum class BodyKind { kJson, kAny };
 
+// How large a body a route accepts (413 above; sizes in DispatchLimits):
+//   kDefault  server.json_body_limit (64 KiB): JSON documents and small callbacks
+//   kSmall    DispatchLimits::small_body (4 KiB): OCSP and time-stamp requests
+//   kUpload   server.body_limit (8 MiB): file uploads; a body above kDefault is read only after
+//             the route's role has been checked on the request head (see Dispatcher::admit)
+enum class BodyLimit { kDefault, kSmall, kUpload };
+
+// Where the handler runs: kWorker on the worker pool (the default; it may block), kInline on
+// the I/O thread (only handlers that touch no database, file or key and finish in microseconds).
+enum class Exec { kWorker, kInline };
+
 struct Route {
   std::string_view method;
   std::string_view pattern;
   Role role;
   RouteHandler handler;
   BodyKind body = BodyKind::kJson;
+  BodyLimit limit = BodyLimit::kDefault;
+  Exec exec = Exec::kWorker;
 };
+
+// Nesting deeper than this (arrays and objects) is refused with 400 json_too_deep before parsing.
+inline constexpr int kMaxJsonDepth = 32;
+// True when `text` nests arrays/objects at most max_depth deep (a scan that respects strings;
+// it does not validate the JSON).
+bool json_depth_within(std::string_view text, int max_depth);
 
 // The route table of certseald (routes.cpp).
 std::span<const Route> route_table();

@@ -1,4 +1,6 @@
-// THE route table of certseald: every endpoint, its method, path, required role and handler.
+// THE route table of certseald: every endpoint, its method, path, required role and handler,
+// and where they differ from the defaults, its body kind, body size class and executor
+// (router.h: BodyKind, BodyLimit, Exec).
 // docs/openapi.yaml documents exactly these (api/openapi_test.cpp keeps the two in step).
 #include "api/account_handlers.h"
 #include "api/identity_handlers.h"
@@ -15,10 +17,10 @@ namespace {
 
 constexpr Route kRoutes[] = {
     // Operations
-    {"GET", "/healthz", Role::kPublic, get_healthz},
+    {"GET", "/healthz", Role::kPublic, get_healthz, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
     {"GET", "/readyz", Role::kPublic, get_readyz},
-    {"GET", "/metrics", Role::kPublic, get_metrics},
-    {"GET", "/api/openapi.yaml", Role::kPublic, get_openapi},
+    {"GET", "/metrics", Role::kMetrics, get_metrics},
+    {"GET", "/api/openapi.yaml", Role::kPublic, get_openapi, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
     {"GET", "/api/v1/info", Role::kPublic, get_info},
 
     // Accounts and sessions
@@ -40,7 +42,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/agreements/{kind}", Role::kPublic, get_agreement},
     {"POST", "/api/v1/agreement-acceptances", Role::kUser, post_agreement_acceptance},
     {"GET", "/api/v1/account/agreement-acceptances", Role::kUser, get_agreement_acceptances},
-    {"POST", "/api/v1/blobs", Role::kUser, post_blob, BodyKind::kAny},
+    {"POST", "/api/v1/blobs", Role::kUser, post_blob, BodyKind::kAny, BodyLimit::kUpload},
     {"GET", "/api/v1/blobs/{id}", Role::kUser, get_blob},
     {"POST", "/api/v1/person-verifications", Role::kUser, post_person_verification},
     {"GET", "/api/v1/person-verifications/current", Role::kUser, get_current_person_verification},
@@ -171,10 +173,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/ca/{id}/ca.cer", Role::kPublic, get_ca_cert},
     {"GET", "/ca/{id}/root.cer", Role::kPublic, get_ca_root},
     {"GET", "/ca/{id}/crl", Role::kPublic, get_ca_crl},
-    {"POST", "/ocsp/{id}", Role::kPublic, post_ocsp, BodyKind::kAny},
+    {"POST", "/ocsp/{id}", Role::kPublic, post_ocsp, BodyKind::kAny, BodyLimit::kSmall},
     {"GET", "/ocsp/{id}/{request}", Role::kPublic, get_ocsp},
-    {"POST", "/tsa", Role::kPublic, post_tsa, BodyKind::kAny},
-    {"POST", "/tsa/{id}", Role::kPublic, post_tsa, BodyKind::kAny},
+    {"POST", "/tsa", Role::kPublic, post_tsa, BodyKind::kAny, BodyLimit::kSmall},
+    {"POST", "/tsa/{id}", Role::kPublic, post_tsa, BodyKind::kAny, BodyLimit::kSmall},
     // Certificate lifecycle (operators and platform services)
     {"POST", "/api/v1/cas/{id}/certificates", Role::kOperator, issue_certificate},
     {"POST", "/api/v1/cas/{id}/revocations", Role::kOperator, revoke_by_serial},

@@ -27,6 +27,7 @@ class ShieldService;
 namespace certseal::api {
 
 class Metrics;
+struct RequestLimits;
 }  // namespace certseal::api
 namespace certseal::service::ca {
 class CaService;
@@ -56,6 +57,7 @@ struct Services {
   service::SandboxGateway* sandbox = nullptr;  // the built-in sandbox gateway (nullptr: disabled, 404)
   service::ShieldService* shield = nullptr;  // mobile shield and held certificates (nullptr: 503)
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
+  RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 
 }  // namespace certseal::api

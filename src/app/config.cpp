@@ -1,10 +1,13 @@
 #include "app/config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
 #include <toml++/toml.h>
+
+#include "net/client_address.h"
 
 namespace certseal::app {
 namespace {
@@ -13,17 +16,44 @@ constexpr ConfigKey kKeys[] = {
     {"data_dir", KeyType::kString, "var",
      "Folder for everything the server keeps: database, blobs, logs, keys."},
     {"server.listen", KeyType::kString, "127.0.0.1:8080", "Address and port to listen on (port 0 picks a free one)."},
-    {"server.threads", KeyType::kInt, "4", "I/O and handler threads."},
+    {"server.threads", KeyType::kInt, "4", "I/O threads (accept, read, write; request handlers run on server.workers)."},
     {"server.max_connections", KeyType::kInt, "1024", "Simultaneous connections; one more gets 503."},
     {"server.header_limit", KeyType::kInt, "16384", "Largest request header block in bytes (431 above)."},
-    {"server.body_limit", KeyType::kInt, "8388608", "Largest request body in bytes (413 above)."},
-    {"server.request_timeout_ms", KeyType::kInt, "30000",
-     "Time allowed to receive one request or send one response; idle keep-alive connections close after it."},
+    {"server.body_limit", KeyType::kInt, "8388608",
+     "Largest request body in bytes, for upload routes (POST /api/v1/blobs) only, read after the session is checked (413 above)."},
+    {"server.request_timeout_ms", KeyType::kInt, "30000", "Time allowed to send one response."},
     {"server.shutdown_grace_ms", KeyType::kInt, "10000",
      "On SIGTERM, how long requests in flight may take before the process exits anyway."},
     {"server.tls_cert", KeyType::kString, "", "PEM certificate chain; TLS is on when this and server.tls_key are set."},
     {"server.tls_key", KeyType::kString, "", "PEM private key for TLS."},
     {"server.port_file", KeyType::kString, "", "If set, the bound port is written to this file once listening."},
+    // ---- HTTP limits against resource exhaustion (security review M6, M7, L5, L9; docs/CONFIG.md "Limits")
+    {"server.json_body_limit", KeyType::kInt, "65536",
+     "Largest request body in bytes for every route but uploads (JSON documents, callbacks; 413 above)."},
+    {"server.header_timeout_ms", KeyType::kInt, "10000",
+     "The request line and headers must arrive within this time (from the accept, or from a kept-alive request's first byte)."},
+    {"server.idle_timeout_ms", KeyType::kInt, "60000", "A kept-alive connection with no request in progress closes after this."},
+    {"server.body_timeout_ms", KeyType::kInt, "10000",
+     "Grace for receiving a request body; after it the body must keep up server.body_min_bytes_per_s."},
+    {"server.body_min_bytes_per_s", KeyType::kInt, "4096", "Slowest accepted average body upload rate."},
+    {"server.workers", KeyType::kInt, "8",
+     "Threads that run request handlers (off the I/O threads); also bounds concurrent Argon2 (64 MiB each) and PDF work."},
+    {"server.worker_queue", KeyType::kInt, "512", "Requests that may wait for a worker; more get 503 server_busy at once."},
+    {"server.max_connections_per_address", KeyType::kInt, "128",
+     "Simultaneous connections from one client address (429 above; 0: no limit; trusted proxies are exempt)."},
+    {"server.requests_per_s_per_address", KeyType::kInt, "100",
+     "Sustained requests per second from one client address (429 with Retry-After above; 0: no limit)."},
+    {"server.request_burst_per_address", KeyType::kInt, "200", "Requests one client address may send at once before the rate applies."},
+    {"server.trusted_proxies", KeyType::kString, "",
+     "Reverse proxies (IP addresses or CIDR blocks, comma-separated) whose X-Forwarded-For is believed; the client is the right-most untrusted address."},
+    {"server.metrics_token", KeyType::kString, "",
+     "Bearer token that may read /metrics (for a scraper); without it only operator sessions may."},
+    {"limits.ocsp_per_minute_per_address", KeyType::kInt, "600", "OCSP requests per minute from one client address (0: no limit)."},
+    {"limits.ocsp_max_certids", KeyType::kInt, "10", "CertIDs in one OCSP request; more get malformedRequest, unsigned."},
+    {"limits.tsa_per_minute_per_address", KeyType::kInt, "60", "Time-stamp requests per minute from one client address (0: no limit)."},
+    {"limits.form_email_per_day_per_account", KeyType::kInt, "10",
+     "Application-form e-mails one account may send per day (0: no limit)."},
+    // ---- end of HTTP limits
     {"db.engine", KeyType::kString, "sqlite", "sqlite (embedded, one machine) or postgres (several nodes)."},
     {"db.path", KeyType::kString, "", "SQLite database file; default <data_dir>/certseal.db."},
     {"db.url", KeyType::kString, "", "PostgreSQL connection URI, e.g. postgresql://user@host:5432/certseal."},
@@ -342,6 +372,39 @@ Result<Config> load_config(const std::string& config_file,
     return config_error("server.tls_cert and server.tls_key must be set together");
   }
   c.port_file = v["server.port_file"];
+  // ---- HTTP limits (see the key table)
+  c.server.small_body_limit = static_cast<std::size_t>(as_int(v, "server.json_body_limit"));
+  if (c.server.small_body_limit < 1024) return config_error("server.json_body_limit must be at least 1024");
+  c.server.header_timeout = std::chrono::milliseconds(as_int(v, "server.header_timeout_ms"));
+  c.server.idle_timeout = std::chrono::milliseconds(as_int(v, "server.idle_timeout_ms"));
+  c.server.body_timeout = std::chrono::milliseconds(as_int(v, "server.body_timeout_ms"));
+  if (c.server.header_timeout.count() < 100 || c.server.idle_timeout.count() < 100 || c.server.body_timeout.count() < 100) {
+    return config_error("server.header_timeout_ms, server.idle_timeout_ms and server.body_timeout_ms must be at least 100");
+  }
+  c.server.body_min_rate = static_cast<std::size_t>(as_int(v, "server.body_min_bytes_per_s"));
+  c.server.workers = static_cast<int>(as_int(v, "server.workers"));
+  if (c.server.workers < 1 || c.server.workers > 1024) return config_error("server.workers must be from 1 to 1024");
+  c.server.worker_queue = static_cast<std::size_t>(as_int(v, "server.worker_queue"));
+  if (c.server.worker_queue < 1) return config_error("server.worker_queue must be at least 1");
+  c.server.max_connections_per_address = static_cast<std::size_t>(as_int(v, "server.max_connections_per_address"));
+  c.server.requests_per_address.rate_per_s = static_cast<double>(as_int(v, "server.requests_per_s_per_address"));
+  c.server.requests_per_address.burst = static_cast<double>(as_int(v, "server.request_burst_per_address"));
+  if (c.server.requests_per_address.rate_per_s > 0 && c.server.requests_per_address.burst < 1) {
+    return config_error("server.request_burst_per_address must be at least 1");
+  }
+  c.server.trusted_proxies = v["server.trusted_proxies"];
+  if (auto tp = net::TrustedProxies::parse(c.server.trusted_proxies); !tp) return config_error(tp.error().message);
+  // Descriptors kept back from connections: the database pool (PostgreSQL) and files, logs.
+  c.server.fd_reserve = std::max<std::size_t>(32, static_cast<std::size_t>(as_int(v, "db.pool_size")) + 16);
+  c.limits.metrics_token = v["server.metrics_token"];
+  c.limits.ocsp_per_minute = static_cast<int>(as_int(v, "limits.ocsp_per_minute_per_address"));
+  c.limits.ocsp_max_certids = static_cast<int>(as_int(v, "limits.ocsp_max_certids"));
+  if (c.limits.ocsp_max_certids < 1 || c.limits.ocsp_max_certids > 100) {
+    return config_error("limits.ocsp_max_certids must be from 1 to 100");
+  }
+  c.limits.tsa_per_minute = static_cast<int>(as_int(v, "limits.tsa_per_minute_per_address"));
+  c.limits.form_email_per_day = static_cast<int>(as_int(v, "limits.form_email_per_day_per_account"));
+  // ---- end of HTTP limits
 
   c.db.engine = v["db.engine"];
   if (c.db.engine != "sqlite" && c.db.engine != "postgres") {
@@ -511,7 +574,7 @@ std::string describe(const std::map<std::string, std::string>& values) {
   std::string out;
   for (const auto& [k, v] : values) {
     bool secret = k == "db.url" || k == "sms.http_password" || k == "email.smtp_password" ||
-                  k == "keys.pkcs11_pin";  // may carry a password
+                  k == "keys.pkcs11_pin" || k == "server.metrics_token";  // may carry a password
     out += k + " = " + (secret && !v.empty() ? "(set)" : "\"" + v + "\"") + "\n";
   }
   return out;

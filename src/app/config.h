@@ -126,6 +126,13 @@ struct Config {
     bool sandbox_enabled = true;
     std::string sandbox_key_file;  // default <data_dir>/sandbox-gateway.pem
   } payment;
+  struct {  // request limits enforced above the transport (docs/CONFIG.md "Limits")
+    std::string metrics_token;
+    int ocsp_per_minute = 600;
+    int ocsp_max_certids = 10;
+    int tsa_per_minute = 60;
+    int form_email_per_day = 10;
+  } limits;
   struct {
     LogLevel level = LogLevel::kInfo;
     std::string file;  // empty: stderr

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/platform.h"
 #include "support/test_env.h"
 
 namespace certseal::app {
@@ -199,6 +200,30 @@ TEST(Config, MasterKeySourceAndSqliteSynchronous) {
   auto v = effective_values("", {{"data_dir", "/d"}, {"keys.pkcs11_pin", "123456"}}, env_of({}), nullptr);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(describe(*v).find("123456"), std::string::npos);
+}
+
+TEST(Config, HttpLimitsHaveSafeDefaults) {
+  auto c = load_config("", {{"data_dir", "/nonexistent-dir-for-test"}}, env_of({}));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->server.small_body_limit, 64u * 1024);
+  EXPECT_EQ(c->server.header_timeout.count(), 10000);
+  EXPECT_EQ(c->server.max_connections_per_address, 128u);
+  EXPECT_GT(c->server.requests_per_address.rate_per_s, 0);
+  EXPECT_TRUE(c->server.trusted_proxies.empty());
+  EXPECT_EQ(c->limits.ocsp_max_certids, 10);
+  EXPECT_TRUE(c->limits.metrics_token.empty());
+  auto bad = load_config("", {{"data_dir", "/x"}, {"server.trusted_proxies", "proxy.example"}}, env_of({}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("server.trusted_proxies"), std::string::npos);
+  EXPECT_FALSE(load_config("", {{"data_dir", "/x"}, {"limits.ocsp_max_certids", "0"}}, env_of({})).ok());
+}
+
+// Review L5: the third-party list shows where data goes, never the gateway's credentials.
+TEST(ThirdParties, GatewayUrlsShrinkToTheirHost) {
+  EXPECT_EQ(url_host("https://key:secret@sms.example:8443/send?token=abc"), "sms.example:8443");
+  EXPECT_EQ(url_host("smtps://mail.example:465"), "mail.example:465");
+  EXPECT_EQ(url_host("https://sms.example/v1/send#x"), "sms.example");
+  EXPECT_EQ(url_host("https://sms.example?apikey=1"), "sms.example");
 }
 
 }  // namespace

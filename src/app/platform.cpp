@@ -8,6 +8,14 @@
 
 namespace certseal::app {
 
+std::string url_host(std::string_view url) {
+  auto scheme = url.find("://");
+  std::string_view rest = scheme == std::string_view::npos ? url : url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);  // user:password@
+  return std::string(rest);
+}
+
 const char* const kVersion = "0.1.0";
 
 namespace {
@@ -94,11 +102,11 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
 
   std::vector<service::ThirdParty> parties;
   if (c.sms.sender == "http") {
-    parties.push_back({"SMS gateway (" + c.sms.http_url + ")", "delivering SMS codes and notices",
+    parties.push_back({"SMS gateway (" + url_host(c.sms.http_url) + ")", "delivering SMS codes and notices",
                        "mobile number, message text"});
   }
   if (c.email.sender == "smtp") {
-    parties.push_back({"mail server (" + c.email.smtp_url + ")", "delivering e-mail (certificate application forms)",
+    parties.push_back({"mail server (" + url_host(c.email.smtp_url) + ")", "delivering e-mail (certificate application forms)",
                        "e-mail address, the application form (order, organisation, mobile number)"});
   }
   if (c.identity_verifier == "manual") {

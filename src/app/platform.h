@@ -55,6 +55,10 @@ struct Platform {
 // Opens the logger, the data folder and the database, applies migrations, builds the services.
 Result<std::unique_ptr<Platform>> open_platform(const Config& c);
 
+// The host (and port) of a gateway URL, without scheme, credentials, path or query: what the
+// third-party list may show ("https://key:secret@sms.example/send?k=1" -> "sms.example").
+std::string url_host(std::string_view url);
+
 // The demo operator and users (idempotent). Their phones and passwords are in the README.
 struct DemoAccount {
   const char* phone;

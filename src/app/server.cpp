@@ -15,6 +15,7 @@
 
 #include "api/dispatcher.h"
 #include "api/metrics.h"
+#include "api/request_limits.h"
 #include "api/services.h"
 #include "api/session_auth.h"
 #include "app/master_key.h"
@@ -63,6 +64,13 @@ std::string pool_gauges(const store::Database& db, const net::HttpServer& server
   metric("certseal_http_connections_total", "counter", "Client connections accepted.", {{"", t.connections_total}});
   metric("certseal_http_connections_refused_total", "counter", "Connections refused over the limit.",
          {{"", t.connections_refused}});
+  metric("certseal_http_requests_rate_limited_total", "counter", "Requests refused by the per-address rate limit.",
+         {{"", t.requests_rate_limited}});
+  metric("certseal_http_requests_busy_total", "counter", "Requests answered 503 because the worker queue was full.",
+         {{"", t.requests_busy}});
+  metric("certseal_http_worker_queue", "gauge", "Requests waiting for a worker thread.", {{"", t.worker_queue}});
+  metric("certseal_http_accept_descriptor_failures_total", "counter",
+         "accept() failures for lack of file descriptors (EMFILE/ENFILE).", {{"", t.accept_descriptor_failures}});
   return out;
 }
 
@@ -147,14 +155,19 @@ int serve(const Config& c) {
   services.privacy = p.privacy.get();
   services.orgs = p.orgs.get();
   services.development_components = dev_components;
+  api::RequestLimits limits(c.limits.ocsp_per_minute, c.limits.tsa_per_minute, c.limits.form_email_per_day);
+  services.limits = &limits;
   api::SessionAuthenticator auth(*p.accounts);
   api::Dispatcher dispatcher(services, &auth, api::route_table(), c.log.access);
+  dispatcher.set_limits({c.server.small_body_limit, c.server.body_limit, 4 * 1024, c.limits.metrics_token});
   net::HttpServer server(
       c.server, [&](net::Request& req) { return dispatcher.handle(req); },
       [&](int status, std::string_view code, std::string_view detail) {
         return dispatcher.refusal(status, code, detail);
       },
-      log);
+      log,
+      [&](const net::Request& head, std::size_t* limit) { return dispatcher.admit(head, limit); },
+      [&](const net::Request& head) { return dispatcher.runs_inline(head); });
   metrics.set_sampler([&] { return pool_gauges(*p.db, server); });
 
   if (auto s = server.listen(); !s) return fail(&log, "listen", s.error());
@@ -179,6 +192,7 @@ int serve(const Config& c) {
   ca_opts.crl_validity_s = c.pki.crl_validity_s;
   ca_opts.ocsp_validity_s = c.pki.ocsp_validity_s;
   ca_opts.default_tsa = c.pki.default_tsa;
+  ca_opts.ocsp_max_certids = static_cast<std::size_t>(c.limits.ocsp_max_certids);
   for (const auto& ca : c.pki.cas) {
     ca_opts.cas.push_back({ca.id, ca.name, ca.algorithm, ca.root_validity_days, ca.issuing_validity_days, ca.sm2_id});
   }
@@ -224,6 +238,8 @@ int serve(const Config& c) {
                          {"data_dir", c.data_dir},
                          {"version", kVersion},
                          {"node_id", node_id},
+                         {"max_connections", static_cast<std::int64_t>(server.max_connections())},
+                         {"workers", c.server.workers},
                          {"demo", c.demo}});
   {
     JobThread jobs(

@@ -25,6 +25,9 @@ struct Request {
   std::string body;
   std::string remote_addr;
   bool keep_alive = true;
+  // Opaque to net/: the application may note here what it learnt from the head (the API layer
+  // keeps the index of the matched route, so it matches once per request).
+  mutable std::size_t app_hint = static_cast<std::size_t>(-1);
 
   std::string_view header(std::string_view name) const { return find_header(headers, name); }
 };

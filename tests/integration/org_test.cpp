@@ -343,6 +343,31 @@ TEST_P(OrgApiTest, RegisteredDataChangesThroughReview) {
   EXPECT_EQ(call("GET", "/api/v1/organisations/" + org + "/change-requests", employee).status, 403);
 }
 
+// Review L5: an employee sees the organisation, but not the legal representative's ID number
+// and phone or the bank account; the admin still sees everything.
+TEST_P(OrgApiTest, EmployeesDoNotSeeTheLegalRepresentativesIdOrTheBankAccount) {
+  const std::string admin_phone = "13900000331";
+  std::string admin = verified_person(admin_phone, "李雷", "11010519491231002X");
+  std::string org = verified_org(admin, "成都示例科技有限公司", "91310115MA1K3B0020", false);
+  std::string emp = verified_person("13900000332", "韩梅", "440524198001010013");
+  join(admin, emp, org, "李雷", admin_phone);
+  auto seen = call("GET", "/api/v1/organisations/" + org, emp);
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  auto j = seen.json();
+  EXPECT_EQ(j["name"], "成都示例科技有限公司");
+  EXPECT_EQ(j["legal_representative"]["name"], "法人甲");
+  EXPECT_TRUE(j["legal_representative"]["id_number"].is_null()) << seen.body;
+  EXPECT_TRUE(j["legal_representative"]["phone"].is_null()) << seen.body;
+  EXPECT_TRUE(j["bank"].is_null()) << seen.body;
+  EXPECT_EQ(seen.body.find("11010519491231002X"), std::string::npos);
+  EXPECT_EQ(seen.body.find("0200001234567890123"), std::string::npos);
+  EXPECT_EQ(seen.body.find("13900000398"), std::string::npos);
+  auto full = call("GET", "/api/v1/organisations/" + org, admin).json();
+  EXPECT_EQ(full["legal_representative"]["id_number"], "11010519491231002X");
+  EXPECT_EQ(full["legal_representative"]["phone"], "13900000398");
+  EXPECT_EQ(full["bank"]["account"], "0200001234567890123");
+}
+
 TEST_P(OrgApiTest, AuthorisationMatrix) {
   const std::string admin_phone = "13900000321";
   std::string admin = verified_person(admin_phone, "周九", "11010519491231002X");

@@ -72,6 +72,13 @@ algorithm = "ec-p256"
 
 [pki]
 default_tsa = "intl"
+
+# Requests carry X-Forwarded-For from this "proxy", so two client addresses can be tested.
+[server]
+trusted_proxies = "127.0.0.1"
+
+[limits]
+tsa_per_minute_per_address = 6
 )toml";
 
 class PkiServerTest : public ::testing::TestWithParam<std::string> {
@@ -358,6 +365,68 @@ TEST_P(PkiServerTest, TimeStampsWithTheOpensslCli) {
   ASSERT_EQ(bad.status, 200);
   put(f("bad.tsr"), bad.body);
   EXPECT_NE(sh("openssl ts -reply -in " + f("bad.tsr") + " -text").out.find("Status: Rejected"), std::string::npos);
+}
+
+// M7: an unauthenticated OCSP request may name at most 10 CertIDs. More get malformedRequest
+// (RFC 6960 4.2.1), an unsigned answer: no database work, no signature.
+TEST_P(PkiServerTest, OcspWithElevenCertIdsIsMalformedAndUnsigned) {
+  HttpClient c(server_->base_url());
+  fetch_chain_and_crl(c, "intl");
+  auto request_for = [&](int n, const std::string& out) {
+    std::string serials;
+    for (int i = 1; i <= n; ++i) serials += " -serial 0x" + std::to_string(1000 + i);
+    ASSERT_EQ(sh("openssl ocsp -issuer " + f("issuer.pem") + serials + " -no_nonce -reqout " + f(out)).exit_code, 0);
+  };
+  request_for(11, "eleven.der");
+  auto r = c.request("POST", "/ocsp/intl", get(f("eleven.der")), {"Content-Type: application/ocsp-request"});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_LT(r.body.size(), 16u);  // just the status: nothing signed
+  put(f("eleven-resp.der"), r.body);
+  auto text = sh("openssl ocsp -respin " + f("eleven-resp.der") + " -resp_text -noverify").out;
+  EXPECT_NE(text.find("Responder Error: malformedrequest (1)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Signature Algorithm"), std::string::npos) << text;
+
+  // Ten are answered, signed, and verify with the openssl CLI.
+  request_for(10, "ten.der");
+  r = c.request("POST", "/ocsp/intl", get(f("ten.der")), {"Content-Type: application/ocsp-request"});
+  ASSERT_EQ(r.status, 200);
+  put(f("ten-resp.der"), r.body);
+  auto ten = sh("openssl ocsp -respin " + f("ten-resp.der") + " -CAfile " + f("chain.pem") + " -resp_text");
+  EXPECT_NE(ten.out.find("Response verify OK"), std::string::npos) << ten.out;
+  EXPECT_NE(ten.out.find("successful"), std::string::npos) << ten.out;
+
+  // A request larger than 4 KiB is refused before it is parsed.
+  auto big = c.request("POST", "/ocsp/intl", std::string(5000, '0'), {"Content-Type: application/ocsp-request"});
+  EXPECT_EQ(big.status, 413);
+}
+
+// M7: the TSA signs for anyone, so each client address has a budget (6 a minute here). A flood
+// from one address is throttled while another address still gets verifiable stamps.
+TEST_P(PkiServerTest, TsaFloodFromOneAddressIsThrottledAnotherStillGetsStamps) {
+  HttpClient c(server_->base_url());
+  put(f("data.txt"), "tender v2");
+  ASSERT_EQ(sh("openssl ts -query -data " + f("data.txt") + " -sha256 -cert -out " + f("q.tsq")).exit_code, 0);
+  std::string query = get(f("q.tsq"));
+  auto stamp = [&](const std::string& from) {
+    return c.request("POST", "/tsa", query,
+                     {"Content-Type: application/timestamp-query", "X-Forwarded-For: " + from});
+  };
+  int ok = 0, throttled = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto r = stamp("198.51.100.66");
+    if (r.status == 200) ++ok;
+    if (r.status == 429) ++throttled;
+  }
+  EXPECT_LE(ok, 7);  // the budget (and at most one refill) of signatures
+  EXPECT_GE(throttled, 13);
+  auto other = stamp("198.51.100.67");
+  ASSERT_EQ(other.status, 200);
+  put(f("other.tsr"), other.body);
+  fetch_chain_and_crl(c, "intl");
+  auto v = sh("openssl ts -verify -data " + f("data.txt") + " -in " + f("other.tsr") + " -CAfile " + f("root.pem") +
+              " -untrusted " + f("issuer.pem"));
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  EXPECT_NE(v.out.find("Verification: OK"), std::string::npos) << v.out;
 }
 
 TEST_P(PkiServerTest, OperatorEndpointsNeedAnOperator) {

@@ -158,12 +158,13 @@ TEST_P(ServerTest, ConnectionLimitAnswers503ToTheOneTooMany) {
 }
 
 TEST_P(ServerTest, MetricsShowRoutesStatusesLatencyAndPool) {
-  auto s = start();
+  auto s = start({"--set", "server.metrics_token=scrape-me"});
   HttpClient c(s->base_url());
   c.get("/healthz");
   c.get("/healthz");
   c.get("/missing");
-  auto m = c.get("/metrics");
+  EXPECT_EQ(c.get("/metrics").status, 401);  // not public (review L5)
+  auto m = c.request("GET", "/metrics", {}, {"Authorization: Bearer scrape-me"});
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.header("content-type").find("text/plain"), std::string::npos);
   EXPECT_NE(m.body.find("certseal_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"),

@@ -19,7 +19,7 @@ namespace certseal::testing {
 namespace {
 
 pid_t spawn(const std::vector<std::string>& args, const std::string& log_path,
-            const std::map<std::string, std::string>& env) {
+            const std::map<std::string, std::string>& env, const std::vector<std::string>& wrapper = {}) {
   std::vector<std::string> env_strings;
   for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
   for (auto& [k, v] : env) env_strings.push_back(k + "=" + v);
@@ -29,6 +29,8 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log_path,
 
   std::vector<std::string> argv_strings = args;
   argv_strings.insert(argv_strings.begin(), CERTSEALD_BIN);
+  argv_strings.insert(argv_strings.begin(), wrapper.begin(), wrapper.end());
+  const std::string program = wrapper.empty() ? std::string(CERTSEALD_BIN) : wrapper.front();
   std::vector<char*> argv;
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
@@ -39,7 +41,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log_path,
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, CERTSEALD_BIN, &fa, nullptr, argv.data(), envp.data());
+  int rc = posix_spawn(&pid, program.c_str(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   return rc == 0 ? pid : -1;
 }
@@ -72,7 +74,7 @@ ServerProcess::ServerProcess(ServerOptions opts) : opts_(std::move(opts)) {
   }
   if (opts_.dev_mode) args.insert(args.end(), {"--set", "dev_mode=true"});
   args.insert(args.end(), opts_.extra_args.begin(), opts_.extra_args.end());
-  pid_ = spawn(args, log_path_, opts_.env);
+  pid_ = spawn(args, log_path_, opts_.env, opts_.wrapper);
   if (pid_ < 0) return;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -20,6 +20,8 @@ struct ServerOptions {
   // Tests run with the development components (sandbox gateway, dev identity verifier, SMS
   // outbox), which certseald refuses without dev_mode; false leaves dev_mode to extra_args.
   bool dev_mode = true;
+  // Runs certseald through this command, e.g. {"/usr/bin/prlimit", "--nofile=64:64", "--"}.
+  std::vector<std::string> wrapper;
 };
 
 class ServerProcess {

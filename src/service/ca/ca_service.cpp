@@ -622,7 +622,33 @@ Bytes CaService::ocsp(std::string_view ca_id, BytesView request) {
   if (!req) return pki::ocsp_error_response(1);
   SysTime now = clock_.now();
   std::int64_t now_s = unix_of(now);
+  // RFC 6960 4.2.1: malformedRequest (1) is an unsigned answer, so a flood of CertIDs costs no
+  // signature and no database work.
+  if (req->ids.empty() || req->ids.size() > opts_.ocsp_max_certids) return pki::ocsp_error_response(1);
   bool cacheable = !req->nonce && req->ids.size() == 1;
+  // One read for every CertID of this CA (at most ocsp_max_certids serials).
+  std::vector<std::string> serials;
+  for (const auto& id : req->ids) {
+    if (!id.serial.empty() && pki::cert_id_matches(id, ca->issuing_name, ca->issuing_key_bits)) {
+      serials.push_back(serial_hex(id.serial));
+    }
+  }
+  std::map<std::string, store::Row> rows;
+  if (!serials.empty()) {
+    std::string sql = "SELECT serial, status, revoked_at, revocation_reason FROM pki_certificate WHERE ca_id = ? AND serial IN (";
+    std::vector<store::Value> args{std::string(ca->settings.id)};
+    for (std::size_t i = 0; i < serials.size(); ++i) {
+      sql += i ? ", ?" : "?";
+      args.emplace_back(serials[i]);
+    }
+    sql += ")";
+    auto found = db_.read_value<std::vector<store::Row>>([&](store::Tx& tx) { return tx.query(sql, args); });
+    if (!found) return pki::ocsp_error_response(2);
+    for (auto& r : *found) {
+      std::string serial = r.text("serial");
+      rows.emplace(std::move(serial), std::move(r));
+    }
+  }
   std::vector<Bytes> singles;
   std::string cache_key;
   CachedOcsp seen;
@@ -632,18 +658,13 @@ Bytes CaService::ocsp(std::string_view ca_id, BytesView request) {
     st.next_update = now + std::chrono::seconds(opts_.ocsp_validity_s);
     st.status = pki::CertStatus::kUnknown;
     if (!id.serial.empty() && pki::cert_id_matches(id, ca->issuing_name, ca->issuing_key_bits)) {
-      auto row = db_.read_value<std::optional<store::Row>>([&](store::Tx& tx) {
-        return tx.query_one("SELECT status, revoked_at, revocation_reason FROM pki_certificate "
-                            "WHERE ca_id = ? AND serial = ?",
-                            {ca->settings.id, serial_hex(id.serial)});
-      });
-      if (!row) return pki::ocsp_error_response(2);
-      if (*row) {
-        if ((*row)->text("status") == "revoked") {
+      if (auto it = rows.find(serial_hex(id.serial)); it != rows.end()) {
+        const store::Row& row = it->second;
+        if (row.text("status") == "revoked") {
           st.status = pki::CertStatus::kRevoked;
-          st.revoked_at = from_unix((*row)->integer("revoked_at"));
-          st.reason = static_cast<pki::RevocationReason>((*row)->integer("revocation_reason"));
-          seen.revoked_at = (*row)->integer("revoked_at");
+          st.revoked_at = from_unix(row.integer("revoked_at"));
+          st.reason = static_cast<pki::RevocationReason>(row.integer("revocation_reason"));
+          seen.revoked_at = row.integer("revoked_at");
         } else {
           st.status = pki::CertStatus::kGood;
         }

@@ -62,6 +62,7 @@ struct CaServiceOptions {
   std::int64_t crl_validity_s = 86'400;
   std::int64_t ocsp_validity_s = 3'600;
   std::string default_tsa;            // CA id whose TSA answers /tsa; default: the first CA
+  std::size_t ocsp_max_certids = 10;  // more in one request: malformedRequest, unsigned (M7)
 };
 
 struct CertificateRecord {

@@ -254,10 +254,17 @@ Result<OrgView> OrgService::get(const std::string& account_id, const std::string
   return db_.read_value<OrgView>([&](store::Tx& tx) -> Result<OrgView> {
     CS_ASSIGN(auto v, load(tx, org_id));
     if (v.creator_account_id == account_id && v.status != "verified") return v;
-    CS_ASSIGN(auto m, tx.query_one("SELECT id FROM memberships WHERE org_id = ? AND account_id = ? AND "
+    CS_ASSIGN(auto m, tx.query_one("SELECT id, role FROM memberships WHERE org_id = ? AND account_id = ? AND "
                                    "status = 'active'",
                                    {org_id, account_id}));
     if (!m) return forbidden("you are not a member of this organisation");
+    if ((*m).text("role") == "employee") {
+      // Employees see the organisation, not the legal representative's ID number and phone or
+      // the bank account: those are for the admins and the legal representative (review L5).
+      v.legal_rep.id_number.clear();
+      v.legal_rep.phone.clear();
+      v.bank = {};
+    }
     return v;
   });
 }
