@@ -14,10 +14,20 @@
 #include <chrono>
 #include <thread>
 
+#include "base/bytes.h"
+#include "base/encoding.h"
 #include "support/api_fixture.h"
 
 namespace certseal::testing {
 namespace {
+
+// A real 1×1 PNG: uploads are checked from the image header (review M8), so a file that only
+// starts with the PNG signature is refused; what follows IEND is the payload of each test.
+std::string png_with_trailer(const std::string& trailer) {
+  return to_string(*hex_decode("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
+                               "c0f01f00050001ff89993d1d0000000049454e44ae426082")) +
+         trailer;
+}
 
 using namespace std::chrono_literals;
 
@@ -154,7 +164,7 @@ TEST_P(ServerLimitsTest, EightMiBBodyBeforeLoginIsRefusedUnread) {
 
   // A logged-in user may upload a large file.
   std::string token = register_person("13900000501", "Passw0rd!x");
-  std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(300 * 1024, 'p');
+  std::string png = png_with_trailer(std::string(300 * 1024, 'p'));
   auto up = http_->request("POST", "/api/v1/blobs?purpose=licence", png,
                            {"Content-Type: image/png", "Authorization: Bearer " + token});
   EXPECT_EQ(up.status, 201) << up.body;
@@ -213,7 +223,7 @@ TEST_P(ServerLimitsTest, FormEmailRelayIsBudgetedPerAccount) {
 // An uploaded file is served as a download that browsers neither sniff nor render in our origin.
 TEST_P(ServerLimitsTest, BlobDownloadsAreAttachmentsThatAreNeverSniffed) {
   std::string token = register_person("13900000506", "Passw0rd!x");
-  std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + "<html><script>alert(1)</script></html>";
+  std::string png = png_with_trailer("<html><script>alert(1)</script></html>");
   auto up = http_->request("POST", "/api/v1/blobs?purpose=licence", png,
                            {"Content-Type: image/png", "Authorization: Bearer " + token});
   ASSERT_EQ(up.status, 201) << up.body;
