@@ -249,6 +249,12 @@ TEST(HttpServerLimits, RequestsPerAddressGet429WithRetryAfter) {
 // bounded number of lines and serves again once descriptors are free. The server runs in a child
 // process with RLIMIT_NOFILE = 40, so the test process keeps its own descriptors.
 TEST(HttpServerLimits, OutOfDescriptorsAnswers503BacksOffAndLogsLittle) {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer needs descriptors of its own in the forked child that runs at 40: the child
+  // stalls instead of serving. The debug run covers this test, and the integration test
+  // ProxyRateLimitTest.FewDescriptorsManyIdleConnections runs the real server under prlimit.
+  GTEST_SKIP() << "not under AddressSanitizer (descriptor budget of 40)";
+#endif
   int ready[2], result[2];
   ASSERT_EQ(::pipe(ready), 0);
   ASSERT_EQ(::pipe(result), 0);
