@@ -352,8 +352,14 @@ Result<nlohmann::json> agent_exchange(const std::string& socket_path, const nloh
   std::string text = request.dump();
   Status w = write_frame(fd.get(), text);
   secure_wipe(text.data(), text.size());
-  CS_TRY(w);
-  CS_ASSIGN(auto frame, read_frame(fd.get()));
+  // The agent may answer and close before taking the request (a refusal of a peer of another
+  // user): the write then fails with EPIPE, but the answer is already here to read.
+  auto read = read_frame(fd.get());
+  if (!read) {
+    CS_TRY(w);
+    return std::move(read).error();
+  }
+  std::string frame = std::move(read).value();
   auto j = nlohmann::json::parse(frame, nullptr, false);
   secure_wipe(frame.data(), frame.size());
   if (!j.is_object()) return unavailable("agent_unavailable", "PIN cache: bad answer");
