@@ -4,6 +4,7 @@
 # two-party figures of crypto_bench measured in the same run.
 # Writes the tables into docs/PERFORMANCE.md between the shield markers.
 #   bench/shield.sh [seconds=10] [clients=16]
+# CERTSEAL_BENCH_EXTRA adds server settings, e.g. "--set db.sqlite_synchronous=normal".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -35,7 +36,7 @@ for engine in sqlite postgres; do
   [ "$engine" = postgres ] && dbargs+=(--db-url "$pg_url")
   # Fast SMS and login settings: the setup registers many people; the load is the signatures.
   fast=(--set sms.resend_s=0 --set sms.daily_limit=1000 --set security.argon2_ops=1
-        --set security.argon2_mem_kib=8 --set log.access=false)
+        --set security.argon2_mem_kib=8 --set log.access=false --set sms.address_hourly_limit=1000000 ${CERTSEAL_BENCH_EXTRA:-})
   build/release/certseald serve --demo "${dbargs[@]}" "${fast[@]}" --listen 127.0.0.1:0 \
     --port-file "$work/port" "${unlimited[@]}" --log-level warn 2>"$work/csd-$engine.log" &
   csd_pid=$!
@@ -44,6 +45,7 @@ for engine in sqlite postgres; do
   base=http://127.0.0.1:$port
   token=$(login_token "$base" 13800000000 Operator@2026 "${dbargs[@]}")
   out=$(build/release/bench/shield_http_load --url "$base" --operator-token "$token" --ca sm2 \
+        --code-command "build/release/certseald admin sms-outbox ${dbargs[*]} --log-level warn" \
         --clients "$clients" --seconds "$secs")
   rows+=$(python3 - "$engine" "$out" <<'PY'
 import json, sys
