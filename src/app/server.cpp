@@ -209,7 +209,7 @@ int serve(const Config& c) {
   service::ShieldService shield(*p.db, p.clock, p.rng, log, std::move(shield_key), *p.sms_codes, *p.security_notices, *p.orders, **cas,
                                 *p.identity_verifier, service::ShieldOptions{c.shield.max_failures, c.shield.challenge_ttl_s, 600,
                                                        c.shield.failure_decay_s});
-  shield.set_identity_checks(*p.identity_verifier, *p.blobs);
+  shield.set_photo_store(*p.blobs);
   // Certificates follow membership and accounts (review H2, L7): told after each change, and
   // swept by the scheduled jobs.
   p.orgs->set_certificate_holders(&shield);

@@ -53,7 +53,7 @@ Status ShieldService::check_reissue(const std::string& account_id, const HeldCer
 // with ID card photos uploaded for this purpose just now, go through the IdentityVerifier.
 // A verifier that wants an operator (manual) refuses for now: identity_review_needed.
 Status ShieldService::check_identity_again(const std::string& account_id, const ReissueProof& proof) {
-  if (!verifier_ || !blobs_) {
+  if (!blobs_) {
     return failed_precondition("identity_checks_unavailable", "identity checks are not available on this server");
   }
   const std::string oldest = format_rfc3339(clock_.now() - std::chrono::seconds(opts_.identity_photo_max_age_s));
@@ -79,7 +79,7 @@ Status ShieldService::check_identity_again(const std::string& account_id, const 
   s.id_number = person.text("id_number");
   s.front_blob_id = front.id;
   s.back_blob_id = back.id;
-  CS_ASSIGN(auto verdict, verifier_->verify(s, front, back));
+  CS_ASSIGN(auto verdict, identity_.verify(s, front, back));
   switch (verdict.outcome) {
     case VerifierVerdict::Outcome::kVerified:
       log_.info("reissue identity check passed", {{"account_id", account_id}, {"verified_by", verdict.verified_by}});

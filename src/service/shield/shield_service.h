@@ -183,12 +183,10 @@ class ShieldService final : public CertificateHolders {
                 SmsCodeService& sms_codes, SecurityNotices& notices, OrderService& orders, ca::CaService& ca,
                 IdentityVerifier& identity, ShieldOptions opts = {});
 
-  // Wiring (src/app): the identity verifier and blob store reissue checks photos with. Without
-  // it every reissue is refused (identity_checks_unavailable).
-  void set_identity_checks(IdentityVerifier& verifier, BlobStore& blobs) {
-    verifier_ = &verifier;
-    blobs_ = &blobs;
-  }
+  // Wiring (src/app): the blob store whose ID card photos a reissue's identity check reads (with
+  // the constructor's IdentityVerifier). Without it every reissue is refused
+  // (identity_checks_unavailable).
+  void set_photo_store(BlobStore& blobs) { blobs_ = &blobs; }
 
   // ---- certificates ----
   Result<InstallResult> install(const std::string& account_id, const std::string& order_id,
@@ -356,7 +354,6 @@ class ShieldService final : public CertificateHolders {
   ca::CaService& ca_;
   IdentityVerifier& identity_;
   ShieldOptions opts_;
-  IdentityVerifier* verifier_ = nullptr;
   BlobStore* blobs_ = nullptr;
 };
 
