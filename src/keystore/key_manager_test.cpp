@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "base/encoding.h"
 #include "crypto/sm2.h"
@@ -188,6 +191,51 @@ TEST(SoftwareKeyManager, KeysAreSealedAtRestAndRotate) {
             "keystore_corrupt");
   ct::write_file(path, text);
   EXPECT_TRUE(verify_with(**only_new));
+}
+
+// The unsealed key is cached for speed, but the file stays the truth: a key another server
+// process destroyed is not used any more, a damaged file is refused, and threads sign at once.
+TEST(SoftwareKeyManager, CachedKeyFollowsTheFileAndSignsConcurrently) {
+  certseal::testing::TempDir dir;
+  SystemRng rng;
+  const std::string keys = dir.path() + "/keys";
+  auto km = SoftwareKeyManager::open(keys, SecretBytes(32, 1), rng);
+  auto other = SoftwareKeyManager::open(keys, SecretBytes(32, 1), rng);
+  auto k = (*km)->generate(KeyType::kEcP256, "ocsp");
+  ASSERT_TRUE(k.ok());
+  auto pub = crypto::PublicKey::from_spki_der(k->public_key);
+  const Bytes msg = to_bytes("answer");
+
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        auto sig = (*km)->sign(k->id, SignScheme::kEcdsaSha256, msg, crypto::kSm2DefaultId);
+        if (sig.ok() && crypto::verify(*pub, SignScheme::kEcdsaSha256, msg, *sig).ok()) ++good;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 100);
+
+  // Damaged on disk after it was cached: refused, and good again once the file is restored.
+  const std::string path = keys + "/" + k->id + ".key";
+  Bytes text = ct::read_file(path);
+  std::string damaged = to_string(text);
+  auto pos = damaged.find("\"sealed\": \"");
+  ASSERT_NE(pos, std::string::npos);
+  damaged[pos + 20] = damaged[pos + 20] == 'A' ? 'B' : 'A';
+  ct::write_file(path, as_bytes(damaged));
+  EXPECT_EQ((*km)->sign(k->id, SignScheme::kEcdsaSha256, msg, crypto::kSm2DefaultId).error().code,
+            "keystore_corrupt");
+  ct::write_file(path, text);
+  EXPECT_TRUE((*km)->sign(k->id, SignScheme::kEcdsaSha256, msg, crypto::kSm2DefaultId).ok());
+
+  // Destroyed through another manager on the same directory: this one stops signing with it.
+  ASSERT_TRUE((*other)->destroy(k->id).ok());
+  EXPECT_EQ((*km)->sign(k->id, SignScheme::kEcdsaSha256, msg, crypto::kSm2DefaultId).error().code,
+            "key_not_found");
 }
 
 TEST(SoftwareKeyManager, InterruptedRotationRecoversWithPreviousKeys) {

@@ -205,18 +205,37 @@ Result<PrivateKey> SoftwareKeyManager::load_private(std::string_view key_id) {
   return key;
 }
 
+Result<std::shared_ptr<const PrivateKey>> SoftwareKeyManager::cached_private(std::string_view key_id) {
+  std::lock_guard lock(mu_);
+  if (!valid_id(key_id)) return key_not_found(key_id);
+  // Reading the small file costs microseconds; unsealing and parsing it is what the cache saves.
+  auto text = read_text(path_for(key_id));
+  if (!text.ok()) {
+    cache_.erase(std::string(key_id));
+    if (text.error().kind == ErrorKind::kNotFound) return key_not_found(key_id);
+    return std::move(text).error();
+  }
+  if (auto it = cache_.find(key_id); it != cache_.end()) {
+    if (it->second.file == *text) return it->second.key;
+    cache_.erase(it);
+  }
+  CS_ASSIGN(PrivateKey key, load_private(key_id));
+  if (cache_.size() >= kMaxCachedKeys) cache_.clear();
+  auto shared = std::make_shared<const PrivateKey>(std::move(key));
+  cache_.emplace(std::string(key_id), CachedKey{shared, std::move(*text)});
+  return shared;
+}
+
 Result<Bytes> SoftwareKeyManager::sign(std::string_view key_id, crypto::SignScheme scheme, BytesView message,
                                        std::string_view sm2_id) {
-  std::lock_guard lock(mu_);
-  CS_ASSIGN(PrivateKey key, load_private(key_id));
-  return crypto::sign(key, scheme, message, sm2_id);
+  CS_ASSIGN(auto key, cached_private(key_id));
+  return crypto::sign(*key, scheme, message, sm2_id);
 }
 
 Result<SecretBytes> SoftwareKeyManager::decrypt(std::string_view key_id, crypto::EncryptScheme scheme,
                                                 BytesView ciphertext) {
-  std::lock_guard lock(mu_);
-  CS_ASSIGN(PrivateKey key, load_private(key_id));
-  return crypto::decrypt(key, scheme, ciphertext);
+  CS_ASSIGN(auto key, cached_private(key_id));
+  return crypto::decrypt(*key, scheme, ciphertext);
 }
 
 Result<Bytes> SoftwareKeyManager::public_key(std::string_view key_id) {
@@ -232,6 +251,7 @@ Status SoftwareKeyManager::destroy(std::string_view key_id) {
   std::lock_guard lock(mu_);
   if (!valid_id(key_id)) return key_not_found(key_id);
   std::string path = path_for(key_id);
+  cache_.erase(std::string(key_id));
   if (!fs::exists(path)) return key_not_found(key_id);
   // Overwrite before unlinking (best effort on journaling filesystems).
   auto text = read_text(path);

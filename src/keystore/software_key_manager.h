@@ -11,7 +11,15 @@
 // through `previous_keys`, so a rotation interrupted half-way loses nothing: reopen with the new
 // key as current and the old one in previous_keys and rotate again.
 //
-// Thread-safety: all methods lock one mutex. The Rng must outlive the manager.
+// Unsealed keys are kept in memory after their first use (a CA's OCSP signer signs thousands of
+// answers a second; unsealing the file each time cost more than the signature). Each use still
+// reads the (small) file and compares it with the one the cached key came from: a key file that
+// another process replaced, re-sealed, damaged or removed is unsealed again or reported, so
+// several servers sharing the directory never sign with a destroyed or tampered key.
+// At most kMaxCachedKeys are kept; past that the cache starts again empty.
+//
+// Thread-safety: the file operations and the cache lock one mutex; signatures and decryptions run
+// outside it, so several threads sign with the same key at once. The Rng must outlive the manager.
 #pragma once
 
 #include <map>
@@ -51,6 +59,8 @@ class SoftwareKeyManager final : public KeyManager {
   SoftwareKeyManager(std::string dir, SecretBytes master, Rng& rng, std::vector<SecretBytes> previous);
   Result<KeyInfo> store(const crypto::PrivateKey& key, std::string_view label);
   Result<crypto::PrivateKey> load_private(std::string_view key_id);
+  // The unsealed key, from the cache while its file's bytes are unchanged.
+  Result<std::shared_ptr<const crypto::PrivateKey>> cached_private(std::string_view key_id);
   std::string path_for(std::string_view key_id) const;
 
   std::string dir_;
@@ -58,6 +68,13 @@ class SoftwareKeyManager final : public KeyManager {
   Rng& rng_;
   std::vector<SecretBytes> previous_;
   mutable std::mutex mu_;
+
+  struct CachedKey {
+    std::shared_ptr<const crypto::PrivateKey> key;
+    std::string file;  // the sealed file the key was read from
+  };
+  static constexpr std::size_t kMaxCachedKeys = 256;
+  std::map<std::string, CachedKey, std::less<>> cache_;  // guarded by mu_
 };
 
 // Master key id as described above (hex, 16 characters).
