@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "api/acting_for.h"
+#include "api/certificate_json.h"
 #include "api/json_input.h"
 #include "api/services.h"
 #include "base/clock.h"
@@ -19,34 +20,20 @@ Result<service::ShieldService*> org_shield(RequestContext& ctx) {
   return ctx.services().shield;
 }
 const std::string& me(const RequestContext& ctx) { return ctx.principal()->account_id; }
-nlohmann::json opt(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
-std::string unix_time(std::int64_t s) { return format_rfc3339(SysTime(std::chrono::seconds(s))); }
-
-nlohmann::json org_held_json(const service::HeldCertificate& h) {
-  const auto& c = h.record;
-  return {{"id", h.certificate_id},     {"key_id", h.key_id},
-          {"ca_id", c.ca_id},           {"serial", c.serial},
-          {"subject", c.subject},       {"status", c.status},
-          {"not_before", unix_time(c.not_before)}, {"not_after", unix_time(c.not_after)},
-          {"order_id", h.order_id},     {"org_id", opt(h.org_id)},
-          {"holder_account_id", h.holder_account_id}, {"current", h.current},
-          {"reissue_notice", opt(h.reissue_notice)}};
-}
-
 }  // namespace
 
 Result<Reply> get_org_certificates(RequestContext& ctx) {
   CS_ASSIGN(auto s, org_shield(ctx));
   CS_ASSIGN(auto list, s->org_certificates(me(ctx), ctx.param("id")));
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& h : list) items.push_back(org_held_json(h));
+  for (const auto& h : list) items.push_back(held_certificate_json(h));
   return Reply::json({{"items", items}});
 }
 
 Result<Reply> get_org_certificate(RequestContext& ctx) {
   CS_ASSIGN(auto s, org_shield(ctx));
   CS_ASSIGN(auto h, s->org_certificate(me(ctx), ctx.param("id"), ctx.param("cert_id")));
-  nlohmann::json j = org_held_json(h);
+  nlohmann::json j = held_certificate_json(h);
   j["certificate"] = h.record.to_json();
   if (ctx.services().ca != nullptr) {
     CS_ASSIGN(auto history, ctx.services().ca->history(h.certificate_id));
@@ -60,10 +47,7 @@ Result<Reply> get_org_certificate_events(RequestContext& ctx) {
   CS_ASSIGN(auto page, page_request(ctx));
   CS_ASSIGN(auto list, s->org_certificate_events(me(ctx), ctx.param("id"), ctx.param("cert_id"), page.after,
                                                  page.limit));
-  return Reply::json(paged(std::move(list), page.limit, [](const service::ShieldEventView& e) {
-    return nlohmann::json{{"id", e.id},           {"device_id", opt(e.device_id)}, {"operation", e.operation},
-                          {"purpose", e.purpose}, {"result", e.result},            {"at", e.at}};
-  }));
+  return Reply::json(paged(std::move(list), page.limit, shield_event_json));
 }
 
 Result<Reply> post_org_certificate_renewal(RequestContext& ctx) {

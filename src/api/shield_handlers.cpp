@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "api/certificate_json.h"
 #include "api/json_input.h"
 #include "api/services.h"
 #include "base/clock.h"
@@ -16,7 +17,6 @@ Result<service::ShieldService*> shield(RequestContext& ctx) {
   return ctx.services().shield;
 }
 const std::string& me(const RequestContext& ctx) { return ctx.principal()->account_id; }
-nlohmann::json opt(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
 
 // A required base64 field; exact size when size > 0, else at most max bytes.
 Result<Bytes> b64(const nlohmann::json& body, std::string_view field, std::size_t size, std::size_t max = 8192) {
@@ -45,20 +45,6 @@ nlohmann::json install_json(const service::InstallResult& r) {
           {"keygen_response", base64_encode(r.keygen_response)},
           {"recovery_key", base64_encode(r.recovery_key)},
           {"certificate", r.certificate.to_json()}};
-}
-
-std::string unix_time(std::int64_t s) { return format_rfc3339(SysTime(std::chrono::seconds(s))); }
-
-// The list view: no PEM, no details (CertificateRecord::to_json would parse the certificate).
-nlohmann::json held_json(const service::HeldCertificate& h) {
-  const auto& c = h.record;
-  return {{"id", h.certificate_id},     {"key_id", h.key_id},
-          {"ca_id", c.ca_id},           {"serial", c.serial},
-          {"subject", c.subject},       {"status", c.status},
-          {"not_before", unix_time(c.not_before)}, {"not_after", unix_time(c.not_after)},
-          {"order_id", h.order_id},     {"org_id", opt(h.org_id)},
-          {"platform_id", opt(h.platform_id)}, {"current", h.current},
-          {"reissue_notice", opt(h.reissue_notice)}};
 }
 
 constexpr std::size_t kMaxFaceImage = 2u << 20;  // 2 MiB
@@ -93,7 +79,7 @@ Result<Reply> get_account_certificates(RequestContext& ctx) {
   CS_ASSIGN(auto s, shield(ctx));
   CS_ASSIGN(auto list, s->certificates(me(ctx)));
   nlohmann::json items = nlohmann::json::array();
-  for (const auto& h : list) items.push_back(held_json(h));
+  for (const auto& h : list) items.push_back(held_certificate_json(h));
   return Reply::json({{"items", items}});
 }
 
@@ -102,7 +88,7 @@ Result<Reply> get_account_certificate(RequestContext& ctx) {
   CS_ASSIGN(auto h, s->certificate(me(ctx), ctx.param("id")));
   CS_ASSIGN(auto key, s->key(me(ctx), h.key_id));
   CS_ASSIGN(auto history, ctx.services().ca->history(h.certificate_id));
-  nlohmann::json j = held_json(h);
+  nlohmann::json j = held_certificate_json(h);
   j["certificate"] = h.record.to_json();
   j["history"] = history;
   j["key"] = {{"id", key.id}, {"status", key.status}, {"algorithm", key.algorithm},
@@ -237,7 +223,7 @@ Result<Reply> get_shield_devices(RequestContext& ctx) {
   nlohmann::json items = nlohmann::json::array();
   for (const auto& d : list) {
     items.push_back({{"device_id", d.device_id}, {"name", d.name}, {"status", d.status},
-                     {"created_at", d.created_at}, {"removed_at", opt(d.removed_at)}});
+                     {"created_at", d.created_at}, {"removed_at", string_or_null(d.removed_at)}});
   }
   return Reply::json({{"items", items}});
 }
@@ -282,7 +268,7 @@ Result<Reply> get_shield_pairing(RequestContext& ctx) {
                       {"device_name", p.device_name},
                       {"public_key", base64_encode(p.public_key)},
                       {"status", p.status},
-                      {"key_id", opt(p.key_id)},
+                      {"key_id", string_or_null(p.key_id)},
                       {"envelope", p.envelope.empty() ? nlohmann::json() : nlohmann::json(base64_encode(p.envelope))},
                       {"challenge", p.challenge},
                       {"expires_at", p.expires_at}});
@@ -321,10 +307,7 @@ Result<Reply> get_shield_events(RequestContext& ctx) {
   CS_ASSIGN(auto s, shield(ctx));
   CS_ASSIGN(auto page, page_request(ctx));
   CS_ASSIGN(auto list, s->events(me(ctx), ctx.param("id"), page.after, page.limit));
-  return Reply::json(paged(std::move(list), page.limit, [](const service::ShieldEventView& e) {
-    return nlohmann::json{{"id", e.id},           {"device_id", opt(e.device_id)}, {"operation", e.operation},
-                          {"purpose", e.purpose}, {"result", e.result},            {"at", e.at}};
-  }));
+  return Reply::json(paged(std::move(list), page.limit, shield_event_json));
 }
 
 }  // namespace certseal::api

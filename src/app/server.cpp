@@ -224,6 +224,9 @@ int serve(const Config& c) {
     p.orders->add_gateway(std::move(gw).value());
   }
   services.sandbox = sandbox;
+  // Signals are ours before anyone can learn the port: a SIGTERM sent as soon as the port file
+  // appears stops the server gracefully instead of killing it.
+  server.handle_signals(c.shutdown_grace);
   if (!c.port_file.empty()) {
     std::string tmp = c.port_file + ".tmp";
     {
@@ -259,7 +262,7 @@ int serve(const Config& c) {
           },
           std::chrono::milliseconds(200));
     }
-    server.run_until_signal(c.shutdown_grace);
+    server.run();
   }
   log.info("stopped", {{"node_id", node_id}});
   return 0;

@@ -721,10 +721,10 @@ void HttpServer::run() {
   impl_->run();
   pool_->stop();
 }
+void HttpServer::handle_signals(std::chrono::milliseconds grace) { impl_->watch_signals(grace); }
 void HttpServer::run_until_signal(std::chrono::milliseconds grace) {
-  impl_->watch_signals(grace);
-  impl_->run();
-  pool_->stop();
+  handle_signals(grace);
+  run();
 }
 void HttpServer::shutdown(std::chrono::milliseconds grace) { impl_->shutdown(grace); }
 

@@ -24,8 +24,8 @@
 // - shutdown(grace): stops accepting, closes connections that are idle between requests, lets
 //   requests in flight finish and be answered (with "Connection: close"), and returns from
 //   run() when all are done or `grace` has passed, whichever is first. Thread-safe and
-//   async-signal-independent (call it from any thread; SIGTERM/SIGINT are handled by
-//   run_until_signal()).
+//   async-signal-independent (call it from any thread; SIGTERM/SIGINT are handled after
+//   handle_signals() or in run_until_signal()).
 #pragma once
 
 #include <chrono>
@@ -102,7 +102,11 @@ class HttpServer {
   // Runs the I/O threads until shutdown() completes, then waits for handlers still running on
   // the worker pool and stops it (the server does not run again). Blocks.
   void run();
-  // Like run(), but SIGTERM or SIGINT starts shutdown(grace).
+  // From now on SIGTERM or SIGINT starts shutdown(grace) (once run() runs). Call it before the
+  // port is announced, so that a signal sent the moment the port is known is a graceful stop and
+  // not the default action. At most once.
+  void handle_signals(std::chrono::milliseconds grace);
+  // handle_signals(grace), then run().
   void run_until_signal(std::chrono::milliseconds grace);
   void shutdown(std::chrono::milliseconds grace);
 

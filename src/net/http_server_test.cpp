@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <csignal>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -94,6 +95,36 @@ Response ok(Request&) {
   Response r;
   r.body = "{\"status\":\"ok\"}";
   return r;
+}
+
+// certseald announces its port (the port file) only after handle_signals(): a SIGTERM sent the
+// moment the port is known, before the I/O loop runs, must be a graceful stop, not a kill. In a
+// child process, so the signal cannot reach the test runner.
+TEST(HttpServerSignals, SignalBeforeRunIsAGracefulStop) {
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    MemoryLogger log;
+    HttpServer server(loopback(), ok, refusal, log);
+    if (!server.listen()) ::_exit(2);
+    server.handle_signals(200ms);
+    ::raise(SIGTERM);  // before run(): recorded, then handled as soon as run() starts
+    server.run();
+    ::_exit(0);
+  }
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 200 && done == 0; ++i) {
+    done = ::waitpid(child, &status, WNOHANG);
+    if (done == 0) std::this_thread::sleep_for(50ms);
+  }
+  if (done != child) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+    FAIL() << "the server did not stop within 10 s of SIGTERM";
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(HttpServerLimits, FullWorkerQueueAnswers503AtOnceWhileIoGoesOn) {

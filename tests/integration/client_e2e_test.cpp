@@ -34,10 +34,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kPng = to_string(*hex_decode(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
-    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
-
 struct CliResult {
   int exit_code = -1;
   std::string out, err;

@@ -27,10 +27,6 @@ namespace {
 namespace cosign = crypto::cosign;
 namespace unlock = crypto::unlock;
 
-const std::string kPng = to_string(*hex_decode(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
-    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
-
 class FlowHolesTest : public ApiTest {
  public:
   std::vector<std::string> extra_server_args() const override {
@@ -41,54 +37,6 @@ class FlowHolesTest : public ApiTest {
   SystemRng rng_;
   std::string platform_, personal_, organisation_, org_renewal_;
 
-  std::string upload(const std::string& token, const std::string& purpose, const std::string& bytes = kPng,
-                     const std::string& type = "image/png") {
-    auto r = http_->request("POST", "/api/v1/blobs?purpose=" + purpose, bytes,
-                            {"Authorization: Bearer " + token, "Content-Type: " + type});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json().value("id", "");
-  }
-  std::string verified_person(const std::string& phone, const std::string& name, const std::string& id_number) {
-    std::string t = register_person(phone, "Str0ng!pw");
-    std::string front = upload(t, "id_card_front"), back = upload(t, "id_card_back");
-    call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
-    auto r = call("POST", "/api/v1/person-verifications", t,
-                  {{"agreement_version", 1}, {"name", name}, {"id_number", id_number}, {"code", code_for(phone)},
-                   {"id_card_front", front}, {"id_card_back", back}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return t;
-  }
-  // A verified organisation; the creator's session then acts as its admin.
-  std::string verified_org(const std::string& token, const std::string& name, const std::string& code,
-                           bool creator_is_legal_rep) {
-    auto c = call("POST", "/api/v1/organisations", token,
-                  {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", creator_is_legal_rep},
-                   {"agreement_version", 1}});
-    EXPECT_EQ(c.status, 201) << c.body;
-    std::string org = c.json()["id"];
-    if (!creator_is_legal_rep) {
-      auto letter = call("GET", "/api/v1/organisations/" + org + "/authorisation-letter", token);
-      std::string blob = upload(token, "authorisation_letter", letter.body, "application/pdf");
-      EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
-                     {{"letter_blob_id", blob},
-                      {"legal_representative",
-                       {{"name", "法人甲"}, {"id_number", "11010519491231002X"}, {"phone", "13900000398"}}}})
-                    .status, 200);
-    }
-    std::string licence = upload(token, "licence");
-    EXPECT_EQ(call("PUT", "/api/v1/organisations/" + org + "/licence", token, {{"blob_id", licence}}).status, 200);
-    EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
-                   {{"bank", {{"bank_name", "中国工商银行北京分行"}, {"account", "0200001234567890123"}, {"account_name", name}}}})
-                  .status, 200);
-    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-transfers", token).status, 202);
-    auto t = call("GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", operator_token_);
-    int amount = t.json()["items"][0]["amount_fen"];
-    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", token, {{"amount_fen", amount}}).status, 200);
-    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/submission", token).status, 200);
-    EXPECT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/approval", operator_token_).status, 200);
-    act_as(token, org);
-    return org;
-  }
   // The person asks to join; the admin (acting as such) approves. The member then acts as the
   // organisation's employee.
   void join(const std::string& admin, const std::string& admin_name, const std::string& admin_phone,

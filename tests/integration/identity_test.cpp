@@ -8,9 +8,6 @@ namespace certseal::testing {
 namespace {
 
 // A valid 1x1 red PNG (made with zlib and the PNG chunk CRCs, checked by `file`).
-const std::string kPng = to_string(*hex_decode(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
-    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
 
 class IdentityApiTest : public ApiTest {
  public:
@@ -19,15 +16,10 @@ class IdentityApiTest : public ApiTest {
   }
 
  protected:
-  HttpResponse upload(const std::string& token, const std::string& purpose, const std::string& bytes,
-                      const std::string& type = "image/png") {
-    return http_->request("POST", "/api/v1/blobs?purpose=" + purpose, bytes,
-                          {"Authorization: Bearer " + token, "Content-Type: " + type});
-  }
   nlohmann::json submission(const std::string& token, const std::string& phone,
                             const std::string& id_number = "11010519491231002X") {
-    std::string front = upload(token, "id_card_front", kPng).json()["id"];
-    std::string back = upload(token, "id_card_back", kPng).json()["id"];
+    std::string front = upload_blob(token, "id_card_front", kPng).json()["id"];
+    std::string back = upload_blob(token, "id_card_back", kPng).json()["id"];
     call("POST", "/api/v1/account/sms-codes", token, {{"purpose", "verify_person"}});
     return {{"agreement_version", 1}, {"name", "张三"}, {"id_number", id_number},
             {"code", code_for(phone)}, {"id_card_front", front}, {"id_card_back", back}};
@@ -36,19 +28,19 @@ class IdentityApiTest : public ApiTest {
 
 TEST_P(IdentityApiTest, UploadsAreCheckedByContentAndSize) {
   std::string t = register_person("13900000201", "Str0ng!pw");
-  auto ok = upload(t, "id_card_front", kPng);
+  auto ok = upload_blob(t, "id_card_front", kPng);
   ASSERT_EQ(ok.status, 201) << ok.body;
   EXPECT_EQ(ok.json()["media_type"], "image/png");
   EXPECT_EQ(ok.json()["size"], 70);
-  auto text = upload(t, "id_card_front", "this is really a text file", "image/jpeg");
+  auto text = upload_blob(t, "id_card_front", "this is really a text file", "image/jpeg");
   EXPECT_EQ(text.status, 415);
   EXPECT_EQ(text.json()["code"], "unsupported_file_type");
-  auto lying = upload(t, "id_card_front", kPng, "image/jpeg");  // PNG declared as JPEG
+  auto lying = upload_blob(t, "id_card_front", kPng, "image/jpeg");  // PNG declared as JPEG
   EXPECT_EQ(lying.status, 415);
-  auto big = upload(t, "id_card_front", kPng + std::string(5000, '\0'));
+  auto big = upload_blob(t, "id_card_front", kPng + std::string(5000, '\0'));
   EXPECT_EQ(big.status, 413);
   EXPECT_EQ(big.json()["code"], "blob_too_large");
-  EXPECT_EQ(upload(t, "selfie", kPng).json()["code"], "invalid_purpose");
+  EXPECT_EQ(upload_blob(t, "selfie", kPng).json()["code"], "invalid_purpose");
   // The owner can read it back; another person cannot even see it exists.
   std::string id = ok.json()["id"];
   auto mine = call("GET", "/api/v1/blobs/" + id, t);
@@ -95,7 +87,7 @@ TEST_P(IdentityApiTest, DevVerifierVerifiesWellFormedSubmissions) {
   // Someone else's photo may not be used.
   std::string other = register_person("13900000205", "Str0ng!pw");
   auto theirs = submission(t, phone);
-  theirs["id_card_front"] = upload(other, "id_card_front", kPng).json()["id"];
+  theirs["id_card_front"] = upload_blob(other, "id_card_front", kPng).json()["id"];
   EXPECT_EQ(call("POST", "/api/v1/person-verifications", t, theirs).json()["code"], "bad_upload");
   EXPECT_EQ(call("GET", "/api/v1/person-verifications/current", t).status, 404);  // nothing stored
 
@@ -148,7 +140,7 @@ TEST_P(IdentityApiTest, AuthorisationMatrix) {
       EXPECT_EQ(call(e.method, e.path, user, e.body).status, 403);
     }
   }
-  EXPECT_EQ(upload("", "id_card_front", kPng).status, 401);
+  EXPECT_EQ(upload_blob("", "id_card_front", kPng).status, 401);
 }
 
 // With identity.verifier = manual every submission waits for an operator.
@@ -212,7 +204,7 @@ class UploadLimitsApiTest : public ApiTest {
   std::vector<std::string> extra_server_args() const override { return {"--set", "uploads.daily_count=3"}; }
 
  protected:
-  HttpResponse upload(const std::string& token, const std::string& bytes) {
+  HttpResponse upload_blob(const std::string& token, const std::string& bytes) {
     return http_->request("POST", "/api/v1/blobs?purpose=licence", bytes,
                           {"Authorization: Bearer " + token, "Content-Type: image/png"});
   }
@@ -221,20 +213,20 @@ class UploadLimitsApiTest : public ApiTest {
 TEST_P(UploadLimitsApiTest, EndlessUploaderGetsA429WhileAnotherAccountStillUploads) {
   std::string mallory = register_person("13900000211", "Str0ng!pw");
   std::string alice = register_person("13900000212", "Str0ng!pw");
-  auto bomb = upload(mallory, to_string(png_bomb(30000, 30000)));
+  auto bomb = upload_blob(mallory, to_string(png_bomb(30000, 30000)));
   EXPECT_EQ(bomb.status, 400) << bomb.body;
   EXPECT_EQ(bomb.json()["code"], "image_too_large");
   for (int i = 0; i < 3; ++i) {
-    auto r = upload(mallory, to_string(png_bomb(20 + static_cast<std::uint32_t>(i), 20)));
+    auto r = upload_blob(mallory, to_string(png_bomb(20 + static_cast<std::uint32_t>(i), 20)));
     ASSERT_EQ(r.status, 201) << r.body;
   }
-  auto refused = upload(mallory, to_string(png_bomb(40, 20)));
+  auto refused = upload_blob(mallory, to_string(png_bomb(40, 20)));
   EXPECT_EQ(refused.status, 429) << refused.body;
   EXPECT_EQ(refused.header("content-type"), "application/problem+json");
   EXPECT_EQ(refused.json()["code"], "upload_quota_exceeded");
   EXPECT_NE(refused.json()["detail"].get<std::string>().find("24 小时内最多上传 3 个文件"), std::string::npos)
       << refused.body;
-  EXPECT_EQ(upload(alice, to_string(png_bomb(40, 20))).status, 201);
+  EXPECT_EQ(upload_blob(alice, to_string(png_bomb(40, 20))).status, 201);
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(IdentityApiTest);

@@ -19,10 +19,6 @@
 namespace certseal::testing {
 namespace {
 
-const std::string kPng = to_string(*hex_decode(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
-    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
-
 class OrderApiTest : public ApiTest {
  protected:
   struct Catalogue {
@@ -115,29 +111,6 @@ class OrderApiTest : public ApiTest {
     return n;
   }
 
-  std::string upload(const std::string& token, const std::string& purpose, const std::string& bytes,
-                     const std::string& type) {
-    auto r = http_->request("POST", "/api/v1/blobs?purpose=" + purpose, bytes,
-                            {"Authorization: Bearer " + token, "Content-Type: " + type});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json()["id"];
-  }
-  std::string verified_person(const std::string& phone, const std::string& name, const std::string& id_number) {
-    std::string t = register_person(phone, "Str0ng!pw");
-    verify_person(t, phone, name, id_number);
-    return t;
-  }
-  void verify_person(const std::string& t, const std::string& phone, const std::string& name,
-                     const std::string& id_number) {
-    std::string front = upload(t, "id_card_front", kPng, "image/png");
-    std::string back = upload(t, "id_card_back", kPng, "image/png");
-    call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
-    auto r = call("POST", "/api/v1/person-verifications", t,
-                  {{"agreement_version", 1}, {"name", name}, {"id_number", id_number}, {"code", code_for(phone)},
-                   {"id_card_front", front}, {"id_card_back", back}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    EXPECT_EQ(r.json()["status"], "verified") << r.body;
-  }
   // A buyer: registered, real-name verified (the development verifier approves at once).
   std::string buyer(const std::string& phone) { return verified_person(phone, "张三", "11010519491231002X"); }
   // Writes the rows an installed certificate leaves (key, CA certificate, account_certificates),
@@ -166,25 +139,6 @@ class OrderApiTest : public ApiTest {
     });
     EXPECT_TRUE(w.ok()) << w.error().cause;
     return id;
-  }
-  std::string verified_org(const std::string& token, const std::string& name, const std::string& code) {
-    auto c = call("POST", "/api/v1/organisations", token,
-                  {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", true}, {"agreement_version", 1}});
-    EXPECT_EQ(c.status, 201) << c.body;
-    std::string org = c.json()["id"];
-    std::string licence = upload(token, "licence", kPng, "image/png");
-    EXPECT_EQ(call("PUT", "/api/v1/organisations/" + org + "/licence", token, {{"blob_id", licence}}).status, 200);
-    EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
-                   {{"bank", {{"bank_name", "中国工商银行北京分行"}, {"account", "0200001234567890123"}, {"account_name", name}}}})
-                  .status, 200);
-    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-transfers", token).status, 202);
-    auto t = call("GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", operator_token_);
-    int amount = t.json()["items"][0]["amount_fen"];
-    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", token, {{"amount_fen", amount}}).status, 200);
-    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/submission", token).status, 200);
-    EXPECT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/approval", operator_token_).status, 200);
-    act_as(token, org);  // the creator acts for the organisation from now on
-    return org;
   }
 };
 

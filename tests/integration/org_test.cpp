@@ -14,10 +14,6 @@
 namespace certseal::testing {
 namespace {
 
-const std::string kPng = to_string(*hex_decode(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
-    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
-
 std::string licence_png(const std::string& name, const std::string& code, const std::string& rep) {
   using docsign::TextBlock;
   auto png = docsign::render_png({{"营业执照", 40, true, TextBlock::Align::kCenter, 30},
@@ -31,59 +27,6 @@ std::string licence_png(const std::string& name, const std::string& code, const 
 
 class OrgApiTest : public ApiTest {
  protected:
-  HttpResponse upload(const std::string& token, const std::string& purpose, const std::string& bytes,
-                      const std::string& type) {
-    return http_->request("POST", "/api/v1/blobs?purpose=" + purpose, bytes,
-                          {"Authorization: Bearer " + token, "Content-Type: " + type});
-  }
-  // A registered, real-name verified person (dev verifier).
-  std::string verified_person(const std::string& phone, const std::string& name, const std::string& id_number) {
-    std::string t = register_person(phone, "Str0ng!pw");
-    std::string front = upload(t, "id_card_front", kPng, "image/png").json()["id"];
-    std::string back = upload(t, "id_card_back", kPng, "image/png").json()["id"];
-    call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
-    auto r = call("POST", "/api/v1/person-verifications", t,
-                  {{"agreement_version", 1}, {"name", name}, {"id_number", id_number}, {"code", code_for(phone)},
-                   {"id_card_front", front}, {"id_card_back", back}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return t;
-  }
-  // Confirms the bank account with the amount the operator sees.
-  void confirm_bank(const std::string& token, const std::string& org) {
-    ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-transfers", token).status, 202);
-    auto t = call("GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", operator_token_);
-    ASSERT_EQ(t.status, 200);
-    int amount = t.json()["items"][0]["amount_fen"];
-    ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", token, {{"amount_fen", amount}}).status, 200);
-  }
-  // A verified organisation (a PNG stands in for the licence: no OCR needed here). When the
-  // creator is not the legal representative, the generated letter is uploaded back as "signed".
-  std::string verified_org(const std::string& token, const std::string& name, const std::string& code,
-                           bool creator_is_legal_rep = true) {
-    auto c = call("POST", "/api/v1/organisations", token,
-                  {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", creator_is_legal_rep},
-                   {"agreement_version", 1}});
-    EXPECT_EQ(c.status, 201) << c.body;
-    std::string org = c.json()["id"];
-    if (!creator_is_legal_rep) {
-      auto letter = call("GET", "/api/v1/organisations/" + org + "/authorisation-letter", token);
-      std::string blob = upload(token, "authorisation_letter", letter.body, "application/pdf").json()["id"];
-      EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
-                     {{"letter_blob_id", blob},
-                      {"legal_representative", {{"name", "法人甲"}, {"id_number", "11010519491231002X"}, {"phone", "13900000398"}}}})
-                    .status, 200);
-    }
-    std::string licence = upload(token, "licence", kPng, "image/png").json()["id"];
-    EXPECT_EQ(call("PUT", "/api/v1/organisations/" + org + "/licence", token, {{"blob_id", licence}}).status, 200);
-    EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
-                   {{"bank", {{"bank_name", "中国工商银行北京分行"}, {"account", "0200001234567890123"}, {"account_name", name}}}})
-                  .status, 200);
-    confirm_bank(token, org);
-    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/submission", token).status, 200);
-    EXPECT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/approval", operator_token_).status, 200);
-    act_as(token, org);  // the creator acts as the organisation's admin from now on
-    return org;
-  }
   std::string member_id_of(const std::string& admin, const std::string& org, const std::string& phone) {
     const auto list1 = call("GET", "/api/v1/organisations/" + org + "/members", admin).json()["items"];
     for (const auto& m : list1) {
@@ -139,7 +82,7 @@ TEST_P(OrgApiTest, CreateAndVerifyWithLetterOcrBankCheckAndReview) {
   EXPECT_NE(text.find("440524198001010013"), std::string::npos);
 
   // Licence with OCR pre-fill.
-  auto lic = upload(t, "licence", licence_png(name, code, "王五"), "image/png");
+  auto lic = upload_blob(t, "licence", licence_png(name, code, "王五"), "image/png");
   ASSERT_EQ(lic.status, 201) << lic.body;
   auto withocr = call("PUT", "/api/v1/organisations/" + org + "/licence", t, {{"blob_id", lic.json()["id"]}});
   ASSERT_EQ(withocr.status, 200) << withocr.body;
@@ -151,7 +94,7 @@ TEST_P(OrgApiTest, CreateAndVerifyWithLetterOcrBankCheckAndReview) {
   auto bad_rep = call("PATCH", "/api/v1/organisations/" + org, t,
                       {{"legal_representative", {{"name", "王五"}, {"id_number", "110105194912310021"}, {"phone", "13900000399"}}}});
   EXPECT_EQ(bad_rep.json()["errors"][0]["field"], "legal_representative.id_number");
-  std::string signed_letter = upload(t, "authorisation_letter", letter.body, "application/pdf").json()["id"];
+  std::string signed_letter = upload(t, "authorisation_letter", letter.body, "application/pdf");
   auto p = call("PATCH", "/api/v1/organisations/" + org, t,
                 {{"legal_representative", {{"name", "王五"}, {"id_number", "11010519491231002X"}, {"phone", "13900000399"}}},
                  {"letter_blob_id", signed_letter},
@@ -311,7 +254,7 @@ TEST_P(OrgApiTest, RegisteredDataChangesThroughReview) {
   // A new name needs the new licence; only admins may ask; one request at a time.
   auto no_licence = call("POST", "/api/v1/organisations/" + org + "/change-requests", admin, {{"name", "南京新名物流有限公司"}});
   EXPECT_EQ(no_licence.json()["code"], "licence_required");
-  std::string licence = upload(admin, "licence", kPng, "image/png").json()["id"];
+  std::string licence = upload(admin, "licence", kPng, "image/png");
   EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/change-requests", employee,
                  {{"name", "x有限公司"}, {"licence_blob_id", licence}}).status, 403);
   auto req = call("POST", "/api/v1/organisations/" + org + "/change-requests", admin,

@@ -31,10 +31,6 @@ namespace cosign = crypto::cosign;
 namespace unlock = crypto::unlock;
 namespace pairing = crypto::pairing;
 
-const std::string kPng = to_string(*hex_decode(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
-    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
-
 // One device: its id, its share (once enrolled) and the unlock keys of its password.
 struct Device {
   std::string id, name;
@@ -61,22 +57,6 @@ class ShieldApiTest : public ApiTest {
  protected:
   SystemRng rng_;
 
-  std::string upload(const std::string& token, const std::string& purpose) {
-    auto r = http_->request("POST", "/api/v1/blobs?purpose=" + purpose, kPng,
-                            {"Authorization: Bearer " + token, "Content-Type: image/png"});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return r.json()["id"];
-  }
-  std::string verified_person(const std::string& phone, const std::string& name, const std::string& id_number) {
-    std::string t = register_person(phone, "Str0ng!pw");
-    std::string front = upload(t, "id_card_front"), back = upload(t, "id_card_back");
-    call("POST", "/api/v1/account/sms-codes", t, {{"purpose", "verify_person"}});
-    auto r = call("POST", "/api/v1/person-verifications", t,
-                  {{"agreement_version", 1}, {"name", name}, {"id_number", id_number}, {"code", code_for(phone)},
-                   {"id_card_front", front}, {"id_card_back", back}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    return t;
-  }
   // An approved order for a one-year personal SM2 certificate, paid through the sandbox gateway.
   std::string approved_order(const std::string& token, const std::string& phone, const std::string& product = "",
                              const std::string& certificate_id = "") {
@@ -283,29 +263,6 @@ class ShieldApiTest : public ApiTest {
     for (const auto& x : k) seen += x + " ";
     return ::testing::AssertionFailure() << "no " << kind << " among: " << seen;
   }
-  // A verified organisation created by `token` (the legal representative, so its admin), whose
-  // session then acts as its admin; the token is remembered as the organisation's admin.
-  std::string verified_org(const std::string& token, const std::string& name, const std::string& code) {
-    auto c = call("POST", "/api/v1/organisations", token,
-                  {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", true}, {"agreement_version", 1}});
-    EXPECT_EQ(c.status, 201) << c.body;
-    std::string org = c.json()["id"];
-    EXPECT_EQ(call("PUT", "/api/v1/organisations/" + org + "/licence", token, {{"blob_id", upload(token, "licence")}}).status,
-              200);
-    EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
-                   {{"bank", {{"bank_name", "中国工商银行北京分行"}, {"account", "0200001234567890123"}, {"account_name", name}}}})
-                  .status,
-              200);
-    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-transfers", token).status, 202);
-    auto t = call("GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", operator_token_);
-    int amount = t.json()["items"][0]["amount_fen"];
-    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", token, {{"amount_fen", amount}}).status, 200);
-    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/submission", token).status, 200);
-    EXPECT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/approval", operator_token_).status, 200);
-    EXPECT_FALSE(act_as(token, org).empty());
-    org_admin_[org] = token;
-    return org;
-  }
   // `token` joins `org`; its admin (acting as such) approves; the new member then acts as the
   // organisation's employee.
   void join(const std::string& admin, const std::string& token, const std::string& org, const std::string& admin_name,
@@ -388,6 +345,12 @@ class ShieldApiTest : public ApiTest {
   std::string f(const std::string& name) { return dir_.path() + "/" + name; }
 
   std::string platform_, product_, renewal_product_, org_product_;
+  // ApiTest::verified_org, remembering who its admin is.
+  std::string verified_org(const std::string& token, const std::string& name, const std::string& code) {
+    std::string org = ApiTest::verified_org(token, name, code);
+    org_admin_[org] = token;
+    return org;
+  }
   std::map<std::string, std::string> org_admin_;  // organisation id -> its admin's token (verified_org)
 };
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/encoding.h"
 #include "support/http_client.h"
 #include "support/pg_fixture.h"
 #include "support/server_process.h"
@@ -23,6 +24,11 @@ namespace certseal::testing {
 
 inline constexpr const char* kOperatorPhone = "13800000000";
 inline constexpr const char* kOperatorPassword = "Op3rator!pw";
+
+// A 1x1 transparent PNG: stands in for ID photos and licences where nothing reads the picture.
+inline const std::string kPng = to_string(*hex_decode(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
+    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
 
 inline std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -147,6 +153,78 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     auto r = call("PUT", "/api/v1/sessions/current/identity", token, {{"identity_id", chosen}});
     EXPECT_EQ(r.status, 200) << r.body;
     return chosen;
+  }
+  // POST /api/v1/blobs as it is answered (tests of the upload checks read the status).
+  HttpResponse upload_blob(const std::string& token, const std::string& purpose, const std::string& bytes,
+                           const std::string& type = "image/png") {
+    return http_->request("POST", "/api/v1/blobs?purpose=" + purpose, bytes,
+                          {"Authorization: Bearer " + token, "Content-Type: " + type});
+  }
+  // The same, expecting 201; returns the blob id.
+  std::string upload(const std::string& token, const std::string& purpose, const std::string& bytes = kPng,
+                     const std::string& type = "image/png") {
+    auto r = upload_blob(token, purpose, bytes, type);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? r.json().value("id", "") : "";
+  }
+  // Real-name verification of a registered person (the development verifier approves at once).
+  void verify_person(const std::string& token, const std::string& phone, const std::string& name,
+                     const std::string& id_number) {
+    std::string front = upload(token, "id_card_front"), back = upload(token, "id_card_back");
+    call("POST", "/api/v1/account/sms-codes", token, {{"purpose", "verify_person"}});
+    auto r = call("POST", "/api/v1/person-verifications", token,
+                  {{"agreement_version", 1}, {"name", name}, {"id_number", id_number}, {"code", code_for(phone)},
+                   {"id_card_front", front}, {"id_card_back", back}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.json().value("status", ""), "verified") << r.body;
+  }
+  // A registered, real-name verified person; returns the session token.
+  std::string verified_person(const std::string& phone, const std::string& name, const std::string& id_number) {
+    std::string t = register_person(phone, "Str0ng!pw");
+    verify_person(t, phone, name, id_number);
+    return t;
+  }
+  // Confirms the organisation's bank account with the amount the operator sees.
+  void confirm_bank(const std::string& token, const std::string& org) {
+    ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-transfers", token).status, 202);
+    auto t = call("GET", "/api/v1/operator/organisations/" + org + "/bank-transfers", operator_token_);
+    ASSERT_EQ(t.status, 200);
+    int amount = t.json()["items"][0]["amount_fen"];
+    ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/bank-verification", token, {{"amount_fen", amount}}).status,
+              200);
+  }
+  // A verified organisation (a PNG stands in for the licence: no OCR needed). When the creator is
+  // not the legal representative, the generated letter is uploaded back as "signed". The creator's
+  // session acts as the organisation's admin from then on.
+  std::string verified_org(const std::string& token, const std::string& name, const std::string& code,
+                           bool creator_is_legal_rep = true) {
+    auto c = call("POST", "/api/v1/organisations", token,
+                  {{"name", name}, {"credit_code", code}, {"creator_is_legal_rep", creator_is_legal_rep},
+                   {"agreement_version", 1}});
+    EXPECT_EQ(c.status, 201) << c.body;
+    if (c.status != 201) return "";
+    std::string org = c.json()["id"];
+    if (!creator_is_legal_rep) {
+      auto letter = call("GET", "/api/v1/organisations/" + org + "/authorisation-letter", token);
+      std::string blob = upload(token, "authorisation_letter", letter.body, "application/pdf");
+      EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
+                     {{"letter_blob_id", blob},
+                      {"legal_representative",
+                       {{"name", "法人甲"}, {"id_number", "11010519491231002X"}, {"phone", "13900000398"}}}})
+                    .status,
+                200);
+    }
+    std::string licence = upload(token, "licence");
+    EXPECT_EQ(call("PUT", "/api/v1/organisations/" + org + "/licence", token, {{"blob_id", licence}}).status, 200);
+    EXPECT_EQ(call("PATCH", "/api/v1/organisations/" + org, token,
+                   {{"bank", {{"bank_name", "中国工商银行北京分行"}, {"account", "0200001234567890123"}, {"account_name", name}}}})
+                  .status,
+              200);
+    confirm_bank(token, org);
+    EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/submission", token).status, 200);
+    EXPECT_EQ(call("POST", "/api/v1/operator/organisations/" + org + "/approval", operator_token_).status, 200);
+    act_as(token, org);
+    return org;
   }
   void run_jobs() {
     auto args = db_args_;
