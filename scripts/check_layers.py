@@ -17,6 +17,8 @@ RANK = {"base": 0, "crypto": 1, "net": 1, "pki": 2, "keystore": 2, "seal": 2,
         "docsign": 3, "store": 3, "service": 4, "api": 5, "app": 6}
 CLIENT_MAX = 4
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([a-z_0-9]+)/[^"]+"')
+# "<folder>/<name>_internal.h" is private to <folder>: only files of that folder include it.
+INTERNAL = re.compile(r'^\s*#\s*include\s*"((?:[a-z_0-9]+/)+)[a-z_0-9]+_internal\.h"')
 
 
 def allowed(src_layer, dst_layer):
@@ -51,6 +53,12 @@ def check(root):
                         if m and not allowed(layer, m.group(1)):
                             problems.append(f"{path}:{lineno}: layer '{layer}' includes "
                                             f"'{m.group(1)}/', a higher or sibling layer")
+                        i = INTERNAL.match(line)
+                        if i:
+                            folder = os.path.join(root, top if top != "src" else "src", i.group(1).rstrip("/"))
+                            if top == "src" and os.path.normpath(folder) != os.path.normpath(dirpath):
+                                problems.append(f"{path}:{lineno}: includes {i.group(1)}*_internal.h, "
+                                                f"which is private to that folder")
     return problems
 
 
