@@ -2,6 +2,7 @@
 // legal representative), not only by the account that installed them. Part of ShieldService
 // (shield_service.h, "organisation certificates").
 #include "service/shield/shield_service.h"
+#include "service/shield/shield_internal.h"
 
 #include "base/clock.h"
 #include "pki/crl.h"
@@ -92,10 +93,7 @@ Result<ca::CertificateRecord> ShieldService::org_revoke(const std::string& admin
     const std::string now = format_rfc3339_ms(clock_.now());
     if (h.current) {
       // As for the holder's own revocation: the key signs no more, on any device.
-      CS_TRY(tx.exec("UPDATE shield_keys SET status = 'retired', updated_at = ? WHERE id = ?", {now, h.key_id}));
-      CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
-                     "removed_at = ? WHERE key_id = ? AND status <> 'removed'",
-                     {now, h.key_id}));
+      CS_TRY(shield_internal::retire_key(tx, h.key_id, now));
     }
     CS_TRY(orders_.notify_in(tx, h.holder_account_id, "certificate_revoked_by_admin",
                              "您持有的单位证书已被单位管理员注销。", cert_id));

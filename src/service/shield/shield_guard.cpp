@@ -4,6 +4,7 @@
 #include "crypto/password.h"
 #include "pki/crl.h"
 #include "service/shield/shield_service.h"
+#include "service/shield/shield_internal.h"
 
 namespace certseal::service {
 
@@ -155,13 +156,8 @@ Status ShieldService::sync(const std::string& account_id) {
     std::optional<PendingSecuritySms> note;
     CS_TRY(db_.write([&](store::Tx& tx) -> Status {
       const std::string now = format_rfc3339_ms(clock_.now());
-      CS_ASSIGN(auto n, tx.exec("UPDATE shield_keys SET status = 'retired', updated_at = ? WHERE id = ? AND "
-                                "status <> 'retired'",
-                                {now, d.key_id}));
+      CS_ASSIGN(auto n, shield_internal::retire_key(tx, d.key_id, now));
       if (n == 0) return {};  // a concurrent sync did it
-      CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
-                     "removed_at = ? WHERE key_id = ? AND status <> 'removed'",
-                     {now, d.key_id}));
       CS_TRY(add_event(tx, d.key_id, account_id, "", "revoke",
                        "certificate " + d.cert_id + (d.closed ? " account closed" : " membership ended"), "ok"));
       if (!d.closed) {

@@ -1,0 +1,223 @@
+// ShieldService: the two-party steps (challenge, sign, decrypt, refresh, password change) behind
+// the unlock proof and the failure budget (shield_service.h).
+#include "service/shield/shield_service.h"
+
+#include <algorithm>
+
+#include "base/encoding.h"
+#include "base/id.h"
+#include "crypto/cipher.h"
+#include "crypto/cosign.h"
+#include "crypto/hash.h"
+#include "crypto/pairing.h"
+#include "crypto/password.h"
+#include "crypto/pkey.h"
+#include "crypto/unlock.h"
+#include "pki/crl.h"
+#include "service/shield/shield_internal.h"
+
+namespace certseal::service {
+namespace cosign = crypto::cosign;
+using namespace shield_internal;
+
+struct ShieldService::StepOutcome {
+  std::optional<Error> refusal;
+  Bytes answer;
+  std::vector<PendingSecuritySms> notices;  // sent after the commit
+};
+
+
+
+Result<ChallengeView> ShieldService::challenge(const std::string& account_id, const std::string& key_id,
+                                               const std::string& device_id) {
+  ChallengeView c;
+  c.nonce = base64url_encode(random(32));
+  c.expires_at = clock_.now_unix() + opts_.challenge_ttl_s;
+  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto k, tx.query_one("SELECT account_id, status FROM shield_keys WHERE id = ?", {key_id}));
+    if (!k || k->text("account_id") != account_id) return key_not_found();
+    if (k->text("status") == "locked") {
+      return failed_precondition("key_locked", "this key is locked after too many wrong passwords; recover it first");
+    }
+    if (k->text("status") != "active") return failed_precondition("key_retired", "this key is no longer in use");
+    CS_ASSIGN(auto d, tx.query_one("SELECT status FROM shield_devices WHERE key_id = ? AND device_id = ?",
+                                   {key_id, device_id}));
+    if (!d || d->text("status") != "active") return permission_denied("device_not_active", "this device holds no share of the key");
+    CS_TRY(tx.exec("DELETE FROM shield_challenges WHERE expires_at < ?", {clock_.now_unix()}));
+    CS_TRY(tx.exec("INSERT INTO shield_challenges (nonce, key_id, device_id, expires_at) VALUES (?, ?, ?, ?)",
+                   {c.nonce, key_id, device_id, c.expires_at}));
+    return {};
+  }));
+  return c;
+}
+
+Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::string& operation,
+                                      const ShieldStep& step, const StepFn& fn) {
+  if (step.purpose.size() > 200) return field_error("purpose", "at most 200 bytes");
+  const std::int64_t now = clock_.now_unix();
+  CS_ASSIGN(auto out, db_.write_value<StepOutcome>([&](store::Tx& tx) -> Result<StepOutcome> {
+    StepOutcome o;
+    auto refuse = [&](Error e) -> Result<StepOutcome> {
+      CS_TRY(add_event(tx, step.key_id, account_id, step.device_id, operation, step.purpose, e.code));
+      o.refusal = std::move(e);
+      return o;
+    };
+    // The key's row is locked first (a no-op update takes the row lock on PostgreSQL; SQLite has
+    // one writer anyway) and read again after the lock, so the status and the failure count seen
+    // below are those every other step of this key sees: concurrent guesses are evaluated one at
+    // a time and none can pass the budget (review M1).
+    CS_ASSIGN(auto locked_rows, tx.exec("UPDATE shield_keys SET failures = failures WHERE id = ? AND account_id = ?",
+                                        {step.key_id, account_id}));
+    if (locked_rows == 0) return key_not_found();
+    CS_ASSIGN(auto k, tx.query_one("SELECT status, failures, failure_at FROM shield_keys WHERE id = ?", {step.key_id}));
+    if (!k) return key_not_found();
+    // Without a fresh challenge a step is not even an unlock attempt.
+    CS_ASSIGN(auto used, tx.exec("DELETE FROM shield_challenges WHERE nonce = ? AND key_id = ? AND device_id = ? "
+                                 "AND expires_at >= ?",
+                                 {step.nonce, step.key_id, step.device_id, now}));
+    if (used == 0) return refuse(invalid_argument("bad_nonce", "the challenge is unknown, used or expired"));
+    if (k->text("status") == "locked") {
+      return refuse(failed_precondition("key_locked", "this key is locked after too many wrong passwords; recover it first"));
+    }
+    if (k->text("status") != "active") return refuse(failed_precondition("key_retired", "this key is no longer in use"));
+    const UnlockBudget budget{opts_.max_failures, opts_.failure_decay_s};
+    const std::int64_t failures = budget.failures_now(k->integer("failures"), k->integer("failure_at"), now);
+    if (failures >= opts_.max_failures) {
+      // Only reachable if max_failures was lowered since: treat as locked.
+      CS_TRY(tx.exec("UPDATE shield_keys SET status = 'locked' WHERE id = ?", {step.key_id}));
+      return refuse(failed_precondition("key_locked", "this key is locked after too many wrong passwords; recover it first"));
+    }
+    CS_ASSIGN(auto d, tx.query_one("SELECT * FROM shield_devices WHERE key_id = ? AND device_id = ? AND "
+                                   "status = 'active'",
+                                   {step.key_id, step.device_id}));
+    if (!d) return refuse(permission_denied("device_not_active", "this device holds no share of the key"));
+    CS_ASSIGN(auto auth, unseal(d->blob("auth_key_enc"), aad(step.key_id, step.device_id, "auth")));
+    if (!crypto::unlock::check_proof(auth, operation, step.key_id, step.device_id, step.nonce, step.payload,
+                                     step.proof)) {
+      // A success never gives the budget back; only time does (UnlockBudget, docs/SHIELD.md).
+      const std::int64_t after = failures + 1;
+      const bool lock = after >= opts_.max_failures;
+      CS_TRY(tx.exec("UPDATE shield_keys SET failures = ?, failure_at = ?, status = ?, updated_at = ? WHERE id = ?",
+                     {after, now, lock ? "locked" : "active", format_rfc3339_ms(clock_.now()), step.key_id}));
+      const std::string detail = "设备 " + d->text("name");
+      CS_ASSIGN(auto note, notices_.record(tx, account_id, SecurityEvent::kUnlockFailed, detail, step.key_id));
+      o.notices.push_back(std::move(note));
+      if (lock) {
+        CS_ASSIGN(auto locked_note, notices_.record(tx, account_id, SecurityEvent::kKeyLocked, "", step.key_id));
+        o.notices.push_back(std::move(locked_note));
+        return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; the key is now locked: recover it "
+                                                  "with an identity check"));
+      }
+      return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; " +
+                                                    std::to_string(opts_.max_failures - after) +
+                                                    " attempts left"));
+    }
+    CS_ASSIGN(auto share, unseal(d->blob("server_share_enc"), aad(step.key_id, step.device_id, "share")));
+    auto r = fn(tx, step.device_id, share);
+    if (!r) {
+      if (r.error().kind == ErrorKind::kInternal) return std::move(r).error();
+      return refuse(std::move(r).error());
+    }
+    CS_TRY(add_event(tx, step.key_id, account_id, step.device_id, operation, step.purpose, "ok"));
+    o.answer = std::move(r).value();
+    return o;
+  }));
+  for (const auto& n : out.notices) notices_.send(n);
+  if (out.refusal) return *out.refusal;
+  return out.answer;
+}
+
+Result<Bytes> ShieldService::sign(const std::string& account_id, const ShieldStep& step) {
+  return run_step(account_id, "sign", step, [&](store::Tx&, const std::string&, const SecretBytes& s) -> Result<Bytes> {
+    CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
+    CS_ASSIGN(auto req, cosign::SignRequest::decode(step.payload));
+    std::lock_guard lock(rng_mu_);
+    CS_ASSIGN(auto resp, cosign::server_sign(share, req, rng_));
+    return resp.encode();
+  });
+}
+
+Result<Bytes> ShieldService::decrypt(const std::string& account_id, const ShieldStep& step) {
+  return run_step(account_id, "decrypt", step,
+                  [&](store::Tx&, const std::string&, const SecretBytes& s) -> Result<Bytes> {
+                    CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
+                    CS_ASSIGN(auto req, cosign::DecryptRequest::decode(step.payload));
+                    CS_ASSIGN(auto resp, cosign::server_decrypt(share, req));
+                    return resp.encode();
+                  });
+}
+
+Status ShieldService::refresh(const std::string& account_id, const ShieldStep& step) {
+  CS_TRY(run_step(account_id, "refresh", step,
+                  [&](store::Tx& tx, const std::string& device_id, const SecretBytes& s) -> Result<Bytes> {
+                    CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
+                    CS_ASSIGN(auto req, cosign::RefreshRequest::decode(step.payload));
+                    CS_ASSIGN(auto next, cosign::server_refresh(share, req));
+                    CS_ASSIGN(auto sealed, seal(next.export_bytes(), aad(step.key_id, device_id, "share")));
+                    CS_TRY(tx.exec("UPDATE shield_devices SET server_share_enc = ? WHERE key_id = ? AND device_id = ?",
+                                   {sealed, step.key_id, device_id}));
+                    return Bytes{};
+                  }));
+  return {};
+}
+
+Status ShieldService::change_password(const std::string& account_id, const ShieldStep& step) {
+  if (step.payload.size() != kAuthKeySize + kSaltSize) return field_error("auth_key", "32 bytes, and salt 16 bytes");
+  // The owner hears of it (review L8): a password change needs only the old password, which a
+  // thief may have guessed.
+  std::optional<PendingSecuritySms> note;
+  CS_TRY(run_step(account_id, "password", step,
+                  [&](store::Tx& tx, const std::string& device_id, const SecretBytes&) -> Result<Bytes> {
+                    const BytesView p(step.payload);
+                    CS_ASSIGN(auto sealed, seal(p.first(kAuthKeySize), aad(step.key_id, device_id, "auth")));
+                    CS_TRY(tx.exec("UPDATE shield_devices SET auth_key_enc = ?, salt = ? WHERE key_id = ? AND "
+                                   "device_id = ?",
+                                   {sealed, Bytes(p.begin() + kAuthKeySize, p.end()), step.key_id, device_id}));
+                    CS_ASSIGN(auto pending, notices_.record(tx, account_id, SecurityEvent::kCertificatePasswordChanged,
+                                                            "设备 " + device_id, step.key_id));
+                    note = std::move(pending);
+                    return Bytes{};
+                  }));
+  if (note) notices_.send(*note);
+  return {};
+}
+
+Status ShieldService::add_device(const std::string& account_id, const ShieldStep& step, const std::string& pairing_id,
+                                 BytesView u, BytesView envelope) {
+  if (envelope.empty() || envelope.size() > 4096) return field_error("envelope", "1 to 4096 bytes");
+  CS_TRY(run_step(account_id, "add_device", step,
+                  [&](store::Tx& tx, const std::string&, const SecretBytes& s) -> Result<Bytes> {
+                    CS_ASSIGN(auto p, tx.query_one("SELECT * FROM shield_pairings WHERE id = ?", {pairing_id}));
+                    if (!p || p->text("account_id") != account_id) return not_found("pairing_not_found", "no such pairing");
+                    if (p->text("status") != "waiting" || p->integer("expires_at") < clock_.now_unix()) {
+                      return failed_precondition("pairing_not_waiting", "this pairing was used or has expired");
+                    }
+                    const std::string new_device = p->text("device_id");
+                    CS_ASSIGN(auto existing, tx.query_one("SELECT status FROM shield_devices WHERE key_id = ? AND "
+                                                          "device_id = ?",
+                                                          {step.key_id, new_device}));
+                    if (existing && existing->text("status") != "removed") {
+                      return Error(ErrorKind::kConflict, "device_exists", "that device has this key already");
+                    }
+                    // z = d2·u^-1, kept apart from working shares (its own sealing purpose) until
+                    // the new device completes with y (complete_pairing).
+                    CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
+                    CS_ASSIGN(auto req, cosign::RefreshRequest::decode(u));
+                    CS_ASSIGN(auto next, cosign::server_refresh(share, req));
+                    CS_ASSIGN(auto sealed, seal(next.export_bytes(), aad(step.key_id, new_device, "pending")));
+                    const std::string now = format_rfc3339_ms(clock_.now());
+                    CS_TRY(tx.exec("DELETE FROM shield_devices WHERE key_id = ? AND device_id = ?",
+                                   {step.key_id, new_device}));
+                    CS_TRY(tx.exec("INSERT INTO shield_devices (key_id, device_id, name, status, server_share_enc, "
+                                   "request_hash, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+                                   {step.key_id, new_device, p->text("device_name"), sealed, "pairing:" + pairing_id,
+                                    now}));
+                    CS_TRY(tx.exec("UPDATE shield_pairings SET status = 'delivered', key_id = ?, envelope = ? WHERE "
+                                   "id = ?",
+                                   {step.key_id, Bytes(envelope.begin(), envelope.end()), pairing_id}));
+                    return Bytes{};
+                  }));
+  return {};
+}
+
+}  // namespace certseal::service
