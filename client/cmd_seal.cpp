@@ -22,7 +22,7 @@ Error usage(std::string msg) { return invalid_argument("usage", std::move(msg));
 // The options of every seal command, kept alive for the action (CLI11 writes into them).
 struct SealArgs {
   std::string id, cert, kind, maker, name, text, code, tax, shape, carving, suffix, strokes, format = "png", out,
-      purpose;
+      purpose, photo;
   double size = 0, dpi = 150;
 };
 
@@ -41,8 +41,17 @@ Status write_file(const std::string& path, const std::string& data) {
   return ok_status();
 }
 
-// The design from the options: --strokes FILE (drawing points, JSON) or the template options.
-Result<json> design(const SealArgs& a) {
+// The design from the options: --photo FILE (uploaded first), --strokes FILE (drawing points,
+// JSON) or the template options.
+Result<json> design(const SealArgs& a, Http& http) {
+  if (!a.photo.empty()) {
+    CS_ASSIGN(std::string bytes, read_file(a.photo));
+    const bool png = bytes.size() > 4 && bytes.compare(1, 3, "PNG") == 0;
+    CS_ASSIGN(json up, http.upload("/api/v1/blobs?purpose=seal_photo", bytes, png ? "image/png" : "image/jpeg"));
+    json d = {{"method", "photo"}, {"blob_id", up.value("id", "")}};
+    if (a.size > 0) d["size_mm"] = a.size;
+    return d;
+  }
   if (!a.strokes.empty()) {
     CS_ASSIGN(std::string text, read_file(a.strokes));
     json j = json::parse(text, nullptr, false);
@@ -76,6 +85,7 @@ void add_design_options(CLI::App* c, SealArgs& a) {
   c->add_option("--carving", a.carving, "square seals: yang (red characters, default) or yin (white characters)");
   c->add_option("--suffix", a.suffix, "square seals: yin (印) or zhiyin (之印)");
   c->add_option("--strokes", a.strokes, "handwritten: JSON file of strokes [[[x, y, pressure, ms], ...], ...]");
+  c->add_option("--photo", a.photo, "a photo (JPEG or PNG) of the paper seal, cleaned by the server (印章优化)");
 }
 
 void print_seal(const json& s) {
@@ -112,7 +122,7 @@ void add_seal_commands(CLI::App& app, SealCliHooks hooks, std::function<Result<j
   preview->callback([&action, a, h] {
     action = [a, h]() -> Result<json> {
       CS_ASSIGN(Http * http, h->api());
-      CS_ASSIGN(json d, design(*a));
+      CS_ASSIGN(json d, design(*a, *http));
       json body = {{"kind", a->kind}, {"design", d}, {"dpi", a->dpi}, {"format", a->format}};
       CS_ASSIGN(std::string image, raw_ok(*http, "POST", "/api/v1/seal-previews", body.dump()));
       CS_TRY(write_file(a->out, image));
@@ -130,7 +140,7 @@ void add_seal_commands(CLI::App& app, SealCliHooks hooks, std::function<Result<j
   make->callback([&action, a, h] {
     action = [a, h]() -> Result<json> {
       CS_ASSIGN(Http * http, h->api());
-      CS_ASSIGN(json d, design(*a));
+      CS_ASSIGN(json d, design(*a, *http));
       json body = {{"certificate_id", a->cert}, {"kind", a->kind}, {"design", d}};
       if (!a->maker.empty()) body["maker_id"] = a->maker;
       CS_ASSIGN(json s, http->call("POST", "/api/v1/seals", body));
@@ -178,7 +188,7 @@ void add_seal_commands(CLI::App& app, SealCliHooks hooks, std::function<Result<j
   replace->callback([&action, a, h] {
     action = [a, h]() -> Result<json> {
       CS_ASSIGN(Http * http, h->api());
-      CS_ASSIGN(json d, design(*a));
+      CS_ASSIGN(json d, design(*a, *http));
       CS_ASSIGN(json s, http->call("PUT", "/api/v1/seals/" + a->id + "/picture", json{{"design", d}}));
       if (!h->json_output()) print_seal(s);
       return s;

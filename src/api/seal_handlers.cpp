@@ -43,6 +43,10 @@ Result<Reply> post_seal_preview(RequestContext& ctx) {
   CS_TRY(require_object(body));
   CS_ASSIGN(std::string kind, required_string(body, "kind", 40));
   CS_ASSIGN(service::SealDesign design, design_of(body));
+  if (design.method == "photo") {
+    CS_ASSIGN(auto* s, seals(ctx));
+    CS_TRY(s->load_photo(me(ctx), design));
+  }
   double dpi = 150;
   if (body.contains("dpi")) {
     if (!body["dpi"].is_number()) return invalid_argument("invalid_field", "dpi must be a number").with_field("dpi", "invalid", "72..600");

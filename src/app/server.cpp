@@ -224,6 +224,7 @@ int serve(const Config& c) {
     if (ca.algorithm == "sm2" && maker_ca.empty()) maker_ca = ca.id;
   }
   service::SealService seals(*p.db, **cas, **km, p.clock, p.rng, log, service::SealServiceOptions{maker_ca});
+  seals.set_blob_store(p.blobs.get());
   if (c.demo && !maker_ca.empty()) {
     if (Status s = certify_demo_seal_makers(seals); !s) return fail(&log, "demo seal makers", s.error());
   }

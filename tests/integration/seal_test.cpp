@@ -219,6 +219,13 @@ TEST_P(SealE2eTest, HandwrittenSealThroughTheClient) {
                      f("p.svg")});
   ASSERT_EQ(pvs.exit_code, 0) << pvs;
   EXPECT_NE(read_all(f("p.svg")).find("<svg"), std::string::npos);
+  // A photo of a paper seal (here: a rendered one), uploaded and cleaned by the server.
+  auto po = cli(a, {"seal", "preview", "--kind", "official", "--name", "北京某某科技有限公司", "--dpi", "300", "--out",
+                    f("o.png")});
+  ASSERT_EQ(po.exit_code, 0) << po;
+  auto ps = cli(a, {"seal", "preview", "--kind", "official", "--photo", f("o.png"), "--out", f("scan.png")});
+  ASSERT_EQ(ps.exit_code, 0) << ps;
+  EXPECT_EQ(read_all(f("scan.png")).substr(1, 3), "PNG");
   // A bad design: one line on stderr, exit code for a refusal, nothing stored.
   auto bad = cli(a, {"seal", "make", "--cert", cert, "--kind", "official", "--name", "北京某某科技有限公司"});
   EXPECT_NE(bad.exit_code, 0) << bad;

@@ -1,9 +1,26 @@
 // The live preview and the design checks shared by make and replace (seal_service.h).
+#include "seal/scan.h"
 #include "service/seal/seal_internal.h"
 
 namespace certseal::service {
 
 Result<seal::SealPicture> render_design(const std::string& kind, const SealDesign& design, double dpi) {
+  if (design.method == "photo") {
+    seal::ScanOptions o;
+    o.shape = kind == "handwritten"                                          ? seal::ScanShape::kNone
+              : kind == "invoice"                                            ? seal::ScanShape::kOval
+              : kind == "legal_representative" || kind == "personal_square" ? seal::ScanShape::kSquare
+                                                                              : seal::ScanShape::kRound;
+    o.size_mm = design.photo_size_mm > 0 ? design.photo_size_mm
+                : o.shape == seal::ScanShape::kSquare ? 20
+                                                     : 40;
+    if (!seal_internal::personal_kind(kind) && !seal_internal::organisation_kind(kind)) {
+      return invalid_argument("bad_seal_kind", "印章类型无效");
+    }
+    if (design.photo.empty()) return invalid_argument("photo_not_found", "没有找到印章照片");
+    CS_ASSIGN(seal::ScanResult r, seal::clean_scan(design.photo, dpi, o));
+    return std::move(r.picture);
+  }
   if (design.method == "drawing") {
     if (kind != "handwritten") return invalid_argument("bad_seal_method", "只有手写签名可以手绘");
     return seal::render_signature(design.signature, dpi);
@@ -14,6 +31,18 @@ Result<seal::SealPicture> render_design(const std::string& kind, const SealDesig
   seal::SealTemplate t = design.tmpl;
   t.kind = k;
   return seal::render_seal(t, dpi);
+}
+
+Status SealService::load_photo(const std::string& account_id, SealDesign& design) {
+  if (design.method != "photo") return ok_status();
+  if (blobs_ == nullptr) return unavailable("photo_unavailable", "照片制章暂不可用");
+  auto info = blobs_->info(design.photo_blob_id);
+  // Another account's upload, or one for another purpose, does not exist for this caller.
+  if (!info || info->owner_account_id != account_id || info->purpose != "seal_photo") {
+    return not_found("photo_not_found", "没有找到印章照片（请先上传，用途 seal_photo）");
+  }
+  CS_ASSIGN(design.photo, blobs_->read(*info));
+  return ok_status();
 }
 
 namespace seal_internal {

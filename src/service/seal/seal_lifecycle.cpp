@@ -14,6 +14,7 @@ using seal_internal::seal_not_found;
 namespace {
 
 nlohmann::json design_json(const std::string& kind, const SealDesign& d) {
+  if (d.method == "photo") return {{"method", "photo"}, {"blob_id", d.photo_blob_id}, {"size_mm", d.photo_size_mm}};
   if (d.method == "drawing") {
     std::size_t points = 0;
     for (const auto& s : d.signature.strokes) points += s.points.size();
@@ -49,7 +50,11 @@ Status check_fit(const std::string& kind, const SealDesign& design, const CertFa
 }
 
 std::string display_name(const std::string& kind, const SealDesign& design, const CertFacts& cert) {
-  if (design.method == "drawing") return cert.common_name.empty() ? "手写签名" : cert.common_name;
+  if (design.method != "template") {
+    if (kind == "handwritten") return cert.common_name.empty() ? "手写签名" : cert.common_name;
+    if (seal_internal::personal_kind(kind) || kind == "legal_representative") return cert.common_name;
+    return cert.organization;
+  }
   std::string name = design.tmpl.name;
   if (kind == "official") return name + "公章";
   if (kind == "contract") return name + "合同专用章";
@@ -121,7 +126,9 @@ Result<SealView> SealService::make(const std::string& account_id, const MakeSeal
   if (!seal_internal::personal_kind(in.kind) && !seal_internal::organisation_kind(in.kind)) {
     return invalid_argument("bad_seal_kind", "印章类型无效");
   }
-  CS_ASSIGN(seal::SealPicture pic, render_design(in.kind, in.design, opts_.stored_dpi));
+  MakeSealInput input = in;
+  CS_TRY(load_photo(account_id, input.design));
+  CS_ASSIGN(seal::SealPicture pic, render_design(in.kind, input.design, opts_.stored_dpi));
   const std::string id = new_uuid_v7(clock_, rng_);
   auto made = db_.write_value<SealView>([&](store::Tx& tx) -> Result<SealView> {
     CS_ASSIGN(auto cert, seal_internal::held_certificate(tx, account_id, in.certificate_id));
@@ -180,7 +187,9 @@ Result<SealView> SealService::make(const std::string& account_id, const MakeSeal
 }
 
 Result<SealView> SealService::replace(const std::string& account_id, const std::string& seal_id,
-                                      const SealDesign& design) {
+                                      const SealDesign& given) {
+  SealDesign design = given;
+  CS_TRY(load_photo(account_id, design));
   std::string kind;
   CS_TRY(db_.read([&](store::Tx& tx) -> Status {
     CS_ASSIGN(Row row, load_owned(tx, account_id, seal_id));

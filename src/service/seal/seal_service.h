@@ -40,6 +40,7 @@
 #include "keystore/key_manager.h"
 #include "seal/seal_picture.h"
 #include "seal/signature.h"
+#include "service/blob/blob_store.h"
 #include "service/ca/ca_service.h"
 #include "store/db.h"
 
@@ -47,9 +48,12 @@ namespace certseal::service {
 
 // How a seal's picture is made.
 struct SealDesign {
-  std::string method;          // "template" or "drawing"
+  std::string method;          // "template", "drawing" or "photo"
   seal::SealTemplate tmpl;     // template: kind comes from the seal's kind
   seal::Signature signature;   // drawing: handwritten signatures
+  std::string photo_blob_id;   // photo: an upload of the caller, purpose seal_photo (JPEG or PNG)
+  double photo_size_mm = 0;    // photo: width of the cleaned seal (0: the kind's usual size)
+  Bytes photo;                 // photo: the bytes, filled by SealService from the upload
 };
 
 struct MakeSealInput {
@@ -96,6 +100,13 @@ class SealService {
  public:
   SealService(store::Database& db, ca::CaService& ca, keystore::KeyManager& km, const Clock& clock, Rng& rng,
               Logger& log, SealServiceOptions opts);
+
+  // Wiring (src/app): where photo designs come from. Without it the photo method answers
+  // photo_unavailable.
+  void set_blob_store(BlobStore* blobs) { blobs_ = blobs; }
+  // Fills design.photo from the caller's upload (purpose seal_photo). Errors: photo_not_found
+  // (no such upload of this account), photo_unavailable.
+  Status load_photo(const std::string& account_id, SealDesign& design);
 
   // ---- seal makers (operators; also the demo catalogue) ----
   // Gives a catalogue seal maker its SM2 key (key manager) and seal-maker certificate from the
@@ -146,6 +157,7 @@ class SealService {
   Rng& rng_;
   Logger& log_;
   SealServiceOptions opts_;
+  BlobStore* blobs_ = nullptr;
 };
 
 }  // namespace certseal::service

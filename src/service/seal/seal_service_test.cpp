@@ -8,6 +8,7 @@
 #include "crypto/testing/interop.h"
 #include "keystore/software_key_manager.h"
 #include "pki/profile.h"
+#include "seal/seal_picture.h"
 #include "seal/seseal.h"
 #include "service/seal/seal_verifier.h"
 #include "support/engine_fixture.h"
@@ -323,6 +324,38 @@ TEST_P(SealServiceTest, RevokedMakerCertificateIsReported) {
   if (vc.ok()) {
     EXPECT_FALSE(vc->valid);
   }
+}
+
+// A seal made from a photo (印章优化): the owner's upload is cleaned; another account's upload
+// cannot be used.
+TEST_P(SealServiceTest, PhotoOfAPaperSealMakesASealAndOthersUploadsAreRefused) {
+  BlobStore blobs(dir_.path() + "/blobs", *db_, clock_, rng_, std::size_t{5u << 20});
+  svc_->set_blob_store(&blobs);
+  seal::SealTemplate t;
+  t.kind = seal::SealKind::kOfficial;
+  t.name = kOrg;
+  auto pic = seal::render_seal(t, 200);
+  ASSERT_TRUE(pic);
+  auto up = blobs.put(alice_, "seal_photo", "image/png", pic->png, {"image/png", "image/jpeg"});
+  ASSERT_TRUE(up) << up.error().code;
+  MakeSealInput in;
+  in.certificate_id = org_cert_;
+  in.kind = "official";
+  in.design.method = "photo";
+  in.design.photo_blob_id = up->id;
+  // Mallory names Alice's upload for a seal of her own certificate: it does not exist for her.
+  std::string m_cert = certificate(mallory_, "org_sign");
+  MakeSealInput theft = in;
+  theft.certificate_id = m_cert;
+  EXPECT_EQ(code(svc_->make(mallory_, theft)), "photo_not_found");
+  auto s = svc_->make(alice_, in);
+  ASSERT_TRUE(s) << s.error().code << " " << s.error().cause;
+  EXPECT_EQ(s->method, "photo");
+  EXPECT_EQ(s->name, kOrg);
+  EXPECT_EQ(s->width_mm, 40);
+  auto png = svc_->picture(alice_, s->id, false);
+  ASSERT_TRUE(png);
+  EXPECT_EQ(Bytes(png->begin(), png->begin() + 4), (Bytes{0x89, 'P', 'N', 'G'}));
 }
 
 CERTSEAL_INSTANTIATE_ENGINES(SealServiceTest);
