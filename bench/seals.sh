@@ -16,6 +16,7 @@ lock=/tmp/certseal-bench.lock
 while [ -e "$lock" ]; do sleep 5; done
 echo "seals bench $$" > "$lock"
 trap 'rm -f "$lock"' EXIT
+load=$(cut -d' ' -f1 /proc/loadavg)
 csv=$(build/release/bench/seals_bench --benchmark_min_time="$min_time" --benchmark_format=csv 2>/dev/null)
 rm -f "$lock"
 trap - EXIT
@@ -43,7 +44,8 @@ table=$(cat <<TABLE
 Seal preview renders (\`seals_bench\`, release build, one thread, $(date -u +%Y-%m-%d), command: \`$cmd\`):
 each render draws the seal once onto a 150 dpi image surface (PNG encoded) and once onto an SVG
 surface (glyphs as outlines), which is what \`POST /api/v1/seal-previews\` does per edit. Every
-iteration is timed on its own; p50 and p99 are over all iterations. Goal: p99 < 20 ms.
+iteration is timed on its own; p50 and p99 are over all iterations (load average $load when it
+started: builds already running on the shared machine go on under the bench lock). Goal: p99 < 20 ms.
 
 | kind | renders/s | p50 ms | p99 ms | p99 < 20 ms |
 |---|---:|---:|---:|---|

@@ -132,7 +132,8 @@ void add_seal_commands(CLI::App& app, SealCliHooks hooks, std::function<Result<j
   });
 
   CLI::App* make = sub(seal, "make", "make the seal of a certificate (template or drawing); an operator reviews it");
-  make->add_option("--cert", a->cert, "certificate id")->required();
+  make->add_option("--cert", a->cert, "certificate id");
+  make->add_option("--order", a->id, "while buying: the certificate order (the seal is bound to its certificate once installed)");
   make->add_option("--kind", a->kind, "official, contract, finance, invoice, legal_representative, personal_square, handwritten")
       ->required();
   make->add_option("--maker", a->maker, "seal maker id (default: the order's)");
@@ -141,7 +142,10 @@ void add_seal_commands(CLI::App& app, SealCliHooks hooks, std::function<Result<j
     action = [a, h]() -> Result<json> {
       CS_ASSIGN(Http * http, h->api());
       CS_ASSIGN(json d, design(*a, *http));
-      json body = {{"certificate_id", a->cert}, {"kind", a->kind}, {"design", d}};
+      if (a->cert.empty() == a->id.empty()) return usage(say("须指定 --cert 或 --order 之一", "give --cert or --order"));
+      json body = {{"kind", a->kind}, {"design", d}};
+      if (!a->cert.empty()) body["certificate_id"] = a->cert;
+      if (!a->id.empty()) body["order_id"] = a->id;
       if (!a->maker.empty()) body["maker_id"] = a->maker;
       CS_ASSIGN(json s, http->call("POST", "/api/v1/seals", body));
       if (!h->json_output()) {

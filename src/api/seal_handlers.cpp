@@ -73,7 +73,14 @@ Result<Reply> post_seal(RequestContext& ctx) {
   CS_ASSIGN(auto body, ctx.json_body());
   CS_TRY(require_object(body));
   service::MakeSealInput in;
-  CS_ASSIGN(in.certificate_id, required_string(body, "certificate_id", 100));
+  CS_ASSIGN(auto cert, optional_string(body, "certificate_id", 100));
+  CS_ASSIGN(auto order, optional_string(body, "order_id", 100));
+  if (cert.has_value() == order.has_value()) {
+    return invalid_argument("invalid_field", "give certificate_id or order_id")
+        .with_field("certificate_id", "required", "certificate_id or order_id (while buying)");
+  }
+  in.certificate_id = cert.value_or("");
+  in.order_id = order.value_or("");
   CS_ASSIGN(in.kind, required_string(body, "kind", 40));
   CS_ASSIGN(auto maker, optional_string(body, "maker_id", 100));
   in.maker_id = maker.value_or("");

@@ -19,7 +19,8 @@ CREATE TABLE seal_maker_credentials (
 CREATE TABLE seals (
   id TEXT PRIMARY KEY,
   account_id TEXT NOT NULL REFERENCES accounts(id),
-  certificate_id TEXT NOT NULL,
+  certificate_id TEXT,
+  order_id TEXT,
   maker_id TEXT NOT NULL REFERENCES seal_makers(id),
   kind TEXT NOT NULL,
   method TEXT NOT NULL,
@@ -38,6 +39,8 @@ CREATE TABLE seals (
   updated_at TEXT NOT NULL
 );
 CREATE UNIQUE INDEX seals_one_per_certificate ON seals (certificate_id) WHERE status <> 'deleted';
+CREATE UNIQUE INDEX seals_one_unbound_per_order ON seals (order_id)
+  WHERE status <> 'deleted' AND certificate_id IS NULL;
 CREATE INDEX seals_by_account ON seals (account_id, id);
 CREATE INDEX seals_by_status ON seals (status, id);
 CREATE TABLE seal_events (

@@ -62,6 +62,7 @@ SealRow row_from(const store::Row& r) {
   v.id = r.text("id");
   v.account_id = r.text("account_id");
   v.certificate_id = r.text("certificate_id");
+  v.order_id = r.text("order_id");
   v.maker_id = r.text("maker_id");
   v.kind = r.text("kind");
   v.method = r.text("method");

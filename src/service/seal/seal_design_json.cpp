@@ -121,7 +121,8 @@ nlohmann::json design_to_json(const SealDesign& d) {
 nlohmann::json seal_view_json(const SealView& v) {
   auto opt = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
   return {{"id", v.id},
-          {"certificate_id", v.certificate_id},
+          {"certificate_id", opt(v.certificate_id)},
+          {"order_id", opt(v.order_id)},
           {"maker_id", v.maker_id},
           {"kind", v.kind},
           {"method", v.method},

@@ -22,7 +22,7 @@ struct SealRow {
 namespace seal_internal {
 
 inline constexpr const char* kSealColumns =
-    "id, account_id, certificate_id, maker_id, kind, method, name, design, status, picture_png, picture_svg, "
+    "id, account_id, certificate_id, order_id, maker_id, kind, method, name, design, status, picture_png, picture_svg, "
     "width_mm, height_mm, seseal, reason, reviewed_by, reviewed_at, created_at, updated_at";
 
 SealRow row_from(const store::Row& r);

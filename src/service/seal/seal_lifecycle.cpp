@@ -94,6 +94,35 @@ Result<SealService::Row> SealService::load_owned(store::Tx& tx, const std::strin
 
 Status SealService::follow(store::Tx& tx, Row& row) {
   if (row.view.status == "deleted") return ok_status();
+  if (row.view.certificate_id.empty()) {
+    // Made while buying: bind to the order's first installed certificate without a seal.
+    if (row.view.order_id.empty()) return ok_status();
+    CS_ASSIGN(auto c, tx.query_one("SELECT ac.certificate_id FROM account_certificates ac WHERE ac.order_id = ? AND "
+                                   "ac.account_id = ? AND ac.current = 1 AND NOT EXISTS (SELECT 1 FROM seals s WHERE "
+                                   "s.certificate_id = ac.certificate_id AND s.status <> 'deleted') "
+                                   "ORDER BY ac.created_at, ac.certificate_id",
+                                   {row.view.order_id, row.view.account_id}));
+    if (!c) return ok_status();
+    row.view.certificate_id = c->text("certificate_id");
+    CS_TRY(tx.exec("UPDATE seals SET certificate_id = ?, updated_at = ? WHERE id = ?",
+                   {row.view.certificate_id, now_text(), row.view.id}));
+    CS_TRY(record(tx, row.view.id, "bound", "platform", row.view.certificate_id));
+    // Checked against the certificate now that it exists.
+    CS_ASSIGN(auto cert, seal_internal::held_certificate(tx, row.view.account_id, row.view.certificate_id));
+    auto j = nlohmann::json::parse(row.design, nullptr, false);
+    SealDesign d;
+    d.method = j.is_object() ? j.value("method", "") : "";
+    d.tmpl.name = j.is_object() ? j.value("name", "") : "";
+    if (cert) {
+      if (Status fit = check_fit(row.view.kind, d, *cert); !fit.ok() && row.view.status == "pending_review") {
+        row.view.status = "rejected";
+        row.view.reason = fit.error().message;
+        CS_TRY(tx.exec("UPDATE seals SET status = 'rejected', reason = ?, updated_at = ? WHERE id = ?",
+                       {row.view.reason, now_text(), row.view.id}));
+        CS_TRY(record(tx, row.view.id, "rejected", "platform", fit.error().code));
+      }
+    }
+  }
   std::string cur = row.view.certificate_id;
   for (int hops = 0; hops < 64; ++hops) {
     CS_ASSIGN(auto next, tx.query_one("SELECT c.id FROM pki_certificate c JOIN account_certificates ac ON "
@@ -129,17 +158,54 @@ Result<SealView> SealService::make(const std::string& account_id, const MakeSeal
   MakeSealInput input = in;
   CS_TRY(load_photo(account_id, input.design));
   CS_ASSIGN(seal::SealPicture pic, render_design(in.kind, input.design, opts_.stored_dpi));
+  if (in.certificate_id.empty() == in.order_id.empty()) {
+    return invalid_argument("bad_seal_target", "须指定证书（certificate_id）或购买中的订单（order_id）之一");
+  }
   const std::string id = new_uuid_v7(clock_, rng_);
   auto made = db_.write_value<SealView>([&](store::Tx& tx) -> Result<SealView> {
-    CS_ASSIGN(auto cert, seal_internal::held_certificate(tx, account_id, in.certificate_id));
-    if (!cert) return certificate_not_found();
-    CS_TRY(certificate_usable(*cert));
-    CS_TRY(check_fit(in.kind, in.design, *cert));
-    std::string maker = in.maker_id;
-    if (maker.empty()) {
+    std::optional<CertFacts> cert;
+    std::string order_maker;
+    if (!in.certificate_id.empty()) {
+      CS_ASSIGN(cert, seal_internal::held_certificate(tx, account_id, in.certificate_id));
+      if (!cert) return certificate_not_found();
+      CS_TRY(certificate_usable(*cert));
       CS_ASSIGN(auto o, tx.query_one("SELECT seal_maker_id FROM orders WHERE id = ?", {cert->order_id}));
-      if (o && !o->is_null("seal_maker_id")) maker = o->text("seal_maker_id");
+      if (o && !o->is_null("seal_maker_id")) order_maker = o->text("seal_maker_id");
+    } else {
+      // While buying: the caller's certificate order; the subject comes from the organisation or
+      // the person's verified name until the certificate exists.
+      CS_ASSIGN(auto o, tx.query_one("SELECT account_id, kind, cert_type, status, seal_maker_id, org_id FROM orders "
+                                     "WHERE id = ?",
+                                     {in.order_id}));
+      if (!o || o->text("account_id") != account_id) return not_found("order_not_found", "订单不存在");
+      if (o->text("kind") != "certificate") {
+        return failed_precondition("not_a_certificate_order", "只有购买证书的订单可以配印章");
+      }
+      const std::string st = o->text("status");
+      if (st == "cancelled" || st == "expired" || st == "refunded" || st == "rejected") {
+        return failed_precondition("order_closed", "订单已关闭");
+      }
+      if (!o->is_null("seal_maker_id")) order_maker = o->text("seal_maker_id");
+      CertFacts f;
+      f.current = true;
+      f.status = "valid";
+      f.profile = o->text("cert_type") == "organisation" ? "org_sign" : "personal_sign";
+      if (!o->is_null("org_id")) {
+        CS_ASSIGN(auto org, tx.query_one("SELECT name FROM organisations WHERE id = ?", {o->text("org_id")}));
+        if (org) f.organization = org->text("name");
+      }
+      CS_ASSIGN(auto pv, tx.query_one("SELECT name FROM person_verifications WHERE account_id = ? AND status = "
+                                      "'verified' ORDER BY created_at DESC",
+                                      {account_id}));
+      if (pv) f.common_name = pv->text("name");
+      cert = std::move(f);
+      CS_ASSIGN(auto dup, tx.query_one("SELECT id FROM seals WHERE order_id = ? AND certificate_id IS NULL AND "
+                                       "status <> 'deleted'",
+                                       {in.order_id}));
+      if (dup) return conflict("seal_exists", "该订单已配了印章");
     }
+    CS_TRY(check_fit(in.kind, in.design, *cert));
+    std::string maker = in.maker_id.empty() ? order_maker : in.maker_id;
     if (maker.empty()) {
       CS_ASSIGN(auto first, tx.query_one("SELECT maker_id FROM seal_maker_credentials ORDER BY maker_id"));
       if (!first) return failed_precondition("seal_maker_not_certified", "没有可用的印章机构");
@@ -149,14 +215,17 @@ Result<SealView> SealService::make(const std::string& account_id, const MakeSeal
     if (!m) return not_found("seal_maker_not_found", "印章机构不存在");
     CS_ASSIGN(auto cred, tx.query_one("SELECT maker_id FROM seal_maker_credentials WHERE maker_id = ?", {maker}));
     if (!cred) return failed_precondition("seal_maker_not_certified", "该印章机构还没有制章证书");
-    CS_ASSIGN(auto dup, tx.query_one("SELECT id FROM seals WHERE certificate_id = ? AND status <> 'deleted'",
-                                     {in.certificate_id}));
-    if (dup) return conflict("seal_exists", "一张证书只能配一枚印章；请先删除现有印章或另购证书");
+    if (!in.certificate_id.empty()) {
+      CS_ASSIGN(auto dup, tx.query_one("SELECT id FROM seals WHERE certificate_id = ? AND status <> 'deleted'",
+                                       {in.certificate_id}));
+      if (dup) return conflict("seal_exists", "一张证书只能配一枚印章；请先删除现有印章或另购证书");
+    }
     const std::string now = now_text();
     SealView v;
     v.id = id;
     v.account_id = account_id;
     v.certificate_id = in.certificate_id;
+    v.order_id = in.order_id.empty() ? cert->order_id : in.order_id;
     v.maker_id = maker;
     v.kind = in.kind;
     v.method = in.design.method;
@@ -165,10 +234,11 @@ Result<SealView> SealService::make(const std::string& account_id, const MakeSeal
     v.width_mm = pic.width_mm;
     v.height_mm = pic.height_mm;
     v.created_at = v.updated_at = now;
-    CS_TRY(tx.exec("INSERT INTO seals (id, account_id, certificate_id, maker_id, kind, method, name, design, status, "
-                   "picture_png, picture_svg, width_mm, height_mm, created_at, updated_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   {v.id, v.account_id, v.certificate_id, v.maker_id, v.kind, v.method, v.name,
+    CS_TRY(tx.exec("INSERT INTO seals (id, account_id, certificate_id, order_id, maker_id, kind, method, name, design, "
+                   "status, picture_png, picture_svg, width_mm, height_mm, created_at, updated_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   {v.id, v.account_id, v.certificate_id.empty() ? store::Value() : store::Value(v.certificate_id),
+                    v.order_id.empty() ? store::Value() : store::Value(v.order_id), v.maker_id, v.kind, v.method, v.name,
                     design_json(in.kind, in.design).dump(), v.status, pic.png, pic.svg, v.width_mm, v.height_mm, now,
                     now}));
     CS_TRY(record(tx, id, "made", account_id, v.method));
@@ -177,8 +247,12 @@ Result<SealView> SealService::make(const std::string& account_id, const MakeSeal
   if (!made.ok() && made.error().kind == ErrorKind::kInternal) {
     // Two makes at once: the unique index lets one through; the other reads it here.
     auto dup = db_.read_value<bool>([&](store::Tx& tx) -> Result<bool> {
-      CS_ASSIGN(auto d, tx.query_one("SELECT id FROM seals WHERE certificate_id = ? AND status <> 'deleted'",
-                                     {in.certificate_id}));
+      CS_ASSIGN(auto d, in.certificate_id.empty()
+                            ? tx.query_one("SELECT id FROM seals WHERE order_id = ? AND certificate_id IS NULL AND "
+                                           "status <> 'deleted'",
+                                           {in.order_id})
+                            : tx.query_one("SELECT id FROM seals WHERE certificate_id = ? AND status <> 'deleted'",
+                                           {in.certificate_id}));
       return d.has_value();
     });
     if (dup.ok() && *dup) return conflict("seal_exists", "一张证书只能配一枚印章；请先删除现有印章或另购证书");
@@ -201,10 +275,16 @@ Result<SealView> SealService::replace(const std::string& account_id, const std::
     CS_ASSIGN(Row row, load_owned(tx, account_id, seal_id));
     CS_TRY(follow(tx, row));
     if (row.view.status == "revoked") return failed_precondition("certificate_revoked", "证书已注销，印章不能再修改");
-    CS_ASSIGN(auto cert, seal_internal::held_certificate(tx, account_id, row.view.certificate_id));
-    if (!cert) return certificate_not_found();
-    CS_TRY(certificate_usable(*cert));
-    CS_TRY(check_fit(row.view.kind, design, *cert));
+    CertFacts unbound;
+    std::optional<CertFacts> cert;
+    if (!row.view.certificate_id.empty()) {
+      CS_ASSIGN(cert, seal_internal::held_certificate(tx, account_id, row.view.certificate_id));
+      if (!cert) return certificate_not_found();
+      CS_TRY(certificate_usable(*cert));
+      CS_TRY(check_fit(row.view.kind, design, *cert));
+    } else {
+      cert = unbound;  // checked when it is bound
+    }
     row.view.method = design.method;
     row.view.name = display_name(row.view.kind, design, *cert);
     row.view.status = "pending_review";
@@ -362,6 +442,9 @@ Result<SealView> SealService::approve(const std::string& operator_id, const std:
     CS_ASSIGN(Row row, load(tx, seal_id));
     CS_TRY(follow(tx, row));
     if (row.view.status != "pending_review") return failed_precondition("bad_seal_status", "该印章不在待审核状态");
+    if (row.view.certificate_id.empty()) {
+      return failed_precondition("certificate_not_installed", "证书尚未安装，印章还不能审核通过");
+    }
     CS_ASSIGN(auto cert, seal_internal::held_certificate(tx, row.view.account_id, row.view.certificate_id));
     if (!cert) return certificate_not_found();
     CS_TRY(certificate_usable(*cert));

@@ -11,6 +11,12 @@
 // One certificate carries at most one seal that is not deleted: a unique index on the database
 // decides it (two concurrent makes: one gets seal_exists), on both engines.
 //
+// Made while buying: a seal may be made for the caller's certificate order before its
+// certificate exists (the purchase step "choose how the seal is made"); it waits unbound and is
+// bound, on the next read, use or review, to the first installed certificate of that order that
+// has no seal, and checked against it then (a name that does not fit: rejected with the reason).
+// It cannot be approved or used while unbound.
+//
 // Following the certificate: a renewal, change or reissue gives the certificate a successor
 // (pki_certificate.predecessor_id). Whenever a seal is read or used, and in sweep(), a seal whose
 // certificate has a successor held by the same account moves to it and, if active, its seal data
@@ -24,7 +30,8 @@
 // certificate: personal → handwritten / personal_square; organisation → official, contract,
 // finance, invoice, legal_representative), seal_name_mismatch (a template's name is not the
 // certificate's organisation or person), seal_maker_not_found, seal_maker_not_certified,
-// seal_not_found, seal_not_active (not reviewed, rejected, revoked), bad_seal_status (e.g.
+// order_not_found, certificate_not_installed (approving an unbound seal), seal_not_found,
+// seal_not_active (not reviewed, rejected, revoked, unbound), bad_seal_status (e.g.
 // approving a seal that is not pending), the picture errors of seal/seal_picture.h and
 // seal/signature.h. Each method opens its own transaction(s).
 // Thread-safety: all methods may be called concurrently; state is in the database.
@@ -57,14 +64,17 @@ struct SealDesign {
 };
 
 struct MakeSealInput {
+  // Exactly one: a certificate the caller holds, or (while buying) the caller's certificate order
+  // whose certificate is not installed yet; the seal is bound to it once it is.
   std::string certificate_id;
+  std::string order_id;
   std::string kind;      // official | contract | finance | invoice | legal_representative | personal_square | handwritten
   std::string maker_id;  // empty: the seal maker of the certificate's order, else the first certified maker
   SealDesign design;
 };
 
 struct SealView {
-  std::string id, account_id, certificate_id, maker_id, kind, method, name, status, reason, reviewed_by, reviewed_at,
+  std::string id, account_id, certificate_id, order_id, maker_id, kind, method, name, status, reason, reviewed_by, reviewed_at,
       created_at, updated_at;
   double width_mm = 0, height_mm = 0;
   bool has_seal_data = false;

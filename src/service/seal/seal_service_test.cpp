@@ -61,7 +61,7 @@ class SealServiceTest : public testing::EngineTest {
     return id;
   }
   // A real certificate from the CA, held by `account` (as installation records it).
-  std::string certificate(const std::string& acct, const std::string& profile) {
+  std::string certificate(const std::string& acct, const std::string& profile, const std::string& order = "order-x") {
     ca::IssueInput in;
     in.request_id = "req-" + std::to_string(++n_);
     in.ca_id = "sm2";
@@ -76,16 +76,16 @@ class SealServiceTest : public testing::EngineTest {
     in.public_key = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value().public_key().pem();
     auto c = ca_->issue(in);
     EXPECT_TRUE(c) << c.error().code;
-    hold(acct, c->id);
+    hold(acct, c->id, order);
     return c->id;
   }
-  void hold(const std::string& acct, const std::string& cert_id) {
+  void hold(const std::string& acct, const std::string& cert_id, const std::string& order = "order-x") {
     exec("INSERT INTO shield_keys (id, account_id, algorithm, public_key, status, recovery_key_enc, created_at, "
          "updated_at) VALUES (?, ?, 'sm2', ?, 'active', ?, 'now', 'now')",
          {"key-" + cert_id, acct, Bytes{4}, Bytes{5}});
     exec("INSERT INTO account_certificates (certificate_id, account_id, key_id, order_id, request_id, current, "
-         "created_at) VALUES (?, ?, ?, 'order-x', ?, 1, 'now')",
-         {cert_id, acct, "key-" + cert_id, "inst-" + cert_id});
+         "created_at) VALUES (?, ?, ?, ?, ?, 1, 'now')",
+         {cert_id, acct, "key-" + cert_id, order, "inst-" + cert_id});
   }
 
   MakeSealInput official(const std::string& cert, const std::string& name = kOrg) {
@@ -356,6 +356,59 @@ TEST_P(SealServiceTest, PhotoOfAPaperSealMakesASealAndOthersUploadsAreRefused) {
   auto png = svc_->picture(alice_, s->id, false);
   ASSERT_TRUE(png);
   EXPECT_EQ(Bytes(png->begin(), png->begin() + 4), (Bytes{0x89, 'P', 'N', 'G'}));
+}
+
+// Made while buying (the purchase step "choose how the seal is made"): the seal waits for the
+// order's certificate and is bound to it once installed; before that it can be neither approved
+// nor used, and nobody else can attach a seal to the order.
+TEST_P(SealServiceTest, MadeWhileBuyingIsBoundWhenTheCertificateIsInstalled) {
+  exec("INSERT INTO trading_platforms (id, name, created_at) VALUES ('p1', '平台', 'now')");
+  exec("INSERT INTO products (id, kind, name, cert_type, algorithm, validity_years, price_fen, ca_id, seal_type, "
+       "created_at) VALUES ('prod1', 'certificate', '个人证书', 'personal', 'sm2', 1, 100, 'sm2', 'personal_square', "
+       "'now')");
+  exec("INSERT INTO orders (id, account_id, product_id, kind, cert_type, applicant_role, platform_id, seal_maker_id, "
+       "quantity, amount_fen, status, created_at, expires_at) VALUES ('order-buy', ?, 'prod1', 'certificate', "
+       "'personal', 'person', 'p1', 'maker-1', 1, 100, 'awaiting_payment', 'now', 0)",
+       {alice_});
+  exec("INSERT INTO blobs (id, sha256, media_type, size, owner_account_id, purpose, created_at) "
+       "VALUES ('b', 'x', 'image/png', 1, ?, 'id_card_front', 'now')",
+       {alice_});
+  exec("INSERT INTO person_verifications (id, account_id, name, id_number, front_blob_id, back_blob_id, "
+       "agreement_version, status, created_at) VALUES ('pv1', ?, '张三', '11010519491231002X', 'b', 'b', 1, "
+       "'verified', 'now')",
+       {alice_});
+  MakeSealInput in;
+  in.order_id = "order-buy";
+  in.kind = "personal_square";
+  in.design.method = "template";
+  in.design.tmpl.name = "张三";
+  in.design.tmpl.suffix = seal::NameSuffix::kYin;
+  // The attacker names Alice's order.
+  EXPECT_EQ(code(svc_->make(mallory_, in)), "order_not_found");
+  MakeSealInput wrong = in;
+  wrong.design.tmpl.name = "李四";
+  EXPECT_EQ(code(svc_->make(alice_, wrong)), "seal_name_mismatch");
+  auto s = svc_->make(alice_, in);
+  ASSERT_TRUE(s) << s.error().code << " " << s.error().cause;
+  EXPECT_TRUE(s->certificate_id.empty());
+  EXPECT_EQ(s->order_id, "order-buy");
+  EXPECT_EQ(code(svc_->make(alice_, in)), "seal_exists");
+  EXPECT_EQ(code(svc_->approve("operator-1", s->id)), "certificate_not_installed");
+  EXPECT_EQ(code(svc_->use(alice_, s->id, "sign:x")), "seal_not_active");
+  // Installation: the order's certificate appears; the seal is bound to it on the next read.
+  const std::string cert = certificate(alice_, "personal_sign", "order-buy");
+  auto bound = svc_->get(alice_, s->id);
+  ASSERT_TRUE(bound);
+  EXPECT_EQ(bound->certificate_id, cert);
+  EXPECT_EQ(bound->status, "pending_review");
+  ASSERT_TRUE(svc_->approve("operator-1", s->id));
+  EXPECT_TRUE(svc_->use(alice_, s->id, "sign:bought.pdf").ok());
+  // That certificate now carries its seal.
+  MakeSealInput again;
+  again.certificate_id = cert;
+  again.kind = "personal_square";
+  again.design = in.design;
+  EXPECT_EQ(code(svc_->make(alice_, again)), "seal_exists");
 }
 
 CERTSEAL_INSTANTIATE_ENGINES(SealServiceTest);
