@@ -229,6 +229,7 @@ int serve(const Config& c) {
     if (Status s = certify_demo_seal_makers(seals); !s) return fail(&log, "demo seal makers", s.error());
   }
   services.seals = &seals;
+  p.seals = &seals;
   service::SandboxGateway* sandbox = nullptr;
   if (c.payment.sandbox_enabled) {
     auto gw = service::SandboxGateway::open(*p.db, p.clock, p.rng, log, c.payment.sandbox_key_file, ca_opts.public_url);
