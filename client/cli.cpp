@@ -23,6 +23,7 @@
 #include "base/rng.h"
 #include "client/agent.h"
 #include "client/cert_fields.h"
+#include "client/cmd_seal.h"
 #include "client/device_store.h"
 #include "client/duration.h"
 #include "client/exit_codes.h"
@@ -1360,6 +1361,9 @@ int run_cli(int argc, char** argv) {
 
   // scan
   std::vector<std::string> scan_args;
+  // seal (cmd_seal.cpp)
+  add_seal_commands(app, {[&ctx]() { return ctx.api(); }, [&ctx]() { return ctx.g.json; }}, action);
+
   CLI::App* scan = sub(&app, "scan", "QR-code scenes (not available yet)");
   scan->allow_extras();
   scan->callback([&] {

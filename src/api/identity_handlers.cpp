@@ -78,7 +78,7 @@ Result<Reply> get_agreement_acceptances(RequestContext& ctx) {
 Result<Reply> post_blob(RequestContext& ctx) {
   std::string purpose = ctx.query("purpose").value_or("");
   const bool image_purpose = purpose == "id_card_front" || purpose == "id_card_back" || purpose == "licence" ||
-                             purpose == "face_image";
+                             purpose == "face_image" || purpose == "seal_photo";
   if (purpose == "handwritten_signature") {
     // A handwritten signature drawn on the device, embedded into documents: PNG only.
     CS_ASSIGN(auto sig, ctx.services().blobs->put(account_of(ctx), purpose, ctx.request().header("Content-Type"),
@@ -88,7 +88,7 @@ Result<Reply> post_blob(RequestContext& ctx) {
   }
   if (!image_purpose && purpose != "authorisation_letter" && purpose != "application_form") {
     constexpr const char* kPurposes =
-        "id_card_front, id_card_back, face_image, licence, authorisation_letter, application_form or "
+        "id_card_front, id_card_back, face_image, licence, seal_photo, authorisation_letter, application_form or "
         "handwritten_signature";
     return invalid_argument("invalid_purpose", std::string("purpose must be ") + kPurposes)
         .with_field("purpose", "invalid_purpose", kPurposes);

@@ -9,6 +9,7 @@
 #include "api/order_handlers.h"
 #include "api/ca_handlers.h"
 #include "api/router.h"
+#include "api/seal_handlers.h"
 #include "api/shield_handlers.h"
 #include "api/system_handlers.h"
 
@@ -16,6 +17,25 @@ namespace certseal::api {
 namespace {
 
 constexpr Route kRoutes[] = {
+    // Electronic seals (seal_handlers.cpp)
+    {"POST", "/api/v1/seal-previews", Role::kUser, post_seal_preview},
+    {"GET", "/api/v1/seals", Role::kUser, get_seals},
+    {"POST", "/api/v1/seals", Role::kUser, post_seal},
+    {"GET", "/api/v1/seals/{id}", Role::kUser, get_seal},
+    {"DELETE", "/api/v1/seals/{id}", Role::kUser, delete_seal},
+    {"PUT", "/api/v1/seals/{id}/picture", Role::kUser, put_seal_picture},
+    {"GET", "/api/v1/seals/{id}/picture", Role::kUser, get_seal_picture},
+    {"GET", "/api/v1/seals/{id}/seal-data", Role::kUser, get_seal_data},
+    {"POST", "/api/v1/seals/{id}/uses", Role::kUser, post_seal_use},
+    {"GET", "/api/v1/seals/{id}/events", Role::kUser, get_seal_events},
+    {"POST", "/api/v1/seal-verifications", Role::kPublic, post_seal_verification},
+    {"GET", "/api/v1/operator/seals", Role::kOperator, op_get_seals},
+    {"GET", "/api/v1/operator/seals/{id}", Role::kOperator, op_get_seal},
+    {"GET", "/api/v1/operator/seals/{id}/picture", Role::kOperator, op_get_seal_picture},
+    {"POST", "/api/v1/operator/seals/{id}/approval", Role::kOperator, op_post_seal_approval},
+    {"POST", "/api/v1/operator/seals/{id}/rejection", Role::kOperator, op_post_seal_rejection},
+    {"POST", "/api/v1/operator/seal-makers/{id}/certificate", Role::kOperator, op_post_seal_maker_certificate},
+
     // Operations
     {"GET", "/healthz", Role::kPublic, get_healthz, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
     {"GET", "/readyz", Role::kPublic, get_readyz},

@@ -22,6 +22,7 @@ class OrderService;
 class InvoiceService;
 class SandboxGateway;
 class ShieldService;
+class SealService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -57,6 +58,7 @@ struct Services {
   service::SandboxGateway* sandbox = nullptr;  // the built-in sandbox gateway (nullptr: disabled, 404)
   service::ShieldService* shield = nullptr;  // mobile shield and held certificates (nullptr: 503)
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
+  service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

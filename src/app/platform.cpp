@@ -155,6 +155,10 @@ Status seed_demo(Platform& p) {
 Status run_jobs_once(Platform& p) {
   CS_TRY(p.accounts->close_due_accounts());
   if (p.certificate_holders) CS_TRY(p.certificate_holders->sweep());
+  if (p.seals) {
+    CS_ASSIGN(int rebound, p.seals->sweep());
+    if (rebound > 0) p.log->info("seals followed their certificates", {{"count", rebound}});
+  }
   CS_ASSIGN(auto expired, p.orders->expire_due());
   if (expired > 0) p.log->info("unpaid orders cancelled", {{"count", expired}});
   return {};

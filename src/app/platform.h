@@ -17,6 +17,7 @@
 #include "service/org/org_service.h"
 #include "service/order/invoice_service.h"
 #include "service/order/order_service.h"
+#include "service/seal/seal_service.h"
 #include "service/account/sms_codes.h"
 #include "service/notify/sms.h"
 #include "store/db.h"
@@ -47,6 +48,8 @@ struct Platform {
   std::unique_ptr<service::OrgService> orgs;
   // Set by the server once the shield exists (it needs the CAs); the jobs sweep through it.
   service::CertificateHolders* certificate_holders = nullptr;
+  // Set by the server once seals exist; the jobs apply certificate changes to seals through it.
+  service::SealService* seals = nullptr;
   std::unique_ptr<service::EmailSender> email_sender;  // the outbox or SMTP (email.sender)
   std::unique_ptr<service::OrderService> orders;
   std::unique_ptr<service::InvoiceService> invoices;  // CAs and gateways are attached by server.cpp

@@ -18,6 +18,7 @@
 #include "api/request_limits.h"
 #include "api/services.h"
 #include "api/session_auth.h"
+#include "app/demo_seal_makers.h"
 #include "app/master_key.h"
 #include "app/platform.h"
 #include "base/id.h"
@@ -25,6 +26,7 @@
 #include "net/http_server.h"
 #include "service/ca/ca_service.h"
 #include "service/order/sandbox_gateway.h"
+#include "service/seal/seal_service.h"
 #include "service/shield/shield_service.h"
 #include "store/migrate.h"
 
@@ -216,6 +218,18 @@ int serve(const Config& c) {
   p.accounts->set_certificate_holders(&shield);
   p.certificate_holders = &shield;
   services.shield = &shield;
+  // Seals: seal makers are certified by the first SM2 CA (docs/SEALS.md).
+  std::string maker_ca;
+  for (const auto& ca : c.pki.cas) {
+    if (ca.algorithm == "sm2" && maker_ca.empty()) maker_ca = ca.id;
+  }
+  service::SealService seals(*p.db, **cas, **km, p.clock, p.rng, log, service::SealServiceOptions{maker_ca});
+  seals.set_blob_store(p.blobs.get());
+  if (c.demo && !maker_ca.empty()) {
+    if (Status s = certify_demo_seal_makers(seals); !s) return fail(&log, "demo seal makers", s.error());
+  }
+  services.seals = &seals;
+  p.seals = &seals;
   service::SandboxGateway* sandbox = nullptr;
   if (c.payment.sandbox_enabled) {
     auto gw = service::SandboxGateway::open(*p.db, p.clock, p.rng, log, c.payment.sandbox_key_file, ca_opts.public_url);
