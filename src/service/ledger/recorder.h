@@ -2,7 +2,7 @@
 // the action's own transaction, so an acknowledged action always has its entry and a rolled-back
 // one never does; the Sequencer moves the entry into the tree in the background.
 //
-//   CS_TRY(recorder.append(tx, {.type = "shield.sign", .actor = a, .owner = a, .subject = key}));
+//   CS_TRY(recorder.append(tx, LedgerEvent("shield.sign").by(a).of(a).on(key)));
 //
 // Contract: thread-safe (holds only a clock). append() runs inside the caller's store::Tx.
 // Errors: those of canonical_entry (ledger_float, ledger_entry_too_large, invalid_field) and the
