@@ -28,7 +28,7 @@ pg_url=$(cat "$pgstate/url")
 psql "$pg_url" -qc "CREATE DATABASE bench_ledger" >/dev/null
 
 CERTSEAL_BENCH_PG_URL=${pg_url%/*}/bench_ledger build/release/bench/ledger_bench --benchmark_min_time=1 \
-  --benchmark_format=json > "$work/ledger.json" 2>"$work/ledger.err"
+  --benchmark_format=json > "$work/ledger.json" 2>"$work/ledger.err" || { cat "$work/ledger.err" >&2; exit 1; }
 
 rows=$(python3 - "$work/ledger.json" <<'PY'
 import json, sys

@@ -71,7 +71,7 @@ void BM_SustainedAppends(benchmark::State& state, const std::string& engine) {
     if (engine == "postgres") {
       (void)db->write([](store::Tx& tx) -> Status {
         CS_TRY(tx.exec_script("DELETE FROM ledger_pending; DELETE FROM ledger_entries; DELETE FROM ledger_tiles; "
-                              "DELETE FROM ledger_checkpoints; UPDATE ledger_state SET size = 0;"));
+                              "DELETE FROM ledger_checkpoints; DELETE FROM ledger_keys; UPDATE ledger_state SET size = 0;"));
         return {};
       });
     }

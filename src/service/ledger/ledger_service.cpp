@@ -62,7 +62,7 @@ Result<ProofView> LedgerService::inclusion(std::uint64_t index, std::optional<st
     CS_ASSIGN(std::uint64_t current, current_size(tx));
     std::uint64_t n = size.value_or(current);
     if (n > current) return invalid_argument("bad_proof_request", "the tree size is beyond the newest checkpoint");
-    TileReader reader(tx);
+    TileReader reader(tx, &cache_);
     CS_ASSIGN(auto hashes, crypto::merkle::inclusion_proof(index, n, reader.subtree_fn()));
     return ProofView{index, n, std::move(hashes)};
   });
@@ -73,7 +73,7 @@ Result<ProofView> LedgerService::consistency(std::uint64_t old_size, std::option
     CS_ASSIGN(std::uint64_t current, current_size(tx));
     std::uint64_t n = new_size.value_or(current);
     if (n > current) return invalid_argument("bad_proof_request", "the tree size is beyond the newest checkpoint");
-    TileReader reader(tx);
+    TileReader reader(tx, &cache_);
     CS_ASSIGN(auto hashes, crypto::merkle::consistency_proof(old_size, n, reader.subtree_fn()));
     return ProofView{old_size, n, std::move(hashes)};
   });

@@ -55,6 +55,7 @@ class LedgerService {
   store::Database& db_;
   const LogKeys& keys_;
   Sequencer& sequencer_;
+  TileCache cache_;  // full tiles with their inner nodes, for proofs
 };
 
 // Entry bundle bytes: each entry as a big-endian uint16 length followed by the entry.

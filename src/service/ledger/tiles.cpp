@@ -105,13 +105,50 @@ Result<const std::vector<Hash>*> TileReader::tile(int level, std::uint64_t index
   return &it->second;
 }
 
+std::shared_ptr<const TileCache::FullTile> TileCache::get(int level, std::uint64_t index) const {
+  std::lock_guard lock(mu_);
+  auto it = tiles_.find({level, index});
+  return it == tiles_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const TileCache::FullTile> TileCache::put(int level, std::uint64_t index,
+                                                         const std::vector<Hash>& hashes) {
+  auto t = std::make_shared<FullTile>();
+  t->nodes[0] = hashes;
+  for (int h = 1; h <= kTileHeight; ++h) {
+    const auto& below = t->nodes[h - 1];
+    auto& here = t->nodes[h];
+    here.resize(below.size() / 2);
+    for (std::size_t i = 0; i < here.size(); ++i) here[i] = crypto::merkle::node_hash(below[2 * i], below[2 * i + 1]);
+  }
+  std::lock_guard lock(mu_);
+  auto [it, fresh] = tiles_.emplace(std::pair{level, index}, t);
+  if (fresh) {
+    order_.push_back({level, index});
+    while (order_.size() > max_) {
+      tiles_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  return it->second;
+}
+
 Result<Hash> TileReader::subtree(int height, std::uint64_t index) {
   int level = height / kTileHeight;
   int rest = height % kTileHeight;
   std::uint64_t count = std::uint64_t{1} << rest;
   std::uint64_t first = index << rest;  // first hash at `level`
-  CS_ASSIGN(auto t, tile(level, first / kTileWidth));
   std::uint64_t pos = first % kTileWidth;
+  if (shared_) {
+    // A full tile (cached, or read now and cached): the node is precomputed.
+    auto full = shared_->get(level, first / kTileWidth);
+    if (!full) {
+      CS_ASSIGN(auto stored, tile(level, first / kTileWidth));
+      if (stored->size() == kTileWidth) full = shared_->put(level, first / kTileWidth, *stored);
+    }
+    if (full) return full->nodes[static_cast<std::size_t>(rest)][pos >> rest];
+  }
+  CS_ASSIGN(auto t, tile(level, first / kTileWidth));
   if (t->size() < pos + count) {
     return internal_error("ledger_corrupt: tile " + std::to_string(level) + "/" + std::to_string(first / kTileWidth) +
                           " holds " + std::to_string(t->size()) + " hashes, the tree needs " +

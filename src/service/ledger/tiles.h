@@ -16,7 +16,11 @@
 #pragma once
 
 #include <cstdint>
+#include <array>
+#include <deque>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,9 +47,30 @@ struct TileRef {
 Result<TileRef> parse_tile_path(std::string_view path);
 std::string tile_path(const TileRef& t);
 
+// Full tiles never change, so their subtrees can be kept: every node of the 8-level subtree a
+// full tile spans (256 + 128 + ... + 1 hashes), computed once. Bounded (the oldest tiles put in
+// are dropped first). Thread-safe (one mutex).
+class TileCache {
+ public:
+  struct FullTile {
+    std::array<std::vector<Hash>, kTileHeight + 1> nodes;  // nodes[h][i]: subtree of 2^h hashes
+  };
+  explicit TileCache(std::size_t max_tiles = 1024) : max_(max_tiles) {}
+  std::shared_ptr<const FullTile> get(int level, std::uint64_t index) const;
+  // REQUIRES: hashes.size() == kTileWidth.
+  std::shared_ptr<const FullTile> put(int level, std::uint64_t index, const std::vector<Hash>& hashes);
+
+ private:
+  mutable std::mutex mu_;
+  std::size_t max_;
+  std::map<std::pair<int, std::uint64_t>, std::shared_ptr<const FullTile>> tiles_;
+  std::deque<std::pair<int, std::uint64_t>> order_;
+};
+
 class TileReader {
  public:
-  explicit TileReader(store::Tx& tx) : tx_(tx) {}
+  // cache: optional, shared between readers (full tiles only).
+  explicit TileReader(store::Tx& tx, TileCache* cache = nullptr) : tx_(tx), shared_(cache) {}
   // The stored hashes of one tile (empty when none is stored).
   Result<const std::vector<Hash>*> tile(int level, std::uint64_t index);
   // Hash of the complete subtree of 2^height leaves starting at leaf index * 2^height.
@@ -58,6 +83,7 @@ class TileReader {
 
  private:
   store::Tx& tx_;
+  TileCache* shared_;
   std::map<std::pair<int, std::uint64_t>, std::vector<Hash>> cache_;
 };
 
