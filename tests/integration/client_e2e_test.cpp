@@ -444,9 +444,13 @@ TEST_P(ClientE2eTest, ClientEndToEnd) {
   std::string types;
   const nlohmann::json mine = call("GET", "/api/v1/account/ledger-entries?limit=1000",
                                   nlohmann::json::parse(read_all(a + "/session.json"))["token"]).json();
+  bool digest_logged = false;  // a signature's entry names the SM3 digest signed
   for (const auto& e : mine["items"]) {
-    types += nlohmann::json::parse(e["entry"].get<std::string>())["type"].get<std::string>() + " ";
+    auto entry = nlohmann::json::parse(e["entry"].get<std::string>());
+    types += entry["type"].get<std::string>() + " ";
+    if (entry["type"] == "shield.sign" && entry.value("document", "").size() == 64) digest_logged = true;
   }
+  EXPECT_TRUE(digest_logged) << mine.dump();
   for (const char* t : {"account.login", "shield.install", "shield.sign", "shield.decrypt", "shield.renew",
                         "shield.change", "shield.revoke"}) {
     EXPECT_NE(types.find(std::string(t) + " "), std::string::npos) << t << " missing from: " << types;

@@ -99,7 +99,7 @@ Result<SecretBytes> ShieldService::unseal(BytesView sealed, const std::string& a
 
 Status ShieldService::add_event(store::Tx& tx, const std::string& key_id, const std::string& account_id,
                                 const std::string& device_id, const std::string& operation,
-                                const std::string& purpose, const std::string& result) {
+                                const std::string& purpose, const std::string& result, const std::string& document) {
   std::string id;
   {
     std::lock_guard lock(rng_mu_);
@@ -111,7 +111,7 @@ Status ShieldService::add_event(store::Tx& tx, const std::string& key_id, const 
   if (!ledger_) return {};
   CS_ASSIGN(auto holder, tx.query_one("SELECT account_id FROM shield_keys WHERE id = ?", {key_id}));
   return ledger_->append(tx, ledger::LedgerEvent("shield." + operation).by(account_id).of(holder ? holder->text("account_id") : account_id)
-                                 .on(key_id).outcome(result).with("device", device_id).with("purpose", purpose));
+                                 .on(key_id).outcome(result).doc(document).with("device", device_id).with("purpose", purpose));
 }
 
 Status ShieldService::check_code(const std::string& account_id, const std::string& code, const std::string& scope,
@@ -681,7 +681,10 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
       if (r.error().kind == ErrorKind::kInternal) return std::move(r).error();
       return refuse(std::move(r).error());
     }
-    CS_TRY(add_event(tx, step.key_id, account_id, step.device_id, operation, step.purpose, "ok"));
+    // A signature's log entry names the digest signed, e = SM3(Z_A || M) (docs/LEDGER.md).
+    auto signed_digest = operation == "sign" ? cosign::SignRequest::decode(step.payload) : Result<cosign::SignRequest>(Error());
+    CS_TRY(add_event(tx, step.key_id, account_id, step.device_id, operation, step.purpose, "ok",
+                     signed_digest ? hex_encode(signed_digest->e) : std::string()));
     o.answer = std::move(r).value();
     return o;
   }));

@@ -342,7 +342,7 @@ class ShieldService final : public CertificateHolders {
   Result<SecretBytes> unseal(BytesView sealed, const std::string& aad);
   Status add_event(store::Tx& tx, const std::string& key_id, const std::string& account_id,
                    const std::string& device_id, const std::string& operation, const std::string& purpose,
-                   const std::string& result);
+                   const std::string& result, const std::string& document = {});
   Bytes random(std::size_t n);
 
   store::Database& db_;
