@@ -28,6 +28,7 @@
 #include "client/duration.h"
 #include "client/exit_codes.h"
 #include "client/http.h"
+#include "client/ledger_verify.h"
 #include "client/origin.h"
 #include "client/messages.h"
 #include "client/prompt.h"
@@ -398,6 +399,19 @@ struct VerifyArgs {
   int agreement_version = 0;
   bool status = false;
 };
+
+// ---- transparency log ----
+
+Result<json> cmd_ledger_verify(Ctx& ctx, const LedgerVerifyArgs& a) {
+  CS_ASSIGN(auto* h, ctx.api());
+  CS_ASSIGN(auto rep, verify_ledger(*h, a));
+  if (!ctx.g.json) {
+    if (rep.key_from_server) std::cerr << tr("msg.ledger_tofu", a.state_file.empty() ? "-" : a.state_file) << "\n";
+    if (rep.old_size > 0) std::cout << tr("msg.ledger_consistent", std::to_string(rep.old_size)) << "\n";
+    std::cout << tr("msg.ledger_ok", std::to_string(rep.records), std::to_string(rep.size)) << "\n";
+  }
+  return rep.to_json();
+}
 
 Result<json> cmd_verify(Ctx& ctx, const VerifyArgs& a) {
   CS_ASSIGN(auto* h, ctx.api());
@@ -1112,6 +1126,16 @@ int run_cli(int argc, char** argv) {
   CLI::App* iswitch = sub(identity, "switch", "act as another identity");
   iswitch->add_option("identity_id", identity_id, "identity id")->required();
   iswitch->callback([&] { action = [&] { return cmd_identity_switch(ctx, identity_id); }; });
+
+  // ledger
+  LedgerVerifyArgs lva;
+  CLI::App* ledger = sub(&app, "ledger", "the platform's transparency log of every issuance, grant and use (全程追溯)");
+  ledger->require_subcommand(1);
+  CLI::App* lverify = sub(ledger, "verify", "check that my records are in the log and that it was not rewritten");
+  lverify->add_option("--state", lva.state_file,
+                      "file keeping the log key and the last verified checkpoint (read, then updated)");
+  lverify->add_option("--key", lva.key, "the log's verifier key (name+id+base64), obtained out of band");
+  lverify->callback([&] { action = [&] { return cmd_ledger_verify(ctx, lva); }; });
 
   // verify
   VerifyArgs va;

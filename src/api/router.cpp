@@ -97,6 +97,12 @@ bool match_pattern(std::string_view pattern, std::string_view path,
     auto pe = pattern.find('/');
     auto se = path.find('/');
     std::string_view pseg = pattern.substr(0, pe), sseg = path.substr(0, se);
+    if (pe == std::string_view::npos && pseg.size() > 3 && pseg.front() == '{' && pseg.substr(pseg.size() - 2) == "+}") {
+      // A final "{name+}" takes the rest of the path, slashes included (tlog-tiles paths).
+      if (path.empty()) return false;
+      if (params) (*params)[std::string(pseg.substr(1, pseg.size() - 3))] = net::percent_decode(path);
+      return true;
+    }
     if (pseg.size() > 2 && pseg.front() == '{' && pseg.back() == '}') {
       if (sseg.empty()) return false;
       if (params) (*params)[std::string(pseg.substr(1, pseg.size() - 2))] = net::percent_decode(sseg);

@@ -1,7 +1,7 @@
 // Route table and request dispatch.
 //
 // A Route is (method, path pattern, required role, handler). Patterns use OpenAPI syntax:
-// "/api/v1/orders/{id}". The table lives in routes.cpp and is the single list of endpoints;
+// "/api/v1/orders/{id}"; a final "{name+}" segment takes the rest of the path, slashes included. The table lives in routes.cpp and is the single list of endpoints;
 // docs/openapi.yaml must list exactly the same (method, path) pairs (tested).
 //
 // Dispatch order: request id -> match (404 unknown path, 405 known path with another method,

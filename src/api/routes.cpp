@@ -4,6 +4,7 @@
 // docs/openapi.yaml documents exactly these (api/openapi_test.cpp keeps the two in step).
 #include "api/account_handlers.h"
 #include "api/identity_handlers.h"
+#include "api/ledger_handlers.h"
 #include "api/org_certificate_handlers.h"
 #include "api/org_handlers.h"
 #include "api/order_handlers.h"
@@ -205,6 +206,14 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/certificates/{id}/changes", Role::kOperator, change_certificate},
     {"POST", "/api/v1/certificates/{id}/revocations", Role::kOperator, revoke_certificate},
     {"POST", "/api/v1/certificates/{id}/reissues", Role::kOperator, reissue_certificate},
+    // Transparency log (docs/LEDGER.md): C2SP tlog-tiles at /ledger, proofs and keys under /api/v1
+    {"GET", "/ledger/checkpoint", Role::kPublic, get_ledger_checkpoint},
+    {"GET", "/ledger/tile/{path+}", Role::kPublic, get_ledger_tile},
+    {"GET", "/api/v1/ledger/keys", Role::kPublic, get_ledger_keys},
+    {"GET", "/api/v1/ledger/proofs/inclusion", Role::kPublic, get_ledger_inclusion},
+    {"GET", "/api/v1/ledger/proofs/consistency", Role::kPublic, get_ledger_consistency},
+    {"GET", "/api/v1/account/ledger-entries", Role::kUser, get_account_ledger_entries},
+    {"POST", "/api/v1/operator/ledger/checkpoints", Role::kOperator, op_post_ledger_checkpoint},
 };
 
 }  // namespace

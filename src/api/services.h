@@ -33,6 +33,9 @@ struct RequestLimits;
 namespace certseal::service::ca {
 class CaService;
 }  // namespace certseal::service::ca
+namespace certseal::service::ledger {
+class LedgerService;
+}  // namespace certseal::service::ledger
 namespace certseal::api {
 
 struct Services {
@@ -59,6 +62,7 @@ struct Services {
   service::ShieldService* shield = nullptr;  // mobile shield and held certificates (nullptr: 503)
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
   service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)
+  service::ledger::LedgerService* ledger = nullptr;  // transparency log (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

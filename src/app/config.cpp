@@ -99,6 +99,10 @@ constexpr ConfigKey kKeys[] = {
      "Longest a business-licence OCR may take; after it the licence is attached without read fields."},
     {"uploads.ocr_concurrency", KeyType::kInt, "2", "Business-licence OCRs running at once; more are answered 503 ocr_busy."},
     {"jobs.interval_s", KeyType::kInt, "60", "How often scheduled jobs run (closing deregistered accounts, ...)."},
+    {"ledger.origin", KeyType::kString, "",
+     "Transparency log origin (checkpoint first line, key name), fixed at the first start; default <host of pki.public_url>/ledger."},
+    {"ledger.interval_ms", KeyType::kInt, "200",
+     "How often the transparency log sequences waiting entries and signs a checkpoint (10 to 1000)."},
     {"demo.enabled", KeyType::kBool, "false",
      "Create the demo operator and demo users at start (idempotent). For trying CertSeal out only."},
     {"keys.dir", KeyType::kString, "", "Software key manager folder (CA keys); default <data_dir>/keys."},
@@ -454,6 +458,14 @@ Result<Config> load_config(const std::string& config_file,
   c.deregistration_cooling_s = static_cast<int>(as_int(v, "account.deregistration_cooling_days") * 86400);
   c.jobs_interval_s = static_cast<int>(as_int(v, "jobs.interval_s"));
   if (c.jobs_interval_s < 1) return config_error("jobs.interval_s must be at least 1");
+  c.ledger.origin = v["ledger.origin"];
+  for (char ch : c.ledger.origin) {
+    if (static_cast<unsigned char>(ch) <= 0x20 || ch == '+') return config_error("ledger.origin may hold no spaces or '+'");
+  }
+  c.ledger.interval_ms = static_cast<int>(as_int(v, "ledger.interval_ms"));
+  if (c.ledger.interval_ms < 10 || c.ledger.interval_ms > 1000) {
+    return config_error("ledger.interval_ms must be from 10 to 1000");
+  }
   c.demo = v["demo.enabled"] == "true";
   c.identity_verifier = v["identity.verifier"];
   if (c.identity_verifier != "dev" && c.identity_verifier != "manual") {

@@ -75,6 +75,10 @@ struct Config {
   } sms;
   int deregistration_cooling_s = 15 * 86400;
   int jobs_interval_s = 60;
+  struct {
+    std::string origin;     // "" = <host of pki.public_url>/ledger
+    int interval_ms = 200;  // sequencing interval
+  } ledger;
   bool demo = false;
   bool dev_mode = false;  // the development components may run (see check_development_components)
   std::string identity_verifier;  // dev | manual

@@ -2,7 +2,7 @@
 //   certseald [serve]   run the server (default)
 //   certseald migrate   apply database migrations and exit
 //   certseald config    print the effective configuration and exit
-//   certseald admin ... operator tasks: create-operator, sms-outbox, run-jobs
+//   certseald admin ... operator tasks: create-operator, sms-outbox, run-jobs, ledger audit
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -83,7 +83,10 @@ int main(int argc, char** argv) {
   bool outbox_code = false;
   outbox->add_flag("--code", outbox_code, "print only the newest SMS code (needs --phone), for scripts and the demo");
   auto* run_jobs = admin->add_subcommand("run-jobs", "run the scheduled jobs once");
-  for (auto* sub : {serve, migrate, config, admin, create_op, outbox, run_jobs}) common.add_to(*sub);
+  auto* ledger = admin->add_subcommand("ledger", "transparency log tasks");
+  ledger->require_subcommand(1);
+  auto* ledger_audit = ledger->add_subcommand("audit", "recompute the log from its entries and check every checkpoint");
+  for (auto* sub : {serve, migrate, config, admin, create_op, outbox, run_jobs, ledger, ledger_audit}) common.add_to(*sub);
   app.require_subcommand(0, 1);
 
   try {
@@ -132,6 +135,7 @@ int main(int argc, char** argv) {
     return app::admin_sms_outbox(*cfg, outbox_phone, outbox_limit, outbox_code);
   }
   if (run_jobs->parsed()) return app::admin_run_jobs(*cfg);
+  if (ledger_audit->parsed()) return app::admin_ledger_audit(*cfg);
   if (demo) cfg->demo = true;
   return app::serve(*cfg);
 }

@@ -23,6 +23,9 @@
 #include "app/platform.h"
 #include "base/id.h"
 #include "keystore/software_key_manager.h"
+#include "service/ledger/audit.h"
+#include "service/ledger/ledger_service.h"
+#include "service/ledger/recorder.h"
 #include "net/http_server.h"
 #include "service/ca/ca_service.h"
 #include "service/order/sandbox_gateway.h"
@@ -37,6 +40,14 @@ int fail(Logger* log, std::string_view what, const Error& e) {
   if (log) log->error(what, {{"code", e.code}, {"detail", e.message}, {"cause", e.cause}});
   std::fprintf(stderr, "certseald: %s: %s\n", std::string(what).c_str(), e.message.c_str());
   return e.kind == ErrorKind::kInvalidArgument ? 2 : 1;
+}
+
+// The log's origin: ledger.origin, or <host[:port] of the public URL>/ledger (schema-less, as
+// C2SP tlog-checkpoint recommends).
+std::string ledger_origin(const Config& c, const std::string& public_url) {
+  if (!c.ledger.origin.empty()) return c.ledger.origin;
+  std::string host = url_host(public_url);
+  return (host.empty() ? std::string("certseal.local") : host) + "/ledger";
 }
 
 std::string hostname() {
@@ -218,6 +229,19 @@ int serve(const Config& c) {
   p.accounts->set_certificate_holders(&shield);
   p.certificate_holders = &shield;
   services.shield = &shield;
+  // The transparency log (docs/LEDGER.md): keys in the key manager, a background sequencer, and
+  // one recorder every service appends through inside its own transactions.
+  auto ledger_keys = service::ledger::LogKeys::open(*p.db, **km, p.rng, log, ledger_origin(c, ca_opts.public_url));
+  if (!ledger_keys) return fail(&log, "transparency log keys", ledger_keys.error());
+  service::ledger::Sequencer sequencer(*p.db, **ledger_keys, p.clock, log, std::chrono::milliseconds(c.ledger.interval_ms));
+  service::ledger::LedgerService ledger(*p.db, **ledger_keys, sequencer);
+  service::ledger::Recorder recorder(p.clock);
+  (*cas)->set_ledger(&recorder);
+  shield.set_ledger(&recorder);
+  p.accounts->set_ledger(&recorder);
+  services.ledger = &ledger;
+  if (auto r = sequencer.run_once(); !r) return fail(&log, "transparency log", r.error());
+  sequencer.start();
   // Seals: seal makers are certified by the first SM2 CA (docs/SEALS.md).
   std::string maker_ca;
   for (const auto& ca : c.pki.cas) {
@@ -278,6 +302,7 @@ int serve(const Config& c) {
     }
     server.run();
   }
+  sequencer.stop();
   log.info("stopped", {{"node_id", node_id}});
   return 0;
 }
@@ -319,6 +344,34 @@ int admin_sms_outbox(const Config& c, const std::string& phone, int limit, bool 
     std::printf("%s\n", nlohmann::json({{"created_at", e.created_at}, {"phone", e.phone},
                                         {"template", e.template_id}, {"text", e.text}})
                             .dump().c_str());
+  }
+  return 0;
+}
+
+int admin_ledger_audit(const Config& c) {
+  auto p = open_platform(c);
+  if (!p) return fail(nullptr, "start", p.error());
+  Logger& log = *(*p)->log;
+  auto master = load_master_key(c, process_getenv, (*p)->rng);
+  if (!master) return fail(&log, "master key", master.error());
+  auto km = keystore::SoftwareKeyManager::open(c.keys.dir, std::move(master->key), (*p)->rng);
+  if (!km) return fail(&log, "key manager", km.error());
+  auto keys = service::ledger::LogKeys::open(*(*p)->db, **km, (*p)->rng, log, "");
+  if (!keys) return fail(&log, "transparency log keys", keys.error());
+  auto rep = service::ledger::audit_log(*(*p)->db, **keys);
+  if (!rep) return fail(&log, "ledger audit", rep.error());
+  nlohmann::json out = {{"origin", (*keys)->origin()},
+                        {"size", rep->size},
+                        {"entries_checked", rep->entries_checked},
+                        {"checkpoints_checked", rep->checkpoints_checked},
+                        {"ok", rep->ok()}};
+  if (rep->bad_entry) out["bad_entry"] = *rep->bad_entry;
+  if (rep->bad_checkpoint) out["bad_checkpoint"] = *rep->bad_checkpoint;
+  if (!rep->ok()) out["problem"] = rep->problem;
+  std::printf("%s\n", out.dump().c_str());
+  if (!rep->ok()) {
+    std::fprintf(stderr, "certseald: ledger audit: %s\n", rep->problem.c_str());
+    return 1;
   }
   return 0;
 }

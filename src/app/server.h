@@ -18,5 +18,8 @@ int admin_create_operator(const Config& c, const std::string& phone, const std::
 int admin_sms_outbox(const Config& c, const std::string& phone, int limit, bool code_only = false);
 // Runs the scheduled jobs once.
 int admin_run_jobs(const Config& c);
+// Recomputes the transparency log from its stored entries and checks every checkpoint
+// (docs/LEDGER.md "Audit"); prints a JSON report; exit 1 when it finds a problem.
+int admin_ledger_audit(const Config& c);
 
 }  // namespace certseal::app

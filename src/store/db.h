@@ -6,8 +6,9 @@
 // Contract:
 // - Database is thread-safe. Tx is not: it belongs to the one call of write()/read() it is
 //   passed to and must not escape it.
-// - write() runs fn in a read-write transaction. SQLite has exactly one writer connection
-//   (BEGIN IMMEDIATE, so other processes wait on the busy timeout); PostgreSQL takes a pooled
+// - write() runs fn in a read-write transaction. SQLite has exactly one writer connection,
+//   taken by the process's threads first come, first served (BEGIN IMMEDIATE, so other
+//   processes wait on the busy timeout); PostgreSQL takes a pooled
 //   connection. fn returning an error rolls back; ok commits. Serialisation failures and
 //   deadlocks on PostgreSQL are retried up to 3 times, so fn must not have side effects outside
 //   the database.

@@ -274,7 +274,30 @@ class SqliteDatabase final : public Database {
   }
 
   SqliteOptions opts_;
-  std::mutex write_mu_;
+  // First come, first served: with std::mutex a thread that commits and writes again at once
+  // re-takes the lock ahead of threads already waiting, which starved the transparency log's
+  // sequencer under a write burst (docs/LEDGER.md, bench/ledger.sh).
+  class FifoMutex {
+   public:
+    void lock() {
+      std::unique_lock l(m_);
+      const std::uint64_t ticket = next_++;
+      cv_.wait(l, [&] { return serving_ == ticket; });
+    }
+    void unlock() {
+      {
+        std::lock_guard l(m_);
+        ++serving_;
+      }
+      cv_.notify_all();
+    }
+
+   private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::uint64_t next_ = 0, serving_ = 0;
+  };
+  FifoMutex write_mu_;
   std::unique_ptr<Conn> writer_;
   mutable std::mutex pool_mu_;
   std::condition_variable pool_cv_;

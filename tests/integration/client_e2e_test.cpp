@@ -430,6 +430,28 @@ TEST_P(ClientE2eTest, ClientEndToEnd) {
   auto after = cli(a, {"cert", "sign", "--message", "after revocation"}, {pin});
   EXPECT_EQ(after.exit_code, 3) << after;
 
+  // Every step above is a record in the transparency log, and the user can check them all
+  // (docs/LEDGER.md): login, install, signatures, decryption, renewal, change, revocation, and
+  // the refused signature after the revocation.
+  EXPECT_EQ(call("POST", "/api/v1/operator/ledger/checkpoints", operator_token_).status, 200);
+  auto lv = cli(a, {"--json", "ledger", "verify", "--state", f("ledger-state.json")});
+  ASSERT_EQ(lv.exit_code, 0) << lv;
+  EXPECT_GE(lv.json()["records"].get<int>(), 8) << lv;
+  std::string types;
+  const nlohmann::json mine = call("GET", "/api/v1/account/ledger-entries?limit=1000",
+                                  nlohmann::json::parse(read_all(a + "/session.json"))["token"]).json();
+  bool digest_logged = false;  // a signature's entry names the SM3 digest signed
+  for (const auto& e : mine["items"]) {
+    auto entry = nlohmann::json::parse(e["entry"].get<std::string>());
+    types += entry["type"].get<std::string>() + " ";
+    if (entry["type"] == "shield.sign" && entry.value("document", "").size() == 64) digest_logged = true;
+  }
+  EXPECT_TRUE(digest_logged) << mine.dump();
+  for (const char* t : {"account.login", "shield.install", "shield.sign", "shield.decrypt", "shield.renew",
+                        "shield.change", "shield.revoke"}) {
+    EXPECT_NE(types.find(std::string(t) + " "), std::string::npos) << t << " missing from: " << types;
+  }
+
   // QR scenes come later: a clear refusal with exit 2. Help for any command.
   auto scan = cli(a, {"scan"});
   EXPECT_EQ(scan.exit_code, 2) << scan;

@@ -145,6 +145,7 @@ Result<LoginResult> AccountService::login(const std::string& phone, const std::s
       if (first) identity_id = first->text("id");
     }
     CS_ASSIGN(out.token, new_session(tx, account_id, identity_id, remote_addr, &out.expires_at));
+    CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("account.login").by(account_id).of(account_id).on(account_id)));
     CS_ASSIGN(out.account, load_account(tx, account_id, identity_id));
     out.password_required = !out.account.password_set;
     // Several identities: the session starts as the natural person (the least it may do) and

@@ -30,6 +30,7 @@
 #include "crypto/password.h"
 #include "service/account/sms_codes.h"
 #include "service/notify/security_notice.h"
+#include "service/ledger/recorder.h"
 #include "service/org/certificate_holders.h"
 #include "store/db.h"
 
@@ -110,6 +111,8 @@ class AccountService {
 
   // Wiring (src/app): told after an account closes, so all its certificates are revoked (L7).
   void set_certificate_holders(CertificateHolders* holders) { holders_ = holders; }
+  // Logins also go into the transparency log (docs/LEDGER.md), in their transaction.
+  void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
 
   // For `certseald admin create-operator` and demo data: creates the account with this password
   // if the phone has none; an existing account is promoted to operator when asked, and gets
@@ -134,6 +137,7 @@ class AccountService {
   store::Database& db_;
   const Clock& clock_;
   Rng& rng_;
+  ledger::Recorder* ledger_ = nullptr;
   Logger& log_;
   SmsCodeService& sms_;
   SecurityNotices& notices_;

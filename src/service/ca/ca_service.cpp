@@ -432,7 +432,7 @@ Status CaService::add_event(store::Tx& tx, const std::string& cert_id, const std
                  "VALUES (?, ?, ?, ?, ?, ?, ?)",
                  {new_uuid_v7(clock_, rng_), cert_id, n->integer("n") + 1, action, request_id, detail.dump(),
                   format_rfc3339(clock_.now())}));
-  return {};
+  return ledger::record(ledger_, tx, ledger::LedgerEvent("certificate." + action).on(cert_id).cert(cert_id).with("ca", detail));
 }
 
 Status CaService::revoke_in_tx(store::Tx& tx, const CaRuntime& ca, const std::string& cert_id,

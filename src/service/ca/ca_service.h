@@ -41,6 +41,7 @@
 #include "pki/ocsp.h"
 #include "pki/profile.h"
 #include "service/ca/ca_backend.h"
+#include "service/ledger/recorder.h"
 #include "store/db.h"
 
 namespace certseal::service::ca {
@@ -118,8 +119,11 @@ class CaService {
   Result<CertificateRecord> get(const std::string& cert_id);
   Result<nlohmann::json> history(const std::string& cert_id);
   Result<std::int64_t> count_certificates(const std::string& ca_id);
+  // Every certificate event also goes into the transparency log (docs/LEDGER.md), in its transaction.
+  void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
 
  private:
+  ledger::Recorder* ledger_ = nullptr;
   CaService(store::Database& db, keystore::KeyManager& km, const Clock& clock, Rng& rng, Logger& log,
             CaServiceOptions opts);
   Status load_or_create(const CaSettings& s);

@@ -9,6 +9,7 @@
 #include "base/encoding.h"
 #include "crypto/testing/interop.h"
 #include "keystore/software_key_manager.h"
+#include "service/ledger/recorder.h"
 #include "store/migrate.h"
 #include "support/pg_fixture.h"
 #include "support/test_env.h"
@@ -305,6 +306,31 @@ TEST_P(CaServiceTest, CrlIsRegeneratedBeforeNextUpdateAndOcspCachedWhileUnchange
   // Garbage and unknown CAs get OCSP error responses, not HTTP errors.
   EXPECT_EQ(svc_->ocsp("intl", as_bytes("nonsense")), (Bytes{0x30, 0x03, 0x0a, 0x01, 0x01}));
   EXPECT_EQ(svc_->ocsp("nope", req), (Bytes{0x30, 0x03, 0x0a, 0x01, 0x06}));
+}
+
+// Every certificate event is a transparency-log entry written in the event's own transaction: a
+// refused revocation (already revoked) rolls back and leaves no entry (docs/LEDGER.md).
+TEST_P(CaServiceTest, CertificateEventsAreLoggedInTheirTransaction) {
+  ledger::Recorder recorder(clock_);
+  svc_->set_ledger(&recorder);
+  auto types = [&] {
+    std::vector<std::string> out;
+    EXPECT_TRUE(db_->read([&](store::Tx& tx) -> Status {
+      CS_ASSIGN(auto rows, tx.query("SELECT data FROM ledger_pending ORDER BY id"));
+      for (auto& r : rows) out.push_back(nlohmann::json::parse(r.text("data"))["type"]);
+      return {};
+    }).ok());
+    return out;
+  };
+  auto c = svc_->issue(person("sm2", "req-ledger-issue", crypto::KeyType::kSm2));
+  ASSERT_TRUE(c) << c.error().message;
+  auto r = svc_->renew("req-ledger-renew", c->id, 365);
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(svc_->revoke("req-ledger-revoke", c->id, pki::RevocationReason::kUnspecified));
+  EXPECT_EQ(types(), (std::vector<std::string>{"certificate.issue", "certificate.renew", "certificate.revoke"}));
+  EXPECT_EQ(svc_->revoke("req-ledger-revoke2", c->id, pki::RevocationReason::kUnspecified).error().code,
+            "already_revoked");
+  EXPECT_EQ(types().size(), 3u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, CaServiceTest, ::testing::Values(Engine::kSqlite, Engine::kPostgres),

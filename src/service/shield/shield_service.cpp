@@ -61,7 +61,7 @@ Result<SecretBytes> ShieldService::unseal(BytesView sealed, const std::string& a
 
 Status ShieldService::add_event(store::Tx& tx, const std::string& key_id, const std::string& account_id,
                                 const std::string& device_id, const std::string& operation,
-                                const std::string& purpose, const std::string& result) {
+                                const std::string& purpose, const std::string& result, const std::string& document) {
   std::string id;
   {
     std::lock_guard lock(rng_mu_);
@@ -70,7 +70,16 @@ Status ShieldService::add_event(store::Tx& tx, const std::string& key_id, const 
   CS_TRY(tx.exec("INSERT INTO shield_events (id, key_id, account_id, device_id, operation, purpose, result, at) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                  {id, key_id, account_id, device_id, operation, purpose, result, format_rfc3339_ms(clock_.now())}));
-  return {};
+  if (!ledger_) return {};
+  CS_ASSIGN(auto holder, tx.query_one("SELECT account_id FROM shield_keys WHERE id = ?", {key_id}));
+  return ledger_->append(tx, ledger::LedgerEvent("shield." + operation)
+                                 .by(account_id)
+                                 .of(holder ? holder->text("account_id") : account_id)
+                                 .on(key_id)
+                                 .outcome(result)
+                                 .doc(document)
+                                 .with("device", device_id)
+                                 .with("purpose", purpose));
 }
 
 Status ShieldService::check_code(const std::string& account_id, const std::string& code, const std::string& scope,

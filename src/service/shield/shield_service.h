@@ -58,6 +58,7 @@
 #include "service/ca/ca_service.h"
 #include "service/notify/security_notice.h"
 #include "service/order/order_service.h"
+#include "service/ledger/recorder.h"
 #include "service/org/certificate_holders.h"
 #include "store/db.h"
 
@@ -187,6 +188,8 @@ class ShieldService final : public CertificateHolders {
   // the constructor's IdentityVerifier). Without it every reissue is refused
   // (identity_checks_unavailable).
   void set_photo_store(BlobStore& blobs) { blobs_ = &blobs; }
+  // Every shield event also goes into the transparency log (docs/LEDGER.md), in its transaction.
+  void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
 
   // ---- certificates ----
   Result<InstallResult> install(const std::string& account_id, const std::string& order_id,
@@ -339,13 +342,14 @@ class ShieldService final : public CertificateHolders {
   Result<SecretBytes> unseal(BytesView sealed, const std::string& aad);
   Status add_event(store::Tx& tx, const std::string& key_id, const std::string& account_id,
                    const std::string& device_id, const std::string& operation, const std::string& purpose,
-                   const std::string& result);
+                   const std::string& result, const std::string& document = {});
   Bytes random(std::size_t n);
 
   store::Database& db_;
   const Clock& clock_;
   Rng& rng_;
   std::mutex rng_mu_;
+  ledger::Recorder* ledger_ = nullptr;
   Logger& log_;
   SecretBytes seal_key_;
   SmsCodeService& sms_codes_;

@@ -118,7 +118,10 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
       if (r.error().kind == ErrorKind::kInternal) return std::move(r).error();
       return refuse(std::move(r).error());
     }
-    CS_TRY(add_event(tx, step.key_id, account_id, step.device_id, operation, step.purpose, "ok"));
+    // A signature's log entry names the digest signed, e = SM3(Z_A || M) (docs/LEDGER.md).
+    auto signed_digest = operation == "sign" ? cosign::SignRequest::decode(step.payload) : Result<cosign::SignRequest>(Error());
+    CS_TRY(add_event(tx, step.key_id, account_id, step.device_id, operation, step.purpose, "ok",
+                     signed_digest ? hex_encode(signed_digest->e) : std::string()));
     o.answer = std::move(r).value();
     return o;
   }));
