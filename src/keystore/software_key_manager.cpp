@@ -209,7 +209,8 @@ Result<Bytes> SoftwareKeyManager::sign(std::string_view key_id, crypto::SignSche
                                        std::string_view sm2_id) {
   std::lock_guard lock(mu_);
   CS_ASSIGN(PrivateKey key, load_private(key_id));
-  return crypto::sign(key, scheme, message, sm2_id);
+  // SM2: the engine's hedged nonce mixes the injected Rng with the key and the message digest.
+  return crypto::sign(key, scheme, message, sm2_id, rng_);
 }
 
 Result<SecretBytes> SoftwareKeyManager::decrypt(std::string_view key_id, crypto::EncryptScheme scheme,
