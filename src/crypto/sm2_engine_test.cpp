@@ -101,6 +101,12 @@ TEST(Sm2Engine, CurveConstantsAreOpenSsls) {
   limbs_to_be(b, kN.v);
   EXPECT_EQ(Bytes(b, b + 32), bn32(ossl_n()));
   EXPECT_TRUE(aff_on_curve(generator()));
+  // The Montgomery constants: 1·R mod p and R² mod p, n.
+  std::uint8_t one_be[32] = {};
+  one_be[31] = 1;
+  Fe one;
+  fe_from_bytes(one, one_be);
+  EXPECT_EQ(fe_eq(one, fe_one()), ~u64{0});
 }
 
 TEST(Sm2Engine, FieldMultiplicationAndInversionMatchBignum) {

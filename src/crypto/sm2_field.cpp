@@ -12,18 +12,14 @@ void sqr_n(Fe& r, const Fe& a, int n) {
 
 }  // namespace
 
-Fe fe_one() {
-  static constexpr u64 one[4] = {1, 0, 0, 0};
-  Fe r;
-  to_mont(r, one);
-  return r;
-}
-
 Fe fe_b() {
-  static constexpr Limbs b = limbs_from_hex("28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93");
-  Fe r;
-  to_mont(r, b.v);
-  return r;
+  static const Fe b = [] {
+    static constexpr Limbs v = limbs_from_hex("28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93");
+    Fe r;
+    to_mont(r, v.v);
+    return r;
+  }();
+  return b;
 }
 
 void fe_inv(Fe& r, const Fe& a) {

@@ -18,16 +18,16 @@ inline constexpr Limbs kN = limbs_from_hex("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203
 inline constexpr u64 kNN0 = mont_n0(kN.v[0]);
 inline constexpr Limbs kNR2 = mont_r2(kN.v);
 
-inline void sc_add(Sc& r, const Sc& a, const Sc& b) { mod_add(r.v, a.v, b.v, kN.v); }
-inline void sc_sub(Sc& r, const Sc& a, const Sc& b) { mod_sub(r.v, a.v, b.v, kN.v); }
-inline void sc_mul(Sc& r, const Sc& a, const Sc& b) {
+CERTSEAL_SM2_INLINE void sc_add(Sc& r, const Sc& a, const Sc& b) { mod_add(r.v, a.v, b.v, kN.v); }
+CERTSEAL_SM2_INLINE void sc_sub(Sc& r, const Sc& a, const Sc& b) { mod_sub(r.v, a.v, b.v, kN.v); }
+CERTSEAL_SM2_INLINE void sc_mul(Sc& r, const Sc& a, const Sc& b) {
   u64 t[4];
   mont_mul(t, a.v, b.v, kN.v, kNN0);      // a·b·R^-1
   mont_mul(r.v, t, kNR2.v, kN.v, kNN0);   // · R
 }
-inline u64 sc_is_zero(const Sc& a) { return limbs_zero_mask(a.v); }
-inline void sc_cmov(Sc& r, const Sc& a, u64 mask) { limbs_cmov(r.v, a.v, mask); }
-inline Sc sc_from_u64(u64 x) { return Sc{{x, 0, 0, 0}}; }
+CERTSEAL_SM2_INLINE u64 sc_is_zero(const Sc& a) { return limbs_zero_mask(a.v); }
+CERTSEAL_SM2_INLINE void sc_cmov(Sc& r, const Sc& a, u64 mask) { limbs_cmov(r.v, a.v, mask); }
+CERTSEAL_SM2_INLINE Sc sc_from_u64(u64 x) { return Sc{{x, 0, 0, 0}}; }
 
 // a^-1 mod n = a^(n−2); 0 maps to 0.
 void sc_inv(Sc& r, const Sc& a);
