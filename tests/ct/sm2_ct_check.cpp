@@ -78,8 +78,12 @@ int main(int argc, char** argv) {
   if (!m.ok()) return fail("decrypt", m.error());
   unpoison(m->data(), m->size());
   if (to_string(Bytes(m->begin(), m->end())) != "a sealed bid, 32 bytes or so....") return 4;
-  auto gen = PrivateKey::generate(KeyType::kSm2, rng);  // key generation from secret RNG bytes
-  if (!gen.ok()) return fail("keygen (secret rng)", gen.error());
+  // Key generation's arithmetic: d from secret RNG bytes, P = d·G. (Wrapping d into an OpenSSL
+  // key object — BN_bin2bn, EVP_PKEY_fromdata, PKCS#8 — is OpenSSL's code and not checked here.)
+  sm2::Point pub_key = sm2::mul_base(sm2::Scalar::random(rng));
+  Bytes pub_bytes = pub_key.bytes();
+  unpoison(pub_bytes.data(), pub_bytes.size());
+  if (!sm2::Point::parse(pub_bytes, "P").ok()) return 6;
 
   // ---- two-party keygen, sign, decrypt with secret shares and nonces ----
   auto start = cosign::device_keygen_start(rng);
