@@ -260,11 +260,11 @@ Result<Bytes> device_sign_finish(const DeviceShare& share, SignState state, cons
   }
   CS_ASSIGN(Bytes raw, combine_signature(share, state, response));
   // Never hand out a signature the public key does not accept (a tampered or wrong server answer,
-  // or a server share that no longer belongs to this device share).
-  CS_ASSIGN(PublicKey pub, PublicKey::sm2_from_point(share.public_key()));
-  CS_ASSIGN(Bytes der, ec_sig_raw_to_der(raw));
-  Status ok = verify(pub, SignScheme::kSm2Sm3, message, der, id);
-  if (!ok.ok()) return bad_server_answer("final signature failed SM2 verification under P");
+  // or a server share that no longer belongs to this device share): the ordinary SM2 verification
+  // (GB/T 32918.2 §7.1) of (r, s) for e = SM3(Z_A ‖ M), e recomputed above from message and id.
+  if (!sm2_verify_digest(share.public_key(), e, raw).ok()) {
+    return bad_server_answer("final signature failed SM2 verification under P");
+  }
   return raw;
 }
 
