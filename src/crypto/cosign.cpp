@@ -212,7 +212,7 @@ Result<SignResponse> server_sign(const ServerShare& share, const SignRequest& re
   for (;;) {
     Scalar k2 = Scalar::hedged(rng, "cosign k2", share.scalar(), context);
     Scalar k3 = Scalar::hedged(rng, "cosign k3", share.scalar(), context);
-    Point pt = sm2::add(sm2::mul_base(k2), sm2::mul(q1, k3));
+    Point pt = sm2::mul_base_add(k2, q1, k3);
     if (pt.is_infinity()) continue;
     std::uint8_t x1[32], y1[32];
     pt.xy(x1, y1);

@@ -403,7 +403,8 @@ Result<PrivateKey> PrivateKey::make(EvpPkey pkey, KeyType t) {
   PrivateKey k(std::move(pkey), t);
   if (t == KeyType::kSm2) {
     CS_ASSIGN(k.sm2_d_, k.ec_scalar());
-    CS_TRY(sm2::Scalar::parse(k.sm2_d_, "the private key"));
+    CS_ASSIGN(sm2::Scalar d, sm2::Scalar::parse(k.sm2_d_, "the private key"));
+    k.sm2_inv1d_ = (d + sm2::Scalar(sm2::sc_from_u64(1))).inverse().bytes();
     PublicKey pub = k.public_key();
     k.sm2_point_ = pub.sm2_point();
   }
@@ -516,7 +517,7 @@ Result<Bytes> sign(const PrivateKey& key, SignScheme scheme, BytesView message, 
   if (!scheme_fits(scheme, key.type())) return scheme_mismatch();
   if (scheme == SignScheme::kSm2Sm3 && !sm2::engine_is_openssl()) {
     CS_ASSIGN(Bytes e, sm2_message_digest(key.sm2_point(), sm2_id, message));
-    CS_ASSIGN(Bytes raw, sm2_sign_digest(key.sm2_scalar(), e, rng));
+    CS_ASSIGN(Bytes raw, sm2_sign_digest(key.sm2_scalar(), e, rng, key.sm2_sign_factor()));
     return ec_sig_raw_to_der(raw);
   }
   CS_ASSIGN(auto ctx, sig_contexts(key.get(), scheme, sm2_id));

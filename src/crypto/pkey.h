@@ -89,6 +89,8 @@ class PrivateKey {
   // engine signs and decrypts from them); empty for other types.
   const SecretBytes& sm2_scalar() const { return sm2_d_; }
   const Bytes& sm2_point() const { return sm2_point_; }
+  // SM2 keys: (1 + d)^-1 mod n, the signing factor (GB/T 32918.2 §6.1 A5), computed once.
+  const SecretBytes& sm2_sign_factor() const { return sm2_inv1d_; }
 
  private:
   static Result<PrivateKey> adopt(EvpPkey pkey);
@@ -97,6 +99,7 @@ class PrivateKey {
   EvpPkey pkey_;
   KeyType type_;
   SecretBytes sm2_d_;
+  SecretBytes sm2_inv1d_;
   Bytes sm2_point_;
 };
 

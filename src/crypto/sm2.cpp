@@ -309,10 +309,15 @@ Result<Bytes> sm2_sign_digest_with_k(BytesView d_bytes, BytesView e_bytes, Bytes
   return out;
 }
 
-Result<Bytes> sm2_sign_digest(BytesView d_bytes, BytesView e_bytes, Rng& rng) {
+Result<Bytes> sm2_sign_digest(BytesView d_bytes, BytesView e_bytes, Rng& rng, BytesView inv_one_plus_d) {
   if (e_bytes.size() != 32) return invalid_argument("bad_digest_length", "e must be 32 bytes");
   CS_ASSIGN(sm2::Scalar d, sm2::Scalar::parse(d_bytes, "the private key"));
-  sm2::Scalar inv1d = inverse_one_plus(d);
+  sm2::Scalar inv1d;
+  if (inv_one_plus_d.size() == 32) {
+    CS_ASSIGN(inv1d, sm2::Scalar::parse(inv_one_plus_d, "the signing factor"));
+  } else {
+    inv1d = inverse_one_plus(d);
+  }
   for (;;) {  // a retry has probability about 2^-255 per attempt
     sm2::Scalar k = sm2::Scalar::hedged(rng, "sign", d_bytes, e_bytes);
     Bytes out = sign_core(d, inv1d, e_bytes, k);

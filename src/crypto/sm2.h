@@ -52,8 +52,9 @@ Result<SecretBytes> sm2_decrypt(const PrivateKey& key, BytesView cipher,
                                 Sm2CipherOrder order = Sm2CipherOrder::kC1C3C2);
 
 // Raw r||s for the 32-byte digest e under the 32-byte private scalar d, with a hedged nonce
-// (Scalar::hedged over d, e and 32 bytes of rng). Errors: scalar_out_of_range, bad_digest_length.
-Result<Bytes> sm2_sign_digest(BytesView d, BytesView e, Rng& rng);
+// (Scalar::hedged over d, e and 32 bytes of rng). inv_one_plus_d, when given, is (1 + d)^-1 mod n
+// (PrivateKey::sm2_sign_factor), saving an inversion. Errors: scalar_out_of_range, bad_digest_length.
+Result<Bytes> sm2_sign_digest(BytesView d, BytesView e, Rng& rng, BytesView inv_one_plus_d = {});
 // Raw ciphertext of `plain` to the 65-byte public point with a nonce from rng, and its inverse
 // with the 32-byte private scalar (errors as sm2_decrypt: bad_ciphertext, decryption_failed).
 Result<Bytes> sm2_encrypt_to_point(BytesView public_point, BytesView plain, Rng& rng,

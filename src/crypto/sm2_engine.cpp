@@ -183,6 +183,15 @@ Point mul_add_public(const Scalar& s, const Point& p, const Scalar& t) {
   return Point::from_jacobian(j);
 }
 
+Point mul_base_add(const Scalar& a, const Point& p, const Scalar& b, const Point& c) {
+  Jac ja, jb, sum;
+  mul_base_ct(ja, a.sc());
+  mul_ct(jb, p.affine(), b.sc());
+  point_add_ct(sum, ja, jb, 0, true);
+  if (!c.is_infinity()) point_add_ct(sum, sum, jac_from_affine(c.affine()), 0, true);
+  return Point::from_jacobian(sum);
+}
+
 #else  // OpenSSL's EC_POINT code for the multiplications (comparison build)
 
 namespace {
@@ -221,6 +230,10 @@ Point mul_add_public(const Scalar& s, const Point& p, const Scalar& t) {
     openssl_fatal("EC_POINT_mul");
   }
   return from_ossl(r.get());
+}
+
+Point mul_base_add(const Scalar& a, const Point& p, const Scalar& b, const Point& c) {
+  return add(add(mul_base(a), mul(p, b)), c);
 }
 
 #endif

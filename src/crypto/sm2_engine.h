@@ -98,6 +98,8 @@ class Point {
 Point mul_base(const Scalar& k);                      // k·G, constant time
 Point mul(const Point& p, const Scalar& k);           // k·P, constant time (P not infinity)
 Point add(const Point& a, const Point& b);            // a + b, constant time (all cases)
+// a·G + b·P + c (c may be infinity), constant time, one affine conversion (two-party steps).
+Point mul_base_add(const Scalar& a, const Point& p, const Scalar& b, const Point& c = Point());
 Point neg(const Point& a);
 // s·G + t·P for public s, t, P (verification), variable time.
 Point mul_add_public(const Scalar& s, const Point& p, const Scalar& t);

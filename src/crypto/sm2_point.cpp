@@ -267,14 +267,20 @@ u64 to_affine(Aff& a, const Jac& p) {
   return inf;
 }
 
-void mul_base_ct(Jac& r, const Sc& k) {
+namespace {
+template <bool kConstantTime>
+void mul_base_impl(Jac& r, const Sc& k) {
   const CombTable& t = comb();
   Jac acc{};  // Z = 0: infinity
   for (int i = 0; i < kCombWindows; ++i) {
     u64 mag, neg;
     booth_digit(k, i, kCombWidth, mag, neg);
     Aff e;
-    lookup_aff(e, t.p[i], mag);
+    if constexpr (kConstantTime) {
+      lookup_aff(e, t.p[i], mag);
+    } else {
+      e = mag == 0 ? Aff{} : t.p[i][mag - 1];  // public scalar only
+    }
     cond_negate(e.y, neg);
     if (i + 1 < kCombWindows) {
       // The partial sum has absolute scalar below 2^(7i)/2 + 1 and the addend at least 2^(7i),
@@ -286,6 +292,10 @@ void mul_base_ct(Jac& r, const Sc& k) {
   }
   r = acc;
 }
+}  // namespace
+
+void mul_base_ct(Jac& r, const Sc& k) { mul_base_impl<true>(r, k); }
+void mul_base_vartime(Jac& r, const Sc& k) { mul_base_impl<false>(r, k); }
 
 void mul_ct(Jac& r, const Aff& p, const Sc& k) {
   Jac table[kVarEntries];
@@ -312,7 +322,7 @@ void mul_ct(Jac& r, const Aff& p, const Sc& k) {
 
 void mul_add_vartime(Jac& r, const Sc& s, const Aff& p, const Sc& t) {
   Jac sg;
-  mul_base_ct(sg, s);
+  mul_base_vartime(sg, s);
   // Width-5 NAF of t.
   signed char naf[258] = {};
   u64 k[5] = {t.v[0], t.v[1], t.v[2], t.v[3], 0};

@@ -41,6 +41,8 @@ void point_add_vartime(Jac& r, const Jac& p, const Jac& q);
 u64 to_affine(Aff& a, const Jac& p);
 
 void mul_base_ct(Jac& r, const Sc& k);
+// k·G for a public k (verification): the same comb, read by direct index.
+void mul_base_vartime(Jac& r, const Sc& k);
 void mul_ct(Jac& r, const Aff& p, const Sc& k);
 void mul_add_vartime(Jac& r, const Sc& s, const Aff& p, const Sc& t);
 
