@@ -518,7 +518,7 @@ Result<Bytes> sign(const PrivateKey& key, SignScheme scheme, BytesView message, 
   if (scheme == SignScheme::kSm2Sm3 && !sm2::engine_is_openssl()) {
     CS_ASSIGN(Bytes e, sm2_message_digest(key.sm2_point(), sm2_id, message));
     CS_ASSIGN(Bytes raw, sm2_sign_digest(key.sm2_scalar(), e, rng, key.sm2_sign_factor()));
-    return ec_sig_raw_to_der(raw);
+    return sm2_signature_der(raw);
   }
   CS_ASSIGN(auto ctx, sig_contexts(key.get(), scheme, sm2_id));
   EVP_MD_CTX* mctx = ctx.md.get();

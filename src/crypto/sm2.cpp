@@ -178,6 +178,17 @@ Result<Bytes> sm2_message_digest(BytesView public_point, std::string_view id, By
   return h.finish();
 }
 
+Bytes sm2_signature_der(BytesView raw) {
+  Bytes body;
+  body.reserve(70);
+  der_uint(body, raw.first(32));
+  der_uint(body, raw.subspan(32, 32));
+  Bytes out;
+  out.reserve(72);
+  der_tlv(out, 0x30, body);
+  return out;
+}
+
 SecretBytes sm2_kdf(BytesView z, std::size_t len) {
   SecretBytes out;
   out.reserve(len + 32);

@@ -33,6 +33,10 @@ Result<Bytes> sm2_za(BytesView public_point, std::string_view id);
 // e = SM3(Z_A || M), GB/T 32918.2 §6.1 steps A1-A2.
 Result<Bytes> sm2_message_digest(BytesView public_point, std::string_view id, BytesView message);
 
+// DER SEQUENCE { r INTEGER, s INTEGER } of a raw 64-byte r||s (same bytes as ec_sig_raw_to_der,
+// without OpenSSL objects); raw must be 64 bytes.
+Bytes sm2_signature_der(BytesView raw);
+
 // KDF of GB/T 32918.4 §5.4.3 with SM3.
 SecretBytes sm2_kdf(BytesView z, std::size_t len);
 

@@ -407,6 +407,18 @@ TEST(Sm2Differential, SignVerifyEncryptDecryptEcdhAgainstEvp) {
   }
 }
 
+TEST(Sm2Engine, SignatureDerMatchesOpenSslsEncoding) {
+  SeededRng rng(18);
+  for (int i = 0; i < 200; ++i) {
+    Bytes raw = rng.bytes(64);
+    // Leading zero bytes and high bits: both INTEGERs' minimal encodings.
+    if (i % 4 == 1) std::fill(raw.begin(), raw.begin() + 5, 0);
+    if (i % 4 == 2) raw[32] |= 0x80;
+    if (i % 4 == 3) std::fill(raw.begin() + 32, raw.begin() + 40, 0);
+    ASSERT_EQ(sm2_signature_der(raw), *ec_sig_raw_to_der(raw)) << hex_encode(raw);
+  }
+}
+
 // ---- hedged nonces ----
 
 class ConstantRng final : public Rng {
