@@ -1,6 +1,7 @@
-// Crypto kernels: SM2 (OpenSSL EVP), two-party SM2 (our cosign, device and server halves timed
-// separately), ECDSA P-256. Run by bench/crypto.sh next to `openssl speed sm2 ecdsap256`.
-// items_per_second is operations per second.
+// Crypto kernels: SM2 through pkey.h/sm2.h (our SM2 engine, or OpenSSL's EC code in a build with
+// CERTSEAL_SM2_OPENSSL=ON), the engine's own multiplications, two-party SM2 (our cosign, device
+// and server halves timed separately), ECDSA P-256 (OpenSSL). Run by bench/crypto.sh next to
+// `openssl speed sm2 ecdsap256` and `botan speed`. items_per_second is operations per second.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include "crypto/cosign.h"
 #include "crypto/pkey.h"
 #include "crypto/sm2.h"
+#include "crypto/sm2_engine.h"
 
 namespace {
 
@@ -63,6 +65,44 @@ void BM_Sm2Decrypt(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Sm2Decrypt);
+
+// Raw primitives of the engine: k·G (comb), k·P (fixed windows), s·G + t·P (verification).
+void BM_Sm2EngineMulBase(benchmark::State& state) {
+  SystemRng rng;
+  sm2::Scalar k = sm2::Scalar::random(rng);
+  for (auto _ : state) benchmark::DoNotOptimize(sm2::mul_base(k));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sm2EngineMulBase);
+
+void BM_Sm2EngineMulPoint(benchmark::State& state) {
+  SystemRng rng;
+  sm2::Scalar k = sm2::Scalar::random(rng);
+  sm2::Point p = sm2::mul_base(sm2::Scalar::random(rng));
+  for (auto _ : state) benchmark::DoNotOptimize(sm2::mul(p, k));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sm2EngineMulPoint);
+
+void BM_Sm2EngineMulAddPublic(benchmark::State& state) {
+  SystemRng rng;
+  sm2::Scalar s = sm2::Scalar::random(rng);
+  sm2::Scalar t = sm2::Scalar::random(rng);
+  sm2::Point p = sm2::mul_base(sm2::Scalar::random(rng));
+  for (auto _ : state) benchmark::DoNotOptimize(sm2::mul_add_public(s, p, t));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sm2EngineMulAddPublic);
+
+void BM_Sm2FieldMul(benchmark::State& state) {
+  sm2::Fe a = sm2::fe_one(), b = sm2::fe_b();
+  for (auto _ : state) {
+    sm2::fe_mul(a, a, b);
+    benchmark::DoNotOptimize(a);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Sm2FieldMul);
 
 struct CosignPair {
   cosign::DeviceShare device;

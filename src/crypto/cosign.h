@@ -5,8 +5,8 @@
 //   keygen   device: d1, P1 = d1^-1·G            -> server: d2, P = d2^-1·P1 − G  (P ≠ O, else new d2)
 //   sign     device: e = SM3(Z_A‖M), k1, Q1 = k1·G -> server: k2, k3, (x1,y1) = k3·Q1 + k2·G,
 //            r = e + x1 (≠ 0), s2 = d2·k3, s3 = d2·(r + k2) (≠ 0)  -> device: s = d1·k1·s2 + d1·s3 − r,
-//            rejects s = 0 or s + r = n (caller retries), then verifies (r, s) under P with OpenSSL's
-//            ordinary SM2 verifier before returning it.
+//            rejects s = 0 or s + r = n (caller retries), then verifies (r, s) under P with the
+//            ordinary SM2 verification (sm2_verify_digest) before returning it.
 //   decrypt  device: checks C1, picks a blinding w, T1 = (w·d1^-1)·C1 -> server: T2 = d2^-1·T1
 //            -> device: (x2,y2) = w^-1·T2 − C1 = d·C1, then KDF / C2 / C3 as GB/T 32918.4 §7.1 B4-B7.
 //            The blinding w is our addition to the architecture's protocol: without it a server that
@@ -28,6 +28,9 @@
 // Messages are plain values with a compact byte encoding (tag, version 1, fixed-size fields) so a
 // client and a server can run their halves over HTTP (hex or base64 in JSON). Shares export to
 // bytes (SecretBytes) for encryption at rest. No function computes or returns d.
+// Arithmetic: the SM2 engine (sm2_engine.h), constant time for every secret (shares, k1, k2, k3,
+// w, u and the points derived from them); k1, k2, k3 and w are hedged nonces (the injected Rng mixed
+// with the share and the request). Tests verify the results with OpenSSL's EVP SM2 independently.
 // Thread-safety: all functions are pure apart from the injected Rng; shares are immutable values.
 #pragma once
 
@@ -145,7 +148,7 @@ Result<DeviceSignStart> device_sign_start(const DeviceShare& share, BytesView me
                                           Rng& rng);
 Result<SignResponse> server_sign(const ServerShare& share, const SignRequest& request, Rng& rng);
 // Returns the signature as raw r||s (64 bytes; ec_sig_raw_to_der gives DER), after verifying it
-// under P for (message, id) with OpenSSL's SM2 verifier.
+// under P for (message, id) with the ordinary SM2 verification (sm2_verify_digest).
 Result<Bytes> device_sign_finish(const DeviceShare& share, SignState state, const SignResponse& response,
                                  BytesView message, std::string_view id);
 

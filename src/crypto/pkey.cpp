@@ -124,14 +124,21 @@ Result<EvpPkey> ec_key_from_scalar(const EcCurveInfo& info, const BIGNUM* d) {
     return invalid_argument("scalar_out_of_range", "the private key is not in the range [1, n-1]");
   }
   BnCtx bctx = bn_ctx_new();
-  EcPoint pub(EC_POINT_new(group.get()));
-  if (!pub || EC_POINT_mul(group.get(), pub.get(), d, nullptr, nullptr, bctx.get()) != 1) {
-    return openssl_internal("EC_POINT_mul");
-  }
   Bytes pub_oct(65);
-  if (EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, pub_oct.data(), pub_oct.size(),
-                         bctx.get()) != 65) {
-    return openssl_internal("EC_POINT_point2oct");
+  if (info.nid == NID_sm2 && !sm2::engine_is_openssl()) {
+    SecretBytes db = bn_to_secret32(d);
+    CS_ASSIGN(sm2::Scalar k, sm2::Scalar::parse(db, "the private key"));
+    pub_oct = sm2::mul_base(k).bytes();
+    sm2::ct_declassify(BytesView(pub_oct));  // the public key
+  } else {
+    EcPoint pub(EC_POINT_new(group.get()));
+    if (!pub || EC_POINT_mul(group.get(), pub.get(), d, nullptr, nullptr, bctx.get()) != 1) {
+      return openssl_internal("EC_POINT_mul");
+    }
+    if (EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, pub_oct.data(), pub_oct.size(),
+                           bctx.get()) != 65) {
+      return openssl_internal("EC_POINT_point2oct");
+    }
   }
   OsslParamBld bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, info.group, 0) != 1 ||
@@ -271,6 +278,10 @@ Result<PublicKey> PublicKey::adopt(EvpPkey pkey) {
   CS_ASSIGN(KeyType t, classify(pkey, EVP_PKEY_PUBLIC_KEY));
   PublicKey k(std::move(pkey));
   k.type_ = t;
+  if (t == KeyType::kSm2) {
+    CS_ASSIGN(k.sm2_point_, k.ec_point());
+    CS_TRY(sm2::Point::parse(k.sm2_point_, "the public key"));
+  }
   return k;
 }
 
@@ -287,7 +298,7 @@ Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
 }
 
 Result<PublicKey> PublicKey::sm2_from_point(BytesView point) {
-  CS_TRY(point_from_bytes(point, "the public key"));
+  CS_TRY(sm2::Point::parse(point, "the public key"));
   OsslParamBld bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
@@ -302,6 +313,7 @@ Result<PublicKey> PublicKey::sm2_from_point(BytesView point) {
   }
   PublicKey k{EvpPkey(out)};
   k.type_ = KeyType::kSm2;
+  k.sm2_point_.assign(point.begin(), point.end());
   return k;
 }
 
@@ -384,7 +396,24 @@ Result<Bytes> PublicKey::ec_point() const {
 
 Result<PrivateKey> PrivateKey::adopt(EvpPkey pkey) {
   CS_ASSIGN(KeyType t, classify(pkey, EVP_PKEY_KEYPAIR));
-  return PrivateKey(std::move(pkey), t);
+  return make(std::move(pkey), t);
+}
+
+Result<PrivateKey> PrivateKey::make(EvpPkey pkey, KeyType t) {
+  PrivateKey k(std::move(pkey), t);
+  if (t == KeyType::kSm2) {
+    CS_ASSIGN(k.sm2_d_, k.ec_scalar());
+    CS_ASSIGN(sm2::Scalar d, sm2::Scalar::parse(k.sm2_d_, "the private key"));
+    k.sm2_inv1d_ = (d + sm2::Scalar(sm2::sc_from_u64(1))).inverse().bytes();
+    PublicKey pub = k.public_key();
+    k.sm2_point_ = pub.sm2_point();
+  }
+  return k;
+}
+
+Rng& process_rng() {
+  static SystemRng rng;  // thread-safe (getrandom)
+  return rng;
 }
 
 Result<PrivateKey> PrivateKey::generate(KeyType type, Rng& rng) {
@@ -394,7 +423,7 @@ Result<PrivateKey> PrivateKey::generate(KeyType type, Rng& rng) {
     if (!group) return openssl_internal("EC_GROUP_new_by_curve_name");
     Bignum d = random_below(EC_GROUP_get0_order(group.get()), rng);
     CS_ASSIGN(EvpPkey p, ec_key_from_scalar(info, d.get()));
-    return PrivateKey(std::move(p), type);
+    return make(std::move(p), type);
   }
   EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
   EVP_PKEY* out = nullptr;
@@ -403,7 +432,7 @@ Result<PrivateKey> PrivateKey::generate(KeyType type, Rng& rng) {
       EVP_PKEY_generate(ctx.get(), &out) != 1) {
     return openssl_internal("EVP_PKEY_generate(RSA)");
   }
-  return PrivateKey(EvpPkey(out), type);
+  return make(EvpPkey(out), type);
 }
 
 Result<PrivateKey> PrivateKey::from_pkcs8_der(BytesView der) {
@@ -421,7 +450,7 @@ Result<PrivateKey> PrivateKey::ec_from_scalar(KeyType type, BytesView scalar) {
   if (scalar.size() != 32) return invalid_argument("scalar_out_of_range", "the private key is not 32 bytes");
   Bignum d = bn_from_bytes(scalar);
   CS_ASSIGN(EvpPkey p, ec_key_from_scalar(info, d.get()));
-  return PrivateKey(std::move(p), type);
+  return make(std::move(p), type);
 }
 
 SecretBytes PrivateKey::pkcs8_der() const {
@@ -480,7 +509,17 @@ Result<RsaComponents> PrivateKey::rsa_components() const {
 // ---- operations ----
 
 Result<Bytes> sign(const PrivateKey& key, SignScheme scheme, BytesView message, std::string_view sm2_id) {
+  return sign(key, scheme, message, sm2_id, process_rng());
+}
+
+Result<Bytes> sign(const PrivateKey& key, SignScheme scheme, BytesView message, std::string_view sm2_id,
+                   Rng& rng) {
   if (!scheme_fits(scheme, key.type())) return scheme_mismatch();
+  if (scheme == SignScheme::kSm2Sm3 && !sm2::engine_is_openssl()) {
+    CS_ASSIGN(Bytes e, sm2_message_digest(key.sm2_point(), sm2_id, message));
+    CS_ASSIGN(Bytes raw, sm2_sign_digest(key.sm2_scalar(), e, rng, key.sm2_sign_factor()));
+    return sm2_signature_der(raw);
+  }
   CS_ASSIGN(auto ctx, sig_contexts(key.get(), scheme, sm2_id));
   EVP_MD_CTX* mctx = ctx.md.get();
   OSSL_PARAM params[5];
@@ -503,6 +542,13 @@ Result<Bytes> sign(const PrivateKey& key, SignScheme scheme, BytesView message, 
 Status verify(const PublicKey& key, SignScheme scheme, BytesView message, BytesView signature,
               std::string_view sm2_id) {
   if (!scheme_fits(scheme, key.type())) return scheme_mismatch();
+  if (scheme == SignScheme::kSm2Sm3 && !sm2::engine_is_openssl()) {
+    auto raw = ec_sig_der_to_raw(signature);
+    if (!raw.ok()) return signature_invalid();
+    CS_ASSIGN(Bytes e, sm2_message_digest(key.sm2_point(), sm2_id, message));
+    if (!sm2_verify_digest(key.sm2_point(), e, *raw).ok()) return signature_invalid();
+    return ok_status();
+  }
   CS_ASSIGN(auto ctx, sig_contexts(key.get(), scheme, sm2_id));
   EVP_MD_CTX* mctx = ctx.md.get();
   OSSL_PARAM params[5];
@@ -574,6 +620,7 @@ Result<Bytes> ec_sig_der_to_raw(BytesView der, std::size_t half) {
   if (!same) return signature_invalid();
   const BIGNUM* r = ECDSA_SIG_get0_r(sig.get());
   const BIGNUM* s = ECDSA_SIG_get0_s(sig.get());
+  if (BN_is_negative(r) || BN_is_negative(s)) return signature_invalid();
   Bytes out(2 * half);
   if (BN_bn2binpad(r, out.data(), static_cast<int>(half)) < 0 ||
       BN_bn2binpad(s, out.data() + half, static_cast<int>(half)) < 0) {

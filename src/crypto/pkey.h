@@ -7,6 +7,9 @@
 // Rng; RSA primes come from OpenSSL's DRBG (OpenSSL cannot take an external source for them), as do
 // the per-signature nonces and encryption randomness of the EVP operations below.
 //
+// SM2 operations (sign, verify, encrypt, decrypt, key generation) run on the SM2 engine
+// (crypto/sm2_engine.h) unless built with CERTSEAL_SM2_OPENSSL=ON; OpenSSL parses and encodes keys.
+//
 // Signatures: SM2 and ECDSA signatures are DER `SEQUENCE { r INTEGER, s INTEGER }` (GB/T 35276
 // §7.3 / RFC 3279); use sm2.h to convert to and from raw r||s. SM2 signing hashes SM3(Z_A || M)
 // with the signer's ID (default "1234567812345678", GB/T 35276 §5.1). PSS uses SHA-256, MGF1-SHA-256
@@ -50,12 +53,15 @@ class PublicKey {
   // Uncompressed point of an SM2 or P-256 key.
   Result<Bytes> ec_point() const;
   EVP_PKEY* get() const { return pkey_.get(); }
+  // SM2 keys: the 65-byte point, read once when the key is made (empty for other types).
+  const Bytes& sm2_point() const { return sm2_point_; }
 
  private:
   friend class PrivateKey;
   static Result<PublicKey> adopt(EvpPkey pkey);
   EvpPkey pkey_;
   KeyType type_ = KeyType::kSm2;
+  Bytes sm2_point_;
 };
 
 // RSA private key parts, big-endian (for loading a key into a PKCS#11 token).
@@ -79,18 +85,34 @@ class PrivateKey {
   Result<SecretBytes> ec_scalar() const;  // SM2/P-256 only
   Result<RsaComponents> rsa_components() const;  // RSA only
   EVP_PKEY* get() const { return pkey_.get(); }
+  // SM2 keys: the scalar d and the 65-byte point, read once when the key is made (the SM2
+  // engine signs and decrypts from them); empty for other types.
+  const SecretBytes& sm2_scalar() const { return sm2_d_; }
+  const Bytes& sm2_point() const { return sm2_point_; }
+  // SM2 keys: (1 + d)^-1 mod n, the signing factor (GB/T 32918.2 §6.1 A5), computed once.
+  const SecretBytes& sm2_sign_factor() const { return sm2_inv1d_; }
 
  private:
   static Result<PrivateKey> adopt(EvpPkey pkey);
+  static Result<PrivateKey> make(EvpPkey pkey, KeyType t);
   explicit PrivateKey(EvpPkey pkey, KeyType t) : pkey_(std::move(pkey)), type_(t) {}
   EvpPkey pkey_;
   KeyType type_;
+  SecretBytes sm2_d_;
+  SecretBytes sm2_inv1d_;
+  Bytes sm2_point_;
 };
+
+// The process-wide SystemRng, for operations whose caller injects no Rng.
+Rng& process_rng();
 
 // The scheme has to fit the key (SM2 key ↔ kSm2Sm3, P-256 ↔ ECDSA, RSA ↔ PKCS#1/PSS); otherwise
 // "scheme_key_mismatch". sm2_id is used only by kSm2Sm3.
+// SM2 signatures run on the SM2 engine (crypto/sm2_engine.h) with a hedged nonce from `rng` (the
+// process SystemRng in the first form), unless built with CERTSEAL_SM2_OPENSSL=ON (then EVP).
 Result<Bytes> sign(const PrivateKey& key, SignScheme scheme, BytesView message,
                    std::string_view sm2_id = kSm2DefaultId);
+Result<Bytes> sign(const PrivateKey& key, SignScheme scheme, BytesView message, std::string_view sm2_id, Rng& rng);
 // ok() when the signature is valid; "signature_invalid" when it is not (also for malformed input).
 Status verify(const PublicKey& key, SignScheme scheme, BytesView message, BytesView signature,
               std::string_view sm2_id = kSm2DefaultId);

@@ -2,6 +2,7 @@
 
 #include <openssl/core_names.h>
 
+#include <algorithm>
 #include <string>
 
 #include "crypto/hash.h"
@@ -98,12 +99,15 @@ bool der_uint32(BytesView v, Bytes& out) {
   return true;
 }
 
+// t = KDF(x2 || y2, len) XOR data; all_zero reports t = 0 (constant time, declassified).
 SecretBytes xor_with_kdf(BytesView x2, BytesView y2, BytesView data, bool& all_zero) {
-  Bytes z(x2.begin(), x2.end());
+  SecretBytes z(x2.begin(), x2.end());
   z.insert(z.end(), y2.begin(), y2.end());
   SecretBytes t = sm2_kdf(z, data.size());
-  all_zero = true;
-  for (auto b : t) all_zero = all_zero && b == 0;
+  std::uint8_t acc = 0;
+  for (auto b : t) acc = static_cast<std::uint8_t>(acc | b);
+  sm2::ct_declassify(acc);  // t = 0 aborts visibly (probability 2^-8·len)
+  all_zero = acc == 0;
   for (std::size_t i = 0; i < data.size(); ++i) t[i] ^= data[i];
   return t;
 }
@@ -112,6 +116,45 @@ Bytes c3_of(BytesView x2, BytesView m, BytesView y2) {
   Hasher h(HashAlg::kSm3);
   h.update(x2).update(m).update(y2);
   return h.finish();
+}
+
+Error bad_nonce(const char* why) { return invalid_argument("bad_nonce", why); }
+
+// GB/T 32918.2 §6.1 A4-A6 with the nonce k; inv1d = (1 + d)^-1. Empty when k must be replaced.
+Bytes sign_core(const sm2::Scalar& d, const sm2::Scalar& inv1d, BytesView e, const sm2::Scalar& k) {
+  sm2::Point kg = sm2::mul_base(k);
+  std::uint8_t x1[32], y1[32];
+  kg.xy(x1, y1);
+  sm2::Scalar r = sm2::Scalar::reduce(e) + sm2::Scalar::reduce(BytesView(x1, 32));
+  Bytes out = r.public_bytes();  // r is part of the signature
+  if (r.is_zero_public() || (r + k).is_zero_public()) return {};
+  sm2::Scalar s = inv1d * (k - r * d);
+  if (s.is_zero_public()) return {};
+  Bytes sb = s.public_bytes();
+  out.insert(out.end(), sb.begin(), sb.end());
+  return out;
+}
+
+sm2::Scalar inverse_one_plus(const sm2::Scalar& d) { return (d + sm2::Scalar(sm2::sc_from_u64(1))).inverse(); }
+
+Result<Bytes> encrypt_core(const sm2::Point& pub, BytesView plain, const sm2::Scalar& k, Sm2CipherOrder order) {
+  sm2::Point c1 = sm2::mul_base(k);
+  sm2::Point kp = sm2::mul(pub, k);
+  if (kp.is_infinity()) return bad_nonce("k·P is the point at infinity");
+  std::uint8_t x2[32], y2[32];
+  kp.xy(x2, y2);
+  bool zero = false;
+  SecretBytes c2 = xor_with_kdf(BytesView(x2, 32), BytesView(y2, 32), plain, zero);
+  if (zero) return bad_nonce("the KDF output is all zero for this k");
+  Sm2Ciphertext c;
+  c.c1 = c1.bytes();
+  c.c3 = c3_of(BytesView(x2, 32), plain, BytesView(y2, 32));
+  c.c2.assign(c2.begin(), c2.end());
+  secure_wipe(x2, sizeof x2);
+  secure_wipe(y2, sizeof y2);
+  Bytes out = c.raw(order);
+  sm2::ct_declassify(BytesView(out));  // the ciphertext is public
+  return out;
 }
 
 }  // namespace
@@ -135,6 +178,17 @@ Result<Bytes> sm2_message_digest(BytesView public_point, std::string_view id, By
   return h.finish();
 }
 
+Bytes sm2_signature_der(BytesView raw) {
+  Bytes body;
+  body.reserve(70);
+  der_uint(body, raw.first(32));
+  der_uint(body, raw.subspan(32, 32));
+  Bytes out;
+  out.reserve(72);
+  der_tlv(out, 0x30, body);
+  return out;
+}
+
 SecretBytes sm2_kdf(BytesView z, std::size_t len) {
   SecretBytes out;
   out.reserve(len + 32);
@@ -156,7 +210,7 @@ Result<Sm2Ciphertext> Sm2Ciphertext::parse_raw(BytesView raw, Sm2CipherOrder ord
   }
   Sm2Ciphertext c;
   c.c1.assign(raw.begin(), raw.begin() + kSm2PointSize);
-  CS_TRY(point_from_bytes(c.c1, "the ciphertext's C1"));
+  CS_TRY(sm2::Point::parse(c.c1, "the ciphertext's C1"));
   BytesView rest = raw.subspan(kSm2PointSize);
   if (order == Sm2CipherOrder::kC1C3C2) {
     c.c3.assign(rest.begin(), rest.begin() + 32);
@@ -184,7 +238,7 @@ Result<Sm2Ciphertext> Sm2Ciphertext::parse_der(BytesView der) {
   c.c1.push_back(0x04);
   c.c1.insert(c.c1.end(), xb.begin(), xb.end());
   c.c1.insert(c.c1.end(), yb.begin(), yb.end());
-  CS_TRY(point_from_bytes(c.c1, "the ciphertext's C1"));
+  CS_TRY(sm2::Point::parse(c.c1, "the ciphertext's C1"));
   c.c3.assign(c3.begin(), c3.end());
   c.c2.assign(c2.begin(), c2.end());
   return c;
@@ -216,6 +270,9 @@ Bytes Sm2Ciphertext::der() const {
 Result<Bytes> sm2_encrypt(const PublicKey& key, BytesView plain, Sm2CipherOrder order) {
   if (key.type() != KeyType::kSm2) return invalid_argument("scheme_key_mismatch", "the key is not an SM2 key");
   if (plain.empty()) return invalid_argument("empty_plaintext", "SM2 cannot encrypt empty data");
+  if (!sm2::engine_is_openssl()) {
+    return sm2_encrypt_to_point(key.sm2_point(), plain, process_rng(), order);
+  }
   EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) != 1) return openssl_internal("EVP_PKEY_encrypt_init(SM2)");
   std::size_t len = 0;
@@ -233,6 +290,9 @@ Result<Bytes> sm2_encrypt(const PublicKey& key, BytesView plain, Sm2CipherOrder 
 
 Result<SecretBytes> sm2_decrypt(const PrivateKey& key, BytesView cipher, Sm2CipherOrder order) {
   if (key.type() != KeyType::kSm2) return invalid_argument("scheme_key_mismatch", "the key is not an SM2 key");
+  if (!sm2::engine_is_openssl()) {
+    return sm2_decrypt_with_scalar(key.sm2_scalar(), cipher, order);
+  }
   CS_ASSIGN(Sm2Ciphertext c, Sm2Ciphertext::parse_raw(cipher, order));
   Bytes der = c.der();
   EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
@@ -253,91 +313,90 @@ Result<SecretBytes> sm2_decrypt(const PrivateKey& key, BytesView cipher, Sm2Ciph
 
 Result<Bytes> sm2_sign_digest_with_k(BytesView d_bytes, BytesView e_bytes, BytesView k_bytes) {
   if (e_bytes.size() != 32) return invalid_argument("bad_digest_length", "e must be 32 bytes");
-  CS_ASSIGN(Bignum d, scalar_from_bytes(d_bytes, "the private key"));
-  CS_ASSIGN(Bignum k, scalar_from_bytes(k_bytes, "the nonce k"));
-  BnCtx ctx = bn_ctx_new();
-  const BIGNUM* n = Sm2Curve::get().order();
-  EcPoint kg = mul_generator(k.get(), ctx.get());
-  Bytes x1, y1;
-  point_xy(kg.get(), x1, y1, ctx.get());
-  Bignum e = bn_from_bytes(e_bytes);
-  Bignum x = bn_from_bytes(x1);
-  Bignum r = mod_n_add(mod_n(e.get(), ctx.get()).get(), mod_n(x.get(), ctx.get()).get(), ctx.get());
-  Bignum rk = bn_new();
-  if (BN_add(rk.get(), r.get(), k.get()) != 1) openssl_fatal("BN_add");
-  if (BN_is_zero(r.get()) || BN_cmp(rk.get(), n) == 0) {
-    return invalid_argument("bad_nonce", "the nonce k gives r = 0 or r + k = n");
-  }
-  // s = (1 + d)^-1 * (k - r*d) mod n
-  Bignum one = bn_new();
-  BN_one(one.get());
-  Bignum d1 = mod_n_add(d.get(), one.get(), ctx.get());
-  Bignum inv = mod_n_inverse(d1.get(), ctx.get());
-  Bignum rd = mod_n_mul(r.get(), d.get(), ctx.get());
-  Bignum s = mod_n_mul(inv.get(), mod_n_sub(k.get(), rd.get(), ctx.get()).get(), ctx.get());
-  if (BN_is_zero(s.get())) return invalid_argument("bad_nonce", "the nonce k gives s = 0");
-  Bytes out = bn_to_bytes32(r.get());
-  Bytes sb = bn_to_bytes32(s.get());
-  out.insert(out.end(), sb.begin(), sb.end());
+  CS_ASSIGN(sm2::Scalar d, sm2::Scalar::parse(d_bytes, "the private key"));
+  CS_ASSIGN(sm2::Scalar k, sm2::Scalar::parse(k_bytes, "the nonce k"));
+  Bytes out = sign_core(d, inverse_one_plus(d), e_bytes, k);
+  if (out.empty()) return bad_nonce("the nonce k gives r = 0, r + k = n or s = 0");
   return out;
+}
+
+Result<Bytes> sm2_sign_digest(BytesView d_bytes, BytesView e_bytes, Rng& rng, BytesView inv_one_plus_d) {
+  if (e_bytes.size() != 32) return invalid_argument("bad_digest_length", "e must be 32 bytes");
+  CS_ASSIGN(sm2::Scalar d, sm2::Scalar::parse(d_bytes, "the private key"));
+  sm2::Scalar inv1d;
+  if (inv_one_plus_d.size() == 32) {
+    CS_ASSIGN(inv1d, sm2::Scalar::parse(inv_one_plus_d, "the signing factor"));
+  } else {
+    inv1d = inverse_one_plus(d);
+  }
+  for (;;) {  // a retry has probability about 2^-255 per attempt
+    sm2::Scalar k = sm2::Scalar::hedged(rng, "sign", d_bytes, e_bytes);
+    Bytes out = sign_core(d, inv1d, e_bytes, k);
+    if (!out.empty()) return out;
+  }
 }
 
 Status sm2_verify_digest(BytesView public_point, BytesView e_bytes, BytesView raw) {
   if (e_bytes.size() != 32) return invalid_argument("bad_digest_length", "e must be 32 bytes");
-  CS_ASSIGN(EcPoint pub, point_from_bytes(public_point, "the public key"));
+  CS_ASSIGN(sm2::Point pub, sm2::Point::parse(public_point, "the public key"));
   auto bad = [] { return invalid_argument("bad_signature", "the SM2 signature does not verify"); };
   if (raw.size() != 64) return bad();
   // B1, B2: r, s in [1, n-1].
-  auto r = scalar_from_bytes(raw.first(32), "r");
-  auto s = scalar_from_bytes(raw.subspan(32), "s");
+  auto r = sm2::Scalar::parse(raw.first(32), "r");
+  auto s = sm2::Scalar::parse(raw.subspan(32), "s");
   if (!r || !s) return bad();
-  BnCtx ctx = bn_ctx_new();
   // B5: t = (r + s) mod n, t != 0.
-  Bignum t = mod_n_add(r->get(), s->get(), ctx.get());
-  if (scalar_is_zero(t.get())) return bad();
+  sm2::Scalar t = *r + *s;
+  if (t.is_zero_public()) return bad();
   // B6: (x1, y1) = s·G + t·P.
-  EcPoint pt = mul_add(s->get(), pub.get(), t.get(), ctx.get());
-  if (point_is_infinity(pt.get())) return bad();
-  Bytes x1, y1;
-  point_xy(pt.get(), x1, y1, ctx.get());
+  sm2::Point pt = sm2::mul_add_public(*s, pub, t);
+  if (pt.is_infinity()) return bad();
+  std::uint8_t x1[32], y1[32];
+  pt.xy(x1, y1);
   // B7: R = (e + x1) mod n must equal r.
-  Bignum big_r = mod_n_add(mod_n(bn_from_bytes(e_bytes).get(), ctx.get()).get(),
-                           mod_n(bn_from_bytes(x1).get(), ctx.get()).get(), ctx.get());
-  if (BN_cmp(big_r.get(), r->get()) != 0) return bad();
+  sm2::Scalar big_r = sm2::Scalar::reduce(e_bytes) + sm2::Scalar::reduce(BytesView(x1, 32));
+  if (big_r.public_bytes() != Bytes(raw.begin(), raw.begin() + 32)) return bad();
   return {};
 }
 
 Result<Bytes> sm2_encrypt_with_k(BytesView public_point, BytesView plain, BytesView k_bytes,
                                  Sm2CipherOrder order) {
   if (plain.empty()) return invalid_argument("empty_plaintext", "SM2 cannot encrypt empty data");
-  CS_ASSIGN(EcPoint pub, point_from_bytes(public_point, "the public key"));
-  CS_ASSIGN(Bignum k, scalar_from_bytes(k_bytes, "the nonce k"));
-  BnCtx ctx = bn_ctx_new();
-  EcPoint c1 = mul_generator(k.get(), ctx.get());
-  EcPoint kp = mul_point(pub.get(), k.get(), ctx.get());
-  if (point_is_infinity(kp.get())) return invalid_argument("bad_nonce", "k·P is the point at infinity");
-  Bytes x2, y2;
-  point_xy(kp.get(), x2, y2, ctx.get());
-  bool zero = false;
-  SecretBytes c2 = xor_with_kdf(x2, y2, plain, zero);
-  if (zero) return invalid_argument("bad_nonce", "the KDF output is all zero for this k");
-  Sm2Ciphertext c;
-  c.c1 = point_to_bytes(c1.get());
-  c.c3 = c3_of(x2, plain, y2);
-  c.c2.assign(c2.begin(), c2.end());
-  return c.raw(order);
+  CS_ASSIGN(sm2::Point pub, sm2::Point::parse(public_point, "the public key"));
+  CS_ASSIGN(sm2::Scalar k, sm2::Scalar::parse(k_bytes, "the nonce k"));
+  return encrypt_core(pub, plain, k, order);
 }
 
-Result<SecretBytes> sm2_decrypt_with_shared_point(const EC_POINT* shared, const Sm2Ciphertext& c) {
-  if (point_is_infinity(shared)) return decryption_failed();
-  BnCtx ctx = bn_ctx_new();
-  Bytes x2, y2;
-  point_xy(shared, x2, y2, ctx.get());
+Result<Bytes> sm2_encrypt_to_point(BytesView public_point, BytesView plain, Rng& rng, Sm2CipherOrder order) {
+  if (plain.empty()) return invalid_argument("empty_plaintext", "SM2 cannot encrypt empty data");
+  CS_ASSIGN(sm2::Point pub, sm2::Point::parse(public_point, "the public key"));
+  for (;;) {  // bad_nonce has probability about 2^-256 per attempt for plaintexts of 32+ bytes
+    sm2::Scalar k = sm2::Scalar::random(rng);
+    auto out = encrypt_core(pub, plain, k, order);
+    if (out.ok() || out.error().code != "bad_nonce") return out;
+  }
+}
+
+Result<SecretBytes> sm2_decrypt_with_scalar(BytesView d_bytes, BytesView cipher, Sm2CipherOrder order) {
+  CS_ASSIGN(Sm2Ciphertext c, Sm2Ciphertext::parse_raw(cipher, order));
+  CS_ASSIGN(sm2::Scalar d, sm2::Scalar::parse(d_bytes, "the private key"));
+  CS_ASSIGN(sm2::Point c1, sm2::Point::parse(c.c1, "the ciphertext's C1"));
+  return sm2_decrypt_with_shared_point(sm2::mul(c1, d), c);
+}
+
+Result<SecretBytes> sm2_decrypt_with_shared_point(const sm2::Point& shared, const Sm2Ciphertext& c) {
+  if (shared.is_infinity()) return decryption_failed();
+  std::uint8_t x2[32], y2[32];
+  shared.xy(x2, y2);
   bool zero = false;
-  SecretBytes m = xor_with_kdf(x2, y2, c.c2, zero);
+  SecretBytes m = xor_with_kdf(BytesView(x2, 32), BytesView(y2, 32), c.c2, zero);
+  Bytes u = c3_of(BytesView(x2, 32), m, BytesView(y2, 32));
+  secure_wipe(x2, sizeof x2);
+  secure_wipe(y2, sizeof y2);
   if (zero) return decryption_failed();
-  Bytes u = c3_of(x2, m, y2);
-  if (!constant_time_equal(u, c.c3)) return decryption_failed();
+  bool match = constant_time_equal(u, c.c3);
+  sm2::ct_declassify(match);  // accepting or refusing the ciphertext is visible anyway
+  if (!match) return decryption_failed();
   return m;
 }
 

@@ -6,9 +6,13 @@
 // SEQUENCE { x INTEGER, y INTEGER, C3 OCTET STRING, C2 OCTET STRING } (GB/T 35276 §7.2, what
 // OpenSSL emits). Raw forms always carry the 04 prefix.
 //
-// The fixed-k functions exist for the published examples and as the reference the two-party
-// protocol is checked against; ordinary signing and encryption go through pkey.h (OpenSSL draws k).
-// Contract: every function is pure and thread-safe.
+// The point arithmetic is the SM2 engine (sm2_engine.h; OpenSSL's EC code when built with
+// CERTSEAL_SM2_OPENSSL=ON). Ordinary signing and encryption draw hedged nonces (Scalar::hedged:
+// the injected Rng mixed with the private key and the digest); the fixed-k functions exist for
+// the published examples and as references in tests.
+// Constant time: signing, decryption and the scalar/point steps of encryption, for the private
+// key, the nonce and the shared point (see sm2_engine.h); verification is variable time (public).
+// Contract: every function is pure and thread-safe apart from the injected Rng.
 #pragma once
 
 #include <string_view>
@@ -17,6 +21,7 @@
 #include "base/result.h"
 #include "crypto/pkey.h"
 #include "crypto/sm2_curve.h"
+#include "crypto/sm2_engine.h"
 
 namespace certseal::crypto {
 
@@ -27,6 +32,10 @@ enum class Sm2CipherOrder { kC1C3C2, kC1C2C3 };
 Result<Bytes> sm2_za(BytesView public_point, std::string_view id);
 // e = SM3(Z_A || M), GB/T 32918.2 §6.1 steps A1-A2.
 Result<Bytes> sm2_message_digest(BytesView public_point, std::string_view id, BytesView message);
+
+// DER SEQUENCE { r INTEGER, s INTEGER } of a raw 64-byte r||s (same bytes as ec_sig_raw_to_der,
+// without OpenSSL objects); raw must be 64 bytes.
+Bytes sm2_signature_der(BytesView raw);
 
 // KDF of GB/T 32918.4 §5.4.3 with SM3.
 SecretBytes sm2_kdf(BytesView z, std::size_t len);
@@ -46,6 +55,17 @@ Result<Bytes> sm2_encrypt(const PublicKey& key, BytesView plain, Sm2CipherOrder 
 Result<SecretBytes> sm2_decrypt(const PrivateKey& key, BytesView cipher,
                                 Sm2CipherOrder order = Sm2CipherOrder::kC1C3C2);
 
+// Raw r||s for the 32-byte digest e under the 32-byte private scalar d, with a hedged nonce
+// (Scalar::hedged over d, e and 32 bytes of rng). inv_one_plus_d, when given, is (1 + d)^-1 mod n
+// (PrivateKey::sm2_sign_factor), saving an inversion. Errors: scalar_out_of_range, bad_digest_length.
+Result<Bytes> sm2_sign_digest(BytesView d, BytesView e, Rng& rng, BytesView inv_one_plus_d = {});
+// Raw ciphertext of `plain` to the 65-byte public point with a nonce from rng, and its inverse
+// with the 32-byte private scalar (errors as sm2_decrypt: bad_ciphertext, decryption_failed).
+Result<Bytes> sm2_encrypt_to_point(BytesView public_point, BytesView plain, Rng& rng,
+                                   Sm2CipherOrder order = Sm2CipherOrder::kC1C3C2);
+Result<SecretBytes> sm2_decrypt_with_scalar(BytesView d, BytesView cipher,
+                                            Sm2CipherOrder order = Sm2CipherOrder::kC1C3C2);
+
 // (r, s) as raw r||s for digest e under private scalar d with nonce k, GB/T 32918.2 §6.1 A4-A6.
 // Fails with "bad_nonce" when k gives r = 0, r + k = n or s = 0.
 Result<Bytes> sm2_sign_digest_with_k(BytesView d, BytesView e, BytesView k);
@@ -60,6 +80,7 @@ Result<Bytes> sm2_encrypt_with_k(BytesView public_point, BytesView plain, BytesV
                                  Sm2CipherOrder order = Sm2CipherOrder::kC1C3C2);
 // Steps B4-B7 of GB/T 32918.4 §7.1 given the shared point (x2, y2) = d·C1 (two-party decryption
 // computes it without d). "decryption_failed" when t is all zero or C3 does not match.
-Result<SecretBytes> sm2_decrypt_with_shared_point(const EC_POINT* shared, const Sm2Ciphertext& c);
+// Constant time in the shared point and the plaintext (the outcome is declassified).
+Result<SecretBytes> sm2_decrypt_with_shared_point(const sm2::Point& shared, const Sm2Ciphertext& c);
 
 }  // namespace certseal::crypto

@@ -25,6 +25,20 @@ using crypto::PrivateKey;
 
 constexpr const char* kSuffix = ".key";
 
+// An Rng that draws from another under a mutex, for callers that sign on several threads at once.
+class LockedRng final : public Rng {
+ public:
+  LockedRng(Rng& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
+  void fill(std::span<std::uint8_t> out) override {
+    std::lock_guard lock(mu_);
+    inner_.fill(out);
+  }
+
+ private:
+  Rng& inner_;
+  std::mutex& mu_;
+};
+
 Error io_error(const std::string& what) {
   return unavailable("keystore_io", "the key store could not be read or written", what + ": " + std::strerror(errno));
 }
@@ -158,21 +172,23 @@ std::string SoftwareKeyManager::master_key_id() const {
 }
 
 Result<KeyInfo> SoftwareKeyManager::store(const PrivateKey& key, std::string_view label) {
+  LockedRng rng(rng_, rng_mu_);
   StoredKey k;
-  k.id = hex_encode(rng_.bytes(16));
+  k.id = hex_encode(rng.bytes(16));
   k.type = key.type();
   k.label = std::string(label);
   k.public_key = key.public_key().spki_der();
   k.master_key_id = master_key_fingerprint(master_);
   SecretBytes pkcs8 = key.pkcs8_der();
-  CS_ASSIGN(k.sealed, crypto::sm4_aead_seal(master_, pkcs8, aad_for(k.id, k.type), rng_));
+  CS_ASSIGN(k.sealed, crypto::sm4_aead_seal(master_, pkcs8, aad_for(k.id, k.type), rng));
   CS_TRY(write_atomic(path_for(k.id), render_stored(k)));
   return KeyInfo{k.id, k.type, k.label, k.public_key};
 }
 
 Result<KeyInfo> SoftwareKeyManager::generate(KeyType type, std::string_view label) {
   std::lock_guard lock(mu_);
-  CS_ASSIGN(PrivateKey key, PrivateKey::generate(type, rng_));
+  LockedRng rng(rng_, rng_mu_);
+  CS_ASSIGN(PrivateKey key, PrivateKey::generate(type, rng));
   return store(key, label);
 }
 
@@ -229,7 +245,10 @@ Result<std::shared_ptr<const PrivateKey>> SoftwareKeyManager::cached_private(std
 Result<Bytes> SoftwareKeyManager::sign(std::string_view key_id, crypto::SignScheme scheme, BytesView message,
                                        std::string_view sm2_id) {
   CS_ASSIGN(auto key, cached_private(key_id));
-  return crypto::sign(*key, scheme, message, sm2_id);
+  // SM2: the engine's hedged nonce mixes the injected Rng with the key and the message digest.
+  // The signature runs outside mu_; the Rng is drawn from under rng_mu_ (it need not be thread-safe).
+  LockedRng rng(rng_, rng_mu_);
+  return crypto::sign(*key, scheme, message, sm2_id, rng);
 }
 
 Result<SecretBytes> SoftwareKeyManager::decrypt(std::string_view key_id, crypto::EncryptScheme scheme,
@@ -328,7 +347,8 @@ Status SoftwareKeyManager::rotate_master_key(SecretBytes new_master_key) {
     if (k.master_key_id == new_id) continue;
     CS_ASSIGN(PrivateKey key, load_private(id));
     SecretBytes pkcs8 = key.pkcs8_der();
-    CS_ASSIGN(k.sealed, crypto::sm4_aead_seal(master_, pkcs8, aad_for(k.id, k.type), rng_));
+    LockedRng rng(rng_, rng_mu_);
+    CS_ASSIGN(k.sealed, crypto::sm4_aead_seal(master_, pkcs8, aad_for(k.id, k.type), rng));
     k.master_key_id = new_id;
     CS_TRY(write_atomic(path_for(id), render_stored(k)));
   }

@@ -19,7 +19,8 @@
 // At most kMaxCachedKeys are kept; past that the cache starts again empty.
 //
 // Thread-safety: the file operations and the cache lock one mutex; signatures and decryptions run
-// outside it, so several threads sign with the same key at once. The Rng must outlive the manager.
+// outside it, so several threads sign with the same key at once. The Rng must outlive the manager; it is
+// only ever drawn from under the manager's own lock, so it need not be thread-safe.
 #pragma once
 
 #include <map>
@@ -68,6 +69,7 @@ class SoftwareKeyManager final : public KeyManager {
   Rng& rng_;
   std::vector<SecretBytes> previous_;
   mutable std::mutex mu_;
+  std::mutex rng_mu_;  // guards rng_ for signatures made outside mu_
 
   struct CachedKey {
     std::shared_ptr<const crypto::PrivateKey> key;
