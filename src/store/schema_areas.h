@@ -12,5 +12,6 @@ std::vector<Migration> account_migrations();   // schema_account.cpp, versions 1
 std::vector<Migration> pki_migrations();       // schema_pki.cpp, versions 200-299
 std::vector<Migration> order_migrations();     // schema_orders.cpp, versions 300-399
 std::vector<Migration> shield_migrations();    // schema_shield.cpp, versions 400-499
+std::vector<Migration> scene_migrations();     // schema_scenes.cpp, versions 500-599
 
 }  // namespace certseal::store
