@@ -178,6 +178,7 @@ constexpr Route kRoutes[] = {
     // the caller is known (an upload-sized route would authenticate on the head alone).
     {"POST", "/api/v1/rp/scene-requests", Role::kRelyingParty, rp_post_scene_request},
     {"GET", "/api/v1/rp/scene-requests/{id}", Role::kRelyingParty, rp_get_scene_request},
+    {"POST", "/api/v1/rp/verifications", Role::kRelyingParty, rp_post_verification},
     {"POST", "/api/v1/scene-claims", Role::kUser, post_scene_claim},
     {"POST", "/api/v1/scene-requests/{id}/completion", Role::kUser, post_scene_completion},
     {"POST", "/api/v1/scene-requests/{id}/refusal", Role::kUser, post_scene_refusal},

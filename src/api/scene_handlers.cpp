@@ -150,6 +150,26 @@ Result<Reply> rp_get_scene_request(RequestContext& ctx) {
   return Reply::json(v.to_json());
 }
 
+Result<Reply> rp_post_verification(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto app, caller_app(ctx));
+  (void)app;
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  CS_ASSIGN(auto cms_text, required_string(body, "cms", 1 << 20));
+  auto cms = base64_decode(cms_text);
+  if (!cms) return bad_field("cms", "base64 of a DER CMS message");
+  CS_ASSIGN(auto content_text, optional_string(body, "content", 1 << 20));
+  std::optional<Bytes> content;
+  if (content_text) {
+    auto c = base64_decode(*content_text);
+    if (!c) return bad_field("content", "base64");
+    content = std::move(c).value();
+  }
+  CS_ASSIGN(auto report, s->verify(*cms, content ? std::optional<BytesView>(*content) : std::nullopt));
+  return Reply::json(report.to_json());
+}
+
 Result<Reply> post_scene_claim(RequestContext& ctx) {
   CS_ASSIGN(auto* s, scenes(ctx));
   CS_ASSIGN(auto body, ctx.json_body());

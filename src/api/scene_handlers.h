@@ -15,6 +15,8 @@ Result<Reply> op_post_rp_app_disabling(RequestContext& ctx);
 // Relying parties
 Result<Reply> rp_post_scene_request(RequestContext& ctx);
 Result<Reply> rp_get_scene_request(RequestContext& ctx);
+// The verification API: who signed a CMS message, when, and whether the certificate was good then.
+Result<Reply> rp_post_verification(RequestContext& ctx);
 // Users
 Result<Reply> post_scene_claim(RequestContext& ctx);
 Result<Reply> post_scene_completion(RequestContext& ctx);

@@ -117,7 +117,19 @@ Result<Bytes> signed_data(const SignedDataParts& p) {
   return der::seq({der::oid_or_die(signed_data_oid(form)), der::explicit_tag(0, sd)});
 }
 
+namespace {
+Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_content);
+}  // namespace
+
 Result<Verified> verify(BytesView in, std::optional<BytesView> detached_content) {
+  auto v = verify_parts(in, detached_content);
+  // DER reading errors (truncation, bad lengths) are a malformed message too.
+  if (!v && v.error().code.rfind("cms_", 0) != 0) return malformed(v.error().code + ": " + v.error().cause);
+  return v;
+}
+
+namespace {
+Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_content) {
   Verified v;
   CS_ASSIGN(auto outer, der::read_tlv(in));
   if (outer.tag != der::kSequence || outer.total() != in.size()) return malformed("ContentInfo");
@@ -227,5 +239,6 @@ Result<Verified> verify(BytesView in, std::optional<BytesView> detached_content)
   }
   return v;
 }
+}  // namespace
 
 }  // namespace certseal::pki::cms

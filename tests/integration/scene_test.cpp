@@ -219,6 +219,14 @@ TEST_P(SceneE2eTest, LoginAndMessageSigningThroughTheClient) {
   EXPECT_NE(assertion["subject"].get<std::string>().find("李四"), std::string::npos) << assertion;
   EXPECT_GT(assertion["expires_at"].get<std::string>(), format_rfc3339(std::chrono::system_clock::now()));
 
+  // The verification API says the same: who, when, a certificate of this platform, good then.
+  auto ver = rp(app, "POST", "/api/v1/rp/verifications", {{"cms", v["result"]["cms"]}});
+  ASSERT_EQ(ver.status, 200) << ver.body;
+  EXPECT_EQ(ver.json()["valid"], true) << ver.body;
+  EXPECT_EQ(ver.json()["signer"]["certificate_id"], inst.cert_id);
+  EXPECT_EQ(ver.json()["signer"]["chain_ok"], true);
+  EXPECT_EQ(ver.json()["signing_time"], v["result"]["signing_time"]);
+
   // The callback: signed with the app's secret (checked with openssl), an event id to dedupe on.
   auto calls = rx.wait_for(1, 10);
   ASSERT_EQ(calls.size(), 1u);

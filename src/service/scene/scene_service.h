@@ -118,6 +118,22 @@ struct SceneCompletion {
   Bytes signature;                // DER SM2 signature over the signed attributes
 };
 
+// What the verification API says of a CMS SignedData (scene_verify.cpp).
+struct SignatureReport {
+  bool valid = false;       // signature and digest check out, and the certificate was good then
+  std::string problem;      // why not: cms_* codes, certificate_unknown, chain_invalid, not_valid_then
+  std::string form, algorithm, signing_time, content_sha256;
+  bool detached = false;
+  // The signer's certificate and what the platform knows of it.
+  std::string certificate_pem, subject, serial, issuer;
+  bool issued_here = false;   // one of this platform's certificates (found by its DER)
+  bool chain_ok = false;      // its signature verifies under the issuing CA of record
+  std::string certificate_id, ca_id, status_now;  // valid | revoked (issued_here only)
+  std::optional<std::int64_t> revoked_at;
+  bool valid_at_signing_time = false;  // within its validity and not revoked before the signing time
+  nlohmann::json to_json() const;
+};
+
 // How callbacks leave the process (curl in certseald; a recorder in tests). Returns the HTTP
 // status, or an error when no answer came.
 class CallbackSender {
@@ -160,6 +176,13 @@ class SceneService {
   Result<SceneView> complete(const std::string& account_id, const std::string& id, const SceneCompletion& c);
   // The user says no. Errors as complete's first four.
   Result<SceneView> refuse(const std::string& account_id, const std::string& id, const std::string& reason);
+
+  // The verification API (relying parties): checks a CMS SignedData (content given when detached):
+  // the signature and digest (pki::cms::verify), then the signer's certificate against this
+  // platform's records: issued here, signed by its CA (with the CA's SM2 ID), within its validity
+  // and not revoked at the signing time. A message that does not verify is a report with
+  // valid = false and the problem, not an error; only malformed input is (cms_malformed).
+  Result<SignatureReport> verify(BytesView cms, std::optional<BytesView> content);
 
   // Sends the callbacks that are due; returns how many were delivered.
   Result<int> deliver_callbacks();

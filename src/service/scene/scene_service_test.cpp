@@ -81,10 +81,22 @@ class SceneServiceTest : public testing::EngineTest {
     o.public_url = "https://certseal.example";
     scenes_ = std::make_unique<SceneService>(*db_, clock_, rng_, log_, *apps_, *orders_, sender_,
                                              scene_token_key(to_bytes("fedcba9876543210fedc")), o);
+    // A real issuing CA (GM/T signer ID), so the verification API can check the chain.
+    ca_key_.emplace(crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value());
+    pki::CertTemplate ca;
+    ca.serial = {0x01};
+    ca.not_before = SysTime(std::chrono::seconds(kStart - 10 * kDay));
+    ca.not_after = SysTime(std::chrono::seconds(kStart + 3650 * kDay));
+    ca.issuer = ca.subject = pki::name_der({{"CN", "Test CA"}}).value();
+    ca.spki = ca_key_->public_key().spki_der();
+    ca.is_ca = true;
+    ca.key_usage = pki::kKeyCertSign | pki::kCrlSign;
+    pki::LocalSigner ca_signer(*ca_key_);
+    ca_der_ = pki::issue_certificate(ca, ca_signer).value();
     exec("INSERT INTO pki_ca (id, name, algorithm, backend, root_key_id, root_cert, issuing_key_id, issuing_cert, "
          "ocsp_key_id, tsa_key_id, crl_number, crl_this_update, crl_next_update, sm2_id, created_at) "
          "VALUES ('sm2', 'test', 'sm2', 'local', 'k', ?, 'k', ?, 'k', 'k', 1, 0, 0, '1234567812345678', 'now')",
-         {Bytes{1}, Bytes{1}});
+         {ca_der_, ca_der_});
     home_ = orders_->add_platform("本地交易平台")->id;
     other_ = orders_->add_platform("异地交易平台")->id;
     exec("INSERT INTO products (id, kind, name, cert_type, algorithm, validity_years, price_fen, ca_id, seal_type, "
@@ -133,8 +145,8 @@ class SceneServiceTest : public testing::EngineTest {
     t.issuer = pki::name_der({{"CN", "Test CA"}}).value();
     t.subject = pki::name_der({{"C", "CN"}, {"CN", "张三"}}).value();
     t.spki = key.public_key().spki_der();
-    pki::LocalSigner self(key);
-    Bytes der = pki::issue_certificate(t, self).value();
+    pki::LocalSigner ca(*ca_key_);
+    Bytes der = pki::issue_certificate(t, ca).value();
     std::string id = "cert-" + std::to_string(certs_);
     exec("INSERT INTO shield_keys (id, account_id, algorithm, public_key, status, recovery_key_enc, created_at, "
          "updated_at) VALUES (?, ?, 'sm2', ?, 'active', ?, 'now', 'now')",
@@ -207,6 +219,8 @@ class SceneServiceTest : public testing::EngineTest {
   std::unique_ptr<OrderService> orders_;
   std::unique_ptr<RpAppService> apps_;
   std::unique_ptr<SceneService> scenes_;
+  std::optional<crypto::PrivateKey> ca_key_;
+  Bytes ca_der_;
   RpAppView app_;
   std::string secret_, home_, other_, alice_, bob_;
   int certs_ = 0, nonces_ = 0;
@@ -500,6 +514,56 @@ TEST_P(SceneServiceTest, IdempotencyKeyGivesTheSameRequestAndQrCode) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->request.id, b->request.id);
   EXPECT_EQ(a->qr_payload, b->qr_payload);
+}
+
+TEST_P(SceneServiceTest, VerificationSaysWhoSignedWhenAndWhetherTheCertificateWasGoodThen) {
+  Held cert = certificate(alice_, home_);
+  SceneCreated c = create("20", "合同 v3", true);
+  auto claim = scenes_->claim(alice_, token_of(c));
+  ASSERT_TRUE(scenes_->complete(alice_, c.request.id, sign(claim->request, cert)).ok());
+  auto v = scenes_->get(app_, c.request.id);
+  Bytes cms = base64_decode(v->result["cms"].get<std::string>()).value();
+  auto r = scenes_->verify(cms, as_bytes("合同 v3"));
+  ASSERT_TRUE(r.ok()) << r.error().code;
+  EXPECT_TRUE(r->valid) << r->problem;
+  EXPECT_TRUE(r->issued_here && r->chain_ok && r->valid_at_signing_time);
+  EXPECT_EQ(r->certificate_id, cert.id);
+  EXPECT_EQ(r->status_now, "valid");
+  EXPECT_EQ(r->signing_time, format_rfc3339(SysTime(std::chrono::seconds(kStart))));
+  // Other content: the digest does not match.
+  auto other = scenes_->verify(cms, as_bytes("合同 v4"));
+  EXPECT_FALSE(other->valid);
+  EXPECT_EQ(other->problem, "cms_digest_mismatch");
+  EXPECT_EQ(scenes_->verify(cms, std::nullopt).error().code, "cms_content_missing");
+  EXPECT_EQ(scenes_->verify(to_bytes("junk"), std::nullopt).error().code, "cms_malformed");
+  // Revoked after the signing time: still good then; revoked before it: not.
+  exec("UPDATE pki_certificate SET status = 'revoked', revoked_at = ? WHERE id = ?", {kStart + 10, cert.id});
+  r = scenes_->verify(cms, as_bytes("合同 v3"));
+  EXPECT_TRUE(r->valid) << r->problem;
+  EXPECT_EQ(r->status_now, "revoked");
+  exec("UPDATE pki_certificate SET revoked_at = ? WHERE id = ?", {kStart - 10, cert.id});
+  r = scenes_->verify(cms, as_bytes("合同 v3"));
+  EXPECT_FALSE(r->valid);
+  EXPECT_EQ(r->problem, "not_valid_then");
+  // A CA of record that did not sign it (a certificate made to look like ours).
+  auto impostor = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value();
+  pki::CertTemplate t;
+  t.serial = {0x02};
+  t.not_before = SysTime(std::chrono::seconds(kStart - kDay));
+  t.not_after = SysTime(std::chrono::seconds(kStart + kDay));
+  t.issuer = t.subject = pki::name_der({{"CN", "Test CA"}}).value();
+  t.spki = impostor.public_key().spki_der();
+  t.is_ca = true;
+  pki::LocalSigner is(impostor);
+  exec("UPDATE pki_ca SET issuing_cert = ? WHERE id = 'sm2'", {pki::issue_certificate(t, is).value()});
+  exec("UPDATE pki_certificate SET status = 'valid', revoked_at = NULL WHERE id = ?", {cert.id});
+  r = scenes_->verify(cms, as_bytes("合同 v3"));
+  EXPECT_EQ(r->problem, "chain_invalid");
+  // A certificate this platform never issued (none of record has its DER).
+  exec("UPDATE pki_certificate SET der = ? WHERE id = ?", {Bytes{0x30, 0x00}, cert.id});
+  r = scenes_->verify(cms, as_bytes("合同 v3"));
+  EXPECT_EQ(r->problem, "certificate_unknown");
+  EXPECT_FALSE(r->valid);
 }
 
 CERTSEAL_INSTANTIATE_ENGINES(SceneServiceTest);
