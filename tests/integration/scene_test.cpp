@@ -273,9 +273,12 @@ TEST_P(SceneE2eTest, LoginAndMessageSigningThroughTheClient) {
                  {"message", base64_encode(as_bytes("pay 1 yuan"))}});
     ASSERT_EQ(c.status, 201);
     auto r = by_flag ? cli(a, {"scan", "--payload", c.json()["qr_payload"], "--refuse", "--reason", "不是我"})
-                     : cli(a, {"scan", "--payload", c.json()["qr_payload"]}, {"n"});
+                     : cli(a, {"--lang", "en", "scan", "--payload", c.json()["qr_payload"]}, {"n"});
     EXPECT_EQ(r.exit_code, 0) << r;
-    EXPECT_NE(r.out.find("已拒绝该请求"), std::string::npos) << r;
+    EXPECT_NE(r.out.find(by_flag ? "已拒绝该请求" : "You refused the request"), std::string::npos) << r;
+    if (!by_flag) {
+      EXPECT_NE(r.err.find("Confirm? [y/N]"), std::string::npos) << r;
+    }
     auto seen = rp(app, "GET", "/api/v1/rp/scene-requests/" + c.json()["id"].get<std::string>()).json();
     EXPECT_EQ(seen["status"], "refused") << seen;
   }
@@ -418,6 +421,52 @@ TEST_P(SceneE2eTest, CompletionOnAnotherProcessWakesTheLongPoll) {
   EXPECT_EQ(rx.wait_for(1, 10).size(), 1u);  // one callback although two processes deliver
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(rx.wait_for(2, 0).size(), 1u);
+}
+
+// examples/relying_party/rp.py, the guide's Python in runnable form, is the relying party: it
+// creates the request, the client scans its PNG, it long-polls the result, and its web server
+// receives (and checks) the signed callback.
+TEST_P(SceneE2eTest, ExampleRelyingPartyLogsAUserIn) {
+  const std::string a = dev("a"), phone = "13912360031", pin = "Pin#example";
+  person_with_certificate(a, phone, "钱七", "110105194912310134", pin);
+  int port = 0;
+  {
+    CallbackReceiver probe(200);
+    port = std::stoi(probe.url("").substr(std::string("http://127.0.0.1:").size()));
+  }
+  App app = register_app(platform_, {"06", "20"}, "http://127.0.0.1:" + std::to_string(port) + "/callback");
+  const std::string rp_py = std::string(CERTSEAL_SOURCE_DIR) + "/examples/relying_party/rp.py";
+  const std::string env = "CERTSEAL_SERVER=" + server_->base_url() + " RP_APP_ID=" + app.id + " RP_SECRET='" +
+                          app.secret + "' ";
+  std::string pid = sh(env + "python3 " + rp_py + " serve --port " + std::to_string(port) + " > " + f("rp.log") +
+                       " 2>&1 & echo $!");
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == '\r')) pid.pop_back();
+  struct Stop {
+    std::string pid;
+    ~Stop() { run_command("kill " + pid); }
+  } stop{pid};
+  auto created = nlohmann::json::parse(sh(env + "python3 " + rp_py + " create --scene 06 --png " + f("rp-qr.png")),
+                                       nullptr, false);
+  ASSERT_TRUE(created.is_object() && created.contains("id")) << created;
+  auto s = cli(a, {"--json", "scan", f("rp-qr.png"), "--yes"}, {pin});
+  ASSERT_EQ(s.exit_code, 0) << s;
+  auto done = nlohmann::json::parse(sh(env + "python3 " + rp_py + " wait " + created["id"].get<std::string>()),
+                                    nullptr, false);
+  ASSERT_TRUE(done.is_object()) << done;
+  EXPECT_EQ(done["status"], "completed");
+  EXPECT_NE(done["result"]["assertion"]["subject"].get<std::string>().find("钱七"), std::string::npos) << done;
+  // The example's callback endpoint checked the signature and took the event once.
+  std::string log;
+  for (int i = 0; i < 100 && log.find("scene_request.completed") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    log = read_all(f("rp.log"));
+  }
+  EXPECT_NE(log.find("\"request_id\": \"" + created["id"].get<std::string>() + "\""), std::string::npos) << log;
+  // Its login page shows a QR code.
+  HttpClient page("http://127.0.0.1:" + std::to_string(port));
+  auto html = page.get("/");
+  EXPECT_EQ(html.status, 200);
+  EXPECT_NE(html.body.find("data:image/png;base64,iVBOR"), std::string::npos);
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(SceneE2eTest);
