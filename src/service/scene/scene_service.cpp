@@ -413,6 +413,18 @@ Status SceneService::queue_callback(store::Tx& tx, const SceneView& v) {
 }
 
 Result<int> SceneService::deliver_callbacks() {
+  // Batches of 20 until none is due (at most 50 batches a call, so a stop is not held up long).
+  int total = 0;
+  for (int batch = 0; batch < 50; ++batch) {
+    int attempted = 0;
+    CS_ASSIGN(int n, deliver_batch(&attempted));
+    total += n;
+    if (attempted < 20) break;
+  }
+  return total;
+}
+
+Result<int> SceneService::deliver_batch(int* attempted) {
   const std::int64_t now = clock_.now_unix();
   CS_ASSIGN(auto due, db_.read_value<store::Rows>([&](store::Tx& tx) {
     return tx.query("SELECT event_id, app_id, body, attempts, next_at FROM scene_callbacks "
@@ -420,6 +432,7 @@ Result<int> SceneService::deliver_callbacks() {
                     {now});
   }));
   int delivered = 0;
+  *attempted = static_cast<int>(due.size());
   for (const auto& row : due) {
     const std::string event_id = row.text("event_id");
     // A lease, so another process does not send the same event at the same time.

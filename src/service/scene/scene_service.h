@@ -197,6 +197,7 @@ class SceneService {
   Result<SceneView> finish(const std::string& account_id, const std::string& id, const SceneCompletion* c,
                            const std::string& refusal_reason);
   Status queue_callback(store::Tx& tx, const SceneView& v);
+  Result<int> deliver_batch(int* attempted);
   std::string token_of(const std::string& id) const;
   Result<SceneCreated> created(const SceneView& v);
 
