@@ -871,8 +871,11 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
             << tr("msg.scene_title", str(claim, "title")) << "\n";
   if (!message.empty()) {
     const std::string m = to_string(message);
-    if (printable_text(m) && m.size() <= 2000) std::cerr << tr("msg.scene_message", m) << "\n";
-    else std::cerr << tr("msg.scene_message_binary", std::to_string(m.size()), hex_encode(crypto::sha256(message))) << "\n";
+    if (printable_text(m) && m.size() <= 2000) {
+      std::cerr << tr(scene == "16" ? "msg.scene_encrypt" : "msg.scene_message", m) << "\n";
+    } else {
+      std::cerr << tr("msg.scene_message_binary", std::to_string(m.size()), hex_encode(crypto::sha256(message))) << "\n";
+    }
   }
   std::cerr << tr("msg.scene_expires", str(claim, "expires_at")) << "\n";
   auto refuse = [&](const std::string& reason) -> Result<json> {
@@ -918,6 +921,14 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
   if (!a.yes) {
     CS_ASSIGN(auto answer, ctx.prompter().line(tr("prompt.scene_confirm")));
     if (answer != "y" && answer != "Y" && answer != "yes" && answer != "是") return refuse("declined");
+  }
+  if (scene == "16") {
+    // Authorised encryption: the server encrypts to the chosen certificate; no key is used here.
+    CS_ASSIGN(auto r, h->call("POST", "/api/v1/scene-requests/" + id + "/completion", {{"certificate_id", cert_id}}));
+    if (!ctx.g.json) std::cout << tr("msg.scene_done", app_name) << "\n";
+    r["certificate_id"] = cert_id;
+    r["scene"] = scene;
+    return r;
   }
   CS_ASSIGN(auto key, choose_key(ctx, "", cert_id));
   CS_ASSIGN(auto pems, pem_decode_all(str(chosen, "certificate_pem")));

@@ -103,6 +103,8 @@ const std::map<std::string_view, Text>& catalogue() {
       {"err.scene_cert_not_usable", {"该证书不能用于此请求: {}", "this certificate cannot answer this request: {}"}},
       {"scene.06", {"扫码共享登录", "shared login"}},
       {"scene.20", {"扫码消息签名", "message signing"}},
+      {"scene.16", {"扫码授权加密", "authorised encryption"}},
+      {"msg.scene_encrypt", {"待加密内容：{}", "Content to encrypt: {}"}},
       {"msg.scene_from", {"{}（{}）请求：{}", "{} ({}) asks for: {}"}},
       {"msg.scene_title", {"事项：{}", "What: {}"}},
       {"msg.scene_message", {"待签名内容：{}", "Message to sign: {}"}},

@@ -202,14 +202,17 @@ Result<Reply> post_scene_completion(RequestContext& ctx) {
   CS_TRY(require_object(body));
   service::SceneCompletion c;
   CS_ASSIGN(c.certificate_id, required_string(body, "certificate_id", 64));
-  if (!body.contains("signing_time") || !body["signing_time"].is_number_integer()) {
-    return bad_field("signing_time", "unix seconds");
+  // Scenes 06 and 20 carry the signature and its signing time; 16 (encryption) neither.
+  if (body.contains("signing_time")) {
+    if (!body["signing_time"].is_number_integer()) return bad_field("signing_time", "unix seconds");
+    c.signing_time = body["signing_time"].get<std::int64_t>();
   }
-  c.signing_time = body["signing_time"].get<std::int64_t>();
-  CS_ASSIGN(auto sig, required_string(body, "signature", 1024));
-  auto bytes = base64_decode(sig);
-  if (!bytes || bytes->empty()) return bad_field("signature", "base64 of a DER signature");
-  c.signature = std::move(bytes).value();
+  CS_ASSIGN(auto sig, optional_string(body, "signature", 1024));
+  if (sig) {
+    auto bytes = base64_decode(*sig);
+    if (!bytes || bytes->empty()) return bad_field("signature", "base64 of a DER signature");
+    c.signature = std::move(bytes).value();
+  }
   CS_ASSIGN(auto v, s->complete(me(ctx), ctx.param("id"), c));
   return Reply::json({{"id", v.id}, {"status", v.status}, {"document_hash", v.document_hash}});
 }

@@ -20,6 +20,7 @@
 #include <future>
 #include <mutex>
 
+#include "pki/cms_enveloped.h"
 #include "pki/cms_signed.h"
 #include "service/scene/rp_apps.h"
 #include "support/client_fixture.h"
@@ -184,7 +185,7 @@ TEST_P(SceneE2eTest, LoginAndMessageSigningThroughTheClient) {
   Installed inst = person_with_certificate(a, phone, "李四", "110105194912310134", pin);
   ASSERT_FALSE(inst.cert_id.empty());
   CallbackReceiver rx(200);
-  App app = register_app(platform_, {"06", "20"}, rx.url("/callbacks/certseal?v=1"));
+  App app = register_app(platform_, {"06", "16", "20"}, rx.url("/callbacks/certseal?v=1"));
   ASSERT_EQ(app.secret.size(), 43u);
   // The secret is shown once: reading the app shows none.
   EXPECT_FALSE(call("GET", "/api/v1/operator/rp-apps/" + app.id, operator_token_).json().contains("secret"));
@@ -265,6 +266,30 @@ TEST_P(SceneE2eTest, LoginAndMessageSigningThroughTheClient) {
   EXPECT_EQ(v20["status"], "completed");
   check_result(v20["result"], message);
   EXPECT_NE(sh("openssl asn1parse -inform DER -in " + f("cms.der")).find("1.2.156.10197.6.1.4.2.2"), std::string::npos);
+
+  // 16, authorised encryption: the envelope goes to the chosen certificate; the user opens it by
+  // unwrapping the content key through the two-party protocol (certseal cert decrypt), and
+  // openssl decrypts the content with that key.
+  const std::string bid = "投标文件 第2包 报价 3,450,000.00 元";
+  auto c16 = rp(app, "POST", "/api/v1/rp/scene-requests",
+                {{"scene", "16"}, {"title", "加密投标文件"}, {"nonce", "enc-nonce-0001"},
+                 {"message", base64_encode(as_bytes(bid))}, {"form", "gmt0010"}});
+  ASSERT_EQ(c16.status, 201) << c16.body;
+  auto s16 = cli(a, {"--json", "scan", "--payload", c16.json()["qr_payload"], "--yes"});
+  ASSERT_EQ(s16.exit_code, 0) << s16;
+  EXPECT_NE(s16.err.find("扫码授权加密"), std::string::npos) << s16;
+  auto v16 = rp(app, "GET", "/api/v1/rp/scene-requests/" + c16.json()["id"].get<std::string>()).json();
+  EXPECT_EQ(v16["status"], "completed");
+  auto env = pki::cms::parse_enveloped(base64_decode(v16["result"]["cms"].get<std::string>()).value());
+  ASSERT_TRUE(env.ok());
+  auto unwrap = cli(a, {"cert", "decrypt", "--hex", hex_encode(env->encrypted_key), "--order", "der", "--out",
+                        f("cek.bin")},
+                    {pin});
+  ASSERT_EQ(unwrap.exit_code, 0) << unwrap;
+  put(f("ct16.bin"), to_string(env->encrypted_content));
+  EXPECT_EQ(sh("openssl enc -d -sm4-cbc -K " + hex_encode(as_bytes(read_all(f("cek.bin")))) + " -iv " +
+               hex_encode(env->iv) + " -in " + f("ct16.bin")),
+            bid);
 
   // The user says no: with --refuse, and by answering the confirmation with "n".
   for (bool by_flag : {true, false}) {

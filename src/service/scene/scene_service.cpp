@@ -9,6 +9,7 @@
 #include "crypto/pkey.h"
 #include "docsign/qr_image.h"
 #include "pki/certificate.h"
+#include "pki/cms_enveloped.h"
 #include "pki/cms_signed.h"
 #include "pki/login_assertion.h"
 #include "service/account/validation.h"
@@ -138,13 +139,13 @@ Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreat
     if (!is_scene_code(in.scene)) return field("scene", "unknown_scene", "scene codes are 06, 14, 16 and 20");
     return permission_denied("scene_not_allowed", "this application may not create requests of this scene");
   }
-  if (in.scene != "06" && in.scene != "20") {
+  if (in.scene != "06" && in.scene != "20" && in.scene != "16") {
     return Error(ErrorKind::kFailedPrecondition, "scene_not_supported", "this scene is not available yet");
   }
   CS_TRY(validate_name(in.title, "title", 200));
   if (!valid_nonce(in.nonce)) return field("nonce", "invalid_nonce", "the nonce is 8-64 of A-Z a-z 0-9 - _");
-  if (in.scene == "20" && (in.message.empty() || in.message.size() > kMaxMessage)) {
-    return field("message", "invalid_message", "scene 20 needs a message of 1 byte to 1 MiB");
+  if (in.scene != "06" && (in.message.empty() || in.message.size() > kMaxMessage)) {
+    return field("message", "invalid_message", "scenes 16 and 20 need a message of 1 byte to 1 MiB");
   }
   if (in.scene == "06" && !in.message.empty()) return field("message", "unexpected", "scene 06 signs no message");
   auto form = pki::cms::form_from_name(in.form);
@@ -344,6 +345,29 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
                                              "the relying party asked for another certificate"));
       }
       const std::int64_t now = clock_.now_unix();
+      if (v.scene == "16") {
+        // Authorised encryption: the user chose the certificate and confirmed; no key is used.
+        auto form16 = pki::cms::form_from_name(v.form);
+        if (!form16) return internal_error("stored form " + v.form);
+        Bytes env;
+        {
+          std::lock_guard lock(rng_mu_);
+          CS_ASSIGN(env, pki::cms::enveloped_data(*form16, held->der, v.message, rng_));
+        }
+        auto f16 = pki::read_certificate(held->der);
+        if (!f16) return internal_error("a held certificate does not parse");
+        doc_hash = hex_encode(crypto::sha256(v.message));
+        status = "completed";
+        result = {{"cms", base64_encode(env)},
+                  {"certificate_id", cert_id},
+                  {"certificate", pem_encode("CERTIFICATE", held->der)},
+                  {"serial", hex_encode(f16->serial)},
+                  {"subject", pki::name_text(f16->subject)},
+                  {"org_id", opt(held->org_id)}};
+        CS_TRY(usage("ok"));
+        return finish_tx(tx, v, status, now_text, cert_id, doc_hash, result);
+      }
+      if (c->signature.empty()) return field("signature", "required", "this scene needs the signature");
       if (c->signing_time < now - opts_.signing_time_skew_s || c->signing_time > now + opts_.signing_time_skew_s) {
         return field("signing_time", "signing_time_out_of_window", "the signing time is too far from now");
       }
@@ -381,19 +405,25 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
       if (v.scene == "06") result["assertion"] = nlohmann::json::parse(to_string(content), nullptr, false);
       CS_TRY(usage("ok"));
     }
-    CS_ASSIGN(auto n, tx.exec("UPDATE scene_requests SET status = ?, finished_at = ?, certificate_id = ?, "
-                              "document_hash = ?, result = ? WHERE id = ? AND status = 'claimed'",
-                              {status, now_text, cert_id.empty() ? store::Value() : store::Value(cert_id),
-                               doc_hash.empty() ? store::Value() : store::Value(doc_hash), result.dump(), v.id}));
-    if (n != 1) return conflict("scene_request_finished", "this request has been answered already");
-    CS_ASSIGN(auto done, load(tx, v.id));
-    CS_TRY(queue_callback(tx, done));
-    CS_TRY(store::notify(tx, kSceneChannel, done.id));
-    return done;
+    return finish_tx(tx, v, status, now_text, cert_id, doc_hash, result);
   }));
   if (refusal) return std::move(*refusal);
   wake();
   return view;
+}
+
+Result<SceneView> SceneService::finish_tx(store::Tx& tx, const SceneView& v, const std::string& status,
+                                          const std::string& now_text, const std::string& cert_id,
+                                          const std::string& doc_hash, const nlohmann::json& result) {
+  CS_ASSIGN(auto n, tx.exec("UPDATE scene_requests SET status = ?, finished_at = ?, certificate_id = ?, "
+                            "document_hash = ?, result = ? WHERE id = ? AND status = 'claimed'",
+                            {status, now_text, cert_id.empty() ? store::Value() : store::Value(cert_id),
+                             doc_hash.empty() ? store::Value() : store::Value(doc_hash), result.dump(), v.id}));
+  if (n != 1) return conflict("scene_request_finished", "this request has been answered already");
+  CS_ASSIGN(auto done, load(tx, v.id));
+  CS_TRY(queue_callback(tx, done));
+  CS_TRY(store::notify(tx, kSceneChannel, done.id));
+  return done;
 }
 
 Status SceneService::queue_callback(store::Tx& tx, const SceneView& v) {

@@ -11,8 +11,10 @@
 // The token is stored as its SHA-256 only.
 //
 // Scenes built: 06 shared login (the result is a login assertion, pki/login_assertion.h, inside
-// a CMS SignedData) and 20 message signing (CMS SignedData over the relying party's message,
-// attached or detached, RFC 5652 or GM/T 0010 form; pki/cms_signed.h). The device signs the
+// a CMS SignedData), 20 message signing (CMS SignedData over the relying party's message,
+// attached or detached, RFC 5652 or GM/T 0010 form; pki/cms_signed.h) and 16 authorised
+// encryption (the user picks the certificate and confirms; the server answers a CMS
+// EnvelopedData of the message to it, pki/cms_enveloped.h; no key is used, so no signature). The device signs the
 // signed attributes through the two-party protocol (POST /shield/keys/{id}/signatures, purpose
 // "scene <code> <request id>") and posts the signature; the server re-builds the content and the
 // signed attributes from the request, the certificate and the signing time the device used,
@@ -72,9 +74,9 @@ struct SceneOptions {
 };
 
 struct SceneCreate {
-  std::string scene;  // "06" or "20"
+  std::string scene;  // "06", "16" or "20"
   std::string title;  // what is asked, shown to the user (1-200 characters)
-  Bytes message;      // scene 20: what to sign (1 byte .. 1 MiB)
+  Bytes message;      // scenes 16 and 20: what to encrypt or sign (1 byte .. 1 MiB)
   bool detached = false;
   std::string form = "rfc5652";  // or gmt0010
   std::string nonce;  // the relying party's, bound into the result (8-64 of [A-Za-z0-9_-])
@@ -115,7 +117,7 @@ struct SceneClaim {
 struct SceneCompletion {
   std::string certificate_id;
   std::int64_t signing_time = 0;  // unix seconds, as in the signed attributes
-  Bytes signature;                // DER SM2 signature over the signed attributes
+  Bytes signature;                // DER SM2 signature over the signed attributes (06, 20; empty for 16)
 };
 
 // What the verification API says of a CMS SignedData (scene_verify.cpp).
@@ -198,6 +200,9 @@ class SceneService {
                            const std::string& refusal_reason);
   Status queue_callback(store::Tx& tx, const SceneView& v);
   Result<int> deliver_batch(int* attempted);
+  // Marks v finished (status, result), queues its callback and NOTIFYs, in the caller's transaction.
+  Result<SceneView> finish_tx(store::Tx& tx, const SceneView& v, const std::string& status, const std::string& now_text,
+                              const std::string& cert_id, const std::string& doc_hash, const nlohmann::json& result);
   std::string token_of(const std::string& id) const;
   Result<SceneCreated> created(const SceneView& v);
 

@@ -18,7 +18,9 @@
 #include "crypto/hash.h"
 #include "crypto/pkey.h"
 #include "pki/certificate.h"
+#include "pki/cms_enveloped.h"
 #include "pki/cms_signed.h"
+#include "crypto/sm2.h"
 #include "pki/login_assertion.h"
 #include "service/org/licence_ocr.h"
 #include "support/engine_fixture.h"
@@ -105,7 +107,7 @@ class SceneServiceTest : public testing::EngineTest {
          {other_});
     alice_ = account("13900000001");
     bob_ = account("13900000002");
-    auto app = apps_->create("op-1", {"示例招标平台", home_, "https://rp.example/cb?x=1", {"06", "20"}, {}});
+    auto app = apps_->create("op-1", {"示例招标平台", home_, "https://rp.example/cb?x=1", {"06", "16", "20"}, {}});
     ASSERT_TRUE(app.ok()) << app.error().code;
     app_ = app->app;
     secret_ = app->secret;
@@ -368,6 +370,39 @@ TEST_P(SceneServiceTest, MessageSigningInBothFormsAttachedAndDetached) {
   }
 }
 
+TEST_P(SceneServiceTest, AuthorisedEncryptionEnvelopesToTheChosenCertificate) {
+  Held cert = certificate(alice_, home_);
+  SceneCreated c = create("16", "标书 第1包 报价");
+  auto claim = scenes_->claim(alice_, token_of(c));
+  ASSERT_TRUE(claim.ok());
+  // Scene 20 needs a signature; 16 needs none.
+  SceneCreated s20 = create("20", "x");
+  ASSERT_TRUE(scenes_->claim(alice_, token_of(s20)).ok());
+  EXPECT_EQ(scenes_->complete(alice_, s20.request.id, {cert.id, 0, {}}).error().code, "invalid_field");
+  auto done = scenes_->complete(alice_, c.request.id, {cert.id, 0, {}});
+  ASSERT_TRUE(done.ok()) << done.error().code << " " << done.error().cause;
+  auto v = scenes_->get(app_, c.request.id);
+  auto env = pki::cms::parse_enveloped(base64_decode(v->result["cms"].get<std::string>()).value());
+  ASSERT_TRUE(env.ok()) << env.error().code;
+  auto facts = pki::read_certificate(cert.der).value();
+  EXPECT_EQ(env->recipient_serial, facts.serial);
+  // The certificate's key (here a whole one) opens it.
+  auto ct = crypto::Sm2Ciphertext::parse_der(env->encrypted_key).value();
+  auto cek = crypto::sm2_decrypt(cert.key, ct.raw(crypto::Sm2CipherOrder::kC1C3C2));
+  ASSERT_TRUE(cek.ok());
+  EXPECT_EQ(to_string(pki::cms::open_content(*env, Bytes(cek->begin(), cek->end())).value()), "标书 第1包 报价");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM shield_events WHERE certificate_id = ? AND scene = '16' AND result = 'ok'",
+                  {cert.id}),
+            1);
+  // Mutual recognition holds here too.
+  auto other_app = apps_->create("op-1", {"异地平台", other_, "https://o.example/cb", {"16"}, {}});
+  SceneCreate in{"16", "加密", to_bytes("m"), false, "rfc5652", "nonce-enc-16", "", "", 0, ""};
+  auto o = scenes_->create(other_app->app, in);
+  ASSERT_TRUE(scenes_->claim(alice_, token_of(*o)).ok());
+  EXPECT_EQ(scenes_->complete(alice_, o->request.id, {cert.id, 0, {}}).error().code,
+            "certificate_not_enabled_for_platform");
+}
+
 TEST_P(SceneServiceTest, ExpiredRequestsAndUnknownScenesAreRefused) {
   Held cert = certificate(alice_, home_);
   SceneCreated c = create("06");
@@ -383,6 +418,8 @@ TEST_P(SceneServiceTest, ExpiredRequestsAndUnknownScenesAreRefused) {
   EXPECT_EQ(scenes_->complete(alice_, d.request.id, signed_in_time).error().code, "scene_request_expired");
   SceneCreate in{"14", "开标", {}, false, "rfc5652", "nonce-abcdef", "", "", 0, ""};
   EXPECT_EQ(scenes_->create(app_, in).error().code, "scene_not_allowed");
+  auto with14 = apps_->create("op-1", {"开标平台", home_, "https://o.example/cb", {"14"}, {}});
+  EXPECT_EQ(scenes_->create(with14->app, in).error().code, "scene_not_supported");
   in.scene = "20";
   EXPECT_EQ(scenes_->create(app_, in).error().code, "invalid_field");  // no message
 }
