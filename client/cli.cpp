@@ -36,6 +36,7 @@
 #include "crypto/hash.h"
 #include "crypto/pkey.h"
 #include "crypto/sm2.h"
+#include "pki/cms_enveloped.h"
 #include "pki/cms_signed.h"
 #include "pki/login_assertion.h"
 
@@ -871,7 +872,9 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
             << tr("msg.scene_title", str(claim, "title")) << "\n";
   if (!message.empty()) {
     const std::string m = to_string(message);
-    if (printable_text(m) && m.size() <= 2000) {
+    if (scene == "14") {
+      std::cerr << tr("msg.scene_decrypt", std::to_string(m.size()), hex_encode(crypto::sha256(message))) << "\n";
+    } else if (printable_text(m) && m.size() <= 2000) {
       std::cerr << tr(scene == "16" ? "msg.scene_encrypt" : "msg.scene_message", m) << "\n";
     } else {
       std::cerr << tr("msg.scene_message_binary", std::to_string(m.size()), hex_encode(crypto::sha256(message))) << "\n";
@@ -931,6 +934,23 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
     return r;
   }
   CS_ASSIGN(auto key, choose_key(ctx, "", cert_id));
+  if (scene == "14") {
+    // Authorised decryption: unwrap the envelope's content key through the two-party protocol
+    // (the server sees only a blinded point) and hand it over for this envelope.
+    CS_ASSIGN(auto env, pki::cms::parse_enveloped(message));
+    CS_ASSIGN(auto ct, crypto::Sm2Ciphertext::parse_der(env.encrypted_key));
+    CS_ASSIGN(auto sh14, ctx.shield());
+    return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
+      CS_ASSIGN(auto cek, sh14.decrypt(key, half, ct.raw(crypto::Sm2CipherOrder::kC1C3C2),
+                                       crypto::Sm2CipherOrder::kC1C3C2, "scene 14 " + id));
+      CS_ASSIGN(auto r, h->call("POST", "/api/v1/scene-requests/" + id + "/completion",
+                                {{"certificate_id", cert_id}, {"content_key", base64_encode(cek)}}));
+      if (!ctx.g.json) std::cout << tr("msg.scene_done", app_name) << "\n";
+      r["certificate_id"] = cert_id;
+      r["scene"] = scene;
+      return r;
+    });
+  }
   CS_ASSIGN(auto pems, pem_decode_all(str(chosen, "certificate_pem")));
   if (pems.empty()) return Error(ErrorKind::kInternal, "bad_answer", "the server sent no certificate");
   const Bytes cert_der = pems.front().der;

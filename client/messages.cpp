@@ -104,6 +104,8 @@ const std::map<std::string_view, Text>& catalogue() {
       {"scene.06", {"扫码共享登录", "shared login"}},
       {"scene.20", {"扫码消息签名", "message signing"}},
       {"scene.16", {"扫码授权加密", "authorised encryption"}},
+      {"scene.14", {"扫码授权解密", "authorised decryption"}},
+      {"msg.scene_decrypt", {"待解密的加密文件：{} 字节，SHA-256 {}", "Envelope to decrypt: {} bytes, SHA-256 {}"}},
       {"msg.scene_encrypt", {"待加密内容：{}", "Content to encrypt: {}"}},
       {"msg.scene_from", {"{}（{}）请求：{}", "{} ({}) asks for: {}"}},
       {"msg.scene_title", {"事项：{}", "What: {}"}},

@@ -213,6 +213,12 @@ Result<Reply> post_scene_completion(RequestContext& ctx) {
     if (!bytes || bytes->empty()) return bad_field("signature", "base64 of a DER signature");
     c.signature = std::move(bytes).value();
   }
+  CS_ASSIGN(auto key, optional_string(body, "content_key", 64));
+  if (key) {
+    auto bytes = base64_decode(*key);
+    if (!bytes || bytes->size() != 16) return bad_field("content_key", "base64 of 16 bytes");
+    c.content_key = std::move(bytes).value();
+  }
   CS_ASSIGN(auto v, s->complete(me(ctx), ctx.param("id"), c));
   return Reply::json({{"id", v.id}, {"status", v.status}, {"document_hash", v.document_hash}});
 }

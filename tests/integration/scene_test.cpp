@@ -185,7 +185,7 @@ TEST_P(SceneE2eTest, LoginAndMessageSigningThroughTheClient) {
   Installed inst = person_with_certificate(a, phone, "李四", "110105194912310134", pin);
   ASSERT_FALSE(inst.cert_id.empty());
   CallbackReceiver rx(200);
-  App app = register_app(platform_, {"06", "16", "20"}, rx.url("/callbacks/certseal?v=1"));
+  App app = register_app(platform_, {"06", "14", "16", "20"}, rx.url("/callbacks/certseal?v=1"));
   ASSERT_EQ(app.secret.size(), 43u);
   // The secret is shown once: reading the app shows none.
   EXPECT_FALSE(call("GET", "/api/v1/operator/rp-apps/" + app.id, operator_token_).json().contains("secret"));
@@ -290,6 +290,18 @@ TEST_P(SceneE2eTest, LoginAndMessageSigningThroughTheClient) {
   EXPECT_EQ(sh("openssl enc -d -sm4-cbc -K " + hex_encode(as_bytes(read_all(f("cek.bin")))) + " -iv " +
                hex_encode(env->iv) + " -in " + f("ct16.bin")),
             bid);
+
+  // 14, authorised decryption (bid opening) of that envelope: the client unwraps the key through
+  // the two-party protocol after the confirmation; the relying party receives the content.
+  auto c14 = rp(app, "POST", "/api/v1/rp/scene-requests",
+                {{"scene", "14"}, {"title", "开标：第2包"}, {"nonce", "open-nonce-0001"}, {"message", v16["result"]["cms"]}});
+  ASSERT_EQ(c14.status, 201) << c14.body;
+  auto s14 = cli(a, {"--json", "scan", "--payload", c14.json()["qr_payload"], "--yes"}, {pin});
+  ASSERT_EQ(s14.exit_code, 0) << s14;
+  EXPECT_NE(s14.err.find("扫码授权解密"), std::string::npos) << s14;
+  auto v14 = rp(app, "GET", "/api/v1/rp/scene-requests/" + c14.json()["id"].get<std::string>()).json();
+  EXPECT_EQ(v14["status"], "completed") << v14;
+  EXPECT_EQ(to_string(base64_decode(v14["result"]["content"].get<std::string>()).value()), bid);
 
   // The user says no: with --refuse, and by answering the confirmation with "n".
   for (bool by_flag : {true, false}) {

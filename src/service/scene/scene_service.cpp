@@ -47,6 +47,13 @@ struct HeldCert {
   Bytes der;
 };
 
+// Whether the envelope (scene 14) is addressed to this certificate (issuer and serial).
+bool is_recipient(BytesView envelope, BytesView certificate) {
+  auto e = pki::cms::parse_enveloped(envelope);
+  auto f = pki::read_certificate(certificate);
+  return e && f && e->recipient_issuer == f->issuer && e->recipient_serial == f->serial;
+}
+
 }  // namespace
 
 SecretBytes scene_token_key(BytesView master_key) {
@@ -139,7 +146,7 @@ Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreat
     if (!is_scene_code(in.scene)) return field("scene", "unknown_scene", "scene codes are 06, 14, 16 and 20");
     return permission_denied("scene_not_allowed", "this application may not create requests of this scene");
   }
-  if (in.scene != "06" && in.scene != "20" && in.scene != "16") {
+  if (in.scene != "06" && in.scene != "20" && in.scene != "16" && in.scene != "14") {
     return Error(ErrorKind::kFailedPrecondition, "scene_not_supported", "this scene is not available yet");
   }
   CS_TRY(validate_name(in.title, "title", 200));
@@ -148,6 +155,9 @@ Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreat
     return field("message", "invalid_message", "scenes 16 and 20 need a message of 1 byte to 1 MiB");
   }
   if (in.scene == "06" && !in.message.empty()) return field("message", "unexpected", "scene 06 signs no message");
+  if (in.scene == "14" && !pki::cms::parse_enveloped(in.message).ok()) {
+    return field("message", "invalid_envelope", "scene 14 needs a CMS EnvelopedData to an SM2 certificate");
+  }
   auto form = pki::cms::form_from_name(in.form);
   if (!form) return field("form", "unknown_form", "the form is rfc5652 or gmt0010");
   std::int64_t ttl = in.ttl_s == 0 ? opts_.default_ttl_s : in.ttl_s;
@@ -268,6 +278,8 @@ Result<SceneClaim> SceneService::claim(const std::string& account_id, const std:
     CS_ASSIGN(bool enabled, orders_.enabled_for(c.certificate_id, view.platform_id));
     if (!enabled) {
       c.reason = "certificate_not_enabled_for_platform";
+    } else if (view.scene == "14" && !is_recipient(view.message, r.blob("der"))) {
+      c.reason = "certificate_not_recipient";
     } else if ((!view.required_certificate_id.empty() && view.required_certificate_id != c.certificate_id) ||
                (!view.required_org_id.empty() && view.required_org_id != c.org_id)) {
       c.reason = "certificate_not_requested";
@@ -345,6 +357,27 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
                                              "the relying party asked for another certificate"));
       }
       const std::int64_t now = clock_.now_unix();
+      if (v.scene == "14") {
+        // Authorised decryption: the device unwrapped the content key through the two-party
+        // protocol after the user confirmed; it must open this envelope, to this certificate.
+        if (!is_recipient(v.message, held->der)) {
+          return refuse_with(permission_denied("certificate_not_recipient", "the envelope is not for this certificate"));
+        }
+        auto env = pki::cms::parse_enveloped(v.message);
+        if (!env) return internal_error("a stored envelope does not parse");
+        doc_hash = hex_encode(crypto::sha256(v.message));
+        auto plain = pki::cms::open_content(*env, c->content_key);
+        if (c->content_key.size() != 16 || !plain) {
+          return refuse_with(permission_denied("content_key_invalid", "the content key does not open the envelope"));
+        }
+        status = "completed";
+        result = {{"content", base64_encode(*plain)},
+                  {"content_sha256", hex_encode(crypto::sha256(*plain))},
+                  {"certificate_id", cert_id},
+                  {"certificate", pem_encode("CERTIFICATE", held->der)}};
+        CS_TRY(usage("ok"));
+        return finish_tx(tx, v, status, now_text, cert_id, doc_hash, result);
+      }
       if (v.scene == "16") {
         // Authorised encryption: the user chose the certificate and confirmed; no key is used.
         auto form16 = pki::cms::form_from_name(v.form);

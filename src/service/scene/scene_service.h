@@ -14,7 +14,12 @@
 // a CMS SignedData), 20 message signing (CMS SignedData over the relying party's message,
 // attached or detached, RFC 5652 or GM/T 0010 form; pki/cms_signed.h) and 16 authorised
 // encryption (the user picks the certificate and confirms; the server answers a CMS
-// EnvelopedData of the message to it, pki/cms_enveloped.h; no key is used, so no signature). The device signs the
+// EnvelopedData of the message to it, pki/cms_enveloped.h; no key is used, so no signature)
+// and 14 authorised decryption (the relying party sends such an envelope; only its recipient's
+// certificate may answer; the device unwraps the content key through the two-party decryption
+// step after the user confirms and posts it; the server opens the envelope with it and gives the
+// relying party the content; a key that does not open it is refused). A batch of bids is opened
+// by creating one request per envelope; they complete independently and at once. The device signs the
 // signed attributes through the two-party protocol (POST /shield/keys/{id}/signatures, purpose
 // "scene <code> <request id>") and posts the signature; the server re-builds the content and the
 // signed attributes from the request, the certificate and the signing time the device used,
@@ -74,9 +79,9 @@ struct SceneOptions {
 };
 
 struct SceneCreate {
-  std::string scene;  // "06", "16" or "20"
+  std::string scene;  // "06", "14", "16" or "20"
   std::string title;  // what is asked, shown to the user (1-200 characters)
-  Bytes message;      // scenes 16 and 20: what to encrypt or sign (1 byte .. 1 MiB)
+  Bytes message;      // 16, 20: what to encrypt or sign; 14: the EnvelopedData (1 byte .. 1 MiB)
   bool detached = false;
   std::string form = "rfc5652";  // or gmt0010
   std::string nonce;  // the relying party's, bound into the result (8-64 of [A-Za-z0-9_-])
@@ -118,6 +123,7 @@ struct SceneCompletion {
   std::string certificate_id;
   std::int64_t signing_time = 0;  // unix seconds, as in the signed attributes
   Bytes signature;                // DER SM2 signature over the signed attributes (06, 20; empty for 16)
+  Bytes content_key;              // 14: the content key the device unwrapped (16 bytes)
 };
 
 // What the verification API says of a CMS SignedData (scene_verify.cpp).
@@ -162,8 +168,8 @@ class SceneService {
                OrderService& orders, CallbackSender& callbacks, SecretBytes token_key, SceneOptions opts);
   ~SceneService();
 
-  // Errors: invalid_field, scene_not_allowed (403: not among the app's scenes),
-  // scene_not_supported (scene 13/14/16 not built yet).
+  // Errors: invalid_field (also invalid_envelope for 14), scene_not_allowed (403: not among the
+  // app's scenes), scene_not_supported (a scene not built yet).
   Result<SceneCreated> create(const RpAppView& app, const SceneCreate& in);
   // The relying party's view of its own request (404 scene_request_not_found for others').
   // wait_ms > 0: returns when the request finishes or after wait_ms (long-poll).
@@ -174,7 +180,8 @@ class SceneService {
   Result<SceneClaim> claim(const std::string& account_id, const std::string& token);
   // Errors: scene_request_not_found (404, also another account's claim), scene_request_expired,
   // scene_request_finished, certificate_not_found, certificate_not_enabled_for_platform (403),
-  // certificate_not_requested (403), signing_time_out_of_window, scene_signature_invalid (403).
+  // certificate_not_requested (403), signing_time_out_of_window, scene_signature_invalid (403);
+  // 14: certificate_not_recipient (403), content_key_invalid (403).
   Result<SceneView> complete(const std::string& account_id, const std::string& id, const SceneCompletion& c);
   // The user says no. Errors as complete's first four.
   Result<SceneView> refuse(const std::string& account_id, const std::string& id, const std::string& reason);

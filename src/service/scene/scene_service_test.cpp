@@ -107,7 +107,7 @@ class SceneServiceTest : public testing::EngineTest {
          {other_});
     alice_ = account("13900000001");
     bob_ = account("13900000002");
-    auto app = apps_->create("op-1", {"示例招标平台", home_, "https://rp.example/cb?x=1", {"06", "16", "20"}, {}});
+    auto app = apps_->create("op-1", {"示例招标平台", home_, "https://rp.example/cb?x=1", {"06", "14", "16", "20"}, {}});
     ASSERT_TRUE(app.ok()) << app.error().code;
     app_ = app->app;
     secret_ = app->secret;
@@ -378,8 +378,8 @@ TEST_P(SceneServiceTest, AuthorisedEncryptionEnvelopesToTheChosenCertificate) {
   // Scene 20 needs a signature; 16 needs none.
   SceneCreated s20 = create("20", "x");
   ASSERT_TRUE(scenes_->claim(alice_, token_of(s20)).ok());
-  EXPECT_EQ(scenes_->complete(alice_, s20.request.id, {cert.id, 0, {}}).error().code, "invalid_field");
-  auto done = scenes_->complete(alice_, c.request.id, {cert.id, 0, {}});
+  EXPECT_EQ(scenes_->complete(alice_, s20.request.id, {cert.id, 0, {}, {}}).error().code, "invalid_field");
+  auto done = scenes_->complete(alice_, c.request.id, {cert.id, 0, {}, {}});
   ASSERT_TRUE(done.ok()) << done.error().code << " " << done.error().cause;
   auto v = scenes_->get(app_, c.request.id);
   auto env = pki::cms::parse_enveloped(base64_decode(v->result["cms"].get<std::string>()).value());
@@ -399,8 +399,43 @@ TEST_P(SceneServiceTest, AuthorisedEncryptionEnvelopesToTheChosenCertificate) {
   SceneCreate in{"16", "加密", to_bytes("m"), false, "rfc5652", "nonce-enc-16", "", "", 0, ""};
   auto o = scenes_->create(other_app->app, in);
   ASSERT_TRUE(scenes_->claim(alice_, token_of(*o)).ok());
-  EXPECT_EQ(scenes_->complete(alice_, o->request.id, {cert.id, 0, {}}).error().code,
+  EXPECT_EQ(scenes_->complete(alice_, o->request.id, {cert.id, 0, {}, {}}).error().code,
             "certificate_not_enabled_for_platform");
+}
+
+TEST_P(SceneServiceTest, AuthorisedDecryptionOpensTheEnvelopeOnlyWithItsRecipientsKey) {
+  Held cert = certificate(alice_, home_);
+  Held other = certificate(alice_, home_);
+  const std::string bid = "投标报价 2,000,000 元";
+  Bytes env = pki::cms::enveloped_data(pki::cms::Form::kGmt0010, cert.der, as_bytes(bid), rng_).value();
+  SceneCreate in{"14", "开标：第1包", env, false, "rfc5652", "nonce-open-14", "", "", 0, ""};
+  auto c = scenes_->create(app_, in);
+  ASSERT_TRUE(c.ok()) << c.error().code;
+  auto claim = scenes_->claim(alice_, token_of(*c));
+  ASSERT_TRUE(claim.ok());
+  for (const auto& choice : claim->certificates) {
+    EXPECT_EQ(choice.enabled, choice.certificate_id == cert.id);
+    if (choice.certificate_id == other.id) {
+      EXPECT_EQ(choice.reason, "certificate_not_recipient");
+    }
+  }
+  auto e = pki::cms::parse_enveloped(env).value();
+  auto ct = crypto::Sm2Ciphertext::parse_der(e.encrypted_key).value();
+  auto cek = crypto::sm2_decrypt(cert.key, ct.raw(crypto::Sm2CipherOrder::kC1C3C2)).value();
+  SceneCompletion right{cert.id, 0, {}, Bytes(cek.begin(), cek.end())};
+  SceneCompletion not_recipient{other.id, 0, {}, right.content_key};
+  EXPECT_EQ(scenes_->complete(alice_, c->request.id, not_recipient).error().code, "certificate_not_recipient");
+  SceneCompletion wrong_key{cert.id, 0, {}, Bytes(16, 0)};
+  EXPECT_EQ(scenes_->complete(alice_, c->request.id, wrong_key).error().code, "content_key_invalid");
+  auto done = scenes_->complete(alice_, c->request.id, right);
+  ASSERT_TRUE(done.ok()) << done.error().code;
+  auto v = scenes_->get(app_, c->request.id);
+  EXPECT_EQ(to_string(base64_decode(v->result["content"].get<std::string>()).value()), bid);
+  EXPECT_EQ(v->document_hash, hex_encode(crypto::sha256(env)));
+  EXPECT_EQ(count("SELECT COUNT(*) FROM shield_events WHERE certificate_id = ? AND scene = '14'", {cert.id}), 2);
+  // Not an envelope: refused at creation.
+  SceneCreate junk{"14", "开标", to_bytes("not cms"), false, "rfc5652", "nonce-open-15", "", "", 0, ""};
+  EXPECT_EQ(scenes_->create(app_, junk).error().code, "invalid_field");
 }
 
 TEST_P(SceneServiceTest, ExpiredRequestsAndUnknownScenesAreRefused) {
@@ -417,9 +452,11 @@ TEST_P(SceneServiceTest, ExpiredRequestsAndUnknownScenesAreRefused) {
   clock_.advance(std::chrono::seconds(301));
   EXPECT_EQ(scenes_->complete(alice_, d.request.id, signed_in_time).error().code, "scene_request_expired");
   SceneCreate in{"14", "开标", {}, false, "rfc5652", "nonce-abcdef", "", "", 0, ""};
-  EXPECT_EQ(scenes_->create(app_, in).error().code, "scene_not_allowed");
-  auto with14 = apps_->create("op-1", {"开标平台", home_, "https://o.example/cb", {"14"}, {}});
-  EXPECT_EQ(scenes_->create(with14->app, in).error().code, "scene_not_supported");
+  auto login_only = apps_->create("op-1", {"登录平台", home_, "https://o.example/cb", {"06"}, {}});
+  EXPECT_EQ(scenes_->create(login_only->app, in).error().code, "scene_not_allowed");
+  EXPECT_EQ(scenes_->create(app_, in).error().code, "invalid_field");  // no envelope
+  in.scene = "13";
+  EXPECT_EQ(scenes_->create(app_, in).error().code, "invalid_field");  // not a scene code here (yet)
   in.scene = "20";
   EXPECT_EQ(scenes_->create(app_, in).error().code, "invalid_field");  // no message
 }
