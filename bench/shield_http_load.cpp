@@ -14,8 +14,14 @@
 // its background worker, and the output adds callbacks (received) and callback_drain_s (how long
 // after the load the last one arrived).
 //
+// --scene 14 --burst N: bid opening. The relying party creates N scene-14 requests at once, each
+// for an envelope (pki/cms_enveloped) to one of the clients' certificates (round robin); then all
+// clients open theirs concurrently (claim, challenge + two-party decryption step, completion).
+// Prints burst, time_to_last_s (from the start of the opening to the last completion) and
+// p50_ms/p99_ms of the time from that start to each completion.
+//
 //   shield_http_load --url http://127.0.0.1:PORT --operator-token T --code-command "certseald admin sms-outbox ..."
-//                    --ca sm2 [--clients 16] [--seconds 10] [--scene 20]
+//                    --ca sm2 [--clients 16] [--seconds 10] [--scene 20 | --scene 14 --burst 500]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -38,6 +44,7 @@
 #include "crypto/cosign.h"
 #include "crypto/pkey.h"
 #include "crypto/unlock.h"
+#include "pki/cms_enveloped.h"
 #include "pki/cms_signed.h"
 #include "service/scene/rp_apps.h"
 #include "support/http_client.h"
@@ -105,7 +112,8 @@ std::string id_number(int n) {
 }
 
 struct Client {
-  std::string token, key_id, device_id;
+  std::string token, key_id, device_id, cert_id;
+  Bytes cert_der;
   std::optional<cosign::DeviceShare> share;
   Bytes auth_key;
 };
@@ -153,6 +161,8 @@ Client enrol(Api& api, int i, const std::string& product, const std::string& pla
                      {"p1", base64_encode(start.request.encode())}, {"auth_key", base64_encode(c.auth_key)},
                      {"salt", base64_encode(salt)}});
   c.key_id = r.json()["key_id"];
+  c.cert_id = r.json()["certificate"]["id"];
+  c.cert_der = pem_decode_all(std::string(r.json()["certificate"]["certificate_pem"])).value().front().der;
   auto resp = cosign::KeygenResponse::decode(*base64_decode(std::string(r.json()["keygen_response"])));
   c.share = *cosign::device_keygen_finish(std::move(start.state), *resp);
   return c;
@@ -280,12 +290,48 @@ bool scene_transaction(HttpClient& http, const Client& c, const std::string& app
   return done.status == 200;
 }
 
+// Opens one scene-14 request of client c (claim, two-party unwrap of the content key, completion).
+bool open_bid(HttpClient& http, const Client& c, const std::string& id, const std::string& token, Rng& rng,
+              const std::vector<std::string>& user_h) {
+  auto claim = http.request("POST", "/api/v1/scene-claims", nlohmann::json{{"token", token}}.dump(), user_h);
+  if (claim.status != 200) return false;
+  auto env = pki::cms::parse_enveloped(base64_decode(std::string(claim.json()["message"])).value());
+  if (!env) return false;
+  auto ct = crypto::Sm2Ciphertext::parse_der(env->encrypted_key);
+  if (!ct) return false;
+  auto start = cosign::device_decrypt_start(*c.share, ct->raw(crypto::Sm2CipherOrder::kC1C3C2),
+                                            crypto::Sm2CipherOrder::kC1C3C2, rng);
+  if (!start) return false;
+  auto ch = http.request("POST", "/api/v1/shield/challenges",
+                         nlohmann::json{{"key_id", c.key_id}, {"device_id", c.device_id}}.dump(), user_h);
+  if (ch.status != 200) return false;
+  const std::string nonce = ch.json()["nonce"];
+  const Bytes p = start->request.encode();
+  auto r = http.request(
+      "POST", "/api/v1/shield/keys/" + c.key_id + "/decryptions",
+      nlohmann::json{{"device_id", c.device_id}, {"nonce", nonce}, {"request", base64_encode(p)},
+                     {"proof", base64_encode(crypto::unlock::proof(c.auth_key, "decrypt", c.key_id, c.device_id, nonce, p))},
+                     {"purpose", "scene 14 " + id}}
+          .dump(),
+      user_h);
+  if (r.status != 200) return false;
+  auto resp = cosign::DecryptResponse::decode(*base64_decode(std::string(r.json()["response"])));
+  if (!resp) return false;
+  auto cek = cosign::device_decrypt_finish(*c.share, std::move(start->state), *resp);
+  if (!cek) return false;
+  auto done = http.request("POST", "/api/v1/scene-requests/" + id + "/completion",
+                           nlohmann::json{{"certificate_id", c.cert_id}, {"content_key", base64_encode(*cek)}}.dump(),
+                           user_h);
+  return done.status == 200;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string url, op_token, ca = "sm2", code_command;
   int clients = 16, seconds = 10;
   std::string scene;
+  int burst = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--url") url = v;
@@ -295,6 +341,7 @@ int main(int argc, char** argv) {
     else if (k == "--clients") clients = std::atoi(v.c_str());
     else if (k == "--seconds") seconds = std::atoi(v.c_str());
     else if (k == "--scene") scene = v;
+    else if (k == "--burst") burst = std::atoi(v.c_str());
   }
   if (url.empty() || op_token.empty() || code_command.empty() || clients < 1 || seconds < 1) {
     std::fprintf(stderr, "usage: shield_http_load --url URL --operator-token T --code-command CMD [--ca ID] [--clients N] "
@@ -317,9 +364,79 @@ int main(int argc, char** argv) {
   for (int i = 0; i < clients; ++i) cs.push_back(enrol(api, i, product, platform, rng));
   std::optional<Sink> sink;
   std::string app_id, app_secret;
+  if (scene == "14") {
+    if (burst < 1) {
+      std::fprintf(stderr, "shield_http_load: --scene 14 needs --burst N\n");
+      return 2;
+    }
+    Sink cb_sink;
+    auto app = api.must(201, "POST", "/api/v1/operator/rp-apps", op_token,
+                        {{"name", "开标压测"}, {"platform_id", platform}, {"callback_url", cb_sink.url()},
+                         {"scenes", {"14"}}});
+    const std::string id14 = app.json()["id"], secret14 = app.json()["secret"];
+    // The relying party creates every request first (the opening's preparation; not timed).
+    std::vector<std::vector<std::pair<std::string, std::string>>> todo(cs.size());
+    for (int i = 0; i < burst; ++i) {
+      const Client& c = cs[static_cast<std::size_t>(i) % cs.size()];
+      Bytes env = pki::cms::enveloped_data(pki::cms::Form::kRfc5652, c.cert_der,
+                                           as_bytes("bid " + std::to_string(i)), rng)
+                      .value();
+      const std::string body = nlohmann::json{{"scene", "14"},
+                                              {"title", "开标"},
+                                              {"nonce", "open-" + std::to_string(i) + "-" + hex_encode(rng.bytes(4))},
+                                              {"message", base64_encode(env)},
+                                              {"expires_in", 3600}}
+                                   .dump();
+      auto r = api.http.request("POST", "/api/v1/rp/scene-requests", body,
+                                {"Content-Type: application/json",
+                                 "Authorization: " + service::rp_authorization(service::kRpSchemeSha256, id14, secret14,
+                                                                               "POST", "/api/v1/rp/scene-requests",
+                                                                               body, SystemClock().now_unix(),
+                                                                               hex_encode(rng.bytes(12)))});
+      if (r.status != 201) die("create scene 14", r);
+      const std::string payload = r.json()["qr_payload"];
+      todo[static_cast<std::size_t>(i) % cs.size()].push_back({r.json()["id"], payload.substr(payload.rfind('/') + 1)});
+    }
+    std::atomic<long> failed{0};
+    std::mutex m14;
+    std::vector<double> at_ms;
+    std::vector<std::thread> ts;
+    const auto start = std::chrono::steady_clock::now();
+    for (std::size_t k = 0; k < cs.size(); ++k) {
+      ts.emplace_back([&, k] {
+        HttpClient http(url);
+        SystemRng trng;
+        const std::vector<std::string> h = {"Authorization: Bearer " + cs[k].token, "Content-Type: application/json"};
+        for (const auto& [id, token] : todo[k]) {
+          if (!open_bid(http, cs[k], id, token, trng, h)) {
+            failed.fetch_add(1);
+            continue;
+          }
+          std::lock_guard lock(m14);
+          at_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    std::sort(at_ms.begin(), at_ms.end());
+    auto q = [&](double p) {
+      return at_ms.empty() ? 0.0 : at_ms[std::min(at_ms.size() - 1, static_cast<std::size_t>(p * at_ms.size()))];
+    };
+    std::printf("%s\n", nlohmann::json{{"clients", clients},
+                                       {"scene", "14"},
+                                       {"burst", burst},
+                                       {"opened", at_ms.size()},
+                                       {"failures", failed.load()},
+                                       {"time_to_last_s", at_ms.empty() ? 0.0 : at_ms.back() / 1000},
+                                       {"p50_ms", q(0.50)},
+                                       {"p99_ms", q(0.99)}}
+                            .dump()
+                            .c_str());
+    return failed.load() == 0 ? 0 : 1;
+  }
   if (!scene.empty()) {
     if (scene != "20") {
-      std::fprintf(stderr, "shield_http_load: --scene 20 only\n");
+      std::fprintf(stderr, "shield_http_load: --scene 20, or --scene 14 --burst N\n");
       return 2;
     }
     sink.emplace();
