@@ -68,3 +68,61 @@ TEST(CmsEnveloped, OpensslOpensTheKeyAndTheContentInBothForms) {
 
 }  // namespace
 }  // namespace certseal::pki
+
+namespace certseal::pki {
+namespace {
+
+// The parsers take input from relying parties and users: every truncation is refused, and no
+// single-byte change crashes them or is accepted as the original.
+TEST(CmsParsers, TruncatedAndFlippedInputIsRefusedWithoutCrashing) {
+  SystemRng rng;
+  auto key = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng).value();
+  CertTemplate t;
+  t.serial = {0x01};
+  t.not_before = std::chrono::system_clock::now();
+  t.not_after = t.not_before + std::chrono::hours(1);
+  t.issuer = t.subject = name_der({{"CN", "x"}}).value();
+  t.spki = key.public_key().spki_der();
+  LocalSigner self(key);
+  Bytes cert = issue_certificate(t, self).value();
+  const SysTime now = std::chrono::system_clock::now();
+  Bytes attrs = cms::signed_attributes(cms::Form::kRfc5652, crypto::HashAlg::kSm3, as_bytes("abc"), now);
+  Bytes sd = cms::signed_data({cms::Form::kRfc5652, SigAlg::kSm2Sm3, cert, to_bytes("abc"), false, now,
+                               self.sign(attrs).value()})
+                 .value();
+  Bytes env = cms::enveloped_data(cms::Form::kRfc5652, cert, as_bytes("abc"), rng).value();
+  ASSERT_TRUE(cms::verify(sd).ok());
+  ASSERT_TRUE(cms::parse_enveloped(env).ok());
+  for (std::size_t n = 0; n < sd.size(); ++n) {
+    EXPECT_FALSE(cms::verify(BytesView(sd).subspan(0, n)).ok()) << n;
+  }
+  for (std::size_t n = 0; n < env.size(); ++n) {
+    EXPECT_FALSE(cms::parse_enveloped(BytesView(env).subspan(0, n)).ok()) << n;
+  }
+  // Outside the embedded certificate (whose own integrity is the chain check's business, e.g. the
+  // verification API's chain_ok) no flipped bit is accepted.
+  const auto at = std::search(sd.begin(), sd.end(), cert.begin(), cert.end());
+  ASSERT_NE(at, sd.end());
+  const std::size_t cert_from = static_cast<std::size_t>(at - sd.begin()), cert_to = cert_from + cert.size();
+  std::vector<std::size_t> accepted;
+  for (std::size_t i = 0; i < sd.size(); ++i) {
+    if (i >= cert_from && i < cert_to) continue;
+    for (std::uint8_t bit : {0x01, 0x80}) {
+      Bytes m = sd;
+      m[i] ^= bit;
+      if (cms::verify(m).ok()) accepted.push_back(i);
+    }
+  }
+  std::string where;
+  for (auto i : accepted) where += std::to_string(i) + " ";
+  EXPECT_TRUE(accepted.empty()) << accepted.size() << " accepted at " << where
+                                << " of " << sd.size() << " (certificate at " << cert_from << ")";
+  for (std::size_t i = 0; i < env.size(); ++i) {
+    Bytes m = env;
+    m[i] ^= 0x80;
+    (void)cms::parse_enveloped(m);
+  }
+}
+
+}  // namespace
+}  // namespace certseal::pki

@@ -41,32 +41,34 @@ Result<std::vector<std::pair<der::Tlv, BytesView>>> children(BytesView content) 
 
 bool same(BytesView a, BytesView b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
 
+// UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ (the DER forms, RFC 5280 §4.1.2.5).
 Result<SysTime> parse_time(const der::Tlv& t, BytesView whole) {
   BytesView c = t.content(whole);
-  std::string s(c.begin(), c.end());
+  const std::string s(c.begin(), c.end());
+  const std::size_t year_digits = t.tag == der::kUtcTime ? 2 : t.tag == der::kGeneralizedTime ? 4 : 0;
+  if (year_digits == 0 || s.size() != year_digits + 11 || s.back() != 'Z') return malformed("signing time format");
+  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return malformed("signing time digits");
+  }
+  auto num = [&](std::size_t at, std::size_t len) {
+    int v = 0;
+    for (std::size_t i = at; i < at + len; ++i) v = v * 10 + (s[i] - '0');
+    return v;
+  };
   std::tm tm{};
-  int year = 0;
-  std::size_t off = 0;
-  if (t.tag == der::kUtcTime && s.size() == 13) {
-    year = std::stoi(s.substr(0, 2));
-    year += year < 50 ? 2000 : 1900;
-    off = 2;
-  } else if (t.tag == der::kGeneralizedTime && s.size() == 15) {
-    year = std::stoi(s.substr(0, 4));
-    off = 4;
-  } else {
-    return malformed("signing time format");
-  }
-  for (char ch : s.substr(0, s.size() - 1)) {
-    if (ch < '0' || ch > '9') return malformed("signing time digits");
-  }
-  if (s.back() != 'Z') return malformed("signing time zone");
+  int year = num(0, year_digits);
+  if (year_digits == 2) year += year < 50 ? 2000 : 1900;
+  const std::size_t off = year_digits;
   tm.tm_year = year - 1900;
-  tm.tm_mon = std::stoi(s.substr(off, 2)) - 1;
-  tm.tm_mday = std::stoi(s.substr(off + 2, 2));
-  tm.tm_hour = std::stoi(s.substr(off + 4, 2));
-  tm.tm_min = std::stoi(s.substr(off + 6, 2));
-  tm.tm_sec = std::stoi(s.substr(off + 8, 2));
+  tm.tm_mon = num(off, 2) - 1;
+  tm.tm_mday = num(off + 2, 2);
+  tm.tm_hour = num(off + 4, 2);
+  tm.tm_min = num(off + 6, 2);
+  tm.tm_sec = num(off + 8, 2);
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60) {
+    return malformed("signing time out of range");
+  }
   return SysTime(std::chrono::seconds(timegm(&tm)));
 }
 
@@ -142,10 +144,16 @@ Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_co
   if (sd_outer.size() != 1 || sd_outer[0].first.tag != der::kSequence) return malformed("SignedData");
   CS_ASSIGN(auto sd, children(sd_outer[0].first.content(sd_outer[0].second)));
   if (sd.size() < 4) return malformed("SignedData fields");
+  // version 1 (issuerAndSerialNumber signers) or 3; digestAlgorithms and encapContentInfo shapes.
+  if (!same(sd[0].second, der::integer(1)) && !same(sd[0].second, der::integer(3))) return malformed("version");
+  if (sd[1].first.tag != der::kSet || sd[2].first.tag != der::kSequence) return malformed("SignedData shape");
   // encapContentInfo
   CS_ASSIGN(auto encap, children(sd[2].first.content(sd[2].second)));
   if (encap.empty() || !same(encap[0].second, der::oid_or_die(data_oid(v.form)))) {
     return Error(ErrorKind::kInvalidArgument, "cms_unsupported", "the signed content is not of type data");
+  }
+  if (encap.size() > 2 || (encap.size() == 2 && encap[1].first.tag != der::context(0, true))) {
+    return malformed("encapContentInfo");
   }
   if (encap.size() == 2) {
     CS_ASSIGN(auto octets, children(encap[1].first.content(encap[1].second)));
@@ -169,8 +177,10 @@ Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_co
   CS_ASSIGN(auto sis, children(sd[i].first.content(sd[i].second)));
   if (sis.size() != 1) return Error(ErrorKind::kInvalidArgument, "cms_unsupported", "one signer is supported");
   CS_ASSIGN(auto si, children(sis[0].first.content(sis[0].second)));
-  if (si.size() < 6 || si[3].first.tag != der::context(0, true) || si[5].first.tag != der::kOctetString) {
-    return malformed("SignerInfo (signed attributes are required)");
+  if (sis[0].first.tag != der::kSequence || si.size() < 6 || si.size() > 7 || !same(si[0].second, der::integer(1)) ||
+      si[1].first.tag != der::kSequence || si[3].first.tag != der::context(0, true) ||
+      si[5].first.tag != der::kOctetString || (si.size() == 7 && si[6].first.tag != der::context(1, true))) {
+    return malformed("SignerInfo (version 1, issuer and serial, signed attributes are required)");
   }
   // The signer's certificate, by issuer and serial.
   CS_ASSIGN(auto sid, children(si[1].first.content(si[1].second)));
@@ -203,10 +213,15 @@ Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_co
   }
   if (!found) return Error(ErrorKind::kInvalidArgument, "cms_unsupported", "unsupported signature algorithm");
   const crypto::HashAlg h = digest_alg(v.alg);
-  if (!same(si[2].second, digest_algorithm_identifier(h)) &&
-      !same(si[2].second, der::seq({der::oid_or_die(digest_oid(h)), der::null()}))) {
+  auto digest_alg_ok = [&](BytesView a) {
+    return same(a, digest_algorithm_identifier(h)) || same(a, der::seq({der::oid_or_die(digest_oid(h)), der::null()}));
+  };
+  if (!digest_alg_ok(si[2].second)) {
     return Error(ErrorKind::kInvalidArgument, "cms_unsupported", "unsupported digest algorithm");
   }
+  // digestAlgorithms lists the signer's (and, with one signer, nothing else).
+  CS_ASSIGN(auto digests, children(sd[1].first.content(sd[1].second)));
+  if (digests.size() != 1 || !digest_alg_ok(digests[0].second)) return malformed("digestAlgorithms");
   // Signed attributes: re-tagged as SET OF for the signature (§5.4).
   v.signed_attributes = der::tlv(der::kSet, si[3].first.content(si[3].second));
   CS_ASSIGN(auto attrs, children(si[3].first.content(si[3].second)));
