@@ -7,8 +7,21 @@
 // signature = challenge + signing step + the device's halves (start, finish with verification).
 // Prints one JSON object: signatures, per_second, p50_ms, p90_ms, p99_ms.
 //
+// --scene 20: complete scene-20 transactions instead (docs/INTEGRATION.md): an operator registers
+// a relying-party app whose callback URL is a sink in this process; each loop is create (signed
+// relying-party request) -> claim (the user) -> challenge + two-party signature over the CMS
+// signed attributes -> completion; the sink counts the signed callbacks certseald delivers from
+// its background worker, and the output adds callbacks (received) and callback_drain_s (how long
+// after the load the last one arrived).
+//
+// --scene 14 --burst N: bid opening. The relying party creates N scene-14 requests at once, each
+// for an envelope (pki/cms_enveloped) to one of the clients' certificates (round robin); then all
+// clients open theirs concurrently (claim, challenge + two-party decryption step, completion).
+// Prints burst, time_to_last_s (from the start of the opening to the last completion) and
+// p50_ms/p99_ms of the time from that start to each completion.
+//
 //   shield_http_load --url http://127.0.0.1:PORT --operator-token T --code-command "certseald admin sms-outbox ..."
-//                    --ca sm2 [--clients 16] [--seconds 10]
+//                    --ca sm2 [--clients 16] [--seconds 10] [--scene 20 | --scene 14 --burst 500]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,10 +33,20 @@
 #include <thread>
 #include <vector>
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/clock.h"
 #include "base/encoding.h"
 #include "base/rng.h"
 #include "crypto/cosign.h"
+#include "crypto/pkey.h"
 #include "crypto/unlock.h"
+#include "pki/cms_enveloped.h"
+#include "pki/cms_signed.h"
+#include "service/scene/rp_apps.h"
 #include "support/http_client.h"
 
 using namespace certseal;
@@ -89,7 +112,8 @@ std::string id_number(int n) {
 }
 
 struct Client {
-  std::string token, key_id, device_id;
+  std::string token, key_id, device_id, cert_id;
+  Bytes cert_der;
   std::optional<cosign::DeviceShare> share;
   Bytes auth_key;
 };
@@ -137,9 +161,168 @@ Client enrol(Api& api, int i, const std::string& product, const std::string& pla
                      {"p1", base64_encode(start.request.encode())}, {"auth_key", base64_encode(c.auth_key)},
                      {"salt", base64_encode(salt)}});
   c.key_id = r.json()["key_id"];
+  c.cert_id = r.json()["certificate"]["id"];
+  c.cert_der = pem_decode_all(std::string(r.json()["certificate"]["certificate_pem"])).value().front().der;
   auto resp = cosign::KeygenResponse::decode(*base64_decode(std::string(r.json()["keygen_response"])));
   c.share = *cosign::device_keygen_finish(std::move(start.state), *resp);
   return c;
+}
+
+// Counts callback POSTs (answers 200, one request per connection).
+class Sink {
+ public:
+  Sink() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 128);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~Sink() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/cb"; }
+  long count() const { return count_.load(); }
+  std::chrono::steady_clock::time_point last() {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  void loop() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      std::string in;
+      char buf[8192];
+      std::size_t need = std::string::npos;
+      while (need == std::string::npos || in.size() < need) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.append(buf, static_cast<std::size_t>(n));
+        std::size_t end = in.find("\r\n\r\n");
+        if (end != std::string::npos && need == std::string::npos) {
+          std::smatch m;
+          std::string head = in.substr(0, end);
+          std::size_t len = 0;
+          if (std::regex_search(head, m, std::regex("[Cc]ontent-[Ll]ength: *([0-9]+)"))) len = std::stoul(m[1]);
+          need = end + 4 + len;
+        }
+      }
+      const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      (void)::send(c, ok, sizeof ok - 1, MSG_NOSIGNAL);
+      ::close(c);
+      count_.fetch_add(1);
+      std::lock_guard lock(mu_);
+      last_ = std::chrono::steady_clock::now();
+    }
+  }
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<long> count_{0};
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_{};
+  std::thread thread_;
+};
+
+// One scene-20 transaction of client c; false on any refusal.
+bool scene_transaction(HttpClient& http, const Client& c, const std::string& app_id, const std::string& secret,
+                       Rng& rng, const std::vector<std::string>& user_h) {
+  static std::atomic<long> seq{0};
+  const std::string message = "bench scene 20 message " + std::to_string(seq.fetch_add(1));
+  const std::string body = nlohmann::json{{"scene", "20"},
+                                          {"title", "压测消息签名"},
+                                          {"nonce", "bench-" + hex_encode(rng.bytes(8))},
+                                          {"message", base64_encode(as_bytes(message))}}
+                               .dump();
+  const std::string target = "/api/v1/rp/scene-requests";
+  auto created = http.request("POST", target, body,
+                              {"Content-Type: application/json",
+                               "Authorization: " + service::rp_authorization(service::kRpSchemeSha256, app_id, secret,
+                                                                             "POST", target, body,
+                                                                             SystemClock().now_unix(),
+                                                                             hex_encode(rng.bytes(12)))});
+  if (created.status != 201) return false;
+  const std::string payload = created.json()["qr_payload"];
+  const std::string id = created.json()["id"];
+  auto claim = http.request("POST", "/api/v1/scene-claims",
+                            nlohmann::json{{"token", payload.substr(payload.rfind('/') + 1)}}.dump(), user_h);
+  if (claim.status != 200) return false;
+  const std::string cert_id = claim.json()["certificates"][0]["certificate_id"];
+  const std::int64_t t = SystemClock().now_unix();
+  const Bytes attrs = pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSm3, as_bytes(message),
+                                                  SysTime(std::chrono::seconds(t)));
+  auto raw = cosign::device_sign(
+      *c.share, attrs, crypto::kSm2DefaultId, rng, [&](const cosign::SignRequest& req) -> Result<cosign::SignResponse> {
+        auto ch = http.request("POST", "/api/v1/shield/challenges",
+                               nlohmann::json{{"key_id", c.key_id}, {"device_id", c.device_id}}.dump(), user_h);
+        if (ch.status != 200) return unavailable("challenge", ch.body);
+        const std::string nonce = ch.json()["nonce"];
+        const Bytes p = req.encode();
+        auto r = http.request(
+            "POST", "/api/v1/shield/keys/" + c.key_id + "/signatures",
+            nlohmann::json{{"device_id", c.device_id}, {"nonce", nonce}, {"request", base64_encode(p)},
+                           {"proof", base64_encode(crypto::unlock::proof(c.auth_key, "sign", c.key_id, c.device_id,
+                                                                         nonce, p))},
+                           {"purpose", "scene 20 " + id}}
+                .dump(),
+            user_h);
+        if (r.status != 200) return unavailable("sign", r.body);
+        return cosign::SignResponse::decode(*base64_decode(std::string(r.json()["response"])));
+      });
+  if (!raw) return false;
+  auto der = crypto::ec_sig_raw_to_der(*raw);
+  if (!der) return false;
+  auto done = http.request("POST", "/api/v1/scene-requests/" + id + "/completion",
+                           nlohmann::json{{"certificate_id", cert_id}, {"signing_time", t},
+                                          {"signature", base64_encode(*der)}}
+                               .dump(),
+                           user_h);
+  return done.status == 200;
+}
+
+// Opens one scene-14 request of client c (claim, two-party unwrap of the content key, completion).
+bool open_bid(HttpClient& http, const Client& c, const std::string& id, const std::string& token, Rng& rng,
+              const std::vector<std::string>& user_h) {
+  auto claim = http.request("POST", "/api/v1/scene-claims", nlohmann::json{{"token", token}}.dump(), user_h);
+  if (claim.status != 200) return false;
+  auto env = pki::cms::parse_enveloped(base64_decode(std::string(claim.json()["message"])).value());
+  if (!env) return false;
+  auto ct = crypto::Sm2Ciphertext::parse_der(env->encrypted_key);
+  if (!ct) return false;
+  auto start = cosign::device_decrypt_start(*c.share, ct->raw(crypto::Sm2CipherOrder::kC1C3C2),
+                                            crypto::Sm2CipherOrder::kC1C3C2, rng);
+  if (!start) return false;
+  auto ch = http.request("POST", "/api/v1/shield/challenges",
+                         nlohmann::json{{"key_id", c.key_id}, {"device_id", c.device_id}}.dump(), user_h);
+  if (ch.status != 200) return false;
+  const std::string nonce = ch.json()["nonce"];
+  const Bytes p = start->request.encode();
+  auto r = http.request(
+      "POST", "/api/v1/shield/keys/" + c.key_id + "/decryptions",
+      nlohmann::json{{"device_id", c.device_id}, {"nonce", nonce}, {"request", base64_encode(p)},
+                     {"proof", base64_encode(crypto::unlock::proof(c.auth_key, "decrypt", c.key_id, c.device_id, nonce, p))},
+                     {"purpose", "scene 14 " + id}}
+          .dump(),
+      user_h);
+  if (r.status != 200) return false;
+  auto resp = cosign::DecryptResponse::decode(*base64_decode(std::string(r.json()["response"])));
+  if (!resp) return false;
+  auto cek = cosign::device_decrypt_finish(*c.share, std::move(start->state), *resp);
+  if (!cek) return false;
+  auto done = http.request("POST", "/api/v1/scene-requests/" + id + "/completion",
+                           nlohmann::json{{"certificate_id", c.cert_id}, {"content_key", base64_encode(*cek)}}.dump(),
+                           user_h);
+  return done.status == 200;
 }
 
 }  // namespace
@@ -147,6 +330,8 @@ Client enrol(Api& api, int i, const std::string& product, const std::string& pla
 int main(int argc, char** argv) {
   std::string url, op_token, ca = "sm2", code_command;
   int clients = 16, seconds = 10;
+  std::string scene;
+  int burst = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--url") url = v;
@@ -155,6 +340,8 @@ int main(int argc, char** argv) {
     else if (k == "--code-command") code_command = v;
     else if (k == "--clients") clients = std::atoi(v.c_str());
     else if (k == "--seconds") seconds = std::atoi(v.c_str());
+    else if (k == "--scene") scene = v;
+    else if (k == "--burst") burst = std::atoi(v.c_str());
   }
   if (url.empty() || op_token.empty() || code_command.empty() || clients < 1 || seconds < 1) {
     std::fprintf(stderr, "usage: shield_http_load --url URL --operator-token T --code-command CMD [--ca ID] [--clients N] "
@@ -175,6 +362,90 @@ int main(int argc, char** argv) {
                             .json()["id"];
   std::vector<Client> cs;
   for (int i = 0; i < clients; ++i) cs.push_back(enrol(api, i, product, platform, rng));
+  std::optional<Sink> sink;
+  std::string app_id, app_secret;
+  if (scene == "14") {
+    if (burst < 1) {
+      std::fprintf(stderr, "shield_http_load: --scene 14 needs --burst N\n");
+      return 2;
+    }
+    Sink cb_sink;
+    auto app = api.must(201, "POST", "/api/v1/operator/rp-apps", op_token,
+                        {{"name", "开标压测"}, {"platform_id", platform}, {"callback_url", cb_sink.url()},
+                         {"scenes", {"14"}}});
+    const std::string id14 = app.json()["id"], secret14 = app.json()["secret"];
+    // The relying party creates every request first (the opening's preparation; not timed).
+    std::vector<std::vector<std::pair<std::string, std::string>>> todo(cs.size());
+    for (int i = 0; i < burst; ++i) {
+      const Client& c = cs[static_cast<std::size_t>(i) % cs.size()];
+      Bytes env = pki::cms::enveloped_data(pki::cms::Form::kRfc5652, c.cert_der,
+                                           as_bytes("bid " + std::to_string(i)), rng)
+                      .value();
+      const std::string body = nlohmann::json{{"scene", "14"},
+                                              {"title", "开标"},
+                                              {"nonce", "open-" + std::to_string(i) + "-" + hex_encode(rng.bytes(4))},
+                                              {"message", base64_encode(env)},
+                                              {"expires_in", 3600}}
+                                   .dump();
+      auto r = api.http.request("POST", "/api/v1/rp/scene-requests", body,
+                                {"Content-Type: application/json",
+                                 "Authorization: " + service::rp_authorization(service::kRpSchemeSha256, id14, secret14,
+                                                                               "POST", "/api/v1/rp/scene-requests",
+                                                                               body, SystemClock().now_unix(),
+                                                                               hex_encode(rng.bytes(12)))});
+      if (r.status != 201) die("create scene 14", r);
+      const std::string payload = r.json()["qr_payload"];
+      todo[static_cast<std::size_t>(i) % cs.size()].push_back({r.json()["id"], payload.substr(payload.rfind('/') + 1)});
+    }
+    std::atomic<long> failed{0};
+    std::mutex m14;
+    std::vector<double> at_ms;
+    std::vector<std::thread> ts;
+    const auto start = std::chrono::steady_clock::now();
+    for (std::size_t k = 0; k < cs.size(); ++k) {
+      ts.emplace_back([&, k] {
+        HttpClient http(url);
+        SystemRng trng;
+        const std::vector<std::string> h = {"Authorization: Bearer " + cs[k].token, "Content-Type: application/json"};
+        for (const auto& [id, token] : todo[k]) {
+          if (!open_bid(http, cs[k], id, token, trng, h)) {
+            failed.fetch_add(1);
+            continue;
+          }
+          std::lock_guard lock(m14);
+          at_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+        }
+      });
+    }
+    for (auto& t : ts) t.join();
+    std::sort(at_ms.begin(), at_ms.end());
+    auto q = [&](double p) {
+      return at_ms.empty() ? 0.0 : at_ms[std::min(at_ms.size() - 1, static_cast<std::size_t>(p * at_ms.size()))];
+    };
+    std::printf("%s\n", nlohmann::json{{"clients", clients},
+                                       {"scene", "14"},
+                                       {"burst", burst},
+                                       {"opened", at_ms.size()},
+                                       {"failures", failed.load()},
+                                       {"time_to_last_s", at_ms.empty() ? 0.0 : at_ms.back() / 1000},
+                                       {"p50_ms", q(0.50)},
+                                       {"p99_ms", q(0.99)}}
+                            .dump()
+                            .c_str());
+    return failed.load() == 0 ? 0 : 1;
+  }
+  if (!scene.empty()) {
+    if (scene != "20") {
+      std::fprintf(stderr, "shield_http_load: --scene 20, or --scene 14 --burst N\n");
+      return 2;
+    }
+    sink.emplace();
+    auto app = api.must(201, "POST", "/api/v1/operator/rp-apps", op_token,
+                        {{"name", "压测接入方"}, {"platform_id", platform}, {"callback_url", sink->url()},
+                         {"scenes", {"20"}}});
+    app_id = app.json()["id"];
+    app_secret = app.json()["secret"];
+  }
 
   std::atomic<bool> stop{false};
   std::atomic<long> failures{0};
@@ -190,7 +461,15 @@ int main(int argc, char** argv) {
       const std::vector<std::string> h = {"Authorization: Bearer " + c->token, "Content-Type: application/json"};
       const std::string path = "/api/v1/shield/keys/" + c->key_id + "/signatures";
       const std::string message = "bench message";
-      while (!stop.load()) {
+      while (!stop.load() && sink) {
+        const auto s = std::chrono::steady_clock::now();
+        if (scene_transaction(http, *c, app_id, app_secret, trng, h)) {
+          mine.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count());
+        } else {
+          failures.fetch_add(1);
+        }
+      }
+      while (!stop.load() && !sink) {
         const auto s = std::chrono::steady_clock::now();
         auto sig = cosign::device_sign(
             *c->share, as_bytes(message), crypto::kSm2DefaultId, trng,
@@ -225,7 +504,17 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   stop = true;
   for (auto& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto load_end = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(load_end - t0).count();
+  double drain = 0;
+  long callbacks = 0;
+  if (sink) {
+    for (int i = 0; i < 600 && sink->count() < static_cast<long>(latencies.size()); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    callbacks = sink->count();
+    drain = std::max(0.0, std::chrono::duration<double>(sink->last() - load_end).count());
+  }
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
     return latencies.empty() ? 0.0 : latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * latencies.size()))];
@@ -237,7 +526,10 @@ int main(int argc, char** argv) {
                                      {"per_second", latencies.size() / elapsed},
                                      {"p50_ms", pct(0.50)},
                                      {"p90_ms", pct(0.90)},
-                                     {"p99_ms", pct(0.99)}}
+                                     {"p99_ms", pct(0.99)},
+                                     {"scene", scene},
+                                     {"callbacks", callbacks},
+                                     {"callback_drain_s", drain}}
                           .dump()
                           .c_str());
   return failures.load() == 0 ? 0 : 1;

@@ -14,6 +14,8 @@ pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(P11KIT REQUIRED IMPORTED_TARGET p11-kit-1)
 pkg_check_modules(PANGOCAIRO REQUIRED IMPORTED_TARGET pangocairo cairo-pdf cairo-png cairo-svg)
 pkg_check_modules(TESSERACT REQUIRED IMPORTED_TARGET tesseract lept)
+pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
+pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar)
 if(CERTSEAL_BUILD_TESTS)
   find_package(GTest REQUIRED)
   # Seal tests rasterise the SVG the seal renderer writes and compare it with the PNG.

@@ -28,6 +28,8 @@ class Dispatcher {
              bool access_log = true);
 
   void set_limits(DispatchLimits limits) { limits_ = std::move(limits); }
+  // Replaces the authenticator; only before the server runs (app wiring).
+  void set_authenticator(Authenticator* a) { auth_ = a; }
 
   net::Response handle(net::Request& req);
   // net::Admission: for a request whose head announces a large body. Refuses unknown routes

@@ -40,6 +40,7 @@ struct Principal {
   std::vector<Role> roles;
   std::string session_id{};   // opaque; identifies the session (for logout, identity switch)
   std::string identity_id{};  // the identity the session acts as
+  std::string app_id{};       // a relying party's application (Role::kRelyingParty)
   bool password_pending = false;  // logged in by SMS only; must set a password first
   bool has(Role r) const;
 };

@@ -10,6 +10,7 @@
 #include "api/order_handlers.h"
 #include "api/ca_handlers.h"
 #include "api/router.h"
+#include "api/scene_handlers.h"
 #include "api/seal_handlers.h"
 #include "api/shield_handlers.h"
 #include "api/system_handlers.h"
@@ -188,6 +189,21 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/account/certificates/{id}/platforms", Role::kUser, get_certificate_platforms},
     {"POST", "/api/v1/account/certificates/{id}/platforms/{platform_id}/cancellation", Role::kUser,
      post_certificate_platform_cancellation},
+    // Relying parties and QR scenes (docs/INTEGRATION.md)
+    {"POST", "/api/v1/operator/rp-apps", Role::kOperator, op_post_rp_app},
+    {"GET", "/api/v1/operator/rp-apps", Role::kOperator, op_get_rp_apps},
+    {"GET", "/api/v1/operator/rp-apps/{id}", Role::kOperator, op_get_rp_app},
+    {"POST", "/api/v1/operator/rp-apps/{id}/secret-rotations", Role::kOperator, op_post_rp_app_secret_rotation},
+    {"POST", "/api/v1/operator/rp-apps/{id}/disabling", Role::kOperator, op_post_rp_app_disabling},
+    // The body stays within server.json_body_limit: the signature covers it, so it is read before
+    // the caller is known (an upload-sized route would authenticate on the head alone).
+    {"POST", "/api/v1/rp/scene-requests", Role::kRelyingParty, rp_post_scene_request},
+    {"GET", "/api/v1/rp/scene-requests/{id}", Role::kRelyingParty, rp_get_scene_request},
+    {"POST", "/api/v1/rp/verifications", Role::kRelyingParty, rp_post_verification},
+    {"POST", "/api/v1/scene-claims", Role::kUser, post_scene_claim},
+    {"POST", "/api/v1/scene-requests/{id}/completion", Role::kUser, post_scene_completion},
+    {"POST", "/api/v1/scene-requests/{id}/refusal", Role::kUser, post_scene_refusal},
+    {"GET", "/s/{token}", Role::kPublic, get_scene_short_url},
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},

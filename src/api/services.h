@@ -22,6 +22,8 @@ class OrderService;
 class InvoiceService;
 class SandboxGateway;
 class ShieldService;
+class RpAppService;
+class SceneService;
 class SealService;
 }  // namespace certseal::service
 
@@ -60,6 +62,8 @@ struct Services {
   service::InvoiceService* invoices = nullptr;
   service::SandboxGateway* sandbox = nullptr;  // the built-in sandbox gateway (nullptr: disabled, 404)
   service::ShieldService* shield = nullptr;  // mobile shield and held certificates (nullptr: 503)
+  service::RpAppService* rp_apps = nullptr;  // relying-party applications (nullptr: 503)
+  service::SceneService* scenes = nullptr;   // QR scene requests (nullptr: 503)
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
   service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)
   service::ledger::LedgerService* ledger = nullptr;  // transparency log (nullptr: 503)

@@ -120,6 +120,14 @@ constexpr ConfigKey kKeys[] = {
     {"shield.failure_decay_s", KeyType::kInt, "86400",
      "A successful unlock does not reset the failure count: one failure is forgiven per this many seconds after the "
      "last one."},
+    {"scenes.public_url", KeyType::kString, "",
+     "Base URL of the short links in scene QR codes (<url>/s/<token>); default pki.public_url."},
+    {"scenes.default_ttl_s", KeyType::kInt, "300", "How long a scene request waits for the user unless the relying party says."},
+    {"scenes.max_waiters", KeyType::kInt, "32",
+     "Long-polls of scene requests waiting at once per process (each holds a worker); more answer at once."},
+    {"scenes.callback_max_attempts", KeyType::kInt, "8", "Deliveries of a scene callback before it is given up."},
+    {"scenes.callback_backoff_s", KeyType::kInt, "2",
+     "Wait before the second delivery of a callback; doubled after each failure, at most an hour."},
     {"org.bank_transfers_max", KeyType::kInt, "3",
      "Small-amount bank checks (打款验证) that did not succeed, per organisation and per bank account, before only an "
      "operator can check the account."},
@@ -509,6 +517,18 @@ Result<Config> load_config(const std::string& config_file,
   if (c.shield.max_failures < 1 || c.shield.max_failures > 100) return config_error("shield.max_failures must be 1 to 100");
   c.shield.challenge_ttl_s = static_cast<int>(as_int(v, "shield.challenge_ttl_s"));
   if (c.shield.challenge_ttl_s < 5) return config_error("shield.challenge_ttl_s must be at least 5");
+  c.scenes.public_url = v["scenes.public_url"];
+  while (!c.scenes.public_url.empty() && c.scenes.public_url.back() == '/') c.scenes.public_url.pop_back();
+  c.scenes.default_ttl_s = as_int(v, "scenes.default_ttl_s");
+  if (c.scenes.default_ttl_s < 30 || c.scenes.default_ttl_s > 3600) {
+    return config_error("scenes.default_ttl_s must be 30 to 3600");
+  }
+  c.scenes.max_waiters = static_cast<int>(as_int(v, "scenes.max_waiters"));
+  if (c.scenes.max_waiters < 0) return config_error("scenes.max_waiters must not be negative");
+  c.scenes.callback_max_attempts = static_cast<int>(as_int(v, "scenes.callback_max_attempts"));
+  if (c.scenes.callback_max_attempts < 1) return config_error("scenes.callback_max_attempts must be at least 1");
+  c.scenes.callback_backoff_s = as_int(v, "scenes.callback_backoff_s");
+  if (c.scenes.callback_backoff_s < 1) return config_error("scenes.callback_backoff_s must be at least 1");
   c.shield.failure_decay_s = as_int(v, "shield.failure_decay_s");
   if (c.shield.failure_decay_s < 1) return config_error("shield.failure_decay_s must be at least 1");
   c.org.bank_transfers_max = static_cast<int>(as_int(v, "org.bank_transfers_max"));

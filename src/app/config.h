@@ -117,6 +117,13 @@ struct Config {
     int challenge_ttl_s = 60;
     std::int64_t failure_decay_s = 86'400;  // one failed unlock forgiven per this long (never on success)
   } shield;
+  struct {  // relying parties and QR scenes (docs/INTEGRATION.md)
+    std::string public_url;  // empty: pki.public_url
+    std::int64_t default_ttl_s = 300;
+    int max_waiters = 32;
+    int callback_max_attempts = 8;
+    std::int64_t callback_backoff_s = 2;
+  } scenes;
   struct {
     std::string seller_name;
     std::string seller_tax_number;

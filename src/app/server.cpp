@@ -17,6 +17,7 @@
 #include "api/metrics.h"
 #include "api/request_limits.h"
 #include "api/services.h"
+#include "api/rp_auth.h"
 #include "api/session_auth.h"
 #include "app/demo_seal_makers.h"
 #include "app/master_key.h"
@@ -30,6 +31,8 @@
 #include "service/ca/ca_service.h"
 #include "service/order/sandbox_gateway.h"
 #include "service/seal/seal_service.h"
+#include "service/scene/rp_apps.h"
+#include "service/scene/scene_service.h"
 #include "service/shield/shield_service.h"
 #include "store/migrate.h"
 
@@ -170,8 +173,14 @@ int serve(const Config& c) {
   services.development_components = dev_components;
   api::RequestLimits limits(c.limits.ocsp_per_minute, c.limits.tsa_per_minute, c.limits.form_email_per_day);
   services.limits = &limits;
-  api::SessionAuthenticator auth(*p.accounts);
-  api::Dispatcher dispatcher(services, &auth, api::route_table(), c.log.access);
+  api::SessionAuthenticator sessions(*p.accounts);
+  // Relying parties (their services are wired below, before the server runs).
+  std::unique_ptr<service::RpAppService> rp_apps;
+  std::unique_ptr<service::SceneService> scenes;
+  service::CurlCallbackSender callback_sender;
+  std::optional<api::RpAuthenticator> rp_auth;
+  api::Authenticator* auth = &sessions;
+  api::Dispatcher dispatcher(services, auth, api::route_table(), c.log.access);
   dispatcher.set_limits({c.server.small_body_limit, c.server.body_limit, 4 * 1024, c.limits.metrics_token});
   net::HttpServer server(
       c.server, [&](net::Request& req) { return dispatcher.handle(req); },
@@ -195,6 +204,8 @@ int serve(const Config& c) {
              {{"where", master->where}});
   }
   SecretBytes shield_key = service::shield_seal_key(master->key);
+  SecretBytes rp_key = service::rp_seal_key(master->key);
+  SecretBytes scene_key = service::scene_token_key(master->key);
   auto km = keystore::SoftwareKeyManager::open(c.keys.dir, std::move(master->key), p.rng);
   if (!km) return fail(&log, "key manager", km.error());
   if (Status s = (*km)->check_master_key(); !s) return fail(&log, "master key", s.error());
@@ -262,6 +273,19 @@ int serve(const Config& c) {
     p.orders->add_gateway(std::move(gw).value());
   }
   services.sandbox = sandbox;
+  rp_apps = std::make_unique<service::RpAppService>(*p.db, p.clock, p.rng, log, std::move(rp_key));
+  service::SceneOptions scene_opts;
+  scene_opts.public_url = c.scenes.public_url.empty() ? ca_opts.public_url : c.scenes.public_url;
+  scene_opts.default_ttl_s = c.scenes.default_ttl_s;
+  scene_opts.max_waiters = c.scenes.max_waiters;
+  scene_opts.callback_max_attempts = c.scenes.callback_max_attempts;
+  scene_opts.callback_backoff_s = c.scenes.callback_backoff_s;
+  scenes = std::make_unique<service::SceneService>(*p.db, p.clock, p.rng, log, *rp_apps, *p.orders, callback_sender,
+                                                   std::move(scene_key), scene_opts);
+  services.rp_apps = rp_apps.get();
+  services.scenes = scenes.get();
+  rp_auth.emplace(*rp_apps, sessions);
+  dispatcher.set_authenticator(&*rp_auth);
   // Signals are ours before anyone can learn the port: a SIGTERM sent as soon as the port file
   // appears stops the server gracefully instead of killing it.
   server.handle_signals(c.shutdown_grace);
@@ -300,7 +324,26 @@ int serve(const Config& c) {
           },
           std::chrono::milliseconds(200));
     }
+    JobThread callbacks(
+        [&p, &scenes] {
+          if (auto n = scenes->deliver_callbacks(); !n) {
+            p.log->warn("scene callback delivery failed", {{"code", n.error().code}, {"cause", n.error().cause}});
+          }
+        },
+        std::chrono::milliseconds(500));
+    JobThread nonces(
+        [&p, &rp_apps] {
+          if (auto n = rp_apps->purge_nonces(); !n) p.log->warn("nonce purge failed", {{"code", n.error().code}});
+        },
+        std::chrono::seconds(60));
+    // PostgreSQL: completions on other processes wake this process's long-polls (LISTEN/NOTIFY).
+    std::thread listener;
+    if (p.db->engine() == store::Engine::kPostgres) {
+      listener = std::thread([&scenes, url = c.db.url] { scenes->run_listener(url); });
+    }
     server.run();
+    scenes->stop_listener();
+    if (listener.joinable()) listener.join();
   }
   sequencer.stop();
   log.info("stopped", {{"node_id", node_id}});

@@ -3,8 +3,8 @@
 // Each business area keeps its migrations in its own file (schema_<area>.cpp) within its own
 // range of version numbers, so areas evolve independently:
 //   1-99 platform   100-199 accounts/identity/organisations   200-299 PKI
-//   300-399 catalogue/orders/payments/invoices   400-499 mobile shield   600-699 transparency log
-//   700-799 seals   500+ later areas
+//   300-399 catalogue/orders/payments/invoices   400-499 mobile shield
+//   500-599 relying parties and QR scenes   600-699 transparency log   700-799 seals   800+ later areas
 // A released migration is never edited: add a new one.
 #include <algorithm>
 
@@ -17,7 +17,7 @@ std::span<const Migration> schema_migrations() {
   static const std::vector<Migration> kAll = [] {
     std::vector<Migration> all;
     for (auto area : {platform_migrations, account_migrations, pki_migrations, order_migrations, shield_migrations,
-                      ledger_migrations, seal_migrations}) {
+                      scene_migrations, ledger_migrations, seal_migrations}) {
       auto part = area();
       all.insert(all.end(), part.begin(), part.end());
     }

@@ -12,6 +12,7 @@ std::vector<Migration> account_migrations();   // schema_account.cpp, versions 1
 std::vector<Migration> pki_migrations();       // schema_pki.cpp, versions 200-299
 std::vector<Migration> order_migrations();     // schema_orders.cpp, versions 300-399
 std::vector<Migration> shield_migrations();    // schema_shield.cpp, versions 400-499
+std::vector<Migration> scene_migrations();     // schema_scenes.cpp, versions 500-599
 std::vector<Migration> ledger_migrations();    // schema_ledger.cpp, versions 600-699
 std::vector<Migration> seal_migrations();      // schema_seal.cpp, versions 700-799
 

@@ -1,0 +1,243 @@
+#include "api/scene_handlers.h"
+
+#include <charconv>
+
+#include "api/json_input.h"
+#include "api/services.h"
+#include "base/encoding.h"
+#include "service/scene/rp_apps.h"
+#include "service/scene/scene_service.h"
+
+namespace certseal::api {
+namespace {
+
+Result<service::RpAppService*> apps(RequestContext& ctx) {
+  if (!ctx.services().rp_apps) return unavailable("scenes_unavailable", "relying-party access is not available");
+  return ctx.services().rp_apps;
+}
+Result<service::SceneService*> scenes(RequestContext& ctx) {
+  if (!ctx.services().scenes) return unavailable("scenes_unavailable", "QR scenes are not available");
+  return ctx.services().scenes;
+}
+const std::string& me(const RequestContext& ctx) { return ctx.principal()->account_id; }
+
+Error bad_field(const std::string& f, const std::string& what) {
+  return invalid_argument("invalid_field", f + " must be " + what).with_field(f, "invalid", what);
+}
+
+Result<std::vector<std::string>> string_list(const nlohmann::json& body, const std::string& f, bool required) {
+  std::vector<std::string> out;
+  if (!body.contains(f) || body[f].is_null()) {
+    if (required) return bad_field(f, "a list of strings");
+    return out;
+  }
+  if (!body[f].is_array() || body[f].size() > 32) return bad_field(f, "a list of at most 32 strings");
+  for (const auto& v : body[f]) {
+    if (!v.is_string() || v.get<std::string>().size() > 64) return bad_field(f, "a list of short strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+nlohmann::json app_json(const service::RpAppView& a) {
+  return {{"id", a.id},         {"name", a.name},           {"platform_id", a.platform_id},
+          {"callback_url", a.callback_url}, {"scenes", a.scenes}, {"ip_allow", a.ip_allow},
+          {"status", a.status}, {"secret_version", a.secret_version}, {"created_by", a.created_by},
+          {"created_at", a.created_at}, {"updated_at", a.updated_at}};
+}
+
+nlohmann::json with_secret(const service::RpAppWithSecret& a) {
+  auto j = app_json(a.app);
+  j["secret"] = a.secret;
+  return j;
+}
+
+Result<service::RpAppView> caller_app(RequestContext& ctx) {
+  CS_ASSIGN(auto* a, apps(ctx));
+  return a->get(ctx.principal()->app_id);
+}
+
+}  // namespace
+
+Result<Reply> op_post_rp_app(RequestContext& ctx) {
+  CS_ASSIGN(auto* a, apps(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  service::RpAppInput in;
+  CS_ASSIGN(in.name, required_string(body, "name", 200));
+  CS_ASSIGN(in.platform_id, required_string(body, "platform_id", 64));
+  CS_ASSIGN(in.callback_url, required_string(body, "callback_url", 500));
+  CS_ASSIGN(in.scenes, string_list(body, "scenes", true));
+  CS_ASSIGN(in.ip_allow, string_list(body, "ip_allow", false));
+  CS_ASSIGN(auto created, a->create(me(ctx), in));
+  return Reply::json(with_secret(created), 201);
+}
+
+Result<Reply> op_get_rp_apps(RequestContext& ctx) {
+  CS_ASSIGN(auto* a, apps(ctx));
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, a->list(page.after, page.limit));
+  return Reply::json(paged(std::move(list), page.limit, app_json));
+}
+
+Result<Reply> op_get_rp_app(RequestContext& ctx) {
+  CS_ASSIGN(auto* a, apps(ctx));
+  CS_ASSIGN(auto v, a->get(ctx.param("id")));
+  return Reply::json(app_json(v));
+}
+
+Result<Reply> op_post_rp_app_secret_rotation(RequestContext& ctx) {
+  CS_ASSIGN(auto* a, apps(ctx));
+  CS_ASSIGN(auto v, a->rotate_secret(me(ctx), ctx.param("id")));
+  return Reply::json(with_secret(v));
+}
+
+Result<Reply> op_post_rp_app_disabling(RequestContext& ctx) {
+  CS_ASSIGN(auto* a, apps(ctx));
+  CS_ASSIGN(auto v, a->disable(me(ctx), ctx.param("id")));
+  return Reply::json(app_json(v));
+}
+
+Result<Reply> rp_post_scene_request(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto app, caller_app(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  service::SceneCreate in;
+  CS_ASSIGN(in.scene, required_string(body, "scene", 8));
+  CS_ASSIGN(in.title, required_string(body, "title", 800));
+  CS_ASSIGN(in.nonce, required_string(body, "nonce", 64));
+  CS_ASSIGN(auto message, optional_string(body, "message", 2 << 20));
+  if (message) {
+    auto m = base64_decode(*message);
+    if (!m) return bad_field("message", "base64");
+    in.message = std::move(m).value();
+  }
+  if (body.contains("detached")) {
+    if (!body["detached"].is_boolean()) return bad_field("detached", "true or false");
+    in.detached = body["detached"].get<bool>();
+  }
+  CS_ASSIGN(auto form, optional_string(body, "form", 16));
+  if (form) in.form = *form;
+  CS_ASSIGN(auto cert, optional_string(body, "required_certificate_id", 64));
+  if (cert) in.required_certificate_id = *cert;
+  CS_ASSIGN(auto org, optional_string(body, "required_org_id", 64));
+  if (org) in.required_org_id = *org;
+  if (body.contains("expires_in")) {
+    if (!body["expires_in"].is_number_integer()) return bad_field("expires_in", "seconds");
+    in.ttl_s = body["expires_in"].get<std::int64_t>();
+    if (in.ttl_s <= 0) return bad_field("expires_in", "positive seconds");
+  }
+  in.client_request_id = std::string(ctx.request().header("Idempotency-Key"));
+  CS_ASSIGN(auto c, s->create(app, in));
+  auto j = c.request.to_json();
+  j["qr_payload"] = c.qr_payload;
+  j["qr_png"] = base64_encode(c.qr_png);
+  return Reply::json(j, 201);
+}
+
+Result<Reply> rp_get_scene_request(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto app, caller_app(ctx));
+  std::int64_t wait_s = 0;
+  if (auto w = ctx.query("wait")) {
+    auto [end, ec] = std::from_chars(w->data(), w->data() + w->size(), wait_s);
+    if (ec != std::errc() || end != w->data() + w->size() || wait_s < 0 || wait_s > 30) {
+      return bad_field("wait", "0 to 30 seconds");
+    }
+  }
+  CS_ASSIGN(auto v, s->get(app, ctx.param("id"), wait_s * 1000));
+  return Reply::json(v.to_json());
+}
+
+Result<Reply> rp_post_verification(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto app, caller_app(ctx));
+  (void)app;
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  CS_ASSIGN(auto cms_text, required_string(body, "cms", 1 << 20));
+  auto cms = base64_decode(cms_text);
+  if (!cms) return bad_field("cms", "base64 of a DER CMS message");
+  CS_ASSIGN(auto content_text, optional_string(body, "content", 1 << 20));
+  std::optional<Bytes> content;
+  if (content_text) {
+    auto c = base64_decode(*content_text);
+    if (!c) return bad_field("content", "base64");
+    content = std::move(c).value();
+  }
+  CS_ASSIGN(auto report, s->verify(*cms, content ? std::optional<BytesView>(*content) : std::nullopt));
+  return Reply::json(report.to_json());
+}
+
+Result<Reply> post_scene_claim(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  CS_ASSIGN(auto token, required_string(body, "token", 100));
+  CS_ASSIGN(auto c, s->claim(me(ctx), token));
+  auto j = c.request.to_json();
+  j.erase("result");
+  j["message"] = c.request.message.empty() ? nlohmann::json(nullptr) : nlohmann::json(base64_encode(c.request.message));
+  j["app_name"] = c.app_name;
+  j["platform_name"] = c.platform_name;
+  nlohmann::json certs = nlohmann::json::array();
+  for (const auto& x : c.certificates) {
+    certs.push_back({{"certificate_id", x.certificate_id},
+                     {"key_id", x.key_id},
+                     {"serial", x.serial},
+                     {"subject", x.subject},
+                     {"org_id", x.org_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(x.org_id)},
+                     {"certificate_pem", x.certificate_pem},
+                     {"enabled", x.enabled},
+                     {"reason", x.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(x.reason)}});
+  }
+  j["certificates"] = certs;
+  return Reply::json(j);
+}
+
+Result<Reply> post_scene_completion(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  service::SceneCompletion c;
+  CS_ASSIGN(c.certificate_id, required_string(body, "certificate_id", 64));
+  // Scenes 06 and 20 carry the signature and its signing time; 16 (encryption) neither.
+  if (body.contains("signing_time")) {
+    if (!body["signing_time"].is_number_integer()) return bad_field("signing_time", "unix seconds");
+    c.signing_time = body["signing_time"].get<std::int64_t>();
+  }
+  CS_ASSIGN(auto sig, optional_string(body, "signature", 1024));
+  if (sig) {
+    auto bytes = base64_decode(*sig);
+    if (!bytes || bytes->empty()) return bad_field("signature", "base64 of a DER signature");
+    c.signature = std::move(bytes).value();
+  }
+  CS_ASSIGN(auto key, optional_string(body, "content_key", 64));
+  if (key) {
+    auto bytes = base64_decode(*key);
+    if (!bytes || bytes->size() != 16) return bad_field("content_key", "base64 of 16 bytes");
+    c.content_key = std::move(bytes).value();
+  }
+  CS_ASSIGN(auto v, s->complete(me(ctx), ctx.param("id"), c));
+  return Reply::json({{"id", v.id}, {"status", v.status}, {"document_hash", v.document_hash}});
+}
+
+Result<Reply> post_scene_refusal(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  CS_ASSIGN(auto reason, optional_string(body, "reason", 200));
+  CS_ASSIGN(auto v, s->refuse(me(ctx), ctx.param("id"), reason.value_or("")));
+  return Reply::json({{"id", v.id}, {"status", v.status}});
+}
+
+Result<Reply> get_scene_short_url(RequestContext& ctx) {
+  (void)ctx;  // the token is not looked up here: only the user's client, logged in, claims it
+  return Reply::text(
+      "<!doctype html><html lang=\"zh\"><meta charset=\"utf-8\"><title>CertSeal</title>"
+      "<p>请使用 CertSeal 客户端扫描此二维码。</p><p>Scan this QR code with the CertSeal app.</p></html>",
+      "text/html; charset=utf-8");
+}
+
+}  // namespace certseal::api

@@ -1,0 +1,27 @@
+// Relying-party applications (operators), scene requests (relying parties, signed requests) and
+// the user's side of a scene (claim, complete, refuse). docs/INTEGRATION.md.
+#pragma once
+
+#include "api/router.h"
+
+namespace certseal::api {
+
+// Operators
+Result<Reply> op_post_rp_app(RequestContext& ctx);
+Result<Reply> op_get_rp_apps(RequestContext& ctx);
+Result<Reply> op_get_rp_app(RequestContext& ctx);
+Result<Reply> op_post_rp_app_secret_rotation(RequestContext& ctx);
+Result<Reply> op_post_rp_app_disabling(RequestContext& ctx);
+// Relying parties
+Result<Reply> rp_post_scene_request(RequestContext& ctx);
+Result<Reply> rp_get_scene_request(RequestContext& ctx);
+// The verification API: who signed a CMS message, when, and whether the certificate was good then.
+Result<Reply> rp_post_verification(RequestContext& ctx);
+// Users
+Result<Reply> post_scene_claim(RequestContext& ctx);
+Result<Reply> post_scene_completion(RequestContext& ctx);
+Result<Reply> post_scene_refusal(RequestContext& ctx);
+// Anyone: the short URL in the QR code (a page that says to scan it with the CertSeal app)
+Result<Reply> get_scene_short_url(RequestContext& ctx);
+
+}  // namespace certseal::api

@@ -1,0 +1,128 @@
+// CMS EnvelopedData to an SM2 certificate (pki/cms_enveloped), opened independently with the
+// openssl CLI: the content key with `openssl pkeyutl -decrypt` (GM/T 0009 DER ciphertext), the
+// content with `openssl enc -d -sm4-cbc`; the OIDs of both forms as `openssl asn1parse` prints them.
+#include "pki/cms_enveloped.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/encoding.h"
+#include "crypto/testing/interop.h"
+#include "pki/certificate.h"
+
+namespace certseal::pki {
+namespace {
+
+using crypto::testing::openssl;
+using crypto::testing::read_file;
+using crypto::testing::write_file;
+
+TEST(CmsEnveloped, OpensslOpensTheKeyAndTheContentInBothForms) {
+  SystemRng rng;
+  char tmpl[] = "/tmp/certseal-env-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  auto key = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng).value();
+  CertTemplate t;
+  t.serial = {0x7a, 0x01};
+  t.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
+  t.not_after = t.not_before + std::chrono::hours(48);
+  t.issuer = t.subject = name_der({{"CN", "投标人"}}).value();
+  t.spki = key.public_key().spki_der();
+  LocalSigner self(key);
+  Bytes cert = issue_certificate(t, self).value();
+  auto pem = key.pem();
+  write_file(dir + "/key.pem", as_bytes(std::string_view(pem.data(), pem.size())));
+  const std::string content = "投标文件：第2包，报价 3,450,000 元";
+  for (auto form : {cms::Form::kRfc5652, cms::Form::kGmt0010}) {
+    Bytes env = cms::enveloped_data(form, cert, as_bytes(content), rng).value();
+    write_file(dir + "/env.der", env);
+    auto parsed_text = openssl("asn1parse -inform DER -in " + dir + "/env.der").out;
+    EXPECT_NE(parsed_text.find(form == cms::Form::kGmt0010 ? "1.2.156.10197.6.1.4.2.3" : "pkcs7-envelopedData"),
+              std::string::npos)
+        << parsed_text;
+    auto e = cms::parse_enveloped(env);
+    ASSERT_TRUE(e.ok()) << e.error().code;
+    EXPECT_EQ(e->recipient_serial, t.serial);
+    write_file(dir + "/ek.der", e->encrypted_key);
+    auto cek = openssl("pkeyutl -decrypt -inkey " + dir + "/key.pem -in " + dir + "/ek.der -out " + dir + "/cek.bin");
+    ASSERT_EQ(cek.exit_code, 0) << cek.out;
+    Bytes cek_bytes = read_file(dir + "/cek.bin");
+    ASSERT_EQ(cek_bytes.size(), 16u);
+    write_file(dir + "/ct.bin", e->encrypted_content);
+    auto dec = openssl("enc -d -sm4-cbc -K " + hex_encode(cek_bytes) + " -iv " + hex_encode(e->iv) + " -in " + dir +
+                       "/ct.bin -out " + dir + "/plain.txt");
+    ASSERT_EQ(dec.exit_code, 0) << dec.out;
+    EXPECT_EQ(to_string(read_file(dir + "/plain.txt")), content);
+    EXPECT_EQ(to_string(cms::open_content(*e, cek_bytes).value()), content);
+  }
+  // Only SM2 recipients; garbage is malformed.
+  auto p256 = crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng).value();
+  t.spki = p256.public_key().spki_der();
+  LocalSigner ps(p256);
+  EXPECT_EQ(cms::enveloped_data(cms::Form::kRfc5652, issue_certificate(t, ps).value(), as_bytes("x"), rng).error().code,
+            "unsupported_recipient");
+  EXPECT_EQ(cms::parse_enveloped(to_bytes("junk")).error().code, "cms_malformed");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace certseal::pki
+
+namespace certseal::pki {
+namespace {
+
+// The parsers take input from relying parties and users: every truncation is refused, and no
+// single-byte change crashes them or is accepted as the original.
+TEST(CmsParsers, TruncatedAndFlippedInputIsRefusedWithoutCrashing) {
+  SystemRng rng;
+  auto key = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng).value();
+  CertTemplate t;
+  t.serial = {0x01};
+  t.not_before = std::chrono::system_clock::now();
+  t.not_after = t.not_before + std::chrono::hours(1);
+  t.issuer = t.subject = name_der({{"CN", "x"}}).value();
+  t.spki = key.public_key().spki_der();
+  LocalSigner self(key);
+  Bytes cert = issue_certificate(t, self).value();
+  const SysTime now = std::chrono::system_clock::now();
+  Bytes attrs = cms::signed_attributes(cms::Form::kRfc5652, crypto::HashAlg::kSm3, as_bytes("abc"), now);
+  Bytes sd = cms::signed_data({cms::Form::kRfc5652, SigAlg::kSm2Sm3, cert, to_bytes("abc"), false, now,
+                               self.sign(attrs).value()})
+                 .value();
+  Bytes env = cms::enveloped_data(cms::Form::kRfc5652, cert, as_bytes("abc"), rng).value();
+  ASSERT_TRUE(cms::verify(sd).ok());
+  ASSERT_TRUE(cms::parse_enveloped(env).ok());
+  for (std::size_t n = 0; n < sd.size(); ++n) {
+    EXPECT_FALSE(cms::verify(BytesView(sd).subspan(0, n)).ok()) << n;
+  }
+  for (std::size_t n = 0; n < env.size(); ++n) {
+    EXPECT_FALSE(cms::parse_enveloped(BytesView(env).subspan(0, n)).ok()) << n;
+  }
+  // Outside the embedded certificate (whose own integrity is the chain check's business, e.g. the
+  // verification API's chain_ok) no flipped bit is accepted.
+  const auto at = std::search(sd.begin(), sd.end(), cert.begin(), cert.end());
+  ASSERT_NE(at, sd.end());
+  const std::size_t cert_from = static_cast<std::size_t>(at - sd.begin()), cert_to = cert_from + cert.size();
+  std::vector<std::size_t> accepted;
+  for (std::size_t i = 0; i < sd.size(); ++i) {
+    if (i >= cert_from && i < cert_to) continue;
+    for (std::uint8_t bit : {0x01, 0x80}) {
+      Bytes m = sd;
+      m[i] ^= bit;
+      if (cms::verify(m).ok()) accepted.push_back(i);
+    }
+  }
+  std::string where;
+  for (auto i : accepted) where += std::to_string(i) + " ";
+  EXPECT_TRUE(accepted.empty()) << accepted.size() << " accepted at " << where
+                                << " of " << sd.size() << " (certificate at " << cert_from << ")";
+  for (std::size_t i = 0; i < env.size(); ++i) {
+    Bytes m = env;
+    m[i] ^= 0x80;
+    (void)cms::parse_enveloped(m);
+  }
+}
+
+}  // namespace
+}  // namespace certseal::pki

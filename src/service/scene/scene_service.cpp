@@ -1,0 +1,583 @@
+#include "service/scene/scene_service.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "base/encoding.h"
+#include "base/id.h"
+#include "crypto/hash.h"
+#include "crypto/pkey.h"
+#include "docsign/qr_image.h"
+#include "pki/certificate.h"
+#include "pki/cms_enveloped.h"
+#include "pki/cms_signed.h"
+#include "pki/login_assertion.h"
+#include "service/account/validation.h"
+#include "store/listener.h"
+
+namespace certseal::service {
+namespace {
+
+constexpr std::size_t kMaxMessage = 1 << 20;
+
+Error field(std::string_view name, std::string code, std::string msg) {
+  return Error(ErrorKind::kInvalidArgument, "invalid_field", msg).with_field(std::string(name), std::move(code), msg);
+}
+
+bool valid_nonce(std::string_view n) {
+  if (n.size() < 8 || n.size() > 64) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+bool open_status(std::string_view s) { return s == "pending" || s == "claimed"; }
+
+nlohmann::json opt(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
+
+std::string url_target(const std::string& url) {
+  std::size_t scheme = url.find("://");
+  std::size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  return slash == std::string::npos ? "/" : url.substr(slash);
+}
+
+// The certificate a completion names, if the account holds it now.
+struct HeldCert {
+  std::string key_id, org_id;
+  Bytes der;
+};
+
+// Whether the envelope (scene 14) is addressed to this certificate (issuer and serial).
+bool is_recipient(BytesView envelope, BytesView certificate) {
+  auto e = pki::cms::parse_enveloped(envelope);
+  auto f = pki::read_certificate(certificate);
+  return e && f && e->recipient_issuer == f->issuer && e->recipient_serial == f->serial;
+}
+
+}  // namespace
+
+SecretBytes scene_token_key(BytesView master_key) {
+  const Bytes k = crypto::hmac_sm3(master_key, as_bytes("CertSeal scene token key v1"));
+  return SecretBytes(k.begin(), k.end());
+}
+
+nlohmann::json SceneView::to_json() const {
+  return {{"id", id},
+          {"app_id", app_id},
+          {"platform_id", platform_id},
+          {"scene", scene},
+          {"status", status},
+          {"title", title},
+          {"form", form},
+          {"detached", detached},
+          {"nonce", nonce},
+          {"message_sha256", message.empty() ? nlohmann::json(nullptr)
+                                             : nlohmann::json(hex_encode(crypto::sha256(message)))},
+          {"required_certificate_id", opt(required_certificate_id)},
+          {"required_org_id", opt(required_org_id)},
+          {"expires_at", format_rfc3339(SysTime(std::chrono::seconds(expires_at)))},
+          {"created_at", created_at},
+          {"claimed_at", opt(claimed_at)},
+          {"finished_at", opt(finished_at)},
+          {"certificate_id", opt(certificate_id)},
+          {"document_hash", opt(document_hash)},
+          {"result", result}};
+}
+
+SceneService::SceneService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, RpAppService& apps,
+                           OrderService& orders, CallbackSender& callbacks, SecretBytes token_key, SceneOptions opts)
+    : db_(db),
+      clock_(clock),
+      rng_(rng),
+      log_(log),
+      apps_(apps),
+      orders_(orders),
+      callbacks_(callbacks),
+      token_key_(std::move(token_key)),
+      opts_(std::move(opts)) {}
+
+SceneService::~SceneService() { stop_listener(); }
+
+std::string SceneService::token_of(const std::string& id) const {
+  return base64url_encode(crypto::hmac_sha256(token_key_, as_bytes("scene-token\n" + id)));
+}
+
+Result<SceneView> SceneService::load(store::Tx& tx, const std::string& id) {
+  CS_ASSIGN(auto r, tx.query_one("SELECT * FROM scene_requests WHERE id = ?", {id}));
+  if (!r) return not_found("scene_request_not_found", "no such scene request");
+  SceneView v;
+  v.id = r->text("id");
+  v.app_id = r->text("app_id");
+  v.platform_id = r->text("platform_id");
+  v.scene = r->text("scene");
+  v.status = r->text("status");
+  v.title = r->text("title");
+  v.message = r->blob("message");
+  auto o = nlohmann::json::parse(r->text("options"), nullptr, false);
+  if (o.is_object()) {
+    v.form = o.value("form", "rfc5652");
+    v.detached = o.value("detached", false);
+  }
+  v.nonce = r->text("rp_nonce");
+  v.required_certificate_id = r->text("required_certificate_id");
+  v.required_org_id = r->text("required_org_id");
+  v.expires_at = r->integer("expires_at");
+  v.created_at = r->text("created_at");
+  v.claimed_by = r->text("claimed_by");
+  v.claimed_at = r->text("claimed_at");
+  v.finished_at = r->text("finished_at");
+  v.certificate_id = r->text("certificate_id");
+  v.document_hash = r->text("document_hash");
+  if (!r->is_null("result")) v.result = nlohmann::json::parse(r->text("result"), nullptr, false);
+  if (open_status(v.status) && clock_.now_unix() >= v.expires_at) v.status = "expired";
+  return v;
+}
+
+Result<SceneCreated> SceneService::created(const SceneView& v) {
+  SceneCreated out;
+  out.request = v;
+  out.qr_payload = opts_.public_url + "/s/" + token_of(v.id);
+  CS_ASSIGN(out.qr_png, docsign::qr_png(out.qr_payload));
+  return out;
+}
+
+Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreate& in) {
+  if (std::find(app.scenes.begin(), app.scenes.end(), in.scene) == app.scenes.end()) {
+    if (!is_scene_code(in.scene)) return field("scene", "unknown_scene", "scene codes are 06, 14, 16 and 20");
+    return permission_denied("scene_not_allowed", "this application may not create requests of this scene");
+  }
+  if (in.scene != "06" && in.scene != "20" && in.scene != "16" && in.scene != "14") {
+    return Error(ErrorKind::kFailedPrecondition, "scene_not_supported", "this scene is not available yet");
+  }
+  CS_TRY(validate_name(in.title, "title", 200));
+  if (!valid_nonce(in.nonce)) return field("nonce", "invalid_nonce", "the nonce is 8-64 of A-Z a-z 0-9 - _");
+  if (in.scene != "06" && (in.message.empty() || in.message.size() > kMaxMessage)) {
+    return field("message", "invalid_message", "scenes 16 and 20 need a message of 1 byte to 1 MiB");
+  }
+  if (in.scene == "06" && !in.message.empty()) return field("message", "unexpected", "scene 06 signs no message");
+  if (in.scene == "14" && !pki::cms::parse_enveloped(in.message).ok()) {
+    return field("message", "invalid_envelope", "scene 14 needs a CMS EnvelopedData to an SM2 certificate");
+  }
+  auto form = pki::cms::form_from_name(in.form);
+  if (!form) return field("form", "unknown_form", "the form is rfc5652 or gmt0010");
+  std::int64_t ttl = in.ttl_s == 0 ? opts_.default_ttl_s : in.ttl_s;
+  if (ttl < 30 || ttl > opts_.max_ttl_s) {
+    return field("expires_in", "out_of_range", "a request lives 30 seconds to " + std::to_string(opts_.max_ttl_s));
+  }
+  if (in.client_request_id.size() > 80) return field("Idempotency-Key", "too_long", "at most 80 characters");
+  std::string id;
+  {
+    std::lock_guard lock(rng_mu_);
+    id = new_uuid_v7(clock_, rng_);
+  }
+  const std::int64_t now = clock_.now_unix();
+  nlohmann::json options = {{"form", pki::cms::form_name(*form)}, {"detached", in.scene == "20" && in.detached}};
+  CS_ASSIGN(auto view, db_.write_value<SceneView>([&](store::Tx& tx) -> Result<SceneView> {
+    if (!in.client_request_id.empty()) {
+      CS_ASSIGN(auto before, tx.query_one("SELECT id FROM scene_requests WHERE app_id = ? AND client_request_id = ?",
+                                          {app.id, in.client_request_id}));
+      if (before) return load(tx, before->text("id"));
+    }
+    CS_TRY(tx.exec("INSERT INTO scene_requests (id, app_id, platform_id, scene, token_hash, status, title, message, "
+                   "options, rp_nonce, required_certificate_id, required_org_id, client_request_id, expires_at, "
+                   "created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   {id, app.id, app.platform_id, in.scene,
+                    hex_encode(crypto::sha256(as_bytes(token_of(id)))), in.title,
+                    in.message.empty() ? store::Value() : store::Value(in.message), options.dump(), in.nonce,
+                    in.required_certificate_id.empty() ? store::Value() : store::Value(in.required_certificate_id),
+                    in.required_org_id.empty() ? store::Value() : store::Value(in.required_org_id),
+                    in.client_request_id.empty() ? store::Value() : store::Value(in.client_request_id), now + ttl,
+                    format_rfc3339_ms(clock_.now())}));
+    return load(tx, id);
+  }));
+  return created(view);
+}
+
+Result<SceneView> SceneService::get(const RpAppView& app, const std::string& id, std::int64_t wait_ms) {
+  wait_ms = std::clamp<std::int64_t>(wait_ms, 0, opts_.max_wait_ms);
+  bool counted = false;
+  if (wait_ms > 0) {
+    std::lock_guard lock(wait_mu_);
+    if (waiters_ < opts_.max_waiters) {
+      ++waiters_;
+      counted = true;
+    }
+  }
+  struct Release {
+    SceneService* s;
+    bool on;
+    ~Release() {
+      if (!on) return;
+      std::lock_guard lock(s->wait_mu_);
+      --s->waiters_;
+    }
+  } release{this, counted};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  const std::int64_t recheck = db_.engine() == store::Engine::kPostgres ? opts_.pg_recheck_ms : opts_.sqlite_recheck_ms;
+  for (;;) {
+    std::uint64_t gen;
+    {
+      std::lock_guard lock(wait_mu_);
+      gen = generation_;
+    }
+    CS_ASSIGN(auto v, db_.read_value<SceneView>([&](store::Tx& tx) { return load(tx, id); }));
+    if (v.app_id != app.id) return not_found("scene_request_not_found", "no such scene request");
+    if (!open_status(v.status) || !counted || std::chrono::steady_clock::now() >= deadline || stop_) return v;
+    std::unique_lock lock(wait_mu_);
+    auto until = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(recheck));
+    wait_cv_.wait_until(lock, until, [&] { return generation_ != gen || stop_; });
+  }
+}
+
+Result<SceneClaim> SceneService::claim(const std::string& account_id, const std::string& token) {
+  if (token.empty() || token.size() > 100) return not_found("scene_token_invalid", "this QR code is not valid");
+  const std::string hash = hex_encode(crypto::sha256(as_bytes(token)));
+  CS_ASSIGN(auto view, db_.write_value<SceneView>([&](store::Tx& tx) -> Result<SceneView> {
+    CS_ASSIGN(auto row, tx.query_one("SELECT id FROM scene_requests WHERE token_hash = ?", {hash}));
+    if (!row) return not_found("scene_token_invalid", "this QR code is not valid");
+    CS_ASSIGN(auto v, load(tx, row->text("id")));
+    if (v.status == "expired") return conflict("scene_request_expired", "this request has expired");
+    if (v.status == "completed" || v.status == "refused") {
+      return conflict("scene_request_finished", "this request has been answered already");
+    }
+    if (v.status == "claimed" && v.claimed_by != account_id) {
+      return conflict("scene_token_used", "this QR code has been used already");
+    }
+    if (v.status == "pending") {
+      CS_ASSIGN(auto n, tx.exec("UPDATE scene_requests SET status = 'claimed', claimed_by = ?, claimed_at = ? "
+                                "WHERE id = ? AND status = 'pending'",
+                                {account_id, format_rfc3339_ms(clock_.now()), v.id}));
+      if (n != 1) return conflict("scene_token_used", "this QR code has been used already");
+    }
+    return load(tx, v.id);
+  }));
+  SceneClaim out;
+  out.request = view;
+  CS_ASSIGN(auto rows, db_.read_value<store::Rows>([&](store::Tx& tx) -> Result<store::Rows> {
+    CS_ASSIGN(auto names, tx.query_one("SELECT a.name AS app_name, t.name AS platform_name FROM rp_apps a "
+                                       "JOIN trading_platforms t ON t.id = a.platform_id WHERE a.id = ?",
+                                       {view.app_id}));
+    if (names) {
+      out.app_name = names->text("app_name");
+      out.platform_name = names->text("platform_name");
+    }
+    return tx.query("SELECT ac.certificate_id, ac.key_id, ac.org_id, c.serial, c.subject, c.der "
+                    "FROM account_certificates ac JOIN pki_certificate c ON c.id = ac.certificate_id "
+                    "WHERE ac.account_id = ? AND ac.current = 1 AND c.status = 'valid' AND c.not_after > ? "
+                    "ORDER BY ac.created_at DESC",
+                    {account_id, clock_.now_unix()});
+  }));
+  for (const auto& r : rows) {
+    SceneCertificateChoice c;
+    c.certificate_id = r.text("certificate_id");
+    c.key_id = r.text("key_id");
+    c.org_id = r.text("org_id");
+    c.serial = r.text("serial");
+    c.subject = r.text("subject");
+    c.certificate_pem = pem_encode("CERTIFICATE", r.blob("der"));
+    CS_ASSIGN(bool enabled, orders_.enabled_for(c.certificate_id, view.platform_id));
+    if (!enabled) {
+      c.reason = "certificate_not_enabled_for_platform";
+    } else if (view.scene == "14" && !is_recipient(view.message, r.blob("der"))) {
+      c.reason = "certificate_not_recipient";
+    } else if ((!view.required_certificate_id.empty() && view.required_certificate_id != c.certificate_id) ||
+               (!view.required_org_id.empty() && view.required_org_id != c.org_id)) {
+      c.reason = "certificate_not_requested";
+    } else {
+      c.enabled = true;
+    }
+    out.certificates.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<SceneView> SceneService::complete(const std::string& account_id, const std::string& id,
+                                         const SceneCompletion& c) {
+  return finish(account_id, id, &c, "");
+}
+
+Result<SceneView> SceneService::refuse(const std::string& account_id, const std::string& id, const std::string& reason) {
+  if (reason.size() > 200) return field("reason", "too_long", "at most 200 bytes");
+  return finish(account_id, id, nullptr, reason);
+}
+
+Result<SceneView> SceneService::finish(const std::string& account_id, const std::string& id, const SceneCompletion* c,
+                                       const std::string& refusal_reason) {
+  // enabled_for reads on its own; the request and the certificate are checked again below in
+  // the completing transaction.
+  std::optional<bool> enabled;
+  if (c) {
+    CS_ASSIGN(auto v, db_.read_value<SceneView>([&](store::Tx& tx) { return load(tx, id); }));
+    CS_ASSIGN(enabled, orders_.enabled_for(c->certificate_id, v.platform_id));
+  }
+  std::optional<Error> refusal;  // committed with its usage record, then returned
+  CS_ASSIGN(auto view, db_.write_value<SceneView>([&](store::Tx& tx) -> Result<SceneView> {
+    CS_ASSIGN(auto v, load(tx, id));
+    if (v.claimed_by != account_id) return not_found("scene_request_not_found", "no such scene request");
+    if (v.status == "expired") return conflict("scene_request_expired", "this request has expired");
+    if (v.status != "claimed") return conflict("scene_request_finished", "this request has been answered already");
+    const std::string now_text = format_rfc3339_ms(clock_.now());
+    std::string status = "refused", cert_id, doc_hash;
+    nlohmann::json result = {{"reason", refusal_reason}};
+    std::optional<HeldCert> held;
+    if (c) {
+      CS_ASSIGN(auto row, tx.query_one("SELECT ac.key_id, ac.org_id, c.der FROM account_certificates ac "
+                                       "JOIN pki_certificate c ON c.id = ac.certificate_id "
+                                       "WHERE ac.certificate_id = ? AND ac.account_id = ?",
+                                       {c->certificate_id, account_id}));
+      if (!row) return not_found("certificate_not_found", "no such certificate");
+      held = HeldCert{row->text("key_id"), row->text("org_id"), row->blob("der")};
+      cert_id = c->certificate_id;
+      auto usage = [&](const std::string& result_code) -> Status {
+        std::string ev;
+        {
+          std::lock_guard lock(rng_mu_);
+          ev = new_uuid_v7(clock_, rng_);
+        }
+        CS_TRY(tx.exec("INSERT INTO shield_events (id, key_id, account_id, device_id, operation, purpose, result, at, "
+                       "certificate_id, platform_id, scene, document_hash) VALUES (?, ?, ?, '', 'scene', ?, ?, ?, ?, "
+                       "?, ?, ?)",
+                       {ev, held->key_id, account_id, "scene " + v.scene + " " + v.id, result_code, now_text,
+                        cert_id, v.platform_id, v.scene, doc_hash.empty() ? store::Value() : store::Value(doc_hash)}));
+        return {};
+      };
+      auto refuse_with = [&](Error e) -> Result<SceneView> {
+        CS_TRY(usage(e.code));
+        refusal = std::move(e);
+        return v;
+      };
+      if (!enabled || !*enabled) {
+        return refuse_with(permission_denied("certificate_not_enabled_for_platform",
+                                             "this certificate is not enabled for this platform (buy mutual "
+                                             "recognition to use it here)"));
+      }
+      if ((!v.required_certificate_id.empty() && v.required_certificate_id != cert_id) ||
+          (!v.required_org_id.empty() && v.required_org_id != held->org_id)) {
+        return refuse_with(permission_denied("certificate_not_requested",
+                                             "the relying party asked for another certificate"));
+      }
+      const std::int64_t now = clock_.now_unix();
+      if (v.scene == "14") {
+        // Authorised decryption: the device unwrapped the content key through the two-party
+        // protocol after the user confirmed; it must open this envelope, to this certificate.
+        if (!is_recipient(v.message, held->der)) {
+          return refuse_with(permission_denied("certificate_not_recipient", "the envelope is not for this certificate"));
+        }
+        auto env = pki::cms::parse_enveloped(v.message);
+        if (!env) return internal_error("a stored envelope does not parse");
+        doc_hash = hex_encode(crypto::sha256(v.message));
+        auto plain = pki::cms::open_content(*env, c->content_key);
+        if (c->content_key.size() != 16 || !plain) {
+          return refuse_with(permission_denied("content_key_invalid", "the content key does not open the envelope"));
+        }
+        status = "completed";
+        result = {{"content", base64_encode(*plain)},
+                  {"content_sha256", hex_encode(crypto::sha256(*plain))},
+                  {"certificate_id", cert_id},
+                  {"certificate", pem_encode("CERTIFICATE", held->der)}};
+        CS_TRY(usage("ok"));
+        return finish_tx(tx, v, status, now_text, cert_id, doc_hash, result);
+      }
+      if (v.scene == "16") {
+        // Authorised encryption: the user chose the certificate and confirmed; no key is used.
+        auto form16 = pki::cms::form_from_name(v.form);
+        if (!form16) return internal_error("stored form " + v.form);
+        Bytes env;
+        {
+          std::lock_guard lock(rng_mu_);
+          CS_ASSIGN(env, pki::cms::enveloped_data(*form16, held->der, v.message, rng_));
+        }
+        auto f16 = pki::read_certificate(held->der);
+        if (!f16) return internal_error("a held certificate does not parse");
+        doc_hash = hex_encode(crypto::sha256(v.message));
+        status = "completed";
+        result = {{"cms", base64_encode(env)},
+                  {"certificate_id", cert_id},
+                  {"certificate", pem_encode("CERTIFICATE", held->der)},
+                  {"serial", hex_encode(f16->serial)},
+                  {"subject", pki::name_text(f16->subject)},
+                  {"org_id", opt(held->org_id)}};
+        CS_TRY(usage("ok"));
+        return finish_tx(tx, v, status, now_text, cert_id, doc_hash, result);
+      }
+      if (c->signature.empty()) return field("signature", "required", "this scene needs the signature");
+      if (c->signing_time < now - opts_.signing_time_skew_s || c->signing_time > now + opts_.signing_time_skew_s) {
+        return field("signing_time", "signing_time_out_of_window", "the signing time is too far from now");
+      }
+      auto form = pki::cms::form_from_name(v.form);
+      if (!form) return internal_error("stored form " + v.form);
+      Bytes content = v.message;
+      if (v.scene == "06") {
+        CS_ASSIGN(content, pki::login_assertion({v.id, v.app_id, v.platform_id, v.nonce, cert_id,
+                                                 held->org_id.empty() ? std::nullopt : std::optional(held->org_id),
+                                                 held->der, c->signing_time}));
+      }
+      auto facts = pki::read_certificate(held->der);
+      if (!facts) return internal_error("a held certificate does not parse");
+      auto key = crypto::PublicKey::from_spki_der(facts->spki);
+      if (!key) return internal_error("a held certificate's key does not parse");
+      const pki::SigAlg alg = pki::sig_alg_for(key->type());
+      const SysTime signing_time{std::chrono::seconds(c->signing_time)};
+      Bytes attrs = pki::cms::signed_attributes(*form, pki::digest_alg(alg), content, signing_time);
+      doc_hash = hex_encode(crypto::sha256(content));
+      if (!pki::verify_signature(facts->spki, alg, attrs, c->signature)) {
+        return refuse_with(permission_denied("scene_signature_invalid", "the signature does not verify"));
+      }
+      CS_ASSIGN(auto cms, pki::cms::signed_data({*form, alg, held->der, content, v.scene == "20" && v.detached,
+                                                 signing_time, c->signature}));
+      status = "completed";
+      result = {{"cms", base64_encode(cms)},
+                {"signature", base64_encode(c->signature)},
+                {"signed_attributes", base64_encode(attrs)},
+                {"signing_time", format_rfc3339(signing_time)},
+                {"certificate_id", cert_id},
+                {"certificate", pem_encode("CERTIFICATE", held->der)},
+                {"serial", hex_encode(facts->serial)},
+                {"subject", pki::name_text(facts->subject)},
+                {"org_id", opt(held->org_id)}};
+      if (v.scene == "06") result["assertion"] = nlohmann::json::parse(to_string(content), nullptr, false);
+      CS_TRY(usage("ok"));
+    }
+    return finish_tx(tx, v, status, now_text, cert_id, doc_hash, result);
+  }));
+  if (refusal) return std::move(*refusal);
+  wake();
+  return view;
+}
+
+Result<SceneView> SceneService::finish_tx(store::Tx& tx, const SceneView& v, const std::string& status,
+                                          const std::string& now_text, const std::string& cert_id,
+                                          const std::string& doc_hash, const nlohmann::json& result) {
+  CS_ASSIGN(auto n, tx.exec("UPDATE scene_requests SET status = ?, finished_at = ?, certificate_id = ?, "
+                            "document_hash = ?, result = ? WHERE id = ? AND status = 'claimed'",
+                            {status, now_text, cert_id.empty() ? store::Value() : store::Value(cert_id),
+                             doc_hash.empty() ? store::Value() : store::Value(doc_hash), result.dump(), v.id}));
+  if (n != 1) return conflict("scene_request_finished", "this request has been answered already");
+  CS_ASSIGN(auto done, load(tx, v.id));
+  CS_TRY(queue_callback(tx, done));
+  CS_TRY(store::notify(tx, kSceneChannel, done.id));
+  return done;
+}
+
+Status SceneService::queue_callback(store::Tx& tx, const SceneView& v) {
+  std::string event_id;
+  {
+    std::lock_guard lock(rng_mu_);
+    event_id = new_uuid_v7(clock_, rng_);
+  }
+  nlohmann::json body = {{"event_id", event_id},
+                         {"type", "scene_request." + v.status},
+                         {"created_at", format_rfc3339_ms(clock_.now())},
+                         {"request", v.to_json()}};
+  CS_TRY(tx.exec("INSERT INTO scene_callbacks (event_id, request_id, app_id, body, status, attempts, next_at, "
+                 "created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
+                 {event_id, v.id, v.app_id, body.dump(), clock_.now_unix(), format_rfc3339_ms(clock_.now())}));
+  return {};
+}
+
+Result<int> SceneService::deliver_callbacks() {
+  // Batches of 20 until none is due (at most 50 batches a call, so a stop is not held up long).
+  int total = 0;
+  for (int batch = 0; batch < 50; ++batch) {
+    int attempted = 0;
+    CS_ASSIGN(int n, deliver_batch(&attempted));
+    total += n;
+    if (attempted < 20) break;
+  }
+  return total;
+}
+
+Result<int> SceneService::deliver_batch(int* attempted) {
+  const std::int64_t now = clock_.now_unix();
+  CS_ASSIGN(auto due, db_.read_value<store::Rows>([&](store::Tx& tx) {
+    return tx.query("SELECT event_id, app_id, body, attempts, next_at FROM scene_callbacks "
+                    "WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT 20",
+                    {now});
+  }));
+  int delivered = 0;
+  *attempted = static_cast<int>(due.size());
+  for (const auto& row : due) {
+    const std::string event_id = row.text("event_id");
+    // A lease, so another process does not send the same event at the same time.
+    CS_ASSIGN(auto mine, db_.write_value<std::int64_t>([&](store::Tx& tx) {
+      return tx.exec("UPDATE scene_callbacks SET next_at = ? WHERE event_id = ? AND next_at = ? AND status = 'pending'",
+                     {now + 60, event_id, row.integer("next_at")});
+    }));
+    if (mine != 1) continue;
+    const std::int64_t attempts = row.integer("attempts") + 1;
+    std::string error;
+    auto app = apps_.get(row.text("app_id"));
+    auto secret = apps_.secret(row.text("app_id"));
+    if (!app || !secret) {
+      error = "application not found";
+    } else if (app->status != "active") {
+      error = "application disabled";
+    } else {
+      const std::string body = row.text("body");
+      std::string auth = rp_authorization(kRpSchemeSha256, app->id, *secret, "POST", url_target(app->callback_url),
+                                          body, clock_.now_unix(), event_id);
+      auto status = callbacks_.post(app->callback_url,
+                                    {{"Content-Type", "application/json"},
+                                     {"X-CertSeal-Event-Id", event_id},
+                                     {"X-CertSeal-Signature", auth}},
+                                    body);
+      if (!status) error = status.error().cause.empty() ? status.error().message : status.error().cause;
+      else if (*status < 200 || *status > 299) error = "HTTP " + std::to_string(*status);
+    }
+    CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+      if (error.empty()) {
+        CS_TRY(tx.exec("UPDATE scene_callbacks SET status = 'delivered', attempts = ?, delivered_at = ?, "
+                       "last_error = NULL WHERE event_id = ?",
+                       {attempts, format_rfc3339_ms(clock_.now()), event_id}));
+        return {};
+      }
+      const bool give_up = attempts >= opts_.callback_max_attempts;
+      std::int64_t wait = opts_.callback_backoff_s << std::min<std::int64_t>(attempts - 1, 20);
+      wait = std::min<std::int64_t>(wait, 3600);
+      CS_TRY(tx.exec("UPDATE scene_callbacks SET status = ?, attempts = ?, next_at = ?, last_error = ? "
+                     "WHERE event_id = ?",
+                     {give_up ? "failed" : "pending", attempts, clock_.now_unix() + wait, error.substr(0, 300),
+                      event_id}));
+      return {};
+    }));
+    if (error.empty()) {
+      ++delivered;
+    } else {
+      log_.warn("scene callback failed", {{"event_id", event_id}, {"attempt", attempts}, {"error", error}});
+    }
+  }
+  return delivered;
+}
+
+void SceneService::wake() {
+  {
+    std::lock_guard lock(wait_mu_);
+    ++generation_;
+  }
+  wait_cv_.notify_all();
+}
+
+void SceneService::run_listener(const std::string& pg_url) {
+  while (!stop_) {
+    auto l = store::open_pg_listener(pg_url, std::string(kSceneChannel));
+    if (!l) {
+      log_.warn("scene listener cannot connect", {{"cause", l.error().cause}});
+      std::unique_lock lock(wait_mu_);
+      wait_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_.load(); });
+      continue;
+    }
+    wake();  // anything missed while disconnected is read again by the waiters
+    while (!stop_) {
+      std::vector<std::string> got;
+      if (Status s = (*l)->wait(std::chrono::milliseconds(250), &got); !s) break;
+      if (!got.empty()) wake();
+    }
+  }
+}
+
+void SceneService::stop_listener() {
+  stop_ = true;
+  wake();
+}
+
+}  // namespace certseal::service
