@@ -45,7 +45,14 @@ std::string describe(std::uint64_t index, const std::string& entry) {
   auto j = json::parse(entry, nullptr, false);
   std::string type = j.is_object() ? j.value("type", "?") : "?";
   std::string time = j.is_object() ? j.value("time", "?") : "?";
-  return "#" + std::to_string(index) + " " + type + " " + time;
+  // Appended piece by piece: "#" + std::to_string(...) trips GCC 12's -Wrestrict at -O3.
+  std::string out = "#";
+  out += std::to_string(index);
+  out += ' ';
+  out += type;
+  out += ' ';
+  out += time;
+  return out;
 }
 
 Status check_inclusion(Http& http, std::uint64_t index, const std::string& entry, const crypto::Checkpoint& cp) {

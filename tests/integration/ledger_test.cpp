@@ -264,16 +264,8 @@ TEST_P(LedgerApiTest, KilledDuringABurstLosesNoAcknowledgedUse) {
   stop = true;
   burst.join();
 
-  ServerOptions o;
-  o.engine = GetParam();
-  o.data_dir = data_;
-  if (pg_) o.pg_url = pg_->url();
-  o.extra_args = fast_;
-  for (auto& a : extra_server_args()) o.extra_args.push_back(a);
-  // The old process is gone; its ServerProcess only reaps it.
-  server_ = std::make_unique<ServerProcess>(o);
-  ASSERT_TRUE(server_->started()) << server_->log_text();
-  http_ = std::make_unique<HttpClient>(server_->base_url());
+  start_server();  // the old process is gone; its ServerProcess only reaps it
+  ASSERT_FALSE(HasFatalFailure());
 
   auto after = parse(checkpoint_now());
   auto proof = call("GET", "/api/v1/ledger/proofs/consistency?old=" + std::to_string(before.size) +

@@ -422,12 +422,8 @@ TEST_P(SceneE2eTest, CompletionOnAnotherProcessWakesTheLongPoll) {
   CallbackReceiver rx(200);
   App app = register_app(platform_, {"06"}, rx.url("/cb"));
   // Node B: same PostgreSQL, same keys; its QR codes carry the public URL of the deployment (A's).
-  ServerOptions o;
-  o.engine = "postgres";
-  o.pg_url = pg_->url();
+  ServerOptions o = server_options();
   o.data_dir = dir_.path() + "/data-b";
-  o.extra_args = fast_;
-  for (auto& x : extra_server_args()) o.extra_args.push_back(x);
   for (std::string x : {"keys.dir=" + data_ + "/keys", "scenes.public_url=" + server_->base_url()}) {
     o.extra_args.push_back("--set");
     o.extra_args.push_back(x);

@@ -17,112 +17,10 @@
 #include <thread>
 
 #include "base/encoding.h"
-#include "support/api_fixture.h"
-
-extern char** environ;
+#include "support/client_fixture.h"
 
 namespace certseal::testing {
 namespace {
-
-namespace fs = std::filesystem;
-
-const std::string kPng = to_string(*hex_decode(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cf"
-    "c0f01f00050001ff89993d1d0000000049454e44ae426082"));
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out, err;
-  nlohmann::json json() const { return nlohmann::json::parse(out, nullptr, false); }
-};
-
-std::ostream& operator<<(std::ostream& os, const CliResult& r) {
-  return os << "exit " << r.exit_code << "\nstdout: " << r.out << "\nstderr: " << r.err;
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-void put(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-
-// Runs the certseal binary with `args`; `lines` are written to a pipe that the child reads as
-// fd 3 (pass --password-fd 3). The language is left to the default (LANG=C.UTF-8: Chinese).
-CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& lines, const std::string& tmp) {
-  static int counter = 0;
-  const std::string base = tmp + "/cli-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-  int fds[2];
-  if (::pipe(fds) != 0) return {};
-  // Keep the child's end away from fd 3 so that dup2 really makes a fresh descriptor.
-  int rfd = ::fcntl(fds[0], F_DUPFD_CLOEXEC, 10);
-  int wfd = ::fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
-  ::close(fds[0]);
-  ::close(fds[1]);
-
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    std::string s = *e;
-    if (s.rfind("LANG=", 0) == 0 || s.rfind("LC_ALL=", 0) == 0 || s.rfind("LC_MESSAGES=", 0) == 0 ||
-        s.rfind("CERTSEAL_", 0) == 0) {
-      continue;
-    }
-    env_strings.push_back(s);
-  }
-  env_strings.push_back("LANG=C.UTF-8");
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_strings = args;
-  argv_strings.insert(argv_strings.begin(), CERTSEAL_BIN);
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, (base + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, (base + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&fa, rfd, 3);
-  // A new session: no controlling terminal, so a prompt that wrongly went to /dev/tty fails.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, CERTSEAL_BIN, &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  ::close(rfd);
-  CliResult r;
-  if (rc != 0) {
-    ::close(wfd);
-    r.err = "spawn failed";
-    return r;
-  }
-  std::string input;
-  for (const auto& l : lines) input += l + "\n";
-  ssize_t w = ::write(wfd, input.data(), input.size());
-  (void)w;
-  ::close(wfd);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
-  int status = 0;
-  for (;;) {
-    pid_t p = ::waitpid(pid, &status, WNOHANG);
-    if (p == pid) break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_all(base + ".out");
-  r.err = read_all(base + ".err");
-  return r;
-}
-
 
 // A USCC (GB 32100) with its check character, from 17 characters.
 std::string uscc_for(const std::string& prefix) {
@@ -133,26 +31,9 @@ std::string uscc_for(const std::string& prefix) {
   return prefix + kChars[static_cast<std::size_t>((31 - sum % 31) % 31)];
 }
 
-class SealE2eTest : public ApiTest {
- public:
-  std::vector<std::string> extra_server_args() const override {
-    return {"--set", "ca.sm2o.algorithm=sm2", "--set", "ca.sm2o.sm2_id="};
-  }
-
+// The client fixture (certseal through a pipe for passwords) with a seal maker in the catalogue.
+class SealE2eTest : public ClientE2eTest {
  protected:
-  CliResult cli(const std::string& d, std::vector<std::string> args, const std::vector<std::string>& lines = {}) {
-    std::vector<std::string> full = {"--server", server_->base_url(), "--data-dir", d, "--password-fd", "3"};
-    full.insert(full.end(), args.begin(), args.end());
-    return run_cli(full, lines, dir_.path());
-  }
-  std::string f(const std::string& name) { return dir_.path() + "/" + name; }
-  std::string code(const std::string& d, const std::string& phone, const std::string& purpose) {
-    std::vector<std::string> args = {"sms-code", "--purpose", purpose};
-    if (purpose == "login") args = {"sms-code", "--phone", phone, "--purpose", "login"};
-    auto r = cli(d, args);
-    EXPECT_EQ(r.exit_code, 0) << r;
-    return code_for(phone);
-  }
   void setup_catalogue() {
     auto p = call("POST", "/api/v1/operator/catalogue/platforms", operator_token_, {{"name", "示例交易平台"}});
     ASSERT_EQ(p.status, 201) << p.body;
@@ -199,9 +80,8 @@ class SealE2eTest : public ApiTest {
     return s.value("token", "");
   }
 
-  static constexpr const char* kLoginPw = "Str0ng!pw";
   static constexpr const char* kPin = "Pin#2026";
-  std::string platform_, product_, maker_;
+  std::string maker_;
 };
 
 TEST_P(SealE2eTest, HandwrittenSealThroughTheClient) {

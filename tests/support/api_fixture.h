@@ -67,15 +67,8 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     args.insert(args.end(), fast_.begin(), fast_.end());
     ASSERT_EQ(run_certseald(args, dir_.path() + "/admin.log"), 0) << slurp(dir_.path() + "/admin.log");
 
-    ServerOptions o;
-    o.engine = GetParam();
-    o.data_dir = data_;
-    if (pg_) o.pg_url = pg_->url();
-    o.extra_args = fast_;
-    for (auto& a : extra_server_args()) o.extra_args.push_back(a);
-    server_ = std::make_unique<ServerProcess>(o);
-    ASSERT_TRUE(server_->started()) << server_->log_text();
-    http_ = std::make_unique<HttpClient>(server_->base_url());
+    start_server();
+    if (HasFatalFailure()) return;
 
     // The operator logs in with a code read by the admin command on the server machine.
     request_code(kOperatorPhone, "login");
@@ -89,6 +82,23 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     auto r = login(kOperatorPhone, m[1], kOperatorPassword);
     ASSERT_EQ(r.status, 201) << r.body;
     operator_token_ = r.json()["token"];
+  }
+
+  // The options of this test's server: its engine and data, the fast settings and the suite's own.
+  ServerOptions server_options() {
+    ServerOptions o;
+    o.engine = GetParam();
+    o.data_dir = data_;
+    if (pg_) o.pg_url = pg_->url();
+    o.extra_args = fast_;
+    for (auto& a : extra_server_args()) o.extra_args.push_back(a);
+    return o;
+  }
+  // (Re)starts the server on the same data; a previous process is only reaped (stop it first).
+  void start_server() {
+    server_ = std::make_unique<ServerProcess>(server_options());
+    ASSERT_TRUE(server_->started()) << server_->log_text();
+    http_ = std::make_unique<HttpClient>(server_->base_url());
   }
 
   std::vector<std::string> auth(const std::string& token) { return {"Authorization: Bearer " + token}; }
