@@ -10,6 +10,7 @@
 #include "base/encoding.h"
 #include "crypto/testing/interop.h"
 #include "pki/certificate.h"
+#include "support/test_env.h"
 
 namespace certseal::pki {
 namespace {
@@ -20,8 +21,8 @@ using crypto::testing::write_file;
 
 TEST(CmsEnveloped, OpensslOpensTheKeyAndTheContentInBothForms) {
   SystemRng rng;
-  char tmpl[] = "/tmp/certseal-env-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
+  certseal::testing::TempDir tmp;  // removed however the test ends
+  const std::string dir = tmp.path();
   auto key = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng).value();
   CertTemplate t;
   t.serial = {0x7a, 0x01};
@@ -63,7 +64,6 @@ TEST(CmsEnveloped, OpensslOpensTheKeyAndTheContentInBothForms) {
   EXPECT_EQ(cms::enveloped_data(cms::Form::kRfc5652, issue_certificate(t, ps).value(), as_bytes("x"), rng).error().code,
             "unsupported_recipient");
   EXPECT_EQ(cms::parse_enveloped(to_bytes("junk")).error().code, "cms_malformed");
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "base/rng.h"
 #include "crypto/testing/interop.h"
 #include "pki/certificate.h"
+#include "support/test_env.h"
 
 namespace certseal::pki {
 namespace {
@@ -22,13 +23,10 @@ using crypto::testing::openssl;
 using crypto::testing::read_file;
 using crypto::testing::write_file;
 
+// A temporary folder (support/test_env.h) with a file-name helper.
 struct Dir {
-  std::string path;
-  Dir() {
-    char tmpl[] = "/tmp/certseal-cms-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~Dir() { std::filesystem::remove_all(path); }
+  certseal::testing::TempDir tmp;
+  const std::string path = tmp.path();
   std::string f(const std::string& name) const { return path + "/" + name; }
 };
 
