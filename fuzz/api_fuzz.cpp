@@ -46,6 +46,13 @@ World& world() {
     const char* dir = ::mkdtemp(tmpl);
     if (!dir) std::abort();
     const std::string data_dir = dir;
+    // The throw-away data folder goes when the fuzzer exits (libFuzzer ends with exit()).
+    static std::string to_remove;
+    to_remove = data_dir;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(to_remove, ec);
+    });
     auto c = app::load_config("", {{"data_dir", data_dir}, {"dev_mode", "true"}, {"log.access", "false"},
                                    {"log.file", data_dir + "/log"}},
                               [](const std::string&) -> std::optional<std::string> { return std::nullopt; });

@@ -51,7 +51,8 @@ Status seed_demo_catalogue(Platform& p) {
   service::OrderService& orders = *p.orders;
   int created = 0;
   CS_ASSIGN(auto platforms, orders.platforms());
-  for (auto [id, name] : {std::pair{kPlatform, "示例交易平台"}, std::pair{kPartnerPlatform, "示例互认平台"}}) {
+  for (const auto& entry : {std::pair{kPlatform, "示例交易平台"}, std::pair{kPartnerPlatform, "示例互认平台"}}) {
+    const std::string id = entry.first, name = entry.second;  // named, not bound: lambdas use them (clang 14)
     bool have = std::any_of(platforms.begin(), platforms.end(),
                             [&](const auto& x) { return x.id == id || x.name == name; });
     if (have) continue;
@@ -59,7 +60,9 @@ Status seed_demo_catalogue(Platform& p) {
     ++created;
   }
   CS_ASSIGN(auto makers, orders.seal_makers());
-  for (auto [id, name] : {std::pair{"demo-seal-maker-1", "示例制章单位一"}, std::pair{"demo-seal-maker-2", "示例制章单位二"}}) {
+  for (const auto& entry :
+       {std::pair{"demo-seal-maker-1", "示例制章单位一"}, std::pair{"demo-seal-maker-2", "示例制章单位二"}}) {
+    const std::string id = entry.first, name = entry.second;
     bool have = std::any_of(makers.begin(), makers.end(), [&](const auto& x) { return x.id == id || x.name == name; });
     if (have) continue;
     CS_TRY(orders.add_seal_maker(name, id));

@@ -46,6 +46,15 @@ TEST(Encoding, PemRoundTrip) {
   EXPECT_FALSE(pem_decode_all("-----BEGIN X-----\nAAAA\n").ok());
 }
 
+// Dates past April 2262 do not fit a nanosecond clock: they saturate instead of overflowing (the
+// fuzzers found a seal whose year-2826 validity overflowed; UBSan reports the overflow).
+TEST(Clock, UnixSecondsBeyondTheClockSaturate) {
+  EXPECT_EQ(sys_time_from_unix(1'700'000'000), SysTime(std::chrono::seconds(1'700'000'000)));
+  EXPECT_EQ(sys_time_from_unix(253'402'300'799), SysTime::max());  // 9999-12-31T23:59:59Z
+  EXPECT_EQ(sys_time_from_unix(-253'402'300'799), SysTime::min());
+  EXPECT_EQ(sys_time_from_unix(0), SysTime{});
+}
+
 TEST(Bytes, ConstantTimeEqual) {
   EXPECT_TRUE(constant_time_equal(as_bytes("abc"), as_bytes("abc")));
   EXPECT_FALSE(constant_time_equal(as_bytes("abc"), as_bytes("abd")));

@@ -24,6 +24,15 @@ std::string format(SysTime t, bool with_ms) {
 }
 }  // namespace
 
+SysTime sys_time_from_unix(std::int64_t seconds) {
+  using namespace std::chrono;
+  constexpr auto kMax = duration_cast<std::chrono::seconds>(SysTime::max().time_since_epoch()).count();
+  constexpr auto kMin = duration_cast<std::chrono::seconds>(SysTime::min().time_since_epoch()).count();
+  if (seconds >= kMax) return SysTime::max();
+  if (seconds <= kMin) return SysTime::min();
+  return SysTime(std::chrono::seconds(seconds));
+}
+
 std::string format_rfc3339(SysTime t) { return format(t, false); }
 std::string format_rfc3339_ms(SysTime t) { return format(t, true); }
 

@@ -44,6 +44,11 @@ class ManualClock final : public Clock {
   std::atomic<std::int64_t> ms_;
 };
 
+// Seconds since 1970 as a SysTime, saturating: a nanosecond system_clock ends in April 2262, so
+// later times (X.509's 99991231235959Z "no expiry", a forged date in a parsed structure) become
+// SysTime::max() and earlier ones SysTime::min(), never an overflow.
+SysTime sys_time_from_unix(std::int64_t seconds);
+
 // RFC 3339 UTC with second precision, e.g. "2026-11-21T15:56:50Z".
 std::string format_rfc3339(SysTime t);
 // RFC 3339 UTC with millisecond precision, e.g. "2026-11-21T15:56:50.123Z".

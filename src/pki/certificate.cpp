@@ -18,10 +18,16 @@ Bytes extension(std::string_view oid, bool critical, BytesView value) {
 SysTime from_asn1_time(const ASN1_TIME* t) {
   struct tm tm{};
   ASN1_TIME_to_tm(t, &tm);
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return sys_time_from_unix(timegm(&tm));
 }
 
 }  // namespace
+
+bool is_name_der(BytesView der) {
+  const unsigned char* p = der.data();
+  crypto::X509NamePtr name(d2i_X509_NAME(nullptr, &p, static_cast<long>(der.size())));
+  return name && p == der.data() + der.size();
+}
 
 Result<Bytes> name_der(const std::vector<NameEntry>& entries) {
   crypto::X509NamePtr name(X509_NAME_new());

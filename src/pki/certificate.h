@@ -46,6 +46,9 @@ struct NameEntry {
 Result<Bytes> name_der(const std::vector<NameEntry>& entries);
 // RFC 2253-style one-line text of a Name in DER (for storage and display).
 std::string name_text(BytesView name_der);
+// True when the bytes are exactly one DER X.509 Name (for names read from messages, e.g. a CMS
+// recipient's issuer, before they are compared with a certificate's).
+bool is_name_der(BytesView der);
 
 struct Extension {
   std::string oid;

@@ -53,6 +53,7 @@ Result<Enveloped> parse(BytesView in) {
   if (ris[0].first.tag != der::kSequence || ri.size() != 4) return unsupported("only key transport recipients");
   CS_ASSIGN(auto rid, children(ri[1].first.content(ri[1].second)));
   if (rid.size() != 2 || rid[1].first.tag != der::kInteger) return unsupported("rid by issuer and serial only");
+  if (!is_name_der(rid[0].second)) return malformed("recipient issuer is not a Name");
   e.recipient_issuer.assign(rid[0].second.begin(), rid[0].second.end());
   BytesView serial = rid[1].first.content(rid[1].second);
   while (serial.size() > 1 && serial[0] == 0) serial = serial.subspan(1);

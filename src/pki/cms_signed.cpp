@@ -69,7 +69,7 @@ Result<SysTime> parse_time(const der::Tlv& t, BytesView whole) {
       tm.tm_sec > 60) {
     return malformed("signing time out of range");
   }
-  return SysTime(std::chrono::seconds(timegm(&tm)));
+  return sys_time_from_unix(timegm(&tm));
 }
 
 }  // namespace

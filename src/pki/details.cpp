@@ -2,6 +2,8 @@
 
 #include <openssl/objects.h>
 
+#include <ctime>
+
 #include "base/encoding.h"
 #include "base/clock.h"
 #include "crypto/ossl.h"
@@ -21,10 +23,14 @@ std::string name_line(const X509_NAME* n) {
   return bio_text(bio.get());
 }
 
+// Formatted from the broken-down time, so that dates past 2262 (which no SysTime holds, e.g. the
+// "no expiry" 99991231235959Z) are shown as written.
 std::string time_text(const ASN1_TIME* t) {
   struct tm tm{};
   ASN1_TIME_to_tm(t, &tm);
-  return format_rfc3339(std::chrono::system_clock::from_time_t(timegm(&tm)));
+  char buf[40];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string(buf, n);
 }
 
 std::string thumb(const EVP_MD* md, BytesView der) {

@@ -311,6 +311,27 @@ TEST(PkiProfile, ValidatorsRefuseIncompleteSubjects) {
   EXPECT_FALSE(valid_resident_id("110105194912310021"));
 }
 
+// A certificate valid "for ever" (RFC 5280 §4.1.2.5 suggests 99991231235959Z; OpenSSL 3.0's CLI
+// makes one valid into the 9960s) is read without overflowing the clock: not_after is the far
+// future, and the details show the date as written.
+TEST(PkiCertificate, FarFutureExpiryReadsAsTheFarFuture) {
+  TempDir dir;
+  const std::string key = dir.path + "/k.pem", cert = dir.path + "/c.der";
+  ASSERT_EQ(openssl("genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + key + " 2>&1").exit_code, 0);
+  ASSERT_EQ(openssl("req -new -x509 -key " + key + " -subj /CN=forever -days 2900000 -outform DER -out " + cert +
+                    " 2>&1")
+                .exit_code,
+            0);
+  const Bytes der = read_file(cert);
+  auto facts = read_certificate(der);
+  ASSERT_TRUE(facts) << facts.error().message;
+  EXPECT_EQ(facts->not_after, SysTime::max());
+  auto details = certificate_details(der);
+  ASSERT_TRUE(details) << details.error().message;
+  const std::string shown = (*details)["not_after"];
+  EXPECT_EQ(shown.substr(0, 2), "99") << shown;
+}
+
 // read_tlv reads DER, not BER: each refusal below is an encoding another reader would accept
 // (OpenSSL's ASN1_get_object takes all of them), so a message that means two things to two readers
 // never gets past ours. Found by thinking through fuzz/der_fuzz.cpp's differential check.
@@ -337,7 +358,9 @@ TEST(PkiDer, ReadTlvRefusesWhatDerForbids) {
        }) {
     auto r = der::read_tlv(bad);
     EXPECT_FALSE(r) << hex_encode(bad);
-    if (!r) EXPECT_EQ(r.error().code, "malformed_der");
+    if (!r) {
+      EXPECT_EQ(r.error().code, "malformed_der");
+    }
   }
 }
 

@@ -96,7 +96,7 @@ std::string oid_text(const ASN1_OBJECT* o) {
 Result<SysTime> time_of(const ASN1_TIME* t, const char* what) {
   std::tm tm{};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return bad_data(std::string(what) + " is not a time");
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return sys_time_from_unix(timegm(&tm));
 }
 bool set_time(ASN1_GENERALIZEDTIME* t, SysTime v) {
   return ASN1_GENERALIZEDTIME_set(t, std::chrono::system_clock::to_time_t(v)) != nullptr;
