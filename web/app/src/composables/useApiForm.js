@@ -1,0 +1,25 @@
+// Field-level errors from a problem+json answer (ApiError.fields) for a Vant form, and a toast
+// for the rest.
+import { reactive } from 'vue';
+import { showFailToast } from '../vant.js';
+import { errorText } from '../i18n.js';
+
+export function useApiForm() {
+  const errors = reactive({});
+  function clear() {
+    for (const k of Object.keys(errors)) delete errors[k];
+  }
+  async function run(fn) {
+    clear();
+    try {
+      return await fn();
+    } catch (e) {
+      if (e?.fields?.length) {
+        for (const f of e.fields) errors[f.field] = f.detail || errorText({ code: f.code });
+      }
+      showFailToast({ message: errorText(e), wordBreak: 'break-word' });
+      throw e;
+    }
+  }
+  return { errors, run, clear };
+}
