@@ -15,10 +15,10 @@ constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
 constexpr std::string_view kRevalidate = "no-cache";
 // Vant sets style attributes, so inline styles are allowed; scripts only from this origin;
 // 'wasm-unsafe-eval' lets hash-wasm compile Argon2id and SM3; camera frames and pictures come as
-// blob: and data: URLs.
+// blob: and data: URLs; Vant's icon font is a data: URL.
 constexpr std::string_view kCsp =
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob: mediastream:; connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 
 bool ends_with(std::string_view s, std::string_view suffix) {

@@ -75,6 +75,7 @@ TEST_F(WebFilesTest, IndexIsRevalidatedAndCarriesTheContentSecurityPolicy) {
   EXPECT_EQ(header(r, "Cache-Control"), "no-cache");
   EXPECT_NE(header(r, "Content-Security-Policy").find("script-src 'self' 'wasm-unsafe-eval'"), std::string::npos);
   EXPECT_NE(header(r, "Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_NE(header(r, "Content-Security-Policy").find("font-src 'self' data:"), std::string::npos);
   EXPECT_EQ(header(r, "X-Content-Type-Options"), "nosniff");
 }
 

@@ -1,0 +1,165 @@
+// The end-to-end tests' world: a real certseald (SQLite, development components on, the built
+// app at /app/), its operator, a catalogue, the example relying party (examples/relying_party/rp.py)
+// and Chromium driven by playwright-core with a phone's viewport and the Chinese locale.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
+const CERTSEALD = process.env.CERTSEALD_BIN || join(ROOT, 'build/debug/certseald');
+const DIST = join(ROOT, 'web/app/dist');
+export const OPERATOR_PHONE = '13800000001';
+const OPERATOR_PASSWORD = 'Op3rator!pw';
+// Fast password hashing and no SMS wait, as the C++ integration tests (tests/support/api_fixture.h).
+const FAST = ['--set', 'security.argon2_ops=1', '--set', 'security.argon2_mem_kib=8', '--set', 'sms.resend_s=0',
+  '--set', 'sms.address_hourly_limit=10000', '--set', 'ca.sm2o.algorithm=sm2', '--set', 'ca.sm2o.sm2_id='];
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+// A unified social credit code (GB 32100) with its check character, from 17 characters.
+export function uscc(prefix) {
+  const chars = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += chars.indexOf(prefix[i]) * w[i];
+  return prefix + chars[(31 - (sum % 31)) % 31];
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class World {
+  async start() {
+    if (!existsSync(CERTSEALD)) throw new Error(`no certseald at ${CERTSEALD} (build it, or set CERTSEALD_BIN)`);
+    if (!existsSync(join(DIST, 'index.html'))) throw new Error('web/app is not built (npm run build)');
+    this.dir = mkdtempSync(join(tmpdir(), 'certseal-e2e-'));
+    this.data = join(this.dir, 'data');
+    this.db = ['--data-dir', this.data, '--db-engine', 'sqlite'];
+    execFileSync(CERTSEALD, ['admin', 'create-operator', '--phone', OPERATOR_PHONE, '--password', OPERATOR_PASSWORD,
+      ...this.db, ...FAST], { stdio: 'pipe' });
+    const portFile = join(this.dir, 'port');
+    this.server = spawn(CERTSEALD, ['serve', ...this.db, '--listen', '127.0.0.1:0', '--port-file', portFile,
+      '--set', 'dev_mode=true', '--set', `web.app_dir=${DIST}`, ...FAST], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.serverLog = '';
+    this.server.stderr.on('data', (d) => (this.serverLog += d));
+    for (let i = 0; i < 600 && !existsSync(portFile); i++) await sleep(100);
+    const port = readFileSync(portFile, 'utf8').trim();
+    if (!port) throw new Error(`certseald did not start:\n${this.serverLog}`);
+    this.base = `http://127.0.0.1:${port}`;
+    this.operator = await this.login(OPERATOR_PHONE, OPERATOR_PASSWORD);
+    this.browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+      headless: true,
+    });
+    return this;
+  }
+
+  async stop() {
+    await this.browser?.close().catch(() => {});
+    if (this.rp) this.rp.kill();
+    if (this.server) {
+      this.server.kill('SIGTERM');
+      await new Promise((r) => (this.server.exitCode !== null ? r() : this.server.on('exit', r)));
+    }
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // A phone: 390×844, touch, Simplified Chinese.
+  async phone() {
+    return this.browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    });
+  }
+
+  async api(method, path, token, body) {
+    const headers = { Accept: 'application/json' };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const r = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return json;
+  }
+
+  // The newest SMS code sent to `phone`, read on the server machine (certseald admin sms-outbox).
+  smsCode(phone) {
+    const out = execFileSync(CERTSEALD, ['admin', 'sms-outbox', '--phone', phone, '--limit', '1', ...this.db], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const m = /验证码([0-9]{6})/.exec(out);
+    if (!m) throw new Error(`no code for ${phone}: ${out}`);
+    return m[1];
+  }
+
+  async login(phone, password) {
+    await this.api('POST', '/api/v1/sms-codes', null, { phone, purpose: 'login' });
+    const r = await this.api('POST', '/api/v1/sessions', null, { phone, code: this.smsCode(phone), password });
+    return r.token;
+  }
+
+  // A platform, a seal maker and a personal SM2 certificate with a personal square seal.
+  async catalogue() {
+    const op = this.operator;
+    this.platform = (await this.api('POST', '/api/v1/operator/catalogue/platforms', op, { name: '示例交易平台' })).id;
+    const maker = await this.api('POST', '/api/v1/operator/catalogue/seal-makers', op, { name: '示例制章单位' });
+    await this.api('POST', `/api/v1/operator/seal-makers/${maker.id}/certificate`, op, { uscc: uscc('91110108MA01MKR09') });
+    this.product = (
+      await this.api('POST', '/api/v1/operator/catalogue/products', op, {
+        kind: 'certificate', name: '个人证书 SM2 1年', cert_type: 'personal', algorithm: 'sm2', validity_years: 1,
+        price_fen: 12000, ca_id: 'sm2o', seal_type: 'personal_square',
+      })
+    ).id;
+  }
+
+  // The example relying party's web page (rp.py serve), registered for scenes 06 and 20.
+  async relyingParty() {
+    const port = await freePort();
+    const app = await this.api('POST', '/api/v1/operator/rp-apps', this.operator, {
+      name: '示例交易平台接入', platform_id: this.platform, callback_url: `http://127.0.0.1:${port}/callback`,
+      scenes: ['06', '20'],
+    });
+    this.rpEnv = { ...process.env, CERTSEAL_SERVER: this.base, RP_APP_ID: app.id, RP_SECRET: app.secret };
+    this.rpScript = join(ROOT, 'examples/relying_party/rp.py');
+    this.rp = spawn('python3', [this.rpScript, 'serve', '--port', String(port)], { env: this.rpEnv, stdio: 'ignore' });
+    this.rpUrl = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      try {
+        await fetch(this.rpUrl + '/nothing');
+        break;
+      } catch {
+        await sleep(100);
+      }
+    }
+    return this.rpUrl;
+  }
+
+  rpWait(requestId) {
+    return JSON.parse(
+      execFileSync('python3', [this.rpScript, 'wait', requestId, '--timeout', '60'], { env: this.rpEnv, encoding: 'utf8' }),
+    );
+  }
+}

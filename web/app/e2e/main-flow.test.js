@@ -1,0 +1,174 @@
+// A person on a phone, clicking as a person would: register → real-name verification → buy a
+// personal SM2 certificate with a template seal → the operator approves (API) → install the key
+// in this browser → scan the example relying party's login QR (picture from the gallery) →
+// confirm with the certificate password → the relying party's page shows who logged in. The
+// browser's signature is then checked with the openssl CLI and sm-crypto.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, World } from './harness.js';
+
+const SHOTS = join(ROOT, 'docs/screenshots');
+const PHONE = '13912345678';
+const NAME = '张三';
+const ID_NUMBER = '110105194912310134';
+const CERT_PASSWORD = 'Zs#cert2026';
+const world = new World();
+let phone;
+let page;
+let tmp;
+
+async function shot(name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.locator('.van-toast').first().waitFor({ state: 'hidden' }).catch(() => {});
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+async function sendCodeAndFill(button = '获取验证码') {
+  await page.getByRole('button', { name: button }).click();
+  await page.getByText('验证码已发送').waitFor();
+  await page.getByPlaceholder('请输入短信验证码').fill(world.smsCode(PHONE));
+}
+
+before(async () => {
+  await world.start();
+  await world.catalogue();
+  await world.relyingParty();
+  phone = await world.phone();
+  page = await phone.newPage();
+  tmp = world.dir;
+});
+
+after(async () => {
+  // What the phone showed last, for a failed run (not committed).
+  await page?.screenshot({ path: join(world.dir || '/tmp', '..', 'certseal-e2e-last.png') }).catch(() => {});
+  writeFileSync(join(world.dir || '/tmp', '..', 'certseal-e2e-server.log'), world.serverLog || '');
+  await world.stop();
+});
+
+test('register, verify, buy, install and log in to the relying party by scanning', { timeout: 240_000 }, async () => {
+  // Register: the first login with an SMS code creates the account; then a login password.
+  const t0 = Date.now();
+  await page.goto(`${world.base}/app/`);
+  await page.getByText('欢迎使用 CertSeal').waitFor();
+  const firstScreenMs = Date.now() - t0;
+  await shot('01-login');
+  await page.getByPlaceholder('请输入手机号').fill(PHONE);
+  await sendCodeAndFill();
+  await page.getByRole('checkbox').click();
+  await page.getByRole('button', { name: '登录 / 注册' }).click();
+  await page.getByPlaceholder('请输入新密码').fill('Zs!login2026');
+  await page.getByPlaceholder('请再次输入').fill('Zs!login2026');
+  await page.getByRole('button', { name: '确定' }).click();
+  await page.getByText('数字证书与电子印章，随身携带').waitFor();
+  await shot('02-home');
+
+  // Real-name verification (the development verifier approves at once).
+  await page.getByRole('button', { name: '实名认证' }).first().click();
+  await page.getByPlaceholder('请输入真实姓名').fill(NAME);
+  await page.getByPlaceholder('请输入 18 位身份证号').fill(ID_NUMBER);
+  const photo = await page.screenshot({ type: 'png' });
+  await page.locator('[data-test=id-front]').setInputFiles({ name: 'front.png', mimeType: 'image/png', buffer: photo });
+  await page.locator('[data-test=id-back]').setInputFiles({ name: 'back.png', mimeType: 'image/png', buffer: photo });
+  await sendCodeAndFill();
+  await page.getByRole('checkbox').click();
+  await shot('03-verify');
+  await page.getByRole('button', { name: '提交认证' }).click();
+  await page.getByText('已认证').waitFor();
+
+  // Buy: product and platform, a personal square seal from the template with its live preview,
+  // SMS authorisation, the sandbox payment page in a new window.
+  await page.getByRole('button', { name: '去购买证书' }).click();
+  await page.getByText('个人证书 SM2 1年').waitFor();
+  await page.getByRole('button', { name: '提交订单' }).click();
+  await page.getByPlaceholder('与实名认证姓名一致').fill(NAME);
+  await page.getByAltText('印章预览').waitFor();
+  await shot('04-seal-template');
+  await page.getByRole('button', { name: '确认印章' }).click();
+  await sendCodeAndFill();
+  await page.getByRole('button', { name: '确认授权' }).click();
+  const [pay] = await Promise.all([
+    phone.waitForEvent('page'),
+    page.getByRole('button', { name: '去支付（沙箱）' }).click(),
+  ]);
+  await pay.getByRole('button', { name: 'Pay' }).click();
+  await pay.getByText('Payment done').waitFor();
+  await pay.close();
+  await page.getByText('审核中').first().waitFor();
+  await shot('05-paid');
+
+  // The operator approves the order (API).
+  const token = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
+  const orders = await world.api('GET', '/api/v1/orders?tab=in_review', token);
+  assert.equal(orders.items.length, 1);
+  await world.api('POST', `/api/v1/operator/orders/${orders.items[0].id}/approval`, world.operator);
+
+  // Install in this browser: the certificate password masks the share kept in IndexedDB.
+  await page.getByRole('button', { name: '查看订单' }).click();
+  await page.getByRole('button', { name: '安装证书' }).click();
+  await page.getByPlaceholder('6–32 位').fill(CERT_PASSWORD);
+  await page.getByPlaceholder('请再次输入证书密码').fill(CERT_PASSWORD);
+  await shot('06-install');
+  await page.getByRole('button', { name: '安装', exact: true }).click();
+  await page.getByText('证书已安装到本机').waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: '查看我的证书' }).click();
+  await page.getByText('本机', { exact: true }).waitFor();
+  await shot('07-certificates');
+  const stored = await page.evaluate(async () => {
+    const db = await new Promise((res) => {
+      const r = indexedDB.open('certseal');
+      r.onsuccess = () => res(r.result);
+    });
+    return new Promise((res) => {
+      const q = db.transaction('keys').objectStore('keys').getAll();
+      q.onsuccess = () => res(q.result);
+    });
+  });
+  assert.equal(stored.length, 1);
+  assert.deepEqual(Object.keys(stored[0]).sort(),
+    ['argon2', 'certificate_id', 'created_at', 'key_id', 'masked_d1', 'public_key', 'recovery_d1', 'salt', 'version']);
+
+  // The relying party's login page (a desktop browser) shows a QR code; the phone scans a
+  // picture of it, confirms with the certificate password, and the page greets the person.
+  const desktop = await world.browser.newContext({ viewport: { width: 1024, height: 700 } });
+  const rpPage = await desktop.newPage();
+  await rpPage.goto(world.rpUrl);
+  const qr = await rpPage.locator('img').getAttribute('src');
+  const requestId = /\/status\/([^']+)'/.exec(await rpPage.content())[1];
+  const qrPng = Buffer.from(qr.split(',')[1], 'base64');
+  await page.goto(`${world.base}/app/scan`);
+  await page.locator('[data-test=qr-file]').setInputFiles({ name: 'qr.png', mimeType: 'image/png', buffer: qrPng });
+  await page.getByText('扫码登录').waitFor();
+  await page.getByText('示例交易平台接入').waitFor();
+  await shot('08-scan-confirm');
+  await page.getByPlaceholder('请输入证书密码').fill(CERT_PASSWORD);
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.getByText('已完成，请在 示例交易平台接入 查看结果').waitFor({ timeout: 60_000 });
+  await shot('09-scan-done');
+  await rpPage.getByText(`欢迎 `).waitFor({ timeout: 30_000 });
+  assert.match(await rpPage.locator('#s').textContent(), new RegExp(NAME));
+  await rpPage.screenshot({ path: join(SHOTS, '10-relying-party.png') });
+
+  // The signature made in the browser, checked by tools that share no code with it.
+  const done = world.rpWait(requestId);
+  assert.equal(done.status, 'completed');
+  const attrs = Buffer.from(done.result.signed_attributes, 'base64');
+  const sig = Buffer.from(done.result.signature, 'base64');
+  writeFileSync(join(tmp, 'cert.pem'), done.result.certificate);
+  writeFileSync(join(tmp, 'attrs.der'), attrs);
+  writeFileSync(join(tmp, 'sig.der'), sig);
+  execFileSync('openssl', ['x509', '-in', join(tmp, 'cert.pem'), '-pubkey', '-noout', '-out', join(tmp, 'pub.pem')]);
+  execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(tmp, 'pub.pem'), '-rawin', '-digest', 'sm3',
+    '-in', join(tmp, 'attrs.der'), '-sigfile', join(tmp, 'sig.der'), '-pkeyopt', 'distid:1234567812345678'], { stdio: 'pipe' });
+  const point = execFileSync('openssl', ['pkey', '-pubin', '-in', join(tmp, 'pub.pem'), '-outform', 'DER'])
+    .subarray(-65).toString('hex');
+  const interop = join(ROOT, 'tests/interop/sm2.js');
+  assert.equal(execFileSync('node', [interop, 'verify', point, attrs.toString('hex'), sig.toString('hex'), 'der',
+    '1234567812345678'], { encoding: 'utf8' }).trim(), 'true');
+
+  writeFileSync(join(tmp, 'timing.json'), JSON.stringify({ firstScreenMs }));
+  console.log(`time to first screen on loopback: ${firstScreenMs} ms`);
+  await desktop.close();
+});
