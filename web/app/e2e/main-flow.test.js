@@ -172,3 +172,58 @@ test('register, verify, buy, install and log in to the relying party by scanning
   console.log(`time to first screen on loopback: ${firstScreenMs} ms`);
   await desktop.close();
 });
+
+// A thief with the unlocked phone guesses the certificate password: each wrong guess costs one
+// of 5 attempts (the server counts; the share file has no check value to test offline), the
+// 5th locks the key, and from then on even the right password is refused.
+test('five wrong certificate passwords lock the key, and then the right one is refused', { timeout: 120_000 }, async () => {
+  const png = join(tmp, 'sign-qr.png');
+  execFileSync('python3', [world.rpScript, 'create', '--scene', '20', '--title', '确认付款', '--message', '向示例交易平台付款 100 元',
+    '--png', png], { env: world.rpEnv });
+  await page.goto(`${world.base}/app/scan`);
+  await page.locator('[data-test=qr-file]').setInputFiles(png);
+  await page.getByText('签名消息').waitFor();
+  await page.getByText('向示例交易平台付款 100 元').waitFor();
+  for (let i = 1; i <= 5; i++) {
+    await page.getByPlaceholder('请输入证书密码').fill(`Wrong#guess${i}`);
+    await page.getByRole('button', { name: '确认', exact: true }).click();
+    const expected = i < 5 ? `证书密码错误，还可尝试 ${5 - i} 次` : '证书密码错误次数过多，证书已锁定';
+    await page.locator('.van-field__error-message', { hasText: expected }).waitFor({ timeout: 30_000 });
+  }
+  await shot('11-key-locked');
+  await page.getByPlaceholder('请输入证书密码').fill(CERT_PASSWORD);
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.locator('.van-field__error-message', { hasText: '证书已锁定' }).waitFor({ timeout: 30_000 });
+  // The server's records: five refused unlocks and nothing signed.
+  const token = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
+  const certs = await world.api('GET', '/api/v1/account/certificates', token);
+  const keyId = certs.items[0].key_id;
+  const detail = await world.api('GET', `/api/v1/account/certificates/${certs.items[0].id}`, token);
+  assert.equal(detail.key.status, 'locked');
+  const events = await world.api('GET', `/api/v1/shield/keys/${keyId}/events`, token);
+  const signs = events.items.filter((e) => e.operation === 'sign');
+  assert.equal(signs.filter((e) => e.result !== 'ok').length, 5, JSON.stringify(signs));
+});
+
+test('every main screen fits a 320 px wide phone, and English can be switched on', { timeout: 60_000 }, async () => {
+  await page.setViewportSize({ width: 320, height: 640 });
+  for (const path of ['/', '/verify', '/buy', '/orders', '/certificates', '/scan', '/me']) {
+    await page.goto(`${world.base}/app${path}`);
+    await page.locator('.van-nav-bar, .hero').first().waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 320, `${path} is ${width} px wide at 320 px`);
+  }
+  await page.goto(`${world.base}/app/`);
+  await page.getByText('数字证书与电子印章，随身携带').waitFor();
+  await shot('12-home-320px');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${world.base}/app/me`);
+  await page.getByRole('radio', { name: 'English' }).click();
+  await page.getByText('Account and settings').waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en-US');
+  await page.reload();
+  await page.getByText('Language').waitFor();
+  await shot('13-settings-english');
+  await page.getByRole('radio', { name: '中文' }).click();
+  await page.getByText('账号与设置').waitFor();
+});
