@@ -19,3 +19,4 @@ export const sceneRefuse = (id, reason) => post(`/api/v1/scene-requests/${enc(id
 export const seals = (params = {}) => get(`/api/v1/seals${query(params)}`);
 export const sealPreview = (body) => request('POST', '/api/v1/seal-previews', { body, blob: true });
 export const makeSeal = (body) => post('/api/v1/seals', body);
+export const sealPicture = (id) => request('GET', `/api/v1/seals/${enc(id)}/picture`, { blob: true });
