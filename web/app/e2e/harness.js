@@ -1,8 +1,8 @@
 // The end-to-end tests' world: a real certseald (SQLite, development components on, the built
 // app at /app/), its operator, a catalogue, the example relying party (examples/relying_party/rp.py)
 // and Chromium driven by playwright-core with a phone's viewport and the Chinese locale.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { chromium } from 'playwright-core';
 
 export const ROOT = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
 const CERTSEALD = process.env.CERTSEALD_BIN || join(ROOT, 'build/debug/certseald');
+// The C++ client, in the same build folder as certseald.
+const CERTSEAL = process.env.CERTSEAL_BIN || join(CERTSEALD, '..', 'client', 'certseal');
 const DIST = join(ROOT, 'web/app/dist');
 export const OPERATOR_PHONE = '13800000001';
 const OPERATOR_PASSWORD = 'Op3rator!pw';
@@ -155,6 +157,31 @@ export class World {
       }
     }
     return this.rpUrl;
+  }
+
+  // Runs the C++ client `certseal` on a data folder made from what the browser stored: its
+  // device record and a key record from IndexedDB, written as device.json and keys/<id>.json,
+  // and the browser's session. `answers` go to --password-fd 3, one per line.
+  certsealWithBrowserFiles(device, keyRecord, token, args, answers) {
+    const d = join(this.dir, `cli-${Date.now()}`);
+    mkdirSync(join(d, 'keys'), { recursive: true, mode: 0o700 });
+    mkdirSync(join(d, 'pairings'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(d, 'device.json'), JSON.stringify(device), { mode: 0o600 });
+    writeFileSync(join(d, 'session.json'), JSON.stringify({ server: this.base, token, phone: '', expires_at: '' }), { mode: 0o600 });
+    writeFileSync(join(d, 'keys', `${keyRecord.key_id}.json`), JSON.stringify(keyRecord), { mode: 0o600 });
+    const answersFile = join(d, '.answers');
+    writeFileSync(answersFile, answers.map((a) => `${a}\n`).join(''), { mode: 0o600 });
+    const fd = openSync(answersFile, 'r');
+    try {
+      return spawnSync(CERTSEAL, ['--server', this.base, '--data-dir', d, '--password-fd', '3', ...args], {
+        stdio: ['ignore', 'pipe', 'pipe', fd],
+        encoding: 'utf8',
+        env: { ...process.env, LANG: 'C.UTF-8' },
+      });
+    } finally {
+      closeSync(fd);
+      rmSync(answersFile);
+    }
   }
 
   rpWait(requestId) {

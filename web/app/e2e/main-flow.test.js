@@ -136,6 +136,30 @@ test('register, verify, buy, install and log in to the relying party by scanning
   assert.deepEqual(Object.keys(stored[0]).sort(),
     ['argon2', 'certificate_id', 'created_at', 'key_id', 'masked_d1', 'public_key', 'recovery_d1', 'salt', 'version']);
 
+  // The browser's key record is the C++ client's key file: `certseal` given the browser's device
+  // and key records unlocks the share with the same password and signs through the server.
+  const device = await page.evaluate(async () => {
+    const db = await new Promise((res) => {
+      const r = indexedDB.open('certseal');
+      r.onsuccess = () => res(r.result);
+    });
+    return new Promise((res) => {
+      const q = db.transaction('device').objectStore('device').get('self');
+      q.onsuccess = () => res(q.result);
+    });
+  });
+  const userToken = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
+  const cli = world.certsealWithBrowserFiles(device, stored[0], userToken,
+    ['cert', 'sign', '--key', stored[0].key_id, '--message', '由浏览器安装、由 certseal 签名', '--format', 'base64'], [CERT_PASSWORD]);
+  assert.equal(cli.status, 0, cli.stderr);
+  const cliCert = await world.api('GET', `/api/v1/account/certificates/${stored[0].certificate_id}`, userToken);
+  writeFileSync(join(tmp, 'cli-cert.pem'), cliCert.certificate.certificate_pem);
+  writeFileSync(join(tmp, 'cli-msg'), '由浏览器安装、由 certseal 签名');
+  writeFileSync(join(tmp, 'cli-sig.der'), Buffer.from(cli.stdout.trim(), 'base64'));
+  execFileSync('openssl', ['x509', '-in', join(tmp, 'cli-cert.pem'), '-pubkey', '-noout', '-out', join(tmp, 'cli-pub.pem')]);
+  execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(tmp, 'cli-pub.pem'), '-rawin', '-digest', 'sm3',
+    '-in', join(tmp, 'cli-msg'), '-sigfile', join(tmp, 'cli-sig.der'), '-pkeyopt', 'distid:1234567812345678'], { stdio: 'pipe' });
+
   // The relying party's login page (a desktop browser) shows a QR code; the phone scans a
   // picture of it, confirms with the certificate password, and the page greets the person.
   const desktop = await world.browser.newContext({ viewport: { width: 1024, height: 700 } });
