@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 export const ROOT = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
@@ -142,8 +143,9 @@ export class World {
     const port = await freePort();
     const app = await this.api('POST', '/api/v1/operator/rp-apps', this.operator, {
       name: '示例交易平台接入', platform_id: this.platform, callback_url: `http://127.0.0.1:${port}/callback`,
-      scenes: ['06', '20'],
+      scenes: ['06', '14', '16', '20'],
     });
+    this.rpApp = app;
     this.rpEnv = { ...process.env, CERTSEAL_SERVER: this.base, RP_APP_ID: app.id, RP_SECRET: app.secret };
     this.rpScript = join(ROOT, 'examples/relying_party/rp.py');
     this.rp = spawn('python3', [this.rpScript, 'serve', '--port', String(port)], { env: this.rpEnv, stdio: 'ignore' });
@@ -182,6 +184,21 @@ export class World {
       closeSync(fd);
       rmSync(answersFile);
     }
+  }
+
+  // A relying-party request signed as docs/INTEGRATION.md says (CS1-HMAC-SHA256), as rp.py does.
+  async rpCall(method, target, body) {
+    const data = body === undefined ? '' : JSON.stringify(body);
+    const ts = String(Math.floor(Date.now() / 1000));
+    const nonce = randomBytes(12).toString('hex');
+    const toSign = ['CS1-HMAC-SHA256', method, target, ts, nonce, createHash('sha256').update(data).digest('hex')].join('\n');
+    const sig = createHmac('sha256', this.rpApp.secret).update(toSign).digest('hex');
+    const headers = { Authorization: `CS1-HMAC-SHA256 app_id=${this.rpApp.id}, timestamp=${ts}, nonce=${nonce}, signature=${sig}` };
+    if (data) headers['Content-Type'] = 'application/json';
+    const r = await fetch(this.base + target, { method, headers, body: data || undefined });
+    const j = await r.json();
+    if (!r.ok) throw new Error(`${method} ${target}: ${r.status} ${JSON.stringify(j)}`);
+    return j;
   }
 
   rpWait(requestId) {

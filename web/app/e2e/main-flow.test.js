@@ -232,6 +232,43 @@ test('certificate details, usage records, seals and a new certificate password',
   await shot('15-seals');
 });
 
+// Bid opening: the relying party has a bid encrypted to the person's certificate (scene 16, no
+// key used), then asks them to open it (scene 14): the browser unwraps the envelope's content key
+// through the two-party decryption and the relying party receives the bid.
+test('authorised encryption to the certificate, then decryption in the browser (bid opening)', { timeout: 120_000 }, async () => {
+  const bid = '投标文件 第2包 报价 3,450,000.00 元';
+  const scan = async (request) => {
+    await page.goto(`${world.base}/app/scan`);
+    await page.locator('[data-test=qr-file]').setInputFiles({ name: 'qr.png', mimeType: 'image/png',
+      buffer: Buffer.from(request.qr_png, 'base64') });
+  };
+  const c16 = await world.rpCall('POST', '/api/v1/rp/scene-requests', {
+    scene: '16', title: '加密投标文件', nonce: 'enc-nonce-0001', form: 'gmt0010',
+    message: Buffer.from(bid).toString('base64'),
+  });
+  await scan(c16);
+  await page.getByText('授权加密').waitFor();
+  await page.getByText('不使用密钥，无需证书密码').waitFor();
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.getByText('已完成').waitFor({ timeout: 30_000 });
+  const v16 = await world.rpCall('GET', `/api/v1/rp/scene-requests/${c16.id}`);
+  assert.equal(v16.status, 'completed');
+
+  const c14 = await world.rpCall('POST', '/api/v1/rp/scene-requests', {
+    scene: '14', title: '开标：第2包', nonce: 'open-nonce-0001', message: v16.result.cms,
+  });
+  await scan(c14);
+  await page.getByText('开标：第2包').waitFor();
+  await page.getByText(/加密文件（\d+ 字节）/).waitFor();
+  await shot('16-bid-opening');
+  await page.getByPlaceholder('请输入证书密码').fill(NEW_CERT_PASSWORD);
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.getByText('已完成').waitFor({ timeout: 30_000 });
+  const v14 = await world.rpCall('GET', `/api/v1/rp/scene-requests/${c14.id}`);
+  assert.equal(v14.status, 'completed', JSON.stringify(v14));
+  assert.equal(Buffer.from(v14.result.content, 'base64').toString(), bid);
+});
+
 // A thief with the unlocked phone guesses the certificate password: each wrong guess costs one
 // of 5 attempts (the server counts; the share file has no check value to test offline), the
 // 5th locks the key, and from then on even the right password is refused.

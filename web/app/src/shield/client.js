@@ -10,7 +10,7 @@ import * as cosign from './cosign.js';
 import * as store from './store.js';
 import { DEFAULT_ID, messageDigest, parsePoint, parseScalar, rawToDer } from './sm2.js';
 import { derive, maskForPassword, maskShare, maskShareForRecovery, proof } from './unlock.js';
-import { certificateSerial, loginAssertion, pemToDer, signedAttributes } from './cms.js';
+import { certificateSerial, envelopeEncryptedKey, loginAssertion, pemToDer, signedAttributes } from './cms.js';
 
 // The public key in a certificate PEM: the 65-byte point at the end of its SubjectPublicKeyInfo
 // (SM2 keys: the BIT STRING 03 42 00 04 ‖ x ‖ y).
@@ -193,10 +193,22 @@ export class BrowserShield {
     return token;
   }
 
-  // Answers a claimed scene 06 (login) or 20 (sign a message) with the chosen certificate.
+  // Answers a claimed scene with the chosen certificate: 06 (login) and 20 (sign a message) sign
+  // through the two-party protocol; 14 (authorised decryption) unwraps the envelope's content key
+  // through the two-party decryption and hands it over; 16 (authorised encryption) uses no key.
   // `issuer`: the certificate's issuer as the server prints it (its details.issuer).
   async completeScene(claim, cert, issuer, password) {
     const scene = claim.scene;
+    if (scene === '16') return this.api.sceneComplete(claim.id, { certificate_id: cert.certificate_id });
+    if (scene === '14') {
+      const encryptedKey = envelopeEncryptedKey(fromB64(claim.message));
+      const cek = await this.decrypt(cert.key_id, password, encryptedKey, `scene 14 ${claim.id}`);
+      try {
+        return await this.api.sceneComplete(claim.id, { certificate_id: cert.certificate_id, content_key: b64(cek) });
+      } finally {
+        wipe(cek);
+      }
+    }
     if (scene !== '06' && scene !== '20') throw new ShieldError('scene_unsupported', `scene ${scene} is not supported here`);
     const signingTime = Math.floor(Date.now() / 1000);
     let content = claim.message ? fromB64(claim.message) : new Uint8Array();

@@ -147,3 +147,57 @@ export function loginAssertion({ requestId, appId, platformId, nonce, certificat
     }),
   );
 }
+
+// The children of a constructed TLV's content: [{tag, start, end}].
+function children(b, parent) {
+  const out = [];
+  for (let off = parent.start; off < parent.end; ) {
+    const c = readTlv(b, off);
+    if (c.end > parent.end) throw new ShieldError('invalid_envelope', 'malformed DER');
+    out.push(c);
+    off = c.end;
+  }
+  return out;
+}
+
+// Scene 14: the SM2-encrypted content key of a CMS EnvelopedData (RFC 5652 §6, either form) with
+// one KeyTransRecipientInfo, as raw C1 ‖ C3 ‖ C2 for the two-party decryption. The key is the
+// GM/T 0009 SM2Cipher SEQUENCE { x INTEGER, y INTEGER, hash OCTET STRING, cipher OCTET STRING }.
+export function envelopeEncryptedKey(der) {
+  const bad = (why) => new ShieldError('invalid_envelope', `not an SM2 EnvelopedData: ${why}`);
+  try {
+    const ci = readTlv(der, 0);
+    const [type, explicit] = children(der, ci);
+    if (type?.tag !== OID || explicit?.tag !== 0xa0) throw bad('ContentInfo');
+    const [env] = children(der, explicit);
+    if (env?.tag !== SEQ) throw bad('EnvelopedData');
+    let fields = children(der, env);
+    if (fields[0]?.tag !== 0x02) throw bad('version');
+    fields = fields.slice(1);
+    if (fields[0]?.tag === 0xa0) fields = fields.slice(1);  // originatorInfo
+    if (fields[0]?.tag !== SET) throw bad('recipientInfos');
+    const recipients = children(der, fields[0]);
+    if (recipients.length !== 1 || recipients[0].tag !== SEQ) throw bad('one recipient');
+    const ktri = children(der, recipients[0]);
+    const ek = ktri[3];
+    if (ktri.length !== 4 || ek.tag !== OCTETS) throw bad('KeyTransRecipientInfo');
+    const cipher = readTlv(der, ek.start);
+    const [x, y, c3, c2] = children(der, cipher);
+    if (cipher.tag !== SEQ || x?.tag !== 0x02 || y?.tag !== 0x02 || c3?.tag !== OCTETS || c2?.tag !== OCTETS) {
+      throw bad('SM2Cipher');
+    }
+    const coord = (t) => {
+      let v = der.subarray(t.start, t.end);
+      while (v.length > 32 && v[0] === 0) v = v.subarray(1);
+      if (v.length > 32) throw bad('coordinate');
+      const out = new Uint8Array(32);
+      out.set(v, 32 - v.length);
+      return out;
+    };
+    if (c3.end - c3.start !== 32) throw bad('C3');
+    return concat(new Uint8Array([0x04]), coord(x), coord(y), der.subarray(c3.start, c3.end), der.subarray(c2.start, c2.end));
+  } catch (e) {
+    if (e instanceof ShieldError && e.code === 'invalid_envelope') throw e;
+    throw bad('malformed DER');
+  }
+}
