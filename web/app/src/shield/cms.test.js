@@ -20,14 +20,14 @@ test('DER SET OF is sorted, times switch to GeneralizedTime from 2050', () => {
 });
 
 // An EnvelopedData with one KeyTransRecipientInfo whose key sm-crypto encrypted (C1C3C2).
-function envelope(pubHex, key) {
+function envelope(pubHex, key, recipients = 1) {
   const raw = fromHex('04' + execFileSync('node', [interop, 'encrypt', pubHex, hex(key), '1'], { encoding: 'utf8' }).trim());
   const int = (b) => tlv(0x02, b[0] & 0x80 ? concat(new Uint8Array([0]), b) : b);
   const sm2cipher = tlv(0x30, concat(int(raw.subarray(1, 33)), int(raw.subarray(33, 65)), tlv(0x04, raw.subarray(65, 97)),
     tlv(0x04, raw.subarray(97))));
   const ktri = tlv(0x30, concat(tlv(0x02, new Uint8Array([0])), tlv(0x30, new Uint8Array()), tlv(0x30, oid('1.2.156.10197.1.301.3')),
     tlv(0x04, sm2cipher)));
-  const env = tlv(0x30, concat(tlv(0x02, new Uint8Array([0])), tlv(0x31, ktri), tlv(0x30, oid('1.2.840.113549.1.7.1'))));
+  const env = tlv(0x30, concat(tlv(0x02, new Uint8Array([0])), tlv(0x31, concat(...Array(recipients).fill(ktri))), tlv(0x30, oid('1.2.840.113549.1.7.1'))));
   return { der: tlv(0x30, concat(oid('1.2.840.113549.1.7.3'), tlv(0xa0, env))), raw };
 }
 
@@ -46,4 +46,5 @@ test('every truncation and a second recipient are refused as invalid_envelope', 
     assert.throws(() => envelopeEncryptedKey(der.subarray(0, n)), { code: 'invalid_envelope' }, `length ${n}`);
   }
   assert.throws(() => envelopeEncryptedKey(utf8('not DER at all')), { code: 'invalid_envelope' });
+  assert.throws(() => envelopeEncryptedKey(envelope(pub, utf8('0123456789abcdef'), 2).der), { code: 'invalid_envelope' });
 });
