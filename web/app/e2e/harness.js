@@ -40,6 +40,14 @@ export function uscc(prefix) {
   return prefix + chars[(31 - (sum % 31)) % 31];
 }
 
+// A resident ID number (GB 11643) with its check character (ISO 7064 MOD 11-2), from 17 digits.
+export function idNumber(prefix) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(prefix[i]) * w[i];
+  return prefix + '10X98765432'[sum % 11];
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class World {
@@ -122,6 +130,40 @@ export class World {
     await this.api('POST', '/api/v1/sms-codes', null, { phone, purpose: 'login' });
     const r = await this.api('POST', '/api/v1/sessions', null, { phone, code: this.smsCode(phone), password });
     return r.token;
+  }
+
+  // A registered, real-name verified person through the API (the UI of these steps is tested in
+  // main-flow.test.js): the session token. `photo`: any PNG (the development verifier).
+  async verifiedPerson(phone, name, id, photo) {
+    await this.api('POST', '/api/v1/sms-codes', null, { phone, purpose: 'login' });
+    const s = await this.api('POST', '/api/v1/sessions', null, { phone, code: this.smsCode(phone) });
+    const token = s.token;
+    await this.api('PUT', '/api/v1/account/password', token, { password: 'Str0ng!pw' });
+    const upload = async (purpose) => {
+      const r = await fetch(`${this.base}/api/v1/blobs?purpose=${purpose}`, {
+        method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'image/png' }, body: photo,
+      });
+      if (!r.ok) throw new Error(`upload ${purpose}: ${r.status} ${await r.text()}`);
+      return (await r.json()).id;
+    };
+    const front = await upload('id_card_front');
+    const back = await upload('id_card_back');
+    const agreement = await this.api('GET', '/api/v1/agreements/person_verification');
+    await this.api('POST', '/api/v1/account/sms-codes', token, { purpose: 'verify_person' });
+    const v = await this.api('POST', '/api/v1/person-verifications', token, {
+      agreement_version: agreement.version, name, id_number: id, code: this.smsCode(phone), id_card_front: front, id_card_back: back,
+    });
+    if (v.status !== 'verified') throw new Error(`verification: ${JSON.stringify(v)}`);
+    return token;
+  }
+
+  // A phone already logged in with `token` (the session in this tab's sessionStorage).
+  async phoneWithSession(token) {
+    const ctx = await this.phone();
+    await ctx.addInitScript((t) => {
+      if (!sessionStorage.getItem('certseal.session')) sessionStorage.setItem('certseal.session', t);
+    }, token);
+    return ctx;
   }
 
   // A platform, a seal maker and a personal SM2 certificate with a personal square seal.

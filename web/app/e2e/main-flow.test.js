@@ -308,7 +308,7 @@ test('five wrong certificate passwords lock the key, and then the right one is r
 
 test('every main screen fits a 320 px wide phone, and English can be switched on', { timeout: 60_000 }, async () => {
   await page.setViewportSize({ width: 320, height: 640 });
-  for (const path of ['/', '/verify', '/buy', '/orders', '/certificates', '/scan', '/me', '/seals', '/notifications']) {
+  for (const path of ['/', '/verify', '/buy', '/orders', '/certificates', '/scan', '/me', '/seals', '/notifications', '/org/new', '/org/join', '/tasks']) {
     await page.goto(`${world.base}/app${path}`);
     await page.locator('.van-nav-bar, .hero').first().waitFor();
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -320,11 +320,11 @@ test('every main screen fits a 320 px wide phone, and English can be switched on
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${world.base}/app/me`);
   await page.getByRole('radio', { name: 'English' }).click();
-  await page.getByText('Account and settings').waitFor();
+  await page.getByText('My identities').waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'en-US');
   await page.reload();
   await page.getByText('Language').waitFor();
   await shot('13-settings-english');
   await page.getByRole('radio', { name: '中文' }).click();
-  await page.getByText('账号与设置').waitFor();
+  await page.getByText('我的身份').waitFor();
 });
