@@ -14,6 +14,7 @@ const world = new World();
 const ORG = '北京示例科技有限公司';
 const ADMIN = { phone: '13912340001', name: '王五', id: idNumber('11010519800101001') };
 const EMPLOYEE = { phone: '13912340002', name: '赵六', id: idNumber('11010519900202002') };
+let employee;
 
 async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
@@ -70,7 +71,7 @@ test('create and verify an organisation, an employee joins, the administrator ap
   await shot(admin, '18-identities');
 
   // The employee asks to join, naming the administrator.
-  const employee = await (await world.phoneWithSession(employeeToken)).newPage();
+  employee = await (await world.phoneWithSession(employeeToken)).newPage();
   await employee.goto(`${world.base}/app/org/join`);
   await employee.getByPlaceholder('输入单位名称').fill('示例科技');
   await employee.getByRole('button', { name: '搜索' }).click();
@@ -102,4 +103,37 @@ test('create and verify an organisation, an employee joins, the administrator ap
   // The creator is the administrator and, having said so, the legal representative.
   assert.deepEqual(members.items.filter((m) => m.status === 'active').map((m) => `${m.role} ${m.phone}`).sort(),
     [`admin ${ADMIN.phone}`, `employee ${EMPLOYEE.phone}`, `legal_representative ${ADMIN.phone}`]);
+});
+
+// Settings: a wrong current password is refused next to its field and the right one changes it;
+// the lists of personal information; closing the account enters the cooling-off period and can
+// be withdrawn.
+test('login password, personal-information lists, deregistration and its withdrawal', { timeout: 120_000 }, async () => {
+  await employee.goto(`${world.base}/app/settings`);
+  await employee.getByPlaceholder('请输入原登录密码').fill('Wrong!pw99');
+  await employee.getByPlaceholder('请输入新密码').fill('N3w!secret');
+  await employee.getByPlaceholder('请再次输入').fill('N3w!secret');
+  await employee.getByRole('button', { name: '修改密码' }).click();
+  await employee.locator('.van-field__error-message').first().waitFor();
+  await employee.getByPlaceholder('请输入原登录密码').fill('Str0ng!pw');
+  await employee.getByRole('button', { name: '修改密码' }).click();
+  await employee.getByText('登录密码已修改').waitFor();
+  await world.login(EMPLOYEE.phone, 'N3w!secret');  // the new password logs in
+
+  await employee.getByText('已收集个人信息清单').click();
+  await employee.locator('.van-cell').first().waitFor();
+  await shot(employee, '21-personal-information');
+  await employee.goBack();
+
+  await employee.getByText('注销账号').click();
+  await employee.getByRole('button', { name: '获取验证码' }).click();
+  await employee.getByText('验证码已发送').waitFor();
+  await employee.getByPlaceholder('请输入短信验证码').fill(world.smsCode(EMPLOYEE.phone));
+  await employee.getByRole('button', { name: '申请注销' }).click();
+  await employee.getByRole('button', { name: '确认' }).click();
+  await employee.getByText(/账号将于 .* 注销/).waitFor();
+  await shot(employee, '22-deregistration');
+  await employee.getByRole('button', { name: '撤回注销' }).click();
+  await employee.getByText('已撤回注销').waitFor();
+  await employee.getByRole('button', { name: '申请注销' }).waitFor();
 });
