@@ -328,3 +328,21 @@ test('every main screen fits a 320 px wide phone, and English can be switched on
   await page.getByRole('radio', { name: '中文' }).click();
   await page.getByText('我的身份').waitFor();
 });
+
+// The holder revokes the certificate (a locked key does not stop that) with an SMS code bound to
+// this revocation; the server's record and the CRL-facing status say revoked.
+test('the holder revokes the certificate with an SMS code bound to it', { timeout: 60_000 }, async () => {
+  await page.goto(`${world.base}/app/certificates`);
+  await page.getByText(`CN=${NAME},C=CN`).first().click();
+  await page.getByText('注销证书').click();
+  await page.getByText('密钥可能泄露').click();
+  await page.getByRole('button', { name: '获取验证码' }).click();
+  await page.getByText('验证码已发送').waitFor();
+  await page.getByPlaceholder('请输入短信验证码').last().fill(world.smsCode(PHONE));
+  await shot('23-revoke');
+  await page.getByRole('button', { name: '确认注销' }).click();
+  await page.getByText('已注销').first().waitFor({ timeout: 30_000 });
+  const token = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
+  const certs = await world.api('GET', '/api/v1/account/certificates', token);
+  assert.equal(certs.items[0].status, 'revoked');
+});

@@ -20,3 +20,6 @@ export const seals = (params = {}) => get(`/api/v1/seals${query(params)}`);
 export const sealPreview = (body) => request('POST', '/api/v1/seal-previews', { body, blob: true });
 export const makeSeal = (body) => post('/api/v1/seals', body);
 export const sealPicture = (id) => request('GET', `/api/v1/seals/${enc(id)}/picture`, { blob: true });
+export const revoke = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/revocations`, body);
+export const change = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/changes`, body);
+export const platforms = (id) => get(`/api/v1/account/certificates/${enc(id)}/platforms`);
