@@ -346,3 +346,30 @@ test('the holder revokes the certificate with an SMS code bound to it', { timeou
   const certs = await world.api('GET', '/api/v1/account/certificates', token);
   assert.equal(certs.items[0].status, 'revoked');
 });
+
+// A second certificate, with a handwritten signature drawn on the pad as its seal: the preview is
+// the server's rendering of the strokes, and the seal is made for the order.
+test('a handwritten signature drawn on the pad becomes the seal of a new order', { timeout: 60_000 }, async () => {
+  await page.goto(`${world.base}/app/buy`);
+  await page.getByText('个人证书 SM2 1年').waitFor();
+  await page.getByRole('button', { name: '提交订单' }).click();
+  await page.getByRole('tab', { name: '手写签名' }).click();
+  const pad = await page.locator('[data-test=signature-pad]').boundingBox();
+  const strokes = [
+    [[0.2, 0.3], [0.35, 0.7], [0.5, 0.35], [0.65, 0.7], [0.8, 0.3]],
+    [[0.25, 0.8], [0.75, 0.8]],
+  ];
+  for (const s of strokes) {
+    await page.mouse.move(pad.x + s[0][0] * pad.width, pad.y + s[0][1] * pad.height);
+    await page.mouse.down();
+    for (const [x, y] of s.slice(1)) await page.mouse.move(pad.x + x * pad.width, pad.y + y * pad.height, { steps: 8 });
+    await page.mouse.up();
+  }
+  await page.getByAltText('印章预览').waitFor();
+  await shot('24-handwritten-seal');
+  await page.getByRole('button', { name: '确认印章' }).click();
+  await page.getByText('请输入发送到您手机的授权验证码').waitFor();
+  const token = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
+  const seals = await world.api('GET', '/api/v1/seals', token);
+  assert.ok(seals.items.some((s) => s.kind === 'handwritten' && s.method === 'drawing'), JSON.stringify(seals.items));
+});
