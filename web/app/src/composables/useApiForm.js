@@ -15,7 +15,8 @@ export function useApiForm() {
       return await fn();
     } catch (e) {
       if (e?.fields?.length) {
-        for (const f of e.fields) errors[f.field] = f.detail || errorText({ code: f.code });
+        // Our text for the field's stable code when we have one, else the server's detail.
+        for (const f of e.fields) errors[f.field] = errorText({ code: f.code, message: f.detail });
       }
       showFailToast({ message: errorText(e), wordBreak: 'break-word' });
       throw e;
