@@ -79,6 +79,7 @@ export class World {
 
   async stop() {
     await this.browser?.close().catch(() => {});
+    for (const b of this.extraBrowsers || []) await b.close().catch(() => {});
     if (this.rp) this.rp.kill();
     if (this.server) {
       this.server.kill('SIGTERM');
@@ -164,6 +165,54 @@ export class World {
       if (!sessionStorage.getItem('certseal.session')) sessionStorage.setItem('certseal.session', t);
     }, token);
     return ctx;
+  }
+
+  // A phone whose camera films `png` (a QR code) for ever: Chromium's fake capture device reads a
+  // Y4M file, made here from the picture (640×480, the code in the middle on white, I420).
+  async phoneWithCamera(png, token) {
+    const scratch = await this.browser.newContext();
+    const page = await scratch.newPage();
+    const yuv = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const W = 640;
+      const H = 480;
+      const c = document.createElement('canvas');
+      c.width = W;
+      c.height = H;
+      const g = c.getContext('2d');
+      g.fillStyle = '#fff';
+      g.fillRect(0, 0, W, H);
+      g.imageSmoothingEnabled = false;
+      const side = Math.floor(H * 0.8);
+      g.drawImage(img, (W - side) / 2, (H - side) / 2, side, side);
+      const px = g.getImageData(0, 0, W, H).data;
+      const out = new Uint8Array(W * H * 1.5);
+      for (let i = 0; i < W * H; i++) out[i] = Math.round(0.299 * px[4 * i] + 0.587 * px[4 * i + 1] + 0.114 * px[4 * i + 2]);
+      out.fill(128, W * H);  // a black-and-white picture: no colour
+      let s = '';
+      for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
+      return btoa(s);
+    }, png.toString('base64'));
+    await scratch.close();
+    const file = join(this.dir, `camera-${Date.now()}.y4m`);
+    writeFileSync(file, Buffer.concat([Buffer.from('YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\nFRAME\n'), Buffer.from(yuv, 'base64')]));
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${file}`],
+      headless: true,
+    });
+    this.extraBrowsers = [...(this.extraBrowsers || []), browser];
+    const ctx = await browser.newContext({
+      viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
+      permissions: ['camera'],
+    });
+    await ctx.addInitScript((t) => {
+      if (!sessionStorage.getItem('certseal.session')) sessionStorage.setItem('certseal.session', t);
+    }, token);
+    return ctx.newPage();
   }
 
   // A platform, a seal maker and a personal SM2 certificate with a personal square seal.

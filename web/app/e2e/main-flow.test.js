@@ -274,6 +274,25 @@ test('authorised encryption to the certificate, then decryption in the browser (
   assert.equal(Buffer.from(v14.result.content, 'base64').toString(), bid);
 });
 
+// The camera: Chromium's fake camera films the relying party's QR code; the scan screen reads it
+// from the video (getUserMedia + jsQR) and shows the request. This browser holds no key of the
+// person's certificate, so it offers none, and the person refuses.
+test('scanning with the camera reads the QR code from the video', { timeout: 90_000 }, async () => {
+  const req = await world.rpCall('POST', '/api/v1/rp/scene-requests', {
+    scene: '20', title: '用摄像头扫码确认', nonce: 'camera-nonce-0001', message: Buffer.from('摄像头测试').toString('base64'),
+  });
+  const token = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
+  const cam = await world.phoneWithCamera(Buffer.from(req.qr_png, 'base64'), token);
+  await cam.goto(`${world.base}/app/scan`);
+  await cam.getByRole('button', { name: '打开摄像头扫码' }).click();
+  await cam.getByText('用摄像头扫码确认').waitFor({ timeout: 30_000 });
+  await cam.getByText('没有可用于此业务的证书').waitFor();
+  await cam.getByRole('button', { name: '拒绝' }).click();
+  await cam.getByText('数字证书与电子印章，随身携带').waitFor();
+  const seen = await world.rpCall('GET', `/api/v1/rp/scene-requests/${req.id}`);
+  assert.equal(seen.status, 'refused');
+});
+
 // A thief with the unlocked phone guesses the certificate password: each wrong guess costs one
 // of 5 attempts (the server counts; the share file has no check value to test offline), the
 // 5th locks the key, and from then on even the right password is refused.
