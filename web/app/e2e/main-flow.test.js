@@ -274,6 +274,27 @@ test('authorised encryption to the certificate, then decryption in the browser (
   assert.equal(Buffer.from(v14.result.content, 'base64').toString(), bid);
 });
 
+// Invoices: the buyer gives a personal title on the paid order, sees it waiting, the operator
+// issues it (API), and the buyer downloads the PDF.
+test('an invoice is requested on the order, issued by the operator and downloaded', { timeout: 60_000 }, async () => {
+  await page.goto(`${world.base}/app/orders`);
+  await page.getByRole('button', { name: '申请发票' }).first().click();
+  await page.getByPlaceholder('个人姓名或单位名称').fill(NAME);
+  await page.getByRole('button', { name: '提交', exact: true }).click();
+  await page.getByText('发票信息已提交').waitFor();
+  await page.goto(`${world.base}/app/invoices`);
+  await page.getByText('待开具').waitFor();
+  const queue = await world.api('GET', '/api/v1/operator/invoices', world.operator);
+  await world.api('POST', `/api/v1/operator/invoices/${queue.items[0].id}/issuance`, world.operator, {});
+  await page.reload();
+  await page.getByText('已开具').first().waitFor();
+  await shot('25-invoices');
+  const [pdf] = await Promise.all([phone.waitForEvent('page'), page.getByRole('button', { name: '下载发票' }).click()]);
+  await pdf.waitForLoadState();
+  assert.match(pdf.url(), /^blob:/);
+  await pdf.close();
+});
+
 // The camera: Chromium's fake camera films the relying party's QR code; the scan screen reads it
 // from the video (getUserMedia + jsQR) and shows the request. This browser holds no key of the
 // person's certificate, so it offers none, and the person refuses.

@@ -23,6 +23,7 @@ const routes = [
   { path: '/settings', name: 'settings', component: () => import('./pages/settings/index.vue'), meta: { auth: true } },
   { path: '/privacy', name: 'privacy', component: () => import('./pages/privacy/index.vue'), meta: { auth: true } },
   { path: '/deregister', name: 'deregister', component: () => import('./pages/deregister/index.vue'), meta: { auth: true } },
+  { path: '/invoices', name: 'invoices', component: () => import('./pages/invoices/index.vue'), meta: { auth: true } },
   { path: '/scan', name: 'scan', component: () => import('./pages/scan/index.vue'), meta: { auth: true } },
   { path: '/me', name: 'me', component: () => import('./pages/me/index.vue'), meta: { auth: true, tab: true } },
   { path: '/:rest(.*)*', redirect: '/' },
