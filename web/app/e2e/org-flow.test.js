@@ -137,3 +137,19 @@ test('login password, personal-information lists, deregistration and its withdra
   await employee.getByText('已撤回注销').waitFor();
   await employee.getByRole('button', { name: '申请注销' }).waitFor();
 });
+
+// A person with several identities logs in on another phone and is asked to choose one.
+test('logging in with several identities asks which one to act as', { timeout: 60_000 }, async () => {
+  const p = await (await world.phone()).newPage();
+  await p.goto(`${world.base}/app/login`);
+  await p.getByPlaceholder('请输入手机号').fill(ADMIN.phone);
+  await p.getByRole('button', { name: '获取验证码' }).click();
+  await p.getByText('验证码已发送').waitFor();
+  await p.getByPlaceholder('请输入短信验证码').fill(world.smsCode(ADMIN.phone));
+  await p.getByPlaceholder('首次登录无需填写').fill('Str0ng!pw');
+  await p.getByRole('checkbox').click();
+  await p.getByRole('button', { name: '登录 / 注册' }).click();
+  await p.getByText('您有多个身份，请选择本次使用的身份').waitFor();
+  await p.getByText(`法定代表人 · ${ORG}`).click();
+  await p.getByText(`当前身份：法定代表人 · ${ORG}`).waitFor();
+});
