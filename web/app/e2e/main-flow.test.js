@@ -274,6 +274,46 @@ test('authorised encryption to the certificate, then decryption in the browser (
   assert.equal(Buffer.from(v14.result.content, 'base64').toString(), bid);
 });
 
+// The PIN cache: with "5 minutes" chosen, the password unlocks once and the next signature needs
+// none; turning it off forgets the unlocked share at once. (The cache lives in the tab's memory,
+// so the test moves through the app by tapping, never by reloading.)
+test('the PIN cache remembers the unlocked share for the chosen time, and forgets it when turned off', { timeout: 90_000 }, async () => {
+  const sign20 = async (nonce) => {
+    const req = await world.rpCall('POST', '/api/v1/rp/scene-requests', {
+      scene: '20', title: `确认签名 ${nonce}`, nonce, message: Buffer.from(`内容 ${nonce}`).toString('base64'),
+    });
+    await page.getByRole('button', { name: '扫一扫' }).click();
+    await page.locator('[data-test=qr-file]').setInputFiles({ name: 'qr.png', mimeType: 'image/png',
+      buffer: Buffer.from(req.qr_png, 'base64') });
+    await page.getByText(`确认签名 ${nonce}`).waitFor();
+    return req;
+  };
+  await page.goto(`${world.base}/app/settings`);
+  await page.getByText('5 分钟', { exact: true }).click();
+  await page.goto(`${world.base}/app/`);
+  const a = await sign20('cache-nonce-1');
+  await page.getByPlaceholder('请输入证书密码').fill(NEW_CERT_PASSWORD);
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.getByText('已完成').waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: '返回首页' }).click();
+  const b = await sign20('cache-nonce-2');
+  assert.equal(await page.getByPlaceholder('请输入证书密码').count(), 0);
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.getByText('已完成').waitFor({ timeout: 30_000 });
+  for (const r of [a, b]) assert.equal((await world.rpCall('GET', `/api/v1/rp/scene-requests/${r.id}`)).status, 'completed');
+  // Off: 我的 → 账号与安全 → 不缓存, back home, and the next scan asks for the password again.
+  await page.getByRole('button', { name: '返回首页' }).click();
+  await page.locator('.van-tabbar-item', { hasText: '我的' }).click();
+  await page.getByText('账号与安全').click();
+  await page.getByText('不缓存，每次输入').click();
+  await page.locator('.van-nav-bar__left').click();
+  await page.locator('.van-tabbar-item', { hasText: '首页' }).click();
+  const c = await sign20('cache-nonce-3');
+  await page.getByPlaceholder('请输入证书密码').waitFor();
+  await page.getByRole('button', { name: '拒绝' }).click();
+  assert.equal((await world.rpCall('GET', `/api/v1/rp/scene-requests/${c.id}`)).status, 'refused');
+});
+
 // Invoices: the buyer gives a personal title on the paid order, sees it waiting, the operator
 // issues it (API), and the buyer downloads the PDF.
 test('an invoice is requested on the order, issued by the operator and downloaded', { timeout: 60_000 }, async () => {

@@ -28,6 +28,8 @@ export function signedIn(token) {
 }
 
 export async function signOut() {
+  const { forgetUnlocked } = await import('./shield.js');
+  forgetUnlocked();
   try {
     await accountApi.logout();
   } catch {

@@ -9,6 +9,32 @@ export async function shield(onProgress) {
     ]);
     instance = new BrowserShield(api);
   }
+  instance.cacheSeconds = pinCacheSeconds();
   instance.onProgress = onProgress || (() => {});
   return instance;
+}
+
+// The PIN cache duration chosen in 账号与安全 (not a secret: remembered in localStorage).
+const PIN_CACHE_KEY = 'certseal.pinCacheSeconds';
+export function pinCacheSeconds() {
+  try {
+    return Number(localStorage.getItem(PIN_CACHE_KEY)) || 0;
+  } catch {
+    return 0;
+  }
+}
+export function setPinCacheSeconds(n) {
+  try {
+    localStorage.setItem(PIN_CACHE_KEY, String(n));
+  } catch {
+    // not remembered
+  }
+  if (instance) {
+    instance.cacheSeconds = n;
+    if (!n) instance.forget();
+  }
+}
+// On logout: nothing unlocked survives the session.
+export function forgetUnlocked() {
+  instance?.forget();
 }

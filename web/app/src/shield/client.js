@@ -39,10 +39,54 @@ async function unlock(key, deviceId, password) {
 }
 
 export class BrowserShield {
+  // The PIN cache (docs/WEBAPP.md): after a step the server accepted, the unlocked share and auth
+  // key may be kept in this tab's memory for `cacheSeconds` (0, the default: never), so that the
+  // next steps need no password; they are overwritten when the time is up, on forget() and on a
+  // password change. Never written to storage.
+  #cache = new Map();
+  cacheSeconds = 0;
+
   constructor(api, options = {}) {
     this.api = api;
     this.store = options.store || store;
     this.onProgress = options.onProgress || (() => {});
+  }
+
+  // True when a step with this key needs no password now.
+  isCached(keyId) {
+    const c = this.#cache.get(keyId);
+    if (c && c.until > Date.now()) return true;
+    if (c) this.#drop(keyId);
+    return false;
+  }
+
+  forget() {
+    for (const id of [...this.#cache.keys()]) this.#drop(id);
+  }
+
+  #drop(keyId) {
+    const c = this.#cache.get(keyId);
+    if (!c) return;
+    clearTimeout(c.timer);
+    wipe(c.d1);
+    wipe(c.authKey);
+    this.#cache.delete(keyId);
+  }
+
+  #remember(keyId, d1, authKey) {
+    if (!(this.cacheSeconds > 0) || this.#cache.has(keyId)) return;
+    const timer = setTimeout(() => this.#drop(keyId), this.cacheSeconds * 1000);
+    this.#cache.set(keyId, { d1: d1.slice(), authKey: authKey.slice(), until: Date.now() + this.cacheSeconds * 1000, timer });
+  }
+
+  // The unlocked share: from the cache (password null) or from the password.
+  async #unlocked(key, deviceId, password) {
+    if (password == null) {
+      if (!this.isCached(key.keyId)) throw new ShieldError('password_required', 'the certificate password is needed');
+      const c = this.#cache.get(key.keyId);
+      return { d1: c.d1.slice(), authKey: c.authKey.slice(), cached: true };
+    }
+    return { ...(await unlock(key, deviceId, password)), cached: false };
   }
 
   async device() {
@@ -104,7 +148,7 @@ export class BrowserShield {
     const dev = await this.device();
     const e = await messageDigest(key.publicKey, message, id);
     this.onProgress('unlock');
-    const { d1, authKey } = await unlock(key, dev.device_id, password);
+    const { d1, authKey } = await this.#unlocked(key, dev.device_id, password);
     try {
       for (let attempt = 0; attempt < 4; attempt++) {
         this.onProgress('sign');
@@ -119,7 +163,9 @@ export class BrowserShield {
           }),
         );
         try {
-          return cosign.signFinish(d1, key.publicKey, start.state, fromB64(a.response));
+          const rs = cosign.signFinish(d1, key.publicKey, start.state, fromB64(a.response));
+          this.#remember(key.keyId, d1, authKey);
+          return rs;
         } catch (err) {
           if (err.code !== 'cosign_retry') throw err;
         }
@@ -135,7 +181,7 @@ export class BrowserShield {
   async decrypt(keyId, password, ciphertext, purpose) {
     const key = await this.store.loadKey(keyId);
     const dev = await this.device();
-    const { d1, authKey } = await unlock(key, dev.device_id, password);
+    const { d1, authKey } = await this.#unlocked(key, dev.device_id, password);
     try {
       const start = await cosign.decryptStart(d1, ciphertext);
       const a = await this.#step(key, dev.device_id, authKey, 'decrypt', start.request, (nonce, p) =>
@@ -147,7 +193,9 @@ export class BrowserShield {
           purpose,
         }),
       );
-      return cosign.decryptFinish(start.state, fromB64(a.response));
+      const m = await cosign.decryptFinish(start.state, fromB64(a.response));
+      this.#remember(key.keyId, d1, authKey);
+      return m;
     } finally {
       wipe(d1);
       wipe(authKey);
@@ -156,6 +204,7 @@ export class BrowserShield {
 
   // A new certificate password for this browser's share (the old one unlocks it first).
   async changePassword(keyId, oldPassword, newPassword) {
+    this.#drop(keyId);
     const key = await this.store.loadKey(keyId);
     const dev = await this.device();
     const { d1, authKey } = await unlock(key, dev.device_id, oldPassword);
