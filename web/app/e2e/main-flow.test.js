@@ -457,4 +457,18 @@ test('a handwritten signature drawn on the pad becomes the seal of a new order',
   const token = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
   const seals = await world.api('GET', '/api/v1/seals', token);
   assert.ok(seals.items.some((s) => s.kind === 'handwritten' && s.method === 'drawing'), JSON.stringify(seals.items));
+
+  // Authorised, then paid later from the order list by a declared bank transfer (对公转账).
+  await sendCodeAndFill();
+  await page.getByRole('button', { name: '确认授权' }).click();
+  await page.getByRole('button', { name: '去支付（沙箱）' }).waitFor();
+  await page.goto(`${world.base}/app/orders`);
+  await page.getByRole('tab', { name: '待支付' }).click();
+  await page.getByRole('button', { name: '去支付' }).click();
+  await page.getByText('或：对公转账').waitFor();
+  await page.locator('input[name=payer_name]').fill('张三');
+  await page.locator('input[name=payer_account]').fill('6222020200001234567');
+  await page.getByRole('button', { name: '已转账，提交核对' }).click();
+  await page.getByText('已提交转账信息，平台核对到账后订单进入审核').waitFor();
+  await shot('26-bank-transfer');
 });

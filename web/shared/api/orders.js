@@ -11,3 +11,4 @@ export const cancelOrder = (id) => post(`/api/v1/orders/${encodeURIComponent(id)
 export const requestInvoice = (id, body) => post(`/api/v1/orders/${encodeURIComponent(id)}/invoice`, body);
 export const invoices = (params = {}) => get(`/api/v1/invoices${query(params)}`);
 export const invoicePdf = (id) => request('GET', `/api/v1/invoices/${encodeURIComponent(id)}/pdf`, { blob: true });
+export const declareBankTransfer = (id, body) => post(`/api/v1/orders/${encodeURIComponent(id)}/bank-transfers`, body);
