@@ -311,6 +311,7 @@ test('the PIN cache remembers the unlocked share for the chosen time, and forget
   const c = await sign20('cache-nonce-3');
   await page.getByPlaceholder('请输入证书密码').waitFor();
   await page.getByRole('button', { name: '拒绝' }).click();
+  await page.getByText('数字证书与电子印章，随身携带').waitFor();  // home, after the refusal was posted
   assert.equal((await world.rpCall('GET', `/api/v1/rp/scene-requests/${c.id}`)).status, 'refused');
 });
 
