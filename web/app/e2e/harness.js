@@ -14,6 +14,12 @@ const CERTSEALD = process.env.CERTSEALD_BIN || join(ROOT, 'build/debug/certseald
 // The C++ client, in the same build folder as certseald.
 const CERTSEAL = process.env.CERTSEAL_BIN || join(CERTSEALD, '..', 'client', 'certseal');
 const DIST = join(ROOT, 'web/app/dist');
+// Where the tests put their screenshots: docs/screenshots/ when CERTSEAL_UPDATE_SCREENSHOTS=1
+// (to refresh the committed pictures after screens changed), else a temporary folder, so that a
+// test run leaves the checkout as it was.
+export function screenshotDir(world) {
+  return process.env.CERTSEAL_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : join(world.dir, 'screenshots');
+}
 export const OPERATOR_PHONE = '13800000001';
 const OPERATOR_PASSWORD = 'Op3rator!pw';
 // Fast password hashing and no SMS wait, as the C++ integration tests (tests/support/api_fixture.h).

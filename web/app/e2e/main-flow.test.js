@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, World } from './harness.js';
+import { ROOT, World, screenshotDir } from './harness.js';
 
-const SHOTS = join(ROOT, 'docs/screenshots');
 const PHONE = '13912345678';
 const NAME = '张三';
 const ID_NUMBER = '110105194912310134';
@@ -22,6 +21,7 @@ let page;
 let tmp;
 
 async function shot(name) {
+  const SHOTS = screenshotDir(world);
   mkdirSync(SHOTS, { recursive: true });
   await page.locator('.van-toast').first().waitFor({ state: 'hidden' }).catch(() => {});
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
@@ -184,7 +184,7 @@ test('register, verify, buy, install and log in to the relying party by scanning
   await shot('09-scan-done');
   await rpPage.getByText(`欢迎 `).waitFor({ timeout: 30_000 });
   assert.match(await rpPage.locator('#s').textContent(), new RegExp(NAME));
-  await rpPage.screenshot({ path: join(SHOTS, '10-relying-party.png') });
+  await rpPage.screenshot({ path: join(screenshotDir(world), '10-relying-party.png') });
 
   // The signature made in the browser, checked by tools that share no code with it.
   const done = world.rpWait(requestId);

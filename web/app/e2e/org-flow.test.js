@@ -7,9 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, World, idNumber, uscc } from './harness.js';
+import { ROOT, World, screenshotDir, idNumber, uscc } from './harness.js';
 
-const SHOTS = join(ROOT, 'docs/screenshots');
 const world = new World();
 const ORG = '北京示例科技有限公司';
 const ADMIN = { phone: '13912340001', name: '王五', id: idNumber('11010519800101001') };
@@ -17,6 +16,7 @@ const EMPLOYEE = { phone: '13912340002', name: '赵六', id: idNumber('110105199
 let employee;
 
 async function shot(page, name) {
+  const SHOTS = screenshotDir(world);
   mkdirSync(SHOTS, { recursive: true });
   await page.locator('.van-toast').first().waitFor({ state: 'hidden' }).catch(() => {});
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
