@@ -14,6 +14,7 @@
 #include "api/seal_handlers.h"
 #include "api/shield_handlers.h"
 #include "api/system_handlers.h"
+#include "api/web_files.h"
 
 namespace certseal::api {
 namespace {
@@ -230,6 +231,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/ledger/proofs/consistency", Role::kPublic, get_ledger_consistency},
     {"GET", "/api/v1/account/ledger-entries", Role::kUser, get_account_ledger_entries},
     {"POST", "/api/v1/operator/ledger/checkpoints", Role::kOperator, op_post_ledger_checkpoint},
+    // The mobile H5 app's static files (web_files.h, docs/WEBAPP.md)
+    {"GET", "/app", Role::kPublic, get_web_app_redirect, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
+    {"GET", "/app/", Role::kPublic, get_web_app_index, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
+    {"GET", "/app/{path+}", Role::kPublic, get_web_app_file, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
 };
 
 }  // namespace

@@ -30,6 +30,7 @@ class SealService;
 namespace certseal::api {
 
 class Metrics;
+class WebFiles;  // api/web_files.h
 struct RequestLimits;
 }  // namespace certseal::api
 namespace certseal::service::ca {
@@ -67,6 +68,7 @@ struct Services {
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
   service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)
   service::ledger::LedgerService* ledger = nullptr;  // transparency log (nullptr: 503)
+  const WebFiles* web_app = nullptr;  // the mobile H5 app's files at /app/ (nullptr: 404 web_app_not_built)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

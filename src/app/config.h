@@ -79,6 +79,9 @@ struct Config {
     std::string origin;     // "" = <host of pki.public_url>/ledger
     int interval_ms = 200;  // sequencing interval
   } ledger;
+  struct {
+    std::string app_dir;  // built mobile H5 app served at /app/ ("" = not served)
+  } web;
   bool demo = false;
   bool dev_mode = false;  // the development components may run (see check_development_components)
   std::string identity_verifier;  // dev | manual

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "api/dispatcher.h"
+#include "api/web_files.h"
 #include "api/metrics.h"
 #include "api/request_limits.h"
 #include "api/services.h"
@@ -171,6 +172,14 @@ int serve(const Config& c) {
   services.privacy = p.privacy.get();
   services.orgs = p.orgs.get();
   services.development_components = dev_components;
+  std::optional<api::WebFiles> web_app;
+  if (!c.web.app_dir.empty()) {
+    auto w = api::WebFiles::load(c.web.app_dir);
+    if (!w) return fail(&log, "web app", w.error());
+    web_app = std::move(w).value();
+    services.web_app = &*web_app;
+    log.info("web app", {{"dir", c.web.app_dir}, {"files", web_app->files()}});
+  }
   api::RequestLimits limits(c.limits.ocsp_per_minute, c.limits.tsa_per_minute, c.limits.form_email_per_day);
   services.limits = &limits;
   api::SessionAuthenticator sessions(*p.accounts);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -255,6 +256,39 @@ TEST_P(ServerTest, ServesTlsFromPemFiles) {
   HttpClient plain(s->base_url());
   EXPECT_NE(plain.get("/healthz").status, 200);
   EXPECT_EQ(s->terminate(), 0);
+}
+
+// The built mobile app at /app/ (web.app_dir): the index revalidated, hashed assets cached a
+// year, the precompressed copy for gzip clients, client routes get the index; a folder that is
+// not a built app stops the server at start with a clear line.
+TEST_P(ServerTest, ServesTheBuiltMobileAppUnderApp) {
+  const std::string app = dir_.path() + "/dist";
+  std::filesystem::create_directories(app + "/assets");
+  std::ofstream(app + "/index.html") << "<!doctype html><title>CertSeal</title>";
+  std::ofstream(app + "/assets/index-Ab12.js") << "console.log('app')";
+  std::ofstream(app + "/assets/index-Ab12.js.gz") << "precompressed";
+  auto s = start({"--set", "web.app_dir=" + app});
+  ASSERT_TRUE(s->started());
+  HttpClient c(s->base_url());
+  auto index = c.get("/app/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.body, "<!doctype html><title>CertSeal</title>");
+  EXPECT_EQ(index.header("cache-control"), "no-cache");
+  EXPECT_NE(index.header("content-security-policy").find("frame-ancestors 'none'"), std::string::npos);
+  auto js = c.get("/app/assets/index-Ab12.js");
+  EXPECT_EQ(js.body, "console.log('app')");
+  EXPECT_EQ(js.header("cache-control"), "public, max-age=31536000, immutable");
+  auto gz = c.request("GET", "/app/assets/index-Ab12.js", "", {"Accept-Encoding: gzip"});
+  EXPECT_EQ(gz.header("content-encoding"), "gzip");
+  EXPECT_EQ(c.get("/app/orders/123").body, index.body);
+  EXPECT_EQ(c.get("/app/../certseald.toml").status, 404);
+  EXPECT_EQ(s->terminate(), 0);
+
+  auto o = opts_;
+  o.extra_args = {"--set", "web.app_dir=" + dir_.path() + "/nothing-built-here"};
+  ServerProcess refused(o);
+  EXPECT_FALSE(refused.started());
+  EXPECT_NE(refused.log_text().find("web app"), std::string::npos) << refused.log_text();
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ServerTest, ::testing::Values("sqlite", "postgres"),

@@ -1,0 +1,306 @@
+// The end-to-end tests' world: a real certseald (SQLite, development components on, the built
+// app at /app/), its operator, a catalogue, the example relying party (examples/relying_party/rp.py)
+// and Chromium driven by playwright-core with a phone's viewport and the Chinese locale.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+export const ROOT = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
+const CERTSEALD = process.env.CERTSEALD_BIN || join(ROOT, 'build/debug/certseald');
+// The C++ client, in the same build folder as certseald.
+const CERTSEAL = process.env.CERTSEAL_BIN || join(CERTSEALD, '..', 'client', 'certseal');
+const DIST = join(ROOT, 'web/app/dist');
+// Where the tests put their screenshots: docs/screenshots/ when CERTSEAL_UPDATE_SCREENSHOTS=1
+// (to refresh the committed pictures after screens changed), else a temporary folder, so that a
+// test run leaves the checkout as it was.
+export function screenshotDir(world) {
+  return process.env.CERTSEAL_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : join(world.dir, 'screenshots');
+}
+export const OPERATOR_PHONE = '13800000001';
+const OPERATOR_PASSWORD = 'Op3rator!pw';
+// Fast password hashing and no SMS wait, as the C++ integration tests (tests/support/api_fixture.h).
+const FAST = ['--set', 'security.argon2_ops=1', '--set', 'security.argon2_mem_kib=8', '--set', 'sms.resend_s=0',
+  '--set', 'sms.address_hourly_limit=10000', '--set', 'ca.sm2o.algorithm=sm2', '--set', 'ca.sm2o.sm2_id='];
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+// A unified social credit code (GB 32100) with its check character, from 17 characters.
+export function uscc(prefix) {
+  const chars = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += chars.indexOf(prefix[i]) * w[i];
+  return prefix + chars[(31 - (sum % 31)) % 31];
+}
+
+// A resident ID number (GB 11643) with its check character (ISO 7064 MOD 11-2), from 17 digits.
+export function idNumber(prefix) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(prefix[i]) * w[i];
+  return prefix + '10X98765432'[sum % 11];
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class World {
+  async start() {
+    if (!existsSync(CERTSEALD)) throw new Error(`no certseald at ${CERTSEALD} (build it, or set CERTSEALD_BIN)`);
+    if (!existsSync(join(DIST, 'index.html'))) throw new Error('web/app is not built (npm run build)');
+    this.dir = mkdtempSync(join(tmpdir(), 'certseal-e2e-'));
+    this.data = join(this.dir, 'data');
+    this.db = ['--data-dir', this.data, '--db-engine', 'sqlite'];
+    execFileSync(CERTSEALD, ['admin', 'create-operator', '--phone', OPERATOR_PHONE, '--password', OPERATOR_PASSWORD,
+      ...this.db, ...FAST], { stdio: 'pipe' });
+    const portFile = join(this.dir, 'port');
+    this.server = spawn(CERTSEALD, ['serve', ...this.db, '--listen', '127.0.0.1:0', '--port-file', portFile,
+      '--set', 'dev_mode=true', '--set', `web.app_dir=${DIST}`, ...FAST], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.serverLog = '';
+    this.server.stderr.on('data', (d) => (this.serverLog += d));
+    for (let i = 0; i < 600 && !existsSync(portFile); i++) await sleep(100);
+    const port = readFileSync(portFile, 'utf8').trim();
+    if (!port) throw new Error(`certseald did not start:\n${this.serverLog}`);
+    this.base = `http://127.0.0.1:${port}`;
+    this.operator = await this.login(OPERATOR_PHONE, OPERATOR_PASSWORD);
+    this.browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+      headless: true,
+    });
+    return this;
+  }
+
+  async stop() {
+    await this.browser?.close().catch(() => {});
+    for (const b of this.extraBrowsers || []) await b.close().catch(() => {});
+    if (this.rp) this.rp.kill();
+    if (this.server) {
+      this.server.kill('SIGTERM');
+      await new Promise((r) => (this.server.exitCode !== null ? r() : this.server.on('exit', r)));
+    }
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // A phone: 390×844, touch, Simplified Chinese.
+  async phone() {
+    return this.browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      locale: 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    });
+  }
+
+  async api(method, path, token, body) {
+    const headers = { Accept: 'application/json' };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const r = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return json;
+  }
+
+  // The newest SMS code sent to `phone`, read on the server machine (certseald admin sms-outbox).
+  smsCode(phone) {
+    const out = execFileSync(CERTSEALD, ['admin', 'sms-outbox', '--phone', phone, '--limit', '1', ...this.db], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const m = /验证码([0-9]{6})/.exec(out);
+    if (!m) throw new Error(`no code for ${phone}: ${out}`);
+    return m[1];
+  }
+
+  async login(phone, password) {
+    await this.api('POST', '/api/v1/sms-codes', null, { phone, purpose: 'login' });
+    const r = await this.api('POST', '/api/v1/sessions', null, { phone, code: this.smsCode(phone), password });
+    return r.token;
+  }
+
+  // A registered, real-name verified person through the API (the UI of these steps is tested in
+  // main-flow.test.js): the session token. `photo`: any PNG (the development verifier).
+  async verifiedPerson(phone, name, id, photo) {
+    await this.api('POST', '/api/v1/sms-codes', null, { phone, purpose: 'login' });
+    const s = await this.api('POST', '/api/v1/sessions', null, { phone, code: this.smsCode(phone) });
+    const token = s.token;
+    await this.api('PUT', '/api/v1/account/password', token, { password: 'Str0ng!pw' });
+    const upload = async (purpose) => {
+      const r = await fetch(`${this.base}/api/v1/blobs?purpose=${purpose}`, {
+        method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'image/png' }, body: photo,
+      });
+      if (!r.ok) throw new Error(`upload ${purpose}: ${r.status} ${await r.text()}`);
+      return (await r.json()).id;
+    };
+    const front = await upload('id_card_front');
+    const back = await upload('id_card_back');
+    const agreement = await this.api('GET', '/api/v1/agreements/person_verification');
+    await this.api('POST', '/api/v1/account/sms-codes', token, { purpose: 'verify_person' });
+    const v = await this.api('POST', '/api/v1/person-verifications', token, {
+      agreement_version: agreement.version, name, id_number: id, code: this.smsCode(phone), id_card_front: front, id_card_back: back,
+    });
+    if (v.status !== 'verified') throw new Error(`verification: ${JSON.stringify(v)}`);
+    return token;
+  }
+
+  // A phone already logged in with `token` (the session in this tab's sessionStorage).
+  async phoneWithSession(token) {
+    const ctx = await this.phone();
+    await ctx.addInitScript((t) => {
+      if (!sessionStorage.getItem('certseal.session')) sessionStorage.setItem('certseal.session', t);
+    }, token);
+    return ctx;
+  }
+
+  // A phone whose camera films `png` (a QR code) for ever: Chromium's fake capture device reads a
+  // Y4M file, made here from the picture (640×480, the code in the middle on white, I420).
+  async phoneWithCamera(png, token) {
+    const scratch = await this.browser.newContext();
+    const page = await scratch.newPage();
+    const yuv = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const W = 640;
+      const H = 480;
+      const c = document.createElement('canvas');
+      c.width = W;
+      c.height = H;
+      const g = c.getContext('2d');
+      g.fillStyle = '#fff';
+      g.fillRect(0, 0, W, H);
+      g.imageSmoothingEnabled = false;
+      const side = Math.floor(H * 0.8);
+      g.drawImage(img, (W - side) / 2, (H - side) / 2, side, side);
+      const px = g.getImageData(0, 0, W, H).data;
+      const out = new Uint8Array(W * H * 1.5);
+      for (let i = 0; i < W * H; i++) out[i] = Math.round(0.299 * px[4 * i] + 0.587 * px[4 * i + 1] + 0.114 * px[4 * i + 2]);
+      out.fill(128, W * H);  // a black-and-white picture: no colour
+      let s = '';
+      for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
+      return btoa(s);
+    }, png.toString('base64'));
+    await scratch.close();
+    const file = join(this.dir, `camera-${Date.now()}.y4m`);
+    writeFileSync(file, Buffer.concat([Buffer.from('YUV4MPEG2 W640 H480 F10:1 Ip A1:1 C420jpeg\nFRAME\n'), Buffer.from(yuv, 'base64')]));
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-video-capture=${file}`],
+      headless: true,
+    });
+    this.extraBrowsers = [...(this.extraBrowsers || []), browser];
+    const ctx = await browser.newContext({
+      viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
+      permissions: ['camera'],
+    });
+    await ctx.addInitScript((t) => {
+      if (!sessionStorage.getItem('certseal.session')) sessionStorage.setItem('certseal.session', t);
+    }, token);
+    return ctx.newPage();
+  }
+
+  // A platform, a seal maker and a personal SM2 certificate with a personal square seal.
+  async catalogue() {
+    const op = this.operator;
+    this.platform = (await this.api('POST', '/api/v1/operator/catalogue/platforms', op, { name: '示例交易平台' })).id;
+    const maker = await this.api('POST', '/api/v1/operator/catalogue/seal-makers', op, { name: '示例制章单位' });
+    await this.api('POST', `/api/v1/operator/seal-makers/${maker.id}/certificate`, op, { uscc: uscc('91110108MA01MKR09') });
+    this.product = (
+      await this.api('POST', '/api/v1/operator/catalogue/products', op, {
+        kind: 'certificate', name: '个人证书 SM2 1年', cert_type: 'personal', algorithm: 'sm2', validity_years: 1,
+        price_fen: 12000, ca_id: 'sm2o', seal_type: 'personal_square',
+      })
+    ).id;
+  }
+
+  // The example relying party's web page (rp.py serve), registered for scenes 06 and 20.
+  async relyingParty() {
+    const port = await freePort();
+    const app = await this.api('POST', '/api/v1/operator/rp-apps', this.operator, {
+      name: '示例交易平台接入', platform_id: this.platform, callback_url: `http://127.0.0.1:${port}/callback`,
+      scenes: ['06', '14', '16', '20'],
+    });
+    this.rpApp = app;
+    this.rpEnv = { ...process.env, CERTSEAL_SERVER: this.base, RP_APP_ID: app.id, RP_SECRET: app.secret };
+    this.rpScript = join(ROOT, 'examples/relying_party/rp.py');
+    this.rp = spawn('python3', [this.rpScript, 'serve', '--port', String(port)], { env: this.rpEnv, stdio: 'ignore' });
+    this.rpUrl = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      try {
+        await fetch(this.rpUrl + '/nothing');
+        break;
+      } catch {
+        await sleep(100);
+      }
+    }
+    return this.rpUrl;
+  }
+
+  // Runs the C++ client `certseal` on a data folder made from what the browser stored: its
+  // device record and a key record from IndexedDB, written as device.json and keys/<id>.json,
+  // and the browser's session. `answers` go to --password-fd 3, one per line.
+  certsealWithBrowserFiles(device, keyRecord, token, args, answers) {
+    const d = join(this.dir, `cli-${Date.now()}`);
+    mkdirSync(join(d, 'keys'), { recursive: true, mode: 0o700 });
+    mkdirSync(join(d, 'pairings'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(d, 'device.json'), JSON.stringify(device), { mode: 0o600 });
+    writeFileSync(join(d, 'session.json'), JSON.stringify({ server: this.base, token, phone: '', expires_at: '' }), { mode: 0o600 });
+    writeFileSync(join(d, 'keys', `${keyRecord.key_id}.json`), JSON.stringify(keyRecord), { mode: 0o600 });
+    const answersFile = join(d, '.answers');
+    writeFileSync(answersFile, answers.map((a) => `${a}\n`).join(''), { mode: 0o600 });
+    const fd = openSync(answersFile, 'r');
+    try {
+      return spawnSync(CERTSEAL, ['--server', this.base, '--data-dir', d, '--password-fd', '3', ...args], {
+        stdio: ['ignore', 'pipe', 'pipe', fd],
+        encoding: 'utf8',
+        env: { ...process.env, LANG: 'C.UTF-8' },
+      });
+    } finally {
+      closeSync(fd);
+      rmSync(answersFile);
+    }
+  }
+
+  // A relying-party request signed as docs/INTEGRATION.md says (CS1-HMAC-SHA256), as rp.py does.
+  async rpCall(method, target, body) {
+    const data = body === undefined ? '' : JSON.stringify(body);
+    const ts = String(Math.floor(Date.now() / 1000));
+    const nonce = randomBytes(12).toString('hex');
+    const toSign = ['CS1-HMAC-SHA256', method, target, ts, nonce, createHash('sha256').update(data).digest('hex')].join('\n');
+    const sig = createHmac('sha256', this.rpApp.secret).update(toSign).digest('hex');
+    const headers = { Authorization: `CS1-HMAC-SHA256 app_id=${this.rpApp.id}, timestamp=${ts}, nonce=${nonce}, signature=${sig}` };
+    if (data) headers['Content-Type'] = 'application/json';
+    const r = await fetch(this.base + target, { method, headers, body: data || undefined });
+    const j = await r.json();
+    if (!r.ok) throw new Error(`${method} ${target}: ${r.status} ${JSON.stringify(j)}`);
+    return j;
+  }
+
+  rpWait(requestId) {
+    return JSON.parse(
+      execFileSync('python3', [this.rpScript, 'wait', requestId, '--timeout', '60'], { env: this.rpEnv, encoding: 'utf8' }),
+    );
+  }
+}

@@ -1,0 +1,37 @@
+// The route table (every page lazily loaded) and the one guard: pages marked `auth` need a
+// session, else the login page.
+import { createRouter, createWebHistory } from 'vue-router';
+import { session } from './session.js';
+
+const routes = [
+  { path: '/', name: 'home', component: () => import('./pages/home/index.vue'), meta: { auth: true, tab: true } },
+  { path: '/login', name: 'login', component: () => import('./pages/login/index.vue') },
+  { path: '/set-password', name: 'set-password', component: () => import('./pages/set-password/index.vue'), meta: { auth: true } },
+  { path: '/verify', name: 'verify', component: () => import('./pages/verify/index.vue'), meta: { auth: true } },
+  { path: '/buy', name: 'buy', component: () => import('./pages/buy/index.vue'), meta: { auth: true } },
+  { path: '/orders', name: 'orders', component: () => import('./pages/orders/index.vue'), meta: { auth: true, tab: true } },
+  { path: '/orders/:id/install', name: 'install', component: () => import('./pages/install/index.vue'), meta: { auth: true } },
+  { path: '/certificates', name: 'certificates', component: () => import('./pages/certificates/index.vue'), meta: { auth: true, tab: true } },
+  { path: '/certificates/:id', name: 'certificate', component: () => import('./pages/certificate/index.vue'), meta: { auth: true } },
+  { path: '/certificates/:id/password', name: 'cert-password', component: () => import('./pages/cert-password/index.vue'), meta: { auth: true } },
+  { path: '/notifications', name: 'notifications', component: () => import('./pages/notifications/index.vue'), meta: { auth: true } },
+  { path: '/seals', name: 'seals', component: () => import('./pages/seals/index.vue'), meta: { auth: true } },
+  { path: '/org/new', name: 'org-new', component: () => import('./pages/org-new/index.vue'), meta: { auth: true } },
+  { path: '/org/join', name: 'org-join', component: () => import('./pages/org-join/index.vue'), meta: { auth: true } },
+  { path: '/org/:id/members', name: 'members', component: () => import('./pages/members/index.vue'), meta: { auth: true } },
+  { path: '/tasks', name: 'tasks', component: () => import('./pages/tasks/index.vue'), meta: { auth: true } },
+  { path: '/settings', name: 'settings', component: () => import('./pages/settings/index.vue'), meta: { auth: true } },
+  { path: '/privacy', name: 'privacy', component: () => import('./pages/privacy/index.vue'), meta: { auth: true } },
+  { path: '/deregister', name: 'deregister', component: () => import('./pages/deregister/index.vue'), meta: { auth: true } },
+  { path: '/invoices', name: 'invoices', component: () => import('./pages/invoices/index.vue'), meta: { auth: true } },
+  { path: '/scan', name: 'scan', component: () => import('./pages/scan/index.vue'), meta: { auth: true } },
+  { path: '/me', name: 'me', component: () => import('./pages/me/index.vue'), meta: { auth: true, tab: true } },
+  { path: '/:rest(.*)*', redirect: '/' },
+];
+
+export const router = createRouter({ history: createWebHistory('/app/'), routes });
+
+router.beforeEach((to) => {
+  if (to.meta.auth && !session.token) return { name: 'login', query: { next: to.fullPath } };
+  return true;
+});

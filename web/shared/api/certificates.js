@@ -1,0 +1,25 @@
+// Certificates of the account, the mobile shield's two-party steps, QR scenes, seals
+// (tags: shield, scenes, seals).
+import { get, post, put, query, request } from './http.js';
+
+const enc = encodeURIComponent;
+export const certificates = () => get('/api/v1/account/certificates');
+export const certificate = (id) => get(`/api/v1/account/certificates/${enc(id)}`);
+export const install = (orderId, body) => post(`/api/v1/orders/${enc(orderId)}/installation`, body);
+export const challenge = (keyId, deviceId) => post('/api/v1/shield/challenges', { key_id: keyId, device_id: deviceId });
+export const signStep = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}/signatures`, body);
+export const decryptStep = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}/decryptions`, body);
+export const passwordStep = (keyId, deviceId, body) =>
+  put(`/api/v1/shield/keys/${enc(keyId)}/devices/${enc(deviceId)}/password`, body);
+export const devices = (keyId) => get(`/api/v1/shield/keys/${enc(keyId)}/devices`);
+export const keyEvents = (keyId) => get(`/api/v1/shield/keys/${enc(keyId)}/events`);
+export const sceneClaim = (token) => post('/api/v1/scene-claims', { token });
+export const sceneComplete = (id, body) => post(`/api/v1/scene-requests/${enc(id)}/completion`, body);
+export const sceneRefuse = (id, reason) => post(`/api/v1/scene-requests/${enc(id)}/refusal`, { reason });
+export const seals = (params = {}) => get(`/api/v1/seals${query(params)}`);
+export const sealPreview = (body) => request('POST', '/api/v1/seal-previews', { body, blob: true });
+export const makeSeal = (body) => post('/api/v1/seals', body);
+export const sealPicture = (id) => request('GET', `/api/v1/seals/${enc(id)}/picture`, { blob: true });
+export const revoke = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/revocations`, body);
+export const change = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/changes`, body);
+export const platforms = (id) => get(`/api/v1/account/certificates/${enc(id)}/platforms`);
