@@ -326,7 +326,13 @@ Result<KeyFile> ShieldClient::complete_pairing(DeviceStore& store, const std::st
   if (!text(a, "key_id").empty() && text(a, "key_id") != joined.key_id) {
     return unavailable("bad_answer", "the server names another key than the other device did");
   }
-  CS_ASSIGN(k.certificate_id, current_certificate_of(http_, k.key_id));
+  // A device that joined an organisation key through a grant (docs/GRANTS.md) is told which
+  // certificate; otherwise it is this account's current one of the key.
+  if (!text(a, "certificate_id").empty()) {
+    k.certificate_id = text(a, "certificate_id");
+  } else {
+    CS_ASSIGN(k.certificate_id, current_certificate_of(http_, k.key_id));
+  }
   k.public_key = joined.share.public_key();
   k.salt = std::move(m.salt);
   k.limits = m.limits;

@@ -25,6 +25,7 @@ class ShieldService;
 class RpAppService;
 class SceneService;
 class SealService;
+class GrantService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -67,6 +68,7 @@ struct Services {
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
   service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)
   service::ledger::LedgerService* ledger = nullptr;  // transparency log (nullptr: 503)
+  service::GrantService* grants = nullptr;  // organisation grants (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 
