@@ -256,9 +256,11 @@ Result<nlohmann::json> ShieldClient::add_device(const KeyFile& key, const Unlock
   return nlohmann::json{{"device_id", ctx.device_id}, {"device_name", text(p, "device_name")}};
 }
 
-Result<nlohmann::json> ShieldClient::start_pairing(DeviceStore& store) {
+Result<nlohmann::json> ShieldClient::start_pairing(DeviceStore& store, const std::string& grant_id) {
+  if (!grant_id.empty() && !safe_file_id(grant_id)) return invalid_argument("usage", "bad grant id");
   pairing::NewDeviceSecrets b = pairing::new_device_start(rng_);
-  CS_ASSIGN(auto a, http_.call("POST", "/api/v1/shield/pairings",
+  const std::string path = grant_id.empty() ? "/api/v1/shield/pairings" : "/api/v1/grants/" + grant_id + "/pairings";
+  CS_ASSIGN(auto a, http_.call("POST", path,
                                {{"device_id", device_.device_id},
                                 {"device_name", device_.device_name},
                                 {"public_key", b64(b.ephemeral_public)}}));
