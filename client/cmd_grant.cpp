@@ -36,15 +36,27 @@ json print_items(Ctx& ctx, json r) {
 }
 
 struct GrantArgs {
-  std::string org, id, cert, platform, statement, status, reason, from, until;
+  std::string org, id, cert, seal, platform, statement, status, reason, from, until;
   std::int64_t uses = 0;
   bool no_wait = false;
   int wait_s = 600;
 };
 
 Result<json> cmd_request(Ctx& ctx, const GrantArgs& a) {
+  json body = {{"statement", a.statement}};
+  if (!a.seal.empty()) {
+    // 单位印章授权: a seal, with the window asked for.
+    if (a.until.empty()) return usage(say("印章授权需要 --for（使用时间范围，例如 8h）", "a seal grant needs --for (e.g. 8h)"));
+    body["kind"] = "seal";
+    body["seal_id"] = a.seal;
+  } else {
+    if (a.cert.empty() || a.platform.empty()) {
+      return usage(say("需要 --cert 和 --platform（或 --seal）", "--cert and --platform are required (or --seal)"));
+    }
+    body["certificate_id"] = a.cert;
+    body["platform_id"] = a.platform;
+  }
   CS_ASSIGN(auto* h, ctx.api());
-  json body = {{"certificate_id", a.cert}, {"platform_id", a.platform}, {"statement", a.statement}};
   if (!a.until.empty()) {
     CS_ASSIGN(auto d, parse_duration(a.until));
     const std::int64_t now = SystemClock().now_unix();
@@ -163,10 +175,11 @@ struct GrantCommands final : CommandFamily {
   GrantCommands(CLI::App& app, Ctx& ctx_in, Action& action_in) : ctx(ctx_in), action(action_in) {
     CLI::App* grant = sub(&app, "grant", "organisation grants (单位证书授权)");
     grant->require_subcommand(1);
-    CLI::App* req = sub(grant, "request", "ask to use an organisation certificate on a platform");
+    CLI::App* req = sub(grant, "request", "ask to use an organisation certificate on a platform, or a seal");
     req->add_option("--org", a.org)->required();
-    req->add_option("--cert", a.cert)->required();
-    req->add_option("--platform", a.platform)->required();
+    req->add_option("--cert", a.cert, "the organisation certificate (with --platform)");
+    req->add_option("--platform", a.platform, "the trading platform it is for");
+    req->add_option("--seal", a.seal, "an organisation seal instead (单位印章授权; needs --for)");
     req->add_option("--statement", a.statement, "why (shown to the admin)")->required();
     req->add_option("--for", a.until, "the window asked for, from now (e.g. 8h)");
     on(req, cmd_request);

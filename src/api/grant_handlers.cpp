@@ -29,6 +29,7 @@ nlohmann::json grant_json(const service::GrantView& g) {
           {"org_id", g.org_id},
           {"org_name", g.org_name},
           {"certificate_id", g.certificate_id},
+          {"seal_id", opt(g.seal_id)},
           {"key_id", g.key_id},
           {"platform_id", g.platform_id},
           {"platform_name", opt(g.platform_name)},
@@ -76,8 +77,14 @@ Result<Reply> post_org_grant(RequestContext& ctx) {
   service::GrantRequest in;
   CS_ASSIGN(auto kind, optional_string(body, "kind", 16));
   in.kind = kind.value_or("certificate");
-  CS_ASSIGN(in.certificate_id, required_string(body, "certificate_id", 64));
-  CS_ASSIGN(in.platform_id, required_string(body, "platform_id", 64));
+  if (in.kind == "seal") {
+    CS_ASSIGN(in.seal_id, required_string(body, "seal_id", 64));
+    CS_ASSIGN(auto platform, optional_string(body, "platform_id", 64));
+    in.platform_id = platform.value_or("");
+  } else {
+    CS_ASSIGN(in.certificate_id, required_string(body, "certificate_id", 64));
+    CS_ASSIGN(in.platform_id, required_string(body, "platform_id", 64));
+  }
   CS_ASSIGN(in.statement, required_string(body, "statement", 2000));
   CS_ASSIGN(in.asked_from, time_field(body, "not_before", false));
   CS_ASSIGN(in.asked_until, time_field(body, "not_after", false));

@@ -289,6 +289,7 @@ int serve(const Config& c) {
   scenes = std::make_unique<service::SceneService>(*p.db, p.clock, p.rng, log, *rp_apps, *p.orders, callback_sender,
                                                    std::move(scene_key), scene_opts);
   scenes->set_grants(&grants);
+  seals.set_grant_gate(&grants);
   services.rp_apps = rp_apps.get();
   services.scenes = scenes.get();
   rp_auth.emplace(*rp_apps, sessions);

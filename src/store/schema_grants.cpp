@@ -49,6 +49,7 @@ CREATE TABLE grant_uses (
   scene TEXT,
   scene_request_id TEXT,
   operation TEXT NOT NULL,
+  purpose TEXT,
   digest TEXT,
   document_hash TEXT,
   result TEXT NOT NULL,

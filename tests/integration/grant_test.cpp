@@ -298,6 +298,73 @@ TEST_P(GrantE2eTest, TwentyParallelUsesOfAOneUseGrantSucceedOnce) {
   EXPECT_EQ(v["uses_made"], 1) << v;
 }
 
+std::string uscc_for(const std::string& prefix) {
+  static const std::string kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  static const int kW[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += static_cast<int>(kChars.find(prefix[static_cast<std::size_t>(i)])) * kW[i];
+  return prefix + kChars[static_cast<std::size_t>((31 - sum % 31) % 31)];
+}
+
+// 单位印章授权: the organisation's official seal, used by an employee only under a seal grant whose
+// window the admin may shorten but not widen; uses counted; taken back at once. The employee
+// without a grant cannot use it (the open point of the seals issue).
+TEST_P(GrantE2eTest, SealGrantsAreEnforcedAtUse) {
+  SetUpOrganisation();
+  auto m = call("POST", "/api/v1/operator/catalogue/seal-makers", operator_token_, {{"name", "测试制章单位"}});
+  ASSERT_EQ(m.status, 201) << m.body;
+  const std::string maker = m.json()["id"];
+  ASSERT_EQ(call("POST", "/api/v1/operator/seal-makers/" + maker + "/certificate", operator_token_,
+                 {{"uscc", uscc_for("91110108MA01MKR09")}})
+                .status,
+            201);
+  auto made = cli(admin_dev_, {"--json", "seal", "make", "--cert", cert_, "--kind", "official", "--name",
+                               "南京示例物流有限公司", "--maker", maker});
+  ASSERT_EQ(made.exit_code, 0) << made;
+  const std::string seal = made.json()["id"];
+  ASSERT_EQ(call("POST", "/api/v1/operator/seals/" + seal + "/approval", operator_token_).status, 200);
+
+  // Without a grant the employee cannot use it (nor learn that it exists).
+  auto no_grant = cli(emp_dev_, {"seal", "use", seal, "--purpose", "合同盖章"});
+  EXPECT_EQ(no_grant.exit_code, 3) << no_grant;
+
+  // The employee asks for 8 hours; the admin may not widen it, but may shorten it.
+  auto r = cli(emp_dev_, {"--json", "grant", "request", "--org", org_, "--seal", seal, "--for", "8h", "--statement",
+                          "合同盖章"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  const std::string g = r.json()["id"];
+  EXPECT_EQ(r.json()["kind"], "seal");
+  auto wider = cli(admin_dev_, {"grant", "approve", g, "--org", org_, "--for", "9h"});
+  EXPECT_EQ(wider.exit_code, 3) << wider;
+  EXPECT_NE(wider.err.find("inside the one the employee asked for"), std::string::npos) << wider;
+  auto ok = cli(admin_dev_, {"--json", "grant", "approve", g, "--org", org_, "--for", "1h", "--uses", "2"});
+  ASSERT_EQ(ok.exit_code, 0) << ok;
+  EXPECT_EQ(ok.json()["status"], "approved");
+
+  for (int i = 0; i < 2; ++i) {
+    auto use = cli(emp_dev_, {"--json", "seal", "use", seal, "--purpose", "合同" + std::to_string(i), "--out",
+                              f("emp-seal.png")});
+    ASSERT_EQ(use.exit_code, 0) << use;
+    EXPECT_EQ(read_all(f("emp-seal.png")).substr(1, 3), "PNG");
+  }
+  auto third = cli(emp_dev_, {"seal", "use", seal, "--purpose", "合同3"});
+  EXPECT_EQ(third.exit_code, 3) << third;
+  EXPECT_NE(third.err.find("uses are spent"), std::string::npos) << third;
+
+  // A second grant, taken back: the next use is refused at once; the holder's own use works.
+  auto r2 = cli(emp_dev_, {"--json", "grant", "request", "--org", org_, "--seal", seal, "--for", "2h", "--statement", "再次"});
+  ASSERT_EQ(r2.exit_code, 0) << r2;
+  const std::string g2 = r2.json()["id"];
+  ASSERT_EQ(cli(admin_dev_, {"grant", "approve", g2, "--org", org_, "--for", "1h"}).exit_code, 0);
+  ASSERT_EQ(cli(emp_dev_, {"seal", "use", seal, "--purpose", "撤回前"}).exit_code, 0);
+  ASSERT_EQ(cli(admin_dev_, {"grant", "revoke", g2, "--org", org_}).exit_code, 0);
+  auto after = cli(emp_dev_, {"seal", "use", seal, "--purpose", "撤回后"});
+  EXPECT_EQ(after.exit_code, 3) << after;
+  EXPECT_NE(after.err.find("taken this grant back"), std::string::npos) << after;
+  EXPECT_EQ(cli(admin_dev_, {"seal", "use", seal, "--purpose", "管理员盖章"}).exit_code, 0);
+  EXPECT_EQ(grant_view(g)["uses_made"], 2);
+}
+
 CERTSEAL_INSTANTIATE_API_ENGINES(GrantE2eTest);
 
 }  // namespace

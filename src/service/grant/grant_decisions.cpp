@@ -26,6 +26,11 @@ Result<GrantView> GrantService::approve(const std::string& admin_id, const std::
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_TRY(require_admin(tx, admin_id, org_id));
     CS_ASSIGN(auto g, load(tx, org_id, grant_id, now));
+    if (g.kind == "seal" && g.status == "requested" &&
+        (a.not_before < g.asked_from || a.not_after > g.asked_until)) {
+      // 单位印章授权: the admin may shorten the window asked for, not widen it.
+      return field("not_after", "outside_request", "the window must lie inside the one the employee asked for");
+    }
     const std::string now_text = format_rfc3339(clock_.now());
     CS_ASSIGN(auto n, tx.exec("UPDATE grants SET status = 'approved', not_before = ?, not_after = ?, uses_total = ?, "
                               "uses_left = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'requested'",

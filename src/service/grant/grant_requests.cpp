@@ -22,54 +22,91 @@ std::string GrantService::new_id() {
 
 Result<GrantView> GrantService::request(const std::string& account_id, const std::string& org_id,
                                         const GrantRequest& in) {
-  if (in.kind != "certificate") return field("kind", "unsupported", "only certificate grants can be asked for");
+  const bool seal = in.kind == "seal";
+  if (in.kind != "certificate" && !seal) return field("kind", "unsupported", "kind is certificate or seal");
   CS_TRY(validate_name(in.statement, "statement", 500));
-  if (in.certificate_id.empty() || in.certificate_id.size() > 64) return field("certificate_id", "required", "name the certificate");
-  if (in.platform_id.empty() || in.platform_id.size() > 64) return field("platform_id", "required", "name the trading platform");
+  if (seal) {
+    if (in.seal_id.empty() || in.seal_id.size() > 64) return field("seal_id", "required", "name the seal");
+    if (in.asked_from == 0 || in.asked_until == 0) {
+      return field("not_after", "required", "a seal grant asks for its window (not_before, not_after)");
+    }
+  } else {
+    if (in.certificate_id.empty() || in.certificate_id.size() > 64) {
+      return field("certificate_id", "required", "name the certificate");
+    }
+    if (in.platform_id.empty() || in.platform_id.size() > 64) {
+      return field("platform_id", "required", "name the trading platform");
+    }
+  }
   if ((in.asked_from != 0 || in.asked_until != 0) && in.asked_until <= in.asked_from) {
     return field("not_after", "window_empty", "the window must end after it starts");
+  }
+  if (in.asked_until != 0 && in.asked_until <= clock_.now_unix()) {
+    return field("not_after", "in_the_past", "the window must end in the future");
   }
   const std::string id = new_id(), task_id = new_id();
   const std::int64_t now = clock_.now_unix();
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto role, role_in(tx, account_id, org_id));
     if (role.empty()) return permission_denied("not_an_active_member", "only a member of the organisation asks for a grant");
-    CS_ASSIGN(auto c, tx.query_one("SELECT ac.key_id, ac.account_id FROM account_certificates ac JOIN pki_certificate c "
-                                   "ON c.id = ac.certificate_id WHERE ac.certificate_id = ? AND ac.org_id = ? AND "
-                                   "ac.current = 1 AND c.status = 'valid' AND c.not_after > ?",
-                                   {in.certificate_id, org_id, now}));
-    if (!c) return not_found("certificate_not_found", "the organisation has no such valid certificate");
+    std::string certificate_id = in.certificate_id, platform_id = in.platform_id;
+    std::optional<store::Row> c;
+    if (seal) {
+      CS_ASSIGN(c, tx.query_one("SELECT ac.key_id, ac.account_id, s.certificate_id FROM seals s JOIN "
+                                "account_certificates ac ON ac.certificate_id = s.certificate_id JOIN pki_certificate c "
+                                "ON c.id = ac.certificate_id WHERE s.id = ? AND ac.org_id = ? AND ac.current = 1 AND "
+                                "s.status = 'active' AND c.status = 'valid' AND c.not_after > ?",
+                                {in.seal_id, org_id, now}));
+      if (!c) return not_found("seal_not_found", "the organisation has no such usable seal");
+      certificate_id = c->text("certificate_id");
+    } else {
+      CS_ASSIGN(c, tx.query_one("SELECT ac.key_id, ac.account_id FROM account_certificates ac JOIN pki_certificate c "
+                                "ON c.id = ac.certificate_id WHERE ac.certificate_id = ? AND ac.org_id = ? AND "
+                                "ac.current = 1 AND c.status = 'valid' AND c.not_after > ?",
+                                {in.certificate_id, org_id, now}));
+      if (!c) return not_found("certificate_not_found", "the organisation has no such valid certificate");
+    }
     if (c->text("account_id") == account_id) {
       return failed_precondition("grant_not_needed", "you hold this certificate yourself");
     }
-    CS_ASSIGN(auto enabled,
-              tx.query_one("SELECT 1 AS ok WHERE " + enabled_for_platform_sql("?", "?", std::to_string(now)),
-                           {in.certificate_id, in.platform_id, in.platform_id}));
-    if (!enabled) {
-      return failed_precondition("certificate_not_enabled_for_platform",
-                                 "this certificate is not enabled for that platform (mutual recognition)");
+    if (!seal) {
+      CS_ASSIGN(auto enabled,
+                tx.query_one("SELECT 1 AS ok WHERE " + enabled_for_platform_sql("?", "?", std::to_string(now)),
+                             {in.certificate_id, in.platform_id, in.platform_id}));
+      if (!enabled) {
+        return failed_precondition("certificate_not_enabled_for_platform",
+                                   "this certificate is not enabled for that platform (mutual recognition)");
+      }
     }
-    CS_ASSIGN(auto open, tx.query_one("SELECT id FROM grants WHERE account_id = ? AND certificate_id = ? AND "
-                                      "platform_id = ? AND status = 'requested'",
-                                      {account_id, in.certificate_id, in.platform_id}));
-    if (open) return conflict("grant_pending", "your request for this certificate is waiting for the admin");
+    CS_ASSIGN(auto open, seal ? tx.query_one("SELECT id FROM grants WHERE account_id = ? AND seal_id = ? AND "
+                                             "status = 'requested'",
+                                             {account_id, in.seal_id})
+                              : tx.query_one("SELECT id FROM grants WHERE account_id = ? AND certificate_id = ? AND "
+                                             "platform_id = ? AND kind = 'certificate' AND status = 'requested'",
+                                             {account_id, in.certificate_id, in.platform_id}));
+    if (open) return conflict("grant_pending", "your request is waiting for the admin");
     const std::string now_text = format_rfc3339(clock_.now());
     CS_TRY(tx.exec("INSERT INTO tasks (id, org_id, kind, status, requester_account_id, statement, payload, created_at) "
-                   "VALUES (?, ?, 'certificate_grant', 'open', ?, ?, ?, ?)",
-                   {task_id, org_id, account_id, in.statement, nlohmann::json({{"grant_id", id}}).dump(), now_text}));
-    CS_TRY(tx.exec("INSERT INTO grants (id, kind, org_id, certificate_id, key_id, platform_id, account_id, task_id, "
-                   "statement, asked_from, asked_until, status, created_at) "
-                   "VALUES (?, 'certificate', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?)",
-                   {id, org_id, in.certificate_id, c->text("key_id"), in.platform_id, account_id, task_id,
-                    in.statement, in.asked_from == 0 ? store::Value() : store::Value(in.asked_from),
+                   "VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
+                   {task_id, org_id, seal ? "seal_grant" : "certificate_grant", account_id, in.statement,
+                    nlohmann::json({{"grant_id", id}}).dump(), now_text}));
+    CS_TRY(tx.exec("INSERT INTO grants (id, kind, org_id, certificate_id, seal_id, key_id, platform_id, account_id, "
+                   "task_id, statement, asked_from, asked_until, status, created_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?)",
+                   {id, in.kind, org_id, certificate_id, seal ? store::Value(in.seal_id) : store::Value(),
+                    c->text("key_id"), platform_id, account_id, task_id, in.statement,
+                    in.asked_from == 0 ? store::Value() : store::Value(in.asked_from),
                     in.asked_until == 0 ? store::Value() : store::Value(in.asked_until), now_text}));
-    return ledger::record(ledger_, tx, ledger::LedgerEvent("grant.request")
-                                           .by(account_id)
-                                           .of(account_id)
-                                           .on(id)
-                                           .cert(in.certificate_id)
-                                           .at_platform(in.platform_id)
-                                           .with("org", org_id));
+    auto e = ledger::LedgerEvent("grant.request")
+                 .by(account_id)
+                 .of(account_id)
+                 .on(id)
+                 .cert(certificate_id)
+                 .at_platform(platform_id)
+                 .with("org", org_id)
+                 .with("kind", in.kind);
+    if (seal) e.with("seal", in.seal_id);
+    return ledger::record(ledger_, tx, e);
   }));
   return get(account_id, org_id, id);
 }

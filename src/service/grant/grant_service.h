@@ -40,6 +40,7 @@
 #include "base/log.h"
 #include "base/rng.h"
 #include "service/ledger/recorder.h"
+#include "service/seal/seal_grant_gate.h"
 #include "service/shield/grant_gate.h"
 #include "store/db.h"
 
@@ -62,9 +63,10 @@ struct GrantUseView {
 };
 
 struct GrantRequest {
-  std::string kind = "certificate";
+  std::string kind = "certificate";  // or "seal"
   std::string certificate_id, platform_id, statement;
-  std::int64_t asked_from = 0, asked_until = 0;  // optional window asked for
+  std::string seal_id;                           // kind seal: the organisation seal
+  std::int64_t asked_from = 0, asked_until = 0;  // the window asked for (required for seals)
 };
 
 struct GrantApproval {
@@ -87,7 +89,7 @@ struct GrantedCertificate {
   Bytes der;
 };
 
-class GrantService final : public GrantGate {
+class GrantService final : public GrantGate, public SealGrantGate {
  public:
   GrantService(store::Database& db, const Clock& clock, Rng& rng, Logger& log)
       : db_(db), clock_(clock), rng_(rng), log_(log) {}
@@ -95,9 +97,11 @@ class GrantService final : public GrantGate {
   void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
 
   // ---- asking (grant_requests.cpp) ----
-  // The employee asks. Errors: not_an_active_member (403), certificate_not_found (404: not the
-  // organisation's current certificate), certificate_not_enabled_for_platform (409),
-  // grant_pending (409: an open request for the same certificate and platform), invalid_field.
+  // The employee asks. Certificates: for one platform. Seals (单位印章授权): one of the
+  // organisation's active seals, with the window asked for (the admin may only shorten it).
+  // Errors: not_an_active_member (403), certificate_not_found / seal_not_found (404: not the
+  // organisation's current certificate or active seal), certificate_not_enabled_for_platform (409),
+  // grant_pending (409: an open request for the same thing), invalid_field.
   Result<GrantView> request(const std::string& account_id, const std::string& org_id, const GrantRequest& in);
   // The organisation's current, valid certificates enabled for platform_id (for members).
   Result<std::vector<GrantableCertificate>> grantable(const std::string& account_id, const std::string& org_id,
@@ -112,7 +116,8 @@ class GrantService final : public GrantGate {
   Result<std::vector<GrantView>> mine(const std::string& account_id);
 
   // ---- deciding (grant_decisions.cpp); admins only ----
-  // Errors: grant_not_found, grant_closed (409: decided already), invalid_field (window, uses).
+  // Errors: grant_not_found, grant_closed (409: decided already), invalid_field (window, uses;
+  // outside_request: a seal grant's window must lie inside the one asked for).
   Result<GrantView> approve(const std::string& admin_id, const std::string& org_id, const std::string& grant_id,
                             const GrantApproval& a);
   // Errors: grant_not_found, grant_closed, reason_required.
@@ -122,6 +127,12 @@ class GrantService final : public GrantGate {
   // transaction. Errors: grant_not_found, grant_closed (not approved).
   Result<GrantView> revoke(const std::string& admin_id, const std::string& org_id, const std::string& grant_id,
                            const std::string& reason);
+
+  // ---- using seals (grant_seal_use.cpp) ----
+  Result<std::optional<std::string>> seal_holder(store::Tx& tx, const std::string& account_id,
+                                                 const std::string& seal_id) override;
+  Status use_seal(store::Tx& tx, const std::string& account_id, const std::string& seal_id,
+                  const std::string& purpose) override;
 
   // ---- using (grant_use.cpp) ----
   Status use(store::Tx& tx, const GrantedStep& step) override;

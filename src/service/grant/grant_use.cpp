@@ -156,7 +156,8 @@ Result<GrantPairingTarget> GrantService::pairing_target(store::Tx& tx, const std
                                  {grant_id}));
   if (!g) return grant_not_found();
   const bool uses_left = g->is_null("uses_left") || g->integer("uses_left") > 0;
-  if (g->text("status") != "approved" || g->integer("not_after") <= now || !uses_left) {
+  if (g->text("kind") != "certificate" || g->text("status") != "approved" || g->integer("not_after") <= now ||
+      !uses_left) {
     return conflict("grant_not_live", "this grant is not approved or has ended");
   }
   return GrantPairingTarget{grant_id, g->text("key_id"), g->text("certificate_id"), g->text("holder"),
@@ -188,7 +189,7 @@ Result<std::vector<GrantedCertificate>> GrantService::granted_certificates(store
   const std::int64_t now = clock_.now_unix();
   CS_ASSIGN(auto rows, tx.query("SELECT g.id, g.certificate_id, g.key_id, g.org_id, g.platform_id, c.serial, c.subject, "
                                 "c.der FROM grants g JOIN pki_certificate c ON c.id = g.certificate_id WHERE "
-                                "g.account_id = ? AND g.platform_id = ? AND g.status = 'approved' AND g.not_before <= ? "
+                                "g.account_id = ? AND g.platform_id = ? AND g.kind = 'certificate' AND g.status = 'approved' AND g.not_before <= ? "
                                 "AND g.not_after > ? AND (g.uses_left IS NULL OR g.uses_left > 0) AND c.status = 'valid' "
                                 "AND c.not_after > ? ORDER BY g.created_at DESC",
                                 {account_id, platform_id, now, now, now}));
