@@ -4,6 +4,7 @@
 #include <chrono>
 #include <iostream>
 #include <thread>
+#include <tuple>
 
 #include "base/clock.h"
 #include "client/duration.h"
@@ -162,11 +163,80 @@ Result<json> cmd_pair(Ctx& ctx, const GrantArgs& a) {
   return json{{"grant_id", a.id}, {"pairing_id", pairing}, {"key_id", k.key_id}, {"certificate_id", k.certificate_id}};
 }
 
+// ---- records (certseal records …) ----
+
+struct RecordArgs {
+  std::string org, cert, seal, member, platform, result, status, from, to, csv;
+};
+
+// The query string of the filters; --from/--to take unix seconds or a duration before now (7d
+// is not a unit: use hours, e.g. 168h).
+Result<std::string> record_query(const RecordArgs& a) {
+  std::string q;
+  auto add = [&](const char* name, const std::string& v) {
+    if (!v.empty()) q += std::string(q.empty() ? "?" : "&") + name + "=" + v;
+  };
+  auto when = [&](const std::string& v) -> Result<std::string> {
+    if (v.empty()) return std::string();
+    if (v.find_first_not_of("0123456789") == std::string::npos) return v;
+    CS_ASSIGN(auto d, parse_duration(v));
+    return std::to_string(SystemClock().now_unix() - d.count());
+  };
+  add("certificate_id", a.cert);
+  add("seal_id", a.seal);
+  add("member", a.member);
+  add("platform_id", a.platform);
+  add("result", a.result);
+  add("status", a.status);
+  CS_ASSIGN(auto from, when(a.from));
+  CS_ASSIGN(auto to, when(a.to));
+  add("from", from);
+  add("to", to);
+  return q;
+}
+
+// JSON on standard output, or the server's CSV export written to --csv FILE.
+Result<json> fetch_records(Ctx& ctx, const std::string& path, const RecordArgs& a) {
+  CS_ASSIGN(auto* h, ctx.api());
+  CS_ASSIGN(auto q, record_query(a));
+  if (!a.csv.empty()) {
+    CS_ASSIGN(auto r, h->raw("GET", path + q + (q.empty() ? "?" : "&") + "format=csv"));
+    if (r.status < 200 || r.status > 299) {
+      CS_TRY(h->call("GET", path + q));  // the same refusal, told as the API tells it
+      return Error(ErrorKind::kUnavailable, "bad_answer", "the server did not send the CSV export");
+    }
+    CS_TRY(write_output_file(a.csv, r.body));
+    if (!ctx.g.json) std::cout << say("已导出：", "Exported: ") << a.csv << "\n";
+    return json{{"csv", a.csv}, {"bytes", r.body.size()}};
+  }
+  return h->call("GET", path + q);
+}
+
+Result<json> cmd_records_uses(Ctx& ctx, const RecordArgs& a) {
+  CS_ASSIGN(auto r, fetch_records(ctx, org_path(a.org) + "/grant-uses", a));
+  if (!ctx.g.json && a.csv.empty()) {
+    for (const auto& u : r.value("items", json::array())) {
+      std::cout << str(u, "at") << "  " << str(u, "member_phone") << "  " << str(u, "certificate_id") << "  "
+                << str(u, "platform_id") << "  " << str(u, "operation") << "  " << str(u, "document_hash") << "  "
+                << str(u, "result") << "\n";
+    }
+    if (r.value("items", json::array()).empty()) std::cout << say("（无）", "(none)") << "\n";
+  }
+  return r;
+}
+
+Result<json> cmd_records_grants(Ctx& ctx, const RecordArgs& a) {
+  CS_ASSIGN(auto r, fetch_records(ctx, org_path(a.org) + "/grants", a));
+  if (!ctx.g.json && a.csv.empty()) print_items(ctx, r);
+  return r;
+}
+
 // The options live here, as long as the parse and the action that read them.
 struct GrantCommands final : CommandFamily {
   Ctx& ctx;
   Action& action;
   GrantArgs a;
+  RecordArgs ra;
 
   void on(CLI::App* cmd, Result<json> (*fn)(Ctx&, const GrantArgs&)) {
     cmd->callback([this, fn] { action = [this, fn] { return fn(ctx, a); }; });
@@ -220,6 +290,27 @@ struct GrantCommands final : CommandFamily {
     pair->add_flag("--no-wait", a.no_wait, "only start the pairing and print its id and code");
     pair->add_option("--wait", a.wait_s, "seconds to wait for the holder's device (default 600)");
     on(pair, cmd_pair);
+
+    CLI::App* records = sub(&app, "records", "grant and usage records of an organisation (全程追溯)");
+    records->require_subcommand(1);
+    for (auto [name, desc, fn] :
+         {std::tuple{"uses", "usage records: who used which certificate or seal, when, where, on what",
+                     &cmd_records_uses},
+          std::tuple{"grants", "grant records: who asked, who decided, window, uses, taken back", &cmd_records_grants}}) {
+      CLI::App* c = sub(records, name, desc);
+      c->add_option("--org", ra.org)->required();
+      c->add_option("--cert", ra.cert, "one certificate");
+      c->add_option("--seal", ra.seal, "one seal");
+      c->add_option("--member", ra.member, "one member (account id)");
+      c->add_option("--platform", ra.platform, "one trading platform");
+      c->add_option("--from", ra.from, "since (unix seconds, or a duration before now such as 24h)");
+      c->add_option("--to", ra.to, "until (unix seconds, or a duration before now)");
+      c->add_option("--csv", ra.csv, "write the CSV export to this file");
+      if (std::string(name) == "uses") c->add_option("--result", ra.result, "ok, counted, or a refusal code");
+      if (std::string(name) == "grants") c->add_option("--status", ra.status, "requested, approved, refused, revoked");
+      auto f = fn;
+      c->callback([this, f] { action = [this, f] { return f(ctx, ra); }; });
+    }
   }
 };
 

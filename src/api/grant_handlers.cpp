@@ -1,6 +1,7 @@
 #include "api/grant_handlers.h"
 
 #include "api/acting_for.h"
+#include "api/csv.h"
 #include "api/json_input.h"
 #include "api/services.h"
 #include "base/clock.h"
@@ -68,7 +69,91 @@ Result<std::int64_t> time_field(const nlohmann::json& body, const std::string& n
   return body[name].get<std::int64_t>();
 }
 
+// The record filters of the query string (docs/GRANTS.md "Records").
+Result<service::RecordFilter> record_filter(const RequestContext& ctx) {
+  service::RecordFilter f;
+  f.certificate_id = ctx.query("certificate_id").value_or("");
+  f.seal_id = ctx.query("seal_id").value_or("");
+  f.member_account_id = ctx.query("member").value_or("");
+  f.platform_id = ctx.query("platform_id").value_or("");
+  f.status = ctx.query("status").value_or("");
+  for (auto [name, out] : {std::pair<const char*, std::int64_t*>{"from", &f.from}, {"to", &f.to}}) {
+    auto v = ctx.query(name);
+    if (!v || v->empty()) continue;
+    std::int64_t n = 0;
+    bool ok = v->size() <= 12;
+    for (char c : *v) ok = ok && c >= '0' && c <= '9';
+    if (ok) n = std::stoll(*v);
+    if (!ok || n <= 0) {
+      return invalid_argument("invalid_field", std::string(name) + " is unix seconds")
+          .with_field(name, "not_unix_seconds", "a positive integer");
+    }
+    *out = n;
+  }
+  return f;
+}
+
+bool wants_csv(const RequestContext& ctx) { return ctx.query("format").value_or("") == "csv"; }
+
+std::string num(const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string(); }
+
+Reply grants_csv(const std::vector<service::GrantView>& list) {
+  std::string out = csv_header();
+  out += csv_record({"id", "kind", "certificate_id", "seal_id", "platform_id", "member_account_id", "member_phone",
+                     "member_name", "statement", "status", "asked_at", "decided_by", "decided_at", "not_before",
+                     "not_after", "uses_total", "uses_left", "uses_made", "reason", "revoked_by", "revoked_at"});
+  for (const auto& g : list) {
+    out += csv_record({g.id, g.kind, g.certificate_id, g.seal_id, g.platform_id, g.account_id, g.member_phone,
+                       g.member_name, g.statement, g.status, g.created_at, g.decided_by, g.decided_at,
+                       unix_text(g.not_before), unix_text(g.not_after), num(g.uses_total), num(g.uses_left),
+                       std::to_string(g.uses_made), g.reason, g.revoked_by, g.revoked_at});
+  }
+  return Reply::text(std::move(out), "text/csv; charset=utf-8");
+}
+
+nlohmann::json use_json(const service::GrantUseView& u) {
+  return {{"id", u.id},
+          {"grant_id", u.grant_id},
+          {"certificate_id", u.certificate_id},
+          {"seal_id", opt(u.seal_id)},
+          {"member_account_id", u.account_id},
+          {"member_phone", u.member_phone},
+          {"member_name", opt(u.member_name)},
+          {"device_id", opt(u.device_id)},
+          {"platform_id", opt(u.platform_id)},
+          {"scene", opt(u.scene)},
+          {"scene_request_id", opt(u.scene_request_id)},
+          {"operation", u.operation},
+          {"purpose", opt(u.purpose)},
+          {"digest", opt(u.digest)},
+          {"document_hash", opt(u.document_hash)},
+          {"result", u.result},
+          {"at", u.at}};
+}
+
 }  // namespace
+
+Result<Reply> get_org_grant_uses(RequestContext& ctx) {
+  CS_ASSIGN(auto g, grants(ctx, false));
+  CS_ASSIGN(auto f, record_filter(ctx));
+  f.status = ctx.query("result").value_or("");  // the use's result (ok, counted, or a refusal code)
+  CS_ASSIGN(auto list, g->uses(me(ctx), ctx.param("id"), f));
+  if (wants_csv(ctx)) {
+    std::string out = csv_header();
+    out += csv_record({"id", "grant_id", "certificate_id", "seal_id", "member_account_id", "member_phone",
+                       "member_name", "device_id", "platform_id", "scene", "scene_request_id", "operation", "purpose",
+                       "digest", "document_hash", "result", "at"});
+    for (const auto& u : list) {
+      out += csv_record({u.id, u.grant_id, u.certificate_id, u.seal_id, u.account_id, u.member_phone, u.member_name,
+                         u.device_id, u.platform_id, u.scene, u.scene_request_id, u.operation, u.purpose, u.digest,
+                         u.document_hash, u.result, u.at});
+    }
+    return Reply::text(std::move(out), "text/csv; charset=utf-8");
+  }
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& u : list) items.push_back(use_json(u));
+  return Reply::json({{"items", items}});
+}
 
 Result<Reply> post_org_grant(RequestContext& ctx) {
   CS_ASSIGN(auto g, grants(ctx, false));
@@ -94,7 +179,9 @@ Result<Reply> post_org_grant(RequestContext& ctx) {
 
 Result<Reply> get_org_grants(RequestContext& ctx) {
   CS_ASSIGN(auto g, grants(ctx, false));
-  CS_ASSIGN(auto list, g->list(me(ctx), ctx.param("id"), ctx.query("status").value_or("")));
+  CS_ASSIGN(auto f, record_filter(ctx));
+  CS_ASSIGN(auto list, g->list(me(ctx), ctx.param("id"), f));
+  if (wants_csv(ctx)) return grants_csv(list);
   nlohmann::json items = nlohmann::json::array();
   for (const auto& v : list) items.push_back(grant_json(v));
   return Reply::json({{"items", items}});

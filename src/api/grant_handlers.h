@@ -11,6 +11,7 @@ namespace certseal::api {
 
 Result<Reply> post_org_grant(RequestContext& ctx);
 Result<Reply> get_org_grants(RequestContext& ctx);
+Result<Reply> get_org_grant_uses(RequestContext& ctx);
 Result<Reply> get_org_grant(RequestContext& ctx);
 Result<Reply> get_org_grantable_certificates(RequestContext& ctx);
 Result<Reply> get_org_admin_contacts(RequestContext& ctx);

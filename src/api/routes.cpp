@@ -103,6 +103,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/organisations/{id}/grants", Role::kUser, post_org_grant},
     {"GET", "/api/v1/organisations/{id}/grants", Role::kUser, get_org_grants},
     {"GET", "/api/v1/organisations/{id}/grants/{grant_id}", Role::kUser, get_org_grant},
+    {"GET", "/api/v1/organisations/{id}/grant-uses", Role::kUser, get_org_grant_uses},
     {"POST", "/api/v1/organisations/{id}/grants/{grant_id}/approval", Role::kUser, post_org_grant_approval},
     {"POST", "/api/v1/organisations/{id}/grants/{grant_id}/refusal", Role::kUser, post_org_grant_refusal},
     {"POST", "/api/v1/organisations/{id}/grants/{grant_id}/revocation", Role::kUser, post_org_grant_revocation},

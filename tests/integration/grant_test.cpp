@@ -9,6 +9,7 @@
 // which exactly one succeeds.
 #include <atomic>
 #include <future>
+#include <set>
 
 #include "service/scene/rp_apps.h"
 #include "support/client_fixture.h"
@@ -363,6 +364,96 @@ TEST_P(GrantE2eTest, SealGrantsAreEnforcedAtUse) {
   EXPECT_NE(after.err.find("taken this grant back"), std::string::npos) << after;
   EXPECT_EQ(cli(admin_dev_, {"seal", "use", seal, "--purpose", "管理员盖章"}).exit_code, 0);
   EXPECT_EQ(grant_view(g)["uses_made"], 2);
+}
+
+// Records (全程追溯): the admin sees each use with member, time, platform and document hash; the CSV
+// export opens with Python's csv module and says the same as the API; a member sees only their
+// own; another organisation's admin sees nothing of them.
+TEST_P(GrantE2eTest, RecordsShowEachUseToTheAdminAndExportAsCsv) {
+  SetUpOrganisation();
+  const std::string g = ask_and_approve({"--for", "1h", "--uses", "2"});
+  pair(g);
+  std::set<std::string> doc_hashes;
+  for (int i = 0; i < 2; ++i) {
+    auto [id, payload] = scene20("记录第" + std::to_string(i) + "份");
+    ASSERT_EQ(scan(payload).exit_code, 0);
+    doc_hashes.insert(rp("GET", "/api/v1/rp/scene-requests/" + id).json().value("document_hash", ""));
+  }
+  const std::string emp_account = grant_view(g)["member_account_id"];
+
+  auto uses = cli(admin_dev_, {"--json", "records", "uses", "--org", org_});
+  ASSERT_EQ(uses.exit_code, 0) << uses;
+  const nlohmann::json items = uses.json()["items"];
+  ASSERT_EQ(items.size(), 2u) << uses;
+  std::set<std::string> seen;
+  for (const auto& u : items) {
+    EXPECT_EQ(u["member_phone"], emp_phone_);
+    EXPECT_EQ(u["member_name"], "曹二");
+    EXPECT_EQ(u["platform_id"], platform_);
+    EXPECT_EQ(u["certificate_id"], cert_);
+    EXPECT_EQ(u["result"], "ok");
+    EXPECT_EQ(u["scene"], "20");
+    EXPECT_FALSE(u["at"].get<std::string>().empty());
+    seen.insert(u["document_hash"].get<std::string>());
+  }
+  EXPECT_EQ(seen, doc_hashes);
+  // Filters: by member, platform, certificate, time.
+  EXPECT_EQ(cli(admin_dev_, {"--json", "records", "uses", "--org", org_, "--member", emp_account}).json()["items"].size(), 2u);
+  EXPECT_EQ(cli(admin_dev_, {"--json", "records", "uses", "--org", org_, "--platform", "no-such"}).json()["items"].size(), 0u);
+  EXPECT_EQ(cli(admin_dev_, {"--json", "records", "uses", "--org", org_, "--cert", cert_}).json()["items"].size(), 2u);
+  const std::string later = std::to_string(SystemClock().now_unix() + 3600);
+  EXPECT_EQ(cli(admin_dev_, {"--json", "records", "uses", "--org", org_, "--from", later}).json()["items"].size(), 0u);
+  EXPECT_EQ(cli(admin_dev_, {"--json", "records", "uses", "--org", org_, "--to", later}).json()["items"].size(), 2u);
+
+  // The CSV export, read by Python's csv module, matches the API row by row.
+  auto exported = cli(admin_dev_, {"--json", "records", "uses", "--org", org_, "--csv", f("uses.csv")});
+  ASSERT_EQ(exported.exit_code, 0) << exported;
+  put(f("read_csv.py"),
+      "import csv, json, sys\n"
+      "with open(sys.argv[1], newline='', encoding='utf-8-sig') as fh:\n"
+      "    print(json.dumps(list(csv.DictReader(fh)), ensure_ascii=False))\n");
+  auto rows = nlohmann::json::parse(sh("python3 " + f("read_csv.py") + " " + f("uses.csv")), nullptr, false);
+  ASSERT_TRUE(rows.is_array()) << rows;
+  ASSERT_EQ(rows.size(), items.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    for (const char* k : {"id", "grant_id", "certificate_id", "member_account_id", "member_phone", "member_name",
+                          "platform_id", "scene", "scene_request_id", "document_hash", "digest", "result", "at"}) {
+      EXPECT_EQ(rows[i][k], items[i][k]) << k;
+    }
+  }
+  auto gexp = cli(admin_dev_, {"--json", "records", "grants", "--org", org_, "--csv", f("grants.csv")});
+  ASSERT_EQ(gexp.exit_code, 0) << gexp;
+  auto grows = nlohmann::json::parse(sh("python3 " + f("read_csv.py") + " " + f("grants.csv")), nullptr, false);
+  ASSERT_EQ(grows.size(), 1u) << grows;
+  EXPECT_EQ(grows[0]["id"], g);
+  EXPECT_EQ(grows[0]["statement"], "投标使用单位证书");
+  EXPECT_EQ(grows[0]["uses_made"], "2");
+
+  // A member sees only their own: the employee sees theirs, another employee nothing.
+  EXPECT_EQ(cli(emp_dev_, {"--json", "records", "uses", "--org", org_}).json()["items"].size(), 2u);
+  const std::string other_phone = "13912370003";
+  std::string other = verified_person(other_phone, "严三", "440524198001010013");
+  auto j = call("POST", "/api/v1/organisations/" + org_ + "/join-requests", other,
+                {{"statement", "新员工"}, {"admin_name", "孔一"}, {"admin_phone", admin_phone_}});
+  ASSERT_EQ(j.status, 201) << j.body;
+  ASSERT_EQ(call("POST", "/api/v1/tasks/" + j.json()["id"].get<std::string>() + "/approval", admin_tok_).status, 200);
+  act_as(other, org_);
+  auto other_uses = call("GET", "/api/v1/organisations/" + org_ + "/grant-uses", other);
+  ASSERT_EQ(other_uses.status, 200) << other_uses.body;
+  EXPECT_EQ(other_uses.json()["items"].size(), 0u);
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org_ + "/grant-uses?member=" + emp_account, other).json()["items"].size(), 0u);
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org_ + "/grants", other).json()["items"].size(), 0u);
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org_ + "/grants/" + g, other).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org_ + "/grant-uses?format=csv", other).body.find(emp_phone_),
+            std::string::npos);
+  // Another organisation's admin sees nothing of this one, in JSON or CSV.
+  std::string stranger = verified_person("13912370004", "钱七", "110105194912310134");
+  std::string other_org = verified_org(stranger, "上海示例贸易有限公司", "91310115MA1K3B0020");
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org_ + "/grant-uses", stranger).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/organisations/" + org_ + "/grants?format=csv", stranger).status, 403);
+  auto own = call("GET", "/api/v1/organisations/" + other_org + "/grant-uses", stranger);
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(own.json()["items"].size(), 0u);
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(GrantE2eTest);

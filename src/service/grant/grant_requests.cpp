@@ -149,22 +149,27 @@ Result<std::vector<AdminContact>> GrantService::admin_contacts(const std::string
 }
 
 Result<std::vector<GrantView>> GrantService::list(const std::string& account_id, const std::string& org_id,
-                                                  const std::string& status) {
+                                                  const RecordFilter& f) {
   const std::int64_t now = clock_.now_unix();
   return db_.read_value<std::vector<GrantView>>([&](store::Tx& tx) -> Result<std::vector<GrantView>> {
     CS_ASSIGN(auto role, role_in(tx, account_id, org_id));
     if (role.empty()) return permission_denied("not_an_active_member", "only members see grants");
     std::string sql = std::string(kGrantSelect) + "WHERE g.org_id = ?";
     store::Params p{org_id};
-    if (!is_admin_role(role)) {  // a member sees only their own
-      sql += " AND g.account_id = ?";
-      p.emplace_back(account_id);
-    }
-    if (!status.empty()) {
-      sql += " AND g.status = ?";
-      p.emplace_back(status);
-    }
-    sql += " ORDER BY g.created_at DESC, g.id DESC LIMIT 500";
+    auto where = [&](const char* clause, const std::string& value) {
+      if (value.empty()) return;
+      sql += clause;
+      p.emplace_back(value);
+    };
+    if (!is_admin_role(role)) where(" AND g.account_id = ?", account_id);  // a member sees only their own
+    where(" AND g.status = ?", f.status);
+    where(" AND g.certificate_id = ?", f.certificate_id);
+    where(" AND g.seal_id = ?", f.seal_id);
+    where(" AND g.account_id = ?", f.member_account_id);
+    where(" AND g.platform_id = ?", f.platform_id);
+    if (f.from > 0) where(" AND g.created_at >= ?", format_rfc3339(SysTime(std::chrono::seconds(f.from))));
+    if (f.to > 0) where(" AND g.created_at < ?", format_rfc3339(SysTime(std::chrono::seconds(f.to))));
+    sql += " ORDER BY g.created_at DESC, g.id DESC LIMIT 5000";
     CS_ASSIGN(auto rows, tx.query(sql, p));
     std::vector<GrantView> out;
     for (const auto& r : rows) out.push_back(grant_from_row(r, now));

@@ -59,7 +59,14 @@ struct GrantView {
 
 struct GrantUseView {
   std::string id, grant_id, org_id, certificate_id, seal_id, account_id, member_phone, member_name, device_id,
-      platform_id, scene, scene_request_id, operation, digest, document_hash, result, at;
+      platform_id, scene, scene_request_id, operation, purpose, digest, document_hash, result, at;
+};
+
+// Filters of the records (every field optional: empty or 0 matches all). Times are unix seconds,
+// from inclusive, to exclusive, on when the grant was asked for / when the use happened.
+struct RecordFilter {
+  std::string certificate_id, seal_id, member_account_id, platform_id, status;
+  std::int64_t from = 0, to = 0;
 };
 
 struct GrantRequest {
@@ -108,9 +115,16 @@ class GrantService final : public GrantGate, public SealGrantGate {
                                                       const std::string& platform_id);
   // 联系管理员: the admins' names and phones (for members).
   Result<std::vector<AdminContact>> admin_contacts(const std::string& account_id, const std::string& org_id);
-  // Admins: every grant of the organisation; members: their own. status filters when not empty.
+  // Grant records (who asked, who decided, when, window, uses, taken back). Admins: every grant
+  // of the organisation; members: their own (a member filter naming someone else gives nothing).
+  // Errors: not_an_active_member (403), org_not_found (404).
   Result<std::vector<GrantView>> list(const std::string& account_id, const std::string& org_id,
-                                      const std::string& status);
+                                      const RecordFilter& filter);
+  // Usage records (grant_records.cpp): each use and refused attempt under the organisation's
+  // grants — member, time, platform, scene, document hash, result — newest first, at most 5000.
+  // Admins see all, members their own. Errors as list's.
+  Result<std::vector<GrantUseView>> uses(const std::string& account_id, const std::string& org_id,
+                                         const RecordFilter& filter);
   Result<GrantView> get(const std::string& account_id, const std::string& org_id, const std::string& grant_id);
   // The caller's own grants in every organisation.
   Result<std::vector<GrantView>> mine(const std::string& account_id);
