@@ -456,6 +456,101 @@ TEST_P(GrantE2eTest, RecordsShowEachUseToTheAdminAndExportAsCsv) {
   EXPECT_EQ(own.json()["items"].size(), 0u);
 }
 
+// 互认共享 managed by the organisation's admin: the certificate is refused in a scene of another
+// platform, accepted there (also through a grant) after a package for it is bought, and refused
+// again (also through the grant, checked at the use) once the admin cancels it. An employee may
+// neither list nor cancel.
+TEST_P(GrantE2eTest, MutualRecognitionBoughtAndCancelledPerPlatform) {
+  SetUpOrganisation();
+  auto p = call("POST", "/api/v1/operator/catalogue/platforms", operator_token_, {{"name", "异地交易平台"}});
+  ASSERT_EQ(p.status, 201) << p.body;
+  const std::string other = p.json()["id"];
+  auto prod = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
+                   {{"kind", "mutual_recognition"}, {"name", "互认共享 异地交易平台 1年"}, {"cert_type", "organisation"},
+                    {"algorithm", "sm2"}, {"validity_years", 1}, {"price_fen", 5000}, {"ca_id", "sm2o"},
+                    {"seal_type", "official"}, {"platform_id", other}, {"period_months", 12}});
+  ASSERT_EQ(prod.status, 201) << prod.body;
+  auto a2 = call("POST", "/api/v1/operator/rp-apps", operator_token_,
+                 {{"name", "异地平台接入"}, {"platform_id", other}, {"callback_url", "http://127.0.0.1:9/cb"},
+                  {"scenes", {"20"}}});
+  ASSERT_EQ(a2.status, 201) << a2.body;
+  const App home = app_;
+  app_ = {a2.json()["id"], a2.json()["secret"]};  // requests below come from the other platform's app
+  auto admin_scan = [&](const std::string& payload) {
+    return cli(admin_dev_, {"--json", "scan", "--payload", payload, "--yes", "--cert", cert_}, {admin_pin_});
+  };
+
+  // Not enabled there: refused.
+  {
+    auto [id, payload] = scene20("异地签署 1");
+    auto s = admin_scan(payload);
+    EXPECT_EQ(s.exit_code, 3) << s;
+    EXPECT_NE(rp_status(id), "completed");
+  }
+  auto listed = cli(admin_dev_, {"--json", "platforms", "list", "--cert", cert_, "--org", org_});
+  ASSERT_EQ(listed.exit_code, 0) << listed;
+  ASSERT_EQ(listed.json()["items"].size(), 1u) << listed;  // the purchase platform only
+  // The employee manages nothing of it.
+  EXPECT_EQ(cli(emp_dev_, {"platforms", "list", "--cert", cert_, "--org", org_}).exit_code, 3);
+  EXPECT_EQ(cli(emp_dev_, {"platforms", "cancel", "--cert", cert_, "--org", org_, "--platform", platform_}).exit_code, 3);
+
+  // The admin buys the package: order, authorise, pay, approval.
+  auto buy = cli(admin_dev_, {"--json", "platforms", "buy", "--cert", cert_, "--product", prod.json()["id"], "--org", org_});
+  ASSERT_EQ(buy.exit_code, 0) << buy;
+  const std::string order = buy.json()["id"];
+  std::string sig = upload(admin_tok_, "handwritten_signature");
+  call("POST", "/api/v1/orders/" + order + "/application-form/online-signature", admin_tok_, {{"blob_id", sig}});
+  auto au = cli(admin_dev_, {"--json", "order", "authorise", order, "--code", code(admin_dev_, admin_phone_, "authorise")});
+  ASSERT_EQ(au.exit_code, 0) << au;
+  ASSERT_EQ(cli(admin_dev_, {"--json", "pay", "online", order, "--sandbox-complete"}).exit_code, 0);
+  auto ap = call("POST", "/api/v1/operator/orders/" + order + "/approval", operator_token_);
+  ASSERT_EQ(ap.status, 200) << ap.body;
+  listed = cli(admin_dev_, {"--json", "platforms", "list", "--cert", cert_, "--org", org_});
+  ASSERT_EQ(listed.json()["items"].size(), 2u) << listed;
+  EXPECT_EQ(listed.json()["items"][1]["platform_id"], other);
+  EXPECT_EQ(listed.json()["items"][1]["enabled"], true);
+  {
+    auto [id, payload] = scene20("异地签署 2");
+    auto s = admin_scan(payload);
+    ASSERT_EQ(s.exit_code, 0) << s;
+    EXPECT_EQ(rp_status(id), "completed");
+  }
+  // Through a grant for that platform too.
+  auto r = cli(emp_dev_, {"--json", "grant", "request", "--org", org_, "--cert", cert_, "--platform", other,
+                          "--statement", "异地投标"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  const std::string g = r.json()["id"];
+  ASSERT_EQ(cli(admin_dev_, {"grant", "approve", g, "--org", org_, "--for", "1h"}).exit_code, 0);
+  pair(g);
+  {
+    auto [id, payload] = scene20("员工异地签署");
+    auto s = scan(payload);
+    ASSERT_EQ(s.exit_code, 0) << s;
+    EXPECT_EQ(rp_status(id), "completed");
+  }
+
+  // Cancelled: refused there again, for the holder and through the grant (checked at the use).
+  auto cancel = cli(admin_dev_, {"--json", "platforms", "cancel", "--cert", cert_, "--org", org_, "--platform", other});
+  ASSERT_EQ(cancel.exit_code, 0) << cancel;
+  EXPECT_EQ(cancel.json()["enabled"], false);
+  {
+    auto [id, payload] = scene20("取消后 1");
+    auto s = admin_scan(payload);
+    EXPECT_EQ(s.exit_code, 3) << s;
+    EXPECT_NE(rp_status(id), "completed");
+  }
+  {
+    auto [id, payload] = scene20("取消后 2");
+    auto forced = sign_for_scene(id, payload);
+    EXPECT_EQ(forced.exit_code, 3) << forced;
+    EXPECT_NE(forced.err.find("no longer enabled"), std::string::npos) << forced;
+  }
+  app_ = home;
+  // The purchase platform is untouched.
+  auto [id, payload] = scene20("本平台");
+  EXPECT_EQ(admin_scan(payload).exit_code, 0);
+}
+
 CERTSEAL_INSTANTIATE_API_ENGINES(GrantE2eTest);
 
 }  // namespace
