@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "client/cli_commands.h"
+#include "client/cmd_grant.h"
+#include "client/cmd_platforms.h"
 #include "client/cmd_seal.h"
 #include "client/exit_codes.h"
 #include "client/messages.h"
@@ -71,6 +73,8 @@ int run_cli(int argc, char** argv) {
   }
   add_seal_commands(app, {[&ctx]() { return ctx.api(); }, [&ctx]() { return ctx.g.json; }}, action);
   families.push_back(cli::add_scan_commands(app, ctx, action));
+  families.push_back(cli::add_grant_commands(app, ctx, action));
+  families.push_back(cli::add_platforms_commands(app, ctx, action));
 
   try {
     app.parse(argc, argv);

@@ -256,9 +256,11 @@ Result<nlohmann::json> ShieldClient::add_device(const KeyFile& key, const Unlock
   return nlohmann::json{{"device_id", ctx.device_id}, {"device_name", text(p, "device_name")}};
 }
 
-Result<nlohmann::json> ShieldClient::start_pairing(DeviceStore& store) {
+Result<nlohmann::json> ShieldClient::start_pairing(DeviceStore& store, const std::string& grant_id) {
+  if (!grant_id.empty() && !safe_file_id(grant_id)) return invalid_argument("usage", "bad grant id");
   pairing::NewDeviceSecrets b = pairing::new_device_start(rng_);
-  CS_ASSIGN(auto a, http_.call("POST", "/api/v1/shield/pairings",
+  const std::string path = grant_id.empty() ? "/api/v1/shield/pairings" : "/api/v1/grants/" + grant_id + "/pairings";
+  CS_ASSIGN(auto a, http_.call("POST", path,
                                {{"device_id", device_.device_id},
                                 {"device_name", device_.device_name},
                                 {"public_key", b64(b.ephemeral_public)}}));
@@ -326,7 +328,13 @@ Result<KeyFile> ShieldClient::complete_pairing(DeviceStore& store, const std::st
   if (!text(a, "key_id").empty() && text(a, "key_id") != joined.key_id) {
     return unavailable("bad_answer", "the server names another key than the other device did");
   }
-  CS_ASSIGN(k.certificate_id, current_certificate_of(http_, k.key_id));
+  // A device that joined an organisation key through a grant (docs/GRANTS.md) is told which
+  // certificate; otherwise it is this account's current one of the key.
+  if (!text(a, "certificate_id").empty()) {
+    k.certificate_id = text(a, "certificate_id");
+  } else {
+    CS_ASSIGN(k.certificate_id, current_certificate_of(http_, k.key_id));
+  }
   k.public_key = joined.share.public_key();
   k.salt = std::move(m.salt);
   k.limits = m.limits;

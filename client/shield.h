@@ -89,7 +89,9 @@ class ShieldClient {
                                     const std::string& code);
   // New device: starts a pairing; its ephemeral key and the code's secret stay in the store until
   // completion. The answer carries "code", to show the user.
-  Result<nlohmann::json> start_pairing(DeviceStore& store);
+  // With grant_id: the pairing joins the organisation key of that approved grant of this account
+  // (docs/GRANTS.md); the key's holder delivers it with `certseal device add`.
+  Result<nlohmann::json> start_pairing(DeviceStore& store, const std::string& grant_id = "");
   // New device: fetches the envelope ("pairing_pending" while there is none), opens it
   // (pairing_envelope_forged unless the other device sealed it for this code), draws its own
   // share, masks it under `password`, and completes with a signature of its pairing key.

@@ -357,6 +357,23 @@ Result<Reply> post_certificate_platform_cancellation(RequestContext& ctx) {
   return Reply::json(certificate_platform_json(v));
 }
 
+Result<Reply> get_org_certificate_platforms(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
+  CS_ASSIGN(auto list, orders(ctx).org_certificate_platforms(me(ctx), ctx.param("id"), ctx.param("cert_id")));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& v : list) items.push_back(certificate_platform_json(v));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_org_certificate_platform_cancellation(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
+  CS_ASSIGN(auto v, orders(ctx).org_cancel_certificate_platform(me(ctx), ctx.param("id"), ctx.param("cert_id"),
+                                                                ctx.param("platform_id")));
+  return Reply::json(certificate_platform_json(v));
+}
+
 // ---- Application form ------------------------------------------------------------------------
 
 Result<Reply> post_form_email(RequestContext& ctx) {

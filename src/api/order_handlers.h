@@ -48,6 +48,9 @@ Result<Reply> op_get_form_pdf(RequestContext& ctx);
 // Mutual recognition: the platforms a certificate of the caller is enabled on
 Result<Reply> get_certificate_platforms(RequestContext& ctx);
 Result<Reply> post_certificate_platform_cancellation(RequestContext& ctx);
+// The same for an organisation's certificate, by its admin identity (whoever holds it).
+Result<Reply> get_org_certificate_platforms(RequestContext& ctx);
+Result<Reply> post_org_certificate_platform_cancellation(RequestContext& ctx);
 
 // Application form
 Result<Reply> post_form_email(RequestContext& ctx);

@@ -3,6 +3,7 @@
 // (router.h: BodyKind, BodyLimit, Exec).
 // docs/openapi.yaml documents exactly these (api/openapi_test.cpp keeps the two in step).
 #include "api/account_handlers.h"
+#include "api/grant_handlers.h"
 #include "api/identity_handlers.h"
 #include "api/ledger_handlers.h"
 #include "api/org_certificate_handlers.h"
@@ -96,9 +97,24 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/organisations/{id}/certificates", Role::kUser, get_org_certificates},
     {"GET", "/api/v1/organisations/{id}/certificates/{cert_id}", Role::kUser, get_org_certificate},
     {"GET", "/api/v1/organisations/{id}/certificates/{cert_id}/events", Role::kUser, get_org_certificate_events},
+    {"GET", "/api/v1/organisations/{id}/certificates/{cert_id}/platforms", Role::kUser, get_org_certificate_platforms},
+    {"POST", "/api/v1/organisations/{id}/certificates/{cert_id}/platforms/{platform_id}/cancellation", Role::kUser,
+     post_org_certificate_platform_cancellation},
     {"POST", "/api/v1/organisations/{id}/certificates/{cert_id}/renewals", Role::kUser, post_org_certificate_renewal},
     {"POST", "/api/v1/organisations/{id}/certificates/{cert_id}/revocations", Role::kUser,
      post_org_certificate_revocation},
+    // Organisation grants (单位证书授权, docs/GRANTS.md)
+    {"POST", "/api/v1/organisations/{id}/grants", Role::kUser, post_org_grant},
+    {"GET", "/api/v1/organisations/{id}/grants", Role::kUser, get_org_grants},
+    {"GET", "/api/v1/organisations/{id}/grants/{grant_id}", Role::kUser, get_org_grant},
+    {"GET", "/api/v1/organisations/{id}/grant-uses", Role::kUser, get_org_grant_uses},
+    {"POST", "/api/v1/organisations/{id}/grants/{grant_id}/approval", Role::kUser, post_org_grant_approval},
+    {"POST", "/api/v1/organisations/{id}/grants/{grant_id}/refusal", Role::kUser, post_org_grant_refusal},
+    {"POST", "/api/v1/organisations/{id}/grants/{grant_id}/revocation", Role::kUser, post_org_grant_revocation},
+    {"GET", "/api/v1/organisations/{id}/grantable-certificates", Role::kUser, get_org_grantable_certificates},
+    {"GET", "/api/v1/organisations/{id}/admin-contacts", Role::kUser, get_org_admin_contacts},
+    {"GET", "/api/v1/grants", Role::kUser, get_my_grants},
+    {"POST", "/api/v1/grants/{id}/pairings", Role::kUser, post_grant_pairing},
     {"GET", "/api/v1/tasks", Role::kUser, get_tasks},
     {"POST", "/api/v1/tasks/{id}/approval", Role::kUser, post_task_approval},
     {"POST", "/api/v1/tasks/{id}/refusal", Role::kUser, post_task_refusal},

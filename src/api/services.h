@@ -25,6 +25,7 @@ class ShieldService;
 class RpAppService;
 class SceneService;
 class SealService;
+class GrantService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -69,6 +70,7 @@ struct Services {
   service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)
   service::ledger::LedgerService* ledger = nullptr;  // transparency log (nullptr: 503)
   const WebFiles* web_app = nullptr;  // the mobile H5 app's files at /app/ (nullptr: 404 web_app_not_built)
+  service::GrantService* grants = nullptr;  // organisation grants (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

@@ -283,7 +283,9 @@ Result<Reply> post_shield_pairing_completion(RequestContext& ctx) {
   CS_ASSIGN(c.salt, b64(body, "salt", 16));
   CS_ASSIGN(c.signature, b64(body, "signature", 0, 128));
   CS_ASSIGN(auto r, s->complete_pairing(me(ctx), ctx.param("id"), c));
-  return Reply::json({{"key_id", r.key_id}, {"recovery_key", base64_encode(r.recovery_key)}});
+  nlohmann::json out = {{"key_id", r.key_id}, {"recovery_key", base64_encode(r.recovery_key)}};
+  if (!r.certificate_id.empty()) out["certificate_id"] = r.certificate_id;  // joined through a grant
+  return Reply::json(out);
 }
 
 Result<Reply> post_shield_recovery(RequestContext& ctx) {

@@ -31,6 +31,7 @@
 #include "net/http_server.h"
 #include "service/ca/ca_service.h"
 #include "service/order/sandbox_gateway.h"
+#include "service/grant/grant_service.h"
 #include "service/seal/seal_service.h"
 #include "service/scene/rp_apps.h"
 #include "service/scene/scene_service.h"
@@ -260,6 +261,11 @@ int serve(const Config& c) {
   shield.set_ledger(&recorder);
   p.accounts->set_ledger(&recorder);
   services.ledger = &ledger;
+  // Organisation grants (docs/GRANTS.md): checked and counted by the shield at the moment of use.
+  service::GrantService grants(*p.db, p.clock, p.rng, log);
+  grants.set_ledger(&recorder);
+  shield.set_grant_gate(&grants);
+  services.grants = &grants;
   if (auto r = sequencer.run_once(); !r) return fail(&log, "transparency log", r.error());
   sequencer.start();
   // Seals: seal makers are certified by the first SM2 CA (docs/SEALS.md).
@@ -291,6 +297,8 @@ int serve(const Config& c) {
   scene_opts.callback_backoff_s = c.scenes.callback_backoff_s;
   scenes = std::make_unique<service::SceneService>(*p.db, p.clock, p.rng, log, *rp_apps, *p.orders, callback_sender,
                                                    std::move(scene_key), scene_opts);
+  scenes->set_grants(&grants);
+  seals.set_grant_gate(&grants);
   services.rp_apps = rp_apps.get();
   services.scenes = scenes.get();
   rp_auth.emplace(*rp_apps, sessions);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -45,7 +46,7 @@ inline void put(const std::string& path, const std::string& text) { std::ofstrea
 // Runs the certseal binary with `args`; `lines` are written to a pipe that the child reads as
 // fd 3 (pass --password-fd 3). The language is left to the default (LANG=C.UTF-8: Chinese).
 inline CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& lines, const std::string& tmp) {
-  static int counter = 0;
+  static std::atomic<int> counter{0};
   const std::string base = tmp + "/cli-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   int fds[2];
   if (::pipe(fds) != 0) return {};

@@ -278,6 +278,17 @@ class OrderService {
   Result<CertificatePlatformView> cancel_certificate_platform(const std::string& account_id,
                                                               const std::string& certificate_id,
                                                               const std::string& platform_id);
+  // 互认共享 of an organisation certificate, for whoever is an active admin (or the legal
+  // representative) of the verified organisation now, whoever holds it (org_platforms.cpp): the
+  // same list and cancellation as the holder's. Errors: not_org_admin (403),
+  // certificate_not_found (404: not this organisation's), and those of the holder's calls.
+  Result<std::vector<CertificatePlatformView>> org_certificate_platforms(const std::string& admin_id,
+                                                                         const std::string& org_id,
+                                                                         const std::string& certificate_id);
+  Result<CertificatePlatformView> org_cancel_certificate_platform(const std::string& admin_id,
+                                                                  const std::string& org_id,
+                                                                  const std::string& certificate_id,
+                                                                  const std::string& platform_id);
   // For relying parties: may this certificate be used on this platform now? False for unknown,
   // replaced, revoked or expired certificates and for cancelled or lapsed packages.
   Result<bool> enabled_for(const std::string& certificate_id, const std::string& platform_id);

@@ -86,6 +86,11 @@ Result<TaskView> OrgService::decide_task(const std::string& account_id, const st
     if (!r) return not_found("task_not_found", "no such task");
     t = task_from_row(*r);
     CS_TRY(require_admin(tx, account_id, t.org_id));
+    if (t.kind != "join_request") {
+      // A grant request is decided with its window and uses (docs/GRANTS.md), not here.
+      return failed_precondition("task_decided_elsewhere",
+                                 "decide this request on the grant itself (organisations/{id}/grants/{grant_id})");
+    }
     CS_ASSIGN(auto n, tx.exec("UPDATE tasks SET status = ?, decided_by = ?, reason = ?, decided_at = ? "
                               "WHERE id = ? AND status = 'open'",
                               {approve ? "approved" : "refused", account_id, opt(reason),

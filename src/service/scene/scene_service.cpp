@@ -267,6 +267,36 @@ Result<SceneClaim> SceneService::claim(const std::string& account_id, const std:
                     "ORDER BY ac.created_at DESC",
                     {account_id, clock_.now_unix()});
   }));
+  // Organisation certificates this account may use here through a live grant (docs/GRANTS.md).
+  std::vector<GrantedCertificate> granted;
+  if (grants_ != nullptr) {
+    CS_ASSIGN(granted, db_.read_value<std::vector<GrantedCertificate>>([&](store::Tx& tx) {
+      return grants_->granted_certificates(tx, account_id, view.platform_id);
+    }));
+  }
+  for (const auto& g : granted) {
+    SceneCertificateChoice c;
+    c.certificate_id = g.certificate_id;
+    c.key_id = g.key_id;
+    c.org_id = g.org_id;
+    c.serial = g.serial;
+    c.subject = g.subject;
+    c.certificate_pem = pem_encode("CERTIFICATE", g.der);
+    CS_ASSIGN(bool enabled, orders_.enabled_for(c.certificate_id, view.platform_id));
+    if (!enabled) {
+      c.reason = "certificate_not_enabled_for_platform";
+    } else if (view.scene == "16") {
+      c.reason = "grant_scene_not_supported";
+    } else if (view.scene == "14" && !is_recipient(view.message, g.der)) {
+      c.reason = "certificate_not_recipient";
+    } else if ((!view.required_certificate_id.empty() && view.required_certificate_id != c.certificate_id) ||
+               (!view.required_org_id.empty() && view.required_org_id != c.org_id)) {
+      c.reason = "certificate_not_requested";
+    } else {
+      c.enabled = true;
+    }
+    out.certificates.push_back(std::move(c));
+  }
   for (const auto& r : rows) {
     SceneCertificateChoice c;
     c.certificate_id = r.text("certificate_id");
@@ -325,8 +355,22 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
                                        "JOIN pki_certificate c ON c.id = ac.certificate_id "
                                        "WHERE ac.certificate_id = ? AND ac.account_id = ?",
                                        {c->certificate_id, account_id}));
-      if (!row) return not_found("certificate_not_found", "no such certificate");
-      held = HeldCert{row->text("key_id"), row->text("org_id"), row->blob("der")};
+      bool granted = false;
+      if (row) {
+        held = HeldCert{row->text("key_id"), row->text("org_id"), row->blob("der")};
+      } else if (grants_ != nullptr) {
+        // An organisation certificate used through a grant: the two-party step of this request
+        // counted a use (GrantGate::use); without it there is nothing to complete.
+        auto use = grants_->scene_use(tx, account_id, v.id, c->certificate_id);
+        if (!use) {
+          if (use.error().kind == ErrorKind::kInternal) return std::move(use).error();
+          return not_found("certificate_not_found", "no such certificate");
+        }
+        held = HeldCert{use->key_id, use->org_id, use->der};
+        granted = true;
+      } else {
+        return not_found("certificate_not_found", "no such certificate");
+      }
       cert_id = c->certificate_id;
       auto usage = [&](const std::string& result_code) -> Status {
         std::string ev;
@@ -339,6 +383,7 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
                        "?, ?, ?)",
                        {ev, held->key_id, account_id, "scene " + v.scene + " " + v.id, result_code, now_text,
                         cert_id, v.platform_id, v.scene, doc_hash.empty() ? store::Value() : store::Value(doc_hash)}));
+        if (granted) CS_TRY(grants_->finish_scene_use(tx, v.id, doc_hash, result_code));
         return {};
       };
       auto refuse_with = [&](Error e) -> Result<SceneView> {

@@ -57,6 +57,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/rng.h"
+#include "service/grant/grant_service.h"
 #include "service/order/order_service.h"
 #include "service/scene/rp_apps.h"
 #include "store/db.h"
@@ -168,6 +169,11 @@ class SceneService {
                OrderService& orders, CallbackSender& callbacks, SecretBytes token_key, SceneOptions opts);
   ~SceneService();
 
+  // Organisation grants (docs/GRANTS.md): an employee may answer with an organisation certificate
+  // through a live grant of the request's platform; completion then needs the use the grant
+  // counted for this request at the two-party step. Unset: only held certificates answer.
+  void set_grants(GrantService* grants) { grants_ = grants; }
+
   // Errors: invalid_field (also invalid_envelope for 14), scene_not_allowed (403: not among the
   // app's scenes), scene_not_supported (a scene not built yet).
   Result<SceneCreated> create(const RpAppView& app, const SceneCreate& in);
@@ -223,6 +229,7 @@ class SceneService {
   CallbackSender& callbacks_;
   SecretBytes token_key_;
   SceneOptions opts_;
+  GrantService* grants_ = nullptr;
 
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;

@@ -360,7 +360,17 @@ Result<SealUse> SealService::use(const std::string& account_id, const std::strin
   // A refusal is recorded too, so the holder sees attempts on a seal that is not usable.
   std::optional<Error> refused;
   auto used = db_.write_value<SealUse>([&](store::Tx& tx) -> Result<SealUse> {
-    CS_ASSIGN(Row row, load_owned(tx, account_id, seal_id));
+    // The holder uses their seal; anyone else only an organisation seal under a grant
+    // (docs/GRANTS.md): the seal is checked as the holder's, then the grant is counted.
+    std::string holder = account_id;
+    auto owned = load_owned(tx, account_id, seal_id);
+    if (!owned) {
+      if (grants_ == nullptr || owned.error().code != "seal_not_found") return std::move(owned).error();
+      CS_ASSIGN(auto h, grants_->seal_holder(tx, account_id, seal_id));
+      if (!h) return std::move(owned).error();
+      holder = *h;
+    }
+    CS_ASSIGN(Row row, load_owned(tx, holder, seal_id));
     CS_TRY(follow(tx, row));
     auto refuse = [&](Error e) -> Result<SealUse> {
       CS_TRY(record(tx, seal_id, "use_refused", account_id, e.code + ": " + purpose));
@@ -373,9 +383,15 @@ Result<SealUse> SealService::use(const std::string& account_id, const std::strin
     if (row.view.status != "active" || row.seseal.empty()) {
       return refuse(failed_precondition("seal_not_active", "印章尚未审核通过，不能使用"));
     }
-    CS_ASSIGN(auto cert, seal_internal::held_certificate(tx, account_id, row.view.certificate_id));
+    CS_ASSIGN(auto cert, seal_internal::held_certificate(tx, holder, row.view.certificate_id));
     if (!cert) return certificate_not_found();
     if (Status st = certificate_usable(*cert); !st.ok()) return refuse(st.error());
+    if (holder != account_id) {
+      if (Status counted = grants_->use_seal(tx, account_id, seal_id, purpose); !counted) {
+        if (counted.error().kind == ErrorKind::kInternal) return std::move(counted).error();
+        return refuse(std::move(counted).error());
+      }
+    }
     CS_TRY(record(tx, seal_id, "used", account_id, purpose));
     return SealUse{row.view, row.png, row.seseal};
   });

@@ -49,6 +49,7 @@
 #include "seal/signature.h"
 #include "service/blob/blob_store.h"
 #include "service/ca/ca_service.h"
+#include "service/seal/seal_grant_gate.h"
 #include "store/db.h"
 
 namespace certseal::service {
@@ -114,6 +115,9 @@ class SealService {
   // Wiring (src/app): where photo designs come from. Without it the photo method answers
   // photo_unavailable.
   void set_blob_store(BlobStore* blobs) { blobs_ = blobs; }
+  // Organisation seal grants (docs/GRANTS.md): another account uses a seal only through a live
+  // grant, checked and counted by the gate in the use's transaction. Unset: only the holder.
+  void set_grant_gate(SealGrantGate* gate) { grants_ = gate; }
   // Fills design.photo from the caller's upload (purpose seal_photo). Errors: photo_not_found
   // (no such upload of this account), photo_unavailable.
   Status load_photo(const std::string& account_id, SealDesign& design);
@@ -167,6 +171,7 @@ class SealService {
   Rng& rng_;
   Logger& log_;
   SealServiceOptions opts_;
+  SealGrantGate* grants_ = nullptr;
   BlobStore* blobs_ = nullptr;
 };
 

@@ -83,10 +83,34 @@ Result<PairingView> ShieldService::create_pairing(const std::string& account_id,
   return p;
 }
 
+Result<PairingView> ShieldService::create_grant_pairing(const std::string& account_id, const std::string& grant_id,
+                                                        const std::string& device_id, const std::string& device_name,
+                                                        BytesView public_key) {
+  if (grants_ == nullptr) return unavailable("grants_unavailable", "grants are not available");
+  CS_TRY(db_.read([&](store::Tx& tx) -> Status {
+    auto target = grants_->pairing_target(tx, grant_id);
+    if (!target) return std::move(target).error();
+    if (target->employee_account_id != account_id) return not_found("grant_not_found", "no such grant");
+    return {};
+  }));
+  CS_ASSIGN(auto p, create_pairing(account_id, device_id, device_name, public_key));
+  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+    CS_TRY(tx.exec("UPDATE shield_pairings SET grant_id = ? WHERE id = ?", {grant_id, p.id}));
+    return {};
+  }));
+  return p;
+}
+
 Result<PairingView> ShieldService::pairing(const std::string& account_id, const std::string& pairing_id) {
   return db_.read_value<PairingView>([&](store::Tx& tx) -> Result<PairingView> {
     CS_ASSIGN(auto r, tx.query_one("SELECT * FROM shield_pairings WHERE id = ?", {pairing_id}));
-    if (!r || r->text("account_id") != account_id) return not_found("pairing_not_found", "no such pairing");
+    if (!r) return not_found("pairing_not_found", "no such pairing");
+    if (r->text("account_id") != account_id) {
+      // The holder of a granted key reads the employee's pairing to deliver the share.
+      if (r->text("grant_id").empty() || grants_ == nullptr) return not_found("pairing_not_found", "no such pairing");
+      auto target = grants_->pairing_target(tx, r->text("grant_id"));
+      if (!target || target->holder_account_id != account_id) return not_found("pairing_not_found", "no such pairing");
+    }
     PairingView p;
     p.id = r->text("id");
     p.device_id = r->text("device_id");
@@ -140,6 +164,10 @@ Result<PairedDevice> ShieldService::complete_pairing(const std::string& account_
     CS_TRY(tx.exec("UPDATE shield_pairings SET status = 'completed', envelope = NULL WHERE id = ?", {pairing_id}));
     PairedDevice out;
     out.key_id = key_id;
+    if (!p->text("grant_id").empty()) {
+      CS_ASSIGN(auto g, tx.query_one("SELECT certificate_id FROM grants WHERE id = ?", {p->text("grant_id")}));
+      if (g) out.certificate_id = g->text("certificate_id");
+    }
     CS_ASSIGN(out.recovery_key, rotate_recovery_key(tx, key_id, device_id));
     CS_TRY(add_event(tx, key_id, account_id, device_id, "add_device", "paired", "ok"));
     CS_ASSIGN(sms, notices_.record(tx, account_id, SecurityEvent::kDeviceAdded, "设备：" + p->text("device_name"),

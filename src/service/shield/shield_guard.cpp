@@ -123,6 +123,11 @@ Status ShieldService::check_org_holder(store::Tx& tx, const std::string& account
 }
 
 Status ShieldService::sync(const std::string& account_id) {
+  // Devices that joined organisation keys through grants of this account (docs/GRANTS.md): an
+  // ended grant (membership over, window past, uses spent) leaves no usable share behind.
+  if (grants_ != nullptr) {
+    CS_TRY(db_.write([&](store::Tx& tx) { return grants_->drop_dead_shares(tx, account_id); }));
+  }
   struct Doomed {
     std::string cert_id, key_id, org_id;
     bool closed = false;
@@ -175,6 +180,9 @@ Status ShieldService::sync(const std::string& account_id) {
 }
 
 Status ShieldService::sweep() {
+  if (grants_ != nullptr) {
+    CS_TRY(db_.write([&](store::Tx& tx) { return grants_->drop_dead_shares(tx, ""); }));
+  }
   CS_ASSIGN(auto rows, db_.read_value<store::Rows>([&](store::Tx& tx) {
     return tx.query("SELECT DISTINCT ac.account_id FROM account_certificates ac "
                     "JOIN shield_keys k ON k.id = ac.key_id JOIN accounts a ON a.id = ac.account_id "

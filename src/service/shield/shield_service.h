@@ -60,6 +60,7 @@
 #include "service/order/order_service.h"
 #include "service/ledger/recorder.h"
 #include "service/org/certificate_holders.h"
+#include "service/shield/grant_gate.h"
 #include "store/db.h"
 
 namespace certseal::service {
@@ -144,6 +145,7 @@ struct PairingCompletion {
 
 struct PairedDevice {
   std::string key_id;
+  std::string certificate_id;  // the granted certificate, for a device that joined through a grant
   Bytes recovery_key;  // this device's own, 32 bytes
 };
 
@@ -190,6 +192,10 @@ class ShieldService final : public CertificateHolders {
   void set_photo_store(BlobStore& blobs) { blobs_ = &blobs; }
   // Every shield event also goes into the transparency log (docs/LEDGER.md), in its transaction.
   void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
+  // Organisation grants (docs/GRANTS.md): a device bound to a grant takes part in a step only
+  // after the gate checked and counted the use in the step's transaction. Without a gate, grant
+  // pairings are refused (grants_unavailable) and granted devices refused at every step.
+  void set_grant_gate(GrantGate* gate) { grants_ = gate; }
 
   // ---- certificates ----
   Result<InstallResult> install(const std::string& account_id, const std::string& order_id,
@@ -265,6 +271,14 @@ class ShieldService final : public CertificateHolders {
   // the id, expiry and the challenge it signs to complete. Own transaction.
   Result<PairingView> create_pairing(const std::string& account_id, const std::string& device_id,
                                      const std::string& device_name, BytesView public_key);
+  // The employee's new device starts pairing to join the key of an approved grant of theirs
+  // (docs/GRANTS.md): the holder's device delivers it through add_device, and the device's
+  // server share is bound to the grant. Errors: grant_not_found (404, also another's grant),
+  // grant_not_live (409), grants_unavailable (503), and create_pairing's. Own transaction.
+  Result<PairingView> create_grant_pairing(const std::string& account_id, const std::string& grant_id,
+                                           const std::string& device_id, const std::string& device_name,
+                                           BytesView public_key);
+  // Its own account's pairing, or a grant pairing of the key this account holds (to deliver).
   Result<PairingView> pairing(const std::string& account_id, const std::string& pairing_id);
   // The new device completes: checks its signature with the pairing key, sets d2' = z·y, its
   // unlock material and a recovery key of its own (returned); raises kDeviceAdded. Errors:
@@ -359,6 +373,7 @@ class ShieldService final : public CertificateHolders {
   IdentityVerifier& identity_;
   ShieldOptions opts_;
   BlobStore* blobs_ = nullptr;
+  GrantGate* grants_ = nullptr;
 };
 
 // The sealing key of shield secrets, derived from the platform's master key.

@@ -35,7 +35,14 @@ Result<ChallengeView> ShieldService::challenge(const std::string& account_id, co
   c.expires_at = clock_.now_unix() + opts_.challenge_ttl_s;
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto k, tx.query_one("SELECT account_id, status FROM shield_keys WHERE id = ?", {key_id}));
-    if (!k || k->text("account_id") != account_id) return key_not_found();
+    if (!k) return key_not_found();
+    if (k->text("account_id") != account_id) {
+      // An employee's device that joined this key through a grant (docs/GRANTS.md).
+      CS_ASSIGN(auto g, tx.query_one("SELECT 1 AS ok FROM shield_devices WHERE key_id = ? AND device_id = ? AND "
+                                     "account_id = ? AND grant_id IS NOT NULL",
+                                     {key_id, device_id, account_id}));
+      if (!g) return key_not_found();
+    }
     if (k->text("status") == "locked") {
       return failed_precondition("key_locked", "this key is locked after too many wrong passwords; recover it first");
     }
@@ -66,11 +73,21 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
     // one writer anyway) and read again after the lock, so the status and the failure count seen
     // below are those every other step of this key sees: concurrent guesses are evaluated one at
     // a time and none can pass the budget (review M1).
-    CS_ASSIGN(auto locked_rows, tx.exec("UPDATE shield_keys SET failures = failures WHERE id = ? AND account_id = ?",
-                                        {step.key_id, account_id}));
+    CS_ASSIGN(auto locked_rows, tx.exec("UPDATE shield_keys SET failures = failures WHERE id = ?", {step.key_id}));
     if (locked_rows == 0) return key_not_found();
-    CS_ASSIGN(auto k, tx.query_one("SELECT status, failures, failure_at FROM shield_keys WHERE id = ?", {step.key_id}));
+    CS_ASSIGN(auto k, tx.query_one("SELECT account_id, status, failures, failure_at FROM shield_keys WHERE id = ?",
+                                   {step.key_id}));
     if (!k) return key_not_found();
+    // The key's holder steps with any of its devices; anyone else only with their own device that
+    // joined the key through an organisation grant (docs/GRANTS.md), checked by the gate below.
+    std::string grant_id;
+    if (k->text("account_id") != account_id) {
+      CS_ASSIGN(auto gd, tx.query_one("SELECT grant_id FROM shield_devices WHERE key_id = ? AND device_id = ? AND "
+                                      "account_id = ? AND grant_id IS NOT NULL",
+                                      {step.key_id, step.device_id, account_id}));
+      if (!gd) return key_not_found();
+      grant_id = gd->text("grant_id");
+    }
     // Without a fresh challenge a step is not even an unlock attempt.
     CS_ASSIGN(auto used, tx.exec("DELETE FROM shield_challenges WHERE nonce = ? AND key_id = ? AND device_id = ? "
                                  "AND expires_at >= ?",
@@ -90,10 +107,47 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
     CS_ASSIGN(auto d, tx.query_one("SELECT * FROM shield_devices WHERE key_id = ? AND device_id = ? AND "
                                    "status = 'active'",
                                    {step.key_id, step.device_id}));
+    if (!d && !grant_id.empty()) {
+      return refuse(permission_denied("device_not_active", "this device's grant share is deleted: the grant was taken "
+                                                           "back, ran out or ended"));
+    }
     if (!d) return refuse(permission_denied("device_not_active", "this device holds no share of the key"));
     CS_ASSIGN(auto auth, unseal(d->blob("auth_key_enc"), aad(step.key_id, step.device_id, "auth")));
-    if (!crypto::unlock::check_proof(auth, operation, step.key_id, step.device_id, step.nonce, step.payload,
-                                     step.proof)) {
+    if (!grant_id.empty() && !crypto::unlock::check_proof(auth, operation, step.key_id, step.device_id, step.nonce,
+                                                          step.payload, step.proof)) {
+      // A granted device's wrong passwords do not spend the organisation key's budget (an
+      // employee could lock the key for everyone): after max_failures of them that device's
+      // server share is deleted instead.
+      CS_ASSIGN(auto wrong, tx.query_one("SELECT COUNT(*) AS n FROM shield_events WHERE key_id = ? AND device_id = ? "
+                                         "AND account_id = ? AND result = 'bad_unlock_proof'",
+                                         {step.key_id, step.device_id, account_id}));
+      const std::int64_t after = (wrong ? wrong->integer("n") : 0) + 1;
+      if (after >= opts_.max_failures) {
+        CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
+                       "recovery_key_enc = NULL, removed_at = ? WHERE key_id = ? AND device_id = ?",
+                       {format_rfc3339_ms(clock_.now()), step.key_id, step.device_id}));
+        return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; this device's grant share is "
+                                                            "deleted: ask the admin to add the device again"));
+      }
+      return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; " +
+                                                              std::to_string(opts_.max_failures - after) +
+                                                              " attempts left"));
+    }
+    if (!grant_id.empty()) {
+      // The moment of use: the grant is checked and counted in this transaction, before the
+      // server share is touched; a refusal commits with its record (and, for an ended grant,
+      // with the deletion of the share).
+      if (grants_ == nullptr) return refuse(permission_denied("grant_not_live", "grants are not available"));
+      GrantedStep gs{grant_id, account_id, step.key_id, step.device_id, operation, step.purpose, {}};
+      if (operation == "sign") {
+        if (auto req = cosign::SignRequest::decode(step.payload)) gs.digest = req->e;
+      }
+      if (Status counted = grants_->use(tx, gs); !counted) {
+        if (counted.error().kind == ErrorKind::kInternal) return std::move(counted).error();
+        return refuse(std::move(counted).error());
+      }
+    } else if (!crypto::unlock::check_proof(auth, operation, step.key_id, step.device_id, step.nonce, step.payload,
+                                            step.proof)) {
       // A success never gives the budget back; only time does (UnlockBudget, docs/SHIELD.md).
       const std::int64_t after = failures + 1;
       const bool lock = after >= opts_.max_failures;
@@ -191,7 +245,24 @@ Status ShieldService::add_device(const std::string& account_id, const ShieldStep
   CS_TRY(run_step(account_id, "add_device", step,
                   [&](store::Tx& tx, const std::string&, const SecretBytes& s) -> Result<Bytes> {
                     CS_ASSIGN(auto p, tx.query_one("SELECT * FROM shield_pairings WHERE id = ?", {pairing_id}));
-                    if (!p || p->text("account_id") != account_id) return not_found("pairing_not_found", "no such pairing");
+                    if (!p) return not_found("pairing_not_found", "no such pairing");
+                    // Another account's pairing only when it was made for a live grant of this
+                    // key, and this account holds the key (docs/GRANTS.md).
+                    const std::string pairing_grant = p->text("grant_id");
+                    if (pairing_grant.empty() && p->text("account_id") != account_id) {
+                      return not_found("pairing_not_found", "no such pairing");
+                    }
+                    if (!pairing_grant.empty()) {
+                      if (grants_ == nullptr) return not_found("pairing_not_found", "no such pairing");
+                      auto target = grants_->pairing_target(tx, pairing_grant);
+                      if (!target || target->key_id != step.key_id || target->holder_account_id != account_id ||
+                          target->employee_account_id != p->text("account_id")) {
+                        if (target || target.error().code == "grant_not_found") {
+                          return not_found("pairing_not_found", "no such pairing");
+                        }
+                        return std::move(target).error();
+                      }
+                    }
                     if (p->text("status") != "waiting" || p->integer("expires_at") < clock_.now_unix()) {
                       return failed_precondition("pairing_not_waiting", "this pairing was used or has expired");
                     }
@@ -212,9 +283,11 @@ Status ShieldService::add_device(const std::string& account_id, const ShieldStep
                     CS_TRY(tx.exec("DELETE FROM shield_devices WHERE key_id = ? AND device_id = ?",
                                    {step.key_id, new_device}));
                     CS_TRY(tx.exec("INSERT INTO shield_devices (key_id, device_id, name, status, server_share_enc, "
-                                   "request_hash, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+                                   "request_hash, created_at, grant_id, account_id) VALUES (?, ?, ?, 'pending', ?, ?, ?, "
+                                   "?, ?)",
                                    {step.key_id, new_device, p->text("device_name"), sealed, "pairing:" + pairing_id,
-                                    now}));
+                                    now, pairing_grant.empty() ? store::Value() : store::Value(pairing_grant),
+                                    pairing_grant.empty() ? store::Value() : store::Value(p->text("account_id"))}));
                     CS_TRY(tx.exec("UPDATE shield_pairings SET status = 'delivered', key_id = ?, envelope = ? WHERE "
                                    "id = ?",
                                    {step.key_id, Bytes(envelope.begin(), envelope.end()), pairing_id}));
