@@ -211,7 +211,9 @@ Result<SignedDataView> read_parts(BytesView in) {
   if (i < sd.size() && sd[i].first.tag == der::context(1, true)) ++i;  // revocation data
   if (i + 1 != sd.size() || sd[i].first.tag != der::kSet) return malformed("signerInfos");
   CS_ASSIGN(auto sis, kids_of(sd[i]));
-  if (sis.size() != 1) return unsupported("one signer per PDF signature is supported");
+  // PAdES has one SignerInfo; podofosign 0.9.8 writes the same one twice. The first is read.
+  if (sis.empty()) return malformed("no SignerInfo");
+  v.signer_infos = sis.size();
   CS_ASSIGN(auto si, kids_of(sis[0]));
   if (si.size() < 6 || si.size() > 7 || si[1].first.tag != der::kSequence || si[3].first.tag != der::context(0, true) ||
       si[5].first.tag != der::kOctetString || (si.size() == 7 && si[6].first.tag != der::context(1, true))) {

@@ -54,7 +54,7 @@ Result<Bytes> assemble(const CmsParts& p);
 
 // --- Reading ---------------------------------------------------------------------------------
 
-// One SignedData with one SignerInfo, as read (nothing is checked beyond the shape).
+// One SignedData and its first SignerInfo, as read (nothing is checked beyond the shape).
 struct SignedDataView {
   Bytes econtent_type;               // OID DER
   std::optional<Bytes> econtent;     // the encapsulated content, when not detached
@@ -69,6 +69,7 @@ struct SignedDataView {
   std::optional<SysTime> signing_time;        // signing-time attribute, if any (not PAdES)
   Bytes signature;
   std::optional<Bytes> timestamp_token;       // unsigned signature-time-stamp
+  std::size_t signer_infos = 1;               // how many there were (the first is read)
 };
 // Errors: cms_malformed, cms_unsupported.
 Result<SignedDataView> read_signed_data(BytesView der);

@@ -298,7 +298,7 @@ Result<std::vector<PdfSignatureReport>> verify_pdf(const std::string& path, cons
         }
         if (!r.bytes_intact) r.problem = "the signed bytes were changed";
         else if (!r.signature_valid) r.problem = "the signature does not verify";
-        else if (!r.signing_certificate_bound) r.problem = "signing-certificate-v2 is missing or names another certificate";
+        else if (!r.signing_certificate_bound && r.sub_filter == "ETSI.CAdES.detached") r.problem = "signing-certificate-v2 is missing or names another certificate";
         else if (r.has_timestamp && !r.timestamp_valid) r.problem = "the time stamp does not verify";
         else if (!r.certificate_valid_then) r.problem = path_result.problem;
         else if (!r.later_changes_allowed) r.problem = "changed after signing: " + r.later_changes;

@@ -38,7 +38,8 @@ struct PdfSignatureReport {
   bool timestamp_valid = false;
   bool bytes_intact = false;          // the byte ranges' digest matches the signed one
   bool signature_valid = false;       // the CMS signature verifies under the signer's key
-  bool signing_certificate_bound = false;  // signing-certificate-v2 names this certificate
+  bool signing_certificate_bound = false;  // signing-certificate-v2 names this certificate (required
+                                           // for ETSI.CAdES.detached only)
   bool certificate_trusted = false;   // chains to a given root
   bool certificate_valid_then = false;    // at the time-stamp time, else at /M
   std::string certificate_problem;
@@ -49,7 +50,8 @@ struct PdfSignatureReport {
   std::string problem;                // the first reason this signature is not good, English
   std::uint64_t revision_end = 0;
   bool ok() const {
-    return bytes_intact && signature_valid && signing_certificate_bound && certificate_trusted &&
+    return bytes_intact && signature_valid && (signing_certificate_bound || sub_filter != "ETSI.CAdES.detached") &&
+           certificate_trusted &&
            certificate_valid_then && later_changes_allowed && (!has_timestamp || timestamp_valid);
   }
 };
