@@ -80,7 +80,11 @@ Result<XrefTail> read_xref_tail(const std::string& path) {
 }
 
 std::string pdf_text(const std::string& utf8) {
-  return "<" + QUtil::hex_encode(QUtil::utf8_to_utf16(utf8)) + ">";
+  // Appended piece by piece: GCC 12's -O3 -Wrestrict misfires on "<" + std::string&&.
+  std::string out(1, '<');
+  out.append(QUtil::hex_encode(QUtil::utf8_to_utf16(utf8)));
+  out.push_back('>');
+  return out;
 }
 
 std::string pdf_date(SysTime t) {
