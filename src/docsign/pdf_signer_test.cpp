@@ -464,6 +464,32 @@ TEST(PdfVerify, UnknownRootIsNotTrusted) {
   EXPECT_FALSE((*reports)[0].ok());
 }
 
+// The attacker widens the byte-range gap so that it also hides bytes outside /Contents (the
+// ByteRange text is rewritten in place, same width).
+TEST(PdfVerify, AByteRangeGapWiderThanTheSignatureValueIsRefused) {
+  SystemRng rng;
+  Fixture fx;
+  TestPki p = make_pki(crypto::KeyType::kEcP256, rng);
+  const std::string in = make_pdf(fx, "in.pdf", 1);
+  auto prepared = sign(p, in, fx.f("s.pdf"), {SealPlacement::Kind::kPosition, 1, 20, 20, 40, ""}, false);
+  ASSERT_TRUE(prepared.ok());
+  const auto& br = prepared->byte_range;
+  Bytes b = read_file(fx.f("s.pdf"));
+  std::string text(b.begin(), b.end());
+  const std::string old_br = "[0 " + std::to_string(br[1]) + " " + std::to_string(br[2]) + " " + std::to_string(br[3]) + "]";
+  const auto at = text.find(old_br);
+  ASSERT_NE(at, std::string::npos);
+  std::string new_br = "[0 " + std::to_string(br[1] - 10) + " " + std::to_string(br[2]) + " " + std::to_string(br[3] + 0) + "]";
+  new_br.resize(old_br.size(), ' ');
+  text.replace(at, old_br.size(), new_br);
+  write_file(fx.f("wide.pdf"), as_bytes(text));
+  auto reports = verify_pdf(fx.f("wide.pdf"), {p.root});
+  ASSERT_TRUE(reports.ok());
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_FALSE((*reports)[0].ok());
+  EXPECT_EQ((*reports)[0].problem, "the byte range leaves out more than the signature value");
+}
+
 TEST(PdfSign, RefusesEncryptedPdfsBadPagesAndTheSameOutputFile) {
   SystemRng rng;
   Fixture fx;
