@@ -200,6 +200,8 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/rp/scene-requests", Role::kRelyingParty, rp_post_scene_request},
     {"GET", "/api/v1/rp/scene-requests/{id}", Role::kRelyingParty, rp_get_scene_request},
     {"POST", "/api/v1/rp/verifications", Role::kRelyingParty, rp_post_verification},
+    {"POST", "/api/v1/rp/document-verifications", Role::kRelyingParty, rp_post_document_verification, BodyKind::kAny,
+     BodyLimit::kUpload},
     {"POST", "/api/v1/scene-claims", Role::kUser, post_scene_claim},
     {"POST", "/api/v1/scene-requests/{id}/completion", Role::kUser, post_scene_completion},
     {"POST", "/api/v1/scene-requests/{id}/refusal", Role::kUser, post_scene_refusal},

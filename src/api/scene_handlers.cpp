@@ -170,6 +170,18 @@ Result<Reply> rp_post_verification(RequestContext& ctx) {
   return Reply::json(report.to_json());
 }
 
+Result<Reply> rp_post_document_verification(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto app, caller_app(ctx));
+  (void)app;
+  const std::string& body = ctx.request().body;
+  if (body.size() < 5 || body.compare(0, 5, "%PDF-") != 0) {
+    return bad_field("body", "a PDF file (starting with %PDF-)");
+  }
+  CS_ASSIGN(auto report, s->verify_document(as_bytes(body)));
+  return Reply::json(report);
+}
+
 Result<Reply> post_scene_claim(RequestContext& ctx) {
   CS_ASSIGN(auto* s, scenes(ctx));
   CS_ASSIGN(auto body, ctx.json_body());

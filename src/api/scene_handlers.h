@@ -17,6 +17,8 @@ Result<Reply> rp_post_scene_request(RequestContext& ctx);
 Result<Reply> rp_get_scene_request(RequestContext& ctx);
 // The verification API: who signed a CMS message, when, and whether the certificate was good then.
 Result<Reply> rp_post_verification(RequestContext& ctx);
+// POST /api/v1/rp/document-verifications: a PDF (the raw body) -> every signature checked.
+Result<Reply> rp_post_document_verification(RequestContext& ctx);
 // Users
 Result<Reply> post_scene_claim(RequestContext& ctx);
 Result<Reply> post_scene_completion(RequestContext& ctx);

@@ -193,6 +193,13 @@ class SceneService {
   // valid = false and the problem, not an error; only malformed input is (cms_malformed).
   Result<SignatureReport> verify(BytesView cms, std::optional<BytesView> content);
 
+  // The document verification API (relying parties; docsign/pdf_verifier.h): every signature of
+  // a PDF, checked against this platform's CAs of record (their certificates are the trusted
+  // roots), plus what the platform knows of each signer's certificate: issued here, its id, its
+  // status now, and whether it was revoked before the signature's time (time-stamp time, else
+  // the claimed /M). Errors: pdf_unreadable, pdf_encrypted (400), io_error.
+  Result<nlohmann::json> verify_document(BytesView pdf);
+
   // Sends the callbacks that are due; returns how many were delivered.
   Result<int> deliver_callbacks();
   // Wakes this process's long-polls (a completion here, or a NOTIFY from elsewhere).

@@ -21,6 +21,11 @@
 #include "pki/cms_enveloped.h"
 #include "pki/cms_signed.h"
 #include "crypto/sm2.h"
+#include "crypto/testing/interop.h"
+#include "docsign/pdf_signer.h"
+#include "docsign/text_render.h"
+#include "seal/seal_picture.h"
+#include "support/test_env.h"
 #include "pki/login_assertion.h"
 #include "service/org/licence_ocr.h"
 #include "support/engine_fixture.h"
@@ -638,6 +643,76 @@ TEST_P(SceneServiceTest, VerificationSaysWhoSignedWhenAndWhetherTheCertificateWa
   r = scenes_->verify(cms, as_bytes("合同 v3"));
   EXPECT_EQ(r->problem, "certificate_unknown");
   EXPECT_FALSE(r->valid);
+}
+
+// The document verification API: a PDF sealed with a certificate issued here is valid and names
+// the certificate; the attacks are a byte changed after signing, a certificate revoked before the
+// signature's time, and a signer this platform never issued.
+TEST_P(SceneServiceTest, DocumentVerificationChecksEverySignatureAgainstThePlatformsCas) {
+  Held cert = certificate(alice_, home_);
+  certseal::testing::TempDir dir;
+  const std::string in = dir.path() + "/in.pdf", out = dir.path() + "/out.pdf";
+  crypto::testing::write_file(in, docsign::render_pdf({{"投标文件 第1包", 14}}, {"投标文件", "CertSeal"}).value());
+  seal::SealTemplate st;
+  st.name = "北京示例科技有限公司";
+  auto sign_with = [&](const Held& h, const std::string& to) {
+    docsign::PdfSignRequest req;
+    req.in_path = in;
+    req.out_path = to;
+    req.seal_png = seal::render_seal(st, 100).value().png;
+    req.seseal = to_bytes("seal data");
+    req.alg = pki::SigAlg::kSm2Sm3;
+    req.signer_cert = h.der;
+    req.signing_time = SysTime(std::chrono::seconds(kStart));
+    auto signer = std::make_shared<pki::LocalSigner>(h.key);
+    return docsign::sign_pdf(req, [signer](BytesView a) { return signer->sign(a); });
+  };
+  ASSERT_TRUE(sign_with(cert, out).ok());
+  Bytes pdf = crypto::testing::read_file(out);
+  auto r = scenes_->verify_document(pdf);
+  ASSERT_TRUE(r.ok()) << r.error().code << " " << r.error().cause;
+  EXPECT_TRUE((*r)["valid"].get<bool>()) << r->dump();
+  ASSERT_EQ((*r)["signatures"].size(), 1u);
+  const auto& sig = (*r)["signatures"][0];
+  EXPECT_EQ(sig["signer"]["certificate_id"], cert.id);
+  EXPECT_TRUE(sig["signer"]["issued_here"].get<bool>());
+  EXPECT_EQ(sig["algorithm"], "sm2-sm3");
+  EXPECT_EQ(sig["seal_data"], base64_encode(to_bytes("seal data")));
+  EXPECT_EQ(sig["claimed_time"], format_rfc3339(SysTime(std::chrono::seconds(kStart))));
+  // A byte changed after signing.
+  Bytes changed = pdf;
+  changed[changed.size() / 10] ^= 0x01;
+  auto c = scenes_->verify_document(changed);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE((*c)["valid"].get<bool>());
+  EXPECT_FALSE((*c)["signatures"][0]["bytes_intact"].get<bool>());
+  // Revoked before the signature's time; after it, still good then.
+  exec("UPDATE pki_certificate SET status = 'revoked', revoked_at = ? WHERE id = ?", {kStart + 10, cert.id});
+  EXPECT_TRUE((*scenes_->verify_document(pdf))["valid"].get<bool>());
+  exec("UPDATE pki_certificate SET revoked_at = ? WHERE id = ?", {kStart - 10, cert.id});
+  auto revoked = scenes_->verify_document(pdf);
+  EXPECT_FALSE((*revoked)["valid"].get<bool>());
+  EXPECT_EQ((*revoked)["signatures"][0]["signer"]["status_now"], "revoked");
+  // A signer from a CA that is not this platform's.
+  auto stranger_ca = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value();
+  auto stranger_key = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value();
+  pki::CertTemplate t;
+  t.serial = {0x77};
+  t.not_before = SysTime(std::chrono::seconds(kStart - kDay));
+  t.not_after = SysTime(std::chrono::seconds(kStart + kDay));
+  t.issuer = pki::name_der({{"CN", "Other CA"}}).value();
+  t.subject = pki::name_der({{"CN", "李四"}}).value();
+  t.spki = stranger_key.public_key().spki_der();
+  pki::LocalSigner sca(stranger_ca);
+  Held stranger{"", std::move(stranger_key), pki::issue_certificate(t, sca).value()};
+  ASSERT_TRUE(sign_with(stranger, dir.path() + "/stranger.pdf").ok());
+  auto s2 = scenes_->verify_document(crypto::testing::read_file(dir.path() + "/stranger.pdf"));
+  ASSERT_TRUE(s2.ok());
+  EXPECT_FALSE((*s2)["valid"].get<bool>());
+  EXPECT_FALSE((*s2)["signatures"][0]["certificate_trusted"].get<bool>());
+  EXPECT_FALSE((*s2)["signatures"][0]["signer"]["issued_here"].get<bool>());
+  // Not a PDF at all.
+  EXPECT_EQ(scenes_->verify_document(to_bytes("%PDF-1.7 junk")).error().code, "pdf_unreadable");
 }
 
 CERTSEAL_INSTANTIATE_ENGINES(SceneServiceTest);
