@@ -113,6 +113,7 @@ struct Update {
   std::size_t contents_lt = 0;   // index of '<' of /Contents in text
   std::size_t contents_gt = 0;   // index of '>' of /Contents in text
   std::size_t byte_range_at = 0;  // index of '[' of /ByteRange in text
+  int first_page = 1;
 };
 
 std::string xref_table(const std::vector<std::pair<int, std::pair<int, std::uint64_t>>>& entries) {
@@ -196,6 +197,7 @@ Result<Update> build_update(const PdfSignRequest& req, QPDF& q, const internal::
 
     std::vector<Obj> objs;
     Update u;
+    u.first_page = widgets.front().page_index + 1;
     // 1. The signature dictionary, with placeholders.
     std::string sig = std::to_string(sig_n) + " 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n/ByteRange ";
     const std::size_t br_at = sig.size();
@@ -336,6 +338,20 @@ Result<std::size_t> contents_capacity_for(const PdfSignRequest& req) {
 
 }  // namespace
 
+Result<int> count_pdf_pages(const std::string& path) {
+  CS_ASSIGN(auto tail, internal::read_xref_tail(path));
+  (void)tail;
+  CS_ASSIGN(auto q, internal::open_pdf(path));
+  return internal::guarded("count pages", [&]() -> Result<int> {
+    const int n = static_cast<int>(QPDFPageDocumentHelper(*q).getAllPages().size());
+    if (q->anyWarnings()) {
+      return invalid_argument("pdf_damaged", "PDF 文件有损坏（交叉引用表需要修复），请先修复后再签章");
+    }
+    if (n == 0) return invalid_argument("pdf_unreadable", "PDF 文件没有页面");
+    return n;
+  });
+}
+
 Result<PreparedPdf> prepare_pdf_signature(const PdfSignRequest& req) {
   if (req.in_path == req.out_path) return invalid_argument("bad_output", "输出文件不能与输入文件相同");
   CS_ASSIGN(std::size_t capacity, contents_capacity_for(req));
@@ -386,6 +402,7 @@ Result<PreparedPdf> prepare_pdf_signature(const PdfSignRequest& req) {
   p.contents_offset = lt + 1;
   p.contents_capacity = capacity;
   p.byte_range = br;
+  p.first_page = u.first_page;
   return p;
 }
 

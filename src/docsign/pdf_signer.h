@@ -85,9 +85,14 @@ struct PreparedPdf {
   std::uint64_t contents_offset = 0;    // file offset of the first hex digit in /Contents
   std::size_t contents_capacity = 0;    // bytes of DER that fit
   std::vector<std::uint64_t> byte_range;  // the four numbers
+  int first_page = 1;                     // the (first) page the seal is on, 1-based
 };
 
 Result<PreparedPdf> prepare_pdf_signature(const PdfSignRequest& req);
+
+// How many pages the PDF has, refusing what prepare would refuse (pdf_unreadable, pdf_encrypted,
+// pdf_damaged): to check a document when it is handed in.
+Result<int> count_pdf_pages(const std::string& path);
 
 // Writes the CMS (with the time-stamp token when given) into the placeholder.
 // Errors: signature_too_large, io_error.

@@ -13,7 +13,7 @@
 namespace certseal::service {
 namespace {
 
-constexpr std::string_view kSceneCodes[] = {"06", "14", "16", "20"};
+constexpr std::string_view kSceneCodes[] = {"06", "13", "14", "16", "20"};
 
 Error field(std::string_view name, std::string code, std::string msg) {
   return Error(ErrorKind::kInvalidArgument, "invalid_field", msg).with_field(std::string(name), std::move(code), msg);
@@ -186,7 +186,7 @@ Result<RpAppWithSecret> RpAppService::create(const std::string& operator_id, con
   std::sort(scenes.begin(), scenes.end());
   scenes.erase(std::unique(scenes.begin(), scenes.end()), scenes.end());
   for (const auto& s : scenes) {
-    if (!is_scene_code(s)) return field("scenes", "unknown_scene", "scene codes are 06, 14, 16 and 20");
+    if (!is_scene_code(s)) return field("scenes", "unknown_scene", "scene codes are 06, 13, 14, 16 and 20");
   }
   for (const auto& a : in.ip_allow) {
     if (a.find(',') != std::string::npos || !net::TrustedProxies::parse(a).ok() || a.empty()) {

@@ -290,7 +290,7 @@ TEST_P(SceneServiceTest, AllowListAndRegistrationChecks) {
   EXPECT_EQ(apps_->create("op-1", {"x", "no-such-platform", "https://x/cb", {"20"}, {}}).error().code,
             "platform_not_found");
   // A scene the app may not create.
-  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-abcdef", "", "", 0, ""};
+  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-abcdef", "", "", 0, "", {}, {}, {}};
   EXPECT_EQ(scenes_->create(app->app, in).error().code, "scene_not_allowed");
 }
 
@@ -383,8 +383,8 @@ TEST_P(SceneServiceTest, AuthorisedEncryptionEnvelopesToTheChosenCertificate) {
   // Scene 20 needs a signature; 16 needs none.
   SceneCreated s20 = create("20", "x");
   ASSERT_TRUE(scenes_->claim(alice_, token_of(s20)).ok());
-  EXPECT_EQ(scenes_->complete(alice_, s20.request.id, {cert.id, 0, {}, {}}).error().code, "invalid_field");
-  auto done = scenes_->complete(alice_, c.request.id, {cert.id, 0, {}, {}});
+  EXPECT_EQ(scenes_->complete(alice_, s20.request.id, {cert.id, 0, {}, {}, {}}).error().code, "invalid_field");
+  auto done = scenes_->complete(alice_, c.request.id, {cert.id, 0, {}, {}, {}});
   ASSERT_TRUE(done.ok()) << done.error().code << " " << done.error().cause;
   auto v = scenes_->get(app_, c.request.id);
   auto env = pki::cms::parse_enveloped(base64_decode(v->result["cms"].get<std::string>()).value());
@@ -401,10 +401,10 @@ TEST_P(SceneServiceTest, AuthorisedEncryptionEnvelopesToTheChosenCertificate) {
             1);
   // Mutual recognition holds here too.
   auto other_app = apps_->create("op-1", {"异地平台", other_, "https://o.example/cb", {"16"}, {}});
-  SceneCreate in{"16", "加密", to_bytes("m"), false, "rfc5652", "nonce-enc-16", "", "", 0, ""};
+  SceneCreate in{"16", "加密", to_bytes("m"), false, "rfc5652", "nonce-enc-16", "", "", 0, "", {}, {}, {}};
   auto o = scenes_->create(other_app->app, in);
   ASSERT_TRUE(scenes_->claim(alice_, token_of(*o)).ok());
-  EXPECT_EQ(scenes_->complete(alice_, o->request.id, {cert.id, 0, {}, {}}).error().code,
+  EXPECT_EQ(scenes_->complete(alice_, o->request.id, {cert.id, 0, {}, {}, {}}).error().code,
             "certificate_not_enabled_for_platform");
 }
 
@@ -413,7 +413,7 @@ TEST_P(SceneServiceTest, AuthorisedDecryptionOpensTheEnvelopeOnlyWithItsRecipien
   Held other = certificate(alice_, home_);
   const std::string bid = "投标报价 2,000,000 元";
   Bytes env = pki::cms::enveloped_data(pki::cms::Form::kGmt0010, cert.der, as_bytes(bid), rng_).value();
-  SceneCreate in{"14", "开标：第1包", env, false, "rfc5652", "nonce-open-14", "", "", 0, ""};
+  SceneCreate in{"14", "开标：第1包", env, false, "rfc5652", "nonce-open-14", "", "", 0, "", {}, {}, {}};
   auto c = scenes_->create(app_, in);
   ASSERT_TRUE(c.ok()) << c.error().code;
   auto claim = scenes_->claim(alice_, token_of(*c));
@@ -427,10 +427,10 @@ TEST_P(SceneServiceTest, AuthorisedDecryptionOpensTheEnvelopeOnlyWithItsRecipien
   auto e = pki::cms::parse_enveloped(env).value();
   auto ct = crypto::Sm2Ciphertext::parse_der(e.encrypted_key).value();
   auto cek = crypto::sm2_decrypt(cert.key, ct.raw(crypto::Sm2CipherOrder::kC1C3C2)).value();
-  SceneCompletion right{cert.id, 0, {}, Bytes(cek.begin(), cek.end())};
-  SceneCompletion not_recipient{other.id, 0, {}, right.content_key};
+  SceneCompletion right{cert.id, 0, {}, Bytes(cek.begin(), cek.end()), {}};
+  SceneCompletion not_recipient{other.id, 0, {}, right.content_key, {}};
   EXPECT_EQ(scenes_->complete(alice_, c->request.id, not_recipient).error().code, "certificate_not_recipient");
-  SceneCompletion wrong_key{cert.id, 0, {}, Bytes(16, 0)};
+  SceneCompletion wrong_key{cert.id, 0, {}, Bytes(16, 0), {}};
   EXPECT_EQ(scenes_->complete(alice_, c->request.id, wrong_key).error().code, "content_key_invalid");
   auto done = scenes_->complete(alice_, c->request.id, right);
   ASSERT_TRUE(done.ok()) << done.error().code;
@@ -439,7 +439,7 @@ TEST_P(SceneServiceTest, AuthorisedDecryptionOpensTheEnvelopeOnlyWithItsRecipien
   EXPECT_EQ(v->document_hash, hex_encode(crypto::sha256(env)));
   EXPECT_EQ(count("SELECT COUNT(*) FROM shield_events WHERE certificate_id = ? AND scene = '14'", {cert.id}), 2);
   // Not an envelope: refused at creation.
-  SceneCreate junk{"14", "开标", to_bytes("not cms"), false, "rfc5652", "nonce-open-15", "", "", 0, ""};
+  SceneCreate junk{"14", "开标", to_bytes("not cms"), false, "rfc5652", "nonce-open-15", "", "", 0, "", {}, {}, {}};
   EXPECT_EQ(scenes_->create(app_, junk).error().code, "invalid_field");
 }
 
@@ -456,12 +456,12 @@ TEST_P(SceneServiceTest, ExpiredRequestsAndUnknownScenesAreRefused) {
   auto signed_in_time = sign(claim->request, cert);
   clock_.advance(std::chrono::seconds(301));
   EXPECT_EQ(scenes_->complete(alice_, d.request.id, signed_in_time).error().code, "scene_request_expired");
-  SceneCreate in{"14", "开标", {}, false, "rfc5652", "nonce-abcdef", "", "", 0, ""};
+  SceneCreate in{"14", "开标", {}, false, "rfc5652", "nonce-abcdef", "", "", 0, "", {}, {}, {}};
   auto login_only = apps_->create("op-1", {"登录平台", home_, "https://o.example/cb", {"06"}, {}});
   EXPECT_EQ(scenes_->create(login_only->app, in).error().code, "scene_not_allowed");
   EXPECT_EQ(scenes_->create(app_, in).error().code, "invalid_field");  // no envelope
   in.scene = "13";
-  EXPECT_EQ(scenes_->create(app_, in).error().code, "invalid_field");  // not a scene code here (yet)
+  EXPECT_EQ(scenes_->create(app_, in).error().code, "scene_not_allowed");  // not among this app's scenes
   in.scene = "20";
   EXPECT_EQ(scenes_->create(app_, in).error().code, "invalid_field");  // no message
 }
@@ -470,7 +470,7 @@ TEST_P(SceneServiceTest, CertificateNotEnabledForThePlatformUntilMutualRecogniti
   auto app = apps_->create("op-1", {"异地平台", other_, "https://other.example/cb", {"06"}, {}});
   ASSERT_TRUE(app.ok());
   Held cert = certificate(alice_, home_);  // bought for home_, the app is on other_
-  SceneCreate in{"06", "登录异地平台", {}, false, "rfc5652", "nonce-mutual-1", "", "", 0, ""};
+  SceneCreate in{"06", "登录异地平台", {}, false, "rfc5652", "nonce-mutual-1", "", "", 0, "", {}, {}, {}};
   auto c = scenes_->create(app->app, in);
   ASSERT_TRUE(c.ok());
   auto claim = scenes_->claim(alice_, token_of(*c));
@@ -499,7 +499,7 @@ TEST_P(SceneServiceTest, CertificateNotEnabledForThePlatformUntilMutualRecogniti
 TEST_P(SceneServiceTest, RequiredCertificateIsEnforced) {
   Held mine = certificate(alice_, home_);
   Held other = certificate(alice_, home_);
-  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-required", other.id, "", 0, ""};
+  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-required", other.id, "", 0, "", {}, {}, {}};
   auto c = scenes_->create(app_, in);
   ASSERT_TRUE(c.ok());
   auto claim = scenes_->claim(alice_, token_of(*c));
@@ -587,7 +587,7 @@ TEST_P(SceneServiceTest, LongPollReturnsWhenTheRequestIsAnswered) {
 }
 
 TEST_P(SceneServiceTest, IdempotencyKeyGivesTheSameRequestAndQrCode) {
-  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-idem-01", "", "", 0, "key-1"};
+  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-idem-01", "", "", 0, "key-1", {}, {}, {}};
   auto a = scenes_->create(app_, in);
   auto b = scenes_->create(app_, in);
   ASSERT_TRUE(a.ok() && b.ok());
@@ -713,6 +713,82 @@ TEST_P(SceneServiceTest, DocumentVerificationChecksEverySignatureAgainstThePlatf
   EXPECT_FALSE((*s2)["signatures"][0]["signer"]["issued_here"].get<bool>());
   // Not a PDF at all.
   EXPECT_EQ(scenes_->verify_document(to_bytes("%PDF-1.7 junk")).error().code, "pdf_unreadable");
+}
+
+// Scene 13 at the service: the relying party's PDF, alice's own seal, the preview, the signature
+// over the prepared signed attributes, the signed PDF for the relying party that our verifier
+// accepts. Refused from the attacker's side: bob's seal, a kind the relying party did not accept,
+// a signature by another key, a completion that names another seal than the preview's.
+TEST_P(SceneServiceTest, DocumentSigningWithTheUsersOwnSealThroughPreviewAndSignature) {
+  auto app13 = apps_->create("op-1", {"招标文件平台", home_, "https://rp.example/cb13", {"13"}, {}});
+  ASSERT_TRUE(app13.ok()) << app13.error().code;
+  Held cert = certificate(alice_, home_);
+  Held cert2 = certificate(alice_, home_);  // one seal per certificate
+  Held bob_cert = certificate(bob_, home_);
+  exec("INSERT INTO seal_makers (id, name, created_at) VALUES ('maker-13', '制章单位', 'now')");
+  seal::SealTemplate st;
+  st.name = "北京示例科技有限公司";
+  auto pic = seal::render_seal(st, 100).value();
+  auto add_seal = [&](const std::string& id, const std::string& acc, const std::string& cert_id, const std::string& kind) {
+    exec("INSERT INTO seals (id, account_id, certificate_id, maker_id, kind, method, name, design, status, picture_png, "
+         "picture_svg, width_mm, height_mm, seseal, created_at, updated_at) VALUES (?, ?, ?, 'maker-13', ?, 'template', "
+         "'示例章', '{}', 'active', ?, '', 40, 40, ?, 'now', 'now')",
+         {id, acc, cert_id, kind, pic.png, to_bytes("SESeal of " + id)});
+  };
+  add_seal("seal-a", alice_, cert.id, "official");
+  add_seal("seal-a-finance", alice_, cert2.id, "finance");
+  add_seal("seal-b", bob_, bob_cert.id, "official");
+  Bytes pdf = docsign::render_pdf({{"投标函", 16, true}, {"投标人（盖章）：", 12}}, {"投标函", "CertSeal"}).value();
+  auto doc = scenes_->put_document(app13->app, pdf);
+  ASSERT_TRUE(doc.ok()) << doc.error().code << " " << doc.error().cause;
+  EXPECT_EQ((*doc)["pages"], 1);
+  EXPECT_EQ(scenes_->put_document(app13->app, to_bytes("%PDF-1.7 junk that is no pdf")).error().code, "pdf_unreadable");
+  SceneCreate in;
+  in.scene = "13";
+  in.title = "投标函盖章";
+  in.nonce = "nonce-doc-13";
+  in.document_id = (*doc)["id"].get<std::string>();
+  in.placement = {{"mode", "keyword"}, {"keyword", "盖章"}};
+  in.seal_kinds = {"official"};
+  auto c = scenes_->create(app13->app, in);
+  ASSERT_TRUE(c.ok()) << c.error().code;
+  auto claim = scenes_->claim(alice_, token_of(*c));
+  ASSERT_TRUE(claim.ok());
+  ASSERT_EQ(claim->seals.size(), 2u);
+  EXPECT_TRUE(claim->seals[0]["usable"].get<bool>()) << claim->seals.dump();
+  EXPECT_EQ(claim->seals[1]["reason"], "seal_kind_not_accepted");
+  const std::int64_t t = clock_.now_unix();
+  const std::string id = c->request.id;
+  EXPECT_EQ(scenes_->prepare_document(alice_, id, "seal-b", t).error().code, "seal_not_yours");
+  EXPECT_EQ(scenes_->prepare_document(alice_, id, "seal-a-finance", t).error().code, "seal_kind_not_accepted");
+  EXPECT_EQ(scenes_->prepare_document(bob_, id, "seal-b", t).error().code, "scene_request_not_found");
+  auto prep = scenes_->prepare_document(alice_, id, "seal-a", t);
+  ASSERT_TRUE(prep.ok()) << prep.error().code << " " << prep.error().cause;
+  EXPECT_EQ(prep->certificate_id, cert.id);
+  EXPECT_EQ(prep->preview_png[1], 'P');
+  SceneCompletion done{cert.id, t, pki::LocalSigner(cert.key).sign(prep->signed_attributes).value(), {}, "seal-a"};
+  // Another key's signature over the same attributes; the seal named differs from the preview's.
+  auto thief = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value();
+  SceneCompletion forged = done;
+  forged.signature = pki::LocalSigner(thief).sign(prep->signed_attributes).value();
+  EXPECT_EQ(scenes_->complete(alice_, id, forged).error().code, "scene_signature_invalid");
+  SceneCompletion other_seal = done;
+  other_seal.seal_id = "seal-b";
+  EXPECT_EQ(scenes_->complete(alice_, id, other_seal).error().code, "document_preparation_mismatch");
+  auto v = scenes_->complete(alice_, id, done);
+  ASSERT_TRUE(v.ok()) << v.error().code << " " << v.error().cause;
+  EXPECT_EQ(v->status, "completed");
+  auto signed_pdf = scenes_->get_document(app13->app, v->result["signed_document_id"].get<std::string>());
+  ASSERT_TRUE(signed_pdf.ok());
+  EXPECT_TRUE(std::equal(pdf.begin(), pdf.end(), signed_pdf->begin()));  // an incremental update
+  auto report = scenes_->verify_document(*signed_pdf);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE((*report)["valid"].get<bool>()) << report->dump();
+  EXPECT_EQ((*report)["signatures"][0]["seal_data"], base64_encode(to_bytes("SESeal of seal-a")));
+  EXPECT_EQ((*report)["signatures"][0]["signer"]["certificate_id"], cert.id);
+  // Another app cannot fetch it.
+  EXPECT_EQ(scenes_->get_document(app_, v->result["signed_document_id"].get<std::string>()).error().code,
+            "document_not_found");
 }
 
 CERTSEAL_INSTANTIATE_ENGINES(SceneServiceTest);
