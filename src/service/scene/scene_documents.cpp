@@ -147,7 +147,10 @@ Status SceneService::check_document_request(const RpAppView& app, SceneCreate& i
   CS_ASSIGN(auto p, placement_from_json(in.placement));
   (void)p;
   for (const auto& k : in.seal_kinds) {
-    if (!seal::parse_seal_kind(k)) return field_error("seal_kinds", "unknown_seal_kind", "official, contract, ...");
+    if (k != "handwritten" && !seal::parse_seal_kind(k)) {
+      return field_error("seal_kinds", "unknown_seal_kind", "official, contract, finance, invoice, "
+                                                            "legal_representative, personal_square or handwritten");
+    }
   }
   CS_ASSIGN(in.message, get_document(app, in.document_id));
   return {};
