@@ -274,6 +274,29 @@ TEST_P(SceneServiceTest, SignedRequestsRefuseForgedReplayedStaleAndDisabled) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM rp_apps WHERE secret_enc = ?", {to_bytes(rotated->secret)}), 0);
 }
 
+// The head of an upload (before its body is read): a stale timestamp, an unknown app and a
+// disabled one are refused; a good head is admitted without burning the nonce, so the full request
+// with the body then authenticates.
+TEST_P(SceneServiceTest, UploadHeadsAreAdmittedOnlyForActiveAppsWithinTheWindow) {
+  const std::int64_t now = clock_.now_unix();
+  auto good = signed_req("nonce-head-01", now, "%PDF-1.7 body");
+  RpSignedRequest head = good;
+  head.body.clear();
+  auto admitted = apps_->admit_head(head);
+  ASSERT_TRUE(admitted.ok()) << admitted.error().code;
+  EXPECT_EQ(admitted->id, app_.id);
+  EXPECT_TRUE(apps_->authenticate(good).ok());  // the nonce was not used by the head check
+  RpSignedRequest stale = signed_req("nonce-head-02", now - 301);
+  EXPECT_EQ(apps_->admit_head(stale).error().code, "rp_timestamp_out_of_window");
+  RpSignedRequest unknown = signed_req("nonce-head-03", now);
+  unknown.authorization.replace(unknown.authorization.find(app_.id), app_.id.size(), "rp_00000000000000000000");
+  EXPECT_EQ(apps_->admit_head(unknown).error().code, "rp_signature_invalid");
+  RpSignedRequest junk{"POST", "/x", "", "CS1-HMAC-SHA256 app_id=x", ""};
+  EXPECT_EQ(apps_->admit_head(junk).error().code, "rp_signature_malformed");
+  ASSERT_TRUE(apps_->disable("op-1", app_.id).ok());
+  EXPECT_EQ(apps_->admit_head(signed_req("nonce-head-04", now)).error().code, "rp_app_disabled");
+}
+
 TEST_P(SceneServiceTest, AllowListAndRegistrationChecks) {
   auto app = apps_->create("op-1", {"内网平台", home_, "http://10.0.0.5/cb", {"20"}, {"198.51.100.0/24", "2001:db8::1"}});
   ASSERT_TRUE(app.ok()) << app.error().code;
