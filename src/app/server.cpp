@@ -282,6 +282,7 @@ int serve(const Config& c) {
   scene_opts.callback_backoff_s = c.scenes.callback_backoff_s;
   scenes = std::make_unique<service::SceneService>(*p.db, p.clock, p.rng, log, *rp_apps, *p.orders, callback_sender,
                                                    std::move(scene_key), scene_opts);
+  scenes->set_document_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });
   services.rp_apps = rp_apps.get();
   services.scenes = scenes.get();
   rp_auth.emplace(*rp_apps, sessions);

@@ -307,7 +307,14 @@ Result<TimeStamp> check_timestamp(BytesView token, BytesView stamped) {
   if (!same(v.econtent_type, der::oid_or_die(kOidTstInfo)) || !v.econtent) return unsupported("not a TSTInfo token");
   TimeStamp ts;
   ts.tsa_cert = v.signer_cert;
-  ts.signature_valid = signature_valid(v) && same(v.message_digest, crypto::digest(v.digest, *v.econtent));
+  // A TSA's SM2 signer ID is the CA's setting (docs/PKI.md: GM/T 0009's, or OpenSSL's empty one
+  // so that `openssl ts -verify` accepts the token): either is taken.
+  bool sig_ok = signature_valid(v);
+  if (!sig_ok && v.alg == pki::SigAlg::kSm2Sm3 && !v.signer_cert.empty()) {
+    auto f = pki::read_certificate(v.signer_cert);
+    sig_ok = f && pki::verify_signature(f->spki, v.alg, v.signed_attributes, v.signature, "").ok();
+  }
+  ts.signature_valid = sig_ok && same(v.message_digest, crypto::digest(v.digest, *v.econtent));
   // TSTInfo { version, policy, messageImprint { alg, hashedMessage }, serialNumber, genTime, ... }
   const Bytes& tst = *v.econtent;
   CS_ASSIGN(auto t, der::read_tlv(tst));

@@ -78,7 +78,8 @@ Result<SignedDataView> read_signed_data(BytesView der);
 // (SM2: with the GM/T 0009 ID).
 bool signature_valid(const SignedDataView& v);
 
-// A time-stamp token checked against the value it stamps.
+// A time-stamp token checked against the value it stamps. An SM2 token is accepted under the
+// GM/T 0009 signer ID or OpenSSL's empty one (a CA's TSA may use either, docs/PKI.md).
 struct TimeStamp {
   SysTime gen_time;
   Bytes tsa_cert;            // DER, from the token

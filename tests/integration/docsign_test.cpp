@@ -6,7 +6,8 @@
 // relying party downloads the signed PDF and checks it: `qpdf --check`, `pdfsig` (lists the
 // ETSI.CAdES.detached signature; poppler 22.12 cannot verify SM2), the SM2 signature over the
 // signed attributes with `openssl pkeyutl` (GM/T ID) and the byte-range digest with
-// `openssl dgst -sm3` against the message-digest attribute, the document verification API and
+// `openssl dgst -sm3` against the message-digest attribute, the B-T time stamp from the platform's
+// TSA, the document verification API and
 // `certseal verify`. Refused from the attacker's side: another account preparing the document
 // with this user's seal, a byte changed in the signed PDF.
 #include "base/encoding.h"
@@ -140,6 +141,11 @@ TEST_P(DocSignE2eTest, SceneThirteenSealsAPdfThroughTheClient) {
   EXPECT_EQ(ver.json()["valid"], true) << ver.body;
   EXPECT_EQ(ver.json()["signatures"][0]["signer"]["certificate_id"], inst.cert_id) << ver.body;
   EXPECT_FALSE(ver.json()["signatures"][0]["seal_data"].is_null()) << ver.body;
+  // PAdES B-T: a time stamp from the platform's TSA over the signature value.
+  EXPECT_EQ(v.json()["result"]["level"], "PAdES-B-T") << v.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["has_timestamp"], true) << ver.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["timestamp_valid"], true) << ver.body;
+  EXPECT_FALSE(ver.json()["signatures"][0]["timestamp_time"].is_null()) << ver.body;
   put(f("chain.pem"), http_->get("/ca/sm2o/chain.pem").body);
   auto cv = cli(a, {"verify", f("signed.pdf"), "--trust", f("chain.pem")});
   EXPECT_EQ(cv.exit_code, 0) << cv;

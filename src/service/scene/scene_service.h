@@ -236,6 +236,10 @@ class SceneService {
   // signing_time_out_of_window, keyword_not_found, bad_page, bad_placement.
   Result<DocumentPreparation> prepare_document(const std::string& account_id, const std::string& id,
                                                const std::string& seal_id, std::int64_t signing_time);
+  // Wiring (src/app): the platform's RFC 3161 TSA (a TimeStampReq in, a TimeStampResp out). With
+  // one, scene 13 signatures are PAdES B-T: the placeholder is sized from a probe token and the
+  // completion adds a token over the signature value. Without, B-B. Call before serving.
+  void set_document_tsa(std::function<Bytes(BytesView)> tsa) { document_tsa_ = std::move(tsa); }
 
   // Sends the callbacks that are due; returns how many were delivered.
   Result<int> deliver_callbacks();
@@ -281,6 +285,7 @@ class SceneService {
   CallbackSender& callbacks_;
   SecretBytes token_key_;
   SceneOptions opts_;
+  std::function<Bytes(BytesView)> document_tsa_;
 
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;

@@ -801,6 +801,7 @@ TEST_P(SceneServiceTest, DocumentSigningWithTheUsersOwnSealThroughPreviewAndSign
   auto v = scenes_->complete(alice_, id, done);
   ASSERT_TRUE(v.ok()) << v.error().code << " " << v.error().cause;
   EXPECT_EQ(v->status, "completed");
+  EXPECT_EQ(v->result["level"], "PAdES-B-B");  // no TSA wired here
   auto signed_pdf = scenes_->get_document(app13->app, v->result["signed_document_id"].get<std::string>());
   ASSERT_TRUE(signed_pdf.ok());
   EXPECT_TRUE(std::equal(pdf.begin(), pdf.end(), signed_pdf->begin()));  // an incremental update
