@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "client/cli_commands.h"
+#include "client/cmd_docsign.h"
 #include "client/cmd_grant.h"
 #include "client/cmd_platforms.h"
 #include "client/cmd_seal.h"
@@ -72,6 +73,7 @@ int run_cli(int argc, char** argv) {
     families.push_back(add(app, ctx, action));
   }
   add_seal_commands(app, {[&ctx]() { return ctx.api(); }, [&ctx]() { return ctx.g.json; }}, action);
+  add_docsign_commands(app, [&ctx]() { return ctx.g.json; }, action);
   families.push_back(cli::add_scan_commands(app, ctx, action));
   families.push_back(cli::add_grant_commands(app, ctx, action));
   families.push_back(cli::add_platforms_commands(app, ctx, action));

@@ -1,6 +1,7 @@
 // `certseal login | logout | sms-code | identity … | verify`: the account, its identities and the
 // person's real-name verification (docs/CLI.md).
 #include "client/cli_commands.h"
+#include "client/cmd_docsign.h"
 
 #include <chrono>
 #include <cstdio>
@@ -112,6 +113,8 @@ Result<json> cmd_identity_switch(Ctx& ctx, const std::string& id) {
 
 struct VerifyArgs {
   std::string name, id_number, front, back, code;
+  std::string file;                // a signed PDF: verify the document instead (cmd_docsign.h)
+  std::vector<std::string> trust;
   int agreement_version = 0;
   bool status = false;
 };
@@ -204,7 +207,13 @@ struct AccountCommands final : CommandFamily {
     verify->add_option("--agreement-version", va.agreement_version,
                        "accepted agreement version (default: current)");
     verify->add_flag("--status", va.status, "show the newest verification instead");
-    verify->callback([&] { action = [&] { return cmd_verify(ctx, va); }; });
+    verify->add_option("file", va.file, "a signed PDF: list and check its signatures instead");
+    verify->add_option("--trust", va.trust, "with FILE: PEM file of root certificates to trust (repeatable)");
+    verify->callback([&] {
+      action = [&] {
+        return va.file.empty() ? cmd_verify(ctx, va) : verify_pdf_file(va.file, va.trust, ctx.g.json);
+      };
+    });
   }
 };
 

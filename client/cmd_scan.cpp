@@ -15,6 +15,7 @@
 #include "client/messages.h"
 #include "client/origin.h"
 #include "client/qr_decode.h"
+#include "client/scan_document.h"
 #include "crypto/hash.h"
 #include "crypto/pkey.h"
 #include "crypto/sm2.h"
@@ -29,6 +30,7 @@ namespace {
 
 struct ScanArgs {
   std::string image, payload, cert, reason;
+  std::string seal, preview;  // scene 13
   bool yes = false, refuse = false;
 };
 
@@ -101,6 +103,7 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
     return r;
   };
   if (a.refuse) return refuse(a.reason);
+  if (scene == "13") return answer_document_scene(ctx, claim, {a.seal, a.preview, a.yes}, refuse);
   // Which certificate: --cert, else the only usable one whose key is on this device.
   CS_ASSIGN(auto* s, ctx.store());
   CS_ASSIGN(auto keys, s->keys());
@@ -218,6 +221,8 @@ struct ScanCommands final : CommandFamily {
     scan->add_flag("--yes", scan_a.yes, "do not ask for confirmation (scripts)");
     scan->add_flag("--refuse", scan_a.refuse, "decline the request (the relying party is told)");
     scan->add_option("--reason", scan_a.reason, "why, with --refuse");
+    scan->add_option("--seal", scan_a.seal, "scene 13: the seal to use (when several may)");
+    scan->add_option("--preview", scan_a.preview, "scene 13: where to write the preview PNG");
     scan->callback([&] { action = [&]() -> Result<json> { return cmd_scan(ctx, scan_a); }; });
   }
 };

@@ -112,6 +112,7 @@ const std::map<std::string_view, Text>& catalogue() {
       {"err.scene_cert_not_usable", {"该证书不能用于此请求: {}", "this certificate cannot answer this request: {}"}},
       {"scene.06", {"扫码共享登录", "shared login"}},
       {"scene.20", {"扫码消息签名", "message signing"}},
+      {"scene.13", {"扫码文件签章签名", "document sealing"}},
       {"scene.16", {"扫码授权加密", "authorised encryption"}},
       {"scene.14", {"扫码授权解密", "authorised decryption"}},
       {"msg.scene_decrypt", {"待解密的加密文件：{} 字节，SHA-256 {}", "Envelope to decrypt: {} bytes, SHA-256 {}"}},

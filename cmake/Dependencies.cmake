@@ -16,6 +16,9 @@ pkg_check_modules(PANGOCAIRO REQUIRED IMPORTED_TARGET pangocairo cairo-pdf cairo
 pkg_check_modules(TESSERACT REQUIRED IMPORTED_TARGET tesseract lept)
 pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
 pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar)
+# PDF signing (docsign): qpdf reads the PDF, poppler-cpp finds a keyword's position (docs/DEPENDENCIES.md).
+pkg_check_modules(QPDF REQUIRED IMPORTED_TARGET libqpdf)
+pkg_check_modules(POPPLERCPP REQUIRED IMPORTED_TARGET poppler-cpp)
 if(CERTSEAL_BUILD_TESTS)
   find_package(GTest REQUIRED)
   # Seal tests rasterise the SVG the seal renderer writes and compare it with the PNG.

@@ -117,7 +117,7 @@ bool Dispatcher::runs_inline(const net::Request& head) const {
   return r && r->exec == Exec::kInline;
 }
 
-Result<std::optional<Principal>> Dispatcher::authorise(const Route& r, const net::Request& req) {
+Result<std::optional<Principal>> Dispatcher::authorise(const Route& r, const net::Request& req, bool head_only) {
   if (r.role == Role::kPublic) return std::optional<Principal>();
   if (r.role == Role::kMetrics && !limits_.metrics_token.empty()) {
     std::string_view h = req.header("Authorization");
@@ -127,7 +127,7 @@ Result<std::optional<Principal>> Dispatcher::authorise(const Route& r, const net
     }
   }
   if (!auth_) return Error(ErrorKind::kUnauthenticated, "unauthenticated", "please log in");
-  auto who = auth_->authenticate(req);
+  auto who = head_only ? auth_->authenticate_head(req) : auth_->authenticate(req);
   if (!who) return who.error();
   if (!who->has(r.role)) {
     if (who->password_pending && r.role == Role::kUser) {
@@ -154,7 +154,7 @@ std::optional<net::Response> Dispatcher::admit(const net::Request& head, std::si
     *limit = limit_of(*r);
     if (r->limit == BodyLimit::kUpload) {
       // The body of an upload is read only for a caller who may send it.
-      auto who = authorise(*r, head);
+      auto who = authorise(*r, head, /*head_only=*/true);
       if (!who) {
         refusal = problem_response(who.error(), request_id);
         if (who.error().kind == ErrorKind::kUnauthenticated) refusal->headers.emplace_back("WWW-Authenticate", "Bearer");

@@ -48,7 +48,7 @@ class Dispatcher {
                     std::map<std::string, std::string, std::less<>>* params) const;
   std::size_t limit_of(const Route& r) const;
   // Authenticates and checks the route's role; the principal on success.
-  Result<std::optional<Principal>> authorise(const Route& r, const net::Request& req);
+  Result<std::optional<Principal>> authorise(const Route& r, const net::Request& req, bool head_only = false);
 
   Services& services_;
   Authenticator* auth_;

@@ -51,6 +51,11 @@ class Authenticator {
  public:
   virtual ~Authenticator() = default;
   virtual Result<Principal> authenticate(const net::Request& req) = 0;
+  // On the head of an upload, before its body is read: what can be checked without the body.
+  // By default the same as authenticate() (a session token needs no body); a relying party's
+  // signature covers the body, so RpAuthenticator checks only the app and the timestamp here
+  // and the whole signature once the body is in (authenticate()).
+  virtual Result<Principal> authenticate_head(const net::Request& head) { return authenticate(head); }
 };
 
 struct Services;  // defined in api/services.h: what handlers may call

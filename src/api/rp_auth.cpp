@@ -12,4 +12,14 @@ Result<Principal> RpAuthenticator::authenticate(const net::Request& req) {
   return p;
 }
 
+Result<Principal> RpAuthenticator::authenticate_head(const net::Request& head) {
+  std::string_view h = head.header("Authorization");
+  if (h.rfind("CS1-HMAC-", 0) != 0) return sessions_.authenticate_head(head);
+  CS_ASSIGN(auto app, apps_.admit_head({head.method, head.target, {}, std::string(h), head.remote_addr}));
+  Principal p;
+  p.app_id = app.id;
+  p.roles.push_back(Role::kRelyingParty);
+  return p;
+}
+
 }  // namespace certseal::api

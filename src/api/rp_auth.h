@@ -12,6 +12,7 @@ class RpAuthenticator final : public Authenticator {
  public:
   RpAuthenticator(service::RpAppService& apps, Authenticator& sessions) : apps_(apps), sessions_(sessions) {}
   Result<Principal> authenticate(const net::Request& req) override;
+  Result<Principal> authenticate_head(const net::Request& head) override;
 
  private:
   service::RpAppService& apps_;

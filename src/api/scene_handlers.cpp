@@ -128,6 +128,16 @@ Result<Reply> rp_post_scene_request(RequestContext& ctx) {
     in.ttl_s = body["expires_in"].get<std::int64_t>();
     if (in.ttl_s <= 0) return bad_field("expires_in", "positive seconds");
   }
+  CS_ASSIGN(auto doc, optional_string(body, "document_id", 64));
+  if (doc) in.document_id = *doc;
+  if (body.contains("placement")) in.placement = body["placement"];
+  if (body.contains("seal_kinds")) {
+    if (!body["seal_kinds"].is_array()) return bad_field("seal_kinds", "a list of seal kinds");
+    for (const auto& k : body["seal_kinds"]) {
+      if (!k.is_string() || k.get<std::string>().size() > 32) return bad_field("seal_kinds", "a list of seal kinds");
+      in.seal_kinds.push_back(k.get<std::string>());
+    }
+  }
   in.client_request_id = std::string(ctx.request().header("Idempotency-Key"));
   CS_ASSIGN(auto c, s->create(app, in));
   auto j = c.request.to_json();
@@ -170,6 +180,18 @@ Result<Reply> rp_post_verification(RequestContext& ctx) {
   return Reply::json(report.to_json());
 }
 
+Result<Reply> rp_post_document_verification(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto app, caller_app(ctx));
+  (void)app;
+  const std::string& body = ctx.request().body;
+  if (body.size() < 5 || body.compare(0, 5, "%PDF-") != 0) {
+    return bad_field("body", "a PDF file (starting with %PDF-)");
+  }
+  CS_ASSIGN(auto report, s->verify_document(as_bytes(body)));
+  return Reply::json(report);
+}
+
 Result<Reply> post_scene_claim(RequestContext& ctx) {
   CS_ASSIGN(auto* s, scenes(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
@@ -193,7 +215,44 @@ Result<Reply> post_scene_claim(RequestContext& ctx) {
                      {"reason", x.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(x.reason)}});
   }
   j["certificates"] = certs;
+  if (c.request.scene == "13") j["seals"] = c.seals;
   return Reply::json(j);
+}
+
+Result<Reply> rp_post_document(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto app, caller_app(ctx));
+  const std::string& body = ctx.request().body;
+  if (body.size() < 5 || body.compare(0, 5, "%PDF-") != 0) {
+    return bad_field("body", "a PDF file (starting with %PDF-)");
+  }
+  CS_ASSIGN(auto j, s->put_document(app, as_bytes(body)));
+  return Reply::json(j, 201);
+}
+
+Result<Reply> rp_get_document(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto app, caller_app(ctx));
+  CS_ASSIGN(auto pdf, s->get_document(app, std::string(ctx.param("id"))));
+  return Reply::text(to_string(pdf), "application/pdf");
+}
+
+Result<Reply> post_scene_document_preparation(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  CS_ASSIGN(auto seal_id, required_string(body, "seal_id", 64));
+  if (!body.contains("signing_time") || !body["signing_time"].is_number_integer()) {
+    return bad_field("signing_time", "unix seconds");
+  }
+  CS_ASSIGN(auto p, s->prepare_document(me(ctx), std::string(ctx.param("id")), seal_id,
+                                        body["signing_time"].get<std::int64_t>()));
+  return Reply::json({{"seal_id", p.seal_id},
+                      {"certificate_id", p.certificate_id},
+                      {"signing_time", p.signing_time},
+                      {"signed_attributes", base64_encode(p.signed_attributes)},
+                      {"page", p.page},
+                      {"preview_png", base64_encode(p.preview_png)}});
 }
 
 Result<Reply> post_scene_completion(RequestContext& ctx) {
@@ -213,6 +272,8 @@ Result<Reply> post_scene_completion(RequestContext& ctx) {
     if (!bytes || bytes->empty()) return bad_field("signature", "base64 of a DER signature");
     c.signature = std::move(bytes).value();
   }
+  CS_ASSIGN(auto seal_id, optional_string(body, "seal_id", 64));
+  if (seal_id) c.seal_id = *seal_id;
   CS_ASSIGN(auto key, optional_string(body, "content_key", 64));
   if (key) {
     auto bytes = base64_decode(*key);

@@ -17,6 +17,13 @@ Result<Reply> rp_post_scene_request(RequestContext& ctx);
 Result<Reply> rp_get_scene_request(RequestContext& ctx);
 // The verification API: who signed a CMS message, when, and whether the certificate was good then.
 Result<Reply> rp_post_verification(RequestContext& ctx);
+// POST /api/v1/rp/document-verifications: a PDF (the raw body) -> every signature checked.
+Result<Reply> rp_post_document_verification(RequestContext& ctx);
+// Scene 13: POST /api/v1/rp/documents (a PDF body), GET /api/v1/rp/documents/{id} (the PDF),
+// POST /api/v1/scene-requests/{id}/document-preparation (the user's seal, the preview).
+Result<Reply> rp_post_document(RequestContext& ctx);
+Result<Reply> rp_get_document(RequestContext& ctx);
+Result<Reply> post_scene_document_preparation(RequestContext& ctx);
 // Users
 Result<Reply> post_scene_claim(RequestContext& ctx);
 Result<Reply> post_scene_completion(RequestContext& ctx);

@@ -299,6 +299,7 @@ int serve(const Config& c) {
                                                    std::move(scene_key), scene_opts);
   scenes->set_grants(&grants);
   seals.set_grant_gate(&grants);
+  scenes->set_document_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });
   services.rp_apps = rp_apps.get();
   services.scenes = scenes.get();
   rp_auth.emplace(*rp_apps, sessions);

@@ -16,5 +16,6 @@ std::vector<Migration> scene_migrations();     // schema_scenes.cpp, versions 50
 std::vector<Migration> ledger_migrations();    // schema_ledger.cpp, versions 600-699
 std::vector<Migration> seal_migrations();      // schema_seal.cpp, versions 700-799
 std::vector<Migration> grant_migrations();     // schema_grants.cpp, versions 800-899
+std::vector<Migration> docsign_migrations();   // schema_docsign.cpp, versions 900-999
 
 }  // namespace certseal::store

@@ -13,7 +13,7 @@
 namespace certseal::service {
 namespace {
 
-constexpr std::string_view kSceneCodes[] = {"06", "14", "16", "20"};
+constexpr std::string_view kSceneCodes[] = {"06", "13", "14", "16", "20"};
 
 Error field(std::string_view name, std::string code, std::string msg) {
   return Error(ErrorKind::kInvalidArgument, "invalid_field", msg).with_field(std::string(name), std::move(code), msg);
@@ -186,7 +186,7 @@ Result<RpAppWithSecret> RpAppService::create(const std::string& operator_id, con
   std::sort(scenes.begin(), scenes.end());
   scenes.erase(std::unique(scenes.begin(), scenes.end()), scenes.end());
   for (const auto& s : scenes) {
-    if (!is_scene_code(s)) return field("scenes", "unknown_scene", "scene codes are 06, 14, 16 and 20");
+    if (!is_scene_code(s)) return field("scenes", "unknown_scene", "scene codes are 06, 13, 14, 16 and 20");
   }
   for (const auto& a : in.ip_allow) {
     if (a.find(',') != std::string::npos || !net::TrustedProxies::parse(a).ok() || a.empty()) {
@@ -265,6 +265,33 @@ Result<std::string> RpAppService::secret(const std::string& app_id) {
     return row->blob("secret_enc");
   }));
   return open_secret(app_id, sealed);
+}
+
+Result<RpAppView> RpAppService::admit_head(const RpSignedRequest& head) {
+  CS_ASSIGN(auto a, parse_authorization(head.authorization));
+  std::int64_t ts = 0;
+  auto [end, ec] = std::from_chars(a.timestamp.data(), a.timestamp.data() + a.timestamp.size(), ts);
+  if (ec != std::errc() || end != a.timestamp.data() + a.timestamp.size() || !valid_nonce(a.nonce) ||
+      a.app_id.size() > 64) {
+    return parse_authorization("").error();
+  }
+  const std::int64_t now = clock_.now_unix();
+  if (ts < now - opts_.max_skew_s || ts > now + opts_.max_skew_s) {
+    return unauthenticated("rp_timestamp_out_of_window",
+                           "the request's timestamp is more than 5 minutes from the server's time");
+  }
+  auto app = db_.read_value<RpAppView>([&](store::Tx& tx) { return load(tx, a.app_id); });
+  if (!app) return unauthenticated("rp_signature_invalid", "the request signature does not verify");
+  if (app->status != "active") return permission_denied("rp_app_disabled", "this application is disabled");
+  if (!app->ip_allow.empty()) {
+    bool allowed = false;
+    for (const auto& entry : app->ip_allow) {
+      auto net = net::TrustedProxies::parse(entry);
+      if (net && net->contains(head.remote_addr)) allowed = true;
+    }
+    if (!allowed) return permission_denied("rp_address_not_allowed", "requests from this address are not allowed");
+  }
+  return app;
 }
 
 Result<RpAppView> RpAppService::authenticate(const RpSignedRequest& req) {

@@ -99,6 +99,10 @@ class RpAppService {
   // rp_timestamp_out_of_window, rp_signature_invalid (also unknown apps), rp_app_disabled (403),
   // rp_address_not_allowed (403), rp_nonce_replayed. Records the nonce (own transaction).
   Result<RpAppView> authenticate(const RpSignedRequest& req);
+  // The checks that need no body, for the head of an upload before the body is read: a well-formed
+  // Authorization, a timestamp within the window, an app that exists, is active and allows the
+  // address. The signature and the nonce are checked by authenticate() once the body is in.
+  Result<RpAppView> admit_head(const RpSignedRequest& head);
 
   // The app's current secret, for signing callbacks. Errors: rp_app_not_found.
   Result<std::string> secret(const std::string& app_id);

@@ -81,6 +81,8 @@ nlohmann::json SceneView::to_json() const {
           {"finished_at", opt(finished_at)},
           {"certificate_id", opt(certificate_id)},
           {"document_hash", opt(document_hash)},
+          {"placement", placement},
+          {"seal_kinds", seal_kinds},
           {"result", result}};
 }
 
@@ -117,6 +119,12 @@ Result<SceneView> SceneService::load(store::Tx& tx, const std::string& id) {
   if (o.is_object()) {
     v.form = o.value("form", "rfc5652");
     v.detached = o.value("detached", false);
+    if (o.contains("placement")) v.placement = o["placement"];
+    if (o.contains("seal_kinds") && o["seal_kinds"].is_array()) {
+      for (const auto& k : o["seal_kinds"]) {
+        if (k.is_string()) v.seal_kinds.push_back(k.get<std::string>());
+      }
+    }
   }
   v.nonce = r->text("rp_nonce");
   v.required_certificate_id = r->text("required_certificate_id");
@@ -143,15 +151,19 @@ Result<SceneCreated> SceneService::created(const SceneView& v) {
 
 Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreate& in) {
   if (std::find(app.scenes.begin(), app.scenes.end(), in.scene) == app.scenes.end()) {
-    if (!is_scene_code(in.scene)) return field("scene", "unknown_scene", "scene codes are 06, 14, 16 and 20");
+    if (!is_scene_code(in.scene)) return field("scene", "unknown_scene", "scene codes are 06, 13, 14, 16 and 20");
     return permission_denied("scene_not_allowed", "this application may not create requests of this scene");
   }
-  if (in.scene != "06" && in.scene != "20" && in.scene != "16" && in.scene != "14") {
+  if (in.scene != "06" && in.scene != "20" && in.scene != "16" && in.scene != "14" && in.scene != "13") {
     return Error(ErrorKind::kFailedPrecondition, "scene_not_supported", "this scene is not available yet");
   }
   CS_TRY(validate_name(in.title, "title", 200));
   if (!valid_nonce(in.nonce)) return field("nonce", "invalid_nonce", "the nonce is 8-64 of A-Z a-z 0-9 - _");
-  if (in.scene != "06" && (in.message.empty() || in.message.size() > kMaxMessage)) {
+  SceneCreate in13 = in;  // 13: the document's bytes become the message
+  if (in.scene == "13") {
+    CS_TRY(check_document_request(app, in13));
+  }
+  if (in.scene != "06" && in.scene != "13" && (in.message.empty() || in.message.size() > kMaxMessage)) {
     return field("message", "invalid_message", "scenes 16 and 20 need a message of 1 byte to 1 MiB");
   }
   if (in.scene == "06" && !in.message.empty()) return field("message", "unexpected", "scene 06 signs no message");
@@ -172,6 +184,10 @@ Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreat
   }
   const std::int64_t now = clock_.now_unix();
   nlohmann::json options = {{"form", pki::cms::form_name(*form)}, {"detached", in.scene == "20" && in.detached}};
+  if (in.scene == "13") {
+    options["placement"] = in13.placement;
+    options["seal_kinds"] = in13.seal_kinds;
+  }
   CS_ASSIGN(auto view, db_.write_value<SceneView>([&](store::Tx& tx) -> Result<SceneView> {
     if (!in.client_request_id.empty()) {
       CS_ASSIGN(auto before, tx.query_one("SELECT id FROM scene_requests WHERE app_id = ? AND client_request_id = ?",
@@ -183,7 +199,7 @@ Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreat
                    "created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    {id, app.id, app.platform_id, in.scene,
                     hex_encode(crypto::sha256(as_bytes(token_of(id)))), in.title,
-                    in.message.empty() ? store::Value() : store::Value(in.message), options.dump(), in.nonce,
+                    in13.message.empty() ? store::Value() : store::Value(in13.message), options.dump(), in.nonce,
                     in.required_certificate_id.empty() ? store::Value() : store::Value(in.required_certificate_id),
                     in.required_org_id.empty() ? store::Value() : store::Value(in.required_org_id),
                     in.client_request_id.empty() ? store::Value() : store::Value(in.client_request_id), now + ttl,
@@ -318,6 +334,11 @@ Result<SceneClaim> SceneService::claim(const std::string& account_id, const std:
     }
     out.certificates.push_back(std::move(c));
   }
+  if (view.scene == "13") {
+    CS_ASSIGN(out.seals, db_.read_value<nlohmann::json>([&](store::Tx& tx) -> Result<nlohmann::json> {
+      return seals_for(tx, account_id, view);
+    }));
+  }
   return out;
 }
 
@@ -448,6 +469,16 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
       if (c->signature.empty()) return field("signature", "required", "this scene needs the signature");
       if (c->signing_time < now - opts_.signing_time_skew_s || c->signing_time > now + opts_.signing_time_skew_s) {
         return field("signing_time", "signing_time_out_of_window", "the signing time is too far from now");
+      }
+      if (v.scene == "13") {
+        CS_ASSIGN(auto outcome, complete_document(tx, v, account_id, *c, held->der));
+        doc_hash = outcome.doc_hash;
+        if (outcome.refused) return refuse_with(std::move(*outcome.refused));
+        status = "completed";
+        result = std::move(outcome.result);
+        result["org_id"] = opt(held->org_id);
+        CS_TRY(usage("ok"));
+        return finish_tx(tx, v, status, now_text, cert_id, doc_hash, result);
       }
       auto form = pki::cms::form_from_name(v.form);
       if (!form) return internal_error("stored form " + v.form);

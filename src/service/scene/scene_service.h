@@ -89,6 +89,13 @@ struct SceneCreate {
   std::string required_certificate_id, required_org_id;
   std::int64_t ttl_s = 0;            // 0: default
   std::string client_request_id;     // Idempotency-Key: a retry answers the same request
+  // 13: the PDF handed in first (put_document), where the seal goes and which seal kinds will do
+  // (scene_documents.cpp). placement: {"mode": "position", "page", "x_mm", "y_mm"} |
+  // {"mode": "keyword", "keyword", "page" (0: any)} | {"mode": "straddle", "y_mm"}; "width_mm"
+  // optional (default: the seal's own size). seal_kinds: empty for any.
+  std::string document_id;
+  nlohmann::json placement;
+  std::vector<std::string> seal_kinds;
 };
 
 struct SceneView {
@@ -98,6 +105,8 @@ struct SceneView {
   Bytes message;
   bool detached = false;
   std::int64_t expires_at = 0;
+  nlohmann::json placement;             // 13
+  std::vector<std::string> seal_kinds;  // 13
   nlohmann::json result;  // the outcome for the relying party (null while open)
   nlohmann::json to_json() const;  // the relying party's view
 };
@@ -118,6 +127,7 @@ struct SceneClaim {
   SceneView request;
   std::string app_name, platform_name;
   std::vector<SceneCertificateChoice> certificates;
+  nlohmann::json seals = nlohmann::json::array();  // 13: the user's seals, each with usable/reason
 };
 
 struct SceneCompletion {
@@ -125,6 +135,16 @@ struct SceneCompletion {
   std::int64_t signing_time = 0;  // unix seconds, as in the signed attributes
   Bytes signature;                // DER SM2 signature over the signed attributes (06, 20; empty for 16)
   Bytes content_key;              // 14: the content key the device unwrapped (16 bytes)
+  std::string seal_id;            // 13: the seal prepared with prepare_document
+};
+
+// Scene 13: the document prepared with the chosen seal, before the user signs.
+struct DocumentPreparation {
+  std::string seal_id, certificate_id;
+  std::int64_t signing_time = 0;
+  Bytes signed_attributes;  // what the device signs (pades_cms.h)
+  int page = 1;             // the (first) page the seal is on
+  Bytes preview_png;        // that page with the seal, rendered
 };
 
 // What the verification API says of a CMS SignedData (scene_verify.cpp).
@@ -199,6 +219,34 @@ class SceneService {
   // valid = false and the problem, not an error; only malformed input is (cms_malformed).
   Result<SignatureReport> verify(BytesView cms, std::optional<BytesView> content);
 
+  // The document verification API (relying parties; docsign/pdf_verifier.h): every signature of
+  // a PDF, checked against this platform's CAs of record (their certificates are the trusted
+  // roots), plus what the platform knows of each signer's certificate: issued here, its id, its
+  // status now, and whether it was revoked before the signature's time (time-stamp time, else
+  // the claimed /M). Errors: pdf_unreadable, pdf_encrypted (400), io_error.
+  Result<nlohmann::json> verify_document(BytesView pdf);
+
+  // Scene 13 (scene_documents.cpp). put_document: a PDF (at most server.body_limit) kept for the
+  // relying party's next scene 13 request; {id, sha256, size, pages}. Errors: pdf_unreadable,
+  // pdf_encrypted, pdf_damaged. get_document: the bytes of one of the app's documents (the
+  // signed result after completion); 404 document_not_found.
+  Result<nlohmann::json> put_document(const RpAppView& app, BytesView pdf);
+  Result<Bytes> get_document(const RpAppView& app, const std::string& document_id);
+  // The claimant picks a seal: the document is prepared with it (incremental update with the
+  // seal's picture where the relying party asked and a /Contents placeholder), kept until the
+  // completion, and the page is rendered for the preview. The seal must be the user's own and
+  // active, of an accepted kind, and bound to a certificate of the user's that is enabled for
+  // the platform. Errors: scene_request_not_found, scene_request_expired, scene_request_finished,
+  // not_a_document_scene, seal_not_found, seal_not_yours (403), seal_not_active,
+  // seal_kind_not_accepted (403), certificate_not_found, certificate_not_enabled_for_platform (403),
+  // signing_time_out_of_window, keyword_not_found, bad_page, bad_placement.
+  Result<DocumentPreparation> prepare_document(const std::string& account_id, const std::string& id,
+                                               const std::string& seal_id, std::int64_t signing_time);
+  // Wiring (src/app): the platform's RFC 3161 TSA (a TimeStampReq in, a TimeStampResp out). With
+  // one, scene 13 signatures are PAdES B-T: the placeholder is sized from a probe token and the
+  // completion adds a token over the signature value. Without, B-B. Call before serving.
+  void set_document_tsa(std::function<Bytes(BytesView)> tsa) { document_tsa_ = std::move(tsa); }
+
   // Sends the callbacks that are due; returns how many were delivered.
   Result<int> deliver_callbacks();
   // Wakes this process's long-polls (a completion here, or a NOTIFY from elsewhere).
@@ -217,6 +265,20 @@ class SceneService {
   Result<SceneView> finish_tx(store::Tx& tx, const SceneView& v, const std::string& status, const std::string& now_text,
                               const std::string& cert_id, const std::string& doc_hash, const nlohmann::json& result);
   std::string token_of(const std::string& id) const;
+  // Scene 13's completion inside finish()'s transaction: the prepared document, the signature over
+  // its signed attributes checked, the CMS written in, the result stored (scene_documents.cpp).
+  // A refusal is returned as refused (the caller records it); other errors abort.
+  struct DocumentOutcome {
+    std::optional<Error> refused;
+    nlohmann::json result;
+    std::string doc_hash;
+  };
+  Result<DocumentOutcome> complete_document(store::Tx& tx, const SceneView& v, const std::string& account_id,
+                                            const SceneCompletion& c, const Bytes& cert_der);
+  Result<nlohmann::json> seals_for(store::Tx& tx, const std::string& account_id, const SceneView& v);
+  // 13 at create: the document is the app's, the placement and kinds are well formed; the
+  // document's bytes go into in.message.
+  Status check_document_request(const RpAppView& app, SceneCreate& in);
   Result<SceneCreated> created(const SceneView& v);
 
   store::Database& db_;
@@ -230,6 +292,7 @@ class SceneService {
   SecretBytes token_key_;
   SceneOptions opts_;
   GrantService* grants_ = nullptr;
+  std::function<Bytes(BytesView)> document_tsa_;
 
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;

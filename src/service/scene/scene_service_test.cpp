@@ -21,6 +21,11 @@
 #include "pki/cms_enveloped.h"
 #include "pki/cms_signed.h"
 #include "crypto/sm2.h"
+#include "crypto/testing/interop.h"
+#include "docsign/pdf_signer.h"
+#include "docsign/text_render.h"
+#include "seal/seal_picture.h"
+#include "support/test_env.h"
 #include "pki/login_assertion.h"
 #include "service/org/licence_ocr.h"
 #include "support/engine_fixture.h"
@@ -269,6 +274,29 @@ TEST_P(SceneServiceTest, SignedRequestsRefuseForgedReplayedStaleAndDisabled) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM rp_apps WHERE secret_enc = ?", {to_bytes(rotated->secret)}), 0);
 }
 
+// The head of an upload (before its body is read): a stale timestamp, an unknown app and a
+// disabled one are refused; a good head is admitted without burning the nonce, so the full request
+// with the body then authenticates.
+TEST_P(SceneServiceTest, UploadHeadsAreAdmittedOnlyForActiveAppsWithinTheWindow) {
+  const std::int64_t now = clock_.now_unix();
+  auto good = signed_req("nonce-head-01", now, "%PDF-1.7 body");
+  RpSignedRequest head = good;
+  head.body.clear();
+  auto admitted = apps_->admit_head(head);
+  ASSERT_TRUE(admitted.ok()) << admitted.error().code;
+  EXPECT_EQ(admitted->id, app_.id);
+  EXPECT_TRUE(apps_->authenticate(good).ok());  // the nonce was not used by the head check
+  RpSignedRequest stale = signed_req("nonce-head-02", now - 301);
+  EXPECT_EQ(apps_->admit_head(stale).error().code, "rp_timestamp_out_of_window");
+  RpSignedRequest unknown = signed_req("nonce-head-03", now);
+  unknown.authorization.replace(unknown.authorization.find(app_.id), app_.id.size(), "rp_00000000000000000000");
+  EXPECT_EQ(apps_->admit_head(unknown).error().code, "rp_signature_invalid");
+  RpSignedRequest junk{"POST", "/x", "", "CS1-HMAC-SHA256 app_id=x", ""};
+  EXPECT_EQ(apps_->admit_head(junk).error().code, "rp_signature_malformed");
+  ASSERT_TRUE(apps_->disable("op-1", app_.id).ok());
+  EXPECT_EQ(apps_->admit_head(signed_req("nonce-head-04", now)).error().code, "rp_app_disabled");
+}
+
 TEST_P(SceneServiceTest, AllowListAndRegistrationChecks) {
   auto app = apps_->create("op-1", {"内网平台", home_, "http://10.0.0.5/cb", {"20"}, {"198.51.100.0/24", "2001:db8::1"}});
   ASSERT_TRUE(app.ok()) << app.error().code;
@@ -285,7 +313,7 @@ TEST_P(SceneServiceTest, AllowListAndRegistrationChecks) {
   EXPECT_EQ(apps_->create("op-1", {"x", "no-such-platform", "https://x/cb", {"20"}, {}}).error().code,
             "platform_not_found");
   // A scene the app may not create.
-  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-abcdef", "", "", 0, ""};
+  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-abcdef", "", "", 0, "", {}, {}, {}};
   EXPECT_EQ(scenes_->create(app->app, in).error().code, "scene_not_allowed");
 }
 
@@ -378,8 +406,8 @@ TEST_P(SceneServiceTest, AuthorisedEncryptionEnvelopesToTheChosenCertificate) {
   // Scene 20 needs a signature; 16 needs none.
   SceneCreated s20 = create("20", "x");
   ASSERT_TRUE(scenes_->claim(alice_, token_of(s20)).ok());
-  EXPECT_EQ(scenes_->complete(alice_, s20.request.id, {cert.id, 0, {}, {}}).error().code, "invalid_field");
-  auto done = scenes_->complete(alice_, c.request.id, {cert.id, 0, {}, {}});
+  EXPECT_EQ(scenes_->complete(alice_, s20.request.id, {cert.id, 0, {}, {}, {}}).error().code, "invalid_field");
+  auto done = scenes_->complete(alice_, c.request.id, {cert.id, 0, {}, {}, {}});
   ASSERT_TRUE(done.ok()) << done.error().code << " " << done.error().cause;
   auto v = scenes_->get(app_, c.request.id);
   auto env = pki::cms::parse_enveloped(base64_decode(v->result["cms"].get<std::string>()).value());
@@ -396,10 +424,10 @@ TEST_P(SceneServiceTest, AuthorisedEncryptionEnvelopesToTheChosenCertificate) {
             1);
   // Mutual recognition holds here too.
   auto other_app = apps_->create("op-1", {"异地平台", other_, "https://o.example/cb", {"16"}, {}});
-  SceneCreate in{"16", "加密", to_bytes("m"), false, "rfc5652", "nonce-enc-16", "", "", 0, ""};
+  SceneCreate in{"16", "加密", to_bytes("m"), false, "rfc5652", "nonce-enc-16", "", "", 0, "", {}, {}, {}};
   auto o = scenes_->create(other_app->app, in);
   ASSERT_TRUE(scenes_->claim(alice_, token_of(*o)).ok());
-  EXPECT_EQ(scenes_->complete(alice_, o->request.id, {cert.id, 0, {}, {}}).error().code,
+  EXPECT_EQ(scenes_->complete(alice_, o->request.id, {cert.id, 0, {}, {}, {}}).error().code,
             "certificate_not_enabled_for_platform");
 }
 
@@ -408,7 +436,7 @@ TEST_P(SceneServiceTest, AuthorisedDecryptionOpensTheEnvelopeOnlyWithItsRecipien
   Held other = certificate(alice_, home_);
   const std::string bid = "投标报价 2,000,000 元";
   Bytes env = pki::cms::enveloped_data(pki::cms::Form::kGmt0010, cert.der, as_bytes(bid), rng_).value();
-  SceneCreate in{"14", "开标：第1包", env, false, "rfc5652", "nonce-open-14", "", "", 0, ""};
+  SceneCreate in{"14", "开标：第1包", env, false, "rfc5652", "nonce-open-14", "", "", 0, "", {}, {}, {}};
   auto c = scenes_->create(app_, in);
   ASSERT_TRUE(c.ok()) << c.error().code;
   auto claim = scenes_->claim(alice_, token_of(*c));
@@ -422,10 +450,10 @@ TEST_P(SceneServiceTest, AuthorisedDecryptionOpensTheEnvelopeOnlyWithItsRecipien
   auto e = pki::cms::parse_enveloped(env).value();
   auto ct = crypto::Sm2Ciphertext::parse_der(e.encrypted_key).value();
   auto cek = crypto::sm2_decrypt(cert.key, ct.raw(crypto::Sm2CipherOrder::kC1C3C2)).value();
-  SceneCompletion right{cert.id, 0, {}, Bytes(cek.begin(), cek.end())};
-  SceneCompletion not_recipient{other.id, 0, {}, right.content_key};
+  SceneCompletion right{cert.id, 0, {}, Bytes(cek.begin(), cek.end()), {}};
+  SceneCompletion not_recipient{other.id, 0, {}, right.content_key, {}};
   EXPECT_EQ(scenes_->complete(alice_, c->request.id, not_recipient).error().code, "certificate_not_recipient");
-  SceneCompletion wrong_key{cert.id, 0, {}, Bytes(16, 0)};
+  SceneCompletion wrong_key{cert.id, 0, {}, Bytes(16, 0), {}};
   EXPECT_EQ(scenes_->complete(alice_, c->request.id, wrong_key).error().code, "content_key_invalid");
   auto done = scenes_->complete(alice_, c->request.id, right);
   ASSERT_TRUE(done.ok()) << done.error().code;
@@ -434,7 +462,7 @@ TEST_P(SceneServiceTest, AuthorisedDecryptionOpensTheEnvelopeOnlyWithItsRecipien
   EXPECT_EQ(v->document_hash, hex_encode(crypto::sha256(env)));
   EXPECT_EQ(count("SELECT COUNT(*) FROM shield_events WHERE certificate_id = ? AND scene = '14'", {cert.id}), 2);
   // Not an envelope: refused at creation.
-  SceneCreate junk{"14", "开标", to_bytes("not cms"), false, "rfc5652", "nonce-open-15", "", "", 0, ""};
+  SceneCreate junk{"14", "开标", to_bytes("not cms"), false, "rfc5652", "nonce-open-15", "", "", 0, "", {}, {}, {}};
   EXPECT_EQ(scenes_->create(app_, junk).error().code, "invalid_field");
 }
 
@@ -451,12 +479,12 @@ TEST_P(SceneServiceTest, ExpiredRequestsAndUnknownScenesAreRefused) {
   auto signed_in_time = sign(claim->request, cert);
   clock_.advance(std::chrono::seconds(301));
   EXPECT_EQ(scenes_->complete(alice_, d.request.id, signed_in_time).error().code, "scene_request_expired");
-  SceneCreate in{"14", "开标", {}, false, "rfc5652", "nonce-abcdef", "", "", 0, ""};
+  SceneCreate in{"14", "开标", {}, false, "rfc5652", "nonce-abcdef", "", "", 0, "", {}, {}, {}};
   auto login_only = apps_->create("op-1", {"登录平台", home_, "https://o.example/cb", {"06"}, {}});
   EXPECT_EQ(scenes_->create(login_only->app, in).error().code, "scene_not_allowed");
   EXPECT_EQ(scenes_->create(app_, in).error().code, "invalid_field");  // no envelope
   in.scene = "13";
-  EXPECT_EQ(scenes_->create(app_, in).error().code, "invalid_field");  // not a scene code here (yet)
+  EXPECT_EQ(scenes_->create(app_, in).error().code, "scene_not_allowed");  // not among this app's scenes
   in.scene = "20";
   EXPECT_EQ(scenes_->create(app_, in).error().code, "invalid_field");  // no message
 }
@@ -465,7 +493,7 @@ TEST_P(SceneServiceTest, CertificateNotEnabledForThePlatformUntilMutualRecogniti
   auto app = apps_->create("op-1", {"异地平台", other_, "https://other.example/cb", {"06"}, {}});
   ASSERT_TRUE(app.ok());
   Held cert = certificate(alice_, home_);  // bought for home_, the app is on other_
-  SceneCreate in{"06", "登录异地平台", {}, false, "rfc5652", "nonce-mutual-1", "", "", 0, ""};
+  SceneCreate in{"06", "登录异地平台", {}, false, "rfc5652", "nonce-mutual-1", "", "", 0, "", {}, {}, {}};
   auto c = scenes_->create(app->app, in);
   ASSERT_TRUE(c.ok());
   auto claim = scenes_->claim(alice_, token_of(*c));
@@ -494,7 +522,7 @@ TEST_P(SceneServiceTest, CertificateNotEnabledForThePlatformUntilMutualRecogniti
 TEST_P(SceneServiceTest, RequiredCertificateIsEnforced) {
   Held mine = certificate(alice_, home_);
   Held other = certificate(alice_, home_);
-  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-required", other.id, "", 0, ""};
+  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-required", other.id, "", 0, "", {}, {}, {}};
   auto c = scenes_->create(app_, in);
   ASSERT_TRUE(c.ok());
   auto claim = scenes_->claim(alice_, token_of(*c));
@@ -582,7 +610,7 @@ TEST_P(SceneServiceTest, LongPollReturnsWhenTheRequestIsAnswered) {
 }
 
 TEST_P(SceneServiceTest, IdempotencyKeyGivesTheSameRequestAndQrCode) {
-  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-idem-01", "", "", 0, "key-1"};
+  SceneCreate in{"06", "登录", {}, false, "rfc5652", "nonce-idem-01", "", "", 0, "key-1", {}, {}, {}};
   auto a = scenes_->create(app_, in);
   auto b = scenes_->create(app_, in);
   ASSERT_TRUE(a.ok() && b.ok());
@@ -638,6 +666,153 @@ TEST_P(SceneServiceTest, VerificationSaysWhoSignedWhenAndWhetherTheCertificateWa
   r = scenes_->verify(cms, as_bytes("合同 v3"));
   EXPECT_EQ(r->problem, "certificate_unknown");
   EXPECT_FALSE(r->valid);
+}
+
+// The document verification API: a PDF sealed with a certificate issued here is valid and names
+// the certificate; the attacks are a byte changed after signing, a certificate revoked before the
+// signature's time, and a signer this platform never issued.
+TEST_P(SceneServiceTest, DocumentVerificationChecksEverySignatureAgainstThePlatformsCas) {
+  Held cert = certificate(alice_, home_);
+  certseal::testing::TempDir dir;
+  const std::string in = dir.path() + "/in.pdf", out = dir.path() + "/out.pdf";
+  crypto::testing::write_file(in, docsign::render_pdf({{"投标文件 第1包", 14}}, {"投标文件", "CertSeal"}).value());
+  seal::SealTemplate st;
+  st.name = "北京示例科技有限公司";
+  auto sign_with = [&](const Held& h, const std::string& to) {
+    docsign::PdfSignRequest req;
+    req.in_path = in;
+    req.out_path = to;
+    req.seal_png = seal::render_seal(st, 100).value().png;
+    req.seseal = to_bytes("seal data");
+    req.alg = pki::SigAlg::kSm2Sm3;
+    req.signer_cert = h.der;
+    req.signing_time = SysTime(std::chrono::seconds(kStart));
+    auto signer = std::make_shared<pki::LocalSigner>(h.key);
+    return docsign::sign_pdf(req, [signer](BytesView a) { return signer->sign(a); });
+  };
+  ASSERT_TRUE(sign_with(cert, out).ok());
+  Bytes pdf = crypto::testing::read_file(out);
+  auto r = scenes_->verify_document(pdf);
+  ASSERT_TRUE(r.ok()) << r.error().code << " " << r.error().cause;
+  EXPECT_TRUE((*r)["valid"].get<bool>()) << r->dump();
+  ASSERT_EQ((*r)["signatures"].size(), 1u);
+  const auto& sig = (*r)["signatures"][0];
+  EXPECT_EQ(sig["signer"]["certificate_id"], cert.id);
+  EXPECT_TRUE(sig["signer"]["issued_here"].get<bool>());
+  EXPECT_EQ(sig["algorithm"], "sm2-sm3");
+  EXPECT_EQ(sig["seal_data"], base64_encode(to_bytes("seal data")));
+  EXPECT_EQ(sig["claimed_time"], format_rfc3339(SysTime(std::chrono::seconds(kStart))));
+  // A byte changed after signing.
+  Bytes changed = pdf;
+  changed[changed.size() / 10] ^= 0x01;
+  auto c = scenes_->verify_document(changed);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE((*c)["valid"].get<bool>());
+  EXPECT_FALSE((*c)["signatures"][0]["bytes_intact"].get<bool>());
+  // Revoked before the signature's time; after it, still good then.
+  exec("UPDATE pki_certificate SET status = 'revoked', revoked_at = ? WHERE id = ?", {kStart + 10, cert.id});
+  EXPECT_TRUE((*scenes_->verify_document(pdf))["valid"].get<bool>());
+  exec("UPDATE pki_certificate SET revoked_at = ? WHERE id = ?", {kStart - 10, cert.id});
+  auto revoked = scenes_->verify_document(pdf);
+  EXPECT_FALSE((*revoked)["valid"].get<bool>());
+  EXPECT_EQ((*revoked)["signatures"][0]["signer"]["status_now"], "revoked");
+  // A signer from a CA that is not this platform's.
+  auto stranger_ca = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value();
+  auto stranger_key = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value();
+  pki::CertTemplate t;
+  t.serial = {0x77};
+  t.not_before = SysTime(std::chrono::seconds(kStart - kDay));
+  t.not_after = SysTime(std::chrono::seconds(kStart + kDay));
+  t.issuer = pki::name_der({{"CN", "Other CA"}}).value();
+  t.subject = pki::name_der({{"CN", "李四"}}).value();
+  t.spki = stranger_key.public_key().spki_der();
+  pki::LocalSigner sca(stranger_ca);
+  Held stranger{"", std::move(stranger_key), pki::issue_certificate(t, sca).value()};
+  ASSERT_TRUE(sign_with(stranger, dir.path() + "/stranger.pdf").ok());
+  auto s2 = scenes_->verify_document(crypto::testing::read_file(dir.path() + "/stranger.pdf"));
+  ASSERT_TRUE(s2.ok());
+  EXPECT_FALSE((*s2)["valid"].get<bool>());
+  EXPECT_FALSE((*s2)["signatures"][0]["certificate_trusted"].get<bool>());
+  EXPECT_FALSE((*s2)["signatures"][0]["signer"]["issued_here"].get<bool>());
+  // Not a PDF at all.
+  EXPECT_EQ(scenes_->verify_document(to_bytes("%PDF-1.7 junk")).error().code, "pdf_unreadable");
+}
+
+// Scene 13 at the service: the relying party's PDF, alice's own seal, the preview, the signature
+// over the prepared signed attributes, the signed PDF for the relying party that our verifier
+// accepts. Refused from the attacker's side: bob's seal, a kind the relying party did not accept,
+// a signature by another key, a completion that names another seal than the preview's.
+TEST_P(SceneServiceTest, DocumentSigningWithTheUsersOwnSealThroughPreviewAndSignature) {
+  auto app13 = apps_->create("op-1", {"招标文件平台", home_, "https://rp.example/cb13", {"13"}, {}});
+  ASSERT_TRUE(app13.ok()) << app13.error().code;
+  Held cert = certificate(alice_, home_);
+  Held cert2 = certificate(alice_, home_);  // one seal per certificate
+  Held bob_cert = certificate(bob_, home_);
+  exec("INSERT INTO seal_makers (id, name, created_at) VALUES ('maker-13', '制章单位', 'now')");
+  seal::SealTemplate st;
+  st.name = "北京示例科技有限公司";
+  auto pic = seal::render_seal(st, 100).value();
+  auto add_seal = [&](const std::string& id, const std::string& acc, const std::string& cert_id, const std::string& kind) {
+    exec("INSERT INTO seals (id, account_id, certificate_id, maker_id, kind, method, name, design, status, picture_png, "
+         "picture_svg, width_mm, height_mm, seseal, created_at, updated_at) VALUES (?, ?, ?, 'maker-13', ?, 'template', "
+         "'示例章', '{}', 'active', ?, '', 40, 40, ?, 'now', 'now')",
+         {id, acc, cert_id, kind, pic.png, to_bytes("SESeal of " + id)});
+  };
+  add_seal("seal-a", alice_, cert.id, "official");
+  add_seal("seal-a-finance", alice_, cert2.id, "finance");
+  add_seal("seal-b", bob_, bob_cert.id, "official");
+  Bytes pdf = docsign::render_pdf({{"投标函", 16, true}, {"投标人（盖章）：", 12}}, {"投标函", "CertSeal"}).value();
+  auto doc = scenes_->put_document(app13->app, pdf);
+  ASSERT_TRUE(doc.ok()) << doc.error().code << " " << doc.error().cause;
+  EXPECT_EQ((*doc)["pages"], 1);
+  EXPECT_EQ(scenes_->put_document(app13->app, to_bytes("%PDF-1.7 junk that is no pdf")).error().code, "pdf_unreadable");
+  SceneCreate in;
+  in.scene = "13";
+  in.title = "投标函盖章";
+  in.nonce = "nonce-doc-13";
+  in.document_id = (*doc)["id"].get<std::string>();
+  in.placement = {{"mode", "keyword"}, {"keyword", "盖章"}};
+  in.seal_kinds = {"official"};
+  auto c = scenes_->create(app13->app, in);
+  ASSERT_TRUE(c.ok()) << c.error().code;
+  auto claim = scenes_->claim(alice_, token_of(*c));
+  ASSERT_TRUE(claim.ok());
+  ASSERT_EQ(claim->seals.size(), 2u);
+  EXPECT_TRUE(claim->seals[0]["usable"].get<bool>()) << claim->seals.dump();
+  EXPECT_EQ(claim->seals[1]["reason"], "seal_kind_not_accepted");
+  const std::int64_t t = clock_.now_unix();
+  const std::string id = c->request.id;
+  EXPECT_EQ(scenes_->prepare_document(alice_, id, "seal-b", t).error().code, "seal_not_yours");
+  EXPECT_EQ(scenes_->prepare_document(alice_, id, "seal-a-finance", t).error().code, "seal_kind_not_accepted");
+  EXPECT_EQ(scenes_->prepare_document(bob_, id, "seal-b", t).error().code, "scene_request_not_found");
+  auto prep = scenes_->prepare_document(alice_, id, "seal-a", t);
+  ASSERT_TRUE(prep.ok()) << prep.error().code << " " << prep.error().cause;
+  EXPECT_EQ(prep->certificate_id, cert.id);
+  EXPECT_EQ(prep->preview_png[1], 'P');
+  SceneCompletion done{cert.id, t, pki::LocalSigner(cert.key).sign(prep->signed_attributes).value(), {}, "seal-a"};
+  // Another key's signature over the same attributes; the seal named differs from the preview's.
+  auto thief = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value();
+  SceneCompletion forged = done;
+  forged.signature = pki::LocalSigner(thief).sign(prep->signed_attributes).value();
+  EXPECT_EQ(scenes_->complete(alice_, id, forged).error().code, "scene_signature_invalid");
+  SceneCompletion other_seal = done;
+  other_seal.seal_id = "seal-b";
+  EXPECT_EQ(scenes_->complete(alice_, id, other_seal).error().code, "document_preparation_mismatch");
+  auto v = scenes_->complete(alice_, id, done);
+  ASSERT_TRUE(v.ok()) << v.error().code << " " << v.error().cause;
+  EXPECT_EQ(v->status, "completed");
+  EXPECT_EQ(v->result["level"], "PAdES-B-B");  // no TSA wired here
+  auto signed_pdf = scenes_->get_document(app13->app, v->result["signed_document_id"].get<std::string>());
+  ASSERT_TRUE(signed_pdf.ok());
+  EXPECT_TRUE(std::equal(pdf.begin(), pdf.end(), signed_pdf->begin()));  // an incremental update
+  auto report = scenes_->verify_document(*signed_pdf);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE((*report)["valid"].get<bool>()) << report->dump();
+  EXPECT_EQ((*report)["signatures"][0]["seal_data"], base64_encode(to_bytes("SESeal of seal-a")));
+  EXPECT_EQ((*report)["signatures"][0]["signer"]["certificate_id"], cert.id);
+  // Another app cannot fetch it.
+  EXPECT_EQ(scenes_->get_document(app_, v->result["signed_document_id"].get<std::string>()).error().code,
+            "document_not_found");
 }
 
 CERTSEAL_INSTANTIATE_ENGINES(SceneServiceTest);

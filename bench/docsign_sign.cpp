@@ -1,0 +1,58 @@
+// docsign_sign: signs and seals one PDF in process, the whole-process peer of `podofosign` in
+// bench/docsign.sh (same file, same RSA-2048 key, a seal picture as the appearance). The key is
+// local here: the two-party round trip is not part of what this measures.
+//
+// usage: docsign_sign IN.pdf OUT.pdf CERT.pem KEY.pem SEAL.png [ROOT.pem]
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "base/encoding.h"
+#include "crypto/pkey.h"
+#include "docsign/pdf_signer.h"
+#include "pki/signer.h"
+
+using namespace certseal;
+
+static std::string slurp(const char* path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+int main(int argc, char** argv) {
+  if (argc < 6) {
+    std::cerr << "usage: docsign_sign IN.pdf OUT.pdf CERT.pem KEY.pem SEAL.png [ROOT.pem]\n";
+    return 2;
+  }
+  auto certs = pem_decode_all(slurp(argv[3]));
+  auto key = crypto::PrivateKey::from_pem(slurp(argv[4]));
+  if (!certs || certs->empty() || !key) {
+    std::cerr << "docsign_sign: bad certificate or key\n";
+    return 2;
+  }
+  docsign::PdfSignRequest req;
+  req.in_path = argv[1];
+  req.out_path = argv[2];
+  req.placement = {docsign::SealPlacement::Kind::kPosition, 1, 20, 20, 40, ""};
+  req.seal_png = to_bytes(slurp(argv[5]));
+  req.alg = pki::sig_alg_for(key->type());
+  req.signer_cert = (*certs)[0].der;
+  if (argc > 6) {
+    if (auto root = pem_decode_all(slurp(argv[6])); root && !root->empty()) req.chain.push_back((*root)[0].der);
+  }
+  req.signing_time = std::chrono::system_clock::now();
+  req.reason = "bench";
+  pki::LocalSigner signer(*key);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = docsign::sign_pdf(req, [&](BytesView attrs) { return signer.sign(attrs); });
+  const auto t1 = std::chrono::steady_clock::now();
+  if (!r) {
+    std::cerr << "docsign_sign: " << r.error().code << " " << r.error().cause << "\n";
+    return 1;
+  }
+  std::cout << "in-process sign+seal: " << std::chrono::duration<double, std::milli>(t1 - t0).count() << " ms\n";
+  return 0;
+}

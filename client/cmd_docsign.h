@@ -1,0 +1,32 @@
+// Signed documents on the command line (docs/CLI.md): `certseal verify FILE.pdf [--trust CA.pem]`
+// and `certseal doc verify FILE.pdf [--trust CA.pem]` list every signature in a PDF with signer,
+// seal, claimed and time-stamp time, and the checks of docsign/pdf_verifier.h. Offline: nothing
+// is sent to the server; the roots to trust are given as PEM files (the platform's are at
+// /ca/{id}/chain.pem).
+//
+// Exit: 0 when every signature is good, non-zero (and a one-line error) when a signature is not,
+// or when the file has none or cannot be read.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/result.h"
+
+namespace certseal::client {
+
+// The report of verify_pdf as JSON, printed for a person unless json_output; an error when a
+// signature is not good. Errors: usage (unreadable trust file), pdf_unreadable, pdf_encrypted,
+// no_signatures, document_signature_invalid.
+Result<nlohmann::json> verify_pdf_file(const std::string& path, const std::vector<std::string>& trust_pem_files,
+                                       bool json_output);
+
+void add_docsign_commands(CLI::App& app, std::function<bool()> json_output,
+                          std::function<Result<nlohmann::json>()>& action);
+
+}  // namespace certseal::client

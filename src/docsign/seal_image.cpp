@@ -1,0 +1,73 @@
+#include "docsign/seal_image.h"
+
+#include <cairo.h>
+#include <qpdf/Pl_Buffer.hh>
+#include <qpdf/Pl_Flate.hh>
+
+#include <cstring>
+#include <memory>
+
+namespace certseal::docsign {
+namespace {
+
+struct Reader {
+  BytesView data;
+  std::size_t at = 0;
+};
+
+cairo_status_t read_png(void* closure, unsigned char* out, unsigned int length) {
+  auto* r = static_cast<Reader*>(closure);
+  if (r->data.size() - r->at < length) return CAIRO_STATUS_READ_ERROR;
+  std::memcpy(out, r->data.data() + r->at, length);
+  r->at += length;
+  return CAIRO_STATUS_SUCCESS;
+}
+
+Bytes deflate(const Bytes& raw) {
+  Pl_Buffer sink("flate");
+  Pl_Flate flate("flate", &sink, Pl_Flate::a_deflate);
+  flate.write(raw.data(), raw.size());
+  flate.finish();
+  auto buf = sink.getBufferSharedPointer();
+  return Bytes(buf->getBuffer(), buf->getBuffer() + buf->getSize());
+}
+
+}  // namespace
+
+Result<PdfImage> pdf_image_from_png(BytesView png, const ImageLimits& limits) {
+  CS_ASSIGN(auto size, check_image(png, limits));
+  if (size.media_type != "image/png") return invalid_argument("bad_image", "印章图片须为 PNG");
+  Reader reader{png};
+  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> s(
+      cairo_image_surface_create_from_png_stream(read_png, &reader), cairo_surface_destroy);
+  if (cairo_surface_status(s.get()) != CAIRO_STATUS_SUCCESS) return invalid_argument("bad_image", "印章图片无法解码");
+  cairo_surface_flush(s.get());
+  const int w = cairo_image_surface_get_width(s.get()), h = cairo_image_surface_get_height(s.get());
+  const int stride = cairo_image_surface_get_stride(s.get());
+  const cairo_format_t fmt = cairo_image_surface_get_format(s.get());
+  const unsigned char* data = cairo_image_surface_get_data(s.get());
+  if (w <= 0 || h <= 0 || data == nullptr) return invalid_argument("bad_image", "印章图片无法解码");
+  Bytes rgb(static_cast<std::size_t>(w) * h * 3), alpha(static_cast<std::size_t>(w) * h);
+  for (int y = 0; y < h; ++y) {
+    const auto* row = reinterpret_cast<const std::uint32_t*>(data + static_cast<std::size_t>(y) * stride);
+    for (int x = 0; x < w; ++x) {
+      // CAIRO_FORMAT_ARGB32: premultiplied, native-endian 32-bit words.
+      const std::uint32_t px = row[x];
+      const unsigned a = fmt == CAIRO_FORMAT_ARGB32 ? (px >> 24) & 0xff : 0xff;
+      unsigned r = (px >> 16) & 0xff, g = (px >> 8) & 0xff, b = px & 0xff;
+      if (a != 0 && a != 0xff) {
+        r = std::min(255u, (r * 255 + a / 2) / a);
+        g = std::min(255u, (g * 255 + a / 2) / a);
+        b = std::min(255u, (b * 255 + a / 2) / a);
+      }
+      const std::size_t i = static_cast<std::size_t>(y) * w + x;
+      rgb[i * 3] = static_cast<std::uint8_t>(r);
+      rgb[i * 3 + 1] = static_cast<std::uint8_t>(g);
+      rgb[i * 3 + 2] = static_cast<std::uint8_t>(b);
+      alpha[i] = static_cast<std::uint8_t>(a);
+    }
+  }
+  return PdfImage{w, h, deflate(rgb), deflate(alpha)};
+}
+
+}  // namespace certseal::docsign

@@ -1,0 +1,126 @@
+// SceneService::verify_document: the document verification API (docs/INTEGRATION.md
+// "Verifying a signed PDF").
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "base/encoding.h"
+#include "docsign/pdf_verifier.h"
+#include "pki/certificate.h"
+#include "service/scene/scene_service.h"
+
+namespace certseal::service {
+namespace {
+
+// A private temporary file holding the PDF (the verifier reads files), removed however we leave.
+class TempPdf {
+ public:
+  ~TempPdf() {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+  Status write(BytesView data) {
+    const char* dir = std::getenv("TMPDIR");
+    std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/certseal-verify-XXXXXX";
+    const int fd = mkstemp(tmpl.data());
+    if (fd < 0) return Error(ErrorKind::kInternal, "io_error", "文件读写失败", "mkstemp");
+    path_ = tmpl;
+    std::size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+      if (n <= 0) {
+        ::close(fd);
+        return Error(ErrorKind::kInternal, "io_error", "文件读写失败", "write");
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return {};
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string alg_name(pki::SigAlg a) {
+  switch (a) {
+    case pki::SigAlg::kSm2Sm3: return "sm2-sm3";
+    case pki::SigAlg::kEcdsaSha256: return "ecdsa-sha256";
+    case pki::SigAlg::kRsaSha256: return "rsa-sha256";
+  }
+  return "";
+}
+
+nlohmann::json time_or_null(const std::optional<SysTime>& t) {
+  return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+Result<nlohmann::json> SceneService::verify_document(BytesView pdf) {
+  TempPdf file;
+  CS_TRY(file.write(pdf));
+  std::vector<Bytes> roots;
+  CS_TRY(db_.read([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto rows, tx.query("SELECT issuing_cert FROM pki_ca", {}));
+    for (const auto& r : rows) roots.push_back(r.blob("issuing_cert"));
+    return {};
+  }));
+  CS_ASSIGN(auto reports, docsign::verify_pdf(file.path(), roots));
+  nlohmann::json out = nlohmann::json::array();
+  bool all_valid = !reports.empty();
+  for (const auto& r : reports) {
+    bool valid = r.ok();
+    std::string problem = r.problem;
+    nlohmann::json j = {{"field", r.field_name},
+                        {"sub_filter", r.sub_filter},
+                        {"algorithm", r.alg ? nlohmann::json(alg_name(*r.alg)) : nlohmann::json(nullptr)},
+                        {"claimed_time", time_or_null(r.claimed_time)},
+                        {"timestamp_time", time_or_null(r.timestamp_time)},
+                        {"has_timestamp", r.has_timestamp},
+                        {"timestamp_valid", r.timestamp_valid},
+                        {"bytes_intact", r.bytes_intact},
+                        {"signature_valid", r.signature_valid},
+                        {"certificate_trusted", r.certificate_trusted},
+                        {"certificate_valid_then", r.certificate_valid_then},
+                        {"covers_whole_file", r.covers_whole_file},
+                        {"later_changes_allowed", r.later_changes_allowed},
+                        {"seal_data", r.seseal.empty() ? nlohmann::json(nullptr) : nlohmann::json(base64_encode(r.seseal))}};
+    nlohmann::json signer = {{"subject", r.signer},
+                             {"certificate_pem", r.signer_cert.empty() ? nlohmann::json(nullptr)
+                                                                        : nlohmann::json(pem_encode("CERTIFICATE", r.signer_cert))},
+                             {"issued_here", false},
+                             {"certificate_id", nullptr},
+                             {"status_now", nullptr},
+                             {"revoked_at", nullptr}};
+    if (!r.signer_cert.empty()) {
+      CS_TRY(db_.read([&](store::Tx& tx) -> Status {
+        CS_ASSIGN(auto row, tx.query_one("SELECT id, status, revoked_at FROM pki_certificate WHERE der = ?", {r.signer_cert}));
+        if (!row) return {};
+        signer["issued_here"] = true;
+        signer["certificate_id"] = row->text("id");
+        signer["status_now"] = row->text("status");
+        if (!row->is_null("revoked_at")) {
+          const std::int64_t revoked = row->integer("revoked_at");
+          signer["revoked_at"] = format_rfc3339(SysTime(std::chrono::seconds(revoked)));
+          const std::optional<SysTime> at = r.timestamp_time ? r.timestamp_time : r.claimed_time;
+          const std::int64_t t = at ? std::chrono::duration_cast<std::chrono::seconds>(at->time_since_epoch()).count() : 0;
+          if (revoked <= t && valid) {
+            valid = false;
+            problem = "the certificate was revoked before the signature's time";
+          }
+        }
+        return {};
+      }));
+    }
+    j["signer"] = signer;
+    j["valid"] = valid;
+    j["problem"] = problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(problem);
+    all_valid = all_valid && valid;
+    out.push_back(std::move(j));
+  }
+  return nlohmann::json{{"valid", all_valid}, {"signatures", out}};
+}
+
+}  // namespace certseal::service

@@ -1,0 +1,184 @@
+// Scene 13 (扫码文件签章签名) end to end on both engines: a real certseald, the real certseal
+// client. A person buys and installs an SM2 certificate and makes a seal (reviewed by the
+// operator); a relying party hands in a PDF and asks for the seal next to a keyword; the client
+// scans the request, the server prepares the document with the seal and renders the preview, the
+// user confirms with the certificate password and signs through the two-party protocol. The
+// relying party downloads the signed PDF and checks it: `qpdf --check`, `pdfsig` (lists the
+// ETSI.CAdES.detached signature; poppler 22.12 cannot verify SM2), the SM2 signature over the
+// signed attributes with `openssl pkeyutl` (GM/T ID) and the byte-range digest with
+// `openssl dgst -sm3` against the message-digest attribute, the B-T time stamp from the platform's
+// TSA, the document verification API and
+// `certseal verify`. Refused from the attacker's side: another account preparing the document
+// with this user's seal, a byte changed in the signed PDF.
+#include "base/encoding.h"
+#include "docsign/pades_cms.h"
+#include "docsign/text_render.h"
+#include "service/scene/rp_apps.h"
+#include "support/client_fixture.h"
+
+namespace certseal::testing {
+namespace {
+
+std::string uscc_for(const std::string& prefix) {
+  static const std::string kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  static const int kW[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += static_cast<int>(kChars.find(prefix[static_cast<std::size_t>(i)])) * kW[i];
+  return prefix + kChars[static_cast<std::size_t>((31 - sum % 31) % 31)];
+}
+
+class DocSignE2eTest : public ClientE2eTest {
+ protected:
+  struct App {
+    std::string id, secret;
+  };
+  void seal_maker() {
+    auto m = call("POST", "/api/v1/operator/catalogue/seal-makers", operator_token_, {{"name", "测试制章单位"}});
+    ASSERT_EQ(m.status, 201) << m.body;
+    auto c = call("POST", "/api/v1/operator/seal-makers/" + m.json()["id"].get<std::string>() + "/certificate",
+                  operator_token_, {{"uscc", uscc_for("91110108MA01MKR09")}});
+    ASSERT_EQ(c.status, 201) << c.body;
+  }
+  // A relying-party request with any body (signed like every RP request, docs/INTEGRATION.md).
+  HttpResponse rp(const App& app, const std::string& method, const std::string& target, const std::string& body,
+                  const std::string& content_type) {
+    const std::string nonce = "n-" + std::to_string(++nonces_) + "-" + std::to_string(::getpid());
+    std::vector<std::string> h = {"Authorization: " + service::rp_authorization(service::kRpSchemeSha256, app.id,
+                                                                                 app.secret, method, target, body,
+                                                                                 SystemClock().now_unix(), nonce)};
+    if (!content_type.empty()) h.push_back("Content-Type: " + content_type);
+    return http_->request(method, target, body, h);
+  }
+  HttpResponse rp_json(const App& app, const std::string& method, const std::string& target, const nlohmann::json& b) {
+    return rp(app, method, target, b.is_null() ? "" : b.dump(), b.is_null() ? "" : "application/json");
+  }
+  std::string session_token(const std::string& d) {
+    return nlohmann::json::parse(read_all(d + "/session.json"))["token"];
+  }
+  int nonces_ = 0;
+};
+
+TEST_P(DocSignE2eTest, SceneThirteenSealsAPdfThroughTheClient) {
+  seal_maker();
+  const std::string a = dev("a"), m = dev("m"), pin = "Pin#docsign";
+  Installed inst = person_with_certificate(a, "13912361001", "张三", "11010519491231002X", pin);
+  ASSERT_FALSE(inst.cert_id.empty());
+  put(f("strokes.json"), "[[[10,40,0.4,0],[30,10,0.6,20],[50,45,0.7,40],[70,12,0.5,60],[90,40,0.3,80]]]");
+  auto made = cli(a, {"--json", "seal", "make", "--cert", inst.cert_id, "--kind", "handwritten", "--strokes",
+                      f("strokes.json")});
+  ASSERT_EQ(made.exit_code, 0) << made;
+  const std::string seal = made.json().value("id", "");
+  ASSERT_EQ(call("POST", "/api/v1/operator/seals/" + seal + "/approval", operator_token_).status, 200);
+
+  auto reg = call("POST", "/api/v1/operator/rp-apps", operator_token_,
+                  {{"name", "示例招标平台"}, {"platform_id", platform_}, {"callback_url", "http://127.0.0.1:9/cb"},
+                   {"scenes", {"13"}}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  App app{reg.json()["id"], reg.json()["secret"]};
+  // The relying party's PDF.
+  Bytes pdf = docsign::render_pdf({{"投标函", 18, true, docsign::TextBlock::Align::kCenter},
+                                   {"我方愿按招标文件的要求承担本项目。", 12},
+                                   {"投标人 签字处 日期", 12}},
+                                  {"投标函", "示例招标平台"})
+                  .value();
+  auto doc = rp(app, "POST", "/api/v1/rp/documents", to_string(pdf), "application/pdf");
+  ASSERT_EQ(doc.status, 201) << doc.body << " size " << pdf.size();
+  EXPECT_EQ(doc.json()["pages"], 1);
+  auto junk = rp(app, "POST", "/api/v1/rp/documents", "not a pdf", "application/pdf");
+  EXPECT_EQ(junk.status, 400) << junk.body;
+  auto created = rp_json(app, "POST", "/api/v1/rp/scene-requests",
+                         {{"scene", "13"}, {"title", "投标函签章"}, {"nonce", "doc-nonce-0001"},
+                          {"document_id", doc.json()["id"]},
+                          {"placement", {{"mode", "keyword"}, {"keyword", "签字处"}, {"width_mm", 30}}},
+                          {"seal_kinds", {"handwritten"}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json()["id"], payload = created.json()["qr_payload"];
+
+  // The user scans, sees the preview and confirms with the certificate password.
+  auto s = cli(a, {"--json", "scan", "--payload", payload, "--preview", f("preview.png")}, {"y", pin});
+  ASSERT_EQ(s.exit_code, 0) << s;
+  EXPECT_NE(s.err.find("扫码文件签章签名"), std::string::npos) << s;
+  EXPECT_NE(s.err.find("预览图"), std::string::npos) << s;
+  EXPECT_EQ(read_all(f("preview.png")).substr(1, 3), "PNG");
+
+  auto v = rp_json(app, "GET", "/api/v1/rp/scene-requests/" + id, nullptr);
+  ASSERT_EQ(v.status, 200) << v.body;
+  ASSERT_EQ(v.json()["status"], "completed") << v.body;
+  const std::string signed_id = v.json()["result"]["signed_document_id"];
+  auto got = rp(app, "GET", "/api/v1/rp/documents/" + signed_id, "", "");
+  ASSERT_EQ(got.status, 200);
+  put(f("signed.pdf"), got.body);
+  EXPECT_EQ(got.body.compare(0, pdf.size(), to_string(pdf)), 0);  // an incremental update
+  EXPECT_NE(sh("qpdf --check " + f("signed.pdf")).find("No syntax or stream encoding errors"), std::string::npos);
+  EXPECT_NE(sh("pdfsig " + f("signed.pdf")).find("ETSI.CAdES.detached"), std::string::npos);
+
+  // Independently: the CMS from /Contents, the SM2 signature with openssl pkeyutl (GM/T ID), the
+  // byte ranges' SM3 against the message-digest attribute.
+  const std::string& file = got.body;
+  const auto br_at = file.rfind("/ByteRange [");
+  ASSERT_NE(br_at, std::string::npos);
+  unsigned long long b[4] = {};
+  ASSERT_EQ(std::sscanf(file.c_str() + br_at, "/ByteRange [%llu %llu %llu %llu", &b[0], &b[1], &b[2], &b[3]), 4);
+  const Bytes cms = hex_decode(file.substr(b[1] + 1, b[2] - b[1] - 2)).value();
+  put(f("cms.der"), to_string(cms));
+  put(f("ranges.bin"), file.substr(0, b[1]) + file.substr(b[2], b[3]));
+  std::string sm3 = sh("openssl dgst -sm3 -r " + f("ranges.bin")).substr(0, 64);
+  for (auto& c : sm3) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_NE(sh("openssl asn1parse -inform DER -in " + f("cms.der")).find("[HEX DUMP]:" + sm3), std::string::npos);
+  auto view = docsign::pades::read_signed_data(cms).value();
+  put(f("attrs.der"), to_string(view.signed_attributes));
+  put(f("sig.der"), to_string(view.signature));
+  put(f("leaf.pem"), v.json()["result"]["certificate"].get<std::string>());
+  sh("openssl x509 -in " + f("leaf.pem") + " -pubkey -noout > " + f("pub.pem"));
+  EXPECT_NE(sh("openssl pkeyutl -verify -pubin -inkey " + f("pub.pem") + " -rawin -digest sm3 -in " + f("attrs.der") +
+               " -sigfile " + f("sig.der") + " -pkeyopt distid:1234567812345678")
+                .find("Signature Verified Successfully"),
+            std::string::npos);
+
+  // The verification API and certseal verify (with the published chain).
+  auto ver = rp(app, "POST", "/api/v1/rp/document-verifications", file, "application/pdf");
+  ASSERT_EQ(ver.status, 200) << ver.body;
+  EXPECT_EQ(ver.json()["valid"], true) << ver.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["signer"]["certificate_id"], inst.cert_id) << ver.body;
+  EXPECT_FALSE(ver.json()["signatures"][0]["seal_data"].is_null()) << ver.body;
+  // PAdES B-T: a time stamp from the platform's TSA over the signature value.
+  EXPECT_EQ(v.json()["result"]["level"], "PAdES-B-T") << v.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["has_timestamp"], true) << ver.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["timestamp_valid"], true) << ver.body;
+  EXPECT_FALSE(ver.json()["signatures"][0]["timestamp_time"].is_null()) << ver.body;
+  put(f("chain.pem"), http_->get("/ca/sm2o/chain.pem").body);
+  auto cv = cli(a, {"verify", f("signed.pdf"), "--trust", f("chain.pem")});
+  EXPECT_EQ(cv.exit_code, 0) << cv;
+  EXPECT_NE(cv.out.find("有效"), std::string::npos) << cv;
+
+  // A byte changed after signing: the API and the client say so.
+  std::string changed = file;
+  changed[changed.size() / 3] ^= 0x01;
+  put(f("changed.pdf"), changed);
+  auto ver2 = rp(app, "POST", "/api/v1/rp/document-verifications", changed, "application/pdf");
+  ASSERT_EQ(ver2.status, 200) << ver2.body;
+  EXPECT_EQ(ver2.json()["valid"], false) << ver2.body;
+  auto cv2 = cli(a, {"verify", f("changed.pdf"), "--trust", f("chain.pem")});
+  EXPECT_EQ(cv2.exit_code, 3) << cv2;
+
+  // Another account claims a new request and tries to prepare it with this user's seal.
+  Installed other = person_with_certificate(m, "13912361002", "李四", "110105198001010016", pin);
+  auto c2 = rp_json(app, "POST", "/api/v1/rp/scene-requests",
+                    {{"scene", "13"}, {"title", "投标函签章"}, {"nonce", "doc-nonce-0002"},
+                     {"document_id", doc.json()["id"]}, {"placement", {{"mode", "position"}, {"page", 1}}}});
+  ASSERT_EQ(c2.status, 201) << c2.body;
+  const std::string token = c2.json()["qr_payload"].get<std::string>().substr(
+      c2.json()["qr_payload"].get<std::string>().rfind('/') + 1);
+  auto claim = call("POST", "/api/v1/scene-claims", session_token(m), {{"token", token}});
+  ASSERT_EQ(claim.status, 200) << claim.body;
+  auto steal = call("POST", "/api/v1/scene-requests/" + c2.json()["id"].get<std::string>() + "/document-preparation",
+                    session_token(m), {{"seal_id", seal}, {"signing_time", SystemClock().now_unix()}});
+  EXPECT_EQ(steal.status, 403) << steal.body;
+  EXPECT_EQ(steal.json()["code"], "seal_not_yours") << steal.body;
+  (void)other;
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(DocSignE2eTest);
+
+}  // namespace
+}  // namespace certseal::testing
