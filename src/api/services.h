@@ -25,6 +25,7 @@ class ShieldService;
 class RpAppService;
 class SceneService;
 class SealService;
+class PcService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -67,6 +68,7 @@ struct Services {
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
   service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)
   service::ledger::LedgerService* ledger = nullptr;  // transparency log (nullptr: 503)
+  service::PcService* pcs = nullptr;  // the phone as a PC key (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

@@ -30,6 +30,7 @@
 #include "net/http_server.h"
 #include "service/ca/ca_service.h"
 #include "service/order/sandbox_gateway.h"
+#include "service/pc/pc_service.h"
 #include "service/seal/seal_service.h"
 #include "service/scene/rp_apps.h"
 #include "service/scene/scene_service.h"
@@ -240,6 +241,8 @@ int serve(const Config& c) {
   p.accounts->set_certificate_holders(&shield);
   p.certificate_holders = &shield;
   services.shield = &shield;
+  service::PcService pcs(*p.db, p.clock, p.rng, log, shield);
+  services.pcs = &pcs;
   // The transparency log (docs/LEDGER.md): keys in the key manager, a background sequencer, and
   // one recorder every service appends through inside its own transactions.
   auto ledger_keys = service::ledger::LogKeys::open(*p.db, **km, p.rng, log, ledger_origin(c, ca_opts.public_url));

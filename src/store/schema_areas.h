@@ -15,5 +15,6 @@ std::vector<Migration> shield_migrations();    // schema_shield.cpp, versions 40
 std::vector<Migration> scene_migrations();     // schema_scenes.cpp, versions 500-599
 std::vector<Migration> ledger_migrations();    // schema_ledger.cpp, versions 600-699
 std::vector<Migration> seal_migrations();      // schema_seal.cpp, versions 700-799
+std::vector<Migration> pc_migrations();        // schema_pc.cpp, versions 1000-1099
 
 }  // namespace certseal::store
