@@ -23,7 +23,9 @@
 #include "base/rng.h"
 #include "client/agent.h"
 #include "client/cert_fields.h"
+#include "client/cmd_pc.h"
 #include "client/cmd_seal.h"
+#include "client/cmd_token.h"
 #include "client/device_store.h"
 #include "client/duration.h"
 #include "client/exit_codes.h"
@@ -1230,6 +1232,41 @@ Result<json> cmd_agent_simple(Ctx& ctx, const json& request, const std::string& 
   return *r;
 }
 
+// What `certseal pc` (cmd_pc.cpp) reaches of this context: the session API, prompts, and the
+// device half of a key on this device (the PIN cache's when it holds the key).
+PcCliHooks pc_hooks(Ctx& ctx) {
+  PcCliHooks h;
+  h.api = [&ctx](bool need_session) { return ctx.api(need_session); };
+  h.json_output = [&ctx] { return ctx.g.json; };
+  h.data_dir = [&ctx]() -> Result<std::filesystem::path> { return resolve_data_dir(ctx.g.data_dir); };
+  h.ask_line = [&ctx](const std::string& prompt) { return ctx.prompter().line(prompt); };
+  h.sign = [&ctx](const std::string& cert_id, BytesView data, bool is_digest, const std::string& purpose) -> Result<Bytes> {
+    CS_ASSIGN(auto key, choose_key(ctx, "", cert_id));
+    CS_ASSIGN(auto sh, ctx.shield());
+    Bytes out;
+    CS_TRY(with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
+      if (is_digest) {
+        CS_ASSIGN(out, sh.sign_digest(key, half, data, purpose));
+      } else {
+        CS_ASSIGN(out, sh.sign(key, half, data, crypto::kSm2DefaultId, purpose));
+      }
+      return json::object();
+    }));
+    return out;
+  };
+  h.decrypt = [&ctx](const std::string& cert_id, BytesView ciphertext, const std::string& purpose) -> Result<SecretBytes> {
+    CS_ASSIGN(auto key, choose_key(ctx, "", cert_id));
+    CS_ASSIGN(auto sh, ctx.shield());
+    SecretBytes out;
+    CS_TRY(with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
+      CS_ASSIGN(out, sh.decrypt(key, half, ciphertext, crypto::Sm2CipherOrder::kC1C3C2, purpose));
+      return json::object();
+    }));
+    return out;
+  };
+  return h;
+}
+
 }  // namespace
 
 // ---- wiring ----
@@ -1553,6 +1590,13 @@ int run_cli(int argc, char** argv) {
 
   // seal (cmd_seal.cpp)
   add_seal_commands(app, {[&ctx]() { return ctx.api(); }, [&ctx]() { return ctx.g.json; }}, action);
+  // pc (cmd_pc.cpp)
+  add_pc_commands(app, pc_hooks(ctx), action);
+  // token (cmd_token.cpp)
+  add_token_commands(app,
+                     {[&ctx] { return ctx.g.json; }, [&ctx](const std::string& p) { return ctx.prompter().secret(p); },
+                      [&ctx](const std::string& p, const std::string& c) { return ctx.prompter().new_secret(p, c); }},
+                     action);
 
   // scan
   ScanArgs scan_a;
