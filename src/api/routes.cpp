@@ -15,6 +15,7 @@
 #include "api/seal_handlers.h"
 #include "api/shield_handlers.h"
 #include "api/system_handlers.h"
+#include "api/token_handlers.h"
 
 namespace certseal::api {
 namespace {
@@ -220,6 +221,14 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/account/pc-requests/{id}", Role::kUser, get_account_pc_request},
     {"POST", "/api/v1/account/pc-requests/{id}/completion", Role::kUser, post_account_pc_request_completion},
     {"POST", "/api/v1/account/pc-requests/{id}/refusal", Role::kUser, post_account_pc_request_refusal},
+    // Self-service token certificates (docs/PKCS11.md "Token certificates")
+    {"POST", "/api/v1/token-requests", Role::kUser, post_token_request},
+    {"GET", "/api/v1/token-requests", Role::kUser, get_token_requests},
+    {"POST", "/api/v1/token-requests/{id}/renewal", Role::kUser, post_token_request_renewal},
+    {"POST", "/api/v1/operator/token-roster", Role::kOperator, op_post_token_roster},
+    {"GET", "/api/v1/operator/token-requests", Role::kOperator, op_get_token_requests},
+    {"POST", "/api/v1/operator/token-requests/{id}/approval", Role::kOperator, op_post_token_request_approval},
+    {"POST", "/api/v1/operator/token-requests/{id}/rejection", Role::kOperator, op_post_token_request_rejection},
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},

@@ -26,6 +26,7 @@ class RpAppService;
 class SceneService;
 class SealService;
 class PcService;
+class TokenCertificates;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -69,6 +70,7 @@ struct Services {
   service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)
   service::ledger::LedgerService* ledger = nullptr;  // transparency log (nullptr: 503)
   service::PcService* pcs = nullptr;  // the phone as a PC key (nullptr: 503)
+  service::TokenCertificates* token_certs = nullptr;  // self-service token certificates (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

@@ -31,6 +31,7 @@
 #include "service/ca/ca_service.h"
 #include "service/order/sandbox_gateway.h"
 #include "service/pc/pc_service.h"
+#include "service/token/token_certificates.h"
 #include "service/seal/seal_service.h"
 #include "service/scene/rp_apps.h"
 #include "service/scene/scene_service.h"
@@ -243,6 +244,8 @@ int serve(const Config& c) {
   services.shield = &shield;
   service::PcService pcs(*p.db, p.clock, p.rng, log, shield);
   services.pcs = &pcs;
+  service::TokenCertificates token_certs(*p.db, p.clock, p.rng, log, **cas);
+  services.token_certs = &token_certs;
   // The transparency log (docs/LEDGER.md): keys in the key manager, a background sequencer, and
   // one recorder every service appends through inside its own transactions.
   auto ledger_keys = service::ledger::LogKeys::open(*p.db, **km, p.rng, log, ledger_origin(c, ca_opts.public_url));

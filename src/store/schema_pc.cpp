@@ -47,6 +47,39 @@ CREATE INDEX pc_requests_by_account ON pc_requests (account_id, status, id);
 CREATE INDEX pc_requests_by_link ON pc_requests (link_id, status);
 )sql",
        ""},
+      // 1001: self-service certificates for hardware and file tokens (自助服务): the requests
+      // (the public key of a key pair generated inside the token, the details the user gave,
+      // the operator's review, the certificate issued) and the details organisations registered
+      // beforehand (pre-entered flow), each usable once.
+      {1001, "token_certificate_requests",
+       R"sql(
+CREATE TABLE token_roster (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  id_number TEXT NOT NULL,
+  uploaded_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  used_by TEXT
+);
+CREATE INDEX token_roster_by_person ON token_roster (id_number, name);
+CREATE TABLE token_requests (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  flow TEXT NOT NULL,
+  name TEXT NOT NULL,
+  id_number TEXT NOT NULL,
+  spki BLOB NOT NULL,
+  status TEXT NOT NULL,
+  certificate_id TEXT,
+  reason TEXT,
+  created_at TEXT NOT NULL,
+  reviewed_by TEXT,
+  reviewed_at TEXT
+);
+CREATE INDEX token_requests_by_account ON token_requests (account_id, id);
+CREATE INDEX token_requests_by_status ON token_requests (status, id);
+)sql",
+       ""},
   };
 }
 
