@@ -1594,7 +1594,8 @@ int run_cli(int argc, char** argv) {
   add_pc_commands(app, pc_hooks(ctx), action);
   // token (cmd_token.cpp)
   add_token_commands(app,
-                     {[&ctx] { return ctx.g.json; }, [&ctx](const std::string& p) { return ctx.prompter().secret(p); },
+                     {[&ctx] { return ctx.api(); }, [&ctx] { return ctx.g.json; },
+                      [&ctx](const std::string& p) { return ctx.prompter().secret(p); },
                       [&ctx](const std::string& p, const std::string& c) { return ctx.prompter().new_secret(p, c); }},
                      action);
 

@@ -1,6 +1,9 @@
 #include "client/cmd_token.h"
 
+#include <openssl/sha.h>
+
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -10,6 +13,8 @@
 #include "client/messages.h"
 #include "client/p11_tokens.h"
 #include "crypto/hash.h"
+#include "crypto/pkey.h"
+#include "pki/certificate.h"
 
 namespace certseal::client {
 
@@ -19,6 +24,7 @@ namespace {
 
 struct TokenArgs {
   std::string module, token, label, id, hash = "sha1", copy, in, out, picture_label = "电子签章";
+  std::string name, id_number, request, key_label = "自助证书";
 };
 
 nlohmann::json token_json(const TokenRef& t) {
@@ -179,6 +185,114 @@ Result<json> cmd_picture_read(const TokenCliHooks& h, const TokenArgs& a) {
   return json{{"token", t.label}, {"label", a.picture_label}, {"bytes", bytes.size()}, {"out", a.out}};
 }
 
+// The message the token's key signs to prove possession; the server checks exactly this
+// (service/token/token_certificates.h, TokenCertificates::pop_message).
+Bytes pop_message(const std::string& account_id, const std::string& name, const std::string& id_number,
+                  BytesView spki) {
+  return to_bytes("certseal-token-request v1\n" + account_id + "\n" + name + "\n" + id_number + "\n" +
+                  hex_encode(crypto::sha256(spki)));
+}
+
+// CKA_ID of the token key a certificate (or SPKI) belongs to: SHA-1 of its public point.
+Result<Bytes> key_id_of_spki(BytesView spki) {
+  CS_ASSIGN(auto key, crypto::PublicKey::from_spki_der(spki));
+  CS_ASSIGN(auto point, key.ec_point());
+  Bytes id(SHA_DIGEST_LENGTH);
+  SHA1(point.data(), point.size(), id.data());
+  return id;
+}
+
+// 业务查询: every issued certificate of the account whose key is in this token goes into it
+// (a renewed one replaces the old). Returns what was installed.
+Result<json> install_issued(const TokenCliHooks& h, Tokens& tokens, const TokenRef& t, std::optional<SecretString>& pin) {
+  CS_ASSIGN(auto* http, h.api());
+  CS_ASSIGN(auto list, http->call("GET", "/api/v1/token-requests"));
+  json installed = json::array();
+  for (const auto& r : list.value("items", json::array())) {
+    if (r.value("status", "") != "issued" || !r.contains("certificate_pem")) continue;
+    CS_ASSIGN(auto pems, pem_decode_all(r["certificate_pem"].get<std::string>()));
+    if (pems.empty()) continue;
+    CS_ASSIGN(auto facts, pki::read_certificate(pems.front().der));
+    auto id = key_id_of_spki(facts.spki);
+    if (!id) continue;  // not a key a token of ours made
+    CS_ASSIGN(auto here, tokens.has_private_key(t, *id));
+    if (!here) continue;
+    if (!pin) {
+      CS_ASSIGN(auto p, h.ask_secret(tr("prompt.token_pin")));
+      pin.emplace(std::move(p));
+    }
+    CS_ASSIGN(auto fresh, tokens.install_certificate(t, *pin, pems.front().der, *id, r.value("name", "")));
+    if (!fresh) continue;
+    installed.push_back({{"request_id", r.value("id", "")}, {"certificate_id", r.value("certificate_id", "")},
+                         {"id", hex_encode(*id)}});
+    if (!h.json_output()) std::cout << tr("msg.token_installed", t.label, r.value("certificate_id", "")) << "\n";
+  }
+  return installed;
+}
+
+Result<json> cmd_enroll(const TokenCliHooks& h, const TokenArgs& a) {
+  if (a.name.empty() || a.id_number.empty()) return invalid_argument("usage", "--name and --id-number are required");
+  CS_ASSIGN(auto* http, h.api());
+  CS_ASSIGN(auto account, http->call("GET", "/api/v1/account"));
+  const std::string account_id = account.value("id", "");
+  CS_ASSIGN(auto tokens, open_tokens(a));
+  CS_ASSIGN(auto t, tokens->find(a.token));
+  std::optional<SecretString> pin;
+  CS_ASSIGN(auto p, h.ask_secret(tr("prompt.token_pin")));
+  pin.emplace(std::move(p));
+  // The key pair is made inside the token; only its public key and a signature leave it.
+  CS_ASSIGN(auto spki, tokens->generate_key(t, *pin, a.key_label));
+  CS_ASSIGN(auto key_id, key_id_of_spki(spki));
+  CS_ASSIGN(auto pop, tokens->sign_sha256(t, *pin, key_id, pop_message(account_id, a.name, a.id_number, spki)));
+  CS_ASSIGN(auto r, http->call("POST", "/api/v1/token-requests",
+                               {{"name", a.name}, {"id_number", a.id_number}, {"public_key", base64_encode(spki)},
+                                {"pop", base64_encode(pop)}}));
+  if (!h.json_output()) std::cout << tr("msg.token_enrolled", r.value("id", ""), r.value("status", "")) << "\n";
+  r["key_id"] = hex_encode(key_id);
+  if (r.value("status", "") == "issued") {
+    CS_ASSIGN(r["installed"], install_issued(h, *tokens, t, pin));
+  }
+  return r;
+}
+
+Result<json> cmd_query(const TokenCliHooks& h, const TokenArgs& a) {
+  CS_ASSIGN(auto tokens, open_tokens(a));
+  CS_ASSIGN(auto t, tokens->find(a.token));
+  std::optional<SecretString> pin;
+  CS_ASSIGN(auto installed, install_issued(h, *tokens, t, pin));
+  if (!h.json_output() && installed.empty()) std::cout << tr("msg.token_nothing_new") << "\n";
+  CS_ASSIGN(auto* http, h.api());
+  CS_ASSIGN(auto list, http->call("GET", "/api/v1/token-requests"));
+  return json{{"installed", installed}, {"requests", list.value("items", json::array())}};
+}
+
+Result<json> cmd_renew(const TokenCliHooks& h, const TokenArgs& a) {
+  if (a.request.empty()) return invalid_argument("usage", "--request ID is required");
+  CS_ASSIGN(auto* http, h.api());
+  CS_ASSIGN(auto r, http->call("POST", "/api/v1/token-requests/" + a.request + "/renewal", json::object()));
+  CS_ASSIGN(auto tokens, open_tokens(a));
+  CS_ASSIGN(auto t, tokens->find(a.token));
+  std::optional<SecretString> pin;
+  CS_ASSIGN(r["installed"], install_issued(h, *tokens, t, pin));
+  return r;
+}
+
+Result<json> cmd_key(const TokenCliHooks& h, const TokenArgs& a) {
+  if (a.id.empty()) return invalid_argument("usage", "--id HEX is required");
+  auto id = hex_decode(a.id);
+  if (!id) return invalid_argument("usage", "--id must be hex");
+  CS_ASSIGN(auto tokens, open_tokens(a));
+  CS_ASSIGN(auto t, tokens->find(a.token));
+  CS_ASSIGN(auto pin, h.ask_secret(tr("prompt.token_pin")));
+  CS_ASSIGN(auto flags, tokens->private_key_flags(t, pin, *id));
+  json out = {{"token", t.label}, {"id", hex_encode(*id)}};
+  for (const auto& [k, v] : flags) {
+    out[k] = v;
+    if (!h.json_output()) std::cout << k << ": " << (v ? "true" : "false") << "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_token_commands(CLI::App& app, TokenCliHooks hooks, std::function<Result<json>()>& action) {
@@ -228,6 +342,24 @@ void add_token_commands(CLI::App& app, TokenCliHooks hooks, std::function<Result
   read->add_option("--out", a->out, "where to write it");
   read->add_option("--label", a->picture_label, "the data object's label (default 电子签章)");
   bind(read, cmd_picture_read);
+
+  CLI::App* enroll = token->add_subcommand("enroll", "self-service certificate: a key pair made inside the token, sent for review (自助服务)");
+  named(enroll);
+  enroll->add_option("--name", a->name, "your name as on your ID card");
+  enroll->add_option("--id-number", a->id_number, "your resident ID number");
+  enroll->add_option("--label", a->key_label, "the key's label in the token (default 自助证书)");
+  bind(enroll, cmd_enroll);
+  CLI::App* query = token->add_subcommand("query", "business query (业务查询): install issued certificates into the token");
+  named(query);
+  bind(query, cmd_query);
+  CLI::App* renew = token->add_subcommand("renew", "renew a token certificate; the new one replaces the old in the token");
+  named(renew);
+  renew->add_option("--request", a->request, "the request whose certificate to renew");
+  bind(renew, cmd_renew);
+  CLI::App* key = token->add_subcommand("key", "where a key lives: its sensitive / extractable / never-extractable flags");
+  named(key);
+  key->add_option("--id", a->id, "the key's CKA_ID (hex)");
+  bind(key, cmd_key);
 }
 
 }  // namespace certseal::client

@@ -1,5 +1,6 @@
 #include "client/p11_tokens.h"
 
+#include <openssl/sha.h>
 #include <p11-kit/p11-kit.h>
 
 #include <cctype>
@@ -9,6 +10,9 @@
 
 #include "base/encoding.h"
 #include "client/messages.h"
+#include "crypto/hash.h"
+#include "crypto/pkey.h"
+#include "pki/certificate.h"
 
 namespace certseal::client {
 namespace {
@@ -325,6 +329,128 @@ Result<Bytes> Tokens::read_picture(const TokenRef& t, const SecretString& pin, c
   CS_ASSIGN(auto handles, pictures(s, label));
   if (handles.empty()) return not_found("object_not_found", tr("err.token_no_picture", label, t.label));
   return s.attribute(handles.back(), CKA_VALUE);
+}
+
+namespace {
+
+const Bytes kP256Params = {0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
+
+Result<std::vector<CK_OBJECT_HANDLE>> by_id(Session& s, CK_OBJECT_CLASS cls, BytesView id) {
+  Bytes copy(id.begin(), id.end());
+  std::vector<CK_ATTRIBUTE> t = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, copy.data(), copy.size()}};
+  return s.find(t);
+}
+
+}  // namespace
+
+Result<Bytes> Tokens::generate_key(const TokenRef& t, const SecretString& pin, const std::string& label) {
+  CS_ASSIGN(auto s, Session::open(t, true));
+  CS_TRY(s.login(pin));
+  CK_MECHANISM mech{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  Bytes params = kP256Params;
+  std::vector<CK_ATTRIBUTE> pub = {{CKA_TOKEN, &yes, sizeof yes},
+                                   {CKA_VERIFY, &yes, sizeof yes},
+                                   {CKA_EC_PARAMS, params.data(), params.size()},
+                                   {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+  std::vector<CK_ATTRIBUTE> priv = {{CKA_TOKEN, &yes, sizeof yes},
+                                    {CKA_PRIVATE, &yes, sizeof yes},
+                                    {CKA_SENSITIVE, &yes, sizeof yes},
+                                    {CKA_EXTRACTABLE, &no, sizeof no},
+                                    {CKA_SIGN, &yes, sizeof yes},
+                                    {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+  CK_OBJECT_HANDLE hpub = 0, hpriv = 0;
+  if (CK_RV rv = s.f()->C_GenerateKeyPair(s.h(), &mech, pub.data(), pub.size(), priv.data(), priv.size(), &hpub, &hpriv);
+      rv != CKR_OK) {
+    return ck_error(rv, "C_GenerateKeyPair");
+  }
+  CS_ASSIGN(auto ec_point, s.attribute(hpub, CKA_EC_POINT));
+  // DER OCTET STRING around the uncompressed point.
+  if (ec_point.size() != 67 || ec_point[0] != 0x04 || ec_point[1] != 0x41) {
+    return Error(ErrorKind::kUnavailable, "pkcs11", "the token returned an unexpected public point");
+  }
+  const Bytes point(ec_point.begin() + 2, ec_point.end());
+  CS_ASSIGN(auto key, crypto::PublicKey::ec_from_point(crypto::KeyType::kEcP256, point));
+  Bytes id(SHA_DIGEST_LENGTH);
+  SHA1(point.data(), point.size(), id.data());
+  CK_ATTRIBUTE set_id{CKA_ID, id.data(), id.size()};
+  for (auto h : {hpub, hpriv}) {
+    if (CK_RV rv = s.f()->C_SetAttributeValue(s.h(), h, &set_id, 1); rv != CKR_OK) return ck_error(rv, "C_SetAttributeValue");
+  }
+  return key.spki_der();
+}
+
+Result<Bytes> Tokens::sign_sha256(const TokenRef& t, const SecretString& pin, BytesView key_id, BytesView message) {
+  CS_ASSIGN(auto s, Session::open(t, false));
+  CS_TRY(s.login(pin));
+  CS_ASSIGN(auto keys, by_id(s, CKO_PRIVATE_KEY, key_id));
+  if (keys.size() != 1) return not_found("object_not_found", tr("err.token_no_key"));
+  Bytes digest = crypto::sha256(message);
+  CK_MECHANISM mech{CKM_ECDSA, nullptr, 0};
+  if (CK_RV rv = s.f()->C_SignInit(s.h(), &mech, keys[0]); rv != CKR_OK) return ck_error(rv, "C_SignInit");
+  CK_BYTE sig[132];
+  CK_ULONG len = sizeof sig;
+  if (CK_RV rv = s.f()->C_Sign(s.h(), digest.data(), digest.size(), sig, &len); rv != CKR_OK) return ck_error(rv, "C_Sign");
+  return crypto::ec_sig_raw_to_der(BytesView(sig, len));
+}
+
+Result<bool> Tokens::has_private_key(const TokenRef& t, BytesView key_id) {
+  CS_ASSIGN(auto s, Session::open(t, false));
+  // Private keys are private objects: only listed after login on most tokens; the public key of
+  // the pair stands for it.
+  CS_ASSIGN(auto pubs, by_id(s, CKO_PUBLIC_KEY, key_id));
+  return !pubs.empty();
+}
+
+Result<bool> Tokens::install_certificate(const TokenRef& t, const SecretString& pin, BytesView der, BytesView key_id,
+                                         const std::string& label) {
+  CS_ASSIGN(auto s, Session::open(t, true));
+  CS_TRY(s.login(pin));
+  CS_ASSIGN(auto old, by_id(s, CKO_CERTIFICATE, key_id));
+  std::vector<CK_OBJECT_HANDLE> others;
+  for (auto h : old) {
+    CS_ASSIGN(auto value, s.attribute(h, CKA_VALUE));
+    if (value == Bytes(der.begin(), der.end())) return false;
+    others.push_back(h);
+  }
+  CS_ASSIGN(auto facts, pki::read_certificate(der));
+  CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+  CK_CERTIFICATE_TYPE type = CKC_X_509;
+  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  Bytes value(der.begin(), der.end()), id(key_id.begin(), key_id.end());
+  std::vector<CK_ATTRIBUTE> tmpl = {{CKA_CLASS, &cls, sizeof cls},
+                                    {CKA_CERTIFICATE_TYPE, &type, sizeof type},
+                                    {CKA_TOKEN, &yes, sizeof yes},
+                                    {CKA_PRIVATE, &no, sizeof no},
+                                    {CKA_LABEL, const_cast<char*>(label.data()), label.size()},
+                                    {CKA_ID, id.data(), id.size()},
+                                    {CKA_SUBJECT, facts.subject.data(), facts.subject.size()},
+                                    {CKA_ISSUER, facts.issuer.data(), facts.issuer.size()},
+                                    {CKA_VALUE, value.data(), value.size()}};
+  CK_OBJECT_HANDLE created = 0;
+  if (CK_RV rv = s.f()->C_CreateObject(s.h(), tmpl.data(), tmpl.size(), &created); rv != CKR_OK) {
+    return ck_error(rv, "C_CreateObject");
+  }
+  for (auto h : others) {
+    if (CK_RV rv = s.f()->C_DestroyObject(s.h(), h); rv != CKR_OK) return ck_error(rv, "C_DestroyObject");
+  }
+  return true;
+}
+
+Result<std::vector<std::pair<std::string, bool>>> Tokens::private_key_flags(const TokenRef& t, const SecretString& pin,
+                                                                            BytesView key_id) {
+  CS_ASSIGN(auto s, Session::open(t, false));
+  CS_TRY(s.login(pin));
+  CS_ASSIGN(auto keys, by_id(s, CKO_PRIVATE_KEY, key_id));
+  if (keys.size() != 1) return not_found("object_not_found", tr("err.token_no_key"));
+  std::vector<std::pair<std::string, bool>> out;
+  for (auto [name, type] : std::initializer_list<std::pair<const char*, CK_ATTRIBUTE_TYPE>>{
+           {"sensitive", CKA_SENSITIVE}, {"extractable", CKA_EXTRACTABLE},
+           {"never_extractable", CKA_NEVER_EXTRACTABLE}, {"local", CKA_LOCAL}}) {
+    CS_ASSIGN(auto v, s.attribute(keys[0], type));
+    out.emplace_back(name, v.size() == 1 && v[0] == CK_TRUE);
+  }
+  return out;
 }
 
 }  // namespace certseal::client

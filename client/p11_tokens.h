@@ -15,6 +15,7 @@
 #include <p11-kit/pkcs11.h>
 
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,24 @@ class Tokens {
   // Writes (replacing one of the same label) a private data object holding the bytes.
   Status write_picture(const TokenRef& t, const SecretString& pin, const std::string& label, BytesView picture);
   Result<Bytes> read_picture(const TokenRef& t, const SecretString& pin, const std::string& label);
+
+  // Self-service certificates: an EC P-256 key pair generated inside the token (private key
+  // sensitive, not extractable, so CKA_NEVER_EXTRACTABLE), with CKA_ID = SHA-1 of its public
+  // point. Returns the SubjectPublicKeyInfo DER.
+  Result<Bytes> generate_key(const TokenRef& t, const SecretString& pin, const std::string& label);
+  // ECDSA of SHA-256(message) with the private key whose CKA_ID is key_id: DER signature.
+  Result<Bytes> sign_sha256(const TokenRef& t, const SecretString& pin, BytesView key_id, BytesView message);
+  // Whether the token holds a private key with this CKA_ID.
+  Result<bool> has_private_key(const TokenRef& t, BytesView key_id);
+  // Stores a certificate with the CKA_ID of its key and removes the token's other certificates
+  // of that key (a renewal replaces the old one). Nothing changes when that exact certificate is
+  // there already (returns false).
+  Result<bool> install_certificate(const TokenRef& t, const SecretString& pin, BytesView der, BytesView key_id,
+                                   const std::string& label);
+  // Attributes of the private key with this CKA_ID (CKA_SENSITIVE, CKA_EXTRACTABLE,
+  // CKA_NEVER_EXTRACTABLE, CKA_LOCAL), for showing the user where the key lives.
+  Result<std::vector<std::pair<std::string, bool>>> private_key_flags(const TokenRef& t, const SecretString& pin,
+                                                                      BytesView key_id);
 
  private:
   Tokens() = default;
