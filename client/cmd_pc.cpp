@@ -20,7 +20,9 @@ namespace certseal::client {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Result<fs::path> pc_config_path(const fs::path& data_dir) { return data_dir / "pc.json"; }
+Result<fs::path> pc_config_path(const fs::path& data_dir) {
+  return data_dir / "pc.json";
+}
 
 namespace {
 
@@ -35,7 +37,9 @@ std::string str(const json& j, const char* k) {
   return j[k].get<std::string>();
 }
 
-Error usage(std::string msg) { return invalid_argument("usage", std::move(msg)); }
+Error usage(std::string msg) {
+  return invalid_argument("usage", std::move(msg));
+}
 
 Result<json> read_pc_config(const PcCliHooks& h) {
   CS_ASSIGN(auto dir, h.data_dir());
@@ -67,7 +71,9 @@ Result<json> cmd_pair(const PcCliHooks& h, const PcArgs& a) {
     name = ::gethostname(host, sizeof host - 1) == 0 && *host ? host : "PC";
   }
   CS_ASSIGN(auto started, http->call("POST", "/api/v1/pc/pairings", {{"name", name}}));
-  json cfg = {{"server", http->base_url()}, {"link_id", str(started, "id")}, {"token", str(started, "token")},
+  json cfg = {{"server", http->base_url()},
+              {"link_id", str(started, "id")},
+              {"token", str(started, "token")},
               {"name", name}};
   CS_ASSIGN(auto dir, h.data_dir());
   CS_TRY(ensure_private_dir(dir));
@@ -75,7 +81,9 @@ Result<json> cmd_pair(const PcCliHooks& h, const PcArgs& a) {
   CS_TRY(write_file_atomic(path, cfg.dump(2) + "\n"));
   const std::string payload = str(started, "qr_payload");
   std::cerr << tr("msg.pc_pair_started", name, payload, str(started, "code")) << "\n";
-  json out = {{"id", str(started, "id")}, {"qr_payload", payload}, {"code", str(started, "code")},
+  json out = {{"id", str(started, "id")},
+              {"qr_payload", payload},
+              {"code", str(started, "code")},
               {"config", path.string()}};
   if (!h.json_output()) std::cout << payload << std::endl;
   if (a.no_wait) {
@@ -90,7 +98,8 @@ Result<json> cmd_pair(const PcCliHooks& h, const PcArgs& a) {
       out["status"] = st;
       return out;
     }
-    if (st != "pending") return failed_precondition("pc_pairing_" + st, tr("err.pc_pairing_ended", st));
+    if (st != "pending")
+      return failed_precondition("pc_pairing_" + st, tr("err.pc_pairing_ended", st));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   return Error(ErrorKind::kTimeout, "pairing_timeout", tr("err.pc_pair_timeout"));
@@ -99,7 +108,9 @@ Result<json> cmd_pair(const PcCliHooks& h, const PcArgs& a) {
 Result<json> cmd_status(const PcCliHooks& h) {
   CS_ASSIGN(auto cfg, read_pc_config(h));
   CS_ASSIGN(auto link, pc_call(cfg, "GET", "/api/v1/pc/link"));
-  if (!h.json_output()) std::cout << str(link, "id") << "  " << str(link, "status") << "  " << str(link, "name") << "\n";
+  if (!h.json_output())
+    std::cout << str(link, "id") << "  " << str(link, "status") << "  " << str(link, "name")
+              << "\n";
   return link;
 }
 
@@ -121,7 +132,8 @@ Result<json> cmd_unpair(const PcCliHooks& h) {
 // certseal-pc:<link id>:<code>
 Result<std::pair<std::string, std::string>> parse_payload(const std::string& text) {
   constexpr std::string_view kPrefix = "certseal-pc:";
-  if (text.rfind(kPrefix, 0) != 0) return invalid_argument("pc_bad_payload", tr("err.pc_bad_payload"));
+  if (text.rfind(kPrefix, 0) != 0)
+    return invalid_argument("pc_bad_payload", tr("err.pc_bad_payload"));
   const std::string rest = text.substr(kPrefix.size());
   const auto colon = rest.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 >= rest.size()) {
@@ -136,7 +148,9 @@ Result<std::pair<std::string, std::string>> parse_payload(const std::string& tex
   return std::pair{id, code};
 }
 
-bool yes_answer(const std::string& s) { return s == "y" || s == "Y" || s == "yes" || s == "是"; }
+bool yes_answer(const std::string& s) {
+  return s == "y" || s == "Y" || s == "yes" || s == "是";
+}
 
 Result<json> cmd_accept(const PcCliHooks& h, const PcArgs& a) {
   if (a.image.empty() == a.payload.empty()) return usage(tr("err.pc_accept_input"));
@@ -163,8 +177,8 @@ Result<json> cmd_list(const PcCliHooks& h) {
   CS_ASSIGN(auto r, http->call("GET", "/api/v1/account/pcs"));
   if (!h.json_output()) {
     for (const auto& l : r.value("items", json::array())) {
-      std::cout << str(l, "id") << "  " << str(l, "status") << "  " << str(l, "name") << "  " << str(l, "paired_at")
-                << "\n";
+      std::cout << str(l, "id") << "  " << str(l, "status") << "  " << str(l, "name") << "  "
+                << str(l, "paired_at") << "\n";
     }
   }
   return r;
@@ -182,8 +196,9 @@ Result<json> cmd_requests(const PcCliHooks& h) {
   CS_ASSIGN(auto r, http->call("GET", "/api/v1/account/pc-requests"));
   if (!h.json_output()) {
     for (auto& q : r["items"]) {
-      std::cout << str(q, "id") << "  " << str(q, "pc_name") << "  " << str(q, "operation") << "/" << str(q, "mechanism")
-                << "  " << str(q, "certificate_id") << "  " << str(q, "expires_at") << "\n";
+      std::cout << str(q, "id") << "  " << str(q, "pc_name") << "  " << str(q, "operation") << "/"
+                << str(q, "mechanism") << "  " << str(q, "certificate_id") << "  "
+                << str(q, "expires_at") << "\n";
     }
   }
   for (auto& q : r["items"]) q.erase("data");
@@ -208,21 +223,27 @@ bool printable(const std::string& s) {
   return true;
 }
 
-Result<json> answer_one(const PcCliHooks& h, Http& http, const json& q, bool refuse, const PcArgs& a) {
+Result<json> answer_one(const PcCliHooks& h, Http& http, const json& q, bool refuse,
+                        const PcArgs& a) {
   const std::string id = str(q, "id"), op = str(q, "operation"), mech = str(q, "mechanism");
   const std::string cert = str(q, "certificate_id");
-  if (str(q, "status") != "pending") return failed_precondition("pc_request_not_pending", tr("err.pc_not_pending", str(q, "status")));
+  if (str(q, "status") != "pending")
+    return failed_precondition("pc_request_not_pending",
+                               tr("err.pc_not_pending", str(q, "status")));
   CS_ASSIGN(auto data, base64_decode(str(q, "data")));
-  std::cerr << tr("msg.pc_request_from", str(q, "pc_name"), tr(op == "sign" ? "msg.pc_op_sign" : "msg.pc_op_decrypt"), cert)
+  std::cerr << tr("msg.pc_request_from", str(q, "pc_name"),
+                  tr(op == "sign" ? "msg.pc_op_sign" : "msg.pc_op_decrypt"), cert)
             << "\n";
   const std::string text = to_string(data);
   if (op == "sign" && mech == "sm2-sm3" && printable(text) && text.size() <= 2000) {
     std::cerr << tr("msg.pc_request_text", text) << "\n";
   } else {
-    std::cerr << tr("msg.pc_request_bytes", std::to_string(data.size()), str(q, "data_sha256")) << "\n";
+    std::cerr << tr("msg.pc_request_bytes", std::to_string(data.size()), str(q, "data_sha256"))
+              << "\n";
   }
   auto do_refuse = [&](const std::string& reason) -> Result<json> {
-    CS_ASSIGN(auto r, http.call("POST", "/api/v1/account/pc-requests/" + id + "/refusal", {{"reason", reason}}));
+    CS_ASSIGN(auto r, http.call("POST", "/api/v1/account/pc-requests/" + id + "/refusal",
+                                {{"reason", reason}}));
     if (!h.json_output()) std::cout << tr("msg.pc_refused", id) << "\n";
     return r;
   };
@@ -239,7 +260,8 @@ Result<json> answer_one(const PcCliHooks& h, Http& http, const json& q, bool ref
     CS_ASSIGN(auto plain, h.decrypt(cert, data, purpose));
     result.assign(plain.begin(), plain.end());
   }
-  auto r = http.call("POST", "/api/v1/account/pc-requests/" + id + "/completion", {{"result", base64_encode(result)}});
+  auto r = http.call("POST", "/api/v1/account/pc-requests/" + id + "/completion",
+                     {{"result", base64_encode(result)}});
   secure_wipe(result.data(), result.size());
   CS_TRY(r);
   if (!h.json_output()) std::cout << tr("msg.pc_done", id) << "\n";
@@ -248,7 +270,8 @@ Result<json> answer_one(const PcCliHooks& h, Http& http, const json& q, bool ref
 
 Result<json> cmd_answer(const PcCliHooks& h, const PcArgs& a, bool refuse) {
   CS_ASSIGN(auto* http, h.api(true));
-  if (a.count < 1 || (!a.id.empty() && a.count != 1)) return usage("--count needs no request id and must be at least 1");
+  if (a.count < 1 || (!a.id.empty() && a.count != 1))
+    return usage("--count needs no request id and must be at least 1");
   json done = json::array();
   for (int i = 0; i < a.count; ++i) {
     CS_ASSIGN(auto q, next_request(*http, a.id, a.wait_s));
@@ -265,7 +288,8 @@ void add_pc_commands(CLI::App& app, PcCliHooks hooks, std::function<Result<json>
   auto a = std::make_shared<PcArgs>();
   CLI::App* pc = app.add_subcommand("pc", "the phone as a PC key (移动电子密钥, PKCS#11)");
   pc->require_subcommand(1);
-  CLI::App* pair = pc->add_subcommand("pair", "on the PC: pair with a phone (shows a QR payload to scan)");
+  CLI::App* pair =
+      pc->add_subcommand("pair", "on the PC: pair with a phone (shows a QR payload to scan)");
   pair->add_option("--name", a->name, "this PC's name shown on the phone (default: the host name)");
   pair->add_flag("--no-wait", a->no_wait, "only start the pairing");
   pair->add_option("--wait", a->wait_s, "seconds to wait for the phone (default 600)");
@@ -287,23 +311,29 @@ void add_pc_commands(CLI::App& app, PcCliHooks hooks, std::function<Result<json>
   CLI::App* remove = pc->add_subcommand("remove", "on the phone: unlink a PC");
   remove->add_option("pc_id", a->id)->required();
   remove->callback([&action, h, a] { action = [h, a] { return cmd_remove(*h, a->id); }; });
-  pc->add_subcommand("requests", "on the phone: operations linked PCs wait for")->callback([&action, h] {
-    action = [h] { return cmd_requests(*h); };
-  });
+  pc->add_subcommand("requests", "on the phone: operations linked PCs wait for")
+      ->callback([&action, h] { action = [h] { return cmd_requests(*h); }; });
   for (const bool refuse : {false, true}) {
-    CLI::App* c = pc->add_subcommand(refuse ? "refuse" : "confirm",
-                                     refuse ? "on the phone: refuse a PC's operation (the program gets CKR_FUNCTION_REJECTED)"
-                                            : "on the phone: confirm a PC's operation (asks the certificate password "
-                                              "unless the PIN cache holds it)");
-    c->add_option("request_id", a->id, "the request (default: the oldest waiting, or the next to come)");
-    c->add_option("--wait", a->wait_s, "seconds to wait for a request when none waits (default 600)");
-    c->add_option("--count", a->count, "answer this many requests, one after the other (default 1)");
+    CLI::App* c = pc->add_subcommand(
+        refuse ? "refuse" : "confirm",
+        refuse ? "on the phone: refuse a PC's operation (the program gets CKR_FUNCTION_REJECTED)"
+               : "on the phone: confirm a PC's operation (asks the certificate password "
+                 "unless the PIN cache holds it)");
+    c->add_option("request_id", a->id,
+                  "the request (default: the oldest waiting, or the next to come)");
+    c->add_option("--wait", a->wait_s,
+                  "seconds to wait for a request when none waits (default 600)");
+    c->add_option("--count", a->count,
+                  "answer this many requests, one after the other (default 1)");
     if (refuse) {
       c->add_option("--reason", a->reason, "why");
     } else {
-      c->add_flag("--yes", a->yes, "do not ask for confirmation (scripts; the password is still needed)");
+      c->add_flag("--yes", a->yes,
+                  "do not ask for confirmation (scripts; the password is still needed)");
     }
-    c->callback([&action, h, a, refuse] { action = [h, a, refuse] { return cmd_answer(*h, *a, refuse); }; });
+    c->callback([&action, h, a, refuse] {
+      action = [h, a, refuse] { return cmd_answer(*h, *a, refuse); };
+    });
   }
 }
 

@@ -32,16 +32,19 @@ struct PcCliHooks {
   std::function<Result<std::string>(const std::string& prompt)> ask_line;
   // The key of certificate cert_id on this device signs: data is the message (SM2 with SM3,
   // default ID) or, with is_digest, the digest e. Raw r‖s.
-  std::function<Result<Bytes>(const std::string& cert_id, BytesView data, bool is_digest, const std::string& purpose)>
+  std::function<Result<Bytes>(const std::string& cert_id, BytesView data, bool is_digest,
+                              const std::string& purpose)>
       sign;
   // SM2 decryption of C1‖C3‖C2 with the key of cert_id.
-  std::function<Result<SecretBytes>(const std::string& cert_id, BytesView ciphertext, const std::string& purpose)>
+  std::function<Result<SecretBytes>(const std::string& cert_id, BytesView ciphertext,
+                                    const std::string& purpose)>
       decrypt;
 };
 
 // pc.json: where the PC's link is kept. Errors: data_dir.
 Result<std::filesystem::path> pc_config_path(const std::filesystem::path& data_dir);
 
-void add_pc_commands(CLI::App& app, PcCliHooks hooks, std::function<Result<nlohmann::json>()>& action);
+void add_pc_commands(CLI::App& app, PcCliHooks hooks,
+                     std::function<Result<nlohmann::json>()>& action);
 
 }  // namespace certseal::client

@@ -3,9 +3,9 @@
 #include <openssl/sha.h>
 
 #include <fstream>
-#include <optional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "base/encoding.h"
@@ -39,7 +39,9 @@ nlohmann::json token_json(const TokenRef& t) {
           {"write_protected", t.write_protected}};
 }
 
-std::string pem_of(const Bytes& der) { return pem_encode("CERTIFICATE", der); }
+std::string pem_of(const Bytes& der) {
+  return pem_encode("CERTIFICATE", der);
+}
 
 // The certificate record cert_fields.h understands: PEM with details computed from it.
 json cert_record(const TokenCertificate& c) {
@@ -56,7 +58,9 @@ Result<std::string> thumbprint(const json& record, const std::string& hash) {
   return copy_field(record, hash);
 }
 
-Result<std::unique_ptr<Tokens>> open_tokens(const TokenArgs& a) { return Tokens::open(a.module); }
+Result<std::unique_ptr<Tokens>> open_tokens(const TokenArgs& a) {
+  return Tokens::open(a.module);
+}
 
 Result<json> cmd_list(const TokenCliHooks& h, const TokenArgs& a) {
   CS_ASSIGN(auto tokens, open_tokens(a));
@@ -65,7 +69,8 @@ Result<json> cmd_list(const TokenCliHooks& h, const TokenArgs& a) {
   for (const auto& t : list) {
     items.push_back(token_json(t));
     if (!h.json_output()) {
-      std::cout << t.label << "  " << t.manufacturer << " " << t.model << "  " << t.serial << "  (" << t.module << ")\n";
+      std::cout << t.label << "  " << t.manufacturer << " " << t.model << "  " << t.serial << "  ("
+                << t.module << ")\n";
     }
   }
   if (!h.json_output() && list.empty()) std::cout << tr("msg.token_none") << "\n";
@@ -87,7 +92,10 @@ Result<json> cmd_certs(const TokenCliHooks& h, const TokenArgs& a) {
     for (const auto& c : certs) {
       json r = cert_record(c);
       CS_ASSIGN(auto tp, thumbprint(r, a.hash));
-      json item = {{"token", t.label}, {"label", c.label}, {"id", hex_encode(c.id)}, {"thumbprint", tp},
+      json item = {{"token", t.label},
+                   {"label", c.label},
+                   {"id", hex_encode(c.id)},
+                   {"thumbprint", tp},
                    {"hash", a.hash}};
       if (r.contains("details")) {
         for (const char* f : {"subject", "issuer", "serial", "not_after"}) {
@@ -96,7 +104,8 @@ Result<json> cmd_certs(const TokenCliHooks& h, const TokenArgs& a) {
         }
       }
       if (!h.json_output()) {
-        std::cout << t.label << "  " << c.label << "  " << item.value("subject", "") << "  " << tp << "\n";
+        std::cout << t.label << "  " << c.label << "  " << item.value("subject", "") << "  " << tp
+                  << "\n";
       }
       items.push_back(item);
     }
@@ -116,7 +125,11 @@ Result<json> cmd_show(const TokenCliHooks& h, const TokenArgs& a) {
     return json{{"field", a.copy}, {"value", v}};
   }
   CS_ASSIGN(auto tp, thumbprint(r, a.hash));
-  json out = {{"token", t.label}, {"label", c.label}, {"id", hex_encode(c.id)}, {"hash", a.hash}, {"thumbprint", tp}};
+  json out = {{"token", t.label},
+              {"label", c.label},
+              {"id", hex_encode(c.id)},
+              {"hash", a.hash},
+              {"thumbprint", tp}};
   for (const auto& f : copy_fields()) {
     if (f == "pem" || f == "status" || f == "ca_id" || f == "thumbprint") continue;
     auto v = copy_field(r, f);
@@ -125,7 +138,8 @@ Result<json> cmd_show(const TokenCliHooks& h, const TokenArgs& a) {
   out["pem"] = pem_of(c.der);
   if (!h.json_output()) {
     for (const auto& [k, v] : out.items()) {
-      if (k != "pem") std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+      if (k != "pem")
+        std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
     }
   }
   return out;
@@ -167,8 +181,11 @@ Result<json> cmd_picture_write(const TokenCliHooks& h, const TokenArgs& a) {
   CS_ASSIGN(auto t, tokens->find(a.token));
   CS_ASSIGN(auto pin, h.ask_secret(tr("prompt.token_pin")));
   CS_TRY(tokens->write_picture(t, pin, a.picture_label, as_bytes(bytes)));
-  if (!h.json_output()) std::cout << tr("msg.token_picture_written", a.picture_label, t.label) << "\n";
-  return json{{"token", t.label}, {"label", a.picture_label}, {"bytes", bytes.size()},
+  if (!h.json_output())
+    std::cout << tr("msg.token_picture_written", a.picture_label, t.label) << "\n";
+  return json{{"token", t.label},
+              {"label", a.picture_label},
+              {"bytes", bytes.size()},
               {"sha256", hex_encode(crypto::sha256(as_bytes(bytes)))}};
 }
 
@@ -179,18 +196,20 @@ Result<json> cmd_picture_read(const TokenCliHooks& h, const TokenArgs& a) {
   CS_ASSIGN(auto pin, h.ask_secret(tr("prompt.token_pin")));
   CS_ASSIGN(auto bytes, tokens->read_picture(t, pin, a.picture_label));
   std::ofstream out(a.out, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   if (!out) return Error(ErrorKind::kInternal, "io", "cannot write " + a.out);
   if (!h.json_output()) std::cout << tr("msg.token_picture_read", a.out) << "\n";
-  return json{{"token", t.label}, {"label", a.picture_label}, {"bytes", bytes.size()}, {"out", a.out}};
+  return json{
+      {"token", t.label}, {"label", a.picture_label}, {"bytes", bytes.size()}, {"out", a.out}};
 }
 
 // The message the token's key signs to prove possession; the server checks exactly this
 // (service/token/token_certificates.h, TokenCertificates::pop_message).
-Bytes pop_message(const std::string& account_id, const std::string& name, const std::string& id_number,
-                  BytesView spki) {
-  return to_bytes("certseal-token-request v1\n" + account_id + "\n" + name + "\n" + id_number + "\n" +
-                  hex_encode(crypto::sha256(spki)));
+Bytes pop_message(const std::string& account_id, const std::string& name,
+                  const std::string& id_number, BytesView spki) {
+  return to_bytes("certseal-token-request v1\n" + account_id + "\n" + name + "\n" + id_number +
+                  "\n" + hex_encode(crypto::sha256(spki)));
 }
 
 // CKA_ID of the token key a certificate (or SPKI) belongs to: SHA-1 of its public point.
@@ -204,7 +223,8 @@ Result<Bytes> key_id_of_spki(BytesView spki) {
 
 // 业务查询: every issued certificate of the account whose key is in this token goes into it
 // (a renewed one replaces the old). Returns what was installed.
-Result<json> install_issued(const TokenCliHooks& h, Tokens& tokens, const TokenRef& t, std::optional<SecretString>& pin) {
+Result<json> install_issued(const TokenCliHooks& h, Tokens& tokens, const TokenRef& t,
+                            std::optional<SecretString>& pin) {
   CS_ASSIGN(auto* http, h.api());
   CS_ASSIGN(auto list, http->call("GET", "/api/v1/token-requests"));
   json installed = json::array();
@@ -221,17 +241,21 @@ Result<json> install_issued(const TokenCliHooks& h, Tokens& tokens, const TokenR
       CS_ASSIGN(auto p, h.ask_secret(tr("prompt.token_pin")));
       pin.emplace(std::move(p));
     }
-    CS_ASSIGN(auto fresh, tokens.install_certificate(t, *pin, pems.front().der, *id, r.value("name", "")));
+    CS_ASSIGN(auto fresh,
+              tokens.install_certificate(t, *pin, pems.front().der, *id, r.value("name", "")));
     if (!fresh) continue;
-    installed.push_back({{"request_id", r.value("id", "")}, {"certificate_id", r.value("certificate_id", "")},
+    installed.push_back({{"request_id", r.value("id", "")},
+                         {"certificate_id", r.value("certificate_id", "")},
                          {"id", hex_encode(*id)}});
-    if (!h.json_output()) std::cout << tr("msg.token_installed", t.label, r.value("certificate_id", "")) << "\n";
+    if (!h.json_output())
+      std::cout << tr("msg.token_installed", t.label, r.value("certificate_id", "")) << "\n";
   }
   return installed;
 }
 
 Result<json> cmd_enroll(const TokenCliHooks& h, const TokenArgs& a) {
-  if (a.name.empty() || a.id_number.empty()) return invalid_argument("usage", "--name and --id-number are required");
+  if (a.name.empty() || a.id_number.empty())
+    return invalid_argument("usage", "--name and --id-number are required");
   CS_ASSIGN(auto* http, h.api());
   CS_ASSIGN(auto account, http->call("GET", "/api/v1/account"));
   const std::string account_id = account.value("id", "");
@@ -243,11 +267,15 @@ Result<json> cmd_enroll(const TokenCliHooks& h, const TokenArgs& a) {
   // The key pair is made inside the token; only its public key and a signature leave it.
   CS_ASSIGN(auto spki, tokens->generate_key(t, *pin, a.key_label));
   CS_ASSIGN(auto key_id, key_id_of_spki(spki));
-  CS_ASSIGN(auto pop, tokens->sign_sha256(t, *pin, key_id, pop_message(account_id, a.name, a.id_number, spki)));
+  CS_ASSIGN(auto pop, tokens->sign_sha256(t, *pin, key_id,
+                                          pop_message(account_id, a.name, a.id_number, spki)));
   CS_ASSIGN(auto r, http->call("POST", "/api/v1/token-requests",
-                               {{"name", a.name}, {"id_number", a.id_number}, {"public_key", base64_encode(spki)},
+                               {{"name", a.name},
+                                {"id_number", a.id_number},
+                                {"public_key", base64_encode(spki)},
                                 {"pop", base64_encode(pop)}}));
-  if (!h.json_output()) std::cout << tr("msg.token_enrolled", r.value("id", ""), r.value("status", "")) << "\n";
+  if (!h.json_output())
+    std::cout << tr("msg.token_enrolled", r.value("id", ""), r.value("status", "")) << "\n";
   r["key_id"] = hex_encode(key_id);
   if (r.value("status", "") == "issued") {
     CS_ASSIGN(r["installed"], install_issued(h, *tokens, t, pin));
@@ -269,7 +297,8 @@ Result<json> cmd_query(const TokenCliHooks& h, const TokenArgs& a) {
 Result<json> cmd_renew(const TokenCliHooks& h, const TokenArgs& a) {
   if (a.request.empty()) return invalid_argument("usage", "--request ID is required");
   CS_ASSIGN(auto* http, h.api());
-  CS_ASSIGN(auto r, http->call("POST", "/api/v1/token-requests/" + a.request + "/renewal", json::object()));
+  CS_ASSIGN(auto r,
+            http->call("POST", "/api/v1/token-requests/" + a.request + "/renewal", json::object()));
   CS_ASSIGN(auto tokens, open_tokens(a));
   CS_ASSIGN(auto t, tokens->find(a.token));
   std::optional<SecretString> pin;
@@ -298,9 +327,11 @@ Result<json> cmd_key(const TokenCliHooks& h, const TokenArgs& a) {
 void add_token_commands(CLI::App& app, TokenCliHooks hooks, std::function<Result<json>()>& action) {
   auto h = std::make_shared<TokenCliHooks>(std::move(hooks));
   auto a = std::make_shared<TokenArgs>();
-  CLI::App* token = app.add_subcommand("token", "hardware and file-based tokens (USB keys, SoftHSM) through PKCS#11");
+  CLI::App* token = app.add_subcommand(
+      "token", "hardware and file-based tokens (USB keys, SoftHSM) through PKCS#11");
   token->require_subcommand(1);
-  token->add_option("--module", a->module, "one PKCS#11 module (path) instead of those registered with p11-kit");
+  token->add_option("--module", a->module,
+                    "one PKCS#11 module (path) instead of those registered with p11-kit");
   using Fn = Result<json> (*)(const TokenCliHooks&, const TokenArgs&);
   auto bind = [&action, h, a](CLI::App* c, Fn fn) {
     c->callback([&action, h, a, fn] { action = [h, a, fn] { return fn(*h, *a); }; });
@@ -317,22 +348,27 @@ void add_token_commands(CLI::App& app, TokenCliHooks hooks, std::function<Result
   named(certs);
   certs->add_option("--hash", a->hash, "thumbprint: sha1 (default), sha256, sm3 or md5");
   bind(certs, cmd_certs);
-  CLI::App* show = token->add_subcommand("show", "a certificate's details and thumbprint, or one field (--copy)");
+  CLI::App* show = token->add_subcommand(
+      "show", "a certificate's details and thumbprint, or one field (--copy)");
   named(show);
   cert(show);
   show->add_option("--hash", a->hash, "thumbprint: sha1 (default), sha256, sm3 or md5");
-  show->add_option("--copy", a->copy, "print only this field (sha1, sha256, sm3, md5, serial, subject, …)");
+  show->add_option("--copy", a->copy,
+                   "print only this field (sha1, sha256, sm3, md5, serial, subject, …)");
   bind(show, cmd_show);
   CLI::App* pin = token->add_subcommand("pin", "change the token's user PIN");
   named(pin);
   bind(pin, cmd_pin);
-  CLI::App* del = token->add_subcommand("delete", "delete a certificate from the token (asks the PIN)");
+  CLI::App* del =
+      token->add_subcommand("delete", "delete a certificate from the token (asks the PIN)");
   named(del);
   cert(del);
   bind(del, cmd_delete);
-  CLI::App* picture = token->add_subcommand("picture", "a seal picture kept on the token (电子签章)");
+  CLI::App* picture =
+      token->add_subcommand("picture", "a seal picture kept on the token (电子签章)");
   picture->require_subcommand(1);
-  CLI::App* write = picture->add_subcommand("write", "write a picture (PNG or other bytes) to the token");
+  CLI::App* write =
+      picture->add_subcommand("write", "write a picture (PNG or other bytes) to the token");
   named(write);
   write->add_option("--in", a->in, "the picture file (e.g. from `certseal seal preview`)");
   write->add_option("--label", a->picture_label, "the data object's label (default 电子签章)");
@@ -343,20 +379,25 @@ void add_token_commands(CLI::App& app, TokenCliHooks hooks, std::function<Result
   read->add_option("--label", a->picture_label, "the data object's label (default 电子签章)");
   bind(read, cmd_picture_read);
 
-  CLI::App* enroll = token->add_subcommand("enroll", "self-service certificate: a key pair made inside the token, sent for review (自助服务)");
+  CLI::App* enroll = token->add_subcommand(
+      "enroll",
+      "self-service certificate: a key pair made inside the token, sent for review (自助服务)");
   named(enroll);
   enroll->add_option("--name", a->name, "your name as on your ID card");
   enroll->add_option("--id-number", a->id_number, "your resident ID number");
   enroll->add_option("--label", a->key_label, "the key's label in the token (default 自助证书)");
   bind(enroll, cmd_enroll);
-  CLI::App* query = token->add_subcommand("query", "business query (业务查询): install issued certificates into the token");
+  CLI::App* query = token->add_subcommand(
+      "query", "business query (业务查询): install issued certificates into the token");
   named(query);
   bind(query, cmd_query);
-  CLI::App* renew = token->add_subcommand("renew", "renew a token certificate; the new one replaces the old in the token");
+  CLI::App* renew = token->add_subcommand(
+      "renew", "renew a token certificate; the new one replaces the old in the token");
   named(renew);
   renew->add_option("--request", a->request, "the request whose certificate to renew");
   bind(renew, cmd_renew);
-  CLI::App* key = token->add_subcommand("key", "where a key lives: its sensitive / extractable / never-extractable flags");
+  CLI::App* key = token->add_subcommand(
+      "key", "where a key lives: its sensitive / extractable / never-extractable flags");
   named(key);
   key->add_option("--id", a->id, "the key's CKA_ID (hex)");
   bind(key, cmd_key);

@@ -28,9 +28,11 @@ struct TokenCliHooks {
   std::function<Result<Http*>()> api;  // the session's API (self-service certificates)
   std::function<bool()> json_output;
   std::function<Result<SecretString>(const std::string& prompt)> ask_secret;
-  std::function<Result<SecretString>(const std::string& prompt, const std::string& confirm)> ask_new_secret;
+  std::function<Result<SecretString>(const std::string& prompt, const std::string& confirm)>
+      ask_new_secret;
 };
 
-void add_token_commands(CLI::App& app, TokenCliHooks hooks, std::function<Result<nlohmann::json>()>& action);
+void add_token_commands(CLI::App& app, TokenCliHooks hooks,
+                        std::function<Result<nlohmann::json>()>& action);
 
 }  // namespace certseal::client

@@ -61,7 +61,8 @@ class Session {
     f_->C_CloseSession(h_);
   }
   Status login(const SecretString& pin) {
-    CK_RV rv = f_->C_Login(h_, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(pin.data())), pin.size());
+    CK_RV rv = f_->C_Login(
+        h_, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(pin.data())), pin.size());
     if (rv == CKR_USER_ALREADY_LOGGED_IN) rv = CKR_OK;
     if (rv != CKR_OK) return ck_error(rv, "C_Login");
     logged_in_ = true;
@@ -89,13 +90,15 @@ class Session {
   Result<Bytes> attribute(CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type) {
     CK_ATTRIBUTE a{type, nullptr, 0};
     CK_RV rv = f_->C_GetAttributeValue(h_, o, &a, 1);
-    if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE || a.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
+    if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ||
+        a.ulValueLen == CK_UNAVAILABLE_INFORMATION) {
       return Bytes();
     }
     if (rv != CKR_OK) return ck_error(rv, "C_GetAttributeValue");
     Bytes out(a.ulValueLen);
     a.pValue = out.data();
-    if (rv = f_->C_GetAttributeValue(h_, o, &a, 1); rv != CKR_OK) return ck_error(rv, "C_GetAttributeValue");
+    if (rv = f_->C_GetAttributeValue(h_, o, &a, 1); rv != CKR_OK)
+      return ck_error(rv, "C_GetAttributeValue");
     out.resize(a.ulValueLen);
     return out;
   }
@@ -110,8 +113,8 @@ class Session {
 };
 
 // Objects of class cls named by label and/or id (either may be empty).
-Result<std::vector<CK_OBJECT_HANDLE>> named(Session& s, CK_OBJECT_CLASS cls, const std::string& label,
-                                            const std::string& id_hex) {
+Result<std::vector<CK_OBJECT_HANDLE>> named(Session& s, CK_OBJECT_CLASS cls,
+                                            const std::string& label, const std::string& id_hex) {
   Bytes id;
   if (!id_hex.empty()) {
     auto d = hex_decode(id_hex);
@@ -164,17 +167,20 @@ Result<std::unique_ptr<Tokens>> Tokens::open(const std::string& module_path) {
   std::unique_ptr<Tokens> t(new Tokens());
   if (!module_path.empty()) {
     t->single_ = p11_kit_module_load(module_path.c_str(), 0);
-    if (!t->single_) return unavailable("p11_load", "cannot load the PKCS#11 module " + module_path);
+    if (!t->single_)
+      return unavailable("p11_load", "cannot load the PKCS#11 module " + module_path);
     if (CK_RV rv = p11_kit_module_initialize(t->single_); rv != CKR_OK) {
       p11_kit_module_release(t->single_);
       t->single_ = nullptr;
-      return unavailable("p11_load", "the PKCS#11 module " + module_path + " does not initialise: " + ckr_name(rv));
+      return unavailable("p11_load", "the PKCS#11 module " + module_path +
+                                         " does not initialise: " + ckr_name(rv));
     }
     t->modules_.push_back({module_path.substr(module_path.rfind('/') + 1), t->single_});
     return t;
   }
   t->registered_ = p11_kit_modules_load_and_initialize(0);
-  if (!t->registered_) return unavailable("p11_load", "p11-kit could not load the registered PKCS#11 modules");
+  if (!t->registered_)
+    return unavailable("p11_load", "p11-kit could not load the registered PKCS#11 modules");
   for (CK_FUNCTION_LIST** m = t->registered_; *m; ++m) {
     char* name = p11_kit_module_get_name(*m);
     t->modules_.push_back({name ? name : "?", *m});
@@ -250,36 +256,47 @@ Result<std::vector<TokenCertificate>> Tokens::certificates(const TokenRef& t) {
   return out;
 }
 
-Result<TokenCertificate> Tokens::certificate(const TokenRef& t, const std::string& label, const std::string& id_hex) {
+Result<TokenCertificate> Tokens::certificate(const TokenRef& t, const std::string& label,
+                                             const std::string& id_hex) {
   CS_ASSIGN(auto all, certificates(t));
   std::vector<TokenCertificate> hits;
   for (auto& c : all) {
-    if ((label.empty() || c.label == label) && (id_hex.empty() || hex_encode(c.id) == lower(id_hex))) {
+    if ((label.empty() || c.label == label) &&
+        (id_hex.empty() || hex_encode(c.id) == lower(id_hex))) {
       hits.push_back(c);
     }
   }
-  if (hits.empty()) return not_found("object_not_found", tr("err.token_no_cert", label.empty() ? id_hex : label, t.label));
-  if (hits.size() > 1) return invalid_argument("usage", "several certificates match; name one with --id");
+  if (hits.empty())
+    return not_found("object_not_found",
+                     tr("err.token_no_cert", label.empty() ? id_hex : label, t.label));
+  if (hits.size() > 1)
+    return invalid_argument("usage", "several certificates match; name one with --id");
   return hits.front();
 }
 
-Status Tokens::change_pin(const TokenRef& t, const SecretString& old_pin, const SecretString& new_pin) {
+Status Tokens::change_pin(const TokenRef& t, const SecretString& old_pin,
+                          const SecretString& new_pin) {
   CS_ASSIGN(auto s, Session::open(t, true));
   CS_TRY(s.login(old_pin));
-  CK_RV rv = s.f()->C_SetPIN(s.h(), reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(old_pin.data())), old_pin.size(),
-                             reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(new_pin.data())), new_pin.size());
+  CK_RV rv = s.f()->C_SetPIN(
+      s.h(), reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(old_pin.data())), old_pin.size(),
+      reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(new_pin.data())), new_pin.size());
   if (rv != CKR_OK) return ck_error(rv, "C_SetPIN");
   return ok_status();
 }
 
-Status Tokens::delete_certificate(const TokenRef& t, const SecretString& pin, const std::string& label,
-                                  const std::string& id_hex) {
+Status Tokens::delete_certificate(const TokenRef& t, const SecretString& pin,
+                                  const std::string& label, const std::string& id_hex) {
   CS_ASSIGN(auto s, Session::open(t, true));
   CS_TRY(s.login(pin));
   CS_ASSIGN(auto handles, named(s, CKO_CERTIFICATE, label, id_hex));
-  if (handles.empty()) return not_found("object_not_found", tr("err.token_no_cert", label.empty() ? id_hex : label, t.label));
-  if (handles.size() > 1) return invalid_argument("usage", "several certificates match; name one with --id");
-  if (CK_RV rv = s.f()->C_DestroyObject(s.h(), handles[0]); rv != CKR_OK) return ck_error(rv, "C_DestroyObject");
+  if (handles.empty())
+    return not_found("object_not_found",
+                     tr("err.token_no_cert", label.empty() ? id_hex : label, t.label));
+  if (handles.size() > 1)
+    return invalid_argument("usage", "several certificates match; name one with --id");
+  if (CK_RV rv = s.f()->C_DestroyObject(s.h(), handles[0]); rv != CKR_OK)
+    return ck_error(rv, "C_DestroyObject");
   return ok_status();
 }
 
@@ -289,14 +306,16 @@ Result<std::vector<CK_OBJECT_HANDLE>> pictures(Session& s, const std::string& la
   CK_OBJECT_CLASS cls = CKO_DATA;
   std::vector<CK_ATTRIBUTE> t = {
       {CKA_CLASS, &cls, sizeof cls},
-      {CKA_APPLICATION, const_cast<char*>(kSealPictureApplication.data()), kSealPictureApplication.size()},
+      {CKA_APPLICATION, const_cast<char*>(kSealPictureApplication.data()),
+       kSealPictureApplication.size()},
       {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
   return s.find(t);
 }
 
 }  // namespace
 
-Status Tokens::write_picture(const TokenRef& t, const SecretString& pin, const std::string& label, BytesView picture) {
+Status Tokens::write_picture(const TokenRef& t, const SecretString& pin, const std::string& label,
+                             BytesView picture) {
   if (picture.empty()) return invalid_argument("usage", "the picture is empty");
   CS_ASSIGN(auto s, Session::open(t, true));
   CS_TRY(s.login(pin));
@@ -310,7 +329,8 @@ Status Tokens::write_picture(const TokenRef& t, const SecretString& pin, const s
       {CKA_PRIVATE, &yes, sizeof yes},
       {CKA_MODIFIABLE, &no, sizeof no},
       {CKA_LABEL, const_cast<char*>(label.data()), label.size()},
-      {CKA_APPLICATION, const_cast<char*>(kSealPictureApplication.data()), kSealPictureApplication.size()},
+      {CKA_APPLICATION, const_cast<char*>(kSealPictureApplication.data()),
+       kSealPictureApplication.size()},
       {CKA_VALUE, value.data(), value.size()}};
   CK_OBJECT_HANDLE created = 0;
   if (CK_RV rv = s.f()->C_CreateObject(s.h(), tmpl.data(), tmpl.size(), &created); rv != CKR_OK) {
@@ -318,16 +338,19 @@ Status Tokens::write_picture(const TokenRef& t, const SecretString& pin, const s
   }
   // The new picture is stored before the old one goes: a failure leaves one of them.
   for (auto h : old) {
-    if (CK_RV rv = s.f()->C_DestroyObject(s.h(), h); rv != CKR_OK) return ck_error(rv, "C_DestroyObject");
+    if (CK_RV rv = s.f()->C_DestroyObject(s.h(), h); rv != CKR_OK)
+      return ck_error(rv, "C_DestroyObject");
   }
   return ok_status();
 }
 
-Result<Bytes> Tokens::read_picture(const TokenRef& t, const SecretString& pin, const std::string& label) {
+Result<Bytes> Tokens::read_picture(const TokenRef& t, const SecretString& pin,
+                                   const std::string& label) {
   CS_ASSIGN(auto s, Session::open(t, false));
   CS_TRY(s.login(pin));
   CS_ASSIGN(auto handles, pictures(s, label));
-  if (handles.empty()) return not_found("object_not_found", tr("err.token_no_picture", label, t.label));
+  if (handles.empty())
+    return not_found("object_not_found", tr("err.token_no_picture", label, t.label));
   return s.attribute(handles.back(), CKA_VALUE);
 }
 
@@ -343,7 +366,8 @@ Result<std::vector<CK_OBJECT_HANDLE>> by_id(Session& s, CK_OBJECT_CLASS cls, Byt
 
 }  // namespace
 
-Result<Bytes> Tokens::generate_key(const TokenRef& t, const SecretString& pin, const std::string& label) {
+Result<Bytes> Tokens::generate_key(const TokenRef& t, const SecretString& pin,
+                                   const std::string& label) {
   CS_ASSIGN(auto s, Session::open(t, true));
   CS_TRY(s.login(pin));
   CK_MECHANISM mech{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
@@ -360,14 +384,16 @@ Result<Bytes> Tokens::generate_key(const TokenRef& t, const SecretString& pin, c
                                     {CKA_SIGN, &yes, sizeof yes},
                                     {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
   CK_OBJECT_HANDLE hpub = 0, hpriv = 0;
-  if (CK_RV rv = s.f()->C_GenerateKeyPair(s.h(), &mech, pub.data(), pub.size(), priv.data(), priv.size(), &hpub, &hpriv);
+  if (CK_RV rv = s.f()->C_GenerateKeyPair(s.h(), &mech, pub.data(), pub.size(), priv.data(),
+                                          priv.size(), &hpub, &hpriv);
       rv != CKR_OK) {
     return ck_error(rv, "C_GenerateKeyPair");
   }
   CS_ASSIGN(auto ec_point, s.attribute(hpub, CKA_EC_POINT));
   // DER OCTET STRING around the uncompressed point.
   if (ec_point.size() != 67 || ec_point[0] != 0x04 || ec_point[1] != 0x41) {
-    return Error(ErrorKind::kUnavailable, "pkcs11", "the token returned an unexpected public point");
+    return Error(ErrorKind::kUnavailable, "pkcs11",
+                 "the token returned an unexpected public point");
   }
   const Bytes point(ec_point.begin() + 2, ec_point.end());
   CS_ASSIGN(auto key, crypto::PublicKey::ec_from_point(crypto::KeyType::kEcP256, point));
@@ -375,22 +401,26 @@ Result<Bytes> Tokens::generate_key(const TokenRef& t, const SecretString& pin, c
   SHA1(point.data(), point.size(), id.data());
   CK_ATTRIBUTE set_id{CKA_ID, id.data(), id.size()};
   for (auto h : {hpub, hpriv}) {
-    if (CK_RV rv = s.f()->C_SetAttributeValue(s.h(), h, &set_id, 1); rv != CKR_OK) return ck_error(rv, "C_SetAttributeValue");
+    if (CK_RV rv = s.f()->C_SetAttributeValue(s.h(), h, &set_id, 1); rv != CKR_OK)
+      return ck_error(rv, "C_SetAttributeValue");
   }
   return key.spki_der();
 }
 
-Result<Bytes> Tokens::sign_sha256(const TokenRef& t, const SecretString& pin, BytesView key_id, BytesView message) {
+Result<Bytes> Tokens::sign_sha256(const TokenRef& t, const SecretString& pin, BytesView key_id,
+                                  BytesView message) {
   CS_ASSIGN(auto s, Session::open(t, false));
   CS_TRY(s.login(pin));
   CS_ASSIGN(auto keys, by_id(s, CKO_PRIVATE_KEY, key_id));
   if (keys.size() != 1) return not_found("object_not_found", tr("err.token_no_key"));
   Bytes digest = crypto::sha256(message);
   CK_MECHANISM mech{CKM_ECDSA, nullptr, 0};
-  if (CK_RV rv = s.f()->C_SignInit(s.h(), &mech, keys[0]); rv != CKR_OK) return ck_error(rv, "C_SignInit");
+  if (CK_RV rv = s.f()->C_SignInit(s.h(), &mech, keys[0]); rv != CKR_OK)
+    return ck_error(rv, "C_SignInit");
   CK_BYTE sig[132];
   CK_ULONG len = sizeof sig;
-  if (CK_RV rv = s.f()->C_Sign(s.h(), digest.data(), digest.size(), sig, &len); rv != CKR_OK) return ck_error(rv, "C_Sign");
+  if (CK_RV rv = s.f()->C_Sign(s.h(), digest.data(), digest.size(), sig, &len); rv != CKR_OK)
+    return ck_error(rv, "C_Sign");
   return crypto::ec_sig_raw_to_der(BytesView(sig, len));
 }
 
@@ -402,8 +432,8 @@ Result<bool> Tokens::has_private_key(const TokenRef& t, BytesView key_id) {
   return !pubs.empty();
 }
 
-Result<bool> Tokens::install_certificate(const TokenRef& t, const SecretString& pin, BytesView der, BytesView key_id,
-                                         const std::string& label) {
+Result<bool> Tokens::install_certificate(const TokenRef& t, const SecretString& pin, BytesView der,
+                                         BytesView key_id, const std::string& label) {
   CS_ASSIGN(auto s, Session::open(t, true));
   CS_TRY(s.login(pin));
   CS_ASSIGN(auto old, by_id(s, CKO_CERTIFICATE, key_id));
@@ -432,12 +462,14 @@ Result<bool> Tokens::install_certificate(const TokenRef& t, const SecretString& 
     return ck_error(rv, "C_CreateObject");
   }
   for (auto h : others) {
-    if (CK_RV rv = s.f()->C_DestroyObject(s.h(), h); rv != CKR_OK) return ck_error(rv, "C_DestroyObject");
+    if (CK_RV rv = s.f()->C_DestroyObject(s.h(), h); rv != CKR_OK)
+      return ck_error(rv, "C_DestroyObject");
   }
   return true;
 }
 
-Result<std::vector<std::pair<std::string, bool>>> Tokens::private_key_flags(const TokenRef& t, const SecretString& pin,
+Result<std::vector<std::pair<std::string, bool>>> Tokens::private_key_flags(const TokenRef& t,
+                                                                            const SecretString& pin,
                                                                             BytesView key_id) {
   CS_ASSIGN(auto s, Session::open(t, false));
   CS_TRY(s.login(pin));
@@ -445,8 +477,10 @@ Result<std::vector<std::pair<std::string, bool>>> Tokens::private_key_flags(cons
   if (keys.size() != 1) return not_found("object_not_found", tr("err.token_no_key"));
   std::vector<std::pair<std::string, bool>> out;
   for (auto [name, type] : std::initializer_list<std::pair<const char*, CK_ATTRIBUTE_TYPE>>{
-           {"sensitive", CKA_SENSITIVE}, {"extractable", CKA_EXTRACTABLE},
-           {"never_extractable", CKA_NEVER_EXTRACTABLE}, {"local", CKA_LOCAL}}) {
+           {"sensitive", CKA_SENSITIVE},
+           {"extractable", CKA_EXTRACTABLE},
+           {"never_extractable", CKA_NEVER_EXTRACTABLE},
+           {"local", CKA_LOCAL}}) {
     CS_ASSIGN(auto v, s.attribute(keys[0], type));
     out.emplace_back(name, v.size() == 1 && v[0] == CK_TRUE);
   }

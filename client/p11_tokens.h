@@ -15,8 +15,8 @@
 #include <p11-kit/pkcs11.h>
 
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.h"
@@ -25,7 +25,7 @@
 namespace certseal::client {
 
 struct TokenRef {
-  std::string module;      // the module's p11-kit name, or its file name
+  std::string module;  // the module's p11-kit name, or its file name
   CK_FUNCTION_LIST* functions = nullptr;
   CK_SLOT_ID slot = 0;
   std::string label, manufacturer, model, serial;
@@ -54,13 +54,15 @@ class Tokens {
   Result<TokenRef> find(const std::string& label);
   Result<std::vector<TokenCertificate>> certificates(const TokenRef& t);
   // label or hex id names the certificate (one of them).
-  Result<TokenCertificate> certificate(const TokenRef& t, const std::string& label, const std::string& id_hex);
+  Result<TokenCertificate> certificate(const TokenRef& t, const std::string& label,
+                                       const std::string& id_hex);
   Status change_pin(const TokenRef& t, const SecretString& old_pin, const SecretString& new_pin);
   // Logs in with the PIN and destroys the certificate object (keys stay).
   Status delete_certificate(const TokenRef& t, const SecretString& pin, const std::string& label,
                             const std::string& id_hex);
   // Writes (replacing one of the same label) a private data object holding the bytes.
-  Status write_picture(const TokenRef& t, const SecretString& pin, const std::string& label, BytesView picture);
+  Status write_picture(const TokenRef& t, const SecretString& pin, const std::string& label,
+                       BytesView picture);
   Result<Bytes> read_picture(const TokenRef& t, const SecretString& pin, const std::string& label);
 
   // Self-service certificates: an EC P-256 key pair generated inside the token (private key
@@ -68,17 +70,19 @@ class Tokens {
   // point. Returns the SubjectPublicKeyInfo DER.
   Result<Bytes> generate_key(const TokenRef& t, const SecretString& pin, const std::string& label);
   // ECDSA of SHA-256(message) with the private key whose CKA_ID is key_id: DER signature.
-  Result<Bytes> sign_sha256(const TokenRef& t, const SecretString& pin, BytesView key_id, BytesView message);
+  Result<Bytes> sign_sha256(const TokenRef& t, const SecretString& pin, BytesView key_id,
+                            BytesView message);
   // Whether the token holds a private key with this CKA_ID.
   Result<bool> has_private_key(const TokenRef& t, BytesView key_id);
   // Stores a certificate with the CKA_ID of its key and removes the token's other certificates
   // of that key (a renewal replaces the old one). Nothing changes when that exact certificate is
   // there already (returns false).
-  Result<bool> install_certificate(const TokenRef& t, const SecretString& pin, BytesView der, BytesView key_id,
-                                   const std::string& label);
+  Result<bool> install_certificate(const TokenRef& t, const SecretString& pin, BytesView der,
+                                   BytesView key_id, const std::string& label);
   // Attributes of the private key with this CKA_ID (CKA_SENSITIVE, CKA_EXTRACTABLE,
   // CKA_NEVER_EXTRACTABLE, CKA_LOCAL), for showing the user where the key lives.
-  Result<std::vector<std::pair<std::string, bool>>> private_key_flags(const TokenRef& t, const SecretString& pin,
+  Result<std::vector<std::pair<std::string, bool>>> private_key_flags(const TokenRef& t,
+                                                                      const SecretString& pin,
                                                                       BytesView key_id);
 
  private:

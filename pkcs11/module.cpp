@@ -41,7 +41,7 @@ struct Operation {
   CK_MECHANISM_TYPE mechanism = 0;
   CK_OBJECT_HANDLE key = 0;
   std::string certificate_id;
-  Bytes buffer;     // C_SignUpdate accumulates here
+  Bytes buffer;  // C_SignUpdate accumulates here
   bool updated = false;
   bool busy = false;  // waiting for the phone
 };
@@ -67,8 +67,8 @@ struct State {
 };
 
 std::mutex g_mu;
-std::unique_ptr<State> g_state;     // GUARDED_BY(g_mu); null when not initialised
-std::mutex g_refresh_mu;             // one refresh at a time (taken before g_mu, never inside it)
+std::unique_ptr<State> g_state;  // GUARDED_BY(g_mu); null when not initialised
+std::mutex g_refresh_mu;         // one refresh at a time (taken before g_mu, never inside it)
 std::atomic<bool> g_finalising{false};
 
 void pad(CK_UTF8CHAR* dst, std::size_t n, const std::string& s) {
@@ -84,7 +84,9 @@ void refresh(bool force) {
   {
     std::lock_guard<std::mutex> l(g_mu);
     if (!g_state) return;
-    if (!force && g_state->ever_refreshed && std::chrono::steady_clock::now() - g_state->refreshed < kRefreshAfter) return;
+    if (!force && g_state->ever_refreshed &&
+        std::chrono::steady_clock::now() - g_state->refreshed < kRefreshAfter)
+      return;
   }
   auto cfg = load_pc_config();
   std::vector<PhoneCertificate> certs;
@@ -134,10 +136,14 @@ CK_RV session_of(CK_SESSION_HANDLE h, Session** out) {
   return CKR_OK;
 }
 
-bool sign_mechanism(CK_MECHANISM_TYPE m) { return m == kCkmSm2 || m == kCkmSm2Sm3 || m == CKM_ECDSA; }
+bool sign_mechanism(CK_MECHANISM_TYPE m) {
+  return m == kCkmSm2 || m == kCkmSm2Sm3 || m == CKM_ECDSA;
+}
 
 // The mechanism name the platform knows, and the data rule, for a signature.
-std::string platform_mechanism(CK_MECHANISM_TYPE m) { return m == kCkmSm2Sm3 ? "sm2-sm3" : "sm2"; }
+std::string platform_mechanism(CK_MECHANISM_TYPE m) {
+  return m == kCkmSm2Sm3 ? "sm2-sm3" : "sm2";
+}
 
 CK_RV rv_of(const Error& e) {
   switch (e.kind) {
@@ -157,8 +163,8 @@ CK_RV rv_of(const Error& e) {
 // Runs the operation of a session on the phone: called with g_mu held through `lock`, which
 // is released while the phone is asked and taken again before returning. The operation ends,
 // whatever the outcome.
-CK_RV run_on_phone(std::unique_lock<std::mutex>& lock, CK_SESSION_HANDLE h, const std::string& operation,
-                   BytesView data, Bytes* result) {
+CK_RV run_on_phone(std::unique_lock<std::mutex>& lock, CK_SESSION_HANDLE h,
+                   const std::string& operation, BytesView data, Bytes* result) {
   Session* s = nullptr;
   if (CK_RV rv = session_of(h, &s); rv != CKR_OK) return rv;
   if (!g_state->config) {
@@ -203,13 +209,15 @@ CK_RV length_query(CK_BYTE_PTR out, CK_ULONG_PTR out_len, CK_ULONG needed, bool*
   return CKR_OK;
 }
 
-CK_RV init_operation(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key, OpKind kind) {
+CK_RV init_operation(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDLE key,
+                     OpKind kind) {
   std::lock_guard<std::mutex> l(g_mu);
   Session* s = nullptr;
   if (CK_RV rv = session_of(h, &s); rv != CKR_OK) return rv;
   if (mech == nullptr) return CKR_ARGUMENTS_BAD;
   if (s->op.kind != OpKind::kNone) return CKR_OPERATION_ACTIVE;
-  if (kind == OpKind::kSign ? !sign_mechanism(mech->mechanism) : mech->mechanism != kCkmSm2Encrypt) {
+  if (kind == OpKind::kSign ? !sign_mechanism(mech->mechanism)
+                            : mech->mechanism != kCkmSm2Encrypt) {
     return CKR_MECHANISM_INVALID;
   }
   if (mech->pParameter != nullptr || mech->ulParameterLen != 0) return CKR_MECHANISM_PARAM_INVALID;
@@ -245,10 +253,12 @@ CK_RV active_op(CK_SESSION_HANDLE h, OpKind kind, Session** s) {
 
 CK_RV check_sign_data(CK_MECHANISM_TYPE m, std::size_t n) {
   if (m == kCkmSm2Sm3) return n >= 1 && n <= kMaxData ? CKR_OK : CKR_DATA_LEN_RANGE;
-  return n == 32 ? CKR_OK : CKR_DATA_LEN_RANGE;  // e = SM3(Z_A ‖ M), or the digest given to CKM_ECDSA
+  return n == 32 ? CKR_OK
+                 : CKR_DATA_LEN_RANGE;  // e = SM3(Z_A ‖ M), or the digest given to CKM_ECDSA
 }
 
-CK_RV do_sign(CK_SESSION_HANDLE h, BytesView data, bool final_part, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len) {
+CK_RV do_sign(CK_SESSION_HANDLE h, BytesView data, bool final_part, CK_BYTE_PTR sig,
+              CK_ULONG_PTR sig_len) {
   std::unique_lock<std::mutex> lock(g_mu);
   Session* s = nullptr;
   if (CK_RV rv = active_op(h, OpKind::kSign, &s); rv != CKR_OK) return rv;
@@ -273,7 +283,9 @@ CK_RV do_sign(CK_SESSION_HANDLE h, BytesView data, bool final_part, CK_BYTE_PTR 
   return CKR_OK;
 }
 
-CK_RV not_supported() { return CKR_FUNCTION_NOT_SUPPORTED; }
+CK_RV not_supported() {
+  return CKR_FUNCTION_NOT_SUPPORTED;
+}
 
 }  // namespace
 }  // namespace certseal::pkcs11
@@ -288,8 +300,8 @@ CS_EXPORT CK_RV C_Initialize(CK_VOID_PTR init_args) {
   if (init_args != nullptr) {
     auto* a = static_cast<CK_C_INITIALIZE_ARGS*>(init_args);
     if (a->pReserved != nullptr) return CKR_ARGUMENTS_BAD;
-    const int given = (a->CreateMutex != nullptr) + (a->DestroyMutex != nullptr) + (a->LockMutex != nullptr) +
-                      (a->UnlockMutex != nullptr);
+    const int given = (a->CreateMutex != nullptr) + (a->DestroyMutex != nullptr) +
+                      (a->LockMutex != nullptr) + (a->UnlockMutex != nullptr);
     if (given != 0 && given != 4) return CKR_ARGUMENTS_BAD;
     if (given == 4 && !(a->flags & CKF_OS_LOCKING_OK)) return CKR_CANT_LOCK;
   }
@@ -359,7 +371,8 @@ CS_EXPORT CK_RV C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info) {
   if (!g_state) return CKR_CRYPTOKI_NOT_INITIALIZED;
   if (slot != kSlot) return CKR_SLOT_ID_INVALID;
   std::memset(info, 0, sizeof *info);
-  pad(info->label, sizeof info->label, g_state->config ? "CertSeal phone" : "CertSeal phone (not paired)");
+  pad(info->label, sizeof info->label,
+      g_state->config ? "CertSeal phone" : "CertSeal phone (not paired)");
   pad(info->manufacturerID, sizeof info->manufacturerID, "CertSeal");
   pad(info->model, sizeof info->model, "phone key");
   pad(info->serialNumber, sizeof info->serialNumber,
@@ -382,7 +395,8 @@ CS_EXPORT CK_RV C_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info) {
   return CKR_OK;
 }
 
-CS_EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count) {
+CS_EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list,
+                                   CK_ULONG_PTR count) {
   if (count == nullptr) return CKR_ARGUMENTS_BAD;
   std::lock_guard<std::mutex> l(g_mu);
   if (!g_state) return CKR_CRYPTOKI_NOT_INITIALIZED;
@@ -402,7 +416,8 @@ CS_EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, 
   return CKR_OK;
 }
 
-CS_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info) {
+CS_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
+                                   CK_MECHANISM_INFO_PTR info) {
   if (info == nullptr) return CKR_ARGUMENTS_BAD;
   std::lock_guard<std::mutex> l(g_mu);
   if (!g_state) return CKR_CRYPTOKI_NOT_INITIALIZED;
@@ -421,7 +436,8 @@ CS_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_M
   return CKR_OK;
 }
 
-CS_EXPORT CK_RV C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR, CK_NOTIFY, CK_SESSION_HANDLE_PTR out) {
+CS_EXPORT CK_RV C_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR, CK_NOTIFY,
+                              CK_SESSION_HANDLE_PTR out) {
   if (out == nullptr) return CKR_ARGUMENTS_BAD;
   std::lock_guard<std::mutex> l(g_mu);
   if (!g_state) return CKR_CRYPTOKI_NOT_INITIALIZED;
@@ -488,7 +504,8 @@ CS_EXPORT CK_RV C_Logout(CK_SESSION_HANDLE h) {
   return CKR_OK;
 }
 
-CS_EXPORT CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count) {
+CS_EXPORT CK_RV C_GetAttributeValue(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE obj,
+                                    CK_ATTRIBUTE_PTR tmpl, CK_ULONG count) {
   std::lock_guard<std::mutex> l(g_mu);
   Session* s = nullptr;
   if (CK_RV rv = session_of(h, &s); rv != CKR_OK) return rv;
@@ -541,7 +558,8 @@ CS_EXPORT CK_RV C_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK
   return CKR_OK;
 }
 
-CS_EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max, CK_ULONG_PTR count) {
+CS_EXPORT CK_RV C_FindObjects(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE_PTR out, CK_ULONG max,
+                              CK_ULONG_PTR count) {
   std::lock_guard<std::mutex> l(g_mu);
   Session* s = nullptr;
   if (CK_RV rv = session_of(h, &s); rv != CKR_OK) return rv;
@@ -567,7 +585,8 @@ CS_EXPORT CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT
   return init_operation(h, mech, key, OpKind::kSign);
 }
 
-CS_EXPORT CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig, CK_ULONG_PTR sig_len) {
+CS_EXPORT CK_RV C_Sign(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
+                       CK_ULONG_PTR sig_len) {
   if (data == nullptr && len > 0) {
     std::lock_guard<std::mutex> l(g_mu);
     Session* s = nullptr;
@@ -602,7 +621,8 @@ CS_EXPORT CK_RV C_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJ
   return init_operation(h, mech, key, OpKind::kDecrypt);
 }
 
-CS_EXPORT CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out, CK_ULONG_PTR out_len) {
+CS_EXPORT CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, CK_BYTE_PTR out,
+                          CK_ULONG_PTR out_len) {
   std::unique_lock<std::mutex> lock(g_mu);
   Session* s = nullptr;
   if (CK_RV rv = active_op(h, OpKind::kDecrypt, &s); rv != CKR_OK) return rv;
@@ -626,18 +646,24 @@ CS_EXPORT CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, 
   return CKR_OK;
 }
 
-CS_EXPORT CK_RV C_WaitForSlotEvent(CK_FLAGS, CK_SLOT_ID_PTR, CK_VOID_PTR) { return not_supported(); }
+CS_EXPORT CK_RV C_WaitForSlotEvent(CK_FLAGS, CK_SLOT_ID_PTR, CK_VOID_PTR) {
+  return not_supported();
+}
 
 // Everything a read-only, key-less token does not do.
-#define CS_UNSUPPORTED(name, ...) \
-  CS_EXPORT CK_RV name(__VA_ARGS__) { return not_supported(); }
+#define CS_UNSUPPORTED(name, ...)     \
+  CS_EXPORT CK_RV name(__VA_ARGS__) { \
+    return not_supported();           \
+  }
 CS_UNSUPPORTED(C_InitToken, CK_SLOT_ID, CK_UTF8CHAR_PTR, CK_ULONG, CK_UTF8CHAR_PTR)
 CS_UNSUPPORTED(C_InitPIN, CK_SESSION_HANDLE, CK_UTF8CHAR_PTR, CK_ULONG)
 CS_UNSUPPORTED(C_SetPIN, CK_SESSION_HANDLE, CK_UTF8CHAR_PTR, CK_ULONG, CK_UTF8CHAR_PTR, CK_ULONG)
 CS_UNSUPPORTED(C_GetOperationState, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG_PTR)
-CS_UNSUPPORTED(C_SetOperationState, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE)
+CS_UNSUPPORTED(C_SetOperationState, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_OBJECT_HANDLE,
+               CK_OBJECT_HANDLE)
 CS_UNSUPPORTED(C_CreateObject, CK_SESSION_HANDLE, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR)
-CS_UNSUPPORTED(C_CopyObject, CK_SESSION_HANDLE, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR)
+CS_UNSUPPORTED(C_CopyObject, CK_SESSION_HANDLE, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR, CK_ULONG,
+               CK_OBJECT_HANDLE_PTR)
 CS_UNSUPPORTED(C_DestroyObject, CK_SESSION_HANDLE, CK_OBJECT_HANDLE)
 CS_UNSUPPORTED(C_GetObjectSize, CK_SESSION_HANDLE, CK_OBJECT_HANDLE, CK_ULONG_PTR)
 CS_UNSUPPORTED(C_SetAttributeValue, CK_SESSION_HANDLE, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR, CK_ULONG)
@@ -660,19 +686,24 @@ CS_UNSUPPORTED(C_VerifyUpdate, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG)
 CS_UNSUPPORTED(C_VerifyFinal, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG)
 CS_UNSUPPORTED(C_VerifyRecoverInit, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE)
 CS_UNSUPPORTED(C_VerifyRecover, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR)
-CS_UNSUPPORTED(C_DigestEncryptUpdate, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR)
-CS_UNSUPPORTED(C_DecryptDigestUpdate, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR)
-CS_UNSUPPORTED(C_SignEncryptUpdate, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR)
-CS_UNSUPPORTED(C_DecryptVerifyUpdate, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR, CK_ULONG_PTR)
-CS_UNSUPPORTED(C_GenerateKey, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR)
-CS_UNSUPPORTED(C_GenerateKeyPair, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_ATTRIBUTE_PTR, CK_ULONG, CK_ATTRIBUTE_PTR,
-               CK_ULONG, CK_OBJECT_HANDLE_PTR, CK_OBJECT_HANDLE_PTR)
-CS_UNSUPPORTED(C_WrapKey, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE, CK_BYTE_PTR,
+CS_UNSUPPORTED(C_DigestEncryptUpdate, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR,
                CK_ULONG_PTR)
-CS_UNSUPPORTED(C_UnwrapKey, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_BYTE_PTR, CK_ULONG,
-               CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR)
-CS_UNSUPPORTED(C_DeriveKey, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR, CK_ULONG,
+CS_UNSUPPORTED(C_DecryptDigestUpdate, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR,
+               CK_ULONG_PTR)
+CS_UNSUPPORTED(C_SignEncryptUpdate, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR,
+               CK_ULONG_PTR)
+CS_UNSUPPORTED(C_DecryptVerifyUpdate, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG, CK_BYTE_PTR,
+               CK_ULONG_PTR)
+CS_UNSUPPORTED(C_GenerateKey, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_ATTRIBUTE_PTR, CK_ULONG,
                CK_OBJECT_HANDLE_PTR)
+CS_UNSUPPORTED(C_GenerateKeyPair, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_ATTRIBUTE_PTR, CK_ULONG,
+               CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR, CK_OBJECT_HANDLE_PTR)
+CS_UNSUPPORTED(C_WrapKey, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_OBJECT_HANDLE,
+               CK_BYTE_PTR, CK_ULONG_PTR)
+CS_UNSUPPORTED(C_UnwrapKey, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_BYTE_PTR,
+               CK_ULONG, CK_ATTRIBUTE_PTR, CK_ULONG, CK_OBJECT_HANDLE_PTR)
+CS_UNSUPPORTED(C_DeriveKey, CK_SESSION_HANDLE, CK_MECHANISM_PTR, CK_OBJECT_HANDLE, CK_ATTRIBUTE_PTR,
+               CK_ULONG, CK_OBJECT_HANDLE_PTR)
 CS_UNSUPPORTED(C_SeedRandom, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG)
 CS_UNSUPPORTED(C_GenerateRandom, CK_SESSION_HANDLE, CK_BYTE_PTR, CK_ULONG)
 CS_UNSUPPORTED(C_GetFunctionStatus, CK_SESSION_HANDLE)
@@ -687,17 +718,74 @@ namespace {
 
 CK_FUNCTION_LIST g_functions = {
     {2, 40},
-    C_Initialize, C_Finalize, C_GetInfo, C_GetFunctionList, C_GetSlotList, C_GetSlotInfo, C_GetTokenInfo,
-    C_GetMechanismList, C_GetMechanismInfo, C_InitToken, C_InitPIN, C_SetPIN, C_OpenSession, C_CloseSession,
-    C_CloseAllSessions, C_GetSessionInfo, C_GetOperationState, C_SetOperationState, C_Login, C_Logout,
-    C_CreateObject, C_CopyObject, C_DestroyObject, C_GetObjectSize, C_GetAttributeValue, C_SetAttributeValue,
-    C_FindObjectsInit, C_FindObjects, C_FindObjectsFinal, C_EncryptInit, C_Encrypt, C_EncryptUpdate,
-    C_EncryptFinal, C_DecryptInit, C_Decrypt, C_DecryptUpdate, C_DecryptFinal, C_DigestInit, C_Digest,
-    C_DigestUpdate, C_DigestKey, C_DigestFinal, C_SignInit, C_Sign, C_SignUpdate, C_SignFinal, C_SignRecoverInit,
-    C_SignRecover, C_VerifyInit, C_Verify, C_VerifyUpdate, C_VerifyFinal, C_VerifyRecoverInit, C_VerifyRecover,
-    C_DigestEncryptUpdate, C_DecryptDigestUpdate, C_SignEncryptUpdate, C_DecryptVerifyUpdate, C_GenerateKey,
-    C_GenerateKeyPair, C_WrapKey, C_UnwrapKey, C_DeriveKey, C_SeedRandom, C_GenerateRandom, C_GetFunctionStatus,
-    C_CancelFunction, C_WaitForSlotEvent,
+    C_Initialize,
+    C_Finalize,
+    C_GetInfo,
+    C_GetFunctionList,
+    C_GetSlotList,
+    C_GetSlotInfo,
+    C_GetTokenInfo,
+    C_GetMechanismList,
+    C_GetMechanismInfo,
+    C_InitToken,
+    C_InitPIN,
+    C_SetPIN,
+    C_OpenSession,
+    C_CloseSession,
+    C_CloseAllSessions,
+    C_GetSessionInfo,
+    C_GetOperationState,
+    C_SetOperationState,
+    C_Login,
+    C_Logout,
+    C_CreateObject,
+    C_CopyObject,
+    C_DestroyObject,
+    C_GetObjectSize,
+    C_GetAttributeValue,
+    C_SetAttributeValue,
+    C_FindObjectsInit,
+    C_FindObjects,
+    C_FindObjectsFinal,
+    C_EncryptInit,
+    C_Encrypt,
+    C_EncryptUpdate,
+    C_EncryptFinal,
+    C_DecryptInit,
+    C_Decrypt,
+    C_DecryptUpdate,
+    C_DecryptFinal,
+    C_DigestInit,
+    C_Digest,
+    C_DigestUpdate,
+    C_DigestKey,
+    C_DigestFinal,
+    C_SignInit,
+    C_Sign,
+    C_SignUpdate,
+    C_SignFinal,
+    C_SignRecoverInit,
+    C_SignRecover,
+    C_VerifyInit,
+    C_Verify,
+    C_VerifyUpdate,
+    C_VerifyFinal,
+    C_VerifyRecoverInit,
+    C_VerifyRecover,
+    C_DigestEncryptUpdate,
+    C_DecryptDigestUpdate,
+    C_SignEncryptUpdate,
+    C_DecryptVerifyUpdate,
+    C_GenerateKey,
+    C_GenerateKeyPair,
+    C_WrapKey,
+    C_UnwrapKey,
+    C_DeriveKey,
+    C_SeedRandom,
+    C_GenerateRandom,
+    C_GetFunctionStatus,
+    C_CancelFunction,
+    C_WaitForSlotEvent,
 };
 
 }  // namespace

@@ -18,7 +18,9 @@ Bytes ulong_bytes(CK_ULONG v) {
   std::memcpy(b.data(), &v, sizeof v);
   return b;
 }
-Bytes bool_bytes(bool v) { return Bytes{static_cast<std::uint8_t>(v ? CK_TRUE : CK_FALSE)}; }
+Bytes bool_bytes(bool v) {
+  return Bytes{static_cast<std::uint8_t>(v ? CK_TRUE : CK_FALSE)};
+}
 
 struct X509Deleter {
   void operator()(X509* x) const { X509_free(x); }
@@ -121,7 +123,8 @@ bool matches(const TokenObject& o, const CK_ATTRIBUTE* tmpl, CK_ULONG count) {
     if (it == o.attrs.end()) return false;
     if (it->second.size() != tmpl[i].ulValueLen) return false;
     if (tmpl[i].ulValueLen > 0 &&
-        (tmpl[i].pValue == nullptr || std::memcmp(it->second.data(), tmpl[i].pValue, tmpl[i].ulValueLen) != 0)) {
+        (tmpl[i].pValue == nullptr ||
+         std::memcmp(it->second.data(), tmpl[i].pValue, tmpl[i].ulValueLen) != 0)) {
       return false;
     }
   }

@@ -21,8 +21,9 @@ namespace certseal::pkcs11 {
 
 // Vendor-defined mechanisms: CKM_VENDOR_DEFINED | the GM/T 0006 algorithm identifier (as used by
 // GM/T 0016's SKF interface).
-inline constexpr CK_MECHANISM_TYPE kCkmSm2 = CKM_VENDOR_DEFINED | 0x00020100UL;       // SGD_SM2_1: raw SM2 of e
-inline constexpr CK_MECHANISM_TYPE kCkmSm2Sm3 = CKM_VENDOR_DEFINED | 0x00020201UL;    // SGD_SM3_SM2
+inline constexpr CK_MECHANISM_TYPE kCkmSm2 =
+    CKM_VENDOR_DEFINED | 0x00020100UL;  // SGD_SM2_1: raw SM2 of e
+inline constexpr CK_MECHANISM_TYPE kCkmSm2Sm3 = CKM_VENDOR_DEFINED | 0x00020201UL;  // SGD_SM3_SM2
 inline constexpr CK_MECHANISM_TYPE kCkmSm2Encrypt = CKM_VENDOR_DEFINED | 0x00020800UL;  // SGD_SM2_3
 
 struct TokenObject {

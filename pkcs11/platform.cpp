@@ -24,8 +24,10 @@ constexpr int kMaxWaitS = 180;  // the server's request expiry (120 s) and a mar
 std::string config_path() {
   if (const char* p = std::getenv("CERTSEAL_PC_CONFIG"); p && *p) return p;
   if (const char* d = std::getenv("CERTSEAL_DATA_DIR"); d && *d) return std::string(d) + "/pc.json";
-  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/certseal/pc.json";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/certseal/pc.json";
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x)
+    return std::string(x) + "/certseal/pc.json";
+  if (const char* h = std::getenv("HOME"); h && *h)
+    return std::string(h) + "/.local/share/certseal/pc.json";
   return "";
 }
 
@@ -34,7 +36,9 @@ bool transport_allowed(const std::string& url) {
   if (url.rfind("https://", 0) == 0) return true;
   for (const char* local : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
     const std::string l = local;
-    if (url.rfind(l, 0) == 0 && (url.size() == l.size() || url[l.size()] == ':' || url[l.size()] == '/')) return true;
+    if (url.rfind(l, 0) == 0 &&
+        (url.size() == l.size() || url[l.size()] == ':' || url[l.size()] == '/'))
+      return true;
   }
   return false;
 }
@@ -51,7 +55,8 @@ size_t collect(char* p, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-Result<json> call(const PcConfig& cfg, const std::string& method, const std::string& path, const json& body) {
+Result<json> call(const PcConfig& cfg, const std::string& method, const std::string& path,
+                  const json& body) {
   std::unique_ptr<CURL, CurlDeleter> c(curl_easy_init());
   if (!c) return unavailable("network", "libcurl could not start");
   const std::string url = cfg.server + path;
@@ -75,7 +80,8 @@ Result<json> call(const PcConfig& cfg, const std::string& method, const std::str
     curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
   }
   if (CURLcode rc = curl_easy_perform(c.get()); rc != CURLE_OK) {
-    return unavailable("network", std::string("cannot reach the platform: ") + curl_easy_strerror(rc));
+    return unavailable("network",
+                       std::string("cannot reach the platform: ") + curl_easy_strerror(rc));
   }
   long status = 0;
   curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &status);
@@ -84,8 +90,9 @@ Result<json> call(const PcConfig& cfg, const std::string& method, const std::str
     if (!j.is_object()) return unavailable("bad_answer", "the platform's answer is not JSON");
     return j;
   }
-  const std::string code = j.is_object() && j.contains("code") && j["code"].is_string() ? j["code"].get<std::string>()
-                                                                                         : "server_error";
+  const std::string code = j.is_object() && j.contains("code") && j["code"].is_string()
+                               ? j["code"].get<std::string>()
+                               : "server_error";
   const std::string detail = j.is_object() && j.contains("detail") && j["detail"].is_string()
                                  ? j["detail"].get<std::string>()
                                  : "HTTP " + std::to_string(status);
@@ -99,7 +106,8 @@ Result<json> call(const PcConfig& cfg, const std::string& method, const std::str
 }
 
 Result<std::string> text_of(const json& j, const char* k) {
-  if (!j.contains(k) || !j[k].is_string()) return unavailable("bad_answer", std::string("the platform sent no ") + k);
+  if (!j.contains(k) || !j[k].is_string())
+    return unavailable("bad_answer", std::string("the platform sent no ") + k);
   return j[k].get<std::string>();
 }
 
@@ -113,12 +121,15 @@ Result<std::optional<PcConfig>> load_pc_config() {
   std::stringstream ss;
   ss << in.rdbuf();
   json j = json::parse(ss.str(), nullptr, false);
-  auto s = [&](const char* k) { return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
+  auto s = [&](const char* k) {
+    return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
+  };
   PcConfig cfg{s("server"), s("link_id"), s("token"), s("name")};
   while (!cfg.server.empty() && cfg.server.back() == '/') cfg.server.pop_back();
   if (cfg.server.empty() || cfg.token.empty()) return std::optional<PcConfig>();
   if (!transport_allowed(cfg.server)) {
-    return invalid_argument("insecure_transport", "the platform must be reached over https (plain http only locally)");
+    return invalid_argument("insecure_transport",
+                            "the platform must be reached over https (plain http only locally)");
   }
   return std::optional<PcConfig>(std::move(cfg));
 }
@@ -126,7 +137,8 @@ Result<std::optional<PcConfig>> load_pc_config() {
 Result<std::vector<PhoneCertificate>> Platform::certificates() const {
   CS_ASSIGN(auto j, call(cfg_, "GET", "/api/v1/pc/certificates", nullptr));
   std::vector<PhoneCertificate> out;
-  if (!j.contains("items") || !j["items"].is_array()) return unavailable("bad_answer", "the platform sent no items");
+  if (!j.contains("items") || !j["items"].is_array())
+    return unavailable("bad_answer", "the platform sent no items");
   for (const auto& item : j["items"]) {
     PhoneCertificate c;
     CS_ASSIGN(c.certificate_id, text_of(item, "certificate_id"));
@@ -142,9 +154,9 @@ Result<std::vector<PhoneCertificate>> Platform::certificates() const {
   return out;
 }
 
-Result<OperationResult> Platform::run(const std::string& certificate_id, const std::string& operation,
-                                      const std::string& mechanism, BytesView data,
-                                      const std::atomic<bool>* cancel) const {
+Result<OperationResult> Platform::run(const std::string& certificate_id,
+                                      const std::string& operation, const std::string& mechanism,
+                                      BytesView data, const std::atomic<bool>* cancel) const {
   CS_ASSIGN(auto created, call(cfg_, "POST", "/api/v1/pc/requests",
                                {{"certificate_id", certificate_id},
                                 {"operation", operation},

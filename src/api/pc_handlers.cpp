@@ -9,23 +9,30 @@ namespace certseal::api {
 namespace {
 
 Result<service::PcService*> pcs(RequestContext& ctx) {
-  if (!ctx.services().pcs) return unavailable("pc_unavailable", "the phone as a PC key is not available");
+  if (!ctx.services().pcs)
+    return unavailable("pc_unavailable", "the phone as a PC key is not available");
   return ctx.services().pcs;
 }
-const std::string& me(const RequestContext& ctx) { return ctx.principal()->account_id; }
+const std::string& me(const RequestContext& ctx) {
+  return ctx.principal()->account_id;
+}
 
 // The PC's bearer token from `Authorization: PC <token>`.
 Result<std::string> pc_token(const RequestContext& ctx) {
   const std::string_view h = ctx.request().header("Authorization");
   constexpr std::string_view kScheme = "PC ";
   if (h.size() <= kScheme.size() || h.substr(0, kScheme.size()) != kScheme || h.size() > 200) {
-    return Error(ErrorKind::kUnauthenticated, "pc_not_paired", "this PC is not paired with a phone (certseal pc pair)");
+    return Error(ErrorKind::kUnauthenticated, "pc_not_paired",
+                 "this PC is not paired with a phone (certseal pc pair)");
   }
   return std::string(h.substr(kScheme.size()));
 }
 
 nlohmann::json link_json(const service::PcLinkView& l) {
-  nlohmann::json j = {{"id", l.id}, {"name", l.name}, {"status", l.status}, {"created_at", l.created_at},
+  nlohmann::json j = {{"id", l.id},
+                      {"name", l.name},
+                      {"status", l.status},
+                      {"created_at", l.created_at},
                       {"expires_at", format_rfc3339(SysTime(std::chrono::seconds(l.expires_at)))}};
   if (!l.paired_at.empty()) j["paired_at"] = l.paired_at;
   if (!l.removed_at.empty()) j["removed_at"] = l.removed_at;

@@ -9,16 +9,23 @@ namespace certseal::api {
 namespace {
 
 Result<service::TokenCertificates*> certs(RequestContext& ctx) {
-  if (!ctx.services().token_certs) return unavailable("token_certificates_unavailable", "token certificates are not available");
+  if (!ctx.services().token_certs)
+    return unavailable("token_certificates_unavailable", "token certificates are not available");
   return ctx.services().token_certs;
 }
-const std::string& me(const RequestContext& ctx) { return ctx.principal()->account_id; }
+const std::string& me(const RequestContext& ctx) {
+  return ctx.principal()->account_id;
+}
 
 nlohmann::json view_json(const service::TokenRequestView& v) {
-  nlohmann::json j = {{"id", v.id},         {"flow", v.flow},         {"name", v.name},
-                      {"status", v.status}, {"created_at", v.created_at}};
+  nlohmann::json j = {{"id", v.id},
+                      {"flow", v.flow},
+                      {"name", v.name},
+                      {"status", v.status},
+                      {"created_at", v.created_at}};
   if (!v.certificate_id.empty()) j["certificate_id"] = v.certificate_id;
-  if (!v.certificate_der.empty()) j["certificate_pem"] = pem_encode("CERTIFICATE", v.certificate_der);
+  if (!v.certificate_der.empty())
+    j["certificate_pem"] = pem_encode("CERTIFICATE", v.certificate_der);
   if (!v.reason.empty()) j["reason"] = v.reason;
   return j;
 }
@@ -26,7 +33,9 @@ nlohmann::json view_json(const service::TokenRequestView& v) {
 Result<Bytes> b64(const nlohmann::json& body, std::string_view f) {
   CS_ASSIGN(auto s, required_string(body, f, 8192));
   auto b = base64_decode(s);
-  if (!b) return invalid_argument("invalid_field", std::string(f) + " must be base64").with_field(std::string(f), "invalid", "base64");
+  if (!b)
+    return invalid_argument("invalid_field", std::string(f) + " must be base64")
+        .with_field(std::string(f), "invalid", "base64");
   return *b;
 }
 
@@ -64,7 +73,8 @@ Result<Reply> op_post_token_roster(RequestContext& ctx) {
   CS_ASSIGN(auto body, ctx.json_body());
   CS_TRY(require_object(body));
   if (!body.contains("entries") || !body["entries"].is_array()) {
-    return invalid_argument("invalid_field", "entries must be a list").with_field("entries", "invalid", "a list");
+    return invalid_argument("invalid_field", "entries must be a list")
+        .with_field("entries", "invalid", "a list");
   }
   std::vector<service::RosterEntry> entries;
   for (const auto& e : body["entries"]) {

@@ -52,7 +52,8 @@ std::string raw_to_der(const Bytes& raw) {
     out.insert(out.end(), v.begin(), v.end());
     return out;
   };
-  Bytes r = integer(Bytes(raw.begin(), raw.begin() + 32)), s = integer(Bytes(raw.begin() + 32, raw.end()));
+  Bytes r = integer(Bytes(raw.begin(), raw.begin() + 32)),
+        s = integer(Bytes(raw.begin() + 32, raw.end()));
   Bytes der = {0x30, static_cast<std::uint8_t>(r.size() + s.size())};
   der.insert(der.end(), r.begin(), r.end());
   der.insert(der.end(), s.begin(), s.end());
@@ -92,11 +93,13 @@ class Pkcs11E2eTest : public ClientE2eTest {
     put(f("pub.pem"), sh("printf '%s\\n' '" + inst_.pem + "' | openssl x509 -pubkey -noout"));
   }
   std::string tool(const std::string& args) {
-    return sh("CERTSEAL_PC_CONFIG=" + config_ + " pkcs11-tool --module " + CERTSEAL_PKCS11_MODULE + " " + args);
+    return sh("CERTSEAL_PC_CONFIG=" + config_ + " pkcs11-tool --module " + CERTSEAL_PKCS11_MODULE +
+              " " + args);
   }
   // The phone answers the next PC request (confirm with the certificate password, or refuse).
   std::future<CliResult> phone_answers(bool confirm, int count = 1) {
-    std::vector<std::string> args = {"--json", "pc", confirm ? "confirm" : "refuse", "--wait", "90"};
+    std::vector<std::string> args = {"--json", "pc", confirm ? "confirm" : "refuse", "--wait",
+                                     "90"};
     if (confirm) args.push_back("--yes");
     if (count > 1) {
       args.push_back("--count");
@@ -110,7 +113,9 @@ class Pkcs11E2eTest : public ClientE2eTest {
     if (!body.is_null()) h.push_back("Content-Type: application/json");
     return http_->request(method, path, body.is_null() ? std::string() : body.dump(), h);
   }
-  std::string session_of(const std::string& d) { return nlohmann::json::parse(read_all(d + "/session.json"))["token"]; }
+  std::string session_of(const std::string& d) {
+    return nlohmann::json::parse(read_all(d + "/session.json"))["token"];
+  }
 
   std::string phone_, pc_, payload_, config_, pc_token_;
   const std::string pin_ = "Pin#pc-key";
@@ -120,16 +125,19 @@ class Pkcs11E2eTest : public ClientE2eTest {
 TEST_P(Pkcs11E2eTest, PkcsToolListsLogsInSignsAndTheRefusalIsRejected) {
   // Not paired: the token is there, with no objects.
   put(f("none.json"), "");
-  auto unpaired = sh("CERTSEAL_PC_CONFIG=" + f("none.json") + " pkcs11-tool --module " + CERTSEAL_PKCS11_MODULE + " -O");
+  auto unpaired = sh("CERTSEAL_PC_CONFIG=" + f("none.json") + " pkcs11-tool --module " +
+                     CERTSEAL_PKCS11_MODULE + " -O");
   EXPECT_EQ(unpaired.find("Object"), std::string::npos) << unpaired;
-  auto slots = sh("CERTSEAL_PC_CONFIG=" + f("none.json") + " pkcs11-tool --module " + CERTSEAL_PKCS11_MODULE + " -L");
+  auto slots = sh("CERTSEAL_PC_CONFIG=" + f("none.json") + " pkcs11-tool --module " +
+                  CERTSEAL_PKCS11_MODULE + " -L");
   EXPECT_NE(slots.find("not paired"), std::string::npos) << slots;
 
   pair("13912370001");
   auto listed = tool("-O");
   EXPECT_NE(listed.find("Certificate Object"), std::string::npos) << listed;
   EXPECT_NE(listed.find("Public Key Object"), std::string::npos) << listed;
-  EXPECT_EQ(listed.find("Private Key Object"), std::string::npos) << listed;  // private: after login only
+  EXPECT_EQ(listed.find("Private Key Object"), std::string::npos)
+      << listed;  // private: after login only
   EXPECT_NE(listed.find("王五"), std::string::npos) << listed;
   auto logged_in = tool("--login -O");
   EXPECT_NE(logged_in.find("Private Key Object"), std::string::npos) << logged_in;
@@ -139,7 +147,8 @@ TEST_P(Pkcs11E2eTest, PkcsToolListsLogsInSignsAndTheRefusalIsRejected) {
   tool("--read-object --type cert --id " + std::string(id[1]) + " --output-file " + f("tok.der"));
   EXPECT_EQ(sh("openssl x509 -inform DER -in " + f("tok.der") + " -noout -fingerprint -sha256"),
             sh("printf '%s\\n' '" + inst_.pem + "' | openssl x509 -noout -fingerprint -sha256"));
-  EXPECT_NE(openssl_verify(sh("openssl x509 -inform DER -in " + f("tok.der"))).find(": OK"), std::string::npos);
+  EXPECT_NE(openssl_verify(sh("openssl x509 -inform DER -in " + f("tok.der"))).find(": OK"),
+            std::string::npos);
 
   // SM2 with SM3 (vendor mechanism, GM/T 0006 number): the phone confirms with its password.
   const std::string message = "投标文件 第2包 报价 960,000.00 元";
@@ -149,14 +158,15 @@ TEST_P(Pkcs11E2eTest, PkcsToolListsLogsInSignsAndTheRefusalIsRejected) {
   auto answer = phone.get();
   ASSERT_EQ(answer.exit_code, 0) << answer << "\n" << signed_out;
   EXPECT_NE(answer.err.find("投标电脑"), std::string::npos) << answer;  // the phone shows who asks
-  EXPECT_NE(answer.err.find(message), std::string::npos) << answer;   // and what
+  EXPECT_NE(answer.err.find(message), std::string::npos) << answer;     // and what
   const std::string raw = read_all(f("sig.raw"));
   ASSERT_EQ(raw.size(), 64u) << signed_out;
   put(f("sig.der"), raw_to_der(to_bytes(raw)));
-  EXPECT_NE(sh("openssl pkeyutl -verify -pubin -inkey " + f("pub.pem") + " -rawin -digest sm3 -in " + f("msg.txt") +
-               " -sigfile " + f("sig.der") + " -pkeyopt distid:1234567812345678")
-                .find("Signature Verified Successfully"),
-            std::string::npos);
+  EXPECT_NE(
+      sh("openssl pkeyutl -verify -pubin -inkey " + f("pub.pem") + " -rawin -digest sm3 -in " +
+         f("msg.txt") + " -sigfile " + f("sig.der") + " -pkeyopt distid:1234567812345678")
+          .find("Signature Verified Successfully"),
+      std::string::npos);
 
   // Raw SM2 of a digest through CKM_ECDSA (what generic consumers use), verified by openssl as SM2.
   sh("openssl dgst -sm3 -binary -out " + f("digest.bin") + " " + f("msg.txt"));
@@ -165,8 +175,8 @@ TEST_P(Pkcs11E2eTest, PkcsToolListsLogsInSignsAndTheRefusalIsRejected) {
   answer = phone.get();
   ASSERT_EQ(answer.exit_code, 0) << answer << "\n" << ecdsa_out;
   put(f("sig2.der"), raw_to_der(to_bytes(read_all(f("sig2.raw")))));
-  EXPECT_NE(sh("openssl pkeyutl -verify -pubin -inkey " + f("pub.pem") + " -in " + f("digest.bin") + " -sigfile " +
-               f("sig2.der"))
+  EXPECT_NE(sh("openssl pkeyutl -verify -pubin -inkey " + f("pub.pem") + " -in " + f("digest.bin") +
+               " -sigfile " + f("sig2.der"))
                 .find("Signature Verified Successfully"),
             std::string::npos);
 
@@ -178,7 +188,9 @@ TEST_P(Pkcs11E2eTest, PkcsToolListsLogsInSignsAndTheRefusalIsRejected) {
   ASSERT_EQ(answer.exit_code, 0) << answer;
   EXPECT_EQ(answer.json()["items"][1]["status"], "refused") << answer;
   // CKR_FUNCTION_REJECTED is 0x200 (pkcs11-tool has no name for it).
-  EXPECT_NE(refused.find("C_SignFinal failed: rv = unknown PKCS11 error (0x200)"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("C_SignFinal failed: rv = unknown PKCS11 error (0x200)"),
+            std::string::npos)
+      << refused;
   EXPECT_TRUE(read_all(f("sig3.raw")).empty());
 
   // The phone unlinks the PC: its module sees no objects any more.
@@ -222,7 +234,8 @@ TEST_P(Pkcs11E2eTest, ConcurrentSignersDecryptionAndBadInput) {
   ASSERT_EQ(p->C_GetSlotList(CK_TRUE, &slot, &n), CKR_OK);
   CK_SESSION_HANDLE s = 0;
   EXPECT_EQ(p->C_OpenSession(slot, 0, nullptr, nullptr, &s), CKR_SESSION_PARALLEL_NOT_SUPPORTED);
-  EXPECT_EQ(p->C_OpenSession(slot + 7, CKF_SERIAL_SESSION, nullptr, nullptr, &s), CKR_SLOT_ID_INVALID);
+  EXPECT_EQ(p->C_OpenSession(slot + 7, CKF_SERIAL_SESSION, nullptr, nullptr, &s),
+            CKR_SLOT_ID_INVALID);
   ASSERT_EQ(p->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr, nullptr, &s), CKR_OK);
 
   auto find = [&](CK_SESSION_HANDLE sess, CK_OBJECT_CLASS cls) {
@@ -265,7 +278,8 @@ TEST_P(Pkcs11E2eTest, ConcurrentSignersDecryptionAndBadInput) {
   EXPECT_EQ(p->C_GetAttributeValue(s, 999999, &value, 1), CKR_OBJECT_HANDLE_INVALID);
 
   // Wrong handles and mechanisms.
-  CK_MECHANISM sm2{kCkmSm2, nullptr, 0}, rsa{CKM_RSA_PKCS, nullptr, 0}, dec{kCkmSm2Encrypt, nullptr, 0};
+  CK_MECHANISM sm2{kCkmSm2, nullptr, 0}, rsa{CKM_RSA_PKCS, nullptr, 0},
+      dec{kCkmSm2Encrypt, nullptr, 0};
   CK_BYTE param[4] = {1, 2, 3, 4};
   CK_MECHANISM with_param{kCkmSm2Sm3, param, sizeof param};
   EXPECT_EQ(p->C_SignInit(s + 1000, &sm2, key), CKR_SESSION_HANDLE_INVALID);
@@ -371,12 +385,17 @@ TEST_P(Pkcs11E2eTest, PairingCodesTokensAndAnswersAreOnlyTheOwners) {
 
   // A PC request: the stranger can neither read nor answer it; a forged signature is refused.
   auto req = as_pc(pc_token_, "POST", "/api/v1/pc/requests",
-                   {{"certificate_id", inst_.cert_id}, {"operation", "sign"}, {"mechanism", "sm2"},
+                   {{"certificate_id", inst_.cert_id},
+                    {"operation", "sign"},
+                    {"mechanism", "sm2"},
                     {"data", base64_encode(crypto::sha256(as_bytes("x")))}});
   ASSERT_EQ(req.status, 201) << req.body;
   const std::string id = req.json()["id"];
   EXPECT_EQ(call("GET", "/api/v1/account/pc-requests/" + id, stranger).status, 404);
-  EXPECT_EQ(call("POST", "/api/v1/account/pc-requests/" + id + "/refusal", stranger, {{"reason", "x"}}).status, 404);
+  EXPECT_EQ(
+      call("POST", "/api/v1/account/pc-requests/" + id + "/refusal", stranger, {{"reason", "x"}})
+          .status,
+      404);
   EXPECT_EQ(call("POST", "/api/v1/account/pc-requests/" + id + "/completion", stranger,
                  {{"result", base64_encode(Bytes(64, 1))}})
                 .status,
@@ -389,7 +408,9 @@ TEST_P(Pkcs11E2eTest, PairingCodesTokensAndAnswersAreOnlyTheOwners) {
   EXPECT_EQ(as_pc(pc_token_, "GET", "/api/v1/pc/requests/" + id).json()["status"], "pending");
   // Another certificate id, a made-up token, no token: nothing.
   EXPECT_EQ(as_pc(pc_token_, "POST", "/api/v1/pc/requests",
-                  {{"certificate_id", "nope"}, {"operation", "sign"}, {"mechanism", "sm2"},
+                  {{"certificate_id", "nope"},
+                   {"operation", "sign"},
+                   {"mechanism", "sm2"},
                    {"data", base64_encode(Bytes(32, 1))}})
                 .status,
             404);
@@ -402,19 +423,27 @@ TEST_P(Pkcs11E2eTest, PairingCodesTokensAndAnswersAreOnlyTheOwners) {
   ASSERT_EQ(started.status, 201) << started.body;
   const std::string link = started.json()["id"], right = started.json()["code"];
   for (int i = 0; i < 5; ++i) {
-    auto wrong = call("POST", "/api/v1/pc-pairings/" + link + "/approval", stranger, {{"code", "AAAA-AAAA-AAAA"}});
+    auto wrong = call("POST", "/api/v1/pc-pairings/" + link + "/approval", stranger,
+                      {{"code", "AAAA-AAAA-AAAA"}});
     EXPECT_EQ(wrong.status, 403) << wrong.body;
     EXPECT_EQ(wrong.json()["code"], "pc_pairing_code_mismatch");
   }
-  auto late = call("POST", "/api/v1/pc-pairings/" + link + "/approval", stranger, {{"code", right}});
+  auto late =
+      call("POST", "/api/v1/pc-pairings/" + link + "/approval", stranger, {{"code", right}});
   EXPECT_EQ(late.status, 409) << late.body;
   EXPECT_EQ(as_pc(started.json()["token"], "GET", "/api/v1/pc/certificates").status, 401);
 
   // The owner removes the PC: its token opens nothing, its open request ends refused.
   auto pcs = call("GET", "/api/v1/account/pcs", owner).json()["items"];
   ASSERT_EQ(pcs.size(), 1u);
-  EXPECT_EQ(call("POST", "/api/v1/account/pcs/" + pcs[0]["id"].get<std::string>() + "/removal", stranger).status, 404);
-  EXPECT_EQ(call("POST", "/api/v1/account/pcs/" + pcs[0]["id"].get<std::string>() + "/removal", owner).status, 200);
+  EXPECT_EQ(
+      call("POST", "/api/v1/account/pcs/" + pcs[0]["id"].get<std::string>() + "/removal", stranger)
+          .status,
+      404);
+  EXPECT_EQ(
+      call("POST", "/api/v1/account/pcs/" + pcs[0]["id"].get<std::string>() + "/removal", owner)
+          .status,
+      200);
   EXPECT_EQ(as_pc(pc_token_, "GET", "/api/v1/pc/certificates").status, 401);
   EXPECT_EQ(as_pc(pc_token_, "GET", "/api/v1/pc/requests/" + id).status, 401);
   EXPECT_EQ(call("GET", "/api/v1/account/pc-requests/" + id, owner).json()["status"], "refused");

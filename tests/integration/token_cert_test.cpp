@@ -27,10 +27,13 @@ class TokenSelfServiceTest : public ClientE2eTest {
     ClientE2eTest::SetUp();
     if (HasFatalFailure() || IsSkipped()) return;
     ::mkdir(f("tokens").c_str(), 0700);
-    put(f("softhsm2.conf"), "directories.tokendir = " + f("tokens") + "\nobjectstore.backend = file\n");
+    put(f("softhsm2.conf"),
+        "directories.tokendir = " + f("tokens") + "\nobjectstore.backend = file\n");
     ::setenv("SOFTHSM2_CONF", f("softhsm2.conf").c_str(), 1);
-    ASSERT_NE(sh("softhsm2-util --init-token --free --label 自助介质 --pin 123456 --so-pin 87654321").find("initialized"),
-              std::string::npos);
+    ASSERT_NE(
+        sh("softhsm2-util --init-token --free --label 自助介质 --pin 123456 --so-pin 87654321")
+            .find("initialized"),
+        std::string::npos);
   }
   void TearDown() override {
     ::unsetenv("SOFTHSM2_CONF");
@@ -49,14 +52,16 @@ TEST_P(TokenSelfServiceTest, StandardAndPreEnteredFlowsInstallIntoTheTokenAndRen
   const std::string me = nlohmann::json::parse(read_all(d + "/session.json"))["token"];
 
   // Standard flow: the key pair is made in the token; the request waits for an operator.
-  auto enrolled = cli(d, {"--json", "token", "enroll", "--token", "自助介质", "--name", "赵六", "--id-number",
-                          "11010519491231002X"},
+  auto enrolled = cli(d,
+                      {"--json", "token", "enroll", "--token", "自助介质", "--name", "赵六",
+                       "--id-number", "11010519491231002X"},
                       {"123456"});
   ASSERT_EQ(enrolled.exit_code, 0) << enrolled;
   EXPECT_EQ(enrolled.json()["status"], "pending_review");
   EXPECT_EQ(enrolled.json()["flow"], "standard");
   const std::string id = enrolled.json()["id"], key_id = enrolled.json()["key_id"];
-  auto flags = cli(d, {"--json", "token", "key", "--token", "自助介质", "--id", key_id}, {"123456"});
+  auto flags =
+      cli(d, {"--json", "token", "key", "--token", "自助介质", "--id", key_id}, {"123456"});
   ASSERT_EQ(flags.exit_code, 0) << flags;
   EXPECT_EQ(flags.json()["never_extractable"], true) << flags;
   EXPECT_EQ(flags.json()["extractable"], false) << flags;
@@ -71,10 +76,13 @@ TEST_P(TokenSelfServiceTest, StandardAndPreEnteredFlowsInstallIntoTheTokenAndRen
   auto pending = call("GET", "/api/v1/operator/token-requests", operator_token_).json()["items"];
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_EQ(pending[0]["id"], id);
-  auto approved = call("POST", "/api/v1/operator/token-requests/" + id + "/approval", operator_token_);
+  auto approved =
+      call("POST", "/api/v1/operator/token-requests/" + id + "/approval", operator_token_);
   ASSERT_EQ(approved.status, 200) << approved.body;
   EXPECT_EQ(approved.json()["status"], "issued");
-  EXPECT_EQ(call("POST", "/api/v1/operator/token-requests/" + id + "/approval", operator_token_).status, 409);
+  EXPECT_EQ(
+      call("POST", "/api/v1/operator/token-requests/" + id + "/approval", operator_token_).status,
+      409);
 
   // Business query: installed into the token next to its key; it verifies against the chain.
   auto query = cli(d, {"--json", "token", "query", "--token", "自助介质"}, {"123456"});
@@ -90,7 +98,8 @@ TEST_P(TokenSelfServiceTest, StandardAndPreEnteredFlowsInstallIntoTheTokenAndRen
   const std::string first_serial = shown.json()["serial"];
 
   // Renewal: a new certificate for the same key replaces the old one in the token.
-  auto renewed = cli(d, {"--json", "token", "renew", "--token", "自助介质", "--request", id}, {"123456"});
+  auto renewed =
+      cli(d, {"--json", "token", "renew", "--token", "自助介质", "--request", id}, {"123456"});
   ASSERT_EQ(renewed.exit_code, 0) << renewed;
   EXPECT_EQ(renewed.json()["installed"].size(), 1u) << renewed;
   auto after = cli(d, {"--json", "token", "show", "--token", "自助介质", "--id", key_id});
@@ -104,21 +113,25 @@ TEST_P(TokenSelfServiceTest, StandardAndPreEnteredFlowsInstallIntoTheTokenAndRen
   EXPECT_EQ(old_record.json()["status"], "revoked") << old_record.body;
 
   // Pre-entered flow: the organisation's roster, uploaded beforehand, approves at once, once.
-  ASSERT_EQ(call("POST", "/api/v1/operator/token-roster", me, {{"entries", {{{"name", "钱七"}, {"id_number", "110105194912310134"}}}}}).status,
+  ASSERT_EQ(call("POST", "/api/v1/operator/token-roster", me,
+                 {{"entries", {{{"name", "钱七"}, {"id_number", "110105194912310134"}}}}})
+                .status,
             403);
   auto roster = call("POST", "/api/v1/operator/token-roster", operator_token_,
                      {{"entries", {{{"name", "钱七"}, {"id_number", "110105194912310134"}}}}});
   ASSERT_EQ(roster.status, 201) << roster.body;
-  auto pre = cli(d, {"--json", "token", "enroll", "--token", "自助介质", "--name", "钱七", "--id-number",
-                     "110105194912310134"},
+  auto pre = cli(d,
+                 {"--json", "token", "enroll", "--token", "自助介质", "--name", "钱七",
+                  "--id-number", "110105194912310134"},
                  {"123456"});
   ASSERT_EQ(pre.exit_code, 0) << pre;
   EXPECT_EQ(pre.json()["flow"], "preentered");
   EXPECT_EQ(pre.json()["status"], "issued");
   EXPECT_EQ(pre.json()["installed"].size(), 1u) << pre;
   EXPECT_EQ(cli(d, {"--json", "token", "certs", "--token", "自助介质"}).json()["items"].size(), 2u);
-  auto again = cli(d, {"--json", "token", "enroll", "--token", "自助介质", "--name", "钱七", "--id-number",
-                       "110105194912310134"},
+  auto again = cli(d,
+                   {"--json", "token", "enroll", "--token", "自助介质", "--name", "钱七",
+                    "--id-number", "110105194912310134"},
                    {"123456"});
   ASSERT_EQ(again.exit_code, 0) << again;
   EXPECT_EQ(again.json()["status"], "pending_review");  // the entry was used up
@@ -127,7 +140,8 @@ TEST_P(TokenSelfServiceTest, StandardAndPreEnteredFlowsInstallIntoTheTokenAndRen
   sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + f("k.pem"));
   sh("openssl pkey -in " + f("k.pem") + " -pubout -outform DER -out " + f("spki.der"));
   auto forged = call("POST", "/api/v1/token-requests", me,
-                     {{"name", "孙八"}, {"id_number", "11010519491231002X"},
+                     {{"name", "孙八"},
+                      {"id_number", "11010519491231002X"},
                       {"public_key", base64_encode(as_bytes(read_all(f("spki.der"))))},
                       {"pop", base64_encode(Bytes(70, 0x30))}});
   EXPECT_EQ(forged.status, 403) << forged.body;

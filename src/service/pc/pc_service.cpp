@@ -16,7 +16,9 @@ namespace {
 constexpr std::string_view kCodeAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 constexpr std::size_t kCodeChars = 12;  // 60 bits, shown as XXXX-XXXX-XXXX
 
-std::string sha256_hex(std::string_view s) { return hex_encode(crypto::sha256(as_bytes(s))); }
+std::string sha256_hex(std::string_view s) {
+  return hex_encode(crypto::sha256(as_bytes(s)));
+}
 
 // Upper case, without the dashes and spaces a user may type.
 std::string normalise_code(std::string_view code) {
@@ -29,9 +31,12 @@ std::string normalise_code(std::string_view code) {
 }
 
 Error not_paired() {
-  return Error(ErrorKind::kUnauthenticated, "pc_not_paired", "this PC is not paired with a phone (certseal pc pair)");
+  return Error(ErrorKind::kUnauthenticated, "pc_not_paired",
+               "this PC is not paired with a phone (certseal pc pair)");
 }
-Error request_not_found() { return not_found("pc_request_not_found", "no such PC request"); }
+Error request_not_found() {
+  return not_found("pc_request_not_found", "no such PC request");
+}
 Error bad_field(const std::string& f, const std::string& what) {
   return invalid_argument("invalid_field", f + " must be " + what).with_field(f, "invalid", what);
 }
@@ -78,8 +83,8 @@ bool valid_name(const std::string& s) {
 
 }  // namespace
 
-PcService::PcService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, ShieldService& shield,
-                     PcOptions opts)
+PcService::PcService(store::Database& db, const Clock& clock, Rng& rng, Logger& log,
+                     ShieldService& shield, PcOptions opts)
     : db_(db), clock_(clock), rng_(rng), log_(log), shield_(shield), opts_(opts) {}
 
 Result<PcPairingStarted> PcService::start_pairing(const std::string& name) {
@@ -98,10 +103,12 @@ Result<PcPairingStarted> PcService::start_pairing(const std::string& name) {
   v.created_at = format_rfc3339(clock_.now());
   v.expires_at = clock_.now_unix() + opts_.pairing_ttl_s;
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
-    CS_TRY(tx.exec("INSERT INTO pc_links (id, name, token_hash, code_hash, status, failures, expires_at, created_at) "
-                   "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
-                   {v.id, v.name, sha256_hex(out.token), sha256_hex(normalise_code(out.code)), v.expires_at,
-                    v.created_at}));
+    CS_TRY(
+        tx.exec("INSERT INTO pc_links (id, name, token_hash, code_hash, status, failures, "
+                "expires_at, created_at) "
+                "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
+                {v.id, v.name, sha256_hex(out.token), sha256_hex(normalise_code(out.code)),
+                 v.expires_at, v.created_at}));
     return {};
   }));
   return out;
@@ -109,7 +116,8 @@ Result<PcPairingStarted> PcService::start_pairing(const std::string& name) {
 
 Result<PcLinkView> PcService::link_of_token(const std::string& token) {
   return db_.read_value<PcLinkView>([&](store::Tx& tx) -> Result<PcLinkView> {
-    CS_ASSIGN(auto r, tx.query_one("SELECT * FROM pc_links WHERE token_hash = ?", {sha256_hex(token)}));
+    CS_ASSIGN(auto r,
+              tx.query_one("SELECT * FROM pc_links WHERE token_hash = ?", {sha256_hex(token)}));
     if (!r) return not_paired();
     return link_from_row(*r);
   });
@@ -117,13 +125,16 @@ Result<PcLinkView> PcService::link_of_token(const std::string& token) {
 
 Status PcService::unpair(const std::string& token) {
   return db_.write([&](store::Tx& tx) -> Status {
-    CS_ASSIGN(auto r, tx.query_one("SELECT * FROM pc_links WHERE token_hash = ?", {sha256_hex(token)}));
+    CS_ASSIGN(auto r,
+              tx.query_one("SELECT * FROM pc_links WHERE token_hash = ?", {sha256_hex(token)}));
     if (!r || r->text("status") == "removed") return not_paired();
     CS_TRY(tx.exec("UPDATE pc_links SET status = 'removed', removed_at = ? WHERE id = ?",
                    {format_rfc3339(clock_.now()), r->text("id")}));
-    CS_TRY(tx.exec("UPDATE pc_requests SET status = 'refused', reason = 'pc_unpaired', data = NULL, result = NULL, "
-                   "finished_at = ? WHERE link_id = ? AND status = 'pending'",
-                   {format_rfc3339(clock_.now()), r->text("id")}));
+    CS_TRY(
+        tx.exec("UPDATE pc_requests SET status = 'refused', reason = 'pc_unpaired', data = NULL, "
+                "result = NULL, "
+                "finished_at = ? WHERE link_id = ? AND status = 'pending'",
+                {format_rfc3339(clock_.now()), r->text("id")}));
     return {};
   });
 }
@@ -133,21 +144,26 @@ Result<PcLinkView> PcService::pairing(const std::string& id) {
     CS_ASSIGN(auto r, tx.query_one("SELECT * FROM pc_links WHERE id = ?", {id}));
     if (!r) return not_found("pc_pairing_not_found", "no such PC pairing");
     PcLinkView v = link_from_row(*r);
-    if (v.status != "pending") return conflict("pc_pairing_not_waiting", "this PC pairing is no longer waiting");
-    if (v.expires_at <= clock_.now_unix()) return conflict("pc_pairing_expired", "this PC pairing has expired");
+    if (v.status != "pending")
+      return conflict("pc_pairing_not_waiting", "this PC pairing is no longer waiting");
+    if (v.expires_at <= clock_.now_unix())
+      return conflict("pc_pairing_expired", "this PC pairing has expired");
     v.account_id.clear();
     return v;
   });
 }
 
-Result<PcLinkView> PcService::approve(const std::string& account_id, const std::string& id, const std::string& code) {
+Result<PcLinkView> PcService::approve(const std::string& account_id, const std::string& id,
+                                      const std::string& code) {
   std::optional<Error> refusal;
   CS_ASSIGN(auto v, db_.write_value<PcLinkView>([&](store::Tx& tx) -> Result<PcLinkView> {
     CS_ASSIGN(auto r, tx.query_one("SELECT * FROM pc_links WHERE id = ?", {id}));
     if (!r) return not_found("pc_pairing_not_found", "no such PC pairing");
     PcLinkView v = link_from_row(*r);
-    if (v.status != "pending") return conflict("pc_pairing_not_waiting", "this PC pairing is no longer waiting");
-    if (v.expires_at <= clock_.now_unix()) return conflict("pc_pairing_expired", "this PC pairing has expired");
+    if (v.status != "pending")
+      return conflict("pc_pairing_not_waiting", "this PC pairing is no longer waiting");
+    if (v.expires_at <= clock_.now_unix())
+      return conflict("pc_pairing_expired", "this PC pairing has expired");
     const std::string given = sha256_hex(normalise_code(code));
     if (!constant_time_equal(as_bytes(given), as_bytes(r->text("code_hash")))) {
       // Counted in this transaction and committed: the refusal is returned after it.
@@ -155,16 +171,18 @@ Result<PcLinkView> PcService::approve(const std::string& account_id, const std::
       const bool failed = failures >= kMaxCodeFailures;
       CS_TRY(tx.exec("UPDATE pc_links SET failures = ?, status = ? WHERE id = ?",
                      {failures, std::string(failed ? "failed" : "pending"), id}));
-      refusal = permission_denied("pc_pairing_code_mismatch",
-                                  failed ? "wrong pairing code; the pairing has failed, start it again on the PC"
-                                         : "wrong pairing code");
+      refusal = permission_denied(
+          "pc_pairing_code_mismatch",
+          failed ? "wrong pairing code; the pairing has failed, start it again on the PC"
+                 : "wrong pairing code");
       return v;
     }
     v.status = "active";
     v.account_id = account_id;
     v.paired_at = format_rfc3339(clock_.now());
-    CS_TRY(tx.exec("UPDATE pc_links SET status = 'active', account_id = ?, paired_at = ? WHERE id = ?",
-                   {account_id, v.paired_at, id}));
+    CS_TRY(
+        tx.exec("UPDATE pc_links SET status = 'active', account_id = ?, paired_at = ? WHERE id = ?",
+                {account_id, v.paired_at, id}));
     return v;
   }));
   if (refusal) return *refusal;
@@ -173,12 +191,15 @@ Result<PcLinkView> PcService::approve(const std::string& account_id, const std::
 }
 
 Result<std::vector<PcLinkView>> PcService::links(const std::string& account_id) {
-  return db_.read_value<std::vector<PcLinkView>>([&](store::Tx& tx) -> Result<std::vector<PcLinkView>> {
-    CS_ASSIGN(auto rows, tx.query("SELECT * FROM pc_links WHERE account_id = ? ORDER BY id DESC LIMIT 100", {account_id}));
-    std::vector<PcLinkView> out;
-    for (const auto& r : rows) out.push_back(link_from_row(r));
-    return out;
-  });
+  return db_.read_value<std::vector<PcLinkView>>(
+      [&](store::Tx& tx) -> Result<std::vector<PcLinkView>> {
+        CS_ASSIGN(auto rows,
+                  tx.query("SELECT * FROM pc_links WHERE account_id = ? ORDER BY id DESC LIMIT 100",
+                           {account_id}));
+        std::vector<PcLinkView> out;
+        for (const auto& r : rows) out.push_back(link_from_row(r));
+        return out;
+      });
 }
 
 Status PcService::remove(const std::string& account_id, const std::string& id) {
@@ -188,27 +209,34 @@ Status PcService::remove(const std::string& account_id, const std::string& id) {
       return not_found("pc_link_not_found", "no such linked PC");
     }
     const std::string now = format_rfc3339(clock_.now());
-    CS_TRY(tx.exec("UPDATE pc_links SET status = 'removed', removed_at = ? WHERE id = ?", {now, id}));
-    CS_TRY(tx.exec("UPDATE pc_requests SET status = 'refused', reason = 'pc_removed', data = NULL, result = NULL, "
-                   "finished_at = ? WHERE link_id = ? AND status = 'pending'",
-                   {now, id}));
+    CS_TRY(
+        tx.exec("UPDATE pc_links SET status = 'removed', removed_at = ? WHERE id = ?", {now, id}));
+    CS_TRY(
+        tx.exec("UPDATE pc_requests SET status = 'refused', reason = 'pc_removed', data = NULL, "
+                "result = NULL, "
+                "finished_at = ? WHERE link_id = ? AND status = 'pending'",
+                {now, id}));
     return {};
   });
 }
 
 Result<PcLinkView> PcService::active_link(store::Tx& tx, const std::string& token) {
-  CS_ASSIGN(auto r, tx.query_one("SELECT * FROM pc_links WHERE token_hash = ?", {sha256_hex(token)}));
+  CS_ASSIGN(auto r,
+            tx.query_one("SELECT * FROM pc_links WHERE token_hash = ?", {sha256_hex(token)}));
   if (!r || r->text("status") != "active") return not_paired();
   return link_from_row(*r);
 }
 
 Result<std::vector<PcCertificate>> PcService::certificates(const std::string& token) {
-  CS_ASSIGN(auto link, db_.read_value<PcLinkView>([&](store::Tx& tx) { return active_link(tx, token); }));
+  CS_ASSIGN(auto link,
+            db_.read_value<PcLinkView>([&](store::Tx& tx) { return active_link(tx, token); }));
   CS_ASSIGN(auto held, shield_.certificates(link.account_id));
   const std::int64_t now = clock_.now_unix();
   std::vector<PcCertificate> out;
   for (const auto& h : held) {
-    if (!h.current || h.record.status != "valid" || h.record.not_before > now || h.record.not_after <= now) continue;
+    if (!h.current || h.record.status != "valid" || h.record.not_before > now ||
+        h.record.not_after <= now)
+      continue;
     auto key = shield_.key(link.account_id, h.key_id);
     if (!key || key->status != "active") continue;
     out.push_back({h.certificate_id, h.key_id, h.record.serial, h.record.subject, key->algorithm,
@@ -217,8 +245,10 @@ Result<std::vector<PcCertificate>> PcService::certificates(const std::string& to
   return out;
 }
 
-Result<PcRequestView> PcService::create_request(const std::string& token, const PcRequestInput& in) {
-  if (in.operation != "sign" && in.operation != "decrypt") return bad_field("operation", "sign or decrypt");
+Result<PcRequestView> PcService::create_request(const std::string& token,
+                                                const PcRequestInput& in) {
+  if (in.operation != "sign" && in.operation != "decrypt")
+    return bad_field("operation", "sign or decrypt");
   if (in.operation == "sign") {
     if (in.mechanism == "sm2") {
       if (in.data.size() != 32) return bad_field("data", "a 32-byte digest for mechanism sm2");
@@ -230,7 +260,8 @@ Result<PcRequestView> PcService::create_request(const std::string& token, const 
   } else {
     if (in.mechanism != "sm2") return bad_field("mechanism", "sm2 for a decryption");
     if (in.data.size() < 98 || in.data.size() > kMaxPcData || in.data[0] != 0x04) {
-      return bad_field("data", "an SM2 ciphertext C1||C3||C2 with C1 uncompressed (98-16384 bytes)");
+      return bad_field("data",
+                       "an SM2 ciphertext C1||C3||C2 with C1 uncompressed (98-16384 bytes)");
     }
   }
   CS_ASSIGN(auto certs, certificates(token));
@@ -243,11 +274,14 @@ Result<PcRequestView> PcService::create_request(const std::string& token, const 
   return db_.write_value<PcRequestView>([&](store::Tx& tx) -> Result<PcRequestView> {
     CS_ASSIGN(auto link, active_link(tx, token));
     const std::int64_t now = clock_.now_unix();
-    CS_ASSIGN(auto open, tx.query_one("SELECT COUNT(*) AS n FROM pc_requests WHERE link_id = ? AND status = 'pending' "
-                                      "AND expires_at > ?",
-                                      {link.id, now}));
+    CS_ASSIGN(auto open,
+              tx.query_one(
+                  "SELECT COUNT(*) AS n FROM pc_requests WHERE link_id = ? AND status = 'pending' "
+                  "AND expires_at > ?",
+                  {link.id, now}));
     if (open && open->integer("n") >= kMaxOpenRequests) {
-      return Error(ErrorKind::kResourceExhausted, "too_many_requests", "too many operations wait for the phone");
+      return Error(ErrorKind::kResourceExhausted, "too_many_requests",
+                   "too many operations wait for the phone");
     }
     PcRequestView v;
     v.id = new_uuid_v7(clock_, rng_);
@@ -262,10 +296,13 @@ Result<PcRequestView> PcService::create_request(const std::string& token, const 
     v.data_sha256 = hex_encode(crypto::sha256(in.data));
     v.expires_at = now + opts_.request_ttl_s;
     v.data = in.data;
-    CS_TRY(tx.exec("INSERT INTO pc_requests (id, link_id, account_id, certificate_id, key_id, operation, mechanism, "
-                   "data, data_sha256, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-                   {v.id, v.link_id, link.account_id, v.certificate_id, v.key_id, v.operation, v.mechanism, v.data,
-                    v.data_sha256, v.expires_at, v.created_at}));
+    CS_TRY(
+        tx.exec("INSERT INTO pc_requests (id, link_id, account_id, certificate_id, key_id, "
+                "operation, mechanism, "
+                "data, data_sha256, status, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, 'pending', ?, ?)",
+                {v.id, v.link_id, link.account_id, v.certificate_id, v.key_id, v.operation,
+                 v.mechanism, v.data, v.data_sha256, v.expires_at, v.created_at}));
     return v;
   });
 }
@@ -280,9 +317,10 @@ Result<PcRequestView> PcService::get_request(const std::string& token, const std
     if (v.status == "pending" && v.expires_at <= clock_.now_unix()) v.status = "expired";
     if (v.status != "pending") {
       // The PC has seen the outcome: nothing of the operation is kept beyond the record.
-      CS_TRY(tx.exec("UPDATE pc_requests SET status = ?, data = NULL, result = NULL, "
-                     "finished_at = COALESCE(finished_at, ?) WHERE id = ?",
-                     {v.status, format_rfc3339(clock_.now()), id}));
+      CS_TRY(
+          tx.exec("UPDATE pc_requests SET status = ?, data = NULL, result = NULL, "
+                  "finished_at = COALESCE(finished_at, ?) WHERE id = ?",
+                  {v.status, format_rfc3339(clock_.now()), id}));
     }
     v.data.clear();
     return v;
@@ -290,23 +328,27 @@ Result<PcRequestView> PcService::get_request(const std::string& token, const std
 }
 
 Result<std::vector<PcRequestView>> PcService::pending(const std::string& account_id) {
-  return db_.read_value<std::vector<PcRequestView>>([&](store::Tx& tx) -> Result<std::vector<PcRequestView>> {
-    CS_ASSIGN(auto rows, tx.query("SELECT q.*, l.name AS link_name FROM pc_requests q JOIN pc_links l ON l.id = q.link_id "
-                                  "WHERE q.account_id = ? AND q.status = 'pending' AND q.expires_at > ? "
-                                  "AND l.status = 'active' ORDER BY q.id LIMIT 100",
-                                  {account_id, clock_.now_unix()}));
-    std::vector<PcRequestView> out;
-    for (const auto& r : rows) {
-      out.push_back(request_from_row(r));
-      out.back().link_name = r.text("link_name");
-    }
-    return out;
-  });
+  return db_.read_value<std::vector<PcRequestView>>(
+      [&](store::Tx& tx) -> Result<std::vector<PcRequestView>> {
+        CS_ASSIGN(auto rows,
+                  tx.query("SELECT q.*, l.name AS link_name FROM pc_requests q JOIN pc_links l ON "
+                           "l.id = q.link_id "
+                           "WHERE q.account_id = ? AND q.status = 'pending' AND q.expires_at > ? "
+                           "AND l.status = 'active' ORDER BY q.id LIMIT 100",
+                           {account_id, clock_.now_unix()}));
+        std::vector<PcRequestView> out;
+        for (const auto& r : rows) {
+          out.push_back(request_from_row(r));
+          out.back().link_name = r.text("link_name");
+        }
+        return out;
+      });
 }
 
 Result<PcRequestView> PcService::request(const std::string& account_id, const std::string& id) {
   return db_.read_value<PcRequestView>([&](store::Tx& tx) -> Result<PcRequestView> {
-    CS_ASSIGN(auto r, tx.query_one("SELECT q.*, l.name AS link_name FROM pc_requests q JOIN pc_links l ON l.id = q.link_id "
+    CS_ASSIGN(auto r, tx.query_one("SELECT q.*, l.name AS link_name FROM pc_requests q JOIN "
+                                   "pc_links l ON l.id = q.link_id "
                                    "WHERE q.id = ?",
                                    {id}));
     if (!r || r->text("account_id") != account_id) return request_not_found();
@@ -322,22 +364,27 @@ namespace {
 // The checks both outcomes share, inside the finishing transaction.
 Result<PcRequestView> open_request(store::Tx& tx, const Clock& clock, const std::string& account_id,
                                    const std::string& id) {
-  CS_ASSIGN(auto r, tx.query_one("SELECT q.*, l.status AS link_status FROM pc_requests q JOIN pc_links l ON "
-                                 "l.id = q.link_id WHERE q.id = ?",
-                                 {id}));
+  CS_ASSIGN(auto r, tx.query_one(
+                        "SELECT q.*, l.status AS link_status FROM pc_requests q JOIN pc_links l ON "
+                        "l.id = q.link_id WHERE q.id = ?",
+                        {id}));
   if (!r || r->text("account_id") != account_id) return request_not_found();
   PcRequestView v = request_from_row(*r);
-  if (v.status != "pending") return conflict("pc_request_not_pending", "this PC request is already " + v.status);
-  if (v.expires_at <= clock.now_unix()) return conflict("pc_request_expired", "this PC request has expired");
+  if (v.status != "pending")
+    return conflict("pc_request_not_pending", "this PC request is already " + v.status);
+  if (v.expires_at <= clock.now_unix())
+    return conflict("pc_request_expired", "this PC request has expired");
   if (r->text("link_status") != "active") return not_paired();
   return v;
 }
 
 }  // namespace
 
-Result<PcRequestView> PcService::complete(const std::string& account_id, const std::string& id, const Bytes& result) {
+Result<PcRequestView> PcService::complete(const std::string& account_id, const std::string& id,
+                                          const Bytes& result) {
   CS_ASSIGN(auto v, request(account_id, id));
-  if (v.status != "pending") return conflict("pc_request_not_pending", "this PC request is already " + v.status);
+  if (v.status != "pending")
+    return conflict("pc_request_not_pending", "this PC request is already " + v.status);
   if (v.operation == "sign") {
     // Only what the certificate's key really signed reaches the PC.
     CS_ASSIGN(auto key, shield_.key(account_id, v.key_id));
@@ -346,7 +393,8 @@ Result<PcRequestView> PcService::complete(const std::string& account_id, const s
       CS_ASSIGN(e, crypto::sm2_message_digest(key.public_key, crypto::kSm2DefaultId, v.data));
     }
     if (result.size() != 64 || !crypto::sm2_verify_digest(key.public_key, e, result).ok()) {
-      return invalid_argument("bad_signature", "the signature does not verify under the certificate's key");
+      return invalid_argument("bad_signature",
+                              "the signature does not verify under the certificate's key");
     }
   } else if (result.size() != v.data.size() - 97) {
     return bad_field("plaintext", "as long as the ciphertext's C2");
@@ -355,8 +403,9 @@ Result<PcRequestView> PcService::complete(const std::string& account_id, const s
     CS_ASSIGN(auto open, open_request(tx, clock_, account_id, id));
     open.status = "completed";
     open.finished_at = format_rfc3339(clock_.now());
-    CS_TRY(tx.exec("UPDATE pc_requests SET status = 'completed', result = ?, finished_at = ? WHERE id = ?",
-                   {result, open.finished_at, id}));
+    CS_TRY(tx.exec(
+        "UPDATE pc_requests SET status = 'completed', result = ?, finished_at = ? WHERE id = ?",
+        {result, open.finished_at, id}));
     open.link_name = v.link_name;
     return open;
   }));
@@ -364,15 +413,18 @@ Result<PcRequestView> PcService::complete(const std::string& account_id, const s
   return done;
 }
 
-Result<PcRequestView> PcService::refuse(const std::string& account_id, const std::string& id, const std::string& reason) {
+Result<PcRequestView> PcService::refuse(const std::string& account_id, const std::string& id,
+                                        const std::string& reason) {
   if (reason.size() > 200) return bad_field("reason", "at most 200 characters");
   return db_.write_value<PcRequestView>([&](store::Tx& tx) -> Result<PcRequestView> {
     CS_ASSIGN(auto open, open_request(tx, clock_, account_id, id));
     open.status = "refused";
     open.reason = reason.empty() ? "declined" : reason;
     open.finished_at = format_rfc3339(clock_.now());
-    CS_TRY(tx.exec("UPDATE pc_requests SET status = 'refused', reason = ?, data = NULL, finished_at = ? WHERE id = ?",
-                   {open.reason, open.finished_at, id}));
+    CS_TRY(
+        tx.exec("UPDATE pc_requests SET status = 'refused', reason = ?, data = NULL, finished_at = "
+                "? WHERE id = ?",
+                {open.reason, open.finished_at, id}));
     return open;
   });
 }

@@ -87,7 +87,8 @@ struct PcRequestInput {
 
 class PcService {
  public:
-  PcService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, ShieldService& shield, PcOptions opts = {});
+  PcService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, ShieldService& shield,
+            PcOptions opts = {});
 
   // PC side: a new pairing. Errors: invalid_field (name: 1-64 characters, no control characters).
   Result<PcPairingStarted> start_pairing(const std::string& name);
@@ -102,7 +103,8 @@ class PcService {
   Result<PcLinkView> pairing(const std::string& id);
   // Errors: those of pairing(), pc_pairing_code_mismatch (kPermissionDenied; counted; the
   // pairing fails after kMaxCodeFailures).
-  Result<PcLinkView> approve(const std::string& account_id, const std::string& id, const std::string& code);
+  Result<PcLinkView> approve(const std::string& account_id, const std::string& id,
+                             const std::string& code);
   Result<std::vector<PcLinkView>> links(const std::string& account_id);
   // Errors: pc_link_not_found.
   Status remove(const std::string& account_id, const std::string& id);
@@ -111,7 +113,8 @@ class PcService {
   // Errors: pc_not_paired (the token is not of an active link).
   Result<std::vector<PcCertificate>> certificates(const std::string& token);
   // Errors: pc_not_paired, certificate_not_found (not the link's account's, or not current and
-  // valid), invalid_field (operation, mechanism, data size), too_many_requests (kResourceExhausted).
+  // valid), invalid_field (operation, mechanism, data size), too_many_requests
+  // (kResourceExhausted).
   Result<PcRequestView> create_request(const std::string& token, const PcRequestInput& in);
   // Errors: pc_not_paired, pc_request_not_found (another link's request too).
   Result<PcRequestView> get_request(const std::string& token, const std::string& id);
@@ -124,9 +127,11 @@ class PcService {
   // pc_request_not_pending, pc_request_expired, pc_not_paired (the link was removed meanwhile),
   // bad_signature (kInvalidArgument: does not verify under the certificate's key),
   // invalid_field (a plaintext of the wrong length).
-  Result<PcRequestView> complete(const std::string& account_id, const std::string& id, const Bytes& result);
+  Result<PcRequestView> complete(const std::string& account_id, const std::string& id,
+                                 const Bytes& result);
   // Errors: as complete's, minus the result checks.
-  Result<PcRequestView> refuse(const std::string& account_id, const std::string& id, const std::string& reason);
+  Result<PcRequestView> refuse(const std::string& account_id, const std::string& id,
+                               const std::string& reason);
 
  private:
   Result<PcLinkView> active_link(store::Tx& tx, const std::string& token);

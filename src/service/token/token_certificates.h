@@ -7,11 +7,13 @@
 //                          over pop_message(). Standard flow -> pending_review; pre-entered flow
 //                          (the name and ID number match an unused roster entry an operator
 //                          uploaded for an organisation) -> issued at once, the entry used up.
-//   approve / reject       (operator) pending_review -> issued (the CA certifies the key) | rejected
-//   requests (user)        "business query": the account's requests with their certificates, for
+//   approve / reject       (operator) pending_review -> issued (the CA certifies the key) |
+//   rejected requests (user)        "business query": the account's requests with their
+//   certificates, for
 //                          the client to install into the token
 //   renew (user)           an issued request's certificate is renewed (same key, new validity;
-//                          the old certificate revoked as superseded); the request points to the new one
+//                          the old certificate revoked as superseded); the request points to the
+//                          new one
 //
 // Thread-safe. Each method opens its own transactions. Errors: invalid_field, pop_invalid
 // (kPermissionDenied: the signature is not the key's), token_request_not_found,
@@ -32,7 +34,7 @@
 namespace certseal::service {
 
 struct TokenCertOptions {
-  std::string ca_id = "intl";            // the CA that certifies token keys (ECDSA/RSA: tokens have no SM2)
+  std::string ca_id = "intl";  // the CA that certifies token keys (ECDSA/RSA: tokens have no SM2)
   std::string profile = "personal_sign";
   int validity_days = 365;
 };
@@ -44,7 +46,8 @@ struct TokenRequestInput {
 };
 
 struct TokenRequestView {
-  std::string id, account_id, flow, name, id_number, status, certificate_id, reason, created_at, reviewed_by;
+  std::string id, account_id, flow, name, id_number, status, certificate_id, reason, created_at,
+      reviewed_by;
   Bytes certificate_der;  // when issued
 };
 
@@ -54,13 +57,13 @@ struct RosterEntry {
 
 class TokenCertificates {
  public:
-  TokenCertificates(store::Database& db, const Clock& clock, Rng& rng, Logger& log, ca::CaService& ca,
-                    TokenCertOptions opts = {})
+  TokenCertificates(store::Database& db, const Clock& clock, Rng& rng, Logger& log,
+                    ca::CaService& ca, TokenCertOptions opts = {})
       : db_(db), clock_(clock), rng_(rng), log_(log), ca_(ca), opts_(std::move(opts)) {}
 
   // What the token's key signs to prove possession (SHA-256 of the SPKI binds the key).
-  static Bytes pop_message(const std::string& account_id, const std::string& name, const std::string& id_number,
-                           BytesView spki);
+  static Bytes pop_message(const std::string& account_id, const std::string& name,
+                           const std::string& id_number, BytesView spki);
 
   Result<TokenRequestView> submit(const std::string& account_id, const TokenRequestInput& in);
   Result<std::vector<TokenRequestView>> requests(const std::string& account_id);
@@ -69,7 +72,8 @@ class TokenCertificates {
   Status add_roster(const std::string& operator_id, const std::vector<RosterEntry>& entries);
   Result<std::vector<TokenRequestView>> pending();
   Result<TokenRequestView> approve(const std::string& operator_id, const std::string& id);
-  Result<TokenRequestView> reject(const std::string& operator_id, const std::string& id, const std::string& reason);
+  Result<TokenRequestView> reject(const std::string& operator_id, const std::string& id,
+                                  const std::string& reason);
 
  private:
   Result<TokenRequestView> issue(const TokenRequestView& r, const std::string& reviewer);
