@@ -242,7 +242,8 @@ int serve(const Config& c) {
   p.accounts->set_certificate_holders(&shield);
   p.certificate_holders = &shield;
   services.shield = &shield;
-  service::PcService pcs(*p.db, p.clock, p.rng, log, shield);
+  service::PcService pcs(*p.db, p.clock, p.rng, log, shield,
+                        service::PcOptions{c.pc.pairing_ttl_s, c.pc.request_ttl_s});
   services.pcs = &pcs;
   service::TokenCertificates token_certs(*p.db, p.clock, p.rng, log, **cas);
   services.token_certs = &token_certs;

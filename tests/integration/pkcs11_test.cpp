@@ -451,5 +451,62 @@ TEST_P(Pkcs11E2eTest, PairingCodesTokensAndAnswersAreOnlyTheOwners) {
 
 CERTSEAL_INSTANTIATE_API_ENGINES(Pkcs11E2eTest);
 
+// Requests nobody answers end: with pc.request_ttl_s = 2 the module returns CKR_FUNCTION_CANCELED
+// and the phone can no longer answer (409 pc_request_expired).
+class Pkcs11ExpiryTest : public Pkcs11E2eTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    auto args = Pkcs11E2eTest::extra_server_args();
+    args.insert(args.end(), {"--set", "pc.request_ttl_s=2"});
+    return args;
+  }
+};
+
+TEST_P(Pkcs11ExpiryTest, UnansweredRequestsEnd) {
+  pair("13912370006");
+  const std::string owner = session_of(phone_);
+  CK_FUNCTION_LIST* p = module_functions();
+  (void)p->C_Finalize(nullptr);
+  ASSERT_EQ(p->C_Initialize(nullptr), CKR_OK);
+  CK_SESSION_HANDLE s = 0;
+  ASSERT_EQ(p->C_OpenSession(1, CKF_SERIAL_SESSION, nullptr, nullptr, &s), CKR_OK);
+  ASSERT_EQ(p->C_Login(s, CKU_USER, nullptr, 0), CKR_OK);
+  CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+  CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}};
+  CK_OBJECT_HANDLE key = 0;
+  CK_ULONG n = 0;
+  ASSERT_EQ(p->C_FindObjectsInit(s, t, 1), CKR_OK);
+  ASSERT_EQ(p->C_FindObjects(s, &key, 1, &n), CKR_OK);
+  ASSERT_EQ(p->C_FindObjectsFinal(s), CKR_OK);
+  ASSERT_EQ(n, 1u);
+  CK_MECHANISM m{kCkmSm2Sm3, nullptr, 0};
+  ASSERT_EQ(p->C_SignInit(s, &m, key), CKR_OK);
+  CK_BYTE data[] = "nobody answers";
+  CK_BYTE sig[64];
+  CK_ULONG len = sizeof sig;
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(p->C_Sign(s, data, sizeof data - 1, sig, &len), CKR_FUNCTION_CANCELED);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+  EXPECT_EQ(p->C_Finalize(nullptr), CKR_OK);
+
+  // The phone comes too late.
+  auto req = as_pc(pc_token_, "POST", "/api/v1/pc/requests",
+                   {{"certificate_id", inst_.cert_id},
+                    {"operation", "sign"},
+                    {"mechanism", "sm2"},
+                    {"data", base64_encode(crypto::sha256(as_bytes("late")))}});
+  ASSERT_EQ(req.status, 201) << req.body;
+  const std::string id = req.json()["id"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(3100));
+  EXPECT_TRUE(call("GET", "/api/v1/account/pc-requests", owner).json()["items"].empty());
+  auto late = call("POST", "/api/v1/account/pc-requests/" + id + "/refusal", owner, {{"reason", "late"}});
+  EXPECT_EQ(late.status, 409) << late.body;
+  EXPECT_EQ(late.json()["code"], "pc_request_expired");
+  EXPECT_EQ(as_pc(pc_token_, "GET", "/api/v1/pc/requests/" + id).json()["status"], "expired");
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(Pkcs11ExpiryTest);
+
+
 }  // namespace
 }  // namespace certseal::testing
