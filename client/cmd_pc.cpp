@@ -9,11 +9,13 @@
 #include <thread>
 
 #include "base/encoding.h"
+#include "client/cli_context.h"
 #include "client/device_store.h"
 #include "client/messages.h"
 #include "client/origin.h"
 #include "client/qr_decode.h"
 #include "crypto/hash.h"
+#include "crypto/pkey.h"
 
 namespace certseal::client {
 
@@ -335,6 +337,41 @@ void add_pc_commands(CLI::App& app, PcCliHooks hooks, std::function<Result<json>
       action = [h, a, refuse] { return cmd_answer(*h, *a, refuse); };
     });
   }
+}
+
+void add_pc_commands(CLI::App& app, cli::Ctx& ctx, std::function<Result<json>()>& action) {
+  PcCliHooks h;
+  h.api = [&ctx](bool need_session) { return ctx.api(need_session); };
+  h.json_output = [&ctx] { return ctx.g.json; };
+  h.data_dir = [&ctx]() -> Result<fs::path> { return resolve_data_dir(ctx.g.data_dir); };
+  h.ask_line = [&ctx](const std::string& prompt) { return ctx.prompter().line(prompt); };
+  h.sign = [&ctx](const std::string& cert_id, BytesView data, bool is_digest,
+                  const std::string& purpose) -> Result<Bytes> {
+    CS_ASSIGN(auto key, cli::choose_key(ctx, "", cert_id));
+    CS_ASSIGN(auto sh, ctx.shield());
+    Bytes out;
+    CS_TRY(cli::with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
+      if (is_digest) {
+        CS_ASSIGN(out, sh.sign_digest(key, half, data, purpose));
+      } else {
+        CS_ASSIGN(out, sh.sign(key, half, data, crypto::kSm2DefaultId, purpose));
+      }
+      return json::object();
+    }));
+    return out;
+  };
+  h.decrypt = [&ctx](const std::string& cert_id, BytesView ciphertext,
+                     const std::string& purpose) -> Result<SecretBytes> {
+    CS_ASSIGN(auto key, cli::choose_key(ctx, "", cert_id));
+    CS_ASSIGN(auto sh, ctx.shield());
+    SecretBytes out;
+    CS_TRY(cli::with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
+      CS_ASSIGN(out, sh.decrypt(key, half, ciphertext, crypto::Sm2CipherOrder::kC1C3C2, purpose));
+      return json::object();
+    }));
+    return out;
+  };
+  add_pc_commands(app, std::move(h), action);
 }
 
 }  // namespace certseal::client

@@ -7,8 +7,9 @@
 // pc.json (0600, in the data dir) holds the server URL, the link id and the PC's bearer token;
 // libcertseal-pkcs11.so reads it (CERTSEAL_PC_CONFIG, else the data dir as the client finds it).
 //
-// Wiring: cli.cpp calls add_pc_commands with hooks into its context (session API, prompts, the
-// device half of a key); the command's work is set into `action` as the other families do.
+// Wiring: cli.cpp calls add_pc_commands with its context, which becomes the hooks below (session
+// API, prompts, the device half of a key); the command's work is set into `action` as the other
+// families do.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -46,5 +47,13 @@ Result<std::filesystem::path> pc_config_path(const std::filesystem::path& data_d
 
 void add_pc_commands(CLI::App& app, PcCliHooks hooks,
                      std::function<Result<nlohmann::json>()>& action);
+
+namespace cli {
+class Ctx;
+}
+// The same, with hooks made from run_cli's context (client/cli_context.h): its session API, JSON
+// output and prompts, and the device half of a key on this device (the PIN cache's when it holds
+// the key).
+void add_pc_commands(CLI::App& app, cli::Ctx& ctx, std::function<Result<nlohmann::json>()>& action);
 
 }  // namespace certseal::client

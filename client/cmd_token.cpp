@@ -10,6 +10,7 @@
 
 #include "base/encoding.h"
 #include "client/cert_fields.h"
+#include "client/cli_context.h"
 #include "client/messages.h"
 #include "client/p11_tokens.h"
 #include "crypto/hash.h"
@@ -401,6 +402,16 @@ void add_token_commands(CLI::App& app, TokenCliHooks hooks, std::function<Result
   named(key);
   key->add_option("--id", a->id, "the key's CKA_ID (hex)");
   bind(key, cmd_key);
+}
+
+void add_token_commands(CLI::App& app, cli::Ctx& ctx, std::function<Result<json>()>& action) {
+  add_token_commands(app,
+                     {[&ctx] { return ctx.api(); }, [&ctx] { return ctx.g.json; },
+                      [&ctx](const std::string& p) { return ctx.prompter().secret(p); },
+                      [&ctx](const std::string& p, const std::string& c) {
+                        return ctx.prompter().new_secret(p, c);
+                      }},
+                     action);
 }
 
 }  // namespace certseal::client

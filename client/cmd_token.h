@@ -7,7 +7,7 @@
 // key and a proof of possession sent for review), query (业务查询: install issued certificates
 // into the token), renew.
 //
-// Wiring: cli.cpp calls add_token_commands with hooks into its context (prompts for PINs, JSON
+// Wiring: cli.cpp calls add_token_commands with its context, which becomes the hooks (prompts, JSON
 // output); the command's work is set into `action` as the other families do.
 #pragma once
 
@@ -33,6 +33,14 @@ struct TokenCliHooks {
 };
 
 void add_token_commands(CLI::App& app, TokenCliHooks hooks,
+                        std::function<Result<nlohmann::json>()>& action);
+
+namespace cli {
+class Ctx;
+}
+// The same, with hooks made from run_cli's context (client/cli_context.h): its session API, JSON
+// output and prompts.
+void add_token_commands(CLI::App& app, cli::Ctx& ctx,
                         std::function<Result<nlohmann::json>()>& action);
 
 }  // namespace certseal::client

@@ -182,15 +182,21 @@ Result<Tlv> read_tlv(BytesView in) {
   if (in.size() < 2) return bad();
   Tlv t;
   t.tag = in[0];
+  // High tag numbers (X.690 §8.1.2.4) appear in nothing we read; refusing them keeps tag one byte.
+  if ((t.tag & 0x1f) == 0x1f) return bad();
   std::size_t pos = 1;
   std::uint8_t l = in[pos++];
   if (l < 0x80) {
     t.length = l;
   } else {
+    // Long form (X.690 §10.1: DER uses the fewest octets): no indefinite length (n = 0), no leading
+    // zero octet, and no long form for a length below 128.
     int n = l & 0x7f;
     if (n == 0 || n > 4 || in.size() < pos + static_cast<std::size_t>(n)) return bad();
+    if (in[pos] == 0) return bad();
     std::size_t len = 0;
     for (int i = 0; i < n; ++i) len = (len << 8) | in[pos++];
+    if (len < 0x80) return bad();
     t.length = len;
   }
   t.header = pos;

@@ -54,8 +54,9 @@ Bytes printable(std::string_view s);
 Bytes x509_time(SysTime t);
 Bytes generalized_time(SysTime t);
 
-// Reads one TLV from the front of `in`: tag, header length and content length. Errors on
-// truncation or lengths that do not fit.
+// Reads one TLV from the front of `in`: tag, header length and content length. Errors
+// (malformed_der) on truncation, lengths that do not fit, and what DER forbids or we never read:
+// non-minimal or indefinite lengths, high tag numbers.
 struct Tlv {
   std::uint8_t tag = 0;
   std::size_t header = 0;

@@ -311,6 +311,38 @@ TEST(PkiProfile, ValidatorsRefuseIncompleteSubjects) {
   EXPECT_FALSE(valid_resident_id("110105194912310021"));
 }
 
+// read_tlv reads DER, not BER: each refusal below is an encoding another reader would accept
+// (OpenSSL's ASN1_get_object takes all of them), so a message that means two things to two readers
+// never gets past ours. Found by thinking through fuzz/der_fuzz.cpp's differential check.
+TEST(PkiDer, ReadTlvRefusesWhatDerForbids) {
+  const Bytes good = {0x30, 0x03, 0x02, 0x01, 0x05};
+  auto t = der::read_tlv(good);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->tag, 0x30);
+  EXPECT_EQ(t->header, 2u);
+  EXPECT_EQ(t->length, 3u);
+  Bytes long_form = {0x04, 0x81, 200};  // OCTET STRING of 200 bytes: long form is needed
+  long_form.resize(3 + 200, 0x00);
+  auto lf = der::read_tlv(long_form);
+  ASSERT_TRUE(lf) << lf.error().message;
+  EXPECT_EQ(lf->header, 3u);
+  EXPECT_EQ(lf->length, 200u);
+  for (const Bytes& bad : std::vector<Bytes>{
+           {0x30, 0x81, 0x03, 0x02, 0x01, 0x05},          // long form for a length below 128
+           {0x30, 0x82, 0x00, 0x03, 0x02, 0x01, 0x05},    // leading zero length octet
+           {0x30, 0x80, 0x02, 0x01, 0x05, 0x00, 0x00},    // indefinite length (BER only)
+           {0x1f, 0x81, 0x00, 0x00},                      // high tag number form
+           {0x30, 0x04, 0x02, 0x01, 0x05},                // longer than the input
+           {0x30},                                        // truncated header
+       }) {
+    auto r = der::read_tlv(bad);
+    EXPECT_FALSE(r) << hex_encode(bad);
+    if (!r) {
+      EXPECT_EQ(r.error().code, "malformed_der");
+    }
+  }
+}
+
 TEST(PkiDer, IntegersAndBitsAreMinimal) {
   EXPECT_EQ(der::integer(0), (Bytes{0x02, 0x01, 0x00}));
   EXPECT_EQ(der::integer(128), (Bytes{0x02, 0x02, 0x00, 0x80}));

@@ -291,8 +291,10 @@ Result<RpAppView> RpAppService::authenticate(const RpSignedRequest& req) {
     if (loaded.error().code == "rp_app_not_found") return bad_signature();
     return std::move(loaded).error();
   }
-  auto& [app, sealed] = *loaded;
-  CS_ASSIGN(auto secret, open_secret(app.id, sealed));
+  // Not a structured binding: the nonce lambda below uses `app` (clang 14, the fuzz build, cannot
+  // capture bindings).
+  RpAppView& app = loaded->first;
+  CS_ASSIGN(auto secret, open_secret(app.id, loaded->second));
   std::string text = rp_string_to_sign(a.scheme, req.method, req.target, a.timestamp, a.nonce,
                                        hex_encode(crypto::sha256(as_bytes(req.body))));
   Bytes want = mac(a.scheme, secret, text);

@@ -1,0 +1,50 @@
+// CMS from relying parties and users: SignedData checked by pki/cms_signed.h verify (with the
+// content enclosed, or detached and given) and EnvelopedData read by parse_enveloped and opened
+// with a key from the input. Differential: a SignedData ours accepts must parse as CMS in OpenSSL
+// (d2i_CMS_ContentInfo), and an EnvelopedData ours reads must too (for the RFC 5652 form).
+#include <openssl/cms.h>
+
+#include <cstdlib>
+
+#include "fuzz/fuzz_input.h"
+#include "pki/cms_enveloped.h"
+#include "pki/cms_signed.h"
+
+using namespace certseal;
+
+namespace {
+
+bool openssl_reads_cms(BytesView der) {
+  const unsigned char* p = der.data();
+  CMS_ContentInfo* ci = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size()));
+  if (!ci) return false;
+  CMS_ContentInfo_free(ci);
+  return true;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::FuzzInput in(data, size);
+  const std::uint8_t mode = in.byte();
+  if (mode & 1) {
+    BytesView key = in.field();
+    BytesView der = in.rest();
+    auto env = pki::cms::parse_enveloped(der);
+    if (!env) return 0;
+    (void)fuzz::touch(env->encrypted_key);
+    (void)fuzz::touch(env->iv);
+    auto opened = pki::cms::open_content(*env, key);
+    if (opened) (void)fuzz::touch(*opened);
+    if (env->form == pki::cms::Form::kRfc5652 && !openssl_reads_cms(der)) std::abort();
+  } else {
+    BytesView detached = in.field();
+    BytesView der = in.rest();
+    auto v = (mode & 2) ? pki::cms::verify(der, detached) : pki::cms::verify(der);
+    if (!v) return 0;
+    (void)fuzz::touch(v->content);
+    (void)fuzz::touch(v->signed_attributes);
+    if (v->form == pki::cms::Form::kRfc5652 && !openssl_reads_cms(der)) std::abort();
+  }
+  return 0;
+}
