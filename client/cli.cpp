@@ -13,7 +13,9 @@
 #include "client/cmd_docsign.h"
 #include "client/cmd_grant.h"
 #include "client/cmd_platforms.h"
+#include "client/cmd_pc.h"
 #include "client/cmd_seal.h"
+#include "client/cmd_token.h"
 #include "client/exit_codes.h"
 #include "client/messages.h"
 
@@ -77,6 +79,8 @@ int run_cli(int argc, char** argv) {
   families.push_back(cli::add_scan_commands(app, ctx, action));
   families.push_back(cli::add_grant_commands(app, ctx, action));
   families.push_back(cli::add_platforms_commands(app, ctx, action));
+  add_pc_commands(app, ctx, action);     // cmd_pc.cpp
+  add_token_commands(app, ctx, action);  // cmd_token.cpp
 
   try {
     app.parse(argc, argv);

@@ -105,7 +105,7 @@ Result<HttpResponse> Http::raw(const std::string& method, const std::string& url
     }
   };
   add("Accept: application/json, application/problem+json, */*");
-  if (sends_token_to(url)) add("Authorization: Bearer " + token_);
+  if (sends_token_to(url)) add("Authorization: " + token_scheme_ + " " + token_);
   if (!content_type.empty()) add("Content-Type: " + content_type);
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());

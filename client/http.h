@@ -51,6 +51,8 @@ class Http {
     token_ = std::move(token);
     token_origin_ = base_;
   }
+  // The Authorization scheme the token goes with ("Bearer" unless set; a paired PC's is "PC").
+  void set_token_scheme(std::string scheme) { token_scheme_ = std::move(scheme); }
   // Whether a request to `url` would carry the token (exposed for tests).
   bool sends_token_to(const std::string& url) const;
 
@@ -70,6 +72,7 @@ class Http {
     void operator()(void* p) const;
   };
   std::string base_, token_, token_origin_;
+  std::string token_scheme_ = "Bearer";
   std::unique_ptr<void, CurlDeleter> curl_;
 };
 

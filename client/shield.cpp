@@ -155,7 +155,19 @@ Result<nlohmann::json> ShieldClient::post_step(const std::string& method, const 
 Result<Bytes> ShieldClient::sign(const KeyFile& key, DeviceHalf& half, BytesView message, std::string_view sm2_id,
                                  const std::string& purpose) {
   CS_ASSIGN(Bytes e, crypto::sm2_message_digest(key.public_key, sm2_id, message));
+  CS_ASSIGN(auto raw, sign_digest(key, half, e, purpose));
+  // The half verified it for the digest; check once more over the message itself, here, since
+  // the half may be another process.
   CS_ASSIGN(auto pub, crypto::PublicKey::sm2_from_point(key.public_key));
+  CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(raw));
+  if (!crypto::verify(pub, crypto::SignScheme::kSm2Sm3, message, der, sm2_id).ok()) {
+    return unavailable("bad_signature", "the two-party signature does not verify under the certificate's key");
+  }
+  return raw;
+}
+
+Result<Bytes> ShieldClient::sign_digest(const KeyFile& key, DeviceHalf& half, BytesView e, const std::string& purpose) {
+  if (e.size() != 32) return invalid_argument("bad_digest_length", "an SM2 digest is 32 bytes");
   Error last(ErrorKind::kUnavailable, "cosign_retry", "the signature must be made again with a new nonce");
   for (int attempt = 0; attempt < 4; ++attempt) {
     CS_ASSIGN(auto nonce, challenge(key.key_id));
@@ -165,10 +177,8 @@ Result<Bytes> ShieldClient::sign(const KeyFile& key, DeviceHalf& half, BytesView
     CS_ASSIGN(auto resp, b64_answer(a, "response"));
     auto raw = half.sign_finish(start.session, resp);
     if (raw) {
-      // The half verified it for the digest; check once more over the message itself, here, since
-      // the half may be another process.
-      CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(*raw));
-      if (!crypto::verify(pub, crypto::SignScheme::kSm2Sm3, message, der, sm2_id).ok()) {
+      // Checked here too: the half may be another process.
+      if (!crypto::sm2_verify_digest(key.public_key, e, *raw).ok()) {
         return unavailable("bad_signature", "the two-party signature does not verify under the certificate's key");
       }
       return raw;

@@ -69,6 +69,9 @@ class ShieldClient {
   // and start on cosign_retry (at most 4 times).
   Result<Bytes> sign(const KeyFile& key, DeviceHalf& half, BytesView message, std::string_view sm2_id,
                      const std::string& purpose);
+  // The same for a digest e the caller computed (raw SM2 of e; the PKCS#11 raw-SM2 mechanism):
+  // verified for e under the public key. Errors: bad_digest_length unless 32 bytes, sign's.
+  Result<Bytes> sign_digest(const KeyFile& key, DeviceHalf& half, BytesView e, const std::string& purpose);
   Result<SecretBytes> decrypt(const KeyFile& key, DeviceHalf& half, BytesView ciphertext,
                               crypto::Sm2CipherOrder order, const std::string& purpose);
   // Re-masks the share under a new password after the server accepted the new auth key.

@@ -9,6 +9,7 @@
 #include "api/org_certificate_handlers.h"
 #include "api/org_handlers.h"
 #include "api/order_handlers.h"
+#include "api/pc_handlers.h"
 #include "api/ca_handlers.h"
 #include "api/router.h"
 #include "api/scene_handlers.h"
@@ -16,6 +17,7 @@
 #include "api/shield_handlers.h"
 #include "api/system_handlers.h"
 #include "api/web_files.h"
+#include "api/token_handlers.h"
 
 namespace certseal::api {
 namespace {
@@ -226,6 +228,29 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/scene-requests/{id}/completion", Role::kUser, post_scene_completion},
     {"POST", "/api/v1/scene-requests/{id}/refusal", Role::kUser, post_scene_refusal},
     {"GET", "/s/{token}", Role::kPublic, get_scene_short_url},
+    // The phone as a PC key (docs/PKCS11.md): the PC's routes check its bearer token themselves
+    {"POST", "/api/v1/pc/pairings", Role::kPublic, post_pc_pairing},
+    {"GET", "/api/v1/pc/link", Role::kPublic, get_pc_link},
+    {"DELETE", "/api/v1/pc/link", Role::kPublic, delete_pc_link},
+    {"GET", "/api/v1/pc/certificates", Role::kPublic, get_pc_certificates},
+    {"POST", "/api/v1/pc/requests", Role::kPublic, post_pc_request},
+    {"GET", "/api/v1/pc/requests/{id}", Role::kPublic, get_pc_request},
+    {"GET", "/api/v1/pc-pairings/{id}", Role::kUser, get_pc_pairing},
+    {"POST", "/api/v1/pc-pairings/{id}/approval", Role::kUser, post_pc_pairing_approval},
+    {"GET", "/api/v1/account/pcs", Role::kUser, get_account_pcs},
+    {"POST", "/api/v1/account/pcs/{id}/removal", Role::kUser, post_account_pc_removal},
+    {"GET", "/api/v1/account/pc-requests", Role::kUser, get_account_pc_requests},
+    {"GET", "/api/v1/account/pc-requests/{id}", Role::kUser, get_account_pc_request},
+    {"POST", "/api/v1/account/pc-requests/{id}/completion", Role::kUser, post_account_pc_request_completion},
+    {"POST", "/api/v1/account/pc-requests/{id}/refusal", Role::kUser, post_account_pc_request_refusal},
+    // Self-service token certificates (docs/PKCS11.md "Token certificates")
+    {"POST", "/api/v1/token-requests", Role::kUser, post_token_request},
+    {"GET", "/api/v1/token-requests", Role::kUser, get_token_requests},
+    {"POST", "/api/v1/token-requests/{id}/renewal", Role::kUser, post_token_request_renewal},
+    {"POST", "/api/v1/operator/token-roster", Role::kOperator, op_post_token_roster},
+    {"GET", "/api/v1/operator/token-requests", Role::kOperator, op_get_token_requests},
+    {"POST", "/api/v1/operator/token-requests/{id}/approval", Role::kOperator, op_post_token_request_approval},
+    {"POST", "/api/v1/operator/token-requests/{id}/rejection", Role::kOperator, op_post_token_request_rejection},
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},

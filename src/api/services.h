@@ -26,6 +26,8 @@ class RpAppService;
 class SceneService;
 class SealService;
 class GrantService;
+class PcService;
+class TokenCertificates;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -71,6 +73,8 @@ struct Services {
   service::ledger::LedgerService* ledger = nullptr;  // transparency log (nullptr: 503)
   const WebFiles* web_app = nullptr;  // the mobile H5 app's files at /app/ (nullptr: 404 web_app_not_built)
   service::GrantService* grants = nullptr;  // organisation grants (nullptr: 503)
+  service::PcService* pcs = nullptr;  // the phone as a PC key (nullptr: 503)
+  service::TokenCertificates* token_certs = nullptr;  // self-service token certificates (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

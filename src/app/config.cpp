@@ -130,6 +130,9 @@ constexpr ConfigKey kKeys[] = {
     {"scenes.callback_max_attempts", KeyType::kInt, "8", "Deliveries of a scene callback before it is given up."},
     {"scenes.callback_backoff_s", KeyType::kInt, "2",
      "Wait before the second delivery of a callback; doubled after each failure, at most an hour."},
+    {"pc.pairing_ttl_s", KeyType::kInt, "600", "How long a PC pairing (certseal pc pair) waits for the phone."},
+    {"pc.request_ttl_s", KeyType::kInt, "120",
+     "How long a PC's signature or decryption waits for the phone (2-170; the PKCS#11 module waits 180 s)."},
     {"org.bank_transfers_max", KeyType::kInt, "3",
      "Small-amount bank checks (打款验证) that did not succeed, per organisation and per bank account, before only an "
      "operator can check the account."},
@@ -532,6 +535,10 @@ Result<Config> load_config(const std::string& config_file,
   if (c.scenes.callback_max_attempts < 1) return config_error("scenes.callback_max_attempts must be at least 1");
   c.scenes.callback_backoff_s = as_int(v, "scenes.callback_backoff_s");
   if (c.scenes.callback_backoff_s < 1) return config_error("scenes.callback_backoff_s must be at least 1");
+  c.pc.pairing_ttl_s = as_int(v, "pc.pairing_ttl_s");
+  if (c.pc.pairing_ttl_s < 30 || c.pc.pairing_ttl_s > 3600) return config_error("pc.pairing_ttl_s must be 30 to 3600");
+  c.pc.request_ttl_s = as_int(v, "pc.request_ttl_s");
+  if (c.pc.request_ttl_s < 2 || c.pc.request_ttl_s > 170) return config_error("pc.request_ttl_s must be 2 to 170");
   c.shield.failure_decay_s = as_int(v, "shield.failure_decay_s");
   if (c.shield.failure_decay_s < 1) return config_error("shield.failure_decay_s must be at least 1");
   c.org.bank_transfers_max = static_cast<int>(as_int(v, "org.bank_transfers_max"));

@@ -127,6 +127,10 @@ struct Config {
     int callback_max_attempts = 8;
     std::int64_t callback_backoff_s = 2;
   } scenes;
+  struct {  // the phone as a PC key (docs/PKCS11.md)
+    std::int64_t pairing_ttl_s = 600;
+    std::int64_t request_ttl_s = 120;
+  } pc;
   struct {
     std::string seller_name;
     std::string seller_tax_number;

@@ -32,6 +32,8 @@
 #include "service/ca/ca_service.h"
 #include "service/order/sandbox_gateway.h"
 #include "service/grant/grant_service.h"
+#include "service/pc/pc_service.h"
+#include "service/token/token_certificates.h"
 #include "service/seal/seal_service.h"
 #include "service/scene/rp_apps.h"
 #include "service/scene/scene_service.h"
@@ -250,6 +252,11 @@ int serve(const Config& c) {
   p.accounts->set_certificate_holders(&shield);
   p.certificate_holders = &shield;
   services.shield = &shield;
+  service::PcService pcs(*p.db, p.clock, p.rng, log, shield,
+                        service::PcOptions{c.pc.pairing_ttl_s, c.pc.request_ttl_s});
+  services.pcs = &pcs;
+  service::TokenCertificates token_certs(*p.db, p.clock, p.rng, log, **cas);
+  services.token_certs = &token_certs;
   // The transparency log (docs/LEDGER.md): keys in the key manager, a background sequencer, and
   // one recorder every service appends through inside its own transactions.
   auto ledger_keys = service::ledger::LogKeys::open(*p.db, **km, p.rng, log, ledger_origin(c, ca_opts.public_url));
