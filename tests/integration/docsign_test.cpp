@@ -42,7 +42,7 @@ class DocSignE2eTest : public ClientE2eTest {
   // A relying-party request with any body (signed like every RP request, docs/INTEGRATION.md).
   HttpResponse rp(const App& app, const std::string& method, const std::string& target, const std::string& body,
                   const std::string& content_type) {
-    const std::string nonce = "n-" + std::to_string(++nonces_) + "-" + std::to_string(::getpid());
+    const std::string nonce = "nonce-" + std::to_string(++nonces_) + "-" + std::to_string(::getpid());
     std::vector<std::string> h = {"Authorization: " + service::rp_authorization(service::kRpSchemeSha256, app.id,
                                                                                  app.secret, method, target, body,
                                                                                  SystemClock().now_unix(), nonce)};

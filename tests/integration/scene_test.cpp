@@ -127,7 +127,8 @@ class SceneE2eTest : public ClientE2eTest {
                   const nlohmann::json& body = nullptr, std::string nonce = "", std::int64_t ts = 0,
                   HttpClient* via = nullptr) {
     const std::string text = body.is_null() ? "" : body.dump();
-    if (nonce.empty()) nonce = "n-" + std::to_string(++nonces_) + "-" + std::to_string(::getpid());
+    // At least 8 characters whatever the pid (the server refuses shorter nonces).
+    if (nonce.empty()) nonce = "nonce-" + std::to_string(++nonces_) + "-" + std::to_string(::getpid());
     if (ts == 0) ts = SystemClock().now_unix();
     std::vector<std::string> h = {"Authorization: " + service::rp_authorization(service::kRpSchemeSha256, app.id,
                                                                                  app.secret, method, target, text, ts,
