@@ -616,6 +616,9 @@ TEST_P(GrantE2eTest, SceneThirteenSealsWithAGrantedOrganisationSeal) {
     return call("POST", "/api/v1/scene-requests/" + r.first + "/document-preparation", emp_tok_,
                 {{"seal_id", seal}, {"signing_time", SystemClock().now_unix()}});
   };
+  auto rp_status_13 = [](auto& get, const std::string& id) {
+    return get("GET", "/api/v1/rp/scene-requests/" + id, "", "").json().value("status", "");
+  };
   auto scan13 = [&](const std::string& payload) {
     return cli(emp_dev_, {"--json", "scan", "--payload", payload, "--yes", "--seal", seal, "--preview",
                           f("g13-preview.png")},
@@ -677,6 +680,37 @@ TEST_P(GrantE2eTest, SceneThirteenSealsWithAGrantedOrganisationSeal) {
   EXPECT_EQ(revoked.status, 403) << revoked.body;
   EXPECT_EQ(revoked.json()["code"], "grant_not_live") << revoked.body;
   EXPECT_EQ(grant_view(g2)["uses_made"], 0);
+
+  // Taken back between the preview and the signature: the employee (round the client) prepares
+  // with a live grant, the admin takes it back, the employee signs the prepared attributes
+  // through the two-party protocol and completes: refused at the count, nothing signed.
+  auto sg3 = cli(emp_dev_, {"--json", "grant", "request", "--org", org_, "--seal", seal, "--for", "2h", "--statement",
+                            "第三次盖章"});
+  ASSERT_EQ(sg3.exit_code, 0) << sg3;
+  const std::string g3 = sg3.json()["id"];
+  ASSERT_EQ(cli(admin_dev_, {"grant", "approve", g3, "--org", org_, "--for", "1h"}).exit_code, 0);
+  auto r3 = request();
+  const std::int64_t t3 = SystemClock().now_unix();
+  const std::string token3 = r3.second.substr(r3.second.rfind('/') + 1);
+  ASSERT_EQ(call("POST", "/api/v1/scene-claims", emp_tok_, {{"token", token3}}).status, 200);
+  auto prep3 = call("POST", "/api/v1/scene-requests/" + r3.first + "/document-preparation", emp_tok_,
+                    {{"seal_id", seal}, {"signing_time", t3}});
+  ASSERT_EQ(prep3.status, 200) << prep3.body;
+  put(f("attrs3.der"), to_string(base64_decode(prep3.json()["signed_attributes"].get<std::string>()).value()));
+  ASSERT_EQ(cli(admin_dev_, {"grant", "revoke", g3, "--org", org_}).exit_code, 0);
+  auto sig3 = cli(emp_dev_, {"cert", "sign", "--cert", cert_, "--in", f("attrs3.der"), "--out", f("sig3.der"),
+                             "--purpose", "scene 13 " + r3.first},
+                  {emp_pin_});
+  ASSERT_EQ(sig3.exit_code, 0) << sig3;
+  auto done3 = call("POST", "/api/v1/scene-requests/" + r3.first + "/completion", emp_tok_,
+                    {{"certificate_id", cert_},
+                     {"seal_id", seal},
+                     {"signing_time", t3},
+                     {"signature", base64_encode(as_bytes(read_all(f("sig3.der"))))}});
+  EXPECT_EQ(done3.status, 403) << done3.body;
+  EXPECT_EQ(done3.json()["code"], "grant_revoked") << done3.body;
+  EXPECT_NE(rp_status_13(raw, r3.first), "completed");
+  EXPECT_EQ(grant_view(g3)["uses_made"], 0);
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(GrantE2eTest);
