@@ -11,6 +11,8 @@
 #include <future>
 #include <set>
 
+#include "base/encoding.h"
+#include "docsign/text_render.h"
 #include "service/scene/rp_apps.h"
 #include "support/client_fixture.h"
 
@@ -549,6 +551,166 @@ TEST_P(GrantE2eTest, MutualRecognitionBoughtAndCancelledPerPlatform) {
   // The purchase platform is untouched.
   auto [id, payload] = scene20("本平台");
   EXPECT_EQ(admin_scan(payload).exit_code, 0);
+}
+
+// Scene 13 with an organisation seal under a seal grant (授权用印): the employee, whose device
+// joined the organisation key through a certificate grant, seals a relying party's PDF with the
+// organisation's official seal through the real client; the use is counted on the seal grant and
+// the PDF is signed with the organisation certificate. Refused from the employee's side: the seal
+// without a seal grant (not offered, and the direct preparation is seal_not_yours), a second
+// request once the one use is spent, a grant taken back.
+TEST_P(GrantE2eTest, SceneThirteenSealsWithAGrantedOrganisationSeal) {
+  SetUpOrganisation();
+  auto m = call("POST", "/api/v1/operator/catalogue/seal-makers", operator_token_, {{"name", "测试制章单位"}});
+  ASSERT_EQ(m.status, 201) << m.body;
+  const std::string maker = m.json()["id"];
+  ASSERT_EQ(call("POST", "/api/v1/operator/seal-makers/" + maker + "/certificate", operator_token_,
+                 {{"uscc", uscc_for("91110108MA01MKR09")}})
+                .status,
+            201);
+  auto made = cli(admin_dev_, {"--json", "seal", "make", "--cert", cert_, "--kind", "official", "--name",
+                               "南京示例物流有限公司", "--maker", maker});
+  ASSERT_EQ(made.exit_code, 0) << made;
+  const std::string seal = made.json()["id"];
+  ASSERT_EQ(call("POST", "/api/v1/operator/seals/" + seal + "/approval", operator_token_).status, 200);
+  // The employee's device joins the organisation key (certificate grant), as for other scenes.
+  pair(ask_and_approve({"--for", "1h"}));
+
+  auto a = call("POST", "/api/v1/operator/rp-apps", operator_token_,
+                {{"name", "示例招标平台签章"}, {"platform_id", platform_}, {"callback_url", "http://127.0.0.1:9/cb"},
+                 {"scenes", {"13"}}});
+  ASSERT_EQ(a.status, 201) << a.body;
+  const App app13{a.json()["id"], a.json()["secret"]};
+  auto raw = [&](const std::string& method, const std::string& target, const std::string& body,
+                 const std::string& type) {
+    const std::string nonce = "g13-" + std::to_string(++nonces_) + "-" + std::to_string(::getpid());
+    std::vector<std::string> h = {"Authorization: " + service::rp_authorization(service::kRpSchemeSha256, app13.id,
+                                                                                 app13.secret, method, target, body,
+                                                                                 SystemClock().now_unix(), nonce)};
+    if (!type.empty()) h.push_back("Content-Type: " + type);
+    return http_->request(method, target, body, h);
+  };
+  Bytes pdf = docsign::render_pdf({{"投标函", 18, true, docsign::TextBlock::Align::kCenter},
+                                   {"投标人（盖章）：南京示例物流有限公司", 12}},
+                                  {"投标函", "示例招标平台"})
+                  .value();
+  auto doc = raw("POST", "/api/v1/rp/documents", to_string(pdf), "application/pdf");
+  ASSERT_EQ(doc.status, 201) << doc.body;
+  // A scene-13 request asking for an official seal: its id and QR payload.
+  auto request = [&]() -> std::pair<std::string, std::string> {
+    nlohmann::json body = {{"scene", "13"},
+                           {"title", "投标函盖章"},
+                           {"nonce", "g13-nonce-" + std::to_string(++nonces_)},
+                           {"document_id", doc.json()["id"]},
+                           {"placement", {{"mode", "position"}, {"page", 1}, {"x_mm", 120}, {"y_mm", 200}}},
+                           {"seal_kinds", {"official"}}};
+    auto c = raw("POST", "/api/v1/rp/scene-requests", body.dump(), "application/json");
+    EXPECT_EQ(c.status, 201) << c.body;
+    return {c.json().value("id", ""), c.json().value("qr_payload", "")};
+  };
+  // The attacker's way round the client: claim and prepare with the seal directly.
+  auto prepare_directly = [&](const std::pair<std::string, std::string>& r) {
+    const std::string token = r.second.substr(r.second.rfind('/') + 1);
+    auto claim = call("POST", "/api/v1/scene-claims", emp_tok_, {{"token", token}});
+    EXPECT_EQ(claim.status, 200) << claim.body;
+    return call("POST", "/api/v1/scene-requests/" + r.first + "/document-preparation", emp_tok_,
+                {{"seal_id", seal}, {"signing_time", SystemClock().now_unix()}});
+  };
+  auto rp_status_13 = [](auto& get, const std::string& id) {
+    return get("GET", "/api/v1/rp/scene-requests/" + id, "", "").json().value("status", "");
+  };
+  auto scan13 = [&](const std::string& payload) {
+    return cli(emp_dev_, {"--json", "scan", "--payload", payload, "--yes", "--seal", seal, "--preview",
+                          f("g13-preview.png")},
+               {emp_pin_});
+  };
+
+  // Without a seal grant: the seal is not offered, and preparing with it directly is refused.
+  auto r0 = request();
+  auto no_grant = scan13(r0.second);
+  EXPECT_EQ(no_grant.exit_code, 3) << no_grant;
+  auto r0b = request();
+  auto steal = prepare_directly(r0b);
+  EXPECT_EQ(steal.status, 403) << steal.body;
+  EXPECT_EQ(steal.json()["code"], "seal_not_yours") << steal.body;
+
+  // A one-use seal grant: the employee seals the PDF with the organisation's seal.
+  auto sg = cli(emp_dev_, {"--json", "grant", "request", "--org", org_, "--seal", seal, "--for", "8h", "--statement",
+                           "投标函盖章"});
+  ASSERT_EQ(sg.exit_code, 0) << sg;
+  const std::string g = sg.json()["id"];
+  ASSERT_EQ(cli(admin_dev_, {"grant", "approve", g, "--org", org_, "--for", "1h", "--uses", "1"}).exit_code, 0);
+  auto r1 = request();
+  auto ok = scan13(r1.second);
+  ASSERT_EQ(ok.exit_code, 0) << ok;
+  EXPECT_EQ(read_all(f("g13-preview.png")).substr(1, 3), "PNG");
+  auto v = raw("GET", "/api/v1/rp/scene-requests/" + r1.first, "", "");
+  ASSERT_EQ(v.json()["status"], "completed") << v.body;
+  EXPECT_EQ(v.json()["result"]["certificate_id"], cert_) << v.body;
+  EXPECT_EQ(v.json()["result"]["seal_id"], seal) << v.body;
+  EXPECT_EQ(v.json()["result"]["org_id"], org_) << v.body;
+  auto got = raw("GET", "/api/v1/rp/documents/" + v.json()["result"]["signed_document_id"].get<std::string>(), "", "");
+  ASSERT_EQ(got.status, 200);
+  auto ver = raw("POST", "/api/v1/rp/document-verifications", got.body, "application/pdf");
+  ASSERT_EQ(ver.status, 200) << ver.body;
+  EXPECT_EQ(ver.json()["valid"], true) << ver.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["signer"]["certificate_id"], cert_) << ver.body;
+  EXPECT_FALSE(ver.json()["signatures"][0]["seal_data"].is_null()) << ver.body;
+  EXPECT_EQ(grant_view(g)["uses_made"], 1);
+  EXPECT_EQ(grant_view(g)["uses_left"], 0);
+
+  // The one use is spent: not offered as usable, and the direct preparation is refused.
+  auto r2 = request();
+  auto spent = scan13(r2.second);
+  EXPECT_EQ(spent.exit_code, 3) << spent;
+  EXPECT_NE(spent.err.find("grant_not_live"), std::string::npos) << spent;
+  auto r2b = request();
+  auto spent_direct = prepare_directly(r2b);
+  EXPECT_EQ(spent_direct.status, 403) << spent_direct.body;
+  EXPECT_EQ(spent_direct.json()["code"], "grant_not_live") << spent_direct.body;
+
+  // A grant taken back: refused at once.
+  auto sg2 = cli(emp_dev_, {"--json", "grant", "request", "--org", org_, "--seal", seal, "--for", "2h", "--statement",
+                            "再次盖章"});
+  ASSERT_EQ(sg2.exit_code, 0) << sg2;
+  const std::string g2 = sg2.json()["id"];
+  ASSERT_EQ(cli(admin_dev_, {"grant", "approve", g2, "--org", org_, "--for", "1h"}).exit_code, 0);
+  ASSERT_EQ(cli(admin_dev_, {"grant", "revoke", g2, "--org", org_}).exit_code, 0);
+  auto revoked = prepare_directly(request());
+  EXPECT_EQ(revoked.status, 403) << revoked.body;
+  EXPECT_EQ(revoked.json()["code"], "grant_not_live") << revoked.body;
+  EXPECT_EQ(grant_view(g2)["uses_made"], 0);
+
+  // Taken back between the preview and the signature: the employee (round the client) prepares
+  // with a live grant, the admin takes it back, the employee signs the prepared attributes
+  // through the two-party protocol and completes: refused at the count, nothing signed.
+  auto sg3 = cli(emp_dev_, {"--json", "grant", "request", "--org", org_, "--seal", seal, "--for", "2h", "--statement",
+                            "第三次盖章"});
+  ASSERT_EQ(sg3.exit_code, 0) << sg3;
+  const std::string g3 = sg3.json()["id"];
+  ASSERT_EQ(cli(admin_dev_, {"grant", "approve", g3, "--org", org_, "--for", "1h"}).exit_code, 0);
+  auto r3 = request();
+  const std::int64_t t3 = SystemClock().now_unix();
+  const std::string token3 = r3.second.substr(r3.second.rfind('/') + 1);
+  ASSERT_EQ(call("POST", "/api/v1/scene-claims", emp_tok_, {{"token", token3}}).status, 200);
+  auto prep3 = call("POST", "/api/v1/scene-requests/" + r3.first + "/document-preparation", emp_tok_,
+                    {{"seal_id", seal}, {"signing_time", t3}});
+  ASSERT_EQ(prep3.status, 200) << prep3.body;
+  put(f("attrs3.der"), to_string(base64_decode(prep3.json()["signed_attributes"].get<std::string>()).value()));
+  ASSERT_EQ(cli(admin_dev_, {"grant", "revoke", g3, "--org", org_}).exit_code, 0);
+  auto sig3 = cli(emp_dev_, {"cert", "sign", "--cert", cert_, "--in", f("attrs3.der"), "--out", f("sig3.der"),
+                             "--purpose", "scene 13 " + r3.first},
+                  {emp_pin_});
+  ASSERT_EQ(sig3.exit_code, 0) << sig3;
+  auto done3 = call("POST", "/api/v1/scene-requests/" + r3.first + "/completion", emp_tok_,
+                    {{"certificate_id", cert_},
+                     {"seal_id", seal},
+                     {"signing_time", t3},
+                     {"signature", base64_encode(as_bytes(read_all(f("sig3.der"))))}});
+  EXPECT_EQ(done3.status, 403) << done3.body;
+  EXPECT_EQ(done3.json()["code"], "grant_revoked") << done3.body;
+  EXPECT_NE(rp_status_13(raw, r3.first), "completed");
+  EXPECT_EQ(grant_view(g3)["uses_made"], 0);
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(GrantE2eTest);

@@ -2,6 +2,8 @@
 // grant_service.h; docs/GRANTS.md "Seal grants").
 #include "service/grant/grant_service.h"
 
+#include <algorithm>
+
 #include "service/grant/grant_internal.h"
 
 namespace certseal::service {
@@ -23,6 +25,31 @@ Result<std::optional<std::string>> GrantService::seal_holder(store::Tx& tx, cons
                                  {seal_id, account_id}));
   if (!r) return std::optional<std::string>();
   return std::optional<std::string>(r->text("account_id"));
+}
+
+Result<std::vector<GrantedSeal>> GrantService::granted_seals(store::Tx& tx, const std::string& account_id) {
+  const std::int64_t now = clock_.now_unix();
+  // No alias for grants: kSealMemberSql names it.
+  CS_ASSIGN(auto rows,
+            tx.query("SELECT grants.id, grants.seal_id, s.account_id AS holder, CASE WHEN grants.status = 'approved' "
+                     "AND grants.not_before <= ? AND grants.not_after > ? AND (grants.uses_left IS NULL OR "
+                     "grants.uses_left > 0) AND " +
+                         std::string(kSealMemberSql) +
+                         " THEN 1 ELSE 0 END AS live FROM grants JOIN seals s ON s.id = grants.seal_id WHERE "
+                         "grants.kind = 'seal' AND grants.account_id = ? AND grants.status IN ('approved', 'revoked') "
+                         "AND s.status <> 'deleted' ORDER BY grants.created_at DESC, grants.id DESC",
+                     {now, now, account_id}));
+  std::vector<GrantedSeal> out;
+  for (const auto& r : rows) {
+    auto known = std::find_if(out.begin(), out.end(), [&](const GrantedSeal& g) { return g.seal_id == r.text("seal_id"); });
+    if (known != out.end()) {
+      // Several grants of one seal: it is live when any of them is.
+      known->live = known->live || r.integer("live") == 1;
+      continue;
+    }
+    out.push_back({r.text("id"), r.text("seal_id"), r.text("holder"), r.integer("live") == 1});
+  }
+  return out;
 }
 
 Status GrantService::use_seal(store::Tx& tx, const std::string& account_id, const std::string& seal_id,

@@ -96,6 +96,13 @@ struct GrantedCertificate {
   Bytes der;
 };
 
+// An organisation seal an employee holds a seal grant of (approved once; live says whether it is
+// usable now), with the account holding the seal.
+struct GrantedSeal {
+  std::string grant_id, seal_id, holder_account_id;
+  bool live = false;  // approved, inside its window now, uses left, still an active member
+};
+
 class GrantService final : public GrantGate, public SealGrantGate {
  public:
   GrantService(store::Database& db, const Clock& clock, Rng& rng, Logger& log)
@@ -147,6 +154,10 @@ class GrantService final : public GrantGate, public SealGrantGate {
                                                  const std::string& seal_id) override;
   Status use_seal(store::Tx& tx, const std::string& account_id, const std::string& seal_id,
                   const std::string& purpose) override;
+  // The organisation seals account_id holds seal grants of (approved, or approved and taken
+  // back), newest grant per seal; nothing is counted. Scene 13 offers the live ones and checks
+  // again before preparing; the count is use_seal's, at the signature.
+  Result<std::vector<GrantedSeal>> granted_seals(store::Tx& tx, const std::string& account_id);
 
   // ---- using (grant_use.cpp) ----
   Status use(store::Tx& tx, const GrantedStep& step) override;

@@ -280,6 +280,58 @@ TEST_P(GrantServiceTest, RequestsDecisionsAndRecordsFromTheRefusedSide) {
   EXPECT_EQ(grants_->uses("admin", "org", future).value().size(), 0u);
 }
 
+// Scene 13's view of seal grants (granted_seals): offered only to the grant's employee, live while
+// approved, inside the window and with uses left; not live once spent (through use_seal), taken
+// back or ended; nothing counted by listing.
+TEST_P(GrantServiceTest, GrantedSealsAreLiveOnlyWithinTheGrant) {
+  exec("INSERT INTO seal_makers (id, name, created_at) VALUES ('maker', '制章', 'now')");
+  exec("INSERT INTO seals (id, account_id, certificate_id, maker_id, kind, method, name, design, status, picture_png, "
+       "picture_svg, width_mm, height_mm, created_at, updated_at) VALUES ('seal', 'admin', 'cert', 'maker', "
+       "'official', 'template', '示例公司', '{}', 'active', ?, '', 40, 40, 'now', 'now')",
+       {Bytes{9}});
+  auto seals_of = [&](const std::string& acc) {
+    return db_->read_value<std::vector<GrantedSeal>>([&](store::Tx& tx) { return grants_->granted_seals(tx, acc); })
+        .value();
+  };
+  EXPECT_TRUE(seals_of("emp").empty());
+  const std::int64_t now = clock_.now_unix();
+  GrantRequest in;
+  in.kind = "seal";
+  in.seal_id = "seal";
+  in.statement = "投标函盖章";
+  in.asked_from = now;
+  in.asked_until = now + 7200;
+  auto g = grants_->request("emp", "org", in);
+  ASSERT_TRUE(g.ok()) << g.error().code;
+  EXPECT_TRUE(seals_of("emp").empty());  // asked for, not approved
+  ASSERT_TRUE(grants_->approve("admin", "org", g->id, {now, now + 3600, 1}).ok());
+  auto live = seals_of("emp");
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].seal_id, "seal");
+  EXPECT_EQ(live[0].holder_account_id, "admin");
+  EXPECT_TRUE(live[0].live);
+  EXPECT_TRUE(seals_of("emp2").empty());  // someone else's grant
+  EXPECT_EQ(count("SELECT uses_made FROM grants WHERE id = ?", {g->id}), 0);  // listing counts nothing
+  // The one use (scene 13 counts through use_seal): no longer live.
+  ASSERT_TRUE(db_->write([&](store::Tx& tx) { return grants_->use_seal(tx, "emp", "seal", "scene 13 x"); }).ok());
+  EXPECT_FALSE(seals_of("emp")[0].live);
+  // A second grant, live, then taken back.
+  auto g2 = grants_->request("emp", "org", in);
+  ASSERT_TRUE(g2.ok()) << g2.error().code;
+  ASSERT_TRUE(grants_->approve("admin", "org", g2->id, {now, now + 3600, std::nullopt}).ok());
+  EXPECT_TRUE(seals_of("emp")[0].live);
+  ASSERT_TRUE(grants_->revoke("admin", "org", g2->id, "").ok());
+  ASSERT_EQ(seals_of("emp").size(), 1u);
+  EXPECT_FALSE(seals_of("emp")[0].live);
+  // A third, whose window ends.
+  auto g3 = grants_->request("emp", "org", in);
+  ASSERT_TRUE(g3.ok()) << g3.error().code;
+  ASSERT_TRUE(grants_->approve("admin", "org", g3->id, {now, now + 600, std::nullopt}).ok());
+  EXPECT_TRUE(seals_of("emp")[0].live);
+  clock_.advance(std::chrono::seconds(601));
+  EXPECT_FALSE(seals_of("emp")[0].live);
+}
+
 CERTSEAL_INSTANTIATE_ENGINES(GrantServiceTest);
 
 }  // namespace

@@ -83,7 +83,7 @@ Status GrantService::use(store::Tx& tx, const GrantedStep& s) {
                                      {purpose->request_id}));
   if (!scene || scene->text("claimed_by") != s.account_id || scene->text("status") != "claimed" ||
       scene->integer("expires_at") <= now || scene->text("scene") != purpose->code ||
-      !(purpose->code == "06" || purpose->code == "14" || purpose->code == "20")) {
+      !(purpose->code == "06" || purpose->code == "13" || purpose->code == "14" || purpose->code == "20")) {
     return refuse(permission_denied("grant_scene_invalid", "the step names no open scene request of yours"), false);
   }
   scene_request = purpose->request_id;

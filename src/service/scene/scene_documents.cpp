@@ -159,25 +159,42 @@ Status SceneService::check_document_request(const RpAppView& app, SceneCreate& i
 
 Result<nlohmann::json> SceneService::seals_for(store::Tx& tx, const std::string& account_id, const SceneView& v) {
   nlohmann::json out = nlohmann::json::array();
-  // Only the user's own seals for now. Seals held through a grant (授权用印) are added here, with
-  // the grant's window and count checked again in prepare_document.
-  CS_ASSIGN(auto rows, tx.query("SELECT id, kind, name, status, certificate_id, width_mm FROM seals "
-                                "WHERE account_id = ? AND status <> 'deleted' ORDER BY created_at",
-                                {account_id}));
-  for (const auto& r : rows) {
-    std::string reason;
+  // The user's own seals, then organisation seals held through a seal grant (授权用印,
+  // docs/GRANTS.md): offered usable while the grant is live; prepare_document checks again and
+  // the signature counts the use.
+  auto offer = [&](const store::Row& r, const std::string& first_reason, bool granted) {
+    std::string reason = first_reason;
     const std::string kind = r.text("kind");
-    if (r.text("status") != "active") reason = "seal_not_active";
-    else if (!v.seal_kinds.empty() && std::find(v.seal_kinds.begin(), v.seal_kinds.end(), kind) == v.seal_kinds.end())
+    if (!reason.empty()) {
+      // told by the caller
+    } else if (r.text("status") != "active") {
+      reason = "seal_not_active";
+    } else if (!v.seal_kinds.empty() &&
+               std::find(v.seal_kinds.begin(), v.seal_kinds.end(), kind) == v.seal_kinds.end()) {
       reason = "seal_kind_not_accepted";
-    else if (r.text("certificate_id").empty()) reason = "certificate_not_found";
+    } else if (r.text("certificate_id").empty()) {
+      reason = "certificate_not_found";
+    }
     out.push_back({{"id", r.text("id")},
                    {"kind", kind},
                    {"name", r.text("name")},
                    {"certificate_id", r.text("certificate_id")},
                    {"width_mm", r["width_mm"].as_double()},
+                   {"granted", granted},
                    {"usable", reason.empty()},
                    {"reason", reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(reason)}});
+  };
+  CS_ASSIGN(auto rows, tx.query("SELECT id, kind, name, status, certificate_id, width_mm FROM seals "
+                                "WHERE account_id = ? AND status <> 'deleted' ORDER BY created_at",
+                                {account_id}));
+  for (const auto& r : rows) offer(r, "", false);
+  if (grants_ != nullptr) {
+    CS_ASSIGN(auto granted, grants_->granted_seals(tx, account_id));
+    for (const auto& g : granted) {
+      CS_ASSIGN(auto r, tx.query_one("SELECT id, kind, name, status, certificate_id, width_mm FROM seals WHERE id = ?",
+                                     {g.seal_id}));
+      if (r) offer(*r, g.live ? "" : "grant_not_live", true);
+    }
   }
   return out;
 }
@@ -201,8 +218,21 @@ Result<DocumentPreparation> SceneService::prepare_document(const std::string& ac
                                       "FROM seals WHERE id = ? AND status <> 'deleted'",
                                       {seal_id}));
     if (!seal) return not_found("seal_not_found", "no such seal");
-    // The grant check (授权用印: another account's seal within a live grant) goes here.
-    if (seal->text("account_id") != account_id) return permission_denied("seal_not_yours", "this seal is not yours");
+    // Another account's seal only within a live seal grant (授权用印, docs/GRANTS.md); the
+    // certificate is then the holder's (the organisation's), signed with through the employee's
+    // certificate grant, and the seal grant's use is counted at the signature (complete_document).
+    const std::string holder = seal->text("account_id");
+    if (holder != account_id) {
+      std::optional<GrantedSeal> granted;
+      if (grants_ != nullptr) {
+        CS_ASSIGN(auto held, grants_->granted_seals(tx, account_id));
+        for (const auto& g : held) {
+          if (g.seal_id == seal_id && g.holder_account_id == holder) granted = g;
+        }
+      }
+      if (!granted) return permission_denied("seal_not_yours", "this seal is not yours");
+      if (!granted->live) return permission_denied("grant_not_live", "no live grant of this seal");
+    }
     if (seal->text("status") != "active") return conflict("seal_not_active", "this seal is not active");
     out.kind = seal->text("kind");
     if (!out.v.seal_kinds.empty() &&
@@ -217,7 +247,7 @@ Result<DocumentPreparation> SceneService::prepare_document(const std::string& ac
                                       "JOIN pki_certificate c ON c.id = ac.certificate_id "
                                       "JOIN pki_ca a ON a.id = c.ca_id "
                                       "WHERE ac.certificate_id = ? AND ac.account_id = ? AND c.status = 'valid'",
-                                      {out.certificate_id, account_id}));
+                                      {out.certificate_id, holder}));
     if (!cert) return not_found("certificate_not_found", "the seal's certificate is not one of yours");
     out.cert_der = cert->blob("der");
     out.ca_cert = cert->blob("issuing_cert");
@@ -304,6 +334,19 @@ Result<SceneService::DocumentOutcome> SceneService::complete_document(store::Tx&
   if (!pki::verify_signature(facts->spki, alg, attrs, c.signature)) {
     out.refused = permission_denied("scene_signature_invalid", "the signature does not verify");
     return out;
+  }
+  // An organisation seal under a seal grant: one use, checked (live, window, count, member,
+  // certificate) and counted by the seal grant gate in this transaction; a refusal is committed
+  // with the scene's usage record.
+  CS_ASSIGN(auto seal_row, tx.query_one("SELECT account_id FROM seals WHERE id = ?", {c.seal_id}));
+  if (!seal_row) return not_found("seal_not_found", "no such seal");
+  if (seal_row->text("account_id") != account_id) {
+    if (grants_ == nullptr) return permission_denied("seal_not_yours", "this seal is not yours");
+    if (Status counted = grants_->use_seal(tx, account_id, c.seal_id, "scene 13 " + v.id); !counted) {
+      if (counted.error().kind == ErrorKind::kInternal) return std::move(counted).error();
+      out.refused = std::move(counted).error();
+      return out;
+    }
   }
   CS_ASSIGN(auto ca, tx.query_one("SELECT a.issuing_cert FROM pki_certificate c JOIN pki_ca a ON a.id = c.ca_id "
                                   "WHERE c.id = ?",
