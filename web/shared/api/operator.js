@@ -1,0 +1,22 @@
+// The operator APIs the console uses (tags operators, orders, identity in docs/openapi.yaml), one
+// function per operation. Every call needs an operator session; the server answers 403 otherwise.
+import { get, post, query } from './http.js';
+
+const id = (x) => encodeURIComponent(x);
+
+export const personVerifications = (params = {}) => get(`/api/v1/operator/person-verifications${query(params)}`);
+export const personVerification = (v) => get(`/api/v1/operator/person-verifications/${id(v)}`);
+export const approvePerson = (v) => post(`/api/v1/operator/person-verifications/${id(v)}/approval`, {});
+export const rejectPerson = (v, reason) => post(`/api/v1/operator/person-verifications/${id(v)}/rejection`, { reason });
+// A picture the person uploaded (ID card sides), as a Blob.
+export const blob = (b) => get(`/api/v1/operator/blobs/${id(b)}`, { blob: true });
+
+export const orders = (params = {}) => get(`/api/v1/operator/orders${query(params)}`);
+export const order = (o) => get(`/api/v1/operator/orders/${id(o)}`);
+export const approveOrder = (o) => post(`/api/v1/operator/orders/${id(o)}/approval`, {});
+export const rejectOrder = (o, reason) => post(`/api/v1/operator/orders/${id(o)}/rejection`, { reason });
+export const refundOrder = (o, reason) => post(`/api/v1/operator/orders/${id(o)}/refund`, { reason });
+
+export const payments = (params = {}) => get(`/api/v1/operator/payments${query(params)}`);
+// A declared bank transfer arrived: the received amount must be the order's.
+export const confirmPayment = (p, receivedFen) => post(`/api/v1/operator/payments/${id(p)}/confirmation`, { received_fen: receivedFen });
