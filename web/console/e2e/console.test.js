@@ -1,0 +1,165 @@
+// The operator console end to end, as an operator works (desktop 1440×900, zh-CN): log in with
+// SMS code and password, approve a person's real-name verification, confirm a bank transfer and
+// approve its order, reject an order with a reason and refund it; every decision asks first, and
+// cancelling changes nothing. A session that is not an operator's is refused on every page.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, screenshotDir, World } from './harness.js';
+
+const world = new World();
+let photo;
+let shots;
+
+before(async () => {
+  await world.start();
+  await world.catalogue();
+  shots = screenshotDir(world);
+  mkdirSync(shots, { recursive: true });
+  const scratch = await (await world.desktop()).newPage();
+  await scratch.setContent('<div style="width:320px;height:200px;background:#cde;font:24px sans-serif">居民身份证</div>');
+  photo = await scratch.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 320, height: 200 } });
+});
+after(() => world.stop());
+
+const box = (page) => page.locator('.el-message-box');
+async function answer(page, ok) {
+  await box(page).locator(ok ? '.el-message-box__btns .el-button--primary' : '.el-message-box__btns .el-button:not(.el-button--primary)').click();
+  await box(page).waitFor({ state: 'hidden' });
+}
+const badge = (page, name) => page.locator(`[data-test=menu-${name}] .el-badge__content`);
+
+test('an operator logs in and works through the queues', async () => {
+  const applicant = await world.pendingPerson('13900000101', '张三', idNumber('11010519491231002'), photo);
+  const buyerPhone = '13900000102';
+  const buyer = await world.verifiedBuyer(buyerPhone, '李四', idNumber('11010519800101001'), photo);
+  const byTransfer = await world.authorisedOrder(buyer, buyerPhone);
+  await world.api('POST', `/api/v1/orders/${byTransfer}/bank-transfers`, buyer, {
+    payer_name: '李四', payer_account: '6222020200001234567', amount_fen: 12000, reference: '网银流水 20261130-0001',
+  });
+  const toReject = await world.authorisedOrder(buyer, buyerPhone);
+  await world.paidBySandbox(buyer, toReject);
+  assert.equal(await world.orderStatus(buyer, toReject), 'in_review');
+
+  const page = await (await world.desktop()).newPage();
+  await page.goto(`${world.base}/console/`);
+  await page.waitForURL(/\/console\/login/);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+  await page.locator('input[name=phone]').fill(OPERATOR_PHONE);
+  await page.locator('[data-test=send-code]').click();
+  await page.getByText('验证码已发送').waitFor();
+  await page.locator('input[name=code]').fill(world.smsCode(OPERATOR_PHONE));
+  await page.locator('input[name=password]').fill(OPERATOR_PASSWORD);
+  await page.screenshot({ path: join(shots, 'console-login.png') });
+  await page.locator('[data-test=login]').click();
+  await page.waitForURL(/\/console\/persons/);
+
+  // The person queue with its count; the ID card pictures; approval asks first.
+  await page.getByRole('cell', { name: '张三' }).waitFor();
+  assert.equal(await badge(page, 'persons').innerText(), '1');
+  assert.equal(await badge(page, 'transfers').innerText(), '1');
+  assert.equal(await badge(page, 'review').innerText(), '1');
+  await page.getByRole('button', { name: '查看证件' }).click();
+  await page.locator('[data-test=person-detail] img').nth(1).waitFor();
+  await page.locator('[data-test="approve-张三"]').click();
+  await box(page).getByText('确认通过 张三 的实名认证？').waitFor();
+  await page.screenshot({ path: join(shots, 'console-persons.png') });
+  await answer(page, false); // cancelled: nothing changes
+  assert.equal((await world.api('GET', '/api/v1/person-verifications/current', applicant.token)).status, 'pending');
+  await page.locator('[data-test="approve-张三"]').click();
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  assert.equal((await world.api('GET', '/api/v1/person-verifications/current', applicant.token)).status, 'verified');
+  await badge(page, 'persons').waitFor({ state: 'hidden' });
+
+  // The bank transfer: the amount received, prefilled with the declared one.
+  await page.locator('[data-test=menu-transfers]').click();
+  await page.locator(`[data-test="confirm-${byTransfer}"]`).click();
+  await box(page).getByText('李四 声明转账 ¥120.00').waitFor();
+  assert.equal(await box(page).locator('input').inputValue(), '120.00');
+  await page.screenshot({ path: join(shots, 'console-transfer.png') });
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  assert.equal(await world.orderStatus(buyer, byTransfer), 'in_review');
+
+  // The review queue: approve the paid order (asked first), reject the other with a reason.
+  await page.locator('[data-test=menu-review]').click();
+  await page.locator(`[data-test="approve-${byTransfer}"]`).click();
+  await box(page).getByText('通过后将签发证书').waitFor();
+  await answer(page, false);
+  assert.equal(await world.orderStatus(buyer, byTransfer), 'in_review');
+  await page.locator(`[data-test="approve-${byTransfer}"]`).click();
+  await answer(page, true);
+  await page.locator(`[data-test="approve-${byTransfer}"]`).waitFor({ state: 'detached' });
+  assert.equal(await world.orderStatus(buyer, byTransfer), 'approved');
+
+  await page.locator(`[data-test="reject-${toReject}"]`).click();
+  await box(page).locator('.el-message-box__btns .el-button--primary').click();
+  await box(page).getByText('请填写原因').waitFor(); // no reason, no rejection
+  assert.equal(await world.orderStatus(buyer, toReject), 'in_review');
+  await box(page).locator('input').fill('申请信息与证件不符');
+  await page.screenshot({ path: join(shots, 'console-review.png') });
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  const rejected = await world.api('GET', `/api/v1/orders/${toReject}`, buyer);
+  assert.equal(rejected.status, 'rejected');
+  assert.equal(rejected.reason, '申请信息与证件不符');
+
+  // The refund of the rejected order.
+  await page.locator('[data-test=menu-refunds]').click();
+  await page.getByRole('cell', { name: '申请信息与证件不符' }).waitFor();
+  await page.locator(`[data-test="refund-${toReject}"]`).click();
+  await box(page).locator('input').fill('订单已驳回，原路退回');
+  await page.screenshot({ path: join(shots, 'console-refund.png') });
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  assert.equal(await world.orderStatus(buyer, toReject), 'refunded');
+
+  // English, then log out.
+  await page.locator('[data-test=lang]').click();
+  await page.getByText('Refunds of rejected orders').first().waitFor();
+  await page.locator('[data-test=lang]').click();
+  await page.locator('[data-test=logout]').click();
+  await page.waitForURL(/\/console\/login/);
+});
+
+// An attacker with an ordinary user's session opens every console page: each shows the refusal,
+// no queue is loaded, and the operator APIs behind them answer 403.
+test('a session that is not an operator is refused on every page', async () => {
+  const phone = '13900000109';
+  const { token } = await world.pendingPerson(phone, '王五', idNumber('11010519900101003'), photo);
+  const ctx = await world.desktop(token);
+  const page = await ctx.newPage();
+  const operatorCalls = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/operator/')) operatorCalls.push(r.url());
+  });
+  for (const path of ['/console/', '/console/persons', '/console/orders?tab=transfers', '/console/orders?tab=review',
+    '/console/orders?tab=refunds', '/console/anything']) {
+    await page.goto(world.base + path);
+    await page.locator('[data-test=denied]').waitFor();
+    assert.match(await page.locator('[data-test=denied]').innerText(), /仅限运营人员/, path);
+    assert.equal(await page.locator('.el-table').count(), 0, path);
+  }
+  await page.screenshot({ path: join(shots, 'console-denied.png') });
+  assert.deepEqual(operatorCalls, []);
+  for (const p of ['/api/v1/operator/person-verifications?status=pending', '/api/v1/operator/payments?status=submitted',
+    '/api/v1/operator/orders?status=in_review']) {
+    assert.equal((await world.call('GET', p, token)).status, 403, p);
+  }
+  // The login itself refuses to open the console for that account.
+  const fresh = await (await world.desktop()).newPage();
+  await fresh.goto(`${world.base}/console/login`);
+  await fresh.locator('input[name=phone]').fill(phone);
+  await fresh.locator('[data-test=send-code]').click();
+  await fresh.getByText('验证码已发送').waitFor();
+  await fresh.locator('input[name=code]').fill(world.smsCode(phone));
+  await fresh.locator('input[name=password]').fill('Str0ng!pw');
+  await fresh.locator('[data-test=login]').click();
+  await fresh.locator('[data-test=denied]').waitFor();
+  // Without a session, every page goes to the login.
+  const anonymous = await (await world.desktop()).newPage();
+  await anonymous.goto(`${world.base}/console/orders?tab=review`);
+  await anonymous.waitForURL(/\/console\/login/);
+});
