@@ -28,7 +28,12 @@ async function answer(page, ok) {
   await box(page).locator(ok ? '.el-message-box__btns .el-button--primary' : '.el-message-box__btns .el-button:not(.el-button--primary)').click();
   await box(page).waitFor({ state: 'hidden' });
 }
-const badge = (page, name) => page.locator(`[data-test=menu-${name}] .el-badge__content`);
+const badge = (page, name) => page.locator(`[data-test=count-${name}]`);
+// A picture once the message box (if any) has finished appearing.
+async function shot(page, name) {
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(shots, `console-${name}.png`) });
+}
 
 test('an operator logs in and works through the queues', async () => {
   const applicant = await world.pendingPerson('13900000101', '张三', idNumber('11010519491231002'), photo);
@@ -51,7 +56,7 @@ test('an operator logs in and works through the queues', async () => {
   await page.getByText('验证码已发送').waitFor();
   await page.locator('input[name=code]').fill(world.smsCode(OPERATOR_PHONE));
   await page.locator('input[name=password]').fill(OPERATOR_PASSWORD);
-  await page.screenshot({ path: join(shots, 'console-login.png') });
+  await shot(page, 'login');
   await page.locator('[data-test=login]').click();
   await page.waitForURL(/\/console\/persons/);
 
@@ -64,21 +69,21 @@ test('an operator logs in and works through the queues', async () => {
   await page.locator('[data-test=person-detail] img').nth(1).waitFor();
   await page.locator('[data-test="approve-张三"]').click();
   await box(page).getByText('确认通过 张三 的实名认证？').waitFor();
-  await page.screenshot({ path: join(shots, 'console-persons.png') });
+  await shot(page, 'persons');
   await answer(page, false); // cancelled: nothing changes
   assert.equal((await world.api('GET', '/api/v1/person-verifications/current', applicant.token)).status, 'pending');
   await page.locator('[data-test="approve-张三"]').click();
   await answer(page, true);
   await page.getByText('暂无待处理事项').waitFor();
   assert.equal((await world.api('GET', '/api/v1/person-verifications/current', applicant.token)).status, 'verified');
-  await badge(page, 'persons').waitFor({ state: 'hidden' });
+  await badge(page, 'persons').waitFor({ state: 'detached' });
 
   // The bank transfer: the amount received, prefilled with the declared one.
   await page.locator('[data-test=menu-transfers]').click();
   await page.locator(`[data-test="confirm-${byTransfer}"]`).click();
   await box(page).getByText('李四 声明转账 ¥120.00').waitFor();
   assert.equal(await box(page).locator('input').inputValue(), '120.00');
-  await page.screenshot({ path: join(shots, 'console-transfer.png') });
+  await shot(page, 'transfer');
   await answer(page, true);
   await page.getByText('暂无待处理事项').waitFor();
   assert.equal(await world.orderStatus(buyer, byTransfer), 'in_review');
@@ -99,7 +104,7 @@ test('an operator logs in and works through the queues', async () => {
   await box(page).getByText('请填写原因').waitFor(); // no reason, no rejection
   assert.equal(await world.orderStatus(buyer, toReject), 'in_review');
   await box(page).locator('input').fill('申请信息与证件不符');
-  await page.screenshot({ path: join(shots, 'console-review.png') });
+  await shot(page, 'review');
   await answer(page, true);
   await page.getByText('暂无待处理事项').waitFor();
   const rejected = await world.api('GET', `/api/v1/orders/${toReject}`, buyer);
@@ -111,7 +116,7 @@ test('an operator logs in and works through the queues', async () => {
   await page.getByRole('cell', { name: '申请信息与证件不符' }).waitFor();
   await page.locator(`[data-test="refund-${toReject}"]`).click();
   await box(page).locator('input').fill('订单已驳回，原路退回');
-  await page.screenshot({ path: join(shots, 'console-refund.png') });
+  await shot(page, 'refund');
   await answer(page, true);
   await page.getByText('暂无待处理事项').waitFor();
   assert.equal(await world.orderStatus(buyer, toReject), 'refunded');
@@ -142,7 +147,7 @@ test('a session that is not an operator is refused on every page', async () => {
     assert.match(await page.locator('[data-test=denied]').innerText(), /仅限运营人员/, path);
     assert.equal(await page.locator('.el-table').count(), 0, path);
   }
-  await page.screenshot({ path: join(shots, 'console-denied.png') });
+  await shot(page, 'denied');
   assert.deepEqual(operatorCalls, []);
   for (const p of ['/api/v1/operator/person-verifications?status=pending', '/api/v1/operator/payments?status=submitted',
     '/api/v1/operator/orders?status=in_review']) {

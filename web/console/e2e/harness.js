@@ -20,6 +20,15 @@ export function screenshotDir(world) {
   return process.env.CERTSEAL_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : join(world.dir, 'screenshots');
 }
 
+// A unified social credit code (GB 32100) with its check character, from 17 characters.
+export function uscc(prefix) {
+  const chars = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += chars.indexOf(prefix[i]) * w[i];
+  return prefix + chars[(31 - (sum % 31)) % 31];
+}
+
 // A resident ID number (GB 11643) with its check character, from 17 digits.
 export function idNumber(prefix) {
   const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -148,14 +157,16 @@ export class World {
     return p.token;
   }
 
-  // A platform and a personal SM2 certificate product.
+  // A platform, a seal maker and a personal SM2 certificate product with a personal square seal.
   async catalogue() {
     const op = this.operator;
     this.platform = (await this.api('POST', '/api/v1/operator/catalogue/platforms', op, { name: '示例交易平台' })).id;
+    const maker = await this.api('POST', '/api/v1/operator/catalogue/seal-makers', op, { name: '示例制章单位' });
+    await this.api('POST', `/api/v1/operator/seal-makers/${maker.id}/certificate`, op, { uscc: uscc('91110108MA01MKR09') });
     this.product = (
       await this.api('POST', '/api/v1/operator/catalogue/products', op, {
         kind: 'certificate', name: '个人证书 SM2 1年', cert_type: 'personal', algorithm: 'sm2', validity_years: 1,
-        price_fen: 12000, ca_id: 'sm2o',
+        price_fen: 12000, ca_id: 'sm2o', seal_type: 'personal_square',
       })
     ).id;
   }

@@ -2,11 +2,10 @@
 // what the console shows. Message boxes and toasts are services, imported where they are used.
 import 'element-plus/theme-chalk/base.css';
 import {
-  ElAside, ElBadge, ElButton, ElConfigProvider, ElContainer, ElDescriptions, ElDescriptionsItem, ElEmpty,
+  ElAside, ElButton, ElConfigProvider, ElContainer, ElDescriptions, ElDescriptionsItem, ElEmpty,
   ElForm, ElFormItem, ElHeader, ElInput, ElMain, ElMenu, ElMenuItem, ElTable, ElTableColumn, ElTag,
 } from 'element-plus';
 import 'element-plus/es/components/aside/style/css';
-import 'element-plus/es/components/badge/style/css';
 import 'element-plus/es/components/button/style/css';
 import 'element-plus/es/components/config-provider/style/css';
 import 'element-plus/es/components/container/style/css';
@@ -27,7 +26,7 @@ import 'element-plus/es/components/message/style/css';
 import 'element-plus/es/components/message-box/style/css';
 
 const components = [
-  ElAside, ElBadge, ElButton, ElConfigProvider, ElContainer, ElDescriptions, ElDescriptionsItem, ElEmpty,
+  ElAside, ElButton, ElConfigProvider, ElContainer, ElDescriptions, ElDescriptionsItem, ElEmpty,
   ElForm, ElFormItem, ElHeader, ElInput, ElMain, ElMenu, ElMenuItem, ElTable, ElTableColumn, ElTag,
 ];
 
