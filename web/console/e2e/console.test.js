@@ -4,7 +4,8 @@
 // cancelling changes nothing. A session that is not an operator's is refused on every page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, screenshotDir, World } from './harness.js';
 
@@ -129,6 +130,68 @@ test('an operator logs in and works through the queues', async () => {
   await page.waitForURL(/\/console\/login/);
 });
 
+// Relying-party registration with its secret shown once; a certificate revoked from the console
+// and found in its CA's CRL by openssl.
+test('an operator registers a relying party and revokes a certificate', async () => {
+  const page = await (await world.desktop(world.operator)).newPage();
+  await page.goto(`${world.base}/console/rp-apps`);
+  await page.locator('input[name=rp-name]').fill('示例招标平台接入');
+  await page.locator('[data-test=rp-platform]').click();
+  await page.getByRole('option', { name: '示例交易平台' }).click();
+  await page.locator('input[name=rp-callback]').fill('https://rp.example.cn/callback');
+  await page.locator('[data-test=scene-06]').click();
+  await page.locator('[data-test=scene-20]').click();
+  await page.locator('[data-test=rp-register]').click();
+  const secret = (await page.locator('[data-test=rp-secret]').innerText()).trim();
+  const appId = (await page.locator('[data-test=rp-new-id]').innerText()).trim();
+  assert.ok(secret.length >= 32, secret);
+  await page.getByText('密钥只显示这一次').waitFor();
+  await shot(page, 'rp-secret');
+  const stored = await world.api('GET', `/api/v1/operator/rp-apps/${appId}`, world.operator);
+  assert.equal(stored.name, '示例招标平台接入');
+  assert.deepEqual(stored.scenes, ['06', '20']);
+  assert.ok(!JSON.stringify(stored).includes(secret));
+  await page.locator('[data-test=rp-secret-done]').click();
+  await page.getByRole('cell', { name: '示例招标平台接入' }).waitFor();
+  assert.ok(!(await page.content()).includes(secret)); // gone from the page once closed
+  await page.reload();
+  await page.getByRole('cell', { name: '示例招标平台接入' }).waitFor();
+  assert.ok(!(await page.content()).includes(secret));
+
+  // A certificate issued through the API (an EC key's CSR made by openssl), revoked here.
+  const csrFile = join(world.dir, 'rp.csr');
+  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=zhao',
+    '-keyout', join(world.dir, 'rp.key'), '-out', csrFile], { stdio: 'ignore' });
+  const cert = await world.api('POST', '/api/v1/cas/intl/certificates', world.operator, {
+    request_id: 'console-e2e-1', profile: 'personal_sign', subject: { common_name: '赵六', identity_code: idNumber('11010519700101004') },
+    csr: readFileSync(csrFile, 'utf8'), validity_days: 365,
+  });
+  await page.locator('[data-test=menu-certificates]').click();
+  await page.locator('input[name=cert-id]').fill(cert.id);
+  await page.locator('[data-test=cert-find]').click();
+  assert.equal(await page.locator('[data-test=cert-status]').innerText(), 'valid');
+  await page.locator('[data-test=cert-reason]').click();
+  await page.getByRole('option', { name: '密钥泄露' }).click();
+  await page.locator('[data-test=cert-revoke]').click();
+  await box(page).getByText('注销后不可恢复').waitFor();
+  await shot(page, 'revoke');
+  await answer(page, false); // cancelled: still valid
+  assert.equal((await world.api('GET', `/api/v1/certificates/${cert.id}`, world.operator)).status, 'valid');
+  await page.locator('[data-test=cert-revoke]').click();
+  await answer(page, true);
+  await page.locator('[data-test=cert-status]').getByText('revoked').waitFor();
+  const href = await page.locator('[data-test=cert-crl]').getAttribute('href');
+  assert.equal(href, '/ca/intl/crl');
+  const der = Buffer.from(await (await fetch(world.base + href)).arrayBuffer());
+  const derFile = join(world.dir, 'intl.crl');
+  writeFileSync(derFile, der);
+  const text = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', derFile, '-noout', '-text'], { encoding: 'utf8' });
+  const hex = (x) => x.replace(/[^0-9a-fA-F]/g, '').toUpperCase().replace(/^0+/, '');
+  const listed = [...text.matchAll(/Serial Number: ([0-9A-Fa-f:]+)/g)].map((m) => hex(m[1]));
+  assert.ok(listed.includes(hex(cert.serial)), `${cert.serial} not in\n${text}`);
+  assert.match(text, /Key Compromise/);
+});
+
 // An attacker with an ordinary user's session opens every console page: each shows the refusal,
 // no queue is loaded, and the operator APIs behind them answer 403.
 test('a session that is not an operator is refused on every page', async () => {
@@ -141,7 +204,7 @@ test('a session that is not an operator is refused on every page', async () => {
     if (r.url().includes('/api/v1/operator/')) operatorCalls.push(r.url());
   });
   for (const path of ['/console/', '/console/persons', '/console/orders?tab=transfers', '/console/orders?tab=review',
-    '/console/orders?tab=refunds', '/console/anything']) {
+    '/console/orders?tab=refunds', '/console/certificates', '/console/rp-apps', '/console/anything']) {
     await page.goto(world.base + path);
     await page.locator('[data-test=denied]').waitFor();
     assert.match(await page.locator('[data-test=denied]').innerText(), /仅限运营人员/, path);

@@ -14,7 +14,7 @@ const DIST = join(ROOT, 'web/console/dist');
 export const OPERATOR_PHONE = '13800000001';
 export const OPERATOR_PASSWORD = 'Op3rator!pw';
 const FAST = ['--set', 'security.argon2_ops=1', '--set', 'security.argon2_mem_kib=8', '--set', 'sms.resend_s=0',
-  '--set', 'sms.address_hourly_limit=10000', '--set', 'ca.sm2o.algorithm=sm2', '--set', 'ca.sm2o.sm2_id='];
+  '--set', 'sms.address_hourly_limit=10000', '--set', 'ca.sm2o.algorithm=sm2', '--set', 'ca.sm2o.sm2_id=', '--set', 'ca.intl.algorithm=ec-p256'];
 
 export function screenshotDir(world) {
   return process.env.CERTSEAL_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : join(world.dir, 'screenshots');

@@ -20,3 +20,12 @@ export const refundOrder = (o, reason) => post(`/api/v1/operator/orders/${id(o)}
 export const payments = (params = {}) => get(`/api/v1/operator/payments${query(params)}`);
 // A declared bank transfer arrived: the received amount must be the order's.
 export const confirmPayment = (p, receivedFen) => post(`/api/v1/operator/payments/${id(p)}/confirmation`, { received_fen: receivedFen });
+
+export const catalogue = () => get('/api/v1/operator/catalogue');
+// Relying-party applications: the answer of register() carries the secret, the only time it is shown.
+export const rpApps = (params = {}) => get(`/api/v1/operator/rp-apps${query(params)}`);
+export const registerRpApp = (body) => post('/api/v1/operator/rp-apps', body);
+
+// A certificate by id, and its revocation with an RFC 5280 reason (the CRL is regenerated at once).
+export const certificate = (c) => get(`/api/v1/certificates/${id(c)}`);
+export const revokeCertificate = (c, reason) => post(`/api/v1/certificates/${id(c)}/revocations`, { reason });
