@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, screenshotDir, World } from './harness.js';
+import { idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, screenshotDir, uscc, World } from './harness.js';
 
 const world = new World();
 let photo;
@@ -130,6 +130,33 @@ test('an operator logs in and works through the queues', async () => {
   await page.waitForURL(/\/console\/login/);
 });
 
+// The organisation queue: one approved, one rejected with a reason (asked first).
+test('an operator reviews organisations', async () => {
+  const admin = await world.verifiedBuyer('13900000111', '周九', idNumber('11010519491231003'), photo);
+  const good = await world.submittedOrganisation(admin, '广州示例制造有限公司', uscc('91440300MA5F0C003'), photo);
+  const bad = await world.submittedOrganisation(admin, '深圳示例贸易有限公司', uscc('91440300MA5F0C004'), photo);
+  const page = await (await world.desktop(world.operator)).newPage();
+  await page.goto(`${world.base}/console/organisations`);
+  await page.getByRole('cell', { name: '广州示例制造有限公司' }).waitFor();
+  assert.equal(await badge(page, 'organisations').innerText(), '2');
+  const goodCode = uscc('91440300MA5F0C003');
+  await page.locator(`[data-test="view-${goodCode}"]`).click();
+  await page.locator('[data-test=org-detail] img').waitFor();
+  await page.locator(`[data-test="approve-${goodCode}"]`).click();
+  await box(page).getByText('确认通过「广州示例制造有限公司」的单位认证？').waitFor();
+  await shot(page, 'organisations');
+  await answer(page, true);
+  await page.getByRole('cell', { name: '广州示例制造有限公司' }).waitFor({ state: 'detached' });
+  assert.equal((await world.api('GET', `/api/v1/operator/organisations/${good}`, world.operator)).status, 'verified');
+  await page.locator(`[data-test="reject-${uscc('91440300MA5F0C004')}"]`).click();
+  await box(page).locator('input').fill('营业执照不清晰');
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  const rejected = await world.api('GET', `/api/v1/operator/organisations/${bad}`, world.operator);
+  assert.equal(rejected.status, 'rejected');
+  await badge(page, 'organisations').waitFor({ state: 'detached' });
+});
+
 // Relying-party registration with its secret shown once; a certificate revoked from the console
 // and found in its CA's CRL by openssl.
 test('an operator registers a relying party and revokes a certificate', async () => {
@@ -204,7 +231,7 @@ test('a session that is not an operator is refused on every page', async () => {
     if (r.url().includes('/api/v1/operator/')) operatorCalls.push(r.url());
   });
   for (const path of ['/console/', '/console/persons', '/console/orders?tab=transfers', '/console/orders?tab=review',
-    '/console/orders?tab=refunds', '/console/certificates', '/console/rp-apps', '/console/anything']) {
+    '/console/orders?tab=refunds', '/console/certificates', '/console/rp-apps', '/console/organisations', '/console/anything']) {
     await page.goto(world.base + path);
     await page.locator('[data-test=denied]').waitFor();
     assert.match(await page.locator('[data-test=denied]').innerText(), /仅限运营人员/, path);
@@ -212,7 +239,7 @@ test('a session that is not an operator is refused on every page', async () => {
   }
   await shot(page, 'denied');
   assert.deepEqual(operatorCalls, []);
-  for (const p of ['/api/v1/operator/person-verifications?status=pending', '/api/v1/operator/payments?status=submitted',
+  for (const p of ['/api/v1/operator/person-verifications?status=pending', '/api/v1/operator/organisations?status=submitted', '/api/v1/operator/payments?status=submitted',
     '/api/v1/operator/orders?status=in_review']) {
     assert.equal((await world.call('GET', p, token)).status, 403, p);
   }

@@ -157,6 +157,23 @@ export class World {
     return p.token;
   }
 
+  // An organisation created by a verified person (its licence a picture, its bank account checked
+  // by the amount the platform sent), submitted for the operator's review: its id.
+  async submittedOrganisation(token, name, code, photo) {
+    const org = (await this.api('POST', '/api/v1/organisations', token, { name, credit_code: code, creator_is_legal_rep: true, agreement_version: 1 })).id;
+    const r = await fetch(`${this.base}/api/v1/blobs?purpose=licence`, {
+      method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'image/png' }, body: photo,
+    });
+    if (!r.ok) throw new Error(`upload licence: ${r.status} ${await r.text()}`);
+    await this.api('PUT', `/api/v1/organisations/${org}/licence`, token, { blob_id: (await r.json()).id });
+    await this.api('PATCH', `/api/v1/organisations/${org}`, token, { bank: { bank_name: '中国工商银行北京分行', account: '0200001234567890123', account_name: name } });
+    await this.api('POST', `/api/v1/organisations/${org}/bank-transfers`, token);
+    const sent = await this.api('GET', `/api/v1/operator/organisations/${org}/bank-transfers`, this.operator);
+    await this.api('POST', `/api/v1/organisations/${org}/bank-verification`, token, { amount_fen: sent.items[0].amount_fen });
+    await this.api('POST', `/api/v1/organisations/${org}/submission`, token);
+    return org;
+  }
+
   // A platform, a seal maker and a personal SM2 certificate product with a personal square seal.
   async catalogue() {
     const op = this.operator;

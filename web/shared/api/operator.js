@@ -29,3 +29,9 @@ export const registerRpApp = (body) => post('/api/v1/operator/rp-apps', body);
 // A certificate by id, and its revocation with an RFC 5280 reason (the CRL is regenerated at once).
 export const certificate = (c) => get(`/api/v1/certificates/${id(c)}`);
 export const revokeCertificate = (c, reason) => post(`/api/v1/certificates/${id(c)}/revocations`, { reason });
+
+// Organisations submitted for review: approve, or reject with a reason.
+export const organisations = (params = {}) => get(`/api/v1/operator/organisations${query(params)}`);
+export const organisation = (o) => get(`/api/v1/operator/organisations/${id(o)}`);
+export const approveOrganisation = (o) => post(`/api/v1/operator/organisations/${id(o)}/approval`, {});
+export const rejectOrganisation = (o, reason) => post(`/api/v1/operator/organisations/${id(o)}/rejection`, { reason });
