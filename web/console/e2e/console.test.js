@@ -157,6 +157,38 @@ test('an operator reviews organisations', async () => {
   await badge(page, 'organisations').waitFor({ state: 'detached' });
 });
 
+// The seal queue: seals made for orders, shown with their pictures. Approval needs the seal's
+// certificate installed, so the server refuses it here and the console shows why (nothing
+// changes); a rejection with a reason goes through.
+test('an operator reviews seals', async () => {
+  const phone = '13900000121';
+  const owner = await world.verifiedBuyer(phone, '孙七', idNumber('11010519850101005'), photo);
+  const seal = async () => {
+    const o = await world.api('POST', '/api/v1/orders', owner, { product_id: world.product, platform_id: world.platform });
+    return (await world.api('POST', '/api/v1/seals', owner, { order_id: o.id, kind: 'personal_square', design: { method: 'template', name: '孙七' } })).id;
+  };
+  const early = await seal();
+  const bad = await seal();
+  const page = await (await world.desktop(world.operator)).newPage();
+  await page.goto(`${world.base}/console/seals`);
+  await page.locator('[data-test=seal-picture]').nth(1).waitFor();
+  assert.equal(await badge(page, 'seals').innerText(), '2');
+  await page.locator(`[data-test="approve-${early}"]`).click();
+  await box(page).getByText('确认通过印章「孙七」？').waitFor();
+  await shot(page, 'seals');
+  await answer(page, true);
+  await page.locator('.el-message--error').getByText('证书尚未安装').waitFor();
+  assert.equal((await world.api('GET', `/api/v1/seals/${early}`, owner)).status, 'pending_review');
+  await page.locator(`[data-test="reject-${bad}"]`).click();
+  await box(page).locator('input').fill('印模不清晰，请重新制作');
+  await answer(page, true);
+  await page.locator(`[data-test="reject-${bad}"]`).waitFor({ state: 'detached' });
+  const rejected = await world.api('GET', `/api/v1/seals/${bad}`, owner);
+  assert.equal(rejected.status, 'rejected');
+  assert.equal(rejected.reason, '印模不清晰，请重新制作');
+  assert.equal(await badge(page, 'seals').innerText(), '1');
+});
+
 // Relying-party registration with its secret shown once; a certificate revoked from the console
 // and found in its CA's CRL by openssl.
 test('an operator registers a relying party and revokes a certificate', async () => {
@@ -231,7 +263,7 @@ test('a session that is not an operator is refused on every page', async () => {
     if (r.url().includes('/api/v1/operator/')) operatorCalls.push(r.url());
   });
   for (const path of ['/console/', '/console/persons', '/console/orders?tab=transfers', '/console/orders?tab=review',
-    '/console/orders?tab=refunds', '/console/certificates', '/console/rp-apps', '/console/organisations', '/console/anything']) {
+    '/console/orders?tab=refunds', '/console/certificates', '/console/rp-apps', '/console/organisations', '/console/seals', '/console/anything']) {
     await page.goto(world.base + path);
     await page.locator('[data-test=denied]').waitFor();
     assert.match(await page.locator('[data-test=denied]').innerText(), /仅限运营人员/, path);
@@ -239,7 +271,7 @@ test('a session that is not an operator is refused on every page', async () => {
   }
   await shot(page, 'denied');
   assert.deepEqual(operatorCalls, []);
-  for (const p of ['/api/v1/operator/person-verifications?status=pending', '/api/v1/operator/organisations?status=submitted', '/api/v1/operator/payments?status=submitted',
+  for (const p of ['/api/v1/operator/person-verifications?status=pending', '/api/v1/operator/organisations?status=submitted', '/api/v1/operator/seals', '/api/v1/operator/payments?status=submitted',
     '/api/v1/operator/orders?status=in_review']) {
     assert.equal((await world.call('GET', p, token)).status, 403, p);
   }

@@ -10,6 +10,7 @@ const routes = [
   { path: '/persons', name: 'persons', component: () => import('./pages/persons/index.vue'), meta: { operator: true } },
   { path: '/orders', name: 'orders', component: () => import('./pages/orders/index.vue'), meta: { operator: true } },
   { path: '/organisations', name: 'organisations', component: () => import('./pages/organisations/index.vue'), meta: { operator: true } },
+  { path: '/seals', name: 'seals', component: () => import('./pages/seals/index.vue'), meta: { operator: true } },
   { path: '/certificates', name: 'certificates', component: () => import('./pages/certificates/index.vue'), meta: { operator: true } },
   { path: '/rp-apps', name: 'rp-apps', component: () => import('./pages/rp-apps/index.vue'), meta: { operator: true } },
   { path: '/:rest(.*)*', redirect: '/persons' },

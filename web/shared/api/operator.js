@@ -35,3 +35,9 @@ export const organisations = (params = {}) => get(`/api/v1/operator/organisation
 export const organisation = (o) => get(`/api/v1/operator/organisations/${id(o)}`);
 export const approveOrganisation = (o) => post(`/api/v1/operator/organisations/${id(o)}/approval`, {});
 export const rejectOrganisation = (o, reason) => post(`/api/v1/operator/organisations/${id(o)}/rejection`, { reason });
+
+// Seals waiting for review, with their pictures: approve, or reject with a reason.
+export const seals = () => get('/api/v1/operator/seals');
+export const sealPicture = (s) => get(`/api/v1/operator/seals/${id(s)}/picture`, { blob: true });
+export const approveSeal = (s) => post(`/api/v1/operator/seals/${id(s)}/approval`, {});
+export const rejectSeal = (s, reason) => post(`/api/v1/operator/seals/${id(s)}/rejection`, { reason });
