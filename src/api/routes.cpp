@@ -281,6 +281,11 @@ constexpr Route kRoutes[] = {
     {"GET", "/app", Role::kPublic, get_web_app_redirect, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
     {"GET", "/app/", Role::kPublic, get_web_app_index, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
     {"GET", "/app/{path+}", Role::kPublic, get_web_app_file, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
+    // The operator console's static files (web_files.h, docs/CONSOLE.md); its API calls are operator-only.
+    {"GET", "/console", Role::kPublic, get_web_console_redirect, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
+    {"GET", "/console/", Role::kPublic, get_web_console_index, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
+    {"GET", "/console/{path+}", Role::kPublic, get_web_console_file, BodyKind::kJson, BodyLimit::kDefault,
+     Exec::kInline},
 };
 
 }  // namespace

@@ -71,6 +71,7 @@ struct Services {
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
   service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)
   service::ledger::LedgerService* ledger = nullptr;  // transparency log (nullptr: 503)
+  const WebFiles* web_console = nullptr;  // the operator console's files at /console/ (nullptr: 404)
   const WebFiles* web_app = nullptr;  // the mobile H5 app's files at /app/ (nullptr: 404 web_app_not_built)
   service::GrantService* grants = nullptr;  // organisation grants (nullptr: 503)
   service::PcService* pcs = nullptr;  // the phone as a PC key (nullptr: 503)

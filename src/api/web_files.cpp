@@ -174,4 +174,31 @@ Result<Reply> get_web_app_file(RequestContext& ctx) {
   return w->serve(ctx.param("path"), ctx.request().header("Accept-Encoding"));
 }
 
+namespace {
+Result<const WebFiles*> web_console(RequestContext& ctx) {
+  if (!ctx.services().web_console) {
+    return not_found("web_console_not_built",
+                     "this server has no operator console to serve (web.console_dir is not set)");
+  }
+  return ctx.services().web_console;
+}
+}  // namespace
+
+Result<Reply> get_web_console_redirect(RequestContext& ctx) {
+  CS_TRY(web_console(ctx));
+  Reply r = Reply::text("", "text/plain; charset=utf-8", 301);
+  r.headers.emplace_back("Location", "/console/");
+  return r;
+}
+
+Result<Reply> get_web_console_index(RequestContext& ctx) {
+  CS_ASSIGN(const WebFiles* w, web_console(ctx));
+  return w->serve("", ctx.request().header("Accept-Encoding"));
+}
+
+Result<Reply> get_web_console_file(RequestContext& ctx) {
+  CS_ASSIGN(const WebFiles* w, web_console(ctx));
+  return w->serve(ctx.param("path"), ctx.request().header("Accept-Encoding"));
+}
+
 }  // namespace certseal::api

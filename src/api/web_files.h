@@ -61,4 +61,10 @@ Result<Reply> get_web_app_redirect(RequestContext& ctx);
 Result<Reply> get_web_app_index(RequestContext& ctx);
 Result<Reply> get_web_app_file(RequestContext& ctx);
 
+// GET /console, /console/ and /console/{path+}: the operator console (web.console_dir), the same
+// rules; 404 web_console_not_built without it.
+Result<Reply> get_web_console_redirect(RequestContext& ctx);
+Result<Reply> get_web_console_index(RequestContext& ctx);
+Result<Reply> get_web_console_file(RequestContext& ctx);
+
 }  // namespace certseal::api

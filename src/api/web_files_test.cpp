@@ -141,6 +141,37 @@ TEST_F(WebFilesTest, WithoutABuiltAppTheRoutesAnswer404) {
   EXPECT_NE(r.body.find("web_app_not_built"), std::string::npos);
 }
 
+// The operator console (web.console_dir) is mounted at /console/ with the same caching rules, and
+// each mount serves only its own build: the console's files never come out of /app/ and back.
+TEST_F(WebFilesTest, TheConsoleIsServedUnderConsoleWithTheSameRules) {
+  EXPECT_NE(get("/console/").body.find("web_console_not_built"), std::string::npos);
+  load();
+  const fs::path console = fs::path(dir_.path()) / "console";
+  write(console / "index.html", "<!doctype html><title>console</title>");
+  write(console / "assets" / "main-Zz9.js", "console.log(2)");
+  write(console / "assets" / "main-Zz9.js.gz", "GZ2");
+  auto w = WebFiles::load(console);
+  ASSERT_TRUE(w.ok());
+  std::optional<WebFiles> web_console = std::move(w).value();
+  services_.web_console = &*web_console;
+  auto index = get("/console/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.body, "<!doctype html><title>console</title>");
+  EXPECT_EQ(header(index, "Cache-Control"), "no-cache");
+  EXPECT_NE(header(index, "Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_EQ(get("/console/orders/ord_1").body, index.body);  // a client-side route
+  auto js = get("/console/assets/main-Zz9.js");
+  EXPECT_EQ(js.body, "console.log(2)");
+  EXPECT_EQ(header(js, "Cache-Control"), "public, max-age=31536000, immutable");
+  EXPECT_EQ(get("/console/assets/main-Zz9.js", {{"Accept-Encoding", "gzip"}}).body, "GZ2");
+  auto bare = get("/console");
+  EXPECT_EQ(bare.status, 301);
+  EXPECT_EQ(header(bare, "Location"), "/console/");
+  EXPECT_EQ(get("/console/assets/index-AbC123.js").status, 404);  // the app's file
+  EXPECT_EQ(get("/app/assets/main-Zz9.js").status, 404);           // the console's file
+  EXPECT_EQ(get("/console/../dist/index.html").body.find("<title>app"), std::string::npos);
+}
+
 TEST_F(WebFilesTest, LoadRefusesAFolderWithoutIndex) {
   fs::remove(app_ / "index.html");
   auto w = WebFiles::load(app_);

@@ -112,6 +112,9 @@ constexpr ConfigKey kKeys[] = {
      "Base URL put into certificates (CRL distribution point, OCSP, CA issuers); default http://<server.listen>."},
     {"web.app_dir", KeyType::kString, "",
      "Folder of the built mobile H5 app (web/app/dist after its build), served at /app/; empty: /app/ answers 404."},
+    {"web.console_dir", KeyType::kString, "",
+     "Folder of the built operator console (web/console/dist after its build), served at /console/; empty: "
+     "/console/ answers 404."},
     {"pki.crl_validity_s", KeyType::kInt, "86400", "CRL nextUpdate - thisUpdate; a CRL is regenerated after half of it."},
     {"pki.ocsp_validity_s", KeyType::kInt, "3600",
      "OCSP nextUpdate - thisUpdate; cached answers are re-signed after half of it."},
@@ -513,6 +516,7 @@ Result<Config> load_config(const std::string& config_file,
   c.keys.master_key_file = v["keys.master_key_file"].empty() ? c.keys.dir + "/master.key" : v["keys.master_key_file"];
   c.pki.public_url = v["pki.public_url"];
   c.web.app_dir = v["web.app_dir"];
+  c.web.console_dir = v["web.console_dir"];
   while (!c.pki.public_url.empty() && c.pki.public_url.back() == '/') c.pki.public_url.pop_back();
   c.pki.crl_validity_s = as_int(v, "pki.crl_validity_s");
   c.pki.ocsp_validity_s = as_int(v, "pki.ocsp_validity_s");

@@ -80,7 +80,8 @@ struct Config {
     int interval_ms = 200;  // sequencing interval
   } ledger;
   struct {
-    std::string app_dir;  // built mobile H5 app served at /app/ ("" = not served)
+    std::string app_dir;      // built mobile H5 app served at /app/ ("" = not served)
+    std::string console_dir;  // built operator console served at /console/ ("" = not served)
   } web;
   bool demo = false;
   bool dev_mode = false;  // the development components may run (see check_development_components)

@@ -183,6 +183,14 @@ int serve(const Config& c) {
     services.web_app = &*web_app;
     log.info("web app", {{"dir", c.web.app_dir}, {"files", web_app->files()}});
   }
+  std::optional<api::WebFiles> web_console;
+  if (!c.web.console_dir.empty()) {
+    auto w = api::WebFiles::load(c.web.console_dir);
+    if (!w) return fail(&log, "web console", w.error());
+    web_console = std::move(w).value();
+    services.web_console = &*web_console;
+    log.info("web console", {{"dir", c.web.console_dir}, {"files", web_console->files()}});
+  }
   api::RequestLimits limits(c.limits.ocsp_per_minute, c.limits.tsa_per_minute, c.limits.form_email_per_day);
   services.limits = &limits;
   api::SessionAuthenticator sessions(*p.accounts);

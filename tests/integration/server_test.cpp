@@ -291,6 +291,32 @@ TEST_P(ServerTest, ServesTheBuiltMobileAppUnderApp) {
   EXPECT_NE(refused.log_text().find("web app"), std::string::npos) << refused.log_text();
 }
 
+// The built operator console at /console/ (web.console_dir), beside the app; a folder that is not
+// a built console stops the server at start.
+TEST_P(ServerTest, ServesTheBuiltConsoleUnderConsole) {
+  const std::string console = dir_.path() + "/console-dist";
+  std::filesystem::create_directories(console + "/assets");
+  std::ofstream(console + "/index.html") << "<!doctype html><title>CertSeal console</title>";
+  std::ofstream(console + "/assets/main-Cd34.js") << "console.log('console')";
+  auto s = start({"--set", "web.console_dir=" + console});
+  ASSERT_TRUE(s->started());
+  HttpClient c(s->base_url());
+  auto index = c.get("/console/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.body, "<!doctype html><title>CertSeal console</title>");
+  EXPECT_EQ(index.header("cache-control"), "no-cache");
+  EXPECT_EQ(c.get("/console/assets/main-Cd34.js").header("cache-control"), "public, max-age=31536000, immutable");
+  EXPECT_EQ(c.get("/console/queues/orders").body, index.body);
+  EXPECT_EQ(c.get("/app/").status, 404);  // no app configured: only the console is served
+  EXPECT_EQ(s->terminate(), 0);
+
+  auto o = opts_;
+  o.extra_args = {"--set", "web.console_dir=" + dir_.path() + "/nothing-built-here"};
+  ServerProcess refused(o);
+  EXPECT_FALSE(refused.started());
+  EXPECT_NE(refused.log_text().find("web console"), std::string::npos) << refused.log_text();
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, ServerTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& p) { return p.param; });
 

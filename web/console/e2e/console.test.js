@@ -1,0 +1,292 @@
+// The operator console end to end, as an operator works (desktop 1440×900, zh-CN): log in with
+// SMS code and password, approve a person's real-name verification, confirm a bank transfer and
+// approve its order, reject an order with a reason and refund it; every decision asks first, and
+// cancelling changes nothing. A session that is not an operator's is refused on every page.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, screenshotDir, uscc, World } from './harness.js';
+
+const world = new World();
+let photo;
+let shots;
+
+before(async () => {
+  await world.start();
+  await world.catalogue();
+  shots = screenshotDir(world);
+  mkdirSync(shots, { recursive: true });
+  const scratch = await (await world.desktop()).newPage();
+  await scratch.setContent('<div style="width:320px;height:200px;background:#cde;font:24px sans-serif">居民身份证</div>');
+  photo = await scratch.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 320, height: 200 } });
+});
+after(() => world.stop());
+
+const box = (page) => page.locator('.el-message-box');
+async function answer(page, ok) {
+  await box(page).locator(ok ? '.el-message-box__btns .el-button--primary' : '.el-message-box__btns .el-button:not(.el-button--primary)').click();
+  await box(page).waitFor({ state: 'hidden' });
+}
+const badge = (page, name) => page.locator(`[data-test=count-${name}]`);
+// A picture once the message box (if any) has finished appearing.
+async function shot(page, name) {
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(shots, `console-${name}.png`) });
+}
+
+test('an operator logs in and works through the queues', async () => {
+  const applicant = await world.pendingPerson('13900000101', '张三', idNumber('11010519491231002'), photo);
+  const buyerPhone = '13900000102';
+  const buyer = await world.verifiedBuyer(buyerPhone, '李四', idNumber('11010519800101001'), photo);
+  const byTransfer = await world.authorisedOrder(buyer, buyerPhone);
+  await world.api('POST', `/api/v1/orders/${byTransfer}/bank-transfers`, buyer, {
+    payer_name: '李四', payer_account: '6222020200001234567', amount_fen: 12000, reference: '网银流水 20261130-0001',
+  });
+  const toReject = await world.authorisedOrder(buyer, buyerPhone);
+  await world.paidBySandbox(buyer, toReject);
+  assert.equal(await world.orderStatus(buyer, toReject), 'in_review');
+
+  const page = await (await world.desktop()).newPage();
+  await page.goto(`${world.base}/console/`);
+  await page.waitForURL(/\/console\/login/);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN');
+  await page.locator('input[name=phone]').fill(OPERATOR_PHONE);
+  await page.locator('[data-test=send-code]').click();
+  await page.getByText('验证码已发送').waitFor();
+  await page.locator('input[name=code]').fill(world.smsCode(OPERATOR_PHONE));
+  await page.locator('input[name=password]').fill(OPERATOR_PASSWORD);
+  await shot(page, 'login');
+  await page.locator('[data-test=login]').click();
+  await page.waitForURL(/\/console\/persons/);
+
+  // The person queue with its count; the ID card pictures; approval asks first.
+  await page.getByRole('cell', { name: '张三' }).waitFor();
+  assert.equal(await badge(page, 'persons').innerText(), '1');
+  assert.equal(await badge(page, 'transfers').innerText(), '1');
+  assert.equal(await badge(page, 'review').innerText(), '1');
+  await page.getByRole('button', { name: '查看证件' }).click();
+  await page.locator('[data-test=person-detail] img').nth(1).waitFor();
+  await page.locator('[data-test="approve-张三"]').click();
+  await box(page).getByText('确认通过 张三 的实名认证？').waitFor();
+  await shot(page, 'persons');
+  await answer(page, false); // cancelled: nothing changes
+  assert.equal((await world.api('GET', '/api/v1/person-verifications/current', applicant.token)).status, 'pending');
+  await page.locator('[data-test="approve-张三"]').click();
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  assert.equal((await world.api('GET', '/api/v1/person-verifications/current', applicant.token)).status, 'verified');
+  await badge(page, 'persons').waitFor({ state: 'detached' });
+
+  // The bank transfer: the amount received, prefilled with the declared one.
+  await page.locator('[data-test=menu-transfers]').click();
+  await page.locator(`[data-test="confirm-${byTransfer}"]`).click();
+  await box(page).getByText('李四 声明转账 ¥120.00').waitFor();
+  assert.equal(await box(page).locator('input').inputValue(), '120.00');
+  await shot(page, 'transfer');
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  assert.equal(await world.orderStatus(buyer, byTransfer), 'in_review');
+
+  // The review queue: approve the paid order (asked first), reject the other with a reason.
+  await page.locator('[data-test=menu-review]').click();
+  await page.locator(`[data-test="approve-${byTransfer}"]`).click();
+  await box(page).getByText('通过后将签发证书').waitFor();
+  await answer(page, false);
+  assert.equal(await world.orderStatus(buyer, byTransfer), 'in_review');
+  await page.locator(`[data-test="approve-${byTransfer}"]`).click();
+  await answer(page, true);
+  await page.locator(`[data-test="approve-${byTransfer}"]`).waitFor({ state: 'detached' });
+  assert.equal(await world.orderStatus(buyer, byTransfer), 'approved');
+
+  await page.locator(`[data-test="reject-${toReject}"]`).click();
+  await box(page).locator('.el-message-box__btns .el-button--primary').click();
+  await box(page).getByText('请填写原因').waitFor(); // no reason, no rejection
+  assert.equal(await world.orderStatus(buyer, toReject), 'in_review');
+  await box(page).locator('input').fill('申请信息与证件不符');
+  await shot(page, 'review');
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  const rejected = await world.api('GET', `/api/v1/orders/${toReject}`, buyer);
+  assert.equal(rejected.status, 'rejected');
+  assert.equal(rejected.reason, '申请信息与证件不符');
+
+  // The refund of the rejected order.
+  await page.locator('[data-test=menu-refunds]').click();
+  await page.getByRole('cell', { name: '申请信息与证件不符' }).waitFor();
+  await page.locator(`[data-test="refund-${toReject}"]`).click();
+  await box(page).locator('input').fill('订单已驳回，原路退回');
+  await shot(page, 'refund');
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  assert.equal(await world.orderStatus(buyer, toReject), 'refunded');
+
+  // English, then log out.
+  await page.locator('[data-test=lang]').click();
+  await page.getByText('Refunds of rejected orders').first().waitFor();
+  await page.locator('[data-test=lang]').click();
+  await page.locator('[data-test=logout]').click();
+  await page.waitForURL(/\/console\/login/);
+});
+
+// The organisation queue: one approved, one rejected with a reason (asked first).
+test('an operator reviews organisations', async () => {
+  const admin = await world.verifiedBuyer('13900000111', '周九', idNumber('11010519491231003'), photo);
+  const good = await world.submittedOrganisation(admin, '广州示例制造有限公司', uscc('91440300MA5F0C003'), photo);
+  const bad = await world.submittedOrganisation(admin, '深圳示例贸易有限公司', uscc('91440300MA5F0C004'), photo);
+  const page = await (await world.desktop(world.operator)).newPage();
+  await page.goto(`${world.base}/console/organisations`);
+  await page.getByRole('cell', { name: '广州示例制造有限公司' }).waitFor();
+  assert.equal(await badge(page, 'organisations').innerText(), '2');
+  const goodCode = uscc('91440300MA5F0C003');
+  await page.locator(`[data-test="view-${goodCode}"]`).click();
+  await page.locator('[data-test=org-detail] img').waitFor();
+  await page.locator(`[data-test="approve-${goodCode}"]`).click();
+  await box(page).getByText('确认通过「广州示例制造有限公司」的单位认证？').waitFor();
+  await shot(page, 'organisations');
+  await answer(page, true);
+  await page.getByRole('cell', { name: '广州示例制造有限公司' }).waitFor({ state: 'detached' });
+  assert.equal((await world.api('GET', `/api/v1/operator/organisations/${good}`, world.operator)).status, 'verified');
+  await page.locator(`[data-test="reject-${uscc('91440300MA5F0C004')}"]`).click();
+  await box(page).locator('input').fill('营业执照不清晰');
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  const rejected = await world.api('GET', `/api/v1/operator/organisations/${bad}`, world.operator);
+  assert.equal(rejected.status, 'rejected');
+  await badge(page, 'organisations').waitFor({ state: 'detached' });
+});
+
+// The seal queue: seals made for orders, shown with their pictures. Approval needs the seal's
+// certificate installed, so the server refuses it here and the console shows why (nothing
+// changes); a rejection with a reason goes through.
+test('an operator reviews seals', async () => {
+  const phone = '13900000121';
+  const owner = await world.verifiedBuyer(phone, '孙七', idNumber('11010519850101005'), photo);
+  const seal = async () => {
+    const o = await world.api('POST', '/api/v1/orders', owner, { product_id: world.product, platform_id: world.platform });
+    return (await world.api('POST', '/api/v1/seals', owner, { order_id: o.id, kind: 'personal_square', design: { method: 'template', name: '孙七' } })).id;
+  };
+  const early = await seal();
+  const bad = await seal();
+  const page = await (await world.desktop(world.operator)).newPage();
+  await page.goto(`${world.base}/console/seals`);
+  await page.locator('[data-test=seal-picture]').nth(1).waitFor();
+  assert.equal(await badge(page, 'seals').innerText(), '2');
+  await page.locator(`[data-test="approve-${early}"]`).click();
+  await box(page).getByText('确认通过印章「孙七」？').waitFor();
+  await shot(page, 'seals');
+  await answer(page, true);
+  await page.locator('.el-message--error').getByText('证书尚未安装').waitFor();
+  assert.equal((await world.api('GET', `/api/v1/seals/${early}`, owner)).status, 'pending_review');
+  await page.locator(`[data-test="reject-${bad}"]`).click();
+  await box(page).locator('input').fill('印模不清晰，请重新制作');
+  await answer(page, true);
+  await page.locator(`[data-test="reject-${bad}"]`).waitFor({ state: 'detached' });
+  const rejected = await world.api('GET', `/api/v1/seals/${bad}`, owner);
+  assert.equal(rejected.status, 'rejected');
+  assert.equal(rejected.reason, '印模不清晰，请重新制作');
+  assert.equal(await badge(page, 'seals').innerText(), '1');
+});
+
+// Relying-party registration with its secret shown once; a certificate revoked from the console
+// and found in its CA's CRL by openssl.
+test('an operator registers a relying party and revokes a certificate', async () => {
+  const page = await (await world.desktop(world.operator)).newPage();
+  await page.goto(`${world.base}/console/rp-apps`);
+  await page.locator('input[name=rp-name]').fill('示例招标平台接入');
+  await page.locator('[data-test=rp-platform]').click();
+  await page.getByRole('option', { name: '示例交易平台' }).click();
+  await page.locator('input[name=rp-callback]').fill('https://rp.example.cn/callback');
+  await page.locator('[data-test=scene-06]').click();
+  await page.locator('[data-test=scene-20]').click();
+  await page.locator('[data-test=rp-register]').click();
+  const secret = (await page.locator('[data-test=rp-secret]').innerText()).trim();
+  const appId = (await page.locator('[data-test=rp-new-id]').innerText()).trim();
+  assert.ok(secret.length >= 32, secret);
+  await page.getByText('密钥只显示这一次').waitFor();
+  await shot(page, 'rp-secret');
+  const stored = await world.api('GET', `/api/v1/operator/rp-apps/${appId}`, world.operator);
+  assert.equal(stored.name, '示例招标平台接入');
+  assert.deepEqual(stored.scenes, ['06', '20']);
+  assert.ok(!JSON.stringify(stored).includes(secret));
+  await page.locator('[data-test=rp-secret-done]').click();
+  await page.getByRole('cell', { name: '示例招标平台接入' }).waitFor();
+  assert.ok(!(await page.content()).includes(secret)); // gone from the page once closed
+  await page.reload();
+  await page.getByRole('cell', { name: '示例招标平台接入' }).waitFor();
+  assert.ok(!(await page.content()).includes(secret));
+
+  // A certificate issued through the API (an EC key's CSR made by openssl), revoked here.
+  const csrFile = join(world.dir, 'rp.csr');
+  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=zhao',
+    '-keyout', join(world.dir, 'rp.key'), '-out', csrFile], { stdio: 'ignore' });
+  const cert = await world.api('POST', '/api/v1/cas/intl/certificates', world.operator, {
+    request_id: 'console-e2e-1', profile: 'personal_sign', subject: { common_name: '赵六', identity_code: idNumber('11010519700101004') },
+    csr: readFileSync(csrFile, 'utf8'), validity_days: 365,
+  });
+  await page.locator('[data-test=menu-certificates]').click();
+  await page.locator('input[name=cert-id]').fill(cert.id);
+  await page.locator('[data-test=cert-find]').click();
+  assert.equal(await page.locator('[data-test=cert-status]').innerText(), 'valid');
+  await page.locator('[data-test=cert-reason]').click();
+  await page.getByRole('option', { name: '密钥泄露' }).click();
+  await page.locator('[data-test=cert-revoke]').click();
+  await box(page).getByText('注销后不可恢复').waitFor();
+  await shot(page, 'revoke');
+  await answer(page, false); // cancelled: still valid
+  assert.equal((await world.api('GET', `/api/v1/certificates/${cert.id}`, world.operator)).status, 'valid');
+  await page.locator('[data-test=cert-revoke]').click();
+  await answer(page, true);
+  await page.locator('[data-test=cert-status]').getByText('revoked').waitFor();
+  const href = await page.locator('[data-test=cert-crl]').getAttribute('href');
+  assert.equal(href, '/ca/intl/crl');
+  const der = Buffer.from(await (await fetch(world.base + href)).arrayBuffer());
+  const derFile = join(world.dir, 'intl.crl');
+  writeFileSync(derFile, der);
+  const text = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', derFile, '-noout', '-text'], { encoding: 'utf8' });
+  const hex = (x) => x.replace(/[^0-9a-fA-F]/g, '').toUpperCase().replace(/^0+/, '');
+  const listed = [...text.matchAll(/Serial Number: ([0-9A-Fa-f:]+)/g)].map((m) => hex(m[1]));
+  assert.ok(listed.includes(hex(cert.serial)), `${cert.serial} not in\n${text}`);
+  assert.match(text, /Key Compromise/);
+});
+
+// An attacker with an ordinary user's session opens every console page: each shows the refusal,
+// no queue is loaded, and the operator APIs behind them answer 403.
+test('a session that is not an operator is refused on every page', async () => {
+  const phone = '13900000109';
+  const { token } = await world.pendingPerson(phone, '王五', idNumber('11010519900101003'), photo);
+  const ctx = await world.desktop(token);
+  const page = await ctx.newPage();
+  const operatorCalls = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/operator/')) operatorCalls.push(r.url());
+  });
+  for (const path of ['/console/', '/console/persons', '/console/orders?tab=transfers', '/console/orders?tab=review',
+    '/console/orders?tab=refunds', '/console/certificates', '/console/rp-apps', '/console/organisations', '/console/seals', '/console/anything']) {
+    await page.goto(world.base + path);
+    await page.locator('[data-test=denied]').waitFor();
+    assert.match(await page.locator('[data-test=denied]').innerText(), /仅限运营人员/, path);
+    assert.equal(await page.locator('.el-table').count(), 0, path);
+  }
+  await shot(page, 'denied');
+  assert.deepEqual(operatorCalls, []);
+  for (const p of ['/api/v1/operator/person-verifications?status=pending', '/api/v1/operator/organisations?status=submitted', '/api/v1/operator/seals', '/api/v1/operator/payments?status=submitted',
+    '/api/v1/operator/orders?status=in_review']) {
+    assert.equal((await world.call('GET', p, token)).status, 403, p);
+  }
+  // The login itself refuses to open the console for that account.
+  const fresh = await (await world.desktop()).newPage();
+  await fresh.goto(`${world.base}/console/login`);
+  await fresh.locator('input[name=phone]').fill(phone);
+  await fresh.locator('[data-test=send-code]').click();
+  await fresh.getByText('验证码已发送').waitFor();
+  await fresh.locator('input[name=code]').fill(world.smsCode(phone));
+  await fresh.locator('input[name=password]').fill('Str0ng!pw');
+  await fresh.locator('[data-test=login]').click();
+  await fresh.locator('[data-test=denied]').waitFor();
+  // Without a session, every page goes to the login.
+  const anonymous = await (await world.desktop()).newPage();
+  await anonymous.goto(`${world.base}/console/orders?tab=review`);
+  await anonymous.waitForURL(/\/console\/login/);
+});

@@ -1,0 +1,43 @@
+// The operator APIs the console uses (tags operators, orders, identity in docs/openapi.yaml), one
+// function per operation. Every call needs an operator session; the server answers 403 otherwise.
+import { get, post, query } from './http.js';
+
+const id = (x) => encodeURIComponent(x);
+
+export const personVerifications = (params = {}) => get(`/api/v1/operator/person-verifications${query(params)}`);
+export const personVerification = (v) => get(`/api/v1/operator/person-verifications/${id(v)}`);
+export const approvePerson = (v) => post(`/api/v1/operator/person-verifications/${id(v)}/approval`, {});
+export const rejectPerson = (v, reason) => post(`/api/v1/operator/person-verifications/${id(v)}/rejection`, { reason });
+// A picture the person uploaded (ID card sides), as a Blob.
+export const blob = (b) => get(`/api/v1/operator/blobs/${id(b)}`, { blob: true });
+
+export const orders = (params = {}) => get(`/api/v1/operator/orders${query(params)}`);
+export const order = (o) => get(`/api/v1/operator/orders/${id(o)}`);
+export const approveOrder = (o) => post(`/api/v1/operator/orders/${id(o)}/approval`, {});
+export const rejectOrder = (o, reason) => post(`/api/v1/operator/orders/${id(o)}/rejection`, { reason });
+export const refundOrder = (o, reason) => post(`/api/v1/operator/orders/${id(o)}/refund`, { reason });
+
+export const payments = (params = {}) => get(`/api/v1/operator/payments${query(params)}`);
+// A declared bank transfer arrived: the received amount must be the order's.
+export const confirmPayment = (p, receivedFen) => post(`/api/v1/operator/payments/${id(p)}/confirmation`, { received_fen: receivedFen });
+
+export const catalogue = () => get('/api/v1/operator/catalogue');
+// Relying-party applications: the answer of register() carries the secret, the only time it is shown.
+export const rpApps = (params = {}) => get(`/api/v1/operator/rp-apps${query(params)}`);
+export const registerRpApp = (body) => post('/api/v1/operator/rp-apps', body);
+
+// A certificate by id, and its revocation with an RFC 5280 reason (the CRL is regenerated at once).
+export const certificate = (c) => get(`/api/v1/certificates/${id(c)}`);
+export const revokeCertificate = (c, reason) => post(`/api/v1/certificates/${id(c)}/revocations`, { reason });
+
+// Organisations submitted for review: approve, or reject with a reason.
+export const organisations = (params = {}) => get(`/api/v1/operator/organisations${query(params)}`);
+export const organisation = (o) => get(`/api/v1/operator/organisations/${id(o)}`);
+export const approveOrganisation = (o) => post(`/api/v1/operator/organisations/${id(o)}/approval`, {});
+export const rejectOrganisation = (o, reason) => post(`/api/v1/operator/organisations/${id(o)}/rejection`, { reason });
+
+// Seals waiting for review, with their pictures: approve, or reject with a reason.
+export const seals = () => get('/api/v1/operator/seals');
+export const sealPicture = (s) => get(`/api/v1/operator/seals/${id(s)}/picture`, { blob: true });
+export const approveSeal = (s) => post(`/api/v1/operator/seals/${id(s)}/approval`, {});
+export const rejectSeal = (s, reason) => post(`/api/v1/operator/seals/${id(s)}/rejection`, { reason });
