@@ -275,6 +275,8 @@ int serve(const Config& c) {
   (*cas)->set_ledger(&recorder);
   shield.set_ledger(&recorder);
   p.accounts->set_ledger(&recorder);
+  p.orders->set_ledger(&recorder);
+  p.orgs->set_ledger(&recorder);
   services.ledger = &ledger;
   // Organisation grants (docs/GRANTS.md): checked and counted by the shield at the moment of use.
   service::GrantService grants(*p.db, p.clock, p.rng, log);
@@ -290,6 +292,7 @@ int serve(const Config& c) {
   }
   service::SealService seals(*p.db, **cas, **km, p.clock, p.rng, log, service::SealServiceOptions{maker_ca});
   seals.set_blob_store(p.blobs.get());
+  seals.set_ledger(&recorder);
   if (c.demo && !maker_ca.empty()) {
     if (Status s = certify_demo_seal_makers(seals); !s) return fail(&log, "demo seal makers", s.error());
   }
@@ -313,6 +316,7 @@ int serve(const Config& c) {
   scenes = std::make_unique<service::SceneService>(*p.db, p.clock, p.rng, log, *rp_apps, *p.orders, callback_sender,
                                                    std::move(scene_key), scene_opts);
   scenes->set_grants(&grants);
+  scenes->set_ledger(&recorder);
   seals.set_grant_gate(&grants);
   scenes->set_document_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });
   services.rp_apps = rp_apps.get();

@@ -361,6 +361,22 @@ TEST_P(SceneE2eTest, LoginAndMessageSigningThroughTheClient) {
   // Usage records: the scenes are in the key's events.
   auto ev = call("GET", "/api/v1/shield/keys/" + inst.key_id + "/events", session_token(a));
   EXPECT_NE(ev.body.find("scene 06 " + id), std::string::npos) << ev.body;
+  // And in the transparency log (docs/LEDGER.md "Event types"): exactly one entry for the login,
+  // written by the server's wiring, naming the certificate, the platform and the request.
+  ASSERT_EQ(call("POST", "/api/v1/operator/ledger/checkpoints", operator_token_).status, 200);
+  auto entries = call("GET", "/api/v1/account/ledger-entries?limit=1000", session_token(a));
+  ASSERT_EQ(entries.status, 200) << entries.body;
+  int logins = 0;
+  const nlohmann::json listed = entries.json();  // kept alive: the loop reads into it
+  for (const auto& item : listed["items"]) {
+    auto e = nlohmann::json::parse(item["entry"].get<std::string>());
+    if (e["type"] != "scene.login" || e.value("scene", "") != id) continue;
+    ++logins;
+    EXPECT_EQ(e["result"], "ok");
+    EXPECT_EQ(e["certificate"], inst.cert_id);
+    EXPECT_EQ(e["platform"], platform_);
+  }
+  EXPECT_EQ(logins, 1) << entries.body;
 }
 
 TEST_P(SceneE2eTest, MutualRecognitionIsCheckedAtSceneTimeAndAFailingCallbackLeavesThePoll) {

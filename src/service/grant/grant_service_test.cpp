@@ -10,6 +10,7 @@
 #include <atomic>
 #include <thread>
 
+#include "service/ledger/recorder.h"
 #include "support/engine_fixture.h"
 
 namespace certseal::service {
@@ -209,6 +210,53 @@ TEST_P(GrantServiceTest, TakeBackDeletesTheShareInItsTransactionAndTheSweepEndsE
   EXPECT_FALSE(share_deleted(h));
   ASSERT_TRUE(db_->write([&](store::Tx& tx) { return grants_->drop_dead_shares(tx, ""); }).ok());
   EXPECT_TRUE(share_deleted(h));
+}
+
+// The transparency log (docs/LEDGER.md): a grant's request, approval, counted use, refused use and
+// take-back are one entry each, in their transaction; an employee's attempt to take it back is
+// refused with no entry, and a use whose transaction rolls back leaves none.
+TEST_P(GrantServiceTest, GrantEventsAreLoggedAndARolledBackUseLeavesNoEntry) {
+  ledger::Recorder recorder(clock_);
+  grants_->set_ledger(&recorder);
+  auto entries = [&] {
+    std::vector<nlohmann::json> out;
+    EXPECT_TRUE(db_->read([&](store::Tx& tx) -> Status {
+      CS_ASSIGN(auto rows, tx.query("SELECT data FROM ledger_pending ORDER BY id"));
+      for (auto& r : rows) out.push_back(nlohmann::json::parse(r.text("data")));
+      return {};
+    }).ok());
+    return out;
+  };
+  const std::string g = approved(1);
+  // Rolled back: the use is checked and counted, then its transaction fails.
+  const std::string sc = scene("emp");
+  Status rolled = db_->write([&](store::Tx& tx) -> Status {
+    CS_TRY(grants_->use(tx, {g, "emp", "key", "dev-" + g, "sign", "scene 20 " + sc, Bytes(32, 1)}));
+    return internal_error("the step failed after the use was counted");
+  });
+  EXPECT_FALSE(rolled.ok());
+  EXPECT_EQ(entries().size(), 2u);
+  EXPECT_EQ(count("SELECT uses_made FROM grants WHERE id = ?", {g}), 0);
+  ASSERT_TRUE(use(g, "scene 20 " + sc).ok());
+  EXPECT_EQ(last_, "");
+  ASSERT_TRUE(use(g, "scene 20 " + scene("emp")).ok());
+  EXPECT_EQ(last_, "grant_used_up");
+  EXPECT_EQ(grants_->revoke("emp", "org", g, "").error().code, "not_org_admin");
+  ASSERT_TRUE(grants_->revoke("admin", "org", g, "项目结束").ok());
+  auto e = entries();
+  std::vector<std::string> types;
+  for (const auto& x : e) types.push_back(x["type"]);
+  EXPECT_EQ(types, (std::vector<std::string>{"grant.request", "grant.approve", "grant.use", "grant.use",
+                                             "grant.revoke"}));
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_EQ(e[1]["actor"], "admin");
+  EXPECT_EQ(e[1]["account"], "emp");
+  EXPECT_EQ(e[1]["subject"], g);
+  EXPECT_EQ(e[2]["actor"], "emp");
+  EXPECT_EQ(e[2]["certificate"], "cert");
+  EXPECT_EQ(e[2]["scene"], sc);
+  EXPECT_EQ(e[3]["result"], "grant_used_up");
+  EXPECT_EQ(e[4]["actor"], "admin");
 }
 
 TEST_P(GrantServiceTest, ConcurrentUsesOfAOneUseGrantCountOnce) {

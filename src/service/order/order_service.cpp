@@ -50,6 +50,25 @@ Result<bool> OrderService::transition(store::Tx& tx, const std::string& order_id
                  "SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? FROM order_events WHERE order_id = ?",
                  {new_uuid_v7(clock_, rng_), order_id, from, to, actor, reason, format_rfc3339_ms(clock_.now()),
                   order_id}));
+  if (ledger_ != nullptr &&
+      (to == "paid" || to == "approved" || to == "rejected" || to == "refunded" || to == "cancelled")) {
+    CS_ASSIGN(auto o, tx.query_one("SELECT account_id, product_id, kind, org_id, platform_id, amount_fen FROM orders "
+                                   "WHERE id = ?",
+                                   {order_id}));
+    if (!o) return internal_error("order transition for a missing order");
+    auto e = ledger::LedgerEvent("order." + to)
+                 .by(actor == "system" ? "" : actor)
+                 .of(o->text("account_id"))
+                 .on(order_id)
+                 .at_platform(o->text("platform_id"))
+                 .with("from", from)
+                 .with("product", o->text("product_id"))
+                 .with("kind", o->text("kind"))
+                 .with("amount_fen", o->integer("amount_fen"));
+    if (!o->text("org_id").empty()) e.with("org", o->text("org_id"));
+    if (!reason.empty()) e.with("reason", reason);
+    CS_TRY(ledger::record(ledger_, tx, e));
+  }
   return true;
 }
 

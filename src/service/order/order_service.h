@@ -57,6 +57,7 @@
 #include "docsign/text_render.h"
 #include "service/account/sms_codes.h"
 #include "service/blob/blob_store.h"
+#include "service/ledger/recorder.h"
 #include "service/notify/email.h"
 #include "service/notify/sms.h"
 #include "service/order/payment_gateway.h"
@@ -176,6 +177,10 @@ class OrderService {
 
   // Wiring (before serving requests): the CAs products refer to, and the online gateways.
   void set_ca(ca::CaService* ca) { ca_ = ca; }
+  // The transparency log (docs/LEDGER.md "Orders"): the transitions that change what a buyer may
+  // use (paid, approved, rejected, refunded, cancelled) each append one entry in the transition's
+  // transaction. Unset (unit tests of other areas): order_events only.
+  void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
   void add_gateway(std::unique_ptr<PaymentGateway> g);
   PaymentGateway* gateway(const std::string& name) const;
 
@@ -359,6 +364,7 @@ class OrderService {
   BlobStore& blobs_;
   OrderOptions opts_;
   ca::CaService* ca_ = nullptr;
+  ledger::Recorder* ledger_ = nullptr;
   std::map<std::string, std::unique_ptr<PaymentGateway>> gateways_;
 };
 

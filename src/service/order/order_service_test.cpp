@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "docsign/text_render.h"
+#include "service/ledger/recorder.h"
 #include "service/org/licence_ocr.h"
 #include "support/engine_fixture.h"
 #include "support/image_bombs.h"
@@ -323,6 +324,104 @@ TEST_P(OrderServiceTest, MutualRecognitionEnablesExtendsLapsesAndCancels) {
   clock_.set(SysTime(std::chrono::seconds(enabled_until(cert, other_))));
   EXPECT_FALSE(enabled(cert, other_));
   EXPECT_TRUE(enabled(cert, home_));
+}
+
+// The transparency log (docs/LEDGER.md "Orders", "Organisations"): the order transitions that
+// change what a buyer may use, and the organisation events that change who acts for whom, are
+// one entry each, in their own transaction; refused attempts (another buyer cancelling, a
+// non-admin removing a member) leave none.
+std::vector<nlohmann::json> pending_entries(store::Database& db) {
+  std::vector<nlohmann::json> out;
+  EXPECT_TRUE(db.read([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto rows, tx.query("SELECT data FROM ledger_pending ORDER BY id"));
+    for (auto& r : rows) out.push_back(nlohmann::json::parse(r.text("data")));
+    return {};
+  }).ok());
+  return out;
+}
+
+TEST_P(OrderServiceTest, OrderDecisionsAreLoggedInTheirTransaction) {
+  ledger::Recorder recorder(clock_);
+  svc_->set_ledger(&recorder);
+  std::string cert = certificate(alice_, home_);
+  auto unpaid = order(alice_, "p-mutual", cert);
+  ASSERT_TRUE(unpaid.ok()) << unpaid.error().code;
+  // Attacker side: Bob cancelling Alice's order is refused and not logged.
+  EXPECT_EQ(svc_->cancel(bob_, unpaid->id).error().code, "order_not_found");
+  EXPECT_TRUE(pending_entries(*db_).empty());
+  ASSERT_TRUE(svc_->cancel(alice_, unpaid->id).ok());
+  OrderView approved = reviewed(alice_, "p-mutual", cert);
+  auto to_reject = order(alice_, "p-mutual", cert);
+  ASSERT_TRUE(to_reject.ok());
+  exec("UPDATE orders SET status = 'in_review' WHERE id = ?", {to_reject->id});
+  ASSERT_TRUE(svc_->reject("operator-1", to_reject->id, "材料不全").ok());
+  // Approving it again is refused and changes nothing.
+  EXPECT_FALSE(svc_->approve("operator-1", to_reject->id).ok());
+  auto e = pending_entries(*db_);
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0]["type"], "order.cancelled");
+  EXPECT_EQ(e[0]["actor"], alice_);
+  EXPECT_EQ(e[0]["account"], alice_);
+  EXPECT_EQ(e[0]["subject"], unpaid->id);
+  EXPECT_EQ(e[0]["platform"], other_);
+  EXPECT_EQ(e[0]["detail"]["product"], "p-mutual");
+  EXPECT_EQ(e[1]["type"], "order.approved");
+  EXPECT_EQ(e[1]["actor"], "operator-1");
+  EXPECT_EQ(e[1]["account"], alice_);
+  EXPECT_EQ(e[1]["subject"], approved.id);
+  EXPECT_EQ(e[1]["detail"]["from"], "in_review");
+  EXPECT_EQ(e[2]["type"], "order.rejected");
+  EXPECT_EQ(e[2]["detail"]["reason"], "材料不全");
+}
+
+TEST_P(OrderServiceTest, OrganisationEventsAreLoggedInTheirTransaction) {
+  ledger::Recorder recorder(clock_);
+  orgs_->set_ledger(&recorder);
+  auto draft = orgs_->create(alice_, "上海某某有限公司", "91310115MA1K3B0020", true, 1, "192.0.2.1");
+  ASSERT_TRUE(draft.ok()) << draft.error().code;
+  std::string carol = account("13900000003", true);
+  exec("INSERT INTO organisations (id, name, credit_code, status, creator_account_id, creator_is_legal_rep, "
+       "created_at, updated_at) VALUES ('org-1', 'org-1', '91310115MA1K3B0020', 'verified', ?, 1, 'now', 'now')",
+       {alice_});
+  for (const auto& [who, role] : {std::pair{alice_, "admin"}, std::pair{bob_, "employee"}}) {
+    exec("INSERT INTO identities (id, account_id, kind, org_id, created_at) VALUES (?, ?, ?, 'org-1', 'now')",
+         {"id-" + who, who, std::string(role)});
+    exec("INSERT INTO memberships (id, org_id, account_id, role, identity_id, status, created_at) "
+         "VALUES (?, 'org-1', ?, ?, ?, 'active', 'now')",
+         {"m-" + who, who, std::string(role), "id-" + who});
+  }
+  auto task = orgs_->request_join(carol, "org-1", "我是新员工", "张三", "13900000001");
+  ASSERT_TRUE(task.ok()) << task.error().code;
+  ASSERT_TRUE(orgs_->decide_task(alice_, task->id, true, "").ok());
+  // Attacker side: Carol, an employee, cannot remove Bob; nothing is logged for it.
+  const std::size_t before = pending_entries(*db_).size();
+  EXPECT_FALSE(orgs_->remove_member(carol, "org-1", "m-" + bob_).ok());
+  EXPECT_EQ(pending_entries(*db_).size(), before);
+  ASSERT_TRUE(orgs_->transfer_admin(alice_, "org-1", "m-" + bob_).ok());
+  ASSERT_TRUE(orgs_->leave(alice_, "id-" + alice_).ok());
+  auto members = orgs_->members(bob_, "org-1");
+  ASSERT_TRUE(members.ok()) << members.error().code;
+  std::string carol_member;
+  for (const auto& m : *members) {
+    if (m.account_id == carol) carol_member = m.id;
+  }
+  ASSERT_FALSE(carol_member.empty());
+  ASSERT_TRUE(orgs_->remove_member(bob_, "org-1", carol_member).ok());
+  std::vector<std::string> types;
+  for (const auto& e : pending_entries(*db_)) types.push_back(e["type"]);
+  EXPECT_EQ(types, (std::vector<std::string>{"org.create", "org.join_request", "org.join_decide", "org.member_add",
+                                             "org.admin_transfer", "org.member_leave", "org.member_remove"}));
+  auto e = pending_entries(*db_);
+  EXPECT_EQ(e[0]["subject"], draft->id);
+  EXPECT_EQ(e[3]["actor"], alice_);
+  EXPECT_EQ(e[3]["account"], carol);
+  EXPECT_EQ(e[3]["detail"]["role"], "employee");
+  EXPECT_EQ(e[4]["actor"], alice_);
+  EXPECT_EQ(e[4]["account"], bob_);
+  EXPECT_EQ(e[4]["detail"]["from"], alice_);
+  EXPECT_EQ(e[6]["actor"], bob_);
+  EXPECT_EQ(e[6]["account"], carol);
+  EXPECT_EQ(e[6]["subject"], "org-1");
 }
 
 TEST_P(OrderServiceTest, EnabledForRefusesDeadCertificates) {

@@ -47,7 +47,11 @@ Result<TaskView> OrgService::request_join(const std::string& account_id, const s
     CS_TRY(tx.exec("INSERT INTO tasks (id, org_id, kind, status, requester_account_id, statement, payload, created_at) "
                    "VALUES (?, ?, 'join_request', 'open', ?, ?, '{}', ?)",
                    {task_id, org_id, account_id, statement, format_rfc3339(clock_.now())}));
-    return {};
+    return ledger::record(ledger_, tx, ledger::LedgerEvent("org.join_request")
+                                           .by(account_id)
+                                           .of(account_id)
+                                           .on(org_id)
+                                           .with("task", task_id));
   }));
   for (auto& p : admin_phones) notify(p, "task_join_request", "有人申请加入「" + org_name + "」，请在待办任务中处理。");
   return db_.read_value<TaskView>([&](store::Tx& tx) -> Result<TaskView> {
@@ -96,11 +100,19 @@ Result<TaskView> OrgService::decide_task(const std::string& account_id, const st
                               {approve ? "approved" : "refused", account_id, opt(reason),
                                format_rfc3339(clock_.now()), task_id}));
     if (n != 1) return failed_precondition("task_closed", "this task has already been decided");
+    auto decided = ledger::LedgerEvent("org.join_decide")
+                       .by(account_id)
+                       .of(t.requester_account_id)
+                       .on(t.org_id)
+                       .with("task", task_id)
+                       .with("approved", approve);
+    if (!reason.empty()) decided.with("reason", reason);
+    CS_TRY(ledger::record(ledger_, tx, decided));
     if (approve && t.kind == "join_request") {
       CS_ASSIGN(auto already, tx.query_one("SELECT id FROM memberships WHERE org_id = ? AND account_id = ? AND "
                                            "status = 'active'",
                                            {t.org_id, t.requester_account_id}));
-      if (!already) CS_TRY(add_member(tx, t.org_id, t.requester_account_id, "employee"));
+      if (!already) CS_TRY(add_member(tx, t.org_id, t.requester_account_id, "employee", account_id));
     }
     return {};
   }));
@@ -182,10 +194,16 @@ Result<InvitationView> OrgService::answer_invitation(const std::string& account_
            r->text("created_at")};
     CS_TRY(tx.exec("UPDATE invitations SET status = ?, decided_at = ? WHERE id = ? AND status = 'open'",
                    {inv.status, format_rfc3339(clock_.now()), invitation_id}));
+    CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("org.invitation_answer")
+                                           .by(account_id)
+                                           .of(account_id)
+                                           .on(inv.org_id)
+                                           .with("invitation", invitation_id)
+                                           .with("accepted", accept)));
     if (accept) {
       CS_ASSIGN(auto already, tx.query_one("SELECT id FROM memberships WHERE org_id = ? AND account_id = ? AND status = 'active'",
                                            {inv.org_id, account_id}));
-      if (!already) CS_TRY(add_member(tx, inv.org_id, account_id, "employee"));
+      if (!already) CS_TRY(add_member(tx, inv.org_id, account_id, "employee", account_id));
     }
     return {};
   }));
@@ -208,6 +226,11 @@ Status OrgService::remove_member(const std::string& account_id, const std::strin
     CS_TRY(tx.exec("UPDATE identities SET ended_at = ? WHERE id = ?", {now, r->text("identity_id")}));
     phone = r->text("phone");
     removed_account = r->text("account_id");
+    CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("org.member_remove")
+                                           .by(account_id)
+                                           .of(removed_account)
+                                           .on(org_id)
+                                           .with("membership", member_id)));
     CS_ASSIGN(auto v, load(tx, org_id));
     org_name = v.name;
     return {};
@@ -262,6 +285,12 @@ Result<MemberView> OrgService::transfer_admin(const std::string& account_id, con
     CS_TRY(tx.exec("UPDATE identities SET kind = 'employee' WHERE id = ?", {mine->text("identity_id")}));
     CS_TRY(tx.exec("UPDATE memberships SET role = 'admin' WHERE id = ?", {member_id}));
     CS_TRY(tx.exec("UPDATE identities SET kind = 'admin' WHERE id = ?", {target->text("identity_id")}));
+    CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("org.admin_transfer")
+                                           .by(account_id)
+                                           .of(target->text("account_id"))
+                                           .on(org_id)
+                                           .with("from", demoted)
+                                           .with("membership", member_id)));
     log_.info("organisation admin transferred", {{"org_id", org_id}, {"from", account_id},
                                                   {"to", target->text("account_id")}, {"at", now}});
     return {};
@@ -285,7 +314,11 @@ Status OrgService::leave(const std::string& account_id, const std::string& ident
     std::string now = format_rfc3339(clock_.now());
     CS_TRY(tx.exec("UPDATE memberships SET status = 'left', ended_at = ? WHERE id = ?", {now, m->text("id")}));
     CS_TRY(tx.exec("UPDATE identities SET ended_at = ? WHERE id = ?", {now, identity_id}));
-    return {};
+    return ledger::record(ledger_, tx, ledger::LedgerEvent("org.member_leave")
+                                           .by(account_id)
+                                           .of(account_id)
+                                           .on(m->text("org_id"))
+                                           .with("membership", m->text("id")));
   }));
   sync_holder(account_id);
   return {};

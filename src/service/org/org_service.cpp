@@ -58,7 +58,8 @@ Result<std::string> OrgService::member_role(store::Tx& tx, const std::string& ac
 }
 
 Result<std::string> OrgService::add_member(store::Tx& tx, const std::string& org_id,
-                                           const std::string& account_id, const std::string& role) {
+                                           const std::string& account_id, const std::string& role,
+                                           const std::string& actor) {
   std::string now = format_rfc3339(clock_.now());
   std::string identity = new_uuid_v7(clock_, rng_);
   std::string kind = role == "employee" ? "employee" : role;
@@ -68,6 +69,12 @@ Result<std::string> OrgService::add_member(store::Tx& tx, const std::string& org
   CS_TRY(tx.exec("INSERT INTO memberships (id, org_id, account_id, role, identity_id, status, created_at) "
                  "VALUES (?, ?, ?, ?, ?, 'active', ?)",
                  {id, org_id, account_id, role, identity, now}));
+  CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("org.member_add")
+                                         .by(actor)
+                                         .of(account_id)
+                                         .on(org_id)
+                                         .with("role", role)
+                                         .with("membership", id)));
   return id;
 }
 
@@ -139,7 +146,12 @@ Result<OrgView> OrgService::create(const std::string& account_id, const std::str
     CS_TRY(tx.exec("INSERT INTO agreement_acceptances (id, account_id, kind, version, accepted_at, remote_addr) "
                    "VALUES (?, ?, 'organisation', ?, ?, ?)",
                    {new_uuid_v7(clock_, rng_), account_id, agreement_version, now, remote_addr}));
-    return {};
+    return ledger::record(ledger_, tx, ledger::LedgerEvent("org.create")
+                                           .by(account_id)
+                                           .of(account_id)
+                                           .on(id)
+                                           .with("credit_code", credit_code)
+                                           .with("creator_is_legal_rep", creator_is_legal_rep));
   }));
   log_.info("organisation draft created", {{"org_id", id}});
   return get(account_id, id);
@@ -306,7 +318,7 @@ Result<OrgView> OrgService::submit(const std::string& account_id, const std::str
     if (!missing.fields.empty()) return missing;
     CS_TRY(tx.exec("UPDATE organisations SET status = 'submitted', submitted_at = ?, reason = NULL WHERE id = ?",
                    {format_rfc3339(clock_.now()), org_id}));
-    return {};
+    return ledger::record(ledger_, tx, ledger::LedgerEvent("org.submit").by(account_id).of(account_id).on(org_id));
   }));
   log_.info("organisation submitted for review", {{"org_id", org_id}});
   return get(account_id, org_id);
@@ -338,8 +350,15 @@ Result<OrgView> OrgService::approve(const std::string& operator_id, const std::s
     CS_TRY(tx.exec("UPDATE organisations SET status = 'verified', verified_at = ?, reviewer_id = ?, reason = NULL "
                    "WHERE id = ?",
                    {now, operator_id, org_id}));
-    CS_TRY(add_member(tx, org_id, v.creator_account_id, "admin"));
-    if (v.creator_is_legal_rep) CS_TRY(add_member(tx, org_id, v.creator_account_id, "legal_representative"));
+    CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("org.approve")
+                                           .by(operator_id)
+                                           .of(v.creator_account_id)
+                                           .on(org_id)
+                                           .with("credit_code", v.credit_code)));
+    CS_TRY(add_member(tx, org_id, v.creator_account_id, "admin", operator_id));
+    if (v.creator_is_legal_rep) {
+      CS_TRY(add_member(tx, org_id, v.creator_account_id, "legal_representative", operator_id));
+    }
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {v.creator_account_id}));
     creator_phone = a->text("phone");
     name = v.name;
@@ -364,6 +383,11 @@ Result<OrgView> OrgService::reject(const std::string& operator_id, const std::st
     if (v.status != "submitted") return failed_precondition("not_submitted", "this organisation is not waiting for review");
     CS_TRY(tx.exec("UPDATE organisations SET status = 'rejected', reason = ?, reviewer_id = ? WHERE id = ?",
                    {reason, operator_id, org_id}));
+    CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("org.reject")
+                                           .by(operator_id)
+                                           .of(v.creator_account_id)
+                                           .on(org_id)
+                                           .with("reason", reason)));
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {v.creator_account_id}));
     creator_phone = a->text("phone");
     name = v.name;

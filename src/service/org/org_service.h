@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/rng.h"
 #include "service/blob/blob_store.h"
+#include "service/ledger/recorder.h"
 #include "service/org/bank_backend.h"
 #include "service/notify/sms.h"
 #include "service/org/licence_ocr.h"
@@ -92,6 +93,10 @@ class OrgService {
   // Wiring (src/app): told after removal, leaving and admin transfer, so the certificates the
   // person may no longer hold are revoked (CertificateHolders). May stay unset in tools.
   void set_certificate_holders(CertificateHolders* holders) { holders_ = holders; }
+  // The transparency log (docs/LEDGER.md "Organisations"): creation, submission, review, join
+  // requests and their decisions, invitations answered, members added, removed or leaving, and
+  // admin transfers each append one entry in the action's transaction. Unset: nothing appended.
+  void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
 
   // Verified organisations whose name contains `name` or whose credit code is `credit_code`.
   Result<std::vector<OrgView>> search(const std::string& name, const std::string& credit_code, int limit);
@@ -175,8 +180,9 @@ class OrgService {
   Status require_admin(store::Tx& tx, const std::string& account_id, const std::string& org_id);
   Result<std::optional<store::Row>> admin_membership_to_hand_over(store::Tx& tx, const std::string& account_id,
                                                    const std::string& org_id);
+  // actor: who let the member in (the reviewing operator, the deciding admin, or the invitee).
   Result<std::string> add_member(store::Tx& tx, const std::string& org_id, const std::string& account_id,
-                                 const std::string& role);
+                                 const std::string& role, const std::string& actor);
   void notify(const std::string& phone, const std::string& template_id, const std::string& text);
 
   store::Database& db_;
@@ -189,6 +195,7 @@ class OrgService {
   SmsSender& sms_;
   OrgPolicy policy_;
   CertificateHolders* holders_ = nullptr;
+  ledger::Recorder* ledger_ = nullptr;
   void sync_holder(const std::string& account_id);
 };
 

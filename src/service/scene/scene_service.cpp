@@ -31,6 +31,16 @@ bool valid_nonce(std::string_view n) {
   });
 }
 
+// The log's name for a completion of each QR scene (docs/LEDGER.md): 06 login, 13 document
+// signing, 14 authorised decryption, 16 authorised encryption, 20 signing.
+std::string scene_ledger_type(std::string_view scene) {
+  if (scene == "06") return "scene.login";
+  if (scene == "13") return "scene.sign_document";
+  if (scene == "14") return "scene.decrypt";
+  if (scene == "16") return "scene.encrypt";
+  return "scene.sign";
+}
+
 bool open_status(std::string_view s) { return s == "pending" || s == "claimed"; }
 
 nlohmann::json opt(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
@@ -405,7 +415,18 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
                        {ev, held->key_id, account_id, "scene " + v.scene + " " + v.id, result_code, now_text,
                         cert_id, v.platform_id, v.scene, doc_hash.empty() ? store::Value() : store::Value(doc_hash)}));
         if (granted) CS_TRY(grants_->finish_scene_use(tx, v.id, doc_hash, result_code));
-        return {};
+        auto entry = ledger::LedgerEvent(scene_ledger_type(v.scene))
+                         .by(account_id)
+                         .of(account_id)
+                         .on(held->key_id)
+                         .cert(cert_id)
+                         .at_platform(v.platform_id)
+                         .in_scene(v.id)
+                         .doc(doc_hash)
+                         .outcome(result_code)
+                         .with("qr_scene", v.scene);
+        if (granted) entry.with("granted", true).with("org", held->org_id);
+        return ledger::record(ledger_, tx, entry);
       };
       auto refuse_with = [&](Error e) -> Result<SceneView> {
         CS_TRY(usage(e.code));
@@ -513,6 +534,16 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
                 {"org_id", opt(held->org_id)}};
       if (v.scene == "06") result["assertion"] = nlohmann::json::parse(to_string(content), nullptr, false);
       CS_TRY(usage("ok"));
+    }
+    if (!c) {
+      // The holder declined the request: no certificate was used, but the answer is theirs.
+      CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("scene.decline")
+                                             .by(account_id)
+                                             .of(account_id)
+                                             .on(v.id)
+                                             .at_platform(v.platform_id)
+                                             .in_scene(v.id)
+                                             .with("qr_scene", v.scene)));
     }
     return finish_tx(tx, v, status, now_text, cert_id, doc_hash, result);
   }));

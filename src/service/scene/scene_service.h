@@ -58,6 +58,7 @@
 #include "base/log.h"
 #include "base/rng.h"
 #include "service/grant/grant_service.h"
+#include "service/ledger/recorder.h"
 #include "service/order/order_service.h"
 #include "service/scene/rp_apps.h"
 #include "store/db.h"
@@ -193,6 +194,9 @@ class SceneService {
   // through a live grant of the request's platform; completion then needs the use the grant
   // counted for this request at the two-party step. Unset: only held certificates answer.
   void set_grants(GrantService* grants) { grants_ = grants; }
+  // The transparency log (docs/LEDGER.md): every completion with a certificate (used or refused)
+  // and every decline appends one entry in the completing transaction. Unset: nothing appended.
+  void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
 
   // Errors: invalid_field (also invalid_envelope for 14), scene_not_allowed (403: not among the
   // app's scenes), scene_not_supported (a scene not built yet).
@@ -292,6 +296,7 @@ class SceneService {
   SecretBytes token_key_;
   SceneOptions opts_;
   GrantService* grants_ = nullptr;
+  ledger::Recorder* ledger_ = nullptr;
   std::function<Bytes(BytesView)> document_tsa_;
 
   std::mutex wait_mu_;

@@ -27,6 +27,7 @@
 #include "seal/seal_picture.h"
 #include "support/test_env.h"
 #include "pki/login_assertion.h"
+#include "service/ledger/recorder.h"
 #include "service/org/licence_ocr.h"
 #include "support/engine_fixture.h"
 
@@ -813,6 +814,78 @@ TEST_P(SceneServiceTest, DocumentSigningWithTheUsersOwnSealThroughPreviewAndSign
   // Another app cannot fetch it.
   EXPECT_EQ(scenes_->get_document(app_, v->result["signed_document_id"].get<std::string>()).error().code,
             "document_not_found");
+}
+
+// The transparency log (docs/LEDGER.md "QR scenes"): each completion with a certificate, used or
+// refused, and each decline is one entry, written in the completing transaction; an attempt that
+// is turned away before anything changes (another account's request, a stale signing time)
+// leaves none.
+TEST_P(SceneServiceTest, UsesRefusalsAndDeclinesAreLoggedInTheirTransaction) {
+  ledger::Recorder recorder(clock_);
+  scenes_->set_ledger(&recorder);
+  auto entries = [&] {
+    std::vector<nlohmann::json> out;
+    EXPECT_TRUE(db_->read([&](store::Tx& tx) -> Status {
+      CS_ASSIGN(auto rows, tx.query("SELECT data FROM ledger_pending ORDER BY id"));
+      for (auto& r : rows) out.push_back(nlohmann::json::parse(r.text("data")));
+      return {};
+    }).ok());
+    return out;
+  };
+  Held cert = certificate(alice_, home_);
+  SceneCreated login = create("06");
+  auto claim = scenes_->claim(alice_, token_of(login));
+  ASSERT_TRUE(claim.ok()) << claim.error().code;
+  // Attacker side: Bob answering Alice's request, and a signature outside the time window, change
+  // nothing and are not in the log.
+  EXPECT_EQ(scenes_->complete(bob_, login.request.id, sign(claim->request, cert)).error().code,
+            "scene_request_not_found");
+  SceneCompletion stale = sign(claim->request, cert);
+  stale.signing_time -= 3600;
+  EXPECT_EQ(scenes_->complete(alice_, login.request.id, stale).error().code, "invalid_field");
+  EXPECT_TRUE(entries().empty());
+  // A forged signature is refused and recorded, with its refusal code.
+  auto thief = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value();
+  EXPECT_EQ(scenes_->complete(alice_, login.request.id, sign(claim->request, cert, &thief)).error().code,
+            "scene_signature_invalid");
+  auto done = scenes_->complete(alice_, login.request.id, sign(claim->request, cert));
+  ASSERT_TRUE(done.ok()) << done.error().code;
+  // A message signing (scene 20) and a decline.
+  SceneCreated msg = create("20", "投标函");
+  auto claim20 = scenes_->claim(alice_, token_of(msg));
+  ASSERT_TRUE(claim20.ok());
+  auto signed20 = scenes_->complete(alice_, msg.request.id, sign(claim20->request, cert));
+  ASSERT_TRUE(signed20.ok()) << signed20.error().code;
+  SceneCreated declined = create("20", "付款确认");
+  ASSERT_TRUE(scenes_->claim(alice_, token_of(declined)).ok());
+  ASSERT_TRUE(scenes_->refuse(alice_, declined.request.id, "不是我发起的").ok());
+
+  auto e = entries();
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[0]["type"], "scene.login");
+  EXPECT_EQ(e[0]["result"], "scene_signature_invalid");
+  EXPECT_EQ(e[1]["type"], "scene.login");
+  EXPECT_EQ(e[1]["result"], "ok");
+  EXPECT_EQ(e[1]["actor"], alice_);
+  EXPECT_EQ(e[1]["account"], alice_);
+  EXPECT_EQ(e[1]["subject"], "key-" + cert.id);
+  EXPECT_EQ(e[1]["certificate"], cert.id);
+  EXPECT_EQ(e[1]["platform"], home_);
+  EXPECT_EQ(e[1]["scene"], login.request.id);
+  EXPECT_EQ(e[1]["document"], done->document_hash);
+  EXPECT_EQ(e[1]["detail"]["qr_scene"], "06");
+  EXPECT_EQ(e[2]["type"], "scene.sign");
+  EXPECT_EQ(e[2]["scene"], msg.request.id);
+  EXPECT_EQ(e[2]["document"], hex_encode(crypto::sha256(as_bytes("投标函"))));
+  EXPECT_EQ(e[2]["detail"]["qr_scene"], "20");
+  EXPECT_EQ(e[3]["type"], "scene.decline");
+  EXPECT_EQ(e[3]["account"], alice_);
+  EXPECT_EQ(e[3]["scene"], declined.request.id);
+  EXPECT_FALSE(e[3].contains("certificate"));
+  // A finished request answered again is refused and adds nothing.
+  EXPECT_EQ(scenes_->complete(alice_, login.request.id, sign(claim->request, cert)).error().code,
+            "scene_request_finished");
+  EXPECT_EQ(entries().size(), 4u);
 }
 
 CERTSEAL_INSTANTIATE_ENGINES(SceneServiceTest);

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "base/result.h"
 #include "service/seal/seal_service.h"
@@ -41,6 +42,21 @@ Result<std::optional<CertFacts>> held_certificate(store::Tx& tx, const std::stri
 
 bool personal_kind(const std::string& kind);
 bool organisation_kind(const std::string& kind);
+
+// A seal_events action's entry type in the transparency log and the detail key its text goes
+// under (docs/LEDGER.md "Seals"); nullopt for an action the log does not know.
+inline std::optional<std::pair<std::string, std::string>> ledger_type(const std::string& action) {
+  if (action == "made") return std::pair<std::string, std::string>{"seal.make", "method"};
+  if (action == "replaced") return std::pair<std::string, std::string>{"seal.replace", "method"};
+  if (action == "deleted") return std::pair<std::string, std::string>{"seal.delete", "note"};
+  if (action == "approved") return std::pair<std::string, std::string>{"seal.approve", "note"};
+  if (action == "rejected") return std::pair<std::string, std::string>{"seal.reject", "reason"};
+  if (action == "bound") return std::pair<std::string, std::string>{"seal.bind", "note"};
+  if (action == "rebound") return std::pair<std::string, std::string>{"seal.rebind", "change"};
+  if (action == "revoked") return std::pair<std::string, std::string>{"seal.revoke", "reason"};
+  if (action == "used" || action == "use_refused") return std::pair<std::string, std::string>{"seal.use", "purpose"};
+  return std::nullopt;
+}
 
 Error seal_not_found();
 Error certificate_not_found();

@@ -72,10 +72,25 @@ Status certificate_usable(const CertFacts& cert) {
 }  // namespace
 
 Status SealService::record(store::Tx& tx, const std::string& seal_id, const std::string& action,
-                           const std::string& actor, const std::string& detail) {
+                           const std::string& actor, const std::string& detail, const std::string& result) {
   CS_TRY(tx.exec("INSERT INTO seal_events (id, seal_id, action, actor, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
-                 {new_uuid_v7(clock_, rng_), seal_id, action, actor, detail, now_text()}));
-  return ok_status();
+                 {new_uuid_v7(clock_, rng_), seal_id, action, actor,
+                  result == "ok" ? detail : result + ": " + detail, now_text()}));
+  if (ledger_ == nullptr) return ok_status();
+  // The same event in the transparency log (docs/LEDGER.md "Seals"), in this transaction.
+  auto type = seal_internal::ledger_type(action);
+  if (!type) return internal_error("seal event " + action + " has no log type");
+  CS_ASSIGN(auto r, tx.query_one("SELECT account_id, certificate_id, kind FROM seals WHERE id = ?", {seal_id}));
+  if (!r) return internal_error("seal event for a missing seal");
+  auto e = ledger::LedgerEvent(type->first)
+               .by(actor == "platform" ? "" : actor)
+               .of(r->text("account_id"))
+               .on(seal_id)
+               .cert(r->text("certificate_id"))
+               .outcome(result)
+               .with("kind", r->text("kind"));
+  if (!detail.empty()) e.with(type->second, detail);
+  return ledger::record(ledger_, tx, e);
 }
 
 Result<SealService::Row> SealService::load(store::Tx& tx, const std::string& seal_id) {
@@ -373,7 +388,7 @@ Result<SealUse> SealService::use(const std::string& account_id, const std::strin
     CS_ASSIGN(Row row, load_owned(tx, holder, seal_id));
     CS_TRY(follow(tx, row));
     auto refuse = [&](Error e) -> Result<SealUse> {
-      CS_TRY(record(tx, seal_id, "use_refused", account_id, e.code + ": " + purpose));
+      CS_TRY(record(tx, seal_id, "use_refused", account_id, purpose, e.code));
       refused = std::move(e);
       return SealUse{};
     };

@@ -49,6 +49,7 @@
 #include "seal/signature.h"
 #include "service/blob/blob_store.h"
 #include "service/ca/ca_service.h"
+#include "service/ledger/recorder.h"
 #include "service/seal/seal_grant_gate.h"
 #include "store/db.h"
 
@@ -118,6 +119,10 @@ class SealService {
   // Organisation seal grants (docs/GRANTS.md): another account uses a seal only through a live
   // grant, checked and counted by the gate in the use's transaction. Unset: only the holder.
   void set_grant_gate(SealGrantGate* gate) { grants_ = gate; }
+  // The transparency log (docs/LEDGER.md "Seals"): every seal event (made, replaced, deleted,
+  // approved, rejected, bound, rebound, revoked, used, use refused) also appends one entry in the
+  // same transaction. Unset (unit tests of other areas): seal_events only.
+  void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
   // Fills design.photo from the caller's upload (purpose seal_photo). Errors: photo_not_found
   // (no such upload of this account), photo_unavailable.
   Status load_photo(const std::string& account_id, SealDesign& design);
@@ -160,8 +165,10 @@ class SealService {
   Result<Row> load(store::Tx& tx, const std::string& seal_id);
   Status follow(store::Tx& tx, Row& row);
   Result<Bytes> sign_seal(store::Tx& tx, const Row& row);
+  // One seal event: a row of seal_events and, with a recorder, an entry of the transparency log.
+  // result: "ok", or the refusal's code (use_refused).
   Status record(store::Tx& tx, const std::string& seal_id, const std::string& action, const std::string& actor,
-                const std::string& detail);
+                const std::string& detail, const std::string& result = "ok");
   std::string now_text() const;
 
   store::Database& db_;
@@ -173,6 +180,7 @@ class SealService {
   SealServiceOptions opts_;
   SealGrantGate* grants_ = nullptr;
   BlobStore* blobs_ = nullptr;
+  ledger::Recorder* ledger_ = nullptr;
 };
 
 }  // namespace certseal::service

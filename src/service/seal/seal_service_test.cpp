@@ -10,6 +10,7 @@
 #include "pki/profile.h"
 #include "seal/seal_picture.h"
 #include "seal/seseal.h"
+#include "service/ledger/recorder.h"
 #include "service/seal/seal_verifier.h"
 #include "support/engine_fixture.h"
 
@@ -409,6 +410,70 @@ TEST_P(SealServiceTest, MadeWhileBuyingIsBoundWhenTheCertificateIsInstalled) {
   again.kind = "personal_square";
   again.design = in.design;
   EXPECT_EQ(code(svc_->make(alice_, again)), "seal_exists");
+}
+
+// The transparency log (docs/LEDGER.md "Seals"): every seal event is one entry, in the event's own
+// transaction. An action that fails after its event was written (approving a seal whose
+// certificate was revoked meanwhile: following the certificate revokes the seal, then the approval
+// is refused) rolls back with its entry; a stranger's attempt on the seal leaves none.
+TEST_P(SealServiceTest, SealEventsAreLoggedInTheirTransaction) {
+  ledger::Recorder recorder(clock_);
+  svc_->set_ledger(&recorder);
+  auto entries = [&] {
+    std::vector<nlohmann::json> out;
+    EXPECT_TRUE(db_->read([&](store::Tx& tx) -> Status {
+      CS_ASSIGN(auto rows, tx.query("SELECT data FROM ledger_pending ORDER BY id"));
+      for (auto& r : rows) out.push_back(nlohmann::json::parse(r.text("data")));
+      return {};
+    }).ok());
+    return out;
+  };
+  auto s = svc_->make(alice_, official(org_cert_));
+  ASSERT_TRUE(s) << s.error().code;
+  EXPECT_EQ(code(svc_->use(alice_, s->id, "sign:early.pdf")), "seal_not_active");
+  ASSERT_TRUE(svc_->approve("operator-1", s->id));
+  ASSERT_TRUE(svc_->use(alice_, s->id, "sign:contract.pdf"));
+  // Attacker side: Mallory using, deleting or replacing Alice's seal is refused and not logged.
+  EXPECT_EQ(code(svc_->use(mallory_, s->id, "sign:forged.pdf")), "seal_not_found");
+  EXPECT_EQ(code(svc_->remove(mallory_, s->id)), "seal_not_found");
+  auto e = entries();
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[0]["type"], "seal.make");
+  EXPECT_EQ(e[0]["actor"], alice_);
+  EXPECT_EQ(e[0]["account"], alice_);
+  EXPECT_EQ(e[0]["subject"], s->id);
+  EXPECT_EQ(e[0]["certificate"], org_cert_);
+  EXPECT_EQ(e[0]["detail"]["method"], "template");
+  EXPECT_EQ(e[0]["detail"]["kind"], "official");
+  EXPECT_EQ(e[1]["type"], "seal.use");
+  EXPECT_EQ(e[1]["result"], "seal_not_active");
+  EXPECT_EQ(e[1]["detail"]["purpose"], "sign:early.pdf");
+  EXPECT_EQ(e[2]["type"], "seal.approve");
+  EXPECT_EQ(e[2]["actor"], "operator-1");
+  EXPECT_EQ(e[2]["account"], alice_);
+  EXPECT_EQ(e[3]["type"], "seal.use");
+  EXPECT_EQ(e[3]["result"], "ok");
+  EXPECT_EQ(e[3]["detail"]["purpose"], "sign:contract.pdf");
+  ASSERT_TRUE(svc_->remove(alice_, s->id).ok());
+  e = entries();
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_EQ(e[4]["type"], "seal.delete");
+
+  // Rolled back: the revocation found while approving is not logged; the next read commits it.
+  auto p = svc_->make(alice_, handwritten(person_cert_));
+  ASSERT_TRUE(p) << p.error().code;
+  ASSERT_TRUE(ca_->revoke("rev-ledger", person_cert_, pki::RevocationReason::kKeyCompromise));
+  EXPECT_EQ(code(svc_->approve("operator-1", p->id)), "bad_seal_status");
+  e = entries();
+  ASSERT_EQ(e.size(), 6u);
+  EXPECT_EQ(e[5]["type"], "seal.make");
+  EXPECT_EQ(svc_->get(alice_, p->id)->status, "revoked");
+  e = entries();
+  ASSERT_EQ(e.size(), 7u);
+  EXPECT_EQ(e[6]["type"], "seal.revoke");
+  EXPECT_FALSE(e[6].contains("actor"));
+  EXPECT_EQ(e[6]["account"], alice_);
+  EXPECT_EQ(e[6]["subject"], p->id);
 }
 
 CERTSEAL_INSTANTIATE_ENGINES(SealServiceTest);
