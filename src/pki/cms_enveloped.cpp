@@ -44,6 +44,7 @@ Result<Enveloped> parse(BytesView in) {
   CS_ASSIGN(auto ed_outer, children(ci[1].first.content(ci[1].second)));
   if (ed_outer.size() != 1 || ed_outer[0].first.tag != der::kSequence) return malformed("EnvelopedData");
   CS_ASSIGN(auto ed, children(ed_outer[0].first.content(ed_outer[0].second)));
+  if (ed.empty() || ed[0].first.tag != der::kInteger) return malformed("EnvelopedData version");
   std::size_t i = 1;
   if (ed.size() > i && ed[i].first.tag == der::context(0, true)) ++i;  // originatorInfo
   if (ed.size() < i + 2 || ed[i].first.tag != der::kSet) return malformed("recipientInfos");
@@ -51,6 +52,8 @@ Result<Enveloped> parse(BytesView in) {
   if (ris.size() != 1) return unsupported("one recipient is supported");
   CS_ASSIGN(auto ri, children(ris[0].first.content(ris[0].second)));
   if (ris[0].first.tag != der::kSequence || ri.size() != 4) return unsupported("only key transport recipients");
+  if (ri[0].first.tag != der::kInteger) return malformed("KeyTransRecipientInfo version");
+  if (ri[1].first.tag != der::kSequence || ri[2].first.tag != der::kSequence) return malformed("KeyTransRecipientInfo");
   CS_ASSIGN(auto rid, children(ri[1].first.content(ri[1].second)));
   if (rid.size() != 2 || rid[1].first.tag != der::kInteger) return unsupported("rid by issuer and serial only");
   if (!is_name_der(rid[0].second)) return malformed("recipient issuer is not a Name");
@@ -63,9 +66,11 @@ Result<Enveloped> parse(BytesView in) {
   if (ri[3].first.tag != der::kOctetString) return malformed("encryptedKey");
   BytesView ek = ri[3].first.content(ri[3].second);
   e.encrypted_key.assign(ek.begin(), ek.end());
+  if (ed[i + 1].first.tag != der::kSequence) return malformed("EncryptedContentInfo");
   CS_ASSIGN(auto eci, children(ed[i + 1].first.content(ed[i + 1].second)));
   if (eci.size() != 3 || eci[2].first.tag != der::context(0, false)) return malformed("EncryptedContentInfo");
   if (!same(eci[0].second, der::oid_or_die(data_oid(e.form)))) return unsupported("content type");
+  if (eci[1].first.tag != der::kSequence) return malformed("contentEncryptionAlgorithm");
   CS_ASSIGN(auto calg, children(eci[1].first.content(eci[1].second)));
   if (calg.size() != 2 || !same(calg[0].second, der::oid_or_die(kSm4Cbc)) || calg[1].first.tag != der::kOctetString) {
     return unsupported("content encryption");
