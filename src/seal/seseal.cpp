@@ -365,9 +365,12 @@ Status verify_maker_signature(const ParsedSeal& seal) {
   if (!key.ok() || key->type() != crypto::KeyType::kSm2) {
     return invalid_argument("bad_maker_certificate", "制章者证书不是 SM2 证书");
   }
-  Status st = crypto::verify(*key, crypto::SignScheme::kSm2Sm3, seal.to_be_signed, seal.signature);
-  if (!st.ok()) return invalid_argument("bad_seal_signature", "电子印章的制章者签名无效");
-  return ok_status();
+  if (crypto::verify(*key, crypto::SignScheme::kSm2Sm3, seal.to_be_signed, seal.signature).ok()) return ok_status();
+  if (seal.info.version == 4 && !seal.seal_info_der.empty() &&
+      crypto::verify(*key, crypto::SignScheme::kSm2Sm3, seal.seal_info_der, seal.signature).ok()) {
+    return ok_status();
+  }
+  return invalid_argument("bad_seal_signature", "电子印章的制章者签名无效");
 }
 
 }  // namespace certseal::seal

@@ -19,6 +19,11 @@
 // (GB/T 38540 §5.2: the seal information, the maker's certificate and the algorithm together);
 // v1 — the DER of SES_SealInfo. The signature is SM2 with SM3 and the default ID
 // 1234567812345678 (GB/T 35276 §7). Parsing keeps the exact bytes that were signed.
+// Verifying a v4 seal also accepts a signature over the DER of eSealInfo alone: seal systems in
+// use differ on this point, and that form still covers every byte of the seal information (the
+// certificate supplies the key and the algorithm is checked to be SM2 with SM3), so accepting it
+// lets a verifier read their seals without letting anything unsigned through. We always build
+// the GB/T 38540 form.
 //
 // Usage:
 //   SealInfo info; info.seal_id = "..."; info.name = "..."; info.certificates = {cert_der}; ...
@@ -98,7 +103,8 @@ Result<Bytes> build_seseal_v4(const SealInfo& info, BytesView maker_certificate,
 // Reads a v4 (GB/T 38540) or v1 (GM/T 0031) SESeal; info.version says which.
 Result<ParsedSeal> parse_seseal(BytesView der);
 
-// The maker signature over to_be_signed, with the public key in the maker certificate.
+// The maker signature with the public key in the maker certificate: over to_be_signed, or, for
+// v4, over seal_info_der (see above).
 Status verify_maker_signature(const ParsedSeal& seal);
 
 }  // namespace certseal::seal

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 
@@ -273,4 +274,63 @@ TEST(SESeal, ReadsAV1SealFromAMinimalEncoder) {
 }
 
 }  // namespace
+// A v4 seal whose maker signed the DER of eSealInfo alone (the form other seal systems make), the
+// signature made by the openssl CLI: openssl verifies it over those bytes, ours accepts it, and a
+// changed picture byte or another maker's signature fails.
+TEST(SESeal, AcceptsAMakerSignatureOverTheSealInformationAloneMadeByOpenssl) {
+  Maker m;
+  SealInfo info = sample_info();
+  auto der = build_seseal_v4(info, m.cert_der, m.signer());
+  ASSERT_TRUE(der.ok());
+  auto p = parse_seseal(*der);
+  ASSERT_TRUE(p.ok());
+  write_file(m.f("info.der"), p->seal_info_der);
+  ASSERT_EQ(openssl("pkeyutl -sign -inkey " + m.f("maker.key") + " -rawin -digest sm3 -in " + m.f("info.der") +
+                    " -out " + m.f("info.sig") + " -pkeyopt distid:1234567812345678")
+                .exit_code,
+            0);
+  ASSERT_EQ(openssl("pkeyutl -verify -pubin -inkey " + m.f("maker.pub") + " -rawin -digest sm3 -in " + m.f("info.der") +
+                    " -sigfile " + m.f("info.sig") + " -pkeyopt distid:1234567812345678")
+                .exit_code,
+            0);
+  const Bytes sig = read_file(m.f("info.sig"));
+  // SESeal = SEQUENCE { eSealInfo, cert, signAlgID, BIT STRING { 0 unused bits, sig } }, keeping
+  // the first three fields exactly as our builder wrote them.
+  auto reseal = [&](BytesView seal_info, BytesView signature) {
+    Bytes body(seal_info.begin(), seal_info.end());
+    Bytes rest = tlv(0x04, m.cert_der);
+    body.insert(body.end(), rest.begin(), rest.end());
+    const Bytes oid{0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x75};  // 1.2.156.10197.1.501
+    body.insert(body.end(), oid.begin(), oid.end());
+    Bytes bits{0x00};
+    bits.insert(bits.end(), signature.begin(), signature.end());
+    Bytes bs = tlv(0x03, bits);
+    body.insert(body.end(), bs.begin(), bs.end());
+    return tlv(0x30, body);
+  };
+  const Bytes theirs = reseal(p->seal_info_der, sig);
+  auto q = parse_seseal(theirs);
+  ASSERT_TRUE(q.ok()) << q.error().cause;
+  EXPECT_EQ(q->info.name, info.name);
+  EXPECT_TRUE(verify_maker_signature(*q).ok());
+
+  Bytes bad_info = p->seal_info_der;
+  auto at_picture = std::search(bad_info.begin(), bad_info.end(), info.picture.begin(), info.picture.end());
+  ASSERT_NE(at_picture, bad_info.end());
+  at_picture[2] ^= 0x01;
+  auto q_bad = parse_seseal(reseal(bad_info, sig));
+  ASSERT_TRUE(q_bad.ok());
+  EXPECT_EQ(verify_maker_signature(*q_bad).error().code, "bad_seal_signature");
+
+  Maker other;
+  write_file(other.f("info.der"), p->seal_info_der);
+  ASSERT_EQ(openssl("pkeyutl -sign -inkey " + other.f("maker.key") + " -rawin -digest sm3 -in " + other.f("info.der") +
+                    " -out " + other.f("info.sig") + " -pkeyopt distid:1234567812345678")
+                .exit_code,
+            0);
+  auto q_other = parse_seseal(reseal(p->seal_info_der, read_file(other.f("info.sig"))));
+  ASSERT_TRUE(q_other.ok());
+  EXPECT_EQ(verify_maker_signature(*q_other).error().code, "bad_seal_signature");
+}
+
 }  // namespace certseal::seal
