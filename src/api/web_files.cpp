@@ -18,7 +18,8 @@ constexpr std::string_view kRevalidate = "no-cache";
 // blob: and data: URLs; Vant's icon font is a data: URL.
 constexpr std::string_view kCsp =
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob: mediastream:; connect-src 'self'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob: mediastream:; "
+    "connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -30,10 +31,12 @@ bool accepts_gzip(std::string_view accept_encoding) {
   while (!accept_encoding.empty()) {
     std::size_t comma = accept_encoding.find(',');
     std::string_view item = accept_encoding.substr(0, comma);
-    accept_encoding = comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
+    accept_encoding =
+        comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
     std::string compact;
     for (char c : item) {
-      if (c != ' ' && c != '\t') compact += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (c != ' ' && c != '\t')
+        compact += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     std::string_view token(compact);
     std::string_view name = token.substr(0, token.find(';'));
@@ -68,15 +71,24 @@ std::string_view web_content_type(std::string_view name) {
     std::string_view ext, type;
   };
   static constexpr Type kTypes[] = {
-      {".html", "text/html; charset=utf-8"},       {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"},  {".css", "text/css; charset=utf-8"},
-      {".json", "application/json"},               {".webmanifest", "application/manifest+json"},
-      {".svg", "image/svg+xml"},                   {".png", "image/png"},
-      {".jpg", "image/jpeg"},                      {".jpeg", "image/jpeg"},
-      {".webp", "image/webp"},                     {".ico", "image/x-icon"},
-      {".woff2", "font/woff2"},                    {".woff", "font/woff"},
-      {".ttf", "font/ttf"},                        {".wasm", "application/wasm"},
-      {".txt", "text/plain; charset=utf-8"},       {".map", "application/json"},
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".webmanifest", "application/manifest+json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".webp", "image/webp"},
+      {".ico", "image/x-icon"},
+      {".woff2", "font/woff2"},
+      {".woff", "font/woff"},
+      {".ttf", "font/ttf"},
+      {".wasm", "application/wasm"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".map", "application/json"},
   };
   for (const auto& t : kTypes) {
     if (ends_with(name, t.ext)) return t.type;
@@ -90,22 +102,26 @@ Result<WebFiles> WebFiles::load(const fs::path& dir) {
     return invalid_argument("web_dir", "the web app folder " + dir.string() + " does not exist");
   }
   if (!fs::is_regular_file(dir / "index.html", ec)) {
-    return invalid_argument("web_dir", "the web app folder " + dir.string() + " has no index.html (build it first)");
+    return invalid_argument(
+        "web_dir", "the web app folder " + dir.string() + " has no index.html (build it first)");
   }
   WebFiles w;
   std::map<std::string, std::string> gz;
   std::size_t total = 0;
   fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec), end;
-  if (ec) return Error(ErrorKind::kInternal, "io", "cannot list " + dir.string() + ": " + ec.message());
+  if (ec)
+    return Error(ErrorKind::kInternal, "io", "cannot list " + dir.string() + ": " + ec.message());
   for (; it != end; it.increment(ec)) {
-    if (ec) return Error(ErrorKind::kInternal, "io", "cannot list " + dir.string() + ": " + ec.message());
+    if (ec)
+      return Error(ErrorKind::kInternal, "io", "cannot list " + dir.string() + ": " + ec.message());
     if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
     std::string rel = fs::relative(it->path(), dir, ec).generic_string();
     if (ec || rel.empty() || rel.front() == '.') continue;
     CS_ASSIGN(std::string body, read_all(it->path()));
     total += body.size();
     if (w.files_.size() + gz.size() >= kMaxFiles || total > kMaxBytes) {
-      return invalid_argument("web_too_large", "the web app folder " + dir.string() + " holds too much");
+      return invalid_argument("web_too_large",
+                              "the web app folder " + dir.string() + " holds too much");
     }
     if (ends_with(rel, ".gz")) {
       gz.emplace(rel.substr(0, rel.size() - 3), std::move(body));
@@ -125,7 +141,8 @@ Result<Reply> WebFiles::serve(std::string_view rel, std::string_view accept_enco
   auto f = files_.find(name);
   if (f == files_.end()) {
     // Client-side routes (no dot in the last segment) get the app itself.
-    std::string_view last = name.substr(name.rfind('/') == std::string_view::npos ? 0 : name.rfind('/') + 1);
+    std::string_view last =
+        name.substr(name.rfind('/') == std::string_view::npos ? 0 : name.rfind('/') + 1);
     if (last.find('.') != std::string_view::npos) {
       return not_found("not_found", "no such file in the web app");
     }
@@ -144,61 +161,62 @@ Result<Reply> WebFiles::serve(std::string_view rel, std::string_view accept_enco
   }
   const bool hashed = name.rfind("assets/", 0) == 0;
   r.headers.emplace_back("Cache-Control", std::string(hashed ? kImmutable : kRevalidate));
-  if (ends_with(name, ".html")) r.headers.emplace_back("Content-Security-Policy", std::string(kCsp));
+  if (ends_with(name, ".html"))
+    r.headers.emplace_back("Content-Security-Policy", std::string(kCsp));
   return with_common_headers(std::move(r));
 }
 
 namespace {
-Result<const WebFiles*> web_app(RequestContext& ctx) {
-  if (!ctx.services().web_app) {
-    return not_found("web_app_not_built", "this server has no mobile app to serve (web.app_dir is not set)");
-  }
-  return ctx.services().web_app;
+// One front end served under its own path: where its files are and what to say when it is not
+// built.
+struct Mount {
+  const WebFiles* Services::*files;
+  const char* code;
+  const char* missing;
+  const char* root;  // the redirect target
+};
+constexpr Mount kApp{&Services::web_app, "web_app_not_built",
+                     "this server has no mobile app to serve (web.app_dir is not set)", "/app/"};
+constexpr Mount kConsole{
+    &Services::web_console, "web_console_not_built",
+    "this server has no operator console to serve (web.console_dir is not set)", "/console/"};
+
+Result<const WebFiles*> files_of(RequestContext& ctx, const Mount& m) {
+  const WebFiles* w = ctx.services().*m.files;
+  if (!w) return not_found(m.code, m.missing);
+  return w;
+}
+
+Result<Reply> redirect(RequestContext& ctx, const Mount& m) {
+  CS_TRY(files_of(ctx, m));
+  Reply r = Reply::text("", "text/plain; charset=utf-8", 301);
+  r.headers.emplace_back("Location", m.root);
+  return r;
+}
+
+Result<Reply> serve(RequestContext& ctx, const Mount& m, std::string_view path) {
+  CS_ASSIGN(const WebFiles* w, files_of(ctx, m));
+  return w->serve(path, ctx.request().header("Accept-Encoding"));
 }
 }  // namespace
 
 Result<Reply> get_web_app_redirect(RequestContext& ctx) {
-  CS_TRY(web_app(ctx));
-  Reply r = Reply::text("", "text/plain; charset=utf-8", 301);
-  r.headers.emplace_back("Location", "/app/");
-  return r;
+  return redirect(ctx, kApp);
 }
-
 Result<Reply> get_web_app_index(RequestContext& ctx) {
-  CS_ASSIGN(const WebFiles* w, web_app(ctx));
-  return w->serve("", ctx.request().header("Accept-Encoding"));
+  return serve(ctx, kApp, "");
 }
-
 Result<Reply> get_web_app_file(RequestContext& ctx) {
-  CS_ASSIGN(const WebFiles* w, web_app(ctx));
-  return w->serve(ctx.param("path"), ctx.request().header("Accept-Encoding"));
+  return serve(ctx, kApp, ctx.param("path"));
 }
-
-namespace {
-Result<const WebFiles*> web_console(RequestContext& ctx) {
-  if (!ctx.services().web_console) {
-    return not_found("web_console_not_built",
-                     "this server has no operator console to serve (web.console_dir is not set)");
-  }
-  return ctx.services().web_console;
-}
-}  // namespace
-
 Result<Reply> get_web_console_redirect(RequestContext& ctx) {
-  CS_TRY(web_console(ctx));
-  Reply r = Reply::text("", "text/plain; charset=utf-8", 301);
-  r.headers.emplace_back("Location", "/console/");
-  return r;
+  return redirect(ctx, kConsole);
 }
-
 Result<Reply> get_web_console_index(RequestContext& ctx) {
-  CS_ASSIGN(const WebFiles* w, web_console(ctx));
-  return w->serve("", ctx.request().header("Accept-Encoding"));
+  return serve(ctx, kConsole, "");
 }
-
 Result<Reply> get_web_console_file(RequestContext& ctx) {
-  CS_ASSIGN(const WebFiles* w, web_console(ctx));
-  return w->serve(ctx.param("path"), ctx.request().header("Accept-Encoding"));
+  return serve(ctx, kConsole, ctx.param("path"));
 }
 
 }  // namespace certseal::api

@@ -19,6 +19,15 @@
 namespace certseal::testing {
 namespace {
 
+// A unified social credit code with its check character (GB 32100).
+std::string uscc_for(const std::string& prefix) {
+  static const std::string kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  static const int kW[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += static_cast<int>(kChars.find(prefix[static_cast<std::size_t>(i)])) * kW[i];
+  return prefix + kChars[static_cast<std::size_t>((31 - sum % 31) % 31)];
+}
+
 class GrantE2eTest : public ClientE2eTest {
  protected:
   struct App {
@@ -56,6 +65,26 @@ class GrantE2eTest : public ClientE2eTest {
 
   // The admin (CLI device) with a verified organisation and its certificate installed; the
   // employee (CLI device) a member acting as the organisation's employee; a relying party app.
+  // The organisation's official seal, made by the admin through the client from a fresh seal maker
+  // and approved by the operator; "" after a failed assertion.
+  std::string MakeApprovedOrganisationSeal() {
+    auto m = call("POST", "/api/v1/operator/catalogue/seal-makers", operator_token_, {{"name", "测试制章单位"}});
+    EXPECT_EQ(m.status, 201) << m.body;
+    if (m.status != 201) return "";
+    const std::string maker = m.json()["id"];
+    EXPECT_EQ(call("POST", "/api/v1/operator/seal-makers/" + maker + "/certificate", operator_token_,
+                   {{"uscc", uscc_for("91110108MA01MKR09")}})
+                  .status,
+              201);
+    auto made = cli(admin_dev_, {"--json", "seal", "make", "--cert", cert_, "--kind", "official", "--name",
+                                 "南京示例物流有限公司", "--maker", maker});
+    EXPECT_EQ(made.exit_code, 0) << made;
+    if (made.exit_code != 0) return "";
+    const std::string seal = made.json()["id"];
+    EXPECT_EQ(call("POST", "/api/v1/operator/seals/" + seal + "/approval", operator_token_).status, 200);
+    return seal;
+  }
+
   void SetUpOrganisation() {
     catalogue();
     auto b = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
@@ -301,31 +330,14 @@ TEST_P(GrantE2eTest, TwentyParallelUsesOfAOneUseGrantSucceedOnce) {
   EXPECT_EQ(v["uses_made"], 1) << v;
 }
 
-std::string uscc_for(const std::string& prefix) {
-  static const std::string kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-  static const int kW[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += static_cast<int>(kChars.find(prefix[static_cast<std::size_t>(i)])) * kW[i];
-  return prefix + kChars[static_cast<std::size_t>((31 - sum % 31) % 31)];
-}
 
 // 单位印章授权: the organisation's official seal, used by an employee only under a seal grant whose
 // window the admin may shorten but not widen; uses counted; taken back at once. The employee
 // without a grant cannot use it (the open point of the seals issue).
 TEST_P(GrantE2eTest, SealGrantsAreEnforcedAtUse) {
   SetUpOrganisation();
-  auto m = call("POST", "/api/v1/operator/catalogue/seal-makers", operator_token_, {{"name", "测试制章单位"}});
-  ASSERT_EQ(m.status, 201) << m.body;
-  const std::string maker = m.json()["id"];
-  ASSERT_EQ(call("POST", "/api/v1/operator/seal-makers/" + maker + "/certificate", operator_token_,
-                 {{"uscc", uscc_for("91110108MA01MKR09")}})
-                .status,
-            201);
-  auto made = cli(admin_dev_, {"--json", "seal", "make", "--cert", cert_, "--kind", "official", "--name",
-                               "南京示例物流有限公司", "--maker", maker});
-  ASSERT_EQ(made.exit_code, 0) << made;
-  const std::string seal = made.json()["id"];
-  ASSERT_EQ(call("POST", "/api/v1/operator/seals/" + seal + "/approval", operator_token_).status, 200);
+  const std::string seal = MakeApprovedOrganisationSeal();
+  ASSERT_FALSE(seal.empty());
 
   // Without a grant the employee cannot use it (nor learn that it exists).
   auto no_grant = cli(emp_dev_, {"seal", "use", seal, "--purpose", "合同盖章"});
@@ -561,18 +573,8 @@ TEST_P(GrantE2eTest, MutualRecognitionBoughtAndCancelledPerPlatform) {
 // request once the one use is spent, a grant taken back.
 TEST_P(GrantE2eTest, SceneThirteenSealsWithAGrantedOrganisationSeal) {
   SetUpOrganisation();
-  auto m = call("POST", "/api/v1/operator/catalogue/seal-makers", operator_token_, {{"name", "测试制章单位"}});
-  ASSERT_EQ(m.status, 201) << m.body;
-  const std::string maker = m.json()["id"];
-  ASSERT_EQ(call("POST", "/api/v1/operator/seal-makers/" + maker + "/certificate", operator_token_,
-                 {{"uscc", uscc_for("91110108MA01MKR09")}})
-                .status,
-            201);
-  auto made = cli(admin_dev_, {"--json", "seal", "make", "--cert", cert_, "--kind", "official", "--name",
-                               "南京示例物流有限公司", "--maker", maker});
-  ASSERT_EQ(made.exit_code, 0) << made;
-  const std::string seal = made.json()["id"];
-  ASSERT_EQ(call("POST", "/api/v1/operator/seals/" + seal + "/approval", operator_token_).status, 200);
+  const std::string seal = MakeApprovedOrganisationSeal();
+  ASSERT_FALSE(seal.empty());
   // The employee's device joins the organisation key (certificate grant), as for other scenes.
   pair(ask_and_approve({"--for", "1h"}));
 

@@ -19,32 +19,36 @@ Error field(const std::string& name, const std::string& code, const std::string&
 Result<GrantView> GrantService::approve(const std::string& admin_id, const std::string& org_id,
                                         const std::string& grant_id, const GrantApproval& a) {
   const std::int64_t now = clock_.now_unix();
-  if (a.not_after <= a.not_before) return field("not_after", "window_empty", "the window must end after it starts");
-  if (a.not_after <= now) return field("not_after", "in_the_past", "the window must end in the future");
-  if (a.not_after - a.not_before > kMaxWindowS) return field("not_after", "too_long", "a window is at most five years");
-  if (a.uses && (*a.uses < 1 || *a.uses > kMaxUses)) return field("uses", "out_of_range", "1 to 1,000,000 uses");
+  if (a.not_after <= a.not_before)
+    return field("not_after", "window_empty", "the window must end after it starts");
+  if (a.not_after <= now)
+    return field("not_after", "in_the_past", "the window must end in the future");
+  if (a.not_after - a.not_before > kMaxWindowS)
+    return field("not_after", "too_long", "a window is at most five years");
+  if (a.uses && (*a.uses < 1 || *a.uses > kMaxUses))
+    return field("uses", "out_of_range", "1 to 1,000,000 uses");
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_TRY(require_admin(tx, admin_id, org_id));
     CS_ASSIGN(auto g, load(tx, org_id, grant_id, now));
     if (g.kind == "seal" && g.status == "requested" &&
         (a.not_before < g.asked_from || a.not_after > g.asked_until)) {
       // 单位印章授权: the admin may shorten the window asked for, not widen it.
-      return field("not_after", "outside_request", "the window must lie inside the one the employee asked for");
+      return field("not_after", "outside_request",
+                   "the window must lie inside the one the employee asked for");
     }
     const std::string now_text = format_rfc3339(clock_.now());
-    CS_ASSIGN(auto n, tx.exec("UPDATE grants SET status = 'approved', not_before = ?, not_after = ?, uses_total = ?, "
-                              "uses_left = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'requested'",
-                              {a.not_before, a.not_after, a.uses, a.uses, admin_id, now_text, grant_id}));
+    CS_ASSIGN(
+        auto n,
+        tx.exec(
+            "UPDATE grants SET status = 'approved', not_before = ?, not_after = ?, uses_total = ?, "
+            "uses_left = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'requested'",
+            {a.not_before, a.not_after, a.uses, a.uses, admin_id, now_text, grant_id}));
     if (n != 1) return conflict("grant_closed", "this grant has been decided already");
-    CS_TRY(tx.exec("UPDATE tasks SET status = 'approved', decided_by = ?, decided_at = ? WHERE id = ? AND status = 'open'",
-                   {admin_id, now_text, g.task_id}));
-    auto e = ledger::LedgerEvent("grant.approve")
-                 .by(admin_id)
-                 .of(g.account_id)
-                 .on(grant_id)
-                 .cert(g.certificate_id)
-                 .at_platform(g.platform_id)
-                 .with("org", org_id)
+    CS_TRY(
+        tx.exec("UPDATE tasks SET status = 'approved', decided_by = ?, decided_at = ? WHERE id = ? "
+                "AND status = 'open'",
+                {admin_id, now_text, g.task_id}));
+    auto e = decision_event("grant.approve", admin_id, g)
                  .with("not_before", a.not_before)
                  .with("not_after", a.not_after);
     if (a.uses) e.with("uses", *a.uses);
@@ -65,21 +69,19 @@ Result<GrantView> GrantService::refuse(const std::string& admin_id, const std::s
     CS_TRY(require_admin(tx, admin_id, org_id));
     CS_ASSIGN(auto g, load(tx, org_id, grant_id, now));
     const std::string now_text = format_rfc3339(clock_.now());
-    CS_ASSIGN(auto n, tx.exec("UPDATE grants SET status = 'refused', reason = ?, decided_by = ?, decided_at = ? "
-                              "WHERE id = ? AND status = 'requested'",
-                              {reason, admin_id, now_text, grant_id}));
+    CS_ASSIGN(
+        auto n,
+        tx.exec("UPDATE grants SET status = 'refused', reason = ?, decided_by = ?, decided_at = ? "
+                "WHERE id = ? AND status = 'requested'",
+                {reason, admin_id, now_text, grant_id}));
     if (n != 1) return conflict("grant_closed", "this grant has been decided already");
-    CS_TRY(tx.exec("UPDATE tasks SET status = 'refused', reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND "
-                   "status = 'open'",
-                   {reason, admin_id, now_text, g.task_id}));
-    return ledger::record(ledger_, tx, ledger::LedgerEvent("grant.refuse")
-                                           .by(admin_id)
-                                           .of(g.account_id)
-                                           .on(grant_id)
-                                           .cert(g.certificate_id)
-                                           .at_platform(g.platform_id)
-                                           .with("org", org_id)
-                                           .with("reason", reason));
+    CS_TRY(
+        tx.exec("UPDATE tasks SET status = 'refused', reason = ?, decided_by = ?, decided_at = ? "
+                "WHERE id = ? AND "
+                "status = 'open'",
+                {reason, admin_id, now_text, g.task_id}));
+    return ledger::record(ledger_, tx,
+                          decision_event("grant.refuse", admin_id, g).with("reason", reason));
   }));
   return get(admin_id, org_id, grant_id);
 }
@@ -94,19 +96,15 @@ Result<GrantView> GrantService::revoke(const std::string& admin_id, const std::s
     const std::string now_text = format_rfc3339_ms(clock_.now());
     // The status changes first: a use running now either counted before this (and is in the
     // records) or finds the grant taken back; no use can count after this commits.
-    CS_ASSIGN(auto n, tx.exec("UPDATE grants SET status = 'revoked', revoked_by = ?, revoked_at = ?, "
-                              "reason = COALESCE(?, reason) WHERE id = ? AND status = 'approved'",
-                              {admin_id, now_text, reason.empty() ? store::Value() : store::Value(reason), grant_id}));
+    CS_ASSIGN(auto n,
+              tx.exec("UPDATE grants SET status = 'revoked', revoked_by = ?, revoked_at = ?, "
+                      "reason = COALESCE(?, reason) WHERE id = ? AND status = 'approved'",
+                      {admin_id, now_text, reason.empty() ? store::Value() : store::Value(reason),
+                       grant_id}));
     if (n != 1) return conflict("grant_closed", "only an approved grant can be taken back");
     CS_ASSIGN(auto dropped, drop_shares(tx, grant_id, now_text));
-    return ledger::record(ledger_, tx, ledger::LedgerEvent("grant.revoke")
-                                           .by(admin_id)
-                                           .of(g.account_id)
-                                           .on(grant_id)
-                                           .cert(g.certificate_id)
-                                           .at_platform(g.platform_id)
-                                           .with("org", org_id)
-                                           .with("shares_deleted", dropped));
+    return ledger::record(
+        ledger_, tx, decision_event("grant.revoke", admin_id, g).with("shares_deleted", dropped));
   }));
   return get(admin_id, org_id, grant_id);
 }

@@ -46,4 +46,19 @@ std::string enabled_for_platform_sql(const std::string& cert, const std::string&
 
 Error grant_not_found();
 
+// The log entry of an admin's decision `kind` (grant.approve, .refuse, .revoke) on grant g.
+ledger::LedgerEvent decision_event(const char* kind, const std::string& admin_id, const GrantView& g);
+
+// Appends to `sql` (which ends in a WHERE clause) the conditions RecordFilter f asks for on the
+// table aliased `t`: its status column, the time column (with its text format: milliseconds or
+// not) against f.from/f.to, and, for a member who is not an admin, only viewer_id's own rows.
+struct FilteredTable {
+  const char* alias;
+  const char* status_column;
+  const char* time_column;
+  bool time_in_ms;
+};
+void add_record_filter(std::string& sql, store::Params& p, const FilteredTable& t, bool own_rows_only,
+                       const std::string& viewer_id, const RecordFilter& f);
+
 }  // namespace certseal::service::grant_internal
