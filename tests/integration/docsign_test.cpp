@@ -19,14 +19,6 @@
 namespace certseal::testing {
 namespace {
 
-std::string uscc_for(const std::string& prefix) {
-  static const std::string kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-  static const int kW[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += static_cast<int>(kChars.find(prefix[static_cast<std::size_t>(i)])) * kW[i];
-  return prefix + kChars[static_cast<std::size_t>((31 - sum % 31) % 31)];
-}
-
 class DocSignE2eTest : public ClientE2eTest {
  protected:
   struct App {

@@ -19,15 +19,6 @@
 namespace certseal::testing {
 namespace {
 
-// A unified social credit code with its check character (GB 32100).
-std::string uscc_for(const std::string& prefix) {
-  static const std::string kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-  static const int kW[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += static_cast<int>(kChars.find(prefix[static_cast<std::size_t>(i)])) * kW[i];
-  return prefix + kChars[static_cast<std::size_t>((31 - sum % 31) % 31)];
-}
-
 class GrantE2eTest : public ClientE2eTest {
  protected:
   struct App {
@@ -329,7 +320,6 @@ TEST_P(GrantE2eTest, TwentyParallelUsesOfAOneUseGrantSucceedOnce) {
   EXPECT_EQ(v["uses_left"], 0) << v;
   EXPECT_EQ(v["uses_made"], 1) << v;
 }
-
 
 // 单位印章授权: the organisation's official seal, used by an employee only under a seal grant whose
 // window the admin may shorten but not widen; uses counted; taken back at once. The employee

@@ -45,4 +45,14 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+std::string uscc_for(const std::string& prefix) {
+  static const std::string kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  static const int kWeights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+  int sum = 0;
+  for (std::size_t i = 0; i < 17 && i < prefix.size(); ++i) {
+    sum += static_cast<int>(kChars.find(prefix[i])) * kWeights[i];
+  }
+  return prefix + kChars[static_cast<std::size_t>((31 - sum % 31) % 31)];
+}
+
 }  // namespace certseal::testing

@@ -15,6 +15,10 @@ bool postgres_required();
 // Runs a shell command and returns what it printed on standard output.
 std::string run_command(const std::string& cmd);
 
+// prefix (17 characters) followed by its GB 32100 check character: a unified social credit code
+// that validates. Computed here, independently of the code under test.
+std::string uscc_for(const std::string& prefix);
+
 // A fresh empty directory under $TMPDIR, removed by the destructor.
 class TempDir {
  public:

@@ -17,14 +17,6 @@
 namespace certseal::service {
 namespace {
 
-// A USCC (GB 32100) with a right check character after `prefix` (17 characters).
-std::string uscc_for(const std::string& prefix) {
-  for (char c : std::string("0123456789ABCDEFGHJKLMNPQRTUWXY")) {
-    if (pki::valid_uscc(prefix + c)) return prefix + c;
-  }
-  return "";
-}
-
 const char* kOrg = "北京某某科技有限公司";
 
 class SealServiceTest : public testing::EngineTest {
@@ -43,7 +35,7 @@ class SealServiceTest : public testing::EngineTest {
     ca_ = std::move(ca).value();
     svc_ = std::make_unique<SealService>(*db_, *ca_, *km_, clock_, rng_, log_, SealServiceOptions{"sm2"});
     exec("INSERT INTO seal_makers (id, name, created_at) VALUES ('maker-1', '示例制章单位一', 'now')");
-    auto cred = svc_->certify_maker("maker-1", uscc_for("91110108MA01ABCD3"));
+    auto cred = svc_->certify_maker("maker-1", testing::uscc_for("91110108MA01ABCD3"));
     ASSERT_TRUE(cred) << cred.error().code << " " << cred.error().cause;
     maker_cert_id_ = cred->certificate_id;
     alice_ = account("13800000001");
@@ -69,7 +61,7 @@ class SealServiceTest : public testing::EngineTest {
     in.profile = profile;
     if (profile == "org_sign") {
       in.subject.organization = kOrg;
-      in.subject.uscc = uscc_for("91110108MA01XYQW1");
+      in.subject.uscc = testing::uscc_for("91110108MA01XYQW1");
     } else {
       in.subject.common_name = "张三";
       in.subject.identity_code = "11010519491231002X";
