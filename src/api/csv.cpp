@@ -1,8 +1,12 @@
 #include "api/csv.h"
 
+#include <string_view>
+
 namespace certseal::api {
 
-std::string csv_field(const std::string& value) {
+std::string csv_field(const std::string& text) {
+  const bool formula = !text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos;
+  const std::string value = formula ? "'" + text : text;
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
   std::string out = "\"";
   for (char c : value) {

@@ -1,6 +1,9 @@
 // CSV export (RFC 4180): one record per line, CRLF line ends, fields quoted when they hold a
 // comma, a double quote, CR or LF (quotes doubled inside). Text is UTF-8 as stored; the export
 // starts with a UTF-8 byte order mark so that spreadsheet programs read Chinese text right.
+// A field that a spreadsheet would take for a formula (it starts with =, +, -, @, a tab or a CR:
+// "CSV injection") is written with a leading apostrophe, so a member's text such as
+// =HYPERLINK(...) in a purpose is shown as text to the admin who opens the export.
 //
 //   std::string out = csv_header();
 //   out += csv_record({"id", "member"});
