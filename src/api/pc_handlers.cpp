@@ -1,6 +1,7 @@
 #include "api/pc_handlers.h"
 
 #include "api/json_input.h"
+#include "api/request_limits.h"
 #include "api/services.h"
 #include "base/encoding.h"
 #include "service/pc/pc_service.h"
@@ -72,6 +73,8 @@ Result<Bytes> b64_field(const nlohmann::json& body, std::string_view f, std::siz
 
 Result<Reply> post_pc_pairing(RequestContext& ctx) {
   CS_ASSIGN(auto* p, pcs(ctx));
+  // Public, and each start stores a pending link: a budget per client address.
+  if (auto* l = ctx.services().limits) CS_TRY(check_rate(l->pc_pairing, ctx.request().remote_addr, "PC pairing"));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_TRY(require_object(body));
   CS_ASSIGN(auto name, required_string(body, "name", 64));

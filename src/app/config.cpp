@@ -53,6 +53,8 @@ constexpr ConfigKey kKeys[] = {
     {"limits.tsa_per_minute_per_address", KeyType::kInt, "60", "Time-stamp requests per minute from one client address (0: no limit)."},
     {"limits.form_email_per_day_per_account", KeyType::kInt, "10",
      "Application-form e-mails one account may send per day (0: no limit)."},
+    {"limits.pc_pairings_per_hour_per_address", KeyType::kInt, "30",
+     "PC pairings (phone as a PC key) one client address may start per hour (0: no limit)."},
     // ---- end of HTTP limits
     {"db.engine", KeyType::kString, "sqlite", "sqlite (embedded, one machine) or postgres (several nodes)."},
     {"db.path", KeyType::kString, "", "SQLite database file; default <data_dir>/certseal.db."},
@@ -424,6 +426,7 @@ Result<Config> load_config(const std::string& config_file,
   }
   c.limits.tsa_per_minute = static_cast<int>(as_int(v, "limits.tsa_per_minute_per_address"));
   c.limits.form_email_per_day = static_cast<int>(as_int(v, "limits.form_email_per_day_per_account"));
+  c.limits.pc_pairings_per_hour = static_cast<int>(as_int(v, "limits.pc_pairings_per_hour_per_address"));
   // ---- end of HTTP limits
 
   c.db.engine = v["db.engine"];

@@ -151,6 +151,7 @@ struct Config {
     int ocsp_max_certids = 10;
     int tsa_per_minute = 60;
     int form_email_per_day = 10;
+    int pc_pairings_per_hour = 30;
   } limits;
   struct {
     LogLevel level = LogLevel::kInfo;

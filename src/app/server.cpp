@@ -191,7 +191,8 @@ int serve(const Config& c) {
     services.web_console = &*web_console;
     log.info("web console", {{"dir", c.web.console_dir}, {"files", web_console->files()}});
   }
-  api::RequestLimits limits(c.limits.ocsp_per_minute, c.limits.tsa_per_minute, c.limits.form_email_per_day);
+  api::RequestLimits limits(c.limits.ocsp_per_minute, c.limits.tsa_per_minute, c.limits.form_email_per_day,
+                           c.limits.pc_pairings_per_hour);
   services.limits = &limits;
   api::SessionAuthenticator sessions(*p.accounts);
   // Relying parties (their services are wired below, before the server runs).

@@ -72,6 +72,7 @@ class ServerLimitsTest : public ApiTest {
             "--set", "server.body_min_bytes_per_s=2048", "--set", "server.idle_timeout_ms=5000",
             "--set", "server.max_connections_per_address=24", "--set", "server.metrics_token=scrape-secret-123",
             "--set", "limits.form_email_per_day_per_account=2", "--set", "email.sender=smtp",
+            "--set", "limits.pc_pairings_per_hour_per_address=3",
             "--set", "email.smtp_url=smtps://apikey:s3cr3t@mail.example:465/relay",
             "--set", "email.from=noreply@certseal.example"};
   }
@@ -221,6 +222,22 @@ TEST_P(ServerLimitsTest, FormEmailRelayIsBudgetedPerAccount) {
 }
 
 // An uploaded file is served as a download that browsers neither sniff nor render in our origin.
+// Starting a PC pairing needs no account and stores a pending link: one address gets a small
+// budget per hour, and the links it already has keep working.
+TEST_P(ServerLimitsTest, PcPairingsAreBudgetedPerAddress) {
+  std::string first_token;
+  for (int i = 0; i < 3; ++i) {
+    auto r = call("POST", "/api/v1/pc/pairings", "", {{"name", "办公电脑 " + std::to_string(i)}});
+    ASSERT_EQ(r.status, 201) << i << " " << r.body;
+    if (i == 0) first_token = r.json()["token"];
+  }
+  auto r = call("POST", "/api/v1/pc/pairings", "", {{"name", "办公电脑 3"}});
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.json()["code"], "rate_limited");
+  auto link = http_->request("GET", "/api/v1/pc/link", {}, {"Authorization: PC " + first_token});
+  EXPECT_EQ(link.status, 200) << link.body;
+}
+
 TEST_P(ServerLimitsTest, BlobDownloadsAreAttachmentsThatAreNeverSniffed) {
   std::string token = register_person("13900000506", "Passw0rd!x");
   std::string png = png_with_trailer("<html><script>alert(1)</script></html>");
