@@ -169,10 +169,12 @@ test('an operator reviews seals', async () => {
   };
   const early = await seal();
   const bad = await seal();
+  const ready = await world.sealWithInstalledCertificate(owner, phone, '孙七');
+  assert.ok(ready.certificate, 'the installed certificate is bound to the seal');
   const page = await (await world.desktop(world.operator)).newPage();
   await page.goto(`${world.base}/console/seals`);
-  await page.locator('[data-test=seal-picture]').nth(1).waitFor();
-  assert.equal(await badge(page, 'seals').innerText(), '2');
+  await page.locator('[data-test=seal-picture]').nth(2).waitFor();
+  assert.equal(await badge(page, 'seals').innerText(), '3');
   await page.locator(`[data-test="approve-${early}"]`).click();
   await box(page).getByText('确认通过印章「孙七」？').waitFor();
   await shot(page, 'seals');
@@ -186,7 +188,31 @@ test('an operator reviews seals', async () => {
   const rejected = await world.api('GET', `/api/v1/seals/${bad}`, owner);
   assert.equal(rejected.status, 'rejected');
   assert.equal(rejected.reason, '印模不清晰，请重新制作');
+  assert.equal(await badge(page, 'seals').innerText(), '2');
+
+  // The seal whose certificate is installed: approval asks first (cancelling changes nothing),
+  // then the seal is signed (GB/T 38540 seal data) and usable by its owner.
+  await page.locator(`[data-test="approve-${ready.seal}"]`).click();
+  await box(page).getByText('确认通过印章「孙七」？').waitFor();
+  await answer(page, false);
+  assert.equal((await world.api('GET', `/api/v1/seals/${ready.seal}`, owner)).status, 'pending_review');
+  await page.locator(`[data-test="approve-${ready.seal}"]`).click();
+  await answer(page, true);
+  await page.locator(`[data-test="approve-${ready.seal}"]`).waitFor({ state: 'detached' });
   assert.equal(await badge(page, 'seals').innerText(), '1');
+  const approved = await world.api('GET', `/api/v1/seals/${ready.seal}`, owner);
+  assert.equal(approved.status, 'active');
+  assert.equal(approved.has_seal_data, true);
+  assert.equal(approved.certificate_id, ready.certificate);
+  const listed = await world.api('GET', '/api/v1/seals', owner);
+  assert.ok(listed.items.some((x) => x.id === ready.seal && x.status === 'active'), JSON.stringify(listed.items));
+  const used = await world.api('POST', `/api/v1/seals/${ready.seal}/uses`, owner, { purpose: 'sign:contract.pdf' });
+  assert.equal(used.seal.status, 'active');
+  assert.equal(Buffer.from(used.picture_png, 'base64').subarray(1, 4).toString(), 'PNG');
+  const verdict = await world.api('POST', '/api/v1/seal-verifications', null, { seal_data: used.seal_data });
+  assert.equal(verdict.valid, true, JSON.stringify(verdict));
+  // The unbound one is still refused by the server, whatever the console shows.
+  assert.equal((await world.call('POST', `/api/v1/operator/seals/${early}/approval`, world.operator, {})).status, 409);
 });
 
 // Relying-party registration with its secret shown once; a certificate revoked from the console
