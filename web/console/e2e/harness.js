@@ -10,6 +10,7 @@ import { Certseald, ROOT, screenshotDir as shotsUnder, sleep, uscc } from '../..
 export { idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, uscc } from '../../shared/e2e/server.js';
 
 const DIST = join(ROOT, 'web/console/dist');
+export const CERT_PASSWORD = 'Cert!pw88';
 
 export function screenshotDir(world) {
   return shotsUnder(world.dir);
@@ -119,7 +120,8 @@ export class World extends Certseald {
 
   // A paid order with a seal made while buying, approved by the operator through the API and its
   // certificate installed by the C++ client on a device of its own (`certseal cert install`):
-  // the seal now waits for review with its certificate bound. {order, seal, certificate}.
+  // the seal now waits for review with its certificate bound. {order, seal, certificate, cli (the
+  // client's data folder name for world.certseal, holding the key; password CERT_PASSWORD)}.
   async sealWithInstalledCertificate(token, phone, name) {
     const order = (await this.api('POST', '/api/v1/orders', token, { product_id: this.product, platform_id: this.platform })).id;
     const seal = (await this.api('POST', '/api/v1/seals', token, { order_id: order, kind: 'personal_square', design: { method: 'template', name } })).id;
@@ -127,10 +129,11 @@ export class World extends Certseald {
     await this.api('POST', `/api/v1/orders/${order}/authorisation`, token, { code: this.smsCode(phone) });
     await this.paidBySandbox(token, order);
     await this.api('POST', `/api/v1/operator/orders/${order}/approval`, this.operator, {});
-    const r = this.certseal(`install-${order}`, token, ['--json', 'cert', 'install', order], ['Cert!pw88', 'Cert!pw88']);
+    const cli = `install-${order}`;
+    const r = this.certseal(cli, token, ['--json', 'cert', 'install', order], [CERT_PASSWORD, CERT_PASSWORD]);
     if (r.status !== 0) throw new Error(`certseal cert install: ${r.status}\n${r.stdout}\n${r.stderr}`);
     const certificate = (await this.api('GET', `/api/v1/seals/${seal}`, token)).certificate_id;
-    return { order, seal, certificate };
+    return { order, seal, certificate, cli };
   }
 
   async orderStatus(token, id) {
