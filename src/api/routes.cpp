@@ -267,7 +267,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/cas/{id}/revocations", Role::kOperator, revoke_by_serial},
     {"GET", "/api/v1/operator/cas", Role::kOperator, op_get_cas},
     {"GET", "/api/v1/operator/certificates", Role::kOperator, op_get_certificates},
-    {"GET", "/api/v1/operator/shield-activity", Role::kOperator, op_get_shield_activity},
+    {"GET", "/api/v1/operator/dashboard", Role::kOperator, op_get_dashboard},
     {"GET", "/api/v1/certificates/{id}", Role::kOperator, get_certificate},
     {"POST", "/api/v1/certificates/{id}/renewals", Role::kOperator, renew_certificate},
     {"POST", "/api/v1/certificates/{id}/changes", Role::kOperator, change_certificate},

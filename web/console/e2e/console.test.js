@@ -46,6 +46,8 @@ async function rpCall(appId, secret) {
   return { status: r.status, text: await r.text() };
 }
 const badge = (page, name) => page.locator(`[data-test=count-${name}]`);
+// Waits until a menu count shows `n` (the counts refresh after a page's list has loaded).
+const badgeIs = (page, name, n) => page.locator(`[data-test=count-${name}]`, { hasText: new RegExp(`^${n}$`) }).waitFor();
 // A picture once the message box (if any) has finished appearing.
 async function shot(page, name) {
   await page.waitForTimeout(500);
@@ -90,9 +92,9 @@ test('an operator logs in and works through the queues', async () => {
 
   // The person queue with its count; the ID card pictures; approval asks first.
   await page.getByRole('cell', { name: '张三' }).waitFor();
-  assert.equal(await badge(page, 'persons').innerText(), '1');
-  assert.equal(await badge(page, 'transfers').innerText(), '1');
-  assert.equal(await badge(page, 'review').innerText(), '1');
+  await badgeIs(page, 'persons', 1);
+  await badgeIs(page, 'transfers', 1);
+  await badgeIs(page, 'review', 1);
   await page.getByRole('button', { name: '查看证件' }).click();
   await page.locator('[data-test=person-detail] img').nth(1).waitFor();
   await page.locator('[data-test="approve-张三"]').click();
@@ -165,7 +167,7 @@ test('an operator reviews organisations', async () => {
   const page = await (await world.desktop(world.operator)).newPage();
   await page.goto(`${world.base}/console/organisations`);
   await page.getByRole('cell', { name: '广州示例制造有限公司' }).waitFor();
-  assert.equal(await badge(page, 'organisations').innerText(), '2');
+  await badgeIs(page, 'organisations', 2);
   const goodCode = uscc('91440300MA5F0C003');
   await page.locator(`[data-test="view-${goodCode}"]`).click();
   await page.locator('[data-test=org-detail] img').waitFor();
@@ -206,7 +208,7 @@ test('an operator reviews seals', async () => {
   const page = await (await world.desktop(world.operator)).newPage();
   await page.goto(`${world.base}/console/seals`);
   await page.locator('[data-test=seal-picture]').nth(2).waitFor();
-  assert.equal(await badge(page, 'seals').innerText(), '3');
+  await badgeIs(page, 'seals', 3);
   await page.locator(`[data-test="approve-${early}"]`).click();
   await box(page).getByText('确认通过印章「孙七」？').waitFor();
   await shot(page, 'seals');
@@ -220,7 +222,7 @@ test('an operator reviews seals', async () => {
   const rejected = await world.api('GET', `/api/v1/seals/${bad}`, owner);
   assert.equal(rejected.status, 'rejected');
   assert.equal(rejected.reason, '印模不清晰，请重新制作');
-  assert.equal(await badge(page, 'seals').innerText(), '2');
+  await badgeIs(page, 'seals', 2);
 
   // The seal whose certificate is installed: approval asks first (cancelling changes nothing),
   // then the seal is signed (GB/T 38540 seal data) and usable by its owner.
@@ -231,7 +233,7 @@ test('an operator reviews seals', async () => {
   await page.locator(`[data-test="approve-${ready.seal}"]`).click();
   await answer(page, true);
   await page.locator(`[data-test="approve-${ready.seal}"]`).waitFor({ state: 'detached' });
-  assert.equal(await badge(page, 'seals').innerText(), '1');
+  await badgeIs(page, 'seals', 1);
   const approved = await world.api('GET', `/api/v1/seals/${ready.seal}`, owner);
   assert.equal(approved.status, 'active');
   assert.equal(approved.has_seal_data, true);
@@ -392,10 +394,19 @@ test('an operator handles money, reads the outboxes and checks the log', async (
   // The shield's activity of the seal test: one signature, one wrong password.
   assert.match(await page.locator('[data-test=dash-signatures]').innerText(), /^1\s/);
   assert.match(await page.locator('[data-test=dash-failed-unlocks]').innerText(), /^1\s/);
-  const activity = await world.api('GET', '/api/v1/operator/shield-activity?hours=2', world.operator);
+  const activity = await world.api('GET', '/api/v1/operator/dashboard?hours=2', world.operator);
   assert.equal(activity.hours.length, 2);
   assert.deepEqual([activity.signatures, activity.failed_unlocks], [1, 1]); // this hour and the one before
   assert.equal(activity.hours[1].hour.slice(0, 13), new Date().toISOString().slice(0, 13));
+  // Orders placed today, counted by the server (every order of this run; the tile counts from the
+  // browser's midnight in Asia/Shanghai, which is earlier still).
+  const allOrders = (await world.api('GET', '/api/v1/operator/orders?limit=100', world.operator)).items.length;
+  assert.equal(activity.orders_since, allOrders);
+  assert.match(await page.locator('[data-test=dash-orders-today]').innerText(), new RegExp(`^${allOrders}\\s`));
+  const future = Math.floor(Date.now() / 1000) + 3600;
+  assert.equal((await world.call('GET', `/api/v1/operator/dashboard?since=${future}`, world.operator)).status, 400);
+  assert.equal((await world.call('GET', '/api/v1/operator/dashboard?since=yesterday', world.operator)).status, 400);
+  assert.equal((await world.call('GET', '/api/v1/operator/dashboard?hours=0', world.operator)).status, 400);
   await shot(page, 'dashboard-activity');
   assert.match(await page.locator('[data-test=dash-invoices]').innerText(), /^2\s/);
   await page.locator('[data-test=dash-refundDue]').click();
@@ -501,7 +512,7 @@ test('a session that is not an operator is refused on every page', async () => {
   for (const p of ['/api/v1/operator/person-verifications?status=pending', '/api/v1/operator/organisations?status=submitted', '/api/v1/operator/seals', '/api/v1/operator/payments?status=submitted',
     '/api/v1/operator/orders?status=in_review', '/api/v1/operator/cas', '/api/v1/operator/certificates?q=1', '/api/v1/operator/rp-apps',
     '/api/v1/operator/payments?status=refund_due', '/api/v1/operator/invoices?status=requested', '/api/v1/operator/sms-outbox',
-    '/api/v1/operator/email-outbox', '/api/v1/operator/shield-activity']) {
+    '/api/v1/operator/email-outbox', '/api/v1/operator/dashboard']) {
     assert.equal((await world.call('GET', p, token)).status, 403, p);
   }
   // The login itself refuses to open the console for that account.

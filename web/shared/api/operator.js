@@ -65,5 +65,6 @@ export const emailOutbox = (params = {}) => get(`/api/v1/operator/email-outbox${
 export const ledgerCheckpoint = () => get('/ledger/checkpoint', { text: true });
 export const ledgerKeys = () => get('/api/v1/ledger/keys');
 export const inclusionProof = (index, size) => get(`/api/v1/ledger/proofs/inclusion${query({ index, size })}`);
-// The mobile shield's signatures and wrong-password unlocks by hour (the dashboard).
-export const shieldActivity = (hours = 24) => get(`/api/v1/operator/shield-activity${query({ hours })}`);
+// The dashboard's figures: orders placed since `since` (unix seconds), and the mobile shield's
+// signatures and wrong-password unlocks by hour over the last `hours`.
+export const dashboard = (params = {}) => get(`/api/v1/operator/dashboard${query(params)}`);
