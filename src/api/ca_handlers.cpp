@@ -187,4 +187,37 @@ Result<Reply> revoke_by_serial(RequestContext& ctx) {
   return Reply::json(rec.to_json());
 }
 
+// Operators: every CA's CRL number and window, counts, OCSP/TSA certificate expiry.
+Result<Reply> op_get_cas(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, ca_service(ctx));
+  CS_ASSIGN(auto all, s->status());
+  const std::int64_t now = ctx.services().clock.now_unix();
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& c : all) items.push_back(c.to_json(now));
+  return Reply::json({{"items", items}});
+}
+
+// Operators: certificates by serial, subject or holder (?q=), CA and status, a page at a time.
+Result<Reply> op_get_certificates(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, ca_service(ctx));
+  CS_ASSIGN(auto page, page_request(ctx));
+  service::ca::CertificateSearch q;
+  q.query = ctx.query("q").value_or("");
+  if (q.query.size() > 200) {
+    return invalid_argument("bad_query", "q is at most 200 characters").with_field("q", "too_long", "at most 200 characters");
+  }
+  q.ca_id = ctx.query("ca").value_or("");
+  q.status = ctx.query("status").value_or("");
+  q.after = page.after;
+  q.limit = page.limit;
+  CS_ASSIGN(auto hits, s->search(q));
+  return Reply::json(paged(std::move(hits), page.limit, [](const service::ca::CertificateHit& h) {
+    nlohmann::json j = h.record.to_json();
+    j.erase("certificate_pem");
+    j["holder_account_id"] = h.holder_account_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.holder_account_id);
+    j["holder_phone"] = h.holder_phone.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.holder_phone);
+    return j;
+  }));
+}
+
 }  // namespace certseal::api

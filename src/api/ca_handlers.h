@@ -26,4 +26,8 @@ Result<Reply> revoke_certificate(RequestContext& ctx);   // POST /api/v1/certifi
 Result<Reply> reissue_certificate(RequestContext& ctx);  // POST /api/v1/certificates/{id}/reissues
 Result<Reply> revoke_by_serial(RequestContext& ctx);     // POST /api/v1/cas/{id}/revocations
 
+// Operators (the console's CA page).
+Result<Reply> op_get_cas(RequestContext& ctx);           // GET /api/v1/operator/cas
+Result<Reply> op_get_certificates(RequestContext& ctx);  // GET /api/v1/operator/certificates
+
 }  // namespace certseal::api

@@ -11,6 +11,7 @@
 #include "api/order_handlers.h"
 #include "api/pc_handlers.h"
 #include "api/ca_handlers.h"
+#include "api/dashboard_handlers.h"
 #include "api/router.h"
 #include "api/scene_handlers.h"
 #include "api/seal_handlers.h"
@@ -264,6 +265,9 @@ constexpr Route kRoutes[] = {
     // Certificate lifecycle (operators and platform services)
     {"POST", "/api/v1/cas/{id}/certificates", Role::kOperator, issue_certificate},
     {"POST", "/api/v1/cas/{id}/revocations", Role::kOperator, revoke_by_serial},
+    {"GET", "/api/v1/operator/cas", Role::kOperator, op_get_cas},
+    {"GET", "/api/v1/operator/certificates", Role::kOperator, op_get_certificates},
+    {"GET", "/api/v1/operator/dashboard", Role::kOperator, op_get_dashboard},
     {"GET", "/api/v1/certificates/{id}", Role::kOperator, get_certificate},
     {"POST", "/api/v1/certificates/{id}/renewals", Role::kOperator, renew_certificate},
     {"POST", "/api/v1/certificates/{id}/changes", Role::kOperator, change_certificate},

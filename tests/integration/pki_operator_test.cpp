@@ -2,6 +2,7 @@
 // revoke, reissue), checked with the openssl CLI, and refused to everyone else.
 #include <sys/wait.h>
 
+#include <cctype>
 #include <fstream>
 
 #include "support/api_fixture.h"
@@ -11,6 +12,20 @@ namespace {
 
 void put_file(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+// Percent-encodes every byte outside the URL-safe ASCII set (UTF-8 names, colons).
+std::string url_encode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
 }
 
 class PkiOperatorTest : public ApiTest {
@@ -132,6 +147,63 @@ TEST_P(PkiOperatorTest, OnlyOperatorsManageCertificates) {
     EXPECT_EQ(call(method, path, user, body).status, 403);
   }
   EXPECT_EQ(call("GET", "/api/v1/certificates/" + id, operator_token_).json()["status"], "valid");  // untouched
+}
+
+// The console's CA page: each CA's CRL number and counts move with a revocation, and the search
+// finds a certificate by serial (with colons, any case), by part of its subject, and by status;
+// a user's session (the attacker) and no session are refused both, and a bad filter changes nothing.
+TEST_P(PkiOperatorTest, OperatorsSeeCaStateAndSearchCertificates) {
+  auto status_of = [&](const std::string& ca) {
+    const nlohmann::json all = call("GET", "/api/v1/operator/cas", operator_token_).json();
+    for (const auto& c : all["items"]) {
+      if (c["id"] == ca) return c;
+    }
+    return nlohmann::json();
+  };
+  const auto before = status_of("intl");
+  ASSERT_TRUE(before.is_object()) << call("GET", "/api/v1/operator/cas", operator_token_).body;
+  EXPECT_EQ(before["ocsp_ok"], true);
+  EXPECT_EQ(before["tsa_ok"], true);
+  auto cert = issue(operator_token_, "find-1", make_csr("dave"));
+  issue(operator_token_, "find-2", make_csr("erin"));
+  std::string serial = cert["serial"];
+  std::string colons;
+  for (std::size_t i = 0; i < serial.size(); i += 2) colons += (i ? ":" : "") + serial.substr(i, 2);
+  for (auto& ch : colons) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  auto by_serial = call("GET", "/api/v1/operator/certificates?q=" + url_encode(colons), operator_token_);
+  ASSERT_EQ(by_serial.status, 200) << by_serial.body;
+  ASSERT_EQ(by_serial.json()["items"].size(), 1u) << by_serial.body;
+  EXPECT_EQ(by_serial.json()["items"][0]["id"], cert["id"]);
+  EXPECT_FALSE(by_serial.json()["items"][0].contains("certificate_pem"));
+  auto by_subject = call("GET", "/api/v1/operator/certificates?ca=intl&limit=1&q=" + url_encode("张三"), operator_token_).json();
+  ASSERT_EQ(by_subject["items"].size(), 1u) << by_subject.dump();
+  ASSERT_TRUE(by_subject["next"].is_string()) << by_subject.dump();  // two match: a second page
+  auto page2 = call("GET", "/api/v1/operator/certificates?ca=intl&limit=1&q=" + url_encode("张三") + "&after=" +
+                               by_subject["next"].get<std::string>(), operator_token_).json();
+  ASSERT_EQ(page2["items"].size(), 1u) << page2.dump();
+  EXPECT_NE(page2["items"][0]["id"], by_subject["items"][0]["id"]);
+
+  ASSERT_EQ(call("POST", "/api/v1/certificates/" + cert["id"].get<std::string>() + "/revocations", operator_token_,
+                 {{"request_id", "find-rev"}, {"reason", "keyCompromise"}}).status, 200);
+  const auto after = status_of("intl");
+  EXPECT_EQ(after["crl_number"].get<std::int64_t>(), before["crl_number"].get<std::int64_t>() + 1);
+  EXPECT_EQ(after["revoked"].get<std::int64_t>(), before["revoked"].get<std::int64_t>() + 1);
+  EXPECT_EQ(after["issued"].get<std::int64_t>(), before["issued"].get<std::int64_t>() + 2);
+  EXPECT_EQ(after["crl_fresh"], true);
+  auto revoked = call("GET", "/api/v1/operator/certificates?status=revoked&ca=intl", operator_token_).json();
+  ASSERT_EQ(revoked["items"].size(), 1u) << revoked.dump();
+  EXPECT_EQ(revoked["items"][0]["revocation_reason"], "keyCompromise");
+  // A LIKE wildcard is taken literally: it matches nothing.
+  EXPECT_EQ(call("GET", "/api/v1/operator/certificates?q=%25", operator_token_).json()["items"].size(), 0u);
+
+  EXPECT_EQ(call("GET", "/api/v1/operator/certificates?status=lost", operator_token_).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/operator/certificates?ca=nope", operator_token_).status, 404);
+  std::string user = register_person("13900000502", "Str0ng!pw");
+  for (const std::string& path : std::vector<std::string>{"/api/v1/operator/cas", "/api/v1/operator/certificates?q=" + serial}) {
+    SCOPED_TRACE(path);
+    EXPECT_EQ(call("GET", path, "").status, 401);
+    EXPECT_EQ(call("GET", path, user).status, 403);
+  }
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(PkiOperatorTest);

@@ -77,6 +77,31 @@ struct CertificateRecord {
   nlohmann::json to_json() const;  // with PEM and details
 };
 
+// One CA's publication state for operators (ca_search.cpp): the current CRL's number and
+// window, how many certificates it issued and revoked, and the expiry of its delegated OCSP and
+// time-stamp certificates (an expired one means that service no longer answers validly).
+struct CaStatus {
+  std::string id;
+  std::int64_t crl_number = 0;
+  std::optional<std::int64_t> crl_this_update, crl_next_update;
+  std::int64_t issued = 0, revoked = 0;
+  std::optional<std::int64_t> ocsp_not_after, tsa_not_after;
+  nlohmann::json to_json(std::int64_t now) const;
+};
+
+// An operator's certificate search (ca_search.cpp). `query` matches, any of: the serial (hex,
+// colons, spaces and case ignored), a part of the subject, the holder's account id or phone.
+// Empty fields do not filter. Results by id; `after` is the last id of the previous page.
+struct CertificateSearch {
+  std::string query, ca_id, status, after;
+  int limit = 20;
+};
+struct CertificateHit {
+  std::string id;  // the certificate's, also the page cursor
+  CertificateRecord record;
+  std::string holder_account_id, holder_phone;  // empty: not held by an account (issued over the CA API)
+};
+
 struct IssueInput {
   std::string request_id;
   std::string ca_id;
@@ -119,6 +144,11 @@ class CaService {
   Result<CertificateRecord> get(const std::string& cert_id);
   Result<nlohmann::json> history(const std::string& cert_id);
   Result<std::int64_t> count_certificates(const std::string& ca_id);
+  // Every CA's CaStatus, in configuration order. Errors: internal (database). Own read transaction.
+  Result<std::vector<CaStatus>> status();
+  // Up to limit + 1 certificates matching `s` (see CertificateSearch), by id. Errors: bad_status
+  // (status not valid/revoked/expired), ca_not_found (unknown ca_id). Own read transaction.
+  Result<std::vector<CertificateHit>> search(const CertificateSearch& s);
   // Every certificate event also goes into the transparency log (docs/LEDGER.md), in its transaction.
   void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
 

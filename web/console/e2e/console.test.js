@@ -5,9 +5,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, screenshotDir, uscc, World } from './harness.js';
+import { CERT_PASSWORD, idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, screenshotDir, uscc, World } from './harness.js';
 
 const world = new World();
 let photo;
@@ -29,7 +30,24 @@ async function answer(page, ok) {
   await box(page).locator(ok ? '.el-message-box__btns .el-button--primary' : '.el-message-box__btns .el-button:not(.el-button--primary)').click();
   await box(page).waitFor({ state: 'hidden' });
 }
+// A relying party's signed request (docs/INTEGRATION.md, CS1-HMAC-SHA256) with an empty scene:
+// 401 when the app id and secret are not (or no longer) good, a 400 about the body otherwise.
+async function rpCall(appId, secret) {
+  const target = '/api/v1/rp/scene-requests';
+  const body = '{}';
+  const ts = String(Math.floor(Date.now() / 1000));
+  const nonce = randomBytes(12).toString('hex');
+  const toSign = ['CS1-HMAC-SHA256', 'POST', target, ts, nonce, createHash('sha256').update(body).digest('hex')].join('\n');
+  const sig = createHmac('sha256', secret).update(toSign).digest('hex');
+  const r = await fetch(world.base + target, {
+    method: 'POST', body,
+    headers: { 'Content-Type': 'application/json', Authorization: `CS1-HMAC-SHA256 app_id=${appId}, timestamp=${ts}, nonce=${nonce}, signature=${sig}` },
+  });
+  return { status: r.status, text: await r.text() };
+}
 const badge = (page, name) => page.locator(`[data-test=count-${name}]`);
+// Waits until a menu count shows `n` (the counts refresh after a page's list has loaded).
+const badgeIs = (page, name, n) => page.locator(`[data-test=count-${name}]`, { hasText: new RegExp(`^${n}$`) }).waitFor();
 // A picture once the message box (if any) has finished appearing.
 async function shot(page, name) {
   await page.waitForTimeout(500);
@@ -59,13 +77,24 @@ test('an operator logs in and works through the queues', async () => {
   await page.locator('input[name=password]').fill(OPERATOR_PASSWORD);
   await shot(page, 'login');
   await page.locator('[data-test=login]').click();
+  await page.waitForURL(/\/console\/dashboard/);
+
+  // The dashboard: what waits, each tile a link to its queue.
+  await page.locator('[data-test=dash-orders-today]').waitFor();
+  assert.match(await page.locator('[data-test=dash-persons]').innerText(), /^1\s/);
+  assert.match(await page.locator('[data-test=dash-transfers]').innerText(), /^1\s/);
+  assert.match(await page.locator('[data-test=dash-review]').innerText(), /^1\s/);
+  assert.match(await page.locator('[data-test=dash-orders-today]').innerText(), /^2\s/);
+  assert.match(await page.locator('[data-test=dash-cas]').innerText(), /^(\d+)\/\1\s/);
+  await shot(page, 'dashboard');
+  await page.locator('[data-test=dash-persons]').click();
   await page.waitForURL(/\/console\/persons/);
 
   // The person queue with its count; the ID card pictures; approval asks first.
   await page.getByRole('cell', { name: '张三' }).waitFor();
-  assert.equal(await badge(page, 'persons').innerText(), '1');
-  assert.equal(await badge(page, 'transfers').innerText(), '1');
-  assert.equal(await badge(page, 'review').innerText(), '1');
+  await badgeIs(page, 'persons', 1);
+  await badgeIs(page, 'transfers', 1);
+  await badgeIs(page, 'review', 1);
   await page.getByRole('button', { name: '查看证件' }).click();
   await page.locator('[data-test=person-detail] img').nth(1).waitFor();
   await page.locator('[data-test="approve-张三"]').click();
@@ -138,7 +167,7 @@ test('an operator reviews organisations', async () => {
   const page = await (await world.desktop(world.operator)).newPage();
   await page.goto(`${world.base}/console/organisations`);
   await page.getByRole('cell', { name: '广州示例制造有限公司' }).waitFor();
-  assert.equal(await badge(page, 'organisations').innerText(), '2');
+  await badgeIs(page, 'organisations', 2);
   const goodCode = uscc('91440300MA5F0C003');
   await page.locator(`[data-test="view-${goodCode}"]`).click();
   await page.locator('[data-test=org-detail] img').waitFor();
@@ -169,10 +198,17 @@ test('an operator reviews seals', async () => {
   };
   const early = await seal();
   const bad = await seal();
+  const ready = await world.sealWithInstalledCertificate(owner, phone, '孙七');
+  assert.ok(ready.certificate, 'the installed certificate is bound to the seal');
+  // One two-party signature, and one attempt with a wrong certificate password (the dashboard counts both).
+  const signed = world.certseal(ready.cli, owner, ['cert', 'sign', '--cert', ready.certificate, '--message', '印章审核前的签名'], [CERT_PASSWORD]);
+  assert.equal(signed.status, 0, signed.stderr);
+  const wrong = world.certseal(ready.cli, owner, ['cert', 'sign', '--cert', ready.certificate, '--message', '密码错误'], ['Wrong!pw00']);
+  assert.notEqual(wrong.status, 0);
   const page = await (await world.desktop(world.operator)).newPage();
   await page.goto(`${world.base}/console/seals`);
-  await page.locator('[data-test=seal-picture]').nth(1).waitFor();
-  assert.equal(await badge(page, 'seals').innerText(), '2');
+  await page.locator('[data-test=seal-picture]').nth(2).waitFor();
+  await badgeIs(page, 'seals', 3);
   await page.locator(`[data-test="approve-${early}"]`).click();
   await box(page).getByText('确认通过印章「孙七」？').waitFor();
   await shot(page, 'seals');
@@ -186,7 +222,31 @@ test('an operator reviews seals', async () => {
   const rejected = await world.api('GET', `/api/v1/seals/${bad}`, owner);
   assert.equal(rejected.status, 'rejected');
   assert.equal(rejected.reason, '印模不清晰，请重新制作');
-  assert.equal(await badge(page, 'seals').innerText(), '1');
+  await badgeIs(page, 'seals', 2);
+
+  // The seal whose certificate is installed: approval asks first (cancelling changes nothing),
+  // then the seal is signed (GB/T 38540 seal data) and usable by its owner.
+  await page.locator(`[data-test="approve-${ready.seal}"]`).click();
+  await box(page).getByText('确认通过印章「孙七」？').waitFor();
+  await answer(page, false);
+  assert.equal((await world.api('GET', `/api/v1/seals/${ready.seal}`, owner)).status, 'pending_review');
+  await page.locator(`[data-test="approve-${ready.seal}"]`).click();
+  await answer(page, true);
+  await page.locator(`[data-test="approve-${ready.seal}"]`).waitFor({ state: 'detached' });
+  await badgeIs(page, 'seals', 1);
+  const approved = await world.api('GET', `/api/v1/seals/${ready.seal}`, owner);
+  assert.equal(approved.status, 'active');
+  assert.equal(approved.has_seal_data, true);
+  assert.equal(approved.certificate_id, ready.certificate);
+  const listed = await world.api('GET', '/api/v1/seals', owner);
+  assert.ok(listed.items.some((x) => x.id === ready.seal && x.status === 'active'), JSON.stringify(listed.items));
+  const used = await world.api('POST', `/api/v1/seals/${ready.seal}/uses`, owner, { purpose: 'sign:contract.pdf' });
+  assert.equal(used.seal.status, 'active');
+  assert.equal(Buffer.from(used.picture_png, 'base64').subarray(1, 4).toString(), 'PNG');
+  const verdict = await world.api('POST', '/api/v1/seal-verifications', null, { seal_data: used.seal_data });
+  assert.equal(verdict.valid, true, JSON.stringify(verdict));
+  // The unbound one is still refused by the server, whatever the console shows.
+  assert.equal((await world.call('POST', `/api/v1/operator/seals/${early}/approval`, world.operator, {})).status, 409);
 });
 
 // Relying-party registration with its secret shown once; a certificate revoked from the console
@@ -216,6 +276,35 @@ test('an operator registers a relying party and revokes a certificate', async ()
   await page.reload();
   await page.getByRole('cell', { name: '示例招标平台接入' }).waitFor();
   assert.ok(!(await page.content()).includes(secret));
+  assert.notEqual((await rpCall(appId, secret)).status, 401); // the secret works (the body is refused later)
+
+  // A new secret, asked first (cancelling keeps the old one); shown once; the old one stops.
+  await page.locator('[data-test="rotate-示例招标平台接入"]').click();
+  await box(page).getByText('旧密钥立即失效').waitFor();
+  await answer(page, false);
+  assert.equal((await world.api('GET', `/api/v1/operator/rp-apps/${appId}`, world.operator)).secret_version, stored.secret_version);
+  await page.locator('[data-test="rotate-示例招标平台接入"]').click();
+  await answer(page, true);
+  const rotated = (await page.locator('[data-test=rp-secret]').innerText()).trim();
+  assert.ok(rotated.length >= 32 && rotated !== secret);
+  await page.getByText('密钥只显示这一次').waitFor();
+  await page.locator('[data-test=rp-secret-done]').click();
+  assert.ok(!(await page.content()).includes(rotated));
+  assert.equal((await world.api('GET', `/api/v1/operator/rp-apps/${appId}`, world.operator)).secret_version, stored.secret_version + 1);
+  assert.equal((await rpCall(appId, secret)).status, 401); // the attacker holding the old secret
+  assert.notEqual((await rpCall(appId, rotated)).status, 401);
+
+  // Disabling, asked first; then even the current secret is refused.
+  await page.locator('[data-test="disable-示例招标平台接入"]').click();
+  await box(page).getByText('停用后该应用的请求一律被拒绝').waitFor();
+  await shot(page, 'rp-disable');
+  await answer(page, false);
+  assert.equal((await world.api('GET', `/api/v1/operator/rp-apps/${appId}`, world.operator)).status, 'active');
+  await page.locator('[data-test="disable-示例招标平台接入"]').click();
+  await answer(page, true);
+  await page.locator('[data-test="disable-示例招标平台接入"]').waitFor({ state: 'detached' });
+  assert.equal((await world.api('GET', `/api/v1/operator/rp-apps/${appId}`, world.operator)).status, 'disabled');
+  assert.ok([401, 403].includes((await rpCall(appId, rotated)).status));
 
   // A certificate issued through the API (an EC key's CSR made by openssl), revoked here.
   const csrFile = join(world.dir, 'rp.csr');
@@ -225,9 +314,29 @@ test('an operator registers a relying party and revokes a certificate', async ()
     request_id: 'console-e2e-1', profile: 'personal_sign', subject: { common_name: '赵六', identity_code: idNumber('11010519700101004') },
     csr: readFileSync(csrFile, 'utf8'), validity_days: 365,
   });
-  await page.locator('[data-test=menu-certificates]').click();
-  await page.locator('input[name=cert-id]').fill(cert.id);
-  await page.locator('[data-test=cert-find]').click();
+  // The CA page: both CAs with their CRL and services; the certificate found by its serial
+  // (written with colons, in capitals) and opened on the certificate page.
+  await page.locator('[data-test=menu-cas]').click();
+  await page.locator('[data-test=crl-number-intl]').waitFor();
+  const crlBefore = Number((await page.locator('[data-test=crl-number-intl]').innerText()).slice(1));
+  const countsBefore = (await page.locator('[data-test=ca-counts-intl]').innerText()).split('/').map((x) => Number(x.trim()));
+  assert.equal(await page.locator('[data-test=ocsp-intl]').getAttribute('class').then((c) => c.includes('success')), true);
+  await page.locator('input[name=cert-q]').fill(cert.serial.toUpperCase().match(/.{1,2}/g).join(':'));
+  await page.locator('[data-test=cert-search]').click();
+  await page.locator(`[data-test="open-${cert.serial}"]`).waitFor();
+  assert.equal(await page.locator('[data-test=cert-hits] tbody tr').count(), 1);
+  await shot(page, 'cas');
+  // By the holder's phone: the certificate the seal test installed for 孙七.
+  await page.locator('input[name=cert-q]').fill('13900000121');
+  await page.locator('[data-test=cert-search]').click();
+  await page.locator('[data-test=cert-hits]').getByRole('cell', { name: '13900000121' }).first().waitFor();
+  assert.match(await page.locator('[data-test=cert-hits]').innerText(), /孙七/);
+  await page.locator('input[name=cert-q]').fill('赵六');
+  await page.locator('[data-test=cert-search]').click();
+  await page.locator(`[data-test="open-${cert.serial}"]`).waitFor();
+  await page.locator(`[data-test="open-${cert.serial}"]`).click();
+  await page.waitForURL(/\/console\/certificates\?id=/);
+  await page.locator('[data-test=cert-status]').waitFor();
   assert.equal(await page.locator('[data-test=cert-status]').innerText(), 'valid');
   await page.locator('[data-test=cert-reason]').click();
   await page.getByRole('option', { name: '密钥泄露' }).click();
@@ -249,6 +358,127 @@ test('an operator registers a relying party and revokes a certificate', async ()
   const listed = [...text.matchAll(/Serial Number: ([0-9A-Fa-f:]+)/g)].map((m) => hex(m[1]));
   assert.ok(listed.includes(hex(cert.serial)), `${cert.serial} not in\n${text}`);
   assert.match(text, /Key Compromise/);
+  // Back on the CA page: a new CRL number, one more revoked.
+  await page.locator('[data-test=menu-cas]').click();
+  await page.locator('[data-test=crl-number-intl]').getByText(`#${crlBefore + 1}`).waitFor();
+  const countsAfter = (await page.locator('[data-test=ca-counts-intl]').innerText()).split('/').map((x) => Number(x.trim()));
+  assert.deepEqual(countsAfter, [countsBefore[0], countsBefore[1] + 1]);
+  assert.match(text, new RegExp(`CRL Number: *\\n? *${crlBefore + 1}\\b`));
+});
+
+// Money: a bank transfer that arrived after its order was cancelled is given back (asked first,
+// a reason needed); invoices are issued (asked first) or failed with a reason. The outboxes show
+// the SMS codes masked; the transparency log's checkpoint, and an entry with its inclusion proof
+// checked by the page.
+test('an operator handles money, reads the outboxes and checks the log', async () => {
+  const phone = '13900000131';
+  const buyer = await world.verifiedBuyer(phone, '钱八', idNumber('11010519750101006'), photo);
+  const late = await world.authorisedOrder(buyer, phone);
+  await world.api('POST', `/api/v1/orders/${late}/bank-transfers`, buyer, {
+    payer_name: '钱八', payer_account: '6222020200007654321', amount_fen: 12000, reference: '网银流水 20261130-0002',
+  });
+  await world.api('POST', `/api/v1/orders/${late}/cancellation`, buyer, {});
+  const closed = (await world.api('GET', '/api/v1/operator/payments?status=closed&limit=100', world.operator)).items.find((p) => p.order_id === late);
+  await world.api('POST', `/api/v1/operator/payments/${closed.id}/confirmation`, world.operator, { received_fen: 12000 });
+  const toIssue = await world.authorisedOrder(buyer, phone);
+  const toFail = await world.authorisedOrder(buyer, phone);
+  await world.paidBySandbox(buyer, toIssue); // an invoice waits for its order's money
+  await world.paidBySandbox(buyer, toFail);
+  await world.api('POST', `/api/v1/orders/${toIssue}/invoice`, buyer, { title_type: 'personal', title_name: '钱八' });
+  await world.api('POST', `/api/v1/orders/${toFail}/invoice`, buyer, { title_type: 'company', title_name: '北京示例科技有限公司', tax_number: uscc('91110108MA01TX012') });
+  const invoiceOf = async (order) => (await world.api('GET', '/api/v1/invoices', buyer)).items.find((i) => i.order_id === order);
+
+  const page = await (await world.desktop(world.operator)).newPage();
+  await page.goto(`${world.base}/console/dashboard`);
+  await page.locator('[data-test=dash-refundDue]').getByText('1').waitFor();
+  // The shield's activity of the seal test: one signature, one wrong password.
+  assert.match(await page.locator('[data-test=dash-signatures]').innerText(), /^1\s/);
+  assert.match(await page.locator('[data-test=dash-failed-unlocks]').innerText(), /^1\s/);
+  const activity = await world.api('GET', '/api/v1/operator/dashboard?hours=2', world.operator);
+  assert.equal(activity.hours.length, 2);
+  assert.deepEqual([activity.signatures, activity.failed_unlocks], [1, 1]); // this hour and the one before
+  assert.equal(activity.hours[1].hour.slice(0, 13), new Date().toISOString().slice(0, 13));
+  // Orders placed today, counted by the server (every order of this run; the tile counts from the
+  // browser's midnight in Asia/Shanghai, which is earlier still).
+  const allOrders = (await world.api('GET', '/api/v1/operator/orders?limit=100', world.operator)).items.length;
+  assert.equal(activity.orders_since, allOrders);
+  assert.match(await page.locator('[data-test=dash-orders-today]').innerText(), new RegExp(`^${allOrders}\\s`));
+  const future = Math.floor(Date.now() / 1000) + 3600;
+  assert.equal((await world.call('GET', `/api/v1/operator/dashboard?since=${future}`, world.operator)).status, 400);
+  assert.equal((await world.call('GET', '/api/v1/operator/dashboard?since=yesterday', world.operator)).status, 400);
+  assert.equal((await world.call('GET', '/api/v1/operator/dashboard?hours=0', world.operator)).status, 400);
+  await shot(page, 'dashboard-activity');
+  assert.match(await page.locator('[data-test=dash-invoices]').innerText(), /^2\s/);
+  await page.locator('[data-test=dash-refundDue]').click();
+  await page.waitForURL(/\/console\/money\?tab=refund_due/);
+  await page.locator(`[data-test="refund-payment-${late}"]`).click();
+  await box(page).getByText('已取消，退还 ¥120.00').waitFor();
+  await box(page).locator('.el-message-box__btns .el-button--primary').click();
+  await box(page).getByText('请填写原因').waitFor(); // no reason, no refund
+  await answer(page, false);
+  assert.equal((await world.api('GET', '/api/v1/operator/payments?status=refund_due', world.operator)).items.length, 1);
+  await page.locator(`[data-test="refund-payment-${late}"]`).click();
+  await box(page).locator('input').fill('订单已取消，款项原路退回');
+  await shot(page, 'money-refund');
+  await answer(page, true);
+  await page.locator(`[data-test="refund-payment-${late}"]`).waitFor({ state: 'detached' });
+  const refunded = (await world.api('GET', '/api/v1/operator/payments?status=refunded&limit=100', world.operator)).items.find((p) => p.id === closed.id);
+  assert.equal(refunded.refund_reason, '订单已取消，款项原路退回');
+
+  await page.locator('#tab-invoices').click();
+  await page.waitForURL(/tab=invoices/);
+  await page.locator(`[data-test="issue-${toIssue}"]`).click();
+  await box(page).getByText('开具 ¥120.00 的发票').waitFor();
+  await answer(page, false);
+  assert.equal((await invoiceOf(toIssue)).status, 'requested');
+  await page.locator(`[data-test="issue-${toIssue}"]`).click();
+  await answer(page, true);
+  await page.locator(`[data-test="issue-${toIssue}"]`).waitFor({ state: 'detached' });
+  assert.equal((await invoiceOf(toIssue)).status, 'issued');
+  await page.locator(`[data-test="fail-${toFail}"]`).click();
+  await box(page).locator('input').fill('税号与抬头不符');
+  await shot(page, 'money-invoice');
+  await answer(page, true);
+  await page.getByText('暂无待处理事项').waitFor();
+  const failed = await invoiceOf(toFail);
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.failure_reason, '税号与抬头不符');
+  await page.locator('#tab-payments').click();
+  await page.locator('[data-test=payment-status-refunded]').click();
+  await page.getByRole('cell', { name: late }).waitFor();
+
+  // The SMS outbox: the buyer's authorise codes are there, their digits masked.
+  await page.locator('[data-test=menu-outboxes]').click();
+  await page.locator('input[name=outbox-filter]').fill(phone);
+  await page.locator('[data-test=outbox-find]').click();
+  await page.locator('[data-test=sms-table] tbody tr').first().waitFor();
+  const smsText = await page.locator('[data-test=sms-table]').innerText();
+  assert.match(smsText, /\*{6}/);
+  assert.doesNotMatch(smsText, /验证码[0-9]{6}/); // no code shown to the operator
+  await shot(page, 'outbox');
+  await page.locator('#tab-email').click();
+  await page.locator('[data-test=email-table]').waitFor();
+
+  // The log: sequence now, then look up the newest entry; the page checks its inclusion proof.
+  const note = await (await fetch(`${world.base}/api/v1/operator/ledger/checkpoints`, { method: 'POST', headers: { Authorization: `Bearer ${world.operator}` } })).text();
+  const size = Number(note.split('\n')[1]);
+  assert.ok(size > 1, note);
+  await page.locator('[data-test=menu-ledger]').click();
+  await page.locator('[data-test=ledger-size]').waitFor();
+  const shown = Number(await page.locator('[data-test=ledger-size]').innerText());
+  assert.ok(shown > 1 && shown <= size, `${shown} / ${size}`);
+  await page.locator('input[name=ledger-index]').fill(String(shown - 1));
+  await page.locator('[data-test=ledger-find]').click();
+  await page.locator('[data-test=ledger-verdict]').waitFor();
+  assert.match(await page.locator('[data-test=ledger-verdict]').innerText(), /已在 \d+ 条的日志中/);
+  assert.ok((await page.locator('[data-test=ledger-entry-text]').innerText()).length > 10);
+  await shot(page, 'ledger');
+  await page.locator('input[name=ledger-index]').fill('0');
+  await page.locator('[data-test=ledger-find]').click();
+  await page.locator('[data-test=ledger-verdict]').getByText('已在').waitFor();
+  await page.locator('input[name=ledger-index]').fill(String(shown + 5)); // beyond the log: refused here
+  await page.locator('[data-test=ledger-find]').click();
+  await page.locator('.el-message--error').getByText('请输入小于条目数的序号').waitFor();
 });
 
 // An attacker with an ordinary user's session opens every console page: each shows the refusal,
@@ -263,7 +493,9 @@ test('a session that is not an operator is refused on every page', async () => {
     if (r.url().includes('/api/v1/operator/')) operatorCalls.push(r.url());
   });
   for (const path of ['/console/', '/console/persons', '/console/orders?tab=transfers', '/console/orders?tab=review',
-    '/console/orders?tab=refunds', '/console/certificates', '/console/rp-apps', '/console/organisations', '/console/seals', '/console/anything']) {
+    '/console/orders?tab=refunds', '/console/certificates', '/console/rp-apps', '/console/organisations', '/console/seals',
+    '/console/dashboard', '/console/cas', '/console/money', '/console/money?tab=refund_due', '/console/money?tab=invoices',
+    '/console/outboxes', '/console/outboxes?tab=email', '/console/ledger', '/console/anything']) {
     await page.goto(world.base + path);
     await page.locator('[data-test=denied]').waitFor();
     assert.match(await page.locator('[data-test=denied]').innerText(), /仅限运营人员/, path);
@@ -271,8 +503,16 @@ test('a session that is not an operator is refused on every page', async () => {
   }
   await shot(page, 'denied');
   assert.deepEqual(operatorCalls, []);
+  // The page-level actions behind them: refused to that session, nothing changed.
+  const app = (await world.api('GET', '/api/v1/operator/rp-apps', world.operator)).items[0];
+  for (const p of [`/api/v1/operator/rp-apps/${app.id}/secret-rotations`, `/api/v1/operator/rp-apps/${app.id}/disabling`, '/api/v1/operator/ledger/checkpoints']) {
+    assert.equal((await world.call('POST', p, token, {})).status, 403, p);
+  }
+  assert.equal((await world.api('GET', `/api/v1/operator/rp-apps/${app.id}`, world.operator)).secret_version, app.secret_version);
   for (const p of ['/api/v1/operator/person-verifications?status=pending', '/api/v1/operator/organisations?status=submitted', '/api/v1/operator/seals', '/api/v1/operator/payments?status=submitted',
-    '/api/v1/operator/orders?status=in_review']) {
+    '/api/v1/operator/orders?status=in_review', '/api/v1/operator/cas', '/api/v1/operator/certificates?q=1', '/api/v1/operator/rp-apps',
+    '/api/v1/operator/payments?status=refund_due', '/api/v1/operator/invoices?status=requested', '/api/v1/operator/sms-outbox',
+    '/api/v1/operator/email-outbox', '/api/v1/operator/dashboard']) {
     assert.equal((await world.call('GET', p, token)).status, 403, p);
   }
   // The login itself refuses to open the console for that account.

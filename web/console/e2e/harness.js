@@ -2,62 +2,27 @@
 // identity review so verifications wait for an operator, the built console at /console/), its
 // operator, a product, and Chromium driven by playwright-core with a desktop window (1440×900) in
 // Simplified Chinese. The mobile app's harness (web/app/e2e/harness.js) is the model.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { Certseald, ROOT, screenshotDir as shotsUnder, sleep, uscc } from '../../shared/e2e/server.js';
 
-export const ROOT = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
-const CERTSEALD = process.env.CERTSEALD_BIN || join(ROOT, 'build/debug/certseald');
+export { idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, uscc } from '../../shared/e2e/server.js';
+
 const DIST = join(ROOT, 'web/console/dist');
-export const OPERATOR_PHONE = '13800000001';
-export const OPERATOR_PASSWORD = 'Op3rator!pw';
-const FAST = ['--set', 'security.argon2_ops=1', '--set', 'security.argon2_mem_kib=8', '--set', 'sms.resend_s=0',
-  '--set', 'sms.address_hourly_limit=10000', '--set', 'ca.sm2o.algorithm=sm2', '--set', 'ca.sm2o.sm2_id=', '--set', 'ca.intl.algorithm=ec-p256'];
+export const CERT_PASSWORD = 'Cert!pw88';
 
 export function screenshotDir(world) {
-  return process.env.CERTSEAL_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : join(world.dir, 'screenshots');
+  return shotsUnder(world.dir);
 }
 
-// A unified social credit code (GB 32100) with its check character, from 17 characters.
-export function uscc(prefix) {
-  const chars = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-  const w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += chars.indexOf(prefix[i]) * w[i];
-  return prefix + chars[(31 - (sum % 31)) % 31];
-}
-
-// A resident ID number (GB 11643) with its check character, from 17 digits.
-export function idNumber(prefix) {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(prefix[i]) * w[i];
-  return prefix + '10X98765432'[sum % 11];
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-export class World {
+export class World extends Certseald {
   async start() {
-    if (!existsSync(CERTSEALD)) throw new Error(`no certseald at ${CERTSEALD} (build it, or set CERTSEALD_BIN)`);
     if (!existsSync(join(DIST, 'index.html'))) throw new Error('web/console is not built (npm run build)');
-    this.dir = mkdtempSync(join(tmpdir(), 'certseal-console-e2e-'));
-    this.db = ['--data-dir', join(this.dir, 'data'), '--db-engine', 'sqlite'];
-    execFileSync(CERTSEALD, ['admin', 'create-operator', '--phone', OPERATOR_PHONE, '--password', OPERATOR_PASSWORD,
-      ...this.db, ...FAST], { stdio: 'pipe' });
-    const portFile = join(this.dir, 'port');
-    this.server = spawn(CERTSEALD, ['serve', ...this.db, '--listen', '127.0.0.1:0', '--port-file', portFile,
-      '--set', 'dev_mode=true', '--set', 'identity.verifier=manual', '--set', `web.console_dir=${DIST}`, ...FAST],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.serverLog = '';
-    this.server.stderr.on('data', (d) => (this.serverLog += d));
-    for (let i = 0; i < 600 && !existsSync(portFile); i++) await sleep(100);
-    const port = existsSync(portFile) ? readFileSync(portFile, 'utf8').trim() : '';
-    if (!port) throw new Error(`certseald did not start:\n${this.serverLog}`);
-    this.base = `http://127.0.0.1:${port}`;
-    this.operator = await this.login(OPERATOR_PHONE, OPERATOR_PASSWORD);
+    await super.start({
+      prefix: 'certseal-console-e2e-',
+      sets: ['dev_mode=true', 'identity.verifier=manual', `web.console_dir=${DIST}`, 'ca.intl.algorithm=ec-p256'],
+    });
     this.browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-dev-shm-usage'],
@@ -68,11 +33,7 @@ export class World {
 
   async stop() {
     await this.browser?.close().catch(() => {});
-    if (this.server) {
-      this.server.kill('SIGTERM');
-      await new Promise((r) => (this.server.exitCode !== null ? r() : this.server.on('exit', r)));
-    }
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    await super.stop();
   }
 
   // A desktop browser window, Simplified Chinese; `token`: already logged in (this tab's session).
@@ -84,45 +45,6 @@ export class World {
       }, token);
     }
     return ctx;
-  }
-
-  // The HTTP answer of one API call: {status, json}.
-  async call(method, path, token, body) {
-    const headers = { Accept: 'application/json' };
-    if (token) headers.Authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const r = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await r.text();
-    let json = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = text;
-    }
-    return { status: r.status, json };
-  }
-
-  async api(method, path, token, body) {
-    const r = await this.call(method, path, token, body);
-    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
-    return r.json;
-  }
-
-  // The newest SMS code sent to `phone`, read on the server machine (certseald admin sms-outbox).
-  smsCode(phone) {
-    const out = execFileSync(CERTSEALD, ['admin', 'sms-outbox', '--phone', phone, '--limit', '1', ...this.db], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const m = /验证码([0-9]{6})/.exec(out);
-    if (!m) throw new Error(`no code for ${phone}: ${out}`);
-    return m[1];
-  }
-
-  async login(phone, password) {
-    await this.api('POST', '/api/v1/sms-codes', null, { phone, purpose: 'login' });
-    const r = await this.api('POST', '/api/v1/sessions', null, { phone, code: this.smsCode(phone), password });
-    return r.token;
   }
 
   // A registered person whose real-name verification waits for an operator (identity.verifier =
@@ -194,6 +116,24 @@ export class World {
     await this.api('POST', '/api/v1/account/sms-codes', token, { purpose: 'authorise' });
     await this.api('POST', `/api/v1/orders/${o.id}/authorisation`, token, { code: this.smsCode(phone) });
     return o.id;
+  }
+
+  // A paid order with a seal made while buying, approved by the operator through the API and its
+  // certificate installed by the C++ client on a device of its own (`certseal cert install`):
+  // the seal now waits for review with its certificate bound. {order, seal, certificate, cli (the
+  // client's data folder name for world.certseal, holding the key; password CERT_PASSWORD)}.
+  async sealWithInstalledCertificate(token, phone, name) {
+    const order = (await this.api('POST', '/api/v1/orders', token, { product_id: this.product, platform_id: this.platform })).id;
+    const seal = (await this.api('POST', '/api/v1/seals', token, { order_id: order, kind: 'personal_square', design: { method: 'template', name } })).id;
+    await this.api('POST', '/api/v1/account/sms-codes', token, { purpose: 'authorise' });
+    await this.api('POST', `/api/v1/orders/${order}/authorisation`, token, { code: this.smsCode(phone) });
+    await this.paidBySandbox(token, order);
+    await this.api('POST', `/api/v1/operator/orders/${order}/approval`, this.operator, {});
+    const cli = `install-${order}`;
+    const r = this.certseal(cli, token, ['--json', 'cert', 'install', order], [CERT_PASSWORD, CERT_PASSWORD]);
+    if (r.status !== 0) throw new Error(`certseal cert install: ${r.status}\n${r.stdout}\n${r.stderr}`);
+    const certificate = (await this.api('GET', `/api/v1/seals/${seal}`, token)).certificate_id;
+    return { order, seal, certificate, cli };
   }
 
   async orderStatus(token, id) {

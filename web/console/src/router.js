@@ -4,7 +4,8 @@ import { createRouter, createWebHistory } from 'vue-router';
 import { loadAccount, session } from './session.js';
 
 const routes = [
-  { path: '/', redirect: '/persons' },
+  { path: '/', redirect: '/dashboard' },
+  { path: '/dashboard', name: 'dashboard', component: () => import('./pages/dashboard/index.vue'), meta: { operator: true } },
   { path: '/login', name: 'login', component: () => import('./pages/login/index.vue') },
   { path: '/denied', name: 'denied', component: () => import('./pages/denied/index.vue') },
   { path: '/persons', name: 'persons', component: () => import('./pages/persons/index.vue'), meta: { operator: true } },
@@ -13,7 +14,11 @@ const routes = [
   { path: '/seals', name: 'seals', component: () => import('./pages/seals/index.vue'), meta: { operator: true } },
   { path: '/certificates', name: 'certificates', component: () => import('./pages/certificates/index.vue'), meta: { operator: true } },
   { path: '/rp-apps', name: 'rp-apps', component: () => import('./pages/rp-apps/index.vue'), meta: { operator: true } },
-  { path: '/:rest(.*)*', redirect: '/persons' },
+  { path: '/cas', name: 'cas', component: () => import('./pages/cas/index.vue'), meta: { operator: true } },
+  { path: '/money', name: 'money', component: () => import('./pages/money/index.vue'), meta: { operator: true } },
+  { path: '/outboxes', name: 'outboxes', component: () => import('./pages/outboxes/index.vue'), meta: { operator: true } },
+  { path: '/ledger', name: 'ledger', component: () => import('./pages/ledger/index.vue'), meta: { operator: true } },
+  { path: '/:rest(.*)*', redirect: '/dashboard' },
 ];
 
 export const operatorPages = routes.filter((r) => r.meta?.operator).map((r) => r.path);

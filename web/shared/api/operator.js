@@ -41,3 +41,30 @@ export const seals = () => get('/api/v1/operator/seals');
 export const sealPicture = (s) => get(`/api/v1/operator/seals/${id(s)}/picture`, { blob: true });
 export const approveSeal = (s) => post(`/api/v1/operator/seals/${id(s)}/approval`, {});
 export const rejectSeal = (s, reason) => post(`/api/v1/operator/seals/${id(s)}/rejection`, { reason });
+
+// Relying parties: a new secret (shown once, the old one stops at once), and disabling.
+export const rotateRpSecret = (a) => post(`/api/v1/operator/rp-apps/${id(a)}/secret-rotations`, {});
+export const disableRpApp = (a) => post(`/api/v1/operator/rp-apps/${id(a)}/disabling`, {});
+
+// The CAs: the public list (chain, CRL, OCSP, TSA addresses), each one's CRL number and window,
+// counts and OCSP/TSA certificate expiry, and the certificate search (serial, subject, holder).
+export const caList = () => get('/ca');
+export const caStatus = () => get('/api/v1/operator/cas');
+export const searchCertificates = (params = {}) => get(`/api/v1/operator/certificates${query(params)}`);
+
+// Money: payments by status (submitted, paid, refund_due, ...), a payment's refund, invoices to
+// issue or fail.
+export const refundPayment = (p, reason) => post(`/api/v1/operator/payments/${id(p)}/refund`, { reason });
+export const invoices = (params = {}) => get(`/api/v1/operator/invoices${query(params)}`);
+export const issueInvoice = (i) => post(`/api/v1/operator/invoices/${id(i)}/issuance`, {});
+export const failInvoice = (i, reason) => post(`/api/v1/operator/invoices/${id(i)}/failure`, { reason });
+
+// The outboxes (SMS codes arrive masked) and the transparency log.
+export const smsOutbox = (params = {}) => get(`/api/v1/operator/sms-outbox${query(params)}`);
+export const emailOutbox = (params = {}) => get(`/api/v1/operator/email-outbox${query(params)}`);
+export const ledgerCheckpoint = () => get('/ledger/checkpoint', { text: true });
+export const ledgerKeys = () => get('/api/v1/ledger/keys');
+export const inclusionProof = (index, size) => get(`/api/v1/ledger/proofs/inclusion${query({ index, size })}`);
+// The dashboard's figures: orders placed since `since` (unix seconds), and the mobile shield's
+// signatures and wrong-password unlocks by hour over the last `hours`.
+export const dashboard = (params = {}) => get(`/api/v1/operator/dashboard${query(params)}`);
