@@ -63,6 +63,10 @@ Result<std::string> current_certificate_of(Http& http, const std::string& key_id
 }  // namespace
 
 Result<Unlocked> unlock_with_password(const KeyFile& key, std::string_view device_id, std::string_view password) {
+  if (is_rsa_key(key)) {
+    return failed_precondition("algorithm_not_supported",
+                               "this command works with SM2 keys only; two-party RSA keys answer QR scenes");
+  }
   CS_ASSIGN(auto keys, unlock::derive(password, key.salt, device_id, key.limits));
   SecretBytes d1 = unlock::mask_share(key.masked_d1, keys.share_key);
   CS_ASSIGN(auto share, cosign::DeviceShare::from_parts(d1, key.public_key));
@@ -98,7 +102,8 @@ Result<nlohmann::json> ShieldClient::step(const std::string& key_id, BytesView a
 }
 
 Result<KeyFile> ShieldClient::install(const std::string& path, const nlohmann::json& extra, std::string_view password,
-                                      nlohmann::json* answer) {
+                                      nlohmann::json* answer, std::string_view algorithm) {
+  if (algorithm == "rsa-2048" || algorithm == "rsa-3072") return install_rsa(path, extra, password, answer, algorithm);
   cosign::DeviceKeygenStart kg = cosign::device_keygen_start(rng_);
   CS_ASSIGN(auto m, mask_for_password(kg.state.d1, device_.device_id, password, rng_));
   nlohmann::json body = extra.is_object() ? extra : nlohmann::json::object();
