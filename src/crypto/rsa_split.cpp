@@ -338,7 +338,9 @@ Result<ServerShare> server_accept(const EnrolRequest& request, std::size_t bits,
   CS_ASSIGN(auto part, server_exp(share, m0));
   BnCtx ctx = bn_ctx_new();
   Bignum c = bn(request.check);
-  if (BN_cmp(c.get(), n.get()) >= 0) return bad_message("enrolment check value");
+  if (BN_cmp(c.get(), n.get()) >= 0) {
+    return invalid_argument("rsa_split_bad_check", "the two key shares do not make the certificate's key");
+  }
   Bignum p = bn(part);
   Bignum x = mod_mul(p.get(), c.get(), n.get(), ctx.get());
   Bignum e = bn(pub.e);
