@@ -284,7 +284,7 @@ TEST_P(RsaShieldE2eTest, RefusesTheAttackersSide) {
   ASSERT_EQ(c.status, 201);
   auto wrong = cli(a, {"scan", "--payload", c.json()["qr_payload"], "--yes"}, {"not-the-pin"});
   EXPECT_NE(wrong.exit_code, 0) << wrong;
-  EXPECT_NE(wrong.err.find("4"), std::string::npos) << wrong;  // "… 4 attempts left"
+  EXPECT_NE(wrong.err.find("证书密码错误，还可尝试 4 次"), std::string::npos) << wrong;
   auto ev = call("GET", "/api/v1/shield/keys/" + key_id + "/events", session_token(a));
   EXPECT_NE(ev.body.find("bad_unlock_proof"), std::string::npos) << ev.body;
   // A proof made with another password's key is counted the same way.
