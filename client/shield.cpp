@@ -205,10 +205,20 @@ Result<SecretBytes> ShieldClient::decrypt(const KeyFile& key, DeviceHalf& half, 
 }
 
 Result<KeyFile> ShieldClient::change_password(const KeyFile& key, const Unlocked& u, std::string_view new_password) {
-  CS_ASSIGN(auto m, mask_for_password(u.share.scalar(), device_.device_id, new_password, rng_));
+  return remask(key, u.share.scalar(), u.auth_key, new_password);
+}
+
+Result<KeyFile> ShieldClient::change_password(const KeyFile& key, const UnlockedRsa& u,
+                                              std::string_view new_password) {
+  return remask(key, u.share.exponent(), u.auth_key, new_password);
+}
+
+Result<KeyFile> ShieldClient::remask(const KeyFile& key, BytesView share, BytesView auth_key,
+                                     std::string_view new_password) {
+  CS_ASSIGN(auto m, mask_for_password(share, device_.device_id, new_password, rng_));
   Bytes payload(m.auth_key.begin(), m.auth_key.end());
   payload.insert(payload.end(), m.salt.begin(), m.salt.end());
-  CS_TRY(step(key.key_id, u.auth_key, "password", "PUT",
+  CS_TRY(step(key.key_id, auth_key, "password", "PUT",
               key_path(key.key_id) + "/devices/" + device_.device_id + "/password",
               {{"auth_key", b64s(m.auth_key)}, {"salt", b64(m.salt)}}, payload));
   secure_wipe(payload.data(), payload.size());
@@ -234,7 +244,11 @@ Result<KeyFile> ShieldClient::recover(const KeyFile& key, const RecoveryFactors&
   CS_ASSIGN(auto next_key, b64_answer(a, "next_recovery_key"));
   SecretBytes d1 = unlock::mask_share_for_recovery(key.recovery_d1, recovery_key, device_.device_id);
   secure_wipe(recovery_key.data(), recovery_key.size());
-  CS_TRY(cosign::DeviceShare::from_parts(d1, key.public_key));
+  if (is_rsa_key(key)) {
+    CS_TRY(crypto::rsa_split::DeviceShare::from_parts(BytesView(d1.data(), d1.size()), key.public_key));
+  } else {
+    CS_TRY(cosign::DeviceShare::from_parts(d1, key.public_key));
+  }
   KeyFile k = key;
   SecretBytes masked = unlock::mask_share(d1, n.keys.share_key);
   // The server retired the recovery key it just used: the new copy is masked under the next one.

@@ -100,6 +100,7 @@ class ShieldClient {
                               crypto::Sm2CipherOrder order, const std::string& purpose);
   // Re-masks the share under a new password after the server accepted the new auth key.
   Result<KeyFile> change_password(const KeyFile& key, const Unlocked& u, std::string_view new_password);
+  Result<KeyFile> change_password(const KeyFile& key, const UnlockedRsa& u, std::string_view new_password);
   // POST /shield/keys/{id}/recovery (SMS code, login password, face image); unmasks the recovery
   // copy with the key the server retires and masks a new one under the next key and the share
   // under the new password.
@@ -131,6 +132,8 @@ class ShieldClient {
  private:
   // POST /shield/challenges: a single-use nonce for key_id and this device.
   Result<std::string> challenge(const std::string& key_id);
+  // The password step with the new auth key and salt, then the share masked under the new password.
+  Result<KeyFile> remask(const KeyFile& key, BytesView share, BytesView auth_key, std::string_view new_password);
   Result<KeyFile> install_rsa(const std::string& path, const nlohmann::json& extra, std::string_view password,
                               nlohmann::json* answer, std::string_view algorithm);
   // One RSA step: challenge, proof over the request for `operation`, POST to `endpoint`.

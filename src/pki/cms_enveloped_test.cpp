@@ -183,6 +183,22 @@ TEST(CmsParsers, TruncatedAndFlippedInputIsRefusedWithoutCrashing) {
     m[i] ^= 0x80;
     (void)cms::parse_enveloped(m);
   }
+  // The same for an envelope to an RSA certificate (RSAES-OAEP parameters, AES content).
+  auto rsa = crypto::PrivateKey::generate(crypto::KeyType::kRsa2048, rng).value();
+  t.spki = rsa.public_key().spki_der();
+  LocalSigner rs(rsa);
+  Bytes rsa_env = cms::enveloped_data(cms::Form::kRfc5652, issue_certificate(t, rs).value(), as_bytes("abc"), rng).value();
+  ASSERT_TRUE(cms::parse_enveloped(rsa_env).ok());
+  for (std::size_t n = 0; n < rsa_env.size(); ++n) {
+    EXPECT_FALSE(cms::parse_enveloped(BytesView(rsa_env).subspan(0, n)).ok()) << n;
+  }
+  for (std::size_t i = 0; i < rsa_env.size(); ++i) {
+    for (std::uint8_t bit : {0x01, 0x80}) {
+      Bytes m = rsa_env;
+      m[i] ^= bit;
+      (void)cms::parse_enveloped(m);
+    }
+  }
 }
 
 }  // namespace

@@ -298,6 +298,25 @@ TEST_P(RsaShieldE2eTest, RefusesTheAttackersSide) {
   auto ok = scan(a, app, {{"scene", "20"}, {"title", "签署"}, {"nonce", "rsa-right-01"}, {"message", base64_encode(as_bytes("m"))}},
                  pin);
   EXPECT_EQ(ok["status"], "completed") << ok;
+
+  // Recovery (SMS code, login password, face) and a password change work for an RSA key as for an
+  // SM2 one: the device's share is re-masked, and the old password no longer unlocks it.
+  put(f("face.png"), kPng);
+  auto rec = cli(a, {"pin", "recover", "--key", key_id, "--code", code(a, phone, "authorise"), "--face", f("face.png")},
+                 {kLoginPw, "Pin#rsa-rec", "Pin#rsa-rec"});
+  ASSERT_EQ(rec.exit_code, 0) << rec;
+  auto chg = cli(a, {"pin", "change", "--key", key_id}, {"Pin#rsa-rec", "Pin#rsa-new", "Pin#rsa-new"});
+  ASSERT_EQ(chg.exit_code, 0) << chg;
+  auto after = scan(a, app,
+                    {{"scene", "20"}, {"title", "签署"}, {"nonce", "rsa-after-01"}, {"message", base64_encode(as_bytes("n"))}},
+                    "Pin#rsa-new");
+  EXPECT_EQ(after["status"], "completed") << after;
+  auto c3 = rp(app, "POST", "/api/v1/rp/scene-requests",
+               {{"scene", "20"}, {"title", "签署"}, {"nonce", "rsa-oldpin-01"}, {"message", base64_encode(as_bytes("o"))}});
+  ASSERT_EQ(c3.status, 201);
+  auto old_pin = cli(a, {"scan", "--payload", c3.json()["qr_payload"], "--yes"}, {pin});
+  EXPECT_NE(old_pin.exit_code, 0) << old_pin;
+  EXPECT_NE(old_pin.err.find("证书密码错误"), std::string::npos) << old_pin;
 }
 
 TEST_P(RsaShieldE2eTest, SealsAPdfThatPdfsigValidates) {
