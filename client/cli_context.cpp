@@ -260,6 +260,15 @@ Result<json> with_device_half(Ctx& ctx, const KeyFile& key,
   return r;
 }
 
+Result<json> with_rsa_unlocked(Ctx& ctx, const KeyFile& key, const std::function<Result<json>(const UnlockedRsa&)>& fn) {
+  CS_ASSIGN(auto dev, ctx.device());
+  CS_ASSIGN(auto pw, ctx.prompter().secret(tr("prompt.cert_password")));
+  CS_ASSIGN(auto u, unlock_rsa_with_password(key, dev.device_id, std::string_view(pw.data(), pw.size())));
+  auto r = fn(u);
+  if (!r) return explain_unlock_error(ctx, key, std::move(r).error());
+  return r;
+}
+
 std::string content_type_of(const std::string& bytes) {
   if (bytes.rfind("\x89PNG", 0) == 0) return "image/png";
   if (bytes.size() > 2 && static_cast<unsigned char>(bytes[0]) == 0xFF &&

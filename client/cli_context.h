@@ -93,6 +93,9 @@ Result<json> with_unlocked(Ctx& ctx, const KeyFile& key,
 // it holds the key, else this process's after asking for the certificate password.
 Result<json> with_device_half(Ctx& ctx, const KeyFile& key,
                               const std::function<Result<json>(DeviceHalf&)>& fn);
+// Runs fn with a two-party RSA key's device half unlocked by the certificate password (asked for
+// here; the PIN cache holds SM2 shares only).
+Result<json> with_rsa_unlocked(Ctx& ctx, const KeyFile& key, const std::function<Result<json>(const UnlockedRsa&)>& fn);
 // image/png, image/jpeg or application/octet-stream, from the first bytes.
 std::string content_type_of(const std::string& bytes);
 // An amount in fen as yuan text ("12.50"), "" when j[k] is not an integer.

@@ -90,10 +90,19 @@ Result<json> cmd_cert_install(Ctx& ctx, const std::string& order, const std::str
   CS_ASSIGN(auto dev, ctx.device());
   if (!device_name.empty()) dev.device_name = device_name;
   ShieldClient sh(*h, dev, ctx.rng);
+  // The product's algorithm decides the key: two-party SM2, or a two-party RSA key generated here.
+  std::string algorithm = "sm2";
+  CS_ASSIGN(auto o, h->call("GET", "/api/v1/orders/" + order));
+  CS_ASSIGN(auto cat, h->call("GET", "/api/v1/catalogue"));
+  if (cat.contains("products") && cat["products"].is_array()) {
+    for (const auto& p : cat["products"]) {
+      if (str(p, "id") == str(o, "product_id") && !str(p, "algorithm").empty()) algorithm = str(p, "algorithm");
+    }
+  }
   CS_ASSIGN(auto pw, new_cert_password(ctx));
   json answer;
   CS_ASSIGN(auto k, sh.install("/api/v1/orders/" + order + "/installation", json::object(),
-                               std::string_view(pw.data(), pw.size()), &answer));
+                               std::string_view(pw.data(), pw.size()), &answer, algorithm));
   CS_TRY(s->save_key(k));
   if (!ctx.g.json) std::cout << tr("msg.installed", k.key_id, k.certificate_id) << "\n";
   return json{{"key_id", k.key_id},
@@ -163,8 +172,12 @@ Result<json> cmd_cert_reissue(Ctx& ctx, const std::string& id, const std::string
                 {"password", std::string(login_pw.begin(), login_pw.end())},
                 {"id_card_front", str(fb, "id")},
                 {"id_card_back", str(bb, "id")}};
+  // A new key of the same algorithm as the one it replaces (two-party SM2 or RSA).
+  const std::string algorithm = before.contains("key") && !str(before["key"], "algorithm").empty()
+                                    ? str(before["key"], "algorithm")
+                                    : std::string("sm2");
   auto installed = sh.install("/api/v1/account/certificates/" + id + "/reissues", extra,
-                              std::string_view(pw.data(), pw.size()), &answer);
+                              std::string_view(pw.data(), pw.size()), &answer, algorithm);
   wipe_json_strings(extra, {"password"});
   CS_ASSIGN(auto k, std::move(installed));
   CS_TRY(s->save_key(k));

@@ -29,9 +29,15 @@ Result<json> cmd_pin_change(Ctx& ctx, const std::string& key_id, const std::stri
   CS_ASSIGN(auto old_pw, ctx.prompter().secret(tr("prompt.current_cert_password")));
   CS_ASSIGN(auto new_pw, new_cert_password(ctx));
   CS_ASSIGN(auto dev, ctx.device());
-  CS_ASSIGN(auto u, unlock_with_password(key, dev.device_id,
-                                         std::string_view(old_pw.data(), old_pw.size())));
-  auto changed = sh.change_password(key, u, std::string_view(new_pw.data(), new_pw.size()));
+  const std::string_view old_text(old_pw.data(), old_pw.size()), new_text(new_pw.data(), new_pw.size());
+  Result<KeyFile> changed = [&]() -> Result<KeyFile> {
+    if (is_rsa_key(key)) {
+      CS_ASSIGN(auto u, unlock_rsa_with_password(key, dev.device_id, old_text));
+      return sh.change_password(key, u, new_text);
+    }
+    CS_ASSIGN(auto u, unlock_with_password(key, dev.device_id, old_text));
+    return sh.change_password(key, u, new_text);
+  }();
   if (!changed) return explain_unlock_error(ctx, key, std::move(changed).error());
   CS_TRY(s->save_key(*changed));
   (void)agent_request(sock, {{"op", "forget"}, {"key_id", key.key_id}});

@@ -155,10 +155,37 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
     return r;
   }
   CS_ASSIGN(auto key, choose_key(ctx, "", cert_id));
+  auto complete = [&](json body) -> Result<json> {
+    CS_ASSIGN(auto r, h->call("POST", "/api/v1/scene-requests/" + id + "/completion", body));
+    if (!ctx.g.json) std::cout << tr("msg.scene_done", app_name) << "\n";
+    r["certificate_id"] = cert_id;
+    r["scene"] = scene;
+    return r;
+  };
+  if (scene == "14" && is_rsa_key(key)) {
+    // Authorised decryption with a two-party RSA key: the device blinds the wrapped key, the
+    // server applies its half, the device removes the blinding and the padding (rsa_split.h).
+    CS_ASSIGN(auto env, pki::cms::parse_enveloped(message));
+    using KT = pki::cms::KeyTransport;
+    if (env.key_transport == KT::kSm2) {
+      return invalid_argument("scene_envelope_not_for_key", tr("err.scene_envelope_not_for_key"));
+    }
+    const auto padding = env.key_transport == KT::kRsaPkcs1      ? crypto::rsa_split::Padding::kPkcs1v15
+                         : env.key_transport == KT::kRsaOaepSha1 ? crypto::rsa_split::Padding::kOaepSha1
+                                                                 : crypto::rsa_split::Padding::kOaepSha256;
+    CS_ASSIGN(auto shr, ctx.shield());
+    return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
+      CS_ASSIGN(auto cek, shr.rsa_decrypt(key, u, env.encrypted_key, padding, "scene 14 " + id));
+      return complete({{"certificate_id", cert_id}, {"content_key", base64_encode(cek)}});
+    });
+  }
   if (scene == "14") {
     // Authorised decryption: unwrap the envelope's content key through the two-party protocol
     // (the server sees only a blinded point) and hand it over for this envelope.
     CS_ASSIGN(auto env, pki::cms::parse_enveloped(message));
+    if (env.key_transport != pki::cms::KeyTransport::kSm2) {
+      return invalid_argument("scene_envelope_not_for_key", tr("err.scene_envelope_not_for_key"));
+    }
     CS_ASSIGN(auto ct, crypto::Sm2Ciphertext::parse_der(env.encrypted_key));
     CS_ASSIGN(auto sh14, ctx.shield());
     return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
@@ -188,6 +215,17 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
                                              cert_der, signing_time}));
   }
   CS_ASSIGN(auto form, pki::cms::form_from_name(str(claim, "form")));
+  if (is_rsa_key(key)) {
+    // International certificates sign in the RFC 5652 form with SHA-256 (pki/cms_signed.h),
+    // whatever form was asked for; the server rebuilds the same attributes.
+    const Bytes rsa_attrs = pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSha256, content,
+                                                        SysTime(std::chrono::seconds(signing_time)));
+    CS_ASSIGN(auto shr, ctx.shield());
+    return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
+      CS_ASSIGN(auto sig, shr.rsa_sign(key, u, rsa_attrs, "scene " + scene + " " + id));
+      return complete({{"certificate_id", cert_id}, {"signing_time", signing_time}, {"signature", base64_encode(sig)}});
+    });
+  }
   const Bytes attrs = pki::cms::signed_attributes(form, crypto::HashAlg::kSm3, content,
                                                   SysTime(std::chrono::seconds(signing_time)));
   CS_ASSIGN(auto sh, ctx.shield());

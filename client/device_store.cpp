@@ -147,7 +147,7 @@ bool safe_file_id(std::string_view id) {
 }
 
 nlohmann::json KeyFile::to_json() const {
-  return {{"version", 1},
+  nlohmann::json j = {{"version", 1},
           {"key_id", key_id},
           {"certificate_id", certificate_id},
           {"public_key", base64_encode(public_key)},
@@ -156,6 +156,8 @@ nlohmann::json KeyFile::to_json() const {
           {"masked_d1", base64_encode(masked_d1)},
           {"recovery_d1", base64_encode(recovery_d1)},
           {"created_at", created_at}};
+  if (algorithm != "sm2") j["algorithm"] = algorithm;
+  return j;
 }
 
 Result<KeyFile> KeyFile::from_json(const nlohmann::json& j) {
@@ -166,10 +168,16 @@ Result<KeyFile> KeyFile::from_json(const nlohmann::json& j) {
   k.key_id = j["key_id"];
   if (!safe_file_id(k.key_id)) return invalid_argument("bad_file", "bad key id in key file");
   k.certificate_id = j.value("certificate_id", "");
-  CS_ASSIGN(k.public_key, b64_field(j, "public_key", 65));
+  k.algorithm = j.value("algorithm", "sm2");
+  if (k.algorithm != "sm2" && k.algorithm != "rsa-2048" && k.algorithm != "rsa-3072") {
+    return invalid_argument("bad_file", "unknown key algorithm in key file");
+  }
+  const bool rsa = k.algorithm != "sm2";
+  // RSA shares are |N|/8 + 16 bytes, checked against the key when unlocked (rsa_split.h).
+  CS_ASSIGN(k.public_key, b64_field(j, "public_key", rsa ? 0 : 65));
   CS_ASSIGN(k.salt, b64_field(j, "salt", crypto::kArgon2SaltSize));
-  CS_ASSIGN(k.masked_d1, b64_field(j, "masked_d1", 32));
-  CS_ASSIGN(k.recovery_d1, b64_field(j, "recovery_d1", 32));
+  CS_ASSIGN(k.masked_d1, b64_field(j, "masked_d1", rsa ? 0 : 32));
+  CS_ASSIGN(k.recovery_d1, b64_field(j, "recovery_d1", rsa ? 0 : 32));
   if (j.contains("argon2") && j["argon2"].is_object()) {
     k.limits.ops = j["argon2"].value("ops", k.limits.ops);
     k.limits.mem_bytes = j["argon2"].value("mem_bytes", k.limits.mem_bytes);

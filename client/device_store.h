@@ -54,11 +54,14 @@ struct Session {
   std::string expires_at;
 };
 
-// One installed key (a device share of a two-party SM2 key).
+// One installed key: the device share of a two-party SM2 key, or of a two-party RSA key
+// (crypto/rsa_split.h; algorithm "rsa-2048"/"rsa-3072", public_key its SPKI DER, masked_d1 and
+// recovery_d1 the masked d_dev of |N|/8 + 16 bytes). Files without "algorithm" are SM2.
 struct KeyFile {
   std::string key_id;
   std::string certificate_id;
-  Bytes public_key;         // 65-byte point P
+  std::string algorithm = "sm2";
+  Bytes public_key;         // 65-byte point P (SM2) or SPKI DER (RSA)
   Bytes salt;               // 16 bytes, Argon2id salt of the certificate password
   crypto::Argon2Limits limits;
   Bytes masked_d1;          // d1 XOR SM2-KDF(share_key, 32)

@@ -106,6 +106,8 @@ const std::map<std::string_view, Text>& catalogue() {
       {"err.scene_bad_payload", {"无法识别的二维码内容(不是 CertSeal 扫码请求)", "not a CertSeal scene QR code"}},
       {"err.scene_other_server", {"二维码属于另一服务器 {}，已拒绝(当前服务器 {})",
                                   "the QR code belongs to another server, {} (this client uses {}); refused"}},
+      {"err.scene_envelope_not_for_key", {"该密文信封的密钥封装算法与所选证书的密钥不符",
+                                          "The envelope's key transport does not match the chosen certificate's key"}},
       {"err.scene_no_certificate", {"本设备上没有可用于该平台的证书(可能需要购买互认共享服务)",
                                     "no certificate on this device may be used on this platform (mutual recognition may be needed)"}},
       {"err.scene_choose_cert", {"有多个证书可用，请用 --cert 指定: {}", "several certificates may answer; choose one with --cert: {}"}},

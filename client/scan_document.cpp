@@ -85,20 +85,30 @@ Result<json> answer_document_scene(Ctx& ctx, const json& claim, const DocumentSc
   }
   CS_ASSIGN(auto key, choose_key(ctx, "", cert_id));
   CS_ASSIGN(auto sh, ctx.shield());
-  return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
-    CS_ASSIGN(auto raw, sh.sign(key, half, attrs, crypto::kSm2DefaultId, "scene 13 " + id));
-    CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(raw));
+  // signature: DER SM2, or the PKCS#1 v1.5 block of a two-party RSA key (what PDF readers check).
+  auto complete = [&](const Bytes& signature) -> Result<json> {
     CS_ASSIGN(auto r, h->call("POST", "/api/v1/scene-requests/" + id + "/completion",
                               {{"certificate_id", cert_id},
                                {"seal_id", seal_id},
                                {"signing_time", signing_time},
-                               {"signature", base64_encode(der)}}));
+                               {"signature", base64_encode(signature)}}));
     if (!ctx.g.json) std::cout << say("已签章，", "Sealed; ") << app_name << say(" 已收到结果", " has the result") << "\n";
     r["certificate_id"] = cert_id;
     r["seal_id"] = seal_id;
     r["scene"] = "13";
     r["preview"] = preview;
     return r;
+  };
+  if (is_rsa_key(key)) {
+    return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
+      CS_ASSIGN(auto sig, sh.rsa_sign(key, u, attrs, "scene 13 " + id));
+      return complete(sig);
+    });
+  }
+  return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
+    CS_ASSIGN(auto raw, sh.sign(key, half, attrs, crypto::kSm2DefaultId, "scene 13 " + id));
+    CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(raw));
+    return complete(der);
   });
 }
 

@@ -63,6 +63,10 @@ Result<std::string> current_certificate_of(Http& http, const std::string& key_id
 }  // namespace
 
 Result<Unlocked> unlock_with_password(const KeyFile& key, std::string_view device_id, std::string_view password) {
+  if (is_rsa_key(key)) {
+    return failed_precondition("algorithm_not_supported",
+                               "this command works with SM2 keys only; two-party RSA keys answer QR scenes");
+  }
   CS_ASSIGN(auto keys, unlock::derive(password, key.salt, device_id, key.limits));
   SecretBytes d1 = unlock::mask_share(key.masked_d1, keys.share_key);
   CS_ASSIGN(auto share, cosign::DeviceShare::from_parts(d1, key.public_key));
@@ -98,7 +102,8 @@ Result<nlohmann::json> ShieldClient::step(const std::string& key_id, BytesView a
 }
 
 Result<KeyFile> ShieldClient::install(const std::string& path, const nlohmann::json& extra, std::string_view password,
-                                      nlohmann::json* answer) {
+                                      nlohmann::json* answer, std::string_view algorithm) {
+  if (algorithm == "rsa-2048" || algorithm == "rsa-3072") return install_rsa(path, extra, password, answer, algorithm);
   cosign::DeviceKeygenStart kg = cosign::device_keygen_start(rng_);
   CS_ASSIGN(auto m, mask_for_password(kg.state.d1, device_.device_id, password, rng_));
   nlohmann::json body = extra.is_object() ? extra : nlohmann::json::object();
@@ -200,10 +205,20 @@ Result<SecretBytes> ShieldClient::decrypt(const KeyFile& key, DeviceHalf& half, 
 }
 
 Result<KeyFile> ShieldClient::change_password(const KeyFile& key, const Unlocked& u, std::string_view new_password) {
-  CS_ASSIGN(auto m, mask_for_password(u.share.scalar(), device_.device_id, new_password, rng_));
+  return remask(key, u.share.scalar(), u.auth_key, new_password);
+}
+
+Result<KeyFile> ShieldClient::change_password(const KeyFile& key, const UnlockedRsa& u,
+                                              std::string_view new_password) {
+  return remask(key, u.share.exponent(), u.auth_key, new_password);
+}
+
+Result<KeyFile> ShieldClient::remask(const KeyFile& key, BytesView share, BytesView auth_key,
+                                     std::string_view new_password) {
+  CS_ASSIGN(auto m, mask_for_password(share, device_.device_id, new_password, rng_));
   Bytes payload(m.auth_key.begin(), m.auth_key.end());
   payload.insert(payload.end(), m.salt.begin(), m.salt.end());
-  CS_TRY(step(key.key_id, u.auth_key, "password", "PUT",
+  CS_TRY(step(key.key_id, auth_key, "password", "PUT",
               key_path(key.key_id) + "/devices/" + device_.device_id + "/password",
               {{"auth_key", b64s(m.auth_key)}, {"salt", b64(m.salt)}}, payload));
   secure_wipe(payload.data(), payload.size());
@@ -229,7 +244,11 @@ Result<KeyFile> ShieldClient::recover(const KeyFile& key, const RecoveryFactors&
   CS_ASSIGN(auto next_key, b64_answer(a, "next_recovery_key"));
   SecretBytes d1 = unlock::mask_share_for_recovery(key.recovery_d1, recovery_key, device_.device_id);
   secure_wipe(recovery_key.data(), recovery_key.size());
-  CS_TRY(cosign::DeviceShare::from_parts(d1, key.public_key));
+  if (is_rsa_key(key)) {
+    CS_TRY(crypto::rsa_split::DeviceShare::from_parts(BytesView(d1.data(), d1.size()), key.public_key));
+  } else {
+    CS_TRY(cosign::DeviceShare::from_parts(d1, key.public_key));
+  }
   KeyFile k = key;
   SecretBytes masked = unlock::mask_share(d1, n.keys.share_key);
   // The server retired the recovery key it just used: the new copy is masked under the next one.

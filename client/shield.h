@@ -22,6 +22,7 @@
 #include "client/device_store.h"
 #include "client/http.h"
 #include "crypto/cosign.h"
+#include "crypto/rsa_split.h"
 #include "crypto/sm2.h"
 
 namespace certseal::client {
@@ -32,8 +33,19 @@ struct Unlocked {
 };
 
 // Derives the unlock keys of `password` for this device and unmasks the stored share. Any
-// password gives *some* share: only the server can tell (bad_unlock_proof).
+// password gives *some* share: only the server can tell (bad_unlock_proof). SM2 keys only
+// (algorithm_not_supported for a two-party RSA key: unlock_rsa_with_password).
 Result<Unlocked> unlock_with_password(const KeyFile& key, std::string_view device_id, std::string_view password);
+
+// A two-party RSA key's device half (crypto/rsa_split.h), unlocked the same way: d_dev is masked
+// like d1 (no check value: every password unmasks to *some* exponent).
+struct UnlockedRsa {
+  crypto::rsa_split::DeviceShare share;
+  SecretBytes auth_key;
+};
+bool is_rsa_key(const KeyFile& key);
+Result<UnlockedRsa> unlock_rsa_with_password(const KeyFile& key, std::string_view device_id,
+                                             std::string_view password);
 
 // A fresh share masked under a password for this device: the key file fields salt, limits,
 // masked_d1 and the auth key to give the server.
@@ -60,8 +72,20 @@ class ShieldClient {
   // Installation (POST /orders/{id}/installation) or reissue (POST /account/certificates/{id}/reissues
   // with request_id and code in `extra`): generates the device half, sends p1, auth key and salt,
   // finishes the key, checks it against the certificate and returns the key file to store.
+  // algorithm: the product's ("sm2", or "rsa-2048"/"rsa-3072": the device generates the RSA key,
+  // sends the server its exponent share d_srv with a check value, keeps d_dev and forgets d, p,
+  // q; shield_rsa.cpp).
   Result<KeyFile> install(const std::string& path, const nlohmann::json& extra, std::string_view password,
-                          nlohmann::json* answer);
+                          nlohmann::json* answer, std::string_view algorithm = "sm2");
+
+  // ---- two-party RSA steps (shield_rsa.cpp; same challenge, proof and endpoints as SM2) ----
+  // A PKCS#1 v1.5 SHA-256 signature of `message` (k bytes), verified with OpenSSL under the
+  // key before it is returned (a wrong server half is caught: cosign_bad_server_answer).
+  Result<Bytes> rsa_sign(const KeyFile& key, const UnlockedRsa& u, BytesView message, const std::string& purpose);
+  // The plaintext of an RSA ciphertext (k bytes): blinded before it goes to the server, the
+  // padding removed here. Errors: decryption_failed, cosign_bad_server_answer, the step's.
+  Result<SecretBytes> rsa_decrypt(const KeyFile& key, const UnlockedRsa& u, BytesView ciphertext,
+                                  crypto::rsa_split::Padding padding, const std::string& purpose);
 
   // Two-party signature of `message` with signer ID `sm2_id`: raw r||s (64 bytes), verified
   // under the public key before it is returned. The device half (this process's, or the PIN
@@ -76,6 +100,7 @@ class ShieldClient {
                               crypto::Sm2CipherOrder order, const std::string& purpose);
   // Re-masks the share under a new password after the server accepted the new auth key.
   Result<KeyFile> change_password(const KeyFile& key, const Unlocked& u, std::string_view new_password);
+  Result<KeyFile> change_password(const KeyFile& key, const UnlockedRsa& u, std::string_view new_password);
   // POST /shield/keys/{id}/recovery (SMS code, login password, face image); unmasks the recovery
   // copy with the key the server retires and masks a new one under the next key and the share
   // under the new password.
@@ -107,6 +132,14 @@ class ShieldClient {
  private:
   // POST /shield/challenges: a single-use nonce for key_id and this device.
   Result<std::string> challenge(const std::string& key_id);
+  // The password step with the new auth key and salt, then the share masked under the new password.
+  Result<KeyFile> remask(const KeyFile& key, BytesView share, BytesView auth_key, std::string_view new_password);
+  Result<KeyFile> install_rsa(const std::string& path, const nlohmann::json& extra, std::string_view password,
+                              nlohmann::json* answer, std::string_view algorithm);
+  // One RSA step: challenge, proof over the request for `operation`, POST to `endpoint`.
+  Result<crypto::rsa_split::StepResponse> rsa_step(const KeyFile& key, const UnlockedRsa& u, const std::string& operation,
+                                                   const std::string& endpoint, const crypto::rsa_split::StepRequest& req,
+                                                   const std::string& purpose);
   // `method path` with body + device_id, nonce and a proof made by a device half.
   Result<nlohmann::json> post_step(const std::string& method, const std::string& path, nlohmann::json body,
                                    const std::string& nonce, BytesView proof);

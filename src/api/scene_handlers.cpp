@@ -277,7 +277,10 @@ Result<Reply> post_scene_completion(RequestContext& ctx) {
   CS_ASSIGN(auto key, optional_string(body, "content_key", 64));
   if (key) {
     auto bytes = base64_decode(*key);
-    if (!bytes || bytes->size() != 16) return bad_field("content_key", "base64 of 16 bytes");
+    // 16 bytes for SM4; 16, 24 or 32 for AES (RSA envelopes); the service checks it opens this one.
+    if (!bytes || (bytes->size() != 16 && bytes->size() != 24 && bytes->size() != 32)) {
+      return bad_field("content_key", "base64 of 16, 24 or 32 bytes");
+    }
     c.content_key = std::move(bytes).value();
   }
   CS_ASSIGN(auto v, s->complete(me(ctx), ctx.param("id"), c));

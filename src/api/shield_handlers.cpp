@@ -34,7 +34,8 @@ Result<service::DeviceEnrolment> enrolment(const nlohmann::json& body) {
   service::DeviceEnrolment d;
   CS_ASSIGN(d.device_id, required_string(body, "device_id", 64));
   CS_ASSIGN(d.device_name, required_string(body, "device_name", 64));
-  CS_ASSIGN(d.p1, b64(body, "p1", 0, 256));
+  // SM2: a KeygenRequest (67 bytes); RSA: an rsa_split::EnrolRequest (key, server share, check).
+  CS_ASSIGN(d.p1, b64(body, "p1", 0, 2048));
   CS_ASSIGN(d.auth_key, b64(body, "auth_key", 32));
   CS_ASSIGN(d.salt, b64(body, "salt", 16));
   return d;
@@ -175,7 +176,8 @@ Result<Reply> two_party_step(RequestContext& ctx, StepCall call) {
   CS_ASSIGN(auto s, shield(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto st, step(ctx, body));
-  CS_ASSIGN(st.payload, b64(body, "request", 0, 256));
+  // SM2 requests are under 100 bytes; two-party RSA ones carry one value mod N (up to 3072 bits).
+  CS_ASSIGN(st.payload, b64(body, "request", 0, 512));
   CS_ASSIGN(auto r, (s->*call)(me(ctx), st));
   return Reply::json({{"response", base64_encode(r)}});
 }

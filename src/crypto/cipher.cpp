@@ -121,6 +121,30 @@ Result<SecretBytes> sm4_cbc_decrypt(BytesView key, BytesView iv, BytesView ciphe
   return run_cipher<SecretBytes>(EVP_sm4_cbc(), false, key, iv, cipher, true);
 }
 
+namespace {
+const EVP_CIPHER* aes_cbc_for(std::size_t key_size) {
+  if (key_size == 16) return EVP_aes_128_cbc();
+  if (key_size == 24) return EVP_aes_192_cbc();
+  if (key_size == 32) return EVP_aes_256_cbc();
+  return nullptr;
+}
+}  // namespace
+
+Result<Bytes> aes_cbc_encrypt(BytesView key, BytesView iv, BytesView plain) {
+  const EVP_CIPHER* c = aes_cbc_for(key.size());
+  if (c == nullptr) return bad_key();
+  if (iv.size() != 16) return bad_iv();
+  return run_cipher<Bytes>(c, true, key, iv, plain, true);
+}
+
+Result<SecretBytes> aes_cbc_decrypt(BytesView key, BytesView iv, BytesView cipher) {
+  const EVP_CIPHER* c = aes_cbc_for(key.size());
+  if (c == nullptr) return bad_key();
+  if (iv.size() != 16) return bad_iv();
+  if (cipher.empty() || cipher.size() % 16 != 0) return decryption_failed();
+  return run_cipher<SecretBytes>(c, false, key, iv, cipher, true);
+}
+
 Result<Bytes> sm4_ctr(BytesView key, BytesView iv, BytesView data) {
   if (key.size() != kSm4KeySize) return bad_key();
   if (iv.size() != kSm4BlockSize) return bad_iv();

@@ -43,6 +43,10 @@ Result<Bytes> sm4_ecb_decrypt_block(BytesView key, BytesView block);
 
 Result<Bytes> sm4_cbc_encrypt(BytesView key, BytesView iv, BytesView plain);
 Result<SecretBytes> sm4_cbc_decrypt(BytesView key, BytesView iv, BytesView cipher);
+// AES-CBC with PKCS#7 padding (CMS content encryption, RFC 3565): a 16-, 24- or 32-byte key
+// chooses AES-128, -192 or -256; the IV is 16 bytes. Errors as for SM4-CBC.
+Result<Bytes> aes_cbc_encrypt(BytesView key, BytesView iv, BytesView plain);
+Result<SecretBytes> aes_cbc_decrypt(BytesView key, BytesView iv, BytesView cipher);
 // CTR is its own inverse: the same call encrypts and decrypts. iv is the 16-byte initial counter.
 Result<Bytes> sm4_ctr(BytesView key, BytesView iv, BytesView data);
 

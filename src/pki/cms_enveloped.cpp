@@ -14,6 +14,14 @@ namespace {
 
 constexpr std::string_view kSm2Encrypt = "1.2.156.10197.1.301.3";
 constexpr std::string_view kSm4Cbc = "1.2.156.10197.1.104.2";
+constexpr std::string_view kRsaEncryption = "1.2.840.113549.1.1.1";
+constexpr std::string_view kRsaesOaep = "1.2.840.113549.1.1.7";
+constexpr std::string_view kMgf1 = "1.2.840.113549.1.1.8";
+constexpr std::string_view kSha1 = "1.3.14.3.2.26";
+constexpr std::string_view kSha256 = "2.16.840.1.101.3.4.2.1";
+constexpr std::string_view kAes128Cbc = "2.16.840.1.101.3.4.1.2";
+constexpr std::string_view kAes192Cbc = "2.16.840.1.101.3.4.1.22";
+constexpr std::string_view kAes256Cbc = "2.16.840.1.101.3.4.1.42";
 
 Error malformed(std::string why) {
   return Error(ErrorKind::kInvalidArgument, "cms_malformed", "the CMS message is malformed", std::move(why));
@@ -32,6 +40,40 @@ Result<std::vector<std::pair<der::Tlv, BytesView>>> children(BytesView content) 
   return out;
 }
 bool same(BytesView a, BytesView b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
+
+// RSAES-OAEP-params (RFC 4055 §4.1 / RFC 8017 A.2.1): hash SHA-1 (the default) or SHA-256, MGF1
+// with the same hash, the default (empty) label.
+Result<KeyTransport> oaep_params(const std::vector<std::pair<der::Tlv, BytesView>>& kalg) {
+  std::string_view hash = kSha1, mgf_hash = kSha1;
+  if (kalg.size() > 2) return malformed("RSAES-OAEP parameters");
+  if (kalg.size() == 2) {
+    if (kalg[1].first.tag != der::kSequence) return malformed("RSAES-OAEP parameters");
+    CS_ASSIGN(auto params, children(kalg[1].first.content(kalg[1].second)));
+    for (const auto& [t, whole] : params) {
+      CS_ASSIGN(auto inner, children(t.content(whole)));
+      if (inner.size() != 1 || inner[0].first.tag != der::kSequence) return malformed("RSAES-OAEP parameter");
+      CS_ASSIGN(auto alg, children(inner[0].first.content(inner[0].second)));
+      if (alg.empty()) return malformed("RSAES-OAEP algorithm");
+      auto which = [&](BytesView oid) -> Result<std::string_view> {
+        if (same(oid, der::oid_or_die(kSha1))) return kSha1;
+        if (same(oid, der::oid_or_die(kSha256))) return kSha256;
+        return unsupported("OAEP hash");
+      };
+      if (t.tag == der::context(0, true)) {
+        CS_ASSIGN(hash, which(alg[0].second));
+      } else if (t.tag == der::context(1, true)) {
+        if (!same(alg[0].second, der::oid_or_die(kMgf1)) || alg.size() != 2) return unsupported("OAEP mask generation");
+        CS_ASSIGN(auto mh, children(alg[1].first.content(alg[1].second)));
+        if (alg[1].first.tag != der::kSequence || mh.empty()) return malformed("MGF1 hash");
+        CS_ASSIGN(mgf_hash, which(mh[0].second));
+      } else {
+        return unsupported("OAEP label");
+      }
+    }
+  }
+  if (hash != mgf_hash) return unsupported("OAEP with different hashes");
+  return hash == kSha1 ? KeyTransport::kRsaOaepSha1 : KeyTransport::kRsaOaepSha256;
+}
 
 Result<Enveloped> parse(BytesView in) {
   Enveloped e;
@@ -62,7 +104,16 @@ Result<Enveloped> parse(BytesView in) {
   while (serial.size() > 1 && serial[0] == 0) serial = serial.subspan(1);
   e.recipient_serial.assign(serial.begin(), serial.end());
   CS_ASSIGN(auto kalg, children(ri[2].first.content(ri[2].second)));
-  if (kalg.empty() || !same(kalg[0].second, der::oid_or_die(kSm2Encrypt))) return unsupported("key encryption");
+  if (kalg.empty()) return malformed("keyEncryptionAlgorithm");
+  if (same(kalg[0].second, der::oid_or_die(kSm2Encrypt))) {
+    e.key_transport = KeyTransport::kSm2;
+  } else if (same(kalg[0].second, der::oid_or_die(kRsaEncryption))) {
+    e.key_transport = KeyTransport::kRsaPkcs1;
+  } else if (same(kalg[0].second, der::oid_or_die(kRsaesOaep))) {
+    CS_ASSIGN(e.key_transport, oaep_params(kalg));
+  } else {
+    return unsupported("key encryption");
+  }
   if (ri[3].first.tag != der::kOctetString) return malformed("encryptedKey");
   BytesView ek = ri[3].first.content(ri[3].second);
   e.encrypted_key.assign(ek.begin(), ek.end());
@@ -72,8 +123,24 @@ Result<Enveloped> parse(BytesView in) {
   if (!same(eci[0].second, der::oid_or_die(data_oid(e.form)))) return unsupported("content type");
   if (eci[1].first.tag != der::kSequence) return malformed("contentEncryptionAlgorithm");
   CS_ASSIGN(auto calg, children(eci[1].first.content(eci[1].second)));
-  if (calg.size() != 2 || !same(calg[0].second, der::oid_or_die(kSm4Cbc)) || calg[1].first.tag != der::kOctetString) {
+  if (calg.size() != 2 || calg[1].first.tag != der::kOctetString) return unsupported("content encryption");
+  if (same(calg[0].second, der::oid_or_die(kSm4Cbc))) {
+    e.cipher = ContentCipher::kSm4Cbc;
+    e.content_key_size = 16;
+  } else if (same(calg[0].second, der::oid_or_die(kAes128Cbc))) {
+    e.cipher = ContentCipher::kAesCbc;
+    e.content_key_size = 16;
+  } else if (same(calg[0].second, der::oid_or_die(kAes192Cbc))) {
+    e.cipher = ContentCipher::kAesCbc;
+    e.content_key_size = 24;
+  } else if (same(calg[0].second, der::oid_or_die(kAes256Cbc))) {
+    e.cipher = ContentCipher::kAesCbc;
+    e.content_key_size = 32;
+  } else {
     return unsupported("content encryption");
+  }
+  if ((e.key_transport == KeyTransport::kSm2) != (e.cipher == ContentCipher::kSm4Cbc)) {
+    return unsupported("SM2 key transport goes with SM4 content encryption, RSA with AES");
   }
   BytesView iv = calg[1].first.content(calg[1].second);
   e.iv.assign(iv.begin(), iv.end());
@@ -83,14 +150,35 @@ Result<Enveloped> parse(BytesView in) {
   return e;
 }
 
+// RSAES-OAEP with SHA-256 and MGF1-SHA-256 (RFC 4055 §4.1; hash parameters absent, RFC 5754 §2),
+// AES-256-CBC content; RFC 5652 OIDs.
+Result<Bytes> rsa_enveloped(const crypto::PublicKey& key, const CertFacts& facts, BytesView content, Rng& rng) {
+  const Bytes cek = rng.bytes(32), iv = rng.bytes(16);
+  CS_ASSIGN(auto ct, crypto::aes_cbc_encrypt(cek, iv, content));
+  CS_ASSIGN(auto ek, crypto::encrypt(key, crypto::EncryptScheme::kRsaOaepSha256, cek));
+  const Bytes sha256 = der::seq({der::oid_or_die(kSha256)});
+  const Bytes oaep = der::seq({der::oid_or_die(kRsaesOaep),
+                               der::seq({der::explicit_tag(0, sha256),
+                                         der::explicit_tag(1, der::seq({der::oid_or_die(kMgf1), sha256}))})});
+  Bytes rid = der::seq({facts.issuer, der::integer_unsigned(facts.serial)});
+  Bytes ktri = der::seq({der::integer(0), rid, oaep, der::octet_string(ek)});
+  Bytes eci = der::seq({der::oid_or_die(data_oid(Form::kRfc5652)),
+                        der::seq({der::oid_or_die(kAes256Cbc), der::octet_string(iv)}), der::implicit(0, false, ct)});
+  Bytes ed = der::seq({der::integer(0), der::set_of({ktri}), eci});
+  return der::seq({der::oid_or_die(enveloped_data_oid(Form::kRfc5652)), der::explicit_tag(0, ed)});
+}
+
 }  // namespace
 
 Result<Bytes> enveloped_data(Form form, BytesView recipient_certificate, BytesView content, Rng& rng) {
   auto facts = read_certificate(recipient_certificate);
   if (!facts) return invalid_argument("bad_certificate", "the recipient's certificate does not parse");
   auto key = crypto::PublicKey::from_spki_der(facts->spki);
+  if (key && (key->type() == crypto::KeyType::kRsa2048 || key->type() == crypto::KeyType::kRsa3072)) {
+    return rsa_enveloped(*key, *facts, content, rng);
+  }
   if (!key || key->type() != crypto::KeyType::kSm2) {
-    return invalid_argument("unsupported_recipient", "envelopes go to SM2 certificates only");
+    return invalid_argument("unsupported_recipient", "envelopes go to SM2 or RSA certificates only");
   }
   const Bytes cek = rng.bytes(16), iv = rng.bytes(16);
   CS_ASSIGN(auto ct, crypto::sm4_cbc_encrypt(cek, iv, content));
@@ -111,7 +199,11 @@ Result<Enveloped> parse_enveloped(BytesView der) {
 }
 
 Result<Bytes> open_content(const Enveloped& e, BytesView content_key) {
-  auto plain = crypto::sm4_cbc_decrypt(content_key, e.iv, e.encrypted_content);
+  if (content_key.size() != e.content_key_size) {
+    return Error(ErrorKind::kInvalidArgument, "decryption_failed", "the content key has the wrong length");
+  }
+  auto plain = e.cipher == ContentCipher::kSm4Cbc ? crypto::sm4_cbc_decrypt(content_key, e.iv, e.encrypted_content)
+                                                  : crypto::aes_cbc_decrypt(content_key, e.iv, e.encrypted_content);
   if (!plain) return Error(ErrorKind::kInvalidArgument, "decryption_failed", "the content does not decrypt");
   return Bytes(plain->begin(), plain->end());
 }

@@ -178,7 +178,7 @@ Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreat
   }
   if (in.scene == "06" && !in.message.empty()) return field("message", "unexpected", "scene 06 signs no message");
   if (in.scene == "14" && !pki::cms::parse_enveloped(in.message).ok()) {
-    return field("message", "invalid_envelope", "scene 14 needs a CMS EnvelopedData to an SM2 certificate");
+    return field("message", "invalid_envelope", "scene 14 needs a CMS EnvelopedData to an SM2 or RSA certificate");
   }
   auto form = pki::cms::form_from_name(in.form);
   if (!form) return field("form", "unknown_form", "the form is rfc5652 or gmt0010");
@@ -454,7 +454,7 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
         if (!env) return internal_error("a stored envelope does not parse");
         doc_hash = hex_encode(crypto::sha256(v.message));
         auto plain = pki::cms::open_content(*env, c->content_key);
-        if (c->content_key.size() != 16 || !plain) {
+        if (c->content_key.size() != env->content_key_size || !plain) {
           return refuse_with(permission_denied("content_key_invalid", "the content key does not open the envelope"));
         }
         status = "completed";
@@ -515,6 +515,8 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
       if (!key) return internal_error("a held certificate's key does not parse");
       const pki::SigAlg alg = pki::sig_alg_for(key->type());
       const SysTime signing_time{std::chrono::seconds(c->signing_time)};
+      // International certificates sign in the RFC 5652 form whatever was asked (cms_signed.h).
+      if (alg != pki::SigAlg::kSm2Sm3) *form = pki::cms::Form::kRfc5652;
       Bytes attrs = pki::cms::signed_attributes(*form, pki::digest_alg(alg), content, signing_time);
       doc_hash = hex_encode(crypto::sha256(content));
       if (!pki::verify_signature(facts->spki, alg, attrs, c->signature)) {

@@ -135,7 +135,7 @@ struct SceneCompletion {
   std::string certificate_id;
   std::int64_t signing_time = 0;  // unix seconds, as in the signed attributes
   Bytes signature;                // DER SM2 signature over the signed attributes (06, 20; empty for 16)
-  Bytes content_key;              // 14: the content key the device unwrapped (16 bytes)
+  Bytes content_key;              // 14: the content key the device unwrapped (16 SM4; 16/24/32 AES)
   std::string seal_id;            // 13: the seal prepared with prepare_document
 };
 

@@ -11,6 +11,7 @@
 #include "crypto/pairing.h"
 #include "crypto/password.h"
 #include "crypto/pkey.h"
+#include "crypto/rsa_split.h"
 #include "crypto/unlock.h"
 #include "pki/crl.h"
 #include "service/shield/shield_internal.h"
@@ -21,7 +22,7 @@ using namespace shield_internal;
 
 Result<InstallResult> ShieldService::replay(store::Tx& tx, const std::string& account_id,
                                             const std::string& request_id, const DeviceEnrolment& device) {
-  CS_ASSIGN(auto row, tx.query_one("SELECT ac.certificate_id, ac.key_id, k.public_key "
+  CS_ASSIGN(auto row, tx.query_one("SELECT ac.certificate_id, ac.key_id, k.public_key, k.algorithm "
                                    "FROM account_certificates ac JOIN shield_keys k ON k.id = ac.key_id "
                                    "WHERE ac.request_id = ? AND ac.account_id = ?",
                                    {request_id, account_id}));
@@ -34,7 +35,9 @@ Result<InstallResult> ShieldService::replay(store::Tx& tx, const std::string& ac
   }
   InstallResult r;
   r.key_id = key_id;
-  r.keygen_response = cosign::KeygenResponse{row->blob("public_key")}.encode();
+  // Two-party RSA keys answer with the public key the device sent (its SPKI); SM2 ones with P.
+  r.keygen_response = is_rsa_algorithm(row->text("algorithm")) ? row->blob("public_key")
+                                                                : cosign::KeygenResponse{row->blob("public_key")}.encode();
   // Never the recovery key the first answer carried (L4): a fresh one for this device, so a
   // replay cannot unmask the recovery copy the device already made.
   CS_ASSIGN(r.recovery_key, rotate_recovery_key(tx, key_id, device.device_id));
@@ -109,7 +112,6 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
                                            const std::optional<std::string>& reissue_of, const std::string& code,
                                            const ReissueProof* proof) {
   CS_TRY(check_enrolment(device));
-  CS_ASSIGN(auto request, cosign::KeygenRequest::decode(device.p1));
 
   // A retry of a request that succeeded gets the same answer.
   auto prior = db_.write_value<InstallResult>(
@@ -142,9 +144,15 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
     if (!reissue_of && c.order.status != "approved") {
       return failed_precondition("order_not_approved", "only an approved order can be installed");
     }
-    if (c.product.algorithm != "sm2") {
+    if (c.product.algorithm == "ec-p256") {
+      // Two-party ECDSA needs a Paillier-based protocol (docs/SHIELD.md "International algorithms").
       return failed_precondition("algorithm_not_installable",
-                          "only SM2 certificates are installed as a mobile shield (two-party keys)");
+                                 "ECDSA P-256 certificates cannot be installed as a mobile shield (two-party ECDSA "
+                                 "is not implemented); choose an SM2 or RSA product");
+    }
+    if (c.product.algorithm != "sm2" && !is_rsa_algorithm(c.product.algorithm)) {
+      return failed_precondition("algorithm_not_installable",
+                                 "only SM2 and RSA certificates are installed as a mobile shield (two-party keys)");
     }
     CS_ASSIGN(c.subject, subject_for(tx, account_id, c.order));
     CS_TRY(check_org_holder(tx, account_id, c.order));  // review H2
@@ -156,14 +164,32 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
     CS_TRY(check_reissue(account_id, *ctx.old, code, *proof));
   }
 
-  // The server's half of key generation.
-  Result<cosign::ServerKeygenResult> kg = [&] {
-    std::lock_guard lock(rng_mu_);
-    return cosign::server_keygen(request, rng_);
-  }();
-  if (!kg) return std::move(kg).error();
-  const Bytes& point = kg->response.public_key;
-  CS_ASSIGN(auto pub, crypto::PublicKey::sm2_from_point(point));
+  // The server's half of key generation: SM2 computes P from the device's P1 (cosign.h); RSA
+  // takes the key the device generated and the server's exponent share, once the check value
+  // proves the two shares make that key (rsa_split.h).
+  Bytes point;             // what shield_keys.public_key keeps: the SM2 point, or the RSA SPKI DER
+  SecretBytes share_bytes;  // the server share, sealed below
+  Bytes keygen_response;
+  if (is_rsa_algorithm(ctx.product.algorithm)) {
+    CS_ASSIGN(auto request, crypto::rsa_split::EnrolRequest::decode(device.p1));
+    const std::size_t bits = ctx.product.algorithm == "rsa-3072" ? 3072 : 2048;
+    CS_ASSIGN(auto share, crypto::rsa_split::server_accept(request, bits, device.device_id));
+    point = request.spki;
+    share_bytes = share.export_bytes();
+    keygen_response = request.spki;
+  } else {
+    CS_ASSIGN(auto request, cosign::KeygenRequest::decode(device.p1));
+    Result<cosign::ServerKeygenResult> kg = [&] {
+      std::lock_guard lock(rng_mu_);
+      return cosign::server_keygen(request, rng_);
+    }();
+    if (!kg) return std::move(kg).error();
+    point = kg->response.public_key;
+    share_bytes = kg->share.export_bytes();
+    keygen_response = kg->response.encode();
+  }
+  CS_ASSIGN(auto pub, is_rsa_algorithm(ctx.product.algorithm) ? crypto::PublicKey::from_spki_der(point)
+                                                              : crypto::PublicKey::sm2_from_point(point));
   const std::string spki = base64_encode(pub.spki_der());
   // The CA's idempotency covers this one key only: a retry after a failure makes a new key.
   const std::string ca_request = request_id + ":" + hex_encode(crypto::sm3(point)).substr(0, 16);
@@ -190,7 +216,7 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
   // shield_keys.recovery_key_enc (NOT NULL) held the one recovery key of keys made before
   // per-device recovery keys; newer keys seal an empty value there: they have none.
   CS_ASSIGN(auto sealed_no_key_recovery, seal(Bytes{}, aad(key_id, "", "recovery")));
-  CS_ASSIGN(auto sealed_share, seal(kg->share.export_bytes(), aad(key_id, device.device_id, "share")));
+  CS_ASSIGN(auto sealed_share, seal(share_bytes, aad(key_id, device.device_id, "share")));
   CS_ASSIGN(auto sealed_auth, seal(device.auth_key, aad(key_id, device.device_id, "auth")));
   const std::string now = format_rfc3339_ms(clock_.now());
   const std::string operation = reissue_of ? "reissue" : "install";
@@ -199,8 +225,8 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
   Status stored = db_.write([&](store::Tx& tx) -> Status {
     if (!reissue_of) CS_TRY(count_installation(tx, account_id, ctx.order, cert->id));
     CS_TRY(tx.exec("INSERT INTO shield_keys (id, account_id, algorithm, public_key, status, failures, "
-                   "recovery_key_enc, created_at, updated_at) VALUES (?, ?, 'sm2', ?, 'active', 0, ?, ?, ?)",
-                   {key_id, account_id, point, sealed_no_key_recovery, now, now}));
+                   "recovery_key_enc, created_at, updated_at) VALUES (?, ?, ?, ?, 'active', 0, ?, ?, ?)",
+                   {key_id, account_id, ctx.product.algorithm, point, sealed_no_key_recovery, now, now}));
     CS_TRY(tx.exec("INSERT INTO shield_devices (key_id, device_id, name, status, server_share_enc, auth_key_enc, "
                    "salt, request_hash, recovery_key_enc, created_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
                    {key_id, device.device_id, device.device_name, sealed_share, sealed_auth, device.salt,
@@ -232,7 +258,7 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
   log_.info("mobile shield key enrolled", {{"key_id", key_id}, {"certificate_id", cert->id}, {"operation", operation}});
   InstallResult r;
   r.key_id = key_id;
-  r.keygen_response = kg->response.encode();
+  r.keygen_response = std::move(keygen_response);
   r.recovery_key = recovery;
   r.certificate = std::move(cert).value();
   return r;

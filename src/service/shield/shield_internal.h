@@ -21,6 +21,9 @@ Error field_error(const std::string& field, const std::string& msg);
 Error key_not_found();
 Error certificate_not_found();
 
+// Product / key algorithms held as a two-party RSA key (crypto/rsa_split.h).
+inline bool is_rsa_algorithm(std::string_view a) { return a == "rsa-2048" || a == "rsa-3072"; }
+
 // 8 to 64 of [A-Za-z0-9-_.].
 bool valid_device_id(std::string_view id);
 // Associated data of a sealed server secret: binds it to its key, device and purpose.

@@ -12,6 +12,7 @@
 #include "crypto/pairing.h"
 #include "crypto/password.h"
 #include "crypto/pkey.h"
+#include "crypto/rsa_split.h"
 #include "crypto/unlock.h"
 #include "pki/crl.h"
 #include "service/shield/shield_internal.h"
@@ -19,6 +20,25 @@
 namespace certseal::service {
 namespace cosign = crypto::cosign;
 using namespace shield_internal;
+
+namespace {
+
+// The digest a sign step's request names: e = SM3(Z_A ‖ M) for SM2, the SHA-256 digest inside
+// the PKCS#1 v1.5 encoding for RSA; empty when the request is neither.
+Bytes signed_digest_of(BytesView payload) {
+  if (auto sm2 = cosign::SignRequest::decode(payload)) return sm2->e;
+  if (auto rsa = crypto::rsa_split::StepRequest::decode(payload)) {
+    if (auto d = crypto::rsa_split::pkcs1_sha256_digest(rsa->x)) return *d;
+  }
+  return {};
+}
+
+Error sm2_only(std::string_view what) {
+  return failed_precondition("algorithm_not_supported",
+                             std::string(what) + " is not available for two-party RSA keys (one device per key)");
+}
+
+}  // namespace
 
 struct ShieldService::StepOutcome {
   std::optional<Error> refusal;
@@ -139,9 +159,7 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
       // with the deletion of the share).
       if (grants_ == nullptr) return refuse(permission_denied("grant_not_live", "grants are not available"));
       GrantedStep gs{grant_id, account_id, step.key_id, step.device_id, operation, step.purpose, {}};
-      if (operation == "sign") {
-        if (auto req = cosign::SignRequest::decode(step.payload)) gs.digest = req->e;
-      }
+      if (operation == "sign") gs.digest = signed_digest_of(step.payload);
       if (Status counted = grants_->use(tx, gs); !counted) {
         if (counted.error().kind == ErrorKind::kInternal) return std::move(counted).error();
         return refuse(std::move(counted).error());
@@ -172,10 +190,11 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
       if (r.error().kind == ErrorKind::kInternal) return std::move(r).error();
       return refuse(std::move(r).error());
     }
-    // A signature's log entry names the digest signed, e = SM3(Z_A || M) (docs/LEDGER.md).
-    auto signed_digest = operation == "sign" ? cosign::SignRequest::decode(step.payload) : Result<cosign::SignRequest>(Error());
+    // A signature's log entry names the digest signed, e = SM3(Z_A || M) or the SHA-256 digest
+    // of an RSA signature (docs/LEDGER.md).
+    const Bytes signed_digest = operation == "sign" ? signed_digest_of(step.payload) : Bytes{};
     CS_TRY(add_event(tx, step.key_id, account_id, step.device_id, operation, step.purpose, "ok",
-                     signed_digest ? hex_encode(signed_digest->e) : std::string()));
+                     signed_digest.empty() ? std::string() : hex_encode(signed_digest)));
     o.answer = std::move(r).value();
     return o;
   }));
@@ -186,6 +205,13 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
 
 Result<Bytes> ShieldService::sign(const std::string& account_id, const ShieldStep& step) {
   return run_step(account_id, "sign", step, [&](store::Tx&, const std::string&, const SecretBytes& s) -> Result<Bytes> {
+    if (crypto::rsa_split::ServerShare::is_rsa_share(s)) {
+      // Two-party RSA: the server exponentiates only a PKCS#1 v1.5 SHA-256 encoding.
+      CS_ASSIGN(auto share, crypto::rsa_split::ServerShare::import_bytes(s));
+      CS_ASSIGN(auto req, crypto::rsa_split::StepRequest::decode(step.payload));
+      CS_ASSIGN(auto resp, crypto::rsa_split::server_sign(share, req));
+      return resp.encode();
+    }
     CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
     CS_ASSIGN(auto req, cosign::SignRequest::decode(step.payload));
     std::lock_guard lock(rng_mu_);
@@ -197,6 +223,13 @@ Result<Bytes> ShieldService::sign(const std::string& account_id, const ShieldSte
 Result<Bytes> ShieldService::decrypt(const std::string& account_id, const ShieldStep& step) {
   return run_step(account_id, "decrypt", step,
                   [&](store::Tx&, const std::string&, const SecretBytes& s) -> Result<Bytes> {
+                    if (crypto::rsa_split::ServerShare::is_rsa_share(s)) {
+                      // Two-party RSA: the device sent a blinded ciphertext c·r^e.
+                      CS_ASSIGN(auto share, crypto::rsa_split::ServerShare::import_bytes(s));
+                      CS_ASSIGN(auto req, crypto::rsa_split::StepRequest::decode(step.payload));
+                      CS_ASSIGN(auto resp, crypto::rsa_split::server_decrypt(share, req));
+                      return resp.encode();
+                    }
                     CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
                     CS_ASSIGN(auto req, cosign::DecryptRequest::decode(step.payload));
                     CS_ASSIGN(auto resp, cosign::server_decrypt(share, req));
@@ -207,6 +240,7 @@ Result<Bytes> ShieldService::decrypt(const std::string& account_id, const Shield
 Status ShieldService::refresh(const std::string& account_id, const ShieldStep& step) {
   CS_TRY(run_step(account_id, "refresh", step,
                   [&](store::Tx& tx, const std::string& device_id, const SecretBytes& s) -> Result<Bytes> {
+                    if (crypto::rsa_split::ServerShare::is_rsa_share(s)) return sm2_only("share refresh");
                     CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
                     CS_ASSIGN(auto req, cosign::RefreshRequest::decode(step.payload));
                     CS_ASSIGN(auto next, cosign::server_refresh(share, req));
@@ -273,6 +307,7 @@ Status ShieldService::add_device(const std::string& account_id, const ShieldStep
                     if (existing && existing->text("status") != "removed") {
                       return Error(ErrorKind::kConflict, "device_exists", "that device has this key already");
                     }
+                    if (crypto::rsa_split::ServerShare::is_rsa_share(s)) return sm2_only("adding a device");
                     // z = d2·u^-1, kept apart from working shares (its own sealing purpose) until
                     // the new device completes with y (complete_pairing).
                     CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));

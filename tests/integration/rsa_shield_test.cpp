@@ -1,0 +1,398 @@
+// Two-party RSA keys end to end (docs/SHIELD.md "International algorithms", crypto/rsa_split.h):
+// an `rsa-2048` product is bought and installed by the real `certseal` client (which generates
+// the key and hands the server only its exponent share) against a real certseald on both engines;
+// the certificate comes from an RSA CA. The key then answers the QR scenes (docs/INTEGRATION.md):
+// 06 and 20 give CMS SignedData (sha256WithRSAEncryption) that `openssl cms -verify` accepts with
+// the published chain; 16 gives an EnvelopedData (RSAES-OAEP, AES-256-CBC) that scene 14 opens
+// again; envelopes made by `openssl cms -encrypt` (PKCS#1 v1.5 and OAEP) open through scene 14.
+//
+// Scene 13 (PDF, through docsign) with the RSA key: `pdfsig` reports the signature valid and
+// the certificate trusted once the published chain is in its NSS database, `qpdf --check`
+// accepts the file, and a byte changed after signing is reported.
+//
+// Refusals from the attacker's side: the server's half alone (what a stolen server database
+// gives) yields no valid signature; the sign step is no raw RSA oracle; a wrong certificate
+// password is refused and counted; a replayed challenge nonce is refused; an ECDSA P-256 order
+// is still refused with the reason.
+#include "crypto/rsa_split.h"
+#include "docsign/text_render.h"
+#include "crypto/unlock.h"
+#include "pki/cms_enveloped.h"
+#include "service/scene/rp_apps.h"
+#include "support/client_fixture.h"
+
+namespace certseal::testing {
+namespace {
+
+class RsaShieldE2eTest : public ClientE2eTest {
+ public:
+  std::vector<std::string> extra_server_args() const override {
+    auto a = ClientE2eTest::extra_server_args();
+    for (const char* s : {"ca.rsao.algorithm=rsa-2048", "ca.p256o.algorithm=ec-p256"}) {
+      a.push_back("--set");
+      a.push_back(s);
+    }
+    return a;
+  }
+
+ protected:
+  struct App {
+    std::string id, secret;
+  };
+  App register_app() {
+    auto r = call("POST", "/api/v1/operator/rp-apps", operator_token_,
+                  {{"name", "国际证书接入"}, {"platform_id", platform_}, {"callback_url", "http://127.0.0.1:9/cb"},
+                   {"scenes", {"06", "14", "16", "20"}}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return {r.json().value("id", ""), r.json().value("secret", "")};
+  }
+  HttpResponse rp(const App& app, const std::string& method, const std::string& target,
+                  const nlohmann::json& body = nullptr) {
+    const std::string text = body.is_null() ? "" : body.dump();
+    const std::string nonce = "rsa-nonce-" + std::to_string(++nonces_) + "-" + std::to_string(::getpid());
+    std::vector<std::string> h = {"Authorization: " + service::rp_authorization(service::kRpSchemeSha256, app.id,
+                                                                                 app.secret, method, target, text,
+                                                                                 SystemClock().now_unix(), nonce)};
+    if (!text.empty()) h.push_back("Content-Type: application/json");
+    return http_->request(method, target, text, h);
+  }
+  // A product of `algorithm` from CA `ca`, bought and approved: the order id.
+  std::string buy(const std::string& d, const std::string& phone, const std::string& algorithm, const std::string& ca) {
+    catalogue();
+    auto p = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
+                  {{"kind", "certificate"}, {"name", "个人证书 " + algorithm}, {"cert_type", "personal"},
+                   {"algorithm", algorithm}, {"validity_years", 1}, {"price_fen", 12000}, {"ca_id", ca},
+                   {"seal_type", "handwritten"}});
+    EXPECT_EQ(p.status, 201) << p.body;
+    const std::string keep = product_;
+    product_ = p.json().value("id", "");
+    std::string order = buy_cli(d, phone);
+    product_ = keep;
+    return order;
+  }
+  // The scene's answer, as the relying party reads it.
+  nlohmann::json scan(const std::string& d, const App& app, const nlohmann::json& body, const std::string& pin) {
+    auto c = rp(app, "POST", "/api/v1/rp/scene-requests", body);
+    EXPECT_EQ(c.status, 201) << c.body;
+    auto s = cli(d, {"--json", "scan", "--payload", c.json()["qr_payload"], "--yes"}, {pin});
+    EXPECT_EQ(s.exit_code, 0) << s;
+    return rp(app, "GET", "/api/v1/rp/scene-requests/" + c.json()["id"].get<std::string>()).json();
+  }
+  std::string session_token(const std::string& d) {
+    return nlohmann::json::parse(read_all(d + "/session.json"))["token"];
+  }
+  // The unlock keys of the device's key file under `pin` (what the device derives).
+  crypto::unlock::UnlockKeys unlock_keys(const std::string& d, const std::string& key_id, const std::string& pin) {
+    auto k = nlohmann::json::parse(read_all(d + "/keys/" + key_id + ".json"));
+    crypto::Argon2Limits limits;
+    limits.ops = k["argon2"]["ops"];
+    limits.mem_bytes = k["argon2"]["mem_bytes"];
+    const std::string device_id = nlohmann::json::parse(read_all(d + "/device.json"))["device_id"];
+    return crypto::unlock::derive(pin, base64_decode(k["salt"].get<std::string>()).value(), device_id, limits).value();
+  }
+  std::string device_id(const std::string& d) { return nlohmann::json::parse(read_all(d + "/device.json"))["device_id"]; }
+  // One sign step over HTTP with a proof from `auth_key`; the nonce is fetched unless given.
+  HttpResponse sign_step(const std::string& d, const std::string& key_id, BytesView auth_key, const Bytes& request,
+                         std::string nonce = "") {
+    const std::string token = session_token(d), dev_id = device_id(d);
+    if (nonce.empty()) {
+      auto ch = call("POST", "/api/v1/shield/challenges", token, {{"key_id", key_id}, {"device_id", dev_id}});
+      EXPECT_EQ(ch.status, 200) << ch.body;
+      nonce = ch.json()["nonce"];
+    }
+    const Bytes proof = crypto::unlock::proof(auth_key, "sign", key_id, dev_id, nonce, request);
+    last_nonce_ = nonce;
+    return call("POST", "/api/v1/shield/keys/" + key_id + "/signatures", token,
+                {{"device_id", dev_id}, {"nonce", nonce}, {"proof", base64_encode(proof)},
+                 {"request", base64_encode(request)}, {"purpose", "test"}});
+  }
+  std::string openssl_cms_verify(const std::string& cms_b64, const std::string& detached = "") {
+    put(f("rsa-cms.der"), to_string(base64_decode(cms_b64).value()));
+    put(f("rsa-chain.pem"), http_->get("/ca/rsao/chain.pem").body);
+    std::string cmd = "openssl cms -verify -inform DER -in " + f("rsa-cms.der") + " -CAfile " + f("rsa-chain.pem") +
+                      " -purpose any -out " + f("rsa-content.bin");
+    if (!detached.empty()) {
+      put(f("rsa-detached.bin"), detached);
+      cmd += " -binary -content " + f("rsa-detached.bin");
+    }
+    return sh(cmd);
+  }
+  int nonces_ = 0;
+  std::string last_nonce_;
+};
+
+std::string uscc_for(const std::string& prefix) {
+  static const std::string kChars = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  static const int kW[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += static_cast<int>(kChars.find(prefix[static_cast<std::size_t>(i)])) * kW[i];
+  return prefix + kChars[static_cast<std::size_t>((31 - sum % 31) % 31)];
+}
+
+TEST_P(RsaShieldE2eTest, InstallsAnRsaKeyAndAnswersEveryScene) {
+  const std::string a = dev("rsa"), phone = "13912370001", pin = "Pin#rsa2048";
+  register_cli(a, phone);
+  verify_cli(a, phone, "王五", "110105194912310150");
+  const std::string order = buy(a, phone, "rsa-2048", "rsao");
+  auto inst = cli(a, {"--json", "cert", "install", order}, {pin, pin});
+  ASSERT_EQ(inst.exit_code, 0) << inst;
+  const std::string key_id = inst.json()["key_id"], cert_id = inst.json()["certificate_id"];
+  const std::string pem = inst.json()["certificate"]["certificate_pem"];
+  // The certificate: RSA 2048 from the RSA CA, trusted with the published chain.
+  put(f("rsa-leaf.pem"), pem);
+  put(f("rsa-chain.pem"), http_->get("/ca/rsao/chain.pem").body);
+  EXPECT_NE(sh("openssl x509 -in " + f("rsa-leaf.pem") + " -noout -text").find("Public-Key: (2048 bit)"),
+            std::string::npos);
+  EXPECT_NE(sh("openssl verify -CAfile " + f("rsa-chain.pem") + " " + f("rsa-leaf.pem")).find(": OK"),
+            std::string::npos);
+  // The device keeps the public key and its masked exponent share; the server says RSA.
+  auto key_file = nlohmann::json::parse(read_all(a + "/keys/" + key_id + ".json"));
+  EXPECT_EQ(key_file["algorithm"], "rsa-2048");
+  EXPECT_EQ(base64_decode(key_file["masked_d1"].get<std::string>())->size(), 256u + 16u);
+  auto shown = call("GET", "/api/v1/account/certificates/" + cert_id, session_token(a));
+  EXPECT_EQ(shown.json()["key"]["algorithm"], "rsa-2048") << shown.body;
+
+  App app = register_app();
+  // 06: the login assertion, CMS SignedData with sha256WithRSAEncryption, checked by openssl.
+  auto v06 = scan(a, app, {{"scene", "06"}, {"title", "登录"}, {"nonce", "rsa-login-0001"}}, pin);
+  ASSERT_EQ(v06["status"], "completed") << v06;
+  EXPECT_NE(openssl_cms_verify(v06["result"]["cms"]).find("Verification successful"), std::string::npos)
+      << openssl_cms_verify(v06["result"]["cms"]);
+  auto assertion = nlohmann::json::parse(read_all(f("rsa-content.bin")), nullptr, false);
+  EXPECT_EQ(assertion["nonce"], "rsa-login-0001") << assertion;
+  EXPECT_NE(sh("openssl asn1parse -inform DER -in " + f("rsa-cms.der")).find("sha256WithRSAEncryption"),
+            std::string::npos);
+  auto ver = rp(app, "POST", "/api/v1/rp/verifications", {{"cms", v06["result"]["cms"]}});
+  ASSERT_EQ(ver.status, 200) << ver.body;
+  EXPECT_EQ(ver.json()["valid"], true) << ver.body;
+  EXPECT_EQ(ver.json()["signer"]["certificate_id"], cert_id);
+
+  // 20: attached, and detached although the GM/T form was asked (RSA signs RFC 5652).
+  const std::string message = "确认投标文件 第5包 报价 990,000.00 元";
+  auto v20 = scan(a, app,
+                  {{"scene", "20"}, {"title", "签署"}, {"nonce", "rsa-msg-0001"},
+                   {"message", base64_encode(as_bytes(message))}},
+                  pin);
+  ASSERT_EQ(v20["status"], "completed") << v20;
+  EXPECT_NE(openssl_cms_verify(v20["result"]["cms"]).find("Verification successful"), std::string::npos);
+  EXPECT_EQ(read_all(f("rsa-content.bin")), message);
+  auto v20d = scan(a, app,
+                   {{"scene", "20"}, {"title", "签署"}, {"nonce", "rsa-msg-0002"},
+                    {"message", base64_encode(as_bytes(message))}, {"detached", true}, {"form", "gmt0010"}},
+                   pin);
+  ASSERT_EQ(v20d["status"], "completed") << v20d;
+  EXPECT_NE(openssl_cms_verify(v20d["result"]["cms"], message).find("Verification successful"), std::string::npos)
+      << openssl_cms_verify(v20d["result"]["cms"], message);
+  // A changed message is not accepted by openssl.
+  EXPECT_EQ(openssl_cms_verify(v20d["result"]["cms"], message + " ").find("Verification successful"), std::string::npos);
+
+  // 16: the envelope to the RSA certificate (RSAES-OAEP, AES-256-CBC); 14 opens it again.
+  const std::string bid = "投标文件 第2包 报价 3,450,000.00 元";
+  auto c16 = rp(app, "POST", "/api/v1/rp/scene-requests",
+                {{"scene", "16"}, {"title", "加密投标文件"}, {"nonce", "rsa-enc-0001"},
+                 {"message", base64_encode(as_bytes(bid))}});
+  ASSERT_EQ(c16.status, 201) << c16.body;
+  auto s16 = cli(a, {"--json", "scan", "--payload", c16.json()["qr_payload"], "--yes"});
+  ASSERT_EQ(s16.exit_code, 0) << s16;
+  auto v16 = rp(app, "GET", "/api/v1/rp/scene-requests/" + c16.json()["id"].get<std::string>()).json();
+  ASSERT_EQ(v16["status"], "completed") << v16;
+  auto env = pki::cms::parse_enveloped(base64_decode(v16["result"]["cms"].get<std::string>()).value());
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->key_transport, pki::cms::KeyTransport::kRsaOaepSha256);
+  put(f("env16.der"), to_string(base64_decode(v16["result"]["cms"].get<std::string>()).value()));
+  EXPECT_NE(sh("openssl cms -cmsout -print -inform DER -in " + f("env16.der")).find("rsaesOaep"), std::string::npos);
+  auto v14 = scan(a, app,
+                  {{"scene", "14"}, {"title", "开标：第2包"}, {"nonce", "rsa-open-0001"}, {"message", v16["result"]["cms"]}},
+                  pin);
+  ASSERT_EQ(v14["status"], "completed") << v14;
+  EXPECT_EQ(to_string(base64_decode(v14["result"]["content"].get<std::string>()).value()), bid);
+
+  // 14 with envelopes made by `openssl cms -encrypt` to the certificate: PKCS#1 v1.5 and OAEP.
+  put(f("bid.txt"), bid);
+  int n = 0;
+  for (const std::string opts : {"-aes256", "-aes128 -keyopt rsa_padding_mode:oaep",
+                                 "-aes256 -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt "
+                                 "rsa_mgf1_md:sha256"}) {
+    const std::size_t sp = opts.find(' ');  // the cipher, then -keyopt options for the -recip before them
+    const std::string cipher = opts.substr(0, sp), keyopts = sp == std::string::npos ? "" : opts.substr(sp);
+    auto enc = sh("openssl cms -encrypt -binary " + cipher + " -in " + f("bid.txt") + " -outform DER -out " +
+                  f("theirs.der") + " -recip " + f("rsa-leaf.pem") + keyopts);
+    auto v = scan(a, app,
+                  {{"scene", "14"}, {"title", "开标"}, {"nonce", "rsa-open-ossl-" + std::to_string(++n)},
+                   {"message", base64_encode(as_bytes(read_all(f("theirs.der"))))}},
+                  pin);
+    ASSERT_EQ(v["status"], "completed") << opts << " " << enc << v;
+    EXPECT_EQ(to_string(base64_decode(v["result"]["content"].get<std::string>()).value()), bid) << opts;
+  }
+
+  // Usage records: the steps and the scenes are in the key's events, with the digest signed.
+  auto ev = call("GET", "/api/v1/shield/keys/" + key_id + "/events", session_token(a));
+  EXPECT_NE(ev.body.find("scene 20 "), std::string::npos) << ev.body;
+  EXPECT_NE(ev.body.find("scene 14 "), std::string::npos) << ev.body;
+}
+
+// Attackers: whoever holds the server's share (a stolen database), a thief with the device folder
+// but not the password, a replayer of a captured step, a device using "sign" as a raw RSA oracle.
+TEST_P(RsaShieldE2eTest, RefusesTheAttackersSide) {
+  const std::string a = dev("rsa2"), phone = "13912370002", pin = "Pin#rsa-two";
+  register_cli(a, phone);
+  verify_cli(a, phone, "赵六", "110105194912310177");
+  // An ECDSA P-256 order stays refused, with the reason (no two-party ECDSA).
+  const std::string p256 = buy(a, phone, "ec-p256", "p256o");
+  auto refused = cli(a, {"cert", "install", p256}, {pin, pin});
+  EXPECT_NE(refused.exit_code, 0) << refused;
+  EXPECT_NE(refused.err.find("P-256"), std::string::npos) << refused;
+
+  const std::string order = buy(a, phone, "rsa-2048", "rsao");
+  auto inst = cli(a, {"--json", "cert", "install", order}, {pin, pin});
+  ASSERT_EQ(inst.exit_code, 0) << inst;
+  const std::string key_id = inst.json()["key_id"];
+  put(f("leaf2.pem"), inst.json()["certificate"]["certificate_pem"].get<std::string>());
+  sh("openssl x509 -in " + f("leaf2.pem") + " -pubkey -noout > " + f("pub2.pem"));
+  auto keys = unlock_keys(a, key_id, pin);
+  const BytesView auth(keys.auth_key.data(), keys.auth_key.size());
+
+  // The server's half alone: its answer to a well-formed request is no signature openssl accepts.
+  const Bytes msg = to_bytes("pay 1,000,000.00");
+  const Bytes em = crypto::rsa_split::emsa_pkcs1_sha256(crypto::sha256(msg), 256).value();
+  auto half = sign_step(a, key_id, auth, crypto::rsa_split::StepRequest{em}.encode());
+  ASSERT_EQ(half.status, 200) << half.body;
+  auto y = crypto::rsa_split::StepResponse::decode(base64_decode(half.json()["response"].get<std::string>()).value());
+  ASSERT_TRUE(y.ok());
+  put(f("msg.bin"), to_string(msg));
+  put(f("half.sig"), to_string(y->y));
+  EXPECT_EQ(sh("openssl dgst -sha256 -verify " + f("pub2.pem") + " -signature " + f("half.sig") + " " + f("msg.bin"))
+                .find("Verified OK"),
+            std::string::npos);
+
+  // The captured step replayed: its nonce is spent.
+  auto replay = sign_step(a, key_id, auth, crypto::rsa_split::StepRequest{em}.encode(), last_nonce_);
+  EXPECT_EQ(replay.status, 400) << replay.body;
+  EXPECT_EQ(replay.json()["code"], "bad_nonce");
+
+  // The sign step exponentiates nothing but a PKCS#1 v1.5 SHA-256 encoding (no raw RSA oracle).
+  Bytes raw(256, 0x42);
+  raw[0] = 0;
+  auto oracle = sign_step(a, key_id, auth, crypto::rsa_split::StepRequest{raw}.encode());
+  EXPECT_EQ(oracle.status, 400) << oracle.body;
+  EXPECT_EQ(oracle.json()["code"], "not_a_pkcs1_sha256_encoding");
+
+  // A wrong certificate password: refused by the server and counted, through the real client.
+  App app = register_app();
+  auto c = rp(app, "POST", "/api/v1/rp/scene-requests",
+              {{"scene", "20"}, {"title", "签署"}, {"nonce", "rsa-wrong-01"}, {"message", base64_encode(as_bytes("m"))}});
+  ASSERT_EQ(c.status, 201);
+  auto wrong = cli(a, {"scan", "--payload", c.json()["qr_payload"], "--yes"}, {"not-the-pin"});
+  EXPECT_NE(wrong.exit_code, 0) << wrong;
+  EXPECT_NE(wrong.err.find("证书密码错误，还可尝试 4 次"), std::string::npos) << wrong;
+  auto ev = call("GET", "/api/v1/shield/keys/" + key_id + "/events", session_token(a));
+  EXPECT_NE(ev.body.find("bad_unlock_proof"), std::string::npos) << ev.body;
+  // A proof made with another password's key is counted the same way.
+  auto other = crypto::unlock::derive("guess-2", Bytes(16, 1), device_id(a)).value();
+  auto guess = sign_step(a, key_id, BytesView(other.auth_key.data(), other.auth_key.size()),
+                         crypto::rsa_split::StepRequest{em}.encode());
+  EXPECT_EQ(guess.status, 403) << guess.body;
+  EXPECT_EQ(guess.json()["code"], "bad_unlock_proof");
+  EXPECT_NE(guess.body.find("3 attempts left"), std::string::npos) << guess.body;
+  // The owner with the right password still signs (a failure is forgiven only by time, not used up).
+  auto ok = scan(a, app, {{"scene", "20"}, {"title", "签署"}, {"nonce", "rsa-right-01"}, {"message", base64_encode(as_bytes("m"))}},
+                 pin);
+  EXPECT_EQ(ok["status"], "completed") << ok;
+
+  // Recovery (SMS code, login password, face) and a password change work for an RSA key as for an
+  // SM2 one: the device's share is re-masked, and the old password no longer unlocks it.
+  put(f("face.png"), kPng);
+  auto rec = cli(a, {"pin", "recover", "--key", key_id, "--code", code(a, phone, "authorise"), "--face", f("face.png")},
+                 {kLoginPw, "Pin#rsa-rec", "Pin#rsa-rec"});
+  ASSERT_EQ(rec.exit_code, 0) << rec;
+  auto chg = cli(a, {"pin", "change", "--key", key_id}, {"Pin#rsa-rec", "Pin#rsa-new", "Pin#rsa-new"});
+  ASSERT_EQ(chg.exit_code, 0) << chg;
+  auto after = scan(a, app,
+                    {{"scene", "20"}, {"title", "签署"}, {"nonce", "rsa-after-01"}, {"message", base64_encode(as_bytes("n"))}},
+                    "Pin#rsa-new");
+  EXPECT_EQ(after["status"], "completed") << after;
+  auto c3 = rp(app, "POST", "/api/v1/rp/scene-requests",
+               {{"scene", "20"}, {"title", "签署"}, {"nonce", "rsa-oldpin-01"}, {"message", base64_encode(as_bytes("o"))}});
+  ASSERT_EQ(c3.status, 201);
+  auto old_pin = cli(a, {"scan", "--payload", c3.json()["qr_payload"], "--yes"}, {pin});
+  EXPECT_NE(old_pin.exit_code, 0) << old_pin;
+  EXPECT_NE(old_pin.err.find("证书密码错误"), std::string::npos) << old_pin;
+}
+
+TEST_P(RsaShieldE2eTest, SealsAPdfThatPdfsigValidates) {
+  auto maker = call("POST", "/api/v1/operator/catalogue/seal-makers", operator_token_, {{"name", "测试制章单位"}});
+  ASSERT_EQ(maker.status, 201) << maker.body;
+  ASSERT_EQ(call("POST", "/api/v1/operator/seal-makers/" + maker.json()["id"].get<std::string>() + "/certificate",
+                 operator_token_, {{"uscc", uscc_for("91110108MA01MKR09")}})
+                .status,
+            201);
+  const std::string a = dev("rsa13"), phone = "13912370013", pin = "Pin#rsa-pdf";
+  register_cli(a, phone);
+  verify_cli(a, phone, "孙七", "110105194912310193");
+  auto inst = cli(a, {"--json", "cert", "install", buy(a, phone, "rsa-2048", "rsao")}, {pin, pin});
+  ASSERT_EQ(inst.exit_code, 0) << inst;
+  const std::string cert_id = inst.json()["certificate_id"];
+  put(f("strokes.json"), "[[[10,40,0.4,0],[30,10,0.6,20],[50,45,0.7,40],[70,12,0.5,60],[90,40,0.3,80]]]");
+  auto made = cli(a, {"--json", "seal", "make", "--cert", cert_id, "--kind", "handwritten", "--strokes",
+                      f("strokes.json")});
+  ASSERT_EQ(made.exit_code, 0) << made;
+  const std::string seal = made.json().value("id", "");
+  ASSERT_EQ(call("POST", "/api/v1/operator/seals/" + seal + "/approval", operator_token_).status, 200);
+  auto reg = call("POST", "/api/v1/operator/rp-apps", operator_token_,
+                  {{"name", "国际招标平台"}, {"platform_id", platform_}, {"callback_url", "http://127.0.0.1:9/cb"},
+                   {"scenes", {"13"}}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  App app{reg.json()["id"], reg.json()["secret"]};
+  Bytes pdf = docsign::render_pdf({{"Bid letter", 18, true, docsign::TextBlock::Align::kCenter},
+                                   {"We accept the terms of the tender.", 12},
+                                   {"Bidder signature here", 12}},
+                                  {"Bid", "Tender platform"})
+                  .value();
+  auto sign_rp = [&](const std::string& method, const std::string& target, const std::string& body,
+                     const std::string& type) {
+    const std::string nonce = "rsa13-" + std::to_string(++nonces_) + "-" + std::to_string(::getpid());
+    std::vector<std::string> h = {"Authorization: " + service::rp_authorization(service::kRpSchemeSha256, app.id,
+                                                                                 app.secret, method, target, body,
+                                                                                 SystemClock().now_unix(), nonce)};
+    if (!type.empty()) h.push_back("Content-Type: " + type);
+    return http_->request(method, target, body, h);
+  };
+  auto doc = sign_rp("POST", "/api/v1/rp/documents", to_string(pdf), "application/pdf");
+  ASSERT_EQ(doc.status, 201) << doc.body;
+  auto created = rp(app, "POST", "/api/v1/rp/scene-requests",
+                    {{"scene", "13"}, {"title", "Bid letter"}, {"nonce", "rsa-doc-0001"}, {"document_id", doc.json()["id"]},
+                     {"placement", {{"mode", "position"}, {"page", 1}}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto s = cli(a, {"--json", "scan", "--payload", created.json()["qr_payload"], "--preview", f("p.png")}, {"y", pin});
+  ASSERT_EQ(s.exit_code, 0) << s;
+  auto v = rp(app, "GET", "/api/v1/rp/scene-requests/" + created.json()["id"].get<std::string>());
+  ASSERT_EQ(v.json()["status"], "completed") << v.body;
+  auto got = sign_rp("GET", "/api/v1/rp/documents/" + v.json()["result"]["signed_document_id"].get<std::string>(), "", "");
+  ASSERT_EQ(got.status, 200);
+  put(f("signed13.pdf"), got.body);
+  EXPECT_NE(sh("qpdf --check " + f("signed13.pdf")).find("No syntax or stream encoding errors"), std::string::npos);
+  // pdfsig with our chain in a fresh NSS database: valid and trusted.
+  const std::string nss = f("nssdb");
+  sh("mkdir -p " + nss + " && certutil -N -d sql:" + nss + " --empty-password");
+  put(f("rsa-chain.pem"), http_->get("/ca/rsao/chain.pem").body);
+  sh("cd " + dir_.path() + " && csplit -s -z -f chainpart- rsa-chain.pem '/-----BEGIN CERTIFICATE-----/' '{*}'");
+  for (int i = 0; i < 4; ++i) {
+    const std::string part = f("chainpart-0" + std::to_string(i));
+    if (read_all(part).empty()) continue;
+    sh("certutil -A -d sql:" + nss + " -n ca" + std::to_string(i) + " -t CT,C,C -a -i " + part);
+  }
+  const std::string report = sh("pdfsig -nssdir sql:" + nss + " " + f("signed13.pdf"));
+  EXPECT_NE(report.find("Signature is Valid"), std::string::npos) << report;
+  EXPECT_NE(report.find("Certificate is Trusted"), std::string::npos) << report;
+  EXPECT_NE(report.find("ETSI.CAdES.detached"), std::string::npos) << report;
+  // A byte changed after signing.
+  std::string changed = got.body;
+  changed[changed.size() / 3] ^= 0x01;
+  put(f("changed13.pdf"), changed);
+  EXPECT_EQ(sh("pdfsig -nssdir sql:" + nss + " " + f("changed13.pdf")).find("Signature is Valid"), std::string::npos);
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(RsaShieldE2eTest);
+
+}  // namespace
+}  // namespace certseal::testing
