@@ -114,6 +114,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/organisations/{id}/grants/{grant_id}/refusal", Role::kUser, post_org_grant_refusal},
     {"POST", "/api/v1/organisations/{id}/grants/{grant_id}/revocation", Role::kUser, post_org_grant_revocation},
     {"GET", "/api/v1/organisations/{id}/grantable-certificates", Role::kUser, get_org_grantable_certificates},
+    {"GET", "/api/v1/organisations/{id}/grantable-seals", Role::kUser, get_org_grantable_seals},
     {"GET", "/api/v1/organisations/{id}/admin-contacts", Role::kUser, get_org_admin_contacts},
     {"GET", "/api/v1/grants", Role::kUser, get_my_grants},
     {"POST", "/api/v1/grants/{id}/pairings", Role::kUser, post_grant_pairing},
