@@ -196,6 +196,7 @@ constexpr Route kRoutes[] = {
     {"PUT", "/api/v1/shield/keys/{id}/devices/{device_id}/password", Role::kUser, put_shield_password},
     {"GET", "/api/v1/shield/keys/{id}/devices", Role::kUser, get_shield_devices},
     {"POST", "/api/v1/shield/keys/{id}/devices", Role::kUser, post_shield_device},
+    {"POST", "/api/v1/shield/keys/{id}/devices/{device_id}/webauthn", Role::kUser, post_shield_webauthn},
     {"POST", "/api/v1/shield/keys/{id}/devices/{device_id}/removal", Role::kUser, post_shield_device_removal},
     {"POST", "/api/v1/shield/keys/{id}/recovery", Role::kUser, post_shield_recovery},
     {"GET", "/api/v1/shield/keys/{id}/events", Role::kUser, get_shield_events},
