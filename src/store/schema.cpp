@@ -5,8 +5,7 @@
 //   1-99 platform   100-199 accounts/identity/organisations   200-299 PKI
 //   300-399 catalogue/orders/payments/invoices   400-499 mobile shield
 //   500-599 relying parties and QR scenes   600-699 transparency log   700-799 seals
-//   800-899 grants   900-999 signed documents   1000-1099 the phone as a PC key (PKCS#11)
-//   1200-1299 unlocking with a platform authenticator (WebAuthn)   1100+ other later areas
+//   800-899 grants   900-999 signed documents   1000-1099 the phone as a PC key (PKCS#11)   1100+ later areas
 // A released migration is never edited: add a new one.
 #include <algorithm>
 
