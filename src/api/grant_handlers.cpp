@@ -209,6 +209,16 @@ Result<Reply> get_org_grantable_certificates(RequestContext& ctx) {
   return Reply::json({{"items", items}});
 }
 
+Result<Reply> get_org_grantable_seals(RequestContext& ctx) {
+  CS_ASSIGN(auto g, grants(ctx, false));
+  CS_ASSIGN(auto list, g->grantable_seals(me(ctx), ctx.param("id")));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& s : list) {
+    items.push_back({{"seal_id", s.seal_id}, {"name", s.name}, {"kind", s.kind}, {"certificate_id", s.certificate_id}});
+  }
+  return Reply::json({{"items", items}});
+}
+
 Result<Reply> get_org_admin_contacts(RequestContext& ctx) {
   CS_ASSIGN(auto g, grants(ctx, false));
   CS_ASSIGN(auto list, g->admin_contacts(me(ctx), ctx.param("id")));

@@ -14,6 +14,7 @@ Result<Reply> get_org_grants(RequestContext& ctx);
 Result<Reply> get_org_grant_uses(RequestContext& ctx);
 Result<Reply> get_org_grant(RequestContext& ctx);
 Result<Reply> get_org_grantable_certificates(RequestContext& ctx);
+Result<Reply> get_org_grantable_seals(RequestContext& ctx);
 Result<Reply> get_org_admin_contacts(RequestContext& ctx);
 Result<Reply> post_org_grant_approval(RequestContext& ctx);
 Result<Reply> post_org_grant_refusal(RequestContext& ctx);

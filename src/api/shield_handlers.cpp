@@ -58,7 +58,19 @@ Result<service::ShieldStep> step(RequestContext& ctx, const nlohmann::json& body
   s.key_id = ctx.param("id");
   CS_ASSIGN(s.device_id, required_string(body, "device_id", 64));
   CS_ASSIGN(s.nonce, required_string(body, "nonce", 128));
-  CS_ASSIGN(s.proof, b64(body, "proof", 32));
+  // The platform authenticator's assertion instead of the password's proof (docs/SHIELD.md).
+  if (body.contains("webauthn") && !body["webauthn"].is_null()) {
+    const auto& w = body["webauthn"];
+    if (!w.is_object()) return invalid_argument("invalid_field", "webauthn must be an object").with_field("webauthn", "invalid", "an object");
+    service::WebAuthnAssertion a;
+    CS_ASSIGN(a.credential_id, b64(w, "credential_id", 0, 1023));
+    CS_ASSIGN(a.authenticator_data, b64(w, "authenticator_data", 0, 4096));
+    CS_ASSIGN(a.client_data_json, b64(w, "client_data_json", 0, 4096));
+    CS_ASSIGN(a.signature, b64(w, "signature", 0, 128));
+    s.webauthn = std::move(a);
+  } else {
+    CS_ASSIGN(s.proof, b64(body, "proof", 32));
+  }
   CS_ASSIGN(auto purpose, optional_string(body, "purpose", 200));
   s.purpose = purpose.value_or("");
   return s;
@@ -228,6 +240,22 @@ Result<Reply> get_shield_devices(RequestContext& ctx) {
                      {"created_at", d.created_at}, {"removed_at", string_or_null(d.removed_at)}});
   }
   return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_shield_webauthn(RequestContext& ctx) {
+  CS_ASSIGN(auto s, shield(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto st, step(ctx, body));
+  if (st.device_id != ctx.param("device_id")) {
+    return invalid_argument("invalid_field", "device_id must be the device of the path")
+        .with_field("device_id", "invalid", "the device of the path");
+  }
+  CS_ASSIGN(auto credential_id, b64(body, "credential_id", 0, 1023));
+  CS_ASSIGN(auto public_key, b64(body, "public_key", 0, 1024));
+  st.payload = credential_id;
+  st.payload.insert(st.payload.end(), public_key.begin(), public_key.end());
+  CS_TRY(s->enrol_webauthn(me(ctx), st, credential_id, public_key));
+  return Reply::json({{"status", "enrolled"}}, 201);
 }
 
 Result<Reply> post_shield_device(RequestContext& ctx) {

@@ -27,6 +27,7 @@ Result<Reply> put_shield_password(RequestContext& ctx);
 // Devices, pairing, recovery, records
 Result<Reply> get_shield_devices(RequestContext& ctx);
 Result<Reply> post_shield_device(RequestContext& ctx);
+Result<Reply> post_shield_webauthn(RequestContext& ctx);
 Result<Reply> post_shield_device_removal(RequestContext& ctx);
 Result<Reply> post_shield_pairing(RequestContext& ctx);
 Result<Reply> get_shield_pairing(RequestContext& ctx);

@@ -124,6 +124,9 @@ constexpr ConfigKey kKeys[] = {
     {"shield.max_failures", KeyType::kInt, "5",
      "Wrong certificate passwords (failed unlock proofs) after which a mobile-shield key locks until recovery."},
     {"shield.challenge_ttl_s", KeyType::kInt, "60", "How long a two-party step's challenge stays valid."},
+    {"shield.webauthn_origin", KeyType::kString, "",
+     "Origin (scheme://host[:port]) the mobile app is served from, for fingerprint/face unlock (WebAuthn; its host is "
+     "the RP id, not an IP address); default the origin of pki.public_url."},
     {"shield.failure_decay_s", KeyType::kInt, "86400",
      "A successful unlock does not reset the failure count: one failure is forgiven per this many seconds after the "
      "last one."},
@@ -547,6 +550,8 @@ Result<Config> load_config(const std::string& config_file,
   c.pc.request_ttl_s = as_int(v, "pc.request_ttl_s");
   if (c.pc.request_ttl_s < 2 || c.pc.request_ttl_s > 170) return config_error("pc.request_ttl_s must be 2 to 170");
   c.shield.failure_decay_s = as_int(v, "shield.failure_decay_s");
+  c.shield.webauthn_origin = v["shield.webauthn_origin"];
+  while (!c.shield.webauthn_origin.empty() && c.shield.webauthn_origin.back() == '/') c.shield.webauthn_origin.pop_back();
   if (c.shield.failure_decay_s < 1) return config_error("shield.failure_decay_s must be at least 1");
   c.org.bank_transfers_max = static_cast<int>(as_int(v, "org.bank_transfers_max"));
   if (c.org.bank_transfers_max < 1 || c.org.bank_transfers_max > 20) {

@@ -120,6 +120,7 @@ struct Config {
     int max_failures = 5;
     int challenge_ttl_s = 60;
     std::int64_t failure_decay_s = 86'400;  // one failed unlock forgiven per this long (never on success)
+    std::string webauthn_origin;  // empty: the origin of pki.public_url
   } shield;
   struct {  // relying parties and QR scenes (docs/INTEGRATION.md)
     std::string public_url;  // empty: pki.public_url

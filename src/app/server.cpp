@@ -255,6 +255,7 @@ int serve(const Config& c) {
                                 *p.identity_verifier, service::ShieldOptions{c.shield.max_failures, c.shield.challenge_ttl_s, 600,
                                                        c.shield.failure_decay_s});
   shield.set_photo_store(*p.blobs);
+  shield.set_webauthn_origin(c.shield.webauthn_origin.empty() ? ca_opts.public_url : c.shield.webauthn_origin);
   // Certificates follow membership and accounts (review H2, L7): told after each change, and
   // swept by the scheduled jobs.
   p.orgs->set_certificate_holders(&shield);

@@ -51,7 +51,9 @@ class ShieldApiTest : public ApiTest {
  public:
   std::vector<std::string> extra_server_args() const override {
     // A CA whose SM2 signer ID is the one the OpenSSL 3.0 CLI uses, so `openssl verify` checks it.
-    return {"--set", "ca.sm2o.algorithm=sm2", "--set", "ca.sm2o.sm2_id="};
+    // The origin the mobile app is served from, for fingerprint/face unlock (WebAuthn).
+    return {"--set", "ca.sm2o.algorithm=sm2", "--set", "ca.sm2o.sm2_id=", "--set",
+            "shield.webauthn_origin=https://app.example.cn"};
   }
 
  protected:
@@ -1391,6 +1393,127 @@ TEST_P(ShieldApiTest, NothingOnTheServerHoldsTheDeviceShare) {
     EXPECT_EQ(stored.find(form), std::string::npos);
     EXPECT_EQ(seen.find(form), std::string::npos);
   }
+}
+
+// Fingerprint/face unlock (docs/SHIELD.md "Unlocking with a platform authenticator"), with a
+// software P-256 key playing the platform authenticator and the assertions built here the way
+// one builds them. From the thief's side: an assertion for another nonce, one whose counter did
+// not grow, one for a step that changes the key, one after the password changed — each refused;
+// the refused assertions count against the key's budget like wrong passwords. Both engines.
+TEST_P(ShieldApiTest, PlatformAuthenticatorUnlocksOnlyItsOwnStepAndCountsLikeAPassword) {
+  const std::string phone = "13912340077";
+  std::string t = verified_person(phone, "吴九", "11010519491231002X");
+  std::string order = approved_order(t, phone);
+  Device d = new_device("device-webauthn-01", "Pin#2026");
+  ASSERT_FALSE(enrol(t, d, "/api/v1/orders/" + order + "/installation").is_null());
+  auto authenticator = crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng_).value();
+  const Bytes spki = authenticator.public_key().spki_der();
+  const Bytes cred = to_bytes("credential-of-device-webauthn-01");
+  const std::string enrol_path = "/api/v1/shield/keys/" + d.key_id + "/devices/" + d.id + "/webauthn";
+  auto enrol_with = [&](BytesView auth_key) {
+    std::string nonce = challenge(t, d, d.key_id).json()["nonce"];
+    Bytes payload = cred;
+    payload.insert(payload.end(), spki.begin(), spki.end());
+    return call("POST", enrol_path, t,
+                {{"device_id", d.id}, {"nonce", nonce}, {"credential_id", base64_encode(cred)},
+                 {"public_key", base64_encode(spki)},
+                 {"proof", base64_encode(unlock::proof(auth_key, "webauthn_enrol", d.key_id, d.id, nonce, payload))}});
+  };
+  // Enrolment needs the password's proof; an SM2 key is no WebAuthn credential.
+  auto bad_key = call("POST", enrol_path, t,
+                      {{"device_id", d.id}, {"nonce", std::string(challenge(t, d, d.key_id).json()["nonce"])},
+                       {"credential_id", base64_encode(cred)},
+                       {"public_key", base64_encode(crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_)->public_key().spki_der())},
+                       {"proof", base64_encode(Bytes(32, 1))}});
+  EXPECT_EQ(bad_key.status, 400) << bad_key.body;
+  EXPECT_EQ(bad_key.json()["code"], "webauthn_bad_public_key");
+  auto enrolled = enrol_with(d.keys.auth_key);
+  ASSERT_EQ(enrolled.status, 201) << enrolled.body;
+
+  // An assertion as a platform authenticator makes it: clientDataJSON with the step's challenge,
+  // authenticatorData with the RP id hash, UP|UV and the counter, ES256 over both.
+  auto assertion = [&](const std::string& operation, const std::string& nonce, BytesView payload, std::uint32_t count) {
+    Bytes m = to_bytes("certseal-shield-v1 webauthn-step\n" + operation + "\n" + d.key_id + "\n" + d.id + "\n" + nonce + "\n");
+    const Bytes hp = crypto::sm3(payload);
+    m.insert(m.end(), hp.begin(), hp.end());
+    const std::string client = R"({"type":"webauthn.get","challenge":")" + base64url_encode(crypto::sm3(m)) +
+                               R"(","origin":"https://app.example.cn"})";
+    Bytes data = crypto::sha256(as_bytes("app.example.cn"));
+    data.push_back(0x05);
+    for (int i = 3; i >= 0; --i) data.push_back(static_cast<std::uint8_t>(count >> (8 * i)));
+    Bytes signed_data = data;
+    const Bytes hc = crypto::sha256(as_bytes(client));
+    signed_data.insert(signed_data.end(), hc.begin(), hc.end());
+    return nlohmann::json{{"credential_id", base64_encode(cred)}, {"authenticator_data", base64_encode(data)},
+                          {"client_data_json", base64_encode(as_bytes(client))},
+                          {"signature", base64_encode(*crypto::sign(authenticator, crypto::SignScheme::kEcdsaSha256, signed_data))}};
+  };
+  std::uint32_t counter = 0;
+  // A whole signature with the authenticator instead of the password; nonce_for picks the nonce
+  // the assertion is made for (the step's own, unless a test says otherwise).
+  auto sign_with = [&](const std::string& message, std::uint32_t count,
+                       const std::function<std::string(const std::string&)>& nonce_for) -> Result<Bytes> {
+    return cosign::device_sign(*d.share, as_bytes(message), crypto::kSm2DefaultId, rng_,
+                               [&](const cosign::SignRequest& req) -> Result<cosign::SignResponse> {
+                                 std::string nonce = challenge(t, d, d.key_id).json()["nonce"];
+                                 const Bytes payload = req.encode();
+                                 auto r = call("POST", "/api/v1/shield/keys/" + d.key_id + "/signatures", t,
+                                               {{"device_id", d.id}, {"nonce", nonce}, {"request", base64_encode(payload)},
+                                                {"webauthn", assertion("sign", nonce_for(nonce), payload, count)}});
+                                 if (r.status != 200) {
+                                   return Error(ErrorKind::kPermissionDenied, r.json().value("code", "?"),
+                                                r.json().value("detail", ""));
+                                 }
+                                 return cosign::SignResponse::decode(*base64_decode(std::string(r.json()["response"])));
+                               });
+  };
+  auto own = [](const std::string& n) { return n; };
+  auto sig = sign_with("指纹确认的付款", ++counter, own);
+  ASSERT_TRUE(sig.ok()) << sig.error().code << " " << sig.error().message;
+  auto pub = crypto::PublicKey::sm2_from_point(d.share->public_key());
+  ASSERT_TRUE(pub.ok());
+  EXPECT_TRUE(crypto::verify(*pub, crypto::SignScheme::kSm2Sm3, as_bytes("指纹确认的付款"), *crypto::ec_sig_raw_to_der(*sig)).ok());
+  // Refused: made for another nonce; a counter that did not grow.
+  auto other_nonce = sign_with("x", ++counter, [&](const std::string&) { return std::string(challenge(t, d, d.key_id).json()["nonce"]); });
+  ASSERT_FALSE(other_nonce.ok());
+  EXPECT_EQ(other_nonce.error().code, "bad_unlock_proof");
+  EXPECT_NE(other_nonce.error().message.find("webauthn_challenge_mismatch"), std::string::npos) << other_nonce.error().message;
+  EXPECT_NE(other_nonce.error().message.find("4 attempts left"), std::string::npos) << other_nonce.error().message;
+  auto replayed = sign_with("x", 1, own);
+  ASSERT_FALSE(replayed.ok());
+  EXPECT_NE(replayed.error().message.find("webauthn_sign_count"), std::string::npos) << replayed.error().message;
+  EXPECT_NE(replayed.error().message.find("3 attempts left"), std::string::npos) << replayed.error().message;
+  // A step that changes the key is not unlocked by the authenticator (nothing consumed, nothing counted).
+  std::string nonce = challenge(t, d, d.key_id).json()["nonce"];
+  auto pw = call("PUT", "/api/v1/shield/keys/" + d.key_id + "/devices/" + d.id + "/password", t,
+                 {{"device_id", d.id}, {"nonce", nonce}, {"auth_key", base64_encode(Bytes(32, 3))},
+                  {"salt", base64_encode(Bytes(16, 3))}, {"webauthn", assertion("password", nonce, Bytes(48, 3), ++counter)}});
+  EXPECT_EQ(pw.status, 400) << pw.body;
+  EXPECT_EQ(pw.json()["code"], "webauthn_not_allowed");
+  // A password change (with the password) ends the authenticator's enrolment.
+  Device renamed = new_device(d.id, "Pin#2027");
+  nonce = std::string(challenge(t, d, d.key_id).json()["nonce"]);
+  Bytes pw_payload(renamed.keys.auth_key.begin(), renamed.keys.auth_key.end());
+  pw_payload.insert(pw_payload.end(), renamed.salt.begin(), renamed.salt.end());
+  pw = call("PUT", "/api/v1/shield/keys/" + d.key_id + "/devices/" + d.id + "/password", t,
+            {{"device_id", d.id}, {"nonce", nonce}, {"auth_key", base64_encode(renamed.keys.auth_key)},
+             {"salt", base64_encode(renamed.salt)},
+             {"proof", base64_encode(unlock::proof(d.keys.auth_key, "password", d.key_id, d.id, nonce, pw_payload))}});
+  ASSERT_EQ(pw.status, 200) << pw.body;
+  auto after_change = sign_with("x", ++counter, own);
+  ASSERT_FALSE(after_change.ok());
+  EXPECT_NE(after_change.error().message.find("webauthn_not_enrolled"), std::string::npos) << after_change.error().message;
+  // One budget for both: three refused assertions, then two wrong passwords lock the key.
+  auto ev = call("GET", "/api/v1/shield/keys/" + d.key_id + "/events", t).json()["items"];
+  EXPECT_EQ(std::count_if(ev.begin(), ev.end(), [](const nlohmann::json& e) { return e["result"] == "bad_unlock_proof"; }), 3)
+      << ev.dump();
+  auto wrong = d;
+  wrong.keys = new_device(d.id, "Wrong#2027").keys;
+  EXPECT_FALSE(sign(t, wrong, "guess").ok());
+  EXPECT_FALSE(sign(t, wrong, "guess").ok());
+  auto key = call("GET", "/api/v1/account/certificates", t).json()["items"][0];
+  auto detail = call("GET", "/api/v1/account/certificates/" + std::string(key["id"]), t).json();
+  EXPECT_EQ(detail["key"]["status"], "locked") << detail.dump();
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(ShieldApiTest);

@@ -158,10 +158,26 @@ Result<std::vector<GrantableCertificate>> GrantService::grantable(const std::str
       });
 }
 
-Result<std::vector<AdminContact>> GrantService::admin_contacts(const std::string& account_id,
-                                                               const std::string& org_id) {
-  return db_.read_value<std::vector<AdminContact>>([&](store::Tx& tx)
-                                                       -> Result<std::vector<AdminContact>> {
+Result<std::vector<GrantableSeal>> GrantService::grantable_seals(const std::string& account_id,
+                                                                const std::string& org_id) {
+  const std::int64_t now = clock_.now_unix();
+  return db_.read_value<std::vector<GrantableSeal>>([&](store::Tx& tx) -> Result<std::vector<GrantableSeal>> {
+    CS_ASSIGN(auto role, role_in(tx, account_id, org_id));
+    if (role.empty()) return permission_denied("not_an_active_member", "only members see the organisation's seals");
+    // The same rule as request() for kind "seal".
+    CS_ASSIGN(auto rows, tx.query("SELECT s.id, s.name, s.kind, s.certificate_id FROM seals s JOIN account_certificates "
+                                  "ac ON ac.certificate_id = s.certificate_id JOIN pki_certificate c ON c.id = "
+                                  "ac.certificate_id WHERE ac.org_id = ? AND ac.current = 1 AND s.status = 'active' "
+                                  "AND c.status = 'valid' AND c.not_after > ? ORDER BY s.created_at",
+                                  {org_id, now}));
+    std::vector<GrantableSeal> out;
+    for (const auto& r : rows) out.push_back({r.text("id"), r.text("name"), r.text("kind"), r.text("certificate_id")});
+    return out;
+  });
+}
+
+Result<std::vector<AdminContact>> GrantService::admin_contacts(const std::string& account_id, const std::string& org_id) {
+  return db_.read_value<std::vector<AdminContact>>([&](store::Tx& tx) -> Result<std::vector<AdminContact>> {
     CS_ASSIGN(auto role, role_in(tx, account_id, org_id));
     if (role.empty())
       return permission_denied("not_an_active_member", "only members see whom to contact");

@@ -90,6 +90,11 @@ struct AdminContact {
   std::string name, phone, role;
 };
 
+// An organisation seal a member may ask to use (单位印章授权).
+struct GrantableSeal {
+  std::string seal_id, name, kind, certificate_id;
+};
+
 // A certificate the employee may answer a scene with through a live grant.
 struct GrantedCertificate {
   std::string grant_id, certificate_id, key_id, org_id, serial, subject, platform_id;
@@ -120,6 +125,9 @@ class GrantService final : public GrantGate, public SealGrantGate {
   // The organisation's current, valid certificates enabled for platform_id (for members).
   Result<std::vector<GrantableCertificate>> grantable(const std::string& account_id, const std::string& org_id,
                                                       const std::string& platform_id);
+  // The organisation's active seals whose certificate is current and valid: what a member may ask
+  // to use (for members; no pictures). Errors: not_an_active_member (403). Own read transaction.
+  Result<std::vector<GrantableSeal>> grantable_seals(const std::string& account_id, const std::string& org_id);
   // 联系管理员: the admins' names and phones (for members).
   Result<std::vector<AdminContact>> admin_contacts(const std::string& account_id, const std::string& org_id);
   // Grant records (who asked, who decided, when, window, uses, taken back). Admins: every grant

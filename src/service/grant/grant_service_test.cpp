@@ -380,6 +380,27 @@ TEST_P(GrantServiceTest, GrantedSealsAreLiveOnlyWithinTheGrant) {
   EXPECT_FALSE(seals_of("emp")[0].live);
 }
 
+// The seals a member may ask to use: the organisation's active seals with a current, valid
+// certificate; a stranger (another organisation's admin) is refused, a deleted seal is not shown.
+TEST_P(GrantServiceTest, GrantableSealsAreShownToMembersOnly) {
+  exec("INSERT INTO seal_makers (id, name, created_at) VALUES ('maker', '制章', 'now')");
+  for (const char* id : {"seal", "gone"}) {
+    exec("INSERT INTO seals (id, account_id, certificate_id, maker_id, kind, method, name, design, status, "
+         "picture_png, picture_svg, width_mm, height_mm, created_at, updated_at) VALUES (?, 'admin', 'cert', 'maker', "
+         "'official', 'template', '示例公司', '{}', ?, ?, '', 40, 40, 'now', 'now')",
+         {std::string(id), std::string(id) == "seal" ? "active" : "deleted", Bytes{9}});
+  }
+  auto list = grants_->grantable_seals("emp", "org");
+  ASSERT_TRUE(list.ok()) << list.error().code;
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].seal_id, "seal");
+  EXPECT_EQ((*list)[0].certificate_id, "cert");
+  EXPECT_EQ(grants_->grantable_seals("stranger", "org").error().code, "not_an_active_member");
+  // The certificate revoked: nothing left to ask for.
+  exec("UPDATE pki_certificate SET status = 'revoked' WHERE id = 'cert'");
+  EXPECT_TRUE(grants_->grantable_seals("emp", "org").value().empty());
+}
+
 CERTSEAL_INSTANTIATE_ENGINES(GrantServiceTest);
 
 }  // namespace

@@ -49,6 +49,7 @@ Status ShieldService::remove_device(const std::string& account_id, const std::st
     CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
                    "recovery_key_enc = NULL, removed_at = ? WHERE key_id = ? AND device_id = ?",
                    {format_rfc3339_ms(clock_.now()), key_id, device_id}));
+    CS_TRY(tx.exec("DELETE FROM shield_webauthn WHERE key_id = ? AND device_id = ?", {key_id, device_id}));
     CS_TRY(add_event(tx, key_id, account_id, device_id, "remove_device", "", "ok"));
     CS_ASSIGN(sms, notices_.record(tx, account_id, SecurityEvent::kDeviceRemoved, "设备：" + it->name, key_id));
     return {};

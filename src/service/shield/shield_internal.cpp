@@ -87,6 +87,7 @@ Result<std::int64_t> retire_key(store::Tx& tx, const std::string& key_id, const 
   CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
                  "removed_at = ? WHERE key_id = ? AND status <> 'removed'",
                  {now, key_id}));
+  CS_TRY(tx.exec("DELETE FROM shield_webauthn WHERE key_id = ?", {key_id}));
   return static_cast<std::int64_t>(n);
 }
 

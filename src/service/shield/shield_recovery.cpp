@@ -110,6 +110,7 @@ Result<RecoveryResult> ShieldService::recover(const std::string& account_id, con
     CS_ASSIGN(out.next_recovery_key, rotate_recovery_key(tx, key_id, r.device_id));
     CS_TRY(tx.exec("UPDATE shield_devices SET auth_key_enc = ?, salt = ? WHERE key_id = ? AND device_id = ?",
                    {sealed, r.salt, key_id, r.device_id}));
+    CS_TRY(tx.exec("DELETE FROM shield_webauthn WHERE key_id = ? AND device_id = ?", {key_id, r.device_id}));
     CS_TRY(tx.exec("UPDATE shield_keys SET status = 'active', failures = 0, updated_at = ? WHERE id = ?",
                    {format_rfc3339_ms(clock_.now()), key_id}));
     CS_TRY(add_event(tx, key_id, account_id, r.device_id, "recover", "identity checked by " + verdict.verified_by, "ok"));

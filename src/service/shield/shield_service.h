@@ -49,6 +49,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "service/shield/webauthn_assertion.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/rng.h"
@@ -114,6 +115,9 @@ struct ShieldStep {
   std::string key_id, device_id, nonce, purpose;
   Bytes proof;
   Bytes payload;  // the step's request bytes (what the proof covers)
+  // Instead of `proof`, for sign and decrypt: an assertion of the platform authenticator the
+  // device enrolled (docs/SHIELD.md "Unlocking with a platform authenticator").
+  std::optional<WebAuthnAssertion> webauthn;
 };
 
 struct ChallengeView {
@@ -291,6 +295,19 @@ class ShieldService final : public CertificateHolders {
   Status sync(const std::string& account_id) override;
   Status sweep() override;
 
+  // ---- unlocking with a platform authenticator (shield_webauthn.cpp) ----
+  // The origin the app is served from ("scheme://host[:port]"; its host is the WebAuthn RP id).
+  // Empty or an IP address: enrolment is refused (webauthn_unavailable).
+  void set_webauthn_origin(std::string origin);
+  // Enrols a device's platform credential (credential id, P-256 public key as SPKI DER) in a
+  // proof-carrying step of operation webauthn_enrol over credential_id ‖ public_key, replacing an
+  // earlier one of that device; the owner is notified as of a device added. From then on a sign
+  // or decrypt step of that device may carry an assertion instead of the proof. Own transaction.
+  // Errors: webauthn_unavailable (412), webauthn_bad_public_key, invalid_field, and every refusal
+  // of a step (bad_unlock_proof, key_locked, …).
+  Status enrol_webauthn(const std::string& account_id, const ShieldStep& step, BytesView credential_id,
+                        BytesView public_key);
+
   // ---- recovery, records ----
   // Unlocks a locked key / sets a new certificate password for one device after an SMS code
   // (authorise), the login password and a fresh identity check (IdentityVerifier::recheck on the
@@ -307,6 +324,10 @@ class ShieldService final : public CertificateHolders {
   using StepFn = std::function<Result<Bytes>(store::Tx&, const std::string& device_id, const SecretBytes& share)>;
   Result<Bytes> run_step(const std::string& account_id, const std::string& operation, const ShieldStep& step,
                          const StepFn& fn);
+  // Empty when the step's WebAuthn assertion unlocks it (and the credential's counter is moved
+  // on); otherwise the failed check's code (webauthn_assertion.h, webauthn_not_enrolled,
+  // webauthn_unknown_credential). Inside run_step's transaction.
+  Result<std::string> webauthn_refusal(store::Tx& tx, const ShieldStep& step, const std::string& operation);
   Result<InstallResult> enrol(const std::string& account_id, const std::string& order_id, const std::string& request_id,
                               const DeviceEnrolment& device, const std::optional<std::string>& reissue_of,
                               const std::string& code, const ReissueProof* proof = nullptr);
@@ -374,6 +395,7 @@ class ShieldService final : public CertificateHolders {
   ShieldOptions opts_;
   BlobStore* blobs_ = nullptr;
   GrantGate* grants_ = nullptr;
+  std::string webauthn_origin_;
 };
 
 // The sealing key of shield secrets, derived from the platform's master key.

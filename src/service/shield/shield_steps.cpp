@@ -81,6 +81,12 @@ Result<ChallengeView> ShieldService::challenge(const std::string& account_id, co
 Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::string& operation,
                                       const ShieldStep& step, const StepFn& fn) {
   if (step.purpose.size() > 200) return field_error("purpose", "at most 200 bytes");
+  // The platform authenticator unlocks the steps that use the key, nothing that changes it
+  // (enrolment, password, refresh, adding a device need the password's proof).
+  if (step.webauthn && operation != "sign" && operation != "decrypt") {
+    return invalid_argument("webauthn_not_allowed", "this step needs the certificate password")
+        .with_field("webauthn", "not_allowed", "give the proof of the certificate password");
+  }
   const std::int64_t now = clock_.now_unix();
   CS_ASSIGN(auto out, db_.write_value<StepOutcome>([&](store::Tx& tx) -> Result<StepOutcome> {
     StepOutcome o;
@@ -133,8 +139,18 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
     }
     if (!d) return refuse(permission_denied("device_not_active", "this device holds no share of the key"));
     CS_ASSIGN(auto auth, unseal(d->blob("auth_key_enc"), aad(step.key_id, step.device_id, "auth")));
-    if (!grant_id.empty() && !crypto::unlock::check_proof(auth, operation, step.key_id, step.device_id, step.nonce,
-                                                          step.payload, step.proof)) {
+    // The unlock: the password's proof, or the authenticator's assertion (webauthn_refusal);
+    // either failing counts the same (docs/SHIELD.md).
+    std::string unlock_refused;
+    if (step.webauthn) {
+      CS_ASSIGN(unlock_refused, webauthn_refusal(tx, step, operation));
+    } else if (!crypto::unlock::check_proof(auth, operation, step.key_id, step.device_id, step.nonce, step.payload,
+                                            step.proof)) {
+      unlock_refused = "bad_unlock_proof";
+    }
+    const std::string what = step.webauthn ? "fingerprint or face check refused (" + unlock_refused + ")"
+                                           : std::string("wrong certificate password");
+    if (!grant_id.empty() && !unlock_refused.empty()) {
       // A granted device's wrong passwords do not spend the organisation key's budget (an
       // employee could lock the key for everyone): after max_failures of them that device's
       // server share is deleted instead.
@@ -146,11 +162,10 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
         CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
                        "recovery_key_enc = NULL, removed_at = ? WHERE key_id = ? AND device_id = ?",
                        {format_rfc3339_ms(clock_.now()), step.key_id, step.device_id}));
-        return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; this device's grant share is "
-                                                            "deleted: ask the admin to add the device again"));
+        return refuse(permission_denied("bad_unlock_proof", what + "; this device's grant share is "
+                                                                   "deleted: ask the admin to add the device again"));
       }
-      return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; " +
-                                                              std::to_string(opts_.max_failures - after) +
+      return refuse(permission_denied("bad_unlock_proof", what + "; " + std::to_string(opts_.max_failures - after) +
                                                               " attempts left"));
     }
     if (!grant_id.empty()) {
@@ -164,8 +179,7 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
         if (counted.error().kind == ErrorKind::kInternal) return std::move(counted).error();
         return refuse(std::move(counted).error());
       }
-    } else if (!crypto::unlock::check_proof(auth, operation, step.key_id, step.device_id, step.nonce, step.payload,
-                                            step.proof)) {
+    } else if (!unlock_refused.empty()) {
       // A success never gives the budget back; only time does (UnlockBudget, docs/SHIELD.md).
       const std::int64_t after = failures + 1;
       const bool lock = after >= opts_.max_failures;
@@ -177,12 +191,11 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
       if (lock) {
         CS_ASSIGN(auto locked_note, notices_.record(tx, account_id, SecurityEvent::kKeyLocked, "", step.key_id));
         o.notices.push_back(std::move(locked_note));
-        return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; the key is now locked: recover it "
-                                                  "with an identity check"));
+        return refuse(permission_denied("bad_unlock_proof", what + "; the key is now locked: recover it "
+                                                                   "with an identity check"));
       }
-      return refuse(permission_denied("bad_unlock_proof", "wrong certificate password; " +
-                                                    std::to_string(opts_.max_failures - after) +
-                                                    " attempts left"));
+      return refuse(permission_denied("bad_unlock_proof", what + "; " + std::to_string(opts_.max_failures - after) +
+                                                              " attempts left"));
     }
     CS_ASSIGN(auto share, unseal(d->blob("server_share_enc"), aad(step.key_id, step.device_id, "share")));
     auto r = fn(tx, step.device_id, share);
@@ -264,6 +277,9 @@ Status ShieldService::change_password(const std::string& account_id, const Shiel
                     CS_TRY(tx.exec("UPDATE shield_devices SET auth_key_enc = ?, salt = ? WHERE key_id = ? AND "
                                    "device_id = ?",
                                    {sealed, Bytes(p.begin() + kAuthKeySize, p.end()), step.key_id, device_id}));
+                    // The authenticator's copy was masked beside the old password's: it ends here.
+                    CS_TRY(tx.exec("DELETE FROM shield_webauthn WHERE key_id = ? AND device_id = ?",
+                                   {step.key_id, device_id}));
                     CS_ASSIGN(auto pending, notices_.record(tx, account_id, SecurityEvent::kCertificatePasswordChanged,
                                                             "设备 " + device_id, step.key_id));
                     note = std::move(pending);

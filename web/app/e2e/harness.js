@@ -57,7 +57,9 @@ export function idNumber(prefix) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class World {
-  async start() {
+  // options.host: the host name the browser uses ('localhost' for WebAuthn, whose RP id cannot be
+  // an IP address); then a fixed free port, so that `shield.webauthn_origin` can name it.
+  async start(options = {}) {
     if (!existsSync(CERTSEALD)) throw new Error(`no certseald at ${CERTSEALD} (build it, or set CERTSEALD_BIN)`);
     if (!existsSync(join(DIST, 'index.html'))) throw new Error('web/app is not built (npm run build)');
     this.dir = mkdtempSync(join(tmpdir(), 'certseal-e2e-'));
@@ -66,14 +68,20 @@ export class World {
     execFileSync(CERTSEALD, ['admin', 'create-operator', '--phone', OPERATOR_PHONE, '--password', OPERATOR_PASSWORD,
       ...this.db, ...FAST], { stdio: 'pipe' });
     const portFile = join(this.dir, 'port');
-    this.server = spawn(CERTSEALD, ['serve', ...this.db, '--listen', '127.0.0.1:0', '--port-file', portFile,
-      '--set', 'dev_mode=true', '--set', `web.app_dir=${DIST}`, ...FAST], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const fixed = options.host ? await freePort() : 0;
+    const extra = options.host
+      ? ['--set', `shield.webauthn_origin=http://${options.host}:${fixed}`, '--set', `scenes.public_url=http://${options.host}:${fixed}`]
+      : [];
+    this.server = spawn(CERTSEALD, ['serve', ...this.db, '--listen', `127.0.0.1:${fixed}`, '--port-file', portFile,
+      '--set', 'dev_mode=true', '--set', `web.app_dir=${DIST}`, ...FAST, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.serverLog = '';
     this.server.stderr.on('data', (d) => (this.serverLog += d));
     for (let i = 0; i < 600 && !existsSync(portFile); i++) await sleep(100);
     const port = readFileSync(portFile, 'utf8').trim();
     if (!port) throw new Error(`certseald did not start:\n${this.serverLog}`);
     this.base = `http://127.0.0.1:${port}`;
+    // What the browser opens (the API calls of the tests keep the address).
+    this.appBase = `http://${options.host || '127.0.0.1'}:${port}`;
     this.operator = await this.login(OPERATOR_PHONE, OPERATOR_PASSWORD);
     this.browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
@@ -235,12 +243,12 @@ export class World {
     ).id;
   }
 
-  // The example relying party's web page (rp.py serve), registered for scenes 06 and 20.
+  // The example relying party's web page (rp.py serve), registered for scenes 06, 13, 14, 16 and 20.
   async relyingParty() {
     const port = await freePort();
     const app = await this.api('POST', '/api/v1/operator/rp-apps', this.operator, {
       name: '示例交易平台接入', platform_id: this.platform, callback_url: `http://127.0.0.1:${port}/callback`,
-      scenes: ['06', '14', '16', '20'],
+      scenes: ['06', '13', '14', '16', '20'],
     });
     this.rpApp = app;
     this.rpEnv = { ...process.env, CERTSEAL_SERVER: this.base, RP_APP_ID: app.id, RP_SECRET: app.secret };
@@ -283,16 +291,47 @@ export class World {
     }
   }
 
+  // A personal certificate order with a template seal, bought through the API (the screens of
+  // buying are tested in main-flow.test.js): authorised by SMS, paid on the sandbox page, approved
+  // by the operator. Returns the order; it is installed by the test, in the browser.
+  async approvedPersonalOrder(token, phone, name) {
+    const order = await this.api('POST', '/api/v1/orders', token, { product_id: this.product, platform_id: this.platform });
+    await this.api('POST', '/api/v1/seals', token, { order_id: order.id, kind: 'personal_square', design: { method: 'template', name } });
+    await this.api('POST', '/api/v1/account/sms-codes', token, { purpose: 'authorise' });
+    await this.api('POST', `/api/v1/orders/${order.id}/authorisation`, token, { code: this.smsCode(phone) });
+    const pay = await this.api('POST', `/api/v1/orders/${order.id}/online-payments`, token, { gateway: 'sandbox' });
+    const p = await (await this.phone()).newPage();
+    await p.goto(pay.pay_url.startsWith('http') ? pay.pay_url : this.base + pay.pay_url);
+    await p.getByRole('button', { name: 'Pay' }).click();
+    await p.getByText('Payment done').waitFor();
+    await p.context().close();
+    // The gateway's signed notice reaches the order on its own schedule: wait for the review.
+    for (let i = 0; i < 100 && (await this.api('GET', `/api/v1/orders/${order.id}`, token)).status === 'awaiting_payment'; i++) await sleep(100);
+    await this.api('POST', `/api/v1/operator/orders/${order.id}/approval`, this.operator);
+    return order;
+  }
+
+  // The operator approves every seal waiting for review (the console's seal queue, by API): a
+  // seal is usable only once approved (docs/SEALS.md).
+  async approveSeals() {
+    const queue = await this.api('GET', '/api/v1/operator/seals', this.operator);
+    for (const s of queue.items) await this.api('POST', `/api/v1/operator/seals/${s.id}/approval`, this.operator);
+    return queue.items.length;
+  }
+
   // A relying-party request signed as docs/INTEGRATION.md says (CS1-HMAC-SHA256), as rp.py does.
-  async rpCall(method, target, body) {
-    const data = body === undefined ? '' : JSON.stringify(body);
+  // `body`: an object (sent as JSON) or a Buffer (sent as `contentType`, e.g. a PDF); a Buffer
+  // answer (`raw`) for downloads.
+  async rpCall(method, target, body, { contentType = 'application/json', raw = false } = {}) {
+    const data = body === undefined ? '' : Buffer.isBuffer(body) ? body : JSON.stringify(body);
     const ts = String(Math.floor(Date.now() / 1000));
     const nonce = randomBytes(12).toString('hex');
     const toSign = ['CS1-HMAC-SHA256', method, target, ts, nonce, createHash('sha256').update(data).digest('hex')].join('\n');
     const sig = createHmac('sha256', this.rpApp.secret).update(toSign).digest('hex');
     const headers = { Authorization: `CS1-HMAC-SHA256 app_id=${this.rpApp.id}, timestamp=${ts}, nonce=${nonce}, signature=${sig}` };
-    if (data) headers['Content-Type'] = 'application/json';
-    const r = await fetch(this.base + target, { method, headers, body: data || undefined });
+    if (data.length) headers['Content-Type'] = contentType;
+    const r = await fetch(this.base + target, { method, headers, body: data.length ? data : undefined });
+    if (raw && r.ok) return Buffer.from(await r.arrayBuffer());
     const j = await r.json();
     if (!r.ok) throw new Error(`${method} ${target}: ${r.status} ${JSON.stringify(j)}`);
     return j;

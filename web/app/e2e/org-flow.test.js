@@ -14,6 +14,10 @@ const ORG = '北京示例科技有限公司';
 const ADMIN = { phone: '13912340001', name: '王五', id: idNumber('11010519800101001') };
 const EMPLOYEE = { phone: '13912340002', name: '赵六', id: idNumber('11010519900202002') };
 let employee;
+let admin;
+let adminToken;
+let employeeToken;
+let orgId;
 
 async function shot(page, name) {
   const SHOTS = screenshotDir(world);
@@ -34,11 +38,11 @@ test('create and verify an organisation, an employee joins, the administrator ap
   const scratch = await (await world.phone()).newPage();
   await scratch.goto(`${world.base}/app/`);
   const photo = await scratch.screenshot({ type: 'png' });
-  const adminToken = await world.verifiedPerson(ADMIN.phone, ADMIN.name, ADMIN.id, photo);
-  const employeeToken = await world.verifiedPerson(EMPLOYEE.phone, EMPLOYEE.name, EMPLOYEE.id, photo);
+  adminToken = await world.verifiedPerson(ADMIN.phone, ADMIN.name, ADMIN.id, photo);
+  employeeToken = await world.verifiedPerson(EMPLOYEE.phone, EMPLOYEE.name, EMPLOYEE.id, photo);
 
   // The administrator: create, licence, bank account, bank check, submit.
-  const admin = await (await world.phoneWithSession(adminToken)).newPage();
+  admin = await (await world.phoneWithSession(adminToken)).newPage();
   await admin.goto(`${world.base}/app/me`);
   await admin.getByText('创建并认证单位').click();
   await admin.getByPlaceholder('与营业执照一致').fill(ORG);
@@ -55,7 +59,7 @@ test('create and verify an organisation, an employee joins, the administrator ap
   await admin.getByText('请查询到账金额后填写').waitFor();
   // The operator's view of the organisation (drafts are not searchable yet).
   const orgs = await world.api('GET', '/api/v1/operator/organisations?limit=100', world.operator);
-  const orgId = orgs.items.find((o) => o.name === ORG).id;
+  orgId = orgs.items.find((o) => o.name === ORG).id;
   const transfers = await world.api('GET', `/api/v1/operator/organisations/${orgId}/bank-transfers`, world.operator);
   const fen = transfers.items[0].amount_fen;
   await admin.getByPlaceholder('如 0.37').fill((fen / 100).toFixed(2));
@@ -103,6 +107,215 @@ test('create and verify an organisation, an employee joins, the administrator ap
   // The creator is the administrator and, having said so, the legal representative.
   assert.deepEqual(members.items.filter((m) => m.status === 'active').map((m) => `${m.role} ${m.phone}`).sort(),
     [`admin ${ADMIN.phone}`, `employee ${EMPLOYEE.phone}`, `legal_representative ${ADMIN.phone}`]);
+});
+
+// The organisation's seal under a seal grant (单位印章授权, docs/GRANTS.md): the administrator's
+// organisation certificate (bought through the API: product, application form signed online,
+// official seal by template, SMS authorisation, sandbox payment; the operator approves) is
+// installed in the administrator's browser; the employee asks to use the official seal in the app,
+// the administrator approves in the app from the to-do list, the employee sees the grant live.
+// The administrator, holding the key, seals a PDF with the organisation's seal by scanning a
+// scene-13 QR code. On the employee's phone the granted seal is offered but cannot be used until
+// the employee also holds a certificate grant and their browser has joined the key by pairing
+// with the holder's (a wrong pairing code is refused on the holder's phone before anything is
+// sent); then the employee seals a PDF by scanning, counted on the seal grant; its one use spent,
+// the seal is no longer offered as usable.
+test('an organisation seal: the employee asks, the administrator approves, the employee pairs and seals a PDF by scanning', { timeout: 240_000 }, async () => {
+  const op = world.operator;
+  const platform = (await world.api('POST', '/api/v1/operator/catalogue/platforms', op, { name: '示例交易平台' })).id;
+  const maker = await world.api('POST', '/api/v1/operator/catalogue/seal-makers', op, { name: '示例制章单位' });
+  await world.api('POST', `/api/v1/operator/seal-makers/${maker.id}/certificate`, op, { uscc: uscc('91110108MA01MKR09') });
+  const product = (await world.api('POST', '/api/v1/operator/catalogue/products', op, {
+    kind: 'certificate', name: '机构证书 SM2 1年', cert_type: 'organisation', algorithm: 'sm2', validity_years: 1,
+    price_fen: 50000, ca_id: 'sm2o', seal_type: 'official',
+  })).id;
+  world.platform = platform;
+  await world.relyingParty();
+
+  // The organisation's order, as its administrator (the session acts as the organisation's admin).
+  const order = await world.api('POST', '/api/v1/orders', adminToken, { product_id: product, platform_id: platform, org_id: orgId });
+  const sigPng = await admin.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 200, height: 80 } });
+  const blob = await fetch(`${world.base}/api/v1/blobs?purpose=handwritten_signature`, {
+    method: 'POST', headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'image/png' }, body: sigPng,
+  }).then((r) => r.json());
+  await world.api('POST', `/api/v1/orders/${order.id}/application-form/online-signature`, adminToken, { blob_id: blob.id });
+  await world.api('POST', '/api/v1/seals', adminToken, {
+    order_id: order.id, kind: 'official', design: { method: 'template', name: ORG, code: '1101080123456' },
+  });
+  await world.api('POST', '/api/v1/account/sms-codes', adminToken, { purpose: 'authorise' });
+  await world.api('POST', `/api/v1/orders/${order.id}/authorisation`, adminToken, { code: world.smsCode(ADMIN.phone) });
+  const pay = await world.api('POST', `/api/v1/orders/${order.id}/online-payments`, adminToken, { gateway: 'sandbox' });
+  const payPage = await admin.context().newPage();
+  await payPage.goto(pay.pay_url.startsWith('http') ? pay.pay_url : world.base + pay.pay_url);
+  await payPage.getByRole('button', { name: 'Pay' }).click();
+  await payPage.getByText('Payment done').waitFor();
+  await payPage.close();
+  for (let i = 0; i < 100 && (await world.api('GET', `/api/v1/orders/${order.id}`, adminToken)).status === 'awaiting_payment'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await world.api('POST', `/api/v1/operator/orders/${order.id}/approval`, op);
+
+  // Installed in the administrator's browser, from the order list.
+  await admin.goto(`${world.base}/app/orders`);
+  await admin.getByRole('button', { name: '安装证书' }).click();
+  await admin.getByPlaceholder('6–32 位').fill('Org#cert2026');
+  await admin.getByPlaceholder('请再次输入证书密码').fill('Org#cert2026');
+  await admin.getByRole('button', { name: '安装', exact: true }).click();
+  await admin.getByText('证书已安装到本机').waitFor({ timeout: 60_000 });
+  // The operator approves the seal once its certificate is installed (the console's seal queue).
+  await world.approveSeals();
+  const seal = (await world.api('GET', `/api/v1/organisations/${orgId}/grantable-seals`, adminToken)).items[0];
+  assert.equal(seal.kind, 'official');
+
+  // The employee asks, in the app, to use the official seal for four hours.
+  await employee.goto(`${world.base}/app/me`);
+  await employee.getByText('用章授权').click();
+  await employee.getByText(seal.name).waitFor();
+  await employee.getByPlaceholder('如：第2包投标函盖章').fill('第2包投标函盖章');
+  await shot(employee, '28-grant-request');
+  await employee.getByRole('button', { name: '提交申请' }).click();
+  await employee.getByText('已提交，等待管理员审批').waitFor();
+  await employee.locator('[data-test=grant-requested]').waitFor();
+  // Asking again while the first waits: refused by the server, shown in Chinese.
+  await employee.getByPlaceholder('如：第2包投标函盖章').fill('再次申请');
+  await employee.getByRole('button', { name: '提交申请' }).click();
+  await employee.getByText('已有待审批的申请').waitFor();
+  // An employee cannot decide their own request (the API refuses; the app offers no button).
+  const mine = (await world.api('GET', '/api/v1/grants', employeeToken)).items[0];
+  const selfApprove = await fetch(`${world.base}/api/v1/organisations/${orgId}/grants/${mine.id}/approval`, {
+    method: 'POST', headers: { Authorization: `Bearer ${employeeToken}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ not_before: Math.floor(Date.now() / 1000), not_after: Math.floor(Date.now() / 1000) + 3600 }),
+  });
+  assert.equal(selfApprove.status, 403);
+  assert.equal(await employee.getByRole('button', { name: '同意' }).count(), 0);
+
+  // The administrator: the to-do list leads to the grants, approved for one use.
+  await admin.goto(`${world.base}/app/tasks`);
+  await admin.getByText('用章申请').waitFor();
+  await admin.getByRole('button', { name: '去授权管理处理' }).first().click();
+  await admin.getByText('第2包投标函盖章').waitFor();
+  await shot(admin, '29-grant-approval');
+  await admin.getByRole('button', { name: '同意' }).click();
+  await admin.getByText('已同意').first().waitFor();
+  const decided = await world.api('GET', `/api/v1/organisations/${orgId}/grants/${mine.id}`, adminToken);
+  assert.equal(decided.status, 'approved');
+  assert.equal(decided.uses_total, 1);
+  assert.equal(decided.live, true);
+  await employee.goto(`${world.base}/app/grants`);
+  await employee.locator('[data-test=grant-approved]').getByText('剩余 1 次').waitFor();
+
+  // The holder seals a PDF with the organisation's seal by scanning a scene-13 QR code.
+  const doc = await admin.context().newPage();
+  await doc.setContent('<h1>投标函</h1><p>投标单位（盖章）：</p>');
+  const pdf = await doc.pdf({ format: 'A4' });
+  await doc.close();
+  const scene13 = async (nonce) => {
+    const up = await world.rpCall('POST', '/api/v1/rp/documents', pdf, { contentType: 'application/pdf' });
+    return world.rpCall('POST', '/api/v1/rp/scene-requests', {
+      scene: '13', title: '投标函盖章', nonce, document_id: up.id, seal_kinds: ['official'],
+      placement: { mode: 'position', page: 1, x_mm: 130, y_mm: 60, width_mm: 42 },
+    });
+  };
+  const scan = async (p, req) => {
+    await p.goto(`${world.base}/app/scan`);
+    await p.locator('[data-test=qr-file]').setInputFiles({ name: 'qr.png', mimeType: 'image/png', buffer: Buffer.from(req.qr_png, 'base64') });
+    await p.getByText('投标函盖章').waitFor();
+  };
+  const r1 = await scene13('org-seal-nonce-01');
+  await scan(admin, r1);
+  await admin.getByText(seal.name).waitFor();
+  await admin.getByRole('button', { name: '预览签章位置' }).click();
+  await admin.locator('[data-test=seal-preview]').waitFor();
+  await shot(admin, '30-org-seal-document');
+  await admin.getByPlaceholder('请输入证书密码').fill('Org#cert2026');
+  await admin.getByRole('button', { name: '确认签章' }).click();
+  await admin.getByText('已完成').waitFor({ timeout: 60_000 });
+  const v1 = await world.rpCall('GET', `/api/v1/rp/scene-requests/${r1.id}`);
+  assert.equal(v1.status, 'completed', JSON.stringify(v1));
+  assert.equal(v1.result.seal_id, seal.seal_id);
+  assert.equal(v1.result.org_id, orgId);
+  const signed = await world.rpCall('GET', `/api/v1/rp/documents/${v1.result.signed_document_id}`, undefined, { raw: true });
+  const check = await world.rpCall('POST', '/api/v1/rp/document-verifications', signed, { contentType: 'application/pdf' });
+  assert.equal(check.valid, true, JSON.stringify(check));
+  assert.equal(check.signatures[0].signer.certificate_id, seal.certificate_id);
+
+  // The employee's phone before any certificate grant: the granted seal is offered, marked as
+  // granted, but the organisation certificate's key is not on this phone, so it cannot be chosen.
+  const r2 = await scene13('org-seal-nonce-02');
+  await scan(employee, r2);
+  await employee.getByText('授权用印').waitFor();
+  await employee.getByText('该印章的证书不在本设备上').waitFor();
+  assert.equal(await employee.getByRole('button', { name: '预览签章位置' }).count(), 0);
+  assert.equal((await world.api('GET', `/api/v1/organisations/${orgId}/grants/${mine.id}`, adminToken)).uses_made, 0);
+
+  // The employee asks for the certificate too (the seal's signature is the organisation's).
+  await employee.goto(`${world.base}/app/grants`);
+  await employee.getByText('证书', { exact: true }).click();
+  await employee.getByText('示例交易平台').click();
+  await employee.locator('[data-test=grant-cert]').first().waitFor();
+  await employee.getByPlaceholder('如：第2包投标函盖章').fill('投标使用单位证书');
+  await employee.getByRole('button', { name: '提交申请' }).click();
+  await employee.getByText('已提交，等待管理员审批').waitFor();
+  await admin.goto(`${world.base}/app/grants`);
+  await admin.getByText('投标使用单位证书').waitFor();
+  await admin.getByRole('button', { name: '同意' }).click();
+  await admin.getByText('已同意').first().waitFor();
+
+  // Pairing: the employee's browser shows the pairing id and code; the holder types them.
+  await employee.goto(`${world.base}/app/grants`);
+  await employee.getByRole('button', { name: '在本机使用（配对）' }).click();
+  const pairingId = (await employee.locator('[data-test=pairing-id] .van-cell__label').innerText()).trim();
+  const code = (await employee.locator('[data-test=pairing-code] .van-cell__label').innerText()).trim();
+  assert.match(code, /^([A-Z2-7]{4}-){5}[A-Z2-7]{4}$/);
+  await shot(employee, '31-grant-pairing');
+  await admin.goto(`${world.base}/app/certificates/${seal.certificate_id}/devices/new`);
+  await admin.getByPlaceholder('新设备显示的配对编号').fill(pairingId);
+  // A code that is not the one the employee's phone shows: refused before anything is sent.
+  const wrong = code.slice(0, -1) + (code.endsWith('A') ? 'B' : 'A');
+  await admin.getByPlaceholder('如 ABCD-EFGH-…').fill(wrong);
+  await admin.getByPlaceholder('请输入证书密码').fill('Org#cert2026');
+  await admin.getByRole('button', { name: '核对并发送' }).click();
+  await admin.locator('.van-field__error-message', { hasText: '配对码与新设备的密钥不一致' }).waitFor();
+  assert.ok(!(await world.api('GET', `/api/v1/shield/pairings/${pairingId}`, employeeToken)).envelope);
+  await admin.getByPlaceholder('如 ABCD-EFGH-…').fill(code);
+  await admin.getByPlaceholder('请输入证书密码').fill('Org#cert2026');
+  await admin.getByRole('button', { name: '核对并发送' }).click();
+  await admin.getByText(/已向 .* 发送密钥分量/).waitFor({ timeout: 30_000 });
+  await employee.getByPlaceholder('6–32 位').fill('Emp#cert2026', { timeout: 30_000 });
+  await employee.getByPlaceholder('请再次输入证书密码').fill('Emp#cert2026');
+  await employee.getByRole('button', { name: '设置证书密码并完成' }).click();
+  await employee.getByText('本机已可使用该证书').waitFor({ timeout: 30_000 });
+
+  // The employee seals a PDF with the organisation's seal by scanning.
+  const r3 = await scene13('org-seal-nonce-03');
+  await scan(employee, r3);
+  await employee.getByText('授权用印').waitFor();
+  await employee.getByRole('button', { name: '预览签章位置' }).click();
+  await employee.locator('[data-test=seal-preview]').waitFor();
+  await shot(employee, '32-employee-seals');
+  await employee.getByPlaceholder('请输入证书密码').fill('Emp#cert2026');
+  await employee.getByRole('button', { name: '确认签章' }).click();
+  await employee.getByText('已完成').waitFor({ timeout: 60_000 });
+  const v3 = await world.rpCall('GET', `/api/v1/rp/scene-requests/${r3.id}`);
+  assert.equal(v3.status, 'completed', JSON.stringify(v3));
+  assert.equal(v3.result.seal_id, seal.seal_id);
+  assert.equal(v3.result.certificate_id, seal.certificate_id);
+  const signed3 = await world.rpCall('GET', `/api/v1/rp/documents/${v3.result.signed_document_id}`, undefined, { raw: true });
+  const check3 = await world.rpCall('POST', '/api/v1/rp/document-verifications', signed3, { contentType: 'application/pdf' });
+  assert.equal(check3.valid, true, JSON.stringify(check3));
+  assert.equal(check3.signatures[0].signer.certificate_id, seal.certificate_id);
+  assert.ok(check3.signatures[0].seal_data);
+  // Counted on the seal grant (its one use) and recorded for the administrator.
+  assert.equal((await world.api('GET', `/api/v1/organisations/${orgId}/grants/${mine.id}`, adminToken)).uses_made, 1);
+  const uses = await world.api('GET', `/api/v1/organisations/${orgId}/grant-uses`, adminToken);
+  assert.ok(uses.items.some((u) => u.operation === 'seal_use' && u.purpose === `scene 13 ${r3.id}` && u.result === 'ok'), JSON.stringify(uses.items));
+  assert.ok(uses.items.some((u) => u.operation === 'sign' && u.scene_request_id === r3.id && u.result === 'ok'), JSON.stringify(uses.items));
+
+  // Its one use spent: the next request offers the seal as no longer live, and nothing is prepared.
+  const r4 = await scene13('org-seal-nonce-04');
+  await scan(employee, r4);
+  await employee.getByText('用章授权已失效（已收回、已过期或次数用完）').waitFor();
+  assert.equal(await employee.getByRole('button', { name: '预览签章位置' }).count(), 0);
 });
 
 // Settings: a wrong current password is refused next to its field and the right one changes it;

@@ -23,3 +23,14 @@ export const sealPicture = (id) => request('GET', `/api/v1/seals/${enc(id)}/pict
 export const revoke = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/revocations`, body);
 export const change = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/changes`, body);
 export const platforms = (id) => get(`/api/v1/account/certificates/${enc(id)}/platforms`);
+// Scene 13: the server places the seal, renders the page and gives the signed attributes.
+export const documentPreparation = (id, body) => post(`/api/v1/scene-requests/${enc(id)}/document-preparation`, body);
+// Adding a device by pairing (docs/SHIELD.md "Adding a device"; grants: docs/GRANTS.md).
+export const grantPairing = (grantId, body) => post(`/api/v1/grants/${enc(grantId)}/pairings`, body);
+export const pairing = (id) => get(`/api/v1/shield/pairings/${enc(id)}`);
+export const completePairing = (id, body) => post(`/api/v1/shield/pairings/${enc(id)}/completion`, body);
+export const addDeviceStep = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}/devices`, body);
+// Unlocking with a platform authenticator (docs/SHIELD.md): enrol this device's credential.
+export const webauthnEnrol = (keyId, deviceId, body) =>
+  post(`/api/v1/shield/keys/${enc(keyId)}/devices/${enc(deviceId)}/webauthn`, body);
+export const reissue = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/reissues`, body);

@@ -5,10 +5,12 @@
 // The password is used once per step: it unmasks d1 and derives the auth key, the step runs, and
 // both are wiped. A wrong password is not detectable here (no check value, docs/SHIELD.md); the
 // server refuses the proof (403 bad_unlock_proof, "N attempts left") and locks after 5.
-import { ShieldError, b64, concat, fromB64, utf8, wipe } from './bytes.js';
+import { ShieldError, b64, concat, fromB64, randomBytes, utf8, wipe } from './bytes.js';
 import * as cosign from './cosign.js';
 import * as store from './store.js';
 import { DEFAULT_ID, messageDigest, parsePoint, parseScalar, rawToDer } from './sm2.js';
+import * as pairing from './pairing.js';
+import * as webauthn from './webauthn.js';
 import { derive, maskForPassword, maskShare, maskShareForRecovery, proof } from './unlock.js';
 import { certificateSerial, envelopeEncryptedKey, loginAssertion, pemToDer, signedAttributes } from './cms.js';
 
@@ -50,6 +52,82 @@ export class BrowserShield {
     this.api = api;
     this.store = options.store || store;
     this.onProgress = options.onProgress || (() => {});
+    this.creds = options.credentials || globalThis.navigator?.credentials;
+    this.rpId = options.rpId || globalThis.location?.hostname;
+  }
+
+  // ---- the platform authenticator (docs/SHIELD.md "Unlocking with a platform authenticator") ----
+
+  // Whether this browser offers a platform authenticator at all.
+  static async authenticatorAvailable() {
+    try {
+      return !!(await globalThis.PublicKeyCredential?.isUserVerifyingPlatformAuthenticatorAvailable?.());
+    } catch {
+      return false;
+    }
+  }
+
+  // Enrols the authenticator for a key on this device, after the password unlocked it: a second
+  // copy of d1 masked under the PRF output is kept beside the password-masked one, and the
+  // credential's public key goes to the server in a proof-carrying step (webauthn_enrol).
+  async enrolWebAuthn(keyId, password) {
+    const key = await this.store.loadKey(keyId);
+    const dev = await this.device();
+    const { d1, authKey } = await unlock(key, dev.device_id, password);
+    try {
+      const c = await webauthn.createCredential(this.creds, { rpId: this.rpId, keyId, deviceId: dev.device_id });
+      const masked = await webauthn.maskWithPrf(d1, c.w, dev.device_id);
+      wipe(c.w);
+      await this.#step(key, dev.device_id, authKey, 'webauthn_enrol', concat(c.credentialId, c.publicKey), (nonce, p) =>
+        this.api.webauthnEnrol(key.keyId, dev.device_id, {
+          device_id: dev.device_id,
+          nonce,
+          proof: p,
+          credential_id: b64(c.credentialId),
+          public_key: b64(c.publicKey),
+        }),
+      );
+      await this.store.saveKey({ ...key, webauthn: { credentialId: c.credentialId, masked } });
+    } finally {
+      wipe(d1);
+      wipe(authKey);
+    }
+  }
+
+  // One sign step unlocked by the authenticator: the nonce first, then the request, then one
+  // assertion over both that also releases the PRF output (d1 is needed only to finish).
+  async #signWithAuthenticator(key, dev, e, purpose) {
+    if (!key.webauthn) throw new ShieldError('webauthn_not_enrolled', 'fingerprint or face unlock is not set up for this certificate');
+    for (let attempt = 0; attempt < 4; attempt++) {
+      this.onProgress('sign');
+      const ch = await this.api.challenge(key.keyId, dev.device_id);
+      // k1 is hedged with fresh randomness here: d1 is still masked at this point.
+      const start = await cosign.signStart(randomBytes(32), e);
+      const challenge = await webauthn.stepChallenge('sign', key.keyId, dev.device_id, ch.nonce, start.request);
+      const got = await webauthn.getAssertion(this.creds, {
+        rpId: this.rpId,
+        credentialId: key.webauthn.credentialId,
+        challenge,
+        salt: await webauthn.prfSalt(key.keyId, dev.device_id),
+      });
+      const d1 = await webauthn.maskWithPrf(key.webauthn.masked, got.w, dev.device_id);
+      wipe(got.w);
+      try {
+        const a = await this.api.signStep(key.keyId, {
+          device_id: dev.device_id,
+          nonce: ch.nonce,
+          webauthn: got.assertion,
+          request: b64(start.request),
+          purpose,
+        });
+        return cosign.signFinish(d1, key.publicKey, start.state, fromB64(a.response));
+      } catch (err) {
+        if (err.code !== 'cosign_retry') throw err;
+      } finally {
+        wipe(d1);
+      }
+    }
+    throw new ShieldError('cosign_retry', 'the signature must be made again');
   }
 
   // True when a step with this key needs no password now.
@@ -96,12 +174,39 @@ export class BrowserShield {
   // Installs an approved certificate order in this browser: two-party key generation, the
   // certificate checked against the generated key, the share stored masked under `password`.
   async install(orderId, password) {
+    return this.#enrol((body) => this.api.install(orderId, body), password);
+  }
+
+  // 补发 (docs/SHIELD.md "Install and reissue"): a new key for the certificate's identity, after the
+  // platform asked for it; `proof` = {code, loginPassword, idCardFront, idCardBack} (blob ids; the
+  // photos may be left out when the operator's notice says the identity was checked). The old
+  // key is retired by the server; its record leaves this browser.
+  async reissue(certificateId, oldKeyId, proof, password) {
+    const r = await this.#enrol(
+      (body) =>
+        this.api.reissue(certificateId, {
+          ...body,
+          request_id: `reissue-${certificateId}-${body.device_id}-${Date.now()}`,
+          code: proof.code,
+          password: proof.loginPassword,
+          ...(proof.idCardFront ? { id_card_front: proof.idCardFront, id_card_back: proof.idCardBack } : {}),
+        }),
+      password,
+    );
+    if (oldKeyId && oldKeyId !== r.key.keyId) {
+      this.#drop(oldKeyId);
+      await this.store.removeKey(oldKeyId);
+    }
+    return r;
+  }
+
+  async #enrol(call, password) {
     const dev = await this.device();
     this.onProgress('keygen');
     const kg = cosign.keygenStart();
     const m = await maskForPassword(kg.d1, dev.device_id, password);
     this.onProgress('issue');
-    const a = await this.api.install(orderId, {
+    const a = await call({
       device_id: dev.device_id,
       device_name: dev.device_name,
       p1: b64(kg.request),
@@ -135,6 +240,18 @@ export class BrowserShield {
     return { key, answer: a };
   }
 
+  // 变更 (docs/SHIELD.md "Certificates of the account"): a new certificate for the same key with
+  // the subject taken again from the verified person or organisation; the key record follows it.
+  async changeCertificate(certificateId, keyId) {
+    const a = await this.api.change(certificateId, { request_id: `change-${certificateId}` });
+    const next = a.certificate;
+    if (keyId && next?.id) {
+      const key = await this.store.loadKey(keyId).catch(() => null);
+      if (key) await this.store.saveKey({ ...key, certificateId: next.id });
+    }
+    return next;
+  }
+
   // One proof-carrying step: challenge, then `send(nonce, proofB64)`.
   async #step(key, deviceId, authKey, operation, payload, send) {
     const ch = await this.api.challenge(key.keyId, deviceId);
@@ -143,10 +260,13 @@ export class BrowserShield {
   }
 
   // Signs `message` with the key (SM2 with SM3, signer ID `id`): raw r ‖ s, verified under the key.
+  // `password`: the certificate password, null (the PIN cache), or {webauthn: true} (the
+  // platform authenticator instead of the password).
   async sign(keyId, password, message, purpose, id = DEFAULT_ID) {
     const key = await this.store.loadKey(keyId);
     const dev = await this.device();
     const e = await messageDigest(key.publicKey, message, id);
+    if (password && password.webauthn) return this.#signWithAuthenticator(key, dev, e, purpose);
     this.onProgress('unlock');
     const { d1, authKey } = await this.#unlocked(key, dev.device_id, password);
     try {
@@ -179,6 +299,9 @@ export class BrowserShield {
 
   // Decrypts an SM2 ciphertext C1 ‖ C3 ‖ C2 through the two-party protocol.
   async decrypt(keyId, password, ciphertext, purpose) {
+    if (password && password.webauthn) {
+      throw new ShieldError('webauthn_sign_only', 'fingerprint or face unlock is for signatures; enter the certificate password');
+    }
     const key = await this.store.loadKey(keyId);
     const dev = await this.device();
     const { d1, authKey } = await this.#unlocked(key, dev.device_id, password);
@@ -221,10 +344,111 @@ export class BrowserShield {
         }),
       );
       wipe(m.authKey);
-      await this.store.saveKey({ ...key, salt: m.salt, limits: m.limits, maskedD1: m.masked });
+      // The server drops the authenticator's credential with the old password; so does this copy.
+      await this.store.saveKey({ ...key, salt: m.salt, limits: m.limits, maskedD1: m.masked, webauthn: null });
     } finally {
       wipe(d1);
       wipe(authKey);
+    }
+  }
+
+  // ---- adding a device by pairing (docs/SHIELD.md "Adding a device") ----
+  // The new device's secrets (e_B, s) live in this tab's memory only, per pairing id.
+  #pairings = new Map();
+
+  // On the employee's browser: start pairing to join a granted organisation key. Returns the
+  // pairing id and the code to read to the key's holder.
+  async startGrantPairing(grantId) {
+    const dev = await this.device();
+    const b = pairing.newDeviceStart();
+    const a = await this.api.grantPairing(grantId, {
+      device_id: dev.device_id,
+      device_name: dev.device_name,
+      public_key: b64(b.ephemeralPublic),
+    });
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(a.id || '')) throw new ShieldError('bad_answer', 'the server sent an unusable pairing id');
+    this.#pairings.set(a.id, b);
+    return { id: a.id, expiresAt: a.expires_at, code: await pairing.pairingCode(b, a.id, dev.device_id) };
+  }
+
+  async pairingReady(pairingId) {
+    const p = await this.api.pairing(pairingId);
+    return typeof p.envelope === 'string' && p.envelope.length > 0;
+  }
+
+  // Opens the holder's envelope (pairing_envelope_forged otherwise, nothing sent), draws this
+  // browser's own share, masks it under `password`, proves with e_B and completes.
+  async completePairing(pairingId, password) {
+    const b = this.#pairings.get(pairingId);
+    if (!b) throw new ShieldError('unknown_pairing', 'this browser did not start that pairing');
+    const dev = await this.device();
+    const p = await this.api.pairing(pairingId);
+    if (!p.envelope) throw new ShieldError('pairing_pending', 'the other device has not sent the key share yet');
+    const joined = await pairing.newDeviceJoin(b, pairingId, dev.device_id, fromB64(p.envelope));
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(joined.keyId)) throw new ShieldError('bad_answer', 'the other device sent an unusable key id');
+    parseScalar(joined.d1, 'the new share');
+    const d1 = joined.d1;
+    const m = await maskForPassword(d1, dev.device_id, password);
+    const msg = await pairing.completionMessage(pairingId, p.challenge, joined.joinRequest, m.authKey, m.salt);
+    const a = await this.api.completePairing(pairingId, {
+      join_request: b64(joined.joinRequest),
+      auth_key: b64(m.authKey),
+      salt: b64(m.salt),
+      signature: b64(await pairing.signWithEphemeral(b, msg)),
+    });
+    wipe(m.authKey);
+    if (a.key_id && a.key_id !== joined.keyId) throw new ShieldError('bad_answer', 'the server names another key than the other device did');
+    const recoveryKey = fromB64(a.recovery_key);
+    const key = {
+      keyId: joined.keyId,
+      certificateId: a.certificate_id || '',
+      publicKey: joined.publicKey,
+      salt: m.salt,
+      limits: m.limits,
+      maskedD1: m.masked,
+      recoveryD1: await maskShareForRecovery(d1, recoveryKey, dev.device_id),
+      createdAt: new Date().toISOString(),
+    };
+    wipe(d1);
+    wipe(recoveryKey);
+    this.#pairings.delete(pairingId);
+    await this.store.saveKey(key);
+    return key;
+  }
+
+  // On the holder's browser (unlocked with the password): checks the new device's key, as the
+  // server relays it, against the code read off that device, and only then sends its half.
+  async addDevice(keyId, password, pairingId, code) {
+    pairing.parseCode(code);
+    const key = await this.store.loadKey(keyId);
+    const dev = await this.device();
+    const p = await this.api.pairing(pairingId);
+    const grant = await (async () => {
+      const { d1, authKey } = await this.#unlocked(key, dev.device_id, password);
+      try {
+        const g = await pairing.oldDeviceGrant(d1, key.publicKey, key.keyId, code, pairingId, p.device_id, fromB64(p.public_key));
+        return { ...g, authKey: authKey.slice() };
+      } finally {
+        wipe(d1);
+        wipe(authKey);
+      }
+    })();
+    try {
+      const payload = concat(utf8(pairingId), grant.refreshRequest, grant.envelope);
+      await this.#step(key, dev.device_id, grant.authKey, 'add_device', payload, (nonce, proofB64) =>
+        this.api.addDeviceStep(key.keyId, {
+          device_id: dev.device_id,
+          nonce,
+          proof: proofB64,
+          pairing_id: pairingId,
+          u: b64(grant.refreshRequest),
+          envelope: b64(grant.envelope),
+        }),
+      );
+      return { deviceId: p.device_id, deviceName: p.device_name };
+    } finally {
+      wipe(grant.authKey);
+      wipe(grant.refreshRequest);
     }
   }
 
@@ -240,6 +464,25 @@ export class BrowserShield {
       throw new ShieldError('scene_other_server', 'this QR code belongs to another server');
     }
     return token;
+  }
+
+  // Scene 13 (扫码文件签章签名): the server places the chosen seal on the relying party's PDF and
+  // renders the page (a preview is not a use); `sealDocument` then signs exactly the signed
+  // attributes of that preparation through the two-party protocol (purpose "scene 13 <id>", which
+  // a granted key needs) and completes with the same seal and signing time.
+  async prepareDocument(claim, sealId, signingTime = Math.floor(Date.now() / 1000)) {
+    return this.api.documentPreparation(claim.id, { seal_id: sealId, signing_time: signingTime });
+  }
+
+  async sealDocument(claim, cert, prepared, password) {
+    const attrs = fromB64(prepared.signed_attributes);
+    const rs = await this.sign(cert.key_id, password, attrs, `scene 13 ${claim.id}`);
+    return this.api.sceneComplete(claim.id, {
+      certificate_id: cert.certificate_id,
+      seal_id: prepared.seal_id,
+      signing_time: prepared.signing_time,
+      signature: b64(rawToDer(rs)),
+    });
   }
 
   // Answers a claimed scene with the chosen certificate: 06 (login) and 20 (sign a message) sign

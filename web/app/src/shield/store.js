@@ -29,6 +29,15 @@ export function keyFromFile(j) {
     maskedD1: field('masked_d1', 32),
     recoveryD1: field('recovery_d1', 32),
     createdAt: j.created_at || '',
+    // The platform authenticator's copy (docs/SHIELD.md "Unlocking with a platform
+    // authenticator"): d1 masked under the PRF output; absent when not enrolled.
+    webauthn: j.webauthn
+      ? { credentialId: fromB64(j.webauthn.credential_id), masked: (() => {
+        const m = fromB64(j.webauthn.masked_d1);
+        if (m.length !== 32) throw new ShieldError('bad_file', 'key file has a bad webauthn.masked_d1');
+        return m;
+      })() }
+      : null,
   };
 }
 
@@ -43,6 +52,7 @@ export function keyToFile(k) {
     masked_d1: b64(k.maskedD1),
     recovery_d1: b64(k.recoveryD1),
     created_at: k.createdAt,
+    ...(k.webauthn ? { webauthn: { credential_id: b64(k.webauthn.credentialId), masked_d1: b64(k.webauthn.masked) } } : {}),
   };
 }
 
