@@ -1,27 +1,24 @@
 // SM4 (GB/T 32907) in CTR mode and the AEAD the C++ side uses for the pairing envelope
 // (src/crypto/cipher.h sm4_aead_seal/open): keys enc = HMAC-SM3(key, "CertSeal SM4-CTR-HMAC-SM3
 // enc")[0..16), mac = HMAC-SM3(key, "... mac"); sealed = nonce(16) ‖ SM4-CTR(enc, nonce, plain) ‖
-// HMAC-SM3(mac, be64(|aad|) ‖ aad ‖ nonce ‖ ciphertext)(32). The block cipher is sm-crypto's
-// (also the independent implementation the interop tests use); the counter is the whole 128-bit
-// block, big-endian, as OpenSSL's EVP_sm4_ctr.
-import sm4 from 'sm-crypto/src/sm4/index.js';
+// HMAC-SM3(mac, be64(|aad|) ‖ aad ‖ nonce ‖ ciphertext)(32). The block cipher is ours
+// (sm4_block.js, checked against the standard's examples and the openssl CLI); the counter is the
+// whole 128-bit block, big-endian, as OpenSSL's EVP_sm4_ctr.
+import { sm4EncryptBlock, sm4RoundKeys } from './sm4_block.js';
 import { ShieldError, concat, equalBytes, randomBytes, utf8, wipe } from './bytes.js';
 import { hmacSm3 } from './sm3.js';
 
 const NONCE = 16;
 const TAG = 32;
 
-function block(key, input) {
-  return Uint8Array.from(sm4.encrypt(Array.from(input), Array.from(key), { padding: 'none', output: 'array' }));
-}
-
 // CTR is its own inverse. `iv`: the 16-byte initial counter.
 export function sm4Ctr(key, iv, data) {
   if (key.length !== 16 || iv.length !== 16) throw new ShieldError('bad_key', 'SM4 takes a 16-byte key and counter');
   const out = new Uint8Array(data.length);
   const ctr = iv.slice();
+  const rk = sm4RoundKeys(key);
   for (let off = 0; off < data.length; off += 16) {
-    const ks = block(key, ctr);
+    const ks = sm4EncryptBlock(rk, ctr);
     for (let i = 0; i < 16 && off + i < data.length; i++) out[off + i] = data[off + i] ^ ks[i];
     wipe(ks);
     for (let i = 15; i >= 0; i--) {
@@ -29,6 +26,7 @@ export function sm4Ctr(key, iv, data) {
       if (ctr[i] !== 0) break;
     }
   }
+  wipe(rk);
   return out;
 }
 
