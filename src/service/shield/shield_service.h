@@ -61,6 +61,7 @@
 #include "service/ledger/recorder.h"
 #include "service/org/certificate_holders.h"
 #include "service/shield/grant_gate.h"
+#include "service/shield/key_step_gate.h"
 #include "store/db.h"
 
 namespace certseal::service {
@@ -107,6 +108,15 @@ struct InstallResult {
   Bytes keygen_response;  // KeygenResponse encoding
   Bytes recovery_key;     // 32 bytes
   ca::CertificateRecord certificate;
+};
+
+// What install_issued issues: the caller decided who gets which certificate.
+struct IssuedEnrolment {
+  std::string request_id;  // unique per certificate, e.g. "cloudkey:<staff id>:<n>"
+  std::string source;      // stored where an order id would be, e.g. "cloudkey:<tenant id>"
+  std::string ca_id, profile = "personal_sign";
+  pki::SubjectInfo subject;
+  int validity_days = 365;
 };
 
 // One authenticated two-party step.
@@ -196,8 +206,20 @@ class ShieldService final : public CertificateHolders {
   // after the gate checked and counted the use in the step's transaction. Without a gate, grant
   // pairings are refused (grants_unavailable) and granted devices refused at every step.
   void set_grant_gate(GrantGate* gate) { grants_ = gate; }
+  // Rules of another area for the holder's steps of keys it issued (key_step_gate.h; the cloud
+  // key's device states). Unset: no extra rules.
+  void set_key_step_gate(KeyStepGate* gate) { key_gate_ = gate; }
 
   // ---- certificates ----
+  // A key made for a certificate that another area decided to issue without an order (the cloud
+  // key's staff certificates, docs/CLOUDKEY.md; shield_issued.cpp): two-party key generation
+  // with `device`, the certificate issued by ca_id under `profile` for `subject`, held by
+  // account_id (account_certificates names `source` instead of an order). Idempotent on
+  // request_id: a retry from the same device gets the same key and certificate. Errors:
+  // already_installed (409: the request id was used by another device), invalid_field, the CA's.
+  // Own transactions.
+  Result<InstallResult> install_issued(const std::string& account_id, const IssuedEnrolment& what,
+                                       const DeviceEnrolment& device);
   Result<InstallResult> install(const std::string& account_id, const std::string& order_id,
                                 const DeviceEnrolment& device);
   // Errors besides install's: reissue_not_requested (no outstanding notice), recent_password_reset,
@@ -374,6 +396,7 @@ class ShieldService final : public CertificateHolders {
   ShieldOptions opts_;
   BlobStore* blobs_ = nullptr;
   GrantGate* grants_ = nullptr;
+  KeyStepGate* key_gate_ = nullptr;
 };
 
 // The sealing key of shield secrets, derived from the platform's master key.

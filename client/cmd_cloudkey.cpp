@@ -1,0 +1,304 @@
+// `certseal cloudkey …` (cmd_cloudkey.h).
+#include "client/cmd_cloudkey.h"
+
+#include <cctype>
+#include <iostream>
+
+#include "client/messages.h"
+
+namespace certseal::client::cli {
+namespace {
+
+std::string url_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string trim_slash(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+// The tenant named by --tenant, or by the QR payload (--qr), whose server must be this one.
+Result<std::string> tenant_of(Ctx& ctx, const std::string& tenant, const std::string& qr) {
+  if (tenant.empty() == qr.empty()) return usage("give exactly one of --tenant and --qr");
+  if (!tenant.empty()) return tenant;
+  auto j = json::parse(qr, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || str(j, "type") != "certseal-cloudkey" || str(j, "tenant").empty() ||
+      str(j, "server").empty()) {
+    return usage("--qr: not a cloud key tenant code");
+  }
+  // The code sets the server: without --server (or a session) the payload's is used.
+  if (ctx.g.server.empty()) ctx.g.server = str(j, "server");
+  CS_ASSIGN(auto server, ctx.server_url());
+  if (trim_slash(server) != trim_slash(str(j, "server"))) {
+    return usage("the code is for server " + str(j, "server") + "; log in there first (--server)");
+  }
+  return str(j, "tenant");
+}
+
+void print_items(const Ctx& ctx, const json& items, const std::vector<const char*>& cols) {
+  if (ctx.g.json) return;
+  for (const auto& it : items) {
+    std::string line;
+    for (const char* c : cols) line += (line.empty() ? "" : "  ") + str(it, c);
+    std::cout << line << "\n";
+  }
+}
+
+struct CloudKeyCommands final : CommandFamily {
+  Ctx& ctx;
+  Action& action;
+  std::string q, tenant, qr, staff_no, name, phone, id_number, csv, staff_id, reason, status, key, device, from,
+      to, code, secondary, auth_mode, device_name, target;
+
+  Result<json> get(const std::string& path) {
+    CS_ASSIGN(auto* h, ctx.api());
+    return h->call("GET", path);
+  }
+  Result<json> post(const std::string& path, const json& body, const std::string& method = "POST") {
+    CS_ASSIGN(auto* h, ctx.api());
+    return h->call(method, path, body);
+  }
+  std::string keys_path() { return "/api/v1/cloudkey/keys/" + key + "/devices"; }
+  // --key, else the only cloud-key certificate's key of this account on this device.
+  Result<std::string> this_key() {
+    if (!key.empty()) return key;
+    CS_ASSIGN(auto k, choose_key(ctx, "", ""));
+    return k.key_id;
+  }
+
+  Result<json> setup() {
+    CS_ASSIGN(auto t, tenant_of(ctx, tenant, qr));
+    CS_ASSIGN(auto* s, ctx.store());
+    CS_ASSIGN(auto* h, ctx.api());
+    CS_ASSIGN(auto dev, ctx.device());
+    if (!device_name.empty()) dev.device_name = device_name;
+    ShieldClient sh(*h, dev, ctx.rng);
+    CS_ASSIGN(auto pw, new_cert_password(ctx));
+    json answer;
+    CS_ASSIGN(auto k, sh.install("/api/v1/cloudkey/tenants/" + t + "/certificates", json{{"staff_no", staff_no}},
+                                 std::string_view(pw.data(), pw.size()), &answer));
+    CS_TRY(s->save_key(k));
+    if (!ctx.g.json) std::cout << tr("msg.installed", k.key_id, k.certificate_id) << "\n";
+    return json{{"key_id", k.key_id}, {"certificate_id", k.certificate_id}, {"device_id", dev.device_id},
+                {"certificate", answer["certificate"]}};
+  }
+
+  CloudKeyCommands(CLI::App& app, Ctx& ctx_in, Action& action_in) : ctx(ctx_in), action(action_in) {
+    CLI::App* ck = sub(&app, "cloudkey", "cloud key (云密钥): tenants, staff certificates, devices");
+    ck->require_subcommand(1);
+
+    CLI::App* tenants = sub(ck, "tenants", "find a tenant by name");
+    tenants->add_option("--q", q, "part of the name");
+    tenants->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, get("/api/v1/cloudkey/tenants?q=" + url_encode(q)));
+        print_items(ctx, r["items"], {"id", "name"});
+        return r;
+      };
+    });
+    CLI::App* qrc = sub(ck, "qr", "the text of a tenant's QR code (server address and tenant id)");
+    qrc->add_option("tenant", tenant)->required();
+    qrc->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, get("/api/v1/cloudkey/tenants/" + tenant + "/qr"));
+        if (!ctx.g.json) std::cout << str(r, "payload") << "\n";
+        return r;
+      };
+    });
+    CLI::App* settings = sub(ck, "settings", "tenant admins: change the tenant's settings");
+    settings->add_option("tenant", tenant)->required();
+    settings->add_option("--secondary-devices", secondary, "on or off")->check(CLI::IsMember({"on", "off"}));
+    settings->add_option("--auth-mode", auth_mode, "password or password_sms")
+        ->check(CLI::IsMember({"password", "password_sms"}));
+    settings->callback([&] {
+      action = [&]() -> Result<json> {
+        json body = json::object();
+        if (!secondary.empty()) body["secondary_devices"] = secondary == "on";
+        if (!auth_mode.empty()) body["auth_mode"] = auth_mode;
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/tenants/" + tenant + "/settings", body, "PUT"));
+        if (!ctx.g.json) {
+          std::cout << str(r, "name") << "  secondary_devices=" << str(r, "secondary_devices")
+                    << "  auth_mode=" << str(r, "auth_mode") << "\n";
+        }
+        return r;
+      };
+    });
+
+    // Staff records (tenant admins)
+    CLI::App* staff = sub(ck, "staff", "tenant admins: staff records");
+    staff->require_subcommand(1);
+    CLI::App* sl = sub(staff, "list", "staff records");
+    sl->add_option("tenant", tenant)->required();
+    sl->add_option("--status", status, "pending, active or refused");
+    sl->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, get("/api/v1/cloudkey/tenants/" + tenant + "/staff" +
+                              (status.empty() ? "" : "?status=" + url_encode(status))));
+        print_items(ctx, r["items"], {"id", "staff_no", "name", "phone", "status"});
+        return r;
+      };
+    });
+    CLI::App* sa = sub(staff, "add", "enter a staff record");
+    sa->add_option("tenant", tenant)->required();
+    sa->add_option("--staff-no", staff_no)->required();
+    sa->add_option("--name", name)->required();
+    sa->add_option("--phone", phone)->required();
+    sa->add_option("--id-number", id_number)->required();
+    sa->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/tenants/" + tenant + "/staff",
+                               {{"staff_no", staff_no}, {"name", name}, {"phone", phone}, {"id_number", id_number}}));
+        if (!ctx.g.json) std::cout << str(r, "id") << "  " << str(r, "staff_no") << "  " << str(r, "status") << "\n";
+        return r;
+      };
+    });
+    CLI::App* si = sub(staff, "import", "import staff records from CSV (staff_no,name,phone,id_number)");
+    si->add_option("tenant", tenant)->required();
+    si->add_option("--csv", csv, "the CSV file (- for standard input)")->required();
+    si->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto text, read_input_file(csv));
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/tenants/" + tenant + "/staff-imports", {{"csv", text}}));
+        if (!ctx.g.json) std::cout << str(r, "added") << "\n";
+        return r;
+      };
+    });
+    for (auto [verb, approve] : {std::pair{"approve", true}, std::pair{"refuse", false}}) {
+      CLI::App* d = sub(staff, verb, approve ? "approve an application (审核通过)" : "refuse an application");
+      d->add_option("tenant", tenant)->required();
+      d->add_option("staff_id", staff_id)->required();
+      if (!approve) d->add_option("--reason", reason)->required();
+      d->callback([&, approve] {
+        action = [&, approve]() -> Result<json> {
+          json body = {{"approve", approve}};
+          if (!approve) body["reason"] = reason;
+          CS_ASSIGN(auto r, post("/api/v1/cloudkey/tenants/" + tenant + "/staff/" + staff_id + "/decision", body));
+          if (!ctx.g.json) std::cout << str(r, "staff_no") << "  " << str(r, "status") << "\n";
+          return r;
+        };
+      });
+    }
+
+    // Staff members
+    CLI::App* apply = sub(ck, "apply", "apply for a staff record (自助录入), for the tenant admin to approve");
+    apply->add_option("--tenant", tenant);
+    apply->add_option("--qr", qr, "the tenant's QR code text");
+    apply->add_option("--staff-no", staff_no)->required();
+    apply->add_option("--name", name)->required();
+    apply->add_option("--id-number", id_number)->required();
+    apply->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto t, tenant_of(ctx, tenant, qr));
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/tenants/" + t + "/applications",
+                               {{"staff_no", staff_no}, {"name", name}, {"id_number", id_number}}));
+        if (!ctx.g.json) std::cout << str(r, "id") << "  " << str(r, "status") << "\n";
+        return r;
+      };
+    });
+    CLI::App* setup_c = sub(ck, "setup", "download the staff certificate to this device (a two-party key)");
+    setup_c->add_option("--tenant", tenant);
+    setup_c->add_option("--qr", qr, "the tenant's QR code text (sets the server)");
+    setup_c->add_option("--staff-no", staff_no, "user id or staff number")->required();
+    setup_c->add_option("--device-name", device_name);
+    setup_c->callback([&] { action = [&] { return setup(); }; });
+    sub(ck, "certificates", "this account's cloud key certificates")->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, get("/api/v1/cloudkey/certificates"));
+        print_items(ctx, r["items"], {"certificate_id", "tenant_name", "staff_no", "name"});
+        return r;
+      };
+    });
+
+    // Devices of a staff key
+    CLI::App* devices = sub(ck, "devices", "devices of a staff key: list, freeze, activate, remove, unlock");
+    devices->require_subcommand(1);
+    CLI::App* dl = sub(devices, "list", "main and secondary devices");
+    dl->add_option("--key", key);
+    dl->add_option("--status", status, "active, pending, frozen or removed");
+    dl->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(key, this_key());
+        CS_ASSIGN(auto r, get(keys_path() + (status.empty() ? "" : "?status=" + url_encode(status))));
+        print_items(ctx, r["items"], {"device_id", "name", "role", "status"});
+        return r;
+      };
+    });
+    for (const char* verb : {"freeze", "activate"}) {
+      CLI::App* c = sub(devices, verb, "a secondary device (from the main device)");
+      c->add_option("device_id", target)->required();
+      c->add_option("--key", key);
+      std::string v = verb;
+      c->callback([&, v] {
+        action = [&, v]() -> Result<json> {
+          CS_ASSIGN(key, this_key());
+          CS_ASSIGN(auto dev, ctx.device());
+          CS_ASSIGN(auto r, post(keys_path() + "/" + target + "/state", {{"action", v}, {"from_device", dev.device_id}}));
+          if (!ctx.g.json) std::cout << str(r, "device_id") << "  " << str(r, "status") << "\n";
+          return r;
+        };
+      });
+    }
+    CLI::App* dr = sub(devices, "remove", "remove a device, the main one too (SMS code)");
+    dr->add_option("device_id", target)->required();
+    dr->add_option("--key", key);
+    dr->add_option("--code", code, "SMS code of purpose authorise (otherwise sent and asked for)");
+    dr->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(key, this_key());
+        CS_ASSIGN(auto c, sms_code(ctx, code, "authorise"));
+        CS_ASSIGN(auto r, post(keys_path() + "/" + target + "/removal", {{"code", c}}));
+        if (!ctx.g.json) std::cout << str(r, "device_id") << "  " << str(r, "status") << "\n";
+        return r;
+      };
+    });
+    CLI::App* du = sub(devices, "unlock", "SMS unlock of this device for its next step (password + SMS code)");
+    du->add_option("--key", key);
+    du->add_option("--code", code, "SMS code of purpose authorise (otherwise sent and asked for)");
+    du->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(key, this_key());
+        CS_ASSIGN(auto dev, ctx.device());
+        CS_ASSIGN(auto c, sms_code(ctx, code, "authorise"));
+        CS_ASSIGN(auto r, post(keys_path() + "/" + dev.device_id + "/sms-unlock", {{"code", c}}));
+        if (!ctx.g.json) std::cout << str(r, "device_id") << "  unlocked\n";
+        return r;
+      };
+    });
+    CLI::App* log = sub(ck, "log", "usage log of a staff key (from its main device)");
+    log->add_option("--key", key);
+    log->add_option("--from", from, "from this date (YYYY-MM-DD, inclusive)");
+    log->add_option("--to", to, "to this date (exclusive)");
+    log->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(key, this_key());
+        CS_ASSIGN(auto dev, ctx.device());
+        std::string path = "/api/v1/cloudkey/keys/" + key + "/usage?device=" + url_encode(dev.device_id);
+        if (!from.empty()) path += "&from=" + url_encode(from);
+        if (!to.empty()) path += "&to=" + url_encode(to);
+        CS_ASSIGN(auto r, get(path));
+        print_items(ctx, r["items"], {"at", "device_id", "operation", "result"});
+        return r;
+      };
+    });
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<CommandFamily> add_cloudkey_commands(CLI::App& app, Ctx& ctx, Action& action) {
+  return std::make_unique<CloudKeyCommands>(app, ctx, action);
+}
+
+}  // namespace certseal::client::cli

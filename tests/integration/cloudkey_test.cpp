@@ -1,0 +1,354 @@
+// Cloud key (云密钥, docs/CLOUDKEY.md) end to end, on both engines, through the real `certseal`
+// client against a real certseald: an operator creates a tenant and names its admin; a staff
+// member finds it, reads its QR payload, applies; the admin approves; the staff member downloads
+// the certificate (a two-party SM2 key of the mobile shield) from the QR payload and signs, and
+// `openssl` checks the certificate chain and the signature. Devices: a secondary device joins
+// through the shield's pairing, waits for activation, needs password + SMS code, is frozen (its
+// signature refused at once) and activated; the usage log shows successes and refusals with their
+// reasons, from the main device only; the main device is removed with an SMS code.
+// The authorisation matrix is written from the refused side: another tenant's admin, another
+// staff member and a frozen device are each refused and nothing changes.
+#include "support/client_fixture.h"
+
+namespace certseal::testing {
+namespace {
+
+class CloudKeyE2eTest : public ClientE2eTest {
+ public:
+  // Each SMS unlock is a code: more than the default ten a day per phone.
+  std::vector<std::string> extra_server_args() const override {
+    auto args = ClientE2eTest::extra_server_args();
+    args.insert(args.end(), {"--set", "sms.daily_limit=100"});
+    return args;
+  }
+
+ protected:
+  const std::string admin_phone_ = "13912380001", staff_phone_ = "13912380002", other_phone_ = "13912380003";
+  const std::string pin_ = "Pin#staff1";
+  std::string admin_dev_, staff_dev_, tenant_, payload_;
+
+  std::string create_tenant(const std::string& name, bool secondary) {
+    auto t = call("POST", "/api/v1/operator/cloudkey/tenants", operator_token_,
+                  {{"name", name}, {"ca_id", "sm2o"}, {"secondary_devices", secondary}, {"validity_days", 365}});
+    EXPECT_EQ(t.status, 201) << t.body;
+    return t.json().value("id", "");
+  }
+  void add_admin(const std::string& tenant, const std::string& phone) {
+    auto a = call("POST", "/api/v1/operator/cloudkey/tenants/" + tenant + "/admins", operator_token_, {{"phone", phone}});
+    ASSERT_EQ(a.status, 201) << a.body;
+  }
+  // The tenant with its admin (CLI device), and the staff member's registered device.
+  void SetUpTenant() {
+    tenant_ = create_tenant("示例市第一人民医院", true);
+    ASSERT_FALSE(tenant_.empty());
+    admin_dev_ = dev("ck-admin");
+    staff_dev_ = dev("ck-staff");
+    register_cli(admin_dev_, admin_phone_);
+    add_admin(tenant_, admin_phone_);
+    register_cli(staff_dev_, staff_phone_);
+    auto qr = cli(admin_dev_, {"--json", "cloudkey", "qr", tenant_});
+    ASSERT_EQ(qr.exit_code, 0) << qr;
+    payload_ = qr.json()["payload"];
+  }
+  // Apply (自助录入) and approval (后台审核): the staff record's id.
+  std::string apply_and_approve(const std::string& d, const std::string& staff_no, const std::string& name,
+                                const std::string& id_number) {
+    auto ap = cli(d, {"--json", "cloudkey", "apply", "--qr", payload_, "--staff-no", staff_no, "--name", name,
+                      "--id-number", id_number});
+    EXPECT_EQ(ap.exit_code, 0) << ap;
+    EXPECT_EQ(ap.json()["status"], "pending") << ap;
+    const std::string id = ap.json().value("id", "");
+    auto ok = cli(admin_dev_, {"--json", "cloudkey", "staff", "approve", tenant_, id});
+    EXPECT_EQ(ok.exit_code, 0) << ok;
+    EXPECT_EQ(ok.json()["status"], "active") << ok;
+    return id;
+  }
+  struct Downloaded {
+    std::string key_id, cert_id, device_id, pem;
+  };
+  Downloaded setup(const std::string& d, const std::string& staff_no) {
+    auto r = cli(d, {"--json", "cloudkey", "setup", "--qr", payload_, "--staff-no", staff_no}, {pin_, pin_});
+    EXPECT_EQ(r.exit_code, 0) << r;
+    auto j = r.json();
+    return {j.value("key_id", ""), j.value("certificate_id", ""), j.value("device_id", ""),
+            j["certificate"].value("certificate_pem", "")};
+  }
+  CliResult sign(const std::string& d, const std::string& cert, const std::string& out) {
+    return cli(d, {"--json", "cert", "sign", "--cert", cert, "--in", f("msg.txt"), "--sm2-id", "", "--out", f(out)},
+               {pin_});
+  }
+  CliResult unlock(const std::string& d, const std::string& phone) {
+    return cli(d, {"--json", "cloudkey", "devices", "unlock", "--code", code(d, phone, "authorise")});
+  }
+  bool verified(const std::string& sig) {
+    return sh("openssl dgst -sm3 -verify " + f("pub.pem") + " -signature " + f(sig) + " " + f("msg.txt"))
+               .find("Verified OK") != std::string::npos;
+  }
+  // A secondary device of the staff member joins the key through the shield's pairing.
+  std::string pair_secondary(const std::string& second, const std::string& cert) {
+    login_cli(second, staff_phone_);
+    auto start = cli(second, {"--json", "device", "pair", "--no-wait"});
+    EXPECT_EQ(start.exit_code, 0) << start;
+    const std::string pairing = start.json().value("id", ""), pcode = start.json().value("code", "");
+    auto add = cli(staff_dev_, {"--json", "device", "add", pairing, "--code", pcode, "--cert", cert}, {pin_});
+    EXPECT_EQ(add.exit_code, 0) << add;
+    auto fin = cli(second, {"--json", "device", "pair", "--finish", pairing}, {pin_, pin_});
+    EXPECT_EQ(fin.exit_code, 0) << fin;
+    auto list = cli(staff_dev_, {"--json", "cloudkey", "devices", "list", "--status", "pending"});
+    EXPECT_EQ(list.exit_code, 0) << list;
+    EXPECT_EQ(list.json()["items"].size(), 1u) << list;
+    return list.json()["items"][0].value("device_id", "");
+  }
+  nlohmann::json devices(const std::string& d) {
+    auto list = cli(d, {"--json", "cloudkey", "devices", "list"});
+    EXPECT_EQ(list.exit_code, 0) << list;
+    return list.json()["items"];
+  }
+  std::string status_of(const nlohmann::json& items, const std::string& device) {
+    for (const auto& i : items) {
+      if (i["device_id"] == device) return i["status"];
+    }
+    return "";
+  }
+};
+
+TEST_P(CloudKeyE2eTest, QrSetUpApprovalDownloadSignSecondaryDeviceFreezeAndMainRemoval) {
+  SetUpTenant();
+  // The staff member finds the tenant by part of its name.
+  auto found = cli(staff_dev_, {"--json", "cloudkey", "tenants", "--q", "人民医院"});
+  ASSERT_EQ(found.exit_code, 0) << found;
+  ASSERT_EQ(found.json()["items"].size(), 1u) << found;
+  EXPECT_EQ(found.json()["items"][0]["id"], tenant_);
+  const nlohmann::json qr = nlohmann::json::parse(payload_);
+  EXPECT_EQ(qr["tenant"], tenant_);
+  EXPECT_EQ(qr["server"], server_->base_url());
+
+  // Before approval nothing can be downloaded.
+  auto ap = cli(staff_dev_, {"--json", "cloudkey", "apply", "--qr", payload_, "--staff-no", "D1001", "--name", "张医生",
+                             "--id-number", "11010519491231002X"});
+  ASSERT_EQ(ap.exit_code, 0) << ap;
+  auto early = cli(staff_dev_, {"cloudkey", "setup", "--qr", payload_, "--staff-no", "D1001"}, {pin_, pin_});
+  EXPECT_EQ(early.exit_code, 3) << early;
+  auto pending = cli(admin_dev_, {"--json", "cloudkey", "staff", "list", tenant_, "--status", "pending"});
+  ASSERT_EQ(pending.exit_code, 0) << pending;
+  ASSERT_EQ(pending.json()["items"].size(), 1u) << pending;
+  EXPECT_EQ(pending.json()["items"][0]["phone"], staff_phone_);
+  auto ok = cli(admin_dev_, {"--json", "cloudkey", "staff", "approve", tenant_, ap.json()["id"]});
+  ASSERT_EQ(ok.exit_code, 0) << ok;
+
+  // Download from the QR payload: the certificate chains to the CA and its key signs.
+  Downloaded main = setup(staff_dev_, "D1001");
+  ASSERT_FALSE(main.cert_id.empty());
+  EXPECT_NE(openssl_verify(main.pem).find(": OK"), std::string::npos) << openssl_verify(main.pem);
+  const std::string subject = sh("openssl x509 -in " + f("leaf.pem") + " -noout -subject -nameopt utf8");
+  EXPECT_NE(subject.find("张医生"), std::string::npos) << subject;
+  EXPECT_NE(subject.find("D1001"), std::string::npos) << subject;
+  sh("openssl x509 -in " + f("leaf.pem") + " -pubkey -noout > " + f("pub.pem"));
+  put(f("msg.txt"), "门诊处方 2026-0001");
+  auto s1 = sign(staff_dev_, main.cert_id, "sig1.der");
+  ASSERT_EQ(s1.exit_code, 0) << s1;
+  EXPECT_TRUE(verified("sig1.der"));
+  auto mine = cli(staff_dev_, {"--json", "cloudkey", "certificates"});
+  ASSERT_EQ(mine.exit_code, 0) << mine;
+  EXPECT_EQ(mine.json()["items"][0]["staff_no"], "D1001") << mine;
+
+  // A secondary device: awaiting activation, then password + SMS code, frozen, activated.
+  const std::string second = dev("ck-staff-2");
+  const std::string sec = pair_secondary(second, main.cert_id);
+  ASSERT_FALSE(sec.empty());
+  auto waiting = sign(second, main.cert_id, "sig2.der");
+  EXPECT_EQ(waiting.exit_code, 3) << waiting;
+  EXPECT_NE(waiting.err.find("activation"), std::string::npos) << waiting;
+  auto act = cli(staff_dev_, {"--json", "cloudkey", "devices", "activate", sec});
+  ASSERT_EQ(act.exit_code, 0) << act;
+  EXPECT_EQ(act.json()["status"], "active");
+  auto pw_only = sign(second, main.cert_id, "sig2.der");
+  EXPECT_EQ(pw_only.exit_code, 3) << pw_only;
+  EXPECT_NE(pw_only.err.find("SMS"), std::string::npos) << pw_only;
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  auto s2 = sign(second, main.cert_id, "sig2.der");
+  ASSERT_EQ(s2.exit_code, 0) << s2;
+  EXPECT_TRUE(verified("sig2.der"));
+  // One unlock is one step.
+  auto again = sign(second, main.cert_id, "sig3.der");
+  EXPECT_EQ(again.exit_code, 3) << again;
+
+  auto fr = cli(staff_dev_, {"--json", "cloudkey", "devices", "freeze", sec});
+  ASSERT_EQ(fr.exit_code, 0) << fr;
+  EXPECT_EQ(status_of(devices(staff_dev_), sec), "frozen");
+  auto frozen_list = cli(staff_dev_, {"--json", "cloudkey", "devices", "list", "--status", "frozen"});
+  EXPECT_EQ(frozen_list.json()["items"].size(), 1u) << frozen_list;
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  auto frozen = sign(second, main.cert_id, "sig3.der");
+  EXPECT_EQ(frozen.exit_code, 3) << frozen;
+  EXPECT_NE(frozen.err.find("frozen"), std::string::npos) << frozen;
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "devices", "activate", sec}).exit_code, 0);
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  auto s3 = sign(second, main.cert_id, "sig3.der");
+  ASSERT_EQ(s3.exit_code, 0) << s3;
+  EXPECT_TRUE(verified("sig3.der"));
+
+  // The usage log (main device only): successes and each refusal with its reason.
+  auto log = cli(staff_dev_, {"--json", "cloudkey", "log", "--from", "2000-01-01"});
+  ASSERT_EQ(log.exit_code, 0) << log;
+  std::map<std::string, int> results;
+  for (const auto& e : log.json()["items"]) {
+    if (e["operation"] == "sign") ++results[e["result"].get<std::string>()];
+  }
+  EXPECT_EQ(results["ok"], 3) << log;
+  EXPECT_EQ(results["device_frozen"], 1) << log;
+  EXPECT_EQ(results["device_not_activated"], 1) << log;
+  EXPECT_EQ(results["sms_code_required"], 2) << log;
+  auto none = cli(staff_dev_, {"--json", "cloudkey", "log", "--from", "2000-01-01", "--to", "2000-01-02"});
+  ASSERT_EQ(none.exit_code, 0) << none;
+  EXPECT_TRUE(none.json()["items"].empty()) << none;
+  auto from_second = cli(second, {"cloudkey", "log"});
+  EXPECT_EQ(from_second.exit_code, 3) << from_second;
+  EXPECT_NE(from_second.err.find("main device"), std::string::npos) << from_second;
+
+  // The main device is removed with an SMS code: its share refuses from then on.
+  auto bad_code = cli(second, {"cloudkey", "devices", "remove", main.device_id, "--code", "000000"});
+  EXPECT_EQ(bad_code.exit_code, 3) << bad_code;
+  EXPECT_EQ(status_of(devices(second), main.device_id), "active");
+  auto rm = cli(second, {"--json", "cloudkey", "devices", "remove", main.device_id, "--code",
+                         code(second, staff_phone_, "authorise")});
+  ASSERT_EQ(rm.exit_code, 0) << rm;
+  EXPECT_EQ(status_of(devices(second), main.device_id), "removed");
+  auto gone = sign(staff_dev_, main.cert_id, "sig4.der");
+  EXPECT_EQ(gone.exit_code, 3) << gone;
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  EXPECT_EQ(sign(second, main.cert_id, "sig4.der").exit_code, 0);
+  EXPECT_TRUE(verified("sig4.der"));
+}
+
+TEST_P(CloudKeyE2eTest, StaffRecordsEnteredImportedAndSettings) {
+  SetUpTenant();
+  put(f("staff.csv"),
+      "staff_no,name,phone,id_number\nN2001,李护士,13912380011,110105194912310029\nN2002,王护士,13912380012,"
+      "11010519491231002X\n");
+  auto imp = cli(admin_dev_, {"--json", "cloudkey", "staff", "import", tenant_, "--csv", f("staff.csv")});
+  ASSERT_EQ(imp.exit_code, 0) << imp;
+  EXPECT_EQ(imp.json()["added"], 2);
+  // A bad file changes nothing: one taken number and one bad phone refuse all lines.
+  put(f("bad.csv"), "N2003,赵护士,13912380013,110105194912310029\nN2001,重复,13912380014,110105194912310029\n"
+                    "N2004,钱护士,12345,110105194912310029\n");
+  auto bad = cli(admin_dev_, {"cloudkey", "staff", "import", tenant_, "--csv", f("bad.csv")});
+  EXPECT_EQ(bad.exit_code, 3) << bad;
+  auto add = cli(admin_dev_, {"--json", "cloudkey", "staff", "add", tenant_, "--staff-no", "N2005", "--name", "孙医生",
+                              "--phone", other_phone_, "--id-number", "110105194912310029"});
+  ASSERT_EQ(add.exit_code, 0) << add;
+  auto all = cli(admin_dev_, {"--json", "cloudkey", "staff", "list", tenant_});
+  ASSERT_EQ(all.exit_code, 0) << all;
+  EXPECT_EQ(all.json()["items"].size(), 3u) << all;
+  // An entered record is downloaded by the account of its phone without applying.
+  const std::string other_dev = dev("ck-other");
+  register_cli(other_dev, other_phone_);
+  auto d = cli(other_dev, {"--json", "cloudkey", "setup", "--tenant", tenant_, "--staff-no", "N2005"}, {pin_, pin_});
+  ASSERT_EQ(d.exit_code, 0) << d;
+  // Settings: secondary devices off refuses adding one from the main device.
+  auto st = cli(admin_dev_, {"--json", "cloudkey", "settings", tenant_, "--secondary-devices", "off"});
+  ASSERT_EQ(st.exit_code, 0) << st;
+  EXPECT_EQ(st.json()["secondary_devices"], false);
+  const std::string second = dev("ck-other-2");
+  login_cli(second, other_phone_);
+  auto start = cli(second, {"--json", "device", "pair", "--no-wait"});
+  ASSERT_EQ(start.exit_code, 0) << start;
+  auto added = cli(other_dev, {"device", "add", start.json()["id"], "--code", start.json()["code"], "--cert",
+                               d.json()["certificate_id"]},
+                   {pin_});
+  EXPECT_EQ(added.exit_code, 3) << added;
+  EXPECT_NE(added.err.find("secondary devices"), std::string::npos) << added;
+  // password_sms: the main device too needs an SMS unlock for each step.
+  ASSERT_EQ(cli(admin_dev_, {"cloudkey", "settings", tenant_, "--auth-mode", "password_sms"}).exit_code, 0);
+  put(f("msg.txt"), "x");
+  EXPECT_EQ(sign(other_dev, d.json()["certificate_id"], "s.der").exit_code, 3);
+  ASSERT_EQ(unlock(other_dev, other_phone_).exit_code, 0);
+  EXPECT_EQ(sign(other_dev, d.json()["certificate_id"], "s.der").exit_code, 0);
+}
+
+// The refused side: each attempt fails and nothing it aimed at changes.
+TEST_P(CloudKeyE2eTest, AuthorisationMatrixRefusesOtherTenantsAdminOtherStaffAndFrozenDevice) {
+  SetUpTenant();
+  const std::string other_tenant = create_tenant("示例市第二人民医院", true);
+  const std::string intruder_dev = dev("ck-intruder"), intruder_phone = "13912380021";
+  register_cli(intruder_dev, intruder_phone);
+  add_admin(other_tenant, intruder_phone);
+  // A pending application of tenant A.
+  auto ap = cli(staff_dev_, {"--json", "cloudkey", "apply", "--qr", payload_, "--staff-no", "D1001", "--name",
+                             "张医生", "--id-number", "11010519491231002X"});
+  ASSERT_EQ(ap.exit_code, 0) << ap;
+  const std::string staff_id = ap.json()["id"];
+
+  // 1. Another tenant's admin: cannot see, enter, approve or change anything of tenant A.
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"cloudkey", "staff", "list", tenant_},
+           {"cloudkey", "staff", "approve", tenant_, staff_id},
+           {"cloudkey", "staff", "refuse", tenant_, staff_id, "--reason", "x"},
+           {"cloudkey", "staff", "add", tenant_, "--staff-no", "X1", "--name", "冒名", "--phone", intruder_phone,
+            "--id-number", "110105194912310029"},
+           {"cloudkey", "settings", tenant_, "--secondary-devices", "off"}}) {
+    auto r = cli(intruder_dev, args);
+    EXPECT_EQ(r.exit_code, 3) << r;
+    EXPECT_NE(r.err.find("tenant"), std::string::npos) << r;
+  }
+  auto still = cli(admin_dev_, {"--json", "cloudkey", "staff", "list", tenant_});
+  ASSERT_EQ(still.exit_code, 0) << still;
+  ASSERT_EQ(still.json()["items"].size(), 1u) << still;
+  EXPECT_EQ(still.json()["items"][0]["status"], "pending");
+  auto t = call("GET", "/api/v1/cloudkey/tenants/" + tenant_, operator_token_);
+  EXPECT_EQ(t.json()["secondary_devices"], true) << t.body;
+  // Nor can the staff member approve their own application.
+  EXPECT_EQ(cli(staff_dev_, {"cloudkey", "staff", "approve", tenant_, staff_id}).exit_code, 3);
+
+  ASSERT_EQ(cli(admin_dev_, {"cloudkey", "staff", "approve", tenant_, staff_id}).exit_code, 0);
+  Downloaded main = setup(staff_dev_, "D1001");
+  ASSERT_FALSE(main.key_id.empty());
+  const std::string second = dev("ck-staff-2");
+  const std::string sec = pair_secondary(second, main.cert_id);
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "devices", "activate", sec}).exit_code, 0);
+
+  // 2. Another staff member (the intruder, with the staff number and key id): no download of
+  // someone else's record, no device or log of someone else's key.
+  auto steal = cli(intruder_dev, {"cloudkey", "setup", "--tenant", tenant_, "--staff-no", "D1001"}, {pin_, pin_});
+  EXPECT_EQ(steal.exit_code, 3) << steal;
+  EXPECT_NE(steal.err.find("staff record"), std::string::npos) << steal;
+  auto apply_same = cli(intruder_dev, {"cloudkey", "apply", "--tenant", tenant_, "--staff-no", "D1001", "--name",
+                                       "冒名", "--id-number", "110105194912310029"});
+  EXPECT_EQ(apply_same.exit_code, 3) << apply_same;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"cloudkey", "devices", "freeze", sec, "--key", main.key_id},
+           {"cloudkey", "devices", "list", "--key", main.key_id},
+           {"cloudkey", "log", "--key", main.key_id},
+           {"cloudkey", "devices", "remove", sec, "--key", main.key_id, "--code",
+            code(intruder_dev, intruder_phone, "authorise")},
+           {"cloudkey", "devices", "unlock", "--key", main.key_id, "--code",
+            code(intruder_dev, intruder_phone, "authorise")}}) {
+    auto r = cli(intruder_dev, args);
+    EXPECT_EQ(r.exit_code, 3) << r;
+    EXPECT_NE(r.err.find("cloud key"), std::string::npos) << r;
+  }
+  EXPECT_EQ(status_of(devices(staff_dev_), sec), "active");
+  EXPECT_EQ(status_of(devices(staff_dev_), main.device_id), "active");
+  // The secondary device cannot freeze or activate anything: that is the main device's.
+  auto from_second = cli(second, {"cloudkey", "devices", "freeze", main.device_id});
+  EXPECT_EQ(from_second.exit_code, 3) << from_second;
+  EXPECT_EQ(status_of(devices(staff_dev_), main.device_id), "active");
+
+  // 3. A frozen device: refused at once, even with password and SMS code; nothing else changes.
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "devices", "freeze", sec}).exit_code, 0);
+  put(f("msg.txt"), "冻结后签名");
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  auto frozen = sign(second, main.cert_id, "f.der");
+  EXPECT_EQ(frozen.exit_code, 3) << frozen;
+  EXPECT_NE(frozen.err.find("frozen"), std::string::npos) << frozen;
+  // Nor can it unfreeze itself or add a device.
+  EXPECT_EQ(cli(second, {"cloudkey", "devices", "activate", sec}).exit_code, 3);
+  EXPECT_EQ(status_of(devices(staff_dev_), sec), "frozen");
+  // The main device still signs.
+  EXPECT_EQ(sign(staff_dev_, main.cert_id, "m.der").exit_code, 0);
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(CloudKeyE2eTest);
+
+}  // namespace
+}  // namespace certseal::testing
