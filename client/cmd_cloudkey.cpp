@@ -4,6 +4,8 @@
 #include <cctype>
 #include <iostream>
 
+#include "base/clock.h"
+#include "client/duration.h"
 #include "client/messages.h"
 
 namespace certseal::client::cli {
@@ -60,7 +62,8 @@ struct CloudKeyCommands final : CommandFamily {
   Ctx& ctx;
   Action& action;
   std::string q, tenant, qr, staff_no, name, phone, id_number, csv, staff_id, reason, status, key, device, from,
-      to, code, secondary, auth_mode, device_name, target;
+      to, code, secondary, auth_mode, device_name, target, holder, statement, dur = "1d";
+  std::int64_t uses = 0;
 
   Result<json> get(const std::string& path) {
     CS_ASSIGN(auto* h, ctx.api());
@@ -93,6 +96,86 @@ struct CloudKeyCommands final : CommandFamily {
     if (!ctx.g.json) std::cout << tr("msg.installed", k.key_id, k.certificate_id) << "\n";
     return json{{"key_id", k.key_id}, {"certificate_id", k.certificate_id}, {"device_id", dev.device_id},
                 {"certificate", answer["certificate"]}};
+  }
+
+  // {not_after, uses} from --for and --uses.
+  Result<json> terms() {
+    CS_ASSIGN(auto d, parse_duration(dur));
+    json t = {{"not_after", SystemClock().now_unix() + d.count()}};
+    if (uses > 0) t["uses"] = uses;
+    return t;
+  }
+  static void print_delegation(const Ctx& c, const json& r) {
+    if (c.g.json) return;
+    std::cout << str(r, "id") << "  " << str(r, "holder_staff_no") << " -> " << str(r, "delegate_staff_no") << "  "
+              << str(r, "status") << (r.value("frozen", false) ? " (frozen)" : "") << "  uses_left=" << str(r, "uses_left")
+              << "  not_after=" << str(r, "not_after") << "\n";
+  }
+  void add_delegation_commands(CLI::App* ck) {
+    CLI::App* dg = sub(ck, "delegation", "delegation between staff (授权管理)");
+    dg->require_subcommand(1);
+    CLI::App* rq = sub(dg, "request", "ask a certificate holder (by staff number) for use of their certificate");
+    rq->add_option("--tenant", tenant);
+    rq->add_option("--qr", qr, "the tenant's QR code text");
+    rq->add_option("--holder", holder, "the holder's staff number")->required();
+    rq->add_option("--statement", statement, "what for");
+    rq->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto t, tenant_of(ctx, tenant, qr));
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/tenants/" + t + "/delegations",
+                               {{"holder_staff_no", holder}, {"statement", statement}}));
+        print_delegation(ctx, r);
+        return r;
+      };
+    });
+    sub(dg, "list", "delegations given and received")->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, get("/api/v1/cloudkey/delegations"));
+        for (const auto& d : r["items"]) print_delegation(ctx, d);
+        return r;
+      };
+    });
+    for (const char* verb : {"approve", "change"}) {
+      CLI::App* c = sub(dg, verb, std::string(verb) == "approve" ? "the holder approves, with a validity and uses"
+                                                                 : "the holder changes validity and uses (renews)");
+      c->add_option("id", target)->required();
+      c->add_option("--for", dur, "validity from now, e.g. 2h, 7d (default 1d)");
+      c->add_option("--uses", uses, "number of uses (default: any within the validity)");
+      std::string v = verb;
+      c->callback([&, v] {
+        action = [&, v]() -> Result<json> {
+          CS_ASSIGN(auto t, terms());
+          CS_ASSIGN(auto r, v == "approve" ? post("/api/v1/cloudkey/delegations/" + target + "/approval", t)
+                                           : post("/api/v1/cloudkey/delegations/" + target + "/terms", t, "PUT"));
+          print_delegation(ctx, r);
+          return r;
+        };
+      });
+    }
+    for (const char* verb : {"freeze", "unfreeze", "refuse", "delete"}) {
+      CLI::App* c = sub(dg, verb, "the holder freezes, unfreezes, refuses or deletes a delegation");
+      c->add_option("id", target)->required();
+      std::string v = verb;
+      c->callback([&, v] {
+        action = [&, v]() -> Result<json> {
+          const std::string path = "/api/v1/cloudkey/delegations/" + target;
+          Result<json> r = v == "refuse"   ? post(path + "/refusal", json::object())
+                           : v == "delete" ? post(path, nullptr, "DELETE")
+                                           : post(path + "/frozen", {{"frozen", v == "freeze"}}, "PUT");
+          if (r) print_delegation(ctx, *r);
+          return r;
+        };
+      });
+    }
+    CLI::App* du = sub(dg, "uses", "each use and refused attempt under a delegation");
+    du->add_option("id", target)->required();
+    du->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, get("/api/v1/cloudkey/delegations/" + target + "/uses"));
+        print_items(ctx, r["items"], {"at", "device_id", "operation", "result"});
+        return r;
+      };
+    });
   }
 
   CloudKeyCommands(CLI::App& app, Ctx& ctx_in, Action& action_in) : ctx(ctx_in), action(action_in) {
@@ -276,6 +359,7 @@ struct CloudKeyCommands final : CommandFamily {
         return r;
       };
     });
+    add_delegation_commands(ck);
     CLI::App* log = sub(ck, "log", "usage log of a staff key (from its main device)");
     log->add_option("--key", key);
     log->add_option("--from", from, "from this date (YYYY-MM-DD, inclusive)");
@@ -288,7 +372,7 @@ struct CloudKeyCommands final : CommandFamily {
         if (!from.empty()) path += "&from=" + url_encode(from);
         if (!to.empty()) path += "&to=" + url_encode(to);
         CS_ASSIGN(auto r, get(path));
-        print_items(ctx, r["items"], {"at", "device_id", "operation", "result"});
+        print_items(ctx, r["items"], {"at", "device_id", "operation", "result", "delegation_id"});
         return r;
       };
     });

@@ -1,6 +1,9 @@
 #include "api/cloudkey_handlers.h"
 
+#include <chrono>
+
 #include "api/json_input.h"
+#include "base/clock.h"
 #include "api/services.h"
 #include "base/encoding.h"
 #include "service/cloudkey/cloudkey_service.h"
@@ -76,6 +79,50 @@ Result<service::StaffInput> staff_input(const nlohmann::json& body, bool with_ph
   }
   CS_ASSIGN(in.id_number, required_string(body, "id_number", 32));
   return in;
+}
+
+nlohmann::json delegation_json(const service::DelegationView& d) {
+  auto t = [](std::int64_t s) {
+    return s == 0 ? nlohmann::json(nullptr) : nlohmann::json(format_rfc3339(SysTime(std::chrono::seconds(s))));
+  };
+  return {{"id", d.id},
+          {"tenant_id", d.tenant_id},
+          {"certificate_id", d.certificate_id},
+          {"key_id", d.key_id},
+          {"holder_account_id", d.holder_account_id},
+          {"holder_staff_no", d.holder_staff_no},
+          {"holder_name", d.holder_name},
+          {"delegate_account_id", d.delegate_account_id},
+          {"delegate_staff_no", d.delegate_staff_no},
+          {"delegate_name", d.delegate_name},
+          {"statement", d.statement},
+          {"status", d.status},
+          {"frozen", d.frozen},
+          {"live", d.live},
+          {"not_before", t(d.not_before)},
+          {"not_after", t(d.not_after)},
+          {"uses_total", d.uses_total ? nlohmann::json(*d.uses_total) : nlohmann::json(nullptr)},
+          {"uses_left", d.uses_left ? nlohmann::json(*d.uses_left) : nlohmann::json(nullptr)},
+          {"uses_made", d.uses_made},
+          {"created_at", d.created_at},
+          {"decided_at", opt(d.decided_at)}};
+}
+
+// {not_after: unix seconds, uses: integer or absent}
+Result<service::DelegationTerms> terms(const nlohmann::json& body) {
+  service::DelegationTerms t;
+  if (!body.contains("not_after") || !body["not_after"].is_number_integer()) {
+    return invalid_argument("invalid_field", "not_after is required: unix seconds")
+        .with_field("not_after", "required", "unix seconds");
+  }
+  t.not_after = body["not_after"].get<std::int64_t>();
+  if (body.contains("uses") && !body["uses"].is_null()) {
+    if (!body["uses"].is_number_integer()) {
+      return invalid_argument("invalid_field", "uses must be an integer").with_field("uses", "invalid", "integer");
+    }
+    t.uses = body["uses"].get<std::int64_t>();
+  }
+  return t;
 }
 
 }  // namespace
@@ -275,7 +322,76 @@ Result<Reply> get_cloudkey_usage(RequestContext& ctx) {
   for (const auto& u : list) {
     items.push_back({{"id", u.id},           {"device_id", u.device_id}, {"operation", u.operation},
                      {"purpose", u.purpose}, {"result", u.result},       {"ok", u.ok},
-                     {"at", u.at}});
+                     {"at", u.at},           {"delegation_id", opt(u.delegation_id)}});
+  }
+  return Reply::json({{"items", items}});
+}
+
+// ---- Delegation ----
+
+Result<Reply> post_cloudkey_delegation(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto holder, required_string(body, "holder_staff_no", 64));
+  CS_ASSIGN(auto statement, optional_string(body, "statement", 500));
+  CS_ASSIGN(auto d, s->request_delegation(me(ctx), ctx.param("id"), holder, statement.value_or("")));
+  return Reply::json(delegation_json(d), 201);
+}
+
+Result<Reply> get_cloudkey_delegations(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto list, s->delegations(me(ctx)));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& d : list) items.push_back(delegation_json(d));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_cloudkey_delegation_approval(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto t, terms(body));
+  CS_ASSIGN(auto d, s->approve_delegation(me(ctx), ctx.param("id"), t));
+  return Reply::json(delegation_json(d));
+}
+
+Result<Reply> post_cloudkey_delegation_refusal(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto d, s->refuse_delegation(me(ctx), ctx.param("id")));
+  return Reply::json(delegation_json(d));
+}
+
+Result<Reply> put_cloudkey_delegation_frozen(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  if (!body.contains("frozen") || !body["frozen"].is_boolean()) {
+    return invalid_argument("invalid_field", "frozen is required: true or false")
+        .with_field("frozen", "required", "boolean");
+  }
+  CS_ASSIGN(auto d, s->freeze_delegation(me(ctx), ctx.param("id"), body["frozen"].get<bool>()));
+  return Reply::json(delegation_json(d));
+}
+
+Result<Reply> put_cloudkey_delegation_terms(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto t, terms(body));
+  CS_ASSIGN(auto d, s->change_delegation(me(ctx), ctx.param("id"), t));
+  return Reply::json(delegation_json(d));
+}
+
+Result<Reply> delete_cloudkey_delegation(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto d, s->delete_delegation(me(ctx), ctx.param("id")));
+  return Reply::json(delegation_json(d));
+}
+
+Result<Reply> get_cloudkey_delegation_uses(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto list, s->delegation_uses(me(ctx), ctx.param("id")));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& u : list) {
+    items.push_back({{"id", u.id}, {"delegation_id", u.delegation_id}, {"device_id", u.device_id},
+                     {"operation", u.operation}, {"digest", opt(u.digest)}, {"result", u.result}, {"at", u.at}});
   }
   return Reply::json({{"items", items}});
 }

@@ -33,4 +33,14 @@ Result<Reply> post_cloudkey_device_removal(RequestContext& ctx);
 Result<Reply> post_cloudkey_sms_unlock(RequestContext& ctx);
 Result<Reply> get_cloudkey_usage(RequestContext& ctx);
 
+// Delegation (授权管理)
+Result<Reply> post_cloudkey_delegation(RequestContext& ctx);
+Result<Reply> get_cloudkey_delegations(RequestContext& ctx);
+Result<Reply> post_cloudkey_delegation_approval(RequestContext& ctx);
+Result<Reply> post_cloudkey_delegation_refusal(RequestContext& ctx);
+Result<Reply> put_cloudkey_delegation_frozen(RequestContext& ctx);
+Result<Reply> put_cloudkey_delegation_terms(RequestContext& ctx);
+Result<Reply> delete_cloudkey_delegation(RequestContext& ctx);
+Result<Reply> get_cloudkey_delegation_uses(RequestContext& ctx);
+
 }  // namespace certseal::api

@@ -288,6 +288,11 @@ int serve(const Config& c) {
   service::CloudKeyService cloudkey(*p.db, p.clock, p.rng, log, shield, *p.sms_codes,
                                     service::CloudKeyOptions{ca_opts.public_url});
   shield.set_key_step_gate(&cloudkey);
+  // Delegations between staff are grants of the cloud key; organisation grants go on to GrantService.
+  cloudkey.set_grant_fallback(&grants);
+  cloudkey.set_ledger(&recorder);
+  cloudkey.set_sms_sender(p.sms_sender.get());
+  shield.set_grant_gate(&cloudkey);
   services.cloudkey = &cloudkey;
   if (auto r = sequencer.run_once(); !r) return fail(&log, "transparency log", r.error());
   sequencer.start();

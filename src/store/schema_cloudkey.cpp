@@ -70,6 +70,48 @@ CREATE TABLE cloudkey_devices (
 );
 )sql",
        ""},
+      // 1101: delegations (授权管理) between staff of a tenant: the holder's key, the delegate,
+      // the window and uses, frozen or not; each use and refused attempt.
+      {1101, "cloudkey_delegations",
+       R"sql(
+CREATE TABLE cloudkey_delegations (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES cloudkey_tenants(id),
+  certificate_id TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  holder_account_id TEXT NOT NULL,
+  holder_staff_id TEXT NOT NULL,
+  delegate_account_id TEXT NOT NULL,
+  delegate_staff_id TEXT NOT NULL,
+  statement TEXT NOT NULL,
+  status TEXT NOT NULL,
+  frozen BIGINT NOT NULL,
+  not_before BIGINT NOT NULL,
+  not_after BIGINT NOT NULL,
+  uses_total BIGINT,
+  uses_left BIGINT,
+  uses_made BIGINT NOT NULL,
+  created_at TEXT NOT NULL,
+  decided_at TEXT,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX cloudkey_delegations_by_holder ON cloudkey_delegations (holder_account_id, id);
+CREATE INDEX cloudkey_delegations_by_delegate ON cloudkey_delegations (delegate_account_id, id);
+CREATE TABLE cloudkey_delegation_uses (
+  id TEXT PRIMARY KEY,
+  delegation_id TEXT NOT NULL REFERENCES cloudkey_delegations(id),
+  holder_account_id TEXT NOT NULL,
+  delegate_account_id TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  digest TEXT,
+  result TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX cloudkey_delegation_uses_by_delegation ON cloudkey_delegation_uses (delegation_id, id);
+)sql",
+       ""},
   };
 }
 

@@ -104,6 +104,27 @@ class CloudKeyE2eTest : public ClientE2eTest {
     EXPECT_EQ(list.exit_code, 0) << list;
     return list.json()["items"];
   }
+  // The newest SMS sent to `phone`, read on the server machine.
+  std::string last_sms(const std::string& phone) {
+    auto args = db_args_;
+    args.insert(args.begin(), {"admin", "sms-outbox", "--phone", phone, "--limit", "1"});
+    const std::string log = dir_.path() + "/sms.log";
+    std::remove(log.c_str());
+    EXPECT_EQ(run_certseald(args, log), 0) << slurp(log);
+    return slurp(log);
+  }
+  // The delegate's device joins the holder's key through the shield's pairing for a grant.
+  void pair_delegate(const std::string& d, const std::string& delegation, const std::string& cert,
+                     const std::string& pin) {
+    auto start = cli(d, {"--json", "grant", "pair", delegation, "--no-wait"});
+    ASSERT_EQ(start.exit_code, 0) << start;
+    const std::string pairing = start.json()["id"], pcode = start.json()["code"];
+    auto add = cli(staff_dev_, {"--json", "device", "add", pairing, "--code", pcode, "--cert", cert}, {pin_});
+    ASSERT_EQ(add.exit_code, 0) << add;
+    auto fin = cli(d, {"--json", "device", "pair", "--finish", pairing}, {pin, pin});
+    ASSERT_EQ(fin.exit_code, 0) << fin;
+    EXPECT_EQ(fin.json()["certificate_id"], cert) << fin;
+  }
   std::string status_of(const nlohmann::json& items, const std::string& device) {
     for (const auto& i : items) {
       if (i["device_id"] == device) return i["status"];
@@ -192,7 +213,8 @@ TEST_P(CloudKeyE2eTest, QrSetUpApprovalDownloadSignSecondaryDeviceFreezeAndMainR
   auto log = cli(staff_dev_, {"--json", "cloudkey", "log", "--from", "2000-01-01"});
   ASSERT_EQ(log.exit_code, 0) << log;
   std::map<std::string, int> results;
-  for (const auto& e : log.json()["items"]) {
+  const nlohmann::json log_items = log.json()["items"];
+  for (const auto& e : log_items) {
     if (e["operation"] == "sign") ++results[e["result"].get<std::string>()];
   }
   EXPECT_EQ(results["ok"], 3) << log;
@@ -224,18 +246,18 @@ TEST_P(CloudKeyE2eTest, QrSetUpApprovalDownloadSignSecondaryDeviceFreezeAndMainR
 TEST_P(CloudKeyE2eTest, StaffRecordsEnteredImportedAndSettings) {
   SetUpTenant();
   put(f("staff.csv"),
-      "staff_no,name,phone,id_number\nN2001,李护士,13912380011,110105194912310029\nN2002,王护士,13912380012,"
+      "staff_no,name,phone,id_number\nN2001,李护士,13912380011,440524198001010013\nN2002,王护士,13912380012,"
       "11010519491231002X\n");
   auto imp = cli(admin_dev_, {"--json", "cloudkey", "staff", "import", tenant_, "--csv", f("staff.csv")});
   ASSERT_EQ(imp.exit_code, 0) << imp;
   EXPECT_EQ(imp.json()["added"], 2);
   // A bad file changes nothing: one taken number and one bad phone refuse all lines.
-  put(f("bad.csv"), "N2003,赵护士,13912380013,110105194912310029\nN2001,重复,13912380014,110105194912310029\n"
-                    "N2004,钱护士,12345,110105194912310029\n");
+  put(f("bad.csv"), "N2003,赵护士,13912380013,440524198001010013\nN2001,重复,13912380014,440524198001010013\n"
+                    "N2004,钱护士,12345,440524198001010013\n");
   auto bad = cli(admin_dev_, {"cloudkey", "staff", "import", tenant_, "--csv", f("bad.csv")});
   EXPECT_EQ(bad.exit_code, 3) << bad;
   auto add = cli(admin_dev_, {"--json", "cloudkey", "staff", "add", tenant_, "--staff-no", "N2005", "--name", "孙医生",
-                              "--phone", other_phone_, "--id-number", "110105194912310029"});
+                              "--phone", other_phone_, "--id-number", "440524198001010013"});
   ASSERT_EQ(add.exit_code, 0) << add;
   auto all = cli(admin_dev_, {"--json", "cloudkey", "staff", "list", tenant_});
   ASSERT_EQ(all.exit_code, 0) << all;
@@ -245,25 +267,32 @@ TEST_P(CloudKeyE2eTest, StaffRecordsEnteredImportedAndSettings) {
   register_cli(other_dev, other_phone_);
   auto d = cli(other_dev, {"--json", "cloudkey", "setup", "--tenant", tenant_, "--staff-no", "N2005"}, {pin_, pin_});
   ASSERT_EQ(d.exit_code, 0) << d;
-  // Settings: secondary devices off refuses adding one from the main device.
+  // Settings: with secondary devices off, a secondary device that joined is refused at every
+  // step and cannot be activated.
   auto st = cli(admin_dev_, {"--json", "cloudkey", "settings", tenant_, "--secondary-devices", "off"});
   ASSERT_EQ(st.exit_code, 0) << st;
   EXPECT_EQ(st.json()["secondary_devices"], false);
+  const std::string cert = d.json()["certificate_id"];
   const std::string second = dev("ck-other-2");
   login_cli(second, other_phone_);
   auto start = cli(second, {"--json", "device", "pair", "--no-wait"});
   ASSERT_EQ(start.exit_code, 0) << start;
-  auto added = cli(other_dev, {"device", "add", start.json()["id"], "--code", start.json()["code"], "--cert",
-                               d.json()["certificate_id"]},
+  auto added = cli(other_dev, {"device", "add", start.json()["id"], "--code", start.json()["code"], "--cert", cert},
                    {pin_});
-  EXPECT_EQ(added.exit_code, 3) << added;
-  EXPECT_NE(added.err.find("secondary devices"), std::string::npos) << added;
+  ASSERT_EQ(added.exit_code, 0) << added;
+  auto fin = cli(second, {"--json", "device", "pair", "--finish", start.json()["id"]}, {pin_, pin_});
+  ASSERT_EQ(fin.exit_code, 0) << fin;
+  auto pending = cli(other_dev, {"--json", "cloudkey", "devices", "list", "--status", "pending"});
+  ASSERT_EQ(pending.json()["items"].size(), 1u) << pending;
+  auto act = cli(other_dev, {"cloudkey", "devices", "activate", pending.json()["items"][0]["device_id"]});
+  EXPECT_EQ(act.exit_code, 3) << act;
+  EXPECT_NE(act.err.find("secondary devices"), std::string::npos) << act;
   // password_sms: the main device too needs an SMS unlock for each step.
   ASSERT_EQ(cli(admin_dev_, {"cloudkey", "settings", tenant_, "--auth-mode", "password_sms"}).exit_code, 0);
   put(f("msg.txt"), "x");
-  EXPECT_EQ(sign(other_dev, d.json()["certificate_id"], "s.der").exit_code, 3);
+  EXPECT_EQ(sign(other_dev, cert, "s.der").exit_code, 3);
   ASSERT_EQ(unlock(other_dev, other_phone_).exit_code, 0);
-  EXPECT_EQ(sign(other_dev, d.json()["certificate_id"], "s.der").exit_code, 0);
+  EXPECT_EQ(sign(other_dev, cert, "s.der").exit_code, 0);
 }
 
 // The refused side: each attempt fails and nothing it aimed at changes.
@@ -285,7 +314,7 @@ TEST_P(CloudKeyE2eTest, AuthorisationMatrixRefusesOtherTenantsAdminOtherStaffAnd
            {"cloudkey", "staff", "approve", tenant_, staff_id},
            {"cloudkey", "staff", "refuse", tenant_, staff_id, "--reason", "x"},
            {"cloudkey", "staff", "add", tenant_, "--staff-no", "X1", "--name", "冒名", "--phone", intruder_phone,
-            "--id-number", "110105194912310029"},
+            "--id-number", "440524198001010013"},
            {"cloudkey", "settings", tenant_, "--secondary-devices", "off"}}) {
     auto r = cli(intruder_dev, args);
     EXPECT_EQ(r.exit_code, 3) << r;
@@ -313,7 +342,7 @@ TEST_P(CloudKeyE2eTest, AuthorisationMatrixRefusesOtherTenantsAdminOtherStaffAnd
   EXPECT_EQ(steal.exit_code, 3) << steal;
   EXPECT_NE(steal.err.find("staff record"), std::string::npos) << steal;
   auto apply_same = cli(intruder_dev, {"cloudkey", "apply", "--tenant", tenant_, "--staff-no", "D1001", "--name",
-                                       "冒名", "--id-number", "110105194912310029"});
+                                       "冒名", "--id-number", "440524198001010013"});
   EXPECT_EQ(apply_same.exit_code, 3) << apply_same;
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"cloudkey", "devices", "freeze", sec, "--key", main.key_id},
@@ -346,6 +375,142 @@ TEST_P(CloudKeyE2eTest, AuthorisationMatrixRefusesOtherTenantsAdminOtherStaffAnd
   EXPECT_EQ(status_of(devices(staff_dev_), sec), "frozen");
   // The main device still signs.
   EXPECT_EQ(sign(staff_dev_, main.cert_id, "m.der").exit_code, 0);
+}
+
+// 授权管理: a resident asks a doctor (by staff number); the doctor approves 2 uses (the resident is
+// told by SMS); the resident's device joins the doctor's key and signs twice, the third is
+// refused; a change of terms renews it; a frozen delegation refuses at once and works again when
+// unfrozen; a deleted one's device share is gone. Every use is recorded against both and shown in
+// the doctor's usage log.
+TEST_P(CloudKeyE2eTest, DelegationTwoUsesThenRefusedFrozenRenewedDeletedAndLoggedForBoth) {
+  SetUpTenant();
+  apply_and_approve(staff_dev_, "D1001", "张医生", "11010519491231002X");
+  Downloaded main = setup(staff_dev_, "D1001");
+  ASSERT_FALSE(main.cert_id.empty());
+  put(f("leaf.pem"), main.pem);
+  sh("openssl x509 -in " + f("leaf.pem") + " -pubkey -noout > " + f("pub.pem"));
+  put(f("msg.txt"), "住院医师代签 2026-0002");
+  const std::string res_dev = dev("ck-resident"), res_pin = "Pin#resident";
+  register_cli(res_dev, other_phone_);
+  ASSERT_EQ(cli(admin_dev_, {"cloudkey", "staff", "add", tenant_, "--staff-no", "R3001", "--name", "刘住院",
+                             "--phone", other_phone_, "--id-number", "440524198001010013"})
+                .exit_code,
+            0);
+  auto rq = cli(res_dev, {"--json", "cloudkey", "delegation", "request", "--tenant", tenant_, "--holder", "D1001",
+                          "--statement", "夜班代签处方"});
+  ASSERT_EQ(rq.exit_code, 0) << rq;
+  EXPECT_EQ(rq.json()["status"], "requested");
+  const std::string id = rq.json()["id"];
+  EXPECT_NE(last_sms(staff_phone_).find("请求使用您的云密钥证书"), std::string::npos);
+  auto ap = cli(staff_dev_, {"--json", "cloudkey", "delegation", "approve", id, "--uses", "2", "--for", "1h"});
+  ASSERT_EQ(ap.exit_code, 0) << ap;
+  EXPECT_EQ(ap.json()["uses_left"], 2);
+  EXPECT_NE(last_sms(other_phone_).find("可使用 2 次"), std::string::npos) << last_sms(other_phone_);
+  pair_delegate(res_dev, id, main.cert_id, res_pin);
+
+  auto rsign = [&](const std::string& out) {
+    return cli(res_dev, {"--json", "cert", "sign", "--cert", main.cert_id, "--in", f("msg.txt"), "--sm2-id", "",
+                         "--out", f(out)},
+               {res_pin});
+  };
+  for (const char* out : {"d1.der", "d2.der"}) {
+    auto r = rsign(out);
+    ASSERT_EQ(r.exit_code, 0) << r;
+    EXPECT_TRUE(verified(out));
+  }
+  auto third = rsign("d3.der");
+  EXPECT_EQ(third.exit_code, 3) << third;
+  EXPECT_NE(third.err.find("spent"), std::string::npos) << third;
+  // Renewed with 3 more uses; a freeze refuses at once, an unfreeze lets it work again.
+  auto ch = cli(staff_dev_, {"--json", "cloudkey", "delegation", "change", id, "--uses", "3", "--for", "2h"});
+  ASSERT_EQ(ch.exit_code, 0) << ch;
+  EXPECT_EQ(rsign("d3.der").exit_code, 0);
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "freeze", id}).exit_code, 0);
+  auto frozen = rsign("d4.der");
+  EXPECT_EQ(frozen.exit_code, 3) << frozen;
+  EXPECT_NE(frozen.err.find("froze"), std::string::npos) << frozen;
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "unfreeze", id}).exit_code, 0);
+  EXPECT_EQ(rsign("d4.der").exit_code, 0);
+  EXPECT_TRUE(verified("d4.der"));
+
+  // Recorded against both: the delegation's uses for the holder and the delegate, and the
+  // holder's usage log.
+  for (const auto& d : {staff_dev_, res_dev}) {
+    auto uses = cli(d, {"--json", "cloudkey", "delegation", "uses", id});
+    ASSERT_EQ(uses.exit_code, 0) << uses;
+    std::map<std::string, int> n;
+    const nlohmann::json items = uses.json()["items"];
+    for (const auto& u : items) ++n[u["result"].get<std::string>()];
+    EXPECT_EQ(n["ok"], 4) << uses;
+    EXPECT_EQ(n["delegation_used_up"], 1) << uses;
+    EXPECT_EQ(n["delegation_frozen"], 1) << uses;
+  }
+  auto log = cli(staff_dev_, {"--json", "cloudkey", "log"});
+  ASSERT_EQ(log.exit_code, 0) << log;
+  int delegated_ok = 0;
+  const nlohmann::json log_items = log.json()["items"];
+  for (const auto& e : log_items) {
+    if (e["delegation_id"] == id && e["result"] == "ok" && e["operation"] == "sign") ++delegated_ok;
+  }
+  EXPECT_EQ(delegated_ok, 4) << log;
+
+  // Deleted: the delegate's device share is gone at once.
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "delete", id}).exit_code, 0);
+  auto after = rsign("d5.der");
+  EXPECT_EQ(after.exit_code, 3) << after;
+  auto list = cli(res_dev, {"--json", "cloudkey", "delegation", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list;
+  EXPECT_EQ(list.json()["items"][0]["status"], "deleted");
+}
+
+// A delegate acting outside their grant: refused, nothing changed.
+TEST_P(CloudKeyE2eTest, DelegateOutsideTheirGrantIsRefused) {
+  SetUpTenant();
+  apply_and_approve(staff_dev_, "D1001", "张医生", "11010519491231002X");
+  Downloaded main = setup(staff_dev_, "D1001");
+  const std::string res_dev = dev("ck-resident"), res_pin = "Pin#resident";
+  register_cli(res_dev, other_phone_);
+  ASSERT_EQ(cli(admin_dev_, {"cloudkey", "staff", "add", tenant_, "--staff-no", "R3001", "--name", "刘住院",
+                             "--phone", other_phone_, "--id-number", "440524198001010013"})
+                .exit_code,
+            0);
+  auto rq = cli(res_dev, {"--json", "cloudkey", "delegation", "request", "--tenant", tenant_, "--holder", "D1001"});
+  ASSERT_EQ(rq.exit_code, 0) << rq;
+  const std::string id = rq.json()["id"];
+  // The delegate cannot approve their own request, nor pair before the holder approved.
+  auto self = cli(res_dev, {"cloudkey", "delegation", "approve", id, "--uses", "100"});
+  EXPECT_EQ(self.exit_code, 3) << self;
+  auto early = cli(res_dev, {"grant", "pair", id, "--no-wait"});
+  EXPECT_EQ(early.exit_code, 3) << early;
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "approve", id, "--uses", "1", "--for", "1h"}).exit_code, 0);
+  pair_delegate(res_dev, id, main.cert_id, res_pin);
+  // Nor change its terms, unfreeze or delete it: those are the holder's.
+  for (const auto& args : std::vector<std::vector<std::string>>{{"cloudkey", "delegation", "change", id, "--uses", "100"},
+                                                                {"cloudkey", "delegation", "freeze", id},
+                                                                {"cloudkey", "delegation", "delete", id}}) {
+    auto r = cli(res_dev, args);
+    EXPECT_EQ(r.exit_code, 3) << r;
+    EXPECT_NE(r.err.find("delegation"), std::string::npos) << r;
+  }
+  // Nor hand the key on to another device, nor change the holder's device states.
+  const std::string third = dev("ck-resident-2");
+  login_cli(third, other_phone_);
+  auto start = cli(third, {"--json", "device", "pair", "--no-wait"});
+  ASSERT_EQ(start.exit_code, 0) << start;
+  auto handed = cli(res_dev, {"device", "add", start.json()["id"], "--code", start.json()["code"], "--cert",
+                              main.cert_id},
+                    {res_pin});
+  EXPECT_EQ(handed.exit_code, 3) << handed;
+  auto fr = cli(res_dev, {"cloudkey", "devices", "freeze", main.device_id, "--key", main.key_id});
+  EXPECT_EQ(fr.exit_code, 3) << fr;
+  // Nothing changed: one use left, live, and the holder's main device active.
+  auto list = cli(staff_dev_, {"--json", "cloudkey", "delegation", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list;
+  EXPECT_EQ(list.json()["items"][0]["uses_left"], 1) << list;
+  EXPECT_EQ(list.json()["items"][0]["live"], true) << list;
+  EXPECT_EQ(status_of(devices(staff_dev_), main.device_id), "active");
+  put(f("msg.txt"), "一次");
+  EXPECT_EQ(cli(res_dev, {"cert", "sign", "--cert", main.cert_id, "--in", f("msg.txt")}, {res_pin}).exit_code, 0);
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(CloudKeyE2eTest);

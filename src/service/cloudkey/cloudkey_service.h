@@ -36,6 +36,9 @@
 #include "base/log.h"
 #include "base/rng.h"
 #include "service/account/sms_codes.h"
+#include "service/ledger/recorder.h"
+#include "service/notify/sms.h"
+#include "service/shield/grant_gate.h"
 #include "service/shield/key_step_gate.h"
 #include "service/shield/shield_service.h"
 #include "store/db.h"
@@ -92,14 +95,41 @@ struct CloudKeyCertificate {
 
 struct UsageEntry {
   std::string id, device_id, operation, purpose, result, at;
+  std::string delegation_id;  // the step of a delegate's device, under this delegation
   bool ok = false;
 };
 
-class CloudKeyService final : public KeyStepGate {
+// 授权管理: a staff member (the delegate) may use a holder's staff key within a window and a
+// number of uses. status: requested | approved | refused | deleted; frozen is separate.
+struct DelegationView {
+  std::string id, tenant_id, certificate_id, key_id, holder_account_id, holder_staff_no, holder_name;
+  std::string delegate_account_id, delegate_staff_no, delegate_name, statement, status, created_at, decided_at;
+  bool frozen = false, live = false;
+  std::int64_t not_before = 0, not_after = 0, uses_made = 0;
+  std::optional<std::int64_t> uses_total, uses_left;
+};
+
+struct DelegationTerms {
+  std::int64_t not_after = 0;           // unix seconds, in the future
+  std::optional<std::int64_t> uses;     // 1 .. 1,000,000; none: any number in the window
+};
+
+struct DelegationUse {
+  std::string id, delegation_id, device_id, operation, digest, result, at;
+};
+
+class CloudKeyService final : public KeyStepGate, public GrantGate {
  public:
   CloudKeyService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, ShieldService& shield,
                   SmsCodeService& sms_codes, CloudKeyOptions opts)
       : db_(db), clock_(clock), rng_(rng), log_(log), shield_(shield), sms_codes_(sms_codes), opts_(std::move(opts)) {}
+
+  void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
+  // SMS notices of delegations (to the holder when asked, to the delegate when approved).
+  void set_sms_sender(SmsSender* sender) { sms_ = sender; }
+  // The organisation grants (GrantService): the shield has one GrantGate; this one answers for
+  // delegations and hands every other grant id to `fallback`.
+  void set_grant_fallback(GrantGate* fallback) { fallback_ = fallback; }
 
   // ---- tenants (tenants.cpp) ----
   // Operators. Errors: tenant_exists (409, same name), invalid_field.
@@ -170,6 +200,33 @@ class CloudKeyService final : public KeyStepGate {
   // KeyStepGate: the device rules above for staff keys; other keys pass.
   Status check(store::Tx& tx, const KeyStep& step) override;
 
+  // ---- delegation (delegation.cpp) ----
+  // The delegate (an active staff member of the tenant) asks the holder of staff number
+  // holder_staff_no for use of their current certificate. Errors: tenant_not_found,
+  // staff_not_found (the caller has no active record, or the holder none with a certificate),
+  // delegation_to_self (400), delegation_pending (409).
+  Result<DelegationView> request_delegation(const std::string& account_id, const std::string& tenant_id,
+                                            const std::string& holder_staff_no, const std::string& statement);
+  // The caller's delegations, given and received.
+  Result<std::vector<DelegationView>> delegations(const std::string& account_id);
+  // The holder decides and manages (delegation_not_found for anyone else): approve (SMS notice
+  // to the delegate), refuse, freeze/unfreeze, change the window and uses (also renews an
+  // expired one), delete (the delegate's device shares are deleted at once).
+  Result<DelegationView> approve_delegation(const std::string& holder_id, const std::string& id,
+                                            const DelegationTerms& t);
+  Result<DelegationView> refuse_delegation(const std::string& holder_id, const std::string& id);
+  Result<DelegationView> freeze_delegation(const std::string& holder_id, const std::string& id, bool frozen);
+  Result<DelegationView> change_delegation(const std::string& holder_id, const std::string& id,
+                                           const DelegationTerms& t);
+  Result<DelegationView> delete_delegation(const std::string& holder_id, const std::string& id);
+  // Each use and refused attempt under a delegation, for its holder or delegate, newest first.
+  Result<std::vector<DelegationUse>> delegation_uses(const std::string& account_id, const std::string& id);
+
+  // GrantGate: delegations (counted in one conditional UPDATE), else the fallback's grants.
+  Status use(store::Tx& tx, const GrantedStep& step) override;
+  Result<GrantPairingTarget> pairing_target(store::Tx& tx, const std::string& grant_id) override;
+  Status drop_dead_shares(store::Tx& tx, const std::string& account_id) override;
+
  private:
   std::string new_id();
   Status require_admin(store::Tx& tx, const std::string& account_id, const std::string& tenant_id);
@@ -186,6 +243,9 @@ class CloudKeyService final : public KeyStepGate {
   ShieldService& shield_;
   SmsCodeService& sms_codes_;
   CloudKeyOptions opts_;
+  ledger::Recorder* ledger_ = nullptr;
+  SmsSender* sms_ = nullptr;
+  GrantGate* fallback_ = nullptr;
 };
 
 }  // namespace certseal::service

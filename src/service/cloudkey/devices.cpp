@@ -129,6 +129,13 @@ Result<std::vector<UsageEntry>> CloudKeyService::usage(const std::string& accoun
     CS_TRY(require_holder(tx, account_id, key_id));
     return require_main(tx, key_id, from_device);
   }));
+  // Devices of delegates (their shares are bound to a delegation's id): their steps are the
+  // delegations' uses, shown in the holder's log.
+  CS_ASSIGN(auto delegated, db_.read_value<store::Rows>([&](store::Tx& tx) {
+    return tx.query("SELECT sd.device_id, sd.grant_id FROM shield_devices sd JOIN cloudkey_delegations d ON "
+                    "d.id = sd.grant_id WHERE sd.key_id = ?",
+                    {key_id});
+  }));
   std::vector<UsageEntry> out;
   std::string after;
   // The shield's own records of the key, page by page (at most 5000 entries).
@@ -139,7 +146,11 @@ Result<std::vector<UsageEntry>> CloudKeyService::usage(const std::string& accoun
     for (const auto& e : events) {
       if (!from.empty() && e.at < from) continue;
       if (!to.empty() && e.at >= to) continue;
-      out.push_back({e.id, e.device_id, e.operation, e.purpose, e.result, e.at, e.result == "ok"});
+      UsageEntry u{e.id, e.device_id, e.operation, e.purpose, e.result, e.at, "", e.result == "ok"};
+      for (const auto& d : delegated) {
+        if (d.text("device_id") == e.device_id) u.delegation_id = d.text("grant_id");
+      }
+      out.push_back(std::move(u));
     }
     if (!more || events.empty()) break;
     after = events.back().id;
@@ -170,9 +181,8 @@ Status CloudKeyService::check(store::Tx& tx, const KeyStep& step) {
       return permission_denied("main_device_only", "only the main device may do this");
     }
   }
-  if (role == "main" && step.operation == "add_device" && !secondary_allowed) {
-    return permission_denied("secondary_devices_off", "this tenant does not allow secondary devices");
-  }
+  // The main device may deliver pairings (a delegate's device joins that way too); a secondary
+  // device that joins while the tenant has them off is refused at its every step above.
   if (role == "secondary" || c->text("auth_mode") == "password_sms") {
     // Password and SMS code: one step per fresh SMS unlock, spent here.
     CS_ASSIGN(auto n, tx.exec("UPDATE cloudkey_devices SET sms_until = 0 WHERE key_id = ? AND device_id = ? AND "
