@@ -62,7 +62,7 @@ struct CloudKeyCommands final : CommandFamily {
   Ctx& ctx;
   Action& action;
   std::string q, tenant, qr, staff_no, name, phone, id_number, csv, staff_id, reason, status, key, device, from,
-      to, code, secondary, auth_mode, device_name, target, holder, statement, dur = "1d";
+      to, code, secondary, auth_mode, device_name, target, holder, statement, dur = "24h";
   std::int64_t uses = 0;
 
   Result<json> get(const std::string& path) {
@@ -139,7 +139,7 @@ struct CloudKeyCommands final : CommandFamily {
       CLI::App* c = sub(dg, verb, std::string(verb) == "approve" ? "the holder approves, with a validity and uses"
                                                                  : "the holder changes validity and uses (renews)");
       c->add_option("id", target)->required();
-      c->add_option("--for", dur, "validity from now, e.g. 2h, 7d (default 1d)");
+      c->add_option("--for", dur, "validity from now, e.g. 30m, 2h (default 24h)");
       c->add_option("--uses", uses, "number of uses (default: any within the validity)");
       std::string v = verb;
       c->callback([&, v] {
