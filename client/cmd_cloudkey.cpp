@@ -5,6 +5,10 @@
 #include <iostream>
 
 #include "base/clock.h"
+#include "base/encoding.h"
+#include "crypto/pkey.h"
+#include "crypto/sm2.h"
+#include "pki/cms_enveloped.h"
 #include "client/duration.h"
 #include "client/messages.h"
 
@@ -56,6 +60,20 @@ void print_items(const Ctx& ctx, const json& items, const std::vector<const char
     for (const char* c : cols) line += (line.empty() ? "" : "  ") + str(it, c);
     std::cout << line << "\n";
   }
+}
+
+// Opens an exported log with the support side's SM2 private key (PEM): the content key is
+// unwrapped locally; any other key fails (decryption_failed).
+Result<std::string> open_log(const std::string& envelope_der, const std::string& key_pem) {
+  CS_ASSIGN(auto key, crypto::PrivateKey::from_pem(key_pem));
+  CS_ASSIGN(auto env, pki::cms::parse_enveloped(as_bytes(envelope_der)));
+  CS_ASSIGN(auto c, crypto::Sm2Ciphertext::parse_der(env.encrypted_key));
+  auto content_key = crypto::sm2_decrypt(key, c.raw(crypto::Sm2CipherOrder::kC1C3C2));
+  if (!content_key) {
+    return Error(ErrorKind::kPermissionDenied, "decryption_failed", "this key does not open the exported log");
+  }
+  CS_ASSIGN(auto plain, pki::cms::open_content(env, BytesView(content_key->data(), content_key->size())));
+  return std::string(plain.begin(), plain.end());
 }
 
 struct CloudKeyCommands final : CommandFamily {
@@ -360,6 +378,39 @@ struct CloudKeyCommands final : CommandFamily {
       };
     });
     add_delegation_commands(ck);
+    CLI::App* ex = sub(ck, "export-log", "the usage log encrypted to the tenant's support key (from the main device)");
+    ex->add_option("--key", key);
+    ex->add_option("--from", from);
+    ex->add_option("--to", to);
+    ex->add_option("--out", target, "write the encrypted log (DER CMS EnvelopedData) here")->required();
+    ex->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(key, this_key());
+        CS_ASSIGN(auto dev, ctx.device());
+        std::string path = "/api/v1/cloudkey/keys/" + key + "/usage-export?device=" + url_encode(dev.device_id);
+        if (!from.empty()) path += "&from=" + url_encode(from);
+        if (!to.empty()) path += "&to=" + url_encode(to);
+        CS_ASSIGN(auto r, get(path));
+        CS_ASSIGN(auto der, base64_decode(str(r, "envelope")));
+        CS_TRY(write_output_file(target, as_chars(der)));
+        if (!ctx.g.json) std::cout << target << "\n";
+        return json{{"out", target}, {"bytes", der.size()}};
+      };
+    });
+    CLI::App* dx = sub(ck, "decrypt-log", "support: open an exported log with the support key (no server needed)");
+    dx->add_option("--in", csv, "the exported log")->required();
+    dx->add_option("--support-key", from, "the support side's SM2 private key (PEM)")->required();
+    dx->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto env, read_input_file(csv));
+        CS_ASSIGN(auto pem, read_input_file(from));
+        CS_ASSIGN(auto text, open_log(env, pem));
+        auto j = json::parse(text, nullptr, false);
+        if (j.is_discarded()) return Error(ErrorKind::kInvalidArgument, "bad_log", "the log inside is not JSON");
+        if (!ctx.g.json) std::cout << j.dump(2) << "\n";
+        return j;
+      };
+    });
     CLI::App* log = sub(ck, "log", "usage log of a staff key (from its main device)");
     log->add_option("--key", key);
     log->add_option("--from", from, "from this date (YYYY-MM-DD, inclusive)");

@@ -164,6 +164,14 @@ Result<Reply> op_put_cloudkey_settings(RequestContext& ctx) {
   return Reply::json(tenant_json(updated));
 }
 
+Result<Reply> op_put_cloudkey_support_certificate(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto pem, required_string(body, "certificate_pem", 16384));
+  CS_TRY(s->set_support_certificate(me(ctx), ctx.param("id"), pem));
+  return Reply::json({{"tenant_id", ctx.param("id")}, {"support_certificate", true}});
+}
+
 // ---- Anyone logged in ----
 
 Result<Reply> get_cloudkey_tenants(RequestContext& ctx) {
@@ -325,6 +333,13 @@ Result<Reply> get_cloudkey_usage(RequestContext& ctx) {
                      {"at", u.at},           {"delegation_id", opt(u.delegation_id)}});
   }
   return Reply::json({{"items", items}});
+}
+
+Result<Reply> get_cloudkey_usage_export(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto der, s->export_log(me(ctx), ctx.param("id"), ctx.query("device").value_or(""),
+                                    ctx.query("from").value_or(""), ctx.query("to").value_or("")));
+  return Reply::json({{"format", "cms-enveloped-data"}, {"envelope", base64_encode(der)}});
 }
 
 // ---- Delegation ----

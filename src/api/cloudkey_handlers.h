@@ -10,6 +10,7 @@ namespace certseal::api {
 Result<Reply> op_post_cloudkey_tenant(RequestContext& ctx);
 Result<Reply> op_post_cloudkey_admin(RequestContext& ctx);
 Result<Reply> op_put_cloudkey_settings(RequestContext& ctx);
+Result<Reply> op_put_cloudkey_support_certificate(RequestContext& ctx);
 
 // Anyone logged in: find a tenant, its QR payload
 Result<Reply> get_cloudkey_tenants(RequestContext& ctx);
@@ -32,6 +33,7 @@ Result<Reply> post_cloudkey_device_state(RequestContext& ctx);
 Result<Reply> post_cloudkey_device_removal(RequestContext& ctx);
 Result<Reply> post_cloudkey_sms_unlock(RequestContext& ctx);
 Result<Reply> get_cloudkey_usage(RequestContext& ctx);
+Result<Reply> get_cloudkey_usage_export(RequestContext& ctx);
 
 // Delegation (授权管理)
 Result<Reply> post_cloudkey_delegation(RequestContext& ctx);

@@ -513,6 +513,46 @@ TEST_P(CloudKeyE2eTest, DelegateOutsideTheirGrantIsRefused) {
   EXPECT_EQ(cli(res_dev, {"cert", "sign", "--cert", main.cert_id, "--in", f("msg.txt")}, {res_pin}).exit_code, 0);
 }
 
+// Settings: the usage log exported for support opens with the tenant's support key only.
+TEST_P(CloudKeyE2eTest, ExportedLogOpensOnlyWithTheSupportKey) {
+  SetUpTenant();
+  apply_and_approve(staff_dev_, "D1001", "张医生", "11010519491231002X");
+  Downloaded main = setup(staff_dev_, "D1001");
+  put(f("msg.txt"), "导出日志");
+  ASSERT_EQ(sign(staff_dev_, main.cert_id, "s.der").exit_code, 0);
+  // No support key yet: refused.
+  auto early = cli(staff_dev_, {"cloudkey", "export-log", "--out", f("log0.p7")});
+  EXPECT_EQ(early.exit_code, 3) << early;
+  EXPECT_NE(early.err.find("support key"), std::string::npos) << early;
+  // The support side's SM2 key and certificate, made by openssl.
+  for (const char* who : {"support", "stranger"}) {
+    const std::string w = who;
+    sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 -out " + f(w + ".key"));
+    sh("openssl req -x509 -new -key " + f(w + ".key") + " -subj /CN=" + w + " -days 30 -sm3 -out " + f(w + ".pem"));
+  }
+  auto bad = call("PUT", "/api/v1/operator/cloudkey/tenants/" + tenant_ + "/support-certificate", operator_token_,
+                  {{"certificate_pem", "not a certificate"}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  auto set = call("PUT", "/api/v1/operator/cloudkey/tenants/" + tenant_ + "/support-certificate", operator_token_,
+                  {{"certificate_pem", read_all(f("support.pem"))}});
+  ASSERT_EQ(set.status, 200) << set.body;
+  auto ex = cli(staff_dev_, {"--json", "cloudkey", "export-log", "--out", f("log.p7")});
+  ASSERT_EQ(ex.exit_code, 0) << ex;
+  // The support key opens it: the log inside names the signature.
+  auto open = cli(staff_dev_, {"--json", "cloudkey", "decrypt-log", "--in", f("log.p7"), "--support-key",
+                               f("support.key")});
+  ASSERT_EQ(open.exit_code, 0) << open;
+  EXPECT_EQ(open.json()["key_id"], main.key_id) << open;
+  int signs = 0;
+  const nlohmann::json items = open.json()["items"];
+  for (const auto& e : items) signs += e["operation"] == "sign" && e["result"] == "ok";
+  EXPECT_EQ(signs, 1) << open;
+  // Nothing else does: another SM2 key, and the bytes are not the plain log.
+  auto other = cli(staff_dev_, {"cloudkey", "decrypt-log", "--in", f("log.p7"), "--support-key", f("stranger.key")});
+  EXPECT_NE(other.exit_code, 0) << other;
+  EXPECT_EQ(read_all(f("log.p7")).find("\"operation\""), std::string::npos);
+}
+
 CERTSEAL_INSTANTIATE_API_ENGINES(CloudKeyE2eTest);
 
 }  // namespace

@@ -197,6 +197,17 @@ class CloudKeyService final : public KeyStepGate, public GrantGate {
                                         const std::string& from_device, const std::string& from,
                                         const std::string& to);
 
+  // ---- support (log_export.cpp) ----
+  // Operators: the tenant's support certificate (PEM; an SM2 key), to which exported logs are
+  // encrypted. Errors: tenant_not_found, invalid_field (not one SM2 certificate).
+  Status set_support_certificate(const std::string& operator_id, const std::string& tenant_id,
+                                 const std::string& pem);
+  // The usage log (as usage()) as JSON, in a CMS EnvelopedData (SM2 key transport, SM4-CBC) to
+  // the tenant's support certificate: only the support key opens it (`certseal cloudkey
+  // decrypt-log`). Errors: usage()'s, support_key_missing (409).
+  Result<Bytes> export_log(const std::string& account_id, const std::string& key_id, const std::string& from_device,
+                           const std::string& from, const std::string& to);
+
   // KeyStepGate: the device rules above for staff keys; other keys pass.
   Status check(store::Tx& tx, const KeyStep& step) override;
 
