@@ -454,6 +454,23 @@ TEST_P(CloudKeyE2eTest, DelegationTwoUsesThenRefusedFrozenRenewedDeletedAndLogge
   }
   EXPECT_EQ(delegated_ok, 4) << log;
 
+  // The transparency log: the issuance and the holder's steps (shield.install, shield.sign) and
+  // each delegate use (cloudkey.delegation.use) are the holder's entries.
+  EXPECT_EQ(call("POST", "/api/v1/operator/ledger/checkpoints", operator_token_).status, 200);
+  const nlohmann::json entries =
+      call("GET", "/api/v1/account/ledger-entries?limit=1000",
+           nlohmann::json::parse(read_all(staff_dev_ + "/session.json"))["token"].get<std::string>())
+          .json()["items"];
+  std::map<std::string, int> types;
+  for (const auto& e : entries) {
+    auto entry = nlohmann::json::parse(e["entry"].get<std::string>());
+    ++types[entry["type"].get<std::string>() + " " + entry.value("result", "")];
+  }
+  EXPECT_EQ(types["shield.install ok"], 1) << entries.dump();
+  EXPECT_EQ(types["cloudkey.delegation.approve ok"], 1) << entries.dump();
+  EXPECT_EQ(types["cloudkey.delegation.use ok"], 4) << entries.dump();
+  EXPECT_EQ(types["cloudkey.delegation.use delegation_frozen"], 1) << entries.dump();
+
   // Deleted: the delegate's device share is gone at once.
   ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "delete", id}).exit_code, 0);
   auto after = rsign("d5.der");
