@@ -9,6 +9,7 @@
 #include "crypto/pkey.h"
 #include "crypto/sm2.h"
 #include "pki/cms_enveloped.h"
+#include "client/agent.h"
 #include "client/duration.h"
 #include "client/messages.h"
 
@@ -185,6 +186,33 @@ struct CloudKeyCommands final : CommandFamily {
         };
       });
     }
+    CLI::App* rp = sub(dg, "reset-password", "the holder: a new password for the delegate's device, sent by SMS");
+    rp->add_option("id", target)->required();
+    rp->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/delegations/" + target + "/password-resets", json::object()));
+        if (!ctx.g.json) std::cout << target << "  sent\n";
+        return r;
+      };
+    });
+    CLI::App* ar = sub(dg, "apply-reset", "the delegate's device: take the password from the SMS as its password");
+    ar->add_option("id", target)->required();
+    ar->add_option("--key", key);
+    ar->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto* s, ctx.store());
+        CS_ASSIGN(auto k, choose_key(ctx, key, ""));
+        CS_ASSIGN(auto sh, ctx.shield());
+        CS_ASSIGN(auto pw, ctx.prompter().secret("短信中的新授权密码: "));
+        const std::string password(pw.begin(), pw.end());
+        CS_ASSIGN(auto next, sh.recover_at("/api/v1/cloudkey/delegations/" + target + "/password-reset-completion",
+                                           {{"reset_password", password}}, k, password));
+        CS_TRY(s->save_key(next));
+        (void)agent_request(s->agent_socket().string(), {{"op", "forget"}, {"key_id", k.key_id}});
+        if (!ctx.g.json) std::cout << k.key_id << "  reset\n";
+        return json{{"key_id", k.key_id}, {"reset", true}};
+      };
+    });
     CLI::App* du = sub(dg, "uses", "each use and refused attempt under a delegation");
     du->add_option("id", target)->required();
     du->callback([&] {

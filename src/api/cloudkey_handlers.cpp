@@ -411,4 +411,22 @@ Result<Reply> get_cloudkey_delegation_uses(RequestContext& ctx) {
   return Reply::json({{"items", items}});
 }
 
+Result<Reply> post_cloudkey_delegation_password_reset(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_TRY(s->reset_delegate_password(me(ctx), ctx.param("id")));
+  return Reply::json({{"delegation_id", ctx.param("id")}, {"sent", true}}, 202);
+}
+
+Result<Reply> post_cloudkey_delegation_password_reset_completion(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto device_id, required_string(body, "device_id", 64));
+  CS_ASSIGN(auto password, required_string(body, "reset_password", 32));
+  CS_ASSIGN(auto auth_key, b64(body, "auth_key", 32, 32));
+  CS_ASSIGN(auto salt, b64(body, "salt", 16, 16));
+  CS_ASSIGN(auto r, s->apply_password_reset(me(ctx), ctx.param("id"), device_id, password, auth_key, salt));
+  return Reply::json({{"recovery_key", base64_encode(r.recovery_key)},
+                      {"next_recovery_key", base64_encode(r.next_recovery_key)}});
+}
+
 }  // namespace certseal::api

@@ -44,5 +44,7 @@ Result<Reply> put_cloudkey_delegation_frozen(RequestContext& ctx);
 Result<Reply> put_cloudkey_delegation_terms(RequestContext& ctx);
 Result<Reply> delete_cloudkey_delegation(RequestContext& ctx);
 Result<Reply> get_cloudkey_delegation_uses(RequestContext& ctx);
+Result<Reply> post_cloudkey_delegation_password_reset(RequestContext& ctx);
+Result<Reply> post_cloudkey_delegation_password_reset_completion(RequestContext& ctx);
 
 }  // namespace certseal::api

@@ -309,6 +309,10 @@ constexpr Route kRoutes[] = {
     {"PUT", "/api/v1/cloudkey/delegations/{id}/terms", Role::kUser, put_cloudkey_delegation_terms},
     {"DELETE", "/api/v1/cloudkey/delegations/{id}", Role::kUser, delete_cloudkey_delegation},
     {"GET", "/api/v1/cloudkey/delegations/{id}/uses", Role::kUser, get_cloudkey_delegation_uses},
+    {"POST", "/api/v1/cloudkey/delegations/{id}/password-resets", Role::kUser,
+     post_cloudkey_delegation_password_reset},
+    {"POST", "/api/v1/cloudkey/delegations/{id}/password-reset-completion", Role::kUser,
+     post_cloudkey_delegation_password_reset_completion},
     // The mobile H5 app's static files (web_files.h, docs/WEBAPP.md)
     {"GET", "/app", Role::kPublic, get_web_app_redirect, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
     {"GET", "/app/", Role::kPublic, get_web_app_index, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},

@@ -91,6 +91,8 @@ CREATE TABLE cloudkey_delegations (
   uses_total BIGINT,
   uses_left BIGINT,
   uses_made BIGINT NOT NULL,
+  reset_hash TEXT,
+  reset_until BIGINT NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL,
   decided_at TEXT,
   updated_at TEXT NOT NULL

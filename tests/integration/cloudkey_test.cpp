@@ -8,6 +8,8 @@
 // reasons, from the main device only; the main device is removed with an SMS code.
 // The authorisation matrix is written from the refused side: another tenant's admin, another
 // staff member and a frozen device are each refused and nothing changes.
+#include <regex>
+
 #include "support/client_fixture.h"
 
 namespace certseal::testing {
@@ -471,9 +473,30 @@ TEST_P(CloudKeyE2eTest, DelegationTwoUsesThenRefusedFrozenRenewedDeletedAndLogge
   EXPECT_EQ(types["cloudkey.delegation.use ok"], 4) << entries.dump();
   EXPECT_EQ(types["cloudkey.delegation.use delegation_frozen"], 1) << entries.dump();
 
+  // 重置授权密码: the holder has a new password sent to the delegate by SMS; one wrong try voids
+  // it; the next one works and the old password no longer does.
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "reset-password", id}).exit_code, 0);
+  auto wrong = cli(res_dev, {"cloudkey", "delegation", "apply-reset", id}, {"00000000"});
+  EXPECT_EQ(wrong.exit_code, 3) << wrong;
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "reset-password", id}).exit_code, 0);
+  std::smatch m;
+  const std::string text = last_sms(other_phone_);
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("重置为 ([0-9]{8})"))) << text;
+  const std::string reset_pw = m[1];
+  auto applied = cli(res_dev, {"--json", "cloudkey", "delegation", "apply-reset", id}, {reset_pw});
+  ASSERT_EQ(applied.exit_code, 0) << applied;
+  auto old_pw = rsign("d5.der");
+  EXPECT_EQ(old_pw.exit_code, 4) << old_pw;  // a wrong certificate password
+  EXPECT_NE(old_pw.out.find("bad_unlock_proof"), std::string::npos) << old_pw;
+  auto new_pw = cli(res_dev, {"--json", "cert", "sign", "--cert", main.cert_id, "--in", f("msg.txt"), "--sm2-id", "",
+                              "--out", f("d5.der")},
+                    {reset_pw});
+  ASSERT_EQ(new_pw.exit_code, 0) << new_pw;
+  EXPECT_TRUE(verified("d5.der"));
+
   // Deleted: the delegate's device share is gone at once.
   ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "delete", id}).exit_code, 0);
-  auto after = rsign("d5.der");
+  auto after = rsign("d6.der");
   EXPECT_EQ(after.exit_code, 3) << after;
   auto list = cli(res_dev, {"--json", "cloudkey", "delegation", "list"});
   ASSERT_EQ(list.exit_code, 0) << list;

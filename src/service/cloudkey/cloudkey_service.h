@@ -230,6 +230,17 @@ class CloudKeyService final : public KeyStepGate, public GrantGate {
   Result<DelegationView> change_delegation(const std::string& holder_id, const std::string& id,
                                            const DelegationTerms& t);
   Result<DelegationView> delete_delegation(const std::string& holder_id, const std::string& id);
+  // 重置授权密码: the holder has a new password made for the delegate's device and sent to the
+  // delegate by SMS (good for 30 minutes, one try). Errors: delegation_not_found,
+  // delegation_deleted (409).
+  Status reset_delegate_password(const std::string& holder_id, const std::string& id);
+  // The delegate's device takes the reset: the password from the SMS, and the unlock material
+  // derived from it; answers the device's recovery keys (ShieldService::reset_granted_device) so
+  // the device re-wraps its share under that password. A wrong password voids the reset.
+  // Errors: delegation_not_found, reset_password_wrong (403), reset_expired (409), the shield's.
+  Result<RecoveryResult> apply_password_reset(const std::string& delegate_id, const std::string& id,
+                                              const std::string& device_id, const std::string& password,
+                                              BytesView auth_key, BytesView salt);
   // Each use and refused attempt under a delegation, for its holder or delegate, newest first.
   Result<std::vector<DelegationUse>> delegation_uses(const std::string& account_id, const std::string& id);
 

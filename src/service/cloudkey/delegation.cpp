@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "base/encoding.h"
+#include "crypto/hash.h"
 #include "service/cloudkey/cloudkey_internal.h"
 
 namespace certseal::service {
@@ -222,6 +223,67 @@ Result<std::vector<DelegationUse>> CloudKeyService::delegation_uses(const std::s
     }
     return out;
   });
+}
+
+namespace {
+std::string reset_hash(const std::string& id, const std::string& password) {
+  return hex_encode(crypto::sha256(as_bytes(id + ":" + password)));
+}
+}  // namespace
+
+Status CloudKeyService::reset_delegate_password(const std::string& holder_id, const std::string& id) {
+  std::string password;
+  {
+    std::lock_guard lock(rng_mu_);
+    const Bytes r = rng_.bytes(8);
+    for (auto b : r) password += static_cast<char>('0' + b % 10);
+  }
+  std::string phone;
+  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto d, tx.query_one("SELECT status, delegate_account_id FROM cloudkey_delegations WHERE id = ? AND "
+                                   "holder_account_id = ?",
+                                   {id, holder_id}));
+    if (!d) return delegation_not_found();
+    if (d->text("status") == "deleted") return conflict("delegation_deleted", "this delegation was deleted");
+    CS_TRY(tx.exec("UPDATE cloudkey_delegations SET reset_hash = ?, reset_until = ?, updated_at = ? WHERE id = ?",
+                   {reset_hash(id, password), clock_.now_unix() + 1800, format_rfc3339_ms(clock_.now()), id}));
+    CS_ASSIGN(phone, phone_of(tx, d->text("delegate_account_id")));
+    return {};
+  }));
+  if (sms_ == nullptr) return unavailable("sms_unavailable", "no SMS sender to deliver the new password");
+  return sms_->send({phone, "cloudkey_delegation_password", {{"password", password}},
+                     "【CertSeal】您的云密钥授权使用密码已重置为 " + password + "，30分钟内在客户端启用，请勿告诉他人。"});
+}
+
+Result<RecoveryResult> CloudKeyService::apply_password_reset(const std::string& delegate_id, const std::string& id,
+                                                             const std::string& device_id, const std::string& password,
+                                                             BytesView auth_key, BytesView salt) {
+  if (password.empty() || password.size() > 32) return field_error("reset_password", "the password from the SMS");
+  struct Target {
+    std::string key_id;
+    std::optional<Error> refusal;
+  };
+  CS_ASSIGN(auto t, db_.write_value<Target>([&](store::Tx& tx) -> Result<Target> {
+    CS_ASSIGN(auto d, tx.query_one("SELECT key_id, reset_hash, reset_until FROM cloudkey_delegations WHERE id = ? AND "
+                                   "delegate_account_id = ? AND status <> 'deleted'",
+                                   {id, delegate_id}));
+    if (!d) return delegation_not_found();
+    Target out{d->text("key_id"), std::nullopt};
+    // One try: the reset is spent whatever the answer, so a guess costs the holder's new reset.
+    CS_ASSIGN(auto n, tx.exec("UPDATE cloudkey_delegations SET reset_hash = NULL, reset_until = 0 WHERE id = ? AND "
+                              "reset_hash IS NOT NULL",
+                              {id}));
+    if (n == 0 || d->is_null("reset_hash")) {
+      out.refusal = conflict("reset_expired", "no password reset is waiting: ask the holder for one");
+    } else if (d->integer("reset_until") < clock_.now_unix()) {
+      out.refusal = conflict("reset_expired", "the reset password has expired: ask the holder for a new one");
+    } else if (d->text("reset_hash") != reset_hash(id, password)) {
+      out.refusal = permission_denied("reset_password_wrong", "the reset password is wrong; ask the holder for a new one");
+    }
+    return out;
+  }));
+  if (t.refusal) return *t.refusal;
+  return shield_.reset_granted_device(delegate_id, t.key_id, device_id, id, auth_key, salt);
 }
 
 // ---- GrantGate ----

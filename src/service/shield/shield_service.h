@@ -321,6 +321,15 @@ class ShieldService final : public CertificateHolders {
   // wrong_password (403), identity_check_failed (403), identity_check_needs_review (409),
   // unsupported_file_type (415), invalid_field. Nothing but a refusal event changes on a refusal.
   Result<RecoveryResult> recover(const std::string& account_id, const std::string& key_id, const RecoveryRequest& r);
+  // A new certificate password for a device that joined a key through a grant, after the grant's
+  // area checked a reset the key's holder authorised (docs/CLOUDKEY.md: a delegate's password
+  // reset); as recover() without its factors, for that granted device of account_id only. Sets
+  // the device's unlock material and rotates its recovery key (returned with the one to use).
+  // Errors: device_not_active (403: not account_id's active device under grant_id), key_retired.
+  // Own transaction.
+  Result<RecoveryResult> reset_granted_device(const std::string& account_id, const std::string& key_id,
+                                              const std::string& device_id, const std::string& grant_id,
+                                              BytesView auth_key, BytesView salt);
   Result<std::vector<ShieldEventView>> events(const std::string& account_id, const std::string& key_id,
                                               const std::string& after, int limit);
 
