@@ -203,7 +203,7 @@ struct CloudKeyCommands final : CommandFamily {
         CS_ASSIGN(auto* s, ctx.store());
         CS_ASSIGN(auto k, choose_key(ctx, key, ""));
         CS_ASSIGN(auto sh, ctx.shield());
-        CS_ASSIGN(auto pw, ctx.prompter().secret("短信中的新授权密码: "));
+        CS_ASSIGN(auto pw, ctx.prompter().secret(tr("prompt.cloudkey_reset_password")));
         const std::string password(pw.begin(), pw.end());
         CS_ASSIGN(auto next, sh.recover_at("/api/v1/cloudkey/delegations/" + target + "/password-reset-completion",
                                            {{"reset_password", password}}, k, password));
