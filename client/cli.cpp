@@ -12,6 +12,7 @@
 #include "client/cli_commands.h"
 #include "client/cmd_docsign.h"
 #include "client/cmd_grant.h"
+#include "client/cmd_cloudkey.h"
 #include "client/cmd_platforms.h"
 #include "client/cmd_pc.h"
 #include "client/cmd_seal.h"
@@ -78,6 +79,7 @@ int run_cli(int argc, char** argv) {
   add_docsign_commands(app, [&ctx]() { return ctx.g.json; }, action);
   families.push_back(cli::add_scan_commands(app, ctx, action));
   families.push_back(cli::add_grant_commands(app, ctx, action));
+  families.push_back(cli::add_cloudkey_commands(app, ctx, action));  // cmd_cloudkey.cpp
   families.push_back(cli::add_platforms_commands(app, ctx, action));
   add_pc_commands(app, ctx, action);     // cmd_pc.cpp
   add_token_commands(app, ctx, action);  // cmd_token.cpp

@@ -18,6 +18,7 @@ const std::map<std::string_view, Text>& catalogue() {
       {"prompt.sms_code", {"短信验证码: ", "SMS code: "}},
       {"prompt.login_password", {"登录密码(首次登录直接回车): ", "Login password (press Enter on first login): "}},
       {"prompt.account_password", {"账号登录密码: ", "Account login password: "}},
+      {"prompt.cloudkey_reset_password", {"短信中的新授权密码: ", "The new password from the SMS: "}},
       {"prompt.new_login_password", {"设置登录密码(8-16位，含大写、小写、数字、符号中的三种): ",
                                      "Set a login password (8-16 characters, three of upper, lower, digit, symbol): "}},
       {"prompt.confirm", {"请再次输入以确认: ", "Repeat to confirm: "}},

@@ -230,15 +230,21 @@ Result<KeyFile> ShieldClient::remask(const KeyFile& key, BytesView share, BytesV
 }
 
 Result<KeyFile> ShieldClient::recover(const KeyFile& key, const RecoveryFactors& f, std::string_view new_password) {
+  return recover_at(key_path(key.key_id) + "/recovery",
+                    {{"code", f.code},
+                     {"password", std::string(f.login_password.begin(), f.login_password.end())},
+                     {"face_image", b64(f.face_image)}},
+                    key, new_password);
+}
+
+Result<KeyFile> ShieldClient::recover_at(const std::string& path, nlohmann::json body, const KeyFile& key,
+                                         std::string_view new_password) {
   CS_ASSIGN(auto n, derive_new(new_password, device_.device_id, rng_));
-  nlohmann::json body = {{"device_id", device_.device_id},
-                         {"code", f.code},
-                         {"password", std::string(f.login_password.begin(), f.login_password.end())},
-                         {"face_image", b64(f.face_image)},
-                         {"auth_key", b64s(n.keys.auth_key)},
-                         {"salt", b64(n.salt)}};
-  auto answer = http_.call("POST", key_path(key.key_id) + "/recovery", body);
-  wipe_json_strings(body, {"password", "auth_key"});
+  body["device_id"] = device_.device_id;
+  body["auth_key"] = b64s(n.keys.auth_key);
+  body["salt"] = b64(n.salt);
+  auto answer = http_.call("POST", path, body);
+  wipe_json_strings(body, {"password", "auth_key", "reset_password"});
   CS_ASSIGN(auto a, std::move(answer));
   CS_ASSIGN(auto recovery_key, b64_answer(a, "recovery_key"));
   CS_ASSIGN(auto next_key, b64_answer(a, "next_recovery_key"));

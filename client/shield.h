@@ -110,6 +110,11 @@ class ShieldClient {
     Bytes face_image;  // JPEG or PNG
   };
   Result<KeyFile> recover(const KeyFile& key, const RecoveryFactors& f, std::string_view new_password);
+  // The same device half against another authority's endpoint: POSTs `factors` (what that
+  // endpoint checks) with this device's id and the new unlock material to `path`, which answers
+  // recovery_key and next_recovery_key (a cloud key delegate's password reset, docs/CLOUDKEY.md).
+  Result<KeyFile> recover_at(const std::string& path, nlohmann::json factors, const KeyFile& key,
+                             std::string_view new_password);
   // Old device (docs/SHIELD.md "Adding a device"): checks the pairing's relayed key against the
   // code the user read off the new device (pairing_code_mismatch: nothing is sent), then seals
   // x = d1·u for the new device and gives the server u. Returns the new device's id and name.

@@ -11,6 +11,7 @@
 #include "api/order_handlers.h"
 #include "api/pc_handlers.h"
 #include "api/ca_handlers.h"
+#include "api/cloudkey_handlers.h"
 #include "api/dashboard_handlers.h"
 #include "api/router.h"
 #include "api/scene_handlers.h"
@@ -283,6 +284,41 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/ledger/proofs/consistency", Role::kPublic, get_ledger_consistency},
     {"GET", "/api/v1/account/ledger-entries", Role::kUser, get_account_ledger_entries},
     {"POST", "/api/v1/operator/ledger/checkpoints", Role::kOperator, op_post_ledger_checkpoint},
+    // Cloud key (cloudkey_handlers.cpp, docs/CLOUDKEY.md)
+    {"POST", "/api/v1/operator/cloudkey/tenants", Role::kOperator, op_post_cloudkey_tenant},
+    {"POST", "/api/v1/operator/cloudkey/tenants/{id}/admins", Role::kOperator, op_post_cloudkey_admin},
+    {"PUT", "/api/v1/operator/cloudkey/tenants/{id}/settings", Role::kOperator, op_put_cloudkey_settings},
+    {"GET", "/api/v1/cloudkey/tenants", Role::kUser, get_cloudkey_tenants},
+    {"GET", "/api/v1/cloudkey/tenants/{id}", Role::kUser, get_cloudkey_tenant},
+    {"GET", "/api/v1/cloudkey/tenants/{id}/qr", Role::kUser, get_cloudkey_qr},
+    {"PUT", "/api/v1/cloudkey/tenants/{id}/settings", Role::kUser, put_cloudkey_settings},
+    {"GET", "/api/v1/cloudkey/tenants/{id}/staff", Role::kUser, get_cloudkey_staff},
+    {"POST", "/api/v1/cloudkey/tenants/{id}/staff", Role::kUser, post_cloudkey_staff},
+    {"POST", "/api/v1/cloudkey/tenants/{id}/staff-imports", Role::kUser, post_cloudkey_staff_import},
+    {"POST", "/api/v1/cloudkey/tenants/{id}/staff/{staff_id}/decision", Role::kUser, post_cloudkey_staff_decision},
+    {"POST", "/api/v1/cloudkey/tenants/{id}/applications", Role::kUser, post_cloudkey_application},
+    {"POST", "/api/v1/cloudkey/tenants/{id}/certificates", Role::kUser, post_cloudkey_download},
+    {"GET", "/api/v1/cloudkey/certificates", Role::kUser, get_cloudkey_certificates},
+    {"GET", "/api/v1/cloudkey/keys/{id}/devices", Role::kUser, get_cloudkey_devices},
+    {"POST", "/api/v1/cloudkey/keys/{id}/devices/{device_id}/state", Role::kUser, post_cloudkey_device_state},
+    {"POST", "/api/v1/cloudkey/keys/{id}/devices/{device_id}/removal", Role::kUser, post_cloudkey_device_removal},
+    {"POST", "/api/v1/cloudkey/keys/{id}/devices/{device_id}/sms-unlock", Role::kUser, post_cloudkey_sms_unlock},
+    {"GET", "/api/v1/cloudkey/keys/{id}/usage", Role::kUser, get_cloudkey_usage},
+    {"GET", "/api/v1/cloudkey/keys/{id}/usage-export", Role::kUser, get_cloudkey_usage_export},
+    {"PUT", "/api/v1/operator/cloudkey/tenants/{id}/support-certificate", Role::kOperator,
+     op_put_cloudkey_support_certificate},
+    {"POST", "/api/v1/cloudkey/tenants/{id}/delegations", Role::kUser, post_cloudkey_delegation},
+    {"GET", "/api/v1/cloudkey/delegations", Role::kUser, get_cloudkey_delegations},
+    {"POST", "/api/v1/cloudkey/delegations/{id}/approval", Role::kUser, post_cloudkey_delegation_approval},
+    {"POST", "/api/v1/cloudkey/delegations/{id}/refusal", Role::kUser, post_cloudkey_delegation_refusal},
+    {"PUT", "/api/v1/cloudkey/delegations/{id}/frozen", Role::kUser, put_cloudkey_delegation_frozen},
+    {"PUT", "/api/v1/cloudkey/delegations/{id}/terms", Role::kUser, put_cloudkey_delegation_terms},
+    {"DELETE", "/api/v1/cloudkey/delegations/{id}", Role::kUser, delete_cloudkey_delegation},
+    {"GET", "/api/v1/cloudkey/delegations/{id}/uses", Role::kUser, get_cloudkey_delegation_uses},
+    {"POST", "/api/v1/cloudkey/delegations/{id}/password-resets", Role::kUser,
+     post_cloudkey_delegation_password_reset},
+    {"POST", "/api/v1/cloudkey/delegations/{id}/password-reset-completion", Role::kUser,
+     post_cloudkey_delegation_password_reset_completion},
     // The mobile H5 app's static files (web_files.h, docs/WEBAPP.md)
     {"GET", "/app", Role::kPublic, get_web_app_redirect, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
     {"GET", "/app/", Role::kPublic, get_web_app_index, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},

@@ -28,6 +28,7 @@ class SealService;
 class GrantService;
 class PcService;
 class TokenCertificates;
+class CloudKeyService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -76,6 +77,7 @@ struct Services {
   service::GrantService* grants = nullptr;  // organisation grants (nullptr: 503)
   service::PcService* pcs = nullptr;  // the phone as a PC key (nullptr: 503)
   service::TokenCertificates* token_certs = nullptr;  // self-service token certificates (nullptr: 503)
+  service::CloudKeyService* cloudkey = nullptr;  // cloud key tenants and staff keys (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

@@ -32,6 +32,7 @@
 #include "service/ca/ca_service.h"
 #include "service/order/sandbox_gateway.h"
 #include "service/grant/grant_service.h"
+#include "service/cloudkey/cloudkey_service.h"
 #include "service/pc/pc_service.h"
 #include "service/token/token_certificates.h"
 #include "service/seal/seal_service.h"
@@ -285,6 +286,16 @@ int serve(const Config& c) {
   grants.set_ledger(&recorder);
   shield.set_grant_gate(&grants);
   services.grants = &grants;
+  // Cloud key (docs/CLOUDKEY.md): staff keys are shield keys; their device rules are checked at each step.
+  service::CloudKeyService cloudkey(*p.db, p.clock, p.rng, log, shield, *p.sms_codes,
+                                    service::CloudKeyOptions{ca_opts.public_url});
+  shield.set_key_step_gate(&cloudkey);
+  // Delegations between staff are grants of the cloud key; organisation grants go on to GrantService.
+  cloudkey.set_grant_fallback(&grants);
+  cloudkey.set_ledger(&recorder);
+  cloudkey.set_sms_sender(p.sms_sender.get());
+  shield.set_grant_gate(&cloudkey);
+  services.cloudkey = &cloudkey;
   if (auto r = sequencer.run_once(); !r) return fail(&log, "transparency log", r.error());
   sequencer.start();
   // Seals: seal makers are certified by the first SM2 CA (docs/SEALS.md).

@@ -18,6 +18,7 @@ std::vector<Migration> seal_migrations();      // schema_seal.cpp, versions 700-
 std::vector<Migration> grant_migrations();     // schema_grants.cpp, versions 800-899
 std::vector<Migration> docsign_migrations();   // schema_docsign.cpp, versions 900-999
 std::vector<Migration> pc_migrations();        // schema_pc.cpp, versions 1000-1099
+std::vector<Migration> cloudkey_migrations();  // schema_cloudkey.cpp, versions 1100-1199
 std::vector<Migration> webauthn_migrations();  // schema_webauthn.cpp, versions 1200-1299
 
 }  // namespace certseal::store

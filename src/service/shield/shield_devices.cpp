@@ -168,6 +168,10 @@ Result<PairedDevice> ShieldService::complete_pairing(const std::string& account_
     if (!p->text("grant_id").empty()) {
       CS_ASSIGN(auto g, tx.query_one("SELECT certificate_id FROM grants WHERE id = ?", {p->text("grant_id")}));
       if (g) out.certificate_id = g->text("certificate_id");
+      if (!g && grants_ != nullptr) {
+        // A grant of another area behind the gate (a cloud key delegation, docs/CLOUDKEY.md).
+        if (auto t = grants_->pairing_target(tx, p->text("grant_id"))) out.certificate_id = t->certificate_id;
+      }
     }
     CS_ASSIGN(out.recovery_key, rotate_recovery_key(tx, key_id, device_id));
     CS_TRY(add_event(tx, key_id, account_id, device_id, "add_device", "paired", "ok"));

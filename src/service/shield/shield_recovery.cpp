@@ -143,4 +143,31 @@ Result<std::vector<ShieldEventView>> ShieldService::events(const std::string& ac
   });
 }
 
+Result<RecoveryResult> ShieldService::reset_granted_device(const std::string& account_id, const std::string& key_id,
+                                                           const std::string& device_id, const std::string& grant_id,
+                                                           BytesView auth_key, BytesView salt) {
+  if (auth_key.size() != kAuthKeySize) return field_error("auth_key", "32 bytes");
+  if (salt.size() != kSaltSize) return field_error("salt", "16 bytes");
+  CS_ASSIGN(auto sealed, seal(auth_key, aad(key_id, device_id, "auth")));
+  return db_.write_value<RecoveryResult>([&](store::Tx& tx) -> Result<RecoveryResult> {
+    CS_ASSIGN(auto k, tx.query_one("SELECT status FROM shield_keys WHERE id = ?", {key_id}));
+    if (!k) return key_not_found();
+    if (k->text("status") != "active") return failed_precondition("key_retired", "this key is not in use");
+    CS_ASSIGN(auto d, tx.query_one("SELECT status FROM shield_devices WHERE key_id = ? AND device_id = ? AND "
+                                   "account_id = ? AND grant_id = ?",
+                                   {key_id, device_id, account_id, grant_id}));
+    if (!d || d->text("status") != "active") {
+      return permission_denied("device_not_active", "this device holds no share of the key under that grant");
+    }
+    RecoveryResult out;
+    out.verified_by = "grant " + grant_id;
+    CS_ASSIGN(out.recovery_key, recovery_key_of(tx, key_id, device_id));
+    CS_ASSIGN(out.next_recovery_key, rotate_recovery_key(tx, key_id, device_id));
+    CS_TRY(tx.exec("UPDATE shield_devices SET auth_key_enc = ?, salt = ? WHERE key_id = ? AND device_id = ?",
+                   {sealed, Bytes(salt.begin(), salt.end()), key_id, device_id}));
+    CS_TRY(add_event(tx, key_id, account_id, device_id, "recover", "reset under grant " + grant_id, "ok"));
+    return out;
+  });
+}
+
 }  // namespace certseal::service

@@ -62,6 +62,7 @@
 #include "service/ledger/recorder.h"
 #include "service/org/certificate_holders.h"
 #include "service/shield/grant_gate.h"
+#include "service/shield/key_step_gate.h"
 #include "store/db.h"
 
 namespace certseal::service {
@@ -108,6 +109,15 @@ struct InstallResult {
   Bytes keygen_response;  // KeygenResponse encoding
   Bytes recovery_key;     // 32 bytes
   ca::CertificateRecord certificate;
+};
+
+// What install_issued issues: the caller decided who gets which certificate.
+struct IssuedEnrolment {
+  std::string request_id;  // unique per certificate, e.g. "cloudkey:<staff id>:<n>"
+  std::string source;      // stored where an order id would be, e.g. "cloudkey:<tenant id>"
+  std::string ca_id, profile = "personal_sign";
+  pki::SubjectInfo subject;
+  int validity_days = 365;
 };
 
 // One authenticated two-party step.
@@ -200,8 +210,20 @@ class ShieldService final : public CertificateHolders {
   // after the gate checked and counted the use in the step's transaction. Without a gate, grant
   // pairings are refused (grants_unavailable) and granted devices refused at every step.
   void set_grant_gate(GrantGate* gate) { grants_ = gate; }
+  // Rules of another area for the holder's steps of keys it issued (key_step_gate.h; the cloud
+  // key's device states). Unset: no extra rules.
+  void set_key_step_gate(KeyStepGate* gate) { key_gate_ = gate; }
 
   // ---- certificates ----
+  // A key made for a certificate that another area decided to issue without an order (the cloud
+  // key's staff certificates, docs/CLOUDKEY.md; shield_issued.cpp): two-party key generation
+  // with `device`, the certificate issued by ca_id under `profile` for `subject`, held by
+  // account_id (account_certificates names `source` instead of an order). Idempotent on
+  // request_id: a retry from the same device gets the same key and certificate. Errors:
+  // already_installed (409: the request id was used by another device), invalid_field, the CA's.
+  // Own transactions.
+  Result<InstallResult> install_issued(const std::string& account_id, const IssuedEnrolment& what,
+                                       const DeviceEnrolment& device);
   Result<InstallResult> install(const std::string& account_id, const std::string& order_id,
                                 const DeviceEnrolment& device);
   // Errors besides install's: reissue_not_requested (no outstanding notice), recent_password_reset,
@@ -316,6 +338,15 @@ class ShieldService final : public CertificateHolders {
   // wrong_password (403), identity_check_failed (403), identity_check_needs_review (409),
   // unsupported_file_type (415), invalid_field. Nothing but a refusal event changes on a refusal.
   Result<RecoveryResult> recover(const std::string& account_id, const std::string& key_id, const RecoveryRequest& r);
+  // A new certificate password for a device that joined a key through a grant, after the grant's
+  // area checked a reset the key's holder authorised (docs/CLOUDKEY.md: a delegate's password
+  // reset); as recover() without its factors, for that granted device of account_id only. Sets
+  // the device's unlock material and rotates its recovery key (returned with the one to use).
+  // Errors: device_not_active (403: not account_id's active device under grant_id), key_retired.
+  // Own transaction.
+  Result<RecoveryResult> reset_granted_device(const std::string& account_id, const std::string& key_id,
+                                              const std::string& device_id, const std::string& grant_id,
+                                              BytesView auth_key, BytesView salt);
   Result<std::vector<ShieldEventView>> events(const std::string& account_id, const std::string& key_id,
                                               const std::string& after, int limit);
 
@@ -396,6 +427,7 @@ class ShieldService final : public CertificateHolders {
   BlobStore* blobs_ = nullptr;
   GrantGate* grants_ = nullptr;
   std::string webauthn_origin_;
+  KeyStepGate* key_gate_ = nullptr;
 };
 
 // The sealing key of shield secrets, derived from the platform's master key.

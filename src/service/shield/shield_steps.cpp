@@ -197,6 +197,14 @@ Result<Bytes> ShieldService::run_step(const std::string& account_id, const std::
       return refuse(permission_denied("bad_unlock_proof", what + "; " + std::to_string(opts_.max_failures - after) +
                                                               " attempts left"));
     }
+    if (grant_id.empty() && key_gate_ != nullptr) {
+      // The issuing area's rules for this key's devices (key_step_gate.h), after the proof.
+      if (Status allowed = key_gate_->check(tx, {account_id, step.key_id, step.device_id, operation, step.purpose});
+          !allowed) {
+        if (allowed.error().kind == ErrorKind::kInternal) return std::move(allowed).error();
+        return refuse(std::move(allowed).error());
+      }
+    }
     CS_ASSIGN(auto share, unseal(d->blob("server_share_enc"), aad(step.key_id, step.device_id, "share")));
     auto r = fn(tx, step.device_id, share);
     if (!r) {

@@ -1,0 +1,432 @@
+#include "api/cloudkey_handlers.h"
+
+#include <chrono>
+
+#include "api/json_input.h"
+#include "base/clock.h"
+#include "api/services.h"
+#include "base/encoding.h"
+#include "service/cloudkey/cloudkey_service.h"
+
+namespace certseal::api {
+namespace {
+
+const std::string& me(const RequestContext& ctx) { return ctx.principal()->account_id; }
+
+Result<service::CloudKeyService*> ck(RequestContext& ctx) {
+  if (ctx.services().cloudkey == nullptr) return unavailable("cloudkey_unavailable", "the cloud key is not available");
+  return ctx.services().cloudkey;
+}
+
+nlohmann::json opt(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
+
+nlohmann::json tenant_json(const service::TenantView& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"ca_id", t.ca_id},
+          {"validity_days", t.validity_days},
+          {"secondary_devices", t.settings.secondary_devices},
+          {"auth_mode", t.settings.auth_mode},
+          {"created_at", t.created_at},
+          {"updated_at", t.updated_at}};
+}
+
+nlohmann::json staff_json(const service::StaffView& s) {
+  return {{"id", s.id},           {"tenant_id", s.tenant_id},   {"staff_no", s.staff_no},
+          {"name", s.name},       {"phone", s.phone},           {"id_number", s.id_number},
+          {"status", s.status},   {"source", s.source},         {"reason", opt(s.reason)},
+          {"created_at", s.created_at}, {"decided_at", opt(s.decided_at)},
+          {"certificate_id", opt(s.certificate_id)}};
+}
+
+nlohmann::json device_json(const service::CloudKeyDevice& d) {
+  return {{"device_id", d.device_id}, {"name", d.name}, {"role", d.role}, {"status", d.status},
+          {"created_at", d.created_at}};
+}
+
+Result<bool> bool_field(const nlohmann::json& body, const std::string& name, bool fallback) {
+  if (!body.contains(name) || body[name].is_null()) return fallback;
+  if (!body[name].is_boolean()) {
+    return invalid_argument("invalid_field", name + " must be true or false").with_field(name, "invalid", "boolean");
+  }
+  return body[name].get<bool>();
+}
+
+Result<service::TenantSettings> settings(const nlohmann::json& body, const service::TenantSettings& base) {
+  service::TenantSettings s = base;
+  CS_ASSIGN(s.secondary_devices, bool_field(body, "secondary_devices", base.secondary_devices));
+  CS_ASSIGN(auto mode, optional_string(body, "auth_mode", 32));
+  if (mode) s.auth_mode = *mode;
+  return s;
+}
+
+Result<Bytes> b64(const nlohmann::json& body, std::string_view field, std::size_t size, std::size_t max) {
+  CS_ASSIGN(auto text, required_string(body, field, max * 2));
+  auto bytes = base64_decode(text);
+  const std::string f(field);
+  if (!bytes || (size > 0 && bytes->size() != size) || bytes->empty() || bytes->size() > max) {
+    return invalid_argument("invalid_field", f + " must be base64").with_field(f, "invalid", "base64");
+  }
+  return std::move(bytes).value();
+}
+
+Result<service::StaffInput> staff_input(const nlohmann::json& body, bool with_phone) {
+  service::StaffInput in;
+  CS_ASSIGN(in.staff_no, required_string(body, "staff_no", 64));
+  CS_ASSIGN(in.name, required_string(body, "name", 200));
+  if (with_phone) {
+    CS_ASSIGN(in.phone, required_string(body, "phone", 32));
+  }
+  CS_ASSIGN(in.id_number, required_string(body, "id_number", 32));
+  return in;
+}
+
+nlohmann::json delegation_json(const service::DelegationView& d) {
+  auto t = [](std::int64_t s) {
+    return s == 0 ? nlohmann::json(nullptr) : nlohmann::json(format_rfc3339(SysTime(std::chrono::seconds(s))));
+  };
+  return {{"id", d.id},
+          {"tenant_id", d.tenant_id},
+          {"certificate_id", d.certificate_id},
+          {"key_id", d.key_id},
+          {"holder_account_id", d.holder_account_id},
+          {"holder_staff_no", d.holder_staff_no},
+          {"holder_name", d.holder_name},
+          {"delegate_account_id", d.delegate_account_id},
+          {"delegate_staff_no", d.delegate_staff_no},
+          {"delegate_name", d.delegate_name},
+          {"statement", d.statement},
+          {"status", d.status},
+          {"frozen", d.frozen},
+          {"live", d.live},
+          {"not_before", t(d.not_before)},
+          {"not_after", t(d.not_after)},
+          {"uses_total", d.uses_total ? nlohmann::json(*d.uses_total) : nlohmann::json(nullptr)},
+          {"uses_left", d.uses_left ? nlohmann::json(*d.uses_left) : nlohmann::json(nullptr)},
+          {"uses_made", d.uses_made},
+          {"created_at", d.created_at},
+          {"decided_at", opt(d.decided_at)}};
+}
+
+// {not_after: unix seconds, uses: integer or absent}
+Result<service::DelegationTerms> terms(const nlohmann::json& body) {
+  service::DelegationTerms t;
+  if (!body.contains("not_after") || !body["not_after"].is_number_integer()) {
+    return invalid_argument("invalid_field", "not_after is required: unix seconds")
+        .with_field("not_after", "required", "unix seconds");
+  }
+  t.not_after = body["not_after"].get<std::int64_t>();
+  if (body.contains("uses") && !body["uses"].is_null()) {
+    if (!body["uses"].is_number_integer()) {
+      return invalid_argument("invalid_field", "uses must be an integer").with_field("uses", "invalid", "integer");
+    }
+    t.uses = body["uses"].get<std::int64_t>();
+  }
+  return t;
+}
+
+}  // namespace
+
+// ---- Operators ----
+
+Result<Reply> op_post_cloudkey_tenant(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  service::TenantInput in;
+  CS_ASSIGN(in.name, required_string(body, "name", 300));
+  CS_ASSIGN(in.settings, settings(body, {}));
+  CS_ASSIGN(in.ca_id, required_string(body, "ca_id", 64));
+  if (body.contains("validity_days")) {
+    if (!body["validity_days"].is_number_integer()) {
+      return invalid_argument("invalid_field", "validity_days must be an integer")
+          .with_field("validity_days", "invalid", "integer");
+    }
+    in.validity_days = body["validity_days"].get<std::int64_t>();
+  }
+  CS_ASSIGN(auto t, s->create_tenant(me(ctx), in));
+  return Reply::json(tenant_json(t), 201);
+}
+
+Result<Reply> op_post_cloudkey_admin(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto phone, required_string(body, "phone", 32));
+  CS_TRY(s->add_admin(me(ctx), ctx.param("id"), phone));
+  return Reply::json({{"tenant_id", ctx.param("id")}, {"phone", phone}}, 201);
+}
+
+Result<Reply> op_put_cloudkey_settings(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto t, s->tenant(ctx.param("id")));
+  CS_ASSIGN(auto next, settings(body, t.settings));
+  CS_ASSIGN(auto updated, s->update_settings(me(ctx), true, ctx.param("id"), next));
+  return Reply::json(tenant_json(updated));
+}
+
+Result<Reply> op_put_cloudkey_support_certificate(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto pem, required_string(body, "certificate_pem", 16384));
+  CS_TRY(s->set_support_certificate(me(ctx), ctx.param("id"), pem));
+  return Reply::json({{"tenant_id", ctx.param("id")}, {"support_certificate", true}});
+}
+
+// ---- Anyone logged in ----
+
+Result<Reply> get_cloudkey_tenants(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto list, s->search_tenants(ctx.query("q").value_or("")));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& t : list) items.push_back({{"id", t.id}, {"name", t.name}});
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> get_cloudkey_tenant(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto t, s->tenant(ctx.param("id")));
+  return Reply::json(tenant_json(t));
+}
+
+Result<Reply> get_cloudkey_qr(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto payload, s->qr_payload(ctx.param("id")));
+  return Reply::json({{"payload", payload}});
+}
+
+// ---- Tenant admins ----
+
+Result<Reply> put_cloudkey_settings(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  // Tenants are public (searchable); update_settings refuses anyone but the tenant's admins.
+  CS_ASSIGN(auto t, s->tenant(ctx.param("id")));
+  CS_ASSIGN(auto next, settings(body, t.settings));
+  CS_ASSIGN(auto updated, s->update_settings(me(ctx), false, ctx.param("id"), next));
+  return Reply::json(tenant_json(updated));
+}
+
+Result<Reply> get_cloudkey_staff(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto list, s->staff(me(ctx), ctx.param("id"), ctx.query("status").value_or("")));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& st : list) items.push_back(staff_json(st));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_cloudkey_staff(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto in, staff_input(body, true));
+  CS_ASSIGN(auto st, s->add_staff(me(ctx), ctx.param("id"), in));
+  return Reply::json(staff_json(st), 201);
+}
+
+Result<Reply> post_cloudkey_staff_import(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto csv, required_string(body, "csv", 1u << 20));
+  std::vector<service::ImportProblem> problems;
+  auto added = s->import_staff(me(ctx), ctx.param("id"), csv, &problems);
+  if (!added) {
+    Error e = std::move(added).error();
+    for (const auto& p : problems) {
+      e.fields.push_back({"line " + std::to_string(p.line) + " " + p.field, "invalid", p.detail});
+    }
+    return e;
+  }
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& st : *added) items.push_back(staff_json(st));
+  return Reply::json({{"items", items}, {"added", added->size()}}, 201);
+}
+
+Result<Reply> post_cloudkey_staff_decision(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto approve, bool_field(body, "approve", false));
+  CS_ASSIGN(auto reason, optional_string(body, "reason", 500));
+  CS_ASSIGN(auto st, s->decide(me(ctx), ctx.param("id"), ctx.param("staff_id"), approve, reason.value_or("")));
+  return Reply::json(staff_json(st));
+}
+
+// ---- Staff ----
+
+Result<Reply> post_cloudkey_application(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto in, staff_input(body, false));
+  CS_ASSIGN(auto st, s->apply(me(ctx), ctx.param("id"), in));
+  return Reply::json(staff_json(st), 201);
+}
+
+Result<Reply> post_cloudkey_download(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto staff_no, required_string(body, "staff_no", 64));
+  service::DeviceEnrolment d;
+  CS_ASSIGN(d.device_id, required_string(body, "device_id", 64));
+  CS_ASSIGN(d.device_name, required_string(body, "device_name", 64));
+  CS_ASSIGN(d.p1, b64(body, "p1", 0, 256));
+  CS_ASSIGN(d.auth_key, b64(body, "auth_key", 32, 32));
+  CS_ASSIGN(d.salt, b64(body, "salt", 16, 16));
+  CS_ASSIGN(auto r, s->download(me(ctx), ctx.param("id"), staff_no, d));
+  return Reply::json({{"key_id", r.key_id},
+                      {"keygen_response", base64_encode(r.keygen_response)},
+                      {"recovery_key", base64_encode(r.recovery_key)},
+                      {"certificate", r.certificate.to_json()}},
+                     201);
+}
+
+Result<Reply> get_cloudkey_certificates(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto list, s->certificates(me(ctx)));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& c : list) {
+    items.push_back({{"certificate_id", c.certificate_id}, {"key_id", c.key_id},     {"tenant_id", c.tenant_id},
+                     {"tenant_name", c.tenant_name},       {"staff_id", c.staff_id}, {"staff_no", c.staff_no},
+                     {"name", c.name},                     {"current", c.current},   {"created_at", c.created_at}});
+  }
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> get_cloudkey_devices(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto list, s->devices(me(ctx), ctx.param("id"), ctx.query("status").value_or("")));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& d : list) items.push_back(device_json(d));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_cloudkey_device_state(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto action, required_string(body, "action", 16));
+  CS_ASSIGN(auto from, required_string(body, "from_device", 64));
+  CS_ASSIGN(auto d, s->set_device_state(me(ctx), ctx.param("id"), from, ctx.param("device_id"), action));
+  return Reply::json(device_json(d));
+}
+
+Result<Reply> post_cloudkey_device_removal(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto code, required_string(body, "code", 16));
+  CS_TRY(s->remove_device(me(ctx), ctx.param("id"), ctx.param("device_id"), code));
+  return Reply::json({{"device_id", ctx.param("device_id")}, {"status", "removed"}});
+}
+
+Result<Reply> post_cloudkey_sms_unlock(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto code, required_string(body, "code", 16));
+  CS_TRY(s->sms_unlock(me(ctx), ctx.param("id"), ctx.param("device_id"), code));
+  return Reply::json({{"device_id", ctx.param("device_id")}, {"unlocked", true}});
+}
+
+Result<Reply> get_cloudkey_usage(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto list, s->usage(me(ctx), ctx.param("id"), ctx.query("device").value_or(""),
+                                ctx.query("from").value_or(""), ctx.query("to").value_or("")));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& u : list) {
+    items.push_back({{"id", u.id},           {"device_id", u.device_id}, {"operation", u.operation},
+                     {"purpose", u.purpose}, {"result", u.result},       {"ok", u.ok},
+                     {"at", u.at},           {"delegation_id", opt(u.delegation_id)}});
+  }
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> get_cloudkey_usage_export(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto der, s->export_log(me(ctx), ctx.param("id"), ctx.query("device").value_or(""),
+                                    ctx.query("from").value_or(""), ctx.query("to").value_or("")));
+  return Reply::json({{"format", "cms-enveloped-data"}, {"envelope", base64_encode(der)}});
+}
+
+// ---- Delegation ----
+
+Result<Reply> post_cloudkey_delegation(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto holder, required_string(body, "holder_staff_no", 64));
+  CS_ASSIGN(auto statement, optional_string(body, "statement", 500));
+  CS_ASSIGN(auto d, s->request_delegation(me(ctx), ctx.param("id"), holder, statement.value_or("")));
+  return Reply::json(delegation_json(d), 201);
+}
+
+Result<Reply> get_cloudkey_delegations(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto list, s->delegations(me(ctx)));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& d : list) items.push_back(delegation_json(d));
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_cloudkey_delegation_approval(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto t, terms(body));
+  CS_ASSIGN(auto d, s->approve_delegation(me(ctx), ctx.param("id"), t));
+  return Reply::json(delegation_json(d));
+}
+
+Result<Reply> post_cloudkey_delegation_refusal(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto d, s->refuse_delegation(me(ctx), ctx.param("id")));
+  return Reply::json(delegation_json(d));
+}
+
+Result<Reply> put_cloudkey_delegation_frozen(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  if (!body.contains("frozen") || !body["frozen"].is_boolean()) {
+    return invalid_argument("invalid_field", "frozen is required: true or false")
+        .with_field("frozen", "required", "boolean");
+  }
+  CS_ASSIGN(auto d, s->freeze_delegation(me(ctx), ctx.param("id"), body["frozen"].get<bool>()));
+  return Reply::json(delegation_json(d));
+}
+
+Result<Reply> put_cloudkey_delegation_terms(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto t, terms(body));
+  CS_ASSIGN(auto d, s->change_delegation(me(ctx), ctx.param("id"), t));
+  return Reply::json(delegation_json(d));
+}
+
+Result<Reply> delete_cloudkey_delegation(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto d, s->delete_delegation(me(ctx), ctx.param("id")));
+  return Reply::json(delegation_json(d));
+}
+
+Result<Reply> get_cloudkey_delegation_uses(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto list, s->delegation_uses(me(ctx), ctx.param("id")));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& u : list) {
+    items.push_back({{"id", u.id}, {"delegation_id", u.delegation_id}, {"device_id", u.device_id},
+                     {"operation", u.operation}, {"digest", opt(u.digest)}, {"result", u.result}, {"at", u.at}});
+  }
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_cloudkey_delegation_password_reset(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_TRY(s->reset_delegate_password(me(ctx), ctx.param("id")));
+  return Reply::json({{"delegation_id", ctx.param("id")}, {"sent", true}}, 202);
+}
+
+Result<Reply> post_cloudkey_delegation_password_reset_completion(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto device_id, required_string(body, "device_id", 64));
+  CS_ASSIGN(auto password, required_string(body, "reset_password", 32));
+  CS_ASSIGN(auto auth_key, b64(body, "auth_key", 32, 32));
+  CS_ASSIGN(auto salt, b64(body, "salt", 16, 16));
+  CS_ASSIGN(auto r, s->apply_password_reset(me(ctx), ctx.param("id"), device_id, password, auth_key, salt));
+  return Reply::json({{"recovery_key", base64_encode(r.recovery_key)},
+                      {"next_recovery_key", base64_encode(r.next_recovery_key)}});
+}
+
+}  // namespace certseal::api

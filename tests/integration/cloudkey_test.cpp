@@ -1,0 +1,599 @@
+// Cloud key (云密钥, docs/CLOUDKEY.md) end to end, on both engines, through the real `certseal`
+// client against a real certseald: an operator creates a tenant and names its admin; a staff
+// member finds it, reads its QR payload, applies; the admin approves; the staff member downloads
+// the certificate (a two-party SM2 key of the mobile shield) from the QR payload and signs, and
+// `openssl` checks the certificate chain and the signature. Devices: a secondary device joins
+// through the shield's pairing, waits for activation, needs password + SMS code, is frozen (its
+// signature refused at once) and activated; the usage log shows successes and refusals with their
+// reasons, from the main device only; the main device is removed with an SMS code.
+// The authorisation matrix is written from the refused side: another tenant's admin, another
+// staff member and a frozen device are each refused and nothing changes.
+#include <regex>
+
+#include "support/client_fixture.h"
+
+namespace certseal::testing {
+namespace {
+
+class CloudKeyE2eTest : public ClientE2eTest {
+ public:
+  // Each SMS unlock is a code: more than the default ten a day per phone.
+  std::vector<std::string> extra_server_args() const override {
+    auto args = ClientE2eTest::extra_server_args();
+    args.insert(args.end(), {"--set", "sms.daily_limit=100"});
+    return args;
+  }
+
+ protected:
+  const std::string admin_phone_ = "13912380001", staff_phone_ = "13912380002", other_phone_ = "13912380003";
+  const std::string pin_ = "Pin#staff1";
+  std::string admin_dev_, staff_dev_, tenant_, payload_;
+
+  std::string create_tenant(const std::string& name, bool secondary) {
+    auto t = call("POST", "/api/v1/operator/cloudkey/tenants", operator_token_,
+                  {{"name", name}, {"ca_id", "sm2o"}, {"secondary_devices", secondary}, {"validity_days", 365}});
+    EXPECT_EQ(t.status, 201) << t.body;
+    return t.json().value("id", "");
+  }
+  void add_admin(const std::string& tenant, const std::string& phone) {
+    auto a = call("POST", "/api/v1/operator/cloudkey/tenants/" + tenant + "/admins", operator_token_, {{"phone", phone}});
+    ASSERT_EQ(a.status, 201) << a.body;
+  }
+  // The tenant with its admin (CLI device), and the staff member's registered device.
+  void SetUpTenant() {
+    tenant_ = create_tenant("示例市第一人民医院", true);
+    ASSERT_FALSE(tenant_.empty());
+    admin_dev_ = dev("ck-admin");
+    staff_dev_ = dev("ck-staff");
+    register_cli(admin_dev_, admin_phone_);
+    add_admin(tenant_, admin_phone_);
+    register_cli(staff_dev_, staff_phone_);
+    auto qr = cli(admin_dev_, {"--json", "cloudkey", "qr", tenant_});
+    ASSERT_EQ(qr.exit_code, 0) << qr;
+    payload_ = qr.json()["payload"];
+  }
+  // Apply (自助录入) and approval (后台审核): the staff record's id.
+  std::string apply_and_approve(const std::string& d, const std::string& staff_no, const std::string& name,
+                                const std::string& id_number) {
+    auto ap = cli(d, {"--json", "cloudkey", "apply", "--qr", payload_, "--staff-no", staff_no, "--name", name,
+                      "--id-number", id_number});
+    EXPECT_EQ(ap.exit_code, 0) << ap;
+    EXPECT_EQ(ap.json()["status"], "pending") << ap;
+    const std::string id = ap.json().value("id", "");
+    auto ok = cli(admin_dev_, {"--json", "cloudkey", "staff", "approve", tenant_, id});
+    EXPECT_EQ(ok.exit_code, 0) << ok;
+    EXPECT_EQ(ok.json()["status"], "active") << ok;
+    return id;
+  }
+  struct Downloaded {
+    std::string key_id, cert_id, device_id, pem;
+  };
+  Downloaded setup(const std::string& d, const std::string& staff_no) {
+    auto r = cli(d, {"--json", "cloudkey", "setup", "--qr", payload_, "--staff-no", staff_no}, {pin_, pin_});
+    EXPECT_EQ(r.exit_code, 0) << r;
+    auto j = r.json();
+    return {j.value("key_id", ""), j.value("certificate_id", ""), j.value("device_id", ""),
+            j["certificate"].value("certificate_pem", "")};
+  }
+  CliResult sign(const std::string& d, const std::string& cert, const std::string& out) {
+    return cli(d, {"--json", "cert", "sign", "--cert", cert, "--in", f("msg.txt"), "--sm2-id", "", "--out", f(out)},
+               {pin_});
+  }
+  CliResult unlock(const std::string& d, const std::string& phone) {
+    return cli(d, {"--json", "cloudkey", "devices", "unlock", "--code", code(d, phone, "authorise")});
+  }
+  bool verified(const std::string& sig) {
+    return sh("openssl dgst -sm3 -verify " + f("pub.pem") + " -signature " + f(sig) + " " + f("msg.txt"))
+               .find("Verified OK") != std::string::npos;
+  }
+  // A secondary device of the staff member joins the key through the shield's pairing.
+  std::string pair_secondary(const std::string& second, const std::string& cert) {
+    login_cli(second, staff_phone_);
+    auto start = cli(second, {"--json", "device", "pair", "--no-wait"});
+    EXPECT_EQ(start.exit_code, 0) << start;
+    const std::string pairing = start.json().value("id", ""), pcode = start.json().value("code", "");
+    auto add = cli(staff_dev_, {"--json", "device", "add", pairing, "--code", pcode, "--cert", cert}, {pin_});
+    EXPECT_EQ(add.exit_code, 0) << add;
+    auto fin = cli(second, {"--json", "device", "pair", "--finish", pairing}, {pin_, pin_});
+    EXPECT_EQ(fin.exit_code, 0) << fin;
+    auto list = cli(staff_dev_, {"--json", "cloudkey", "devices", "list", "--status", "pending"});
+    EXPECT_EQ(list.exit_code, 0) << list;
+    EXPECT_EQ(list.json()["items"].size(), 1u) << list;
+    return list.json()["items"][0].value("device_id", "");
+  }
+  nlohmann::json devices(const std::string& d) {
+    auto list = cli(d, {"--json", "cloudkey", "devices", "list"});
+    EXPECT_EQ(list.exit_code, 0) << list;
+    return list.json()["items"];
+  }
+  // The newest SMS sent to `phone`, read on the server machine.
+  std::string last_sms(const std::string& phone) {
+    auto args = db_args_;
+    args.insert(args.begin(), {"admin", "sms-outbox", "--phone", phone, "--limit", "1"});
+    const std::string log = dir_.path() + "/sms.log";
+    std::remove(log.c_str());
+    EXPECT_EQ(run_certseald(args, log), 0) << slurp(log);
+    return slurp(log);
+  }
+  // The delegate's device joins the holder's key through the shield's pairing for a grant.
+  void pair_delegate(const std::string& d, const std::string& delegation, const std::string& cert,
+                     const std::string& pin) {
+    auto start = cli(d, {"--json", "grant", "pair", delegation, "--no-wait"});
+    ASSERT_EQ(start.exit_code, 0) << start;
+    const std::string pairing = start.json()["id"], pcode = start.json()["code"];
+    auto add = cli(staff_dev_, {"--json", "device", "add", pairing, "--code", pcode, "--cert", cert}, {pin_});
+    ASSERT_EQ(add.exit_code, 0) << add;
+    auto fin = cli(d, {"--json", "device", "pair", "--finish", pairing}, {pin, pin});
+    ASSERT_EQ(fin.exit_code, 0) << fin;
+    EXPECT_EQ(fin.json()["certificate_id"], cert) << fin;
+  }
+  std::string status_of(const nlohmann::json& items, const std::string& device) {
+    for (const auto& i : items) {
+      if (i["device_id"] == device) return i["status"];
+    }
+    return "";
+  }
+};
+
+TEST_P(CloudKeyE2eTest, QrSetUpApprovalDownloadSignSecondaryDeviceFreezeAndMainRemoval) {
+  SetUpTenant();
+  // The staff member finds the tenant by part of its name.
+  auto found = cli(staff_dev_, {"--json", "cloudkey", "tenants", "--q", "人民医院"});
+  ASSERT_EQ(found.exit_code, 0) << found;
+  ASSERT_EQ(found.json()["items"].size(), 1u) << found;
+  EXPECT_EQ(found.json()["items"][0]["id"], tenant_);
+  const nlohmann::json qr = nlohmann::json::parse(payload_);
+  EXPECT_EQ(qr["tenant"], tenant_);
+  EXPECT_EQ(qr["server"], server_->base_url());
+
+  // Before approval nothing can be downloaded.
+  auto ap = cli(staff_dev_, {"--json", "cloudkey", "apply", "--qr", payload_, "--staff-no", "D1001", "--name", "张医生",
+                             "--id-number", "11010519491231002X"});
+  ASSERT_EQ(ap.exit_code, 0) << ap;
+  auto early = cli(staff_dev_, {"cloudkey", "setup", "--qr", payload_, "--staff-no", "D1001"}, {pin_, pin_});
+  EXPECT_EQ(early.exit_code, 3) << early;
+  auto pending = cli(admin_dev_, {"--json", "cloudkey", "staff", "list", tenant_, "--status", "pending"});
+  ASSERT_EQ(pending.exit_code, 0) << pending;
+  ASSERT_EQ(pending.json()["items"].size(), 1u) << pending;
+  EXPECT_EQ(pending.json()["items"][0]["phone"], staff_phone_);
+  auto ok = cli(admin_dev_, {"--json", "cloudkey", "staff", "approve", tenant_, ap.json()["id"]});
+  ASSERT_EQ(ok.exit_code, 0) << ok;
+
+  // Download from the QR payload: the certificate chains to the CA and its key signs.
+  Downloaded main = setup(staff_dev_, "D1001");
+  ASSERT_FALSE(main.cert_id.empty());
+  EXPECT_NE(openssl_verify(main.pem).find(": OK"), std::string::npos) << openssl_verify(main.pem);
+  const std::string subject = sh("openssl x509 -in " + f("leaf.pem") + " -noout -subject -nameopt utf8");
+  EXPECT_NE(subject.find("张医生"), std::string::npos) << subject;
+  EXPECT_NE(subject.find("D1001"), std::string::npos) << subject;
+  sh("openssl x509 -in " + f("leaf.pem") + " -pubkey -noout > " + f("pub.pem"));
+  put(f("msg.txt"), "门诊处方 2026-0001");
+  auto s1 = sign(staff_dev_, main.cert_id, "sig1.der");
+  ASSERT_EQ(s1.exit_code, 0) << s1;
+  EXPECT_TRUE(verified("sig1.der"));
+  auto mine = cli(staff_dev_, {"--json", "cloudkey", "certificates"});
+  ASSERT_EQ(mine.exit_code, 0) << mine;
+  EXPECT_EQ(mine.json()["items"][0]["staff_no"], "D1001") << mine;
+
+  // A secondary device: awaiting activation, then password + SMS code, frozen, activated.
+  const std::string second = dev("ck-staff-2");
+  const std::string sec = pair_secondary(second, main.cert_id);
+  ASSERT_FALSE(sec.empty());
+  auto waiting = sign(second, main.cert_id, "sig2.der");
+  EXPECT_EQ(waiting.exit_code, 3) << waiting;
+  EXPECT_NE(waiting.err.find("activation"), std::string::npos) << waiting;
+  auto act = cli(staff_dev_, {"--json", "cloudkey", "devices", "activate", sec});
+  ASSERT_EQ(act.exit_code, 0) << act;
+  EXPECT_EQ(act.json()["status"], "active");
+  auto pw_only = sign(second, main.cert_id, "sig2.der");
+  EXPECT_EQ(pw_only.exit_code, 3) << pw_only;
+  EXPECT_NE(pw_only.err.find("SMS"), std::string::npos) << pw_only;
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  auto s2 = sign(second, main.cert_id, "sig2.der");
+  ASSERT_EQ(s2.exit_code, 0) << s2;
+  EXPECT_TRUE(verified("sig2.der"));
+  // One unlock is one step.
+  auto again = sign(second, main.cert_id, "sig3.der");
+  EXPECT_EQ(again.exit_code, 3) << again;
+
+  auto fr = cli(staff_dev_, {"--json", "cloudkey", "devices", "freeze", sec});
+  ASSERT_EQ(fr.exit_code, 0) << fr;
+  EXPECT_EQ(status_of(devices(staff_dev_), sec), "frozen");
+  auto frozen_list = cli(staff_dev_, {"--json", "cloudkey", "devices", "list", "--status", "frozen"});
+  EXPECT_EQ(frozen_list.json()["items"].size(), 1u) << frozen_list;
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  auto frozen = sign(second, main.cert_id, "sig3.der");
+  EXPECT_EQ(frozen.exit_code, 3) << frozen;
+  EXPECT_NE(frozen.err.find("frozen"), std::string::npos) << frozen;
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "devices", "activate", sec}).exit_code, 0);
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  auto s3 = sign(second, main.cert_id, "sig3.der");
+  ASSERT_EQ(s3.exit_code, 0) << s3;
+  EXPECT_TRUE(verified("sig3.der"));
+
+  // The usage log (main device only): successes and each refusal with its reason.
+  auto log = cli(staff_dev_, {"--json", "cloudkey", "log", "--from", "2000-01-01"});
+  ASSERT_EQ(log.exit_code, 0) << log;
+  std::map<std::string, int> results;
+  const nlohmann::json log_items = log.json()["items"];
+  for (const auto& e : log_items) {
+    if (e["operation"] == "sign") ++results[e["result"].get<std::string>()];
+  }
+  EXPECT_EQ(results["ok"], 3) << log;
+  EXPECT_EQ(results["device_frozen"], 1) << log;
+  EXPECT_EQ(results["device_not_activated"], 1) << log;
+  EXPECT_EQ(results["sms_code_required"], 2) << log;
+  auto none = cli(staff_dev_, {"--json", "cloudkey", "log", "--from", "2000-01-01", "--to", "2000-01-02"});
+  ASSERT_EQ(none.exit_code, 0) << none;
+  EXPECT_TRUE(none.json()["items"].empty()) << none;
+  auto from_second = cli(second, {"cloudkey", "log"});
+  EXPECT_EQ(from_second.exit_code, 3) << from_second;
+  EXPECT_NE(from_second.err.find("main device"), std::string::npos) << from_second;
+
+  // The main device is removed with an SMS code: its share refuses from then on.
+  auto bad_code = cli(second, {"cloudkey", "devices", "remove", main.device_id, "--code", "000000"});
+  EXPECT_EQ(bad_code.exit_code, 3) << bad_code;
+  EXPECT_EQ(status_of(devices(second), main.device_id), "active");
+  auto rm = cli(second, {"--json", "cloudkey", "devices", "remove", main.device_id, "--code",
+                         code(second, staff_phone_, "authorise")});
+  ASSERT_EQ(rm.exit_code, 0) << rm;
+  EXPECT_EQ(status_of(devices(second), main.device_id), "removed");
+  auto gone = sign(staff_dev_, main.cert_id, "sig4.der");
+  EXPECT_EQ(gone.exit_code, 3) << gone;
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  EXPECT_EQ(sign(second, main.cert_id, "sig4.der").exit_code, 0);
+  EXPECT_TRUE(verified("sig4.der"));
+}
+
+TEST_P(CloudKeyE2eTest, StaffRecordsEnteredImportedAndSettings) {
+  SetUpTenant();
+  put(f("staff.csv"),
+      "staff_no,name,phone,id_number\nN2001,李护士,13912380011,440524198001010013\nN2002,王护士,13912380012,"
+      "11010519491231002X\n");
+  auto imp = cli(admin_dev_, {"--json", "cloudkey", "staff", "import", tenant_, "--csv", f("staff.csv")});
+  ASSERT_EQ(imp.exit_code, 0) << imp;
+  EXPECT_EQ(imp.json()["added"], 2);
+  // A bad file changes nothing: one taken number and one bad phone refuse all lines.
+  put(f("bad.csv"), "N2003,赵护士,13912380013,440524198001010013\nN2001,重复,13912380014,440524198001010013\n"
+                    "N2004,钱护士,12345,440524198001010013\n");
+  auto bad = cli(admin_dev_, {"cloudkey", "staff", "import", tenant_, "--csv", f("bad.csv")});
+  EXPECT_EQ(bad.exit_code, 3) << bad;
+  auto add = cli(admin_dev_, {"--json", "cloudkey", "staff", "add", tenant_, "--staff-no", "N2005", "--name", "孙医生",
+                              "--phone", other_phone_, "--id-number", "440524198001010013"});
+  ASSERT_EQ(add.exit_code, 0) << add;
+  auto all = cli(admin_dev_, {"--json", "cloudkey", "staff", "list", tenant_});
+  ASSERT_EQ(all.exit_code, 0) << all;
+  EXPECT_EQ(all.json()["items"].size(), 3u) << all;
+  // An entered record is downloaded by the account of its phone without applying.
+  const std::string other_dev = dev("ck-other");
+  register_cli(other_dev, other_phone_);
+  auto d = cli(other_dev, {"--json", "cloudkey", "setup", "--tenant", tenant_, "--staff-no", "N2005"}, {pin_, pin_});
+  ASSERT_EQ(d.exit_code, 0) << d;
+  // Settings: with secondary devices off, a secondary device that joined is refused at every
+  // step and cannot be activated.
+  auto st = cli(admin_dev_, {"--json", "cloudkey", "settings", tenant_, "--secondary-devices", "off"});
+  ASSERT_EQ(st.exit_code, 0) << st;
+  EXPECT_EQ(st.json()["secondary_devices"], false);
+  const std::string cert = d.json()["certificate_id"];
+  const std::string second = dev("ck-other-2");
+  login_cli(second, other_phone_);
+  auto start = cli(second, {"--json", "device", "pair", "--no-wait"});
+  ASSERT_EQ(start.exit_code, 0) << start;
+  auto added = cli(other_dev, {"device", "add", start.json()["id"], "--code", start.json()["code"], "--cert", cert},
+                   {pin_});
+  ASSERT_EQ(added.exit_code, 0) << added;
+  auto fin = cli(second, {"--json", "device", "pair", "--finish", start.json()["id"]}, {pin_, pin_});
+  ASSERT_EQ(fin.exit_code, 0) << fin;
+  auto pending = cli(other_dev, {"--json", "cloudkey", "devices", "list", "--status", "pending"});
+  ASSERT_EQ(pending.json()["items"].size(), 1u) << pending;
+  auto act = cli(other_dev, {"cloudkey", "devices", "activate", pending.json()["items"][0]["device_id"]});
+  EXPECT_EQ(act.exit_code, 3) << act;
+  EXPECT_NE(act.err.find("secondary devices"), std::string::npos) << act;
+  // password_sms: the main device too needs an SMS unlock for each step.
+  ASSERT_EQ(cli(admin_dev_, {"cloudkey", "settings", tenant_, "--auth-mode", "password_sms"}).exit_code, 0);
+  put(f("msg.txt"), "x");
+  EXPECT_EQ(sign(other_dev, cert, "s.der").exit_code, 3);
+  ASSERT_EQ(unlock(other_dev, other_phone_).exit_code, 0);
+  EXPECT_EQ(sign(other_dev, cert, "s.der").exit_code, 0);
+}
+
+// The refused side: each attempt fails and nothing it aimed at changes.
+TEST_P(CloudKeyE2eTest, AuthorisationMatrixRefusesOtherTenantsAdminOtherStaffAndFrozenDevice) {
+  SetUpTenant();
+  const std::string other_tenant = create_tenant("示例市第二人民医院", true);
+  const std::string intruder_dev = dev("ck-intruder"), intruder_phone = "13912380021";
+  register_cli(intruder_dev, intruder_phone);
+  add_admin(other_tenant, intruder_phone);
+  // A pending application of tenant A.
+  auto ap = cli(staff_dev_, {"--json", "cloudkey", "apply", "--qr", payload_, "--staff-no", "D1001", "--name",
+                             "张医生", "--id-number", "11010519491231002X"});
+  ASSERT_EQ(ap.exit_code, 0) << ap;
+  const std::string staff_id = ap.json()["id"];
+
+  // 1. Another tenant's admin: cannot see, enter, approve or change anything of tenant A.
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"cloudkey", "staff", "list", tenant_},
+           {"cloudkey", "staff", "approve", tenant_, staff_id},
+           {"cloudkey", "staff", "refuse", tenant_, staff_id, "--reason", "x"},
+           {"cloudkey", "staff", "add", tenant_, "--staff-no", "X1", "--name", "冒名", "--phone", intruder_phone,
+            "--id-number", "440524198001010013"},
+           {"cloudkey", "settings", tenant_, "--secondary-devices", "off"}}) {
+    auto r = cli(intruder_dev, args);
+    EXPECT_EQ(r.exit_code, 3) << r;
+    EXPECT_NE(r.err.find("tenant"), std::string::npos) << r;
+  }
+  auto still = cli(admin_dev_, {"--json", "cloudkey", "staff", "list", tenant_});
+  ASSERT_EQ(still.exit_code, 0) << still;
+  ASSERT_EQ(still.json()["items"].size(), 1u) << still;
+  EXPECT_EQ(still.json()["items"][0]["status"], "pending");
+  auto t = call("GET", "/api/v1/cloudkey/tenants/" + tenant_, operator_token_);
+  EXPECT_EQ(t.json()["secondary_devices"], true) << t.body;
+  // Nor can the staff member approve their own application.
+  EXPECT_EQ(cli(staff_dev_, {"cloudkey", "staff", "approve", tenant_, staff_id}).exit_code, 3);
+
+  ASSERT_EQ(cli(admin_dev_, {"cloudkey", "staff", "approve", tenant_, staff_id}).exit_code, 0);
+  Downloaded main = setup(staff_dev_, "D1001");
+  ASSERT_FALSE(main.key_id.empty());
+  const std::string second = dev("ck-staff-2");
+  const std::string sec = pair_secondary(second, main.cert_id);
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "devices", "activate", sec}).exit_code, 0);
+
+  // 2. Another staff member (the intruder, with the staff number and key id): no download of
+  // someone else's record, no device or log of someone else's key.
+  auto steal = cli(intruder_dev, {"cloudkey", "setup", "--tenant", tenant_, "--staff-no", "D1001"}, {pin_, pin_});
+  EXPECT_EQ(steal.exit_code, 3) << steal;
+  EXPECT_NE(steal.err.find("staff record"), std::string::npos) << steal;
+  auto apply_same = cli(intruder_dev, {"cloudkey", "apply", "--tenant", tenant_, "--staff-no", "D1001", "--name",
+                                       "冒名", "--id-number", "440524198001010013"});
+  EXPECT_EQ(apply_same.exit_code, 3) << apply_same;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"cloudkey", "devices", "freeze", sec, "--key", main.key_id},
+           {"cloudkey", "devices", "list", "--key", main.key_id},
+           {"cloudkey", "log", "--key", main.key_id},
+           {"cloudkey", "devices", "remove", sec, "--key", main.key_id, "--code",
+            code(intruder_dev, intruder_phone, "authorise")},
+           {"cloudkey", "devices", "unlock", "--key", main.key_id, "--code",
+            code(intruder_dev, intruder_phone, "authorise")}}) {
+    auto r = cli(intruder_dev, args);
+    EXPECT_EQ(r.exit_code, 3) << r;
+    EXPECT_NE(r.err.find("cloud key"), std::string::npos) << r;
+  }
+  EXPECT_EQ(status_of(devices(staff_dev_), sec), "active");
+  EXPECT_EQ(status_of(devices(staff_dev_), main.device_id), "active");
+  // The secondary device cannot freeze or activate anything: that is the main device's.
+  auto from_second = cli(second, {"cloudkey", "devices", "freeze", main.device_id});
+  EXPECT_EQ(from_second.exit_code, 3) << from_second;
+  EXPECT_EQ(status_of(devices(staff_dev_), main.device_id), "active");
+
+  // 3. A frozen device: refused at once, even with password and SMS code; nothing else changes.
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "devices", "freeze", sec}).exit_code, 0);
+  put(f("msg.txt"), "冻结后签名");
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  auto frozen = sign(second, main.cert_id, "f.der");
+  EXPECT_EQ(frozen.exit_code, 3) << frozen;
+  EXPECT_NE(frozen.err.find("frozen"), std::string::npos) << frozen;
+  // Nor can it unfreeze itself or add a device.
+  EXPECT_EQ(cli(second, {"cloudkey", "devices", "activate", sec}).exit_code, 3);
+  EXPECT_EQ(status_of(devices(staff_dev_), sec), "frozen");
+  // The main device still signs.
+  EXPECT_EQ(sign(staff_dev_, main.cert_id, "m.der").exit_code, 0);
+}
+
+// 授权管理: a resident asks a doctor (by staff number); the doctor approves 2 uses (the resident is
+// told by SMS); the resident's device joins the doctor's key and signs twice, the third is
+// refused; a change of terms renews it; a frozen delegation refuses at once and works again when
+// unfrozen; a deleted one's device share is gone. Every use is recorded against both and shown in
+// the doctor's usage log.
+TEST_P(CloudKeyE2eTest, DelegationTwoUsesThenRefusedFrozenRenewedDeletedAndLoggedForBoth) {
+  SetUpTenant();
+  apply_and_approve(staff_dev_, "D1001", "张医生", "11010519491231002X");
+  Downloaded main = setup(staff_dev_, "D1001");
+  ASSERT_FALSE(main.cert_id.empty());
+  put(f("leaf.pem"), main.pem);
+  sh("openssl x509 -in " + f("leaf.pem") + " -pubkey -noout > " + f("pub.pem"));
+  put(f("msg.txt"), "住院医师代签 2026-0002");
+  const std::string res_dev = dev("ck-resident"), res_pin = "Pin#resident";
+  register_cli(res_dev, other_phone_);
+  ASSERT_EQ(cli(admin_dev_, {"cloudkey", "staff", "add", tenant_, "--staff-no", "R3001", "--name", "刘住院",
+                             "--phone", other_phone_, "--id-number", "440524198001010013"})
+                .exit_code,
+            0);
+  auto rq = cli(res_dev, {"--json", "cloudkey", "delegation", "request", "--tenant", tenant_, "--holder", "D1001",
+                          "--statement", "夜班代签处方"});
+  ASSERT_EQ(rq.exit_code, 0) << rq;
+  EXPECT_EQ(rq.json()["status"], "requested");
+  const std::string id = rq.json()["id"];
+  EXPECT_NE(last_sms(staff_phone_).find("请求使用您的云密钥证书"), std::string::npos);
+  auto ap = cli(staff_dev_, {"--json", "cloudkey", "delegation", "approve", id, "--uses", "2", "--for", "1h"});
+  ASSERT_EQ(ap.exit_code, 0) << ap;
+  EXPECT_EQ(ap.json()["uses_left"], 2);
+  EXPECT_NE(last_sms(other_phone_).find("可使用 2 次"), std::string::npos) << last_sms(other_phone_);
+  pair_delegate(res_dev, id, main.cert_id, res_pin);
+
+  auto rsign = [&](const std::string& out) {
+    return cli(res_dev, {"--json", "cert", "sign", "--cert", main.cert_id, "--in", f("msg.txt"), "--sm2-id", "",
+                         "--out", f(out)},
+               {res_pin});
+  };
+  for (const char* out : {"d1.der", "d2.der"}) {
+    auto r = rsign(out);
+    ASSERT_EQ(r.exit_code, 0) << r;
+    EXPECT_TRUE(verified(out));
+  }
+  auto third = rsign("d3.der");
+  EXPECT_EQ(third.exit_code, 3) << third;
+  EXPECT_NE(third.err.find("spent"), std::string::npos) << third;
+  // Renewed with 3 more uses; a freeze refuses at once, an unfreeze lets it work again.
+  auto ch = cli(staff_dev_, {"--json", "cloudkey", "delegation", "change", id, "--uses", "3", "--for", "2h"});
+  ASSERT_EQ(ch.exit_code, 0) << ch;
+  EXPECT_EQ(rsign("d3.der").exit_code, 0);
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "freeze", id}).exit_code, 0);
+  auto frozen = rsign("d4.der");
+  EXPECT_EQ(frozen.exit_code, 3) << frozen;
+  EXPECT_NE(frozen.err.find("froze"), std::string::npos) << frozen;
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "unfreeze", id}).exit_code, 0);
+  EXPECT_EQ(rsign("d4.der").exit_code, 0);
+  EXPECT_TRUE(verified("d4.der"));
+
+  // Recorded against both: the delegation's uses for the holder and the delegate, and the
+  // holder's usage log.
+  for (const auto& d : {staff_dev_, res_dev}) {
+    auto uses = cli(d, {"--json", "cloudkey", "delegation", "uses", id});
+    ASSERT_EQ(uses.exit_code, 0) << uses;
+    std::map<std::string, int> n;
+    const nlohmann::json items = uses.json()["items"];
+    for (const auto& u : items) ++n[u["result"].get<std::string>()];
+    EXPECT_EQ(n["ok"], 4) << uses;
+    EXPECT_EQ(n["delegation_used_up"], 1) << uses;
+    EXPECT_EQ(n["delegation_frozen"], 1) << uses;
+  }
+  auto log = cli(staff_dev_, {"--json", "cloudkey", "log"});
+  ASSERT_EQ(log.exit_code, 0) << log;
+  int delegated_ok = 0;
+  const nlohmann::json log_items = log.json()["items"];
+  for (const auto& e : log_items) {
+    if (e["delegation_id"] == id && e["result"] == "ok" && e["operation"] == "sign") ++delegated_ok;
+  }
+  EXPECT_EQ(delegated_ok, 4) << log;
+
+  // The transparency log: the issuance and the holder's steps (shield.install, shield.sign) and
+  // each delegate use (cloudkey.delegation.use) are the holder's entries.
+  EXPECT_EQ(call("POST", "/api/v1/operator/ledger/checkpoints", operator_token_).status, 200);
+  const nlohmann::json entries =
+      call("GET", "/api/v1/account/ledger-entries?limit=1000",
+           nlohmann::json::parse(read_all(staff_dev_ + "/session.json"))["token"].get<std::string>())
+          .json()["items"];
+  std::map<std::string, int> types;
+  for (const auto& e : entries) {
+    auto entry = nlohmann::json::parse(e["entry"].get<std::string>());
+    ++types[entry["type"].get<std::string>() + " " + entry.value("result", "")];
+  }
+  EXPECT_EQ(types["shield.install ok"], 1) << entries.dump();
+  EXPECT_EQ(types["cloudkey.delegation.approve ok"], 1) << entries.dump();
+  EXPECT_EQ(types["cloudkey.delegation.use ok"], 4) << entries.dump();
+  EXPECT_EQ(types["cloudkey.delegation.use delegation_frozen"], 1) << entries.dump();
+
+  // 重置授权密码: the holder has a new password sent to the delegate by SMS; one wrong try voids
+  // it; the next one works and the old password no longer does.
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "reset-password", id}).exit_code, 0);
+  auto wrong = cli(res_dev, {"cloudkey", "delegation", "apply-reset", id}, {"00000000"});
+  EXPECT_EQ(wrong.exit_code, 3) << wrong;
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "reset-password", id}).exit_code, 0);
+  std::smatch m;
+  const std::string text = last_sms(other_phone_);
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("重置为 ([0-9]{8})"))) << text;
+  const std::string reset_pw = m[1];
+  auto applied = cli(res_dev, {"--json", "cloudkey", "delegation", "apply-reset", id}, {reset_pw});
+  ASSERT_EQ(applied.exit_code, 0) << applied;
+  auto old_pw = rsign("d5.der");
+  EXPECT_EQ(old_pw.exit_code, 4) << old_pw;  // a wrong certificate password
+  EXPECT_NE(old_pw.out.find("bad_unlock_proof"), std::string::npos) << old_pw;
+  auto new_pw = cli(res_dev, {"--json", "cert", "sign", "--cert", main.cert_id, "--in", f("msg.txt"), "--sm2-id", "",
+                              "--out", f("d5.der")},
+                    {reset_pw});
+  ASSERT_EQ(new_pw.exit_code, 0) << new_pw;
+  EXPECT_TRUE(verified("d5.der"));
+
+  // Deleted: the delegate's device share is gone at once.
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "delete", id}).exit_code, 0);
+  auto after = rsign("d6.der");
+  EXPECT_EQ(after.exit_code, 3) << after;
+  auto list = cli(res_dev, {"--json", "cloudkey", "delegation", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list;
+  EXPECT_EQ(list.json()["items"][0]["status"], "deleted");
+}
+
+// A delegate acting outside their grant: refused, nothing changed.
+TEST_P(CloudKeyE2eTest, DelegateOutsideTheirGrantIsRefused) {
+  SetUpTenant();
+  apply_and_approve(staff_dev_, "D1001", "张医生", "11010519491231002X");
+  Downloaded main = setup(staff_dev_, "D1001");
+  const std::string res_dev = dev("ck-resident"), res_pin = "Pin#resident";
+  register_cli(res_dev, other_phone_);
+  ASSERT_EQ(cli(admin_dev_, {"cloudkey", "staff", "add", tenant_, "--staff-no", "R3001", "--name", "刘住院",
+                             "--phone", other_phone_, "--id-number", "440524198001010013"})
+                .exit_code,
+            0);
+  auto rq = cli(res_dev, {"--json", "cloudkey", "delegation", "request", "--tenant", tenant_, "--holder", "D1001"});
+  ASSERT_EQ(rq.exit_code, 0) << rq;
+  const std::string id = rq.json()["id"];
+  // The delegate cannot approve their own request, nor pair before the holder approved.
+  auto self = cli(res_dev, {"cloudkey", "delegation", "approve", id, "--uses", "100"});
+  EXPECT_EQ(self.exit_code, 3) << self;
+  auto early = cli(res_dev, {"grant", "pair", id, "--no-wait"});
+  EXPECT_EQ(early.exit_code, 3) << early;
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "approve", id, "--uses", "1", "--for", "1h"}).exit_code, 0);
+  pair_delegate(res_dev, id, main.cert_id, res_pin);
+  // Nor change its terms, unfreeze or delete it: those are the holder's.
+  for (const auto& args : std::vector<std::vector<std::string>>{{"cloudkey", "delegation", "change", id, "--uses", "100"},
+                                                                {"cloudkey", "delegation", "freeze", id},
+                                                                {"cloudkey", "delegation", "delete", id}}) {
+    auto r = cli(res_dev, args);
+    EXPECT_EQ(r.exit_code, 3) << r;
+    EXPECT_NE(r.err.find("delegation"), std::string::npos) << r;
+  }
+  // Nor hand the key on to another device, nor change the holder's device states.
+  const std::string third = dev("ck-resident-2");
+  login_cli(third, other_phone_);
+  auto start = cli(third, {"--json", "device", "pair", "--no-wait"});
+  ASSERT_EQ(start.exit_code, 0) << start;
+  auto handed = cli(res_dev, {"device", "add", start.json()["id"], "--code", start.json()["code"], "--cert",
+                              main.cert_id},
+                    {res_pin});
+  EXPECT_EQ(handed.exit_code, 3) << handed;
+  auto fr = cli(res_dev, {"cloudkey", "devices", "freeze", main.device_id, "--key", main.key_id});
+  EXPECT_EQ(fr.exit_code, 3) << fr;
+  // Nothing changed: one use left, live, and the holder's main device active.
+  auto list = cli(staff_dev_, {"--json", "cloudkey", "delegation", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list;
+  EXPECT_EQ(list.json()["items"][0]["uses_left"], 1) << list;
+  EXPECT_EQ(list.json()["items"][0]["live"], true) << list;
+  EXPECT_EQ(status_of(devices(staff_dev_), main.device_id), "active");
+  put(f("msg.txt"), "一次");
+  EXPECT_EQ(cli(res_dev, {"cert", "sign", "--cert", main.cert_id, "--in", f("msg.txt")}, {res_pin}).exit_code, 0);
+}
+
+// Settings: the usage log exported for support opens with the tenant's support key only.
+TEST_P(CloudKeyE2eTest, ExportedLogOpensOnlyWithTheSupportKey) {
+  SetUpTenant();
+  apply_and_approve(staff_dev_, "D1001", "张医生", "11010519491231002X");
+  Downloaded main = setup(staff_dev_, "D1001");
+  put(f("msg.txt"), "导出日志");
+  ASSERT_EQ(sign(staff_dev_, main.cert_id, "s.der").exit_code, 0);
+  // No support key yet: refused.
+  auto early = cli(staff_dev_, {"cloudkey", "export-log", "--out", f("log0.p7")});
+  EXPECT_EQ(early.exit_code, 3) << early;
+  EXPECT_NE(early.err.find("support key"), std::string::npos) << early;
+  // The support side's SM2 key and certificate, made by openssl.
+  for (const char* who : {"support", "stranger"}) {
+    const std::string w = who;
+    sh("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 -out " + f(w + ".key"));
+    sh("openssl req -x509 -new -key " + f(w + ".key") + " -subj /CN=" + w + " -days 30 -sm3 -out " + f(w + ".pem"));
+  }
+  auto bad = call("PUT", "/api/v1/operator/cloudkey/tenants/" + tenant_ + "/support-certificate", operator_token_,
+                  {{"certificate_pem", "not a certificate"}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  auto set = call("PUT", "/api/v1/operator/cloudkey/tenants/" + tenant_ + "/support-certificate", operator_token_,
+                  {{"certificate_pem", read_all(f("support.pem"))}});
+  ASSERT_EQ(set.status, 200) << set.body;
+  auto ex = cli(staff_dev_, {"--json", "cloudkey", "export-log", "--out", f("log.p7")});
+  ASSERT_EQ(ex.exit_code, 0) << ex;
+  // The support key opens it: the log inside names the signature.
+  auto open = cli(staff_dev_, {"--json", "cloudkey", "decrypt-log", "--in", f("log.p7"), "--support-key",
+                               f("support.key")});
+  ASSERT_EQ(open.exit_code, 0) << open;
+  EXPECT_EQ(open.json()["key_id"], main.key_id) << open;
+  int signs = 0;
+  const nlohmann::json items = open.json()["items"];
+  for (const auto& e : items) signs += e["operation"] == "sign" && e["result"] == "ok";
+  EXPECT_EQ(signs, 1) << open;
+  // Nothing else does: another SM2 key, and the bytes are not the plain log.
+  auto other = cli(staff_dev_, {"cloudkey", "decrypt-log", "--in", f("log.p7"), "--support-key", f("stranger.key")});
+  EXPECT_NE(other.exit_code, 0) << other;
+  EXPECT_EQ(read_all(f("log.p7")).find("\"operation\""), std::string::npos);
+}
+
+CERTSEAL_INSTANTIATE_API_ENGINES(CloudKeyE2eTest);
+
+}  // namespace
+}  // namespace certseal::testing
