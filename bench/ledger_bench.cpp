@@ -1,9 +1,12 @@
 // The transparency log (docs/LEDGER.md):
 //  * BM_SustainedAppends/<engine>/<entries per transaction>: 4 writer threads append for 3 s, each
 //    transaction holding N entries (N = 1: one action, one entry), while the background Sequencer
-//    (interval 200 ms) moves them into the tree and signs checkpoints. Counters: appends/s, and
-//    the time from an append's commit to the first checkpoint covering it, as a watcher thread
-//    polling /ledger/checkpoint's source sees it (p50, p99).
+//    (server defaults: idle interval 200 ms, pace 10 ms) moves them into the tree and signs
+//    checkpoints. Counters: appends/s, the time from an append to the first checkpoint covering
+//    it, as a watcher thread polling /ledger/checkpoint's source sees it (p50, p99), checkpoints
+//    signed, and on SQLite the commits (group commit: several writers share one).
+//  * BM_BareCommits/<engine>/<threads>: the baseline of the same machine and engine: transactions
+//    of one small INSERT into a scratch table, no log, no sequencer, for 2 s.
 //  * BM_InclusionProof/<size>, BM_ConsistencyProof/<size>: LedgerService proofs on SQLite over a
 //    tree of 1M and 10M leaves (tiles written directly from synthetic leaf hashes: proofs read only
 //    tiles, and writing 10M entries through the sequencer would take minutes).
@@ -23,6 +26,7 @@
 #include "service/ledger/ledger_service.h"
 #include "service/ledger/recorder.h"
 #include "store/migrate.h"
+#include "store/sqlite_stats.h"
 
 namespace {
 using namespace certseal;
@@ -76,8 +80,8 @@ void BM_SustainedAppends(benchmark::State& state, const std::string& engine) {
       });
     }
     auto km = keystore::SoftwareKeyManager::open(dir + "/keys", SecretBytes(32, 1), rng).value();
-    auto keys = LogKeys::open(*db, *km, rng, log, "bench.example/ledger").value();
-    Sequencer seq(*db, *keys, clock, log, std::chrono::milliseconds(200));
+    auto keys = LogKeys::open(*db, *km, clock, rng, log, "bench.example/ledger").value();
+    Sequencer seq(*db, *keys, clock, log);
     (void)seq.run_once();
     seq.start();
     Recorder rec(clock);
@@ -101,6 +105,7 @@ void BM_SustainedAppends(benchmark::State& state, const std::string& engine) {
     });
 
     std::atomic<std::int64_t> appended{0};
+    const std::int64_t commits0 = store::sqlite_commits(*db).value_or(0);
     const auto t0 = std::chrono::steady_clock::now();
     const auto until = t0 + std::chrono::seconds(3);
     std::vector<std::thread> writers;
@@ -122,6 +127,7 @@ void BM_SustainedAppends(benchmark::State& state, const std::string& engine) {
     }
     for (auto& t : writers) t.join();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::int64_t commits = store::sqlite_commits(*db).value_or(0) - commits0;
     seq.notify();
     for (int i = 0; i < 600; ++i) {
       auto sz = db->read_value<std::int64_t>([](store::Tx& tx) -> Result<std::int64_t> {
@@ -152,11 +158,57 @@ void BM_SustainedAppends(benchmark::State& state, const std::string& engine) {
     state.counters["inclusion_p50_ms"] = percentile(lat, 0.50);
     state.counters["inclusion_p99_ms"] = percentile(lat, 0.99);
     state.counters["entries"] = static_cast<double>(appended.load());
+    state.counters["checkpoints"] = static_cast<double>(seen.size());
+    state.counters["commits"] = static_cast<double>(commits);
   }
   std::filesystem::remove_all(dir);
 }
 BENCHMARK_CAPTURE(BM_SustainedAppends, sqlite, std::string("sqlite"))->Arg(1)->Arg(100)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
 BENCHMARK_CAPTURE(BM_SustainedAppends, postgres, std::string("postgres"))->Arg(1)->Arg(100)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+
+void BM_BareCommits(benchmark::State& state, const std::string& engine) {
+  const int threads = static_cast<int>(state.range(0));
+  if (engine == "postgres" && !std::getenv("CERTSEAL_BENCH_PG_URL")) {
+    state.SkipWithError("CERTSEAL_BENCH_PG_URL not set");
+    return;
+  }
+  std::string dir = temp_dir("bare-" + engine + std::to_string(threads));
+  for (auto _ : state) {
+    auto db = open_engine(engine, dir);
+    if (!db) {
+      state.SkipWithError("database");
+      return;
+    }
+    (void)db->write([](store::Tx& tx) -> Status {
+      return tx.exec_script("DROP TABLE IF EXISTS bench_bare; CREATE TABLE bench_bare (id BIGINT, w BIGINT)");
+    });
+    std::atomic<std::int64_t> done{0};
+    const std::int64_t commits0 = store::sqlite_commits(*db).value_or(0);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto until = t0 + std::chrono::seconds(2);
+    std::vector<std::thread> writers;
+    for (int w = 0; w < threads; ++w) {
+      writers.emplace_back([&, w] {
+        std::int64_t n = 0;
+        while (std::chrono::steady_clock::now() < until) {
+          Status s = db->write([&](store::Tx& tx) -> Status {
+            CS_TRY(tx.exec("INSERT INTO bench_bare (id, w) VALUES (?, ?)", {n++, w}));
+            return {};
+          });
+          if (s) ++done;
+        }
+      });
+    }
+    for (auto& t : writers) t.join();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.counters["commits_per_s"] = static_cast<double>(done.load()) / secs;
+    state.counters["sqlite_commits"] = static_cast<double>(store::sqlite_commits(*db).value_or(0) - commits0);
+    state.counters["writes"] = static_cast<double>(done.load());
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK_CAPTURE(BM_BareCommits, sqlite, std::string("sqlite"))->Arg(1)->Arg(4)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+BENCHMARK_CAPTURE(BM_BareCommits, postgres, std::string("postgres"))->Arg(1)->Arg(4)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
 
 // A SQLite log of `size` synthetic leaves: tiles only, plus its checkpoint row.
 struct ProofLog {
@@ -181,7 +233,7 @@ ProofLog* proof_log(std::int64_t size) {
   static SystemRng rng;
   static MemoryLogger log;
   p->km = keystore::SoftwareKeyManager::open(p->dir + "/keys", SecretBytes(32, 1), rng).value();
-  p->keys = LogKeys::open(*p->db, *p->km, rng, log, "bench.example/ledger").value();
+  p->keys = LogKeys::open(*p->db, *p->km, clock, rng, log, "bench.example/ledger").value();
   p->seq = std::make_unique<Sequencer>(*p->db, *p->keys, clock, log);
   p->svc = std::make_unique<LedgerService>(*p->db, *p->keys, *p->seq);
   // Level by level: level-0 hashes are leaf hashes of "entry i"; each full tile's root goes up.

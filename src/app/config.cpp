@@ -104,7 +104,7 @@ constexpr ConfigKey kKeys[] = {
     {"ledger.origin", KeyType::kString, "",
      "Transparency log origin (checkpoint first line, key name), fixed at the first start; default <host of pki.public_url>/ledger."},
     {"ledger.interval_ms", KeyType::kInt, "200",
-     "How often the transparency log sequences waiting entries and signs a checkpoint (10 to 1000)."},
+     "How often an idle transparency log looks for waiting entries (10 to 1000); while entries arrive it sequences them back to back."},
     {"demo.enabled", KeyType::kBool, "false",
      "Create the demo operator and demo users at start (idempotent). For trying CertSeal out only."},
     {"keys.dir", KeyType::kString, "", "Software key manager folder (CA keys); default <data_dir>/keys."},

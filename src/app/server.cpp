@@ -270,7 +270,7 @@ int serve(const Config& c) {
   services.token_certs = &token_certs;
   // The transparency log (docs/LEDGER.md): keys in the key manager, a background sequencer, and
   // one recorder every service appends through inside its own transactions.
-  auto ledger_keys = service::ledger::LogKeys::open(*p.db, **km, p.rng, log, ledger_origin(c, ca_opts.public_url));
+  auto ledger_keys = service::ledger::LogKeys::open(*p.db, **km, p.clock, p.rng, log, ledger_origin(c, ca_opts.public_url));
   if (!ledger_keys) return fail(&log, "transparency log keys", ledger_keys.error());
   service::ledger::Sequencer sequencer(*p.db, **ledger_keys, p.clock, log, std::chrono::milliseconds(c.ledger.interval_ms));
   service::ledger::LedgerService ledger(*p.db, **ledger_keys, sequencer);
@@ -449,7 +449,7 @@ int admin_ledger_audit(const Config& c) {
   if (!master) return fail(&log, "master key", master.error());
   auto km = keystore::SoftwareKeyManager::open(c.keys.dir, std::move(master->key), (*p)->rng);
   if (!km) return fail(&log, "key manager", km.error());
-  auto keys = service::ledger::LogKeys::open(*(*p)->db, **km, (*p)->rng, log, "");
+  auto keys = service::ledger::LogKeys::open(*(*p)->db, **km, (*p)->clock, (*p)->rng, log, "");
   if (!keys) return fail(&log, "transparency log keys", keys.error());
   auto rep = service::ledger::audit_log(*(*p)->db, **keys);
   if (!rep) return fail(&log, "ledger audit", rep.error());

@@ -8,8 +8,8 @@
 //   passed to and must not escape it.
 // - write() runs fn in a read-write transaction. SQLite has exactly one writer connection,
 //   taken by the process's threads first come, first served (BEGIN IMMEDIATE, so other
-//   processes wait on the busy timeout); PostgreSQL takes a pooled
-//   connection. fn returning an error rolls back; ok commits. Serialisation failures and
+//   processes wait on the busy timeout; calls that wait together share one commit: sqlite_db.cpp);
+//   PostgreSQL takes a pooled connection. fn returning an error rolls back; ok commits. Serialisation failures and
 //   deadlocks on PostgreSQL are retried up to 3 times, so fn must not have side effects outside
 //   the database.
 // - read() runs fn on a reader: on SQLite a pooled read-only connection inside one snapshot; on

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "store/db.h"
 #include "store/migrate.h"
+#include "store/sqlite_stats.h"
 #include "support/pg_fixture.h"
 #include "support/test_env.h"
 
@@ -73,6 +76,114 @@ TEST(SqliteDurability, SynchronousFullByDefaultNormalOnRequest) {
     EXPECT_EQ(level, full ? 2 : 1);  // 2 = FULL, 1 = NORMAL
   }
   EXPECT_TRUE(SqliteOptions{}.synchronous_full);
+}
+
+// Group commit (SQLite): writers that arrive while a transaction is under way share its commit;
+// each is acknowledged only once its row is committed, and one that fails is rolled back alone, to
+// its savepoint, while the others in its group commit. The first writer holds its transaction
+// open until three more have queued behind it, so the grouping is certain: the leader takes them
+// in before it commits.
+TEST(SqliteGroupCommit, WritersWaitingTogetherShareOneCommitAndAFailureRollsBackAlone) {
+  TempDir dir;
+  auto opened = open_sqlite({dir.path() + "/g.db"});
+  ASSERT_TRUE(opened.ok());
+  auto& db = **opened;
+  ASSERT_TRUE(db.write([](Tx& tx) { return tx.exec_script("CREATE TABLE g (id TEXT PRIMARY KEY)"); }).ok());
+  const std::int64_t commits_before = *sqlite_commits(db);
+  auto visible = [&](const std::string& id) {
+    bool found = false;
+    EXPECT_TRUE(db.read([&](Tx& tx) -> Status {
+      CS_ASSIGN(auto r, tx.query_one("SELECT id FROM g WHERE id = ?", {id}));
+      found = r.has_value();
+      return {};
+    }).ok());
+    return found;
+  };
+  std::atomic<bool> first_in{false};
+  std::thread first([&] {
+    Status s = db.write([&](Tx& tx) -> Status {
+      CS_TRY(tx.exec("INSERT INTO g (id) VALUES ('first')"));
+      first_in = true;
+      while (db.stats().in_use < 4) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return {};
+    });
+    EXPECT_TRUE(s.ok());
+    EXPECT_TRUE(visible("first"));
+  });
+  while (!first_in) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::vector<std::thread> others;
+  std::atomic<int> acked{0};
+  for (std::string id : {"a", "b", "fails"}) {
+    others.emplace_back([&, id] {
+      Status s = db.write([&](Tx& tx) -> Status {
+        CS_TRY(tx.exec("INSERT INTO g (id) VALUES (?)", {id}));
+        if (id == "fails") return invalid_argument("refused", "refused after its insert");
+        return {};
+      });
+      if (id == "fails") {
+        EXPECT_EQ(s.error().code, "refused");
+      } else {
+        EXPECT_TRUE(s.ok());
+        EXPECT_TRUE(visible(id)) << id << " acknowledged before its commit";
+        ++acked;
+      }
+    });
+  }
+  first.join();
+  for (auto& t : others) t.join();
+  EXPECT_EQ(acked.load(), 2);
+  EXPECT_TRUE(visible("a"));
+  EXPECT_TRUE(visible("b"));
+  EXPECT_FALSE(visible("fails"));
+  EXPECT_EQ(*sqlite_commits(db) - commits_before, 1);  // four writers, one commit
+}
+
+// An exception thrown by a grouped writer's fn reaches that writer's own thread; the others commit.
+TEST(SqliteGroupCommit, AnExceptionReachesItsOwnWriterOnly) {
+  TempDir dir;
+  auto opened = open_sqlite({dir.path() + "/x.db"});
+  ASSERT_TRUE(opened.ok());
+  auto& db = **opened;
+  ASSERT_TRUE(db.write([](Tx& tx) { return tx.exec_script("CREATE TABLE g (id TEXT PRIMARY KEY)"); }).ok());
+  std::atomic<bool> first_in{false};
+  std::thread first([&] {
+    EXPECT_TRUE(db.write([&](Tx&) -> Status {
+      first_in = true;
+      while (db.stats().in_use < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return {};
+    }).ok());
+  });
+  while (!first_in) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  bool caught = false;
+  std::thread thrower([&] {
+    try {
+      (void)db.write([](Tx& tx) -> Status {
+        CS_TRY(tx.exec("INSERT INTO g (id) VALUES ('thrown')"));
+        throw std::runtime_error("boom");
+      });
+    } catch (const std::runtime_error&) {
+      caught = true;
+    }
+  });
+  std::thread fine([&] {
+    EXPECT_TRUE(db.write([](Tx& tx) -> Status {
+      CS_TRY(tx.exec("INSERT INTO g (id) VALUES ('fine')"));
+      return {};
+    }).ok());
+  });
+  first.join();
+  thrower.join();
+  fine.join();
+  EXPECT_TRUE(caught);
+  std::int64_t n = -1;
+  ASSERT_TRUE(db.read([&](Tx& tx) -> Status {
+    CS_ASSIGN(auto r, tx.query_one("SELECT COUNT(*) AS n FROM g WHERE id = 'fine'"));
+    n = r->integer("n");
+    CS_ASSIGN(auto t, tx.query_one("SELECT COUNT(*) AS n FROM g WHERE id = 'thrown'"));
+    n += 10 * t->integer("n");
+    return {};
+  }).ok());
+  EXPECT_EQ(n, 1);
 }
 
 TEST_P(DbTest, ValuesRoundTrip) {

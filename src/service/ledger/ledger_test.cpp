@@ -36,7 +36,7 @@ class LedgerTest : public testing::EngineTest {
   }
 
   void open_log() {
-    auto keys = LogKeys::open(*db_, *km_, rng_, log_, "test.example/ledger");
+    auto keys = LogKeys::open(*db_, *km_, clock_, rng_, log_, "test.example/ledger");
     ASSERT_TRUE(keys) << keys.error().code << " " << keys.error().cause;
     keys_ = std::move(keys).value();
     seq_ = std::make_unique<Sequencer>(*db_, *keys_, clock_, log_, std::chrono::milliseconds(50), 100);
@@ -286,14 +286,29 @@ TEST_P(LedgerTest, RewrittenAndResignedHistoryFailsAgainstAnOldCheckpoint) {
 
 TEST_P(LedgerTest, KeysAreStableAcrossRestartsAndTheOriginIsFixed) {
   Bytes pub = keys_->ed25519_public();
-  auto again = LogKeys::open(*db_, *km_, rng_, log_, "other.example/ledger");
+  auto again = LogKeys::open(*db_, *km_, clock_, rng_, log_, "other.example/ledger");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->ed25519_public(), pub);
   EXPECT_EQ((*again)->origin(), "test.example/ledger");
   // A key manager without the SM2 key (another machine's keys folder) cannot open the seed.
   auto other_km = keystore::SoftwareKeyManager::open(dir_.path() + "/other-keys", SecretBytes(32, 9), rng_);
   ASSERT_TRUE(other_km.ok());
-  EXPECT_EQ(LogKeys::open(*db_, **other_km, rng_, log_, "").error().code, "ledger_keys");
+  EXPECT_EQ(LogKeys::open(*db_, **other_km, clock_, rng_, log_, "").error().code, "ledger_keys");
+}
+
+// The keys row is dated by the injected clock, not the machine's (LogKeys reads no system clock).
+TEST_P(LedgerTest, KeysRowIsDatedByTheInjectedClock) {
+  ASSERT_TRUE(exec("DELETE FROM ledger_keys").ok());
+  clock_.set(SysTime(std::chrono::seconds(1'900'000'000)));
+  auto keys = LogKeys::open(*db_, *km_, clock_, rng_, log_, "dated.example/ledger");
+  ASSERT_TRUE(keys.ok()) << keys.error().cause;
+  auto created = db_->read_value<std::string>([](store::Tx& tx) -> Result<std::string> {
+    CS_ASSIGN(auto row, tx.query_one("SELECT created_at FROM ledger_keys WHERE id = 1"));
+    if (!row) return internal_error("no keys row");
+    return row->text("created_at");
+  });
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(*created, format_rfc3339(SysTime(std::chrono::seconds(1'900'000'000))));
 }
 
 // Two nodes sequencing the same database at once (PostgreSQL: several certseald processes) while

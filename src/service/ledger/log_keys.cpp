@@ -13,8 +13,8 @@ Error keys_error(std::string cause) {
 
 }  // namespace
 
-Result<std::unique_ptr<LogKeys>> LogKeys::open(store::Database& db, keystore::KeyManager& km, Rng& rng, Logger& log,
-                                               const std::string& origin) {
+Result<std::unique_ptr<LogKeys>> LogKeys::open(store::Database& db, keystore::KeyManager& km, const Clock& clock,
+                                               Rng& rng, Logger& log, const std::string& origin) {
   auto load = [&]() -> Result<std::optional<store::Row>> {
     return db.read_value<std::optional<store::Row>>(
         [](store::Tx& tx) { return tx.query_one("SELECT * FROM ledger_keys WHERE id = 1"); });
@@ -29,7 +29,7 @@ Result<std::unique_ptr<LogKeys>> LogKeys::open(store::Database& db, keystore::Ke
     CS_ASSIGN(auto inserted, db.write_value<std::int64_t>([&](store::Tx& tx) -> Result<std::int64_t> {
       return tx.exec("INSERT INTO ledger_keys (id, origin, sm2_key_id, sm2_public, ed25519_public, ed25519_seed_wrapped, "
                      "created_at) VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                     {origin, sm2.id, sm2.public_key, pub, wrapped, format_rfc3339(std::chrono::system_clock::now())});
+                     {origin, sm2.id, sm2.public_key, pub, wrapped, format_rfc3339(clock.now())});
     }));
     if (inserted == 0) (void)km.destroy(sm2.id);  // another node was first
     else log.info("transparency log keys created", {{"origin", origin}});

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/rng.h"
 #include "crypto/checkpoint.h"
@@ -27,8 +28,9 @@ namespace certseal::service::ledger {
 
 class LogKeys {
  public:
-  static Result<std::unique_ptr<LogKeys>> open(store::Database& db, keystore::KeyManager& km, Rng& rng, Logger& log,
-                                               const std::string& origin);
+  // `clock` dates the ledger_keys row when open() creates it.
+  static Result<std::unique_ptr<LogKeys>> open(store::Database& db, keystore::KeyManager& km, const Clock& clock,
+                                               Rng& rng, Logger& log, const std::string& origin);
 
   const std::string& origin() const { return origin_; }
   const Bytes& ed25519_public() const { return ed25519_public_; }

@@ -181,15 +181,20 @@ void Sequencer::loop() {
   while (!stop_) {
     poke_ = false;
     lock.unlock();
-    bool more = false;
+    // Idle (or failing): wait `interval`. Busy: entries are most likely waiting again, so run
+    // after `pace` (which lets them gather into one run instead of one run per commit), or at
+    // once when the last run had to leave some behind.
+    auto wait = interval_;
     auto r = run_once();
     if (!r) {
       log_.error("ledger sequencing failed", {{"code", r.error().code}, {"cause", r.error().cause}});
-    } else {
-      more = r->added == batch_;
+    } else if (r->added >= batch_) {
+      wait = std::chrono::milliseconds(0);
+    } else if (r->added > 0) {
+      wait = pace_;
     }
     lock.lock();
-    if (!more) cv_.wait_for(lock, interval_, [this] { return stop_ || poke_; });
+    if (wait.count() > 0) cv_.wait_for(lock, wait, [this] { return stop_ || poke_; });
   }
 }
 

@@ -8,13 +8,16 @@
 // either the whole run or nothing; the next run covers what is still pending.
 // An empty log gets a checkpoint of size 0 on the first run.
 //
-// start() runs it in a thread: every `interval` while entries wait (a run that took a full batch
-// is followed at once by another), and at once after notify() (on demand). stop() joins.
+// start() runs it in a thread as soon as work waits: a run that sequenced entries is followed by
+// the next one `pace` later (at once after a full batch), so under load runs go back to back and
+// an entry waits for about one run, not for a timer; an idle log is looked at every `interval`
+// (a cheap read), and at once after notify() (on demand). stop() joins.
 //
 // Contract: run_once() is thread-safe (the database serialises runs); start()/stop() are called
 // by one owner. Errors: the database's and the keys'.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -37,8 +40,10 @@ struct SequenceResult {
 class Sequencer {
  public:
   Sequencer(store::Database& db, const LogKeys& keys, const Clock& clock, Logger& log,
-            std::chrono::milliseconds interval = std::chrono::milliseconds(200), std::size_t batch = 4096)
-      : db_(db), keys_(keys), clock_(clock), log_(log), interval_(interval), batch_(batch) {}
+            std::chrono::milliseconds interval = std::chrono::milliseconds(200), std::size_t batch = 4096,
+            std::chrono::milliseconds pace = std::chrono::milliseconds(10))
+      : db_(db), keys_(keys), clock_(clock), log_(log), interval_(interval), pace_(std::min(pace, interval)),
+        batch_(batch) {}
   ~Sequencer() { stop(); }
   Sequencer(const Sequencer&) = delete;
   Sequencer& operator=(const Sequencer&) = delete;
@@ -58,7 +63,8 @@ class Sequencer {
   const LogKeys& keys_;
   const Clock& clock_;
   Logger& log_;
-  std::chrono::milliseconds interval_;
+  std::chrono::milliseconds interval_;  // idle: how often to look for waiting entries
+  std::chrono::milliseconds pace_;      // busy: the gap between runs that sequence entries
   std::size_t batch_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -94,6 +94,13 @@ Result<std::vector<CertificatePlatformView>> OrderService::certificate_platforms
 Result<CertificatePlatformView> OrderService::cancel_certificate_platform(const std::string& account_id,
                                                                          const std::string& certificate_id,
                                                                          const std::string& platform_id) {
+  return cancel_platform(account_id, account_id, "", certificate_id, platform_id);
+}
+
+Result<CertificatePlatformView> OrderService::cancel_platform(const std::string& actor, const std::string& account_id,
+                                                             const std::string& org_id,
+                                                             const std::string& certificate_id,
+                                                             const std::string& platform_id) {
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto c, tx.query_one("SELECT account_id, platform_id FROM account_certificates WHERE certificate_id = ?",
                                    {certificate_id}));
@@ -104,14 +111,24 @@ Result<CertificatePlatformView> OrderService::cancel_certificate_platform(const 
       return failed_precondition("platform_is_original",
                           "the certificate was bought for this platform; revoke the certificate instead");
     }
-    CS_ASSIGN(auto row, tx.query_one("SELECT cancelled_at FROM certificate_platforms WHERE certificate_id = ? "
-                                     "AND platform_id = ?",
+    CS_ASSIGN(auto row, tx.query_one("SELECT cancelled_at, order_id, enabled_until FROM certificate_platforms "
+                                     "WHERE certificate_id = ? AND platform_id = ?",
                                      {certificate_id, platform_id}));
     if (!row) return not_found("platform_not_enabled", "this certificate has no package for that platform");
-    CS_TRY(tx.exec("UPDATE certificate_platforms SET cancelled_at = ? WHERE certificate_id = ? AND platform_id = ? "
-                   "AND cancelled_at IS NULL",
-                   {format_rfc3339(clock_.now()), certificate_id, platform_id}));
-    return {};
+    CS_ASSIGN(auto n, tx.exec("UPDATE certificate_platforms SET cancelled_at = ? WHERE certificate_id = ? AND "
+                              "platform_id = ? AND cancelled_at IS NULL",
+                              {format_rfc3339(clock_.now()), certificate_id, platform_id}));
+    if (n == 0) return {};  // cancelled before: nothing changed, nothing to record
+    auto e = ledger::LedgerEvent("mutual_recognition.cancel")
+                 .by(actor)
+                 .of(account_id)
+                 .on(certificate_id)
+                 .cert(certificate_id)
+                 .at_platform(platform_id)
+                 .with("order", row->text("order_id"))
+                 .with("enabled_until", row->integer("enabled_until"));
+    if (!org_id.empty()) e.with("org", org_id);
+    return ledger::record(ledger_, tx, e);
   }));
   CS_ASSIGN(auto all, certificate_platforms(account_id, certificate_id));
   for (auto& v : all) {

@@ -51,7 +51,8 @@ Result<bool> OrderService::transition(store::Tx& tx, const std::string& order_id
                  {new_uuid_v7(clock_, rng_), order_id, from, to, actor, reason, format_rfc3339_ms(clock_.now()),
                   order_id}));
   if (ledger_ != nullptr &&
-      (to == "paid" || to == "approved" || to == "rejected" || to == "refunded" || to == "cancelled")) {
+      (to == "paid" || to == "in_review" || to == "approved" || to == "rejected" || to == "refunded" ||
+       to == "cancelled" || to == "done")) {
     CS_ASSIGN(auto o, tx.query_one("SELECT account_id, product_id, kind, org_id, platform_id, amount_fen FROM orders "
                                    "WHERE id = ?",
                                    {order_id}));

@@ -178,8 +178,9 @@ class OrderService {
   // Wiring (before serving requests): the CAs products refer to, and the online gateways.
   void set_ca(ca::CaService* ca) { ca_ = ca; }
   // The transparency log (docs/LEDGER.md "Orders"): the transitions that change what a buyer may
-  // use (paid, approved, rejected, refunded, cancelled) each append one entry in the transition's
-  // transaction. Unset (unit tests of other areas): order_events only.
+  // use or where its order stands (paid, in_review, approved, rejected, refunded, cancelled, done)
+  // each append one entry in the transition's transaction, and so does the cancellation of a
+  // mutual-recognition package. Unset (unit tests of other areas): order_events only.
   void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
   void add_gateway(std::unique_ptr<PaymentGateway> g);
   PaymentGateway* gateway(const std::string& name) const;
@@ -348,6 +349,11 @@ class OrderService {
   // new end (unix seconds).
   Result<std::pair<std::string, std::int64_t>> enable_platform(store::Tx& tx, const OrderView& o);
   Status require_org_admin(store::Tx& tx, const std::string& account_id, const std::string& org_id);
+  // cancel_certificate_platform of `holder`'s certificate, done by `actor` (the holder, or an
+  // admin of `org_id` for the organisation's certificate): recorded with both.
+  Result<CertificatePlatformView> cancel_platform(const std::string& actor, const std::string& holder,
+                                                  const std::string& org_id, const std::string& certificate_id,
+                                                  const std::string& platform_id);
   Result<OrderView> org_application(store::Tx& tx, const std::string& org_id, const std::string& order_id);
   Status mark_paid(store::Tx& tx, const std::string& order_id, const std::string& actor, const std::string& why);
   Status notify(store::Tx& tx, const std::string& account_id, const std::string& kind, const std::string& text,

@@ -358,7 +358,7 @@ TEST_P(OrderServiceTest, OrderDecisionsAreLoggedInTheirTransaction) {
   // Approving it again is refused and changes nothing.
   EXPECT_FALSE(svc_->approve("operator-1", to_reject->id).ok());
   auto e = pending_entries(*db_);
-  ASSERT_EQ(e.size(), 3u);
+  ASSERT_EQ(e.size(), 4u);
   EXPECT_EQ(e[0]["type"], "order.cancelled");
   EXPECT_EQ(e[0]["actor"], alice_);
   EXPECT_EQ(e[0]["account"], alice_);
@@ -370,8 +370,153 @@ TEST_P(OrderServiceTest, OrderDecisionsAreLoggedInTheirTransaction) {
   EXPECT_EQ(e[1]["account"], alice_);
   EXPECT_EQ(e[1]["subject"], approved.id);
   EXPECT_EQ(e[1]["detail"]["from"], "in_review");
-  EXPECT_EQ(e[2]["type"], "order.rejected");
-  EXPECT_EQ(e[2]["detail"]["reason"], "材料不全");
+  // A mutual-recognition approval completes the order in the same transaction.
+  EXPECT_EQ(e[2]["type"], "order.done");
+  EXPECT_EQ(e[2]["actor"], "operator-1");
+  EXPECT_EQ(e[2]["subject"], approved.id);
+  EXPECT_EQ(e[2]["detail"]["from"], "approved");
+  EXPECT_EQ(e[3]["type"], "order.rejected");
+  EXPECT_EQ(e[3]["detail"]["reason"], "材料不全");
+}
+
+// paid -> in_review (the payment queues the order for review, in the payment's transaction) and
+// approved -> done (the certificate order used by its installation) are entries too; a second
+// confirmation of the same transfer, another buyer completing the order, and completing it
+// twice are refused and leave none.
+TEST_P(OrderServiceTest, QueueingForReviewAndCompletionAreLogged) {
+  ledger::Recorder recorder(clock_);
+  svc_->set_ledger(&recorder);
+  auto o = order(alice_, "p-cert", "", home_);
+  ASSERT_TRUE(o.ok()) << o.error().code;
+  exec("UPDATE orders SET status = 'awaiting_payment' WHERE id = ?", {o->id});
+  auto pay = svc_->submit_bank_transfer(alice_, o->id, "上海某某有限公司", "6222020200001234", o->amount_fen, "");
+  ASSERT_TRUE(pay.ok()) << pay.error().code;
+  EXPECT_FALSE(svc_->confirm_bank_transfer("operator-1", pay->id, o->amount_fen + 1).ok());
+  EXPECT_TRUE(pending_entries(*db_).empty());
+  ASSERT_TRUE(svc_->confirm_bank_transfer("operator-1", pay->id, o->amount_fen).ok());
+  EXPECT_FALSE(svc_->confirm_bank_transfer("operator-1", pay->id, o->amount_fen).ok());
+  auto e = pending_entries(*db_);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0]["type"], "order.paid");
+  EXPECT_EQ(e[0]["actor"], "operator-1");
+  EXPECT_EQ(e[1]["type"], "order.in_review");
+  EXPECT_FALSE(e[1].contains("actor"));  // the platform queued it
+  EXPECT_EQ(e[1]["account"], alice_);
+  EXPECT_EQ(e[1]["subject"], o->id);
+  EXPECT_EQ(e[1]["platform"], home_);
+  EXPECT_EQ(e[1]["detail"]["from"], "paid");
+
+  ASSERT_TRUE(svc_->approve("operator-1", o->id).ok());
+  std::string cert = certificate(alice_, home_);
+  // Attacker side: Bob completing Alice's approved order is refused and not logged.
+  EXPECT_EQ(svc_->complete(bob_, o->id, cert, "certificate").error().code, "order_not_found");
+  EXPECT_EQ(pending_entries(*db_).size(), 3u);
+  auto done = svc_->complete(alice_, o->id, cert, "certificate");
+  ASSERT_TRUE(done.ok()) << done.error().code;
+  EXPECT_EQ(svc_->complete(alice_, o->id, cert, "certificate").error().code, "order_not_approved");
+  e = pending_entries(*db_);
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[2]["type"], "order.approved");
+  EXPECT_EQ(e[3]["type"], "order.done");
+  EXPECT_EQ(e[3]["actor"], alice_);
+  EXPECT_EQ(e[3]["account"], alice_);
+  EXPECT_EQ(e[3]["subject"], o->id);
+  EXPECT_EQ(e[3]["detail"]["from"], "approved");
+  EXPECT_EQ(e[3]["detail"]["reason"], "certificate installed: " + cert);
+}
+
+// Cancelling a mutual-recognition package (互认共享) is an entry with who cancelled it: the holder,
+// or an admin of the organisation for its certificate. Another account's attempt, the purchase
+// platform, and cancelling again (nothing changes) leave none.
+TEST_P(OrderServiceTest, MutualRecognitionCancellationIsLogged) {
+  ledger::Recorder recorder(clock_);
+  std::string cert = certificate(alice_, home_);
+  reviewed(alice_, "p-mutual", cert);
+  svc_->set_ledger(&recorder);
+  EXPECT_EQ(svc_->cancel_certificate_platform(bob_, cert, other_).error().code, "certificate_not_found");
+  EXPECT_EQ(svc_->cancel_certificate_platform(alice_, cert, home_).error().code, "platform_is_original");
+  EXPECT_TRUE(pending_entries(*db_).empty());
+  ASSERT_TRUE(svc_->cancel_certificate_platform(alice_, cert, other_).ok());
+  ASSERT_TRUE(svc_->cancel_certificate_platform(alice_, cert, other_).ok());  // idempotent
+  auto e = pending_entries(*db_);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0]["type"], "mutual_recognition.cancel");
+  EXPECT_EQ(e[0]["actor"], alice_);
+  EXPECT_EQ(e[0]["account"], alice_);
+  EXPECT_EQ(e[0]["subject"], cert);
+  EXPECT_EQ(e[0]["certificate"], cert);
+  EXPECT_EQ(e[0]["platform"], other_);
+  EXPECT_FALSE(e[0]["detail"]["order"].get<std::string>().empty());
+  EXPECT_EQ(e[0]["detail"]["enabled_until"], add_months(kStart, 12));
+
+  // An organisation certificate held by Bob; Alice is the organisation's admin.
+  exec("INSERT INTO organisations (id, name, credit_code, status, creator_account_id, creator_is_legal_rep, "
+       "created_at, updated_at) VALUES ('org-1', 'org-1', '91310115MA1K3B0020', 'verified', ?, 1, 'now', 'now')",
+       {alice_});
+  for (const auto& [who, role] : {std::pair{alice_, "admin"}, std::pair{bob_, "employee"}}) {
+    exec("INSERT INTO identities (id, account_id, kind, org_id, created_at) VALUES (?, ?, ?, 'org-1', 'now')",
+         {"id-" + who, who, std::string(role)});
+    exec("INSERT INTO memberships (id, org_id, account_id, role, identity_id, status, created_at) "
+         "VALUES (?, 'org-1', ?, ?, ?, 'active', 'now')",
+         {"m-" + who, who, std::string(role), "id-" + who});
+  }
+  svc_->set_ledger(nullptr);
+  std::string bobs = certificate(bob_, home_);
+  reviewed(bob_, "p-mutual", bobs);
+  exec("UPDATE account_certificates SET org_id = 'org-1' WHERE certificate_id = ?", {bobs});
+  svc_->set_ledger(&recorder);
+  // Attacker side: Bob is only an employee; he cannot cancel as the organisation.
+  EXPECT_EQ(svc_->org_cancel_certificate_platform(bob_, "org-1", bobs, other_).error().code, "not_org_admin");
+  EXPECT_EQ(pending_entries(*db_).size(), 1u);
+  ASSERT_TRUE(svc_->org_cancel_certificate_platform(alice_, "org-1", bobs, other_).ok());
+  e = pending_entries(*db_);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[1]["type"], "mutual_recognition.cancel");
+  EXPECT_EQ(e[1]["actor"], alice_);
+  EXPECT_EQ(e[1]["account"], bob_);
+  EXPECT_EQ(e[1]["certificate"], bobs);
+  EXPECT_EQ(e[1]["detail"]["org"], "org-1");
+}
+
+// An operator's decision on a change of a verified organisation's information is an entry in the
+// decision's transaction; a decision refused after it was attempted (the new credit code belongs
+// to another verified organisation, so the approval rolls back) and a second decision leave none.
+TEST_P(OrderServiceTest, OrganisationChangeDecisionsAreLogged) {
+  ledger::Recorder recorder(clock_);
+  orgs_->set_ledger(&recorder);
+  for (const char* org : {"org-1", "org-2"}) {
+    exec("INSERT INTO organisations (id, name, credit_code, status, creator_account_id, creator_is_legal_rep, "
+         "created_at, updated_at) VALUES (?, ?, ?, 'verified', ?, 1, 'now', 'now')",
+         {std::string(org), std::string(org),
+          std::string(org) == "org-1" ? "91310115MA1K3B0020" : "91110108MA01ABCD1X", alice_});
+  }
+  auto change = [&](const std::string& id, const std::string& column, const std::string& value) {
+    exec("INSERT INTO org_changes (id, org_id, requested_by, " + column + ", status, created_at) "
+         "VALUES (?, 'org-1', ?, ?, 'pending', 'now')",
+         {id, alice_, value});
+  };
+  change("chg-taken", "credit_code", "91110108MA01ABCD1X");  // org-2's code
+  auto refused = orgs_->decide_change("operator-1", "chg-taken", true, "");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "org_exists");
+  EXPECT_TRUE(pending_entries(*db_).empty());
+  ASSERT_TRUE(orgs_->decide_change("operator-1", "chg-taken", false, "统一社会信用代码已被占用").ok());
+  change("chg-name", "name", "上海某某科技有限公司");
+  ASSERT_TRUE(orgs_->decide_change("operator-1", "chg-name", true, "").ok());
+  EXPECT_EQ(orgs_->decide_change("operator-1", "chg-name", false, "再看看").error().code, "change_decided");
+  auto e = pending_entries(*db_);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0]["type"], "org.change_reject");
+  EXPECT_EQ(e[0]["actor"], "operator-1");
+  EXPECT_EQ(e[0]["account"], alice_);
+  EXPECT_EQ(e[0]["subject"], "org-1");
+  EXPECT_EQ(e[0]["detail"]["change"], "chg-taken");
+  EXPECT_EQ(e[0]["detail"]["credit_code"], "91110108MA01ABCD1X");
+  EXPECT_EQ(e[0]["detail"]["reason"], "统一社会信用代码已被占用");
+  EXPECT_EQ(e[1]["type"], "org.change_approve");
+  EXPECT_EQ(e[1]["detail"]["change"], "chg-name");
+  EXPECT_EQ(e[1]["detail"]["name"], "上海某某科技有限公司");
+  EXPECT_FALSE(e[1]["detail"].contains("reason"));
 }
 
 TEST_P(OrderServiceTest, OrganisationEventsAreLoggedInTheirTransaction) {

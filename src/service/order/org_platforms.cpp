@@ -35,7 +35,7 @@ Result<CertificatePlatformView> OrderService::org_cancel_certificate_platform(co
                                                                             const std::string& certificate_id,
                                                                             const std::string& platform_id) {
   CS_ASSIGN(auto holder, holder_for_admin(db_, admin_id, org_id, certificate_id));
-  return cancel_certificate_platform(holder, certificate_id, platform_id);
+  return cancel_platform(admin_id, holder, org_id, certificate_id, platform_id);
 }
 
 }  // namespace certseal::service

@@ -132,6 +132,19 @@ Result<OrgChangeView> OrgService::decide_change(const std::string& operator_id, 
       }
       CS_TRY(tx.exec("UPDATE organisations SET updated_at = ? WHERE id = ?", {format_rfc3339(clock_.now()), c.org_id}));
     }
+    // The transparency log: which parts changed (the new credit code and name; the legal
+    // representative's identity stays in the organisation's record, not in the public log).
+    auto e = ledger::LedgerEvent(approve ? "org.change_approve" : "org.change_reject")
+                 .by(operator_id)
+                 .of(c.requested_by)
+                 .on(c.org_id)
+                 .with("change", change_id);
+    if (c.credit_code) e.with("credit_code", *c.credit_code);
+    if (c.name) e.with("name", *c.name);
+    if (c.legal_rep) e.with("legal_rep", true);
+    if (!c.licence_blob_id.empty()) e.with("licence", true);
+    if (!reason.empty()) e.with("reason", reason);
+    CS_TRY(ledger::record(ledger_, tx, e));
     CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {c.requested_by}));
     admin_phone = a ? a->text("phone") : "";
     CS_ASSIGN(auto v, load(tx, c.org_id));
