@@ -1,6 +1,32 @@
 #include "crypto/sm2_field.h"
 
+#include <cstdlib>
+#include <cstring>
+#if CERTSEAL_SM2_ADX
+#include <cpuid.h>
+#endif
+
 namespace certseal::crypto::sm2 {
+
+#if CERTSEAL_SM2_ADX
+namespace {
+bool detect_adx() {
+  const char* off = std::getenv("CERTSEAL_SM2_PORTABLE");
+  if (off != nullptr && std::strcmp(off, "1") == 0) return false;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  constexpr unsigned kBmi2 = 1u << 8, kAdx = 1u << 19;  // CPUID.(EAX=7,ECX=0):EBX
+  return (b & kBmi2) != 0 && (b & kAdx) != 0;
+}
+}  // namespace
+// Zero-initialised (portable path) until dynamic initialisation runs; an engine call from another
+// translation unit's static initialiser before that would only be slower, never wrong.
+const bool g_fe_adx = detect_adx();
+bool fe_have_adx() { return g_fe_adx; }
+#else
+bool fe_have_adx() { return false; }
+#endif
+
 namespace {
 
 void to_mont(Fe& r, const u64 a[4]) { mont_mul(r.v, a, kPR2.v, kP.v, 1); }
