@@ -344,8 +344,9 @@ CERTSEAL_SM2_INLINE void fe_sub_asm(Fe& r, const Fe& a, const Fe& b) {
 #endif
 
 // True when fe_mul/fe_sqr run the BMI2/ADX versions: the CPU has both (cpuid, read once at
-// start-up) and CERTSEAL_SM2_PORTABLE is not set in the environment. A public fact: the
-// branch on it is not secret-dependent.
+// start-up) and CERTSEAL_SM2_PORTABLE=1 is not set in the environment (CERTSEAL_SM2_FORCE_ADX=1
+// forces them, for Valgrind, which hides ADX from cpuid). A public fact: the branch on it is not
+// secret-dependent.
 bool fe_have_adx();
 #if CERTSEAL_SM2_ADX
 extern const bool g_fe_adx;
