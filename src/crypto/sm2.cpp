@@ -348,14 +348,10 @@ Status sm2_verify_digest(BytesView public_point, BytesView e_bytes, BytesView ra
   // B5: t = (r + s) mod n, t != 0.
   sm2::Scalar t = *r + *s;
   if (t.is_zero_public()) return bad();
-  // B6: (x1, y1) = s·G + t·P.
-  sm2::Point pt = sm2::mul_add_public(*s, pub, t);
-  if (pt.is_infinity()) return bad();
-  std::uint8_t x1[32], y1[32];
-  pt.xy(x1, y1);
-  // B7: R = (e + x1) mod n must equal r.
-  sm2::Scalar big_r = sm2::Scalar::reduce(e_bytes) + sm2::Scalar::reduce(BytesView(x1, 32));
-  if (big_r.public_bytes() != Bytes(raw.begin(), raw.begin() + 32)) return bad();
+  // B6-B7: (x1, y1) = s·G + t·P must not be O, and R = (e + x1) mod n must equal r, i.e.
+  // x1 ≡ r − e (mod n): checked on the Jacobian sum, without an inversion.
+  sm2::Scalar v = *r - sm2::Scalar::reduce(e_bytes);
+  if (!sm2::mul_add_public_x_mod_n_equals(*s, pub, t, v)) return bad();
   return {};
 }
 

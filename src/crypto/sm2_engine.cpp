@@ -183,6 +183,12 @@ Point mul_add_public(const Scalar& s, const Point& p, const Scalar& t) {
   return Point::from_jacobian(j);
 }
 
+bool mul_add_public_x_mod_n_equals(const Scalar& s, const Point& p, const Scalar& t, const Scalar& v) {
+  Jac j;
+  mul_add_vartime(j, s.sc(), p.affine(), t.sc());
+  return jac_x_mod_n_equals_vartime(j, v.sc());
+}
+
 Point mul_base_add(const Scalar& a, const Point& p, const Scalar& b, const Point& c) {
   Jac ja, jb, sum;
   mul_base_ct(ja, a.sc());
@@ -234,6 +240,14 @@ Point mul_add_public(const Scalar& s, const Point& p, const Scalar& t) {
 
 Point mul_base_add(const Scalar& a, const Point& p, const Scalar& b, const Point& c) {
   return add(add(mul_base(a), mul(p, b)), c);
+}
+
+bool mul_add_public_x_mod_n_equals(const Scalar& s, const Point& p, const Scalar& t, const Scalar& v) {
+  Point sum = mul_add_public(s, p, t);
+  if (sum.is_infinity()) return false;
+  std::uint8_t x[32], y[32];
+  sum.xy(x, y);
+  return Scalar::reduce(BytesView(x, 32)).public_bytes() == v.public_bytes();
 }
 
 #endif

@@ -103,5 +103,8 @@ Point mul_base_add(const Scalar& a, const Point& p, const Scalar& b, const Point
 Point neg(const Point& a);
 // s·G + t·P for public s, t, P (verification), variable time.
 Point mul_add_public(const Scalar& s, const Point& p, const Scalar& t);
+// Whether s·G + t·P (public s, t, P) is not infinity and has x ≡ v (mod n): SM2 verification's
+// steps B6-B7 without converting the sum to affine coordinates. Variable time.
+bool mul_add_public_x_mod_n_equals(const Scalar& s, const Point& p, const Scalar& t, const Scalar& v);
 
 }  // namespace certseal::crypto::sm2

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 
 #include <cstdlib>
 #include <string>
@@ -155,6 +156,81 @@ TEST(Sm2Engine, FieldMultiplicationAndInversionMatchBignum) {
   }
 }
 
+// The BMI2/ADX assembly products (fe_mul_adx, fe_sqr_adx) and the assembly fe_add/fe_sub against
+// the portable C ones, the products also against BIGNUM, on random values and on limbs at their extremes (0, 1, p − 1, all-ones limbs,
+// values whose reductions carry through every limb). Skipped where the CPU lacks BMI2/ADX.
+TEST(Sm2Engine, FieldAsmAndPortableProductsMatchBignum) {
+#if CERTSEAL_SM2_ADX
+  if (!fe_have_adx()) GTEST_SKIP() << "no BMI2/ADX on this CPU (or CERTSEAL_SM2_PORTABLE=1)";
+  SeededRng rng(13);
+  BnCtx ctx = bn_ctx_new();
+  std::vector<Fe> vals = {Fe{}, Fe{{1, 0, 0, 0}}, Fe{{kP.v[0] - 1, kP.v[1], kP.v[2], kP.v[3]}},
+                          Fe{{kP.v[0] - 2, kP.v[1], kP.v[2], kP.v[3]}}, Fe{{~u64{0}, 0, 0, 0}},
+                          Fe{{~u64{0}, ~u64{0}, ~u64{0}, 0}}, Fe{{0, 0, 0, kP.v[3]}},
+                          Fe{{~u64{0}, 0xFFFFFFFF00000000ull - 1, ~u64{0}, kP.v[3]}},
+                          Fe{{0xFFFFFFFFull, 0xFFFFFFFFull, 0xFFFFFFFFull, 0xFFFFFFFFull}}, fe_one()};
+  int n = cases(2000);
+  for (int i = 0; i < n; ++i) {
+    Bytes b = rng.bytes(32);
+    Fe v;
+    limbs_from_be(v.v, b.data());
+    if (i % 4 == 1) v.v[0] = ~u64{0};      // long runs of ones in the low limbs
+    if (i % 4 == 2) v.v[3] = kP.v[3];      // just below p
+    if (i % 4 == 3) v.v[1] = v.v[2] = 0;   // runs of zeros
+    if (limbs_less(v.v, kP.v)) vals.push_back(v);
+  }
+  Bignum r_inv = bn_new();  // the Montgomery factor 2^-256 mod p
+  {
+    Bignum r = bn_new();
+    BN_set_bit(r.get(), 256);
+    BN_mod_inverse(r_inv.get(), r.get(), ossl_p(), ctx.get());
+  }
+  auto bn_of = [](const Fe& f) {
+    std::uint8_t b[32];
+    limbs_to_be(b, f.v);
+    return bn_from_bytes(BytesView(b, 32));
+  };
+  for (std::size_t i = 0; i < vals.size(); ++i) {
+    const Fe& a = vals[i];
+    const Fe& b = vals[(i * 7 + 3) % vals.size()];
+    Fe m1, m2, s1, s2;
+    fe_mul_adx(m1, a, b);
+    fe_mul_portable(m2, a, b);
+    fe_sqr_adx(s1, a);
+    fe_sqr_portable(s2, a);
+    ASSERT_EQ(fe_eq(m1, m2), ~u64{0}) << i;
+    ASSERT_EQ(fe_eq(s1, s2), ~u64{0}) << i;
+    // Both are the Montgomery product a·b·2^-256 mod p, fully reduced.
+    Bignum want = bn_new();
+    BN_mod_mul(want.get(), bn_of(a).get(), bn_of(b).get(), ossl_p(), ctx.get());
+    BN_mod_mul(want.get(), want.get(), r_inv.get(), ossl_p(), ctx.get());
+    ASSERT_EQ(BN_cmp(bn_of(m1).get(), want.get()), 0) << i;
+    BN_mod_mul(want.get(), bn_of(a).get(), bn_of(a).get(), ossl_p(), ctx.get());
+    BN_mod_mul(want.get(), want.get(), r_inv.get(), ossl_p(), ctx.get());
+    ASSERT_EQ(BN_cmp(bn_of(s1).get(), want.get()), 0) << i;
+    Fe s_asm, s_c;
+    fe_add_asm(s_asm, a, b);
+    fe_add_portable(s_c, a, b);
+    ASSERT_EQ(fe_eq(s_asm, s_c), ~u64{0}) << "add " << i;
+    fe_sub_asm(s_asm, a, b);
+    fe_sub_portable(s_c, a, b);
+    ASSERT_EQ(fe_eq(s_asm, s_c), ~u64{0}) << "sub " << i;
+    fe_sub_asm(s_asm, b, a);
+    fe_sub_portable(s_c, b, a);
+    ASSERT_EQ(fe_eq(s_asm, s_c), ~u64{0}) << "sub " << i;
+    // In place (r aliasing an input), as the point formulas call them.
+    Fe x = a;
+    fe_mul_adx(x, x, b);
+    ASSERT_EQ(fe_eq(x, m1), ~u64{0});
+    x = a;
+    fe_sqr_adx(x, x);
+    ASSERT_EQ(fe_eq(x, s1), ~u64{0});
+  }
+#else
+  GTEST_SKIP() << "built without the x86-64 assembly (CERTSEAL_SM2_NO_ASM or another target)";
+#endif
+}
+
 TEST(Sm2Engine, ScalarArithmeticMatchesBignum) {
   SeededRng rng(12);
   BnCtx ctx = bn_ctx_new();
@@ -220,6 +296,66 @@ TEST(Sm2Engine, RefusesBadPoints) {
   // The same refusals reach the public API: verification under such a key fails cleanly.
   Bytes e(32, 1);
   EXPECT_EQ(sm2_verify_digest(off, e, Bytes(64, 1)).error().code, "point_not_on_curve");
+}
+
+// Verification compares x1 mod n with r − e on the Jacobian sum (no inversion). A point whose x
+// lies in [n, p) (probability about 2^-128 for a real signature, so built here with OpenSSL) must
+// match v = x − n, and nothing else; random points in several Jacobian representations must
+// match exactly their own x.
+TEST(Sm2Engine, JacobianXComparisonCoversXAboveN) {
+  BnCtx ctx = bn_ctx_new();
+  const EC_GROUP* group = Sm2Curve::get().group();
+  Bignum x = bn_new();
+  BN_copy(x.get(), ossl_n());
+  EcPoint pt = point_new();
+  int found = 0;
+  for (int d = 1; d < 200 && found < 3; ++d) {
+    BN_add_word(x.get(), 1);
+    if (EC_POINT_set_compressed_coordinates(group, pt.get(), x.get(), d & 1, ctx.get()) != 1) {
+      ERR_clear_error();
+      continue;
+    }
+    ++found;
+    Aff a;
+    ASSERT_TRUE(aff_decode(a, point_to_bytes(pt.get()).data(), 65));
+    Bignum v = bn_new();
+    BN_sub(v.get(), x.get(), ossl_n());  // x − n, the residue verification compares with
+    Sc sv;
+    Bytes vb = bn32(v.get());
+    limbs_from_be(sv.v, vb.data());
+    Sc sv1 = sv;
+    sv1.v[0] += 1;
+    // The affine point and (λ²x, λ³y, λ) for a few λ.
+    Jac j = jac_from_affine(a);
+    for (int l = 2; l < 5; ++l) {
+      EXPECT_TRUE(jac_x_mod_n_equals_vartime(j, sv)) << d << " " << l;
+      EXPECT_FALSE(jac_x_mod_n_equals_vartime(j, sv1)) << d << " " << l;
+      Fe lam, l2, l3;
+      std::uint8_t lb[32] = {};
+      lb[31] = static_cast<std::uint8_t>(l);
+      fe_from_bytes(lam, lb);
+      fe_sqr(l2, lam);
+      fe_mul(l3, l2, lam);
+      fe_mul(j.x, a.x, l2);
+      fe_mul(j.y, a.y, l3);
+      j.z = lam;
+    }
+  }
+  EXPECT_EQ(found, 3);
+  SeededRng rng(14);
+  for (int i = 0; i < 50; ++i) {
+    Scalar k = Scalar::random(rng);
+    Jac j;
+    mul_base_ct(j, k.sc());
+    Point p = Point::from_jacobian(j);
+    std::uint8_t xb[32], yb[32];
+    p.xy(xb, yb);
+    Scalar v = Scalar::reduce(BytesView(xb, 32));
+    EXPECT_TRUE(jac_x_mod_n_equals_vartime(j, v.sc()));
+    Scalar other = v + Scalar(sc_from_u64(1));
+    EXPECT_FALSE(jac_x_mod_n_equals_vartime(j, other.sc()));
+  }
+  EXPECT_FALSE(jac_x_mod_n_equals_vartime(jac_infinity(), Sc{}));
 }
 
 TEST(Sm2Engine, FixedBaseMultiplicationMatchesOpenSsl) {

@@ -1,6 +1,39 @@
 #include "crypto/sm2_field.h"
 
+#include <cstdlib>
+#include <cstring>
+#if CERTSEAL_SM2_ADX
+#include <cpuid.h>
+#endif
+
 namespace certseal::crypto::sm2 {
+
+#if CERTSEAL_SM2_ADX
+namespace {
+bool env_is_1(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+bool detect_adx() {
+  if (env_is_1("CERTSEAL_SM2_PORTABLE")) return false;
+  // For the constant-time check: Valgrind hides ADX from cpuid but runs ADCX/ADOX, so
+  // tests/ct/run_memcheck.sh forces the assembly on a CPU that has it (SIGILL on one that has not).
+  if (env_is_1("CERTSEAL_SM2_FORCE_ADX")) return true;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  constexpr unsigned kBmi2 = 1u << 8, kAdx = 1u << 19;  // CPUID.(EAX=7,ECX=0):EBX
+  return (b & kBmi2) != 0 && (b & kAdx) != 0;
+}
+}  // namespace
+// Zero-initialised (portable path) until dynamic initialisation runs; an engine call from another
+// translation unit's static initialiser before that would only be slower, never wrong.
+const bool g_fe_adx = detect_adx();
+bool fe_have_adx() { return g_fe_adx; }
+#else
+bool fe_have_adx() { return false; }
+#endif
+
 namespace {
 
 void to_mont(Fe& r, const u64 a[4]) { mont_mul(r.v, a, kPR2.v, kP.v, 1); }

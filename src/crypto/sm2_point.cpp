@@ -13,10 +13,41 @@ constexpr int kVarWindows = 52;   // ceil(257 / 5)
 constexpr int kVarWidth = 5;
 constexpr int kVarEntries = 16;
 
+// Two limbs at a time (SSE2 on x86-64, GCC's generic vectors elsewhere): the masked selects below
+// are and/or on whole registers, with no branch for the compiler to reintroduce.
+using V2 = u64 __attribute__((vector_size(16), aligned(8), may_alias));
+
+template <int kLimbs>
+CERTSEAL_SM2_INLINE void limbs_cmov_v(u64* r, const u64* a, u64 mask) {
+  static_assert(kLimbs % 2 == 0);
+  const V2 m = {mask, mask};
+  V2* rv = reinterpret_cast<V2*>(r);
+  const V2* av = reinterpret_cast<const V2*>(a);
+#pragma GCC unroll 8
+  for (int i = 0; i < kLimbs / 2; ++i) rv[i] = (rv[i] & ~m) | (av[i] & m);
+}
+
+// out = table[idx − 1] (entries of kLimbs limbs), or zeros when idx is 0: every entry is read
+// and masked, whatever idx is (constant time).
+template <int kLimbs>
+void lookup_ct(u64* out, const u64* table, int entries, u64 idx) {
+  V2 acc[kLimbs / 2] = {};
+  for (int j = 0; j < entries; ++j) {
+    const u64 mk = mask_eq(static_cast<u64>(j + 1), idx);
+    const V2 m = {mk, mk};
+    const V2* e = reinterpret_cast<const V2*>(table + static_cast<std::size_t>(j) * kLimbs);
+#pragma GCC unroll 8
+    for (int i = 0; i < kLimbs / 2; ++i) acc[i] |= e[i] & m;
+  }
+  V2* o = reinterpret_cast<V2*>(out);
+#pragma GCC unroll 8
+  for (int i = 0; i < kLimbs / 2; ++i) o[i] = acc[i];
+}
+
+static_assert(sizeof(Jac) == 12 * sizeof(u64) && sizeof(Aff) == 8 * sizeof(u64));
+
 void jac_cmov(Jac& r, const Jac& a, u64 mask) {
-  fe_cmov(r.x, a.x, mask);
-  fe_cmov(r.y, a.y, mask);
-  fe_cmov(r.z, a.z, mask);
+  limbs_cmov_v<12>(reinterpret_cast<u64*>(&r), reinterpret_cast<const u64*>(&a), mask);
 }
 
 // Bits [pos, pos + w) of k, bits at 256 and above being 0. pos and w are public.
@@ -73,17 +104,11 @@ void add_mixed_ct(Jac& r, const Jac& p, const Aff& q, u64 q_zero) {
 }
 
 void lookup_aff(Aff& r, const Aff* table, u64 mag) {
-  r = Aff{};
-  for (int j = 1; j <= kCombEntries; ++j) {
-    u64 m = mask_eq(static_cast<u64>(j), mag);
-    fe_cmov(r.x, table[j - 1].x, m);
-    fe_cmov(r.y, table[j - 1].y, m);
-  }
+  lookup_ct<8>(reinterpret_cast<u64*>(&r), reinterpret_cast<const u64*>(table), kCombEntries, mag);
 }
 
 void lookup_jac(Jac& r, const Jac* table, u64 mag) {
-  r = Jac{};
-  for (int j = 1; j <= kVarEntries; ++j) jac_cmov(r, table[j - 1], mask_eq(static_cast<u64>(j), mag));
+  lookup_ct<12>(reinterpret_cast<u64*>(&r), reinterpret_cast<const u64*>(table), kVarEntries, mag);
 }
 
 void batch_to_affine(Aff* out, const Jac* in, std::size_t n) {
@@ -373,6 +398,28 @@ void mul_add_vartime(Jac& r, const Sc& s, const Aff& p, const Sc& t) {
     }
   }
   point_add_vartime(r, sg, acc);
+}
+
+bool jac_x_mod_n_equals_vartime(const Jac& p, const Sc& v) {
+  if (fe_is_zero(p.z)) return false;
+  Fe zz, cand, xv;
+  fe_sqr(zz, p.z);
+  std::uint8_t b[32];
+  limbs_to_be(b, v.v);
+  fe_from_bytes(xv, b);  // v < n < p
+  fe_mul(cand, xv, zz);
+  if (fe_eq(cand, p.x)) return true;
+  // x = v + n is possible when v + n < p (x < p, and p − n is about 2^224 here).
+  u64 w[4];
+  unsigned char c = adc(0, v.v[0], kN.v[0], w[0]);
+  c = adc(c, v.v[1], kN.v[1], w[1]);
+  c = adc(c, v.v[2], kN.v[2], w[2]);
+  c = adc(c, v.v[3], kN.v[3], w[3]);
+  if (c != 0 || !limbs_less(w, kP.v)) return false;
+  limbs_to_be(b, w);
+  fe_from_bytes(xv, b);
+  fe_mul(cand, xv, zz);
+  return fe_eq(cand, p.x) != 0;
 }
 
 bool aff_on_curve(const Aff& a) {

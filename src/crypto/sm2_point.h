@@ -45,6 +45,10 @@ void mul_base_ct(Jac& r, const Sc& k);
 void mul_base_vartime(Jac& r, const Sc& k);
 void mul_ct(Jac& r, const Aff& p, const Sc& k);
 void mul_add_vartime(Jac& r, const Sc& s, const Aff& p, const Sc& t);
+// True when p is not the point at infinity and its affine x, reduced mod n, equals v: the
+// verification's final comparison without an inversion (X = x·Z², so x = v or x = v + n < p is
+// checked as X = v·Z² or X = (v + n)·Z²). Variable time: public values only.
+bool jac_x_mod_n_equals_vartime(const Jac& p, const Sc& v);
 
 // Uncompressed SEC 1 encoding. aff_decode checks length, the 04 prefix, x, y < p and the curve
 // equation (variable time: points received are public); false when any check fails.

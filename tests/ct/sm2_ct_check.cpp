@@ -117,6 +117,8 @@ int main(int argc, char** argv) {
   auto refresh = cosign::device_refresh_start(*device, rng);
   auto srv2 = cosign::server_refresh(server->share, refresh.request);
   if (!srv2.ok()) return fail("server_refresh", srv2.error());
-  std::printf("sm2_ct_check: %s done\n", sm2::engine_is_openssl() ? "OpenSSL engine" : "CertSeal engine");
+  std::printf("sm2_ct_check: %s done\n", sm2::engine_is_openssl() ? "OpenSSL engine"
+                                         : sm2::fe_have_adx()        ? "CertSeal engine, BMI2/ADX field products"
+                                                                     : "CertSeal engine, portable field products");
   return 0;
 }
