@@ -106,7 +106,11 @@ Result<std::vector<CertificateHit>> CaService::search(const CertificateSearch& s
   }
   if (!s.query.empty()) {
     sql += " AND (c.subject LIKE ? ESCAPE '\\' OR ac.account_id = ? OR a.phone = ?";
-    params.emplace_back("%" + like_part(s.query) + "%");
+    // Appended piece by piece: GCC 12's -O3 -Wrestrict misfires on "%" + std::string&&.
+    std::string pattern = "%";
+    pattern += like_part(s.query);
+    pattern += '%';
+    params.emplace_back(pattern);
     params.emplace_back(s.query);
     params.emplace_back(s.query);
     if (const std::string key = serial_key(s.query); !key.empty()) {
