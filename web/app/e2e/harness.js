@@ -2,87 +2,37 @@
 // app at /app/), its operator, a catalogue, the example relying party (examples/relying_party/rp.py)
 // and Chromium driven by playwright-core with a phone's viewport and the Chinese locale.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
+import {
+  CERTSEAL, Certseald, OPERATOR_PHONE, ROOT, freePort, idNumber, screenshotDir as screenshotFolder, sleep, uscc,
+} from '../../shared/e2e/server.js';
 
-export const ROOT = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
-const CERTSEALD = process.env.CERTSEALD_BIN || join(ROOT, 'build/debug/certseald');
-// The C++ client, in the same build folder as certseald.
-const CERTSEAL = process.env.CERTSEAL_BIN || join(CERTSEALD, '..', 'client', 'certseal');
+export { OPERATOR_PHONE, ROOT, freePort, idNumber, uscc };
 const DIST = join(ROOT, 'web/app/dist');
-// Where the tests put their screenshots: docs/screenshots/ when CERTSEAL_UPDATE_SCREENSHOTS=1
-// (to refresh the committed pictures after screens changed), else a temporary folder, so that a
-// test run leaves the checkout as it was.
+// Where the tests put their screenshots (web/shared/e2e/server.js).
 export function screenshotDir(world) {
-  return process.env.CERTSEAL_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : join(world.dir, 'screenshots');
-}
-export const OPERATOR_PHONE = '13800000001';
-const OPERATOR_PASSWORD = 'Op3rator!pw';
-// Fast password hashing and no SMS wait, as the C++ integration tests (tests/support/api_fixture.h).
-const FAST = ['--set', 'security.argon2_ops=1', '--set', 'security.argon2_mem_kib=8', '--set', 'sms.resend_s=0',
-  '--set', 'sms.address_hourly_limit=10000', '--set', 'ca.sm2o.algorithm=sm2', '--set', 'ca.sm2o.sm2_id='];
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
+  return screenshotFolder(world.dir);
 }
 
-// A unified social credit code (GB 32100) with its check character, from 17 characters.
-export function uscc(prefix) {
-  const chars = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-  const w = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += chars.indexOf(prefix[i]) * w[i];
-  return prefix + chars[(31 - (sum % 31)) % 31];
-}
-
-// A resident ID number (GB 11643) with its check character (ISO 7064 MOD 11-2), from 17 digits.
-export function idNumber(prefix) {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(prefix[i]) * w[i];
-  return prefix + '10X98765432'[sum % 11];
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-export class World {
+// certseald (web/shared/e2e/server.js: the operator, API calls, SMS codes) with the built app at
+// /app/, development components on, and Chromium.
+export class World extends Certseald {
   // options.host: the host name the browser uses ('localhost' for WebAuthn, whose RP id cannot be
   // an IP address); then a fixed free port, so that `shield.webauthn_origin` can name it.
   async start(options = {}) {
-    if (!existsSync(CERTSEALD)) throw new Error(`no certseald at ${CERTSEALD} (build it, or set CERTSEALD_BIN)`);
     if (!existsSync(join(DIST, 'index.html'))) throw new Error('web/app is not built (npm run build)');
-    this.dir = mkdtempSync(join(tmpdir(), 'certseal-e2e-'));
-    this.data = join(this.dir, 'data');
-    this.db = ['--data-dir', this.data, '--db-engine', 'sqlite'];
-    execFileSync(CERTSEALD, ['admin', 'create-operator', '--phone', OPERATOR_PHONE, '--password', OPERATOR_PASSWORD,
-      ...this.db, ...FAST], { stdio: 'pipe' });
-    const portFile = join(this.dir, 'port');
     const fixed = options.host ? await freePort() : 0;
-    const extra = options.host
-      ? ['--set', `shield.webauthn_origin=http://${options.host}:${fixed}`, '--set', `scenes.public_url=http://${options.host}:${fixed}`]
-      : [];
-    this.server = spawn(CERTSEALD, ['serve', ...this.db, '--listen', `127.0.0.1:${fixed}`, '--port-file', portFile,
-      '--set', 'dev_mode=true', '--set', `web.app_dir=${DIST}`, ...FAST, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.serverLog = '';
-    this.server.stderr.on('data', (d) => (this.serverLog += d));
-    for (let i = 0; i < 600 && !existsSync(portFile); i++) await sleep(100);
-    const port = readFileSync(portFile, 'utf8').trim();
-    if (!port) throw new Error(`certseald did not start:\n${this.serverLog}`);
-    this.base = `http://127.0.0.1:${port}`;
+    const sets = ['dev_mode=true', `web.app_dir=${DIST}`];
+    if (options.host) {
+      sets.push(`shield.webauthn_origin=http://${options.host}:${fixed}`, `scenes.public_url=http://${options.host}:${fixed}`);
+    }
+    await super.start({ prefix: 'certseal-e2e-', sets, port: fixed });
+    this.data = join(this.dir, 'data');
     // What the browser opens (the API calls of the tests keep the address).
-    this.appBase = `http://${options.host || '127.0.0.1'}:${port}`;
-    this.operator = await this.login(OPERATOR_PHONE, OPERATOR_PASSWORD);
+    this.appBase = `http://${options.host || '127.0.0.1'}:${new URL(this.base).port}`;
     this.browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-dev-shm-usage'],
@@ -95,11 +45,7 @@ export class World {
     await this.browser?.close().catch(() => {});
     for (const b of this.extraBrowsers || []) await b.close().catch(() => {});
     if (this.rp) this.rp.kill();
-    if (this.server) {
-      this.server.kill('SIGTERM');
-      await new Promise((r) => (this.server.exitCode !== null ? r() : this.server.on('exit', r)));
-    }
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    await super.stop();
   }
 
   // A phone: 390×844, touch, Simplified Chinese.
@@ -112,39 +58,6 @@ export class World {
       locale: 'zh-CN',
       timezoneId: 'Asia/Shanghai',
     });
-  }
-
-  async api(method, path, token, body) {
-    const headers = { Accept: 'application/json' };
-    if (token) headers.Authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const r = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await r.text();
-    let json = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = text;
-    }
-    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-    return json;
-  }
-
-  // The newest SMS code sent to `phone`, read on the server machine (certseald admin sms-outbox).
-  smsCode(phone) {
-    const out = execFileSync(CERTSEALD, ['admin', 'sms-outbox', '--phone', phone, '--limit', '1', ...this.db], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const m = /验证码([0-9]{6})/.exec(out);
-    if (!m) throw new Error(`no code for ${phone}: ${out}`);
-    return m[1];
-  }
-
-  async login(phone, password) {
-    await this.api('POST', '/api/v1/sms-codes', null, { phone, purpose: 'login' });
-    const r = await this.api('POST', '/api/v1/sessions', null, { phone, code: this.smsCode(phone), password });
-    return r.token;
   }
 
   // A registered, real-name verified person through the API (the UI of these steps is tested in

@@ -56,11 +56,11 @@ export function idNumber(prefix) {
   return prefix + '10X98765432'[sum % 11];
 }
 
-// A running certseald: start({prefix, sets}) makes a temporary folder, the operator account and
-// the server (listening on a free port; `sets` are extra `--set key=value` pairs); stop() ends it
-// and removes the folder.
+// A running certseald: start({prefix, sets, port}) makes a temporary folder, the operator account
+// and the server (listening on `port`, default a free one the server picks; `sets` are extra
+// `--set key=value` pairs); stop() ends it and removes the folder.
 export class Certseald {
-  async start({ prefix = 'certseal-e2e-', sets = [] } = {}) {
+  async start({ prefix = 'certseal-e2e-', sets = [], port: listenPort = 0 } = {}) {
     if (!existsSync(CERTSEALD)) throw new Error(`no certseald at ${CERTSEALD} (build it, or set CERTSEALD_BIN)`);
     this.dir = mkdtempSync(join(tmpdir(), prefix));
     this.db = ['--data-dir', join(this.dir, 'data'), '--db-engine', 'sqlite'];
@@ -68,7 +68,7 @@ export class Certseald {
       ...this.db, ...FAST], { stdio: 'pipe' });
     const portFile = join(this.dir, 'port');
     const extra = sets.flatMap((s) => ['--set', s]);
-    this.server = spawn(CERTSEALD, ['serve', ...this.db, '--listen', '127.0.0.1:0', '--port-file', portFile, ...extra, ...FAST],
+    this.server = spawn(CERTSEALD, ['serve', ...this.db, '--listen', `127.0.0.1:${listenPort}`, '--port-file', portFile, ...extra, ...FAST],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     this.serverLog = '';
     this.server.stderr.on('data', (d) => (this.serverLog += d));
