@@ -17,7 +17,17 @@
 
 // The BMI2/ADX inline-assembly multiplication (x86-64 with GCC or clang; off with
 // -DCERTSEAL_SM2_NO_ASM, and at run time on CPUs without BMI2/ADX or with CERTSEAL_SM2_PORTABLE=1).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(CERTSEAL_SM2_NO_ASM)
+// Sanitizer builds use the portable C: the squaring needs 13 general registers, which ASan's
+// instrumentation and frame pointer do not leave, and the sanitizers cannot look inside assembly
+// anyway (the assembly is checked against the C and BIGNUM in normal builds and under Valgrind).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CERTSEAL_SM2_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)
+#define CERTSEAL_SM2_SANITIZED 1
+#endif
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(CERTSEAL_SM2_NO_ASM) && !defined(CERTSEAL_SM2_SANITIZED)
 #define CERTSEAL_SM2_ADX 1
 #else
 #define CERTSEAL_SM2_ADX 0
