@@ -43,20 +43,21 @@ Result<json> cmd_catalogue(Ctx& ctx) {
 }
 
 struct OrderArgs {
-  std::string product, platform, seal_maker, org, certificate, idempotency_key;
+  std::string product, platform, seal_maker, org, certificate, idempotency_key, link;
   int quantity = 0;
 };
 
 Result<json> cmd_order_create(Ctx& ctx, const OrderArgs& a) {
   CS_ASSIGN(auto* h, ctx.api());
-  if (a.platform.empty() && a.certificate.empty())
-    return usage("order create needs --platform (or --certificate)");
+  if (a.platform.empty() && a.certificate.empty() && a.link.empty())
+    return usage("order create needs --platform (or --certificate, or --link)");
   json body = {{"product_id", a.product}};
   if (!a.platform.empty()) body["platform_id"] = a.platform;
   if (!a.certificate.empty()) body["certificate_id"] = a.certificate;
   if (!a.seal_maker.empty()) body["seal_maker_id"] = a.seal_maker;
   if (!a.org.empty()) body["org_id"] = a.org;
   if (a.quantity > 0) body["quantity"] = a.quantity;
+  if (!a.link.empty()) body["application_link"] = a.link;
   CS_ASSIGN(auto r, h->call("POST", "/api/v1/orders", body));
   if (!ctx.g.json) print_order(r);
   return r;
@@ -186,6 +187,8 @@ struct OrderCommands final : CommandFamily {
     ocreate2->add_option("--seal-maker", oa.seal_maker);
     ocreate2->add_option("--org", oa.org, "organisation (organisation products)");
     ocreate2->add_option("--quantity", oa.quantity);
+    ocreate2->add_option("--link", oa.link,
+                         "a trading platform's application link (its QR code, read by `certseal scan`)");
     ocreate2->callback([&] { action = [&] { return cmd_order_create(ctx, oa); }; });
     CLI::App* oauth = sub(order, "authorise", "authorise an order with an SMS code");
     oauth->add_option("order_id", order_id)->required();

@@ -62,12 +62,48 @@ bool printable_text(const std::string& s) {
   return true;
 }
 
+// A trading platform's application link <server>/a/<token> (printed to start a certificate
+// application): its token, or nullopt when the text is not one. Refused when it belongs to another
+// server, like a scene code.
+Result<std::optional<std::string>> application_link_token(Ctx& ctx, const std::string& payload) {
+  const std::size_t at = payload.rfind("/a/");
+  if (at == std::string::npos || at + 3 >= payload.size()) return std::optional<std::string>();
+  const std::string base = payload.substr(0, at), token = payload.substr(at + 3);
+  for (char c : token) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return std::optional<std::string>();
+  }
+  CS_ASSIGN(auto url, ctx.server_url());
+  if (!same_origin(base, url)) {
+    return permission_denied("scene_other_server", tr("err.scene_other_server", base, url));
+  }
+  return std::optional<std::string>(token);
+}
+
+// Shows what an application link offers and how to order through it; nothing is bought here.
+Result<json> show_application_link(Ctx& ctx, const std::string& token) {
+  CS_ASSIGN(auto url, ctx.server_url());
+  Http http(url);
+  CS_ASSIGN(auto r, http.call("GET", "/api/v1/application-links/" + token));
+  if (!ctx.g.json) {
+    std::cout << tr("msg.applink_from", str(r, "app_name"), str(r, "platform_name"), str(r, "label")) << "\n";
+    for (const auto& p : r.value("products", json::array())) {
+      const std::int64_t fen = p.value("price_fen", std::int64_t{0});
+      std::cout << "product    " << str(p, "id") << "  " << str(p, "name") << "  " << fen / 100 << "."
+                << (fen % 100 < 10 ? "0" : "") << fen % 100 << "\n";
+    }
+    std::cout << tr("msg.applink_next", token) << "\n";
+  }
+  return r;
+}
+
 Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
   if (a.image.empty() == a.payload.empty()) return usage(tr("err.scan_input"));
   std::string text = a.payload;
   if (!a.image.empty()) {
     CS_ASSIGN(text, decode_qr_png(a.image));
   }
+  CS_ASSIGN(auto link, application_link_token(ctx, text));
+  if (link) return show_application_link(ctx, *link);
   CS_ASSIGN(auto token, scene_token(ctx, text));
   CS_ASSIGN(auto* h, ctx.api());
   CS_ASSIGN(auto claim, h->call("POST", "/api/v1/scene-claims", {{"token", token}}));

@@ -170,6 +170,8 @@ Result<Reply> post_order(RequestContext& ctx) {
   in.seal_maker_id = maker.value_or("");
   CS_ASSIGN(auto org, optional_string(body, "org_id", 64));
   in.org_id = org.value_or("");
+  CS_ASSIGN(auto link, optional_string(body, "application_link", 64));
+  in.application_link = link.value_or("");
   // Buying for an organisation is done as one's identity in it (docs/ACCOUNTS.md, "Identities").
   if (!in.org_id.empty()) {
     CS_TRY(acting_for(ctx, in.org_id, /*as_admin=*/false));

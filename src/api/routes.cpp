@@ -3,6 +3,7 @@
 // (router.h: BodyKind, BodyLimit, Exec).
 // docs/openapi.yaml documents exactly these (api/openapi_test.cpp keeps the two in step).
 #include "api/account_handlers.h"
+#include "api/application_link_handlers.h"
 #include "api/grant_handlers.h"
 #include "api/identity_handlers.h"
 #include "api/ledger_handlers.h"
@@ -232,6 +233,13 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/scene-requests/{id}/completion", Role::kUser, post_scene_completion},
     {"POST", "/api/v1/scene-requests/{id}/refusal", Role::kUser, post_scene_refusal},
     {"GET", "/s/{token}", Role::kPublic, get_scene_short_url},
+    // Application links: a trading platform's printed QR code that starts a certificate application
+    {"POST", "/api/v1/rp/application-links", Role::kRelyingParty, rp_post_application_link},
+    {"GET", "/api/v1/rp/application-links", Role::kRelyingParty, rp_get_application_links},
+    {"GET", "/api/v1/rp/application-links/{id}", Role::kRelyingParty, rp_get_application_link},
+    {"POST", "/api/v1/rp/application-links/{id}/disabling", Role::kRelyingParty, rp_post_application_link_disabling},
+    {"GET", "/api/v1/application-links/{token}", Role::kPublic, get_application_link},
+    {"GET", "/a/{token}", Role::kPublic, get_application_short_url},
     // The phone as a PC key (docs/PKCS11.md): the PC's routes check its bearer token themselves
     {"POST", "/api/v1/pc/pairings", Role::kPublic, post_pc_pairing},
     {"GET", "/api/v1/pc/link", Role::kPublic, get_pc_link},

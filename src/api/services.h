@@ -29,6 +29,7 @@ class GrantService;
 class PcService;
 class TokenCertificates;
 class CloudKeyService;
+class ApplicationLinkService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -69,6 +70,7 @@ struct Services {
   service::ShieldService* shield = nullptr;  // mobile shield and held certificates (nullptr: 503)
   service::RpAppService* rp_apps = nullptr;  // relying-party applications (nullptr: 503)
   service::SceneService* scenes = nullptr;   // QR scene requests (nullptr: 503)
+  service::ApplicationLinkService* app_links = nullptr;  // platforms' application QR codes (nullptr: 503)
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
   service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)
   service::ledger::LedgerService* ledger = nullptr;  // transparency log (nullptr: 503)

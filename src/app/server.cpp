@@ -36,6 +36,7 @@
 #include "service/pc/pc_service.h"
 #include "service/token/token_certificates.h"
 #include "service/seal/seal_service.h"
+#include "service/scene/application_links.h"
 #include "service/scene/rp_apps.h"
 #include "service/scene/scene_service.h"
 #include "service/shield/shield_service.h"
@@ -199,6 +200,7 @@ int serve(const Config& c) {
   // Relying parties (their services are wired below, before the server runs).
   std::unique_ptr<service::RpAppService> rp_apps;
   std::unique_ptr<service::SceneService> scenes;
+  std::unique_ptr<service::ApplicationLinkService> app_links;
   service::CurlCallbackSender callback_sender;
   std::optional<api::RpAuthenticator> rp_auth;
   api::Authenticator* auth = &sessions;
@@ -334,6 +336,10 @@ int serve(const Config& c) {
   scenes->set_document_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });
   services.rp_apps = rp_apps.get();
   services.scenes = scenes.get();
+  app_links = std::make_unique<service::ApplicationLinkService>(*p.db, p.clock, p.rng, log, *p.orders,
+                                                                scene_opts.public_url);
+  p.orders->set_origin(app_links.get());
+  services.app_links = app_links.get();
   rp_auth.emplace(*rp_apps, sessions);
   dispatcher.set_authenticator(&*rp_auth);
   // Signals are ours before anyone can learn the port: a SIGTERM sent as soon as the port file

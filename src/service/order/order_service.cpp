@@ -177,6 +177,11 @@ Result<OrderView> OrderService::create(const std::string& account_id, const Crea
         platform_id = opt_text(*cert, "platform_id");
       }
     }
+    if (!in.application_link.empty()) {
+      if (p.kind != "certificate") return field_error("application_link", "application links buy certificates");
+      if (origin_ == nullptr) return not_found("application_link_not_found", "no such application link");
+      CS_ASSIGN(platform_id, origin_->admit(tx, in.application_link, p, platform_id));
+    }
     CS_ASSIGN(auto pl, tx.query_one("SELECT id FROM trading_platforms WHERE id = ?", {platform_id}));
     if (!pl) return field_error("platform_id", "the id of a trading platform");
     id = new_uuid_v7(clock_, rng_);
@@ -193,6 +198,7 @@ Result<OrderView> OrderService::create(const std::string& account_id, const Crea
     CS_TRY(tx.exec("INSERT INTO order_events (id, order_id, seq, from_status, to_status, actor, reason, at) "
                    "VALUES (?, ?, 1, '', 'created', ?, 'order placed', ?)",
                    {new_uuid_v7(clock_, rng_), id, account_id, format_rfc3339_ms(clock_.now())}));
+    if (!in.application_link.empty()) CS_TRY(origin_->record(tx, in.application_link, id));
     return {};
   }));
   return db_.read_value<OrderView>([&](store::Tx& tx) { return load_own(tx, account_id, id); });

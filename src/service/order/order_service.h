@@ -116,6 +116,9 @@ struct CreateOrderInput {
   // The session acts as an admin or legal-representative identity of org_id (the handler reads
   // the acting identity): then a renewal package may name any current certificate of org_id.
   bool acting_as_org_admin = false;
+  // Optional: the token of a trading platform's application link (its printed QR code; see
+  // OrderOrigin). Certificate products only.
+  std::string application_link;
 };
 
 struct OrderEvent {
@@ -168,6 +171,20 @@ struct CertificatePlatformView {
 // so 31 January + 1 month is the last day of February; the time of day is kept).
 std::int64_t add_months(std::int64_t unix_s, std::int64_t months);
 
+// Where an order came from, when it names one: a trading platform's application link
+// (service/scene/application_links.h). Both calls run inside the order's transaction.
+class OrderOrigin {
+ public:
+  virtual ~OrderOrigin() = default;
+  // The platform the order is for. platform_id: what the buyer asked ("" = the link's).
+  // Errors: application_link_not_found (404), invalid_field (platform_id or product_id outside
+  // the link).
+  virtual Result<std::string> admit(store::Tx& tx, const std::string& token, const ProductView& product,
+                                    const std::string& platform_id) = 0;
+  // Counts order_id for the link (after admit(), in the same transaction).
+  virtual Status record(store::Tx& tx, const std::string& token, const std::string& order_id) = 0;
+};
+
 class OrderService {
  public:
   OrderService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, SmsSender& sms,
@@ -182,6 +199,8 @@ class OrderService {
   // each append one entry in the transition's transaction, and so does the cancellation of a
   // mutual-recognition package. Unset (unit tests of other areas): order_events only.
   void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
+  // Application links (unset: orders naming one are refused with application_link_not_found).
+  void set_origin(OrderOrigin* origin) { origin_ = origin; }
   void add_gateway(std::unique_ptr<PaymentGateway> g);
   PaymentGateway* gateway(const std::string& name) const;
 
@@ -371,6 +390,7 @@ class OrderService {
   OrderOptions opts_;
   ca::CaService* ca_ = nullptr;
   ledger::Recorder* ledger_ = nullptr;
+  OrderOrigin* origin_ = nullptr;
   std::map<std::string, std::unique_ptr<PaymentGateway>> gateways_;
 };
 
