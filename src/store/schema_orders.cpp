@@ -181,6 +181,12 @@ ALTER TABLE orders ADD COLUMN org_approved_at TEXT;
 CREATE INDEX orders_by_org ON orders (org_id, id);
 )sql",
        ""},
+      // The operator dashboard counts today's orders (order_counts.cpp) without a full scan.
+      {311, "orders_by_created_at",
+       R"sql(
+CREATE INDEX orders_by_created_at ON orders (created_at);
+)sql",
+       ""},
   };
 }
 

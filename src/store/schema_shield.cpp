@@ -100,6 +100,13 @@ ALTER TABLE shield_keys ADD COLUMN failure_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE account_certificates ADD COLUMN reissue_identity_checked BIGINT NOT NULL DEFAULT 0;
 )sql",
        ""},
+      // The operator dashboard's signatures and failed unlocks per hour (shield_activity.cpp) read
+      // the last hours of shield_events, which grows with every use, through this index.
+      {423, "shield_events_by_time",
+       R"sql(
+CREATE INDEX shield_events_by_at ON shield_events (at);
+)sql",
+       ""},
   };
 }
 

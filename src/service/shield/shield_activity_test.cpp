@@ -62,11 +62,14 @@ TEST_P(ShieldActivityTest, CountsSignaturesAndWrongPasswordsByHour) {
   event(2 * 3600, "sign", "ok");              // two hours before
   event(2 * 3600 + 10, "password", "bad_unlock_proof");
   event(30 * 3600, "sign", "ok");             // outside the window
+  event(23 * 3600 + 1800, "sign", "ok");      // 06:00:00.000 the day before: the window's first instant
+  event(23 * 3600 + 1801, "sign", "ok");      // a second earlier: outside
   auto hours = shield_activity(*db_, clock_, 24);
   ASSERT_TRUE(hours) << hours.error().message;
   ASSERT_EQ(hours->size(), 24u);
   EXPECT_EQ(hours->back().hour, "2026-11-30T05:00:00Z");
   EXPECT_EQ(hours->front().hour, "2026-11-29T06:00:00Z");
+  EXPECT_EQ(hours->front().signatures, 1);
   EXPECT_EQ(hours->back().signatures, 2);
   EXPECT_EQ(hours->back().failed_unlocks, 1);
   EXPECT_EQ((*hours)[21].hour, "2026-11-30T03:00:00Z");
@@ -74,7 +77,7 @@ TEST_P(ShieldActivityTest, CountsSignaturesAndWrongPasswordsByHour) {
   EXPECT_EQ((*hours)[21].failed_unlocks, 1);
   std::int64_t total = 0;
   for (const auto& h : *hours) total += h.signatures;
-  EXPECT_EQ(total, 3);
+  EXPECT_EQ(total, 4);
   EXPECT_EQ(shield_activity(*db_, clock_, 0).error().code, "bad_hours");
   EXPECT_EQ(shield_activity(*db_, clock_, 169).error().code, "bad_hours");
 }
