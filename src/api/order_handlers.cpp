@@ -147,11 +147,29 @@ Result<Reply> op_post_product(RequestContext& ctx) {
 Result<Reply> op_patch_product(RequestContext& ctx) {
   CS_TRY(require_orders(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
-  auto it = body.find("active");
-  if (it == body.end() || !it->is_boolean()) {
-    return invalid_argument("required", "active must be true or false").with_field("active", "required", "true or false");
+  CS_TRY(require_object(body));
+  // {"active"?: bool, "price_fen"?: integer}: at least one (the console sends yuan as fen).
+  std::optional<bool> active;
+  std::optional<std::int64_t> price;
+  if (auto it = body.find("active"); it != body.end()) {
+    if (!it->is_boolean()) {
+      return invalid_argument("invalid_active", "active must be true or false")
+          .with_field("active", "invalid", "true or false");
+    }
+    active = it->get<bool>();
   }
-  CS_ASSIGN(auto v, orders(ctx).set_product_active(ctx.param("id"), it->get<bool>()));
+  if (auto it = body.find("price_fen"); it != body.end()) {
+    if (!it->is_number_integer()) {
+      return invalid_argument("invalid_price_fen", "price_fen must be a whole number of fen")
+          .with_field("price_fen", "invalid", "a whole number of fen, 0 to 100000000");
+    }
+    price = it->get<std::int64_t>();
+  }
+  if (!active && !price) {
+    return invalid_argument("required", "give active, price_fen or both")
+        .with_field("active", "required", "true or false, or a price_fen");
+  }
+  CS_ASSIGN(auto v, orders(ctx).update_product(ctx.param("id"), active, price));
   return Reply::json(product_json(v));
 }
 

@@ -219,6 +219,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/operator/rp-apps/{id}", Role::kOperator, op_get_rp_app},
     {"POST", "/api/v1/operator/rp-apps/{id}/secret-rotations", Role::kOperator, op_post_rp_app_secret_rotation},
     {"POST", "/api/v1/operator/rp-apps/{id}/disabling", Role::kOperator, op_post_rp_app_disabling},
+    {"GET", "/api/v1/operator/rp-apps/{id}/callbacks", Role::kOperator, op_get_rp_app_callbacks},
     // The body stays within server.json_body_limit: the signature covers it, so it is read before
     // the caller is known (an upload-sized route would authenticate on the head alone).
     {"POST", "/api/v1/rp/scene-requests", Role::kRelyingParty, rp_post_scene_request},

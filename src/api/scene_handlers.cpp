@@ -4,6 +4,7 @@
 
 #include "api/json_input.h"
 #include "api/services.h"
+#include "base/clock.h"
 #include "base/encoding.h"
 #include "service/scene/rp_apps.h"
 #include "service/scene/scene_service.h"
@@ -96,6 +97,27 @@ Result<Reply> op_post_rp_app_disabling(RequestContext& ctx) {
   CS_ASSIGN(auto* a, apps(ctx));
   CS_ASSIGN(auto v, a->disable(me(ctx), ctx.param("id")));
   return Reply::json(app_json(v));
+}
+
+Result<Reply> op_get_rp_app_callbacks(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto page, page_request(ctx));
+  CS_ASSIGN(auto list, s->callback_attempts(ctx.param("id"), page.limit));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& a : list) {
+    items.push_back({{"event_id", a.event_id},
+                     {"request_id", a.request_id},
+                     {"event_type", a.event_type},
+                     {"attempt", a.attempt},
+                     {"attempted_at", a.attempted_at},
+                     {"url", a.url},
+                     {"http_status", a.http_status ? nlohmann::json(*a.http_status) : nlohmann::json()},
+                     {"error", a.error.empty() ? nlohmann::json() : nlohmann::json(a.error)},
+                     {"next_attempt_at", a.next_at ? nlohmann::json(format_rfc3339(SysTime(std::chrono::seconds(*a.next_at))))
+                                                   : nlohmann::json()},
+                     {"event_status", a.event_status}});
+  }
+  return Reply::json(page_json(std::move(items), std::nullopt));
 }
 
 Result<Reply> rp_post_scene_request(RequestContext& ctx) {

@@ -12,6 +12,8 @@ Result<Reply> op_get_rp_apps(RequestContext& ctx);
 Result<Reply> op_get_rp_app(RequestContext& ctx);
 Result<Reply> op_post_rp_app_secret_rotation(RequestContext& ctx);
 Result<Reply> op_post_rp_app_disabling(RequestContext& ctx);
+// GET /api/v1/operator/rp-apps/{id}/callbacks?limit=: the callback delivery log, newest first.
+Result<Reply> op_get_rp_app_callbacks(RequestContext& ctx);
 // Relying parties
 Result<Reply> rp_post_scene_request(RequestContext& ctx);
 Result<Reply> rp_get_scene_request(RequestContext& ctx);

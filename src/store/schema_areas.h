@@ -20,6 +20,7 @@ std::vector<Migration> docsign_migrations();   // schema_docsign.cpp, versions 9
 std::vector<Migration> pc_migrations();        // schema_pc.cpp, versions 1000-1099
 std::vector<Migration> cloudkey_migrations();  // schema_cloudkey.cpp, versions 1100-1199
 std::vector<Migration> webauthn_migrations();  // schema_webauthn.cpp, versions 1200-1299
+std::vector<Migration> console_migrations();   // schema_console.cpp, versions 1600-1699
 std::vector<Migration> applink_migrations();   // schema_applinks.cpp, versions 1800-1899
 
 }  // namespace certseal::store

@@ -89,6 +89,20 @@ Result<ProductView> OrderService::set_product_active(const std::string& id, bool
   });
 }
 
+Result<ProductView> OrderService::update_product(const std::string& id, std::optional<bool> active,
+                                                 std::optional<std::int64_t> price_fen) {
+  if (!active && !price_fen) return invalid_argument("nothing_to_change", "give active, price_fen or both");
+  if (price_fen && (*price_fen < 0 || *price_fen > 100000000)) return field_error("price_fen", "0 to 100000000 fen");
+  return db_.write_value<ProductView>([&](store::Tx& tx) -> Result<ProductView> {
+    CS_ASSIGN(auto r, tx.query_one("SELECT id FROM products WHERE id = ?", {id}));
+    if (!r) return not_found("product_not_found", "no such product");
+    if (active) CS_TRY(tx.exec("UPDATE products SET active = ? WHERE id = ?", {*active, id}));
+    if (price_fen) CS_TRY(tx.exec("UPDATE products SET price_fen = ? WHERE id = ?", {*price_fen, id}));
+    CS_ASSIGN(auto row, tx.query_one("SELECT * FROM products WHERE id = ?", {id}));
+    return product_from_row(*row);
+  });
+}
+
 Result<std::vector<PlatformView>> OrderService::platforms() {
   return db_.read_value<std::vector<PlatformView>>([&](store::Tx& tx) -> Result<std::vector<PlatformView>> {
     CS_ASSIGN(auto rows, tx.query("SELECT * FROM trading_platforms ORDER BY name"));

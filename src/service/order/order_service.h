@@ -211,6 +211,11 @@ class OrderService {
   Result<SealMakerView> add_seal_maker(const std::string& name, const std::string& id = "");
   Result<ProductView> add_product(const ProductInput& in, const std::string& id = "");
   Result<ProductView> set_product_active(const std::string& id, bool active);
+  // Changes a product's sale state and/or price (fen, 0 to 100000000) in one transaction; at
+  // least one of them. Orders already placed keep the amount they were created with. Errors:
+  // product_not_found, field error price_fen (nothing changed), invalid_argument when neither.
+  Result<ProductView> update_product(const std::string& id, std::optional<bool> active,
+                                     std::optional<std::int64_t> price_fen);
   Result<std::vector<PlatformView>> platforms();
   Result<std::vector<SealMakerView>> seal_makers();
   Result<std::vector<ProductView>> products(bool include_inactive);

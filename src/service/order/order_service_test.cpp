@@ -158,6 +158,39 @@ TEST(AddMonths, CalendarMonthsClampedToTheMonthsEnd) {
   EXPECT_EQ(add_months(kStart, 0), kStart);
 }
 
+// The console's catalogue page: a price is changed in fen (the page converts yuan), the sale
+// state toggled; a bad price or an unknown product changes nothing, and an order placed before
+// the change keeps the amount it was created with.
+TEST_P(OrderServiceTest, ProductPriceAndSaleStateChangeOnlyWithGoodInput) {
+  auto before = order(alice_, "p-cert", "", home_);
+  ASSERT_TRUE(before.ok()) << before.error().code;
+  ASSERT_EQ(before->amount_fen, 100);
+  auto priced = svc_->update_product("p-cert", std::nullopt, 1250);
+  ASSERT_TRUE(priced.ok()) << priced.error().code;
+  EXPECT_EQ(priced->price_fen, 1250);
+  EXPECT_TRUE(priced->active);
+  for (std::int64_t bad : {std::int64_t{-1}, std::int64_t{100000001}}) {
+    auto r = svc_->update_product("p-cert", false, bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, "invalid_price_fen");
+  }
+  EXPECT_EQ(svc_->update_product("p-cert", std::nullopt, std::nullopt).error().code, "nothing_to_change");
+  EXPECT_EQ(svc_->update_product("no-such", true, 5).error().code, "product_not_found");
+  auto listed = svc_->products(true);
+  ASSERT_TRUE(listed.ok());
+  auto it = std::find_if(listed->begin(), listed->end(), [](const ProductView& p) { return p.id == "p-cert"; });
+  ASSERT_NE(it, listed->end());
+  EXPECT_EQ(it->price_fen, 1250);
+  EXPECT_TRUE(it->active);  // the refused call (bad price with active=false) changed nothing
+  auto off = svc_->update_product("p-cert", false, std::nullopt);
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->active);
+  EXPECT_EQ(off->price_fen, 1250);
+  auto after = svc_->get(alice_, before->id);
+  ASSERT_TRUE(after.ok()) << after.error().code;
+  EXPECT_EQ(after->amount_fen, 100);
+}
+
 TEST_P(OrderServiceTest, NoOrderWithoutAnApprovedRealNameVerification) {
   std::string carol = account("13900000003", false);
   auto o = order(carol, "p-cert", "", home_);

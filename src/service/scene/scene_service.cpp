@@ -615,8 +615,11 @@ Result<int> SceneService::deliver_batch(int* attempted) {
     if (mine != 1) continue;
     const std::int64_t attempts = row.integer("attempts") + 1;
     std::string error;
+    std::optional<std::int64_t> http_status;
+    std::string url;
     auto app = apps_.get(row.text("app_id"));
     auto secret = apps_.secret(row.text("app_id"));
+    if (app) url = app->callback_url;
     if (!app || !secret) {
       error = "application not found";
     } else if (app->status != "active") {
@@ -631,23 +634,34 @@ Result<int> SceneService::deliver_batch(int* attempted) {
                                      {"X-CertSeal-Signature", auth}},
                                     body);
       if (!status) error = status.error().cause.empty() ? status.error().message : status.error().cause;
-      else if (*status < 200 || *status > 299) error = "HTTP " + std::to_string(*status);
+      else http_status = *status;
+      if (status && (*status < 200 || *status > 299)) error = "HTTP " + std::to_string(*status);
     }
     CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+      const std::string at = format_rfc3339_ms(clock_.now());
+      auto record = [&](std::optional<std::int64_t> next_at) -> Status {
+        CS_TRY(tx.exec("INSERT INTO scene_callback_attempts (event_id, attempt, app_id, url, http_status, error, "
+                       "attempted_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       {event_id, attempts, row.text("app_id"), url,
+                        http_status ? store::Value(*http_status) : store::Value(),
+                        error.empty() ? store::Value() : store::Value(error.substr(0, 300)), at,
+                        next_at ? store::Value(*next_at) : store::Value()}));
+        return {};
+      };
       if (error.empty()) {
         CS_TRY(tx.exec("UPDATE scene_callbacks SET status = 'delivered', attempts = ?, delivered_at = ?, "
                        "last_error = NULL WHERE event_id = ?",
-                       {attempts, format_rfc3339_ms(clock_.now()), event_id}));
-        return {};
+                       {attempts, at, event_id}));
+        return record(std::nullopt);
       }
       const bool give_up = attempts >= opts_.callback_max_attempts;
       std::int64_t wait = opts_.callback_backoff_s << std::min<std::int64_t>(attempts - 1, 20);
       wait = std::min<std::int64_t>(wait, 3600);
+      const std::int64_t next_at = clock_.now_unix() + wait;
       CS_TRY(tx.exec("UPDATE scene_callbacks SET status = ?, attempts = ?, next_at = ?, last_error = ? "
                      "WHERE event_id = ?",
-                     {give_up ? "failed" : "pending", attempts, clock_.now_unix() + wait, error.substr(0, 300),
-                      event_id}));
-      return {};
+                     {give_up ? "failed" : "pending", attempts, next_at, error.substr(0, 300), event_id}));
+      return record(give_up ? std::nullopt : std::optional<std::int64_t>(next_at));
     }));
     if (error.empty()) {
       ++delivered;
@@ -656,6 +670,35 @@ Result<int> SceneService::deliver_batch(int* attempted) {
     }
   }
   return delivered;
+}
+
+Result<std::vector<CallbackAttemptView>> SceneService::callback_attempts(const std::string& app_id, int limit) {
+  if (limit < 1 || limit > 200) return field("limit", "out_of_range", "1 to 200");
+  CS_TRY(apps_.get(app_id));  // rp_app_not_found
+  return db_.read_value<std::vector<CallbackAttemptView>>([&](store::Tx& tx) -> Result<std::vector<CallbackAttemptView>> {
+    CS_ASSIGN(auto rows, tx.query("SELECT a.event_id, a.attempt, a.url, a.http_status, a.error, a.attempted_at, "
+                                  "a.next_at, c.request_id, c.status, c.body FROM scene_callback_attempts a "
+                                  "JOIN scene_callbacks c ON c.event_id = a.event_id WHERE a.app_id = ? "
+                                  "ORDER BY a.attempted_at DESC, a.event_id DESC, a.attempt DESC LIMIT ?",
+                                  {app_id, static_cast<std::int64_t>(limit)}));
+    std::vector<CallbackAttemptView> out;
+    for (const auto& r : rows) {
+      CallbackAttemptView v;
+      v.event_id = r.text("event_id");
+      v.attempt = r.integer("attempt");
+      v.url = r.text("url");
+      if (!r.is_null("http_status")) v.http_status = r.integer("http_status");
+      v.error = r.is_null("error") ? "" : r.text("error");
+      v.attempted_at = r.text("attempted_at");
+      if (!r.is_null("next_at")) v.next_at = r.integer("next_at");
+      v.request_id = r.text("request_id");
+      v.event_status = r.text("status");
+      auto body = nlohmann::json::parse(r.text("body"), nullptr, false);
+      if (body.is_object() && body.contains("type") && body["type"].is_string()) v.event_type = body["type"];
+      out.push_back(std::move(v));
+    }
+    return out;
+  });
 }
 
 void SceneService::wake() {

@@ -178,6 +178,15 @@ class CurlCallbackSender final : public CallbackSender {
                    const std::string& body) override;
 };
 
+// One delivery attempt of a scene callback (the console's callback delivery log).
+struct CallbackAttemptView {
+  std::string event_id, request_id, event_type, url, error, attempted_at;
+  std::int64_t attempt = 0;
+  std::optional<std::int64_t> http_status;  // absent when no answer came
+  std::optional<std::int64_t> next_at;      // the next attempt (unix seconds); absent: delivered or given up
+  std::string event_status;                 // the event now: pending | delivered | failed
+};
+
 // The key scene tokens are made with, derived from the platform's master key.
 SecretBytes scene_token_key(BytesView master_key);
 
@@ -251,8 +260,12 @@ class SceneService {
   // completion adds a token over the signature value. Without, B-B. Call before serving.
   void set_document_tsa(std::function<Bytes(BytesView)> tsa) { document_tsa_ = std::move(tsa); }
 
-  // Sends the callbacks that are due; returns how many were delivered.
+  // Sends the callbacks that are due; returns how many were delivered. Every attempt is recorded
+  // (scene_callback_attempts) with the outcome's update of the event, in one transaction.
   Result<int> deliver_callbacks();
+  // The callback delivery log of one application (operators): its newest `limit` (1-200)
+  // attempts, newest first. Errors: rp_app_not_found (404), invalid_field limit.
+  Result<std::vector<CallbackAttemptView>> callback_attempts(const std::string& app_id, int limit);
   // Wakes this process's long-polls (a completion here, or a NOTIFY from elsewhere).
   void wake();
   // Runs a LISTEN loop on PostgreSQL until stop_listener(); call on its own thread.

@@ -589,6 +589,52 @@ TEST_P(SceneServiceTest, CallbacksAreSignedRetriedWithBackoffThenGivenUp) {
   EXPECT_EQ(scenes_->get(app_, d.request.id)->status, "completed");
 }
 
+// The console's callback delivery log: every attempt with its number, URL, HTTP status or
+// error and the next attempt's time; the last one delivered without a next time. Another app's
+// log does not show these; an unknown app and a bad limit are refused.
+TEST_P(SceneServiceTest, EveryCallbackAttemptIsLoggedForTheOperator) {
+  SceneCreated c = create("20", "付款确认");
+  ASSERT_TRUE(scenes_->claim(alice_, token_of(c)).ok());
+  ASSERT_TRUE(scenes_->refuse(alice_, c.request.id, "不是我").ok());
+  sender_.answers = {500, -1};
+  const std::int64_t t0 = clock_.now_unix();
+  EXPECT_EQ(*scenes_->deliver_callbacks(), 0);
+  clock_.advance(std::chrono::seconds(2));
+  EXPECT_EQ(*scenes_->deliver_callbacks(), 0);
+  clock_.advance(std::chrono::seconds(4));
+  EXPECT_EQ(*scenes_->deliver_callbacks(), 1);
+  auto log = scenes_->callback_attempts(app_.id, 50);
+  ASSERT_TRUE(log.ok()) << log.error().code;
+  ASSERT_EQ(log->size(), 3u);
+  const auto& delivered = (*log)[0];
+  const auto& unreachable = (*log)[1];
+  const auto& http500 = (*log)[2];
+  EXPECT_EQ(delivered.attempt, 3);
+  EXPECT_EQ(delivered.http_status, 200);
+  EXPECT_EQ(delivered.error, "");
+  EXPECT_FALSE(delivered.next_at.has_value());
+  EXPECT_EQ(delivered.event_status, "delivered");
+  EXPECT_EQ(delivered.event_type, "scene_request.refused");
+  EXPECT_EQ(delivered.request_id, c.request.id);
+  EXPECT_EQ(delivered.url, "https://rp.example/cb?x=1");
+  EXPECT_EQ(unreachable.attempt, 2);
+  EXPECT_FALSE(unreachable.http_status.has_value());
+  EXPECT_EQ(unreachable.error, "connection refused");
+  EXPECT_EQ(unreachable.next_at, t0 + 2 + 4);
+  EXPECT_EQ(http500.attempt, 1);
+  EXPECT_EQ(http500.http_status, 500);
+  EXPECT_EQ(http500.error, "HTTP 500");
+  EXPECT_EQ(http500.next_at, t0 + 2);
+  EXPECT_EQ(http500.event_id, delivered.event_id);
+  EXPECT_EQ(scenes_->callback_attempts(app_.id, 1)->size(), 1u);
+  auto other = apps_->create("op-1", {"另一接入方", home_, "https://other.example/cb", {"06"}, {}});
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(scenes_->callback_attempts(other->app.id, 50)->empty());
+  EXPECT_EQ(scenes_->callback_attempts("no-such-app", 50).error().code, "rp_app_not_found");
+  EXPECT_EQ(scenes_->callback_attempts(app_.id, 0).error().code, "invalid_field");
+  EXPECT_EQ(scenes_->callback_attempts(app_.id, 201).error().code, "invalid_field");
+}
+
 TEST_P(SceneServiceTest, LongPollReturnsWhenTheRequestIsAnswered) {
   Held cert = certificate(alice_, home_);
   SceneCreated c = create("06");

@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ import { CERT_PASSWORD, idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, screenshotD
 const world = new World();
 let photo;
 let shots;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let sealOwner; // the seal test's 孙七: {token, certificate} (a certificate held with the mobile shield)
 
 before(async () => {
   await world.start();
@@ -44,6 +47,21 @@ async function rpCall(appId, secret) {
     headers: { 'Content-Type': 'application/json', Authorization: `CS1-HMAC-SHA256 app_id=${appId}, timestamp=${ts}, nonce=${nonce}, signature=${sig}` },
   });
   return { status: r.status, text: await r.text() };
+}
+// A signed relying-party request with a JSON body: the answer's JSON (throws unless 2xx).
+async function rpSigned(appId, secret, target, json) {
+  const body = JSON.stringify(json);
+  const ts = String(Math.floor(Date.now() / 1000));
+  const nonce = randomBytes(12).toString('hex');
+  const toSign = ['CS1-HMAC-SHA256', 'POST', target, ts, nonce, createHash('sha256').update(body).digest('hex')].join('\n');
+  const sig = createHmac('sha256', secret).update(toSign).digest('hex');
+  const r = await fetch(world.base + target, {
+    method: 'POST', body,
+    headers: { 'Content-Type': 'application/json', Authorization: `CS1-HMAC-SHA256 app_id=${appId}, timestamp=${ts}, nonce=${nonce}, signature=${sig}` },
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${target}: ${r.status} ${text}`);
+  return JSON.parse(text);
 }
 const badge = (page, name) => page.locator(`[data-test=count-${name}]`);
 // Waits until a menu count shows `n` (the counts refresh after a page's list has loaded).
@@ -159,23 +177,60 @@ test('an operator logs in and works through the queues', async () => {
   await page.waitForURL(/\/console\/login/);
 });
 
-// The organisation queue: one approved, one rejected with a reason (asked first).
-test('an operator reviews organisations', async () => {
+// A business licence as a picture (like tests/integration/org_test.cpp's), for the server's OCR.
+async function licencePicture(name, code, rep) {
+  const scratch = await (await world.desktop()).newPage();
+  const line = (text, size) => `<div style="font:${size}px 'Noto Sans CJK SC',sans-serif;margin:0 0 24px">${text}</div>`;
+  await scratch.setContent(`<body style="margin:0;background:#fff"><div style="width:1280px;height:520px;padding:40px 60px;background:#fff;color:#000">
+    <div style="font:bold 40px 'Noto Sans CJK SC',sans-serif;text-align:center;margin-bottom:30px">营业执照</div>
+    ${line(`统一社会信用代码&nbsp;&nbsp;${code}`, 26)}${line(`名称&nbsp;&nbsp;${name}`, 26)}${line('类型&nbsp;&nbsp;有限责任公司', 26)}${line(`法定代表人&nbsp;&nbsp;${rep}`, 26)}
+  </div></body>`);
+  const png = await scratch.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 1400, height: 600 } });
+  await scratch.close();
+  return png;
+}
+// A picture uploaded by `token` for `purpose`: its blob id.
+async function upload(token, purpose, png) {
+  const r = await fetch(`${world.base}/api/v1/blobs?purpose=${purpose}`, {
+    method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'image/png' }, body: png,
+  });
+  assert.equal(r.status, 201, await r.clone().text());
+  return (await r.json()).id;
+}
+
+// The organisation queue: one approved after reading its licence beside the OCR fields, one
+// rejected with a reason (asked first). Then change requests of the verified one: the old and
+// new values shown, one approved (asked first; the new name applies), one rejected with a reason.
+test('an operator reviews organisations and their change requests', async () => {
   const admin = await world.verifiedBuyer('13900000111', '周九', idNumber('11010519491231003'), photo);
-  const good = await world.submittedOrganisation(admin, '广州示例制造有限公司', uscc('91440300MA5F0C003'), photo);
+  const goodName = '广州示例制造有限公司';
+  const goodCode = uscc('91440300MA5F0C003');
+  const good = await world.submittedOrganisation(admin, goodName, goodCode, await licencePicture(goodName, goodCode, '周九'));
   const bad = await world.submittedOrganisation(admin, '深圳示例贸易有限公司', uscc('91440300MA5F0C004'), photo);
+  const stored = await world.api('GET', `/api/v1/operator/organisations/${good}`, world.operator);
   const page = await (await world.desktop(world.operator)).newPage();
   await page.goto(`${world.base}/console/organisations`);
-  await page.getByRole('cell', { name: '广州示例制造有限公司' }).waitFor();
+  await page.getByRole('cell', { name: goodName }).waitFor();
   await badgeIs(page, 'organisations', 2);
-  const goodCode = uscc('91440300MA5F0C003');
   await page.locator(`[data-test="view-${goodCode}"]`).click();
-  await page.locator('[data-test=org-detail] img').waitFor();
+  await page.locator('[data-test=org-licence]').waitFor();
+  // The licence picture and, beside it, what the server's OCR read against what was declared.
+  const ocrBox = await page.locator('[data-test=org-ocr]').boundingBox();
+  const picBox = await page.locator('[data-test=org-licence]').boundingBox();
+  assert.ok(ocrBox.x >= picBox.x + picBox.width - 1 && ocrBox.y < picBox.y + picBox.height, 'side by side');
+  assert.equal(stored.licence_ocr.name, goodName, JSON.stringify(stored.licence_ocr));
+  assert.equal(stored.licence_ocr.credit_code, goodCode, JSON.stringify(stored.licence_ocr));
+  assert.equal(await page.locator('[data-test=ocr-name]').innerText(), stored.licence_ocr.name);
+  assert.equal(await page.locator('[data-test=ocr-credit_code]').innerText(), stored.licence_ocr.credit_code);
+  assert.equal(await page.locator('[data-test=declared-credit_code]').innerText(), goodCode);
+  assert.equal(await page.locator('[data-test=match-name]').innerText(), '一致');
+  assert.equal(await page.locator('[data-test=match-credit_code]').innerText(), '一致');
+  assert.equal(await page.locator('[data-test=org-bank-check]').innerText(), '已验证');
   await page.locator(`[data-test="approve-${goodCode}"]`).click();
-  await box(page).getByText('确认通过「广州示例制造有限公司」的单位认证？').waitFor();
+  await box(page).getByText(`确认通过「${goodName}」的单位认证？`).waitFor();
   await shot(page, 'organisations');
   await answer(page, true);
-  await page.getByRole('cell', { name: '广州示例制造有限公司' }).waitFor({ state: 'detached' });
+  await page.getByRole('cell', { name: goodName }).waitFor({ state: 'detached' });
   assert.equal((await world.api('GET', `/api/v1/operator/organisations/${good}`, world.operator)).status, 'verified');
   await page.locator(`[data-test="reject-${uscc('91440300MA5F0C004')}"]`).click();
   await box(page).locator('input').fill('营业执照不清晰');
@@ -184,6 +239,54 @@ test('an operator reviews organisations', async () => {
   const rejected = await world.api('GET', `/api/v1/operator/organisations/${bad}`, world.operator);
   assert.equal(rejected.status, 'rejected');
   await badge(page, 'organisations').waitFor({ state: 'detached' });
+
+  // A change request of the verified organisation (asked as its admin identity): a new name with
+  // the new licence.
+  const identity = (await world.api('GET', '/api/v1/identities', admin)).items.find((i) => i.org_id === good);
+  await world.api('PUT', '/api/v1/sessions/current/identity', admin, { identity_id: identity.id });
+  const newName = '广州示例智能制造有限公司';
+  const licence = await upload(admin, 'licence', await licencePicture(newName, goodCode, '周九'));
+  const change = await world.api('POST', `/api/v1/organisations/${good}/change-requests`, admin, { name: newName, licence_blob_id: licence });
+  await page.reload();
+  const row = page.locator(`[data-test="change-${change.id}-name"]`);
+  await row.waitFor();
+  assert.equal(await row.locator('[data-test=old]').innerText(), goodName);
+  assert.equal(await row.locator('[data-test=new]').innerText(), newName);
+  await page.locator(`[data-test="change-${change.id}-licence"]`).waitFor();
+  await page.locator(`[data-test="change-approve-${change.id}"]`).click();
+  await box(page).getByText(`确认通过「${goodName}」的信息变更？`).waitFor();
+  await shot(page, 'org-change');
+  await answer(page, false); // cancelled: still the old name
+  assert.equal((await world.api('GET', `/api/v1/operator/organisations/${good}`, world.operator)).name, goodName);
+  await page.locator(`[data-test="change-approve-${change.id}"]`).click();
+  await answer(page, true);
+  await page.locator(`[data-test="change-approve-${change.id}"]`).waitFor({ state: 'detached' });
+  assert.equal((await world.api('GET', `/api/v1/operator/organisations/${good}`, world.operator)).name, newName);
+  // A second one (the legal representative), rejected: a reason is needed, the admin sees it.
+  const rep = { name: '吴十', id_number: idNumber('11010519800101007'), phone: '13900000112' };
+  const second = await world.api('POST', `/api/v1/organisations/${good}/change-requests`, admin, { legal_representative: rep });
+  await page.reload();
+  const repRow = page.locator(`[data-test="change-${second.id}-legal_representative"]`);
+  await repRow.waitFor();
+  assert.equal(await repRow.locator('[data-test=old]').innerText(), `周九 ${idNumber('11010519491231003')} 13900000111`);
+  assert.match(await repRow.locator('[data-test=new]').innerText(), /^吴十 /);
+  await page.locator(`[data-test="change-reject-${second.id}"]`).click();
+  await box(page).locator('.el-message-box__btns .el-button--primary').click();
+  await box(page).getByText('请填写原因').waitFor();
+  await box(page).locator('input').fill('缺少法定代表人变更登记材料');
+  await answer(page, true);
+  await page.getByText('暂无待审核的变更申请').waitFor();
+  const decided = (await world.api('GET', `/api/v1/organisations/${good}/change-requests`, admin)).items.find((c) => c.id === second.id);
+  assert.equal(decided.status, 'rejected');
+  assert.equal(decided.reason, '缺少法定代表人变更登记材料');
+  const after = await world.api('GET', `/api/v1/operator/organisations/${good}`, world.operator);
+  assert.equal(after.legal_representative.name, '周九'); // nothing applied
+  // The decisions are the operator's alone.
+  const third = await world.api('POST', `/api/v1/organisations/${good}/change-requests`, admin, { legal_representative: rep });
+  assert.equal((await world.call('POST', `/api/v1/operator/organisation-changes/${third.id}/approval`, admin, {})).status, 403);
+  assert.equal((await world.call('GET', '/api/v1/operator/organisation-changes?status=pending', admin)).status, 403);
+  assert.equal((await world.api('GET', `/api/v1/organisations/${good}/change-requests`, admin)).items.find((c) => c.id === third.id).status, 'pending');
+  await world.api('POST', `/api/v1/operator/organisation-changes/${third.id}/rejection`, world.operator, { reason: '测试结束' });
 });
 
 // The seal queue: seals made for orders, shown with their pictures. Approval needs the seal's
@@ -200,6 +303,7 @@ test('an operator reviews seals', async () => {
   const bad = await seal();
   const ready = await world.sealWithInstalledCertificate(owner, phone, '孙七');
   assert.ok(ready.certificate, 'the installed certificate is bound to the seal');
+  sealOwner = { token: owner, certificate: ready.certificate };
   // One two-party signature, and one attempt with a wrong certificate password (the dashboard counts both).
   const signed = world.certseal(ready.cli, owner, ['cert', 'sign', '--cert', ready.certificate, '--message', '印章审核前的签名'], [CERT_PASSWORD]);
   assert.equal(signed.status, 0, signed.stderr);
@@ -209,6 +313,24 @@ test('an operator reviews seals', async () => {
   await page.goto(`${world.base}/console/seals`);
   await page.locator('[data-test=seal-picture]').nth(2).waitFor();
   await badgeIs(page, 'seals', 3);
+  // The seal at true size: its record's millimetres as CSS mm (96/25.4 px each), on a mm ruler.
+  const record = await world.api('GET', `/api/v1/operator/seals/${ready.seal}`, world.operator);
+  assert.ok(record.width_mm > 10 && record.height_mm > 10, JSON.stringify(record));
+  await page.locator(`[data-test="size-${ready.seal}"]`).click();
+  const actual = page.locator('[data-test=seal-true-size] [data-test=seal-actual]');
+  await actual.waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-test=seal-actual]')?.complete);
+  const px = (mm) => (mm * 96) / 25.4;
+  const size = await actual.boundingBox();
+  assert.ok(Math.abs(size.width - px(record.width_mm)) <= 1, `${size.width} px for ${record.width_mm} mm`);
+  assert.ok(Math.abs(size.height - px(record.height_mm)) <= 1, `${size.height} px for ${record.height_mm} mm`);
+  const ruler = await page.locator('[data-test=seal-true-size] [data-test=ruler-h]').boundingBox();
+  assert.ok(Math.abs(ruler.width - px(Math.ceil(record.width_mm))) <= 1, `ruler ${ruler.width} px`);
+  assert.ok(Math.abs(ruler.x - size.x) <= 1, 'the ruler starts where the picture does');
+  const vRuler = await page.locator('[data-test=seal-true-size] [data-test=ruler-v]').boundingBox();
+  assert.ok(Math.abs(vRuler.y - size.y) <= 1 && Math.abs(vRuler.height - px(Math.ceil(record.height_mm))) <= 1);
+  await actual.scrollIntoViewIfNeeded();
+  await shot(page, 'seal-true-size');
   await page.locator(`[data-test="approve-${early}"]`).click();
   await box(page).getByText('确认通过印章「孙七」？').waitFor();
   await shot(page, 'seals');
@@ -481,6 +603,186 @@ test('an operator handles money, reads the outboxes and checks the log', async (
   await page.locator('.el-message--error').getByText('请输入小于条目数的序号').waitFor();
 });
 
+// The catalogue: prices shown in yuan and stored in fen (a negative or over-precise price refused
+// in the page with the reason, and by the server), a product taken off sale (asked first) and put
+// back, a platform and a seal maker added.
+test('an operator keeps the catalogue', async () => {
+  const product = await world.api('POST', '/api/v1/operator/catalogue/products', world.operator, {
+    kind: 'certificate', name: '单位证书 SM2 2年', cert_type: 'organisation', algorithm: 'sm2', validity_years: 2,
+    price_fen: 36000, ca_id: 'sm2o', seal_type: 'official',
+  });
+  const stored = async () => (await world.api('GET', '/api/v1/operator/catalogue', world.operator)).products.find((p) => p.id === product.id);
+  const onSale = async () => (await world.api('GET', '/api/v1/catalogue')).products.some((p) => p.id === product.id);
+  const page = await (await world.desktop(world.operator)).newPage();
+  await page.goto(`${world.base}/console/`);
+  await page.locator('[data-test=menu-catalogue]').click();
+  await page.waitForURL(/\/console\/catalogue/);
+  await page.locator(`[data-test="price-${product.id}"]`).waitFor();
+  assert.equal(await page.locator(`[data-test="price-${product.id}"]`).innerText(), '¥360.00');
+  assert.equal(await page.locator(`[data-test="price-${world.product}"]`).innerText(), '¥120.00');
+  await page.locator('[data-test=platforms-table]').getByRole('cell', { name: '示例交易平台' }).waitFor();
+  await page.locator('[data-test=makers-table]').getByRole('cell', { name: '示例制章单位' }).waitFor();
+
+  // A new price: 12.50 yuan is stored as 1250 fen; -1 and 12.505 are refused with their reason.
+  await page.locator(`[data-test="edit-price-${product.id}"]`).click();
+  assert.equal(await box(page).locator('input').inputValue(), '360.00');
+  const ok = box(page).locator('.el-message-box__btns .el-button--primary');
+  await box(page).locator('input').fill('-1');
+  await ok.click();
+  await box(page).getByText('价格不能为负数').waitFor();
+  await box(page).locator('input').fill('12.505');
+  await ok.click();
+  await box(page).getByText('价格最多精确到分（两位小数）').waitFor();
+  await shot(page, 'catalogue-price');
+  assert.equal((await stored()).price_fen, 36000); // nothing sent
+  await box(page).locator('input').fill('12.50');
+  await answer(page, true);
+  await page.locator(`[data-test="price-${product.id}"]`).getByText('¥12.50').waitFor();
+  assert.equal((await stored()).price_fen, 1250);
+  assert.equal((await world.api('GET', '/api/v1/catalogue')).products.find((p) => p.id === product.id).price_fen, 1250);
+  // The server refuses what the page would not send, and keeps the price.
+  for (const bad of [-1, 12.5, '1250', 100000001]) {
+    const r = await world.call('PATCH', `/api/v1/operator/catalogue/products/${product.id}`, world.operator, { price_fen: bad });
+    assert.equal(r.status, 400, `${bad}: ${JSON.stringify(r.json)}`);
+  }
+  assert.equal((await world.call('PATCH', `/api/v1/operator/catalogue/products/${product.id}`, world.operator, {})).status, 400);
+  assert.equal((await stored()).price_fen, 1250);
+
+  // Off sale, asked first (cancelling keeps it on sale); on sale again.
+  await page.locator(`[data-test="toggle-${product.id}"]`).click();
+  await box(page).getByText('下架后用户无法再购买').waitFor();
+  await answer(page, false);
+  assert.equal((await stored()).active, true);
+  await page.locator(`[data-test="toggle-${product.id}"]`).click();
+  await answer(page, true);
+  await page.locator(`[data-test="sale-${product.id}"]`).getByText('已下架').waitFor();
+  assert.equal((await stored()).active, false);
+  assert.equal(await onSale(), false);
+  await shot(page, 'catalogue');
+  await page.locator(`[data-test="toggle-${product.id}"]`).click();
+  await page.locator(`[data-test="sale-${product.id}"]`).getByText('在售').waitFor();
+  assert.equal(await onSale(), true);
+  assert.equal((await stored()).price_fen, 1250);
+
+  // A trading platform and a seal maker; a platform's name twice is refused.
+  await page.locator('input[name=platform-name]').fill('示例第二交易平台');
+  await page.locator('[data-test=add-platform]').click();
+  await page.locator('[data-test=platforms-table]').getByRole('cell', { name: '示例第二交易平台' }).waitFor();
+  await page.locator('input[name=maker-name]').fill('示例第二制章单位');
+  await page.locator('[data-test=add-maker]').click();
+  await page.locator('[data-test=makers-table]').getByRole('cell', { name: '示例第二制章单位' }).waitFor();
+  const cat = await world.api('GET', '/api/v1/operator/catalogue', world.operator);
+  assert.ok(cat.platforms.some((p) => p.name === '示例第二交易平台'));
+  assert.ok(cat.seal_makers.some((m) => m.name === '示例第二制章单位'));
+  await page.locator('input[name=platform-name]').fill('示例第二交易平台');
+  await page.locator('[data-test=add-platform]').click();
+  await page.locator('.el-message--error').waitFor();
+  assert.equal((await world.api('GET', '/api/v1/operator/catalogue', world.operator)).platforms.length, cat.platforms.length);
+});
+
+// A relying party's callback deliveries: its receiver answers 500 first, so the server retries
+// (back-off); the log shows both attempts with the event id, URL, status and next retry.
+test('an operator reads a relying party\'s callback delivery log', async () => {
+  const hits = [];
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      hits.push(req.headers['x-certseal-event-id']);
+      res.statusCode = hits.length === 1 ? 500 : 200;
+      res.end('ok');
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${receiver.address().port}/callback`;
+  try {
+    const app = await world.api('POST', '/api/v1/operator/rp-apps', world.operator, {
+      name: '回调测试应用', platform_id: world.platform, callback_url: url, scenes: ['06'],
+    });
+    const scene = await rpSigned(app.id, app.secret, '/api/v1/rp/scene-requests', { scene: '06', title: '登录示例交易平台', nonce: 'callback-log-1' });
+    const user = await world.verifiedBuyer('13900000141', '郑十一', idNumber('11010519860101008'), photo);
+    await world.api('POST', '/api/v1/scene-claims', user, { token: scene.qr_payload.slice(scene.qr_payload.lastIndexOf('/') + 1) });
+    await world.api('POST', `/api/v1/scene-requests/${scene.id}/refusal`, user, { reason: '不是我发起的' });
+    let log = [];
+    for (let i = 0; i < 150 && log.length < 2; i++) {
+      await sleep(100);
+      log = (await world.api('GET', `/api/v1/operator/rp-apps/${app.id}/callbacks`, world.operator)).items;
+    }
+    assert.equal(log.length, 2, JSON.stringify(log));
+    assert.equal(hits.length, 2);
+    assert.deepEqual(log.map((a) => [a.attempt, a.http_status, a.event_id]), [[2, 200, hits[1]], [1, 500, hits[0]]]);
+    assert.equal(hits[0], hits[1]); // the same event, retried
+    assert.ok(log[1].next_attempt_at && !log[0].next_attempt_at);
+
+    const page = await (await world.desktop(world.operator)).newPage();
+    await page.goto(`${world.base}/console/rp-apps`);
+    await page.locator('[data-test="callbacks-回调测试应用"]').click();
+    const table = page.locator('[data-test=callback-log]');
+    await table.locator('tbody tr').nth(1).waitFor();
+    const text = await table.innerText();
+    assert.ok(text.includes(hits[0]) && text.includes(url), text);
+    assert.equal(await table.locator('[data-test=outcome-1]').innerText(), 'HTTP 500');
+    assert.equal(await table.locator('[data-test=outcome-2]').innerText(), 'HTTP 200');
+    assert.equal(await table.locator('[data-test=next-1]').innerText(), log[1].next_attempt_at);
+    assert.equal(await table.locator('[data-test=next-2]').innerText(), '—');
+    await shot(page, 'rp-callbacks');
+    // Another application's log is its own (the first one registered has none of these).
+    const first = (await world.api('GET', '/api/v1/operator/rp-apps', world.operator)).items.find((a) => a.name === '示例招标平台接入');
+    assert.deepEqual((await world.api('GET', `/api/v1/operator/rp-apps/${first.id}/callbacks`, world.operator)).items, []);
+    assert.equal((await world.call('GET', '/api/v1/operator/rp-apps/no-such-app/callbacks', world.operator)).status, 404);
+    // The relying party's user is no operator.
+    assert.equal((await world.call('GET', `/api/v1/operator/rp-apps/${app.id}/callbacks`, user)).status, 403);
+  } finally {
+    receiver.close();
+  }
+});
+
+// Reissue notices (SPEC §5): the certificate held with the mobile shield by the seal test's owner
+// is found on the CA page, ticked and noticed with a reason (asked first: cancelling sends
+// nothing); its holder reads it in their notifications. A certificate nobody holds here (issued
+// through the API) is refused, and the page says so.
+test('an operator publishes a reissue notice that the holder sees', async () => {
+  assert.ok(sealOwner, 'the seal test ran first');
+  const notices = async () => (await world.api('GET', '/api/v1/notifications?limit=100', sealOwner.token)).items.filter((n) => n.kind === 'certificate_reissue');
+  const before = (await notices()).length;
+  const held = await world.api('GET', `/api/v1/certificates/${sealOwner.certificate}`, world.operator);
+  const page = await (await world.desktop(world.operator)).newPage();
+  await page.goto(`${world.base}/console/cas`);
+  await page.locator('input[name=cert-q]').fill('13900000121');
+  await page.locator('[data-test=cert-search]').click();
+  const row = page.locator('[data-test=cert-hits] tbody tr', { hasText: held.serial });
+  await row.waitFor();
+  await row.locator('.el-checkbox').click();
+  await page.locator('[data-test=reissue-notice]').click();
+  await box(page).getByText('向所选 1 张证书的持有人发布补发通知').waitFor();
+  await answer(page, false);
+  assert.equal((await notices()).length, before);
+  await page.locator('[data-test=reissue-notice]').click();
+  await box(page).locator('input').fill('所属 CA 密钥轮换，请补发证书');
+  await shot(page, 'reissue-notice');
+  await answer(page, true);
+  await page.locator(`[data-test="reissue-${held.serial}"]`).getByText('已通知持有人').waitFor();
+  const got = await notices();
+  assert.equal(got.length, before + 1);
+  assert.equal(got[0].ref_id, sealOwner.certificate);
+  assert.match(got[0].text, /所属 CA 密钥轮换，请补发证书/);
+  // A certificate without a holder on this platform: refused, shown as such.
+  await page.locator('input[name=cert-q]').fill('赵六');
+  await page.locator('[data-test=cert-search]').click();
+  const lone = page.locator('[data-test=cert-hits] tbody tr', { hasText: '赵六' }).first();
+  await lone.waitFor();
+  const loneSerial = (await lone.locator('td').nth(1).innerText()).trim();
+  await lone.locator('.el-checkbox').click();
+  await page.locator('[data-test=reissue-notice]').click();
+  await box(page).locator('input').fill('测试');
+  await answer(page, true);
+  await page.locator('.el-message--error').getByText('部分证书未能通知').waitFor();
+  assert.match(await page.locator(`[data-test="reissue-${loneSerial}"]`).innerText(), /^未通知：/);
+  // The holder cannot send notices (to anyone): refused, nothing sent.
+  const r = await world.call('POST', `/api/v1/operator/certificates/${sealOwner.certificate}/reissue-notices`, sealOwner.token, { reason: '伪造的补发通知' });
+  assert.equal(r.status, 403);
+  assert.equal((await notices()).length, before + 1);
+});
+
 // An attacker with an ordinary user's session opens every console page: each shows the refusal,
 // no queue is loaded, and the operator APIs behind them answer 403.
 test('a session that is not an operator is refused on every page', async () => {
@@ -495,7 +797,7 @@ test('a session that is not an operator is refused on every page', async () => {
   for (const path of ['/console/', '/console/persons', '/console/orders?tab=transfers', '/console/orders?tab=review',
     '/console/orders?tab=refunds', '/console/certificates', '/console/rp-apps', '/console/organisations', '/console/seals',
     '/console/dashboard', '/console/cas', '/console/money', '/console/money?tab=refund_due', '/console/money?tab=invoices',
-    '/console/outboxes', '/console/outboxes?tab=email', '/console/ledger', '/console/anything']) {
+    '/console/outboxes', '/console/outboxes?tab=email', '/console/ledger', '/console/catalogue', '/console/anything']) {
     await page.goto(world.base + path);
     await page.locator('[data-test=denied]').waitFor();
     assert.match(await page.locator('[data-test=denied]').innerText(), /仅限运营人员/, path);
@@ -509,10 +811,21 @@ test('a session that is not an operator is refused on every page', async () => {
     assert.equal((await world.call('POST', p, token, {})).status, 403, p);
   }
   assert.equal((await world.api('GET', `/api/v1/operator/rp-apps/${app.id}`, world.operator)).secret_version, app.secret_version);
+  // The catalogue's changes: refused to that session, the product as it was.
+  const before = (await world.api('GET', '/api/v1/operator/catalogue', world.operator)).products.find((p) => p.id === world.product);
+  for (const change of [{ price_fen: 1 }, { active: false }]) {
+    assert.equal((await world.call('PATCH', `/api/v1/operator/catalogue/products/${world.product}`, token, change)).status, 403);
+  }
+  assert.equal((await world.call('POST', '/api/v1/operator/catalogue/platforms', token, { name: '攻击者的平台' })).status, 403);
+  assert.equal((await world.call('POST', '/api/v1/operator/catalogue/seal-makers', token, { name: '攻击者的制章单位' })).status, 403);
+  const after = await world.api('GET', '/api/v1/operator/catalogue', world.operator);
+  assert.deepEqual(after.products.find((p) => p.id === world.product), before);
+  assert.ok(!after.platforms.some((p) => p.name === '攻击者的平台') && !after.seal_makers.some((m) => m.name === '攻击者的制章单位'));
   for (const p of ['/api/v1/operator/person-verifications?status=pending', '/api/v1/operator/organisations?status=submitted', '/api/v1/operator/seals', '/api/v1/operator/payments?status=submitted',
     '/api/v1/operator/orders?status=in_review', '/api/v1/operator/cas', '/api/v1/operator/certificates?q=1', '/api/v1/operator/rp-apps',
     '/api/v1/operator/payments?status=refund_due', '/api/v1/operator/invoices?status=requested', '/api/v1/operator/sms-outbox',
-    '/api/v1/operator/email-outbox', '/api/v1/operator/dashboard']) {
+    '/api/v1/operator/email-outbox', '/api/v1/operator/dashboard', '/api/v1/operator/catalogue', `/api/v1/operator/rp-apps/${app.id}/callbacks`,
+    '/api/v1/operator/organisation-changes?status=pending']) {
     assert.equal((await world.call('GET', p, token)).status, 403, p);
   }
   // The login itself refuses to open the console for that account.

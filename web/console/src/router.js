@@ -17,6 +17,7 @@ const routes = [
   { path: '/cas', name: 'cas', component: () => import('./pages/cas/index.vue'), meta: { operator: true } },
   { path: '/money', name: 'money', component: () => import('./pages/money/index.vue'), meta: { operator: true } },
   { path: '/outboxes', name: 'outboxes', component: () => import('./pages/outboxes/index.vue'), meta: { operator: true } },
+  { path: '/catalogue', name: 'catalogue', component: () => import('./pages/catalogue/index.vue'), meta: { operator: true } },
   { path: '/ledger', name: 'ledger', component: () => import('./pages/ledger/index.vue'), meta: { operator: true } },
   { path: '/:rest(.*)*', redirect: '/dashboard' },
 ];

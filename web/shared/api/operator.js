@@ -1,6 +1,6 @@
 // The operator APIs the console uses (tags operators, orders, identity in docs/openapi.yaml), one
 // function per operation. Every call needs an operator session; the server answers 403 otherwise.
-import { get, post, query } from './http.js';
+import { get, patch, post, query } from './http.js';
 
 const id = (x) => encodeURIComponent(x);
 
@@ -68,3 +68,22 @@ export const inclusionProof = (index, size) => get(`/api/v1/ledger/proofs/inclus
 // The dashboard's figures: orders placed since `since` (unix seconds), and the mobile shield's
 // signatures and wrong-password unlocks by hour over the last `hours`.
 export const dashboard = (params = {}) => get(`/api/v1/operator/dashboard${query(params)}`);
+
+// The catalogue (operators): trading platforms, seal makers, products on and off sale, prices in fen.
+export const addPlatform = (name) => post('/api/v1/operator/catalogue/platforms', { name });
+export const addSealMaker = (name) => post('/api/v1/operator/catalogue/seal-makers', { name });
+// changes: {active?: boolean, price_fen?: integer}
+export const updateProduct = (p, changes) => patch(`/api/v1/operator/catalogue/products/${id(p)}`, changes);
+
+// A relying party's callback delivery log: every attempt, newest first.
+export const rpCallbacks = (a, params = {}) => get(`/api/v1/operator/rp-apps/${id(a)}/callbacks${query(params)}`);
+
+// Organisation change requests (registered data of a verified organisation): approve or reject.
+export const orgChanges = (params = {}) => get(`/api/v1/operator/organisation-changes${query(params)}`);
+export const approveOrgChange = (c) => post(`/api/v1/operator/organisation-changes/${id(c)}/approval`, {});
+export const rejectOrgChange = (c, reason) => post(`/api/v1/operator/organisation-changes/${id(c)}/rejection`, { reason });
+
+// A reissue notice (补发通知) for a certificate held with the mobile shield: the holder is told in
+// their notifications and by SMS; identityChecked: the operator verified the holder already.
+export const reissueNotice = (c, reason, identityChecked = false) =>
+  post(`/api/v1/operator/certificates/${id(c)}/reissue-notices`, { reason, identity_checked: identityChecked });
