@@ -678,6 +678,41 @@ test('an operator keeps the catalogue', async () => {
   await page.locator('[data-test=add-platform]').click();
   await page.locator('.el-message--error').waitFor();
   assert.equal((await world.api('GET', '/api/v1/operator/catalogue', world.operator)).platforms.length, cat.platforms.length);
+
+  // A new product from the form. A negative price is refused on the page (nothing sent); a
+  // mutual-recognition package without its platform is refused by the server, shown, not created.
+  const count = async () => (await world.api('GET', '/api/v1/operator/catalogue', world.operator)).products.length;
+  const before = await count();
+  const choose = async (select, text) => {
+    await page.locator(`[data-test=${select}]`).click();
+    await page.locator('.el-select-dropdown__item:visible', { hasText: text }).click();
+  };
+  await choose('product-kind', '互认共享');
+  await page.locator('input[name=product-name]').fill('互认共享 1年');
+  await page.locator('input[name=product-price]').fill('-5');
+  await page.locator('[data-test=add-product]').click();
+  await page.locator('[data-test=new-product]').getByText('价格不能为负数').waitFor();
+  await page.locator('input[name=product-price]').fill('30.00');
+  const isCreate = (r) => r.url().endsWith('/api/v1/operator/catalogue/products') && r.request().method() === 'POST';
+  const [refused] = await Promise.all([page.waitForResponse(isCreate), page.locator('[data-test=add-product]').click()]);
+  assert.equal(refused.status(), 400);
+  assert.match((await refused.json()).detail || '', /platform/);
+  await page.locator('.el-message--error', { hasText: /platform/ }).waitFor();
+  assert.equal(await count(), before);
+  // A certificate product: RSA-2048 at 88.80 yuan, stored as 8880 fen, on sale at once.
+  await choose('product-kind', '证书');
+  await page.locator('input[name=product-name]').fill('个人证书 RSA 1年');
+  await choose('product-algorithm', 'rsa-2048');
+  await page.locator('input[name=product-price]').fill('88.80');
+  await page.locator('[data-test=add-product]').click();
+  await page.locator('[data-test=products-table]').getByRole('cell', { name: '个人证书 RSA 1年' }).waitFor();
+  const added = (await world.api('GET', '/api/v1/operator/catalogue', world.operator)).products.find((p) => p.name === '个人证书 RSA 1年');
+  assert.equal(added.price_fen, 8880);
+  assert.equal(added.algorithm, 'rsa-2048');
+  assert.equal(added.kind, 'certificate');
+  assert.equal(added.active, true);
+  assert.ok((await world.api('GET', '/api/v1/catalogue')).products.some((p) => p.id === added.id));
+  assert.equal(await count(), before + 1);
 });
 
 // A relying party's callback deliveries: its receiver answers 500 first, so the server retries

@@ -72,6 +72,8 @@ export const dashboard = (params = {}) => get(`/api/v1/operator/dashboard${query
 // The catalogue (operators): trading platforms, seal makers, products on and off sale, prices in fen.
 export const addPlatform = (name) => post('/api/v1/operator/catalogue/platforms', { name });
 export const addSealMaker = (name) => post('/api/v1/operator/catalogue/seal-makers', { name });
+// p: {kind, name, cert_type, algorithm, validity_years, price_fen, ca_id, seal_type, platform_id?, period_months?}
+export const addProduct = (p) => post('/api/v1/operator/catalogue/products', p);
 // changes: {active?: boolean, price_fen?: integer}
 export const updateProduct = (p, changes) => patch(`/api/v1/operator/catalogue/products/${id(p)}`, changes);
 
