@@ -154,8 +154,9 @@ test('register, verify, buy, install and log in to the relying party by scanning
     });
   });
   const userToken = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
-  const cli = world.certsealWithBrowserFiles(device, stored[0], userToken,
-    ['cert', 'sign', '--key', stored[0].key_id, '--message', '由浏览器安装、由 certseal 签名', '--format', 'base64'], [CERT_PASSWORD]);
+  const cli = world.certseal('browser-files', userToken,
+    ['cert', 'sign', '--key', stored[0].key_id, '--message', '由浏览器安装、由 certseal 签名', '--format', 'base64'], [CERT_PASSWORD],
+    { files: { 'device.json': device, [`keys/${stored[0].key_id}.json`]: stored[0] } });
   assert.equal(cli.status, 0, cli.stderr);
   const cliCert = await world.api('GET', `/api/v1/account/certificates/${stored[0].certificate_id}`, userToken);
   writeFileSync(join(tmp, 'cli-cert.pem'), cliCert.certificate.certificate_pem);

@@ -1,10 +1,12 @@
-// The route table (every page lazily loaded) and the one guard: pages marked `auth` need a
-// session, else the login page.
+// The route table (every page lazily loaded) and the guard: before anything the business choice
+// of the first start (business.js), then pages marked `auth` need a session, else the login page.
 import { createRouter, createWebHistory } from 'vue-router';
 import { session } from './session.js';
+import { business } from './business.js';
 
 const routes = [
   { path: '/', name: 'home', component: () => import('./pages/home/index.vue'), meta: { auth: true, tab: true } },
+  { path: '/welcome', name: 'welcome', component: () => import('./pages/welcome/index.vue') },
   { path: '/login', name: 'login', component: () => import('./pages/login/index.vue') },
   { path: '/set-password', name: 'set-password', component: () => import('./pages/set-password/index.vue'), meta: { auth: true } },
   { path: '/verify', name: 'verify', component: () => import('./pages/verify/index.vue'), meta: { auth: true } },
@@ -35,6 +37,7 @@ const routes = [
 export const router = createRouter({ history: createWebHistory('/app/'), routes });
 
 router.beforeEach((to) => {
+  if (!business.value && to.name !== 'welcome') return { name: 'welcome', query: { next: to.fullPath } };
   if (to.meta.auth && !session.token) return { name: 'login', query: { next: to.fullPath } };
   return true;
 });
