@@ -3,7 +3,9 @@
 // the browser's key record following it; 补发证书 — refused until the platform asks, then with new
 // ID card photos, the login password (a wrong one refused next to its field) and an SMS code bound
 // to this reissue, a new key made in this browser; the new certificate answers a scene.
-// (续期, renewal, needs a bought renewal package: not offered by the app yet.)
+// 证书延期: the renewal package bought from the certificate's details (SMS authorisation, the
+// sandbox payment, the operator's review), then the renewal: the not-after moves, the same key
+// answers a scene under the renewed certificate.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -56,6 +58,87 @@ before(async () => {
 });
 after(async () => {
   await world.stop();
+});
+
+test('证书延期: buy the renewal package, pay, renew; the not-after moves and the same key signs', { timeout: 150_000 }, async () => {
+  // The catalogue's renewal package (two years, so that the new not-after is a year later).
+  const pkg = await world.api('POST', '/api/v1/operator/catalogue/products', world.operator, {
+    kind: 'renewal', name: '个人证书延期 2年', cert_type: 'personal', algorithm: 'sm2', validity_years: 2, price_fen: 5000,
+    ca_id: 'sm2o', seal_type: 'personal_square',
+  });
+  const before = (await world.api('GET', '/api/v1/account/certificates', token)).items.find((c) => c.status === 'valid');
+  const keyBefore = (await keyRecords())[0];
+  assert.equal(keyBefore.certificate_id, before.id);
+  await page.goto(`${world.base}/app/certificates/${before.id}`);
+  await page.locator('[data-test=renew-cell]').click();
+  await page.getByText('个人证书延期 2年').waitFor();
+  await page.getByRole('button', { name: '提交订单' }).click();
+  // The order names this certificate, as the CLI's `order create --certificate` does.
+  const order = (await world.api('GET', '/api/v1/orders', token)).items.find((o) => o.product_id === pkg.id);
+  assert.equal(order.certificate_id, before.id);
+  assert.equal(order.status, 'created');
+  // A wrong SMS code is refused next to its field; the order stays unauthorised.
+  await page.getByRole('button', { name: '获取验证码' }).click();
+  await page.getByText('验证码已发送').waitFor();
+  await page.getByPlaceholder('请输入短信验证码').fill('000000');
+  await page.getByRole('button', { name: '确认授权' }).click();
+  await page.locator('.van-field__error-message').first().waitFor();
+  assert.equal((await world.api('GET', `/api/v1/orders/${order.id}`, token)).status, 'created');
+  await world.api('POST', '/api/v1/account/sms-codes', token, { purpose: 'authorise' });
+  await page.getByPlaceholder('请输入短信验证码').fill(world.smsCode(PHONE));
+  await page.getByRole('button', { name: '确认授权' }).click();
+  const [pay] = await Promise.all([
+    page.context().waitForEvent('page'),
+    page.getByRole('button', { name: '去支付（沙箱）' }).click(),
+  ]);
+  await pay.getByRole('button', { name: 'Pay' }).click();
+  await pay.getByText('Payment done').waitFor();
+  await pay.close();
+  await page.getByText('已支付，等待平台审核').waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('[data-test=renew-now]').count(), 0);
+  // Paid but not reviewed: the renewal is refused to whoever asks, and nothing changes.
+  const early = await world.call('POST', `/api/v1/account/certificates/${before.id}/renewals`, token,
+    { request_id: 'early-renewal', order_id: order.id });
+  assert.equal(early.status, 409, JSON.stringify(early.json));
+  assert.equal(early.json.code, 'order_not_approved');
+  assert.equal((await world.api('GET', `/api/v1/account/certificates/${before.id}`, token)).certificate.status, 'valid');
+  await shot('37-renewal');
+
+  // The operator approves (API); the page, following the order, offers the renewal.
+  await world.api('POST', `/api/v1/operator/orders/${order.id}/approval`, world.operator);
+  await page.locator('[data-test=renew-now]').click();
+  await page.getByText('证书已延期').first().waitFor({ timeout: 30_000 });
+  const list = (await world.api('GET', '/api/v1/account/certificates', token)).items;
+  const renewed = list.find((c) => c.status === 'valid');
+  assert.notEqual(renewed.id, before.id);
+  assert.equal(renewed.key_id, before.key_id, 'the same key');
+  const days = (Date.parse(renewed.not_after) - Date.parse(before.not_after)) / 86_400_000;
+  assert.ok(days > 360 && days < 370, `the not-after moved by ${days} days`);
+  assert.match(await page.locator('[data-test=renewed-validity]').innerText(), new RegExp(renewed.not_after.slice(0, 10)));
+  assert.equal((await world.api('GET', `/api/v1/account/certificates/${before.id}`, token)).certificate.status, 'revoked');
+  assert.equal((await world.api('GET', `/api/v1/orders/${order.id}`, token)).status, 'done');
+  const records = await keyRecords();
+  assert.equal(records.length, 1);
+  assert.equal(records[0].certificate_id, renewed.id, 'the key record follows the renewed certificate');
+  // The package is spent: a second renewal with it is refused.
+  const again = await world.call('POST', `/api/v1/account/certificates/${renewed.id}/renewals`, token,
+    { request_id: 'second-renewal', order_id: order.id });
+  assert.equal(again.status, 409, JSON.stringify(again.json));
+
+  // The shield keeps working: a scene-20 signature under the renewed certificate.
+  const message = Buffer.from('延期后的签名').toString('base64');
+  const req = await world.rpCall('POST', '/api/v1/rp/scene-requests', { scene: '20', title: '延期后签名', nonce: 'renewal-nonce-01', message });
+  await page.goto(`${world.base}/app/scan`);
+  await page.locator('[data-test=qr-file]').setInputFiles({ name: 'qr.png', mimeType: 'image/png', buffer: Buffer.from(req.qr_png, 'base64') });
+  await page.getByText('延期后的签名').waitFor();
+  await page.getByPlaceholder('请输入证书密码').fill('Qq#cert2026');
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.getByText('已完成').waitFor({ timeout: 30_000 });
+  const v = await world.rpCall('GET', `/api/v1/rp/scene-requests/${req.id}`);
+  assert.equal(v.status, 'completed', JSON.stringify(v));
+  const check = await world.rpCall('POST', '/api/v1/rp/verifications', { cms: v.result.cms, content: message });
+  assert.equal(check.valid, true, JSON.stringify(check));
+  assert.equal(check.signer.certificate_id, renewed.id);
 });
 
 test('证书变更: a new certificate for the same key; the old one revoked; the key record follows', { timeout: 90_000 }, async () => {

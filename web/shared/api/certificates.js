@@ -21,6 +21,7 @@ export const sealPreview = (body) => request('POST', '/api/v1/seal-previews', { 
 export const makeSeal = (body) => post('/api/v1/seals', body);
 export const sealPicture = (id) => request('GET', `/api/v1/seals/${enc(id)}/picture`, { blob: true });
 export const revoke = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/revocations`, body);
+export const renew = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/renewals`, body);
 export const change = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/changes`, body);
 export const platforms = (id) => get(`/api/v1/account/certificates/${enc(id)}/platforms`);
 // Scene 13: the server places the seal, renders the page and gives the signed attributes.

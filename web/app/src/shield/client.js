@@ -252,6 +252,19 @@ export class BrowserShield {
     return next;
   }
 
+  // 证书延期 with an approved renewal order: the same key, a new certificate (the old one is
+  // revoked as superseded); this browser's key record follows it when it holds the key. The
+  // request id is the order's, so a retry after a lost answer gets the same certificate.
+  async renewCertificate(certificateId, keyId, orderId) {
+    const a = await this.api.renew(certificateId, { request_id: `renew-${orderId}`, order_id: orderId });
+    const next = a.certificate;
+    if (keyId && next?.id) {
+      const key = await this.store.loadKey(keyId).catch(() => null);
+      if (key) await this.store.saveKey({ ...key, certificateId: next.id });
+    }
+    return next;
+  }
+
   // One proof-carrying step: challenge, then `send(nonce, proofB64)`.
   async #step(key, deviceId, authKey, operation, payload, send) {
     const ch = await this.api.challenge(key.keyId, deviceId);
