@@ -23,6 +23,7 @@ const routes = [
   { path: '/seals', name: 'seals', component: () => import('./pages/seals/index.vue'), meta: { auth: true } },
   { path: '/org/new', name: 'org-new', component: () => import('./pages/org-new/index.vue'), meta: { auth: true } },
   { path: '/org/join', name: 'org-join', component: () => import('./pages/org-join/index.vue'), meta: { auth: true } },
+  { path: '/org/:id/buy', name: 'org-buy', component: () => import('./pages/org-buy/index.vue'), meta: { auth: true } },
   { path: '/org/:id/members', name: 'members', component: () => import('./pages/members/index.vue'), meta: { auth: true } },
   { path: '/grants', name: 'grants', component: () => import('./pages/grants/index.vue'), meta: { auth: true } },
   { path: '/tasks', name: 'tasks', component: () => import('./pages/tasks/index.vue'), meta: { auth: true } },
