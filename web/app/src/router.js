@@ -14,6 +14,7 @@ const routes = [
   { path: '/orders', name: 'orders', component: () => import('./pages/orders/index.vue'), meta: { auth: true, tab: true } },
   { path: '/orders/:id/install', name: 'install', component: () => import('./pages/install/index.vue'), meta: { auth: true } },
   { path: '/certificates', name: 'certificates', component: () => import('./pages/certificates/index.vue'), meta: { auth: true, tab: true } },
+  { path: '/certificates/pair', name: 'pair', component: () => import('./pages/pair/index.vue'), meta: { auth: true } },
   { path: '/certificates/:id', name: 'certificate', component: () => import('./pages/certificate/index.vue'), meta: { auth: true } },
   { path: '/certificates/:id/devices/new', name: 'add-device', component: () => import('./pages/add-device/index.vue'), meta: { auth: true } },
   { path: '/certificates/:id/reissue', name: 'reissue', component: () => import('./pages/reissue/index.vue'), meta: { auth: true } },

@@ -28,6 +28,7 @@ export const platforms = (id) => get(`/api/v1/account/certificates/${enc(id)}/pl
 export const documentPreparation = (id, body) => post(`/api/v1/scene-requests/${enc(id)}/document-preparation`, body);
 // Adding a device by pairing (docs/SHIELD.md "Adding a device"; grants: docs/GRANTS.md).
 export const grantPairing = (grantId, body) => post(`/api/v1/grants/${enc(grantId)}/pairings`, body);
+export const startPairing = (body) => post('/api/v1/shield/pairings', body);
 export const pairing = (id) => get(`/api/v1/shield/pairings/${enc(id)}`);
 export const completePairing = (id, body) => post(`/api/v1/shield/pairings/${enc(id)}/completion`, body);
 export const addDeviceStep = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}/devices`, body);

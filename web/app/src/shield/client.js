@@ -371,10 +371,20 @@ export class BrowserShield {
 
   // On the employee's browser: start pairing to join a granted organisation key. Returns the
   // pairing id and the code to read to the key's holder.
-  async startGrantPairing(grantId) {
+  startGrantPairing(grantId) {
+    return this.#startPairing((body) => this.api.grantPairing(grantId, body));
+  }
+
+  // On a new device of the same account: start pairing to join one of the account's keys held
+  // by another device (a browser, or the C++ client's `certseal device add`). Same answer.
+  startPairing() {
+    return this.#startPairing((body) => this.api.startPairing(body));
+  }
+
+  async #startPairing(post) {
     const dev = await this.device();
     const b = pairing.newDeviceStart();
-    const a = await this.api.grantPairing(grantId, {
+    const a = await post({
       device_id: dev.device_id,
       device_name: dev.device_name,
       public_key: b64(b.ephemeralPublic),
@@ -412,9 +422,15 @@ export class BrowserShield {
     wipe(m.authKey);
     if (a.key_id && a.key_id !== joined.keyId) throw new ShieldError('bad_answer', 'the server names another key than the other device did');
     const recoveryKey = fromB64(a.recovery_key);
+    // A grant names the certificate; the account's own key: its current certificate.
+    let certificateId = a.certificate_id || '';
+    if (!certificateId) {
+      const mine = await this.api.certificates().catch(() => ({ items: [] }));
+      certificateId = (mine.items || []).find((c) => c.key_id === joined.keyId && c.status === 'valid')?.id || '';
+    }
     const key = {
       keyId: joined.keyId,
-      certificateId: a.certificate_id || '',
+      certificateId,
       publicKey: joined.publicKey,
       salt: m.salt,
       limits: m.limits,
