@@ -11,6 +11,8 @@ export const signStep = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}
 export const decryptStep = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}/decryptions`, body);
 export const passwordStep = (keyId, deviceId, body) =>
   put(`/api/v1/shield/keys/${enc(keyId)}/devices/${enc(deviceId)}/password`, body);
+// 找回证书密码: SMS code, login password, a face photo, the new password's auth key and salt.
+export const recoverKey = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}/recovery`, body);
 export const devices = (keyId) => get(`/api/v1/shield/keys/${enc(keyId)}/devices`);
 export const keyEvents = (keyId) => get(`/api/v1/shield/keys/${enc(keyId)}/events`);
 export const sceneClaim = (token) => post('/api/v1/scene-claims', { token });

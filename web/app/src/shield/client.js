@@ -11,7 +11,7 @@ import * as store from './store.js';
 import { DEFAULT_ID, messageDigest, parsePoint, parseScalar, rawToDer } from './sm2.js';
 import * as pairing from './pairing.js';
 import * as webauthn from './webauthn.js';
-import { derive, maskForPassword, maskShare, maskShareForRecovery, proof } from './unlock.js';
+import { DEFAULT_LIMITS, SALT_SIZE, derive, maskForPassword, maskShare, maskShareForRecovery, proof } from './unlock.js';
 import { certificateSerial, envelopeEncryptedKey, loginAssertion, pemToDer, signedAttributes } from './cms.js';
 
 // The public key in a certificate PEM: the 65-byte point at the end of its SubjectPublicKeyInfo
@@ -362,6 +362,46 @@ export class BrowserShield {
     } finally {
       wipe(d1);
       wipe(authKey);
+    }
+  }
+
+  // 找回证书密码 (docs/SHIELD.md "Recovery and unlocking a locked key", `certseal pin recover`):
+  // a forgotten password or a key locked by wrong passwords. `factors`: the SMS code (purpose
+  // authorise), the account's login password and a face photo taken now (bytes); the server
+  // checks all three, replaces this device's auth key with the new password's and unlocks the
+  // key. Its answer's recovery key unmasks this device's recovery copy; the share is masked
+  // under the new password and a new recovery copy made under the next recovery key (the used
+  // one is retired). Nothing changes here unless the server accepted; the recovered share is
+  // checked to be a scalar before anything is stored.
+  async recover(keyId, factors, newPassword) {
+    this.#drop(keyId);
+    const key = await this.store.loadKey(keyId);
+    const dev = await this.device();
+    const salt = randomBytes(SALT_SIZE);
+    const limits = { ...DEFAULT_LIMITS };
+    const { shareKey, authKey } = await derive(newPassword, salt, dev.device_id, limits);
+    let recoveryKey = null;
+    let nextKey = null;
+    let d1 = null;
+    try {
+      const a = await this.api.recoverKey(key.keyId, {
+        device_id: dev.device_id,
+        code: factors.code,
+        password: factors.loginPassword,
+        face_image: b64(factors.faceImage),
+        auth_key: b64(authKey),
+        salt: b64(salt),
+      });
+      recoveryKey = fromB64(a.recovery_key);
+      nextKey = fromB64(a.next_recovery_key);
+      d1 = await maskShareForRecovery(key.recoveryD1, recoveryKey, dev.device_id);
+      parseScalar(d1, 'the recovered share');
+      const masked = await maskShare(d1, shareKey);
+      const recoveryD1 = await maskShareForRecovery(d1, nextKey, dev.device_id);
+      // The server drops the authenticator's credential with a recovery; so does this copy.
+      await this.store.saveKey({ ...key, salt, limits, maskedD1: masked, recoveryD1, webauthn: null });
+    } finally {
+      for (const b of [shareKey, authKey, recoveryKey, nextKey, d1]) if (b) wipe(b);
     }
   }
 
