@@ -74,6 +74,7 @@ test('证书延期: buy the renewal package, pay, renew; the not-after moves and
   await page.locator('[data-test=renew-cell]').click();
   await page.getByText('个人证书延期 2年').waitFor();
   await page.getByRole('button', { name: '提交订单' }).click();
+  await page.getByRole('button', { name: '获取验证码' }).waitFor();  // the order is placed: its authorisation
   // The order names this certificate, as the CLI's `order create --certificate` does.
   const order = (await world.api('GET', '/api/v1/orders', token)).items.find((o) => o.product_id === pkg.id);
   assert.equal(order.certificate_id, before.id);

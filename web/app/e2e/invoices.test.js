@@ -82,7 +82,7 @@ test('invoice details at purchase, tabs, asking again after a failure, download 
   await page.getByText('抬头与付款单位不符').waitFor();
   const dir = screenshotDir(world);
   mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, '26-invoice-failed.png') });
+  await page.screenshot({ path: join(dir, '41-invoice-failed.png') });
   // Asking again: the form starts from the details given; the title is corrected.
   await page.getByRole('button', { name: '重新申请' }).click();
   assert.equal(await page.getByLabel('电子邮箱').inputValue(), EMAIL);
@@ -103,7 +103,7 @@ test('invoice details at purchase, tabs, asking again after a failure, download 
   assert.equal(await tabItems('已开票'), 1);
   await page.getByText(issued.invoice_number).waitFor();
   await page.getByText('已发送到邮箱').waitFor();
-  await page.screenshot({ path: join(dir, '27-invoice-issued.png') });
+  await page.screenshot({ path: join(dir, '42-invoice-issued.png') });
   const [pdf, answer] = await Promise.all([
     page.context().waitForEvent('page'),
     page.waitForResponse((r) => r.url().endsWith(`/api/v1/invoices/${inv.id}/pdf`)),

@@ -452,7 +452,10 @@ test('five wrong certificate passwords lock the key, and then the right one is r
 
 test('every main screen fits a 320 px wide phone, and English can be switched on', { timeout: 60_000 }, async () => {
   await page.setViewportSize({ width: 320, height: 640 });
-  for (const path of ['/', '/verify', '/buy', '/orders', '/certificates', '/scan', '/me', '/seals', '/notifications', '/org/new', '/org/join', '/tasks']) {
+  const token = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
+  const cert = (await world.api('GET', '/api/v1/account/certificates', token)).items[0].id;
+  for (const path of ['/', '/verify', '/buy', '/orders', '/certificates', '/scan', '/me', '/seals', '/notifications', '/org/new', '/org/join', '/tasks',
+    '/welcome', '/settings', '/invoices', '/certificates/pair', `/certificates/${cert}/renew`, `/certificates/${cert}/recover`]) {
     await page.goto(`${world.base}/app${path}`);
     await page.locator('.van-nav-bar, .hero').first().waitFor();
     const width = await page.evaluate(() => document.documentElement.scrollWidth);

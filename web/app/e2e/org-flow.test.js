@@ -359,6 +359,9 @@ test('the organisation purchase wizard: platform, years, CA, quantity, maker, se
   await admin.locator('[data-test=total]').getByText('¥2400.00').waitFor();
   await admin.getByText('第二制章单位').click();
   await shot(admin, '38-org-buy');
+  await admin.setViewportSize({ width: 320, height: 640 });
+  assert.ok((await admin.evaluate(() => document.documentElement.scrollWidth)) <= 320, 'the wizard fits 320 px');
+  await admin.setViewportSize({ width: 390, height: 844 });
   await admin.getByRole('button', { name: '提交订单' }).click();
 
   // The seal: 合同专用章 by template, the live preview following the name.
