@@ -688,7 +688,8 @@ TEST_P(OrderApiTest, InvoiceEmailedToTheAddressGivenAndListedByStatusTabs) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.json()["errors"][0]["field"], "email") << bad.body;
   EXPECT_EQ(call("GET", "/api/v1/invoices", t).json()["items"].size(), 0u);  // nothing stored
-  auto r = call("POST", path, t, {{"title_type", "personal"}, {"title_name", "张三"}, {"email", "zhang@example.com"}});
+  const nlohmann::json title = {{"title_type", "personal"}, {"title_name", "张三"}, {"email", "zhang@example.com"}};
+  auto r = call("POST", path, t, title);
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.json()["email"], "zhang@example.com");
   EXPECT_TRUE(r.json()["emailed_at"].is_null());
@@ -700,17 +701,19 @@ TEST_P(OrderApiTest, InvoiceEmailedToTheAddressGivenAndListedByStatusTabs) {
   EXPECT_EQ(call("GET", "/api/v1/invoices?tab=requested", t).json()["items"].size(), 1u);
   EXPECT_EQ(call("GET", "/api/v1/invoices?tab=failed", t).json()["items"].size(), 0u);
   EXPECT_EQ(call("GET", "/api/v1/invoices?tab=lost", t).status, 400);
-  ASSERT_EQ(call("POST", "/api/v1/operator/invoices/" + inv + "/failure", operator_token_, {{"reason", "税号有误"}}).status, 200);
+  const std::string op_path = "/api/v1/operator/invoices/" + inv;
+  ASSERT_EQ(call("POST", op_path + "/failure", operator_token_, {{"reason", "税号有误"}}).status, 200);
   EXPECT_EQ(call("GET", "/api/v1/invoices?tab=failed", t).json()["items"].size(), 1u);
   EXPECT_EQ(call("GET", "/api/v1/invoices?tab=requested", t).json()["items"].size(), 0u);
   // Nothing was mailed for the failure; asked again, issued, the PDF is mailed once.
-  EXPECT_EQ(call("GET", "/api/v1/operator/email-outbox?to=zhang@example.com", operator_token_).json()["items"].size(), 0u);
-  ASSERT_EQ(call("POST", path, t, {{"title_type", "personal"}, {"title_name", "张三"}, {"email", "zhang@example.com"}}).status, 201);
-  auto is = call("POST", "/api/v1/operator/invoices/" + inv + "/issuance", operator_token_);
+  const std::string outbox = "/api/v1/operator/email-outbox?to=zhang@example.com";
+  EXPECT_EQ(call("GET", outbox, operator_token_).json()["items"].size(), 0u);
+  ASSERT_EQ(call("POST", path, t, title).status, 201);
+  auto is = call("POST", op_path + "/issuance", operator_token_);
   ASSERT_EQ(is.status, 200) << is.body;
   EXPECT_FALSE(is.json()["emailed_at"].is_null());
   EXPECT_FALSE(call("GET", "/api/v1/invoices/" + inv, t).json()["emailed_at"].is_null());
-  auto box = call("GET", "/api/v1/operator/email-outbox?to=zhang@example.com", operator_token_).json()["items"];
+  auto box = call("GET", outbox, operator_token_).json()["items"];
   ASSERT_EQ(box.size(), 1u);
   EXPECT_NE(std::string(box[0]["subject"]).find(std::string(is.json()["invoice_number"])), std::string::npos);
   auto att = call("GET", "/api/v1/operator/email-outbox/" + std::string(box[0]["id"]) + "/attachment", operator_token_);

@@ -194,9 +194,9 @@ Result<InvoiceView> InvoiceService::issue(const std::string& operator_id, const 
   }));
   if (issued.email.empty()) return issued;
   // Committed: now the e-mail (a refusing mail server leaves the invoice issued, not emailed).
-  EmailMessage m{issued.email, "电子发票 " + issued.invoice_number,
-                 "您好，附件是您的电子发票（发票号码 " + issued.invoice_number + "，价税合计 ¥" + yuan(issued.amount_fen) +
-                     "）。\n销售方：" + seller_.name + "\n",
+  const std::string text = "您好，附件是您的电子发票（发票号码 " + issued.invoice_number + "，价税合计 ¥" +
+                           yuan(issued.amount_fen) + "）。\n销售方：" + seller_.name + "\n";
+  EmailMessage m{issued.email, "电子发票 " + issued.invoice_number, text,
                  "invoice-" + issued.invoice_number + ".pdf", "application/pdf", std::move(pdf_sent)};
   if (!email_.send(m).ok()) return issued;
   issued.emailed_at = format_rfc3339(clock_.now());
