@@ -456,7 +456,8 @@ nlohmann::json invoice_json(const service::InvoiceView& v) {
   return {{"id", v.id}, {"order_id", v.order_id}, {"title_type", v.title_type}, {"title_name", v.title_name},
           {"tax_number", opt(v.tax_number)}, {"amount_fen", v.amount_fen}, {"status", v.status},
           {"invoice_number", opt(v.invoice_number)}, {"failure_reason", opt(v.failure_reason)},
-          {"attempts", v.attempts}, {"requested_at", v.requested_at}, {"issued_at", opt(v.issued_at)}};
+          {"attempts", v.attempts}, {"requested_at", v.requested_at}, {"issued_at", opt(v.issued_at)},
+          {"email", opt(v.email)}, {"emailed_at", opt(v.emailed_at)}};
 }
 }  // namespace
 
@@ -468,6 +469,8 @@ Result<Reply> post_order_invoice(RequestContext& ctx) {
   CS_ASSIGN(t.name, required_string(body, "title_name", 400));
   CS_ASSIGN(auto tax, optional_string(body, "tax_number", 32));
   t.tax_number = tax.value_or("");
+  CS_ASSIGN(auto email, optional_string(body, "email", 254));
+  t.email = email.value_or("");
   CS_ASSIGN(auto v, invoices(ctx).request(me(ctx), ctx.param("id"), t));
   return Reply::json(invoice_json(v), 201);
 }

@@ -201,7 +201,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/shield/keys/{id}/devices", Role::kUser, post_shield_device},
     {"POST", "/api/v1/shield/keys/{id}/devices/{device_id}/webauthn", Role::kUser, post_shield_webauthn},
     {"POST", "/api/v1/shield/keys/{id}/devices/{device_id}/removal", Role::kUser, post_shield_device_removal},
-    {"POST", "/api/v1/shield/keys/{id}/recovery", Role::kUser, post_shield_recovery},
+    // The face photo (≤ 2 MiB, base64 in the JSON) is larger than a JSON document's 64 KiB.
+    {"POST", "/api/v1/shield/keys/{id}/recovery", Role::kUser, post_shield_recovery, BodyKind::kJson,
+     BodyLimit::kUpload},
     {"GET", "/api/v1/shield/keys/{id}/events", Role::kUser, get_shield_events},
     {"POST", "/api/v1/shield/pairings", Role::kUser, post_shield_pairing},
     {"GET", "/api/v1/shield/pairings/{id}", Role::kUser, get_shield_pairing},

@@ -140,7 +140,8 @@ Result<std::unique_ptr<Platform>> open_platform(const Config& c) {
                                                       *p->sms_codes, *p->orgs, *p->email_sender, *p->blobs,
                                                       service::OrderOptions{c.order.timeout_s, image_limits, {}});
   p->invoices = std::make_unique<service::InvoiceService>(
-      *p->db, p->clock, p->rng, service::InvoiceSeller{c.invoice.seller_name, c.invoice.seller_tax_number});
+      *p->db, p->clock, p->rng, *p->email_sender,
+      service::InvoiceSeller{c.invoice.seller_name, c.invoice.seller_tax_number});
   return p;
 }
 

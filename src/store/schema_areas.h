@@ -22,5 +22,6 @@ std::vector<Migration> cloudkey_migrations();  // schema_cloudkey.cpp, versions 
 std::vector<Migration> webauthn_migrations();  // schema_webauthn.cpp, versions 1200-1299
 std::vector<Migration> console_migrations();   // schema_console.cpp, versions 1600-1699
 std::vector<Migration> applink_migrations();   // schema_applinks.cpp, versions 1800-1899
+std::vector<Migration> app_migrations();       // schema_app.cpp, versions 1700-1799
 
 }  // namespace certseal::store

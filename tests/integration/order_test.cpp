@@ -675,6 +675,52 @@ TEST_P(OrderApiTest, InvoiceAskedAgainAfterFailureThenDownloaded) {
   EXPECT_EQ(call("POST", "/api/v1/operator/invoices/" + inv + "/failure", t, {{"reason", "x"}}).status, 403);
 }
 
+// The invoice details carry an optional e-mail address (the app's purchase asks for it): a bad
+// one is refused next to its field and stores nothing; the issued PDF goes to the address given,
+// and the tabs requested / failed list what they name.
+TEST_P(OrderApiTest, InvoiceEmailedToTheAddressGivenAndListedByStatusTabs) {
+  auto c = catalogue();
+  const std::string phone = "13900000583";
+  std::string t = buyer(phone);
+  std::string order = authorised_order(t, phone, c.personal, c.platform);
+  const std::string path = "/api/v1/orders/" + order + "/invoice";
+  auto bad = call("POST", path, t, {{"title_type", "personal"}, {"title_name", "张三"}, {"email", "not-an-address"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.json()["errors"][0]["field"], "email") << bad.body;
+  EXPECT_EQ(call("GET", "/api/v1/invoices", t).json()["items"].size(), 0u);  // nothing stored
+  const nlohmann::json title = {{"title_type", "personal"}, {"title_name", "张三"}, {"email", "zhang@example.com"}};
+  auto r = call("POST", path, t, title);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json()["email"], "zhang@example.com");
+  EXPECT_TRUE(r.json()["emailed_at"].is_null());
+  std::string inv = r.json()["id"];
+  std::string pay_path;
+  start_sandbox(t, order, &pay_path);
+  ASSERT_EQ(http_->request("POST", pay_path).status, 202);
+  ASSERT_EQ(wait_status(t, order, "in_review"), "in_review");
+  EXPECT_EQ(call("GET", "/api/v1/invoices?tab=requested", t).json()["items"].size(), 1u);
+  EXPECT_EQ(call("GET", "/api/v1/invoices?tab=failed", t).json()["items"].size(), 0u);
+  EXPECT_EQ(call("GET", "/api/v1/invoices?tab=lost", t).status, 400);
+  const std::string op_path = "/api/v1/operator/invoices/" + inv;
+  ASSERT_EQ(call("POST", op_path + "/failure", operator_token_, {{"reason", "税号有误"}}).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/invoices?tab=failed", t).json()["items"].size(), 1u);
+  EXPECT_EQ(call("GET", "/api/v1/invoices?tab=requested", t).json()["items"].size(), 0u);
+  // Nothing was mailed for the failure; asked again, issued, the PDF is mailed once.
+  const std::string outbox = "/api/v1/operator/email-outbox?to=zhang@example.com";
+  EXPECT_EQ(call("GET", outbox, operator_token_).json()["items"].size(), 0u);
+  ASSERT_EQ(call("POST", path, t, title).status, 201);
+  auto is = call("POST", op_path + "/issuance", operator_token_);
+  ASSERT_EQ(is.status, 200) << is.body;
+  EXPECT_FALSE(is.json()["emailed_at"].is_null());
+  EXPECT_FALSE(call("GET", "/api/v1/invoices/" + inv, t).json()["emailed_at"].is_null());
+  auto box = call("GET", outbox, operator_token_).json()["items"];
+  ASSERT_EQ(box.size(), 1u);
+  EXPECT_NE(std::string(box[0]["subject"]).find(std::string(is.json()["invoice_number"])), std::string::npos);
+  auto att = call("GET", "/api/v1/operator/email-outbox/" + std::string(box[0]["id"]) + "/attachment", operator_token_);
+  ASSERT_EQ(att.status, 200);
+  EXPECT_EQ(att.body, call("GET", "/api/v1/invoices/" + inv + "/pdf", t).body);  // the issued PDF itself
+}
+
 TEST_P(OrderApiTest, OrderingNeedsAnApprovedRealNameVerification) {
   auto c = catalogue();
   const std::string phone = "13900000601";

@@ -825,6 +825,34 @@ TEST_P(ShieldApiTest, AStolenSessionCannotAddADeviceAndCompletionNeedsProofInTim
   EXPECT_EQ(too_late->json()["code"], "pairing_not_waiting");
 }
 
+// A face photo as a phone takes it (hundreds of KiB, here ~600 KiB of PNG) fits the recovery
+// request: the route takes up to the upload limit, not a JSON document's 64 KiB (the browser's
+// 找回证书密码 met 413 payload_too_large with a real photo); above 2 MiB the photo is refused.
+TEST_P(ShieldApiTest, RecoveryTakesAPhoneSizedFacePhoto) {
+  const std::string phone = "13912340031";
+  std::string t = verified_person(phone, "韩三一", "110105194912310310");
+  Device d = new_device("device-rrrr-0001", "Right#1");
+  enrol(t, d, "/api/v1/orders/" + approved_order(t, phone) + "/installation");
+  ASSERT_TRUE(d.share);
+  Device renewed = new_device(d.id, "NewPin#31");
+  auto body = [&](std::size_t padding) {
+    std::string photo(kPng);
+    photo.append(padding, '\0');  // after IEND: still a PNG to a sniffer and a decoder
+    return nlohmann::json{{"device_id", d.id}, {"code", sms_code(t, phone)}, {"password", "Str0ng!pw"},
+                          {"face_image", base64_encode(as_bytes(photo))},
+                          {"auth_key", base64_encode(renewed.keys.auth_key)}, {"salt", base64_encode(renewed.salt)}};
+  };
+  const std::string path = "/api/v1/shield/keys/" + d.key_id + "/recovery";
+  auto big = call("POST", path, t, body((2u << 20) + 1));
+  EXPECT_EQ(big.status, 400) << big.body;  // above 2 MiB: refused, nothing changed
+  EXPECT_TRUE(sign(t, d, "still the old password").ok());
+  auto ok = call("POST", path, t, body(600u << 10));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  d.keys = std::move(renewed.keys);
+  d.salt = renewed.salt;
+  EXPECT_TRUE(sign(t, d, "after recovery with a real-sized photo").ok());
+}
+
 // Security review H1 (recovery half): SMS code + ID number, the old recipe, no longer recovers;
 // the login password and a fresh identity check are needed, and a refusal changes nothing.
 TEST_P(ShieldApiTest, RecoveryNeedsTheLoginPasswordAndAFreshIdentityCheck) {

@@ -17,12 +17,13 @@ std::string opt_text(const store::Row& r, std::string_view col) { return r.is_nu
 InvoiceView from_row(const store::Row& r) {
   return {r.text("id"), r.text("order_id"), r.text("account_id"), r.text("title_type"), r.text("title_name"),
           opt_text(r, "tax_number"), r.text("status"), opt_text(r, "invoice_number"), opt_text(r, "failure_reason"),
-          r.text("requested_at"), opt_text(r, "issued_at"), r.integer("amount_fen"), r.integer("attempts")};
+          r.text("requested_at"), opt_text(r, "issued_at"), r.integer("amount_fen"), r.integer("attempts"),
+          opt_text(r, "email"), opt_text(r, "emailed_at")};
 }
 
 constexpr const char* kColumns =
     "SELECT id, order_id, account_id, title_type, title_name, tax_number, status, invoice_number, failure_reason, "
-    "requested_at, issued_at, amount_fen, attempts FROM invoices ";
+    "requested_at, issued_at, amount_fen, attempts, email, emailed_at FROM invoices ";
 
 std::string yuan(std::int64_t fen) {
   char buf[48];
@@ -42,6 +43,7 @@ Status validate_title(const InvoiceTitle& t) {
     return invalid_argument("invalid_tax_number", "a personal invoice has no tax number")
         .with_field("tax_number", "invalid", "empty for a personal invoice");
   }
+  if (!t.email.empty()) CS_TRY(validate_email(t.email, "email"));
   return {};
 }
 
@@ -62,6 +64,7 @@ Result<InvoiceView> InvoiceService::request(const std::string& account_id, const
     if (o->text("status") == "refunded") return failed_precondition("order_refunded", "a refunded order has no invoice");
     std::string now = format_rfc3339(clock_.now());
     store::Value tax = title.type == "company" ? store::Value(title.tax_number) : store::Value();
+    store::Value email = title.email.empty() ? store::Value() : store::Value(title.email);
     CS_ASSIGN(auto prev, tx.query_one("SELECT id, status FROM invoices WHERE order_id = ?", {order_id}));
     std::string id;
     if (prev) {
@@ -69,18 +72,18 @@ Result<InvoiceView> InvoiceService::request(const std::string& account_id, const
       // Asking again is possible after a failure (conditional: one re-request wins); before
       // payment the details may still be corrected.
       CS_ASSIGN(auto n, unpaid ? tx.exec("UPDATE invoices SET title_type = ?, title_name = ?, tax_number = ?, "
-                                         "requested_at = ? WHERE id = ? AND status = 'requested'",
-                                         {title.type, title.name, tax, now, id})
+                                         "email = ?, requested_at = ? WHERE id = ? AND status = 'requested'",
+                                         {title.type, title.name, tax, email, now, id})
                                : tx.exec("UPDATE invoices SET status = 'requested', title_type = ?, title_name = ?, "
-                                         "tax_number = ?, failure_reason = NULL, attempts = attempts + 1, "
+                                         "tax_number = ?, email = ?, failure_reason = NULL, attempts = attempts + 1, "
                                          "requested_at = ? WHERE id = ? AND status = 'failed'",
-                                         {title.type, title.name, tax, now, id}));
+                                         {title.type, title.name, tax, email, now, id}));
       if (n == 0) return Error(ErrorKind::kConflict, "invoice_exists", "this order's invoice is already " + prev->text("status"));
     } else {
       id = new_uuid_v7(clock_, rng_);
-      CS_TRY(tx.exec("INSERT INTO invoices (id, order_id, account_id, title_type, title_name, tax_number, amount_fen, "
-                     "status, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'requested', ?)",
-                     {id, order_id, account_id, title.type, title.name, tax, o->integer("amount_fen"), now}));
+      CS_TRY(tx.exec("INSERT INTO invoices (id, order_id, account_id, title_type, title_name, tax_number, email, "
+                     "amount_fen, status, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?)",
+                     {id, order_id, account_id, title.type, title.name, tax, email, o->integer("amount_fen"), now}));
     }
     CS_ASSIGN(auto r, tx.query_one(std::string(kColumns) + "WHERE id = ?", {id}));
     return from_row(*r);
@@ -94,8 +97,13 @@ Result<std::vector<InvoiceView>> InvoiceService::list(const std::string& account
     filter = "status IN ('requested', 'failed')";
   } else if (tab == "invoiced") {
     filter = "status = 'issued'";
+  } else if (tab == "requested") {
+    filter = "status = 'requested'";
+  } else if (tab == "failed") {
+    filter = "status = 'failed'";
   } else if (!tab.empty() && tab != "all") {
-    return invalid_argument("invalid_tab", "not_invoiced, invoiced or all").with_field("tab", "invalid", "not_invoiced, invoiced or all");
+    return invalid_argument("invalid_tab", "not_invoiced, invoiced, requested, failed or all")
+        .with_field("tab", "invalid", "not_invoiced, invoiced, requested, failed or all");
   }
   return db_.read_value<std::vector<InvoiceView>>([&](store::Tx& tx) -> Result<std::vector<InvoiceView>> {
     CS_ASSIGN(auto rows, store::query_page(tx, {kColumns, {{"account_id", account_id}}, filter, "id", after,
@@ -139,7 +147,8 @@ Result<std::vector<InvoiceView>> InvoiceService::list_any(const std::string& sta
 
 Result<InvoiceView> InvoiceService::issue(const std::string& operator_id, const std::string& invoice_id) {
   (void)operator_id;
-  return db_.write_value<InvoiceView>([&](store::Tx& tx) -> Result<InvoiceView> {
+  Bytes pdf_sent;
+  CS_ASSIGN(auto issued, db_.write_value<InvoiceView>([&](store::Tx& tx) -> Result<InvoiceView> {
     CS_ASSIGN(auto r, tx.query_one(std::string(kColumns) + "WHERE id = ?", {invoice_id}));
     if (!r) return not_found("invoice_not_found", "no such invoice");
     InvoiceView v = from_row(*r);
@@ -179,9 +188,23 @@ Result<InvoiceView> InvoiceService::issue(const std::string& operator_id, const 
     if (n == 0) return failed_precondition("invoice_not_requested", "this invoice is not waiting to be issued");
     CS_TRY(add_notification(tx, clock_, rng_, v.account_id, "invoice_issued", "您的电子发票 " + number + " 已开具。",
                             invoice_id));
+    pdf_sent = pdf;
     CS_ASSIGN(auto out, tx.query_one(std::string(kColumns) + "WHERE id = ?", {invoice_id}));
     return from_row(*out);
-  });
+  }));
+  if (issued.email.empty()) return issued;
+  // Committed: now the e-mail (a refusing mail server leaves the invoice issued, not emailed).
+  const std::string text = "您好，附件是您的电子发票（发票号码 " + issued.invoice_number + "，价税合计 ¥" +
+                           yuan(issued.amount_fen) + "）。\n销售方：" + seller_.name + "\n";
+  EmailMessage m{issued.email, "电子发票 " + issued.invoice_number, text,
+                 "invoice-" + issued.invoice_number + ".pdf", "application/pdf", std::move(pdf_sent)};
+  if (!email_.send(m).ok()) return issued;
+  issued.emailed_at = format_rfc3339(clock_.now());
+  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+    CS_TRY(tx.exec("UPDATE invoices SET emailed_at = ? WHERE id = ?", {issued.emailed_at, invoice_id}));
+    return {};
+  }));
+  return issued;
 }
 
 Result<InvoiceView> InvoiceService::fail(const std::string& operator_id, const std::string& invoice_id,

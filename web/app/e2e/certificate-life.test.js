@@ -3,7 +3,9 @@
 // the browser's key record following it; 补发证书 — refused until the platform asks, then with new
 // ID card photos, the login password (a wrong one refused next to its field) and an SMS code bound
 // to this reissue, a new key made in this browser; the new certificate answers a scene.
-// (续期, renewal, needs a bought renewal package: not offered by the app yet.)
+// 证书延期: the renewal package bought from the certificate's details (SMS authorisation, the
+// sandbox payment, the operator's review), then the renewal: the not-after moves, the same key
+// answers a scene under the renewed certificate.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -55,7 +57,90 @@ before(async () => {
   await page.getByText('证书已安装到本机').waitFor({ timeout: 60_000 });
 });
 after(async () => {
+  await page?.screenshot({ path: join(world.dir || '/tmp', '..', 'certseal-e2e-life-last.png') }).catch(() => {});
   await world.stop();
+});
+
+test('证书延期: buy the renewal package, pay, renew; the not-after moves and the same key signs', { timeout: 150_000 }, async () => {
+  // The catalogue's renewal package (two years, so that the new not-after is a year later).
+  const pkg = await world.api('POST', '/api/v1/operator/catalogue/products', world.operator, {
+    kind: 'renewal', name: '个人证书延期 2年', cert_type: 'personal', algorithm: 'sm2', validity_years: 2, price_fen: 5000,
+    ca_id: 'sm2o', seal_type: 'personal_square',
+  });
+  const before = (await world.api('GET', '/api/v1/account/certificates', token)).items.find((c) => c.status === 'valid');
+  const keyBefore = (await keyRecords())[0];
+  assert.equal(keyBefore.certificate_id, before.id);
+  await page.goto(`${world.base}/app/certificates/${before.id}`);
+  await page.locator('[data-test=renew-cell]').click();
+  await page.getByText('个人证书延期 2年').waitFor();
+  await page.getByRole('button', { name: '提交订单' }).click();
+  await page.getByRole('button', { name: '获取验证码' }).waitFor();  // the order is placed: its authorisation
+  // The order names this certificate, as the CLI's `order create --certificate` does.
+  const order = (await world.api('GET', '/api/v1/orders', token)).items.find((o) => o.product_id === pkg.id);
+  assert.equal(order.certificate_id, before.id);
+  assert.equal(order.status, 'created');
+  // A wrong SMS code is refused next to its field; the order stays unauthorised.
+  await page.getByRole('button', { name: '获取验证码' }).click();
+  await page.getByText('验证码已发送').waitFor();
+  await page.getByPlaceholder('请输入短信验证码').fill('000000');
+  await page.getByRole('button', { name: '确认授权' }).click();
+  await page.locator('.van-field__error-message').first().waitFor();
+  assert.equal((await world.api('GET', `/api/v1/orders/${order.id}`, token)).status, 'created');
+  await world.api('POST', '/api/v1/account/sms-codes', token, { purpose: 'authorise' });
+  await page.getByPlaceholder('请输入短信验证码').fill(world.smsCode(PHONE));
+  await page.getByRole('button', { name: '确认授权' }).click();
+  const [pay] = await Promise.all([
+    page.context().waitForEvent('page'),
+    page.getByRole('button', { name: '去支付（沙箱）' }).click(),
+  ]);
+  await pay.getByRole('button', { name: 'Pay' }).click();
+  await pay.getByText('Payment done').waitFor();
+  await pay.close();
+  await page.getByText('已支付，等待平台审核').waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('[data-test=renew-now]').count(), 0);
+  // Paid but not reviewed: the renewal is refused to whoever asks, and nothing changes.
+  const early = await world.call('POST', `/api/v1/account/certificates/${before.id}/renewals`, token,
+    { request_id: 'early-renewal', order_id: order.id });
+  assert.equal(early.status, 409, JSON.stringify(early.json));
+  assert.equal(early.json.code, 'order_not_approved');
+  assert.equal((await world.api('GET', `/api/v1/account/certificates/${before.id}`, token)).certificate.status, 'valid');
+  await shot('37-renewal');
+
+  // The operator approves (API); the page, following the order, offers the renewal.
+  await world.api('POST', `/api/v1/operator/orders/${order.id}/approval`, world.operator);
+  await page.locator('[data-test=renew-now]').click();
+  await page.getByText('证书已延期').first().waitFor({ timeout: 30_000 });
+  const list = (await world.api('GET', '/api/v1/account/certificates', token)).items;
+  const renewed = list.find((c) => c.status === 'valid');
+  assert.notEqual(renewed.id, before.id);
+  assert.equal(renewed.key_id, before.key_id, 'the same key');
+  const days = (Date.parse(renewed.not_after) - Date.parse(before.not_after)) / 86_400_000;
+  assert.ok(days > 360 && days < 370, `the not-after moved by ${days} days`);
+  assert.match(await page.locator('[data-test=renewed-validity]').innerText(), new RegExp(renewed.not_after.slice(0, 10)));
+  assert.equal((await world.api('GET', `/api/v1/account/certificates/${before.id}`, token)).certificate.status, 'revoked');
+  assert.equal((await world.api('GET', `/api/v1/orders/${order.id}`, token)).status, 'done');
+  const records = await keyRecords();
+  assert.equal(records.length, 1);
+  assert.equal(records[0].certificate_id, renewed.id, 'the key record follows the renewed certificate');
+  // The package is spent: a second renewal with it is refused.
+  const again = await world.call('POST', `/api/v1/account/certificates/${renewed.id}/renewals`, token,
+    { request_id: 'second-renewal', order_id: order.id });
+  assert.equal(again.status, 409, JSON.stringify(again.json));
+
+  // The shield keeps working: a scene-20 signature under the renewed certificate.
+  const message = Buffer.from('延期后的签名').toString('base64');
+  const req = await world.rpCall('POST', '/api/v1/rp/scene-requests', { scene: '20', title: '延期后签名', nonce: 'renewal-nonce-01', message });
+  await page.goto(`${world.base}/app/scan`);
+  await page.locator('[data-test=qr-file]').setInputFiles({ name: 'qr.png', mimeType: 'image/png', buffer: Buffer.from(req.qr_png, 'base64') });
+  await page.getByText('延期后的签名').waitFor();
+  await page.getByPlaceholder('请输入证书密码').fill('Qq#cert2026');
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.getByText('已完成').waitFor({ timeout: 30_000 });
+  const v = await world.rpCall('GET', `/api/v1/rp/scene-requests/${req.id}`);
+  assert.equal(v.status, 'completed', JSON.stringify(v));
+  const check = await world.rpCall('POST', '/api/v1/rp/verifications', { cms: v.result.cms, content: message });
+  assert.equal(check.valid, true, JSON.stringify(check));
+  assert.equal(check.signer.certificate_id, renewed.id);
 });
 
 test('证书变更: a new certificate for the same key; the old one revoked; the key record follows', { timeout: 90_000 }, async () => {
@@ -141,4 +226,81 @@ test('补发证书: refused until the platform asks; then photos, login password
   const check = await world.rpCall('POST', '/api/v1/rp/verifications', { cms: v.result.cms, content: message });
   assert.equal(check.valid, true, JSON.stringify(check));
   assert.equal(check.signer.certificate_id, now.id);
+});
+
+// 找回证书密码 (the CLI's `certseal pin recover`): five wrong passwords lock the key; the
+// recovery needs the SMS code, the login password and a face photo — a wrong login password is
+// refused next to its field and changes nothing (still locked, this browser's key record as it
+// was) —; then the key is unlocked, the new password signs, and the old one no longer unlocks.
+test('找回证书密码: a locked key unlocked with SMS code, login password and face photo; the new password signs', { timeout: 180_000 }, async () => {
+  const cert = (await world.api('GET', '/api/v1/account/certificates', token)).items.find((c) => c.status === 'valid');
+  const OLD = 'Qq#cert2027';  // the reissued key's password (the test above)
+  const NEW = 'Qq#cert2028';
+  // Five wrong passwords, on the password change screen: the fifth locks the key.
+  await page.goto(`${world.base}/app/certificates/${cert.id}/password`);
+  for (let i = 1; i <= 5; i++) {
+    await page.getByPlaceholder('请输入原证书密码').fill(`Wrong#guess${i}`);
+    await page.getByPlaceholder('6–32 位').fill('Never#used1');
+    await page.getByPlaceholder('请再次输入证书密码').fill('Never#used1');
+    await page.getByRole('button', { name: '确定' }).click();
+    const want = i < 5 ? `证书密码错误，还可尝试 ${5 - i} 次` : '证书密码错误次数过多，证书已锁定';
+    await page.locator('.van-field__error-message', { hasText: want }).waitFor({ timeout: 30_000 });
+  }
+  const keyStatus = async () => (await world.api('GET', `/api/v1/account/certificates/${cert.id}`, token)).key.status;
+  assert.equal(await keyStatus(), 'locked');
+  const before = (await keyRecords())[0];
+
+  // The recovery screen, from the certificate's details; a wrong login password first.
+  await page.goto(`${world.base}/app/certificates/${cert.id}`);
+  await page.locator('[data-test=recover-cell]').click();
+  await page.locator('[data-test=face]').setInputFiles({ name: 'face.png', mimeType: 'image/png', buffer: photo });
+  await page.getByPlaceholder('请输入账号的登录密码').fill('Wrong!pw1');
+  await page.getByRole('button', { name: '获取验证码' }).click();
+  await page.getByText('验证码已发送').waitFor();
+  await page.getByPlaceholder('请输入短信验证码').fill(world.smsCode(PHONE));
+  await page.getByPlaceholder('6–32 位').fill(NEW);
+  await page.getByPlaceholder('请再次输入证书密码').fill(NEW);
+  await shot('40-recover');
+  await page.getByRole('button', { name: '核验并设置新密码' }).click();
+  await page.locator('.van-field__error-message', { hasText: '登录密码错误' }).waitFor();
+  assert.equal(await keyStatus(), 'locked');
+  assert.deepEqual((await keyRecords())[0], before, 'nothing changed on this device');
+
+  // The right login password, a new code (the button counts down; asked by API).
+  await page.getByPlaceholder('请输入账号的登录密码').fill('Str0ng!pw');
+  await world.api('POST', '/api/v1/account/sms-codes', token, { purpose: 'authorise' });
+  await page.getByPlaceholder('请输入短信验证码').fill(world.smsCode(PHONE));
+  await page.getByPlaceholder('6–32 位').fill(NEW);
+  await page.getByPlaceholder('请再次输入证书密码').fill(NEW);
+  await page.getByRole('button', { name: '核验并设置新密码' }).click();
+  await page.getByText('证书密码已找回，证书已解锁').first().waitFor({ timeout: 60_000 });
+  assert.equal(await keyStatus(), 'active');
+  const after = (await keyRecords())[0];
+  assert.equal(after.key_id, before.key_id);
+  assert.notEqual(after.masked_d1, before.masked_d1);
+  assert.notEqual(after.recovery_d1, before.recovery_d1, 'a new recovery copy under the next recovery key');
+  const events = (await world.api('GET', `/api/v1/shield/keys/${before.key_id}/events`, token)).items;
+  assert.ok(events.some((e) => /recover/.test(e.operation) && e.result === 'ok'), JSON.stringify(events.slice(0, 3)));
+
+  // The new password signs a scene; the old one no longer unlocks.
+  const scene = async (nonce, text) => {
+    const message = Buffer.from(text).toString('base64');
+    const req = await world.rpCall('POST', '/api/v1/rp/scene-requests', { scene: '20', title: '找回后签名', nonce, message });
+    await page.goto(`${world.base}/app/scan`);
+    await page.locator('[data-test=qr-file]').setInputFiles({ name: 'qr.png', mimeType: 'image/png', buffer: Buffer.from(req.qr_png, 'base64') });
+    await page.getByText(text).waitFor();
+    return { req, message };
+  };
+  const a = await scene('recover-nonce-01', '找回密码后的签名');
+  await page.getByPlaceholder('请输入证书密码').fill(OLD);
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.getByText('证书密码错误，还可尝试 4 次').first().waitFor({ timeout: 30_000 });
+  await page.getByPlaceholder('请输入证书密码').fill(NEW);
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.getByText('已完成').waitFor({ timeout: 30_000 });
+  const v = await world.rpCall('GET', `/api/v1/rp/scene-requests/${a.req.id}`);
+  assert.equal(v.status, 'completed', JSON.stringify(v));
+  const check = await world.rpCall('POST', '/api/v1/rp/verifications', { cms: v.result.cms, content: a.message });
+  assert.equal(check.valid, true, JSON.stringify(check));
+  assert.equal(check.signer.certificate_id, cert.id);
 });

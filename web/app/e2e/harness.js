@@ -1,13 +1,13 @@
 // The end-to-end tests' world: a real certseald (SQLite, development components on, the built
 // app at /app/), its operator, a catalogue, the example relying party (examples/relying_party/rp.py)
 // and Chromium driven by playwright-core with a phone's viewport and the Chinese locale.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import {
-  CERTSEAL, Certseald, OPERATOR_PHONE, ROOT, freePort, idNumber, screenshotDir as screenshotFolder, sleep, uscc,
+  Certseald, OPERATOR_PHONE, ROOT, freePort, idNumber, screenshotDir as screenshotFolder, sleep, uscc,
 } from '../../shared/e2e/server.js';
 
 export { OPERATOR_PHONE, ROOT, freePort, idNumber, uscc };
@@ -15,6 +15,11 @@ const DIST = join(ROOT, 'web/app/dist');
 // Where the tests put their screenshots (web/shared/e2e/server.js).
 export function screenshotDir(world) {
   return screenshotFolder(world.dir);
+}
+
+// The first start's choice (web/app/src/business.js), made before the app runs.
+function chooseUnified() {
+  if (!localStorage.getItem('certseal.business')) localStorage.setItem('certseal.business', 'unified');
 }
 
 // certseald (web/shared/e2e/server.js: the operator, API calls, SMS codes) with the built app at
@@ -48,9 +53,10 @@ export class World extends Certseald {
     await super.stop();
   }
 
-  // A phone: 390×844, touch, Simplified Chinese.
-  async phone() {
-    return this.browser.newContext({
+  // A phone: 390×844, touch, Simplified Chinese. The business of the first start (统一平台) is
+  // chosen already unless `firstStart` (business.test.js clicks through the choice).
+  async phone({ firstStart = false } = {}) {
+    const ctx = await this.browser.newContext({
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 2,
       isMobile: true,
@@ -58,6 +64,8 @@ export class World extends Certseald {
       locale: 'zh-CN',
       timezoneId: 'Asia/Shanghai',
     });
+    if (!firstStart) await ctx.addInitScript(chooseUnified);
+    return ctx;
   }
 
   // A registered, real-name verified person through the API (the UI of these steps is tested in
@@ -86,8 +94,8 @@ export class World extends Certseald {
   }
 
   // A phone already logged in with `token` (the session in this tab's sessionStorage).
-  async phoneWithSession(token) {
-    const ctx = await this.phone();
+  async phoneWithSession(token, options = {}) {
+    const ctx = await this.phone(options);
     await ctx.addInitScript((t) => {
       if (!sessionStorage.getItem('certseal.session')) sessionStorage.setItem('certseal.session', t);
     }, token);
@@ -136,6 +144,7 @@ export class World extends Certseald {
       viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN',
       permissions: ['camera'],
     });
+    await ctx.addInitScript(chooseUnified);
     await ctx.addInitScript((t) => {
       if (!sessionStorage.getItem('certseal.session')) sessionStorage.setItem('certseal.session', t);
     }, token);
@@ -177,31 +186,6 @@ export class World extends Certseald {
       }
     }
     return this.rpUrl;
-  }
-
-  // Runs the C++ client `certseal` on a data folder made from what the browser stored: its
-  // device record and a key record from IndexedDB, written as device.json and keys/<id>.json,
-  // and the browser's session. `answers` go to --password-fd 3, one per line.
-  certsealWithBrowserFiles(device, keyRecord, token, args, answers) {
-    const d = join(this.dir, `cli-${Date.now()}`);
-    mkdirSync(join(d, 'keys'), { recursive: true, mode: 0o700 });
-    mkdirSync(join(d, 'pairings'), { recursive: true, mode: 0o700 });
-    writeFileSync(join(d, 'device.json'), JSON.stringify(device), { mode: 0o600 });
-    writeFileSync(join(d, 'session.json'), JSON.stringify({ server: this.base, token, phone: '', expires_at: '' }), { mode: 0o600 });
-    writeFileSync(join(d, 'keys', `${keyRecord.key_id}.json`), JSON.stringify(keyRecord), { mode: 0o600 });
-    const answersFile = join(d, '.answers');
-    writeFileSync(answersFile, answers.map((a) => `${a}\n`).join(''), { mode: 0o600 });
-    const fd = openSync(answersFile, 'r');
-    try {
-      return spawnSync(CERTSEAL, ['--server', this.base, '--data-dir', d, '--password-fd', '3', ...args], {
-        stdio: ['ignore', 'pipe', 'pipe', fd],
-        encoding: 'utf8',
-        env: { ...process.env, LANG: 'C.UTF-8' },
-      });
-    } finally {
-      closeSync(fd);
-      rmSync(answersFile);
-    }
   }
 
   // A personal certificate order with a template seal, bought through the API (the screens of

@@ -154,8 +154,9 @@ test('register, verify, buy, install and log in to the relying party by scanning
     });
   });
   const userToken = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
-  const cli = world.certsealWithBrowserFiles(device, stored[0], userToken,
-    ['cert', 'sign', '--key', stored[0].key_id, '--message', '由浏览器安装、由 certseal 签名', '--format', 'base64'], [CERT_PASSWORD]);
+  const cli = world.certseal('browser-files', userToken,
+    ['cert', 'sign', '--key', stored[0].key_id, '--message', '由浏览器安装、由 certseal 签名', '--format', 'base64'], [CERT_PASSWORD],
+    { files: { 'device.json': device, [`keys/${stored[0].key_id}.json`]: stored[0] } });
   assert.equal(cli.status, 0, cli.stderr);
   const cliCert = await world.api('GET', `/api/v1/account/certificates/${stored[0].certificate_id}`, userToken);
   writeFileSync(join(tmp, 'cli-cert.pem'), cliCert.certificate.certificate_pem);
@@ -451,7 +452,10 @@ test('five wrong certificate passwords lock the key, and then the right one is r
 
 test('every main screen fits a 320 px wide phone, and English can be switched on', { timeout: 60_000 }, async () => {
   await page.setViewportSize({ width: 320, height: 640 });
-  for (const path of ['/', '/verify', '/buy', '/orders', '/certificates', '/scan', '/me', '/seals', '/notifications', '/org/new', '/org/join', '/tasks']) {
+  const token = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
+  const cert = (await world.api('GET', '/api/v1/account/certificates', token)).items[0].id;
+  for (const path of ['/', '/verify', '/buy', '/orders', '/certificates', '/scan', '/me', '/seals', '/notifications', '/org/new', '/org/join', '/tasks',
+    '/welcome', '/settings', '/invoices', '/certificates/pair', `/certificates/${cert}/renew`, `/certificates/${cert}/recover`]) {
     await page.goto(`${world.base}/app${path}`);
     await page.locator('.van-nav-bar, .hero').first().waitFor();
     const width = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -318,6 +318,111 @@ test('an organisation seal: the employee asks, the administrator approves, the e
   assert.equal(await employee.getByRole('button', { name: '预览签章位置' }).count(), 0);
 });
 
+// 单位证书购买: the administrator, acting as the organisation's admin, buys through the wizard —
+// platform, years, CA, quantity, seal maker; a contract seal by template with the live preview
+// (a name other than the organisation's refused next to its field); the application form signed
+// on the pad (without it the order cannot be authorised: refused by the API); SMS authorisation;
+// the sandbox payment. What the server holds is checked: the order (organisation, quantity,
+// maker, product), the seal (kind, name, maker, waiting for review) and the signed form. The
+// employee, acting as an employee, is not offered the wizard.
+test('the organisation purchase wizard: platform, years, CA, quantity, maker, seal by template, form, authorisation, payment', { timeout: 150_000 }, async () => {
+  const op = world.operator;
+  const cas = (await world.api('GET', '/api/v1/operator/cas', op)).items.map((c) => c.id);
+  const otherCa = cas.find((c) => c !== 'sm2o' && c.startsWith('sm2'));
+  const threeYears = (await world.api('POST', '/api/v1/operator/catalogue/products', op, {
+    kind: 'certificate', name: '机构证书 SM2 3年', cert_type: 'organisation', algorithm: 'sm2', validity_years: 3,
+    price_fen: 120000, ca_id: 'sm2o', seal_type: 'official',
+  })).id;
+  if (otherCa) {
+    await world.api('POST', '/api/v1/operator/catalogue/products', op, {
+      kind: 'certificate', name: `机构证书 3年 ${otherCa}`, cert_type: 'organisation', algorithm: 'sm2', validity_years: 3,
+      price_fen: 130000, ca_id: otherCa, seal_type: 'official',
+    });
+  }
+  // A second seal maker, so that the choice is the person's.
+  const maker2 = await world.api('POST', '/api/v1/operator/catalogue/seal-makers', op, { name: '第二制章单位' });
+  await world.api('POST', `/api/v1/operator/seal-makers/${maker2.id}/certificate`, op, { uscc: uscc('91110108MA01MKR28') });
+  const before = new Set((await world.api('GET', '/api/v1/orders', adminToken)).items.map((o) => o.id));
+
+  // Not for an employee: the wizard is offered to the organisation's admin identity only.
+  await employee.goto(`${world.base}/app/me`);
+  await employee.getByText('账号与安全').waitFor();
+  assert.equal(await employee.locator('[data-test=org-buy]').count(), 0);
+
+  await admin.goto(`${world.base}/app/me`);
+  await admin.locator('[data-test=org-buy]').click();
+  await admin.getByText(ORG).first().waitFor();
+  await admin.locator('[data-test=years-3]').click();
+  await admin.locator('[data-test=ca-sm2o]').click();
+  await admin.getByText('机构证书 SM2 3年').click();
+  await admin.locator('[data-test=quantity] .van-stepper__plus').click();
+  await admin.locator('[data-test=total]').getByText('¥2400.00').waitFor();
+  await admin.getByText('第二制章单位').click();
+  await shot(admin, '38-org-buy');
+  await admin.setViewportSize({ width: 320, height: 640 });
+  assert.ok((await admin.evaluate(() => document.documentElement.scrollWidth)) <= 320, 'the wizard fits 320 px');
+  await admin.setViewportSize({ width: 390, height: 844 });
+  await admin.getByRole('button', { name: '提交订单' }).click();
+
+  // The seal: 合同专用章 by template, the live preview following the name.
+  await admin.locator('[data-test=kind-contract]').click();
+  await admin.getByAltText('印章预览').waitFor();
+  const first = await admin.getByAltText('印章预览').getAttribute('src');
+  await admin.getByLabel('防伪码').fill('1101080123456');
+  await admin.waitForFunction((src) => document.querySelector('img.seal-preview')?.getAttribute('src') !== src, first);
+  await admin.getByLabel('单位名称').fill('上海别家有限公司');
+  await admin.getByRole('button', { name: '确认印章' }).click();
+  await admin.locator('.van-toast').getByText(/单位名称/).waitFor();
+  await admin.getByLabel('单位名称').fill(ORG);
+  await shot(admin, '39-org-seal');
+  await admin.getByRole('button', { name: '确认印章' }).click();
+
+  const order = (await world.api('GET', '/api/v1/orders', adminToken)).items.find((o) => !before.has(o.id));
+  assert.equal(order.product_id, threeYears);
+  assert.equal(order.org_id, orgId);
+  assert.equal(order.quantity, 2);
+  assert.equal(order.amount_fen, 240000);
+  assert.equal(order.seal_maker_id, maker2.id);
+  assert.equal(order.platform_id, world.platform);
+  // Skipping the form: authorising the organisation's order unsigned is refused.
+  await world.api('POST', '/api/v1/account/sms-codes', adminToken, { purpose: 'authorise' });
+  const early = await world.call('POST', `/api/v1/orders/${order.id}/authorisation`, adminToken, { code: world.smsCode(ADMIN.phone) });
+  assert.equal(early.status, 409, JSON.stringify(early.json));
+  assert.equal(early.json.code, 'application_form_unsigned');
+
+  // The form, signed on the pad.
+  const pad = admin.locator('[data-test=signature-pad]');
+  await pad.waitFor();
+  const box = await pad.boundingBox();
+  await admin.mouse.move(box.x + 30, box.y + 60);
+  await admin.mouse.down();
+  for (let i = 1; i <= 12; i++) await admin.mouse.move(box.x + 30 + i * 20, box.y + 60 + (i % 3) * 25);
+  await admin.mouse.up();
+  await admin.getByRole('button', { name: '签署申请表' }).click();
+  await admin.getByRole('button', { name: '获取验证码' }).click();
+  await admin.getByText('验证码已发送').waitFor();
+  await admin.getByPlaceholder('请输入短信验证码').fill(world.smsCode(ADMIN.phone));
+  await admin.getByRole('button', { name: '确认授权' }).click();
+  const [pay] = await Promise.all([admin.context().waitForEvent('page'), admin.getByRole('button', { name: '去支付（沙箱）' }).click()]);
+  await pay.getByRole('button', { name: 'Pay' }).click();
+  await pay.getByText('Payment done').waitFor();
+  await pay.close();
+  await admin.getByText('审核中').first().waitFor({ timeout: 30_000 });
+
+  // What the server holds.
+  const held = await world.api('GET', `/api/v1/orders/${order.id}`, adminToken);
+  assert.ok(['paid', 'in_review'].includes(held.status), held.status);
+  const form = await fetch(`${world.base}/api/v1/orders/${order.id}/application-form`, { headers: { Authorization: `Bearer ${adminToken}` } });
+  assert.equal(form.status, 200);
+  assert.equal(Buffer.from(await form.arrayBuffer()).subarray(0, 5).toString(), '%PDF-');
+  const seals = (await world.api('GET', '/api/v1/seals', adminToken)).items.filter((x) => x.order_id === order.id);
+  assert.equal(seals.length, 1, JSON.stringify(seals));
+  assert.equal(seals[0].kind, 'contract');
+  assert.equal(seals[0].name, `${ORG}合同专用章`);
+  assert.equal(seals[0].maker_id, maker2.id);
+  assert.equal(seals[0].status, 'pending_review');
+});
+
 // Settings: a wrong current password is refused next to its field and the right one changes it;
 // the lists of personal information; closing the account enters the cooling-off period and can
 // be withdrawn.

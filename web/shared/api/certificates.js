@@ -11,6 +11,8 @@ export const signStep = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}
 export const decryptStep = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}/decryptions`, body);
 export const passwordStep = (keyId, deviceId, body) =>
   put(`/api/v1/shield/keys/${enc(keyId)}/devices/${enc(deviceId)}/password`, body);
+// 找回证书密码: SMS code, login password, a face photo, the new password's auth key and salt.
+export const recoverKey = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}/recovery`, body);
 export const devices = (keyId) => get(`/api/v1/shield/keys/${enc(keyId)}/devices`);
 export const keyEvents = (keyId) => get(`/api/v1/shield/keys/${enc(keyId)}/events`);
 export const sceneClaim = (token) => post('/api/v1/scene-claims', { token });
@@ -21,12 +23,14 @@ export const sealPreview = (body) => request('POST', '/api/v1/seal-previews', { 
 export const makeSeal = (body) => post('/api/v1/seals', body);
 export const sealPicture = (id) => request('GET', `/api/v1/seals/${enc(id)}/picture`, { blob: true });
 export const revoke = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/revocations`, body);
+export const renew = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/renewals`, body);
 export const change = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/changes`, body);
 export const platforms = (id) => get(`/api/v1/account/certificates/${enc(id)}/platforms`);
 // Scene 13: the server places the seal, renders the page and gives the signed attributes.
 export const documentPreparation = (id, body) => post(`/api/v1/scene-requests/${enc(id)}/document-preparation`, body);
 // Adding a device by pairing (docs/SHIELD.md "Adding a device"; grants: docs/GRANTS.md).
 export const grantPairing = (grantId, body) => post(`/api/v1/grants/${enc(grantId)}/pairings`, body);
+export const startPairing = (body) => post('/api/v1/shield/pairings', body);
 export const pairing = (id) => get(`/api/v1/shield/pairings/${enc(id)}`);
 export const completePairing = (id, body) => post(`/api/v1/shield/pairings/${enc(id)}/completion`, body);
 export const addDeviceStep = (keyId, body) => post(`/api/v1/shield/keys/${enc(keyId)}/devices`, body);

@@ -12,3 +12,7 @@ export const requestInvoice = (id, body) => post(`/api/v1/orders/${encodeURIComp
 export const invoices = (params = {}) => get(`/api/v1/invoices${query(params)}`);
 export const invoicePdf = (id) => request('GET', `/api/v1/invoices/${encodeURIComponent(id)}/pdf`, { blob: true });
 export const declareBankTransfer = (id, body) => post(`/api/v1/orders/${encodeURIComponent(id)}/bank-transfers`, body);
+// The application form (申请表) signed online: the PNG of a handwritten signature, uploaded first
+// (POST /api/v1/blobs?purpose=handwritten_signature), embedded in the form.
+export const signApplicationForm = (id, blobId) =>
+  post(`/api/v1/orders/${encodeURIComponent(id)}/application-form/online-signature`, { blob_id: blobId });

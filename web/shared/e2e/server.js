@@ -130,9 +130,16 @@ export class Certseald {
 
   // Runs `certseal` on a data folder of its own (made on first use per `name`) logged in with
   // `token`; `answers` go to --password-fd 3, one per line: {status, stdout, stderr}.
-  certseal(name, token, args, answers = []) {
+  // options.files: {relative path: JSON value} written into the folder first (0600), e.g. the
+  // browser's device record and key record as `device.json` and `keys/<id>.json`, so that the
+  // C++ client works with what another implementation stored.
+  certseal(name, token, args, answers = [], { files = {} } = {}) {
     const d = join(this.dir, `cli-${name}`);
     mkdirSync(d, { recursive: true, mode: 0o700 });
+    for (const sub of ['keys', 'pairings']) mkdirSync(join(d, sub), { recursive: true, mode: 0o700 });
+    for (const [rel, value] of Object.entries(files)) {
+      writeFileSync(join(d, rel), typeof value === 'string' ? value : JSON.stringify(value), { mode: 0o600 });
+    }
     writeFileSync(join(d, 'session.json'), JSON.stringify({ server: this.base, token, phone: '', expires_at: '' }), { mode: 0o600 });
     const answersFile = join(d, '.answers');
     writeFileSync(answersFile, answers.map((a) => `${a}\n`).join(''), { mode: 0o600 });

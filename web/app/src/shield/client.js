@@ -11,7 +11,7 @@ import * as store from './store.js';
 import { DEFAULT_ID, messageDigest, parsePoint, parseScalar, rawToDer } from './sm2.js';
 import * as pairing from './pairing.js';
 import * as webauthn from './webauthn.js';
-import { derive, maskForPassword, maskShare, maskShareForRecovery, proof } from './unlock.js';
+import { DEFAULT_LIMITS, SALT_SIZE, derive, maskForPassword, maskShare, maskShareForRecovery, proof } from './unlock.js';
 import { certificateSerial, envelopeEncryptedKey, loginAssertion, pemToDer, signedAttributes } from './cms.js';
 
 // The public key in a certificate PEM: the 65-byte point at the end of its SubjectPublicKeyInfo
@@ -252,6 +252,19 @@ export class BrowserShield {
     return next;
   }
 
+  // 证书延期 with an approved renewal order: the same key, a new certificate (the old one is
+  // revoked as superseded); this browser's key record follows it when it holds the key. The
+  // request id is the order's, so a retry after a lost answer gets the same certificate.
+  async renewCertificate(certificateId, keyId, orderId) {
+    const a = await this.api.renew(certificateId, { request_id: `renew-${orderId}`, order_id: orderId });
+    const next = a.certificate;
+    if (keyId && next?.id) {
+      const key = await this.store.loadKey(keyId).catch(() => null);
+      if (key) await this.store.saveKey({ ...key, certificateId: next.id });
+    }
+    return next;
+  }
+
   // One proof-carrying step: challenge, then `send(nonce, proofB64)`.
   async #step(key, deviceId, authKey, operation, payload, send) {
     const ch = await this.api.challenge(key.keyId, deviceId);
@@ -352,16 +365,66 @@ export class BrowserShield {
     }
   }
 
+  // 找回证书密码 (docs/SHIELD.md "Recovery and unlocking a locked key", `certseal pin recover`):
+  // a forgotten password or a key locked by wrong passwords. `factors`: the SMS code (purpose
+  // authorise), the account's login password and a face photo taken now (bytes); the server
+  // checks all three, replaces this device's auth key with the new password's and unlocks the
+  // key. Its answer's recovery key unmasks this device's recovery copy; the share is masked
+  // under the new password and a new recovery copy made under the next recovery key (the used
+  // one is retired). Nothing changes here unless the server accepted; the recovered share is
+  // checked to be a scalar before anything is stored.
+  async recover(keyId, factors, newPassword) {
+    this.#drop(keyId);
+    const key = await this.store.loadKey(keyId);
+    const dev = await this.device();
+    const salt = randomBytes(SALT_SIZE);
+    const limits = { ...DEFAULT_LIMITS };
+    const { shareKey, authKey } = await derive(newPassword, salt, dev.device_id, limits);
+    let recoveryKey = null;
+    let nextKey = null;
+    let d1 = null;
+    try {
+      const a = await this.api.recoverKey(key.keyId, {
+        device_id: dev.device_id,
+        code: factors.code,
+        password: factors.loginPassword,
+        face_image: b64(factors.faceImage),
+        auth_key: b64(authKey),
+        salt: b64(salt),
+      });
+      recoveryKey = fromB64(a.recovery_key);
+      nextKey = fromB64(a.next_recovery_key);
+      d1 = await maskShareForRecovery(key.recoveryD1, recoveryKey, dev.device_id);
+      parseScalar(d1, 'the recovered share');
+      const masked = await maskShare(d1, shareKey);
+      const recoveryD1 = await maskShareForRecovery(d1, nextKey, dev.device_id);
+      // The server drops the authenticator's credential with a recovery; so does this copy.
+      await this.store.saveKey({ ...key, salt, limits, maskedD1: masked, recoveryD1, webauthn: null });
+    } finally {
+      for (const b of [shareKey, authKey, recoveryKey, nextKey, d1]) if (b) wipe(b);
+    }
+  }
+
   // ---- adding a device by pairing (docs/SHIELD.md "Adding a device") ----
   // The new device's secrets (e_B, s) live in this tab's memory only, per pairing id.
   #pairings = new Map();
 
   // On the employee's browser: start pairing to join a granted organisation key. Returns the
   // pairing id and the code to read to the key's holder.
-  async startGrantPairing(grantId) {
+  startGrantPairing(grantId) {
+    return this.#startPairing((body) => this.api.grantPairing(grantId, body));
+  }
+
+  // On a new device of the same account: start pairing to join one of the account's keys held
+  // by another device (a browser, or the C++ client's `certseal device add`). Same answer.
+  startPairing() {
+    return this.#startPairing((body) => this.api.startPairing(body));
+  }
+
+  async #startPairing(post) {
     const dev = await this.device();
     const b = pairing.newDeviceStart();
-    const a = await this.api.grantPairing(grantId, {
+    const a = await post({
       device_id: dev.device_id,
       device_name: dev.device_name,
       public_key: b64(b.ephemeralPublic),
@@ -399,9 +462,15 @@ export class BrowserShield {
     wipe(m.authKey);
     if (a.key_id && a.key_id !== joined.keyId) throw new ShieldError('bad_answer', 'the server names another key than the other device did');
     const recoveryKey = fromB64(a.recovery_key);
+    // A grant names the certificate; the account's own key: its current certificate.
+    let certificateId = a.certificate_id || '';
+    if (!certificateId) {
+      const mine = await this.api.certificates().catch(() => ({ items: [] }));
+      certificateId = (mine.items || []).find((c) => c.key_id === joined.keyId && c.status === 'valid')?.id || '';
+    }
     const key = {
       keyId: joined.keyId,
-      certificateId: a.certificate_id || '',
+      certificateId,
       publicKey: joined.publicKey,
       salt: m.salt,
       limits: m.limits,
