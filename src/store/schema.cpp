@@ -5,7 +5,7 @@
 //   1-99 platform   100-199 accounts/identity/organisations   200-299 PKI
 //   300-399 catalogue/orders/payments/invoices   400-499 mobile shield
 //   500-599 relying parties and QR scenes   600-699 transparency log   700-799 seals
-//   800-899 grants   900-999 signed documents   1000-1099 the phone as a PC key (PKCS#11)   1100+ later areas
+//   800-899 grants   900-999 signed documents   1000-1099 the phone as a PC key (PKCS#11)   1400-1499 admin-transfer letters   1100+ later areas
 // A released migration is never edited: add a new one.
 #include <algorithm>
 
@@ -19,7 +19,8 @@ std::span<const Migration> schema_migrations() {
     std::vector<Migration> all;
     for (auto area : {platform_migrations, account_migrations, pki_migrations, order_migrations, shield_migrations,
                       scene_migrations, ledger_migrations, seal_migrations, grant_migrations, docsign_migrations,
-                      pc_migrations, cloudkey_migrations, webauthn_migrations}) {
+                      pc_migrations, cloudkey_migrations, webauthn_migrations,
+                      letter_migrations}) {
       auto part = area();
       all.insert(all.end(), part.begin(), part.end());
     }
