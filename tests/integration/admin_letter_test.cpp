@@ -96,7 +96,8 @@ class AdminLetterE2eTest : public ClientE2eTest {
       act_as(*t, o.id);
       auto r = call("GET", "/api/v1/organisations/" + o.id + "/members", *t);
       if (r.status != 200) continue;
-      for (const auto& m : r.json()["items"]) {
+      const nlohmann::json items = r.json()["items"];
+      for (const auto& m : items) {
         if (m["phone"] == phone && m["status"] == "active") return m["role"];
       }
     }
@@ -124,8 +125,8 @@ TEST_P(AdminLetterE2eTest, SmTwoSignedLetterMovesTheAdminRoleOnlyAfterTheSignatu
   seal_maker();
   const std::string a = dev("admin"), m = dev("mallory"), pin = "Pin#letter-a", mpin = "Pin#letter-m";
   const std::string phone = "13912380001", emp_phone = "13912380002";
-  Org o = organisation(a, phone, "沈一", "11010519491231002X", emp_phone, "韩二", "苏州示例科技有限公司",
-                       "91320508MA1N0A0012");
+  const std::string code = uscc_for("91320508MA1N0A001");
+  Org o = organisation(a, phone, "沈一", "11010519491231002X", emp_phone, "韩二", "苏州示例科技有限公司", code);
   ASSERT_FALSE(o.employee_member.empty());
   Installed inst = install_cli(a, buy_cli(a, phone), pin);
   ASSERT_FALSE(inst.cert_id.empty());
@@ -229,12 +230,14 @@ TEST_P(AdminLetterE2eTest, SmTwoSignedLetterMovesTheAdminRoleOnlyAfterTheSignatu
   EXPECT_NE(text.find("沈一"), std::string::npos) << text;
   EXPECT_NE(text.find("韩二"), std::string::npos) << text;
   EXPECT_NE(text.find("苏州示例科技有限公司"), std::string::npos) << text;
-  EXPECT_NE(text.find("91320508MA1N0A0012"), std::string::npos) << text;
+  EXPECT_NE(text.find(code), std::string::npos) << text;
   EXPECT_NE(text.find("110***********002X"), std::string::npos) << text;   // masked
   EXPECT_EQ(text.find("11010519491231002X"), std::string::npos) << text;  // never whole
   EXPECT_NE(sh("pdfsig " + f("letter.pdf")).find("ETSI.CAdES.detached"), std::string::npos);
+  // The platform's TSA may be another CA's (here the first configured); trust both chains.
   put(f("chain.pem"), http_->get("/ca/sm2o/chain.pem").body);
-  auto cv = cli(a, {"verify", f("letter.pdf"), "--trust", f("chain.pem")});
+  put(f("tsa-chain.pem"), http_->get("/ca/rsao/chain.pem").body);
+  auto cv = cli(a, {"verify", f("letter.pdf"), "--trust", f("chain.pem"), "--trust", f("tsa-chain.pem")});
   EXPECT_EQ(cv.exit_code, 0) << cv;
   EXPECT_NE(cv.out.find("有效"), std::string::npos) << cv;
   // The SM2 signature over the signed attributes with openssl (GM/T ID), and the byte ranges'
@@ -289,7 +292,7 @@ TEST_P(AdminLetterE2eTest, RsaSignedLetterIsValidForPdfsig) {
   const std::string a = dev("rsa-admin"), pin = "Pin#letter-rsa";
   const std::string phone = "13912380011", emp_phone = "13912380012";
   Org o = organisation(a, phone, "秦四", "110105194912310193", emp_phone, "尤五", "无锡示例国际贸易有限公司",
-                       "91320211MA1N0B0023");
+                       uscc_for("91320211MA1N0B002"));
   ASSERT_FALSE(o.employee_member.empty());
   auto inst = cli(a, {"--json", "cert", "install", buy_rsa(a, phone)}, {pin, pin});
   ASSERT_EQ(inst.exit_code, 0) << inst;
@@ -325,7 +328,8 @@ TEST_P(AdminLetterE2eTest, RsaSignedLetterIsValidForPdfsig) {
   EXPECT_NE(report.find("Certificate is Trusted"), std::string::npos) << report;
   EXPECT_NE(report.find("ETSI.CAdES.detached"), std::string::npos) << report;
   // Our verifier agrees.
-  auto cv = cli(a, {"verify", f("rsa-letter.pdf"), "--trust", f("rsa-chain.pem")});
+  put(f("sm2-chain.pem"), http_->get("/ca/sm2o/chain.pem").body);
+  auto cv = cli(a, {"verify", f("rsa-letter.pdf"), "--trust", f("rsa-chain.pem"), "--trust", f("sm2-chain.pem")});
   EXPECT_EQ(cv.exit_code, 0) << cv;
 }
 
