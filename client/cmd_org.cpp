@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/encoding.h"
 #include "client/messages.h"
+#include "client/org_transfer.h"
 
 namespace certseal::client::cli {
 namespace {
@@ -110,6 +111,7 @@ struct OrgCommands final : CommandFamily {
   std::string org_id, org_name, credit_code, statement, admin_name, admin_phone;
   bool legal_rep = false;
   int org_agreement = 0;
+  TransferAdminOptions transfer;
 
   OrgCommands(CLI::App& app, Ctx& ctx_in, Action& action_in) : ctx(ctx_in), action(action_in) {
     CLI::App* org = sub(&app, "org", "organisations (单位)");
@@ -141,6 +143,17 @@ struct OrgCommands final : CommandFamily {
     ojoin->callback([&] {
       action = [&] { return cmd_org_join(ctx, org_id, statement, admin_name, admin_phone); };
     });
+    CLI::App* otransfer = sub(org, "transfer-admin",
+                              "hand the admin role to a member by signing the authorisation letter (转让管理员)");
+    otransfer->add_option("--org", transfer.org_id, "organisation id")->required();
+    otransfer->add_option("--member", transfer.member_id, "the member (membership id) who becomes admin")->required();
+    otransfer->add_option("--cert", transfer.cert_id, "certificate to sign with (default: the only key here)");
+    otransfer->add_option("--seal", transfer.seal_id, "your handwritten signature or personal seal to show");
+    otransfer->add_option("--signature", transfer.signature_png, "a PNG of your handwritten signature to show");
+    otransfer->add_option("--preview", transfer.preview, "where to save the letter before signing");
+    otransfer->add_option("--out", transfer.out, "where to save the signed letter (PDF)");
+    otransfer->add_flag("--yes", transfer.yes, "do not ask for confirmation");
+    otransfer->callback([&] { action = [&] { return cmd_org_transfer_admin(ctx, transfer); }; });
   }
 };
 

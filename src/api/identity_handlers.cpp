@@ -5,22 +5,18 @@
 #include "service/account/account_service.h"
 #include "service/account/agreements.h"
 #include "service/account/privacy.h"
+#include "service/account/validation.h"
 #include "service/blob/blob_store.h"
 #include "service/identity/person_verification.h"
 
 namespace certseal::api {
 namespace {
 
-std::string mask_id_number(const std::string& id) {
-  if (id.size() != 18) return id;
-  return id.substr(0, 3) + std::string(11, '*') + id.substr(14);
-}
-
 nlohmann::json verification_json(const service::PersonVerification& v, bool full) {
   nlohmann::json j = {{"id", v.id},
                       {"status", v.status},
                       {"name", v.name},
-                      {"id_number", full ? v.id_number : mask_id_number(v.id_number)},
+                      {"id_number", full ? v.id_number : service::mask_id_number(v.id_number)},
                       {"agreement_version", v.agreement_version},
                       {"created_at", v.created_at}};
   auto opt = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };

@@ -50,11 +50,6 @@ nlohmann::json org_json(const service::OrgView& v, bool full) {
   return j;
 }
 
-nlohmann::json member_json(const service::MemberView& m) {
-  return {{"id", m.id}, {"account_id", m.account_id}, {"phone", m.phone}, {"name", opt(m.real_name)},
-          {"role", m.role}, {"status", m.status}, {"created_at", m.created_at}, {"ended_at", opt(m.ended_at)}};
-}
-
 nlohmann::json task_json(const service::TaskView& t) {
   return {{"id", t.id}, {"org_id", t.org_id}, {"org_name", t.org_name}, {"kind", t.kind},
           {"status", t.status}, {"statement", t.statement},
@@ -117,6 +112,11 @@ Result<std::int64_t> required_int(const nlohmann::json& body, const char* field)
 }
 
 }  // namespace
+
+nlohmann::json member_json(const service::MemberView& m) {
+  return {{"id", m.id}, {"account_id", m.account_id}, {"phone", m.phone}, {"name", opt(m.real_name)},
+          {"role", m.role}, {"status", m.status}, {"created_at", m.created_at}, {"ended_at", opt(m.ended_at)}};
+}
 
 Result<Reply> get_organisations(RequestContext& ctx) {
   CS_ASSIGN(auto page, page_request(ctx));
@@ -244,14 +244,6 @@ Result<Reply> post_invitation(RequestContext& ctx) {
   CS_ASSIGN(auto phone, required_string(body, "phone", 32));
   CS_ASSIGN(auto i, orgs(ctx).invite(me(ctx), ctx.param("id"), phone));
   return Reply::json(invitation_json(i), 201);
-}
-
-Result<Reply> post_admin_transfer(RequestContext& ctx) {
-  CS_TRY(acting_for(ctx, ctx.param("id"), /*as_admin=*/true));
-  CS_ASSIGN(auto body, ctx.json_body());
-  CS_ASSIGN(auto member, required_string(body, "member_id", 64));
-  CS_ASSIGN(auto m, orgs(ctx).transfer_admin(me(ctx), ctx.param("id"), member));
-  return Reply::json(member_json(m));
 }
 
 Result<Reply> get_tasks(RequestContext& ctx) {

@@ -2,9 +2,15 @@
 // transfer, leaving; and the operator's review.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "api/router.h"
+#include "service/org/org_service.h"
 
 namespace certseal::api {
+
+// A membership as the organisation endpoints show it.
+nlohmann::json member_json(const service::MemberView& m);
 
 Result<Reply> get_organisations(RequestContext& ctx);
 Result<Reply> post_organisation(RequestContext& ctx);
@@ -20,7 +26,6 @@ Result<Reply> get_members(RequestContext& ctx);
 Result<Reply> get_member(RequestContext& ctx);
 Result<Reply> delete_member(RequestContext& ctx);
 Result<Reply> post_invitation(RequestContext& ctx);
-Result<Reply> post_admin_transfer(RequestContext& ctx);
 Result<Reply> get_tasks(RequestContext& ctx);
 Result<Reply> post_task_approval(RequestContext& ctx);
 Result<Reply> post_task_refusal(RequestContext& ctx);

@@ -4,6 +4,7 @@
 // docs/openapi.yaml documents exactly these (api/openapi_test.cpp keeps the two in step).
 #include "api/account_handlers.h"
 #include "api/application_link_handlers.h"
+#include "api/admin_letter_handlers.h"
 #include "api/grant_handlers.h"
 #include "api/identity_handlers.h"
 #include "api/ledger_handlers.h"
@@ -92,7 +93,12 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/organisations/{id}/members/{member_id}", Role::kUser, get_member},
     {"DELETE", "/api/v1/organisations/{id}/members/{member_id}", Role::kUser, delete_member},
     {"POST", "/api/v1/organisations/{id}/invitations", Role::kUser, post_invitation},
-    {"POST", "/api/v1/organisations/{id}/admin-transfers", Role::kUser, post_admin_transfer},
+    // Admin transfer: only through the signed letter (授权委托书)
+    {"POST", "/api/v1/organisations/{id}/admin-transfer-letters", Role::kUser, post_admin_letter},
+    {"GET", "/api/v1/organisations/{id}/admin-transfer-letters/{letter_id}", Role::kUser, get_admin_letter},
+    {"POST", "/api/v1/organisations/{id}/admin-transfer-letters/{letter_id}/signature", Role::kUser,
+     post_admin_letter_signature},
+    {"GET", "/api/v1/organisations/{id}/admin-transfer-letters/{letter_id}/pdf", Role::kUser, get_admin_letter_pdf},
     {"POST", "/api/v1/organisations/{id}/change-requests", Role::kUser, post_org_change_request},
     {"GET", "/api/v1/organisations/{id}/change-requests", Role::kUser, get_org_change_requests},
     // An organisation's orders and certificates, for its admin identity (单位证书管理)
@@ -142,6 +148,8 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/operator/organisations/{id}/approval", Role::kOperator, op_approve_organisation},
     {"POST", "/api/v1/operator/organisations/{id}/rejection", Role::kOperator, op_reject_organisation},
     {"GET", "/api/v1/operator/organisations/{id}/bank-transfers", Role::kOperator, op_get_bank_transfers},
+    {"GET", "/api/v1/operator/organisations/{id}/admin-transfer-letters/{letter_id}/pdf", Role::kOperator,
+     op_get_admin_letter_pdf},
     {"GET", "/api/v1/operator/organisation-changes", Role::kOperator, op_list_org_changes},
     {"POST", "/api/v1/operator/organisation-changes/{id}/approval", Role::kOperator, op_approve_org_change},
     {"POST", "/api/v1/operator/organisation-changes/{id}/rejection", Role::kOperator, op_reject_org_change},

@@ -30,6 +30,7 @@ class PcService;
 class TokenCertificates;
 class CloudKeyService;
 class ApplicationLinkService;
+class AdminLetterService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -80,6 +81,7 @@ struct Services {
   service::PcService* pcs = nullptr;  // the phone as a PC key (nullptr: 503)
   service::TokenCertificates* token_certs = nullptr;  // self-service token certificates (nullptr: 503)
   service::CloudKeyService* cloudkey = nullptr;  // cloud key tenants and staff keys (nullptr: 503)
+  service::AdminLetterService* admin_letters = nullptr;  // admin-transfer letters (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

@@ -38,6 +38,7 @@
 #include "service/seal/seal_service.h"
 #include "service/scene/application_links.h"
 #include "service/scene/rp_apps.h"
+#include "service/org/admin_letter_service.h"
 #include "service/scene/scene_service.h"
 #include "service/shield/shield_service.h"
 #include "store/migrate.h"
@@ -334,6 +335,10 @@ int serve(const Config& c) {
   scenes->set_ledger(&recorder);
   seals.set_grant_gate(&grants);
   scenes->set_document_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });
+  // Admin transfer only through the signed letter (授权委托书), PAdES B-T with the platform's TSA.
+  service::AdminLetterService admin_letters(*p.db, p.clock, p.rng, log, *p.orgs, *p.blobs);
+  admin_letters.set_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });
+  services.admin_letters = &admin_letters;
   services.rp_apps = rp_apps.get();
   services.scenes = scenes.get();
   app_links = std::make_unique<service::ApplicationLinkService>(*p.db, p.clock, p.rng, log, *p.orders,

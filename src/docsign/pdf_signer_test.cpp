@@ -13,6 +13,7 @@
 #include "base/rng.h"
 #include "crypto/testing/interop.h"
 #include "docsign/pades_cms.h"
+#include "docsign/pdf_held.h"
 #include "docsign/pdf_verifier.h"
 #include "docsign/text_render.h"
 #include "pki/certificate.h"
@@ -501,6 +502,65 @@ TEST(PdfSign, RefusesEncryptedPdfsBadPagesAndTheSameOutputFile) {
   EXPECT_EQ(sign(p, in, in, {}, false).error().code, "bad_output");
   write_file(fx.f("junk.pdf"), as_bytes("%PDF-1.7\nnot a pdf at all, just words\n"));
   EXPECT_EQ(sign(p, fx.f("junk.pdf"), fx.f("x.pdf"), {}, false).error().code, "pdf_unreadable");
+}
+
+// The in-memory halves (pdf_held.h) that scene 13 and the admin-transfer letter use: prepared,
+// signed away from the file, finished with a time stamp, verified; a byte of the prepared file
+// changed between the halves (what an insider with the database could do) is caught by the
+// verifier, although the signature over the stored attributes is genuine.
+TEST(PdfHeld, PreparesFinishesAndVerifiesInMemoryAndCatchesAChangedPreparation) {
+  SystemRng rng;
+  Fixture fx;
+  TestPki p = make_pki(crypto::KeyType::kSm2, rng);
+  const Bytes in = read_file(make_pdf(fx, "in.pdf", 1, "签字处"));
+  EXPECT_EQ(count_held_pdf_pages(in).value(), 1);
+  PdfSignRequest req;
+  req.placement = {SealPlacement::Kind::kKeyword, 0, 0, 0, 30, "签字处"};
+  req.seal_png = seal_png();
+  req.alg = pki::SigAlg::kSm2Sm3;
+  req.signer_cert = p.leaf;
+  req.chain = {p.root};
+  req.signing_time = std::chrono::system_clock::now();
+  req.signer_name = "张三";
+  req.reason = "授权委托书";
+  TsaFunction tsa = tsa_for(p);
+  auto prepared = prepare_held_pdf(in, req, &tsa, 40);
+  ASSERT_TRUE(prepared.ok()) << prepared.error().code;
+  EXPECT_EQ(prepared->preview_png.size() > 8 ? to_string(Bytes(prepared->preview_png.begin() + 1,
+                                                                prepared->preview_png.begin() + 4))
+                                              : "",
+            "PNG");
+  EXPECT_EQ(std::string(prepared->pdf.begin(), prepared->pdf.begin() + static_cast<std::ptrdiff_t>(in.size())),
+            to_string(in));  // an incremental update
+  pki::LocalSigner signer(p.leaf_key);
+  const Bytes sig = signer.sign(prepared->signed_attributes).value();
+  HeldSigner who{pki::SigAlg::kSm2Sm3, p.leaf, {p.root}, prepared->signed_attributes, prepared->contents_offset,
+                 prepared->contents_capacity};
+  auto finished = finish_held_pdf(prepared->pdf, who, sig, &tsa);
+  ASSERT_TRUE(finished.ok()) << finished.error().code;
+  EXPECT_TRUE(finished->timestamped);
+  write_file(fx.f("held.pdf"), finished->pdf);
+  EXPECT_TRUE(qpdf_ok(fx.f("held.pdf")));
+  auto reports = verify_held_pdf(finished->pdf, {p.root});
+  ASSERT_TRUE(reports.ok());
+  ASSERT_EQ(reports->size(), 1u);
+  EXPECT_TRUE((*reports)[0].ok()) << (*reports)[0].problem;
+  EXPECT_TRUE((*reports)[0].timestamp_valid);
+  EXPECT_EQ((*reports)[0].signer_cert, p.leaf);
+
+  // Attacker: the stored preparation changed (a byte of the original text) before finishing.
+  Bytes changed = prepared->pdf;
+  const std::string text = to_string(changed);
+  const auto at = text.find("cairo");
+  ASSERT_NE(at, std::string::npos);
+  changed[at] ^= 0x20;
+  auto forged = finish_held_pdf(changed, who, sig, &tsa);
+  ASSERT_TRUE(forged.ok());
+  auto bad = verify_held_pdf(forged->pdf, {p.root});
+  ASSERT_TRUE(bad.ok());
+  ASSERT_EQ(bad->size(), 1u);
+  EXPECT_FALSE((*bad)[0].bytes_intact);
+  EXPECT_FALSE((*bad)[0].ok());
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 //   1-99 platform   100-199 accounts/identity/organisations   200-299 PKI
 //   300-399 catalogue/orders/payments/invoices   400-499 mobile shield
 //   500-599 relying parties and QR scenes   600-699 transparency log   700-799 seals
-//   800-899 grants   900-999 signed documents   1000-1099 the phone as a PC key (PKCS#11)   1100+ later areas
+//   800-899 grants   900-999 signed documents   1000-1099 the phone as a PC key (PKCS#11)   1400-1499 admin-transfer letters   1100+ later areas
 // A released migration is never edited: add a new one.
 #include <algorithm>
 
@@ -24,7 +24,8 @@ std::span<const Migration> schema_migrations() {
                       webauthn_migrations,
                       console_migrations,
                       applink_migrations,
-                      app_migrations}) {
+                      app_migrations,
+                      letter_migrations}) {
       auto part = area();
       all.insert(all.end(), part.begin(), part.end());
     }

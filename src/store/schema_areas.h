@@ -23,5 +23,6 @@ std::vector<Migration> webauthn_migrations();  // schema_webauthn.cpp, versions 
 std::vector<Migration> console_migrations();   // schema_console.cpp, versions 1600-1699
 std::vector<Migration> applink_migrations();   // schema_applinks.cpp, versions 1800-1899
 std::vector<Migration> app_migrations();       // schema_app.cpp, versions 1700-1799
+std::vector<Migration> letter_migrations();    // schema_letters.cpp, versions 1400-1499
 
 }  // namespace certseal::store

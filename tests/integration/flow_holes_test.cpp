@@ -19,7 +19,7 @@
 #include "crypto/password.h"
 #include "crypto/unlock.h"
 #include "docsign/text_render.h"
-#include "support/api_fixture.h"
+#include "support/admin_letter_fixture.h"
 
 namespace certseal::testing {
 namespace {
@@ -27,7 +27,7 @@ namespace {
 namespace cosign = crypto::cosign;
 namespace unlock = crypto::unlock;
 
-class FlowHolesTest : public ApiTest {
+class FlowHolesTest : public AdminLetterApiTest {
  public:
   std::vector<std::string> extra_server_args() const override {
     return {"--set", "ca.sm2o.algorithm=sm2", "--set", "ca.sm2o.sm2_id="};
@@ -307,23 +307,26 @@ TEST_P(FlowHolesTest, LegalRepresentativeTransfersTheAdminRole) {
   join(rep, "周九", rep_phone, e1, org);
   join(rep, "周九", rep_phone, e2, org);
   // The creator hands the admin role to e1 and keeps the legal representative's.
-  ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/admin-transfers", rep,
-                 {{"member_id", member_id(rep, org, "13912350202")}}).status, 200);
+  // Each transfer through the letter the caller signs (授权委托书).
+  const LetterKey rep_key = letter_key(rep, rep_phone);
+  ASSERT_EQ(transfer_admin_signed(rep, rep_key, org, member_id(rep, org, "13912350202")).status, 200);
   ASSERT_FALSE(act_as(rep, org, "legal_representative").empty());
   const std::string e2_member = member_id(rep, org, "13912350203");
   ASSERT_FALSE(e2_member.empty());
 
   // An employee cannot; the legal representative acting as the person cannot.
-  EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/admin-transfers", e2, {{"member_id", e2_member}}).status, 403);
+  const std::string letters = "/api/v1/organisations/" + org + "/admin-transfer-letters";
+  EXPECT_EQ(call("POST", letters, e2, {{"member_id", e2_member}, {"certificate_id", rep_key.cert_id}}).status, 403);
   act_as(rep, "");
-  EXPECT_EQ(call("POST", "/api/v1/organisations/" + org + "/admin-transfers", rep, {{"member_id", e2_member}}).json()["code"],
+  EXPECT_EQ(call("POST", letters, rep, {{"member_id", e2_member}, {"certificate_id", rep_key.cert_id}}).json()["code"],
             "wrong_identity");
 
   // The legal representative, acting as such, transfers it from e1 to e2.
   act_as(rep, org, "legal_representative");
-  auto tr = call("POST", "/api/v1/organisations/" + org + "/admin-transfers", rep, {{"member_id", e2_member}});
+  auto tr = transfer_admin_signed(rep, rep_key, org, e2_member);
   ASSERT_EQ(tr.status, 200) << tr.body;
-  EXPECT_EQ(tr.json()["role"], "admin");
+  EXPECT_EQ(tr.json()["new_admin"]["role"], "admin");
+  EXPECT_EQ(tr.json()["letter"]["signer_role"], "legal_representative");
   int admins = 0;
   std::string e1_role;
   const auto items3 = call("GET", "/api/v1/organisations/" + org + "/members", rep).json()["items"];
@@ -426,8 +429,8 @@ TEST_P(FlowHolesTest, EmployeeAppliesAdminApprovesInstallsAndTheCurrentAdminMana
   EXPECT_EQ(call("GET", base, emp).status, 403);
 
   // The admin role moves to heir. The former admin no longer manages anything; heir does.
-  ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/admin-transfers", admin,
-                 {{"member_id", member_id(admin, org, heir_phone)}}).status, 200);
+  const LetterKey admin_key = letter_key(admin, admin_phone);
+  ASSERT_EQ(transfer_admin_signed(admin, admin_key, org, member_id(admin, org, heir_phone)).status, 200);
   act_as(heir, org);
   const std::vector<std::pair<std::string, std::string>> former_tries = {
       {"GET", base}, {"GET", base + "/" + cert}, {"GET", base + "/" + cert + "/events"},

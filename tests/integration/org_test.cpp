@@ -9,7 +9,7 @@
 
 #include "base/encoding.h"
 #include "docsign/text_render.h"
-#include "support/api_fixture.h"
+#include "support/admin_letter_fixture.h"
 
 namespace certseal::testing {
 namespace {
@@ -25,7 +25,7 @@ std::string licence_png(const std::string& name, const std::string& code, const 
   return png.ok() ? to_string(*png) : std::string();
 }
 
-class OrgApiTest : public ApiTest {
+class OrgApiTest : public AdminLetterApiTest {
  protected:
   std::string member_id_of(const std::string& admin, const std::string& org, const std::string& phone) {
     const auto list1 = call("GET", "/api/v1/organisations/" + org + "/members", admin).json()["items"];
@@ -212,9 +212,13 @@ TEST_P(OrgApiTest, MembershipJoinTasksInvitationsRemovalTransferLeave) {
 
   // Transfer the admin role to the employee.
   std::string emp_member = member_id_of(admin, org, "13900000312");
-  auto tr = call("POST", "/api/v1/organisations/" + org + "/admin-transfers", admin, {{"member_id", emp_member}});
+  // Only through the letter the admin signs (授权委托书): drawn, signed with the admin's
+  // certificate through the two-party protocol; the roles change with the signature.
+  const LetterKey admin_key = letter_key(admin, admin_phone);
+  auto tr = transfer_admin_signed(admin, admin_key, org, emp_member);
   ASSERT_EQ(tr.status, 200) << tr.body;
-  EXPECT_EQ(tr.json()["role"], "admin");
+  EXPECT_EQ(tr.json()["new_admin"]["role"], "admin");
+  EXPECT_EQ(tr.json()["letter"]["status"], "signed");
   EXPECT_EQ(call("GET", "/api/v1/organisations/" + org + "/members", emp).json()["code"], "wrong_identity");
   act_as(emp, org);  // the new admin acts as such
   EXPECT_EQ(call("GET", "/api/v1/organisations/" + org + "/members", emp).status, 200);
@@ -352,7 +356,7 @@ TEST_P(OrgApiTest, AuthorisationMatrix) {
       {"GET", "/api/v1/organisations/" + org + "/members/" + m, nullptr},
       {"DELETE", "/api/v1/organisations/" + org + "/members/" + m, nullptr},
       {"POST", "/api/v1/organisations/" + org + "/invitations", {{"phone", "13900000399"}}},
-      {"POST", "/api/v1/organisations/" + org + "/admin-transfers", {{"member_id", m}}},
+      {"POST", "/api/v1/organisations/" + org + "/admin-transfer-letters", {{"member_id", m}, {"certificate_id", "x"}}},
       {"PATCH", "/api/v1/organisations/" + org, {{"address", "x"}}},
       {"POST", "/api/v1/tasks/" + task_open + "/approval", nullptr},
       {"POST", "/api/v1/tasks/" + task_open + "/refusal", {{"reason", "no"}}},
@@ -400,13 +404,15 @@ TEST_P(OrgApiTest, AuthorisationMatrix) {
   std::string heir = verified_person("13900000328", "卫六", "440524198001010013");
   join(former, heir, org2, "褚五", former_admin_phone);
   std::string heir_m = member_id_of(former, org2, "13900000328");
-  ASSERT_EQ(call("POST", "/api/v1/organisations/" + org2 + "/admin-transfers", former, {{"member_id", heir_m}}).status, 200);
+  const LetterKey former_key = letter_key(former, former_admin_phone);
+  ASSERT_EQ(transfer_admin_signed(former, former_key, org2, heir_m).status, 200);
   act_as(heir, org2);
   std::string back = member_id_of(heir, org2, former_admin_phone);
   ASSERT_FALSE(back.empty());
   const std::vector<Ep> former_tries = {
       {"GET", "/api/v1/organisations/" + org2 + "/members", nullptr},
-      {"POST", "/api/v1/organisations/" + org2 + "/admin-transfers", {{"member_id", back}}},
+      {"POST", "/api/v1/organisations/" + org2 + "/admin-transfer-letters",
+       {{"member_id", back}, {"certificate_id", former_key.cert_id}}},
       {"POST", "/api/v1/organisations/" + org2 + "/invitations", {{"phone", "13900000397"}}},
       {"DELETE", "/api/v1/organisations/" + org2 + "/members/" + heir_m, nullptr},
       {"PATCH", "/api/v1/organisations/" + org2, {{"address", "x"}}},

@@ -170,6 +170,20 @@ class ShieldApiTest : public ApiTest {
                                    });
     return sig;
   }
+  // The same over arbitrary bytes, DER-encoded (what a CMS or PDF signature carries).
+  Result<Bytes> sign_der(const std::string& token, const Device& d, BytesView message) {
+    CS_ASSIGN(auto raw, cosign::device_sign(*d.share, message, crypto::kSm2DefaultId, rng_,
+                                            [&](const cosign::SignRequest& req) -> Result<cosign::SignResponse> {
+                                              auto r = sign_step(token, d, req, d.keys.auth_key);
+                                              if (r.status != 200) {
+                                                return Error(ErrorKind::kPermissionDenied, r.json().value("code", "?"),
+                                                             r.body);
+                                              }
+                                              return cosign::SignResponse::decode(
+                                                  *base64_decode(std::string(r.json()["response"])));
+                                            }));
+    return crypto::ec_sig_raw_to_der(raw);
+  }
   crypto::PublicKey cert_key(const nlohmann::json& cert) {
     auto blocks = pem_decode_all(std::string(cert["certificate_pem"]));
     auto facts = pki::read_certificate((*blocks)[0].der);
@@ -1202,7 +1216,22 @@ TEST_P(ShieldApiTest, AdminTransferAndLeavingRevokeWhatTheRoleNoLongerAllows) {
   for (const auto& m : members) {
     if (m["phone"] == b_phone && m["status"] == "active") b_member = m["id"];
   }
-  ASSERT_EQ(call("POST", "/api/v1/organisations/" + org + "/admin-transfers", a, {{"member_id", b_member}}).status, 200);
+  // Through the letter A signs with the organisation certificate (授权委托书).
+  {
+    using docsign::TextBlock;
+    auto png = docsign::render_png({{"陈总", 40, true, TextBlock::Align::kCenter, 0}}, 300, 120, 20);
+    ASSERT_TRUE(png.ok());
+    const std::string blob = upload(a, "handwritten_signature", to_string(*png));
+    const std::string letters = "/api/v1/organisations/" + org + "/admin-transfer-letters";
+    auto letter = call("POST", letters, a, {{"member_id", b_member}, {"certificate_id", ca}, {"signature_blob_id", blob}});
+    ASSERT_EQ(letter.status, 201) << letter.body;
+    auto sig = sign_der(a, da, *base64_decode(letter.json()["signed_attributes"].get<std::string>()));
+    ASSERT_TRUE(sig.ok());
+    ASSERT_EQ(call("POST", letters + "/" + letter.json()["id"].get<std::string>() + "/signature", a,
+                   {{"signature", base64_encode(*sig)}})
+                  .status,
+              200);
+  }
   EXPECT_EQ(status(a, ca), "revoked");
   EXPECT_FALSE(sign(a, da, "as the former admin").ok());
   EXPECT_EQ(status(b, cb), "valid");

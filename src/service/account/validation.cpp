@@ -143,4 +143,9 @@ std::string mask_phone(std::string_view phone) {
   return std::string(phone.substr(0, 3)) + "****" + std::string(phone.substr(7));
 }
 
+std::string mask_id_number(std::string_view id) {
+  if (id.size() != 18) return std::string(id);
+  return std::string(id.substr(0, 3)) + std::string(11, '*') + std::string(id.substr(14));
+}
+
 }  // namespace certseal::service

@@ -28,5 +28,7 @@ Status validate_name(std::string_view name, std::string_view field = "name", int
 
 // "138****1234": the phone with its middle hidden, for display and logs.
 std::string mask_phone(std::string_view phone);
+// "110***********002X": an 18-character ID number with its middle 11 hidden (other lengths as given).
+std::string mask_id_number(std::string_view id);
 
 }  // namespace certseal::service

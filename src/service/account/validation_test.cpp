@@ -55,5 +55,10 @@ TEST(Validation, Names) {
 
 TEST(Validation, MaskPhone) { EXPECT_EQ(mask_phone("13800138000"), "138****8000"); }
 
+TEST(Validation, MaskIdNumber) {
+  EXPECT_EQ(mask_id_number("11010519491231002X"), "110***********002X");
+  EXPECT_EQ(mask_id_number("123"), "123");  // not an ID number: shown as given
+}
+
 }  // namespace
 }  // namespace certseal::service

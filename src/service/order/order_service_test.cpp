@@ -575,7 +575,11 @@ TEST_P(OrderServiceTest, OrganisationEventsAreLoggedInTheirTransaction) {
   const std::size_t before = pending_entries(*db_).size();
   EXPECT_FALSE(orgs_->remove_member(carol, "org-1", "m-" + bob_).ok());
   EXPECT_EQ(pending_entries(*db_).size(), before);
-  ASSERT_TRUE(orgs_->transfer_admin(alice_, "org-1", "m-" + bob_).ok());
+  // The role change the signed admin-transfer letter makes (AdminLetterService::sign).
+  ASSERT_TRUE(db_->write([&](store::Tx& tx) -> Status {
+                   CS_ASSIGN(auto plan, orgs_->plan_admin_transfer(tx, alice_, "org-1", "m-" + bob_));
+                   return orgs_->transfer_admin_in(tx, alice_, plan, "letter-1");
+                 }).ok());
   ASSERT_TRUE(orgs_->leave(alice_, "id-" + alice_).ok());
   auto members = orgs_->members(bob_, "org-1");
   ASSERT_TRUE(members.ok()) << members.error().code;

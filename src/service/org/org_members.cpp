@@ -268,37 +268,75 @@ void OrgService::sync_holder(const std::string& account_id) {
   }
 }
 
-Result<MemberView> OrgService::transfer_admin(const std::string& account_id, const std::string& org_id,
-                                              const std::string& member_id) {
-  std::string demoted;  // the former admin (the caller, or the admin a legal representative replaced)
-  CS_TRY(db_.write([&](store::Tx& tx) -> Status {
-    CS_TRY(require_admin(tx, account_id, org_id));
-    CS_ASSIGN(auto target, tx.query_one("SELECT * FROM memberships WHERE org_id = ? AND id = ? AND status = 'active'",
-                                        {org_id, member_id}));
-    if (!target) return not_found("member_not_found", "no such member");
-    if (target->text("role") != "employee") return failed_precondition("not_an_employee", "choose an employee to become admin");
-    CS_ASSIGN(auto mine, admin_membership_to_hand_over(tx, account_id, org_id));
-    demoted = mine->text("account_id");
-    std::string now = format_rfc3339(clock_.now());
-    // Roles change; identities follow their membership's role.
-    CS_TRY(tx.exec("UPDATE memberships SET role = 'employee' WHERE id = ?", {mine->text("id")}));
-    CS_TRY(tx.exec("UPDATE identities SET kind = 'employee' WHERE id = ?", {mine->text("identity_id")}));
-    CS_TRY(tx.exec("UPDATE memberships SET role = 'admin' WHERE id = ?", {member_id}));
-    CS_TRY(tx.exec("UPDATE identities SET kind = 'admin' WHERE id = ?", {target->text("identity_id")}));
-    CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("org.admin_transfer")
-                                           .by(account_id)
-                                           .of(target->text("account_id"))
-                                           .on(org_id)
-                                           .with("from", demoted)
-                                           .with("membership", member_id)));
-    log_.info("organisation admin transferred", {{"org_id", org_id}, {"from", account_id},
-                                                  {"to", target->text("account_id")}, {"at", now}});
-    return {};
-  }));
-  sync_holder(demoted);  // the former admin, now an employee
-  // The caller is no longer admin, so the new admin's record is read without the admin check.
+Result<OrgService::AdminTransferPlan> OrgService::plan_admin_transfer(store::Tx& tx, const std::string& account_id,
+                                                                      const std::string& org_id,
+                                                                      const std::string& member_id) {
+  CS_TRY(require_admin(tx, account_id, org_id));
+  CS_ASSIGN(auto org, load(tx, org_id));
+  if (org.status != "verified") {
+    return Error(ErrorKind::kFailedPrecondition, "organisation_not_verified", "this organisation is not verified yet");
+  }
+  CS_ASSIGN(auto target, tx.query_one("SELECT * FROM memberships WHERE org_id = ? AND id = ? AND status = 'active'",
+                                      {org_id, member_id}));
+  if (!target) return not_found("member_not_found", "no such member");
+  if (target->text("role") != "employee") return failed_precondition("not_an_employee", "choose an employee to become admin");
+  CS_ASSIGN(auto mine, admin_membership_to_hand_over(tx, account_id, org_id));
+  AdminTransferPlan p;
+  p.org_id = org_id;
+  p.org_name = org.name;
+  p.credit_code = org.credit_code;
+  p.signer_role = mine->text("account_id") == account_id ? "admin" : "legal_representative";
+  p.former_admin_account_id = mine->text("account_id");
+  p.former_membership_id = mine->text("id");
+  p.member_id = member_id;
+  p.new_admin_account_id = target->text("account_id");
+  return p;
+}
+
+Status OrgService::transfer_admin_in(store::Tx& tx, const std::string& account_id, const AdminTransferPlan& plan,
+                                     const std::string& letter_id) {
+  CS_ASSIGN(auto now, plan_admin_transfer(tx, account_id, plan.org_id, plan.member_id));
+  if (now.former_membership_id != plan.former_membership_id || now.new_admin_account_id != plan.new_admin_account_id ||
+      now.signer_role != plan.signer_role) {
+    return conflict("former_plan_changed", "the organisation's admin changed since the letter was drawn");
+  }
+  CS_ASSIGN(auto former, tx.query_one("SELECT identity_id FROM memberships WHERE id = ?", {plan.former_membership_id}));
+  CS_ASSIGN(auto target, tx.query_one("SELECT identity_id FROM memberships WHERE id = ?", {plan.member_id}));
+  if (!former || !target) return internal_error("a planned membership disappeared");
+  // Roles change; identities follow their membership's role.
+  CS_TRY(tx.exec("UPDATE memberships SET role = 'employee' WHERE id = ?", {plan.former_membership_id}));
+  CS_TRY(tx.exec("UPDATE identities SET kind = 'employee' WHERE id = ?", {former->text("identity_id")}));
+  CS_TRY(tx.exec("UPDATE memberships SET role = 'admin' WHERE id = ?", {plan.member_id}));
+  CS_TRY(tx.exec("UPDATE identities SET kind = 'admin' WHERE id = ?", {target->text("identity_id")}));
+  CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("org.admin_transfer")
+                                         .by(account_id)
+                                         .of(plan.new_admin_account_id)
+                                         .on(plan.org_id)
+                                         .with("from", plan.former_admin_account_id)
+                                         .with("membership", plan.member_id)
+                                         .with("letter", letter_id)));
+  log_.info("organisation admin transferred", {{"org_id", plan.org_id}, {"from", plan.former_admin_account_id},
+                                                {"to", plan.new_admin_account_id}, {"letter", letter_id}});
+  return {};
+}
+
+void OrgService::admin_transferred(const AdminTransferPlan& plan) {
+  sync_holder(plan.former_admin_account_id);  // the former admin, now an employee
+  auto phones = db_.read_value<std::pair<std::string, std::string>>(
+      [&](store::Tx& tx) -> Result<std::pair<std::string, std::string>> {
+        CS_ASSIGN(auto a, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {plan.former_admin_account_id}));
+        CS_ASSIGN(auto b, tx.query_one("SELECT phone FROM accounts WHERE id = ?", {plan.new_admin_account_id}));
+        return std::pair(a ? a->text("phone") : "", b ? b->text("phone") : "");
+      });
+  if (!phones) return;
+  if (!phones->first.empty()) notify(phones->first, "admin_transferred", "您已将「" + plan.org_name + "」的管理员转让。");
+  if (!phones->second.empty()) notify(phones->second, "admin_received", "您已成为「" + plan.org_name + "」的管理员。");
+}
+
+Result<MemberView> OrgService::member_record(const std::string& member_id) {
   return db_.read_value<MemberView>([&](store::Tx& tx) -> Result<MemberView> {
     CS_ASSIGN(auto r, tx.query_one(std::string(kMemberSelect) + "WHERE m.id = ?", {member_id}));
+    if (!r) return not_found("member_not_found", "no such member");
     return member_from_row(*r);
   });
 }

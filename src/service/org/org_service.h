@@ -151,12 +151,31 @@ class OrgService {
   Result<InvitationView> answer_invitation(const std::string& account_id, const std::string& invitation_id,
                                            bool accept);
   Status remove_member(const std::string& account_id, const std::string& org_id, const std::string& member_id);
-  // Makes the member the admin; the former admin stays as an employee. The admin or the legal
-  // representative (who has the admin's powers) may transfer it. When document signing
-  // exists, this step will also require the former admin's signature on the transfer letter
-  // (docs/ACCOUNTS.md, "Admin transfer"); today it is authorised by the admin's session.
-  Result<MemberView> transfer_admin(const std::string& account_id, const std::string& org_id,
-                                    const std::string& member_id);
+  // --- admin transfer (转让管理员): only through a signed letter (admin_letter_service.h) ---
+  // Who a transfer from account_id to member_id would involve, checked as the transfer itself
+  // checks: account_id is the admin or the legal representative (who has the admin's powers),
+  // member_id an active employee of the verified organisation. Errors: forbidden (403),
+  // member_not_found (404), not_an_employee (400), not_found (no such organisation).
+  struct AdminTransferPlan {
+    std::string org_id, org_name, credit_code;
+    std::string signer_role;                              // admin | legal_representative
+    std::string former_admin_account_id, former_membership_id;  // the admin membership demoted
+    std::string member_id, new_admin_account_id;
+  };
+  Result<AdminTransferPlan> plan_admin_transfer(store::Tx& tx, const std::string& account_id, const std::string& org_id,
+                                                const std::string& member_id);
+  // Makes the member the admin in the caller's transaction; the former admin stays as an
+  // employee. The plan is checked again (it must still be the same: former_plan_changed, 409,
+  // otherwise); the ledger entry org.admin_transfer names the letter. REQUIRES: call
+  // admin_transferred(plan) after the commit.
+  Status transfer_admin_in(store::Tx& tx, const std::string& account_id, const AdminTransferPlan& plan,
+                           const std::string& letter_id);
+  // After the commit: the former admin's certificates follow the new role (CertificateHolders)
+  // and both people are told by SMS.
+  void admin_transferred(const AdminTransferPlan& plan);
+  // The new admin's membership as the caller would see it (no admin check: the caller may no
+  // longer be admin).
+  Result<MemberView> member_record(const std::string& member_id);
   Result<OrgView> update_info(const std::string& account_id, const std::string& org_id,
                               const std::optional<std::string>& address,
                               const std::optional<std::string>& contact_phone);

@@ -1,17 +1,10 @@
 // Scene 13 (扫码文件签章签名): the relying party's PDF, the user's seal, the preview and the
 // signature written into the document (scene_service.h; docs/INTEGRATION.md "Scene 13").
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include "base/encoding.h"
 #include "base/id.h"
 #include "crypto/hash.h"
-#include "docsign/page_preview.h"
 #include "docsign/pades_cms.h"
+#include "docsign/pdf_held.h"
 #include "docsign/pdf_signer.h"
 #include "pki/certificate.h"
 #include "seal/seal_picture.h"
@@ -24,43 +17,6 @@ constexpr std::size_t kMaxDocument = 8u << 20;  // as server.body_limit's defaul
 
 Error field_error(const std::string& f, const std::string& code, const std::string& detail) {
   return invalid_argument("invalid_field", "请求参数有误").with_field(f, code, detail);
-}
-
-// A private temporary folder, removed with what it holds however we leave.
-class TempDir {
- public:
-  TempDir() {
-    const char* dir = std::getenv("TMPDIR");
-    std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/certseal-doc-XXXXXX";
-    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    if (path_.empty()) return;
-    for (const char* f : {"/in.pdf", "/out.pdf"}) std::remove((path_ + f).c_str());
-    ::rmdir(path_.c_str());
-  }
-  bool ok() const { return !path_.empty(); }
-  std::string f(const char* name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-Error io_error(const std::string& why) { return Error(ErrorKind::kInternal, "io_error", "文件读写失败", why); }
-
-Status write_file(const std::string& path, BytesView data) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  if (!f) return io_error("write " + path);
-  return {};
-}
-
-Result<Bytes> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return io_error("read " + path);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return to_bytes(ss.str());
 }
 
 // The placement JSON of a scene 13 request (scene_service.h), as the signer takes it. width_mm 0:
@@ -113,10 +69,7 @@ Result<nlohmann::json> SceneService::put_document(const RpAppView& app, BytesVie
     return field_error("body", "invalid_document", "a PDF of at most 8 MiB");
   }
   // Read it once now, so a file we cannot sign is refused here and not at the user's phone.
-  TempDir dir;
-  if (!dir.ok()) return io_error("mkdtemp");
-  CS_TRY(write_file(dir.f("in.pdf"), pdf));
-  auto pages = docsign::count_pdf_pages(dir.f("in.pdf"));
+  auto pages = docsign::count_held_pdf_pages(pdf);
   if (!pages) return std::move(pages).error();
   std::string id;
   {
@@ -269,12 +222,7 @@ Result<DocumentPreparation> SceneService::prepare_document(const std::string& ac
   CS_ASSIGN(auto placement, placement_from_json(f.v.placement));
   if (placement.width_mm == 0) placement.width_mm = f.width_mm > 0 ? f.width_mm : 40;
 
-  TempDir dir;
-  if (!dir.ok()) return io_error("mkdtemp");
-  CS_TRY(write_file(dir.f("in.pdf"), f.v.message));
   docsign::PdfSignRequest req;
-  req.in_path = dir.f("in.pdf");
-  req.out_path = dir.f("out.pdf");
   req.placement = placement;
   req.seal_png = f.png;
   req.seseal = f.seseal;
@@ -285,16 +233,8 @@ Result<DocumentPreparation> SceneService::prepare_document(const std::string& ac
   req.signer_name = pki::name_text(facts->subject);
   req.reason = f.v.title;
   req.field_name = "CertSeal-" + id;
-  if (document_tsa_) {
-    // B-T: room for a token like the one the TSA gives now.
-    const Bytes nonce = {0x13, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
-    CS_ASSIGN(Bytes probe, docsign::pades::token_from_response(
-                               document_tsa_(docsign::pades::timestamp_request(pki::digest_alg(req.alg), Bytes(1, 0), nonce))));
-    req.timestamp_reserve = probe.size() + 64;
-  }
-  CS_ASSIGN(auto prepared, docsign::prepare_pdf_signature(req));
-  CS_ASSIGN(Bytes out_pdf, read_file(dir.f("out.pdf")));
-  CS_ASSIGN(Bytes preview, docsign::render_page_png(dir.f("out.pdf"), prepared.first_page, 60));
+  const docsign::TsaFunction tsa = [this](BytesView r) -> Result<Bytes> { return document_tsa_(r); };
+  CS_ASSIGN(auto prepared, docsign::prepare_held_pdf(f.v.message, req, document_tsa_ ? &tsa : nullptr, 60));
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto v, load(tx, id));  // still ours and open
     if (v.claimed_by != account_id || v.status != "claimed") {
@@ -304,13 +244,13 @@ Result<DocumentPreparation> SceneService::prepare_document(const std::string& ac
     CS_TRY(tx.exec("INSERT INTO docsign_preparations (scene_request_id, account_id, seal_id, certificate_id, "
                    "signing_time, signed_attributes, prepared, contents_offset, contents_capacity, created_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   {id, account_id, seal_id, f.certificate_id, signing_time, prepared.signed_attributes, out_pdf,
+                   {id, account_id, seal_id, f.certificate_id, signing_time, prepared.signed_attributes, prepared.pdf,
                     static_cast<std::int64_t>(prepared.contents_offset),
                     static_cast<std::int64_t>(prepared.contents_capacity), format_rfc3339_ms(clock_.now())}));
     return {};
   }));
   return DocumentPreparation{seal_id, f.certificate_id, signing_time, prepared.signed_attributes, prepared.first_page,
-                             std::move(preview)};
+                             std::move(prepared.preview_png)};
 }
 
 Result<SceneService::DocumentOutcome> SceneService::complete_document(store::Tx& tx, const SceneView& v,
@@ -351,26 +291,17 @@ Result<SceneService::DocumentOutcome> SceneService::complete_document(store::Tx&
   CS_ASSIGN(auto ca, tx.query_one("SELECT a.issuing_cert FROM pki_certificate c JOIN pki_ca a ON a.id = c.ca_id "
                                   "WHERE c.id = ?",
                                   {c.certificate_id}));
-  TempDir dir;
-  if (!dir.ok()) return io_error("mkdtemp");
-  CS_TRY(write_file(dir.f("out.pdf"), prep->blob("prepared")));
-  docsign::PreparedPdf p;
-  p.out_path = dir.f("out.pdf");
-  p.alg = alg;
-  p.signer_cert = cert_der;
-  if (ca) p.chain = {ca->blob("issuing_cert")};
-  p.signed_attributes = attrs;
-  p.contents_offset = static_cast<std::uint64_t>(prep->integer("contents_offset"));
-  p.contents_capacity = static_cast<std::size_t>(prep->integer("contents_capacity"));
-  std::optional<Bytes> token;
-  if (document_tsa_) {
-    Bytes nonce = crypto::sha256(c.signature);
-    nonce.resize(8);
-    CS_ASSIGN(token, docsign::pades::token_from_response(
-                         document_tsa_(docsign::pades::timestamp_request(pki::digest_alg(alg), c.signature, nonce))));
-  }
-  CS_TRY(docsign::finish_pdf_signature(p, c.signature, token ? std::optional<BytesView>(*token) : std::nullopt));
-  CS_ASSIGN(Bytes signed_pdf, read_file(dir.f("out.pdf")));
+  docsign::HeldSigner signer;
+  signer.alg = alg;
+  signer.signer_cert = cert_der;
+  if (ca) signer.chain = {ca->blob("issuing_cert")};
+  signer.signed_attributes = attrs;
+  signer.contents_offset = static_cast<std::uint64_t>(prep->integer("contents_offset"));
+  signer.contents_capacity = static_cast<std::size_t>(prep->integer("contents_capacity"));
+  const docsign::TsaFunction tsa = [this](BytesView r) -> Result<Bytes> { return document_tsa_(r); };
+  CS_ASSIGN(auto finished, docsign::finish_held_pdf(prep->blob("prepared"), signer, c.signature,
+                                                    document_tsa_ ? &tsa : nullptr));
+  const Bytes& signed_pdf = finished.pdf;
   std::string doc_id;
   {
     std::lock_guard lock(rng_mu_);
@@ -388,7 +319,7 @@ Result<SceneService::DocumentOutcome> SceneService::complete_document(store::Tx&
                 {"original_sha256", out.doc_hash},
                 {"seal_id", c.seal_id},
                 {"signing_time", format_rfc3339(SysTime(std::chrono::seconds(c.signing_time)))},
-                {"level", token ? "PAdES-B-T" : "PAdES-B-B"},
+                {"level", finished.timestamped ? "PAdES-B-T" : "PAdES-B-B"},
                 {"certificate_id", c.certificate_id},
                 {"certificate", pem_encode("CERTIFICATE", cert_der)},
                 {"serial", hex_encode(facts->serial)},
