@@ -92,7 +92,7 @@ Result<Reply> get_application_short_url(RequestContext& ctx) {
   if (!token_shaped(token)) return not_found("application_link_not_found", "no such application link");
   // The app's purchase page reads the link itself (and shows "no such link" when it is gone).
   Reply r = Reply::text("", "text/plain; charset=utf-8", 302);
-  r.headers.emplace_back("Location", "/app/#/buy?link=" + token);
+  r.headers.emplace_back("Location", "/app/buy?link=" + token);
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }

@@ -73,7 +73,7 @@ TEST_P(ApplicationLinkTest, APrintedCodeStartsAnApplicationForItsPlatform) {
   // A phone's camera opens the address: it leads to the app's purchase page for this link.
   auto page = http_->get("/a/" + token);
   EXPECT_EQ(page.status, 302);
-  EXPECT_EQ(page.header("location"), "/app/#/buy?link=" + token);
+  EXPECT_EQ(page.header("location"), "/app/buy?link=" + token);
 
   // The client reads the printed picture and shows who offers what (one product, not the other).
   const std::string a = dev("a"), phone = "13912360077";

@@ -534,3 +534,34 @@ test('a handwritten signature drawn on the pad becomes the seal of a new order',
   await page.getByText('已提交转账信息，平台核对到账后订单进入审核').waitFor();
   await shot('26-bank-transfer');
 });
+
+// A trading platform's printed QR code (<server>/a/<token>, docs/INTEGRATION.md §6) opens the
+// purchase for that platform with only the products its link offers; the order names the link
+// and the relying party sees it counted.
+test('a trading platform\'s printed code opens the purchase for its platform', { timeout: 60_000 }, async () => {
+  await world.api('POST', '/api/v1/operator/catalogue/products', world.operator, {
+    kind: 'certificate', name: '个人证书 SM2 3年', cert_type: 'personal', algorithm: 'sm2', validity_years: 3,
+    price_fen: 30000, ca_id: 'sm2o', seal_type: 'personal_square',
+  });
+  const link = await world.rpCall('POST', '/api/v1/rp/application-links', { label: '投标人数字证书办理', product_ids: [world.product] });
+  const code = link.url.slice(link.url.lastIndexOf('/') + 1);
+  await page.goto(`${world.base}/a/${code}`);
+  await page.waitForURL(/\/app\/buy\?link=/);
+  await page.locator('[data-test=link-banner]').getByText('投标人数字证书办理').waitFor();
+  await page.getByText('个人证书 SM2 1年').waitFor();
+  assert.equal(await page.getByText('个人证书 SM2 3年').count(), 0);
+  await page.getByRole('button', { name: '提交订单' }).click();
+  await page.getByRole('button', { name: '确认印章' }).waitFor();
+  const counted = await world.rpCall('GET', `/api/v1/rp/application-links/${link.id}`);
+  assert.equal(counted.orders, 1);
+  const session = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
+  const newest = (await world.api('GET', '/api/v1/orders', session)).items[0];
+  assert.equal(newest.platform_id, world.platform);
+  assert.equal(newest.product_id, world.product);
+  // Disabled by the relying party: the same address leads to the ordinary purchase, with a notice.
+  await world.rpCall('POST', `/api/v1/rp/application-links/${link.id}/disabling`);
+  await page.goto(`${world.base}/a/${code}`);
+  await page.waitForURL(/\/app\/buy\?link=/);
+  await page.getByText('个人证书 SM2 3年').waitFor();
+  assert.equal(await page.locator('[data-test=link-banner]').count(), 0);
+});

@@ -3,6 +3,8 @@ import { get, post, query, request } from './http.js';
 
 export const catalogue = () => get('/api/v1/catalogue');
 export const createOrder = (body) => post('/api/v1/orders', body);
+// A trading platform's application link (its printed QR code): the platform, who offers it, the products.
+export const applicationLink = (token) => get(`/api/v1/application-links/${encodeURIComponent(token)}`);
 export const orders = (params = {}) => get(`/api/v1/orders${query(params)}`);
 export const order = (id) => get(`/api/v1/orders/${encodeURIComponent(id)}`);
 export const authoriseOrder = (id, code) => post(`/api/v1/orders/${encodeURIComponent(id)}/authorisation`, { code });
