@@ -114,6 +114,15 @@ TEST_P(P256ShieldE2eTest, InstallsAP256KeyAndAnswersEveryScene) {
   EXPECT_NE(ev.body.find("scene 20 "), std::string::npos) << ev.body;
   EXPECT_NE(ev.body.find("scene 14 "), std::string::npos) << ev.body;
 
+  // `certseal cert sign` with the P-256 key: a DER ECDSA-with-SHA256 that openssl accepts.
+  put(f("doc.txt"), "合同 第1页");
+  auto signed_doc = cli(a, {"--json", "cert", "sign", "--key", key_id, "--in", f("doc.txt"), "--out", f("doc.sig")}, {pin});
+  ASSERT_EQ(signed_doc.exit_code, 0) << signed_doc;
+  sh("openssl x509 -in " + f("ec-leaf.pem") + " -pubkey -noout > " + f("ec-pub.pem"));
+  EXPECT_NE(sh("openssl dgst -sha256 -verify " + f("ec-pub.pem") + " -signature " + f("doc.sig") + " " + f("doc.txt"))
+                .find("Verified OK"),
+            std::string::npos);
+
   // A password change re-masks the share: the new password works, the old one is refused.
   auto chg = cli(a, {"pin", "change", "--key", key_id}, {pin, "Pin#p256-new", "Pin#p256-new"});
   ASSERT_EQ(chg.exit_code, 0) << chg;
