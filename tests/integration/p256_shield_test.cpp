@@ -7,9 +7,11 @@
 // recipient that scene 14 opens again through the two-party ECDH; envelopes made by
 // `openssl cms -encrypt` (its 3DES default and AES with SHA-256) open through scene 14.
 //
-// Refusals from the attacker's side: a wrong certificate password (refused and counted), another
-// account's key, a point off the curve in the ECDH step, a replayed nonce, and a signature that
-// does not verify (the abort rule): the device stops using the key.
+// Refusals from the attacker's side: an SM2 enrolment for a P-256 order, a wrong certificate
+// password (refused and counted), another account's key, a point off the curve in the ECDH step,
+// a replayed nonce, and a signature that does not verify (the abort rule): the device stops using
+// the key.
+#include "crypto/cosign.h"
 #include "crypto/ecdsa_split.h"
 #include "pki/cms_enveloped.h"
 #include "support/intl_shield_fixture.h"
@@ -137,7 +139,17 @@ TEST_P(P256ShieldE2eTest, RefusesTheAttackersSide) {
   const std::string a = dev("p256b"), phone = "13912380002", pin = "Pin#p256-two";
   register_cli(a, phone);
   verify_cli(a, phone, "吴九", "110105194912310230");
-  auto inst = cli(a, {"--json", "cert", "install", buy(a, phone, "ec-p256", "p256o")}, {pin, pin});
+  const std::string order = buy(a, phone, "ec-p256", "p256o");
+  // A client that sends an SM2 key generation request for a P-256 order is refused by name, and
+  // nothing is stored: the order still installs afterwards.
+  auto sm2_p1 = crypto::cosign::device_keygen_start(crypto::process_rng()).request.encode();
+  auto mismatch = call("POST", "/api/v1/orders/" + order + "/installation", session_token(a),
+                       {{"device_id", "sm2-only-client-1"}, {"device_name", "old app"},
+                        {"p1", base64_encode(BytesView(sm2_p1.data(), sm2_p1.size()))},
+                        {"auth_key", base64_encode(Bytes(32, 7))}, {"salt", base64_encode(Bytes(16, 8))}});
+  EXPECT_EQ(mismatch.status, 400) << mismatch.body;
+  EXPECT_EQ(mismatch.json()["code"], "algorithm_mismatch") << mismatch.body;
+  auto inst = cli(a, {"--json", "cert", "install", order}, {pin, pin});
   ASSERT_EQ(inst.exit_code, 0) << inst;
   const std::string key_id = inst.json()["key_id"];
   auto keys = unlock_keys(a, key_id, pin);

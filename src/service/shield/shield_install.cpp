@@ -174,6 +174,12 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
     share_bytes = share.export_bytes();
     keygen_response = request.spki;
   } else if (is_ecdsa_algorithm(ctx.product.algorithm)) {
+    if (!crypto::ecdsa_split::EnrolRequest::is_ecdsa_enrolment(device.p1)) {
+      // E.g. an SM2 keygen request from a client that does not know two-party ECDSA.
+      return invalid_argument("algorithm_mismatch", "this is an ECDSA P-256 certificate: the device must send a "
+                                                    "two-party ECDSA enrolment (certseal cert install does)")
+          .with_field("p1", "algorithm_mismatch", "a two-party ECDSA P-256 enrolment");
+    }
     CS_ASSIGN(auto request, crypto::ecdsa_split::EnrolRequest::decode(device.p1));
     Result<crypto::ecdsa_split::Accepted> accepted = [&] {
       std::lock_guard lock(rng_mu_);
