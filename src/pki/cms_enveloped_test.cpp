@@ -207,6 +207,22 @@ TEST(CmsParsers, TruncatedAndFlippedInputIsRefusedWithoutCrashing) {
       (void)cms::parse_enveloped(m);
     }
   }
+  // And for an envelope to a P-256 certificate (KeyAgreeRecipientInfo, originator key, wrap).
+  auto ec = crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng).value();
+  t.spki = ec.public_key().spki_der();
+  LocalSigner es(ec);
+  Bytes ec_env = cms::enveloped_data(cms::Form::kRfc5652, issue_certificate(t, es).value(), as_bytes("abc"), rng).value();
+  ASSERT_TRUE(cms::parse_enveloped(ec_env).ok());
+  for (std::size_t n = 0; n < ec_env.size(); ++n) {
+    EXPECT_FALSE(cms::parse_enveloped(BytesView(ec_env).subspan(0, n)).ok()) << n;
+  }
+  for (std::size_t i = 0; i < ec_env.size(); ++i) {
+    for (std::uint8_t bit : {0x01, 0x80}) {
+      Bytes m = ec_env;
+      m[i] ^= bit;
+      (void)cms::parse_enveloped(m);
+    }
+  }
 }
 
 }  // namespace
