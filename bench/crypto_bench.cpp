@@ -8,6 +8,8 @@
 #include <cstdlib>
 
 #include "crypto/cosign.h"
+#include "crypto/ecdsa_split.h"
+#include "crypto/hash.h"
 #include "crypto/pkey.h"
 #include "crypto/sm2.h"
 #include "crypto/sm2_engine.h"
@@ -191,5 +193,67 @@ void BM_EcdsaP256Verify(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_EcdsaP256Verify);
+
+// ---- two-party ECDSA P-256 (crypto/ecdsa_split.h) ----
+struct EcdsaSplitPair {
+  ecdsa_split::DeviceShare device;
+  ecdsa_split::ServerShare server;
+};
+const EcdsaSplitPair& ecdsa_split_pair() {
+  static const EcdsaSplitPair p = [] {
+    SystemRng rng;
+    auto start = must(ecdsa_split::device_keygen_start("bench-device", rng));
+    auto acc = must(ecdsa_split::server_accept(start.request, "bench-device", rng));
+    auto dev = must(ecdsa_split::device_keygen_finish(start.state, acc.public_point));
+    return EcdsaSplitPair{std::move(dev), std::move(acc.share)};
+  }();
+  return p;
+}
+
+// Device half of a two-party ECDSA signature: start (k1, R1) + finish (the Paillier key from its
+// seed, Dec(c3), s, the OpenSSL verification). The server's part runs in between, untimed.
+void BM_EcdsaSplitSignDevice(benchmark::State& state) {
+  SystemRng rng;
+  const EcdsaSplitPair& p = ecdsa_split_pair();
+  const Bytes digest = sha256(kMsg);
+  using Clock = std::chrono::steady_clock;
+  for (auto _ : state) {
+    auto t0 = Clock::now();
+    auto start = must(ecdsa_split::device_sign_start(p.device, digest, rng));
+    auto t1 = Clock::now();
+    auto resp = must(ecdsa_split::server_sign(p.server, start.request, rng));
+    auto t2 = Clock::now();
+    Bytes sig = must(ecdsa_split::device_sign_finish(p.device, start.state, resp));
+    auto t3 = Clock::now();
+    benchmark::DoNotOptimize(sig);
+    state.SetIterationTime(std::chrono::duration<double>((t1 - t0) + (t3 - t2)).count());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EcdsaSplitSignDevice)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+// Server half: k2, R, ρ, c3 = Enc(ρq + k2⁻¹e)·ckey^(k2⁻¹rx2).
+void BM_EcdsaSplitSignServer(benchmark::State& state) {
+  SystemRng rng;
+  const EcdsaSplitPair& p = ecdsa_split_pair();
+  auto start = must(ecdsa_split::device_sign_start(p.device, sha256(kMsg), rng));
+  for (auto _ : state) benchmark::DoNotOptimize(ecdsa_split::server_sign(p.server, start.request, rng));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EcdsaSplitSignServer)->Unit(benchmark::kMillisecond);
+
+// Key generation: the device's half (Paillier key, both proofs) and the server's checks.
+void BM_EcdsaSplitKeygenDevice(benchmark::State& state) {
+  SystemRng rng;
+  for (auto _ : state) benchmark::DoNotOptimize(ecdsa_split::device_keygen_start("bench-device", rng));
+}
+BENCHMARK(BM_EcdsaSplitKeygenDevice)->Iterations(3)->Unit(benchmark::kMillisecond);
+
+void BM_EcdsaSplitKeygenServer(benchmark::State& state) {
+  SystemRng rng;
+  auto start = must(ecdsa_split::device_keygen_start("bench-device", rng));
+  for (auto _ : state) benchmark::DoNotOptimize(ecdsa_split::server_accept(start.request, "bench-device", rng));
+}
+BENCHMARK(BM_EcdsaSplitKeygenServer)->Iterations(3)->Unit(benchmark::kMillisecond);
 
 }  // namespace

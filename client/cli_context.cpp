@@ -269,6 +269,29 @@ Result<json> with_rsa_unlocked(Ctx& ctx, const KeyFile& key, const std::function
   return r;
 }
 
+Result<json> with_ecdsa_unlocked(Ctx& ctx, const KeyFile& key,
+                                 const std::function<Result<json>(const UnlockedEcdsa&)>& fn) {
+  if (key.unusable) {
+    return failed_precondition("key_unusable", tr("err.key_unusable"));
+  }
+  CS_ASSIGN(auto dev, ctx.device());
+  CS_ASSIGN(auto pw, ctx.prompter().secret(tr("prompt.cert_password")));
+  CS_ASSIGN(auto u, unlock_ecdsa_with_password(key, dev.device_id, std::string_view(pw.data(), pw.size())));
+  auto r = fn(u);
+  if (!r && r.error().code == "ecdsa_split_abort") {
+    KeyFile stopped = key;
+    stopped.unusable = true;
+    stopped.unusable_reason = "ecdsa_split_abort " + format_rfc3339_ms(SystemClock().now());
+    CS_ASSIGN(auto* s, ctx.store());
+    CS_TRY(s->save_key(stopped));
+    Error e = std::move(r).error();
+    e.message = tr("err.key_aborted");
+    return e;
+  }
+  if (!r) return explain_unlock_error(ctx, key, std::move(r).error());
+  return r;
+}
+
 std::string content_type_of(const std::string& bytes) {
   if (bytes.rfind("\x89PNG", 0) == 0) return "image/png";
   if (bytes.size() > 2 && static_cast<unsigned char>(bytes[0]) == 0xFF &&

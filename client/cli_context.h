@@ -96,6 +96,11 @@ Result<json> with_device_half(Ctx& ctx, const KeyFile& key,
 // Runs fn with a two-party RSA key's device half unlocked by the certificate password (asked for
 // here; the PIN cache holds SM2 shares only).
 Result<json> with_rsa_unlocked(Ctx& ctx, const KeyFile& key, const std::function<Result<json>(const UnlockedRsa&)>& fn);
+// The same for a two-party ECDSA P-256 key. When fn fails with ecdsa_split_abort (a signature
+// that does not verify: the abort rule of crypto/ecdsa_split.h), the key is marked unusable in
+// the device store before the error is returned; later unlocks refuse it (key_unusable).
+Result<json> with_ecdsa_unlocked(Ctx& ctx, const KeyFile& key,
+                                 const std::function<Result<json>(const UnlockedEcdsa&)>& fn);
 // image/png, image/jpeg or application/octet-stream, from the first bytes.
 std::string content_type_of(const std::string& bytes);
 // An amount in fen as yuan text ("12.50"), "" when j[k] is not an integer.

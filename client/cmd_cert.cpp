@@ -204,6 +204,25 @@ Result<json> cmd_cert_sign(Ctx& ctx, const SignArgs& a) {
   }
   CS_ASSIGN(auto key, choose_key(ctx, a.key, a.cert));
   CS_ASSIGN(auto sh, ctx.shield());
+  if (is_ecdsa_key(key)) {
+    // A two-party ECDSA P-256 key: ECDSA-with-SHA256 of the message (DER, low s), verified here.
+    return with_ecdsa_unlocked(ctx, key, [&](const UnlockedEcdsa& u) -> Result<json> {
+      CS_ASSIGN(auto der, sh.ecdsa_sign(key, u, as_bytes(msg), a.purpose));
+      CS_ASSIGN(auto raw, crypto::ec_sig_der_to_raw(der));
+      if (!a.out.empty()) CS_TRY(write_output_file(a.out, as_chars(der)));
+      json out = {{"key_id", key.key_id},
+                  {"certificate_id", key.certificate_id},
+                  {"algorithm", "ecdsa-with-SHA256"},
+                  {"signature", base64_encode(der)},
+                  {"signature_hex", hex_encode(der)},
+                  {"signature_raw", hex_encode(raw)}};
+      if (!ctx.g.json && a.out.empty()) {
+        std::cout << (a.format == "hex" ? hex_encode(der) : a.format == "raw" ? hex_encode(raw) : base64_encode(der))
+                  << "\n";
+      }
+      return out;
+    });
+  }
   return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
     CS_ASSIGN(auto raw, sh.sign(key, half, as_bytes(msg), a.sm2_id, a.purpose));
     CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(raw));

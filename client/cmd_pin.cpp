@@ -35,6 +35,10 @@ Result<json> cmd_pin_change(Ctx& ctx, const std::string& key_id, const std::stri
       CS_ASSIGN(auto u, unlock_rsa_with_password(key, dev.device_id, old_text));
       return sh.change_password(key, u, new_text);
     }
+    if (is_ecdsa_key(key)) {
+      CS_ASSIGN(auto u, unlock_ecdsa_with_password(key, dev.device_id, old_text));
+      return sh.change_password(key, u, new_text);
+    }
     CS_ASSIGN(auto u, unlock_with_password(key, dev.device_id, old_text));
     return sh.change_password(key, u, new_text);
   }();

@@ -215,6 +215,21 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
       return complete({{"certificate_id", cert_id}, {"content_key", base64_encode(cek)}});
     });
   }
+  if (scene == "14" && is_ecdsa_key(key)) {
+    // Authorised decryption with a two-party P-256 key (CMS key agreement): the device blinds the
+    // sender's ephemeral point, the server applies x2, the device finishes the ECDH, the X9.63 KDF
+    // and the key unwrap (ecdsa_split.h, pki/cms_enveloped.h).
+    CS_ASSIGN(auto env, pki::cms::parse_enveloped(message));
+    if (env.key_transport != pki::cms::KeyTransport::kEcdh) {
+      return invalid_argument("scene_envelope_not_for_key", tr("err.scene_envelope_not_for_key"));
+    }
+    CS_ASSIGN(auto shr, ctx.shield());
+    return with_ecdsa_unlocked(ctx, key, [&](const UnlockedEcdsa& u) -> Result<json> {
+      CS_ASSIGN(auto z, shr.ecdsa_ecdh(key, u, env.originator_point, "scene 14 " + id));
+      CS_ASSIGN(auto cek, pki::cms::kari_unwrap(env, BytesView(z.data(), z.size())));
+      return complete({{"certificate_id", cert_id}, {"content_key", base64_encode(BytesView(cek.data(), cek.size()))}});
+    });
+  }
   if (scene == "14") {
     // Authorised decryption: unwrap the envelope's content key through the two-party protocol
     // (the server sees only a blinded point) and hand it over for this envelope.
@@ -259,6 +274,16 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
     CS_ASSIGN(auto shr, ctx.shield());
     return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
       CS_ASSIGN(auto sig, shr.rsa_sign(key, u, rsa_attrs, "scene " + scene + " " + id));
+      return complete({{"certificate_id", cert_id}, {"signing_time", signing_time}, {"signature", base64_encode(sig)}});
+    });
+  }
+  if (is_ecdsa_key(key)) {
+    // ECDSA-with-SHA256 in the RFC 5652 form, like RSA; the server rebuilds the same attributes.
+    const Bytes ec_attrs = pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSha256, content,
+                                                       SysTime(std::chrono::seconds(signing_time)));
+    CS_ASSIGN(auto shr, ctx.shield());
+    return with_ecdsa_unlocked(ctx, key, [&](const UnlockedEcdsa& u) -> Result<json> {
+      CS_ASSIGN(auto sig, shr.ecdsa_sign(key, u, ec_attrs, "scene " + scene + " " + id));
       return complete({{"certificate_id", cert_id}, {"signing_time", signing_time}, {"signature", base64_encode(sig)}});
     });
   }

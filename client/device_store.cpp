@@ -157,6 +157,10 @@ nlohmann::json KeyFile::to_json() const {
           {"recovery_d1", base64_encode(recovery_d1)},
           {"created_at", created_at}};
   if (algorithm != "sm2") j["algorithm"] = algorithm;
+  if (unusable) {
+    j["unusable"] = true;
+    j["unusable_reason"] = unusable_reason;
+  }
   return j;
 }
 
@@ -169,15 +173,20 @@ Result<KeyFile> KeyFile::from_json(const nlohmann::json& j) {
   if (!safe_file_id(k.key_id)) return invalid_argument("bad_file", "bad key id in key file");
   k.certificate_id = j.value("certificate_id", "");
   k.algorithm = j.value("algorithm", "sm2");
-  if (k.algorithm != "sm2" && k.algorithm != "rsa-2048" && k.algorithm != "rsa-3072") {
+  if (k.algorithm != "sm2" && k.algorithm != "rsa-2048" && k.algorithm != "rsa-3072" && k.algorithm != "ec-p256") {
     return invalid_argument("bad_file", "unknown key algorithm in key file");
   }
-  const bool rsa = k.algorithm != "sm2";
-  // RSA shares are |N|/8 + 16 bytes, checked against the key when unlocked (rsa_split.h).
-  CS_ASSIGN(k.public_key, b64_field(j, "public_key", rsa ? 0 : 65));
+  const bool rsa = k.algorithm == "rsa-2048" || k.algorithm == "rsa-3072";
+  const bool p256 = k.algorithm == "ec-p256";
+  // RSA shares are |N|/8 + 16 bytes, checked against the key when unlocked (rsa_split.h);
+  // P-256 shares are x1 ‖ Paillier seed (ecdsa_split.h).
+  const std::size_t share_size = rsa ? 0 : p256 ? 64 : 32;
+  CS_ASSIGN(k.public_key, b64_field(j, "public_key", rsa || p256 ? 0 : 65));
   CS_ASSIGN(k.salt, b64_field(j, "salt", crypto::kArgon2SaltSize));
-  CS_ASSIGN(k.masked_d1, b64_field(j, "masked_d1", rsa ? 0 : 32));
-  CS_ASSIGN(k.recovery_d1, b64_field(j, "recovery_d1", rsa ? 0 : 32));
+  CS_ASSIGN(k.masked_d1, b64_field(j, "masked_d1", share_size));
+  CS_ASSIGN(k.recovery_d1, b64_field(j, "recovery_d1", share_size));
+  k.unusable = j.value("unusable", false);
+  k.unusable_reason = j.value("unusable_reason", "");
   if (j.contains("argon2") && j["argon2"].is_object()) {
     k.limits.ops = j["argon2"].value("ops", k.limits.ops);
     k.limits.mem_bytes = j["argon2"].value("mem_bytes", k.limits.mem_bytes);

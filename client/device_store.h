@@ -56,7 +56,11 @@ struct Session {
 
 // One installed key: the device share of a two-party SM2 key, or of a two-party RSA key
 // (crypto/rsa_split.h; algorithm "rsa-2048"/"rsa-3072", public_key its SPKI DER, masked_d1 and
-// recovery_d1 the masked d_dev of |N|/8 + 16 bytes). Files without "algorithm" are SM2.
+// recovery_d1 the masked d_dev of |N|/8 + 16 bytes), or of a two-party ECDSA P-256 key
+// (crypto/ecdsa_split.h; algorithm "ec-p256", public_key the SPKI DER of Q, masked_d1 and
+// recovery_d1 the masked x1 ‖ Paillier seed, 64 bytes). Files without "algorithm" are SM2.
+// unusable: set on the device when a two-party ECDSA signature did not verify (the abort rule of
+// ecdsa_split.h); such a key is refused for every step from then on.
 struct KeyFile {
   std::string key_id;
   std::string certificate_id;
@@ -67,6 +71,8 @@ struct KeyFile {
   Bytes masked_d1;          // d1 XOR SM2-KDF(share_key, 32)
   Bytes recovery_d1;        // d1 XOR SM2-KDF(recovery_key ‖ device_id, 32)
   std::string created_at;
+  bool unusable = false;
+  std::string unusable_reason;
 
   nlohmann::json to_json() const;
   static Result<KeyFile> from_json(const nlohmann::json& j);

@@ -100,6 +100,12 @@ const std::map<std::string_view, Text>& catalogue() {
                                        "changed. Pair again"}},
       {"err.key_locked", {"证书密钥已锁定，请运行 certseal pin recover 找回证书密码",
                           "the key is locked; run certseal pin recover"}},
+      {"err.key_unusable", {"该证书密钥已在本设备上停用(一次协同签名未通过验证)，请补办证书",
+                            "this key was stopped on this device after a two-party signature failed to verify; "
+                            "reissue the certificate"}},
+      {"err.key_aborted", {"协同签名未通过验证：服务器的应答有误。为保护密钥，本设备已停用该证书密钥，请补办证书",
+                           "the two-party signature did not verify: the server's answer is wrong. To protect the "
+                           "key, this device has stopped using it; reissue the certificate"}},
       {"err.no_key", {"本设备上没有可用的证书密钥", "no certificate key on this device"}},
       {"err.unknown_key", {"本设备上没有该证书密钥: {}", "no such key on this device: {}"}},
       {"err.several_keys", {"本设备上有多个证书密钥，请用 --key 或 --cert 指定", "several keys on this device; choose one with --key or --cert"}},

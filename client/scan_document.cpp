@@ -85,7 +85,7 @@ Result<json> answer_document_scene(Ctx& ctx, const json& claim, const DocumentSc
   }
   CS_ASSIGN(auto key, choose_key(ctx, "", cert_id));
   CS_ASSIGN(auto sh, ctx.shield());
-  // signature: DER SM2, or the PKCS#1 v1.5 block of a two-party RSA key (what PDF readers check).
+  // signature: DER SM2 or ECDSA, or the PKCS#1 v1.5 block of a two-party RSA key (what PDF readers check).
   auto complete = [&](const Bytes& signature) -> Result<json> {
     CS_ASSIGN(auto r, h->call("POST", "/api/v1/scene-requests/" + id + "/completion",
                               {{"certificate_id", cert_id},
@@ -102,6 +102,12 @@ Result<json> answer_document_scene(Ctx& ctx, const json& claim, const DocumentSc
   if (is_rsa_key(key)) {
     return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
       CS_ASSIGN(auto sig, sh.rsa_sign(key, u, attrs, "scene 13 " + id));
+      return complete(sig);
+    });
+  }
+  if (is_ecdsa_key(key)) {
+    return with_ecdsa_unlocked(ctx, key, [&](const UnlockedEcdsa& u) -> Result<json> {
+      CS_ASSIGN(auto sig, sh.ecdsa_sign(key, u, attrs, "scene 13 " + id));
       return complete(sig);
     });
   }

@@ -63,9 +63,9 @@ Result<std::string> current_certificate_of(Http& http, const std::string& key_id
 }  // namespace
 
 Result<Unlocked> unlock_with_password(const KeyFile& key, std::string_view device_id, std::string_view password) {
-  if (is_rsa_key(key)) {
+  if (is_rsa_key(key) || is_ecdsa_key(key)) {
     return failed_precondition("algorithm_not_supported",
-                               "this command works with SM2 keys only; two-party RSA keys answer QR scenes");
+                               "this command works with SM2 keys only; two-party RSA and P-256 keys answer QR scenes");
   }
   CS_ASSIGN(auto keys, unlock::derive(password, key.salt, device_id, key.limits));
   SecretBytes d1 = unlock::mask_share(key.masked_d1, keys.share_key);
@@ -104,6 +104,7 @@ Result<nlohmann::json> ShieldClient::step(const std::string& key_id, BytesView a
 Result<KeyFile> ShieldClient::install(const std::string& path, const nlohmann::json& extra, std::string_view password,
                                       nlohmann::json* answer, std::string_view algorithm) {
   if (algorithm == "rsa-2048" || algorithm == "rsa-3072") return install_rsa(path, extra, password, answer, algorithm);
+  if (algorithm == "ec-p256") return install_ecdsa(path, extra, password, answer);
   cosign::DeviceKeygenStart kg = cosign::device_keygen_start(rng_);
   CS_ASSIGN(auto m, mask_for_password(kg.state.d1, device_.device_id, password, rng_));
   nlohmann::json body = extra.is_object() ? extra : nlohmann::json::object();
@@ -213,6 +214,11 @@ Result<KeyFile> ShieldClient::change_password(const KeyFile& key, const Unlocked
   return remask(key, u.share.exponent(), u.auth_key, new_password);
 }
 
+Result<KeyFile> ShieldClient::change_password(const KeyFile& key, const UnlockedEcdsa& u,
+                                              std::string_view new_password) {
+  return remask(key, BytesView(u.share.secret().data(), u.share.secret().size()), u.auth_key, new_password);
+}
+
 Result<KeyFile> ShieldClient::remask(const KeyFile& key, BytesView share, BytesView auth_key,
                                      std::string_view new_password) {
   CS_ASSIGN(auto m, mask_for_password(share, device_.device_id, new_password, rng_));
@@ -252,6 +258,8 @@ Result<KeyFile> ShieldClient::recover_at(const std::string& path, nlohmann::json
   secure_wipe(recovery_key.data(), recovery_key.size());
   if (is_rsa_key(key)) {
     CS_TRY(crypto::rsa_split::DeviceShare::from_parts(BytesView(d1.data(), d1.size()), key.public_key));
+  } else if (is_ecdsa_key(key)) {
+    CS_TRY(crypto::ecdsa_split::DeviceShare::from_parts(BytesView(d1.data(), d1.size()), key.public_key));
   } else {
     CS_TRY(cosign::DeviceShare::from_parts(d1, key.public_key));
   }

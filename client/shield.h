@@ -22,6 +22,7 @@
 #include "client/device_store.h"
 #include "client/http.h"
 #include "crypto/cosign.h"
+#include "crypto/ecdsa_split.h"
 #include "crypto/rsa_split.h"
 #include "crypto/sm2.h"
 
@@ -46,6 +47,18 @@ struct UnlockedRsa {
 bool is_rsa_key(const KeyFile& key);
 Result<UnlockedRsa> unlock_rsa_with_password(const KeyFile& key, std::string_view device_id,
                                              std::string_view password);
+
+// A two-party ECDSA P-256 key's device half (crypto/ecdsa_split.h): x1 ‖ Paillier seed, masked
+// like d1 (any password unmasks to some share that looks as right as the true one: the seed
+// stands for the Paillier primes, and N is not kept on the device). key_unusable when the key
+// was marked unusable after a failed signature (the abort rule).
+struct UnlockedEcdsa {
+  crypto::ecdsa_split::DeviceShare share;
+  SecretBytes auth_key;
+};
+bool is_ecdsa_key(const KeyFile& key);
+Result<UnlockedEcdsa> unlock_ecdsa_with_password(const KeyFile& key, std::string_view device_id,
+                                                 std::string_view password);
 
 // A fresh share masked under a password for this device: the key file fields salt, limits,
 // masked_d1 and the auth key to give the server.
@@ -87,6 +100,16 @@ class ShieldClient {
   Result<SecretBytes> rsa_decrypt(const KeyFile& key, const UnlockedRsa& u, BytesView ciphertext,
                                   crypto::rsa_split::Padding padding, const std::string& purpose);
 
+  // ---- two-party ECDSA P-256 steps (shield_ecdsa.cpp; same challenge, proof and endpoints) ----
+  // A DER ECDSA-with-SHA256 signature of `message`, verified under Q before it is returned.
+  // ecdsa_split_abort when the server's answer does not give a valid signature: the caller must
+  // mark the key unusable (with_ecdsa_unlocked does).
+  Result<Bytes> ecdsa_sign(const KeyFile& key, const UnlockedEcdsa& u, BytesView message, const std::string& purpose);
+  // The ECDH shared secret (x coordinate of x·R, 32 bytes) with the sender's ephemeral point R;
+  // the server sees only a blinded point.
+  Result<SecretBytes> ecdsa_ecdh(const KeyFile& key, const UnlockedEcdsa& u, BytesView peer_point,
+                                 const std::string& purpose);
+
   // Two-party signature of `message` with signer ID `sm2_id`: raw r||s (64 bytes), verified
   // under the public key before it is returned. The device half (this process's, or the PIN
   // cache's, which keeps d1 to itself) only ever sees the digest SM3(Z_A ‖ M); a fresh challenge
@@ -101,6 +124,7 @@ class ShieldClient {
   // Re-masks the share under a new password after the server accepted the new auth key.
   Result<KeyFile> change_password(const KeyFile& key, const Unlocked& u, std::string_view new_password);
   Result<KeyFile> change_password(const KeyFile& key, const UnlockedRsa& u, std::string_view new_password);
+  Result<KeyFile> change_password(const KeyFile& key, const UnlockedEcdsa& u, std::string_view new_password);
   // POST /shield/keys/{id}/recovery (SMS code, login password, face image); unmasks the recovery
   // copy with the key the server retires and masks a new one under the next key and the share
   // under the new password.
@@ -141,6 +165,12 @@ class ShieldClient {
   Result<KeyFile> remask(const KeyFile& key, BytesView share, BytesView auth_key, std::string_view new_password);
   Result<KeyFile> install_rsa(const std::string& path, const nlohmann::json& extra, std::string_view password,
                               nlohmann::json* answer, std::string_view algorithm);
+  Result<KeyFile> install_ecdsa(const std::string& path, const nlohmann::json& extra, std::string_view password,
+                                nlohmann::json* answer);
+  // One two-party ECDSA step: challenge, proof over the request for `operation`, POST to `endpoint`;
+  // the answer's "response" bytes.
+  Result<Bytes> ecdsa_step(const KeyFile& key, const UnlockedEcdsa& u, const std::string& operation,
+                           const std::string& endpoint, const Bytes& request, const std::string& purpose);
   // One RSA step: challenge, proof over the request for `operation`, POST to `endpoint`.
   Result<crypto::rsa_split::StepResponse> rsa_step(const KeyFile& key, const UnlockedRsa& u, const std::string& operation,
                                                    const std::string& endpoint, const crypto::rsa_split::StepRequest& req,

@@ -7,6 +7,7 @@
 #include "client/agent.h"
 #include "client/cert_fields.h"
 #include "client/shield.h"
+#include "client/shield_internal.h"
 #include "crypto/hash.h"
 #include "crypto/pkey.h"
 #include "crypto/unlock.h"
@@ -15,7 +16,7 @@
 namespace certseal::client {
 namespace rsa_split = crypto::rsa_split;
 namespace unlock = crypto::unlock;
-namespace {
+namespace shield_detail {
 
 Result<Bytes> answer_bytes(const nlohmann::json& j, const char* name) {
   if (!j.is_object() || !j.contains(name) || !j[name].is_string()) {
@@ -40,7 +41,10 @@ Result<Bytes> certificate_spki(const std::string& pem) {
   return pub.spki_der();
 }
 
-}  // namespace
+}  // namespace shield_detail
+using shield_detail::answer_bytes;
+using shield_detail::answer_text;
+using shield_detail::certificate_spki;
 
 bool is_rsa_key(const KeyFile& key) { return key.algorithm == "rsa-2048" || key.algorithm == "rsa-3072"; }
 

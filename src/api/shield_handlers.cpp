@@ -34,8 +34,9 @@ Result<service::DeviceEnrolment> enrolment(const nlohmann::json& body) {
   service::DeviceEnrolment d;
   CS_ASSIGN(d.device_id, required_string(body, "device_id", 64));
   CS_ASSIGN(d.device_name, required_string(body, "device_name", 64));
-  // SM2: a KeygenRequest (67 bytes); RSA: an rsa_split::EnrolRequest (key, server share, check).
-  CS_ASSIGN(d.p1, b64(body, "p1", 0, 2048));
+  // SM2: a KeygenRequest (67 bytes); RSA: an rsa_split::EnrolRequest (key, server share, check);
+  // P-256: an ecdsa_split::EnrolRequest with its two proofs (about 42 KB).
+  CS_ASSIGN(d.p1, b64(body, "p1", 0, 48 * 1024));
   CS_ASSIGN(d.auth_key, b64(body, "auth_key", 32));
   CS_ASSIGN(d.salt, b64(body, "salt", 16));
   return d;

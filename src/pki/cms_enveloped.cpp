@@ -22,6 +22,18 @@ constexpr std::string_view kSha256 = "2.16.840.1.101.3.4.2.1";
 constexpr std::string_view kAes128Cbc = "2.16.840.1.101.3.4.1.2";
 constexpr std::string_view kAes192Cbc = "2.16.840.1.101.3.4.1.22";
 constexpr std::string_view kAes256Cbc = "2.16.840.1.101.3.4.1.42";
+constexpr std::string_view kDes3Cbc = "1.2.840.113549.3.7";
+constexpr std::string_view kEcPublicKey = "1.2.840.10045.2.1";
+constexpr std::string_view kPrime256v1 = "1.2.840.10045.3.1.7";
+constexpr std::string_view kStdDhSha1Kdf = "1.3.133.16.840.63.0.2";
+constexpr std::string_view kStdDhSha224Kdf = "1.3.132.1.11.0";
+constexpr std::string_view kStdDhSha256Kdf = "1.3.132.1.11.1";
+constexpr std::string_view kStdDhSha384Kdf = "1.3.132.1.11.2";
+constexpr std::string_view kStdDhSha512Kdf = "1.3.132.1.11.3";
+constexpr std::string_view kAes128Wrap = "2.16.840.1.101.3.4.1.5";
+constexpr std::string_view kAes192Wrap = "2.16.840.1.101.3.4.1.25";
+constexpr std::string_view kAes256Wrap = "2.16.840.1.101.3.4.1.45";
+constexpr std::string_view kCms3DesWrap = "1.2.840.113549.1.9.16.3.6";
 
 Error malformed(std::string why) {
   return Error(ErrorKind::kInvalidArgument, "cms_malformed", "the CMS message is malformed", std::move(why));
@@ -75,6 +87,88 @@ Result<KeyTransport> oaep_params(const std::vector<std::pair<der::Tlv, BytesView
   return hash == kSha1 ? KeyTransport::kRsaOaepSha1 : KeyTransport::kRsaOaepSha256;
 }
 
+// KeyAgreeRecipientInfo (RFC 5652 §6.2.2, RFC 5753 §3.1.1): [1] { version 3, originator [0]
+// { originatorKey [1] { algorithm, publicKey } }, ukm [1] OPTIONAL, keyEncryptionAlgorithm
+// { scheme, wrap AlgorithmIdentifier }, recipientEncryptedKeys { { rid, encryptedKey } } }.
+Status parse_kari(BytesView content, Enveloped& e) {
+  CS_ASSIGN(auto f, children(content));
+  std::size_t i = 0;
+  if (f.size() < 4 || f[i].first.tag != der::kInteger) return malformed("KeyAgreeRecipientInfo version");
+  ++i;
+  if (f[i].first.tag != der::context(0, true)) return malformed("originator");
+  CS_ASSIGN(auto orig, children(f[i].first.content(f[i].second)));
+  if (orig.size() != 1 || orig[0].first.tag != der::context(1, true)) return unsupported("originator not a public key");
+  CS_ASSIGN(auto opk, children(orig[0].first.content(orig[0].second)));
+  if (opk.size() != 2 || opk[0].first.tag != der::kSequence || opk[1].first.tag != der::kBitString) {
+    return malformed("OriginatorPublicKey");
+  }
+  CS_ASSIGN(auto oalg, children(opk[0].first.content(opk[0].second)));
+  if (oalg.empty() || !same(oalg[0].second, der::oid_or_die(kEcPublicKey))) return unsupported("originator key type");
+  if (oalg.size() == 2 && oalg[1].first.tag == der::kOid && !same(oalg[1].second, der::oid_or_die(kPrime256v1))) {
+    return unsupported("originator curve");
+  }
+  BytesView bits = opk[1].first.content(opk[1].second);
+  if (bits.size() != 66 || bits[0] != 0 || bits[1] != 0x04) return unsupported("originator point (not uncompressed P-256)");
+  e.originator_point.assign(bits.begin() + 1, bits.end());
+  ++i;
+  if (f[i].first.tag == der::context(1, true)) {
+    CS_ASSIGN(auto u, children(f[i].first.content(f[i].second)));
+    if (u.size() != 1 || u[0].first.tag != der::kOctetString) return malformed("ukm");
+    BytesView ukm = u[0].first.content(u[0].second);
+    e.ukm.assign(ukm.begin(), ukm.end());
+    ++i;
+  }
+  if (f.size() != i + 2 || f[i].first.tag != der::kSequence || f[i + 1].first.tag != der::kSequence) {
+    return malformed("KeyAgreeRecipientInfo");
+  }
+  CS_ASSIGN(auto kea, children(f[i].first.content(f[i].second)));
+  if (kea.size() != 2 || kea[1].first.tag != der::kSequence) return malformed("keyEncryptionAlgorithm");
+  const std::pair<std::string_view, crypto::KdfHash> schemes[] = {
+      {kStdDhSha1Kdf, crypto::KdfHash::kSha1},     {kStdDhSha224Kdf, crypto::KdfHash::kSha224},
+      {kStdDhSha256Kdf, crypto::KdfHash::kSha256}, {kStdDhSha384Kdf, crypto::KdfHash::kSha384},
+      {kStdDhSha512Kdf, crypto::KdfHash::kSha512}};
+  bool known = false;
+  for (const auto& [oid, h] : schemes) {
+    if (same(kea[0].second, der::oid_or_die(oid))) {
+      e.kdf = h;
+      known = true;
+    }
+  }
+  if (!known) return unsupported("key agreement scheme");
+  e.wrap_algorithm.assign(kea[1].second.begin(), kea[1].second.end());
+  CS_ASSIGN(auto wrap, children(kea[1].first.content(kea[1].second)));
+  if (wrap.empty()) return malformed("key wrap algorithm");
+  const std::pair<std::string_view, KeyWrap> wraps[] = {{kAes128Wrap, KeyWrap::kAes128},
+                                                        {kAes192Wrap, KeyWrap::kAes192},
+                                                        {kAes256Wrap, KeyWrap::kAes256},
+                                                        {kCms3DesWrap, KeyWrap::kCms3Des}};
+  known = false;
+  for (const auto& [oid, w] : wraps) {
+    if (same(wrap[0].second, der::oid_or_die(oid))) {
+      e.wrap = w;
+      known = true;
+    }
+  }
+  if (!known) return unsupported("key wrap");
+  CS_ASSIGN(auto reks, children(f[i + 1].first.content(f[i + 1].second)));
+  if (reks.size() != 1 || reks[0].first.tag != der::kSequence) return unsupported("one recipient is supported");
+  CS_ASSIGN(auto rek, children(reks[0].first.content(reks[0].second)));
+  if (rek.size() != 2 || rek[0].first.tag != der::kSequence || rek[1].first.tag != der::kOctetString) {
+    return unsupported("rid by issuer and serial only");
+  }
+  CS_ASSIGN(auto rid, children(rek[0].first.content(rek[0].second)));
+  if (rid.size() != 2 || rid[1].first.tag != der::kInteger) return unsupported("rid by issuer and serial only");
+  if (!is_name_der(rid[0].second)) return malformed("recipient issuer is not a Name");
+  e.recipient_issuer.assign(rid[0].second.begin(), rid[0].second.end());
+  BytesView serial = rid[1].first.content(rid[1].second);
+  while (serial.size() > 1 && serial[0] == 0) serial = serial.subspan(1);
+  e.recipient_serial.assign(serial.begin(), serial.end());
+  BytesView ek = rek[1].first.content(rek[1].second);
+  e.encrypted_key.assign(ek.begin(), ek.end());
+  e.key_transport = KeyTransport::kEcdh;
+  return {};
+}
+
 Result<Enveloped> parse(BytesView in) {
   Enveloped e;
   CS_ASSIGN(auto outer, der::read_tlv(in));
@@ -92,8 +186,11 @@ Result<Enveloped> parse(BytesView in) {
   if (ed.size() < i + 2 || ed[i].first.tag != der::kSet) return malformed("recipientInfos");
   CS_ASSIGN(auto ris, children(ed[i].first.content(ed[i].second)));
   if (ris.size() != 1) return unsupported("one recipient is supported");
+  if (ris[0].first.tag == der::context(1, true)) {
+    CS_TRY(parse_kari(ris[0].first.content(ris[0].second), e));
+  } else {
   CS_ASSIGN(auto ri, children(ris[0].first.content(ris[0].second)));
-  if (ris[0].first.tag != der::kSequence || ri.size() != 4) return unsupported("only key transport recipients");
+  if (ris[0].first.tag != der::kSequence || ri.size() != 4) return unsupported("only key transport or agreement recipients");
   if (ri[0].first.tag != der::kInteger) return malformed("KeyTransRecipientInfo version");
   if (ri[1].first.tag != der::kSequence || ri[2].first.tag != der::kSequence) return malformed("KeyTransRecipientInfo");
   CS_ASSIGN(auto rid, children(ri[1].first.content(ri[1].second)));
@@ -117,6 +214,7 @@ Result<Enveloped> parse(BytesView in) {
   if (ri[3].first.tag != der::kOctetString) return malformed("encryptedKey");
   BytesView ek = ri[3].first.content(ri[3].second);
   e.encrypted_key.assign(ek.begin(), ek.end());
+  }
   if (ed[i + 1].first.tag != der::kSequence) return malformed("EncryptedContentInfo");
   CS_ASSIGN(auto eci, children(ed[i + 1].first.content(ed[i + 1].second)));
   if (eci.size() != 3 || eci[2].first.tag != der::context(0, false)) return malformed("EncryptedContentInfo");
@@ -136,6 +234,9 @@ Result<Enveloped> parse(BytesView in) {
   } else if (same(calg[0].second, der::oid_or_die(kAes256Cbc))) {
     e.cipher = ContentCipher::kAesCbc;
     e.content_key_size = 32;
+  } else if (same(calg[0].second, der::oid_or_die(kDes3Cbc)) && e.key_transport == KeyTransport::kEcdh) {
+    e.cipher = ContentCipher::kDes3Cbc;
+    e.content_key_size = 24;
   } else {
     return unsupported("content encryption");
   }
@@ -146,7 +247,12 @@ Result<Enveloped> parse(BytesView in) {
   e.iv.assign(iv.begin(), iv.end());
   BytesView ct = eci[2].first.content(eci[2].second);
   e.encrypted_content.assign(ct.begin(), ct.end());
-  if (e.iv.size() != 16) return malformed("IV");
+  if (e.iv.size() != (e.cipher == ContentCipher::kDes3Cbc ? 8u : 16u)) return malformed("IV");
+  if (e.key_transport == KeyTransport::kEcdh) {
+    // The wrap's key size must fit the content key (RFC 5753 §3.1.1 pairs them).
+    const bool des = e.cipher == ContentCipher::kDes3Cbc;
+    if (des != (e.wrap == KeyWrap::kCms3Des)) return unsupported("key wrap and content cipher do not match");
+  }
   return e;
 }
 
@@ -168,7 +274,75 @@ Result<Bytes> rsa_enveloped(const crypto::PublicKey& key, const CertFacts& facts
   return der::seq({der::oid_or_die(enveloped_data_oid(Form::kRfc5652)), der::explicit_tag(0, ed)});
 }
 
+// ECC-CMS-SharedInfo (RFC 5753 §7.2): keyInfo (the wrap AlgorithmIdentifier as sent),
+// entityUInfo [0] (the ukm, when present), suppPubInfo [2] (the KEK length in bits, 32-bit).
+Bytes shared_info(BytesView wrap_algorithm, BytesView ukm, std::size_t kek_bytes) {
+  const std::uint32_t bits = static_cast<std::uint32_t>(kek_bytes * 8);
+  const std::uint8_t len[4] = {static_cast<std::uint8_t>(bits >> 24), static_cast<std::uint8_t>(bits >> 16),
+                               static_cast<std::uint8_t>(bits >> 8), static_cast<std::uint8_t>(bits)};
+  const Bytes supp = der::explicit_tag(2, der::octet_string(BytesView(len, 4)));
+  if (ukm.empty()) return der::seq({wrap_algorithm, supp});
+  return der::seq({wrap_algorithm, der::explicit_tag(0, der::octet_string(ukm)), supp});
+}
+
+std::size_t kek_size(KeyWrap w) {
+  switch (w) {
+    case KeyWrap::kAes128: return 16;
+    case KeyWrap::kAes192: return 24;
+    case KeyWrap::kAes256: return 32;
+    case KeyWrap::kCms3Des: return 24;
+  }
+  return 32;
+}
+
+// Ephemeral-static ECDH to a P-256 certificate: dhSinglePass-stdDH-sha256kdf-scheme,
+// id-aes256-wrap, AES-256-CBC content, no ukm.
+Result<Bytes> ec_enveloped(const crypto::PublicKey& key, const CertFacts& facts, BytesView content, Rng& rng) {
+  const Bytes cek = rng.bytes(32), iv = rng.bytes(16);
+  CS_ASSIGN(auto ct, crypto::aes_cbc_encrypt(cek, iv, content));
+  CS_ASSIGN(auto eph, crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng));
+  crypto::EvpPkeyCtx dctx(EVP_PKEY_CTX_new_from_pkey(nullptr, eph.get(), nullptr));
+  std::size_t zlen = 0;
+  if (!dctx || EVP_PKEY_derive_init(dctx.get()) != 1 || EVP_PKEY_derive_set_peer(dctx.get(), key.get()) != 1 ||
+      EVP_PKEY_derive(dctx.get(), nullptr, &zlen) != 1) {
+    return crypto::openssl_internal("EVP_PKEY_derive");
+  }
+  SecretBytes z(zlen);
+  if (EVP_PKEY_derive(dctx.get(), z.data(), &zlen) != 1) return crypto::openssl_internal("EVP_PKEY_derive");
+  const Bytes wrap_alg = der::seq({der::oid_or_die(kAes256Wrap)});
+  const Bytes info = shared_info(wrap_alg, {}, 32);
+  SecretBytes kek = crypto::x963_kdf(crypto::KdfHash::kSha256, BytesView(z.data(), z.size()), info, 32);
+  CS_ASSIGN(auto wrapped, crypto::aes_key_wrap(BytesView(kek.data(), kek.size()), cek));
+  CS_ASSIGN(auto point, eph.public_key().ec_point());
+  const Bytes originator =
+      der::explicit_tag(0, der::implicit(1, true, der::concat({der::seq({der::oid_or_die(kEcPublicKey)}),
+                                                                   der::bit_string(point)})));
+  const Bytes rid = der::seq({facts.issuer, der::integer_unsigned(facts.serial)});
+  const Bytes rek = der::seq({der::seq({rid, der::octet_string(wrapped)})});
+  const Bytes kari = der::implicit(1, true, der::concat({der::integer(3), originator,
+                                                          der::seq({der::oid_or_die(kStdDhSha256Kdf), wrap_alg}), rek}));
+  const Bytes eci = der::seq({der::oid_or_die(data_oid(Form::kRfc5652)),
+                              der::seq({der::oid_or_die(kAes256Cbc), der::octet_string(iv)}),
+                              der::implicit(0, false, ct)});
+  const Bytes ed = der::seq({der::integer(2), der::set_of({kari}), eci});
+  return der::seq({der::oid_or_die(enveloped_data_oid(Form::kRfc5652)), der::explicit_tag(0, ed)});
+}
+
 }  // namespace
+
+Result<SecretBytes> kari_unwrap(const Enveloped& e, BytesView z) {
+  if (e.key_transport != KeyTransport::kEcdh) return unsupported("not a key agreement envelope");
+  const std::size_t kek_len = kek_size(e.wrap);
+  const Bytes info = shared_info(e.wrap_algorithm, e.ukm, kek_len);
+  SecretBytes kek = crypto::x963_kdf(e.kdf, z, info, kek_len);
+  const BytesView k(kek.data(), kek.size());
+  auto cek = e.wrap == KeyWrap::kCms3Des ? crypto::cms3des_unwrap(k, e.encrypted_key)
+                                         : crypto::aes_key_unwrap(k, e.encrypted_key);
+  if (!cek || cek->size() != e.content_key_size) {
+    return Error(ErrorKind::kInvalidArgument, "decryption_failed", "the wrapped content key does not unwrap");
+  }
+  return cek;
+}
 
 Result<Bytes> enveloped_data(Form form, BytesView recipient_certificate, BytesView content, Rng& rng) {
   auto facts = read_certificate(recipient_certificate);
@@ -177,8 +351,9 @@ Result<Bytes> enveloped_data(Form form, BytesView recipient_certificate, BytesVi
   if (key && (key->type() == crypto::KeyType::kRsa2048 || key->type() == crypto::KeyType::kRsa3072)) {
     return rsa_enveloped(*key, *facts, content, rng);
   }
+  if (key && key->type() == crypto::KeyType::kEcP256) return ec_enveloped(*key, *facts, content, rng);
   if (!key || key->type() != crypto::KeyType::kSm2) {
-    return invalid_argument("unsupported_recipient", "envelopes go to SM2 or RSA certificates only");
+    return invalid_argument("unsupported_recipient", "envelopes go to SM2, RSA or P-256 certificates only");
   }
   const Bytes cek = rng.bytes(16), iv = rng.bytes(16);
   CS_ASSIGN(auto ct, crypto::sm4_cbc_encrypt(cek, iv, content));
@@ -202,8 +377,9 @@ Result<Bytes> open_content(const Enveloped& e, BytesView content_key) {
   if (content_key.size() != e.content_key_size) {
     return Error(ErrorKind::kInvalidArgument, "decryption_failed", "the content key has the wrong length");
   }
-  auto plain = e.cipher == ContentCipher::kSm4Cbc ? crypto::sm4_cbc_decrypt(content_key, e.iv, e.encrypted_content)
-                                                  : crypto::aes_cbc_decrypt(content_key, e.iv, e.encrypted_content);
+  auto plain = e.cipher == ContentCipher::kSm4Cbc    ? crypto::sm4_cbc_decrypt(content_key, e.iv, e.encrypted_content)
+               : e.cipher == ContentCipher::kDes3Cbc ? crypto::des3_cbc_decrypt(content_key, e.iv, e.encrypted_content)
+                                                     : crypto::aes_cbc_decrypt(content_key, e.iv, e.encrypted_content);
   if (!plain) return Error(ErrorKind::kInvalidArgument, "decryption_failed", "the content does not decrypt");
   return Bytes(plain->begin(), plain->end());
 }

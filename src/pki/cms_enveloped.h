@@ -15,21 +15,32 @@
 // `openssl cms -decrypt` reads. Parsing also accepts what `openssl cms -encrypt` makes: key
 // transport rsaEncryption (PKCS#1 v1.5) or OAEP with SHA-1 or SHA-256, content AES-128/192/256-CBC.
 //
+// EC (P-256) recipients (RFC 5753 key agreement, kRfc5652): one KeyAgreeRecipientInfo with an
+// ephemeral originator key. Written: dhSinglePass-stdDH-sha256kdf-scheme (1.3.132.1.11.1), the
+// X9.63 KDF with SHA-256 over ECC-CMS-SharedInfo, id-aes256-wrap (2.16.840.1.101.3.4.1.45),
+// content AES-256-CBC; `openssl cms -decrypt` with an ordinary P-256 key opens it. Read: the
+// stdDH schemes with SHA-1 (what `openssl cms -encrypt` 3.0 uses by default: with id-alg-CMS3DESwrap
+// and DES-EDE3-CBC content), SHA-224/256/384/512; AES-128/192/256 key wrap or the 3DES wrap;
+// content AES-CBC or DES-EDE3-CBC. The recipient computes Z = x·R (for a two-party key through the
+// shield, crypto/ecdsa_split.h) and kari_unwrap() does the rest.
+//
 // Contract: pure functions apart from the Rng; thread-safe when the Rng is.
 #pragma once
 
 #include "base/bytes.h"
 #include "base/result.h"
 #include "base/rng.h"
+#include "crypto/key_wrap.h"
 #include "pki/cms_signed.h"
 
 namespace certseal::pki::cms {
 
-// Errors: bad_certificate, unsupported_recipient (not an SM2 or RSA key).
+// Errors: bad_certificate, unsupported_recipient (not an SM2, RSA or P-256 key).
 Result<Bytes> enveloped_data(Form form, BytesView recipient_certificate, BytesView content, Rng& rng);
 
-enum class KeyTransport { kSm2, kRsaPkcs1, kRsaOaepSha1, kRsaOaepSha256 };
-enum class ContentCipher { kSm4Cbc, kAesCbc };  // AES key size from the algorithm OID
+enum class KeyTransport { kSm2, kRsaPkcs1, kRsaOaepSha1, kRsaOaepSha256, kEcdh };
+enum class ContentCipher { kSm4Cbc, kAesCbc, kDes3Cbc };  // AES key size from the algorithm OID
+enum class KeyWrap { kAes128, kAes192, kAes256, kCms3Des };
 
 struct Enveloped {
   Form form = Form::kRfc5652;
@@ -37,13 +48,23 @@ struct Enveloped {
   ContentCipher cipher = ContentCipher::kSm4Cbc;
   std::size_t content_key_size = 16;         // 16 for SM4; 16, 24 or 32 for AES
   Bytes recipient_issuer, recipient_serial;  // Name DER, serial magnitude
-  Bytes encrypted_key;                       // GM/T 0009 DER SM2 ciphertext, or the RSA block
+  Bytes encrypted_key;                       // GM/T 0009 DER SM2 ciphertext, the RSA block, or the wrapped key
   Bytes iv, encrypted_content;
+  // kEcdh only: the originator's ephemeral point (65 bytes), the user keying material (may be
+  // empty), the KDF's hash, the key wrap and its AlgorithmIdentifier DER (for the SharedInfo).
+  Bytes originator_point, ukm;
+  crypto::KdfHash kdf = crypto::KdfHash::kSha256;
+  KeyWrap wrap = KeyWrap::kAes256;
+  Bytes wrap_algorithm;
 };
 // Errors: cms_malformed, cms_unsupported (other algorithms or several recipients).
 Result<Enveloped> parse_enveloped(BytesView der);
 // The content, with the content key the recipient unwrapped (content_key_size bytes).
 // Errors: decryption_failed.
 Result<Bytes> open_content(const Enveloped& e, BytesView content_key);
+// kEcdh: the content key from the shared secret Z (x coordinate of x·R, 32 bytes): the X9.63 KDF
+// over ECC-CMS-SharedInfo (RFC 5753 §7.2) and the key unwrap. Errors: decryption_failed,
+// cms_unsupported (not a key agreement envelope).
+Result<SecretBytes> kari_unwrap(const Enveloped& e, BytesView z);
 
 }  // namespace certseal::pki::cms

@@ -57,11 +57,19 @@ TEST(CmsEnveloped, OpensslOpensTheKeyAndTheContentInBothForms) {
     EXPECT_EQ(to_string(read_file(dir + "/plain.txt")), content);
     EXPECT_EQ(to_string(cms::open_content(*e, cek_bytes).value()), content);
   }
-  // Only SM2 and RSA recipients; garbage is malformed.
+  // SM2, RSA and P-256 recipients (P-256 with key agreement); another curve is refused; garbage is
+  // malformed.
   auto p256 = crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng).value();
   t.spki = p256.public_key().spki_der();
   LocalSigner ps(p256);
-  EXPECT_EQ(cms::enveloped_data(cms::Form::kRfc5652, issue_certificate(t, ps).value(), as_bytes("x"), rng).error().code,
+  auto to_p256 = cms::enveloped_data(cms::Form::kRfc5652, issue_certificate(t, ps).value(), as_bytes("x"), rng);
+  ASSERT_TRUE(to_p256.ok());
+  EXPECT_EQ(cms::parse_enveloped(*to_p256)->key_transport, cms::KeyTransport::kEcdh);
+  ASSERT_EQ(openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout " + dir + "/p384.key -subj "
+                    "/CN=p384 -days 1 -outform DER -out " + dir + "/p384.der")
+                .exit_code,
+            0);
+  EXPECT_EQ(cms::enveloped_data(cms::Form::kRfc5652, read_file(dir + "/p384.der"), as_bytes("x"), rng).error().code,
             "unsupported_recipient");
   EXPECT_EQ(cms::parse_enveloped(to_bytes("junk")).error().code, "cms_malformed");
 }
@@ -198,6 +206,111 @@ TEST(CmsParsers, TruncatedAndFlippedInputIsRefusedWithoutCrashing) {
       m[i] ^= bit;
       (void)cms::parse_enveloped(m);
     }
+  }
+  // And for an envelope to a P-256 certificate (KeyAgreeRecipientInfo, originator key, wrap).
+  auto ec = crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng).value();
+  t.spki = ec.public_key().spki_der();
+  LocalSigner es(ec);
+  Bytes ec_env = cms::enveloped_data(cms::Form::kRfc5652, issue_certificate(t, es).value(), as_bytes("abc"), rng).value();
+  ASSERT_TRUE(cms::parse_enveloped(ec_env).ok());
+  for (std::size_t n = 0; n < ec_env.size(); ++n) {
+    EXPECT_FALSE(cms::parse_enveloped(BytesView(ec_env).subspan(0, n)).ok()) << n;
+  }
+  for (std::size_t i = 0; i < ec_env.size(); ++i) {
+    for (std::uint8_t bit : {0x01, 0x80}) {
+      Bytes m = ec_env;
+      m[i] ^= bit;
+      (void)cms::parse_enveloped(m);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace certseal::pki
+
+namespace certseal::pki {
+namespace {
+
+using crypto::testing::openssl;
+using crypto::testing::read_file;
+using crypto::testing::write_file;
+
+// Z = x·R with an ordinary P-256 key (what the two-party key computes through the shield).
+SecretBytes ecdh_z(const crypto::PrivateKey& key, BytesView point) {
+  auto peer = crypto::PublicKey::ec_from_point(crypto::KeyType::kEcP256, point).value();
+  crypto::EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  std::size_t len = 0;
+  EXPECT_EQ(EVP_PKEY_derive_init(ctx.get()), 1);
+  EXPECT_EQ(EVP_PKEY_derive_set_peer(ctx.get(), peer.get()), 1);
+  EXPECT_EQ(EVP_PKEY_derive(ctx.get(), nullptr, &len), 1);
+  SecretBytes z(len);
+  EXPECT_EQ(EVP_PKEY_derive(ctx.get(), z.data(), &len), 1);
+  return z;
+}
+
+// P-256 recipients (RFC 5753 key agreement): `openssl cms -decrypt` with the ordinary key opens
+// ours (stdDH-sha256kdf, AES-256 wrap, AES-256-CBC); ours opens what `openssl cms -encrypt` makes
+// by default (sha1kdf, 3DES wrap, DES-EDE3-CBC) and with AES and SHA-256 options.
+TEST(CmsEnveloped, EcEnvelopesInteroperateWithOpensslCms) {
+  SystemRng rng;
+  certseal::testing::TempDir tmp;
+  const std::string dir = tmp.path();
+  auto key = crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng).value();
+  CertTemplate t;
+  t.serial = {0x45, 0x43};
+  t.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
+  t.not_after = t.not_before + std::chrono::hours(48);
+  t.issuer = t.subject = name_der({{"CN", "P-256 bidder"}}).value();
+  t.spki = key.public_key().spki_der();
+  LocalSigner self(key);
+  Bytes cert = issue_certificate(t, self).value();
+  auto pem = key.pem();
+  write_file(dir + "/key.pem", as_bytes(std::string_view(pem.data(), pem.size())));
+  write_file(dir + "/cert.der", cert);
+  ASSERT_EQ(openssl("x509 -inform DER -in " + dir + "/cert.der -out " + dir + "/cert.pem").exit_code, 0);
+  const std::string content = "bid for lot 5: 1,200,000.00";
+  Bytes env = cms::enveloped_data(cms::Form::kGmt0010, cert, as_bytes(content), rng).value();
+  write_file(dir + "/ours.der", env);
+  auto dec = openssl("cms -decrypt -inform DER -in " + dir + "/ours.der -inkey " + dir + "/key.pem -recip " + dir +
+                     "/cert.pem -out " + dir + "/ours.txt");
+  ASSERT_EQ(dec.exit_code, 0) << dec.out;
+  EXPECT_EQ(to_string(read_file(dir + "/ours.txt")), content);
+  auto ours = cms::parse_enveloped(env).value();
+  EXPECT_EQ(ours.key_transport, cms::KeyTransport::kEcdh);
+  EXPECT_EQ(ours.form, cms::Form::kRfc5652);
+  auto cek = cms::kari_unwrap(ours, ecdh_z(key, ours.originator_point));
+  ASSERT_TRUE(cek.ok());
+  EXPECT_EQ(to_string(cms::open_content(ours, BytesView(cek->data(), cek->size())).value()), content);
+
+  write_file(dir + "/plain.txt", as_bytes(content));
+  struct Case {
+    std::string opts;
+    cms::ContentCipher cipher;
+    cms::KeyWrap wrap;
+    crypto::KdfHash kdf;
+  };
+  for (const Case& c : {Case{"", cms::ContentCipher::kDes3Cbc, cms::KeyWrap::kCms3Des, crypto::KdfHash::kSha1},
+                        Case{"-aes128", cms::ContentCipher::kAesCbc, cms::KeyWrap::kAes128, crypto::KdfHash::kSha1},
+                        Case{"-aes256 -keyopt ecdh_kdf_md:sha256", cms::ContentCipher::kAesCbc, cms::KeyWrap::kAes256,
+                             crypto::KdfHash::kSha256}}) {
+    const std::size_t sp = c.opts.find(' ');
+    const std::string cipher = c.opts.substr(0, sp), keyopts = sp == std::string::npos ? "" : c.opts.substr(sp);
+    auto enc = openssl("cms -encrypt -binary " + cipher + " -in " + dir + "/plain.txt -outform DER -out " + dir +
+                       "/theirs.der -recip " + dir + "/cert.pem" + keyopts);
+    ASSERT_EQ(enc.exit_code, 0) << enc.out;
+    auto e = cms::parse_enveloped(read_file(dir + "/theirs.der"));
+    ASSERT_TRUE(e.ok()) << c.opts << ": " << e.error().code << " " << e.error().message;
+    EXPECT_EQ(e->key_transport, cms::KeyTransport::kEcdh) << c.opts;
+    EXPECT_EQ(e->cipher, c.cipher) << c.opts;
+    EXPECT_EQ(e->wrap, c.wrap) << c.opts;
+    EXPECT_EQ(e->kdf, c.kdf) << c.opts;
+    EXPECT_EQ(e->recipient_serial, t.serial);
+    auto k = cms::kari_unwrap(*e, ecdh_z(key, e->originator_point));
+    ASSERT_TRUE(k.ok()) << c.opts;
+    EXPECT_EQ(to_string(cms::open_content(*e, BytesView(k->data(), k->size())).value()), content) << c.opts;
+    // Another key's Z does not unwrap (the wrap's integrity check).
+    auto other = crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng).value();
+    EXPECT_EQ(cms::kari_unwrap(*e, ecdh_z(other, e->originator_point)).error().code, "decryption_failed");
   }
 }
 

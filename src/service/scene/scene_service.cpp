@@ -178,7 +178,7 @@ Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreat
   }
   if (in.scene == "06" && !in.message.empty()) return field("message", "unexpected", "scene 06 signs no message");
   if (in.scene == "14" && !pki::cms::parse_enveloped(in.message).ok()) {
-    return field("message", "invalid_envelope", "scene 14 needs a CMS EnvelopedData to an SM2 or RSA certificate");
+    return field("message", "invalid_envelope", "scene 14 needs a CMS EnvelopedData to an SM2, RSA or P-256 certificate");
   }
   auto form = pki::cms::form_from_name(in.form);
   if (!form) return field("form", "unknown_form", "the form is rfc5652 or gmt0010");

@@ -7,6 +7,7 @@
 #include "base/id.h"
 #include "crypto/cipher.h"
 #include "crypto/cosign.h"
+#include "crypto/ecdsa_split.h"
 #include "crypto/hash.h"
 #include "crypto/pairing.h"
 #include "crypto/password.h"
@@ -35,8 +36,8 @@ Result<InstallResult> ShieldService::replay(store::Tx& tx, const std::string& ac
   }
   InstallResult r;
   r.key_id = key_id;
-  // Two-party RSA keys answer with the public key the device sent (its SPKI); SM2 ones with P.
-  r.keygen_response = is_rsa_algorithm(row->text("algorithm")) ? row->blob("public_key")
+  // Two-party RSA and P-256 keys answer with the key's SPKI; SM2 ones with P.
+  r.keygen_response = keeps_spki(row->text("algorithm")) ? row->blob("public_key")
                                                                 : cosign::KeygenResponse{row->blob("public_key")}.encode();
   // Never the recovery key the first answer carried (L4): a fresh one for this device, so a
   // replay cannot unmask the recovery copy the device already made.
@@ -144,15 +145,9 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
     if (!reissue_of && c.order.status != "approved") {
       return failed_precondition("order_not_approved", "only an approved order can be installed");
     }
-    if (c.product.algorithm == "ec-p256") {
-      // Two-party ECDSA needs a Paillier-based protocol (docs/SHIELD.md "International algorithms").
+    if (c.product.algorithm != "sm2" && !keeps_spki(c.product.algorithm)) {
       return failed_precondition("algorithm_not_installable",
-                                 "ECDSA P-256 certificates cannot be installed as a mobile shield (two-party ECDSA "
-                                 "is not implemented); choose an SM2 or RSA product");
-    }
-    if (c.product.algorithm != "sm2" && !is_rsa_algorithm(c.product.algorithm)) {
-      return failed_precondition("algorithm_not_installable",
-                                 "only SM2 and RSA certificates are installed as a mobile shield (two-party keys)");
+                                 "only SM2, RSA and P-256 certificates are installed as a mobile shield (two-party keys)");
     }
     CS_ASSIGN(c.subject, subject_for(tx, account_id, c.order));
     CS_TRY(check_org_holder(tx, account_id, c.order));  // review H2
@@ -166,7 +161,8 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
 
   // The server's half of key generation: SM2 computes P from the device's P1 (cosign.h); RSA
   // takes the key the device generated and the server's exponent share, once the check value
-  // proves the two shares make that key (rsa_split.h).
+  // proves the two shares make that key (rsa_split.h); P-256 checks the device's Paillier
+  // modulus and encrypted share (both proofs, ecdsa_split.h) and draws x2, Q = x2·Q1.
   Bytes point;             // what shield_keys.public_key keeps: the SM2 point, or the RSA SPKI DER
   SecretBytes share_bytes;  // the server share, sealed below
   Bytes keygen_response;
@@ -177,6 +173,23 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
     point = request.spki;
     share_bytes = share.export_bytes();
     keygen_response = request.spki;
+  } else if (is_ecdsa_algorithm(ctx.product.algorithm)) {
+    if (!crypto::ecdsa_split::EnrolRequest::is_ecdsa_enrolment(device.p1)) {
+      // E.g. an SM2 keygen request from a client that does not know two-party ECDSA.
+      return invalid_argument("algorithm_mismatch", "this is an ECDSA P-256 certificate: the device must send a "
+                                                    "two-party ECDSA enrolment (certseal cert install does)")
+          .with_field("p1", "algorithm_mismatch", "a two-party ECDSA P-256 enrolment");
+    }
+    CS_ASSIGN(auto request, crypto::ecdsa_split::EnrolRequest::decode(device.p1));
+    Result<crypto::ecdsa_split::Accepted> accepted = [&] {
+      std::lock_guard lock(rng_mu_);
+      return crypto::ecdsa_split::server_accept(request, device.device_id, rng_);
+    }();
+    if (!accepted) return std::move(accepted).error();
+    CS_ASSIGN(auto q, crypto::PublicKey::ec_from_point(crypto::KeyType::kEcP256, accepted->public_point));
+    point = q.spki_der();
+    share_bytes = accepted->share.export_bytes();
+    keygen_response = point;
   } else {
     CS_ASSIGN(auto request, cosign::KeygenRequest::decode(device.p1));
     Result<cosign::ServerKeygenResult> kg = [&] {
@@ -188,7 +201,7 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
     share_bytes = kg->share.export_bytes();
     keygen_response = kg->response.encode();
   }
-  CS_ASSIGN(auto pub, is_rsa_algorithm(ctx.product.algorithm) ? crypto::PublicKey::from_spki_der(point)
+  CS_ASSIGN(auto pub, keeps_spki(ctx.product.algorithm) ? crypto::PublicKey::from_spki_der(point)
                                                               : crypto::PublicKey::sm2_from_point(point));
   const std::string spki = base64_encode(pub.spki_der());
   // The CA's idempotency covers this one key only: a retry after a failure makes a new key.

@@ -23,6 +23,10 @@ Error certificate_not_found();
 
 // Product / key algorithms held as a two-party RSA key (crypto/rsa_split.h).
 inline bool is_rsa_algorithm(std::string_view a) { return a == "rsa-2048" || a == "rsa-3072"; }
+// Product / key algorithms held as a two-party ECDSA P-256 key (crypto/ecdsa_split.h).
+inline bool is_ecdsa_algorithm(std::string_view a) { return a == "ec-p256"; }
+// Keys whose shield_keys.public_key is an SPKI DER (RSA, P-256) rather than an SM2 point.
+inline bool keeps_spki(std::string_view a) { return is_rsa_algorithm(a) || is_ecdsa_algorithm(a); }
 
 // 8 to 64 of [A-Za-z0-9-_.].
 bool valid_device_id(std::string_view id);

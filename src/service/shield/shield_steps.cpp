@@ -8,6 +8,7 @@
 #include "base/id.h"
 #include "crypto/cipher.h"
 #include "crypto/cosign.h"
+#include "crypto/ecdsa_split.h"
 #include "crypto/hash.h"
 #include "crypto/pairing.h"
 #include "crypto/password.h"
@@ -24,9 +25,11 @@ using namespace shield_internal;
 namespace {
 
 // The digest a sign step's request names: e = SM3(Z_A ‖ M) for SM2, the SHA-256 digest inside
-// the PKCS#1 v1.5 encoding for RSA; empty when the request is neither.
+// the PKCS#1 v1.5 encoding for RSA, the SHA-256 digest of a P-256 request; empty when the
+// request is none of them.
 Bytes signed_digest_of(BytesView payload) {
   if (auto sm2 = cosign::SignRequest::decode(payload)) return sm2->e;
+  if (auto ec = crypto::ecdsa_split::SignRequest::decode(payload)) return ec->digest;
   if (auto rsa = crypto::rsa_split::StepRequest::decode(payload)) {
     if (auto d = crypto::rsa_split::pkcs1_sha256_digest(rsa->x)) return *d;
   }
@@ -35,7 +38,10 @@ Bytes signed_digest_of(BytesView payload) {
 
 Error sm2_only(std::string_view what) {
   return failed_precondition("algorithm_not_supported",
-                             std::string(what) + " is not available for two-party RSA keys (one device per key)");
+                             std::string(what) + " is not available for two-party RSA and P-256 keys (one device per key)");
+}
+bool split_share(BytesView s) {
+  return crypto::rsa_split::ServerShare::is_rsa_share(s) || crypto::ecdsa_split::ServerShare::is_ecdsa_share(s);
 }
 
 }  // namespace
@@ -233,6 +239,14 @@ Result<Bytes> ShieldService::sign(const std::string& account_id, const ShieldSte
       CS_ASSIGN(auto resp, crypto::rsa_split::server_sign(share, req));
       return resp.encode();
     }
+    if (crypto::ecdsa_split::ServerShare::is_ecdsa_share(s)) {
+      // Two-party ECDSA: R2 and c3 for the device's R1 and digest (Lindell 2017).
+      CS_ASSIGN(auto share, crypto::ecdsa_split::ServerShare::import_bytes(s));
+      CS_ASSIGN(auto req, crypto::ecdsa_split::SignRequest::decode(step.payload));
+      std::lock_guard lock(rng_mu_);
+      CS_ASSIGN(auto resp, crypto::ecdsa_split::server_sign(share, req, rng_));
+      return resp.encode();
+    }
     CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
     CS_ASSIGN(auto req, cosign::SignRequest::decode(step.payload));
     std::lock_guard lock(rng_mu_);
@@ -251,6 +265,13 @@ Result<Bytes> ShieldService::decrypt(const std::string& account_id, const Shield
                       CS_ASSIGN(auto resp, crypto::rsa_split::server_decrypt(share, req));
                       return resp.encode();
                     }
+                    if (crypto::ecdsa_split::ServerShare::is_ecdsa_share(s)) {
+                      // Two-party ECDH: the device sent T1 = b·x1·R (blinded); T2 = x2·T1.
+                      CS_ASSIGN(auto share, crypto::ecdsa_split::ServerShare::import_bytes(s));
+                      CS_ASSIGN(auto req, crypto::ecdsa_split::EcdhRequest::decode(step.payload));
+                      CS_ASSIGN(auto resp, crypto::ecdsa_split::server_ecdh(share, req));
+                      return resp.encode();
+                    }
                     CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
                     CS_ASSIGN(auto req, cosign::DecryptRequest::decode(step.payload));
                     CS_ASSIGN(auto resp, cosign::server_decrypt(share, req));
@@ -261,7 +282,7 @@ Result<Bytes> ShieldService::decrypt(const std::string& account_id, const Shield
 Status ShieldService::refresh(const std::string& account_id, const ShieldStep& step) {
   CS_TRY(run_step(account_id, "refresh", step,
                   [&](store::Tx& tx, const std::string& device_id, const SecretBytes& s) -> Result<Bytes> {
-                    if (crypto::rsa_split::ServerShare::is_rsa_share(s)) return sm2_only("share refresh");
+                    if (split_share(s)) return sm2_only("share refresh");
                     CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
                     CS_ASSIGN(auto req, cosign::RefreshRequest::decode(step.payload));
                     CS_ASSIGN(auto next, cosign::server_refresh(share, req));
@@ -331,7 +352,7 @@ Status ShieldService::add_device(const std::string& account_id, const ShieldStep
                     if (existing && existing->text("status") != "removed") {
                       return Error(ErrorKind::kConflict, "device_exists", "that device has this key already");
                     }
-                    if (crypto::rsa_split::ServerShare::is_rsa_share(s)) return sm2_only("adding a device");
+                    if (split_share(s)) return sm2_only("adding a device");
                     // z = d2·u^-1, kept apart from working shares (its own sealing purpose) until
                     // the new device completes with y (complete_pairing).
                     CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
