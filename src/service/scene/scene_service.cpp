@@ -331,9 +331,18 @@ Result<SceneClaim> SceneService::claim(const std::string& account_id, const std:
     c.serial = r.text("serial");
     c.subject = r.text("subject");
     c.certificate_pem = pem_encode("CERTIFICATE", r.blob("der"));
-    CS_ASSIGN(bool enabled, orders_.enabled_for(c.certificate_id, view.platform_id));
+    std::optional<bool> governed;
+    if (cert_gate_ != nullptr) {
+      CS_ASSIGN(governed, db_.read_value<std::optional<bool>>([&](store::Tx& tx) {
+        return cert_gate_->allows_app(tx, c.certificate_id, view.app_id);
+      }));
+    }
+    bool enabled = governed.value_or(false);
+    if (!governed) {
+      CS_ASSIGN(enabled, orders_.enabled_for(c.certificate_id, view.platform_id));
+    }
     if (!enabled) {
-      c.reason = "certificate_not_enabled_for_platform";
+      c.reason = governed ? "app_not_allowed" : "certificate_not_enabled_for_platform";
     } else if (view.scene == "14" && !is_recipient(view.message, r.blob("der"))) {
       c.reason = "certificate_not_recipient";
     } else if ((!view.required_certificate_id.empty() && view.required_certificate_id != c.certificate_id) ||
@@ -433,7 +442,17 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
         refusal = std::move(e);
         return v;
       };
-      if (!enabled || !*enabled) {
+      // A certificate another area governs (a cloud key tenant's): its verdict, now, in this
+      // transaction, replaces the platform rule.
+      std::optional<bool> governed;
+      if (cert_gate_ != nullptr && !granted) {
+        CS_ASSIGN(governed, cert_gate_->allows_app(tx, cert_id, v.app_id));
+      }
+      if (governed && !*governed) {
+        return refuse_with(permission_denied("app_not_allowed",
+                                             "this certificate's tenant does not allow this application"));
+      }
+      if (!governed && (!enabled || !*enabled)) {
         return refuse_with(permission_denied("certificate_not_enabled_for_platform",
                                              "this certificate is not enabled for this platform (buy mutual "
                                              "recognition to use it here)"));
