@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <leptonica/allheaders.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <cstdio>
@@ -230,12 +231,26 @@ TEST(SealScan, PenInkOfACanvasSignatureIsKeptBlackAndCropped) {
     o.shape = ScanShape::kNone;
     o.ink = ScanInk::kPen;
     o.size_mm = 50;
-    auto r = clean_scan(canvas_signature_png(photo_like), 200, o);
+    const Bytes input = canvas_signature_png(photo_like);
+    auto r = clean_scan(input, 200, o);
     ASSERT_TRUE(r.ok()) << r.error().message;
     const Rgba pic = testing::decode_png(r->picture.png);
-    // Cropped to the ink: the strokes span 400 of 600 px across and ~150 of 240 down, so the
-    // result is wider than tall by about that ratio (not the canvas's 600:240).
-    EXPECT_NEAR(static_cast<double>(pic.width) / pic.height, 400.0 / 150.0, 0.6) << photo_like;
+    // Cropped to the ink: the result has the aspect of the strokes' box in the input (not the
+    // canvas's 600:240).
+    const Rgba in = testing::decode_png(input);
+    int x0 = in.width, y0 = in.height, x1 = -1, y1 = -1;
+    for (int y = 0; y < in.height; ++y)
+      for (int x = 0; x < in.width; ++x) {
+        const bool ink = photo_like ? in.r(x, y) < 128 : in.a(x, y) > 128;
+        if (!ink) continue;
+        x0 = std::min(x0, x);
+        y0 = std::min(y0, y);
+        x1 = std::max(x1, x);
+        y1 = std::max(y1, y);
+      }
+    const double box = static_cast<double>(x1 - x0 + 1) / (y1 - y0 + 1);
+    EXPECT_LT(std::abs(static_cast<double>(pic.width) / pic.height / box - 1), 0.08) << photo_like << " " << box;
+    EXPECT_GT(box, 3.0);  // far from the canvas's 2.5
     std::size_t inked = 0, non_black = 0;
     for (int y = 0; y < pic.height; ++y)
       for (int x = 0; x < pic.width; ++x) {
