@@ -154,6 +154,14 @@ CREATE TABLE cloudkey_captchas (
 CREATE INDEX cloudkey_captchas_by_address ON cloudkey_captchas (address, created_at);
 )sql",
        ""},
+      // 1104: what a delegate's step served (its purpose, e.g. "scene 20 <request id>"), so a
+      // scene request answered through a delegation finds the use its two-party step counted.
+      {1104, "cloudkey_delegation_use_purpose",
+       R"sql(
+ALTER TABLE cloudkey_delegation_uses ADD COLUMN purpose TEXT;
+CREATE INDEX cloudkey_delegation_uses_by_purpose ON cloudkey_delegation_uses (delegate_account_id, purpose);
+)sql",
+       ""},
   };
 }
 

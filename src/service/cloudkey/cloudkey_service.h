@@ -307,6 +307,13 @@ class CloudKeyService final : public KeyStepGate, public GrantGate, public Scene
   // not this gate's.
   Result<std::optional<bool>> allows_app(store::Tx& tx, const std::string& certificate_id,
                                          const std::string& app_id) override;
+  // A delegate answers the tenant's allowed applications with the holder's certificate within a
+  // live delegation; the use is the one the two-party step counted for the request.
+  Result<std::vector<DelegatedSceneCertificate>> delegated_certificates(store::Tx& tx, const std::string& account_id,
+                                                                       const std::string& app_id) override;
+  Result<std::optional<DelegatedSceneCertificate>> delegated_use(store::Tx& tx, const std::string& account_id,
+                                                                 const std::string& purpose,
+                                                                 const std::string& certificate_id) override;
 
   // KeyStepGate: the device rules above for staff keys; other keys pass.
   Status check(store::Tx& tx, const KeyStep& step) override;

@@ -12,11 +12,19 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "base/bytes.h"
 #include "base/result.h"
 #include "store/db.h"
 
 namespace certseal::service {
+
+// A certificate someone may answer with through the gate's own delegation (not held by them).
+struct DelegatedSceneCertificate {
+  std::string certificate_id, key_id, serial, subject;
+  Bytes der;
+};
 
 class SceneCertificateGate {
  public:
@@ -25,6 +33,17 @@ class SceneCertificateGate {
   // the application may use it now: allowed, and the certificate current, valid and unexpired.
   virtual Result<std::optional<bool>> allows_app(store::Tx& tx, const std::string& certificate_id,
                                                  const std::string& app_id) = 0;
+  // The certificates account_id may answer app_id's requests with through a live delegation of
+  // theirs (offered at claim; the use itself is counted at the two-party step).
+  virtual Result<std::vector<DelegatedSceneCertificate>> delegated_certificates(store::Tx& tx,
+                                                                               const std::string& account_id,
+                                                                               const std::string& app_id) = 0;
+  // At completion, for a certificate account_id does not hold: the delegated use the two-party
+  // step counted for this request (its purpose "scene <code> <request id>"). nullopt: none (the
+  // caller goes on to other sources and then certificate_not_found).
+  virtual Result<std::optional<DelegatedSceneCertificate>> delegated_use(store::Tx& tx, const std::string& account_id,
+                                                                         const std::string& purpose,
+                                                                         const std::string& certificate_id) = 0;
 };
 
 }  // namespace certseal::service

@@ -323,6 +323,31 @@ Result<SceneClaim> SceneService::claim(const std::string& account_id, const std:
     }
     out.certificates.push_back(std::move(c));
   }
+  // Certificates of others this account may use through a delegation (the cloud key's).
+  std::vector<DelegatedSceneCertificate> delegated;
+  if (cert_gate_ != nullptr) {
+    CS_ASSIGN(delegated, db_.read_value<std::vector<DelegatedSceneCertificate>>([&](store::Tx& tx) {
+      return cert_gate_->delegated_certificates(tx, account_id, view.app_id);
+    }));
+  }
+  for (const auto& d : delegated) {
+    SceneCertificateChoice c;
+    c.certificate_id = d.certificate_id;
+    c.key_id = d.key_id;
+    c.serial = d.serial;
+    c.subject = d.subject;
+    c.certificate_pem = pem_encode("CERTIFICATE", d.der);
+    if (view.scene == "13" || view.scene == "16") {
+      c.reason = "delegation_scene_not_supported";
+    } else if (view.scene == "14" && !is_recipient(view.message, d.der)) {
+      c.reason = "certificate_not_recipient";
+    } else if (!view.required_certificate_id.empty() && view.required_certificate_id != c.certificate_id) {
+      c.reason = "certificate_not_requested";
+    } else {
+      c.enabled = true;
+    }
+    out.certificates.push_back(std::move(c));
+  }
   for (const auto& r : rows) {
     SceneCertificateChoice c;
     c.certificate_id = r.text("certificate_id");
@@ -396,8 +421,16 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
                                        "WHERE ac.certificate_id = ? AND ac.account_id = ?",
                                        {c->certificate_id, account_id}));
       bool granted = false;
+      std::optional<DelegatedSceneCertificate> delegated;
+      if (!row && cert_gate_ != nullptr && v.scene != "13" && v.scene != "16") {
+        // A certificate used through a delegation: the two-party step of this request counted it.
+        CS_ASSIGN(delegated, cert_gate_->delegated_use(tx, account_id, "scene " + v.scene + " " + v.id,
+                                                       c->certificate_id));
+      }
       if (row) {
         held = HeldCert{row->text("key_id"), row->text("org_id"), row->blob("der")};
+      } else if (delegated) {
+        held = HeldCert{delegated->key_id, "", delegated->der};
       } else if (grants_ != nullptr) {
         // An organisation certificate used through a grant: the two-party step of this request
         // counted a use (GrantGate::use); without it there is nothing to complete.
