@@ -839,6 +839,48 @@ TEST_P(CloudKeyE2eTest, CollaborativeSigningOnlyThroughTheTenantsAllowedApplicat
             std::string::npos);
   EXPECT_NE(v["result"]["certificate"].get<std::string>().find("BEGIN CERTIFICATE"), std::string::npos);
 
+  // A delegate answers through the same scene path within a delegation: one use, counted at the
+  // two-party step; the next request finds the delegation spent (not offered), and another
+  // application's never offers the holder's certificate.
+  const std::string res_dev = dev("ck-resident"), res_pin = "Pin#resident";
+  register_cli(res_dev, other_phone_);
+  ASSERT_EQ(cli(admin_dev_, {"cloudkey", "staff", "add", tenant_, "--staff-no", "R3001", "--name", "刘住院",
+                             "--phone", other_phone_, "--id-number", "440524198001010013"})
+                .exit_code,
+            0);
+  auto rq = cli(res_dev, {"--json", "cloudkey", "delegation", "request", "--tenant", tenant_, "--holder", "D1001"});
+  ASSERT_EQ(rq.exit_code, 0) << rq;
+  const std::string delegation = rq.json()["id"];
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "approve", delegation, "--uses", "1", "--for", "1h"}).exit_code, 0);
+  pair_delegate(res_dev, delegation, main.cert_id, res_pin);
+  auto cd = ask(his);
+  auto rs = cli(res_dev, {"--json", "scan", "--payload", cd["qr_payload"], "--yes"}, {res_pin});
+  ASSERT_EQ(rs.exit_code, 0) << rs;
+  auto vd = rp(his, "GET", "/api/v1/rp/scene-requests/" + cd["id"].get<std::string>()).json();
+  ASSERT_EQ(vd["status"], "completed") << vd;
+  EXPECT_EQ(vd["result"]["certificate"], v["result"]["certificate"]);  // the holder's certificate
+  put(f("delegated.der"), to_string(base64_decode(vd["result"]["cms"].get<std::string>()).value()));
+  EXPECT_NE(sh("openssl cms -verify -nosigs -inform DER -in " + f("delegated.der") + " -CAfile " + f("chain.pem") +
+               " -purpose any -out " + f("delegated.txt"))
+                .find("Verification successful"),
+            std::string::npos);
+  EXPECT_EQ(read_all(f("delegated.txt")), message);
+  auto cd2 = ask(his);
+  auto spent = cli(res_dev, {"scan", "--payload", cd2["qr_payload"], "--yes"}, {res_pin});
+  EXPECT_EQ(spent.exit_code, 3) << spent;
+  EXPECT_NE(rp(his, "GET", "/api/v1/rp/scene-requests/" + cd2["id"].get<std::string>()).json()["status"], "completed");
+  auto duses = cli(staff_dev_, {"--json", "cloudkey", "delegation", "uses", delegation});
+  ASSERT_EQ(duses.exit_code, 0) << duses;
+  std::map<std::string, int> dn;
+  const nlohmann::json du_items = duses.json()["items"];
+  for (const auto& u : du_items) ++dn[u["result"].get<std::string>()];
+  // One use, and nothing more: the spent delegation is no longer offered at the claim.
+  EXPECT_EQ(dn["ok"], 1) << duses;
+  EXPECT_EQ(du_items.size(), 1u) << duses;
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "delegation", "change", delegation, "--uses", "5", "--for", "1h"}).exit_code, 0);
+  auto cd3 = ask(other);
+  EXPECT_EQ(cli(res_dev, {"scan", "--payload", cd3["qr_payload"], "--yes"}, {res_pin}).exit_code, 3);
+
   // Another application: the staff certificate is not offered, and the client says why.
   auto c2 = ask(other);
   auto refused = cli(staff_dev_, {"scan", "--payload", c2["qr_payload"], "--yes"}, {pin_});
