@@ -83,6 +83,9 @@ struct CloudKeyCommands final : CommandFamily {
   std::string q, tenant, qr, staff_no, name, phone, id_number, csv, staff_id, reason, status, key, device, from,
       to, code, secondary, auth_mode, device_name, target, holder, statement, dur = "24h";
   std::int64_t uses = 0;
+  std::string apps;
+  bool all_sessions = false;
+  CLI::Option* apps_opt = nullptr;
 
   Result<json> get(const std::string& path) {
     CS_ASSIGN(auto* h, ctx.api());
@@ -224,6 +227,152 @@ struct CloudKeyCommands final : CommandFamily {
     });
   }
 
+  // 签名采集: the staff member's handwritten signature picture (a PNG from a canvas or a file).
+  Result<json> write_signature(const json& r) {
+    CS_ASSIGN(auto png, base64_decode(str(r, "png")));
+    if (!target.empty()) CS_TRY(write_output_file(target, as_chars(png)));
+    json out = r;
+    out.erase("png");
+    out["out"] = target;
+    if (!ctx.g.json) {
+      std::cout << str(r, "staff_no") << "  " << str(r, "width_px") << "x" << str(r, "height_px") << "  "
+                << str(r, "sha256") << (target.empty() ? "" : "  " + target) << "\n";
+    }
+    return out;
+  }
+  void add_signature_commands(CLI::App* ck, CLI::App* staff) {
+    CLI::App* sg = sub(ck, "signature", "the handwritten signature picture (签名采集)");
+    sg->require_subcommand(1);
+    CLI::App* set = sub(sg, "set", "upload a PNG of your handwritten signature (replaces the one before)");
+    set->add_option("file", csv, "the PNG (from a drawing canvas or a scan)")->required();
+    set->add_option("--key", key);
+    set->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(key, this_key());
+        CS_ASSIGN(auto bytes, read_input_file(csv));
+        CS_ASSIGN(auto* h, ctx.api());
+        CS_ASSIGN(json up, h->upload("/api/v1/blobs?purpose=handwritten_signature", bytes, "image/png"));
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/keys/" + key + "/signature", {{"blob_id", str(up, "id")}}, "PUT"));
+        return write_signature(r);
+      };
+    });
+    CLI::App* show = sub(sg, "show", "your signature picture as stored (cleaned)");
+    show->add_option("--key", key);
+    show->add_option("--out", target, "write the PNG here");
+    show->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(key, this_key());
+        CS_ASSIGN(auto r, get("/api/v1/cloudkey/keys/" + key + "/signature"));
+        return write_signature(r);
+      };
+    });
+    CLI::App* ss = sub(staff, "signature", "a staff member's signature picture");
+    ss->add_option("tenant", tenant)->required();
+    ss->add_option("staff_id", staff_id)->required();
+    ss->add_option("--out", target, "write the PNG here");
+    ss->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, get("/api/v1/cloudkey/tenants/" + tenant + "/staff/" + staff_id + "/signature"));
+        return write_signature(r);
+      };
+    });
+  }
+
+  // 找回密码: picture captcha, then an SMS code, then a new certificate password for this device.
+  void add_password_commands(CLI::App* ck) {
+    CLI::App* pw = sub(ck, "password", "recover the certificate password (picture captcha + SMS code)");
+    pw->require_subcommand(1);
+    CLI::App* cap = sub(pw, "captcha", "ask for a picture captcha; writes the PNG and prints its id");
+    cap->add_option("--out", target, "where to write the picture (PNG)")->required();
+    cap->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/captchas", json::object()));
+        CS_ASSIGN(auto png, base64_decode(str(r, "image")));
+        CS_TRY(write_output_file(target, as_chars(png)));
+        if (!ctx.g.json) std::cout << str(r, "id") << "  " << target << "  expires " << str(r, "expires_at") << "\n";
+        json out = r;
+        out.erase("image");
+        out["out"] = target;
+        return out;
+      };
+    });
+    CLI::App* sc = sub(pw, "send-code", "answer the picture captcha; the server then sends the SMS code");
+    sc->add_option("--captcha", target, "the captcha's id")->required();
+    sc->add_option("--answer", statement, "the digits in the picture")->required();
+    sc->add_option("--key", key);
+    sc->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(key, this_key());
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/keys/" + key + "/password-recovery-codes",
+                               {{"captcha_id", target}, {"captcha_answer", statement}}));
+        if (!ctx.g.json) std::cout << tr("msg.code_sent", ctx.phone()) << "\n";
+        return r;
+      };
+    });
+    CLI::App* rc = sub(pw, "recover", "the SMS code, then a new certificate password for this device");
+    rc->add_option("--code", code, "the SMS code sent after the captcha")->required();
+    rc->add_option("--key", key);
+    rc->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto* s, ctx.store());
+        CS_ASSIGN(auto k, choose_key(ctx, key, ""));
+        CS_ASSIGN(auto sh, ctx.shield());
+        CS_ASSIGN(auto new_pw, new_cert_password(ctx));
+        CS_ASSIGN(auto next, sh.recover_at("/api/v1/cloudkey/keys/" + k.key_id + "/password-recovery",
+                                           {{"code", code}}, k, std::string_view(new_pw.data(), new_pw.size())));
+        CS_TRY(s->save_key(next));
+        (void)agent_request(s->agent_socket().string(), {{"op", "forget"}, {"key_id", k.key_id}});
+        if (!ctx.g.json) std::cout << tr("msg.pin_recovered") << "\n";
+        return json{{"key_id", k.key_id}, {"recovered", true}};
+      };
+    });
+  }
+
+  // About: this client's version, the server's (GET /api/v1/info) and the tenant's settings.
+  void add_about_command(CLI::App* ck) {
+    CLI::App* ab = sub(ck, "about", "client and server versions, server address, the tenant's settings");
+    ab->add_option("--tenant", tenant, "the tenant (default: that of this device's staff certificate)");
+    ab->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto server, ctx.server_url());
+        CS_ASSIGN(auto* h, ctx.api());
+        CS_ASSIGN(auto info, h->call("GET", "/api/v1/info"));
+        json out = {{"client_version", CERTSEAL_CLIENT_VERSION},
+                    {"server", server},
+                    {"server_version", str(info, "version")},
+                    {"server_time", str(info, "time")}};
+        std::string t = tenant;
+        if (t.empty()) {
+          CS_ASSIGN(auto mine, get("/api/v1/cloudkey/certificates"));
+          for (const auto& c : mine["items"]) {
+            if (c.value("current", false)) {
+              t = str(c, "tenant_id");
+              break;
+            }
+          }
+        }
+        if (!t.empty()) {
+          CS_ASSIGN(auto tj, get("/api/v1/cloudkey/tenants/" + t));
+          out["tenant"] = {{"id", str(tj, "id")},
+                           {"name", str(tj, "name")},
+                           {"secondary_devices", tj.value("secondary_devices", false)},
+                           {"auth_mode", str(tj, "auth_mode")},
+                           {"allowed_apps", tj.value("allowed_apps", json::array())}};
+        }
+        if (!ctx.g.json) {
+          std::cout << "certseal " << CERTSEAL_CLIENT_VERSION << "\n"
+                    << "server   " << server << "  certseald " << str(info, "version") << "\n";
+          if (out.contains("tenant")) {
+            std::cout << "tenant   " << str(out["tenant"], "name") << "  secondary_devices="
+                      << (out["tenant"]["secondary_devices"].get<bool>() ? "on" : "off")
+                      << "  auth_mode=" << str(out["tenant"], "auth_mode") << "\n";
+          }
+        }
+        return out;
+      };
+    });
+  }
+
   CloudKeyCommands(CLI::App& app, Ctx& ctx_in, Action& action_in) : ctx(ctx_in), action(action_in) {
     CLI::App* ck = sub(&app, "cloudkey", "cloud key (云密钥): tenants, staff certificates, devices");
     ck->require_subcommand(1);
@@ -251,15 +400,31 @@ struct CloudKeyCommands final : CommandFamily {
     settings->add_option("--secondary-devices", secondary, "on or off")->check(CLI::IsMember({"on", "off"}));
     settings->add_option("--auth-mode", auth_mode, "password or password_sms")
         ->check(CLI::IsMember({"password", "password_sms"}));
+    apps_opt = settings->add_option("--allowed-apps", apps,
+                         "the relying-party applications allowed collaborative signing, comma-separated "
+                         "(\"\" for none)");
     settings->callback([&] {
       action = [&]() -> Result<json> {
         json body = json::object();
         if (!secondary.empty()) body["secondary_devices"] = secondary == "on";
         if (!auth_mode.empty()) body["auth_mode"] = auth_mode;
+        if (apps_opt->count() > 0) {
+          json list = json::array();
+          std::string cur;
+          for (char c : apps + ",") {
+            if (c != ',') {
+              cur += c;
+            } else if (!cur.empty()) {
+              list.push_back(cur);
+              cur.clear();
+            }
+          }
+          body["allowed_apps"] = list;
+        }
         CS_ASSIGN(auto r, post("/api/v1/cloudkey/tenants/" + tenant + "/settings", body, "PUT"));
         if (!ctx.g.json) {
           std::cout << str(r, "name") << "  secondary_devices=" << str(r, "secondary_devices")
-                    << "  auth_mode=" << str(r, "auth_mode") << "\n";
+                    << "  auth_mode=" << str(r, "auth_mode") << "  allowed_apps=" << r["allowed_apps"].dump() << "\n";
         }
         return r;
       };
@@ -405,6 +570,71 @@ struct CloudKeyCommands final : CommandFamily {
         return r;
       };
     });
+    CLI::App* drs = sub(devices, "remove-secondaries",
+                        "remove every secondary device at once (from the main device, SMS code)");
+    drs->add_option("--key", key);
+    drs->add_option("--code", code, "SMS code of purpose authorise (otherwise sent and asked for)");
+    drs->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(key, this_key());
+        CS_ASSIGN(auto dev, ctx.device());
+        CS_ASSIGN(auto c, sms_code(ctx, code, "authorise"));
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/keys/" + key + "/secondary-removal",
+                               {{"from_device", dev.device_id}, {"code", c}}));
+        if (!ctx.g.json) {
+          for (const auto& d : r["removed"]) std::cout << d.get<std::string>() << "  removed\n";
+        }
+        return r;
+      };
+    });
+    CLI::App* srs = sub(staff, "remove-secondaries", "remove every secondary device of a staff member's key");
+    srs->add_option("tenant", tenant)->required();
+    srs->add_option("staff_id", staff_id)->required();
+    srs->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/tenants/" + tenant + "/staff/" + staff_id + "/secondary-removal",
+                               json::object()));
+        if (!ctx.g.json) {
+          for (const auto& d : r["removed"]) std::cout << d.get<std::string>() << "  removed\n";
+        }
+        return r;
+      };
+    });
+    sub(ck, "sessions", "the applications this account is logged in from (sessions)")->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, get("/api/v1/cloudkey/sessions"));
+        if (!ctx.g.json) {
+          for (const auto& it : r["items"]) {
+            std::cout << str(it, "id") << "  " << str(it, "created_at") << "  " << str(it, "remote_addr")
+                      << (it.value("current", false) ? "  (this one)" : "") << "\n";
+          }
+        }
+        return r;
+      };
+    });
+    CLI::App* lo = sub(ck, "logout", "log out of one application (a session id from `sessions`) or of all");
+    lo->add_option("session", target, "the session to end");
+    lo->add_flag("--all", all_sessions, "end every session of this account, this one too");
+    lo->callback([&] {
+      action = [&]() -> Result<json> {
+        if (target.empty() == !all_sessions) return usage("give a session id or --all");
+        json body = all_sessions ? json{{"all", true}} : json{{"session", target}};
+        CS_ASSIGN(auto list, get("/api/v1/cloudkey/sessions"));
+        bool mine = all_sessions;
+        for (const auto& it : list["items"]) mine = mine || (it.value("current", false) && str(it, "id") == target);
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/logouts", body));
+        // This client's own session ended too: forget it here.
+        if (mine) {
+          CS_ASSIGN(auto* s, ctx.store());
+          CS_TRY(s->clear_session());
+        }
+        if (!ctx.g.json) std::cout << tr("msg.logged_out") << "  " << str(r, "ended") << "\n";
+        return r;
+      };
+    });
+    add_password_commands(ck);
+    add_signature_commands(ck, staff);
+    add_about_command(ck);
     add_delegation_commands(ck);
     CLI::App* ex = sub(ck, "export-log", "the usage log encrypted to the tenant's support key (from the main device)");
     ex->add_option("--key", key);

@@ -27,6 +27,7 @@ nlohmann::json tenant_json(const service::TenantView& t) {
           {"validity_days", t.validity_days},
           {"secondary_devices", t.settings.secondary_devices},
           {"auth_mode", t.settings.auth_mode},
+          {"allowed_apps", t.settings.allowed_apps.value_or(std::vector<std::string>{})},
           {"created_at", t.created_at},
           {"updated_at", t.updated_at}};
 }
@@ -57,7 +58,31 @@ Result<service::TenantSettings> settings(const nlohmann::json& body, const servi
   CS_ASSIGN(s.secondary_devices, bool_field(body, "secondary_devices", base.secondary_devices));
   CS_ASSIGN(auto mode, optional_string(body, "auth_mode", 32));
   if (mode) s.auth_mode = *mode;
+  if (body.contains("allowed_apps") && !body["allowed_apps"].is_null()) {
+    const auto& apps = body["allowed_apps"];
+    if (!apps.is_array() || apps.size() > 50) {
+      return invalid_argument("invalid_field", "allowed_apps must be a list of application ids")
+          .with_field("allowed_apps", "invalid", "at most 50 application ids");
+    }
+    std::vector<std::string> list;
+    for (const auto& a : apps) {
+      if (!a.is_string()) {
+        return invalid_argument("invalid_field", "allowed_apps must be a list of application ids")
+            .with_field("allowed_apps", "invalid", "strings");
+      }
+      list.push_back(a.get<std::string>());
+    }
+    s.allowed_apps = std::move(list);
+  } else {
+    s.allowed_apps.reset();  // unchanged
+  }
   return s;
+}
+
+nlohmann::json signature_json(const service::SignaturePicture& p) {
+  return {{"staff_id", p.staff_id},   {"staff_no", p.staff_no},     {"tenant_id", p.tenant_id},
+          {"sha256", p.sha256},       {"width_px", p.width_px},     {"height_px", p.height_px},
+          {"media_type", "image/png"}, {"png", base64_encode(p.png)}, {"updated_at", p.updated_at}};
 }
 
 Result<Bytes> b64(const nlohmann::json& body, std::string_view field, std::size_t size, std::size_t max) {
@@ -427,6 +452,106 @@ Result<Reply> post_cloudkey_delegation_password_reset_completion(RequestContext&
   CS_ASSIGN(auto r, s->apply_password_reset(me(ctx), ctx.param("id"), device_id, password, auth_key, salt));
   return Reply::json({{"recovery_key", base64_encode(r.recovery_key)},
                       {"next_recovery_key", base64_encode(r.next_recovery_key)}});
+}
+
+// ---- Signature capture (签名采集) ----
+
+Result<Reply> put_cloudkey_signature(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto blob, required_string(body, "blob_id", 64));
+  CS_ASSIGN(auto p, s->set_signature(me(ctx), ctx.param("id"), blob));
+  return Reply::json(signature_json(p));
+}
+
+Result<Reply> get_cloudkey_signature(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto p, s->signature(me(ctx), ctx.param("id")));
+  return Reply::json(signature_json(p));
+}
+
+Result<Reply> get_cloudkey_staff_signature(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto p, s->staff_signature(me(ctx), ctx.param("id"), ctx.param("staff_id")));
+  return Reply::json(signature_json(p));
+}
+
+// ---- Removing every secondary device ----
+
+Result<Reply> post_cloudkey_secondary_removal(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto from, required_string(body, "from_device", 64));
+  CS_ASSIGN(auto code, required_string(body, "code", 16));
+  CS_ASSIGN(auto removed, s->remove_secondaries(me(ctx), ctx.param("id"), from, code));
+  return Reply::json({{"key_id", ctx.param("id")}, {"removed", removed}});
+}
+
+Result<Reply> post_cloudkey_staff_secondary_removal(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto removed, s->admin_remove_secondaries(me(ctx), ctx.param("id"), ctx.param("staff_id")));
+  return Reply::json({{"staff_id", ctx.param("staff_id")}, {"removed", removed}});
+}
+
+// ---- Recovering the certificate password: picture captcha, then SMS code ----
+
+Result<Reply> post_cloudkey_captcha(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto c, s->new_captcha(me(ctx), ctx.request().remote_addr));
+  return Reply::json({{"id", c.id},
+                      {"media_type", "image/png"},
+                      {"image", base64_encode(c.png)},
+                      {"expires_at", format_rfc3339(SysTime(std::chrono::seconds(c.expires_at)))}},
+                     201);
+}
+
+Result<Reply> post_cloudkey_recovery_code(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto id, required_string(body, "captcha_id", 64));
+  CS_ASSIGN(auto answer, required_string(body, "captcha_answer", 16));
+  CS_TRY(s->recovery_code(me(ctx), ctx.param("id"), id, answer));
+  return Reply::json({{"key_id", ctx.param("id")}, {"sms_sent", true}}, 202);
+}
+
+Result<Reply> post_cloudkey_password_recovery(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto device_id, required_string(body, "device_id", 64));
+  CS_ASSIGN(auto code, required_string(body, "code", 16));
+  CS_ASSIGN(auto auth_key, b64(body, "auth_key", 32, 32));
+  CS_ASSIGN(auto salt, b64(body, "salt", 16, 16));
+  CS_ASSIGN(auto r, s->recover_password(me(ctx), ctx.param("id"), device_id, code, auth_key, salt));
+  return Reply::json({{"recovery_key", base64_encode(r.recovery_key)},
+                      {"next_recovery_key", base64_encode(r.next_recovery_key)}});
+}
+
+// ---- Logging out of one application or of all ----
+
+Result<Reply> get_cloudkey_sessions(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto list, s->sessions(me(ctx), ctx.principal()->session_id));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& x : list) {
+    items.push_back({{"id", x.id},
+                     {"created_at", x.created_at},
+                     {"expires_at", x.expires_at},
+                     {"remote_addr", opt(x.remote_addr)},
+                     {"current", x.current}});
+  }
+  return Reply::json({{"items", items}});
+}
+
+Result<Reply> post_cloudkey_logout(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto all, bool_field(body, "all", false));
+  CS_ASSIGN(auto session, optional_string(body, "session", 64));
+  if (all == session.has_value()) {
+    return invalid_argument("invalid_field", "give either session or all: true").with_field("session", "required", "a session id");
+  }
+  CS_ASSIGN(auto n, s->log_out(me(ctx), ctx.principal()->session_id, session.value_or(""), all));
+  return Reply::json({{"ended", n}, {"all", all}});
 }
 
 }  // namespace certseal::api

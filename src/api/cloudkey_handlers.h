@@ -47,4 +47,21 @@ Result<Reply> get_cloudkey_delegation_uses(RequestContext& ctx);
 Result<Reply> post_cloudkey_delegation_password_reset(RequestContext& ctx);
 Result<Reply> post_cloudkey_delegation_password_reset_completion(RequestContext& ctx);
 
+// Signature capture (the staff member; the tenant admin reads) and removing every secondary
+// device (the holder from the main device with an SMS code; a tenant admin)
+Result<Reply> put_cloudkey_signature(RequestContext& ctx);
+Result<Reply> get_cloudkey_signature(RequestContext& ctx);
+Result<Reply> get_cloudkey_staff_signature(RequestContext& ctx);
+Result<Reply> post_cloudkey_secondary_removal(RequestContext& ctx);
+Result<Reply> post_cloudkey_staff_secondary_removal(RequestContext& ctx);
+
+// Recovering the certificate password (picture captcha, then SMS code)
+Result<Reply> post_cloudkey_captcha(RequestContext& ctx);
+Result<Reply> post_cloudkey_recovery_code(RequestContext& ctx);
+Result<Reply> post_cloudkey_password_recovery(RequestContext& ctx);
+
+// Logging out of one application (a session) or of all
+Result<Reply> get_cloudkey_sessions(RequestContext& ctx);
+Result<Reply> post_cloudkey_logout(RequestContext& ctx);
+
 }  // namespace certseal::api

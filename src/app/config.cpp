@@ -138,6 +138,10 @@ constexpr ConfigKey kKeys[] = {
     {"scenes.callback_max_attempts", KeyType::kInt, "8", "Deliveries of a scene callback before it is given up."},
     {"scenes.callback_backoff_s", KeyType::kInt, "2",
      "Wait before the second delivery of a callback; doubled after each failure, at most an hour."},
+    {"cloudkey.captcha_ttl_s", KeyType::kInt, "120",
+     "How long a cloud key staff member has to answer a picture captcha (10-600 s; docs/CLOUDKEY.md)."},
+    {"cloudkey.captcha_per_hour", KeyType::kInt, "20",
+     "Picture captchas one client address may ask for in any hour (1-1000)."},
     {"pc.pairing_ttl_s", KeyType::kInt, "600", "How long a PC pairing (certseal pc pair) waits for the phone."},
     {"pc.request_ttl_s", KeyType::kInt, "120",
      "How long a PC's signature or decryption waits for the phone (2-170; the PKCS#11 module waits 180 s)."},
@@ -545,6 +549,14 @@ Result<Config> load_config(const std::string& config_file,
   if (c.scenes.callback_max_attempts < 1) return config_error("scenes.callback_max_attempts must be at least 1");
   c.scenes.callback_backoff_s = as_int(v, "scenes.callback_backoff_s");
   if (c.scenes.callback_backoff_s < 1) return config_error("scenes.callback_backoff_s must be at least 1");
+  c.cloudkey.captcha_ttl_s = as_int(v, "cloudkey.captcha_ttl_s");
+  if (c.cloudkey.captcha_ttl_s < 10 || c.cloudkey.captcha_ttl_s > 600) {
+    return config_error("cloudkey.captcha_ttl_s must be 10 to 600");
+  }
+  c.cloudkey.captcha_per_hour = as_int(v, "cloudkey.captcha_per_hour");
+  if (c.cloudkey.captcha_per_hour < 1 || c.cloudkey.captcha_per_hour > 1000) {
+    return config_error("cloudkey.captcha_per_hour must be 1 to 1000");
+  }
   c.pc.pairing_ttl_s = as_int(v, "pc.pairing_ttl_s");
   if (c.pc.pairing_ttl_s < 30 || c.pc.pairing_ttl_s > 3600) return config_error("pc.pairing_ttl_s must be 30 to 3600");
   c.pc.request_ttl_s = as_int(v, "pc.request_ttl_s");

@@ -129,6 +129,10 @@ struct Config {
     int callback_max_attempts = 8;
     std::int64_t callback_backoff_s = 2;
   } scenes;
+  struct {  // cloud key (docs/CLOUDKEY.md)
+    std::int64_t captcha_ttl_s = 120;
+    std::int64_t captcha_per_hour = 20;
+  } cloudkey;
   struct {  // the phone as a PC key (docs/PKCS11.md)
     std::int64_t pairing_ttl_s = 600;
     std::int64_t request_ttl_s = 120;

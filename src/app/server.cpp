@@ -291,12 +291,14 @@ int serve(const Config& c) {
   services.grants = &grants;
   // Cloud key (docs/CLOUDKEY.md): staff keys are shield keys; their device rules are checked at each step.
   service::CloudKeyService cloudkey(*p.db, p.clock, p.rng, log, shield, *p.sms_codes,
-                                    service::CloudKeyOptions{ca_opts.public_url});
+                                    service::CloudKeyOptions{ca_opts.public_url, 300, c.cloudkey.captcha_ttl_s,
+                                                             c.cloudkey.captcha_per_hour});
   shield.set_key_step_gate(&cloudkey);
   // Delegations between staff are grants of the cloud key; organisation grants go on to GrantService.
   cloudkey.set_grant_fallback(&grants);
   cloudkey.set_ledger(&recorder);
   cloudkey.set_sms_sender(p.sms_sender.get());
+  cloudkey.set_blob_store(p.blobs.get());
   shield.set_grant_gate(&cloudkey);
   services.cloudkey = &cloudkey;
   if (auto r = sequencer.run_once(); !r) return fail(&log, "transparency log", r.error());
@@ -333,6 +335,7 @@ int serve(const Config& c) {
                                                    std::move(scene_key), scene_opts);
   scenes->set_grants(&grants);
   scenes->set_ledger(&recorder);
+  scenes->set_certificate_gate(&cloudkey);
   seals.set_grant_gate(&grants);
   scenes->set_document_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });
   // Admin transfer only through the signed letter (授权委托书), PAdES B-T with the platform's TSA.

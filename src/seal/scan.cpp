@@ -60,6 +60,29 @@ Plane redness(Pix* pix, std::vector<bool>& dark) {
   return p;
 }
 
+// Pen ink per pixel (scan.h "pen"): darkness against the paper in the darkest channel.
+Plane pen_ink(Pix* pix) {
+  Plane p;
+  p.w = static_cast<int>(pixGetWidth(pix));
+  p.h = static_cast<int>(pixGetHeight(pix));
+  p.v.resize(static_cast<std::size_t>(p.w) * p.h);
+  std::vector<float> low(p.v.size());
+  for (int y = 0; y < p.h; ++y) {
+    for (int x = 0; x < p.w; ++x) {
+      l_int32 r = 0, g = 0, b = 0;
+      l_uint32 val = 0;
+      pixGetPixel(pix, x, y, &val);
+      extractRGBValues(val, &r, &g, &b);
+      low[static_cast<std::size_t>(y) * p.w + x] = static_cast<float>(std::min({r, g, b}));
+    }
+  }
+  std::vector<float> sorted = low;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() * 9 / 10), sorted.end());
+  const float paper = std::max(sorted[sorted.size() * 9 / 10], 60.0f);
+  for (std::size_t i = 0; i < low.size(); ++i) p.v[i] = std::max(0.0f, (paper - low[i]) / paper);
+  return p;
+}
+
 // The ink's centre of mass (coverage-weighted).
 void centroid(const Plane& p, double& cx, double& cy, double& mass) {
   cx = cy = mass = 0;
@@ -189,6 +212,11 @@ Result<ScanResult> clean_scan(BytesView photo, double dpi, const ScanOptions& op
   }
   PixPtr raw(pixReadMem(photo.data(), photo.size()));
   if (!raw) return invalid_argument("unreadable_image", "图片无法读取（须为 PNG 或 JPEG）");
+  if (pixGetSpp(raw.get()) == 4) {
+    // A transparent background (a canvas export) is white paper.
+    raw.reset(pixAlphaBlendUniform(raw.get(), 0xffffff00));
+    if (!raw) return invalid_argument("unreadable_image", "图片无法读取");
+  }
   PixPtr rgb(pixConvertTo32(raw.get()));
   if (!rgb) return invalid_argument("unreadable_image", "图片无法读取");
   raw.reset();
@@ -199,19 +227,26 @@ Result<ScanResult> clean_scan(BytesView photo, double dpi, const ScanOptions& op
     rgb.reset(pixScaleSmooth(rgb.get(), f, f));
     if (!rgb) return internal_error("pixScaleSmooth");
   }
+  const bool pen = opts.ink == ScanInk::kPen;
+  auto nothing_found = [&] {
+    return pen ? invalid_argument("no_signature_found", "图片上没有找到签名笔迹")
+               : invalid_argument("no_seal_found", "照片上没有找到红色印章");
+  };
   std::vector<bool> dark;
-  Plane red = redness(rgb.get(), dark);
+  Plane red = pen ? pen_ink(rgb.get()) : redness(rgb.get(), dark);
+  if (pen) dark.assign(red.v.size(), false);  // no print to look under
   rgb.reset();
   // Full ink: the 90th percentile of the clearly red pixels.
   std::vector<float> strong;
   for (float v : red.v)
     if (v > 0.3f) strong.push_back(v);
-  if (strong.size() < 200) return invalid_argument("no_seal_found", "照片上没有找到红色印章");
+  if (strong.size() < 200) return nothing_found();
   std::nth_element(strong.begin(), strong.begin() + static_cast<std::ptrdiff_t>(strong.size() * 3 / 4), strong.end());
   const float full = strong[strong.size() * 3 / 4];
   // Paper, grain and shadow score a little above 0: below kFloor counts as no ink at all.
-  constexpr float kFloor = 0.08f;
-  for (float& v : red.v) v = std::clamp((v - kFloor) / (full - kFloor), 0.0f, 1.0f);
+  // Pen: grey paper and shadows darken every channel a little, so the floor is higher.
+  const float kFloor = pen ? 0.25f : 0.08f;
+  for (float& v : red.v) v = std::clamp((v - kFloor) / std::max(full - kFloor, 0.05f), 0.0f, 1.0f);
   // Ink hidden under a thin dark line (text printed across the seal): a dark pixel takes the ink
   // found on both sides of it within kReach pixels, across or along.
   constexpr int kReach = 6;
@@ -274,7 +309,7 @@ Result<ScanResult> clean_scan(BytesView photo, double dpi, const ScanOptions& op
         x1 = std::max(x1, x);
         y1 = std::max(y1, y);
       }
-  if (x1 < x0 || y1 < y0) return invalid_argument("no_seal_found", "照片上没有找到红色印章");
+  if (x1 < x0 || y1 < y0) return nothing_found();
   // The ink box runs from the first to the last inked pixel: its edges are half a pixel out.
   const double bx0 = x0 - 0.5, by0 = y0 - 0.5, bw = x1 - x0 + 1.0, bh = y1 - y0 + 1.0;
   const double width_mm = opts.size_mm;
@@ -294,7 +329,7 @@ Result<ScanResult> clean_scan(BytesView photo, double dpi, const ScanOptions& op
         const double sx = bx0 + (x + 0.5) * bw / out_w, sy = oy0 + (y + 0.5) * sy_scale;
         const double a = std::clamp(static_cast<double>(turned.sample(sx, sy)), 0.0, 1.0);
         const auto A = static_cast<std::uint32_t>(std::lround(a * 255));
-        auto pm = [&](int ch) { return static_cast<std::uint32_t>(std::lround(kSealRed[ch] * a)); };
+        auto pm = [&](int ch) { return pen ? 0u : static_cast<std::uint32_t>(std::lround(kSealRed[ch] * a)); };
         const std::uint32_t px = (A << 24) | (pm(0) << 16) | (pm(1) << 8) | pm(2);
         std::memcpy(data + static_cast<std::ptrdiff_t>(y) * stride + 4 * x, &px, 4);
       }

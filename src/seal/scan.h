@@ -13,11 +13,16 @@
 //           smallest. kNone keeps the photo's angle (signatures).
 //   crop    the box of the ink after turning; the result is size_mm wide (height by aspect, equal
 //           for round seals).
+//   pen     ScanInk::kPen (handwritten signatures, 签名采集): the ink is whatever is darker than
+//           the paper in any channel, (paper − min(R, G, B)) / paper with paper the 90th
+//           percentile of min(R, G, B), so black, blue and red pens on white, grey or shadowed
+//           paper all count; the result is drawn black. An image with an alpha channel (a
+//           canvas export) is put on white first, for either ink.
 //
 // Contract: pure, thread-safe. The image's declared size is read from its header and checked
 // against the limits before it is decoded. Errors (kInvalidArgument): unreadable_image (not a
 // PNG or JPEG Leptonica can read), image_too_large, no_seal_found (too little red ink), bad_dpi,
-// bad_seal_size (size_mm outside 10..60).
+// bad_seal_size (size_mm outside 10..60); with kPen, no_signature_found instead of no_seal_found.
 #pragma once
 
 #include <cstdint>
@@ -29,12 +34,14 @@
 namespace certseal::seal {
 
 enum class ScanShape { kRound, kOval, kSquare, kNone };
+enum class ScanInk { kRed, kPen };
 
 struct ScanOptions {
   ScanShape shape = ScanShape::kRound;
   double size_mm = 40;  // width of the result
   std::uint32_t max_side = 8000;
   std::uint64_t max_pixels = 24'000'000;
+  ScanInk ink = ScanInk::kRed;
 };
 
 struct ScanResult {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <leptonica/allheaders.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <cstdio>
@@ -189,6 +190,94 @@ TEST(SealScan, RefusesWhatIsNotASealPhoto) {
   small.max_side = 100;
   EXPECT_EQ(clean_scan(png, 300, small).error().code, "image_too_large");
   EXPECT_EQ(clean_scan(png, 20).error().code, "bad_dpi");
+}
+
+// A handwritten signature as a canvas exports it: black strokes on a transparent background,
+// as PNG (cairo writes the alpha channel).
+Bytes canvas_signature_png(bool photo_like) {
+  const int W = 600, H = 240;
+  cairo_surface_t* s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, W, H);
+  cairo_t* cr = cairo_create(s);
+  if (photo_like) {
+    cairo_set_source_rgb(cr, 0.80, 0.79, 0.76);  // grey paper, no alpha
+    cairo_paint(cr);
+    cairo_set_source_rgb(cr, 0.10, 0.12, 0.45);  // a blue pen
+  } else {
+    cairo_set_source_rgb(cr, 0, 0, 0);
+  }
+  cairo_set_line_width(cr, 7);
+  cairo_move_to(cr, 100, 160);
+  cairo_curve_to(cr, 160, 20, 240, 220, 300, 90);
+  cairo_curve_to(cr, 360, 10, 420, 200, 500, 120);
+  cairo_stroke(cr);
+  cairo_destroy(cr);
+  cairo_surface_flush(s);
+  std::vector<unsigned char> out;
+  cairo_surface_write_to_png_stream(
+      s,
+      [](void* closure, const unsigned char* data, unsigned int len) {
+        auto* v = static_cast<std::vector<unsigned char>*>(closure);
+        v->insert(v->end(), data, data + len);
+        return CAIRO_STATUS_SUCCESS;
+      },
+      &out);
+  cairo_surface_destroy(s);
+  return Bytes(out.begin(), out.end());
+}
+
+TEST(SealScan, PenInkOfACanvasSignatureIsKeptBlackAndCropped) {
+  for (bool photo_like : {false, true}) {
+    ScanOptions o;
+    o.shape = ScanShape::kNone;
+    o.ink = ScanInk::kPen;
+    o.size_mm = 50;
+    const Bytes input = canvas_signature_png(photo_like);
+    auto r = clean_scan(input, 200, o);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const Rgba pic = testing::decode_png(r->picture.png);
+    // Cropped to the ink: the result has the aspect of the strokes' box in the input (not the
+    // canvas's 600:240).
+    const Rgba in = testing::decode_png(input);
+    int x0 = in.width, y0 = in.height, x1 = -1, y1 = -1;
+    for (int y = 0; y < in.height; ++y)
+      for (int x = 0; x < in.width; ++x) {
+        const bool ink = photo_like ? in.r(x, y) < 128 : in.a(x, y) > 128;
+        if (!ink) continue;
+        x0 = std::min(x0, x);
+        y0 = std::min(y0, y);
+        x1 = std::max(x1, x);
+        y1 = std::max(y1, y);
+      }
+    const double box = static_cast<double>(x1 - x0 + 1) / (y1 - y0 + 1);
+    EXPECT_LT(std::abs(static_cast<double>(pic.width) / pic.height / box - 1), 0.08) << photo_like << " " << box;
+    EXPECT_GT(box, 3.0);  // far from the canvas's 2.5
+    std::size_t inked = 0, non_black = 0;
+    for (int y = 0; y < pic.height; ++y)
+      for (int x = 0; x < pic.width; ++x) {
+        if (pic.a(x, y) < 128) continue;
+        ++inked;
+        non_black += pic.r(x, y) > 10 || pic.g(x, y) > 10 || pic.b(x, y) > 10;
+      }
+    EXPECT_GT(inked, 1000u) << photo_like;
+    EXPECT_EQ(non_black, 0u) << photo_like;
+    // The corners are paper: transparent.
+    EXPECT_LT(pic.a(0, 0), 10);
+    EXPECT_LT(pic.a(pic.width - 1, pic.height - 1), 10);
+  }
+  // The red-ink reading finds no seal in it; the pen reading finds nothing on blank paper.
+  EXPECT_EQ(clean_scan(canvas_signature_png(false), 300).error().code, "no_seal_found");
+  Pix* pix = pixCreate(200, 200, 32);
+  pixSetAllArbitrary(pix, 0xf0f0f000);
+  l_uint8* data = nullptr;
+  size_t size = 0;
+  pixWriteMemPng(&data, &size, pix, 0);
+  pixDestroy(&pix);
+  Bytes blank(data, data + size);
+  lept_free(data);
+  ScanOptions o;
+  o.shape = ScanShape::kNone;
+  o.ink = ScanInk::kPen;
+  EXPECT_EQ(clean_scan(blank, 300, o).error().code, "no_signature_found");
 }
 
 }  // namespace

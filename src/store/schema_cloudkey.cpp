@@ -114,6 +114,54 @@ CREATE TABLE cloudkey_delegation_uses (
 CREATE INDEX cloudkey_delegation_uses_by_delegation ON cloudkey_delegation_uses (delegation_id, id);
 )sql",
        ""},
+      // 1102: the staff member's handwritten signature picture (签名采集; cleaned, PNG), one per
+      // staff record, replaceable; and the relying-party applications a tenant allows to ask its
+      // staff certificates for collaborative signing (协同签名).
+      {1102, "cloudkey_signatures_tenant_apps",
+       R"sql(
+CREATE TABLE cloudkey_signatures (
+  staff_id TEXT PRIMARY KEY REFERENCES cloudkey_staff(id),
+  tenant_id TEXT NOT NULL REFERENCES cloudkey_tenants(id),
+  png BLOB NOT NULL,
+  width_px BIGINT NOT NULL,
+  height_px BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE cloudkey_tenant_apps (
+  tenant_id TEXT NOT NULL REFERENCES cloudkey_tenants(id),
+  app_id TEXT NOT NULL,
+  added_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, app_id)
+);
+)sql",
+       ""},
+      // 1103: picture captchas (图形验证码) for a staff member's password recovery: only the
+      // answer's hash is kept; one use, an expiry, and a budget per client address.
+      {1103, "cloudkey_captchas",
+       R"sql(
+CREATE TABLE cloudkey_captchas (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  address TEXT NOT NULL,
+  answer_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT
+);
+CREATE INDEX cloudkey_captchas_by_address ON cloudkey_captchas (address, created_at);
+)sql",
+       ""},
+      // 1104: what a delegate's step served (its purpose, e.g. "scene 20 <request id>"), so a
+      // scene request answered through a delegation finds the use its two-party step counted.
+      {1104, "cloudkey_delegation_use_purpose",
+       R"sql(
+ALTER TABLE cloudkey_delegation_uses ADD COLUMN purpose TEXT;
+CREATE INDEX cloudkey_delegation_uses_by_purpose ON cloudkey_delegation_uses (delegate_account_id, purpose);
+)sql",
+       ""},
   };
 }
 

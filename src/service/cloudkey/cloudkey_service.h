@@ -36,8 +36,10 @@
 #include "base/log.h"
 #include "base/rng.h"
 #include "service/account/sms_codes.h"
+#include "service/blob/blob_store.h"
 #include "service/ledger/recorder.h"
 #include "service/notify/sms.h"
+#include "service/scene/scene_certificate_gate.h"
 #include "service/shield/grant_gate.h"
 #include "service/shield/key_step_gate.h"
 #include "service/shield/shield_service.h"
@@ -48,11 +50,23 @@ namespace certseal::service {
 struct CloudKeyOptions {
   std::string public_url;           // the server address the tenant QR payload carries
   std::int64_t sms_unlock_s = 300;  // an SMS unlock of a device is good for one step within this
+  std::int64_t captcha_ttl_s = 120;      // a picture captcha is answered within this, once
+  std::int64_t captcha_per_hour = 20;    // captchas one client address may ask for in any hour
+};
+
+// A picture challenge: its id, the PNG (distorted digits), and until when it may be answered.
+struct CaptchaChallenge {
+  std::string id;
+  Bytes png;
+  std::int64_t expires_at = 0;
 };
 
 struct TenantSettings {
   bool secondary_devices = false;    // 副设备: may staff bind secondary devices
   std::string auth_mode = "password";  // password | password_sms (every device needs an SMS unlock)
+  // 协同签名: the relying-party applications (rp_apps ids) whose scene requests the staff
+  // certificates answer. In an update, nullopt keeps the list as it is.
+  std::optional<std::vector<std::string>> allowed_apps;
 };
 
 struct TenantInput {
@@ -114,11 +128,26 @@ struct DelegationTerms {
   std::optional<std::int64_t> uses;     // 1 .. 1,000,000; none: any number in the window
 };
 
+// 签名采集: the staff member's handwritten signature picture (cleaned: pen ink only, black on
+// transparent, cropped), as PNG.
+struct SignaturePicture {
+  std::string staff_id, staff_no, tenant_id, sha256, updated_at;
+  Bytes png;
+  std::int64_t width_px = 0, height_px = 0;
+};
+
+// One logged-in session of the account: one application on one device (the client on a phone,
+// the H5 app in a browser, a PC). id: the first 16 hex digits of its token's hash.
+struct AppSession {
+  std::string id, created_at, expires_at, remote_addr;
+  bool current = false;
+};
+
 struct DelegationUse {
   std::string id, delegation_id, device_id, operation, digest, result, at;
 };
 
-class CloudKeyService final : public KeyStepGate, public GrantGate {
+class CloudKeyService final : public KeyStepGate, public GrantGate, public SceneCertificateGate {
  public:
   CloudKeyService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, ShieldService& shield,
                   SmsCodeService& sms_codes, CloudKeyOptions opts)
@@ -130,14 +159,18 @@ class CloudKeyService final : public KeyStepGate, public GrantGate {
   // The organisation grants (GrantService): the shield has one GrantGate; this one answers for
   // delegations and hands every other grant id to `fallback`.
   void set_grant_fallback(GrantGate* fallback) { fallback_ = fallback; }
+  // Uploads (signature pictures are taken from the caller's upload). Unset: signature_unavailable.
+  void set_blob_store(BlobStore* blobs) { blobs_ = blobs; }
 
   // ---- tenants (tenants.cpp) ----
-  // Operators. Errors: tenant_exists (409, same name), invalid_field.
+  // Operators. Errors: tenant_exists (409, same name), invalid_field (also allowed_apps naming
+  // an application that does not exist). Recorded (cloudkey.tenant.create).
   Result<TenantView> create_tenant(const std::string& operator_id, const TenantInput& in);
   // Anyone with a session: tenants whose name contains `query` (all when empty), by name, at most 50.
   Result<std::vector<TenantView>> search_tenants(const std::string& query);
   Result<TenantView> tenant(const std::string& tenant_id);
   // An admin of the tenant or an operator (as_operator). Errors: tenant_not_found, invalid_field.
+  // Recorded (cloudkey.tenant.settings, with the new settings).
   Result<TenantView> update_settings(const std::string& account_id, bool as_operator, const std::string& tenant_id,
                                      const TenantSettings& s);
   // Operators: the account with this phone becomes an admin of the tenant. Errors:
@@ -184,9 +217,22 @@ class CloudKeyService final : public KeyStepGate, public GrantGate {
                                           const std::string& from_device, const std::string& device_id,
                                           const std::string& action);
   // Removes a device (the main one too) with an SMS code of purpose authorise: its server share is
-  // deleted (ShieldService::remove_device). Errors: those of remove_device.
+  // deleted (ShieldService::remove_device). Errors: those of remove_device. Recorded
+  // (cloudkey.device.remove).
   Status remove_device(const std::string& account_id, const std::string& key_id, const std::string& device_id,
                        const std::string& code);
+  // Removes every secondary device of the key at once (their server shares deleted in one
+  // transaction, so their device shares are useless from then on; a delegate's device is not a
+  // secondary and stays). The holder asks from the key's main device with an SMS code of
+  // purpose authorise. Returns the devices removed (none: an empty list). Errors:
+  // key_not_found, main_device_only (403), the SMS code's. Recorded
+  // (cloudkey.device.remove_secondaries). Own transaction.
+  Result<std::vector<std::string>> remove_secondaries(const std::string& account_id, const std::string& key_id,
+                                                      const std::string& from_device, const std::string& code);
+  // The same by an admin of the key's tenant, for a staff record (its current key), without an
+  // SMS code. Errors: tenant_not_found, staff_not_found, key_not_found (no certificate).
+  Result<std::vector<std::string>> admin_remove_secondaries(const std::string& admin_id, const std::string& tenant_id,
+                                                            const std::string& staff_id);
   // A fresh SMS code (purpose authorise) lets this device take one step within sms_unlock_s.
   Status sms_unlock(const std::string& account_id, const std::string& key_id, const std::string& device_id,
                     const std::string& code);
@@ -207,6 +253,67 @@ class CloudKeyService final : public KeyStepGate, public GrantGate {
   // decrypt-log`). Errors: usage()'s, support_key_missing (409).
   Result<Bytes> export_log(const std::string& account_id, const std::string& key_id, const std::string& from_device,
                            const std::string& from, const std::string& to);
+
+  // ---- password recovery with a picture captcha and an SMS code (recovery.cpp) ----
+  // A new picture captcha for account_id asking from `address` (5 digits drawn by
+  // seal::render_captcha; only SHA-256(id ":" answer) is kept). Errors: captcha_budget_spent
+  // (429: captcha_per_hour from this address in the last hour). Own transaction.
+  Result<CaptchaChallenge> new_captcha(const std::string& account_id, const std::string& address);
+  // Step 1 of recovering the certificate password of the holder's staff key: the captcha's
+  // answer; when right, an SMS code (purpose authorise, bound to this key's recovery, which no
+  // other route issues) goes to the account's phone. The captcha is spent by the first answer,
+  // right or wrong; nothing is sent on a refusal. Errors: key_not_found, captcha_not_found (404:
+  // none of this account's), captcha_used (409), captcha_expired (409), captcha_wrong (403), the
+  // SMS code service's limits.
+  Status recovery_code(const std::string& account_id, const std::string& key_id, const std::string& captcha_id,
+                       const std::string& answer);
+  // Step 2: the SMS code and the device's new unlock material (from the new password): the
+  // device's unlock key is set and its recovery keys returned, so the device re-masks its share
+  // (ShieldService::reset_own_device). Errors: key_not_found, the SMS code's (a code not issued
+  // by step 1 is sms_code_wrong_scope), the shield's. Recorded by the shield (shield.recover).
+  Result<RecoveryResult> recover_password(const std::string& account_id, const std::string& key_id,
+                                          const std::string& device_id, const std::string& code, BytesView auth_key,
+                                          BytesView salt);
+
+  // ---- logging out (sessions.cpp) ----
+  // The account's live sessions, newest first (current: the one asking, current_session = its
+  // token hash).
+  Result<std::vector<AppSession>> sessions(const std::string& account_id, const std::string& current_session);
+  // 退出登录: ends one of the account's sessions (session_id as listed) or, with all, every one
+  // of them, the asking one too; a token of an ended session is refused from then on
+  // (invalid_session, 401). Returns how many ended. Errors: session_not_found (404: no live
+  // session of this account with that id). Recorded (cloudkey.logout). Own transaction.
+  Result<std::int64_t> log_out(const std::string& account_id, const std::string& current_session,
+                               const std::string& session_id, bool all);
+
+  // ---- signature capture (signature.cpp) ----
+  // The holder of a staff key sets (or replaces) the staff record's handwritten signature from an
+  // upload of theirs (purpose handwritten_signature: a PNG from a canvas or a file), cleaned by
+  // seal::clean_scan with pen ink (the image checks and limits of the seal photos). Errors:
+  // key_not_found, signature_upload_not_found (404: no such upload of the caller's, of that
+  // purpose), signature_unavailable (503), unreadable_image, image_too_large,
+  // no_signature_found (400). Recorded (cloudkey.signature.set). Own transaction.
+  Result<SignaturePicture> set_signature(const std::string& account_id, const std::string& key_id,
+                                         const std::string& blob_id);
+  // The picture of the staff record of the holder's key. Errors: key_not_found, signature_not_found.
+  Result<SignaturePicture> signature(const std::string& account_id, const std::string& key_id);
+  // The picture of a staff record, for an admin of its tenant. Errors: tenant_not_found,
+  // staff_not_found, signature_not_found.
+  Result<SignaturePicture> staff_signature(const std::string& admin_id, const std::string& tenant_id,
+                                           const std::string& staff_id);
+
+  // SceneCertificateGate (协同签名): a staff certificate answers the scene requests of the
+  // applications its tenant allows, while current, valid and unexpired; other certificates are
+  // not this gate's.
+  Result<std::optional<bool>> allows_app(store::Tx& tx, const std::string& certificate_id,
+                                         const std::string& app_id) override;
+  // A delegate answers the tenant's allowed applications with the holder's certificate within a
+  // live delegation; the use is the one the two-party step counted for the request.
+  Result<std::vector<DelegatedSceneCertificate>> delegated_certificates(store::Tx& tx, const std::string& account_id,
+                                                                       const std::string& app_id) override;
+  Result<std::optional<DelegatedSceneCertificate>> delegated_use(store::Tx& tx, const std::string& account_id,
+                                                                 const std::string& purpose,
+                                                                 const std::string& certificate_id) override;
 
   // KeyStepGate: the device rules above for staff keys; other keys pass.
   Status check(store::Tx& tx, const KeyStep& step) override;
@@ -256,6 +363,15 @@ class CloudKeyService final : public KeyStepGate, public GrantGate {
   // The key's cloud-key row, for its holder; key_not_found otherwise.
   Status require_holder(store::Tx& tx, const std::string& account_id, const std::string& key_id);
   Status require_main(store::Tx& tx, const std::string& key_id, const std::string& device_id);
+  Result<TenantView> load_tenant(store::Tx& tx, const std::string& tenant_id);
+  // The allowed applications of a tenant; set_tenant_apps replaces them (each must exist).
+  Result<std::vector<std::string>> tenant_apps(store::Tx& tx, const std::string& tenant_id);
+  Status set_tenant_apps(store::Tx& tx, const std::string& actor_id, const std::string& tenant_id,
+                         const std::vector<std::string>& apps);
+  // Deletes the server shares of the key's secondary devices (all but main_device and delegates'),
+  // inside tx; returns their ids.
+  Result<std::vector<std::string>> drop_secondaries(store::Tx& tx, const std::string& actor_id,
+                                                    const std::string& key_id);
 
   store::Database& db_;
   const Clock& clock_;
@@ -268,6 +384,7 @@ class CloudKeyService final : public KeyStepGate, public GrantGate {
   ledger::Recorder* ledger_ = nullptr;
   SmsSender* sms_ = nullptr;
   GrantGate* fallback_ = nullptr;
+  BlobStore* blobs_ = nullptr;
 };
 
 }  // namespace certseal::service

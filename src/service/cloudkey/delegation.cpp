@@ -303,9 +303,10 @@ Status CloudKeyService::use(store::Tx& tx, const GrantedStep& s) {
   // Recorded against both: the holder's and the delegate's account, with its ledger entry.
   auto record = [&](const std::string& result) -> Status {
     CS_TRY(tx.exec("INSERT INTO cloudkey_delegation_uses (id, delegation_id, holder_account_id, delegate_account_id, "
-                   "key_id, device_id, operation, digest, result, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "key_id, device_id, operation, digest, result, at, purpose) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    {new_id(), s.grant_id, d->text("holder_account_id"), s.account_id, s.key_id, s.device_id,
-                    s.operation, digest.empty() ? store::Value() : store::Value(digest), result, now_text}));
+                    s.operation, digest.empty() ? store::Value() : store::Value(digest), result, now_text,
+                    s.purpose.empty() ? store::Value() : store::Value(s.purpose)}));
     return ledger::record(ledger_, tx, ledger::LedgerEvent("cloudkey.delegation.use")
                                            .by(s.account_id)
                                            .of(d->text("holder_account_id"))

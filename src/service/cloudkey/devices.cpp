@@ -3,6 +3,8 @@
 // (cloudkey_service.h, KeyStepGate).
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "service/cloudkey/cloudkey_internal.h"
 
 namespace certseal::service {
@@ -81,7 +83,12 @@ Result<CloudKeyDevice> CloudKeyService::set_device_state(const std::string& acco
                      "(?, ?, 'secondary', ?, 0, ?)",
                      {key_id, device_id, next, now}));
     }
-    return {};
+    return ledger::record(ledger_, tx, ledger::LedgerEvent("cloudkey.device." + action)
+                                           .by(account_id)
+                                           .of(account_id)
+                                           .on(key_id)
+                                           .with("device", device_id)
+                                           .with("from_device", from_device));
   }));
   it->status = next;
   return *it;
@@ -92,10 +99,96 @@ Status CloudKeyService::remove_device(const std::string& account_id, const std::
   CS_TRY(db_.read([&](store::Tx& tx) { return require_holder(tx, account_id, key_id); }));
   CS_TRY(shield_.remove_device(account_id, key_id, device_id, code));
   return db_.write([&](store::Tx& tx) -> Status {
+    CS_ASSIGN(auto d, tx.query_one("SELECT role FROM cloudkey_devices WHERE key_id = ? AND device_id = ?",
+                                   {key_id, device_id}));
     CS_TRY(tx.exec("UPDATE cloudkey_devices SET status = 'removed', sms_until = 0, updated_at = ? WHERE key_id = ? "
                    "AND device_id = ?",
                    {format_rfc3339_ms(clock_.now()), key_id, device_id}));
-    return {};
+    return ledger::record(ledger_, tx, ledger::LedgerEvent("cloudkey.device.remove")
+                                           .by(account_id)
+                                           .of(account_id)
+                                           .on(key_id)
+                                           .with("device", device_id)
+                                           .with("role", d ? d->text("role") : std::string("secondary")));
+  });
+}
+
+Result<std::vector<std::string>> CloudKeyService::drop_secondaries(store::Tx& tx, const std::string& actor_id,
+                                                                   const std::string& key_id) {
+  CS_ASSIGN(auto holder, tx.query_one("SELECT account_id FROM cloudkey_certificates WHERE key_id = ?", {key_id}));
+  if (!holder) return key_not_found();
+  CS_ASSIGN(auto main, tx.query_one("SELECT device_id FROM cloudkey_devices WHERE key_id = ? AND role = 'main' AND "
+                                    "status = 'active'",
+                                    {key_id}));
+  if (!main) {
+    return conflict("last_device", "this key has no active main device; removing its secondary devices would leave it none");
+  }
+  // Every device of the holder's but the main one, pending ones too; a delegate's device
+  // (bound to a delegation) is not a secondary device.
+  CS_ASSIGN(auto rows, tx.query("SELECT device_id FROM shield_devices WHERE key_id = ? AND status <> 'removed' AND "
+                                "grant_id IS NULL AND device_id <> ? ORDER BY device_id",
+                                {key_id, main->text("device_id")}));
+  const std::string now = format_rfc3339_ms(clock_.now());
+  std::vector<std::string> removed;
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& r : rows) {
+    const std::string device = r.text("device_id");
+    // The server share goes: the device's share is useless from this commit on.
+    CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
+                   "recovery_key_enc = NULL, removed_at = ? WHERE key_id = ? AND device_id = ?",
+                   {now, key_id, device}));
+    CS_TRY(tx.exec("DELETE FROM shield_webauthn WHERE key_id = ? AND device_id = ?", {key_id, device}));
+    CS_TRY(tx.exec("INSERT INTO shield_events (id, key_id, account_id, device_id, operation, purpose, result, at) "
+                   "VALUES (?, ?, ?, ?, 'remove_device', 'remove_secondaries', 'ok', ?)",
+                   {new_id(), key_id, actor_id, device, now}));
+    CS_ASSIGN(auto n, tx.exec("UPDATE cloudkey_devices SET status = 'removed', sms_until = 0, updated_at = ? WHERE "
+                              "key_id = ? AND device_id = ?",
+                              {now, key_id, device}));
+    if (n == 0) {
+      CS_TRY(tx.exec("INSERT INTO cloudkey_devices (key_id, device_id, role, status, sms_until, updated_at) VALUES "
+                     "(?, ?, 'secondary', 'removed', 0, ?)",
+                     {key_id, device, now}));
+    }
+    removed.push_back(device);
+    ids.push_back(device);
+  }
+  CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("cloudkey.device.remove_secondaries")
+                                         .by(actor_id)
+                                         .of(holder->text("account_id"))
+                                         .on(key_id)
+                                         .with("devices", ids.dump())
+                                         .with("count", static_cast<std::int64_t>(removed.size()))));
+  return removed;
+}
+
+Result<std::vector<std::string>> CloudKeyService::remove_secondaries(const std::string& account_id,
+                                                                     const std::string& key_id,
+                                                                     const std::string& from_device,
+                                                                     const std::string& code) {
+  if (code.empty() || code.size() > 16) return field_error("code", "the SMS code");
+  CS_ASSIGN(auto phone, db_.read_value<std::string>([&](store::Tx& tx) -> Result<std::string> {
+    CS_TRY(require_holder(tx, account_id, key_id));
+    CS_TRY(require_main(tx, key_id, from_device));
+    return phone_of(tx, account_id);
+  }));
+  CS_TRY(sms_codes_.verify(phone, SmsPurpose::kAuthorise, code));
+  return db_.write_value<std::vector<std::string>>([&](store::Tx& tx) -> Result<std::vector<std::string>> {
+    CS_TRY(require_main(tx, key_id, from_device));
+    return drop_secondaries(tx, account_id, key_id);
+  });
+}
+
+Result<std::vector<std::string>> CloudKeyService::admin_remove_secondaries(const std::string& admin_id,
+                                                                           const std::string& tenant_id,
+                                                                           const std::string& staff_id) {
+  return db_.write_value<std::vector<std::string>>([&](store::Tx& tx) -> Result<std::vector<std::string>> {
+    CS_TRY(require_admin(tx, admin_id, tenant_id));
+    CS_ASSIGN(auto s, tx.query_one("SELECT id FROM cloudkey_staff WHERE id = ? AND tenant_id = ?", {staff_id, tenant_id}));
+    if (!s) return staff_not_found();
+    CS_ASSIGN(auto c, tx.query_one("SELECT key_id FROM cloudkey_certificates WHERE staff_id = ? AND current = 1",
+                                   {staff_id}));
+    if (!c) return key_not_found();
+    return drop_secondaries(tx, admin_id, c->text("key_id"));
   });
 }
 

@@ -58,7 +58,15 @@ Result<InstallResult> CloudKeyService::download(const std::string& account_id, c
     CS_TRY(tx.exec("INSERT INTO cloudkey_devices (key_id, device_id, role, status, sms_until, updated_at) "
                    "VALUES (?, ?, 'main', 'active', 0, ?)",
                    {r.key_id, device.device_id, now}));
-    return {};
+    return ledger::record(ledger_, tx, ledger::LedgerEvent("cloudkey.device.bind")
+                                           .by(account_id)
+                                           .of(account_id)
+                                           .on(r.key_id)
+                                           .cert(r.certificate.id)
+                                           .with("device", device.device_id)
+                                           .with("role", "main")
+                                           .with("tenant", tenant_id)
+                                           .with("staff", plan.staff.id));
   }));
   log_.info("cloud key certificate downloaded",
             {{"tenant_id", tenant_id}, {"staff_id", plan.staff.id}, {"certificate_id", r.certificate.id}});

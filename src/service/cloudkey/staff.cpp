@@ -2,6 +2,8 @@
 // (cloudkey_service.h).
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "service/cloudkey/cloudkey_internal.h"
 
 namespace certseal::service {
@@ -49,6 +51,12 @@ Result<StaffView> CloudKeyService::add_staff(const std::string& admin_id, const 
     CS_TRY(tx.exec("INSERT INTO cloudkey_staff (id, tenant_id, staff_no, name, phone, id_number, status, source, "
                    "decided_by, decided_at, created_at) VALUES (?, ?, ?, ?, ?, ?, 'active', 'entered', ?, ?, ?)",
                    {id, tenant_id, in.staff_no, in.name, in.phone, in.id_number, admin_id, now, now}));
+    CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("cloudkey.staff.add")
+                                           .by(admin_id)
+                                           .of(admin_id)
+                                           .on(id)
+                                           .with("tenant", tenant_id)
+                                           .with("staff_no", in.staff_no)));
     CS_ASSIGN(auto r, tx.query_one("SELECT * FROM cloudkey_staff WHERE id = ?", {id}));
     return staff_from_row(*r);
   });
@@ -106,6 +114,14 @@ Result<std::vector<StaffView>> CloudKeyService::import_staff(const std::string& 
       CS_ASSIGN(auto r, tx.query_one("SELECT * FROM cloudkey_staff WHERE id = ?", {ids[i]}));
       added.push_back(staff_from_row(*r));
     }
+    nlohmann::json numbers = nlohmann::json::array();
+    for (const auto& a : added) numbers.push_back(a.staff_no);
+    CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("cloudkey.staff.import")
+                                           .by(admin_id)
+                                           .of(admin_id)
+                                           .on(tenant_id)
+                                           .with("count", static_cast<std::int64_t>(added.size()))
+                                           .with("staff_nos", numbers.dump())));
     return added;
   });
   if (problems) *problems = std::move(all);
@@ -165,6 +181,12 @@ Result<StaffView> CloudKeyService::apply(const std::string& account_id, const st
                      "applicant_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 'applied', ?, ?)",
                      {row_id, tenant_id, in.staff_no, in.name, in.phone, in.id_number, account_id, now}));
     }
+    CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("cloudkey.staff.apply")
+                                           .by(account_id)
+                                           .of(account_id)
+                                           .on(row_id)
+                                           .with("tenant", tenant_id)
+                                           .with("staff_no", in.staff_no)));
     CS_ASSIGN(auto r, tx.query_one("SELECT * FROM cloudkey_staff WHERE id = ?", {row_id}));
     return staff_from_row(*r);
   });
@@ -184,6 +206,17 @@ Result<StaffView> CloudKeyService::decide(const std::string& admin_id, const std
     CS_ASSIGN(auto r, tx.query_one("SELECT * FROM cloudkey_staff WHERE id = ? AND tenant_id = ?", {staff_id, tenant_id}));
     if (!r) return staff_not_found();
     if (n == 0) return conflict("staff_not_pending", "this record was decided already");
+    // The admin's decision, in the admin's records and the applicant's.
+    for (const std::string& owner : {admin_id, r->text("applicant_id")}) {
+      if (owner.empty()) continue;
+      CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent(approve ? "cloudkey.staff.approve" : "cloudkey.staff.refuse")
+                                             .by(admin_id)
+                                             .of(owner)
+                                             .on(staff_id)
+                                             .with("tenant", tenant_id)
+                                             .with("staff_no", r->text("staff_no"))
+                                             .with("reason", approve ? std::string() : reason)));
+    }
     return staff_from_row(*r);
   });
 }

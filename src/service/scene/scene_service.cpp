@@ -323,6 +323,31 @@ Result<SceneClaim> SceneService::claim(const std::string& account_id, const std:
     }
     out.certificates.push_back(std::move(c));
   }
+  // Certificates of others this account may use through a delegation (the cloud key's).
+  std::vector<DelegatedSceneCertificate> delegated;
+  if (cert_gate_ != nullptr) {
+    CS_ASSIGN(delegated, db_.read_value<std::vector<DelegatedSceneCertificate>>([&](store::Tx& tx) {
+      return cert_gate_->delegated_certificates(tx, account_id, view.app_id);
+    }));
+  }
+  for (const auto& d : delegated) {
+    SceneCertificateChoice c;
+    c.certificate_id = d.certificate_id;
+    c.key_id = d.key_id;
+    c.serial = d.serial;
+    c.subject = d.subject;
+    c.certificate_pem = pem_encode("CERTIFICATE", d.der);
+    if (view.scene == "13" || view.scene == "16") {
+      c.reason = "delegation_scene_not_supported";
+    } else if (view.scene == "14" && !is_recipient(view.message, d.der)) {
+      c.reason = "certificate_not_recipient";
+    } else if (!view.required_certificate_id.empty() && view.required_certificate_id != c.certificate_id) {
+      c.reason = "certificate_not_requested";
+    } else {
+      c.enabled = true;
+    }
+    out.certificates.push_back(std::move(c));
+  }
   for (const auto& r : rows) {
     SceneCertificateChoice c;
     c.certificate_id = r.text("certificate_id");
@@ -331,9 +356,18 @@ Result<SceneClaim> SceneService::claim(const std::string& account_id, const std:
     c.serial = r.text("serial");
     c.subject = r.text("subject");
     c.certificate_pem = pem_encode("CERTIFICATE", r.blob("der"));
-    CS_ASSIGN(bool enabled, orders_.enabled_for(c.certificate_id, view.platform_id));
+    std::optional<bool> governed;
+    if (cert_gate_ != nullptr) {
+      CS_ASSIGN(governed, db_.read_value<std::optional<bool>>([&](store::Tx& tx) {
+        return cert_gate_->allows_app(tx, c.certificate_id, view.app_id);
+      }));
+    }
+    bool enabled = governed.value_or(false);
+    if (!governed) {
+      CS_ASSIGN(enabled, orders_.enabled_for(c.certificate_id, view.platform_id));
+    }
     if (!enabled) {
-      c.reason = "certificate_not_enabled_for_platform";
+      c.reason = governed ? "app_not_allowed" : "certificate_not_enabled_for_platform";
     } else if (view.scene == "14" && !is_recipient(view.message, r.blob("der"))) {
       c.reason = "certificate_not_recipient";
     } else if ((!view.required_certificate_id.empty() && view.required_certificate_id != c.certificate_id) ||
@@ -387,8 +421,16 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
                                        "WHERE ac.certificate_id = ? AND ac.account_id = ?",
                                        {c->certificate_id, account_id}));
       bool granted = false;
+      std::optional<DelegatedSceneCertificate> delegated;
+      if (!row && cert_gate_ != nullptr && v.scene != "13" && v.scene != "16") {
+        // A certificate used through a delegation: the two-party step of this request counted it.
+        CS_ASSIGN(delegated, cert_gate_->delegated_use(tx, account_id, "scene " + v.scene + " " + v.id,
+                                                       c->certificate_id));
+      }
       if (row) {
         held = HeldCert{row->text("key_id"), row->text("org_id"), row->blob("der")};
+      } else if (delegated) {
+        held = HeldCert{delegated->key_id, "", delegated->der};
       } else if (grants_ != nullptr) {
         // An organisation certificate used through a grant: the two-party step of this request
         // counted a use (GrantGate::use); without it there is nothing to complete.
@@ -433,7 +475,17 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
         refusal = std::move(e);
         return v;
       };
-      if (!enabled || !*enabled) {
+      // A certificate another area governs (a cloud key tenant's): its verdict, now, in this
+      // transaction, replaces the platform rule.
+      std::optional<bool> governed;
+      if (cert_gate_ != nullptr && !granted) {
+        CS_ASSIGN(governed, cert_gate_->allows_app(tx, cert_id, v.app_id));
+      }
+      if (governed && !*governed) {
+        return refuse_with(permission_denied("app_not_allowed",
+                                             "this certificate's tenant does not allow this application"));
+      }
+      if (!governed && (!enabled || !*enabled)) {
         return refuse_with(permission_denied("certificate_not_enabled_for_platform",
                                              "this certificate is not enabled for this platform (buy mutual "
                                              "recognition to use it here)"));

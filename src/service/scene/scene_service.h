@@ -61,6 +61,7 @@
 #include "service/ledger/recorder.h"
 #include "service/order/order_service.h"
 #include "service/scene/rp_apps.h"
+#include "service/scene/scene_certificate_gate.h"
 #include "store/db.h"
 
 namespace certseal::service {
@@ -206,6 +207,10 @@ class SceneService {
   // The transparency log (docs/LEDGER.md): every completion with a certificate (used or refused)
   // and every decline appends one entry in the completing transaction. Unset: nothing appended.
   void set_ledger(ledger::Recorder* recorder) { ledger_ = recorder; }
+  // Certificates another area governs (the cloud key's tenants, scene_certificate_gate.h): the
+  // gate's verdict replaces the platform rule for them; a refusal is app_not_allowed (403).
+  // Unset: the platform rule for every certificate.
+  void set_certificate_gate(SceneCertificateGate* gate) { cert_gate_ = gate; }
 
   // Errors: invalid_field (also invalid_envelope for 14), scene_not_allowed (403: not among the
   // app's scenes), scene_not_supported (a scene not built yet).
@@ -219,8 +224,8 @@ class SceneService {
   Result<SceneClaim> claim(const std::string& account_id, const std::string& token);
   // Errors: scene_request_not_found (404, also another account's claim), scene_request_expired,
   // scene_request_finished, certificate_not_found, certificate_not_enabled_for_platform (403),
-  // certificate_not_requested (403), signing_time_out_of_window, scene_signature_invalid (403);
-  // 14: certificate_not_recipient (403), content_key_invalid (403).
+  // app_not_allowed (403: set_certificate_gate), certificate_not_requested (403),
+  // signing_time_out_of_window, scene_signature_invalid (403); 14: certificate_not_recipient (403), content_key_invalid (403).
   Result<SceneView> complete(const std::string& account_id, const std::string& id, const SceneCompletion& c);
   // The user says no. Errors as complete's first four.
   Result<SceneView> refuse(const std::string& account_id, const std::string& id, const std::string& reason);
@@ -310,6 +315,7 @@ class SceneService {
   SceneOptions opts_;
   GrantService* grants_ = nullptr;
   ledger::Recorder* ledger_ = nullptr;
+  SceneCertificateGate* cert_gate_ = nullptr;
   std::function<Bytes(BytesView)> document_tsa_;
 
   std::mutex wait_mu_;

@@ -170,4 +170,38 @@ Result<RecoveryResult> ShieldService::reset_granted_device(const std::string& ac
   });
 }
 
+Result<RecoveryResult> ShieldService::reset_own_device(const std::string& account_id, const std::string& key_id,
+                                                       const std::string& device_id, BytesView auth_key,
+                                                       BytesView salt, const std::string& checked_by) {
+  if (auth_key.size() != kAuthKeySize) return field_error("auth_key", "32 bytes");
+  if (salt.size() != kSaltSize) return field_error("salt", "16 bytes");
+  CS_ASSIGN(auto sealed, seal(auth_key, aad(key_id, device_id, "auth")));
+  PendingSecuritySms sms;
+  CS_ASSIGN(auto out, db_.write_value<RecoveryResult>([&](store::Tx& tx) -> Result<RecoveryResult> {
+    CS_ASSIGN(auto k, tx.query_one("SELECT account_id, status FROM shield_keys WHERE id = ?", {key_id}));
+    if (!k || k->text("account_id") != account_id) return key_not_found();
+    if (k->text("status") != "active" && k->text("status") != "locked") {
+      return failed_precondition("key_retired", "this key is no longer in use");
+    }
+    CS_ASSIGN(auto d, tx.query_one("SELECT status FROM shield_devices WHERE key_id = ? AND device_id = ? AND "
+                                   "grant_id IS NULL",
+                                   {key_id, device_id}));
+    if (!d || d->text("status") != "active") return permission_denied("device_not_active", "this device holds no share of the key");
+    RecoveryResult out;
+    out.verified_by = checked_by;
+    CS_ASSIGN(out.recovery_key, recovery_key_of(tx, key_id, device_id));
+    CS_ASSIGN(out.next_recovery_key, rotate_recovery_key(tx, key_id, device_id));
+    CS_TRY(tx.exec("UPDATE shield_devices SET auth_key_enc = ?, salt = ? WHERE key_id = ? AND device_id = ?",
+                   {sealed, Bytes(salt.begin(), salt.end()), key_id, device_id}));
+    CS_TRY(tx.exec("DELETE FROM shield_webauthn WHERE key_id = ? AND device_id = ?", {key_id, device_id}));
+    CS_TRY(tx.exec("UPDATE shield_keys SET status = 'active', failures = 0, updated_at = ? WHERE id = ?",
+                   {format_rfc3339_ms(clock_.now()), key_id}));
+    CS_TRY(add_event(tx, key_id, account_id, device_id, "recover", checked_by, "ok"));
+    CS_ASSIGN(sms, notices_.record(tx, account_id, SecurityEvent::kCertificatePasswordRecovered, "", key_id));
+    return out;
+  }));
+  notices_.send(sms);
+  return out;
+}
+
 }  // namespace certseal::service

@@ -347,6 +347,16 @@ class ShieldService final : public CertificateHolders {
   Result<RecoveryResult> reset_granted_device(const std::string& account_id, const std::string& key_id,
                                               const std::string& device_id, const std::string& grant_id,
                                               BytesView auth_key, BytesView salt);
+  // A new certificate password for the key holder's own device, after another area checked its
+  // own recovery factors (docs/CLOUDKEY.md: a staff member's picture captcha and SMS code; the
+  // tenant vouched for who holds the phone); as recover() without its factors: sets the device's
+  // unlock material, unlocks a locked key, rotates the device's recovery key (returned with the
+  // one to use) and raises kCertificatePasswordRecovered. `checked_by` names the factors in the
+  // key's event. Errors: key_not_found (not account_id's key), key_retired, device_not_active
+  // (403: not an active device of the holder's own, a granted device included). Own transaction.
+  Result<RecoveryResult> reset_own_device(const std::string& account_id, const std::string& key_id,
+                                          const std::string& device_id, BytesView auth_key, BytesView salt,
+                                          const std::string& checked_by);
   Result<std::vector<ShieldEventView>> events(const std::string& account_id, const std::string& key_id,
                                               const std::string& after, int limit);
 
