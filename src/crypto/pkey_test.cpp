@@ -85,7 +85,7 @@ TEST(PKey, RsaPkcs1Sha256DigestVerification) {
   SystemRng rng;
   auto rsa = PrivateKey::generate(KeyType::kRsa2048, rng);
   ASSERT_TRUE(rsa.ok());
-  const Bytes msg = as_bytes("投标文件 第3包");
+  const Bytes msg = to_bytes("投标文件 第3包");
   auto sig = sign(*rsa, SignScheme::kRsaPkcs1Sha256, msg);
   ASSERT_TRUE(sig.ok());
   const Bytes digest = sha256(msg);
