@@ -29,6 +29,7 @@ class GrantService;
 class PcService;
 class TokenCertificates;
 class CloudKeyService;
+class ClientReleaseService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -78,6 +79,7 @@ struct Services {
   service::PcService* pcs = nullptr;  // the phone as a PC key (nullptr: 503)
   service::TokenCertificates* token_certs = nullptr;  // self-service token certificates (nullptr: 503)
   service::CloudKeyService* cloudkey = nullptr;  // cloud key tenants and staff keys (nullptr: 503)
+  service::ClientReleaseService* client_releases = nullptr;  // client releases, log support certificates (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

@@ -19,7 +19,8 @@ std::span<const Migration> schema_migrations() {
     std::vector<Migration> all;
     for (auto area : {platform_migrations, account_migrations, pki_migrations, order_migrations, shield_migrations,
                       scene_migrations, ledger_migrations, seal_migrations, grant_migrations, docsign_migrations,
-                      pc_migrations, cloudkey_migrations, webauthn_migrations}) {
+                      pc_migrations, cloudkey_migrations, webauthn_migrations,
+                      client_migrations}) {
       auto part = area();
       all.insert(all.end(), part.begin(), part.end());
     }

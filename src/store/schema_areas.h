@@ -20,5 +20,6 @@ std::vector<Migration> docsign_migrations();   // schema_docsign.cpp, versions 9
 std::vector<Migration> pc_migrations();        // schema_pc.cpp, versions 1000-1099
 std::vector<Migration> cloudkey_migrations();  // schema_cloudkey.cpp, versions 1100-1199
 std::vector<Migration> webauthn_migrations();  // schema_webauthn.cpp, versions 1200-1299
+std::vector<Migration> client_migrations();    // schema_client.cpp, versions 1500-1599
 
 }  // namespace certseal::store
