@@ -16,6 +16,8 @@
 #include "client/cmd_platforms.h"
 #include "client/cmd_pc.h"
 #include "client/cmd_seal.h"
+#include "client/cmd_settings.h"
+#include "client/client_log.h"
 #include "client/cmd_token.h"
 #include "client/exit_codes.h"
 #include "client/messages.h"
@@ -83,6 +85,7 @@ int run_cli(int argc, char** argv) {
   families.push_back(cli::add_platforms_commands(app, ctx, action));
   add_pc_commands(app, ctx, action);     // cmd_pc.cpp
   add_token_commands(app, ctx, action);  // cmd_token.cpp
+  families.push_back(cli::add_settings_commands(app, ctx, action));  // cmd_settings.cpp
 
   try {
     app.parse(argc, argv);
@@ -115,6 +118,7 @@ int run_cli(int argc, char** argv) {
     // A server answer of an unexpected shape (nlohmann throws on type mismatches).
     r = unavailable("bad_answer", tr("err.server", ex.what()));
   }
+  record_command(ctx.g.data_dir, command_path(app), r);  // client_log.h: only when logs are on
   if (!r) {
     const Error& e = r.error();
     int code_out = exit_code_for(e);

@@ -14,6 +14,7 @@
 #include "client/messages.h"
 #include "client/origin.h"
 #include "client/qr_decode.h"
+#include "client/shield.h"
 #include "crypto/hash.h"
 #include "crypto/pkey.h"
 
@@ -150,6 +151,17 @@ Result<std::pair<std::string, std::string>> parse_payload(const std::string& tex
   return std::pair{id, code};
 }
 
+// The phone's own check that the PC's mechanism is one its key has (the server checked too):
+// nothing is unlocked for a request that does not fit.
+Status check_mechanism(const KeyFile& key, const std::string& mechanism,
+                       std::initializer_list<const char*> sm2,
+                       std::initializer_list<const char*> rsa) {
+  for (const char* m : is_rsa_key(key) ? rsa : sm2) {
+    if (mechanism == m) return {};
+  }
+  return invalid_argument("mechanism_key_mismatch", tr("err.pc_mechanism_key"));
+}
+
 bool yes_answer(const std::string& s) {
   return s == "y" || s == "Y" || s == "yes" || s == "是";
 }
@@ -237,7 +249,8 @@ Result<json> answer_one(const PcCliHooks& h, Http& http, const json& q, bool ref
                   tr(op == "sign" ? "msg.pc_op_sign" : "msg.pc_op_decrypt"), cert)
             << "\n";
   const std::string text = to_string(data);
-  if (op == "sign" && mech == "sm2-sm3" && printable(text) && text.size() <= 2000) {
+  if (op == "sign" && (mech == "sm2-sm3" || mech == "rsa-sha256") && printable(text) &&
+      text.size() <= 2000) {
     std::cerr << tr("msg.pc_request_text", text) << "\n";
   } else {
     std::cerr << tr("msg.pc_request_bytes", std::to_string(data.size()), str(q, "data_sha256"))
@@ -257,9 +270,9 @@ Result<json> answer_one(const PcCliHooks& h, Http& http, const json& q, bool ref
   const std::string purpose = "pc " + id;
   Bytes result;
   if (op == "sign") {
-    CS_ASSIGN(result, h.sign(cert, data, mech == "sm2", purpose));
+    CS_ASSIGN(result, h.sign(cert, mech, data, purpose));
   } else {
-    CS_ASSIGN(auto plain, h.decrypt(cert, data, purpose));
+    CS_ASSIGN(auto plain, h.decrypt(cert, mech, data, purpose));
     result.assign(plain.begin(), plain.end());
   }
   auto r = http.call("POST", "/api/v1/account/pc-requests/" + id + "/completion",
@@ -345,11 +358,25 @@ void add_pc_commands(CLI::App& app, cli::Ctx& ctx, std::function<Result<json>()>
   h.json_output = [&ctx] { return ctx.g.json; };
   h.data_dir = [&ctx]() -> Result<fs::path> { return resolve_data_dir(ctx.g.data_dir); };
   h.ask_line = [&ctx](const std::string& prompt) { return ctx.prompter().line(prompt); };
-  h.sign = [&ctx](const std::string& cert_id, BytesView data, bool is_digest,
+  h.sign = [&ctx](const std::string& cert_id, const std::string& mechanism, BytesView data,
                   const std::string& purpose) -> Result<Bytes> {
     CS_ASSIGN(auto key, cli::choose_key(ctx, "", cert_id));
+    CS_TRY(check_mechanism(key, mechanism, {"sm2-sm3", "sm2"}, {"rsa-sha256", "rsa-sha256-digest"}));
     CS_ASSIGN(auto sh, ctx.shield());
     Bytes out;
+    if (is_rsa_key(key)) {
+      // The PIN cache holds SM2 shares only: an RSA key asks for its password each time.
+      CS_TRY(cli::with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
+        if (mechanism == "rsa-sha256-digest") {
+          CS_ASSIGN(out, sh.rsa_sign_digest(key, u, data, purpose));
+        } else {
+          CS_ASSIGN(out, sh.rsa_sign(key, u, data, purpose));
+        }
+        return json::object();
+      }));
+      return out;
+    }
+    const bool is_digest = mechanism == "sm2";
     CS_TRY(cli::with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
       if (is_digest) {
         CS_ASSIGN(out, sh.sign_digest(key, half, data, purpose));
@@ -360,11 +387,20 @@ void add_pc_commands(CLI::App& app, cli::Ctx& ctx, std::function<Result<json>()>
     }));
     return out;
   };
-  h.decrypt = [&ctx](const std::string& cert_id, BytesView ciphertext,
-                     const std::string& purpose) -> Result<SecretBytes> {
+  h.decrypt = [&ctx](const std::string& cert_id, const std::string& mechanism,
+                     BytesView ciphertext, const std::string& purpose) -> Result<SecretBytes> {
     CS_ASSIGN(auto key, cli::choose_key(ctx, "", cert_id));
+    CS_TRY(check_mechanism(key, mechanism, {"sm2"}, {"rsa-pkcs1"}));
     CS_ASSIGN(auto sh, ctx.shield());
     SecretBytes out;
+    if (is_rsa_key(key)) {
+      CS_TRY(cli::with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
+        CS_ASSIGN(out, sh.rsa_decrypt(key, u, ciphertext, crypto::rsa_split::Padding::kPkcs1v15,
+                                      purpose));
+        return json::object();
+      }));
+      return out;
+    }
     CS_TRY(cli::with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
       CS_ASSIGN(out, sh.decrypt(key, half, ciphertext, crypto::Sm2CipherOrder::kC1C3C2, purpose));
       return json::object();

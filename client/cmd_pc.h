@@ -31,14 +31,18 @@ struct PcCliHooks {
   std::function<bool()> json_output;
   std::function<Result<std::filesystem::path>()> data_dir;
   std::function<Result<std::string>(const std::string& prompt)> ask_line;
-  // The key of certificate cert_id on this device signs: data is the message (SM2 with SM3,
-  // default ID) or, with is_digest, the digest e. Raw r‖s.
-  std::function<Result<Bytes>(const std::string& cert_id, BytesView data, bool is_digest,
-                              const std::string& purpose)>
+  // The key of certificate cert_id on this device signs, per the request's mechanism: "sm2-sm3"
+  // (data = the message; SM2 with SM3, default ID) or "sm2" (data = the digest e): raw r‖s;
+  // "rsa-sha256" (data = the message) or "rsa-sha256-digest" (data = its SHA-256 digest): the
+  // PKCS#1 v1.5 signature. A mechanism of the other key type: mechanism_key_mismatch, nothing
+  // is asked.
+  std::function<Result<Bytes>(const std::string& cert_id, const std::string& mechanism,
+                              BytesView data, const std::string& purpose)>
       sign;
-  // SM2 decryption of C1‖C3‖C2 with the key of cert_id.
-  std::function<Result<SecretBytes>(const std::string& cert_id, BytesView ciphertext,
-                                    const std::string& purpose)>
+  // Decryption with the key of cert_id: "sm2" (C1‖C3‖C2) or "rsa-pkcs1" (a k-byte RSA
+  // ciphertext, PKCS#1 v1.5 padding).
+  std::function<Result<SecretBytes>(const std::string& cert_id, const std::string& mechanism,
+                                    BytesView ciphertext, const std::string& purpose)>
       decrypt;
 };
 

@@ -180,6 +180,8 @@ const std::map<std::string_view, Text>& catalogue() {
       {"err.pc_bad_payload", {"这不是电脑配对二维码", "this is not a PC pairing QR code"}},
       {"err.pc_accept_input", {"请给出二维码图片或 --payload 之一", "give exactly one of a QR picture and --payload"}},
       {"err.pc_no_request", {"没有等待确认的电脑请求", "no PC request is waiting"}},
+      {"err.pc_mechanism_key",
+       {"电脑请求的算法与该证书的密钥不符，已拒绝", "the PC asked for a mechanism this certificate's key does not have"}},
       {"err.pc_not_pending", {"该请求已结束: {}", "this request is already {}"}},
       {"err.bad_copy_field", {"无法复制字段: {}", "cannot copy field: {}"}},
       {"err.local", {"错误: {}", "error: {}"}},

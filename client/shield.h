@@ -95,6 +95,10 @@ class ShieldClient {
   // A PKCS#1 v1.5 SHA-256 signature of `message` (k bytes), verified with OpenSSL under the
   // key before it is returned (a wrong server half is caught: cosign_bad_server_answer).
   Result<Bytes> rsa_sign(const KeyFile& key, const UnlockedRsa& u, BytesView message, const std::string& purpose);
+  // The same for a SHA-256 digest the caller computed (a PC program's CKM_RSA_PKCS DigestInfo,
+  // docs/PKCS11.md). Errors: bad_digest_length unless 32 bytes, rsa_sign's.
+  Result<Bytes> rsa_sign_digest(const KeyFile& key, const UnlockedRsa& u, BytesView digest,
+                                const std::string& purpose);
   // The plaintext of an RSA ciphertext (k bytes): blinded before it goes to the server, the
   // padding removed here. Errors: decryption_failed, cosign_bad_server_answer, the step's.
   Result<SecretBytes> rsa_decrypt(const KeyFile& key, const UnlockedRsa& u, BytesView ciphertext,

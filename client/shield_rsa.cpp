@@ -115,12 +115,18 @@ Result<rsa_split::StepResponse> ShieldClient::rsa_step(const KeyFile& key, const
 
 Result<Bytes> ShieldClient::rsa_sign(const KeyFile& key, const UnlockedRsa& u, BytesView message,
                                      const std::string& purpose) {
-  CS_ASSIGN(auto start, rsa_split::device_sign_start(u.share, crypto::sha256(message)));
+  return rsa_sign_digest(key, u, crypto::sha256(message), purpose);
+}
+
+Result<Bytes> ShieldClient::rsa_sign_digest(const KeyFile& key, const UnlockedRsa& u, BytesView digest,
+                                            const std::string& purpose) {
+  if (digest.size() != 32) return invalid_argument("bad_digest_length", "a SHA-256 digest has 32 bytes");
+  CS_ASSIGN(auto start, rsa_split::device_sign_start(u.share, digest));
   CS_ASSIGN(auto resp, rsa_step(key, u, "sign", "signatures", start.request, purpose));
   CS_ASSIGN(auto sig, rsa_split::device_sign_finish(u.share, start.state, resp));
-  // Once more with OpenSSL over the message itself, before anyone sees it.
+  // Once more with OpenSSL over the digest, before anyone sees it.
   CS_ASSIGN(auto pub, crypto::PublicKey::from_spki_der(key.public_key));
-  if (!crypto::verify(pub, crypto::SignScheme::kRsaPkcs1Sha256, message, sig).ok()) {
+  if (!crypto::verify_rsa_pkcs1_sha256_digest(pub, digest, sig).ok()) {
     return unavailable("bad_signature", "the two-party signature does not verify under the certificate's key");
   }
   return sig;

@@ -6,6 +6,7 @@
 // threads sign at once through one module. Application-supplied mutex callbacks are refused
 // (CKR_CANT_LOCK) unless CKF_OS_LOCKING_OK is set too.
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include <p11-kit/pkcs11.h>
 
@@ -32,16 +33,33 @@ constexpr CK_SLOT_ID kSlot = 1;
 constexpr CK_ULONG kSm2SignatureLen = 64;
 constexpr std::size_t kMaxData = 16384;
 constexpr std::size_t kSm2CipherOverhead = 97;  // C1 (65) + C3 (32)
+constexpr std::size_t kPkcs1Overhead = 11;      // PKCS#1 v1.5: 00 02 PS(≥ 8) 00
+// DER DigestInfo of SHA-256 up to the digest (RFC 8017 §9.2 note 1): what a CKM_RSA_PKCS
+// caller passes before the 32 digest bytes. The platform signs nothing else.
+constexpr std::uint8_t kSha256DigestInfo[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                              0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                              0x01, 0x05, 0x00, 0x04, 0x20};
+constexpr std::size_t kSha256DigestInfoLen = sizeof kSha256DigestInfo + 32;
 constexpr auto kRefreshAfter = std::chrono::seconds(5);
 
 enum class OpKind { kNone, kSign, kDecrypt };
+
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
 
 struct Operation {
   OpKind kind = OpKind::kNone;
   CK_MECHANISM_TYPE mechanism = 0;
   CK_OBJECT_HANDLE key = 0;
   std::string certificate_id;
+  KeyKind key_kind = KeyKind::kSm2;
+  CK_ULONG modulus_bytes = 0;
   Bytes buffer;  // C_SignUpdate accumulates here
+  // CKM_SHA256_RSA_PKCS hashes as the data comes; the message itself is kept (for the phone to
+  // show) while it fits kMaxData, and dropped when it grows past it.
+  std::shared_ptr<EVP_MD_CTX> sha256;
+  bool too_long = false;
   bool updated = false;
   bool busy = false;  // waiting for the phone
 };
@@ -137,12 +155,16 @@ CK_RV session_of(CK_SESSION_HANDLE h, Session** out) {
 }
 
 bool sign_mechanism(CK_MECHANISM_TYPE m) {
-  return m == kCkmSm2 || m == kCkmSm2Sm3 || m == CKM_ECDSA;
+  return m == kCkmSm2 || m == kCkmSm2Sm3 || m == CKM_ECDSA || m == CKM_RSA_PKCS ||
+         m == CKM_SHA256_RSA_PKCS;
 }
-
-// The mechanism name the platform knows, and the data rule, for a signature.
-std::string platform_mechanism(CK_MECHANISM_TYPE m) {
-  return m == kCkmSm2Sm3 ? "sm2-sm3" : "sm2";
+bool decrypt_mechanism(CK_MECHANISM_TYPE m) {
+  return m == kCkmSm2Encrypt || m == CKM_RSA_PKCS;
+}
+// Whether a mechanism known to the token fits the key's type.
+bool fits_key(CK_MECHANISM_TYPE m, KeyKind k) {
+  const bool rsa_mech = m == CKM_RSA_PKCS || m == CKM_SHA256_RSA_PKCS;
+  return k == KeyKind::kRsa ? rsa_mech : (k == KeyKind::kSm2 && !rsa_mech);
 }
 
 CK_RV rv_of(const Error& e) {
@@ -160,11 +182,12 @@ CK_RV rv_of(const Error& e) {
   }
 }
 
-// Runs the operation of a session on the phone: called with g_mu held through `lock`, which
-// is released while the phone is asked and taken again before returning. The operation ends,
-// whatever the outcome.
+// Runs the operation of a session on the phone (`mech`: the platform's mechanism name, see
+// docs/PKCS11.md): called with g_mu held through `lock`, which is released while the phone is
+// asked and taken again before returning. The operation ends, whatever the outcome.
 CK_RV run_on_phone(std::unique_lock<std::mutex>& lock, CK_SESSION_HANDLE h,
-                   const std::string& operation, BytesView data, Bytes* result) {
+                   const std::string& operation, const std::string& mech, BytesView data,
+                   Bytes* result) {
   Session* s = nullptr;
   if (CK_RV rv = session_of(h, &s); rv != CKR_OK) return rv;
   if (!g_state->config) {
@@ -173,7 +196,6 @@ CK_RV run_on_phone(std::unique_lock<std::mutex>& lock, CK_SESSION_HANDLE h,
   }
   Platform platform(*g_state->config);
   const std::string cert = s->op.certificate_id;
-  const std::string mech = operation == "sign" ? platform_mechanism(s->op.mechanism) : "sm2";
   s->op.busy = true;
   lock.unlock();
   auto r = platform.run(cert, operation, mech, data, &g_finalising);
@@ -217,7 +239,7 @@ CK_RV init_operation(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDL
   if (mech == nullptr) return CKR_ARGUMENTS_BAD;
   if (s->op.kind != OpKind::kNone) return CKR_OPERATION_ACTIVE;
   if (kind == OpKind::kSign ? !sign_mechanism(mech->mechanism)
-                            : mech->mechanism != kCkmSm2Encrypt) {
+                            : !decrypt_mechanism(mech->mechanism)) {
     return CKR_MECHANISM_INVALID;
   }
   if (mech->pParameter != nullptr || mech->ulParameterLen != 0) return CKR_MECHANISM_PARAM_INVALID;
@@ -231,15 +253,25 @@ CK_RV init_operation(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDL
   if (o->cls != CKO_PRIVATE_KEY) return CKR_KEY_TYPE_INCONSISTENT;
   const CK_ATTRIBUTE_TYPE usage = kind == OpKind::kSign ? CKA_SIGN : CKA_DECRYPT;
   if (o->attrs.at(usage) != Bytes{CK_TRUE}) return CKR_KEY_FUNCTION_NOT_PERMITTED;
-  // Two-party keys are SM2: the SM2 mechanisms, and CKM_ECDSA as raw SM2 of a 32-byte digest
-  // for consumers that know only CKM_ECDSA (docs/PKCS11.md). A P-256 key has no two-party
-  // signing yet, so it is shown but every mechanism is inconsistent with it.
-  if (!o->sm2) return CKR_KEY_TYPE_INCONSISTENT;
+  // Two-party keys are SM2 or RSA. SM2: the SM2 mechanisms, and CKM_ECDSA as raw SM2 of a
+  // 32-byte digest for consumers that know only CKM_ECDSA (docs/PKCS11.md). RSA: CKM_RSA_PKCS
+  // (a SHA-256 DigestInfo to sign, or a ciphertext) and CKM_SHA256_RSA_PKCS. A P-256 key has no
+  // two-party signing yet, so it is shown but every mechanism is inconsistent with it.
+  if (!fits_key(mech->mechanism, o->kind)) return CKR_KEY_TYPE_INCONSISTENT;
   s->op = Operation{};
   s->op.kind = kind;
   s->op.mechanism = mech->mechanism;
   s->op.key = key;
   s->op.certificate_id = o->certificate_id;
+  s->op.key_kind = o->kind;
+  s->op.modulus_bytes = o->modulus_bytes;
+  if (mech->mechanism == CKM_SHA256_RSA_PKCS) {
+    s->op.sha256.reset(EVP_MD_CTX_new(), MdCtxDeleter{});
+    if (!s->op.sha256 || EVP_DigestInit_ex(s->op.sha256.get(), EVP_sha256(), nullptr) != 1) {
+      s->op = Operation{};
+      return CKR_HOST_MEMORY;
+    }
+  }
   return CKR_OK;
 }
 
@@ -251,10 +283,57 @@ CK_RV active_op(CK_SESSION_HANDLE h, OpKind kind, Session** s) {
   return CKR_OK;
 }
 
-CK_RV check_sign_data(CK_MECHANISM_TYPE m, std::size_t n) {
-  if (m == kCkmSm2Sm3) return n >= 1 && n <= kMaxData ? CKR_OK : CKR_DATA_LEN_RANGE;
-  return n == 32 ? CKR_OK
-                 : CKR_DATA_LEN_RANGE;  // e = SM3(Z_A ‖ M), or the digest given to CKM_ECDSA
+// What the platform is asked to sign for the data given to the mechanism: its mechanism name
+// and data. CKM_RSA_PKCS takes only a SHA-256 DigestInfo (the platform signs PKCS#1 v1.5
+// encodings of SHA-256 and nothing else): another length is CKR_DATA_LEN_RANGE, 51 bytes that
+// are not one CKR_DATA_INVALID. Nothing reaches the phone for data refused here.
+CK_RV sign_request(const Operation& op, const Bytes& input, std::string* mech, Bytes* data) {
+  switch (op.mechanism) {
+    case kCkmSm2Sm3:
+      if (input.empty() || input.size() > kMaxData) return CKR_DATA_LEN_RANGE;
+      *mech = "sm2-sm3";
+      *data = input;
+      return CKR_OK;
+    case CKM_RSA_PKCS:
+      if (input.size() != kSha256DigestInfoLen) return CKR_DATA_LEN_RANGE;
+      if (std::memcmp(input.data(), kSha256DigestInfo, sizeof kSha256DigestInfo) != 0)
+        return CKR_DATA_INVALID;
+      *mech = "rsa-sha256-digest";
+      data->assign(input.begin() + sizeof kSha256DigestInfo, input.end());
+      return CKR_OK;
+    case CKM_SHA256_RSA_PKCS: {
+      if (!op.too_long && !input.empty()) {  // the phone can show the message itself
+        *mech = "rsa-sha256";
+        *data = input;
+        return CKR_OK;
+      }
+      unsigned char digest[EVP_MAX_MD_SIZE];
+      unsigned int len = 0;
+      EVP_MD_CTX* c = op.sha256.get();
+      std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> copy(EVP_MD_CTX_new());
+      if (!c || !copy || EVP_MD_CTX_copy_ex(copy.get(), c) != 1 ||
+          EVP_DigestFinal_ex(copy.get(), digest, &len) != 1 || len != 32) {
+        return CKR_GENERAL_ERROR;
+      }
+      *mech = "rsa-sha256-digest";
+      data->assign(digest, digest + len);
+      return CKR_OK;
+    }
+    default:  // kCkmSm2, CKM_ECDSA: e = SM3(Z_A ‖ M), or the digest given to CKM_ECDSA
+      if (input.size() != 32) return CKR_DATA_LEN_RANGE;
+      *mech = "sm2";
+      *data = input;
+      return CKR_OK;
+  }
+}
+
+// Feeds data to a CKM_SHA256_RSA_PKCS operation's hash, keeping the message while it is short
+// enough to show on the phone.
+CK_RV hash_part(Operation& op, BytesView part) {
+  if (!op.sha256) return CKR_OK;
+  if (!part.empty() && EVP_DigestUpdate(op.sha256.get(), part.data(), part.size()) != 1)
+    return CKR_GENERAL_ERROR;
+  return CKR_OK;
 }
 
 CK_RV do_sign(CK_SESSION_HANDLE h, BytesView data, bool final_part, CK_BYTE_PTR sig,
@@ -266,20 +345,31 @@ CK_RV do_sign(CK_SESSION_HANDLE h, BytesView data, bool final_part, CK_BYTE_PTR 
     s->op = Operation{};
     return CKR_ARGUMENTS_BAD;
   }
+  const CK_ULONG sig_size =
+      s->op.key_kind == KeyKind::kRsa ? s->op.modulus_bytes : kSm2SignatureLen;
   bool answered = false;
-  CK_RV rv = length_query(sig, sig_len, kSm2SignatureLen, &answered);
+  CK_RV rv = length_query(sig, sig_len, sig_size, &answered);
   if (answered) return rv;
   Bytes input = final_part ? s->op.buffer : Bytes(data.begin(), data.end());
-  if (CK_RV drv = check_sign_data(s->op.mechanism, input.size()); drv != CKR_OK) {
+  if (!final_part && data.size() > kMaxData) s->op.too_long = true;
+  if (!final_part) {
+    if (CK_RV hrv = hash_part(s->op, data); hrv != CKR_OK) {
+      s->op = Operation{};
+      return hrv;
+    }
+  }
+  std::string mech;
+  Bytes payload;
+  if (CK_RV drv = sign_request(s->op, input, &mech, &payload); drv != CKR_OK) {
     s->op = Operation{};
     return drv;
   }
   Bytes out;
-  rv = run_on_phone(lock, h, "sign", input, &out);
+  rv = run_on_phone(lock, h, "sign", mech, payload, &out);
   if (rv != CKR_OK) return rv;
-  if (out.size() != kSm2SignatureLen) return CKR_DEVICE_ERROR;
+  if (out.size() != sig_size) return CKR_DEVICE_ERROR;
   std::memcpy(sig, out.data(), out.size());
-  *sig_len = kSm2SignatureLen;
+  *sig_len = sig_size;
   return CKR_OK;
 }
 
@@ -401,7 +491,8 @@ CS_EXPORT CK_RV C_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list,
   std::lock_guard<std::mutex> l(g_mu);
   if (!g_state) return CKR_CRYPTOKI_NOT_INITIALIZED;
   if (slot != kSlot) return CKR_SLOT_ID_INVALID;
-  const CK_MECHANISM_TYPE mechs[] = {kCkmSm2Sm3, kCkmSm2, kCkmSm2Encrypt, CKM_ECDSA};
+  const CK_MECHANISM_TYPE mechs[] = {kCkmSm2Sm3, kCkmSm2, kCkmSm2Encrypt, CKM_ECDSA,
+                                    CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS};
   const CK_ULONG n = sizeof mechs / sizeof mechs[0];
   if (list == nullptr) {
     *count = n;
@@ -424,7 +515,11 @@ CS_EXPORT CK_RV C_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
   if (slot != kSlot) return CKR_SLOT_ID_INVALID;
   info->ulMinKeySize = 256;
   info->ulMaxKeySize = 256;
-  if (type == kCkmSm2 || type == kCkmSm2Sm3) {
+  if (type == CKM_RSA_PKCS || type == CKM_SHA256_RSA_PKCS) {
+    info->ulMinKeySize = 2048;  // modulus bits of the two-party RSA keys
+    info->ulMaxKeySize = 3072;
+    info->flags = CKF_HW | CKF_SIGN | (type == CKM_RSA_PKCS ? CKF_DECRYPT : 0);
+  } else if (type == kCkmSm2 || type == kCkmSm2Sm3) {
     info->flags = CKF_HW | CKF_SIGN;
   } else if (type == CKM_ECDSA) {
     info->flags = CKF_HW | CKF_SIGN | CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS;
@@ -604,11 +699,25 @@ CS_EXPORT CK_RV C_SignUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR part, CK_ULONG len
     s->op = Operation{};
     return CKR_ARGUMENTS_BAD;
   }
+  s->op.updated = true;
+  if (s->op.mechanism == CKM_SHA256_RSA_PKCS) {
+    // Any length: hashed here; the message is kept only while it can be shown on the phone.
+    if (CK_RV rv = hash_part(s->op, BytesView(part, len)); rv != CKR_OK) {
+      s->op = Operation{};
+      return rv;
+    }
+    if (!s->op.too_long && s->op.buffer.size() + len <= kMaxData) {
+      s->op.buffer.insert(s->op.buffer.end(), part, part + len);
+    } else {
+      s->op.too_long = true;
+      s->op.buffer.clear();
+    }
+    return CKR_OK;
+  }
   if (s->op.buffer.size() + len > kMaxData) {
     s->op = Operation{};
     return CKR_DATA_LEN_RANGE;
   }
-  s->op.updated = true;
   s->op.buffer.insert(s->op.buffer.end(), part, part + len);
   return CKR_OK;
 }
@@ -630,17 +739,22 @@ CS_EXPORT CK_RV C_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG in_len, 
     s->op = Operation{};
     return CKR_ARGUMENTS_BAD;
   }
-  if (in_len <= kSm2CipherOverhead || in_len > kMaxData || in[0] != 0x04) {
+  const bool rsa = s->op.key_kind == KeyKind::kRsa;
+  if (rsa ? in_len != s->op.modulus_bytes
+          : (in_len <= kSm2CipherOverhead || in_len > kMaxData || in[0] != 0x04)) {
     s->op = Operation{};
     return CKR_ENCRYPTED_DATA_LEN_RANGE;
   }
+  // SM2: the plaintext is as long as C2. RSA: at most k − 11, known only after decrypting, so
+  // that bound is what the length query answers and what the buffer must hold.
+  const CK_ULONG bound = rsa ? in_len - kPkcs1Overhead : in_len - kSm2CipherOverhead;
   bool answered = false;
-  CK_RV rv = length_query(out, out_len, in_len - kSm2CipherOverhead, &answered);
+  CK_RV rv = length_query(out, out_len, bound, &answered);
   if (answered) return rv;
   Bytes plain;
-  rv = run_on_phone(lock, h, "decrypt", BytesView(in, in_len), &plain);
+  rv = run_on_phone(lock, h, "decrypt", rsa ? "rsa-pkcs1" : "sm2", BytesView(in, in_len), &plain);
   if (rv != CKR_OK) return rv;
-  if (plain.size() != in_len - kSm2CipherOverhead) return CKR_DEVICE_ERROR;
+  if (rsa ? plain.size() > bound : plain.size() != bound) return CKR_DEVICE_ERROR;
   std::memcpy(out, plain.data(), plain.size());
   *out_len = plain.size();
   return CKR_OK;

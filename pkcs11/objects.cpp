@@ -1,10 +1,14 @@
 #include "pkcs11/objects.h"
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include <cstring>
 #include <memory>
+#include <utility>
 
 namespace certseal::pkcs11 {
 namespace {
@@ -36,28 +40,68 @@ Bytes der_of(const T* obj, F i2d) {
   return out;
 }
 
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct BnDeleter {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+
+Bytes bn_bytes(const BIGNUM* b) {
+  Bytes out(static_cast<std::size_t>(BN_num_bytes(b)));
+  BN_bn2bin(b, out.data());
+  return out;
+}
+
+// Modulus and public exponent (big-endian, no leading zeros) of an RSA SubjectPublicKeyInfo.
+Result<std::pair<Bytes, Bytes>> rsa_parts(const Bytes& spki) {
+  const unsigned char* p = spki.data();
+  std::unique_ptr<EVP_PKEY, PkeyDeleter> k(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
+  if (!k || EVP_PKEY_get_base_id(k.get()) != EVP_PKEY_RSA) {
+    return invalid_argument("unsupported_key", "the public key is not an RSA SubjectPublicKeyInfo");
+  }
+  BIGNUM* n = nullptr;
+  BIGNUM* e = nullptr;
+  EVP_PKEY_get_bn_param(k.get(), OSSL_PKEY_PARAM_RSA_N, &n);
+  EVP_PKEY_get_bn_param(k.get(), OSSL_PKEY_PARAM_RSA_E, &e);
+  std::unique_ptr<BIGNUM, BnDeleter> nn(n), ee(e);
+  if (!nn || !ee) return invalid_argument("unsupported_key", "the RSA key has no modulus");
+  return std::pair{bn_bytes(nn.get()), bn_bytes(ee.get())};
+}
+
 }  // namespace
 
 Result<std::vector<TokenObject>> objects_for(const PhoneCertificate& cert, CK_OBJECT_HANDLE base) {
   const unsigned char* p = cert.der.data();
   std::unique_ptr<X509, X509Deleter> x(d2i_X509(nullptr, &p, static_cast<long>(cert.der.size())));
   if (!x) return invalid_argument("bad_certificate", "a certificate of the phone does not parse");
-  Bytes params;
+  Bytes params, modulus, exponent;
+  KeyKind kind = KeyKind::kSm2;
   if (cert.algorithm == "sm2") {
     params = kSm2Params;
   } else if (cert.algorithm == "ec-p256") {
     params = kP256Params;
+    kind = KeyKind::kEcP256;
+  } else if (cert.algorithm == "rsa-2048" || cert.algorithm == "rsa-3072") {
+    kind = KeyKind::kRsa;
+    CS_ASSIGN(auto parts, rsa_parts(cert.public_key));
+    modulus = std::move(parts.first);
+    exponent = std::move(parts.second);
+    if (modulus.size() != (cert.algorithm == "rsa-2048" ? 256u : 384u)) {
+      return invalid_argument("unsupported_key", "the modulus does not fit " + cert.algorithm);
+    }
   } else {
     return invalid_argument("unsupported_key", "key algorithm " + cert.algorithm);
   }
-  if (cert.public_key.size() != 65 || cert.public_key[0] != 0x04) {
+  if (kind != KeyKind::kRsa && (cert.public_key.size() != 65 || cert.public_key[0] != 0x04)) {
     return invalid_argument("unsupported_key", "the public key is not an uncompressed point");
   }
   const Bytes subject = der_of(X509_get_subject_name(x.get()), i2d_X509_NAME);
   const Bytes issuer = der_of(X509_get_issuer_name(x.get()), i2d_X509_NAME);
   const Bytes serial = der_of(X509_get0_serialNumber(x.get()), i2d_ASN1_INTEGER);
   Bytes id(SHA_DIGEST_LENGTH);
-  SHA1(cert.public_key.data(), cert.public_key.size(), id.data());
+  const Bytes& id_source = kind == KeyKind::kRsa ? modulus : cert.public_key;
+  SHA1(id_source.data(), id_source.size(), id.data());
   const Bytes label = to_bytes(cert.subject.empty() ? cert.certificate_id : cert.subject);
   Bytes point = {0x04, 0x41};  // DER OCTET STRING of the uncompressed point
   point.insert(point.end(), cert.public_key.begin(), cert.public_key.end());
@@ -67,7 +111,8 @@ Result<std::vector<TokenObject>> objects_for(const PhoneCertificate& cert, CK_OB
     o.cls = cls;
     o.is_private = priv;
     o.certificate_id = cert.certificate_id;
-    o.sm2 = cert.algorithm == "sm2";
+    o.kind = kind;
+    o.modulus_bytes = modulus.size();
     o.attrs[CKA_CLASS] = ulong_bytes(cls);
     o.attrs[CKA_TOKEN] = bool_bytes(true);
     o.attrs[CKA_PRIVATE] = bool_bytes(priv);
@@ -88,10 +133,19 @@ Result<std::vector<TokenObject>> objects_for(const PhoneCertificate& cert, CK_OB
 
   TokenObject& pub = out[1];
   common(pub, CKO_PUBLIC_KEY, base + 1, false);
-  pub.attrs[CKA_KEY_TYPE] = ulong_bytes(CKK_EC);
   pub.attrs[CKA_SUBJECT] = subject;
-  pub.attrs[CKA_EC_PARAMS] = params;
-  pub.attrs[CKA_EC_POINT] = point;
+  if (kind == KeyKind::kRsa) {
+    pub.attrs[CKA_KEY_TYPE] = ulong_bytes(CKK_RSA);
+    pub.attrs[CKA_MODULUS] = modulus;
+    pub.attrs[CKA_MODULUS_BITS] = ulong_bytes(modulus.size() * 8);
+    pub.attrs[CKA_PUBLIC_EXPONENT] = exponent;
+    pub.attrs[CKA_WRAP] = bool_bytes(false);
+    pub.attrs[CKA_VERIFY_RECOVER] = bool_bytes(false);
+  } else {
+    pub.attrs[CKA_KEY_TYPE] = ulong_bytes(CKK_EC);
+    pub.attrs[CKA_EC_PARAMS] = params;
+    pub.attrs[CKA_EC_POINT] = point;
+  }
   pub.attrs[CKA_VERIFY] = bool_bytes(false);
   pub.attrs[CKA_ENCRYPT] = bool_bytes(false);
   pub.attrs[CKA_DERIVE] = bool_bytes(false);
@@ -99,11 +153,19 @@ Result<std::vector<TokenObject>> objects_for(const PhoneCertificate& cert, CK_OB
 
   TokenObject& priv = out[2];
   common(priv, CKO_PRIVATE_KEY, base + 2, true);
-  priv.attrs[CKA_KEY_TYPE] = ulong_bytes(CKK_EC);
   priv.attrs[CKA_SUBJECT] = subject;
-  priv.attrs[CKA_EC_PARAMS] = params;
+  if (kind == KeyKind::kRsa) {
+    // The public parts are public attributes of a PKCS#11 RSA private key too (libp11 reads
+    // them there to build the key it hands OpenSSL).
+    priv.attrs[CKA_KEY_TYPE] = ulong_bytes(CKK_RSA);
+    priv.attrs[CKA_MODULUS] = modulus;
+    priv.attrs[CKA_PUBLIC_EXPONENT] = exponent;
+  } else {
+    priv.attrs[CKA_KEY_TYPE] = ulong_bytes(CKK_EC);
+    priv.attrs[CKA_EC_PARAMS] = params;
+  }
   priv.attrs[CKA_SIGN] = bool_bytes(true);
-  priv.attrs[CKA_DECRYPT] = bool_bytes(cert.algorithm == "sm2");
+  priv.attrs[CKA_DECRYPT] = bool_bytes(kind != KeyKind::kEcP256);
   priv.attrs[CKA_UNWRAP] = bool_bytes(false);
   priv.attrs[CKA_DERIVE] = bool_bytes(false);
   priv.attrs[CKA_SIGN_RECOVER] = bool_bytes(false);
@@ -114,6 +176,11 @@ Result<std::vector<TokenObject>> objects_for(const PhoneCertificate& cert, CK_OB
   priv.attrs[CKA_ALWAYS_AUTHENTICATE] = bool_bytes(false);
   priv.attrs[CKA_LOCAL] = bool_bytes(false);
   priv.sensitive = {CKA_VALUE};
+  if (kind == KeyKind::kRsa) {
+    priv.sensitive.insert(priv.sensitive.end(),
+                          {CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1,
+                           CKA_EXPONENT_2, CKA_COEFFICIENT});
+  }
   return out;
 }
 

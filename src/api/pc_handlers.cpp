@@ -52,6 +52,7 @@ nlohmann::json request_json(const service::PcRequestView& r, bool with_data) {
                       {"data_sha256", r.data_sha256},
                       {"created_at", r.created_at},
                       {"expires_at", format_rfc3339(SysTime(std::chrono::seconds(r.expires_at)))}};
+  if (!r.key_algorithm.empty()) j["key_algorithm"] = r.key_algorithm;
   if (with_data && !r.data.empty()) j["data"] = base64_encode(r.data);
   if (!r.finished_at.empty()) j["finished_at"] = r.finished_at;
   if (r.status == "refused") j["reason"] = r.reason;
@@ -127,7 +128,7 @@ Result<Reply> post_pc_request(RequestContext& ctx) {
   service::PcRequestInput in;
   CS_ASSIGN(in.certificate_id, required_string(body, "certificate_id", 64));
   CS_ASSIGN(in.operation, required_string(body, "operation", 16));
-  CS_ASSIGN(in.mechanism, required_string(body, "mechanism", 16));
+  CS_ASSIGN(in.mechanism, required_string(body, "mechanism", 32));
   CS_ASSIGN(in.data, b64_field(body, "data", 4 * (service::kMaxPcData / 3 + 1)));
   CS_ASSIGN(auto r, p->create_request(token, in));
   return Reply::json(request_json(r, false), 201);

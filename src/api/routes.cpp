@@ -22,6 +22,7 @@
 #include "api/system_handlers.h"
 #include "api/web_files.h"
 #include "api/token_handlers.h"
+#include "api/client_info_handlers.h"
 
 namespace certseal::api {
 namespace {
@@ -274,6 +275,13 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/operator/token-requests", Role::kOperator, op_get_token_requests},
     {"POST", "/api/v1/operator/token-requests/{id}/approval", Role::kOperator, op_post_token_request_approval},
     {"POST", "/api/v1/operator/token-requests/{id}/rejection", Role::kOperator, op_post_token_request_rejection},
+
+    // What clients learn about themselves: releases (every business), log support certificates
+    // (client_info_handlers.cpp)
+    {"GET", "/api/v1/client/releases/latest", Role::kPublic, get_client_release_latest},
+    {"GET", "/api/v1/client/support-certificate", Role::kPublic, get_client_support_certificate},
+    {"POST", "/api/v1/operator/client/releases", Role::kOperator, op_post_client_release},
+    {"PUT", "/api/v1/operator/client/support-certificate", Role::kOperator, op_put_client_support_certificate},
     // PKI publication: short root paths that go into certificates (docs/PKI.md)
     {"GET", "/ca", Role::kPublic, list_cas},
     {"GET", "/ca/{id}/chain.pem", Role::kPublic, get_ca_chain},

@@ -31,6 +31,7 @@ class TokenCertificates;
 class CloudKeyService;
 class ApplicationLinkService;
 class AdminLetterService;
+class ClientReleaseService;
 }  // namespace certseal::service
 
 namespace certseal::api {
@@ -82,6 +83,7 @@ struct Services {
   service::TokenCertificates* token_certs = nullptr;  // self-service token certificates (nullptr: 503)
   service::CloudKeyService* cloudkey = nullptr;  // cloud key tenants and staff keys (nullptr: 503)
   service::AdminLetterService* admin_letters = nullptr;  // admin-transfer letters (nullptr: 503)
+  service::ClientReleaseService* client_releases = nullptr;  // client releases, log support certificates (nullptr: 503)
   RequestLimits* limits = nullptr;       // per-address/per-account limits (nullptr: none)
 };
 

@@ -34,6 +34,7 @@
 #include "service/grant/grant_service.h"
 #include "service/cloudkey/cloudkey_service.h"
 #include "service/pc/pc_service.h"
+#include "service/clientinfo/client_releases.h"
 #include "service/token/token_certificates.h"
 #include "service/seal/seal_service.h"
 #include "service/scene/application_links.h"
@@ -271,6 +272,9 @@ int serve(const Config& c) {
   services.pcs = &pcs;
   service::TokenCertificates token_certs(*p.db, p.clock, p.rng, log, **cas);
   services.token_certs = &token_certs;
+  // What clients learn about themselves: releases per business, the support certificate of logs.
+  service::ClientReleaseService client_releases(*p.db, p.clock, p.rng, log);
+  services.client_releases = &client_releases;
   // The transparency log (docs/LEDGER.md): keys in the key manager, a background sequencer, and
   // one recorder every service appends through inside its own transactions.
   auto ledger_keys = service::ledger::LogKeys::open(*p.db, **km, p.clock, p.rng, log, ledger_origin(c, ca_opts.public_url));

@@ -7,9 +7,20 @@
 #include "base/log.h"
 #include "base/result.h"
 #include "base/rng.h"
+#include "base/version.h"
 
 namespace certseal {
 namespace {
+
+TEST(Version, ParsesAndComparesAsNumbers) {
+  EXPECT_EQ(*parse_version("1.10.0"), (Version{1, 10, 0}));
+  EXPECT_GT(compare_versions(*parse_version("1.10"), *parse_version("1.9.9")), 0);
+  EXPECT_EQ(compare_versions(*parse_version("1.4"), *parse_version("1.4.0")), 0);
+  EXPECT_LT(compare_versions(*parse_version("0.1.0"), *parse_version("0.1.1")), 0);
+  for (const char* bad : {"", "1.", ".1", "1..2", "v1.2", "1.2-rc1", "1.2.3.4.5", "1234567890", "1 .2"}) {
+    EXPECT_EQ(parse_version(bad).error().code, "bad_version") << bad;
+  }
+}
 
 TEST(Encoding, HexRoundTripAndErrors) {
   Bytes b = {0x00, 0x01, 0xab, 0xff};

@@ -117,6 +117,11 @@ Result<Bytes> sign(const PrivateKey& key, SignScheme scheme, BytesView message, 
 Status verify(const PublicKey& key, SignScheme scheme, BytesView message, BytesView signature,
               std::string_view sm2_id = kSm2DefaultId);
 
+// An RSA PKCS#1 v1.5 signature over a SHA-256 digest the caller computed (what a PKCS#11
+// CKM_RSA_PKCS caller signs: the DigestInfo of that digest). ok() when valid; signature_invalid
+// when not (a digest that is not 32 bytes included); scheme_key_mismatch for a key that is not RSA.
+Status verify_rsa_pkcs1_sha256_digest(const PublicKey& key, BytesView digest, BytesView signature);
+
 // SM2 ciphertexts are raw 04||x||y||C3||C2 (or C2 before C3), see sm2.h.
 Result<Bytes> encrypt(const PublicKey& key, EncryptScheme scheme, BytesView plain);
 Result<SecretBytes> decrypt(const PrivateKey& key, EncryptScheme scheme, BytesView cipher);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/encoding.h"
+#include "crypto/hash.h"
 #include "crypto/testing/interop.h"
 #include "support/test_env.h"
 
@@ -76,6 +77,29 @@ TEST(PKey, OpensslCliKeysAndSignaturesWorkHere) {
   EXPECT_TRUE(verify(ec->public_key(), SignScheme::kEcdsaSha256, msg, read_file(d + "/ec.sig")).ok());
   EXPECT_TRUE(verify(rsa->public_key(), SignScheme::kRsaPssSha256, msg, read_file(d + "/rsa.sig")).ok());
   EXPECT_FALSE(verify(rsa->public_key(), SignScheme::kRsaPkcs1Sha256, msg, read_file(d + "/rsa.sig")).ok());
+}
+
+// A PKCS#1 v1.5 signature of a digest the caller computed (the PC link's CKM_RSA_PKCS): it
+// verifies for that digest only, not for another digest, a truncated one, or on an SM2 key.
+TEST(PKey, RsaPkcs1Sha256DigestVerification) {
+  SystemRng rng;
+  auto rsa = PrivateKey::generate(KeyType::kRsa2048, rng);
+  ASSERT_TRUE(rsa.ok());
+  const Bytes msg = to_bytes("投标文件 第3包");
+  auto sig = sign(*rsa, SignScheme::kRsaPkcs1Sha256, msg);
+  ASSERT_TRUE(sig.ok());
+  const Bytes digest = sha256(msg);
+  EXPECT_TRUE(verify_rsa_pkcs1_sha256_digest(rsa->public_key(), digest, *sig).ok());
+  Bytes other = digest;
+  other[0] ^= 1;
+  EXPECT_EQ(verify_rsa_pkcs1_sha256_digest(rsa->public_key(), other, *sig).error().code, "signature_invalid");
+  EXPECT_FALSE(verify_rsa_pkcs1_sha256_digest(rsa->public_key(), BytesView(digest.data(), 31), *sig).ok());
+  Bytes bad_sig = *sig;
+  bad_sig.back() ^= 1;
+  EXPECT_FALSE(verify_rsa_pkcs1_sha256_digest(rsa->public_key(), digest, bad_sig).ok());
+  auto sm2 = PrivateKey::generate(KeyType::kSm2, rng);
+  ASSERT_TRUE(sm2.ok());
+  EXPECT_FALSE(verify_rsa_pkcs1_sha256_digest(sm2->public_key(), digest, *sig).ok());
 }
 
 TEST(PKey, RsaEncryptionBothWaysWithOpensslCli) {

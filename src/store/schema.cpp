@@ -25,7 +25,8 @@ std::span<const Migration> schema_migrations() {
                       console_migrations,
                       applink_migrations,
                       app_migrations,
-                      letter_migrations}) {
+                      letter_migrations,
+                      client_migrations}) {
       auto part = area();
       all.insert(all.end(), part.begin(), part.end());
     }

@@ -24,5 +24,6 @@ std::vector<Migration> console_migrations();   // schema_console.cpp, versions 1
 std::vector<Migration> applink_migrations();   // schema_applinks.cpp, versions 1800-1899
 std::vector<Migration> app_migrations();       // schema_app.cpp, versions 1700-1799
 std::vector<Migration> letter_migrations();    // schema_letters.cpp, versions 1400-1499
+std::vector<Migration> client_migrations();    // schema_client.cpp, versions 1500-1599
 
 }  // namespace certseal::store

@@ -2,7 +2,7 @@
 // as the PC (`pc pair`) and as the phone (`pc accept`, `pc confirm`/`pc refuse`, its PIN cache),
 // and libcertseal-pkcs11.so driven by pkcs11-tool (OpenSC) and in-process through its function
 // list (concurrency and bad input). (OpenSSL's PKCS#11 engine cannot load SM2 keys on OpenSSL 3.0:
-// docs/PKCS11.md.) Signatures are checked
+// docs/PKCS11.md; it signs with the phone's RSA keys in pkcs11_rsa_test.cpp.) Signatures are checked
 // with the openssl CLI and with our SM2 verifier; decryption with a ciphertext made here.
 //
 // Refusals from the side of whoever must be refused: the phone saying no (the PC program gets
@@ -285,7 +285,7 @@ TEST_P(Pkcs11E2eTest, ConcurrentSignersDecryptionAndBadInput) {
   EXPECT_EQ(p->C_SignInit(s + 1000, &sm2, key), CKR_SESSION_HANDLE_INVALID);
   EXPECT_EQ(p->C_SignInit(s, &sm2, 424242), CKR_KEY_HANDLE_INVALID);
   EXPECT_EQ(p->C_SignInit(s, &sm2, certs[0]), CKR_KEY_TYPE_INCONSISTENT);
-  EXPECT_EQ(p->C_SignInit(s, &rsa, key), CKR_MECHANISM_INVALID);
+  EXPECT_EQ(p->C_SignInit(s, &rsa, key), CKR_KEY_TYPE_INCONSISTENT);  // an RSA mechanism, SM2 key
   EXPECT_EQ(p->C_SignInit(s, &dec, key), CKR_MECHANISM_INVALID);
   EXPECT_EQ(p->C_SignInit(s, &with_param, key), CKR_MECHANISM_PARAM_INVALID);
   EXPECT_EQ(p->C_DecryptInit(s, &sm2, key), CKR_MECHANISM_INVALID);

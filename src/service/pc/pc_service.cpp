@@ -67,10 +67,64 @@ PcRequestView request_from_row(const store::Row& r) {
   v.created_at = r.text("created_at");
   v.finished_at = r.text("finished_at");
   v.data_sha256 = r.text("data_sha256");
+  v.key_algorithm = r.text("key_algorithm");  // when the query joins shield_keys
   v.expires_at = r.integer("expires_at");
   v.data = r.blob("data");
   v.result = r.blob("result");
   return v;
+}
+
+bool is_rsa_algorithm(const std::string& a) {
+  return a == "rsa-2048" || a == "rsa-3072";
+}
+
+// The modulus length k in bytes of an RSA key algorithm.
+std::size_t rsa_modulus_bytes(const std::string& a) {
+  return a == "rsa-3072" ? 384 : 256;
+}
+
+// Whether (operation, mechanism) is one the PC link knows, and the data fits its shape before
+// the key is known. The key's side is checked by fits_key.
+Status check_shape(const PcRequestInput& in) {
+  if (in.operation != "sign" && in.operation != "decrypt")
+    return bad_field("operation", "sign or decrypt");
+  if (in.operation == "sign") {
+    if (in.mechanism == "sm2" || in.mechanism == "rsa-sha256-digest") {
+      if (in.data.size() != 32)
+        return bad_field("data", "a 32-byte digest for mechanism " + in.mechanism);
+    } else if (in.mechanism == "sm2-sm3" || in.mechanism == "rsa-sha256") {
+      if (in.data.empty() || in.data.size() > kMaxPcData) return bad_field("data", "1-16384 bytes");
+    } else {
+      return bad_field("mechanism", "sm2, sm2-sm3, rsa-sha256 or rsa-sha256-digest for a signature");
+    }
+    return {};
+  }
+  if (in.mechanism == "sm2") {
+    if (in.data.size() < 98 || in.data.size() > kMaxPcData || in.data[0] != 0x04) {
+      return bad_field("data",
+                       "an SM2 ciphertext C1||C3||C2 with C1 uncompressed (98-16384 bytes)");
+    }
+  } else if (in.mechanism != "rsa-pkcs1") {
+    return bad_field("mechanism", "sm2 or rsa-pkcs1 for a decryption");
+  }
+  return {};
+}
+
+// The mechanism fits the certificate's key: SM2 mechanisms for SM2 keys, RSA ones (and an RSA
+// ciphertext as long as the modulus) for RSA keys.
+Status fits_key(const PcRequestInput& in, const std::string& algorithm) {
+  const bool rsa_mech = in.mechanism.rfind("rsa-", 0) == 0;
+  if (rsa_mech != is_rsa_algorithm(algorithm) || (!rsa_mech && algorithm != "sm2")) {
+    return invalid_argument("mechanism_key_mismatch",
+                            "mechanism " + in.mechanism + " does not fit the certificate's " +
+                                algorithm + " key")
+        .with_field("mechanism", "invalid", "one the certificate's key supports");
+  }
+  if (in.mechanism == "rsa-pkcs1" && in.data.size() != rsa_modulus_bytes(algorithm)) {
+    return bad_field("data", "an RSA ciphertext of " +
+                                 std::to_string(rsa_modulus_bytes(algorithm)) + " bytes");
+  }
+  return {};
 }
 
 bool valid_name(const std::string& s) {
@@ -247,30 +301,14 @@ Result<std::vector<PcCertificate>> PcService::certificates(const std::string& to
 
 Result<PcRequestView> PcService::create_request(const std::string& token,
                                                 const PcRequestInput& in) {
-  if (in.operation != "sign" && in.operation != "decrypt")
-    return bad_field("operation", "sign or decrypt");
-  if (in.operation == "sign") {
-    if (in.mechanism == "sm2") {
-      if (in.data.size() != 32) return bad_field("data", "a 32-byte digest for mechanism sm2");
-    } else if (in.mechanism == "sm2-sm3") {
-      if (in.data.empty() || in.data.size() > kMaxPcData) return bad_field("data", "1-16384 bytes");
-    } else {
-      return bad_field("mechanism", "sm2 or sm2-sm3 for a signature");
-    }
-  } else {
-    if (in.mechanism != "sm2") return bad_field("mechanism", "sm2 for a decryption");
-    if (in.data.size() < 98 || in.data.size() > kMaxPcData || in.data[0] != 0x04) {
-      return bad_field("data",
-                       "an SM2 ciphertext C1||C3||C2 with C1 uncompressed (98-16384 bytes)");
-    }
-  }
+  CS_TRY(check_shape(in));
   CS_ASSIGN(auto certs, certificates(token));
   const PcCertificate* cert = nullptr;
   for (const auto& c : certs) {
     if (c.certificate_id == in.certificate_id) cert = &c;
   }
   if (!cert) return not_found("certificate_not_found", "no such certificate on the paired phone");
-  if (cert->algorithm != "sm2") return bad_field("mechanism", "one the certificate's key supports");
+  CS_TRY(fits_key(in, cert->algorithm));
   return db_.write_value<PcRequestView>([&](store::Tx& tx) -> Result<PcRequestView> {
     CS_ASSIGN(auto link, active_link(tx, token));
     const std::int64_t now = clock_.now_unix();
@@ -291,6 +329,7 @@ Result<PcRequestView> PcService::create_request(const std::string& token,
     v.key_id = cert->key_id;
     v.operation = in.operation;
     v.mechanism = in.mechanism;
+    v.key_algorithm = cert->algorithm;
     v.status = "pending";
     v.created_at = format_rfc3339(clock_.now());
     v.data_sha256 = hex_encode(crypto::sha256(in.data));
@@ -331,8 +370,9 @@ Result<std::vector<PcRequestView>> PcService::pending(const std::string& account
   return db_.read_value<std::vector<PcRequestView>>(
       [&](store::Tx& tx) -> Result<std::vector<PcRequestView>> {
         CS_ASSIGN(auto rows,
-                  tx.query("SELECT q.*, l.name AS link_name FROM pc_requests q JOIN pc_links l ON "
-                           "l.id = q.link_id "
+                  tx.query("SELECT q.*, l.name AS link_name, k.algorithm AS key_algorithm "
+                           "FROM pc_requests q JOIN pc_links l ON l.id = q.link_id "
+                           "LEFT JOIN shield_keys k ON k.id = q.key_id "
                            "WHERE q.account_id = ? AND q.status = 'pending' AND q.expires_at > ? "
                            "AND l.status = 'active' ORDER BY q.id LIMIT 100",
                            {account_id, clock_.now_unix()}));
@@ -347,8 +387,9 @@ Result<std::vector<PcRequestView>> PcService::pending(const std::string& account
 
 Result<PcRequestView> PcService::request(const std::string& account_id, const std::string& id) {
   return db_.read_value<PcRequestView>([&](store::Tx& tx) -> Result<PcRequestView> {
-    CS_ASSIGN(auto r, tx.query_one("SELECT q.*, l.name AS link_name FROM pc_requests q JOIN "
-                                   "pc_links l ON l.id = q.link_id "
+    CS_ASSIGN(auto r, tx.query_one("SELECT q.*, l.name AS link_name, k.algorithm AS key_algorithm "
+                                   "FROM pc_requests q JOIN pc_links l ON l.id = q.link_id "
+                                   "LEFT JOIN shield_keys k ON k.id = q.key_id "
                                    "WHERE q.id = ?",
                                    {id}));
     if (!r || r->text("account_id") != account_id) return request_not_found();
@@ -385,17 +426,30 @@ Result<PcRequestView> PcService::complete(const std::string& account_id, const s
   CS_ASSIGN(auto v, request(account_id, id));
   if (v.status != "pending")
     return conflict("pc_request_not_pending", "this PC request is already " + v.status);
-  if (v.operation == "sign") {
+  const Error bad_signature = invalid_argument(
+      "bad_signature", "the signature does not verify under the certificate's key");
+  if (v.operation == "sign" && v.mechanism.rfind("rsa-", 0) == 0) {
     // Only what the certificate's key really signed reaches the PC.
+    CS_ASSIGN(auto key, shield_.key(account_id, v.key_id));
+    CS_ASSIGN(auto pub, crypto::PublicKey::from_spki_der(key.public_key));
+    const Status checked =
+        v.mechanism == "rsa-sha256"
+            ? crypto::verify(pub, crypto::SignScheme::kRsaPkcs1Sha256, v.data, result)
+            : crypto::verify_rsa_pkcs1_sha256_digest(pub, v.data, result);
+    if (!checked.ok()) return bad_signature;
+  } else if (v.operation == "sign") {
     CS_ASSIGN(auto key, shield_.key(account_id, v.key_id));
     Bytes e = v.data;
     if (v.mechanism == "sm2-sm3") {
       CS_ASSIGN(e, crypto::sm2_message_digest(key.public_key, crypto::kSm2DefaultId, v.data));
     }
     if (result.size() != 64 || !crypto::sm2_verify_digest(key.public_key, e, result).ok()) {
-      return invalid_argument("bad_signature",
-                              "the signature does not verify under the certificate's key");
+      return bad_signature;
     }
+  } else if (v.mechanism == "rsa-pkcs1") {
+    // PKCS#1 v1.5 leaves at least 11 bytes of padding in a k-byte block.
+    if (result.size() + 11 > v.data.size())
+      return bad_field("plaintext", "at most the modulus length less 11 bytes");
   } else if (result.size() != v.data.size() - 97) {
     return bad_field("plaintext", "as long as the ciphertext's C2");
   }

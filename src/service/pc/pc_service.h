@@ -17,7 +17,9 @@
 //                            current and valid; at most kMaxOpenRequests open per link
 //   complete (phone)      -> completed: a signature is verified under the certificate's key
 //                            before it is accepted (for "sm2-sm3" over SM3(Z_A ‖ data) with the
-//                            default ID; for "sm2" data is the digest e)
+//                            default ID; for "sm2" data is the digest e; for "rsa-sha256" a
+//                            PKCS#1 v1.5 signature of SHA-256(data); for "rsa-sha256-digest" of
+//                            the SHA-256 digest data)
 //   refuse (phone)        -> refused (the module returns CKR_FUNCTION_REJECTED)
 //   past expires_at       -> expired
 // The PC reads its request (get_request); after it has seen a final state the data and result
@@ -71,6 +73,7 @@ struct PcCertificate {
 
 struct PcRequestView {
   std::string id, link_id, link_name, certificate_id, key_id, operation, mechanism, status, reason;
+  std::string key_algorithm;  // the certificate's key: "sm2", "rsa-2048", "rsa-3072"
   std::string created_at, finished_at, data_sha256;
   std::int64_t expires_at = 0;
   Bytes data;    // what to sign or decrypt (cleared once the PC has seen the outcome)
@@ -80,8 +83,13 @@ struct PcRequestView {
 struct PcRequestInput {
   std::string certificate_id;
   std::string operation;  // "sign" or "decrypt"
-  std::string mechanism;  // sign: "sm2-sm3" (data = message) or "sm2" (data = 32-byte digest e);
-                          // decrypt: "sm2" (data = C1‖C3‖C2, C1 uncompressed)
+  // The mechanism must fit the certificate's key (the key type travels with it):
+  //   SM2 key: sign "sm2-sm3" (data = message) or "sm2" (data = 32-byte digest e);
+  //            decrypt "sm2" (data = C1‖C3‖C2, C1 uncompressed)
+  //   RSA key: sign "rsa-sha256" (data = message, PKCS#1 v1.5 with SHA-256) or
+  //            "rsa-sha256-digest" (data = the 32-byte SHA-256 digest); decrypt "rsa-pkcs1"
+  //            (data = a ciphertext as long as the modulus, PKCS#1 v1.5 padding)
+  std::string mechanism;
   Bytes data;
 };
 
@@ -113,7 +121,8 @@ class PcService {
   // Errors: pc_not_paired (the token is not of an active link).
   Result<std::vector<PcCertificate>> certificates(const std::string& token);
   // Errors: pc_not_paired, certificate_not_found (not the link's account's, or not current and
-  // valid), invalid_field (operation, mechanism, data size), too_many_requests
+  // valid), invalid_field (operation, mechanism, data size), mechanism_key_mismatch
+  // (kInvalidArgument: an RSA mechanism for an SM2 key or the reverse), too_many_requests
   // (kResourceExhausted).
   Result<PcRequestView> create_request(const std::string& token, const PcRequestInput& in);
   // Errors: pc_not_paired, pc_request_not_found (another link's request too).
@@ -123,10 +132,11 @@ class PcService {
   Result<std::vector<PcRequestView>> pending(const std::string& account_id);
   // Errors: pc_request_not_found.
   Result<PcRequestView> request(const std::string& account_id, const std::string& id);
-  // result: the signature r‖s, or the plaintext. Errors: pc_request_not_found,
+  // result: the signature (r‖s, or the k-byte RSA signature), or the plaintext. Errors:
+  // pc_request_not_found,
   // pc_request_not_pending, pc_request_expired, pc_not_paired (the link was removed meanwhile),
   // bad_signature (kInvalidArgument: does not verify under the certificate's key),
-  // invalid_field (a plaintext of the wrong length).
+  // invalid_field (a plaintext of the wrong length: SM2 as long as C2, RSA at most k − 11).
   Result<PcRequestView> complete(const std::string& account_id, const std::string& id,
                                  const Bytes& result);
   // Errors: as complete's, minus the result checks.
