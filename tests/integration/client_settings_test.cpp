@@ -95,6 +95,16 @@ TEST_P(ClientSettingsE2eTest, UpdateCheckFollowsThePublishedReleases) {
   auto ck = cli(d, {"--json", "update", "check", "--business", "cloudkey"});
   ASSERT_EQ(ck.exit_code, 0) << ck;
   EXPECT_EQ(ck.json()["status"], "no_release") << ck;
+  // The cloud key's own release reaches `about` and `update check` for that business only.
+  ASSERT_EQ(publish(operator_token_, {{"business", "cloudkey"}, {"version", "0.2.0"},
+                                      {"download_url", "https://downloads.example/certseal-cloudkey-0.2.0.apk"}})
+                .status,
+            201);
+  auto ck_about = cli(d, {"--json", "about", "--business", "cloudkey"});
+  ASSERT_EQ(ck_about.exit_code, 0) << ck_about;
+  EXPECT_EQ(ck_about.json()["update"]["status"], "update_available") << ck_about;
+  EXPECT_EQ(ck_about.json()["update"]["latest"], "0.2.0") << ck_about;
+  EXPECT_EQ(http_->get("/api/v1/client/releases/latest?business=legacy").json()["version"], "0.3.0");
   EXPECT_EQ(cli(d, {"update", "check", "--business", "other"}).exit_code, 2);
 }
 
