@@ -208,14 +208,16 @@ class SqliteDatabase final : public Database {
   // not call write() itself (it would wait for its own group). Commits are counted
   // (sqlite_stats.h).
   Status write(const std::function<Status(Tx&)>& fn) override {
+    Writer me{&fn, {}, nullptr, false};
+    std::unique_lock l(group_mu_);
+    queue_.push_back(&me);
+    // Counted once queued, under the queue's lock: a writer that stats() counts is one the
+    // leader's next look at the queue finds (SqliteGroupCommit tests wait on this count).
     ++in_use_;
     struct Done {
       std::atomic<int>& n;
       ~Done() { --n; }
     } done{in_use_};
-    Writer me{&fn, {}, nullptr, false};
-    std::unique_lock l(group_mu_);
-    queue_.push_back(&me);
     arrived_cv_.notify_one();
     while (!me.done && leading_) group_cv_.wait(l);
     if (!me.done) {
