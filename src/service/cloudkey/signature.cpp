@@ -40,7 +40,8 @@ Result<SignaturePicture> CloudKeyService::set_signature(const std::string& accou
   CS_ASSIGN(auto staff, db_.read_value<store::Row>([&](store::Tx& tx) -> Result<store::Row> {
     CS_TRY(require_holder(tx, account_id, key_id));
     CS_ASSIGN(auto c, tx.query_one("SELECT staff_id, tenant_id FROM cloudkey_certificates WHERE key_id = ?", {key_id}));
-    return *c;
+    if (!c) return key_not_found();
+    return std::move(*c);
   }));
   if (blobs_ == nullptr) return unavailable("signature_unavailable", "签名采集暂不可用");
   // Another account's upload, or one of another purpose, does not exist for this caller.
@@ -85,6 +86,7 @@ Result<SignaturePicture> CloudKeyService::signature(const std::string& account_i
   return db_.read_value<SignaturePicture>([&](store::Tx& tx) -> Result<SignaturePicture> {
     CS_TRY(require_holder(tx, account_id, key_id));
     CS_ASSIGN(auto c, tx.query_one("SELECT staff_id FROM cloudkey_certificates WHERE key_id = ?", {key_id}));
+    if (!c) return key_not_found();
     CS_ASSIGN(auto r, tx.query_one(kSelectPicture, {c->text("staff_id")}));
     if (!r) return signature_not_found();
     return picture_from_row(*r);
