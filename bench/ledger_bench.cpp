@@ -5,6 +5,9 @@
 //    checkpoints. Counters: appends/s, the time from an append to the first checkpoint covering
 //    it, as a watcher thread polling /ledger/checkpoint's source sees it (p50, p99), checkpoints
 //    signed, and on SQLite the commits (group commit: several writers share one).
+//  * BM_PacedAppends/<engine>/<entries per second>: the same with one entry per transaction and
+//    the writers paced to a fixed total rate for 5 s (the goal's 5,000/s and twice that): the
+//    inclusion time a user sees at that load, where the unpaced run measures saturation.
 //  * BM_BareCommits/<engine>/<threads>: the baseline of the same machine and engine: transactions
 //    of one small INSERT into a scratch table, no log, no sequencer, for 2 s.
 //  * BM_InclusionProof/<size>, BM_ConsistencyProof/<size>: LedgerService proofs on SQLite over a
@@ -56,13 +59,14 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
-void BM_SustainedAppends(benchmark::State& state, const std::string& engine) {
-  const int per_tx = static_cast<int>(state.range(0));
+// Four writers append `per_tx` entries per transaction for `seconds`; with `rate` > 0 the
+// transactions are paced so that the four together append `rate` entries per second.
+void run_appends(benchmark::State& state, const std::string& engine, int per_tx, int rate, int seconds) {
   if (engine == "postgres" && !std::getenv("CERTSEAL_BENCH_PG_URL")) {
     state.SkipWithError("CERTSEAL_BENCH_PG_URL not set");
     return;
   }
-  std::string dir = temp_dir(engine + std::to_string(per_tx));
+  std::string dir = temp_dir(engine + std::to_string(per_tx) + "-" + std::to_string(rate));
   SystemClock clock;
   SystemRng rng;
   MemoryLogger log;
@@ -107,12 +111,19 @@ void BM_SustainedAppends(benchmark::State& state, const std::string& engine) {
     std::atomic<std::int64_t> appended{0};
     const std::int64_t commits0 = store::sqlite_commits(*db).value_or(0);
     const auto t0 = std::chrono::steady_clock::now();
-    const auto until = t0 + std::chrono::seconds(3);
+    const auto until = t0 + std::chrono::seconds(seconds);
+    // Each writer's transactions start on its own schedule (offset so the four interleave).
+    const auto step = rate > 0 ? std::chrono::nanoseconds(4'000'000'000LL * per_tx / rate) : std::chrono::nanoseconds(0);
     std::vector<std::thread> writers;
     for (int w = 0; w < 4; ++w) {
       writers.emplace_back([&, w] {
         int n = 0;
+        auto next = t0 + step * w / 4;
         while (std::chrono::steady_clock::now() < until) {
+          if (rate > 0) {
+            std::this_thread::sleep_until(next);
+            next += step;
+          }
           Status s = db->write([&](store::Tx& tx) -> Status {
             for (int i = 0; i < per_tx; ++i) {
               CS_TRY(rec.append(tx, LedgerEvent("shield.sign").by("acct-" + std::to_string(w)).of("acct-" + std::to_string(w))
@@ -163,8 +174,17 @@ void BM_SustainedAppends(benchmark::State& state, const std::string& engine) {
   }
   std::filesystem::remove_all(dir);
 }
+
+void BM_SustainedAppends(benchmark::State& state, const std::string& engine) {
+  run_appends(state, engine, static_cast<int>(state.range(0)), 0, 3);
+}
+void BM_PacedAppends(benchmark::State& state, const std::string& engine) {
+  run_appends(state, engine, 1, static_cast<int>(state.range(0)), 5);
+}
 BENCHMARK_CAPTURE(BM_SustainedAppends, sqlite, std::string("sqlite"))->Arg(1)->Arg(100)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
 BENCHMARK_CAPTURE(BM_SustainedAppends, postgres, std::string("postgres"))->Arg(1)->Arg(100)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+BENCHMARK_CAPTURE(BM_PacedAppends, sqlite, std::string("sqlite"))->Arg(5000)->Arg(10000)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+BENCHMARK_CAPTURE(BM_PacedAppends, postgres, std::string("postgres"))->Arg(5000)->Arg(10000)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
 
 void BM_BareCommits(benchmark::State& state, const std::string& engine) {
   const int threads = static_cast<int>(state.range(0));
