@@ -19,6 +19,40 @@ using crypto::testing::openssl;
 using crypto::testing::read_file;
 using crypto::testing::write_file;
 
+// A self-signed recipient certificate of `type` in `dir`: key.pem, cert.der and cert.pem.
+struct Recipient {
+  crypto::PrivateKey key;
+  Bytes cert;
+};
+Recipient self_signed_recipient(crypto::KeyType type, Bytes serial, const std::string& cn, const std::string& dir,
+                                Rng& rng) {
+  auto key = crypto::PrivateKey::generate(type, rng).value();
+  CertTemplate t;
+  t.serial = std::move(serial);
+  t.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
+  t.not_after = t.not_before + std::chrono::hours(48);
+  t.issuer = t.subject = name_der({{"CN", cn}}).value();
+  t.spki = key.public_key().spki_der();
+  LocalSigner self(key);
+  Bytes cert = issue_certificate(t, self).value();
+  auto pem = key.pem();
+  write_file(dir + "/key.pem", as_bytes(std::string_view(pem.data(), pem.size())));
+  write_file(dir + "/cert.der", cert);
+  EXPECT_EQ(openssl("x509 -inform DER -in " + dir + "/cert.der -out " + dir + "/cert.pem").exit_code, 0);
+  return {std::move(key), std::move(cert)};
+}
+
+// Our envelope of `content` to `cert`, which `openssl cms -decrypt` with dir/key.pem must open.
+Bytes envelope_that_openssl_opens(const Bytes& cert, const std::string& content, const std::string& dir, Rng& rng) {
+  Bytes env = cms::enveloped_data(cms::Form::kGmt0010, cert, as_bytes(content), rng).value();
+  write_file(dir + "/ours.der", env);
+  auto dec = openssl("cms -decrypt -inform DER -in " + dir + "/ours.der -inkey " + dir + "/key.pem -recip " + dir +
+                     "/cert.pem -out " + dir + "/ours.txt");
+  EXPECT_EQ(dec.exit_code, 0) << dec.out;
+  EXPECT_EQ(to_string(read_file(dir + "/ours.txt")), content);
+  return env;
+}
+
 TEST(CmsEnveloped, OpensslOpensTheKeyAndTheContentInBothForms) {
   SystemRng rng;
   certseal::testing::TempDir tmp;  // removed however the test ends
@@ -81,26 +115,9 @@ TEST(CmsEnveloped, RsaEnvelopesInteroperateWithOpensslCms) {
   SystemRng rng;
   certseal::testing::TempDir tmp;
   const std::string dir = tmp.path();
-  auto key = crypto::PrivateKey::generate(crypto::KeyType::kRsa2048, rng).value();
-  CertTemplate t;
-  t.serial = {0x52, 0x53};
-  t.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
-  t.not_after = t.not_before + std::chrono::hours(48);
-  t.issuer = t.subject = name_der({{"CN", "RSA bidder"}}).value();
-  t.spki = key.public_key().spki_der();
-  LocalSigner self(key);
-  Bytes cert = issue_certificate(t, self).value();
-  auto pem = key.pem();
-  write_file(dir + "/key.pem", as_bytes(std::string_view(pem.data(), pem.size())));
-  write_file(dir + "/cert.der", cert);
-  ASSERT_EQ(openssl("x509 -inform DER -in " + dir + "/cert.der -out " + dir + "/cert.pem").exit_code, 0);
+  auto [key, cert] = self_signed_recipient(crypto::KeyType::kRsa2048, {0x52, 0x53}, "RSA bidder", dir, rng);
   const std::string content = "bid for lot 2: 3,450,000.00";
-  Bytes env = cms::enveloped_data(cms::Form::kGmt0010, cert, as_bytes(content), rng).value();
-  write_file(dir + "/ours.der", env);
-  auto dec = openssl("cms -decrypt -inform DER -in " + dir + "/ours.der -inkey " + dir + "/key.pem -recip " + dir +
-                     "/cert.pem -out " + dir + "/ours.txt");
-  ASSERT_EQ(dec.exit_code, 0) << dec.out;
-  EXPECT_EQ(to_string(read_file(dir + "/ours.txt")), content);
+  Bytes env = envelope_that_openssl_opens(cert, content, dir, rng);
   auto ours = cms::parse_enveloped(env).value();
   EXPECT_EQ(ours.key_transport, cms::KeyTransport::kRsaOaepSha256);
   EXPECT_EQ(ours.content_key_size, 32u);
@@ -125,7 +142,7 @@ TEST(CmsEnveloped, RsaEnvelopesInteroperateWithOpensslCms) {
     ASSERT_TRUE(e.ok()) << c.opts << ": " << e.error().code << " " << e.error().message;
     EXPECT_EQ(e->key_transport, c.kt) << c.opts;
     EXPECT_EQ(e->content_key_size, c.key_size) << c.opts;
-    EXPECT_EQ(e->recipient_serial, t.serial);
+    EXPECT_EQ(e->recipient_serial, (Bytes{0x52, 0x53}));
     auto scheme = c.kt == cms::KeyTransport::kRsaPkcs1 ? crypto::EncryptScheme::kRsaPkcs1 : crypto::EncryptScheme::kRsaOaepSha256;
     if (c.kt == cms::KeyTransport::kRsaOaepSha1) continue;  // our EVP wrapper has no OAEP-SHA-1; the shield test covers it
     auto cek = crypto::decrypt(key, scheme, e->encrypted_key);
@@ -255,26 +272,9 @@ TEST(CmsEnveloped, EcEnvelopesInteroperateWithOpensslCms) {
   SystemRng rng;
   certseal::testing::TempDir tmp;
   const std::string dir = tmp.path();
-  auto key = crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng).value();
-  CertTemplate t;
-  t.serial = {0x45, 0x43};
-  t.not_before = std::chrono::system_clock::now() - std::chrono::hours(1);
-  t.not_after = t.not_before + std::chrono::hours(48);
-  t.issuer = t.subject = name_der({{"CN", "P-256 bidder"}}).value();
-  t.spki = key.public_key().spki_der();
-  LocalSigner self(key);
-  Bytes cert = issue_certificate(t, self).value();
-  auto pem = key.pem();
-  write_file(dir + "/key.pem", as_bytes(std::string_view(pem.data(), pem.size())));
-  write_file(dir + "/cert.der", cert);
-  ASSERT_EQ(openssl("x509 -inform DER -in " + dir + "/cert.der -out " + dir + "/cert.pem").exit_code, 0);
+  auto [key, cert] = self_signed_recipient(crypto::KeyType::kEcP256, {0x45, 0x43}, "P-256 bidder", dir, rng);
   const std::string content = "bid for lot 5: 1,200,000.00";
-  Bytes env = cms::enveloped_data(cms::Form::kGmt0010, cert, as_bytes(content), rng).value();
-  write_file(dir + "/ours.der", env);
-  auto dec = openssl("cms -decrypt -inform DER -in " + dir + "/ours.der -inkey " + dir + "/key.pem -recip " + dir +
-                     "/cert.pem -out " + dir + "/ours.txt");
-  ASSERT_EQ(dec.exit_code, 0) << dec.out;
-  EXPECT_EQ(to_string(read_file(dir + "/ours.txt")), content);
+  Bytes env = envelope_that_openssl_opens(cert, content, dir, rng);
   auto ours = cms::parse_enveloped(env).value();
   EXPECT_EQ(ours.key_transport, cms::KeyTransport::kEcdh);
   EXPECT_EQ(ours.form, cms::Form::kRfc5652);
@@ -304,7 +304,7 @@ TEST(CmsEnveloped, EcEnvelopesInteroperateWithOpensslCms) {
     EXPECT_EQ(e->cipher, c.cipher) << c.opts;
     EXPECT_EQ(e->wrap, c.wrap) << c.opts;
     EXPECT_EQ(e->kdf, c.kdf) << c.opts;
-    EXPECT_EQ(e->recipient_serial, t.serial);
+    EXPECT_EQ(e->recipient_serial, (Bytes{0x45, 0x43}));
     auto k = cms::kari_unwrap(*e, ecdh_z(key, e->originator_point));
     ASSERT_TRUE(k.ok()) << c.opts;
     EXPECT_EQ(to_string(cms::open_content(*e, BytesView(k->data(), k->size())).value()), content) << c.opts;
