@@ -96,20 +96,8 @@ TEST_P(P256ShieldE2eTest, InstallsAP256KeyAndAnswersEveryScene) {
   EXPECT_EQ(to_string(base64_decode(v14["result"]["content"].get<std::string>()).value()), bid);
 
   // 14 with envelopes made by `openssl cms -encrypt` to the certificate.
-  put(f("bid.txt"), bid);
-  int n = 0;
-  for (const std::string opts : {"", "-aes256 -keyopt ecdh_kdf_md:sha256"}) {
-    const std::size_t sp = opts.find(' ');
-    const std::string cipher = opts.substr(0, sp), keyopts = sp == std::string::npos ? "" : opts.substr(sp);
-    auto enc = sh("openssl cms -encrypt -binary " + cipher + " -in " + f("bid.txt") + " -outform DER -out " +
-                  f("theirs.der") + " -recip " + f("ec-leaf.pem") + keyopts);
-    auto v = scan(a, app,
-                  {{"scene", "14"}, {"title", "开标"}, {"nonce", "ec-open-ossl-" + std::to_string(++n)},
-                   {"message", base64_encode(as_bytes(read_all(f("theirs.der"))))}},
-                  pin);
-    ASSERT_EQ(v["status"], "completed") << opts << " " << enc << v;
-    EXPECT_EQ(to_string(base64_decode(v["result"]["content"].get<std::string>()).value()), bid) << opts;
-  }
+  openssl_envelopes_open_by_scan(a, app, pin, f("ec-leaf.pem"), bid, "ec-open-ossl-",
+                                 {"", "-aes256 -keyopt ecdh_kdf_md:sha256"});
 
   // The steps are in the key's events, with the digest signed.
   auto ev = call("GET", "/api/v1/shield/keys/" + key_id + "/events", session_token(a));

@@ -104,22 +104,10 @@ TEST_P(RsaShieldE2eTest, InstallsAnRsaKeyAndAnswersEveryScene) {
   EXPECT_EQ(to_string(base64_decode(v14["result"]["content"].get<std::string>()).value()), bid);
 
   // 14 with envelopes made by `openssl cms -encrypt` to the certificate: PKCS#1 v1.5 and OAEP.
-  put(f("bid.txt"), bid);
-  int n = 0;
-  for (const std::string opts : {"-aes256", "-aes128 -keyopt rsa_padding_mode:oaep",
-                                 "-aes256 -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt "
-                                 "rsa_mgf1_md:sha256"}) {
-    const std::size_t sp = opts.find(' ');  // the cipher, then -keyopt options for the -recip before them
-    const std::string cipher = opts.substr(0, sp), keyopts = sp == std::string::npos ? "" : opts.substr(sp);
-    auto enc = sh("openssl cms -encrypt -binary " + cipher + " -in " + f("bid.txt") + " -outform DER -out " +
-                  f("theirs.der") + " -recip " + f("rsa-leaf.pem") + keyopts);
-    auto v = scan(a, app,
-                  {{"scene", "14"}, {"title", "开标"}, {"nonce", "rsa-open-ossl-" + std::to_string(++n)},
-                   {"message", base64_encode(as_bytes(read_all(f("theirs.der"))))}},
-                  pin);
-    ASSERT_EQ(v["status"], "completed") << opts << " " << enc << v;
-    EXPECT_EQ(to_string(base64_decode(v["result"]["content"].get<std::string>()).value()), bid) << opts;
-  }
+  openssl_envelopes_open_by_scan(a, app, pin, f("rsa-leaf.pem"), bid, "rsa-open-ossl-",
+                                 {"-aes256", "-aes128 -keyopt rsa_padding_mode:oaep",
+                                  "-aes256 -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt "
+                                  "rsa_mgf1_md:sha256"});
 
   // Usage records: the steps and the scenes are in the key's events, with the digest signed.
   auto ev = call("GET", "/api/v1/shield/keys/" + key_id + "/events", session_token(a));

@@ -80,6 +80,26 @@ class IntlShieldE2eTest : public ClientE2eTest {
     EXPECT_EQ(s.exit_code, 0) << s;
     return rp(app, "GET", "/api/v1/rp/scene-requests/" + c.json()["id"].get<std::string>()).json();
   }
+  // Envelopes that `openssl cms -encrypt` makes to `leaf_pem` with each option set (the cipher,
+  // then -keyopt options for the recipient) open through scene 14 on device `d` to `content`.
+  void openssl_envelopes_open_by_scan(const std::string& d, const App& app, const std::string& pin,
+                                      const std::string& leaf_pem, const std::string& content,
+                                      const std::string& nonce_prefix, const std::vector<std::string>& option_sets) {
+    put(f("bid.txt"), content);
+    int n = 0;
+    for (const std::string& opts : option_sets) {
+      const std::size_t sp = opts.find(' ');
+      const std::string cipher = opts.substr(0, sp), keyopts = sp == std::string::npos ? "" : opts.substr(sp);
+      auto enc = sh("openssl cms -encrypt -binary " + cipher + " -in " + f("bid.txt") + " -outform DER -out " +
+                    f("theirs.der") + " -recip " + leaf_pem + keyopts);
+      auto v = scan(d, app,
+                    {{"scene", "14"}, {"title", "开标"}, {"nonce", nonce_prefix + std::to_string(++n)},
+                     {"message", base64_encode(as_bytes(read_all(f("theirs.der"))))}},
+                    pin);
+      ASSERT_EQ(v["status"], "completed") << opts << " " << enc << v;
+      EXPECT_EQ(to_string(base64_decode(v["result"]["content"].get<std::string>()).value()), content) << opts;
+    }
+  }
   std::string session_token(const std::string& d) {
     return nlohmann::json::parse(read_all(d + "/session.json"))["token"];
   }
