@@ -5,7 +5,13 @@
 #include <qpdf/Pl_Flate.hh>
 
 #include <cstring>
+#include <list>
+#include <optional>
 #include <memory>
+#include <mutex>
+#include <utility>
+
+#include "crypto/hash.h"
 
 namespace certseal::docsign {
 namespace {
@@ -32,11 +38,39 @@ Bytes deflate(const Bytes& raw) {
   return Bytes(buf->getBuffer(), buf->getBuffer() + buf->getSize());
 }
 
-}  // namespace
+// The last few conversions, keyed by the PNG's SHA-256: a platform signs many documents with the
+// same few seal pictures, and decoding plus compressing one costs more than the rest of a
+// signature (docs/PERFORMANCE.md "PDF signing"). Bounded: kCached entries of one picture each.
+class RecentImages {
+ public:
+  std::optional<PdfImage> find(const Bytes& key) {
+    std::lock_guard lock(mu_);
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (it->first == key) {
+        entries_.splice(entries_.begin(), entries_, it);  // most recent first
+        return entries_.front().second;
+      }
+    }
+    return std::nullopt;
+  }
+  void put(Bytes key, const PdfImage& img) {
+    std::lock_guard lock(mu_);
+    entries_.emplace_front(std::move(key), img);
+    if (entries_.size() > kCached) entries_.pop_back();
+  }
 
-Result<PdfImage> pdf_image_from_png(BytesView png, const ImageLimits& limits) {
-  CS_ASSIGN(auto size, check_image(png, limits));
-  if (size.media_type != "image/png") return invalid_argument("bad_image", "印章图片须为 PNG");
+ private:
+  static constexpr std::size_t kCached = 16;
+  std::mutex mu_;
+  std::list<std::pair<Bytes, PdfImage>> entries_;
+};
+
+RecentImages& recent_images() {
+  static RecentImages cache;
+  return cache;
+}
+
+Result<PdfImage> convert(BytesView png) {
   Reader reader{png};
   std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> s(
       cairo_image_surface_create_from_png_stream(read_png, &reader), cairo_surface_destroy);
@@ -68,6 +102,18 @@ Result<PdfImage> pdf_image_from_png(BytesView png, const ImageLimits& limits) {
     }
   }
   return PdfImage{w, h, deflate(rgb), deflate(alpha)};
+}
+
+}  // namespace
+
+Result<PdfImage> pdf_image_from_png(BytesView png, const ImageLimits& limits) {
+  CS_ASSIGN(auto size, check_image(png, limits));  // the limits apply on every call, cached or not
+  if (size.media_type != "image/png") return invalid_argument("bad_image", "印章图片须为 PNG");
+  Bytes key = crypto::sha256(png);
+  if (auto hit = recent_images().find(key)) return std::move(*hit);
+  CS_ASSIGN(auto img, convert(png));
+  recent_images().put(std::move(key), img);
+  return img;
 }
 
 }  // namespace certseal::docsign

@@ -2,7 +2,8 @@
 // samples (DeviceRGB, 8 bits) and the alpha channel as a soft mask (ISO 32000-1 §11.6.5.3), both
 // Flate-compressed, so a red seal shows over the page text as a stamp does.
 //
-// Contract: pure function, thread-safe. The PNG's declared size is checked (image_probe.h) before
+// Contract: pure function, thread-safe; the last 16 conversions are kept in memory (by the PNG's
+// SHA-256), so a seal used again is not decoded and compressed again. The PNG's declared size is checked (image_probe.h) before
 // Cairo decodes it. Errors: unreadable_image, image_too_large, bad_image (does not decode).
 #pragma once
 
