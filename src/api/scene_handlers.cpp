@@ -6,6 +6,7 @@
 #include "api/services.h"
 #include "base/clock.h"
 #include "base/encoding.h"
+#include "service/scene/document_fetch.h"
 #include "service/scene/rp_apps.h"
 #include "service/scene/scene_service.h"
 
@@ -245,8 +246,18 @@ Result<Reply> rp_post_document(RequestContext& ctx) {
   CS_ASSIGN(auto* s, scenes(ctx));
   CS_ASSIGN(auto app, caller_app(ctx));
   const std::string& body = ctx.request().body;
+  if (!body.empty() && body.front() == '{') {
+    // {"url": "…"}: the PDF fetched from the relying party's own origin (service/scene/document_fetch.h).
+    auto* fetcher = ctx.services().document_fetcher;
+    if (fetcher == nullptr) return unavailable("service_unavailable", "文档下载未启用");
+    CS_ASSIGN(auto j, ctx.json_body());
+    CS_ASSIGN(auto url, required_string(j, "url", 2048));
+    CS_ASSIGN(auto pdf, service::fetch_rp_document(*fetcher, app, url));
+    CS_ASSIGN(auto put, s->put_document(app, pdf));
+    return Reply::json(put, 201);
+  }
   if (body.size() < 5 || body.compare(0, 5, "%PDF-") != 0) {
-    return bad_field("body", "a PDF file (starting with %PDF-)");
+    return bad_field("body", "a PDF file (starting with %PDF-), or {\"url\": …}");
   }
   CS_ASSIGN(auto j, s->put_document(app, as_bytes(body)));
   return Reply::json(j, 201);

@@ -24,6 +24,7 @@ class SandboxGateway;
 class ShieldService;
 class RpAppService;
 class SceneService;
+class DocumentFetcher;
 class SealService;
 class GrantService;
 class PcService;
@@ -72,6 +73,7 @@ struct Services {
   service::ShieldService* shield = nullptr;  // mobile shield and held certificates (nullptr: 503)
   service::RpAppService* rp_apps = nullptr;  // relying-party applications (nullptr: 503)
   service::SceneService* scenes = nullptr;   // QR scene requests (nullptr: 503)
+  service::DocumentFetcher* document_fetcher = nullptr;  // scene 13 PDFs by URL (nullptr: 503)
   service::ApplicationLinkService* app_links = nullptr;  // platforms' application QR codes (nullptr: 503)
   service::ca::CaService* ca = nullptr;  // CAs, CRL/OCSP/TSA (nullptr: endpoints answer 503)
   service::SealService* seals = nullptr;  // electronic seals (nullptr: 503)

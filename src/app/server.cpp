@@ -40,6 +40,7 @@
 #include "service/scene/application_links.h"
 #include "service/scene/rp_apps.h"
 #include "service/org/admin_letter_service.h"
+#include "service/scene/document_fetch.h"
 #include "service/scene/scene_service.h"
 #include "service/shield/shield_service.h"
 #include "store/migrate.h"
@@ -204,6 +205,8 @@ int serve(const Config& c) {
   std::unique_ptr<service::SceneService> scenes;
   std::unique_ptr<service::ApplicationLinkService> app_links;
   service::CurlCallbackSender callback_sender;
+  service::CurlDocumentFetcher document_fetcher(c.server.body_limit);
+  services.document_fetcher = &document_fetcher;
   std::optional<api::RpAuthenticator> rp_auth;
   api::Authenticator* auth = &sessions;
   api::Dispatcher dispatcher(services, auth, api::route_table(), c.log.access);

@@ -41,10 +41,11 @@ class IntlShieldE2eTest : public ClientE2eTest {
   struct App {
     std::string id, secret;
   };
-  App register_app() {
+  App register_app(const std::string& callback = "http://127.0.0.1:9/cb",
+                   const std::vector<std::string>& scenes = {"06", "14", "16", "20"}) {
     auto r = call("POST", "/api/v1/operator/rp-apps", operator_token_,
-                  {{"name", "国际证书接入"}, {"platform_id", platform_}, {"callback_url", "http://127.0.0.1:9/cb"},
-                   {"scenes", {"06", "14", "16", "20"}}});
+                  {{"name", "国际证书接入"}, {"platform_id", platform_}, {"callback_url", callback},
+                   {"scenes", scenes}});
     EXPECT_EQ(r.status, 201) << r.body;
     return {r.json().value("id", ""), r.json().value("secret", "")};
   }
