@@ -70,7 +70,7 @@ test('the first start asks for the business, remembers it, and the home screen f
   await page.locator('[data-test="home-business"]').getByText('云密钥').waitFor();
   assert.deepEqual(await entries(), ['扫一扫', '证书信息', '授权管理', '账号与安全']);
   await page.locator('[data-test="home-delegation"]').click();
-  await page.waitForURL(/\/app\/grants$/);
+  await page.waitForURL(/\/app\/cloudkey\/delegations$/);
 
   // And back to the unified platform.
   await page.goto(`${world.base}/app/settings`);

@@ -32,7 +32,9 @@ export function setBusiness(b) {
 //  unified  — 网证通移动证书 / 手证通 (SPEC §3–§9): scan, verification, buying, certificates.
 //  legacy   — 数字证书业务(旧) (SPEC §11): apply, business query (install from the order),
 //             renewal (from a certificate's details), certificates.
-//  cloudkey — 云密钥 (SPEC §10): scan, certificate information, delegation (grants), security.
+//  cloudkey — 云密钥 (SPEC §10): scan, certificate information (the cloud-key home: the staff
+//             certificates on this device, set-up, signature capture, devices, usage log),
+//             delegation (授权管理), security.
 const ENTRIES = {
   unified: [
     { key: 'scan', icon: 'scan', to: '/scan' },
@@ -48,8 +50,8 @@ const ENTRIES = {
   ],
   cloudkey: [
     { key: 'scan', icon: 'scan', to: '/scan' },
-    { key: 'cert_info', icon: 'description', to: '/certificates' },
-    { key: 'delegation', icon: 'friends-o', to: '/grants' },
+    { key: 'cert_info', icon: 'description', to: '/cloudkey' },
+    { key: 'delegation', icon: 'friends-o', to: '/cloudkey/delegations' },
     { key: 'security', icon: 'lock', to: '/settings' },
   ],
 };

@@ -142,6 +142,11 @@ export class BrowserShield {
     for (const id of [...this.#cache.keys()]) this.#drop(id);
   }
 
+  // Forgets one key's unlocked share (云密钥 证书信息 → 清除密码缓存).
+  forgetKey(keyId) {
+    this.#drop(keyId);
+  }
+
   #drop(keyId) {
     const c = this.#cache.get(keyId);
     if (!c) return;
@@ -198,6 +203,13 @@ export class BrowserShield {
       await this.store.removeKey(oldKeyId);
     }
     return r;
+  }
+
+  // 云密钥 download (docs/CLOUDKEY.md "Set-up on a device"): the server expects exactly the
+  // installation's key-generation message; `post(body)` adds the staff number and sends it to the
+  // tenant's download route. The same checks and the same key record as install().
+  async downloadCloudKey(post, password) {
+    return this.#enrol(post, password);
   }
 
   async #enrol(call, password) {
