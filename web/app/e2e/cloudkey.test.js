@@ -49,6 +49,7 @@ const login = async (phone) => {
 const toast = (p, text, timeout = 60_000) => p.locator('.van-toast__text', { hasText: text }).waitFor({ timeout });
 
 async function shot(p, name) {
+  await p.locator('.van-toast').first().waitFor({ state: 'hidden' }).catch(() => {});
   await p.screenshot({ path: join(screenshotDir(world), `${name}.png`) });
 }
 
@@ -124,7 +125,7 @@ test('set-up from the tenant QR code, 自助录入, approval, download, scan-sig
   // The searchable list finds the tenant.
   await page.locator('[data-test=ck-tenant-search] input').fill('第一人民');
   await page.locator(`[data-test=ck-tenant-${tenant}]`).waitFor();
-  await shot(page, '40-cloudkey-setup');
+  await shot(page, 'cloudkey-01-setup');
   // A QR code of another server is refused before anything is sent.
   const foreign = JSON.parse(payload);
   foreign.server = 'https://elsewhere.example';
@@ -170,7 +171,7 @@ test('set-up from the tenant QR code, 自助录入, approval, download, scan-sig
   await page.locator('[data-test=ck-password-again] input').fill(PW);
   await page.locator('[data-test=ck-download]').click();
   await page.getByText('证书已下载到本机').first().waitFor({ timeout: 60_000 });
-  await shot(page, '41-cloudkey-downloaded');
+  await shot(page, 'cloudkey-02-downloaded');
   const mine = (await world.api('GET', '/api/v1/cloudkey/certificates', staffToken)).items;
   assert.equal(mine.length, 1);
   const cert = mine[0];
@@ -191,7 +192,7 @@ test('set-up from the tenant QR code, 自助录入, approval, download, scan-sig
   }
   await page.locator('[data-test=ck-signature-save]').click();
   await page.locator('[data-test=ck-signature-saved]').waitFor({ timeout: 30_000 });
-  await shot(page, '42-cloudkey-signature');
+  await shot(page, 'cloudkey-03-signature');
   const own = await world.api('GET', `/api/v1/cloudkey/keys/${cert.key_id}/signature`, staffToken);
   const read = await world.api('GET', `/api/v1/cloudkey/tenants/${tenant}/staff/${cert.staff_id}/signature`, adminToken);
   assert.equal(read.sha256, own.sha256);
@@ -214,7 +215,7 @@ test('set-up from the tenant QR code, 自助录入, approval, download, scan-sig
   const message = '处方：阿莫西林 0.5g，每日三次';
   const req = await scan20(page, message, 'ck-nonce-1');
   await page.getByText(`CN=${NAME}`).first().waitFor();
-  await shot(page, '43-cloudkey-scan');
+  await shot(page, 'cloudkey-04-scan');
   await page.getByPlaceholder('请输入证书密码').fill(PW);
   await page.getByRole('button', { name: '确认', exact: true }).click();
   await page.getByText('已完成').waitFor({ timeout: 60_000 });
@@ -228,7 +229,7 @@ test('set-up from the tenant QR code, 自助录入, approval, download, scan-sig
   // Certificate information and today's usage log (the signature among its entries).
   await page.goto(`${world.base}/app/cloudkey`);
   await page.locator('[data-test=ck-current]').getByText(STAFF_NO).waitFor();
-  await shot(page, '44-cloudkey-home');
+  await shot(page, 'cloudkey-05-home');
   await page.locator('[data-test=ck-cert]').click();
   await page.locator('[data-test=ck-cert-subject]').getByText(`CN=${NAME}`, { exact: false }).waitFor();
   await page.locator('[data-test=ck-clear-cache]').click();
@@ -236,8 +237,8 @@ test('set-up from the tenant QR code, 自助录入, approval, download, scan-sig
   await page.goto(`${world.base}/app/cloudkey/log`);
   await page.locator('[data-test=ck-log-entry]').first().waitFor();
   const entries = await page.locator('[data-test=ck-log-entry]').allInnerTexts();
-  assert.ok(entries.some((e) => e.includes('成功') && e.includes('scene 20')), entries.join('\n'));
-  await shot(page, '45-cloudkey-log');
+  assert.ok(entries.some((e) => e.includes('签名') && e.includes('成功') && e.includes('scene 20')), entries.join('\n'));
+  await shot(page, 'cloudkey-06-log');
   // The date range: yesterday only holds nothing.
   await page.getByRole('tab', { name: '按日期查询' }).click();
   const d = new Date(Date.now() - 86400_000);
@@ -282,7 +283,7 @@ test('a second browser as a secondary device: awaiting activation, activated, fr
   await page.locator(`[data-test=ck-device-${secondary.device_id}]`).locator('[data-test=ck-activate]').click();
   await toast(page, '设备已激活');
   assert.equal((await keyDevices(cert.key_id)).find((x) => x.device_id === secondary.device_id).status, 'active');
-  await shot(page, '46-cloudkey-devices');
+  await shot(page, 'cloudkey-07-devices');
 
   // The secondary device is not the main one: freezing from it is refused, nothing changes.
   await second.goto(`${world.base}/app/cloudkey/devices`);
@@ -361,7 +362,7 @@ test('delegation: a colleague asks, the holder approves with 2 uses and freezes 
   await page.locator('[data-test=ck-delegation-uses] input').fill('2');
   await page.locator('[data-test=ck-delegation-terms-confirm]').click();
   await item.getByText('剩余 2/2 次').waitFor();
-  await shot(page, '47-cloudkey-delegation');
+  await shot(page, 'cloudkey-08-delegation');
   let d = (await world.api('GET', '/api/v1/cloudkey/delegations', colleagueToken)).items.find((x) => x.id === asked.id);
   assert.equal(d.status, 'approved');
   assert.equal(d.uses_total, 2);
