@@ -43,10 +43,11 @@ test('the first start asks for the business, remembers it, and the home screen f
   await page.waitForURL(/\/app\/orders$/);
   assert.equal(await saved(), 'legacy');
 
-  // The legacy business's home: apply, business query, renewal, certificates — no scan.
+  // The legacy business's home: apply, business query, renewal, certificates, the phone as the
+  // PC's key — no scan.
   await page.goto(`${world.base}/app/`);
   await page.locator('[data-test="home-business"]').getByText('数字证书业务(旧)').waitFor();
-  assert.deepEqual(await entries(), ['证书申请', '业务查询', '证书延期', '我的证书']);
+  assert.deepEqual(await entries(), ['证书申请', '业务查询', '证书延期', '我的证书', '移动电子密钥']);
   await page.locator('[data-test="home-query"]').click();
   await page.waitForURL(/\/app\/orders$/);
 

@@ -42,6 +42,7 @@ const routes = [
   { path: '/cloudkey/devices', name: 'cloudkey-devices', component: () => import('./pages/cloudkey-devices/index.vue'), meta: { auth: true } },
   { path: '/cloudkey/log', name: 'cloudkey-log', component: () => import('./pages/cloudkey-log/index.vue'), meta: { auth: true } },
   { path: '/cloudkey/delegations', name: 'cloudkey-delegations', component: () => import('./pages/cloudkey-delegations/index.vue'), meta: { auth: true } },
+  { path: '/pc-key', name: 'pc-key', component: () => import('./pages/pc-key/index.vue'), meta: { auth: true } },
   { path: '/:rest(.*)*', redirect: '/' },
 ];
 

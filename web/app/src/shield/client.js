@@ -292,6 +292,20 @@ export class BrowserShield {
     const dev = await this.device();
     const e = await messageDigest(key.publicKey, message, id);
     if (password && password.webauthn) return this.#signWithAuthenticator(key, dev, e, purpose);
+    return this.#signE(key, dev, e, password, purpose);
+  }
+
+  // Signs a 32-byte digest e the caller computed (raw SM2 of e: a PC program's raw-SM2 request,
+  // docs/PKCS11.md), verified for e under the key like sign().
+  async signDigest(keyId, password, e, purpose) {
+    if (!(e instanceof Uint8Array) || e.length !== 32) throw new ShieldError('bad_digest_length', 'an SM2 digest has 32 bytes');
+    const key = await this.store.loadKey(keyId);
+    const dev = await this.device();
+    if (password && password.webauthn) return this.#signWithAuthenticator(key, dev, e, purpose);
+    return this.#signE(key, dev, e, password, purpose);
+  }
+
+  async #signE(key, dev, e, password, purpose) {
     this.onProgress('unlock');
     const { d1, authKey } = await this.#unlocked(key, dev.device_id, password);
     try {
