@@ -141,6 +141,19 @@ test('the phone pairs a PC, confirms its signature and decryption, refuses one, 
   execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(world.dir, 'pc-pub.pem'), '-rawin', '-digest', 'sm3',
     '-in', join(world.dir, 'pc-msg'), '-sigfile', join(world.dir, 'pc-sig.der'), '-pkeyopt', 'distid:1234567812345678'], { stdio: 'pipe' });
 
+  // A raw SM2 request (the PC computed e itself): the phone signs the digest as given; the server
+  // accepts only a signature that verifies for e under the certificate's key.
+  const e = Buffer.from(execFileSync('node', [interop, 'sm3', Buffer.from('摘要由电脑计算').toString('hex')], { encoding: 'utf8' }).trim(), 'hex');
+  const rawReq = (await pcCall('POST', '/api/v1/pc/requests', {
+    certificate_id: cert.id, operation: 'sign', mechanism: 'sm2', data: e.toString('base64'),
+  })).json;
+  await request(page, rawReq.id).getByText(`32 字节 · SHA-256 ${rawReq.data_sha256}`).waitFor({ timeout: 30_000 });
+  await request(page, rawReq.id).locator('[data-test=pc-password] input').fill(PW);
+  await request(page, rawReq.id).locator('[data-test=pc-confirm]').click();
+  const rawSigned = await pcWait(rawReq.id);
+  assert.equal(rawSigned.status, 'completed');
+  assert.equal(Buffer.from(rawSigned.result, 'base64').length, 64);
+
   // A decryption for the PC: sm-crypto encrypts to the certificate's key (C1‖C3‖C2).
   const secret = '会话密钥 0123456789abcdef';
   const c = execFileSync('node', [interop, 'encrypt', point, Buffer.from(secret).toString('hex'), '1'], { encoding: 'utf8' }).trim();
