@@ -10,7 +10,8 @@
 // issued), the tenant's certificate is not offered to an application the tenant did not allow, a
 // QR code of another server is refused before anything is sent, and the usage log is refused on
 // the secondary device. Delegation: a colleague's request approved with 2 uses and frozen in the
-// holder's screen.
+// holder's screen, the colleague's browser joins the holder's key for it and signs twice (frozen:
+// refused; the third: refused).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -342,17 +343,27 @@ test('a second browser as a secondary device: awaiting activation, activated, fr
   await second.context().close();
 });
 
-test('delegation: a colleague asks, the holder approves with 2 uses and freezes in 授权管理', { timeout: 120_000 }, async () => {
-  // The colleague: an active staff record entered by the admin, asking by the holder's number.
+test('delegation: a colleague asks in the app, the holder approves 2 uses, the colleague\'s browser joins and signs; frozen refuses, the third is refused', { timeout: 240_000 }, async () => {
+  const cert = (await world.api('GET', '/api/v1/cloudkey/certificates', staffToken)).items[0];
+  // The colleague: an active staff record entered by the admin, without a certificate of their own.
   const colleagueToken = await login(COLLEAGUE);
   await world.api('POST', `/api/v1/cloudkey/tenants/${tenant}/staff`, adminToken, {
     staff_no: 'R2001', name: '吴住院', phone: COLLEAGUE, id_number: idNumber('11010519950101003'),
   });
-  const asked = await world.api('POST', `/api/v1/cloudkey/tenants/${tenant}/delegations`, colleagueToken, {
-    holder_staff_no: STAFF_NO, statement: '夜班代签处方',
-  });
+  const colleague = await cloudKeyPhone(colleagueToken);
+  await colleague.goto(`${world.base}/app/cloudkey/delegations`);
+  await colleague.getByRole('tab', { name: '我的申请' }).click();
+  await colleague.locator('[data-test=ck-delegation-tenant-search] input').fill('第一人民');
+  await colleague.locator(`[data-test=ck-delegation-tenant-${tenant}]`).click();
+  await colleague.locator('[data-test=ck-delegation-holder] input').fill(STAFF_NO);
+  await colleague.locator('[data-test=ck-delegation-statement] textarea').fill('夜班代签处方');
+  await colleague.locator('[data-test=ck-delegation-request]').click();
+  await toast(colleague, '申请已提交');
+  const asked = (await world.api('GET', '/api/v1/cloudkey/delegations', colleagueToken)).items[0];
   assert.equal(asked.status, 'requested');
+  assert.equal(asked.holder_staff_no, STAFF_NO);
 
+  // The holder approves with 2 uses in 授权管理.
   await page.goto(`${world.base}/app/cloudkey`);
   await page.locator('[data-test=ck-delegation]').click();
   const item = page.locator(`[data-test=ck-delegation-${asked.id}]`);
@@ -367,18 +378,81 @@ test('delegation: a colleague asks, the holder approves with 2 uses and freezes 
   assert.equal(d.status, 'approved');
   assert.equal(d.uses_total, 2);
   assert.equal(d.live, true);
+  // The colleague cannot freeze the holder's delegation: refused, nothing changed.
+  const self = await world.call('PUT', `/api/v1/cloudkey/delegations/${asked.id}/frozen`, colleagueToken, { frozen: true });
+  assert.ok(self.status >= 400, JSON.stringify(self));
 
+  // The colleague's browser joins the holder's key for this delegation; the holder's browser
+  // checks the code and sends its half.
+  await colleague.reload();
+  await colleague.getByRole('tab', { name: '我的申请' }).click();
+  const mine = colleague.locator(`[data-test=ck-delegation-${asked.id}]`);
+  await mine.locator('[data-test=pairing-start]').click();
+  const pairingId = (await mine.locator('[data-test=pairing-id] .van-cell__label').innerText()).trim();
+  const code = (await mine.locator('[data-test=pairing-code] .van-cell__label').innerText()).trim();
+  await item.locator('[data-test=ck-delegation-add-device]').click();
+  await page.waitForURL(new RegExp(`/app/certificates/${cert.certificate_id}/devices/new`));
+  await page.getByPlaceholder('新设备显示的配对编号').fill(pairingId);
+  await page.getByPlaceholder('如 ABCD-EFGH-…').fill(code);
+  await page.getByPlaceholder('请输入证书密码').fill(PW);
+  await page.getByRole('button', { name: '核对并发送' }).click();
+  await page.getByText(/已向 .* 发送密钥分量/).waitFor({ timeout: 60_000 });
+  await mine.getByPlaceholder('6–32 位').fill(PW2);
+  await mine.getByPlaceholder('请再次输入证书密码').fill(PW2);
+  await mine.getByRole('button', { name: '设置证书密码并完成' }).click();
+  await mine.locator('[data-test=ck-delegation-here]').waitFor({ timeout: 60_000 });
+
+  // The delegate signs with the holder's certificate; openssl verifies.
+  const sign = async (message, nonce) => {
+    const req = await world.rpCall('POST', '/api/v1/rp/scene-requests', {
+      scene: '20', title: `代签 ${nonce}`, nonce, message: Buffer.from(message).toString('base64'),
+    });
+    await colleague.goto(`${world.base}/app/scan`);
+    await colleague.locator('[data-test=qr-file]').setInputFiles({ name: 'qr.png', mimeType: 'image/png', buffer: Buffer.from(req.qr_png, 'base64') });
+    await colleague.getByText(`代签 ${nonce}`).waitFor();
+    return req;
+  };
+  const confirmSign = async (req) => {
+    await colleague.getByText(`CN=${NAME}`).first().waitFor();
+    await colleague.getByPlaceholder('请输入证书密码').fill(PW2);
+    await colleague.getByRole('button', { name: '确认', exact: true }).click();
+    await colleague.getByText('已完成').waitFor({ timeout: 60_000 });
+    const v = await world.rpCall('GET', `/api/v1/rp/scene-requests/${req.id}`);
+    assert.equal(v.status, 'completed', JSON.stringify(v));
+    assert.equal(v.result.certificate_id, cert.certificate_id);
+    opensslVerifies(v.result.certificate, Buffer.from(v.result.signed_attributes, 'base64'), Buffer.from(v.result.signature, 'base64'));
+  };
+  await confirmSign(await sign('代签第一份处方', 'ck-del-1'));
+
+  // Frozen by the holder: the holder's certificate is no longer offered to the delegate.
+  await page.goto(`${world.base}/app/cloudkey/delegations`);
   await item.locator('[data-test=ck-delegation-freeze]').click();
   await toast(page, '授权已冻结');
   d = (await world.api('GET', '/api/v1/cloudkey/delegations', colleagueToken)).items.find((x) => x.id === asked.id);
   assert.equal(d.frozen, true);
   assert.equal(d.live, false);
+  const frozen = await sign('冻结时的代签', 'ck-del-2');
+  // Not offered at the claim (the completion would be refused too: SceneCertificateGate).
+  await colleague.getByText('没有可用于此业务的证书').waitFor();
+  assert.equal(await colleague.getByPlaceholder('请输入证书密码').count(), 0);
+  assert.notEqual((await world.rpCall('GET', `/api/v1/rp/scene-requests/${frozen.id}`)).status, 'completed');
+
+  // Unfrozen: the second use signs; the third finds the delegation spent.
   await item.locator('[data-test=ck-delegation-unfreeze]').click();
   await toast(page, '授权已解冻');
-
-  // The colleague cannot approve or freeze the holder's delegation: refused, nothing changed.
-  const self = await world.call('PUT', `/api/v1/cloudkey/delegations/${asked.id}/frozen`, colleagueToken, { frozen: true });
-  assert.ok(self.status >= 400, JSON.stringify(self));
+  await confirmSign(await sign('代签第二份处方', 'ck-del-3'));
+  const spent = await sign('第三次代签', 'ck-del-4');
+  // Not offered at the claim (the completion would be refused too: SceneCertificateGate).
+  await colleague.getByText('没有可用于此业务的证书').waitFor();
+  assert.equal(await colleague.getByPlaceholder('请输入证书密码').count(), 0);
+  assert.notEqual((await world.rpCall('GET', `/api/v1/rp/scene-requests/${spent.id}`)).status, 'completed');
   d = (await world.api('GET', '/api/v1/cloudkey/delegations', colleagueToken)).items.find((x) => x.id === asked.id);
-  assert.equal(d.frozen, false);
+  assert.equal(d.uses_left, 0);
+
+  // The holder's log shows the delegated uses.
+  await page.goto(`${world.base}/app/cloudkey/log`);
+  await page.locator('[data-test=ck-log-entry]').first().waitFor();
+  const entries = await page.locator('[data-test=ck-log-entry]').allInnerTexts();
+  assert.equal(entries.filter((e) => e.startsWith('签名') && e.includes('授权使用') && e.includes('成功')).length, 2, entries.join('\n'));
+  await colleague.context().close();
 });
