@@ -456,3 +456,21 @@ test('delegation: a colleague asks in the app, the holder approves 2 uses, the c
   assert.equal(entries.filter((e) => e.startsWith('签名') && e.includes('授权使用') && e.includes('成功')).length, 2, entries.join('\n'));
   await colleague.context().close();
 });
+
+test('the cloud key screens fit a 320 px wide phone, and read in English', { timeout: 90_000 }, async () => {
+  await page.setViewportSize({ width: 320, height: 640 });
+  for (const path of ['/cloudkey', '/cloudkey/setup', '/cloudkey/cert', '/cloudkey/signature', '/cloudkey/devices', '/cloudkey/log',
+    '/cloudkey/delegations', '/pc-key']) {
+    await page.goto(`${world.base}/app${path}`);
+    await page.locator('.van-nav-bar, .hero').first().waitFor();
+    await page.waitForLoadState('networkidle');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 320, `${path} is ${width} px wide at 320 px`);
+  }
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.evaluate(() => localStorage.setItem('certseal.lang', 'en-US'));
+  await page.goto(`${world.base}/app/cloudkey`);
+  await page.getByText('Staff certificates: your phone is the key').waitFor();
+  await page.locator('[data-test=ck-devices]').getByText('Devices').waitFor();
+  await page.evaluate(() => localStorage.setItem('certseal.lang', 'zh-CN'));
+});
