@@ -15,9 +15,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { World, idNumber, screenshotDir } from './harness.js';
+import { CERTSEALD } from '../../shared/e2e/server.js';
 
 const world = new World();
 const ADMIN = '13912381001';
@@ -457,10 +459,69 @@ test('delegation: a colleague asks in the app, the holder approves 2 uses, the c
   await colleague.context().close();
 });
 
+// Plays the person who reads the picture: the server keeps only SHA-256(id ":" answer) of the five
+// digits (read from its database here), so 100 000 tries find them (node's crypto, not our code).
+function solveCaptcha(id) {
+  const hash = execFileSync('python3', ['-c', 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); '
+    + 'print(c.execute("SELECT answer_hash FROM cloudkey_captchas WHERE id = ?", (sys.argv[2],)).fetchone()[0])',
+  join(world.data, 'certseal.db'), id], { encoding: 'utf8' }).trim();
+  for (let i = 0; i < 100000; i++) {
+    const a = String(i).padStart(5, '0');
+    if (createHash('sha256').update(`${id}:${a}`).digest('hex') === hash) return a;
+  }
+  throw new Error(`no answer for captcha ${id}`);
+}
+
+test('找回证书密码: a wrong captcha answer sends nothing, the right one an SMS code; the new password signs, the old one is refused', { timeout: 180_000 }, async () => {
+  const NEW_PW = 'Ck#recover9';
+  const before = (await world.call('GET', '/api/v1/cloudkey/certificates', staffToken)).json.items[0];
+  await page.goto(`${world.base}/app/cloudkey/cert`);
+  await page.locator('[data-test=ck-recover]').click();
+  await page.waitForURL(/\/app\/cloudkey\/recover$/);
+  const captchaId = async () => page.locator('[data-test=ck-captcha]').getAttribute('data-captcha');
+  const first = await captchaId();
+  const right = solveCaptcha(first);
+  const wrong = right === '00000' ? '00001' : '00000';
+  const codesSent = () => (execFileSync(CERTSEALD, ['admin', 'sms-outbox', '--phone', STAFF, '--limit', '1000', ...world.db],
+    { encoding: 'utf8' }).match(/验证码[0-9]{6}/g) || []).length;
+  const sentBefore = codesSent();
+  await page.locator('[data-test=ck-captcha-answer] input').fill(wrong);
+  await page.locator('[data-test=ck-recover-send]').click();
+  await toast(page, '图片验证码不正确');
+  assert.equal(codesSent(), sentBefore, 'no SMS code was sent for a wrong answer');
+  // The wrong answer spent that picture: a new one is shown.
+  await page.waitForFunction((old) => document.querySelector('[data-test=ck-captcha]')?.dataset.captcha !== old, first);
+  const second = await captchaId();
+  await shot(page, 'cloudkey-09-recover');
+  await page.locator('[data-test=ck-captcha-answer] input').fill(solveCaptcha(second));
+  await page.locator('[data-test=ck-recover-send]').click();
+  await toast(page, '验证码已发送');
+  assert.equal(codesSent(), sentBefore + 1);
+  await page.locator('[data-test=ck-recover-code] input').fill(await sms(STAFF));
+  await page.locator('[data-test=ck-recover-password] input').fill(NEW_PW);
+  await page.locator('[data-test=ck-recover-again] input').fill(NEW_PW);
+  await page.locator('[data-test=ck-recover-submit]').click();
+  await page.getByText('证书密码已重置，请使用新密码').waitFor({ timeout: 60_000 });
+
+  // The old password is refused at the next step, the new one signs (openssl verifies).
+  await scan20(page, '找回密码之后', 'ck-rec-1');
+  await page.getByPlaceholder('请输入证书密码').fill(PW);
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await toast(page, '证书密码错误');
+  const req = await scan20(page, '新密码签名', 'ck-rec-2');
+  await page.getByPlaceholder('请输入证书密码').fill(NEW_PW);
+  await page.getByRole('button', { name: '确认', exact: true }).click();
+  await page.getByText('已完成').waitFor({ timeout: 60_000 });
+  const v = await world.rpCall('GET', `/api/v1/rp/scene-requests/${req.id}`);
+  assert.equal(v.status, 'completed', JSON.stringify(v));
+  assert.equal(v.result.certificate_id, before.certificate_id);
+  opensslVerifies(v.result.certificate, Buffer.from(v.result.signed_attributes, 'base64'), Buffer.from(v.result.signature, 'base64'));
+});
+
 test('the cloud key screens fit a 320 px wide phone, and read in English', { timeout: 90_000 }, async () => {
   await page.setViewportSize({ width: 320, height: 640 });
   for (const path of ['/cloudkey', '/cloudkey/setup', '/cloudkey/cert', '/cloudkey/signature', '/cloudkey/devices', '/cloudkey/log',
-    '/cloudkey/delegations', '/pc-key']) {
+    '/cloudkey/delegations', '/cloudkey/recover', '/cloudkey/settings', '/pc-key']) {
     await page.goto(`${world.base}/app${path}`);
     await page.locator('.van-nav-bar, .hero').first().waitFor();
     await page.waitForLoadState('networkidle');
@@ -473,4 +534,36 @@ test('the cloud key screens fit a 320 px wide phone, and read in English', { tim
   await page.getByText('Staff certificates: your phone is the key').waitFor();
   await page.locator('[data-test=ck-devices]').getByText('Devices').waitFor();
   await page.evaluate(() => localStorage.setItem('certseal.lang', 'zh-CN'));
+});
+
+test('settings: about with the published client, logging out of another application, then of all', { timeout: 90_000 }, async () => {
+  await world.api('POST', '/api/v1/operator/client/releases', world.operator, {
+    business: 'cloudkey', version: '2.1.0', download_url: 'https://downloads.example/cloudkey-2.1.0.apk', notes: '支持副设备短信验证',
+  });
+  // Another application of the same account (a second login).
+  const other = await world.login(STAFF, 'Str0ng!pw');
+  assert.equal((await world.call('GET', '/api/v1/cloudkey/sessions', other)).status, 200);
+
+  await page.goto(`${world.base}/app/cloudkey`);
+  await page.locator('[data-test=ck-settings]').click();
+  await page.waitForURL(/\/app\/cloudkey\/settings$/);
+  const info = await world.api('GET', '/api/v1/info');
+  await page.locator('[data-test=ck-server-version]').getByText(info.version).waitFor();
+  await page.locator('[data-test=ck-client-release]').getByText('2.1.0').waitFor();
+  const listed = (await world.api('GET', '/api/v1/cloudkey/sessions', other)).items;
+  const otherId = listed.find((x) => x.current).id;
+  await page.locator(`[data-test=ck-session-${otherId}]`).waitFor();
+  await shot(page, 'cloudkey-10-settings');
+
+  // The other application is logged out: its token is refused from then on; this one still works.
+  await page.locator(`[data-test=ck-session-${otherId}]`).locator('[data-test=ck-logout-one]').click();
+  await toast(page, '已退出该应用');
+  assert.equal((await world.call('GET', '/api/v1/cloudkey/sessions', other)).status, 401);
+  assert.equal((await world.call('GET', '/api/v1/cloudkey/sessions', staffToken)).status, 200);
+
+  // All of them, this one too: back to the login page, the token refused.
+  await page.locator('[data-test=ck-logout-all]').click();
+  await page.locator('.van-dialog__confirm').click();
+  await page.waitForURL(/\/app\/login/);
+  assert.equal((await world.call('GET', '/api/v1/cloudkey/sessions', staffToken)).status, 401);
 });

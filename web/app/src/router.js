@@ -42,6 +42,8 @@ const routes = [
   { path: '/cloudkey/devices', name: 'cloudkey-devices', component: () => import('./pages/cloudkey-devices/index.vue'), meta: { auth: true } },
   { path: '/cloudkey/log', name: 'cloudkey-log', component: () => import('./pages/cloudkey-log/index.vue'), meta: { auth: true } },
   { path: '/cloudkey/delegations', name: 'cloudkey-delegations', component: () => import('./pages/cloudkey-delegations/index.vue'), meta: { auth: true } },
+  { path: '/cloudkey/recover', name: 'cloudkey-recover', component: () => import('./pages/cloudkey-recover/index.vue'), meta: { auth: true } },
+  { path: '/cloudkey/settings', name: 'cloudkey-settings', component: () => import('./pages/cloudkey-settings/index.vue'), meta: { auth: true } },
   { path: '/pc-key', name: 'pc-key', component: () => import('./pages/pc-key/index.vue'), meta: { auth: true } },
   { path: '/:rest(.*)*', redirect: '/' },
 ];

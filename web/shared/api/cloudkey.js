@@ -54,3 +54,18 @@ export function parseTenantQr(text, origin = globalThis.location?.origin) {
   }
   return { tenant: j.tenant, name: typeof j.name === 'string' ? j.name : '', server: j.server || '', otherServer: other };
 }
+
+// 找回密码: a picture captcha ({id, image: PNG base64}), its answer sends the SMS code, the code
+// with the new password's auth key and salt resets this device's unlock material.
+export const captcha = () => post('/api/v1/cloudkey/captchas', {});
+export const recoveryCode = (keyId, captchaId, answer) =>
+  post(`${key(keyId)}/password-recovery-codes`, { captcha_id: captchaId, captcha_answer: answer });
+export const recoverPassword = (keyId, body) => post(`${key(keyId)}/password-recovery`, body);
+
+// 退出登录: the account's sessions (applications), the asking one marked; end one or all.
+export const sessions = () => get('/api/v1/cloudkey/sessions');
+export const logOut = (sessionId) => post('/api/v1/cloudkey/logouts', { session: sessionId });
+export const logOutAll = () => post('/api/v1/cloudkey/logouts', { all: true });
+// 关于: the server's name and version, and the published client release of the cloud key.
+export const serverInfo = () => get('/api/v1/info');
+export const latestRelease = () => get(`/api/v1/client/releases/latest${query({ business: 'cloudkey' })}`);

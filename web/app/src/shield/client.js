@@ -400,6 +400,27 @@ export class BrowserShield {
   // one is retired). Nothing changes here unless the server accepted; the recovered share is
   // checked to be a scalar before anything is stored.
   async recover(keyId, factors, newPassword) {
+    return this.#recoverWith(
+      keyId,
+      (body) =>
+        this.api.recoverKey(keyId, {
+          ...body,
+          code: factors.code,
+          password: factors.loginPassword,
+          face_image: b64(factors.faceImage),
+        }),
+      newPassword,
+    );
+  }
+
+  // 云密钥 找回密码 (docs/CLOUDKEY.md "Recovering the password"): the same re-masking after the
+  // server accepted the picture captcha's SMS code; `post(body)` adds the code to
+  // {device_id, auth_key, salt} and sends it to the cloud key's recovery route.
+  async recoverCloudKey(keyId, post, newPassword) {
+    return this.#recoverWith(keyId, post, newPassword);
+  }
+
+  async #recoverWith(keyId, post, newPassword) {
     this.#drop(keyId);
     const key = await this.store.loadKey(keyId);
     const dev = await this.device();
@@ -410,14 +431,7 @@ export class BrowserShield {
     let nextKey = null;
     let d1 = null;
     try {
-      const a = await this.api.recoverKey(key.keyId, {
-        device_id: dev.device_id,
-        code: factors.code,
-        password: factors.loginPassword,
-        face_image: b64(factors.faceImage),
-        auth_key: b64(authKey),
-        salt: b64(salt),
-      });
+      const a = await post({ device_id: dev.device_id, auth_key: b64(authKey), salt: b64(salt) });
       recoveryKey = fromB64(a.recovery_key);
       nextKey = fromB64(a.next_recovery_key);
       d1 = await maskShareForRecovery(key.recoveryD1, recoveryKey, dev.device_id);
