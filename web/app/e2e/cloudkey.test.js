@@ -16,7 +16,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { World, idNumber, screenshotDir } from './harness.js';
 import { CERTSEALD } from '../../shared/e2e/server.js';
@@ -516,6 +516,34 @@ test('找回证书密码: a wrong captcha answer sends nothing, the right one an
   assert.equal(v.status, 'completed', JSON.stringify(v));
   assert.equal(v.result.certificate_id, before.certificate_id);
   opensslVerifies(v.result.certificate, Buffer.from(v.result.signed_attributes, 'base64'), Buffer.from(v.result.signature, 'base64'));
+});
+
+test('导出加密日志: refused before the tenant has a support certificate; then only the support key opens it', { timeout: 120_000 }, async () => {
+  const cert = (await world.api('GET', '/api/v1/cloudkey/certificates', staffToken)).items[0];
+  await page.goto(`${world.base}/app/cloudkey/log`);
+  await page.locator('[data-test=ck-log-entry]').first().waitFor();
+  await page.locator('[data-test=ck-log-export]').click();
+  await toast(page, '单位尚未设置技术支持证书');
+  // The support side's SM2 key and certificate (openssl), and a stranger's.
+  for (const who of ['support', 'stranger']) {
+    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-out', join(world.dir, `${who}.key`)]);
+    execFileSync('openssl', ['req', '-x509', '-new', '-key', join(world.dir, `${who}.key`), '-subj', `/CN=${who}`, '-days', '30', '-sm3',
+      '-out', join(world.dir, `${who}.pem`)]);
+  }
+  await world.api('PUT', `/api/v1/operator/cloudkey/tenants/${tenant}/support-certificate`, world.operator,
+    { certificate_pem: readFileSync(join(world.dir, 'support.pem'), 'utf8') });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=ck-log-export]').click()]);
+  assert.match(download.suggestedFilename(), /^cloudkey-log-\d{4}-\d{2}-\d{2}\.p7m$/);
+  const file = join(world.dir, 'exported.p7m');
+  await download.saveAs(file);
+  assert.equal(readFileSync(file).includes('"operation"'), false, 'the log is not in the clear');
+  const open = world.certseal('support-desk', null, ['--json', 'cloudkey', 'decrypt-log', '--in', file, '--support-key', join(world.dir, 'support.key')]);
+  assert.equal(open.status, 0, open.stderr);
+  const log = JSON.parse(open.stdout);
+  assert.equal(log.key_id, cert.key_id);
+  assert.ok(log.items.some((e) => e.operation === 'sign' && e.result === 'ok'), open.stdout);
+  const stranger = world.certseal('support-desk', null, ['cloudkey', 'decrypt-log', '--in', file, '--support-key', join(world.dir, 'stranger.key')]);
+  assert.notEqual(stranger.status, 0);
 });
 
 test('the cloud key screens fit a 320 px wide phone, and read in English', { timeout: 90_000 }, async () => {

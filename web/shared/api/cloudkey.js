@@ -69,3 +69,5 @@ export const logOutAll = () => post('/api/v1/cloudkey/logouts', { all: true });
 // 关于: the server's name and version, and the published client release of the cloud key.
 export const serverInfo = () => get('/api/v1/info');
 export const latestRelease = () => get(`/api/v1/client/releases/latest${query({ business: 'cloudkey' })}`);
+// The usage log encrypted to the tenant's support certificate (CMS EnvelopedData, base64).
+export const usageExport = (keyId, params) => get(`${key(keyId)}/usage-export${query(params)}`);
