@@ -414,9 +414,9 @@ test('delegation: a colleague asks in the app, the holder approves 2 uses, the c
     await colleague.getByText(`代签 ${nonce}`).waitFor();
     return req;
   };
-  const confirmSign = async (req) => {
+  const confirmSign = async (req, password = PW2) => {
     await colleague.getByText(`CN=${NAME}`).first().waitFor();
-    await colleague.getByPlaceholder('请输入证书密码').fill(PW2);
+    await colleague.getByPlaceholder('请输入证书密码').fill(password);
     await colleague.getByRole('button', { name: '确认', exact: true }).click();
     await colleague.getByText('已完成').waitFor({ timeout: 60_000 });
     const v = await world.rpCall('GET', `/api/v1/rp/scene-requests/${req.id}`);
@@ -425,6 +425,33 @@ test('delegation: a colleague asks in the app, the holder approves 2 uses, the c
     opensslVerifies(v.result.certificate, Buffer.from(v.result.signed_attributes, 'base64'), Buffer.from(v.result.signature, 'base64'));
   };
   await confirmSign(await sign('代签第一份处方', 'ck-del-1'));
+
+  // 重置授权密码: the holder has a new password sent to the delegate by SMS; a wrong try spends
+  // it (the right one is then refused too), a fresh reset applied on the delegate's device becomes
+  // its certificate password.
+  const resetSms = () => {
+    const out = execFileSync(CERTSEALD, ['admin', 'sms-outbox', '--phone', COLLEAGUE, '--limit', '1', ...world.db], { encoding: 'utf8' });
+    const m = /重置为 ([0-9]{8})/.exec(out);
+    assert.ok(m, out);
+    return m[1];
+  };
+  const applyReset = async (pw, expect) => {
+    await colleague.goto(`${world.base}/app/cloudkey/delegations`);
+    await colleague.getByRole('tab', { name: '我的申请' }).click();
+    await mine.locator('[data-test=ck-delegation-reset-password] input').fill(pw);
+    await mine.locator('[data-test=ck-delegation-reset-apply]').click();
+    await toast(colleague, expect);
+  };
+  await page.goto(`${world.base}/app/cloudkey/delegations`);
+  await item.locator('[data-test=ck-delegation-reset]').click();
+  await toast(page, '新密码已短信发送给被授权人');
+  const first = resetSms();
+  await applyReset(first === '00000000' ? '11111111' : '00000000', '重置密码不正确');
+  await applyReset(first, '没有待启用的重置密码');
+  await item.locator('[data-test=ck-delegation-reset]').click();
+  await toast(page, '新密码已短信发送给被授权人');
+  const RESET_PW = resetSms();
+  await applyReset(RESET_PW, '证书密码已重置为短信中的新密码');
 
   // Frozen by the holder: the holder's certificate is no longer offered to the delegate.
   await page.goto(`${world.base}/app/cloudkey/delegations`);
@@ -442,7 +469,7 @@ test('delegation: a colleague asks in the app, the holder approves 2 uses, the c
   // Unfrozen: the second use signs; the third finds the delegation spent.
   await item.locator('[data-test=ck-delegation-unfreeze]').click();
   await toast(page, '授权已解冻');
-  await confirmSign(await sign('代签第二份处方', 'ck-del-3'));
+  await confirmSign(await sign('代签第二份处方', 'ck-del-3'), RESET_PW);
   const spent = await sign('第三次代签', 'ck-del-4');
   // Not offered at the claim (the completion would be refused too: SceneCertificateGate).
   await colleague.getByText('没有可用于此业务的证书').waitFor();

@@ -71,3 +71,7 @@ export const serverInfo = () => get('/api/v1/info');
 export const latestRelease = () => get(`/api/v1/client/releases/latest${query({ business: 'cloudkey' })}`);
 // The usage log encrypted to the tenant's support certificate (CMS EnvelopedData, base64).
 export const usageExport = (keyId, params) => get(`${key(keyId)}/usage-export${query(params)}`);
+// 重置授权密码: the holder has the server send the delegate a new password by SMS; the delegate's
+// device applies it ({device_id, reset_password, auth_key, salt}: one try) and gets its recovery keys.
+export const resetDelegatePassword = (id) => post(`/api/v1/cloudkey/delegations/${enc(id)}/password-resets`, {});
+export const applyDelegateReset = (id, body) => post(`/api/v1/cloudkey/delegations/${enc(id)}/password-reset-completion`, body);
