@@ -301,7 +301,7 @@ test('a second browser as a secondary device: awaiting activation, activated, fr
   await scan20(second, '副设备仅凭密码的签名', 'ck-nonce-3');
   await second.getByPlaceholder('请输入证书密码').fill(PW2);
   await second.getByRole('button', { name: '确认', exact: true }).click();
-  await toast(second, '副设备使用证书需先进行短信验证');
+  await toast(second, '本设备使用证书前需短信验证');
 
   // Frozen on the main device: refused at once, even after the SMS verification.
   await page.goto(`${world.base}/app/cloudkey/devices`);
