@@ -43,10 +43,11 @@ test('the first start asks for the business, remembers it, and the home screen f
   await page.waitForURL(/\/app\/orders$/);
   assert.equal(await saved(), 'legacy');
 
-  // The legacy business's home: apply, business query, renewal, certificates — no scan.
+  // The legacy business's home: apply, business query, renewal, certificates, the phone as the
+  // PC's key — no scan.
   await page.goto(`${world.base}/app/`);
   await page.locator('[data-test="home-business"]').getByText('数字证书业务(旧)').waitFor();
-  assert.deepEqual(await entries(), ['证书申请', '业务查询', '证书延期', '我的证书']);
+  assert.deepEqual(await entries(), ['证书申请', '业务查询', '证书延期', '我的证书', '移动电子密钥']);
   await page.locator('[data-test="home-query"]').click();
   await page.waitForURL(/\/app\/orders$/);
 
@@ -70,7 +71,7 @@ test('the first start asks for the business, remembers it, and the home screen f
   await page.locator('[data-test="home-business"]').getByText('云密钥').waitFor();
   assert.deepEqual(await entries(), ['扫一扫', '证书信息', '授权管理', '账号与安全']);
   await page.locator('[data-test="home-delegation"]').click();
-  await page.waitForURL(/\/app\/grants$/);
+  await page.waitForURL(/\/app\/cloudkey\/delegations$/);
 
   // And back to the unified platform.
   await page.goto(`${world.base}/app/settings`);

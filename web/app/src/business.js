@@ -31,8 +31,11 @@ export function setBusiness(b) {
 // The home screen's entries of one business: {key (the text under home.entry.*), icon, to}.
 //  unified  — 网证通移动证书 / 手证通 (SPEC §3–§9): scan, verification, buying, certificates.
 //  legacy   — 数字证书业务(旧) (SPEC §11): apply, business query (install from the order),
-//             renewal (from a certificate's details), certificates.
-//  cloudkey — 云密钥 (SPEC §10): scan, certificate information, delegation (grants), security.
+//             renewal (from a certificate's details), certificates, 移动电子密钥 (the phone as
+//             the PC's key, docs/PKCS11.md).
+//  cloudkey — 云密钥 (SPEC §10): scan, certificate information (the cloud-key home: the staff
+//             certificates on this device, set-up, signature capture, devices, usage log),
+//             delegation (授权管理), security.
 const ENTRIES = {
   unified: [
     { key: 'scan', icon: 'scan', to: '/scan' },
@@ -45,11 +48,12 @@ const ENTRIES = {
     { key: 'query', icon: 'search', to: '/orders' },
     { key: 'renew', icon: 'replay', to: '/certificates' },
     { key: 'certificates', icon: 'shield-o', to: '/certificates' },
+    { key: 'pc_key', icon: 'desktop-o', to: '/pc-key' },
   ],
   cloudkey: [
     { key: 'scan', icon: 'scan', to: '/scan' },
-    { key: 'cert_info', icon: 'description', to: '/certificates' },
-    { key: 'delegation', icon: 'friends-o', to: '/grants' },
+    { key: 'cert_info', icon: 'description', to: '/cloudkey' },
+    { key: 'delegation', icon: 'friends-o', to: '/cloudkey/delegations' },
     { key: 'security', icon: 'lock', to: '/settings' },
   ],
 };

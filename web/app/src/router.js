@@ -35,6 +35,16 @@ const routes = [
   { path: '/invoices', name: 'invoices', component: () => import('./pages/invoices/index.vue'), meta: { auth: true } },
   { path: '/scan', name: 'scan', component: () => import('./pages/scan/index.vue'), meta: { auth: true } },
   { path: '/me', name: 'me', component: () => import('./pages/me/index.vue'), meta: { auth: true, tab: true } },
+  { path: '/cloudkey', name: 'cloudkey', component: () => import('./pages/cloudkey/index.vue'), meta: { auth: true } },
+  { path: '/cloudkey/setup', name: 'cloudkey-setup', component: () => import('./pages/cloudkey-setup/index.vue'), meta: { auth: true } },
+  { path: '/cloudkey/cert', name: 'cloudkey-cert', component: () => import('./pages/cloudkey-cert/index.vue'), meta: { auth: true } },
+  { path: '/cloudkey/signature', name: 'cloudkey-signature', component: () => import('./pages/cloudkey-signature/index.vue'), meta: { auth: true } },
+  { path: '/cloudkey/devices', name: 'cloudkey-devices', component: () => import('./pages/cloudkey-devices/index.vue'), meta: { auth: true } },
+  { path: '/cloudkey/log', name: 'cloudkey-log', component: () => import('./pages/cloudkey-log/index.vue'), meta: { auth: true } },
+  { path: '/cloudkey/delegations', name: 'cloudkey-delegations', component: () => import('./pages/cloudkey-delegations/index.vue'), meta: { auth: true } },
+  { path: '/cloudkey/recover', name: 'cloudkey-recover', component: () => import('./pages/cloudkey-recover/index.vue'), meta: { auth: true } },
+  { path: '/cloudkey/settings', name: 'cloudkey-settings', component: () => import('./pages/cloudkey-settings/index.vue'), meta: { auth: true } },
+  { path: '/pc-key', name: 'pc-key', component: () => import('./pages/pc-key/index.vue'), meta: { auth: true } },
   { path: '/:rest(.*)*', redirect: '/' },
 ];
 

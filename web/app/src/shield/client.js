@@ -142,6 +142,11 @@ export class BrowserShield {
     for (const id of [...this.#cache.keys()]) this.#drop(id);
   }
 
+  // Forgets one key's unlocked share (云密钥 证书信息 → 清除密码缓存).
+  forgetKey(keyId) {
+    this.#drop(keyId);
+  }
+
   #drop(keyId) {
     const c = this.#cache.get(keyId);
     if (!c) return;
@@ -198,6 +203,13 @@ export class BrowserShield {
       await this.store.removeKey(oldKeyId);
     }
     return r;
+  }
+
+  // 云密钥 download (docs/CLOUDKEY.md "Set-up on a device"): the server expects exactly the
+  // installation's key-generation message; `post(body)` adds the staff number and sends it to the
+  // tenant's download route. The same checks and the same key record as install().
+  async downloadCloudKey(post, password) {
+    return this.#enrol(post, password);
   }
 
   async #enrol(call, password) {
@@ -280,6 +292,20 @@ export class BrowserShield {
     const dev = await this.device();
     const e = await messageDigest(key.publicKey, message, id);
     if (password && password.webauthn) return this.#signWithAuthenticator(key, dev, e, purpose);
+    return this.#signE(key, dev, e, password, purpose);
+  }
+
+  // Signs a 32-byte digest e the caller computed (raw SM2 of e: a PC program's raw-SM2 request,
+  // docs/PKCS11.md), verified for e under the key like sign().
+  async signDigest(keyId, password, e, purpose) {
+    if (!(e instanceof Uint8Array) || e.length !== 32) throw new ShieldError('bad_digest_length', 'an SM2 digest has 32 bytes');
+    const key = await this.store.loadKey(keyId);
+    const dev = await this.device();
+    if (password && password.webauthn) return this.#signWithAuthenticator(key, dev, e, purpose);
+    return this.#signE(key, dev, e, password, purpose);
+  }
+
+  async #signE(key, dev, e, password, purpose) {
     this.onProgress('unlock');
     const { d1, authKey } = await this.#unlocked(key, dev.device_id, password);
     try {
@@ -374,6 +400,27 @@ export class BrowserShield {
   // one is retired). Nothing changes here unless the server accepted; the recovered share is
   // checked to be a scalar before anything is stored.
   async recover(keyId, factors, newPassword) {
+    return this.#recoverWith(
+      keyId,
+      (body) =>
+        this.api.recoverKey(keyId, {
+          ...body,
+          code: factors.code,
+          password: factors.loginPassword,
+          face_image: b64(factors.faceImage),
+        }),
+      newPassword,
+    );
+  }
+
+  // 云密钥 找回密码 (docs/CLOUDKEY.md "Recovering the password"): the same re-masking after the
+  // server accepted the picture captcha's SMS code; `post(body)` adds the code to
+  // {device_id, auth_key, salt} and sends it to the cloud key's recovery route.
+  async recoverCloudKey(keyId, post, newPassword) {
+    return this.#recoverWith(keyId, post, newPassword);
+  }
+
+  async #recoverWith(keyId, post, newPassword) {
     this.#drop(keyId);
     const key = await this.store.loadKey(keyId);
     const dev = await this.device();
@@ -384,14 +431,7 @@ export class BrowserShield {
     let nextKey = null;
     let d1 = null;
     try {
-      const a = await this.api.recoverKey(key.keyId, {
-        device_id: dev.device_id,
-        code: factors.code,
-        password: factors.loginPassword,
-        face_image: b64(factors.faceImage),
-        auth_key: b64(authKey),
-        salt: b64(salt),
-      });
+      const a = await post({ device_id: dev.device_id, auth_key: b64(authKey), salt: b64(salt) });
       recoveryKey = fromB64(a.recovery_key);
       nextKey = fromB64(a.next_recovery_key);
       d1 = await maskShareForRecovery(key.recoveryD1, recoveryKey, dev.device_id);
