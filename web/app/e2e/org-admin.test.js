@@ -139,9 +139,9 @@ before(async () => {
       statement: `我是${who.name}`, admin_name: ADMIN.name, admin_phone: ADMIN.phone,
     });
   }
-  for (const task of (await world.api('GET', '/api/v1/tasks?status=pending', adminToken)).items) {
-    await world.api('POST', `/api/v1/tasks/${task.id}/approval`, adminToken, {});
-  }
+  const tasks = (await world.api('GET', '/api/v1/tasks', adminToken)).items;
+  assert.equal(tasks.length, 2, JSON.stringify(tasks));
+  for (const task of tasks) await world.api('POST', `/api/v1/tasks/${task.id}/approval`, adminToken, {});
   await actAs(heirToken, 'employee');
   await actAs(plainToken, 'employee');
   heirMember = (await world.api('GET', `/api/v1/organisations/${orgId}/members`, adminToken)).items.find((m) => m.phone === HEIR.phone);
@@ -204,7 +204,7 @@ test('证书延期 of the organisation certificate: the admin buys the organisat
   assert.equal(order.certificate_id, orgCert.id);
   assert.equal(order.amount_fen, 30000);
   await draw(admin);
-  await shot(admin, '44-org-renewal-form');
+  await shot(admin, 'org-renewal-form');
   await admin.locator('[data-test=renew-sign-form]').click();
   await admin.getByRole('button', { name: '获取验证码' }).click();
   await admin.getByText('验证码已发送').waitFor();
@@ -222,7 +222,7 @@ test('证书延期 of the organisation certificate: the admin buys the organisat
   await world.api('POST', `/api/v1/operator/orders/${order.id}/approval`, world.operator);
   await admin.locator('[data-test=renew-now]').click();
   await admin.getByText('证书已延期').first().waitFor({ timeout: 30_000 });
-  await shot(admin, '45-org-renewed');
+  await shot(admin, 'org-renewal-done');
   const list = (await world.api('GET', '/api/v1/account/certificates', adminToken)).items;
   const renewed = list.find((c) => c.org_id === orgId && c.status === 'valid');
   assert.notEqual(renewed.id, orgCert.id);
@@ -263,8 +263,8 @@ test('转让管理员: member and certificate chosen, signature drawn, the lette
   const refused = await world.call('POST', base, plainToken, { member_id: plainMember.id, certificate_id: personalCert.id });
   assert.equal(refused.status, 403, JSON.stringify(refused.json));
   await plain.goto(`${world.base}/app/org/${orgId}/transfer`);
-  await plain.locator('[data-test=draw-letter]').waitFor();
-  assert.equal(await plain.locator(`[data-test=member-${HEIR.phone}]`).count(), 0, 'an employee is shown no members to hand over to');
+  await plain.locator('[data-test=transfer-denied]').getByText('仅单位管理员或法定代表人').waitFor();
+  assert.equal(await plain.locator('[data-test=draw-letter]').count(), 0, 'a plain member is offered no transfer');
 
   // The administrator: 我的 → 转让管理员.
   await admin.goto(`${world.base}/app/me`);
@@ -274,13 +274,13 @@ test('转让管理员: member and certificate chosen, signature drawn, the lette
   assert.equal(await admin.locator(`[data-test=member-${ADMIN.phone}]`).count(), 0, 'not to oneself');
   await admin.locator('[data-test=cert-personal]').click();
   await draw(admin);
-  await shot(admin, '46-admin-transfer');
+  await shot(admin, 'admin-transfer');
   await admin.locator('[data-test=draw-letter]').click();
   // The letter's first page as the platform drew it, the handwritten signature on it.
   const page = admin.locator('[data-test=letter-page]');
   await page.waitFor({ timeout: 30_000 });
   await admin.waitForFunction(() => document.querySelector('[data-test=letter-page]')?.naturalWidth > 500);
-  await shot(admin, '47-admin-transfer-letter');
+  await shot(admin, 'admin-transfer-letter');
   const letters = await world.api('GET', `/api/v1/organisations/${orgId}/members`, adminToken); // still the admin
   assert.equal(letters.items.find((m) => m.phone === HEIR.phone).role, 'employee');
   const pending = (await admin.locator('[data-test=letter-id] .van-cell__label').innerText()).trim();
@@ -303,7 +303,7 @@ test('转让管理员: member and certificate chosen, signature drawn, the lette
   await admin.locator('[data-test=sign-letter]').click();
   await admin.getByText('管理员已转让').first().waitFor({ timeout: 60_000 });
   await admin.locator('[data-test=transfer-result]').getByText(HEIR.name).waitFor();
-  await shot(admin, '48-admin-transferred');
+  await shot(admin, 'admin-transfer-done');
 
   // The signed letter: downloaded from the app, the same as the API's, verified by the server.
   const [dl] = await Promise.all([admin.waitForEvent('download'), admin.locator('[data-test=letter-download]').click()]);
@@ -329,12 +329,12 @@ test('转让管理员: member and certificate chosen, signature drawn, the lette
   // The new admin sees the admin functions once acting as admin.
   const heir = await (await world.phoneWithSession(heirToken)).newPage();
   await heir.goto(`${world.base}/app/me`);
-  await heir.getByText(`单位管理员 · ${ORG}`).click();
+  await heir.getByText(`单位管理员 · ${ORG}`, { exact: true }).click();
   await heir.getByText(`当前身份：单位管理员 · ${ORG}`).waitFor();
   await heir.locator('[data-test=org-transfer]').waitFor();
   await heir.locator('[data-test=org-buy]').waitFor();
   await heir.getByText('待办审批').waitFor();
-  await shot(heir, '49-new-admin');
+  await shot(heir, 'admin-transfer-new-admin');
   // The former admin does not, and the API refuses them a new letter.
   await admin.goto(`${world.base}/app/me`);
   await admin.getByText('账号与安全').waitFor();
