@@ -275,12 +275,16 @@ test('转让管理员: member and certificate chosen, signature drawn, the lette
   await admin.locator('[data-test=cert-personal]').click();
   await draw(admin);
   await shot(admin, 'admin-transfer');
+  assert.ok((await admin.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'no sideways scrolling');
   await admin.locator('[data-test=draw-letter]').click();
   // The letter's first page as the platform drew it, the handwritten signature on it.
   const page = admin.locator('[data-test=letter-page]');
   await page.waitFor({ timeout: 30_000 });
   await admin.waitForFunction(() => document.querySelector('[data-test=letter-page]')?.naturalWidth > 500);
   await shot(admin, 'admin-transfer-letter');
+  await admin.setViewportSize({ width: 320, height: 640 });
+  assert.ok((await admin.evaluate(() => document.documentElement.scrollWidth)) <= 320, 'the letter step fits 320 px');
+  await admin.setViewportSize({ width: 390, height: 844 });
   const letters = await world.api('GET', `/api/v1/organisations/${orgId}/members`, adminToken); // still the admin
   assert.equal(letters.items.find((m) => m.phone === HEIR.phone).role, 'employee');
   const pending = (await admin.locator('[data-test=letter-id] .van-cell__label').innerText()).trim();
