@@ -87,6 +87,12 @@ Result<Reply> get_admin_letter_pdf(RequestContext& ctx) {
   return pdf_reply(pdf, ctx.param("letter_id"));
 }
 
+Result<Reply> get_admin_letter_page(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, letters(ctx));
+  CS_ASSIGN(auto png, s->page_png(me(ctx), ctx.param("id"), ctx.param("letter_id")));
+  return Reply::text(to_string(png), "image/png");
+}
+
 Result<Reply> op_get_admin_letter_pdf(RequestContext& ctx) {
   CS_ASSIGN(auto* s, letters(ctx));
   CS_ASSIGN(auto pdf, s->pdf_for_operator(ctx.param("id"), ctx.param("letter_id")));

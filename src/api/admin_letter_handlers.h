@@ -11,6 +11,7 @@ Result<Reply> post_admin_letter(RequestContext& ctx);
 Result<Reply> get_admin_letter(RequestContext& ctx);
 Result<Reply> post_admin_letter_signature(RequestContext& ctx);
 Result<Reply> get_admin_letter_pdf(RequestContext& ctx);
+Result<Reply> get_admin_letter_page(RequestContext& ctx);
 Result<Reply> op_get_admin_letter_pdf(RequestContext& ctx);
 
 }  // namespace certseal::api

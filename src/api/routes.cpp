@@ -100,6 +100,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/organisations/{id}/admin-transfer-letters/{letter_id}/signature", Role::kUser,
      post_admin_letter_signature},
     {"GET", "/api/v1/organisations/{id}/admin-transfer-letters/{letter_id}/pdf", Role::kUser, get_admin_letter_pdf},
+    {"GET", "/api/v1/organisations/{id}/admin-transfer-letters/{letter_id}/page", Role::kUser, get_admin_letter_page},
     {"POST", "/api/v1/organisations/{id}/change-requests", Role::kUser, post_org_change_request},
     {"GET", "/api/v1/organisations/{id}/change-requests", Role::kUser, get_org_change_requests},
     // An organisation's orders and certificates, for its admin identity (单位证书管理)

@@ -71,6 +71,13 @@ Result<std::vector<PdfSignatureReport>> verify_held_pdf(BytesView pdf, const std
   return verify_pdf(dir.f("in.pdf"), trusted_roots);
 }
 
+Result<Bytes> render_held_pdf_page(BytesView pdf, int page, double dpi) {
+  TempDir dir;
+  if (!dir.ok()) return io_error("mkdtemp");
+  CS_TRY(write_file(dir.f("in.pdf"), pdf));
+  return render_page_png(dir.f("in.pdf"), page, dpi);
+}
+
 Result<HeldPreparation> prepare_held_pdf(BytesView pdf, PdfSignRequest req, const TsaFunction* tsa,
                                          double preview_dpi) {
   TempDir dir;

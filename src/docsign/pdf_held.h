@@ -61,4 +61,7 @@ Result<FinishedPdf> finish_held_pdf(BytesView prepared, const HeldSigner& signer
 // verify_pdf (pdf_verifier.h) of a PDF held in memory.
 Result<std::vector<PdfSignatureReport>> verify_held_pdf(BytesView pdf, const std::vector<Bytes>& trusted_roots);
 
+// render_page_png (page_preview.h) of a PDF held in memory: page is 1-based, dpi 20..200.
+Result<Bytes> render_held_pdf_page(BytesView pdf, int page, double dpi);
+
 }  // namespace certseal::docsign

@@ -157,6 +157,15 @@ TEST_P(AdminLetterE2eTest, SmTwoSignedLetterMovesTheAdminRoleOnlyAfterTheSignatu
   ASSERT_EQ(l1.status, 201) << l1.body;
   EXPECT_EQ(l1.json()["status"], "pending");
   const std::string letter1 = l1.json()["id"];
+  // Its first page as a picture (what the app shows before signing): for the signer only.
+  const std::string page1 = "/api/v1/organisations/" + o.id + "/admin-transfer-letters/" + letter1 + "/page";
+  auto page = call("GET", page1, o.admin_token);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.header("content-type"), "image/png");
+  EXPECT_EQ(page.body.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_GT(page.body.size(), 5000u);
+  EXPECT_EQ(call("GET", page1, o.employee_token).status, 404);    // the heir, before the signature
+  EXPECT_EQ(call("GET", page1, session_token(m)).status, 404);    // a stranger
   const Bytes attrs1 = base64_decode(l1.json()["signed_attributes"].get<std::string>()).value();
   auto by_mallory = post_signature(o, o.admin_token, letter1, client_sign(m, mal.cert_id, attrs1, mpin));
   EXPECT_EQ(by_mallory.status, 403) << by_mallory.body;

@@ -354,6 +354,12 @@ Result<Bytes> AdminLetterService::pdf(const std::string& account_id, const std::
   });
 }
 
+Result<Bytes> AdminLetterService::page_png(const std::string& account_id, const std::string& org_id,
+                                           const std::string& letter_id) {
+  CS_ASSIGN(Bytes file, pdf(account_id, org_id, letter_id));
+  return docsign::render_held_pdf_page(file, 1, 96);
+}
+
 Result<Bytes> AdminLetterService::pdf_for_operator(const std::string& org_id, const std::string& letter_id) {
   return db_.read_value<Bytes>([&](store::Tx& tx) -> Result<Bytes> {
     CS_ASSIGN(auto row, tx.query_one("SELECT signed_pdf FROM org_admin_letters WHERE id = ? AND org_id = ? AND "

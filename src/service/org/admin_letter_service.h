@@ -96,6 +96,9 @@ class AdminLetterService {
   // The signed letter (or, for its signer while pending, the prepared letter to read before
   // signing). Errors: letter_not_found (404) for anyone without the right to see it.
   Result<Bytes> pdf(const std::string& account_id, const std::string& org_id, const std::string& letter_id);
+  // The first page of what pdf() gives the same caller, rendered as a PNG (96 dpi) for a phone to
+  // show before signing (the signature's appearance included). Errors: as pdf(); render_failed.
+  Result<Bytes> page_png(const std::string& account_id, const std::string& org_id, const std::string& letter_id);
   // Operators: any signed letter of the organisation.
   Result<Bytes> pdf_for_operator(const std::string& org_id, const std::string& letter_id);
 

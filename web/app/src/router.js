@@ -27,6 +27,7 @@ const routes = [
   { path: '/org/join', name: 'org-join', component: () => import('./pages/org-join/index.vue'), meta: { auth: true } },
   { path: '/org/:id/buy', name: 'org-buy', component: () => import('./pages/org-buy/index.vue'), meta: { auth: true } },
   { path: '/org/:id/members', name: 'members', component: () => import('./pages/members/index.vue'), meta: { auth: true } },
+  { path: '/org/:id/transfer', name: 'org-transfer', component: () => import('./pages/org-transfer/index.vue'), meta: { auth: true } },
   { path: '/grants', name: 'grants', component: () => import('./pages/grants/index.vue'), meta: { auth: true } },
   { path: '/tasks', name: 'tasks', component: () => import('./pages/tasks/index.vue'), meta: { auth: true } },
   { path: '/settings', name: 'settings', component: () => import('./pages/settings/index.vue'), meta: { auth: true } },

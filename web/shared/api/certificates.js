@@ -38,3 +38,6 @@ export const addDeviceStep = (keyId, body) => post(`/api/v1/shield/keys/${enc(ke
 export const webauthnEnrol = (keyId, deviceId, body) =>
   post(`/api/v1/shield/keys/${enc(keyId)}/devices/${enc(deviceId)}/webauthn`, body);
 export const reissue = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/reissues`, body);
+// 证书延期 of an organisation certificate by the organisation's admin (acting as such), with the
+// admin's approved renewal order bought for the organisation (docs/ORDERS.md).
+export const orgRenew = (orgId, id, body) => post(`/api/v1/organisations/${enc(orgId)}/certificates/${enc(id)}/renewals`, body);

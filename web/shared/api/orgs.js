@@ -20,3 +20,13 @@ export const approveTask = (id) => post(`/api/v1/tasks/${enc(id)}/approval`, {})
 export const refuseTask = (id, reason) => post(`/api/v1/tasks/${enc(id)}/refusal`, { reason });
 export const invitations = () => get('/api/v1/invitations');
 export const acceptInvitation = (id) => post(`/api/v1/invitations/${enc(id)}/acceptance`, {});
+// 转让管理员 (docs/ACCOUNTS.md "Admin transfer"): the letter drawn for the member and certificate,
+// read as a PDF, then its signed attributes signed by the shield and posted back.
+export const createAdminLetter = (id, body) => post(`/api/v1/organisations/${enc(id)}/admin-transfer-letters`, body);
+export const adminLetter = (id, letterId) => get(`/api/v1/organisations/${enc(id)}/admin-transfer-letters/${enc(letterId)}`);
+export const signAdminLetter = (id, letterId, signature) =>
+  post(`/api/v1/organisations/${enc(id)}/admin-transfer-letters/${enc(letterId)}/signature`, { signature });
+export const adminLetterPdf = (id, letterId) =>
+  request('GET', `/api/v1/organisations/${enc(id)}/admin-transfer-letters/${enc(letterId)}/pdf`, { blob: true });
+export const adminLetterPage = (id, letterId) =>
+  request('GET', `/api/v1/organisations/${enc(id)}/admin-transfer-letters/${enc(letterId)}/page`, { blob: true });

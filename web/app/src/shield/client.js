@@ -267,8 +267,11 @@ export class BrowserShield {
   // 证书延期 with an approved renewal order: the same key, a new certificate (the old one is
   // revoked as superseded); this browser's key record follows it when it holds the key. The
   // request id is the order's, so a retry after a lost answer gets the same certificate.
-  async renewCertificate(certificateId, keyId, orderId) {
-    const a = await this.api.renew(certificateId, { request_id: `renew-${orderId}`, order_id: orderId });
+  // `orgId`: an organisation certificate renewed by the organisation's admin with the admin's
+  // order for the organisation (whoever holds the key; the record follows only if it is here).
+  async renewCertificate(certificateId, keyId, orderId, orgId = '') {
+    const body = { request_id: `renew-${orderId}`, order_id: orderId };
+    const a = orgId ? await this.api.orgRenew(orgId, certificateId, body) : await this.api.renew(certificateId, body);
     const next = a.certificate;
     if (keyId && next?.id) {
       const key = await this.store.loadKey(keyId).catch(() => null);
@@ -559,6 +562,21 @@ export class BrowserShield {
       wipe(grant.authKey);
       wipe(grant.refreshRequest);
     }
+  }
+
+  // ---- 转让管理员 (docs/ACCOUNTS.md "Admin transfer") ----
+
+  // Signs the drawn letter's DER signed attributes exactly as scene 13 signs a prepared PDF (SM2
+  // with SM3, the default signer ID, purpose "admin-transfer-letter <id>" as `certseal org
+  // transfer-admin` does) and posts the DER signature; the server writes the CMS into the PDF,
+  // checks the whole file and moves the role. `post(signatureB64)` is the API call.
+  async signAdminLetter(letter, keyId, password, post) {
+    if (letter.algorithm && letter.algorithm !== 'sm2-sm3') {
+      throw new ShieldError('letter_algorithm', `this browser signs with SM2 only, not ${letter.algorithm}`);
+    }
+    const attrs = fromB64(letter.signed_attributes);
+    const rs = await this.sign(keyId, password, attrs, `admin-transfer-letter ${letter.id}`);
+    return post(b64(rawToDer(rs)));
   }
 
   // ---- QR scenes (docs/INTEGRATION.md) ----
