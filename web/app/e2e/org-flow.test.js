@@ -5,7 +5,7 @@
 // in the to-do list; the employee then acts as the organisation's employee.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, World, screenshotDir, idNumber, uscc } from './harness.js';
 
@@ -421,6 +421,74 @@ test('the organisation purchase wizard: platform, years, CA, quantity, maker, se
   assert.equal(seals[0].name, `${ORG}合同专用章`);
   assert.equal(seals[0].maker_id, maker2.id);
   assert.equal(seals[0].status, 'pending_review');
+});
+
+// 印章优化 in the wizard: the seal from a photo of the physical seal (a picture of the stamp on
+// paper, turned and saved as JPEG in the page), uploaded and cleaned by the server; the preview is
+// the cleaned seal — red ink on a transparent background — and the seal made from it waits for
+// review.
+test('the organisation wizard makes the seal from a photo, with the cleaned preview', { timeout: 120_000 }, async () => {
+  const before = new Set((await world.api('GET', '/api/v1/orders', adminToken)).items.map((o) => o.id));
+  await admin.goto(`${world.base}/app/me`);
+  await admin.locator('[data-test=org-buy]').click();
+  await admin.getByText(ORG).first().waitFor();
+  await admin.locator('[data-test=years-3]').click();
+  await admin.locator('[data-test=ca-sm2o]').click();
+  await admin.getByText('机构证书 SM2 3年').click();
+  await admin.getByText('第二制章单位').click();
+  await admin.getByRole('button', { name: '提交订单' }).click();
+  await admin.getByRole('tab', { name: '拍照上传' }).click();
+  const stamp = readFileSync(join(ROOT, 'docs/seal-gallery/official.png')).toString('base64');
+  const photo = await admin.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = c.height = 640;
+    const g = c.getContext('2d');
+    g.fillStyle = '#eeeae2';
+    g.fillRect(0, 0, 640, 640);
+    g.translate(320, 320);
+    g.rotate(0.2);
+    g.drawImage(img, -img.width / 2, -img.height / 2);
+    return c.toDataURL('image/jpeg', 0.9).split(',')[1];
+  }, stamp);
+  await admin.locator('[data-test=seal-photo]').setInputFiles({ name: 'seal.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(photo, 'base64') });
+  await admin.getByAltText('印章预览').waitFor({ timeout: 30_000 });
+  // The cleaned preview: red ink, the paper gone (transparent).
+  const px = await admin.evaluate(async () => {
+    const img = document.querySelector('img.seal-preview');
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let red = 0, clear = 0, other = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3] < 16) clear++;
+      else if (d[i] > 150 && d[i + 1] < 110 && d[i + 2] < 110) red++;
+      else if (d[i + 3] > 200) other++;
+    }
+    return { red, clear, other, total: d.length / 4 };
+  });
+  assert.ok(px.red > 1000, JSON.stringify(px));
+  assert.ok(px.clear > px.total / 3, JSON.stringify(px));
+  assert.ok(px.other < px.red / 10, JSON.stringify(px));
+  await shot(admin, 'org-seal-photo');
+  await admin.getByRole('button', { name: '确认印章' }).click();
+  await admin.locator('[data-test=signature-pad]').waitFor();
+
+  const order = (await world.api('GET', '/api/v1/orders', adminToken)).items.find((o) => !before.has(o.id));
+  const seals = (await world.api('GET', '/api/v1/seals', adminToken)).items.filter((x) => x.order_id === order.id);
+  assert.equal(seals.length, 1, JSON.stringify(seals));
+  assert.equal(seals[0].status, 'pending_review');
+  const pic = await fetch(`${world.base}/api/v1/seals/${seals[0].id}/picture`, { headers: { Authorization: `Bearer ${adminToken}` } });
+  assert.equal(pic.status, 200);
+  assert.equal(Buffer.from(await pic.arrayBuffer()).subarray(1, 4).toString(), 'PNG');
+  // Not kept: the order is cancelled.
+  assert.equal((await world.call('POST', `/api/v1/orders/${order.id}/cancellation`, adminToken, {})).status, 200);
 });
 
 // Settings: a wrong current password is refused next to its field and the right one changes it;
