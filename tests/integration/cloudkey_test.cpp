@@ -1200,6 +1200,10 @@ TEST_P(CloudKeyE2eTest, DeletedFromTheDeviceItsRestoredBackupCannotSignAndTheLas
   EXPECT_EQ(del.json()["role"], "secondary") << del;
   EXPECT_FALSE(fs::exists(second + "/keys/" + main.key_id + ".json"));
   EXPECT_EQ(status_of(devices(staff_dev_), sec), "removed");
+  // The server share itself is gone (not only the device's state): nothing is left to answer a step.
+  EXPECT_EQ(sql_one("SELECT COUNT(*) FROM shield_devices WHERE key_id = '" + main.key_id + "' AND device_id = '" + sec +
+                    "' AND server_share_enc IS NOT NULL"),
+            "0");
 
   // The backup restored: the device share is back, its server share is not.
   sh("rm -rf " + second + " && cp -a " + second + "-backup " + second);
