@@ -165,8 +165,32 @@ Result<KeyFile> choose_key(Ctx& ctx, const std::string& key_id, const std::strin
     return not_found("unknown_key", tr("err.unknown_key", cert_id));
   }
   if (keys.empty()) return not_found("no_key", tr("err.no_key"));
-  if (keys.size() > 1) return usage(tr("err.several_keys"));
+  if (keys.size() > 1) {
+    // Several staff certificates: the one chosen with `certseal cloudkey use`.
+    const std::string chosen = chosen_key(s->root());
+    for (auto& k : keys) {
+      if (!chosen.empty() && k.key_id == chosen) return k;
+    }
+    return usage(tr("err.several_keys"));
+  }
   return keys.front();
+}
+
+std::string chosen_key(const fs::path& data_dir) {
+  auto text = read_text_file(data_dir / "cloudkey.json");
+  if (!text || !*text) return "";
+  auto j = json::parse(**text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return "";
+  return str(j, "key_id");
+}
+
+Status choose_cloud_key(const fs::path& data_dir, const std::string& key_id) {
+  if (key_id.empty()) {
+    std::error_code ec;
+    fs::remove(data_dir / "cloudkey.json", ec);
+    return {};
+  }
+  return write_file_atomic(data_dir / "cloudkey.json", json{{"key_id", key_id}}.dump() + "\n");
 }
 
 // Turns bad_unlock_proof / key_locked into the user's message (with tries left when known).

@@ -83,6 +83,11 @@ Result<SecretString> new_cert_password(Ctx& ctx);
 // Which key: --key, else the key of --cert (or of a renewed/changed version of it), else the
 // only key on this device.
 Result<KeyFile> choose_key(Ctx& ctx, const std::string& key_id, const std::string& cert_id);
+// The staff certificate chosen on this device (`certseal cloudkey use`, docs/CLOUDKEY.md):
+// <data dir>/cloudkey.json {"key_id"}; "" when none. choose_key takes it when several keys are
+// on the device and none is named. choose_cloud_key("") forgets the choice.
+std::string chosen_key(const fs::path& data_dir);
+Status choose_cloud_key(const fs::path& data_dir, const std::string& key_id);
 // Turns bad_unlock_proof / key_locked into the user's message (with tries left when known).
 Error explain_unlock_error(Ctx& ctx, const KeyFile& key, Error e);
 // Runs fn with the share unlocked by the certificate password (asked for here: the PIN cache

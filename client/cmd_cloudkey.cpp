@@ -8,6 +8,7 @@
 #include "base/encoding.h"
 #include "crypto/pkey.h"
 #include "crypto/sm2.h"
+#include "pki/certificate.h"
 #include "pki/cms_enveloped.h"
 #include "client/agent.h"
 #include "client/duration.h"
@@ -77,6 +78,24 @@ Result<std::string> open_log(const std::string& envelope_der, const std::string&
   return std::string(plain.begin(), plain.end());
 }
 
+// The refreshed certificate must certify this device's key: a server that answered another
+// key's certificate is refused (cert_key_mismatch) and nothing local changes.
+Status same_key(const KeyFile& k, const std::string& pem) {
+  CS_ASSIGN(auto blocks, pem_decode_all(pem));
+  if (blocks.empty() || blocks.front().label != "CERTIFICATE") {
+    return Error(ErrorKind::kInvalidArgument, "bad_certificate", "the server's answer holds no certificate");
+  }
+  CS_ASSIGN(auto facts, pki::read_certificate(blocks.front().der));
+  Bytes mine = facts.spki;
+  if (k.algorithm == "sm2") {
+    CS_ASSIGN(mine, pki::public_key_bits(facts.spki));
+  }
+  if (mine != k.public_key) {
+    return Error(ErrorKind::kPermissionDenied, "cert_key_mismatch", tr("err.cloudkey_cert_key_mismatch"));
+  }
+  return {};
+}
+
 struct CloudKeyCommands final : CommandFamily {
   Ctx& ctx;
   Action& action;
@@ -84,7 +103,7 @@ struct CloudKeyCommands final : CommandFamily {
       to, code, secondary, auth_mode, device_name, target, holder, statement, dur = "24h";
   std::int64_t uses = 0;
   std::string apps;
-  bool all_sessions = false;
+  bool all_sessions = false, as_operator = false;
   CLI::Option* apps_opt = nullptr;
 
   Result<json> get(const std::string& path) {
@@ -324,6 +343,128 @@ struct CloudKeyCommands final : CommandFamily {
         (void)agent_request(s->agent_socket().string(), {{"op", "forget"}, {"key_id", k.key_id}});
         if (!ctx.g.json) std::cout << tr("msg.pin_recovered") << "\n";
         return json{{"key_id", k.key_id}, {"recovered", true}};
+      };
+    });
+  }
+
+  // The staff certificates on this device: the device's keys that are the account's cloud keys,
+  // the chosen one (`use`) marked.
+  Result<json> on_device() {
+    CS_ASSIGN(auto* s, ctx.store());
+    CS_ASSIGN(auto local, s->keys());
+    CS_ASSIGN(auto mine, get("/api/v1/cloudkey/certificates"));
+    const std::string chosen = chosen_key(s->root());
+    json items = json::array();
+    for (const auto& c : mine["items"]) {
+      if (!c.value("current", false)) continue;
+      for (const auto& k : local) {
+        if (k.key_id != str(c, "key_id")) continue;
+        json it = c;
+        it["chosen"] = k.key_id == chosen;
+        it["certificate_id"] = k.certificate_id;  // the copy on this device (refresh updates it)
+        items.push_back(it);
+      }
+    }
+    return json{{"items", items}};
+  }
+  void add_device_certificate_commands(CLI::App* ck, CLI::App* staff) {
+    sub(ck, "list", "the staff certificates on this device (* the one in use)")->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, on_device());
+        if (!ctx.g.json) {
+          for (const auto& it : r["items"]) {
+            std::cout << (it["chosen"].get<bool>() ? "* " : "  ") << str(it, "key_id") << "  "
+                      << str(it, "tenant_name") << "  " << str(it, "staff_no") << "  " << str(it, "name") << "\n";
+          }
+        }
+        return r;
+      };
+    });
+    CLI::App* use = sub(ck, "use", "switch to another staff certificate on this device (切换证书)");
+    use->add_option("which", target, "a staff number or key id")->required();
+    use->add_option("--tenant", tenant, "the tenant, when two tenants' staff numbers are the same");
+    use->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto r, on_device());
+        json found;
+        int n = 0;
+        for (const auto& it : r["items"]) {
+          if (str(it, "key_id") != target && str(it, "staff_no") != target) continue;
+          if (!tenant.empty() && str(it, "tenant_id") != tenant) continue;
+          found = it;
+          ++n;
+        }
+        if (n == 0) return not_found("unknown_key", tr("err.cloudkey_not_on_device", target));
+        if (n > 1) return usage(tr("err.cloudkey_ambiguous", target));
+        CS_ASSIGN(auto* s, ctx.store());
+        CS_TRY(choose_cloud_key(s->root(), str(found, "key_id")));
+        found["chosen"] = true;
+        if (!ctx.g.json) std::cout << tr("msg.cloudkey_using", str(found, "staff_no"), str(found, "tenant_name")) << "\n";
+        return found;
+      };
+    });
+    CLI::App* del = sub(ck, "delete", "delete the staff certificate from this device (删除证书; SMS code)");
+    del->add_option("--key", key);
+    del->add_option("--code", code, "SMS code of purpose authorise (otherwise sent and asked for)");
+    del->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto* s, ctx.store());
+        CS_ASSIGN(auto k, choose_key(ctx, key, ""));
+        CS_ASSIGN(auto dev, ctx.device());
+        CS_ASSIGN(auto c, sms_code(ctx, code, "authorise"));
+        // The server first: the device's server share goes, so these files are useless even
+        // if a backup brings them back. Only then does the device forget its share.
+        CS_ASSIGN(auto r, post("/api/v1/cloudkey/keys/" + k.key_id + "/devices/" + dev.device_id + "/deletion",
+                               {{"code", c}}));
+        CS_TRY(s->remove_key(k.key_id));
+        (void)agent_request(s->agent_socket().string(), {{"op", "forget"}, {"key_id", k.key_id}});
+        if (chosen_key(s->root()) == k.key_id) CS_TRY(choose_cloud_key(s->root(), ""));
+        if (!ctx.g.json) {
+          std::cout << tr(r.value("key_retired", false) ? "msg.cloudkey_deleted_last" : "msg.cloudkey_deleted",
+                          k.key_id)
+                    << "\n";
+        }
+        return r;
+      };
+    });
+    CLI::App* rf = sub(ck, "refresh", "fetch the staff certificate again after a renewal on the server (下拉刷新)");
+    rf->add_option("--key", key);
+    rf->add_option("--out", target, "also write the certificate (PEM) here");
+    rf->callback([&] {
+      action = [&]() -> Result<json> {
+        CS_ASSIGN(auto* s, ctx.store());
+        CS_ASSIGN(auto k, choose_key(ctx, key, ""));
+        CS_ASSIGN(auto dev, ctx.device());
+        CS_ASSIGN(auto r, get("/api/v1/cloudkey/keys/" + k.key_id + "/certificate?device=" + url_encode(dev.device_id)));
+        const std::string pem = r.contains("certificate") ? str(r["certificate"], "certificate_pem") : "";
+        CS_TRY(same_key(k, pem));
+        const std::string before = k.certificate_id;
+        k.certificate_id = str(r, "certificate_id");
+        CS_TRY(s->save_key(k));
+        if (!target.empty()) CS_TRY(write_output_file(target, pem));
+        r["previous_certificate_id"] = before;
+        r["changed"] = before != k.certificate_id;
+        if (!ctx.g.json) {
+          std::cout << tr(before != k.certificate_id ? "msg.cloudkey_refreshed" : "msg.cloudkey_up_to_date",
+                          k.certificate_id)
+                    << "\n";
+        }
+        return r;
+      };
+    });
+    CLI::App* rn = sub(staff, "renew", "renew a staff member's certificate on the same key (续期)");
+    rn->add_option("tenant", tenant)->required();
+    rn->add_option("staff_id", staff_id)->required();
+    rn->add_option("--request-id", reason, "makes a retry renew once (default: a new one)");
+    rn->add_flag("--operator", as_operator, "as an operator (otherwise as the tenant's admin)");
+    rn->callback([&] {
+      action = [&]() -> Result<json> {
+        if (reason.empty()) reason = new_request_id(ctx.rng).substr(0, 40);
+        CS_ASSIGN(auto r, post(std::string(as_operator ? "/api/v1/operator" : "/api/v1") + "/cloudkey/tenants/" +
+                                   tenant + "/staff/" + staff_id + "/renewal",
+                               {{"request_id", reason}}));
+        if (!ctx.g.json) std::cout << str(r, "certificate_id") << "  " << str(r, "staff_no") << "\n";
+        return r;
       };
     });
   }
@@ -632,6 +773,7 @@ struct CloudKeyCommands final : CommandFamily {
         return r;
       };
     });
+    add_device_certificate_commands(ck, staff);
     add_password_commands(ck);
     add_signature_commands(ck, staff);
     add_about_command(ck);

@@ -554,4 +554,51 @@ Result<Reply> post_cloudkey_logout(RequestContext& ctx) {
   return Reply::json({{"ended", n}, {"all", all}});
 }
 
+// ---- The certificate on a device: delete, refresh; renewal on the server ----
+
+namespace {
+
+nlohmann::json staff_certificate_json(const service::StaffCertificate& c) {
+  return {{"key_id", c.info.key_id},
+          {"certificate_id", c.record.id},
+          {"previous_certificate_id", opt(c.previous_certificate_id)},
+          {"tenant_id", c.info.tenant_id},
+          {"staff_id", c.info.staff_id},
+          {"staff_no", c.info.staff_no},
+          {"current", c.info.current},
+          {"certificate", c.record.to_json()}};
+}
+
+Result<Reply> renewal(RequestContext& ctx, bool as_operator) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto request_id, required_string(body, "request_id", 40));
+  CS_ASSIGN(auto c, s->renew_staff(me(ctx), as_operator, ctx.param("id"), ctx.param("staff_id"), request_id));
+  return Reply::json(staff_certificate_json(c), 201);
+}
+
+}  // namespace
+
+Result<Reply> post_cloudkey_device_deletion(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto code, required_string(body, "code", 16));
+  CS_ASSIGN(auto d, s->delete_from_device(me(ctx), ctx.param("id"), ctx.param("device_id"), code));
+  return Reply::json({{"key_id", d.key_id},
+                      {"device_id", d.device_id},
+                      {"role", d.role},
+                      {"status", "removed"},
+                      {"key_retired", d.key_retired}});
+}
+
+Result<Reply> get_cloudkey_key_certificate(RequestContext& ctx) {
+  CS_ASSIGN(auto s, ck(ctx));
+  CS_ASSIGN(auto c, s->current_certificate(me(ctx), ctx.param("id"), ctx.query("device").value_or("")));
+  return Reply::json(staff_certificate_json(c));
+}
+
+Result<Reply> post_cloudkey_staff_renewal(RequestContext& ctx) { return renewal(ctx, false); }
+
+Result<Reply> op_post_cloudkey_staff_renewal(RequestContext& ctx) { return renewal(ctx, true); }
+
 }  // namespace certseal::api

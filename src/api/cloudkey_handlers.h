@@ -64,4 +64,11 @@ Result<Reply> post_cloudkey_password_recovery(RequestContext& ctx);
 Result<Reply> get_cloudkey_sessions(RequestContext& ctx);
 Result<Reply> post_cloudkey_logout(RequestContext& ctx);
 
+// The certificate on a device: delete it from the device (the holder, SMS code), refresh it after a
+// renewal (the holder's device), renew it on the server (a tenant admin; an operator)
+Result<Reply> post_cloudkey_device_deletion(RequestContext& ctx);
+Result<Reply> get_cloudkey_key_certificate(RequestContext& ctx);
+Result<Reply> post_cloudkey_staff_renewal(RequestContext& ctx);
+Result<Reply> op_post_cloudkey_staff_renewal(RequestContext& ctx);
+
 }  // namespace certseal::api

@@ -358,6 +358,11 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/cloudkey/keys/{id}/password-recovery", Role::kUser, post_cloudkey_password_recovery},
     {"GET", "/api/v1/cloudkey/sessions", Role::kUser, get_cloudkey_sessions},
     {"POST", "/api/v1/cloudkey/logouts", Role::kUser, post_cloudkey_logout},
+    {"POST", "/api/v1/cloudkey/keys/{id}/devices/{device_id}/deletion", Role::kUser, post_cloudkey_device_deletion},
+    {"GET", "/api/v1/cloudkey/keys/{id}/certificate", Role::kUser, get_cloudkey_key_certificate},
+    {"POST", "/api/v1/cloudkey/tenants/{id}/staff/{staff_id}/renewal", Role::kUser, post_cloudkey_staff_renewal},
+    {"POST", "/api/v1/operator/cloudkey/tenants/{id}/staff/{staff_id}/renewal", Role::kOperator,
+     op_post_cloudkey_staff_renewal},
     // The mobile H5 app's static files (web_files.h, docs/WEBAPP.md)
     {"GET", "/app", Role::kPublic, get_web_app_redirect, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},
     {"GET", "/app/", Role::kPublic, get_web_app_index, BodyKind::kJson, BodyLimit::kDefault, Exec::kInline},

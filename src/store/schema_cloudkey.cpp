@@ -162,6 +162,26 @@ ALTER TABLE cloudkey_delegation_uses ADD COLUMN purpose TEXT;
 CREATE INDEX cloudkey_delegation_uses_by_purpose ON cloudkey_delegation_uses (delegate_account_id, purpose);
 )sql",
        ""},
+      // 1110: renewals of staff certificates on the server (a tenant admin or an operator): the
+      // key keeps its row in cloudkey_certificates, whose certificate_id moves to the successor;
+      // this is the history, unique per (staff, request id) so a retry renews once.
+      {1110, "cloudkey_renewals",
+       R"sql(
+CREATE TABLE cloudkey_renewals (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  staff_id TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  old_certificate_id TEXT NOT NULL,
+  new_certificate_id TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  UNIQUE (staff_id, request_id)
+);
+CREATE INDEX cloudkey_renewals_by_key ON cloudkey_renewals (key_id, created_at);
+)sql",
+       ""},
   };
 }
 

@@ -1152,6 +1152,261 @@ TEST_P(CloudKeyE2eTest, AboutShowsVersionsServerAndTheTenantsSettings) {
   EXPECT_NE(text.out.find("示例市第一人民医院"), std::string::npos) << text;
 }
 
+// 删除证书 from the attacker's side: whoever restores a deleted device's files from a backup
+// cannot sign, because the server share of that device is gone. The holder's last device may be
+// deleted too (the key is retired, the certificate revoked), and the staff number downloads anew;
+// the shield's rule (an order's key keeps its last device) stays for `devices remove`.
+TEST_P(CloudKeyE2eTest, DeletedFromTheDeviceItsRestoredBackupCannotSignAndTheLastDeviceRetiresTheKey) {
+  SetUpTenant();
+  apply_and_approve(staff_dev_, "D2001", "钱医生", "11010519491231002X");
+  Downloaded main = setup(staff_dev_, "D2001");
+  ASSERT_FALSE(main.key_id.empty());
+  EXPECT_NE(openssl_verify(main.pem).find(": OK"), std::string::npos);
+  sh("openssl x509 -in " + f("leaf.pem") + " -pubkey -noout > " + f("pub.pem"));
+  put(f("msg.txt"), "出院小结 2026-0002");
+
+  // While it is the only device, `devices remove` keeps the shield's rule.
+  auto last = cli(staff_dev_, {"cloudkey", "devices", "remove", main.device_id, "--code",
+                               code(staff_dev_, staff_phone_, "authorise")});
+  EXPECT_EQ(last.exit_code, 3) << last;
+  EXPECT_EQ(status_of(devices(staff_dev_), main.device_id), "active");
+
+  const std::string second = dev("ck-del-2");
+  const std::string sec = pair_secondary(second, main.cert_id);
+  ASSERT_FALSE(sec.empty());
+  ASSERT_EQ(cli(staff_dev_, {"cloudkey", "devices", "activate", sec}).exit_code, 0);
+  ASSERT_EQ(unlock(second, staff_phone_).exit_code, 0);
+  ASSERT_EQ(sign(second, main.cert_id, "s1.der").exit_code, 0);
+  EXPECT_TRUE(verified("s1.der"));
+
+  // The attacker copies the secondary device's files before the holder deletes the certificate.
+  sh("cp -a " + second + " " + second + "-backup");
+
+  // Refused, nothing changed: another staff member (their session, the right ids) and a wrong code.
+  const std::string other = dev("ck-del-other");
+  register_cli(other, other_phone_);
+  auto foreign = call("POST", "/api/v1/cloudkey/keys/" + main.key_id + "/devices/" + sec + "/deletion",
+                      session_token(other), {{"code", code(other, other_phone_, "authorise")}});
+  EXPECT_EQ(foreign.status, 404) << foreign.body;
+  auto wrong = cli(second, {"cloudkey", "delete", "--code", "000000"});
+  EXPECT_EQ(wrong.exit_code, 3) << wrong;
+  EXPECT_EQ(status_of(devices(staff_dev_), sec), "active");
+  EXPECT_TRUE(fs::exists(second + "/keys/" + main.key_id + ".json"));
+
+  // The holder deletes it on the secondary device: the server share goes, then the local files.
+  auto del = cli(second, {"--json", "cloudkey", "delete", "--code", code(second, staff_phone_, "authorise")});
+  ASSERT_EQ(del.exit_code, 0) << del;
+  EXPECT_EQ(del.json()["key_retired"], false) << del;
+  EXPECT_EQ(del.json()["role"], "secondary") << del;
+  EXPECT_FALSE(fs::exists(second + "/keys/" + main.key_id + ".json"));
+  EXPECT_EQ(status_of(devices(staff_dev_), sec), "removed");
+  // The server share itself is gone (not only the device's state): nothing is left to answer a step.
+  EXPECT_EQ(sql_one("SELECT COUNT(*) FROM shield_devices WHERE key_id = '" + main.key_id + "' AND device_id = '" + sec +
+                    "' AND server_share_enc IS NOT NULL"),
+            "0");
+
+  // The backup restored: the device share is back, its server share is not.
+  sh("rm -rf " + second + " && cp -a " + second + "-backup " + second);
+  ASSERT_TRUE(fs::exists(second + "/keys/" + main.key_id + ".json"));
+  auto relock = cli(second, {"--json", "cloudkey", "devices", "unlock", "--code",
+                             code(second, staff_phone_, "authorise")});
+  EXPECT_EQ(relock.exit_code, 3) << relock;
+  auto restored = sign(second, main.cert_id, "s2.der");
+  EXPECT_NE(restored.exit_code, 0) << restored;
+  EXPECT_FALSE(fs::exists(f("s2.der")) && verified("s2.der"));
+  auto refresh = cli(second, {"--json", "cloudkey", "refresh"});
+  EXPECT_EQ(refresh.exit_code, 3) << refresh;
+  // The main device still signs.
+  ASSERT_EQ(sign(staff_dev_, main.cert_id, "s3.der").exit_code, 0);
+  EXPECT_TRUE(verified("s3.der"));
+
+  // Recorded: the usage log shows the deletion; the transparency log has the device change.
+  auto log = cli(staff_dev_, {"--json", "cloudkey", "log"});
+  ASSERT_EQ(log.exit_code, 0) << log;
+  // (The restored device got no challenge: its attempts never reach a step.)
+  int removals = 0;
+  const nlohmann::json log_items = log.json()["items"];
+  for (const auto& e : log_items) {
+    if (e["device_id"] == sec && e["operation"] == "remove_device" && e["result"] == "ok") ++removals;
+  }
+  EXPECT_EQ(removals, 1) << log;
+  auto types = ledger_types(staff_dev_);
+  int deletions = 0;
+  for (const auto& [t, n] : types) {
+    if (t.rfind("cloudkey.device.delete", 0) == 0) deletions += n;
+  }
+  EXPECT_EQ(deletions, 1);
+
+  // The holder's last device: deleted too. The key is retired, the certificate revoked, and the
+  // staff number downloads a new certificate on a new set-up.
+  sh("cp -a " + staff_dev_ + " " + staff_dev_ + "-backup");
+  auto del_main = cli(staff_dev_, {"--json", "cloudkey", "delete", "--code", code(staff_dev_, staff_phone_, "authorise")});
+  ASSERT_EQ(del_main.exit_code, 0) << del_main;
+  EXPECT_EQ(del_main.json()["key_retired"], true) << del_main;
+  EXPECT_NE(openssl_verify(main.pem, true).find("revoked"), std::string::npos) << openssl_verify(main.pem, true);
+  sh("rm -rf " + staff_dev_ + " && cp -a " + staff_dev_ + "-backup " + staff_dev_);
+  auto after = sign(staff_dev_, main.cert_id, "s4.der");
+  EXPECT_NE(after.exit_code, 0) << after;
+  sh("rm -f " + staff_dev_ + "/keys/" + main.key_id + ".json");
+  Downloaded fresh = setup(staff_dev_, "D2001");
+  ASSERT_FALSE(fresh.key_id.empty());
+  EXPECT_NE(fresh.key_id, main.key_id);
+  EXPECT_NE(openssl_verify(fresh.pem, true).find(": OK"), std::string::npos) << openssl_verify(fresh.pem, true);
+  sh("openssl x509 -in " + f("leaf.pem") + " -pubkey -noout > " + f("pub.pem"));
+  ASSERT_EQ(sign(staff_dev_, fresh.cert_id, "s5.der").exit_code, 0);
+  EXPECT_TRUE(verified("s5.der"));
+}
+
+// 续期 on the server and 下拉刷新 on the device: a tenant admin (and an operator) renews the
+// staff certificate on the same two-party key; the device's refresh replaces its copy, the new
+// certificate verifies with openssl and a signature made after the refresh verifies under it.
+// Refused: another tenant's admin and the staff member renewing, another staff member refreshing,
+// a key not on the device.
+TEST_P(CloudKeyE2eTest, RenewedOnTheServerThenRefreshedOnTheDeviceAndSignsUnderTheNewCertificate) {
+  SetUpTenant();
+  const std::string staff_id = apply_and_approve(staff_dev_, "D3001", "周医生", "11010519491231002X");
+  Downloaded main = setup(staff_dev_, "D3001");
+  ASSERT_FALSE(main.cert_id.empty());
+
+  // Refused, nothing changed: another tenant's admin, and the staff member themself.
+  const std::string other_tenant = create_tenant("另一家医院", false);
+  const std::string other_admin = dev("ck-renew-other-admin");
+  register_cli(other_admin, other_phone_);
+  add_admin(other_tenant, other_phone_);
+  auto foreign = cli(other_admin, {"--json", "cloudkey", "staff", "renew", tenant_, staff_id});
+  EXPECT_EQ(foreign.exit_code, 3) << foreign;
+  auto self = cli(staff_dev_, {"--json", "cloudkey", "staff", "renew", tenant_, staff_id});
+  EXPECT_EQ(self.exit_code, 3) << self;
+  auto not_operator = call("POST", "/api/v1/operator/cloudkey/tenants/" + tenant_ + "/staff/" + staff_id + "/renewal",
+                           session_token(admin_dev_), {{"request_id", "r0"}});
+  EXPECT_EQ(not_operator.status / 100, 4) << not_operator.body;
+  auto same = cli(staff_dev_, {"--json", "cloudkey", "refresh"});
+  ASSERT_EQ(same.exit_code, 0) << same;
+  EXPECT_EQ(same.json()["changed"], false) << same;
+  EXPECT_EQ(same.json()["certificate_id"], main.cert_id) << same;
+
+  // The tenant admin renews; a retry with the same request id renews once.
+  auto rn = cli(admin_dev_, {"--json", "cloudkey", "staff", "renew", tenant_, staff_id, "--request-id", "r1"});
+  ASSERT_EQ(rn.exit_code, 0) << rn;
+  const std::string renewed = rn.json().value("certificate_id", "");
+  EXPECT_NE(renewed, main.cert_id);
+  EXPECT_EQ(rn.json()["previous_certificate_id"], main.cert_id) << rn;
+  auto retry = cli(admin_dev_, {"--json", "cloudkey", "staff", "renew", tenant_, staff_id, "--request-id", "r1"});
+  ASSERT_EQ(retry.exit_code, 0) << retry;
+  EXPECT_EQ(retry.json()["certificate_id"], renewed) << retry;
+  // An operator renews too (same key again).
+  auto op = call("POST", "/api/v1/operator/cloudkey/tenants/" + tenant_ + "/staff/" + staff_id + "/renewal",
+                 operator_token_, {{"request_id", "op1"}});
+  ASSERT_EQ(op.status, 201) << op.body;
+  const std::string latest = op.json().value("certificate_id", "");
+  EXPECT_NE(latest, renewed);
+  EXPECT_NE(openssl_verify(main.pem, true).find("revoked"), std::string::npos);
+
+  // Refused: another staff member asks for this key's certificate; a key not on this device.
+  auto stranger = call("GET", "/api/v1/cloudkey/keys/" + main.key_id + "/certificate?device=" + main.device_id,
+                       session_token(other_admin));
+  EXPECT_EQ(stranger.status, 404) << stranger.body;
+  auto elsewhere = cli(other_admin, {"--json", "cloudkey", "refresh", "--key", main.key_id});
+  EXPECT_NE(elsewhere.exit_code, 0) << elsewhere;
+
+  // Pull to refresh: the device's copy becomes the latest certificate of the same key.
+  auto rf = cli(staff_dev_, {"--json", "cloudkey", "refresh", "--out", f("renewed.pem")});
+  ASSERT_EQ(rf.exit_code, 0) << rf;
+  EXPECT_EQ(rf.json()["changed"], true) << rf;
+  EXPECT_EQ(rf.json()["certificate_id"], latest) << rf;
+  const std::string pem = read_all(f("renewed.pem"));
+  EXPECT_NE(openssl_verify(pem, true).find(": OK"), std::string::npos) << openssl_verify(pem, true);
+  const std::string key_file = read_all(staff_dev_ + "/keys/" + main.key_id + ".json");
+  EXPECT_NE(key_file.find(latest), std::string::npos) << key_file;
+  auto list = cli(staff_dev_, {"--json", "cloudkey", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list;
+  ASSERT_EQ(list.json()["items"].size(), 1u) << list;
+  EXPECT_EQ(list.json()["items"][0]["certificate_id"], latest) << list;
+
+  // A signature made after the refresh verifies under the new certificate.
+  put(f("renewed-leaf.pem"), pem);
+  sh("openssl x509 -in " + f("renewed-leaf.pem") + " -pubkey -noout > " + f("pub.pem"));
+  put(f("msg.txt"), "续期后的处方 2026-0003");
+  auto s = cli(staff_dev_, {"--json", "cert", "sign", "--in", f("msg.txt"), "--sm2-id", "", "--out", f("r.der")},
+               {pin_});
+  ASSERT_EQ(s.exit_code, 0) << s;
+  EXPECT_TRUE(verified("r.der"));
+  auto by_cert = sign(staff_dev_, latest, "r2.der");
+  ASSERT_EQ(by_cert.exit_code, 0) << by_cert;
+  EXPECT_TRUE(verified("r2.der"));
+
+  // Recorded in the holder's transparency log entries.
+  auto types = ledger_types(staff_dev_);
+  int renewals = 0;
+  for (const auto& [t, n] : types) {
+    if (t.rfind("cloudkey.staff.renew", 0) == 0) renewals += n;
+  }
+  EXPECT_EQ(renewals, 2);
+}
+
+// 切换证书: two staff certificates (two tenants) on one device; `use` picks the one that signs.
+TEST_P(CloudKeyE2eTest, TwoStaffCertificatesOnOneDeviceAndUsePicksTheOneThatSigns) {
+  SetUpTenant();
+  const std::string second_tenant = create_tenant("示例市第二人民医院", false);
+  add_admin(second_tenant, admin_phone_);
+  for (auto [t, no] : {std::pair{tenant_, "A100"}, std::pair{second_tenant, "B200"}}) {
+    auto add = cli(admin_dev_, {"--json", "cloudkey", "staff", "add", t, "--staff-no", no, "--name", "吴医生",
+                                "--phone", staff_phone_, "--id-number", "11010519491231002X"});
+    ASSERT_EQ(add.exit_code, 0) << add;
+  }
+  Downloaded a = setup(staff_dev_, "A100");
+  ASSERT_FALSE(a.key_id.empty());
+  put(f("a.pem"), a.pem);
+  auto qr_b = cli(admin_dev_, {"--json", "cloudkey", "qr", second_tenant});
+  ASSERT_EQ(qr_b.exit_code, 0) << qr_b;
+  auto b_setup = cli(staff_dev_, {"--json", "cloudkey", "setup", "--qr", qr_b.json()["payload"], "--staff-no", "B200"},
+                     {pin_, pin_});
+  ASSERT_EQ(b_setup.exit_code, 0) << b_setup;
+  const std::string b_key = b_setup.json()["key_id"];
+  put(f("b.pem"), b_setup.json()["certificate"].value("certificate_pem", ""));
+  sh("openssl x509 -in " + f("a.pem") + " -pubkey -noout > " + f("pub-a.pem"));
+  sh("openssl x509 -in " + f("b.pem") + " -pubkey -noout > " + f("pub-b.pem"));
+  put(f("msg.txt"), "会诊意见 2026-0004");
+  auto verifies_under = [&](const std::string& pub, const std::string& sig) {
+    return sh("openssl dgst -sm3 -verify " + f(pub) + " -signature " + f(sig) + " " + f("msg.txt"))
+               .find("Verified OK") != std::string::npos;
+  };
+  auto sign_chosen = [&](const std::string& out) {
+    return cli(staff_dev_, {"--json", "cert", "sign", "--in", f("msg.txt"), "--sm2-id", "", "--out", f(out)}, {pin_});
+  };
+
+  // Both listed, none chosen: signing without naming one is refused.
+  auto list = cli(staff_dev_, {"--json", "cloudkey", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list;
+  ASSERT_EQ(list.json()["items"].size(), 2u) << list;
+  const nlohmann::json before = list.json()["items"];
+  for (const auto& it : before) EXPECT_EQ(it["chosen"], false) << list;
+  EXPECT_NE(sign_chosen("none.der").exit_code, 0);
+  // A certificate not on this device cannot be chosen.
+  auto unknown = cli(staff_dev_, {"--json", "cloudkey", "use", "Z999"});
+  EXPECT_NE(unknown.exit_code, 0) << unknown;
+
+  auto use_b = cli(staff_dev_, {"--json", "cloudkey", "use", "B200"});
+  ASSERT_EQ(use_b.exit_code, 0) << use_b;
+  EXPECT_EQ(use_b.json()["key_id"], b_key) << use_b;
+  list = cli(staff_dev_, {"--json", "cloudkey", "list"});
+  const nlohmann::json chosen = list.json()["items"];
+  for (const auto& it : chosen) EXPECT_EQ(it["chosen"], it["key_id"] == b_key) << list;
+  ASSERT_EQ(sign_chosen("b.der").exit_code, 0);
+  EXPECT_TRUE(verifies_under("pub-b.pem", "b.der"));
+  EXPECT_FALSE(verifies_under("pub-a.pem", "b.der"));
+
+  auto use_a = cli(staff_dev_, {"--json", "cloudkey", "use", a.key_id});
+  ASSERT_EQ(use_a.exit_code, 0) << use_a;
+  ASSERT_EQ(sign_chosen("a.der").exit_code, 0);
+  EXPECT_TRUE(verifies_under("pub-a.pem", "a.der"));
+  EXPECT_FALSE(verifies_under("pub-b.pem", "a.der"));
+  // Commands of the cloud key act on the chosen one too.
+  auto devs = cli(staff_dev_, {"--json", "cloudkey", "devices", "list"});
+  ASSERT_EQ(devs.exit_code, 0) << devs;
+  EXPECT_EQ(status_of(devs.json()["items"], a.device_id), "active") << devs;
+}
+
 CERTSEAL_INSTANTIATE_API_ENGINES(CloudKeyE2eTest);
 
 }  // namespace

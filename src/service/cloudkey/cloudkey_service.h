@@ -147,6 +147,19 @@ struct DelegationUse {
   std::string id, delegation_id, device_id, operation, digest, result, at;
 };
 
+// 删除证书: what deleting the staff certificate from a device did on the server.
+struct DeviceDeletion {
+  std::string key_id, device_id, role;  // role main | secondary
+  bool key_retired = false;  // the holder's last device: the key is retired, its certificate revoked
+};
+
+// A staff key's current certificate (pull to refresh after a renewal; a renewal's answer).
+struct StaffCertificate {
+  CloudKeyCertificate info;
+  ca::CertificateRecord record;
+  std::string previous_certificate_id;  // a renewal: the certificate it replaced
+};
+
 class CloudKeyService final : public KeyStepGate, public GrantGate, public SceneCertificateGate {
  public:
   CloudKeyService(store::Database& db, const Clock& clock, Rng& rng, Logger& log, ShieldService& shield,
@@ -242,6 +255,34 @@ class CloudKeyService final : public KeyStepGate, public GrantGate, public Scene
   Result<std::vector<UsageEntry>> usage(const std::string& account_id, const std::string& key_id,
                                         const std::string& from_device, const std::string& from,
                                         const std::string& to);
+
+  // ---- the certificate on a device: delete, refresh; renewal on the server (device_certificate.cpp) ----
+  // 删除证书: the holder deletes the staff certificate from one of their devices (device_id, the
+  // asking device as the client names it) with an SMS code of purpose authorise: that device's
+  // server share goes (ShieldService::leave_issued), so its files are useless even restored from a
+  // backup. The holder's last device may go too (unlike the shield's remove_device): then the key
+  // is retired, its certificate revoked (cessationOfOperation) and the staff record has no
+  // current certificate, so the staff member downloads a new one by staff number on a new
+  // set-up. A device deleted already answers the same (a retry). Errors: key_not_found (also a
+  // key of another account), device_not_found, invalid_field, the SMS code's. Recorded
+  // (cloudkey.device.delete, with retired). Own transactions.
+  Result<DeviceDeletion> delete_from_device(const std::string& account_id, const std::string& key_id,
+                                            const std::string& device_id, const std::string& code);
+  // 续期: a tenant admin (or an operator: as_operator) renews the current certificate of a staff
+  // record on the same two-party key (ShieldService::renew_issued: same subject and key, the
+  // tenant's validity from now, the old one revoked as superseded); the key's row names the
+  // successor, delegations of the key follow it. request_id (1 to 40 bytes) makes it
+  // idempotent per staff record. Errors: tenant_not_found (also another tenant's admin),
+  // staff_not_found, key_not_found (no current certificate), invalid_field, the shield's and the
+  // CA's. Recorded (cloudkey.staff.renew, also in the holder's records). Own transactions.
+  Result<StaffCertificate> renew_staff(const std::string& actor_id, bool as_operator, const std::string& tenant_id,
+                                       const std::string& staff_id, const std::string& request_id);
+  // 下拉刷新: the current certificate of the holder's key, asked from one of the holder's live
+  // devices of that key (the client then replaces its local copy). Errors: key_not_found (another
+  // account's key), device_not_found (not a live device of this key), certificate_not_current
+  // (409: the key has no current certificate; deleted or retired).
+  Result<StaffCertificate> current_certificate(const std::string& account_id, const std::string& key_id,
+                                               const std::string& device_id);
 
   // ---- support (log_export.cpp) ----
   // Operators: the tenant's support certificate (PEM; an SM2 key), to which exported logs are

@@ -85,4 +85,94 @@ Result<InstallResult> ShieldService::install_issued(const std::string& account_i
   return r;
 }
 
+// A certificate of install_issued names its source where an order id would be: no order has it.
+Result<bool> ShieldService::issued_certificate(store::Tx& tx, const std::string& order_id) {
+  CS_ASSIGN(auto o, tx.query_one("SELECT 1 AS one FROM orders WHERE id = ?", {order_id}));
+  return !o.has_value();
+}
+
+Result<ca::CertificateRecord> ShieldService::renew_issued(const std::string& account_id, const std::string& cert_id,
+                                                          const std::string& request_id, int validity_days) {
+  if (request_id.empty() || request_id.size() > 100) return field_error("request_id", "1 to 100 bytes");
+  if (validity_days < 1) return field_error("validity_days", "at least 1");
+  CS_ASSIGN(auto before, done_before(account_id, "renew:" + request_id));
+  if (before) return *before;  // a retry
+  CS_ASSIGN(auto h, db_.read_value<HeldCertificate>([&](store::Tx& tx) -> Result<HeldCertificate> {
+    CS_ASSIGN(auto held_cert, held(tx, account_id, cert_id));
+    CS_ASSIGN(bool issued, issued_certificate(tx, held_cert.order_id));
+    if (!issued) {
+      return conflict("not_issued", "this certificate came with an order; it is renewed with a renewal order");
+    }
+    return held_cert;
+  }));
+  if (!h.current) return failed_precondition("certificate_not_current", "this certificate was replaced already");
+  // The same key: the CA takes the public key from the old certificate.
+  CS_ASSIGN(auto next, ca_.renew("renew:" + request_id, cert_id, validity_days));
+  if (h.record.status == "valid") {
+    CS_TRY(ca_.revoke("renew:" + request_id + ":superseded", cert_id, pki::RevocationReason::kSuperseded));
+  }
+  CS_TRY(record_successor(account_id, h, next, "renew:" + request_id));
+  log_.info("issued certificate renewed", {{"key_id", h.key_id}, {"certificate_id", next.id}, {"previous", cert_id}});
+  return next;
+}
+
+Result<bool> ShieldService::leave_issued(const std::string& account_id, const std::string& key_id,
+                                         const std::string& device_id) {
+  struct Plan {
+    bool retire = false, already = false;
+    std::string certificate_id;
+  };
+  CS_ASSIGN(auto plan, db_.write_value<Plan>([&](store::Tx& tx) -> Result<Plan> {
+    Plan p;
+    CS_ASSIGN(auto k, tx.query_one("SELECT account_id, status FROM shield_keys WHERE id = ?", {key_id}));
+    if (!k || k->text("account_id") != account_id) return key_not_found();
+    CS_ASSIGN(auto c, tx.query_one("SELECT certificate_id, order_id FROM account_certificates WHERE key_id = ? AND "
+                                   "account_id = ? ORDER BY current DESC, created_at DESC LIMIT 1",
+                                   {key_id, account_id}));
+    if (!c) return key_not_found();
+    CS_ASSIGN(bool issued, issued_certificate(tx, c->text("order_id")));
+    if (!issued) return conflict("not_issued", "an order's certificate keeps its last device; revoke it instead");
+    p.certificate_id = c->text("certificate_id");
+    // The holder's own devices (a grant's device is the employee's or delegate's, not the holder's).
+    CS_ASSIGN(auto d, tx.query_one("SELECT status FROM shield_devices WHERE key_id = ? AND device_id = ? AND "
+                                   "grant_id IS NULL",
+                                   {key_id, device_id}));
+    if (!d) return not_found("device_not_found", "no such device of this key");
+    const std::string now = format_rfc3339_ms(clock_.now());
+    if (d->text("status") == "removed") {
+      p.already = true;  // a retry: the share is gone already
+      p.retire = k->text("status") == "retired";
+      return p;
+    }
+    CS_ASSIGN(auto others, tx.query_one("SELECT COUNT(*) AS n FROM shield_devices WHERE key_id = ? AND device_id <> ? "
+                                        "AND status = 'active' AND grant_id IS NULL",
+                                        {key_id, device_id}));
+    CS_TRY(tx.exec("UPDATE shield_devices SET status = 'removed', server_share_enc = NULL, auth_key_enc = NULL, "
+                   "recovery_key_enc = NULL, removed_at = ? WHERE key_id = ? AND device_id = ?",
+                   {now, key_id, device_id}));
+    CS_TRY(tx.exec("DELETE FROM shield_webauthn WHERE key_id = ? AND device_id = ?", {key_id, device_id}));
+    CS_TRY(add_event(tx, key_id, account_id, device_id, "remove_device", "deleted on the device", "ok"));
+    // The holder's last device: nobody can take a step with this key again (a grant's device
+    // neither), so the key is retired and its certificate will be revoked below.
+    p.retire = !others || others->integer("n") == 0;
+    if (p.retire) {
+      CS_TRY(retire_key(tx, key_id, now));
+      CS_TRY(add_event(tx, key_id, account_id, device_id, "retire", "last device deleted", "ok"));
+    }
+    return p;
+  }));
+  if (plan.retire) {
+    // A key without a device cannot sign: its certificate says so too (idempotent on the request id).
+    auto rec = ca_.get(plan.certificate_id);
+    if (rec && rec->status == "valid") {
+      CS_TRY(ca_.revoke("leave:" + key_id, plan.certificate_id, pki::RevocationReason::kCessationOfOperation));
+    }
+  }
+  if (!plan.already) {
+    log_.info("device left an issued key", {{"key_id", key_id}, {"device_id", device_id},
+                                            {"retired", plan.retire ? "yes" : "no"}});
+  }
+  return plan.retire;
+}
+
 }  // namespace certseal::service

@@ -224,6 +224,24 @@ class ShieldService final : public CertificateHolders {
   // Own transactions.
   Result<InstallResult> install_issued(const std::string& account_id, const IssuedEnrolment& what,
                                        const DeviceEnrolment& device);
+  // A certificate of install_issued renewed on the same key for its holder, once the issuing area
+  // decided so (the cloud key's tenant admin or operator; shield_issued.cpp): the CA issues the
+  // successor with the old certificate's subject and public key for validity_days, the old one is
+  // revoked as superseded, account_certificates makes the successor current and the key's events
+  // record "renew". Idempotent on request_id (a retry returns the same certificate). Errors:
+  // certificate_not_found, not_issued (409: an order's certificate renews with a renewal order),
+  // certificate_not_current, certificate_revoked, invalid_field. Own transactions.
+  Result<ca::CertificateRecord> renew_issued(const std::string& account_id, const std::string& cert_id,
+                                             const std::string& request_id, int validity_days);
+  // A device of the holder leaves a key of install_issued (the cloud key's 删除证书; the caller
+  // checked the factor): its server share, unlock key and recovery key are deleted, so its device
+  // share is useless from this commit even if its files come back from a backup. When it was the
+  // holder's last active device, the key is retired (every device's share, a grant's too, is
+  // deleted) and its current certificate revoked (cessationOfOperation): unlike remove_device,
+  // which keeps an order's key its last device, the issuing area can issue a fresh one. A device
+  // removed already is a no-op (a retry). Returns whether the key was retired. Errors:
+  // key_not_found (also another account's key), device_not_found, not_issued (409). Own transactions.
+  Result<bool> leave_issued(const std::string& account_id, const std::string& key_id, const std::string& device_id);
   Result<InstallResult> install(const std::string& account_id, const std::string& order_id,
                                 const DeviceEnrolment& device);
   // Errors besides install's: reissue_not_requested (no outstanding notice), recent_password_reset,
@@ -387,6 +405,8 @@ class ShieldService final : public CertificateHolders {
   Result<InstallResult> replay(store::Tx& tx, const std::string& account_id, const std::string& request_id,
                                const DeviceEnrolment& device);
   Result<HeldCertificate> held(store::Tx& tx, const std::string& account_id, const std::string& cert_id);
+  // True when order_id names no order: the certificate came from install_issued.
+  Result<bool> issued_certificate(store::Tx& tx, const std::string& order_id);
   // The certificate of org_id, for an active admin of it (org_certificates.cpp).
   Result<HeldCertificate> org_held(store::Tx& tx, const std::string& admin_account_id, const std::string& org_id,
                                    const std::string& cert_id);
