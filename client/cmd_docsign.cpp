@@ -78,6 +78,12 @@ Result<json> verify_pdf_file(const std::string& path, const std::vector<std::str
               {"covers_whole_file", r.covers_whole_file},
               {"later_changes_allowed", r.later_changes_allowed},
               {"seal_data", !r.seseal.empty()},
+              {"level", r.level},
+              {"dss_present", r.dss_present},
+              {"revocation_status", r.revocation_status},
+              {"revocation_source", r.revocation_source},
+              {"revoked_at", r.revoked_at ? iso(*r.revoked_at) : ""},
+              {"revocation_problem", r.revocation_problem},
               {"ok", r.ok()},
               {"problem", r.problem}};
     all_ok = all_ok && r.ok();
@@ -85,6 +91,7 @@ Result<json> verify_pdf_file(const std::string& path, const std::vector<std::str
     if (!json_output) {
       std::cout << say("签名 ", "Signature ") << r.field_name << ": " << (r.ok() ? say("有效", "VALID") : say("无效", "NOT VALID"))
                 << "\n  " << say("签名人：", "signer: ") << r.signer << "  (" << j["algorithm"].get<std::string>() << ")\n"
+                << "  " << say("级别：", "level: ") << "PAdES-" << r.level << "\n"
                 << "  " << say("声明时间：", "claimed time: ") << j["claimed_time"].get<std::string>() << "\n"
                 << "  " << say("时间戳时间：", "time-stamp time: ")
                 << (r.has_timestamp ? (r.timestamp_valid ? j["timestamp_time"].get<std::string>() : say("无效", "invalid"))
@@ -94,6 +101,16 @@ Result<json> verify_pdf_file(const std::string& path, const std::vector<std::str
                 << yes(r.certificate_valid_then) << "\n  " << say("签名后仅有允许的增量更新：", "only allowed changes after: ")
                 << yes(r.later_changes_allowed) << "\n  " << say("印章数据：", "seal data: ") << yes(!r.seseal.empty())
                 << "\n";
+      if (r.dss_present) {
+        std::cout << "  " << say("内嵌吊销信息（时间戳时刻，离线）：", "embedded revocation data (at the time-stamp time, offline): ")
+                  << (r.revocation_status == "good"      ? say("未吊销", "not revoked")
+                      : r.revocation_status == "revoked" ? say("已吊销", "revoked")
+                                                         : say("不可用", "not usable"))
+                  << (r.revocation_source.empty() ? "" : " (" + r.revocation_source + ")") << "\n";
+        if (!r.revocation_problem.empty()) {
+          std::cout << "  " << say("未采信的吊销信息：", "revocation data not trusted: ") << r.revocation_problem << "\n";
+        }
+      }
       if (!r.ok()) std::cout << "  " << say("原因：", "reason: ") << r.problem << "\n";
     }
   }

@@ -18,6 +18,8 @@ pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
 pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar)
 # PDF signing (docsign): qpdf reads the PDF, poppler-cpp finds a keyword's position (docs/DEPENDENCIES.md).
 pkg_check_modules(QPDF REQUIRED IMPORTED_TARGET libqpdf)
+# zlib (zlib1g-dev, which libqpdf-dev already brings): the seal picture deflated at the fastest level.
+find_package(ZLIB REQUIRED)
 pkg_check_modules(POPPLERCPP REQUIRED IMPORTED_TARGET poppler-cpp)
 if(CERTSEAL_BUILD_TESTS)
   find_package(GTest REQUIRED)

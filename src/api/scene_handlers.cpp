@@ -154,6 +154,8 @@ Result<Reply> rp_post_scene_request(RequestContext& ctx) {
   CS_ASSIGN(auto doc, optional_string(body, "document_id", 64));
   if (doc) in.document_id = *doc;
   if (body.contains("placement")) in.placement = body["placement"];
+  CS_ASSIGN(auto level, optional_string(body, "pades_level", 8));
+  if (level) in.pades_level = *level;
   if (body.contains("seal_kinds")) {
     if (!body["seal_kinds"].is_array()) return bad_field("seal_kinds", "a list of seal kinds");
     for (const auto& k : body["seal_kinds"]) {

@@ -345,6 +345,15 @@ int serve(const Config& c) {
   scenes->set_certificate_gate(&cloudkey);
   seals.set_grant_gate(&grants);
   scenes->set_document_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });
+  // PAdES B-LT on request: the CAs' chains, CRL and OCSP answers, asked in process.
+  scenes->set_document_validation([ca = cas->get()](BytesView cert, bool refresh) -> Result<docsign::ValidationData> {
+    CS_ASSIGN(auto m, ca->validation_material(cert, refresh));
+    docsign::ValidationData d;
+    d.certs = std::move(m.certs);
+    if (m.crl) d.crls.push_back(std::move(*m.crl));
+    if (m.ocsp) d.ocsps.push_back(std::move(*m.ocsp));
+    return d;
+  });
   // Admin transfer only through the signed letter (授权委托书), PAdES B-T with the platform's TSA.
   service::AdminLetterService admin_letters(*p.db, p.clock, p.rng, log, *p.orgs, *p.blobs);
   admin_letters.set_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });

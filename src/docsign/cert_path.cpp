@@ -54,6 +54,16 @@ bool signed_by(BytesView cert, BytesView issuer_spki) {
 
 }  // namespace
 
+std::optional<Bytes> find_issuer(BytesView cert, const std::vector<Bytes>& candidates) {
+  auto f = pki::read_certificate(cert);
+  if (!f) return std::nullopt;
+  for (const auto& cand : candidates) {
+    auto cf = pki::read_certificate(cand);
+    if (cf && same(cf->subject, f->issuer) && !same(cand, cert) && signed_by(cert, cf->spki)) return cand;
+  }
+  return std::nullopt;
+}
+
 PathResult check_cert_path(BytesView leaf, const std::vector<Bytes>& intermediates, const std::vector<Bytes>& roots,
                            SysTime at) {
   PathResult r;

@@ -7,6 +7,7 @@
 // Contract: pure function, thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ struct PathResult {
   bool valid_at_time = false;  // and every certificate's validity period covers `at`
   std::string problem;         // why not, in English (for the report)
 };
+
+// The certificate among `candidates` that issued `cert` (its subject is cert's issuer and its key
+// verifies cert's signature); none when there is none.
+std::optional<Bytes> find_issuer(BytesView cert, const std::vector<Bytes>& candidates);
 
 PathResult check_cert_path(BytesView leaf, const std::vector<Bytes>& intermediates, const std::vector<Bytes>& roots,
                            SysTime at);

@@ -329,6 +329,12 @@ Result<TimeStamp> check_timestamp(BytesView token, BytesView stamped) {
   return ts;
 }
 
+Result<SysTime> read_time(BytesView tlv) {
+  CS_ASSIGN(auto t, der::read_tlv(tlv));
+  if (t.total() != tlv.size()) return malformed("time length");
+  return parse_time(t, tlv);
+}
+
 Bytes timestamp_request(crypto::HashAlg h, BytesView data, BytesView nonce) {
   Bytes imprint = der::seq({pki::digest_algorithm_identifier(h), der::octet_string(crypto::digest(h, data))});
   return der::seq({der::integer(1), imprint, der::integer_unsigned(nonce), der::boolean(true)});

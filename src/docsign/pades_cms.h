@@ -89,6 +89,9 @@ struct TimeStamp {
 // Errors: cms_malformed, cms_unsupported (not a TSTInfo token).
 Result<TimeStamp> check_timestamp(BytesView token, BytesView stamped);
 
+// A DER UTCTime or GeneralizedTime TLV (fractional seconds allowed, "Z" only). Errors: cms_malformed.
+Result<SysTime> read_time(BytesView tlv);
+
 // RFC 3161 §2.4.1 TimeStampReq over hash(data) (SM3 or SHA-256), certReq TRUE, with a nonce.
 Bytes timestamp_request(crypto::HashAlg h, BytesView data, BytesView nonce);
 // The token inside a TimeStampResp; errors: tsa_refused (status not granted), cms_malformed.

@@ -106,7 +106,8 @@ Result<HeldPreparation> prepare_held_pdf(BytesView pdf, PdfSignRequest req, cons
 }
 
 Result<FinishedPdf> finish_held_pdf(BytesView prepared, const HeldSigner& signer, BytesView signature,
-                                    const TsaFunction* tsa) {
+                                    const TsaFunction* tsa, const ValidationFunction* lt, SysTime now) {
+  if (lt && !tsa) return invalid_argument("bad_level", "PAdES B-LT 需要时间戳");
   TempDir dir;
   if (!dir.ok()) return io_error("mkdtemp");
   CS_TRY(write_file(dir.f("out.pdf"), prepared));
@@ -125,10 +126,14 @@ Result<FinishedPdf> finish_held_pdf(BytesView prepared, const HeldSigner& signer
     CS_ASSIGN(Bytes resp, (*tsa)(pades::timestamp_request(pki::digest_alg(signer.alg), signature, nonce)));
     CS_ASSIGN(token, pades::token_from_response(resp));
   }
-  CS_TRY(finish_pdf_signature(p, signature, token ? std::optional<BytesView>(*token) : std::nullopt));
+  Bytes contents;
+  const auto token_view = token ? std::optional<BytesView>(*token) : std::nullopt;
+  CS_TRY(finish_pdf_signature(p, signature, token_view, &contents));
+  if (lt) CS_TRY(add_long_term_data(p.out_path, p.signer_cert, token_view, contents, *lt, now));
   FinishedPdf out;
   CS_ASSIGN(out.pdf, read_file(dir.f("out.pdf")));
   out.timestamped = token.has_value();
+  out.long_term = lt != nullptr;
   return out;
 }
 

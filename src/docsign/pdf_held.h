@@ -5,7 +5,8 @@
 //
 // With a TSA (a TimeStampReq DER in, a TimeStampResp DER out) the signature is PAdES B-T: prepare
 // sizes the /Contents placeholder from a probe token of that TSA, and finish adds a token over the
-// signature value. Without one, B-B.
+// signature value. Without one, B-B. With a TSA and a ValidationFunction (dss.h), finish also
+// appends the Document Security Store: B-LT.
 //
 // Contract: thread-safe. Errors: those of pdf_signer.h and page_preview.h; tsa_refused and
 // cms_malformed from the TSA's answer; io_error (kInternal) for the temporary files.
@@ -51,12 +52,16 @@ struct HeldSigner {
 struct FinishedPdf {
   Bytes pdf;
   bool timestamped = false;  // B-T
+  bool long_term = false;    // B-LT: the DSS was added
+  std::string level() const { return long_term ? "PAdES-B-LT" : timestamped ? "PAdES-B-T" : "PAdES-B-B"; }
 };
 
 // Writes the CMS (signature over signer.signed_attributes, plus a time-stamp token when tsa is
-// given) into the prepared file. The signature is not checked here: callers verify it first.
+// given) into the prepared file; with lt (and tsa) then the DSS, its VRI /TU at `now`. The
+// signature is not checked here: callers verify it first. Errors: also bad_level (lt without tsa).
 Result<FinishedPdf> finish_held_pdf(BytesView prepared, const HeldSigner& signer, BytesView signature,
-                                    const TsaFunction* tsa);
+                                    const TsaFunction* tsa, const ValidationFunction* lt = nullptr,
+                                    SysTime now = {});
 
 // verify_pdf (pdf_verifier.h) of a PDF held in memory.
 Result<std::vector<PdfSignatureReport>> verify_held_pdf(BytesView pdf, const std::vector<Bytes>& trusted_roots);

@@ -30,44 +30,17 @@ std::string num(double v) {
   return buf;
 }
 
-// The dictionary's entries except `skip`, in PDF syntax (indirect values stay references).
-std::string entries_except(QPDFObjectHandle d, const std::set<std::string>& skip) {
-  std::string s;
-  for (const auto& k : d.getKeys()) {
-    if (skip.count(k)) continue;
-    s += QPDFObjectHandle::newName(k).unparse() + " " + d.getKey(k).unparse() + "\n";
-  }
-  return s;
-}
-
-std::string array_items(QPDFObjectHandle a) {
-  std::string s;
-  if (!a.isArray()) return s;
-  for (int i = 0; i < a.getArrayNItems(); ++i) s += a.getArrayItem(i).unparse() + " ";
-  return s;
-}
-
 struct PageBox {
   QPDFObjGen og;
   mutable QPDFObjectHandle page;
   double llx = 0, lly = 0, urx = 0, ury = 0;
 };
 
-// One appended object: its number, generation and full "N G obj ... endobj" text.
-struct Obj {
-  int num = 0, gen = 0;
-  std::string text;
-};
-
-std::string ref(int n, int g = 0) { return std::to_string(n) + " " + std::to_string(g) + " R"; }
-
-std::string stream_obj(int n, const std::string& dict_entries, BytesView data) {
-  std::string s = std::to_string(n) + " 0 obj\n<<" + dict_entries + " /Length " + std::to_string(data.size()) +
-                  " >>\nstream\n";
-  s.append(reinterpret_cast<const char*>(data.data()), data.size());
-  s += "\nendstream\nendobj\n";
-  return s;
-}
+using internal::array_items;
+using internal::entries_except;
+using internal::ref;
+using internal::stream_obj;
+using Obj = internal::NewObject;
 
 struct Widget {
   int page_index = 0;  // 0-based
@@ -115,45 +88,6 @@ struct Update {
   std::size_t byte_range_at = 0;  // index of '[' of /ByteRange in text
   int first_page = 1;
 };
-
-std::string xref_table(const std::vector<std::pair<int, std::pair<int, std::uint64_t>>>& entries) {
-  // entries sorted by number: (num, (gen, offset)); contiguous runs become subsections.
-  std::string s = "xref\n";
-  std::size_t i = 0;
-  while (i < entries.size()) {
-    std::size_t j = i;
-    while (j + 1 < entries.size() && entries[j + 1].first == entries[j].first + 1) ++j;
-    s += std::to_string(entries[i].first) + " " + std::to_string(j - i + 1) + "\n";
-    for (std::size_t k = i; k <= j; ++k) {
-      char line[32];
-      std::snprintf(line, sizeof line, "%010" PRIu64 " %05d n \n", entries[k].second.second, entries[k].second.first);
-      s += line;
-    }
-    i = j + 1;
-  }
-  return s;
-}
-
-std::string xref_stream(int self, const std::vector<std::pair<int, std::pair<int, std::uint64_t>>>& entries,
-                        const std::string& trailer_entries) {
-  std::string index, data;
-  std::size_t i = 0;
-  while (i < entries.size()) {
-    std::size_t j = i;
-    while (j + 1 < entries.size() && entries[j + 1].first == entries[j].first + 1) ++j;
-    index += std::to_string(entries[i].first) + " " + std::to_string(j - i + 1) + " ";
-    for (std::size_t k = i; k <= j; ++k) {
-      const std::uint64_t off = entries[k].second.second;
-      const int gen = entries[k].second.first;
-      data.push_back(1);
-      for (int b = 4; b >= 0; --b) data.push_back(static_cast<char>((off >> (8 * b)) & 0xff));
-      data.push_back(static_cast<char>((gen >> 8) & 0xff));
-      data.push_back(static_cast<char>(gen & 0xff));
-    }
-    i = j + 1;
-  }
-  return stream_obj(self, " /Type /XRef " + trailer_entries + " /Index [" + index + "] /W [1 5 2]", as_bytes(data));
-}
 
 Result<Update> build_update(const PdfSignRequest& req, QPDF& q, const internal::XrefTail& tail,
                             std::size_t contents_capacity) {
@@ -294,34 +228,12 @@ Result<Update> build_update(const PdfSignRequest& req, QPDF& q, const internal::
     }
 
     // 6. Lay the objects out, then the cross-reference section and trailer.
-    const std::uint64_t base = tail.file_size;  // u.text starts with the "\n" added, if any
-    if (!tail.ends_with_eol) u.text = "\n";
-    std::vector<std::pair<int, std::pair<int, std::uint64_t>>> entries;
-    for (std::size_t i = 0; i < objs.size(); ++i) {
-      const std::uint64_t off = base + u.text.size();
-      if (i == sig_index) {
-        u.byte_range_at = u.text.size() + br_at;
-        u.contents_lt = u.text.size() + lt_at;
-        u.contents_gt = u.contents_lt + 1 + contents_capacity * 2;
-      }
-      entries.push_back({objs[i].num, {objs[i].gen, off}});
-      u.text += objs[i].text;
-    }
-    std::string trailer_entries = "/Size " + std::to_string(next + (tail.is_stream ? 1 : 0)) +
-                                  " /Root " + ref(root_og.getObj(), root_og.getGen()) +
-                                  " /Prev " + std::to_string(tail.startxref);
-    if (trailer.getKey("/Info").isIndirect()) trailer_entries += " /Info " + trailer.getKey("/Info").unparse();
-    if (trailer.getKey("/ID").isArray()) trailer_entries += " /ID " + trailer.getKey("/ID").unparse();
-    const std::uint64_t xref_at = base + u.text.size();
-    if (tail.is_stream) {
-      entries.push_back({next, {0, xref_at}});
-      std::sort(entries.begin(), entries.end());
-      u.text += xref_stream(next, entries, trailer_entries);
-    } else {
-      std::sort(entries.begin(), entries.end());
-      u.text += xref_table(entries) + "trailer\n<< " + trailer_entries + " >>\n";
-    }
-    u.text += "startxref\n" + std::to_string(xref_at) + "\n%%EOF\n";
+    std::vector<std::uint64_t> offsets;
+    u.text = internal::update_section(objs, tail, q, next, &offsets);
+    const std::size_t sig_at = static_cast<std::size_t>(offsets[sig_index] - tail.file_size);
+    u.byte_range_at = sig_at + br_at;
+    u.contents_lt = sig_at + lt_at;
+    u.contents_gt = u.contents_lt + 1 + contents_capacity * 2;
     return u;
   });
 }
@@ -406,7 +318,8 @@ Result<PreparedPdf> prepare_pdf_signature(const PdfSignRequest& req) {
   return p;
 }
 
-Status finish_pdf_signature(const PreparedPdf& p, BytesView signature, std::optional<BytesView> timestamp_token) {
+Status finish_pdf_signature(const PreparedPdf& p, BytesView signature, std::optional<BytesView> timestamp_token,
+                            Bytes* contents_out) {
   pades::CmsParts parts{p.alg, p.signer_cert, p.chain, p.signed_attributes, Bytes(signature.begin(), signature.end()),
                         std::nullopt};
   if (timestamp_token) parts.timestamp_token = Bytes(timestamp_token->begin(), timestamp_token->end());
@@ -421,10 +334,33 @@ Status finish_pdf_signature(const PreparedPdf& p, BytesView signature, std::opti
   if (std::fseek(out.get(), static_cast<long>(p.contents_offset), SEEK_SET) != 0) return io_error("seek");
   if (std::fwrite(hex.data(), 1, hex.size(), out.get()) != hex.size()) return io_error("write " + p.out_path);
   if (std::fflush(out.get()) != 0) return io_error("flush " + p.out_path);
+  if (contents_out) {
+    *contents_out = cms;
+    contents_out->resize(p.contents_capacity, 0);
+  }
   return {};
 }
 
-Result<PreparedPdf> sign_pdf(PdfSignRequest req, const SignFunction& sign, const TsaFunction* tsa) {
+Status add_long_term_data(const std::string& path, const Bytes& signer_cert, std::optional<BytesView> timestamp_token,
+                          BytesView contents, const ValidationFunction& lt, SysTime now) {
+  CS_ASSIGN(ValidationData vd, lt(signer_cert));
+  if (timestamp_token) {
+    CS_ASSIGN(auto token, pades::read_signed_data(*timestamp_token));
+    if (!token.signer_cert.empty()) {
+      vd.certs.insert(vd.certs.begin(), token.signer_cert);
+      CS_ASSIGN(ValidationData tsa, lt(token.signer_cert));
+      vd.add(tsa);
+    }
+  }
+  ValidationData ordered;  // the signer's certificate first
+  ordered.certs.push_back(signer_cert);
+  ordered.add(vd);
+  return append_dss(path, contents, ordered, now);
+}
+
+Result<PreparedPdf> sign_pdf(PdfSignRequest req, const SignFunction& sign, const TsaFunction* tsa,
+                             const ValidationFunction* lt) {
+  if (lt && !tsa) return invalid_argument("bad_level", "PAdES B-LT 需要时间戳");
   const crypto::HashAlg h = pki::digest_alg(req.alg);
   if (tsa) {
     const Bytes nonce = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
@@ -441,7 +377,10 @@ Result<PreparedPdf> sign_pdf(PdfSignRequest req, const SignFunction& sign, const
     CS_ASSIGN(Bytes resp, (*tsa)(pades::timestamp_request(h, signature, nonce)));
     CS_ASSIGN(token, pades::token_from_response(resp));
   }
-  CS_TRY(finish_pdf_signature(p, signature, token ? std::optional<BytesView>(*token) : std::nullopt));
+  Bytes contents;
+  const auto token_view = token ? std::optional<BytesView>(*token) : std::nullopt;
+  CS_TRY(finish_pdf_signature(p, signature, token_view, &contents));
+  if (lt) CS_TRY(add_long_term_data(p.out_path, p.signer_cert, token_view, contents, *lt, req.signing_time));
   return p;
 }
 

@@ -6,7 +6,9 @@
 // widget(s) show the seal picture as their normal appearance, the page(s) with the widget added to
 // /Annots, the catalog's /AcroForm with the field added and /SigFlags 3, and a cross-reference
 // section of the same kind as the file's last one (table or stream) with /Prev pointing at it.
-// The CMS in /Contents is pades_cms.h's (PAdES B-B; B-T with a time stamp).
+// The CMS in /Contents is pades_cms.h's (PAdES B-B; B-T with a time stamp). B-LT adds, after the
+// signature, a second incremental update with the Document Security Store (dss.h): the signer's
+// and the time-stamp unit's chains, CRLs and OCSP answers, and a VRI entry for this signature.
 //
 // Placement (coordinates in mm from the top-left corner of the page's crop box; the page's
 // /Rotate is not applied):
@@ -47,6 +49,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "crypto/hash.h"
+#include "docsign/dss.h"
 #include "pki/signer.h"
 
 namespace certseal::docsign {
@@ -94,16 +97,26 @@ Result<PreparedPdf> prepare_pdf_signature(const PdfSignRequest& req);
 // pdf_damaged): to check a document when it is handed in.
 Result<int> count_pdf_pages(const std::string& path);
 
-// Writes the CMS (with the time-stamp token when given) into the placeholder.
+// Writes the CMS (with the time-stamp token when given) into the placeholder. contents_out, when
+// given, receives the whole /Contents string (the CMS and its zero padding: what a VRI key hashes).
 // Errors: signature_too_large, io_error.
-Status finish_pdf_signature(const PreparedPdf& p, BytesView signature, std::optional<BytesView> timestamp_token);
+Status finish_pdf_signature(const PreparedPdf& p, BytesView signature, std::optional<BytesView> timestamp_token,
+                            Bytes* contents_out = nullptr);
+
+// B-LT, after finish: asks `lt` for the validation data of the signer's certificate and (with a
+// token) of the time-stamp unit's, and appends the DSS to p.out_path (dss.h). `now`: the VRI's /TU.
+// Errors: those of lt, of the token (cms_malformed) and of append_dss.
+Status add_long_term_data(const std::string& path, const Bytes& signer_cert, std::optional<BytesView> timestamp_token,
+                          BytesView contents, const ValidationFunction& lt, SysTime now);
 
 using SignFunction = std::function<Result<Bytes>(BytesView signed_attributes)>;
 // A TimeStampReq DER in, a TimeStampResp DER out (our TSA's /tsa, or in-process).
 using TsaFunction = std::function<Result<Bytes>(BytesView timestamp_request)>;
 
-// prepare, sign, (time-stamp over the signature value: B-T), finish. With a TSA, a probe token is
-// requested first to size the placeholder (timestamp_reserve is then ignored).
-Result<PreparedPdf> sign_pdf(PdfSignRequest req, const SignFunction& sign, const TsaFunction* tsa = nullptr);
+// prepare, sign, (time-stamp over the signature value: B-T), finish, (the DSS: B-LT, only with a
+// TSA). With a TSA, a probe token is requested first to size the placeholder (timestamp_reserve is
+// then ignored). Errors: also bad_level (lt without tsa: B-LT is B-T plus the DSS).
+Result<PreparedPdf> sign_pdf(PdfSignRequest req, const SignFunction& sign, const TsaFunction* tsa = nullptr,
+                             const ValidationFunction* lt = nullptr);
 
 }  // namespace certseal::docsign

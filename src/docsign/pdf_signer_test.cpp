@@ -6,17 +6,24 @@
 #include "docsign/pdf_signer.h"
 
 #include <gtest/gtest.h>
+#include <qpdf/QPDF.hh>
+#include <qpdf/QPDFObjectHandle.hh>
 
 #include <fstream>
+#include <regex>
 
 #include "base/encoding.h"
 #include "base/rng.h"
 #include "crypto/testing/interop.h"
+#include "docsign/dss.h"
 #include "docsign/pades_cms.h"
 #include "docsign/pdf_held.h"
 #include "docsign/pdf_verifier.h"
+#include "docsign/revocation_data.h"
 #include "docsign/text_render.h"
 #include "pki/certificate.h"
+#include "pki/crl.h"
+#include "pki/ocsp.h"
 #include "pki/tsp.h"
 #include "seal/seal_picture.h"
 #include "support/test_env.h"
@@ -561,6 +568,309 @@ TEST(PdfHeld, PreparesFinishesAndVerifiesInMemoryAndCatchesAChangedPreparation) 
   ASSERT_EQ(bad->size(), 1u);
   EXPECT_FALSE((*bad)[0].bytes_intact);
   EXPECT_FALSE((*bad)[0].ok());
+}
+
+
+// --- PAdES B-LT: the Document Security Store --------------------------------------------------
+
+// The CA's services as a ValidationFunction: the root (the test PKI's issuer), the root's CRL listing
+// `revoked`, and an OCSP answer from a delegated responder (EKU OCSPSigning, issued by the root).
+struct TestRevocation {
+  crypto::PrivateKey ocsp_key;
+  Bytes ocsp_cert;
+  std::vector<pki::RevokedEntry> revoked;
+};
+
+TestRevocation make_revocation(const TestPki& p, Rng& rng) {
+  TestRevocation r{crypto::PrivateKey::generate(p.root_key.type(), rng).value(), {}, {}};
+  r.ocsp_cert = issue(r.ocsp_key, p.root_key, p.root_name, pki::name_der({{"C", "CN"}, {"CN", "Test OCSP"}}).value(),
+                      false, {std::string(pki::kOidEkuOcspSigning)}, 4);
+  return r;
+}
+
+Bytes test_crl(const crypto::PrivateKey& key, const Bytes& issuer_name, const std::vector<pki::RevokedEntry>& revoked) {
+  const auto now = std::chrono::system_clock::now();
+  pki::CrlTemplate t;
+  t.issuer = issuer_name;
+  t.authority_key_id = pki::key_identifier(key.public_key().spki_der()).value();
+  t.number = 7;
+  t.this_update = now;
+  t.next_update = now + std::chrono::hours(24);
+  t.revoked = revoked;
+  pki::LocalSigner s(key, "");
+  return pki::issue_crl(t, s).value();
+}
+
+// An OCSP answer about `cert` (issued by the root) signed by `signer_key` presenting `signer_cert`.
+Bytes test_ocsp(const TestPki& p, BytesView cert, const crypto::PrivateKey& signer_key, const Bytes& signer_cert,
+                const std::vector<pki::RevokedEntry>& revoked) {
+  const auto now = std::chrono::system_clock::now();
+  auto req = pki::parse_ocsp_request(ocsp_request(cert, p.root).value()).value();
+  pki::SingleStatus st;
+  st.status = pki::CertStatus::kGood;
+  st.this_update = now;
+  st.next_update = now + std::chrono::hours(1);
+  const Bytes serial = pki::read_certificate(cert).value().serial;
+  for (const auto& e : revoked) {
+    if (e.serial == serial) {
+      st.status = pki::CertStatus::kRevoked;
+      st.revoked_at = e.revoked_at;
+      st.reason = e.reason;
+    }
+  }
+  pki::OcspResponseTemplate t{pki::key_identifier(signer_key.public_key().spki_der()).value(), now,
+                              {pki::single_response(req.ids[0].der, st)}, std::nullopt, {signer_cert}};
+  pki::LocalSigner s(signer_key, "");
+  return pki::sign_ocsp_response(t, s).value();
+}
+
+ValidationFunction validation_for(const TestPki& p, const TestRevocation& r) {
+  return [&p, &r](BytesView cert) -> Result<ValidationData> {
+    ValidationData d;
+    d.certs = {p.root, r.ocsp_cert};
+    d.crls = {test_crl(p.root_key, p.root_name, r.revoked)};
+    d.ocsps = {test_ocsp(p, cert, r.ocsp_key, r.ocsp_cert, r.revoked)};
+    return d;
+  };
+}
+
+Result<PreparedPdf> sign_lt(const TestPki& p, const TestRevocation& r, const std::string& in, const std::string& out,
+                            SealPlacement pl) {
+  PdfSignRequest req;
+  req.in_path = in;
+  req.out_path = out;
+  req.placement = pl;
+  req.seal_png = seal_png();
+  req.alg = pki::sig_alg_for(p.leaf_key.type());
+  req.signer_cert = p.leaf;
+  req.chain = {p.root};
+  req.signing_time = std::chrono::system_clock::now();
+  req.signer_name = "张三";
+  auto signer = std::make_shared<pki::LocalSigner>(p.leaf_key);
+  SignFunction fn = [signer](BytesView attrs) { return signer->sign(attrs); };
+  TsaFunction tsa = tsa_for(p);
+  ValidationFunction lt = validation_for(p, r);
+  return sign_pdf(req, fn, &tsa, &lt);
+}
+
+// The number n of "/Key n 0 R" or the first "n 0 R" inside "/Key [ ... ]" in qpdf's output.
+int ref_after(const std::string& text, const std::string& key) {
+  std::smatch m;
+  if (std::regex_search(text, m, std::regex(key + R"(\s*\[?\s*(\d+) 0 R)"))) return std::stoi(m[1]);
+  return 0;
+}
+
+// What qpdf (not our reader) finds in the DSS: the catalog's /DSS, its first CRL and OCSP
+// streams' raw bytes, and the DSS dictionary's text.
+struct QpdfDss {
+  std::string dss_text;
+  Bytes crl, ocsp;
+};
+QpdfDss dss_by_qpdf(const Fixture& fx, const std::string& pdf) {
+  QpdfDss d;
+  const std::string trailer = run_command("qpdf --show-object=trailer " + pdf).out;
+  const int root = ref_after(trailer, "/Root");
+  const std::string catalog = run_command("qpdf --show-object=" + std::to_string(root) + " " + pdf).out;
+  const int dss = ref_after(catalog, "/DSS");
+  if (dss == 0) return d;
+  d.dss_text = run_command("qpdf --show-object=" + std::to_string(dss) + " " + pdf).out;
+  const int crl = ref_after(d.dss_text, "/CRLs"), ocsp = ref_after(d.dss_text, "/OCSPs");
+  run_command("qpdf --show-object=" + std::to_string(crl) + " --raw-stream-data " + pdf + " > " + fx.f("dss-crl.der"));
+  run_command("qpdf --show-object=" + std::to_string(ocsp) + " --raw-stream-data " + pdf + " > " + fx.f("dss-ocsp.der"));
+  d.crl = read_file(fx.f("dss-crl.der"));
+  d.ocsp = read_file(fx.f("dss-ocsp.der"));
+  return d;
+}
+
+TEST_P(PdfSignInternational, LongTermDssIsCheckedByQpdfPdfsigAndOpensslAndKeepsEarlierSignatures) {
+  SystemRng rng;
+  Fixture fx;
+  TestPki p = make_pki(GetParam(), rng);
+  TestRevocation rev = make_revocation(p, rng);
+  const std::string in = make_pdf(fx, "in.pdf", 2);
+  // A first signature (B-T) that the B-LT update must leave valid.
+  ASSERT_TRUE(sign(p, in, fx.f("one.pdf"), {SealPlacement::Kind::kPosition, 1, 20, 20, 30, ""}, true, "甲方").ok());
+  auto lt = sign_lt(p, rev, fx.f("one.pdf"), fx.f("lt.pdf"), {SealPlacement::Kind::kPosition, 2, 120, 200, 40, ""});
+  ASSERT_TRUE(lt.ok()) << lt.error().code << " " << lt.error().cause;
+  const std::string out = fx.f("lt.pdf");
+  EXPECT_TRUE(qpdf_ok(out));
+  auto sig = run_command("pdfsig -nssdir sql:" + nss_db(fx, p) + " " + out + " 2>&1");
+  std::size_t valid = 0, at = 0;
+  while ((at = sig.out.find("Signature is Valid.", at)) != std::string::npos) ++valid, ++at;
+  EXPECT_EQ(valid, 2u) << sig.out;
+  EXPECT_NE(sig.out.find("Certificate is Trusted."), std::string::npos) << sig.out;
+  EXPECT_EQ(sig.out.find("Digest Mismatch"), std::string::npos) << sig.out;
+
+  // The DSS as qpdf reads it; the CRL and OCSP answer checked by openssl against the root.
+  QpdfDss d = dss_by_qpdf(fx, out);
+  ASSERT_FALSE(d.dss_text.empty()) << "no /DSS in the catalog";
+  EXPECT_NE(d.dss_text.find("/Type /DSS"), std::string::npos) << d.dss_text;
+  write_file(fx.f("root.pem"), as_bytes(pem_encode("CERTIFICATE", p.root)));
+  write_file(fx.f("leaf.pem"), as_bytes(pem_encode("CERTIFICATE", p.leaf)));
+  auto crl = run_command("openssl crl -inform DER -in " + fx.f("dss-crl.der") + " -CAfile " + fx.f("root.pem") +
+                         " -noout 2>&1");
+  EXPECT_NE(crl.out.find("verify OK"), std::string::npos) << crl.out;
+  auto ocsp = run_command("openssl ocsp -respin " + fx.f("dss-ocsp.der") + " -CAfile " + fx.f("root.pem") + " -issuer " +
+                          fx.f("root.pem") + " -cert " + fx.f("leaf.pem") + " 2>&1");
+  EXPECT_NE(ocsp.out.find("Response verify OK"), std::string::npos) << ocsp.out;
+  EXPECT_NE(ocsp.out.find(fx.f("leaf.pem") + ": good"), std::string::npos) << ocsp.out;
+  // The VRI key: SHA-1 of the second signature's /Contents string, by openssl.
+  Bytes file = read_file(out);
+  const auto& br = lt->byte_range;
+  const std::string hex(file.begin() + static_cast<long>(br[1]) + 1, file.begin() + static_cast<long>(br[2]) - 1);
+  write_file(fx.f("contents.bin"), hex_decode(hex).value());
+  std::string key = openssl("dgst -sha1 -r " + fx.f("contents.bin")).out.substr(0, 40);
+  for (auto& ch : key) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  EXPECT_NE(d.dss_text.find("/" + key), std::string::npos) << key << "\n" << d.dss_text;
+
+  // Our verifier: the second is B-LT, good by the embedded data; the first still valid (the same
+  // signer: the store's CRL, current at its time stamp, serves it too).
+  auto reports = verify_pdf(out, {p.root});
+  ASSERT_TRUE(reports.ok()) << reports.error().cause;
+  ASSERT_EQ(reports->size(), 2u);
+  const auto& first = (*reports)[0];
+  const auto& second = (*reports)[1];
+  EXPECT_TRUE(first.ok()) << first.problem << " " << first.later_changes;
+  EXPECT_EQ(first.level, "B-LT") << first.revocation_problem;
+  EXPECT_EQ(first.revocation_source, "ocsp+crl");  // the answers are about its certificate, from after its time
+  EXPECT_TRUE(second.ok()) << second.problem << " " << second.later_changes;
+  EXPECT_EQ(second.level, "B-LT") << second.revocation_problem;
+  EXPECT_TRUE(second.dss_present);
+  EXPECT_TRUE(second.vri_present);
+  EXPECT_EQ(second.revocation_status, "good");
+  EXPECT_EQ(second.revocation_source, "ocsp+crl");
+  EXPECT_EQ(second.revocation_problem, "");
+  EXPECT_FALSE(second.covers_whole_file);  // the DSS came after it
+  EXPECT_TRUE(second.later_changes_allowed) << second.later_changes;
+}
+
+// The attacker appends a DSS of their own to a B-T signature (as the holder of a revoked certificate
+// would, to have it called long-term valid): a CRL of another CA, which does not list it, and a CRL
+// in this CA's name signed by another key. Neither is used: the signature is not called B-LT.
+TEST(PdfVerifyLongTerm, ACrlOfAnotherCaIsNotTrusted) {
+  SystemRng rng;
+  Fixture fx;
+  TestPki p = make_pki(crypto::KeyType::kEcP256, rng), other = make_pki(crypto::KeyType::kEcP256, rng);
+  ASSERT_TRUE(sign(p, make_pdf(fx, "in.pdf", 1), fx.f("s.pdf"), {SealPlacement::Kind::kPosition, 1, 20, 20, 40, ""}).ok());
+  Bytes contents;
+  {
+    auto reports = verify_pdf(fx.f("s.pdf"), {p.root});
+    ASSERT_TRUE(reports.ok());
+    EXPECT_EQ((*reports)[0].level, "B-T");
+  }
+  // Same issuer name, another key: a CRL "of" this CA that is not its.
+  TestPki impostor = make_pki(crypto::KeyType::kEcP256, rng);
+  ValidationData forged;
+  forged.certs = {p.root};
+  forged.crls = {test_crl(other.root_key, pki::name_der({{"CN", "Other CA"}}).value(), {}),
+                 test_crl(impostor.root_key, p.root_name, {})};
+  QPDF q;
+  q.processFile(fx.f("s.pdf").c_str());
+  QPDFObjectHandle v = q.getRoot().getKey("/AcroForm").getKey("/Fields").getArrayItem(0).getKey("/V");
+  contents = to_bytes(v.getKey("/Contents").getStringValue());
+  ASSERT_TRUE(append_dss(fx.f("s.pdf"), contents, forged, std::chrono::system_clock::now()).ok());
+  EXPECT_TRUE(qpdf_ok(fx.f("s.pdf")));
+  auto reports = verify_pdf(fx.f("s.pdf"), {p.root});
+  ASSERT_TRUE(reports.ok());
+  const auto& r = (*reports)[0];
+  EXPECT_TRUE(r.dss_present);
+  EXPECT_TRUE(r.vri_present);
+  EXPECT_EQ(r.level, "B-T");
+  EXPECT_EQ(r.revocation_status, "");
+  EXPECT_NE(r.revocation_problem.find("a CRL from another issuer"), std::string::npos) << r.revocation_problem;
+  EXPECT_NE(r.revocation_problem.find("signature does not verify"), std::string::npos) << r.revocation_problem;
+  EXPECT_TRUE(r.later_changes_allowed) << r.later_changes;  // a DSS is an allowed change
+}
+
+// OCSP answers that must not count: one (genuine) about another certificate of the same CA, and
+// one the subscriber signed with its own key (a certificate of the CA, but without OCSPSigning).
+TEST(PdfVerifyLongTerm, AnOcspAnswerForAnotherCertificateOrFromANonResponderIsNotTrusted) {
+  SystemRng rng;
+  Fixture fx;
+  TestPki p = make_pki(crypto::KeyType::kEcP256, rng);
+  TestRevocation rev = make_revocation(p, rng);
+  ASSERT_TRUE(sign(p, make_pdf(fx, "in.pdf", 1), fx.f("s.pdf"), {SealPlacement::Kind::kPosition, 1, 20, 20, 40, ""}).ok());
+  ValidationData forged;
+  forged.certs = {p.root, rev.ocsp_cert};
+  forged.ocsps = {test_ocsp(p, p.tsa, rev.ocsp_key, rev.ocsp_cert, {}),   // another certificate
+                  test_ocsp(p, p.leaf, p.leaf_key, p.leaf, {})};          // signed by the subscriber
+  QPDF q;
+  q.processFile(fx.f("s.pdf").c_str());
+  QPDFObjectHandle v = q.getRoot().getKey("/AcroForm").getKey("/Fields").getArrayItem(0).getKey("/V");
+  ASSERT_TRUE(append_dss(fx.f("s.pdf"), to_bytes(v.getKey("/Contents").getStringValue()), forged,
+                         std::chrono::system_clock::now()).ok());
+  auto reports = verify_pdf(fx.f("s.pdf"), {p.root});
+  ASSERT_TRUE(reports.ok());
+  const auto& r = (*reports)[0];
+  EXPECT_EQ(r.level, "B-T");
+  EXPECT_EQ(r.revocation_status, "");
+  EXPECT_NE(r.revocation_problem.find("about another certificate"), std::string::npos) << r.revocation_problem;
+  EXPECT_NE(r.revocation_problem.find("not signed by the issuer or a responder it authorised"), std::string::npos)
+      << r.revocation_problem;
+  EXPECT_TRUE(r.ok()) << r.problem;  // still a valid B-T signature
+}
+
+// Honest embedded data that says the certificate was revoked before the time stamp: not valid.
+TEST(PdfVerifyLongTerm, EmbeddedRevocationBeforeTheTimeStampMakesTheSignatureInvalid) {
+  SystemRng rng;
+  Fixture fx;
+  TestPki p = make_pki(crypto::KeyType::kRsa2048, rng);
+  TestRevocation rev = make_revocation(p, rng);
+  rev.revoked.push_back({pki::read_certificate(p.leaf).value().serial,
+                         std::chrono::system_clock::now() - std::chrono::minutes(10), pki::RevocationReason::kKeyCompromise});
+  ASSERT_TRUE(sign_lt(p, rev, make_pdf(fx, "in.pdf", 1), fx.f("s.pdf"), {SealPlacement::Kind::kPosition, 1, 20, 20, 40, ""}).ok());
+  auto reports = verify_pdf(fx.f("s.pdf"), {p.root});
+  ASSERT_TRUE(reports.ok());
+  const auto& r = (*reports)[0];
+  EXPECT_EQ(r.revocation_status, "revoked");
+  EXPECT_TRUE(r.revoked_at.has_value());
+  EXPECT_FALSE(r.certificate_valid_then);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.level, "B-LT");
+  EXPECT_EQ(r.problem, "the embedded revocation data says the certificate was revoked at that time");
+}
+
+TEST(PdfSignSm2, LongTermDssIsReadByOurVerifierAndATamperedOneIsNot) {
+  SystemRng rng;
+  Fixture fx;
+  TestPki p = make_pki(crypto::KeyType::kSm2, rng), other = make_pki(crypto::KeyType::kSm2, rng);
+  TestRevocation rev = make_revocation(p, rng);
+  const std::string in = make_pdf(fx, "in.pdf", 1);
+  ASSERT_TRUE(sign_lt(p, rev, in, fx.f("s.pdf"), {SealPlacement::Kind::kPosition, 1, 20, 20, 40, ""}).ok());
+  EXPECT_TRUE(qpdf_ok(fx.f("s.pdf")));
+  auto reports = verify_pdf(fx.f("s.pdf"), {p.root});
+  ASSERT_TRUE(reports.ok());
+  EXPECT_TRUE((*reports)[0].ok()) << (*reports)[0].problem;
+  EXPECT_EQ((*reports)[0].alg, pki::SigAlg::kSm2Sm3);
+  EXPECT_EQ((*reports)[0].level, "B-LT") << (*reports)[0].revocation_problem;
+  EXPECT_EQ((*reports)[0].revocation_source, "ocsp+crl");
+  // Tampered: the same signature with the other CA's CRL and an answer about the TSA's certificate.
+  ValidationFunction forged = [&](BytesView) -> Result<ValidationData> {
+    ValidationData d;
+    d.certs = {p.root, rev.ocsp_cert};
+    d.crls = {test_crl(other.root_key, other.root_name, {})};
+    d.ocsps = {test_ocsp(p, p.tsa, rev.ocsp_key, rev.ocsp_cert, {})};
+    return d;
+  };
+  PdfSignRequest req;
+  req.in_path = in;
+  req.out_path = fx.f("t.pdf");
+  req.placement = {SealPlacement::Kind::kPosition, 1, 20, 20, 40, ""};
+  req.seal_png = seal_png();
+  req.alg = pki::SigAlg::kSm2Sm3;
+  req.signer_cert = p.leaf;
+  req.chain = {p.root};
+  req.signing_time = std::chrono::system_clock::now();
+  auto signer = std::make_shared<pki::LocalSigner>(p.leaf_key);
+  SignFunction fn = [signer](BytesView attrs) { return signer->sign(attrs); };
+  TsaFunction tsa = tsa_for(p);
+  ASSERT_TRUE(sign_pdf(req, fn, &tsa, &forged).ok());
+  auto bad = verify_pdf(fx.f("t.pdf"), {p.root});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ((*bad)[0].level, "B-T");
+  EXPECT_NE((*bad)[0].revocation_problem.find("another"), std::string::npos) << (*bad)[0].revocation_problem;
+  // B-LT needs the time stamp.
+  EXPECT_EQ(sign_pdf(req, fn, nullptr, &forged).error().code, "bad_level");
 }
 
 }  // namespace

@@ -8,8 +8,10 @@
 #include <set>
 
 #include "docsign/cert_path.h"
+#include "docsign/dss.h"
 #include "docsign/pades_cms.h"
 #include "docsign/pdf_internal.h"
+#include "docsign/revocation_data.h"
 #include "pki/certificate.h"
 
 namespace certseal::docsign {
@@ -136,11 +138,20 @@ std::string disallowed_changes(QPDF& old_q, QPDF& new_q) {
   QPDFObjectHandle old_root = old_q.getRoot();
   const QPDFObjGen root_og = old_root.getObjGen();
   QPDFObjectHandle old_acro = old_root.getKey("/AcroForm");
+  // A DSS (and its VRI) may be rewritten in place by other writers: allowed (ISO 32000-2 §12.8.4.3).
+  std::set<QPDFObjGen> dss_objects;
+  QPDFObjectHandle old_dss = old_root.getKey("/DSS");
+  if (old_dss.isDictionary()) {
+    if (old_dss.isIndirect()) dss_objects.insert(old_dss.getObjGen());
+    for (const char* k : {"/VRI", "/Certs", "/CRLs", "/OCSPs"}) {
+      if (old_dss.getKey(k).isIndirect()) dss_objects.insert(old_dss.getKey(k).getObjGen());
+    }
+  }
   if (new_q.getRoot().getObjGen() != root_og) return "the document catalog was replaced";
   for (QPDFObjectHandle o : old_q.getAllObjects()) {
     const QPDFObjGen og = o.getObjGen();
     QPDFObjectHandle n = new_q.getObjectByObjGen(og);
-    if (same_object(o, n)) continue;
+    if (same_object(o, n) || dss_objects.count(og)) continue;
     const std::string what = "object " + og.unparse(' ');
     if (o.isStream() || n.isStream()) return what + " (a stream) was changed";
     if (og == root_og) {
@@ -199,7 +210,9 @@ Result<std::vector<PdfSignatureReport>> verify_pdf(const std::string& path, cons
   const auto file_size = static_cast<std::uint64_t>(std::ftell(file.get()));
 
   std::vector<QPDFObjectHandle> fields;
+  DssView dss;
   CS_TRY(internal::guarded("read form", [&]() -> Status {
+    dss = read_dss(*q);
     std::set<QPDFObjGen> seen;
     QPDFObjectHandle acro = q->getRoot().getKey("/AcroForm");
     QPDFObjectHandle list = acro.isDictionary() ? acro.getKey("/Fields") : QPDFObjectHandle::newNull();
@@ -276,17 +289,55 @@ Result<std::vector<PdfSignatureReport>> verify_pdf(const std::string& path, cons
           r.has_timestamp = true;
           auto ts = pades::check_timestamp(*cms->timestamp_token, cms->signature);
           if (ts && ts->imprint_matches && ts->signature_valid) {
-            std::vector<Bytes> pool;
+            std::vector<Bytes> pool = dss.all.certs;
             auto tsa_path = check_cert_path(ts->tsa_cert, pool, trusted_roots, ts->gen_time);
             r.timestamp_valid = tsa_path.trusted && tsa_path.valid_at_time;
             if (r.timestamp_valid) r.timestamp_time = ts->gen_time;
           }
         }
         const SysTime at = r.timestamp_time ? *r.timestamp_time : r.claimed_time.value_or(SysTime{});
-        auto path_result = check_cert_path(cms->signer_cert, cms->certificates, trusted_roots, at);
+        std::vector<Bytes> pool = cms->certificates;
+        ValidationData embedded;
+        r.dss_present = dss.present;
+        if (dss.present) {
+          embedded = dss.all;
+          auto vri = dss.vri.find(vri_key(contents));
+          r.vri_present = vri != dss.vri.end();
+          if (r.vri_present) embedded.add(vri->second);
+          pool.insert(pool.end(), embedded.certs.begin(), embedded.certs.end());
+        }
+        auto path_result = check_cert_path(cms->signer_cert, pool, trusted_roots, at);
         r.certificate_trusted = path_result.trusted;
         r.certificate_valid_then = path_result.trusted && path_result.valid_at_time;
         r.certificate_problem = path_result.problem;
+        bool revoked_then = false;
+        if (!embedded.crls.empty() || !embedded.ocsps.empty()) {
+          std::vector<Bytes> issuers = trusted_roots;
+          issuers.insert(issuers.end(), pool.begin(), pool.end());
+          auto issuer = find_issuer(cms->signer_cert, issuers);
+          if (!issuer) {
+            r.revocation_problem = "the signer's issuer is not known, so the embedded revocation data cannot be checked";
+          } else {
+            auto verdict = check_revocation(cms->signer_cert, *issuer, embedded.crls, embedded.ocsps, pool, at);
+            std::vector<std::string> reasons = verdict.rejected;
+            if (!verdict.known) {
+              reasons.insert(reasons.end(), verdict.unrelated.begin(), verdict.unrelated.end());
+              r.revocation_problem = "no embedded revocation data for this certificate counts";
+            }
+            for (const auto& why : reasons) {
+              r.revocation_problem += (r.revocation_problem.empty() ? "" : "; ") + why;
+            }
+            if (verdict.known) {
+              r.revocation_status = verdict.revoked ? "revoked" : "good";
+              r.revocation_source = verdict.source;
+              r.revoked_at = verdict.revoked_at;
+              revoked_then = verdict.revoked;
+              if (revoked_then) r.certificate_valid_then = false;
+            }
+          }
+        }
+        r.level = r.timestamp_valid ? "B-T" : "B-B";
+        if (r.timestamp_valid && r.certificate_trusted && r.revocation_status == "good") r.level = "B-LT";
         // What came after.
         if (r.covers_whole_file) {
           r.later_changes_allowed = true;
@@ -300,6 +351,7 @@ Result<std::vector<PdfSignatureReport>> verify_pdf(const std::string& path, cons
         else if (!r.signature_valid) r.problem = "the signature does not verify";
         else if (!r.signing_certificate_bound && r.sub_filter == "ETSI.CAdES.detached") r.problem = "signing-certificate-v2 is missing or names another certificate";
         else if (r.has_timestamp && !r.timestamp_valid) r.problem = "the time stamp does not verify";
+        else if (revoked_then) r.problem = "the embedded revocation data says the certificate was revoked at that time";
         else if (!r.certificate_valid_then) r.problem = path_result.problem;
         else if (!r.later_changes_allowed) r.problem = "changed after signing: " + r.later_changes;
         return {};

@@ -170,6 +170,98 @@ TEST_P(DocSignE2eTest, SceneThirteenSealsAPdfThroughTheClient) {
   (void)other;
 }
 
+// PAdES B-LT on request: after the signature the server appends the Document Security Store with
+// what its own CA services give in process (chain, CRL, an OCSP answer for the signer, the time
+// stamp's chain). Checked independently: `qpdf --check`, the CRL and the OCSP answer taken out with
+// qpdf and checked by `openssl crl -CAfile` / `openssl ocsp -respin` against the published chain
+// (the CA sm2o signs with OpenSSL's SM2 ID; -no_nonce: the answer carries the nonce of the server's own
+// request, asked in process so it is signed now); then our verification API and `certseal verify` call
+// it B-LT, not revoked at the time-stamp time, from the embedded data. An unknown level is refused.
+TEST_P(DocSignE2eTest, SceneThirteenLongTermEmbedsTheDocumentSecurityStore) {
+  seal_maker();
+  const std::string a = dev("a"), pin = "Pin#docsign";
+  Installed inst = person_with_certificate(a, "13912361003", "王五", "11010519491231002X", pin);
+  ASSERT_FALSE(inst.cert_id.empty());
+  put(f("strokes.json"), "[[[10,40,0.4,0],[30,10,0.6,20],[50,45,0.7,40],[70,12,0.5,60],[90,40,0.3,80]]]");
+  auto made = cli(a, {"--json", "seal", "make", "--cert", inst.cert_id, "--kind", "handwritten", "--strokes",
+                      f("strokes.json")});
+  ASSERT_EQ(made.exit_code, 0) << made;
+  const std::string seal = made.json().value("id", "");
+  ASSERT_EQ(call("POST", "/api/v1/operator/seals/" + seal + "/approval", operator_token_).status, 200);
+  auto reg = call("POST", "/api/v1/operator/rp-apps", operator_token_,
+                  {{"name", "示例招标平台"}, {"platform_id", platform_}, {"callback_url", "http://127.0.0.1:9/cb"},
+                   {"scenes", {"13"}}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  App app{reg.json()["id"], reg.json()["secret"]};
+  Bytes pdf = docsign::render_pdf({{"投标函", 18, true, docsign::TextBlock::Align::kCenter},
+                                   {"投标人 签字处 日期", 12}},
+                                  {"投标函", "示例招标平台"})
+                  .value();
+  auto doc = rp(app, "POST", "/api/v1/rp/documents", to_string(pdf), "application/pdf");
+  ASSERT_EQ(doc.status, 201) << doc.body;
+  auto bad_level = rp_json(app, "POST", "/api/v1/rp/scene-requests",
+                           {{"scene", "13"}, {"title", "投标函签章"}, {"nonce", "doc-nonce-lt-00"},
+                            {"document_id", doc.json()["id"]}, {"placement", {{"mode", "position"}, {"page", 1}}},
+                            {"pades_level", "B-LTA"}});
+  EXPECT_EQ(bad_level.status, 400) << bad_level.body;
+  auto created = rp_json(app, "POST", "/api/v1/rp/scene-requests",
+                         {{"scene", "13"}, {"title", "投标函签章"}, {"nonce", "doc-nonce-lt-01"},
+                          {"document_id", doc.json()["id"]},
+                          {"placement", {{"mode", "keyword"}, {"keyword", "签字处"}, {"width_mm", 30}}},
+                          {"pades_level", "B-LT"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.json()["pades_level"], "B-LT") << created.body;
+  const std::string id = created.json()["id"];
+  auto s = cli(a, {"--json", "scan", "--payload", created.json()["qr_payload"].get<std::string>()}, {"y", pin});
+  ASSERT_EQ(s.exit_code, 0) << s;
+  auto v = rp_json(app, "GET", "/api/v1/rp/scene-requests/" + id, nullptr);
+  ASSERT_EQ(v.status, 200) << v.body;
+  ASSERT_EQ(v.json()["status"], "completed") << v.body;
+  EXPECT_EQ(v.json()["result"]["level"], "PAdES-B-LT") << v.body;
+  auto got = rp(app, "GET", "/api/v1/rp/documents/" + v.json()["result"]["signed_document_id"].get<std::string>(), "", "");
+  ASSERT_EQ(got.status, 200);
+  put(f("lt.pdf"), got.body);
+  EXPECT_EQ(got.body.compare(0, pdf.size(), to_string(pdf)), 0);
+  EXPECT_NE(sh("qpdf --check " + f("lt.pdf")).find("No syntax or stream encoding errors"), std::string::npos);
+
+  // The DSS as qpdf shows it: catalog -> /DSS -> first CRL and OCSP streams, raw bytes.
+  auto ref_after = [](const std::string& text, const std::string& key) {
+    const auto at = text.find(key);
+    if (at == std::string::npos) return std::string();
+    const auto digit = text.find_first_of("0123456789", at + key.size());
+    return text.substr(digit, text.find(' ', digit) - digit);
+  };
+  const std::string root = ref_after(sh("qpdf --show-object=trailer " + f("lt.pdf")), "/Root");
+  const std::string dss = ref_after(sh("qpdf --show-object=" + root + " " + f("lt.pdf")), "/DSS");
+  ASSERT_FALSE(dss.empty());
+  const std::string dss_text = sh("qpdf --show-object=" + dss + " " + f("lt.pdf"));
+  EXPECT_NE(dss_text.find("/VRI"), std::string::npos) << dss_text;
+  sh("qpdf --show-object=" + ref_after(dss_text, "/CRLs") + " --raw-stream-data " + f("lt.pdf") + " > " + f("crl.der"));
+  sh("qpdf --show-object=" + ref_after(dss_text, "/OCSPs") + " --raw-stream-data " + f("lt.pdf") + " > " + f("ocsp.der"));
+  put(f("chain.pem"), http_->get("/ca/sm2o/chain.pem").body);
+  put(f("ca.der"), http_->get("/ca/sm2o/ca.cer").body);
+  sh("openssl x509 -inform DER -in " + f("ca.der") + " -out " + f("ca.pem"));
+  put(f("leaf.pem"), v.json()["result"]["certificate"].get<std::string>());
+  EXPECT_NE(sh("openssl crl -inform DER -in " + f("crl.der") + " -CAfile " + f("chain.pem") + " -noout").find("verify OK"),
+            std::string::npos);
+  const std::string ocsp = sh("openssl ocsp -no_nonce -respin " + f("ocsp.der") + " -CAfile " + f("chain.pem") + " -issuer " +
+                              f("ca.pem") + " -cert " + f("leaf.pem"));
+  EXPECT_NE(ocsp.find("Response verify OK"), std::string::npos) << ocsp;
+  EXPECT_NE(ocsp.find(f("leaf.pem") + ": good"), std::string::npos) << ocsp;
+
+  // Our verifier, offline from the embedded data: the API and certseal verify.
+  auto ver = rp(app, "POST", "/api/v1/rp/document-verifications", got.body, "application/pdf");
+  ASSERT_EQ(ver.status, 200) << ver.body;
+  EXPECT_EQ(ver.json()["valid"], true) << ver.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["level"], "B-LT") << ver.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["revocation"]["status"], "good") << ver.body;
+  EXPECT_TRUE(ver.json()["signatures"][0]["revocation"]["problem"].is_null()) << ver.body;
+  auto cv = cli(a, {"--json", "verify", f("lt.pdf"), "--trust", f("chain.pem")});
+  ASSERT_EQ(cv.exit_code, 0) << cv;
+  EXPECT_EQ(cv.json()["signatures"][0]["level"], "B-LT") << cv;
+  EXPECT_EQ(cv.json()["signatures"][0]["revocation_status"], "good") << cv;
+}
+
 CERTSEAL_INSTANTIATE_API_ENGINES(DocSignE2eTest);
 
 }  // namespace

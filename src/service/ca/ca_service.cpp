@@ -5,6 +5,7 @@
 #include "base/encoding.h"
 #include "base/id.h"
 #include "crypto/hash.h"
+#include "docsign/revocation_data.h"
 #include "pki/certificate.h"
 #include "pki/csr.h"
 #include "pki/details.h"
@@ -712,6 +713,39 @@ Bytes CaService::timestamp(std::string_view ca_id, BytesView request) {
     return pki::ts_rejection(pki::TsFailure::kBadRequest);
   }
   return std::move(r).value();
+}
+
+Result<ValidationMaterial> CaService::validation_material(BytesView cert_der, bool refresh_crl) {
+  CS_ASSIGN(auto facts, pki::read_certificate(cert_der));
+  const CaRuntime* ca = nullptr;
+  for (const auto& c : cas_) {
+    if (c->issuing_name == facts.issuer) ca = c.get();
+  }
+  if (!ca) return not_found("ca_not_found", "no CA here issued this certificate");
+  ValidationMaterial m;
+  m.certs = {ca->issuing_cert, ca->root_cert, ca->ocsp_cert};
+  if (refresh_crl) {
+    CS_ASSIGN(m.crl, crl(ca->settings.id));
+  } else {
+    const std::int64_t now = clock_.now_unix();
+    CS_ASSIGN(auto row, db_.read_value<std::optional<store::Row>>([&](store::Tx& tx) {
+      return tx.query_one("SELECT crl, crl_next_update FROM pki_ca WHERE id = ?", {ca->settings.id});
+    }));
+    if (row && !row->is_null("crl") && !row->is_null("crl_next_update") && now < row->integer("crl_next_update")) {
+      m.crl = row->blob("crl");
+    }
+  }
+  const Bytes der(cert_der.begin(), cert_der.end());
+  if (der != ca->tsa_cert && der != ca->ocsp_cert) {
+    Bytes nonce;
+    {
+      std::lock_guard lock(rng_mu_);
+      nonce = rng_.bytes(16);
+    }
+    CS_ASSIGN(Bytes request, docsign::ocsp_request(cert_der, ca->issuing_cert, nonce));
+    m.ocsp = ocsp(ca->settings.id, request);
+  }
+  return m;
 }
 
 }  // namespace certseal::service::ca

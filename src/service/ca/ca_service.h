@@ -112,6 +112,13 @@ struct IssueInput {
   int validity_days = 365;
 };
 
+// What a PAdES B-LT signature embeds for one certificate (CaService::validation_material).
+struct ValidationMaterial {
+  std::vector<Bytes> certs;   // the issuing CA's and the root's certificates, the OCSP signer's
+  std::optional<Bytes> crl;   // the issuing CA's current CRL (absent: none current, see below)
+  std::optional<Bytes> ocsp;  // an OCSPResponse about the certificate (certificates of record only)
+};
+
 struct CaRuntime;
 
 class CaService {
@@ -130,6 +137,15 @@ class CaService {
   Bytes ocsp(std::string_view ca_id, BytesView request);
   // Always a TimeStampResp (refusals carry PKIFailureInfo). Empty ca_id: the default TSA.
   Bytes timestamp(std::string_view ca_id, BytesView request);
+
+  // PAdES B-LT: for a certificate one of these CAs issued (a subscriber's, or
+  // the CA's own time-stamp or OCSP signer), the issuers up to the root, the issuing CA's current
+  // CRL and, for certificates of record, an OCSP answer asked in process with a nonce (so signed
+  // now, never a cached one). refresh_crl: regenerate a CRL past half its validity (crl(); a write,
+  // so call it outside any transaction); false: only read the stored one, left out when past its
+  // nextUpdate (safe inside the caller's transaction). Errors: bad_certificate, ca_not_found (no CA
+  // here issued it). Own transactions.
+  Result<ValidationMaterial> validation_material(BytesView cert_der, bool refresh_crl);
 
   Result<CertificateRecord> issue(const IssueInput& in);
   Result<CertificateRecord> renew(const std::string& request_id, const std::string& cert_id, int validity_days);

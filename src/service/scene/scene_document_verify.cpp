@@ -86,7 +86,16 @@ Result<nlohmann::json> SceneService::verify_document(BytesView pdf) {
                         {"certificate_valid_then", r.certificate_valid_then},
                         {"covers_whole_file", r.covers_whole_file},
                         {"later_changes_allowed", r.later_changes_allowed},
-                        {"seal_data", r.seseal.empty() ? nlohmann::json(nullptr) : nlohmann::json(base64_encode(r.seseal))}};
+                        {"seal_data", r.seseal.empty() ? nlohmann::json(nullptr) : nlohmann::json(base64_encode(r.seseal))},
+                        {"level", r.level},
+                        {"dss_present", r.dss_present},
+                        {"revocation", {{"status", r.revocation_status.empty() ? nlohmann::json(nullptr)
+                                                                                 : nlohmann::json(r.revocation_status)},
+                                        {"source", r.revocation_source.empty() ? nlohmann::json(nullptr)
+                                                                                 : nlohmann::json(r.revocation_source)},
+                                        {"revoked_at", time_or_null(r.revoked_at)},
+                                        {"problem", r.revocation_problem.empty() ? nlohmann::json(nullptr)
+                                                                                   : nlohmann::json(r.revocation_problem)}}}};
     nlohmann::json signer = {{"subject", r.signer},
                              {"certificate_pem", r.signer_cert.empty() ? nlohmann::json(nullptr)
                                                                         : nlohmann::json(pem_encode("CERTIFICATE", r.signer_cert))},

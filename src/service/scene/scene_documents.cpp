@@ -100,6 +100,12 @@ Status SceneService::check_document_request(const RpAppView& app, SceneCreate& i
   if (!in.message.empty()) return field_error("message", "unexpected", "scene 13 signs the document, not a message");
   CS_ASSIGN(auto p, placement_from_json(in.placement));
   (void)p;
+  if (!in.pades_level.empty() && in.pades_level != "B-T" && in.pades_level != "B-LT") {
+    return field_error("pades_level", "unknown_pades_level", "B-T or B-LT");
+  }
+  if (in.pades_level == "B-LT" && (!document_validation_ || !document_tsa_)) {
+    return field_error("pades_level", "pades_level_not_available", "this platform does not embed validation data");
+  }
   for (const auto& k : in.seal_kinds) {
     if (k != "handwritten" && !seal::parse_seal_kind(k)) {
       return field_error("seal_kinds", "unknown_seal_kind", "official, contract, finance, invoice, "
@@ -234,6 +240,13 @@ Result<DocumentPreparation> SceneService::prepare_document(const std::string& ac
   req.reason = f.v.title;
   req.field_name = "CertSeal-" + id;
   const docsign::TsaFunction tsa = [this](BytesView r) -> Result<Bytes> { return document_tsa_(r); };
+  if (f.v.pades_level == "B-LT") {
+    // B-LT: the validation data must be there at the completion; renew a stale CRL now, outside
+    // any transaction, and fail before the user signs rather than after.
+    if (!document_validation_) return conflict("pades_level_not_available", "this platform does not embed validation data");
+    CS_ASSIGN(auto warm, document_validation_(f.cert_der, true));
+    (void)warm;
+  }
   CS_ASSIGN(auto prepared, docsign::prepare_held_pdf(f.v.message, req, document_tsa_ ? &tsa : nullptr, 60));
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto v, load(tx, id));  // still ours and open
@@ -299,8 +312,13 @@ Result<SceneService::DocumentOutcome> SceneService::complete_document(store::Tx&
   signer.contents_offset = static_cast<std::uint64_t>(prep->integer("contents_offset"));
   signer.contents_capacity = static_cast<std::size_t>(prep->integer("contents_capacity"));
   const docsign::TsaFunction tsa = [this](BytesView r) -> Result<Bytes> { return document_tsa_(r); };
+  // B-LT: the DSS, with validation data read inside this transaction (document_validation_ with
+  // refresh false reads only).
+  const docsign::ValidationFunction lt = [this](BytesView cert) { return document_validation_(cert, false); };
+  const bool long_term = v.pades_level == "B-LT" && document_validation_ && document_tsa_;
   CS_ASSIGN(auto finished, docsign::finish_held_pdf(prep->blob("prepared"), signer, c.signature,
-                                                    document_tsa_ ? &tsa : nullptr));
+                                                    document_tsa_ ? &tsa : nullptr, long_term ? &lt : nullptr,
+                                                    clock_.now()));
   const Bytes& signed_pdf = finished.pdf;
   std::string doc_id;
   {
@@ -319,7 +337,7 @@ Result<SceneService::DocumentOutcome> SceneService::complete_document(store::Tx&
                 {"original_sha256", out.doc_hash},
                 {"seal_id", c.seal_id},
                 {"signing_time", format_rfc3339(SysTime(std::chrono::seconds(c.signing_time)))},
-                {"level", finished.timestamped ? "PAdES-B-T" : "PAdES-B-B"},
+                {"level", finished.level()},
                 {"certificate_id", c.certificate_id},
                 {"certificate", pem_encode("CERTIFICATE", cert_der)},
                 {"serial", hex_encode(facts->serial)},

@@ -93,6 +93,7 @@ nlohmann::json SceneView::to_json() const {
           {"document_hash", opt(document_hash)},
           {"placement", placement},
           {"seal_kinds", seal_kinds},
+          {"pades_level", pades_level.empty() ? nlohmann::json(nullptr) : nlohmann::json(pades_level)},
           {"result", result}};
 }
 
@@ -130,6 +131,7 @@ Result<SceneView> SceneService::load(store::Tx& tx, const std::string& id) {
     v.form = o.value("form", "rfc5652");
     v.detached = o.value("detached", false);
     if (o.contains("placement")) v.placement = o["placement"];
+    if (o.contains("pades_level") && o["pades_level"].is_string()) v.pades_level = o["pades_level"].get<std::string>();
     if (o.contains("seal_kinds") && o["seal_kinds"].is_array()) {
       for (const auto& k : o["seal_kinds"]) {
         if (k.is_string()) v.seal_kinds.push_back(k.get<std::string>());
@@ -197,6 +199,7 @@ Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreat
   if (in.scene == "13") {
     options["placement"] = in13.placement;
     options["seal_kinds"] = in13.seal_kinds;
+    options["pades_level"] = in13.pades_level.empty() ? "B-T" : in13.pades_level;
   }
   CS_ASSIGN(auto view, db_.write_value<SceneView>([&](store::Tx& tx) -> Result<SceneView> {
     if (!in.client_request_id.empty()) {

@@ -57,6 +57,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/rng.h"
+#include "docsign/dss.h"
 #include "service/grant/grant_service.h"
 #include "service/ledger/recorder.h"
 #include "service/order/order_service.h"
@@ -98,6 +99,9 @@ struct SceneCreate {
   std::string document_id;
   nlohmann::json placement;
   std::vector<std::string> seal_kinds;
+  // 13: "B-T" (default) or "B-LT": after the signature, the Document Security Store with the
+  // signer's and the time stamp's chains, the CA's CRL and an OCSP answer (docs/INTEGRATION.md).
+  std::string pades_level = "B-T";
 };
 
 struct SceneView {
@@ -109,6 +113,7 @@ struct SceneView {
   std::int64_t expires_at = 0;
   nlohmann::json placement;             // 13
   std::vector<std::string> seal_kinds;  // 13
+  std::string pades_level;              // 13: "B-T" or "B-LT"
   nlohmann::json result;  // the outcome for the relying party (null while open)
   nlohmann::json to_json() const;  // the relying party's view
 };
@@ -264,6 +269,13 @@ class SceneService {
   // one, scene 13 signatures are PAdES B-T: the placeholder is sized from a probe token and the
   // completion adds a token over the signature value. Without, B-B. Call before serving.
   void set_document_tsa(std::function<Bytes(BytesView)> tsa) { document_tsa_ = std::move(tsa); }
+  // Wiring (src/app): the CAs' validation data for a certificate (CaService::validation_material),
+  // for requests asking PAdES B-LT. refresh true: outside any transaction (prepare_document asks
+  // once for the signer's certificate, so a stale CRL is renewed and a failure shows before the
+  // user signs); false: inside the completing transaction (reads only). Unset: B-LT is refused at
+  // create (pades_level_not_available).
+  using DocumentValidation = std::function<Result<docsign::ValidationData>(BytesView cert, bool refresh)>;
+  void set_document_validation(DocumentValidation v) { document_validation_ = std::move(v); }
 
   // Sends the callbacks that are due; returns how many were delivered. Every attempt is recorded
   // (scene_callback_attempts) with the outcome's update of the event, in one transaction.
@@ -317,6 +329,7 @@ class SceneService {
   ledger::Recorder* ledger_ = nullptr;
   SceneCertificateGate* cert_gate_ = nullptr;
   std::function<Bytes(BytesView)> document_tsa_;
+  DocumentValidation document_validation_;
 
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;
