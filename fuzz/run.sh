@@ -18,6 +18,7 @@ case $target in
   log) dict=(-dict=fuzz/dict/log.dict) ;;
   http) dict=(-dict=fuzz/dict/http.dict) ;;
   api) dict=(-dict=fuzz/dict/json.dict) ;;
+  pdf) dict=(-dict=fuzz/dict/pdf.dict) ;;
 esac
 start=$(date +%s)
 "$bin" -max_total_time=$((minutes * 60)) -jobs="$jobs" -workers="$jobs" -timeout=10 -rss_limit_mb=4096 \
