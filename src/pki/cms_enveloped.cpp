@@ -53,6 +53,15 @@ Result<std::vector<std::pair<der::Tlv, BytesView>>> children(BytesView content) 
 }
 bool same(BytesView a, BytesView b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
 
+// The parameters of an AlgorithmIdentifier (the fields after its OID) are absent or NULL: what
+// the key transport and key wrap algorithms read here take (RFC 8017 A.1 rsaEncryption: NULL;
+// GM/T 0010 SM2: absent or NULL; RFC 3565 AES wrap: absent; RFC 3370 §4.3.1 3DES wrap: NULL).
+// Anything else is refused, as OpenSSL refuses an ANY that is no well-formed value (an empty
+// BIT STRING, say) and would not read the envelope.
+bool params_absent_or_null(const std::vector<std::pair<der::Tlv, BytesView>>& alg) {
+  return alg.size() == 1 || (alg.size() == 2 && alg[1].first.tag == der::kNull && alg[1].first.length == 0);
+}
+
 // RSAES-OAEP-params (RFC 4055 §4.1 / RFC 8017 A.2.1): hash SHA-1 (the default) or SHA-256, MGF1
 // with the same hash, the default (empty) label.
 Result<KeyTransport> oaep_params(const std::vector<std::pair<der::Tlv, BytesView>>& kalg) {
@@ -107,6 +116,10 @@ Status parse_kari(BytesView content, Enveloped& e) {
   if (oalg.size() == 2 && oalg[1].first.tag == der::kOid && !same(oalg[1].second, der::oid_or_die(kPrime256v1))) {
     return unsupported("originator curve");
   }
+  // Parameters: absent, NULL or the P-256 OID (RFC 5753 §7.1.2 lets the originator omit them).
+  if (!params_absent_or_null(oalg) && !(oalg.size() == 2 && oalg[1].first.tag == der::kOid)) {
+    return malformed("originator key algorithm parameters");
+  }
   BytesView bits = opk[1].first.content(opk[1].second);
   if (bits.size() != 66 || bits[0] != 0 || bits[1] != 0x04) return unsupported("originator point (not uncompressed P-256)");
   e.originator_point.assign(bits.begin() + 1, bits.end());
@@ -138,6 +151,7 @@ Status parse_kari(BytesView content, Enveloped& e) {
   e.wrap_algorithm.assign(kea[1].second.begin(), kea[1].second.end());
   CS_ASSIGN(auto wrap, children(kea[1].first.content(kea[1].second)));
   if (wrap.empty()) return malformed("key wrap algorithm");
+  if (!params_absent_or_null(wrap)) return malformed("key wrap parameters");
   const std::pair<std::string_view, KeyWrap> wraps[] = {{kAes128Wrap, KeyWrap::kAes128},
                                                         {kAes192Wrap, KeyWrap::kAes192},
                                                         {kAes256Wrap, KeyWrap::kAes256},
@@ -210,6 +224,10 @@ Result<Enveloped> parse(BytesView in) {
     CS_ASSIGN(e.key_transport, oaep_params(kalg));
   } else {
     return unsupported("key encryption");
+  }
+  if ((e.key_transport == KeyTransport::kSm2 || e.key_transport == KeyTransport::kRsaPkcs1) &&
+      !params_absent_or_null(kalg)) {
+    return malformed("keyEncryptionAlgorithm parameters");
   }
   if (ri[3].first.tag != der::kOctetString) return malformed("encryptedKey");
   BytesView ek = ri[3].first.content(ri[3].second);
