@@ -196,7 +196,8 @@ void run_calls(Program& p, CK_FUNCTION_LIST* f) {
       case 4: {
         const CK_SLOT_ID slot = p.ulong();
         const std::uint8_t kind = p.in.byte();
-        (void)f->C_GetSlotInfo(slot, kind & 1 ? nullptr : reinterpret_cast<CK_SLOT_INFO*>(p.buffer(sizeof(CK_SLOT_INFO))));
+        auto* info = kind & 1 ? nullptr : reinterpret_cast<CK_SLOT_INFO*>(p.buffer(sizeof(CK_SLOT_INFO)));
+        (void)f->C_GetSlotInfo(slot, info);
         break;
       }
       case 5: {
@@ -249,7 +250,8 @@ void run_calls(Program& p, CK_FUNCTION_LIST* f) {
       case 11: {
         const CK_SESSION_HANDLE h = p.ulong();
         const std::uint8_t kind = p.in.byte();
-        (void)f->C_GetSessionInfo(h, kind & 1 ? nullptr : reinterpret_cast<CK_SESSION_INFO*>(p.buffer(sizeof(CK_SESSION_INFO))));
+        auto* info = kind & 1 ? nullptr : reinterpret_cast<CK_SESSION_INFO*>(p.buffer(sizeof(CK_SESSION_INFO)));
+        (void)f->C_GetSessionInfo(h, info);
         break;
       }
       case 12: {
@@ -287,8 +289,8 @@ void run_calls(Program& p, CK_FUNCTION_LIST* f) {
         const CK_SESSION_HANDLE h = p.ulong();
         const std::uint8_t kind = p.in.byte();
         const CK_ULONG max = kind % 3 == 0 ? p.ulong() : p.in.byte() % 8;
-        CK_OBJECT_HANDLE* out = kind % 3 == 0 ? nullptr
-                                              : reinterpret_cast<CK_OBJECT_HANDLE*>(p.buffer(sizeof(CK_OBJECT_HANDLE) * max));
+        CK_OBJECT_HANDLE* out = nullptr;
+        if (kind % 3 != 0) out = reinterpret_cast<CK_OBJECT_HANDLE*>(p.buffer(sizeof(CK_OBJECT_HANDLE) * max));
         CK_ULONG* count = kind % 4 == 3 ? nullptr : reinterpret_cast<CK_ULONG*>(p.buffer(sizeof(CK_ULONG)));
         const CK_RV rv = f->C_FindObjects(h, out, max, count);
         if (rv == CKR_OK && count && *count > max) std::abort();
