@@ -53,6 +53,16 @@ Result<std::vector<std::pair<der::Tlv, BytesView>>> children(BytesView content) 
 }
 bool same(BytesView a, BytesView b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
 
+// An INTEGER (tag and content) in DER: content not empty and minimal two's complement, no leading
+// 0x00 or 0xFF that the next byte's top bit makes redundant (X.690 §8.3.2). OpenSSL refuses the
+// others, so an envelope with one is no envelope other readers read.
+bool der_integer(const std::pair<der::Tlv, BytesView>& f) {
+  if (f.first.tag != der::kInteger) return false;
+  const BytesView c = f.first.content(f.second);
+  if (c.empty()) return false;
+  return !(c.size() > 1 && ((c[0] == 0x00 && !(c[1] & 0x80)) || (c[0] == 0xff && (c[1] & 0x80))));
+}
+
 // The parameters of an AlgorithmIdentifier (the fields after its OID) are absent or NULL: what
 // the key transport and key wrap algorithms read here take (RFC 8017 A.1 rsaEncryption: NULL;
 // GM/T 0010 SM2: absent or NULL; RFC 3565 AES wrap: absent; RFC 3370 §4.3.1 3DES wrap: NULL).
@@ -102,7 +112,7 @@ Result<KeyTransport> oaep_params(const std::vector<std::pair<der::Tlv, BytesView
 Status parse_kari(BytesView content, Enveloped& e) {
   CS_ASSIGN(auto f, children(content));
   std::size_t i = 0;
-  if (f.size() < 4 || f[i].first.tag != der::kInteger) return malformed("KeyAgreeRecipientInfo version");
+  if (f.size() < 4 || !der_integer(f[i])) return malformed("KeyAgreeRecipientInfo version");
   ++i;
   if (f[i].first.tag != der::context(0, true)) return malformed("originator");
   CS_ASSIGN(auto orig, children(f[i].first.content(f[i].second)));
@@ -172,6 +182,7 @@ Status parse_kari(BytesView content, Enveloped& e) {
   }
   CS_ASSIGN(auto rid, children(rek[0].first.content(rek[0].second)));
   if (rid.size() != 2 || rid[1].first.tag != der::kInteger) return unsupported("rid by issuer and serial only");
+  if (!der_integer(rid[1])) return malformed("recipient serial is not a DER INTEGER");
   if (!is_name_der(rid[0].second)) return malformed("recipient issuer is not a Name");
   e.recipient_issuer.assign(rid[0].second.begin(), rid[0].second.end());
   BytesView serial = rid[1].first.content(rid[1].second);
@@ -194,7 +205,7 @@ Result<Enveloped> parse(BytesView in) {
   CS_ASSIGN(auto ed_outer, children(ci[1].first.content(ci[1].second)));
   if (ed_outer.size() != 1 || ed_outer[0].first.tag != der::kSequence) return malformed("EnvelopedData");
   CS_ASSIGN(auto ed, children(ed_outer[0].first.content(ed_outer[0].second)));
-  if (ed.empty() || ed[0].first.tag != der::kInteger) return malformed("EnvelopedData version");
+  if (ed.empty() || !der_integer(ed[0])) return malformed("EnvelopedData version");
   std::size_t i = 1;
   if (ed.size() > i && ed[i].first.tag == der::context(0, true)) ++i;  // originatorInfo
   if (ed.size() < i + 2 || ed[i].first.tag != der::kSet) return malformed("recipientInfos");
@@ -205,10 +216,11 @@ Result<Enveloped> parse(BytesView in) {
   } else {
   CS_ASSIGN(auto ri, children(ris[0].first.content(ris[0].second)));
   if (ris[0].first.tag != der::kSequence || ri.size() != 4) return unsupported("only key transport or agreement recipients");
-  if (ri[0].first.tag != der::kInteger) return malformed("KeyTransRecipientInfo version");
+  if (!der_integer(ri[0])) return malformed("KeyTransRecipientInfo version");
   if (ri[1].first.tag != der::kSequence || ri[2].first.tag != der::kSequence) return malformed("KeyTransRecipientInfo");
   CS_ASSIGN(auto rid, children(ri[1].first.content(ri[1].second)));
   if (rid.size() != 2 || rid[1].first.tag != der::kInteger) return unsupported("rid by issuer and serial only");
+  if (!der_integer(rid[1])) return malformed("recipient serial is not a DER INTEGER");
   if (!is_name_der(rid[0].second)) return malformed("recipient issuer is not a Name");
   e.recipient_issuer.assign(rid[0].second.begin(), rid[0].second.end());
   BytesView serial = rid[1].first.content(rid[1].second);
