@@ -16,6 +16,7 @@
 // buffer's, C_GetSlotList / C_GetMechanismList report counts that fit, C_FindObjects returns at
 // most the maximum asked for.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -34,7 +35,7 @@ using namespace certseal;
 
 namespace {
 
-std::string g_missing_config, g_unreachable_config;
+std::string g_dir, g_missing_config, g_unreachable_config;
 
 CK_RV fake_mutex(CK_VOID_PTR_PTR) { return CKR_OK; }
 CK_RV fake_mutex_op(CK_VOID_PTR) { return CKR_OK; }
@@ -380,10 +381,15 @@ void objects(fuzz::FuzzInput& in) {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   char dir[] = "/tmp/pkcs11_fuzz.XXXXXX";
   if (!mkdtemp(dir)) std::abort();
-  g_missing_config = std::string(dir) + "/never-paired.json";
-  g_unreachable_config = std::string(dir) + "/pc.json";
+  g_dir = dir;
+  g_missing_config = g_dir + "/never-paired.json";
+  g_unreachable_config = g_dir + "/pc.json";
   std::ofstream(g_unreachable_config)
       << R"({"server":"http://127.0.0.1:1","link_id":"pc-link-fuzz","token":"t0k3n","name":"fuzz PC"})";
+  std::atexit([] {
+    std::remove(g_unreachable_config.c_str());
+    std::remove(g_dir.c_str());
+  });
   return 0;
 }
 
