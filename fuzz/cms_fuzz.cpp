@@ -1,6 +1,8 @@
 // CMS from relying parties and users: SignedData checked by pki/cms_signed.h verify (with the
 // content enclosed, or detached and given) and EnvelopedData read by parse_enveloped and opened
-// with a key from the input. Differential: a SignedData ours accepts must parse as CMS in OpenSSL
+// with a key from the input; for key agreement (kari, RFC 5753) the key field is the shared
+// secret Z and kari_unwrap (X9.63 KDF over the SharedInfo the envelope names, then the AES or
+// 3DES key unwrap of the encrypted key) runs first. Differential: a SignedData ours accepts must parse as CMS in OpenSSL
 // (d2i_CMS_ContentInfo), and an EnvelopedData ours reads must too (for the RFC 5652 form).
 #include <openssl/cms.h>
 
@@ -34,6 +36,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!env) return 0;
     (void)fuzz::touch(env->encrypted_key);
     (void)fuzz::touch(env->iv);
+    if (env->key_transport == pki::cms::KeyTransport::kEcdh) {
+      (void)fuzz::touch(env->originator_point);
+      (void)fuzz::touch(env->ukm);
+      auto cek = pki::cms::kari_unwrap(*env, key);
+      if (!cek) return 0;
+      if (cek->size() != env->content_key_size) std::abort();
+      auto opened = pki::cms::open_content(*env, BytesView(cek->data(), cek->size()));
+      if (opened) (void)fuzz::touch(*opened);
+      if (!openssl_reads_cms(der)) std::abort();
+      return 0;
+    }
     auto opened = pki::cms::open_content(*env, key);
     if (opened) (void)fuzz::touch(*opened);
     if (env->form == pki::cms::Form::kRfc5652 && !openssl_reads_cms(der)) std::abort();

@@ -15,6 +15,8 @@ class FuzzInput {
  public:
   FuzzInput(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
 
+  bool empty() const { return size_ == 0; }
+
   // 0 when the input is used up.
   std::uint8_t byte() { return size_ ? (--size_, *data_++) : 0; }
 

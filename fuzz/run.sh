@@ -18,9 +18,14 @@ case $target in
   log) dict=(-dict=fuzz/dict/log.dict) ;;
   http) dict=(-dict=fuzz/dict/http.dict) ;;
   api) dict=(-dict=fuzz/dict/json.dict) ;;
+  pdf) dict=(-dict=fuzz/dict/pdf.dict) ;;
 esac
 start=$(date +%s)
-"$bin" -max_total_time=$((minutes * 60)) -jobs="$jobs" -workers="$jobs" -timeout=10 -rss_limit_mb=4096 \
+# One job runs in this process (its statistics land in last.log); more run as libFuzzer's workers,
+# whose logs libFuzzer writes to fuzz-N.log in the checkout's root.
+par=()
+[ "$jobs" -gt 1 ] && par=(-jobs="$jobs" -workers="$jobs")
+"$bin" -max_total_time=$((minutes * 60)) "${par[@]}" -timeout=10 -rss_limit_mb=4096 \
   -print_final_stats=1 -artifact_prefix="fuzz/artifacts/${target}-" "${dict[@]}" "$work/corpus" "fuzz/corpus/$target" \
   2>&1 | tee "$work/last.log" | grep -E "^#[0-9]+ +(DONE|pulse)|ERROR|stat::" || true
 echo "campaign: ${target} ran $(( $(date +%s) - start )) s on ${jobs} job(s)"

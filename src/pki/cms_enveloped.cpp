@@ -53,6 +53,25 @@ Result<std::vector<std::pair<der::Tlv, BytesView>>> children(BytesView content) 
 }
 bool same(BytesView a, BytesView b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
 
+// An INTEGER (tag and content) in DER: content not empty and minimal two's complement, no leading
+// 0x00 or 0xFF that the next byte's top bit makes redundant (X.690 §8.3.2). OpenSSL refuses the
+// others, so an envelope with one is no envelope other readers read.
+bool der_integer(const std::pair<der::Tlv, BytesView>& f) {
+  if (f.first.tag != der::kInteger) return false;
+  const BytesView c = f.first.content(f.second);
+  if (c.empty()) return false;
+  return !(c.size() > 1 && ((c[0] == 0x00 && !(c[1] & 0x80)) || (c[0] == 0xff && (c[1] & 0x80))));
+}
+
+// The parameters of an AlgorithmIdentifier (the fields after its OID) are absent or NULL: what
+// the key transport and key wrap algorithms read here take (RFC 8017 A.1 rsaEncryption: NULL;
+// GM/T 0010 SM2: absent or NULL; RFC 3565 AES wrap: absent; RFC 3370 §4.3.1 3DES wrap: NULL).
+// Anything else is refused, as OpenSSL refuses an ANY that is no well-formed value (an empty
+// BIT STRING, say) and would not read the envelope.
+bool params_absent_or_null(const std::vector<std::pair<der::Tlv, BytesView>>& alg) {
+  return alg.size() == 1 || (alg.size() == 2 && alg[1].first.tag == der::kNull && alg[1].first.length == 0);
+}
+
 // RSAES-OAEP-params (RFC 4055 §4.1 / RFC 8017 A.2.1): hash SHA-1 (the default) or SHA-256, MGF1
 // with the same hash, the default (empty) label.
 Result<KeyTransport> oaep_params(const std::vector<std::pair<der::Tlv, BytesView>>& kalg) {
@@ -93,7 +112,7 @@ Result<KeyTransport> oaep_params(const std::vector<std::pair<der::Tlv, BytesView
 Status parse_kari(BytesView content, Enveloped& e) {
   CS_ASSIGN(auto f, children(content));
   std::size_t i = 0;
-  if (f.size() < 4 || f[i].first.tag != der::kInteger) return malformed("KeyAgreeRecipientInfo version");
+  if (f.size() < 4 || !der_integer(f[i])) return malformed("KeyAgreeRecipientInfo version");
   ++i;
   if (f[i].first.tag != der::context(0, true)) return malformed("originator");
   CS_ASSIGN(auto orig, children(f[i].first.content(f[i].second)));
@@ -106,6 +125,10 @@ Status parse_kari(BytesView content, Enveloped& e) {
   if (oalg.empty() || !same(oalg[0].second, der::oid_or_die(kEcPublicKey))) return unsupported("originator key type");
   if (oalg.size() == 2 && oalg[1].first.tag == der::kOid && !same(oalg[1].second, der::oid_or_die(kPrime256v1))) {
     return unsupported("originator curve");
+  }
+  // Parameters: absent, NULL or the P-256 OID (RFC 5753 §7.1.2 lets the originator omit them).
+  if (!params_absent_or_null(oalg) && !(oalg.size() == 2 && oalg[1].first.tag == der::kOid)) {
+    return malformed("originator key algorithm parameters");
   }
   BytesView bits = opk[1].first.content(opk[1].second);
   if (bits.size() != 66 || bits[0] != 0 || bits[1] != 0x04) return unsupported("originator point (not uncompressed P-256)");
@@ -138,6 +161,7 @@ Status parse_kari(BytesView content, Enveloped& e) {
   e.wrap_algorithm.assign(kea[1].second.begin(), kea[1].second.end());
   CS_ASSIGN(auto wrap, children(kea[1].first.content(kea[1].second)));
   if (wrap.empty()) return malformed("key wrap algorithm");
+  if (!params_absent_or_null(wrap)) return malformed("key wrap parameters");
   const std::pair<std::string_view, KeyWrap> wraps[] = {{kAes128Wrap, KeyWrap::kAes128},
                                                         {kAes192Wrap, KeyWrap::kAes192},
                                                         {kAes256Wrap, KeyWrap::kAes256},
@@ -158,6 +182,7 @@ Status parse_kari(BytesView content, Enveloped& e) {
   }
   CS_ASSIGN(auto rid, children(rek[0].first.content(rek[0].second)));
   if (rid.size() != 2 || rid[1].first.tag != der::kInteger) return unsupported("rid by issuer and serial only");
+  if (!der_integer(rid[1])) return malformed("recipient serial is not a DER INTEGER");
   if (!is_name_der(rid[0].second)) return malformed("recipient issuer is not a Name");
   e.recipient_issuer.assign(rid[0].second.begin(), rid[0].second.end());
   BytesView serial = rid[1].first.content(rid[1].second);
@@ -180,7 +205,7 @@ Result<Enveloped> parse(BytesView in) {
   CS_ASSIGN(auto ed_outer, children(ci[1].first.content(ci[1].second)));
   if (ed_outer.size() != 1 || ed_outer[0].first.tag != der::kSequence) return malformed("EnvelopedData");
   CS_ASSIGN(auto ed, children(ed_outer[0].first.content(ed_outer[0].second)));
-  if (ed.empty() || ed[0].first.tag != der::kInteger) return malformed("EnvelopedData version");
+  if (ed.empty() || !der_integer(ed[0])) return malformed("EnvelopedData version");
   std::size_t i = 1;
   if (ed.size() > i && ed[i].first.tag == der::context(0, true)) ++i;  // originatorInfo
   if (ed.size() < i + 2 || ed[i].first.tag != der::kSet) return malformed("recipientInfos");
@@ -191,10 +216,11 @@ Result<Enveloped> parse(BytesView in) {
   } else {
   CS_ASSIGN(auto ri, children(ris[0].first.content(ris[0].second)));
   if (ris[0].first.tag != der::kSequence || ri.size() != 4) return unsupported("only key transport or agreement recipients");
-  if (ri[0].first.tag != der::kInteger) return malformed("KeyTransRecipientInfo version");
+  if (!der_integer(ri[0])) return malformed("KeyTransRecipientInfo version");
   if (ri[1].first.tag != der::kSequence || ri[2].first.tag != der::kSequence) return malformed("KeyTransRecipientInfo");
   CS_ASSIGN(auto rid, children(ri[1].first.content(ri[1].second)));
   if (rid.size() != 2 || rid[1].first.tag != der::kInteger) return unsupported("rid by issuer and serial only");
+  if (!der_integer(rid[1])) return malformed("recipient serial is not a DER INTEGER");
   if (!is_name_der(rid[0].second)) return malformed("recipient issuer is not a Name");
   e.recipient_issuer.assign(rid[0].second.begin(), rid[0].second.end());
   BytesView serial = rid[1].first.content(rid[1].second);
@@ -210,6 +236,10 @@ Result<Enveloped> parse(BytesView in) {
     CS_ASSIGN(e.key_transport, oaep_params(kalg));
   } else {
     return unsupported("key encryption");
+  }
+  if ((e.key_transport == KeyTransport::kSm2 || e.key_transport == KeyTransport::kRsaPkcs1) &&
+      !params_absent_or_null(kalg)) {
+    return malformed("keyEncryptionAlgorithm parameters");
   }
   if (ri[3].first.tag != der::kOctetString) return malformed("encryptedKey");
   BytesView ek = ri[3].first.content(ri[3].second);

@@ -4,12 +4,14 @@
 #include "pki/cms_enveloped.h"
 
 #include <gtest/gtest.h>
+#include <openssl/cms.h>
 
 #include <filesystem>
 
 #include "base/encoding.h"
 #include "crypto/testing/interop.h"
 #include "pki/certificate.h"
+#include "pki/der.h"
 #include "support/test_env.h"
 
 namespace certseal::pki {
@@ -311,6 +313,91 @@ TEST(CmsEnveloped, EcEnvelopesInteroperateWithOpensslCms) {
     // Another key's Z does not unwrap (the wrap's integrity check).
     auto other = crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng).value();
     EXPECT_EQ(cms::kari_unwrap(*e, ecdh_z(other, e->originator_point)).error().code, "decryption_failed");
+  }
+}
+
+// Found by fuzz/cms_fuzz.cpp's differential (input kept as fuzz/regressions/cms/
+// ktri-rsa-parameters-empty-bit-string): an envelope whose rsaEncryption parameters were an empty
+// BIT STRING (no well-formed value) was read, though OpenSSL refuses it. A sender must not be able
+// to hand us an envelope other readers of the same bytes cannot read. Parameters of the key
+// transport, the key wrap and the originator's key are now absent or NULL (or the P-256 OID for the
+// originator), as OpenSSL's reader takes them; versions and serial numbers are DER INTEGERs.
+bool openssl_reads(const Bytes& der) {
+  const unsigned char* p = der.data();
+  CMS_ContentInfo* ci = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size()));
+  if (ci == nullptr) return false;
+  CMS_ContentInfo_free(ci);
+  return true;
+}
+
+TEST(CmsEnveloped, FieldsOtherReadersRefuseAreRefused) {
+  const Bytes issuer = name_der({{"CN", "recipient CA"}}).value();
+  const Bytes rid = der::seq({issuer, der::integer_unsigned(Bytes{0x01})});
+  const Bytes eci = der::seq({der::oid_or_die("1.2.840.113549.1.7.1"),
+                              der::seq({der::oid_or_die("2.16.840.1.101.3.4.1.2"), der::octet_string(Bytes(16, 1))}),
+                              der::implicit(0, false, Bytes(16, 2))});
+  auto alg = [](std::string_view oid, const Bytes& params) {
+    return params.empty() ? der::seq({der::oid_or_die(oid)}) : der::seq({der::oid_or_die(oid), params});
+  };
+  auto envelope = [&](const Bytes& version, const Bytes& recipient_info, const Bytes& content_info) {
+    const Bytes ed = der::seq({version, der::set_of({recipient_info}), content_info});
+    return der::seq({der::oid_or_die("1.2.840.113549.1.7.3"), der::explicit_tag(0, ed)});
+  };
+  // Key transport (rsaEncryption) with the parameters and the recipient given.
+  auto ktri_to = [&](const Bytes& params, const Bytes& recipient) {
+    const Bytes ri = der::seq(
+        {der::integer(0), recipient, alg("1.2.840.113549.1.1.1", params), der::octet_string(Bytes(128, 7))});
+    return envelope(der::integer(0), ri, eci);
+  };
+  auto ktri = [&](const Bytes& params) { return ktri_to(params, rid); };
+  const Bytes aes256 = der::seq({der::oid_or_die("2.16.840.1.101.3.4.1.42"), der::octet_string(Bytes(16, 1))});
+  const Bytes aes256_eci =
+      der::seq({der::oid_or_die("1.2.840.113549.1.7.1"), aes256, der::implicit(0, false, Bytes(16, 2))});
+  // Key agreement (stdDH SHA-256, AES-256 wrap) with the originator key's and the wrap's parameters.
+  auto kari_to = [&](const Bytes& originator_params, const Bytes& wrap_params, const Bytes& recipient) {
+    Bytes point(65, 0x11);
+    point[0] = 0x04;
+    const Bytes originator = der::explicit_tag(
+        0, der::implicit(1, true, der::concat({alg("1.2.840.10045.2.1", originator_params), der::bit_string(point)})));
+    const Bytes kea = der::seq({der::oid_or_die("1.3.132.1.11.1"), alg("2.16.840.1.101.3.4.1.45", wrap_params)});
+    const Bytes rek = der::seq({der::seq({recipient, der::octet_string(Bytes(40, 3))})});
+    return envelope(der::integer(2), der::implicit(1, true, der::concat({der::integer(3), originator, kea, rek})),
+                    aes256_eci);
+  };
+  auto kari = [&](const Bytes& originator_params, const Bytes& wrap_params) {
+    return kari_to(originator_params, wrap_params, rid);
+  };
+  // Serial numbers that are no DER INTEGER (found the same way: the input kept as
+  // fuzz/regressions/cms/kari-serial-not-minimal): padded with 0xFF or 0x00, empty.
+  auto rid_with_serial = [&](const Bytes& content) { return der::seq({issuer, der::tlv(der::kInteger, content)}); };
+  const Bytes padded_ff = rid_with_serial({0xff, 0xff, 0x80}), padded_00 = rid_with_serial({0x00, 0x01}),
+              empty_serial = rid_with_serial({});
+  const Bytes empty_bit_string = {0x03, 0x00}, null_with_content = {0x05, 0x01, 0x00};
+  const Bytes p256 = der::oid_or_die("1.2.840.10045.3.1.7");
+
+  // What both read.
+  for (const Bytes& good : {ktri({}), ktri(der::null()), kari({}, {}), kari(p256, {}), kari(der::null(), {})}) {
+    EXPECT_TRUE(cms::parse_enveloped(good).ok());
+    EXPECT_TRUE(openssl_reads(good));
+  }
+  // What OpenSSL refuses, and so must we.
+  for (const Bytes& bad :
+       {ktri(empty_bit_string), ktri(null_with_content), kari(empty_bit_string, {}), kari(null_with_content, {}),
+        ktri_to({}, padded_ff), ktri_to({}, padded_00), ktri_to({}, empty_serial), kari_to({}, {}, padded_ff),
+        kari_to({}, {}, padded_00), kari_to({}, {}, empty_serial)}) {
+    SCOPED_TRACE(hex_encode(bad));
+    EXPECT_FALSE(openssl_reads(bad));
+    auto e = cms::parse_enveloped(bad);
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.error().code, "cms_malformed");
+  }
+  // Parameters these algorithms do not take, which OpenSSL's reader lets through (well-formed
+  // values; the key wrap's AlgorithmIdentifier, which it reads only when it decrypts): refused too.
+  const Bytes boolean_true = der::boolean(true);
+  for (const Bytes& odd : {ktri(boolean_true), kari(boolean_true, {}), kari({}, boolean_true), kari({}, empty_bit_string),
+                           kari({}, null_with_content)}) {
+    SCOPED_TRACE(hex_encode(odd));
+    EXPECT_EQ(cms::parse_enveloped(odd).error().code, "cms_malformed");
   }
 }
 
