@@ -40,7 +40,8 @@ const std::vector<MechanismSpec>& mechanisms() {
       {kCkmSm2Sm3, CKF_HW | CKF_SIGN, 256, 256, true, false, false, false},
       {kCkmSm2, CKF_HW | CKF_SIGN, 256, 256, true, false, false, false},
       {kCkmSm2Encrypt, CKF_HW | CKF_DECRYPT, 256, 256, true, false, false, false},
-      {CKM_ECDSA, CKF_HW | CKF_SIGN | kEcFlags, 256, 256, true, false, false, false},
+      {CKM_ECDSA, CKF_HW | CKF_SIGN | kEcFlags, 256, 256, true, true, false, false},
+      {CKM_ECDSA_SHA256, CKF_HW | CKF_SIGN | kEcFlags, 256, 256, false, true, false, true},
       // Modulus bits of the two-party RSA keys.
       {CKM_RSA_PKCS, CKF_HW | CKF_SIGN | CKF_DECRYPT, 2048, 3072, false, false, true, false},
       {CKM_SHA256_RSA_PKCS, CKF_HW | CKF_SIGN, 2048, 3072, false, false, true, true},
@@ -67,7 +68,7 @@ bool fits_key(const MechanismSpec& m, KeyKind k) {
   return false;
 }
 
-CK_RV sign_request(CK_MECHANISM_TYPE mechanism, KeyKind /*kind*/, const Bytes& input, bool too_long,
+CK_RV sign_request(CK_MECHANISM_TYPE mechanism, KeyKind kind, const Bytes& input, bool too_long,
                    EVP_MD_CTX* sha256, std::string* platform_mechanism, Bytes* data) {
   switch (mechanism) {
     case kCkmSm2Sm3:
@@ -77,9 +78,10 @@ CK_RV sign_request(CK_MECHANISM_TYPE mechanism, KeyKind /*kind*/, const Bytes& i
       return CKR_OK;
     case kCkmSm2:
     case CKM_ECDSA:
-      // e = SM3(Z_A ‖ M), or the digest given to CKM_ECDSA.
+      // SM2: e = SM3(Z_A ‖ M), or the digest given to CKM_ECDSA; P-256: a SHA-256 digest. Other
+      // lengths (a SHA-1 or SHA-384 digest, a message) are refused here.
       if (input.size() != 32) return CKR_DATA_LEN_RANGE;
-      *platform_mechanism = "sm2";
+      *platform_mechanism = kind == KeyKind::kEcP256 ? "ecdsa-sha256-digest" : "sm2";
       *data = input;
       return CKR_OK;
     case CKM_RSA_PKCS:
@@ -89,8 +91,9 @@ CK_RV sign_request(CK_MECHANISM_TYPE mechanism, KeyKind /*kind*/, const Bytes& i
       *platform_mechanism = "rsa-sha256-digest";
       data->assign(input.begin() + sizeof kSha256DigestInfo, input.end());
       return CKR_OK;
-    case CKM_SHA256_RSA_PKCS: {
-      const std::string family = "rsa";
+    case CKM_SHA256_RSA_PKCS:
+    case CKM_ECDSA_SHA256: {
+      const std::string family = mechanism == CKM_ECDSA_SHA256 ? "ecdsa" : "rsa";
       if (!too_long && !input.empty()) {  // the phone can show the message itself
         *platform_mechanism = family + "-sha256";
         *data = input;

@@ -6,7 +6,9 @@
 //   mechanism             keys         platform request
 //   SGD_SM3_SM2           SM2          sm2-sm3 (the message, 1-16384 bytes)
 //   SGD_SM2_1             SM2          sm2 (the 32-byte digest e)
-//   CKM_ECDSA             SM2          sm2 (a 32-byte digest only)
+//   CKM_ECDSA             SM2, P-256   sm2 / ecdsa-sha256-digest (a 32-byte digest only)
+//   CKM_ECDSA_SHA256      P-256        ecdsa-sha256 (the message) or, past 16384 bytes or
+//                                      multi-part past it, ecdsa-sha256-digest (module hashes)
 //   CKM_RSA_PKCS (sign)   RSA          rsa-sha256-digest (a SHA-256 DigestInfo only)
 //   CKM_SHA256_RSA_PKCS   RSA          rsa-sha256 or rsa-sha256-digest (module hashes)
 //   SGD_SM2_3 (decrypt)   SM2          sm2 (C1‖C3‖C2)

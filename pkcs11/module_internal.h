@@ -43,7 +43,8 @@ struct Operation {
   KeyKind key_kind = KeyKind::kSm2;
   CK_ULONG modulus_bytes = 0;
   Bytes buffer;  // C_SignUpdate accumulates here
-  // A mechanism the module hashes for (CKM_SHA256_RSA_PKCS) hashes as the data comes; the message itself is kept (for the phone to show) while it fits kMaxData, and
+  // A mechanism the module hashes for (CKM_SHA256_RSA_PKCS, CKM_ECDSA_SHA256) hashes as the
+  // data comes; the message itself is kept (for the phone to show) while it fits kMaxData, and
   // dropped when it grows past it.
   std::shared_ptr<EVP_MD_CTX> sha256;
   bool too_long = false;

@@ -108,10 +108,9 @@ CK_RV init_operation(CK_SESSION_HANDLE h, CK_MECHANISM_PTR mech, CK_OBJECT_HANDL
   if (o->cls != CKO_PRIVATE_KEY) return CKR_KEY_TYPE_INCONSISTENT;
   const CK_ATTRIBUTE_TYPE usage = kind == OpKind::kSign ? CKA_SIGN : CKA_DECRYPT;
   if (o->attrs.at(usage) != Bytes{CK_TRUE}) return CKR_KEY_FUNCTION_NOT_PERMITTED;
-  // Two-party keys are SM2 or RSA. SM2: the SM2 mechanisms, and CKM_ECDSA as raw SM2 of a
-  // 32-byte digest for consumers that know only CKM_ECDSA (docs/PKCS11.md). RSA: CKM_RSA_PKCS
-  // (a SHA-256 DigestInfo to sign, or a ciphertext) and CKM_SHA256_RSA_PKCS. A P-256 key has no
-  // two-party signing yet, so it is shown but every mechanism is inconsistent with it.
+  // SM2 keys: the SM2 mechanisms, and CKM_ECDSA as raw SM2 of a 32-byte digest for consumers
+  // that know only CKM_ECDSA (docs/PKCS11.md). P-256 keys: CKM_ECDSA and CKM_ECDSA_SHA256
+  // (two-party ECDSA). RSA keys: CKM_RSA_PKCS and CKM_SHA256_RSA_PKCS.
   if (!fits_key(*spec, o->kind)) return CKR_KEY_TYPE_INCONSISTENT;
   s->op = Operation{};
   s->op.kind = kind;

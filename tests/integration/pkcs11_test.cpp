@@ -199,6 +199,8 @@ TEST_P(Pkcs11E2eTest, ConcurrentSignersDecryptionAndBadInput) {
   EXPECT_EQ(p->C_SignInit(s, &sm2, 424242), CKR_KEY_HANDLE_INVALID);
   EXPECT_EQ(p->C_SignInit(s, &sm2, certs[0]), CKR_KEY_TYPE_INCONSISTENT);
   EXPECT_EQ(p->C_SignInit(s, &rsa, key), CKR_KEY_TYPE_INCONSISTENT);  // an RSA mechanism, SM2 key
+  CK_MECHANISM ecdsa256{CKM_ECDSA_SHA256, nullptr, 0};  // P-256 keys only: SM2 is no ECDSA
+  EXPECT_EQ(p->C_SignInit(s, &ecdsa256, key), CKR_KEY_TYPE_INCONSISTENT);
   EXPECT_EQ(p->C_SignInit(s, &dec, key), CKR_MECHANISM_INVALID);
   EXPECT_EQ(p->C_SignInit(s, &with_param, key), CKR_MECHANISM_PARAM_INVALID);
   EXPECT_EQ(p->C_DecryptInit(s, &sm2, key), CKR_MECHANISM_INVALID);
