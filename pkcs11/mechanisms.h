@@ -26,7 +26,7 @@
 
 namespace certseal::pkcs11 {
 
-inline constexpr std::size_t kMaxData = 16384;  // what the phone is shown or receives at most
+inline constexpr std::size_t kMaxData = 16384;   // what the phone is shown or receives at most
 inline constexpr CK_ULONG kEcSignatureLen = 64;  // SM2 and ECDSA P-256: r‖s
 
 struct MechanismSpec {

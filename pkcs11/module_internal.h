@@ -74,7 +74,7 @@ struct State {
 
 extern std::mutex g_mu;
 extern std::unique_ptr<State> g_state;  // GUARDED_BY(g_mu); null when not initialised
-extern std::atomic<bool> g_finalising;   // C_Finalize: waiting threads give up at their next poll
+extern std::atomic<bool> g_finalising;  // C_Finalize: waiting threads give up at their next poll
 
 // Fetches the phone's certificates when the last look is older than 5 s (or forced) and swaps
 // them in. Unpaired (no pc.json, or the server no longer knows the token): no objects. A

@@ -80,7 +80,8 @@ Result<Bytes> p256_point(const Bytes& spki) {
       EVP_PKEY_get_utf8_string_param(k.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve,
                                      &curve_len) != 1 ||
       std::string(curve, curve_len) != "prime256v1") {
-    return invalid_argument("unsupported_key", "the public key is not a P-256 SubjectPublicKeyInfo");
+    return invalid_argument("unsupported_key",
+                            "the public key is not a P-256 SubjectPublicKeyInfo");
   }
   unsigned char* encoded = nullptr;
   const std::size_t n = EVP_PKEY_get1_encoded_public_key(k.get(), &encoded);
@@ -202,9 +203,8 @@ Result<std::vector<TokenObject>> objects_for(const PhoneCertificate& cert, CK_OB
   priv.attrs[CKA_LOCAL] = bool_bytes(false);
   priv.sensitive = {CKA_VALUE};
   if (kind == KeyKind::kRsa) {
-    priv.sensitive.insert(priv.sensitive.end(),
-                          {CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1,
-                           CKA_EXPONENT_2, CKA_COEFFICIENT});
+    priv.sensitive.insert(priv.sensitive.end(), {CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2,
+                                                 CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT});
   }
   return out;
 }

@@ -154,8 +154,7 @@ CK_RV do_sign(CK_SESSION_HANDLE h, BytesView data, bool final_part, CK_BYTE_PTR 
     s->op = Operation{};
     return CKR_ARGUMENTS_BAD;
   }
-  const CK_ULONG sig_size =
-      s->op.key_kind == KeyKind::kRsa ? s->op.modulus_bytes : kEcSignatureLen;
+  const CK_ULONG sig_size = s->op.key_kind == KeyKind::kRsa ? s->op.modulus_bytes : kEcSignatureLen;
   bool answered = false;
   CK_RV rv = length_query(sig, sig_len, sig_size, &answered);
   if (answered) return rv;
@@ -170,7 +169,7 @@ CK_RV do_sign(CK_SESSION_HANDLE h, BytesView data, bool final_part, CK_BYTE_PTR 
   std::string mech;
   Bytes payload;
   if (CK_RV drv = sign_request(s->op.mechanism, s->op.key_kind, input, s->op.too_long,
-                                s->op.sha256.get(), &mech, &payload);
+                               s->op.sha256.get(), &mech, &payload);
       drv != CKR_OK) {
     s->op = Operation{};
     return drv;

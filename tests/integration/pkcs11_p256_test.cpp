@@ -75,7 +75,8 @@ TEST_P(Pkcs11P256E2eTest, PkcsToolAndOpensslSignWithThePhonesP256Key) {
   std::smatch id;
   ASSERT_TRUE(std::regex_search(listed, id, std::regex("ID:\\s+([0-9a-f]{40})"))) << listed;
   // The public key object is the certificate's key.
-  tool("--read-object --type pubkey --id " + std::string(id[1]) + " --output-file " + f("tok-pub.der"));
+  tool("--read-object --type pubkey --id " + std::string(id[1]) + " --output-file " +
+       f("tok-pub.der"));
   EXPECT_EQ(sh("openssl pkey -pubin -inform DER -in " + f("tok-pub.der") + " -outform PEM"),
             read_all(f("pub.pem")));
   auto mechs = tool("-M");
@@ -86,23 +87,25 @@ TEST_P(Pkcs11P256E2eTest, PkcsToolAndOpensslSignWithThePhonesP256Key) {
   const std::string note = "确认开标 第6包 报价 1,280,000.00 元";
   put(f("note.txt"), note);
   auto phone = phone_answers(true);
-  auto signed_out = tool("--login --sign --mechanism ECDSA-SHA256 -i " + f("note.txt") + " -o " +
-                         f("note.sig"));
+  auto signed_out =
+      tool("--login --sign --mechanism ECDSA-SHA256 -i " + f("note.txt") + " -o " + f("note.sig"));
   auto answer = phone.get();
   ASSERT_EQ(answer.exit_code, 0) << answer << "\n" << signed_out;
   EXPECT_NE(answer.err.find("投标电脑"), std::string::npos) << answer;  // who asks
-  EXPECT_NE(answer.err.find(note), std::string::npos) << answer;       // and what
+  EXPECT_NE(answer.err.find(note), std::string::npos) << answer;        // and what
   EXPECT_NE(openssl_verifies(f("note.sig"), f("note.txt")).find("Verified OK"), std::string::npos);
   put(f("note2.txt"), note + " ");
   EXPECT_EQ(openssl_verifies(f("note.sig"), f("note2.txt")).find("Verified OK"), std::string::npos);
 
   // ECDSA on a SHA-256 digest the PC computed.
   std::string bid;
-  for (int i = 0; i < 2000; ++i) bid += "投标文件 第" + std::to_string(i) + "行 报价 960,000.00 元\n";
+  for (int i = 0; i < 2000; ++i)
+    bid += "投标文件 第" + std::to_string(i) + "行 报价 960,000.00 元\n";
   put(f("bid.txt"), bid);
   sh("openssl dgst -sha256 -binary -out " + f("bid.dgst") + " " + f("bid.txt"));
   phone = phone_answers(true);
-  auto raw_out = tool("--login --sign --mechanism ECDSA -i " + f("bid.dgst") + " -o " + f("bid.sig"));
+  auto raw_out =
+      tool("--login --sign --mechanism ECDSA -i " + f("bid.dgst") + " -o " + f("bid.sig"));
   answer = phone.get();
   ASSERT_EQ(answer.exit_code, 0) << answer << "\n" << raw_out;
   EXPECT_NE(openssl_verifies(f("bid.sig"), f("bid.txt")).find("Verified OK"), std::string::npos);
@@ -117,13 +120,13 @@ TEST_P(Pkcs11P256E2eTest, PkcsToolAndOpensslSignWithThePhonesP256Key) {
   answer = phone.get();
   ASSERT_EQ(answer.exit_code, 0) << answer << "\n" << engine_out;
   EXPECT_NE(engine_out.find("rc=0"), std::string::npos) << engine_out;
-  EXPECT_NE(sh("openssl dgst -sha256 -verify " + f("pub.pem") + " -signature " + f("bid-engine.sig") +
-               " " + f("bid.txt"))
+  EXPECT_NE(sh("openssl dgst -sha256 -verify " + f("pub.pem") + " -signature " +
+               f("bid-engine.sig") + " " + f("bid.txt"))
                 .find("Verified OK"),
             std::string::npos)
       << engine_out;
-  EXPECT_EQ(sh("openssl dgst -sha256 -verify " + f("pub.pem") + " -signature " + f("bid-engine.sig") +
-               " " + f("note.txt"))
+  EXPECT_EQ(sh("openssl dgst -sha256 -verify " + f("pub.pem") + " -signature " +
+               f("bid-engine.sig") + " " + f("note.txt"))
                 .find("Verified OK"),
             std::string::npos);
 
@@ -214,14 +217,16 @@ TEST_P(Pkcs11P256E2eTest, P256MechanismsBadInputAndRefusal) {
             CKR_OK);
   EXPECT_EQ(sig_len, 64u);
   sig_len = 63;
-  EXPECT_EQ(p->C_Sign(s, const_cast<CK_BYTE_PTR>(digest.data()), digest.size(), sig.data(), &sig_len),
-            CKR_BUFFER_TOO_SMALL);
+  EXPECT_EQ(
+      p->C_Sign(s, const_cast<CK_BYTE_PTR>(digest.data()), digest.size(), sig.data(), &sig_len),
+      CKR_BUFFER_TOO_SMALL);
   EXPECT_EQ(sig_len, 64u);
   Bytes sha1_digest(20, 0x5a), sha384_digest(48, 0x5a);
   EXPECT_EQ(p->C_Sign(s, sha1_digest.data(), sha1_digest.size(), sig.data(), &sig_len),
             CKR_DATA_LEN_RANGE);
-  EXPECT_EQ(p->C_Sign(s, const_cast<CK_BYTE_PTR>(digest.data()), digest.size(), sig.data(), &sig_len),
-            CKR_OPERATION_NOT_INITIALIZED);
+  EXPECT_EQ(
+      p->C_Sign(s, const_cast<CK_BYTE_PTR>(digest.data()), digest.size(), sig.data(), &sig_len),
+      CKR_OPERATION_NOT_INITIALIZED);
   ASSERT_EQ(p->C_SignInit(s, &ecdsa, key), CKR_OK);
   EXPECT_EQ(p->C_Sign(s, sha384_digest.data(), sha384_digest.size(), sig.data(), &sig_len),
             CKR_DATA_LEN_RANGE);
@@ -231,8 +236,9 @@ TEST_P(Pkcs11P256E2eTest, P256MechanismsBadInputAndRefusal) {
   ASSERT_EQ(p->C_SignInit(s, &ecdsa, key), CKR_OK);
   auto phone = phone_answers(true);
   sig_len = sig.size();
-  ASSERT_EQ(p->C_Sign(s, const_cast<CK_BYTE_PTR>(digest.data()), digest.size(), sig.data(), &sig_len),
-            CKR_OK);
+  ASSERT_EQ(
+      p->C_Sign(s, const_cast<CK_BYTE_PTR>(digest.data()), digest.size(), sig.data(), &sig_len),
+      CKR_OK);
   auto answered = phone.get();
   EXPECT_EQ(answered.exit_code, 0) << answered;
   EXPECT_TRUE(crypto::verify(*pub, crypto::SignScheme::kEcdsaSha256, as_bytes(message),
@@ -278,7 +284,9 @@ TEST_P(Pkcs11P256E2eTest, TheServerHoldsP256RequestsToTheKeysType) {
   const std::string owner = session_of(phone_);
   auto post = [&](const std::string& op, const std::string& mech, const Bytes& data) {
     return as_pc("POST", "/api/v1/pc/requests",
-                 {{"certificate_id", inst_.cert_id}, {"operation", op}, {"mechanism", mech},
+                 {{"certificate_id", inst_.cert_id},
+                  {"operation", op},
+                  {"mechanism", mech},
                   {"data", base64_encode(data)}});
   };
   Bytes sm2_cipher(120, 1);
@@ -304,9 +312,12 @@ TEST_P(Pkcs11P256E2eTest, TheServerHoldsP256RequestsToTheKeysType) {
   const std::string id = req.json()["id"];
   auto pending = call("GET", "/api/v1/account/pc-requests/" + id, owner);
   EXPECT_EQ(pending.json()["key_algorithm"], "ec-p256") << pending.body;
-  auto other_key = crypto::PrivateKey::generate(crypto::KeyType::kEcP256, crypto::process_rng()).value();
-  const Bytes other_der = crypto::sign(other_key, crypto::SignScheme::kEcdsaSha256, as_bytes("x")).value();
-  for (const Bytes& forged : {Bytes(64, 7), crypto::ec_sig_der_to_raw(other_der).value(), other_der}) {
+  auto other_key =
+      crypto::PrivateKey::generate(crypto::KeyType::kEcP256, crypto::process_rng()).value();
+  const Bytes other_der =
+      crypto::sign(other_key, crypto::SignScheme::kEcdsaSha256, as_bytes("x")).value();
+  for (const Bytes& forged :
+       {Bytes(64, 7), crypto::ec_sig_der_to_raw(other_der).value(), other_der}) {
     auto r = call("POST", "/api/v1/account/pc-requests/" + id + "/completion", owner,
                   {{"result", base64_encode(forged)}});
     EXPECT_EQ(r.status, 400) << r.body;

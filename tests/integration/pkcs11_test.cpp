@@ -2,8 +2,9 @@
 // as the PC (`pc pair`) and as the phone (`pc accept`, `pc confirm`/`pc refuse`, its PIN cache),
 // and libcertseal-pkcs11.so driven by pkcs11-tool (OpenSC) and in-process through its function
 // list (concurrency and bad input). (OpenSSL's PKCS#11 engine cannot load SM2 keys on OpenSSL 3.0:
-// docs/PKCS11.md; it signs with the phone's RSA keys in pkcs11_rsa_test.cpp.) Signatures are checked
-// with the openssl CLI and with our SM2 verifier; decryption with a ciphertext made here.
+// docs/PKCS11.md; it signs with the phone's RSA and P-256 keys in pkcs11_rsa_test.cpp and
+// pkcs11_p256_test.cpp.) Signatures are checked with the openssl CLI and with our SM2 verifier;
+// decryption with a ciphertext made here.
 //
 // Refusals from the side of whoever must be refused: the phone saying no (the PC program gets
 // CKR_FUNCTION_REJECTED), a PC that is not paired (no objects), a wrong pairing code (counted;

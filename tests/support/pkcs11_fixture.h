@@ -88,9 +88,14 @@ class Pkcs11E2eFixture : public ClientE2eTest {
     verify_cli(phone_, phone_number, name, id_number);
     catalogue();
     auto p = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
-                  {{"kind", "certificate"}, {"name", "个人证书 " + algorithm}, {"cert_type", "personal"},
-                   {"algorithm", algorithm}, {"validity_years", 1}, {"price_fen", 12000},
-                   {"ca_id", ca}, {"seal_type", "handwritten"}});
+                  {{"kind", "certificate"},
+                   {"name", "个人证书 " + algorithm},
+                   {"cert_type", "personal"},
+                   {"algorithm", algorithm},
+                   {"validity_years", 1},
+                   {"price_fen", 12000},
+                   {"ca_id", ca},
+                   {"seal_type", "handwritten"}});
     EXPECT_EQ(p.status, 201) << p.body;
     product_ = p.json().value("id", "");
     return install_cli(phone_, buy_cli(phone_, phone_number), pin_);
@@ -135,13 +140,18 @@ class Pkcs11E2eFixture : public ClientE2eTest {
     if (std::regex_search(v, m, std::regex("ENGINESDIR: \"([^\"]+)\""))) engines = m[1];
     EXPECT_TRUE(fs::exists(engines + "/pkcs11.so"))
         << "libp11's engine is missing (libengine-pkcs11-openssl): " << v;
-    put(f("openssl.cnf"), "openssl_conf = openssl_init\n"
-                          "[openssl_init]\nengines = engine_section\n"
-                          "[engine_section]\npkcs11 = pkcs11_section\n"
-                          "[pkcs11_section]\nengine_id = pkcs11\n"
-                          "dynamic_path = " + engines + "/pkcs11.so\n"
-                          "MODULE_PATH = " + std::string(CERTSEAL_PKCS11_MODULE) + "\n"
-                          "init = 0\n");
+    put(f("openssl.cnf"),
+        "openssl_conf = openssl_init\n"
+        "[openssl_init]\nengines = engine_section\n"
+        "[engine_section]\npkcs11 = pkcs11_section\n"
+        "[pkcs11_section]\nengine_id = pkcs11\n"
+        "dynamic_path = " +
+            engines +
+            "/pkcs11.so\n"
+            "MODULE_PATH = " +
+            std::string(CERTSEAL_PKCS11_MODULE) +
+            "\n"
+            "init = 0\n");
     return "OPENSSL_CONF=" + f("openssl.cnf") + " CERTSEAL_PC_CONFIG=" + config_ + " ";
   }
   // The private key's PKCS#11 URI from its CKA_ID in hex (as pkcs11-tool lists it).
@@ -154,7 +164,8 @@ class Pkcs11E2eFixture : public ClientE2eTest {
   // certificate password (given once per request: RSA and P-256 keys ask each time; an SM2 key
   // with the PIN cache running asks once), or refuse.
   std::future<CliResult> phone_answers(bool confirm, int count = 1) {
-    std::vector<std::string> args = {"--json", "pc", confirm ? "confirm" : "refuse", "--wait", "90"};
+    std::vector<std::string> args = {"--json", "pc", confirm ? "confirm" : "refuse", "--wait",
+                                     "90"};
     if (confirm) args.push_back("--yes");
     if (count > 1) {
       args.push_back("--count");
