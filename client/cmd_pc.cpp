@@ -155,8 +155,9 @@ Result<std::pair<std::string, std::string>> parse_payload(const std::string& tex
 // nothing is unlocked for a request that does not fit.
 Status check_mechanism(const KeyFile& key, const std::string& mechanism,
                        std::initializer_list<const char*> sm2,
-                       std::initializer_list<const char*> rsa) {
-  for (const char* m : is_rsa_key(key) ? rsa : sm2) {
+                       std::initializer_list<const char*> rsa,
+                       std::initializer_list<const char*> ecdsa) {
+  for (const char* m : is_rsa_key(key) ? rsa : is_ecdsa_key(key) ? ecdsa : sm2) {
     if (mechanism == m) return {};
   }
   return invalid_argument("mechanism_key_mismatch", tr("err.pc_mechanism_key"));
@@ -249,7 +250,8 @@ Result<json> answer_one(const PcCliHooks& h, Http& http, const json& q, bool ref
                   tr(op == "sign" ? "msg.pc_op_sign" : "msg.pc_op_decrypt"), cert)
             << "\n";
   const std::string text = to_string(data);
-  if (op == "sign" && (mech == "sm2-sm3" || mech == "rsa-sha256") && printable(text) &&
+  if (op == "sign" && (mech == "sm2-sm3" || mech == "rsa-sha256" || mech == "ecdsa-sha256") &&
+      printable(text) &&
       text.size() <= 2000) {
     std::cerr << tr("msg.pc_request_text", text) << "\n";
   } else {
@@ -361,9 +363,25 @@ void add_pc_commands(CLI::App& app, cli::Ctx& ctx, std::function<Result<json>()>
   h.sign = [&ctx](const std::string& cert_id, const std::string& mechanism, BytesView data,
                   const std::string& purpose) -> Result<Bytes> {
     CS_ASSIGN(auto key, cli::choose_key(ctx, "", cert_id));
-    CS_TRY(check_mechanism(key, mechanism, {"sm2-sm3", "sm2"}, {"rsa-sha256", "rsa-sha256-digest"}));
+    CS_TRY(check_mechanism(key, mechanism, {"sm2-sm3", "sm2"}, {"rsa-sha256", "rsa-sha256-digest"},
+                           {"ecdsa-sha256", "ecdsa-sha256-digest"}));
     CS_ASSIGN(auto sh, ctx.shield());
     Bytes out;
+    if (is_ecdsa_key(key)) {
+      // The Lindell two-party step with the password, as the shield's P-256 signing; a
+      // signature that does not verify stops the key on this device (the abort rule).
+      CS_TRY(cli::with_ecdsa_unlocked(ctx, key, [&](const UnlockedEcdsa& u) -> Result<json> {
+        Bytes der;
+        if (mechanism == "ecdsa-sha256-digest") {
+          CS_ASSIGN(der, sh.ecdsa_sign_digest(key, u, data, purpose));
+        } else {
+          CS_ASSIGN(der, sh.ecdsa_sign(key, u, data, purpose));
+        }
+        CS_ASSIGN(out, crypto::ec_sig_der_to_raw(der));  // PKCS#11's r‖s
+        return json::object();
+      }));
+      return out;
+    }
     if (is_rsa_key(key)) {
       // The PIN cache holds SM2 shares only: an RSA key asks for its password each time.
       CS_TRY(cli::with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
@@ -390,7 +408,7 @@ void add_pc_commands(CLI::App& app, cli::Ctx& ctx, std::function<Result<json>()>
   h.decrypt = [&ctx](const std::string& cert_id, const std::string& mechanism,
                      BytesView ciphertext, const std::string& purpose) -> Result<SecretBytes> {
     CS_ASSIGN(auto key, cli::choose_key(ctx, "", cert_id));
-    CS_TRY(check_mechanism(key, mechanism, {"sm2"}, {"rsa-pkcs1"}));
+    CS_TRY(check_mechanism(key, mechanism, {"sm2"}, {"rsa-pkcs1"}, {}));
     CS_ASSIGN(auto sh, ctx.shield());
     SecretBytes out;
     if (is_rsa_key(key)) {

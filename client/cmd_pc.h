@@ -34,8 +34,10 @@ struct PcCliHooks {
   // The key of certificate cert_id on this device signs, per the request's mechanism: "sm2-sm3"
   // (data = the message; SM2 with SM3, default ID) or "sm2" (data = the digest e): raw r‖s;
   // "rsa-sha256" (data = the message) or "rsa-sha256-digest" (data = its SHA-256 digest): the
-  // PKCS#1 v1.5 signature. A mechanism of the other key type: mechanism_key_mismatch, nothing
-  // is asked.
+  // PKCS#1 v1.5 signature; "ecdsa-sha256" (data = the message) or "ecdsa-sha256-digest" (data =
+  // its SHA-256 digest) with a two-party P-256 key: raw r‖s after the Lindell two-party step
+  // (the certificate password is asked). A mechanism of another key type:
+  // mechanism_key_mismatch, nothing is asked.
   std::function<Result<Bytes>(const std::string& cert_id, const std::string& mechanism,
                               BytesView data, const std::string& purpose)>
       sign;

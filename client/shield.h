@@ -109,6 +109,10 @@ class ShieldClient {
   // ecdsa_split_abort when the server's answer does not give a valid signature: the caller must
   // mark the key unusable (with_ecdsa_unlocked does).
   Result<Bytes> ecdsa_sign(const KeyFile& key, const UnlockedEcdsa& u, BytesView message, const std::string& purpose);
+  // The same for a SHA-256 digest the caller computed (a PC program's CKM_ECDSA, docs/PKCS11.md):
+  // DER, verified for that digest under Q. Errors: bad_digest_length unless 32 bytes, ecdsa_sign's.
+  Result<Bytes> ecdsa_sign_digest(const KeyFile& key, const UnlockedEcdsa& u, BytesView digest,
+                                  const std::string& purpose);
   // The ECDH shared secret (x coordinate of x·R, 32 bytes) with the sender's ephemeral point R;
   // the server sees only a blinded point.
   Result<SecretBytes> ecdsa_ecdh(const KeyFile& key, const UnlockedEcdsa& u, BytesView peer_point,

@@ -88,9 +88,9 @@ Result<Bytes> ShieldClient::ecdsa_step(const KeyFile& key, const UnlockedEcdsa& 
   return answer_bytes(a, "response");
 }
 
-Result<Bytes> ShieldClient::ecdsa_sign(const KeyFile& key, const UnlockedEcdsa& u, BytesView message,
-                                       const std::string& purpose) {
-  CS_ASSIGN(auto start, ecdsa_split::device_sign_start(u.share, crypto::sha256(message), rng_));
+Result<Bytes> ShieldClient::ecdsa_sign_digest(const KeyFile& key, const UnlockedEcdsa& u, BytesView digest,
+                                              const std::string& purpose) {
+  CS_ASSIGN(auto start, ecdsa_split::device_sign_start(u.share, digest, rng_));
   CS_ASSIGN(auto resp_bytes, ecdsa_step(key, u, "sign", "signatures", start.request.encode(), purpose));
   auto resp = ecdsa_split::SignResponse::decode(resp_bytes);
   if (!resp) {
@@ -99,6 +99,17 @@ Result<Bytes> ShieldClient::ecdsa_sign(const KeyFile& key, const UnlockedEcdsa& 
                                             "used again");
   }
   CS_ASSIGN(auto sig, ecdsa_split::device_sign_finish(u.share, start.state, *resp));
+  // Once more with OpenSSL over the digest, before anyone sees it.
+  CS_ASSIGN(auto pub, crypto::PublicKey::from_spki_der(key.public_key));
+  if (!crypto::verify_ecdsa_p256_sha256_digest(pub, digest, sig).ok()) {
+    return unavailable("ecdsa_split_abort", "the two-party signature does not verify under the certificate's key");
+  }
+  return sig;
+}
+
+Result<Bytes> ShieldClient::ecdsa_sign(const KeyFile& key, const UnlockedEcdsa& u, BytesView message,
+                                       const std::string& purpose) {
+  CS_ASSIGN(auto sig, ecdsa_sign_digest(key, u, crypto::sha256(message), purpose));
   // Once more with OpenSSL over the message itself, before anyone sees it.
   CS_ASSIGN(auto pub, crypto::PublicKey::from_spki_der(key.public_key));
   if (!crypto::verify(pub, crypto::SignScheme::kEcdsaSha256, message, sig).ok()) {

@@ -69,6 +69,27 @@ Result<std::pair<Bytes, Bytes>> rsa_parts(const Bytes& spki) {
   return std::pair{bn_bytes(nn.get()), bn_bytes(ee.get())};
 }
 
+// The uncompressed point 04‖x‖y of a P-256 SubjectPublicKeyInfo (two-party P-256 keys are kept
+// as SPKI DER, SM2 keys as the point itself).
+Result<Bytes> p256_point(const Bytes& spki) {
+  const unsigned char* p = spki.data();
+  std::unique_ptr<EVP_PKEY, PkeyDeleter> k(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
+  char curve[64] = {0};
+  std::size_t curve_len = 0;
+  if (!k || EVP_PKEY_get_base_id(k.get()) != EVP_PKEY_EC ||
+      EVP_PKEY_get_utf8_string_param(k.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve,
+                                     &curve_len) != 1 ||
+      std::string(curve, curve_len) != "prime256v1") {
+    return invalid_argument("unsupported_key",
+                            "the public key is not a P-256 SubjectPublicKeyInfo");
+  }
+  unsigned char* encoded = nullptr;
+  const std::size_t n = EVP_PKEY_get1_encoded_public_key(k.get(), &encoded);
+  Bytes point(encoded, encoded + n);
+  OPENSSL_free(encoded);
+  return point;
+}
+
 }  // namespace
 
 Result<std::vector<TokenObject>> objects_for(const PhoneCertificate& cert, CK_OBJECT_HANDLE base) {
@@ -76,12 +97,17 @@ Result<std::vector<TokenObject>> objects_for(const PhoneCertificate& cert, CK_OB
   std::unique_ptr<X509, X509Deleter> x(d2i_X509(nullptr, &p, static_cast<long>(cert.der.size())));
   if (!x) return invalid_argument("bad_certificate", "a certificate of the phone does not parse");
   Bytes params, modulus, exponent;
+  Bytes ec_point = cert.public_key;  // SM2: the point itself
   KeyKind kind = KeyKind::kSm2;
   if (cert.algorithm == "sm2") {
     params = kSm2Params;
   } else if (cert.algorithm == "ec-p256") {
     params = kP256Params;
     kind = KeyKind::kEcP256;
+    // A P-256 key comes as SPKI DER; a 65-byte point is taken as it is.
+    if (!(cert.public_key.size() == 65 && cert.public_key[0] == 0x04)) {
+      CS_ASSIGN(ec_point, p256_point(cert.public_key));
+    }
   } else if (cert.algorithm == "rsa-2048" || cert.algorithm == "rsa-3072") {
     kind = KeyKind::kRsa;
     CS_ASSIGN(auto parts, rsa_parts(cert.public_key));
@@ -93,18 +119,18 @@ Result<std::vector<TokenObject>> objects_for(const PhoneCertificate& cert, CK_OB
   } else {
     return invalid_argument("unsupported_key", "key algorithm " + cert.algorithm);
   }
-  if (kind != KeyKind::kRsa && (cert.public_key.size() != 65 || cert.public_key[0] != 0x04)) {
+  if (kind != KeyKind::kRsa && (ec_point.size() != 65 || ec_point[0] != 0x04)) {
     return invalid_argument("unsupported_key", "the public key is not an uncompressed point");
   }
   const Bytes subject = der_of(X509_get_subject_name(x.get()), i2d_X509_NAME);
   const Bytes issuer = der_of(X509_get_issuer_name(x.get()), i2d_X509_NAME);
   const Bytes serial = der_of(X509_get0_serialNumber(x.get()), i2d_ASN1_INTEGER);
   Bytes id(SHA_DIGEST_LENGTH);
-  const Bytes& id_source = kind == KeyKind::kRsa ? modulus : cert.public_key;
+  const Bytes& id_source = kind == KeyKind::kRsa ? modulus : ec_point;
   SHA1(id_source.data(), id_source.size(), id.data());
   const Bytes label = to_bytes(cert.subject.empty() ? cert.certificate_id : cert.subject);
   Bytes point = {0x04, 0x41};  // DER OCTET STRING of the uncompressed point
-  point.insert(point.end(), cert.public_key.begin(), cert.public_key.end());
+  point.insert(point.end(), ec_point.begin(), ec_point.end());
 
   auto common = [&](TokenObject& o, CK_OBJECT_CLASS cls, CK_OBJECT_HANDLE h, bool priv) {
     o.handle = h;
@@ -177,9 +203,8 @@ Result<std::vector<TokenObject>> objects_for(const PhoneCertificate& cert, CK_OB
   priv.attrs[CKA_LOCAL] = bool_bytes(false);
   priv.sensitive = {CKA_VALUE};
   if (kind == KeyKind::kRsa) {
-    priv.sensitive.insert(priv.sensitive.end(),
-                          {CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2, CKA_EXPONENT_1,
-                           CKA_EXPONENT_2, CKA_COEFFICIENT});
+    priv.sensitive.insert(priv.sensitive.end(), {CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2,
+                                                 CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT});
   }
   return out;
 }

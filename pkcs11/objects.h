@@ -2,7 +2,9 @@
 // certificate, its public key and a private-key handle, sharing CKA_ID (SHA-1 of the public
 // point, or of an RSA key's modulus) and CKA_LABEL. SM2 keys are CKK_EC with CKA_EC_PARAMS the
 // SM2 curve's OID (1.2.156.10197.1.301), so generic consumers (pkcs11-tool, libp11) see an EC
-// key; two-party RSA keys are CKK_RSA with CKA_MODULUS and CKA_PUBLIC_EXPONENT on both keys. The
+// key; two-party P-256 keys are CKK_EC with the prime256v1 OID and sign only (CKA_DECRYPT false);
+// both carry CKA_EC_POINT, the DER OCTET STRING of the uncompressed point, on the public key.
+// Two-party RSA keys are CKK_RSA with CKA_MODULUS and CKA_PUBLIC_EXPONENT on both keys. The
 // private key is sensitive and never extractable: it has no CKA_VALUE (nor an RSA key's private
 // exponent or primes), because the PC never holds a share.
 //

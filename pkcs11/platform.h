@@ -29,7 +29,7 @@ Result<std::optional<PcConfig>> load_pc_config();
 
 struct PhoneCertificate {
   std::string certificate_id, key_id, subject, algorithm;
-  Bytes der, public_key;  // public_key: uncompressed point 04‖x‖y
+  Bytes der, public_key;  // SM2: the uncompressed point 04‖x‖y; RSA, P-256: SPKI DER
 };
 
 // What became of an operation the phone was asked for.

@@ -577,6 +577,20 @@ Status verify_rsa_pkcs1_sha256_digest(const PublicKey& key, BytesView digest, By
   return ok_status();
 }
 
+Status verify_ecdsa_p256_sha256_digest(const PublicKey& key, BytesView digest, BytesView signature) {
+  if (key.type() != KeyType::kEcP256) return scheme_mismatch();
+  if (digest.size() != 32) return signature_invalid();
+  EvpPkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1) return openssl_internal("EVP_PKEY_verify_init");
+  if (EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
+    return openssl_internal("EVP_PKEY_CTX_set_signature_md");
+  }
+  if (EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), digest.data(), digest.size()) != 1) {
+    return signature_invalid();
+  }
+  return ok_status();
+}
+
 Result<Bytes> encrypt(const PublicKey& key, EncryptScheme scheme, BytesView plain) {
   if (scheme == EncryptScheme::kSm2C1C3C2 || scheme == EncryptScheme::kSm2C1C2C3) {
     if (key.type() != KeyType::kSm2) return scheme_mismatch();

@@ -122,6 +122,11 @@ Status verify(const PublicKey& key, SignScheme scheme, BytesView message, BytesV
 // when not (a digest that is not 32 bytes included); scheme_key_mismatch for a key that is not RSA.
 Status verify_rsa_pkcs1_sha256_digest(const PublicKey& key, BytesView digest, BytesView signature);
 
+// An ECDSA P-256 signature (DER) over a SHA-256 digest the caller computed (what a PKCS#11
+// CKM_ECDSA caller signs). ok() when valid; signature_invalid when not (a digest that is not 32
+// bytes included); scheme_key_mismatch for a key that is not P-256.
+Status verify_ecdsa_p256_sha256_digest(const PublicKey& key, BytesView digest, BytesView signature);
+
 // SM2 ciphertexts are raw 04||x||y||C3||C2 (or C2 before C3), see sm2.h.
 Result<Bytes> encrypt(const PublicKey& key, EncryptScheme scheme, BytesView plain);
 Result<SecretBytes> decrypt(const PrivateKey& key, EncryptScheme scheme, BytesView cipher);

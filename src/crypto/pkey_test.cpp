@@ -102,6 +102,27 @@ TEST(PKey, RsaPkcs1Sha256DigestVerification) {
   EXPECT_FALSE(verify_rsa_pkcs1_sha256_digest(sm2->public_key(), digest, *sig).ok());
 }
 
+// An ECDSA P-256 signature of a digest the caller computed (the PC link's CKM_ECDSA): it
+// verifies for that digest only, not for another or a truncated one, nor under another key type.
+TEST(PKey, EcdsaP256Sha256DigestVerification) {
+  SystemRng rng;
+  auto ec = PrivateKey::generate(KeyType::kEcP256, rng);
+  ASSERT_TRUE(ec.ok());
+  const Bytes msg = to_bytes("投标文件 第5包");
+  auto sig = sign(*ec, SignScheme::kEcdsaSha256, msg);
+  ASSERT_TRUE(sig.ok());
+  const Bytes digest = sha256(msg);
+  EXPECT_TRUE(verify_ecdsa_p256_sha256_digest(ec->public_key(), digest, *sig).ok());
+  Bytes other = digest;
+  other[0] ^= 1;
+  EXPECT_EQ(verify_ecdsa_p256_sha256_digest(ec->public_key(), other, *sig).error().code, "signature_invalid");
+  EXPECT_FALSE(verify_ecdsa_p256_sha256_digest(ec->public_key(), BytesView(digest.data(), 31), *sig).ok());
+  EXPECT_FALSE(verify_ecdsa_p256_sha256_digest(ec->public_key(), digest, Bytes(64, 1)).ok());
+  auto sm2 = PrivateKey::generate(KeyType::kSm2, rng);
+  ASSERT_TRUE(sm2.ok());
+  EXPECT_EQ(verify_ecdsa_p256_sha256_digest(sm2->public_key(), digest, *sig).error().code, "scheme_key_mismatch");
+}
+
 TEST(PKey, RsaEncryptionBothWaysWithOpensslCli) {
   SystemRng rng;
   certseal::testing::TempDir dir;

@@ -11,10 +11,7 @@
 // length with another algorithm: refused before the phone is asked), an RSA mechanism on the
 // wrong key type and an SM2 mechanism on the RSA key (module and server), a phone posting a
 // signature the key did not make.
-#include <dlfcn.h>
 #include <openssl/sha.h>
-
-#include <p11-kit/pkcs11.h>
 
 #include <cstring>
 #include <future>
@@ -23,24 +20,10 @@
 
 #include "crypto/hash.h"
 #include "crypto/pkey.h"
-#include "support/client_fixture.h"
+#include "support/pkcs11_fixture.h"
 
 namespace certseal::testing {
 namespace {
-
-constexpr CK_MECHANISM_TYPE kCkmSm2Sm3 = CKM_VENDOR_DEFINED | 0x00020201UL;
-
-CK_FUNCTION_LIST* module_functions() {
-  static CK_FUNCTION_LIST* fl = [] {
-    void* h = ::dlopen(CERTSEAL_PKCS11_MODULE, RTLD_NOW | RTLD_LOCAL);
-    if (!h) return static_cast<CK_FUNCTION_LIST*>(nullptr);
-    auto get = reinterpret_cast<CK_C_GetFunctionList>(::dlsym(h, "C_GetFunctionList"));
-    CK_FUNCTION_LIST* out = nullptr;
-    if (!get || get(&out) != CKR_OK) return static_cast<CK_FUNCTION_LIST*>(nullptr);
-    return out;
-  }();
-  return fl;
-}
 
 // DER DigestInfo prefixes (RFC 8017 §9.2 note 1).
 const Bytes kSha256Info = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
@@ -48,105 +31,28 @@ const Bytes kSha256Info = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
 const Bytes kSha1Info = {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e,
                          0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14};
 
-class Pkcs11RsaE2eTest : public ClientE2eTest {
+class Pkcs11RsaE2eTest : public Pkcs11E2eFixture {
  public:
   std::vector<std::string> extra_server_args() const override {
-    auto a = ClientE2eTest::extra_server_args();
+    auto a = Pkcs11E2eFixture::extra_server_args();
     a.insert(a.end(), {"--set", "ca.rsao.algorithm=rsa-2048"});
     return a;
   }
 
  protected:
-  void SetUp() override {
-    ClientE2eTest::SetUp();
-    if (HasFatalFailure() || IsSkipped()) return;
-    ASSERT_NE(module_functions(), nullptr) << "cannot load " << CERTSEAL_PKCS11_MODULE;
-  }
-  void TearDown() override {
-    ::unsetenv("CERTSEAL_PC_CONFIG");
-    ClientE2eTest::TearDown();
-  }
   // A phone with an rsa-2048 certificate (installed by the real client) and a PC paired with it.
   void pair(const std::string& phone_number) {
-    phone_ = dev("phone");
-    pc_ = dev("pc");
-    register_cli(phone_, phone_number);
-    verify_cli(phone_, phone_number, "赵六", "110105194912310193");
-    catalogue();
-    auto p = call("POST", "/api/v1/operator/catalogue/products", operator_token_,
-                  {{"kind", "certificate"}, {"name", "个人证书 RSA 2048"}, {"cert_type", "personal"},
-                   {"algorithm", "rsa-2048"}, {"validity_years", 1}, {"price_fen", 12000},
-                   {"ca_id", "rsao"}, {"seal_type", "handwritten"}});
-    ASSERT_EQ(p.status, 201) << p.body;
-    product_ = p.json()["id"];
-    inst_ = install_cli(phone_, buy_cli(phone_, phone_number), pin_);
+    inst_ = install_product(phone_number, "赵六", "110105194912310193", "rsa-2048", "rsao");
     ASSERT_FALSE(inst_.cert_id.empty());
-    put(f("rsa-leaf.pem"), inst_.pem);
-    put(f("pub.pem"), sh("openssl x509 -in " + f("rsa-leaf.pem") + " -pubkey -noout"));
-    ASSERT_NE(sh("openssl x509 -in " + f("rsa-leaf.pem") + " -noout -text").find("(2048 bit)"),
+    link_pc();
+    ASSERT_NE(sh("openssl x509 -in " + f("leaf.pem") + " -noout -text").find("(2048 bit)"),
               std::string::npos);
-    auto started = cli(pc_, {"--json", "pc", "pair", "--no-wait", "--name", "投标电脑"});
-    ASSERT_EQ(started.exit_code, 0) << started;
-    auto accepted =
-        cli(phone_, {"--json", "pc", "accept", "--payload", started.json()["qr_payload"], "--yes"});
-    ASSERT_EQ(accepted.exit_code, 0) << accepted;
-    config_ = pc_ + "/pc.json";
-    pc_token_ = nlohmann::json::parse(read_all(config_))["token"];
-    ::setenv("CERTSEAL_PC_CONFIG", config_.c_str(), 1);
   }
-  std::string tool(const std::string& args) {
-    return sh("CERTSEAL_PC_CONFIG=" + config_ + " pkcs11-tool --module " + CERTSEAL_PKCS11_MODULE +
-              " " + args);
-  }
-  // An openssl config in the temp dir that loads libp11's engine with our module: the engine
-  // finds the module here, whatever the system's openssl.cnf says.
-  std::string openssl_conf() {
-    std::smatch m;
-    const std::string v = sh("openssl version -e");
-    std::string engines;
-    if (std::regex_search(v, m, std::regex("ENGINESDIR: \"([^\"]+)\""))) engines = m[1];
-    EXPECT_TRUE(fs::exists(engines + "/pkcs11.so"))
-        << "libp11's engine is missing (libengine-pkcs11-openssl): " << v;
-    put(f("openssl.cnf"), "openssl_conf = openssl_init\n"
-                          "[openssl_init]\nengines = engine_section\n"
-                          "[engine_section]\npkcs11 = pkcs11_section\n"
-                          "[pkcs11_section]\nengine_id = pkcs11\n"
-                          "dynamic_path = " + engines + "/pkcs11.so\n"
-                          "MODULE_PATH = " + std::string(CERTSEAL_PKCS11_MODULE) + "\n"
-                          "init = 0\n");
-    return "OPENSSL_CONF=" + f("openssl.cnf") + " CERTSEAL_PC_CONFIG=" + config_ + " ";
-  }
-  // The phone answers the next PC requests; an RSA key asks the password for each.
-  std::future<CliResult> phone_answers(bool confirm, int count = 1) {
-    std::vector<std::string> args = {"--json", "pc", confirm ? "confirm" : "refuse", "--wait", "90"};
-    if (confirm) args.push_back("--yes");
-    if (count > 1) {
-      args.push_back("--count");
-      args.push_back(std::to_string(count));
-    }
-    std::vector<std::string> input(static_cast<std::size_t>(count), pin_);
-    return std::async(std::launch::async, [this, args, input] { return cli(phone_, args, input); });
-  }
-  HttpResponse as_pc(const std::string& method, const std::string& path,
-                     const nlohmann::json& body = nullptr) {
-    std::vector<std::string> h = {"Authorization: PC " + pc_token_};
-    if (!body.is_null()) h.push_back("Content-Type: application/json");
-    return http_->request(method, path, body.is_null() ? std::string() : body.dump(), h);
-  }
-  std::string session_of(const std::string& d) {
-    return nlohmann::json::parse(read_all(d + "/session.json"))["token"];
-  }
-
-  std::string phone_, pc_, config_, pc_token_;
-  const std::string pin_ = "Pin#pc-rsa";
-  Installed inst_;
 };
 
 TEST_P(Pkcs11RsaE2eTest, OpensslEngineSignsAFileWithThePhonesRsaKey) {
   // Not paired: the token has no objects (RSA or other).
-  put(f("none.json"), "");
-  auto unpaired = sh("CERTSEAL_PC_CONFIG=" + f("none.json") + " pkcs11-tool --module " +
-                     CERTSEAL_PKCS11_MODULE + " --login -O");
+  auto unpaired = unpaired_tool("--login -O");
   EXPECT_EQ(unpaired.find("Object"), std::string::npos) << unpaired;
 
   pair("13912371001");
@@ -171,10 +77,8 @@ TEST_P(Pkcs11RsaE2eTest, OpensslEngineSignsAFileWithThePhonesRsaKey) {
   std::string bid;
   for (int i = 0; i < 2000; ++i) bid += "投标文件 第" + std::to_string(i) + "行 报价 960,000.00 元\n";
   put(f("bid.txt"), bid);  // larger than what the phone is shown: the engine sends a digest
-  const std::string env = openssl_conf();
-  const std::string uri = "pkcs11:id=%" + std::regex_replace(std::string(id[1]),
-                                                             std::regex("(..)(?!$)"), "$1%") +
-                          ";type=private";
+  const std::string env = openssl_engine_env();
+  const std::string uri = private_key_uri(id[1]);
   auto phone = phone_answers(true);
   auto signed_out = sh(env + "openssl dgst -sha256 -engine pkcs11 -keyform engine -sign '" + uri +
                        "' -out " + f("bid.sig") + " " + f("bid.txt") + "; echo rc=$?");
@@ -243,50 +147,28 @@ TEST_P(Pkcs11RsaE2eTest, OpensslEngineSignsAFileWithThePhonesRsaKey) {
 // DigestInfo, mechanisms of the other key type, the two-call convention, decryption, a refusal.
 TEST_P(Pkcs11RsaE2eTest, RsaMechanismsBadInputDecryptionAndRefusal) {
   pair("13912371002");
-  CK_FUNCTION_LIST* p = module_functions();
-  (void)p->C_Finalize(nullptr);
-  ASSERT_EQ(p->C_Initialize(nullptr), CKR_OK);
-  CK_SESSION_HANDLE s = 0;
-  ASSERT_EQ(p->C_OpenSession(1, CKF_SERIAL_SESSION, nullptr, nullptr, &s), CKR_OK);
-  ASSERT_EQ(p->C_Login(s, CKU_USER, nullptr, 0), CKR_OK);
-  auto find = [&](CK_OBJECT_CLASS cls) {
-    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}};
-    std::vector<CK_OBJECT_HANDLE> out(8);
-    CK_ULONG got = 0;
-    EXPECT_EQ(p->C_FindObjectsInit(s, t, 1), CKR_OK);
-    EXPECT_EQ(p->C_FindObjects(s, out.data(), out.size(), &got), CKR_OK);
-    EXPECT_EQ(p->C_FindObjectsFinal(s), CKR_OK);
-    out.resize(got);
-    return out;
-  };
-  auto keys = find(CKO_PRIVATE_KEY), pubs = find(CKO_PUBLIC_KEY);
+  CK_FUNCTION_LIST* p = pkcs11_module();
+  const CK_SESSION_HANDLE s = open_logged_in();
+  auto keys = find(s, CKO_PRIVATE_KEY), pubs = find(s, CKO_PUBLIC_KEY);
   ASSERT_EQ(keys.size(), 1u);
   ASSERT_EQ(pubs.size(), 1u);
   const CK_OBJECT_HANDLE key = keys[0];
 
   // CKK_RSA, the modulus and exponent (those of the certificate's key) on both keys, the same
   // CKA_ID, and nothing secret.
-  auto attr = [&](CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t) {
-    CK_ATTRIBUTE a{t, nullptr, 0};
-    EXPECT_EQ(p->C_GetAttributeValue(s, o, &a, 1), CKR_OK) << t;
-    Bytes v(a.ulValueLen);
-    a.pValue = v.data();
-    EXPECT_EQ(p->C_GetAttributeValue(s, o, &a, 1), CKR_OK) << t;
-    return v;
-  };
   for (CK_OBJECT_HANDLE o : {key, pubs[0]}) {
     CK_KEY_TYPE kt = 0;
-    std::memcpy(&kt, attr(o, CKA_KEY_TYPE).data(), sizeof kt);
+    std::memcpy(&kt, attr(s, o, CKA_KEY_TYPE).data(), sizeof kt);
     EXPECT_EQ(kt, static_cast<CK_KEY_TYPE>(CKK_RSA));
   }
-  const Bytes modulus = attr(pubs[0], CKA_MODULUS), exponent = attr(pubs[0], CKA_PUBLIC_EXPONENT);
+  const Bytes modulus = attr(s, pubs[0], CKA_MODULUS), exponent = attr(s, pubs[0], CKA_PUBLIC_EXPONENT);
   EXPECT_EQ(modulus.size(), 256u);
   EXPECT_EQ(exponent, (Bytes{0x01, 0x00, 0x01}));
-  EXPECT_EQ(attr(key, CKA_MODULUS), modulus);
-  EXPECT_EQ(attr(key, CKA_ID), attr(pubs[0], CKA_ID));
+  EXPECT_EQ(attr(s, key, CKA_MODULUS), modulus);
+  EXPECT_EQ(attr(s, key, CKA_ID), attr(s, pubs[0], CKA_ID));
   Bytes sha1(SHA_DIGEST_LENGTH);
   SHA1(modulus.data(), modulus.size(), sha1.data());
-  EXPECT_EQ(attr(key, CKA_ID), sha1);  // as the certificate's and the public key's
+  EXPECT_EQ(attr(s, key, CKA_ID), sha1);  // as the certificate's and the public key's
   auto pub = crypto::PublicKey::rsa_from_components(modulus, exponent);
   ASSERT_TRUE(pub.ok());
   EXPECT_EQ(pub->pem(), read_all(f("pub.pem")));

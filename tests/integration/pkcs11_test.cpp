@@ -2,8 +2,9 @@
 // as the PC (`pc pair`) and as the phone (`pc accept`, `pc confirm`/`pc refuse`, its PIN cache),
 // and libcertseal-pkcs11.so driven by pkcs11-tool (OpenSC) and in-process through its function
 // list (concurrency and bad input). (OpenSSL's PKCS#11 engine cannot load SM2 keys on OpenSSL 3.0:
-// docs/PKCS11.md; it signs with the phone's RSA keys in pkcs11_rsa_test.cpp.) Signatures are checked
-// with the openssl CLI and with our SM2 verifier; decryption with a ciphertext made here.
+// docs/PKCS11.md; it signs with the phone's RSA and P-256 keys in pkcs11_rsa_test.cpp and
+// pkcs11_p256_test.cpp.) Signatures are checked with the openssl CLI and with our SM2 verifier;
+// decryption with a ciphertext made here.
 //
 // Refusals from the side of whoever must be refused: the phone saying no (the PC program gets
 // CKR_FUNCTION_REJECTED), a PC that is not paired (no objects), a wrong pairing code (counted;
@@ -11,115 +12,28 @@
 // reading a PC's request, a phone posting a signature the key did not make, a PC whose link the
 // phone removed (its token opens nothing), and a module caller with wrong handles, mechanisms,
 // data lengths and buffers.
-#include <dlfcn.h>
-
-#include <p11-kit/pkcs11.h>
-
 #include <future>
 #include <regex>
 #include <thread>
 
 #include "crypto/hash.h"
 #include "crypto/sm2.h"
-#include "support/client_fixture.h"
+#include "support/pkcs11_fixture.h"
 
 namespace certseal::testing {
 namespace {
 
-constexpr CK_MECHANISM_TYPE kCkmSm2 = CKM_VENDOR_DEFINED | 0x00020100UL;
-constexpr CK_MECHANISM_TYPE kCkmSm2Sm3 = CKM_VENDOR_DEFINED | 0x00020201UL;
-constexpr CK_MECHANISM_TYPE kCkmSm2Encrypt = CKM_VENDOR_DEFINED | 0x00020800UL;
-
-// The module loaded in this process (once: a PKCS#11 library lives for the process).
-CK_FUNCTION_LIST* module_functions() {
-  static CK_FUNCTION_LIST* fl = [] {
-    void* h = ::dlopen(CERTSEAL_PKCS11_MODULE, RTLD_NOW | RTLD_LOCAL);
-    if (!h) return static_cast<CK_FUNCTION_LIST*>(nullptr);
-    auto get = reinterpret_cast<CK_C_GetFunctionList>(::dlsym(h, "C_GetFunctionList"));
-    CK_FUNCTION_LIST* out = nullptr;
-    if (!get || get(&out) != CKR_OK) return static_cast<CK_FUNCTION_LIST*>(nullptr);
-    return out;
-  }();
-  return fl;
-}
-
-// DER ECDSA-Sig-Value of a raw r‖s.
-std::string raw_to_der(const Bytes& raw) {
-  auto integer = [](Bytes v) {
-    while (v.size() > 1 && v[0] == 0 && !(v[1] & 0x80)) v.erase(v.begin());
-    if (v[0] & 0x80) v.insert(v.begin(), 0);
-    Bytes out = {0x02, static_cast<std::uint8_t>(v.size())};
-    out.insert(out.end(), v.begin(), v.end());
-    return out;
-  };
-  Bytes r = integer(Bytes(raw.begin(), raw.begin() + 32)),
-        s = integer(Bytes(raw.begin() + 32, raw.end()));
-  Bytes der = {0x30, static_cast<std::uint8_t>(r.size() + s.size())};
-  der.insert(der.end(), r.begin(), r.end());
-  der.insert(der.end(), s.begin(), s.end());
-  return to_string(der);
-}
-
-class Pkcs11E2eTest : public ClientE2eTest {
+class Pkcs11E2eTest : public Pkcs11E2eFixture {
  protected:
-  void SetUp() override {
-    ClientE2eTest::SetUp();
-    if (HasFatalFailure() || IsSkipped()) return;
-    ASSERT_NE(module_functions(), nullptr) << "cannot load " << CERTSEAL_PKCS11_MODULE;
-  }
-  void TearDown() override {
-    if (!phone_.empty()) cli(phone_, {"agent", "stop"});
-    ::unsetenv("CERTSEAL_PC_CONFIG");
-    ClientE2eTest::TearDown();
-  }
-  // A phone with a certificate and a PC paired with it through the real client.
+  // A phone with an SM2 certificate and a PC paired with it through the real client.
   void pair(const std::string& phone_number) {
-    phone_ = dev("phone");
-    pc_ = dev("pc");
     inst_ = person_with_certificate(phone_, phone_number, "王五", "110105194912310177", pin_);
     ASSERT_FALSE(inst_.cert_id.empty());
-    auto started = cli(pc_, {"--json", "pc", "pair", "--no-wait", "--name", "投标电脑"});
-    ASSERT_EQ(started.exit_code, 0) << started;
-    payload_ = started.json()["qr_payload"];
-    auto accepted = cli(phone_, {"--json", "pc", "accept", "--payload", payload_, "--yes"});
-    ASSERT_EQ(accepted.exit_code, 0) << accepted;
-    EXPECT_EQ(accepted.json()["status"], "active");
+    link_pc();
     auto status = cli(pc_, {"--json", "pc", "status"});
     ASSERT_EQ(status.exit_code, 0) << status;
     EXPECT_EQ(status.json()["status"], "active");
-    config_ = pc_ + "/pc.json";
-    pc_token_ = nlohmann::json::parse(read_all(config_))["token"];
-    ::setenv("CERTSEAL_PC_CONFIG", config_.c_str(), 1);
-    put(f("pub.pem"), sh("printf '%s\\n' '" + inst_.pem + "' | openssl x509 -pubkey -noout"));
   }
-  std::string tool(const std::string& args) {
-    return sh("CERTSEAL_PC_CONFIG=" + config_ + " pkcs11-tool --module " + CERTSEAL_PKCS11_MODULE +
-              " " + args);
-  }
-  // The phone answers the next PC request (confirm with the certificate password, or refuse).
-  std::future<CliResult> phone_answers(bool confirm, int count = 1) {
-    std::vector<std::string> args = {"--json", "pc", confirm ? "confirm" : "refuse", "--wait",
-                                     "90"};
-    if (confirm) args.push_back("--yes");
-    if (count > 1) {
-      args.push_back("--count");
-      args.push_back(std::to_string(count));
-    }
-    return std::async(std::launch::async, [this, args] { return cli(phone_, args, {pin_}); });
-  }
-  HttpResponse as_pc(const std::string& token, const std::string& method, const std::string& path,
-                     const nlohmann::json& body = nullptr) {
-    std::vector<std::string> h = {"Authorization: PC " + token};
-    if (!body.is_null()) h.push_back("Content-Type: application/json");
-    return http_->request(method, path, body.is_null() ? std::string() : body.dump(), h);
-  }
-  std::string session_of(const std::string& d) {
-    return nlohmann::json::parse(read_all(d + "/session.json"))["token"];
-  }
-
-  std::string phone_, pc_, payload_, config_, pc_token_;
-  const std::string pin_ = "Pin#pc-key";
-  Installed inst_;
 };
 
 TEST_P(Pkcs11E2eTest, PkcsToolListsLogsInSignsAndTheRefusalIsRejected) {
@@ -161,7 +75,7 @@ TEST_P(Pkcs11E2eTest, PkcsToolListsLogsInSignsAndTheRefusalIsRejected) {
   EXPECT_NE(answer.err.find(message), std::string::npos) << answer;     // and what
   const std::string raw = read_all(f("sig.raw"));
   ASSERT_EQ(raw.size(), 64u) << signed_out;
-  put(f("sig.der"), raw_to_der(to_bytes(raw)));
+  put(f("sig.der"), ec_raw_to_der(to_bytes(raw)));
   EXPECT_NE(
       sh("openssl pkeyutl -verify -pubin -inkey " + f("pub.pem") + " -rawin -digest sm3 -in " +
          f("msg.txt") + " -sigfile " + f("sig.der") + " -pkeyopt distid:1234567812345678")
@@ -174,7 +88,7 @@ TEST_P(Pkcs11E2eTest, PkcsToolListsLogsInSignsAndTheRefusalIsRejected) {
   auto ecdsa_out = tool("--login --sign -m ECDSA -i " + f("digest.bin") + " -o " + f("sig2.raw"));
   answer = phone.get();
   ASSERT_EQ(answer.exit_code, 0) << answer << "\n" << ecdsa_out;
-  put(f("sig2.der"), raw_to_der(to_bytes(read_all(f("sig2.raw")))));
+  put(f("sig2.der"), ec_raw_to_der(to_bytes(read_all(f("sig2.raw")))));
   EXPECT_NE(sh("openssl pkeyutl -verify -pubin -inkey " + f("pub.pem") + " -in " + f("digest.bin") +
                " -sigfile " + f("sig2.der"))
                 .find("Signature Verified Successfully"),
@@ -207,8 +121,8 @@ TEST_P(Pkcs11E2eTest, PkcsToolListsLogsInSignsAndTheRefusalIsRejected) {
 // kind of bad input, answered per PKCS#11 without ending in a signature.
 TEST_P(Pkcs11E2eTest, ConcurrentSignersDecryptionAndBadInput) {
   pair("13912370003");
-  ASSERT_EQ(cli(phone_, {"agent", "start", "--ttl", "10m"}).exit_code, 0);
-  CK_FUNCTION_LIST* p = module_functions();
+  start_agent();
+  CK_FUNCTION_LIST* p = pkcs11_module();
   (void)p->C_Finalize(nullptr);  // whatever an earlier failed run left
   // Application mutex callbacks without CKF_OS_LOCKING_OK: refused.
   CK_C_INITIALIZE_ARGS with_callbacks{};
@@ -286,6 +200,8 @@ TEST_P(Pkcs11E2eTest, ConcurrentSignersDecryptionAndBadInput) {
   EXPECT_EQ(p->C_SignInit(s, &sm2, 424242), CKR_KEY_HANDLE_INVALID);
   EXPECT_EQ(p->C_SignInit(s, &sm2, certs[0]), CKR_KEY_TYPE_INCONSISTENT);
   EXPECT_EQ(p->C_SignInit(s, &rsa, key), CKR_KEY_TYPE_INCONSISTENT);  // an RSA mechanism, SM2 key
+  CK_MECHANISM ecdsa256{CKM_ECDSA_SHA256, nullptr, 0};  // P-256 keys only: SM2 is no ECDSA
+  EXPECT_EQ(p->C_SignInit(s, &ecdsa256, key), CKR_KEY_TYPE_INCONSISTENT);
   EXPECT_EQ(p->C_SignInit(s, &dec, key), CKR_MECHANISM_INVALID);
   EXPECT_EQ(p->C_SignInit(s, &with_param, key), CKR_MECHANISM_PARAM_INVALID);
   EXPECT_EQ(p->C_DecryptInit(s, &sm2, key), CKR_MECHANISM_INVALID);
@@ -384,7 +300,7 @@ TEST_P(Pkcs11E2eTest, PairingCodesTokensAndAnswersAreOnlyTheOwners) {
   const std::string stranger = session_of(stranger_dir);
 
   // A PC request: the stranger can neither read nor answer it; a forged signature is refused.
-  auto req = as_pc(pc_token_, "POST", "/api/v1/pc/requests",
+  auto req = as_pc_with(pc_token_, "POST", "/api/v1/pc/requests",
                    {{"certificate_id", inst_.cert_id},
                     {"operation", "sign"},
                     {"mechanism", "sm2"},
@@ -405,18 +321,18 @@ TEST_P(Pkcs11E2eTest, PairingCodesTokensAndAnswersAreOnlyTheOwners) {
                      {{"result", base64_encode(Bytes(64, 7))}});
   EXPECT_EQ(forged.status, 400) << forged.body;
   EXPECT_EQ(forged.json()["code"], "bad_signature");
-  EXPECT_EQ(as_pc(pc_token_, "GET", "/api/v1/pc/requests/" + id).json()["status"], "pending");
+  EXPECT_EQ(as_pc_with(pc_token_, "GET", "/api/v1/pc/requests/" + id).json()["status"], "pending");
   // Another certificate id, a made-up token, no token: nothing.
-  EXPECT_EQ(as_pc(pc_token_, "POST", "/api/v1/pc/requests",
+  EXPECT_EQ(as_pc_with(pc_token_, "POST", "/api/v1/pc/requests",
                   {{"certificate_id", "nope"},
                    {"operation", "sign"},
                    {"mechanism", "sm2"},
                    {"data", base64_encode(Bytes(32, 1))}})
                 .status,
             404);
-  EXPECT_EQ(as_pc("pc_madeup", "GET", "/api/v1/pc/certificates").status, 401);
+  EXPECT_EQ(as_pc_with("pc_madeup", "GET", "/api/v1/pc/certificates").status, 401);
   EXPECT_EQ(http_->get("/api/v1/pc/certificates").status, 401);
-  EXPECT_EQ(as_pc(pc_token_, "GET", "/api/v1/pc/requests/" + id).status, 200);
+  EXPECT_EQ(as_pc_with(pc_token_, "GET", "/api/v1/pc/requests/" + id).status, 200);
 
   // Pairing codes: a wrong one is refused and counted; after five the pairing is dead.
   auto started = http_->post_json("/api/v1/pc/pairings", {{"name", "别人的电脑"}});
@@ -431,7 +347,7 @@ TEST_P(Pkcs11E2eTest, PairingCodesTokensAndAnswersAreOnlyTheOwners) {
   auto late =
       call("POST", "/api/v1/pc-pairings/" + link + "/approval", stranger, {{"code", right}});
   EXPECT_EQ(late.status, 409) << late.body;
-  EXPECT_EQ(as_pc(started.json()["token"], "GET", "/api/v1/pc/certificates").status, 401);
+  EXPECT_EQ(as_pc_with(started.json()["token"], "GET", "/api/v1/pc/certificates").status, 401);
 
   // The owner removes the PC: its token opens nothing, its open request ends refused.
   auto pcs = call("GET", "/api/v1/account/pcs", owner).json()["items"];
@@ -444,8 +360,8 @@ TEST_P(Pkcs11E2eTest, PairingCodesTokensAndAnswersAreOnlyTheOwners) {
       call("POST", "/api/v1/account/pcs/" + pcs[0]["id"].get<std::string>() + "/removal", owner)
           .status,
       200);
-  EXPECT_EQ(as_pc(pc_token_, "GET", "/api/v1/pc/certificates").status, 401);
-  EXPECT_EQ(as_pc(pc_token_, "GET", "/api/v1/pc/requests/" + id).status, 401);
+  EXPECT_EQ(as_pc_with(pc_token_, "GET", "/api/v1/pc/certificates").status, 401);
+  EXPECT_EQ(as_pc_with(pc_token_, "GET", "/api/v1/pc/requests/" + id).status, 401);
   EXPECT_EQ(call("GET", "/api/v1/account/pc-requests/" + id, owner).json()["status"], "refused");
 }
 
@@ -465,7 +381,7 @@ class Pkcs11ExpiryTest : public Pkcs11E2eTest {
 TEST_P(Pkcs11ExpiryTest, UnansweredRequestsEnd) {
   pair("13912370006");
   const std::string owner = session_of(phone_);
-  CK_FUNCTION_LIST* p = module_functions();
+  CK_FUNCTION_LIST* p = pkcs11_module();
   (void)p->C_Finalize(nullptr);
   ASSERT_EQ(p->C_Initialize(nullptr), CKR_OK);
   CK_SESSION_HANDLE s = 0;
@@ -490,7 +406,7 @@ TEST_P(Pkcs11ExpiryTest, UnansweredRequestsEnd) {
   EXPECT_EQ(p->C_Finalize(nullptr), CKR_OK);
 
   // The phone comes too late.
-  auto req = as_pc(pc_token_, "POST", "/api/v1/pc/requests",
+  auto req = as_pc_with(pc_token_, "POST", "/api/v1/pc/requests",
                    {{"certificate_id", inst_.cert_id},
                     {"operation", "sign"},
                     {"mechanism", "sm2"},
@@ -502,7 +418,7 @@ TEST_P(Pkcs11ExpiryTest, UnansweredRequestsEnd) {
   auto late = call("POST", "/api/v1/account/pc-requests/" + id + "/refusal", owner, {{"reason", "late"}});
   EXPECT_EQ(late.status, 409) << late.body;
   EXPECT_EQ(late.json()["code"], "pc_request_expired");
-  EXPECT_EQ(as_pc(pc_token_, "GET", "/api/v1/pc/requests/" + id).json()["status"], "expired");
+  EXPECT_EQ(as_pc_with(pc_token_, "GET", "/api/v1/pc/requests/" + id).json()["status"], "expired");
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(Pkcs11ExpiryTest);

@@ -78,6 +78,18 @@ bool is_rsa_algorithm(const std::string& a) {
   return a == "rsa-2048" || a == "rsa-3072";
 }
 
+// The key family a mechanism belongs to: "rsa", "ecdsa" (two-party P-256) or "sm2".
+std::string mechanism_family(const std::string& m) {
+  if (m.rfind("rsa-", 0) == 0) return "rsa";
+  if (m.rfind("ecdsa-", 0) == 0) return "ecdsa";
+  return "sm2";
+}
+std::string key_family(const std::string& algorithm) {
+  if (is_rsa_algorithm(algorithm)) return "rsa";
+  if (algorithm == "ec-p256") return "ecdsa";
+  return algorithm == "sm2" ? "sm2" : "";
+}
+
 // The modulus length k in bytes of an RSA key algorithm.
 std::size_t rsa_modulus_bytes(const std::string& a) {
   return a == "rsa-3072" ? 384 : 256;
@@ -89,13 +101,17 @@ Status check_shape(const PcRequestInput& in) {
   if (in.operation != "sign" && in.operation != "decrypt")
     return bad_field("operation", "sign or decrypt");
   if (in.operation == "sign") {
-    if (in.mechanism == "sm2" || in.mechanism == "rsa-sha256-digest") {
+    if (in.mechanism == "sm2" || in.mechanism == "rsa-sha256-digest" ||
+        in.mechanism == "ecdsa-sha256-digest") {
       if (in.data.size() != 32)
         return bad_field("data", "a 32-byte digest for mechanism " + in.mechanism);
-    } else if (in.mechanism == "sm2-sm3" || in.mechanism == "rsa-sha256") {
+    } else if (in.mechanism == "sm2-sm3" || in.mechanism == "rsa-sha256" ||
+               in.mechanism == "ecdsa-sha256") {
       if (in.data.empty() || in.data.size() > kMaxPcData) return bad_field("data", "1-16384 bytes");
     } else {
-      return bad_field("mechanism", "sm2, sm2-sm3, rsa-sha256 or rsa-sha256-digest for a signature");
+      return bad_field("mechanism",
+                       "sm2, sm2-sm3, rsa-sha256, rsa-sha256-digest, ecdsa-sha256 or "
+                       "ecdsa-sha256-digest for a signature");
     }
     return {};
   }
@@ -111,10 +127,10 @@ Status check_shape(const PcRequestInput& in) {
 }
 
 // The mechanism fits the certificate's key: SM2 mechanisms for SM2 keys, RSA ones (and an RSA
-// ciphertext as long as the modulus) for RSA keys.
+// ciphertext as long as the modulus) for RSA keys, ECDSA ones for two-party P-256 keys (which
+// sign only: check_shape offers no ECDSA decryption).
 Status fits_key(const PcRequestInput& in, const std::string& algorithm) {
-  const bool rsa_mech = in.mechanism.rfind("rsa-", 0) == 0;
-  if (rsa_mech != is_rsa_algorithm(algorithm) || (!rsa_mech && algorithm != "sm2")) {
+  if (mechanism_family(in.mechanism) != key_family(algorithm)) {
     return invalid_argument("mechanism_key_mismatch",
                             "mechanism " + in.mechanism + " does not fit the certificate's " +
                                 algorithm + " key")
@@ -428,7 +444,8 @@ Result<PcRequestView> PcService::complete(const std::string& account_id, const s
     return conflict("pc_request_not_pending", "this PC request is already " + v.status);
   const Error bad_signature = invalid_argument(
       "bad_signature", "the signature does not verify under the certificate's key");
-  if (v.operation == "sign" && v.mechanism.rfind("rsa-", 0) == 0) {
+  const std::string family = mechanism_family(v.mechanism);
+  if (v.operation == "sign" && family == "rsa") {
     // Only what the certificate's key really signed reaches the PC.
     CS_ASSIGN(auto key, shield_.key(account_id, v.key_id));
     CS_ASSIGN(auto pub, crypto::PublicKey::from_spki_der(key.public_key));
@@ -436,6 +453,17 @@ Result<PcRequestView> PcService::complete(const std::string& account_id, const s
         v.mechanism == "rsa-sha256"
             ? crypto::verify(pub, crypto::SignScheme::kRsaPkcs1Sha256, v.data, result)
             : crypto::verify_rsa_pkcs1_sha256_digest(pub, v.data, result);
+    if (!checked.ok()) return bad_signature;
+  } else if (v.operation == "sign" && family == "ecdsa") {
+    // r‖s (PKCS#11's form), checked as the DER signature it stands for.
+    CS_ASSIGN(auto key, shield_.key(account_id, v.key_id));
+    CS_ASSIGN(auto pub, crypto::PublicKey::from_spki_der(key.public_key));
+    if (result.size() != 64) return bad_signature;
+    CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(result));
+    const Status checked =
+        v.mechanism == "ecdsa-sha256"
+            ? crypto::verify(pub, crypto::SignScheme::kEcdsaSha256, v.data, der)
+            : crypto::verify_ecdsa_p256_sha256_digest(pub, v.data, der);
     if (!checked.ok()) return bad_signature;
   } else if (v.operation == "sign") {
     CS_ASSIGN(auto key, shield_.key(account_id, v.key_id));

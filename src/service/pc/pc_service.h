@@ -19,7 +19,8 @@
 //                            before it is accepted (for "sm2-sm3" over SM3(Z_A ‖ data) with the
 //                            default ID; for "sm2" data is the digest e; for "rsa-sha256" a
 //                            PKCS#1 v1.5 signature of SHA-256(data); for "rsa-sha256-digest" of
-//                            the SHA-256 digest data)
+//                            the SHA-256 digest data; for "ecdsa-sha256" an ECDSA P-256 r‖s
+//                            over SHA-256(data), for "ecdsa-sha256-digest" over the digest data)
 //   refuse (phone)        -> refused (the module returns CKR_FUNCTION_REJECTED)
 //   past expires_at       -> expired
 // The PC reads its request (get_request); after it has seen a final state the data and result
@@ -73,11 +74,11 @@ struct PcCertificate {
 
 struct PcRequestView {
   std::string id, link_id, link_name, certificate_id, key_id, operation, mechanism, status, reason;
-  std::string key_algorithm;  // the certificate's key: "sm2", "rsa-2048", "rsa-3072"
+  std::string key_algorithm;  // the certificate's key: "sm2", "rsa-2048", "rsa-3072", "ec-p256"
   std::string created_at, finished_at, data_sha256;
   std::int64_t expires_at = 0;
   Bytes data;    // what to sign or decrypt (cleared once the PC has seen the outcome)
-  Bytes result;  // signature r‖s (64 bytes) or plaintext, when completed
+  Bytes result;  // signature (SM2/ECDSA r‖s, 64 bytes; RSA k bytes) or plaintext, when completed
 };
 
 struct PcRequestInput {
@@ -89,6 +90,8 @@ struct PcRequestInput {
   //   RSA key: sign "rsa-sha256" (data = message, PKCS#1 v1.5 with SHA-256) or
   //            "rsa-sha256-digest" (data = the 32-byte SHA-256 digest); decrypt "rsa-pkcs1"
   //            (data = a ciphertext as long as the modulus, PKCS#1 v1.5 padding)
+  //   P-256 key (two-party ECDSA): sign "ecdsa-sha256" (data = message) or
+  //            "ecdsa-sha256-digest" (data = the 32-byte SHA-256 digest); no decryption
   std::string mechanism;
   Bytes data;
 };
@@ -122,7 +125,7 @@ class PcService {
   Result<std::vector<PcCertificate>> certificates(const std::string& token);
   // Errors: pc_not_paired, certificate_not_found (not the link's account's, or not current and
   // valid), invalid_field (operation, mechanism, data size), mechanism_key_mismatch
-  // (kInvalidArgument: an RSA mechanism for an SM2 key or the reverse), too_many_requests
+  // (kInvalidArgument: a mechanism of another key type than the certificate's), too_many_requests
   // (kResourceExhausted).
   Result<PcRequestView> create_request(const std::string& token, const PcRequestInput& in);
   // Errors: pc_not_paired, pc_request_not_found (another link's request too).
@@ -132,7 +135,8 @@ class PcService {
   Result<std::vector<PcRequestView>> pending(const std::string& account_id);
   // Errors: pc_request_not_found.
   Result<PcRequestView> request(const std::string& account_id, const std::string& id);
-  // result: the signature (r‖s, or the k-byte RSA signature), or the plaintext. Errors:
+  // result: the signature (SM2 or ECDSA r‖s, or the k-byte RSA signature), or the plaintext.
+  // Errors:
   // pc_request_not_found,
   // pc_request_not_pending, pc_request_expired, pc_not_paired (the link was removed meanwhile),
   // bad_signature (kInvalidArgument: does not verify under the certificate's key),
