@@ -394,6 +394,52 @@ test('an invoice is requested on the order, issued by the operator and downloade
   await pdf.close();
 });
 
+// 互认共享: the certificate works on the platform it was bought for; a package for another
+// platform is bought from the certificate's page (SMS authorisation, sandbox payment), the
+// operator's approval opens that platform, and the holder cancels it again.
+test('mutual recognition: a package opens another trading platform, and cancelling closes it', { timeout: 120_000 }, async () => {
+  const op = world.operator;
+  const other = await world.api('POST', '/api/v1/operator/catalogue/platforms', op, { name: '异地公共资源交易平台' });
+  const pkg = await world.api('POST', '/api/v1/operator/catalogue/products', op, {
+    kind: 'mutual_recognition', name: '互认共享 异地平台 12个月', cert_type: 'personal', algorithm: 'sm2', validity_years: 1,
+    price_fen: 3000, ca_id: 'sm2o', seal_type: 'personal_square', platform_id: other.id, period_months: 12,
+  });
+  const token = await page.evaluate(() => sessionStorage.getItem('certseal.session'));
+  const cert = (await world.api('GET', '/api/v1/account/certificates', token)).items.find((c) => c.status === 'valid');
+  await page.goto(`${world.base}/app/certificates/${cert.id}`);
+  await page.locator('[data-test=platforms-cell]').click();
+  await page.locator(`[data-test=platform-${world.platform}]`).getByText('可用').waitFor();
+  await page.getByText('互认共享 异地平台 12个月').click();
+  await page.locator('[data-test=platforms-buy]').click();
+  await page.getByRole('button', { name: '获取验证码' }).click();
+  await page.getByText('验证码已发送').waitFor();
+  await page.getByPlaceholder('请输入短信验证码').fill(world.smsCode(PHONE));
+  await page.getByRole('button', { name: '确认授权' }).click();
+  const [pay] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('button', { name: '去支付（沙箱）' }).click()]);
+  await pay.getByRole('button', { name: 'Pay' }).click();
+  await pay.getByText('Payment done').waitFor();
+  await pay.close();
+  await page.getByText('已支付，等待平台审核').waitFor({ timeout: 30_000 });
+  const order = (await world.api('GET', '/api/v1/orders', token)).items.find((o) => o.product_id === pkg.id);
+  assert.equal(order.certificate_id, cert.id);
+  // Not usable on the other platform before the operator approves.
+  let list = (await world.api('GET', `/api/v1/account/certificates/${cert.id}/platforms`, token)).items;
+  assert.ok(!list.some((p) => p.platform_id === other.id && p.enabled), JSON.stringify(list));
+  await world.api('POST', `/api/v1/operator/orders/${order.id}/approval`, op);
+  await page.locator('[data-test=platforms-back]').click({ timeout: 30_000 });
+  await page.locator(`[data-test=platform-${other.id}]`).getByText('可用').waitFor();
+  list = (await world.api('GET', `/api/v1/account/certificates/${cert.id}/platforms`, token)).items;
+  assert.ok(list.some((p) => p.platform_id === other.id && p.enabled && p.source === 'package'), JSON.stringify(list));
+  await shot('26-mutual-recognition');
+  // The purchase platform cannot be cancelled; the package can, after a confirmation.
+  assert.equal(await page.locator(`[data-test=cancel-${world.platform}]`).count(), 0);
+  await page.locator(`[data-test=cancel-${other.id}]`).click();
+  await page.getByRole('button', { name: '确认' }).click();
+  await page.locator(`[data-test=platform-${other.id}]`).getByText('不可用').waitFor();
+  list = (await world.api('GET', `/api/v1/account/certificates/${cert.id}/platforms`, token)).items;
+  assert.ok(list.some((p) => p.platform_id === other.id && !p.enabled && p.cancelled_at), JSON.stringify(list));
+});
+
 // The camera: Chromium's fake camera films the relying party's QR code; the scan screen reads it
 // from the video (getUserMedia + jsQR) and shows the request. This browser holds no key of the
 // person's certificate, so it offers none, and the person refuses.

@@ -26,6 +26,8 @@ export const revoke = (id, body) => post(`/api/v1/account/certificates/${enc(id)
 export const renew = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/renewals`, body);
 export const change = (id, body) => post(`/api/v1/account/certificates/${enc(id)}/changes`, body);
 export const platforms = (id) => get(`/api/v1/account/certificates/${enc(id)}/platforms`);
+export const cancelPlatform = (id, platformId) =>
+  post(`/api/v1/account/certificates/${enc(id)}/platforms/${enc(platformId)}/cancellation`, {});
 // Scene 13: the server places the seal, renders the page and gives the signed attributes.
 export const documentPreparation = (id, body) => post(`/api/v1/scene-requests/${enc(id)}/document-preparation`, body);
 // Adding a device by pairing (docs/SHIELD.md "Adding a device"; grants: docs/GRANTS.md).
