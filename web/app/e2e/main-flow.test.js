@@ -440,6 +440,25 @@ test('mutual recognition: a package opens another trading platform, and cancelli
   assert.ok(list.some((p) => p.platform_id === other.id && !p.enabled && p.cancelled_at), JSON.stringify(list));
 });
 
+// 关于: the server's version, the phone client the platform published for this business (the
+// update check), and the user agreement and privacy policy as the server holds them.
+test('about: the server version, the published client, the agreements', { timeout: 60_000 }, async () => {
+  await world.api('POST', '/api/v1/operator/client/releases', world.operator, {
+    business: 'unified', version: '3.2.0', download_url: 'https://downloads.example/certseal-3.2.0.apk', notes: '互认共享入口',
+  });
+  const info = await (await fetch(`${world.base}/api/v1/info`)).json();
+  await page.goto(`${world.base}/app/me`);
+  await page.locator('[data-test=about-cell]').click();
+  await page.locator('[data-test=about-server-version]').getByText(info.version).waitFor();
+  await page.locator('[data-test=about-client-release]').getByText('3.2.0').waitFor();
+  await page.locator('[data-test=about-client-release]').getByText('互认共享入口').waitFor();
+  await page.locator('[data-test=agreement-privacy]').click();
+  const privacy = await (await fetch(`${world.base}/api/v1/agreements/privacy`)).json();
+  await page.locator('[data-test=agreement-text]').getByText(privacy.title).waitFor();
+  assert.match(await page.locator('[data-test=agreement-text]').innerText(), /privacy policy/);
+  await shot('27-about');
+});
+
 // The camera: Chromium's fake camera films the relying party's QR code; the scan screen reads it
 // from the video (getUserMedia + jsQR) and shows the request. This browser holds no key of the
 // person's certificate, so it offers none, and the person refuses.

@@ -19,6 +19,7 @@ const routes = [
   { path: '/certificates/:id/devices/new', name: 'add-device', component: () => import('./pages/add-device/index.vue'), meta: { auth: true } },
   { path: '/certificates/:id/reissue', name: 'reissue', component: () => import('./pages/reissue/index.vue'), meta: { auth: true } },
   { path: '/certificates/:id/renew', name: 'renew', component: () => import('./pages/renew/index.vue'), meta: { auth: true } },
+  { path: '/about', name: 'about', component: () => import('./pages/about/index.vue') },
   { path: '/certificates/:id/platforms', name: 'platforms', component: () => import('./pages/platforms/index.vue'), meta: { auth: true } },
   { path: '/certificates/:id/recover', name: 'recover', component: () => import('./pages/recover/index.vue'), meta: { auth: true } },
   { path: '/certificates/:id/password', name: 'cert-password', component: () => import('./pages/cert-password/index.vue'), meta: { auth: true } },

@@ -25,3 +25,7 @@ export const personalInformation = () => get('/api/v1/account/personal-informati
 export const thirdParties = () => get('/api/v1/account/third-parties');
 export const deregister = (body) => post('/api/v1/account/deregistration', body);
 export const withdrawDeregistration = () => del('/api/v1/account/deregistration');
+// This server's name and version; the phone client the platform publishes for a business
+// (unified, legacy or cloudkey: the update check).
+export const serverInfo = () => get('/api/v1/info');
+export const latestRelease = (business) => get(`/api/v1/client/releases/latest${query({ business })}`);

@@ -1,6 +1,7 @@
 // The cloud key (云密钥, docs/CLOUDKEY.md; tag: cloudkey): tenants, staff records, the download of
 // a staff certificate, devices, the usage log, signature capture and delegation.
 import { del, get, post, put, query } from './http.js';
+import { latestRelease as latestReleaseOf, serverInfo } from './account.js';
 
 const enc = encodeURIComponent;
 const tenant = (id) => `/api/v1/cloudkey/tenants/${enc(id)}`;
@@ -67,8 +68,8 @@ export const sessions = () => get('/api/v1/cloudkey/sessions');
 export const logOut = (sessionId) => post('/api/v1/cloudkey/logouts', { session: sessionId });
 export const logOutAll = () => post('/api/v1/cloudkey/logouts', { all: true });
 // 关于: the server's name and version, and the published client release of the cloud key.
-export const serverInfo = () => get('/api/v1/info');
-export const latestRelease = () => get(`/api/v1/client/releases/latest${query({ business: 'cloudkey' })}`);
+export { serverInfo };
+export const latestRelease = () => latestReleaseOf('cloudkey');
 // The usage log encrypted to the tenant's support certificate (CMS EnvelopedData, base64).
 export const usageExport = (keyId, params) => get(`${key(keyId)}/usage-export${query(params)}`);
 // 重置授权密码: the holder has the server send the delegate a new password by SMS; the delegate's
