@@ -494,6 +494,40 @@ test('the organisation wizard makes the seal from a photo, with the cleaned prev
 // Settings: a wrong current password is refused next to its field and the right one changes it;
 // the lists of personal information; closing the account enters the cooling-off period and can
 // be withdrawn.
+// 成员管理: the administrator invites a phone number; the person, logged in on their own phone,
+// finds the invitation under 加入单位 and accepts (an employee identity at once); the administrator
+// removes them after a confirmation. An employee's invitation is refused by the API.
+test('members: the admin invites by phone, the person accepts under 加入单位, the admin removes them', { timeout: 120_000 }, async () => {
+  const GUEST = { phone: '13912340009', name: '孙七', id: idNumber('11010519850505005') };
+  const photo = await admin.screenshot({ type: 'png' });
+  const guestToken = await world.verifiedPerson(GUEST.phone, GUEST.name, GUEST.id, photo);
+  const refused = await world.call('POST', `/api/v1/organisations/${orgId}/invitations`, employeeToken, { phone: GUEST.phone });
+  assert.equal(refused.status, 403, JSON.stringify(refused.json));
+  await admin.goto(`${world.base}/app/org/${orgId}/members`);
+  await admin.locator(`[data-test=member-${EMPLOYEE.phone}]`).waitFor();
+  await admin.getByPlaceholder('被邀请人的手机号').fill(GUEST.phone);
+  await admin.locator('[data-test=invite]').click();
+  await admin.getByText('邀请已发送').waitFor();
+  await shot(admin, 'org-members');
+
+  const guest = await (await world.phoneWithSession(guestToken)).newPage();
+  await guest.goto(`${world.base}/app/org/join`);
+  await guest.locator(`[data-test=invitation-${orgId}]`).getByText(ORG).waitFor();
+  await guest.locator(`[data-test=accept-${orgId}]`).click();
+  await guest.getByText(`已加入 ${ORG}`).waitFor();
+  const ids = await world.api('GET', '/api/v1/identities', guestToken);
+  assert.ok(ids.items.some((i) => i.kind === 'employee' && i.org_id === orgId), JSON.stringify(ids));
+
+  await admin.reload();
+  await admin.locator(`[data-test=remove-${GUEST.phone}]`).click();
+  await admin.getByRole('button', { name: '确认' }).click();
+  await admin.getByText('已移除').waitFor();
+  await admin.locator(`[data-test=member-${GUEST.phone}]`).waitFor({ state: 'detached' });
+  const after = await world.api('GET', '/api/v1/identities', guestToken);
+  assert.ok(!after.items.some((i) => i.kind === 'employee' && i.org_id === orgId), JSON.stringify(after));
+  await guest.context().close();
+});
+
 test('login password, personal-information lists, deregistration and its withdrawal', { timeout: 120_000 }, async () => {
   await employee.goto(`${world.base}/app/settings`);
   await employee.getByPlaceholder('请输入原登录密码').fill('Wrong!pw99');

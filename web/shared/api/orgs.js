@@ -20,6 +20,7 @@ export const approveTask = (id) => post(`/api/v1/tasks/${enc(id)}/approval`, {})
 export const refuseTask = (id, reason) => post(`/api/v1/tasks/${enc(id)}/refusal`, { reason });
 export const invitations = () => get('/api/v1/invitations');
 export const acceptInvitation = (id) => post(`/api/v1/invitations/${enc(id)}/acceptance`, {});
+export const refuseInvitation = (id) => post(`/api/v1/invitations/${enc(id)}/refusal`, {});
 // 转让管理员 (docs/ACCOUNTS.md "Admin transfer"): the letter drawn for the member and certificate,
 // read as a PDF, then its signed attributes signed by the shield and posted back.
 export const createAdminLetter = (id, body) => post(`/api/v1/organisations/${enc(id)}/admin-transfer-letters`, body);
