@@ -29,14 +29,14 @@ timed() {
 }
 ours=() peer=() inproc=() warm=()
 for i in 1 2 3 4 5 6 7; do
-  ours+=("$(timed "$bin" "$work/doc11.pdf" "$work/ours.pdf" "$work/leaf.pem" "$work/leaf.key" "$seal" "$work/root.pem")")
+  ours+=("$(timed "$bin" "$work/doc11.pdf" "$work/ours.pdf" "$work/leaf.pem" "$work/leaf.key" "$seal" "$work/root.pem" 0)")
   both=$("$bin" "$work/doc11.pdf" "$work/ours2.pdf" "$work/leaf.pem" "$work/leaf.key" "$seal" "$work/root.pem")
   inproc+=("$(echo "$both" | awk '/in-process/ {print $3}')")
   warm+=("$(echo "$both" | awk '/warm-process/ {print $3}')")
   peer+=("$(timed podofosign -in "$work/doc11.pdf" -out "$work/peer.pdf" -cert "$work/leaf.pem" \
       -pkey "$work/leaf.key" -digest SHA256 -annot-position 1,20,20,40,40 -annot-print -annot-image 0,0,40,40,"$seal")")
 done
-big=$(timed "$bin" "$work/doc50.pdf" "$work/big.pdf" "$work/leaf.pem" "$work/leaf.key" "$seal" "$work/root.pem")
+big=$(timed "$bin" "$work/doc50.pdf" "$work/big.pdf" "$work/leaf.pem" "$work/leaf.key" "$seal" "$work/root.pem" 0)
 rm -f /tmp/certseal-bench.lock
 
 ours_s=$(printf '%s\n' "${ours[@]}" | awk '{print $1}' | median)
