@@ -564,6 +564,8 @@ test('the holder revokes the certificate with an SMS code bound to it', { timeou
 test('a handwritten signature drawn on the pad becomes the seal of a new order', { timeout: 60_000 }, async () => {
   await page.goto(`${world.base}/app/buy`);
   await page.getByText('个人证书 SM2 1年').waitFor();
+  // Two platforms by now (the mutual-recognition test added one): the person picks one.
+  await page.getByText('示例交易平台', { exact: true }).click();
   await page.getByRole('button', { name: '提交订单' }).click();
   await page.getByRole('tab', { name: '手写签名' }).click();
   const pad = await page.locator('[data-test=signature-pad]').boundingBox();
