@@ -430,7 +430,7 @@ test('mutual recognition: a package opens another trading platform, and cancelli
   await page.locator(`[data-test=platform-${other.id}]`).getByText('可用').waitFor();
   list = (await world.api('GET', `/api/v1/account/certificates/${cert.id}/platforms`, token)).items;
   assert.ok(list.some((p) => p.platform_id === other.id && p.enabled && p.source === 'package'), JSON.stringify(list));
-  await shot('26-mutual-recognition');
+  await shot('43-mutual-recognition');
   // The purchase platform cannot be cancelled; the package can, after a confirmation.
   assert.equal(await page.locator(`[data-test=cancel-${world.platform}]`).count(), 0);
   await page.locator(`[data-test=cancel-${other.id}]`).click();
@@ -456,7 +456,7 @@ test('about: the server version, the published client, the agreements', { timeou
   const privacy = await (await fetch(`${world.base}/api/v1/agreements/privacy`)).json();
   await page.locator('[data-test=agreement-text]').getByText(privacy.title).waitFor();
   assert.match(await page.locator('[data-test=agreement-text]').innerText(), /privacy policy/);
-  await shot('27-about');
+  await shot('44-about');
 });
 
 // The camera: Chromium's fake camera films the relying party's QR code; the scan screen reads it

@@ -505,6 +505,12 @@ test('members: the admin invites by phone, the person accepts under 加入单位
   assert.equal(refused.status, 403, JSON.stringify(refused.json));
   await admin.goto(`${world.base}/app/org/${orgId}/members`);
   await admin.locator(`[data-test=member-${EMPLOYEE.phone}]`).waitFor();
+  // The admin is also the legal representative: one row with both roles, and no removal offered.
+  const adminRow = admin.locator(`[data-test=member-${ADMIN.phone}]`);
+  assert.equal(await adminRow.count(), 1);
+  await adminRow.getByText('单位管理员').waitFor();
+  await adminRow.getByText('法定代表人').waitFor();
+  assert.equal(await admin.locator(`[data-test=remove-${ADMIN.phone}]`).count(), 0);
   await admin.getByPlaceholder('被邀请人的手机号').fill(GUEST.phone);
   await admin.locator('[data-test=invite]').click();
   await admin.getByText('邀请已发送').waitFor();
