@@ -13,6 +13,7 @@ import { CERT_PASSWORD, idNumber, OPERATOR_PASSWORD, OPERATOR_PHONE, screenshotD
 
 const world = new World();
 let photo;
+let signature; // a handwritten signature's picture for an application form signed online
 let shots;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let sealOwner; // the seal test's 孙七: {token, certificate} (a certificate held with the mobile shield)
@@ -25,6 +26,8 @@ before(async () => {
   const scratch = await (await world.desktop()).newPage();
   await scratch.setContent('<div style="width:320px;height:200px;background:#cde;font:24px sans-serif">居民身份证</div>');
   photo = await scratch.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 320, height: 200 } });
+  await scratch.setContent('<div style="width:200px;height:80px;font:italic 40px serif;color:#111">李四</div>');
+  signature = await scratch.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 200, height: 80 } });
 });
 after(() => world.stop());
 
@@ -73,10 +76,10 @@ async function shot(page, name) {
 }
 
 test('an operator logs in and works through the queues', async () => {
-  const applicant = await world.pendingPerson('13900000101', '张三', idNumber('11010519491231002'), photo);
+  const applicant = await world.pendingPerson('13900000101', '张三', idNumber('11010519491231002'), photo, { face: true });
   const buyerPhone = '13900000102';
   const buyer = await world.verifiedBuyer(buyerPhone, '李四', idNumber('11010519800101001'), photo);
-  const byTransfer = await world.authorisedOrder(buyer, buyerPhone);
+  const byTransfer = await world.authorisedOrder(buyer, buyerPhone, { signature });
   await world.api('POST', `/api/v1/orders/${byTransfer}/bank-transfers`, buyer, {
     payer_name: '李四', payer_account: '6222020200001234567', amount_fen: 12000, reference: '网银流水 20261130-0001',
   });
@@ -114,7 +117,11 @@ test('an operator logs in and works through the queues', async () => {
   await badgeIs(page, 'transfers', 1);
   await badgeIs(page, 'review', 1);
   await page.getByRole('button', { name: '查看证件' }).click();
-  await page.locator('[data-test=person-detail] img').nth(1).waitFor();
+  // Both sides of the ID card and the live face photo of the liveness step, each decoded.
+  for (const side of ['front', 'back', 'face']) {
+    await page.waitForFunction((s) => document.querySelector(`[data-test=photo-${s}]`)?.naturalWidth > 0, side);
+  }
+  assert.match(await page.locator('[data-test=liveness]').innerText(), /现场人脸照片/);
   await page.locator('[data-test="approve-张三"]').click();
   await box(page).getByText('确认通过 张三 的实名认证？').waitFor();
   await shot(page, 'persons');
@@ -125,9 +132,25 @@ test('an operator logs in and works through the queues', async () => {
   await page.getByText('暂无待处理事项').waitFor();
   assert.equal((await world.api('GET', '/api/v1/person-verifications/current', applicant.token)).status, 'verified');
   await badge(page, 'persons').waitFor({ state: 'detached' });
+  // The filter lists decided verifications, with no decision offered on them.
+  await page.locator('[data-test=filter-verified]').click();
+  await page.getByRole('cell', { name: '张三' }).waitFor();
+  assert.equal(await page.locator('[data-test="approve-张三"]').count(), 0);
 
   // The bank transfer: the amount received, prefilled with the declared one.
   await page.locator('[data-test=menu-transfers]').click();
+  // The order's details first: the form signed online with its signature picture and PDF, the
+  // declared transfer, the history.
+  await page.locator(`[data-test="detail-${byTransfer}"]`).click();
+  await page.waitForFunction(() => document.querySelector('[data-test=form-signature]')?.naturalWidth > 0);
+  assert.equal(await page.locator('[data-test=form-method]').innerText(), '在线签名');
+  assert.equal(await page.locator('[data-test=form-status]').innerText(), '已签署');
+  await page.locator('[data-test=order-payments]').getByText('网银流水 20261130-0001').waitFor();
+  assert.ok((await page.locator('[data-test=order-events] .el-timeline-item').count()) >= 2);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=form-pdf]').click()]);
+  const formPdf = readFileSync(await download.path());
+  assert.equal(formPdf.subarray(0, 5).toString('latin1'), '%PDF-');
+  await shot(page, 'order-detail');
   await page.locator(`[data-test="confirm-${byTransfer}"]`).click();
   await box(page).getByText('李四 声明转账 ¥120.00').waitFor();
   assert.equal(await box(page).locator('input').inputValue(), '120.00');
@@ -844,6 +867,11 @@ test('a session that is not an operator is refused on every page', async () => {
   const app = (await world.api('GET', '/api/v1/operator/rp-apps', world.operator)).items[0];
   for (const p of [`/api/v1/operator/rp-apps/${app.id}/secret-rotations`, `/api/v1/operator/rp-apps/${app.id}/disabling`, '/api/v1/operator/ledger/checkpoints']) {
     assert.equal((await world.call('POST', p, token, {})).status, 403, p);
+  }
+  // An order's details and its application form (the applicant's signature) are the operator's.
+  const order = (await world.api('GET', '/api/v1/operator/orders', world.operator)).items[0];
+  for (const p of [`/api/v1/operator/orders/${order.id}`, `/api/v1/operator/orders/${order.id}/application-form`]) {
+    assert.equal((await world.call('GET', p, token)).status, 403, p);
   }
   assert.equal((await world.api('GET', `/api/v1/operator/rp-apps/${app.id}`, world.operator)).secret_version, app.secret_version);
   // The catalogue's changes: refused to that session, the product as it was.

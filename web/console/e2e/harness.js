@@ -49,7 +49,8 @@ export class World extends Certseald {
 
   // A registered person whose real-name verification waits for an operator (identity.verifier =
   // manual): {token, verification}. `photo`: any PNG.
-  async pendingPerson(phone, name, id, photo) {
+  // face: also a live face photo (purpose face_image), as the app's liveness step sends it.
+  async pendingPerson(phone, name, id, photo, { face = false } = {}) {
     await this.api('POST', '/api/v1/sms-codes', null, { phone, purpose: 'login' });
     const token = (await this.api('POST', '/api/v1/sessions', null, { phone, code: this.smsCode(phone) })).token;
     await this.api('PUT', '/api/v1/account/password', token, { password: 'Str0ng!pw' });
@@ -62,10 +63,11 @@ export class World extends Certseald {
     };
     const front = await upload('id_card_front');
     const back = await upload('id_card_back');
+    const faceImage = face ? { face_image: await upload('face_image') } : {};
     const agreement = await this.api('GET', '/api/v1/agreements/person_verification');
     await this.api('POST', '/api/v1/account/sms-codes', token, { purpose: 'verify_person' });
     const v = await this.api('POST', '/api/v1/person-verifications', token, {
-      agreement_version: agreement.version, name, id_number: id, code: this.smsCode(phone), id_card_front: front, id_card_back: back,
+      agreement_version: agreement.version, name, id_number: id, code: this.smsCode(phone), id_card_front: front, id_card_back: back, ...faceImage,
     });
     if (v.status !== 'pending') throw new Error(`verification: ${JSON.stringify(v)}`);
     return { token, verification: v.id };
@@ -111,8 +113,17 @@ export class World extends Certseald {
   }
 
   // An order authorised by SMS, awaiting payment: its id.
-  async authorisedOrder(token, phone) {
+  // signature: a PNG of a handwritten signature that signs the order's application form online
+  // first (optional for personal orders).
+  async authorisedOrder(token, phone, { signature = null } = {}) {
     const o = await this.api('POST', '/api/v1/orders', token, { product_id: this.product, platform_id: this.platform });
+    if (signature) {
+      const r = await fetch(`${this.base}/api/v1/blobs?purpose=handwritten_signature`, {
+        method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'image/png' }, body: signature,
+      });
+      if (!r.ok) throw new Error(`upload signature: ${r.status} ${await r.text()}`);
+      await this.api('POST', `/api/v1/orders/${o.id}/application-form/online-signature`, token, { blob_id: (await r.json()).id });
+    }
     await this.api('POST', '/api/v1/account/sms-codes', token, { purpose: 'authorise' });
     await this.api('POST', `/api/v1/orders/${o.id}/authorisation`, token, { code: this.smsCode(phone) });
     return o.id;

@@ -13,6 +13,7 @@ export const blob = (b) => get(`/api/v1/operator/blobs/${id(b)}`, { blob: true }
 
 export const orders = (params = {}) => get(`/api/v1/operator/orders${query(params)}`);
 export const order = (o) => get(`/api/v1/operator/orders/${id(o)}`);
+export const orderForm = (o) => get(`/api/v1/operator/orders/${id(o)}/application-form`, { blob: true });
 export const approveOrder = (o) => post(`/api/v1/operator/orders/${id(o)}/approval`, {});
 export const rejectOrder = (o, reason) => post(`/api/v1/operator/orders/${id(o)}/rejection`, { reason });
 export const refundOrder = (o, reason) => post(`/api/v1/operator/orders/${id(o)}/refund`, { reason });
