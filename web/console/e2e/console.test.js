@@ -229,7 +229,11 @@ test('an operator reviews organisations and their change requests', async () => 
   const goodName = '广州示例制造有限公司';
   const goodCode = uscc('91440300MA5F0C003');
   const good = await world.submittedOrganisation(admin, goodName, goodCode, await licencePicture(goodName, goodCode, '周九'));
-  const bad = await world.submittedOrganisation(admin, '深圳示例贸易有限公司', uscc('91440300MA5F0C004'), photo);
+  // The second one was applied for by someone who is not its legal representative: with the
+  // signed authorisation letter.
+  const bad = await world.submittedOrganisation(admin, '深圳示例贸易有限公司', uscc('91440300MA5F0C004'), photo, {
+    letter: photo, legalRep: { name: '吴十', id_number: idNumber('11010519700101004'), phone: '13900000112' },
+  });
   const stored = await world.api('GET', `/api/v1/operator/organisations/${good}`, world.operator);
   const page = await (await world.desktop(world.operator)).newPage();
   await page.goto(`${world.base}/console/organisations`);
@@ -255,6 +259,10 @@ test('an operator reviews organisations and their change requests', async () => 
   await answer(page, true);
   await page.getByRole('cell', { name: goodName }).waitFor({ state: 'detached' });
   assert.equal((await world.api('GET', `/api/v1/operator/organisations/${good}`, world.operator)).status, 'verified');
+  await page.locator(`[data-test="view-${uscc('91440300MA5F0C004')}"]`).click();
+  await page.waitForFunction(() => document.querySelector('[data-test=org-letter]')?.naturalWidth > 0);
+  assert.match(await page.locator('[data-test=org-detail]').innerText(), /吴十/);
+  assert.equal(await page.locator('[data-test=org-licence]').count(), 1);
   await page.locator(`[data-test="reject-${uscc('91440300MA5F0C004')}"]`).click();
   await box(page).locator('input').fill('营业执照不清晰');
   await answer(page, true);

@@ -82,9 +82,18 @@ export class World extends Certseald {
   }
 
   // An organisation created by a verified person (its licence a picture, its bank account checked
-  // by the amount the platform sent), submitted for the operator's review: its id.
-  async submittedOrganisation(token, name, code, photo) {
-    const org = (await this.api('POST', '/api/v1/organisations', token, { name, credit_code: code, creator_is_legal_rep: true, agreement_version: 1 })).id;
+  // by the amount the platform sent), submitted for the operator's review: its id. With `letter`
+  // (a picture of the signed and stamped 授权委托书) the creator is not the legal representative
+  // `legalRep` ({name, id_number, phone}).
+  async submittedOrganisation(token, name, code, photo, { letter = null, legalRep = null } = {}) {
+    const org = (await this.api('POST', '/api/v1/organisations', token, { name, credit_code: code, creator_is_legal_rep: !letter, agreement_version: 1 })).id;
+    if (letter) {
+      const l = await fetch(`${this.base}/api/v1/blobs?purpose=authorisation_letter`, {
+        method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'image/png' }, body: letter,
+      });
+      if (!l.ok) throw new Error(`upload letter: ${l.status} ${await l.text()}`);
+      await this.api('PATCH', `/api/v1/organisations/${org}`, token, { legal_representative: legalRep, letter_blob_id: (await l.json()).id });
+    }
     const r = await fetch(`${this.base}/api/v1/blobs?purpose=licence`, {
       method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'image/png' }, body: photo,
     });
