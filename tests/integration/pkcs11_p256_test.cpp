@@ -142,11 +142,7 @@ TEST_P(Pkcs11P256E2eTest, PkcsToolAndOpensslSignWithThePhonesP256Key) {
   EXPECT_TRUE(read_all(f("refused.sig")).empty()) << refused;
 
   // The phone unlinks the PC: no objects any more.
-  auto pcs = cli(phone_, {"--json", "pc", "list"});
-  ASSERT_EQ(pcs.exit_code, 0) << pcs;
-  ASSERT_EQ(cli(phone_, {"pc", "remove", pcs.json()["items"][0]["id"]}).exit_code, 0);
-  auto after = tool("--login -O");
-  EXPECT_EQ(after.find("Object"), std::string::npos) << after;
+  unlink_pc_and_expect_no_objects();
 }
 
 // In-process: the P-256 objects' attributes, the mechanisms a P-256 key has and those it has not,

@@ -135,12 +135,7 @@ TEST_P(Pkcs11RsaE2eTest, OpensslEngineSignsAFileWithThePhonesRsaKey) {
   EXPECT_TRUE(read_all(f("bid3.sig")).empty()) << refused;
 
   // The phone unlinks the PC: no RSA objects any more.
-  auto pcs = cli(phone_, {"--json", "pc", "list"});
-  ASSERT_EQ(pcs.exit_code, 0) << pcs;
-  ASSERT_EQ(cli(phone_, {"pc", "remove", pcs.json()["items"][0]["id"]}).exit_code, 0);
-  auto after = tool("--login -O");
-  EXPECT_EQ(after.find("RSA"), std::string::npos) << after;
-  EXPECT_EQ(after.find("Object"), std::string::npos) << after;
+  unlink_pc_and_expect_no_objects();
 }
 
 // In-process: the RSA objects' attributes, CKM_RSA_PKCS inputs that are not a SHA-256

@@ -188,6 +188,14 @@ class Pkcs11E2eFixture : public ClientE2eTest {
   std::string session_of(const std::string& d) {
     return nlohmann::json::parse(read_all(d + "/session.json"))["token"];
   }
+  // The phone unlinks its only PC (`certseal pc remove`); pkcs11-tool then lists no object.
+  void unlink_pc_and_expect_no_objects() {
+    auto pcs = cli(phone_, {"--json", "pc", "list"});
+    ASSERT_EQ(pcs.exit_code, 0) << pcs;
+    ASSERT_EQ(cli(phone_, {"pc", "remove", pcs.json()["items"][0]["id"]}).exit_code, 0);
+    auto after = tool("--login -O");
+    EXPECT_EQ(after.find("Object"), std::string::npos) << after;
+  }
   // Whether any request reached the phone.
   bool phone_has_requests() {
     return !call("GET", "/api/v1/account/pc-requests", session_of(phone_)).json()["items"].empty();

@@ -18,6 +18,7 @@
 #include "service/org/licence_ocr.h"
 #include "support/engine_fixture.h"
 #include "support/image_bombs.h"
+#include "support/person_rows.h"
 
 namespace certseal::service {
 namespace {
@@ -73,17 +74,12 @@ class OrderServiceTest : public testing::EngineTest {
          {id, kind, id, platform.empty() ? store::Value() : store::Value(platform), months});
   }
   std::string account(const std::string& phone, bool verified) {
-    std::string id = "acc-" + phone;
-    exec("INSERT INTO accounts (id, phone, status, created_at) VALUES (?, ?, 'active', 'now')", {id, phone});
-    if (verified) {
-      exec("INSERT INTO blobs (id, sha256, media_type, size, owner_account_id, purpose, created_at) "
-           "VALUES (?, 'x', 'image/png', 1, ?, 'id_card_front', 'now')",
-           {"blob-" + phone, id});
-      exec("INSERT INTO person_verifications (id, account_id, name, id_number, front_blob_id, back_blob_id, "
-           "agreement_version, status, created_at) VALUES (?, ?, '张三', '11010519491231002X', ?, ?, 1, 'verified', "
-           "'now')",
-           {"pv-" + phone, id, "blob-" + phone, "blob-" + phone});
-    }
+    std::string id;
+    auto r = db_->write([&](store::Tx& tx) -> Status {
+      CS_ASSIGN(id, testing::insert_account(tx, phone));
+      return verified ? testing::insert_person_verification(tx, id, phone) : Status{};
+    });
+    EXPECT_TRUE(r.ok()) << r.error().cause;
     return id;
   }
   // A certificate held by `account`, bought for `platform`, valid for a year from kStart.
@@ -197,13 +193,7 @@ TEST_P(OrderServiceTest, NoOrderWithoutAnApprovedRealNameVerification) {
   ASSERT_FALSE(o.ok());
   EXPECT_EQ(o.error().code, "person_not_verified");
   // A verification that is only waiting for review (or was rejected) is not enough either.
-  exec("INSERT INTO blobs (id, sha256, media_type, size, owner_account_id, purpose, created_at) "
-       "VALUES ('b3', 'x', 'image/png', 1, ?, 'id_card_front', 'now')",
-       {carol});
-  exec("INSERT INTO person_verifications (id, account_id, name, id_number, front_blob_id, back_blob_id, "
-       "agreement_version, status, created_at) VALUES ('pv3', ?, '丙', '11010519491231002X', 'b3', 'b3', 1, "
-       "'pending', 'now')",
-       {carol});
+  ASSERT_TRUE(db_->write([&](store::Tx& tx) { return testing::insert_person_verification(tx, carol, "3", "pending", "丙"); }).ok());
   EXPECT_EQ(order(carol, "p-cert", "", home_).error().code, "person_not_verified");
   auto list = svc_->list(carol, "all", "", 20);
   ASSERT_TRUE(list.ok());

@@ -28,6 +28,7 @@
 #include "service/ledger/recorder.h"
 #include "service/org/licence_ocr.h"
 #include "support/engine_fixture.h"
+#include "support/person_rows.h"
 #include "service/scene/scene_service.h"
 
 namespace certseal::service::scene_testing {
@@ -125,15 +126,12 @@ class SceneServiceTest : public testing::EngineTest {
     ASSERT_TRUE(r.ok()) << r.error().cause << " " << sql;
   }
   std::string account(const std::string& phone) {
-    std::string id = "acc-" + phone;
-    exec("INSERT INTO accounts (id, phone, status, created_at) VALUES (?, ?, 'active', 'now')", {id, phone});
-    exec("INSERT INTO blobs (id, sha256, media_type, size, owner_account_id, purpose, created_at) "
-         "VALUES (?, 'x', 'image/png', 1, ?, 'id_card_front', 'now')",
-         {"blob-" + phone, id});
-    exec("INSERT INTO person_verifications (id, account_id, name, id_number, front_blob_id, back_blob_id, "
-         "agreement_version, status, created_at) VALUES (?, ?, '张三', '11010519491231002X', ?, ?, 1, 'verified', "
-         "'now')",
-         {"pv-" + phone, id, "blob-" + phone, "blob-" + phone});
+    std::string id;
+    auto r = db_->write([&](store::Tx& tx) -> Status {
+      CS_ASSIGN(id, testing::insert_verified_account(tx, phone));
+      return {};
+    });
+    EXPECT_TRUE(r.ok()) << r.error().cause;
     return id;
   }
   // A real SM2 certificate held by `acc`, bought for `platform`; its key is returned for signing.

@@ -13,6 +13,7 @@
 #include "service/ledger/recorder.h"
 #include "service/seal/seal_verifier.h"
 #include "support/engine_fixture.h"
+#include "support/person_rows.h"
 
 namespace certseal::service {
 namespace {
@@ -363,13 +364,7 @@ TEST_P(SealServiceTest, MadeWhileBuyingIsBoundWhenTheCertificateIsInstalled) {
        "quantity, amount_fen, status, created_at, expires_at) VALUES ('order-buy', ?, 'prod1', 'certificate', "
        "'personal', 'person', 'p1', 'maker-1', 1, 100, 'awaiting_payment', 'now', 0)",
        {alice_});
-  exec("INSERT INTO blobs (id, sha256, media_type, size, owner_account_id, purpose, created_at) "
-       "VALUES ('b', 'x', 'image/png', 1, ?, 'id_card_front', 'now')",
-       {alice_});
-  exec("INSERT INTO person_verifications (id, account_id, name, id_number, front_blob_id, back_blob_id, "
-       "agreement_version, status, created_at) VALUES ('pv1', ?, '张三', '11010519491231002X', 'b', 'b', 1, "
-       "'verified', 'now')",
-       {alice_});
+  ASSERT_TRUE(db_->write([&](store::Tx& tx) { return testing::insert_person_verification(tx, alice_, "1"); }).ok());
   MakeSealInput in;
   in.order_id = "order-buy";
   in.kind = "personal_square";
