@@ -236,6 +236,10 @@ constexpr Route kRoutes[] = {
     // the caller is known (an upload-sized route would authenticate on the head alone).
     {"POST", "/api/v1/rp/scene-requests", Role::kRelyingParty, rp_post_scene_request},
     {"GET", "/api/v1/rp/scene-requests/{id}", Role::kRelyingParty, rp_get_scene_request},
+    // A batch carries up to 500 envelopes (a tender's bids), so it is read up to the upload limit
+    // before the signature is checked, as the document routes below are.
+    {"POST", "/api/v1/rp/scene-request-batches", Role::kRelyingParty, rp_post_scene_request_batch, BodyKind::kJson,
+     BodyLimit::kUpload},
     {"POST", "/api/v1/rp/verifications", Role::kRelyingParty, rp_post_verification},
     {"POST", "/api/v1/rp/document-verifications", Role::kRelyingParty, rp_post_document_verification, BodyKind::kAny,
      BodyLimit::kUpload},

@@ -121,10 +121,9 @@ Result<Reply> op_get_rp_app_callbacks(RequestContext& ctx) {
   return Reply::json(page_json(std::move(items), std::nullopt));
 }
 
-Result<Reply> rp_post_scene_request(RequestContext& ctx) {
-  CS_ASSIGN(auto* s, scenes(ctx));
-  CS_ASSIGN(auto app, caller_app(ctx));
-  CS_ASSIGN(auto body, ctx.json_body());
+namespace {
+// One scene request's body (docs/INTEGRATION.md "Create a scene request"), alone or in a batch.
+Result<service::SceneCreate> scene_create_from(const nlohmann::json& body) {
   CS_TRY(require_object(body));
   service::SceneCreate in;
   CS_ASSIGN(in.scene, required_string(body, "scene", 8));
@@ -163,12 +162,57 @@ Result<Reply> rp_post_scene_request(RequestContext& ctx) {
       in.seal_kinds.push_back(k.get<std::string>());
     }
   }
-  in.client_request_id = std::string(ctx.request().header("Idempotency-Key"));
-  CS_ASSIGN(auto c, s->create(app, in));
+  return in;
+}
+
+nlohmann::json created_json(const service::SceneCreated& c) {
   auto j = c.request.to_json();
   j["qr_payload"] = c.qr_payload;
   j["qr_png"] = base64_encode(c.qr_png);
-  return Reply::json(j, 201);
+  return j;
+}
+}  // namespace
+
+Result<Reply> rp_post_scene_request(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto app, caller_app(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto in, scene_create_from(body));
+  in.client_request_id = std::string(ctx.request().header("Idempotency-Key"));
+  CS_ASSIGN(auto c, s->create(app, in));
+  return Reply::json(created_json(c), 201);
+}
+
+// {"requests": [scene request, ...]}: all created in one transaction, or none (the first refusal
+// names its index). An Idempotency-Key K stands for "K/<index>" on each request, so a retried
+// batch answers the same requests.
+Result<Reply> rp_post_scene_request_batch(RequestContext& ctx) {
+  CS_ASSIGN(auto* s, scenes(ctx));
+  CS_ASSIGN(auto app, caller_app(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_TRY(require_object(body));
+  auto list = body.find("requests");
+  if (list == body.end() || !list->is_array()) return bad_field("requests", "a list of scene requests");
+  if (list->empty() || list->size() > service::SceneService::kMaxBatch) {
+    return bad_field("requests", "1 to " + std::to_string(service::SceneService::kMaxBatch) + " scene requests");
+  }
+  const std::string key(ctx.request().header("Idempotency-Key"));
+  std::vector<service::SceneCreate> in;
+  in.reserve(list->size());
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    auto one = scene_create_from((*list)[i]);
+    if (!one.ok()) {
+      Error e = std::move(one).error();
+      for (auto& f : e.fields) f.field = "requests[" + std::to_string(i) + "]." + f.field;
+      return e;
+    }
+    if (!key.empty()) one->client_request_id = key + "/" + std::to_string(i);
+    in.push_back(std::move(one).value());
+  }
+  CS_ASSIGN(auto made, s->create_batch(app, in));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& c : made) items.push_back(created_json(c));
+  return Reply::json({{"items", items}}, 201);
 }
 
 Result<Reply> rp_get_scene_request(RequestContext& ctx) {

@@ -16,6 +16,7 @@ Result<Reply> op_post_rp_app_disabling(RequestContext& ctx);
 Result<Reply> op_get_rp_app_callbacks(RequestContext& ctx);
 // Relying parties
 Result<Reply> rp_post_scene_request(RequestContext& ctx);
+Result<Reply> rp_post_scene_request_batch(RequestContext& ctx);
 Result<Reply> rp_get_scene_request(RequestContext& ctx);
 // The verification API: who signed a CMS message, when, and whether the certificate was good then.
 Result<Reply> rp_post_verification(RequestContext& ctx);

@@ -125,7 +125,7 @@ class SceneE2eTest : public ClientE2eTest {
   // A signed relying-party request (our signer; see rp_openssl for the guide's recipe).
   HttpResponse rp(const App& app, const std::string& method, const std::string& target,
                   const nlohmann::json& body = nullptr, std::string nonce = "", std::int64_t ts = 0,
-                  HttpClient* via = nullptr) {
+                  HttpClient* via = nullptr, const std::string& idempotency_key = "") {
     const std::string text = body.is_null() ? "" : body.dump();
     // At least 8 characters whatever the pid (the server refuses shorter nonces).
     if (nonce.empty()) nonce = "nonce-" + std::to_string(++nonces_) + "-" + std::to_string(::getpid());
@@ -134,6 +134,7 @@ class SceneE2eTest : public ClientE2eTest {
                                                                                  app.secret, method, target, text, ts,
                                                                                  nonce)};
     if (!text.empty()) h.push_back("Content-Type: application/json");
+    if (!idempotency_key.empty()) h.push_back("Idempotency-Key: " + idempotency_key);
     return (via ? via : http_.get())->request(method, target, text, h);
   }
   // The same, signed the way docs/INTEGRATION.md shows in shell, with the openssl CLI.
@@ -292,15 +293,33 @@ TEST_P(SceneE2eTest, LoginAndMessageSigningThroughTheClient) {
                hex_encode(env->iv) + " -in " + f("ct16.bin")),
             bid);
 
-  // 14, authorised decryption (bid opening) of that envelope: the client unwraps the key through
-  // the two-party protocol after the confirmation; the relying party receives the content.
-  auto c14 = rp(app, "POST", "/api/v1/rp/scene-requests",
-                {{"scene", "14"}, {"title", "开标：第2包"}, {"nonce", "open-nonce-0001"}, {"message", v16["result"]["cms"]}});
-  ASSERT_EQ(c14.status, 201) << c14.body;
-  auto s14 = cli(a, {"--json", "scan", "--payload", c14.json()["qr_payload"], "--yes"}, {pin});
+  // 14, authorised decryption (bid opening) of that envelope, created with the tender's other
+  // bid in one batch: the client unwraps the key through the two-party protocol after the
+  // confirmation; the relying party receives the content. A batch with a bad envelope creates
+  // nothing and names it; the batch sent again with its Idempotency-Key answers the same requests.
+  nlohmann::json open_bid = {{"scene", "14"}, {"title", "开标：第2包"}, {"nonce", "open-nonce-0001"},
+                             {"message", v16["result"]["cms"]}};
+  nlohmann::json other_bid = open_bid;
+  other_bid["title"] = "开标：第3包";
+  other_bid["nonce"] = "open-nonce-0002";
+  nlohmann::json broken_bid = other_bid;
+  broken_bid["message"] = base64_encode(as_bytes("not an envelope"));
+  auto refused = rp(app, "POST", "/api/v1/rp/scene-request-batches", {{"requests", {open_bid, broken_bid}}});
+  ASSERT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("requests[1].message"), std::string::npos) << refused.body;
+  auto batch = rp(app, "POST", "/api/v1/rp/scene-request-batches", {{"requests", {open_bid, other_bid}}}, "", 0,
+                  nullptr, "tender-2026-001");
+  ASSERT_EQ(batch.status, 201) << batch.body;
+  ASSERT_EQ(batch.json()["items"].size(), 2u);
+  auto resent = rp(app, "POST", "/api/v1/rp/scene-request-batches", {{"requests", {open_bid, other_bid}}}, "", 0,
+                  nullptr, "tender-2026-001");
+  ASSERT_EQ(resent.status, 201) << resent.body;
+  EXPECT_EQ(resent.json()["items"][1]["id"], batch.json()["items"][1]["id"]);
+  const nlohmann::json c14 = batch.json()["items"][0];
+  auto s14 = cli(a, {"--json", "scan", "--payload", c14["qr_payload"], "--yes"}, {pin});
   ASSERT_EQ(s14.exit_code, 0) << s14;
   EXPECT_NE(s14.err.find("扫码授权解密"), std::string::npos) << s14;
-  auto v14 = rp(app, "GET", "/api/v1/rp/scene-requests/" + c14.json()["id"].get<std::string>()).json();
+  auto v14 = rp(app, "GET", "/api/v1/rp/scene-requests/" + c14["id"].get<std::string>()).json();
   EXPECT_EQ(v14["status"], "completed") << v14;
   EXPECT_EQ(to_string(base64_decode(v14["result"]["content"].get<std::string>()).value()), bid);
 

@@ -161,7 +161,7 @@ Result<SceneCreated> SceneService::created(const SceneView& v) {
   return out;
 }
 
-Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreate& in) {
+Result<SceneService::PreparedRequest> SceneService::prepare(const RpAppView& app, const SceneCreate& in) {
   if (std::find(app.scenes.begin(), app.scenes.end(), in.scene) == app.scenes.end()) {
     if (!is_scene_code(in.scene)) return field("scene", "unknown_scene", "scene codes are 06, 13, 14, 16 and 20");
     return permission_denied("scene_not_allowed", "this application may not create requests of this scene");
@@ -171,9 +171,10 @@ Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreat
   }
   CS_TRY(validate_name(in.title, "title", 200));
   if (!valid_nonce(in.nonce)) return field("nonce", "invalid_nonce", "the nonce is 8-64 of A-Z a-z 0-9 - _");
-  SceneCreate in13 = in;  // 13: the document's bytes become the message
+  PreparedRequest p;
+  p.in = in;  // 13: the document's bytes become the message
   if (in.scene == "13") {
-    CS_TRY(check_document_request(app, in13));
+    CS_TRY(check_document_request(app, p.in));
   }
   if (in.scene != "06" && in.scene != "13" && (in.message.empty() || in.message.size() > kMaxMessage)) {
     return field("message", "invalid_message", "scenes 16 and 20 need a message of 1 byte to 1 MiB");
@@ -184,42 +185,83 @@ Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreat
   }
   auto form = pki::cms::form_from_name(in.form);
   if (!form) return field("form", "unknown_form", "the form is rfc5652 or gmt0010");
-  std::int64_t ttl = in.ttl_s == 0 ? opts_.default_ttl_s : in.ttl_s;
-  if (ttl < 30 || ttl > opts_.max_ttl_s) {
+  p.ttl_s = in.ttl_s == 0 ? opts_.default_ttl_s : in.ttl_s;
+  if (p.ttl_s < 30 || p.ttl_s > opts_.max_ttl_s) {
     return field("expires_in", "out_of_range", "a request lives 30 seconds to " + std::to_string(opts_.max_ttl_s));
   }
   if (in.client_request_id.size() > 80) return field("Idempotency-Key", "too_long", "at most 80 characters");
+  p.options = {{"form", pki::cms::form_name(*form)}, {"detached", in.scene == "20" && in.detached}};
+  if (in.scene == "13") {
+    p.options["placement"] = p.in.placement;
+    p.options["seal_kinds"] = p.in.seal_kinds;
+    p.options["pades_level"] = p.in.pades_level.empty() ? "B-T" : p.in.pades_level;
+  }
+  return p;
+}
+
+Result<SceneView> SceneService::insert(store::Tx& tx, const RpAppView& app, const PreparedRequest& p) {
+  const SceneCreate& in = p.in;
+  if (!in.client_request_id.empty()) {
+    CS_ASSIGN(auto before, tx.query_one("SELECT id FROM scene_requests WHERE app_id = ? AND client_request_id = ?",
+                                        {app.id, in.client_request_id}));
+    if (before) return load(tx, before->text("id"));
+  }
   std::string id;
   {
     std::lock_guard lock(rng_mu_);
     id = new_uuid_v7(clock_, rng_);
   }
   const std::int64_t now = clock_.now_unix();
-  nlohmann::json options = {{"form", pki::cms::form_name(*form)}, {"detached", in.scene == "20" && in.detached}};
-  if (in.scene == "13") {
-    options["placement"] = in13.placement;
-    options["seal_kinds"] = in13.seal_kinds;
-    options["pades_level"] = in13.pades_level.empty() ? "B-T" : in13.pades_level;
-  }
-  CS_ASSIGN(auto view, db_.write_value<SceneView>([&](store::Tx& tx) -> Result<SceneView> {
-    if (!in.client_request_id.empty()) {
-      CS_ASSIGN(auto before, tx.query_one("SELECT id FROM scene_requests WHERE app_id = ? AND client_request_id = ?",
-                                          {app.id, in.client_request_id}));
-      if (before) return load(tx, before->text("id"));
-    }
-    CS_TRY(tx.exec("INSERT INTO scene_requests (id, app_id, platform_id, scene, token_hash, status, title, message, "
-                   "options, rp_nonce, required_certificate_id, required_org_id, client_request_id, expires_at, "
-                   "created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   {id, app.id, app.platform_id, in.scene,
-                    hex_encode(crypto::sha256(as_bytes(token_of(id)))), in.title,
-                    in13.message.empty() ? store::Value() : store::Value(in13.message), options.dump(), in.nonce,
-                    in.required_certificate_id.empty() ? store::Value() : store::Value(in.required_certificate_id),
-                    in.required_org_id.empty() ? store::Value() : store::Value(in.required_org_id),
-                    in.client_request_id.empty() ? store::Value() : store::Value(in.client_request_id), now + ttl,
-                    format_rfc3339_ms(clock_.now())}));
-    return load(tx, id);
-  }));
+  CS_TRY(tx.exec("INSERT INTO scene_requests (id, app_id, platform_id, scene, token_hash, status, title, message, "
+                 "options, rp_nonce, required_certificate_id, required_org_id, client_request_id, expires_at, "
+                 "created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 {id, app.id, app.platform_id, in.scene, hex_encode(crypto::sha256(as_bytes(token_of(id)))), in.title,
+                  in.message.empty() ? store::Value() : store::Value(in.message), p.options.dump(), in.nonce,
+                  in.required_certificate_id.empty() ? store::Value() : store::Value(in.required_certificate_id),
+                  in.required_org_id.empty() ? store::Value() : store::Value(in.required_org_id),
+                  in.client_request_id.empty() ? store::Value() : store::Value(in.client_request_id), now + p.ttl_s,
+                  format_rfc3339_ms(clock_.now())}));
+  return load(tx, id);
+}
+
+Result<SceneCreated> SceneService::create(const RpAppView& app, const SceneCreate& in) {
+  CS_ASSIGN(auto prepared, prepare(app, in));
+  CS_ASSIGN(auto view, db_.write_value<SceneView>([&](store::Tx& tx) { return insert(tx, app, prepared); }));
   return created(view);
+}
+
+Result<std::vector<SceneCreated>> SceneService::create_batch(const RpAppView& app, const std::vector<SceneCreate>& in) {
+  if (in.empty() || in.size() > kMaxBatch) {
+    return field("requests", "out_of_range", "a batch holds 1 to " + std::to_string(kMaxBatch) + " requests");
+  }
+  std::vector<PreparedRequest> prepared;
+  prepared.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    auto p = prepare(app, in[i]);
+    if (!p.ok()) {
+      Error e = std::move(p).error();
+      for (auto& f : e.fields) f.field = "requests[" + std::to_string(i) + "]." + f.field;
+      if (e.fields.empty()) e.message += " (requests[" + std::to_string(i) + "])";
+      return e;
+    }
+    prepared.push_back(std::move(p).value());
+  }
+  CS_ASSIGN(auto views, db_.write_value<std::vector<SceneView>>([&](store::Tx& tx) -> Result<std::vector<SceneView>> {
+    std::vector<SceneView> out;
+    out.reserve(prepared.size());
+    for (const auto& p : prepared) {
+      CS_ASSIGN(auto v, insert(tx, app, p));
+      out.push_back(std::move(v));
+    }
+    return out;
+  }));
+  std::vector<SceneCreated> out;
+  out.reserve(views.size());
+  for (const auto& v : views) {
+    CS_ASSIGN(auto c, created(v));
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 Result<SceneView> SceneService::get(const RpAppView& app, const std::string& id, std::int64_t wait_ms) {

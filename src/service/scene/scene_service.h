@@ -220,6 +220,13 @@ class SceneService {
   // Errors: invalid_field (also invalid_envelope for 14), scene_not_allowed (403: not among the
   // app's scenes), scene_not_supported (a scene not built yet).
   Result<SceneCreated> create(const RpAppView& app, const SceneCreate& in);
+  // A batch at one moment (a tender's bid opening: one scene-14 request per bid, each bidder
+  // scanning their own), all or none: every request is checked as create() checks it and the
+  // first one refused is the answer, its fields named "requests[i].<field>"; then one transaction
+  // stores them all. 1 to kMaxBatch requests (else invalid_field "requests"). A request with a
+  // client_request_id seen before answers that earlier request, as in create().
+  static constexpr std::size_t kMaxBatch = 500;
+  Result<std::vector<SceneCreated>> create_batch(const RpAppView& app, const std::vector<SceneCreate>& in);
   // The relying party's view of its own request (404 scene_request_not_found for others').
   // wait_ms > 0: returns when the request finishes or after wait_ms (long-poll).
   Result<SceneView> get(const RpAppView& app, const std::string& id, std::int64_t wait_ms = 0);
@@ -314,6 +321,14 @@ class SceneService {
   // document's bytes go into in.message.
   Status check_document_request(const RpAppView& app, SceneCreate& in);
   Result<SceneCreated> created(const SceneView& v);
+  // create()'s checks and the row it stores, apart so that a batch checks all before it stores any.
+  struct PreparedRequest {
+    SceneCreate in;  // 13: the document's bytes in message
+    nlohmann::json options;
+    std::int64_t ttl_s = 0;
+  };
+  Result<PreparedRequest> prepare(const RpAppView& app, const SceneCreate& in);
+  Result<SceneView> insert(store::Tx& tx, const RpAppView& app, const PreparedRequest& p);
 
   store::Database& db_;
   const Clock& clock_;

@@ -244,6 +244,55 @@ TEST_P(SceneServiceTest, AuthorisedDecryptionOpensTheEnvelopeOnlyWithItsRecipien
   EXPECT_EQ(scenes_->create(app_, junk).error().code, "invalid_field");
 }
 
+// A tender's bid opening: one scene-14 request per bid, all created in one call. One bad
+// envelope among them refuses the whole batch, naming it, and creates nothing; a batch of none
+// or of more than 500 is refused; the stored batch's requests open independently.
+TEST_P(SceneServiceTest, ABatchOfBidOpeningsIsCreatedWhollyOrNotAtAll) {
+  Held cert = certificate(alice_, home_);
+  std::vector<std::string> bids;
+  std::vector<SceneCreate> batch;
+  for (int i = 0; i < 3; ++i) {
+    bids.push_back("投标报价 第" + std::to_string(i + 1) + "包");
+    Bytes env = pki::cms::enveloped_data(pki::cms::Form::kGmt0010, cert.der, as_bytes(bids.back()), rng_).value();
+    batch.push_back({"14", "开标：第" + std::to_string(i + 1) + "包", env, false, "rfc5652",
+                     "nonce-batch-" + std::to_string(i), cert.id, "", 0, "", {}, {}, {}});
+  }
+  const std::int64_t before = count("SELECT COUNT(*) FROM scene_requests", {});
+
+  // The attacker's (or a careless) batch: the third "envelope" is not one. Nothing is stored.
+  auto bad = batch;
+  bad[2].message = to_bytes("not cms");
+  auto refused = scenes_->create_batch(app_, bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "invalid_field");
+  ASSERT_FALSE(refused.error().fields.empty());
+  EXPECT_EQ(refused.error().fields[0].field, "requests[2].message");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM scene_requests", {}), before);
+  EXPECT_EQ(scenes_->create_batch(app_, {}).error().code, "invalid_field");
+  std::vector<SceneCreate> too_many(SceneService::kMaxBatch + 1, batch[0]);
+  EXPECT_EQ(scenes_->create_batch(app_, too_many).error().code, "invalid_field");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM scene_requests", {}), before);
+
+  auto made = scenes_->create_batch(app_, batch);
+  ASSERT_TRUE(made.ok()) << made.error().code;
+  ASSERT_EQ(made->size(), 3u);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM scene_requests", {}), before + 3);
+  // The second bid opens on its own; the others stay pending.
+  const SceneCreated& second = (*made)[1];
+  EXPECT_EQ(second.request.nonce, "nonce-batch-1");
+  EXPECT_NE(second.qr_payload, (*made)[0].qr_payload);
+  EXPECT_FALSE(second.qr_png.empty());
+  ASSERT_TRUE(scenes_->claim(alice_, token_of(second)).ok());
+  auto e = pki::cms::parse_enveloped(batch[1].message).value();
+  auto ct = crypto::Sm2Ciphertext::parse_der(e.encrypted_key).value();
+  auto cek = crypto::sm2_decrypt(cert.key, ct.raw(crypto::Sm2CipherOrder::kC1C3C2)).value();
+  ASSERT_TRUE(scenes_->complete(alice_, second.request.id, {cert.id, 0, {}, Bytes(cek.begin(), cek.end()), {}}).ok());
+  auto v = scenes_->get(app_, second.request.id);
+  EXPECT_EQ(to_string(base64_decode(v->result["content"].get<std::string>()).value()), bids[1]);
+  EXPECT_EQ(scenes_->get(app_, (*made)[0].request.id)->status, "pending");
+  EXPECT_EQ(scenes_->get(app_, (*made)[2].request.id)->status, "pending");
+}
+
 TEST_P(SceneServiceTest, ExpiredRequestsAndUnknownScenesAreRefused) {
   Held cert = certificate(alice_, home_);
   SceneCreated c = create("06");
