@@ -107,6 +107,11 @@ TEST_P(PkiCli, CertificateCrlAndDetailsVerifyWithOpenssl) {
 
   auto text = openssl("x509 -noout -text -in " + d.f("leaf.pem")).out;
   EXPECT_NE(text.find("Digital Signature, Non Repudiation"), std::string::npos) << text;
+  // The same certificate opens envelopes (scene 14): key transport for SM2 and RSA, ECDH for P-256.
+  EXPECT_NE(text.find(GetParam() == crypto::KeyType::kEcP256 ? "Non Repudiation, Key Agreement"
+                                                             : "Non Repudiation, Key Encipherment"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("X509v3 Authority Key Identifier"), std::string::npos);
   EXPECT_NE(text.find("OCSP - URI:http://127.0.0.1:1/ocsp/x"), std::string::npos);
   EXPECT_NE(text.find("URI:http://127.0.0.1:1/ca/x/crl"), std::string::npos);

@@ -127,6 +127,17 @@ ProfileStep usage(std::uint32_t ku, std::vector<std::string> eku, bool eku_criti
   };
 }
 
+// The mobile shield's certificates sign and also open what is encrypted to them (scenes 14 and
+// 16 use the one certificate a person holds): the key usage says so, by how the key takes part.
+// RSA and SM2 keys have content keys encrypted to them (key transport); P-256 keys agree on them
+// (ECDH, RFC 5753).
+ProfileStep deciphers_too() {
+  return [](ProfileState& s) -> Status {
+    s.tpl.key_usage |= s.in.key_type == crypto::KeyType::kEcP256 ? kKeyAgreement : kKeyEncipherment;
+    return {};
+  };
+}
+
 // Encryption certificates: RSA keys encipher keys; EC keys (SM2, P-256) agree on them.
 ProfileStep encryption_usage() {
   return [](ProfileState& s) -> Status {
@@ -156,11 +167,11 @@ std::vector<Profile> build_profiles() {
   p.push_back({"personal_sign", "personal signing certificate (个人签名证书)", 1825,
                {require(&SubjectInfo::common_name, "common_name"), identity_code(), key_fits_ca(), validity_cap(),
                 person_subject(), identity_extension(), usage(kDigitalSignature | kNonRepudiation, {kClient, kEmail}),
-                policy("1")}});
+                deciphers_too(), policy("1")}});
   p.push_back({"org_sign", "organisation signing certificate (机构签名证书)", 1825,
                {require(&SubjectInfo::organization, "organization"), uscc(), key_fits_ca(), validity_cap(),
                 org_subject(), org_code_extension(), usage(kDigitalSignature | kNonRepudiation, {kClient, kEmail}),
-                policy("2")}});
+                deciphers_too(), policy("2")}});
   p.push_back({"encryption", "encryption certificate for the dual-certificate case (加密证书)", 1825,
                {require(&SubjectInfo::common_name, "common_name"), key_fits_ca(), validity_cap(), person_subject(),
                 encryption_usage(), policy("3")}});
