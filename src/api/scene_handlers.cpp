@@ -142,6 +142,8 @@ Result<Reply> rp_post_scene_request(RequestContext& ctx) {
   }
   CS_ASSIGN(auto form, optional_string(body, "form", 16));
   if (form) in.form = *form;
+  CS_ASSIGN(auto content_encryption, optional_string(body, "content_encryption", 16));
+  if (content_encryption) in.content_encryption = *content_encryption;
   CS_ASSIGN(auto cert, optional_string(body, "required_certificate_id", 64));
   if (cert) in.required_certificate_id = *cert;
   CS_ASSIGN(auto org, optional_string(body, "required_org_id", 64));
