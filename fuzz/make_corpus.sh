@@ -72,6 +72,7 @@ openssl cms -encrypt -binary -aes-256-cbc -in $tmp/data.txt -outform DER -out $t
 # with the real Z) and key transport to the RSA key, with the content key that key unwraps in
 # front, so the GCM tag check (over content and authAttrs) runs to the end.
 openssl cms -encrypt -binary -aes-256-gcm -in $tmp/data.txt -outform DER -out $tmp/openssl-kari-gcm.cms $tmp/p256.pem 2>/dev/null
+openssl cms -encrypt -binary -aes-128-gcm -in $tmp/data.txt -outform DER -out $tmp/openssl-kari-gcm128.cms $tmp/p256.pem 2>/dev/null
 for bits in 256 128; do
   openssl cms -encrypt -binary -aes-$bits-gcm -in $tmp/data.txt -outform DER -out $tmp/authenv-rsa-$bits.der \
     $tmp/rsa.pem 2>/dev/null
@@ -200,5 +201,6 @@ PY
 # Our own code's seeds (fuzz_seeds needs the whole server; fuzz_seeds_signing the signing layers).
 ASAN_OPTIONS=detect_leaks=0 build/fuzz/fuzz/fuzz_seeds $c $tmp/sm2.key $tmp/sm2.der
 ASAN_OPTIONS=detect_leaks=0 build/fuzz/fuzz/fuzz_seeds_signing $c $tmp/sm2.key $tmp/sm2.der $tmp/page.pdf $tmp/page-xrefstream.pdf \
-  $tmp/p256.der $tmp/openssl-kari-default.cms $tmp/openssl-kari-aes256.cms $tmp/openssl-kari-gcm.cms
+  $tmp/p256.der $tmp/openssl-kari-default.cms $tmp/openssl-kari-aes256.cms $tmp/openssl-kari-gcm.cms \
+  $tmp/openssl-kari-gcm128.cms
 du -sh $c
