@@ -2,8 +2,11 @@
 // content enclosed, or detached and given) and EnvelopedData read by parse_enveloped and opened
 // with a key from the input; for key agreement (kari, RFC 5753) the key field is the shared
 // secret Z and kari_unwrap (X9.63 KDF over the SharedInfo the envelope names, then the AES or
-// 3DES key unwrap of the encrypted key) runs first. Differential: a SignedData ours accepts must parse as CMS in OpenSSL
-// (d2i_CMS_ContentInfo), and an EnvelopedData ours reads must too (for the RFC 5652 form).
+// 3DES key unwrap of the encrypted key) runs first. AuthEnvelopedData (RFC 5083, AES-GCM) goes
+// through the same reader: GCMParameters, authAttrs (the GCM additional data) and mac, then
+// open_content's tag check. Differential: a SignedData ours accepts must parse as CMS in OpenSSL
+// (d2i_CMS_ContentInfo), and an EnvelopedData or AuthEnvelopedData ours reads must too (for the
+// RFC 5652 form); an AuthEnvelopedData's mac is as long as its aes-ICVlen (12..16).
 #include <openssl/cms.h>
 
 #include <cstdlib>
@@ -36,6 +39,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!env) return 0;
     (void)fuzz::touch(env->encrypted_key);
     (void)fuzz::touch(env->iv);
+    if (env->authenticated) {
+      if (env->cipher != pki::cms::ContentCipher::kAesGcm || env->iv.size() != 12 || env->icv_len < 12 ||
+          env->icv_len > 16 || env->mac.size() != env->icv_len) {
+        std::abort();
+      }
+      (void)fuzz::touch(env->mac);
+      (void)fuzz::touch(env->aad);
+    } else if (env->cipher == pki::cms::ContentCipher::kAesGcm) {
+      std::abort();  // GCM outside AuthEnvelopedData has no tag
+    }
     if (env->key_transport == pki::cms::KeyTransport::kEcdh) {
       (void)fuzz::touch(env->originator_point);
       (void)fuzz::touch(env->ukm);

@@ -68,6 +68,16 @@ cp $tmp/signed.der $c/der/seed-cms
 # AES-256-CBC content. fuzz_seeds_signing below puts the real Z (from p256.key) in front of each.
 openssl cms -encrypt -binary -in $tmp/data.txt -outform DER -out $tmp/openssl-kari-default.cms $tmp/p256.pem 2>/dev/null
 openssl cms -encrypt -binary -aes-256-cbc -in $tmp/data.txt -outform DER -out $tmp/openssl-kari-aes256.cms $tmp/p256.pem 2>/dev/null
+# AuthEnvelopedData (RFC 5083, AES-GCM) by openssl: key agreement (through fuzz_seeds_signing,
+# with the real Z) and key transport to the RSA key, with the content key that key unwraps in
+# front, so the GCM tag check (over content and authAttrs) runs to the end.
+openssl cms -encrypt -binary -aes-256-gcm -in $tmp/data.txt -outform DER -out $tmp/openssl-kari-gcm.cms $tmp/p256.pem 2>/dev/null
+openssl cms -encrypt -binary -aes-128-gcm -in $tmp/data.txt -outform DER -out $tmp/openssl-kari-gcm128.cms $tmp/p256.pem 2>/dev/null
+for bits in 256 128; do
+  openssl cms -encrypt -binary -aes-$bits-gcm -in $tmp/data.txt -outform DER -out $tmp/authenv-rsa-$bits.der \
+    $tmp/rsa.pem 2>/dev/null
+  python3 fuzz/authenveloped_seed.py $tmp/rsa.key $tmp/authenv-rsa-$bits.der $c/cms/seed-openssl-authenveloped-rsa-$bits
+done
 
 # Pictures: a PNG and a JPEG header of a small size, and one that declares 100000 x 100000.
 python3 - "$c/image" <<'PY'
@@ -191,5 +201,6 @@ PY
 # Our own code's seeds (fuzz_seeds needs the whole server; fuzz_seeds_signing the signing layers).
 ASAN_OPTIONS=detect_leaks=0 build/fuzz/fuzz/fuzz_seeds $c $tmp/sm2.key $tmp/sm2.der
 ASAN_OPTIONS=detect_leaks=0 build/fuzz/fuzz/fuzz_seeds_signing $c $tmp/sm2.key $tmp/sm2.der $tmp/page.pdf $tmp/page-xrefstream.pdf \
-  $tmp/p256.der $tmp/openssl-kari-default.cms $tmp/openssl-kari-aes256.cms
+  $tmp/p256.der $tmp/openssl-kari-default.cms $tmp/openssl-kari-aes256.cms $tmp/openssl-kari-gcm.cms \
+  $tmp/openssl-kari-gcm128.cms
 du -sh $c

@@ -118,8 +118,8 @@ int main(int argc, char** argv) {
   // signature on top) over the PDFs given, and the CMS of each alone. Prefix: the mode (0: PDF,
   // 1: CMS), then the trusted root (the self-signed certificate) with a 16-bit length.
   std::vector<std::string> pdfs;
-  // A P-256 certificate (NAME.der, its key beside it as NAME.key): our EnvelopedData to it; an
-  // envelope made elsewhere (NAME.cms) to the last such key. The key field of each seed is the
+  // A P-256 certificate (NAME.der, its key beside it as NAME.key): our EnvelopedData (CBC) and
+  // AuthEnvelopedData (AES-GCM) to it; an envelope made elsewhere (NAME.cms) to the last such key. The key field of each seed is the
   // real Z, so kari_unwrap and open_content run to the end.
   std::optional<crypto::PrivateKey> recipient;
   auto ends = [](const std::string& a, const char* suffix) {
@@ -133,35 +133,44 @@ int main(int argc, char** argv) {
       pdfs.push_back(arg);
       continue;
     }
-    Bytes env;
+    std::vector<std::pair<std::string, Bytes>> envs;  // (seed name, envelope)
     if (ends(arg, ".der")) {
       const Bytes key_pem_r = read_all(arg.substr(0, arg.size() - 4) + ".key");
       auto k = crypto::PrivateKey::from_pem(as_chars(key_pem_r));
       if (!k) return fail("P-256 key", k.error());
       recipient = std::move(k).value();
-      auto made = pki::cms::enveloped_data(pki::cms::Form::kRfc5652, read_all(arg), content, rng);
+      // The CBC EnvelopedData (on request) and the default AES-GCM AuthEnvelopedData.
+      auto made = pki::cms::enveloped_data(pki::cms::Form::kRfc5652, read_all(arg), content, rng,
+                                           pki::cms::ContentEncryption::kAesCbc);
       if (!made) return fail("enveloped_data (key agreement)", made.error());
-      env = std::move(made).value();
+      envs.emplace_back(stem, std::move(made).value());
+      auto gcm = pki::cms::enveloped_data(pki::cms::Form::kRfc5652, read_all(arg), content, rng);
+      if (!gcm) return fail("enveloped_data (key agreement, GCM)", gcm.error());
+      envs.emplace_back(stem + "-gcm", std::move(gcm).value());
     } else {
-      env = read_all(arg);
+      envs.emplace_back(stem, read_all(arg));
     }
     if (!recipient) return fail("kari", invalid_argument("usage", "a .cms comes after its recipient's .der"));
-    auto parsed = pki::cms::parse_enveloped(env);
-    if (!parsed) return fail("parse_enveloped", parsed.error());
-    auto peer = crypto::PublicKey::ec_from_point(crypto::KeyType::kEcP256, parsed->originator_point);
-    if (!peer) return fail("originator point", peer.error());
-    crypto::EvpPkeyCtx dctx(EVP_PKEY_CTX_new_from_pkey(nullptr, recipient->get(), nullptr));
-    Bytes z(32);
-    std::size_t zlen = z.size();
-    if (!dctx || EVP_PKEY_derive_init(dctx.get()) != 1 || EVP_PKEY_derive_set_peer(dctx.get(), peer->get()) != 1 ||
-        EVP_PKEY_derive(dctx.get(), z.data(), &zlen) != 1 || zlen != 32) {
-      return fail("ECDH", invalid_argument("ecdh", "EVP_PKEY_derive"));
+    for (const auto& [name, env] : envs) {
+      auto parsed = pki::cms::parse_enveloped(env);
+      if (!parsed) return fail("parse_enveloped", parsed.error());
+      auto peer = crypto::PublicKey::ec_from_point(crypto::KeyType::kEcP256, parsed->originator_point);
+      if (!peer) return fail("originator point", peer.error());
+      crypto::EvpPkeyCtx dctx(EVP_PKEY_CTX_new_from_pkey(nullptr, recipient->get(), nullptr));
+      Bytes z(32);
+      std::size_t zlen = z.size();
+      if (!dctx || EVP_PKEY_derive_init(dctx.get()) != 1 || EVP_PKEY_derive_set_peer(dctx.get(), peer->get()) != 1 ||
+          EVP_PKEY_derive(dctx.get(), z.data(), &zlen) != 1 || zlen != 32) {
+        return fail("ECDH", invalid_argument("ecdh", "EVP_PKEY_derive"));
+      }
+      auto cek = pki::cms::kari_unwrap(*parsed, z);
+      if (!cek) return fail("kari_unwrap", cek.error());
+      auto opened = pki::cms::open_content(*parsed, BytesView(cek->data(), cek->size()));
+      if (!opened) return fail("open_content", opened.error());
+      Bytes prefix = {1, 32};
+      prefix.insert(prefix.end(), z.begin(), z.end());
+      put("cms", "enveloped-kari-" + name, prefix, env);
     }
-    auto cek = pki::cms::kari_unwrap(*parsed, z);
-    if (!cek) return fail("kari_unwrap", cek.error());
-    Bytes prefix = {1, 32};
-    prefix.insert(prefix.end(), z.begin(), z.end());
-    put("cms", "enveloped-kari-" + stem, prefix, env);
   }
   if (!pdfs.empty()) {
     Bytes root_prefix = {0, static_cast<std::uint8_t>(cert.size() >> 8), static_cast<std::uint8_t>(cert.size() & 0xff)};

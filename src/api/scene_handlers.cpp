@@ -141,6 +141,8 @@ Result<service::SceneCreate> scene_create_from(const nlohmann::json& body) {
   }
   CS_ASSIGN(auto form, optional_string(body, "form", 16));
   if (form) in.form = *form;
+  CS_ASSIGN(auto content_encryption, optional_string(body, "content_encryption", 16));
+  if (content_encryption) in.content_encryption = *content_encryption;
   CS_ASSIGN(auto cert, optional_string(body, "required_certificate_id", 64));
   if (cert) in.required_certificate_id = *cert;
   CS_ASSIGN(auto org, optional_string(body, "required_org_id", 64));

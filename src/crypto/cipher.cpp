@@ -180,6 +180,80 @@ Result<SecretBytes> sm4_aead_open(BytesView key, BytesView sealed, BytesView aad
   return out;
 }
 
+namespace {
+const EVP_CIPHER* aes_gcm_for(std::size_t key_size) {
+  switch (key_size) {
+    case 16: return EVP_aes_128_gcm();
+    case 24: return EVP_aes_192_gcm();
+    case 32: return EVP_aes_256_gcm();
+    default: return nullptr;
+  }
+}
+}  // namespace
+
+Result<Bytes> aes_gcm_encrypt(BytesView key, BytesView nonce, BytesView aad, BytesView plain, std::size_t tag_len,
+                              Bytes* tag) {
+  const EVP_CIPHER* cipher = aes_gcm_for(key.size());
+  if (cipher == nullptr) return bad_key();
+  if (nonce.size() != kGcmNonce) return bad_iv();
+  if (tag_len < 12 || tag_len > kGcmTag || tag == nullptr) {
+    return invalid_argument("bad_tag_length", "the tag is 12 to 16 bytes");
+  }
+  EvpCipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return openssl_internal("EVP_CIPHER_CTX_new");
+  if (EVP_EncryptInit_ex2(ctx.get(), cipher, key.data(), nonce.data(), nullptr) != 1) {
+    return openssl_internal("EVP_EncryptInit_ex2(AES-GCM)");
+  }
+  int len = 0;
+  if (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data(), checked_int(aad.size())) != 1) {
+    return openssl_internal("EVP_EncryptUpdate(aad)");
+  }
+  Bytes out(plain.size() + 16);
+  if (EVP_EncryptUpdate(ctx.get(), out.data(), &len, plain.data(), checked_int(plain.size())) != 1) {
+    return openssl_internal("EVP_EncryptUpdate");
+  }
+  int fin = 0;
+  if (EVP_EncryptFinal_ex(ctx.get(), out.data() + len, &fin) != 1) return openssl_internal("EVP_EncryptFinal_ex");
+  out.resize(static_cast<std::size_t>(len + fin));
+  tag->assign(tag_len, 0);
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_len), tag->data()) != 1) {
+    return openssl_internal("EVP_CTRL_GCM_GET_TAG");
+  }
+  return out;
+}
+
+Result<SecretBytes> aes_gcm_decrypt(BytesView key, BytesView nonce, BytesView aad, BytesView cipher, BytesView tag) {
+  const EVP_CIPHER* c = aes_gcm_for(key.size());
+  if (c == nullptr) return bad_key();
+  if (nonce.size() != kGcmNonce) return bad_iv();
+  if (tag.size() < 12 || tag.size() > kGcmTag) return decryption_failed();
+  EvpCipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return openssl_internal("EVP_CIPHER_CTX_new");
+  if (EVP_DecryptInit_ex2(ctx.get(), c, key.data(), nonce.data(), nullptr) != 1) {
+    return openssl_internal("EVP_DecryptInit_ex2(AES-GCM)");
+  }
+  int len = 0;
+  if (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(), checked_int(aad.size())) != 1) {
+    return openssl_internal("EVP_DecryptUpdate(aad)");
+  }
+  SecretBytes out(cipher.size() + 16);
+  if (EVP_DecryptUpdate(ctx.get(), out.data(), &len, cipher.data(), checked_int(cipher.size())) != 1) {
+    return openssl_internal("EVP_DecryptUpdate");
+  }
+  Bytes t(tag.begin(), tag.end());
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(t.size()), t.data()) != 1) {
+    return openssl_internal("EVP_CTRL_GCM_SET_TAG");
+  }
+  int fin = 0;
+  if (EVP_DecryptFinal_ex(ctx.get(), out.data() + len, &fin) != 1) {
+    drain_openssl_errors();
+    secure_wipe(out.data(), out.size());
+    return decryption_failed();
+  }
+  out.resize(static_cast<std::size_t>(len + fin));
+  return out;
+}
+
 Result<Bytes> aes256_gcm_seal(BytesView key, BytesView plain, BytesView aad, Rng& rng) {
   if (key.size() != 32) return bad_key();
   Bytes out = rng.bytes(kGcmNonce);

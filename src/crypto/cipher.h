@@ -53,6 +53,14 @@ Result<Bytes> sm4_ctr(BytesView key, BytesView iv, BytesView data);
 Result<Bytes> sm4_aead_seal(BytesView key, BytesView plain, BytesView aad, Rng& rng);
 Result<SecretBytes> sm4_aead_open(BytesView key, BytesView sealed, BytesView aad);
 
+// AES-GCM with the nonce, the tag and the associated data apart (CMS AuthEnvelopedData, RFC 5084):
+// a 16-, 24- or 32-byte key chooses AES-128, -192 or -256; the nonce is 12 bytes; the tag 12 to 16
+// bytes. Encrypt returns the ciphertext and writes the tag of tag_len bytes to *tag. Decrypt
+// returns the plaintext only when the tag verifies (else "decryption_failed", nothing released).
+Result<Bytes> aes_gcm_encrypt(BytesView key, BytesView nonce, BytesView aad, BytesView plain, std::size_t tag_len,
+                              Bytes* tag);
+Result<SecretBytes> aes_gcm_decrypt(BytesView key, BytesView nonce, BytesView aad, BytesView cipher, BytesView tag);
+
 Result<Bytes> aes256_gcm_seal(BytesView key, BytesView plain, BytesView aad, Rng& rng);
 Result<SecretBytes> aes256_gcm_open(BytesView key, BytesView sealed, BytesView aad);
 

@@ -119,5 +119,36 @@ TEST(Aes256Gcm, KnownAnswer) {
             "cea7403d4d606b6e074ec5d3baf39d18" "d0d1c8a799996bf0265b98b5d48ab919");
 }
 
+// AES-GCM with the parts apart (CMS AuthEnvelopedData): the NIST vector for AES-128 (key 0, IV 0,
+// P 0: C 0388dace..., tag ab6e47d4...), a 12-byte tag is the 16-byte one cut, and the refusals:
+// wrong nonce, key or tag length, a flipped tag or AAD byte (no plaintext released).
+TEST(AesGcm, PartsApartKnownAnswerTruncatedTagsAndRefusals) {
+  Bytes tag;
+  Bytes c = aes_gcm_encrypt(Bytes(16), Bytes(12), {}, Bytes(16), 16, &tag).value();
+  EXPECT_EQ(hex_encode(c), "0388dace60b6a392f328c2b971b2fe78");
+  EXPECT_EQ(hex_encode(tag), "ab6e47d42cec13bdf53a67b21257bddf");
+  Bytes tag12;
+  EXPECT_EQ(aes_gcm_encrypt(Bytes(16), Bytes(12), {}, Bytes(16), 12, &tag12).value(), c);
+  EXPECT_EQ(tag12, Bytes(tag.begin(), tag.begin() + 12));
+  auto p0 = aes_gcm_decrypt(Bytes(16), Bytes(12), {}, c, tag12);
+  ASSERT_TRUE(p0.ok());
+  EXPECT_EQ(Bytes(p0->begin(), p0->end()), Bytes(16));
+  SystemRng rng;
+  const Bytes key = rng.bytes(32), nonce = rng.bytes(12), aad = to_bytes("\x31\x00");
+  Bytes t;
+  Bytes ct = aes_gcm_encrypt(key, nonce, aad, as_bytes("bid"), 16, &t).value();
+  auto p1 = aes_gcm_decrypt(key, nonce, aad, ct, t);
+  ASSERT_TRUE(p1.ok());
+  EXPECT_EQ(to_string(Bytes(p1->begin(), p1->end())), "bid");
+  Bytes bad_t = t;
+  bad_t[0] ^= 1;
+  EXPECT_EQ(aes_gcm_decrypt(key, nonce, aad, ct, bad_t).error().code, "decryption_failed");
+  EXPECT_EQ(aes_gcm_decrypt(key, nonce, to_bytes("\x31\x01"), ct, t).error().code, "decryption_failed");
+  EXPECT_EQ(aes_gcm_decrypt(key, nonce, aad, ct, BytesView(t).subspan(0, 8)).error().code, "decryption_failed");
+  EXPECT_EQ(aes_gcm_decrypt(key, rng.bytes(16), aad, ct, t).error().code, "bad_iv_length");
+  EXPECT_EQ(aes_gcm_encrypt(Bytes(20), nonce, {}, ct, 16, &t).error().code, "bad_key_length");
+  EXPECT_EQ(aes_gcm_encrypt(key, nonce, {}, ct, 8, &t).error().code, "bad_tag_length");
+}
+
 }  // namespace
 }  // namespace certseal::crypto

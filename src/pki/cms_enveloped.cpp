@@ -34,6 +34,13 @@ constexpr std::string_view kAes128Wrap = "2.16.840.1.101.3.4.1.5";
 constexpr std::string_view kAes192Wrap = "2.16.840.1.101.3.4.1.25";
 constexpr std::string_view kAes256Wrap = "2.16.840.1.101.3.4.1.45";
 constexpr std::string_view kCms3DesWrap = "1.2.840.113549.1.9.16.3.6";
+constexpr std::string_view kAuthEnvelopedData = "1.2.840.113549.1.9.16.1.23";
+constexpr std::string_view kAes128Gcm = "2.16.840.1.101.3.4.1.6";
+constexpr std::string_view kAes192Gcm = "2.16.840.1.101.3.4.1.26";
+constexpr std::string_view kAes256Gcm = "2.16.840.1.101.3.4.1.46";
+constexpr std::string_view kAttrContentType = "1.2.840.113549.1.9.3";
+constexpr std::size_t kGcmNonce = 12;
+constexpr std::size_t kGcmTagWritten = 16;
 
 Error malformed(std::string why) {
   return Error(ErrorKind::kInvalidArgument, "cms_malformed", "the CMS message is malformed", std::move(why));
@@ -194,6 +201,61 @@ Status parse_kari(BytesView content, Enveloped& e) {
   return {};
 }
 
+// GCMParameters (RFC 5084 §3.2): SEQUENCE { aes-nonce OCTET STRING (12 octets here: what OpenSSL
+// reads), aes-ICVlen INTEGER (12..16) DEFAULT 12 }.
+Status parse_gcm_parameters(const std::pair<der::Tlv, BytesView>& p, Enveloped& e) {
+  if (p.first.tag != der::kSequence) return malformed("GCMParameters");
+  CS_ASSIGN(auto f, children(p.first.content(p.second)));
+  if (f.empty() || f.size() > 2 || f[0].first.tag != der::kOctetString) return malformed("GCMParameters");
+  BytesView nonce = f[0].first.content(f[0].second);
+  if (nonce.size() != kGcmNonce) return malformed("the GCM nonce is not 12 octets");
+  e.iv.assign(nonce.begin(), nonce.end());
+  e.icv_len = 12;  // the DEFAULT
+  if (f.size() == 2) {
+    if (!der_integer(f[1])) return malformed("aes-ICVlen");
+    BytesView v = f[1].first.content(f[1].second);
+    if (v.size() != 1 || v[0] < 12 || v[0] > 16) return malformed("aes-ICVlen is not 12 to 16");
+    e.icv_len = v[0];
+  }
+  return {};
+}
+
+// What follows authEncryptedContentInfo (RFC 5083 §2.1): authAttrs [1] IMPLICIT SET OF Attribute
+// OPTIONAL, mac OCTET STRING, unauthAttrs [2] OPTIONAL (refused here).
+Status parse_auth_tail(const std::vector<std::pair<der::Tlv, BytesView>>& ed, std::size_t j, Enveloped& e) {
+  if (j < ed.size() && ed[j].first.tag == der::context(1, true)) {
+    const BytesView attrs = ed[j].first.content(ed[j].second);
+    CS_ASSIGN(auto list, children(attrs));
+    if (list.empty()) return malformed("authAttrs");
+    for (const auto& [t, whole] : list) {
+      if (t.tag != der::kSequence) return malformed("authAttrs attribute");
+      CS_ASSIGN(auto a, children(t.content(whole)));
+      if (a.size() != 2 || a[0].first.tag != der::kOid || a[1].first.tag != der::kSet) {
+        return malformed("authAttrs attribute");
+      }
+      CS_ASSIGN(auto values, children(a[1].first.content(a[1].second)));
+      if (values.empty()) return malformed("authAttrs attribute values");
+      if (same(a[0].second, der::oid_or_die(kAttrContentType)) &&
+          (values.size() != 1 || !same(values[0].second, der::oid_or_die(data_oid(Form::kRfc5652))))) {
+        return unsupported("content-type attribute other than id-data");
+      }
+    }
+    // The additional data: the attributes' DER with the SET OF tag in place of [1] (RFC 5083 §2.2).
+    e.aad = der::tlv(der::kSet, attrs);
+    ++j;
+  }
+  if (j >= ed.size() || ed[j].first.tag != der::kOctetString) return malformed("no mac");
+  BytesView mac = ed[j].first.content(ed[j].second);
+  if (mac.size() != e.icv_len) return malformed("the mac's length is not aes-ICVlen");
+  e.mac.assign(mac.begin(), mac.end());
+  ++j;
+  if (j < ed.size()) {
+    if (ed[j].first.tag == der::context(2, true)) return unsupported("unauthenticated attributes");
+    return malformed("AuthEnvelopedData fields");
+  }
+  return {};
+}
+
 Result<Enveloped> parse(BytesView in) {
   Enveloped e;
   CS_ASSIGN(auto outer, der::read_tlv(in));
@@ -201,11 +263,14 @@ Result<Enveloped> parse(BytesView in) {
   CS_ASSIGN(auto ci, children(outer.content(in)));
   if (ci.size() != 2 || ci[1].first.tag != der::context(0, true)) return malformed("ContentInfo fields");
   if (same(ci[0].second, der::oid_or_die(enveloped_data_oid(Form::kGmt0010)))) e.form = Form::kGmt0010;
+  else if (same(ci[0].second, der::oid_or_die(kAuthEnvelopedData))) e.authenticated = true;
   else if (!same(ci[0].second, der::oid_or_die(enveloped_data_oid(Form::kRfc5652)))) return unsupported("not EnvelopedData");
   CS_ASSIGN(auto ed_outer, children(ci[1].first.content(ci[1].second)));
   if (ed_outer.size() != 1 || ed_outer[0].first.tag != der::kSequence) return malformed("EnvelopedData");
   CS_ASSIGN(auto ed, children(ed_outer[0].first.content(ed_outer[0].second)));
   if (ed.empty() || !der_integer(ed[0])) return malformed("EnvelopedData version");
+  // RFC 5083 §2.1: the AuthEnvelopedData version is 0.
+  if (e.authenticated && !same(ed[0].second, der::integer(0))) return malformed("AuthEnvelopedData version");
   std::size_t i = 1;
   if (ed.size() > i && ed[i].first.tag == der::context(0, true)) ++i;  // originatorInfo
   if (ed.size() < i + 2 || ed[i].first.tag != der::kSet) return malformed("recipientInfos");
@@ -251,8 +316,26 @@ Result<Enveloped> parse(BytesView in) {
   if (!same(eci[0].second, der::oid_or_die(data_oid(e.form)))) return unsupported("content type");
   if (eci[1].first.tag != der::kSequence) return malformed("contentEncryptionAlgorithm");
   CS_ASSIGN(auto calg, children(eci[1].first.content(eci[1].second)));
-  if (calg.size() != 2 || calg[1].first.tag != der::kOctetString) return unsupported("content encryption");
-  if (same(calg[0].second, der::oid_or_die(kSm4Cbc))) {
+  if (calg.size() != 2) return unsupported("content encryption");
+  const std::pair<std::string_view, std::size_t> gcms[] = {{kAes128Gcm, 16}, {kAes192Gcm, 24}, {kAes256Gcm, 32}};
+  bool gcm = false;
+  for (const auto& [oid, size] : gcms) {
+    if (same(calg[0].second, der::oid_or_die(oid))) {
+      gcm = true;
+      e.cipher = ContentCipher::kAesGcm;
+      e.content_key_size = size;
+    }
+  }
+  // An AEAD cipher goes in AuthEnvelopedData and only there (OpenSSL refuses GCM in
+  // EnvelopedData: no tag; a CBC cipher in AuthEnvelopedData authenticates nothing).
+  if (gcm != e.authenticated) {
+    return unsupported(gcm ? "GCM in EnvelopedData" : "AuthEnvelopedData without AES-GCM");
+  }
+  if (gcm) {
+    CS_TRY(parse_gcm_parameters(calg[1], e));
+  } else if (calg[1].first.tag != der::kOctetString) {
+    return unsupported("content encryption");
+  } else if (same(calg[0].second, der::oid_or_die(kSm4Cbc))) {
     e.cipher = ContentCipher::kSm4Cbc;
     e.content_key_size = 16;
   } else if (same(calg[0].second, der::oid_or_die(kAes128Cbc))) {
@@ -273,11 +356,14 @@ Result<Enveloped> parse(BytesView in) {
   if ((e.key_transport == KeyTransport::kSm2) != (e.cipher == ContentCipher::kSm4Cbc)) {
     return unsupported("SM2 key transport goes with SM4 content encryption, RSA with AES");
   }
-  BytesView iv = calg[1].first.content(calg[1].second);
-  e.iv.assign(iv.begin(), iv.end());
+  if (!gcm) {
+    BytesView iv = calg[1].first.content(calg[1].second);
+    e.iv.assign(iv.begin(), iv.end());
+    if (e.iv.size() != (e.cipher == ContentCipher::kDes3Cbc ? 8u : 16u)) return malformed("IV");
+  }
   BytesView ct = eci[2].first.content(eci[2].second);
   e.encrypted_content.assign(ct.begin(), ct.end());
-  if (e.iv.size() != (e.cipher == ContentCipher::kDes3Cbc ? 8u : 16u)) return malformed("IV");
+  if (e.authenticated) CS_TRY(parse_auth_tail(ed, i + 2, e));
   if (e.key_transport == KeyTransport::kEcdh) {
     // The wrap's key size must fit the content key (RFC 5753 §3.1.1 pairs them).
     const bool des = e.cipher == ContentCipher::kDes3Cbc;
@@ -286,22 +372,47 @@ Result<Enveloped> parse(BytesView in) {
   return e;
 }
 
-// RSAES-OAEP with SHA-256 and MGF1-SHA-256 (RFC 4055 §4.1; hash parameters absent, RFC 5754 §2),
-// AES-256-CBC content; RFC 5652 OIDs.
-Result<Bytes> rsa_enveloped(const crypto::PublicKey& key, const CertFacts& facts, BytesView content, Rng& rng) {
-  const Bytes cek = rng.bytes(32), iv = rng.bytes(16);
-  CS_ASSIGN(auto ct, crypto::aes_cbc_encrypt(cek, iv, content));
-  CS_ASSIGN(auto ek, crypto::encrypt(key, crypto::EncryptScheme::kRsaOaepSha256, cek));
+// The content part of an envelope to an RSA or P-256 certificate under the content key `cek`
+// (32 bytes), with the recipient info `ri` made for it: AES-256-GCM AuthEnvelopedData (version 0,
+// the tag in `mac`) or AES-256-CBC EnvelopedData (version `cbc_version`: 0 with a
+// KeyTransRecipientInfo, 2 with a KeyAgreeRecipientInfo; RFC 5652 §6.1).
+Result<Bytes> international_envelope(ContentEncryption enc, BytesView cek, const Bytes& ri, int cbc_version,
+                                     BytesView content, Rng& rng) {
+  const Bytes data = der::oid_or_die(data_oid(Form::kRfc5652));
+  if (enc == ContentEncryption::kAesCbc) {
+    const Bytes iv = rng.bytes(16);
+    CS_ASSIGN(auto ct, crypto::aes_cbc_encrypt(cek, iv, content));
+    const Bytes eci = der::seq({data, der::seq({der::oid_or_die(kAes256Cbc), der::octet_string(iv)}),
+                                der::implicit(0, false, ct)});
+    const Bytes ed = der::seq({der::integer(cbc_version), der::set_of({ri}), eci});
+    return der::seq({der::oid_or_die(enveloped_data_oid(Form::kRfc5652)), der::explicit_tag(0, ed)});
+  }
+  const Bytes nonce = rng.bytes(kGcmNonce);
+  Bytes tag;
+  CS_ASSIGN(auto ct, crypto::aes_gcm_encrypt(cek, nonce, {}, content, kGcmTagWritten, &tag));
+  const Bytes eci = der::seq({data, der::seq({der::oid_or_die(kAes256Gcm), gcm_parameters(nonce, kGcmTagWritten)}),
+                              der::implicit(0, false, ct)});
+  const Bytes aed = der::seq({der::integer(0), der::set_of({ri}), eci, der::octet_string(tag)});
+  return der::seq({der::oid_or_die(kAuthEnvelopedData), der::explicit_tag(0, aed)});
+}
+
+// RSAES-OAEP with SHA-256 and MGF1-SHA-256 (RFC 4055 §4.1; hash parameters absent, RFC 5754 §2);
+// RFC 5652 OIDs.
+Result<Bytes> rsa_enveloped(const crypto::PublicKey& key, const CertFacts& facts, BytesView content, Rng& rng,
+                            ContentEncryption enc) {
+  const SecretBytes cek = [&] {
+    const Bytes k = rng.bytes(32);
+    return SecretBytes(k.begin(), k.end());
+  }();
+  const BytesView cekv(cek.data(), cek.size());
+  CS_ASSIGN(auto ek, crypto::encrypt(key, crypto::EncryptScheme::kRsaOaepSha256, cekv));
   const Bytes sha256 = der::seq({der::oid_or_die(kSha256)});
   const Bytes oaep = der::seq({der::oid_or_die(kRsaesOaep),
                                der::seq({der::explicit_tag(0, sha256),
                                          der::explicit_tag(1, der::seq({der::oid_or_die(kMgf1), sha256}))})});
   Bytes rid = der::seq({facts.issuer, der::integer_unsigned(facts.serial)});
   Bytes ktri = der::seq({der::integer(0), rid, oaep, der::octet_string(ek)});
-  Bytes eci = der::seq({der::oid_or_die(data_oid(Form::kRfc5652)),
-                        der::seq({der::oid_or_die(kAes256Cbc), der::octet_string(iv)}), der::implicit(0, false, ct)});
-  Bytes ed = der::seq({der::integer(0), der::set_of({ktri}), eci});
-  return der::seq({der::oid_or_die(enveloped_data_oid(Form::kRfc5652)), der::explicit_tag(0, ed)});
+  return international_envelope(enc, cekv, ktri, 0, content, rng);
 }
 
 // ECC-CMS-SharedInfo (RFC 5753 §7.2): keyInfo (the wrap AlgorithmIdentifier as sent),
@@ -326,10 +437,10 @@ std::size_t kek_size(KeyWrap w) {
 }
 
 // Ephemeral-static ECDH to a P-256 certificate: dhSinglePass-stdDH-sha256kdf-scheme,
-// id-aes256-wrap, AES-256-CBC content, no ukm.
-Result<Bytes> ec_enveloped(const crypto::PublicKey& key, const CertFacts& facts, BytesView content, Rng& rng) {
-  const Bytes cek = rng.bytes(32), iv = rng.bytes(16);
-  CS_ASSIGN(auto ct, crypto::aes_cbc_encrypt(cek, iv, content));
+// id-aes256-wrap, no ukm.
+Result<Bytes> ec_enveloped(const crypto::PublicKey& key, const CertFacts& facts, BytesView content, Rng& rng,
+                           ContentEncryption enc) {
+  const Bytes cek = rng.bytes(32);
   CS_ASSIGN(auto eph, crypto::PrivateKey::generate(crypto::KeyType::kEcP256, rng));
   crypto::EvpPkeyCtx dctx(EVP_PKEY_CTX_new_from_pkey(nullptr, eph.get(), nullptr));
   std::size_t zlen = 0;
@@ -351,11 +462,7 @@ Result<Bytes> ec_enveloped(const crypto::PublicKey& key, const CertFacts& facts,
   const Bytes rek = der::seq({der::seq({rid, der::octet_string(wrapped)})});
   const Bytes kari = der::implicit(1, true, der::concat({der::integer(3), originator,
                                                           der::seq({der::oid_or_die(kStdDhSha256Kdf), wrap_alg}), rek}));
-  const Bytes eci = der::seq({der::oid_or_die(data_oid(Form::kRfc5652)),
-                              der::seq({der::oid_or_die(kAes256Cbc), der::octet_string(iv)}),
-                              der::implicit(0, false, ct)});
-  const Bytes ed = der::seq({der::integer(2), der::set_of({kari}), eci});
-  return der::seq({der::oid_or_die(enveloped_data_oid(Form::kRfc5652)), der::explicit_tag(0, ed)});
+  return international_envelope(enc, cek, kari, 2, content, rng);
 }
 
 }  // namespace
@@ -374,14 +481,29 @@ Result<SecretBytes> kari_unwrap(const Enveloped& e, BytesView z) {
   return cek;
 }
 
-Result<Bytes> enveloped_data(Form form, BytesView recipient_certificate, BytesView content, Rng& rng) {
+std::string_view content_encryption_name(ContentEncryption c) {
+  return c == ContentEncryption::kAesCbc ? "aes-256-cbc" : "aes-256-gcm";
+}
+std::optional<ContentEncryption> content_encryption_from_name(std::string_view name) {
+  if (name == "aes-256-gcm") return ContentEncryption::kAesGcm;
+  if (name == "aes-256-cbc") return ContentEncryption::kAesCbc;
+  return std::nullopt;
+}
+
+Bytes gcm_parameters(BytesView nonce, std::size_t icv_len) {
+  if (icv_len == 12) return der::seq({der::octet_string(nonce)});
+  return der::seq({der::octet_string(nonce), der::integer(static_cast<std::int64_t>(icv_len))});
+}
+
+Result<Bytes> enveloped_data(Form form, BytesView recipient_certificate, BytesView content, Rng& rng,
+                             ContentEncryption encryption) {
   auto facts = read_certificate(recipient_certificate);
   if (!facts) return invalid_argument("bad_certificate", "the recipient's certificate does not parse");
   auto key = crypto::PublicKey::from_spki_der(facts->spki);
   if (key && (key->type() == crypto::KeyType::kRsa2048 || key->type() == crypto::KeyType::kRsa3072)) {
-    return rsa_enveloped(*key, *facts, content, rng);
+    return rsa_enveloped(*key, *facts, content, rng, encryption);
   }
-  if (key && key->type() == crypto::KeyType::kEcP256) return ec_enveloped(*key, *facts, content, rng);
+  if (key && key->type() == crypto::KeyType::kEcP256) return ec_enveloped(*key, *facts, content, rng, encryption);
   if (!key || key->type() != crypto::KeyType::kSm2) {
     return invalid_argument("unsupported_recipient", "envelopes go to SM2, RSA or P-256 certificates only");
   }
@@ -406,6 +528,11 @@ Result<Enveloped> parse_enveloped(BytesView der) {
 Result<Bytes> open_content(const Enveloped& e, BytesView content_key) {
   if (content_key.size() != e.content_key_size) {
     return Error(ErrorKind::kInvalidArgument, "decryption_failed", "the content key has the wrong length");
+  }
+  if (e.cipher == ContentCipher::kAesGcm) {
+    auto plain = crypto::aes_gcm_decrypt(content_key, e.iv, e.aad, e.encrypted_content, e.mac);
+    if (!plain) return Error(ErrorKind::kInvalidArgument, "decryption_failed", "the content does not decrypt");
+    return Bytes(plain->begin(), plain->end());
   }
   auto plain = e.cipher == ContentCipher::kSm4Cbc    ? crypto::sm4_cbc_decrypt(content_key, e.iv, e.encrypted_content)
                : e.cipher == ContentCipher::kDes3Cbc ? crypto::des3_cbc_decrypt(content_key, e.iv, e.encrypted_content)

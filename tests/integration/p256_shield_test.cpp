@@ -3,9 +3,11 @@
 // Paillier key and both key-generation proofs; the server checks them and draws x2) against a
 // real certseald on both engines; the certificate comes from a P-256 CA. The key then answers the
 // QR scenes: 06 and 20 give CMS SignedData (ecdsa-with-SHA256) that `openssl cms -verify`
-// accepts with the published chain; 16 gives an EnvelopedData with an RFC 5753 key agreement
-// recipient that scene 14 opens again through the two-party ECDH; envelopes made by
-// `openssl cms -encrypt` (its 3DES default and AES with SHA-256) open through scene 14.
+// accepts with the published chain; 16 gives an AuthEnvelopedData (AES-256-GCM; AES-256-CBC
+// EnvelopedData when asked) with an RFC 5753 key agreement recipient that scene 14 opens again
+// through the two-party ECDH; envelopes made by `openssl cms -encrypt` (its 3DES default, AES with
+// SHA-256, AES-256/128-GCM) open through scene 14, and a GCM envelope with a flipped ciphertext
+// byte is refused there (envelope_not_authentic) with no content released.
 //
 // Refusals from the attacker's side: an SM2 enrolment for a P-256 order, a wrong certificate
 // password (refused and counted), another account's key, a point off the curve in the ECDH step,
@@ -74,7 +76,8 @@ TEST_P(P256ShieldE2eTest, InstallsAP256KeyAndAnswersEveryScene) {
   EXPECT_EQ(openssl_cms_verify(v20d["result"]["cms"], message + " ", "p256o").find("Verification successful"),
             std::string::npos);
 
-  // 16: the envelope to the P-256 certificate (key agreement, AES-256 wrap); 14 opens it again.
+  // 16: the envelope to the P-256 certificate (key agreement, AES-256 wrap, AES-256-GCM by
+  // default); 14 opens it again.
   const std::string bid = "投标文件 第4包 报价 2,750,000.00 元";
   auto c16 = rp(app, "POST", "/api/v1/rp/scene-requests",
                 {{"scene", "16"}, {"title", "加密投标文件"}, {"nonce", "ec-enc-0001"}, {"message", base64_encode(as_bytes(bid))}});
@@ -89,6 +92,10 @@ TEST_P(P256ShieldE2eTest, InstallsAP256KeyAndAnswersEveryScene) {
   put(f("env16.der"), to_string(base64_decode(v16["result"]["cms"].get<std::string>()).value()));
   const std::string printed = sh("openssl cms -cmsout -print -inform DER -in " + f("env16.der"));
   EXPECT_NE(printed.find("dhSinglePass-stdDH-sha256kdf-scheme"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("contentType: id-smime-ct-authEnvelopedData"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("algorithm: aes-256-gcm"), std::string::npos) << printed;
+  EXPECT_EQ(c16.json()["content_encryption"], "aes-256-gcm");
+  EXPECT_TRUE(env->authenticated);
   auto v14 = scan(a, app,
                   {{"scene", "14"}, {"title", "开标：第4包"}, {"nonce", "ec-open-0001"}, {"message", v16["result"]["cms"]}},
                   pin);
@@ -103,6 +110,15 @@ TEST_P(P256ShieldE2eTest, InstallsAP256KeyAndAnswersEveryScene) {
   auto ev = call("GET", "/api/v1/shield/keys/" + key_id + "/events", session_token(a));
   EXPECT_NE(ev.body.find("scene 20 "), std::string::npos) << ev.body;
   EXPECT_NE(ev.body.find("scene 14 "), std::string::npos) << ev.body;
+
+  // (After the events check, whose first page these would fill.) 14 with AES-GCM AuthEnvelopedData
+  // by `openssl cms -encrypt`; 16 with content_encryption (aes-256-gcm, aes-256-cbc; others
+  // refused), each opened by 14; a GCM envelope whose ciphertext was changed on the way is refused
+  // and releases nothing.
+  openssl_envelopes_open_by_scan(a, app, pin, f("ec-leaf.pem"), bid, "ec-open-gcm-",
+                                 {"-aes-256-gcm", "-aes-128-gcm", "-aes-256-gcm -keyopt ecdh_kdf_md:sha256"});
+  scene16_envelopes_open_by_scan(a, app, pin, bid, "ec-ce-");
+  altered_gcm_envelope_is_refused(a, app, pin, f("ec-leaf.pem"), "ec-altered-0001", false);
 
   // `certseal cert sign` with the P-256 key: a DER ECDSA-with-SHA256 that openssl accepts.
   put(f("doc.txt"), "合同 第1页");

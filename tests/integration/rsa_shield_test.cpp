@@ -3,8 +3,10 @@
 // the key and hands the server only its exponent share) against a real certseald on both engines;
 // the certificate comes from an RSA CA. The key then answers the QR scenes (docs/INTEGRATION.md):
 // 06 and 20 give CMS SignedData (sha256WithRSAEncryption) that `openssl cms -verify` accepts with
-// the published chain; 16 gives an EnvelopedData (RSAES-OAEP, AES-256-CBC) that scene 14 opens
-// again; envelopes made by `openssl cms -encrypt` (PKCS#1 v1.5 and OAEP) open through scene 14.
+// the published chain; 16 gives an AuthEnvelopedData (RSAES-OAEP, AES-256-GCM; AES-256-CBC
+// EnvelopedData when asked) that scene 14 opens again; envelopes made by `openssl cms -encrypt`
+// (PKCS#1 v1.5 and OAEP; AES-CBC and AES-GCM) open through scene 14, and a GCM envelope with a
+// flipped tag byte is refused there (envelope_not_authentic) with no content released.
 //
 // Scene 13 (PDF, through docsign) with the RSA key: `pdfsig` reports the signature valid and
 // the certificate trusted once the published chain is in its NSS database, `qpdf --check`
@@ -82,7 +84,7 @@ TEST_P(RsaShieldE2eTest, InstallsAnRsaKeyAndAnswersEveryScene) {
   // A changed message is not accepted by openssl.
   EXPECT_EQ(openssl_cms_verify(v20d["result"]["cms"], message + " ").find("Verification successful"), std::string::npos);
 
-  // 16: the envelope to the RSA certificate (RSAES-OAEP, AES-256-CBC); 14 opens it again.
+  // 16: the envelope to the RSA certificate (RSAES-OAEP, AES-256-GCM by default); 14 opens it again.
   const std::string bid = "投标文件 第2包 报价 3,450,000.00 元";
   auto c16 = rp(app, "POST", "/api/v1/rp/scene-requests",
                 {{"scene", "16"}, {"title", "加密投标文件"}, {"nonce", "rsa-enc-0001"},
@@ -96,7 +98,13 @@ TEST_P(RsaShieldE2eTest, InstallsAnRsaKeyAndAnswersEveryScene) {
   ASSERT_TRUE(env.ok());
   EXPECT_EQ(env->key_transport, pki::cms::KeyTransport::kRsaOaepSha256);
   put(f("env16.der"), to_string(base64_decode(v16["result"]["cms"].get<std::string>()).value()));
-  EXPECT_NE(sh("openssl cms -cmsout -print -inform DER -in " + f("env16.der")).find("rsaesOaep"), std::string::npos);
+  EXPECT_EQ(c16.json()["content_encryption"], "aes-256-gcm");
+  EXPECT_TRUE(env->authenticated);
+  EXPECT_EQ(env->cipher, pki::cms::ContentCipher::kAesGcm);
+  const std::string printed16 = sh("openssl cms -cmsout -print -inform DER -in " + f("env16.der"));
+  EXPECT_NE(printed16.find("rsaesOaep"), std::string::npos) << printed16;
+  EXPECT_NE(printed16.find("contentType: id-smime-ct-authEnvelopedData"), std::string::npos) << printed16;
+  EXPECT_NE(printed16.find("algorithm: aes-256-gcm"), std::string::npos) << printed16;
   auto v14 = scan(a, app,
                   {{"scene", "14"}, {"title", "开标：第2包"}, {"nonce", "rsa-open-0001"}, {"message", v16["result"]["cms"]}},
                   pin);
@@ -113,6 +121,17 @@ TEST_P(RsaShieldE2eTest, InstallsAnRsaKeyAndAnswersEveryScene) {
   auto ev = call("GET", "/api/v1/shield/keys/" + key_id + "/events", session_token(a));
   EXPECT_NE(ev.body.find("scene 20 "), std::string::npos) << ev.body;
   EXPECT_NE(ev.body.find("scene 14 "), std::string::npos) << ev.body;
+
+  // (After the events check, whose first page these would fill.) 14 with AES-GCM AuthEnvelopedData
+  // by `openssl cms -encrypt` (PKCS#1 v1.5 and OAEP); 16 with content_encryption (aes-256-gcm,
+  // aes-256-cbc; others refused), each opened by 14; a GCM envelope whose tag was changed on the
+  // way is refused and releases nothing.
+  openssl_envelopes_open_by_scan(a, app, pin, f("rsa-leaf.pem"), bid, "rsa-open-gcm-",
+                                 {"-aes-256-gcm", "-aes-128-gcm",
+                                  "-aes-256-gcm -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 -keyopt "
+                                  "rsa_mgf1_md:sha256"});
+  scene16_envelopes_open_by_scan(a, app, pin, bid, "rsa-ce-");
+  altered_gcm_envelope_is_refused(a, app, pin, f("rsa-leaf.pem"), "rsa-altered-0001", true);
 }
 
 // Attackers: whoever holds the server's share (a stolen database), a thief with the device folder

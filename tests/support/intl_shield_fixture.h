@@ -12,6 +12,7 @@
 #include "base/encoding.h"
 #include "crypto/unlock.h"
 #include "docsign/text_render.h"
+#include "pki/cms_enveloped.h"
 #include "service/scene/rp_apps.h"
 #include "support/client_fixture.h"
 
@@ -99,6 +100,83 @@ class IntlShieldE2eTest : public ClientE2eTest {
                     pin);
       ASSERT_EQ(v["status"], "completed") << opts << " " << enc << v;
       EXPECT_EQ(to_string(base64_decode(v["result"]["content"].get<std::string>()).value()), content) << opts;
+    }
+  }
+  // The attacker's side of scene 14 with AES-GCM: an AuthEnvelopedData that `openssl cms -encrypt
+  // -aes-256-gcm` makes to `leaf_pem`, one byte of its tag (or of its ciphertext) flipped on the
+  // way. The request is accepted (the structure is intact), the user's key unwraps the right
+  // content key, and the completion is refused (envelope_not_authentic): the relying party sees
+  // no content and the request is not completed.
+  void altered_gcm_envelope_is_refused(const std::string& d, const App& app, const std::string& pin,
+                                       const std::string& leaf_pem, const std::string& nonce, bool flip_tag) {
+    put(f("altered.txt"), "sealed bid, altered on the way");
+    auto enc = sh("openssl cms -encrypt -binary -aes-256-gcm -in " + f("altered.txt") + " -outform DER -out " +
+                  f("altered.der") + " -recip " + leaf_pem);
+    Bytes der = to_bytes(read_all(f("altered.der")));
+    auto e = pki::cms::parse_enveloped(der);
+    ASSERT_TRUE(e.ok()) << enc;
+    ASSERT_TRUE(e->authenticated);
+    std::size_t at = der.size() - 1;  // the mac is the last field
+    if (!flip_tag) {
+      auto it = std::search(der.begin(), der.end(), e->encrypted_content.begin(), e->encrypted_content.end());
+      ASSERT_NE(it, der.end());
+      at = static_cast<std::size_t>(it - der.begin()) + 2;
+    }
+    der[at] ^= 0x01;
+    auto c = rp(app, "POST", "/api/v1/rp/scene-requests",
+                {{"scene", "14"}, {"title", "开标"}, {"nonce", nonce}, {"message", base64_encode(der)}});
+    ASSERT_EQ(c.status, 201) << c.body;
+    auto s = cli(d, {"--json", "scan", "--payload", c.json()["qr_payload"], "--yes"}, {pin});
+    EXPECT_NE(s.exit_code, 0) << s;
+    EXPECT_NE((s.out + s.err).find("envelope_not_authentic"), std::string::npos) << s;
+    auto v = rp(app, "GET", "/api/v1/rp/scene-requests/" + c.json()["id"].get<std::string>()).json();
+    EXPECT_NE(v["status"], "completed") << v;
+    EXPECT_EQ(v["result"].dump().find("sealed bid"), std::string::npos) << v;
+    EXPECT_FALSE(v["result"].is_object() && v["result"].contains("content")) << v;
+  }
+  // Scene 16 with content_encryption: aes-256-gcm an AES-256-GCM AuthEnvelopedData, aes-256-cbc
+  // an EnvelopedData (both as `openssl cms -cmsout -print` reads them), an unknown value is
+  // refused at creation; each envelope opens again through scene 14 on device `d`.
+  void scene16_envelopes_open_by_scan(const std::string& d, const App& app, const std::string& pin,
+                                      const std::string& content, const std::string& nonce_prefix) {
+    auto bad = rp(app, "POST", "/api/v1/rp/scene-requests",
+                  {{"scene", "16"}, {"title", "加密"}, {"nonce", nonce_prefix + "bad-0001"},
+                   {"message", base64_encode(as_bytes(content))}, {"content_encryption", "des-ede3-cbc"}});
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_NE(bad.body.find("unknown_content_encryption"), std::string::npos) << bad.body;
+    auto wrong_scene = rp(app, "POST", "/api/v1/rp/scene-requests",
+                          {{"scene", "20"}, {"title", "签署"}, {"nonce", nonce_prefix + "s20-0001"},
+                           {"message", base64_encode(as_bytes(content))}, {"content_encryption", "aes-256-cbc"}});
+    EXPECT_EQ(wrong_scene.status, 400) << wrong_scene.body;
+    struct Case {
+      nlohmann::json field;  // content_encryption as sent (null: left out)
+      std::string container, cipher;
+    };
+    int n = 0;
+    // (The default, left out, is what the scene-16 step of each e2e test checks.)
+    for (const Case& c : {Case{"aes-256-gcm", "id-smime-ct-authEnvelopedData", "aes-256-gcm"},
+                          Case{"aes-256-cbc", "pkcs7-envelopedData", "aes-256-cbc"}}) {
+      SCOPED_TRACE(c.field.dump());
+      nlohmann::json body = {{"scene", "16"}, {"title", "加密投标文件"}, {"nonce", nonce_prefix + "enc-000" + std::to_string(++n)},
+                             {"message", base64_encode(as_bytes(content))}};
+      if (!c.field.is_null()) body["content_encryption"] = c.field;
+      auto c16 = rp(app, "POST", "/api/v1/rp/scene-requests", body);
+      ASSERT_EQ(c16.status, 201) << c16.body;
+      EXPECT_EQ(c16.json()["content_encryption"], c.field.is_null() ? nlohmann::json("aes-256-gcm") : c.field);
+      auto s16 = cli(d, {"--json", "scan", "--payload", c16.json()["qr_payload"], "--yes"});
+      ASSERT_EQ(s16.exit_code, 0) << s16;
+      auto v16 = rp(app, "GET", "/api/v1/rp/scene-requests/" + c16.json()["id"].get<std::string>()).json();
+      ASSERT_EQ(v16["status"], "completed") << v16;
+      put(f("env16.der"), to_string(base64_decode(v16["result"]["cms"].get<std::string>()).value()));
+      const std::string printed = sh("openssl cms -cmsout -print -inform DER -in " + f("env16.der"));
+      EXPECT_NE(printed.find("contentType: " + c.container), std::string::npos) << printed;
+      EXPECT_NE(printed.find("algorithm: " + c.cipher), std::string::npos) << printed;
+      auto v14 = scan(d, app,
+                      {{"scene", "14"}, {"title", "开标"}, {"nonce", nonce_prefix + "open-000" + std::to_string(n)},
+                       {"message", v16["result"]["cms"]}},
+                      pin);
+      ASSERT_EQ(v14["status"], "completed") << v14;
+      EXPECT_EQ(to_string(base64_decode(v14["result"]["content"].get<std::string>()).value()), content);
     }
   }
   std::string session_token(const std::string& d) {

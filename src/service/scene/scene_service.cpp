@@ -80,6 +80,7 @@ nlohmann::json SceneView::to_json() const {
           {"title", title},
           {"form", form},
           {"detached", detached},
+          {"content_encryption", opt(content_encryption)},
           {"nonce", nonce},
           {"message_sha256", message.empty() ? nlohmann::json(nullptr)
                                              : nlohmann::json(hex_encode(crypto::sha256(message)))},
@@ -130,6 +131,7 @@ Result<SceneView> SceneService::load(store::Tx& tx, const std::string& id) {
   if (o.is_object()) {
     v.form = o.value("form", "rfc5652");
     v.detached = o.value("detached", false);
+    if (v.scene == "16") v.content_encryption = o.value("content_encryption", "aes-256-gcm");
     if (o.contains("placement")) v.placement = o["placement"];
     if (o.contains("pades_level") && o["pades_level"].is_string()) v.pades_level = o["pades_level"].get<std::string>();
     if (o.contains("seal_kinds") && o["seal_kinds"].is_array()) {
@@ -181,7 +183,19 @@ Result<SceneService::PreparedRequest> SceneService::prepare(const RpAppView& app
   }
   if (in.scene == "06" && !in.message.empty()) return field("message", "unexpected", "scene 06 signs no message");
   if (in.scene == "14" && !pki::cms::parse_enveloped(in.message).ok()) {
-    return field("message", "invalid_envelope", "scene 14 needs a CMS EnvelopedData to an SM2, RSA or P-256 certificate");
+    return field("message", "invalid_envelope",
+                 "scene 14 needs a CMS EnvelopedData (SM2, RSA or P-256) or AuthEnvelopedData with AES-GCM (RSA or "
+                 "P-256) to one certificate");
+  }
+  std::optional<pki::cms::ContentEncryption> encryption;
+  if (!in.content_encryption.empty()) {
+    if (in.scene != "16") {
+      return field("content_encryption", "unexpected", "only scene 16 (authorised encryption) takes content_encryption");
+    }
+    encryption = pki::cms::content_encryption_from_name(in.content_encryption);
+    if (!encryption) {
+      return field("content_encryption", "unknown_content_encryption", "content_encryption is aes-256-gcm or aes-256-cbc");
+    }
   }
   auto form = pki::cms::form_from_name(in.form);
   if (!form) return field("form", "unknown_form", "the form is rfc5652 or gmt0010");
@@ -191,6 +205,10 @@ Result<SceneService::PreparedRequest> SceneService::prepare(const RpAppView& app
   }
   if (in.client_request_id.size() > 80) return field("Idempotency-Key", "too_long", "at most 80 characters");
   p.options = {{"form", pki::cms::form_name(*form)}, {"detached", in.scene == "20" && in.detached}};
+  if (in.scene == "16") {
+    p.options["content_encryption"] =
+        pki::cms::content_encryption_name(encryption.value_or(pki::cms::ContentEncryption::kAesGcm));
+  }
   if (in.scene == "13") {
     p.options["placement"] = p.in.placement;
     p.options["seal_kinds"] = p.in.seal_kinds;
@@ -551,7 +569,16 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
         if (!env) return internal_error("a stored envelope does not parse");
         doc_hash = hex_encode(crypto::sha256(v.message));
         auto plain = pki::cms::open_content(*env, c->content_key);
-        if (c->content_key.size() != env->content_key_size || !plain) {
+        if (c->content_key.size() != env->content_key_size) {
+          return refuse_with(permission_denied("content_key_invalid", "the content key does not open the envelope"));
+        }
+        if (!plain && env->authenticated) {
+          // AuthEnvelopedData: the GCM tag did not verify over the content (and authAttrs); the
+          // envelope was altered or the key is not its key. Nothing of the content is released.
+          return refuse_with(permission_denied("envelope_not_authentic",
+                                               "the envelope's authentication tag does not verify"));
+        }
+        if (!plain) {
           return refuse_with(permission_denied("content_key_invalid", "the content key does not open the envelope"));
         }
         status = "completed";
@@ -569,7 +596,9 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
         Bytes env;
         {
           std::lock_guard lock(rng_mu_);
-          CS_ASSIGN(env, pki::cms::enveloped_data(*form16, held->der, v.message, rng_));
+          auto enc = pki::cms::content_encryption_from_name(v.content_encryption);
+          CS_ASSIGN(env, pki::cms::enveloped_data(*form16, held->der, v.message, rng_,
+                                                  enc.value_or(pki::cms::ContentEncryption::kAesGcm)));
         }
         auto f16 = pki::read_certificate(held->der);
         if (!f16) return internal_error("a held certificate does not parse");

@@ -102,10 +102,14 @@ struct SceneCreate {
   // 13: "B-T" (default) or "B-LT": after the signature, the Document Security Store with the
   // signer's and the time stamp's chains, the CA's CRL and an OCSP answer (docs/INTEGRATION.md).
   std::string pades_level = "B-T";
+  // 16: how content to an RSA or P-256 certificate is encrypted: "aes-256-gcm" (AuthEnvelopedData,
+  // the default when empty) or "aes-256-cbc" (EnvelopedData); SM2 certificates always get SM4-CBC.
+  std::string content_encryption = std::string();
 };
 
 struct SceneView {
   std::string id, app_id, platform_id, scene, status, title, form, nonce, created_at, claimed_at, finished_at;
+  std::string content_encryption;  // 16 only ("aes-256-gcm" or "aes-256-cbc"); empty otherwise
   std::string certificate_id, document_hash, claimed_by;
   std::string required_certificate_id, required_org_id;
   Bytes message;
@@ -237,7 +241,8 @@ class SceneService {
   // Errors: scene_request_not_found (404, also another account's claim), scene_request_expired,
   // scene_request_finished, certificate_not_found, certificate_not_enabled_for_platform (403),
   // app_not_allowed (403: set_certificate_gate), certificate_not_requested (403),
-  // signing_time_out_of_window, scene_signature_invalid (403); 14: certificate_not_recipient (403), content_key_invalid (403).
+  // signing_time_out_of_window, scene_signature_invalid (403); 14: certificate_not_recipient (403), content_key_invalid (403), envelope_not_authentic (403: an
+  // AuthEnvelopedData whose GCM tag does not verify; nothing is released).
   Result<SceneView> complete(const std::string& account_id, const std::string& id, const SceneCompletion& c);
   // The user says no. Errors as complete's first four.
   Result<SceneView> refuse(const std::string& account_id, const std::string& id, const std::string& reason);

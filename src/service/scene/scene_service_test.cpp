@@ -209,6 +209,40 @@ TEST_P(SceneServiceTest, AuthorisedEncryptionEnvelopesToTheChosenCertificate) {
             "certificate_not_enabled_for_platform");
 }
 
+// content_encryption (scene 16 only): aes-256-gcm (the default) or aes-256-cbc, kept with the
+// request; anything else, or on another scene, is refused at creation and nothing is stored.
+TEST_P(SceneServiceTest, ContentEncryptionIsValidatedAndKept) {
+  SceneCreate in{"16", "加密", to_bytes("m"), false, "rfc5652", "nonce-ce-0001", "", "", 0, "", {}, {}, {}};
+  auto def = scenes_->create(app_, in);
+  ASSERT_TRUE(def.ok()) << def.error().code;
+  EXPECT_EQ(def->request.content_encryption, "aes-256-gcm");
+  EXPECT_EQ(def->request.to_json()["content_encryption"], "aes-256-gcm");
+  in.nonce = "nonce-ce-0002";
+  in.content_encryption = "aes-256-cbc";
+  auto cbc = scenes_->create(app_, in);
+  ASSERT_TRUE(cbc.ok()) << cbc.error().code;
+  EXPECT_EQ(scenes_->get(app_, cbc->request.id)->content_encryption, "aes-256-cbc");
+  const std::int64_t before = count("SELECT COUNT(*) FROM scene_requests", {});
+  in.nonce = "nonce-ce-0003";
+  in.content_encryption = "des-ede3-cbc";
+  auto bad = scenes_->create(app_, in);
+  ASSERT_FALSE(bad.ok());
+  ASSERT_EQ(bad.error().fields.size(), 1u);
+  EXPECT_EQ(bad.error().fields[0].code, "unknown_content_encryption");
+  SceneCreate s20{"20", "签署", to_bytes("m"), false, "rfc5652", "nonce-ce-0004", "", "", 0, "", {}, {}, {}};
+  s20.content_encryption = "aes-256-cbc";
+  auto wrong = scenes_->create(app_, s20);
+  ASSERT_FALSE(wrong.ok());
+  ASSERT_EQ(wrong.error().fields.size(), 1u);
+  EXPECT_EQ(wrong.error().fields[0].code, "unexpected");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM scene_requests", {}), before);
+  EXPECT_TRUE(scenes_->get(app_, def->request.id)->to_json()["content_encryption"].is_string());
+  s20.content_encryption.clear();
+  auto plain20 = scenes_->create(app_, s20);
+  ASSERT_TRUE(plain20.ok());
+  EXPECT_TRUE(plain20->request.to_json()["content_encryption"].is_null());
+}
+
 TEST_P(SceneServiceTest, AuthorisedDecryptionOpensTheEnvelopeOnlyWithItsRecipientsKey) {
   Held cert = certificate(alice_, home_);
   Held other = certificate(alice_, home_);
