@@ -162,6 +162,27 @@ Result<Bytes> finish_ofd_signature(const OfdSignRequest& req, BytesView tbs_sign
   return write_ofd(p.package);
 }
 
+Result<Bytes> hold_prepared_ofd(const PreparedOfd& p) { return write_ofd(p.package); }
+
+Result<Bytes> finish_held_ofd(BytesView held, BytesView signer_cert, BytesView tbs_sign, BytesView signature) {
+  auto mismatch = [] { return invalid_argument("ofd_signature_mismatch", "签章请求与已签名的内容不一致"); };
+  CS_ASSIGN(OfdPackage pkg, read_ofd(held));
+  CS_ASSIGN(OfdDocument doc, read_ofd_document(pkg));
+  CS_ASSIGN(OfdSignatureList list, read_signature_list(pkg, doc.signatures_path));
+  if (list.entries.empty()) return mismatch();
+  const std::string sig_path = list.entries.back().path;
+  const Bytes* sig_xml = pkg.find(sig_path);
+  if (sig_xml == nullptr) return mismatch();
+  CS_ASSIGN(XmlDoc d, XmlDoc::parse(*sig_xml, sig_path));
+  CS_ASSIGN(std::string value_path, resolve_loc(sig_path, xml_text(xml_child(d.root(), "SignedValue"))));
+  if (pkg.find(value_path) != nullptr) return mismatch();
+  CS_ASSIGN(SesSignature parsed, parse_ses_signature(build_ses_signature(tbs_sign, signer_cert, signature)));
+  const Bytes digest = crypto::sm3(*sig_xml);
+  if (parsed.data_hash != digest || parsed.property_info != "/" + sig_path) return mismatch();
+  pkg.put(value_path, build_ses_signature(tbs_sign, signer_cert, signature));
+  return write_ofd(pkg);
+}
+
 Result<Bytes> sign_ofd(const OfdSignRequest& req, const std::function<Result<Bytes>(BytesView tbs)>& sign) {
   CS_ASSIGN(PreparedOfd p, prepare_ofd_signature(req));
   CS_ASSIGN(Bytes sig, sign(p.tbs_sign));

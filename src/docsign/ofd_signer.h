@@ -69,6 +69,14 @@ Result<PreparedOfd> prepare_ofd_signature(const OfdSignRequest& req);
 // now; those of prepare.
 Result<Bytes> finish_ofd_signature(const OfdSignRequest& req, BytesView tbs_sign, BytesView signature);
 
+// A prepared package held between the two halves (scene 13 keeps it in the database): the ZIP of
+// PreparedOfd::package, and its completion. finish_held_ofd() finds the newest signature (the last
+// entry of Signatures.xml), checks that its SignedValue.dat is still missing and that `tbs_sign`
+// has dataHash = SM3 of that Signature.xml, and writes the SES_Signature.
+// Errors: ofd_signature_mismatch; those of read_ofd/read_ofd_document/read_signature_list.
+Result<Bytes> hold_prepared_ofd(const PreparedOfd& p);
+Result<Bytes> finish_held_ofd(BytesView held, BytesView signer_cert, BytesView tbs_sign, BytesView signature);
+
 Result<Bytes> sign_ofd(const OfdSignRequest& req, const std::function<Result<Bytes>(BytesView tbs)>& sign);
 
 }  // namespace certseal::docsign

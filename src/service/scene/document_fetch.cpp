@@ -1,4 +1,5 @@
 #include "service/scene/document_fetch.h"
+#include "docsign/ofd_package.h"
 
 #include <curl/curl.h>
 
@@ -104,8 +105,8 @@ Status document_url_allowed(const std::string& url, const std::string& callback_
 Result<Bytes> fetch_rp_document(DocumentFetcher& fetcher, const RpAppView& app, const std::string& url) {
   CS_TRY(document_url_allowed(url, app.callback_url));
   CS_ASSIGN(auto pdf, fetcher.get(url));
-  if (pdf.size() < 5 || !std::equal(pdf.begin(), pdf.begin() + 5, "%PDF-")) {
-    return invalid_argument("document_not_pdf", "文档地址返回的不是 PDF");
+  if ((pdf.size() < 5 || !std::equal(pdf.begin(), pdf.begin() + 5, "%PDF-")) && !docsign::sniff_ofd(pdf)) {
+    return invalid_argument("document_not_pdf", "文档地址返回的不是 PDF 或 OFD");
   }
   return pdf;
 }
