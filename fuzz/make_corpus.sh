@@ -12,7 +12,7 @@ cmake --build build/fuzz --target fuzz_seeds fuzz_seeds_signing >/dev/null
 c=fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p $c/der $c/certificate $c/pki_requests $c/cms $c/http $c/image $c/pdf $c/pkcs11 $c/ecdsa_split
+mkdir -p $c/der $c/certificate $c/pki_requests $c/cms $c/http $c/image $c/pdf $c/pkcs11 $c/ecdsa_split $c/ofd
 seed() { printf "$2" > "$tmp/prefix"; cat "$tmp/prefix" "$3" > "$c/$1/seed-$4"; }
 
 # Keys and certificates: SM2, P-256, RSA (openssl CLI).
