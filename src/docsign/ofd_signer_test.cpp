@@ -306,6 +306,30 @@ TEST(OfdSigner, SecondSignatureKeepsTheFirstValid) {
   EXPECT_FALSE(f[1].references_intact);
 }
 
+TEST(OfdSigner, AttackerCannotExcuseAddedFilesWithASignatureOfHisOwn) {
+  // A "second signature" by someone whose certificate is not trusted: its Seal.esl (a stamp a
+  // reader would draw), Signature.xml and SignedValue.dat are files the first signature does not
+  // cover, and they are not excused as a later signature's.
+  Fixture fx, attacker;
+  auto once = fx.sign(sample());
+  ASSERT_TRUE(once.ok());
+  auto twice = attacker.sign(*once, 2);
+  ASSERT_TRUE(twice.ok());
+  auto r = verify_ofd(*twice, {fx.root}).value();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_TRUE(r[0].references_intact);
+  EXPECT_EQ(r[0].uncovered_files,
+            (std::vector<std::string>{"Doc_0/Signs/Sign_1/Seal.esl", "Doc_0/Signs/Sign_1/Signature.xml",
+                                      "Doc_0/Signs/Sign_1/SignedValue.dat"}));
+  EXPECT_FALSE(r[0].ok());
+  EXPECT_TRUE(r[1].signature_valid);
+  EXPECT_FALSE(r[1].certificate_trusted);
+  // Trusting both roots, both stand.
+  auto both = verify_ofd(*twice, {fx.root, attacker.root}).value();
+  EXPECT_TRUE(both[0].ok()) << both[0].problem;
+  EXPECT_TRUE(both[1].ok()) << both[1].problem;
+}
+
 TEST(OfdSigner, TwoHalvesAndRefusals) {
   Fixture fx;
   OfdSignRequest req = fx.request(sample());

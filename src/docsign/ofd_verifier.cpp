@@ -72,18 +72,15 @@ Result<std::vector<OfdSignatureReport>> verify_ofd(BytesView ofd, const std::vec
   // Every signature's own files, to know what a signature may leave uncovered.
   std::vector<SignedInfo> infos(list.entries.size());
   std::vector<bool> readable(list.entries.size(), false);
-  std::set<std::string> signature_files;
   for (std::size_t i = 0; i < list.entries.size(); ++i) {
-    signature_files.insert(list.entries[i].path);
     auto si = read_signed_info(pkg, list.entries[i].path);
     if (!si.ok()) continue;
     infos[i] = std::move(*si);
     readable[i] = true;
-    signature_files.insert(infos[i].signed_value_path);
-    if (!infos[i].seal_path.empty()) signature_files.insert(infos[i].seal_path);
   }
 
   std::vector<OfdSignatureReport> reports;
+  std::vector<std::set<std::string>> covered_by(list.entries.size());
   for (std::size_t i = 0; i < list.entries.size(); ++i) {
     OfdSignatureReport r;
     r.id = list.entries[i].id;
@@ -113,15 +110,7 @@ Result<std::vector<OfdSignatureReport>> verify_ofd(BytesView ofd, const std::vec
       }
     }
     if (!r.changed_files.empty()) fail(r, "a signed file was changed or removed: " + r.changed_files.front());
-    for (const ZipEntry& e : pkg.files) {
-      if (covered.count(e.name) != 0 || e.name == doc.signatures_path || e.name == r.signature_path ||
-          e.name == si.signed_value_path) {
-        continue;
-      }
-      if (signature_files.count(e.name) != 0 && e.name != si.seal_path) continue;  // another signature's
-      r.uncovered_files.push_back(e.name);
-    }
-    if (!r.uncovered_files.empty()) fail(r, "a file the signature does not cover: " + r.uncovered_files.front());
+    covered_by[i] = std::move(covered);
 
     // SignedValue.dat.
     const Bytes* value = pkg.find(si.signed_value_path);
@@ -168,6 +157,33 @@ Result<std::vector<OfdSignatureReport>> verify_ofd(BytesView ofd, const std::vec
     r.certificate_problem = path.problem;
     if (!path.trusted || !path.valid_at_time) fail(r, "certificate: " + path.problem);
     reports.push_back(std::move(r));
+  }
+  // What each signature should cover and does not. Excused: Signatures.xml, its own Signature.xml
+  // and SignedValue.dat, and the files of other signatures that stand on their own (their
+  // signature, dataHash and seal check out and their certificate is trusted): those are later
+  // signatures. A "signature" made up to excuse an added file (a picture named as its Seal.esl)
+  // does not stand, so the file counts as added.
+  std::set<std::string> excused;
+  for (std::size_t j = 0; j < reports.size(); ++j) {
+    const OfdSignatureReport& o = reports[j];
+    if (!readable[j] || !o.signature_valid || !o.data_hash_matches || !o.seal_file_matches || !o.certificate_trusted) {
+      continue;
+    }
+    excused.insert(o.signature_path);
+    excused.insert(infos[j].signed_value_path);
+    if (!infos[j].seal_path.empty()) excused.insert(infos[j].seal_path);
+  }
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    OfdSignatureReport& r = reports[i];
+    if (!readable[i]) continue;
+    for (const ZipEntry& e : pkg.files) {
+      if (covered_by[i].count(e.name) != 0 || e.name == doc.signatures_path || e.name == r.signature_path ||
+          e.name == infos[i].signed_value_path || e.name == infos[i].seal_path || excused.count(e.name) != 0) {
+        continue;
+      }
+      r.uncovered_files.push_back(e.name);
+    }
+    if (!r.uncovered_files.empty()) fail(r, "a file the signature does not cover: " + r.uncovered_files.front());
   }
   return reports;
 }

@@ -9,7 +9,8 @@
 //
 // What a signature need not cover: Signatures.xml, its own Signature.xml and SignedValue.dat, and
 // the Signature.xml / SignedValue.dat / Seal.esl of the other signatures listed in Signatures.xml
-// that it does not reference (later signatures: ofd_signer.h). Anything else it does not cover —
+// that stand on their own — signature, dataHash and seal intact, certificate trusted (later
+// signatures: ofd_signer.h). A made-up signature does not excuse its files. Anything else it does not cover —
 // a file added after it (a new page or picture) — is listed in uncovered_files, and the signature
 // is then not ok(): the document shows something the signer did not sign.
 //
