@@ -1,8 +1,9 @@
 // Scene 13 with an OFD document through the scene service, on both engines: the package is told
 // by its content and read once at upload (a zip bomb or a name climbing out of the package is
 // refused there); keyword and 骑缝章 placement and PAdES B-LT are refused for OFD; a seal without
-// GB/T 38540 data cannot sign an OFD; the two halves (TBS_Sign to the key, SignedValue.dat written
-// at completion) give a package our verifier calls valid; another key's signature is refused.
+// GB/T 38540 data cannot sign an OFD, nor one bound to a P-256 or RSA certificate
+// (ofd_needs_sm2); the two halves (TBS_Sign to the key, SignedValue.dat written at completion)
+// give a package our verifier calls valid; another key's signature is refused.
 // The suite is instantiated in scene_service_test.cpp.
 #include "docsign/ofd_package.h"
 #include "docsign/ofd_sample.h"
@@ -18,6 +19,8 @@ TEST_P(SceneServiceTest, OfdDocumentIsSealedThroughPreviewAndSignature) {
   ASSERT_TRUE(app13.ok()) << app13.error().code;
   Held cert = certificate(alice_, home_);
   Held cert2 = certificate(alice_, home_);
+  Held p256 = certificate(alice_, home_, crypto::KeyType::kEcP256);
+  Held rsa = certificate(alice_, home_, crypto::KeyType::kRsa2048);
   exec("INSERT INTO seal_makers (id, name, created_at) VALUES ('maker-ofd', '制章单位', 'now')");
   seal::SealInfo info;
   info.vendor_id = "CERTSEAL";
@@ -39,6 +42,8 @@ TEST_P(SceneServiceTest, OfdDocumentIsSealedThroughPreviewAndSignature) {
   };
   add_seal("seal-ofd", cert.id, seseal);
   add_seal("seal-no-data", cert2.id, std::nullopt);
+  add_seal("seal-p256", p256.id, seseal);
+  add_seal("seal-rsa", rsa.id, seseal);
 
   // Upload: told by content; refused at once when the package is hostile.
   Bytes ofd = docsign::make_sample_ofd({"响应文件", "签章页"}).value();
@@ -77,6 +82,9 @@ TEST_P(SceneServiceTest, OfdDocumentIsSealedThroughPreviewAndSignature) {
   const std::int64_t t = clock_.now_unix();
   const std::string id = c->request.id;
   EXPECT_EQ(scenes_->prepare_document(alice_, id, "seal-no-data", t).error().code, "seal_has_no_seal_data");
+  // GB/T 38540 signatures are SM2: a seal bound to an international certificate cannot sign an OFD.
+  EXPECT_EQ(scenes_->prepare_document(alice_, id, "seal-p256", t).error().code, "ofd_needs_sm2");
+  EXPECT_EQ(scenes_->prepare_document(alice_, id, "seal-rsa", t).error().code, "ofd_needs_sm2");
   auto prep = scenes_->prepare_document(alice_, id, "seal-ofd", t);
   ASSERT_TRUE(prep.ok()) << prep.error().code << " " << prep.error().message;
   EXPECT_EQ(prep->page, 2);
