@@ -188,6 +188,22 @@ for name, alg, pub in (('sm2', 0, 'sm2.pub'), ('p256', 1, 'p256.pub'), ('rsa', 2
       list(der) + [2, 0, 3, 8, 5, 20])
 PY
 
+# OFD packages an attacker would send, made by Python's zipfile: a name climbing out with a
+# case-folded duplicate, and an OFD.xml with a DTD and nested entities (both must be refused).
+python3 - "$c/ofd" <<'PY'
+import io, sys, zipfile
+def z(files, name):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w', zipfile.ZIP_DEFLATED) as f:
+        for n, d in files:
+            f.writestr(zipfile.ZipInfo(n), d)
+    open(sys.argv[1] + '/seed-' + name, 'wb').write(b.getvalue())
+z([('OFD.xml', '<ofd:OFD/>'), ('../evil.xml', 'x'), ('Doc_0/a', '1'), ('doc_0/A', '2')], 'traversal-duplicate')
+z([('OFD.xml', '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xx"><!ENTITY y "&x;&x;">]><ofd:OFD '
+   'xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody><ofd:DocRoot>&y;</ofd:DocRoot></ofd:DocBody></ofd:OFD>')],
+  'dtd-entity')
+PY
+
 # Our own code's seeds (fuzz_seeds needs the whole server; fuzz_seeds_signing the signing layers).
 ASAN_OPTIONS=detect_leaks=0 build/fuzz/fuzz/fuzz_seeds $c $tmp/sm2.key $tmp/sm2.der
 ASAN_OPTIONS=detect_leaks=0 build/fuzz/fuzz/fuzz_seeds_signing $c $tmp/sm2.key $tmp/sm2.der $tmp/page.pdf $tmp/page-xrefstream.pdf \

@@ -2,7 +2,14 @@
 // ZIP reader (ofd_zip.h) under small limits, the package and its XML (ofd_package.h, ofd_xml.h),
 // and the verifier of its §18 signatures (ofd_verifier.h, SES_Signature per GB/T 38540). What the
 // reader returns must keep within the limits and pass the name check it promises.
+//
+// Two forms of input, so that mutations also reach the XML and the SES_Signature (in a ZIP most
+// of them die at the CRC): "PK…" is a package as sent; anything else is the package's files
+// joined by kSplit in the order of kFiles, which the target zips (write_zip) before reading.
+#include <algorithm>
 #include <cstdlib>
+#include <string_view>
+#include <vector>
 #include <set>
 
 #include "docsign/ofd_package.h"
@@ -12,8 +19,40 @@
 
 using namespace certseal;
 
+namespace {
+
+constexpr std::string_view kSplit = "\n--8<--\n";
+const char* const kFiles[] = {"OFD.xml",
+                              "Doc_0/Document.xml",
+                              "Doc_0/Pages/Page_0/Content.xml",
+                              "Doc_0/Signs/Signatures.xml",
+                              "Doc_0/Signs/Sign_0/Signature.xml",
+                              "Doc_0/Signs/Sign_0/SignedValue.dat",
+                              "Doc_0/Signs/Sign_0/Seal.esl"};
+
+Bytes zip_of_parts(BytesView in) {
+  const std::string_view s(reinterpret_cast<const char*>(in.data()), in.size());
+  std::vector<docsign::ZipEntry> files;
+  std::size_t at = 0;
+  for (const char* name : kFiles) {
+    const std::size_t end = std::min(s.find(kSplit, at), s.size());
+    files.push_back({name, Bytes(s.begin() + static_cast<std::ptrdiff_t>(at), s.begin() + static_cast<std::ptrdiff_t>(end))});
+    if (end == s.size()) break;
+    at = end + kSplit.size();
+  }
+  auto z = docsign::write_zip(files);
+  return z ? *z : Bytes{};
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const BytesView in(data, size);
+  Bytes zipped;
+  BytesView in(data, size);
+  if (size < 2 || data[0] != 'P' || data[1] != 'K') {
+    zipped = zip_of_parts(in);
+    in = zipped;
+  }
   docsign::ZipLimits limits;
   limits.max_entries = 64;
   limits.max_entry_bytes = 1u << 20;

@@ -266,6 +266,18 @@ int main(int argc, char** argv) {
     auto changed = docsign::write_ofd(*pkg);
     if (!changed) return fail("ofd write", changed.error());
     put("ofd", "signed-changed", {}, *changed);
+    // The same signed package as parts (ofd_fuzz.cpp's second form): its files joined by the split.
+    auto signed_pkg = docsign::read_ofd(*once);
+    if (!signed_pkg) return fail("ofd read", signed_pkg.error());
+    std::string parts;
+    for (const char* name : {"OFD.xml", "Doc_0/Document.xml", "Doc_0/Pages/Page_0/Content.xml",
+                             "Doc_0/Signs/Signatures.xml", "Doc_0/Signs/Sign_0/Signature.xml",
+                             "Doc_0/Signs/Sign_0/SignedValue.dat", "Doc_0/Signs/Sign_0/Seal.esl"}) {
+      const Bytes* f = signed_pkg->find(name);
+      if (!parts.empty()) parts += "\n--8<--\n";
+      if (f != nullptr) parts += std::string(f->begin(), f->end());
+    }
+    put("ofd", "signed-parts", {}, as_bytes(parts));
   }
 
   std::printf("fuzz_seeds_signing: %d seeds in %s\n", written, out_dir.c_str());
