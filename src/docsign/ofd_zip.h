@@ -37,8 +37,8 @@ namespace certseal::docsign {
 struct ZipLimits {
   std::size_t max_entries = 4096;
   std::size_t max_name_bytes = 512;
-  std::uint64_t max_entry_bytes = 64ull << 20;
-  std::uint64_t max_total_bytes = 256ull << 20;
+  std::uint64_t max_entry_bytes = 32ull << 20;
+  std::uint64_t max_total_bytes = 64ull << 20;  // a request holds at most this much inflated
   std::uint64_t max_ratio = 200;  // an entry under 64 KiB inflated is never refused for its ratio
 };
 
