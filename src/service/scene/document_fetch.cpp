@@ -1,5 +1,4 @@
 #include "service/scene/document_fetch.h"
-#include "docsign/ofd_package.h"
 
 #include <curl/curl.h>
 
@@ -7,6 +6,8 @@
 #include <cctype>
 #include <memory>
 #include <tuple>
+
+#include "docsign/ofd_package.h"
 
 namespace certseal::service {
 namespace {
