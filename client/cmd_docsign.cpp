@@ -9,6 +9,7 @@
 
 #include "base/encoding.h"
 #include "client/messages.h"
+#include "docsign/ofd_package.h"
 #include "docsign/pdf_verifier.h"
 
 namespace certseal::client {
@@ -56,6 +57,18 @@ Result<json> verify_pdf_file(const std::string& path, const std::vector<std::str
     auto blocks = pem_decode_all(ss.str());
     if (!blocks || blocks->empty()) return invalid_argument("usage", say("不是 PEM 证书文件：", "not a PEM certificate file: ") + f);
     for (auto& b : *blocks) roots.push_back(b.der);
+  }
+  {
+    // An OFD is told by its content (a ZIP naming OFD.xml).
+    std::ifstream in(path, std::ios::binary);
+    char magic[4] = {};
+    if (in.read(magic, 4) && std::string_view(magic, 4) == std::string_view("PK\x03\x04", 4)) {
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      std::string all = std::string(magic, 4) + ss.str();
+      const Bytes data(all.begin(), all.end());
+      if (docsign::sniff_ofd(data)) return verify_ofd_bytes(data, roots, json_output);
+    }
   }
   CS_ASSIGN(auto reports, docsign::verify_pdf(path, roots));
   if (reports.empty()) return invalid_argument("no_signatures", say("文件中没有签名", "the file has no signatures"));

@@ -20,6 +20,8 @@ pkg_check_modules(ZBAR REQUIRED IMPORTED_TARGET zbar)
 pkg_check_modules(QPDF REQUIRED IMPORTED_TARGET libqpdf)
 # zlib (zlib1g-dev, which libqpdf-dev already brings): the seal picture deflated at the fastest level.
 find_package(ZLIB REQUIRED)
+# libxml2 (libxml2-dev): the XML parts of OFD packages, parsed without network, entities or DTDs.
+find_package(LibXml2 REQUIRED)
 pkg_check_modules(POPPLERCPP REQUIRED IMPORTED_TARGET poppler-cpp)
 if(CERTSEAL_BUILD_TESTS)
   find_package(GTest REQUIRED)

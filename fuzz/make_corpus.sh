@@ -12,7 +12,7 @@ cmake --build build/fuzz --target fuzz_seeds fuzz_seeds_signing >/dev/null
 c=fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p $c/der $c/certificate $c/pki_requests $c/cms $c/http $c/image $c/pdf $c/pkcs11 $c/ecdsa_split
+mkdir -p $c/der $c/certificate $c/pki_requests $c/cms $c/http $c/image $c/pdf $c/pkcs11 $c/ecdsa_split $c/ofd
 seed() { printf "$2" > "$tmp/prefix"; cat "$tmp/prefix" "$3" > "$c/$1/seed-$4"; }
 
 # Keys and certificates: SM2, P-256, RSA (openssl CLI).
@@ -196,6 +196,22 @@ for name, alg, pub in (('sm2', 0, 'sm2.pub'), ('p256', 1, 'p256.pub'), ('rsa', 2
     subject = b'CN=fuzz ' + name.encode()
     w('objects-' + name, [0x80, alg, len(p) // 2, len(p) % 2] + list(p) + [len(subject)] + list(subject) +
       list(der) + [2, 0, 3, 8, 5, 20])
+PY
+
+# OFD packages an attacker would send, made by Python's zipfile: a name climbing out with a
+# case-folded duplicate, and an OFD.xml with a DTD and nested entities (both must be refused).
+python3 - "$c/ofd" <<'PY'
+import io, sys, zipfile
+def z(files, name):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w', zipfile.ZIP_DEFLATED) as f:
+        for n, d in files:
+            f.writestr(zipfile.ZipInfo(n), d)
+    open(sys.argv[1] + '/seed-' + name, 'wb').write(b.getvalue())
+z([('OFD.xml', '<ofd:OFD/>'), ('../evil.xml', 'x'), ('Doc_0/a', '1'), ('doc_0/A', '2')], 'traversal-duplicate')
+z([('OFD.xml', '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xx"><!ENTITY y "&x;&x;">]><ofd:OFD '
+   'xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody><ofd:DocRoot>&y;</ofd:DocRoot></ofd:DocBody></ofd:OFD>')],
+  'dtd-entity')
 PY
 
 # Our own code's seeds (fuzz_seeds needs the whole server; fuzz_seeds_signing the signing layers).

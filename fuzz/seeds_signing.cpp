@@ -1,7 +1,8 @@
 // fuzz_seeds_signing OUT_DIR SM2_KEY_PEM SM2_CERT_DER [FILE.pdf | P256_CERT.der ...] — the seeds
 // our own code makes for the targets over signing code (fuzz/make_corpus.sh runs it after making
 // the keys and certificates with the openssl CLI): two-party P-256 messages for ecdsa_split
-// (answers to the target's own key, fuzz/ecdsa_split_keys.h), PDFs signed by our signer for pdf
+// (answers to the target's own key, fuzz/ecdsa_split_keys.h), PDFs signed by our signer for pdf,
+// OFD packages made and signed by our code for ofd
 // (the PDFs given were made by hand and by qpdf), and an EnvelopedData with key agreement to each
 // P-256 certificate given for cms. It links only the layers up to docsign, not the whole server as
 // fuzz_seeds does, so it builds in minutes. Each seed carries the selector bytes its target reads
@@ -22,6 +23,9 @@
 #include "crypto/ecdsa_split.h"
 #include "crypto/ossl.h"
 #include "crypto/pkey.h"
+#include "docsign/ofd_package.h"
+#include "docsign/ofd_sample.h"
+#include "docsign/ofd_signer.h"
 #include "docsign/pdf_signer.h"
 #include "fuzz/ecdsa_split_keys.h"
 #include "pki/certificate.h"
@@ -30,6 +34,7 @@
 #include "pki/signer.h"
 #include "pki/tsp.h"
 #include "seal/seal_picture.h"
+#include "seal/seseal.h"
 
 using namespace certseal;
 
@@ -229,6 +234,61 @@ int main(int argc, char** argv) {
       std::filesystem::remove(twice);
     }
   }
+  // OFD (ofd_fuzz.cpp, no prefix): our sample package, signed once and twice by our signer with a
+  // seal made by the same key, and a signed one with a page changed afterwards.
+  {
+    seal::SealInfo info;
+    info.vendor_id = "CERTSEAL";
+    info.seal_id = "11010800000009";
+    info.name = "测试合同专用章";
+    info.certificates = {cert};
+    info.created = info.valid_from = std::chrono::system_clock::now();
+    info.valid_to = info.valid_from + std::chrono::hours(24 * 365);
+    info.picture = to_bytes("\x89PNG\r\n\x1a\n");
+    info.picture_width_mm = info.picture_height_mm = 40;
+    auto seseal = seal::build_seseal_v4(info, cert, [&](BytesView tbs) {
+      return crypto::sign(*key, crypto::SignScheme::kSm2Sm3, tbs);
+    });
+    if (!seseal) return fail("seseal", seseal.error());
+    auto sample = docsign::make_sample_ofd({"第一页", "page two & <more>"});
+    if (!sample) return fail("ofd sample", sample.error());
+    put("ofd", "sample", {}, *sample);
+    auto sign = [&](const Bytes& ofd, int page) {
+      docsign::OfdSignRequest r;
+      r.ofd = ofd;
+      r.page = page;
+      r.seseal = *seseal;
+      r.signer_cert = cert;
+      r.signing_time = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+      return docsign::sign_ofd(r, [&](BytesView tbs) { return crypto::sign(*key, crypto::SignScheme::kSm2Sm3, tbs); });
+    };
+    auto once = sign(*sample, 1);
+    if (!once) return fail("ofd sign", once.error());
+    put("ofd", "signed", {}, *once);
+    auto twice = sign(*once, 2);
+    if (!twice) return fail("ofd sign twice", twice.error());
+    put("ofd", "signed-twice", {}, *twice);
+    auto pkg = docsign::read_ofd(*once);
+    if (!pkg) return fail("ofd read", pkg.error());
+    pkg->put("Doc_0/Pages/Page_0/Content.xml", to_bytes("<ofd:Page xmlns:ofd=\"http://www.ofdspec.org/2016\"/>"));
+    pkg->put("Doc_0/Res/added.png", to_bytes("\x89PNG"));
+    auto changed = docsign::write_ofd(*pkg);
+    if (!changed) return fail("ofd write", changed.error());
+    put("ofd", "signed-changed", {}, *changed);
+    // The same signed package as parts (ofd_fuzz.cpp's second form): its files joined by the split.
+    auto signed_pkg = docsign::read_ofd(*once);
+    if (!signed_pkg) return fail("ofd read", signed_pkg.error());
+    std::string parts;
+    for (const char* name : {"OFD.xml", "Doc_0/Document.xml", "Doc_0/Pages/Page_0/Content.xml",
+                             "Doc_0/Signs/Signatures.xml", "Doc_0/Signs/Sign_0/Signature.xml",
+                             "Doc_0/Signs/Sign_0/SignedValue.dat", "Doc_0/Signs/Sign_0/Seal.esl"}) {
+      const Bytes* f = signed_pkg->find(name);
+      if (!parts.empty()) parts += "\n--8<--\n";
+      if (f != nullptr) parts += std::string(f->begin(), f->end());
+    }
+    put("ofd", "signed-parts", {}, as_bytes(parts));
+  }
+
   std::printf("fuzz_seeds_signing: %d seeds in %s\n", written, out_dir.c_str());
   return 0;
 }

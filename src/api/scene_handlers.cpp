@@ -6,6 +6,7 @@
 #include "api/services.h"
 #include "base/clock.h"
 #include "base/encoding.h"
+#include "docsign/ofd_package.h"
 #include "service/scene/document_fetch.h"
 #include "service/scene/rp_apps.h"
 #include "service/scene/scene_service.h"
@@ -256,8 +257,8 @@ Result<Reply> rp_post_document_verification(RequestContext& ctx) {
   CS_ASSIGN(auto app, caller_app(ctx));
   (void)app;
   const std::string& body = ctx.request().body;
-  if (body.size() < 5 || body.compare(0, 5, "%PDF-") != 0) {
-    return bad_field("body", "a PDF file (starting with %PDF-)");
+  if ((body.size() < 5 || body.compare(0, 5, "%PDF-") != 0) && !docsign::sniff_ofd(as_bytes(body))) {
+    return bad_field("body", "a PDF file (starting with %PDF-) or an OFD package (GB/T 33190)");
   }
   CS_ASSIGN(auto report, s->verify_document(as_bytes(body)));
   return Reply::json(report);
@@ -304,8 +305,8 @@ Result<Reply> rp_post_document(RequestContext& ctx) {
     CS_ASSIGN(auto put, s->put_document(app, pdf));
     return Reply::json(put, 201);
   }
-  if (body.size() < 5 || body.compare(0, 5, "%PDF-") != 0) {
-    return bad_field("body", "a PDF file (starting with %PDF-), or {\"url\": …}");
+  if ((body.size() < 5 || body.compare(0, 5, "%PDF-") != 0) && !docsign::sniff_ofd(as_bytes(body))) {
+    return bad_field("body", "a PDF file (starting with %PDF-), an OFD package (GB/T 33190), or {\"url\": …}");
   }
   CS_ASSIGN(auto j, s->put_document(app, as_bytes(body)));
   return Reply::json(j, 201);
@@ -315,7 +316,7 @@ Result<Reply> rp_get_document(RequestContext& ctx) {
   CS_ASSIGN(auto* s, scenes(ctx));
   CS_ASSIGN(auto app, caller_app(ctx));
   CS_ASSIGN(auto pdf, s->get_document(app, std::string(ctx.param("id"))));
-  return Reply::text(to_string(pdf), "application/pdf");
+  return Reply::text(to_string(pdf), docsign::sniff_ofd(pdf) ? "application/ofd" : "application/pdf");
 }
 
 Result<Reply> post_scene_document_preparation(RequestContext& ctx) {

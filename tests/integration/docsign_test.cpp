@@ -10,7 +10,13 @@
 // TSA, the document verification API and
 // `certseal verify`. Refused from the attacker's side: another account preparing the document
 // with this user's seal, a byte changed in the signed PDF.
+#include <array>
+#include <optional>
+#include <regex>
+#include <sstream>
+
 #include "base/encoding.h"
+#include "docsign/ofd_sample.h"
 #include "docsign/pades_cms.h"
 #include "docsign/text_render.h"
 #include "service/scene/rp_apps.h"
@@ -260,6 +266,132 @@ TEST_P(DocSignE2eTest, SceneThirteenLongTermEmbedsTheDocumentSecurityStore) {
   ASSERT_EQ(cv.exit_code, 0) << cv;
   EXPECT_EQ(cv.json()["signatures"][0]["level"], "B-LT") << cv;
   EXPECT_EQ(cv.json()["signatures"][0]["revocation_status"], "good") << cv;
+}
+
+// OFD (GB/T 33190 §18, a GB/T 38540 SES_Signature) through the same scene 13 path: the relying party
+// hands in an OFD (told by content), asks for the seal at a page and position (a keyword is refused
+// for OFD with placement_not_supported_for_ofd), the user signs through the client and the
+// two-party SM2 protocol, the relying party downloads the signed OFD. Checked independently:
+// python3's zipfile unpacks it, `openssl dgst -sm3` recomputes every Reference's CheckValue and the
+// dataHash over Signature.xml, `openssl asn1parse` reads SignedValue.dat and `openssl pkeyutl`
+// verifies the signature over TBS_Sign with the SM2 ID; then our verification API and `certseal
+// verify`. Refused from the attacker's side: a byte changed in a page after signing.
+TEST_P(DocSignE2eTest, SceneThirteenSealsAnOfdThroughTheClient) {
+  seal_maker();
+  const std::string a = dev("a"), pin = "Pin#docsign";
+  Installed inst = person_with_certificate(a, "13912361011", "王五", "11010519491231002X", pin);
+  ASSERT_FALSE(inst.cert_id.empty());
+  put(f("strokes.json"), "[[[10,40,0.4,0],[30,10,0.6,20],[50,45,0.7,40],[70,12,0.5,60],[90,40,0.3,80]]]");
+  auto made = cli(a, {"--json", "seal", "make", "--cert", inst.cert_id, "--kind", "handwritten", "--strokes",
+                      f("strokes.json")});
+  ASSERT_EQ(made.exit_code, 0) << made;
+  const std::string seal = made.json().value("id", "");
+  ASSERT_EQ(call("POST", "/api/v1/operator/seals/" + seal + "/approval", operator_token_).status, 200);
+  auto reg = call("POST", "/api/v1/operator/rp-apps", operator_token_,
+                  {{"name", "示例政府采购平台"}, {"platform_id", platform_}, {"callback_url", "http://127.0.0.1:9/cb"},
+                   {"scenes", {"13"}}});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  App app{reg.json()["id"], reg.json()["secret"]};
+
+  const Bytes ofd = docsign::make_sample_ofd({"政府采购响应文件", "供应商签章页"}).value();
+  auto doc = rp(app, "POST", "/api/v1/rp/documents", to_string(ofd), "application/ofd");
+  ASSERT_EQ(doc.status, 201) << doc.body;
+  EXPECT_EQ(doc.json()["pages"], 2);
+  EXPECT_EQ(doc.json()["format"], "ofd");
+  auto kw = rp_json(app, "POST", "/api/v1/rp/scene-requests",
+                    {{"scene", "13"}, {"title", "响应文件签章"}, {"nonce", "ofd-nonce-0000"},
+                     {"document_id", doc.json()["id"]}, {"placement", {{"mode", "keyword"}, {"keyword", "签章"}}}});
+  EXPECT_EQ(kw.status, 400) << kw.body;
+  EXPECT_NE(kw.body.find("placement_not_supported_for_ofd"), std::string::npos) << kw.body;
+  auto created = rp_json(app, "POST", "/api/v1/rp/scene-requests",
+                         {{"scene", "13"}, {"title", "响应文件签章"}, {"nonce", "ofd-nonce-0001"},
+                          {"document_id", doc.json()["id"]},
+                          {"placement", {{"mode", "position"}, {"page", 2}, {"x_mm", 130}, {"y_mm", 200}, {"width_mm", 40}}},
+                          {"seal_kinds", {"handwritten"}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.json()["id"];
+  auto s = cli(a, {"--json", "scan", "--payload", created.json()["qr_payload"], "--preview", f("preview.png")},
+               {"y", pin});
+  ASSERT_EQ(s.exit_code, 0) << s;
+  auto v = rp_json(app, "GET", "/api/v1/rp/scene-requests/" + id, nullptr);
+  ASSERT_EQ(v.status, 200) << v.body;
+  ASSERT_EQ(v.json()["status"], "completed") << v.body;
+  EXPECT_EQ(v.json()["result"]["format"], "ofd") << v.body;
+  auto got = rp(app, "GET", "/api/v1/rp/documents/" + v.json()["result"]["signed_document_id"].get<std::string>(), "", "");
+  ASSERT_EQ(got.status, 200);
+  ASSERT_EQ(got.body.compare(0, 2, "PK"), 0);
+  put(f("signed.ofd"), got.body);
+
+  // Independently, with python3 zipfile and the openssl CLI.
+  ASSERT_EQ(sh("python3 -c \"import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; "
+               "z.extractall(sys.argv[2]); print('unzipped')\" " + f("signed.ofd") + " " + f("x")),
+            "unzipped\n");
+  const std::string sig_xml = read_all(f("x/Doc_0/Signs/Sign_0/Signature.xml"));
+  EXPECT_NE(sig_xml.find("PageRef=\"6\""), std::string::npos) << sig_xml;  // the second page's ID
+  EXPECT_NE(sig_xml.find("Boundary=\"130 200 40 "), std::string::npos) << sig_xml;
+  std::regex ref(R"re(FileRef="/([^"]+)"><ofd:CheckValue>([^<]+)<)re");
+  int refs = 0;
+  for (auto it = std::sregex_iterator(sig_xml.begin(), sig_xml.end(), ref); it != std::sregex_iterator(); ++it, ++refs) {
+    EXPECT_EQ(sh("openssl dgst -sm3 -binary " + f("x/" + (*it)[1].str()) + " | base64 -w0"), (*it)[2].str());
+  }
+  EXPECT_EQ(refs, 6);
+  const std::string sv = f("x/Doc_0/Signs/Sign_0/SignedValue.dat");
+  const std::string parsed = sh("openssl asn1parse -inform DER -in " + sv);
+  EXPECT_NE(parsed.find("SM2-with-SM3"), std::string::npos) << parsed;
+  EXPECT_NE(parsed.find(":/Doc_0/Signs/Sign_0/Signature.xml"), std::string::npos) << parsed;
+  // Depth-1 items: TBS_Sign, cert, algorithm, signature; the first depth-2 BIT STRING is dataHash.
+  std::regex line(R"(\s*(\d+):d=(\d+)\s+hl=(\d+)\s+l=\s*(\d+)\s+(?:prim|cons):\s+(\S+))");
+  std::vector<std::array<std::size_t, 3>> top;  // offset, header, length
+  std::optional<std::array<std::size_t, 3>> data_hash;
+  std::istringstream lines(parsed);
+  for (std::string l; std::getline(lines, l);) {
+    std::smatch m;
+    if (!std::regex_search(l, m, line)) continue;
+    const std::array<std::size_t, 3> item{std::stoul(m[1]), std::stoul(m[3]), std::stoul(m[4])};
+    if (m[2] == "1") top.push_back(item);
+    if (m[2] == "2" && top.size() == 1 && m[5] == "BIT" && !data_hash) data_hash = item;
+  }
+  ASSERT_EQ(top.size(), 4u) << parsed;
+  ASSERT_TRUE(data_hash.has_value());
+  const std::string der = read_all(sv);
+  put(f("tbs.der"), der.substr(top[0][0], top[0][1] + top[0][2]));
+  put(f("cert.der"), der.substr(top[1][0] + top[1][1], top[1][2]));
+  put(f("sig.der"), der.substr(top[3][0] + top[3][1] + 1, top[3][2] - 1));
+  put(f("datahash.bin"), der.substr((*data_hash)[0] + (*data_hash)[1] + 1, (*data_hash)[2] - 1));
+  EXPECT_EQ(sh("openssl dgst -sm3 -binary " + f("x/Doc_0/Signs/Sign_0/Signature.xml") + " | cmp - " +
+               f("datahash.bin") + " && echo same"),
+            "same\n");
+  sh("openssl x509 -inform DER -in " + f("cert.der") + " -pubkey -noout > " + f("pub.pem"));
+  EXPECT_NE(sh("openssl pkeyutl -verify -pubin -inkey " + f("pub.pem") + " -rawin -digest sm3 -in " + f("tbs.der") +
+               " -sigfile " + f("sig.der") + " -pkeyopt distid:1234567812345678")
+                .find("Signature Verified Successfully"),
+            std::string::npos);
+
+  // Our verification API and certseal verify.
+  auto ver = rp(app, "POST", "/api/v1/rp/document-verifications", got.body, "application/ofd");
+  ASSERT_EQ(ver.status, 200) << ver.body;
+  EXPECT_EQ(ver.json()["valid"], true) << ver.body;
+  EXPECT_EQ(ver.json()["format"], "ofd") << ver.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["signer"]["certificate_id"], inst.cert_id) << ver.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["seal"]["valid"], true) << ver.body;
+  EXPECT_EQ(ver.json()["signatures"][0]["references_intact"], true) << ver.body;
+  put(f("chain.pem"), http_->get("/ca/sm2o/chain.pem").body);
+  auto cv = cli(a, {"verify", f("signed.ofd"), "--trust", f("chain.pem")});
+  EXPECT_EQ(cv.exit_code, 0) << cv;
+  EXPECT_NE(cv.out.find("有效"), std::string::npos) << cv;
+
+  // A byte of the second page changed after signing.
+  ASSERT_EQ(sh("cd " + f("x") + " && sed -i 's/供应商/供应啇/' Doc_0/Pages/Page_1/Content.xml && python3 -c \"import "
+               "zipfile,sys,os; z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED); "
+               "[z.write(os.path.join(r,n), os.path.relpath(os.path.join(r,n))) for r,_,fs in os.walk('.') for n in fs]; "
+               "z.close(); print('zipped')\" " + f("changed.ofd")),
+            "zipped\n");
+  auto ver2 = rp(app, "POST", "/api/v1/rp/document-verifications", read_all(f("changed.ofd")), "application/ofd");
+  ASSERT_EQ(ver2.status, 200) << ver2.body;
+  EXPECT_EQ(ver2.json()["valid"], false) << ver2.body;
+  EXPECT_EQ(ver2.json()["signatures"][0]["changed_files"][0], "Doc_0/Pages/Page_1/Content.xml") << ver2.body;
+  auto cv2 = cli(a, {"verify", f("changed.ofd"), "--trust", f("chain.pem")});
+  EXPECT_EQ(cv2.exit_code, 3) << cv2;
 }
 
 CERTSEAL_INSTANTIATE_API_ENGINES(DocSignE2eTest);

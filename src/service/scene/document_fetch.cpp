@@ -7,6 +7,8 @@
 #include <memory>
 #include <tuple>
 
+#include "docsign/ofd_package.h"
+
 namespace certseal::service {
 namespace {
 
@@ -104,8 +106,8 @@ Status document_url_allowed(const std::string& url, const std::string& callback_
 Result<Bytes> fetch_rp_document(DocumentFetcher& fetcher, const RpAppView& app, const std::string& url) {
   CS_TRY(document_url_allowed(url, app.callback_url));
   CS_ASSIGN(auto pdf, fetcher.get(url));
-  if (pdf.size() < 5 || !std::equal(pdf.begin(), pdf.begin() + 5, "%PDF-")) {
-    return invalid_argument("document_not_pdf", "文档地址返回的不是 PDF");
+  if ((pdf.size() < 5 || !std::equal(pdf.begin(), pdf.begin() + 5, "%PDF-")) && !docsign::sniff_ofd(pdf)) {
+    return invalid_argument("document_not_pdf", "文档地址返回的不是 PDF 或 OFD");
   }
   return pdf;
 }

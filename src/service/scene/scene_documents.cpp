@@ -3,6 +3,8 @@
 #include "base/encoding.h"
 #include "base/id.h"
 #include "crypto/hash.h"
+#include "docsign/ofd_package.h"
+#include "docsign/ofd_signer.h"
 #include "docsign/pades_cms.h"
 #include "docsign/pdf_held.h"
 #include "docsign/pdf_signer.h"
@@ -68,8 +70,19 @@ Result<nlohmann::json> SceneService::put_document(const RpAppView& app, BytesVie
   if (pdf.size() < 8 || pdf.size() > kMaxDocument) {
     return field_error("body", "invalid_document", "a PDF of at most 8 MiB");
   }
-  // Read it once now, so a file we cannot sign is refused here and not at the user's phone.
-  auto pages = docsign::count_held_pdf_pages(pdf);
+  // Read it once now, so a file we cannot sign is refused here and not at the user's phone. An
+  // OFD (GB/T 33190) is told by its content (a ZIP naming OFD.xml), never by a name.
+  const bool ofd = docsign::sniff_ofd(pdf);
+  Result<int> pages = 0;
+  if (ofd) {
+    auto pkg = docsign::read_ofd(pdf);
+    if (!pkg) return std::move(pkg).error();
+    auto doc = docsign::read_ofd_document(*pkg);
+    if (!doc) return std::move(doc).error();
+    pages = static_cast<int>(doc->pages.size());
+  } else {
+    pages = docsign::count_held_pdf_pages(pdf);
+  }
   if (!pages) return std::move(pages).error();
   std::string id;
   {
@@ -84,7 +97,8 @@ Result<nlohmann::json> SceneService::put_document(const RpAppView& app, BytesVie
                     format_rfc3339_ms(clock_.now())}));
     return {};
   }));
-  return nlohmann::json{{"id", id}, {"sha256", sha}, {"size", pdf.size()}, {"pages", *pages}};
+  return nlohmann::json{
+      {"id", id}, {"sha256", sha}, {"size", pdf.size()}, {"pages", *pages}, {"format", ofd ? "ofd" : "pdf"}};
 }
 
 Result<Bytes> SceneService::get_document(const RpAppView& app, const std::string& document_id) {
@@ -99,7 +113,6 @@ Status SceneService::check_document_request(const RpAppView& app, SceneCreate& i
   if (in.document_id.empty()) return field_error("document_id", "required", "scene 13 signs a document put first");
   if (!in.message.empty()) return field_error("message", "unexpected", "scene 13 signs the document, not a message");
   CS_ASSIGN(auto p, placement_from_json(in.placement));
-  (void)p;
   if (!in.pades_level.empty() && in.pades_level != "B-T" && in.pades_level != "B-LT") {
     return field_error("pades_level", "unknown_pades_level", "B-T or B-LT");
   }
@@ -113,6 +126,16 @@ Status SceneService::check_document_request(const RpAppView& app, SceneCreate& i
     }
   }
   CS_ASSIGN(in.message, get_document(app, in.document_id));
+  if (docsign::sniff_ofd(in.message)) {
+    // OFD: a seal at a page and position, signed per GB/T 33190 §18; no keyword search or 骑缝章
+    // (no OFD text layout or page renderer here), and no PAdES B-LT.
+    if (p.kind != docsign::SealPlacement::Kind::kPosition) {
+      return field_error("placement.mode", "placement_not_supported_for_ofd", "OFD documents take mode position only");
+    }
+    if (in.pades_level == "B-LT") {  // B-T is the default every request carries; it means nothing for OFD
+      return field_error("pades_level", "pades_level_not_for_ofd", "PAdES B-LT is for PDF documents");
+    }
+  }
   return {};
 }
 
@@ -228,6 +251,38 @@ Result<DocumentPreparation> SceneService::prepare_document(const std::string& ac
   CS_ASSIGN(auto placement, placement_from_json(f.v.placement));
   if (placement.width_mm == 0) placement.width_mm = f.width_mm > 0 ? f.width_mm : 40;
 
+  if (docsign::sniff_ofd(f.v.message)) {
+    if (f.seseal.empty()) {
+      return conflict("seal_has_no_seal_data", "an OFD signature needs the seal's GB/T 38540 data; this seal has none");
+    }
+    docsign::OfdSignRequest oreq;
+    oreq.ofd = f.v.message;
+    oreq.page = placement.page;
+    oreq.x_mm = placement.x_mm;
+    oreq.y_mm = placement.y_mm;
+    oreq.width_mm = placement.width_mm;
+    oreq.seseal = f.seseal;
+    oreq.signer_cert = f.cert_der;
+    oreq.signing_time = SysTime(std::chrono::seconds(signing_time));
+    CS_ASSIGN(auto op, docsign::prepare_ofd_signature(oreq));  // ofd_needs_sm2 for RSA / P-256
+    CS_ASSIGN(Bytes held, docsign::hold_prepared_ofd(op));
+    CS_TRY(db_.write([&](store::Tx& tx) -> Status {
+      CS_ASSIGN(auto v, load(tx, id));
+      if (v.claimed_by != account_id || v.status != "claimed") {
+        return conflict("scene_request_finished", "this request has been answered already");
+      }
+      CS_TRY(tx.exec("DELETE FROM docsign_preparations WHERE scene_request_id = ?", {id}));
+      CS_TRY(tx.exec("INSERT INTO docsign_preparations (scene_request_id, account_id, seal_id, certificate_id, "
+                     "signing_time, signed_attributes, prepared, contents_offset, contents_capacity, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?)",
+                     {id, account_id, seal_id, f.certificate_id, signing_time, op.tbs_sign, held,
+                      format_rfc3339_ms(clock_.now())}));
+      return {};
+    }));
+    // No OFD renderer here: the preview is the seal picture that will be drawn.
+    return DocumentPreparation{seal_id, f.certificate_id, signing_time, op.tbs_sign, op.page, f.png};
+  }
+
   docsign::PdfSignRequest req;
   req.placement = placement;
   req.seal_png = f.png;
@@ -300,6 +355,33 @@ Result<SceneService::DocumentOutcome> SceneService::complete_document(store::Tx&
       out.refused = std::move(counted).error();
       return out;
     }
+  }
+  if (docsign::sniff_ofd(v.message)) {
+    CS_ASSIGN(Bytes signed_ofd, docsign::finish_held_ofd(prep->blob("prepared"), cert_der, attrs, c.signature));
+    std::string ofd_id;
+    {
+      std::lock_guard lock(rng_mu_);
+      ofd_id = new_uuid_v7(clock_, rng_);
+    }
+    const std::string ofd_sha = hex_encode(crypto::sha256(signed_ofd));
+    CS_TRY(tx.exec("INSERT INTO docsign_documents (id, app_id, kind, scene_request_id, sha256, size, data, created_at) "
+                   "VALUES (?, ?, 'signed', ?, ?, ?, ?, ?)",
+                   {ofd_id, v.app_id, v.id, ofd_sha, static_cast<std::int64_t>(signed_ofd.size()), signed_ofd,
+                    format_rfc3339_ms(clock_.now())}));
+    CS_TRY(tx.exec("DELETE FROM docsign_preparations WHERE scene_request_id = ?", {v.id}));
+    out.result = {{"signed_document_id", ofd_id},
+                  {"signed_document_sha256", ofd_sha},
+                  {"signed_document_size", signed_ofd.size()},
+                  {"original_sha256", out.doc_hash},
+                  {"format", "ofd"},
+                  {"seal_id", c.seal_id},
+                  {"signing_time", format_rfc3339(SysTime(std::chrono::seconds(c.signing_time)))},
+                  {"level", "GB/T 38540"},
+                  {"certificate_id", c.certificate_id},
+                  {"certificate", pem_encode("CERTIFICATE", cert_der)},
+                  {"serial", hex_encode(facts->serial)},
+                  {"subject", pki::name_text(facts->subject)}};
+    return out;
   }
   CS_ASSIGN(auto ca, tx.query_one("SELECT a.issuing_cert FROM pki_certificate c JOIN pki_ca a ON a.id = c.ca_id "
                                   "WHERE c.id = ?",

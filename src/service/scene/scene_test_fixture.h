@@ -140,8 +140,9 @@ class SceneServiceTest : public testing::EngineTest {
     crypto::PrivateKey key;
     Bytes der;
   };
-  Held certificate(const std::string& acc, const std::string& platform) {
-    auto key = crypto::PrivateKey::generate(crypto::KeyType::kSm2, rng_).value();
+  Held certificate(const std::string& acc, const std::string& platform,
+                   crypto::KeyType type = crypto::KeyType::kSm2) {
+    auto key = crypto::PrivateKey::generate(type, rng_).value();
     pki::CertTemplate t;
     t.serial = {0x10, static_cast<std::uint8_t>(++certs_)};
     t.not_before = SysTime(std::chrono::seconds(kStart - kDay));
