@@ -228,7 +228,7 @@ TEST_P(FormDigitalSignatureE2eTest, SmTwoSignedFormLetsTheOrganisationOrderBeAut
   ASSERT_EQ(au.status, 200) << au.body;
   EXPECT_EQ(au.json()["status"], "awaiting_payment");
   auto closed = start(token, order, inst.cert_id, signature_blob(token, "许一"));
-  EXPECT_EQ(closed.status, 412) << closed.body;
+  EXPECT_EQ(closed.status, 409) << closed.body;
   EXPECT_EQ(closed.json()["code"], "order_not_created");
   EXPECT_EQ(call("GET", "/api/v1/orders/" + order + "/application-form", token).body, signed_pdf);
 }
