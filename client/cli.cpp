@@ -12,6 +12,7 @@
 #include "client/cli_commands.h"
 #include "client/cmd_docsign.h"
 #include "client/cmd_grant.h"
+#include "client/cmd_order_form.h"
 #include "client/cmd_cloudkey.h"
 #include "client/cmd_platforms.h"
 #include "client/cmd_pc.h"
@@ -86,6 +87,7 @@ int run_cli(int argc, char** argv) {
   add_pc_commands(app, ctx, action);     // cmd_pc.cpp
   add_token_commands(app, ctx, action);  // cmd_token.cpp
   families.push_back(cli::add_settings_commands(app, ctx, action));  // cmd_settings.cpp
+  families.push_back(cli::add_order_form_commands(app, ctx, action));  // cmd_order_form.cpp
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 
 #include "api/json_input.h"
 #include "api/services.h"
+#include "base/encoding.h"
 #include "service/notify/email.h"
 #include "service/order/invoice_service.h"
 #include "service/order/order_service.h"
@@ -75,6 +76,8 @@ nlohmann::json order_json(const service::OrderView& o, bool full) {
     j["application_form"]["email"] = opt(o.form_email);
     j["application_form"]["signed_blob_id"] = opt(o.form_signed_blob_id);
     j["application_form"]["signature_blob_id"] = opt(o.form_signature_blob_id);
+    j["application_form"]["certificate_id"] = opt(o.form_certificate_id);
+    j["application_form"]["level"] = opt(o.form_level);
   }
   nlohmann::json events = nlohmann::json::array();
   for (const auto& e : o.events) {
@@ -419,6 +422,37 @@ Result<Reply> post_form_online_signature(RequestContext& ctx) {
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto blob, required_string(body, "blob_id", 64));
   CS_ASSIGN(auto o, orders(ctx).sign_form_online(me(ctx), ctx.param("id"), blob));
+  return Reply::json(order_json(o, true));
+}
+
+Result<Reply> post_form_digital_signature(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  service::OrderService::DigitalFormStart in;
+  CS_ASSIGN(in.certificate_id, required_string(body, "certificate_id", 64));
+  CS_ASSIGN(auto seal, optional_string(body, "seal_id", 64));
+  CS_ASSIGN(auto blob, optional_string(body, "signature_blob_id", 64));
+  in.seal_id = seal.value_or("");
+  in.signature_blob_id = blob.value_or("");
+  CS_ASSIGN(auto p, orders(ctx).start_digital_form(me(ctx), ctx.param("id"), in));
+  return Reply::json({{"order_id", p.order_id},
+                      {"certificate_id", p.certificate_id},
+                      {"seal_id", opt(p.seal_id)},
+                      {"algorithm", p.algorithm},
+                      {"signing_time", format_rfc3339(SysTime(std::chrono::seconds(p.signing_time)))},
+                      {"signed_attributes", base64_encode(p.signed_attributes)}},
+                     201);
+}
+
+Result<Reply> post_form_digital_signature_completion(RequestContext& ctx) {
+  CS_TRY(require_orders(ctx));
+  CS_ASSIGN(auto body, ctx.json_body());
+  CS_ASSIGN(auto sig_b64, required_string(body, "signature", 1024));
+  auto sig = base64_decode(sig_b64);
+  if (!sig || sig->empty()) {
+    return invalid_argument("invalid_field", "signature must be base64").with_field("signature", "invalid", "base64");
+  }
+  CS_ASSIGN(auto o, orders(ctx).complete_digital_form(me(ctx), ctx.param("id"), *sig));
   return Reply::json(order_json(o, true));
 }
 

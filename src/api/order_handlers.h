@@ -56,6 +56,8 @@ Result<Reply> post_org_certificate_platform_cancellation(RequestContext& ctx);
 Result<Reply> post_form_email(RequestContext& ctx);
 Result<Reply> post_form_signed_upload(RequestContext& ctx);
 Result<Reply> post_form_online_signature(RequestContext& ctx);
+Result<Reply> post_form_digital_signature(RequestContext& ctx);
+Result<Reply> post_form_digital_signature_completion(RequestContext& ctx);
 Result<Reply> get_form_pdf(RequestContext& ctx);
 Result<Reply> op_get_email_outbox(RequestContext& ctx);
 Result<Reply> op_get_email_attachment(RequestContext& ctx);

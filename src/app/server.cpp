@@ -358,6 +358,8 @@ int serve(const Config& c) {
   service::AdminLetterService admin_letters(*p.db, p.clock, p.rng, log, *p.orgs, *p.blobs);
   admin_letters.set_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });
   services.admin_letters = &admin_letters;
+  // Application forms signed digitally: PAdES B-T with the same TSA.
+  p.orders->set_form_tsa([ca = cas->get()](BytesView req) { return ca->timestamp("", req); });
   services.rp_apps = rp_apps.get();
   services.scenes = scenes.get();
   app_links = std::make_unique<service::ApplicationLinkService>(*p.db, p.clock, p.rng, log, *p.orders,

@@ -26,7 +26,8 @@ std::span<const Migration> schema_migrations() {
                       applink_migrations,
                       app_migrations,
                       letter_migrations,
-                      client_migrations}) {
+                      client_migrations,
+                      formsign_migrations}) {
       auto part = area();
       all.insert(all.end(), part.begin(), part.end());
     }

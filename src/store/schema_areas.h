@@ -25,5 +25,6 @@ std::vector<Migration> applink_migrations();   // schema_applinks.cpp, versions 
 std::vector<Migration> app_migrations();       // schema_app.cpp, versions 1700-1799
 std::vector<Migration> letter_migrations();    // schema_letters.cpp, versions 1400-1499
 std::vector<Migration> client_migrations();    // schema_client.cpp, versions 1500-1599
+std::vector<Migration> formsign_migrations();  // schema_formsign.cpp, versions 1900-1909
 
 }  // namespace certseal::store

@@ -54,6 +54,8 @@ OrderView order_from_row(const store::Row& r) {
   o.form_email = opt_text(r, "form_email");
   o.form_signed_blob_id = opt_text(r, "form_signed_blob_id");
   o.form_signature_blob_id = opt_text(r, "form_signature_blob_id");
+  o.form_certificate_id = opt_text(r, "form_certificate_id");
+  o.form_level = opt_text(r, "form_level");
   o.certificate_id = opt_text(r, "certificate_id");
   o.org_approved_by = opt_text(r, "org_approved_by");
   o.org_approved_at = opt_text(r, "org_approved_at");

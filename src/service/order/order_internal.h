@@ -28,6 +28,7 @@ PaymentView payment_from_row(const store::Row& r);
 inline constexpr const char* kOrderSelect =
     "SELECT o.*, p.name AS product_name, f.method AS form_method, f.status AS form_status, f.email AS form_email, "
     "f.signed_blob_id AS form_signed_blob_id, f.signature_blob_id AS form_signature_blob_id, "
+    "f.certificate_id AS form_certificate_id, f.level AS form_level, "
     "(SELECT COUNT(*) FROM payments sp WHERE sp.order_id = o.id AND sp.method = 'sandbox' "
     "AND sp.paid_at IS NOT NULL) AS sandbox_payments FROM orders o "
     "JOIN products p ON p.id = o.product_id LEFT JOIN application_forms f ON f.order_id = o.id ";

@@ -136,6 +136,7 @@ struct OrderView {
   std::string form_email;                // where the form was e-mailed (method email)
   std::string form_signed_blob_id;       // the uploaded signed form (method email, once signed)
   std::string form_signature_blob_id;    // the handwritten-signature image (method online)
+  std::string form_certificate_id, form_level;  // method online_digital: the signing certificate, PAdES-B-T | B-B
   std::string certificate_id;            // packages: the certificate the order is for
   std::string org_approved_by, org_approved_at;  // an employee's application, approved by an admin
   std::int64_t quantity = 0, amount_fen = 0;
@@ -244,6 +245,41 @@ class OrderService {
                                        const std::string& blob_id);
   Result<OrderView> sign_form_online(const std::string& account_id, const std::string& order_id,
                                      const std::string& signature_blob_id);
+  // The form signed online digitally (method online_digital; docs/ORDERS.md "Application form"),
+  // by an applicant who holds a personal certificate of their own, through the admin-transfer
+  // letter's path (service/org/admin_letter_service.h): start draws the form (the same text, plus
+  // the signature line's keyword where the signature picture goes), prepares it for a PAdES
+  // signature (docsign/pdf_held.h) and keeps it pending (one per order; a new start replaces it);
+  // the device signs the signed attributes through the two-party shield; complete checks that
+  // signature under the named certificate, writes it (B-T with the TSA when wired, else B-B),
+  // runs our verifier over the whole file (one valid signature by that certificate covering the
+  // whole file) and, in one transaction that re-checks the order is still open, the certificate
+  // still the caller's and valid, and the pending form the same, stores the signed PDF as the
+  // form (status signed) and drops the pending one. A refused completion changes nothing.
+  // The picture: the seal given (the caller's own active handwritten or personal square seal),
+  // else an upload of the caller's with purpose handwritten_signature (PNG), else the caller's
+  // active handwritten seal (the one bound to the certificate first).
+  // Errors (start): order_not_found (404, also another account's order), order_not_created /
+  // form_already_signed (412), certificate_not_found (404: not the caller's current one),
+  // certificate_not_valid (409: revoked, outside its validity, or not a personal certificate),
+  // seal_not_found / seal_not_yours / seal_not_active / seal_kind_not_accepted, invalid_blob_id,
+  // signature_picture_required. Errors (complete): the order's, form_signing_not_found (404:
+  // nothing pending, or already used), certificate errors, form_signature_invalid (403),
+  // form_verification_failed (403), order_changed (409: the form's text moved since start).
+  struct DigitalFormStart {
+    std::string certificate_id, seal_id, signature_blob_id;
+  };
+  struct DigitalFormPending {
+    std::string order_id, certificate_id, seal_id, algorithm;  // sm2-sm3 | rsa-sha256 | ecdsa-sha256
+    std::int64_t signing_time = 0;
+    Bytes signed_attributes;
+  };
+  Result<DigitalFormPending> start_digital_form(const std::string& account_id, const std::string& order_id,
+                                                const DigitalFormStart& in);
+  Result<OrderView> complete_digital_form(const std::string& account_id, const std::string& order_id,
+                                          BytesView signature);
+  // Wiring (src/app): the platform's RFC 3161 TSA; with one, digitally signed forms are B-T.
+  void set_form_tsa(std::function<Bytes(BytesView)> tsa) { form_tsa_ = std::move(tsa); }
   // The form as generated (sent by e-mail) or signed online (with the signature image).
   Result<Bytes> form_pdf(const std::string& account_id, const std::string& order_id);
 
@@ -396,6 +432,7 @@ class OrderService {
   ca::CaService* ca_ = nullptr;
   ledger::Recorder* ledger_ = nullptr;
   OrderOrigin* origin_ = nullptr;
+  std::function<Bytes(BytesView)> form_tsa_;
   std::map<std::string, std::unique_ptr<PaymentGateway>> gateways_;
 };
 
