@@ -86,8 +86,8 @@ Result<SysTime> parse_time(const der::Tlv& t, BytesView whole) {
   static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
-      tm.tm_mday > kDays[tm.tm_mon] + (tm.tm_mon == 1 && leap ? 1 : 0) || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 59) {
+      tm.tm_mday > kDays[tm.tm_mon] + (tm.tm_mon == 1 && leap ? 1 : 0) || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 59) {
     return malformed("signing time out of range");
   }
   return sys_time_from_unix(timegm(&tm));
@@ -193,7 +193,8 @@ Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_co
     // message with anything else in the SET, so skipping it would accept what it refuses.
     CS_ASSIGN(auto cs, children(sd[i].first.content(sd[i].second)));
     for (auto& c : cs) {
-      if (c.first.tag != der::kSequence || !read_certificate(c.second)) return malformed("certificates");
+      if (c.first.tag != der::kSequence || !read_certificate(c.second))
+        return malformed("certificates");
       certs.emplace_back(c.second.begin(), c.second.end());
     }
     ++i;
@@ -266,7 +267,8 @@ Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_co
   // verifies over the order received, so it takes an unsorted set; the RFC does not.
   std::vector<Bytes> attr_encodings;
   for (const auto& a : attrs) attr_encodings.emplace_back(a.second.begin(), a.second.end());
-  if (!same(der::set_of(attr_encodings), v.signed_attributes)) return malformed("signed attributes not in DER order");
+  if (!same(der::set_of(attr_encodings), v.signed_attributes))
+    return malformed("signed attributes not in DER order");
   std::optional<Bytes> digest;
   bool type_ok = false;
   // Content type, message digest and signing time once each (RFC 5652 §11.1-11.3; OpenSSL

@@ -175,7 +175,6 @@ TEST(CmsSm2, VerifyRefusesChangedContentAndSignature) {
   EXPECT_EQ(cms::verify(det).error().code, "cms_content_missing");
 }
 
-
 // What `openssl cms -verify -noverify -binary` says (in process): the signature and OpenSSL's
 // attribute rules, without the certificate path.
 bool openssl_verifies(const Bytes& der) {
@@ -183,7 +182,8 @@ bool openssl_verifies(const Bytes& der) {
   CMS_ContentInfo* ci = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size()));
   if (ci == nullptr) return false;
   BIO* out = BIO_new(BIO_s_mem());
-  const int ok = CMS_verify(ci, nullptr, nullptr, nullptr, out, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY);
+  const int ok =
+      CMS_verify(ci, nullptr, nullptr, nullptr, out, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY);
   BIO_free(out);
   CMS_ContentInfo_free(ci);
   return ok == 1;
@@ -216,7 +216,8 @@ TEST(CmsSigned, FieldsOtherReadersRefuseAreRefused) {
     Bytes digest_alg, sig_alg = der::seq({der::oid_or_die("1.2.840.10045.4.3.2")});
   };
   auto message = [&](Fields f) {
-    if (f.attrs.empty()) f.attrs = {attr(kType, {data_type}), attr(kTime, {utc}), attr(kDigest, {md})};
+    if (f.attrs.empty())
+      f.attrs = {attr(kType, {data_type}), attr(kTime, {utc}), attr(kDigest, {md})};
     if (f.serial.empty()) f.serial = der::integer_unsigned(leaf.serial);
     if (f.certs.empty()) f.certs = s.leaf;
     if (f.digest_alg.empty()) f.digest_alg = sha256;
@@ -230,14 +231,15 @@ TEST(CmsSigned, FieldsOtherReadersRefuseAreRefused) {
     }
     const Bytes sig = LocalSigner(s.leaf_key).sign(attrs).value();
     const Bytes signed_attrs = der::implicit(0, true, der::read_tlv(attrs).value().content(attrs));
-    const Bytes si = der::seq({f.signer_version, der::seq({leaf.issuer, f.serial}), f.digest_alg, signed_attrs,
-                               f.sig_alg, der::octet_string(sig)});
+    const Bytes si = der::seq({f.signer_version, der::seq({leaf.issuer, f.serial}), f.digest_alg,
+                               signed_attrs, f.sig_alg, der::octet_string(sig)});
     const Bytes encap = der::seq({data_type, der::explicit_tag(0, der::octet_string(content))});
     const Bytes certs = der::implicit(0, true, f.certs);
     const Bytes crls = f.crls.empty() ? Bytes{} : der::implicit(1, true, f.crls);
     const Bytes sd =
         der::seq({f.version, der::set_of({f.digest_alg}), encap, certs, crls, der::set_of({si})});
-    return der::seq({der::oid_or_die(cms::signed_data_oid(cms::Form::kRfc5652)), der::explicit_tag(0, sd)});
+    return der::seq(
+        {der::oid_or_die(cms::signed_data_oid(cms::Form::kRfc5652)), der::explicit_tag(0, sd)});
   };
   // A CRL of the root's, for a crls field that holds what it should.
   CrlTemplate crl;
@@ -254,7 +256,8 @@ TEST(CmsSigned, FieldsOtherReadersRefuseAreRefused) {
   with_crl.crls = a_crl;
   digest_null.digest_alg = der::seq({der::oid_or_die("2.16.840.1.101.3.4.2.1"), der::null()});
   no_time.attrs = {attr(kType, {data_type}), attr(kDigest, {md})};
-  leap_day.attrs = {attr(kType, {data_type}), attr(kTime, {der::tlv(der::kUtcTime, to_bytes("280229120000Z"))}),
+  leap_day.attrs = {attr(kType, {data_type}),
+                    attr(kTime, {der::tlv(der::kUtcTime, to_bytes("280229120000Z"))}),
                     attr(kDigest, {md})};
   for (const Fields& good : {plain, with_crl, digest_null, no_time, leap_day}) {
     const Bytes m = message(good);
@@ -266,12 +269,16 @@ TEST(CmsSigned, FieldsOtherReadersRefuseAreRefused) {
   }
 
   // What OpenSSL refuses, and so must we.
-  Fields two_digests, two_types, two_times, digest_two_values, certs_null, certs_int, certs_seq, crls_null,
-      crls_seq, version_padded, signer_version_padded, serial_padded, digest_bit_string, sig_bit_string;
-  two_digests.attrs = {attr(kType, {data_type}), attr(kTime, {utc}), attr(kDigest, {md}), attr(kDigest, {md})};
-  two_types.attrs = {attr(kType, {data_type}), attr(kType, {data_type}), attr(kTime, {utc}), attr(kDigest, {md})};
+  Fields two_digests, two_types, two_times, digest_two_values, certs_null, certs_int, certs_seq,
+      crls_null, crls_seq, version_padded, signer_version_padded, serial_padded, digest_bit_string,
+      sig_bit_string;
+  two_digests.attrs = {attr(kType, {data_type}), attr(kTime, {utc}), attr(kDigest, {md}),
+                       attr(kDigest, {md})};
+  two_types.attrs = {attr(kType, {data_type}), attr(kType, {data_type}), attr(kTime, {utc}),
+                     attr(kDigest, {md})};
   two_times.attrs = {attr(kType, {data_type}), attr(kTime, {utc}),
-                     attr(kTime, {der::tlv(der::kUtcTime, to_bytes("260101120001Z"))}), attr(kDigest, {md})};
+                     attr(kTime, {der::tlv(der::kUtcTime, to_bytes("260101120001Z"))}),
+                     attr(kDigest, {md})};
   digest_two_values.attrs = {attr(kType, {data_type}), attr(kTime, {utc}),
                              attr(kDigest, {md, der::octet_string(Bytes(32, 'x'))})};
   certs_null.certs = der::concat({s.leaf, der::null()});
@@ -284,11 +291,13 @@ TEST(CmsSigned, FieldsOtherReadersRefuseAreRefused) {
   Bytes padded_serial = {0x00};
   padded_serial.insert(padded_serial.end(), leaf.serial.begin(), leaf.serial.end());
   serial_padded.serial = der::tlv(der::kInteger, padded_serial);
-  digest_bit_string.digest_alg = der::seq({der::oid_or_die("2.16.840.1.101.3.4.2.1"), Bytes{0x03, 0x00}});
+  digest_bit_string.digest_alg =
+      der::seq({der::oid_or_die("2.16.840.1.101.3.4.2.1"), Bytes{0x03, 0x00}});
   sig_bit_string.sig_alg = der::seq({der::oid_or_die("1.2.840.10045.4.3.2"), Bytes{0x03, 0x00}});
-  for (const Fields& bad : {two_digests, two_types, two_times, digest_two_values, certs_null, certs_int, certs_seq,
-                            crls_null, crls_seq, version_padded, signer_version_padded, serial_padded,
-                            digest_bit_string, sig_bit_string}) {
+  for (const Fields& bad :
+       {two_digests, two_types, two_times, digest_two_values, certs_null, certs_int, certs_seq,
+        crls_null, crls_seq, version_padded, signer_version_padded, serial_padded,
+        digest_bit_string, sig_bit_string}) {
     const Bytes m = message(bad);
     SCOPED_TRACE(hex_encode(m));
     EXPECT_FALSE(openssl_verifies(m));
@@ -301,9 +310,11 @@ TEST(CmsSigned, FieldsOtherReadersRefuseAreRefused) {
   Fields unsorted, feb_30, second_60;
   unsorted.attrs = {attr(kDigest, {md}), attr(kType, {data_type}), attr(kTime, {utc})};
   unsorted.sort_attrs = false;
-  feb_30.attrs = {attr(kType, {data_type}), attr(kTime, {der::tlv(der::kUtcTime, to_bytes("260230120000Z"))}),
+  feb_30.attrs = {attr(kType, {data_type}),
+                  attr(kTime, {der::tlv(der::kUtcTime, to_bytes("260230120000Z"))}),
                   attr(kDigest, {md})};
-  second_60.attrs = {attr(kType, {data_type}), attr(kTime, {der::tlv(der::kUtcTime, to_bytes("261231235960Z"))}),
+  second_60.attrs = {attr(kType, {data_type}),
+                     attr(kTime, {der::tlv(der::kUtcTime, to_bytes("261231235960Z"))}),
                      attr(kDigest, {md})};
   for (const Fields& strict : {unsorted, feb_30, second_60}) {
     const Bytes m = message(strict);
