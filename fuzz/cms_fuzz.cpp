@@ -4,14 +4,16 @@
 // secret Z and kari_unwrap (X9.63 KDF over the SharedInfo the envelope names, then the AES or
 // 3DES key unwrap of the encrypted key) runs first. AuthEnvelopedData (RFC 5083, AES-GCM) goes
 // through the same reader: GCMParameters, authAttrs (the GCM additional data) and mac, then
-// open_content's tag check. Differential: a SignedData ours accepts must parse as CMS in OpenSSL
-// (d2i_CMS_ContentInfo), and an EnvelopedData or AuthEnvelopedData ours reads must too (for the
-// RFC 5652 form); an AuthEnvelopedData's mac is as long as its aes-ICVlen (12..16).
+// open_content's tag check. Differential: a SignedData ours accepts must be the same message to
+// OpenSSL (fuzz/signed_data_oracle.h), and an EnvelopedData or AuthEnvelopedData ours reads must
+// parse as CMS in OpenSSL (d2i_CMS_ContentInfo, for the RFC 5652 form); an AuthEnvelopedData's
+// mac is as long as its aes-ICVlen (12..16).
 #include <openssl/cms.h>
 
 #include <cstdlib>
 
 #include "fuzz/fuzz_input.h"
+#include "fuzz/signed_data_oracle.h"
 #include "pki/cms_enveloped.h"
 #include "pki/cms_signed.h"
 
@@ -70,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!v) return 0;
     (void)fuzz::touch(v->content);
     (void)fuzz::touch(v->signed_attributes);
-    if (v->form == pki::cms::Form::kRfc5652 && !openssl_reads_cms(der)) std::abort();
+    fuzz::check_signed_data_against_openssl(der, (mode & 2) ? std::optional<BytesView>(detached) : std::nullopt, *v);
   }
   return 0;
 }

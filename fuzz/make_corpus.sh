@@ -215,7 +215,11 @@ z([('OFD.xml', '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xx"><!ENTITY y "&x
 PY
 
 # Our own code's seeds (fuzz_seeds needs the whole server; fuzz_seeds_signing the signing layers).
-ASAN_OPTIONS=detect_leaks=0 build/fuzz/fuzz/fuzz_seeds $c $tmp/sm2.key $tmp/sm2.der
+# The API's seeds: one request body per route from docs/openapi.yaml's request schemas (named after
+# the route; the older seeds named after a route's index go).
+rm -f $c/api/seed-route-[0-9]*
+python3 fuzz/api_bodies.py docs/openapi.yaml $tmp/api-bodies.json
+ASAN_OPTIONS=detect_leaks=0 build/fuzz/fuzz/fuzz_seeds $c $tmp/sm2.key $tmp/sm2.der $tmp/api-bodies.json
 ASAN_OPTIONS=detect_leaks=0 build/fuzz/fuzz/fuzz_seeds_signing $c $tmp/sm2.key $tmp/sm2.der $tmp/page.pdf $tmp/page-xrefstream.pdf \
   $tmp/p256.der $tmp/openssl-kari-default.cms $tmp/openssl-kari-aes256.cms $tmp/openssl-kari-gcm.cms \
   $tmp/openssl-kari-gcm128.cms

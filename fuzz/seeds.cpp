@@ -1,13 +1,17 @@
-// fuzz_seeds OUT_DIR SM2_KEY_PEM SM2_CERT_DER — writes the seed inputs our own code makes into
+// fuzz_seeds OUT_DIR SM2_KEY_PEM SM2_CERT_DER [API_BODIES_JSON] — writes the seed inputs our own code makes into
 // OUT_DIR/<target>/ (fuzz/make_corpus.sh runs it after making the key and certificate with the
-// openssl CLI, and adds the seeds independent tools make). Each seed carries the selector bytes
+// openssl CLI, and adds the seeds independent tools make). API_BODIES_JSON (fuzz/api_bodies.py
+// writes it from docs/openapi.yaml) maps "METHOD /pattern" to a request body for that route. Each seed carries the selector bytes
 // its target reads first (see each *_fuzz.cpp).
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "api/router.h"
 #include "base/rng.h"
@@ -53,8 +57,8 @@ int fail(const char* what, const Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: fuzz_seeds OUT_DIR SM2_KEY_PEM SM2_CERT_DER\n");
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: fuzz_seeds OUT_DIR SM2_KEY_PEM SM2_CERT_DER [API_BODIES_JSON]\n");
     return 2;
   }
   out_dir = argv[1];
@@ -139,20 +143,44 @@ int main(int argc, char** argv) {
   put("log", "tile-partial", Bytes{3}, std::string_view("tile/1/005.p/17"));
   put("log", "bundle", Bytes{3}, std::string_view("tile/entries/x001/234.p/8"));
 
-  // One seed per API route that takes a body or query: the route's index, no path words, an
-  // empty query, and a small JSON object.
+  // One seed per API route: the route's index, a 4-character word for each path parameter, then
+  // for GET a list query and no body, for the others no query and the body docs/openapi.yaml's
+  // request schema describes (api_bodies.py), or a small generic object where it names none.
+  // Seeds are named after the route, not its index, so a new route does not rename them.
+  nlohmann::json bodies = nlohmann::json::object();
+  if (argc == 5) {
+    const Bytes text = read_all(argv[4]);
+    bodies = nlohmann::json::parse(as_chars(text), nullptr, false);
+    if (!bodies.is_object()) {
+      std::fprintf(stderr, "fuzz_seeds: %s is no JSON object\n", argv[4]);
+      return 1;
+    }
+  }
   const auto routes = api::route_table();
   for (std::size_t i = 0; i < routes.size(); ++i) {
     const auto& r = routes[i];
-    if (r.method != "POST" && r.method != "PUT" && r.method != "PATCH") continue;
+    const bool get = r.method == "GET";
+    if (!get && r.method != "POST" && r.method != "PUT" && r.method != "PATCH") continue;
     Bytes prefix = {static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i & 0xff)};
     for (char c : r.pattern) {
       if (c == '{') prefix.push_back(4);  // a 4-character path word
       if (c == '{') prefix.insert(prefix.end(), {'a', 'b', 'c', 'd'});
     }
+    std::string name = "route-" + std::string(r.method);
+    for (char c : r.pattern) name.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '-');
+    if (get) {
+      const std::string_view query = "limit=2&after=x";
+      prefix.push_back(static_cast<std::uint8_t>(query.size()));
+      prefix.insert(prefix.end(), query.begin(), query.end());
+      put("api", name, prefix, std::string_view());
+      continue;
+    }
     prefix.push_back(0);  // no query
-    put("api", "route-" + std::to_string(i), prefix,
-        std::string_view(R"({"phone":"13800000000","code":"123456","name":"张三","quantity":1,"id":"x"})"));
+    const std::string key = std::string(r.method) + " " + std::string(r.pattern);
+    const std::string body = bodies.contains(key)
+        ? bodies[key].dump()
+        : std::string(R"({"phone":"13800000000","code":"123456","name":"张三","quantity":1,"id":"x"})");
+    put("api", name, prefix, std::string_view(body));
   }
   std::printf("fuzz_seeds: %d seeds in %s\n", written, out_dir.c_str());
   return 0;

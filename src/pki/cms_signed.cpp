@@ -1,8 +1,11 @@
 #include "pki/cms_signed.h"
 
+#include <openssl/x509.h>
+
 #include <ctime>
 #include <vector>
 
+#include "crypto/ossl.h"
 #include "pki/certificate.h"
 #include "pki/der.h"
 
@@ -41,6 +44,19 @@ Result<std::vector<std::pair<der::Tlv, BytesView>>> children(BytesView content) 
 
 bool same(BytesView a, BytesView b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
 
+// A RevocationInfoChoice (RFC 5652 §10.2.1): a CertificateList OpenSSL reads whole, or
+// [1] OtherRevocationInfoFormat { OID, info }.
+bool revocation_info_ok(const der::Tlv& t, BytesView whole) {
+  if (t.tag == der::kSequence) {
+    const unsigned char* p = whole.data();
+    crypto::X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(whole.size())));
+    return crl && p == whole.data() + whole.size();
+  }
+  if (t.tag != der::context(1, true)) return false;
+  auto parts = children(t.content(whole));
+  return parts && parts->size() == 2 && (*parts)[0].first.tag == der::kOid;
+}
+
 // UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ (the DER forms, RFC 5280 §4.1.2.5).
 Result<SysTime> parse_time(const der::Tlv& t, BytesView whole) {
   BytesView c = t.content(whole);
@@ -65,8 +81,13 @@ Result<SysTime> parse_time(const der::Tlv& t, BytesView whole) {
   tm.tm_hour = num(off + 4, 2);
   tm.tm_min = num(off + 6, 2);
   tm.tm_sec = num(off + 8, 2);
-  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
+  // A real calendar date (no 30 February: timegm would move it into March) and OpenSSL's ranges
+  // for ASN.1 times (seconds up to 59).
+  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+      tm.tm_mday > kDays[tm.tm_mon] + (tm.tm_mon == 1 && leap ? 1 : 0) || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 59) {
     return malformed("signing time out of range");
   }
   return sys_time_from_unix(timegm(&tm));
@@ -168,11 +189,24 @@ Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_co
   std::size_t i = 3;
   std::vector<Bytes> certs;
   if (sd[i].first.tag == der::context(0, true)) {
+    // Every element a certificate (the other CertificateChoices are not read): OpenSSL refuses a
+    // message with anything else in the SET, so skipping it would accept what it refuses.
     CS_ASSIGN(auto cs, children(sd[i].first.content(sd[i].second)));
-    for (auto& c : cs) certs.emplace_back(c.second.begin(), c.second.end());
+    for (auto& c : cs) {
+      if (c.first.tag != der::kSequence || !read_certificate(c.second))
+        return malformed("certificates");
+      certs.emplace_back(c.second.begin(), c.second.end());
+    }
     ++i;
   }
-  if (i < sd.size() && sd[i].first.tag == der::context(1, true)) ++i;  // CRLs: not used here
+  if (i < sd.size() && sd[i].first.tag == der::context(1, true)) {
+    // CRLs: not used here, but they must be what the field holds (OpenSSL refuses anything else).
+    CS_ASSIGN(auto crls, children(sd[i].first.content(sd[i].second)));
+    for (auto& c : crls) {
+      if (!revocation_info_ok(c.first, c.second)) return malformed("crls");
+    }
+    ++i;
+  }
   if (i + 1 != sd.size() || sd[i].first.tag != der::kSet) return malformed("signerInfos");
   CS_ASSIGN(auto sis, children(sd[i].first.content(sd[i].second)));
   if (sis.size() != 1) return Error(ErrorKind::kInvalidArgument, "cms_unsupported", "one signer is supported");
@@ -188,7 +222,11 @@ Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_co
   for (const auto& c : certs) {
     auto f = read_certificate(c);
     if (!f) continue;
-    if (same(f->issuer, sid[0].second) && same(der::integer_unsigned(f->serial), sid[1].second)) v.certificate = c;
+    // The first that matches, as OpenSSL takes it.
+    if (same(f->issuer, sid[0].second) && same(der::integer_unsigned(f->serial), sid[1].second)) {
+      v.certificate = c;
+      break;
+    }
   }
   if (v.certificate.empty()) return Error(ErrorKind::kInvalidArgument, "cms_signer_certificate_missing",
                                           "the signer's certificate is not in the message");
@@ -225,20 +263,31 @@ Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_co
   // Signed attributes: re-tagged as SET OF for the signature (§5.4).
   v.signed_attributes = der::tlv(der::kSet, si[3].first.content(si[3].second));
   CS_ASSIGN(auto attrs, children(si[3].first.content(si[3].second)));
+  // DER (RFC 5652 §5.3: signedAttrs MUST be DER): the SET OF sorted (X.690 §11.6). OpenSSL
+  // verifies over the order received, so it takes an unsorted set; the RFC does not.
+  std::vector<Bytes> attr_encodings;
+  for (const auto& a : attrs) attr_encodings.emplace_back(a.second.begin(), a.second.end());
+  if (!same(der::set_of(attr_encodings), v.signed_attributes))
+    return malformed("signed attributes not in DER order");
   std::optional<Bytes> digest;
   bool type_ok = false;
+  // Content type, message digest and signing time once each (RFC 5652 §11.1-11.3; OpenSSL
+  // refuses a second one too): with two, which one the signer meant is not ours to choose.
+  int type_count = 0, time_count = 0;
   for (const auto& a : attrs) {
     CS_ASSIGN(auto parts, children(a.first.content(a.second)));
     if (parts.size() != 2) return malformed("attribute");
     CS_ASSIGN(auto vals, children(parts[1].first.content(parts[1].second)));
     if (vals.size() != 1) return malformed("attribute values");
     if (same(parts[0].second, der::oid_or_die(kAttrMessageDigest))) {
-      if (vals[0].first.tag != der::kOctetString) return malformed("message digest");
+      if (vals[0].first.tag != der::kOctetString || digest) return malformed("message digest");
       BytesView d = vals[0].first.content(vals[0].second);
       digest = Bytes(d.begin(), d.end());
     } else if (same(parts[0].second, der::oid_or_die(kAttrContentType))) {
+      if (++type_count > 1) return malformed("two content-type attributes");
       type_ok = same(vals[0].second, der::oid_or_die(data_oid(v.form)));
     } else if (same(parts[0].second, der::oid_or_die(kAttrSigningTime))) {
+      if (++time_count > 1) return malformed("two signing-time attributes");
       CS_ASSIGN(v.signing_time, parse_time(vals[0].first, vals[0].second));
     }
   }

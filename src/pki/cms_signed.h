@@ -69,6 +69,10 @@ struct Verified {
 // Parses a SignedData we or others made (one signer, signed attributes present, signer certificate
 // included and matched by issuer and serial) and checks the message digest and the signature
 // under the certificate's key. detached_content: required when the message has none.
+// DER only, and nothing OpenSSL's reader refuses: every element of certificates a certificate,
+// of crls a CertificateList (or [1] other format); the signed attributes sorted (DER SET OF),
+// with one content type, one message digest and at most one signing time, each of one value; a
+// signing time a real calendar date. The signer's certificate is the first that matches.
 // Errors: cms_malformed, cms_digest_mismatch, cms_signature_invalid, cms_unsupported.
 Result<Verified> verify(BytesView der, std::optional<BytesView> detached_content = std::nullopt);
 

@@ -6,6 +6,8 @@
 #include "pki/cms_signed.h"
 
 #include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/cms.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -14,6 +16,8 @@
 #include "base/rng.h"
 #include "crypto/testing/interop.h"
 #include "pki/certificate.h"
+#include "pki/crl.h"
+#include "pki/der.h"
 #include "support/test_env.h"
 
 namespace certseal::pki {
@@ -169,6 +173,157 @@ TEST(CmsSm2, VerifyRefusesChangedContentAndSignature) {
   // Detached without the content.
   Bytes det = make_cms(s, cms::Form::kRfc5652, as_bytes("x"), true);
   EXPECT_EQ(cms::verify(det).error().code, "cms_content_missing");
+}
+
+// What `openssl cms -verify -noverify -binary` says (in process): the signature and OpenSSL's
+// attribute rules, without the certificate path.
+bool openssl_verifies(const Bytes& der) {
+  const unsigned char* p = der.data();
+  CMS_ContentInfo* ci = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size()));
+  if (ci == nullptr) return false;
+  BIO* out = BIO_new(BIO_s_mem());
+  const int ok =
+      CMS_verify(ci, nullptr, nullptr, nullptr, out, CMS_NO_SIGNER_CERT_VERIFY | CMS_BINARY);
+  BIO_free(out);
+  CMS_ContentInfo_free(ci);
+  return ok == 1;
+}
+
+// SignedData written field by field and signed for real (ECDSA P-256, which OpenSSL verifies), so
+// that each case differs from a valid message in one field only. Found by comparing with
+// `openssl cms -verify` (docs/SECURITY.md "Fuzzing"); the inputs are kept under
+// fuzz/regressions/cms/signed-*.
+TEST(CmsSigned, FieldsOtherReadersRefuseAreRefused) {
+  SystemRng rng;
+  Signer2 s = make(crypto::KeyType::kEcP256, rng);
+  const CertFacts leaf = read_certificate(s.leaf).value();
+  const Bytes content = to_bytes("bid document");
+  const Bytes md = der::octet_string(crypto::digest(crypto::HashAlg::kSha256, content));
+  const Bytes data_type = der::oid_or_die(cms::data_oid(cms::Form::kRfc5652));
+  const Bytes utc = der::tlv(der::kUtcTime, to_bytes("260101120000Z"));
+  auto attr = [](std::string_view oid, std::vector<Bytes> values) {
+    Bytes vs;
+    for (const auto& v : values) vs.insert(vs.end(), v.begin(), v.end());
+    return der::seq({der::oid_or_die(oid), der::tlv(der::kSet, vs)});
+  };
+  const std::string_view kType = "1.2.840.113549.1.9.3", kDigest = "1.2.840.113549.1.9.4",
+                         kTime = "1.2.840.113549.1.9.5";
+  const Bytes sha256 = der::seq({der::oid_or_die("2.16.840.1.101.3.4.2.1")});
+  struct Fields {
+    std::vector<Bytes> attrs;
+    bool sort_attrs = true;
+    Bytes version = der::integer(1), signer_version = der::integer(1), serial, certs, crls;
+    Bytes digest_alg, sig_alg = der::seq({der::oid_or_die("1.2.840.10045.4.3.2")});
+  };
+  auto message = [&](Fields f) {
+    if (f.attrs.empty())
+      f.attrs = {attr(kType, {data_type}), attr(kTime, {utc}), attr(kDigest, {md})};
+    if (f.serial.empty()) f.serial = der::integer_unsigned(leaf.serial);
+    if (f.certs.empty()) f.certs = s.leaf;
+    if (f.digest_alg.empty()) f.digest_alg = sha256;
+    Bytes attrs;
+    if (f.sort_attrs) {
+      attrs = der::set_of(f.attrs);
+    } else {
+      Bytes c;
+      for (const auto& a : f.attrs) c.insert(c.end(), a.begin(), a.end());
+      attrs = der::tlv(der::kSet, c);
+    }
+    const Bytes sig = LocalSigner(s.leaf_key).sign(attrs).value();
+    const Bytes signed_attrs = der::implicit(0, true, der::read_tlv(attrs).value().content(attrs));
+    const Bytes si = der::seq({f.signer_version, der::seq({leaf.issuer, f.serial}), f.digest_alg,
+                               signed_attrs, f.sig_alg, der::octet_string(sig)});
+    const Bytes encap = der::seq({data_type, der::explicit_tag(0, der::octet_string(content))});
+    const Bytes certs = der::implicit(0, true, f.certs);
+    const Bytes crls = f.crls.empty() ? Bytes{} : der::implicit(1, true, f.crls);
+    const Bytes sd =
+        der::seq({f.version, der::set_of({f.digest_alg}), encap, certs, crls, der::set_of({si})});
+    return der::seq(
+        {der::oid_or_die(cms::signed_data_oid(cms::Form::kRfc5652)), der::explicit_tag(0, sd)});
+  };
+  // A CRL of the root's, for a crls field that holds what it should.
+  CrlTemplate crl;
+  crl.issuer = read_certificate(s.root).value().subject;
+  crl.this_update = std::chrono::system_clock::now();
+  crl.next_update = crl.this_update + std::chrono::hours(24);
+  crl.authority_key_id = key_identifier(read_certificate(s.root).value().spki).value();
+  LocalSigner root_signer(s.root_key, "");
+  const Bytes a_crl = issue_crl(crl, root_signer).value();
+
+  // What both accept.
+  const Fields plain;
+  Fields with_crl, digest_null, no_time, leap_day;
+  with_crl.crls = a_crl;
+  digest_null.digest_alg = der::seq({der::oid_or_die("2.16.840.1.101.3.4.2.1"), der::null()});
+  no_time.attrs = {attr(kType, {data_type}), attr(kDigest, {md})};
+  leap_day.attrs = {attr(kType, {data_type}),
+                    attr(kTime, {der::tlv(der::kUtcTime, to_bytes("280229120000Z"))}),
+                    attr(kDigest, {md})};
+  for (const Fields& good : {plain, with_crl, digest_null, no_time, leap_day}) {
+    const Bytes m = message(good);
+    SCOPED_TRACE(hex_encode(m));
+    EXPECT_TRUE(openssl_verifies(m));
+    auto v = cms::verify(m);
+    ASSERT_TRUE(v.ok()) << v.error().code << ": " << v.error().cause;
+    EXPECT_EQ(v->certificate, s.leaf);
+  }
+
+  // What OpenSSL refuses, and so must we.
+  Fields two_digests, two_types, two_times, digest_two_values, certs_null, certs_int, certs_seq,
+      crls_null, crls_seq, version_padded, signer_version_padded, serial_padded, digest_bit_string,
+      sig_bit_string;
+  two_digests.attrs = {attr(kType, {data_type}), attr(kTime, {utc}), attr(kDigest, {md}),
+                       attr(kDigest, {md})};
+  two_types.attrs = {attr(kType, {data_type}), attr(kType, {data_type}), attr(kTime, {utc}),
+                     attr(kDigest, {md})};
+  two_times.attrs = {attr(kType, {data_type}), attr(kTime, {utc}),
+                     attr(kTime, {der::tlv(der::kUtcTime, to_bytes("260101120001Z"))}),
+                     attr(kDigest, {md})};
+  digest_two_values.attrs = {attr(kType, {data_type}), attr(kTime, {utc}),
+                             attr(kDigest, {md, der::octet_string(Bytes(32, 'x'))})};
+  certs_null.certs = der::concat({s.leaf, der::null()});
+  certs_int.certs = der::concat({s.leaf, der::integer(7)});
+  certs_seq.certs = der::concat({s.leaf, der::seq({der::integer(7)})});
+  crls_null.crls = der::null();
+  crls_seq.crls = der::seq({});
+  version_padded.version = der::tlv(der::kInteger, Bytes{0x00, 0x01});
+  signer_version_padded.signer_version = der::tlv(der::kInteger, Bytes{0x00, 0x01});
+  Bytes padded_serial = {0x00};
+  padded_serial.insert(padded_serial.end(), leaf.serial.begin(), leaf.serial.end());
+  serial_padded.serial = der::tlv(der::kInteger, padded_serial);
+  digest_bit_string.digest_alg =
+      der::seq({der::oid_or_die("2.16.840.1.101.3.4.2.1"), Bytes{0x03, 0x00}});
+  sig_bit_string.sig_alg = der::seq({der::oid_or_die("1.2.840.10045.4.3.2"), Bytes{0x03, 0x00}});
+  for (const Fields& bad :
+       {two_digests, two_types, two_times, digest_two_values, certs_null, certs_int, certs_seq,
+        crls_null, crls_seq, version_padded, signer_version_padded, serial_padded,
+        digest_bit_string, sig_bit_string}) {
+    const Bytes m = message(bad);
+    SCOPED_TRACE(hex_encode(m));
+    EXPECT_FALSE(openssl_verifies(m));
+    auto v = cms::verify(m);
+    ASSERT_FALSE(v.ok());
+    EXPECT_NE(v.error().code, "cms_signature_invalid");  // refused for its form, not its signature
+  }
+
+  // What OpenSSL takes and DER or the calendar do not: refused by us (stricter, on purpose).
+  Fields unsorted, feb_30, second_60;
+  unsorted.attrs = {attr(kDigest, {md}), attr(kType, {data_type}), attr(kTime, {utc})};
+  unsorted.sort_attrs = false;
+  feb_30.attrs = {attr(kType, {data_type}),
+                  attr(kTime, {der::tlv(der::kUtcTime, to_bytes("260230120000Z"))}),
+                  attr(kDigest, {md})};
+  second_60.attrs = {attr(kType, {data_type}),
+                     attr(kTime, {der::tlv(der::kUtcTime, to_bytes("261231235960Z"))}),
+                     attr(kDigest, {md})};
+  for (const Fields& strict : {unsorted, feb_30, second_60}) {
+    const Bytes m = message(strict);
+    SCOPED_TRACE(hex_encode(m));
+    EXPECT_TRUE(openssl_verifies(m));
+    auto v = cms::verify(m);
+    ASSERT_FALSE(v.ok());
+    EXPECT_EQ(v.error().code, "cms_malformed");
+  }
 }
 
 }  // namespace
