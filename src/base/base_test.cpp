@@ -1,11 +1,17 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "base/encoding.h"
 #include "base/id.h"
 #include "base/log.h"
 #include "base/result.h"
+#include "base/locked_rng.h"
 #include "base/rng.h"
 #include "base/version.h"
 
@@ -122,6 +128,27 @@ TEST(Clock, Rfc3339) {
 TEST(Rng, UniformStaysInRange) {
   SeededRng rng(42);
   for (int i = 0; i < 1000; ++i) EXPECT_LT(rng.uniform(7), 7u);
+}
+
+// LockedRng gives the inner generator's bytes, and draws only while nobody else holds the mutex.
+TEST(Rng, LockedRngDrawsUnderTheMutexOnly) {
+  SeededRng plain(7), inner(7);
+  std::mutex mu;
+  LockedRng locked(inner, mu);
+  EXPECT_EQ(locked.bytes(16), plain.bytes(16));
+  std::unique_lock held(mu);
+  std::atomic<bool> drawn{false};
+  std::thread t([&] {
+    locked.bytes(8);
+    drawn = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(drawn.load());  // waits for the holder
+  held.unlock();
+  t.join();
+  EXPECT_TRUE(drawn.load());
+  plain.bytes(8);  // the thread's draw came from inner
+  EXPECT_EQ(inner.bytes(8), plain.bytes(8));
 }
 
 TEST(Log, WritesOneJsonObjectPerLine) {

@@ -181,10 +181,8 @@ Result<InstallResult> ShieldService::enrol(const std::string& account_id, const 
           .with_field("p1", "algorithm_mismatch", "a two-party ECDSA P-256 enrolment");
     }
     CS_ASSIGN(auto request, crypto::ecdsa_split::EnrolRequest::decode(device.p1));
-    Result<crypto::ecdsa_split::Accepted> accepted = [&] {
-      std::lock_guard lock(rng_mu_);
-      return crypto::ecdsa_split::server_accept(request, device.device_id, rng_);
-    }();
+    Result<crypto::ecdsa_split::Accepted> accepted =
+        crypto::ecdsa_split::server_accept(request, device.device_id, locked_rng_);
     if (!accepted) return std::move(accepted).error();
     CS_ASSIGN(auto q, crypto::PublicKey::ec_from_point(crypto::KeyType::kEcP256, accepted->public_point));
     point = q.spki_der();

@@ -52,6 +52,7 @@
 #include "service/shield/webauthn_assertion.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/locked_rng.h"
 #include "base/rng.h"
 #include "service/account/sms_codes.h"
 #include "service/blob/blob_store.h"
@@ -445,6 +446,9 @@ class ShieldService final : public CertificateHolders {
   const Clock& clock_;
   Rng& rng_;
   std::mutex rng_mu_;
+  // rng_ under rng_mu_ draw by draw, for the long two-party P-256 computations (enrolment check,
+  // the server's signing half): they run side by side and do not hold up the others.
+  LockedRng locked_rng_{rng_, rng_mu_};
   ledger::Recorder* ledger_ = nullptr;
   Logger& log_;
   SecretBytes seal_key_;

@@ -243,8 +243,7 @@ Result<Bytes> ShieldService::sign(const std::string& account_id, const ShieldSte
       // Two-party ECDSA: R2 and c3 for the device's R1 and digest (Lindell 2017).
       CS_ASSIGN(auto share, crypto::ecdsa_split::ServerShare::import_bytes(s));
       CS_ASSIGN(auto req, crypto::ecdsa_split::SignRequest::decode(step.payload));
-      std::lock_guard lock(rng_mu_);
-      CS_ASSIGN(auto resp, crypto::ecdsa_split::server_sign(share, req, rng_));
+      CS_ASSIGN(auto resp, crypto::ecdsa_split::server_sign(share, req, locked_rng_));
       return resp.encode();
     }
     CS_ASSIGN(auto share, cosign::ServerShare::import_bytes(s));
