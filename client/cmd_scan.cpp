@@ -265,12 +265,15 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
                                              org.empty() ? std::nullopt : std::optional(org),
                                              cert_der, signing_time}));
   }
-  CS_ASSIGN(auto form, pki::cms::form_from_name(str(claim, "form")));
+  // Scene 20's raw form: the message itself is signed, no CMS (docs/INTEGRATION.md).
+  const bool raw_form = scene == "20" && str(claim, "form") == "raw";
+  CS_ASSIGN(auto form, pki::cms::form_from_name(raw_form ? "rfc5652" : str(claim, "form")));
   if (is_rsa_key(key)) {
     // International certificates sign in the RFC 5652 form with SHA-256 (pki/cms_signed.h),
     // whatever form was asked for; the server rebuilds the same attributes.
-    const Bytes rsa_attrs = pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSha256, content,
-                                                        SysTime(std::chrono::seconds(signing_time)));
+    const Bytes rsa_attrs = raw_form ? content
+                                : pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSha256,
+                                                              content, SysTime(std::chrono::seconds(signing_time)));
     CS_ASSIGN(auto shr, ctx.shield());
     return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
       CS_ASSIGN(auto sig, shr.rsa_sign(key, u, rsa_attrs, "scene " + scene + " " + id));
@@ -279,21 +282,22 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
   }
   if (is_ecdsa_key(key)) {
     // ECDSA-with-SHA256 in the RFC 5652 form, like RSA; the server rebuilds the same attributes.
-    const Bytes ec_attrs = pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSha256, content,
-                                                       SysTime(std::chrono::seconds(signing_time)));
+    const Bytes ec_attrs = raw_form ? content
+                               : pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSha256,
+                                                             content, SysTime(std::chrono::seconds(signing_time)));
     CS_ASSIGN(auto shr, ctx.shield());
     return with_ecdsa_unlocked(ctx, key, [&](const UnlockedEcdsa& u) -> Result<json> {
       CS_ASSIGN(auto sig, shr.ecdsa_sign(key, u, ec_attrs, "scene " + scene + " " + id));
       return complete({{"certificate_id", cert_id}, {"signing_time", signing_time}, {"signature", base64_encode(sig)}});
     });
   }
-  const Bytes attrs = pki::cms::signed_attributes(form, crypto::HashAlg::kSm3, content,
-                                                  SysTime(std::chrono::seconds(signing_time)));
+  const Bytes attrs = raw_form ? content
+                          : pki::cms::signed_attributes(form, crypto::HashAlg::kSm3, content,
+                                                        SysTime(std::chrono::seconds(signing_time)));
   CS_ASSIGN(auto sh, ctx.shield());
   return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
-    CS_ASSIGN(auto raw,
-              sh.sign(key, half, attrs, crypto::kSm2DefaultId, "scene " + scene + " " + id));
-    CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(raw));
+    CS_ASSIGN(auto rs, sh.sign(key, half, attrs, crypto::kSm2DefaultId, "scene " + scene + " " + id));
+    CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(rs));
     CS_ASSIGN(auto r, h->call("POST", "/api/v1/scene-requests/" + id + "/completion",
                               {{"certificate_id", cert_id},
                                {"signing_time", signing_time},

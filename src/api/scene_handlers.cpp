@@ -238,6 +238,23 @@ Result<Reply> rp_post_verification(RequestContext& ctx) {
   (void)app;
   CS_ASSIGN(auto body, ctx.json_body());
   CS_TRY(require_object(body));
+  if (body.contains("signature")) {
+    // A raw signature: {signature, certificate (PEM), content} (docs/INTEGRATION.md).
+    if (body.contains("cms")) return bad_field("cms", "either cms or signature, not both");
+    CS_ASSIGN(auto sig_text, required_string(body, "signature", 8192));
+    auto sig = base64_decode(sig_text);
+    if (!sig) return bad_field("signature", "base64 of the signature");
+    CS_ASSIGN(auto cert_text, required_string(body, "certificate", 64 * 1024));
+    auto pems = pem_decode_all(cert_text);
+    if (!pems || pems->size() != 1 || pems->front().label != "CERTIFICATE") {
+      return bad_field("certificate", "one PEM certificate");
+    }
+    CS_ASSIGN(auto content_text, required_string(body, "content", 1 << 20));
+    auto raw_content = base64_decode(content_text);
+    if (!raw_content) return bad_field("content", "base64");
+    CS_ASSIGN(auto report, s->verify_raw(pems->front().der, *raw_content, *sig, std::nullopt));
+    return Reply::json(report.to_json());
+  }
   CS_ASSIGN(auto cms_text, required_string(body, "cms", 1 << 20));
   auto cms = base64_decode(cms_text);
   if (!cms) return bad_field("cms", "base64 of a DER CMS message");

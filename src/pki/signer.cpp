@@ -36,6 +36,15 @@ std::string_view sig_alg_oid(SigAlg a) {
   return "";
 }
 
+std::string_view sig_alg_name(SigAlg a) {
+  switch (a) {
+    case SigAlg::kSm2Sm3: return "sm2-sm3";
+    case SigAlg::kEcdsaSha256: return "ecdsa-sha256";
+    case SigAlg::kRsaSha256: return "rsa-sha256";
+  }
+  return "";
+}
+
 std::string_view digest_oid(crypto::HashAlg h) {
   switch (h) {
     case crypto::HashAlg::kSm3: return "1.2.156.10197.1.401";

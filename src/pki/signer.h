@@ -32,6 +32,7 @@ SigAlg sig_alg_for(crypto::KeyType t);
 crypto::SignScheme sign_scheme(SigAlg a);
 crypto::HashAlg digest_alg(SigAlg a);  // SM3 or SHA-256
 std::string_view sig_alg_oid(SigAlg a);
+std::string_view sig_alg_name(SigAlg a);  // sm2-sm3 | ecdsa-sha256 | rsa-sha256 (the API's names)
 std::string_view digest_oid(crypto::HashAlg h);
 Bytes algorithm_identifier(SigAlg a);
 Bytes digest_algorithm_identifier(crypto::HashAlg h);  // no parameters (RFC 5754 §2)

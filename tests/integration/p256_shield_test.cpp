@@ -76,6 +76,8 @@ TEST_P(P256ShieldE2eTest, InstallsAP256KeyAndAnswersEveryScene) {
   EXPECT_EQ(openssl_cms_verify(v20d["result"]["cms"], message + " ", "p256o").find("Verification successful"),
             std::string::npos);
 
+  raw_signature_verifies(a, app, pin, message, "ec-raw-0001");
+
   // 16: the envelope to the P-256 certificate (key agreement, AES-256 wrap, AES-256-GCM by
   // default); 14 opens it again.
   const std::string bid = "投标文件 第4包 报价 2,750,000.00 元";

@@ -84,6 +84,8 @@ TEST_P(RsaShieldE2eTest, InstallsAnRsaKeyAndAnswersEveryScene) {
   // A changed message is not accepted by openssl.
   EXPECT_EQ(openssl_cms_verify(v20d["result"]["cms"], message + " ").find("Verification successful"), std::string::npos);
 
+  raw_signature_verifies(a, app, pin, message, "rsa-raw-0001");
+
   // 16: the envelope to the RSA certificate (RSAES-OAEP, AES-256-GCM by default); 14 opens it again.
   const std::string bid = "投标文件 第2包 报价 3,450,000.00 元";
   auto c16 = rp(app, "POST", "/api/v1/rp/scene-requests",

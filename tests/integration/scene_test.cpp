@@ -269,6 +269,50 @@ TEST_P(SceneE2eTest, LoginAndMessageSigningThroughTheClient) {
   check_result(v20["result"], message);
   EXPECT_NE(sh("openssl asn1parse -inform DER -in " + f("cms.der")).find("1.2.156.10197.6.1.4.2.2"), std::string::npos);
 
+  // 20, the raw form: the bare SM2 signature over the message (default ID), which openssl
+  // verifies with the certificate's key and the verification API accepts, and refuses for a
+  // changed message. Scene 06 cannot ask for it.
+  auto raw20 = rp(app, "POST", "/api/v1/rp/scene-requests",
+                  {{"scene", "20"}, {"title", "签署报价确认"}, {"nonce", "msg-nonce-raw1"},
+                   {"message", base64_encode(as_bytes(message))}, {"form", "raw"}});
+  ASSERT_EQ(raw20.status, 201) << raw20.body;
+  EXPECT_EQ(rp(app, "POST", "/api/v1/rp/scene-requests",
+               {{"scene", "06"}, {"title", "登录"}, {"nonce", "msg-nonce-raw2"}, {"form", "raw"}})
+                .status,
+            400);
+  auto sraw = cli(a, {"--json", "scan", "--payload", raw20.json()["qr_payload"], "--yes"}, {pin});
+  ASSERT_EQ(sraw.exit_code, 0) << sraw;
+  auto vraw = rp(app, "GET", "/api/v1/rp/scene-requests/" + raw20.json()["id"].get<std::string>()).json();
+  ASSERT_EQ(vraw["status"], "completed") << vraw;
+  EXPECT_EQ(vraw["result"]["form"], "raw");
+  EXPECT_FALSE(vraw["result"].contains("cms"));
+  put(f("raw-leaf.pem"), vraw["result"]["certificate"].get<std::string>());
+  sh("openssl x509 -in " + f("raw-leaf.pem") + " -pubkey -noout > " + f("raw-pub.pem"));
+  put(f("raw-msg.bin"), message);
+  put(f("raw-sig.der"), to_string(base64_decode(vraw["result"]["signature"].get<std::string>()).value()));
+  EXPECT_NE(sh("openssl pkeyutl -verify -pubin -inkey " + f("raw-pub.pem") + " -rawin -digest sm3 -in " +
+               f("raw-msg.bin") + " -sigfile " + f("raw-sig.der") + " -pkeyopt distid:1234567812345678")
+                .find("Signature Verified Successfully"),
+            std::string::npos);
+  auto vr = rp(app, "POST", "/api/v1/rp/verifications",
+               {{"signature", vraw["result"]["signature"]}, {"certificate", vraw["result"]["certificate"]},
+                {"content", base64_encode(as_bytes(message))}});
+  ASSERT_EQ(vr.status, 200) << vr.body;
+  EXPECT_EQ(vr.json()["valid"], true) << vr.body;
+  EXPECT_EQ(vr.json()["form"], "raw");
+  EXPECT_EQ(vr.json()["signer"]["certificate_id"], vraw["result"]["certificate_id"]);
+  auto changed = rp(app, "POST", "/api/v1/rp/verifications",
+                    {{"signature", vraw["result"]["signature"]}, {"certificate", vraw["result"]["certificate"]},
+                     {"content", base64_encode(as_bytes(message + " 改"))}});
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(changed.json()["valid"], false);
+  EXPECT_EQ(changed.json()["problem"], "signature_invalid");
+  EXPECT_EQ(rp(app, "POST", "/api/v1/rp/verifications",
+               {{"signature", vraw["result"]["signature"]}, {"certificate", "not a certificate"},
+                {"content", base64_encode(as_bytes(message))}})
+                .status,
+            400);
+
   // 16, authorised encryption: the envelope goes to the chosen certificate; the user opens it by
   // unwrapping the content key through the two-party protocol (certseal cert decrypt), and
   // openssl decrypts the content with that key.

@@ -137,6 +137,34 @@ class IntlShieldE2eTest : public ClientE2eTest {
   // Scene 16 with content_encryption: aes-256-gcm an AES-256-GCM AuthEnvelopedData, aes-256-cbc
   // an EnvelopedData (both as `openssl cms -cmsout -print` reads them), an unknown value is
   // refused at creation; each envelope opens again through scene 14 on device `d`.
+  // Scene 20's raw form: the bare signature over the message (SHA-256), which `openssl dgst
+  // -verify` accepts under the certificate's key and the verification API accepts for the message
+  // and refuses for another.
+  void raw_signature_verifies(const std::string& d, const App& app, const std::string& pin, const std::string& message,
+                              const std::string& nonce) {
+    auto v = scan(d, app,
+                  {{"scene", "20"}, {"title", "签署"}, {"nonce", nonce}, {"message", base64_encode(as_bytes(message))},
+                   {"form", "raw"}},
+                  pin);
+    ASSERT_EQ(v["status"], "completed") << v;
+    EXPECT_EQ(v["result"]["form"], "raw");
+    put(f("raw-leaf.pem"), v["result"]["certificate"].get<std::string>());
+    sh("openssl x509 -in " + f("raw-leaf.pem") + " -pubkey -noout > " + f("raw-pub.pem"));
+    put(f("raw-msg.bin"), message);
+    put(f("raw-sig.bin"), to_string(base64_decode(v["result"]["signature"].get<std::string>()).value()));
+    EXPECT_NE(sh("openssl dgst -sha256 -verify " + f("raw-pub.pem") + " -signature " + f("raw-sig.bin") + " " +
+                 f("raw-msg.bin"))
+                  .find("Verified OK"),
+              std::string::npos);
+    for (const std::string& content : {message, message + "!"}) {
+      auto r = rp(app, "POST", "/api/v1/rp/verifications",
+                  {{"signature", v["result"]["signature"]}, {"certificate", v["result"]["certificate"]},
+                   {"content", base64_encode(as_bytes(content))}});
+      ASSERT_EQ(r.status, 200) << r.body;
+      EXPECT_EQ(r.json()["valid"], content == message) << r.body;
+    }
+  }
+
   void scene16_envelopes_open_by_scan(const std::string& d, const App& app, const std::string& pin,
                                       const std::string& content, const std::string& nonce_prefix) {
     auto bad = rp(app, "POST", "/api/v1/rp/scene-requests",

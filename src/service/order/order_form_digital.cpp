@@ -20,15 +20,6 @@ namespace {
 // admin-transfer letter's kSignHere).
 constexpr const char* kSignHere = "签字处";
 
-std::string alg_name(pki::SigAlg a) {
-  switch (a) {
-    case pki::SigAlg::kSm2Sm3: return "sm2-sm3";
-    case pki::SigAlg::kEcdsaSha256: return "ecdsa-sha256";
-    case pki::SigAlg::kRsaSha256: return "rsa-sha256";
-  }
-  return "";
-}
-
 // The certificate the form is signed with: the caller's own, current, valid now, personal.
 struct SigningCert {
   Bytes der, issuing_cert, spki;
@@ -168,7 +159,7 @@ Result<OrderService::DigitalFormPending> OrderService::start_digital_form(const 
   out.order_id = order_id;
   out.certificate_id = in.certificate_id;
   out.seal_id = f.seal_id;
-  out.algorithm = alg_name(f.cert.alg);
+  out.algorithm = std::string(pki::sig_alg_name(f.cert.alg));
   out.signing_time = now;
   out.signed_attributes = prepared.signed_attributes;
   CS_TRY(db_.write([&](store::Tx& tx) -> Status {

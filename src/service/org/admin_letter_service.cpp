@@ -19,15 +19,6 @@ namespace {
 
 using org_internal::real_identity;
 
-std::string alg_name(pki::SigAlg a) {
-  switch (a) {
-    case pki::SigAlg::kSm2Sm3: return "sm2-sm3";
-    case pki::SigAlg::kEcdsaSha256: return "ecdsa-sha256";
-    case pki::SigAlg::kRsaSha256: return "rsa-sha256";
-  }
-  return "";
-}
-
 // The place on the letter where the signature picture is centred (found by poppler's text
 // extraction, docsign/keyword_locate.h).
 constexpr const char* kSignHere = "签字处";
@@ -227,7 +218,7 @@ Result<AdminLetterView> AdminLetterService::create(const std::string& account_id
   }));
   log_.info("admin transfer letter drawn", {{"org_id", org_id}, {"letter", id}, {"by", account_id}});
   auto v = db_.read_value<AdminLetterView>([&](store::Tx& tx) { return load(tx, org_id, id); });
-  if (v) v->algorithm = alg_name(f.cert.alg);
+  if (v) v->algorithm = std::string(pki::sig_alg_name(f.cert.alg));
   return v;
 }
 
@@ -316,7 +307,7 @@ Result<AdminLetterService::Signed> AdminLetterService::sign(const std::string& a
   orgs_.admin_transferred(plan);
   Signed out;
   CS_ASSIGN(out.letter, db_.read_value<AdminLetterView>([&](store::Tx& tx) { return load(tx, org_id, letter_id); }));
-  out.letter.algorithm = alg_name(f.cert.alg);
+  out.letter.algorithm = std::string(pki::sig_alg_name(f.cert.alg));
   CS_ASSIGN(out.new_admin, orgs_.member_record(plan.member_id));
   return out;
 }

@@ -10,6 +10,7 @@
 #include "docsign/ofd_verifier.h"
 #include "docsign/pdf_verifier.h"
 #include "pki/certificate.h"
+#include "pki/signer.h"
 #include "service/scene/scene_service.h"
 
 namespace certseal::service {
@@ -44,15 +45,6 @@ class TempPdf {
  private:
   std::string path_;
 };
-
-std::string alg_name(pki::SigAlg a) {
-  switch (a) {
-    case pki::SigAlg::kSm2Sm3: return "sm2-sm3";
-    case pki::SigAlg::kEcdsaSha256: return "ecdsa-sha256";
-    case pki::SigAlg::kRsaSha256: return "rsa-sha256";
-  }
-  return "";
-}
 
 nlohmann::json time_or_null(const std::optional<SysTime>& t) {
   return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
@@ -138,7 +130,7 @@ Result<nlohmann::json> SceneService::verify_document(BytesView pdf) {
     std::string problem = r.problem;
     nlohmann::json j = {{"field", r.field_name},
                         {"sub_filter", r.sub_filter},
-                        {"algorithm", r.alg ? nlohmann::json(alg_name(*r.alg)) : nlohmann::json(nullptr)},
+                        {"algorithm", r.alg ? nlohmann::json(std::string(pki::sig_alg_name(*r.alg))) : nlohmann::json(nullptr)},
                         {"claimed_time", time_or_null(r.claimed_time)},
                         {"timestamp_time", time_or_null(r.timestamp_time)},
                         {"has_timestamp", r.has_timestamp},

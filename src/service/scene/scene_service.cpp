@@ -197,14 +197,18 @@ Result<SceneService::PreparedRequest> SceneService::prepare(const RpAppView& app
       return field("content_encryption", "unknown_content_encryption", "content_encryption is aes-256-gcm or aes-256-cbc");
     }
   }
-  auto form = pki::cms::form_from_name(in.form);
-  if (!form) return field("form", "unknown_form", "the form is rfc5652 or gmt0010");
+  // Scene 20 may ask for the raw form: the bare signature over the message, no CMS around it.
+  const bool raw = in.form == "raw";
+  if (raw && in.scene != "20") return field("form", "raw_only_for_scene_20", "the raw form is for scene 20 only");
+  auto form = pki::cms::form_from_name(raw ? "rfc5652" : in.form);
+  if (!form) return field("form", "unknown_form", "the form is rfc5652, gmt0010 or (scene 20) raw");
   p.ttl_s = in.ttl_s == 0 ? opts_.default_ttl_s : in.ttl_s;
   if (p.ttl_s < 30 || p.ttl_s > opts_.max_ttl_s) {
     return field("expires_in", "out_of_range", "a request lives 30 seconds to " + std::to_string(opts_.max_ttl_s));
   }
   if (in.client_request_id.size() > 80) return field("Idempotency-Key", "too_long", "at most 80 characters");
-  p.options = {{"form", pki::cms::form_name(*form)}, {"detached", in.scene == "20" && in.detached}};
+  p.options = {{"form", raw ? std::string("raw") : std::string(pki::cms::form_name(*form))},
+               {"detached", in.scene == "20" && in.detached && !raw}};
   if (in.scene == "16") {
     p.options["content_encryption"] =
         pki::cms::content_encryption_name(encryption.value_or(pki::cms::ContentEncryption::kAesGcm));
@@ -627,7 +631,8 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
         CS_TRY(usage("ok"));
         return finish_tx(tx, v, status, now_text, cert_id, doc_hash, result);
       }
-      auto form = pki::cms::form_from_name(v.form);
+      const bool raw = v.form == "raw";  // scene 20 only (prepare)
+      auto form = pki::cms::form_from_name(raw ? "rfc5652" : v.form);
       if (!form) return internal_error("stored form " + v.form);
       Bytes content = v.message;
       if (v.scene == "06") {
@@ -643,8 +648,27 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
       const SysTime signing_time{std::chrono::seconds(c->signing_time)};
       // International certificates sign in the RFC 5652 form whatever was asked (cms_signed.h).
       if (alg != pki::SigAlg::kSm2Sm3) *form = pki::cms::Form::kRfc5652;
-      Bytes attrs = pki::cms::signed_attributes(*form, pki::digest_alg(alg), content, signing_time);
       doc_hash = hex_encode(crypto::sha256(content));
+      if (raw) {
+        // The raw form: the device signed the message itself (SM2 with the default ID over SM3,
+        // ECDSA or RSA PKCS#1 v1.5 over SHA-256); the signing time is the device's claim only.
+        if (!pki::verify_signature(facts->spki, alg, content, c->signature)) {
+          return refuse_with(permission_denied("scene_signature_invalid", "the signature does not verify"));
+        }
+        status = "completed";
+        result = {{"form", "raw"},
+                  {"signature", base64_encode(c->signature)},
+                  {"algorithm", std::string(pki::sig_alg_name(alg))},
+                  {"content_sha256", doc_hash},
+                  {"certificate_id", cert_id},
+                  {"certificate", pem_encode("CERTIFICATE", held->der)},
+                  {"serial", hex_encode(facts->serial)},
+                  {"subject", pki::name_text(facts->subject)},
+                  {"org_id", opt(held->org_id)}};
+        CS_TRY(usage("ok"));
+        return finish_tx(tx, v, status, now_text, cert_id, doc_hash, result);
+      }
+      Bytes attrs = pki::cms::signed_attributes(*form, pki::digest_alg(alg), content, signing_time);
       if (!pki::verify_signature(facts->spki, alg, attrs, c->signature)) {
         return refuse_with(permission_denied("scene_signature_invalid", "the signature does not verify"));
       }

@@ -253,6 +253,13 @@ class SceneService {
   // and not revoked at the signing time. A message that does not verify is a report with
   // valid = false and the problem, not an error; only malformed input is (cms_malformed).
   Result<SignatureReport> verify(BytesView cms, std::optional<BytesView> content);
+  // A raw signature (scene 20's raw form, or one made elsewhere) over `content` under
+  // `certificate` (DER): SM2 with the default ID over SM3, ECDSA or RSA PKCS#1 v1.5 over SHA-256,
+  // as the certificate's key says. There is no signed time in a raw signature: the certificate's
+  // validity is judged at `at` (the time the relying party got it), else now. problem
+  // signature_invalid when it does not verify. Errors: certificate_malformed (400).
+  Result<SignatureReport> verify_raw(BytesView certificate, BytesView content, BytesView signature,
+                                     std::optional<SysTime> at);
 
   // The document verification API (relying parties; docsign/pdf_verifier.h): every signature of
   // a PDF, checked against this platform's CAs of record (their certificates are the trusted
@@ -326,6 +333,9 @@ class SceneService {
   // document's bytes go into in.message.
   Status check_document_request(const RpAppView& app, SceneCreate& in);
   Result<SceneCreated> created(const SceneView& v);
+  // The signer's part of a report: the certificate, whether this platform issued it, its chain,
+  // its state now and whether it was valid at t; sets problem and valid.
+  Status check_signer(SignatureReport& r, const Bytes& certificate, std::int64_t t, std::string_view malformed_code);
   // create()'s checks and the row it stores, apart so that a batch checks all before it stores any.
   struct PreparedRequest {
     SceneCreate in;  // 13: the document's bytes in message

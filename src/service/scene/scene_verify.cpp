@@ -2,22 +2,15 @@
 // "Verifying a signature").
 #include "base/encoding.h"
 #include "crypto/hash.h"
+#include "crypto/pkey.h"
 #include "pki/certificate.h"
 #include "pki/cms_signed.h"
 #include "pki/der.h"
+#include "pki/signer.h"
 #include "service/scene/scene_service.h"
 
 namespace certseal::service {
 namespace {
-
-std::string_view alg_name(pki::SigAlg a) {
-  switch (a) {
-    case pki::SigAlg::kSm2Sm3: return "sm2-sm3";
-    case pki::SigAlg::kEcdsaSha256: return "ecdsa-sha256";
-    case pki::SigAlg::kRsaSha256: return "rsa-sha256";
-  }
-  return "";
-}
 
 // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
 struct CertParts {
@@ -76,22 +69,51 @@ Result<SignatureReport> SceneService::verify(BytesView cms, std::optional<BytesV
     return r;
   }
   r.form = std::string(pki::cms::form_name(v->form));
-  r.algorithm = std::string(alg_name(v->alg));
+  r.algorithm = std::string(pki::sig_alg_name(v->alg));
   r.signing_time = format_rfc3339(v->signing_time);
   r.detached = v->detached;
   r.content_sha256 = hex_encode(crypto::sha256(v->content));
-  r.certificate_pem = pem_encode("CERTIFICATE", v->certificate);
-  auto facts = pki::read_certificate(v->certificate);
-  if (!facts) return invalid_argument("cms_malformed", "the signer's certificate does not parse");
+  const std::int64_t t = std::chrono::duration_cast<std::chrono::seconds>(v->signing_time.time_since_epoch()).count();
+  CS_TRY(check_signer(r, v->certificate, t, "cms_malformed"));
+  return r;
+}
+
+Result<SignatureReport> SceneService::verify_raw(BytesView certificate, BytesView content, BytesView signature,
+                                                 std::optional<SysTime> at) {
+  SignatureReport r;
+  r.form = "raw";
+  r.detached = true;
+  r.content_sha256 = hex_encode(crypto::sha256(content));
+  auto facts = pki::read_certificate(certificate);
+  if (!facts) return invalid_argument("certificate_malformed", "the certificate does not parse");
+  auto key = crypto::PublicKey::from_spki_der(facts->spki);
+  if (!key) return invalid_argument("certificate_malformed", "the certificate's key does not parse");
+  const pki::SigAlg alg = pki::sig_alg_for(key->type());
+  r.algorithm = std::string(pki::sig_alg_name(alg));
+  const SysTime when = at.value_or(clock_.now());
+  r.signing_time = format_rfc3339(when);
+  const std::int64_t t = std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+  CS_TRY(check_signer(r, Bytes(certificate.begin(), certificate.end()), t, "certificate_malformed"));
+  if (!pki::verify_signature(facts->spki, alg, content, signature)) {
+    r.problem = "signature_invalid";
+    r.valid = false;
+  }
+  return r;
+}
+
+Status SceneService::check_signer(SignatureReport& r, const Bytes& certificate, std::int64_t t,
+                                  std::string_view malformed_code) {
+  r.certificate_pem = pem_encode("CERTIFICATE", certificate);
+  auto facts = pki::read_certificate(certificate);
+  if (!facts) return invalid_argument(std::string(malformed_code), "the signer's certificate does not parse");
   r.subject = pki::name_text(facts->subject);
   r.issuer = pki::name_text(facts->issuer);
   r.serial = hex_encode(facts->serial);
-  const std::int64_t t = std::chrono::duration_cast<std::chrono::seconds>(v->signing_time.time_since_epoch()).count();
   CS_TRY(db_.read([&](store::Tx& tx) -> Status {
     CS_ASSIGN(auto row, tx.query_one("SELECT c.id, c.ca_id, c.status, c.not_before, c.not_after, c.revoked_at, "
                                      "a.issuing_cert, a.sm2_id FROM pki_certificate c JOIN pki_ca a ON a.id = c.ca_id "
                                      "WHERE c.der = ?",
-                                     {v->certificate}));
+                                     {certificate}));
     if (!row) return {};
     r.issued_here = true;
     r.certificate_id = row->text("id");
@@ -99,7 +121,7 @@ Result<SignatureReport> SceneService::verify(BytesView cms, std::optional<BytesV
     r.status_now = row->text("status");
     if (!row->is_null("revoked_at")) r.revoked_at = row->integer("revoked_at");
     // The chain: the certificate's own signature under the issuing CA of record.
-    auto parts = cert_parts(v->certificate);
+    auto parts = cert_parts(certificate);
     auto ca = pki::read_certificate(row->blob("issuing_cert"));
     if (parts && ca) {
       for (pki::SigAlg a : {pki::SigAlg::kSm2Sm3, pki::SigAlg::kEcdsaSha256, pki::SigAlg::kRsaSha256}) {
@@ -116,7 +138,7 @@ Result<SignatureReport> SceneService::verify(BytesView cms, std::optional<BytesV
   else if (!r.chain_ok) r.problem = "chain_invalid";
   else if (!r.valid_at_signing_time) r.problem = "not_valid_then";
   r.valid = r.problem.empty();
-  return r;
+  return {};
 }
 
 }  // namespace certseal::service

@@ -212,9 +212,10 @@ test('补发证书: refused until the platform asks; then photos, login password
   assert.equal(now.key_id, records[0].key_id);
   assert.equal(records[0].certificate_id, now.id);
 
-  // The new certificate answers a scene with the new password.
+  // The new certificate answers a scene with the new password; the relying party asked for the
+  // raw form (the bare SM2 signature over the message, no CMS), which the browser signs too.
   const message = Buffer.from('补发后的签名').toString('base64');
-  const req = await world.rpCall('POST', '/api/v1/rp/scene-requests', { scene: '20', title: '补发后签名', nonce: 'reissue-nonce-01', message });
+  const req = await world.rpCall('POST', '/api/v1/rp/scene-requests', { scene: '20', title: '补发后签名', nonce: 'reissue-nonce-01', message, form: 'raw' });
   await page.goto(`${world.base}/app/scan`);
   await page.locator('[data-test=qr-file]').setInputFiles({ name: 'qr.png', mimeType: 'image/png', buffer: Buffer.from(req.qr_png, 'base64') });
   await page.getByText('补发后的签名').waitFor();
@@ -223,7 +224,9 @@ test('补发证书: refused until the platform asks; then photos, login password
   await page.getByText('已完成').waitFor({ timeout: 30_000 });
   const v = await world.rpCall('GET', `/api/v1/rp/scene-requests/${req.id}`);
   assert.equal(v.status, 'completed', JSON.stringify(v));
-  const check = await world.rpCall('POST', '/api/v1/rp/verifications', { cms: v.result.cms, content: message });
+  assert.equal(v.result.form, 'raw', JSON.stringify(v.result));
+  assert.equal(v.result.cms, undefined);
+  const check = await world.rpCall('POST', '/api/v1/rp/verifications', { signature: v.result.signature, certificate: v.result.certificate, content: message });
   assert.equal(check.valid, true, JSON.stringify(check));
   assert.equal(check.signer.certificate_id, now.id);
 });

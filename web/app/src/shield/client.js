@@ -646,8 +646,9 @@ export class BrowserShield {
         issuedAt: signingTime,
       });
     }
-    const attrs = await signedAttributes(claim.form, content, signingTime);
-    const rs = await this.sign(cert.key_id, password, attrs, `scene ${scene} ${claim.id}`);
+    // Scene 20's raw form signs the message itself, with no CMS around it (docs/INTEGRATION.md).
+    const toSign = scene === '20' && claim.form === 'raw' ? content : await signedAttributes(claim.form, content, signingTime);
+    const rs = await this.sign(cert.key_id, password, toSign, `scene ${scene} ${claim.id}`);
     return this.api.sceneComplete(claim.id, {
       certificate_id: cert.certificate_id,
       signing_time: signingTime,
