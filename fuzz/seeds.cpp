@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
       const Bytes attrs = pki::cms::signed_attributes(form, crypto::HashAlg::kSm3, content, when);
       auto sig = crypto::sign(*key, crypto::SignScheme::kSm2Sm3, attrs);
       if (!sig) return fail("sign", sig.error());
-      auto der = pki::cms::signed_data({form, pki::SigAlg::kSm2Sm3, cert, content, detached, when, *sig});
+      auto der = pki::cms::signed_data({form, pki::SigAlg::kSm2Sm3, cert, content, detached, when, *sig, std::nullopt});
       if (!der) return fail("signed_data", der.error());
       Bytes prefix = {static_cast<std::uint8_t>(detached ? 2 : 0), static_cast<std::uint8_t>(content.size())};
       prefix.insert(prefix.end(), content.begin(), content.end());

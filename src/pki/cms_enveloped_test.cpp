@@ -176,7 +176,7 @@ TEST(CmsParsers, TruncatedAndFlippedInputIsRefusedWithoutCrashing) {
   const SysTime now = std::chrono::system_clock::now();
   Bytes attrs = cms::signed_attributes(cms::Form::kRfc5652, crypto::HashAlg::kSm3, as_bytes("abc"), now);
   Bytes sd = cms::signed_data({cms::Form::kRfc5652, SigAlg::kSm2Sm3, cert, to_bytes("abc"), false, now,
-                               self.sign(attrs).value()})
+                               self.sign(attrs).value(), std::nullopt})
                  .value();
   Bytes env = cms::enveloped_data(cms::Form::kRfc5652, cert, as_bytes("abc"), rng).value();
   ASSERT_TRUE(cms::verify(sd).ok());

@@ -15,6 +15,7 @@ namespace {
 constexpr std::string_view kAttrContentType = "1.2.840.113549.1.9.3";
 constexpr std::string_view kAttrMessageDigest = "1.2.840.113549.1.9.4";
 constexpr std::string_view kAttrSigningTime = "1.2.840.113549.1.9.5";
+constexpr std::string_view kAttrTimeStampToken = "1.2.840.113549.1.9.16.2.14";
 constexpr std::string_view kSm2Sign = "1.2.156.10197.1.301.1";  // GM/T 0006 SM2-1 (signature)
 constexpr std::string_view kRsaEncryption = "1.2.840.113549.1.1.1";
 
@@ -131,8 +132,10 @@ Result<Bytes> signed_data(const SignedDataParts& p) {
   CS_ASSIGN(auto at, der::read_tlv(attrs));
   Bytes attrs_implicit = der::implicit(0, true, at.content(attrs));
   Bytes sid = der::seq({facts->issuer, der::integer_unsigned(facts->serial)});
+  const Bytes unsigned_attrs =
+      p.timestamp_token ? der::implicit(1, true, attribute(kAttrTimeStampToken, *p.timestamp_token)) : Bytes{};
   Bytes signer_info = der::seq({der::integer(1), sid, digest_algorithm_identifier(h), attrs_implicit,
-                                signature_algorithm(form, p.alg), der::octet_string(p.signature)});
+                                signature_algorithm(form, p.alg), der::octet_string(p.signature), unsigned_attrs});
   Bytes encap = p.detached ? der::seq({der::oid_or_die(data_oid(form))})
                            : der::seq({der::oid_or_die(data_oid(form)), der::explicit_tag(0, der::octet_string(p.content))});
   Bytes sd = der::seq({der::integer(1), der::set_of({digest_algorithm_identifier(h)}), encap,
@@ -297,6 +300,18 @@ Result<Verified> verify_parts(BytesView in, std::optional<BytesView> detached_co
   }
   BytesView sig = si[5].first.content(si[5].second);
   v.signature.assign(sig.begin(), sig.end());
+  if (si.size() == 7) {
+    CS_ASSIGN(auto unsigned_attrs, children(si[6].first.content(si[6].second)));
+    for (const auto& a : unsigned_attrs) {
+      if (a.first.tag != der::kSequence) return malformed("unsigned attribute");
+      CS_ASSIGN(auto parts, children(a.first.content(a.second)));
+      if (parts.size() != 2 || parts[1].first.tag != der::kSet) return malformed("unsigned attribute");
+      if (!same(parts[0].second, der::oid_or_die(kAttrTimeStampToken))) continue;
+      CS_ASSIGN(auto vals, children(parts[1].first.content(parts[1].second)));
+      if (vals.size() != 1 || v.timestamp_token) return malformed("one time-stamp token");
+      v.timestamp_token = Bytes(vals[0].second.begin(), vals[0].second.end());
+    }
+  }
   CS_ASSIGN(auto facts, read_certificate(v.certificate));
   if (!verify_signature(facts.spki, v.alg, v.signed_attributes, v.signature)) {
     return Error(ErrorKind::kInvalidArgument, "cms_signature_invalid", "the signature does not verify");

@@ -51,6 +51,9 @@ struct SignedDataParts {
   bool detached = false;    // leave the content out of encapContentInfo
   SysTime signing_time;
   Bytes signature;          // DER ECDSA/SM2 SEQUENCE{r,s} or the RSA block, over signed_attributes()
+  // An RFC 3161 TimeStampToken (ContentInfo DER) over the signature value, carried as the
+  // unsigned attribute id-aa-timeStampToken (RFC 3161 appendix A).
+  std::optional<Bytes> timestamp_token;
 };
 // ContentInfo { signedData, SignedData } DER. Errors: bad_certificate.
 Result<Bytes> signed_data(const SignedDataParts& p);
@@ -65,6 +68,7 @@ struct Verified {
   Bytes signed_attributes;  // DER SET OF (what the signature covers)
   Bytes signature;
   bool detached = false;
+  std::optional<Bytes> timestamp_token;  // the unsigned id-aa-timeStampToken attribute, unchecked
 };
 // Parses a SignedData we or others made (one signer, signed attributes present, signer certificate
 // included and matched by issuer and serial) and checks the message digest and the signature
@@ -72,7 +76,8 @@ struct Verified {
 // DER only, and nothing OpenSSL's reader refuses: every element of certificates a certificate,
 // of crls a CertificateList (or [1] other format); the signed attributes sorted (DER SET OF),
 // with one content type, one message digest and at most one signing time, each of one value; a
-// signing time a real calendar date. The signer's certificate is the first that matches.
+// signing time a real calendar date. The signer's certificate is the first that matches. Unsigned
+// attributes: at most one time-stamp token (returned, not checked here); others are ignored.
 // Errors: cms_malformed, cms_digest_mismatch, cms_signature_invalid, cms_unsupported.
 Result<Verified> verify(BytesView der, std::optional<BytesView> detached_content = std::nullopt);
 

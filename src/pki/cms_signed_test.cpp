@@ -73,7 +73,7 @@ Bytes make_cms(const Signer2& s, cms::Form form, BytesView content, bool detache
   Bytes attrs = cms::signed_attributes(form, digest_alg(alg), content, t);
   LocalSigner signer(s.leaf_key);  // SM2: the GM/T default ID
   Bytes sig = signer.sign(attrs).value();
-  return cms::signed_data({form, alg, s.leaf, Bytes(content.begin(), content.end()), detached, t, sig}).value();
+  return cms::signed_data({form, alg, s.leaf, Bytes(content.begin(), content.end()), detached, t, sig, std::nullopt}).value();
 }
 
 class CmsInternational : public ::testing::TestWithParam<crypto::KeyType> {};
@@ -168,7 +168,7 @@ TEST(CmsSm2, VerifyRefusesChangedContentAndSignature) {
   const SysTime t = std::chrono::system_clock::now();
   Bytes attrs = cms::signed_attributes(cms::Form::kRfc5652, crypto::HashAlg::kSm3, as_bytes("x"), t);
   Bytes bad_sig = LocalSigner(other).sign(attrs).value();
-  Bytes forged = cms::signed_data({cms::Form::kRfc5652, SigAlg::kSm2Sm3, s.leaf, to_bytes("x"), false, t, bad_sig}).value();
+  Bytes forged = cms::signed_data({cms::Form::kRfc5652, SigAlg::kSm2Sm3, s.leaf, to_bytes("x"), false, t, bad_sig, std::nullopt}).value();
   EXPECT_EQ(cms::verify(forged).error().code, "cms_signature_invalid");
   // Detached without the content.
   Bytes det = make_cms(s, cms::Form::kRfc5652, as_bytes("x"), true);

@@ -21,6 +21,7 @@
 #include <mutex>
 
 #include "pki/cms_enveloped.h"
+#include "docsign/pades_cms.h"
 #include "pki/cms_signed.h"
 #include "service/scene/rp_apps.h"
 #include "support/client_fixture.h"
@@ -229,6 +230,22 @@ TEST_P(SceneE2eTest, LoginAndMessageSigningThroughTheClient) {
   EXPECT_EQ(ver.json()["signer"]["certificate_id"], inst.cert_id);
   EXPECT_EQ(ver.json()["signer"]["chain_ok"], true);
   EXPECT_EQ(ver.json()["signing_time"], v["result"]["signing_time"]);
+  // When: the platform's TSA stamped the signature value (an unsigned id-aa-timeStampToken
+  // attribute); the answer gives its time, and the token does not hold over another signature.
+  ASSERT_TRUE(ver.json()["timestamp"].is_object()) << ver.body;
+  EXPECT_EQ(ver.json()["timestamp"]["valid"], true) << ver.body;
+  EXPECT_GE(ver.json()["timestamp"]["time"].get<std::string>(), v["result"]["signing_time"].get<std::string>().substr(0, 16));
+  put(f("ts-cms.der"), to_string(base64_decode(v["result"]["cms"].get<std::string>()).value()));
+  EXPECT_NE(sh("openssl asn1parse -inform DER -in " + f("ts-cms.der")).find("id-smime-aa-timeStampToken"),
+            std::string::npos);
+  {
+    auto cms = pki::cms::verify(base64_decode(v["result"]["cms"].get<std::string>()).value());
+    ASSERT_TRUE(cms.ok());
+    ASSERT_TRUE(cms->timestamp_token.has_value());
+    auto ts = docsign::pades::check_timestamp(*cms->timestamp_token, as_bytes("another signature"));
+    ASSERT_TRUE(ts.ok());
+    EXPECT_FALSE(ts->imprint_matches);
+  }
 
   // The callback: signed with the app's secret (checked with openssl), an event id to dedupe on.
   auto calls = rx.wait_for(1, 10);

@@ -7,6 +7,7 @@
 #include "base/id.h"
 #include "crypto/hash.h"
 #include "crypto/pkey.h"
+#include "docsign/pades_cms.h"
 #include "docsign/qr_image.h"
 #include "pki/certificate.h"
 #include "pki/cms_enveloped.h"
@@ -672,8 +673,21 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
       if (!pki::verify_signature(facts->spki, alg, attrs, c->signature)) {
         return refuse_with(permission_denied("scene_signature_invalid", "the signature does not verify"));
       }
+      // With the platform's TSA, the signature value is time-stamped (RFC 3161 token as the
+      // unsigned id-aa-timeStampToken attribute): the relying party learns when, not only the
+      // signer's claimed signing time.
+      std::optional<Bytes> token;
+      if (document_tsa_) {
+        Bytes nonce;
+        {
+          std::lock_guard lock(rng_mu_);
+          nonce = rng_.bytes(8);
+        }
+        const Bytes ts_req = docsign::pades::timestamp_request(pki::digest_alg(alg), c->signature, nonce);
+        CS_ASSIGN(token, docsign::pades::token_from_response(document_tsa_(ts_req)));
+      }
       CS_ASSIGN(auto cms, pki::cms::signed_data({*form, alg, held->der, content, v.scene == "20" && v.detached,
-                                                 signing_time, c->signature}));
+                                                 signing_time, c->signature, token}));
       status = "completed";
       result = {{"cms", base64_encode(cms)},
                 {"signature", base64_encode(c->signature)},

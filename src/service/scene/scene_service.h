@@ -171,6 +171,11 @@ struct SignatureReport {
   std::string certificate_id, ca_id, status_now;  // valid | revoked (issued_here only)
   std::optional<std::int64_t> revoked_at;
   bool valid_at_signing_time = false;  // within its validity and not revoked before the signing time
+  // An RFC 3161 time stamp over the signature value, when the message carries one: its time and
+  // whether it holds (the imprint matches, its signature verifies, its TSA certificate is this
+  // platform's).
+  std::string timestamp_time;
+  bool timestamp_valid = false;
   nlohmann::json to_json() const;
 };
 

@@ -3,6 +3,7 @@
 #include "base/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/pkey.h"
+#include "docsign/pades_cms.h"
 #include "pki/certificate.h"
 #include "pki/cms_signed.h"
 #include "pki/der.h"
@@ -57,7 +58,9 @@ nlohmann::json SignatureReport::to_json() const {
             {"status_now", opt(status_now)},
             {"revoked_at", revoked_at ? nlohmann::json(format_rfc3339(SysTime(std::chrono::seconds(*revoked_at))))
                                       : nlohmann::json(nullptr)},
-            {"valid_at_signing_time", valid_at_signing_time}}}};
+            {"valid_at_signing_time", valid_at_signing_time}}},
+          {"timestamp", timestamp_time.empty() ? nlohmann::json(nullptr)
+                                               : nlohmann::json{{"time", timestamp_time}, {"valid", timestamp_valid}}}};
 }
 
 Result<SignatureReport> SceneService::verify(BytesView cms, std::optional<BytesView> content) {
@@ -75,6 +78,21 @@ Result<SignatureReport> SceneService::verify(BytesView cms, std::optional<BytesV
   r.content_sha256 = hex_encode(crypto::sha256(v->content));
   const std::int64_t t = std::chrono::duration_cast<std::chrono::seconds>(v->signing_time.time_since_epoch()).count();
   CS_TRY(check_signer(r, v->certificate, t, "cms_malformed"));
+  if (v->timestamp_token) {
+    auto ts = docsign::pades::check_timestamp(*v->timestamp_token, v->signature);
+    if (!ts) {
+      r.timestamp_time = "unreadable";
+    } else {
+      r.timestamp_time = format_rfc3339(ts->gen_time);
+      bool ours = false;
+      CS_TRY(db_.read([&](store::Tx& tx) -> Status {
+        CS_ASSIGN(auto row, tx.query_one("SELECT 1 FROM pki_certificate WHERE der = ?", {ts->tsa_cert}));
+        ours = row.has_value();
+        return {};
+      }));
+      r.timestamp_valid = ts->imprint_matches && ts->signature_valid && ours;
+    }
+  }
   return r;
 }
 
