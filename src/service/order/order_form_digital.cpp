@@ -12,6 +12,7 @@
 #include "pki/signer.h"
 #include "service/order/order_internal.h"
 #include "service/order/order_service.h"
+#include "service/seal/signature_picture.h"
 
 namespace certseal::service {
 namespace {
@@ -77,8 +78,7 @@ Result<OrderService::DigitalFormPending> OrderService::start_digital_form(const 
   struct Facts {
     std::vector<docsign::TextBlock> blocks;
     SigningCert cert;
-    Bytes picture, seseal;
-    std::string seal_id, blob_id;
+    std::optional<SignerPicture> picture;
   };
   // Read, draw and prepare with no transaction open, then write if nothing moved meanwhile.
   CS_ASSIGN(auto f, db_.read_value<Facts>([&](store::Tx& tx) -> Result<Facts> {
@@ -88,45 +88,12 @@ Result<OrderService::DigitalFormPending> OrderService::start_digital_form(const 
     CS_ASSIGN(out.blocks, form_blocks(tx, o));
     CS_ASSIGN(out.cert, signing_cert(tx, account_id, in.certificate_id, now));
     // The signature picture: the seal named, else an upload, else the signer's handwritten seal.
-    std::optional<store::Row> seal;
-    if (!in.seal_id.empty()) {
-      CS_ASSIGN(seal, tx.query_one("SELECT * FROM seals WHERE id = ? AND status <> 'deleted'", {in.seal_id}));
-      if (!seal) return not_found("seal_not_found", "no such seal");
-      if (seal->text("account_id") != account_id) return permission_denied("seal_not_yours", "this seal is not yours");
-      if (seal->text("status") != "active") return conflict("seal_not_active", "this seal is not active");
-      const std::string kind = seal->text("kind");
-      if (kind != "handwritten" && kind != "personal_square") {
-        return permission_denied("seal_kind_not_accepted", "the form is signed with a personal signature or seal");
-      }
-    } else if (in.signature_blob_id.empty()) {
-      CS_ASSIGN(seal, tx.query_one("SELECT * FROM seals WHERE account_id = ? AND status = 'active' AND "
-                                   "kind = 'handwritten' ORDER BY CASE WHEN certificate_id = ? THEN 0 ELSE 1 END, "
-                                   "created_at DESC LIMIT 1",
-                                   {account_id, in.certificate_id}));
-    }
-    if (seal) {
-      out.seal_id = seal->text("id");
-      out.picture = seal->blob("picture_png");
-      // The seal's GB/T 38540 data travels with the signature only when the seal is bound to the
-      // certificate that signs.
-      if (!seal->is_null("seseal") && seal->text("certificate_id") == in.certificate_id) out.seseal = seal->blob("seseal");
-    }
+    CS_ASSIGN(out.picture, chosen_signature_seal(tx, account_id, in.seal_id, in.signature_blob_id, in.certificate_id,
+                                                 "form"));
     return out;
   }));
-  if (f.picture.empty()) {
-    if (in.signature_blob_id.empty()) {
-      return invalid_argument("signature_picture_required",
-                              "draw your handwritten signature (upload it with purpose handwritten_signature) or "
-                              "make a handwritten seal first")
-          .with_field("signature_blob_id", "required", "an upload with purpose handwritten_signature");
-    }
-    auto b = blobs_.info(in.signature_blob_id);
-    if (!b || b->owner_account_id != account_id || b->purpose != "handwritten_signature" || b->media_type != "image/png") {
-      return invalid_argument("invalid_blob_id", "signature_blob_id must be your own handwritten_signature upload")
-          .with_field("signature_blob_id", "invalid", "an upload of yours with purpose handwritten_signature (PNG)");
-    }
-    CS_ASSIGN(f.picture, blobs_.read(*b));
-    f.blob_id = b->id;
+  if (!f.picture) {
+    CS_ASSIGN(f.picture, uploaded_signature(blobs_, account_id, in.signature_blob_id));
   }
   const std::string digest = text_digest(f.blocks);
   // The same text as the other ways, then the line the picture is placed on.
@@ -143,8 +110,8 @@ Result<OrderService::DigitalFormPending> OrderService::start_digital_form(const 
   req.placement.page = 0;
   req.placement.keyword = kSignHere;
   req.placement.width_mm = 40;
-  req.seal_png = f.picture;
-  req.seseal = f.seseal;
+  req.seal_png = f.picture->png;
+  req.seseal = f.picture->seseal;
   req.alg = f.cert.alg;
   req.signer_cert = f.cert.der;
   req.chain = {f.cert.issuing_cert};
@@ -158,7 +125,7 @@ Result<OrderService::DigitalFormPending> OrderService::start_digital_form(const 
   DigitalFormPending out;
   out.order_id = order_id;
   out.certificate_id = in.certificate_id;
-  out.seal_id = f.seal_id;
+  out.seal_id = f.picture->seal_id;
   out.algorithm = std::string(pki::sig_alg_name(f.cert.alg));
   out.signing_time = now;
   out.signed_attributes = prepared.signed_attributes;
@@ -174,7 +141,8 @@ Result<OrderService::DigitalFormPending> OrderService::start_digital_form(const 
     CS_TRY(tx.exec("INSERT INTO application_form_signings (id, order_id, account_id, certificate_id, seal_id, "
                    "signature_blob_id, algorithm, text_sha256, signing_time, signed_attributes, prepared, "
                    "contents_offset, contents_capacity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   {id, order_id, account_id, in.certificate_id, opt_value(f.seal_id), opt_value(f.blob_id),
+                   {id, order_id, account_id, in.certificate_id, opt_value(f.picture->seal_id),
+                    opt_value(f.picture->blob_id),
                     out.algorithm, digest, now, prepared.signed_attributes, prepared.pdf,
                     static_cast<std::int64_t>(prepared.contents_offset),
                     static_cast<std::int64_t>(prepared.contents_capacity), format_rfc3339(clock_.now())}));

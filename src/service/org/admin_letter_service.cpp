@@ -13,6 +13,7 @@
 #include "pki/signer.h"
 #include "service/account/validation.h"
 #include "service/org/org_internal.h"
+#include "service/seal/signature_picture.h"
 
 namespace certseal::service {
 namespace {
@@ -92,8 +93,7 @@ Result<AdminLetterView> AdminLetterService::create(const std::string& account_id
     OrgService::AdminTransferPlan plan;
     HeldCertificate cert;
     std::pair<std::string, std::string> signer, former, heir;
-    Bytes picture, seseal;
-    std::string seal_id, blob_id;
+    std::optional<SignerPicture> picture;
   };
   CS_ASSIGN(auto f, db_.read_value<Facts>([&](store::Tx& tx) -> Result<Facts> {
     Facts out;
@@ -103,45 +103,12 @@ Result<AdminLetterView> AdminLetterService::create(const std::string& account_id
     CS_ASSIGN(out.former, real_identity(tx, out.plan.former_admin_account_id));
     CS_ASSIGN(out.heir, real_identity(tx, out.plan.new_admin_account_id));
     // The signature picture: the seal named, else an upload, else the signer's handwritten seal.
-    std::optional<store::Row> seal;
-    if (!in.seal_id.empty()) {
-      CS_ASSIGN(seal, tx.query_one("SELECT * FROM seals WHERE id = ? AND status <> 'deleted'", {in.seal_id}));
-      if (!seal) return not_found("seal_not_found", "no such seal");
-      if (seal->text("account_id") != account_id) return permission_denied("seal_not_yours", "this seal is not yours");
-      if (seal->text("status") != "active") return conflict("seal_not_active", "this seal is not active");
-      const std::string kind = seal->text("kind");
-      if (kind != "handwritten" && kind != "personal_square") {
-        return permission_denied("seal_kind_not_accepted", "the letter is signed with a personal signature or seal");
-      }
-    } else if (in.signature_blob_id.empty()) {
-      CS_ASSIGN(seal, tx.query_one("SELECT * FROM seals WHERE account_id = ? AND status = 'active' AND "
-                                   "kind = 'handwritten' ORDER BY CASE WHEN certificate_id = ? THEN 0 ELSE 1 END, "
-                                   "created_at DESC LIMIT 1",
-                                   {account_id, in.certificate_id}));
-    }
-    if (seal) {
-      out.seal_id = seal->text("id");
-      out.picture = seal->blob("picture_png");
-      // The seal's GB/T 38540 data travels with the signature only when the seal is bound to the
-      // certificate that signs.
-      if (!seal->is_null("seseal") && seal->text("certificate_id") == in.certificate_id) out.seseal = seal->blob("seseal");
-    }
+    CS_ASSIGN(out.picture, chosen_signature_seal(tx, account_id, in.seal_id, in.signature_blob_id, in.certificate_id,
+                                                 "letter"));
     return out;
   }));
-  if (f.picture.empty()) {
-    if (in.signature_blob_id.empty()) {
-      return invalid_argument("signature_picture_required",
-                              "draw your handwritten signature (upload it with purpose handwritten_signature) or "
-                              "make a handwritten seal first")
-          .with_field("signature_blob_id", "required", "an upload with purpose handwritten_signature");
-    }
-    auto b = blobs_.info(in.signature_blob_id);
-    if (!b || b->owner_account_id != account_id || b->purpose != "handwritten_signature" || b->media_type != "image/png") {
-      return invalid_argument("invalid_blob_id", "signature_blob_id must be your own handwritten_signature upload")
-          .with_field("signature_blob_id", "invalid", "an upload of yours with purpose handwritten_signature (PNG)");
-    }
-    CS_ASSIGN(f.picture, blobs_.read(*b));
-    f.blob_id = b->id;
+  if (!f.picture) {
+    CS_ASSIGN(f.picture, uploaded_signature(blobs_, account_id, in.signature_blob_id));
   }
 
   std::string id;
@@ -186,8 +153,8 @@ Result<AdminLetterView> AdminLetterService::create(const std::string& account_id
   req.placement.page = 0;
   req.placement.keyword = kSignHere;
   req.placement.width_mm = 40;
-  req.seal_png = f.picture;
-  req.seseal = f.seseal;
+  req.seal_png = f.picture->png;
+  req.seseal = f.picture->seseal;
   req.alg = f.cert.alg;
   req.signer_cert = f.cert.der;
   req.chain = {f.cert.issuing_cert};
@@ -211,7 +178,7 @@ Result<AdminLetterView> AdminLetterService::create(const std::string& account_id
                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
                    {id, org_id, account_id, f.plan.signer_role, f.plan.former_admin_account_id,
                     f.plan.former_membership_id, in.member_id, f.plan.new_admin_account_id, in.certificate_id,
-                    org_internal::opt(f.seal_id), org_internal::opt(f.blob_id), now, now + opts_.ttl_s,
+                    org_internal::opt(f.picture->seal_id), org_internal::opt(f.picture->blob_id), now, now + opts_.ttl_s,
                     prepared.signed_attributes, prepared.pdf, static_cast<std::int64_t>(prepared.contents_offset),
                     static_cast<std::int64_t>(prepared.contents_capacity), created}));
     return {};
