@@ -203,8 +203,11 @@ Result<SignedDataView> read_parts(BytesView in) {
   std::size_t i = 3;
   if (sd[i].first.tag == der::context(0, true)) {
     CS_ASSIGN(auto cs, kids_of(sd[i]));
+    // CertificateChoices other than a certificate (attribute or extended certificates) are no
+    // part of PAdES; OpenSSL's reader refuses what is neither, and so do we.
     for (auto& c : cs) {
-      if (c.first.tag == der::kSequence) v.certificates.emplace_back(c.second.begin(), c.second.end());
+      if (c.first.tag != der::kSequence) return malformed("certificates: not a certificate");
+      v.certificates.emplace_back(c.second.begin(), c.second.end());
     }
     ++i;
   }
@@ -235,7 +238,10 @@ Result<SignedDataView> read_parts(BytesView in) {
   v.digest = *h;
   v.signed_attributes = der::tlv(der::kSet, inner(si[3]));
   CS_ASSIGN(auto attrs, kids_of(si[3]));
-  bool have_digest = false;
+  // RFC 5652 §11: content-type, message-digest and signing-time appear once each (a reader that
+  // took the last of two would see another time or digest than one that took the first), and
+  // content-type names the encapsulated content. signing-certificate-v2 is single-valued too.
+  bool have_digest = false, have_type = false, have_time = false, have_cert_v2 = false;
   for (const auto& a : attrs) {
     CS_ASSIGN(auto parts, kids_of(a));
     if (parts.size() != 2 || parts[1].first.tag != der::kSet) return malformed("attribute");
@@ -247,9 +253,17 @@ Result<SignedDataView> read_parts(BytesView in) {
       BytesView d = inner(vals[0]);
       v.message_digest.assign(d.begin(), d.end());
       have_digest = true;
+    } else if (same(oid, der::oid_or_die(kAttrContentType))) {
+      if (vals[0].first.tag != der::kOid || have_type) return malformed("content type");
+      if (!same(vals[0].second, v.econtent_type)) return malformed("content type differs from the content's");
+      have_type = true;
     } else if (same(oid, der::oid_or_die(kAttrSigningTime))) {
+      if (have_time) return malformed("two signing times");
       CS_ASSIGN(v.signing_time, parse_time(vals[0].first, vals[0].second));
+      have_time = true;
     } else if (same(oid, der::oid_or_die(kOidSigningCertificateV2))) {
+      if (have_cert_v2) return malformed("two signing-certificate-v2 attributes");
+      have_cert_v2 = true;
       // SigningCertificateV2 { certs SEQUENCE OF ESSCertIDv2 { [hashAlgorithm], certHash, ... } }
       CS_ASSIGN(auto scv2, kids_of(vals[0]));
       if (scv2.empty() || scv2[0].first.tag != der::kSequence) return malformed("signing-certificate-v2");
@@ -271,6 +285,7 @@ Result<SignedDataView> read_parts(BytesView in) {
     }
   }
   if (!have_digest) return malformed("message-digest attribute missing");
+  if (!have_type) return malformed("content-type attribute missing");
   BytesView sig = inner(si[5]);
   v.signature.assign(sig.begin(), sig.end());
   if (si.size() == 7) {
@@ -280,7 +295,7 @@ Result<SignedDataView> read_parts(BytesView in) {
       if (parts.size() != 2) return malformed("unsigned attribute");
       if (!same(parts[0].second, der::oid_or_die(kOidSignatureTimeStamp))) continue;
       CS_ASSIGN(auto vals, kids_of(parts[1]));
-      if (vals.size() != 1) return malformed("time-stamp attribute");
+      if (vals.size() != 1 || v.timestamp_token) return malformed("time-stamp attribute");
       v.timestamp_token = Bytes(vals[0].second.begin(), vals[0].second.end());
     }
   }

@@ -54,7 +54,10 @@ Result<Bytes> assemble(const CmsParts& p);
 
 // --- Reading ---------------------------------------------------------------------------------
 
-// One SignedData and its first SignerInfo, as read (nothing is checked beyond the shape).
+// One SignedData and its first SignerInfo, as read. Checked: the shape, content-type present and
+// naming the encapsulated content, message-digest present; content-type, message-digest,
+// signing-time, signing-certificate-v2 and the signature time stamp at most once each; every
+// certificate choice a certificate. Not checked: the signature (signature_valid).
 struct SignedDataView {
   Bytes econtent_type;               // OID DER
   std::optional<Bytes> econtent;     // the encapsulated content, when not detached
