@@ -120,7 +120,7 @@ struct AgentCommands final : CommandFamily {
                     << "\n";
           for (const auto& e : r.value("entries", json::array())) {
             std::cout << str(e, "key_id") << "  "
-                      << format_rfc3339(SysTime(std::chrono::seconds(e.value("expires_at", 0L))))
+                      << format_rfc3339(sys_time_from_unix(e.value("expires_at", 0L)))
                       << "\n";
           }
         }

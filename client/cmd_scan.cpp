@@ -273,7 +273,7 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
     // whatever form was asked for; the server rebuilds the same attributes.
     const Bytes rsa_attrs = raw_form ? content
                                 : pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSha256,
-                                                              content, SysTime(std::chrono::seconds(signing_time)));
+                                                              content, sys_time_from_unix(signing_time));
     CS_ASSIGN(auto shr, ctx.shield());
     return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
       CS_ASSIGN(auto sig, shr.rsa_sign(key, u, rsa_attrs, "scene " + scene + " " + id));
@@ -284,7 +284,7 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
     // ECDSA-with-SHA256 in the RFC 5652 form, like RSA; the server rebuilds the same attributes.
     const Bytes ec_attrs = raw_form ? content
                                : pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSha256,
-                                                             content, SysTime(std::chrono::seconds(signing_time)));
+                                                             content, sys_time_from_unix(signing_time));
     CS_ASSIGN(auto shr, ctx.shield());
     return with_ecdsa_unlocked(ctx, key, [&](const UnlockedEcdsa& u) -> Result<json> {
       CS_ASSIGN(auto sig, shr.ecdsa_sign(key, u, ec_attrs, "scene " + scene + " " + id));
@@ -293,7 +293,7 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
   }
   const Bytes attrs = raw_form ? content
                           : pki::cms::signed_attributes(form, crypto::HashAlg::kSm3, content,
-                                                        SysTime(std::chrono::seconds(signing_time)));
+                                                        sys_time_from_unix(signing_time));
   CS_ASSIGN(auto sh, ctx.shield());
   return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
     CS_ASSIGN(auto rs, sh.sign(key, half, attrs, crypto::kSm2DefaultId, "scene " + scene + " " + id));

@@ -39,7 +39,7 @@ nlohmann::json account_json(const service::AccountView& a) {
   j["current_identity_id"] =
       a.current_identity_id.empty() ? nlohmann::json() : nlohmann::json(a.current_identity_id);
   j["deregister_due_at"] = a.deregister_due_at
-                               ? nlohmann::json(format_rfc3339(SysTime(std::chrono::seconds(*a.deregister_due_at))))
+                               ? nlohmann::json(format_rfc3339(sys_time_from_unix(*a.deregister_due_at)))
                                : nlohmann::json();
   return j;
 }
@@ -88,7 +88,7 @@ Result<Reply> post_sessions(RequestContext& ctx) {
   CS_ASSIGN(auto password, optional_string(body, "password", 64));
   CS_ASSIGN(auto r, ctx.services().accounts->login(phone, code, password, ctx.request().remote_addr));
   return Reply::json({{"token", r.token},
-                      {"expires_at", format_rfc3339(SysTime(std::chrono::seconds(r.expires_at)))},
+                      {"expires_at", format_rfc3339(sys_time_from_unix(r.expires_at))},
                       {"created", r.created},
                       {"password_required", r.password_required},
                       {"identity_choice_required", r.identity_choice_required},

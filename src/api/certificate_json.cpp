@@ -8,7 +8,7 @@ namespace certseal::api {
 
 nlohmann::json string_or_null(const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); }
 
-std::string rfc3339_of_unix(std::int64_t seconds) { return format_rfc3339(SysTime(std::chrono::seconds(seconds))); }
+std::string rfc3339_of_unix(std::int64_t seconds) { return format_rfc3339(sys_time_from_unix(seconds)); }
 
 nlohmann::json held_certificate_json(const service::HeldCertificate& h) {
   const auto& c = h.record;

@@ -108,7 +108,7 @@ Result<service::StaffInput> staff_input(const nlohmann::json& body, bool with_ph
 
 nlohmann::json delegation_json(const service::DelegationView& d) {
   auto t = [](std::int64_t s) {
-    return s == 0 ? nlohmann::json(nullptr) : nlohmann::json(format_rfc3339(SysTime(std::chrono::seconds(s))));
+    return s == 0 ? nlohmann::json(nullptr) : nlohmann::json(format_rfc3339(sys_time_from_unix(s)));
   };
   return {{"id", d.id},
           {"tenant_id", d.tenant_id},
@@ -501,7 +501,7 @@ Result<Reply> post_cloudkey_captcha(RequestContext& ctx) {
   return Reply::json({{"id", c.id},
                       {"media_type", "image/png"},
                       {"image", base64_encode(c.png)},
-                      {"expires_at", format_rfc3339(SysTime(std::chrono::seconds(c.expires_at)))}},
+                      {"expires_at", format_rfc3339(sys_time_from_unix(c.expires_at))}},
                      201);
 }
 

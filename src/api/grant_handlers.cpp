@@ -20,7 +20,7 @@ Result<service::GrantService*> grants(RequestContext& ctx, bool as_admin) {
   return ctx.services().grants;
 }
 
-std::string unix_text(std::int64_t t) { return t == 0 ? std::string() : format_rfc3339(SysTime(std::chrono::seconds(t))); }
+std::string unix_text(std::int64_t t) { return t == 0 ? std::string() : format_rfc3339(sys_time_from_unix(t)); }
 nlohmann::json opt(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 nlohmann::json opt_time(std::int64_t t) { return t == 0 ? nlohmann::json(nullptr) : nlohmann::json(unix_text(t)); }
 

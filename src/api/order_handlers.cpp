@@ -439,7 +439,7 @@ Result<Reply> post_form_digital_signature(RequestContext& ctx) {
                       {"certificate_id", p.certificate_id},
                       {"seal_id", opt(p.seal_id)},
                       {"algorithm", p.algorithm},
-                      {"signing_time", format_rfc3339(SysTime(std::chrono::seconds(p.signing_time)))},
+                      {"signing_time", format_rfc3339(sys_time_from_unix(p.signing_time))},
                       {"signed_attributes", base64_encode(p.signed_attributes)}},
                      201);
 }

@@ -34,7 +34,7 @@ nlohmann::json link_json(const service::PcLinkView& l) {
                       {"name", l.name},
                       {"status", l.status},
                       {"created_at", l.created_at},
-                      {"expires_at", format_rfc3339(SysTime(std::chrono::seconds(l.expires_at)))}};
+                      {"expires_at", format_rfc3339(sys_time_from_unix(l.expires_at))}};
   if (!l.paired_at.empty()) j["paired_at"] = l.paired_at;
   if (!l.removed_at.empty()) j["removed_at"] = l.removed_at;
   return j;
@@ -51,7 +51,7 @@ nlohmann::json request_json(const service::PcRequestView& r, bool with_data) {
                       {"status", r.status},
                       {"data_sha256", r.data_sha256},
                       {"created_at", r.created_at},
-                      {"expires_at", format_rfc3339(SysTime(std::chrono::seconds(r.expires_at)))}};
+                      {"expires_at", format_rfc3339(sys_time_from_unix(r.expires_at))}};
   if (!r.key_algorithm.empty()) j["key_algorithm"] = r.key_algorithm;
   if (with_data && !r.data.empty()) j["data"] = base64_encode(r.data);
   if (!r.finished_at.empty()) j["finished_at"] = r.finished_at;
@@ -112,8 +112,8 @@ Result<Reply> get_pc_certificates(RequestContext& ctx) {
                      {"serial", c.serial},
                      {"subject", c.subject},
                      {"algorithm", c.algorithm},
-                     {"not_before", format_rfc3339(SysTime(std::chrono::seconds(c.not_before)))},
-                     {"not_after", format_rfc3339(SysTime(std::chrono::seconds(c.not_after)))},
+                     {"not_before", format_rfc3339(sys_time_from_unix(c.not_before))},
+                     {"not_after", format_rfc3339(sys_time_from_unix(c.not_after))},
                      {"certificate_der", base64_encode(c.der)},
                      {"public_key", base64_encode(c.public_key)}});
   }

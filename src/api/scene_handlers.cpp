@@ -115,7 +115,7 @@ Result<Reply> op_get_rp_app_callbacks(RequestContext& ctx) {
                      {"url", a.url},
                      {"http_status", a.http_status ? nlohmann::json(*a.http_status) : nlohmann::json()},
                      {"error", a.error.empty() ? nlohmann::json() : nlohmann::json(a.error)},
-                     {"next_attempt_at", a.next_at ? nlohmann::json(format_rfc3339(SysTime(std::chrono::seconds(*a.next_at))))
+                     {"next_attempt_at", a.next_at ? nlohmann::json(format_rfc3339(sys_time_from_unix(*a.next_at)))
                                                    : nlohmann::json()},
                      {"event_status", a.event_status}});
   }

@@ -38,7 +38,7 @@ Result<SysTime> parse_generalized(BytesView v) {
   if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) {
     return bad("timeInfo");
   }
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return sys_time_from_unix(timegm(&tm));  // saturates past 2262, as every parsed time does
 }
 
 }  // namespace

@@ -383,6 +383,17 @@ TEST(OfdSesSignature, RoundTripAndRefusals) {
   trailing.push_back(0);
   EXPECT_EQ(parse_ses_signature(trailing).error().code, "ses_bad_signature_data");
   for (std::size_t n = 0; n < der.size(); ++n) EXPECT_FALSE(parse_ses_signature(BytesView(der.data(), n)).ok());
+
+  // A signing time past the clock's end (2262) reads as the far future, not as an overflow (the
+  // PDF verifier's /M had that overflow; fuzz/regressions/pdf/signature-time-year-2826).
+  const std::string when = "20251130105320Z", far = "99991231235959Z";
+  std::string text(der.begin(), der.end());
+  const auto at = text.find(when);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, when.size(), far);
+  auto late = parse_ses_signature(to_bytes(text));
+  ASSERT_TRUE(late.ok()) << late.error().message;
+  EXPECT_EQ(late->time, SysTime::max());
 }
 
 }  // namespace

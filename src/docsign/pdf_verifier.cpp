@@ -41,7 +41,7 @@ std::optional<SysTime> parse_pdf_date(std::string s) {
     const int mm = s.size() >= 20 ? std::atoi(s.substr(18, 2).c_str()) : 0;
     offset = (s[14] == '+' ? 1 : -1) * (hh * 3600 + mm * 60);
   }
-  return SysTime(std::chrono::seconds(timegm(&tm) - offset));
+  return sys_time_from_unix(timegm(&tm) - offset);
 }
 
 bool is_signature_field(QPDFObjectHandle h) {

@@ -1,5 +1,7 @@
 #include "pki/certificate.h"
 
+#include <algorithm>
+
 #include <openssl/asn1.h>
 
 #include "crypto/hash.h"
@@ -152,6 +154,22 @@ Result<CertFacts> read_certificate(BytesView der) {
   const unsigned char* p = der.data();
   crypto::X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!x) return invalid_argument("bad_certificate", "not a DER X.509 certificate");
+  // DER only, and nothing after it: d2i_X509 ignores trailing bytes and re-encodes what it does
+  // not keep (the outer SEQUENCE, the signature algorithm, the signature BIT STRING with its
+  // unused bits masked to zero), so such bytes are not the certificate OpenSSL sees and would give
+  // one certificate two fingerprints. Found by the cms target's differential (docs/SECURITY.md).
+  if (p != der.data() + der.size()) return invalid_argument("bad_certificate", "bytes after the certificate");
+  if (i2d_X509(x.get(), nullptr) != static_cast<int>(der.size())) {
+    return invalid_argument("bad_certificate", "the certificate is not DER");
+  }
+  {
+    Bytes again(der.size());
+    unsigned char* w = again.data();
+    i2d_X509(x.get(), &w);
+    if (!std::equal(again.begin(), again.end(), der.begin())) {
+      return invalid_argument("bad_certificate", "the certificate is not DER");
+    }
+  }
   CertFacts f;
   const ASN1_INTEGER* sn = X509_get0_serialNumber(x.get());
   f.serial.assign(sn->data, sn->data + sn->length);

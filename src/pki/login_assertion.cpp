@@ -13,7 +13,7 @@ namespace certseal::pki {
 Result<Bytes> login_assertion(const LoginAssertionInput& in) {
   auto facts = read_certificate(in.certificate);
   if (!facts) return invalid_argument("bad_certificate", "the certificate does not parse");
-  auto at = [](std::int64_t s) { return format_rfc3339(SysTime(std::chrono::seconds(s))); };
+  auto at = [](std::int64_t s) { return format_rfc3339(sys_time_from_unix(s)); };
   nlohmann::json j = {{"type", kLoginAssertionType},
                       {"request_id", in.request_id},
                       {"app_id", in.app_id},

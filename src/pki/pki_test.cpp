@@ -337,6 +337,37 @@ TEST(PkiCertificate, FarFutureExpiryReadsAsTheFarFuture) {
   EXPECT_EQ(shown.substr(0, 2), "99") << shown;
 }
 
+// A certificate is its DER bytes and nothing else: OpenSSL reads a signature BIT STRING with
+// unused bits (and masks them) or a certificate with bytes after it, and then means other bytes
+// than the ones given. Found by the cms target's differential (fuzz/regressions/cms/
+// signer-certificate-signature-bits-left).
+TEST(PkiCertificate, BytesThatAreNotTheCertificatesDerAreRefused) {
+  TempDir dir;
+  const std::string key = dir.path + "/k.pem", cert = dir.path + "/c.der";
+  ASSERT_EQ(openssl("genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + key + " 2>&1").exit_code, 0);
+  ASSERT_EQ(openssl("req -new -x509 -key " + key + " -subj /CN=der -days 30 -outform DER -out " + cert + " 2>&1").exit_code,
+            0);
+  const Bytes der = read_file(cert);
+  ASSERT_TRUE(read_certificate(der));
+  // The signature BIT STRING comes after tbsCertificate and signatureAlgorithm.
+  auto outer = der::read_tlv(der).value();
+  BytesView body = outer.content(der);
+  std::size_t at = outer.header;
+  for (int i = 0; i < 2; ++i) at += der::read_tlv(body.subspan(at - outer.header)).value().total();
+  auto sig = der::read_tlv(BytesView(der).subspan(at)).value();
+  ASSERT_EQ(sig.tag, der::kBitString);
+  Bytes bits_left = der;
+  bits_left[at + sig.header] = 2;  // two unused bits...
+  // ...that are not zero: OpenSSL masks them, so the certificate it reads has other bytes
+  bits_left.back() |= 0x03;
+  auto r = read_certificate(bits_left);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "bad_certificate");
+  Bytes trailing = der;
+  trailing.push_back(0x00);
+  EXPECT_FALSE(read_certificate(trailing));
+}
+
 // read_tlv reads DER, not BER: each refusal below is an encoding another reader would accept
 // (OpenSSL's ASN1_get_object takes all of them), so a message that means two things to two readers
 // never gets past ours. Found by thinking through fuzz/der_fuzz.cpp's differential check.

@@ -37,7 +37,7 @@ namespace {
 std::int64_t unix_of(SysTime t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
-SysTime from_unix(std::int64_t s) { return SysTime(std::chrono::seconds(s)); }
+SysTime from_unix(std::int64_t s) { return sys_time_from_unix(s); }
 
 nlohmann::json subject_json(const pki::SubjectInfo& s) {
   return {{"common_name", s.common_name},   {"organization", s.organization},

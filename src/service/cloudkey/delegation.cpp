@@ -130,7 +130,7 @@ Result<DelegationView> CloudKeyService::approve_delegation(const std::string& ho
     CS_ASSIGN(phone, phone_of(tx, d->text("delegate_account_id")));
     text = "【CertSeal】您的云密钥授权申请已通过" +
            (t.uses ? "，可使用 " + std::to_string(*t.uses) + " 次" : std::string()) + "，有效期至 " +
-           format_rfc3339(SysTime(std::chrono::seconds(t.not_after))) + "。";
+           format_rfc3339(sys_time_from_unix(t.not_after)) + "。";
     CS_TRY(ledger::record(ledger_, tx, ledger::LedgerEvent("cloudkey.delegation.approve")
                                            .by(holder_id)
                                            .of(holder_id)

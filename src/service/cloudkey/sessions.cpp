@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::size_t kSessionIdHex = 16;
 
-std::string unix_text(std::int64_t s) { return format_rfc3339(SysTime(std::chrono::seconds(s))); }
+std::string unix_text(std::int64_t s) { return format_rfc3339(sys_time_from_unix(s)); }
 
 }  // namespace
 

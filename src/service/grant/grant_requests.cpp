@@ -152,7 +152,7 @@ Result<std::vector<GrantableCertificate>> GrantService::grantable(const std::str
         std::vector<GrantableCertificate> out;
         for (const auto& r : rows) {
           out.push_back({r.text("id"), r.text("subject"), r.text("serial"),
-                         format_rfc3339(SysTime(std::chrono::seconds(r.integer("not_after"))))});
+                         format_rfc3339(sys_time_from_unix(r.integer("not_after")))});
         }
         return out;
       });

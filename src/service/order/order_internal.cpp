@@ -46,7 +46,7 @@ OrderView order_from_row(const store::Row& r) {
   o.created_at = r.text("created_at");
   o.authorised_at = opt_text(r, "authorised_at");
   o.paid_at = opt_text(r, "paid_at");
-  o.expires_at = format_rfc3339(SysTime(std::chrono::seconds(r.integer("expires_at"))));
+  o.expires_at = format_rfc3339(sys_time_from_unix(r.integer("expires_at")));
   o.quantity = r.integer("quantity");
   o.amount_fen = r.integer("amount_fen");
   o.form_method = opt_text(r, "form_method");
@@ -84,7 +84,7 @@ PaymentView payment_from_row(const store::Row& r) {
   return p;
 }
 
-std::string unix_text(std::int64_t s) { return format_rfc3339(SysTime(std::chrono::seconds(s))); }
+std::string unix_text(std::int64_t s) { return format_rfc3339(sys_time_from_unix(s)); }
 
 Status check_name(const std::string& name) {
   if (name.empty() || name.size() > 200) return field_error("name", "a name of 1 to 200 bytes");

@@ -78,7 +78,7 @@ Result<nlohmann::json> SceneService::verify_document(BytesView pdf) {
       signer["status_now"] = row->text("status");
       if (!row->is_null("revoked_at")) {
         const std::int64_t revoked = row->integer("revoked_at");
-        signer["revoked_at"] = format_rfc3339(SysTime(std::chrono::seconds(revoked)));
+        signer["revoked_at"] = format_rfc3339(sys_time_from_unix(revoked));
         const std::int64_t t = at ? std::chrono::duration_cast<std::chrono::seconds>(at->time_since_epoch()).count() : 0;
         if (revoked <= t && valid) {
           valid = false;

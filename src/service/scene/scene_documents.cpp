@@ -263,7 +263,7 @@ Result<DocumentPreparation> SceneService::prepare_document(const std::string& ac
     oreq.width_mm = placement.width_mm;
     oreq.seseal = f.seseal;
     oreq.signer_cert = f.cert_der;
-    oreq.signing_time = SysTime(std::chrono::seconds(signing_time));
+    oreq.signing_time = sys_time_from_unix(signing_time);
     CS_ASSIGN(auto op, docsign::prepare_ofd_signature(oreq));  // ofd_needs_sm2 for RSA / P-256
     CS_ASSIGN(Bytes held, docsign::hold_prepared_ofd(op));
     CS_TRY(db_.write([&](store::Tx& tx) -> Status {
@@ -290,7 +290,7 @@ Result<DocumentPreparation> SceneService::prepare_document(const std::string& ac
   req.alg = pki::sig_alg_for(key->type());
   req.signer_cert = f.cert_der;
   req.chain = {f.ca_cert};
-  req.signing_time = SysTime(std::chrono::seconds(signing_time));
+  req.signing_time = sys_time_from_unix(signing_time);
   req.signer_name = pki::name_text(facts->subject);
   req.reason = f.v.title;
   req.field_name = "CertSeal-" + id;
@@ -375,7 +375,7 @@ Result<SceneService::DocumentOutcome> SceneService::complete_document(store::Tx&
                   {"original_sha256", out.doc_hash},
                   {"format", "ofd"},
                   {"seal_id", c.seal_id},
-                  {"signing_time", format_rfc3339(SysTime(std::chrono::seconds(c.signing_time)))},
+                  {"signing_time", format_rfc3339(sys_time_from_unix(c.signing_time))},
                   {"level", "GB/T 38540"},
                   {"certificate_id", c.certificate_id},
                   {"certificate", pem_encode("CERTIFICATE", cert_der)},
@@ -418,7 +418,7 @@ Result<SceneService::DocumentOutcome> SceneService::complete_document(store::Tx&
                 {"signed_document_size", signed_pdf.size()},
                 {"original_sha256", out.doc_hash},
                 {"seal_id", c.seal_id},
-                {"signing_time", format_rfc3339(SysTime(std::chrono::seconds(c.signing_time)))},
+                {"signing_time", format_rfc3339(sys_time_from_unix(c.signing_time))},
                 {"level", finished.level()},
                 {"certificate_id", c.certificate_id},
                 {"certificate", pem_encode("CERTIFICATE", cert_der)},

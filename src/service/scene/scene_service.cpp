@@ -87,7 +87,7 @@ nlohmann::json SceneView::to_json() const {
                                              : nlohmann::json(hex_encode(crypto::sha256(message)))},
           {"required_certificate_id", opt(required_certificate_id)},
           {"required_org_id", opt(required_org_id)},
-          {"expires_at", format_rfc3339(SysTime(std::chrono::seconds(expires_at)))},
+          {"expires_at", format_rfc3339(sys_time_from_unix(expires_at))},
           {"created_at", created_at},
           {"claimed_at", opt(claimed_at)},
           {"finished_at", opt(finished_at)},

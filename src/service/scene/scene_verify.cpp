@@ -56,7 +56,7 @@ nlohmann::json SignatureReport::to_json() const {
             {"certificate_id", opt(certificate_id)},
             {"ca_id", opt(ca_id)},
             {"status_now", opt(status_now)},
-            {"revoked_at", revoked_at ? nlohmann::json(format_rfc3339(SysTime(std::chrono::seconds(*revoked_at))))
+            {"revoked_at", revoked_at ? nlohmann::json(format_rfc3339(sys_time_from_unix(*revoked_at)))
                                       : nlohmann::json(nullptr)},
             {"valid_at_signing_time", valid_at_signing_time}}},
           {"timestamp", timestamp_time.empty() ? nlohmann::json(nullptr)

@@ -103,7 +103,7 @@ Result<Bytes> SealService::sign_seal(store::Tx& tx, const Row& row) {
   info.certificates = {cert->blob("der")};
   info.created = clock_.now();
   info.valid_from = clock_.now();
-  info.valid_to = SysTime(std::chrono::seconds(std::min(cert->integer("not_after"), maker_cert->integer("not_after"))));
+  info.valid_to = sys_time_from_unix(std::min(cert->integer("not_after"), maker_cert->integer("not_after")));
   if (info.valid_to <= info.valid_from) return failed_precondition("certificate_expired", "证书已过期");
   info.picture_type = "PNG";
   info.picture = row.png;
