@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "base/encoding.h"
+#include "base/locked_rng.h"
 #include "crypto/cipher.h"
 #include "crypto/hash.h"
 
@@ -24,20 +25,6 @@ using crypto::KeyType;
 using crypto::PrivateKey;
 
 constexpr const char* kSuffix = ".key";
-
-// An Rng that draws from another under a mutex, for callers that sign on several threads at once.
-class LockedRng final : public Rng {
- public:
-  LockedRng(Rng& inner, std::mutex& mu) : inner_(inner), mu_(mu) {}
-  void fill(std::span<std::uint8_t> out) override {
-    std::lock_guard lock(mu_);
-    inner_.fill(out);
-  }
-
- private:
-  Rng& inner_;
-  std::mutex& mu_;
-};
 
 Error io_error(const std::string& what) {
   return unavailable("keystore_io", "the key store could not be read or written", what + ": " + std::strerror(errno));
