@@ -13,6 +13,8 @@
 #include "client/agent.h"
 #include "client/messages.h"
 #include "client/origin.h"
+#include "crypto/pkey.h"
+#include "crypto/sm2.h"
 
 namespace certseal::client::cli {
 
@@ -314,6 +316,27 @@ Result<json> with_ecdsa_unlocked(Ctx& ctx, const KeyFile& key,
   }
   if (!r) return explain_unlock_error(ctx, key, std::move(r).error());
   return r;
+}
+
+Result<json> with_signature(Ctx& ctx, ShieldClient& sh, const KeyFile& key, BytesView message,
+                            const std::string& purpose, const std::function<Result<json>(const Bytes&)>& fn) {
+  if (is_rsa_key(key)) {
+    return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
+      CS_ASSIGN(auto sig, sh.rsa_sign(key, u, message, purpose));
+      return fn(sig);
+    });
+  }
+  if (is_ecdsa_key(key)) {
+    return with_ecdsa_unlocked(ctx, key, [&](const UnlockedEcdsa& u) -> Result<json> {
+      CS_ASSIGN(auto sig, sh.ecdsa_sign(key, u, message, purpose));
+      return fn(sig);
+    });
+  }
+  return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
+    CS_ASSIGN(auto raw, sh.sign(key, half, message, crypto::kSm2DefaultId, purpose));
+    CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(raw));
+    return fn(der);
+  });
 }
 
 std::string content_type_of(const std::string& bytes) {

@@ -106,6 +106,12 @@ Result<json> with_rsa_unlocked(Ctx& ctx, const KeyFile& key, const std::function
 // the device store before the error is returned; later unlocks refuse it (key_unusable).
 Result<json> with_ecdsa_unlocked(Ctx& ctx, const KeyFile& key,
                                  const std::function<Result<json>(const UnlockedEcdsa&)>& fn);
+// Signs `message` with the key through the two-party protocol, whatever its kind, asking for the
+// certificate password as each kind needs (the PIN cache serves SM2), and hands fn the signature:
+// DER for SM2 (the GM/T 0009 default ID, SM3) and ECDSA P-256 (SHA-256), the PKCS#1 v1.5 SHA-256
+// block for RSA. `purpose` is what the server logs for the signing step.
+Result<json> with_signature(Ctx& ctx, ShieldClient& sh, const KeyFile& key, BytesView message,
+                            const std::string& purpose, const std::function<Result<json>(const Bytes&)>& fn);
 // image/png, image/jpeg or application/octet-stream, from the first bytes.
 std::string content_type_of(const std::string& bytes);
 // An amount in fen as yuan text ("12.50"), "" when j[k] is not an integer.

@@ -54,18 +54,7 @@ Result<json> cmd_order_sign_form(Ctx& ctx, const SignFormOptions& o) {
     }
     return r;
   };
-  // The signature: DER SM2 / ECDSA, or the PKCS#1 v1.5 block of a two-party RSA key.
-  if (is_rsa_key(key)) {
-    return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
-      CS_ASSIGN(auto sig, sh.rsa_sign(key, u, attrs, purpose));
-      return submit(sig);
-    });
-  }
-  return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
-    CS_ASSIGN(auto raw, sh.sign(key, half, attrs, crypto::kSm2DefaultId, purpose));
-    CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(raw));
-    return submit(der);
-  });
+  return with_signature(ctx, sh, key, attrs, purpose, submit);
 }
 
 struct OrderFormCommands final : CommandFamily {

@@ -99,23 +99,7 @@ Result<json> answer_document_scene(Ctx& ctx, const json& claim, const DocumentSc
     r["preview"] = preview;
     return r;
   };
-  if (is_rsa_key(key)) {
-    return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
-      CS_ASSIGN(auto sig, sh.rsa_sign(key, u, attrs, "scene 13 " + id));
-      return complete(sig);
-    });
-  }
-  if (is_ecdsa_key(key)) {
-    return with_ecdsa_unlocked(ctx, key, [&](const UnlockedEcdsa& u) -> Result<json> {
-      CS_ASSIGN(auto sig, sh.ecdsa_sign(key, u, attrs, "scene 13 " + id));
-      return complete(sig);
-    });
-  }
-  return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
-    CS_ASSIGN(auto raw, sh.sign(key, half, attrs, crypto::kSm2DefaultId, "scene 13 " + id));
-    CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(raw));
-    return complete(der);
-  });
+  return with_signature(ctx, sh, key, attrs, "scene 13 " + id, complete);
 }
 
 }  // namespace certseal::client::cli
