@@ -94,13 +94,15 @@ Result<SysTime> parse_time(const der::Tlv& t, BytesView whole) {
       tm.tm_sec > 60) {
     return malformed("time out of range");
   }
-  SysTime out{std::chrono::seconds(timegm(&tm))};
+  // Saturates past 2262 (a token or attribute may claim any year); no fraction is added there.
+  const SysTime out = sys_time_from_unix(timegm(&tm));
   int ms = 0, scale = 100;
   for (char ch : frac) {
     if (ch < '0' || ch > '9') return malformed("time fraction");
     ms += (ch - '0') * scale;
     scale /= 10;
   }
+  if (out == SysTime::max() || out == SysTime::min()) return out;
   return out + std::chrono::milliseconds(ms);
 }
 

@@ -110,6 +110,15 @@ TEST_F(PadesCmsReader, TheSignersOwnMessageIsReadAndVerifies) {
   EXPECT_TRUE(t->signing_time.has_value());
   EXPECT_TRUE(t->timestamp_token.has_value());
   EXPECT_TRUE(signature_valid(*t));
+
+  // A signing time past the clock's end (2262) reads as the far future, with its fraction, not as
+  // an overflow (the time-stamp token's genTime had it: fuzz/regressions/pdf/timestamp-year-6220).
+  Fields late;
+  late.attrs = split(good_attrs());
+  late.attrs.push_back(attr(kTime, der::tlv(der::kGeneralizedTime, to_bytes("99991231235959.5Z"))));
+  auto l = read_signed_data(message(late));
+  ASSERT_TRUE(l) << l.error().cause;
+  EXPECT_EQ(l->signing_time, SysTime::max());
 }
 
 TEST_F(PadesCmsReader, FieldsOtherReadersRefuseAreRefused) {

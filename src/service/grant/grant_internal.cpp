@@ -61,7 +61,7 @@ void add_record_filter(std::string& sql, store::Params& p, const FilteredTable& 
     p.emplace_back(value);
   };
   auto time_text = [&](std::int64_t unix) {
-    const SysTime at{std::chrono::seconds(unix)};
+    const SysTime at = sys_time_from_unix(unix);
     return t.time_in_ms ? format_rfc3339_ms(at) : format_rfc3339(at);
   };
   if (own_rows_only) where("account_id", "=", viewer_id);

@@ -99,7 +99,7 @@ Result<OrderService::DigitalFormPending> OrderService::start_digital_form(const 
   // The same text as the other ways, then the line the picture is placed on.
   std::vector<docsign::TextBlock> blocks = f.blocks;
   blocks.push_back({kSignHere, 11, false, docsign::TextBlock::Align::kLeft, 40});
-  const SysTime signing_time{std::chrono::seconds(now)};
+  const SysTime signing_time = sys_time_from_unix(now);
   blocks.push_back({"日期 Date: " + format_rfc3339(signing_time).substr(0, 10), 11, false,
                     docsign::TextBlock::Align::kRight, 0});
   CS_ASSIGN(Bytes text_pdf, docsign::render_pdf(blocks, {"Application form " + order_id, "CertSeal"}));

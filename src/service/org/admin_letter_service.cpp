@@ -118,7 +118,7 @@ Result<AdminLetterView> AdminLetterService::create(const std::string& account_id
   }
   // The letter. Names come from real-name verification; ID numbers are masked.
   using docsign::TextBlock;
-  const SysTime signing_time{std::chrono::seconds(now)};
+  const SysTime signing_time = sys_time_from_unix(now);
   const std::string date = format_rfc3339(signing_time).substr(0, 10);
   auto person = [](const std::pair<std::string, std::string>& p) {
     return (p.first.empty() ? std::string("（未实名）") : p.first) + "，身份证号码 ID " +

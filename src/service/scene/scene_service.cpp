@@ -646,7 +646,7 @@ Result<SceneView> SceneService::finish(const std::string& account_id, const std:
       auto key = crypto::PublicKey::from_spki_der(facts->spki);
       if (!key) return internal_error("a held certificate's key does not parse");
       const pki::SigAlg alg = pki::sig_alg_for(key->type());
-      const SysTime signing_time{std::chrono::seconds(c->signing_time)};
+      const SysTime signing_time = sys_time_from_unix(c->signing_time);
       // International certificates sign in the RFC 5652 form whatever was asked (cms_signed.h).
       if (alg != pki::SigAlg::kSm2Sm3) *form = pki::cms::Form::kRfc5652;
       doc_hash = hex_encode(crypto::sha256(content));
