@@ -610,7 +610,8 @@ struct CloudKeyCommands final : CommandFamily {
         return r;
       };
     });
-    for (auto [verb, approve] : {std::pair{"approve", true}, std::pair{"refuse", false}}) {
+    for (auto [verb, approve_binding] : {std::pair{"approve", true}, std::pair{"refuse", false}}) {
+      const bool approve = approve_binding;  // clang before 16 cannot capture a structured binding
       CLI::App* d = sub(staff, verb, approve ? "approve an application (审核通过)" : "refuse an application");
       d->add_option("tenant", tenant)->required();
       d->add_option("staff_id", staff_id)->required();

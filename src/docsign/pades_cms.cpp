@@ -14,11 +14,6 @@ namespace {
 
 namespace der = pki::der;
 
-constexpr std::string_view kOidData = "1.2.840.113549.1.7.1";
-constexpr std::string_view kOidSignedData = "1.2.840.113549.1.7.2";
-constexpr std::string_view kAttrContentType = "1.2.840.113549.1.9.3";
-constexpr std::string_view kAttrMessageDigest = "1.2.840.113549.1.9.4";
-constexpr std::string_view kAttrSigningTime = "1.2.840.113549.1.9.5";
 constexpr std::string_view kRsaEncryption = "1.2.840.113549.1.1.1";
 constexpr std::string_view kSm2Sign = "1.2.156.10197.1.301.1";
 constexpr std::string_view kEcPublicKey = "1.2.840.10045.2.1";
@@ -136,8 +131,8 @@ Result<Bytes> signed_attributes(pki::SigAlg alg, BytesView byte_range_digest, By
   auto f = pki::read_certificate(signer_cert);
   if (!f) return invalid_argument("bad_certificate", "签名证书无法解析");
   const crypto::HashAlg h = pki::digest_alg(alg);
-  return der::set_of({attribute(kAttrContentType, der::oid_or_die(kOidData)),
-                      attribute(kAttrMessageDigest, der::octet_string(byte_range_digest)),
+  return der::set_of({attribute(kOidContentType, der::oid_or_die(kOidData)),
+                      attribute(kOidMessageDigest, der::octet_string(byte_range_digest)),
                       attribute(kOidSigningCertificateV2, signing_certificate_v2(h, signer_cert, *f))});
 }
 
@@ -250,16 +245,16 @@ Result<SignedDataView> read_parts(BytesView in) {
     CS_ASSIGN(auto vals, kids_of(parts[1]));
     if (vals.size() != 1) return malformed("attribute values");
     const BytesView oid = parts[0].second;
-    if (same(oid, der::oid_or_die(kAttrMessageDigest))) {
+    if (same(oid, der::oid_or_die(kOidMessageDigest))) {
       if (vals[0].first.tag != der::kOctetString || have_digest) return malformed("message digest");
       BytesView d = inner(vals[0]);
       v.message_digest.assign(d.begin(), d.end());
       have_digest = true;
-    } else if (same(oid, der::oid_or_die(kAttrContentType))) {
+    } else if (same(oid, der::oid_or_die(kOidContentType))) {
       if (vals[0].first.tag != der::kOid || have_type) return malformed("content type");
       if (!same(vals[0].second, v.econtent_type)) return malformed("content type differs from the content's");
       have_type = true;
-    } else if (same(oid, der::oid_or_die(kAttrSigningTime))) {
+    } else if (same(oid, der::oid_or_die(kOidSigningTime))) {
       if (have_time) return malformed("two signing times");
       CS_ASSIGN(v.signing_time, parse_time(vals[0].first, vals[0].second));
       have_time = true;

@@ -29,6 +29,12 @@
 
 namespace certseal::docsign::pades {
 
+// Object identifiers the signer writes and the reader checks (RFC 5652 §11, RFC 5035, RFC 3161).
+inline constexpr std::string_view kOidData = "1.2.840.113549.1.7.1";
+inline constexpr std::string_view kOidSignedData = "1.2.840.113549.1.7.2";
+inline constexpr std::string_view kOidContentType = "1.2.840.113549.1.9.3";
+inline constexpr std::string_view kOidMessageDigest = "1.2.840.113549.1.9.4";
+inline constexpr std::string_view kOidSigningTime = "1.2.840.113549.1.9.5";
 inline constexpr std::string_view kOidSigningCertificateV2 = "1.2.840.113549.1.9.16.2.47";
 inline constexpr std::string_view kOidSignatureTimeStamp = "1.2.840.113549.1.9.16.2.14";
 inline constexpr std::string_view kOidTstInfo = "1.2.840.113549.1.9.16.1.4";

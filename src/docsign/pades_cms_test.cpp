@@ -18,11 +18,6 @@ namespace {
 
 namespace der = pki::der;
 
-constexpr std::string_view kType = "1.2.840.113549.1.9.3";
-constexpr std::string_view kDigest = "1.2.840.113549.1.9.4";
-constexpr std::string_view kTime = "1.2.840.113549.1.9.5";
-constexpr std::string_view kData = "1.2.840.113549.1.7.1";
-
 Bytes attr(std::string_view oid, const Bytes& value) {
   return der::seq({der::oid_or_die(oid), der::set_of({value})});
 }
@@ -69,9 +64,9 @@ class PadesCmsReader : public ::testing::Test {
     Bytes certs = cert_;
     for (const auto& c : f.extra_certs) certs = der::concat({certs, c});
     const Bytes sd = der::seq({der::integer(1), der::set_of({pki::digest_algorithm_identifier(crypto::HashAlg::kSha256)}),
-                               der::seq({der::oid_or_die(kData)}), der::implicit(0, true, certs),
+                               der::seq({der::oid_or_die(kOidData)}), der::implicit(0, true, certs),
                                der::set_of({der::tlv(der::kSequence, si_body)})});
-    return der::seq({der::oid_or_die("1.2.840.113549.1.7.2"), der::explicit_tag(0, sd)});
+    return der::seq({der::oid_or_die(kOidSignedData), der::explicit_tag(0, sd)});
   }
 
   Bytes good_attrs() { return signed_attributes(pki::SigAlg::kEcdsaSha256, digest_, cert_).value(); }
@@ -103,8 +98,8 @@ TEST_F(PadesCmsReader, TheSignersOwnMessageIsReadAndVerifies) {
   // A signing time once, and a time-stamp attribute once, are read.
   Fields timed;
   timed.attrs = split(good_attrs());
-  timed.attrs.push_back(attr(kTime, der::tlv(der::kUtcTime, to_bytes("260101120000Z"))));
-  timed.unsigned_attrs = {attr(kOidSignatureTimeStamp, der::seq({der::oid_or_die(kData)}))};
+  timed.attrs.push_back(attr(kOidSigningTime, der::tlv(der::kUtcTime, to_bytes("260101120000Z"))));
+  timed.unsigned_attrs = {attr(kOidSignatureTimeStamp, der::seq({der::oid_or_die(kOidData)}))};
   auto t = read_signed_data(message(timed));
   ASSERT_TRUE(t) << t.error().cause;
   EXPECT_TRUE(t->signing_time.has_value());
@@ -115,7 +110,7 @@ TEST_F(PadesCmsReader, TheSignersOwnMessageIsReadAndVerifies) {
   // an overflow (the time-stamp token's genTime had it: fuzz/regressions/pdf/timestamp-year-6220).
   Fields late;
   late.attrs = split(good_attrs());
-  late.attrs.push_back(attr(kTime, der::tlv(der::kGeneralizedTime, to_bytes("99991231235959.5Z"))));
+  late.attrs.push_back(attr(kOidSigningTime, der::tlv(der::kGeneralizedTime, to_bytes("99991231235959.5Z"))));
   auto l = read_signed_data(message(late));
   ASSERT_TRUE(l) << l.error().cause;
   EXPECT_EQ(l->signing_time, SysTime::max());
@@ -123,17 +118,17 @@ TEST_F(PadesCmsReader, TheSignersOwnMessageIsReadAndVerifies) {
 
 TEST_F(PadesCmsReader, FieldsOtherReadersRefuseAreRefused) {
   const std::vector<Bytes> good = split(good_attrs());
-  const Bytes md = attr(kDigest, der::octet_string(digest_));
-  const Bytes type = attr(kType, der::oid_or_die(kData));
+  const Bytes md = attr(kOidMessageDigest, der::octet_string(digest_));
+  const Bytes type = attr(kOidContentType, der::oid_or_die(kOidData));
   Bytes cert_v2;  // the one attribute the signer writes besides those two
   for (const auto& a : good)
     if (a != md && a != type) cert_v2 = a;
   ASSERT_EQ(good.size(), 3u);
   ASSERT_FALSE(cert_v2.empty());
-  const Bytes time1 = attr(kTime, der::tlv(der::kUtcTime, to_bytes("260101120000Z")));
-  const Bytes time2 = attr(kTime, der::tlv(der::kUtcTime, to_bytes("270101120000Z")));
-  const Bytes other_md = attr(kDigest, der::octet_string(Bytes(32, 0x5a)));
-  const Bytes token = attr(kOidSignatureTimeStamp, der::seq({der::oid_or_die(kData)}));
+  const Bytes time1 = attr(kOidSigningTime, der::tlv(der::kUtcTime, to_bytes("260101120000Z")));
+  const Bytes time2 = attr(kOidSigningTime, der::tlv(der::kUtcTime, to_bytes("270101120000Z")));
+  const Bytes other_md = attr(kOidMessageDigest, der::octet_string(Bytes(32, 0x5a)));
+  const Bytes token = attr(kOidSignatureTimeStamp, der::seq({der::oid_or_die(kOidData)}));
 
   struct Case {
     const char* what;
@@ -142,8 +137,8 @@ TEST_F(PadesCmsReader, FieldsOtherReadersRefuseAreRefused) {
   std::vector<Case> cases = {
       {"no content-type attribute", {{md, cert_v2}, {}, {}}},
       {"a content type that is not the content's (id-signedData)",
-       {{attr(kType, der::oid_or_die("1.2.840.113549.1.7.2")), md, cert_v2}, {}, {}}},
-      {"a content type that is no OID", {{attr(kType, der::octet_string(to_bytes("data"))), md, cert_v2}, {}, {}}},
+       {{attr(kOidContentType, der::oid_or_die(kOidSignedData)), md, cert_v2}, {}, {}}},
+      {"a content type that is no OID", {{attr(kOidContentType, der::octet_string(to_bytes("data"))), md, cert_v2}, {}, {}}},
       {"two content-type attributes", {{type, type, md, cert_v2}, {}, {}}},
       {"two message digests", {{type, md, other_md, cert_v2}, {}, {}}},
       {"two signing times", {{type, md, cert_v2, time1, time2}, {}, {}}},

@@ -1,6 +1,7 @@
 #include "pki/certificate.h"
 
 #include <algorithm>
+#include <memory>
 
 #include <openssl/asn1.h>
 
@@ -159,14 +160,11 @@ Result<CertFacts> read_certificate(BytesView der) {
   // unused bits masked to zero), so such bytes are not the certificate OpenSSL sees and would give
   // one certificate two fingerprints. Found by the cms target's differential (docs/SECURITY.md).
   if (p != der.data() + der.size()) return invalid_argument("bad_certificate", "bytes after the certificate");
-  if (i2d_X509(x.get(), nullptr) != static_cast<int>(der.size())) {
-    return invalid_argument("bad_certificate", "the certificate is not DER");
-  }
   {
-    Bytes again(der.size());
-    unsigned char* w = again.data();
-    i2d_X509(x.get(), &w);
-    if (!std::equal(again.begin(), again.end(), der.begin())) {
+    unsigned char* enc = nullptr;  // one encoding, allocated by OpenSSL and freed by `hold`
+    const int n = i2d_X509(x.get(), &enc);
+    const std::unique_ptr<unsigned char, void (*)(unsigned char*)> hold(enc, [](unsigned char* q) { OPENSSL_free(q); });
+    if (n != static_cast<int>(der.size()) || !std::equal(der.begin(), der.end(), enc)) {
       return invalid_argument("bad_certificate", "the certificate is not DER");
     }
   }
