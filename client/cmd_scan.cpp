@@ -268,44 +268,17 @@ Result<json> cmd_scan(Ctx& ctx, const ScanArgs& a) {
   // Scene 20's raw form: the message itself is signed, no CMS (docs/INTEGRATION.md).
   const bool raw_form = scene == "20" && str(claim, "form") == "raw";
   CS_ASSIGN(auto form, pki::cms::form_from_name(raw_form ? "rfc5652" : str(claim, "form")));
-  if (is_rsa_key(key)) {
-    // International certificates sign in the RFC 5652 form with SHA-256 (pki/cms_signed.h),
-    // whatever form was asked for; the server rebuilds the same attributes.
-    const Bytes rsa_attrs = raw_form ? content
-                                : pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSha256,
-                                                              content, sys_time_from_unix(signing_time));
-    CS_ASSIGN(auto shr, ctx.shield());
-    return with_rsa_unlocked(ctx, key, [&](const UnlockedRsa& u) -> Result<json> {
-      CS_ASSIGN(auto sig, shr.rsa_sign(key, u, rsa_attrs, "scene " + scene + " " + id));
-      return complete({{"certificate_id", cert_id}, {"signing_time", signing_time}, {"signature", base64_encode(sig)}});
-    });
-  }
-  if (is_ecdsa_key(key)) {
-    // ECDSA-with-SHA256 in the RFC 5652 form, like RSA; the server rebuilds the same attributes.
-    const Bytes ec_attrs = raw_form ? content
-                               : pki::cms::signed_attributes(pki::cms::Form::kRfc5652, crypto::HashAlg::kSha256,
-                                                             content, sys_time_from_unix(signing_time));
-    CS_ASSIGN(auto shr, ctx.shield());
-    return with_ecdsa_unlocked(ctx, key, [&](const UnlockedEcdsa& u) -> Result<json> {
-      CS_ASSIGN(auto sig, shr.ecdsa_sign(key, u, ec_attrs, "scene " + scene + " " + id));
-      return complete({{"certificate_id", cert_id}, {"signing_time", signing_time}, {"signature", base64_encode(sig)}});
-    });
-  }
-  const Bytes attrs = raw_form ? content
-                          : pki::cms::signed_attributes(form, crypto::HashAlg::kSm3, content,
-                                                        sys_time_from_unix(signing_time));
+  // International certificates (RSA, P-256) sign in the RFC 5652 form with SHA-256, whatever
+  // form was asked for; SM2 in the form asked for with SM3. The server rebuilds the same attributes.
+  const bool international = is_rsa_key(key) || is_ecdsa_key(key);
+  const Bytes attrs =
+      raw_form ? content
+               : pki::cms::signed_attributes(international ? pki::cms::Form::kRfc5652 : form,
+                                             international ? crypto::HashAlg::kSha256 : crypto::HashAlg::kSm3,
+                                             content, sys_time_from_unix(signing_time));
   CS_ASSIGN(auto sh, ctx.shield());
-  return with_device_half(ctx, key, [&](DeviceHalf& half) -> Result<json> {
-    CS_ASSIGN(auto rs, sh.sign(key, half, attrs, crypto::kSm2DefaultId, "scene " + scene + " " + id));
-    CS_ASSIGN(auto der, crypto::ec_sig_raw_to_der(rs));
-    CS_ASSIGN(auto r, h->call("POST", "/api/v1/scene-requests/" + id + "/completion",
-                              {{"certificate_id", cert_id},
-                               {"signing_time", signing_time},
-                               {"signature", base64_encode(der)}}));
-    if (!ctx.g.json) std::cout << tr("msg.scene_done", app_name) << "\n";
-    r["certificate_id"] = cert_id;
-    r["scene"] = scene;
-    return r;
+  return with_signature(ctx, sh, key, attrs, "scene " + scene + " " + id, [&](const Bytes& sig) -> Result<json> {
+    return complete({{"certificate_id", cert_id}, {"signing_time", signing_time}, {"signature", base64_encode(sig)}});
   });
 }
 
