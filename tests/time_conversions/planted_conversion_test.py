@@ -1,22 +1,19 @@
 #!/usr/bin/env python3
 """Proves the time conversion check fails on a hand-made SysTime from seconds and passes otherwise."""
 import os
-import subprocess
 import sys
 import tempfile
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import planted_tree  # noqa: E402
+from planted_tree import write  # noqa: E402
 
 checker = sys.argv[1]
 
 
 def run(tree):
-    return subprocess.run([sys.executable, checker, tree], capture_output=True, text=True)
-
-
-def write(root, rel, text):
-    path = os.path.join(root, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
+    return planted_tree.run(checker, tree)
 
 
 with tempfile.TemporaryDirectory() as root:
