@@ -13,6 +13,9 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from source_check import main, numbered_lines, sources  # noqa: E402
+
 RANK = {"base": 0, "crypto": 1, "net": 1, "pki": 2, "keystore": 2, "seal": 2,
         "docsign": 3, "store": 3, "service": 4, "api": 5, "app": 6}
 CLIENT_MAX = 4
@@ -33,48 +36,27 @@ def allowed(src_layer, dst_layer):
 
 def check(root):
     problems = []
-    for top in ("src", "client", "pkcs11"):
-        base = os.path.join(root, top)
-        if not os.path.isdir(base):
+    for path in sources(root):
+        rel = os.path.relpath(path, root).split(os.sep)
+        top = rel[0]
+        layer = rel[1] if top == "src" and len(rel) > 2 else top
+        if top == "src" and layer not in RANK:
+            problems.append(f"{path}: folder src/{layer} is not a known layer")
             continue
-        for dirpath, _, files in os.walk(base):
-            for name in files:
-                if not name.endswith((".h", ".hpp", ".cpp", ".cc")):
-                    continue
-                path = os.path.join(dirpath, name)
-                rel = os.path.relpath(path, root).split(os.sep)
-                layer = rel[1] if top == "src" and len(rel) > 2 else top
-                if top == "src" and layer not in RANK:
-                    problems.append(f"{path}: folder src/{layer} is not a known layer")
-                    continue
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    for lineno, line in enumerate(f, 1):
-                        m = INCLUDE.match(line)
-                        if m and not allowed(layer, m.group(1)):
-                            problems.append(f"{path}:{lineno}: layer '{layer}' includes "
-                                            f"'{m.group(1)}/', a higher or sibling layer")
-                        i = INTERNAL.match(line)
-                        if i:
-                            folder = os.path.join(root, top if top != "src" else "src", i.group(1).rstrip("/"))
-                            if top == "src" and os.path.normpath(folder) != os.path.normpath(dirpath):
-                                problems.append(f"{path}:{lineno}: includes {i.group(1)}*_internal.h, "
-                                                f"which is private to that folder")
+        dirpath = os.path.dirname(path)
+        for lineno, line in numbered_lines(path):
+            m = INCLUDE.match(line)
+            if m and not allowed(layer, m.group(1)):
+                problems.append(f"{path}:{lineno}: layer '{layer}' includes "
+                                f"'{m.group(1)}/', a higher or sibling layer")
+            i = INTERNAL.match(line)
+            if i and top == "src":
+                folder = os.path.join(root, "src", i.group(1).rstrip("/"))
+                if os.path.normpath(folder) != os.path.normpath(dirpath):
+                    problems.append(f"{path}:{lineno}: includes {i.group(1)}*_internal.h, "
+                                    f"which is private to that folder")
     return problems
 
 
-def main():
-    if len(sys.argv) != 2:
-        print("usage: check_layers.py ROOT", file=sys.stderr)
-        return 2
-    problems = check(sys.argv[1])
-    for p in problems:
-        print(p, file=sys.stderr)
-    if problems:
-        print(f"layering check failed: {len(problems)} upward include(s)", file=sys.stderr)
-        return 1
-    print("layering check passed")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(check, "layering", "upward include(s)"))

@@ -13,6 +13,9 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from source_check import main, numbered_lines, sources  # noqa: E402
+
 BANNED = [
     (re.compile(r"\bSysTime\b(\s+\w+)?\s*[({]\s*(std::chrono::)?seconds\b"), "SysTime(seconds(...))"),
     (re.compile(r"\bfrom_time_t\s*\("), "system_clock::from_time_t"),
@@ -27,35 +30,15 @@ def exempt(rel):
 
 def check(root):
     problems = []
-    for top in ("src", "client", "pkcs11"):
-        for dirpath, _, files in os.walk(os.path.join(root, top)):
-            for name in files:
-                if not name.endswith((".h", ".cpp")):
-                    continue
-                path = os.path.join(dirpath, name)
-                if exempt(os.path.relpath(path, root)):
-                    continue
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    for lineno, line in enumerate(f, 1):
-                        for pattern, what in BANNED:
-                            if pattern.search(line):
-                                problems.append(f"{path}:{lineno}: {what}; use sys_time_from_unix, which saturates")
+    for path in sources(root):
+        if exempt(os.path.relpath(path, root)):
+            continue
+        for lineno, line in numbered_lines(path):
+            for pattern, what in BANNED:
+                if pattern.search(line):
+                    problems.append(f"{path}:{lineno}: {what}; use sys_time_from_unix, which saturates")
     return problems
 
 
-def main():
-    if len(sys.argv) != 2:
-        print("usage: check_time_conversions.py ROOT", file=sys.stderr)
-        return 2
-    problems = check(sys.argv[1])
-    for p in problems:
-        print(p, file=sys.stderr)
-    if problems:
-        print(f"time conversion check failed: {len(problems)} place(s)", file=sys.stderr)
-        return 1
-    print("time conversion check passed")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(check, "time conversion", "place(s)"))
