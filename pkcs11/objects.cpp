@@ -10,6 +10,8 @@
 #include <memory>
 #include <utility>
 
+#include "crypto/ossl_bytes.h"
+
 namespace certseal::pkcs11 {
 namespace {
 
@@ -83,11 +85,10 @@ Result<Bytes> p256_point(const Bytes& spki) {
     return invalid_argument("unsupported_key",
                             "the public key is not a P-256 SubjectPublicKeyInfo");
   }
-  unsigned char* encoded = nullptr;
-  const std::size_t n = EVP_PKEY_get1_encoded_public_key(k.get(), &encoded);
-  Bytes point(encoded, encoded + n);
-  OPENSSL_free(encoded);
-  return point;
+  auto point = crypto::take_ossl_bytes(
+      [&](unsigned char** o) { return EVP_PKEY_get1_encoded_public_key(k.get(), o); });
+  if (!point) return invalid_argument("unsupported_key", "the public key has no encoded point");
+  return std::move(*point);
 }
 
 }  // namespace

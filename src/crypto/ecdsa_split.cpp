@@ -7,6 +7,7 @@
 #include "crypto/bn_codec.h"
 #include "crypto/hash.h"
 #include "crypto/ossl.h"
+#include "crypto/ossl_bytes.h"
 #include "crypto/pkey.h"
 
 namespace certseal::crypto::ecdsa_split {
@@ -589,11 +590,9 @@ Result<Bytes> device_sign_finish(const DeviceShare& share, const SignState& stat
   if (ECDSA_SIG_set0(sig.get(), r_owned.get(), s_owned.get()) != 1) openssl_fatal("ECDSA_SIG_set0");
   r_owned.release();
   s_owned.release();
-  unsigned char* der = nullptr;
-  const int len = i2d_ECDSA_SIG(sig.get(), &der);
-  if (len <= 0) openssl_fatal("i2d_ECDSA_SIG");
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
+  auto der = take_ossl_bytes([&](unsigned char** o) { return i2d_ECDSA_SIG(sig.get(), o); });
+  if (!der) openssl_fatal("i2d_ECDSA_SIG");
+  Bytes out = std::move(*der);
 
   // Verify (r, s) for the digest under Q with OpenSSL before anyone sees it.
   CS_ASSIGN(auto pub, PublicKey::from_spki_der(share.spki()));

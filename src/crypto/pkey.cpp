@@ -6,8 +6,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include <cstring>
+#include <algorithm>
 
+#include "crypto/ossl_bytes.h"
 #include "crypto/sm2.h"
 #include "crypto/sm2_curve.h"
 
@@ -354,12 +355,9 @@ Result<PublicKey> PublicKey::rsa_from_components(BytesView n, BytesView e) {
 }
 
 Bytes PublicKey::spki_der() const {
-  unsigned char* der = nullptr;
-  int len = i2d_PUBKEY(pkey_.get(), &der);
-  if (len <= 0) openssl_fatal("i2d_PUBKEY");
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
+  auto der = take_ossl_bytes([&](unsigned char** o) { return i2d_PUBKEY(pkey_.get(), o); });
+  if (!der) openssl_fatal("i2d_PUBKEY");
+  return std::move(*der);
 }
 
 std::string PublicKey::pem() const {
@@ -642,11 +640,8 @@ Result<Bytes> ec_sig_der_to_raw(BytesView der, std::size_t half) {
   EcdsaSig sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
   if (!sig || p != der.data() + der.size()) return signature_invalid();
   // Strict DER: re-encoding must give the same bytes.
-  unsigned char* re = nullptr;
-  int relen = i2d_ECDSA_SIG(sig.get(), &re);
-  bool same = relen == static_cast<int>(der.size()) && std::memcmp(re, der.data(), der.size()) == 0;
-  OPENSSL_free(re);
-  if (!same) return signature_invalid();
+  const auto re = take_ossl_bytes([&](unsigned char** o) { return i2d_ECDSA_SIG(sig.get(), o); });
+  if (!re || !std::equal(re->begin(), re->end(), der.begin(), der.end())) return signature_invalid();
   const BIGNUM* r = ECDSA_SIG_get0_r(sig.get());
   const BIGNUM* s = ECDSA_SIG_get0_s(sig.get());
   if (BN_is_negative(r) || BN_is_negative(s)) return signature_invalid();
@@ -669,12 +664,9 @@ Result<Bytes> ec_sig_raw_to_der(BytesView raw) {
   }
   (void)r.release();  // owned by sig now
   (void)s.release();
-  unsigned char* der = nullptr;
-  int len = i2d_ECDSA_SIG(sig.get(), &der);
-  if (len <= 0) return openssl_internal("i2d_ECDSA_SIG");
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
+  auto der = take_ossl_bytes([&](unsigned char** o) { return i2d_ECDSA_SIG(sig.get(), o); });
+  if (!der) return openssl_internal("i2d_ECDSA_SIG");
+  return std::move(*der);
 }
 
 }  // namespace certseal::crypto

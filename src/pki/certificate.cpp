@@ -7,6 +7,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/ossl.h"
+#include "crypto/ossl_bytes.h"
 #include "pki/der.h"
 
 namespace certseal::pki {
@@ -160,13 +161,9 @@ Result<CertFacts> read_certificate(BytesView der) {
   // unused bits masked to zero), so such bytes are not the certificate OpenSSL sees and would give
   // one certificate two fingerprints. Found by the cms target's differential (docs/SECURITY.md).
   if (p != der.data() + der.size()) return invalid_argument("bad_certificate", "bytes after the certificate");
-  {
-    unsigned char* enc = nullptr;  // one encoding, allocated by OpenSSL and freed by `hold`
-    const int n = i2d_X509(x.get(), &enc);
-    const std::unique_ptr<unsigned char, void (*)(unsigned char*)> hold(enc, [](unsigned char* q) { OPENSSL_free(q); });
-    if (n != static_cast<int>(der.size()) || !std::equal(der.begin(), der.end(), enc)) {
-      return invalid_argument("bad_certificate", "the certificate is not DER");
-    }
+  const auto enc = crypto::take_ossl_bytes([&](unsigned char** o) { return i2d_X509(x.get(), o); });
+  if (!enc || !std::equal(enc->begin(), enc->end(), der.begin(), der.end())) {
+    return invalid_argument("bad_certificate", "the certificate is not DER");
   }
   CertFacts f;
   const ASN1_INTEGER* sn = X509_get0_serialNumber(x.get());

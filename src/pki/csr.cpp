@@ -4,6 +4,7 @@
 
 #include "base/encoding.h"
 #include "crypto/ossl.h"
+#include "crypto/ossl_bytes.h"
 #include "pki/der.h"
 
 namespace certseal::pki {
@@ -81,11 +82,11 @@ Result<Csr> parse_csr(BytesView input) {
   for (int i = 0; i < X509_NAME_entry_count(name); ++i) {
     const X509_NAME_ENTRY* e = X509_NAME_get_entry(name, i);
     unsigned char* utf8 = nullptr;
-    int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+    const int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+    const crypto::OsslBuffer owned(utf8);
     if (len < 0) return bad_csr("subject text");
     out.subject.push_back({oid_text(X509_NAME_ENTRY_get_object(e), true),
-                           std::string(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len))});
-    OPENSSL_free(utf8);
+                           std::string(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len))});
   }
   return out;
 }

@@ -11,6 +11,8 @@
 #include <memory>
 
 #include "crypto/pkey.h"
+#include "crypto/ossl.h"
+#include "crypto/ossl_bytes.h"
 #include "seal/seseal_asn1_internal.h"
 
 namespace certseal::seal {
@@ -42,12 +44,10 @@ class Owned {
 
 template <class T>
 Result<Bytes> encode(const T* value, const ASN1_ITEM* it) {
-  unsigned char* out = nullptr;
-  const int n = ASN1_item_i2d(reinterpret_cast<const ASN1_VALUE*>(value), &out, it);
-  if (n <= 0 || out == nullptr) return internal_error("ASN1_item_i2d failed");
-  Bytes der(out, out + n);
-  OPENSSL_free(out);
-  return der;
+  auto der = crypto::take_ossl_bytes(
+      [&](unsigned char** out) { return ASN1_item_i2d(reinterpret_cast<const ASN1_VALUE*>(value), out, it); });
+  if (!der) return internal_error("ASN1_item_i2d failed");
+  return std::move(*der);
 }
 
 // d2i that must consume every byte.
@@ -351,17 +351,14 @@ Status verify_maker_signature(const ParsedSeal& seal) {
     return invalid_argument("unsupported_seal_algorithm", "印章签名算法不受支持（只支持 SM2/SM3）");
   }
   const unsigned char* p = seal.maker_certificate.data();
-  std::unique_ptr<X509, decltype(&X509_free)> x(
-      d2i_X509(nullptr, &p, static_cast<long>(seal.maker_certificate.size())), X509_free);
+  const crypto::X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(seal.maker_certificate.size())));
   if (!x || p != seal.maker_certificate.data() + seal.maker_certificate.size()) {
     return invalid_argument("bad_maker_certificate", "制章者证书无法解析");
   }
-  unsigned char* spki = nullptr;
-  const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x.get()), &spki);
-  if (n <= 0) return invalid_argument("bad_maker_certificate", "制章者证书没有公钥");
-  Bytes spki_der(spki, spki + n);
-  OPENSSL_free(spki);
-  auto key = crypto::PublicKey::from_spki_der(spki_der);
+  const auto spki_der =
+      crypto::take_ossl_bytes([&](unsigned char** o) { return i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x.get()), o); });
+  if (!spki_der) return invalid_argument("bad_maker_certificate", "制章者证书没有公钥");
+  auto key = crypto::PublicKey::from_spki_der(*spki_der);
   if (!key.ok() || key->type() != crypto::KeyType::kSm2) {
     return invalid_argument("bad_maker_certificate", "制章者证书不是 SM2 证书");
   }
