@@ -4,6 +4,7 @@
 
 #include "api/certificate_json.h"
 #include "api/json_input.h"
+#include "api/request_limits.h"
 #include "api/services.h"
 #include "base/clock.h"
 #include "base/encoding.h"
@@ -40,6 +41,13 @@ Result<service::DeviceEnrolment> enrolment(const nlohmann::json& body) {
   CS_ASSIGN(d.auth_key, b64(body, "auth_key", 32));
   CS_ASSIGN(d.salt, b64(body, "salt", 16));
   return d;
+}
+
+// Installation and reissue share one budget per account: each attempt, failed ones too, costs the
+// server the check of the device's first message (for P-256 two proofs over a Paillier modulus).
+Status check_enrolment_budget(RequestContext& ctx) {
+  if (auto* l = ctx.services().limits) return check_rate(l->shield_enrolment, me(ctx), "shield enrolment");
+  return {};
 }
 
 nlohmann::json install_json(const service::InstallResult& r) {
@@ -83,6 +91,7 @@ Result<service::ShieldStep> step(RequestContext& ctx, const nlohmann::json& body
 
 Result<Reply> post_order_installation(RequestContext& ctx) {
   CS_ASSIGN(auto s, shield(ctx));
+  CS_TRY(check_enrolment_budget(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto d, enrolment(body));
   CS_ASSIGN(auto r, s->install(me(ctx), ctx.param("id"), d));
@@ -139,6 +148,7 @@ Result<Reply> post_certificate_revocation(RequestContext& ctx) {
 
 Result<Reply> post_certificate_reissue(RequestContext& ctx) {
   CS_ASSIGN(auto s, shield(ctx));
+  CS_TRY(check_enrolment_budget(ctx));
   CS_ASSIGN(auto body, ctx.json_body());
   CS_ASSIGN(auto rid, request_id(body));
   CS_ASSIGN(auto code, required_string(body, "code", 16));

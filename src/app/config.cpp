@@ -55,6 +55,8 @@ constexpr ConfigKey kKeys[] = {
      "Application-form e-mails one account may send per day (0: no limit)."},
     {"limits.pc_pairings_per_hour_per_address", KeyType::kInt, "30",
      "PC pairings (phone as a PC key) one client address may start per hour (0: no limit)."},
+    {"limits.shield_enrolments_per_hour_per_account", KeyType::kInt, "60",
+     "Mobile-shield installations and reissues one account may attempt per hour, failed ones included: each costs the server the check of the device's key-generation message (0: no limit)."},
     // ---- end of HTTP limits
     {"db.engine", KeyType::kString, "sqlite", "sqlite (embedded, one machine) or postgres (several nodes)."},
     {"db.path", KeyType::kString, "", "SQLite database file; default <data_dir>/certseal.db."},
@@ -434,6 +436,7 @@ Result<Config> load_config(const std::string& config_file,
   c.limits.tsa_per_minute = static_cast<int>(as_int(v, "limits.tsa_per_minute_per_address"));
   c.limits.form_email_per_day = static_cast<int>(as_int(v, "limits.form_email_per_day_per_account"));
   c.limits.pc_pairings_per_hour = static_cast<int>(as_int(v, "limits.pc_pairings_per_hour_per_address"));
+  c.limits.shield_enrolments_per_hour = static_cast<int>(as_int(v, "limits.shield_enrolments_per_hour_per_account"));
   // ---- end of HTTP limits
 
   c.db.engine = v["db.engine"];

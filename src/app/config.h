@@ -157,6 +157,7 @@ struct Config {
     int tsa_per_minute = 60;
     int form_email_per_day = 10;
     int pc_pairings_per_hour = 30;
+    int shield_enrolments_per_hour = 60;
   } limits;
   struct {
     LogLevel level = LogLevel::kInfo;

@@ -196,8 +196,11 @@ int serve(const Config& c) {
     services.web_console = &*web_console;
     log.info("web console", {{"dir", c.web.console_dir}, {"files", web_console->files()}});
   }
-  api::RequestLimits limits(c.limits.ocsp_per_minute, c.limits.tsa_per_minute, c.limits.form_email_per_day,
-                           c.limits.pc_pairings_per_hour);
+  api::RequestLimits limits({.ocsp_per_minute = c.limits.ocsp_per_minute,
+                            .tsa_per_minute = c.limits.tsa_per_minute,
+                            .form_email_per_day = c.limits.form_email_per_day,
+                            .pc_pairings_per_hour = c.limits.pc_pairings_per_hour,
+                            .shield_enrolments_per_hour = c.limits.shield_enrolments_per_hour});
   services.limits = &limits;
   api::SessionAuthenticator sessions(*p.accounts);
   // Relying parties (their services are wired below, before the server runs).

@@ -73,6 +73,7 @@ class ServerLimitsTest : public ApiTest {
             "--set", "server.max_connections_per_address=24", "--set", "server.metrics_token=scrape-secret-123",
             "--set", "limits.form_email_per_day_per_account=2", "--set", "email.sender=smtp",
             "--set", "limits.pc_pairings_per_hour_per_address=3",
+            "--set", "limits.shield_enrolments_per_hour_per_account=2",
             "--set", "email.smtp_url=smtps://apikey:s3cr3t@mail.example:465/relay",
             "--set", "email.from=noreply@certseal.example"};
   }
@@ -219,6 +220,29 @@ TEST_P(ServerLimitsTest, FormEmailRelayIsBudgetedPerAccount) {
   std::string other = register_person("13900000505", "Passw0rd!x");
   EXPECT_EQ(call("POST", "/api/v1/orders/no-such-order/application-form/email", other, {{"email", "a@example.org"}}).status,
             404);
+}
+
+// Each shield installation or reissue attempt, failed ones too, costs the server the check of the
+// device's key-generation message (for P-256 two proofs over a Paillier modulus): one account gets a
+// budget per hour that installation and reissue share, and other accounts keep theirs.
+TEST_P(ServerLimitsTest, ShieldEnrolmentsAreBudgetedPerAccount) {
+  std::string user = register_person("13900000507", "Passw0rd!x");
+  const nlohmann::json junk = {{"device_id", "device-1"}, {"device_name", "phone"}, {"p1", "AAAA"}};
+  for (int i = 0; i < 2; ++i) {
+    auto r = call("POST", "/api/v1/orders/no-such-order/installation", user, junk);
+    EXPECT_NE(r.status, 429) << i << " " << r.body;
+    EXPECT_EQ(r.status / 100, 4) << r.body;
+  }
+  for (const char* path : {"/api/v1/orders/no-such-order/installation", "/api/v1/account/certificates/no-such-cert/reissues"}) {
+    SCOPED_TRACE(path);
+    auto r = call("POST", path, user, junk);
+    EXPECT_EQ(r.status, 429) << r.body;
+    EXPECT_EQ(r.json()["code"], "rate_limited");
+  }
+  std::string other = register_person("13900000508", "Passw0rd!x");
+  auto r = call("POST", "/api/v1/orders/no-such-order/installation", other, junk);
+  EXPECT_NE(r.status, 429) << r.body;
+  EXPECT_EQ(r.status / 100, 4) << r.body;
 }
 
 // An uploaded file is served as a download that browsers neither sniff nor render in our origin.
