@@ -4,17 +4,22 @@
 
 #include <openssl/asn1.h>
 
+#include <memory>
+
 #include <gtest/gtest.h>
 
 namespace certseal::crypto {
 namespace {
 
+struct Asn1IntegerFree {
+  void operator()(ASN1_INTEGER* p) const noexcept { ASN1_INTEGER_free(p); }
+};
+
 TEST(OsslBytes, CopiesWhatOpenSslEncoded) {
-  ASN1_INTEGER* n = ASN1_INTEGER_new();
+  const std::unique_ptr<ASN1_INTEGER, Asn1IntegerFree> n(ASN1_INTEGER_new());
   ASSERT_NE(n, nullptr);
-  ASSERT_EQ(ASN1_INTEGER_set(n, 0x0102), 1);
-  auto der = take_ossl_bytes([&](unsigned char** out) { return i2d_ASN1_INTEGER(n, out); });
-  ASN1_INTEGER_free(n);
+  ASSERT_EQ(ASN1_INTEGER_set(n.get(), 0x0102), 1);
+  auto der = take_ossl_bytes([&](unsigned char** out) { return i2d_ASN1_INTEGER(n.get(), out); });
   ASSERT_TRUE(der.has_value());
   EXPECT_EQ(*der, (Bytes{0x02, 0x02, 0x01, 0x02}));
 }

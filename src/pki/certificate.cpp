@@ -161,8 +161,10 @@ Result<CertFacts> read_certificate(BytesView der) {
   // unused bits masked to zero), so such bytes are not the certificate OpenSSL sees and would give
   // one certificate two fingerprints. Found by the cms target's differential (docs/SECURITY.md).
   if (p != der.data() + der.size()) return invalid_argument("bad_certificate", "bytes after the certificate");
-  const auto enc = crypto::take_ossl_bytes([&](unsigned char** o) { return i2d_X509(x.get(), o); });
-  if (!enc || !std::equal(enc->begin(), enc->end(), der.begin(), der.end())) {
+  unsigned char* enc = nullptr;  // compared in OpenSSL's buffer: no copy for every certificate read
+  const int enc_len = i2d_X509(x.get(), &enc);
+  const crypto::OsslBuffer enc_owned(enc);
+  if (enc_len <= 0 || enc == nullptr || !std::equal(enc, enc + enc_len, der.begin(), der.end())) {
     return invalid_argument("bad_certificate", "the certificate is not DER");
   }
   CertFacts f;
